@@ -1,0 +1,62 @@
+"""Interop with dimod's BinaryQuadraticModel (optional dependency: ``pip install dimod``).
+
+dimod writes E = sum_i a_i s_i + sum_{i<j} b_ij s_i s_j + offset, so its linear and
+quadratic biases are the negatives of our h and J.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+if TYPE_CHECKING:  # pragma: no cover
+    import dimod
+
+    from thermolearn.models.ising import Ising
+
+
+def _import_dimod() -> Any:
+    try:
+        import dimod
+    except ImportError:
+        raise ImportError("dimod interop needs the optional package dimod: pip install 'thermolearn[dimod]'") from None
+    return dimod
+
+
+def ising_to_bqm(model: "Ising", offset: float = 0.0) -> "dimod.BinaryQuadraticModel":
+    """A SPIN-vartype BQM on variables 0..n-1 with the same energy as ``model`` (plus ``offset``)."""
+    dimod = _import_dimod()
+    i, j, w = model.edges()
+    linear = {k: -float(v) for k, v in enumerate(model.fields)}
+    quadratic = {(int(a), int(b)): -float(c) for a, b, c in zip(i, j, w)}
+    return dimod.BinaryQuadraticModel(linear, quadratic, float(offset), dimod.SPIN)
+
+
+def ising_from_bqm(bqm: "dimod.BinaryQuadraticModel") -> tuple["Ising", float, list]:
+    """``(model, offset, labels)``: spin ``k`` of the model is variable ``labels[k]`` of ``bqm``.
+
+    A BINARY BQM is converted to spins first; the energy of every state is preserved
+    exactly as E_model(s) + offset.
+    """
+    dimod = _import_dimod()
+    from thermolearn.models.ising import Ising
+
+    spin = bqm.change_vartype(dimod.SPIN, inplace=False) if bqm.vartype is dimod.BINARY else bqm
+    labels = list(spin.variables)
+    try:
+        labels = sorted(labels)
+    except TypeError:
+        pass  # mixed label types keep the BQM's own order
+    position = {label: k for k, label in enumerate(labels)}
+    n = len(labels)
+    h = np.array([-float(spin.get_linear(v)) for v in labels])
+    rows, cols, vals = [], [], []
+    for (u, v), bias in spin.quadratic.items():
+        rows.append(position[u])
+        cols.append(position[v])
+        vals.append(-float(bias))
+    r, c, x = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), np.array(vals)
+    J = sp.coo_array((np.concatenate([x, x]), (np.concatenate([r, c]), np.concatenate([c, r]))), shape=(n, n)).tocsr()
+    return Ising(J, h, name="from dimod BQM"), float(spin.offset), labels

@@ -1,0 +1,375 @@
+"""The pairwise Ising model on any graph.
+
+E(s) = - sum_{i<j} J_ij s_i s_j - sum_i h_i s_i, with spins s_i in {-1, +1}, J symmetric
+with zero diagonal (stored as CSR holding both triangles), k_B = 1, p(s) = exp(-beta E)/Z.
+Energies are totals (energy units of the couplings).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from thermolearn.models.lattice import LatticeGeometry, lattice_bonds, normalise_shape
+from thermolearn.storage import load_arrays, save_arrays
+from thermolearn.validation import (
+    check_finite_array,
+    check_finite_float,
+    check_positive_int,
+    check_spins,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import dimod
+
+FILE_FORMAT = "thermolearn.Ising"
+FILE_VERSION = 1
+
+
+class Ising:
+    """A pairwise Ising model: symmetric sparse couplings J (CSR) and fields h.
+
+    Build one with a constructor (:meth:`lattice`, :meth:`from_dense`, :meth:`from_edgelist`,
+    :meth:`sherrington_kirkpatrick`, :meth:`edwards_anderson`, :meth:`from_qubo`,
+    :meth:`from_bqm`) or :meth:`load`. The model is immutable after construction.
+    """
+
+    def __init__(
+        self,
+        couplings: sp.spmatrix | sp.sparray | np.ndarray,
+        fields: np.ndarray | Sequence[float] | float | None = None,
+        *,
+        geometry: LatticeGeometry | None = None,
+        name: str = "",
+    ) -> None:
+        if sp.issparse(couplings):
+            J = sp.csr_array(couplings, dtype=np.float64)
+        else:
+            dense = check_finite_array("couplings J", couplings, ndim=2)
+            J = sp.csr_array(dense)
+        if J.ndim != 2 or J.shape[0] != J.shape[1]:
+            raise ValueError(f"couplings J must be a square (n, n) matrix, got shape {J.shape}")
+        n = J.shape[0]
+        J.sum_duplicates()
+        J.eliminate_zeros()
+        J.sort_indices()
+        if not np.all(np.isfinite(J.data)):
+            raise ValueError("couplings J contain NaN or infinity; only finite values are allowed")
+        if np.any(J.diagonal() != 0):
+            raise ValueError("couplings J must have a zero diagonal (no self-interaction s_i s_i)")
+        asym = abs(J - J.T)
+        if asym.nnz and asym.max() > 1e-12 * max(1.0, float(abs(J).max())):
+            raise ValueError("couplings J must be symmetric (J_ij == J_ji); got an asymmetric matrix")
+        if fields is None:
+            h = np.zeros(n)
+        elif np.isscalar(fields):
+            h = np.full(n, check_finite_float("field h", fields))
+        else:
+            h = check_finite_array("fields h", fields, ndim=1)
+            if h.shape != (n,):
+                raise ValueError(f"fields h must have shape ({n},) to match J, got {h.shape}")
+        if geometry is not None and geometry.n_sites != n:
+            raise ValueError(f"lattice geometry has {geometry.n_sites} sites but J has {n}")
+        self._J = J
+        self._h = np.array(h, dtype=np.float64)
+        self._h.setflags(write=False)
+        for arr in (J.data, J.indices, J.indptr):
+            arr.setflags(write=False)
+        self.geometry = geometry
+        self.name = str(name)
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def lattice(
+        cls,
+        shape: int | Sequence[int],
+        coupling: float | Sequence[float] = 1.0,
+        field: float = 0.0,
+        *,
+        periodic: bool | Sequence[bool] = True,
+    ) -> "Ising":
+        """Nearest-neighbour Ising model on a hypercubic lattice (1, 2 or 3 dimensions).
+
+        ``shape`` gives the side lengths (sites numbered row-major); ``coupling`` is one J
+        or one per axis; ``periodic`` is one flag or one per axis. Uniform field ``field``.
+        """
+        dims = normalise_shape(shape)
+        d = len(dims)
+        couplings = _per_axis("coupling", coupling, d, float)
+        couplings = tuple(check_finite_float("coupling", c) for c in couplings)
+        wraps = _per_axis("periodic", periodic, d, bool)
+        h = check_finite_float("field", field)
+        n = int(np.prod(dims))
+        rows, cols, vals = [], [], []
+        for (i, j), J in zip(lattice_bonds(dims, wraps), couplings):
+            rows += [i, j]
+            cols += [j, i]
+            vals += [np.full(i.size, J), np.full(i.size, J)]
+        if rows:
+            mat = sp.coo_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+        else:
+            mat = sp.coo_array((n, n))
+        geometry = LatticeGeometry(shape=dims, periodic=wraps, couplings=couplings, field=h)
+        label = "x".join(map(str, dims)) + (" periodic" if all(wraps) else " open" if not any(wraps) else " mixed")
+        return cls(mat.tocsr(), np.full(n, h), geometry=geometry, name=f"lattice {label}")
+
+    @classmethod
+    def from_dense(cls, J: np.ndarray, h: np.ndarray | Sequence[float] | float | None = None, *, name: str = "") -> "Ising":
+        """Model from a dense symmetric coupling matrix ``J`` (zero diagonal) and fields ``h``."""
+        return cls(check_finite_array("couplings J", J, ndim=2), h, name=name)
+
+    @classmethod
+    def from_edgelist(
+        cls,
+        source: str | os.PathLike | np.ndarray | Sequence[Sequence[float]],
+        n_spins: int | None = None,
+        *,
+        fields: np.ndarray | float | None = None,
+        one_based: bool | None = None,
+    ) -> "Ising":
+        """Model with J_ij = w from an edge list: a file (``i j [w]`` lines) or an (m, 2|3) array.
+
+        Files in the Gset format (a first line ``n m``, then ``i j w`` with 1-based indices)
+        are recognised; plain files are read as 1-based unless ``one_based=False``. Arrays
+        are 0-based unless ``one_based=True``. Repeated edges add up. For max-cut, use
+        :class:`thermolearn.models.MaxCut`, which builds the antiferromagnet J = -w.
+        """
+        from thermolearn.models.edgelist import edges_to_matrix, read_edgelist
+
+        if isinstance(source, (str, os.PathLike)):
+            edges = read_edgelist(source)
+            n_file, i, j, w = edges.n_spins, edges.i, edges.j, edges.w
+            base = 1 if one_based is None else int(one_based)
+            name = Path(source).name
+        else:
+            arr = check_finite_array("edges", source, ndim=2)
+            if arr.shape[1] not in (2, 3):
+                raise ValueError(f"edges must have shape (m, 2) or (m, 3) [i, j, w], got {arr.shape}")
+            if np.any(arr[:, :2] != np.round(arr[:, :2])):
+                raise ValueError("edge endpoints must be integers")
+            i, j = arr[:, 0].astype(np.int64), arr[:, 1].astype(np.int64)
+            w = arr[:, 2] if arr.shape[1] == 3 else np.ones(len(arr))
+            n_file = None
+            base = 1 if one_based else 0
+            name = "edge list"
+        if n_spins is None:
+            n_spins = n_file
+        J = edges_to_matrix(i - base, j - base, w, n_spins)
+        return cls(J, fields, name=name)
+
+    @classmethod
+    def sherrington_kirkpatrick(
+        cls, n_spins: int, *, coupling_std: float = 1.0, field: float = 0.0, seed: int | np.random.Generator | None = 0
+    ) -> "Ising":
+        """Sherrington-Kirkpatrick spin glass: all-to-all J_ij ~ Normal(0, coupling_std^2 / N).
+
+        With this scaling the spin-glass transition sits at T = coupling_std.
+        """
+        n = check_positive_int("n_spins", n_spins, minimum=2)
+        std = check_finite_float("coupling_std", coupling_std)
+        if std <= 0:
+            raise ValueError(f"coupling_std must be > 0, got {std}")
+        rng = np.random.default_rng(seed)
+        upper = np.triu(rng.normal(0.0, std / np.sqrt(n), size=(n, n)), k=1)
+        return cls(upper + upper.T, field, name=f"SK n={n}")
+
+    @classmethod
+    def edwards_anderson(
+        cls,
+        size: int,
+        dim: int = 2,
+        *,
+        disorder: str = "pm",
+        periodic: bool = True,
+        field: float = 0.0,
+        seed: int | np.random.Generator | None = 0,
+    ) -> "Ising":
+        """Edwards-Anderson spin glass on an L^d lattice (d = 2 or 3) with random bonds.
+
+        ``disorder='pm'``: J_ij = +-1 with equal probability; ``'gaussian'``: J_ij ~ Normal(0, 1).
+        """
+        L = check_positive_int("size", size, minimum=2)
+        if dim not in (2, 3):
+            raise ValueError(f"Edwards-Anderson dim must be 2 or 3, got {dim}")
+        if disorder not in ("pm", "gaussian"):
+            raise ValueError(f"disorder must be 'pm' (+-J) or 'gaussian', got {disorder!r}")
+        rng = np.random.default_rng(seed)
+        dims = (L,) * dim
+        n = L**dim
+        rows, cols, vals = [], [], []
+        for i, j in lattice_bonds(dims, (bool(periodic),) * dim):
+            if disorder == "pm":
+                w = rng.choice(np.array([-1.0, 1.0]), size=i.size)
+            else:
+                w = rng.normal(size=i.size)
+            rows += [i, j]
+            cols += [j, i]
+            vals += [w, w]
+        mat = sp.coo_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+        return cls(mat.tocsr(), field, name=f"EA {'x'.join(map(str, dims))} {disorder}")
+
+    @classmethod
+    def from_qubo(cls, Q: np.ndarray | sp.spmatrix | sp.sparray) -> tuple["Ising", float]:
+        """Ising model and constant offset with E_ising(s) + offset == x^T Q x for s = 2x - 1."""
+        from thermolearn.models.qubo import qubo_to_ising
+
+        return qubo_to_ising(Q)
+
+    @classmethod
+    def from_bqm(cls, bqm: "dimod.BinaryQuadraticModel") -> tuple["Ising", float, list]:
+        """Ising model, constant offset and variable labels from a dimod BinaryQuadraticModel."""
+        from thermolearn.models.dimod_bridge import ising_from_bqm
+
+        return ising_from_bqm(bqm)
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def n_spins(self) -> int:
+        return int(self._J.shape[0])
+
+    @property
+    def couplings(self) -> sp.csr_array:
+        """Symmetric CSR coupling matrix J (read-only; both triangles stored)."""
+        return self._J
+
+    @property
+    def fields(self) -> np.ndarray:
+        """Fields h, shape (n_spins,) (read-only)."""
+        return self._h
+
+    @property
+    def indptr(self) -> np.ndarray:
+        return self._J.indptr
+
+    @property
+    def indices(self) -> np.ndarray:
+        return self._J.indices
+
+    @property
+    def data(self) -> np.ndarray:
+        return self._J.data
+
+    @property
+    def n_edges(self) -> int:
+        return int(self._J.nnz // 2)
+
+    @property
+    def is_ferromagnetic(self) -> bool:
+        """True when every coupling is >= 0 (what cluster algorithms need)."""
+        return bool(np.all(self._J.data >= 0))
+
+    def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Edges ``(i, j, J_ij)`` with i < j, as three arrays."""
+        upper = sp.triu(self._J, k=1, format="coo")
+        order = np.lexsort((upper.col, upper.row))
+        return upper.row[order].astype(np.int64), upper.col[order].astype(np.int64), upper.data[order]
+
+    def to_dense(self) -> tuple[np.ndarray, np.ndarray]:
+        """Dense ``(J, h)``: J of shape (n, n), h of shape (n,)."""
+        return self._J.toarray(), self._h.copy()
+
+    # ------------------------------------------------------------------ physics
+    def energy(self, states: np.ndarray) -> np.ndarray | float:
+        """Total energy E(s) for one state (n,) -> float, or a batch (n_samples, n) -> (n_samples,)."""
+        s = check_spins(states, self.n_spins)
+        x = s.astype(np.float64)
+        e = -0.5 * np.einsum("ki,ki->k", x, (self._J @ x.T).T) - x @ self._h
+        return float(e[0]) if np.ndim(states) == 1 else e
+
+    def local_fields(self, states: np.ndarray) -> np.ndarray:
+        """Local fields phi_i = h_i + sum_j J_ij s_j (energy units), same shape as ``states``."""
+        s = check_spins(states, self.n_spins)
+        phi = (self._J @ s.T.astype(np.float64)).T + self._h
+        return phi[0] if np.ndim(states) == 1 else phi
+
+    def flip_energy_change(self, states: np.ndarray, site: int) -> np.ndarray | float:
+        """Energy change of flipping spin ``site``: Delta E = 2 s_i phi_i (one value per state)."""
+        if isinstance(site, bool) or not isinstance(site, (int, np.integer)) or not 0 <= site < self.n_spins:
+            raise ValueError(f"site must be an integer in [0, {self.n_spins - 1}], got {site!r}")
+        s = check_spins(states, self.n_spins)
+        row = slice(self._J.indptr[site], self._J.indptr[site + 1])
+        phi = s[:, self._J.indices[row]].astype(np.float64) @ self._J.data[row] + self._h[site]
+        de = 2.0 * s[:, site] * phi
+        return float(de[0]) if np.ndim(states) == 1 else de
+
+    def magnetization(self, states: np.ndarray) -> np.ndarray | float:
+        """Total magnetisation M = sum_i s_i (one value per state)."""
+        s = check_spins(states, self.n_spins)
+        m = s.sum(axis=1, dtype=np.int64).astype(np.float64)
+        return float(m[0]) if np.ndim(states) == 1 else m
+
+    # ------------------------------------------------------------------ conversions
+    def to_qubo(self) -> tuple[sp.csr_array, float]:
+        """Upper-triangular QUBO ``Q`` (linear terms on the diagonal) and offset with
+        x^T Q x + offset == E(s) for x = (1 + s) / 2."""
+        from thermolearn.models.qubo import ising_to_qubo
+
+        return ising_to_qubo(self)
+
+    def to_bqm(self, offset: float = 0.0) -> "dimod.BinaryQuadraticModel":
+        """A dimod SPIN BinaryQuadraticModel with the same energies (plus ``offset``)."""
+        from thermolearn.models.dimod_bridge import ising_to_bqm
+
+        return ising_to_bqm(self, offset)
+
+    # ------------------------------------------------------------------ files
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the model to ``path`` (.npz arrays + JSON header), atomically; exact round trip."""
+        header: dict[str, Any] = {
+            "format": FILE_FORMAT,
+            "version": FILE_VERSION,
+            "n_spins": self.n_spins,
+            "name": self.name,
+            "geometry": None if self.geometry is None else self.geometry.to_json(),
+        }
+        arrays = {
+            "indptr": np.asarray(self._J.indptr, dtype=np.int64),
+            "indices": np.asarray(self._J.indices, dtype=np.int64),
+            "couplings": np.asarray(self._J.data, dtype=np.float64),
+            "fields": self._h,
+        }
+        return save_arrays(path, arrays, header)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Ising":
+        """Read a model written by :meth:`save`."""
+        arrays, header = load_arrays(path)
+        if header.get("format") != FILE_FORMAT:
+            raise ValueError(f"{path} holds {header.get('format')!r}, not an Ising model ({FILE_FORMAT})")
+        if header.get("version", 0) > FILE_VERSION:
+            raise ValueError(f"{path} was written by a newer thermolearn (version {header['version']})")
+        n = int(header["n_spins"])
+        J = sp.csr_array((arrays["couplings"], arrays["indices"], arrays["indptr"]), shape=(n, n))
+        geometry = None if header.get("geometry") is None else LatticeGeometry.from_json(header["geometry"])
+        return cls(J, arrays["fields"], geometry=geometry, name=header.get("name", ""))
+
+    # ------------------------------------------------------------------ comparison
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Ising):
+            return NotImplemented
+        return (
+            self.n_spins == other.n_spins
+            and np.array_equal(self._h, other._h)
+            and (self._J != other._J).nnz == 0
+            and self.geometry == other.geometry
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        label = f" {self.name!r}" if self.name else ""
+        return f"<Ising{label}: {self.n_spins} spins, {self.n_edges} couplings>"
+
+
+def _per_axis(name: str, value: Any, d: int, kind: type) -> tuple:
+    if isinstance(value, (list, tuple, np.ndarray)):
+        values = tuple(kind(v) for v in value)
+        if len(values) != d:
+            raise ValueError(f"{name} needs one value or one per axis ({d}), got {len(values)}")
+        return values
+    return (kind(value),) * d
