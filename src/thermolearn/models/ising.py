@@ -48,7 +48,7 @@ class Ising:
         name: str = "",
     ) -> None:
         if sp.issparse(couplings):
-            J = sp.csr_array(couplings, dtype=np.float64)
+            J = sp.csr_array(couplings, dtype=np.float64, copy=True)
         else:
             dense = check_finite_array("couplings J", couplings, ndim=2)
             J = sp.csr_array(dense)
