@@ -1,0 +1,1 @@
+"""The ``thermolearn`` command: one subcommand per job."""

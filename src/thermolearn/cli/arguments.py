@@ -1,0 +1,89 @@
+"""Parsing what users type: temperature lists and ranges, lattice shapes, model files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from thermolearn.models.ising import Ising
+
+
+def parse_temperatures(tokens: list[str]) -> np.ndarray:
+    """Temperatures from tokens that are numbers or inclusive ranges ``start:stop:count``."""
+    values: list[float] = []
+    for token in tokens:
+        if ":" in token:
+            parts = token.split(":")
+            if len(parts) != 3:
+                raise ValueError(f"a temperature range is start:stop:count, got {token!r}")
+            try:
+                start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
+            except ValueError:
+                raise ValueError(f"a temperature range is start:stop:count with a whole count, got {token!r}") from None
+            if count < 1:
+                raise ValueError(f"a temperature range needs count >= 1, got {token!r}")
+            values.extend(np.linspace(start, stop, count))
+        else:
+            try:
+                values.append(float(token))
+            except ValueError:
+                raise ValueError(f"temperature must be a number or start:stop:count, got {token!r}") from None
+    temps = np.array(values)
+    if temps.size == 0:
+        raise ValueError("give at least one temperature")
+    if not np.all(np.isfinite(temps)) or np.any(temps <= 0):
+        raise ValueError(f"temperatures must be finite and > 0 (k_B = 1), got {temps[(temps <= 0) | ~np.isfinite(temps)][0]}")
+    return temps
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """A lattice shape such as ``16``, ``16x16`` or ``8x8x8``."""
+    try:
+        dims = tuple(int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"lattice must look like 16, 16x16 or 8x8x8, got {text!r}") from None
+    if not 1 <= len(dims) <= 3 or any(d < 1 for d in dims):
+        raise ValueError(f"lattice needs 1 to 3 positive side lengths like 16x16, got {text!r}")
+    return dims
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", nargs="?", help="model file: a .npz written by Ising.save, or an edge-list text file")
+    parser.add_argument("--lattice", metavar="LxL", help="a hypercubic lattice instead of a file, e.g. 16x16")
+    parser.add_argument("--open", action="store_true", help="open boundaries for --lattice (default periodic)")
+    parser.add_argument("--coupling", type=float, default=1.0, metavar="J", help="coupling J for --lattice (default 1)")
+    parser.add_argument("--field", type=float, default=0.0, metavar="H", help="uniform field h (default 0)")
+
+
+def model_from_arguments(args: argparse.Namespace) -> Ising:
+    """The model named on the command line: a file, or ``--lattice`` with its options."""
+    if args.model and args.lattice:
+        raise ValueError("give either a model file or --lattice, not both")
+    if args.lattice:
+        return Ising.lattice(parse_shape(args.lattice), args.coupling, args.field, periodic=not args.open)
+    if not args.model:
+        raise ValueError("give a model file (.npz or edge list) or --lattice LxL")
+    path = Path(args.model)
+    if not path.is_file():
+        raise ValueError(f"no such model file: {path}")
+    if path.suffix == ".npz":
+        model = Ising.load(path)
+    else:
+        model = Ising.from_edgelist(path)
+    if args.field:
+        model = Ising(model.couplings, model.fields + args.field, geometry=None, name=model.name)
+    return model
+
+
+def check_output_path(path: str | None, suffix: str) -> None:
+    """Fail before any work if an output path cannot be written."""
+    if path is None:
+        return
+    target = Path(path)
+    if target.suffix.lower() != suffix:
+        raise ValueError(f"output {target} must end in {suffix}")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise ValueError(f"cannot write {target}: folder {parent} does not exist")
