@@ -31,6 +31,16 @@ def check_finite_float(name: str, value: object) -> float:
     return value
 
 
+def check_positive_float(name: str, value: object) -> float:
+    """A finite real number > 0."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a finite number > 0, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v) or v <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {v}")
+    return v
+
+
 def check_temperature(value: object, name: str = "temperature") -> float:
     """Return a temperature T > 0 (units of the coupling, k_B = 1) as a float."""
     t = check_finite_float(name, value)

@@ -23,7 +23,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import scipy.fft
 
-from thermolearn.estimators._checks import as_chains, check_positive_float
+from thermolearn.estimators.series import as_chains
+from thermolearn.validation import check_positive_float
 from thermolearn.validation import check_positive_int
 
 #: Sokal's window constant c in W >= c tau_int(W). Larger c: less truncation bias, more noise.

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from thermolearn.estimators._checks import as_series
+from thermolearn.estimators.series import as_series
 from thermolearn.validation import check_positive_int
 
 #: Fewest blocks a level may have for its error to be picked (error of the error <~ 13%).

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from thermolearn.estimators._checks import check_positive_float
+from thermolearn.validation import check_positive_float
 from thermolearn.estimators.autocorrelation import DEFAULT_WINDOW_C, _integrated_time
 from thermolearn.validation import check_finite_array, check_positive_int
 

@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from thermolearn.estimators._checks import as_series, check_positive_float
+from thermolearn.estimators.series import as_series
+from thermolearn.validation import check_positive_float
 from thermolearn.estimators.autocorrelation import (
     DEFAULT_WINDOW_C,
     MIN_SAMPLES_PER_TAU,

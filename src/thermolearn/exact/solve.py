@@ -22,15 +22,13 @@ class ExactMethodUnavailable(ValueError):
 
 def _kaufman_applies(model: Ising) -> bool:
     g = model.geometry
-    return (
-        g is not None
-        and g.dim == 2
-        and all(g.periodic)
-        and min(g.shape) >= 3
-        and g.field == 0.0
-        and g.couplings[0] == g.couplings[1]
-        and g.couplings[0] > 0
-    )
+    if g is None or g.dim != 2 or not all(g.periodic) or min(g.shape) < 2 or g.field != 0.0:
+        return False
+    J = g.couplings[0]
+    if g.couplings[1] != J or J == 0.0:
+        return False
+    # the antiferromagnet maps onto the ferromagnet by flipping one sublattice, which needs even sides
+    return J > 0 or all(side % 2 == 0 for side in g.shape)
 
 
 def _transfer_matrix_applies(model: Ising) -> bool:
@@ -47,8 +45,8 @@ def choose_method(model: Ising, method: str = "auto") -> str:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if method == "kaufman" and not _kaufman_applies(model):
         raise ExactMethodUnavailable(
-            "Kaufman's solution needs a periodic 2D lattice with sides >= 3, one ferromagnetic coupling J > 0 and "
-            "zero field (Ising.lattice((L, L)))"
+            "Kaufman's solution needs a periodic 2D lattice (sides >= 2) with one coupling J on both axes "
+            "(J > 0, or J < 0 with even sides) and zero field, as built by Ising.lattice((L, L))"
         )
     if method == "transfer_matrix" and not _transfer_matrix_applies(model):
         raise ExactMethodUnavailable(

@@ -23,33 +23,46 @@ def two_spin_probabilities(coupling: float, temperatures: np.ndarray, field: flo
     return np.array([probability_table(model, T)[0] for T in temperatures])
 
 
-def plot_two_spins(path: str | os.PathLike, coupling: float = 1.0, field: float = 0.0) -> Path:
-    """Left: p(s1, s2) against T for coupling J; right: <s1 s2> against T for several J,
-    with the closed form tanh(J / T) drawn over the enumerated points."""
+def plot_two_spins(path: str | os.PathLike, coupling: float = 1.0, field: float = 0.25) -> Path:
+    """Three panels: p(s) of the four states against T (coupling J, field h); the probability
+    that the spins agree over the (J, T) plane; and <s1 s2> against T for several J in zero
+    field, enumerated (dots) on the closed form tanh(J / T) (lines)."""
     temps = np.geomspace(0.1, 20.0, 120)
-    probs = two_spin_probabilities(coupling, temps, field)
     spins = state_index_to_spins(np.arange(4), 2)
-    fig, axes = new_figure(ncols=2)
+    model = two_spin_model(coupling, field)
+    probs = two_spin_probabilities(coupling, temps, field)
+    fig, axes = new_figure(ncols=3, width=4.3)
     ax = axes[0, 0]
     for k, s in enumerate(spins):
-        label = f"s = ({s[0]:+d}, {s[1]:+d}), E = {two_spin_model(coupling, field).energy(s):+.1f}"
-        ax.plot(temps, probs[:, k], label=label, lw=2, ls="-" if s[0] == s[1] else "--")
+        ax.plot(temps, probs[:, k], lw=2, ls="-" if s[0] == s[1] else "--",
+                label=f"s = ({s[0]:+d}, {s[1]:+d}), E = {model.energy(s):+.2f}")
     ax.set_xscale("log")
-    ax.set_xlabel("temperature T (units of J, k_B = 1)")
-    ax.set_ylabel("Boltzmann probability p(s)")
-    ax.set_title(f"two spins, J = {coupling:g}, h = {field:g}")
     ax.axhline(0.25, color="grey", lw=0.8, ls=":")
-    ax.legend(fontsize=8)
+    ax.set_xlabel("temperature T (k_B = 1)")
+    ax.set_ylabel("Boltzmann probability p(s)")
+    ax.set_title(f"J = {coupling:g}, h = {field:g}")
+    ax.legend(fontsize=7)
+
     ax = axes[0, 1]
+    couplings = np.linspace(-2.0, 2.0, 41)
+    grid_t = np.geomspace(0.1, 10.0, 40)
+    agree = np.array([[p[0] + p[3] for p in two_spin_probabilities(J, grid_t)] for J in couplings])
+    image = ax.pcolormesh(grid_t, couplings, agree, cmap="RdBu_r", vmin=0, vmax=1, shading="auto")
+    ax.set_xscale("log")
+    ax.set_xlabel("temperature T")
+    ax.set_ylabel("coupling J")
+    ax.set_title("p(s1 = s2), h = 0")
+    fig.colorbar(image, ax=ax)
+
+    ax = axes[0, 2]
     coarse = temps[::8]
     for J in (-1.0, 0.5, 1.0, 2.0):
-        p = two_spin_probabilities(J, coarse)
-        corr = p @ (spins[:, 0] * spins[:, 1])
+        corr = two_spin_probabilities(J, coarse) @ (spins[:, 0] * spins[:, 1])
         (line,) = ax.plot(temps, np.tanh(J / temps), lw=1.5, label=f"J = {J:+g}: tanh(J/T)")
         ax.plot(coarse, corr, "o", ms=4, color=line.get_color())
     ax.set_xscale("log")
     ax.set_xlabel("temperature T")
     ax.set_ylabel("correlation <s1 s2>")
-    ax.set_title("enumerated (dots) = closed form (lines)")
-    ax.legend(fontsize=8)
+    ax.set_title("enumerated (dots), closed form (lines)")
+    ax.legend(fontsize=7)
     return save_figure(fig, path)

@@ -1,9 +1,6 @@
-"""Input checks shared by the estimators: time series as finite float arrays."""
+"""Time-series input for the estimators: one series or several chains as finite float arrays."""
 
 from __future__ import annotations
-
-import math
-from numbers import Real
 
 import numpy as np
 
@@ -35,13 +32,3 @@ def as_chains(name: str, x: object, *, min_samples: int = 2) -> np.ndarray:
         what = "empty" if arr.size == 0 else f"has {arr.shape[1]} sample(s) per chain"
         raise ValueError(f"{name} is {what}; at least {min_samples} samples per chain are needed")
     return arr
-
-
-def check_positive_float(name: str, value: object) -> float:
-    """A finite real number > 0."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a finite number > 0, got {value!r}")
-    v = float(value)
-    if not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {v}")
-    return v
