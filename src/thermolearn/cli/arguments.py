@@ -73,7 +73,11 @@ def model_from_arguments(args: argparse.Namespace) -> Ising:
     else:
         model = Ising.from_edgelist(path)
     if args.field:
-        model = Ising(model.couplings, model.fields + args.field, geometry=None, name=model.name)
+        g = model.geometry
+        if g is not None:  # keep the lattice geometry so the lattice methods still apply
+            model = Ising.lattice(g.shape, g.couplings, g.field + args.field, periodic=g.periodic)
+        else:
+            model = Ising(model.couplings, model.fields + args.field, name=model.name)
     return model
 
 
