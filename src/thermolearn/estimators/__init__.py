@@ -21,6 +21,7 @@ from thermolearn.estimators.observables import (
     QUANTITIES,
     Estimate,
     IsingObservables,
+    combine_chains,
     observables_from_series,
     observables_from_states,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "binning_analysis",
     "blocking_curve",
     "choose_block_size",
+    "combine_chains",
     "effective_sample_size",
     "error_of_mean",
     "integrated_autocorrelation_time",

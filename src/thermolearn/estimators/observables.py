@@ -30,8 +30,6 @@ from typing import Any
 
 import numpy as np
 
-from thermolearn.estimators.series import as_series
-from thermolearn.validation import check_positive_float
 from thermolearn.estimators.autocorrelation import (
     DEFAULT_WINDOW_C,
     MIN_SAMPLES_PER_TAU,
@@ -44,7 +42,8 @@ from thermolearn.estimators.jackknife import (
     choose_block_size,
     jackknife,
 )
-from thermolearn.validation import check_positive_int, check_spins, check_temperature
+from thermolearn.estimators.series import as_series
+from thermolearn.validation import check_positive_float, check_positive_int, check_spins, check_temperature
 
 
 @dataclass(frozen=True)
@@ -288,6 +287,40 @@ def _observables(
         tau_magnetization_sq=taus["m2"],
         block_sizes=sizes,
         reliable=not problems,
+    )
+
+
+def combine_chains(runs: list[IsingObservables]) -> IsingObservables:
+    """Observables of independent chains at one temperature, pooled.
+
+    Each quantity is the average of the chains' estimates, with standard error
+    sqrt(sum of squared errors) / n_chains (the chains are independent). The reported
+    autocorrelation times are those of the chain with the longest energy tau_int.
+    """
+    if not runs:
+        raise ValueError("combine_chains needs at least one run")
+    if len({(r.temperature, r.n_spins) for r in runs}) != 1:
+        raise ValueError("combine_chains needs runs of one model at one temperature")
+    if len(runs) == 1:
+        return runs[0]
+    k = len(runs)
+    pooled = {}
+    for name in QUANTITIES:
+        means = np.array([getattr(r, name).mean for r in runs])
+        errs = np.array([getattr(r, name).stderr for r in runs])
+        pooled[name] = Estimate(float(means.mean()), float(np.sqrt(np.sum(errs**2)) / k))
+    slowest = max(runs, key=lambda r: r.tau_energy.tau)
+    return IsingObservables(
+        temperature=runs[0].temperature,
+        n_spins=runs[0].n_spins,
+        n_samples=sum(r.n_samples for r in runs),
+        **pooled,
+        tau_energy=slowest.tau_energy,
+        tau_magnetization=slowest.tau_magnetization,
+        tau_abs_magnetization=slowest.tau_abs_magnetization,
+        tau_magnetization_sq=slowest.tau_magnetization_sq,
+        block_sizes=dict(slowest.block_sizes),
+        reliable=all(r.reliable for r in runs),
     )
 
 

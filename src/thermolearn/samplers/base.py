@@ -1,0 +1,87 @@
+"""The one interface every sampler follows.
+
+A sampler is a Markov chain that leaves p(s) = exp(-beta E(s)) / Z invariant. It takes a
+model and a :class:`ChainState` and advances every chain by whole sweeps at that chain's
+inverse temperature; it never owns the state, so runs, parallel tempering and annealing
+can drive any sampler.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from thermolearn.models.ising import Ising
+from thermolearn.samplers.state import ChainState
+
+
+@dataclass(frozen=True)
+class SweepStats:
+    """What the sweeps did, per chain: moves ``accepted`` out of ``attempted`` (for cluster
+    samplers: spins flipped out of spins visited)."""
+
+    accepted: np.ndarray
+    attempted: np.ndarray
+
+    @property
+    def acceptance(self) -> float:
+        total = float(np.sum(self.attempted))
+        return float(np.sum(self.accepted)) / total if total else float("nan")
+
+
+class Sampler(ABC):
+    """Base class: subclasses set ``name`` and implement :meth:`sweep` (and may refine
+    :meth:`check_model`)."""
+
+    name: str = ""
+
+    def check_model(self, model: Ising) -> None:
+        """Raise ``ValueError`` (saying why and what to use instead) if this sampler cannot
+        sample ``model`` correctly."""
+        if not isinstance(model, Ising):
+            raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
+
+    @abstractmethod
+    def sweep(self, model: Ising, state: ChainState, betas: np.ndarray, n_sweeps: int = 1) -> SweepStats:
+        """Advance every chain by ``n_sweeps`` sweeps; chain c at inverse temperature
+        ``betas[c]``. Updates ``state`` in place, including its energies and magnetisations."""
+
+    def options(self) -> dict:
+        """The sampler's settings (recorded in results and checkpoints)."""
+        return {}
+
+    def chain_temperatures(self, temperature: float | None, n_chains: int) -> np.ndarray:
+        """The temperature of every chain slot a run needs. Single-temperature samplers run
+        ``n_chains`` chains at ``temperature``; samplers with their own ladder (parallel
+        tempering) override this."""
+        if temperature is None:
+            raise ValueError(f"sampler {self.name!r} needs a temperature T > 0")
+        return np.full(n_chains, float(temperature))
+
+    def reset(self, model: Ising, state: ChainState) -> None:
+        """Prepare the sampler's own state (counters, ladders) for fresh chains."""
+
+    def state(self) -> dict[str, np.ndarray]:
+        """The sampler's own state as arrays (saved in checkpoints); stateless samplers: {}."""
+        return {}
+
+    def load_state(self, arrays: dict[str, np.ndarray]) -> None:
+        """Restore what :meth:`state` returned."""
+
+    def info(self) -> dict:
+        """What the sampler measured about itself (exchange rates, cluster sizes), as JSON."""
+        return {}
+
+    def __repr__(self) -> str:
+        opts = ", ".join(f"{k}={v!r}" for k, v in self.options().items())
+        return f"{type(self).__name__}({opts})"
+
+
+def as_betas(betas: float | np.ndarray, n_chains: int) -> np.ndarray:
+    """One inverse temperature per chain (a scalar is broadcast); each must be > 0."""
+    b = np.broadcast_to(np.asarray(betas, dtype=np.float64), (n_chains,)).copy()
+    if np.any(np.isnan(b)) or np.any(b <= 0):
+        raise ValueError("inverse temperatures beta must be > 0 (beta = inf is the zero-temperature quench)")
+    return b

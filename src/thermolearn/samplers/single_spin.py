@@ -1,0 +1,162 @@
+"""Single-spin-flip Markov chains on any graph: Metropolis, heat bath (Glauber) and the
+zero-temperature quench, in sequential, random-site or checkerboard order.
+
+Metropolis flips spin i with probability min(1, exp(-beta Delta E)), Delta E = 2 s_i phi_i
+and phi_i = h_i + sum_j J_ij s_j; heat bath sets s_i = +1 with probability
+1 / (1 + exp(-2 beta phi_i)). Both satisfy detailed balance for exp(-beta E) at every
+update, so any order of sites leaves the Boltzmann distribution invariant. A sweep is
+n_spins updates. Chains run in parallel threads; each draws from its own generator.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.sparse.csgraph as csgraph
+from numba import njit, prange
+
+from thermolearn.models.ising import Ising
+from thermolearn.samplers.base import Sampler, SweepStats, as_betas
+from thermolearn.samplers.rng import next_uniform
+from thermolearn.samplers.state import ChainState
+
+RULE_METROPOLIS = 0
+RULE_HEAT_BATH = 1
+RULE_QUENCH = 2
+ORDERS = ("sequential", "random", "checkerboard")
+
+
+@njit(cache=True, parallel=True)
+def _single_spin_sweeps(spins, rng, energy, magnetization, indptr, indices, data, h, betas, order, random_site,
+                        rule, n_sweeps):
+    n_chains, n = spins.shape
+    accepted = np.zeros(n_chains, dtype=np.int64)
+    for c in prange(n_chains):
+        s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
+        beta = betas[c]
+        s = spins[c]
+        acc = 0
+        e_change = 0.0
+        m_change = 0
+        for _ in range(n_sweeps):
+            for k in range(n):
+                if random_site:
+                    u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+                    i = min(int(u * n), n - 1)
+                else:
+                    i = order[k]
+                phi = h[i]
+                for p in range(indptr[i], indptr[i + 1]):
+                    phi += data[p] * s[indices[p]]
+                si = s[i]
+                de = 2.0 * si * phi
+                if rule == 0:
+                    flip = de <= 0.0
+                    if not flip:
+                        u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+                        flip = u < math.exp(-beta * de)
+                elif rule == 1:
+                    u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+                    # p(s_i = +1) = 1 / (1 + exp(-2 beta phi)); written to avoid overflow
+                    x = -2.0 * beta * phi
+                    if x > 0:
+                        ex = math.exp(-x)
+                        up = u * (1.0 + ex) < ex
+                    else:
+                        up = u * (1.0 + math.exp(x)) < 1.0
+                    flip = (si == 1) != up
+                else:
+                    flip = de < 0.0
+                if flip:
+                    s[i] = -si
+                    acc += 1
+                    e_change += de
+                    m_change -= 2 * si
+        rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
+        accepted[c] = acc
+        energy[c] += e_change
+        magnetization[c] += m_change
+    return accepted
+
+
+def checkerboard_order(model: Ising) -> np.ndarray:
+    """Sites of colour 0 then colour 1 of a two-colouring of the interaction graph.
+
+    Raises ``ValueError`` when the graph is not bipartite (an odd cycle of couplings).
+    """
+    n = model.n_spins
+    colour = np.full(n, -1, dtype=np.int64)
+    graph = model.couplings
+    for root in range(n):
+        if colour[root] >= 0:
+            continue
+        nodes, predecessors = csgraph.breadth_first_order(graph, root, directed=False, return_predecessors=True)
+        colour[root] = 0
+        for v in nodes[1:]:
+            colour[v] = 1 - colour[predecessors[v]]
+    i, j, _ = model.edges()
+    if np.any(colour[i] == colour[j]):
+        raise ValueError(
+            "checkerboard order needs a bipartite interaction graph (no odd cycles; periodic lattices need even "
+            "sides); use order='sequential' or 'random'"
+        )
+    return np.concatenate([np.flatnonzero(colour == 0), np.flatnonzero(colour == 1)]).astype(np.int64)
+
+
+class _SingleSpin(Sampler):
+    rule = RULE_METROPOLIS
+
+    def __init__(self, order: str = "sequential") -> None:
+        if order not in ORDERS:
+            raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
+        self.order = order
+        self._orders: dict[int, np.ndarray] = {}
+
+    def options(self) -> dict:
+        return {"order": self.order}
+
+    def _site_order(self, model: Ising) -> np.ndarray:
+        key = id(model)
+        if key not in self._orders:
+            if self.order == "checkerboard":
+                self._orders = {key: checkerboard_order(model)}
+            else:
+                self._orders = {key: np.arange(model.n_spins, dtype=np.int64)}
+        return self._orders[key]
+
+    def check_model(self, model: Ising) -> None:
+        super().check_model(model)
+        if self.order == "checkerboard":
+            self._site_order(model)
+
+    def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
+        betas = as_betas(betas, state.n_chains)
+        order = self._site_order(model)
+        accepted = _single_spin_sweeps(
+            state.spins, state.rng, state.energy, state.magnetization,
+            model.indptr, model.indices, model.data, model.fields,
+            betas, order, self.order == "random", self.rule, int(n_sweeps),
+        )
+        return SweepStats(accepted=accepted, attempted=np.full(state.n_chains, n_sweeps * model.n_spins))
+
+
+class Metropolis(_SingleSpin):
+    """Single-spin Metropolis: flip with probability min(1, exp(-beta Delta E))."""
+
+    name = "metropolis"
+    rule = RULE_METROPOLIS
+
+
+class HeatBath(_SingleSpin):
+    """Heat bath (Glauber / Gibbs): draw s_i from its conditional p(s_i | rest)."""
+
+    name = "heatbath"
+    rule = RULE_HEAT_BATH
+
+
+class Quench(_SingleSpin):
+    """Zero-temperature quench: flip a spin only if that lowers the energy (beta ignored)."""
+
+    name = "quench"
+    rule = RULE_QUENCH
