@@ -11,7 +11,14 @@ import sys
 from collections.abc import Sequence
 
 from thermolearn import __version__
-from thermolearn.cli import demo_command, exact_command, onsager_command
+from thermolearn.cli import (
+    anneal_command,
+    demo_command,
+    exact_command,
+    ising_command,
+    onsager_command,
+    sample_command,
+)
 
 EXIT_BAD_INPUT = 2
 
@@ -24,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"thermolearn {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (demo_command, exact_command, onsager_command):
+    for module in (demo_command, exact_command, onsager_command, ising_command, sample_command, anneal_command):
         module.register(sub)
     return parser
 

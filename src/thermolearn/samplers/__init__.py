@@ -6,7 +6,10 @@ temperature. :func:`sample` runs burn-in and measurement sweeps, with error bars
 checkpoints and a progress bar.
 """
 
+from thermolearn.samplers.annealing import AnnealResult, anneal
 from thermolearn.samplers.base import Sampler, SweepStats
+from thermolearn.samplers.cluster import SwendsenWang, Wolff
+from thermolearn.samplers.parallel_tempering import AdaptedLadder, ParallelTempering, adapt_ladder, geometric_ladder
 from thermolearn.samplers.registry import SAMPLERS, make_sampler
 from thermolearn.samplers.run import SampleResult, sample
 from thermolearn.samplers.single_spin import HeatBath, Metropolis, Quench, checkerboard_order
@@ -14,6 +17,14 @@ from thermolearn.samplers.state import ChainState
 
 __all__ = [
     "SAMPLERS",
+    "AdaptedLadder",
+    "AnnealResult",
+    "ParallelTempering",
+    "SwendsenWang",
+    "Wolff",
+    "adapt_ladder",
+    "anneal",
+    "geometric_ladder",
     "ChainState",
     "HeatBath",
     "Metropolis",

@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from thermolearn.samplers.base import Sampler
+from thermolearn.samplers.cluster import SwendsenWang, Wolff
+from thermolearn.samplers.parallel_tempering import ParallelTempering
 from thermolearn.samplers.single_spin import HeatBath, Metropolis, Quench
 
 SAMPLERS: dict[str, type[Sampler]] = {
     "metropolis": Metropolis,
     "heatbath": HeatBath,
     "quench": Quench,
+    "wolff": Wolff,
+    "sw": SwendsenWang,
+    "pt": ParallelTempering,
 }
 
 

@@ -202,13 +202,11 @@ def sample(
               disable=not show, file=sys.stderr, leave=False) as bar:
         while counters["sweeps_done"] < total:
             done = counters["sweeps_done"]
-            if done < burn_in:
-                step = min(burn_in - done, checkpoint_every - (done - last_saved) if checkpoint else burn_in - done)
-                step = max(step, 1)
-                stats = smp.sweep(model, state, betas, step)
-            else:
-                step = thin
-                stats = smp.sweep(model, state, betas, step)
+            # one sweep per call: how a run is cut (checkpoints, thinning, resumes) can never
+            # change the order of floating-point operations inside a sampler
+            step = 1
+            stats = smp.sweep(model, state, betas, 1)
+            if done >= burn_in and (done + 1 - burn_in) % thin == 0:
                 k = counters["samples_done"]
                 energy[:, k] = state.energy
                 magnetization[:, k] = state.magnetization
@@ -219,7 +217,9 @@ def sample(
             counters["sweeps_done"] = done + step
             counters["accepted"] += int(np.sum(stats.accepted))
             counters["attempted"] += int(np.sum(stats.attempted))
-            bar.update(step)
+            if done % 64 == 0 or done + 1 == total:
+                bar.n = done + 1
+                bar.refresh()
             if checkpoint is not None and (counters["sweeps_done"] - last_saved >= checkpoint_every
                                            or counters["sweeps_done"] == total):
                 counters["wall_time"] = wall_before + time.perf_counter() - started

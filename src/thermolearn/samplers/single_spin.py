@@ -6,18 +6,25 @@ and phi_i = h_i + sum_j J_ij s_j; heat bath sets s_i = +1 with probability
 1 / (1 + exp(-2 beta phi_i)). Both satisfy detailed balance for exp(-beta E) at every
 update, so any order of sites leaves the Boltzmann distribution invariant. A sweep is
 n_spins updates. Chains run in parallel threads; each draws from its own generator.
+
+Periodic hypercubic lattices with a uniform field take a fast path
+(:mod:`thermolearn.samplers.lattice_kernels`): neighbours by index arithmetic and decisions
+from a precomputed table, bit-identical to this generic kernel for the same seed, order
+and rule.
 """
 
 from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 import scipy.sparse.csgraph as csgraph
 from numba import njit, prange
 
 from thermolearn.models.ising import Ising
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
+from thermolearn.samplers.lattice_kernels import LatticePlan, build_plan, decision_table, lattice_sweeps
 from thermolearn.samplers.rng import next_uniform
 from thermolearn.samplers.state import ChainState
 
@@ -25,6 +32,10 @@ RULE_METROPOLIS = 0
 RULE_HEAT_BATH = 1
 RULE_QUENCH = 2
 ORDERS = ("sequential", "random", "checkerboard")
+_ORDER_KIND = {"sequential": 0, "random": 1, "checkerboard": 2}
+# below this many spin updates per call, waking the thread pool costs more than it saves
+# (tens of microseconds on an idle machine, milliseconds on a busy one)
+_SERIAL_WORK = 100_000
 
 
 @njit(cache=True, parallel=True)
@@ -112,6 +123,8 @@ class _SingleSpin(Sampler):
             raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
         self.order = order
         self._orders: dict[int, np.ndarray] = {}
+        self._plan: tuple[Ising, LatticePlan | None] | None = None
+        self._codes: tuple[LatticePlan, bytes, np.ndarray] | None = None
 
     def options(self) -> dict:
         return {"order": self.order}
@@ -125,6 +138,18 @@ class _SingleSpin(Sampler):
                 self._orders = {key: np.arange(model.n_spins, dtype=np.int64)}
         return self._orders[key]
 
+    def lattice_plan(self, model: Ising) -> LatticePlan | None:
+        """The lattice fast path's plan for ``model`` (None: the generic CSR kernel runs)."""
+        if self._plan is None or self._plan[0] is not model:
+            self._plan = (model, build_plan(model))
+        return self._plan[1]
+
+    def _decision_codes(self, plan: LatticePlan, betas: np.ndarray) -> np.ndarray:
+        key = betas.tobytes()
+        if self._codes is None or self._codes[0] is not plan or self._codes[1] != key:
+            self._codes = (plan, key, decision_table(plan, betas, self.rule))
+        return self._codes[2]
+
     def check_model(self, model: Ising) -> None:
         super().check_model(model)
         if self.order == "checkerboard":
@@ -132,13 +157,29 @@ class _SingleSpin(Sampler):
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
         betas = as_betas(betas, state.n_chains)
-        order = self._site_order(model)
-        accepted = _single_spin_sweeps(
+        order = self._site_order(model)  # also checks that a checkerboard order exists
+        threads = numba.get_num_threads()
+        serial = threads > 1 and (state.n_chains == 1 or state.n_chains * model.n_spins * n_sweeps < _SERIAL_WORK)
+        if serial:
+            numba.set_num_threads(1)
+        try:
+            accepted = self._run_kernel(model, state, betas, order, int(n_sweeps))
+        finally:
+            if serial:
+                numba.set_num_threads(threads)
+        return SweepStats(accepted=accepted, attempted=np.full(state.n_chains, n_sweeps * model.n_spins))
+
+    def _run_kernel(self, model: Ising, state: ChainState, betas: np.ndarray, order: np.ndarray,
+                    n_sweeps: int) -> np.ndarray:
+        plan = self.lattice_plan(model)
+        if plan is not None:
+            return lattice_sweeps(plan, state, self._decision_codes(plan, betas), _ORDER_KIND[self.order], self.rule,
+                                  n_sweeps)
+        return _single_spin_sweeps(
             state.spins, state.rng, state.energy, state.magnetization,
             model.indptr, model.indices, model.data, model.fields,
-            betas, order, self.order == "random", self.rule, int(n_sweeps),
+            betas, order, self.order == "random", self.rule, n_sweeps,
         )
-        return SweepStats(accepted=accepted, attempted=np.full(state.n_chains, n_sweeps * model.n_spins))
 
 
 class Metropolis(_SingleSpin):

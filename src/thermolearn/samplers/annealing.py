@@ -1,0 +1,392 @@
+"""Simulated annealing and a parallel-tempering optimiser: low-energy states of any Ising model.
+
+:func:`anneal` runs ``reads`` independent reads. With ``algorithm='sa'`` each read is a
+single-spin chain whose inverse temperature follows a schedule (one beta per sweep, from
+:mod:`thermolearn.samplers.schedules`), hot to cold, and ends with a zero-temperature
+quench, so every read ends in a local minimum (no single flip lowers its energy). With
+``algorithm='pt'`` each read is a replica-exchange run over a ladder of temperatures
+between the same ends, and reports the lowest-energy state it saw, quenched.
+
+For Metropolis and heat-bath updates the work runs in one compiled kernel per call that
+keeps every spin's local field phi_i = h_i + sum_j J_ij s_j up to date: a rejected flip
+costs O(1) and an accepted one updates its neighbours' fields, which for dense models
+(Sherrington-Kirkpatrick) is much cheaper than recomputing phi_i at every proposal. The
+kernel draws the same random numbers and makes the same decisions as
+``Metropolis().sweep(model, state, beta, 1)`` sweep after sweep (exactly, where the
+couplings are integers; up to rounding of phi otherwise). Any other :class:`Sampler` is
+driven sweep by sweep through its own ``sweep``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numba import njit, prange
+
+from thermolearn.models.ising import Ising
+from thermolearn.samplers.base import Sampler
+from thermolearn.samplers.parallel_tempering import _ladder, csr_int64, geometric_ladder
+from thermolearn.samplers.rng import next_uniform, seed_chains
+from thermolearn.samplers.schedules import check_beta_range, default_beta_range, make_schedule
+from thermolearn.samplers.single_spin import HeatBath, Metropolis, Quench
+from thermolearn.samplers.state import ChainState
+from thermolearn.validation import check_positive_int
+
+ALGORITHMS = ("sa", "pt")
+DEFAULT_SWEEPS = 1000
+DEFAULT_PT_TEMPERATURES = 16
+DENSE_FILL = 0.25  # fraction of coupled pairs above which fields are updated from a dense J
+DENSE_MAX_SPINS = 4096  # 4096^2 doubles = 134 MB
+# exp(x) < 2^-53 for x < -37: a uniform draw u (a multiple of 2^-53) is below it only if u == 0
+_EXP_CUTOFF = -40.0
+
+
+@dataclass(frozen=True)
+class AnnealResult:
+    """The reads of :func:`anneal`: final ``states`` (reads, n_spins) int8 and their
+    ``energies`` (reads,), the lowest of them (``best_state``, ``best_energy``), and the
+    wall time in ``seconds``."""
+
+    best_state: np.ndarray
+    best_energy: float
+    energies: np.ndarray
+    states: np.ndarray
+    seconds: float
+    algorithm: str = "sa"
+    sweeps: int = 0
+    beta_range: tuple[float, float] | None = None
+
+    @property
+    def reads(self) -> int:
+        return int(self.energies.size)
+
+    def fraction_at_best(self, tolerance: float = 1e-9) -> float:
+        """The fraction of reads whose energy is within ``tolerance`` (relative, at least
+        absolute 1e-9) of the best."""
+        tol = max(1e-9, tolerance * abs(self.best_energy))
+        return float(np.mean(self.energies <= self.best_energy + tol))
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly record: best energy and state, every read's energy, timing, settings."""
+        return {
+            "algorithm": self.algorithm,
+            "sweeps": int(self.sweeps),
+            "reads": self.reads,
+            "beta_range": None if self.beta_range is None else [float(b) for b in self.beta_range],
+            "best_energy": float(self.best_energy),
+            "best_state": self.best_state.astype(int).tolist(),
+            "energies": [float(e) for e in self.energies],
+            "seconds": float(self.seconds),
+        }
+
+
+# ---------------------------------------------------------------------------- kernels
+@njit(inline="always")
+def _fill_fields(s, phi, indptr, indices, data, h):
+    for i in range(s.size):
+        acc = h[i]
+        for p in range(indptr[i], indptr[i + 1]):
+            acc += data[p] * s[indices[p]]
+        phi[i] = acc
+
+
+@njit(inline="always")
+def _flip_update(phi, i, twice, indptr, indices, data, dense):
+    """phi_j += J_ji (s_new - s_old) = twice * J_ji for every neighbour j of the flipped spin i:
+    a contiguous (vectorised) row of the dense matrix when one is given, else the CSR row."""
+    if dense.shape[0] > 0:
+        row = dense[i]
+        for j in range(phi.size):
+            phi[j] += twice * row[j]
+    else:
+        for p in range(indptr[i], indptr[i + 1]):
+            phi[indices[p]] += twice * data[p]
+
+
+@njit(inline="always")
+def _field_sweeps(s, phi, indptr, indices, data, dense, beta, order, random_site, rule, n_sweeps, s0, s1, s2, s3):
+    """``n_sweeps`` single-spin sweeps of one chain at ``beta`` with local fields kept up to
+    date; returns the energy change, the number of flips and the generator state."""
+    n = s.size
+    e_change = 0.0
+    flips = 0
+    for _ in range(n_sweeps):
+        for k in range(n):
+            if random_site:
+                u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+                i = min(int(u * n), n - 1)
+            else:
+                i = order[k]
+            si = s[i]
+            de = 2.0 * si * phi[i]
+            if rule == 0:
+                flip = de <= 0.0
+                if not flip:
+                    u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+                    x = -beta * de
+                    flip = u < math.exp(x) if x > _EXP_CUTOFF else u == 0.0
+            else:
+                u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+                x = -2.0 * beta * phi[i]
+                if x > 0:
+                    ex = math.exp(-x)
+                    up = u * (1.0 + ex) < ex
+                else:
+                    up = u * (1.0 + math.exp(x)) < 1.0
+                flip = (si == 1) != up
+            if flip:
+                s[i] = -si
+                _flip_update(phi, i, -2.0 * si, indptr, indices, data, dense)
+                e_change += de
+                flips += 1
+    return e_change, flips, s0, s1, s2, s3
+
+
+@njit(inline="always")
+def _quench(s, phi, indptr, indices, data, dense, h, max_sweeps):
+    """Zero-temperature sweeps (flip only if that lowers the energy) until a sweep flips
+    nothing: a local minimum. Fields are recomputed first so rounding cannot accumulate."""
+    _fill_fields(s, phi, indptr, indices, data, h)
+    for q in range(max_sweeps):
+        flips = 0
+        for i in range(s.size):
+            si = s[i]
+            if si * phi[i] < 0.0:
+                s[i] = -si
+                _flip_update(phi, i, -2.0 * si, indptr, indices, data, dense)
+                flips += 1
+        if flips == 0:
+            return q + 1
+    return max_sweeps
+
+
+@njit(cache=True, parallel=True)
+def _anneal_reads(spins, rng, indptr, indices, data, dense, h, betas, order, random_site, rule, max_quench):
+    """Every read (in parallel): sweeps at ``betas[t]`` for t = 0, 1, ..., then the quench."""
+    n_reads, n = spins.shape
+    quench_sweeps = np.zeros(n_reads, dtype=np.int64)
+    for r in prange(n_reads):
+        s = spins[r]
+        phi = np.empty(n)
+        _fill_fields(s, phi, indptr, indices, data, h)
+        s0, s1, s2, s3 = rng[r, 0], rng[r, 1], rng[r, 2], rng[r, 3]
+        for t in range(betas.size):
+            _, _, s0, s1, s2, s3 = _field_sweeps(s, phi, indptr, indices, data, dense, betas[t], order, random_site,
+                                                 rule, 1, s0, s1, s2, s3)
+        rng[r, 0], rng[r, 1], rng[r, 2], rng[r, 3] = s0, s1, s2, s3
+        quench_sweeps[r] = _quench(s, phi, indptr, indices, data, dense, h, max_quench)
+    return quench_sweeps
+
+
+@njit(cache=True, parallel=True)
+def _pt_minimise(spins, rng, energy, indptr, indices, data, dense, h, betas, order, random_site, rule, n_sweeps,
+                 ex_rng, best_spins, best_energy, ex_accepted, ex_attempted):
+    """Replica exchange as an optimiser: run r owns rows r*K .. r*K + K - 1 of ``spins``
+    (replicas); ``slot[k]`` says which replica sits at ``betas[k]``. Every sweep: one sweep of
+    every replica at its temperature, swap proposals between neighbours (even and odd pairs
+    in turn), and the lowest energy seen so far is kept with its state."""
+    n_slots, n = spins.shape
+    K = betas.size
+    n_runs = n_slots // K
+    for r in prange(n_runs):
+        phi = np.empty((K, n))
+        e = np.empty(K)
+        slot = np.arange(K)
+        for k in range(K):
+            _fill_fields(spins[r * K + k], phi[k], indptr, indices, data, h)
+            e[k] = energy[r * K + k]
+        best = best_energy[r]
+        x0, x1, x2, x3 = ex_rng[r, 0], ex_rng[r, 1], ex_rng[r, 2], ex_rng[r, 3]
+        for t in range(n_sweeps):
+            for k in range(K):
+                q = slot[k]
+                c = r * K + q
+                s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
+                de, _, s0, s1, s2, s3 = _field_sweeps(spins[c], phi[q], indptr, indices, data, dense, betas[k],
+                                                      order, random_site, rule, 1, s0, s1, s2, s3)
+                rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
+                e[q] += de
+            for i in range(t % 2, K - 1, 2):
+                a = slot[i]
+                b = slot[i + 1]
+                delta = (betas[i] - betas[i + 1]) * (e[a] - e[b])
+                u, x0, x1, x2, x3 = next_uniform(x0, x1, x2, x3)
+                ex_attempted[r, i] += 1
+                if delta >= 0.0 or u < math.exp(delta):
+                    ex_accepted[r, i] += 1
+                    slot[i] = b
+                    slot[i + 1] = a
+            for q in range(K):
+                if e[q] < best:
+                    best = e[q]
+                    best_spins[r, :] = spins[r * K + q]
+        ex_rng[r, 0], ex_rng[r, 1], ex_rng[r, 2], ex_rng[r, 3] = x0, x1, x2, x3
+        best_energy[r] = best
+        for q in range(K):
+            energy[r * K + q] = e[q]
+
+
+# ---------------------------------------------------------------------------- the public function
+def _single_spin_rule(sampler: str | Sampler) -> tuple[Sampler, bool]:
+    """The sampler object, and whether the local-field kernel can run it."""
+    if isinstance(sampler, str):
+        from thermolearn.samplers.registry import make_sampler
+
+        sampler = make_sampler(sampler)
+    if not isinstance(sampler, Sampler):
+        raise TypeError(f"sampler must be a sampler name or a Sampler, got {type(sampler).__name__}")
+    if isinstance(sampler, Quench):
+        raise ValueError("annealing needs a finite-temperature sampler ('metropolis' or 'heatbath'); "
+                         "the zero-temperature quench runs at the end of every read anyway")
+    if sampler.name == "pt":
+        raise ValueError("for a parallel-tempering optimiser use algorithm='pt' with sampler='metropolis'")
+    return sampler, type(sampler) in (Metropolis, HeatBath)
+
+
+def anneal(
+    model: Ising,
+    sweeps: int | None = None,
+    reads: int = 32,
+    *,
+    schedule: str | object = "geometric",
+    beta_range: tuple[float, float] | None = None,
+    sampler: str | Sampler = "metropolis",
+    seed: int | np.random.Generator | None = 0,
+    initial: str | np.ndarray = "random",
+    algorithm: str = "sa",
+    temperatures: int | object = DEFAULT_PT_TEMPERATURES,
+    max_quench_sweeps: int = 10_000,
+) -> AnnealResult:
+    """Low-energy states of ``model`` from ``reads`` independent annealing runs.
+
+    Parameters
+    ----------
+    sweeps : sweeps per read (default 1000, or the length of a schedule array). For
+        ``algorithm='pt'`` each sweep updates every replica of the ladder once.
+    reads : independent reads (runs).
+    schedule : 'geometric' (constant ratio of beta per sweep), 'linear', or an array of
+        betas, one per sweep (``algorithm='sa'`` only).
+    beta_range : ``(beta_hot, beta_cold)``; default :func:`default_beta_range` of the
+        couplings (a typical flip accepted half the time at the start, the smallest flip
+        rarely at the end).
+    sampler : 'metropolis', 'heatbath', or a :class:`Sampler` (driven sweep by sweep).
+    seed : int or numpy Generator; the same seed gives the same reads.
+    initial : 'random', 'up', or starting states (n_spins,) or (reads, n_spins).
+    algorithm : 'sa' (simulated annealing) or 'pt' (replica exchange over a geometric
+        ladder between the ends of ``beta_range``; each read reports the lowest-energy state
+        it saw).
+    temperatures : for 'pt', the number of ladder temperatures or the ladder itself.
+    max_quench_sweeps : cap on the final zero-temperature quench of each read.
+
+    Every read ends with a zero-temperature quench, so its state is a local minimum.
+    Returns an :class:`AnnealResult`; energies are recomputed exactly from the final states.
+    """
+    started = time.perf_counter()
+    if not isinstance(model, Ising):
+        raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {', '.join(ALGORITHMS)}, got {algorithm!r}")
+    reads = check_positive_int("reads", reads)
+    max_quench = check_positive_int("max_quench_sweeps", max_quench_sweeps)
+    smp, fast = _single_spin_rule(sampler)
+    smp.check_model(model)
+    if beta_range is not None:
+        beta_range = check_beta_range(beta_range)
+    if algorithm == "sa":
+        if sweeps is None and isinstance(schedule, str):
+            sweeps = DEFAULT_SWEEPS
+        betas = make_schedule(schedule, sweeps, beta_range, model)
+        used_range = (float(betas[0]), float(betas[-1]))
+        states = _anneal_sa(model, betas, reads, smp, fast, seed, initial, max_quench)
+        n_sweeps = int(betas.size)
+    else:
+        if not isinstance(schedule, str):
+            raise ValueError("a schedule array applies to algorithm='sa'; parallel tempering uses a ladder "
+                             "(temperatures=...)")
+        n_sweeps = check_positive_int("sweeps", DEFAULT_SWEEPS if sweeps is None else sweeps)
+        if not fast:
+            raise ValueError("algorithm='pt' runs Metropolis or heat-bath replicas: sampler='metropolis' or 'heatbath'")
+        hot, cold = beta_range if beta_range is not None else default_beta_range(model)
+        if isinstance(temperatures, (int, np.integer)) and not isinstance(temperatures, bool):
+            ladder = geometric_ladder(1.0 / max(hot, cold), 1.0 / min(hot, cold),
+                                      check_positive_int("temperatures", temperatures, minimum=2))
+        else:
+            ladder = _ladder(temperatures)
+        used_range = (1.0 / float(ladder[-1]), 1.0 / float(ladder[0]))
+        states = _anneal_pt(model, ladder, n_sweeps, reads, smp, seed, initial, max_quench)
+    energies = np.atleast_1d(model.energy(states)).astype(np.float64)
+    best = int(np.argmin(energies))
+    return AnnealResult(
+        best_state=states[best].copy(),
+        best_energy=float(energies[best]),
+        energies=energies,
+        states=states,
+        seconds=time.perf_counter() - started,
+        algorithm=algorithm,
+        sweeps=n_sweeps,
+        beta_range=used_range,
+    )
+
+
+def _dense_couplings(model: Ising) -> np.ndarray:
+    """The dense J for models with at least a quarter of all pairs coupled (and at most
+    DENSE_MAX_SPINS spins), where a flip's field updates run as one contiguous row; else an
+    empty (0, 0) array, and the kernels walk CSR rows."""
+    n = model.n_spins
+    if n <= DENSE_MAX_SPINS and model.data.size >= DENSE_FILL * n * (n - 1):
+        return np.ascontiguousarray(model.couplings.toarray())
+    return np.zeros((0, 0))
+
+
+def _initial_chains(model: Ising, n_chains: int, seed, initial, repeat: int = 1) -> ChainState:
+    if isinstance(initial, str):
+        return ChainState.new(model, n_chains, seed, initial)
+    arr = np.asarray(initial)
+    if arr.ndim == 2 and repeat > 1:
+        arr = np.repeat(arr, repeat, axis=0)
+    return ChainState.new(model, n_chains, seed, arr)
+
+
+def _anneal_sa(model: Ising, betas: np.ndarray, reads: int, smp: Sampler, fast: bool, seed, initial,
+               max_quench: int) -> np.ndarray:
+    state = _initial_chains(model, reads, seed, initial)
+    if fast:
+        _anneal_reads(state.spins, state.rng, *csr_int64(model), _dense_couplings(model), model.fields, betas,
+                      smp._site_order(model), smp.order == "random", smp.rule, max_quench)
+        return state.spins
+    smp.reset(model, state)
+    for beta in betas:
+        smp.sweep(model, state, beta, 1)
+    return _quench_states(model, state.spins, max_quench)
+
+
+def _quench_states(model: Ising, spins: np.ndarray, max_quench: int) -> np.ndarray:
+    """Zero-temperature quench of each row to a local minimum (in place)."""
+    no_rng = np.zeros((spins.shape[0], 4), dtype=np.uint64)  # zero sweeps at finite temperature draw nothing
+    _anneal_reads(spins, no_rng, *csr_int64(model), _dense_couplings(model), model.fields, np.zeros(0),
+                  np.arange(model.n_spins, dtype=np.int64), False, 0, max_quench)
+    return spins
+
+
+def _anneal_pt(model: Ising, ladder: np.ndarray, n_sweeps: int, reads: int, smp: Sampler, seed, initial,
+               max_quench: int) -> np.ndarray:
+    K = ladder.size
+    state = _initial_chains(model, reads * K, seed, initial, repeat=K)
+    ex_rng = seed_chains(np.random.SeedSequence([int(x) for x in state.rng[0]] + [reads * K, 0x5054]), reads)
+    energy = state.energy.copy()
+    best_energy = np.full(reads, np.inf)
+    best_spins = state.spins[::K].copy()
+    for r in range(reads):  # the best of the starting states
+        k = int(np.argmin(energy[r * K:(r + 1) * K]))
+        best_energy[r] = energy[r * K + k]
+        best_spins[r] = state.spins[r * K + k]
+    accepted = np.zeros((reads, K - 1), dtype=np.int64)
+    attempted = np.zeros((reads, K - 1), dtype=np.int64)
+    _pt_minimise(state.spins, state.rng, energy, *csr_int64(model), _dense_couplings(model), model.fields,
+                 1.0 / ladder, smp._site_order(model), smp.order == "random", smp.rule, n_sweeps, ex_rng,
+                 best_spins, best_energy, accepted, attempted)
+    return _quench_states(model, best_spins, max_quench)

@@ -1,0 +1,588 @@
+"""Cluster updates for ferromagnets on any graph: Wolff and Swendsen-Wang.
+
+Both rest on the Fortuin-Kasteleyn / Edwards-Sokal construction. For a coupling J_ij >= 0,
+
+    exp(beta J_ij s_i s_j) = e^{beta J_ij} [(1 - p_ij) + p_ij delta(s_i, s_j)],
+    p_ij = 1 - exp(-2 beta J_ij),
+
+so putting a bond on every *aligned* pair with probability p_ij and then choosing each
+cluster's orientation from what is left of the weight (the fields) samples
+exp(-beta E) / Z exactly. The bond probability is only a probability for J_ij >= 0: with a
+negative (frustrated) coupling it would be negative, and flipping a cluster whose boundary
+holds unsatisfied antiferromagnetic bonds breaks detailed balance. ``check_model`` refuses
+such models and names the samplers that work for them ('metropolis', 'heatbath', 'pt').
+
+Fields h_i. Swendsen-Wang: given the bonds, the clusters are independent and cluster C's
+orientation sigma has weight exp(beta sigma H_C), H_C = sum_{i in C} h_i; each cluster draws
+sigma = +1 with probability 1 / (1 + exp(-2 beta H_C)) (heat bath; 1/2 in zero field).
+Wolff: the cluster is grown with the coupling bonds alone, which makes the proposal's
+ratio exp(-beta Delta E_J); the flip is then accepted with probability
+min(1, exp(-beta Delta E_h)), Delta E_h = 2 sum_{i in C} h_i s_i (a Metropolis step on the
+field energy), so the move satisfies detailed balance for the full energy. (A ghost spin
+coupled to site i with |h_i| would also be exact; its Wolff acceptance
+exp(-2 beta sum_{i in C, h_i s_i > 0} h_i s_i) is never larger than the Metropolis one.)
+
+What a sweep is:
+
+- Swendsen-Wang: one sweep is one full update (every bond drawn, every cluster assigned).
+  ``SweepStats.attempted`` = n_spins per sweep, ``accepted`` = spins whose value changed.
+- Wolff: one sweep is a *fixed* number k of single-cluster moves, k = ceil(n_spins / <|C|>)
+  with <|C|> the mean cluster size at that temperature, so that a sweep visits n_spins
+  spins on average and is comparable with a single-spin sweep. ``attempted`` = spins
+  visited (the sizes of all clusters built, rejected ones included), ``accepted`` = spins
+  flipped. k is measured once per temperature: the first time a chain is swept at a new
+  temperature it first runs ``calibration_sweeps`` preparatory sweeps of cluster moves
+  until n_spins spins are visited each, which carry it from its start (a hot start at T_c
+  has tiny clusters) towards equilibrium, and the mean cluster size over the last of them
+  fixes k (saved with the sampler's state in checkpoints). The preparatory sweeps are part
+  of the chain's history, like burn-in; they are not counted in ``SweepStats``. Pass
+  ``clusters_per_sweep`` to fix k yourself (no preparatory sweeps). The rule "grow
+  clusters until the flipped spins add up to n_spins" is *not* used for sampling because it
+  is not exact: stopping on a count that depends on the states visited samples the chain at
+  state-dependent times (two coupled spins: a sweep that starts aligned can never end
+  anti-aligned), so it does not leave exp(-beta E) invariant; on a 3x4 lattice it misses
+  the Boltzmann distribution by a total-variation distance of 0.06 to 0.24. A fixed number
+  of moves, each of which leaves exp(-beta E) invariant, does.
+
+Each chain runs in its own thread with its own xoshiro256** stream and work arrays
+allocated once per call, not per cluster: a stack and a member list for Wolff (which marks
+cluster members in the spin array itself), a parent and a per-cluster array for
+Swendsen-Wang (union-find with path halving, each root its cluster's smallest site, so one
+ascending pass meets every root before its other sites). Bond tests compare 53-bit
+integers with precomputed thresholds. The kernels keep ``state.energy`` and
+``state.magnetization`` current: Wolff adds each cluster's Delta E (summed spin by spin as
+the cluster flips), Swendsen-Wang recomputes E and M in the pass that writes the new spins.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange, uint64
+
+from thermolearn.models.ising import Ising
+from thermolearn.samplers.base import Sampler, SweepStats, as_betas
+from thermolearn.samplers.rng import _rotl, next_uniform
+from thermolearn.samplers.state import ChainState
+
+#: Wolff's preparatory sweeps at a new temperature (total, and how many before <|C|> is measured).
+CALIBRATION_WARMUP = 20
+CALIBRATION_SWEEPS = 40
+
+
+# ------------------------------------------------------------------------ random bits
+@njit(inline="always")
+def _next_bits53(s0, s1, s2, s3):
+    """The step of :func:`rng.next_uniform` without the scaling: an integer k in [0, 2^53)
+    with u = k 2^-53, and the advanced state. A bond with probability p is ``k < ceil(p 2^53)``,
+    which is exactly ``u < p``."""
+    result = _rotl(s1 * uint64(5), 7) * uint64(9)
+    t = s1 << uint64(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    return result >> uint64(11), s0, s1, s2, s3
+
+
+# ----------------------------------------------------------------------------- Wolff kernel
+# While a cluster grows, spins hold a code: +-1 outside the cluster, 2 s_old for a member
+# waiting on the stack, -2 s_old for a member already processed (flipped). The sign is the
+# spin's current value, so no separate visit marks are needed; ((v >> 7) | 1) is sign(v).
+@njit(inline="always")
+def _wolff_cluster(s, stack, members, indptr, indices, data, h, bond, uniform, has_field, beta, s0, s1, s2, s3):
+    """Grow one Wolff cluster from a random seed (depth first) and flip it, or not, on the
+    field test. ``bond`` holds integer thresholds ceil(p 2^53) (one, or one per CSR entry).
+
+    Returns (size, flipped, delta_e, s_old, s0, s1, s2, s3); s is updated in place.
+    """
+    n = s.shape[0]
+    u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+    seed = min(int(u * n), n - 1)
+    s_old = s[seed]
+    waiting = np.int8(2 * s_old)
+    done = np.int8(-2 * s_old)
+    s[seed] = waiting
+    stack[0] = seed
+    top = 1
+    size = 0
+    de = 0.0
+    de_field = 0.0
+    b_uniform = bond[0]
+    j0 = data[0] if data.size > 0 else 0.0
+    while top > 0:
+        top -= 1
+        i = stack[top]
+        members[size] = i
+        size += 1
+        # flip i now, with the members processed before it already flipped: the single-spin
+        # Delta E = 2 s_old phi_i add up (telescope) to the cluster's Delta E
+        if uniform:
+            total = 0
+            for p in range(indptr[i], indptr[i + 1]):
+                j = indices[p]
+                v = s[j]
+                total += (v >> 7) | 1
+                if v == s_old:
+                    k, s0, s1, s2, s3 = _next_bits53(s0, s1, s2, s3)
+                    if k < b_uniform:
+                        s[j] = waiting
+                        stack[top] = j
+                        top += 1
+            de += 2.0 * j0 * s_old * total
+        else:
+            phi = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                j = indices[p]
+                v = s[j]
+                phi += data[p] * ((v >> 7) | 1)
+                if v == s_old:
+                    k, s0, s1, s2, s3 = _next_bits53(s0, s1, s2, s3)
+                    if k < bond[p]:
+                        s[j] = waiting
+                        stack[top] = j
+                        top += 1
+            de += 2.0 * s_old * phi
+        if has_field:
+            de_field += 2.0 * s_old * h[i]
+        s[i] = done
+    accept = True
+    if has_field and de_field > 0.0:
+        u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+        accept = u < math.exp(-beta * de_field)
+    final = -s_old if accept else s_old
+    for q in range(size):
+        s[members[q]] = final
+    if not accept:
+        return size, 0, 0.0, s_old, s0, s1, s2, s3
+    return size, size, de + de_field, s_old, s0, s1, s2, s3
+
+
+@njit(cache=True, parallel=True)
+def _wolff_sweeps(spins, rng, energy, magnetization, indptr, indices, data, split, h, bondp, rows, uniform,
+                  has_field, betas, clusters, n_sweeps, budget, totals):
+    """Wolff moves on every chain. ``budget`` False: ``clusters[c] * n_sweeps`` moves (the
+    sampler). ``budget`` True: per sweep, moves until the visited spins reach n_spins (only
+    for the preparatory sweeps that measure cluster sizes; not an exact sampler, see the module).
+    Adds (sweeps, clusters built, clusters accepted, spins visited, spins flipped) to ``totals``."""
+    n_chains, n = spins.shape
+    flipped = np.zeros(n_chains, dtype=np.int64)
+    visited = np.zeros(n_chains, dtype=np.int64)
+    built = np.zeros(n_chains, dtype=np.int64)
+    accepted_clusters = np.zeros(n_chains, dtype=np.int64)
+    for c in prange(n_chains):
+        s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
+        s = spins[c]
+        beta = betas[c]
+        row = bondp[rows[c]]
+        stack = np.empty(n, dtype=indices.dtype)
+        members = np.empty(n, dtype=indices.dtype)
+        n_flip = 0
+        n_visit = 0
+        n_built = 0
+        n_acc = 0
+        e_change = 0.0
+        m_change = 0
+        for _ in range(n_sweeps):
+            done = 0
+            k = 0
+            while (done < n) if budget else (k < clusters[c]):
+                size, nf, de, s_old, s0, s1, s2, s3 = _wolff_cluster(
+                    s, stack, members, indptr, indices, data, h, row, uniform, has_field, beta, s0, s1, s2, s3)
+                k += 1
+                done += size
+                n_visit += size
+                n_built += 1
+                if nf > 0:
+                    n_acc += 1
+                    n_flip += nf
+                    e_change += de
+                    m_change -= 2 * s_old * nf
+        rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
+        flipped[c] = n_flip
+        visited[c] = n_visit
+        built[c] = n_built
+        accepted_clusters[c] = n_acc
+        energy[c] += e_change
+        magnetization[c] += m_change
+    totals[0] += n_chains * n_sweeps
+    for c in range(n_chains):
+        totals[1] += built[c]
+        totals[2] += accepted_clusters[c]
+        totals[3] += visited[c]
+        totals[4] += flipped[c]
+    return flipped, visited, built
+
+
+# ------------------------------------------------------------------- Swendsen-Wang kernel
+_HALF = uint64(1) << uint64(52)  # a 53-bit draw below 2^52: probability 1/2
+
+
+@njit(inline="always")
+def _find(parent, x):
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]  # path halving
+        x = parent[x]
+    return x
+
+
+@njit(cache=True, parallel=True)
+def _sw_sweeps(spins, rng, energy, magnetization, indptr, indices, data, split, h, bondp, rows, uniform, has_field,
+               betas, n_sweeps, totals):
+    """Swendsen-Wang sweeps on every chain; adds (sweeps, clusters, spins flipped) to ``totals``."""
+    n_chains, n = spins.shape
+    flipped = np.zeros(n_chains, dtype=np.int64)
+    n_clusters = np.zeros(n_chains, dtype=np.int64)
+    for c in prange(n_chains):
+        s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
+        s = spins[c]
+        beta = betas[c]
+        row = bondp[rows[c]]
+        b_uniform = row[0]
+        j0 = data[0] if data.size > 0 else 0.0
+        parent = np.empty(n, dtype=np.int32)
+        flip = np.empty(n, dtype=np.bool_)  # per root, drawn when the loop reaches the root
+        hsum = np.zeros(n if has_field else 1)
+        n_flip = 0
+        n_clu = 0
+        e_new = energy[c]
+        m_new = magnetization[c]
+        for _ in range(n_sweeps):
+            for i in range(n):
+                parent[i] = i
+            # bonds on aligned pairs (each edge once, from its lower end: row i's entries
+            # split[i] .. indptr[i+1] are its neighbours j > i)
+            for i in range(n):
+                si = s[i]
+                for p in range(split[i], indptr[i + 1]):
+                    j = indices[p]
+                    if s[j] == si:
+                        k, s0, s1, s2, s3 = _next_bits53(s0, s1, s2, s3)
+                        if k < (b_uniform if uniform else row[p]):
+                            ri = _find(parent, i)
+                            rj = _find(parent, j)
+                            # link the larger root under the smaller: every root is its
+                            # cluster's smallest site, met first by the loops below
+                            if ri < rj:
+                                parent[rj] = ri
+                            elif rj < ri:
+                                parent[ri] = rj
+            if has_field:  # total field H_C of each cluster, at its root
+                for i in range(n):
+                    hsum[i] = 0.0
+                for i in range(n):
+                    r = _find(parent, i)
+                    parent[i] = r
+                    hsum[r] += h[i]
+            # one pass: each cluster draws its orientation at its root, its smallest site (heat
+            # bath on its field energy, 1/2 in zero field), the spins are written, and
+            # E = -sum_i s_i (h_i + sum_{j<i} J_ij s_j) and M are recomputed
+            e_new = 0.0
+            m_int = 0
+            for i in range(n):
+                r = _find(parent, i)
+                if r == i:
+                    n_clu += 1
+                    if has_field and hsum[i] != 0.0:
+                        u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+                        x = 2.0 * beta * hsum[i]  # p(up) = 1 / (1 + exp(-x))
+                        if x >= 0.0:
+                            up = u * (1.0 + math.exp(-x)) < 1.0
+                        else:
+                            ex = math.exp(x)
+                            up = u * (1.0 + ex) < ex
+                        flip[i] = (s[i] == 1) != up
+                    else:
+                        k, s0, s1, s2, s3 = _next_bits53(s0, s1, s2, s3)
+                        flip[i] = k < _HALF
+                if flip[r]:
+                    s[i] = -s[i]
+                    n_flip += 1
+                si = s[i]
+                m_int += si
+                if uniform:
+                    total = 0
+                    for p in range(indptr[i], split[i]):  # neighbours j < i: s[j] already new
+                        total += s[indices[p]]
+                    e_new -= si * (h[i] + j0 * total)
+                else:
+                    acc = h[i]
+                    for p in range(indptr[i], split[i]):
+                        acc += data[p] * s[indices[p]]
+                    e_new -= si * acc
+            m_new = float(m_int)
+        rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
+        flipped[c] = n_flip
+        n_clusters[c] = n_clu
+        energy[c] = e_new
+        magnetization[c] = m_new
+    totals[0] += n_chains * n_sweeps
+    for c in range(n_chains):
+        totals[1] += n_clusters[c]
+        totals[2] += flipped[c]
+    return flipped
+
+
+# ------------------------------------------------------------------------- Python classes
+class _ClusterSampler(Sampler):
+    """Shared plumbing: the ferromagnet check and the bond-probability tables."""
+
+    def __init__(self) -> None:
+        self._model: Ising | None = None
+        self._uniform = True
+        self._has_field = False
+        self._tables: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        self._graph: tuple = ()
+
+    def check_model(self, model: Ising) -> None:
+        super().check_model(model)
+        if not model.is_ferromagnetic:
+            data = model.data
+            n_negative = int(np.count_nonzero(data < 0)) // 2
+            raise ValueError(
+                f"the {self.name!r} cluster sampler needs ferromagnetic couplings (every J_ij >= 0), but this model "
+                f"has {n_negative} negative coupling(s) (smallest J_ij = {float(data.min()):g}): for J_ij < 0 the bond "
+                "probability 1 - exp(-2 beta J_ij) would be negative and a cluster flip would break detailed balance. "
+                "For frustrated or antiferromagnetic models use a single-spin sampler ('metropolis' or 'heatbath') "
+                "or parallel tempering ('pt'). (Fields h_i of either sign are fine.)"
+            )
+
+    @staticmethod
+    def _betas(model: Ising, state: ChainState, betas) -> np.ndarray:
+        """One beta > 0 per chain (fast path for the float64 array ``sample`` passes), after
+        checking that the chains belong to the model (the kernels index without bounds checks)."""
+        if state.spins.ndim != 2 or state.spins.shape[1] != model.n_spins:
+            raise ValueError(f"the chains hold states of shape {state.spins.shape[1:]} but the model has "
+                             f"{model.n_spins} spins")
+        n_chains = state.n_chains
+        if isinstance(betas, np.ndarray) and betas.dtype == np.float64 and betas.shape == (n_chains,) \
+                and bool((betas > 0).all()):
+            return betas
+        return as_betas(betas, n_chains)
+
+    def _prepare(self, model: Ising, betas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Bond probabilities p = 1 - exp(-2 beta J) as 53-bit integer thresholds, per distinct
+        beta (one column when every J is equal), and each chain's row; cached for the model and
+        betas last seen."""
+        if model is not self._model:
+            self.check_model(model)
+            data = model.data
+            self._model = model
+            self._uniform = bool(data.size == 0 or np.all(data == data[0]))
+            self._has_field = bool(np.any(model.fields != 0))
+            self._tables = {}
+            n = model.n_spins
+            indptr = model.indptr.astype(np.int64)
+            indices = model.indices.astype(np.int32 if n < 2**31 else np.int64)
+            row_of = np.repeat(np.arange(n), np.diff(indptr))
+            split = indptr[:-1] + np.bincount(row_of[indices < row_of], minlength=n)  # first j > i in row i
+            self._graph = (indptr, indices, np.ascontiguousarray(model.data, dtype=np.float64), split.astype(np.int64),
+                           np.ascontiguousarray(model.fields, dtype=np.float64))
+        key = betas.tobytes()
+        got = self._tables.get(key)
+        if got is None:
+            distinct, rows = np.unique(betas, return_inverse=True)
+            J = model.data[:1] if self._uniform else model.data
+            if J.size == 0:
+                J = np.zeros(1)
+            with np.errstate(invalid="ignore"):
+                p = -np.expm1(-2.0 * distinct[:, None] * J[None, :])
+            # integer thresholds: a 53-bit draw k bonds iff k < ceil(p 2^53), i.e. iff k 2^-53 < p
+            table = np.ceil(np.clip(p, 0.0, 1.0) * 2.0**53).astype(np.uint64)
+            if len(self._tables) >= 16:
+                self._tables.clear()
+            got = (np.ascontiguousarray(table), rows.astype(np.int64).ravel())
+            self._tables[key] = got
+        return got
+
+    def _kernel_args(self, model: Ising) -> tuple:
+        """The graph as the kernels take it (after :meth:`_prepare` saw ``model``): indptr,
+        int32 indices, couplings, the start of each row's j > i part, fields."""
+        return self._graph
+
+
+class Wolff(_ClusterSampler):
+    """Wolff single-cluster updates for ferromagnets (every J_ij >= 0) on any graph.
+
+    A cluster grows from a random site over aligned neighbours, each bond taken with
+    probability p_ij = 1 - exp(-2 beta J_ij), and is flipped; with fields the flip is
+    accepted with probability min(1, exp(-beta Delta E_h)), Delta E_h = 2 sum_{i in C} h_i s_i.
+
+    A sweep is a fixed number k of cluster moves per temperature, k = ceil(n_spins / <|C|>),
+    so a sweep visits about n_spins spins like a single-spin sweep (the rule "moves until
+    n_spins spins are flipped" would bias the samples; see the module docstring).
+    ``clusters_per_sweep=None`` measures <|C|> once per temperature: the first sweep at a new
+    temperature is preceded by ``calibration_sweeps`` preparatory sweeps (moves until n_spins
+    spins are visited) that also carry the chain towards equilibrium, and the last
+    ``calibration_sweeps - calibration_warmup`` of them give <|C|>. An integer fixes k and
+    skips them. ``SweepStats.accepted`` counts flipped spins, ``attempted`` the spins visited
+    (sizes of every cluster built, rejected ones included).
+    """
+
+    name = "wolff"
+
+    def __init__(self, clusters_per_sweep: int | None = None, calibration_sweeps: int = CALIBRATION_SWEEPS,
+                 calibration_warmup: int = CALIBRATION_WARMUP) -> None:
+        super().__init__()
+        if clusters_per_sweep is not None:
+            if isinstance(clusters_per_sweep, bool) or not isinstance(clusters_per_sweep, (int, np.integer)) \
+                    or clusters_per_sweep < 1:
+                raise ValueError(f"clusters_per_sweep must be a positive integer or None (measured), "
+                                 f"got {clusters_per_sweep!r}")
+            clusters_per_sweep = int(clusters_per_sweep)
+        for label, value, low in (("calibration_sweeps", calibration_sweeps, 1),
+                                  ("calibration_warmup", calibration_warmup, 0)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f"{label} must be an integer >= {low}, got {value!r}")
+        if calibration_warmup >= calibration_sweeps:
+            raise ValueError(f"calibration_warmup ({calibration_warmup}) must be smaller than calibration_sweeps "
+                             f"({calibration_sweeps})")
+        self.clusters_per_sweep = clusters_per_sweep
+        self.calibration_sweeps = int(calibration_sweeps)
+        self.calibration_warmup = int(calibration_warmup)
+        self._calibration: dict[float, int] = {}  # beta -> clusters per sweep
+        self._calibrated_for: Ising | None = None
+        self._per_chain: dict[bytes, np.ndarray] = {}  # betas -> clusters per sweep of each chain
+        self._counters = np.zeros(5, dtype=np.int64)  # sweeps, clusters built, accepted, visited, flipped
+
+    def options(self) -> dict:
+        return {"clusters_per_sweep": self.clusters_per_sweep, "calibration_sweeps": self.calibration_sweeps,
+                "calibration_warmup": self.calibration_warmup}
+
+    # -------------------------------------------------------------- sampler state
+    def reset(self, model: Ising, state: ChainState) -> None:
+        self._calibration = {}
+        self._calibrated_for = None
+        self._per_chain = {}
+        self._counters = np.zeros(5, dtype=np.int64)
+
+    def state(self) -> dict[str, np.ndarray]:
+        betas = np.array(sorted(self._calibration), dtype=np.float64)
+        return {
+            "calibration_betas": betas,
+            "calibration_clusters": np.array([self._calibration[b] for b in betas], dtype=np.int64),
+            "counters": self._counters.copy(),
+        }
+
+    def load_state(self, arrays: dict[str, np.ndarray]) -> None:
+        betas = np.asarray(arrays.get("calibration_betas", np.zeros(0)), dtype=np.float64)
+        counts = np.asarray(arrays.get("calibration_clusters", np.zeros(0)), dtype=np.int64)
+        self._calibration = {float(b): int(k) for b, k in zip(betas, counts)}
+        self._calibrated_for = None  # adopted by the next model swept
+        self._per_chain = {}
+        counters = arrays.get("counters")
+        self._counters = np.zeros(5, dtype=np.int64) if counters is None else np.array(counters, dtype=np.int64)
+
+    def info(self) -> dict:
+        sweeps, built, accepted, visited, flipped = (int(x) for x in self._counters)
+        return {
+            "clusters_per_sweep": {repr(1.0 / b if b > 0 else float("inf")): k
+                                   for b, k in sorted(self._calibration.items())}
+            if self.clusters_per_sweep is None else self.clusters_per_sweep,
+            "mean_cluster_size": visited / built if built else None,
+            "cluster_acceptance": accepted / built if built else None,
+            "spins_flipped_per_sweep": flipped / sweeps if sweeps else None,
+        }
+
+    # ------------------------------------------------------------------ sweeping
+    def _clusters(self, model: Ising, state: ChainState, betas: np.ndarray, table: np.ndarray,
+                  rows: np.ndarray) -> np.ndarray:
+        if self.clusters_per_sweep is not None:
+            return np.full(state.n_chains, self.clusters_per_sweep, dtype=np.int64)
+        if self._calibrated_for is not model:
+            if self._calibrated_for is not None:
+                self._calibration = {}
+            self._calibrated_for = model
+            self._per_chain = {}
+        key = betas.tobytes()
+        clusters = self._per_chain.get(key)
+        if clusters is None:
+            missing = sorted({float(b) for b in betas} - set(self._calibration))
+            if missing:
+                self._calibrate(model, state, betas, table, rows, missing)
+            clusters = np.array([self._calibration[float(b)] for b in betas], dtype=np.int64)
+            if len(self._per_chain) >= 16:
+                self._per_chain.clear()
+            self._per_chain[key] = clusters
+        return clusters
+
+    def _calibrate(self, model: Ising, state: ChainState, betas: np.ndarray, table: np.ndarray, rows: np.ndarray,
+                   missing: list[float]) -> None:
+        """Preparatory sweeps (moves until n_spins spins are visited) of the chains at each
+        missing beta, in place; their mean cluster size after the warm-up fixes k."""
+        chains = np.flatnonzero(np.isin(betas, missing))
+        spins, rng = state.spins[chains], state.rng[chains]
+        energy, magnetization = state.energy[chains], state.magnetization[chains]
+        args = (spins, rng, energy, magnetization, *self._kernel_args(model), table, rows[chains],
+                self._uniform, self._has_field, betas[chains], np.zeros(chains.size, dtype=np.int64))
+        scratch = np.zeros(5, dtype=np.int64)  # preparatory sweeps are not counted in info()
+        if self.calibration_warmup:
+            _wolff_sweeps(*args, self.calibration_warmup, True, scratch)
+        _, visited, built = _wolff_sweeps(*args, self.calibration_sweeps - self.calibration_warmup, True, scratch)
+        state.spins[chains], state.rng[chains] = spins, rng
+        state.energy[chains], state.magnetization[chains] = energy, magnetization
+        n = model.n_spins
+        for b in missing:
+            at = betas[chains] == b
+            mean_size = visited[at].sum() / max(int(built[at].sum()), 1)
+            self._calibration[b] = max(1, int(math.ceil(n / mean_size - 1e-9)))
+
+    def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
+        betas = self._betas(model, state, betas)
+        n_sweeps = int(n_sweeps)
+        table, rows = self._prepare(model, betas)
+        clusters = self._clusters(model, state, betas, table, rows)
+        flipped, visited, _ = _wolff_sweeps(
+            state.spins, state.rng, state.energy, state.magnetization, *self._kernel_args(model), table, rows,
+            self._uniform, self._has_field, betas, clusters, n_sweeps, False, self._counters,
+        )
+        return SweepStats(accepted=flipped, attempted=visited)
+
+
+class SwendsenWang(_ClusterSampler):
+    """Swendsen-Wang updates for ferromagnets (every J_ij >= 0) on any graph.
+
+    One sweep: a bond on every aligned pair with probability p_ij = 1 - exp(-2 beta J_ij)
+    (union-find), then every cluster C draws its orientation, +1 with probability
+    1 / (1 + exp(-2 beta H_C)), H_C = sum_{i in C} h_i (1/2 each in zero field).
+    ``SweepStats.accepted`` counts spins whose value changed, ``attempted`` = n_spins per sweep.
+    """
+
+    name = "sw"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._counters = np.zeros(3, dtype=np.int64)  # sweeps, clusters, flipped
+
+    def reset(self, model: Ising, state: ChainState) -> None:
+        self._counters = np.zeros(3, dtype=np.int64)
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {"counters": self._counters.copy()}
+
+    def load_state(self, arrays: dict[str, np.ndarray]) -> None:
+        counters = arrays.get("counters")
+        self._counters = np.zeros(3, dtype=np.int64) if counters is None else np.array(counters, dtype=np.int64)
+
+    def info(self) -> dict:
+        sweeps, clusters, flipped = (int(x) for x in self._counters)
+        n = self._model.n_spins if self._model is not None else None
+        mean_clusters = clusters / sweeps if sweeps else None
+        return {
+            "mean_clusters": mean_clusters,
+            "mean_cluster_size": n / mean_clusters if (n and mean_clusters) else None,
+            "spins_flipped_per_sweep": flipped / sweeps if sweeps else None,
+        }
+
+    def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
+        betas = self._betas(model, state, betas)
+        n_sweeps = int(n_sweeps)
+        table, rows = self._prepare(model, betas)
+        flipped = _sw_sweeps(
+            state.spins, state.rng, state.energy, state.magnetization, *self._kernel_args(model), table, rows,
+            self._uniform, self._has_field, betas, n_sweeps, self._counters,
+        )
+        return SweepStats(accepted=flipped, attempted=np.full(state.n_chains, n_sweeps * model.n_spins, dtype=np.int64))

@@ -1,0 +1,484 @@
+"""Single-spin kernels for periodic hypercubic lattices: neighbours by index arithmetic and
+acceptance from a table, bit-identical to the generic CSR kernel.
+
+The generic kernel (:func:`thermolearn.samplers.single_spin._single_spin_sweeps`) computes
+phi_i = h_i + sum_j J_ij s_j in the order of the CSR row, then Delta E = 2 s_i phi_i and
+exp(-beta Delta E). On a periodic lattice with a uniform field there are only a few
+distinct values of phi_i: one per configuration of the 2d neighbours and per *class* of
+sites (a class is the order in which the CSR row lists the 2d directions: interior sites
+list them in one order, sites on a wrapped face in another; with floating couplings that
+are not exact binary fractions the summation order can change the last bit). So this
+module precomputes, once per model, phi for every (class, neighbour configuration) with
+exactly the generic kernel's floating expression, and, per inverse temperature, the
+decision rule as an *integer threshold on the raw generator output*:
+
+    the generic kernel draws u = k 2^-53 (k = the top 53 bits of xoshiro256**) and flips
+    when u < w (Metropolis) or when u (1 + e) < b (heat bath); both predicates are monotone
+    in k, so each equals k < K for one integer K, found here by bisection over k with the
+    very same floating expression. The kernels then compare integers.
+
+Random numbers are drawn exactly when the generic kernel draws them (Metropolis only for
+Delta E > 0), so for the same seed, order and rule the spins, generator states, energies
+and magnetisations come out bit for bit the same as the generic kernel's.
+
+Sites are walked line by line along the last axis (row-major order, as site indices are
+numbered): the two in-line neighbours are i - 1 and i + 1 (wrapped only at the two ends of
+the line), the others sit at the same position of precomputed neighbouring lines. The
+table index is a weighted sum of the spins, idx = offset + w_self s_i + sum_k w_k s_k, with
+the coarsest weights that keep phi exact: all ones when phi depends only on the sum of the
+neighbours (uniform couplings, the common case), one weight per axis (3^axis) when the
+couplings differ by axis, and 2^k (the full configuration) otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit, prange, uint64
+
+from thermolearn.models.ising import Ising
+
+_MANTISSA = 1.0 / 9007199254740992.0  # 2^-53, as in rng.next_uniform
+_TWO53 = 9007199254740992
+
+CODE_FLIP = -1  # flip without drawing a random number
+CODE_KEEP = -2  # keep without drawing a random number
+
+
+# ---------------------------------------------------------------- random numbers
+@njit(inline="always")
+def _rotl(x, k):
+    return (x << uint64(k)) | (x >> uint64(64 - k))
+
+
+@njit(inline="always")
+def next_raw53(s0, s1, s2, s3):
+    """The top 53 bits k of one xoshiro256** output (u = k 2^-53 in rng.next_uniform) and
+    the advanced state: ``k, s0, s1, s2, s3``."""
+    result = _rotl(s1 * uint64(5), 7) * uint64(9)
+    t = s1 << uint64(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    return np.int64(result >> uint64(11)), s0, s1, s2, s3
+
+
+# ---------------------------------------------------------------- the plan of a lattice
+@dataclass(frozen=True)
+class LatticePlan:
+    """What the lattice kernels need about one model (built once per model).
+
+    ``line_length`` L: sites per line (the last axis); ``line_neighbours`` (n_lines, K):
+    the first site of each neighbouring line (K = 2 (d - 1)); ``line_sets`` (n_lines, 3):
+    the table set of the line's first site, interior sites and last site; ``line_parity``
+    (n_lines,): parity of the line's coordinates (for checkerboard order); ``weights``
+    (2 + K + 1,): w_self, w_left, w_right, w_line...; ``phi`` (n_sets, size) and ``de``
+    (n_sets, size): the local field and flip energy per table index (NaN where unused).
+    """
+
+    shape: tuple[int, ...]
+    line_length: int
+    line_neighbours: np.ndarray
+    line_sets: np.ndarray
+    line_parity: np.ndarray
+    weights: np.ndarray
+    offset: int
+    phi: np.ndarray
+    de: np.ndarray
+    tier: str
+
+    @property
+    def de_flat(self) -> np.ndarray:
+        return self.de.reshape(-1)
+
+    @property
+    def n_sets(self) -> int:
+        return int(self.phi.shape[0])
+
+    @property
+    def size(self) -> int:
+        return int(self.phi.shape[1])
+
+
+@njit(cache=True)
+def _phi_of_configs(h, j_dir, perm):
+    """phi for every configuration of the D neighbour directions (bit k of the index set:
+    direction k's spin is +1), summed in the CSR order ``perm`` exactly as the generic kernel."""
+    d = j_dir.size
+    out = np.empty(1 << d)
+    for cfg in range(1 << d):
+        phi = h
+        for p in range(d):
+            k = perm[p]
+            sk = np.int8(1) if (cfg >> k) & 1 else np.int8(-1)
+            phi += j_dir[k] * sk
+        out[cfg] = phi
+    return out
+
+
+def _site_neighbours(shape: tuple[int, ...]) -> np.ndarray:
+    """(n, 2d) neighbour indices in direction order: last axis -1, +1, then axis 0 -1, +1,
+    axis 1 -1, +1, ... (the axes other than the last, in order)."""
+    grid = np.arange(int(np.prod(shape))).reshape(shape)
+    d = len(shape)
+    cols = [np.roll(grid, 1, axis=d - 1).ravel(), np.roll(grid, -1, axis=d - 1).ravel()]
+    for axis in range(d - 1):
+        cols += [np.roll(grid, 1, axis=axis).ravel(), np.roll(grid, -1, axis=axis).ravel()]
+    return np.stack(cols, axis=1).astype(np.int64)
+
+
+def _direction_couplings(couplings: tuple[float, ...]) -> np.ndarray:
+    d = len(couplings)
+    out = [couplings[d - 1], couplings[d - 1]]
+    for axis in range(d - 1):
+        out += [couplings[axis], couplings[axis]]
+    return np.array(out, dtype=np.float64)
+
+
+def _direction_axes(d: int) -> np.ndarray:
+    return np.array([d - 1, d - 1] + [a for axis in range(d - 1) for a in (axis, axis)], dtype=np.int64)
+
+
+def _signs_of_configs(n_dir: int) -> np.ndarray:
+    cfg = np.arange(1 << n_dir)
+    return np.where((cfg[:, None] >> np.arange(n_dir)[None, :]) & 1, 1, -1).astype(np.int64)
+
+
+def build_plan(model: Ising) -> LatticePlan | None:
+    """The lattice plan of ``model``, or None when the fast path does not apply (not a
+    periodic 1-3D hypercubic lattice with sides >= 3 and a uniform field, or couplings that
+    do not match the geometry)."""
+    g = model.geometry
+    if g is None or not all(g.periodic) or not 1 <= g.dim <= 3 or min(g.shape) < 3:
+        return None
+    if not np.all(model.fields == g.field):
+        return None
+    shape = tuple(int(x) for x in g.shape)
+    d = len(shape)
+    n_dir = 2 * d
+    n = model.n_spins
+    if n != int(np.prod(shape)):
+        return None
+    j_dir = _direction_couplings(tuple(float(c) for c in g.couplings))
+    if np.any(j_dir == 0.0):
+        return None  # zero-coupling bonds are not stored in the CSR matrix
+    nbr = _site_neighbours(shape)
+    perm = np.argsort(nbr, axis=1, kind="stable")
+    if not np.array_equal(model.indptr, np.arange(n + 1) * n_dir):
+        return None
+    if not np.array_equal(model.indices.reshape(n, n_dir), np.take_along_axis(nbr, perm, axis=1)):
+        return None
+    if not np.array_equal(model.data.reshape(n, n_dir), j_dir[perm]):
+        return None
+
+    # classes of sites (CSR order of the directions) -> phi per configuration; merge equal tables
+    perms, site_class = np.unique(perm, axis=0, return_inverse=True)
+    site_class = site_class.ravel()
+    h = float(model.fields[0]) if n else 0.0
+    class_phi = np.stack([_phi_of_configs(h, j_dir, p.astype(np.int64)) for p in perms])
+    tables, class_set = np.unique(class_phi.view(np.int64), axis=0, return_inverse=True)
+    class_set = class_set.ravel()
+    set_phi = tables.view(np.float64)
+    site_set = class_set[site_class]
+
+    L = shape[-1]
+    n_lines = n // L
+    per_line = site_set.reshape(n_lines, L)
+    if np.any(per_line[:, 1:-1] != per_line[:, 1:2]):
+        return None  # the kernels assume one table set for a line's interior sites
+    line_sets = np.ascontiguousarray(np.stack([per_line[:, 0], per_line[:, 1], per_line[:, -1]], axis=1), dtype=np.int64)
+    first = np.arange(n_lines) * L
+    line_neighbours = np.ascontiguousarray(nbr[first, 2:], dtype=np.int64)
+    coords = np.stack(np.unravel_index(first, shape), axis=1)
+    line_parity = (coords.sum(axis=1) % 2).astype(np.int64)
+
+    # the coarsest index weights under which phi stays a function of the index
+    signs = _signs_of_configs(n_dir)
+    axes = _direction_axes(d)
+    candidates = [
+        ("uniform", np.ones(n_dir, dtype=np.int64)),
+        ("per-axis", 3 ** (d - 1 - axes)),
+        ("full", 2 ** np.arange(n_dir, dtype=np.int64)),
+    ]
+    for tier, w in candidates:
+        key = signs @ w
+        ok = True
+        for phi in set_phi:
+            order = np.argsort(key, kind="stable")
+            k_sorted, p_sorted = key[order], phi[order].view(np.int64)
+            same_key = k_sorted[1:] == k_sorted[:-1]
+            if np.any(same_key & (p_sorted[1:] != p_sorted[:-1])):
+                ok = False
+                break
+        if ok:
+            break
+    span = int(np.abs(w).sum())
+    w_self = 2 * span + 1
+    offset = w_self + span
+    size = 2 * offset + 1
+    phi_tab = np.full((len(set_phi), size), np.nan)
+    de_tab = np.full((len(set_phi), size), np.nan)
+    for si in (-1, 1):
+        idx = offset + w_self * si + key
+        for t, phi in enumerate(set_phi):
+            phi_tab[t, idx] = phi
+            de_tab[t, idx] = 2.0 * np.int8(si) * phi  # the generic kernel's expression
+    return LatticePlan(
+        shape=shape,
+        line_length=L,
+        line_neighbours=line_neighbours,
+        line_sets=line_sets,
+        line_parity=line_parity,
+        weights=np.concatenate([[w_self], w]).astype(np.int64),
+        offset=offset,
+        phi=phi_tab,
+        de=de_tab,
+        tier=tier,
+    )
+
+
+# ---------------------------------------------------------------- decision tables
+@njit(cache=True)
+def _count_below(a, b):
+    """The number K of k in [0, 2^53) with float(k) 2^-53 a < b (monotone in k)."""
+    lo = 0  # predicate true for all k < lo
+    hi = _TWO53  # predicate false for all k >= hi
+    if not (0.0 * a < b):
+        return 0
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        u = float(mid) * _MANTISSA
+        if u * a < b:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+@njit(cache=True)
+def _thresholds(phi, betas, rule):
+    """Decision codes per (chain, set, index): Metropolis: CODE_FLIP if Delta E <= 0, else K
+    with flip iff k < K; heat bath: K with s_i = +1 iff k < K; quench: CODE_FLIP / CODE_KEEP."""
+    n_sets, size = phi.shape
+    n_chains = betas.size
+    out = np.full((n_chains, n_sets * size), CODE_KEEP, dtype=np.int64)
+    for c in range(n_chains):
+        beta = betas[c]
+        for t in range(n_sets):
+            for idx in range(size):
+                ph = phi[t, idx]
+                if math.isnan(ph):
+                    continue
+                si = np.int8(1) if idx >= size // 2 else np.int8(-1)
+                de = 2.0 * si * ph
+                if rule == 0:
+                    if de <= 0.0:
+                        code = CODE_FLIP
+                    else:
+                        code = _count_below(1.0, math.exp(-beta * de))
+                elif rule == 1:
+                    x = -2.0 * beta * ph
+                    if x > 0:
+                        ex = math.exp(-x)
+                        code = _count_below(1.0 + ex, ex)
+                    else:
+                        code = _count_below(1.0 + math.exp(x), 1.0)
+                else:
+                    code = CODE_FLIP if de < 0.0 else CODE_KEEP
+                out[c, t * size + idx] = code
+    return out
+
+
+def decision_table(plan: LatticePlan, betas: np.ndarray, rule: int) -> np.ndarray:
+    """(n_chains, n_sets * size) int64 decision codes for ``betas`` and ``rule``."""
+    return _thresholds(plan.phi, np.ascontiguousarray(betas, dtype=np.float64), int(rule))
+
+
+# ---------------------------------------------------------------- the kernels
+# The kernels are written once as inline functions; the entry points below call them with
+# the table weights either as compile-time constants (2D, uniform couplings: the hot case,
+# where LLVM folds the multiplications away) or as run-time values (every other lattice).
+# Indices into the tables are cast to unsigned so Numba emits no negative-index wraparound.
+
+
+@njit(inline="always")
+def _decide(code, si, heat, s0, s1, s2, s3):
+    if heat:
+        k, s0, s1, s2, s3 = next_raw53(s0, s1, s2, s3)
+        flip = (si == 1) != (k < code)
+    elif code >= 0:
+        k, s0, s1, s2, s3 = next_raw53(s0, s1, s2, s3)
+        flip = k < code
+    else:
+        flip = code == CODE_FLIP
+    return flip, s0, s1, s2, s3
+
+
+@njit(inline="always")
+def _visit(row, c, si, left, right, r0, r1, r2, r3, t, w, codes, de, heat, s0, s1, s2, s3, acc, e_change):
+    """One update of site c of ``row`` (spin si, in-line neighbours left/right, neighbouring
+    lines r0..r3); returns the site's new spin."""
+    pos = np.uint64(t + w[0] * si + w[1] * left + w[2] * right + w[3] * r0[c] + w[4] * r1[c] + w[5] * r2[c]
+                    + w[6] * r3[c])
+    flip, s0, s1, s2, s3 = _decide(codes[pos], si, heat, s0, s1, s2, s3)
+    if flip:
+        row[c] = -si
+        acc += 1
+        e_change += de[pos]
+        si = -si
+    return si, s0, s1, s2, s3, acc, e_change
+
+
+@njit(inline="always")
+def _chain_sweeps(s, L, line_neighbours, line_sets, line_parity, size, offset, w, n_other, codes, de, order_kind, heat,
+                  n_sweeps, s0, s1, s2, s3):
+    n = s.size
+    n_lines = n // L
+    acc = 0
+    e_change = 0.0
+    for _ in range(n_sweeps):
+        if order_kind == 1:
+            for _k in range(n):
+                k53, s0, s1, s2, s3 = next_raw53(s0, s1, s2, s3)
+                u = float(k53) * _MANTISSA  # the generic kernel's site choice, to the last bit
+                i = min(int(u * n), n - 1)
+                line = i // L
+                c = i - line * L
+                base = i - c
+                if c == 0:
+                    t = line_sets[line, 0]
+                    left = s[base + L - 1]
+                else:
+                    t = line_sets[line, 1] if c < L - 1 else line_sets[line, 2]
+                    left = s[i - 1]
+                right = s[i + 1] if c < L - 1 else s[base]
+                si = s[i]
+                pos = t * size + offset + w[0] * si + w[1] * left + w[2] * right
+                if n_other >= 2:
+                    pos += w[3] * s[line_neighbours[line, 0] + c] + w[4] * s[line_neighbours[line, 1] + c]
+                if n_other >= 4:
+                    pos += w[5] * s[line_neighbours[line, 2] + c] + w[6] * s[line_neighbours[line, 3] + c]
+                p = np.uint64(pos)
+                flip, s0, s1, s2, s3 = _decide(codes[p], si, heat, s0, s1, s2, s3)
+                if flip:
+                    s[i] = -si
+                    acc += 1
+                    e_change += de[p]
+            continue
+        n_passes = 2 if order_kind == 2 else 1
+        for colour in range(n_passes):
+            for line in range(n_lines):
+                base = line * L
+                row = s[base:base + L]
+                a0 = line_neighbours[line, 0] if n_other >= 2 else base
+                a1 = line_neighbours[line, 1] if n_other >= 2 else base
+                a2 = line_neighbours[line, 2] if n_other >= 4 else base
+                a3 = line_neighbours[line, 3] if n_other >= 4 else base
+                r0 = s[a0:a0 + L]
+                r1 = s[a1:a1 + L]
+                r2 = s[a2:a2 + L]
+                r3 = s[a3:a3 + L]
+                tf = line_sets[line, 0] * size + offset
+                tm = line_sets[line, 1] * size + offset
+                tl = line_sets[line, 2] * size + offset
+                if order_kind == 0:
+                    # row-major: carry the updated left neighbour and the line's first spin in registers
+                    first, s0, s1, s2, s3, acc, e_change = _visit(
+                        row, 0, row[0], row[L - 1], row[1], r0, r1, r2, r3, tf, w, codes, de, heat,
+                        s0, s1, s2, s3, acc, e_change)
+                    left = first
+                    si = row[1]
+                    for c in range(1, L - 1):
+                        right = row[c + 1]
+                        left, s0, s1, s2, s3, acc, e_change = _visit(
+                            row, c, si, left, right, r0, r1, r2, r3, tm, w, codes, de, heat,
+                            s0, s1, s2, s3, acc, e_change)
+                        si = right
+                    _, s0, s1, s2, s3, acc, e_change = _visit(
+                        row, L - 1, si, left, first, r0, r1, r2, r3, tl, w, codes, de, heat,
+                        s0, s1, s2, s3, acc, e_change)
+                else:
+                    # checkerboard (even sides): this colour's sites of the line, in index order
+                    start = (line_parity[line] + colour) % 2
+                    if start == 0:
+                        _, s0, s1, s2, s3, acc, e_change = _visit(
+                            row, 0, row[0], row[L - 1], row[1], r0, r1, r2, r3, tf, w, codes, de, heat,
+                            s0, s1, s2, s3, acc, e_change)
+                    for c in range(2 - start, L - 1, 2):
+                        _, s0, s1, s2, s3, acc, e_change = _visit(
+                            row, c, row[c], row[c - 1], row[c + 1], r0, r1, r2, r3, tm, w, codes, de, heat,
+                            s0, s1, s2, s3, acc, e_change)
+                    if start == 1:
+                        _, s0, s1, s2, s3, acc, e_change = _visit(
+                            row, L - 1, row[L - 1], row[L - 2], row[0], r0, r1, r2, r3, tl, w, codes, de, heat,
+                            s0, s1, s2, s3, acc, e_change)
+    return s0, s1, s2, s3, acc, e_change
+
+
+@njit(inline="always")
+def _total(s):
+    m = 0
+    for i in range(s.size):
+        m += s[i]
+    return m
+
+
+@njit(cache=True, parallel=True)
+def _sweeps_2d_uniform(spins, rng, energy, magnetization, L, line_neighbours, line_sets, line_parity, size, codes, de,
+                       order_kind, heat, n_sweeps):
+    n_chains = spins.shape[0]
+    accepted = np.zeros(n_chains, dtype=np.int64)
+    w = (9, 1, 1, 1, 1, 0, 0)  # w_self = 2 * 4 + 1, offset = 9 + 4 (see build_plan)
+    for ch in prange(n_chains):
+        s = spins[ch]
+        m_before = _total(s)
+        s0, s1, s2, s3, acc, e_change = _chain_sweeps(
+            s, L, line_neighbours, line_sets, line_parity, size, 13, w, 2, codes[ch], de, order_kind, heat, n_sweeps,
+            rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3])
+        rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3] = s0, s1, s2, s3
+        accepted[ch] = acc
+        energy[ch] += e_change
+        magnetization[ch] += _total(s) - m_before  # the same integer the generic kernel accumulates
+    return accepted
+
+
+@njit(cache=True, parallel=True)
+def _sweeps_any(spins, rng, energy, magnetization, L, line_neighbours, line_sets, line_parity, size, offset, weights,
+                codes, de, order_kind, heat, n_sweeps):
+    n_chains = spins.shape[0]
+    n_other = line_neighbours.shape[1]
+    accepted = np.zeros(n_chains, dtype=np.int64)
+    w = (weights[0], weights[1], weights[2], weights[3] if n_other >= 2 else 0, weights[4] if n_other >= 2 else 0,
+         weights[5] if n_other >= 4 else 0, weights[6] if n_other >= 4 else 0)
+    for ch in prange(n_chains):
+        s = spins[ch]
+        m_before = _total(s)
+        s0, s1, s2, s3, acc, e_change = _chain_sweeps(
+            s, L, line_neighbours, line_sets, line_parity, size, offset, w, n_other, codes[ch], de, order_kind, heat,
+            n_sweeps, rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3])
+        rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3] = s0, s1, s2, s3
+        accepted[ch] = acc
+        energy[ch] += e_change
+        magnetization[ch] += _total(s) - m_before
+    return accepted
+
+
+def lattice_sweeps(plan: LatticePlan, state, codes: np.ndarray, order_kind: int, rule: int, n_sweeps: int) -> np.ndarray:
+    """``n_sweeps`` sweeps of every chain of ``state`` (a ChainState) with decision ``codes``
+    (from :func:`decision_table`); order_kind 0 sequential (row-major), 1 random site, 2
+    checkerboard (even sites in index order, then odd sites). Updates the state in place and
+    returns the accepted flips per chain."""
+    heat = rule == 1
+    if plan.tier == "uniform" and len(plan.shape) == 2 and plan.offset == 13:  # the constants of _sweeps_2d_uniform
+        return _sweeps_2d_uniform(
+            state.spins, state.rng, state.energy, state.magnetization, plan.line_length, plan.line_neighbours,
+            plan.line_sets, plan.line_parity, plan.size, codes, plan.de_flat, order_kind, heat, n_sweeps)
+    return _sweeps_any(
+        state.spins, state.rng, state.energy, state.magnetization, plan.line_length, plan.line_neighbours,
+        plan.line_sets, plan.line_parity, plan.size, plan.offset, plan.weights, codes, plan.de_flat, order_kind,
+        heat, n_sweeps)

@@ -1,0 +1,84 @@
+"""``thermolearn ising`` and ``thermolearn sample``: tables, JSON, CSV, plots, resume, errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from thermolearn import Ising
+from thermolearn.cli.main import main
+
+
+def run(argv, capsys):
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_ising_sweep_writes_the_documented_json_with_exact_values_and_a_tc_estimate(tmp_path, capsys):
+    out_json = tmp_path / "ising.json"
+    code, out, err = run(["ising", "-L", "4", "-L", "6", "-T", "1.5:3.5:5", "--sweeps", "400", "--burn-in", "50",
+                          "--json", str(out_json), "--csv", str(tmp_path / "ising.csv"), "--plot", str(tmp_path / "i.png"),
+                          "--no-progress"], capsys)
+    assert code == 0, err
+    record = json.loads(out_json.read_text())
+    assert len(record["results"]) == 10
+    first = record["results"][0]
+    assert first["size"] == 4 and first["temperature"] == 1.5 and first["algorithm"] == "metropolis"
+    for key in ("energy_per_spin", "abs_magnetization", "specific_heat_per_spin", "susceptibility_per_spin",
+                "binder_cumulant"):
+        assert set(first[key]) == {"mean", "stderr"}
+    assert set(first["tau_int"]) == {"energy", "abs_magnetization"}
+    from thermolearn.exact.kaufman import kaufman
+
+    assert first["exact"]["energy_per_spin"] == pytest.approx(kaufman(4, 1.5).energy_per_spin)
+    assert record["tc_estimate"] is None or set(record["tc_estimate"]) == {"mean", "stderr"}
+    assert "T_c" in out or "no T_c estimate" in out
+    lines = (tmp_path / "ising.csv").read_text().splitlines()
+    assert len(lines) == 11 and lines[0].startswith("size,temperature,algorithm")
+    assert (tmp_path / "i.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_ising_sweep_with_checkpoints_reruns_to_the_same_numbers(tmp_path, capsys):
+    argv = ["ising", "-L", "4", "-T", "2.0", "2.5", "--sweeps", "300", "--burn-in", "20", "--seed", "3",
+            "--checkpoint", str(tmp_path / "ck"), "--checkpoint-every", "50", "--no-progress"]
+    run(argv + ["--json", str(tmp_path / "a.json")], capsys)
+    assert len(list((tmp_path / "ck").glob("*.npz"))) == 2
+    run(argv + ["--json", str(tmp_path / "b.json")], capsys)  # every run is complete in its checkpoint
+    a = json.loads((tmp_path / "a.json").read_text())["results"]
+    b = json.loads((tmp_path / "b.json").read_text())["results"]
+    assert a == b
+
+
+def test_sample_writes_energy_mean_spins_tau_and_acceptance(tmp_path, capsys):
+    model = Ising.sherrington_kirkpatrick(8, field=0.3, seed=1)
+    model.save(tmp_path / "sk.npz")
+    code, out, err = run(["sample", str(tmp_path / "sk.npz"), "-T", "1.0", "--sweeps", "2000", "--burn-in", "100",
+                          "--json", str(tmp_path / "s.json")], capsys)
+    assert code == 0, err
+    r = json.loads((tmp_path / "s.json").read_text())
+    assert set(r) >= {"energy", "mean_spin", "mean_spin_stderr", "tau_int", "acceptance"}
+    assert len(r["mean_spin"]) == 8 and len(r["mean_spin_stderr"]) == 8
+    assert 0 < r["acceptance"] < 1 and r["tau_int"] >= 0.5
+    from thermolearn.exact import enumerate_exact
+
+    exact = enumerate_exact(model, 1.0)[0]
+    assert abs(r["energy"]["mean"] - exact.energy) < 5 * r["energy"]["stderr"]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["ising", "-L", "4", "-T", "2", "--algorithm", "magic"], "--algorithm"),
+        (["ising", "-L", "1", "-T", "2"], "--size"),
+        (["ising", "-L", "4", "-T", "0"], "> 0"),
+        (["ising", "-L", "4", "-T", "2", "--sweeps", "0"], "--sweeps"),
+        (["ising", "-L", "4", "-T", "2", "--json", "/no/such/dir/x.json"], "does not exist"),
+        (["sample", "--lattice", "4x4", "-T", "-2"], "> 0"),
+        (["sample", "--lattice", "4x4", "-T", "2", "--algorithm", "pt"], "--algorithm"),
+    ],
+)
+def test_monte_carlo_commands_reject_bad_arguments_with_exit_code_2(argv, message, capsys):
+    code, out, err = run(argv, capsys)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1

@@ -1,0 +1,299 @@
+"""Single-spin samplers: the lattice fast path is bit-identical to the generic CSR kernel,
+running energies and magnetisations stay exact, chains are reproducible and independent,
+and bad arguments are refused with a clear message."""
+
+import numpy as np
+import pytest
+
+from thermolearn import Ising
+from thermolearn.models.lattice import LatticeGeometry
+from thermolearn.samplers import ChainState, HeatBath, Metropolis, Quench, checkerboard_order
+from thermolearn.samplers.lattice_kernels import build_plan
+
+RULES = [Metropolis, HeatBath, Quench]
+ORDERS = ["sequential", "random", "checkerboard"]
+
+
+def _lattices():
+    return {
+        "2D 4x4 ferromagnet": Ising.lattice((4, 4)),
+        "2D 6x4 anisotropic couplings in a field": Ising.lattice((6, 4), coupling=(0.3, -0.7), field=0.1),
+        "2D 5x3 antiferromagnet in a field (odd sides)": Ising.lattice((5, 3), coupling=-1.0, field=0.37),
+        "3D 4x4x4 anisotropic in a field": Ising.lattice((4, 4, 4), coupling=(1.0, 0.5, 0.3), field=-0.2),
+        "3D 3x5x4 ferromagnet": Ising.lattice((3, 5, 4)),
+        "1D ring of 8 in a field": Ising.lattice(8, coupling=0.9, field=0.11),
+        "1D ring of 7 antiferromagnet": Ising.lattice(7, coupling=-1.0),
+    }
+
+
+def _without_geometry(model: Ising) -> Ising:
+    """The same couplings and fields as a plain graph: the generic CSR kernel runs on it."""
+    return Ising(model.couplings, model.fields)
+
+
+def _bipartite(model: Ising) -> bool:
+    try:
+        checkerboard_order(model)
+    except ValueError:
+        return False
+    return True
+
+
+def _assert_same_state(a: ChainState, b: ChainState) -> None:
+    np.testing.assert_array_equal(a.spins, b.spins)
+    np.testing.assert_array_equal(a.rng, b.rng)
+    np.testing.assert_array_equal(a.energy, b.energy)  # bit for bit, not approximately
+    np.testing.assert_array_equal(a.magnetization, b.magnetization)
+
+
+@pytest.mark.parametrize("name", list(_lattices()))
+@pytest.mark.parametrize("rule", RULES, ids=lambda c: c.name)
+@pytest.mark.parametrize("order", ORDERS)
+def test_lattice_fast_path_is_bit_identical_to_generic_csr_kernel(name, rule, order):
+    model = _lattices()[name]
+    if order == "checkerboard" and not _bipartite(model):
+        pytest.skip("checkerboard needs even sides")
+    fast, generic = rule(order=order), rule(order=order)
+    assert fast.lattice_plan(model) is not None, "the fast path must apply to this lattice"
+    plain = _without_geometry(model)
+    assert generic.lattice_plan(plain) is None
+    a = ChainState.new(model, 3, seed=5)
+    b = ChainState.new(plain, 3, seed=5)
+    betas = np.array([0.2, 0.44, 1.3])  # one beta per chain: one decision table per chain
+    for n_sweeps in (1, 6):  # the cached decision table is reused across calls
+        ra = fast.sweep(model, a, betas, n_sweeps)
+        rb = generic.sweep(plain, b, betas, n_sweeps)
+        _assert_same_state(a, b)
+        np.testing.assert_array_equal(ra.accepted, rb.accepted)
+
+
+def test_fast_path_checkerboard_visits_sites_in_checkerboard_order():
+    # bit-identity above proves the order; here the order is also pinned directly on one chain
+    model = Ising.lattice((4, 6))
+    order = checkerboard_order(model)
+    parity = np.add.reduce(np.indices((4, 6)).reshape(2, -1), axis=0) % 2
+    assert np.all(np.diff(order[:12]) > 0) and np.all(np.diff(order[12:]) > 0)
+    np.testing.assert_array_equal(parity[order], [0] * 12 + [1] * 12)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda c: c.name)
+def test_fast_path_is_identical_at_infinite_beta_and_tiny_beta(rule):
+    model = Ising.lattice((6, 4), coupling=(1.0, 0.5), field=0.25)
+    plain = _without_geometry(model)
+    a, b = ChainState.new(model, 3, seed=4), ChainState.new(plain, 3, seed=4)
+    betas = np.array([np.inf, 1e-300, 3.0])
+    rule().sweep(model, a, betas, 4)
+    rule().sweep(plain, b, betas, 4)
+    _assert_same_state(a, b)
+
+
+def test_fast_path_follows_new_temperatures_and_stays_identical():
+    model = Ising.lattice((6, 6), field=0.3)
+    fast, generic = HeatBath(), HeatBath()
+    plain = _without_geometry(model)
+    a, b = ChainState.new(model, 2, seed=1), ChainState.new(plain, 2, seed=1)
+    for beta in (0.3, 0.9, 0.3, 2.0):
+        fast.sweep(model, a, beta, 3)
+        generic.sweep(plain, b, beta, 3)
+    _assert_same_state(a, b)
+
+
+@pytest.mark.parametrize(
+    "model, why",
+    [
+        (Ising.lattice((4, 4), periodic=False), "open boundaries"),
+        (Ising.lattice((4, 4), periodic=(True, False)), "mixed boundaries"),
+        (Ising.lattice((2, 4)), "a side of 2 doubles bonds"),
+        (Ising.lattice((4, 4), coupling=(1.0, 0.0)), "zero coupling along one axis"),
+        (Ising.edwards_anderson(4, 2, seed=1), "no geometry (random bonds)"),
+        (
+            Ising(Ising.lattice((4, 4)).couplings, np.linspace(0, 1, 16),
+                  geometry=LatticeGeometry((4, 4), (True, True), (1.0, 1.0), 0.0)),
+            "non-uniform fields",
+        ),
+        (
+            Ising(Ising.lattice((4, 4), coupling=0.5).couplings, 0.0,
+                  geometry=LatticeGeometry((4, 4), (True, True), (1.0, 1.0), 0.0)),
+            "couplings that contradict the geometry",
+        ),
+    ],
+)
+def test_fast_path_declines_models_it_cannot_reproduce_exactly(model, why):
+    assert build_plan(model) is None, why
+
+
+@pytest.mark.parametrize(
+    "model",
+    [Ising.sherrington_kirkpatrick(12, field=0.3, seed=2), Ising.lattice((5, 4), coupling=(0.7, 1.3), field=0.2),
+     Ising.lattice((4, 4, 4), coupling=-1.0)],
+    ids=["SK generic kernel", "2D lattice fast path", "3D lattice fast path"],
+)
+@pytest.mark.parametrize("rule", RULES, ids=lambda c: c.name)
+def test_running_energy_and_magnetisation_equal_recomputation_after_sweeps(model, rule):
+    state = ChainState.new(model, 4, seed=3)
+    smp = rule(order="random")
+    for beta in (0.1, 0.5, 3.0):
+        stats = smp.sweep(model, state, beta, 25)
+        np.testing.assert_allclose(state.energy, model.energy(state.spins), rtol=0, atol=1e-9 * model.n_spins)
+        np.testing.assert_array_equal(state.magnetization, state.spins.sum(axis=1))
+        assert np.all(stats.accepted <= stats.attempted) and np.all(stats.attempted == 25 * model.n_spins)
+
+
+@pytest.mark.parametrize("model", [Ising.sherrington_kirkpatrick(10, seed=1), Ising.lattice((8, 8))],
+                         ids=["generic", "lattice"])
+def test_same_seed_reproduces_and_split_calls_equal_one_call(model):
+    a, b, c = (ChainState.new(model, 3, seed=42) for _ in range(3))
+    Metropolis().sweep(model, a, 0.6, 10)
+    Metropolis().sweep(model, b, 0.6, 10)
+    smp = Metropolis()
+    for _ in range(5):
+        smp.sweep(model, c, 0.6, 2)  # resumable: the state carries everything, including the generators
+    _assert_same_state(a, b)
+    np.testing.assert_array_equal(a.spins, c.spins)
+    np.testing.assert_array_equal(a.rng, c.rng)
+    # each call adds its summed energy change once, so with non-integer couplings the
+    # running energy can differ from one long call in the last bit
+    np.testing.assert_allclose(a.energy, c.energy, rtol=0, atol=1e-12 * model.n_spins)
+    d = ChainState.new(model, 3, seed=43)
+    Metropolis().sweep(model, d, 0.6, 10)
+    assert not np.array_equal(a.spins, d.spins)
+
+
+@pytest.mark.parametrize("model", [Ising.sherrington_kirkpatrick(10, seed=1), Ising.lattice((8, 8))],
+                         ids=["generic", "lattice"])
+@pytest.mark.parametrize("rule", [Metropolis, HeatBath], ids=lambda c: c.name)
+def test_chains_are_independent_of_each_other_and_of_the_thread_they_run_on(model, rule):
+    together = ChainState.new(model, 4, seed=7, initial="up")
+    alone = [ChainState(together.spins[c:c + 1].copy(), together.rng[c:c + 1].copy(),
+                        together.energy[c:c + 1].copy(), together.magnetization[c:c + 1].copy()) for c in range(4)]
+    betas = np.array([0.3, 0.3, 0.5, 0.5])
+    rule().sweep(model, together, betas, 20)
+    for c in range(4):
+        rule().sweep(model, alone[c], betas[c], 20)
+        np.testing.assert_array_equal(together.spins[c], alone[c].spins[0])
+        np.testing.assert_array_equal(together.rng[c], alone[c].rng[0])
+    # same start, same beta, own generators: the chains part ways
+    assert not np.array_equal(together.spins[0], together.spins[1])
+    assert len({tuple(r) for r in together.rng.tolist()}) == 4
+
+
+@pytest.mark.parametrize(
+    "model",
+    [Ising.lattice((3, 3)), Ising.lattice((4, 5)), Ising.sherrington_kirkpatrick(6, seed=0), Ising.lattice(5)],
+    ids=["3x3 periodic", "4x5 periodic", "SK", "odd ring"],
+)
+@pytest.mark.parametrize("rule", RULES, ids=lambda c: c.name)
+def test_checkerboard_rejects_non_bipartite_graphs_with_a_clear_message(model, rule):
+    smp = rule(order="checkerboard")
+    with pytest.raises(ValueError, match="bipartite"):
+        smp.check_model(model)
+    with pytest.raises(ValueError, match="order='sequential' or 'random'"):
+        smp.sweep(model, ChainState.new(model, 1, seed=0), 1.0)
+
+
+def test_checkerboard_accepts_bipartite_graphs_without_geometry():
+    ring = _without_geometry(Ising.lattice(10))
+    Metropolis(order="checkerboard").check_model(ring)
+    open_grid = Ising.lattice((3, 5), periodic=False)  # open boundaries: any sides are bipartite
+    Metropolis(order="checkerboard").check_model(open_grid)
+
+
+@pytest.mark.parametrize("beta", [0.0, -1.0, np.nan, [0.5, -0.5]])
+@pytest.mark.parametrize("model", [Ising.lattice((4, 4)), Ising.sherrington_kirkpatrick(6, seed=0)],
+                         ids=["lattice", "generic"])
+def test_non_positive_or_nan_inverse_temperatures_are_rejected(beta, model):
+    state = ChainState.new(model, 2, seed=0)
+    before = state.copy()
+    with pytest.raises(ValueError, match="beta must be > 0"):
+        Metropolis().sweep(model, state, beta)
+    _assert_same_state(state, before)  # nothing moved
+
+
+def test_unknown_order_is_rejected():
+    with pytest.raises(ValueError, match="order must be one of"):
+        Metropolis(order="diagonal")
+
+
+def test_infinite_beta_metropolis_never_climbs():
+    model = Ising.lattice((8, 8), field=0.05)
+    state = ChainState.new(model, 2, seed=9)
+    e0 = state.energy.copy()
+    Metropolis().sweep(model, state, np.inf, 3)
+    assert np.all(state.energy <= e0)
+    np.testing.assert_allclose(state.energy, model.energy(state.spins), atol=1e-9)
+
+
+# ---------------------------------------------------------------- multi-spin coding (64 replicas per word)
+from thermolearn.samplers.multispin import MultiSpinMetropolis  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "model",
+    [Ising.lattice((4, 4)), Ising.lattice((5, 3), coupling=-0.5), Ising.edwards_anderson(6, 2, seed=4),
+     Ising.lattice((8, 6), coupling=(1.0, 1.0))],
+    ids=["ferromagnet 4x4", "antiferromagnet 5x3", "EA +-J 6x6", "ferromagnet 8x6"],
+)
+def test_msc_energy_magnetisation_and_spins_stay_consistent(model):
+    state = ChainState.new(model, 128, seed=2)
+    smp = MultiSpinMetropolis()
+    for beta in (0.2, 0.6, 2.0):
+        stats = smp.sweep(model, state, beta, 7)
+        np.testing.assert_allclose(state.energy, model.energy(state.spins), atol=1e-9)
+        np.testing.assert_array_equal(state.magnetization, state.spins.sum(axis=1))
+        assert np.all(stats.attempted == 7 * model.n_spins) and np.all(stats.accepted <= stats.attempted)
+        if beta < 0.3:  # hot: every replica moves
+            assert np.all(stats.accepted > 0)
+
+
+def test_msc_acceptance_counts_are_exact_at_the_two_extremes():
+    model = Ising.lattice((6, 6))
+    state = ChainState.new(model, 64, seed=0, initial="up")
+    stats = MultiSpinMetropolis().sweep(model, state, np.inf, 3)  # ground state, never climbs
+    assert np.all(stats.accepted == 0) and np.all(state.spins == 1)
+    state = ChainState.new(model, 64, seed=0)
+    stats = MultiSpinMetropolis().sweep(model, state, 1e-300, 3)  # p rounds to 1: every attempt flips
+    assert np.all(stats.accepted == 3 * 36)
+
+
+def test_msc_groups_are_independent_and_reproducible():
+    model = Ising.lattice((6, 6))
+    both = ChainState.new(model, 128, seed=9, initial="up")
+    second = ChainState(both.spins[64:].copy(), both.rng[64:].copy(), both.energy[64:].copy(),
+                        both.magnetization[64:].copy())
+    MultiSpinMetropolis().sweep(model, both, 0.1, 5)
+    MultiSpinMetropolis().sweep(model, second, 0.1, 5)
+    np.testing.assert_array_equal(both.spins[64:], second.spins)
+    # 64 lanes from one start state with one generator: every replica takes its own path
+    assert len({row.tobytes() for row in both.spins[:64]}) == 64
+    again = ChainState.new(model, 128, seed=9, initial="up")
+    MultiSpinMetropolis().sweep(model, again, 0.1, 5)
+    np.testing.assert_array_equal(again.spins, both.spins)
+
+
+@pytest.mark.parametrize(
+    "model, message",
+    [
+        (Ising.lattice((4, 4), field=0.1), "zero fields"),
+        (Ising.lattice((4, 4), coupling=(1.0, 0.5)), "one magnitude"),
+        (Ising.lattice((4, 4), periodic=False), "periodic 2D"),
+        (Ising.lattice((4, 4, 4)), "periodic 2D"),
+        (Ising.lattice((2, 4)), "sides >= 3"),
+        (Ising.sherrington_kirkpatrick(16, seed=0), "square lattice"),
+        (Ising.edwards_anderson(4, 2, disorder="gaussian", seed=0), "one magnitude"),
+    ],
+)
+def test_msc_refuses_models_it_cannot_sample(model, message):
+    with pytest.raises(ValueError, match=message):
+        MultiSpinMetropolis().check_model(model)
+
+
+def test_msc_needs_chains_in_groups_of_64_sharing_a_temperature():
+    model = Ising.lattice((4, 4))
+    smp = MultiSpinMetropolis()
+    with pytest.raises(ValueError, match="multiple of 64"):
+        smp.sweep(model, ChainState.new(model, 32, seed=0), 0.5)
+    with pytest.raises(ValueError, match="multiple of 64"):
+        smp.chain_temperatures(2.0, 100)
+    with pytest.raises(ValueError, match="share one beta"):
+        smp.sweep(model, ChainState.new(model, 64, seed=0), np.linspace(0.3, 0.6, 64))
+    smp.sweep(model, ChainState.new(model, 128, seed=0), np.repeat([0.3, 0.6], 64))
