@@ -15,9 +15,10 @@ from pathlib import Path
 
 from thermolearn.demo.boltzmann import section_two_spins
 from thermolearn.demo.exact_2d import section_exact_2d
+from thermolearn.demo.monte_carlo import section_annealing, section_ising
 from thermolearn.viz.report import Report
 
-SECTIONS: list[Callable[[Report], None]] = [section_two_spins, section_exact_2d]
+SECTIONS: list[Callable[[Report], None]] = [section_two_spins, section_exact_2d, section_ising, section_annealing]
 """The tour, in order. A new capability adds its section function here."""
 
 

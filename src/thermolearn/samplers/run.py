@@ -17,6 +17,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+import numba
 import numpy as np
 from tqdm import tqdm
 
@@ -196,35 +197,41 @@ def sample(
     show = progress if progress is not None else (sys.stderr.isatty() and total * model.n_spins * n_slots > 5e7)
     batch_of = (np.arange(n_samples) * n_batches) // n_samples
     last_saved = counters["sweeps_done"]
+    # kernels parallelise over chains; waking idle threads for one chain costs more than a small sweep
+    threads_before = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(threads_before, n_slots)))
     started = time.perf_counter()
     wall_before = counters["wall_time"]
-    with tqdm(total=total, initial=counters["sweeps_done"], desc=f"{smp.name}", unit="sweep",
-              disable=not show, file=sys.stderr, leave=False) as bar:
-        while counters["sweeps_done"] < total:
-            done = counters["sweeps_done"]
-            # one sweep per call: how a run is cut (checkpoints, thinning, resumes) can never
-            # change the order of floating-point operations inside a sampler
-            step = 1
-            stats = smp.sweep(model, state, betas, 1)
-            if done >= burn_in and (done + 1 - burn_in) % thin == 0:
-                k = counters["samples_done"]
-                energy[:, k] = state.energy
-                magnetization[:, k] = state.magnetization
-                site_sums[:, batch_of[k], :] += state.spins
-                if states is not None:
-                    states[:, k, :] = state.spins
-                counters["samples_done"] = k + 1
-            counters["sweeps_done"] = done + step
-            counters["accepted"] += int(np.sum(stats.accepted))
-            counters["attempted"] += int(np.sum(stats.attempted))
-            if done % 64 == 0 or done + 1 == total:
-                bar.n = done + 1
-                bar.refresh()
-            if checkpoint is not None and (counters["sweeps_done"] - last_saved >= checkpoint_every
-                                           or counters["sweeps_done"] == total):
-                counters["wall_time"] = wall_before + time.perf_counter() - started
-                write_checkpoint()
-                last_saved = counters["sweeps_done"]
+    try:
+        with tqdm(total=total, initial=counters["sweeps_done"], desc=f"{smp.name}", unit="sweep",
+                  disable=not show, file=sys.stderr, leave=False) as bar:
+            while counters["sweeps_done"] < total:
+                done = counters["sweeps_done"]
+                # one sweep per call: how a run is cut (checkpoints, thinning, resumes) can never
+                # change the order of floating-point operations inside a sampler
+                step = 1
+                stats = smp.sweep(model, state, betas, 1)
+                if done >= burn_in and (done + 1 - burn_in) % thin == 0:
+                    k = counters["samples_done"]
+                    energy[:, k] = state.energy
+                    magnetization[:, k] = state.magnetization
+                    site_sums[:, batch_of[k], :] += state.spins
+                    if states is not None:
+                        states[:, k, :] = state.spins
+                    counters["samples_done"] = k + 1
+                counters["sweeps_done"] = done + step
+                counters["accepted"] += int(np.sum(stats.accepted))
+                counters["attempted"] += int(np.sum(stats.attempted))
+                if done % 64 == 0 or done + 1 == total:
+                    bar.n = done + 1
+                    bar.refresh()
+                if checkpoint is not None and (counters["sweeps_done"] - last_saved >= checkpoint_every
+                                               or counters["sweeps_done"] == total):
+                    counters["wall_time"] = wall_before + time.perf_counter() - started
+                    write_checkpoint()
+                    last_saved = counters["sweeps_done"]
+    finally:
+        numba.set_num_threads(threads_before)
     counters["wall_time"] = wall_before + time.perf_counter() - started
     mean_spin, mean_spin_stderr = _site_means(site_sums, batch_of, chain_temps)
     return SampleResult(
