@@ -13,9 +13,12 @@ from collections.abc import Sequence
 from thermolearn import __version__
 from thermolearn.cli import (
     anneal_command,
+    compare_command,
     demo_command,
+    diffusion_command,
     exact_command,
     ising_command,
+    meanfield_command,
     onsager_command,
     sample_command,
 )
@@ -31,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"thermolearn {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (demo_command, exact_command, onsager_command, ising_command, sample_command, anneal_command):
+    for module in (demo_command, exact_command, onsager_command, ising_command, sample_command, anneal_command,
+                   compare_command, meanfield_command, diffusion_command):
         module.register(sub)
     return parser
 

@@ -14,11 +14,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 from thermolearn.demo.boltzmann import section_two_spins
+from thermolearn.demo.diffusion import section_diffusion
 from thermolearn.demo.exact_2d import section_exact_2d
 from thermolearn.demo.monte_carlo import section_annealing, section_ising
+from thermolearn.demo.variational import (
+    section_elbo_regression,
+    section_mean_field_lattice,
+    section_variational_inference,
+)
 from thermolearn.viz.report import Report
 
-SECTIONS: list[Callable[[Report], None]] = [section_two_spins, section_exact_2d, section_ising, section_annealing]
+SECTIONS: list[Callable[[Report], None]] = [section_two_spins, section_exact_2d, section_ising, section_annealing,
+                                                section_mean_field_lattice, section_variational_inference,
+                                                section_elbo_regression, section_diffusion]
 """The tour, in order. A new capability adds its section function here."""
 
 

@@ -1,0 +1,163 @@
+"""``thermolearn meanfield``: m(T) of a lattice by mean field, Bethe and exact, with their T_c."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+from tqdm import tqdm
+
+from thermolearn.cli.arguments import add_model_arguments, check_output_path, model_from_arguments, parse_temperatures
+from thermolearn.cli.table import format_table
+from thermolearn.storage import write_json_atomic
+
+CUBIC_CRITICAL_TEMPERATURE = 4.5115232
+"""Simple-cubic Ising T_c / J: no closed form; Monte Carlo estimate (Ferrenberg, Xu and Landau 2018)."""
+DEFAULT_LATTICE = "32x32"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "meanfield",
+        help="magnetisation against T of a lattice by mean field, Bethe and exact, critical temperatures marked",
+        description="The spontaneous magnetisation m(T) of a ferromagnetic lattice by naive mean field "
+        "(T_c = zJ), the Bethe approximation (T_c = 2J/ln(z/(z-2))) and the exact answer where one is known "
+        "(Yang's formula on the square lattice, T_c = 2.269J; the chain in any field). Lines: the closed forms "
+        "of the infinite lattice; the table and the markers: the solvers run on the given lattice. "
+        f"Default lattice {DEFAULT_LATTICE}.",
+    )
+    add_model_arguments(p)
+    p.add_argument("--temperature", "-T", nargs="+", metavar="T",
+                   help="temperatures: numbers and/or ranges start:stop:count (default 0.2 zJ to 1.25 zJ)")
+    p.add_argument("--max-iter", type=int, default=3000, metavar="N",
+                   help="iteration limit of the mean-field and belief-propagation solvers (default 3000)")
+    p.add_argument("--json", metavar="PATH", help="write the curves as JSON to PATH")
+    p.add_argument("--plot", metavar="PATH.png", help="plot m(T) with the three critical temperatures")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+def lattice_parameters(model) -> tuple[int, int, float, float]:
+    """(dimension, coordination z, coupling J, field H) of a uniform ferromagnetic lattice model."""
+    g = model.geometry
+    if g is None:
+        raise ValueError(
+            "meanfield draws m(T) for a lattice: give --lattice LxL (or a model saved from Ising.lattice); "
+            "for any other model use `thermolearn compare`"
+        )
+    axes = [J for side, J in zip(g.shape, g.couplings) if side > 1]
+    if not axes:
+        raise ValueError(f"lattice {g.shape} has no bonds (every side is 1)")
+    if any(J != axes[0] for J in axes) or axes[0] <= 0:
+        raise ValueError(f"meanfield needs one ferromagnetic coupling J > 0 on every axis, got {tuple(axes)}")
+    return len(axes), 2 * len(axes), float(axes[0]), float(g.field)
+
+
+def critical_temperatures(dimension: int, z: int, J: float, H: float) -> dict[str, float | None]:
+    """The three critical temperatures (None where there is no transition or no known value)."""
+    from thermolearn.exact import onsager
+    from thermolearn.variational.lattice_mean_field import bethe_critical_temperature, mean_field_critical_temperature
+
+    if H != 0.0:
+        return {"mean_field": None, "bethe": None, "exact": None}  # a field removes the transition
+    exact = {2: onsager.critical_temperature(J), 3: CUBIC_CRITICAL_TEMPERATURE * J}.get(dimension)
+    bethe = bethe_critical_temperature(z, J)
+    return {"mean_field": mean_field_critical_temperature(z, J), "bethe": bethe if bethe > 0 else None, "exact": exact}
+
+
+def critical_temperature_source(dimension: int, H: float) -> str | None:
+    """Where the reference ("exact") critical temperature comes from."""
+    if H != 0.0:
+        return None
+    return {2: "exact: Onsager", 3: "no closed form: Monte Carlo estimate, Ferrenberg, Xu and Landau 2018"}.get(dimension)
+
+
+def run(args: argparse.Namespace) -> int:
+    from thermolearn.variational.belief_propagation import belief_propagation
+    from thermolearn.variational.lattice_mean_field import (
+        bethe_magnetization,
+        exact_lattice_magnetization,
+        mean_field_magnetization,
+    )
+    from thermolearn.variational.mean_field import mean_field
+
+    check_output_path(args.json, ".json")
+    check_output_path(args.plot, ".png")
+    if args.max_iter < 1:
+        raise ValueError(f"--max-iter must be >= 1, got {args.max_iter}")
+    if not args.model and not args.lattice:
+        args.lattice = DEFAULT_LATTICE
+    model = model_from_arguments(args)
+    d, z, J, H = lattice_parameters(model)
+    temps = (np.linspace(0.2, 1.25, 43) * z * J) if args.temperature is None else parse_temperatures(args.temperature)
+    direction = "down" if H < 0 else "up"
+    tcs = critical_temperatures(d, z, J, H)
+    mf_curve = np.asarray(mean_field_magnetization(temps, z, J, H))
+    bethe_curve = np.asarray(bethe_magnetization(temps, z, J, H))
+    exact_curve = exact_lattice_magnetization(temps, d, J, H)
+    records = []
+    show = not args.no_progress and sys.stderr.isatty() and len(temps) > 1
+    for k, T in enumerate(tqdm(temps, desc="meanfield", disable=not show, file=sys.stderr)):
+        mf = mean_field(model, float(T), starts=(direction,), n_random=0, stability=False,
+                        max_iter=args.max_iter).best
+        bp = belief_propagation(model, float(T), init=direction, max_iter=args.max_iter, tol=1e-9)
+        records.append({
+            "temperature": float(T),
+            "mean_field": mf.magnetization_per_spin,
+            "mean_field_converged": mf.converged,
+            "mean_field_iterations": mf.iterations,
+            "mean_field_residual": mf.residual,
+            "bethe": bp.magnetization_per_spin,
+            "bethe_converged": bp.converged,
+            "bethe_iterations": bp.iterations,
+            "bethe_residual": bp.residual,
+            "exact": None if exact_curve is None else float(exact_curve[k]),
+            "mean_field_closed_form": float(mf_curve[k]),
+            "bethe_closed_form": float(bethe_curve[k]),
+        })
+
+    print(f"{model!r}: z = {z}, J = {J:g}, H = {H:g}")
+    source = critical_temperature_source(d, H)
+    print("critical temperatures: " + ", ".join(
+        f"{name.replace('_', ' ')} {'none' if tc is None else f'{tc:.6g}'}" for name, tc in tcs.items())
+        + (f" ({source})" if source else ""))
+    exact_label = {1: "exact (infinite chain)", 2: "exact (Yang, infinite lattice)"}.get(d, "exact")
+    rows = []
+    for r in records:
+        flags = []
+        if not r["mean_field_converged"]:
+            flags.append(f"mean field NOT converged ({r['mean_field_iterations']} it, "
+                         f"residual {r['mean_field_residual']:.2g})")
+        if not r["bethe_converged"]:
+            flags.append(f"BP NOT converged ({r['bethe_iterations']} it, residual {r['bethe_residual']:.2g})")
+        rows.append([r["temperature"], r["mean_field"], r["bethe"], r["exact"], "; ".join(flags)])
+    print(format_table(["T", "m mean field", "m Bethe", f"m {exact_label}", "notes"], rows))
+    if exact_curve is None:
+        print("exact m(T): no closed form for this lattice" + (" in a field" if H else ""))
+    if args.json:
+        write_json_atomic(args.json, {
+            "model": repr(model), "n_spins": model.n_spins, "dimension": d, "coordination": z, "coupling": J,
+            "field": H, "critical_temperatures": tcs, "exact_critical_temperature_source": source,
+            "results": records,
+        })
+        print(f"wrote {args.json}")
+    if args.plot:
+        from thermolearn.viz.variational_plots import plot_magnetization_curves
+
+        t = np.array([r["temperature"] for r in records])
+        fine = np.union1d(np.linspace(temps.min(), temps.max(), 400),
+                          [tc * (1 + e) for tc in tcs.values() if tc for e in (-1e-9, 0.0)])
+        fine = fine[(fine >= temps.min()) & (fine <= temps.max())]
+        plot_magnetization_curves(
+            args.plot, fine,
+            {"mean field": np.asarray(mean_field_magnetization(fine, z, J, H)),
+             "Bethe": np.asarray(bethe_magnetization(fine, z, J, H)),
+             exact_label: exact_lattice_magnetization(fine, d, J, H)},
+            {"mean field": tcs["mean_field"], "Bethe": tcs["bethe"], exact_label: tcs["exact"]},
+            points={"mean field": (t, np.array([r["mean_field"] for r in records])),
+                    "Bethe": (t, np.array([r["bethe"] for r in records]))},
+            title=f"{model.name}: z = {z}, J = {J:g}, H = {H:g}",
+        )
+        print(f"wrote {args.plot}")
+    return 0

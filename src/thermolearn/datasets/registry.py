@@ -1,0 +1,146 @@
+"""Data sets by name: what ``--dataset`` accepts, in the coordinates the models use.
+
+* ``swiss-roll``, ``moons``, ``gaussians``: 2D points, standardised by fixed constants of the
+  distribution (unit variance per coordinate). The training split and the held-out split are
+  independent draws (different streams of the same seed), so held-out data are always fresh.
+* ``digits``: scikit-learn's 8 x 8 digits (17 grey levels); a fixed shuffled split of 1,497
+  training and 300 held-out images.
+* a path: MNIST IDX files (a folder, see :func:`~thermolearn.datasets.load_mnist`): the
+  training split is ``train``, the held-out split ``t10k``.
+
+Images with ``levels`` grey levels are mapped to bin centres in [-1, 1]: level k becomes
+(2k + 1)/levels - 1, a bin of width 2/levels. Continuous models train on dequantised data
+(uniform noise across the bin), so their density bound plus log(bin width) per pixel is a
+bound on the log probability of the discrete image (reported in bits per pixel). With
+``binary=True`` images are thresholded at half range to {0, 1} for binomial diffusion.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from thermolearn.datasets.digits import DIGITS_LEVELS, load_digits
+from thermolearn.datasets.mnist import load_mnist
+from thermolearn.datasets.toy2d import gaussian_mixture, swiss_roll, two_moons
+
+DATASET_NAMES = ("swiss-roll", "moons", "gaussians", "digits")
+"""Named data sets; anything else given to :func:`load_dataset` is read as a path to MNIST IDX files."""
+
+TOY_GENERATORS = {"swiss-roll": swiss_roll, "moons": two_moons, "gaussians": gaussian_mixture}
+_SPLITS = {"train": 0, "test": 1}
+DIGITS_HELD_OUT = 300
+
+
+@dataclass
+class Dataset:
+    """Data in model coordinates, with what is needed to score and show them.
+
+    ``data`` is float64 ``(n, dim)``; ``image_shape`` is ``(height, width)`` for images and
+    ``None`` for points; ``levels`` is the number of grey levels of quantised images (``None``
+    for continuous or binary data); ``binary`` says the values are in {0, 1}.
+    """
+
+    name: str
+    data: np.ndarray
+    image_shape: tuple[int, int] | None = None
+    levels: int | None = None
+    binary: bool = False
+    labels: np.ndarray | None = None
+    info: dict = field(default_factory=dict)
+
+    @property
+    def dim(self) -> int:
+        return int(self.data.shape[1])
+
+    @property
+    def n(self) -> int:
+        return int(self.data.shape[0])
+
+    @property
+    def is_image(self) -> bool:
+        return self.image_shape is not None
+
+    @property
+    def log_bin_width(self) -> float:
+        """log of the bin width per pixel (nats) for quantised images, else 0."""
+        return math.log(2.0 / self.levels) if self.levels else 0.0
+
+    def header(self) -> dict:
+        """A JSON description (stored in model files so a model knows its data)."""
+        return {"name": self.name, "dim": self.dim, "image_shape": list(self.image_shape) if self.image_shape else None,
+                "levels": self.levels, "binary": self.binary, **self.info}
+
+
+def standardize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Centre and divide by one constant to unit average variance per coordinate: ``(y, mean, scale)``."""
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim != 2 or len(arr) < 2:
+        raise ValueError(f"standardize needs an array (n >= 2, dim), got shape {arr.shape}")
+    mean = arr.mean(axis=0)
+    scale = float(np.sqrt(np.mean(arr.var(axis=0))))
+    if scale == 0:
+        raise ValueError("cannot standardise data with zero variance")
+    return (arr - mean) / scale, mean, scale
+
+
+def _levels_to_model(k: np.ndarray, levels: int) -> np.ndarray:
+    return (2.0 * np.asarray(k, dtype=np.float64) + 1.0) / levels - 1.0
+
+
+def model_to_levels(x: np.ndarray, levels: int) -> np.ndarray:
+    """Inverse of the image map: model coordinates in [-1, 1] to integer grey levels 0..levels-1."""
+    return np.clip(np.floor((np.asarray(x) + 1.0) * levels / 2.0), 0, levels - 1).astype(np.int64)
+
+
+def _split_seed(seed, split: str):
+    if split not in _SPLITS:
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, got {seed!r}")
+    return np.random.default_rng([int(seed), _SPLITS[split]])
+
+
+def load_dataset(name: str, *, n: int | None = None, seed: int = 0, split: str = "train",
+                 binary: bool = False) -> Dataset:
+    """The data set ``name`` (one of :data:`DATASET_NAMES` or a path to MNIST), one split of it.
+
+    ``n`` is how many points to draw from a toy distribution (default 10,000 for training and
+    2,000 held out), or at most how many images to keep. ``binary`` thresholds images to {0, 1}.
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"dataset must be a name {DATASET_NAMES} or a path to MNIST IDX files, got {name!r}")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    rng = _split_seed(seed, split)
+    if name in TOY_GENERATORS:
+        if binary:
+            raise ValueError(f"{name} is continuous 2D data; binary (binomial diffusion) needs an image data set")
+        count = n if n is not None else (10_000 if split == "train" else 2_000)
+        data = TOY_GENERATORS[name](int(count), seed=rng)
+        return Dataset(name, data, info={"split": split, "seed": int(seed)})
+    if name == "digits":
+        images, labels = load_digits(return_labels=True)
+        order = np.random.default_rng(20150000).permutation(len(images))  # fixed split, whatever the seed
+        idx = order[DIGITS_HELD_OUT:] if split == "train" else order[:DIGITS_HELD_OUT]
+        if n is not None:
+            idx = idx[:n]
+        return _image_dataset("digits", images[idx], labels[idx], (8, 8), DIGITS_LEVELS, binary, split)
+    path = Path(name)
+    if not path.exists() and not list(path.parent.glob(path.name + ".part-*")):
+        raise ValueError(f"unknown dataset {name!r}: give one of {', '.join(DATASET_NAMES)} or a path to MNIST IDX files")
+    images, labels = load_mnist(path, split=split, return_labels=path.is_dir(), limit=n) if path.is_dir() else (
+        load_mnist(path, limit=n), None)
+    return _image_dataset("mnist", images.astype(np.float64), labels, (28, 28), 256, binary, split,
+                          info={"path": str(path)})
+
+
+def _image_dataset(name, images, labels, shape, levels, binary, split, info=None) -> Dataset:
+    info = {"split": split, **(info or {})}
+    if binary:
+        data = (images >= levels / 2.0).astype(np.float64)
+        return Dataset(name, data, shape, None, True, labels, info)
+    return Dataset(name, _levels_to_model(images, levels), shape, levels, False, labels, info)

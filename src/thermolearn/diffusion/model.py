@@ -1,0 +1,563 @@
+"""A diffusion probabilistic model: a forward process plus a learned reverse process.
+
+:class:`DiffusionConfig` says what the model is (process, schedule, number of steps T,
+parameterisation, network); :class:`DiffusionModel` holds the config and the network and
+computes the reverse kernels, the training losses, the bound's terms and samples.
+
+Reverse kernels p(x_{t-1} | x_t), t = T..1, with network outputs f_mu, f_v (per dimension):
+
+* ``paper`` (Sohl-Dickstein et al. 2015, their reference code): mean = sqrt(1 - beta_t) x_t +
+  sqrt(beta_t) f_mu; variance = sigmoid(f_v / sqrt(T) + logit(beta_t)) (learned) or beta_t.
+* ``eps`` (Ho et al. 2020): the network predicts the noise, mean = (x_t - beta_t /
+  sqrt(1 - alpha_bar_t) f_mu) / sqrt(alpha_t); variance = exp(v log beta_t + (1 - v) log
+  beta_tilde_t) with v = (f_v + 1)/2 (learned, Nichol & Dhariwal 2021) or beta_tilde_t (fixed;
+  beta_tilde_2 at t = 1).
+* binomial: p(x_{t-1} = 1 | x_t) = sigmoid(logit(x_t (1 - beta_t) + beta_t/2) + f).
+
+The last reverse step p(x_0 | x_1) is learned like the others (the paper instead fixes it to
+the forward kernel's time reversal); p(x_T) is N(0, I) or fair coins.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from functools import cached_property
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from thermolearn.diffusion.binomial import BinomialDiffusion, bernoulli_kl
+from thermolearn.diffusion.gaussian import GaussianDiffusion, gaussian_kl, gaussian_log_density
+from thermolearn.diffusion.networks import NETWORKS, TimeConvNet, TimeMLP
+from thermolearn.diffusion.schedules import SCHEDULES
+from thermolearn.storage import load_arrays, save_arrays
+
+PROCESSES = ("gaussian", "binomial")
+PARAMETERIZATIONS = ("paper", "eps")
+OBJECTIVES = ("vb", "simple", "hybrid")
+FILE_FORMAT = "thermolearn.diffusion"
+FILE_VERSION = 1
+HYBRID_WEIGHT = 1e-3  # Nichol & Dhariwal's lambda for the bound term of the hybrid loss
+_PARAM_PREFIX = "net"
+
+
+@dataclass(frozen=True)
+class DiffusionConfig:
+    """What a diffusion model is. ``dim`` is the data dimension; images also give ``image_shape``."""
+
+    dim: int
+    steps: int = 40
+    process: str = "gaussian"
+    schedule: str | None = None  # default: "paper" (gaussian) or "binomial"
+    beta_1: float | None = None
+    parameterization: str = "paper"
+    learn_variance: bool = True
+    network: str = "mlp"
+    hidden: int = 128
+    depth: int = 3
+    channels: int = 32
+    image_shape: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("dim", "steps", "hidden", "depth", "channels"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.steps < 2:
+            raise ValueError(f"steps (the number of diffusion steps T) must be >= 2, got {self.steps}")
+        if self.process not in PROCESSES:
+            raise ValueError(f"process must be one of {', '.join(PROCESSES)}, got {self.process!r}")
+        if self.schedule is None:
+            object.__setattr__(self, "schedule", "paper" if self.process == "gaussian" else "binomial")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        if self.process == "gaussian" and self.schedule == "binomial":
+            raise ValueError("the binomial schedule ends with beta_T = 1; Gaussian diffusion needs paper, linear or cosine")
+        if self.parameterization not in PARAMETERIZATIONS:
+            raise ValueError(f"parameterization must be one of {', '.join(PARAMETERIZATIONS)}, got {self.parameterization!r}")
+        if self.network not in NETWORKS:
+            raise ValueError(f"network must be one of {', '.join(NETWORKS)}, got {self.network!r}")
+        if self.image_shape is not None:
+            shape = tuple(int(s) for s in self.image_shape)
+            if len(shape) != 2 or shape[0] * shape[1] != self.dim:
+                raise ValueError(f"image_shape {self.image_shape} does not match dim {self.dim}")
+            object.__setattr__(self, "image_shape", shape)
+        if self.network == "conv" and self.image_shape is None:
+            raise ValueError("the conv network needs image data (image_shape)")
+        if self.beta_1 is not None and not 0.0 < float(self.beta_1) < 1.0:
+            raise ValueError(f"beta_1 must be in (0, 1), got {self.beta_1}")
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["image_shape"] = list(self.image_shape) if self.image_shape else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DiffusionConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown diffusion config fields {sorted(unknown)}")
+        d = dict(d)
+        if d.get("image_shape") is not None:
+            d["image_shape"] = tuple(d["image_shape"])
+        return cls(**d)
+
+
+def check_objective(config: DiffusionConfig, objective: str) -> None:
+    """Raise if ``objective`` cannot train a model of ``config``."""
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
+    if objective != "vb":
+        if config.process != "gaussian" or config.parameterization != "eps":
+            raise ValueError(f"objective {objective!r} needs Gaussian diffusion with the eps parameterisation; use 'vb'")
+        if objective == "simple" and config.learn_variance:
+            raise ValueError("objective 'simple' does not train a learned variance; use 'hybrid' or --fixed-variance")
+        if objective == "hybrid" and not config.learn_variance:
+            raise ValueError("objective 'hybrid' is for a learned variance; use 'simple'")
+
+
+class StaticModel:
+    """A hashable stand-in for a model as a static argument of compiled functions.
+
+    Two models with the same class and config compile to the same program (the network's
+    weights are passed separately), so compiled code is shared between model objects.
+    """
+
+    __slots__ = ("model", "key")
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.key = model._jit_key()
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, StaticModel) and self.key == other.key
+
+
+def _logit(p):
+    return jnp.log(p) - jnp.log1p(-p)
+
+
+def param_arrays(tree, prefix: str) -> dict[str, np.ndarray]:
+    """The arrays of a pytree (network or optimiser state) as ``{prefix + path: array}``."""
+    leaves = jax.tree_util.tree_flatten_with_path(eqx.filter(tree, eqx.is_array))[0]
+    return {prefix + jax.tree_util.keystr(path): np.asarray(leaf) for path, leaf in leaves}
+
+
+def restore_arrays(template, arrays: dict[str, np.ndarray], prefix: str, what: str):
+    """A copy of ``template`` whose arrays are taken, by name, from ``arrays`` (shapes checked)."""
+    params, static = eqx.partition(template, _is_array_like, is_leaf=_is_abstract)
+    paths_leaves, treedef = jax.tree_util.tree_flatten_with_path(params, is_leaf=_is_abstract)
+    new = []
+    for path, leaf in paths_leaves:
+        name = prefix + jax.tree_util.keystr(path)
+        if name not in arrays:
+            raise ValueError(f"{what} lacks array {name!r}; it was written for a different architecture")
+        arr = arrays[name]
+        if tuple(arr.shape) != tuple(leaf.shape):
+            raise ValueError(f"{what}: array {name!r} has shape {arr.shape}, the model needs {tuple(leaf.shape)}")
+        new.append(jnp.asarray(arr, dtype=leaf.dtype))
+    expected = {prefix + jax.tree_util.keystr(p) for p, _ in paths_leaves}
+    extra = [k for k in arrays if k.startswith(prefix) and k not in expected]
+    if extra:
+        raise ValueError(f"{what} has arrays the model does not know: {extra[:3]}")
+    return eqx.combine(jax.tree_util.tree_unflatten(treedef, new), static)
+
+
+class DiffusionModel:
+    """A config plus its network (an equinox module). Create with :meth:`create` or :meth:`load`."""
+
+    def __init__(self, config: DiffusionConfig, net) -> None:
+        if not isinstance(config, DiffusionConfig):
+            raise TypeError(f"config must be a DiffusionConfig, got {type(config).__name__}")
+        self.config = config
+        self.net = net
+
+    # construction ------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, config: DiffusionConfig | None = None, *, seed=0, **kwargs) -> "DiffusionModel":
+        """A new model with freshly initialised weights (``seed``: int or JAX key)."""
+        if config is None:
+            config = DiffusionConfig(**kwargs)
+        elif kwargs:
+            raise TypeError("give either a DiffusionConfig or keyword arguments, not both")
+        return cls(config, cls.build_network(config, seed))
+
+    @staticmethod
+    def network_skeleton(config: DiffusionConfig):
+        """The network's structure with ``jax.ShapeDtypeStruct`` leaves (nothing computed)."""
+        out = 2 if (config.process == "gaussian" and config.learn_variance) else 1
+        if config.network == "mlp":
+            def ctor(key):
+                return TimeMLP(config.dim, out, hidden=config.hidden, depth=config.depth, max_steps=config.steps, key=key)
+        else:
+            def ctor(key):
+                return TimeConvNet(config.image_shape, out, channels=config.channels, depth=config.depth,
+                                   max_steps=config.steps, key=key)
+        return eqx.filter_eval_shape(ctor, jax.random.PRNGKey(0))
+
+    @classmethod
+    def build_network(cls, config: DiffusionConfig, seed):
+        """A freshly initialised network: weights uniform in +-1/sqrt(fan_in) (PyTorch's and equinox's
+        default), biases likewise, the output layer zero; drawn with NumPy from ``seed`` (fast, no
+        compilation)."""
+        skeleton = cls.network_skeleton(config)
+        rng = np.random.default_rng(_numpy_seed(seed))
+        paths_leaves, treedef = jax.tree_util.tree_flatten_with_path(skeleton, is_leaf=_is_abstract)
+        fan_in = {}
+        for path, leaf in paths_leaves:
+            name = jax.tree_util.keystr(path)
+            if _is_abstract(leaf) and name.endswith(".weight"):
+                fan_in[name[: -len(".weight")]] = int(np.prod(leaf.shape[1:]))
+        new = []
+        for path, leaf in paths_leaves:
+            if not _is_abstract(leaf):
+                new.append(leaf)
+                continue
+            name = jax.tree_util.keystr(path)
+            owner = name.rsplit(".", 1)[0]
+            if owner == ".out":
+                value = np.zeros(leaf.shape)
+            else:
+                limit = 1.0 / math.sqrt(max(fan_in.get(owner, 1), 1))
+                value = rng.uniform(-limit, limit, size=leaf.shape)
+            new.append(jnp.asarray(value, dtype=leaf.dtype))
+        return jax.tree_util.tree_unflatten(treedef, new)
+
+    @cached_property
+    def process(self) -> GaussianDiffusion | BinomialDiffusion:
+        c = self.config
+        kind = GaussianDiffusion if c.process == "gaussian" else BinomialDiffusion
+        return kind.from_schedule(c.schedule, c.steps, beta_1=c.beta_1)
+
+    @property
+    def T(self) -> int:
+        return self.config.steps
+
+    @property
+    def dim(self) -> int:
+        return self.config.dim
+
+    def n_parameters(self) -> int:
+        return int(sum(np.size(a) for a in jax.tree_util.tree_leaves(eqx.filter(self.net, eqx.is_array))))
+
+    # the reverse process ---------------------------------------------------------------------
+    def _outputs(self, net, x_t, t):
+        out = jax.vmap(net)(x_t, jnp.asarray(t, dtype=jnp.float32))
+        d = self.dim
+        return out[:, :d], (out[:, d:] if out.shape[1] > d else None)
+
+    def reverse_mean_var(self, net, x_t, t):
+        """Mean and variance (broadcastable to x_t) of the Gaussian p(x_{t-1} | x_t)."""
+        if self.config.process != "gaussian":
+            raise ValueError("reverse_mean_var is for Gaussian diffusion; binomial models have reverse_prob")
+        p, c = self.process, self.config
+        f_mu, f_v = self._outputs(net, x_t, t)
+        beta = p._at(p.beta, t)
+        if c.parameterization == "paper":
+            mean = jnp.sqrt(1.0 - beta) * x_t + jnp.sqrt(beta) * f_mu
+            var = jax.nn.sigmoid(f_v / math.sqrt(c.steps) + _logit(beta)) if f_v is not None else beta
+        else:
+            mean = (x_t - beta / jnp.sqrt(p._at(p.one_minus_alpha_bar, t)) * f_mu) / jnp.sqrt(1.0 - beta)
+            log_small = p._at(p.log_posterior_variance_clipped, t)
+            if f_v is not None:
+                v = 0.5 * (f_v + 1.0)
+                var = jnp.exp(v * jnp.log(beta) + (1.0 - v) * log_small)
+            else:
+                var = jnp.exp(log_small)
+        return mean, var
+
+    def reverse_logits(self, net, x_t, t):
+        """Logits of p(x_{t-1} = 1 | x_t) for binomial diffusion."""
+        if self.config.process != "binomial":
+            raise ValueError("reverse_logits is for binomial diffusion")
+        f, _ = self._outputs(net, x_t, t)
+        neutral = jnp.clip(self.process.step_prob(x_t, t), 1e-6, 1 - 1e-6)
+        return _logit(neutral) + f
+
+    # training losses -------------------------------------------------------------------------
+    def loss(self, net, x0, key, objective: str = "vb"):
+        """Mean training loss of a batch ``x0`` at uniformly drawn steps (nats per dimension for 'vb').
+
+        'vb': T times the bound's term at the drawn step (an unbiased estimate of the bound
+        without its constant prior term); 'simple': Ho et al.'s noise-prediction MSE; 'hybrid':
+        simple + 1e-3 vb with the mean held fixed in the vb part (trains a learned variance).
+        """
+        check_objective(self.config, objective)
+        c, p = self.config, self.process
+        n, d = x0.shape
+        k_t, k_x = jax.random.split(key)
+        t = jax.random.randint(k_t, (n,), 1, c.steps + 1)
+        if c.process == "binomial":
+            x_t = jax.random.bernoulli(k_x, p.marginal_prob(x0, t)).astype(x0.dtype)
+            return c.steps * jnp.mean(self._binomial_term(net, x0, x_t, t)) / d
+        noise = jax.random.normal(k_x, x0.shape, dtype=x0.dtype)
+        x_t = p.marginal_sample(x0, t, noise)
+        if objective == "vb":
+            mean, var = self.reverse_mean_var(net, x_t, t)
+            return c.steps * jnp.mean(self._gaussian_term(x0, x_t, t, mean, var)) / d
+        f_mu, _ = self._outputs(net, x_t, t)
+        simple = jnp.mean((f_mu - noise) ** 2)
+        if objective == "simple":
+            return simple
+        mean, var = self.reverse_mean_var(net, x_t, t)
+        vb = c.steps * jnp.mean(self._gaussian_term(x0, x_t, t, jax.lax.stop_gradient(mean), var)) / d
+        return simple + HYBRID_WEIGHT * vb
+
+    def _gaussian_term(self, x0, x_t, t, mean, var):
+        """-log p(x_0|x_1) at t = 1, KL(q(x_{t-1}|x_t,x_0) || p(x_{t-1}|x_t)) at t >= 2 (nats, per sample)."""
+        q_mean, q_var = self.process.posterior_mean_var(x_t, x0, t)
+        kl = gaussian_kl(q_mean, jnp.maximum(q_var, 1e-30), mean, var)
+        nll = -gaussian_log_density(x0, mean, var)
+        return jnp.where(t == 1, nll, kl)
+
+    def _binomial_term(self, net, x0, x_t, t):
+        logits = self.reverse_logits(net, x_t, t)
+        q = self.process.posterior_prob(x_t, x0, t)
+        log_p1, log_p0 = jax.nn.log_sigmoid(logits), jax.nn.log_sigmoid(-logits)
+        qc = jnp.clip(q, 0.0, 1.0)
+        ent = jnp.where(qc > 0, qc * jnp.log(jnp.maximum(qc, 1e-30)), 0.0) + jnp.where(
+            qc < 1, (1 - qc) * jnp.log(jnp.maximum(1 - qc, 1e-30)), 0.0)
+        kl = jnp.sum(ent - qc * log_p1 - (1 - qc) * log_p0, axis=-1)
+        nll = -jnp.sum(jnp.where(x0 > 0.5, log_p1, log_p0), axis=-1)
+        return jnp.where(t == 1, nll, kl)
+
+    # the bound, term by term ------------------------------------------------------------------
+    def bound_terms(self, x0, key):
+        """The bound's terms for each sample of ``x0`` (nats): ``(prior_kl, kl, reconstruction)``.
+
+        ``prior_kl`` (n,) is KL(q(x_T|x_0) || p(x_T)); ``kl`` (n, T-1) holds E KL(q(x_{t-1}|x_t,x_0)
+        || p(x_{t-1}|x_t)) for t = 2..T, each with one fresh x_t ~ q(x_t|x_0) and the KL in closed
+        form; ``reconstruction`` (n,) is log p(x_0|x_1) at one x_1 ~ q(x_1|x_0). The bound is
+        reconstruction - prior_kl - kl.sum(1).
+        """
+        x0 = jnp.asarray(x0, dtype=jnp.float32)
+        key = _key(key)
+        if self.config.network != "conv":
+            return _bound_terms(StaticModel(self), self.net, x0, key)
+        # convolutions run far slower inside compiled loops on the CPU: one compiled call per step t
+        static = StaticModel(self)
+        keys = jax.random.split(key, self.T)
+        per_t = jnp.stack([_bound_term_at(static, self.net, x0, jnp.int32(t), keys[t - 1]) for t in range(1, self.T + 1)])
+        return _prior_kl_jit(static, x0), per_t[1:].T, -per_t[0]
+
+    def prior_kl(self, x0):
+        p = self.process
+        T = self.T
+        t = jnp.full((x0.shape[0],), T)
+        if self.config.process == "gaussian":
+            mean, var = p.marginal_mean_var(x0, t)
+            return gaussian_kl(mean, var, 0.0, 1.0)
+        return bernoulli_kl(p.marginal_prob(x0, t), 0.5)
+
+    # sampling -------------------------------------------------------------------------------
+    def sample(self, n: int, *, seed=0, trajectory: bool = False, denoise_last: bool = False) -> np.ndarray:
+        """Ancestral samples ``(n, dim)`` of p(x_0), or the whole reverse path ``(T + 1, n, dim)`` (index t)."""
+        from thermolearn.validation import check_positive_int
+
+        n = check_positive_int("n", n)
+        if self.config.network != "conv":
+            out = _sample_jit(StaticModel(self), self.net, n, _key(seed), trajectory, denoise_last)
+        else:  # one compiled call per step (see bound_terms)
+            static = StaticModel(self)
+            k0, kloop = jax.random.split(_key(seed))
+            keys = jax.random.split(kloop, self.T)
+            x = _sample_start(static, n, k0)
+            path = [x]
+            for k, t in enumerate(range(self.T, 0, -1)):
+                x = _sample_step(static, self.net, x, jnp.int32(t), keys[k], denoise_last)
+                path.append(x)
+            out = jnp.stack(path[::-1]) if trajectory else x
+        return np.asarray(out, dtype=np.float64)
+
+    def forward_trajectory(self, x0, *, seed=0) -> np.ndarray:
+        """Run the forward kernels from ``x0``: array ``(T + 1, n, dim)`` with index t."""
+        x0 = jnp.asarray(x0, dtype=jnp.float32)
+        return np.asarray(_forward_jit(StaticModel(self), x0, _key(seed)), dtype=np.float64)
+
+    def drift(self, x_t, t: int) -> np.ndarray:
+        """The reverse step's mean displacement mu(x_t, t) - x_t (Gaussian models)."""
+        if self.config.process != "gaussian":
+            raise ValueError("drift is defined for Gaussian diffusion")
+        x_t = jnp.asarray(x_t, dtype=jnp.float32)
+        mean, _ = _reverse_jit(StaticModel(self), self.net, x_t, jnp.full((x_t.shape[0],), int(t)))
+        return np.asarray(mean - x_t, dtype=np.float64)
+
+    def reverse_entropy(self, x_t, t: int) -> np.ndarray:
+        """Entropy per dimension (nats) of the learned p(x_{t-1} | x_t) at each point ``x_t``."""
+        x_t = jnp.asarray(x_t, dtype=jnp.float32)
+        out = _reverse_jit(StaticModel(self), self.net, x_t, jnp.full((x_t.shape[0],), int(t)))
+        if self.config.process == "gaussian":
+            var = np.broadcast_to(np.asarray(out[1], dtype=np.float64), x_t.shape)
+            return np.mean(0.5 * (math.log(2 * math.pi) + 1 + np.log(var)), axis=1)
+        from thermolearn.diffusion.binomial import binary_entropy
+
+        prob = 1.0 / (1.0 + np.exp(-np.asarray(out, dtype=np.float64)))
+        return binary_entropy(prob).mean(axis=1)
+
+    def _jit_key(self):
+        """What compiled code depends on besides the weights: the class and the config."""
+        return (type(self), self.config)
+
+    # files ------------------------------------------------------------------------------------
+    def arrays(self) -> dict[str, np.ndarray]:
+        return param_arrays(self.net, _PARAM_PREFIX)
+
+    def header(self, **extra) -> dict:
+        return {"format": FILE_FORMAT, "version": FILE_VERSION, "config": self.config.as_dict(), **extra}
+
+    def save(self, path, **extra_header) -> None:
+        """Write the model to ``path`` (.npz: named weight arrays + JSON header; atomic, no pickle).
+
+        ``extra_header`` (JSON-serialisable) is stored too, e.g. ``dataset=...``, ``training=...``.
+        """
+        save_arrays(path, self.arrays(), self.header(**extra_header))
+
+    @classmethod
+    def load(cls, path) -> tuple["DiffusionModel", dict]:
+        """``(model, header)`` from a file written by :meth:`save` (or a training checkpoint)."""
+        arrays, header = load_arrays(path)
+        return cls.from_arrays(arrays, header, what=str(path)), header
+
+    @classmethod
+    def from_arrays(cls, arrays, header, what="model file") -> "DiffusionModel":
+        if header.get("format") != FILE_FORMAT:
+            raise ValueError(f"{what} is not a thermolearn diffusion model (format {header.get('format')!r})")
+        if header.get("version") != FILE_VERSION:
+            raise ValueError(f"{what} has diffusion file version {header.get('version')}, this thermolearn reads {FILE_VERSION}")
+        config = DiffusionConfig.from_dict(header["config"])
+        return cls(config, restore_arrays(cls.network_skeleton(config), arrays, _PARAM_PREFIX, what))
+
+
+def _is_abstract(x) -> bool:
+    return isinstance(x, jax.ShapeDtypeStruct)
+
+
+def _is_array_like(x) -> bool:
+    return eqx.is_array(x) or isinstance(x, jax.ShapeDtypeStruct)
+
+
+def _numpy_seed(seed) -> int:
+    if isinstance(seed, jax.Array):
+        data = np.asarray(jax.random.key_data(seed) if jnp.issubdtype(seed.dtype, jax.dtypes.prng_key) else seed)
+        return int(np.random.SeedSequence(data.astype(np.uint64).tolist()).generate_state(1)[0])
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int or a JAX key, got {seed!r}")
+    return int(seed)
+
+
+def _key(seed):
+    if isinstance(seed, jax.Array) and (jnp.issubdtype(seed.dtype, jax.dtypes.prng_key) or seed.shape == (2,)):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int or a JAX key, got {seed!r}")
+    return jax.random.PRNGKey(int(seed))
+
+
+def _term_at(model, net, x0, t_scalar, k):
+    c, p = model.config, model.process
+    t = jnp.full((x0.shape[0],), t_scalar)
+    if c.process == "gaussian":
+        x_t = p.marginal_sample(x0, t, jax.random.normal(k, x0.shape, dtype=x0.dtype))
+        mean, var = model.reverse_mean_var(net, x_t, t)
+        return model._gaussian_term(x0, x_t, t, mean, var)
+    x_t = jax.random.bernoulli(k, p.marginal_prob(x0, t)).astype(x0.dtype)
+    return model._binomial_term(net, x0, x_t, t)
+
+
+@eqx.filter_jit
+def _bound_term_at(static, net, x0, t_scalar, k):
+    return _term_at(static.model, net, x0, t_scalar, k)
+
+
+@eqx.filter_jit
+def _prior_kl_jit(static, x0):
+    return static.model.prior_kl(x0)
+
+
+@eqx.filter_jit
+def _bound_terms(static, net, x0, key):
+    model = static.model
+    keys = jax.random.split(key, model.T)
+    ts = jnp.arange(1, model.T + 1)
+    per_t = jax.lax.map(lambda a: _term_at(model, net, x0, a[0], a[1]), (ts, keys))  # (T, n)
+    return model.prior_kl(x0), per_t[1:].T, -per_t[0]
+
+
+@eqx.filter_jit
+def _reverse_jit(static, net, x_t, t):
+    model = static.model
+    if model.config.process == "gaussian":
+        return model.reverse_mean_var(net, x_t, t)
+    return model.reverse_logits(net, x_t, t)
+
+
+@eqx.filter_jit
+def _forward_jit(static, x0, key):
+    model = static.model
+    p = model.process
+
+    def step(x, args):
+        t_scalar, k = args
+        t = jnp.full((x0.shape[0],), t_scalar)
+        if model.config.process == "gaussian":
+            x_new = p.step_sample(x, t, jax.random.normal(k, x.shape))
+        else:
+            x_new = jax.random.bernoulli(k, p.step_prob(x, t)).astype(jnp.float32)
+        return x_new, x_new
+
+    _, path = jax.lax.scan(step, x0, (jnp.arange(1, model.T + 1), jax.random.split(key, model.T)))
+    return jnp.concatenate([x0[None], path], axis=0)
+
+
+def _start(model, n, k0):
+    if model.config.process == "gaussian":
+        return jax.random.normal(k0, (n, model.dim))
+    return jax.random.bernoulli(k0, 0.5, (n, model.dim)).astype(jnp.float32)
+
+
+def _reverse_step(model, net, x, t_scalar, k, denoise_last):
+    t = jnp.full((x.shape[0],), t_scalar)
+    if model.config.process == "gaussian":
+        mean, var = model.reverse_mean_var(net, x, t)
+        noise = jax.random.normal(k, x.shape)
+        scale = jnp.where((t_scalar == 1) & denoise_last, 0.0, 1.0)
+        return mean + scale * jnp.sqrt(var) * noise
+    prob = jax.nn.sigmoid(model.reverse_logits(net, x, t))
+    return jnp.where((t_scalar == 1) & denoise_last, (prob > 0.5).astype(jnp.float32),
+                     jax.random.bernoulli(k, prob).astype(jnp.float32))
+
+
+@eqx.filter_jit
+def _sample_start(static, n, k0):
+    return _start(static.model, n, k0)
+
+
+@eqx.filter_jit
+def _sample_step(static, net, x, t_scalar, k, denoise_last):
+    return _reverse_step(static.model, net, x, t_scalar, k, denoise_last)
+
+
+@eqx.filter_jit
+def _sample_jit(static, net, n, key, trajectory, denoise_last):
+    model = static.model
+    c = model.config
+    k0, kloop = jax.random.split(key)
+    x_T = _start(model, n, k0)
+
+    def step(x, args):
+        x_new = _reverse_step(model, net, x, args[0], args[1], denoise_last)
+        return x_new, x_new
+
+    ts = jnp.arange(c.steps, 0, -1)
+    x0, path = jax.lax.scan(step, x_T, (ts, jax.random.split(kloop, c.steps)))
+    if trajectory:
+        # path[k] is x_{T-1-k}; stack as index t = 0..T
+        return jnp.concatenate([path[::-1], x_T[None]], axis=0)
+    return x0

@@ -1,0 +1,69 @@
+"""Noise schedules beta_1..beta_T of the forward process.
+
+* ``paper``: Sohl-Dickstein et al.'s baseline, beta_t = 1/(T - (t-1)(T-2)/(T-1)) (``1/linspace(T, 2, T)``
+  in their reference code): each step erases about a constant fraction of what is left of the
+  data, leaving a fraction ~1/T of its variance at the end; beta_1 is raised to ``beta_1``
+  (their ``step1_beta``, default 1e-3) and every beta is kept in [1e-6, 1 - 1e-5].
+* ``linear``: Ho et al. (2020), beta rising linearly from 1e-4 to 0.02 over 1000 steps, rescaled by
+  1000/T for other T (Nichol & Dhariwal's rescaling) and capped at 0.5 (reached at T = 40): for
+  fewer steps the rescaled betas would approach 1, and the noise-prediction mean, which divides
+  by sqrt(1 - beta_t), would amplify every error.
+* ``cosine``: Nichol & Dhariwal (2021), alpha_bar(t) = cos^2(pi/2 (t/T + s)/(1 + s)), s = 0.008,
+  beta capped at 0.999.
+* ``binomial``: the paper's binomial schedule beta_t = 1/(T - t + 1): the last step forgets all.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from thermolearn.validation import check_positive_int
+
+SCHEDULES = ("paper", "linear", "cosine", "binomial")
+LINEAR_MAX_BETA = 0.5
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    return np.log(p) - np.log1p(-p)
+
+
+def beta_schedule(name: str, steps: int, *, beta_1: float | None = None) -> np.ndarray:
+    """beta_1..beta_T as a float64 array of length ``steps`` (index k holds beta_{k+1}).
+
+    ``beta_1`` overrides the first step's variance (the resolution of the last reverse step).
+    """
+    if name not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {name!r}")
+    steps = check_positive_int("steps", steps, minimum=2)
+    if beta_1 is not None:
+        beta_1 = float(beta_1)
+        if not math.isfinite(beta_1) or not 0.0 < beta_1 < 1.0:
+            raise ValueError(f"beta_1 must be in (0, 1), got {beta_1}")
+    if name == "paper":
+        baseline = 1.0 / np.linspace(steps, 2.0, steps)
+        min_beta = np.full(steps, 1e-6)
+        min_beta[0] += 1e-3 if beta_1 is None else beta_1
+        sig = 1.0 / (1.0 + np.exp(-_logit(baseline)))
+        betas = min_beta + sig * (1.0 - min_beta - 1e-5)
+        if beta_1 is not None:
+            betas[0] = beta_1
+        return betas
+    if name == "linear":
+        scale = 1000.0 / steps
+        betas = np.minimum(np.linspace(1e-4 * scale, 0.02 * scale, steps), LINEAR_MAX_BETA)
+    elif name == "cosine":
+        s = 0.008
+        t = np.arange(steps + 1) / steps
+        abar = np.cos((t + s) / (1 + s) * math.pi / 2) ** 2
+        betas = 1.0 - abar[1:] / abar[:-1]
+    else:  # binomial
+        betas = 1.0 / (steps - np.arange(1, steps + 1) + 1.0)
+        if beta_1 is not None:
+            betas[0] = beta_1
+        return betas
+    betas = np.minimum(betas, 0.999)
+    if beta_1 is not None:
+        betas[0] = beta_1
+    return betas

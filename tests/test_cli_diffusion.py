@@ -1,0 +1,137 @@
+"""``thermolearn diffusion train|sample|bound``: outputs, JSON shapes, checkpoints and bad input."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+
+from thermolearn.cli import diffusion_command
+from thermolearn.storage import load_arrays
+
+
+def run(argv):
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers()
+    diffusion_command.register(sub)
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+TINY = ["--steps", "6", "--hidden", "16", "--depth", "1", "--iterations", "100", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("diffusion_cli")
+    path = folder / "model.npz"
+    assert run(["diffusion", "train", "--dataset", "gaussians", "--seed", "1", "--save", str(path),
+                "--json", str(folder / "train.json"), "--plot", str(folder / "loss.png"),
+                "--checkpoint", str(folder / "ck.npz"), "--checkpoint-every", "50", *TINY]) == 0
+    return path
+
+
+def test_train_writes_model_json_plot_and_checkpoint(model_file, capsys):
+    folder = model_file.parent
+    summary = json.loads((folder / "train.json").read_text())
+    assert summary["config"]["steps"] == 6 and summary["training"]["iterations"] == 100
+    assert summary["dataset"]["name"] == "gaussians" and summary["steps_per_second"] > 0
+    assert (folder / "loss.png").stat().st_size > 1000
+    _, header = load_arrays(folder / "ck.npz")
+    assert header["checkpoint"]["step"] == 100
+    # rerunning with the same arguments resumes from the finished checkpoint and does no more work
+    out = folder / "again.npz"
+    capsys.readouterr()
+    run(["diffusion", "train", "--dataset", "gaussians", "--seed", "1", "--save", str(out), "--json", str(folder / "t2.json"),
+         "--checkpoint", str(folder / "ck.npz"), "--checkpoint-every", "50", *TINY])
+    assert "resumed from checkpoint" in capsys.readouterr().out
+    assert json.loads((folder / "t2.json").read_text())["resumed_from"] == 100
+    a, _ = load_arrays(model_file)
+    b, _ = load_arrays(out)
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name])
+
+
+def test_bound_json_has_the_documented_shape(model_file, tmp_path, capsys):
+    path = tmp_path / "bound.json"
+    assert run(["diffusion", "bound", str(model_file), "--n", "300", "--json", str(path),
+                "--plot", str(tmp_path / "terms.png"), "--no-progress"]) == 0
+    out = json.loads(path.read_text())
+    assert set(out["bound_bits"]) == {"mean", "stderr"}
+    assert out["per_dim"] is False and out["n"] == 300
+    assert np.isfinite(out["bound_bits"]["mean"]) and out["bound_bits"]["stderr"] > 0
+    assert out["exact_log_likelihood_bits"]["mean"] > out["bound_bits"]["mean"]  # a bound stays below the truth
+    assert len(out["terms_bits"]["kl"]) == 5
+    assert "bits/sample" in capsys.readouterr().out
+
+
+def test_bound_checkpoint_resumes_to_the_same_answer(model_file, tmp_path):
+    ck = tmp_path / "bound_ck.npz"
+    first, second, plain = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
+    common = [str(model_file), "--n", "120", "--batch-size", "50", "--no-progress"]
+    run(["diffusion", "bound", *common, "--checkpoint", str(ck), "--json", str(first)])
+    _, header = load_arrays(ck)
+    assert header["done"] == 120
+    run(["diffusion", "bound", *common, "--checkpoint", str(ck), "--json", str(second)])
+    run(["diffusion", "bound", *common, "--json", str(plain)])
+    a, b, c = (json.loads(p.read_text())["bound_bits"] for p in (first, second, plain))
+    assert a == b and a["mean"] == pytest.approx(c["mean"], rel=1e-12)
+
+
+def test_sample_with_check_output_and_plot(model_file, tmp_path):
+    js, npz, png = tmp_path / "s.json", tmp_path / "s.npz", tmp_path / "s.png"
+    assert run(["diffusion", "sample", str(model_file), "--n", "300", "--check", "--json", str(js),
+                "--output", str(npz), "--plot", str(png)]) == 0
+    out = json.loads(js.read_text())
+    assert out["n"] == 300 and out["check"]["test"] == "energy distance"
+    assert isinstance(out["check"]["passed"], bool)
+    arrays, _ = load_arrays(npz)
+    assert arrays["samples"].shape == (300, 2)
+    assert png.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["diffusion", "train", "--dataset", "cifar", "--save", "m.npz"], "unknown dataset"),
+    (["diffusion", "train", "--dataset", "moons", "--save", "m.txt"], "must end in .npz"),
+    (["diffusion", "train", "--dataset", "moons", "--save", "nofolder/m.npz"], "does not exist"),
+    (["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--network", "conv"], "needs image data"),
+    (["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--process", "binomial"], "binary"),
+    (["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--objective", "simple"], "eps parameterisation"),
+    (["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--checkpoint", "m.npz"], "different files"),
+    (["diffusion", "bound", "missing.npz"], "no such model file"),
+    (["diffusion", "sample", "missing.npz"], "no such model file"),
+    (["diffusion"], "give an action"),
+])
+def test_bad_input_is_a_value_error(argv, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=message):
+        run(argv)
+
+
+def test_bound_on_data_of_another_dimension_is_refused(model_file):
+    with pytest.raises(ValueError, match="dimension"):
+        run(["diffusion", "bound", str(model_file), "--dataset", "digits"])
+
+
+@pytest.mark.parametrize("argv", [
+    ["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--steps", "0"],
+    ["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--learning-rate", "-1"],
+    ["diffusion", "train", "--save", "m.npz"],
+])
+def test_malformed_arguments_exit_with_code_2(argv):
+    with pytest.raises(SystemExit) as exc:
+        run(argv)
+    assert exc.value.code == 2
+
+
+def test_train_digits_with_the_conv_network(tmp_path):
+    path = tmp_path / "digits.npz"
+    run(["diffusion", "train", "--dataset", "digits", "--save", str(path), "--steps", "4", "--channels", "4",
+         "--depth", "1", "--iterations", "10", "--batch-size", "8", "--no-progress"])
+    js = tmp_path / "b.json"
+    run(["diffusion", "bound", str(path), "--n", "20", "--json", str(js), "--no-progress"])
+    out = json.loads(js.read_text())
+    assert out["per_dim"] is True and out["n"] == 20 and out["unit"] == "bits per pixel"
+    assert out["terms_bits"]["discretisation"] == pytest.approx(np.log2(2 / 17))

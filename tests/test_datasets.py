@@ -1,0 +1,192 @@
+"""Data sets: the 2D toys and their exact densities, digits, and MNIST from IDX files."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from thermolearn.datasets import (
+    DATASET_NAMES,
+    gaussian_mixture,
+    gaussian_mixture_log_density,
+    load_dataset,
+    load_digits,
+    load_mnist,
+    read_idx,
+    standardize,
+    swiss_roll,
+    swiss_roll_log_density,
+    two_moons,
+)
+from thermolearn.datasets.registry import model_to_levels
+
+MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+if not MNIST_DIR.is_dir():
+    MNIST_DIR = Path("/work/shared/data/mnist")
+
+
+@pytest.mark.parametrize("gen", [swiss_roll, two_moons, gaussian_mixture])
+def test_toys_are_standardised_by_constants_of_the_distribution(gen):
+    x = gen(100_000, seed=1)
+    assert x.shape == (100_000, 2) and x.dtype == np.float64
+    # population mean 0 and average variance 1 per coordinate, within sampling error
+    assert np.all(np.abs(x.mean(0)) < 5 * x.std(0) / math.sqrt(len(x)))
+    v = x.var(0).mean()
+    assert abs(v - 1.0) < 5 * np.sqrt(np.mean(((x - x.mean(0)) ** 2).mean(1).var() / len(x))) + 1e-3
+
+
+@pytest.mark.parametrize("gen", [swiss_roll, two_moons, gaussian_mixture])
+def test_toys_are_reproducible_from_the_seed(gen):
+    np.testing.assert_array_equal(gen(50, seed=3), gen(50, seed=3))
+    assert not np.array_equal(gen(50, seed=3), gen(50, seed=4))
+    np.testing.assert_array_equal(gen(5, seed=np.random.default_rng(7)), gen(5, seed=np.random.default_rng(7)))
+
+
+def test_toys_reject_bad_input():
+    with pytest.raises(ValueError):
+        swiss_roll(0)
+    with pytest.raises(TypeError):
+        swiss_roll(10, seed="x")
+    with pytest.raises(ValueError, match="noise"):
+        two_moons(10, noise=-1)
+    with pytest.raises(ValueError, match="noise-free"):
+        swiss_roll_log_density(np.zeros((2, 2)), noise=0.0)
+    with pytest.raises(ValueError, match="shape"):
+        gaussian_mixture_log_density(np.zeros((2, 3)))
+
+
+def _grid_integral(logp, lim=3.2, n=200):
+    g = np.linspace(-lim, lim, n)
+    gx, gy = np.meshgrid(g, g)
+    pts = np.stack([gx.ravel(), gy.ravel()], 1)
+    return np.exp(logp(pts)).sum() * (g[1] - g[0]) ** 2
+
+
+def test_exact_densities_integrate_to_one():
+    assert _grid_integral(gaussian_mixture_log_density) == pytest.approx(1.0, abs=2e-3)
+    noise = 0.5  # wide enough for a 200 x 200 grid
+    assert _grid_integral(lambda p: swiss_roll_log_density(p, noise=noise, quadrature_points=2001)) == pytest.approx(1.0, abs=5e-3)
+
+
+def test_swiss_roll_density_agrees_with_a_histogram():
+    # fraction of samples in a box against the integrated density
+    noise = 0.5
+    x = swiss_roll(100_000, noise=noise, seed=2)
+    box = (x[:, 0] > 0) & (x[:, 0] < 0.5) & (x[:, 1] > 0) & (x[:, 1] < 0.5)
+    g = np.linspace(0, 0.5, 40, endpoint=False) + 0.5 / 80
+    gx, gy = np.meshgrid(g, g)
+    pts = np.stack([gx.ravel(), gy.ravel()], 1)
+    mass = np.exp(swiss_roll_log_density(pts, noise=noise, quadrature_points=4001)).sum() * (0.5 / 40) ** 2
+    p = box.mean()
+    assert abs(p - mass) < 5 * math.sqrt(p * (1 - p) / len(x)) + 1e-3
+
+
+def test_standardize():
+    y, mean, scale = standardize(np.array([[1.0, 2.0], [3.0, 6.0], [5.0, 10.0]]))
+    np.testing.assert_allclose(y.mean(0), 0, atol=1e-12)
+    assert y.var(0).mean() == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        standardize(np.ones((3, 2)))
+
+
+def test_load_dataset_toys_give_fresh_held_out_data():
+    tr = load_dataset("moons", n=100, seed=0)
+    te = load_dataset("moons", n=100, seed=0, split="test")
+    assert tr.data.shape == (100, 2) and not tr.is_image
+    assert not np.array_equal(tr.data, te.data)
+    np.testing.assert_array_equal(te.data, load_dataset("moons", n=100, seed=0, split="test").data)
+    assert set(DATASET_NAMES) == {"swiss-roll", "moons", "gaussians", "digits"}
+
+
+def test_load_dataset_errors(tmp_path):
+    with pytest.raises(ValueError, match="unknown dataset"):
+        load_dataset("cifar")
+    with pytest.raises(ValueError, match="split"):
+        load_dataset("moons", split="valid")
+    with pytest.raises(ValueError, match="binary"):
+        load_dataset("moons", binary=True)
+    with pytest.raises(ValueError, match="n must"):
+        load_dataset("moons", n=0)
+    with pytest.raises(ValueError, match="no t10k|no train"):
+        load_dataset(str(tmp_path))
+
+
+def test_digits():
+    images, labels = load_digits(return_labels=True)
+    assert images.shape == (1797, 64) and set(np.unique(images)) <= set(range(17))
+    tr, te = load_dataset("digits"), load_dataset("digits", split="test")
+    assert tr.n == 1497 and te.n == 300 and tr.image_shape == (8, 8) and tr.levels == 17
+    assert tr.data.min() > -1 and tr.data.max() < 1
+    # bin centres map back to the grey levels
+    np.testing.assert_array_equal(model_to_levels(np.concatenate([tr.data, te.data]), 17).sum(), images.sum())
+    b = load_dataset("digits", binary=True, n=10)
+    assert b.binary and b.levels is None and set(np.unique(b.data)) <= {0.0, 1.0}
+
+
+def _idx_bytes(arr: np.ndarray) -> bytes:
+    code = {np.uint8: 0x08, np.int32: 0x0C}[arr.dtype.type]
+    header = bytes([0, 0, code, arr.ndim]) + b"".join(int(s).to_bytes(4, "big") for s in arr.shape)
+    return header + arr.astype(arr.dtype.newbyteorder(">")).tobytes()
+
+
+def test_read_idx_plain_gzipped_and_split(tmp_path):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(7, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, size=7).astype(np.uint8)
+    raw = _idx_bytes(images)
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(raw)
+    np.testing.assert_array_equal(read_idx(tmp_path / "t10k-images-idx3-ubyte"), images)
+    gz = gzip.compress(raw)
+    (tmp_path / "x.gz").write_bytes(gz)
+    np.testing.assert_array_equal(read_idx(tmp_path / "x.gz"), images)
+    cut = len(gz) // 3
+    for k, part in enumerate((gz[:cut], gz[cut:2 * cut], gz[2 * cut:])):
+        (tmp_path / f"train-images-idx3-ubyte.gz.part-0{k}").write_bytes(part)
+    (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(_idx_bytes(labels)))
+    got, lab = load_mnist(tmp_path, split="train", return_labels=True)
+    np.testing.assert_array_equal(got, images.reshape(7, -1))
+    np.testing.assert_array_equal(lab, labels)
+    assert load_mnist(tmp_path, split="test", limit=3).shape == (3, 784)
+    i32 = np.arange(6, dtype=np.int32).reshape(2, 3) - 3
+    (tmp_path / "ints").write_bytes(_idx_bytes(i32))
+    np.testing.assert_array_equal(read_idx(tmp_path / "ints"), i32)
+
+
+def test_read_idx_rejects_bad_files(tmp_path):
+    (tmp_path / "bad").write_bytes(b"\x12\x34\x56\x78rest")
+    with pytest.raises(ValueError, match="magic"):
+        read_idx(tmp_path / "bad")
+    (tmp_path / "short").write_bytes(_idx_bytes(np.zeros((2, 2), np.uint8))[:-1])
+    with pytest.raises(ValueError, match="bytes"):
+        read_idx(tmp_path / "short")
+    with pytest.raises(ValueError, match="no such"):
+        read_idx(tmp_path / "missing")
+    with pytest.raises(ValueError, match="split"):
+        load_mnist(tmp_path, split="dev")
+
+
+needs_mnist = pytest.mark.skipif(not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file(),
+                                 reason=f"MNIST IDX files not found at {MNIST_DIR}")
+
+
+@needs_mnist
+def test_real_mnist_test_split():
+    images, labels = load_mnist(MNIST_DIR, split="test", return_labels=True)
+    assert images.shape == (10_000, 784) and images.dtype == np.uint8
+    np.testing.assert_array_equal(np.bincount(labels), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009])
+    assert images.mean() == pytest.approx(33.791, abs=1e-3)
+
+
+@needs_mnist
+def test_real_mnist_train_split_joined_from_parts():
+    parts = sorted(MNIST_DIR.glob("train-images-idx3-ubyte.gz.part-*"))
+    joined = b"".join(p.read_bytes() for p in parts)
+    assert hashlib.md5(joined).hexdigest() == "f68b3c2dcbeaaa9fbdd348bbdeb94873"
+    data = load_dataset(str(MNIST_DIR), n=500)
+    assert data.name == "mnist" and data.data.shape == (500, 784) and data.levels == 256
+    np.testing.assert_array_equal(data.labels[:5], [5, 0, 4, 1, 9])

@@ -1,0 +1,76 @@
+"""One model, every method: labels, bounds against the exact answer, methods that do not fit."""
+
+import math
+
+import pytest
+
+from thermolearn import Ising
+from thermolearn.variational import comparison
+from thermolearn.variational.comparison import ComparisonMethod, MethodRow, compare, methods_that_fit
+
+
+def test_every_method_on_a_small_frustrated_model_is_labelled_and_bounded():
+    model = Ising.sherrington_kirkpatrick(12, seed=3)
+    T = 0.3
+    result = compare(model, T, settings={"bbvi": {"steps": 600}})
+    assert [r.method for r in result.rows] == ["exact", "mean_field", "tap", "bethe", "bbvi", "monte_carlo"]
+    kinds = {r.method: r.kind for r in result.rows}
+    assert kinds == {"exact": "exact", "mean_field": "lower_bound", "tap": "approximation",
+                     "bethe": "approximation", "bbvi": "lower_bound", "monte_carlo": "estimate"}
+    exact = result.row("exact")
+    assert exact.detail == "enumeration"
+    assert result.row("mean_field").log_z <= exact.log_z
+    bbvi = result.row("bbvi")
+    assert bbvi.log_z_stderr > 0 and bbvi.log_z <= exact.log_z + 3 * bbvi.log_z_stderr
+    mc = result.row("monte_carlo")
+    assert abs(mc.log_z - exact.log_z) < 4 * mc.log_z_stderr
+    assert abs(mc.energy_per_spin - exact.energy_per_spin) < 4 * mc.energy_per_spin_stderr
+    for r in result.rows:
+        assert r.free_energy_per_spin == pytest.approx(-T * r.log_z / 12)
+        assert math.isfinite(r.energy_per_spin) and r.seconds >= 0
+    assert result.skipped == ()
+
+
+def test_square_lattice_uses_kaufman_and_skips_bbvi_naming_why():
+    model = Ising.lattice((16, 16))
+    result = compare(model, 2.5, methods=None)
+    assert result.row("exact").detail == "kaufman"
+    assert [m for m, _ in result.skipped] == ["bbvi"]
+    assert "128 spins" in result.skipped[0][1]
+    assert result.row("mean_field").log_z <= result.row("exact").log_z
+
+
+def test_a_model_too_large_for_a_method_says_so_and_names_the_ones_that_fit():
+    model = Ising.sherrington_kirkpatrick(40, seed=1)
+    assert methods_that_fit(model) == ["mean_field", "tap", "bethe", "bbvi", "monte_carlo"]
+    with pytest.raises(ValueError, match=r"exact does not fit.*30.*Methods that fit: mean_field, tap, bethe, bbvi"):
+        compare(model, 1.0, methods=["exact"])
+    result = compare(model, 1.0, methods=["mean_field"])
+    assert [r.method for r in result.rows] == ["mean_field"]
+
+
+def test_unknown_methods_and_settings_are_refused():
+    model = Ising.lattice((4, 4))
+    with pytest.raises(ValueError, match="unknown method 'magic'"):
+        compare(model, 1.0, methods=["magic"])
+    with pytest.raises(ValueError, match="settings for unknown method"):
+        compare(model, 1.0, methods=["exact"], settings={"magic": {}})
+    with pytest.raises(ValueError, match="kind"):
+        MethodRow("x", "guess", 1.0, 4, 0.0)
+
+
+def test_a_new_method_is_one_registered_function(monkeypatch):
+    monkeypatch.setattr(comparison, "_REGISTRY", dict(comparison._REGISTRY))
+
+    def run(model, temperature, *, seed=0, sweeps=10):
+        return MethodRow("toy_estimate", "estimate", temperature, model.n_spins, log_z=1.0, log_z_stderr=0.1,
+                         detail=f"{sweeps} sweeps")
+
+    comparison.register_method(ComparisonMethod("toy_estimate", "estimate", "test double", lambda m: None, run))
+    with pytest.raises(ValueError, match="already registered"):
+        comparison.register_method(ComparisonMethod("toy_estimate", "estimate", "again", lambda m: None, run))
+    result = compare(Ising.lattice((4, 4)), 2.0, methods=["exact", "toy_estimate"],
+                     settings={"toy_estimate": {"sweeps": 5}})
+    record = result.as_dict()["methods"][1]
+    assert record["method"] == "toy_estimate" and record["kind"] == "estimate"
+    assert record["log_z_stderr"] == 0.1 and record["detail"] == "5 sweeps"
