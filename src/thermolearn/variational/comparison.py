@@ -327,12 +327,15 @@ def _run_monte_carlo(model: Ising, temperature: float, *, seed: int = 0, sweeps:
     result = sample(model, ParallelTempering(ladder, base="metropolis"), None, sweeps=sweeps, burn_in=burn_in,
                     seed=seed, progress=False)
     n = model.n_spins
-    energy = {float(T): (o.energy_per_spin.mean * n, o.energy_per_spin.stderr * n)
-              for T, o in zip(result.temperatures, result.observables)}
-    e_nodes = np.array([energy[float(T)][0] for T in 1.0 / nodes])
-    e_errs = np.array([energy[float(T)][1] for T in 1.0 / nodes])
-    log_z = n * np.log(2.0) - weights @ e_nodes
-    log_z_err = float(np.sqrt(np.sum((weights * e_errs) ** 2)))
+    # the exchanges correlate neighbouring temperatures, so the error of the integral comes from
+    # the time series of the whole integrand, not from the nodes' separate error bars
+    from thermolearn.estimators import integrated_autocorrelation_time
+
+    slot = {float(T): int(np.flatnonzero(result.chain_temperatures == T)[0]) for T in result.temperatures}
+    integrand = sum(w_k * result.energy[slot[float(T)]] for w_k, T in zip(weights, 1.0 / nodes))
+    tau = integrated_autocorrelation_time(integrand)
+    log_z = n * np.log(2.0) - tau.mean
+    log_z_err = float(tau.stderr)
     at_t = result.at(temperature)
     rates = result.sampler_info.get("acceptance", [])
     detail = (f"parallel tempering over {len(ladder)} temperatures, {sweeps} sweeps; log Z by thermodynamic "
