@@ -51,20 +51,21 @@ def cpu_time(fn: Callable[[], object]) -> float:
 
 
 def rate_by_difference(run: Callable[[int], object], n_spins: int, repeats: int) -> float:
-    """Flip attempts per ns from ``run(n_sweeps)``, set-up cancelled: t(2n) - t(n), with n
-    grown until the sweeps take longer than the set-up (so its noise cannot swamp them)."""
-    n = 1
+    """Flip attempts per ns from ``run(n_sweeps)`` with the set-up cost cancelled:
+    (t(n) - t(1)) / (n - 1), n grown until the sweeps outweigh the set-up."""
+    t_one = min(cpu_time(lambda: run(1)) for _ in range(2))
+    n = 4
     while True:
-        t1 = cpu_time(lambda: run(n))
-        t2 = cpu_time(lambda: run(2 * n))
-        if (t2 - t1 > max(TARGET_SECONDS / 2, t1)) or n > 1 << 22:
+        t_n = cpu_time(lambda: run(n))
+        if t_n - t_one > max(TARGET_SECONDS, t_one) or t_n > 60 or n > 1 << 22:
             break
-        n *= 2 if t2 - t1 > 0.1 * max(t1, 0.01) else 8
-    t_long = min(cpu_time(lambda: run(2 * n)) for _ in range(repeats))
-    t_short = min(cpu_time(lambda: run(n)) for _ in range(repeats))
-    if t_long <= t_short:
+        per_sweep = max((t_n - t_one) / (n - 1), 1e-7)
+        n = int(min(max(4 * n, 2 * max(TARGET_SECONDS, t_one) / per_sweep), 1 << 23))
+    t_n = min([t_n] + [cpu_time(lambda: run(n)) for _ in range(repeats - 1)])
+    t_one = min([t_one] + [cpu_time(lambda: run(1)) for _ in range(repeats - 1)])
+    if t_n <= t_one:
         return float("nan")
-    return n * n_spins / (t_long - t_short) / 1e9
+    return (n - 1) * n_spins / (t_n - t_one) / 1e9
 
 
 def rate_direct(run: Callable[[int], object], n_spins: int, repeats: int) -> float:
