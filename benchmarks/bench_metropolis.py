@@ -60,7 +60,7 @@ def rate_by_difference(run: Callable[[int], object], n_spins: int, repeats: int)
         if t_n - t_one > max(TARGET_SECONDS, t_one) or t_n > 60 or n > 1 << 22:
             break
         per_sweep = max((t_n - t_one) / (n - 1), 1e-7)
-        n = int(min(max(4 * n, 2 * max(TARGET_SECONDS, t_one) / per_sweep), 1 << 23))
+        n = int(min(max(4 * n, 2 * max(TARGET_SECONDS, t_one) / per_sweep), 16 * n, 1 << 23))
     t_n = min([t_n] + [cpu_time(lambda: run(n)) for _ in range(repeats - 1)])
     t_one = min([t_one] + [cpu_time(lambda: run(1)) for _ in range(repeats - 1)])
     if t_n <= t_one:
@@ -302,7 +302,8 @@ def main() -> None:
 
     # the table
     keys = [(L, T) for L in sizes for T in T_VALUES]
-    best = {k: max(r[k] for n, c, r in rows if n.startswith("thermolearn") and np.isfinite(r[k])) for k in keys}
+    best = {k: max([r[k] for n, c, r in rows if n.startswith("thermolearn") and np.isfinite(r[k])] or [np.nan])
+            for k in keys}
     head = "| implementation | cores | " + " | ".join(f"L={L} T={T}" for L, T in keys) + " |"
     print()
     print("flip attempts per ns per core (ratio to thermolearn's best in brackets)")

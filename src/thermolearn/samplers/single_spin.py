@@ -183,7 +183,13 @@ class _SingleSpin(Sampler):
 
 
 class Metropolis(_SingleSpin):
-    """Single-spin Metropolis: flip with probability min(1, exp(-beta Delta E))."""
+    """Single-spin Metropolis: flip with probability min(1, exp(-beta Delta E)).
+
+    Flips that cost nothing (Delta E = 0) are always made, so in a fixed site order
+    ('sequential', 'checkerboard') small systems without a field can be non-ergodic: on the
+    periodic 3x3 lattice (ferro- or antiferromagnet) and the 12-site ring the exact sweep
+    matrix has 5 and 6 closed classes. Use order='random' or :class:`HeatBath` there.
+    """
 
     name = "metropolis"
     rule = RULE_METROPOLIS
