@@ -9,6 +9,7 @@ checkpoints and a progress bar.
 from thermolearn.samplers.annealing import AnnealResult, anneal
 from thermolearn.samplers.base import Sampler, SweepStats
 from thermolearn.samplers.cluster import SwendsenWang, Wolff
+from thermolearn.samplers.multispin import MultiSpinMetropolis
 from thermolearn.samplers.parallel_tempering import AdaptedLadder, ParallelTempering, adapt_ladder, geometric_ladder
 from thermolearn.samplers.registry import SAMPLERS, make_sampler
 from thermolearn.samplers.run import SampleResult, sample
@@ -19,6 +20,7 @@ __all__ = [
     "SAMPLERS",
     "AdaptedLadder",
     "AnnealResult",
+    "MultiSpinMetropolis",
     "ParallelTempering",
     "SwendsenWang",
     "Wolff",

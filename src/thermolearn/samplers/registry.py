@@ -6,6 +6,7 @@ from typing import Any
 
 from thermolearn.samplers.base import Sampler
 from thermolearn.samplers.cluster import SwendsenWang, Wolff
+from thermolearn.samplers.multispin import MultiSpinMetropolis
 from thermolearn.samplers.parallel_tempering import ParallelTempering
 from thermolearn.samplers.single_spin import HeatBath, Metropolis, Quench
 
@@ -16,6 +17,7 @@ SAMPLERS: dict[str, type[Sampler]] = {
     "wolff": Wolff,
     "sw": SwendsenWang,
     "pt": ParallelTempering,
+    "metropolis-msc": MultiSpinMetropolis,
 }
 
 
