@@ -35,7 +35,7 @@ from scipy.special import erfcinv
 from thermolearn.models.ising import Ising
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
 from thermolearn.samplers.rng import next_uniform, seed_chains
-from thermolearn.samplers.single_spin import HeatBath, Metropolis
+from thermolearn.samplers.single_spin import HeatBath, Metropolis, single_spin_chain
 from thermolearn.samplers.state import ChainState
 from thermolearn.validation import check_positive_float, check_positive_int, check_temperature, check_temperatures
 
@@ -104,54 +104,6 @@ def _exchange_step(spins, energy, magnetization, betas, n_temps, parity, rng, ac
 
 
 @njit(inline="always")
-def _single_spin_chain(c, spins, rng, energy, magnetization, indptr, indices, data, h, beta, order, random_site,
-                       rule, n_sweeps):
-    """``n_sweeps`` single-spin sweeps of chain ``c``: the same arithmetic and random numbers
-    as :mod:`thermolearn.samplers.single_spin` (so both paths give identical chains)."""
-    n = spins.shape[1]
-    s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
-    s = spins[c]
-    acc = 0
-    e_change = 0.0
-    m_change = 0
-    for _ in range(n_sweeps):
-        for k in range(n):
-            if random_site:
-                u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
-                i = min(int(u * n), n - 1)
-            else:
-                i = order[k]
-            phi = h[i]
-            for p in range(indptr[i], indptr[i + 1]):
-                phi += data[p] * s[indices[p]]
-            si = s[i]
-            de = 2.0 * si * phi
-            if rule == 0:
-                flip = de <= 0.0
-                if not flip:
-                    u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
-                    flip = u < math.exp(-beta * de)
-            else:
-                u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
-                x = -2.0 * beta * phi
-                if x > 0:
-                    ex = math.exp(-x)
-                    up = u * (1.0 + ex) < ex
-                else:
-                    up = u * (1.0 + math.exp(x)) < 1.0
-                flip = (si == 1) != up
-            if flip:
-                s[i] = -si
-                acc += 1
-                e_change += de
-                m_change -= 2 * si
-    rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
-    energy[c] += e_change
-    magnetization[c] += m_change
-    return acc
-
-
-@njit(inline="always")
 def _pt_run(r, spins, rng, energy, magnetization, indptr, indices, data, h, betas, order, random_site, rule,
             n_temps, n_sweeps, exchange_every, sweeps_done, rounds_done, ex_rng, ex_accepted, ex_attempted,
             replica, direction, flow_counts, round_trips, accepted):
@@ -165,7 +117,7 @@ def _pt_run(r, spins, rng, energy, magnetization, indptr, indices, data, h, beta
         for k in range(n_temps):
             c = r * n_temps + k
             for _ in range(step):  # one sweep at a time, as the generic path: energies add up identically
-                accepted[c] += _single_spin_chain(c, spins, rng, energy, magnetization, indptr, indices, data, h,
+                accepted[c] += single_spin_chain(c, spins, rng, energy, magnetization, indptr, indices, data, h,
                                                   betas[c], order, random_site, rule, 1)
         done += step
         left -= step

@@ -38,56 +38,65 @@ _ORDER_KIND = {"sequential": 0, "random": 1, "checkerboard": 2}
 _SERIAL_WORK = 100_000
 
 
+@njit(inline="always")
+def single_spin_chain(c, spins, rng, energy, magnetization, indptr, indices, data, h, beta, order, random_site,
+                      rule, n_sweeps):
+    """``n_sweeps`` single-spin sweeps of chain ``c`` at inverse temperature ``beta``; returns
+    the number of flips. Shared by every kernel that sweeps CSR chains (here and in parallel
+    tempering), so all of them make the same moves from the same random numbers."""
+    n = spins.shape[1]
+    s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
+    s = spins[c]
+    acc = 0
+    e_change = 0.0
+    m_change = 0
+    for _ in range(n_sweeps):
+        for k in range(n):
+            if random_site:
+                u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+                i = min(int(u * n), n - 1)
+            else:
+                i = order[k]
+            phi = h[i]
+            for p in range(indptr[i], indptr[i + 1]):
+                phi += data[p] * s[indices[p]]
+            si = s[i]
+            de = 2.0 * si * phi
+            if rule == 0:
+                flip = de <= 0.0
+                if not flip:
+                    u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+                    flip = u < math.exp(-beta * de)
+            elif rule == 1:
+                u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+                # p(s_i = +1) = 1 / (1 + exp(-2 beta phi)); written to avoid overflow
+                x = -2.0 * beta * phi
+                if x > 0:
+                    ex = math.exp(-x)
+                    up = u * (1.0 + ex) < ex
+                else:
+                    up = u * (1.0 + math.exp(x)) < 1.0
+                flip = (si == 1) != up
+            else:
+                flip = de < 0.0
+            if flip:
+                s[i] = -si
+                acc += 1
+                e_change += de
+                m_change -= 2 * si
+    rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
+    energy[c] += e_change
+    magnetization[c] += m_change
+    return acc
+
+
 @njit(cache=True, parallel=True)
 def _single_spin_sweeps(spins, rng, energy, magnetization, indptr, indices, data, h, betas, order, random_site,
                         rule, n_sweeps):
-    n_chains, n = spins.shape
-    accepted = np.zeros(n_chains, dtype=np.int64)
-    for c in prange(n_chains):
-        s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
-        beta = betas[c]
-        s = spins[c]
-        acc = 0
-        e_change = 0.0
-        m_change = 0
-        for _ in range(n_sweeps):
-            for k in range(n):
-                if random_site:
-                    u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
-                    i = min(int(u * n), n - 1)
-                else:
-                    i = order[k]
-                phi = h[i]
-                for p in range(indptr[i], indptr[i + 1]):
-                    phi += data[p] * s[indices[p]]
-                si = s[i]
-                de = 2.0 * si * phi
-                if rule == 0:
-                    flip = de <= 0.0
-                    if not flip:
-                        u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
-                        flip = u < math.exp(-beta * de)
-                elif rule == 1:
-                    u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
-                    # p(s_i = +1) = 1 / (1 + exp(-2 beta phi)); written to avoid overflow
-                    x = -2.0 * beta * phi
-                    if x > 0:
-                        ex = math.exp(-x)
-                        up = u * (1.0 + ex) < ex
-                    else:
-                        up = u * (1.0 + math.exp(x)) < 1.0
-                    flip = (si == 1) != up
-                else:
-                    flip = de < 0.0
-                if flip:
-                    s[i] = -si
-                    acc += 1
-                    e_change += de
-                    m_change -= 2 * si
-        rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
-        accepted[c] = acc
-        energy[c] += e_change
-        magnetization[c] += m_change
+    accepted = np.zeros(spins.shape[0], dtype=np.int64)
+    for c in prange(spins.shape[0]):
+        accepted[c] = single_spin_chain(c, spins, rng, energy, magnetization, indptr, indices, data, h, betas[c],
+                                        order, random_site, rule, n_sweeps)
     return accepted
 
 
