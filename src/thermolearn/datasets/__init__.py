@@ -1,4 +1,5 @@
-"""Data for the learning chapters: 2D toy generators, scikit-learn's digits, MNIST from IDX files.
+"""Data for the learning chapters: 2D toy generators, scikit-learn's digits, MNIST from IDX files,
+the fixed binarised MNIST (.amat) and binarisation of grey images.
 
 Every generator takes ``n`` and ``seed`` and returns a float64 array with the sample axis
 first, ``(n, 2)`` for the toys. The library never downloads anything: MNIST is read from
@@ -6,6 +7,8 @@ IDX files that the user points at. :func:`load_dataset` turns a name on the comm
 into data with a description (its kind, shape and how it was scaled).
 """
 
+from thermolearn.datasets.binarized_mnist import binarize, load_binarized_mnist
+from thermolearn.datasets.binary_images import load_binary_images
 from thermolearn.datasets.digits import load_digits
 from thermolearn.datasets.mnist import load_mnist, read_idx
 from thermolearn.datasets.registry import DATASET_NAMES, Dataset, load_dataset, standardize
@@ -20,8 +23,11 @@ from thermolearn.datasets.toy2d import (
 __all__ = [
     "DATASET_NAMES",
     "Dataset",
+    "binarize",
     "gaussian_mixture",
     "gaussian_mixture_log_density",
+    "load_binarized_mnist",
+    "load_binary_images",
     "load_dataset",
     "load_digits",
     "load_mnist",
