@@ -8,8 +8,6 @@ STAMP_DEV := $(VENV)/.installed-dev
 # Compiled Numba kernels are cached here so a second run starts warm.
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba-cache
 export MPLBACKEND ?= Agg
-# make test runs one test process per core; a multi-threaded BLAS in each of them would
-# oversubscribe the cores tenfold on small dense problems.
 
 .PHONY: demo test install install-dev clean
 
@@ -31,6 +29,8 @@ install-dev: $(STAMP_DEV)
 demo: $(STAMP_RUN)
 	$(BIN)/thermolearn demo
 
+# make test runs one test process per core; a multi-threaded BLAS in each of them would
+# oversubscribe the cores tenfold on small dense problems.
 test: $(STAMP_DEV)
 	OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -q
 
