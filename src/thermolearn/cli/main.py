@@ -17,6 +17,7 @@ from thermolearn.cli import (
     demo_command,
     diffusion_command,
     exact_command,
+    hopfield_command,
     ising_command,
     meanfield_command,
     onsager_command,
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"thermolearn {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (demo_command, exact_command, onsager_command, ising_command, sample_command, anneal_command,
-                   compare_command, meanfield_command, diffusion_command):
+                   compare_command, meanfield_command, hopfield_command, diffusion_command):
         module.register(sub)
     return parser
 

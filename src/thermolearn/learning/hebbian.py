@@ -1,0 +1,171 @@
+"""Storage rules of the Hopfield network: Hebbian, projection (pseudo-inverse) and Storkey.
+
+Each rule turns P patterns xi^mu in {-1, +1}^N into symmetric couplings J with a zero
+diagonal (dimensionless; E(s) = -1/2 s^T J s - b^T s). Biases, when asked for, come from
+the same rule applied to patterns augmented by one always-on unit (+1): b_i is the coupling
+of unit i to that unit. Patterns are spins; binary {0, 1} patterns are converted only when
+``binary=True`` is passed (s = 2x - 1), never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numba import njit
+
+from thermolearn.models.hopfield import Hopfield, check_patterns
+
+RULES = ("hebbian", "projection", "storkey")
+__all__ = ["RULES", "binarize_images", "binary_to_patterns", "check_patterns", "couplings", "hebbian_couplings",
+           "projection_couplings", "store", "storkey_add", "storkey_couplings", "storkey_step"]
+
+
+def binary_to_patterns(binary: object) -> np.ndarray:
+    """Binary {0, 1} patterns (P, N) or (N,) as spin patterns s = 2x - 1 (int8, shape (P, N))."""
+    return check_patterns(binary, binary=True)
+
+
+def binarize_images(images: object, threshold: float) -> np.ndarray:
+    """Grey images (n, pixels) as spin patterns: +1 where the value exceeds ``threshold``, else -1."""
+    arr = np.asarray(images, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2 or not np.all(np.isfinite(arr)):
+        raise ValueError(f"images must be a finite 2D array (n_images, n_pixels), got shape {np.shape(images)}")
+    return np.where(arr > threshold, 1, -1).astype(np.int8)
+
+
+def _augment(xi: np.ndarray) -> np.ndarray:
+    return np.concatenate([xi, np.ones((xi.shape[0], 1), dtype=np.int8)], axis=1)
+
+
+def _with_biases(rule: Callable[[np.ndarray], np.ndarray], xi: np.ndarray, biases: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    if not biases:
+        return rule(xi), None
+    W = rule(_augment(xi))
+    n = xi.shape[1]
+    return np.ascontiguousarray(W[:n, :n]), W[:n, n].copy()
+
+
+def _hebbian(xi: np.ndarray) -> np.ndarray:
+    x = xi.astype(np.float64)
+    J = x.T @ x / x.shape[1]
+    np.fill_diagonal(J, 0.0)
+    return J
+
+
+def _projection(xi: np.ndarray) -> np.ndarray:
+    p, n = xi.shape
+    if p >= n:
+        raise ValueError(f"the projection rule stores at most n_neurons - 1 = {n - 1} patterns (load P/N < 1); "
+                         f"got {p} patterns of {n} neurons")
+    x = xi.astype(np.float64)
+    # the projector onto the patterns' span, J = X^T (X X^T)^{-1} X, needs X X^T invertible
+    sv = np.linalg.svd(x, compute_uv=False)
+    if sv[-1] <= 1e-9 * sv[0] * max(p, n):
+        raise ValueError(f"the projection rule needs linearly independent patterns; these {p} patterns span only "
+                         f"{int(np.sum(sv > 1e-9 * sv[0] * max(p, n)))} dimensions (remove repeated or dependent patterns)")
+    J = x.T @ np.linalg.solve(x @ x.T, x)
+    J = 0.5 * (J + J.T)
+    np.fill_diagonal(J, 0.0)
+    return J
+
+
+def _storkey(xi: np.ndarray) -> np.ndarray:
+    n = xi.shape[1]
+    W = np.zeros((n, n))
+    storkey_add(W, xi)
+    return W
+
+
+@njit(cache=True)
+def _storkey_kernel(W, X):
+    n = W.shape[0]
+    h = np.empty(n)
+    inv_n = 1.0 / n
+    for p in range(X.shape[0]):
+        x = X[p]
+        for i in range(n):
+            acc = 0.0
+            row = W[i]
+            for j in range(n):
+                acc += row[j] * x[j]
+            h[i] = acc
+        # the update is symmetric in (i, j), so each row is computed on its own: contiguous writes
+        for i in range(n):
+            xi_i = float(x[i])
+            hi = h[i]
+            row = W[i]
+            for j in range(n):
+                xj = float(x[j])
+                row[j] += (xi_i * xj - xi_i * h[j] - hi * xj + 2.0 * row[j]) * inv_n
+            row[i] = 0.0
+
+
+def storkey_add(W: np.ndarray, patterns: np.ndarray) -> None:
+    """Apply :func:`storkey_step` for each pattern (P, N) in order to ``W`` in place (compiled)."""
+    if W.dtype != np.float64 or not W.flags.c_contiguous or W.shape[0] != W.shape[1]:
+        raise ValueError("W must be a C-contiguous square float64 array")
+    X = check_patterns(patterns, W.shape[0])
+    _storkey_kernel(W, X)
+
+
+def storkey_step(W: np.ndarray, pattern: np.ndarray) -> np.ndarray:
+    """One Storkey (1997) update: W_ij += (xi_i xi_j - xi_i h_ji - h_ij xi_j) / N, zero diagonal.
+
+    h_ij = sum_{k != i, j} W_ik xi_k is the local field at i without units i and j. With
+    h = W xi (zero diagonal) this is h_i - W_ij xi_j, which makes the update
+    (xi xi^T - xi h^T - h xi^T + 2 W) / N.
+    """
+    x = np.asarray(pattern, dtype=np.float64)
+    n = x.size
+    h = W @ x
+    dW = (np.outer(x, x) - np.outer(x, h) - np.outer(h, x) + 2.0 * W) / n
+    out = W + dW
+    np.fill_diagonal(out, 0.0)
+    return out
+
+
+_RULE_FUNCTIONS = {"hebbian": _hebbian, "projection": _projection, "storkey": _storkey}
+
+
+def hebbian_couplings(patterns: object, *, biases: bool = False, binary: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """Hebb's rule J = (1/N) sum_mu xi^mu xi^mu^T with a zero diagonal; returns ``(J, b or None)``.
+
+    Dimensionless couplings; any number of patterns is allowed (retrieval fails above the
+    load alpha_c ~ 0.138).
+    """
+    return _with_biases(_hebbian, check_patterns(patterns, binary=binary), biases)
+
+
+def projection_couplings(patterns: object, *, biases: bool = False, binary: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """Projection (pseudo-inverse) rule J = (1/N) Xi^T C^{-1} Xi, C = Xi Xi^T / N, zero diagonal.
+
+    J is the orthogonal projector onto the patterns' span, so every pattern is a fixed point
+    (field (1 - P_ii) xi_i) even for correlated patterns. Needs P < N linearly independent
+    patterns (P < N + 1 with biases, counting the always-on unit).
+    """
+    return _with_biases(_projection, check_patterns(patterns, binary=binary), biases)
+
+
+def storkey_couplings(patterns: object, *, biases: bool = False, binary: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """Storkey's incremental, local rule (one :func:`storkey_step` per pattern, in order)."""
+    return _with_biases(_storkey, check_patterns(patterns, binary=binary), biases)
+
+
+def couplings(patterns: object, rule: str = "hebbian", *, biases: bool = False,
+              binary: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """Couplings (and biases) of ``rule`` in ('hebbian', 'projection', 'storkey')."""
+    if rule not in _RULE_FUNCTIONS:
+        raise ValueError(f"rule must be one of {', '.join(RULES)}, got {rule!r}")
+    return _with_biases(_RULE_FUNCTIONS[rule], check_patterns(patterns, binary=binary), biases)
+
+
+def store(patterns: object, rule: str = "hebbian", *, biases: bool = False, binary: bool = False,
+          image_shape: tuple[int, int] | None = None, name: str = "") -> Hopfield:
+    """A :class:`Hopfield` network storing ``patterns`` (P, N) by ``rule``; it keeps the patterns
+    so recall can report overlaps with each of them."""
+    xi = check_patterns(patterns, binary=binary)
+    J, b = couplings(xi, rule, biases=biases)
+    return Hopfield(J, b, patterns=xi, rule=rule, image_shape=image_shape, name=name)
