@@ -1,13 +1,43 @@
-"""Parsing what users type: temperature lists and ranges, lattice shapes, model files."""
+"""Parsing what users type: numbers, temperature lists and ranges, lattice shapes, model files."""
 
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 import numpy as np
 
 from thermolearn.models.ising import Ising
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {value}")
+    return value
+
+
+def missing_action(command: str, actions: str):
+    """The ``run`` of a command given without its action: a clear error naming the actions."""
+    def run(args: argparse.Namespace) -> int:
+        raise ValueError(f"give an action: {actions} (see thermolearn {command} --help)")
+    return run
 
 
 def parse_temperatures(tokens: list[str]) -> np.ndarray:

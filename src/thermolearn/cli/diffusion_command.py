@@ -17,32 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from thermolearn.cli.arguments import check_output_path
+from thermolearn.cli.arguments import check_output_path, missing_action, positive_float, positive_int
 from thermolearn.cli.table import format_table
 from thermolearn.storage import load_arrays, save_arrays, write_json_atomic
 
 TOY_DEFAULT_ITERATIONS = 3000
 IMAGE_DEFAULT_ITERATIONS = 2000
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {value}")
-    return value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,25 +33,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         "destroys the data's structure, a network learns the reverse process.",
     )
     dsub = p.add_subparsers(dest="diffusion_command", metavar="ACTION")
-    p.set_defaults(run=_missing_action(p))
+    p.set_defaults(run=missing_action("diffusion", "train, sample or bound"))
 
     t = dsub.add_parser("train", help="train a model on a data set and save it",
                         description="Train a diffusion model; the table shows the loss and the speed.")
     t.add_argument("--dataset", required=True, metavar="D",
                    help="swiss-roll, moons, gaussians, digits, or a folder holding MNIST IDX files")
-    t.add_argument("--steps", type=_positive_int, default=40, metavar="T", help="diffusion steps T (default 40)")
+    t.add_argument("--steps", type=positive_int, default=40, metavar="T", help="diffusion steps T (default 40)")
     t.add_argument("--seed", type=int, default=0, help="seed for data, initial weights and training (default 0)")
     t.add_argument("--save", required=True, metavar="MODEL.npz", help="where to write the trained model")
-    t.add_argument("--iterations", type=_positive_int, metavar="N",
+    t.add_argument("--iterations", type=positive_int, metavar="N",
                    help=f"optimiser steps (default {TOY_DEFAULT_ITERATIONS} for 2D data, {IMAGE_DEFAULT_ITERATIONS} for images)")
-    t.add_argument("--batch-size", type=_positive_int, default=None, metavar="B", help="minibatch (default 256; 64 for MNIST)")
-    t.add_argument("--learning-rate", type=_positive_float, default=None, metavar="LR",
+    t.add_argument("--batch-size", type=positive_int, default=None, metavar="B", help="minibatch (default 256; 64 for MNIST)")
+    t.add_argument("--learning-rate", type=positive_float, default=None, metavar="LR",
                    help="Adam step size, decayed by a cosine to 5%% (default 2e-3 for 2D data, 1e-3 for images)")
     t.add_argument("--process", choices=("gaussian", "binomial"), default="gaussian",
                    help="Gaussian diffusion, or binomial diffusion of binarised images")
     t.add_argument("--schedule", choices=("paper", "linear", "cosine", "binomial"), default=None,
                    help="beta schedule (default: linear for Gaussian, binomial for binomial diffusion)")
-    t.add_argument("--beta-1", type=_positive_float, default=None, metavar="B1", help="override beta_1")
+    t.add_argument("--beta-1", type=positive_float, default=None, metavar="B1", help="override beta_1")
     t.add_argument("--parameterization", choices=("paper", "eps"), default=None,
                    help="reverse-process parameterisation: the paper's, or noise prediction (default: paper for 2D "
                    "data, eps for images)")
@@ -79,12 +59,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--objective", choices=("vb", "simple", "hybrid"), default="vb",
                    help="training loss: variational bound (default), Ho et al.'s simple loss, or hybrid")
     t.add_argument("--network", choices=("mlp", "conv"), default=None, help="default: mlp for 2D data, conv for images")
-    t.add_argument("--hidden", type=_positive_int, default=128, help="MLP width (default 128)")
-    t.add_argument("--depth", type=_positive_int, default=None, help="hidden layers (default 3 MLP, 4 conv)")
-    t.add_argument("--channels", type=_positive_int, default=None, help="conv channels (default 32; 16 for MNIST)")
-    t.add_argument("--n-train", type=_positive_int, default=None, metavar="N", help="training set size (2D: points drawn)")
+    t.add_argument("--hidden", type=positive_int, default=128, help="MLP width (default 128)")
+    t.add_argument("--depth", type=positive_int, default=None, help="hidden layers (default 3 MLP, 4 conv)")
+    t.add_argument("--channels", type=positive_int, default=None, help="conv channels (default 32; 16 for MNIST)")
+    t.add_argument("--n-train", type=positive_int, default=None, metavar="N", help="training set size (2D: points drawn)")
     t.add_argument("--checkpoint", metavar="PATH.npz", help="checkpoint file: resumed from if present, rewritten as training goes")
-    t.add_argument("--checkpoint-every", type=_positive_int, default=500, metavar="K", help="checkpoint period (default 500)")
+    t.add_argument("--checkpoint-every", type=positive_int, default=500, metavar="K", help="checkpoint period (default 500)")
     t.add_argument("--json", metavar="PATH", help="write a summary as JSON")
     t.add_argument("--plot", metavar="PATH.png", help="plot the training loss")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -93,7 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = dsub.add_parser("sample", help="draw samples from a saved model (and check them)",
                         description="Ancestral sampling from x_T ~ p(x_T) down to x_0.")
     s.add_argument("model", metavar="MODEL.npz", help="a model written by 'diffusion train' (or its checkpoint)")
-    s.add_argument("--n", type=_positive_int, default=None, help="how many samples (default 2000 for 2D, 64 for images)")
+    s.add_argument("--n", type=positive_int, default=None, help="how many samples (default 2000 for 2D, 64 for images)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--output", metavar="SAMPLES.npz", help="write the samples (.npz, model coordinates)")
     s.add_argument("--check", action="store_true",
@@ -108,21 +88,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "images. Higher is better (the paper's Table 1 convention).")
     b.add_argument("model", metavar="MODEL.npz", help="a model written by 'diffusion train' (or its checkpoint)")
     b.add_argument("--dataset", metavar="D", help="held-out data (default: the model's training data set)")
-    b.add_argument("--n", type=_positive_int, default=None, help="held-out samples (default 2000 for 2D, all held-out images up to 1000)")
+    b.add_argument("--n", type=positive_int, default=None, help="held-out samples (default 2000 for 2D, all held-out images up to 1000)")
     b.add_argument("--seed", type=int, default=1, help="seed of the fresh data and the Monte Carlo draws (default 1)")
-    b.add_argument("--draws", type=_positive_int, default=1, help="draws of x_t per sample and step (default 1)")
-    b.add_argument("--batch-size", type=_positive_int, default=None, help="samples per batch (default 500; 50 for MNIST)")
+    b.add_argument("--draws", type=positive_int, default=1, help="draws of x_t per sample and step (default 1)")
+    b.add_argument("--batch-size", type=positive_int, default=None, help="samples per batch (default 500; 50 for MNIST)")
     b.add_argument("--json", metavar="PATH", help="write {bound_bits: {mean, stderr}, per_dim, n, ...}")
     b.add_argument("--plot", metavar="PATH.png", help="plot the bound's terms against t")
     b.add_argument("--checkpoint", metavar="PATH.npz", help="save finished batches; resume from them if present")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     b.set_defaults(run=run_bound)
-
-
-def _missing_action(parser):
-    def run(args):
-        raise ValueError("give an action: train, sample or bound (see thermolearn diffusion --help)")
-    return run
 
 
 # ---------------------------------------------------------------------------------------------
@@ -264,7 +238,8 @@ def _check(model, header, samples, seed) -> dict:
 
 
 def _plot_samples(path, model, header, samples, seed):
-    from thermolearn.viz.diffusion_plots import plot_diffusion_2d, plot_image_grid
+    from thermolearn.viz.diffusion_plots import plot_diffusion_2d
+    from thermolearn.viz.figures import plot_image_grid
 
     cfg = model.config
     if cfg.image_shape is not None:

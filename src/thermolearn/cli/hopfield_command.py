@@ -18,32 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from thermolearn.cli.arguments import check_output_path
+from thermolearn.cli.arguments import check_output_path, missing_action, positive_float, positive_int
 from thermolearn.cli.table import format_table
 from thermolearn.storage import write_json_atomic
 
 DIGITS_THRESHOLD = 8.0  # half of the digits' range 0..16
 MNIST_THRESHOLD = 127.5  # half of MNIST's range 0..255
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {value}")
-    return value
 
 
 def parse_fractions(text: str, name: str = "levels") -> np.ndarray:
@@ -66,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Hopfield networks (Hopfield 1982): patterns stored in couplings, recalled by "
                        "energy descent; the capacity alpha_c = 0.138 of Hebb's rule (Amit, Gutfreund, Sompolinsky 1985).")
     hsub = p.add_subparsers(dest="hopfield_command", metavar="ACTION")
-    p.set_defaults(run=_missing_action)
+    p.set_defaults(run=missing_action("hopfield", "store, recall or capacity"))
 
     s = hsub.add_parser("store", help="store patterns (digits, MNIST, or a file) and save the network",
                         description="Store binarised images or patterns from a file; the table says which stored "
@@ -78,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                      "one pattern per row")
     s.add_argument("--classes", default="0,1,2,3,4,5,6,7,8,9", metavar="LIST",
                    help="image classes to store, comma-separated (default all ten digits)")
-    s.add_argument("--per-class", type=_positive_int, default=1, metavar="K",
+    s.add_argument("--per-class", type=positive_int, default=1, metavar="K",
                    help="images stored per class (the first K of each; default 1)")
     s.add_argument("--binary", action="store_true", help="the pattern file holds 0/1 units: convert with s = 2x - 1")
     s.add_argument("--shape", metavar="HxW", help="image shape of file patterns, for plots (default: square if possible)")
@@ -96,11 +76,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="flip a fraction of units, or mask them (set to -1, background)")
     r.add_argument("--levels", default="0.05,0.1,0.2,0.3", metavar="LIST",
                    help="corruption fractions, 0.1,0.2 or start:stop:count (default 0.05,0.1,0.2,0.3)")
-    r.add_argument("--trials", type=_positive_int, default=5, help="corruptions per pattern and level (default 5)")
+    r.add_argument("--trials", type=positive_int, default=5, help="corruptions per pattern and level (default 5)")
     r.add_argument("--method", choices=("async", "sync", "thermal"), default="async",
                    help="zero-T asynchronous (default), synchronous, or finite-T heat bath")
-    r.add_argument("--temperature", type=_positive_float, default=None, metavar="T", help="temperature for --method thermal")
-    r.add_argument("--sweeps", type=_positive_int, default=100, help="heat-bath sweeps for --method thermal (default 100)")
+    r.add_argument("--temperature", type=positive_float, default=None, metavar="T", help="temperature for --method thermal")
+    r.add_argument("--sweeps", type=positive_int, default=100, help="heat-bath sweeps for --method thermal (default 100)")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--json", metavar="PATH", help="write the results as JSON")
     r.add_argument("--plot", metavar="PATH.png", help="patterns before/after (PATH), energy traces (PATH_energy.png) "
@@ -111,24 +91,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                         description="Random patterns, zero-T asynchronous dynamics started at each pattern; alpha_c is "
                         "where half the recalls stop retrieving (overlap < 0.9), mean +- standard error over "
                         "independent pattern sets.")
-    c.add_argument("--neurons", type=_positive_int, default=1000, metavar="N", help="network size (default 1000)")
+    c.add_argument("--neurons", type=positive_int, default=1000, metavar="N", help="network size (default 1000)")
     c.add_argument("--rule", choices=("hebbian", "projection", "storkey", "dense", "all"), default="hebbian",
                    help="storage rule; dense = Krotov-Hopfield F(x) = x^degree; all = the four on one plot")
     c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--sets", type=_positive_int, default=8, metavar="K", help="independent pattern sets (default 8)")
+    c.add_argument("--sets", type=positive_int, default=8, metavar="K", help="independent pattern sets (default 8)")
     c.add_argument("--loads", metavar="LIST", help="loads alpha, 0.05,0.1 or start:stop:count (default: per rule)")
-    c.add_argument("--degree", type=_positive_int, default=3, help="power n of the dense memory (default 3)")
-    c.add_argument("--max-recalls", type=_positive_int, default=None, metavar="R",
+    c.add_argument("--degree", type=positive_int, default=3, help="power n of the dense memory (default 3)")
+    c.add_argument("--max-recalls", type=positive_int, default=None, metavar="R",
                    help="patterns recalled per load and set (default 200; 50 for dense)")
     c.add_argument("--json", metavar="PATH", help='write {"alpha_c": {"mean", "stderr"}, "loads", "overlap", '
                    '"overlap_stderr", ...}')
     c.add_argument("--plot", metavar="PATH.png", help="the capacity curves")
     c.add_argument("--no-progress", action="store_true", help="no progress bar")
     c.set_defaults(run=run_capacity)
-
-
-def _missing_action(args: argparse.Namespace) -> int:
-    raise ValueError("give an action: store, recall or capacity (see thermolearn hopfield --help)")
 
 
 # ---------------------------------------------------------------------------------------------- store
