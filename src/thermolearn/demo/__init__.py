@@ -18,6 +18,7 @@ from thermolearn.demo.diffusion import section_diffusion
 from thermolearn.demo.exact_2d import section_exact_2d
 from thermolearn.demo.hopfield import section_hopfield
 from thermolearn.demo.monte_carlo import section_annealing, section_ising
+from thermolearn.demo.rbm import section_rbm
 from thermolearn.demo.variational import (
     section_elbo_regression,
     section_mean_field_lattice,
@@ -27,7 +28,8 @@ from thermolearn.viz.report import Report
 
 SECTIONS: list[Callable[[Report], None]] = [section_two_spins, section_exact_2d, section_ising, section_annealing,
                                                 section_mean_field_lattice, section_variational_inference,
-                                                section_elbo_regression, section_hopfield, section_diffusion]
+                                                section_elbo_regression, section_hopfield, section_rbm,
+                                                section_diffusion]
 """The tour, in order. A new capability adds its section function here."""
 
 

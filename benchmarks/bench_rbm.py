@@ -1,0 +1,170 @@
+"""RBMs on binarised MNIST: training speed against scikit-learn and test log-likelihoods by AIS.
+
+Reproduces the setting of Salakhutdinov & Murray (2008), "On the quantitative analysis of
+deep belief networks": RBMs with 500 hidden units on MNIST binarised stochastically (60,000
+training, 10,000 test images), trained by CD-1, CD-k and PCD, scored on the test set by
+annealed importance sampling (their schedule: 14,500 temperatures, 100 runs), next to their
+published numbers; a 20-hidden-unit RBM scored exactly and by AIS; and the same PCD-1 update
+run by scikit-learn's ``BernoulliRBM`` (seconds per epoch and the log-likelihood it reaches).
+
+    python benchmarks/bench_rbm.py --mnist ../shared/data/mnist --epochs 20 --k-large 25 \
+        --out benchmarks/results/rbm
+
+The trained models are written to ``--out`` (so the scoring can be repeated with
+``thermolearn rbm loglik``) together with ``results.json``. ``--quick`` shrinks everything for a
+smoke run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+PUBLISHED = {  # Salakhutdinov & Murray 2008 (500 hidden units, AIS test log-likelihood, nats per image)
+    "cd-1": -125.5,  # "about -125.5"
+    "cd-25": -86.34,
+}
+
+
+def _data(mnist: str, n_train: int | None, n_test: int | None):
+    from thermolearn.datasets.binary_images import load_binary_images
+
+    train = load_binary_images(mnist, split="train", binarization="bernoulli", seed=0, limit=n_train).data
+    test = load_binary_images(mnist, split="test", binarization="bernoulli", seed=0, limit=n_test).data
+    return train, test
+
+
+def _train(train, hidden, method, k, epochs, seed, *, momentum=0.5, weight_decay=2e-4, learning_rate=0.05,
+           schedule="constant"):
+    from thermolearn.learning.contrastive_divergence import train_rbm
+    from thermolearn.models.rbm import RBM
+
+    model = RBM.random(train.shape[1], hidden, data=train, seed=seed)
+    t0 = time.perf_counter()
+    result = train_rbm(model, train, epochs=epochs, method=method, k=k, batch_size=100, learning_rate=learning_rate,
+                       schedule=schedule, momentum=momentum, weight_decay=weight_decay, seed=seed, progress=True,
+                       exact_log_likelihood=False, reconstruction=False)
+    seconds = time.perf_counter() - t0
+    per_epoch = result.history.seconds
+    steady = float(np.median(per_epoch[1:])) if len(per_epoch) > 1 else float(per_epoch[0])
+    return result.model, {"seconds": seconds, "seconds_per_epoch": steady, "first_epoch_s": float(per_epoch[0])}
+
+
+def _score(rbm, train, test, *, runs, schedule, seed, raise_images=0):
+    from thermolearn.estimators.ais import rbm_log_likelihood
+
+    out = {}
+    ais = rbm_log_likelihood(rbm.weights, rbm.visible_bias, rbm.hidden_bias, test, method="ais", base_data=train,
+                             schedule=schedule, n_runs=runs, seed=seed, progress=False)
+    out["ais"] = ais.to_dict()
+    if raise_images:
+        sub = test[:raise_images]
+        rai = rbm_log_likelihood(rbm.weights, rbm.visible_bias, rbm.hidden_bias, sub, method="raise",
+                                 base_data=train, schedule=schedule, seed=seed + 1, progress=False)
+        same = float(np.mean(-rbm.free_energy(sub)) - ais.log_z)
+        out["raise"] = {**rai.to_dict(), "ais_on_same_images": same}
+    return out
+
+
+def _sklearn_epochs(train, hidden, epochs, seed):
+    from sklearn.neural_network import BernoulliRBM
+
+    from thermolearn.models.rbm import RBM
+
+    sk = BernoulliRBM(n_components=hidden, learning_rate=0.05, batch_size=100, n_iter=1, random_state=seed)
+    times = []
+    x = train.astype(np.float64)
+    for e in range(epochs):
+        t0 = time.perf_counter()
+        if e == 0:
+            sk.fit(x)
+        else:
+            sk.partial_fit(x)  # one pass over the data in minibatches of batch_size, like fit's epoch
+        times.append(time.perf_counter() - t0)
+    model = RBM(sk.components_.T, sk.intercept_visible_, sk.intercept_hidden_)
+    return model, {"seconds_per_epoch": float(np.median(times)), "epochs": epochs}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mnist", required=True, help="folder holding the MNIST IDX files")
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--k-large", type=int, default=25, help="k of the long CD run (the paper: 25)")
+    parser.add_argument("--sklearn-epochs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=100, help="AIS runs")
+    parser.add_argument("--schedule", default="salakhutdinov-murray")
+    parser.add_argument("--raise-images", type=int, default=100, help="test images scored by RAISE (0: none)")
+    parser.add_argument("--only", default="small,cd1,cdk,pcd,sklearn", help="comma-separated parts to run")
+    parser.add_argument("--out", default="benchmarks/results/rbm")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    parts = set(args.only.split(","))
+    n_train, n_test = (5000, 1000) if args.quick else (None, None)
+    if args.quick:
+        args.epochs, args.k_large, args.sklearn_epochs, args.runs, args.schedule = 2, 3, 1, 20, "fast"
+    train, test = _data(args.mnist, n_train, n_test)
+    import jax
+    import sklearn
+
+    results_path = out / "results.json"
+    results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(), "jax": jax.__version__,
+                          "sklearn": sklearn.__version__, "platform": platform.platform()}
+    results["data"] = {"train": int(len(train)), "test": int(len(test)), "binarization": "bernoulli, seed 0"}
+
+    def save():
+        from thermolearn.storage import write_json_atomic
+
+        write_json_atomic(results_path, results)
+
+    if "small" in parts:
+        from thermolearn.estimators.ais import rbm_log_likelihood
+
+        rbm, timing = _train(train, 20, "cd", 1, args.epochs, seed=0)
+        rbm.save(out / "rbm20_cd1.npz")
+        exact = rbm_log_likelihood(rbm.weights, rbm.visible_bias, rbm.hidden_bias, test, method="exact")
+        scored = _score(rbm, train, test, runs=args.runs, schedule=args.schedule, seed=1)
+        results["rbm20_cd1"] = {**timing, "exact": exact.to_dict(), **scored}
+        save()
+        print(f"20 hidden, CD-1: exact {exact.mean:.3f}, AIS {scored['ais']['log_likelihood']['mean']:.3f}", flush=True)
+    runs = [("cd1", "cd", 1), ("cdk", "cd", args.k_large), ("pcd", "pcd", 1)]
+    for name, method, k in runs:
+        if name not in parts:
+            continue
+        label = f"{method}-{k}" if method == "cd" else "pcd-1"
+        rbm, timing = _train(train, 500, method, k, args.epochs, seed=0)
+        rbm.save(out / f"rbm500_{label}.npz")
+        scored = _score(rbm, train, test, runs=args.runs, schedule=args.schedule, seed=1,
+                        raise_images=args.raise_images)
+        results[f"rbm500_{label}"] = {**timing, "epochs": args.epochs, **scored, "published": PUBLISHED.get(label)}
+        save()
+        print(f"500 hidden, {label}: AIS {scored['ais']['log_likelihood']['mean']:.2f} nats "
+              f"({timing['seconds_per_epoch']:.1f} s/epoch)", flush=True)
+    if "sklearn" in parts:
+        sk_model, sk_timing = _sklearn_epochs(train, 500, args.sklearn_epochs, seed=0)
+        ours, ours_timing = _train(train, 500, "pcd", 1, args.sklearn_epochs, seed=0, momentum=0.0, weight_decay=0.0)
+        sk_scored = _score(sk_model, train, test, runs=args.runs, schedule=args.schedule, seed=1)
+        ours_scored = _score(ours, train, test, runs=args.runs, schedule=args.schedule, seed=1)
+        results["sklearn_vs_thermolearn_pcd1"] = {
+            "epochs": args.sklearn_epochs, "settings": "PCD-1, 500 hidden, batch 100, learning rate 0.05, no momentum, "
+            "no weight decay",
+            "sklearn": {**sk_timing, **sk_scored}, "thermolearn": {**ours_timing, **ours_scored},
+            "speedup": sk_timing["seconds_per_epoch"] / ours_timing["seconds_per_epoch"]}
+        save()
+        print(f"sklearn {sk_timing['seconds_per_epoch']:.1f} s/epoch vs thermolearn "
+              f"{ours_timing['seconds_per_epoch']:.2f} s/epoch", flush=True)
+    json.dump(results, sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""``thermolearn rbm train|sample|loglik|repair`` on the digits: outputs, JSON shapes, exactness, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from thermolearn.cli.main import main
+from thermolearn.cli.rbm_command import damage_mask
+from thermolearn.datasets.binary_images import load_binary_images
+from thermolearn.exact.rbm_partition import rbm_log_partition
+from thermolearn.models.rbm import RBM
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("rbm")
+    model = folder / "m.npz"
+    code = main(["rbm", "train", "--data", "digits", "--hidden", "12", "--method", "cd", "--epochs", "6",
+                 "--batch-size", "20", "--learning-rate", "0.1", "--seed", "3", "--save", str(model), "--json",
+                 str(folder / "train.json"), "--plot", str(folder / "filters.png"), "--no-progress"])
+    assert code == 0
+    return folder, model
+
+
+def test_train_writes_model_history_and_plots(trained):
+    folder, model = trained
+    history = json.loads((folder / "train.json").read_text())
+    ll = history["history"]["log_likelihood"]
+    assert len(ll) == 6 and all(np.isfinite(ll))
+    assert ll[-1] > ll[0]  # training raises the exact log-likelihood of the training images
+    assert history["data"]["image_shape"] == [8, 8] and history["training"]["method"] == "cd"
+    rbm = RBM.load(model)
+    assert (rbm.n_visible, rbm.n_hidden) == (64, 12)
+    assert (folder / "filters.png").stat().st_size > 1000 and (folder / "filters_training.png").stat().st_size > 1000
+
+
+def test_loglik_exact_matches_the_direct_sum(trained, capsys):
+    folder, model = trained
+    out = folder / "ll.json"
+    assert main(["rbm", "loglik", str(model), "--split", "test", "--json", str(out)]) == 0
+    got = json.loads(out.read_text())
+    assert set(got) >= {"method", "log_z", "log_likelihood", "n_images"}
+    assert got["method"] == "exact" and got["n_images"] == 300
+    rbm = RBM.load(model)
+    log_z = rbm_log_partition(rbm.weights, rbm.visible_bias, rbm.hidden_bias)
+    test = load_binary_images("digits", split="test").data
+    expected = float(np.mean(-rbm.free_energy(test)) - log_z)
+    assert got["log_z"]["mean"] == pytest.approx(log_z, abs=1e-9)
+    assert got["log_likelihood"]["mean"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_loglik_ais_agrees_with_exact_within_its_error_bar(trained):
+    folder, model = trained
+    out = folder / "ais.json"
+    assert main(["rbm", "loglik", str(model), "--method", "ais", "--schedule", "fast", "--runs", "50", "--seed", "1",
+                 "--json", str(out), "--no-progress"]) == 0
+    got = json.loads(out.read_text())
+    rbm = RBM.load(model)
+    exact = rbm_log_partition(rbm.weights, rbm.visible_bias, rbm.hidden_bias)
+    assert got["method"] == "ais"
+    assert abs(got["log_z"]["mean"] - exact) < 4 * got["log_z"]["stderr"] + 1e-3
+
+
+def test_sample_writes_binary_samples_and_a_grid(trained):
+    folder, model = trained
+    assert main(["rbm", "sample", str(model), "--n", "16", "--steps", "50", "--save", str(folder / "s.npz"),
+                 "--plot", str(folder / "s.png")]) == 0
+    data = np.load(folder / "s.npz")
+    assert data["samples"].shape == (16, 64) and set(np.unique(data["samples"])) <= {0, 1}
+    assert (folder / "s.png").stat().st_size > 1000
+
+
+def test_repair_restores_masked_pixels_better_than_leaving_them_blank(trained):
+    folder, model = trained
+    out = folder / "repair.json"
+    assert main(["rbm", "repair", str(model), "--images", "40", "--region", "bottom", "--steps", "100", "--json",
+                 str(out), "--plot", str(folder / "repair.png")]) == 0
+    got = json.loads(out.read_text())
+    before, after = np.array(got["correct_before"]), np.array(got["correct_after"])
+    # blank (0) pixels are right wherever the digit is off; the repair must beat that baseline
+    diff = after - before
+    assert diff.mean() > 3 * diff.std(ddof=1) / np.sqrt(len(diff))
+    fe = np.array(got["free_energy"])  # (images, records): the free energy falls from the damaged start
+    assert np.mean(fe[:, -20:].mean(axis=1) < fe[:, 0]) > 0.9
+    assert (folder / "repair.png").stat().st_size > 1000
+
+
+def test_damage_masks_cover_the_asked_region():
+    rng = np.random.default_rng(0)
+    bottom = damage_mask(2, (4, 4), "bottom", 0.5, rng)
+    assert bottom.shape == (2, 16) and bottom[:, 8:].all() and not bottom[:, :8].any()
+    left = damage_mask(1, (4, 4), "left", 0.5, rng).reshape(4, 4)
+    assert left[:, :2].all() and not left[:, 2:].any()
+    rand = damage_mask(200, (8, 8), "random", 0.3, rng)
+    assert abs(rand.mean() - 0.3) < 5 * np.sqrt(0.3 * 0.7 / rand.size)
+
+
+def test_bad_input_is_one_line_and_exit_code_2(trained, tmp_path, capsys):
+    folder, model = trained
+    assert main(["rbm", "train", "--data", "no-such-data", "--hidden", "4", "--save", str(tmp_path / "x.npz")]) == 2
+    assert "unknown data" in capsys.readouterr().err
+    assert main(["rbm", "train", "--data", "digits", "--hidden", "4", "--save", str(tmp_path / "x.txt")]) == 2
+    assert "must end in .npz" in capsys.readouterr().err
+    assert not (tmp_path / "x.npz").exists()
+    mnist_sized = tmp_path / "big.npz"
+    RBM.random(784, 3).save(mnist_sized)
+    assert main(["rbm", "repair", str(mnist_sized), "--data", "digits"]) == 2
+    assert "visible units" in capsys.readouterr().err
+    assert main(["rbm"]) == 2
+    assert "give an action" in capsys.readouterr().err
