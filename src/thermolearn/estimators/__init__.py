@@ -4,6 +4,8 @@
 - :mod:`.binning`: Flyvbjerg-Petersen blocking analysis with plateau detection.
 - :mod:`.jackknife`: delete-one-block jackknife for any function of means.
 - :mod:`.binder`: T_c from the crossing of Binder cumulants of several sizes.
+- :mod:`.ais`: annealed importance sampling for RBM log Z (forward AIS, optimistic) and
+  RAISE (conservative); JAX, loaded on first use.
 - :mod:`.observables`: energy, magnetisation, specific heat, susceptibility and Binder
   cumulant of an Ising run, each with an autocorrelation-aware error bar.
 """
@@ -29,6 +31,7 @@ from thermolearn.estimators.observables import (
 )
 
 __all__ = [
+    "AISResult",
     "DEFAULT_WINDOW_C",
     "QUANTITIES",
     "AutocorrelationTime",
@@ -47,6 +50,18 @@ __all__ = [
     "error_of_mean",
     "integrated_autocorrelation_time",
     "jackknife",
+    "ais_log_partition",
+    "rbm_log_likelihood",
     "observables_from_series",
     "observables_from_states",
 ]
+
+_LAZY = {"AISResult", "ais_log_partition", "rbm_log_likelihood"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from thermolearn.estimators import ais
+
+        return getattr(ais, name)
+    raise AttributeError(f"module 'thermolearn.estimators' has no attribute {name!r}")
