@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -120,3 +121,22 @@ def test_recall_checks_its_options(tmp_path):
     np.save(tmp_path / "bad.npy", np.full((2, 16), 3))
     with pytest.raises(ValueError, match="only spins -1 and \\+1"):
         run(["hopfield", "store", "--patterns", str(tmp_path / "bad.npy"), "--save", str(tmp_path / "r.npz")])
+
+
+_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+if not _MNIST.is_dir():
+    _MNIST = Path("/work/shared/data/mnist")
+
+
+@pytest.mark.skipif(not (_MNIST / "train-labels-idx1-ubyte.gz").is_file(),
+                    reason="MNIST IDX files not found under ../shared/data/mnist")
+def test_store_real_mnist_digits_and_recall_them(tmp_path, capsys):
+    net_path = tmp_path / "mnist.npz"
+    assert run(["hopfield", "store", "--mnist", str(_MNIST), "--classes", "0,1,3", "--rule", "projection",
+                "--save", str(net_path)]) == 0
+    assert "3 of 3 stored patterns are fixed points" in capsys.readouterr().out
+    net = Hopfield.load(net_path)
+    assert net.n_neurons == 784 and net.image_shape == (28, 28)
+    assert run(["hopfield", "recall", str(net_path), "--levels", "0.1", "--trials", "2", "--json",
+                str(tmp_path / "r.json")]) == 0
+    assert json.loads((tmp_path / "r.json").read_text())["restored"] == [1.0]  # 3 patterns: 10% noise is easy
