@@ -29,8 +29,9 @@ from thermolearn.models.hopfield import (
     check_patterns,
     make_result,
     overlaps_with,
+    shuffle_in_place,
 )
-from thermolearn.samplers.rng import next_uniform, seed_chains
+from thermolearn.samplers.rng import seed_chains
 from thermolearn.validation import check_finite_array, check_positive_float, check_positive_int, check_spins
 
 ENERGIES = ("polynomial", "exponential")
@@ -81,12 +82,7 @@ def _dense_relax_one(XiT, s, d, rng, c, max_sweeps, random_order, kind, degree, 
     converged = False
     for _ in range(max_sweeps):
         if random_order:
-            for k in range(n - 1, 0, -1):
-                u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
-                j = min(int(u * (k + 1)), k)
-                tmp = perm[k]
-                perm[k] = perm[j]
-                perm[j] = tmp
+            s0, s1, s2, s3 = shuffle_in_place(perm, s0, s1, s2, s3)
         flips = 0
         for k in range(n):
             i = perm[k]

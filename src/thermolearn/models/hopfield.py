@@ -45,6 +45,18 @@ _PARALLEL_MIN_WORK = 200_000  # below this many unit-updates, waking the thread 
 
 # ---------------------------------------------------------------------------------------- kernels
 @njit(cache=True)
+def shuffle_in_place(perm, s0, s1, s2, s3):
+    """Fisher-Yates shuffle of ``perm`` from one chain's xoshiro state; returns the new state."""
+    for k in range(perm.size - 1, 0, -1):
+        u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+        j = min(int(u * (k + 1)), k)
+        tmp = perm[k]
+        perm[k] = perm[j]
+        perm[j] = tmp
+    return s0, s1, s2, s3
+
+
+@njit(cache=True)
 def _relax_one(J, s, h, rng, c, max_sweeps, random_order, tol, energy, energy_trace, state_trace):
     """Zero-temperature asynchronous sweeps of one state ``s`` (int8, in place) with its local
     fields ``h`` (kept current). Flips only when Delta E = 2 s_i h_i < -tol. Returns
@@ -62,12 +74,7 @@ def _relax_one(J, s, h, rng, c, max_sweeps, random_order, tol, energy, energy_tr
     converged = False
     for _ in range(max_sweeps):
         if random_order:
-            for k in range(n - 1, 0, -1):
-                u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
-                j = min(int(u * (k + 1)), k)
-                tmp = perm[k]
-                perm[k] = perm[j]
-                perm[j] = tmp
+            s0, s1, s2, s3 = shuffle_in_place(perm, s0, s1, s2, s3)
         flips = 0
         for k in range(n):
             i = perm[k]
