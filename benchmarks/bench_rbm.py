@@ -80,7 +80,7 @@ def _sklearn_epochs(train, hidden, epochs, seed):
 
     sk = BernoulliRBM(n_components=hidden, learning_rate=0.05, batch_size=100, n_iter=1, random_state=seed)
     times = []
-    x = train.astype(np.float64)
+    x = train  # scikit-learn computes in the data's float type (float64 unless given float32)
     for e in range(epochs):
         t0 = time.perf_counter()
         if e == 0:
@@ -98,6 +98,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--k-large", type=int, default=25, help="k of the long CD run (the paper: 25)")
     parser.add_argument("--sklearn-epochs", type=int, default=3)
+    parser.add_argument("--momentum", type=float, default=0.5)
+    parser.add_argument("--learning-rate", type=float, default=0.05)
     parser.add_argument("--runs", type=int, default=100, help="AIS runs")
     parser.add_argument("--schedule", default="salakhutdinov-murray")
     parser.add_argument("--raise-images", type=int, default=100, help="test images scored by RAISE (0: none)")
@@ -141,26 +143,31 @@ def main() -> None:
         if name not in parts:
             continue
         label = f"{method}-{k}" if method == "cd" else "pcd-1"
-        rbm, timing = _train(train, 500, method, k, args.epochs, seed=0)
-        rbm.save(out / f"rbm500_{label}.npz")
+        rbm, timing = _train(train, 500, method, k, args.epochs, seed=0, momentum=args.momentum,
+                             learning_rate=args.learning_rate)
+        tag = f"rbm500_{label}_e{args.epochs}_m{args.momentum:g}"
+        rbm.save(out / f"{tag}.npz")
         scored = _score(rbm, train, test, runs=args.runs, schedule=args.schedule, seed=1,
                         raise_images=args.raise_images)
-        results[f"rbm500_{label}"] = {**timing, "epochs": args.epochs, **scored, "published": PUBLISHED.get(label)}
+        results[tag] = {**timing, "epochs": args.epochs, "momentum": args.momentum, "learning_rate": args.learning_rate,
+                        **scored, "published": PUBLISHED.get(label)}
         save()
         print(f"500 hidden, {label}: AIS {scored['ais']['log_likelihood']['mean']:.2f} nats "
               f"({timing['seconds_per_epoch']:.1f} s/epoch)", flush=True)
-    if "sklearn" in parts:
-        sk_model, sk_timing = _sklearn_epochs(train, 500, args.sklearn_epochs, seed=0)
+    for dtype in ("float64", "float32"):
+        if ("sklearn" if dtype == "float64" else "sklearn32") not in parts:
+            continue
+        sk_model, sk_timing = _sklearn_epochs(train.astype(dtype), 500, args.sklearn_epochs, seed=0)
         ours, ours_timing = _train(train, 500, "pcd", 1, args.sklearn_epochs, seed=0, momentum=0.0, weight_decay=0.0)
         sk_scored = _score(sk_model, train, test, runs=args.runs, schedule=args.schedule, seed=1)
         ours_scored = _score(ours, train, test, runs=args.runs, schedule=args.schedule, seed=1)
-        results["sklearn_vs_thermolearn_pcd1"] = {
+        results[f"sklearn_{dtype}_vs_thermolearn_pcd1"] = {
             "epochs": args.sklearn_epochs, "settings": "PCD-1, 500 hidden, batch 100, learning rate 0.05, no momentum, "
             "no weight decay",
             "sklearn": {**sk_timing, **sk_scored}, "thermolearn": {**ours_timing, **ours_scored},
             "speedup": sk_timing["seconds_per_epoch"] / ours_timing["seconds_per_epoch"]}
         save()
-        print(f"sklearn {sk_timing['seconds_per_epoch']:.1f} s/epoch vs thermolearn "
+        print(f"sklearn ({dtype} data) {sk_timing['seconds_per_epoch']:.1f} s/epoch vs thermolearn "
               f"{ours_timing['seconds_per_epoch']:.2f} s/epoch", flush=True)
     json.dump(results, sys.stdout, indent=1)
     print()

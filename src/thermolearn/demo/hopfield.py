@@ -72,8 +72,8 @@ def section_hopfield(report: Report, *, n_neurons: int = 200, n_sets: int = 4, s
         "&minus;&Sigma;<sub>&mu;</sub>(&xi;<sup>&mu;</sup>&middot;s)<sup>3</sup>) stores several times N."
     )
     sec.figure("hopfield_capacity.png",
-               "Final overlap (left) and fraction of patterns still retrieved, m &ge; 0.9 (right), against the load, "
-               "with standard errors across independent pattern sets; the dashed line is &alpha;<sub>c</sub> = 0.138 "
+               "Final overlap (left) and fraction of patterns still retrieved, m ≥ 0.9 (right), against the load, "
+               "with standard errors across independent pattern sets; the dashed line is α_c = 0.138 "
                "and the star the theory's overlap just below it.")
     table = []
     for r in capacity:
