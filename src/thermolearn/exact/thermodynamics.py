@@ -10,9 +10,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from thermolearn.derived_quantities import DerivedQuantities
+
 
 @dataclass(frozen=True)
-class ExactThermodynamics:
+class ExactThermodynamics(DerivedQuantities):
     """Exact thermodynamics of one model at one temperature.
 
     ``magnetization`` is the total <M> (NaN when the method does not give it);
@@ -33,26 +35,13 @@ class ExactThermodynamics:
     def beta(self) -> float:
         return 1.0 / self.temperature
 
-    @property
-    def free_energy(self) -> float:
-        """Total free energy F = -T log Z."""
-        return -self.temperature * self.log_z
 
-    @property
-    def free_energy_per_spin(self) -> float:
-        return self.free_energy / self.n_spins
 
-    @property
-    def energy_per_spin(self) -> float:
-        return self.energy / self.n_spins
 
     @property
     def specific_heat_per_spin(self) -> float:
         return self.specific_heat / self.n_spins
 
-    @property
-    def magnetization_per_spin(self) -> float:
-        return self.magnetization / self.n_spins
 
     @property
     def entropy(self) -> float:

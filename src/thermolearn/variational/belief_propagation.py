@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
+from thermolearn.derived_quantities import SiteMagnetizations
 from thermolearn.models.ising import Ising
 from thermolearn.validation import check_temperature
 from thermolearn.variational._common import (
@@ -67,7 +68,7 @@ def _message_update(beta: float, coupling: np.ndarray, cavity: np.ndarray) -> np
 
 
 @dataclass(frozen=True)
-class BetheResult:
+class BetheResult(SiteMagnetizations):
     """The Bethe approximation at one temperature, from one run of belief propagation.
 
     ``magnetizations`` are the node beliefs' means <s_i>; ``edges`` = (i, j) with i < j and
@@ -91,26 +92,10 @@ class BetheResult:
     tol: float
     init: str
 
-    @property
-    def n_spins(self) -> int:
-        return int(self.magnetizations.size)
 
-    @property
-    def free_energy(self) -> float:
-        """Bethe free energy F_Bethe = -T log Z_Bethe (total)."""
-        return -self.temperature * self.log_z
 
-    @property
-    def free_energy_per_spin(self) -> float:
-        return self.free_energy / self.n_spins
 
-    @property
-    def energy_per_spin(self) -> float:
-        return self.energy / self.n_spins
 
-    @property
-    def magnetization_per_spin(self) -> float:
-        return float(np.mean(self.magnetizations))
 
     @property
     def connected_correlations(self) -> np.ndarray:

@@ -23,6 +23,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg as spla
 
+from thermolearn.derived_quantities import SiteMagnetizations
 from thermolearn.models.ising import Ising
 from thermolearn.variational._kernels import solve_tanh_equations
 from thermolearn.validation import check_temperature
@@ -121,7 +122,7 @@ def stability_margin(model: Ising, temperature: float, magnetizations: np.ndarra
 
 
 @dataclass(frozen=True)
-class MeanFieldFixedPoint:
+class MeanFieldFixedPoint(SiteMagnetizations):
     """One solution of m_i = tanh(beta (sum_j J_ij m_j + h_i)) and its mean-field bound.
 
     ``log_z`` is the bound S - beta <E>_q (<= the true log Z); ``energy`` is <E>_q and
@@ -142,9 +143,6 @@ class MeanFieldFixedPoint:
     stability_margin: float
     starts: tuple[str, ...] = field(default_factory=tuple)
 
-    @property
-    def n_spins(self) -> int:
-        return int(self.magnetizations.size)
 
     @property
     def stable(self) -> bool | None:
@@ -155,27 +153,10 @@ class MeanFieldFixedPoint:
     def is_paramagnetic(self) -> bool:
         return bool(np.max(np.abs(self.magnetizations), initial=0.0) < 1e-8)
 
-    @property
-    def free_energy(self) -> float:
-        """Mean-field free energy F_MF = -T log Z_MF >= F (an upper bound on F)."""
-        return -self.temperature * self.log_z
 
-    @property
-    def free_energy_per_spin(self) -> float:
-        return self.free_energy / self.n_spins
 
-    @property
-    def energy_per_spin(self) -> float:
-        return self.energy / self.n_spins
 
-    @property
-    def magnetization(self) -> float:
-        """Total magnetisation sum_i m_i."""
-        return float(np.sum(self.magnetizations))
 
-    @property
-    def magnetization_per_spin(self) -> float:
-        return self.magnetization / self.n_spins
 
     def as_dict(self, *, magnetizations: bool = False) -> dict[str, Any]:
         out = {

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from thermolearn.derived_quantities import SiteMagnetizations
 from thermolearn.models.ising import Ising
 from thermolearn.validation import check_temperature
 from thermolearn.variational._common import (
@@ -50,7 +51,7 @@ def tap_log_z(model: Ising, temperature: float, magnetizations: np.ndarray) -> f
 
 
 @dataclass(frozen=True)
-class TAPResult:
+class TAPResult(SiteMagnetizations):
     """A solution of the TAP equations at one temperature.
 
     ``log_z`` is the TAP estimate (second order in beta; an approximation, not a bound),
@@ -68,25 +69,10 @@ class TAPResult:
     residual: float
     tol: float
 
-    @property
-    def n_spins(self) -> int:
-        return int(self.magnetizations.size)
 
-    @property
-    def free_energy(self) -> float:
-        return -self.temperature * self.log_z
 
-    @property
-    def free_energy_per_spin(self) -> float:
-        return self.free_energy / self.n_spins
 
-    @property
-    def energy_per_spin(self) -> float:
-        return self.energy / self.n_spins
 
-    @property
-    def magnetization_per_spin(self) -> float:
-        return float(np.mean(self.magnetizations))
 
     def raise_if_not_converged(self) -> "TAPResult":
         if not self.converged:

@@ -1,0 +1,46 @@
+"""Quantities every thermodynamic result derives the same way from log Z, U and M.
+
+Exact answers and approximate ones (mean field, TAP, Bethe) all report a temperature T, a
+log partition function log Z, a total energy U and a total magnetisation M; from them
+F = -T log Z (k_B = 1) and the per-spin views follow. The mixins here hold that arithmetic
+once; each result class keeps its own fields and says what its log Z means (exact, a bound).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class DerivedQuantities:
+    """F = -T log Z and per-spin views, for a class with ``temperature``, ``log_z``,
+    ``energy``, ``magnetization`` and ``n_spins`` (totals)."""
+
+    @property
+    def free_energy(self) -> float:
+        """Total free energy F = -T log Z of this result (for an approximation, its F)."""
+        return -self.temperature * self.log_z
+
+    @property
+    def free_energy_per_spin(self) -> float:
+        return self.free_energy / self.n_spins
+
+    @property
+    def energy_per_spin(self) -> float:
+        return self.energy / self.n_spins
+
+    @property
+    def magnetization_per_spin(self) -> float:
+        return self.magnetization / self.n_spins
+
+
+class SiteMagnetizations(DerivedQuantities):
+    """For results that carry the per-site magnetisations m_i (``magnetizations``)."""
+
+    @property
+    def n_spins(self) -> int:
+        return int(self.magnetizations.size)
+
+    @property
+    def magnetization(self) -> float:
+        """Total magnetisation sum_i m_i."""
+        return float(np.sum(self.magnetizations))
