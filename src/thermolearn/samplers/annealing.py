@@ -32,7 +32,7 @@ from thermolearn.samplers.base import Sampler
 from thermolearn.samplers.parallel_tempering import _ladder, csr_int64, geometric_ladder
 from thermolearn.samplers.rng import next_uniform, seed_chains
 from thermolearn.samplers.schedules import check_beta_range, default_beta_range, make_schedule
-from thermolearn.samplers.single_spin import HeatBath, Metropolis, Quench
+from thermolearn.samplers.single_spin import HeatBath, Metropolis, Quench, spin_flip_decision
 from thermolearn.samplers.state import ChainState
 from thermolearn.validation import check_positive_int
 
@@ -41,8 +41,6 @@ DEFAULT_SWEEPS = 1000
 DEFAULT_PT_TEMPERATURES = 16
 DENSE_FILL = 0.25  # fraction of coupled pairs above which fields are updated from a dense J
 DENSE_MAX_SPINS = 4096  # 4096^2 doubles = 134 MB
-# exp(x) < 2^-53 for x < -37: a uniform draw u (a multiple of 2^-53) is below it only if u == 0
-_EXP_CUTOFF = -40.0
 
 
 @dataclass(frozen=True)
@@ -122,22 +120,7 @@ def _field_sweeps(s, phi, indptr, indices, data, dense, beta, order, random_site
             else:
                 i = order[k]
             si = s[i]
-            de = 2.0 * si * phi[i]
-            if rule == 0:
-                flip = de <= 0.0
-                if not flip:
-                    u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
-                    x = -beta * de
-                    flip = u < math.exp(x) if x > _EXP_CUTOFF else u == 0.0
-            else:
-                u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
-                x = -2.0 * beta * phi[i]
-                if x > 0:
-                    ex = math.exp(-x)
-                    up = u * (1.0 + ex) < ex
-                else:
-                    up = u * (1.0 + math.exp(x)) < 1.0
-                flip = (si == 1) != up
+            flip, de, s0, s1, s2, s3 = spin_flip_decision(si, phi[i], beta, rule, s0, s1, s2, s3)
             if flip:
                 s[i] = -si
                 _flip_update(phi, i, -2.0 * si, indptr, indices, data, dense)

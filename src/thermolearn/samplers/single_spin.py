@@ -38,6 +38,38 @@ _ORDER_KIND = {"sequential": 0, "random": 1, "checkerboard": 2}
 _SERIAL_WORK = 100_000
 
 
+# exp(-40) is below 2^-53, the smallest non-zero uniform draw: past it only u = 0 accepts,
+# so the exponential need not be computed
+_EXP_CUTOFF = -40.0
+
+
+@njit(inline="always")
+def spin_flip_decision(si, phi, beta, rule, s0, s1, s2, s3):
+    """Whether spin ``si`` in local field ``phi`` flips: Metropolis (rule 0, min(1, e^{-beta dE})),
+    heat bath (1, s_i = +1 with probability 1 / (1 + e^{-2 beta phi})) or quench (2, only if
+    dE < 0). Returns (flip, dE, generator state); every single-spin kernel decides here."""
+    de = 2.0 * si * phi
+    if rule == 0:
+        flip = de <= 0.0
+        if not flip:
+            u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+            x = -beta * de
+            flip = u < math.exp(x) if x > _EXP_CUTOFF else u == 0.0
+    elif rule == 1:
+        u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+        # written to avoid overflow of exp
+        x = -2.0 * beta * phi
+        if x > 0:
+            ex = math.exp(-x)
+            up = u * (1.0 + ex) < ex
+        else:
+            up = u * (1.0 + math.exp(x)) < 1.0
+        flip = (si == 1) != up
+    else:
+        flip = de < 0.0
+    return flip, de, s0, s1, s2, s3
+
+
 @njit(inline="always")
 def single_spin_chain(c, spins, rng, energy, magnetization, indptr, indices, data, h, beta, order, random_site,
                       rule, n_sweeps):
@@ -61,24 +93,7 @@ def single_spin_chain(c, spins, rng, energy, magnetization, indptr, indices, dat
             for p in range(indptr[i], indptr[i + 1]):
                 phi += data[p] * s[indices[p]]
             si = s[i]
-            de = 2.0 * si * phi
-            if rule == 0:
-                flip = de <= 0.0
-                if not flip:
-                    u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
-                    flip = u < math.exp(-beta * de)
-            elif rule == 1:
-                u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
-                # p(s_i = +1) = 1 / (1 + exp(-2 beta phi)); written to avoid overflow
-                x = -2.0 * beta * phi
-                if x > 0:
-                    ex = math.exp(-x)
-                    up = u * (1.0 + ex) < ex
-                else:
-                    up = u * (1.0 + math.exp(x)) < 1.0
-                flip = (si == 1) != up
-            else:
-                flip = de < 0.0
+            flip, de, s0, s1, s2, s3 = spin_flip_decision(si, phi, beta, rule, s0, s1, s2, s3)
             if flip:
                 s[i] = -si
                 acc += 1
