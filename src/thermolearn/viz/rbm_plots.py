@@ -48,28 +48,33 @@ def plot_training(path, reconstruction_error: np.ndarray, log_likelihood: np.nda
     save_figure(fig, path)
 
 
+def _strip(images: np.ndarray, image_shape: tuple[int, int], k: int) -> np.ndarray:
+    """``k`` images side by side on one canvas, one blank pixel apart (missing ones left blank)."""
+    h, w = image_shape
+    canvas = np.zeros((h, k * (w + 1) - 1))
+    for c in range(min(k, len(images))):
+        canvas[:, c * (w + 1): c * (w + 1) + w] = np.asarray(images[c], dtype=float).reshape(h, w)
+    return canvas
+
+
 def plot_repair(path, rows: Sequence[tuple[str, np.ndarray]], image_shape: tuple[int, int], sweeps: np.ndarray,
                 free_energy: np.ndarray, *, title: str = "image repair"):
     """Rows of images (e.g. original, damaged, repaired; each ``(k, n_pixels)`` in [0, 1]) and
     the free energy F(v) of each image against the Gibbs sweep (``free_energy`` (records, k))."""
     k = max(len(imgs) for _, imgs in rows)
     h, w = image_shape
-    fig, unused = new_figure(width=1.0 * k + 4.2, height=1.05 * len(rows) + 0.4)
-    unused[0, 0].remove()  # the panels below are laid out on a finer grid
-    grid = fig.add_gridspec(len(rows), k + 4)
+    strip_width = 0.75 * k * (w + 1) / max(h, w)
+    fig, unused = new_figure(width=strip_width + 4.0, height=0.75 * len(rows) * max(1.0, h / w) + 0.6)
+    unused[0, 0].remove()  # laid out on a grid of its own below
+    grid = fig.add_gridspec(len(rows), 2, width_ratios=[strip_width, 3.2])
     for r, (label, imgs) in enumerate(rows):
-        for c in range(k):
-            ax = fig.add_subplot(grid[r, c])
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if c < len(imgs):
-                ax.imshow(np.asarray(imgs[c], dtype=float).reshape(h, w), cmap="gray_r", vmin=0, vmax=1,
-                          interpolation="nearest")
-            if c == 0:
-                ax.set_ylabel(label, fontsize=8)
-    ax = fig.add_subplot(grid[:, k + 1:])
-    fe = np.asarray(free_energy, dtype=float)
-    ax.plot(np.asarray(sweeps), fe, lw=1)
+        ax = fig.add_subplot(grid[r, 0])
+        ax.imshow(_strip(imgs, image_shape, k), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(label, fontsize=8)
+    ax = fig.add_subplot(grid[:, 1])
+    ax.plot(np.asarray(sweeps), np.asarray(free_energy, dtype=float), lw=1)
     ax.set_xlabel("Gibbs sweep (known pixels clamped)")
     ax.set_ylabel("free energy F(v) (nats)")
     ax.set_title("F(v) falls as the image is restored", fontsize=8)
