@@ -116,13 +116,22 @@ class PersistentCD:
     def uniform_shapes(self, batch: int, n_visible: int, n_hidden: int) -> list[tuple]:
         return [(self.n_chains, n_visible), (self.n_chains, n_hidden)] * self.k
 
-    def run(self, family, params, state, positive: Positive, u):
+    def last_visible(self, family, params, state, u):
+        """The chains' visible draw of the update's last sweep (the k - 1 sweeps before it run here)."""
         h = state
-        for i in range(self.k):
+        for i in range(self.k - 1):
             v = family.sample_visible(params, family.visible_input(params, h), u[2 * i])
-            ph = jax.nn.sigmoid(family.hidden_input(params, v))
-            h = (u[2 * i + 1] < ph).astype(ph.dtype)
-        return h, v, ph, _no_swaps(), _no_swaps()
+            h = (u[2 * i + 1] < jax.nn.sigmoid(family.hidden_input(params, v))).astype(v.dtype)
+        return family.sample_visible(params, family.visible_input(params, h), u[2 * self.k - 2])
+
+    def close(self, ph, u):
+        """The new persistent state: h ~ p(h | v) of the last sweep."""
+        return (u[2 * self.k - 1] < ph).astype(ph.dtype)
+
+    def run(self, family, params, state, positive: Positive, u):
+        v = self.last_visible(family, params, state, u)
+        ph = jax.nn.sigmoid(family.hidden_input(params, v))
+        return self.close(ph, u), v, ph, _no_swaps(), _no_swaps()
 
     def describe(self) -> dict:
         return {"method": "pcd", "k": self.k, "n_chains": self.n_chains}
@@ -334,25 +343,49 @@ class _Spec:
     reconstruction: bool
 
 
+def _moment_difference(family, params, v_pos, ph_pos, v_neg, ph_neg) -> dict:
+    """<-dE/dtheta>_data - <-dE/dtheta>_model; the weight term as one matrix product over the
+    stacked phases, [x_pos; x_neg]^T [ph_pos / n_pos; -ph_neg / n_neg] (a larger product runs
+    nearer the CPU's peak than two small ones)."""
+    n_pos, n_neg = v_pos.shape[0], v_neg.shape[0]
+    x = jnp.concatenate([family.weight_input(params, v_pos), family.weight_input(params, v_neg)])
+    y = jnp.concatenate([ph_pos / n_pos, -ph_neg / n_neg])
+    grad = {"weights": x.T @ y, "hidden_bias": jnp.mean(ph_pos, axis=0) - jnp.mean(ph_neg, axis=0)}
+    grad["visible_bias"] = (family.statistics_visible(params, v_pos) - family.statistics_visible(params, v_neg))
+    return grad
+
+
 def _update(spec: _Spec, params, velocity, chains, v0, key, step):
     family = spec.family
     n_visible, n_hidden = params["weights"].shape
-    u = uniforms(key, [(spec.batch_size, n_hidden)] + spec.phase.uniform_shapes(spec.batch_size, n_visible, n_hidden),
-                 v0.dtype)
-    ph = jax.nn.sigmoid(family.hidden_input(params, v0))
-    h = (u[0] < ph).astype(v0.dtype)
-    needs_a = spec.reconstruction or isinstance(spec.phase, ContrastiveDivergence)
-    a = family.visible_input(params, h) if needs_a else None
-    err = jnp.mean((v0 - family.visible_mean(params, a)) ** 2) if spec.reconstruction else jnp.float32(jnp.nan)
-    chains, v_neg, ph_neg, attempts, accepts = spec.phase.run(family, params, chains, Positive(v0, ph, h, a), u[1:])
-    if ph_neg is None:
-        ph_neg = jax.nn.sigmoid(family.hidden_input(params, v_neg))
-    pos = family.statistics(params, v0, ph)
-    neg = family.statistics(params, v_neg, ph_neg)
+    # only CD starts its chain from a hidden draw of the data (and the reconstruction error uses one)
+    sample_positive = spec.reconstruction or isinstance(spec.phase, ContrastiveDivergence)
+    shapes = spec.phase.uniform_shapes(spec.batch_size, n_visible, n_hidden)
+    u = uniforms(key, ([(spec.batch_size, n_hidden)] if sample_positive else []) + shapes, v0.dtype)
+    if isinstance(spec.phase, PersistentCD) and not sample_positive:
+        # the chains' last visible draw does not depend on this minibatch, so p(h | v) of the
+        # data and of the chains come from one stacked product
+        v_neg = spec.phase.last_visible(family, params, chains, u)
+        ph_all = jax.nn.sigmoid(family.hidden_input(params, jnp.concatenate([v0, v_neg])))
+        ph, ph_neg = ph_all[: v0.shape[0]], ph_all[v0.shape[0]:]
+        chains, attempts, accepts = spec.phase.close(ph_neg, u), _no_swaps(), _no_swaps()
+        err = jnp.float32(jnp.nan)
+    else:
+        ph = jax.nn.sigmoid(family.hidden_input(params, v0))
+        h = a = None
+        if sample_positive:
+            h = (u[0] < ph).astype(v0.dtype)
+            a = family.visible_input(params, h)
+            u = u[1:]
+        err = jnp.mean((v0 - family.visible_mean(params, a)) ** 2) if spec.reconstruction else jnp.float32(jnp.nan)
+        chains, v_neg, ph_neg, attempts, accepts = spec.phase.run(family, params, chains, Positive(v0, ph, h, a), u)
+        if ph_neg is None:
+            ph_neg = jax.nn.sigmoid(family.hidden_input(params, v_neg))
+    difference = _moment_difference(family, params, v0, ph, v_neg, ph_neg)
     lr = spec.rate(step)
     new_params, new_velocity = dict(params), {}
     for name in PARAM_NAMES:
-        grad = pos[name] - neg[name]
+        grad = difference[name]
         if name == "weights" and spec.weight_decay:
             grad = grad - spec.weight_decay * params[name]
         vel = spec.momentum * velocity[name] + lr.astype(grad.dtype) * grad

@@ -127,6 +127,16 @@ class BernoulliFamily:
         return -jnp.sum((v @ p["weights"]) * h, axis=-1) - v @ p["visible_bias"] - h @ p["hidden_bias"]
 
     @staticmethod
+    def weight_input(p, v):
+        """The visible factor of -dE/dW = x h^T (x = v for binary units)."""
+        return v
+
+    @staticmethod
+    def statistics_visible(p, v):
+        """Batch mean of -dE/db."""
+        return jnp.mean(v, axis=0)
+
+    @staticmethod
     def statistics(p, v, ph):
         """Batch means of -dE/dtheta with h replaced by p(h | v): the moments training matches."""
         n = v.shape[0]
@@ -173,6 +183,16 @@ class GaussianFamily:
     def energy(p, v, h):
         quad = jnp.sum((v - p["visible_bias"]) ** 2 / (2.0 * p["sigma"] ** 2), axis=-1)
         return quad - h @ p["hidden_bias"] - jnp.sum(((v / p["sigma"]) @ p["weights"]) * h, axis=-1)
+
+    @staticmethod
+    def weight_input(p, v):
+        """The visible factor of -dE/dW = (v / sigma) h^T."""
+        return v / p["sigma"]
+
+    @staticmethod
+    def statistics_visible(p, v):
+        """Batch mean of -dE/db = (v - b) / sigma^2."""
+        return jnp.mean((v - p["visible_bias"]) / p["sigma"] ** 2, axis=0)
 
     @staticmethod
     def statistics(p, v, ph):
