@@ -196,7 +196,10 @@ def run_train(args: argparse.Namespace) -> int:
                        weight_decay=args.weight_decay, n_chains=args.chains, betas=betas, seed=args.seed,
                        checkpoint=args.checkpoint, progress=not args.no_progress)
     h = result.history
-    rows = [[e + 1, float(h.reconstruction_error[e]), float(h.log_likelihood[e]), float(h.seconds[e])]
+    def fmt(x: float, spec: str) -> str:
+        return format(float(x), spec) if np.isfinite(x) else "-"
+
+    rows = [[e + 1, fmt(h.reconstruction_error[e], ".4f"), fmt(h.log_likelihood[e], ".3f"), fmt(h.seconds[e], ".2f")]
             for e in range(result.epochs_done)]
     print(format_table(["epoch", "reconstruction error", "exact log-lik (nats/image)", "seconds"], rows))
     if result.resumed_from:
@@ -284,7 +287,8 @@ def run_loglik(args: argparse.Namespace) -> int:
     side = {"exact": "exact", "optimistic": "optimistic (AIS log Z is a stochastic lower bound)",
             "conservative": "conservative (RAISE is a stochastic lower bound)"}.get(est.bound, est.bound)
     print(format_table(["method", "log Z", "± stderr", "log-lik (nats/image)", "± stderr", "side", "seconds"],
-                       [[est.method, est.log_z, est.log_z_stderr, est.mean, est.stderr, side, est.seconds]]))
+                       [[est.method, f"{est.log_z:.3f}", f"{est.log_z_stderr:.3f}", f"{est.mean:.3f}",
+                         f"{est.stderr:.3f}", side, f"{est.seconds:.1f}"]]))
     if args.json:
         write_json_atomic(args.json, {**est.to_dict(), "model": str(args.model), "data": str(source),
                                       "split": data.info.get("split")})
