@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import itertools
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +24,9 @@ from thermolearn.estimators.ais import (
     rbm_log_likelihood,
 )
 from thermolearn.exact.rbm_partition import rbm_exact_log_likelihood, rbm_free_energy, rbm_log_partition
+from tests.shared_data import SHARED_DATA
 
-SHARED = Path(os.environ.get("THERMOLEARN_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+SHARED = SHARED_DATA
 BINARIZED_MNIST = SHARED / "binarized_mnist"
 
 

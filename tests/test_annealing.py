@@ -4,7 +4,6 @@ near-best cuts on Gset, local minima at the end of every read, schedules that sa
 import csv
 import json
 from dataclasses import FrozenInstanceError
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,8 +21,9 @@ from thermolearn.samplers.schedules import (
     linear_schedule,
     make_schedule,
 )
+from tests.shared_data import SHARED_DATA
 
-GSET = Path("/work/shared/data/gset")
+GSET = SHARED_DATA / "gset"
 
 
 def ground_energy(model: Ising) -> float:
@@ -178,7 +178,7 @@ def test_annealing_starts_from_given_states_and_a_cold_schedule_keeps_a_ground_s
     assert result.best_energy == -72.0
 
 
-@pytest.mark.skipif(not (GSET / "G1.txt").exists(), reason="Gset G1 not present in /work/shared/data/gset")
+@pytest.mark.skipif(not (GSET / "G1.txt").exists(), reason=f"Gset G1 not present in {SHARED_DATA}/gset")
 def test_annealing_cuts_gset_g1_within_half_a_percent_of_the_best_known_cut():
     problem = MaxCut.from_edgelist(GSET / "G1.txt")
     best_known = best_known_cut("G1")

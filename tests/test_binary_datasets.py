@@ -11,11 +11,9 @@ import pytest
 
 from thermolearn.datasets.binarized_mnist import binarize, load_binarized_mnist
 from thermolearn.datasets.binary_images import load_binary_images
+from tests.shared_data import SHARED_DATA
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-if not SHARED.is_dir():
-    SHARED = Path("/work/shared/data")
-BINARIZED = SHARED / "binarized_mnist"
+BINARIZED = SHARED_DATA / "binarized_mnist"
 needs_binarized = pytest.mark.skipif(not (BINARIZED / "binarized_mnist_test.amat.gz").is_file(),
                                      reason="binarised MNIST (.amat) not found under ../shared/data/binarized_mnist")
 

@@ -2,15 +2,15 @@
 
 import argparse
 import json
-from pathlib import Path
 
 import pytest
 
 from thermolearn import Ising, MaxCut
 from thermolearn.cli import anneal_command
 from thermolearn.exact import probability_table
+from tests.shared_data import SHARED_DATA
 
-GSET = Path("/work/shared/data/gset")
+GSET = SHARED_DATA / "gset"
 
 
 def run_anneal(argv):
@@ -63,7 +63,7 @@ def test_the_same_edge_list_without_maxcut_is_a_ferromagnet(tmp_path, capsys):
     assert "best energy: -5" in out and "cut" not in out
 
 
-@pytest.mark.skipif(not (GSET / "G1.txt").exists(), reason="Gset G1 not present in /work/shared/data/gset")
+@pytest.mark.skipif(not (GSET / "G1.txt").exists(), reason=f"Gset G1 not present in {SHARED_DATA}/gset")
 def test_anneal_maxcut_on_gset_g1_comes_within_one_percent_of_the_best_known_cut(tmp_path, capsys):
     out_json = tmp_path / "g1.json"
     assert run_anneal([str(GSET / "G1.txt"), "--maxcut", "--sweeps", "200", "--reads", "2", "--seed", "3",

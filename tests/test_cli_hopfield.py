@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from thermolearn.cli import hopfield_command
 from thermolearn.models.hopfield import Hopfield
+from tests.shared_data import SHARED_DATA
 
 
 def run(argv):
@@ -123,9 +123,7 @@ def test_recall_checks_its_options(tmp_path):
         run(["hopfield", "store", "--patterns", str(tmp_path / "bad.npy"), "--save", str(tmp_path / "r.npz")])
 
 
-_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
-if not _MNIST.is_dir():
-    _MNIST = Path("/work/shared/data/mnist")
+_MNIST = SHARED_DATA / "mnist"
 
 
 @pytest.mark.skipif(not (_MNIST / "train-labels-idx1-ubyte.gz").is_file(),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,10 +23,9 @@ from thermolearn.datasets import (
     two_moons,
 )
 from thermolearn.datasets.registry import model_to_levels
+from tests.shared_data import SHARED_DATA
 
-MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
-if not MNIST_DIR.is_dir():
-    MNIST_DIR = Path("/work/shared/data/mnist")
+MNIST_DIR = SHARED_DATA / "mnist"
 
 
 @pytest.mark.parametrize("gen", [swiss_roll, two_moons, gaussian_mixture])

@@ -1,14 +1,14 @@
 """Edge-list files (including Gset) and the max-cut mapping cut = (W - E) / 2."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from thermolearn import Ising, MaxCut
 from tests.brute_force import all_states
+from tests.shared_data import SHARED_DATA
 
-GSET = Path(__file__).resolve().parents[2] / "shared" / "data" / "gset"
+GSET = SHARED_DATA / "gset"
 
 
 def test_gset_style_file_is_read_one_based_with_header(tmp_path):
