@@ -111,3 +111,12 @@ def test_bad_input_is_one_line_and_exit_code_2(trained, tmp_path, capsys):
     assert "visible units" in capsys.readouterr().err
     assert main(["rbm"]) == 2
     assert "give an action" in capsys.readouterr().err
+
+
+def test_persistent_chains_train_without_momentum_unless_asked(tmp_path):
+    out = tmp_path / "p.json"
+    assert main(["rbm", "train", "--data", "digits", "--limit", "200", "--hidden", "4", "--method", "pcd", "--epochs",
+                 "1", "--save", str(tmp_path / "p.npz"), "--json", str(out), "--no-progress"]) == 0
+    assert json.loads(out.read_text())["training"]["momentum"] == 0.0
+    assert main(["rbm", "train", "--data", "digits", "--limit", "200", "--hidden", "4", "--method", "pcd", "--epochs",
+                 "1", "--momentum", "1", "--save", str(tmp_path / "q.npz")]) == 2

@@ -87,7 +87,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--learning-rate", type=positive_float, default=0.05, metavar="LR", help="step size (default 0.05)")
     t.add_argument("--schedule", choices=SCHEDULES, default="constant",
                    help="learning-rate schedule over all updates (decays to LR/100; default constant)")
-    t.add_argument("--momentum", type=_nonnegative_float, default=0.5, help="momentum in [0, 1) (default 0.5)")
+    t.add_argument("--momentum", type=_nonnegative_float, default=None,
+                   help="momentum in [0, 1) (default 0.5 for cd, 0 for pcd and pt, whose persistent chains "
+                   "fall behind a fast-moving model)")
     t.add_argument("--weight-decay", type=_nonnegative_float, default=0.0, help="L2 penalty on the weights")
     t.add_argument("--chains", type=positive_int, metavar="N", help="persistent chains for pcd/pt (default: B)")
     t.add_argument("--temperatures", type=positive_int, default=10, metavar="R",
@@ -183,6 +185,8 @@ def run_train(args: argparse.Namespace) -> int:
     check_output_path(args.save, ".npz")
     check_output_path(args.checkpoint, ".npz")
     check_output_path(args.plot, ".png")
+    if args.momentum is None:
+        args.momentum = 0.5 if args.method == "cd" else 0.0
     if args.momentum >= 1:
         raise ValueError(f"--momentum must be in [0, 1), got {args.momentum}")
     data = _load_data(args.data, args)
