@@ -42,11 +42,11 @@ def _data(mnist: str, n_train: int | None, n_test: int | None):
 
 
 def _train(train, hidden, method, k, epochs, seed, *, momentum=0.5, weight_decay=2e-4, learning_rate=0.05,
-           schedule="constant"):
+           schedule="constant", init=None):
     from thermolearn.learning.contrastive_divergence import train_rbm
     from thermolearn.models.rbm import RBM
 
-    model = RBM.random(train.shape[1], hidden, data=train, seed=seed)
+    model = RBM.load(init) if init else RBM.random(train.shape[1], hidden, data=train, seed=seed)
     t0 = time.perf_counter()
     result = train_rbm(model, train, epochs=epochs, method=method, k=k, batch_size=100, learning_rate=learning_rate,
                        schedule=schedule, momentum=momentum, weight_decay=weight_decay, seed=seed, progress=True,
@@ -96,6 +96,7 @@ def main() -> None:
     parser.add_argument("--sklearn-epochs", type=int, default=3)
     parser.add_argument("--momentum", type=float, default=0.5)
     parser.add_argument("--learning-rate", type=float, default=0.05)
+    parser.add_argument("--init", metavar="MODEL.npz", help="continue training this model (500-hidden runs)")
     parser.add_argument("--runs", type=int, default=100, help="AIS runs")
     parser.add_argument("--schedule", default="salakhutdinov-murray")
     parser.add_argument("--raise-images", type=int, default=100, help="test images scored by RAISE (0: none)")
@@ -140,8 +141,8 @@ def main() -> None:
             continue
         label = f"{method}-{k}" if method == "cd" else "pcd-1"
         rbm, timing = _train(train, 500, method, k, args.epochs, seed=0, momentum=args.momentum,
-                             learning_rate=args.learning_rate)
-        tag = f"rbm500_{label}_e{args.epochs}_m{args.momentum:g}"
+                             learning_rate=args.learning_rate, init=args.init)
+        tag = f"rbm500_{label}_e{args.epochs}_m{args.momentum:g}" + ("_continued" if args.init else "")
         rbm.save(out / f"{tag}.npz")
         scored = _score(rbm, train, test, runs=args.runs, schedule=args.schedule, seed=1,
                         raise_images=args.raise_images)
