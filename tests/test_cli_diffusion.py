@@ -100,6 +100,7 @@ def test_sample_with_check_output_and_plot(model_file, tmp_path):
     (["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--process", "binomial"], "binary"),
     (["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--objective", "simple"], "eps parameterisation"),
     (["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--checkpoint", "m.npz"], "different files"),
+    (["diffusion", "train", "--dataset", "gaussians", "--save", "m.npz", "--noise", "0.1"], "no noise parameter"),
     (["diffusion", "bound", "missing.npz"], "no such model file"),
     (["diffusion", "sample", "missing.npz"], "no such model file"),
     (["diffusion"], "give an action"),
@@ -108,6 +109,26 @@ def test_bad_input_is_a_value_error(argv, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ValueError, match=message):
         run(argv)
+
+
+def test_roll_thickness_travels_from_train_to_bound_and_sample(tmp_path):
+    path = tmp_path / "thin.npz"
+    run(["diffusion", "train", "--dataset", "swiss-roll", "--noise", "0.0125", "--save", str(path), *TINY])
+    _, header = load_arrays(path)
+    assert header["dataset"]["noise"] == 0.0125
+    thin, default = tmp_path / "thin.json", tmp_path / "default.json"
+    run(["diffusion", "bound", str(path), "--n", "200", "--json", str(thin), "--no-progress"])
+    out = json.loads(thin.read_text())
+    assert out["noise"] == 0.0125 and out["paper_bits"] == 2.35
+    # the ceiling is the exact density of the thin roll: about 2 bits above the default roll's 1.39
+    assert 3.0 < out["exact_log_likelihood_bits"]["mean"] < 3.8
+    # --noise scores the model on a roll of another thickness
+    run(["diffusion", "bound", str(path), "--noise", "0.05", "--n", "200", "--json", str(default), "--no-progress"])
+    other = json.loads(default.read_text())
+    assert other["noise"] == 0.05 and other["exact_log_likelihood_bits"]["mean"] < 2.0
+    js = tmp_path / "s.json"
+    run(["diffusion", "sample", str(path), "--n", "100", "--check", "--json", str(js)])
+    assert json.loads(js.read_text())["check"]["test"] == "energy distance"
 
 
 def test_bound_on_data_of_another_dimension_is_refused(model_file):
@@ -119,6 +140,7 @@ def test_bound_on_data_of_another_dimension_is_refused(model_file):
     ["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--steps", "0"],
     ["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--learning-rate", "-1"],
     ["diffusion", "train", "--save", "m.npz"],
+    ["diffusion", "train", "--dataset", "swiss-roll", "--save", "m.npz", "--noise", "-0.1"],
 ])
 def test_malformed_arguments_exit_with_code_2(argv):
     with pytest.raises(SystemExit) as exc:
@@ -128,10 +150,26 @@ def test_malformed_arguments_exit_with_code_2(argv):
 
 def test_train_digits_with_the_conv_network(tmp_path):
     path = tmp_path / "digits.npz"
-    run(["diffusion", "train", "--dataset", "digits", "--save", str(path), "--steps", "4", "--channels", "4",
-         "--depth", "1", "--iterations", "10", "--batch-size", "8", "--no-progress"])
+    run(["diffusion", "train", "--dataset", "digits", "--save", str(path), "--network", "conv", "--steps", "4",
+         "--channels", "4", "--depth", "1", "--iterations", "10", "--batch-size", "8", "--no-progress"])
     js = tmp_path / "b.json"
     run(["diffusion", "bound", str(path), "--n", "20", "--json", str(js), "--no-progress"])
     out = json.loads(js.read_text())
     assert out["per_dim"] is True and out["n"] == 20 and out["unit"] == "bits per pixel"
     assert out["terms_bits"]["discretisation"] == pytest.approx(np.log2(2 / 17))
+    _, header = load_arrays(path)
+    assert header["config"]["network"] == "conv" and header["training"]["objective"] == "hybrid"
+    assert header["config"]["schedule"] == "snr" and header["config"]["beta_1"] == pytest.approx(1 / 17**2)
+
+
+def test_image_defaults_are_an_mlp_with_the_hybrid_loss(tmp_path):
+    path = tmp_path / "digits_mlp.npz"
+    run(["diffusion", "train", "--dataset", "digits", "--save", str(path), "--steps", "4", "--hidden", "8",
+         "--iterations", "5", "--batch-size", "8", "--no-progress"])
+    _, header = load_arrays(path)
+    assert header["config"]["network"] == "mlp" and header["config"]["parameterization"] == "eps"
+    assert header["training"]["objective"] == "hybrid"
+    fixed = tmp_path / "digits_fixed.npz"
+    run(["diffusion", "train", "--dataset", "digits", "--save", str(fixed), "--steps", "4", "--hidden", "8",
+         "--iterations", "5", "--batch-size", "8", "--fixed-variance", "--no-progress"])
+    assert load_arrays(fixed)[1]["training"]["objective"] == "simple"

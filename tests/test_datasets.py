@@ -101,6 +101,23 @@ def test_load_dataset_toys_give_fresh_held_out_data():
     assert set(DATASET_NAMES) == {"swiss-roll", "moons", "gaussians", "digits"}
 
 
+def test_load_dataset_noise_sets_the_thickness_of_the_curve():
+    from thermolearn.datasets import swiss_roll_log_density
+
+    default = load_dataset("swiss-roll", n=2000, split="test")
+    thin = load_dataset("swiss-roll", n=2000, split="test", noise=0.0125)
+    assert default.info["noise"] == 0.05 and thin.info["noise"] == 0.0125
+    # a 4x thinner roll: the exact density is higher by about log2(4) = 2 bits per point
+    gain = (swiss_roll_log_density(thin.data, noise=0.0125).mean()
+            - swiss_roll_log_density(default.data).mean()) / math.log(2)
+    assert 1.9 < gain < 2.1
+    assert load_dataset("moons", n=10, noise=0.1).info["noise"] == 0.1
+    with pytest.raises(ValueError, match="gaussians has no noise"):
+        load_dataset("gaussians", noise=0.1)
+    with pytest.raises(ValueError, match="noise must be"):
+        load_dataset("swiss-roll", noise=-1.0)
+
+
 def test_load_dataset_errors(tmp_path):
     with pytest.raises(ValueError, match="unknown dataset"):
         load_dataset("cifar")

@@ -25,7 +25,7 @@ from thermolearn.diffusion.binomial import binary_entropy
 
 # --- schedules ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["paper", "linear", "cosine", "binomial"])
+@pytest.mark.parametrize("name", ["paper", "linear", "cosine", "snr", "binomial"])
 def test_schedules_are_valid_variances(name):
     b = beta_schedule(name, 40)
     assert b.shape == (40,)
@@ -43,6 +43,23 @@ def test_paper_schedule_matches_reference_formula():
     np.testing.assert_allclose(b, min_beta + base * (1 - min_beta - 1e-5), rtol=1e-12)
     # about a fraction 1/T of the data's variance survives T steps
     assert 0.5 / T < np.prod(1 - b) < 2.0 / T
+
+
+@pytest.mark.parametrize("beta_1", [None, 1e-5, 1e-3])
+def test_snr_schedule_is_linear_in_log_snr(beta_1):
+    from thermolearn.diffusion.schedules import SNR_DEFAULT_BETA_1, SNR_FINAL_LOG
+
+    T = 40
+    b = beta_schedule("snr", T, beta_1=beta_1)
+    abar = np.cumprod(1 - b)
+    log_snr = np.log(abar) - np.log1p(-abar)
+    first = SNR_DEFAULT_BETA_1 if beta_1 is None else beta_1
+    np.testing.assert_allclose(b[0], first, rtol=1e-12)
+    np.testing.assert_allclose(log_snr, np.linspace(math.log((1 - first) / first), SNR_FINAL_LOG, T), rtol=1e-9, atol=1e-9)
+    # the noise standard deviation shrinks by the same factor at every step near the data
+    noise_sd = np.sqrt(1 - abar[:5])
+    ratios = noise_sd[1:] / noise_sd[:-1]
+    np.testing.assert_allclose(ratios, ratios[0], rtol=0.02)
 
 
 def test_binomial_schedule_forgets_everything_at_the_end():

@@ -55,6 +55,22 @@ def test_nearest_neighbour_check_on_digits():
         nearest_neighbour_check(real, held[:150], train)
 
 
+def test_nearest_neighbour_check_averages_over_splits():
+    train = load_dataset("digits").data
+    held = load_dataset("digits", split="test").data
+    one = nearest_neighbour_check(held[:100], held[100:], train, repeats=1, seed=3)
+    many = nearest_neighbour_check(held[:100], held[100:], train, repeats=12, seed=3)
+    assert one.repeats == 1 and one.accuracy_stderr == 0.0
+    assert many.repeats == 12 and many.accuracy_stderr > 0 and many.reference_stderr > 0
+    # real images against real images: both averages sit near 1/2, far closer than one split's noise
+    assert abs(many.accuracy - 0.5) < 0.1 and abs(many.reference_accuracy - 0.5) < 0.1
+    assert many.threshold == pytest.approx(many.reference_accuracy + 0.1)
+    d = many.as_dict()
+    assert d["repeats"] == 12 and set(d) >= {"accuracy", "accuracy_stderr", "reference_accuracy", "threshold", "passed"}
+    with pytest.raises(ValueError, match="repeats"):
+        nearest_neighbour_check(held[:100], held[100:], train, repeats=0)
+
+
 def test_one_nn_accuracy_extremes():
     a = np.zeros((20, 2)) + np.random.default_rng(0).normal(size=(20, 2)) * 1e-3
     b = a + 10.0

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from thermolearn.cli.arguments import check_output_path, missing_action, positive_float, positive_int
+from thermolearn.cli.arguments import check_output_path, missing_action, nonnegative_float, positive_float, positive_int
 from thermolearn.cli.table import format_table
 from thermolearn.storage import load_arrays, save_arrays, write_json_atomic
 
 TOY_DEFAULT_ITERATIONS = 3000
-IMAGE_DEFAULT_ITERATIONS = 2000
+IMAGE_DEFAULT_ITERATIONS = 10000
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,24 +44,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--save", required=True, metavar="MODEL.npz", help="where to write the trained model")
     t.add_argument("--iterations", type=positive_int, metavar="N",
                    help=f"optimiser steps (default {TOY_DEFAULT_ITERATIONS} for 2D data, {IMAGE_DEFAULT_ITERATIONS} for images)")
-    t.add_argument("--batch-size", type=positive_int, default=None, metavar="B", help="minibatch (default 256; 64 for MNIST)")
+    t.add_argument("--batch-size", type=positive_int, default=None, metavar="B", help="minibatch (default 256; 128 for MNIST)")
     t.add_argument("--learning-rate", type=positive_float, default=None, metavar="LR",
                    help="Adam step size, decayed by a cosine to 5%% (default 2e-3 for 2D data, 1e-3 for images)")
     t.add_argument("--process", choices=("gaussian", "binomial"), default="gaussian",
                    help="Gaussian diffusion, or binomial diffusion of binarised images")
-    t.add_argument("--schedule", choices=("paper", "linear", "cosine", "binomial"), default=None,
-                   help="beta schedule (default: linear for Gaussian, binomial for binomial diffusion)")
-    t.add_argument("--beta-1", type=positive_float, default=None, metavar="B1", help="override beta_1")
+    t.add_argument("--schedule", choices=("paper", "linear", "cosine", "snr", "binomial"), default=None,
+                   help="beta schedule (default: snr, log signal-to-noise linear in t, for Gaussian; binomial for "
+                   "binomial diffusion)")
+    t.add_argument("--beta-1", type=positive_float, default=None, metavar="B1",
+                   help="variance of the first forward step (default for the snr schedule: 1e-4 for 2D data, "
+                   "(1/levels)^2 for images, the square of half a grey-level bin)")
     t.add_argument("--parameterization", choices=("paper", "eps"), default=None,
                    help="reverse-process parameterisation: the paper's, or noise prediction (default: paper for 2D "
                    "data, eps for images)")
     t.add_argument("--fixed-variance", action="store_true", help="fixed instead of learned reverse variance")
-    t.add_argument("--objective", choices=("vb", "simple", "hybrid"), default="vb",
-                   help="training loss: variational bound (default), Ho et al.'s simple loss, or hybrid")
-    t.add_argument("--network", choices=("mlp", "conv"), default=None, help="default: mlp for 2D data, conv for images")
-    t.add_argument("--hidden", type=positive_int, default=128, help="MLP width (default 128)")
+    t.add_argument("--objective", choices=("vb", "simple", "hybrid"), default=None,
+                   help="training loss: the variational bound, Ho et al.'s simple loss, or Nichol & Dhariwal's hybrid "
+                   "(default: vb for 2D data, hybrid for images)")
+    t.add_argument("--network", choices=("mlp", "conv"), default="mlp",
+                   help="MLP (default; the fastest on a CPU) or the small convolutional network (images only)")
+    t.add_argument("--hidden", type=positive_int, default=None,
+                   help="MLP width (default 128 for 2D data, 512 for digits, 1024 for MNIST)")
     t.add_argument("--depth", type=positive_int, default=None, help="hidden layers (default 3 MLP, 4 conv)")
     t.add_argument("--channels", type=positive_int, default=None, help="conv channels (default 32; 16 for MNIST)")
+    t.add_argument("--noise", type=nonnegative_float, default=None, metavar="SIGMA",
+                   help="thickness of the swiss-roll or moons: Gaussian noise in raw units (default 0.05); "
+                   "sample and bound use the same")
     t.add_argument("--n-train", type=positive_int, default=None, metavar="N", help="training set size (2D: points drawn)")
     t.add_argument("--checkpoint", metavar="PATH.npz", help="checkpoint file: resumed from if present, rewritten as training goes")
     t.add_argument("--checkpoint-every", type=positive_int, default=500, metavar="K", help="checkpoint period (default 500)")
@@ -88,6 +97,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "images. Higher is better (the paper's Table 1 convention).")
     b.add_argument("model", metavar="MODEL.npz", help="a model written by 'diffusion train' (or its checkpoint)")
     b.add_argument("--dataset", metavar="D", help="held-out data (default: the model's training data set)")
+    b.add_argument("--noise", type=nonnegative_float, default=None, metavar="SIGMA",
+                   help="thickness of the held-out swiss-roll or moons (default: the training data's)")
     b.add_argument("--n", type=positive_int, default=None, help="held-out samples (default 2000 for 2D, all held-out images up to 1000)")
     b.add_argument("--seed", type=int, default=1, help="seed of the fresh data and the Monte Carlo draws (default 1)")
     b.add_argument("--draws", type=positive_int, default=1, help="draws of x_t per sample and step (default 1)")
@@ -101,10 +112,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 # ---------------------------------------------------------------------------------------------
 
-def _load_data(name: str, *, seed: int, split: str, n: int | None, binary: bool):
+def _load_data(name: str, *, seed: int, split: str, n: int | None, binary: bool, noise: float | None = None):
     from thermolearn.datasets import load_dataset
 
-    return load_dataset(name, n=n, seed=seed, split=split, binary=binary)
+    return load_dataset(name, n=n, seed=seed, split=split, binary=binary, noise=noise)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -118,29 +129,41 @@ def run_train(args: argparse.Namespace) -> int:
         if Path(args.checkpoint).resolve() == Path(args.save).resolve():
             raise ValueError("--checkpoint and --save must be different files")
     binary = args.process == "binomial"
-    data = _load_data(args.dataset, seed=args.seed, split="train", n=args.n_train, binary=binary)
+    data = _load_data(args.dataset, seed=args.seed, split="train", n=args.n_train, binary=binary, noise=args.noise)
     is_mnist = data.name == "mnist"
-    network = args.network or ("conv" if data.is_image else "mlp")
+    network = args.network
     if network == "conv" and not data.is_image:
         raise ValueError(f"--network conv needs image data; {data.name} is 2D points")
-    schedule = args.schedule or ("binomial" if binary else "linear")
+    schedule = args.schedule or ("binomial" if binary else "snr")
+    beta_1 = args.beta_1
+    if beta_1 is None and schedule == "snr" and data.levels:
+        beta_1 = (1.0 / data.levels) ** 2  # the first step's noise reaches half a grey-level bin
+    parameterization = args.parameterization or ("eps" if data.is_image else "paper")
+    objective = args.objective
+    if objective is None:  # the noise-prediction losses where they apply, else the bound itself
+        eps_images = data.is_image and not binary and parameterization == "eps"
+        objective = ("simple" if args.fixed_variance else "hybrid") if eps_images else "vb"
     config = DiffusionConfig(
-        dim=data.dim, steps=args.steps, process=args.process, schedule=schedule, beta_1=args.beta_1,
-        parameterization=args.parameterization or ("eps" if data.is_image else "paper"), learn_variance=not args.fixed_variance, network=network,
-        hidden=args.hidden, depth=args.depth or (4 if network == "conv" else 3),
+        dim=data.dim, steps=args.steps, process=args.process, schedule=schedule, beta_1=beta_1,
+        parameterization=parameterization,
+        learn_variance=not args.fixed_variance, network=network,
+        hidden=args.hidden or (1024 if is_mnist else 512 if data.is_image else 128),
+        depth=args.depth or (4 if data.is_image else 3),
         channels=args.channels or (16 if is_mnist else 32), image_shape=data.image_shape,
     )
     iterations = args.iterations or (IMAGE_DEFAULT_ITERATIONS if data.is_image else TOY_DEFAULT_ITERATIONS)
-    batch = args.batch_size or (64 if is_mnist else 256)
+    batch = args.batch_size or (128 if is_mnist else 256)
     lr = args.learning_rate or (1e-3 if data.is_image else 2e-3)
     model = DiffusionModel.create(config, seed=args.seed)
     data_id = f"{data.name}:{args.dataset if data.name == 'mnist' else ''}:seed={args.seed}:n={data.n}:binary={binary}"
+    if "noise" in data.info:  # a checkpoint of a thicker roll must not resume on a thinner one
+        data_id += f":noise={data.info['noise']!r}"
     result = train(model, data.data, iterations=iterations, batch_size=batch, learning_rate=lr,
-                   objective=args.objective, seed=args.seed, dequantize=(2.0 / data.levels if data.levels else None),
+                   objective=objective, seed=args.seed, dequantize=(2.0 / data.levels if data.levels else None),
                    checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
                    progress=not args.no_progress, data_id=data_id)
     dataset_header = {**data.header(), "argument": args.dataset, "seed": args.seed, "n_train": data.n}
-    training = {"iterations": iterations, "batch_size": batch, "learning_rate": lr, "objective": args.objective,
+    training = {"iterations": iterations, "batch_size": batch, "learning_rate": lr, "objective": objective,
                 "seed": args.seed, "final_loss": float(np.mean(result.losses[-100:]))}
     result.model.save(args.save, dataset=dataset_header, training=training)
     tail = result.losses[-min(100, len(result.losses)):]
@@ -161,7 +184,7 @@ def run_train(args: argparse.Namespace) -> int:
     if args.plot:
         from thermolearn.viz.diffusion_plots import plot_losses
 
-        plot_losses(args.plot, result.losses, title=f"{data.name}: training loss ({args.objective})")
+        plot_losses(args.plot, result.losses, title=f"{data.name}: training loss ({objective})")
         print(f"wrote {args.plot}")
     return 0
 
@@ -174,12 +197,18 @@ def _load_model(path: str):
     return DiffusionModel.load(path)
 
 
-def _dataset_of(header: dict, override: str | None) -> tuple[str, int]:
+def _dataset_of(header: dict, override: str | None, noise_override: float | None = None) -> tuple[str, int, float | None]:
+    """``(dataset argument, seed, noise)`` of the data a model was trained on (the overrides replace them)."""
     ds = header.get("dataset") or {}
     name = override or ds.get("argument") or ds.get("name")
     if not name:
         raise ValueError("the model file does not say what data it was trained on; give --dataset")
-    return name, int(ds.get("seed", 0))
+    from thermolearn.datasets.registry import NOISY_CURVES
+
+    noise = ds.get("noise") if name in NOISY_CURVES and name == ds.get("name") else None
+    if noise_override is not None:
+        noise = noise_override
+    return name, int(ds.get("seed", 0)), (None if noise is None else float(noise))
 
 
 def run_sample(args: argparse.Namespace) -> int:
@@ -225,10 +254,10 @@ def _check(model, header, samples, seed) -> dict:
     from thermolearn.datasets import load_dataset
     from thermolearn.diffusion import nearest_neighbour_check, two_sample_check
 
-    name, data_seed = _dataset_of(header, None)
+    name, data_seed, noise = _dataset_of(header, None)
     if model.config.image_shape is None:
         def fresh(n, s):
-            return load_dataset(name, n=n, seed=int(s), split="test").data
+            return load_dataset(name, n=n, seed=int(s), split="test", noise=noise).data
         return two_sample_check(samples, fresh, seed=seed).as_dict()
     binary = model.config.process == "binomial"
     held = load_dataset(name, split="test", binary=binary, n=max(2 * len(samples), 200)).data
@@ -250,8 +279,8 @@ def _plot_samples(path, model, header, samples, seed):
         raise ValueError("plots of point data need 2D data")
     from thermolearn.datasets import load_dataset
 
-    name, _ = _dataset_of(header, None)
-    data = load_dataset(name, n=len(samples), seed=seed, split="test").data
+    name, _, noise = _dataset_of(header, None)
+    data = load_dataset(name, n=len(samples), seed=seed, split="test", noise=noise).data
     forward = model.forward_trajectory(data, seed=seed)
     reverse = model.sample(len(samples), seed=seed, trajectory=True)
     plot_diffusion_2d(path, forward, reverse, model.drift)
@@ -266,11 +295,11 @@ def run_bound(args: argparse.Namespace) -> int:
         check_output_path(args.checkpoint, ".npz")
     model, header = _load_model(args.model)
     cfg = model.config
-    name, _ = _dataset_of(header, args.dataset)
+    name, _, noise = _dataset_of(header, args.dataset, args.noise)
     binary = cfg.process == "binomial"
     is_image = cfg.image_shape is not None
     n = args.n or (1000 if is_image else 2000)
-    data = _load_data(name, seed=args.seed, split="test", n=n, binary=binary)
+    data = _load_data(name, seed=args.seed, split="test", n=n, binary=binary, noise=noise)
     if data.dim != cfg.dim:
         raise ValueError(f"data set {name} has dimension {data.dim}, the model {cfg.dim}")
     batch = args.batch_size or (50 if cfg.dim > 100 else 500)
@@ -285,9 +314,13 @@ def run_bound(args: argparse.Namespace) -> int:
     if data.name == "swiss-roll" and not result.per_dim:
         from thermolearn.datasets import swiss_roll_log_density
 
-        exact = swiss_roll_log_density(data.data) / math.log(2)
-        out["exact_log_likelihood_bits"] = {"mean": float(exact.mean()), "stderr": float(exact.std(ddof=1) / math.sqrt(len(exact)))}
-        rows.append(["exact log p(x) of this roll (ceiling)", float(exact.mean()), out["exact_log_likelihood_bits"]["stderr"]])
+        if data.info["noise"] > 0:  # a roll of zero thickness has no density
+            exact = swiss_roll_log_density(data.data, noise=data.info["noise"]) / math.log(2)
+            out["exact_log_likelihood_bits"] = {"mean": float(exact.mean()),
+                                                "stderr": float(exact.std(ddof=1) / math.sqrt(len(exact)))}
+            rows.append([f"exact log p(x) of this roll, noise {data.info['noise']:g} (ceiling)", float(exact.mean()),
+                         out["exact_log_likelihood_bits"]["stderr"]])
+        out["noise"] = data.info["noise"]
         rows.append([f"paper, Table 1 (T = 40; K - L_null {PAPER_SWISS_ROLL_GAIN_BITS})", PAPER_SWISS_ROLL_BITS, None])
         out["paper_bits"] = PAPER_SWISS_ROLL_BITS
     elif data.name == "gaussians" and not result.per_dim:

@@ -25,12 +25,14 @@ import numpy as np
 
 from thermolearn.datasets.digits import DIGITS_LEVELS, load_digits
 from thermolearn.datasets.mnist import load_mnist
-from thermolearn.datasets.toy2d import gaussian_mixture, swiss_roll, two_moons
+from thermolearn.datasets.toy2d import MOONS_NOISE, SWISS_ROLL_NOISE, gaussian_mixture, swiss_roll, two_moons
 
 DATASET_NAMES = ("swiss-roll", "moons", "gaussians", "digits")
 """Named data sets; anything else given to :func:`load_dataset` is read as a path to MNIST IDX files."""
 
 TOY_GENERATORS = {"swiss-roll": swiss_roll, "moons": two_moons, "gaussians": gaussian_mixture}
+NOISY_CURVES = {"swiss-roll": SWISS_ROLL_NOISE, "moons": MOONS_NOISE}
+"""The toy sets drawn around a curve, with their default noise (raw units)."""
 _SPLITS = {"train": 0, "test": 1}
 DIGITS_HELD_OUT = 300
 
@@ -105,23 +107,32 @@ def _split_seed(seed, split: str):
 
 
 def load_dataset(name: str, *, n: int | None = None, seed: int = 0, split: str = "train",
-                 binary: bool = False) -> Dataset:
+                 binary: bool = False, noise: float | None = None) -> Dataset:
     """The data set ``name`` (one of :data:`DATASET_NAMES` or a path to MNIST), one split of it.
 
     ``n`` is how many points to draw from a toy distribution (default 10,000 for training and
     2,000 held out), or at most how many images to keep. ``binary`` thresholds images to {0, 1}.
+    ``noise`` is the Gaussian thickness (raw units, before standardising) of the Swiss roll or
+    the moons; ``None`` keeps the generator's default. It is recorded in ``info["noise"]``.
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"dataset must be a name {DATASET_NAMES} or a path to MNIST IDX files, got {name!r}")
     if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
         raise ValueError(f"n must be a positive integer, got {n!r}")
     rng = _split_seed(seed, split)
+    if noise is not None and name not in NOISY_CURVES:
+        raise ValueError(f"noise sets the thickness of {' and '.join(NOISY_CURVES)}; {name} has no noise parameter")
     if name in TOY_GENERATORS:
         if binary:
             raise ValueError(f"{name} is continuous 2D data; binary (binomial diffusion) needs an image data set")
         count = n if n is not None else (10_000 if split == "train" else 2_000)
-        data = TOY_GENERATORS[name](int(count), seed=rng)
-        return Dataset(name, data, info={"split": split, "seed": int(seed)})
+        info = {"split": split, "seed": int(seed)}
+        if name in NOISY_CURVES:
+            info["noise"] = NOISY_CURVES[name] if noise is None else float(noise)
+            data = TOY_GENERATORS[name](int(count), seed=rng, noise=info["noise"])
+        else:
+            data = TOY_GENERATORS[name](int(count), seed=rng)
+        return Dataset(name, data, info=info)
     if name == "digits":
         images, labels = load_digits(return_labels=True)
         order = np.random.default_rng(20150000).permutation(len(images))  # fixed split, whatever the seed

@@ -26,6 +26,9 @@ SWISS_ROLL_T_RANGE = (1.5 * math.pi, 4.5 * math.pi)
 SWISS_ROLL_NOISE = 0.05
 """Default isotropic Gaussian noise on the raw roll (the roll's radius runs from 4.7 to 14.1)."""
 
+MOONS_NOISE = 0.05
+"""Default isotropic Gaussian noise on the raw moons (each of radius 1)."""
+
 _QUADRATURE_POINTS = 200_001
 
 
@@ -148,7 +151,7 @@ def _moon_curves(theta: np.ndarray, which: int) -> np.ndarray:
     return np.stack([1.0 - np.cos(theta), 0.5 - np.sin(theta)], axis=-1)
 
 
-def two_moons(n: int, *, noise: float = 0.05, standardized: bool = True, seed=0) -> np.ndarray:
+def two_moons(n: int, *, noise: float = MOONS_NOISE, standardized: bool = True, seed=0) -> np.ndarray:
     """``n`` points of two interleaved half circles (scikit-learn's moons), shape ``(n, 2)``.
 
     Each point picks a moon with probability 1/2 and an angle uniform on [0, pi]; noise is

@@ -51,7 +51,7 @@ class DiffusionConfig:
     dim: int
     steps: int = 40
     process: str = "gaussian"
-    schedule: str | None = None  # default: "paper" (gaussian) or "binomial"
+    schedule: str | None = None  # default: "snr" (gaussian) or "binomial"
     beta_1: float | None = None
     parameterization: str = "paper"
     learn_variance: bool = True
@@ -71,11 +71,11 @@ class DiffusionConfig:
         if self.process not in PROCESSES:
             raise ValueError(f"process must be one of {', '.join(PROCESSES)}, got {self.process!r}")
         if self.schedule is None:
-            object.__setattr__(self, "schedule", "paper" if self.process == "gaussian" else "binomial")
+            object.__setattr__(self, "schedule", "snr" if self.process == "gaussian" else "binomial")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
         if self.process == "gaussian" and self.schedule == "binomial":
-            raise ValueError("the binomial schedule ends with beta_T = 1; Gaussian diffusion needs paper, linear or cosine")
+            raise ValueError("the binomial schedule ends with beta_T = 1; Gaussian diffusion needs snr, paper, linear or cosine")
         if self.parameterization not in PARAMETERIZATIONS:
             raise ValueError(f"parameterization must be one of {', '.join(PARAMETERIZATIONS)}, got {self.parameterization!r}")
         if self.network not in NETWORKS:

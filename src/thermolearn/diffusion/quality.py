@@ -7,7 +7,8 @@
 * Images: a leave-one-out 1-nearest-neighbour two-sample test (Lopez-Paz & Oquab 2017): pool
   model samples and held-out real images and classify each by its nearest neighbour; an
   accuracy near 1/2 means the two sets cannot be told apart, near 1 that they differ. The
-  reference is the same accuracy for two real sets. Also reported: the distance of samples
+  reference is the same accuracy for two real sets; both are averaged over random splits of
+  the held-out images. Also reported: the distance of samples
   to their nearest training image against that of held-out images (copying shows as a ratio
   well below 1).
 """
@@ -95,39 +96,55 @@ def one_nn_accuracy(x, y) -> float:
 
 @dataclass
 class NearestNeighbourResult:
-    accuracy: float  # 1-NN accuracy, samples vs held-out real images
-    reference_accuracy: float  # the same for two real sets
+    accuracy: float  # 1-NN accuracy, samples vs held-out real images (mean over splits)
+    reference_accuracy: float  # the same for two real sets (mean over splits)
     threshold: float
     passed: bool
     copy_ratio: float  # median NN distance to training images: samples / held-out
+    accuracy_stderr: float = 0.0  # spread of the two means over the random splits (split noise only)
+    reference_stderr: float = 0.0
+    repeats: int = 1
 
     def as_dict(self) -> dict:
         return {"test": "1-NN two-sample accuracy", "accuracy": self.accuracy,
-                "reference_accuracy": self.reference_accuracy, "threshold": self.threshold,
+                "accuracy_stderr": self.accuracy_stderr, "reference_accuracy": self.reference_accuracy,
+                "reference_stderr": self.reference_stderr, "threshold": self.threshold, "repeats": self.repeats,
                 "passed": self.passed, "copy_ratio": self.copy_ratio}
 
 
-def nearest_neighbour_check(samples, held_out, train, *, margin: float = 0.1, seed: int = 0) -> NearestNeighbourResult:
+def nearest_neighbour_check(samples, held_out, train, *, margin: float = 0.1, repeats: int = 10,
+                            seed: int = 0) -> NearestNeighbourResult:
     """1-NN two-sample check for images (see the module doc); passes when accuracy <= reference + margin.
 
-    ``held_out`` must have at least twice as many rows as ``samples``: one half is compared
-    with the samples, the other with the first half for the reference.
+    ``held_out`` must have at least twice as many rows as ``samples``. Each of ``repeats``
+    random splits takes two disjoint sets of held-out images the size of ``samples``: the
+    first is compared with the samples, the second with the first for the reference. Both
+    accuracies are averaged over the splits, so the verdict does not hang on one split.
     """
     s = check_finite_array("samples", samples, ndim=2)
     h = check_finite_array("held_out", held_out, ndim=2)
     tr = check_finite_array("train", train, ndim=2)
+    repeats = check_positive_int("repeats", repeats)
     n = len(s)
     if len(h) < 2 * n:
         raise ValueError(f"held_out needs at least 2 x {n} rows (got {len(h)}); draw fewer samples")
-    perm = np.random.default_rng(seed).permutation(len(h))
-    real_a, real_b = h[perm[:n]], h[perm[n:2 * n]]
-    acc = one_nn_accuracy(s, real_a)
-    ref = one_nn_accuracy(real_b, real_a)
+    rng = np.random.default_rng(seed)
+    acc, ref = np.empty(repeats), np.empty(repeats)
+    for r in range(repeats):
+        perm = rng.permutation(len(h))
+        real_a, real_b = h[perm[:n]], h[perm[n:2 * n]]
+        acc[r] = one_nn_accuracy(s, real_a)
+        ref[r] = one_nn_accuracy(real_b, real_a)
     nn_s = np.sqrt(_sq_dists(s, tr).min(1))
-    nn_h = np.sqrt(_sq_dists(real_a, tr).min(1))
+    nn_h = np.sqrt(_sq_dists(h, tr).min(1))
     ratio = float(np.median(nn_s) / max(np.median(nn_h), 1e-12))
-    threshold = ref + margin
-    return NearestNeighbourResult(acc, ref, threshold, bool(acc <= threshold), ratio)
+    threshold = float(ref.mean()) + margin
+
+    def stderr(x):
+        return float(x.std(ddof=1) / math.sqrt(len(x))) if len(x) > 1 else 0.0
+
+    return NearestNeighbourResult(float(acc.mean()), float(ref.mean()), threshold, bool(acc.mean() <= threshold), ratio,
+                                  stderr(acc), stderr(ref), repeats)
 
 
 def binomial_stderr(p: float, n: int) -> float:

@@ -10,6 +10,12 @@
   by sqrt(1 - beta_t), would amplify every error.
 * ``cosine``: Nichol & Dhariwal (2021), alpha_bar(t) = cos^2(pi/2 (t/T + s)/(1 + s)), s = 0.008,
   beta capped at 0.999.
+* ``snr``: the log signal-to-noise ratio log(alpha_bar_t / (1 - alpha_bar_t)) falls linearly in t
+  from logit(1 - beta_1) (beta_1 default 1e-3) to ``SNR_FINAL_LOG`` (-9: alpha_bar_T ~ 1e-4).
+  The noise standard deviation then shrinks by a constant factor per step at the data end,
+  so every scale of the data gets the same number of steps; with few steps this matters most
+  for data concentrated near a curve (the Swiss roll), whose fine scales the linear schedule
+  crosses in one jump.
 * ``binomial``: the paper's binomial schedule beta_t = 1/(T - t + 1): the last step forgets all.
 """
 
@@ -21,7 +27,9 @@ import numpy as np
 
 from thermolearn.validation import check_positive_int
 
-SCHEDULES = ("paper", "linear", "cosine", "binomial")
+SCHEDULES = ("paper", "linear", "cosine", "snr", "binomial")
+SNR_FINAL_LOG = -5.0
+SNR_DEFAULT_BETA_1 = 1e-4
 LINEAR_MAX_BETA = 0.5
 
 
@@ -53,6 +61,13 @@ def beta_schedule(name: str, steps: int, *, beta_1: float | None = None) -> np.n
     if name == "linear":
         scale = 1000.0 / steps
         betas = np.minimum(np.linspace(1e-4 * scale, 0.02 * scale, steps), LINEAR_MAX_BETA)
+    elif name == "snr":
+        first = SNR_DEFAULT_BETA_1 if beta_1 is None else beta_1
+        log_snr = np.linspace(math.log1p(-first) - math.log(first), SNR_FINAL_LOG, steps)
+        abar = 1.0 / (1.0 + np.exp(-log_snr))
+        betas = 1.0 - abar / np.concatenate([[1.0], abar[:-1]])
+        betas[0] = first  # exactly, not through the round trip
+        return betas
     elif name == "cosine":
         s = 0.008
         t = np.arange(steps + 1) / steps
