@@ -101,6 +101,7 @@ def test_sample_with_check_output_and_plot(model_file, tmp_path):
     (["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--objective", "simple"], "eps parameterisation"),
     (["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--checkpoint", "m.npz"], "different files"),
     (["diffusion", "train", "--dataset", "gaussians", "--save", "m.npz", "--noise", "0.1"], "no noise parameter"),
+    (["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--ema", "1.5", "--iterations", "1"], "ema_decay"),
     (["diffusion", "bound", "missing.npz"], "no such model file"),
     (["diffusion", "sample", "missing.npz"], "no such model file"),
     (["diffusion"], "give an action"),
@@ -173,3 +174,9 @@ def test_image_defaults_are_an_mlp_with_the_hybrid_loss(tmp_path):
     run(["diffusion", "train", "--dataset", "digits", "--save", str(fixed), "--steps", "4", "--hidden", "8",
          "--iterations", "5", "--batch-size", "8", "--fixed-variance", "--no-progress"])
     assert load_arrays(fixed)[1]["training"]["objective"] == "simple"
+    averaged = tmp_path / "digits_ema.npz"
+    run(["diffusion", "train", "--dataset", "digits", "--save", str(averaged), "--steps", "4", "--hidden", "8",
+         "--iterations", "5", "--batch-size", "8", "--ema", "0.9", "--no-progress"])
+    assert load_arrays(averaged)[1]["training"]["ema_decay"] == 0.9
+    a, b = load_arrays(path)[0], load_arrays(averaged)[0]
+    assert not np.array_equal(a["net.out.weight"], b["net.out.weight"])

@@ -71,6 +71,44 @@ def test_killed_and_resumed_run_ends_with_identical_parameters(tmp_path, data):
     np.testing.assert_array_equal(model.arrays()["net.out.weight"], b["net.out.weight"])
 
 
+def test_moving_average_of_the_weights(tmp_path, data):
+    kwargs = dict(iterations=6, batch_size=64, learning_rate=3e-3, seed=2, checkpoint_every=1, progress=False)
+    ck = tmp_path / "ema.npz"
+    weights = []  # the raw weights after each step, read back from the checkpoint
+
+    def record(step, loss):
+        weights.append({k: v for k, v in load_arrays(ck)[0].items() if k.startswith("net")})
+
+    start = DiffusionModel.create(DiffusionConfig(**SMALL), seed=2)
+    averaged = train(start, data, ema_decay=0.99, checkpoint=ck, callback=record, **kwargs)
+    raw = train(DiffusionModel.create(DiffusionConfig(**SMALL), seed=2), data, **kwargs)
+    np.testing.assert_array_equal(raw.losses, averaged.losses)  # the average does not change the training path
+    for name, value in start.arrays().items():
+        ema = value.astype(np.float64)
+        for k, w in enumerate(weights):  # warm-up decay min(0.99, (1 + k) / (10 + k)) at step k
+            decay = min(0.99, (1 + k) / (10 + k))
+            ema = decay * ema + (1 - decay) * w[name]
+        np.testing.assert_allclose(averaged.model.arrays()[name], ema, rtol=1e-5, atol=1e-7, err_msg=name)
+        np.testing.assert_array_equal(raw.model.arrays()[name], weights[-1][name])
+    assert any(k.startswith("ema") for k in load_arrays(ck)[0])
+    # killed and resumed with the average: the same final model
+    ck2 = tmp_path / "ema2.npz"
+    with pytest.raises(Killed):
+        train(DiffusionModel.create(DiffusionConfig(**SMALL), seed=2), data, ema_decay=0.99, checkpoint=ck2,
+              callback=lambda step, loss: _raise_at(step, 3), **kwargs)
+    resumed = train(DiffusionModel.create(DiffusionConfig(**SMALL), seed=2), data, ema_decay=0.99, checkpoint=ck2, **kwargs)
+    assert resumed.resumed_from == 3
+    for name, value in averaged.model.arrays().items():
+        np.testing.assert_array_equal(resumed.model.arrays()[name], value, err_msg=name)
+    with pytest.raises(ValueError, match="ema_decay"):
+        train(DiffusionModel.create(DiffusionConfig(**SMALL), seed=2), data, ema_decay=1.0, **kwargs)
+
+
+def _raise_at(step, at):
+    if step == at:
+        raise Killed
+
+
 def test_resume_with_other_arguments_is_refused(tmp_path, data):
     ck = tmp_path / "c.npz"
     model = DiffusionModel.create(DiffusionConfig(**SMALL), seed=0)

@@ -68,6 +68,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="MLP width (default 128 for 2D data, 512 for digits, 1024 for MNIST)")
     t.add_argument("--depth", type=positive_int, default=None, help="hidden layers (default 3 MLP, 4 conv)")
     t.add_argument("--channels", type=positive_int, default=None, help="conv channels (default 32; 16 for MNIST)")
+    t.add_argument("--ema", type=positive_float, default=None, metavar="DECAY",
+                   help="keep a moving average of the weights with this decay (e.g. 0.999) and save it as the model")
     t.add_argument("--noise", type=nonnegative_float, default=None, metavar="SIGMA",
                    help="thickness of the swiss-roll or moons: Gaussian noise in raw units (default 0.05); "
                    "sample and bound use the same")
@@ -161,9 +163,10 @@ def run_train(args: argparse.Namespace) -> int:
     result = train(model, data.data, iterations=iterations, batch_size=batch, learning_rate=lr,
                    objective=objective, seed=args.seed, dequantize=(2.0 / data.levels if data.levels else None),
                    checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
-                   progress=not args.no_progress, data_id=data_id)
+                   progress=not args.no_progress, data_id=data_id, ema_decay=args.ema)
     dataset_header = {**data.header(), "argument": args.dataset, "seed": args.seed, "n_train": data.n}
     training = {"iterations": iterations, "batch_size": batch, "learning_rate": lr, "objective": objective,
+                "ema_decay": args.ema,
                 "seed": args.seed, "final_loss": float(np.mean(result.losses[-100:]))}
     result.model.save(args.save, dataset=dataset_header, training=training)
     tail = result.losses[-min(100, len(result.losses)):]

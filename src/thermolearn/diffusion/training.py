@@ -7,8 +7,12 @@ from step 0 (the chunk length divides ``checkpoint_every``), and checkpoints fal
 boundaries; so a resumed run executes the same
 compiled programs on the same inputs and ends with bit-identical parameters.
 
+With ``ema_decay`` the weights' exponential moving average (Polyak averaging, as in Ho et al.
+2020) is carried along and becomes the trained model; its decay is warmed up as
+min(decay, (1 + k)/(10 + k)) at step k so short runs are not dominated by the initial weights.
+
 A checkpoint is a model file (:meth:`DiffusionModel.save` format) plus the optimiser state,
-the step, the loss history and the RNG key, written atomically every ``checkpoint_every``
+the moving average, the step, the loss history and the RNG key, written atomically every ``checkpoint_every``
 steps and at the end. Its header records the training arguments; resuming with different
 arguments is refused.
 """
@@ -68,7 +72,8 @@ def make_optimizer(learning_rate: float, iterations: int) -> optax.GradientTrans
 def train(model: DiffusionModel, data, *, iterations: int, batch_size: int = 256, learning_rate: float = 1e-3,
           objective: str = "vb", seed: int = 0, dequantize: float | None = None,
           checkpoint: str | Path | None = None, checkpoint_every: int = 500, progress: bool = True,
-          callback: Callable[[int, float], None] | None = None, data_id: str | None = None) -> TrainResult:
+          callback: Callable[[int, float], None] | None = None, data_id: str | None = None,
+          ema_decay: float | None = None) -> TrainResult:
     """Train ``model`` on ``data`` (array ``(n, dim)``) for ``iterations`` optimiser steps.
 
     ``dequantize`` adds uniform noise of that full width to each value every step (for
@@ -76,6 +81,7 @@ def train(model: DiffusionModel, data, *, iterations: int, batch_size: int = 256
     resumed from; the file is rewritten every ``checkpoint_every`` steps and at the end.
     ``callback(step, loss)`` runs after every chunk (an exception there stops training, as a
     kill would). ``data_id`` names the data in the checkpoint's header (checked on resume).
+    ``ema_decay`` in (0, 1) returns the moving average of the weights instead of the last ones.
     """
     if not isinstance(model, DiffusionModel):
         raise TypeError(f"model must be a DiffusionModel, got {type(model).__name__}")
@@ -87,6 +93,10 @@ def train(model: DiffusionModel, data, *, iterations: int, batch_size: int = 256
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be an int, got {seed!r}")
+    if ema_decay is not None:
+        ema_decay = float(ema_decay)
+        if not 0.0 < ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in (0, 1) (typically 0.999), got {ema_decay}")
     x = np.asarray(data, dtype=np.float32)
     if x.ndim != 2 or x.shape[1] != model.dim or len(x) == 0:
         raise ValueError(f"data must have shape (n, {model.dim}), got {x.shape}")
@@ -96,18 +106,21 @@ def train(model: DiffusionModel, data, *, iterations: int, batch_size: int = 256
 
     chunk = math.gcd(checkpoint_every, CHUNK)
     spec = _Spec(StaticModel(model), float(learning_rate), iterations, batch_size, objective,
-                 float(dequantize) if dequantize else 0.0)
+                 float(dequantize) if dequantize else 0.0, ema_decay or 0.0)
     optimizer = spec.optimizer()
     net = model.net
     opt_state = optimizer.init(eqx.filter(net, eqx.is_array))
+    ema = eqx.filter(net, eqx.is_array) if ema_decay else None
     root = jax.random.PRNGKey(int(seed))
     losses = np.full(iterations, np.nan, dtype=np.float32)
     args = {"iterations": iterations, "batch_size": batch_size, "learning_rate": learning_rate, "objective": objective,
             "seed": int(seed), "dequantize": dequantize, "checkpoint_every": checkpoint_every,
             "n_data": int(len(x)), "data_id": data_id}
+    if ema_decay:  # only then, so checkpoints written before the option existed still resume
+        args["ema_decay"] = ema_decay
     start = 0
     if checkpoint is not None and Path(checkpoint).is_file():
-        net, opt_state, start, losses = _resume(checkpoint, model, args, opt_state, losses)
+        net, opt_state, ema, start, losses = _resume(checkpoint, model, args, opt_state, ema, losses)
     data_j = jnp.asarray(x)
 
     t0 = time.perf_counter()
@@ -118,7 +131,7 @@ def train(model: DiffusionModel, data, *, iterations: int, batch_size: int = 256
         step = start
         while step < iterations:
             n_done = min(chunk, iterations - step)  # chunks start at multiples of chunk in every run
-            net, opt_state, ls = _run_steps(spec, n_done, net, opt_state, jnp.int32(step), data_j, root)
+            net, opt_state, ema, ls = _run_steps(spec, n_done, net, opt_state, ema, jnp.int32(step), data_j, root)
             ls = np.asarray(ls)
             losses[step:step + n_done] = ls
             step += n_done
@@ -127,10 +140,10 @@ def train(model: DiffusionModel, data, *, iterations: int, batch_size: int = 256
             bar.update(n_done)
             bar.set_postfix(loss=f"{float(np.mean(ls)):.4f}")
             if checkpoint is not None and (step % checkpoint_every == 0 or step == iterations):
-                _save_checkpoint(checkpoint, model, net, opt_state, step, losses, root, args)
+                _save_checkpoint(checkpoint, model, net, opt_state, ema, step, losses, root, args)
             if callback is not None:
                 callback(step, float(np.mean(ls)))
-    trained = DiffusionModel(model.config, net)
+    trained = DiffusionModel(model.config, eqx.combine(ema, eqx.filter(net, eqx.is_array, inverse=True)) if ema_decay else net)
     return TrainResult(trained, losses, iterations, start, time.perf_counter() - t0)
 
 
@@ -144,6 +157,7 @@ class _Spec:
     batch_size: int
     objective: str
     dequantize: float
+    ema_decay: float  # 0: no moving average
 
     def optimizer(self) -> optax.GradientTransformation:
         return make_optimizer(self.learning_rate, self.iterations)
@@ -161,27 +175,34 @@ def _one_step(spec: _Spec, params, static, opt_state, step, data, root):
     return optax.apply_updates(params, updates), opt_state, loss
 
 
+def _ema_update(spec: _Spec, ema, params, step):
+    if not spec.ema_decay:
+        return ema
+    decay = jnp.minimum(spec.ema_decay, (1.0 + step) / (10.0 + step))
+    return jax.tree_util.tree_map(lambda e, p: decay * e + (1.0 - decay) * p, ema, params)
+
+
 @eqx.filter_jit
-def _scan_steps(spec: _Spec, n_steps: int, net, opt_state, first, data, root):
+def _scan_steps(spec: _Spec, n_steps: int, net, opt_state, ema, first, data, root):
     params, static = eqx.partition(net, eqx.is_array)
 
     def body(carry, step):
-        p, s = carry
+        p, s, e = carry
         p, s, loss = _one_step(spec, p, static, s, step, data, root)
-        return (p, s), loss
+        return (p, s, _ema_update(spec, e, p, step)), loss
 
-    (params, opt_state), losses = jax.lax.scan(body, (params, opt_state), first + jnp.arange(n_steps))
-    return eqx.combine(params, static), opt_state, losses
+    (params, opt_state, ema), losses = jax.lax.scan(body, (params, opt_state, ema), first + jnp.arange(n_steps))
+    return eqx.combine(params, static), opt_state, ema, losses
 
 
 @eqx.filter_jit
-def _single_step(spec: _Spec, net, opt_state, step, data, root):
+def _single_step(spec: _Spec, net, opt_state, ema, step, data, root):
     params, static = eqx.partition(net, eqx.is_array)
     params, opt_state, loss = _one_step(spec, params, static, opt_state, step, data, root)
-    return eqx.combine(params, static), opt_state, loss
+    return eqx.combine(params, static), opt_state, _ema_update(spec, ema, params, step), loss
 
 
-def _run_steps(spec: _Spec, n_steps: int, net, opt_state, first, data, root):
+def _run_steps(spec: _Spec, n_steps: int, net, opt_state, ema, first, data, root):
     """``n_steps`` optimiser steps from step ``first`` (step k uses the key fold_in(root, k)).
 
     MLPs run the steps inside one compiled ``lax.scan``; convolutional networks run one
@@ -189,24 +210,26 @@ def _run_steps(spec: _Spec, n_steps: int, net, opt_state, first, data, root):
     about 15 times slower than at the top level of a program.
     """
     if spec.model.model.config.network != "conv":
-        return _scan_steps(spec, n_steps, net, opt_state, first, data, root)
+        return _scan_steps(spec, n_steps, net, opt_state, ema, first, data, root)
     losses = []
     for k in range(n_steps):
-        net, opt_state, loss = _single_step(spec, net, opt_state, first + k, data, root)
+        net, opt_state, ema, loss = _single_step(spec, net, opt_state, ema, first + k, data, root)
         losses.append(loss)
-    return net, opt_state, jnp.stack(losses)
+    return net, opt_state, ema, jnp.stack(losses)
 
 
-def _save_checkpoint(path, model, net, opt_state, step, losses, root, args) -> None:
+def _save_checkpoint(path, model, net, opt_state, ema, step, losses, root, args) -> None:
     arrays = param_arrays(net, "net")
     arrays.update(param_arrays(opt_state, "opt"))
+    if ema is not None:
+        arrays.update(param_arrays(ema, "ema"))
     arrays["train:losses"] = losses
     arrays["train:key"] = np.asarray(jax.random.key_data(root))
     header = DiffusionModel(model.config, net).header(checkpoint={"step": int(step), "args": args})
     save_arrays(path, arrays, header)
 
 
-def _resume(path, model, args, opt_state, losses):
+def _resume(path, model, args, opt_state, ema, losses):
     arrays, header = load_arrays(path)
     ck = header.get("checkpoint")
     if ck is None:
@@ -220,8 +243,10 @@ def _resume(path, model, args, opt_state, losses):
                          "delete it or use the same arguments")
     net = DiffusionModel.from_arrays(arrays, header, what=str(path)).net
     opt_state = restore_arrays(opt_state, arrays, "opt", str(path))
+    if ema is not None:
+        ema = restore_arrays(ema, arrays, "ema", str(path))
     step = int(ck["step"])
     saved = arrays["train:losses"]
     if saved.shape != losses.shape:
         raise ValueError(f"checkpoint {path} has a loss history of the wrong length")
-    return net, opt_state, step, saved.astype(np.float32).copy()
+    return net, opt_state, ema, step, saved.astype(np.float32).copy()
