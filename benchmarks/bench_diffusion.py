@@ -24,13 +24,13 @@ WORKLOADS = {
     # defaults for that data, the conv workloads the alternative network
     "swiss-roll": ("swiss-roll", dict(dim=2, steps=40, schedule="snr", beta_1=1e-4, parameterization="paper",
                                       hidden=128, depth=3), 256, 1000),
-    "digits": ("digits", dict(dim=64, steps=40, schedule="snr", beta_1=1 / 17**2, parameterization="eps",
+    "digits": ("digits", dict(dim=64, steps=40, schedule="snr", beta_1=(2 / 17)**2, parameterization="eps",
                               network="mlp", hidden=512, depth=4, image_shape=(8, 8)), 256, 1000),
-    "mnist": (None, dict(dim=784, steps=40, schedule="snr", beta_1=1 / 256**2, parameterization="eps", network="mlp",
+    "mnist": (None, dict(dim=784, steps=40, schedule="snr", beta_1=(2 / 256)**2, parameterization="eps", network="mlp",
                          hidden=1024, depth=4, image_shape=(28, 28)), 128, 500),
-    "digits-conv": ("digits", dict(dim=64, steps=40, schedule="snr", beta_1=1 / 17**2, parameterization="eps",
+    "digits-conv": ("digits", dict(dim=64, steps=40, schedule="snr", beta_1=(2 / 17)**2, parameterization="eps",
                                    network="conv", channels=32, depth=4, image_shape=(8, 8)), 256, 300),
-    "mnist-conv": (None, dict(dim=784, steps=40, schedule="snr", beta_1=1 / 256**2, parameterization="eps",
+    "mnist-conv": (None, dict(dim=784, steps=40, schedule="snr", beta_1=(2 / 256)**2, parameterization="eps",
                               network="conv", channels=16, depth=4, image_shape=(28, 28)), 64, 200),
 }
 

@@ -16,7 +16,7 @@ command. Runs:
     python benchmarks/bench_diffusion_quality.py [--only roll,thin-roll,digits,mnist] [--mnist PATH]
 
 Models, JSON outputs and figures go to ``benchmarks/results/diffusion/`` (git-ignored); a
-summary is printed and written to ``summary.json`` there.
+summary is printed and written to ``NAME_result.json`` there.
 """
 
 from __future__ import annotations
@@ -32,12 +32,13 @@ OUT = Path(__file__).resolve().parent / "results" / "diffusion"
 
 RUNS = {
     # name: (train arguments, bound arguments, check seeds)
-    "roll": (["--dataset", "swiss-roll", "--steps", "40", "--hidden", "256", "--iterations", "30000"], [], (0, 1, 2)),
+    "roll": (["--dataset", "swiss-roll", "--steps", "40", "--hidden", "256", "--iterations", "60000"],
+             ["--n", "10000"], (0, 1, 2)),
     "thin-roll": (["--dataset", "swiss-roll", "--noise", "0.0125", "--beta-1", "1e-5", "--steps", "40", "--hidden", "256",
-                   "--iterations", "30000"], [], (0, 1, 2)),
+                   "--iterations", "60000"], ["--n", "10000"], (0, 1, 2)),
     "digits": (["--dataset", "digits", "--steps", "100", "--beta-1", "1e-2", "--iterations", "20000"], [],
                (0, 1, 2, 3, 4)),
-    "mnist": (["--steps", "100", "--iterations", "20000", "--checkpoint-every", "1000"], ["--n", "1000"], ()),
+    "mnist": (["--steps", "100", "--iterations", "15000", "--checkpoint-every", "1000"], ["--n", "1000"], ()),
 }
 
 
@@ -99,12 +100,10 @@ def main() -> None:
     if "mnist" in names and not args.mnist:
         parser.error("the mnist run needs --mnist PATH")
     OUT.mkdir(parents=True, exist_ok=True)
-    summary_path = OUT / "summary.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     for name in names:
-        summary[name] = run(name, args.mnist)
-        summary_path.write_text(json.dumps(summary, indent=1))
-        print(describe(name, summary[name]), flush=True)
+        result = run(name, args.mnist)
+        (OUT / f"{name}_result.json").write_text(json.dumps(result, indent=1))
+        print(describe(name, result), flush=True)
 
 
 if __name__ == "__main__":

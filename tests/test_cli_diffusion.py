@@ -160,7 +160,7 @@ def test_train_digits_with_the_conv_network(tmp_path):
     assert out["terms_bits"]["discretisation"] == pytest.approx(np.log2(2 / 17))
     _, header = load_arrays(path)
     assert header["config"]["network"] == "conv" and header["training"]["objective"] == "hybrid"
-    assert header["config"]["schedule"] == "snr" and header["config"]["beta_1"] == pytest.approx(1 / 17**2)
+    assert header["config"]["schedule"] == "snr" and header["config"]["beta_1"] == pytest.approx((2 / 17)**2)
 
 
 def test_image_defaults_are_an_mlp_with_the_hybrid_loss(tmp_path):

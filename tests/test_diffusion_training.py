@@ -226,3 +226,29 @@ def test_train_rejects_bad_input(data):
         train(model, data, iterations=0)
     with pytest.raises(TypeError):
         train(model, data, iterations=5, seed="zero")
+
+
+def test_residual_mlp_files_and_its_neutral_start(tmp_path):
+    cfg = DiffusionConfig(dim=64, steps=6, network="resmlp", hidden=80, depth=2, parameterization="eps",
+                          image_shape=(8, 8))
+    model = DiffusionModel.create(cfg, seed=0)
+    arrays = model.arrays()
+    assert np.all(arrays["net.norms[0].weight"] == 1) and np.all(arrays["net.norms[1].bias"] == 0)
+    assert np.all(arrays["net.out.weight"] == 0)  # an untrained model predicts no noise
+    model.save(tmp_path / "r.npz")
+    loaded, _ = DiffusionModel.load(tmp_path / "r.npz")
+    assert loaded.config.network == "resmlp"
+    for name, value in arrays.items():
+        np.testing.assert_array_equal(loaded.arrays()[name], value)
+
+
+def test_residual_mlp_learns_the_noise_of_images_faster_than_the_plain_mlp():
+    digits = load_dataset("digits").data
+    losses = {}
+    for network in ("mlp", "resmlp"):
+        cfg = DiffusionConfig(dim=64, steps=20, network=network, hidden=96, depth=3, parameterization="eps",
+                              learn_variance=False, image_shape=(8, 8))
+        res = train(DiffusionModel.create(cfg, seed=0), digits, iterations=300, batch_size=64, learning_rate=1e-3,
+                    objective="simple", seed=0, progress=False, dequantize=2 / 17)
+        losses[network] = float(res.losses[-100:].mean())
+    assert losses["resmlp"] < 0.9 * losses["mlp"], losses

@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "binomial diffusion)")
     t.add_argument("--beta-1", type=positive_float, default=None, metavar="B1",
                    help="variance of the first forward step (default for the snr schedule: 1e-4 for 2D data, "
-                   "(1/levels)^2 for images, the square of half a grey-level bin)")
+                   "(2/levels)^2 for images, the square of one grey-level bin)")
     t.add_argument("--parameterization", choices=("paper", "eps"), default=None,
                    help="reverse-process parameterisation: the paper's, or noise prediction (default: paper for 2D "
                    "data, eps for images)")
@@ -62,8 +62,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--objective", choices=("vb", "simple", "hybrid"), default=None,
                    help="training loss: the variational bound, Ho et al.'s simple loss, or Nichol & Dhariwal's hybrid "
                    "(default: vb for 2D data, hybrid for images)")
-    t.add_argument("--network", choices=("mlp", "conv"), default="mlp",
-                   help="MLP (default; the fastest on a CPU) or the small convolutional network (images only)")
+    t.add_argument("--network", choices=("mlp", "resmlp", "conv"), default=None,
+                   help="MLP (default up to 256 dimensions), residual MLP with FiLM time conditioning (default for "
+                   "MNIST), or the small convolutional network (images only; several times slower on a CPU)")
     t.add_argument("--hidden", type=positive_int, default=None,
                    help="MLP width (default 128 for 2D data, 512 for digits, 1024 for MNIST)")
     t.add_argument("--depth", type=positive_int, default=None, help="hidden layers (default 3 MLP, 4 conv)")
@@ -133,13 +134,13 @@ def run_train(args: argparse.Namespace) -> int:
     binary = args.process == "binomial"
     data = _load_data(args.dataset, seed=args.seed, split="train", n=args.n_train, binary=binary, noise=args.noise)
     is_mnist = data.name == "mnist"
-    network = args.network
+    network = args.network or ("resmlp" if data.dim > 256 else "mlp")
     if network == "conv" and not data.is_image:
         raise ValueError(f"--network conv needs image data; {data.name} is 2D points")
     schedule = args.schedule or ("binomial" if binary else "snr")
     beta_1 = args.beta_1
     if beta_1 is None and schedule == "snr" and data.levels:
-        beta_1 = (1.0 / data.levels) ** 2  # the first step's noise reaches half a grey-level bin
+        beta_1 = (2.0 / data.levels) ** 2  # the first step's noise spans one grey-level bin
     parameterization = args.parameterization or ("eps" if data.is_image else "paper")
     objective = args.objective
     if objective is None:  # the noise-prediction losses where they apply, else the bound itself

@@ -30,7 +30,7 @@ from thermolearn.diffusion.model import (
     DiffusionConfig,
     DiffusionModel,
 )
-from thermolearn.diffusion.networks import NETWORKS, TimeConvNet, TimeMLP
+from thermolearn.diffusion.networks import NETWORKS, TimeConvNet, TimeMLP, TimeResMLP
 from thermolearn.diffusion.quality import (
     NearestNeighbourResult,
     TwoSampleResult,
@@ -45,7 +45,7 @@ from thermolearn.diffusion.training import TrainResult, train
 __all__ = [
     "BinomialDiffusion", "BoundResult", "DiffusionConfig", "DiffusionModel", "GaussianDiffusion",
     "NETWORKS", "NearestNeighbourResult", "OBJECTIVES", "PAPER_SWISS_ROLL_BITS", "PAPER_SWISS_ROLL_GAIN_BITS",
-    "PARAMETERIZATIONS", "PROCESSES", "SCHEDULES", "TimeConvNet", "TimeMLP", "TrainResult", "TwoSampleResult",
+    "PARAMETERIZATIONS", "PROCESSES", "SCHEDULES", "TimeConvNet", "TimeMLP", "TimeResMLP", "TrainResult", "TwoSampleResult",
     "bernoulli_kl", "bernoulli_log_prob", "beta_schedule", "binary_entropy", "energy_distance",
     "entropy_bounds_bits", "gaussian_kl", "gaussian_log_density", "log_likelihood_bound",
     "nearest_neighbour_check", "one_nn_accuracy", "train", "two_sample_check",

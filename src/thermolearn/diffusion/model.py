@@ -31,7 +31,7 @@ import numpy as np
 
 from thermolearn.diffusion.binomial import BinomialDiffusion, bernoulli_kl
 from thermolearn.diffusion.gaussian import GaussianDiffusion, gaussian_kl, gaussian_log_density
-from thermolearn.diffusion.networks import NETWORKS, TimeConvNet, TimeMLP
+from thermolearn.diffusion.networks import NETWORKS, TimeConvNet, TimeMLP, TimeResMLP
 from thermolearn.diffusion.schedules import SCHEDULES
 from thermolearn.storage import load_arrays, save_arrays
 
@@ -196,6 +196,10 @@ class DiffusionModel:
         if config.network == "mlp":
             def ctor(key):
                 return TimeMLP(config.dim, out, hidden=config.hidden, depth=config.depth, max_steps=config.steps, key=key)
+        elif config.network == "resmlp":
+            def ctor(key):
+                return TimeResMLP(config.dim, out, hidden=config.hidden, depth=config.depth, max_steps=config.steps,
+                                  key=key)
         else:
             def ctor(key):
                 return TimeConvNet(config.image_shape, out, channels=config.channels, depth=config.depth,
@@ -205,7 +209,7 @@ class DiffusionModel:
     @classmethod
     def build_network(cls, config: DiffusionConfig, seed):
         """A freshly initialised network: weights uniform in +-1/sqrt(fan_in) (PyTorch's and equinox's
-        default), biases likewise, the output layer zero; drawn with NumPy from ``seed`` (fast, no
+        default), biases likewise, layer norms the identity, the output layer zero; drawn with NumPy from ``seed`` (fast, no
         compilation)."""
         skeleton = cls.network_skeleton(config)
         rng = np.random.default_rng(_numpy_seed(seed))
@@ -224,6 +228,8 @@ class DiffusionModel:
             owner = name.rsplit(".", 1)[0]
             if owner == ".out":
                 value = np.zeros(leaf.shape)
+            elif owner.startswith(".norms["):  # layer norms start as the identity
+                value = np.ones(leaf.shape) if name.endswith(".weight") else np.zeros(leaf.shape)
             else:
                 limit = 1.0 / math.sqrt(max(fan_in.get(owner, 1), 1))
                 value = rng.uniform(-limit, limit, size=leaf.shape)

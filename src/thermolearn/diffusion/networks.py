@@ -1,10 +1,12 @@
-"""The reverse process's networks (equinox): an MLP for points and a small CNN for images.
+"""The reverse process's networks (equinox): MLPs for points and flattened images, a small CNN.
 
 Both take one example ``x`` of shape ``(dim,)`` and a step ``t`` (a scalar) and return
 ``out_per_dim * dim`` numbers: block k (``out[k*dim:(k+1)*dim]``) is the k-th output map,
 e.g. the mean and the variance coefficients. Time enters as sinusoidal features of t that
-shift every hidden layer (a learned projection per layer). The last layer starts at zero,
-so an untrained model's reverse step is the parameterisation's neutral one.
+shift every hidden layer (a learned projection per layer); in the residual MLP they also
+scale it (FiLM), which lets the output depend multiplicatively on t, as the noise
+prediction x_t / sigma_t does. The last layer starts at zero, so an untrained model's
+reverse step is the parameterisation's neutral one.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-NETWORKS = ("mlp", "conv")
+NETWORKS = ("mlp", "resmlp", "conv")
 
 
 def time_features(t, n_features: int, max_steps: int) -> jnp.ndarray:
@@ -55,6 +57,42 @@ class TimeMLP(eqx.Module):
         h = x
         for lin, tl in zip(self.layers, self.time_layers):
             h = jax.nn.silu(lin(h) + tl(e))
+        return self.out(h)
+
+
+class TimeResMLP(eqx.Module):
+    """x -> linear -> depth residual blocks h += silu(W LayerNorm(h) * (1 + scale(t)) + shift(t)) -> out.
+
+    The residual stream carries x through every block, so a stream at least as wide as the
+    data (MNIST: 784 -> 1024) learns the noise of high-dimensional data where the plain MLP,
+    which must rebuild x through each SiLU layer, barely improves on predicting zero.
+    """
+
+    inp: eqx.nn.Linear
+    norms: list
+    blocks: list
+    films: list
+    out: eqx.nn.Linear
+    dim: int = eqx.field(static=True)
+    n_time: int = eqx.field(static=True)
+    max_steps: int = eqx.field(static=True)
+
+    def __init__(self, dim: int, out_per_dim: int, *, hidden: int = 1024, depth: int = 4, n_time: int = 32,
+                 max_steps: int = 1000, key):
+        keys = jax.random.split(key, 2 * depth + 2)
+        self.inp = eqx.nn.Linear(dim, hidden, key=keys[0])
+        self.norms = [eqx.nn.LayerNorm(hidden) for _ in range(depth)]
+        self.blocks = [eqx.nn.Linear(hidden, hidden, key=keys[1 + i]) for i in range(depth)]
+        self.films = [eqx.nn.Linear(n_time, 2 * hidden, key=keys[1 + depth + i]) for i in range(depth)]
+        self.out = _zero_last(eqx.nn.Linear(hidden, out_per_dim * dim, key=keys[-1]))
+        self.dim, self.n_time, self.max_steps = dim, n_time, max_steps
+
+    def __call__(self, x, t):
+        e = time_features(t, self.n_time, self.max_steps)
+        h = self.inp(x)
+        for norm, lin, film in zip(self.norms, self.blocks, self.films):
+            scale, shift = jnp.split(film(e), 2)
+            h = h + jax.nn.silu(lin(norm(h)) * (1.0 + scale) + shift)
         return self.out(h)
 
 
