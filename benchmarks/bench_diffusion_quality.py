@@ -32,10 +32,10 @@ OUT = Path(__file__).resolve().parent / "results" / "diffusion"
 
 RUNS = {
     # name: (train arguments, bound arguments, check seeds)
-    "roll": (["--dataset", "swiss-roll", "--steps", "40", "--hidden", "256", "--iterations", "60000"],
+    "roll": (["--dataset", "swiss-roll", "--steps", "40", "--hidden", "256", "--iterations", "30000"],
              ["--n", "10000"], (0, 1, 2)),
     "thin-roll": (["--dataset", "swiss-roll", "--noise", "0.0125", "--beta-1", "1e-5", "--steps", "40", "--hidden", "256",
-                   "--iterations", "60000"], ["--n", "10000"], (0, 1, 2)),
+                   "--iterations", "30000"], ["--n", "10000"], (0, 1, 2)),
     "digits": (["--dataset", "digits", "--steps", "100", "--beta-1", "1e-2", "--iterations", "20000"], [],
                (0, 1, 2, 3, 4)),
     "mnist": (["--steps", "100", "--iterations", "15000", "--checkpoint-every", "1000"], ["--n", "1000"], ()),

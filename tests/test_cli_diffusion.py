@@ -37,6 +37,7 @@ def test_train_writes_model_json_plot_and_checkpoint(model_file, capsys):
     folder = model_file.parent
     summary = json.loads((folder / "train.json").read_text())
     assert summary["config"]["steps"] == 6 and summary["training"]["iterations"] == 100
+    assert summary["config"]["schedule"] == "snr" and summary["config"]["network"] == "mlp"
     assert summary["dataset"]["name"] == "gaussians" and summary["steps_per_second"] > 0
     assert (folder / "loss.png").stat().st_size > 1000
     _, header = load_arrays(folder / "ck.npz")
@@ -165,10 +166,11 @@ def test_train_digits_with_the_conv_network(tmp_path):
 
 def test_image_defaults_are_an_mlp_with_the_hybrid_loss(tmp_path):
     path = tmp_path / "digits_mlp.npz"
-    run(["diffusion", "train", "--dataset", "digits", "--save", str(path), "--steps", "4", "--hidden", "8",
+    run(["diffusion", "train", "--dataset", "digits", "--save", str(path), "--hidden", "8",
          "--iterations", "5", "--batch-size", "8", "--no-progress"])
     _, header = load_arrays(path)
     assert header["config"]["network"] == "mlp" and header["config"]["parameterization"] == "eps"
+    assert header["config"]["steps"] == 100 and header["config"]["hidden"] == 8
     assert header["training"]["objective"] == "hybrid"
     fixed = tmp_path / "digits_fixed.npz"
     run(["diffusion", "train", "--dataset", "digits", "--save", str(fixed), "--steps", "4", "--hidden", "8",

@@ -39,7 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         description="Train a diffusion model; the table shows the loss and the speed.")
     t.add_argument("--dataset", required=True, metavar="D",
                    help="swiss-roll, moons, gaussians, digits, or a folder holding MNIST IDX files")
-    t.add_argument("--steps", type=positive_int, default=40, metavar="T", help="diffusion steps T (default 40)")
+    t.add_argument("--steps", type=positive_int, default=None, metavar="T",
+                   help="diffusion steps T (default 40 for 2D data, as in the paper; 100 for images)")
     t.add_argument("--seed", type=int, default=0, help="seed for data, initial weights and training (default 0)")
     t.add_argument("--save", required=True, metavar="MODEL.npz", help="where to write the trained model")
     t.add_argument("--iterations", type=positive_int, metavar="N",
@@ -147,7 +148,7 @@ def run_train(args: argparse.Namespace) -> int:
         eps_images = data.is_image and not binary and parameterization == "eps"
         objective = ("simple" if args.fixed_variance else "hybrid") if eps_images else "vb"
     config = DiffusionConfig(
-        dim=data.dim, steps=args.steps, process=args.process, schedule=schedule, beta_1=beta_1,
+        dim=data.dim, steps=args.steps or (100 if data.is_image else 40), process=args.process, schedule=schedule, beta_1=beta_1,
         parameterization=parameterization,
         learn_variance=not args.fixed_variance, network=network,
         hidden=args.hidden or (1024 if is_mnist else 512 if data.is_image else 128),
