@@ -98,7 +98,9 @@ def main() -> None:
     parser.add_argument("--learning-rate", type=float, default=0.05)
     parser.add_argument("--init", metavar="MODEL.npz", help="continue training this model (500-hidden runs)")
     parser.add_argument("--runs", type=int, default=100, help="AIS runs")
-    parser.add_argument("--schedule", default="salakhutdinov-murray")
+    parser.add_argument("--schedule", default="salakhutdinov-murray", help="AIS temperature schedule")
+    parser.add_argument("--lr-schedule", default="constant", choices=("constant", "linear", "exponential"),
+                        help="learning-rate schedule of the 500-hidden runs (decays to 1/100 of the rate)")
     parser.add_argument("--raise-images", type=int, default=100, help="test images scored by RAISE (0: none)")
     parser.add_argument("--only", default="small,cd1,cdk,pcd,sklearn", help="comma-separated parts to run")
     parser.add_argument("--out", default="benchmarks/results/rbm")
@@ -141,12 +143,14 @@ def main() -> None:
             continue
         label = f"{method}-{k}" if method == "cd" else "pcd-1"
         rbm, timing = _train(train, 500, method, k, args.epochs, seed=0, momentum=args.momentum,
-                             learning_rate=args.learning_rate, init=args.init)
-        tag = f"rbm500_{label}_e{args.epochs}_m{args.momentum:g}" + ("_continued" if args.init else "")
+                             learning_rate=args.learning_rate, init=args.init, schedule=args.lr_schedule)
+        tag = (f"rbm500_{label}_e{args.epochs}_m{args.momentum:g}" + ("_continued" if args.init else "")
+               + ("" if args.lr_schedule == "constant" else f"_lr-{args.lr_schedule}"))
         rbm.save(out / f"{tag}.npz")
         scored = _score(rbm, train, test, runs=args.runs, schedule=args.schedule, seed=1,
                         raise_images=args.raise_images)
         results[tag] = {**timing, "epochs": args.epochs, "momentum": args.momentum, "learning_rate": args.learning_rate,
+                        "lr_schedule": args.lr_schedule, "init": args.init,
                         **scored, "published": PUBLISHED.get(label)}
         save()
         print(f"500 hidden, {label}: AIS {scored['ais']['log_likelihood']['mean']:.2f} nats "
