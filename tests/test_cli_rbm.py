@@ -120,3 +120,31 @@ def test_persistent_chains_train_without_momentum_unless_asked(tmp_path):
     assert json.loads(out.read_text())["training"]["momentum"] == 0.0
     assert main(["rbm", "train", "--data", "digits", "--limit", "200", "--hidden", "4", "--method", "pcd", "--epochs",
                  "1", "--momentum", "1", "--save", str(tmp_path / "q.npz")]) == 2
+
+
+def test_init_continues_a_saved_model(trained, tmp_path, capsys):
+    folder, model = trained
+    start = RBM.load(model)
+    out, js = tmp_path / "more.npz", tmp_path / "more.json"
+    assert main(["rbm", "train", "--data", "digits", "--init", str(model), "--method", "cd", "--epochs", "3",
+                 "--batch-size", "20", "--learning-rate", "0.1", "--schedule", "linear", "--momentum", "0",
+                 "--seed", "4", "--save", str(out), "--json", str(js), "--no-progress"]) == 0
+    continued = RBM.load(out)
+    assert continued.n_hidden == start.n_hidden == 12
+    assert not np.array_equal(np.asarray(continued.weights), np.asarray(start.weights))
+    history = json.loads(js.read_text())
+    assert history["training"]["init"] == str(model)
+    ll = history["history"]["log_likelihood"]
+    # the first continued epoch starts from the trained model: far above a fresh model's first epoch
+    fresh = json.loads((folder / "train.json").read_text())["history"]["log_likelihood"]
+    assert ll[0] > fresh[0]
+    capsys.readouterr()
+    assert main(["rbm", "train", "--data", "digits", "--init", str(model), "--hidden", "5",
+                 "--save", str(tmp_path / "x.npz")]) == 2
+    assert "12 hidden units" in capsys.readouterr().err
+    assert main(["rbm", "train", "--data", "digits", "--save", str(tmp_path / "x.npz")]) == 2
+    assert "--hidden" in capsys.readouterr().err
+    assert main(["rbm", "train", "--data", "digits", "--init", str(tmp_path / "none.npz"),
+                 "--save", str(tmp_path / "x.npz")]) == 2
+    assert "no such model file" in capsys.readouterr().err
+    assert not (tmp_path / "x.npz").exists()

@@ -77,7 +77,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     t = rsub.add_parser("train", help="train an RBM on binary images and save it",
                         description="Train a Bernoulli-Bernoulli RBM by moment matching; the table shows each epoch.")
     _data_arguments(t, split="train")
-    t.add_argument("--hidden", type=positive_int, required=True, metavar="H", help="hidden units")
+    t.add_argument("--hidden", type=positive_int, default=None, metavar="H",
+                   help="hidden units (required unless --init gives the model)")
     t.add_argument("--method", choices=METHODS, default="cd",
                    help="negative phase: cd (CD-k), pcd (persistent chains), pt (persistent chains with parallel "
                    "tempering)")
@@ -97,6 +98,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--seed", type=int, default=0, help="seed for initial weights, minibatches and sampling")
     t.add_argument("--save", required=True, metavar="MODEL.npz", help="where to write the trained model")
     t.add_argument("--checkpoint", metavar="PATH.npz", help="checkpoint each epoch; resume from it when it exists")
+    t.add_argument("--init", metavar="MODEL.npz",
+                   help="start from this saved RBM instead of random weights (e.g. to anneal the rate of a trained model)")
     t.add_argument("--json", metavar="PATH", help="write the per-epoch history as JSON")
     t.add_argument("--plot", metavar="PNG", help="write the filters (PNG) and training curves (PNG_training.png)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -191,7 +194,19 @@ def run_train(args: argparse.Namespace) -> int:
         raise ValueError(f"--momentum must be in [0, 1), got {args.momentum}")
     data = _load_data(args.data, args)
     x = data.data
-    model = RBM.random(x.shape[1], args.hidden, data=x, seed=args.seed)
+    if args.init:
+        if not Path(args.init).is_file():
+            raise ValueError(f"no such model file: {args.init}")
+        model = RBM.load(args.init)
+        if model.n_visible != x.shape[1]:
+            raise ValueError(f"--init model has {model.n_visible} visible units, the data {x.shape[1]} pixels")
+        if args.hidden is not None and args.hidden != model.n_hidden:
+            raise ValueError(f"--init model has {model.n_hidden} hidden units, not --hidden {args.hidden}")
+        args.hidden = model.n_hidden
+    elif args.hidden is None:
+        raise ValueError("give --hidden H (the number of hidden units) or --init MODEL.npz")
+    else:
+        model = RBM.random(x.shape[1], args.hidden, data=x, seed=args.seed)
     betas = np.linspace(1.0, 0.0, args.temperatures) if args.method == "pt" else None
     print(f"training an RBM: {x.shape[1]} visible x {args.hidden} hidden units on {len(x)} {data.name} images "
           f"({data.info.get('split')}), {args.method}{'-' + str(args.k)}, {args.epochs} epochs", file=sys.stderr)
@@ -213,7 +228,7 @@ def run_train(args: argparse.Namespace) -> int:
     record = {"source": str(args.data), "name": data.name, "split": data.info.get("split"),
               "binarization": data.info.get("binarization"), "image_shape": list(data.image_shape or ()),
               "n_images": int(len(x))}
-    training = {"method": args.method, "k": args.k, "epochs": result.epochs_done, "batch_size": args.batch_size,
+    training = {"method": args.method, "k": args.k, "epochs": result.epochs_done, "init": args.init, "batch_size": args.batch_size,
                 "learning_rate": args.learning_rate, "schedule": args.schedule, "momentum": args.momentum,
                 "weight_decay": args.weight_decay, "chains": args.chains, "seed": args.seed,
                 "seconds_per_epoch": result.seconds_per_epoch}
