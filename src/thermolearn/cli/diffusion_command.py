@@ -68,7 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "MNIST), or the small convolutional network (images only; several times slower on a CPU)")
     t.add_argument("--hidden", type=positive_int, default=None,
                    help="MLP width (default 128 for 2D data, 512 for digits, 1024 for MNIST)")
-    t.add_argument("--depth", type=positive_int, default=None, help="hidden layers (default 3 MLP, 4 conv)")
+    t.add_argument("--depth", type=positive_int, default=None, help="hidden layers or blocks (default 3 for 2D data, 4 for images)")
     t.add_argument("--channels", type=positive_int, default=None, help="conv channels (default 32; 16 for MNIST)")
     t.add_argument("--ema", type=positive_float, default=None, metavar="DECAY",
                    help="keep a moving average of the weights with this decay (e.g. 0.999) and save it as the model")

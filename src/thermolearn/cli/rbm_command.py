@@ -24,22 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from thermolearn.cli.arguments import check_output_path, missing_action, positive_float, positive_int
+from thermolearn.cli.arguments import check_output_path, missing_action, nonnegative_float, positive_float, positive_int
 from thermolearn.cli.table import format_table
 from thermolearn.storage import load_arrays, save_arrays, write_json_atomic
 
 DAMAGE_KINDS = ("mask", "noise")
 REGIONS = ("random", "top", "bottom", "left", "right")
-
-
-def _nonnegative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
 
 
 def _fraction(text: str) -> float:
@@ -88,10 +78,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--learning-rate", type=positive_float, default=0.05, metavar="LR", help="step size (default 0.05)")
     t.add_argument("--schedule", choices=SCHEDULES, default="constant",
                    help="learning-rate schedule over all updates (decays to LR/100; default constant)")
-    t.add_argument("--momentum", type=_nonnegative_float, default=None,
+    t.add_argument("--momentum", type=nonnegative_float, default=None,
                    help="momentum in [0, 1) (default 0.5 for cd, 0 for pcd and pt, whose persistent chains "
                    "fall behind a fast-moving model)")
-    t.add_argument("--weight-decay", type=_nonnegative_float, default=0.0, help="L2 penalty on the weights")
+    t.add_argument("--weight-decay", type=nonnegative_float, default=0.0, help="L2 penalty on the weights")
     t.add_argument("--chains", type=positive_int, metavar="N", help="persistent chains for pcd/pt (default: B)")
     t.add_argument("--temperatures", type=positive_int, default=10, metavar="R",
                    help="pt: rungs of the inverse-temperature ladder from 1 to 0 (default 10)")

@@ -126,8 +126,7 @@ class TimeConvNet(eqx.Module):
         self.blocks = [eqx.nn.Conv2d(channels, channels, 3, padding=dl, dilation=dl, key=keys[1 + i])
                        for i, dl in enumerate(dilations)]
         self.time_layers = [eqx.nn.Linear(n_time, channels, key=keys[1 + depth + i]) for i in range(depth + 1)]
-        out = eqx.nn.Conv2d(channels, out_per_dim, 3, padding=1, key=keys[-1])
-        self.out = eqx.tree_at(lambda m: (m.weight, m.bias), out, (jnp.zeros_like(out.weight), jnp.zeros_like(out.bias)))
+        self.out = _zero_last(eqx.nn.Conv2d(channels, out_per_dim, 3, padding=1, key=keys[-1]))
         self.shape, self.out_per_dim, self.n_time, self.max_steps = tuple(shape), out_per_dim, n_time, max_steps
 
     def __call__(self, x, t):

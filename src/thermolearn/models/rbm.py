@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import os
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -330,7 +331,7 @@ class GibbsTrace:
         return np.arange(self.visible.shape[0]) * self.every
 
 
-class _RBMBase:
+class _RBMBase(ABC):
     """Shared machinery of the RBM classes (parameters, checks, sampling, files)."""
 
     family: ClassVar[Any]
@@ -394,9 +395,9 @@ class _RBMBase:
         return type(self)(**merged)
 
     # ------------------------------------------------------------------ input checks
+    @abstractmethod
     def check_visible(self, visible, name: str = "visible") -> np.ndarray:
         """``visible`` as a 2D float array (n, n_visible); a single state (n_visible,) gets a leading axis."""
-        raise NotImplementedError
 
     def check_hidden(self, hidden, name: str = "hidden") -> np.ndarray:
         """Hidden states in {0, 1} as a float array (n, n_hidden)."""
@@ -542,9 +543,9 @@ class _RBMBase:
         """Mean log-likelihood mean(-F(v)) - log Z of the rows of ``data``, in nats per image."""
         return float(np.mean(self.log_probability(data, log_z)))
 
+    @abstractmethod
     def exact_log_partition(self) -> float:
         """log Z by an exact sum over the smaller layer (at most EXACT_MAX_UNITS units), in nats."""
-        raise NotImplementedError
 
     # ------------------------------------------------------------------ files
     def header(self, **extra) -> dict:
