@@ -53,7 +53,7 @@ def _data_arguments(p: argparse.ArgumentParser, *, split: str, required: bool = 
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from thermolearn.learning.contrastive_divergence import METHODS, SCHEDULES
+    from thermolearn.learning.contrastive_divergence import ENGINES, METHODS, SCHEDULES
 
     p = sub.add_parser(
         "rbm",
@@ -86,6 +86,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--temperatures", type=positive_int, default=10, metavar="R",
                    help="pt: rungs of the inverse-temperature ladder from 1 to 0 (default 10)")
     t.add_argument("--seed", type=int, default=0, help="seed for initial weights, minibatches and sampling")
+    t.add_argument("--engine", choices=ENGINES, default="auto",
+                   help="jax: dense products, any device; sparse: CD/PCD that skip the zeros of binary units "
+                        "(CPU, float32); auto (default): sparse where it applies on the CPU")
     t.add_argument("--save", required=True, metavar="MODEL.npz", help="where to write the trained model")
     t.add_argument("--checkpoint", metavar="PATH.npz", help="checkpoint each epoch; resume from it when it exists")
     t.add_argument("--init", metavar="MODEL.npz",
@@ -203,7 +206,7 @@ def run_train(args: argparse.Namespace) -> int:
     result = train_rbm(model, x, epochs=args.epochs, method=args.method, k=args.k, batch_size=args.batch_size,
                        learning_rate=args.learning_rate, schedule=args.schedule, momentum=args.momentum,
                        weight_decay=args.weight_decay, n_chains=args.chains, betas=betas, seed=args.seed,
-                       checkpoint=args.checkpoint, progress=not args.no_progress)
+                       checkpoint=args.checkpoint, progress=not args.no_progress, engine=args.engine)
     h = result.history
     def fmt(x: float, spec: str) -> str:
         return format(float(x), spec) if np.isfinite(x) else "-"
@@ -213,7 +216,7 @@ def run_train(args: argparse.Namespace) -> int:
     print(format_table(["epoch", "reconstruction error", "exact log-lik (nats/image)", "seconds"], rows))
     if result.resumed_from:
         print(f"resumed from the checkpoint after epoch {result.resumed_from}")
-    print(f"{result.seconds_per_epoch:.2f} s per epoch")
+    print(f"{result.seconds_per_epoch:.2f} s per epoch ({result.engine} engine)")
     trained = result.model
     record = {"source": str(args.data), "name": data.name, "split": data.info.get("split"),
               "binarization": data.info.get("binarization"), "image_shape": list(data.image_shape or ()),
@@ -221,7 +224,7 @@ def run_train(args: argparse.Namespace) -> int:
     training = {"method": args.method, "k": args.k, "epochs": result.epochs_done, "init": args.init, "batch_size": args.batch_size,
                 "learning_rate": args.learning_rate, "schedule": args.schedule, "momentum": args.momentum,
                 "weight_decay": args.weight_decay, "chains": args.chains, "seed": args.seed,
-                "seconds_per_epoch": result.seconds_per_epoch}
+                "seconds_per_epoch": result.seconds_per_epoch, "engine": result.engine}
     save_arrays(args.save, trained.arrays(), trained.header(data=record, training=training))
     print(f"wrote {args.save}")
     if args.json:

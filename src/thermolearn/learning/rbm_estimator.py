@@ -26,7 +26,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from thermolearn.learning.contrastive_divergence import METHODS, train_rbm
+from thermolearn.learning.contrastive_divergence import ENGINES, METHODS, train_rbm
 from thermolearn.models.rbm import RBM
 
 SCORE_METHODS = ("auto", "exact", "pseudo")
@@ -39,7 +39,8 @@ class BoltzmannRBM(TransformerMixin, BaseEstimator):
     with ``k`` Gibbs sweeps per update; ``n_iter`` epochs of minibatches of ``batch_size``
     (clipped to the number of samples); ``learning_rate``, ``momentum``, ``weight_decay``;
     ``n_chains`` persistent chains (default ``batch_size``); ``binarize`` threshold (None:
-    data must be 0/1); ``score_method`` (auto, exact, pseudo) and ``exact_max_units``.
+    data must be 0/1); ``score_method`` (auto, exact, pseudo) and ``exact_max_units``;
+    ``engine`` (auto, jax, sparse: see ``train_rbm``).
 
     Fitted attributes: ``components_`` (n_components, n_features) = W^T, ``intercept_hidden_``
     (c), ``intercept_visible_`` (b), ``model_`` (the :class:`RBM`), ``history_``,
@@ -49,7 +50,8 @@ class BoltzmannRBM(TransformerMixin, BaseEstimator):
     def __init__(self, n_components: int = 64, *, method: str = "pcd", k: int = 1, learning_rate: float = 0.05,
                  batch_size: int = 10, n_iter: int = 10, momentum: float = 0.5, weight_decay: float = 0.0,
                  n_chains: int | None = None, binarize: float | None = None, score_method: str = "auto",
-                 exact_max_units: int = 20, init_scale: float = 0.01, verbose: bool = False, random_state=None):
+                 exact_max_units: int = 20, init_scale: float = 0.01, verbose: bool = False, random_state=None,
+                 engine: str = "auto"):
         self.n_components = n_components
         self.method = method
         self.k = k
@@ -65,6 +67,7 @@ class BoltzmannRBM(TransformerMixin, BaseEstimator):
         self.init_scale = init_scale
         self.verbose = verbose
         self.random_state = random_state
+        self.engine = engine
 
     # ------------------------------------------------------------------ data
     def _binary(self, X, *, reset: bool) -> np.ndarray:
@@ -79,6 +82,8 @@ class BoltzmannRBM(TransformerMixin, BaseEstimator):
     def _check_params(self) -> None:
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         if self.score_method not in SCORE_METHODS:
             raise ValueError(f"score_method must be one of {', '.join(SCORE_METHODS)}, got {self.score_method!r}")
         for name in ("n_components", "k", "batch_size", "n_iter", "exact_max_units"):
@@ -103,7 +108,7 @@ class BoltzmannRBM(TransformerMixin, BaseEstimator):
                            weight_decay=self.weight_decay,
                            n_chains=self.n_chains if self.n_chains is not None else self.batch_size,
                            seed=int(self._rng.randint(0, 2**31 - 1)), progress=bool(self.verbose),
-                           exact_log_likelihood=False, state=self._state)
+                           exact_log_likelihood=False, state=self._state, engine=self.engine)
         self.model_ = result.model
         self._state = result.state
         self.history_.extend(result.history.reconstruction_error.tolist())

@@ -49,6 +49,33 @@ def next_uniform(s0, s1, s2, s3):
     return float(result >> uint64(11)) * _MANTISSA, s0, s1, s2, s3
 
 
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
+@njit(inline="always")
+def _mix64(z):
+    z = (z ^ (z >> uint64(30))) * uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> uint64(27))) * uint64(0x94D049BB133111EB)
+    return z ^ (z >> uint64(31))
+
+
+@njit(inline="always")
+def splitmix64(x):
+    """SplitMix64 (Steele, Lea & Flood 2014): the next output and the advanced counter
+    ``value, x``; a bijective mix of its input, the standard way to seed xoshiro."""
+    x = x + uint64(_GOLDEN)
+    return _mix64(x), x
+
+
+@njit(inline="always")
+def counter_uniform32(key, counter):
+    """Draw number ``counter`` of the SplitMix64 stream that starts at ``key``, as a float32-exact
+    uniform in [0, 1) (24 bits): a stateless counter-based generator, so a loop over draws
+    vectorises and any draw can be recomputed."""
+    z = _mix64(key + (counter + uint64(1)) * uint64(_GOLDEN))
+    return np.float32(z >> uint64(40)) * np.float32(5.9604644775390625e-08)
+
+
 @njit(cache=True)
 def uniforms(state, count):
     """``count`` draws from one chain's state (a view of 4 words, advanced in place)."""

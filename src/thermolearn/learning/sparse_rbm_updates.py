@@ -1,0 +1,313 @@
+"""CD-k and PCD-k epochs for Bernoulli RBMs on the CPU that exploit binary sparsity (Numba).
+
+Every matrix product in a Bernoulli RBM update has a binary factor: the data and the
+visible samples v, the hidden samples h. A product v W with binary v is a sum of the rows
+of W where v_i = 1, and the weight gradient V^T Y (V binary) adds the rows of Y into the
+rows i where v_i = 1. On binarised MNIST about 13% of the pixels are on, so the dense
+products do about eight times the necessary arithmetic; here each product costs in
+proportion to the ones it meets. The update is the same as the dense one in
+:mod:`thermolearn.learning.contrastive_divergence`:
+
+    velocity = momentum * velocity + lr * (<v h>_data - <v h>_model - decay * W),  W += velocity
+
+with p(h | v) (not a draw) in both statistics. Rows of the minibatch and the chains run in
+parallel; the weight update runs in parallel over visible units, each thread writing its
+own rows of W and the matching columns of a transposed copy W^T (the hidden-to-visible
+products add rows of W^T). Every sum runs in a fixed order on one thread, so the results do
+not depend on the number of threads.
+
+Random numbers: row r of update t draws from a SplitMix64 stream whose start is a hash of
+(epoch key, t, r), and draw i of a stream is a function of i alone (a counter-based
+generator), so the sampling loops vectorise, any thread computes the same numbers, and a
+resumed run continues bit for bit. The sigmoid is Cephes' single-precision exp inlined, so
+its loops vectorise as well (error below 1e-7, the size of the 2^-24 steps of the uniform
+draws). The draws differ from the JAX engine's (threefry), so the two engines agree
+in distribution, not number for number.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange, uint64
+
+from thermolearn.samplers.rng import counter_uniform32, splitmix64
+
+MAX_UNITS = 1 << 20
+"""Largest layer this engine accepts: the draws of one row are numbered in 2^21-wide blocks."""
+_BLOCK = 1 << 21
+_ROWS = 16
+
+# Cephes' expf: exp(y) = 2^n exp(r), n = round(y / ln 2), r = y - n ln 2 split in two parts so
+# that r is exact, exp(r) by a degree-6 polynomial (relative error about 1e-7 in float32)
+_LOG2E = np.float32(1.44269504088896341)
+_LN2_HI = np.float32(0.693359375)
+_LN2_LO = np.float32(-2.12194440e-4)
+_EXP_POLY = (np.float32(1.9875691500e-4), np.float32(1.3981999507e-3), np.float32(8.3334519073e-3),
+             np.float32(4.1665795894e-2), np.float32(1.6666665459e-1), np.float32(5.0000001201e-1))
+_ONE = np.float32(1.0)
+_HALF = np.float32(0.5)
+_Y_MIN = np.float32(-87.0)  # 2^n stays a normal float32 inside [-87, 88]
+_Y_MAX = np.float32(88.0)
+
+
+@njit(inline="always")
+def _add_rows(acc, rows, index, count):
+    """acc += sum of rows[index[q]] for q < count, eight rows per pass over acc (the pass, not
+    the additions, is what costs: it loads and stores acc)."""
+    m = acc.shape[0]
+    q = 0
+    while q + 8 <= count:
+        r0 = rows[index[q]]
+        r1 = rows[index[q + 1]]
+        r2 = rows[index[q + 2]]
+        r3 = rows[index[q + 3]]
+        r4 = rows[index[q + 4]]
+        r5 = rows[index[q + 5]]
+        r6 = rows[index[q + 6]]
+        r7 = rows[index[q + 7]]
+        for j in range(m):
+            acc[j] += ((r0[j] + r1[j]) + (r2[j] + r3[j])) + ((r4[j] + r5[j]) + (r6[j] + r7[j]))
+        q += 8
+    while q < count:
+        r = rows[index[q]]
+        for j in range(m):
+            acc[j] += r[j]
+        q += 1
+
+
+@njit(inline="always")
+def _sigmoid(x, out, bits):
+    """out = 1 / (1 + exp(-x)) in float32, in two loops that vectorise (no library calls);
+    ``bits`` is int32 scratch of the same length for the 2^n factors."""
+    c0, c1, c2, c3, c4, c5 = _EXP_POLY
+    for i in range(x.shape[0]):
+        y = min(max(-x[i], _Y_MIN), _Y_MAX)
+        n = np.floor(y * _LOG2E + _HALF)
+        r = (y - n * _LN2_HI) - n * _LN2_LO
+        out[i] = (((((c0 * r + c1) * r + c2) * r + c3) * r + c4) * r + c5) * (r * r) + r + _ONE
+        bits[i] = (np.int32(n) + 127) << 23
+    scale = bits.view(np.float32)
+    for i in range(x.shape[0]):
+        out[i] = _ONE / (_ONE + out[i] * scale[i])
+
+
+@njit(inline="always")
+def _draw(p, key, offset, xrow, on):
+    """x_i = [u_i < p_i] into the byte row ``xrow``, u_i the draw offset + i of stream ``key``;
+    the indices of the ones into ``on``; returns how many."""
+    for i in range(p.shape[0]):
+        xrow[i] = counter_uniform32(key, offset + uint64(i)) < p[i]
+    c = 0
+    for i in range(p.shape[0]):
+        on[c] = i
+        c += xrow[i]
+    return c
+
+
+@njit(inline="always")
+def _ones(xrow, on):
+    """The indices of the nonzero entries of ``xrow`` into ``on``; returns how many."""
+    c = 0
+    for i in range(xrow.shape[0]):
+        on[c] = i
+        c += xrow[i] != 0
+    return c
+
+
+@njit(inline="always")
+def _hidden_probabilities(W, bh, on, count, prow, bits):
+    """prow = p(h | v) = sigmoid(bh + sum of the rows of W where v is on)."""
+    acc = bh.copy()
+    _add_rows(acc, W, on, count)
+    _sigmoid(acc, prow, bits)
+
+
+@njit(inline="always")
+def _visible_probabilities(WT, bv, on, count, prow, bits):
+    """prow = p(v | h) = sigmoid(bv + sum of the rows of W^T where h is on)."""
+    acc = bv.copy()
+    _add_rows(acc, WT, on, count)
+    _sigmoid(acc, prow, bits)
+
+
+@njit(inline="always")
+def _squared_error(xrow, prow):
+    """sum_i (x_i - p_i)^2: how far the reconstruction p(v | h) is from the row."""
+    e = 0.0
+    for i in range(prow.shape[0]):
+        d = np.float32(xrow[i]) - prow[i]
+        e += d * d
+    return e
+
+
+@njit(cache=True, parallel=True)
+def _row_phase(W, WT, bv, bh, chains, data, rows, X, xon, xcnt, P, err_rows, update_key, persistent, k,
+               reconstruction):
+    """Everything one row needs: data row r (its ones, p(h | v)) and chain r (k sweeps); fills
+    X (bytes: the data rows, then the chains' last visible draws), their lists of ones and
+    P = p(h | v) of every row; advances ``chains`` (PCD) in place. Row r draws from streams
+    keyed by (update_key, 2r) for the data and (update_key, 2r + 1) for a persistent chain."""
+    nv, nh = W.shape
+    B = rows.shape[0]
+    C = chains.shape[0] if persistent else B
+    for r in prange(max(B, C)):
+        hon = np.empty(nh, np.int32)
+        hrow = np.empty(nh, np.uint8)
+        pv = np.empty(nv, np.float32)
+        bits = np.empty(max(nv, nh), np.int32)
+        if r < B:  # the data row: v, its ones, p(h | v)
+            X[r] = data[rows[r]]
+            xcnt[r] = _ones(X[r], xon[r])
+            _hidden_probabilities(W, bh, xon[r], xcnt[r], P[r], bits)
+        if persistent:
+            if r < B and reconstruction:
+                key = splitmix64(update_key + uint64(2 * r))[0]
+                hc = _draw(P[r], key, uint64(0), hrow, hon)
+                _visible_probabilities(WT, bv, hon, hc, pv, bits)
+                err_rows[r] = _squared_error(X[r], pv)
+            if r < C:  # chain r: k sweeps from its persistent hidden state
+                key = splitmix64(update_key + uint64(2 * r + 1))[0]
+                hc = _ones(chains[r], hon)
+                for s in range(k):
+                    _visible_probabilities(WT, bv, hon, hc, pv, bits)
+                    xcnt[B + r] = _draw(pv, key, uint64((2 * s + 1) * _BLOCK), X[B + r], xon[B + r])
+                    _hidden_probabilities(W, bh, xon[B + r], xcnt[B + r], P[B + r], bits)
+                    hc = _draw(P[B + r], key, uint64((2 * s + 2) * _BLOCK), hrow, hon)
+                for j in range(nh):
+                    chains[r, j] = hrow[j]
+        else:  # CD: the chain starts at the data row's hidden draw
+            key = splitmix64(update_key + uint64(2 * r))[0]
+            hc = _draw(P[r], key, uint64(0), hrow, hon)
+            for s in range(k):
+                _visible_probabilities(WT, bv, hon, hc, pv, bits)
+                if s == 0 and reconstruction:
+                    err_rows[r] = _squared_error(X[r], pv)
+                xcnt[B + r] = _draw(pv, key, uint64((2 * s + 1) * _BLOCK), X[B + r], xon[B + r])
+                _hidden_probabilities(W, bh, xon[B + r], xcnt[B + r], P[B + r], bits)
+                if s + 1 < k:
+                    hc = _draw(P[B + r], key, uint64((2 * s + 2) * _BLOCK), hrow, hon)
+
+
+@njit(cache=True)
+def _column_lists(xon, xcnt, con, ccnt, B):
+    """For each visible unit i, the rows n with X[n, i] = 1 in increasing order (con[i, :ccnt[i]]),
+    built from the rows' lists of ones; returns the count of data rows among them per unit."""
+    nv = con.shape[0]
+    npos = np.zeros(nv, np.int64)
+    ccnt[:] = 0
+    for n in range(xcnt.shape[0]):
+        for q in range(xcnt[n]):
+            i = xon[n, q]
+            con[i, ccnt[i]] = n
+            ccnt[i] += 1
+        if n == B - 1:
+            npos[:] = ccnt
+    return npos
+
+
+@njit(cache=True, parallel=True)
+def _weight_update(W, WT, bv, vW, vbv, P, con, ccnt, npos, lr, momentum, decay, inv_b, inv_c):
+    """W += velocity, velocity = momentum * velocity + lr * (<v h>_data - <v h>_chains - decay * W),
+    and the same for the visible bias; 16 visible units (rows of W) per iteration, then their
+    block of W^T (16 units fill a cache line of each row of W^T)."""
+    nv, nh = W.shape
+    for blk in prange((nv + _ROWS - 1) // _ROWS):
+        lo = blk * _ROWS
+        hi = min(lo + _ROWS, nv)
+        pos = np.empty(nh, W.dtype)
+        neg = np.empty(nh, W.dtype)
+        for i in range(lo, hi):
+            c = ccnt[i]
+            n_pos = npos[i]
+            pos[:] = 0
+            neg[:] = 0
+            _add_rows(pos, P, con[i], n_pos)
+            _add_rows(neg, P, con[i, n_pos:], c - n_pos)
+            for j in range(nh):
+                v = momentum * vW[i, j] + lr * (pos[j] * inv_b - neg[j] * inv_c - decay * W[i, j])
+                vW[i, j] = v
+                W[i, j] += v
+            vbv[i] = momentum * vbv[i] + lr * (n_pos * inv_b - (c - n_pos) * inv_c)
+            bv[i] += vbv[i]
+        for j in range(nh):
+            for i in range(lo, hi):
+                WT[j, i] = W[i, j]
+
+
+@njit(cache=True)
+def _hidden_bias_update(bh, vbh, P, B, lr, momentum, inv_b, inv_c):
+    nh = bh.shape[0]
+    pos = np.zeros(nh, P.dtype)
+    neg = np.zeros(nh, P.dtype)
+    for n in range(B):
+        for j in range(nh):
+            pos[j] += P[n, j]
+    for n in range(B, P.shape[0]):
+        for j in range(nh):
+            neg[j] += P[n, j]
+    for j in range(nh):
+        vbh[j] = momentum * vbh[j] + lr * (pos[j] * inv_b - neg[j] * inv_c)
+        bh[j] += vbh[j]
+
+
+@njit(cache=True)
+def sparse_epoch(W, WT, bv, bh, vW, vbv, vbh, chains, data, order, batch, lrs, momentum, decay, key,
+                 persistent, k, reconstruction):
+    """Run ``len(lrs)`` updates of CD-k (``persistent`` False) or PCD-k in place.
+
+    W (n_visible, n_hidden) and WT = W^T (kept equal), biases, velocities and ``chains``
+    (PCD: binary hidden states, n_chains x n_hidden; CD: ignored) are updated in place;
+    minibatch t is ``data[order[t * batch:(t + 1) * batch]]`` (uint8 rows). ``lrs[t]`` is the
+    learning rate of update t, ``key`` (uint64) the epoch's random key. Everything is float32.
+    Returns the sum over
+    updates of the reconstruction error (mean squared error per unit of p(v | h ~ p(h | v_data))
+    against v_data), 0 without ``reconstruction``.
+    """
+    nv, nh = W.shape
+    B = batch
+    C = chains.shape[0] if persistent else B
+    R = B + C
+    X = np.zeros((R, nv), np.uint8)
+    xon = np.empty((R, nv), np.int32)
+    xcnt = np.zeros(R, np.int64)
+    P = np.empty((R, nh), W.dtype)
+    con = np.empty((nv, R), np.int32)
+    ccnt = np.zeros(nv, np.int64)
+    err_rows = np.zeros(B)
+    err_total = 0.0
+    inv_b = np.float32(1.0 / B)
+    inv_c = np.float32(1.0 / C)
+    for t in range(lrs.shape[0]):
+        update_key = splitmix64(key ^ uint64(t))[0]
+        _row_phase(W, WT, bv, bh, chains, data, order[t * B:(t + 1) * B], X, xon, xcnt, P, err_rows, update_key,
+                   persistent, k, reconstruction)
+        npos = _column_lists(xon, xcnt, con, ccnt, B)
+        _weight_update(W, WT, bv, vW, vbv, P, con, ccnt, npos, lrs[t], momentum, decay, inv_b, inv_c)
+        _hidden_bias_update(bh, vbh, P, B, lrs[t], momentum, inv_b, inv_c)
+        if reconstruction:
+            err_total += err_rows.sum() / (B * nv)
+    return err_total
+
+
+def epoch_key(seed: int, epoch: int) -> np.uint64:
+    """The random key of one training epoch: a hash of (seed, epoch)."""
+    return np.random.SeedSequence([int(seed), int(epoch)]).generate_state(1, np.uint64)[0]
+
+
+def run_sparse_epoch(params: dict, velocity: dict, chains, data: np.ndarray, order: np.ndarray, batch: int,
+                     rates: np.ndarray, momentum: float, decay: float, key: np.uint64, *, persistent: bool, k: int,
+                     reconstruction: bool) -> float:
+    """``len(rates)`` updates (minibatch t = rows ``order[t * batch:(t + 1) * batch]`` of the
+    uint8 ``data``) applied in place to float32 ``params`` and ``velocity`` (dicts with
+    weights, visible_bias, hidden_bias) and, for PCD, the float32 hidden ``chains``
+    (n_chains x n_hidden, 0 or 1). Returns the mean reconstruction error of the updates
+    (NaN without ``reconstruction``)."""
+    W = params["weights"]
+    f32 = np.float32
+    err = sparse_epoch(W, np.ascontiguousarray(W.T), params["visible_bias"], params["hidden_bias"],
+                       velocity["weights"], velocity["visible_bias"], velocity["hidden_bias"],
+                       chains if persistent else np.zeros((0, W.shape[1]), f32), np.ascontiguousarray(data),
+                       np.ascontiguousarray(order, dtype=np.int64), int(batch),
+                       np.ascontiguousarray(rates, dtype=f32), f32(momentum), f32(decay), np.uint64(key),
+                       bool(persistent), int(k), bool(reconstruction))
+    return float(err) / len(rates) if reconstruction else float("nan")
