@@ -32,6 +32,7 @@ def test_train_writes_model_history_and_plots(trained):
     assert len(ll) == 6 and all(np.isfinite(ll))
     assert ll[-1] > ll[0]  # training raises the exact log-likelihood of the training images
     assert history["data"]["image_shape"] == [8, 8] and history["training"]["method"] == "cd"
+    assert history["training"]["engine"] == "sparse"  # auto: CD on the CPU
     rbm = RBM.load(model)
     assert (rbm.n_visible, rbm.n_hidden) == (64, 12)
     assert (folder / "filters.png").stat().st_size > 1000 and (folder / "filters_training.png").stat().st_size > 1000
@@ -120,6 +121,17 @@ def test_persistent_chains_train_without_momentum_unless_asked(tmp_path):
     assert json.loads(out.read_text())["training"]["momentum"] == 0.0
     assert main(["rbm", "train", "--data", "digits", "--limit", "200", "--hidden", "4", "--method", "pcd", "--epochs",
                  "1", "--momentum", "1", "--save", str(tmp_path / "q.npz")]) == 2
+
+
+def test_engine_is_chosen_on_the_command_line(tmp_path, capsys):
+    common = ["rbm", "train", "--data", "digits", "--limit", "200", "--hidden", "4", "--epochs", "1", "--no-progress"]
+    out = tmp_path / "j.json"
+    assert main(common + ["--engine", "jax", "--save", str(tmp_path / "j.npz"), "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["training"]["engine"] == "jax"
+    assert "(jax engine)" in capsys.readouterr().out
+    assert main(common + ["--method", "pt", "--engine", "sparse", "--save", str(tmp_path / "s.npz")]) == 2
+    err = capsys.readouterr().err
+    assert "method 'pt' needs engine='jax'" in err and not (tmp_path / "s.npz").exists()
 
 
 def test_init_continues_a_saved_model(trained, tmp_path, capsys):

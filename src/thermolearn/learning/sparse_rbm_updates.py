@@ -141,51 +141,48 @@ def _squared_error(xrow, prow):
 
 
 @njit(cache=True, parallel=True)
-def _row_phase(W, WT, bv, bh, chains, data, rows, X, xon, xcnt, P, err_rows, update_key, persistent, k,
-               reconstruction):
-    """Everything one row needs: data row r (its ones, p(h | v)) and chain r (k sweeps); fills
-    X (bytes: the data rows, then the chains' last visible draws), their lists of ones and
-    P = p(h | v) of every row; advances ``chains`` (PCD) in place. Row r draws from streams
-    keyed by (update_key, 2r) for the data and (update_key, 2r + 1) for a persistent chain."""
-    nv, nh = W.shape
-    B = rows.shape[0]
-    C = chains.shape[0] if persistent else B
-    for r in prange(max(B, C)):
-        hon = np.empty(nh, np.int32)
-        hrow = np.empty(nh, np.uint8)
+def _data_rows(W, bh, data, rows, X, xon, xcnt, P, keys, hon, hcnt, draw):
+    """Data row r of the minibatch: its bytes X[r], its ones, P[r] = p(h | v); with ``draw``
+    also h ~ p(h | v) (draws 0.. of stream keys[r]) into the list hon[r] of length hcnt[r]."""
+    nh = W.shape[1]
+    for r in prange(rows.shape[0]):
+        bits = np.empty(max(W.shape[0], nh), np.int32)
+        X[r] = data[rows[r]]
+        xcnt[r] = _ones(X[r], xon[r])
+        _hidden_probabilities(W, bh, xon[r], xcnt[r], P[r], bits)
+        if draw:
+            hrow = np.empty(nh, np.uint8)
+            hcnt[r] = _draw(P[r], keys[r], uint64(0), hrow, hon[r])
+
+
+@njit(cache=True, parallel=True)
+def _visible_step(WT, bv, hon, hcnt, keys, offset, X, xon, xcnt, first, sample, err_rows):
+    """For each hidden list r: p = p(v | h) (rows of W^T only, so W^T is all this loop reads);
+    with ``sample``, v ~ p (draws offset.. of stream keys[r]) into row first + r of X and
+    its list of ones; with a non-empty ``err_rows``, err_rows[r] = |X[r] - p|^2 (X[r] the data)."""
+    nv = WT.shape[1]
+    for r in prange(hcnt.shape[0]):
+        bits = np.empty(nv, np.int32)
         pv = np.empty(nv, np.float32)
-        bits = np.empty(max(nv, nh), np.int32)
-        if r < B:  # the data row: v, its ones, p(h | v)
-            X[r] = data[rows[r]]
-            xcnt[r] = _ones(X[r], xon[r])
-            _hidden_probabilities(W, bh, xon[r], xcnt[r], P[r], bits)
-        if persistent:
-            if r < B and reconstruction:
-                key = splitmix64(update_key + uint64(2 * r))[0]
-                hc = _draw(P[r], key, uint64(0), hrow, hon)
-                _visible_probabilities(WT, bv, hon, hc, pv, bits)
-                err_rows[r] = _squared_error(X[r], pv)
-            if r < C:  # chain r: k sweeps from its persistent hidden state
-                key = splitmix64(update_key + uint64(2 * r + 1))[0]
-                hc = _ones(chains[r], hon)
-                for s in range(k):
-                    _visible_probabilities(WT, bv, hon, hc, pv, bits)
-                    xcnt[B + r] = _draw(pv, key, uint64((2 * s + 1) * _BLOCK), X[B + r], xon[B + r])
-                    _hidden_probabilities(W, bh, xon[B + r], xcnt[B + r], P[B + r], bits)
-                    hc = _draw(P[B + r], key, uint64((2 * s + 2) * _BLOCK), hrow, hon)
-                for j in range(nh):
-                    chains[r, j] = hrow[j]
-        else:  # CD: the chain starts at the data row's hidden draw
-            key = splitmix64(update_key + uint64(2 * r))[0]
-            hc = _draw(P[r], key, uint64(0), hrow, hon)
-            for s in range(k):
-                _visible_probabilities(WT, bv, hon, hc, pv, bits)
-                if s == 0 and reconstruction:
-                    err_rows[r] = _squared_error(X[r], pv)
-                xcnt[B + r] = _draw(pv, key, uint64((2 * s + 1) * _BLOCK), X[B + r], xon[B + r])
-                _hidden_probabilities(W, bh, xon[B + r], xcnt[B + r], P[B + r], bits)
-                if s + 1 < k:
-                    hc = _draw(P[B + r], key, uint64((2 * s + 2) * _BLOCK), hrow, hon)
+        _visible_probabilities(WT, bv, hon[r], hcnt[r], pv, bits)
+        if err_rows.shape[0] > 0:
+            err_rows[r] = _squared_error(X[r], pv)
+        if sample:
+            xcnt[first + r] = _draw(pv, keys[r], offset, X[first + r], xon[first + r])
+
+
+@njit(cache=True, parallel=True)
+def _hidden_step(W, bh, xon, xcnt, first, P, keys, offset, hon, hcnt, sample):
+    """For row first + r of X (r < len(hcnt)): P = p(h | v) (rows of W only); with ``sample``,
+    h ~ P (draws offset.. of stream keys[r]) into the list hon[r] of length hcnt[r]."""
+    nh = W.shape[1]
+    for r in prange(hcnt.shape[0]):
+        bits = np.empty(nh, np.int32)
+        n = first + r
+        _hidden_probabilities(W, bh, xon[n], xcnt[n], P[n], bits)
+        if sample:
+            hrow = np.empty(nh, np.uint8)
+            hcnt[r] = _draw(P[n], keys[r], offset, hrow, hon[r])
 
 
 @njit(cache=True)
@@ -206,25 +203,23 @@ def _column_lists(xon, xcnt, con, ccnt, B):
 
 
 @njit(cache=True, parallel=True)
-def _weight_update(W, WT, bv, vW, vbv, P, con, ccnt, npos, lr, momentum, decay, inv_b, inv_c):
+def _weight_update(W, WT, bv, vW, vbv, Y, con, ccnt, npos, lr, momentum, decay, inv_b, inv_c):
     """W += velocity, velocity = momentum * velocity + lr * (<v h>_data - <v h>_chains - decay * W),
-    and the same for the visible bias; 16 visible units (rows of W) per iteration, then their
-    block of W^T (16 units fill a cache line of each row of W^T)."""
+    with <v h>_data - <v h>_chains = sum of the rows Y[n] (P[n] / B for data rows, -P[n] / C for
+    chain rows) where v_n,i = 1; the same for the visible bias. 16 visible units (rows of W)
+    per iteration, then their block of W^T (16 units fill a cache line of each row of W^T)."""
     nv, nh = W.shape
     for blk in prange((nv + _ROWS - 1) // _ROWS):
         lo = blk * _ROWS
         hi = min(lo + _ROWS, nv)
-        pos = np.empty(nh, W.dtype)
-        neg = np.empty(nh, W.dtype)
+        g = np.empty(nh, W.dtype)
         for i in range(lo, hi):
             c = ccnt[i]
             n_pos = npos[i]
-            pos[:] = 0
-            neg[:] = 0
-            _add_rows(pos, P, con[i], n_pos)
-            _add_rows(neg, P, con[i, n_pos:], c - n_pos)
+            g[:] = 0
+            _add_rows(g, Y, con[i], c)
             for j in range(nh):
-                v = momentum * vW[i, j] + lr * (pos[j] * inv_b - neg[j] * inv_c - decay * W[i, j])
+                v = momentum * vW[i, j] + lr * (g[j] - decay * W[i, j])
                 vW[i, j] = v
                 W[i, j] += v
             vbv[i] = momentum * vbv[i] + lr * (n_pos * inv_b - (c - n_pos) * inv_c)
@@ -235,19 +230,22 @@ def _weight_update(W, WT, bv, vW, vbv, P, con, ccnt, npos, lr, momentum, decay, 
 
 
 @njit(cache=True)
-def _hidden_bias_update(bh, vbh, P, B, lr, momentum, inv_b, inv_c):
+def _hidden_bias_update(bh, vbh, P, Y, B, lr, momentum, inv_b, inv_c):
+    """The hidden bias's step (gradient mean p(h | v_data) - mean p(h | v_chains)); fills Y with
+    the rows P[n] / B (data) and -P[n] / C (chains) that the weight gradient sums."""
     nh = bh.shape[0]
     pos = np.zeros(nh, P.dtype)
     neg = np.zeros(nh, P.dtype)
     for n in range(B):
         for j in range(nh):
             pos[j] += P[n, j]
+            Y[n, j] = P[n, j] * inv_b
     for n in range(B, P.shape[0]):
         for j in range(nh):
             neg[j] += P[n, j]
+            Y[n, j] = -P[n, j] * inv_c
     for j in range(nh):
         vbh[j] = momentum * vbh[j] + lr * (pos[j] * inv_b - neg[j] * inv_c)
-        bh[j] += vbh[j]
 
 
 @njit(cache=True)
@@ -271,19 +269,49 @@ def sparse_epoch(W, WT, bv, bh, vW, vbv, vbh, chains, data, order, batch, lrs, m
     xon = np.empty((R, nv), np.int32)
     xcnt = np.zeros(R, np.int64)
     P = np.empty((R, nh), W.dtype)
+    Y = np.empty((R, nh), W.dtype)
     con = np.empty((nv, R), np.int32)
     ccnt = np.zeros(nv, np.int64)
-    err_rows = np.zeros(B)
+    hon = np.empty((C, nh), np.int32)  # the chains' hidden states as lists of ones
+    hcnt = np.zeros(C, np.int64)
+    pos_on = np.empty((B, nh), np.int32)  # PCD's hidden draw of the data (reconstruction only)
+    pos_cnt = np.zeros(B, np.int64)
+    err_rows = np.zeros(B if reconstruction else 0)
+    no_err = np.zeros(0)
+    data_keys = np.empty(B, np.uint64)
+    chain_keys = np.empty(C, np.uint64)
     err_total = 0.0
     inv_b = np.float32(1.0 / B)
     inv_c = np.float32(1.0 / C)
     for t in range(lrs.shape[0]):
         update_key = splitmix64(key ^ uint64(t))[0]
-        _row_phase(W, WT, bv, bh, chains, data, order[t * B:(t + 1) * B], X, xon, xcnt, P, err_rows, update_key,
-                   persistent, k, reconstruction)
+        for r in range(B):  # data row r draws from (update, 2r), a persistent chain r from (update, 2r + 1)
+            data_keys[r] = splitmix64(update_key + uint64(2 * r))[0]
+        for r in range(C):
+            chain_keys[r] = splitmix64(update_key + uint64(2 * r + 1))[0] if persistent else data_keys[r]
+        rows = order[t * B:(t + 1) * B]
+        if persistent:
+            _data_rows(W, bh, data, rows, X, xon, xcnt, P, data_keys, pos_on, pos_cnt, reconstruction)
+            if reconstruction:
+                _visible_step(WT, bv, pos_on, pos_cnt, data_keys, uint64(0), X, xon, xcnt, B, False, err_rows)
+            for r in range(C):
+                hcnt[r] = _ones(chains[r], hon[r])
+        else:  # CD: chain r starts at data row r's hidden draw
+            _data_rows(W, bh, data, rows, X, xon, xcnt, P, data_keys, hon, hcnt, True)
+        for s in range(k):
+            _visible_step(WT, bv, hon, hcnt, chain_keys, uint64((2 * s + 1) * _BLOCK), X, xon, xcnt, B, True,
+                          err_rows if (s == 0 and reconstruction and not persistent) else no_err)
+            _hidden_step(W, bh, xon, xcnt, B, P, chain_keys, uint64((2 * s + 2) * _BLOCK), hon, hcnt,
+                         persistent or s + 1 < k)
+        if persistent:
+            for r in range(C):
+                chains[r, :] = 0
+                for q in range(hcnt[r]):
+                    chains[r, hon[r, q]] = 1
         npos = _column_lists(xon, xcnt, con, ccnt, B)
-        _weight_update(W, WT, bv, vW, vbv, P, con, ccnt, npos, lrs[t], momentum, decay, inv_b, inv_c)
-        _hidden_bias_update(bh, vbh, P, B, lrs[t], momentum, inv_b, inv_c)
+        _hidden_bias_update(bh, vbh, P, Y, B, lrs[t], momentum, inv_b, inv_c)
+        bh += vbh
+        _weight_update(W, WT, bv, vW, vbv, Y, con, ccnt, npos, lrs[t], momentum, decay, inv_b, inv_c)
         if reconstruction:
             err_total += err_rows.sum() / (B * nv)
     return err_total
