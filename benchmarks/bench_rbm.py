@@ -104,6 +104,8 @@ def main() -> None:
                         help="learning-rate schedule of the 500-hidden runs (decays to 1/100 of the rate)")
     parser.add_argument("--raise-images", type=int, default=100, help="test images scored by RAISE (0: none)")
     parser.add_argument("--only", default="small,cd1,cdk,pcd,sklearn", help="comma-separated parts to run")
+    parser.add_argument("--engine", default="auto", choices=("auto", "jax", "sparse"),
+                        help="training engine of the 20- and 500-hidden runs (the scikit-learn comparison runs both)")
     parser.add_argument("--out", default="benchmarks/results/rbm")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
@@ -131,7 +133,7 @@ def main() -> None:
     if "small" in parts:
         from thermolearn.estimators.ais import rbm_log_likelihood
 
-        rbm, timing = _train(train, 20, "cd", 1, args.epochs, seed=0)
+        rbm, timing = _train(train, 20, "cd", 1, args.epochs, seed=0, engine=args.engine)
         rbm.save(out / "rbm20_cd1.npz")
         exact = rbm_log_likelihood(rbm.weights, rbm.visible_bias, rbm.hidden_bias, test, method="exact")
         scored = _score(rbm, train, test, runs=args.runs, schedule=args.schedule, seed=1)
@@ -144,7 +146,8 @@ def main() -> None:
             continue
         label = f"{method}-{k}" if method == "cd" else "pcd-1"
         rbm, timing = _train(train, 500, method, k, args.epochs, seed=0, momentum=args.momentum,
-                             learning_rate=args.learning_rate, init=args.init, schedule=args.lr_schedule)
+                             learning_rate=args.learning_rate, init=args.init, schedule=args.lr_schedule,
+                             engine=args.engine)
         tag = (f"rbm500_{label}_e{args.epochs}_m{args.momentum:g}" + ("_continued" if args.init else "")
                + ("" if args.lr_schedule == "constant" else f"_lr-{args.lr_schedule}"))
         rbm.save(out / f"{tag}.npz")

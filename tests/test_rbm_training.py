@@ -146,8 +146,9 @@ def test_continuing_from_state_equals_one_longer_run(digits, start, cd_run):
 
 
 # ---------------------------------------------------------------------------- checkpoints
-def test_checkpoint_resume_is_bit_identical(tmp_path, digits, start):
-    args = dict(method="pcd", seed=3, exact_log_likelihood=False, **COMMON)
+@pytest.mark.parametrize("engine", ["sparse", "jax"])
+def test_checkpoint_resume_is_bit_identical(tmp_path, digits, start, engine):
+    args = dict(method="pcd", seed=3, exact_log_likelihood=False, engine=engine, **COMMON)
     straight = train_rbm(start, digits, epochs=4, **args)
     ck = tmp_path / "pcd.npz"
     half = train_rbm(start, digits, epochs=2, checkpoint=ck, **args)
@@ -190,6 +191,21 @@ def test_a_killed_run_resumes_bit_identical(tmp_path, digits, start):
         train_rbm(start, digits, epochs=6, checkpoint=ck, **args)
 
 
+def test_a_checkpoint_from_before_the_engines_resumes_with_jax(tmp_path, digits, start):
+    """Checkpoints written by 0.4 have no engine in their arguments: they were all JAX runs."""
+    from thermolearn.storage import load_arrays, save_arrays
+
+    args = dict(method="cd", seed=2, exact_log_likelihood=False, **COMMON)
+    ck = tmp_path / "old.npz"
+    train_rbm(start, digits, epochs=1, checkpoint=ck, engine="jax", **args)
+    arrays, header = load_arrays(ck)
+    del header["checkpoint"]["args"]["engine"]
+    save_arrays(ck, arrays, header)
+    with pytest.raises(ValueError, match="different training arguments.*engine"):
+        train_rbm(start, digits, epochs=2, checkpoint=ck, **args)  # auto picks sparse here
+    assert train_rbm(start, digits, epochs=2, checkpoint=ck, engine="jax", **args).resumed_from == 1
+
+
 def test_a_checkpoint_of_another_run_is_refused(tmp_path, digits, start, cd_run):
     ck = tmp_path / "cd.npz"
     train_rbm(start, digits, epochs=1, method="cd", seed=1, checkpoint=ck, exact_log_likelihood=False, **COMMON)
@@ -198,6 +214,9 @@ def test_a_checkpoint_of_another_run_is_refused(tmp_path, digits, start, cd_run)
                   **{**COMMON, "learning_rate": 0.2})
     with pytest.raises(ValueError, match="different training arguments.*data_hash"):
         train_rbm(start, 1 - digits, epochs=2, method="cd", seed=1, checkpoint=ck, **COMMON)
+    # a checkpoint of one engine is not continued by the other (their random numbers differ)
+    with pytest.raises(ValueError, match="different training arguments.*engine"):
+        train_rbm(start, digits, epochs=2, method="cd", seed=1, checkpoint=ck, engine="jax", **COMMON)
     other = RBM.random(64, H + 1, seed=0)
     with pytest.raises(ValueError, match=r"weights \(64, 12\).*weights \(64, 13\)"):
         train_rbm(other, digits, epochs=2, method="cd", seed=1, checkpoint=ck, **COMMON)

@@ -6,6 +6,6 @@ k_B = 1, beta = 1/T; p(s) = exp(-beta E) / Z; batches put the sample axis first.
 
 from thermolearn.models import Ising, MaxCut
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 __all__ = ["Ising", "MaxCut", "__version__"]
