@@ -183,6 +183,9 @@ def test_engine_choice_and_its_errors():
     rbm = RBM.random(64, 4, data=digits, seed=0)
     assert train_rbm(rbm, digits, epochs=1, method="pcd", progress=False).engine == "sparse"  # auto, on the CPU
     assert train_rbm(rbm, digits, epochs=1, method="pt", progress=False).engine == "jax"
+    # mostly ones (the digits inverted): the dense products are as fast, so auto keeps JAX
+    assert (1 - digits).mean() > 0.5
+    assert train_rbm(rbm, 1 - digits, epochs=1, method="pcd", progress=False).engine == "jax"
     with pytest.raises(ValueError, match="engine must be one of auto, jax, sparse"):
         train_rbm(rbm, digits, epochs=1, engine="gpu")
     with pytest.raises(ValueError, match="method 'pt' needs engine='jax'"):
