@@ -146,6 +146,16 @@ def test_model_file_errors(tmp_path, trained):
         DiffusionModel.load(bad)
     with pytest.raises(ValueError, match="no such file"):
         DiffusionModel.load(tmp_path / "missing.npz")
+    # the file records its betas: one whose schedule constants changed since is refused
+    header = result.model.header()
+    assert np.allclose(header["betas"], result.model.process.betas_in, rtol=0, atol=0)
+    header["betas"] = [b * 1.01 for b in header["betas"]]
+    save_arrays(bad, result.model.arrays(), header)
+    with pytest.raises(ValueError, match="noise schedule that this thermolearn computes differently"):
+        DiffusionModel.load(bad)
+    del header["betas"]  # files from before 0.5 carry none and load as before
+    save_arrays(bad, result.model.arrays(), header)
+    assert DiffusionModel.load(bad)[0].config == result.model.config
 
 
 def test_sampling_shapes_and_determinism(trained):

@@ -416,7 +416,10 @@ class DiffusionModel:
         return param_arrays(self.net, _PARAM_PREFIX)
 
     def header(self, **extra) -> dict:
-        return {"format": FILE_FORMAT, "version": FILE_VERSION, "config": self.config.as_dict(), **extra}
+        # the betas themselves, so that a file never loads with a schedule whose constants changed
+        betas = [float(b) for b in np.asarray(self.process.betas_in, dtype=np.float64)]
+        return {"format": FILE_FORMAT, "version": FILE_VERSION, "config": self.config.as_dict(), "betas": betas,
+                **extra}
 
     def save(self, path, **extra_header) -> None:
         """Write the model to ``path`` (.npz: named weight arrays + JSON header; atomic, no pickle).
@@ -438,7 +441,14 @@ class DiffusionModel:
         if header.get("version") != FILE_VERSION:
             raise ValueError(f"{what} has diffusion file version {header.get('version')}, this thermolearn reads {FILE_VERSION}")
         config = DiffusionConfig.from_dict(header["config"])
-        return cls(config, restore_arrays(cls.network_skeleton(config), arrays, _PARAM_PREFIX, what))
+        model = cls(config, restore_arrays(cls.network_skeleton(config), arrays, _PARAM_PREFIX, what))
+        if "betas" in header:  # files from before 0.5 do not record them
+            saved = np.asarray(header["betas"], dtype=np.float64)
+            now = np.asarray(model.process.betas_in, dtype=np.float64)
+            if saved.shape != now.shape or not np.allclose(saved, now, rtol=1e-12, atol=0.0):
+                raise ValueError(f"{what} was trained with a {config.schedule} noise schedule that this thermolearn "
+                                 "computes differently (its constants changed); use the version that wrote it")
+        return model
 
 
 def _is_abstract(x) -> bool:

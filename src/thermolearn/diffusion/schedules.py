@@ -11,7 +11,8 @@
 * ``cosine``: Nichol & Dhariwal (2021), alpha_bar(t) = cos^2(pi/2 (t/T + s)/(1 + s)), s = 0.008,
   beta capped at 0.999.
 * ``snr``: the log signal-to-noise ratio log(alpha_bar_t / (1 - alpha_bar_t)) falls linearly in t
-  from logit(1 - beta_1) (beta_1 default 1e-3) to ``SNR_FINAL_LOG`` (-9: alpha_bar_T ~ 1e-4).
+  from logit(1 - beta_1) (beta_1 default ``SNR_DEFAULT_BETA_1`` = 1e-4) to ``SNR_FINAL_LOG`` (-5:
+  alpha_bar_T = 0.0067, the data's variance shrunk 150-fold).
   The noise standard deviation then shrinks by a constant factor per step at the data end,
   so every scale of the data gets the same number of steps; with few steps this matters most
   for data concentrated near a curve (the Swiss roll), whose fine scales the linear schedule
