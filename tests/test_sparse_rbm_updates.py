@@ -79,16 +79,20 @@ def test_the_numpy_stream_is_the_kernels_generator():
     assert splitmix64(np.uint64(41))[0] == row_key(np.uint64(41), 0)
 
 
-@pytest.mark.parametrize("persistent, k, n_chains", [(False, 1, 0), (False, 3, 0), (True, 1, 5), (True, 2, 3)],
-                         ids=["cd1", "cd3", "pcd1", "pcd2-3chains"])
-def test_two_updates_follow_the_rule_with_the_same_random_numbers(persistent, k, n_chains):
+@pytest.mark.parametrize("persistent, k, n_chains, density", [
+    (False, 1, 0, 0.3), (False, 3, 0, 0.3), (True, 1, 5, 0.3), (True, 2, 3, 0.3), (False, 2, 0, 0.85),
+    (True, 2, 5, 0.85)], ids=["cd1", "cd3", "pcd1", "pcd2-3chains", "cd2-dense", "pcd2-dense"])
+def test_two_updates_follow_the_rule_with_the_same_random_numbers(persistent, k, n_chains, density):
+    """Rows with more ones than zeros are summed as all rows minus their zeros' rows: the
+    dense cases (data, biases and so samples mostly ones) check that path."""
     rng = np.random.default_rng(1)
     nv, nh, B = 11, 7, 4
-    data = (rng.random((12, nv)) < 0.4).astype(np.uint8)
-    p = {"weights": rng.normal(0, 0.8, (nv, nh)), "visible_bias": rng.normal(0, 0.5, nv),
-         "hidden_bias": rng.normal(0, 0.5, nh)}
+    data = (rng.random((12, nv)) < density).astype(np.uint8)
+    shift = 2.0 * (density - 0.5)
+    p = {"weights": rng.normal(0, 0.8, (nv, nh)), "visible_bias": rng.normal(shift, 0.5, nv),
+         "hidden_bias": rng.normal(shift, 0.5, nh)}
     vel = {n: rng.normal(0, 0.01, a.shape) for n, a in p.items()}
-    chains = (rng.random((n_chains, nh)) < 0.5).astype(float)
+    chains = (rng.random((n_chains, nh)) < density).astype(float)
     order = rng.permutation(len(data))
     key, lrs, momentum, decay = np.uint64(987654321), np.array([0.1, 0.07]), 0.5, 0.01
     p32 = {n: a.astype(np.float32) for n, a in p.items()}
@@ -183,9 +187,9 @@ def test_engine_choice_and_its_errors():
     rbm = RBM.random(64, 4, data=digits, seed=0)
     assert train_rbm(rbm, digits, epochs=1, method="pcd", progress=False).engine == "sparse"  # auto, on the CPU
     assert train_rbm(rbm, digits, epochs=1, method="pt", progress=False).engine == "jax"
-    # mostly ones (the digits inverted): the dense products are as fast, so auto keeps JAX
+    # mostly ones (the digits inverted): rows are summed through their zeros, still sparse
     assert (1 - digits).mean() > 0.5
-    assert train_rbm(rbm, 1 - digits, epochs=1, method="pcd", progress=False).engine == "jax"
+    assert train_rbm(rbm, 1 - digits, epochs=1, method="pcd", progress=False).engine == "sparse"
     with pytest.raises(ValueError, match="engine must be one of auto, jax, sparse"):
         train_rbm(rbm, digits, epochs=1, engine="gpu")
     with pytest.raises(ValueError, match="method 'pt' needs engine='jax'"):

@@ -88,8 +88,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--seed", type=int, default=0, help="seed for initial weights, minibatches and sampling")
     t.add_argument("--engine", choices=ENGINES, default="auto",
                    help="jax: dense products, any device; sparse: CD/PCD that skip the zeros of binary units "
-                        "(CPU, float32); auto (default): sparse where it applies on the CPU and at most half the "
-                        "data's pixels are on")
+                        "(CPU, float32); auto (default): sparse where it applies on the CPU")
     t.add_argument("--save", required=True, metavar="MODEL.npz", help="where to write the trained model")
     t.add_argument("--checkpoint", metavar="PATH.npz", help="checkpoint each epoch; resume from it when it exists")
     t.add_argument("--init", metavar="MODEL.npz",

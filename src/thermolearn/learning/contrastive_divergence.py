@@ -18,8 +18,8 @@ minibatches (and single compiled updates for an epoch's remainder), so a configu
 compiles two programs whatever the data size; it runs on a GPU where JAX has one.
 ``engine="sparse"`` (:mod:`thermolearn.learning.sparse_rbm_updates`, Numba, float32) runs CD
 and PCD for Bernoulli RBMs on the CPU, where every product has a binary factor and costs in
-proportion to its ones; ``"auto"`` (the default) picks it when JAX computes on the CPU in
-float32, the method is CD or PCD and at most half of the data's units are on. The engines draw different random numbers: their
+proportion to its ones (or zeros, where they are rarer); ``"auto"`` (the default) picks it
+when JAX computes on the CPU in float32 and the method is CD or PCD. The engines draw different random numbers: their
 results agree in distribution, not number for number. Reproducibility: epoch e shuffles with NumPy's generator seeded by
 (seed, e) and update i of it draws its Gibbs noise from ``fold_in(fold_in(key(seed), e), i)``
 (JAX) or from SplitMix64 streams keyed by (seed, e, i, row) (sparse);
@@ -62,8 +62,6 @@ from thermolearn.validation import check_finite_float, check_positive_float, che
 
 METHODS = ("cd", "pcd", "pt")
 ENGINES = ("auto", "jax", "sparse")
-SPARSE_AUTO_MAX_DENSITY = 0.5
-"""engine="auto" trains on the sparse engine only when at most this fraction of the data's units are on."""
 CHUNK = 25
 """Updates per compiled scan (the rest of an epoch runs one update per call)."""
 SCHEDULES = ("constant", "linear", "exponential")
@@ -443,7 +441,7 @@ def _run_epoch(spec: _Spec, params, velocity, chains, data: np.ndarray, order: n
     return params, velocity, chains, err_sum / nb, att, acc, lr
 
 
-def _resolve_engine(engine: str, model, phase, batch_size: int, data: np.ndarray) -> str:
+def _resolve_engine(engine: str, model, phase, batch_size: int) -> str:
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     why = None
@@ -457,10 +455,7 @@ def _resolve_engine(engine: str, model, phase, batch_size: int, data: np.ndarray
         raise ValueError(f"engine 'sparse' trains Bernoulli RBMs by CD or PCD; {why} needs engine='jax'")
     if engine == "auto":
         cpu32 = jax.default_backend() == "cpu" and float_dtype() == np.float32
-        # the sparse engine's cost grows with the fraction of ones; past about half of them the
-        # dense products are as fast
-        sparse_data = why is None and float(np.mean(data, dtype=np.float64)) <= SPARSE_AUTO_MAX_DENSITY
-        return "sparse" if cpu32 and sparse_data else "jax"
+        return "sparse" if why is None and cpu32 else "jax"
     return engine
 
 
@@ -533,8 +528,7 @@ def train_rbm(model: RBM | GaussianBernoulliRBM, data, *, epochs: int, method: s
     for PCD and PT; the history then holds NaN). ``engine``: "jax" (dense products, any
     device), "sparse" (Bernoulli RBMs by CD or PCD on the CPU in float32, products that skip
     the zeros of binary units; several times faster on sparse data such as MNIST) or "auto"
-    (sparse where it applies, JAX computes on the CPU in float32 and at most half of the
-    data's units are on; else jax).
+    (sparse where it applies and JAX computes on the CPU in float32, else jax).
     """
     if not isinstance(model, (RBM, GaussianBernoulliRBM)):
         raise TypeError(f"model must be an RBM or GaussianBernoulliRBM, got {type(model).__name__}")
@@ -564,7 +558,7 @@ def train_rbm(model: RBM | GaussianBernoulliRBM, data, *, epochs: int, method: s
         phase = method
     else:
         raise TypeError(f"method must be one of {', '.join(METHODS)} or a negative-phase object, got {method!r}")
-    engine = _resolve_engine(engine, model, phase, batch_size, stored)
+    engine = _resolve_engine(engine, model, phase, batch_size)
     n_batches = len(stored) // batch_size
     rate = _make_rate(learning_rate, schedule, final_learning_rate, epochs * n_batches)
     spec = _Spec(family, phase, batch_size, n_batches, momentum, weight_decay, rate, bool(reconstruction))

@@ -5,7 +5,9 @@ visible samples v, the hidden samples h. A product v W with binary v is a sum of
 of W where v_i = 1, and the weight gradient V^T Y (V binary) adds the rows of Y into the
 rows i where v_i = 1. On binarised MNIST about 13% of the pixels are on, so the dense
 products do about eight times the necessary arithmetic; here each product costs in
-proportion to the ones it meets. The update is the same as the dense one in
+proportion to the ones it meets. A row with more ones than zeros is listed by its zeros
+instead and summed as (sum of all rows) - (rows of its zeros), the sums of all rows of W
+and W^T being refreshed once per update, so the cost follows whichever value is rarer. The update is the same as the dense one in
 :mod:`thermolearn.learning.contrastive_divergence`:
 
     velocity = momentum * velocity + lr * (<v h>_data - <v h>_model - decay * W),  W += velocity
@@ -92,41 +94,66 @@ def _sigmoid(x, out, bits):
 
 
 @njit(inline="always")
-def _draw(p, key, offset, xrow, on):
+def _index(xrow, idx):
+    """A binary row as a list of indices into ``idx``, coded by the returned number: c >= 0 means
+    idx[:c] are its ones; c < 0 means idx[:-c - 1] are its zeros (used when more than half the
+    entries are ones, so a product costs in proportion to whichever is rarer)."""
+    n = xrow.shape[0]
+    ones = 0
+    for i in range(n):
+        ones += xrow[i] != 0
+    if 2 * ones <= n:
+        c = 0
+        for i in range(n):
+            idx[c] = i
+            c += xrow[i] != 0
+        return c
+    z = 0
+    for i in range(n):
+        idx[z] = i
+        z += xrow[i] == 0
+    return -z - 1
+
+
+@njit(inline="always")
+def _draw(p, key, offset, xrow, idx):
     """x_i = [u_i < p_i] into the byte row ``xrow``, u_i the draw offset + i of stream ``key``;
-    the indices of the ones into ``on``; returns how many."""
+    returns the row's index code (see ``_index``)."""
     for i in range(p.shape[0]):
         xrow[i] = counter_uniform32(key, offset + uint64(i)) < p[i]
-    c = 0
-    for i in range(p.shape[0]):
-        on[c] = i
-        c += xrow[i]
-    return c
+    return _index(xrow, idx)
 
 
 @njit(inline="always")
-def _ones(xrow, on):
-    """The indices of the nonzero entries of ``xrow`` into ``on``; returns how many."""
-    c = 0
-    for i in range(xrow.shape[0]):
-        on[c] = i
-        c += xrow[i] != 0
-    return c
+def _selected_sum(acc, base, rows, total, idx, code):
+    """acc = base + the sum of the rows selected by a binary row with index code ``code``:
+    of its ones' rows, or ``total`` (all rows summed) minus its zeros' rows."""
+    m = acc.shape[0]
+    if code >= 0:
+        for j in range(m):
+            acc[j] = base[j]
+        _add_rows(acc, rows, idx, code)
+    else:
+        for j in range(m):
+            acc[j] = 0
+        _add_rows(acc, rows, idx, -code - 1)
+        for j in range(m):
+            acc[j] = (base[j] + total[j]) - acc[j]
 
 
 @njit(inline="always")
-def _hidden_probabilities(W, bh, on, count, prow, bits):
-    """prow = p(h | v) = sigmoid(bh + sum of the rows of W where v is on)."""
-    acc = bh.copy()
-    _add_rows(acc, W, on, count)
+def _hidden_probabilities(W, bh, total_w, idx, code, prow, bits):
+    """prow = p(h | v) = sigmoid(bh + sum of the rows of W where v is on); ``total_w`` = sum of all rows."""
+    acc = np.empty(bh.shape[0], bh.dtype)
+    _selected_sum(acc, bh, W, total_w, idx, code)
     _sigmoid(acc, prow, bits)
 
 
 @njit(inline="always")
-def _visible_probabilities(WT, bv, on, count, prow, bits):
+def _visible_probabilities(WT, bv, total_wt, idx, code, prow, bits):
     """prow = p(v | h) = sigmoid(bv + sum of the rows of W^T where h is on)."""
-    acc = bv.copy()
-    _add_rows(acc, WT, on, count)
+    acc = np.empty(bv.shape[0], bv.dtype)
+    _selected_sum(acc, bv, WT, total_wt, idx, code)
     _sigmoid(acc, prow, bits)
 
 
@@ -141,22 +168,22 @@ def _squared_error(xrow, prow):
 
 
 @njit(cache=True, parallel=True)
-def _data_rows(W, bh, data, rows, X, xon, xcnt, P, keys, hon, hcnt, draw):
+def _data_rows(W, bh, total_w, data, rows, X, xon, xcnt, P, keys, hon, hcnt, draw):
     """Data row r of the minibatch: its bytes X[r], its ones, P[r] = p(h | v); with ``draw``
     also h ~ p(h | v) (draws 0.. of stream keys[r]) into the list hon[r] of length hcnt[r]."""
     nh = W.shape[1]
     for r in prange(rows.shape[0]):
         bits = np.empty(max(W.shape[0], nh), np.int32)
         X[r] = data[rows[r]]
-        xcnt[r] = _ones(X[r], xon[r])
-        _hidden_probabilities(W, bh, xon[r], xcnt[r], P[r], bits)
+        xcnt[r] = _index(X[r], xon[r])
+        _hidden_probabilities(W, bh, total_w, xon[r], xcnt[r], P[r], bits)
         if draw:
             hrow = np.empty(nh, np.uint8)
             hcnt[r] = _draw(P[r], keys[r], uint64(0), hrow, hon[r])
 
 
 @njit(cache=True, parallel=True)
-def _visible_step(WT, bv, hon, hcnt, keys, offset, X, xon, xcnt, first, sample, err_rows):
+def _visible_step(WT, bv, total_wt, hon, hcnt, keys, offset, X, xon, xcnt, first, sample, err_rows):
     """For each hidden list r: p = p(v | h) (rows of W^T only, so W^T is all this loop reads);
     with ``sample``, v ~ p (draws offset.. of stream keys[r]) into row first + r of X and
     its list of ones; with a non-empty ``err_rows``, err_rows[r] = |X[r] - p|^2 (X[r] the data)."""
@@ -164,7 +191,7 @@ def _visible_step(WT, bv, hon, hcnt, keys, offset, X, xon, xcnt, first, sample, 
     for r in prange(hcnt.shape[0]):
         bits = np.empty(nv, np.int32)
         pv = np.empty(nv, np.float32)
-        _visible_probabilities(WT, bv, hon[r], hcnt[r], pv, bits)
+        _visible_probabilities(WT, bv, total_wt, hon[r], hcnt[r], pv, bits)
         if err_rows.shape[0] > 0:
             err_rows[r] = _squared_error(X[r], pv)
         if sample:
@@ -172,52 +199,76 @@ def _visible_step(WT, bv, hon, hcnt, keys, offset, X, xon, xcnt, first, sample, 
 
 
 @njit(cache=True, parallel=True)
-def _hidden_step(W, bh, xon, xcnt, first, P, keys, offset, hon, hcnt, sample):
+def _hidden_step(W, bh, total_w, xon, xcnt, first, P, keys, offset, hon, hcnt, sample):
     """For row first + r of X (r < len(hcnt)): P = p(h | v) (rows of W only); with ``sample``,
     h ~ P (draws offset.. of stream keys[r]) into the list hon[r] of length hcnt[r]."""
     nh = W.shape[1]
     for r in prange(hcnt.shape[0]):
         bits = np.empty(nh, np.int32)
         n = first + r
-        _hidden_probabilities(W, bh, xon[n], xcnt[n], P[n], bits)
+        _hidden_probabilities(W, bh, total_w, xon[n], xcnt[n], P[n], bits)
         if sample:
             hrow = np.empty(nh, np.uint8)
             hcnt[r] = _draw(P[n], keys[r], offset, hrow, hon[r])
 
 
 @njit(cache=True)
-def _column_lists(xon, xcnt, con, ccnt, B):
+def _column_lists(X, xon, xcnt, con, ccnt, B):
     """For each visible unit i, the rows n with X[n, i] = 1 in increasing order (con[i, :ccnt[i]]),
-    built from the rows' lists of ones; returns the count of data rows among them per unit."""
+    built from the rows' index lists (rows listed by their zeros are read from X); returns the
+    count of data rows among them per unit."""
     nv = con.shape[0]
     npos = np.zeros(nv, np.int64)
     ccnt[:] = 0
     for n in range(xcnt.shape[0]):
-        for q in range(xcnt[n]):
-            i = xon[n, q]
-            con[i, ccnt[i]] = n
-            ccnt[i] += 1
+        code = xcnt[n]
+        if code >= 0:
+            for q in range(code):
+                i = xon[n, q]
+                con[i, ccnt[i]] = n
+                ccnt[i] += 1
+        else:
+            for i in range(nv):
+                if X[n, i] != 0:
+                    con[i, ccnt[i]] = n
+                    ccnt[i] += 1
         if n == B - 1:
             npos[:] = ccnt
     return npos
 
 
 @njit(cache=True, parallel=True)
-def _weight_update(W, WT, bv, vW, vbv, Y, con, ccnt, npos, lr, momentum, decay, inv_b, inv_c):
+def _weight_update(W, WT, bv, vW, vbv, Y, y_total, con, ccnt, npos, lr, momentum, decay, inv_b, inv_c):
     """W += velocity, velocity = momentum * velocity + lr * (<v h>_data - <v h>_chains - decay * W),
     with <v h>_data - <v h>_chains = sum of the rows Y[n] (P[n] / B for data rows, -P[n] / C for
-    chain rows) where v_n,i = 1; the same for the visible bias. 16 visible units (rows of W)
-    per iteration, then their block of W^T (16 units fill a cache line of each row of W^T)."""
+    chain rows) where v_n,i = 1, or ``y_total`` (all rows) minus those where v_n,i = 0 when the
+    ones are the majority; the same for the visible bias. 16 visible units (rows of W) per
+    iteration, then their block of W^T (16 units fill a cache line of each row of W^T)."""
     nv, nh = W.shape
+    R = Y.shape[0]
     for blk in prange((nv + _ROWS - 1) // _ROWS):
         lo = blk * _ROWS
         hi = min(lo + _ROWS, nv)
         g = np.empty(nh, W.dtype)
+        zeros = np.empty(R, np.int32)
         for i in range(lo, hi):
             c = ccnt[i]
             n_pos = npos[i]
             g[:] = 0
-            _add_rows(g, Y, con[i], c)
+            if 2 * c <= R:
+                _add_rows(g, Y, con[i], c)
+            else:  # the rows missing from the sorted list of ones
+                z = 0
+                q = 0
+                for n in range(R):
+                    if q < c and con[i, q] == n:
+                        q += 1
+                    else:
+                        zeros[z] = n
+                        z += 1
+                _add_rows(g, Y, zeros, z)
+                for j in range(nh):
+                    g[j] = y_total[j] - g[j]
             for j in range(nh):
                 v = momentum * vW[i, j] + lr * (g[j] - decay * W[i, j])
                 vW[i, j] = v
@@ -229,10 +280,22 @@ def _weight_update(W, WT, bv, vW, vbv, Y, con, ccnt, npos, lr, momentum, decay, 
                 WT[j, i] = W[i, j]
 
 
+@njit(cache=True, parallel=True, fastmath={"reassoc"})
+def _row_sums(M, out):
+    """out[j] = sum of row j of M (reassociated so that it vectorises; each row on one thread,
+    so the result does not depend on the thread count)."""
+    for j in prange(M.shape[0]):
+        acc = np.float32(0)
+        for i in range(M.shape[1]):
+            acc += M[j, i]
+        out[j] = acc
+
+
 @njit(cache=True)
-def _hidden_bias_update(bh, vbh, P, Y, B, lr, momentum, inv_b, inv_c):
+def _hidden_bias_update(bh, vbh, P, Y, y_total, B, lr, momentum, inv_b, inv_c):
     """The hidden bias's step (gradient mean p(h | v_data) - mean p(h | v_chains)); fills Y with
-    the rows P[n] / B (data) and -P[n] / C (chains) that the weight gradient sums."""
+    the rows P[n] / B (data) and -P[n] / C (chains) that the weight gradient sums, and y_total
+    with their sum (the hidden gradient itself)."""
     nh = bh.shape[0]
     pos = np.zeros(nh, P.dtype)
     neg = np.zeros(nh, P.dtype)
@@ -245,7 +308,8 @@ def _hidden_bias_update(bh, vbh, P, Y, B, lr, momentum, inv_b, inv_c):
             neg[j] += P[n, j]
             Y[n, j] = -P[n, j] * inv_c
     for j in range(nh):
-        vbh[j] = momentum * vbh[j] + lr * (pos[j] * inv_b - neg[j] * inv_c)
+        y_total[j] = pos[j] * inv_b - neg[j] * inv_c
+        vbh[j] = momentum * vbh[j] + lr * y_total[j]
 
 
 @njit(cache=True)
@@ -266,13 +330,18 @@ def sparse_epoch(W, WT, bv, bh, vW, vbv, vbh, chains, data, order, batch, lrs, m
     C = chains.shape[0] if persistent else B
     R = B + C
     X = np.zeros((R, nv), np.uint8)
-    xon = np.empty((R, nv), np.int32)
+    xon = np.empty((R, nv), np.int32)  # each row's ones or zeros (see _index)
     xcnt = np.zeros(R, np.int64)
     P = np.empty((R, nh), W.dtype)
     Y = np.empty((R, nh), W.dtype)
+    y_total = np.empty(nh, W.dtype)
     con = np.empty((nv, R), np.int32)
     ccnt = np.zeros(nv, np.int64)
-    hon = np.empty((C, nh), np.int32)  # the chains' hidden states as lists of ones
+    total_w = np.empty(nh, W.dtype)  # sum of the rows of W
+    total_wt = np.empty(nv, W.dtype)  # sum of the rows of W^T
+    _row_sums(WT, total_w)
+    _row_sums(W, total_wt)
+    hon = np.empty((C, nh), np.int32)  # the chains' hidden states, indexed
     hcnt = np.zeros(C, np.int64)
     pos_on = np.empty((B, nh), np.int32)  # PCD's hidden draw of the data (reconstruction only)
     pos_cnt = np.zeros(B, np.int64)
@@ -291,27 +360,36 @@ def sparse_epoch(W, WT, bv, bh, vW, vbv, vbh, chains, data, order, batch, lrs, m
             chain_keys[r] = splitmix64(update_key + uint64(2 * r + 1))[0] if persistent else data_keys[r]
         rows = order[t * B:(t + 1) * B]
         if persistent:
-            _data_rows(W, bh, data, rows, X, xon, xcnt, P, data_keys, pos_on, pos_cnt, reconstruction)
+            _data_rows(W, bh, total_w, data, rows, X, xon, xcnt, P, data_keys, pos_on, pos_cnt, reconstruction)
             if reconstruction:
-                _visible_step(WT, bv, pos_on, pos_cnt, data_keys, uint64(0), X, xon, xcnt, B, False, err_rows)
+                _visible_step(WT, bv, total_wt, pos_on, pos_cnt, data_keys, uint64(0), X, xon, xcnt, B, False,
+                              err_rows)
             for r in range(C):
-                hcnt[r] = _ones(chains[r], hon[r])
+                hcnt[r] = _index(chains[r], hon[r])
         else:  # CD: chain r starts at data row r's hidden draw
-            _data_rows(W, bh, data, rows, X, xon, xcnt, P, data_keys, hon, hcnt, True)
+            _data_rows(W, bh, total_w, data, rows, X, xon, xcnt, P, data_keys, hon, hcnt, True)
         for s in range(k):
-            _visible_step(WT, bv, hon, hcnt, chain_keys, uint64((2 * s + 1) * _BLOCK), X, xon, xcnt, B, True,
-                          err_rows if (s == 0 and reconstruction and not persistent) else no_err)
-            _hidden_step(W, bh, xon, xcnt, B, P, chain_keys, uint64((2 * s + 2) * _BLOCK), hon, hcnt,
+            _visible_step(WT, bv, total_wt, hon, hcnt, chain_keys, uint64((2 * s + 1) * _BLOCK), X, xon, xcnt, B,
+                          True, err_rows if (s == 0 and reconstruction and not persistent) else no_err)
+            _hidden_step(W, bh, total_w, xon, xcnt, B, P, chain_keys, uint64((2 * s + 2) * _BLOCK), hon, hcnt,
                          persistent or s + 1 < k)
         if persistent:
             for r in range(C):
                 chains[r, :] = 0
-                for q in range(hcnt[r]):
-                    chains[r, hon[r, q]] = 1
-        npos = _column_lists(xon, xcnt, con, ccnt, B)
-        _hidden_bias_update(bh, vbh, P, Y, B, lrs[t], momentum, inv_b, inv_c)
+                code = hcnt[r]
+                if code >= 0:
+                    for q in range(code):
+                        chains[r, hon[r, q]] = 1
+                else:
+                    chains[r, :] = 1
+                    for q in range(-code - 1):
+                        chains[r, hon[r, q]] = 0
+        _hidden_bias_update(bh, vbh, P, Y, y_total, B, lrs[t], momentum, inv_b, inv_c)
         bh += vbh
-        _weight_update(W, WT, bv, vW, vbv, Y, con, ccnt, npos, lrs[t], momentum, decay, inv_b, inv_c)
+        npos = _column_lists(X, xon, xcnt, con, ccnt, B)
+        _weight_update(W, WT, bv, vW, vbv, Y, y_total, con, ccnt, npos, lrs[t], momentum, decay, inv_b, inv_c)
+        _row_sums(W, total_wt)
+        _row_sums(WT, total_w)
         if reconstruction:
             err_total += err_rows.sum() / (B * nv)
     return err_total
