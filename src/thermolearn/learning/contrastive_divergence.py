@@ -56,7 +56,7 @@ from thermolearn.models.rbm import (
     uniforms,
 )
 from thermolearn.learning.sparse_rbm_updates import MAX_UNITS as SPARSE_MAX_UNITS
-from thermolearn.learning.sparse_rbm_updates import epoch_key, run_sparse_epoch
+from thermolearn.learning.sparse_rbm_updates import dense_rows, epoch_key, run_sparse_epoch
 from thermolearn.storage import load_arrays, save_arrays
 from thermolearn.validation import check_finite_float, check_positive_float, check_positive_int
 
@@ -459,14 +459,15 @@ def _resolve_engine(engine: str, model, phase, batch_size: int) -> str:
     return engine
 
 
-def _run_sparse_epoch(spec: _Spec, params, velocity, chains, data: np.ndarray, order: np.ndarray, key, first_step: int):
+def _run_sparse_epoch(spec: _Spec, params, velocity, chains, data: np.ndarray, dense: np.ndarray, order: np.ndarray,
+                      key, first_step: int):
     """One epoch of the sparse engine, in place on NumPy arrays: (mean reconstruction error, last rate)."""
     nb, bs = spec.n_batches, spec.batch_size
     rates = _rates(spec.rate, first_step, nb)
     persistent = isinstance(spec.phase, PersistentCD)
     err = run_sparse_epoch(params, velocity, chains, data, order[:nb * bs], bs, rates, spec.momentum,
                            spec.weight_decay, key, persistent=persistent, k=spec.phase.k,
-                           reconstruction=spec.reconstruction)
+                           reconstruction=spec.reconstruction, dense=dense)
     return err, rates[-1]
 
 
@@ -597,6 +598,7 @@ def train_rbm(model: RBM | GaussianBernoulliRBM, data, *, epochs: int, method: s
         params = {n: np.array(params[n], dtype=np.float32) for n in PARAM_NAMES}
         velocity = {n: np.array(velocity[n], dtype=np.float32) for n in PARAM_NAMES}
         chains = np.array(chains, dtype=np.float32) if isinstance(phase, PersistentCD) else chains
+        dense = dense_rows(stored)
 
     t_total = time.perf_counter()
     show = progress and sys.stderr.isatty()
@@ -610,7 +612,7 @@ def train_rbm(model: RBM | GaussianBernoulliRBM, data, *, epochs: int, method: s
             key = jax.random.fold_in(root, epoch_offset + epoch)
             order = np.random.default_rng([int(seed), epoch_offset + epoch]).permutation(len(stored))
             if engine == "sparse":
-                err, lr = _run_sparse_epoch(spec, params, velocity, chains, stored, order,
+                err, lr = _run_sparse_epoch(spec, params, velocity, chains, stored, dense, order,
                                             epoch_key(seed, epoch_offset + epoch), step)
                 att = acc = None
             else:

@@ -199,9 +199,10 @@ def _visible_step(WT, bv, total_wt, hon, hcnt, keys, offset, X, xon, xcnt, first
 
 
 @njit(cache=True, parallel=True)
-def _hidden_step(W, bh, total_w, xon, xcnt, first, P, keys, offset, hon, hcnt, sample):
+def _hidden_step(W, bh, total_w, xon, xcnt, first, P, keys, offset, hon, hcnt, sample, chains, to_chains):
     """For row first + r of X (r < len(hcnt)): P = p(h | v) (rows of W only); with ``sample``,
-    h ~ P (draws offset.. of stream keys[r]) into the list hon[r] of length hcnt[r]."""
+    h ~ P (draws offset.. of stream keys[r]) into the list hon[r] of length hcnt[r], and with
+    ``to_chains`` into the persistent ``chains`` too."""
     nh = W.shape[1]
     for r in prange(hcnt.shape[0]):
         bits = np.empty(nh, np.int32)
@@ -210,6 +211,9 @@ def _hidden_step(W, bh, total_w, xon, xcnt, first, P, keys, offset, hon, hcnt, s
         if sample:
             hrow = np.empty(nh, np.uint8)
             hcnt[r] = _draw(P[n], keys[r], offset, hrow, hon[r])
+            if to_chains:
+                for j in range(nh):
+                    chains[r, j] = hrow[j]
 
 
 @njit(cache=True)
@@ -269,10 +273,16 @@ def _weight_update(W, WT, bv, vW, vbv, Y, y_total, con, ccnt, npos, lr, momentum
                 _add_rows(g, Y, zeros, z)
                 for j in range(nh):
                     g[j] = y_total[j] - g[j]
-            for j in range(nh):
-                v = momentum * vW[i, j] + lr * (g[j] - decay * W[i, j])
-                vW[i, j] = v
-                W[i, j] += v
+            if momentum == 0:  # the old velocity need not be read (PCD is usually run so)
+                for j in range(nh):
+                    v = lr * (g[j] - decay * W[i, j])
+                    vW[i, j] = v
+                    W[i, j] += v
+            else:
+                for j in range(nh):
+                    v = momentum * vW[i, j] + lr * (g[j] - decay * W[i, j])
+                    vW[i, j] = v
+                    W[i, j] += v
             vbv[i] = momentum * vbv[i] + lr * (n_pos * inv_b - (c - n_pos) * inv_c)
             bv[i] += vbv[i]
         for j in range(nh):
@@ -310,16 +320,34 @@ def _hidden_bias_update(bh, vbh, P, Y, y_total, B, lr, momentum, inv_b, inv_c):
     for j in range(nh):
         y_total[j] = pos[j] * inv_b - neg[j] * inv_c
         vbh[j] = momentum * vbh[j] + lr * y_total[j]
+        bh[j] += vbh[j]
 
 
 @njit(cache=True)
-def sparse_epoch(W, WT, bv, bh, vW, vbv, vbh, chains, data, order, batch, lrs, momentum, decay, key,
+def _any_listed_by_zeros(codes):
+    for c in codes:
+        if c < 0:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _any_dense(dense_rows, rows):
+    for r in rows:
+        if dense_rows[r]:
+            return True
+    return False
+
+
+@njit(cache=True)
+def sparse_epoch(W, WT, bv, bh, vW, vbv, vbh, chains, data, dense_rows, order, batch, lrs, momentum, decay, key,
                  persistent, k, reconstruction):
     """Run ``len(lrs)`` updates of CD-k (``persistent`` False) or PCD-k in place.
 
     W (n_visible, n_hidden) and WT = W^T (kept equal), biases, velocities and ``chains``
     (PCD: binary hidden states, n_chains x n_hidden; CD: ignored) are updated in place;
-    minibatch t is ``data[order[t * batch:(t + 1) * batch]]`` (uint8 rows). ``lrs[t]`` is the
+    minibatch t is ``data[order[t * batch:(t + 1) * batch]]`` (uint8 rows; ``dense_rows[n]``
+    says whether row n has more ones than zeros). ``lrs[t]`` is the
     learning rate of update t, ``key`` (uint64) the epoch's random key. Everything is float32.
     Returns the sum over
     updates of the reconstruction error (mean squared error per unit of p(v | h ~ p(h | v_data))
@@ -339,10 +367,11 @@ def sparse_epoch(W, WT, bv, bh, vW, vbv, vbh, chains, data, order, batch, lrs, m
     ccnt = np.zeros(nv, np.int64)
     total_w = np.empty(nh, W.dtype)  # sum of the rows of W
     total_wt = np.empty(nv, W.dtype)  # sum of the rows of W^T
-    _row_sums(WT, total_w)
-    _row_sums(W, total_wt)
     hon = np.empty((C, nh), np.int32)  # the chains' hidden states, indexed
     hcnt = np.zeros(C, np.int64)
+    if persistent:  # later updates carry the lists over from their last hidden draw
+        for r in range(C):
+            hcnt[r] = _index(chains[r], hon[r])
     pos_on = np.empty((B, nh), np.int32)  # PCD's hidden draw of the data (reconstruction only)
     pos_cnt = np.zeros(B, np.int64)
     err_rows = np.zeros(B if reconstruction else 0)
@@ -359,37 +388,37 @@ def sparse_epoch(W, WT, bv, bh, vW, vbv, vbh, chains, data, order, batch, lrs, m
         for r in range(C):
             chain_keys[r] = splitmix64(update_key + uint64(2 * r + 1))[0] if persistent else data_keys[r]
         rows = order[t * B:(t + 1) * B]
+        # the sums of all rows of W (W^T) serve rows listed by their zeros; computed only when
+        # such a row comes up, once per update (W changes only at the update's end)
+        w_total_ok = False
+        wt_total_ok = False
+        if _any_dense(dense_rows, rows):
+            _row_sums(WT, total_w)
+            w_total_ok = True
         if persistent:
             _data_rows(W, bh, total_w, data, rows, X, xon, xcnt, P, data_keys, pos_on, pos_cnt, reconstruction)
             if reconstruction:
+                if _any_listed_by_zeros(pos_cnt):
+                    _row_sums(W, total_wt)
+                    wt_total_ok = True
                 _visible_step(WT, bv, total_wt, pos_on, pos_cnt, data_keys, uint64(0), X, xon, xcnt, B, False,
                               err_rows)
-            for r in range(C):
-                hcnt[r] = _index(chains[r], hon[r])
         else:  # CD: chain r starts at data row r's hidden draw
             _data_rows(W, bh, total_w, data, rows, X, xon, xcnt, P, data_keys, hon, hcnt, True)
         for s in range(k):
+            if not wt_total_ok and _any_listed_by_zeros(hcnt):
+                _row_sums(W, total_wt)
+                wt_total_ok = True
             _visible_step(WT, bv, total_wt, hon, hcnt, chain_keys, uint64((2 * s + 1) * _BLOCK), X, xon, xcnt, B,
                           True, err_rows if (s == 0 and reconstruction and not persistent) else no_err)
+            if not w_total_ok and _any_listed_by_zeros(xcnt[B:]):
+                _row_sums(WT, total_w)
+                w_total_ok = True
             _hidden_step(W, bh, total_w, xon, xcnt, B, P, chain_keys, uint64((2 * s + 2) * _BLOCK), hon, hcnt,
-                         persistent or s + 1 < k)
-        if persistent:
-            for r in range(C):
-                chains[r, :] = 0
-                code = hcnt[r]
-                if code >= 0:
-                    for q in range(code):
-                        chains[r, hon[r, q]] = 1
-                else:
-                    chains[r, :] = 1
-                    for q in range(-code - 1):
-                        chains[r, hon[r, q]] = 0
+                         persistent or s + 1 < k, chains, persistent and s + 1 == k)
         _hidden_bias_update(bh, vbh, P, Y, y_total, B, lrs[t], momentum, inv_b, inv_c)
-        bh += vbh
         npos = _column_lists(X, xon, xcnt, con, ccnt, B)
         _weight_update(W, WT, bv, vW, vbv, Y, y_total, con, ccnt, npos, lrs[t], momentum, decay, inv_b, inv_c)
-        _row_sums(W, total_wt)
-        _row_sums(WT, total_w)
         if reconstruction:
             err_total += err_rows.sum() / (B * nv)
     return err_total
@@ -400,19 +429,26 @@ def epoch_key(seed: int, epoch: int) -> np.uint64:
     return np.random.SeedSequence([int(seed), int(epoch)]).generate_state(1, np.uint64)[0]
 
 
+def dense_rows(data: np.ndarray) -> np.ndarray:
+    """1 for the rows of a binary matrix with more ones than zeros (the engine lists those by their zeros)."""
+    return (2 * np.asarray(data).sum(axis=1, dtype=np.int64) > np.asarray(data).shape[1]).astype(np.uint8)
+
+
 def run_sparse_epoch(params: dict, velocity: dict, chains, data: np.ndarray, order: np.ndarray, batch: int,
                      rates: np.ndarray, momentum: float, decay: float, key: np.uint64, *, persistent: bool, k: int,
-                     reconstruction: bool) -> float:
+                     reconstruction: bool, dense: np.ndarray | None = None) -> float:
     """``len(rates)`` updates (minibatch t = rows ``order[t * batch:(t + 1) * batch]`` of the
     uint8 ``data``) applied in place to float32 ``params`` and ``velocity`` (dicts with
     weights, visible_bias, hidden_bias) and, for PCD, the float32 hidden ``chains``
     (n_chains x n_hidden, 0 or 1). Returns the mean reconstruction error of the updates
-    (NaN without ``reconstruction``)."""
+    (NaN without ``reconstruction``). ``dense``: :func:`dense_rows` of ``data`` if already known."""
     W = params["weights"]
     f32 = np.float32
+    data = np.ascontiguousarray(data)
+    dense = dense_rows(data) if dense is None else np.ascontiguousarray(dense, dtype=np.uint8)
     err = sparse_epoch(W, np.ascontiguousarray(W.T), params["visible_bias"], params["hidden_bias"],
                        velocity["weights"], velocity["visible_bias"], velocity["hidden_bias"],
-                       chains if persistent else np.zeros((0, W.shape[1]), f32), np.ascontiguousarray(data),
+                       chains if persistent else np.zeros((0, W.shape[1]), f32), data, dense,
                        np.ascontiguousarray(order, dtype=np.int64), int(batch),
                        np.ascontiguousarray(rates, dtype=f32), f32(momentum), f32(decay), np.uint64(key),
                        bool(persistent), int(k), bool(reconstruction))
