@@ -7,7 +7,8 @@ rows i where v_i = 1. On binarised MNIST about 13% of the pixels are on, so the 
 products do about eight times the necessary arithmetic; here each product costs in
 proportion to the ones it meets. A row with more ones than zeros is listed by its zeros
 instead and summed as (sum of all rows) - (rows of its zeros), the sums of all rows of W
-and W^T being refreshed once per update, so the cost follows whichever value is rarer. The update is the same as the dense one in
+or W^T being computed once in an update when such a row first needs them, so the cost
+follows whichever value is rarer and sparse data pays nothing for it. The update is the same as the dense one in
 :mod:`thermolearn.learning.contrastive_divergence`:
 
     velocity = momentum * velocity + lr * (<v h>_data - <v h>_model - decay * W),  W += velocity
@@ -325,6 +326,7 @@ def _hidden_bias_update(bh, vbh, P, Y, y_total, B, lr, momentum, inv_b, inv_c):
 
 @njit(cache=True)
 def _any_listed_by_zeros(codes):
+    """Whether some row's index code says it is listed by its zeros (see ``_index``)."""
     for c in codes:
         if c < 0:
             return True
@@ -333,6 +335,7 @@ def _any_listed_by_zeros(codes):
 
 @njit(cache=True)
 def _any_dense(dense_rows, rows):
+    """Whether some of the minibatch's data rows have more ones than zeros."""
     for r in rows:
         if dense_rows[r]:
             return True
