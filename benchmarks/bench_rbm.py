@@ -5,7 +5,9 @@ deep belief networks": RBMs with 500 hidden units on MNIST binarised stochastica
 training, 10,000 test images), trained by CD-1, CD-k and PCD, scored on the test set by
 annealed importance sampling (their schedule: 14,500 temperatures, 100 runs), next to their
 published numbers; a 20-hidden-unit RBM scored exactly and by AIS; and the same PCD-1 update
-run by scikit-learn's ``BernoulliRBM`` (seconds per epoch and the log-likelihood it reaches).
+run by scikit-learn's ``BernoulliRBM`` (in float64 and float32) and by both thermolearn
+engines, sparse and JAX (seconds per epoch and the log-likelihood each reaches). ``--engine``
+picks the engine of the 20- and 500-hidden runs (default: auto, the sparse one on a CPU).
 
     python benchmarks/bench_rbm.py --mnist ../shared/data/mnist --epochs 20 --k-large 25 \
         --out benchmarks/results/rbm
