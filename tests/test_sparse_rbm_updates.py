@@ -179,6 +179,7 @@ def test_both_engines_learn_digits_equally_well():
     gain = final["sparse"] - start.log_likelihood(digits, start.exact_log_partition())
     assert np.all(gain > 1)  # it learned (about 3 nats in 4 epochs)
     se = np.sqrt(final["jax"].var(ddof=1) / 3 + final["sparse"].var(ddof=1) / 3)
+    # three seeds estimate the spread poorly; 0.05 nats is about the error bar six seeds gave
     assert abs(final["jax"].mean() - final["sparse"].mean()) < 5 * max(se, 0.05), final
 
 

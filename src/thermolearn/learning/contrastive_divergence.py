@@ -19,12 +19,13 @@ compiles two programs whatever the data size; it runs on a GPU where JAX has one
 ``engine="sparse"`` (:mod:`thermolearn.learning.sparse_rbm_updates`, Numba, float32) runs CD
 and PCD for Bernoulli RBMs on the CPU, where every product has a binary factor and costs in
 proportion to its ones (or zeros, where they are rarer); ``"auto"`` (the default) picks it
-when JAX computes on the CPU in float32 and the method is CD or PCD. The engines draw different random numbers: their
-results agree in distribution, not number for number. Reproducibility: epoch e shuffles with NumPy's generator seeded by
-(seed, e) and update i of it draws its Gibbs noise from ``fold_in(fold_in(key(seed), e), i)``
-(JAX) or from SplitMix64 streams keyed by (seed, e, i, row) (sparse);
-the checkpoint holds every piece of state (parameters, momentum, persistent chains), so a
-run killed after any epoch and resumed ends with bit-identical parameters. The minibatches
+when JAX computes on the CPU in float32 and the method is CD or PCD. The engines draw
+different random numbers: their results agree in distribution, not number for number.
+Reproducibility: epoch e shuffles with NumPy's generator seeded by (seed, e) and update i
+of it draws its Gibbs noise from ``fold_in(fold_in(key(seed), e), i)`` (JAX) or from
+SplitMix64 streams keyed by (seed, e, i, row) (sparse); the checkpoint holds every piece of
+state (parameters, momentum, persistent chains), so a run killed after any epoch and
+resumed ends with bit-identical parameters. The minibatches
 of an epoch are ``n // batch_size`` disjoint slices of the shuffle; the remainder (fewer
 than ``batch_size`` rows) sits out that epoch.
 """
@@ -609,13 +610,13 @@ def train_rbm(model: RBM | GaussianBernoulliRBM, data, *, epochs: int, method: s
               file=sys.stderr) as bar:
         for epoch in range(start, epochs):
             t0 = time.perf_counter()
-            key = jax.random.fold_in(root, epoch_offset + epoch)
             order = np.random.default_rng([int(seed), epoch_offset + epoch]).permutation(len(stored))
             if engine == "sparse":
                 err, lr = _run_sparse_epoch(spec, params, velocity, chains, stored, dense, order,
                                             epoch_key(seed, epoch_offset + epoch), step)
                 att = acc = None
             else:
+                key = jax.random.fold_in(root, epoch_offset + epoch)
                 params, velocity, chains, err, att, acc, lr = _run_epoch(spec, params, velocity, chains, stored,
                                                                          order, key, step)
             err = float(err)  # waits for the epoch

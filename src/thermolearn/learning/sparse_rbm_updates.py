@@ -8,8 +8,8 @@ products do about eight times the necessary arithmetic; here each product costs 
 proportion to the ones it meets. A row with more ones than zeros is listed by its zeros
 instead and summed as (sum of all rows) - (rows of its zeros), the sums of all rows of W
 or W^T being computed once in an update when such a row first needs them, so the cost
-follows whichever value is rarer and sparse data pays nothing for it. The update is the same as the dense one in
-:mod:`thermolearn.learning.contrastive_divergence`:
+follows whichever value is rarer and sparse data pays nothing for it. The update is the
+same as the dense one in :mod:`thermolearn.learning.contrastive_divergence`:
 
     velocity = momentum * velocity + lr * (<v h>_data - <v h>_model - decay * W),  W += velocity
 
@@ -143,18 +143,11 @@ def _selected_sum(acc, base, rows, total, idx, code):
 
 
 @njit(inline="always")
-def _hidden_probabilities(W, bh, total_w, idx, code, prow, bits):
-    """prow = p(h | v) = sigmoid(bh + sum of the rows of W where v is on); ``total_w`` = sum of all rows."""
-    acc = np.empty(bh.shape[0], bh.dtype)
-    _selected_sum(acc, bh, W, total_w, idx, code)
-    _sigmoid(acc, prow, bits)
-
-
-@njit(inline="always")
-def _visible_probabilities(WT, bv, total_wt, idx, code, prow, bits):
-    """prow = p(v | h) = sigmoid(bv + sum of the rows of W^T where h is on)."""
-    acc = np.empty(bv.shape[0], bv.dtype)
-    _selected_sum(acc, bv, WT, total_wt, idx, code)
+def _probabilities(rows, bias, total, idx, code, prow, bits):
+    """prow = sigmoid(bias + sum of the ``rows`` selected by the other layer's binary state):
+    p(h | v) with rows = W, p(v | h) with rows = W^T; ``total`` is the sum of all rows."""
+    acc = np.empty(bias.shape[0], bias.dtype)
+    _selected_sum(acc, bias, rows, total, idx, code)
     _sigmoid(acc, prow, bits)
 
 
@@ -177,7 +170,7 @@ def _data_rows(W, bh, total_w, data, rows, X, xon, xcnt, P, keys, hon, hcnt, dra
         bits = np.empty(max(W.shape[0], nh), np.int32)
         X[r] = data[rows[r]]
         xcnt[r] = _index(X[r], xon[r])
-        _hidden_probabilities(W, bh, total_w, xon[r], xcnt[r], P[r], bits)
+        _probabilities(W, bh, total_w, xon[r], xcnt[r], P[r], bits)
         if draw:
             hrow = np.empty(nh, np.uint8)
             hcnt[r] = _draw(P[r], keys[r], uint64(0), hrow, hon[r])
@@ -192,7 +185,7 @@ def _visible_step(WT, bv, total_wt, hon, hcnt, keys, offset, X, xon, xcnt, first
     for r in prange(hcnt.shape[0]):
         bits = np.empty(nv, np.int32)
         pv = np.empty(nv, np.float32)
-        _visible_probabilities(WT, bv, total_wt, hon[r], hcnt[r], pv, bits)
+        _probabilities(WT, bv, total_wt, hon[r], hcnt[r], pv, bits)
         if err_rows.shape[0] > 0:
             err_rows[r] = _squared_error(X[r], pv)
         if sample:
@@ -208,7 +201,7 @@ def _hidden_step(W, bh, total_w, xon, xcnt, first, P, keys, offset, hon, hcnt, s
     for r in prange(hcnt.shape[0]):
         bits = np.empty(nh, np.int32)
         n = first + r
-        _hidden_probabilities(W, bh, total_w, xon[n], xcnt[n], P[n], bits)
+        _probabilities(W, bh, total_w, xon[n], xcnt[n], P[n], bits)
         if sample:
             hrow = np.empty(nh, np.uint8)
             hcnt[r] = _draw(P[n], keys[r], offset, hrow, hon[r])
@@ -434,7 +427,8 @@ def epoch_key(seed: int, epoch: int) -> np.uint64:
 
 def dense_rows(data: np.ndarray) -> np.ndarray:
     """1 for the rows of a binary matrix with more ones than zeros (the engine lists those by their zeros)."""
-    return (2 * np.asarray(data).sum(axis=1, dtype=np.int64) > np.asarray(data).shape[1]).astype(np.uint8)
+    data = np.asarray(data)
+    return (2 * data.sum(axis=1, dtype=np.int64) > data.shape[1]).astype(np.uint8)
 
 
 def run_sparse_epoch(params: dict, velocity: dict, chains, data: np.ndarray, order: np.ndarray, batch: int,

@@ -62,7 +62,8 @@ def _mix64(z):
 @njit(inline="always")
 def splitmix64(x):
     """SplitMix64 (Steele, Lea & Flood 2014): the next output and the advanced counter
-    ``value, x``; a bijective mix of its input, the standard way to seed xoshiro."""
+    ``value, x``. The output is a bijective mix of the input, so it also hashes keys such as
+    (run, update, row) into the starts of independent streams."""
     x = x + uint64(_GOLDEN)
     return _mix64(x), x
 
