@@ -9,7 +9,7 @@ STAMP_DEV := $(VENV)/.installed-dev
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba-cache
 export MPLBACKEND ?= Agg
 
-.PHONY: demo test install install-dev clean
+.PHONY: demo test lint install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,13 @@ demo: $(STAMP_RUN)
 
 # make test runs one test process per core; a multi-threaded BLAS in each of them would
 # oversubscribe the cores tenfold on small dense problems.
-test: $(STAMP_DEV)
+test: $(STAMP_DEV) lint
 	OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -q
+
+# ruff (lint, import order) and its formatter, as CI enforces them.
+lint: $(STAMP_DEV)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 clean:
 	rm -rf $(VENV) .numba-cache thermolearn-demo .pytest_cache .hypothesis

@@ -41,8 +41,9 @@ def timed(fn):
     return out, time.perf_counter() - start
 
 
-def run_thermolearn(model: Ising, sweeps: int, reads: int, seed: int, threads: int | None = None,
-                    beta_range=None) -> tuple[np.ndarray, float]:
+def run_thermolearn(
+    model: Ising, sweeps: int, reads: int, seed: int, threads: int | None = None, beta_range=None
+) -> tuple[np.ndarray, float]:
     previous = numba.get_num_threads()
     if threads is not None:
         numba.set_num_threads(threads)
@@ -86,8 +87,10 @@ def table(header: list[str], rows: list[list]) -> str:
 
     cells = [[fmt(c) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[k]) for r in cells)) for k, h in enumerate(header)]
-    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |",
-             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    lines = [
+        "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |",
+        "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+    ]
     lines += ["| " + " | ".join(c.rjust(w) for c, w in zip(row, widths)) + " |" for row in cells]
     return "\n".join(lines)
 
@@ -96,8 +99,10 @@ def bench_sk(n: int, sweeps: int, reads: int, seed: int) -> None:
     model = Ising.sherrington_kirkpatrick(n, seed=seed)
     bqm = model.to_bqm()
     ours = default_beta_range(model)
-    print(f"\n(a) SK N={n} (seed {seed}), {sweeps} sweeps x {reads} reads; thermolearn's beta range "
-          f"{ours[0]:.4g} -> {ours[1]:.4g}")
+    print(
+        f"\n(a) SK N={n} (seed {seed}), {sweeps} sweeps x {reads} reads; thermolearn's beta range "
+        f"{ours[0]:.4g} -> {ours[1]:.4g}"
+    )
     small = Ising.sherrington_kirkpatrick(50, seed=0)  # warm-ups: compile / load every kernel
     anneal(small, 5, 2)
     run_dwave(small.to_bqm(), 5, 2, 0)
@@ -125,11 +130,35 @@ def bench_sk(n: int, sweeps: int, reads: int, seed: int) -> None:
     rows = []
     for name, which, used, energies, seconds in runs:
         fixed = setup[name.split()[0].replace("dwave-samplers", "dwave")]
-        rows.append([name, which, f"{used[0]:.3g} -> {used[1]:.3g}", float(energies.mean() / n),
-                     float(energies.min() / n), float(seconds), float(fixed), f"{seconds / t_ref:.2f}",
-                     f"{(seconds - fixed) / (t_ref - setup['thermolearn']):.2f}"])
-    print(table(["sampler", "beta range", "beta", "mean e/N", "best e/N", "seconds", "setup s",
-                 "time / tl (1 thr)", "minus setup, ratio"], rows))
+        rows.append(
+            [
+                name,
+                which,
+                f"{used[0]:.3g} -> {used[1]:.3g}",
+                float(energies.mean() / n),
+                float(energies.min() / n),
+                float(seconds),
+                float(fixed),
+                f"{seconds / t_ref:.2f}",
+                f"{(seconds - fixed) / (t_ref - setup['thermolearn']):.2f}",
+            ]
+        )
+    print(
+        table(
+            [
+                "sampler",
+                "beta range",
+                "beta",
+                "mean e/N",
+                "best e/N",
+                "seconds",
+                "setup s",
+                "time / tl (1 thr)",
+                "minus setup, ratio",
+            ],
+            rows,
+        )
+    )
     print("setup s: the same call with 1 sweep and 1 read (conversion of the model, schedule, result)")
 
 
@@ -143,8 +172,10 @@ def best_known() -> dict[str, float]:
 
 def bench_gset(instances: list[str], sweeps: int, reads: int, seed: int) -> None:
     known = best_known()
-    print(f"\n(b) max-cut on Gset {instances[0]}-{instances[-1]}, {sweeps} sweeps x {reads} reads, each "
-          f"sampler's default beta range (best-known cuts from {GSET / 'best_known.csv'})")
+    print(
+        f"\n(b) max-cut on Gset {instances[0]}-{instances[-1]}, {sweeps} sweeps x {reads} reads, each "
+        f"sampler's default beta range (best-known cuts from {GSET / 'best_known.csv'})"
+    )
     rows = []
     totals = {"tl": 0.0, "tl1": 0.0, "dw": 0.0}
     for name in instances:
@@ -162,15 +193,46 @@ def bench_gset(instances: list[str], sweeps: int, reads: int, seed: int) -> None
         totals["tl"] += t_tl
         totals["tl1"] += t_tl1
         totals["dw"] += t_dw
-        rows.append([name, f"{ref:.0f}", f"{cut_tl.max():.0f}", f"{cut_tl.mean():.1f}",
-                     f"{100 * (1 - cut_tl.max() / ref):.2f}%", f"{cut_dw.max():.0f}", f"{cut_dw.mean():.1f}",
-                     f"{100 * (1 - cut_dw.max() / ref):.2f}%", float(t_tl), float(t_tl1), float(t_dw),
-                     f"{t_dw / t_tl1:.2f}"])
-    print(table(["graph", "best known", "tl best", "tl mean", "tl gap", "dwave best", "dwave mean", "dwave gap",
-                 f"tl s ({numba.get_num_threads()} thr)", "tl s (1 thr)", "dwave s", "dwave / tl (1 thr)"], rows))
+        rows.append(
+            [
+                name,
+                f"{ref:.0f}",
+                f"{cut_tl.max():.0f}",
+                f"{cut_tl.mean():.1f}",
+                f"{100 * (1 - cut_tl.max() / ref):.2f}%",
+                f"{cut_dw.max():.0f}",
+                f"{cut_dw.mean():.1f}",
+                f"{100 * (1 - cut_dw.max() / ref):.2f}%",
+                float(t_tl),
+                float(t_tl1),
+                float(t_dw),
+                f"{t_dw / t_tl1:.2f}",
+            ]
+        )
+    print(
+        table(
+            [
+                "graph",
+                "best known",
+                "tl best",
+                "tl mean",
+                "tl gap",
+                "dwave best",
+                "dwave mean",
+                "dwave gap",
+                f"tl s ({numba.get_num_threads()} thr)",
+                "tl s (1 thr)",
+                "dwave s",
+                "dwave / tl (1 thr)",
+            ],
+            rows,
+        )
+    )
     if totals["tl"]:
-        print(f"total seconds: thermolearn {totals['tl']:.2f} ({numba.get_num_threads()} threads), "
-              f"{totals['tl1']:.2f} (1 thread); dwave-samplers {totals['dw']:.2f}")
+        print(
+            f"total seconds: thermolearn {totals['tl']:.2f} ({numba.get_num_threads()} threads), "
+            f"{totals['tl1']:.2f} (1 thread); dwave-samplers {totals['dw']:.2f}"
+        )
 
 
 def main() -> None:
@@ -181,10 +243,12 @@ def main() -> None:
     import dwave.samplers
     import openjij
 
-    print(f"thermolearn {thermolearn.__version__}, dwave-samplers {dwave.samplers.__version__}, "
-          f"openjij {getattr(openjij, '__version__', '?')}, numpy {np.__version__}, numba {numba.__version__}, "
-          f"python {platform.python_version()}, {os.cpu_count()} CPUs ({numba.get_num_threads()} Numba threads), "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"thermolearn {thermolearn.__version__}, dwave-samplers {dwave.samplers.__version__}, "
+        f"openjij {getattr(openjij, '__version__', '?')}, numpy {np.__version__}, numba {numba.__version__}, "
+        f"python {platform.python_version()}, {os.cpu_count()} CPUs ({numba.get_num_threads()} Numba threads), "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     if args.quick:
         bench_sk(1000, 100, 8, args.seed)
         bench_gset([f"G{k}" for k in range(1, 4)], 100, 8, args.seed)

@@ -81,10 +81,14 @@ def measure(library: str, algorithm: str, unit: str, step, budget: float, min_sa
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         tau = integrated_autocorrelation_time(series)
-    row = Row(library, algorithm, unit, series.size, wall, cpu, float(series.mean()), tau.tau, tau.tau_stderr,
-              tau.reliable)
-    print(f"  {library:<11} {algorithm:<22} {row.samples:>7} samples  tau {row.tau:8.2f}"
-          f"{'' if row.reliable else ' (unreliable)'}  eff/s {row.effective:10.2f}", flush=True)
+    row = Row(
+        library, algorithm, unit, series.size, wall, cpu, float(series.mean()), tau.tau, tau.tau_stderr, tau.reliable
+    )
+    print(
+        f"  {library:<11} {algorithm:<22} {row.samples:>7} samples  tau {row.tau:8.2f}"
+        f"{'' if row.reliable else ' (unreliable)'}  eff/s {row.effective:10.2f}",
+        flush=True,
+    )
     return row
 
 
@@ -181,10 +185,14 @@ def main() -> None:
             versions.append(f"{name} {version(name)}")
         except Exception:  # noqa: BLE001 - optional contenders
             pass
-    print(f"{', '.join(versions)}, python {platform.python_version()}, {os.cpu_count()} CPUs, "
-          f"{platform.processor() or platform.machine()}, load average {os.getloadavg()[0]:.1f}")
-    print(f"2D Ising, {L}x{L} periodic, T_c = {T_C:.6f}, one chain, one thread; "
-          f"{args.seconds:g} CPU s per contender after {args.burn_in} sweeps of burn-in\n")
+    print(
+        f"{', '.join(versions)}, python {platform.python_version()}, {os.cpu_count()} CPUs, "
+        f"{platform.processor() or platform.machine()}, load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"2D Ising, {L}x{L} periodic, T_c = {T_C:.6f}, one chain, one thread; "
+        f"{args.seconds:g} CPU s per contender after {args.burn_in} sweeps of burn-in\n"
+    )
 
     # compile the kernels before timing anything
     small = Ising.lattice((8, 8))
@@ -196,8 +204,10 @@ def main() -> None:
     rows += peapods_rows(L, args.seconds, args.burn_in)
 
     reference = rows[0].effective  # thermolearn Wolff
-    header = (f"| library | algorithm | one sample is | samples | CPU s | wall s | <|m|> | samples/s | tau_int(|m|) "
-              f"| eff. samples/s | thermolearn Wolff is |")
+    header = (
+        "| library | algorithm | one sample is | samples | CPU s | wall s | <|m|> | samples/s | tau_int(|m|) "
+        "| eff. samples/s | thermolearn Wolff is |"
+    )
     print("\n" + header)
     print("|---" * 11 + "|")
     for r in rows:
@@ -205,19 +215,25 @@ def main() -> None:
         eff = f"{r.effective:.2f}" if r.reliable else f"<= {r.effective:.2f}"
         ratio = reference / r.effective
         ratio_text = "-" if r is rows[0] else (f"{ratio:.2f}x" if r.reliable else f">= {ratio:.0f}x")
-        print(f"| {r.library} | {r.algorithm} | {r.unit} | {r.samples} | {r.cpu:.1f} | {r.wall:.1f} | "
-              f"{r.mean_abs_m:.3f} | {r.rate:.1f} | {tau} | {eff} | {ratio_text} |")
+        print(
+            f"| {r.library} | {r.algorithm} | {r.unit} | {r.samples} | {r.cpu:.1f} | {r.wall:.1f} | "
+            f"{r.mean_abs_m:.3f} | {r.rate:.1f} | {tau} | {eff} | {ratio_text} |"
+        )
     by = {(r.library, r.algorithm): r for r in rows}
     print()
-    for ours, theirs in ((("thermolearn", "wolff"), ("mcising", "wolff")),
-                         (("thermolearn", "sw"), ("mcising", "sw")),
-                         (("thermolearn", "metropolis"), ("mcising", "metropolis")),
-                         (("thermolearn", "wolff"), ("peapods", "metropolis+wolff")),
-                         (("thermolearn", "sw"), ("peapods", "metropolis+sw"))):
+    for ours, theirs in (
+        (("thermolearn", "wolff"), ("mcising", "wolff")),
+        (("thermolearn", "sw"), ("mcising", "sw")),
+        (("thermolearn", "metropolis"), ("mcising", "metropolis")),
+        (("thermolearn", "wolff"), ("peapods", "metropolis+wolff")),
+        (("thermolearn", "sw"), ("peapods", "metropolis+sw")),
+    ):
         if ours in by and theirs in by:
             a, b = by[ours], by[theirs]
-            print(f"{' '.join(ours)} / {' '.join(theirs)}: effective samples per CPU second "
-                  f"{a.effective / b.effective:.2f}x, raw samples per CPU second {a.rate / b.rate:.2f}x")
+            print(
+                f"{' '.join(ours)} / {' '.join(theirs)}: effective samples per CPU second "
+                f"{a.effective / b.effective:.2f}x, raw samples per CPU second {a.rate / b.rate:.2f}x"
+            )
 
 
 if __name__ == "__main__":

@@ -32,12 +32,34 @@ OUT = Path(__file__).resolve().parent / "results" / "diffusion"
 
 RUNS = {
     # name: (train arguments, bound arguments, check seeds)
-    "roll": (["--dataset", "swiss-roll", "--steps", "40", "--hidden", "256", "--iterations", "30000"],
-             ["--n", "10000"], (0, 1, 2)),
-    "thin-roll": (["--dataset", "swiss-roll", "--noise", "0.0125", "--beta-1", "1e-5", "--steps", "40", "--hidden", "256",
-                   "--iterations", "30000"], ["--n", "10000"], (0, 1, 2)),
-    "digits": (["--dataset", "digits", "--steps", "100", "--beta-1", "1e-2", "--iterations", "20000"], [],
-               (0, 1, 2, 3, 4)),
+    "roll": (
+        ["--dataset", "swiss-roll", "--steps", "40", "--hidden", "256", "--iterations", "30000"],
+        ["--n", "10000"],
+        (0, 1, 2),
+    ),
+    "thin-roll": (
+        [
+            "--dataset",
+            "swiss-roll",
+            "--noise",
+            "0.0125",
+            "--beta-1",
+            "1e-5",
+            "--steps",
+            "40",
+            "--hidden",
+            "256",
+            "--iterations",
+            "30000",
+        ],
+        ["--n", "10000"],
+        (0, 1, 2),
+    ),
+    "digits": (
+        ["--dataset", "digits", "--steps", "100", "--beta-1", "1e-2", "--iterations", "20000"],
+        [],
+        (0, 1, 2, 3, 4),
+    ),
     "mnist": (["--steps", "100", "--iterations", "15000", "--checkpoint-every", "1000"], ["--n", "1000"], ()),
 }
 
@@ -54,27 +76,67 @@ def run(name: str, mnist: str | None) -> dict:
         train_args = ["--dataset", mnist, *train_args, "--checkpoint", str(OUT / "mnist_checkpoint.npz")]
     model = OUT / f"{name}.npz"
     t0 = time.perf_counter()
-    thermolearn("diffusion", "train", *train_args, "--save", str(model), "--json", str(OUT / f"{name}_train.json"),
-                "--no-progress")
+    thermolearn(
+        "diffusion",
+        "train",
+        *train_args,
+        "--save",
+        str(model),
+        "--json",
+        str(OUT / f"{name}_train.json"),
+        "--no-progress",
+    )
     wall = time.perf_counter() - t0
-    thermolearn("diffusion", "bound", str(model), *bound_args, "--json", str(OUT / f"{name}_bound.json"),
-                "--plot", str(OUT / f"{name}_bound_terms.png"), "--no-progress")
-    out = {"train": json.loads((OUT / f"{name}_train.json").read_text()), "train_wall_s": wall,
-           "bound": json.loads((OUT / f"{name}_bound.json").read_text()), "checks": []}
+    thermolearn(
+        "diffusion",
+        "bound",
+        str(model),
+        *bound_args,
+        "--json",
+        str(OUT / f"{name}_bound.json"),
+        "--plot",
+        str(OUT / f"{name}_bound_terms.png"),
+        "--no-progress",
+    )
+    out = {
+        "train": json.loads((OUT / f"{name}_train.json").read_text()),
+        "train_wall_s": wall,
+        "bound": json.loads((OUT / f"{name}_bound.json").read_text()),
+        "checks": [],
+    }
     for seed in seeds:
         path = OUT / f"{name}_check_{seed}.json"
-        thermolearn("diffusion", "sample", str(model), "--check", "--seed", str(seed), "--json", str(path),
-                    *(["--n", "150"] if name == "digits" else []))
+        thermolearn(
+            "diffusion",
+            "sample",
+            str(model),
+            "--check",
+            "--seed",
+            str(seed),
+            "--json",
+            str(path),
+            *(["--n", "150"] if name == "digits" else []),
+        )
         out["checks"].append(json.loads(path.read_text())["check"])
-    thermolearn("diffusion", "sample", str(model), "--seed", "0", "--plot", str(OUT / f"{name}_samples.png"),
-                *(["--n", "1500"] if "roll" in name else []))
+    thermolearn(
+        "diffusion",
+        "sample",
+        str(model),
+        "--seed",
+        "0",
+        "--plot",
+        str(OUT / f"{name}_samples.png"),
+        *(["--n", "1500"] if "roll" in name else []),
+    )
     return out
 
 
 def describe(name: str, r: dict) -> str:
     b = r["bound"]
-    line = (f"{name}: bound {b['bound_bits']['mean']:.3f} +- {b['bound_bits']['stderr']:.3f} {b['unit']}"
-            f" (n = {b['n']}); trained {r['train']['training']['iterations']} steps in {r['train']['seconds']:.0f} s")
+    line = (
+        f"{name}: bound {b['bound_bits']['mean']:.3f} +- {b['bound_bits']['stderr']:.3f} {b['unit']}"
+        f" (n = {b['n']}); trained {r['train']['training']['iterations']} steps in {r['train']['seconds']:.0f} s"
+    )
     if "exact_log_likelihood_bits" in b:
         line += f"; exact ceiling {b['exact_log_likelihood_bits']['mean']:.3f}"
     if "paper_bits" in b:
@@ -83,8 +145,10 @@ def describe(name: str, r: dict) -> str:
         if c["test"] == "energy distance":
             line += f"\n    energy distance {c['statistic']:.5f} (threshold {c['threshold']:.5f}) passed={c['passed']}"
         else:
-            line += (f"\n    1-NN accuracy {c['accuracy']:.3f} (real-vs-real {c['reference_accuracy']:.3f}, threshold "
-                     f"{c['threshold']:.3f}) copy ratio {c['copy_ratio']:.2f} passed={c['passed']}")
+            line += (
+                f"\n    1-NN accuracy {c['accuracy']:.3f} (real-vs-real {c['reference_accuracy']:.3f}, threshold "
+                f"{c['threshold']:.3f}) copy ratio {c['copy_ratio']:.2f} passed={c['passed']}"
+            )
     return line
 
 

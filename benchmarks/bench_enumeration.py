@@ -55,8 +55,10 @@ def main() -> None:
     args = parser.parse_args()
     repeats = 1 if args.quick else 3
     T = 1.0
-    print(f"thermolearn {thermolearn.__version__}, numpy {np.__version__}, python {platform.python_version()}, "
-          f"{os.cpu_count()} CPUs, {platform.processor() or platform.machine()}")
+    print(
+        f"thermolearn {thermolearn.__version__}, numpy {np.__version__}, python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, {platform.processor() or platform.machine()}"
+    )
     enumerate_exact(Ising.sherrington_kirkpatrick(16, seed=0), T)  # compile once
     try:
         import dimod  # noqa: F401
@@ -80,8 +82,10 @@ def main() -> None:
         if have_dimod and n <= (16 if args.quick else 20):
             t_dimod = best_of(lambda: dimod_exact_solver(model, T), 1)
             assert abs(dimod_exact_solver(model, T) - ours) < 1e-9 * abs(ours)
-        print(f"{n:>3} {t_ours:>14.3f} {2**n / t_ours:>10.3g} {t_corr:>9.3f} {t_np:>9.3f} {t_np / t_ours:>7.1f} "
-              f"{t_dimod:>9.3f} {t_dimod / t_ours:>7.1f}")
+        print(
+            f"{n:>3} {t_ours:>14.3f} {2**n / t_ours:>10.3g} {t_corr:>9.3f} {t_np:>9.3f} {t_np / t_ours:>7.1f} "
+            f"{t_dimod:>9.3f} {t_dimod / t_ours:>7.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -70,8 +70,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="only the NumPy comparison")
     parser.add_argument("--neurons", type=int, default=1000)
     args = parser.parse_args()
-    print(f"thermolearn {thermolearn.__version__}, numpy {np.__version__}, numba {numba.__version__}, "
-          f"python {platform.python_version()}, {os.cpu_count()} CPUs, numba threads {numba.get_num_threads()}")
+    print(
+        f"thermolearn {thermolearn.__version__}, numpy {np.__version__}, numba {numba.__version__}, "
+        f"python {platform.python_version()}, {os.cpu_count()} CPUs, numba threads {numba.get_num_threads()}"
+    )
     n = args.neurons
     if not args.quick:
         capacity_curve(100, "hebbian", n_sets=2, progress=False)  # compile / load the kernels
@@ -79,8 +81,10 @@ def main() -> None:
         start = time.perf_counter()
         r = capacity_curve(n, "hebbian", seed=0, progress=False)
         seconds = time.perf_counter() - start
-        print(f"N = {n}, {r.loads.size} loads x {r.n_sets} sets: {seconds:.2f} s wall "
-              f"(target: under 60 s on 2 cores); alpha_c = {r.alpha_c:.4f} ± {r.alpha_c_stderr:.4f}")
+        print(
+            f"N = {n}, {r.loads.size} loads x {r.n_sets} sets: {seconds:.2f} s wall "
+            f"(target: under 60 s on 2 cores); alpha_c = {r.alpha_c:.4f} ± {r.alpha_c_stderr:.4f}"
+        )
     loads = [0.10, 0.14, 0.18]
     t_ours, t_numpy, m_ours, m_numpy = ratio_workload(n, loads, 50, seed=1)
     print(f"\nsame algorithm, N = {n}, loads {loads}, 50 recalls each (one pattern set):")

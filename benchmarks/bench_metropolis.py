@@ -157,14 +157,22 @@ def dwave_run(L: int, T: float, seed: int = 0):
     from dwave.samplers import SimulatedAnnealingSampler
 
     _, i, j, w = _edges(L)
-    bqm = dimod.BinaryQuadraticModel.from_ising({k: 0.0 for k in range(L * L)},
-                                                {(int(a), int(b)): -float(c) for a, b, c in zip(i, j, w)})
+    bqm = dimod.BinaryQuadraticModel.from_ising(
+        {k: 0.0 for k in range(L * L)}, {(int(a), int(b)): -float(c) for a, b, c in zip(i, j, w)}
+    )
     sampler = SimulatedAnnealingSampler()
 
     def run(n):  # dimod's J is the energy coefficient: E = sum J_ij s_i s_j, so J = -1 is ferromagnetic
-        sampler.sample(bqm, num_reads=1, beta_schedule_type="custom", beta_schedule=[1.0 / T],
-                       num_sweeps_per_beta=n, seed=seed, randomize_order=False,
-                       proposal_acceptance_criteria="Metropolis")
+        sampler.sample(
+            bqm,
+            num_reads=1,
+            beta_schedule_type="custom",
+            beta_schedule=[1.0 / T],
+            num_sweeps_per_beta=n,
+            seed=seed,
+            randomize_order=False,
+            proposal_acceptance_criteria="Metropolis",
+        )
 
     return run
 
@@ -176,8 +184,9 @@ def openjij_run(L: int, T: float, seed: int = 0):
     h = {k: 0.0 for k in range(L * L)}
     J = {(int(a), int(b)): -float(c) for a, b, c in zip(i, j, w)}  # openjij: E = sum J s s + sum h s
     sampler = oj.SASampler()
-    return lambda n: sampler.sample_ising(h, J, schedule=[(1.0 / T, n)], num_reads=1, seed=seed,
-                                          updater="single spin flip")
+    return lambda n: sampler.sample_ising(
+        h, J, schedule=[(1.0 / T, n)], num_reads=1, seed=seed, updater="single spin flip"
+    )
 
 
 def thrml_run(L: int, T: float, seed: int = 0):
@@ -241,13 +250,16 @@ def main() -> None:
         print(f"load average {os.getloadavg()[0]:.1f} at start")
     except OSError:
         pass
-    print("command: .venv-bench/bin/python benchmarks/bench_metropolis.py " + " ".join(
-        (["--quick"] if args.quick else []) + (["--sizes", *map(str, args.sizes)] if args.sizes else [])))
+    print(
+        "command: .venv-bench/bin/python benchmarks/bench_metropolis.py "
+        + " ".join((["--quick"] if args.quick else []) + (["--sizes", *map(str, args.sizes)] if args.sizes else []))
+    )
 
     rows: list[tuple[str, int, dict[tuple[int, float], float]]] = []
 
-    def measure(name: str, cores: int, make: Callable[[int, float], Callable[[int], object]], direct: bool,
-                chains: int = 1) -> None:
+    def measure(
+        name: str, cores: int, make: Callable[[int, float], Callable[[int], object]], direct: bool, chains: int = 1
+    ) -> None:
         if any(s in name for s in args.skip):
             return
         result = {}
@@ -257,7 +269,9 @@ def main() -> None:
                 try:
                     run = make(L, T)
                     flips = L * L * chains
-                    result[(L, T)] = rate_direct(run, flips, repeats) if direct else rate_by_difference(run, flips, repeats)
+                    result[(L, T)] = (
+                        rate_direct(run, flips, repeats) if direct else rate_by_difference(run, flips, repeats)
+                    )
                 except Exception as exc:  # a package that fails is reported, not fatal
                     print(f"  {name} L={L} T={T}: failed ({type(exc).__name__}: {exc})")
                     result[(L, T)] = float("nan")
@@ -271,6 +285,7 @@ def main() -> None:
             if not geometry:
                 model = Ising(model.couplings, model.fields)
             return thermolearn_run(model, sampler_factory(), T, n_chains)
+
         return make
 
     for order in ("sequential", "checkerboard", "random"):
@@ -285,11 +300,17 @@ def main() -> None:
     except ImportError:
         msc = False
     cores = os.cpu_count() or 1
-    measure(f"thermolearn lattice fast path, sequential, {cores} chains", cores, tl(Metropolis, True, cores), True,
-            cores)
+    measure(
+        f"thermolearn lattice fast path, sequential, {cores} chains", cores, tl(Metropolis, True, cores), True, cores
+    )
     if msc:
-        measure(f"thermolearn metropolis-msc, {64 * cores} replicas", cores,
-                tl(MultiSpinMetropolis, True, 64 * cores), False, 64 * cores)
+        measure(
+            f"thermolearn metropolis-msc, {64 * cores} replicas",
+            cores,
+            tl(MultiSpinMetropolis, True, 64 * cores),
+            False,
+            64 * cores,
+        )
     measure("NumPy vectorised checkerboard (hand-written)", 1, numpy_checkerboard, True)
     measure("plain Numba loop (hand-written)", 1, plain_numba, True)
     for name, (pkg, make) in EXTERNAL.items():
@@ -302,8 +323,10 @@ def main() -> None:
 
     # the table
     keys = [(L, T) for L in sizes for T in T_VALUES]
-    best = {k: max([r[k] for n, c, r in rows if n.startswith("thermolearn") and np.isfinite(r[k])] or [np.nan])
-            for k in keys}
+    best = {
+        k: max([r[k] for n, c, r in rows if n.startswith("thermolearn") and np.isfinite(r[k])] or [np.nan])
+        for k in keys
+    }
     head = "| implementation | cores | " + " | ".join(f"L={L} T={T}" for L, T in keys) + " |"
     print()
     print("flip attempts per ns per core (ratio to thermolearn's best in brackets)")

@@ -43,34 +43,84 @@ def _data(mnist: str, n_train: int | None, n_test: int | None):
     return train, test
 
 
-def _train(train, hidden, method, k, epochs, seed, *, momentum=0.5, weight_decay=2e-4, learning_rate=0.05,
-           schedule="constant", init=None, engine="auto"):
+def _train(
+    train,
+    hidden,
+    method,
+    k,
+    epochs,
+    seed,
+    *,
+    momentum=0.5,
+    weight_decay=2e-4,
+    learning_rate=0.05,
+    schedule="constant",
+    init=None,
+    engine="auto",
+):
     from thermolearn.learning.contrastive_divergence import train_rbm
     from thermolearn.models.rbm import RBM
 
     model = RBM.load(init) if init else RBM.random(train.shape[1], hidden, data=train, seed=seed)
     t0 = time.perf_counter()
-    result = train_rbm(model, train, epochs=epochs, method=method, k=k, batch_size=100, learning_rate=learning_rate,
-                       schedule=schedule, momentum=momentum, weight_decay=weight_decay, seed=seed, progress=True,
-                       exact_log_likelihood=False, reconstruction=False, engine=engine)
+    result = train_rbm(
+        model,
+        train,
+        epochs=epochs,
+        method=method,
+        k=k,
+        batch_size=100,
+        learning_rate=learning_rate,
+        schedule=schedule,
+        momentum=momentum,
+        weight_decay=weight_decay,
+        seed=seed,
+        progress=True,
+        exact_log_likelihood=False,
+        reconstruction=False,
+        engine=engine,
+    )
     seconds = time.perf_counter() - t0
     per_epoch = result.history.seconds
     steady = float(np.median(per_epoch[1:])) if len(per_epoch) > 1 else float(per_epoch[0])
-    return result.model, {"seconds": seconds, "seconds_per_epoch": steady, "first_epoch_s": float(per_epoch[0]),
-                          "engine": result.engine}
+    return result.model, {
+        "seconds": seconds,
+        "seconds_per_epoch": steady,
+        "first_epoch_s": float(per_epoch[0]),
+        "engine": result.engine,
+    }
 
 
 def _score(rbm, train, test, *, runs, schedule, seed, raise_images=0):
     from thermolearn.estimators.ais import rbm_log_likelihood
 
     out = {}
-    ais = rbm_log_likelihood(rbm.weights, rbm.visible_bias, rbm.hidden_bias, test, method="ais", base_data=train,
-                             schedule=schedule, n_runs=runs, seed=seed, progress=False)
+    ais = rbm_log_likelihood(
+        rbm.weights,
+        rbm.visible_bias,
+        rbm.hidden_bias,
+        test,
+        method="ais",
+        base_data=train,
+        schedule=schedule,
+        n_runs=runs,
+        seed=seed,
+        progress=False,
+    )
     out["ais"] = ais.to_dict()
     if raise_images:
         sub = test[:raise_images]
-        rai = rbm_log_likelihood(rbm.weights, rbm.visible_bias, rbm.hidden_bias, sub, method="raise",
-                                 base_data=train, schedule=schedule, seed=seed + 1, progress=False)
+        rai = rbm_log_likelihood(
+            rbm.weights,
+            rbm.visible_bias,
+            rbm.hidden_bias,
+            sub,
+            method="raise",
+            base_data=train,
+            schedule=schedule,
+            seed=seed + 1,
+            progress=False,
+        )
         same = float(np.mean(-rbm.free_energy(sub)) - ais.log_z)
         out["raise"] = {**rai.to_dict(), "ais_on_same_images": same}
     return out
@@ -102,12 +152,20 @@ def main() -> None:
     parser.add_argument("--init", metavar="MODEL.npz", help="continue training this model (500-hidden runs)")
     parser.add_argument("--runs", type=int, default=100, help="AIS runs")
     parser.add_argument("--schedule", default="salakhutdinov-murray", help="AIS temperature schedule")
-    parser.add_argument("--lr-schedule", default="constant", choices=("constant", "linear", "exponential"),
-                        help="learning-rate schedule of the 500-hidden runs (decays to 1/100 of the rate)")
+    parser.add_argument(
+        "--lr-schedule",
+        default="constant",
+        choices=("constant", "linear", "exponential"),
+        help="learning-rate schedule of the 500-hidden runs (decays to 1/100 of the rate)",
+    )
     parser.add_argument("--raise-images", type=int, default=100, help="test images scored by RAISE (0: none)")
     parser.add_argument("--only", default="small,cd1,cdk,pcd,sklearn", help="comma-separated parts to run")
-    parser.add_argument("--engine", default="auto", choices=("auto", "jax", "sparse"),
-                        help="training engine of the 20- and 500-hidden runs (the scikit-learn comparison runs both)")
+    parser.add_argument(
+        "--engine",
+        default="auto",
+        choices=("auto", "jax", "sparse"),
+        help="training engine of the 20- and 500-hidden runs (the scikit-learn comparison runs both)",
+    )
     parser.add_argument("--out", default="benchmarks/results/rbm")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
@@ -123,8 +181,13 @@ def main() -> None:
 
     results_path = out / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
-    results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(), "jax": jax.__version__,
-                          "sklearn": sklearn.__version__, "platform": platform.platform()}
+    results["machine"] = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "jax": jax.__version__,
+        "sklearn": sklearn.__version__,
+        "platform": platform.platform(),
+    }
     results["data"] = {"train": int(len(train)), "test": int(len(test)), "binarization": "bernoulli, seed 0"}
 
     def save():
@@ -147,27 +210,52 @@ def main() -> None:
         if name not in parts:
             continue
         label = f"{method}-{k}" if method == "cd" else "pcd-1"
-        rbm, timing = _train(train, 500, method, k, args.epochs, seed=0, momentum=args.momentum,
-                             learning_rate=args.learning_rate, init=args.init, schedule=args.lr_schedule,
-                             engine=args.engine)
-        tag = (f"rbm500_{label}_e{args.epochs}_m{args.momentum:g}" + ("_continued" if args.init else "")
-               + ("" if args.lr_schedule == "constant" else f"_lr-{args.lr_schedule}"))
+        rbm, timing = _train(
+            train,
+            500,
+            method,
+            k,
+            args.epochs,
+            seed=0,
+            momentum=args.momentum,
+            learning_rate=args.learning_rate,
+            init=args.init,
+            schedule=args.lr_schedule,
+            engine=args.engine,
+        )
+        tag = (
+            f"rbm500_{label}_e{args.epochs}_m{args.momentum:g}"
+            + ("_continued" if args.init else "")
+            + ("" if args.lr_schedule == "constant" else f"_lr-{args.lr_schedule}")
+        )
         rbm.save(out / f"{tag}.npz")
-        scored = _score(rbm, train, test, runs=args.runs, schedule=args.schedule, seed=1,
-                        raise_images=args.raise_images)
-        results[tag] = {**timing, "epochs": args.epochs, "momentum": args.momentum, "learning_rate": args.learning_rate,
-                        "lr_schedule": args.lr_schedule, "init": args.init,
-                        **scored, "published": PUBLISHED.get(label)}
+        scored = _score(
+            rbm, train, test, runs=args.runs, schedule=args.schedule, seed=1, raise_images=args.raise_images
+        )
+        results[tag] = {
+            **timing,
+            "epochs": args.epochs,
+            "momentum": args.momentum,
+            "learning_rate": args.learning_rate,
+            "lr_schedule": args.lr_schedule,
+            "init": args.init,
+            **scored,
+            "published": PUBLISHED.get(label),
+        }
         save()
-        print(f"500 hidden, {label}: AIS {scored['ais']['log_likelihood']['mean']:.2f} nats "
-              f"({timing['seconds_per_epoch']:.1f} s/epoch)", flush=True)
+        print(
+            f"500 hidden, {label}: AIS {scored['ais']['log_likelihood']['mean']:.2f} nats "
+            f"({timing['seconds_per_epoch']:.1f} s/epoch)",
+            flush=True,
+        )
     # the same PCD-1 run by scikit-learn (in float64 and float32) and by each thermolearn engine,
     # one after the other on the same machine
     ours = {}
     if parts & {"sklearn", "sklearn32"}:
         for engine in ("sparse", "jax"):
-            model, timing = _train(train, 500, "pcd", 1, args.sklearn_epochs, seed=0, momentum=0.0, weight_decay=0.0,
-                                   engine=engine)
+            model, timing = _train(
+                train, 500, "pcd", 1, args.sklearn_epochs, seed=0, momentum=0.0, weight_decay=0.0, engine=engine
+            )
             ours[engine] = {**timing, **_score(model, train, test, runs=args.runs, schedule=args.schedule, seed=1)}
             print(f"thermolearn PCD-1 ({engine} engine) {timing['seconds_per_epoch']:.2f} s/epoch", flush=True)
     for dtype in ("float64", "float32"):
@@ -176,14 +264,18 @@ def main() -> None:
         sk_model, sk_timing = _sklearn_epochs(train.astype(dtype), 500, args.sklearn_epochs, seed=0)
         sk_scored = _score(sk_model, train, test, runs=args.runs, schedule=args.schedule, seed=1)
         results[f"sklearn_{dtype}_vs_thermolearn_pcd1"] = {
-            "epochs": args.sklearn_epochs, "settings": "PCD-1, 500 hidden, batch 100, learning rate 0.05, no momentum, "
-            "no weight decay",
-            "sklearn": {**sk_timing, **sk_scored}, "thermolearn": ours,
-            "speedup": {engine: sk_timing["seconds_per_epoch"] / o["seconds_per_epoch"] for engine, o in ours.items()}}
+            "epochs": args.sklearn_epochs,
+            "settings": "PCD-1, 500 hidden, batch 100, learning rate 0.05, no momentum, no weight decay",
+            "sklearn": {**sk_timing, **sk_scored},
+            "thermolearn": ours,
+            "speedup": {engine: sk_timing["seconds_per_epoch"] / o["seconds_per_epoch"] for engine, o in ours.items()},
+        }
         save()
-        print(f"sklearn ({dtype} data) {sk_timing['seconds_per_epoch']:.2f} s/epoch; speed-up "
-              + ", ".join(f"{e} {r:.2f}x" for e, r in results[f"sklearn_{dtype}_vs_thermolearn_pcd1"]["speedup"].items()),
-              flush=True)
+        print(
+            f"sklearn ({dtype} data) {sk_timing['seconds_per_epoch']:.2f} s/epoch; speed-up "
+            + ", ".join(f"{e} {r:.2f}x" for e, r in results[f"sklearn_{dtype}_vs_thermolearn_pcd1"]["speedup"].items()),
+            flush=True,
+        )
     json.dump(results, sys.stdout, indent=1)
     print()
 

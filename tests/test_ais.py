@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
+from tests.shared_data import SHARED_DATA
 from thermolearn.datasets.digits import load_digits
 from thermolearn.estimators.ais import (
     FAST,
@@ -24,7 +25,6 @@ from thermolearn.estimators.ais import (
     rbm_log_likelihood,
 )
 from thermolearn.exact.rbm_partition import rbm_exact_log_likelihood, rbm_free_energy, rbm_log_partition
-from tests.shared_data import SHARED_DATA
 
 SHARED = SHARED_DATA
 BINARIZED_MNIST = SHARED / "binarized_mnist"
@@ -57,6 +57,7 @@ def digits_rbm():
 
 # --- schedules and the base model -------------------------------------------------------------
 
+
 def test_salakhutdinov_murray_schedule_has_their_steps():
     betas = ais_schedule(SALAKHUTDINOV_MURRAY)
     assert betas.size - 1 == 14_500  # 500 + 4,000 + 10,000 transitions
@@ -82,6 +83,7 @@ def test_base_rates_are_smoothed_log_odds_of_pixel_means():
 
 
 # --- forward AIS ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_ais_log_z_of_random_rbms_agrees_with_exact_within_its_error_bar(seed):
@@ -109,8 +111,9 @@ def test_ais_with_the_base_rates_of_data_and_an_explicit_base_agree():
     W, b, c = _random_rbm(12, 6, seed=8, scale=0.8)
     data = (np.random.default_rng(1).random((50, 12)) < 0.3).astype(float)
     from_data = ais_log_partition(W, b, c, data=data, schedule=300, n_runs=50, seed=5)
-    explicit = ais_log_partition(W, b, c, base_visible_bias=base_rate_visible_bias(data), schedule=300,
-                                 n_runs=50, seed=5)
+    explicit = ais_log_partition(
+        W, b, c, base_visible_bias=base_rate_visible_bias(data), schedule=300, n_runs=50, seed=5
+    )
     assert from_data.log_z == explicit.log_z
     assert from_data.log_z_base == pytest.approx(6 * math.log(2) + np.logaddexp(0, base_rate_visible_bias(data)).sum())
 
@@ -152,9 +155,10 @@ def _load_amat_head(path: Path, n_images: int) -> np.ndarray:
     return (chars[(chars == ord("0")) | (chars == ord("1"))] - ord("0")).reshape(n_images, 784).astype(np.float64)
 
 
-@pytest.mark.skipif(not (BINARIZED_MNIST / "binarized_mnist_train.amat.gz").exists(),
-                    reason="binarised MNIST not found under ../shared/data/binarized_mnist "
-                           "(or $THERMOLEARN_SHARED_DATA)")
+@pytest.mark.skipif(
+    not (BINARIZED_MNIST / "binarized_mnist_train.amat.gz").exists(),
+    reason="binarised MNIST not found under ../shared/data/binarized_mnist (or $THERMOLEARN_SHARED_DATA)",
+)
 def test_ais_on_a_20_hidden_rbm_trained_on_binarized_mnist_agrees_with_exact():
     from sklearn.neural_network import BernoulliRBM
 
@@ -169,12 +173,13 @@ def test_ais_on_a_20_hidden_rbm_trained_on_binarized_mnist_agrees_with_exact():
 
 # --- RAISE --------------------------------------------------------------------------------------
 
+
 def _exact_raise_model(W, b, c, b_base, betas) -> np.ndarray:
     # q(v): the base rates pushed through the Gibbs kernels T_1..T_K, as full 2^n tables.
     V, H = _states(W.shape[0]), _states(W.shape[1])
     q = np.prod(np.where(V == 1, expit(b_base), expit(-b_base)), axis=1)
     for beta in betas[1:]:
-        ph = expit(beta * (V @ W + c))                      # (2^n, m)
+        ph = expit(beta * (V @ W + c))  # (2^n, m)
         p_h_given_v = np.prod(np.where(H[None] == 1, ph[:, None], 1 - ph[:, None]), axis=2)
         pv = expit((1 - beta) * b_base + beta * (b + H @ W.T))  # (2^m, n)
         p_v_given_h = np.prod(np.where(V[None] == 1, pv[:, None], 1 - pv[:, None]), axis=2)
@@ -190,9 +195,16 @@ def test_raise_weights_are_unbiased_for_the_exact_raise_model():
     q = _exact_raise_model(W, b, c, b_base, betas)
     for index in (3, 22):
         image = _states(5)[index]
-        estimates = raise_log_likelihood(W, b, c, np.repeat(image[None], 2000, axis=0),
-                                         base_visible_bias=b_base, schedule=betas, batch_size=2000,
-                                         seed=index).per_image
+        estimates = raise_log_likelihood(
+            W,
+            b,
+            c,
+            np.repeat(image[None], 2000, axis=0),
+            base_visible_bias=b_base,
+            schedule=betas,
+            batch_size=2000,
+            seed=index,
+        ).per_image
         top = estimates.max()
         w = np.exp(estimates - top)
         log_mean = top + math.log(w.mean())
@@ -224,6 +236,7 @@ def test_raise_refuses_a_base_fitted_to_nothing():
 
 
 # --- the log-likelihood front door --------------------------------------------------------------
+
 
 def test_exact_method_matches_the_exact_module_and_ais_reuses_a_given_log_z(digits_rbm):
     (W, b, c), train, test = digits_rbm

@@ -8,10 +8,10 @@ from dataclasses import FrozenInstanceError
 import numpy as np
 import pytest
 
+from tests.shared_data import SHARED_DATA
 from thermolearn import Ising, MaxCut
 from thermolearn.exact import probability_table
-from thermolearn.samplers import HeatBath, Metropolis, Quench
-from thermolearn.samplers import annealing
+from thermolearn.samplers import HeatBath, Metropolis, Quench, annealing
 from thermolearn.samplers.annealing import AnnealResult, anneal
 from thermolearn.samplers.schedules import (
     check_beta_range,
@@ -21,7 +21,6 @@ from thermolearn.samplers.schedules import (
     linear_schedule,
     make_schedule,
 )
-from tests.shared_data import SHARED_DATA
 
 GSET = SHARED_DATA / "gset"
 
@@ -158,7 +157,8 @@ def test_dense_and_sparse_field_updates_give_identical_reads(monkeypatch):
     assert annealing._dense_couplings(model).shape == (0, 0)
     np.testing.assert_array_equal(anneal(model, sweeps=100, reads=4, seed=1).states, dense.states)
     np.testing.assert_array_equal(
-        anneal(model, sweeps=30, reads=2, seed=1, algorithm="pt", temperatures=4).states, dense_pt.states)
+        anneal(model, sweeps=30, reads=2, seed=1, algorithm="pt", temperatures=4).states, dense_pt.states
+    )
 
 
 def test_the_same_seed_gives_the_same_reads_and_another_seed_other_reads():

@@ -9,13 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.shared_data import SHARED_DATA
 from thermolearn.datasets.binarized_mnist import binarize, load_binarized_mnist
 from thermolearn.datasets.binary_images import load_binary_images
-from tests.shared_data import SHARED_DATA
 
 BINARIZED = SHARED_DATA / "binarized_mnist"
-needs_binarized = pytest.mark.skipif(not (BINARIZED / "binarized_mnist_test.amat.gz").is_file(),
-                                     reason="binarised MNIST (.amat) not found under ../shared/data/binarized_mnist")
+needs_binarized = pytest.mark.skipif(
+    not (BINARIZED / "binarized_mnist_test.amat.gz").is_file(),
+    reason="binarised MNIST (.amat) not found under ../shared/data/binarized_mnist",
+)
 
 
 def _write_amat(path: Path, images: np.ndarray, compress: bool = False) -> Path:
@@ -85,8 +87,10 @@ def test_digits_resolver_gives_the_fixed_split_in_zero_one():
 
 @needs_binarized
 def test_real_binarized_mnist_matches_its_published_checksums():
-    for split, md5, n, mean in (("train", "0922fefc9a9d097e3b086b89107fafce", 50_000, 0.13056),
-                                ("test", "0fa539ed8cb008880a61be77f744f06a", 10_000, 0.13251)):
+    for split, md5, n, mean in (
+        ("train", "0922fefc9a9d097e3b086b89107fafce", 50_000, 0.13056),
+        ("test", "0fa539ed8cb008880a61be77f744f06a", 10_000, 0.13251),
+    ):
         data = load_binarized_mnist(BINARIZED, split=split)
         assert data.shape == (n, 784)
         assert hashlib.md5(data[:10].reshape(10, 1, 28, 28).tobytes()).hexdigest() == md5

@@ -159,8 +159,7 @@ def test_gibbs_is_reproducible_and_continues_from_generator_states():
 
 
 def test_save_load_round_trip_is_exact(tmp_path):
-    bm = BoltzmannMachine.random(4, 3, weight_std=0.7, bias_std=0.3, connectivity="semi-restricted", seed=9,
-                                 name="bm")
+    bm = BoltzmannMachine.random(4, 3, weight_std=0.7, bias_std=0.3, connectivity="semi-restricted", seed=9, name="bm")
     path = bm.save(tmp_path / "bm.npz")
     back = BoltzmannMachine.load(path)
     assert back == bm and back.name == "bm"
@@ -218,14 +217,18 @@ def test_exact_gradient_matches_central_finite_differences_of_the_exact_log_like
     for i, j in [(0, 1), (0, 5), (4, 6), (2, 3)]:
         dW = np.zeros_like(W0)
         dW[i, j] = dW[j, i] = eps
-        fd = (exact_log_likelihood(bm.with_parameters(W0 + dW, b0), data)
-              - exact_log_likelihood(bm.with_parameters(W0 - dW, b0), data)) / (2 * eps)
+        fd = (
+            exact_log_likelihood(bm.with_parameters(W0 + dW, b0), data)
+            - exact_log_likelihood(bm.with_parameters(W0 - dW, b0), data)
+        ) / (2 * eps)
         assert g.weights[i, j] == pytest.approx(fd, abs=1e-8)
     for i in (0, 6):
         db = np.zeros_like(b0)
         db[i] = eps
-        fd = (exact_log_likelihood(bm.with_parameters(W0, b0 + db), data)
-              - exact_log_likelihood(bm.with_parameters(W0, b0 - db), data)) / (2 * eps)
+        fd = (
+            exact_log_likelihood(bm.with_parameters(W0, b0 + db), data)
+            - exact_log_likelihood(bm.with_parameters(W0, b0 - db), data)
+        ) / (2 * eps)
         assert g.biases[i] == pytest.approx(fd, abs=1e-8)
 
 
@@ -237,7 +240,9 @@ def _z_scores(sampled, exact_w, exact_b, mask):
     return np.concatenate([zw, zb])
 
 
-@pytest.mark.parametrize("sampler", [None, "heatbath", "pt"], ids=["own-gibbs", "heatbath-on-ising", "parallel-tempering"])
+@pytest.mark.parametrize(
+    "sampler", [None, "heatbath", "pt"], ids=["own-gibbs", "heatbath-on-ising", "parallel-tempering"]
+)
 def test_sampled_gradient_agrees_with_exact_gradient_within_its_error_bars(sampler):
     bm = _machine(4, 3, seed=1)
     data = np.random.default_rng(0).integers(0, 2, size=(25, 4))
@@ -280,8 +285,18 @@ def test_persistent_sampled_training_learns_correlations_beyond_independent_unit
     teacher = _teacher()
     data = _exact_data(teacher, 600, seed=2)
     student = BoltzmannMachine.random(6, 2, weight_std=0.1, seed=0)
-    r = train(student, data, method="pcd", epochs=40, learning_rate=0.05, batch_size=60, n_chains=60, sweeps=1,
-              momentum=0.5, seed=3)
+    r = train(
+        student,
+        data,
+        method="pcd",
+        epochs=40,
+        learning_rate=0.05,
+        batch_size=60,
+        n_chains=60,
+        sweeps=1,
+        momentum=0.5,
+        seed=3,
+    )
     assert r.log_likelihood[-1] > r.log_likelihood[0]
     # per-vector log-likelihood gain over the best independent-unit model, with its standard error
     f = exact_free_energy(r.machine, data)

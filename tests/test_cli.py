@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 
+from tests.brute_force import brute_force
 from thermolearn import Ising
 from thermolearn.cli.main import main
-from tests.brute_force import brute_force
 
 
 def run(argv, capsys):
@@ -63,8 +63,23 @@ def test_exact_picks_kaufman_for_a_periodic_square_lattice(tmp_path, capsys):
 
 
 def test_exact_picks_the_transfer_matrix_for_an_open_strip_in_a_field(tmp_path, capsys):
-    code, out, _ = run(["exact", "--lattice", "4x3", "--open", "--field", "0.3", "-T", "1:2:3",
-                        "--json", str(tmp_path / "t.json"), "--plot", str(tmp_path / "t.png")], capsys)
+    code, out, _ = run(
+        [
+            "exact",
+            "--lattice",
+            "4x3",
+            "--open",
+            "--field",
+            "0.3",
+            "-T",
+            "1:2:3",
+            "--json",
+            str(tmp_path / "t.json"),
+            "--plot",
+            str(tmp_path / "t.png"),
+        ],
+        capsys,
+    )
     assert code == 0
     results = json.loads((tmp_path / "t.json").read_text())["results"]
     assert [r["method"] for r in results] == ["transfer_matrix_strip"] * 3
@@ -106,14 +121,28 @@ def test_argparse_errors_also_exit_2(capsys):
 
 
 def test_onsager_prints_the_critical_temperature_and_writes_json_and_plot(tmp_path, capsys):
-    code, out, _ = run(["onsager", "-T", "2.0", "2.5", "--size", "8", "--json", str(tmp_path / "o.json"),
-                        "--plot", str(tmp_path / "o.png")], capsys)
+    code, out, _ = run(
+        [
+            "onsager",
+            "-T",
+            "2.0",
+            "2.5",
+            "--size",
+            "8",
+            "--json",
+            str(tmp_path / "o.json"),
+            "--plot",
+            str(tmp_path / "o.png"),
+        ],
+        capsys,
+    )
     assert code == 0
     assert "2.2691853142" in out
     record = json.loads((tmp_path / "o.json").read_text())
     assert record["critical_temperature"] == pytest.approx(2 / np.log(1 + np.sqrt(2)))
     assert record["infinite_lattice"][0]["spontaneous_magnetization"] == pytest.approx(
-        (1 - np.sinh(2 / 2.0) ** -4) ** 0.125)
+        (1 - np.sinh(2 / 2.0) ** -4) ** 0.125
+    )
     assert record["infinite_lattice"][1]["spontaneous_magnetization"] == 0.0
     assert len(record["finite_lattices"]["8"]) == 2
     assert (tmp_path / "o.png").stat().st_size > 10_000

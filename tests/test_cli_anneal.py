@@ -5,10 +5,10 @@ import json
 
 import pytest
 
+from tests.shared_data import SHARED_DATA
 from thermolearn import Ising, MaxCut
 from thermolearn.cli import anneal_command
 from thermolearn.exact import probability_table
-from tests.shared_data import SHARED_DATA
 
 GSET = SHARED_DATA / "gset"
 
@@ -30,8 +30,9 @@ def test_anneal_on_a_model_file_prints_and_records_the_ground_energy(tmp_path, c
     model = Ising.sherrington_kirkpatrick(12, field=0.3, seed=2)
     model.save(tmp_path / "sk.npz")
     out_json = tmp_path / "out.json"
-    code = run_anneal([str(tmp_path / "sk.npz"), "--sweeps", "300", "--reads", "8", "--seed", "1",
-                       "--json", str(out_json)])
+    code = run_anneal(
+        [str(tmp_path / "sk.npz"), "--sweeps", "300", "--reads", "8", "--seed", "1", "--json", str(out_json)]
+    )
     assert code == 0
     e0 = float(probability_table(model, 1.0)[1].min())
     out = capsys.readouterr().out
@@ -66,8 +67,25 @@ def test_the_same_edge_list_without_maxcut_is_a_ferromagnet(tmp_path, capsys):
 @pytest.mark.skipif(not (GSET / "G1.txt").exists(), reason=f"Gset G1 not present in {SHARED_DATA}/gset")
 def test_anneal_maxcut_on_gset_g1_comes_within_one_percent_of_the_best_known_cut(tmp_path, capsys):
     out_json = tmp_path / "g1.json"
-    assert run_anneal([str(GSET / "G1.txt"), "--maxcut", "--sweeps", "200", "--reads", "2", "--seed", "3",
-                       "--schedule", "linear", "--json", str(out_json)]) == 0
+    assert (
+        run_anneal(
+            [
+                str(GSET / "G1.txt"),
+                "--maxcut",
+                "--sweeps",
+                "200",
+                "--reads",
+                "2",
+                "--seed",
+                "3",
+                "--schedule",
+                "linear",
+                "--json",
+                str(out_json),
+            ]
+        )
+        == 0
+    )
     record = json.loads(out_json.read_text())
     assert 0.99 * 11624 <= record["cut"] <= 11624
     assert "best cut:" in capsys.readouterr().out
@@ -75,8 +93,23 @@ def test_anneal_maxcut_on_gset_g1_comes_within_one_percent_of_the_best_known_cut
 
 def test_anneal_with_a_given_beta_range_and_heat_bath_runs(tmp_path, capsys):
     Ising.lattice((6, 6)).save(tmp_path / "lat.npz")
-    assert run_anneal([str(tmp_path / "lat.npz"), "--sweeps", "200", "--reads", "3", "--beta-range", "0.1", "3",
-                       "--sampler", "heatbath"]) == 0
+    assert (
+        run_anneal(
+            [
+                str(tmp_path / "lat.npz"),
+                "--sweeps",
+                "200",
+                "--reads",
+                "3",
+                "--beta-range",
+                "0.1",
+                "3",
+                "--sampler",
+                "heatbath",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "beta 0.1 -> 3" in out and "best energy: -72" in out
 

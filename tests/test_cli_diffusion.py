@@ -27,9 +27,30 @@ TINY = ["--steps", "6", "--hidden", "16", "--depth", "1", "--iterations", "100",
 def model_file(tmp_path_factory):
     folder = tmp_path_factory.mktemp("diffusion_cli")
     path = folder / "model.npz"
-    assert run(["diffusion", "train", "--dataset", "gaussians", "--seed", "1", "--save", str(path),
-                "--json", str(folder / "train.json"), "--plot", str(folder / "loss.png"),
-                "--checkpoint", str(folder / "ck.npz"), "--checkpoint-every", "50", *TINY]) == 0
+    assert (
+        run(
+            [
+                "diffusion",
+                "train",
+                "--dataset",
+                "gaussians",
+                "--seed",
+                "1",
+                "--save",
+                str(path),
+                "--json",
+                str(folder / "train.json"),
+                "--plot",
+                str(folder / "loss.png"),
+                "--checkpoint",
+                str(folder / "ck.npz"),
+                "--checkpoint-every",
+                "50",
+                *TINY,
+            ]
+        )
+        == 0
+    )
     return path
 
 
@@ -45,8 +66,25 @@ def test_train_writes_model_json_plot_and_checkpoint(model_file, capsys):
     # rerunning with the same arguments resumes from the finished checkpoint and does no more work
     out = folder / "again.npz"
     capsys.readouterr()
-    run(["diffusion", "train", "--dataset", "gaussians", "--seed", "1", "--save", str(out), "--json", str(folder / "t2.json"),
-         "--checkpoint", str(folder / "ck.npz"), "--checkpoint-every", "50", *TINY])
+    run(
+        [
+            "diffusion",
+            "train",
+            "--dataset",
+            "gaussians",
+            "--seed",
+            "1",
+            "--save",
+            str(out),
+            "--json",
+            str(folder / "t2.json"),
+            "--checkpoint",
+            str(folder / "ck.npz"),
+            "--checkpoint-every",
+            "50",
+            *TINY,
+        ]
+    )
     assert "resumed from checkpoint" in capsys.readouterr().out
     assert json.loads((folder / "t2.json").read_text())["resumed_from"] == 100
     a, _ = load_arrays(model_file)
@@ -57,8 +95,23 @@ def test_train_writes_model_json_plot_and_checkpoint(model_file, capsys):
 
 def test_bound_json_has_the_documented_shape(model_file, tmp_path, capsys):
     path = tmp_path / "bound.json"
-    assert run(["diffusion", "bound", str(model_file), "--n", "300", "--json", str(path),
-                "--plot", str(tmp_path / "terms.png"), "--no-progress"]) == 0
+    assert (
+        run(
+            [
+                "diffusion",
+                "bound",
+                str(model_file),
+                "--n",
+                "300",
+                "--json",
+                str(path),
+                "--plot",
+                str(tmp_path / "terms.png"),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     out = json.loads(path.read_text())
     assert set(out["bound_bits"]) == {"mean", "stderr"}
     assert out["per_dim"] is False and out["n"] == 300
@@ -83,8 +136,25 @@ def test_bound_checkpoint_resumes_to_the_same_answer(model_file, tmp_path):
 
 def test_sample_with_check_output_and_plot(model_file, tmp_path):
     js, npz, png = tmp_path / "s.json", tmp_path / "s.npz", tmp_path / "s.png"
-    assert run(["diffusion", "sample", str(model_file), "--n", "300", "--check", "--json", str(js),
-                "--output", str(npz), "--plot", str(png)]) == 0
+    assert (
+        run(
+            [
+                "diffusion",
+                "sample",
+                str(model_file),
+                "--n",
+                "300",
+                "--check",
+                "--json",
+                str(js),
+                "--output",
+                str(npz),
+                "--plot",
+                str(png),
+            ]
+        )
+        == 0
+    )
     out = json.loads(js.read_text())
     assert out["n"] == 300 and out["check"]["test"] == "energy distance"
     assert isinstance(out["check"]["passed"], bool)
@@ -93,20 +163,29 @@ def test_sample_with_check_output_and_plot(model_file, tmp_path):
     assert png.stat().st_size > 1000
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["diffusion", "train", "--dataset", "cifar", "--save", "m.npz"], "unknown dataset"),
-    (["diffusion", "train", "--dataset", "moons", "--save", "m.txt"], "must end in .npz"),
-    (["diffusion", "train", "--dataset", "moons", "--save", "nofolder/m.npz"], "does not exist"),
-    (["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--network", "conv"], "needs image data"),
-    (["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--process", "binomial"], "binary"),
-    (["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--objective", "simple"], "eps parameterisation"),
-    (["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--checkpoint", "m.npz"], "different files"),
-    (["diffusion", "train", "--dataset", "gaussians", "--save", "m.npz", "--noise", "0.1"], "no noise parameter"),
-    (["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--ema", "1.5", "--iterations", "1"], "ema_decay"),
-    (["diffusion", "bound", "missing.npz"], "no such model file"),
-    (["diffusion", "sample", "missing.npz"], "no such model file"),
-    (["diffusion"], "give an action"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["diffusion", "train", "--dataset", "cifar", "--save", "m.npz"], "unknown dataset"),
+        (["diffusion", "train", "--dataset", "moons", "--save", "m.txt"], "must end in .npz"),
+        (["diffusion", "train", "--dataset", "moons", "--save", "nofolder/m.npz"], "does not exist"),
+        (["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--network", "conv"], "needs image data"),
+        (["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--process", "binomial"], "binary"),
+        (
+            ["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--objective", "simple"],
+            "eps parameterisation",
+        ),
+        (["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--checkpoint", "m.npz"], "different files"),
+        (["diffusion", "train", "--dataset", "gaussians", "--save", "m.npz", "--noise", "0.1"], "no noise parameter"),
+        (
+            ["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--ema", "1.5", "--iterations", "1"],
+            "ema_decay",
+        ),
+        (["diffusion", "bound", "missing.npz"], "no such model file"),
+        (["diffusion", "sample", "missing.npz"], "no such model file"),
+        (["diffusion"], "give an action"),
+    ],
+)
 def test_bad_input_is_a_value_error(argv, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ValueError, match=message):
@@ -138,12 +217,15 @@ def test_bound_on_data_of_another_dimension_is_refused(model_file):
         run(["diffusion", "bound", str(model_file), "--dataset", "digits"])
 
 
-@pytest.mark.parametrize("argv", [
-    ["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--steps", "0"],
-    ["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--learning-rate", "-1"],
-    ["diffusion", "train", "--save", "m.npz"],
-    ["diffusion", "train", "--dataset", "swiss-roll", "--save", "m.npz", "--noise", "-0.1"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--steps", "0"],
+        ["diffusion", "train", "--dataset", "moons", "--save", "m.npz", "--learning-rate", "-1"],
+        ["diffusion", "train", "--save", "m.npz"],
+        ["diffusion", "train", "--dataset", "swiss-roll", "--save", "m.npz", "--noise", "-0.1"],
+    ],
+)
 def test_malformed_arguments_exit_with_code_2(argv):
     with pytest.raises(SystemExit) as exc:
         run(argv)
@@ -152,8 +234,29 @@ def test_malformed_arguments_exit_with_code_2(argv):
 
 def test_train_digits_with_the_conv_network(tmp_path):
     path = tmp_path / "digits.npz"
-    run(["diffusion", "train", "--dataset", "digits", "--save", str(path), "--network", "conv", "--steps", "4",
-         "--channels", "4", "--depth", "1", "--iterations", "10", "--batch-size", "8", "--no-progress"])
+    run(
+        [
+            "diffusion",
+            "train",
+            "--dataset",
+            "digits",
+            "--save",
+            str(path),
+            "--network",
+            "conv",
+            "--steps",
+            "4",
+            "--channels",
+            "4",
+            "--depth",
+            "1",
+            "--iterations",
+            "10",
+            "--batch-size",
+            "8",
+            "--no-progress",
+        ]
+    )
     js = tmp_path / "b.json"
     run(["diffusion", "bound", str(path), "--n", "20", "--json", str(js), "--no-progress"])
     out = json.loads(js.read_text())
@@ -161,24 +264,76 @@ def test_train_digits_with_the_conv_network(tmp_path):
     assert out["terms_bits"]["discretisation"] == pytest.approx(np.log2(2 / 17))
     _, header = load_arrays(path)
     assert header["config"]["network"] == "conv" and header["training"]["objective"] == "hybrid"
-    assert header["config"]["schedule"] == "snr" and header["config"]["beta_1"] == pytest.approx((2 / 17)**2)
+    assert header["config"]["schedule"] == "snr" and header["config"]["beta_1"] == pytest.approx((2 / 17) ** 2)
 
 
 def test_image_defaults_are_an_mlp_with_the_hybrid_loss(tmp_path):
     path = tmp_path / "digits_mlp.npz"
-    run(["diffusion", "train", "--dataset", "digits", "--save", str(path), "--hidden", "8",
-         "--iterations", "5", "--batch-size", "8", "--no-progress"])
+    run(
+        [
+            "diffusion",
+            "train",
+            "--dataset",
+            "digits",
+            "--save",
+            str(path),
+            "--hidden",
+            "8",
+            "--iterations",
+            "5",
+            "--batch-size",
+            "8",
+            "--no-progress",
+        ]
+    )
     _, header = load_arrays(path)
     assert header["config"]["network"] == "mlp" and header["config"]["parameterization"] == "eps"
     assert header["config"]["steps"] == 100 and header["config"]["hidden"] == 8
     assert header["training"]["objective"] == "hybrid"
     fixed = tmp_path / "digits_fixed.npz"
-    run(["diffusion", "train", "--dataset", "digits", "--save", str(fixed), "--steps", "4", "--hidden", "8",
-         "--iterations", "5", "--batch-size", "8", "--fixed-variance", "--no-progress"])
+    run(
+        [
+            "diffusion",
+            "train",
+            "--dataset",
+            "digits",
+            "--save",
+            str(fixed),
+            "--steps",
+            "4",
+            "--hidden",
+            "8",
+            "--iterations",
+            "5",
+            "--batch-size",
+            "8",
+            "--fixed-variance",
+            "--no-progress",
+        ]
+    )
     assert load_arrays(fixed)[1]["training"]["objective"] == "simple"
     averaged = tmp_path / "digits_ema.npz"
-    run(["diffusion", "train", "--dataset", "digits", "--save", str(averaged), "--steps", "4", "--hidden", "8",
-         "--iterations", "5", "--batch-size", "8", "--ema", "0.9", "--no-progress"])
+    run(
+        [
+            "diffusion",
+            "train",
+            "--dataset",
+            "digits",
+            "--save",
+            str(averaged),
+            "--steps",
+            "4",
+            "--hidden",
+            "8",
+            "--iterations",
+            "5",
+            "--batch-size",
+            "8",
+            "--ema",
+            "0.9",
+            "--no-progress",
+        ]
+    )
     assert load_arrays(averaged)[1]["training"]["ema_decay"] == 0.9
     a, b = load_arrays(path)[0], load_arrays(averaged)[0]
     assert not np.array_equal(a["net.out.weight"], b["net.out.weight"])

@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
+from tests.shared_data import SHARED_DATA
 from thermolearn.cli import hopfield_command
 from thermolearn.models.hopfield import Hopfield
-from tests.shared_data import SHARED_DATA
 
 
 def run(argv):
@@ -23,8 +23,26 @@ def run(argv):
 
 def test_store_digits_then_recall_reports_fraction_restored(tmp_path, capsys):
     net_path = tmp_path / "net.npz"
-    assert run(["hopfield", "store", "--digits", "--classes", "0,1,4,7", "--rule", "projection", "--save", str(net_path),
-                "--json", str(tmp_path / "s.json"), "--plot", str(tmp_path / "s.png")]) == 0
+    assert (
+        run(
+            [
+                "hopfield",
+                "store",
+                "--digits",
+                "--classes",
+                "0,1,4,7",
+                "--rule",
+                "projection",
+                "--save",
+                str(net_path),
+                "--json",
+                str(tmp_path / "s.json"),
+                "--plot",
+                str(tmp_path / "s.png"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "4 of 4 stored patterns are fixed points" in out
     net = Hopfield.load(net_path)
@@ -33,8 +51,24 @@ def test_store_digits_then_recall_reports_fraction_restored(tmp_path, capsys):
     assert summary["fixed_points"] == [True] * 4 and summary["labels"] == ["0", "1", "4", "7"]
     assert (tmp_path / "s.png").stat().st_size > 1000
 
-    assert run(["hopfield", "recall", str(net_path), "--levels", "0,0.1", "--trials", "3", "--json",
-                str(tmp_path / "r.json"), "--plot", str(tmp_path / "r.png")]) == 0
+    assert (
+        run(
+            [
+                "hopfield",
+                "recall",
+                str(net_path),
+                "--levels",
+                "0,0.1",
+                "--trials",
+                "3",
+                "--json",
+                str(tmp_path / "r.json"),
+                "--plot",
+                str(tmp_path / "r.png"),
+            ]
+        )
+        == 0
+    )
     result = json.loads((tmp_path / "r.json").read_text())
     assert result["levels"] == [0.0, 0.1] and result["restored"][0] == 1.0  # fixed points stay put
     assert 0.0 <= result["restored"][1] <= 1.0 and len(result["classes"]) == 2
@@ -42,8 +76,28 @@ def test_store_digits_then_recall_reports_fraction_restored(tmp_path, capsys):
         assert (tmp_path / name).stat().st_size > 1000
     assert "restored" in capsys.readouterr().out
 
-    assert run(["hopfield", "recall", str(net_path), "--levels", "0.1", "--trials", "1", "--mode", "mask",
-                "--method", "thermal", "--temperature", "0.05", "--sweeps", "20"]) == 0
+    assert (
+        run(
+            [
+                "hopfield",
+                "recall",
+                str(net_path),
+                "--levels",
+                "0.1",
+                "--trials",
+                "1",
+                "--mode",
+                "mask",
+                "--method",
+                "thermal",
+                "--temperature",
+                "0.05",
+                "--sweeps",
+                "20",
+            ]
+        )
+        == 0
+    )
     assert run(["hopfield", "recall", str(net_path), "--levels", "0.1", "--trials", "1", "--method", "sync"]) == 0
 
 
@@ -55,8 +109,22 @@ def test_store_reads_pattern_files_and_converts_binary_only_when_asked(tmp_path)
     np.savetxt(tmp_path / "p.txt", (xi + 1) // 2, fmt="%d")
     for name, extra in (("p.npy", []), ("p.npz", []), ("p.txt", ["--binary"])):
         out = tmp_path / f"{name}.net.npz"
-        assert run(["hopfield", "store", "--patterns", str(tmp_path / name), "--rule", "storkey", "--save", str(out),
-                    *extra]) == 0
+        assert (
+            run(
+                [
+                    "hopfield",
+                    "store",
+                    "--patterns",
+                    str(tmp_path / name),
+                    "--rule",
+                    "storkey",
+                    "--save",
+                    str(out),
+                    *extra,
+                ]
+            )
+            == 0
+        )
         net = Hopfield.load(out)
         assert np.array_equal(net.patterns, xi) and net.image_shape == (4, 4)
     with pytest.raises(ValueError, match="binary"):
@@ -65,9 +133,30 @@ def test_store_reads_pattern_files_and_converts_binary_only_when_asked(tmp_path)
 
 def test_capacity_json_has_exactly_the_documented_keys(tmp_path, capsys):
     path = tmp_path / "cap.json"
-    assert run(["hopfield", "capacity", "--neurons", "100", "--rule", "hebbian", "--seed", "3", "--sets", "3",
-                "--loads", "0.05:0.3:6", "--json", str(path), "--plot", str(tmp_path / "cap.png"),
-                "--no-progress"]) == 0
+    assert (
+        run(
+            [
+                "hopfield",
+                "capacity",
+                "--neurons",
+                "100",
+                "--rule",
+                "hebbian",
+                "--seed",
+                "3",
+                "--sets",
+                "3",
+                "--loads",
+                "0.05:0.3:6",
+                "--json",
+                str(path),
+                "--plot",
+                str(tmp_path / "cap.png"),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     data = json.loads(path.read_text())
     assert {"alpha_c", "loads", "overlap", "overlap_stderr"} <= set(data)
     assert {"mean", "stderr"} <= set(data["alpha_c"])
@@ -81,24 +170,53 @@ def test_capacity_json_has_exactly_the_documented_keys(tmp_path, capsys):
 
 def test_capacity_of_every_rule_on_one_plot(tmp_path):
     path = tmp_path / "all.json"
-    assert run(["hopfield", "capacity", "--neurons", "40", "--rule", "all", "--sets", "2", "--loads", "0.1,0.5,0.9",
-                "--max-recalls", "10", "--json", str(path), "--plot", str(tmp_path / "all.png"), "--no-progress"]) == 0
+    assert (
+        run(
+            [
+                "hopfield",
+                "capacity",
+                "--neurons",
+                "40",
+                "--rule",
+                "all",
+                "--sets",
+                "2",
+                "--loads",
+                "0.1,0.5,0.9",
+                "--max-recalls",
+                "10",
+                "--json",
+                str(path),
+                "--plot",
+                str(tmp_path / "all.png"),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     data = json.loads(path.read_text())
     assert set(data["rules"]) == {"hebbian", "projection", "storkey", "dense"}
     assert data["rules"]["projection"]["alpha_c"]["mean"] == 1.0
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["hopfield"], "give an action"),
-    (["hopfield", "capacity", "--neurons", "50", "--rule", "projection", "--loads", "0.5,1.2", "--no-progress"],
-     "at most N - 1"),
-    (["hopfield", "capacity", "--neurons", "50", "--sets", "1"], "--sets"),
-    (["hopfield", "capacity", "--neurons", "50", "--loads", "a,b"], "--loads"),
-    (["hopfield", "recall", "missing.npz"], "no such network"),
-    (["hopfield", "store", "--digits", "--classes", "0,0", "--save", "x.npz"], "distinct"),
-    (["hopfield", "store", "--digits", "--rule", "projection", "--per-class", "7", "--save", "x.npz"],
-     "at most n_neurons - 1"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["hopfield"], "give an action"),
+        (
+            ["hopfield", "capacity", "--neurons", "50", "--rule", "projection", "--loads", "0.5,1.2", "--no-progress"],
+            "at most N - 1",
+        ),
+        (["hopfield", "capacity", "--neurons", "50", "--sets", "1"], "--sets"),
+        (["hopfield", "capacity", "--neurons", "50", "--loads", "a,b"], "--loads"),
+        (["hopfield", "recall", "missing.npz"], "no such network"),
+        (["hopfield", "store", "--digits", "--classes", "0,0", "--save", "x.npz"], "distinct"),
+        (
+            ["hopfield", "store", "--digits", "--rule", "projection", "--per-class", "7", "--save", "x.npz"],
+            "at most n_neurons - 1",
+        ),
+    ],
+)
 def test_bad_input_gives_a_clear_error(argv, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ValueError, match=message):
@@ -117,7 +235,18 @@ def test_recall_checks_its_options(tmp_path):
         run(["hopfield", "store", "--patterns", str(tmp_path / "ragged.txt"), "--save", str(tmp_path / "r.npz")])
     np.save(tmp_path / "p.npy", np.ones((2, 16)))
     with pytest.raises(ValueError, match="image_shape"):
-        run(["hopfield", "store", "--patterns", str(tmp_path / "p.npy"), "--shape", "3x3", "--save", str(tmp_path / "r.npz")])
+        run(
+            [
+                "hopfield",
+                "store",
+                "--patterns",
+                str(tmp_path / "p.npy"),
+                "--shape",
+                "3x3",
+                "--save",
+                str(tmp_path / "r.npz"),
+            ]
+        )
     np.save(tmp_path / "bad.npy", np.full((2, 16), 3))
     with pytest.raises(ValueError, match="only spins -1 and \\+1"):
         run(["hopfield", "store", "--patterns", str(tmp_path / "bad.npy"), "--save", str(tmp_path / "r.npz")])
@@ -126,15 +255,45 @@ def test_recall_checks_its_options(tmp_path):
 _MNIST = SHARED_DATA / "mnist"
 
 
-@pytest.mark.skipif(not (_MNIST / "train-labels-idx1-ubyte.gz").is_file(),
-                    reason="MNIST IDX files not found under ../shared/data/mnist")
+@pytest.mark.skipif(
+    not (_MNIST / "train-labels-idx1-ubyte.gz").is_file(), reason="MNIST IDX files not found under ../shared/data/mnist"
+)
 def test_store_real_mnist_digits_and_recall_them(tmp_path, capsys):
     net_path = tmp_path / "mnist.npz"
-    assert run(["hopfield", "store", "--mnist", str(_MNIST), "--classes", "0,1,3", "--rule", "projection",
-                "--save", str(net_path)]) == 0
+    assert (
+        run(
+            [
+                "hopfield",
+                "store",
+                "--mnist",
+                str(_MNIST),
+                "--classes",
+                "0,1,3",
+                "--rule",
+                "projection",
+                "--save",
+                str(net_path),
+            ]
+        )
+        == 0
+    )
     assert "3 of 3 stored patterns are fixed points" in capsys.readouterr().out
     net = Hopfield.load(net_path)
     assert net.n_neurons == 784 and net.image_shape == (28, 28)
-    assert run(["hopfield", "recall", str(net_path), "--levels", "0.1", "--trials", "2", "--json",
-                str(tmp_path / "r.json")]) == 0
+    assert (
+        run(
+            [
+                "hopfield",
+                "recall",
+                str(net_path),
+                "--levels",
+                "0.1",
+                "--trials",
+                "2",
+                "--json",
+                str(tmp_path / "r.json"),
+            ]
+        )
+        == 0
+    )
     assert json.loads((tmp_path / "r.json").read_text())["restored"] == [1.0]  # 3 patterns: 10% noise is easy

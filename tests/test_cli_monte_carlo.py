@@ -2,7 +2,6 @@
 
 import json
 
-import numpy as np
 import pytest
 
 from thermolearn import Ising
@@ -17,16 +16,41 @@ def run(argv, capsys):
 
 def test_ising_sweep_writes_the_documented_json_with_exact_values_and_a_tc_estimate(tmp_path, capsys):
     out_json = tmp_path / "ising.json"
-    code, out, err = run(["ising", "-L", "4", "-L", "6", "-T", "1.5:3.5:5", "--sweeps", "400", "--burn-in", "50",
-                          "--json", str(out_json), "--csv", str(tmp_path / "ising.csv"), "--plot", str(tmp_path / "i.png"),
-                          "--no-progress"], capsys)
+    code, out, err = run(
+        [
+            "ising",
+            "-L",
+            "4",
+            "-L",
+            "6",
+            "-T",
+            "1.5:3.5:5",
+            "--sweeps",
+            "400",
+            "--burn-in",
+            "50",
+            "--json",
+            str(out_json),
+            "--csv",
+            str(tmp_path / "ising.csv"),
+            "--plot",
+            str(tmp_path / "i.png"),
+            "--no-progress",
+        ],
+        capsys,
+    )
     assert code == 0, err
     record = json.loads(out_json.read_text())
     assert len(record["results"]) == 10
     first = record["results"][0]
     assert first["size"] == 4 and first["temperature"] == 1.5 and first["algorithm"] == "metropolis"
-    for key in ("energy_per_spin", "abs_magnetization", "specific_heat_per_spin", "susceptibility_per_spin",
-                "binder_cumulant"):
+    for key in (
+        "energy_per_spin",
+        "abs_magnetization",
+        "specific_heat_per_spin",
+        "susceptibility_per_spin",
+        "binder_cumulant",
+    ):
         assert set(first[key]) == {"mean", "stderr"}
     assert set(first["tau_int"]) == {"energy", "abs_magnetization"}
     from thermolearn.exact.kaufman import kaufman
@@ -40,8 +64,25 @@ def test_ising_sweep_writes_the_documented_json_with_exact_values_and_a_tc_estim
 
 
 def test_ising_sweep_with_checkpoints_reruns_to_the_same_numbers(tmp_path, capsys):
-    argv = ["ising", "-L", "4", "-T", "2.0", "2.5", "--sweeps", "300", "--burn-in", "20", "--seed", "3",
-            "--checkpoint", str(tmp_path / "ck"), "--checkpoint-every", "50", "--no-progress"]
+    argv = [
+        "ising",
+        "-L",
+        "4",
+        "-T",
+        "2.0",
+        "2.5",
+        "--sweeps",
+        "300",
+        "--burn-in",
+        "20",
+        "--seed",
+        "3",
+        "--checkpoint",
+        str(tmp_path / "ck"),
+        "--checkpoint-every",
+        "50",
+        "--no-progress",
+    ]
     run(argv + ["--json", str(tmp_path / "a.json")], capsys)
     assert len(list((tmp_path / "ck").glob("*.npz"))) == 2
     run(argv + ["--json", str(tmp_path / "b.json")], capsys)  # every run is complete in its checkpoint
@@ -53,8 +94,21 @@ def test_ising_sweep_with_checkpoints_reruns_to_the_same_numbers(tmp_path, capsy
 def test_sample_writes_energy_mean_spins_tau_and_acceptance(tmp_path, capsys):
     model = Ising.sherrington_kirkpatrick(8, field=0.3, seed=1)
     model.save(tmp_path / "sk.npz")
-    code, out, err = run(["sample", str(tmp_path / "sk.npz"), "-T", "1.0", "--sweeps", "2000", "--burn-in", "100",
-                          "--json", str(tmp_path / "s.json")], capsys)
+    code, out, err = run(
+        [
+            "sample",
+            str(tmp_path / "sk.npz"),
+            "-T",
+            "1.0",
+            "--sweeps",
+            "2000",
+            "--burn-in",
+            "100",
+            "--json",
+            str(tmp_path / "s.json"),
+        ],
+        capsys,
+    )
     assert code == 0, err
     r = json.loads((tmp_path / "s.json").read_text())
     assert set(r) >= {"energy", "mean_spin", "mean_spin_stderr", "tau_int", "acceptance"}

@@ -18,9 +18,33 @@ from thermolearn.models.rbm import RBM
 def trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp("rbm")
     model = folder / "m.npz"
-    code = main(["rbm", "train", "--data", "digits", "--hidden", "12", "--method", "cd", "--epochs", "6",
-                 "--batch-size", "20", "--learning-rate", "0.1", "--seed", "3", "--save", str(model), "--json",
-                 str(folder / "train.json"), "--plot", str(folder / "filters.png"), "--no-progress"])
+    code = main(
+        [
+            "rbm",
+            "train",
+            "--data",
+            "digits",
+            "--hidden",
+            "12",
+            "--method",
+            "cd",
+            "--epochs",
+            "6",
+            "--batch-size",
+            "20",
+            "--learning-rate",
+            "0.1",
+            "--seed",
+            "3",
+            "--save",
+            str(model),
+            "--json",
+            str(folder / "train.json"),
+            "--plot",
+            str(folder / "filters.png"),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     return folder, model
 
@@ -56,8 +80,27 @@ def test_loglik_exact_matches_the_direct_sum(trained, capsys):
 def test_loglik_ais_agrees_with_exact_within_its_error_bar(trained):
     folder, model = trained
     out = folder / "ais.json"
-    assert main(["rbm", "loglik", str(model), "--method", "ais", "--schedule", "fast", "--runs", "50", "--seed", "1",
-                 "--json", str(out), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "rbm",
+                "loglik",
+                str(model),
+                "--method",
+                "ais",
+                "--schedule",
+                "fast",
+                "--runs",
+                "50",
+                "--seed",
+                "1",
+                "--json",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     got = json.loads(out.read_text())
     rbm = RBM.load(model)
     exact = rbm_log_partition(rbm.weights, rbm.visible_bias, rbm.hidden_bias)
@@ -67,8 +110,24 @@ def test_loglik_ais_agrees_with_exact_within_its_error_bar(trained):
 
 def test_sample_writes_binary_samples_and_a_grid(trained):
     folder, model = trained
-    assert main(["rbm", "sample", str(model), "--n", "16", "--steps", "50", "--save", str(folder / "s.npz"),
-                 "--plot", str(folder / "s.png")]) == 0
+    assert (
+        main(
+            [
+                "rbm",
+                "sample",
+                str(model),
+                "--n",
+                "16",
+                "--steps",
+                "50",
+                "--save",
+                str(folder / "s.npz"),
+                "--plot",
+                str(folder / "s.png"),
+            ]
+        )
+        == 0
+    )
     data = np.load(folder / "s.npz")
     assert data["samples"].shape == (16, 64) and set(np.unique(data["samples"])) <= {0, 1}
     assert (folder / "s.png").stat().st_size > 1000
@@ -77,8 +136,26 @@ def test_sample_writes_binary_samples_and_a_grid(trained):
 def test_repair_restores_masked_pixels_better_than_leaving_them_blank(trained):
     folder, model = trained
     out = folder / "repair.json"
-    assert main(["rbm", "repair", str(model), "--images", "40", "--region", "bottom", "--steps", "100", "--json",
-                 str(out), "--plot", str(folder / "repair.png")]) == 0
+    assert (
+        main(
+            [
+                "rbm",
+                "repair",
+                str(model),
+                "--images",
+                "40",
+                "--region",
+                "bottom",
+                "--steps",
+                "100",
+                "--json",
+                str(out),
+                "--plot",
+                str(folder / "repair.png"),
+            ]
+        )
+        == 0
+    )
     got = json.loads(out.read_text())
     before, after = np.array(got["correct_before"]), np.array(got["correct_after"])
     # blank (0) pixels are right wherever the digit is off; the repair must beat that baseline
@@ -116,11 +193,54 @@ def test_bad_input_is_one_line_and_exit_code_2(trained, tmp_path, capsys):
 
 def test_persistent_chains_train_without_momentum_unless_asked(tmp_path):
     out = tmp_path / "p.json"
-    assert main(["rbm", "train", "--data", "digits", "--limit", "200", "--hidden", "4", "--method", "pcd", "--epochs",
-                 "1", "--save", str(tmp_path / "p.npz"), "--json", str(out), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "rbm",
+                "train",
+                "--data",
+                "digits",
+                "--limit",
+                "200",
+                "--hidden",
+                "4",
+                "--method",
+                "pcd",
+                "--epochs",
+                "1",
+                "--save",
+                str(tmp_path / "p.npz"),
+                "--json",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert json.loads(out.read_text())["training"]["momentum"] == 0.0
-    assert main(["rbm", "train", "--data", "digits", "--limit", "200", "--hidden", "4", "--method", "pcd", "--epochs",
-                 "1", "--momentum", "1", "--save", str(tmp_path / "q.npz")]) == 2
+    assert (
+        main(
+            [
+                "rbm",
+                "train",
+                "--data",
+                "digits",
+                "--limit",
+                "200",
+                "--hidden",
+                "4",
+                "--method",
+                "pcd",
+                "--epochs",
+                "1",
+                "--momentum",
+                "1",
+                "--save",
+                str(tmp_path / "q.npz"),
+            ]
+        )
+        == 2
+    )
 
 
 def test_engine_is_chosen_on_the_command_line(tmp_path, capsys):
@@ -138,9 +258,38 @@ def test_init_continues_a_saved_model(trained, tmp_path, capsys):
     folder, model = trained
     start = RBM.load(model)
     out, js = tmp_path / "more.npz", tmp_path / "more.json"
-    assert main(["rbm", "train", "--data", "digits", "--init", str(model), "--method", "cd", "--epochs", "3",
-                 "--batch-size", "20", "--learning-rate", "0.1", "--schedule", "linear", "--momentum", "0",
-                 "--seed", "4", "--save", str(out), "--json", str(js), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "rbm",
+                "train",
+                "--data",
+                "digits",
+                "--init",
+                str(model),
+                "--method",
+                "cd",
+                "--epochs",
+                "3",
+                "--batch-size",
+                "20",
+                "--learning-rate",
+                "0.1",
+                "--schedule",
+                "linear",
+                "--momentum",
+                "0",
+                "--seed",
+                "4",
+                "--save",
+                str(out),
+                "--json",
+                str(js),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     continued = RBM.load(out)
     assert continued.n_hidden == start.n_hidden == 12
     assert not np.array_equal(np.asarray(continued.weights), np.asarray(start.weights))
@@ -151,12 +300,40 @@ def test_init_continues_a_saved_model(trained, tmp_path, capsys):
     fresh = json.loads((folder / "train.json").read_text())["history"]["log_likelihood"]
     assert ll[0] > fresh[0]
     capsys.readouterr()
-    assert main(["rbm", "train", "--data", "digits", "--init", str(model), "--hidden", "5",
-                 "--save", str(tmp_path / "x.npz")]) == 2
+    assert (
+        main(
+            [
+                "rbm",
+                "train",
+                "--data",
+                "digits",
+                "--init",
+                str(model),
+                "--hidden",
+                "5",
+                "--save",
+                str(tmp_path / "x.npz"),
+            ]
+        )
+        == 2
+    )
     assert "12 hidden units" in capsys.readouterr().err
     assert main(["rbm", "train", "--data", "digits", "--save", str(tmp_path / "x.npz")]) == 2
     assert "--hidden" in capsys.readouterr().err
-    assert main(["rbm", "train", "--data", "digits", "--init", str(tmp_path / "none.npz"),
-                 "--save", str(tmp_path / "x.npz")]) == 2
+    assert (
+        main(
+            [
+                "rbm",
+                "train",
+                "--data",
+                "digits",
+                "--init",
+                str(tmp_path / "none.npz"),
+                "--save",
+                str(tmp_path / "x.npz"),
+            ]
+        )
+        == 2
+    )
     assert "no such model file" in capsys.readouterr().err
     assert not (tmp_path / "x.npz").exists()

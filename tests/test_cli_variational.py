@@ -24,8 +24,22 @@ def test_compare_on_a_model_file_writes_the_documented_json(tmp_path, capsys):
     model = Ising.sherrington_kirkpatrick(10, field=0.2, seed=5)
     model.save(tmp_path / "sk.npz")
     out = tmp_path / "out.json"
-    code = run(compare_command, ["compare", str(tmp_path / "sk.npz"), "--temperature", "0.8",
-                                 "--methods", "exact", "mean_field", "tap", "bethe", "--json", str(out)])
+    code = run(
+        compare_command,
+        [
+            "compare",
+            str(tmp_path / "sk.npz"),
+            "--temperature",
+            "0.8",
+            "--methods",
+            "exact",
+            "mean_field",
+            "tap",
+            "bethe",
+            "--json",
+            str(out),
+        ],
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "lower_bound" in text and "approximation" in text
@@ -34,8 +48,15 @@ def test_compare_on_a_model_file_writes_the_documented_json(tmp_path, capsys):
     methods = {m["method"]: m for m in record["methods"]}
     assert list(methods) == ["exact", "mean_field", "tap", "bethe"]
     for m in methods.values():
-        assert {"method", "kind", "log_z", "log_z_stderr", "energy_per_spin", "magnetization_per_spin",
-                "converged"} <= set(m)
+        assert {
+            "method",
+            "kind",
+            "log_z",
+            "log_z_stderr",
+            "energy_per_spin",
+            "magnetization_per_spin",
+            "converged",
+        } <= set(m)
         assert m["kind"] in ("exact", "lower_bound", "estimate", "approximation")
     exact = enumerate_exact(model, 0.8)[0]
     assert methods["exact"]["log_z"] == pytest.approx(exact.log_z, rel=1e-12)
@@ -48,8 +69,10 @@ def test_compare_on_an_edge_list_includes_black_box_vi_with_an_error_bar(tmp_pat
     path = tmp_path / "ring.txt"
     path.write_text("6 6\n1 2 1\n2 3 -1\n3 4 1\n4 5 1\n5 6 -1\n6 1 1\n")
     out = tmp_path / "ring.json"
-    run(compare_command, ["compare", str(path), "-T", "1.0", "--methods", "exact", "bbvi", "--bbvi-steps", "200",
-                          "--json", str(out)])
+    run(
+        compare_command,
+        ["compare", str(path), "-T", "1.0", "--methods", "exact", "bbvi", "--bbvi-steps", "200", "--json", str(out)],
+    )
     record = json.loads(out.read_text())
     exact, bbvi = record["methods"]
     assert bbvi["method"] == "bbvi" and bbvi["kind"] == "lower_bound"
@@ -76,8 +99,10 @@ def test_compare_skips_what_does_not_fit_and_refuses_it_when_asked(tmp_path, cap
 
 def test_meanfield_draws_three_curves_and_marks_three_critical_temperatures(tmp_path, capsys):
     out, png = tmp_path / "m.json", tmp_path / "m.png"
-    code = run(meanfield_command, ["meanfield", "--lattice", "8x8", "-T", "1.5", "2.5", "3.5", "4.5",
-                                   "--json", str(out), "--plot", str(png)])
+    code = run(
+        meanfield_command,
+        ["meanfield", "--lattice", "8x8", "-T", "1.5", "2.5", "3.5", "4.5", "--json", str(out), "--plot", str(png)],
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "mean field 4" in text and "bethe 2.88539" in text and "exact 2.26919" in text

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 
+from tests.shared_data import SHARED_DATA
 from thermolearn.datasets import (
     DATASET_NAMES,
     gaussian_mixture,
@@ -23,7 +24,6 @@ from thermolearn.datasets import (
     two_moons,
 )
 from thermolearn.datasets.registry import model_to_levels
-from tests.shared_data import SHARED_DATA
 
 MNIST_DIR = SHARED_DATA / "mnist"
 
@@ -68,7 +68,9 @@ def _grid_integral(logp, lim=3.2, n=200):
 def test_exact_densities_integrate_to_one():
     assert _grid_integral(gaussian_mixture_log_density) == pytest.approx(1.0, abs=2e-3)
     noise = 0.5  # wide enough for a 200 x 200 grid
-    assert _grid_integral(lambda p: swiss_roll_log_density(p, noise=noise, quadrature_points=2001)) == pytest.approx(1.0, abs=5e-3)
+    assert _grid_integral(lambda p: swiss_roll_log_density(p, noise=noise, quadrature_points=2001)) == pytest.approx(
+        1.0, abs=5e-3
+    )
 
 
 def test_swiss_roll_density_agrees_with_a_histogram():
@@ -108,8 +110,9 @@ def test_load_dataset_noise_sets_the_thickness_of_the_curve():
     thin = load_dataset("swiss-roll", n=2000, split="test", noise=0.0125)
     assert default.info["noise"] == 0.05 and thin.info["noise"] == 0.0125
     # a 4x thinner roll: the exact density is higher by about log2(4) = 2 bits per point
-    gain = (swiss_roll_log_density(thin.data, noise=0.0125).mean()
-            - swiss_roll_log_density(default.data).mean()) / math.log(2)
+    gain = (
+        swiss_roll_log_density(thin.data, noise=0.0125).mean() - swiss_roll_log_density(default.data).mean()
+    ) / math.log(2)
     assert 1.9 < gain < 2.1
     assert load_dataset("moons", n=10, noise=0.1).info["noise"] == 0.1
     with pytest.raises(ValueError, match="gaussians has no noise"):
@@ -160,7 +163,7 @@ def test_read_idx_plain_gzipped_and_split(tmp_path):
     (tmp_path / "x.gz").write_bytes(gz)
     np.testing.assert_array_equal(read_idx(tmp_path / "x.gz"), images)
     cut = len(gz) // 3
-    for k, part in enumerate((gz[:cut], gz[cut:2 * cut], gz[2 * cut:])):
+    for k, part in enumerate((gz[:cut], gz[cut : 2 * cut], gz[2 * cut :])):
         (tmp_path / f"train-images-idx3-ubyte.gz.part-0{k}").write_bytes(part)
     (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(_idx_bytes(labels)))
     got, lab = load_mnist(tmp_path, split="train", return_labels=True)
@@ -185,8 +188,9 @@ def test_read_idx_rejects_bad_files(tmp_path):
         load_mnist(tmp_path, split="dev")
 
 
-needs_mnist = pytest.mark.skipif(not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file(),
-                                 reason=f"MNIST IDX files not found at {MNIST_DIR}")
+needs_mnist = pytest.mark.skipif(
+    not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file(), reason=f"MNIST IDX files not found at {MNIST_DIR}"
+)
 
 
 @needs_mnist

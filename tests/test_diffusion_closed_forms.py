@@ -14,16 +14,16 @@ from thermolearn.diffusion import (
     DiffusionConfig,
     DiffusionModel,
     GaussianDiffusion,
-    beta_schedule,
     bernoulli_kl,
+    beta_schedule,
     gaussian_kl,
     gaussian_log_density,
     log_likelihood_bound,
 )
 from thermolearn.diffusion.binomial import binary_entropy
 
-
 # --- schedules ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["paper", "linear", "cosine", "snr", "binomial"])
 def test_schedules_are_valid_variances(name):
@@ -55,7 +55,9 @@ def test_snr_schedule_is_linear_in_log_snr(beta_1):
     log_snr = np.log(abar) - np.log1p(-abar)
     first = SNR_DEFAULT_BETA_1 if beta_1 is None else beta_1
     np.testing.assert_allclose(b[0], first, rtol=1e-12)
-    np.testing.assert_allclose(log_snr, np.linspace(math.log((1 - first) / first), SNR_FINAL_LOG, T), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        log_snr, np.linspace(math.log((1 - first) / first), SNR_FINAL_LOG, T), rtol=1e-9, atol=1e-9
+    )
     # the noise standard deviation shrinks by the same factor at every step near the data
     noise_sd = np.sqrt(1 - abar[:5])
     ratios = noise_sd[1:] / noise_sd[:-1]
@@ -78,6 +80,7 @@ def test_schedule_rejects_bad_input():
 
 
 # --- Gaussian forward process ---------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def gauss():
@@ -137,8 +140,9 @@ def test_gaussian_kl_matches_monte_carlo():
     rng = np.random.default_rng(0)
     m1, v1, m2, v2 = np.array([0.3, -1.0]), np.array([0.5, 2.0]), np.array([0.0, 0.5]), np.array([1.2, 0.7])
     x = m1 + np.sqrt(v1) * rng.standard_normal((400_000, 2))
-    log_ratio = (np.asarray(gaussian_log_density(x, m1, v1), dtype=np.float64)
-                 - np.asarray(gaussian_log_density(x, m2, v2), dtype=np.float64))
+    log_ratio = np.asarray(gaussian_log_density(x, m1, v1), dtype=np.float64) - np.asarray(
+        gaussian_log_density(x, m2, v2), dtype=np.float64
+    )
     kl = float(gaussian_kl(m1, v1, m2, v2))
     assert abs(log_ratio.mean() - kl) < 5 * log_ratio.std() / math.sqrt(len(x))
     assert float(gaussian_kl(m1, v1, m1, v1)) == pytest.approx(0.0, abs=1e-6)
@@ -146,8 +150,10 @@ def test_gaussian_kl_matches_monte_carlo():
 
 def test_gaussian_log_density_is_the_normal_density():
     x, m, v = np.array([[0.2, -1.3]]), np.array([[0.0, 1.0]]), np.array([[0.5, 2.0]])
-    expected = sum(math.log(math.exp(-0.5 * (xi - mi) ** 2 / vi) / math.sqrt(2 * math.pi * vi))
-                   for xi, mi, vi in zip(x[0], m[0], v[0]))
+    expected = sum(
+        math.log(math.exp(-0.5 * (xi - mi) ** 2 / vi) / math.sqrt(2 * math.pi * vi))
+        for xi, mi, vi in zip(x[0], m[0], v[0])
+    )
     assert float(gaussian_log_density(x, m, v)[0]) == pytest.approx(expected, rel=1e-6)
 
 
@@ -155,6 +161,7 @@ def test_gaussian_entropy_bounds_contain_the_exact_reverse_entropy(gauss):
     # For Gaussian data N(0, s^2) every marginal is Gaussian, so H_q(X_{t-1}|X_t) is known exactly
     lo, hi = gauss.reverse_entropy_bounds()
     assert np.all(lo[1:] <= hi[1:]) and np.isneginf(lo[0])
+
     def exact(s2):
         v = gauss.alpha_bar * s2 + gauss.one_minus_alpha_bar  # Var x_t, t = 0..T
         cond_var = v[:-1] - gauss.alpha[1:] * v[:-1] ** 2 / v[1:]  # Var(x_{t-1} | x_t), t = 1..T
@@ -168,6 +175,7 @@ def test_gaussian_entropy_bounds_contain_the_exact_reverse_entropy(gauss):
 
 
 # --- binomial forward process ---------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def binom():
@@ -205,7 +213,7 @@ def test_binomial_posterior_matches_bayes_rule(binom):
         for x0 in (0.0, 1.0):
             prior1 = 0.5 + binom.gamma[t - 1] * (x0 - 0.5)
             for xt in (0.0, 1.0):
-                like = lambda prev: _kernel(binom.beta[t])[int(xt), prev]  # noqa: E731
+                like = lambda prev: _kernel(binom.beta[t])[int(xt), prev]  # noqa: E731, B023 (used at once, inside the loop)
                 expected = like(1) * prior1 / (like(1) * prior1 + like(0) * (1 - prior1))
                 got = float(binom.posterior_prob(jnp.array([[xt]]), jnp.array([[x0]]), jnp.array([t]))[0, 0])
                 assert got == pytest.approx(expected, abs=1e-6)
@@ -229,6 +237,7 @@ def test_binomial_entropy_bounds(binom):
 
 # --- the bound ------------------------------------------------------------------------------
 
+
 class ExactGaussianReverse(DiffusionModel):
     """The exact reverse process of Gaussian data N(m, s^2 I): every conditional is Gaussian and known."""
 
@@ -243,7 +252,7 @@ class ExactGaussianReverse(DiffusionModel):
         p = self.process
         v_prev, v_t = self.v[np.arange(p.T + 1) - 1], self.v
         gain = np.sqrt(p.alpha) * v_prev / v_t
-        var = v_prev - p.alpha * v_prev ** 2 / v_t
+        var = v_prev - p.alpha * v_prev**2 / v_t
         mu_prev = self.mu[np.arange(p.T + 1) - 1]
         mean = p._at(mu_prev, t) + p._at(gain, t) * (x_t - p._at(self.mu, t))
         return mean, p._at(var, t)

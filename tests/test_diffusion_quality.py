@@ -29,11 +29,14 @@ def test_two_sample_check_passes_for_fresh_data_from_the_same_distribution():
     assert set(res.as_dict()) >= {"statistic", "threshold", "passed", "p_value"}
 
 
-@pytest.mark.parametrize("wrong", [
-    lambda n: two_moons(n, seed=5),  # another shape
-    lambda n: swiss_roll(n, noise=1.0, seed=5),  # the right shape, blurred
-    lambda n: 1.15 * swiss_roll(n, seed=5),  # the right shape, scaled by 15%
-])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        lambda n: two_moons(n, seed=5),  # another shape
+        lambda n: swiss_roll(n, noise=1.0, seed=5),  # the right shape, blurred
+        lambda n: 1.15 * swiss_roll(n, seed=5),  # the right shape, scaled by 15%
+    ],
+)
 def test_two_sample_check_fails_for_a_wrong_distribution(wrong):
     res = two_sample_check(wrong(600), fresh_roll, n_reference=10, seed=0)
     assert not res.passed

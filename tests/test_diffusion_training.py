@@ -40,13 +40,16 @@ def test_training_lowers_the_loss_and_raises_the_held_out_bound(trained):
     assert result.losses.shape == (300,) and np.all(np.isfinite(result.losses))
     assert result.losses[-50:].mean() < result.losses[:50].mean()
     held_out = gaussian_mixture(1000, seed=99)
-    _assert_improved(log_likelihood_bound(model, held_out, seed=0), log_likelihood_bound(result.model, held_out, seed=0))
+    _assert_improved(
+        log_likelihood_bound(model, held_out, seed=0), log_likelihood_bound(result.model, held_out, seed=0)
+    )
 
 
 def test_killed_and_resumed_run_ends_with_identical_parameters(tmp_path, data):
     kwargs = dict(iterations=60, batch_size=64, learning_rate=3e-3, seed=5, checkpoint_every=20, progress=False)
-    straight = train(DiffusionModel.create(DiffusionConfig(**SMALL), seed=5), data,
-                     checkpoint=tmp_path / "a.npz", **kwargs)
+    straight = train(
+        DiffusionModel.create(DiffusionConfig(**SMALL), seed=5), data, checkpoint=tmp_path / "a.npz", **kwargs
+    )
 
     def kill_at_40(step, loss):
         if step == 40:
@@ -54,7 +57,9 @@ def test_killed_and_resumed_run_ends_with_identical_parameters(tmp_path, data):
 
     ck = tmp_path / "b.npz"
     with pytest.raises(Killed):
-        train(DiffusionModel.create(DiffusionConfig(**SMALL), seed=5), data, checkpoint=ck, callback=kill_at_40, **kwargs)
+        train(
+            DiffusionModel.create(DiffusionConfig(**SMALL), seed=5), data, checkpoint=ck, callback=kill_at_40, **kwargs
+        )
     _, header = load_arrays(ck)
     assert header["checkpoint"]["step"] == 40
     resumed = train(DiffusionModel.create(DiffusionConfig(**SMALL), seed=5), data, checkpoint=ck, **kwargs)
@@ -94,9 +99,17 @@ def test_moving_average_of_the_weights(tmp_path, data):
     # killed and resumed with the average: the same final model
     ck2 = tmp_path / "ema2.npz"
     with pytest.raises(Killed):
-        train(DiffusionModel.create(DiffusionConfig(**SMALL), seed=2), data, ema_decay=0.99, checkpoint=ck2,
-              callback=lambda step, loss: _raise_at(step, 3), **kwargs)
-    resumed = train(DiffusionModel.create(DiffusionConfig(**SMALL), seed=2), data, ema_decay=0.99, checkpoint=ck2, **kwargs)
+        train(
+            DiffusionModel.create(DiffusionConfig(**SMALL), seed=2),
+            data,
+            ema_decay=0.99,
+            checkpoint=ck2,
+            callback=lambda step, loss: _raise_at(step, 3),
+            **kwargs,
+        )
+    resumed = train(
+        DiffusionModel.create(DiffusionConfig(**SMALL), seed=2), data, ema_decay=0.99, checkpoint=ck2, **kwargs
+    )
     assert resumed.resumed_from == 3
     for name, value in averaged.model.arrays().items():
         np.testing.assert_array_equal(resumed.model.arrays()[name], value, err_msg=name)
@@ -174,7 +187,9 @@ def test_sampling_shapes_and_determinism(trained):
 
 
 def test_paper_parameterisation_trains(data):
-    model = DiffusionModel.create(DiffusionConfig(**{**SMALL, "parameterization": "paper", "schedule": "paper"}), seed=0)
+    model = DiffusionModel.create(
+        DiffusionConfig(**{**SMALL, "parameterization": "paper", "schedule": "paper"}), seed=0
+    )
     res = train(model, data, iterations=200, batch_size=128, learning_rate=1e-2, progress=False)
     held_out = gaussian_mixture(1000, seed=98)
     _assert_improved(log_likelihood_bound(model, held_out, seed=0), log_likelihood_bound(res.model, held_out, seed=0))
@@ -187,8 +202,12 @@ def test_objectives_and_their_requirements(data):
     with pytest.raises(ValueError, match="hybrid"):
         train(DiffusionModel.create(DiffusionConfig(**SMALL), seed=0), data, iterations=5, objective="simple")
     with pytest.raises(ValueError, match="eps parameterisation"):
-        train(DiffusionModel.create(DiffusionConfig(**{**SMALL, "parameterization": "paper"}), seed=0), data,
-              iterations=5, objective="hybrid")
+        train(
+            DiffusionModel.create(DiffusionConfig(**{**SMALL, "parameterization": "paper"}), seed=0),
+            data,
+            iterations=5,
+            objective="hybrid",
+        )
     with pytest.raises(ValueError, match="objective must be"):
         train(eps_fixed, data, iterations=5, objective="elbo")
 
@@ -239,8 +258,9 @@ def test_train_rejects_bad_input(data):
 
 
 def test_residual_mlp_files_and_its_neutral_start(tmp_path):
-    cfg = DiffusionConfig(dim=64, steps=6, network="resmlp", hidden=80, depth=2, parameterization="eps",
-                          image_shape=(8, 8))
+    cfg = DiffusionConfig(
+        dim=64, steps=6, network="resmlp", hidden=80, depth=2, parameterization="eps", image_shape=(8, 8)
+    )
     model = DiffusionModel.create(cfg, seed=0)
     arrays = model.arrays()
     assert np.all(arrays["net.norms[0].weight"] == 1) and np.all(arrays["net.norms[1].bias"] == 0)
@@ -256,9 +276,26 @@ def test_residual_mlp_learns_the_noise_of_images_faster_than_the_plain_mlp():
     digits = load_dataset("digits").data
     losses = {}
     for network in ("mlp", "resmlp"):
-        cfg = DiffusionConfig(dim=64, steps=20, network=network, hidden=96, depth=3, parameterization="eps",
-                              learn_variance=False, image_shape=(8, 8))
-        res = train(DiffusionModel.create(cfg, seed=0), digits, iterations=300, batch_size=64, learning_rate=1e-3,
-                    objective="simple", seed=0, progress=False, dequantize=2 / 17)
+        cfg = DiffusionConfig(
+            dim=64,
+            steps=20,
+            network=network,
+            hidden=96,
+            depth=3,
+            parameterization="eps",
+            learn_variance=False,
+            image_shape=(8, 8),
+        )
+        res = train(
+            DiffusionModel.create(cfg, seed=0),
+            digits,
+            iterations=300,
+            batch_size=64,
+            learning_rate=1e-3,
+            objective="simple",
+            seed=0,
+            progress=False,
+            dequantize=2 / 17,
+        )
         losses[network] = float(res.losses[-100:].mean())
     assert losses["resmlp"] < 0.9 * losses["mlp"], losses

@@ -1,12 +1,11 @@
 """Edge-list files (including Gset) and the max-cut mapping cut = (W - E) / 2."""
 
-
 import numpy as np
 import pytest
 
-from thermolearn import Ising, MaxCut
 from tests.brute_force import all_states
 from tests.shared_data import SHARED_DATA
+from thermolearn import Ising, MaxCut
 
 GSET = SHARED_DATA / "gset"
 

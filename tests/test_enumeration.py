@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from tests.brute_force import brute_force
 from thermolearn import Ising
 from thermolearn.exact import MAX_SPINS, enumerate_exact, probability_table, state_index_to_spins
-from tests.brute_force import brute_force
 
 
 def _models():

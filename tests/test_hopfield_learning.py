@@ -15,10 +15,10 @@ from thermolearn.learning.hebbian import (
     couplings,
     hebbian_couplings,
     projection_couplings,
+    store,
     storkey_add,
     storkey_couplings,
     storkey_step,
-    store,
 )
 from thermolearn.learning.unlearning import attractor_statistics, basin_radius, unlearn
 

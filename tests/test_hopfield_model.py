@@ -148,7 +148,8 @@ def test_thermal_recall_samples_the_boltzmann_distribution_of_a_tiny_network():
     expected = exact * len(sample)
     keep = expected >= 5
     chi2 = np.sum((counts[keep] - expected[keep]) ** 2 / expected[keep]) + (
-        (counts[~keep].sum() - expected[~keep].sum()) ** 2 / max(expected[~keep].sum(), 1e-12))
+        (counts[~keep].sum() - expected[~keep].sum()) ** 2 / max(expected[~keep].sum(), 1e-12)
+    )
     dof = int(keep.sum())
     assert stats.chi2.sf(chi2, dof) > 1e-3
     # the mean energy agrees within its autocorrelation-aware error bar
@@ -277,8 +278,12 @@ def test_modern_hopfield_energy_matches_its_formula_and_never_rises():
     net = ModernHopfield(X, beta=0.5)
     q = rng.normal(size=(30, 8))
     z = 0.5 * q @ X.T
-    expected = (-np.log(np.exp(z).sum(axis=1)) / 0.5 + 0.5 * np.sum(q * q, axis=1) + np.log(20) / 0.5
-                + 0.5 * np.max(np.sum(X * X, axis=1)))
+    expected = (
+        -np.log(np.exp(z).sum(axis=1)) / 0.5
+        + 0.5 * np.sum(q * q, axis=1)
+        + np.log(20) / 0.5
+        + 0.5 * np.max(np.sum(X * X, axis=1))
+    )
     assert np.allclose(net.energy(q), expected)
     assert np.all(net.energy(q) >= 0)
     _, energies = net.retrieve(q, steps=5)

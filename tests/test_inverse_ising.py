@@ -39,6 +39,8 @@ def _one_blas_thread():
         return
     with threadpool_limits(limits=1, user_api="blas"):
         yield
+
+
 N = 8
 T_SMALL = 1.3
 
@@ -80,8 +82,9 @@ def test_infinite_data_recovers_the_true_model(fit):
 def test_asymmetric_pseudo_likelihood_is_consistent_and_symmetrised():
     truth = _small()
     p, _ = probability_table(truth, T_SMALL)
-    r = pseudo_likelihood(state_index_to_spins(np.arange(p.size), N), temperature=T_SMALL, sample_weights=p,
-                          symmetric=False)
+    r = pseudo_likelihood(
+        state_index_to_spins(np.arange(p.size), N), temperature=T_SMALL, sample_weights=p, symmetric=False
+    )
     np.testing.assert_array_equal(r.couplings, r.couplings.T)
     np.testing.assert_allclose(r.couplings, truth.to_dense()[0], atol=1e-5)
 

@@ -6,8 +6,8 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from thermolearn import Ising
 from tests.brute_force import all_states
+from thermolearn import Ising
 
 
 @st.composite
@@ -39,7 +39,9 @@ def test_single_flip_energy_change_equals_energy_difference(model, data):
 def test_energy_matches_the_pair_sum_definition(model):
     J, h = model.to_dense()
     s = all_states(model.n_spins)[:64].astype(float)
-    direct = np.array([-sum(J[i, j] * x[i] * x[j] for i in range(len(x)) for j in range(i + 1, len(x))) - h @ x for x in s])
+    direct = np.array(
+        [-sum(J[i, j] * x[i] * x[j] for i in range(len(x)) for j in range(i + 1, len(x))) - h @ x for x in s]
+    )
     np.testing.assert_allclose(model.energy(s.astype(np.int8)), direct, atol=1e-12)
 
 
@@ -63,7 +65,14 @@ def test_ferromagnetic_ground_state_energy_of_periodic_square_lattice_is_minus_2
 
 @pytest.mark.parametrize(
     "shape, periodic, edges",
-    [((10,), True, 10), ((10,), False, 9), ((4, 5), True, 40), ((4, 5), False, 31), ((3, 3, 3), True, 81), ((3, 3, 3), False, 54)],
+    [
+        ((10,), True, 10),
+        ((10,), False, 9),
+        ((4, 5), True, 40),
+        ((4, 5), False, 31),
+        ((3, 3, 3), True, 81),
+        ((3, 3, 3), False, 54),
+    ],
 )
 def test_hypercubic_lattice_bond_counts(shape, periodic, edges):
     assert Ising.lattice(shape, periodic=periodic).n_edges == edges
@@ -140,8 +149,10 @@ def test_invalid_spins_and_sizes_are_rejected():
 
 
 def test_model_file_round_trip_is_exact(tmp_path):
-    for model in [Ising.lattice((4, 5), coupling=(1.0, 0.3), field=-0.2, periodic=(True, False)),
-                  Ising.sherrington_kirkpatrick(30, field=0.1, seed=3)]:
+    for model in [
+        Ising.lattice((4, 5), coupling=(1.0, 0.3), field=-0.2, periodic=(True, False)),
+        Ising.sherrington_kirkpatrick(30, field=0.1, seed=3),
+    ]:
         path = model.save(tmp_path / "model.npz")
         back = Ising.load(path)
         assert back == model

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
+from tests.brute_force import brute_force
 from thermolearn import Ising
 from thermolearn.exact.kaufman import kaufman
 from thermolearn.exact.onsager import (
@@ -14,7 +15,6 @@ from thermolearn.exact.onsager import (
     log_z_per_spin,
     specific_heat_per_spin,
 )
-from tests.brute_force import brute_force
 
 TC = CRITICAL_TEMPERATURE
 KC = 1.0 / TC
@@ -83,7 +83,7 @@ def test_result_is_an_exact_record_with_zero_magnetisation():
     r = kaufman(8, 2.0, columns=6)
     assert r.method == "kaufman"
     assert r.n_spins == 48 and r.temperature == 2.0
-    assert r.magnetization == 0.0            # zero field: spin-flip symmetry
+    assert r.magnetization == 0.0  # zero field: spin-flip symmetry
     assert r.extras == {"rows": 8, "columns": 6}
     assert r.entropy == pytest.approx(r.log_z + r.energy / 2.0)
     assert r.as_dict()["method"] == "kaufman"
@@ -153,11 +153,11 @@ def test_stable_for_all_temperatures(L):
         results = [kaufman(L, float(T)) for T in temps]
     for T, r in zip(temps, results):
         assert math.isfinite(r.log_z) and math.isfinite(r.energy) and math.isfinite(r.specific_heat)
-        assert r.log_z >= N * math.log(2) * (1 - 1e-15)           # Jensen: ln Z >= ln 2^N - beta <E>_uniform
+        assert r.log_z >= N * math.log(2) * (1 - 1e-15)  # Jensen: ln Z >= ln 2^N - beta <E>_uniform
         assert r.log_z >= 2 * N / T + math.log(2) - 1e-12 * N / T  # the two ground states
         assert -2 * N <= r.energy < 0 and r.specific_heat >= 0
     energies = np.array([r.energy for r in results[:200]])
-    assert np.all(np.diff(energies) >= -1e-12 * N)                 # U rises with T
+    assert np.all(np.diff(energies) >= -1e-12 * N)  # U rises with T
 
 
 @pytest.mark.parametrize("shape", [(2, 2), (2, 5), (3, 3), (3, 4), (64, 64)])
@@ -166,13 +166,13 @@ def test_extreme_temperatures_reach_ground_state_and_free_spin_limits(shape):
     N = rows * cols
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for T in (1e-300, 1e-10, 1 / 400.5, 1 / 399.5):        # across the K = 400 switch
+        for T in (1e-300, 1e-10, 1 / 400.5, 1 / 399.5):  # across the K = 400 switch
             r = kaufman(rows, T, columns=cols)
             assert r.energy == pytest.approx(-2.0 * N, rel=1e-15) and r.specific_heat == 0.0
             assert r.log_z == pytest.approx(math.log(2) + 2 * N / T, rel=1e-15)
         # ln Z = N ln 2 + a2 K^2: a2 = N, but a side of 2 doubles its bonds (coupling 2K per pair)
         a2 = sum(o * 2.0 if side == 2 else side * o / 2.0 for side, o in ((rows, cols), (cols, rows)))
-        for T in (0.999e100, 1.001e100, 1e300):                # across the K = 1e-100 switch
+        for T in (0.999e100, 1.001e100, 1e300):  # across the K = 1e-100 switch
             r = kaufman(rows, T, columns=cols)
             assert r.log_z == pytest.approx(N * math.log(2), rel=1e-15)
             assert r.energy * T == pytest.approx(-2 * a2, rel=1e-12)

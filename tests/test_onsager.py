@@ -52,7 +52,7 @@ TEMPS = [0.3, 0.8, 1.5, 2.0, 2.2, 2.25, 2.29, 2.4, 3.0, 5.0, 20.0, 300.0]
 def test_energy_is_minus_beta_derivative_of_log_z(T):
     beta, h = 1.0 / T, 1e-4 / T
     d = derivative(lambda b: log_z_per_spin(1 / b), beta, h)
-    assert energy_per_spin(T) == pytest.approx(-d, rel=1e-7, abs=1e-15 / h)   # rounding ~ 1e-16/h
+    assert energy_per_spin(T) == pytest.approx(-d, rel=1e-7, abs=1e-15 / h)  # rounding ~ 1e-16/h
 
 
 @pytest.mark.parametrize("T", TEMPS)
@@ -113,7 +113,7 @@ def test_high_temperature_limit_is_free_spins():
 def test_low_temperature_limit_is_the_ground_state_with_single_spin_flips():
     for T in (0.05, 0.1, 0.2):
         K = 1.0 / T
-        x = math.exp(-8 * K)                      # one flipped spin breaks 4 bonds: 8J
+        x = math.exp(-8 * K)  # one flipped spin breaks 4 bonds: 8J
         assert energy_per_spin(T) == pytest.approx(-2.0 + 8 * x, rel=1e-14)
         assert free_energy_per_spin(T) == pytest.approx(-2.0 - T * x, rel=1e-15)
         assert specific_heat_per_spin(T) == pytest.approx(64 * K**2 * x, rel=1e-6)
@@ -131,8 +131,14 @@ def test_coupling_sets_the_energy_scale():
 
 def test_arrays_keep_their_shape_and_scalars_give_floats():
     T = np.array([[0.5, 1.0, 2.0], [TC, 3.0, 10.0]])
-    for f in (log_z_per_spin, free_energy_per_spin, energy_per_spin, specific_heat_per_spin,
-              entropy_per_spin, spontaneous_magnetization):
+    for f in (
+        log_z_per_spin,
+        free_energy_per_spin,
+        energy_per_spin,
+        specific_heat_per_spin,
+        entropy_per_spin,
+        spontaneous_magnetization,
+    ):
         out = f(T)
         assert out.shape == T.shape
         assert out[1, 1] == f(3.0)
@@ -143,14 +149,22 @@ def test_stable_for_all_positive_temperatures():
     T = np.concatenate([np.logspace(-3, 8, 400), [TC * (1 - 1e-12), TC * (1 + 1e-12), 1e-300 * 1e295]])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        values = [f(T) for f in (log_z_per_spin, energy_per_spin, specific_heat_per_spin,
-                                 entropy_per_spin, spontaneous_magnetization)]
+        values = [
+            f(T)
+            for f in (
+                log_z_per_spin,
+                energy_per_spin,
+                specific_heat_per_spin,
+                entropy_per_spin,
+                spontaneous_magnetization,
+            )
+        ]
     for v in values:
         assert np.all(np.isfinite(v))
     lz, u, c, s, m = values
     assert np.all(lz >= math.log(2)) and np.all(u >= -2.0) and np.all(u < 0)
     assert np.all(c >= 0) and np.all((s >= 0) & (s <= math.log(2)))
-    rising = slice(0, 400)                                     # the sorted part of T
+    rising = slice(0, 400)  # the sorted part of T
     assert np.all(np.diff(u[rising]) > -1e-15) and np.all(np.diff(s[rising]) >= -1e-15)
 
 
@@ -167,7 +181,7 @@ def test_extreme_temperatures_give_ground_state_and_free_spin_limits():
     assert c[3] == pytest.approx(2e-200, rel=1e-15)
     np.testing.assert_allclose(s, [0, 0, 0, math.log(2), math.log(2), math.log(2)], rtol=1e-15)
     np.testing.assert_array_equal(m, [1, 1, 1, 0, 0, 0])
-    assert lz[0] == math.inf and lz[1] == pytest.approx(2e300, rel=1e-15)   # ln Z / N = 2J/T overflows
+    assert lz[0] == math.inf and lz[1] == pytest.approx(2e300, rel=1e-15)  # ln Z / N = 2J/T overflows
 
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, math.nan, math.inf, [1.0, -2.0], []])

@@ -43,8 +43,17 @@ def test_pt_samples_the_exact_boltzmann_distribution_at_every_temperature_of_a_f
     model = Ising.sherrington_kirkpatrick(10, field=0.3, seed=11)
     ladder = geometric_ladder(0.25, 2.0, 6)
     thin = 4
-    result = sample(model, ParallelTempering(ladder), None, sweeps=60_000, burn_in=1000, thin=thin, n_chains=2,
-                    seed=3, record_states=True)
+    result = sample(
+        model,
+        ParallelTempering(ladder),
+        None,
+        sweeps=60_000,
+        burn_in=1000,
+        thin=thin,
+        n_chains=2,
+        seed=3,
+        record_states=True,
+    )
     n_runs = 2
     for k, T in enumerate(ladder):
         p, energies = probability_table(model, T)
@@ -101,7 +110,7 @@ def test_slots_keep_their_temperature_while_configurations_move_and_energies_sta
     replica = pt.state()["replica"]
     # replicas never leave their run, and each run's slots hold a permutation of its replicas
     for r in range(3):
-        assert sorted(replica[4 * r:4 * r + 4]) == list(range(4 * r, 4 * r + 4))
+        assert sorted(replica[4 * r : 4 * r + 4]) == list(range(4 * r, 4 * r + 4))
     assert np.any(replica != np.arange(12))
     assert not np.array_equal(state.rng, rng_before)  # the chains drew numbers ...
     assert pt.state()["exchange_attempted"].sum() == 3 * 300 * 3 // 2  # ... and 3 runs x 300 rounds x 1.5 pairs
@@ -112,8 +121,9 @@ def test_the_fused_kernel_gives_the_same_chains_as_the_generic_path_bit_for_bit(
     model = Ising.sherrington_kirkpatrick(20, field=0.1, seed=4)
     outcomes = []
     for fused in (True, False):
-        pt = ParallelTempering(geometric_ladder(0.3, 2.0, 5), base=base, exchange_every=every,
-                               base_options={"order": order})
+        pt = ParallelTempering(
+            geometric_ladder(0.3, 2.0, 5), base=base, exchange_every=every, base_options={"order": order}
+        )
         pt.use_fused_kernel = fused
         state = ChainState.new(model, 10, seed=7)
         pt.reset(model, state)
@@ -193,8 +203,14 @@ def test_an_uninterrupted_pt_run_with_checkpoints_equals_one_without(tmp_path):
     ladder = [0.3, 0.6, 1.0, 2.0]
     kwargs = dict(sweeps=300, burn_in=50, n_chains=2, seed=4)
     plain = sample(model, ParallelTempering(ladder, exchange_every=3), None, **kwargs)
-    saved = sample(model, ParallelTempering(ladder, exchange_every=3), None, checkpoint=tmp_path / "c.npz",
-                   checkpoint_every=13, **kwargs)
+    saved = sample(
+        model,
+        ParallelTempering(ladder, exchange_every=3),
+        None,
+        checkpoint=tmp_path / "c.npz",
+        checkpoint_every=13,
+        **kwargs,
+    )
     np.testing.assert_array_equal(plain.energy, saved.energy)
     np.testing.assert_array_equal(plain.final_state.spins, saved.final_state.spins)
     assert plain.sampler_info == saved.sampler_info
@@ -212,7 +228,7 @@ def test_a_checkpoint_of_another_ladder_is_refused(tmp_path):
 def test_geometric_ladder_has_a_constant_ratio_and_exact_ends():
     t = geometric_ladder(0.5, 4.0, 7)
     assert t[0] == 0.5 and t[-1] == 4.0
-    np.testing.assert_allclose(t[1:] / t[:-1], 2.0 ** 0.5)
+    np.testing.assert_allclose(t[1:] / t[:-1], 2.0**0.5)
     with pytest.raises(ValueError, match="t_max must be > t_min"):
         geometric_ladder(2.0, 1.0, 4)
     with pytest.raises(ValueError, match="n must be"):
@@ -261,7 +277,11 @@ def test_parallel_tempering_rejects_bad_ladders_bases_and_chain_counts():
         sample(model, pt, 1.0, sweeps=10)
     with pytest.raises(ValueError, match="multiple of 3"):
         pt.reset(model, ChainState.new(model, 4))
-    assert pt.options() == {"temperatures": [1.0, 2.0, 3.0], "base": "metropolis",
-                            "base_options": {"order": "sequential"}, "exchange_every": 1}
+    assert pt.options() == {
+        "temperatures": [1.0, 2.0, 3.0],
+        "base": "metropolis",
+        "base_options": {"order": "sequential"},
+        "exchange_every": 1,
+    }
     with pytest.raises(ValueError, match="not saved by this sampler"):
         pt.load_state({})

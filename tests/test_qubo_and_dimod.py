@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from tests.brute_force import all_states
 from thermolearn import Ising
 from thermolearn.models import binary_to_spins, ising_to_qubo, qubo_energy, qubo_to_ising, spins_to_binary
-from tests.brute_force import all_states
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -47,7 +47,7 @@ def test_spin_binary_maps_are_inverse_and_reject_other_values():
 
 
 def test_dimod_bqm_round_trip_keeps_energies():
-    dimod = pytest.importorskip("dimod")
+    pytest.importorskip("dimod")
     model = Ising.sherrington_kirkpatrick(6, field=0.3, seed=2)
     bqm = model.to_bqm(offset=1.5)
     s = all_states(6)
@@ -61,7 +61,9 @@ def test_dimod_bqm_round_trip_keeps_energies():
 
 def test_dimod_binary_bqm_with_labels_converts_with_offset():
     dimod = pytest.importorskip("dimod")
-    bqm = dimod.BinaryQuadraticModel({"a": 1.0, "b": -2.0, "c": 0.5}, {("a", "b"): 3.0, ("b", "c"): -1.0}, 0.25, dimod.BINARY)
+    bqm = dimod.BinaryQuadraticModel(
+        {"a": 1.0, "b": -2.0, "c": 0.5}, {("a", "b"): 3.0, ("b", "c"): -1.0}, 0.25, dimod.BINARY
+    )
     model, offset, labels = Ising.from_bqm(bqm)
     assert labels == ["a", "b", "c"]
     x = spins_to_binary(all_states(3))

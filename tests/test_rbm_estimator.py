@@ -37,8 +37,9 @@ def test_exact_score_samples_is_a_normalised_log_probability(fitted):
     # p(v) over all 64 states sums to 1 (float64 evaluation: a few ulps of the 64-term sum)
     assert logsumexp(logp) == pytest.approx(0.0, abs=1e-12)
     # and the ratios are exp(F(v') - F(v)) of the fitted model
-    np.testing.assert_allclose(logp - logp[0], -(est.model_.free_energy(states) - est.model_.free_energy(states[:1])),
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        logp - logp[0], -(est.model_.free_energy(states) - est.model_.free_energy(states[:1])), atol=1e-5
+    )
 
 
 def test_pseudo_score_samples_sums_single_unit_conditionals(fitted):

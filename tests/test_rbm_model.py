@@ -58,8 +58,9 @@ def tiny() -> RBM:
 @pytest.fixture(scope="module")
 def gauss() -> GaussianBernoulliRBM:
     rng = np.random.default_rng(11)
-    return GaussianBernoulliRBM(rng.normal(0, 0.7, (2, 3)), rng.normal(0, 1, 2), rng.normal(0, 0.5, 3),
-                                sigma=[0.8, 1.5])
+    return GaussianBernoulliRBM(
+        rng.normal(0, 0.7, (2, 3)), rng.normal(0, 1, 2), rng.normal(0, 0.5, 3), sigma=[0.8, 1.5]
+    )
 
 
 # ---------------------------------------------------------------------------- energies
@@ -88,8 +89,9 @@ def test_gaussian_free_energy_is_minus_log_sum_over_hidden_states(gauss):
     # the energy itself against its formula
     vv, hh = v[:1], h[5:6]
     s = gauss.sigma
-    formula = (np.sum((vv - gauss.visible_bias) ** 2 / (2 * s**2)) - hh @ gauss.hidden_bias
-               - (vv / s) @ gauss.weights @ hh.T)
+    formula = (
+        np.sum((vv - gauss.visible_bias) ** 2 / (2 * s**2)) - hh @ gauss.hidden_bias - (vv / s) @ gauss.weights @ hh.T
+    )
     np.testing.assert_allclose(gauss.energy(vv, hh), formula.ravel(), atol=roundoff(formula))
 
 

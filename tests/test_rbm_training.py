@@ -83,6 +83,7 @@ def negative_samples(phase, model: RBM, data: np.ndarray, n_updates: int, seed: 
             pos = Positive(v0, ph, h, fam.visible_input(p, h))
             state, v, _, _, _ = phase.run(fam, p, state, pos, u[1:])
             return state, v
+
         return jax.lax.scan(body, state, jnp.arange(n_updates))[1]
 
     return np.asarray(run(phase.init(fam, p, jax.random.fold_in(key, -1 % 2**31), nv)), dtype=np.float64)
@@ -94,11 +95,15 @@ def small_model():
     return RBM(rng.normal(0, 1.0, (6, 4)), rng.normal(0, 0.5, 6), rng.normal(0, 0.5, 4))
 
 
-@pytest.mark.parametrize("phase, burn_in", [
-    (PersistentCD(k=1, n_chains=1000), 50),
-    (ParallelTempering(k=1, n_chains=1000, betas=(1.0, 0.6, 0.3, 0.0)), 50),
-    (ContrastiveDivergence(k=25), 0),
-], ids=["pcd", "pt", "cd25"])
+@pytest.mark.parametrize(
+    "phase, burn_in",
+    [
+        (PersistentCD(k=1, n_chains=1000), 50),
+        (ParallelTempering(k=1, n_chains=1000, betas=(1.0, 0.6, 0.3, 0.0)), 50),
+        (ContrastiveDivergence(k=25), 0),
+    ],
+    ids=["pcd", "pt", "cd25"],
+)
 def test_negative_phase_gives_the_exact_log_likelihood_gradient(phase, burn_in, small_model):
     rng = np.random.default_rng(0)
     data = (rng.random((1000, 6)) < 0.3).astype(float)
@@ -107,8 +112,11 @@ def test_negative_phase_gives_the_exact_log_likelihood_gradient(phase, burn_in, 
     grad = moment_gradient(small_model, data, samples.reshape(-1, 6))
     # each chain's time average is independent of the others (PT: chain c is its own ladder)
     ph = 1 / (1 + np.exp(-(samples @ small_model.weights + small_model.hidden_bias)))
-    per_chain = {"weights": np.einsum("tci,tcj->cij", samples, ph) / len(samples),
-                 "visible_bias": samples.mean(0), "hidden_bias": ph.mean(0)}
+    per_chain = {
+        "weights": np.einsum("tci,tcj->cij", samples, ph) / len(samples),
+        "visible_bias": samples.mean(0),
+        "hidden_bias": ph.mean(0),
+    }
     ph_data = 1 / (1 + np.exp(-(data @ small_model.weights + small_model.hidden_bias)))
     pos = {"weights": data.T @ ph_data / len(data), "visible_bias": data.mean(0), "hidden_bias": ph_data.mean(0)}
     for name in grad:
@@ -139,8 +147,9 @@ def test_training_on_digits_increases_the_exact_log_likelihood(digits, start, cd
 
 def test_continuing_from_state_equals_one_longer_run(digits, start, cd_run):
     first = train_rbm(start, digits, epochs=2, method="cd", seed=1, exact_log_likelihood=False, **COMMON)
-    second = train_rbm(first.model, digits, epochs=2, method="cd", seed=1, exact_log_likelihood=False,
-                       state=first.state, **COMMON)
+    second = train_rbm(
+        first.model, digits, epochs=2, method="cd", seed=1, exact_log_likelihood=False, state=first.state, **COMMON
+    )
     np.testing.assert_array_equal(second.model.weights, cd_run.model.weights)
     np.testing.assert_array_equal(second.model.hidden_bias, cd_run.model.hidden_bias)
 
@@ -165,8 +174,17 @@ def test_checkpoint_resume_is_bit_identical(tmp_path, digits, start, engine):
 def test_a_killed_run_resumes_bit_identical(tmp_path, digits, start):
     """Parallel tempering (chains, ladder, swap parity) with a linear learning-rate decay."""
     phase = ParallelTempering(k=1, n_chains=BATCH, betas=(1.0, 0.5, 0.0))
-    args = dict(method=phase, seed=4, exact_log_likelihood=False, schedule="linear", final_learning_rate=0.01,
-                batch_size=BATCH, learning_rate=0.1, momentum=0.5, progress=False)
+    args = dict(
+        method=phase,
+        seed=4,
+        exact_log_likelihood=False,
+        schedule="linear",
+        final_learning_rate=0.01,
+        batch_size=BATCH,
+        learning_rate=0.1,
+        momentum=0.5,
+        progress=False,
+    )
     straight = train_rbm(start, digits, epochs=4, **args)
 
     def kill(epoch, record):
@@ -210,8 +228,7 @@ def test_a_checkpoint_of_another_run_is_refused(tmp_path, digits, start, cd_run)
     ck = tmp_path / "cd.npz"
     train_rbm(start, digits, epochs=1, method="cd", seed=1, checkpoint=ck, exact_log_likelihood=False, **COMMON)
     with pytest.raises(ValueError, match="different training arguments.*learning_rate"):
-        train_rbm(start, digits, epochs=2, method="cd", seed=1, checkpoint=ck,
-                  **{**COMMON, "learning_rate": 0.2})
+        train_rbm(start, digits, epochs=2, method="cd", seed=1, checkpoint=ck, **{**COMMON, "learning_rate": 0.2})
     with pytest.raises(ValueError, match="different training arguments.*data_hash"):
         train_rbm(start, 1 - digits, epochs=2, method="cd", seed=1, checkpoint=ck, **COMMON)
     # a checkpoint of one engine is not continued by the other (their random numbers differ)
@@ -222,10 +239,8 @@ def test_a_checkpoint_of_another_run_is_refused(tmp_path, digits, start, cd_run)
         train_rbm(other, digits, epochs=2, method="cd", seed=1, checkpoint=ck, **COMMON)
     with pytest.raises(ValueError, match="already at epoch 2"):
         ck2 = tmp_path / "cd2.npz"
-        train_rbm(start, digits, epochs=2, method="cd", seed=1, checkpoint=ck2, exact_log_likelihood=False,
-                  **COMMON)
-        train_rbm(start, digits, epochs=1, method="cd", seed=1, checkpoint=ck2, exact_log_likelihood=False,
-                  **COMMON)
+        train_rbm(start, digits, epochs=2, method="cd", seed=1, checkpoint=ck2, exact_log_likelihood=False, **COMMON)
+        train_rbm(start, digits, epochs=1, method="cd", seed=1, checkpoint=ck2, exact_log_likelihood=False, **COMMON)
     plain = tmp_path / "model.npz"
     start.save(plain)
     with pytest.raises(ValueError, match="not a training checkpoint"):
@@ -243,8 +258,9 @@ def test_gaussian_bernoulli_training_increases_the_exact_log_likelihood():
     x = centres[rng.integers(0, 2, 400)] + rng.normal(0, 1.0, (400, 4))
     model = GaussianBernoulliRBM.random(4, 3, scale=0.1, data=x, sigma=1.0, seed=1)
     before = -model.free_energy(x) - model.exact_log_partition()
-    result = train_rbm(model, x, epochs=5, method="pcd", batch_size=20, learning_rate=0.02, momentum=0.5, seed=2,
-                       progress=False)
+    result = train_rbm(
+        model, x, epochs=5, method="pcd", batch_size=20, learning_rate=0.02, momentum=0.5, seed=2, progress=False
+    )
     after = -result.model.free_energy(x) - result.model.exact_log_partition()
     gain = after - before
     assert gain.mean() > 5 * gain.std(ddof=1) / np.sqrt(gain.size)
@@ -273,8 +289,13 @@ def test_bad_arguments_are_refused(digits, start):
     with pytest.raises(ValueError, match="schedule must be one of"):
         train_rbm(start, digits, epochs=1, schedule="cosine", **COMMON)
     with pytest.raises(ValueError, match="leave schedule"):
-        train_rbm(start, digits, epochs=1, schedule="linear",
-                  **{**COMMON, "learning_rate": optax.exponential_decay(0.1, 10, 0.5)})
+        train_rbm(
+            start,
+            digits,
+            epochs=1,
+            schedule="linear",
+            **{**COMMON, "learning_rate": optax.exponential_decay(0.1, 10, 0.5)},
+        )
     with pytest.raises(TypeError, match="seed"):
         train_rbm(start, digits, epochs=1, seed=-1, **COMMON)
     with pytest.raises(ValueError, match="betas must start at 1"):

@@ -46,7 +46,10 @@ def _models() -> dict[str, tuple[Ising, float]]:
     """name -> (model, temperature)."""
     return {
         "ferromagnet ring 10, field 0.3": (_ring(10, 1.0, 0.3), 2.0),
-        "antiferromagnet open 3x4 grid, field 0.5": (Ising.lattice((3, 4), coupling=-1.0, field=0.5, periodic=False), 1.6),
+        "antiferromagnet open 3x4 grid, field 0.5": (
+            Ising.lattice((3, 4), coupling=-1.0, field=0.5, periodic=False),
+            1.6,
+        ),
         "frustrated SK 10, no field": (Ising.sherrington_kirkpatrick(10, seed=3), 0.8),
         "frustrated SK 11, random fields": (
             Ising(Ising.sherrington_kirkpatrick(11, seed=5).couplings, np.random.default_rng(5).normal(0, 0.4, 11)),
@@ -55,7 +58,9 @@ def _models() -> dict[str, tuple[Ising, float]]:
         # lattice fast paths (periodic geometry)
         "lattice 4x4 periodic ferromagnet, field 0.1": (Ising.lattice((4, 4), field=0.1), 2.6),
         "lattice 3x3 periodic antiferromagnet (frustrated, odd sides), field 0.2": (
-            Ising.lattice((3, 3), coupling=-1.0, field=0.2), 1.5),
+            Ising.lattice((3, 3), coupling=-1.0, field=0.2),
+            1.5,
+        ),
         "lattice ring 11, anisotropic field": (Ising.lattice(11, coupling=0.8, field=-0.25), 1.2),
     }
 
@@ -118,13 +123,18 @@ def _exact(model: Ising, T: float) -> Exact:
     p_bins = np.bincount(bins, weights=p)
     mass = np.where(p_bins > 0, p_bins, 1.0)
     observables = np.stack(
-        [np.bincount(bins, weights=p * f, minlength=p_bins.size) / mass for f in (energies, m, np.abs(m), q, np.abs(q))],
-        axis=1)
+        [
+            np.bincount(bins, weights=p * f, minlength=p_bins.size) / mass
+            for f in (energies, m, np.abs(m), q, np.abs(q))
+        ],
+        axis=1,
+    )
     return Exact(bins, p_bins, observables, reference.astype(np.int64))
 
 
-def _run(model: Ising, sampler, T: float, seed: int, exact: Exact, n_chains: int = N_CHAINS,
-         n_samples: int = N_SAMPLES) -> Run:
+def _run(
+    model: Ising, sampler, T: float, seed: int, exact: Exact, n_chains: int = N_CHAINS, n_samples: int = N_SAMPLES
+) -> Run:
     state = ChainState.new(model, n_chains, seed=seed)
     betas = np.full(n_chains, 1.0 / T)
     sampler.sweep(model, state, betas, BURN_IN)
@@ -171,8 +181,10 @@ def _chi_square_p_value(run: Run, exact: Exact) -> tuple[float, float, int]:
     if p_bins[~keep].sum() * n < MIN_EXPECTED:  # too little mass to test alone: join the most likely bin
         merge[~keep] = int(np.argmax(np.where(keep, p_bins, -1.0)))
     p = np.bincount(merge, weights=p_bins)
-    f = np.stack([np.bincount(merge, weights=p_bins * observables[:, j]) for j in range(observables.shape[1])],
-                 axis=1) / p[:, None]
+    f = (
+        np.stack([np.bincount(merge, weights=p_bins * observables[:, j]) for j in range(observables.shape[1])], axis=1)
+        / p[:, None]
+    )
     bins = merge[run.bins]
     counts = np.bincount(bins.ravel(), minlength=p.size)
     r = (counts - n * p) / np.sqrt(n * p)
@@ -257,8 +269,12 @@ def test_negative_control_multispin_coded_run_at_the_wrong_temperature_is_reject
 
 @pytest.mark.parametrize(
     "model",
-    [Ising.sherrington_kirkpatrick(40, field=0.1, seed=8), Ising.lattice((16, 16), field=0.05),
-     Ising.lattice((6, 6, 6), coupling=-1.0), Ising.edwards_anderson(12, 2, seed=3)],
+    [
+        Ising.sherrington_kirkpatrick(40, field=0.1, seed=8),
+        Ising.lattice((16, 16), field=0.05),
+        Ising.lattice((6, 6, 6), coupling=-1.0),
+        Ising.edwards_anderson(12, 2, seed=3),
+    ],
     ids=["SK generic", "2D lattice fast path", "3D lattice fast path", "EA +-J generic"],
 )
 @pytest.mark.parametrize("order", ["sequential", "random"])

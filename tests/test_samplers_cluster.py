@@ -58,8 +58,17 @@ def random_ferromagnet(n: int = 11, seed: int = 3, fields: str = "none") -> Isin
     return Ising.from_dense(J, h, name=f"random ferromagnet n={n} fields={fields}")
 
 
-def chi_square_against_exact(model: Ising, sampler, T: float, *, T_sampled: float | None = None,
-                             n_chains: int = 32, n_sweeps: int = 3000, burn_in: int = 20, seed: int = 0) -> dict:
+def chi_square_against_exact(
+    model: Ising,
+    sampler,
+    T: float,
+    *,
+    T_sampled: float | None = None,
+    n_chains: int = 32,
+    n_sweeps: int = 3000,
+    burn_in: int = 20,
+    seed: int = 0,
+) -> dict:
     """Sample at ``T_sampled`` (default T) and test the visited states against the exact
     Boltzmann distribution at T: Pearson's X^2 over every state with an effective expected
     count >= 5 (the rest pooled into one cell), divided by 2 tau_int (tau_int the largest of
@@ -87,8 +96,14 @@ def chi_square_against_exact(model: Ising, sampler, T: float, *, T_sampled: floa
     keep = expected > 0
     x2 = float(np.sum((observed - expected)[keep] ** 2 / expected[keep])) / (2.0 * tau)
     df = int(keep.sum()) - 1
-    return {"x2": x2, "df": df, "p": float(stats.chi2.sf(x2, df)), "tau": tau, "n_eff": n_eff,
-            "tv": 0.5 * float(np.abs(counts / n - p).sum())}
+    return {
+        "x2": x2,
+        "df": df,
+        "p": float(stats.chi2.sf(x2, df)),
+        "tau": tau,
+        "n_eff": n_eff,
+        "tv": 0.5 * float(np.abs(counts / n - p).sum()),
+    }
 
 
 # ------------------------------------------------ (a) exact in distribution (enumeration)
@@ -114,8 +129,11 @@ def test_cluster_chain_samples_the_exact_boltzmann_distribution(sampler_cls, lab
 
 
 @pytest.mark.parametrize("sampler_cls", CLUSTER_SAMPLERS, ids=lambda c: c.name)
-@pytest.mark.parametrize("make_model", [lattice_3x4, lambda: random_ferromagnet(fields="random")],
-                         ids=["3x4 lattice", "random graph with random fields"])
+@pytest.mark.parametrize(
+    "make_model",
+    [lattice_3x4, lambda: random_ferromagnet(fields="random")],
+    ids=["3x4 lattice", "random graph with random fields"],
+)
 def test_the_same_test_rejects_samples_drawn_ten_percent_too_hot(sampler_cls, make_model):
     """Negative control: the chi-square has the power to see a wrong temperature."""
     result = chi_square_against_exact(make_model(), sampler_cls(), 2.0, T_sampled=2.2, seed=17)
@@ -128,13 +146,29 @@ class _WolffUntilSpinCount(Wolff):
     def sweep(self, model, state, betas, n_sweeps=1):
         betas = np.broadcast_to(np.asarray(betas, dtype=np.float64), (state.n_chains,)).copy()
         table, rows = self._prepare(model, betas)
-        _wolff_sweeps(state.spins, state.rng, state.energy, state.magnetization, *self._kernel_args(model), table,
-                      rows, self._uniform, self._has_field, betas, np.zeros(state.n_chains, dtype=np.int64),
-                      int(n_sweeps), True, np.zeros(5, dtype=np.int64))
+        _wolff_sweeps(
+            state.spins,
+            state.rng,
+            state.energy,
+            state.magnetization,
+            *self._kernel_args(model),
+            table,
+            rows,
+            self._uniform,
+            self._has_field,
+            betas,
+            np.zeros(state.n_chains, dtype=np.int64),
+            int(n_sweeps),
+            True,
+            np.zeros(5, dtype=np.int64),
+        )
 
 
-@pytest.mark.parametrize("make_model", [lattice_3x4, lambda: random_ferromagnet(fields="random")],
-                         ids=["3x4 lattice", "random graph with random fields"])
+@pytest.mark.parametrize(
+    "make_model",
+    [lattice_3x4, lambda: random_ferromagnet(fields="random")],
+    ids=["3x4 lattice", "random graph with random fields"],
+)
 def test_ending_wolff_sweeps_on_a_spin_count_would_not_sample_boltzmann(make_model):
     """Why a Wolff sweep is a fixed number of clusters: ending each sweep when the visited
     spins reach n_spins (a state-dependent stopping time) misses the distribution badly."""
@@ -146,8 +180,9 @@ def test_ending_wolff_sweeps_on_a_spin_count_would_not_sample_boltzmann(make_mod
 
 
 # ---------------------------------------------- (b) Kaufman's exact finite-lattice answers
-KAUFMAN_CASES = [(16, T, 6000) for T in (2.0, 2.269, 2.6)] + [(32, T, 4000) for T in (2.0, 2.269, 2.6)] \
-    + [(64, 2.269, 1500)]
+KAUFMAN_CASES = (
+    [(16, T, 6000) for T in (2.0, 2.269, 2.6)] + [(32, T, 4000) for T in (2.0, 2.269, 2.6)] + [(64, 2.269, 1500)]
+)
 
 
 @pytest.mark.parametrize("sampler_cls", CLUSTER_SAMPLERS, ids=lambda c: c.name)
@@ -175,8 +210,10 @@ def test_cluster_updates_decorrelate_magnetisation_at_tc_far_faster_than_metropo
         for sampler, sweeps, chains in ((Wolff(), 4000, 2), (SwendsenWang(), 4000, 2), (Metropolis(), 20000, 4)):
             r = sample(model, sampler, T_C, sweeps=sweeps, burn_in=500, n_chains=chains, seed=7)
             taus[sampler.name] = integrated_autocorrelation_time(np.abs(r.magnetization))  # chains pooled
-    print("\ntau_int(|m|) at T_c, L=32, in sweeps: "
-          + ", ".join(f"{k} {t.tau:.2f} +- {t.tau_stderr:.2f}" for k, t in taus.items()))
+    print(
+        "\ntau_int(|m|) at T_c, L=32, in sweeps: "
+        + ", ".join(f"{k} {t.tau:.2f} +- {t.tau_stderr:.2f}" for k, t in taus.items())
+    )
     upper = {k: t.tau + 3 * t.tau_stderr for k, t in taus.items()}
     metropolis_lower = taus["metropolis"].tau - 3 * taus["metropolis"].tau_stderr
     assert 10 * upper["wolff"] < metropolis_lower and 3 * upper["sw"] < metropolis_lower, taus

@@ -107,13 +107,19 @@ def test_fast_path_follows_new_temperatures_and_stays_identical():
         (Ising.lattice((4, 4), coupling=(1.0, 0.0)), "zero coupling along one axis"),
         (Ising.edwards_anderson(4, 2, seed=1), "no geometry (random bonds)"),
         (
-            Ising(Ising.lattice((4, 4)).couplings, np.linspace(0, 1, 16),
-                  geometry=LatticeGeometry((4, 4), (True, True), (1.0, 1.0), 0.0)),
+            Ising(
+                Ising.lattice((4, 4)).couplings,
+                np.linspace(0, 1, 16),
+                geometry=LatticeGeometry((4, 4), (True, True), (1.0, 1.0), 0.0),
+            ),
             "non-uniform fields",
         ),
         (
-            Ising(Ising.lattice((4, 4), coupling=0.5).couplings, 0.0,
-                  geometry=LatticeGeometry((4, 4), (True, True), (1.0, 1.0), 0.0)),
+            Ising(
+                Ising.lattice((4, 4), coupling=0.5).couplings,
+                0.0,
+                geometry=LatticeGeometry((4, 4), (True, True), (1.0, 1.0), 0.0),
+            ),
             "couplings that contradict the geometry",
         ),
     ],
@@ -124,8 +130,11 @@ def test_fast_path_declines_models_it_cannot_reproduce_exactly(model, why):
 
 @pytest.mark.parametrize(
     "model",
-    [Ising.sherrington_kirkpatrick(12, field=0.3, seed=2), Ising.lattice((5, 4), coupling=(0.7, 1.3), field=0.2),
-     Ising.lattice((4, 4, 4), coupling=-1.0)],
+    [
+        Ising.sherrington_kirkpatrick(12, field=0.3, seed=2),
+        Ising.lattice((5, 4), coupling=(0.7, 1.3), field=0.2),
+        Ising.lattice((4, 4, 4), coupling=-1.0),
+    ],
     ids=["SK generic kernel", "2D lattice fast path", "3D lattice fast path"],
 )
 @pytest.mark.parametrize("rule", RULES, ids=lambda c: c.name)
@@ -139,8 +148,9 @@ def test_running_energy_and_magnetisation_equal_recomputation_after_sweeps(model
         assert np.all(stats.accepted <= stats.attempted) and np.all(stats.attempted == 25 * model.n_spins)
 
 
-@pytest.mark.parametrize("model", [Ising.sherrington_kirkpatrick(10, seed=1), Ising.lattice((8, 8))],
-                         ids=["generic", "lattice"])
+@pytest.mark.parametrize(
+    "model", [Ising.sherrington_kirkpatrick(10, seed=1), Ising.lattice((8, 8))], ids=["generic", "lattice"]
+)
 def test_same_seed_reproduces_and_split_calls_equal_one_call(model):
     a, b, c = (ChainState.new(model, 3, seed=42) for _ in range(3))
     Metropolis().sweep(model, a, 0.6, 10)
@@ -159,13 +169,21 @@ def test_same_seed_reproduces_and_split_calls_equal_one_call(model):
     assert not np.array_equal(a.spins, d.spins)
 
 
-@pytest.mark.parametrize("model", [Ising.sherrington_kirkpatrick(10, seed=1), Ising.lattice((8, 8))],
-                         ids=["generic", "lattice"])
+@pytest.mark.parametrize(
+    "model", [Ising.sherrington_kirkpatrick(10, seed=1), Ising.lattice((8, 8))], ids=["generic", "lattice"]
+)
 @pytest.mark.parametrize("rule", [Metropolis, HeatBath], ids=lambda c: c.name)
 def test_chains_are_independent_of_each_other_and_of_the_thread_they_run_on(model, rule):
     together = ChainState.new(model, 4, seed=7, initial="up")
-    alone = [ChainState(together.spins[c:c + 1].copy(), together.rng[c:c + 1].copy(),
-                        together.energy[c:c + 1].copy(), together.magnetization[c:c + 1].copy()) for c in range(4)]
+    alone = [
+        ChainState(
+            together.spins[c : c + 1].copy(),
+            together.rng[c : c + 1].copy(),
+            together.energy[c : c + 1].copy(),
+            together.magnetization[c : c + 1].copy(),
+        )
+        for c in range(4)
+    ]
     betas = np.array([0.3, 0.3, 0.5, 0.5])
     rule().sweep(model, together, betas, 20)
     for c in range(4):
@@ -199,8 +217,9 @@ def test_checkerboard_accepts_bipartite_graphs_without_geometry():
 
 
 @pytest.mark.parametrize("beta", [0.0, -1.0, np.nan, [0.5, -0.5]])
-@pytest.mark.parametrize("model", [Ising.lattice((4, 4)), Ising.sherrington_kirkpatrick(6, seed=0)],
-                         ids=["lattice", "generic"])
+@pytest.mark.parametrize(
+    "model", [Ising.lattice((4, 4)), Ising.sherrington_kirkpatrick(6, seed=0)], ids=["lattice", "generic"]
+)
 def test_non_positive_or_nan_inverse_temperatures_are_rejected(beta, model):
     state = ChainState.new(model, 2, seed=0)
     before = state.copy()
@@ -229,8 +248,12 @@ from thermolearn.samplers.multispin import MultiSpinMetropolis  # noqa: E402
 
 @pytest.mark.parametrize(
     "model",
-    [Ising.lattice((4, 4)), Ising.lattice((5, 3), coupling=-0.5), Ising.edwards_anderson(6, 2, seed=4),
-     Ising.lattice((8, 6), coupling=(1.0, 1.0))],
+    [
+        Ising.lattice((4, 4)),
+        Ising.lattice((5, 3), coupling=-0.5),
+        Ising.edwards_anderson(6, 2, seed=4),
+        Ising.lattice((8, 6), coupling=(1.0, 1.0)),
+    ],
     ids=["ferromagnet 4x4", "antiferromagnet 5x3", "EA +-J 6x6", "ferromagnet 8x6"],
 )
 def test_msc_energy_magnetisation_and_spins_stay_consistent(model):
@@ -258,8 +281,9 @@ def test_msc_acceptance_counts_are_exact_at_the_two_extremes():
 def test_msc_groups_are_independent_and_reproducible():
     model = Ising.lattice((6, 6))
     both = ChainState.new(model, 128, seed=9, initial="up")
-    second = ChainState(both.spins[64:].copy(), both.rng[64:].copy(), both.energy[64:].copy(),
-                        both.magnetization[64:].copy())
+    second = ChainState(
+        both.spins[64:].copy(), both.rng[64:].copy(), both.energy[64:].copy(), both.magnetization[64:].copy()
+    )
     MultiSpinMetropolis().sweep(model, both, 0.1, 5)
     MultiSpinMetropolis().sweep(model, second, 0.1, 5)
     np.testing.assert_array_equal(both.spins[64:], second.spins)

@@ -64,8 +64,11 @@ def reference_update(p, vel, chains, v0, key, t, *, persistent, k, lr, momentum,
         ph_negs.append(ph)
         new_chains.append(h)
     vn, phn = np.array(negatives), np.array(ph_negs)
-    grad = {"weights": v0.T @ ph_pos / B - vn.T @ phn / len(vn) - decay * W,
-            "visible_bias": v0.mean(0) - vn.mean(0), "hidden_bias": ph_pos.mean(0) - phn.mean(0)}
+    grad = {
+        "weights": v0.T @ ph_pos / B - vn.T @ phn / len(vn) - decay * W,
+        "visible_bias": v0.mean(0) - vn.mean(0),
+        "hidden_bias": ph_pos.mean(0) - phn.mean(0),
+    }
     new_vel = {n: momentum * vel[n] + lr * grad[n] for n in grad}
     new_p = {n: p[n] + new_vel[n] for n in grad}
     return new_p, new_vel, (np.array(new_chains) if persistent else chains)
@@ -79,9 +82,18 @@ def test_the_numpy_stream_is_the_kernels_generator():
     assert splitmix64(np.uint64(41))[0] == row_key(np.uint64(41), 0)
 
 
-@pytest.mark.parametrize("persistent, k, n_chains, density", [
-    (False, 1, 0, 0.3), (False, 3, 0, 0.3), (True, 1, 5, 0.3), (True, 2, 3, 0.3), (False, 2, 0, 0.85),
-    (True, 2, 5, 0.85)], ids=["cd1", "cd3", "pcd1", "pcd2-3chains", "cd2-dense", "pcd2-dense"])
+@pytest.mark.parametrize(
+    "persistent, k, n_chains, density",
+    [
+        (False, 1, 0, 0.3),
+        (False, 3, 0, 0.3),
+        (True, 1, 5, 0.3),
+        (True, 2, 3, 0.3),
+        (False, 2, 0, 0.85),
+        (True, 2, 5, 0.85),
+    ],
+    ids=["cd1", "cd3", "pcd1", "pcd2-3chains", "cd2-dense", "pcd2-dense"],
+)
 def test_two_updates_follow_the_rule_with_the_same_random_numbers(persistent, k, n_chains, density):
     """Rows with more ones than zeros are summed as all rows minus their zeros' rows: the
     dense cases (data, biases and so samples mostly ones) check that path."""
@@ -89,8 +101,11 @@ def test_two_updates_follow_the_rule_with_the_same_random_numbers(persistent, k,
     nv, nh, B = 11, 7, 4
     data = (rng.random((12, nv)) < density).astype(np.uint8)
     shift = 2.0 * (density - 0.5)
-    p = {"weights": rng.normal(0, 0.8, (nv, nh)), "visible_bias": rng.normal(shift, 0.5, nv),
-         "hidden_bias": rng.normal(shift, 0.5, nh)}
+    p = {
+        "weights": rng.normal(0, 0.8, (nv, nh)),
+        "visible_bias": rng.normal(shift, 0.5, nv),
+        "hidden_bias": rng.normal(shift, 0.5, nh),
+    }
     vel = {n: rng.normal(0, 0.01, a.shape) for n, a in p.items()}
     chains = (rng.random((n_chains, nh)) < density).astype(float)
     order = rng.permutation(len(data))
@@ -98,12 +113,14 @@ def test_two_updates_follow_the_rule_with_the_same_random_numbers(persistent, k,
     p32 = {n: a.astype(np.float32) for n, a in p.items()}
     vel32 = {n: a.astype(np.float32) for n, a in vel.items()}
     ch32 = chains.astype(np.float32)
-    run_sparse_epoch(p32, vel32, ch32, data, order, B, lrs, momentum, decay, key, persistent=persistent, k=k,
-                     reconstruction=False)
+    run_sparse_epoch(
+        p32, vel32, ch32, data, order, B, lrs, momentum, decay, key, persistent=persistent, k=k, reconstruction=False
+    )
     for t in range(2):
-        v0 = data[order[t * B:(t + 1) * B]].astype(float)
-        p, vel, chains = reference_update(p, vel, chains, v0, key, t, persistent=persistent, k=k, lr=lrs[t],
-                                          momentum=momentum, decay=decay)
+        v0 = data[order[t * B : (t + 1) * B]].astype(float)
+        p, vel, chains = reference_update(
+            p, vel, chains, v0, key, t, persistent=persistent, k=k, lr=lrs[t], momentum=momentum, decay=decay
+        )
     for name in p:
         np.testing.assert_allclose(p32[name], p[name], rtol=1e-5, atol=1e-5, err_msg=name)
         np.testing.assert_allclose(vel32[name], vel[name], rtol=1e-4, atol=1e-5, err_msg=name)
@@ -114,12 +131,29 @@ def test_reconstruction_error_is_that_of_the_first_hidden_draw():
     rng = np.random.default_rng(2)
     nv, nh, B = 9, 5, 6
     data = (rng.random((B, nv)) < 0.5).astype(np.uint8)
-    p = {"weights": rng.normal(0, 1, (nv, nh)), "visible_bias": rng.normal(0, 1, nv), "hidden_bias": rng.normal(0, 1, nh)}
+    p = {
+        "weights": rng.normal(0, 1, (nv, nh)),
+        "visible_bias": rng.normal(0, 1, nv),
+        "hidden_bias": rng.normal(0, 1, nh),
+    }
     p32 = {n: a.astype(np.float32) for n, a in p.items()}
     vel32 = {n: np.zeros_like(a) for n, a in p32.items()}
     key = np.uint64(5)
-    err = run_sparse_epoch(p32, vel32, np.zeros((0, nh), np.float32), data, np.arange(B), B, np.array([0.0]), 0.0,
-                           0.0, key, persistent=False, k=1, reconstruction=True)
+    err = run_sparse_epoch(
+        p32,
+        vel32,
+        np.zeros((0, nh), np.float32),
+        data,
+        np.arange(B),
+        B,
+        np.array([0.0]),
+        0.0,
+        0.0,
+        key,
+        persistent=False,
+        k=1,
+        reconstruction=True,
+    )
     update_key = row_key(key, 0)
     v = data.astype(float)
     ph = sigmoid(v @ p["weights"] + p["hidden_bias"])
@@ -138,8 +172,21 @@ def test_persistent_chains_sample_the_exact_hidden_marginal():
     vel32 = {n: np.zeros_like(a) for n, a in p32.items()}
     chains = np.zeros((C, nh), np.float32)
     data = (rng.random((10, nv)) < 0.5).astype(np.uint8)
-    run_sparse_epoch(p32, vel32, chains, data, np.zeros(30 * 10, dtype=np.int64), 10, np.zeros(30), 0.0, 0.0,
-                     np.uint64(11), persistent=True, k=1, reconstruction=False)
+    run_sparse_epoch(
+        p32,
+        vel32,
+        chains,
+        data,
+        np.zeros(30 * 10, dtype=np.int64),
+        10,
+        np.zeros(30),
+        0.0,
+        0.0,
+        np.uint64(11),
+        persistent=True,
+        k=1,
+        reconstruction=False,
+    )
     assert np.array_equal(p32["weights"], W.astype(np.float32))  # rate 0: the model did not move
     states = ((np.arange(2**nh)[:, None] >> np.arange(nh)) & 1).astype(float)
     log_w = states @ c + np.logaddexp(0, b + states @ W.T).sum(1)
@@ -153,8 +200,9 @@ def test_persistent_chains_sample_the_exact_hidden_marginal():
 def test_results_do_not_depend_on_the_number_of_threads():
     digits = (load_digits() >= 8).astype(np.uint8)
     start = RBM.random(64, 12, scale=0.1, data=digits, seed=0)
-    args = dict(epochs=1, method="pcd", k=2, batch_size=50, seed=4, progress=False, exact_log_likelihood=False,
-                engine="sparse")
+    args = dict(
+        epochs=1, method="pcd", k=2, batch_size=50, seed=4, progress=False, exact_log_likelihood=False, engine="sparse"
+    )
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
@@ -172,8 +220,20 @@ def test_both_engines_learn_digits_equally_well():
     start = RBM.random(64, 12, scale=0.1, data=digits, seed=0)
     final = {}
     for engine in ("jax", "sparse"):
-        runs = [train_rbm(start, digits, epochs=4, method="cd", batch_size=50, learning_rate=0.1, seed=s,
-                          progress=False, engine=engine) for s in range(3)]
+        runs = [
+            train_rbm(
+                start,
+                digits,
+                epochs=4,
+                method="cd",
+                batch_size=50,
+                learning_rate=0.1,
+                seed=s,
+                progress=False,
+                engine=engine,
+            )
+            for s in range(3)
+        ]
         assert all(r.engine == engine for r in runs)
         final[engine] = np.array([r.history.log_likelihood[-1] for r in runs])
     gain = final["sparse"] - start.log_likelihood(digits, start.exact_log_partition())

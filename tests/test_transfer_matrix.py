@@ -68,8 +68,13 @@ def test_strip_equals_brute_force_for_every_boundary_condition_and_sign(length, 
     ):
         model = Ising.lattice((length, width), couplings, field, periodic=(periodic_along, periodic_across))
         result = strip(
-            length, width, temperature, couplings, field,
-            periodic_across=periodic_across, periodic_along=periodic_along,
+            length,
+            width,
+            temperature,
+            couplings,
+            field,
+            periodic_across=periodic_across,
+            periodic_along=periodic_along,
         )
         assert result.method == "transfer_matrix_strip" and result.n_spins == length * width
         assert_matches(result, exact_reference(model, temperature))

@@ -16,8 +16,9 @@ def problem():
 def gaussian_kl(m0, S0, m1, S1):
     d = m0.size
     S1inv = np.linalg.inv(S1)
-    return 0.5 * (np.trace(S1inv @ S0) + (m1 - m0) @ S1inv @ (m1 - m0) - d
-                  + np.linalg.slogdet(S1)[1] - np.linalg.slogdet(S0)[1])
+    return 0.5 * (
+        np.trace(S1inv @ S0) + (m1 - m0) @ S1inv @ (m1 - m0) - d + np.linalg.slogdet(S1)[1] - np.linalg.slogdet(S0)[1]
+    )
 
 
 def test_log_evidence_is_the_marginal_gaussian_likelihood(problem):
@@ -45,9 +46,11 @@ def test_closed_form_elbo_matches_its_monte_carlo_estimate(problem):
     rng = np.random.default_rng(1)
     w = rng.multivariate_normal(m, S, size=20000)
     loglik = multivariate_normal(np.zeros(25), problem.noise_variance * np.eye(25))
-    values = (loglik.logpdf(problem.y[None, :] - w @ problem.X.T)
-              + multivariate_normal(np.zeros(3), np.eye(3) / problem.prior_precision).logpdf(w)
-              - multivariate_normal(m, S).logpdf(w))
+    values = (
+        loglik.logpdf(problem.y[None, :] - w @ problem.X.T)
+        + multivariate_normal(np.zeros(3), np.eye(3) / problem.prior_precision).logpdf(w)
+        - multivariate_normal(m, S).logpdf(w)
+    )
     stderr = values.std(ddof=1) / np.sqrt(values.size)
     assert problem.elbo(m, S) == pytest.approx(values.mean(), abs=4 * stderr)
 

@@ -15,8 +15,14 @@ def test_every_method_on_a_small_frustrated_model_is_labelled_and_bounded():
     result = compare(model, T, settings={"bbvi": {"steps": 600}})
     assert [r.method for r in result.rows] == ["exact", "mean_field", "tap", "bethe", "bbvi", "monte_carlo"]
     kinds = {r.method: r.kind for r in result.rows}
-    assert kinds == {"exact": "exact", "mean_field": "lower_bound", "tap": "approximation",
-                     "bethe": "approximation", "bbvi": "lower_bound", "monte_carlo": "estimate"}
+    assert kinds == {
+        "exact": "exact",
+        "mean_field": "lower_bound",
+        "tap": "approximation",
+        "bethe": "approximation",
+        "bbvi": "lower_bound",
+        "monte_carlo": "estimate",
+    }
     exact = result.row("exact")
     assert exact.detail == "enumeration"
     assert result.row("mean_field").log_z <= exact.log_z
@@ -63,14 +69,22 @@ def test_a_new_method_is_one_registered_function(monkeypatch):
     monkeypatch.setattr(comparison, "_REGISTRY", dict(comparison._REGISTRY))
 
     def run(model, temperature, *, seed=0, sweeps=10):
-        return MethodRow("toy_estimate", "estimate", temperature, model.n_spins, log_z=1.0, log_z_stderr=0.1,
-                         detail=f"{sweeps} sweeps")
+        return MethodRow(
+            "toy_estimate",
+            "estimate",
+            temperature,
+            model.n_spins,
+            log_z=1.0,
+            log_z_stderr=0.1,
+            detail=f"{sweeps} sweeps",
+        )
 
     comparison.register_method(ComparisonMethod("toy_estimate", "estimate", "test double", lambda m: None, run))
     with pytest.raises(ValueError, match="already registered"):
         comparison.register_method(ComparisonMethod("toy_estimate", "estimate", "again", lambda m: None, run))
-    result = compare(Ising.lattice((4, 4)), 2.0, methods=["exact", "toy_estimate"],
-                     settings={"toy_estimate": {"sweeps": 5}})
+    result = compare(
+        Ising.lattice((4, 4)), 2.0, methods=["exact", "toy_estimate"], settings={"toy_estimate": {"sweeps": 5}}
+    )
     record = result.as_dict()["methods"][1]
     assert record["method"] == "toy_estimate" and record["kind"] == "estimate"
     assert record["log_z_stderr"] == 0.1 and record["detail"] == "5 sweeps"

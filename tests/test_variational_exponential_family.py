@@ -19,8 +19,12 @@ def test_gradient_of_log_partition_is_the_expected_sufficient_statistics(model):
     theta = family.natural_parameters(model, 0.7)
     mu = family.mean_parameters(theta)
     eps = 1e-5
-    grad = np.array([(family.log_partition(theta + eps * e) - family.log_partition(theta - eps * e)) / (2 * eps)
-                     for e in np.eye(theta.size)])
+    grad = np.array(
+        [
+            (family.log_partition(theta + eps * e) - family.log_partition(theta - eps * e)) / (2 * eps)
+            for e in np.eye(theta.size)
+        ]
+    )
     # central differences: truncation ~ eps^2 a''' ~ 1e-10, rounding ~ 1e-16 log Z / eps ~ 1e-10
     np.testing.assert_allclose(grad, mu, atol=1e-8)
 
@@ -29,8 +33,12 @@ def test_hessian_of_log_partition_is_the_covariance_of_the_sufficient_statistics
     family = IsingExponentialFamily.of_model(model)
     theta = family.natural_parameters(model, 1.3)
     eps = 1e-5
-    hess = np.array([(family.mean_parameters(theta + eps * e) - family.mean_parameters(theta - eps * e)) / (2 * eps)
-                     for e in np.eye(theta.size)])
+    hess = np.array(
+        [
+            (family.mean_parameters(theta + eps * e) - family.mean_parameters(theta - eps * e)) / (2 * eps)
+            for e in np.eye(theta.size)
+        ]
+    )
     fisher = family.fisher_information(theta)
     np.testing.assert_allclose(hess, fisher, atol=1e-8)
     assert np.all(np.linalg.eigvalsh(fisher) > 0)  # a(theta) is strictly convex

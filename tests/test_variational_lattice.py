@@ -67,8 +67,9 @@ def test_bethe_is_exact_on_the_infinite_chain():
         exact_m = exact_lattice_magnetization(T, 1, 1.0, H)[0]
         assert bethe_magnetization(T, 2, 1.0, H) == pytest.approx(exact_m, abs=1e-12)
         # log Z / N = log(e^{bJ} cosh bH + sqrt(e^{2bJ} sinh^2 bH + e^{-2bJ})) (largest transfer-matrix eigenvalue)
-        lam = math.exp(beta) * math.cosh(beta * H) + math.sqrt(math.exp(2 * beta) * math.sinh(beta * H) ** 2
-                                                                 + math.exp(-2 * beta))
+        lam = math.exp(beta) * math.cosh(beta * H) + math.sqrt(
+            math.exp(2 * beta) * math.sinh(beta * H) ** 2 + math.exp(-2 * beta)
+        )
         assert bethe_log_z_per_spin(T, 2, 1.0, H) == pytest.approx(math.log(lam), rel=1e-12)
 
 

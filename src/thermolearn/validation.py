@@ -92,9 +92,7 @@ def check_spins(states: object, n_spins: int, name: str = "states") -> np.ndarra
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != n_spins:
-        raise ValueError(
-            f"{name} must have shape (n_samples, {n_spins}) or ({n_spins},), got {np.shape(states)}"
-        )
+        raise ValueError(f"{name} must have shape (n_samples, {n_spins}) or ({n_spins},), got {np.shape(states)}")
     if not np.all((arr == 1) | (arr == -1)):
         raise ValueError(f"{name} must contain only spins -1 and +1 (binary 0/1 units: use binary_to_spins)")
     return arr.astype(np.int8, copy=False)

@@ -24,21 +24,46 @@ def register(sub: argparse._SubParsersAction) -> None:
         "energy; with --maxcut the file's edge weights are a max-cut instance and the best cut is printed too.",
     )
     p.add_argument("model", help="model file: a .npz written by Ising.save, or an edge-list text file (Gset format)")
-    p.add_argument("--maxcut", action="store_true",
-                   help="read the edge list as a max-cut instance (J = -w) and report the cut weight")
+    p.add_argument(
+        "--maxcut",
+        action="store_true",
+        help="read the edge list as a max-cut instance (J = -w) and report the cut weight",
+    )
     p.add_argument("--sweeps", type=int, default=DEFAULT_SWEEPS, help=f"sweeps per read (default {DEFAULT_SWEEPS})")
     p.add_argument("--reads", type=int, default=32, help="independent reads (default 32)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--algorithm", choices=ALGORITHMS, default="sa",
-                   help="sa: simulated annealing; pt: parallel tempering, lowest energy seen (default sa)")
-    p.add_argument("--schedule", choices=SCHEDULES, default="geometric",
-                   help="how beta goes from hot to cold for sa (default geometric)")
-    p.add_argument("--beta-range", type=float, nargs=2, metavar=("HOT", "COLD"),
-                   help="inverse temperatures at the start and end (default: chosen from the couplings)")
-    p.add_argument("--sampler", choices=("metropolis", "heatbath"), default="metropolis",
-                   help="single-spin update rule (default metropolis)")
-    p.add_argument("--temperatures", type=int, default=DEFAULT_PT_TEMPERATURES, metavar="K",
-                   help=f"ladder size for --algorithm pt (default {DEFAULT_PT_TEMPERATURES})")
+    p.add_argument(
+        "--algorithm",
+        choices=ALGORITHMS,
+        default="sa",
+        help="sa: simulated annealing; pt: parallel tempering, lowest energy seen (default sa)",
+    )
+    p.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        default="geometric",
+        help="how beta goes from hot to cold for sa (default geometric)",
+    )
+    p.add_argument(
+        "--beta-range",
+        type=float,
+        nargs=2,
+        metavar=("HOT", "COLD"),
+        help="inverse temperatures at the start and end (default: chosen from the couplings)",
+    )
+    p.add_argument(
+        "--sampler",
+        choices=("metropolis", "heatbath"),
+        default="metropolis",
+        help="single-spin update rule (default metropolis)",
+    )
+    p.add_argument(
+        "--temperatures",
+        type=int,
+        default=DEFAULT_PT_TEMPERATURES,
+        metavar="K",
+        help=f"ladder size for --algorithm pt (default {DEFAULT_PT_TEMPERATURES})",
+    )
     p.add_argument("--json", metavar="PATH", help="write best energy, every read's energy, cut and time as JSON")
     p.set_defaults(run=run)
 
@@ -72,12 +97,21 @@ def run(args: argparse.Namespace) -> int:
         temperatures=args.temperatures,
     )
     hot, cold = result.beta_range
-    print(f"{model!r}: {args.algorithm} with {args.sampler}, {result.sweeps} sweeps x {result.reads} reads, "
-          f"beta {hot:.4g} -> {cold:.4g}, {result.seconds:.3f} s")
+    print(
+        f"{model!r}: {args.algorithm} with {args.sampler}, {result.sweeps} sweeps x {result.reads} reads, "
+        f"beta {hot:.4g} -> {cold:.4g}, {result.seconds:.3f} s"
+    )
     headers = ["best energy", "mean energy", "reads at best"]
     row = [result.best_energy, float(result.energies.mean()), f"{result.fraction_at_best():.0%}"]
-    record = {"best_energy": result.best_energy, "energies": result.energies.tolist(), "seconds": result.seconds,
-              "algorithm": args.algorithm, "sweeps": result.sweeps, "reads": result.reads, "beta_range": [hot, cold]}
+    record = {
+        "best_energy": result.best_energy,
+        "energies": result.energies.tolist(),
+        "seconds": result.seconds,
+        "algorithm": args.algorithm,
+        "sweeps": result.sweeps,
+        "reads": result.reads,
+        "beta_range": [hot, cold],
+    }
     if problem is not None:
         cut = float(problem.cut_from_energy(result.best_energy))
         headers.append("best cut")

@@ -46,8 +46,10 @@ def nonnegative_float(text: str) -> float:
 
 def missing_action(command: str, actions: str):
     """The ``run`` of a command given without its action: a clear error naming the actions."""
+
     def run(args: argparse.Namespace) -> int:
         raise ValueError(f"give an action: {actions} (see thermolearn {command} --help)")
+
     return run
 
 
@@ -75,7 +77,9 @@ def parse_temperatures(tokens: list[str]) -> np.ndarray:
     if temps.size == 0:
         raise ValueError("give at least one temperature")
     if not np.all(np.isfinite(temps)) or np.any(temps <= 0):
-        raise ValueError(f"temperatures must be finite and > 0 (k_B = 1), got {temps[(temps <= 0) | ~np.isfinite(temps)][0]}")
+        raise ValueError(
+            f"temperatures must be finite and > 0 (k_B = 1), got {temps[(temps <= 0) | ~np.isfinite(temps)][0]}"
+        )
     return temps
 
 

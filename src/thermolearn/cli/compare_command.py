@@ -24,8 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_model_arguments(p)
     p.add_argument("--temperature", "-T", required=True, metavar="T", help="the temperature (k_B = 1)")
-    p.add_argument("--methods", nargs="+", metavar="METHOD",
-                   help=f"run only these ({', '.join(registered_methods())}); default: every method that fits")
+    p.add_argument(
+        "--methods",
+        nargs="+",
+        metavar="METHOD",
+        help=f"run only these ({', '.join(registered_methods())}); default: every method that fits",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the stochastic methods (default 0)")
     p.add_argument("--bbvi-steps", type=int, default=1000, metavar="N", help="optimisation steps of black-box VI")
     p.add_argument("--json", metavar="PATH", help="write the rows as JSON to PATH")
@@ -52,13 +56,27 @@ def run(args: argparse.Namespace) -> int:
     model = model_from_arguments(args)
     show = not args.no_progress and sys.stderr.isatty()
     with tqdm(desc="compare", disable=not show, file=sys.stderr) as bar:
-        result = compare(model, T, args.methods, seed=args.seed, settings={"bbvi": {"steps": args.bbvi_steps}}
-                         if args.methods is None or "bbvi" in args.methods else None,
-                         progress=lambda name: (bar.set_postfix_str(name), bar.update()))
+        result = compare(
+            model,
+            T,
+            args.methods,
+            seed=args.seed,
+            settings={"bbvi": {"steps": args.bbvi_steps}} if args.methods is None or "bbvi" in args.methods else None,
+            progress=lambda name: (bar.set_postfix_str(name), bar.update()),
+        )
     print(f"{model!r} at T = {T:g}")
     rows = [
-        [r.method, r.kind, r.log_z, _plus_minus(r.log_z_stderr), r.free_energy_per_spin, r.energy_per_spin,
-         r.magnetization_per_spin, "yes" if r.converged else "NO", r.detail]
+        [
+            r.method,
+            r.kind,
+            r.log_z,
+            _plus_minus(r.log_z_stderr),
+            r.free_energy_per_spin,
+            r.energy_per_spin,
+            r.magnetization_per_spin,
+            "yes" if r.converged else "NO",
+            r.detail,
+        ]
         for r in result.rows
     ]
     print(format_table(["method", "kind", "log Z", "+-", "f/spin", "e/spin", "m/spin", "converged", "how"], rows))

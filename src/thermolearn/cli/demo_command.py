@@ -11,7 +11,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="a short tour of every capability, written as an HTML report",
         description="Runs each capability on small real problems and writes OUTPUT/index.html with figures.",
     )
-    p.add_argument("--output", default="thermolearn-demo", metavar="DIR", help="report folder (default thermolearn-demo)")
+    p.add_argument(
+        "--output", default="thermolearn-demo", metavar="DIR", help="report folder (default thermolearn-demo)"
+    )
     p.set_defaults(run=run)
 
 

@@ -35,78 +35,169 @@ def register(sub: argparse._SubParsersAction) -> None:
     dsub = p.add_subparsers(dest="diffusion_command", metavar="ACTION")
     p.set_defaults(run=missing_action("diffusion", "train, sample or bound"))
 
-    t = dsub.add_parser("train", help="train a model on a data set and save it",
-                        description="Train a diffusion model; the table shows the loss and the speed.")
-    t.add_argument("--dataset", required=True, metavar="D",
-                   help="swiss-roll, moons, gaussians, digits, or a folder holding MNIST IDX files")
-    t.add_argument("--steps", type=positive_int, default=None, metavar="T",
-                   help="diffusion steps T (default 40 for 2D data, as in the paper; 100 for images)")
+    t = dsub.add_parser(
+        "train",
+        help="train a model on a data set and save it",
+        description="Train a diffusion model; the table shows the loss and the speed.",
+    )
+    t.add_argument(
+        "--dataset",
+        required=True,
+        metavar="D",
+        help="swiss-roll, moons, gaussians, digits, or a folder holding MNIST IDX files",
+    )
+    t.add_argument(
+        "--steps",
+        type=positive_int,
+        default=None,
+        metavar="T",
+        help="diffusion steps T (default 40 for 2D data, as in the paper; 100 for images)",
+    )
     t.add_argument("--seed", type=int, default=0, help="seed for data, initial weights and training (default 0)")
     t.add_argument("--save", required=True, metavar="MODEL.npz", help="where to write the trained model")
-    t.add_argument("--iterations", type=positive_int, metavar="N",
-                   help=f"optimiser steps (default {TOY_DEFAULT_ITERATIONS} for 2D data, {IMAGE_DEFAULT_ITERATIONS} for images)")
-    t.add_argument("--batch-size", type=positive_int, default=None, metavar="B", help="minibatch (default 256; 128 for MNIST)")
-    t.add_argument("--learning-rate", type=positive_float, default=None, metavar="LR",
-                   help="Adam step size, decayed by a cosine to 5%% (default 2e-3 for 2D data, 1e-3 for images)")
-    t.add_argument("--process", choices=("gaussian", "binomial"), default="gaussian",
-                   help="Gaussian diffusion, or binomial diffusion of binarised images")
-    t.add_argument("--schedule", choices=("paper", "linear", "cosine", "snr", "binomial"), default=None,
-                   help="beta schedule (default: snr, log signal-to-noise linear in t, for Gaussian; binomial for "
-                   "binomial diffusion)")
-    t.add_argument("--beta-1", type=positive_float, default=None, metavar="B1",
-                   help="variance of the first forward step (default for the snr schedule: 1e-4 for 2D data, "
-                   "(2/levels)^2 for images, the square of one grey-level bin)")
-    t.add_argument("--parameterization", choices=("paper", "eps"), default=None,
-                   help="reverse-process parameterisation: the paper's, or noise prediction (default: paper for 2D "
-                   "data, eps for images)")
+    t.add_argument(
+        "--iterations",
+        type=positive_int,
+        metavar="N",
+        help=f"optimiser steps (default {TOY_DEFAULT_ITERATIONS} for 2D data, {IMAGE_DEFAULT_ITERATIONS} for images)",
+    )
+    t.add_argument(
+        "--batch-size", type=positive_int, default=None, metavar="B", help="minibatch (default 256; 128 for MNIST)"
+    )
+    t.add_argument(
+        "--learning-rate",
+        type=positive_float,
+        default=None,
+        metavar="LR",
+        help="Adam step size, decayed by a cosine to 5%% (default 2e-3 for 2D data, 1e-3 for images)",
+    )
+    t.add_argument(
+        "--process",
+        choices=("gaussian", "binomial"),
+        default="gaussian",
+        help="Gaussian diffusion, or binomial diffusion of binarised images",
+    )
+    t.add_argument(
+        "--schedule",
+        choices=("paper", "linear", "cosine", "snr", "binomial"),
+        default=None,
+        help="beta schedule (default: snr, log signal-to-noise linear in t, for Gaussian; binomial for "
+        "binomial diffusion)",
+    )
+    t.add_argument(
+        "--beta-1",
+        type=positive_float,
+        default=None,
+        metavar="B1",
+        help="variance of the first forward step (default for the snr schedule: 1e-4 for 2D data, "
+        "(2/levels)^2 for images, the square of one grey-level bin)",
+    )
+    t.add_argument(
+        "--parameterization",
+        choices=("paper", "eps"),
+        default=None,
+        help="reverse-process parameterisation: the paper's, or noise prediction (default: paper for 2D "
+        "data, eps for images)",
+    )
     t.add_argument("--fixed-variance", action="store_true", help="fixed instead of learned reverse variance")
-    t.add_argument("--objective", choices=("vb", "simple", "hybrid"), default=None,
-                   help="training loss: the variational bound, Ho et al.'s simple loss, or Nichol & Dhariwal's hybrid "
-                   "(default: vb for 2D data, hybrid for images)")
-    t.add_argument("--network", choices=("mlp", "resmlp", "conv"), default=None,
-                   help="MLP (default up to 256 dimensions), residual MLP with FiLM time conditioning (default for "
-                   "MNIST), or the small convolutional network (images only; several times slower on a CPU)")
-    t.add_argument("--hidden", type=positive_int, default=None,
-                   help="MLP width (default 128 for 2D data, 512 for digits, 1024 for MNIST)")
-    t.add_argument("--depth", type=positive_int, default=None, help="hidden layers or blocks (default 3 for 2D data, 4 for images)")
+    t.add_argument(
+        "--objective",
+        choices=("vb", "simple", "hybrid"),
+        default=None,
+        help="training loss: the variational bound, Ho et al.'s simple loss, or Nichol & Dhariwal's hybrid "
+        "(default: vb for 2D data, hybrid for images)",
+    )
+    t.add_argument(
+        "--network",
+        choices=("mlp", "resmlp", "conv"),
+        default=None,
+        help="MLP (default up to 256 dimensions), residual MLP with FiLM time conditioning (default for "
+        "MNIST), or the small convolutional network (images only; several times slower on a CPU)",
+    )
+    t.add_argument(
+        "--hidden",
+        type=positive_int,
+        default=None,
+        help="MLP width (default 128 for 2D data, 512 for digits, 1024 for MNIST)",
+    )
+    t.add_argument(
+        "--depth", type=positive_int, default=None, help="hidden layers or blocks (default 3 for 2D data, 4 for images)"
+    )
     t.add_argument("--channels", type=positive_int, default=None, help="conv channels (default 32; 16 for MNIST)")
-    t.add_argument("--ema", type=positive_float, default=None, metavar="DECAY",
-                   help="keep a moving average of the weights with this decay (e.g. 0.999) and save it as the model")
-    t.add_argument("--noise", type=nonnegative_float, default=None, metavar="SIGMA",
-                   help="thickness of the swiss-roll or moons: Gaussian noise in raw units (default 0.05); "
-                   "sample and bound use the same")
-    t.add_argument("--n-train", type=positive_int, default=None, metavar="N", help="training set size (2D: points drawn)")
-    t.add_argument("--checkpoint", metavar="PATH.npz", help="checkpoint file: resumed from if present, rewritten as training goes")
-    t.add_argument("--checkpoint-every", type=positive_int, default=500, metavar="K", help="checkpoint period (default 500)")
+    t.add_argument(
+        "--ema",
+        type=positive_float,
+        default=None,
+        metavar="DECAY",
+        help="keep a moving average of the weights with this decay (e.g. 0.999) and save it as the model",
+    )
+    t.add_argument(
+        "--noise",
+        type=nonnegative_float,
+        default=None,
+        metavar="SIGMA",
+        help="thickness of the swiss-roll or moons: Gaussian noise in raw units (default 0.05); "
+        "sample and bound use the same",
+    )
+    t.add_argument(
+        "--n-train", type=positive_int, default=None, metavar="N", help="training set size (2D: points drawn)"
+    )
+    t.add_argument(
+        "--checkpoint", metavar="PATH.npz", help="checkpoint file: resumed from if present, rewritten as training goes"
+    )
+    t.add_argument(
+        "--checkpoint-every", type=positive_int, default=500, metavar="K", help="checkpoint period (default 500)"
+    )
     t.add_argument("--json", metavar="PATH", help="write a summary as JSON")
     t.add_argument("--plot", metavar="PATH.png", help="plot the training loss")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.set_defaults(run=run_train)
 
-    s = dsub.add_parser("sample", help="draw samples from a saved model (and check them)",
-                        description="Ancestral sampling from x_T ~ p(x_T) down to x_0.")
+    s = dsub.add_parser(
+        "sample",
+        help="draw samples from a saved model (and check them)",
+        description="Ancestral sampling from x_T ~ p(x_T) down to x_0.",
+    )
     s.add_argument("model", metavar="MODEL.npz", help="a model written by 'diffusion train' (or its checkpoint)")
     s.add_argument("--n", type=positive_int, default=None, help="how many samples (default 2000 for 2D, 64 for images)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--output", metavar="SAMPLES.npz", help="write the samples (.npz, model coordinates)")
-    s.add_argument("--check", action="store_true",
-                   help="quality check against fresh data: energy distance (2D) or 1-NN two-sample test (images)")
+    s.add_argument(
+        "--check",
+        action="store_true",
+        help="quality check against fresh data: energy distance (2D) or 1-NN two-sample test (images)",
+    )
     s.add_argument("--json", metavar="PATH", help="write a summary as JSON")
     s.add_argument("--plot", metavar="PATH.png", help="2D: the paper's forward/reverse/drift figure; images: a grid")
     s.set_defaults(run=run_sample)
 
-    b = dsub.add_parser("bound", help="log-likelihood lower bound on held-out data (bits)",
-                        description="The variational lower bound on log p(x) of fresh held-out data, every KL in "
-                        "closed form: bits per sample for 2D data (unit-variance coordinates), bits per pixel for "
-                        "images. Higher is better (the paper's Table 1 convention).")
+    b = dsub.add_parser(
+        "bound",
+        help="log-likelihood lower bound on held-out data (bits)",
+        description="The variational lower bound on log p(x) of fresh held-out data, every KL in "
+        "closed form: bits per sample for 2D data (unit-variance coordinates), bits per pixel for "
+        "images. Higher is better (the paper's Table 1 convention).",
+    )
     b.add_argument("model", metavar="MODEL.npz", help="a model written by 'diffusion train' (or its checkpoint)")
     b.add_argument("--dataset", metavar="D", help="held-out data (default: the model's training data set)")
-    b.add_argument("--noise", type=nonnegative_float, default=None, metavar="SIGMA",
-                   help="thickness of the held-out swiss-roll or moons (default: the training data's)")
-    b.add_argument("--n", type=positive_int, default=None, help="held-out samples (default 2000 for 2D, all held-out images up to 1000)")
+    b.add_argument(
+        "--noise",
+        type=nonnegative_float,
+        default=None,
+        metavar="SIGMA",
+        help="thickness of the held-out swiss-roll or moons (default: the training data's)",
+    )
+    b.add_argument(
+        "--n",
+        type=positive_int,
+        default=None,
+        help="held-out samples (default 2000 for 2D, all held-out images up to 1000)",
+    )
     b.add_argument("--seed", type=int, default=1, help="seed of the fresh data and the Monte Carlo draws (default 1)")
     b.add_argument("--draws", type=positive_int, default=1, help="draws of x_t per sample and step (default 1)")
-    b.add_argument("--batch-size", type=positive_int, default=None, help="samples per batch (default 500; 50 for MNIST)")
+    b.add_argument(
+        "--batch-size", type=positive_int, default=None, help="samples per batch (default 500; 50 for MNIST)"
+    )
     b.add_argument("--json", metavar="PATH", help="write {bound_bits: {mean, stderr}, per_dim, n, ...}")
     b.add_argument("--plot", metavar="PATH.png", help="plot the bound's terms against t")
     b.add_argument("--checkpoint", metavar="PATH.npz", help="save finished batches; resume from them if present")
@@ -115,6 +206,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+
 
 def _load_data(name: str, *, seed: int, split: str, n: int | None, binary: bool, noise: float | None = None):
     from thermolearn.datasets import load_dataset
@@ -148,12 +240,18 @@ def run_train(args: argparse.Namespace) -> int:
         eps_images = data.is_image and not binary and parameterization == "eps"
         objective = ("simple" if args.fixed_variance else "hybrid") if eps_images else "vb"
     config = DiffusionConfig(
-        dim=data.dim, steps=args.steps or (100 if data.is_image else 40), process=args.process, schedule=schedule, beta_1=beta_1,
+        dim=data.dim,
+        steps=args.steps or (100 if data.is_image else 40),
+        process=args.process,
+        schedule=schedule,
+        beta_1=beta_1,
         parameterization=parameterization,
-        learn_variance=not args.fixed_variance, network=network,
+        learn_variance=not args.fixed_variance,
+        network=network,
         hidden=args.hidden or (1024 if is_mnist else 512 if data.is_image else 128),
         depth=args.depth or (4 if data.is_image else 3),
-        channels=args.channels or (16 if is_mnist else 32), image_shape=data.image_shape,
+        channels=args.channels or (16 if is_mnist else 32),
+        image_shape=data.image_shape,
     )
     iterations = args.iterations or (IMAGE_DEFAULT_ITERATIONS if data.is_image else TOY_DEFAULT_ITERATIONS)
     batch = args.batch_size or (128 if is_mnist else 256)
@@ -162,29 +260,56 @@ def run_train(args: argparse.Namespace) -> int:
     data_id = f"{data.name}:{args.dataset if data.name == 'mnist' else ''}:seed={args.seed}:n={data.n}:binary={binary}"
     if "noise" in data.info:  # a checkpoint of a thicker roll must not resume on a thinner one
         data_id += f":noise={data.info['noise']!r}"
-    result = train(model, data.data, iterations=iterations, batch_size=batch, learning_rate=lr,
-                   objective=objective, seed=args.seed, dequantize=(2.0 / data.levels if data.levels else None),
-                   checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
-                   progress=not args.no_progress, data_id=data_id, ema_decay=args.ema)
+    result = train(
+        model,
+        data.data,
+        iterations=iterations,
+        batch_size=batch,
+        learning_rate=lr,
+        objective=objective,
+        seed=args.seed,
+        dequantize=(2.0 / data.levels if data.levels else None),
+        checkpoint=args.checkpoint,
+        checkpoint_every=args.checkpoint_every,
+        progress=not args.no_progress,
+        data_id=data_id,
+        ema_decay=args.ema,
+    )
     dataset_header = {**data.header(), "argument": args.dataset, "seed": args.seed, "n_train": data.n}
-    training = {"iterations": iterations, "batch_size": batch, "learning_rate": lr, "objective": objective,
-                "ema_decay": args.ema,
-                "seed": args.seed, "final_loss": float(np.mean(result.losses[-100:]))}
+    training = {
+        "iterations": iterations,
+        "batch_size": batch,
+        "learning_rate": lr,
+        "objective": objective,
+        "ema_decay": args.ema,
+        "seed": args.seed,
+        "final_loss": float(np.mean(result.losses[-100:])),
+    }
     result.model.save(args.save, dataset=dataset_header, training=training)
-    tail = result.losses[-min(100, len(result.losses)):]
-    print(f"diffusion model: {config.process}, T = {config.steps}, schedule {config.schedule}, "
-          f"{config.parameterization} parameterisation, {config.network} ({result.model.n_parameters()} parameters), "
-          f"data {data.name} ({data.n} x {data.dim})")
+    tail = result.losses[-min(100, len(result.losses)) :]
+    print(
+        f"diffusion model: {config.process}, T = {config.steps}, schedule {config.schedule}, "
+        f"{config.parameterization} parameterisation, {config.network} ({result.model.n_parameters()} parameters), "
+        f"data {data.name} ({data.n} x {data.dim})"
+    )
     rows = [[iterations, result.resumed_from, float(np.mean(tail)), result.seconds, result.steps_per_second]]
     print(format_table(["iterations", "resumed at", "loss (last 100)", "seconds", "steps/s"], rows))
     if result.resumed_from:
         print(f"resumed from checkpoint {args.checkpoint} at step {result.resumed_from}")
     print(f"wrote {args.save}")
     if args.json:
-        write_json_atomic(args.json, {"model": args.save, "config": config.as_dict(), "dataset": dataset_header,
-                                      "training": training, "resumed_from": result.resumed_from,
-                                      "seconds": result.seconds,
-                                      "steps_per_second": result.steps_per_second if math.isfinite(result.steps_per_second) else None})
+        write_json_atomic(
+            args.json,
+            {
+                "model": args.save,
+                "config": config.as_dict(),
+                "dataset": dataset_header,
+                "training": training,
+                "resumed_from": result.resumed_from,
+                "seconds": result.seconds,
+                "steps_per_second": result.steps_per_second if math.isfinite(result.steps_per_second) else None,
+            },
+        )
         print(f"wrote {args.json}")
     if args.plot:
         from thermolearn.viz.diffusion_plots import plot_losses
@@ -202,7 +327,9 @@ def _load_model(path: str):
     return DiffusionModel.load(path)
 
 
-def _dataset_of(header: dict, override: str | None, noise_override: float | None = None) -> tuple[str, int, float | None]:
+def _dataset_of(
+    header: dict, override: str | None, noise_override: float | None = None
+) -> tuple[str, int, float | None]:
     """``(dataset argument, seed, noise)`` of the data a model was trained on (the overrides replace them)."""
     ds = header.get("dataset") or {}
     name = override or ds.get("argument") or ds.get("name")
@@ -237,12 +364,28 @@ def run_sample(args: argparse.Namespace) -> int:
         summary["check"] = _check(model, header, samples, args.seed)
         c = summary["check"]
         if c["test"] == "energy distance":
-            print(format_table(["check", "statistic", "threshold (95% of fresh-vs-fresh)", "p", "passed"],
-                               [[c["test"], c["statistic"], c["threshold"], c["p_value"], str(c["passed"])]]))
+            print(
+                format_table(
+                    ["check", "statistic", "threshold (95% of fresh-vs-fresh)", "p", "passed"],
+                    [[c["test"], c["statistic"], c["threshold"], c["p_value"], str(c["passed"])]],
+                )
+            )
         else:
-            print(format_table(["check", "accuracy", "real-vs-real", "threshold", "copy ratio", "passed"],
-                               [[c["test"], c["accuracy"], c["reference_accuracy"], c["threshold"], c["copy_ratio"],
-                                 str(c["passed"])]]))
+            print(
+                format_table(
+                    ["check", "accuracy", "real-vs-real", "threshold", "copy ratio", "passed"],
+                    [
+                        [
+                            c["test"],
+                            c["accuracy"],
+                            c["reference_accuracy"],
+                            c["threshold"],
+                            c["copy_ratio"],
+                            str(c["passed"]),
+                        ]
+                    ],
+                )
+            )
     if args.output:
         save_arrays(args.output, {"samples": samples}, {"model": args.model, "seed": args.seed, "n": n})
         print(f"wrote {args.output}")
@@ -261,8 +404,10 @@ def _check(model, header, samples, seed) -> dict:
 
     name, data_seed, noise = _dataset_of(header, None)
     if model.config.image_shape is None:
+
         def fresh(n, s):
             return load_dataset(name, n=n, seed=int(s), split="test", noise=noise).data
+
         return two_sample_check(samples, fresh, seed=seed).as_dict()
     binary = model.config.process == "binomial"
     held = load_dataset(name, split="test", binary=binary, n=max(2 * len(samples), 200)).data
@@ -310,21 +455,35 @@ def run_bound(args: argparse.Namespace) -> int:
     batch = args.batch_size or (50 if cfg.dim > 100 else 500)
     result = _bound_with_checkpoint(model, data, args, batch)
     out = result.as_dict()
-    out.update(dataset=data.name, dataset_argument=name, steps=cfg.steps, model=args.model,
-               unit="bits per pixel" if result.per_dim else "bits per sample")
+    out.update(
+        dataset=data.name,
+        dataset_argument=name,
+        steps=cfg.steps,
+        model=args.model,
+        unit="bits per pixel" if result.per_dim else "bits per sample",
+    )
     unit = "bits/pixel" if result.per_dim else "bits/sample"
-    rows = [["bound K (held-out)", result.mean, result.stderr],
-            ["L_null (N(0, I) or fair coins)", result.null_bits, None],
-            ["K - L_null", result.mean - result.null_bits, result.stderr]]
+    rows = [
+        ["bound K (held-out)", result.mean, result.stderr],
+        ["L_null (N(0, I) or fair coins)", result.null_bits, None],
+        ["K - L_null", result.mean - result.null_bits, result.stderr],
+    ]
     if data.name == "swiss-roll" and not result.per_dim:
         from thermolearn.datasets import swiss_roll_log_density
 
         if data.info["noise"] > 0:  # a roll of zero thickness has no density
             exact = swiss_roll_log_density(data.data, noise=data.info["noise"]) / math.log(2)
-            out["exact_log_likelihood_bits"] = {"mean": float(exact.mean()),
-                                                "stderr": float(exact.std(ddof=1) / math.sqrt(len(exact)))}
-            rows.append([f"exact log p(x) of this roll, noise {data.info['noise']:g} (ceiling)", float(exact.mean()),
-                         out["exact_log_likelihood_bits"]["stderr"]])
+            out["exact_log_likelihood_bits"] = {
+                "mean": float(exact.mean()),
+                "stderr": float(exact.std(ddof=1) / math.sqrt(len(exact))),
+            }
+            rows.append(
+                [
+                    f"exact log p(x) of this roll, noise {data.info['noise']:g} (ceiling)",
+                    float(exact.mean()),
+                    out["exact_log_likelihood_bits"]["stderr"],
+                ]
+            )
         out["noise"] = data.info["noise"]
         rows.append([f"paper, Table 1 (T = 40; K - L_null {PAPER_SWISS_ROLL_GAIN_BITS})", PAPER_SWISS_ROLL_BITS, None])
         out["paper_bits"] = PAPER_SWISS_ROLL_BITS
@@ -332,13 +491,21 @@ def run_bound(args: argparse.Namespace) -> int:
         from thermolearn.datasets import gaussian_mixture_log_density
 
         exact = gaussian_mixture_log_density(data.data) / math.log(2)
-        out["exact_log_likelihood_bits"] = {"mean": float(exact.mean()), "stderr": float(exact.std(ddof=1) / math.sqrt(len(exact)))}
+        out["exact_log_likelihood_bits"] = {
+            "mean": float(exact.mean()),
+            "stderr": float(exact.std(ddof=1) / math.sqrt(len(exact))),
+        }
         rows.append(["exact log p(x) (ceiling)", float(exact.mean()), out["exact_log_likelihood_bits"]["stderr"]])
-    print(f"log-likelihood lower bound of {args.model} on {result.n} held-out {data.name} samples, T = {cfg.steps} "
-          f"({unit}; higher is better)")
+    print(
+        f"log-likelihood lower bound of {args.model} on {result.n} held-out {data.name} samples, T = {cfg.steps} "
+        f"({unit}; higher is better)"
+    )
     print(format_table(["quantity", unit, "stderr"], rows))
-    print(f"terms: log p(x0|x1) {result.reconstruction_bits:.4f}, -sum KL(t=2..T) {float(np.sum(result.kl_bits)):.4f}, "
-          f"-KL prior {result.prior_bits:.4f}" + (f", log bin width {result.offset_bits:.4f}" if result.offset_bits else ""))
+    print(
+        f"terms: log p(x0|x1) {result.reconstruction_bits:.4f}, -sum KL(t=2..T) {float(np.sum(result.kl_bits)):.4f}, "
+        f"-KL prior {result.prior_bits:.4f}"
+        + (f", log bin width {result.offset_bits:.4f}" if result.offset_bits else "")
+    )
     if args.json:
         write_json_atomic(args.json, out)
         print(f"wrote {args.json}")
@@ -356,32 +523,64 @@ def _bound_with_checkpoint(model, data, args, batch):
     from thermolearn.diffusion.bound import BoundResult
 
     x = data.data
-    ident = {"model": str(Path(args.model).resolve()), "dataset": data.name, "n": int(len(x)), "seed": args.seed,
-             "draws": args.draws, "batch": batch}
+    ident = {
+        "model": str(Path(args.model).resolve()),
+        "dataset": data.name,
+        "n": int(len(x)),
+        "seed": args.seed,
+        "draws": args.draws,
+        "batch": batch,
+    }
     parts: list[BoundResult] = []
     done = 0
     if args.checkpoint and Path(args.checkpoint).is_file():
         arrays, head = load_arrays(args.checkpoint)
         if head.get("bound_checkpoint") != ident:
-            raise ValueError(f"bound checkpoint {args.checkpoint} was written for other arguments; delete it or use the same")
+            raise ValueError(
+                f"bound checkpoint {args.checkpoint} was written for other arguments; delete it or use the same"
+            )
         done = int(head["done"])
-        parts.append(BoundResult(arrays["bits"], bool(head["per_dim"]), float(head["prior"]), arrays["kl"],
-                                 float(head["rec"]), float(head["offset"]), float(head["null"])))
+        parts.append(
+            BoundResult(
+                arrays["bits"],
+                bool(head["per_dim"]),
+                float(head["prior"]),
+                arrays["kl"],
+                float(head["rec"]),
+                float(head["offset"]),
+                float(head["null"]),
+            )
+        )
     from tqdm import tqdm
 
     show = not args.no_progress and sys.stderr.isatty()
     with tqdm(total=len(x), initial=done, desc="diffusion bound", disable=not show, file=sys.stderr) as bar:
         for start in range(done, len(x), batch):
-            part = log_likelihood_bound(model, x[start:start + batch], seed=_batch_seed(args.seed, start),
-                                        batch_size=batch, draws=args.draws, levels=data.levels)
+            part = log_likelihood_bound(
+                model,
+                x[start : start + batch],
+                seed=_batch_seed(args.seed, start),
+                batch_size=batch,
+                draws=args.draws,
+                levels=data.levels,
+            )
             parts.append(part)
             bar.update(part.n)
             if args.checkpoint:
                 merged = _merge(parts)
-                save_arrays(args.checkpoint, {"bits": merged.bits, "kl": merged.kl_bits},
-                            {"bound_checkpoint": ident, "done": start + part.n, "per_dim": merged.per_dim,
-                             "prior": merged.prior_bits, "rec": merged.reconstruction_bits, "offset": merged.offset_bits,
-                             "null": merged.null_bits})
+                save_arrays(
+                    args.checkpoint,
+                    {"bits": merged.bits, "kl": merged.kl_bits},
+                    {
+                        "bound_checkpoint": ident,
+                        "done": start + part.n,
+                        "per_dim": merged.per_dim,
+                        "prior": merged.prior_bits,
+                        "rec": merged.reconstruction_bits,
+                        "offset": merged.offset_bits,
+                        "null": merged.null_bits,
+                    },
+                )
                 parts = [merged]
     return _merge(parts)
 
@@ -398,7 +597,8 @@ def _merge(parts):
     w = np.array([p.n for p in parts], dtype=float)
     w /= w.sum()
     return BoundResult(
-        bits=np.concatenate([p.bits for p in parts]), per_dim=parts[0].per_dim,
+        bits=np.concatenate([p.bits for p in parts]),
+        per_dim=parts[0].per_dim,
         prior_bits=float(sum(wi * p.prior_bits for wi, p in zip(w, parts))),
         kl_bits=sum(wi * p.kl_bits for wi, p in zip(w, parts)),
         reconstruction_bits=float(sum(wi * p.reconstruction_bits for wi, p in zip(w, parts))),

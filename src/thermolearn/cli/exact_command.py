@@ -22,9 +22,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Kaufman's solution (periodic square lattices in zero field), whichever fits.",
     )
     add_model_arguments(p)
-    p.add_argument("--temperature", "-T", nargs="+", required=True, metavar="T",
-                   help="temperatures (k_B = 1): numbers and/or ranges start:stop:count")
-    p.add_argument("--method", choices=METHODS, default="auto", help="force one exact method (default: the one that fits)")
+    p.add_argument(
+        "--temperature",
+        "-T",
+        nargs="+",
+        required=True,
+        metavar="T",
+        help="temperatures (k_B = 1): numbers and/or ranges start:stop:count",
+    )
+    p.add_argument(
+        "--method", choices=METHODS, default="auto", help="force one exact method (default: the one that fits)"
+    )
     p.add_argument("--json", metavar="PATH", help="write the results as JSON to PATH")
     p.add_argument("--plot", metavar="PATH.png", help="plot energy, specific heat and magnetisation per spin against T")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -42,14 +50,22 @@ def run(args: argparse.Namespace) -> int:
         results = solve(model, temps, method=method, progress=bar.update)
     print(f"{model!r}: exact by {method}")
     rows = [
-        [r.temperature, r.method, r.log_z, r.free_energy_per_spin, r.energy_per_spin, r.specific_heat_per_spin,
-         r.magnetization_per_spin]
+        [
+            r.temperature,
+            r.method,
+            r.log_z,
+            r.free_energy_per_spin,
+            r.energy_per_spin,
+            r.specific_heat_per_spin,
+            r.magnetization_per_spin,
+        ]
         for r in results
     ]
     print(format_table(["T", "method", "log Z", "f/spin", "e/spin", "c/spin", "m/spin"], rows))
     if args.json:
-        write_json_atomic(args.json, {"model": repr(model), "n_spins": model.n_spins,
-                                      "results": [r.as_dict() for r in results]})
+        write_json_atomic(
+            args.json, {"model": repr(model), "n_spins": model.n_spins, "results": [r.as_dict() for r in results]}
+        )
         print(f"wrote {args.json}")
     if args.plot:
         _plot(args.plot, results)

@@ -42,26 +42,48 @@ def parse_fractions(text: str, name: str = "levels") -> np.ndarray:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("hopfield", help="Hopfield networks: store patterns, recall them, measure the capacity",
-                       description="Hopfield networks (Hopfield 1982): patterns stored in couplings, recalled by "
-                       "energy descent; the capacity alpha_c = 0.138 of Hebb's rule (Amit, Gutfreund, Sompolinsky 1985).")
+    p = sub.add_parser(
+        "hopfield",
+        help="Hopfield networks: store patterns, recall them, measure the capacity",
+        description="Hopfield networks (Hopfield 1982): patterns stored in couplings, recalled by "
+        "energy descent; the capacity alpha_c = 0.138 of Hebb's rule (Amit, Gutfreund, Sompolinsky 1985).",
+    )
     hsub = p.add_subparsers(dest="hopfield_command", metavar="ACTION")
     p.set_defaults(run=missing_action("hopfield", "store, recall or capacity"))
 
-    s = hsub.add_parser("store", help="store patterns (digits, MNIST, or a file) and save the network",
-                        description="Store binarised images or patterns from a file; the table says which stored "
-                        "patterns are fixed points and how stable they are.")
+    s = hsub.add_parser(
+        "store",
+        help="store patterns (digits, MNIST, or a file) and save the network",
+        description="Store binarised images or patterns from a file; the table says which stored "
+        "patterns are fixed points and how stable they are.",
+    )
     src = s.add_mutually_exclusive_group(required=True)
     src.add_argument("--digits", action="store_true", help="scikit-learn's 8x8 digits, binarised at half range")
-    src.add_argument("--mnist", metavar="FOLDER", help="MNIST from a folder of IDX files (28x28, binarised at half range)")
-    src.add_argument("--patterns", metavar="FILE", help=".npy, .npz (array 'patterns' or the only array) or text file, "
-                     "one pattern per row")
-    s.add_argument("--classes", default="0,1,2,3,4,5,6,7,8,9", metavar="LIST",
-                   help="image classes to store, comma-separated (default all ten digits)")
-    s.add_argument("--per-class", type=positive_int, default=1, metavar="K",
-                   help="images stored per class (the first K of each; default 1)")
+    src.add_argument(
+        "--mnist", metavar="FOLDER", help="MNIST from a folder of IDX files (28x28, binarised at half range)"
+    )
+    src.add_argument(
+        "--patterns",
+        metavar="FILE",
+        help=".npy, .npz (array 'patterns' or the only array) or text file, one pattern per row",
+    )
+    s.add_argument(
+        "--classes",
+        default="0,1,2,3,4,5,6,7,8,9",
+        metavar="LIST",
+        help="image classes to store, comma-separated (default all ten digits)",
+    )
+    s.add_argument(
+        "--per-class",
+        type=positive_int,
+        default=1,
+        metavar="K",
+        help="images stored per class (the first K of each; default 1)",
+    )
     s.add_argument("--binary", action="store_true", help="the pattern file holds 0/1 units: convert with s = 2x - 1")
-    s.add_argument("--shape", metavar="HxW", help="image shape of file patterns, for plots (default: square if possible)")
+    s.add_argument(
+        "--shape", metavar="HxW", help="image shape of file patterns, for plots (default: square if possible)"
+    )
     s.add_argument("--rule", choices=("hebbian", "projection", "storkey"), default="hebbian", help="storage rule")
     s.add_argument("--biases", action="store_true", help="learn biases too (coupling to an always-on unit)")
     s.add_argument("--save", required=True, metavar="NET.npz", help="where to write the network")
@@ -69,39 +91,77 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--plot", metavar="PATH.png", help="the stored patterns")
     s.set_defaults(run=run_store)
 
-    r = hsub.add_parser("recall", help="corrupt the stored patterns, recall them, report the fraction restored",
-                        description="Each stored pattern is corrupted --trials times per level and recalled.")
+    r = hsub.add_parser(
+        "recall",
+        help="corrupt the stored patterns, recall them, report the fraction restored",
+        description="Each stored pattern is corrupted --trials times per level and recalled.",
+    )
     r.add_argument("network", metavar="NET.npz", help="a network written by 'hopfield store'")
-    r.add_argument("--mode", choices=("flip", "mask"), default="flip",
-                   help="flip a fraction of units, or mask them (set to -1, background)")
-    r.add_argument("--levels", default="0.05,0.1,0.2,0.3", metavar="LIST",
-                   help="corruption fractions, 0.1,0.2 or start:stop:count (default 0.05,0.1,0.2,0.3)")
+    r.add_argument(
+        "--mode",
+        choices=("flip", "mask"),
+        default="flip",
+        help="flip a fraction of units, or mask them (set to -1, background)",
+    )
+    r.add_argument(
+        "--levels",
+        default="0.05,0.1,0.2,0.3",
+        metavar="LIST",
+        help="corruption fractions, 0.1,0.2 or start:stop:count (default 0.05,0.1,0.2,0.3)",
+    )
     r.add_argument("--trials", type=positive_int, default=5, help="corruptions per pattern and level (default 5)")
-    r.add_argument("--method", choices=("async", "sync", "thermal"), default="async",
-                   help="zero-T asynchronous (default), synchronous, or finite-T heat bath")
-    r.add_argument("--temperature", type=positive_float, default=None, metavar="T", help="temperature for --method thermal")
-    r.add_argument("--sweeps", type=positive_int, default=100, help="heat-bath sweeps for --method thermal (default 100)")
+    r.add_argument(
+        "--method",
+        choices=("async", "sync", "thermal"),
+        default="async",
+        help="zero-T asynchronous (default), synchronous, or finite-T heat bath",
+    )
+    r.add_argument(
+        "--temperature", type=positive_float, default=None, metavar="T", help="temperature for --method thermal"
+    )
+    r.add_argument(
+        "--sweeps", type=positive_int, default=100, help="heat-bath sweeps for --method thermal (default 100)"
+    )
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--json", metavar="PATH", help="write the results as JSON")
-    r.add_argument("--plot", metavar="PATH.png", help="patterns before/after (PATH), energy traces (PATH_energy.png) "
-                   "and fraction restored against corruption (PATH_restored.png)")
+    r.add_argument(
+        "--plot",
+        metavar="PATH.png",
+        help="patterns before/after (PATH), energy traces (PATH_energy.png) "
+        "and fraction restored against corruption (PATH_restored.png)",
+    )
     r.set_defaults(run=run_recall)
 
-    c = hsub.add_parser("capacity", help="retrieval overlap against the load alpha = P/N; finite-size alpha_c",
-                        description="Random patterns, zero-T asynchronous dynamics started at each pattern; alpha_c is "
-                        "where half the recalls stop retrieving (overlap < 0.9), mean +- standard error over "
-                        "independent pattern sets.")
+    c = hsub.add_parser(
+        "capacity",
+        help="retrieval overlap against the load alpha = P/N; finite-size alpha_c",
+        description="Random patterns, zero-T asynchronous dynamics started at each pattern; alpha_c is "
+        "where half the recalls stop retrieving (overlap < 0.9), mean +- standard error over "
+        "independent pattern sets.",
+    )
     c.add_argument("--neurons", type=positive_int, default=1000, metavar="N", help="network size (default 1000)")
-    c.add_argument("--rule", choices=("hebbian", "projection", "storkey", "dense", "all"), default="hebbian",
-                   help="storage rule; dense = Krotov-Hopfield F(x) = x^degree; all = the four on one plot")
+    c.add_argument(
+        "--rule",
+        choices=("hebbian", "projection", "storkey", "dense", "all"),
+        default="hebbian",
+        help="storage rule; dense = Krotov-Hopfield F(x) = x^degree; all = the four on one plot",
+    )
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--sets", type=positive_int, default=8, metavar="K", help="independent pattern sets (default 8)")
     c.add_argument("--loads", metavar="LIST", help="loads alpha, 0.05,0.1 or start:stop:count (default: per rule)")
     c.add_argument("--degree", type=positive_int, default=3, help="power n of the dense memory (default 3)")
-    c.add_argument("--max-recalls", type=positive_int, default=None, metavar="R",
-                   help="patterns recalled per load and set (default 200; 50 for dense)")
-    c.add_argument("--json", metavar="PATH", help='write {"alpha_c": {"mean", "stderr"}, "loads", "overlap", '
-                   '"overlap_stderr", ...}')
+    c.add_argument(
+        "--max-recalls",
+        type=positive_int,
+        default=None,
+        metavar="R",
+        help="patterns recalled per load and set (default 200; 50 for dense)",
+    )
+    c.add_argument(
+        "--json",
+        metavar="PATH",
+        help='write {"alpha_c": {"mean", "stderr"}, "loads", "overlap", "overlap_stderr", ...}',
+    )
     c.add_argument("--plot", metavar="PATH.png", help="the capacity curves")
     c.add_argument("--no-progress", action="store_true", help="no progress bar")
     c.set_defaults(run=run_capacity)
@@ -195,23 +255,41 @@ def run_store(args: argparse.Namespace) -> int:
     fixed = net.is_fixed_point(xi)
     margin = np.min(xi * net.local_fields(xi), axis=1)  # stability: smallest aligned field
     rows = [[k, names[k], "yes" if fixed[k] else "no", float(margin[k])] for k in range(len(xi))]
-    print(f"Hopfield network: {net.n_neurons} neurons, {net.n_patterns} patterns from {source} "
-          f"(load alpha = {net.alpha:.3f}), rule {args.rule}{' with biases' if args.biases else ''}")
+    print(
+        f"Hopfield network: {net.n_neurons} neurons, {net.n_patterns} patterns from {source} "
+        f"(load alpha = {net.alpha:.3f}), rule {args.rule}{' with biases' if args.biases else ''}"
+    )
     print(format_table(["pattern", "label", "fixed point", "min s_i h_i"], rows))
     print(f"{int(fixed.sum())} of {len(xi)} stored patterns are fixed points")
     net.save(args.save, labels=names, source=source)
     print(f"wrote {args.save}")
     if args.json:
-        write_json_atomic(args.json, {"network": args.save, "n_neurons": net.n_neurons, "n_patterns": net.n_patterns,
-                                      "alpha": net.alpha, "rule": args.rule, "biases": bool(args.biases),
-                                      "source": source, "labels": names, "fixed_points": fixed.tolist(),
-                                      "stability_margin": margin.tolist()})
+        write_json_atomic(
+            args.json,
+            {
+                "network": args.save,
+                "n_neurons": net.n_neurons,
+                "n_patterns": net.n_patterns,
+                "alpha": net.alpha,
+                "rule": args.rule,
+                "biases": bool(args.biases),
+                "source": source,
+                "labels": names,
+                "fixed_points": fixed.tolist(),
+                "stability_margin": margin.tolist(),
+            },
+        )
         print(f"wrote {args.json}")
     if args.plot:
         from thermolearn.viz.hopfield_plots import plot_pattern_rows
 
-        plot_pattern_rows(args.plot, [("stored", xi[:20])], shape, title=f"stored patterns ({args.rule})",
-                          captions=[f"{n}{'' if f else ' (unstable)'}" for n, f in zip(names[:20], fixed[:20])])
+        plot_pattern_rows(
+            args.plot,
+            [("stored", xi[:20])],
+            shape,
+            title=f"stored patterns ({args.rule})",
+            captions=[f"{n}{'' if f else ' (unstable)'}" for n, f in zip(names[:20], fixed[:20])],
+        )
         print(f"wrote {args.plot}")
     return 0
 
@@ -234,33 +312,81 @@ def run_recall(args: argparse.Namespace) -> int:
         raise ValueError("--method thermal needs --temperature T")
     if args.method != "thermal" and args.temperature is not None:
         raise ValueError("--temperature applies only to --method thermal")
-    res = restoration_curve(net, levels, mode=args.mode, trials=args.trials, method=args.method,
-                            temperature=args.temperature, sweeps=args.sweeps, seed=args.seed)
-    print(f"recall from {args.network}: {net.n_patterns} patterns x {args.trials} trials per level, "
-          f"{args.mode} corruption, {args.method} dynamics" + (f" at T = {args.temperature}" if args.temperature else ""))
-    rows = [[float(f), float(res.restored[k]), float(res.restored_stderr[k]), float(res.retrieved[k]),
-             float(res.mean_overlap[k]), res.classes[k]["pattern"], res.classes[k]["negative"],
-             res.classes[k]["mixture"], res.classes[k]["spurious"]] for k, f in enumerate(res.levels)]
-    print(format_table(["level", "restored", "stderr", "overlap>=0.9", "mean overlap", "pattern", "negative",
-                        "mixture", "spurious"], rows))
+    res = restoration_curve(
+        net,
+        levels,
+        mode=args.mode,
+        trials=args.trials,
+        method=args.method,
+        temperature=args.temperature,
+        sweeps=args.sweeps,
+        seed=args.seed,
+    )
+    print(
+        f"recall from {args.network}: {net.n_patterns} patterns x {args.trials} trials per level, "
+        f"{args.mode} corruption, {args.method} dynamics" + (f" at T = {args.temperature}" if args.temperature else "")
+    )
+    rows = [
+        [
+            float(f),
+            float(res.restored[k]),
+            float(res.restored_stderr[k]),
+            float(res.retrieved[k]),
+            float(res.mean_overlap[k]),
+            res.classes[k]["pattern"],
+            res.classes[k]["negative"],
+            res.classes[k]["mixture"],
+            res.classes[k]["spurious"],
+        ]
+        for k, f in enumerate(res.levels)
+    ]
+    print(
+        format_table(
+            [
+                "level",
+                "restored",
+                "stderr",
+                "overlap>=0.9",
+                "mean overlap",
+                "pattern",
+                "negative",
+                "mixture",
+                "spurious",
+            ],
+            rows,
+        )
+    )
     print("restored: the exact original pattern came back; pattern/negative/mixture/spurious: where the states ended")
     if args.json:
-        write_json_atomic(args.json, {"network": args.network, "seed": args.seed, "temperature": args.temperature,
-                                      **res.as_dict()})
+        write_json_atomic(
+            args.json, {"network": args.network, "seed": args.seed, "temperature": args.temperature, **res.as_dict()}
+        )
         print(f"wrote {args.json}")
     if args.plot:
         from thermolearn.viz.hopfield_plots import plot_energy_traces, plot_pattern_rows, plot_restoration
 
         k = int(np.argmin(np.abs(res.levels - 0.2)))
         original, corrupted, recalled = res.examples[k]
-        plot_pattern_rows(args.plot, [("stored", original[:12]), (f"{res.levels[k]:.0%} {args.mode}", corrupted[:12]),
-                                      ("recalled", recalled[:12])], net.image_shape,
-                          title=f"recall ({args.method})")
+        plot_pattern_rows(
+            args.plot,
+            [
+                ("stored", original[:12]),
+                (f"{res.levels[k]:.0%} {args.mode}", corrupted[:12]),
+                ("recalled", recalled[:12]),
+            ],
+            net.image_shape,
+            title=f"recall ({args.method})",
+        )
         stem = str(Path(args.plot).with_suffix(""))
-        plot_energy_traces(stem + "_energy.png", res.energy_traces, [f"{f:.0%} {args.mode}" for f in res.levels],
-                           title="energy while recalling pattern 0")
-        plot_restoration(stem + "_restored.png", res.levels, {args.method: (res.restored, res.restored_stderr)},
-                         mode=args.mode)
+        plot_energy_traces(
+            stem + "_energy.png",
+            res.energy_traces,
+            [f"{f:.0%} {args.mode}" for f in res.levels],
+            title="energy while recalling pattern 0",
+        )
+        plot_restoration(
+            stem + "_restored.png", res.levels, {args.method: (res.restored, res.restored_stderr)}, mode=args.mode
+        )
         print(f"wrote {args.plot}, {stem}_energy.png, {stem}_restored.png")
     return 0
 
@@ -279,13 +405,25 @@ def run_capacity(args: argparse.Namespace) -> int:
     rules = CAPACITY_RULES if args.rule == "all" else (args.rule,)
     results = []
     for rule in rules:
-        res = capacity_curve(args.neurons, rule, loads=loads, n_sets=args.sets, max_recalls=args.max_recalls,
-                             degree=args.degree, seed=args.seed, progress=False if args.no_progress else None)
+        res = capacity_curve(
+            args.neurons,
+            rule,
+            loads=loads,
+            n_sets=args.sets,
+            max_recalls=args.max_recalls,
+            degree=args.degree,
+            seed=args.seed,
+            progress=False if args.no_progress else None,
+        )
         results.append(res)
-        print(f"capacity of the {rule} rule{f' (F(x) = x^{args.degree})' if rule == 'dense' else ''}: N = {res.n_neurons}, "
-              f"{res.n_sets} independent pattern sets, recall started at each pattern ({res.seconds:.1f} s)")
-        rows = [[f"{a:.3f}", int(p), f"{m:.4f}", f"{e:.4f}", f"{f:.3f}"] for a, p, m, e, f in
-                zip(res.loads, res.n_patterns, res.overlap, res.overlap_stderr, res.retrieval_fraction)]
+        print(
+            f"capacity of the {rule} rule{f' (F(x) = x^{args.degree})' if rule == 'dense' else ''}: N = {res.n_neurons}, "
+            f"{res.n_sets} independent pattern sets, recall started at each pattern ({res.seconds:.1f} s)"
+        )
+        rows = [
+            [f"{a:.3f}", int(p), f"{m:.4f}", f"{e:.4f}", f"{f:.3f}"]
+            for a, p, m, e, f in zip(res.loads, res.n_patterns, res.overlap, res.overlap_stderr, res.retrieval_fraction)
+        ]
         print(format_table(["alpha", "P", "overlap", "stderr", "retrieved"], rows))
         if res.alpha_c is not None:
             err = f" ± {res.alpha_c_stderr:.4f}" if res.alpha_c_stderr is not None else ""
@@ -293,8 +431,10 @@ def run_capacity(args: argparse.Namespace) -> int:
         if res.note:
             print(f"note: {res.note}")
         if rule == "hebbian":
-            print(f"theory (N -> infinity, Amit-Gutfreund-Sompolinsky 1985): alpha_c = {AGS_ALPHA_C}, overlap "
-                  f"{AGS_OVERLAP_AT_ALPHA_C} just below it; finite N smears the drop and moves it to larger alpha")
+            print(
+                f"theory (N -> infinity, Amit-Gutfreund-Sompolinsky 1985): alpha_c = {AGS_ALPHA_C}, overlap "
+                f"{AGS_OVERLAP_AT_ALPHA_C} just below it; finite N smears the drop and moves it to larger alpha"
+            )
     if args.json:
         data = results[0].as_dict() if len(results) == 1 else {"rules": {r.rule: r.as_dict() for r in results}}
         write_json_atomic(args.json, data)

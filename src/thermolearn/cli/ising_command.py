@@ -30,13 +30,30 @@ def register(sub: argparse._SubParsersAction) -> None:
         "E/N, |m|, C, chi, U4 with error bars and tau_int, the exact values where known (Kaufman, 2D), and the "
         "T_c estimate from the crossing of Binder cumulants of two or more sizes.",
     )
-    p.add_argument("--size", "-L", type=int, action="append", required=True, metavar="L",
-                   help="lattice side (repeat for several sizes)")
+    p.add_argument(
+        "--size",
+        "-L",
+        type=int,
+        action="append",
+        required=True,
+        metavar="L",
+        help="lattice side (repeat for several sizes)",
+    )
     p.add_argument("--dim", type=int, choices=(2, 3), default=2, help="2 (square, default) or 3 (cubic)")
-    p.add_argument("--temperatures", "-T", nargs="+", required=True, metavar="T",
-                   help="temperatures: numbers and/or ranges start:stop:count, e.g. 1.5:3.5:21")
-    p.add_argument("--algorithm", default="metropolis", metavar="NAME",
-                   help=f"sampler: one of {', '.join(sorted(SAMPLERS))} (default metropolis)")
+    p.add_argument(
+        "--temperatures",
+        "-T",
+        nargs="+",
+        required=True,
+        metavar="T",
+        help="temperatures: numbers and/or ranges start:stop:count, e.g. 1.5:3.5:21",
+    )
+    p.add_argument(
+        "--algorithm",
+        default="metropolis",
+        metavar="NAME",
+        help=f"sampler: one of {', '.join(sorted(SAMPLERS))} (default metropolis)",
+    )
     p.add_argument("--sweeps", type=int, default=10000, help="measurement sweeps per temperature (default 10000)")
     p.add_argument("--burn-in", type=int, default=1000, help="discarded sweeps first (default 1000)")
     p.add_argument("--chains", type=int, default=1, help="independent chains per temperature (default 1)")
@@ -86,9 +103,18 @@ def run(args: argparse.Namespace) -> int:
             if folder is not None:
                 tag = "pt" if pt else f"T{T:.10g}"
                 ckpt = folder / f"ising-d{args.dim}-L{L}-{args.algorithm}-{tag}.npz"
-            result = sample(model, sampler, T, sweeps=args.sweeps, burn_in=args.burn_in, n_chains=args.chains,
-                            seed=args.seed + 1000 * L, checkpoint=ckpt, checkpoint_every=args.checkpoint_every,
-                            progress=False)
+            result = sample(
+                model,
+                sampler,
+                T,
+                sweeps=args.sweeps,
+                burn_in=args.burn_in,
+                n_chains=args.chains,
+                seed=args.seed + 1000 * L,
+                checkpoint=ckpt,
+                checkpoint_every=args.checkpoint_every,
+                progress=False,
+            )
             for temp, obs in zip(result.temperatures, result.observables):
                 exact = None
                 if args.dim == 2:
@@ -96,20 +122,25 @@ def run(args: argparse.Namespace) -> int:
 
                     k = kaufman(L, float(temp))
                     exact = {"energy_per_spin": k.energy_per_spin, "specific_heat_per_spin": k.specific_heat_per_spin}
-                records.append({
-                    "size": L,
-                    "temperature": float(temp),
-                    "algorithm": args.algorithm,
-                    "energy_per_spin": _estimate(obs, "energy_per_spin"),
-                    "abs_magnetization": _estimate(obs, "abs_magnetization"),
-                    "specific_heat_per_spin": _estimate(obs, "specific_heat"),
-                    "susceptibility_per_spin": _estimate(obs, "susceptibility_abs"),
-                    "binder_cumulant": _estimate(obs, "binder_cumulant"),
-                    "tau_int": {"energy": float(obs.tau_energy.tau), "abs_magnetization": float(obs.tau_abs_magnetization.tau)},
-                    "exact": exact,
-                    "reliable": bool(obs.reliable),
-                    "acceptance": result.acceptance,
-                })
+                records.append(
+                    {
+                        "size": L,
+                        "temperature": float(temp),
+                        "algorithm": args.algorithm,
+                        "energy_per_spin": _estimate(obs, "energy_per_spin"),
+                        "abs_magnetization": _estimate(obs, "abs_magnetization"),
+                        "specific_heat_per_spin": _estimate(obs, "specific_heat"),
+                        "susceptibility_per_spin": _estimate(obs, "susceptibility_abs"),
+                        "binder_cumulant": _estimate(obs, "binder_cumulant"),
+                        "tau_int": {
+                            "energy": float(obs.tau_energy.tau),
+                            "abs_magnetization": float(obs.tau_abs_magnetization.tau),
+                        },
+                        "exact": exact,
+                        "reliable": bool(obs.reliable),
+                        "acceptance": result.acceptance,
+                    }
+                )
             bar.update(1)
     crossing = None
     if len(sizes) >= 2:
@@ -117,8 +148,15 @@ def run(args: argparse.Namespace) -> int:
         for L in sizes:
             rows = [r for r in records if r["size"] == L]
             cumulants[L] = (
-                np.array([r["binder_cumulant"]["mean"] if r["binder_cumulant"]["mean"] is not None else np.nan for r in rows]),
-                np.array([r["binder_cumulant"]["stderr"] if r["binder_cumulant"]["stderr"] is not None else np.nan for r in rows]),
+                np.array(
+                    [r["binder_cumulant"]["mean"] if r["binder_cumulant"]["mean"] is not None else np.nan for r in rows]
+                ),
+                np.array(
+                    [
+                        r["binder_cumulant"]["stderr"] if r["binder_cumulant"]["stderr"] is not None else np.nan
+                        for r in rows
+                    ]
+                ),
             )
         crossing = binder_crossing(temps, cumulants, seed=args.seed)
     _print_table(records)
@@ -126,10 +164,14 @@ def run(args: argparse.Namespace) -> int:
         if crossing is None:
             print("Binder cumulants of these sizes do not cross in this temperature range: no T_c estimate")
         else:
-            print(f"T_c from Binder-cumulant crossings: {crossing.mean:.4f} +- {crossing.stderr:.4f}"
-                  + (f"  (exact 2D: {2 / math.log(1 + math.sqrt(2)):.4f})" if args.dim == 2 else ""))
+            print(
+                f"T_c from Binder-cumulant crossings: {crossing.mean:.4f} +- {crossing.stderr:.4f}"
+                + (f"  (exact 2D: {2 / math.log(1 + math.sqrt(2)):.4f})" if args.dim == 2 else "")
+            )
     if args.json:
-        write_json_atomic(args.json, {"results": records, "tc_estimate": None if crossing is None else crossing.as_dict()})
+        write_json_atomic(
+            args.json, {"results": records, "tc_estimate": None if crossing is None else crossing.as_dict()}
+        )
         print(f"wrote {args.json}")
     if args.csv:
         write_text_atomic(args.csv, _csv(records))
@@ -155,12 +197,21 @@ def _print_table(records: list[dict]) -> None:
     rows = []
     for r in records:
         ex = r["exact"]
-        rows.append([
-            str(r["size"]), f"{r['temperature']:.4f}", _pm(r["energy_per_spin"]), _pm(r["abs_magnetization"]),
-            _pm(r["specific_heat_per_spin"]), _pm(r["susceptibility_per_spin"], 3), _pm(r["binder_cumulant"]),
-            f"{r['tau_int']['energy']:.1f}", f"{r['tau_int']['abs_magnetization']:.1f}",
-            "-" if ex is None else f"{ex['energy_per_spin']:.4f}", "-" if ex is None else f"{ex['specific_heat_per_spin']:.4f}",
-        ])
+        rows.append(
+            [
+                str(r["size"]),
+                f"{r['temperature']:.4f}",
+                _pm(r["energy_per_spin"]),
+                _pm(r["abs_magnetization"]),
+                _pm(r["specific_heat_per_spin"]),
+                _pm(r["susceptibility_per_spin"], 3),
+                _pm(r["binder_cumulant"]),
+                f"{r['tau_int']['energy']:.1f}",
+                f"{r['tau_int']['abs_magnetization']:.1f}",
+                "-" if ex is None else f"{ex['energy_per_spin']:.4f}",
+                "-" if ex is None else f"{ex['specific_heat_per_spin']:.4f}",
+            ]
+        )
     print(format_table(header, rows))
     print("value(error): one standard error; chi/N = beta N (<m^2> - <|m|>^2); tau in sweeps")
 
@@ -168,15 +219,28 @@ def _print_table(records: list[dict]) -> None:
 def _csv(records: list[dict]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    names = ["energy_per_spin", "abs_magnetization", "specific_heat_per_spin", "susceptibility_per_spin", "binder_cumulant"]
-    writer.writerow(["size", "temperature", "algorithm"] + [f"{n}{s}" for n in names for s in ("", "_stderr")]
-                    + ["tau_energy", "tau_abs_magnetization", "exact_energy_per_spin", "exact_specific_heat_per_spin"])
+    names = [
+        "energy_per_spin",
+        "abs_magnetization",
+        "specific_heat_per_spin",
+        "susceptibility_per_spin",
+        "binder_cumulant",
+    ]
+    writer.writerow(
+        ["size", "temperature", "algorithm"]
+        + [f"{n}{s}" for n in names for s in ("", "_stderr")]
+        + ["tau_energy", "tau_abs_magnetization", "exact_energy_per_spin", "exact_specific_heat_per_spin"]
+    )
     for r in records:
         row = [r["size"], r["temperature"], r["algorithm"]]
         for n in names:
             row += [r[n]["mean"], r[n]["stderr"]]
         ex = r["exact"] or {}
-        row += [r["tau_int"]["energy"], r["tau_int"]["abs_magnetization"], ex.get("energy_per_spin"),
-                ex.get("specific_heat_per_spin")]
+        row += [
+            r["tau_int"]["energy"],
+            r["tau_int"]["abs_magnetization"],
+            ex.get("energy_per_spin"),
+            ex.get("specific_heat_per_spin"),
+        ]
         writer.writerow(["" if v is None else v for v in row])
     return buffer.getvalue()

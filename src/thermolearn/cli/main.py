@@ -36,8 +36,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"thermolearn {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (demo_command, exact_command, onsager_command, ising_command, sample_command, anneal_command,
-                   compare_command, meanfield_command, hopfield_command, rbm_command, diffusion_command):
+    for module in (
+        demo_command,
+        exact_command,
+        onsager_command,
+        ising_command,
+        sample_command,
+        anneal_command,
+        compare_command,
+        meanfield_command,
+        hopfield_command,
+        rbm_command,
+        diffusion_command,
+    ):
         module.register(sub)
     return parser
 

@@ -28,10 +28,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         f"Default lattice {DEFAULT_LATTICE}.",
     )
     add_model_arguments(p)
-    p.add_argument("--temperature", "-T", nargs="+", metavar="T",
-                   help="temperatures: numbers and/or ranges start:stop:count (default 0.2 zJ to 1.25 zJ)")
-    p.add_argument("--max-iter", type=int, default=3000, metavar="N",
-                   help="iteration limit of the mean-field and belief-propagation solvers (default 3000)")
+    p.add_argument(
+        "--temperature",
+        "-T",
+        nargs="+",
+        metavar="T",
+        help="temperatures: numbers and/or ranges start:stop:count (default 0.2 zJ to 1.25 zJ)",
+    )
+    p.add_argument(
+        "--max-iter",
+        type=int,
+        default=3000,
+        metavar="N",
+        help="iteration limit of the mean-field and belief-propagation solvers (default 3000)",
+    )
     p.add_argument("--json", metavar="PATH", help="write the curves as JSON to PATH")
     p.add_argument("--plot", metavar="PATH.png", help="plot m(T) with the three critical temperatures")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -70,7 +80,9 @@ def critical_temperature_source(dimension: int, H: float) -> str | None:
     """Where the reference ("exact") critical temperature comes from."""
     if H != 0.0:
         return None
-    return {2: "exact: Onsager", 3: "no closed form: Monte Carlo estimate, Ferrenberg, Xu and Landau 2018"}.get(dimension)
+    return {2: "exact: Onsager", 3: "no closed form: Monte Carlo estimate, Ferrenberg, Xu and Landau 2018"}.get(
+        dimension
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,36 +111,40 @@ def run(args: argparse.Namespace) -> int:
     records = []
     show = not args.no_progress and sys.stderr.isatty() and len(temps) > 1
     for k, T in enumerate(tqdm(temps, desc="meanfield", disable=not show, file=sys.stderr)):
-        mf = mean_field(model, float(T), starts=(direction,), n_random=0, stability=False,
-                        max_iter=args.max_iter).best
+        mf = mean_field(model, float(T), starts=(direction,), n_random=0, stability=False, max_iter=args.max_iter).best
         bp = belief_propagation(model, float(T), init=direction, max_iter=args.max_iter, tol=1e-9)
-        records.append({
-            "temperature": float(T),
-            "mean_field": mf.magnetization_per_spin,
-            "mean_field_converged": mf.converged,
-            "mean_field_iterations": mf.iterations,
-            "mean_field_residual": mf.residual,
-            "bethe": bp.magnetization_per_spin,
-            "bethe_converged": bp.converged,
-            "bethe_iterations": bp.iterations,
-            "bethe_residual": bp.residual,
-            "exact": None if exact_curve is None else float(exact_curve[k]),
-            "mean_field_closed_form": float(mf_curve[k]),
-            "bethe_closed_form": float(bethe_curve[k]),
-        })
+        records.append(
+            {
+                "temperature": float(T),
+                "mean_field": mf.magnetization_per_spin,
+                "mean_field_converged": mf.converged,
+                "mean_field_iterations": mf.iterations,
+                "mean_field_residual": mf.residual,
+                "bethe": bp.magnetization_per_spin,
+                "bethe_converged": bp.converged,
+                "bethe_iterations": bp.iterations,
+                "bethe_residual": bp.residual,
+                "exact": None if exact_curve is None else float(exact_curve[k]),
+                "mean_field_closed_form": float(mf_curve[k]),
+                "bethe_closed_form": float(bethe_curve[k]),
+            }
+        )
 
     print(f"{model!r}: z = {z}, J = {J:g}, H = {H:g}")
     source = critical_temperature_source(d, H)
-    print("critical temperatures: " + ", ".join(
-        f"{name.replace('_', ' ')} {'none' if tc is None else f'{tc:.6g}'}" for name, tc in tcs.items())
-        + (f" ({source})" if source else ""))
+    print(
+        "critical temperatures: "
+        + ", ".join(f"{name.replace('_', ' ')} {'none' if tc is None else f'{tc:.6g}'}" for name, tc in tcs.items())
+        + (f" ({source})" if source else "")
+    )
     exact_label = {1: "exact (infinite chain)", 2: "exact (Yang, infinite lattice)"}.get(d, "exact")
     rows = []
     for r in records:
         flags = []
         if not r["mean_field_converged"]:
-            flags.append(f"mean field NOT converged ({r['mean_field_iterations']} it, "
-                         f"residual {r['mean_field_residual']:.2g})")
+            flags.append(
+                f"mean field NOT converged ({r['mean_field_iterations']} it, residual {r['mean_field_residual']:.2g})"
+            )
         if not r["bethe_converged"]:
             flags.append(f"BP NOT converged ({r['bethe_iterations']} it, residual {r['bethe_residual']:.2g})")
         rows.append([r["temperature"], r["mean_field"], r["bethe"], r["exact"], "; ".join(flags)])
@@ -136,27 +152,43 @@ def run(args: argparse.Namespace) -> int:
     if exact_curve is None:
         print("exact m(T): no closed form for this lattice" + (" in a field" if H else ""))
     if args.json:
-        write_json_atomic(args.json, {
-            "model": repr(model), "n_spins": model.n_spins, "dimension": d, "coordination": z, "coupling": J,
-            "field": H, "critical_temperatures": tcs, "exact_critical_temperature_source": source,
-            "results": records,
-        })
+        write_json_atomic(
+            args.json,
+            {
+                "model": repr(model),
+                "n_spins": model.n_spins,
+                "dimension": d,
+                "coordination": z,
+                "coupling": J,
+                "field": H,
+                "critical_temperatures": tcs,
+                "exact_critical_temperature_source": source,
+                "results": records,
+            },
+        )
         print(f"wrote {args.json}")
     if args.plot:
         from thermolearn.viz.variational_plots import plot_magnetization_curves
 
         t = np.array([r["temperature"] for r in records])
-        fine = np.union1d(np.linspace(temps.min(), temps.max(), 400),
-                          [tc * (1 + e) for tc in tcs.values() if tc for e in (-1e-9, 0.0)])
+        fine = np.union1d(
+            np.linspace(temps.min(), temps.max(), 400),
+            [tc * (1 + e) for tc in tcs.values() if tc for e in (-1e-9, 0.0)],
+        )
         fine = fine[(fine >= temps.min()) & (fine <= temps.max())]
         plot_magnetization_curves(
-            args.plot, fine,
-            {"mean field": np.asarray(mean_field_magnetization(fine, z, J, H)),
-             "Bethe": np.asarray(bethe_magnetization(fine, z, J, H)),
-             exact_label: exact_lattice_magnetization(fine, d, J, H)},
+            args.plot,
+            fine,
+            {
+                "mean field": np.asarray(mean_field_magnetization(fine, z, J, H)),
+                "Bethe": np.asarray(bethe_magnetization(fine, z, J, H)),
+                exact_label: exact_lattice_magnetization(fine, d, J, H),
+            },
             {"mean field": tcs["mean_field"], "Bethe": tcs["bethe"], exact_label: tcs["exact"]},
-            points={"mean field": (t, np.array([r["mean_field"] for r in records])),
-                    "Bethe": (t, np.array([r["bethe"] for r in records]))},
+            points={
+                "mean field": (t, np.array([r["mean_field"] for r in records])),
+                "Bethe": (t, np.array([r["bethe"] for r in records])),
+            },
             title=f"{model.name}: z = {z}, J = {J:g}, H = {H:g}",
         )
         print(f"wrote {args.plot}")

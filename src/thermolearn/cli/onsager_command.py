@@ -20,8 +20,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Onsager's free energy, energy and specific heat, Yang's spontaneous magnetisation for the "
         "infinite square lattice (and Kaufman's exact finite L x L values with --size), T_c = 2/ln(1+sqrt 2).",
     )
-    p.add_argument("--temperature", "-T", nargs="+", default=["1:4:13"], metavar="T",
-                   help="temperatures: numbers and/or ranges start:stop:count (default 1:4:13)")
+    p.add_argument(
+        "--temperature",
+        "-T",
+        nargs="+",
+        default=["1:4:13"],
+        metavar="T",
+        help="temperatures: numbers and/or ranges start:stop:count (default 1:4:13)",
+    )
     p.add_argument("--coupling", type=float, default=1.0, metavar="J", help="ferromagnetic coupling J > 0 (default 1)")
     p.add_argument("--size", type=int, nargs="*", default=[], metavar="L", help="also Kaufman's periodic L x L lattice")
     p.add_argument("--json", metavar="PATH", help="write the table as JSON")
@@ -58,8 +64,13 @@ def run(args: argparse.Namespace) -> int:
             "coupling": J,
             "critical_temperature": tc,
             "infinite_lattice": [
-                {"temperature": float(t), "free_energy_per_spin": float(a), "energy_per_spin": float(b),
-                 "specific_heat_per_spin": float(x) if np.isfinite(x) else None, "spontaneous_magnetization": float(y)}
+                {
+                    "temperature": float(t),
+                    "free_energy_per_spin": float(a),
+                    "energy_per_spin": float(b),
+                    "specific_heat_per_spin": float(x) if np.isfinite(x) else None,
+                    "spontaneous_magnetization": float(y),
+                }
                 for t, a, b, x, y in zip(temps, f, u, c, m)
             ],
             "finite_lattices": {str(L): [r.as_dict() for r in results] for L, results in finite.items()},

@@ -43,12 +43,24 @@ def _fraction(text: str) -> float:
 
 
 def _data_arguments(p: argparse.ArgumentParser, *, split: str, required: bool = True) -> None:
-    p.add_argument("--data", required=required, metavar="D",
-                   help="digits, a folder of MNIST IDX files, or a binarised-MNIST .amat file or folder")
-    p.add_argument("--split", choices=("train", "valid", "test"), default=split,
-                   help=f"which split of the data (default {split}; valid only for .amat data)")
-    p.add_argument("--binarization", choices=("threshold", "bernoulli"), default="threshold",
-                   help="for grey images: threshold at half range (default) or Bernoulli-sample each pixel")
+    p.add_argument(
+        "--data",
+        required=required,
+        metavar="D",
+        help="digits, a folder of MNIST IDX files, or a binarised-MNIST .amat file or folder",
+    )
+    p.add_argument(
+        "--split",
+        choices=("train", "valid", "test"),
+        default=split,
+        help=f"which split of the data (default {split}; valid only for .amat data)",
+    )
+    p.add_argument(
+        "--binarization",
+        choices=("threshold", "bernoulli"),
+        default="threshold",
+        help="for grey images: threshold at half range (default) or Bernoulli-sample each pixel",
+    )
     p.add_argument("--limit", type=positive_int, metavar="N", help="use only the first N images")
 
 
@@ -64,42 +76,76 @@ def register(sub: argparse._SubParsersAction) -> None:
     rsub = p.add_subparsers(dest="rbm_command", metavar="ACTION")
     p.set_defaults(run=missing_action("rbm", "train, sample, loglik or repair"))
 
-    t = rsub.add_parser("train", help="train an RBM on binary images and save it",
-                        description="Train a Bernoulli-Bernoulli RBM by moment matching; the table shows each epoch.")
+    t = rsub.add_parser(
+        "train",
+        help="train an RBM on binary images and save it",
+        description="Train a Bernoulli-Bernoulli RBM by moment matching; the table shows each epoch.",
+    )
     _data_arguments(t, split="train")
-    t.add_argument("--hidden", type=positive_int, default=None, metavar="H",
-                   help="hidden units (required unless --init gives the model)")
-    t.add_argument("--method", choices=METHODS, default="cd",
-                   help="negative phase: cd (CD-k), pcd (persistent chains), pt (persistent chains with parallel "
-                   "tempering)")
+    t.add_argument(
+        "--hidden",
+        type=positive_int,
+        default=None,
+        metavar="H",
+        help="hidden units (required unless --init gives the model)",
+    )
+    t.add_argument(
+        "--method",
+        choices=METHODS,
+        default="cd",
+        help="negative phase: cd (CD-k), pcd (persistent chains), pt (persistent chains with parallel tempering)",
+    )
     t.add_argument("--k", type=positive_int, default=1, help="Gibbs sweeps per update (default 1)")
     t.add_argument("--epochs", type=positive_int, default=10, help="passes over the data (default 10)")
     t.add_argument("--batch-size", type=positive_int, default=100, metavar="B", help="minibatch (default 100)")
     t.add_argument("--learning-rate", type=positive_float, default=0.05, metavar="LR", help="step size (default 0.05)")
-    t.add_argument("--schedule", choices=SCHEDULES, default="constant",
-                   help="learning-rate schedule over all updates (decays to LR/100; default constant)")
-    t.add_argument("--momentum", type=nonnegative_float, default=None,
-                   help="momentum in [0, 1) (default 0.5 for cd, 0 for pcd and pt, whose persistent chains "
-                   "fall behind a fast-moving model)")
+    t.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        default="constant",
+        help="learning-rate schedule over all updates (decays to LR/100; default constant)",
+    )
+    t.add_argument(
+        "--momentum",
+        type=nonnegative_float,
+        default=None,
+        help="momentum in [0, 1) (default 0.5 for cd, 0 for pcd and pt, whose persistent chains "
+        "fall behind a fast-moving model)",
+    )
     t.add_argument("--weight-decay", type=nonnegative_float, default=0.0, help="L2 penalty on the weights")
     t.add_argument("--chains", type=positive_int, metavar="N", help="persistent chains for pcd/pt (default: B)")
-    t.add_argument("--temperatures", type=positive_int, default=10, metavar="R",
-                   help="pt: rungs of the inverse-temperature ladder from 1 to 0 (default 10)")
+    t.add_argument(
+        "--temperatures",
+        type=positive_int,
+        default=10,
+        metavar="R",
+        help="pt: rungs of the inverse-temperature ladder from 1 to 0 (default 10)",
+    )
     t.add_argument("--seed", type=int, default=0, help="seed for initial weights, minibatches and sampling")
-    t.add_argument("--engine", choices=ENGINES, default="auto",
-                   help="jax: dense products, any device; sparse: CD/PCD that skip the zeros of binary units "
-                        "(CPU, float32); auto (default): sparse where it applies on the CPU")
+    t.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help="jax: dense products, any device; sparse: CD/PCD that skip the zeros of binary units "
+        "(CPU, float32); auto (default): sparse where it applies on the CPU",
+    )
     t.add_argument("--save", required=True, metavar="MODEL.npz", help="where to write the trained model")
     t.add_argument("--checkpoint", metavar="PATH.npz", help="checkpoint each epoch; resume from it when it exists")
-    t.add_argument("--init", metavar="MODEL.npz",
-                   help="start from this saved RBM instead of random weights (e.g. to anneal the rate of a trained model)")
+    t.add_argument(
+        "--init",
+        metavar="MODEL.npz",
+        help="start from this saved RBM instead of random weights (e.g. to anneal the rate of a trained model)",
+    )
     t.add_argument("--json", metavar="PATH", help="write the per-epoch history as JSON")
     t.add_argument("--plot", metavar="PNG", help="write the filters (PNG) and training curves (PNG_training.png)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.set_defaults(run=run_train)
 
-    s = rsub.add_parser("sample", help="block Gibbs samples from a saved model",
-                        description="Run independent block Gibbs chains and show their final states.")
+    s = rsub.add_parser(
+        "sample",
+        help="block Gibbs samples from a saved model",
+        description="Run independent block Gibbs chains and show their final states.",
+    )
     s.add_argument("model", metavar="MODEL.npz")
     s.add_argument("--n", type=positive_int, default=64, help="number of samples (default 64)")
     s.add_argument("--steps", type=positive_int, default=1000, help="Gibbs sweeps per chain (default 1000)")
@@ -109,31 +155,53 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--plot", metavar="PNG", help="write a grid of the samples (mean of v given the last h)")
     s.set_defaults(run=run_sample)
 
-    ll = rsub.add_parser("loglik", help="average log-likelihood of images (nats per image)",
-                         description="log p(v) = -F(v) - log Z averaged over images, with log Z exact (small layers), "
-                         "from annealed importance sampling (optimistic) or per image by RAISE (conservative).")
+    ll = rsub.add_parser(
+        "loglik",
+        help="average log-likelihood of images (nats per image)",
+        description="log p(v) = -F(v) - log Z averaged over images, with log Z exact (small layers), "
+        "from annealed importance sampling (optimistic) or per image by RAISE (conservative).",
+    )
     ll.add_argument("model", metavar="MODEL.npz")
     _data_arguments(ll, split="test", required=False)
-    ll.add_argument("--method", choices=("exact", "ais", "raise"), default=None,
-                    help="exact when the smaller layer has at most 25 units, else ais (default)")
-    ll.add_argument("--schedule", choices=("salakhutdinov-murray", "fast"), default="salakhutdinov-murray",
-                    help="AIS temperatures: the paper's 14,500 (default) or a 10x coarser schedule")
+    ll.add_argument(
+        "--method",
+        choices=("exact", "ais", "raise"),
+        default=None,
+        help="exact when the smaller layer has at most 25 units, else ais (default)",
+    )
+    ll.add_argument(
+        "--schedule",
+        choices=("salakhutdinov-murray", "fast"),
+        default="salakhutdinov-murray",
+        help="AIS temperatures: the paper's 14,500 (default) or a 10x coarser schedule",
+    )
     ll.add_argument("--runs", type=positive_int, metavar="M", help="AIS runs (default 100); RAISE runs per image (1)")
     ll.add_argument("--seed", type=int, default=0)
     ll.add_argument("--json", metavar="PATH", help="write {method, log_z, log_likelihood, n_images} as JSON")
     ll.add_argument("--no-progress", action="store_true", help="no progress bar")
     ll.set_defaults(run=run_loglik)
 
-    r = rsub.add_parser("repair", help="restore damaged images by clamped Gibbs sampling",
-                        description="Damage images, clamp the pixels that are known and Gibbs-sample the rest; the "
-                        "repaired image is the average of p(v | h) over the second half of the run.")
+    r = rsub.add_parser(
+        "repair",
+        help="restore damaged images by clamped Gibbs sampling",
+        description="Damage images, clamp the pixels that are known and Gibbs-sample the rest; the "
+        "repaired image is the average of p(v | h) over the second half of the run.",
+    )
     r.add_argument("model", metavar="MODEL.npz")
     _data_arguments(r, split="test", required=False)
     r.add_argument("--images", type=positive_int, default=8, metavar="K", help="how many images (default 8)")
-    r.add_argument("--damage", choices=DAMAGE_KINDS, default="mask",
-                   help="mask: damaged pixels erased to 0; noise: replaced by random bits (default mask)")
-    r.add_argument("--region", choices=REGIONS, default="bottom",
-                   help="which pixels are damaged: a random fraction, or a half of the image (default bottom)")
+    r.add_argument(
+        "--damage",
+        choices=DAMAGE_KINDS,
+        default="mask",
+        help="mask: damaged pixels erased to 0; noise: replaced by random bits (default mask)",
+    )
+    r.add_argument(
+        "--region",
+        choices=REGIONS,
+        default="bottom",
+        help="which pixels are damaged: a random fraction, or a half of the image (default bottom)",
+    )
     r.add_argument("--fraction", type=_fraction, default=0.5, help="fraction damaged for --region random (default 0.5)")
     r.add_argument("--steps", type=positive_int, default=200, help="Gibbs sweeps (default 200)")
     r.add_argument("--seed", type=int, default=0)
@@ -146,8 +214,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _load_data(source: str, args: argparse.Namespace, split: str | None = None):
     from thermolearn.datasets.binary_images import load_binary_images
 
-    return load_binary_images(source, split=split or args.split, binarization=args.binarization,
-                              seed=args.seed, limit=args.limit)
+    return load_binary_images(
+        source, split=split or args.split, binarization=args.binarization, seed=args.seed, limit=args.limit
+    )
 
 
 def _load_model(path: str):
@@ -201,35 +270,72 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         model = RBM.random(x.shape[1], args.hidden, data=x, seed=args.seed)
     betas = np.linspace(1.0, 0.0, args.temperatures) if args.method == "pt" else None
-    print(f"training an RBM: {x.shape[1]} visible x {args.hidden} hidden units on {len(x)} {data.name} images "
-          f"({data.info.get('split')}), {args.method}{'-' + str(args.k)}, {args.epochs} epochs", file=sys.stderr)
-    result = train_rbm(model, x, epochs=args.epochs, method=args.method, k=args.k, batch_size=args.batch_size,
-                       learning_rate=args.learning_rate, schedule=args.schedule, momentum=args.momentum,
-                       weight_decay=args.weight_decay, n_chains=args.chains, betas=betas, seed=args.seed,
-                       checkpoint=args.checkpoint, progress=not args.no_progress, engine=args.engine)
+    print(
+        f"training an RBM: {x.shape[1]} visible x {args.hidden} hidden units on {len(x)} {data.name} images "
+        f"({data.info.get('split')}), {args.method}{'-' + str(args.k)}, {args.epochs} epochs",
+        file=sys.stderr,
+    )
+    result = train_rbm(
+        model,
+        x,
+        epochs=args.epochs,
+        method=args.method,
+        k=args.k,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        schedule=args.schedule,
+        momentum=args.momentum,
+        weight_decay=args.weight_decay,
+        n_chains=args.chains,
+        betas=betas,
+        seed=args.seed,
+        checkpoint=args.checkpoint,
+        progress=not args.no_progress,
+        engine=args.engine,
+    )
     h = result.history
+
     def fmt(x: float, spec: str) -> str:
         return format(float(x), spec) if np.isfinite(x) else "-"
 
-    rows = [[e + 1, fmt(h.reconstruction_error[e], ".4f"), fmt(h.log_likelihood[e], ".3f"), fmt(h.seconds[e], ".2f")]
-            for e in range(result.epochs_done)]
+    rows = [
+        [e + 1, fmt(h.reconstruction_error[e], ".4f"), fmt(h.log_likelihood[e], ".3f"), fmt(h.seconds[e], ".2f")]
+        for e in range(result.epochs_done)
+    ]
     print(format_table(["epoch", "reconstruction error", "exact log-lik (nats/image)", "seconds"], rows))
     if result.resumed_from:
         print(f"resumed from the checkpoint after epoch {result.resumed_from}")
     print(f"{result.seconds_per_epoch:.2f} s per epoch ({result.engine} engine)")
     trained = result.model
-    record = {"source": str(args.data), "name": data.name, "split": data.info.get("split"),
-              "binarization": data.info.get("binarization"), "image_shape": list(data.image_shape or ()),
-              "n_images": int(len(x))}
-    training = {"method": args.method, "k": args.k, "epochs": result.epochs_done, "init": args.init, "batch_size": args.batch_size,
-                "learning_rate": args.learning_rate, "schedule": args.schedule, "momentum": args.momentum,
-                "weight_decay": args.weight_decay, "chains": args.chains, "seed": args.seed,
-                "seconds_per_epoch": result.seconds_per_epoch, "engine": result.engine}
+    record = {
+        "source": str(args.data),
+        "name": data.name,
+        "split": data.info.get("split"),
+        "binarization": data.info.get("binarization"),
+        "image_shape": list(data.image_shape or ()),
+        "n_images": int(len(x)),
+    }
+    training = {
+        "method": args.method,
+        "k": args.k,
+        "epochs": result.epochs_done,
+        "init": args.init,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "schedule": args.schedule,
+        "momentum": args.momentum,
+        "weight_decay": args.weight_decay,
+        "chains": args.chains,
+        "seed": args.seed,
+        "seconds_per_epoch": result.seconds_per_epoch,
+        "engine": result.engine,
+    }
     save_arrays(args.save, trained.arrays(), trained.header(data=record, training=training))
     print(f"wrote {args.save}")
     if args.json:
-        write_json_atomic(args.json, {"model": str(args.save), "data": record, "training": training,
-                                      "history": h.as_dict()})
+        write_json_atomic(
+            args.json, {"model": str(args.save), "data": record, "training": training, "history": h.as_dict()}
+        )
         print(f"wrote {args.json}")
     if args.plot:
         from thermolearn.viz.rbm_plots import plot_filters, plot_training
@@ -248,31 +354,54 @@ def run_sample(args: argparse.Namespace) -> int:
     check_output_path(args.plot, ".png")
     model, header = _load_model(args.model)
     start = time.perf_counter()
-    trace = model.gibbs_trace(model.sample(args.n, n_steps=1, seed=args.seed), args.steps, seed=args.seed + 1,
-                              every=args.steps)
+    trace = model.gibbs_trace(
+        model.sample(args.n, n_steps=1, seed=args.seed), args.steps, seed=args.seed + 1, every=args.steps
+    )
     seconds = time.perf_counter() - start
     samples = trace.visible[-1]
     means = trace.probabilities[-1]
     fe = trace.free_energy[-1]
     print(f"{args.n} samples after {args.steps} block Gibbs sweeps ({seconds:.2f} s)")
-    print(format_table(["quantity", "mean", "min", "max"],
-                       [["free energy F(v) (nats)", float(fe.mean()), float(fe.min()), float(fe.max())],
-                        ["pixels on", float(samples.sum(1).mean()), float(samples.sum(1).min()),
-                         float(samples.sum(1).max())]]))
+    print(
+        format_table(
+            ["quantity", "mean", "min", "max"],
+            [
+                ["free energy F(v) (nats)", float(fe.mean()), float(fe.min()), float(fe.max())],
+                ["pixels on", float(samples.sum(1).mean()), float(samples.sum(1).min()), float(samples.sum(1).max())],
+            ],
+        )
+    )
     if args.save:
-        save_arrays(args.save, {"samples": samples.astype(np.uint8), "means": means},
-                    {"model": str(args.model), "steps": args.steps, "seed": args.seed})
+        save_arrays(
+            args.save,
+            {"samples": samples.astype(np.uint8), "means": means},
+            {"model": str(args.model), "steps": args.steps, "seed": args.seed},
+        )
         print(f"wrote {args.save}")
     if args.json:
-        write_json_atomic(args.json, {"model": str(args.model), "n": args.n, "steps": args.steps, "seed": args.seed,
-                                      "free_energy": {"mean": float(fe.mean()), "min": float(fe.min()),
-                                                      "max": float(fe.max())}, "seconds": seconds})
+        write_json_atomic(
+            args.json,
+            {
+                "model": str(args.model),
+                "n": args.n,
+                "steps": args.steps,
+                "seed": args.seed,
+                "free_energy": {"mean": float(fe.mean()), "min": float(fe.min()), "max": float(fe.max())},
+                "seconds": seconds,
+            },
+        )
         print(f"wrote {args.json}")
     if args.plot:
         from thermolearn.viz.figures import plot_image_grid
 
-        plot_image_grid(args.plot, means, _image_shape(header, model.n_visible),
-                        title=f"RBM samples after {args.steps} Gibbs sweeps", vmin=0.0, vmax=1.0)
+        plot_image_grid(
+            args.plot,
+            means,
+            _image_shape(header, model.n_visible),
+            title=f"RBM samples after {args.steps} Gibbs sweeps",
+            vmin=0.0,
+            vmax=1.0,
+        )
         print(f"wrote {args.plot}")
     return 0
 
@@ -292,18 +421,44 @@ def run_loglik(args: argparse.Namespace) -> int:
         # base rates from the training images: RAISE needs images other than those scored
         base = _load_data(source, args, split="train").data
     kwargs = {} if args.runs is None else {"n_runs": args.runs}
-    est = rbm_log_likelihood(model.weights, model.visible_bias, model.hidden_bias, data.data, method=method,
-                             base_data=base, schedule=args.schedule, seed=args.seed,
-                             progress=not args.no_progress, **kwargs)
+    est = rbm_log_likelihood(
+        model.weights,
+        model.visible_bias,
+        model.hidden_bias,
+        data.data,
+        method=method,
+        base_data=base,
+        schedule=args.schedule,
+        seed=args.seed,
+        progress=not args.no_progress,
+        **kwargs,
+    )
     print(f"log-likelihood of {est.n_images} {data.name} images ({data.info.get('split')}) under {args.model}")
-    side = {"exact": "exact", "optimistic": "optimistic (AIS log Z is a stochastic lower bound)",
-            "conservative": "conservative (RAISE is a stochastic lower bound)"}.get(est.bound, est.bound)
-    print(format_table(["method", "log Z", "± stderr", "log-lik (nats/image)", "± stderr", "side", "seconds"],
-                       [[est.method, f"{est.log_z:.3f}", f"{est.log_z_stderr:.3f}", f"{est.mean:.3f}",
-                         f"{est.stderr:.3f}", side, f"{est.seconds:.1f}"]]))
+    side = {
+        "exact": "exact",
+        "optimistic": "optimistic (AIS log Z is a stochastic lower bound)",
+        "conservative": "conservative (RAISE is a stochastic lower bound)",
+    }.get(est.bound, est.bound)
+    print(
+        format_table(
+            ["method", "log Z", "± stderr", "log-lik (nats/image)", "± stderr", "side", "seconds"],
+            [
+                [
+                    est.method,
+                    f"{est.log_z:.3f}",
+                    f"{est.log_z_stderr:.3f}",
+                    f"{est.mean:.3f}",
+                    f"{est.stderr:.3f}",
+                    side,
+                    f"{est.seconds:.1f}",
+                ]
+            ],
+        )
+    )
     if args.json:
-        write_json_atomic(args.json, {**est.to_dict(), "model": str(args.model), "data": str(source),
-                                      "split": data.info.get("split")})
+        write_json_atomic(
+            args.json, {**est.to_dict(), "model": str(args.model), "data": str(source), "split": data.info.get("split")}
+        )
         print(f"wrote {args.json}")
     return 0
 
@@ -318,11 +473,11 @@ def damage_mask(n_images: int, image_shape: tuple[int, int], region: str, fracti
     if region == "top":
         grid[: h // 2] = True
     elif region == "bottom":
-        grid[h // 2:] = True
+        grid[h // 2 :] = True
     elif region == "left":
         grid[:, : w // 2] = True
     elif region == "right":
-        grid[:, w // 2:] = True
+        grid[:, w // 2 :] = True
     else:
         raise ValueError(f"region must be one of {REGIONS}, got {region!r}")
     return np.broadcast_to(grid.reshape(-1), (n_images, h * w)).copy()
@@ -336,7 +491,9 @@ def run_repair(args: argparse.Namespace) -> int:
     data = _load_data(source, args)
     shape = data.image_shape or _image_shape(header, model.n_visible)
     if shape[0] * shape[1] != model.n_visible:
-        raise ValueError(f"the model has {model.n_visible} visible units but the images have {shape[0] * shape[1]} pixels")
+        raise ValueError(
+            f"the model has {model.n_visible} visible units but the images have {shape[0] * shape[1]} pixels"
+        )
     rng = np.random.default_rng(args.seed)
     pick = rng.choice(len(data.data), size=min(args.images, len(data.data)), replace=False)
     original = data.data[np.sort(pick)].astype(np.float64)
@@ -346,26 +503,44 @@ def run_repair(args: argparse.Namespace) -> int:
     every = max(1, args.steps // 100)
     steps = args.steps - args.steps % every
     trace = model.gibbs_trace(damaged, steps, seed=args.seed + 1, every=every, clamp=~damaged_px)
-    half = trace.probabilities[1 + (len(trace.probabilities) - 1) // 2:]
+    half = trace.probabilities[1 + (len(trace.probabilities) - 1) // 2 :]
     repaired_p = half.mean(axis=0)
     repaired = (repaired_p >= 0.5).astype(np.float64)
     n_damaged = damaged_px.sum(axis=1)
     acc_before = ((damaged == original) & damaged_px).sum(axis=1) / np.maximum(n_damaged, 1)
     acc_after = ((repaired == original) & damaged_px).sum(axis=1) / np.maximum(n_damaged, 1)
     fe = trace.free_energy
-    print(f"repairing {len(original)} {data.name} images: {args.damage} on the {args.region} "
-          f"{'pixels' if args.region == 'random' else 'half'}, {steps} Gibbs sweeps with the known pixels clamped")
-    rows = [[k, int(n_damaged[k]), float(acc_before[k]), float(acc_after[k]), float(fe[0, k]), float(fe[-1, k])]
-            for k in range(len(original))]
+    print(
+        f"repairing {len(original)} {data.name} images: {args.damage} on the {args.region} "
+        f"{'pixels' if args.region == 'random' else 'half'}, {steps} Gibbs sweeps with the known pixels clamped"
+    )
+    rows = [
+        [k, int(n_damaged[k]), float(acc_before[k]), float(acc_after[k]), float(fe[0, k]), float(fe[-1, k])]
+        for k in range(len(original))
+    ]
     print(format_table(["image", "damaged px", "correct before", "correct after", "F start", "F end"], rows))
-    print(f"damaged pixels correct: {acc_before.mean():.3f} before, {acc_after.mean():.3f} after repair; "
-          f"free energy {fe[0].mean():.1f} -> {fe[-1].mean():.1f} nats (mean)")
+    print(
+        f"damaged pixels correct: {acc_before.mean():.3f} before, {acc_after.mean():.3f} after repair; "
+        f"free energy {fe[0].mean():.1f} -> {fe[-1].mean():.1f} nats (mean)"
+    )
     if args.json:
-        write_json_atomic(args.json, {
-            "model": str(args.model), "data": str(source), "damage": args.damage, "region": args.region,
-            "steps": steps, "seed": args.seed, "correct_before": acc_before.tolist(), "correct_after": acc_after.tolist(),
-            "mean_correct_before": float(acc_before.mean()), "mean_correct_after": float(acc_after.mean()),
-            "sweeps": trace.sweeps.tolist(), "free_energy": fe.T.tolist()})
+        write_json_atomic(
+            args.json,
+            {
+                "model": str(args.model),
+                "data": str(source),
+                "damage": args.damage,
+                "region": args.region,
+                "steps": steps,
+                "seed": args.seed,
+                "correct_before": acc_before.tolist(),
+                "correct_after": acc_after.tolist(),
+                "mean_correct_before": float(acc_before.mean()),
+                "mean_correct_after": float(acc_after.mean()),
+                "sweeps": trace.sweeps.tolist(),
+                "free_energy": fe.T.tolist(),
+            },
+        )
         print(f"wrote {args.json}")
     if args.plot:
         from thermolearn.viz.rbm_plots import plot_repair
@@ -373,7 +548,13 @@ def run_repair(args: argparse.Namespace) -> int:
         shown = damaged.copy()
         if args.damage == "mask":
             shown[damaged_px] = 0.5  # grey: unknown
-        plot_repair(args.plot, [("original", original), ("damaged", shown), ("repaired", repaired_p)], shape,
-                    trace.sweeps, fe, title=f"RBM image repair ({args.damage}, {args.region})")
+        plot_repair(
+            args.plot,
+            [("original", original), ("damaged", shown), ("repaired", repaired_p)],
+            shape,
+            trace.sweeps,
+            fe,
+            title=f"RBM image repair ({args.damage}, {args.region})",
+        )
         print(f"wrote {args.plot}")
     return 0

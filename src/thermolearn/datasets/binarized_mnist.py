@@ -62,15 +62,18 @@ def load_binarized_mnist(path: str | os.PathLike, *, split: str = "train", limit
         except (OSError, EOFError) as exc:
             raise ValueError(f"{source} is not a readable gzip file: {exc}") from None
     if not raw or len(raw) % _LINE:
-        raise ValueError(f"{source} is not a binarised-MNIST .amat file: {len(raw)} bytes is not a whole number of "
-                         f"{_PIXELS}-pixel lines of {_LINE} bytes")
+        raise ValueError(
+            f"{source} is not a binarised-MNIST .amat file: {len(raw)} bytes is not a whole number of "
+            f"{_PIXELS}-pixel lines of {_LINE} bytes"
+        )
     lines = np.frombuffer(raw, dtype=np.uint8).reshape(-1, _LINE)
     if limit is not None:
         lines = lines[:limit]
     separators = lines[:, 1::2]
     if not (np.all(separators[:, :-1] == ord(" ")) and np.all(separators[:, -1] == ord("\n"))):
-        raise ValueError(f"{source} is not a binarised-MNIST .amat file: expected 784 values separated by single "
-                         "spaces on each line")
+        raise ValueError(
+            f"{source} is not a binarised-MNIST .amat file: expected 784 values separated by single spaces on each line"
+        )
     digits = lines[:, 0::2] - np.uint8(ord("0"))
     if digits.max(initial=0) > 1:
         raise ValueError(f"{source} holds values other than 0 and 1")

@@ -26,8 +26,14 @@ from thermolearn.datasets.registry import DIGITS_HELD_OUT, Dataset
 BINARY_SPLITS = ("train", "valid", "test")
 
 
-def load_binary_images(source: str | os.PathLike, *, split: str = "train", binarization: str = "threshold",
-                       seed: int = 0, limit: int | None = None) -> Dataset:
+def load_binary_images(
+    source: str | os.PathLike,
+    *,
+    split: str = "train",
+    binarization: str = "threshold",
+    seed: int = 0,
+    limit: int | None = None,
+) -> Dataset:
     """Binary images from ``digits``, MNIST IDX files or binarised-MNIST ``.amat`` files.
 
     ``split`` is ``train`` or ``test`` (and ``valid`` for ``.amat`` data); ``binarization``
@@ -52,13 +58,24 @@ def load_binary_images(source: str | os.PathLike, *, split: str = "train", binar
     path = Path(source)
     if is_binarized_mnist(path):
         data = load_binarized_mnist(path, split=split, limit=limit)
-        return Dataset("binarized-mnist", data, (28, 28), None, True, None,
-                       {"split": split, "binarization": "fixed (Larochelle & Murray)", "path": str(path)})
+        return Dataset(
+            "binarized-mnist",
+            data,
+            (28, 28),
+            None,
+            True,
+            None,
+            {"split": split, "binarization": "fixed (Larochelle & Murray)", "path": str(path)},
+        )
     if split == "valid":
-        raise ValueError("MNIST IDX files have a train and a test split only (valid is for binarised-MNIST .amat files)")
+        raise ValueError(
+            "MNIST IDX files have a train and a test split only (valid is for binarised-MNIST .amat files)"
+        )
     if not path.exists() and not list(path.parent.glob(path.name + ".part-*")):
-        raise ValueError(f"unknown data {str(source)!r}: give 'digits', a folder of MNIST IDX files, or a binarised-MNIST "
-                         ".amat file or folder")
+        raise ValueError(
+            f"unknown data {str(source)!r}: give 'digits', a folder of MNIST IDX files, or a binarised-MNIST "
+            ".amat file or folder"
+        )
     images = load_mnist(path, split=split, limit=limit)
     data = binarize(images, method=binarization, levels=256, seed=[int(seed), 2])
     return Dataset("mnist", data, (28, 28), None, True, None, {**info, "path": str(path)})

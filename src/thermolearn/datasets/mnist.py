@@ -14,8 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
-              0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+_IDX_TYPES = {
+    0x08: np.uint8,
+    0x09: np.int8,
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
 
 MNIST_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -25,7 +31,7 @@ MNIST_FILES = {
 
 def _parts(path: Path) -> list[Path]:
     parts = sorted(path.parent.glob(path.name + ".part-*"))
-    return [p for p in parts if p.name[len(path.name) + len(".part-"):].isdigit()]
+    return [p for p in parts if p.name[len(path.name) + len(".part-") :].isdigit()]
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -54,10 +60,12 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     ndim = raw[3]
     if ndim == 0 or len(raw) < 4 + 4 * ndim:
         raise ValueError(f"{source} has a truncated IDX header")
-    shape = tuple(int.from_bytes(raw[4 + 4 * k: 8 + 4 * k], "big") for k in range(ndim))
+    shape = tuple(int.from_bytes(raw[4 + 4 * k : 8 + 4 * k], "big") for k in range(ndim))
     expected = 4 + 4 * ndim + int(np.prod(shape)) * dtype.itemsize
     if len(raw) != expected:
-        raise ValueError(f"{source}: IDX header says shape {shape} ({expected} bytes) but the file has {len(raw)} bytes")
+        raise ValueError(
+            f"{source}: IDX header says shape {shape} ({expected} bytes) but the file has {len(raw)} bytes"
+        )
     data = np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim).reshape(shape)
     return data.astype(dtype.newbyteorder("="), copy=True)
 
@@ -68,7 +76,9 @@ def _find(folder: Path, stem: str) -> Path:
         candidate = folder / name
         if candidate.is_file() or _parts(candidate):
             return candidate
-    raise ValueError(f"{folder} has no {stem}[.gz] (nor .part-NN slices of it); give the folder holding the MNIST IDX files")
+    raise ValueError(
+        f"{folder} has no {stem}[.gz] (nor .part-NN slices of it); give the folder holding the MNIST IDX files"
+    )
 
 
 def load_mnist(path: str | os.PathLike, *, split: str = "train", return_labels: bool = False, limit: int | None = None):

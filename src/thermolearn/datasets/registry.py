@@ -73,8 +73,14 @@ class Dataset:
 
     def header(self) -> dict:
         """A JSON description (stored in model files so a model knows its data)."""
-        return {"name": self.name, "dim": self.dim, "image_shape": list(self.image_shape) if self.image_shape else None,
-                "levels": self.levels, "binary": self.binary, **self.info}
+        return {
+            "name": self.name,
+            "dim": self.dim,
+            "image_shape": list(self.image_shape) if self.image_shape else None,
+            "levels": self.levels,
+            "binary": self.binary,
+            **self.info,
+        }
 
 
 def standardize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -106,8 +112,15 @@ def _split_seed(seed, split: str):
     return np.random.default_rng([int(seed), _SPLITS[split]])
 
 
-def load_dataset(name: str, *, n: int | None = None, seed: int = 0, split: str = "train",
-                 binary: bool = False, noise: float | None = None) -> Dataset:
+def load_dataset(
+    name: str,
+    *,
+    n: int | None = None,
+    seed: int = 0,
+    split: str = "train",
+    binary: bool = False,
+    noise: float | None = None,
+) -> Dataset:
     """The data set ``name`` (one of :data:`DATASET_NAMES` or a path to MNIST), one split of it.
 
     ``n`` is how many points to draw from a toy distribution (default 10,000 for training and
@@ -142,11 +155,17 @@ def load_dataset(name: str, *, n: int | None = None, seed: int = 0, split: str =
         return _image_dataset("digits", images[idx], labels[idx], (8, 8), DIGITS_LEVELS, binary, split)
     path = Path(name)
     if not path.exists() and not list(path.parent.glob(path.name + ".part-*")):
-        raise ValueError(f"unknown dataset {name!r}: give one of {', '.join(DATASET_NAMES)} or a path to MNIST IDX files")
-    images, labels = load_mnist(path, split=split, return_labels=path.is_dir(), limit=n) if path.is_dir() else (
-        load_mnist(path, limit=n), None)
-    return _image_dataset("mnist", images.astype(np.float64), labels, (28, 28), 256, binary, split,
-                          info={"path": str(path)})
+        raise ValueError(
+            f"unknown dataset {name!r}: give one of {', '.join(DATASET_NAMES)} or a path to MNIST IDX files"
+        )
+    images, labels = (
+        load_mnist(path, split=split, return_labels=path.is_dir(), limit=n)
+        if path.is_dir()
+        else (load_mnist(path, limit=n), None)
+    )
+    return _image_dataset(
+        "mnist", images.astype(np.float64), labels, (28, 28), 256, binary, split, info={"path": str(path)}
+    )
 
 
 def _image_dataset(name, images, labels, shape, levels, binary, split, info=None) -> Dataset:

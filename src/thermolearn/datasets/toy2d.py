@@ -13,7 +13,7 @@ The Swiss roll and the mixture have exact log densities (:func:`swiss_roll_log_d
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from scipy.special import logsumexp
@@ -51,11 +51,12 @@ def _check_noise(noise: object) -> float:
 
 # --- the Swiss roll -------------------------------------------------------------------------
 
+
 def _roll_curve(t: np.ndarray) -> np.ndarray:
     return np.stack([t * np.cos(t), t * np.sin(t)], axis=-1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _curve_moments(kind: str) -> tuple[tuple[float, float], float]:
     """Mean and average per-coordinate variance of a noise-free curve (fine quadrature)."""
     if kind == "roll":
@@ -103,8 +104,9 @@ def swiss_roll(n: int, *, noise: float = SWISS_ROLL_NOISE, standardized: bool = 
     return x
 
 
-def swiss_roll_log_density(x: object, *, noise: float = SWISS_ROLL_NOISE, standardized: bool = True,
-                           quadrature_points: int = 40_001) -> np.ndarray:
+def swiss_roll_log_density(
+    x: object, *, noise: float = SWISS_ROLL_NOISE, standardized: bool = True, quadrature_points: int = 40_001
+) -> np.ndarray:
     """Exact log density (nats) of the Swiss roll at points ``x`` of shape ``(n, 2)``.
 
     p(x) = (1/(b-a)) * integral over t of N(x; c(t), noise^2 I) dt, by the trapezoid rule on a
@@ -137,13 +139,14 @@ def _log_curve_density(pts: np.ndarray, curve: np.ndarray, logw: np.ndarray, sig
     chunk = max(1, 4_000_000 // len(curve))
     norm = -math.log(2 * math.pi * sigma**2)
     for start in range(0, len(pts), chunk):
-        p = pts[start:start + chunk]
+        p = pts[start : start + chunk]
         d2 = np.maximum((p * p).sum(1)[:, None] + (curve * curve).sum(1)[None, :] - 2.0 * p @ curve.T, 0.0)
-        out[start:start + chunk] = logsumexp(logw[None, :] - d2 / (2 * sigma**2), axis=1) + norm
+        out[start : start + chunk] = logsumexp(logw[None, :] - d2 / (2 * sigma**2), axis=1) + norm
     return out
 
 
 # --- two moons ------------------------------------------------------------------------------
+
 
 def _moon_curves(theta: np.ndarray, which: int) -> np.ndarray:
     if which == 0:
@@ -172,6 +175,7 @@ def two_moons(n: int, *, noise: float = MOONS_NOISE, standardized: bool = True, 
 
 # --- a ring of Gaussians --------------------------------------------------------------------
 
+
 def _mixture_means(n_components: int, radius: float) -> np.ndarray:
     angles = 2 * math.pi * np.arange(n_components) / n_components
     return radius * np.stack([np.cos(angles), np.sin(angles)], axis=-1)
@@ -183,8 +187,9 @@ def _mixture_scale(n_components: int, radius: float, std: float) -> float:
     return math.sqrt(float(np.mean((means - centre) ** 2)) + std**2)
 
 
-def gaussian_mixture(n: int, *, n_components: int = 8, radius: float = 4.0, std: float = 0.5,
-                     standardized: bool = True, seed=0) -> np.ndarray:
+def gaussian_mixture(
+    n: int, *, n_components: int = 8, radius: float = 4.0, std: float = 0.5, standardized: bool = True, seed=0
+) -> np.ndarray:
     """``n`` points from ``n_components`` equal isotropic Gaussians (std ``std``) on a circle of ``radius``."""
     n = check_positive_int("n", n)
     n_components = check_positive_int("n_components", n_components)
@@ -201,8 +206,9 @@ def gaussian_mixture(n: int, *, n_components: int = 8, radius: float = 4.0, std:
     return x
 
 
-def gaussian_mixture_log_density(x: object, *, n_components: int = 8, radius: float = 4.0, std: float = 0.5,
-                                 standardized: bool = True) -> np.ndarray:
+def gaussian_mixture_log_density(
+    x: object, *, n_components: int = 8, radius: float = 4.0, std: float = 0.5, standardized: bool = True
+) -> np.ndarray:
     """Exact log density (nats) of :func:`gaussian_mixture` at ``x`` (shape ``(n, 2)``)."""
     pts = check_finite_array("x", x, ndim=2)
     if pts.shape[1] != 2:

@@ -26,10 +26,18 @@ from thermolearn.demo.variational import (
 )
 from thermolearn.viz.report import Report
 
-SECTIONS: list[Callable[[Report], None]] = [section_two_spins, section_exact_2d, section_ising, section_annealing,
-                                                section_mean_field_lattice, section_variational_inference,
-                                                section_elbo_regression, section_hopfield, section_rbm,
-                                                section_diffusion]
+SECTIONS: list[Callable[[Report], None]] = [
+    section_two_spins,
+    section_exact_2d,
+    section_ising,
+    section_annealing,
+    section_mean_field_lattice,
+    section_variational_inference,
+    section_elbo_regression,
+    section_hopfield,
+    section_rbm,
+    section_diffusion,
+]
 """The tour, in order. A new capability adds its section function here."""
 
 

@@ -17,5 +17,8 @@ def section_two_spins(report: Report) -> None:
         "The correlation &lt;s<sub>1</sub>s<sub>2</sub>&gt; from enumeration lies on the closed form tanh(J/T)."
     )
     plot_two_spins(report.figure_path("two_spins.png"))
-    sec.figure("two_spins.png", "Left: p(s) against T for J = 1, h = 0.25. Middle: probability that the spins agree over "
-                                  "coupling and temperature. Right: <s1 s2> against T for several J.")
+    sec.figure(
+        "two_spins.png",
+        "Left: p(s) against T for J = 1, h = 0.25. Middle: probability that the spins agree over "
+        "coupling and temperature. Right: <s1 s2> against T for several J.",
+    )

@@ -37,28 +37,46 @@ def section_diffusion(report: Report, *, iterations: int = 3000, seed: int = 0) 
     train_data = load_dataset("swiss-roll", seed=seed)
     held_out = load_dataset("swiss-roll", seed=seed, split="test", n=2000).data
     config = DiffusionConfig(dim=2, steps=T, schedule="snr", parameterization="paper", hidden=128, depth=3)
-    result = train(DiffusionModel.create(config, seed=seed), train_data.data, iterations=iterations, batch_size=512,
-                   learning_rate=2e-3, seed=seed, progress=False)
+    result = train(
+        DiffusionModel.create(config, seed=seed),
+        train_data.data,
+        iterations=iterations,
+        batch_size=512,
+        learning_rate=2e-3,
+        seed=seed,
+        progress=False,
+    )
     model = result.model
 
     forward = model.forward_trajectory(held_out[:1500], seed=seed + 1)
     reverse = model.sample(1500, seed=seed + 2, trajectory=True)
     plot_diffusion_2d(report.figure_path("diffusion_swiss_roll.png"), forward, reverse, model.drift)
-    sec.figure("diffusion_swiss_roll.png",
-               "Top: the forward process q at t = 0, T/2, T. Middle: the learned reverse process p, run from "
-               "N(0, I) at t = T down to t = 0. Bottom: the drift mu(x_t, t) - x_t of the reverse step (arrows, "
-               "longest drawn one grid cell long) over that step's samples.")
+    sec.figure(
+        "diffusion_swiss_roll.png",
+        "Top: the forward process q at t = 0, T/2, T. Middle: the learned reverse process p, run from "
+        "N(0, I) at t = T down to t = 0. Bottom: the drift mu(x_t, t) - x_t of the reverse step (arrows, "
+        "longest drawn one grid cell long) over that step's samples.",
+    )
 
     bound = log_likelihood_bound(model, held_out, seed=seed + 3)
     exact = swiss_roll_log_density(held_out) / math.log(2)
-    check = two_sample_check(model.sample(1000, seed=seed + 4),
-                             lambda n, s: load_dataset("swiss-roll", n=n, seed=int(s), split="test").data,
-                             n_reference=10, seed=seed)
+    check = two_sample_check(
+        model.sample(1000, seed=seed + 4),
+        lambda n, s: load_dataset("swiss-roll", n=n, seed=int(s), split="test").data,
+        n_reference=10,
+        seed=seed,
+    )
     rows = [
-        ["thermolearn, this model (held-out, 2,000 points)", f"{bound.mean:.3f} ± {bound.stderr:.3f}",
-         f"{bound.mean - bound.null_bits:.3f}"],
-        ["exact log p(x) of this roll (the ceiling)", f"{exact.mean():.3f} ± {exact.std(ddof=1) / math.sqrt(len(exact)):.3f}",
-         f"{exact.mean() - bound.null_bits:.3f}"],
+        [
+            "thermolearn, this model (held-out, 2,000 points)",
+            f"{bound.mean:.3f} ± {bound.stderr:.3f}",
+            f"{bound.mean - bound.null_bits:.3f}",
+        ],
+        [
+            "exact log p(x) of this roll (the ceiling)",
+            f"{exact.mean():.3f} ± {exact.std(ddof=1) / math.sqrt(len(exact)):.3f}",
+            f"{exact.mean() - bound.null_bits:.3f}",
+        ],
         ["Sohl-Dickstein et al. 2015, Table 1", f"{PAPER_SWISS_ROLL_BITS:.2f}", f"{PAPER_SWISS_ROLL_GAIN_BITS:.2f}"],
         ["standard Gaussian N(0, I) (L_null)", f"{bound.null_bits:.3f}", "0"],
     ]
@@ -81,6 +99,8 @@ def section_diffusion(report: Report, *, iterations: int = 3000, seed: int = 0) 
     lo, hi = entropy_bounds_bits(model)
     learned = np.array([model.reverse_entropy(reverse[t], t).mean() for t in range(1, T + 1)]) / math.log(2)
     plot_entropy_bounds(report.figure_path("diffusion_entropy_bounds.png"), lo, hi, learned)
-    sec.figure("diffusion_entropy_bounds.png",
-               "The paper's bounds on the entropy of each reverse step (shaded) and the entropy of the learned "
-               "Gaussian reverse steps, averaged over the model's own samples.")
+    sec.figure(
+        "diffusion_entropy_bounds.png",
+        "The paper's bounds on the entropy of each reverse step (shaded) and the entropy of the learned "
+        "Gaussian reverse steps, averaged over the model's own samples.",
+    )

@@ -27,7 +27,14 @@ def section_exact_2d(report: Report) -> None:
     for T in (1.5, tc, 3.0):
         e = enumerate_exact(model, T, correlations=False)[0]
         k = kaufman(4, T)
-        rows.append([f"{T:.4f}", f"{e.log_z:.12f}", f"{k.log_z:.12f}", f"{e.specific_heat_per_spin:.10f}",
-                     f"{k.specific_heat_per_spin:.10f}"])
+        rows.append(
+            [
+                f"{T:.4f}",
+                f"{e.log_z:.12f}",
+                f"{k.log_z:.12f}",
+                f"{e.specific_heat_per_spin:.10f}",
+                f"{k.specific_heat_per_spin:.10f}",
+            ]
+        )
     sec.text("Cross-check on the 4 x 4 periodic lattice: enumeration of all 65,536 states against Kaufman's formula.")
     sec.table(["T", "log Z (enumeration)", "log Z (Kaufman)", "c/spin (enumeration)", "c/spin (Kaufman)"], rows)

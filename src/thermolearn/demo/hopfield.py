@@ -38,28 +38,45 @@ def section_hopfield(report: Report, *, n_neurons: int = 200, n_sets: int = 4, s
     k = int(np.argmin(np.abs(levels - 0.2)))
     original, corrupted, recalled = res.examples[k]
     hebb_recalled = results["hebbian"][1].examples[k][2]
-    plot_pattern_rows(report.figure_path("hopfield_digits.png"),
-                      [("stored", original), ("20% flipped", corrupted), ("projection", recalled),
-                       ("Hebb", hebb_recalled)], (8, 8))
-    sec.figure("hopfield_digits.png",
-               "Top: the ten stored digits. Second row: 20% of the pixels flipped at random. Third: recalled by the "
-               "projection-rule network. Bottom: the same cues recalled by the Hebbian network, which fails: the digits "
-               "overlap strongly (they share their background), and Hebb's rule turns correlated patterns into one "
-               "mixture state instead of ten minima.")
+    plot_pattern_rows(
+        report.figure_path("hopfield_digits.png"),
+        [("stored", original), ("20% flipped", corrupted), ("projection", recalled), ("Hebb", hebb_recalled)],
+        (8, 8),
+    )
+    sec.figure(
+        "hopfield_digits.png",
+        "Top: the ten stored digits. Second row: 20% of the pixels flipped at random. Third: recalled by the "
+        "projection-rule network. Bottom: the same cues recalled by the Hebbian network, which fails: the digits "
+        "overlap strongly (they share their background), and Hebb's rule turns correlated patterns into one "
+        "mixture state instead of ten minima.",
+    )
     plot_restoration(report.figure_path("hopfield_restoration.png"), levels, curves)
-    sec.figure("hopfield_restoration.png",
-               "Fraction of corrupted digits restored exactly (10 corruptions of each digit per level; error bars are "
-               "binomial standard errors).")
+    sec.figure(
+        "hopfield_restoration.png",
+        "Fraction of corrupted digits restored exactly (10 corruptions of each digit per level; error bars are "
+        "binomial standard errors).",
+    )
     rows = []
     for rule, (network, r) in results.items():
         fixed = int(np.sum(network.is_fixed_point(xi)))
         rows.append([rule, f"{fixed} / 10"] + [f"{v:.2f}" for v in r.restored])
     sec.table(["rule", "digits that are fixed points"] + [f"restored at {f:.0%}" for f in levels], rows)
 
-    capacity = [capacity_curve(n_neurons, rule, n_sets=n_sets, seed=seed, progress=False)
-                for rule in ("hebbian", "storkey", "projection")]
-    capacity.append(capacity_curve(n_neurons, "dense", loads=np.geomspace(0.05, 3.0, 9), n_sets=n_sets, seed=seed,
-                                   progress=False, max_recalls=30))
+    capacity = [
+        capacity_curve(n_neurons, rule, n_sets=n_sets, seed=seed, progress=False)
+        for rule in ("hebbian", "storkey", "projection")
+    ]
+    capacity.append(
+        capacity_curve(
+            n_neurons,
+            "dense",
+            loads=np.geomspace(0.05, 3.0, 9),
+            n_sets=n_sets,
+            seed=seed,
+            progress=False,
+            max_recalls=30,
+        )
+    )
     plot_capacity(report.figure_path("hopfield_capacity.png"), capacity, title=f"random patterns, N = {n_neurons}")
     sec.text(
         f"Capacity. Random patterns are stored at load &alpha; = P/N and each one is the starting point of the "
@@ -71,10 +88,12 @@ def section_hopfield(report: Report, *, n_neurons: int = 200, n_sets: int = 4, s
         "projection rule store more; the dense associative memory of Krotov and Hopfield (energy "
         "&minus;&Sigma;<sub>&mu;</sub>(&xi;<sup>&mu;</sup>&middot;s)<sup>3</sup>) stores several times N."
     )
-    sec.figure("hopfield_capacity.png",
-               "Final overlap (left) and fraction of patterns still retrieved, m ≥ 0.9 (right), against the load, "
-               "with standard errors across independent pattern sets; the dashed line is α_c = 0.138 "
-               "and the star the theory's overlap just below it.")
+    sec.figure(
+        "hopfield_capacity.png",
+        "Final overlap (left) and fraction of patterns still retrieved, m ≥ 0.9 (right), against the load, "
+        "with standard errors across independent pattern sets; the dashed line is α_c = 0.138 "
+        "and the star the theory's overlap just below it.",
+    )
     table = []
     for r in capacity:
         if r.alpha_c is None:

@@ -32,14 +32,19 @@ def section_ising(report: Report) -> None:
         for T in temps:
             obs = sample(model, "wolff", float(T), sweeps=2000, burn_in=100, seed=L, progress=False).at()
             k = kaufman(L, float(T))
-            records.append({
-                "size": L, "temperature": float(T), "algorithm": "wolff",
-                "energy_per_spin": obs.energy_per_spin.as_dict(), "abs_magnetization": obs.abs_magnetization.as_dict(),
-                "specific_heat_per_spin": obs.specific_heat.as_dict(),
-                "susceptibility_per_spin": obs.susceptibility_abs.as_dict(),
-                "binder_cumulant": obs.binder_cumulant.as_dict(),
-                "exact": {"energy_per_spin": k.energy_per_spin, "specific_heat_per_spin": k.specific_heat_per_spin},
-            })
+            records.append(
+                {
+                    "size": L,
+                    "temperature": float(T),
+                    "algorithm": "wolff",
+                    "energy_per_spin": obs.energy_per_spin.as_dict(),
+                    "abs_magnetization": obs.abs_magnetization.as_dict(),
+                    "specific_heat_per_spin": obs.specific_heat.as_dict(),
+                    "susceptibility_per_spin": obs.susceptibility_abs.as_dict(),
+                    "binder_cumulant": obs.binder_cumulant.as_dict(),
+                    "exact": {"energy_per_spin": k.energy_per_spin, "specific_heat_per_spin": k.specific_heat_per_spin},
+                }
+            )
     plot_ising_sweep(report.figure_path("ising_sweep.png"), records, 2)
     sec.figure("ising_sweep.png", "Wolff Monte Carlo (points, one standard error) and Kaufman's exact curves (lines).")
     rows = []
@@ -49,8 +54,16 @@ def section_ising(report: Report) -> None:
         result = sample(model, name, tc, sweeps=3000, burn_in=200, seed=1, progress=False)
         obs = result.at()
         e = obs.energy_per_spin
-        rows.append([name, f"{e.mean:.4f} +- {e.stderr:.4f}", f"{exact.energy_per_spin:.4f}",
-                     f"{obs.tau_energy.tau:.1f}", f"{obs.tau_abs_magnetization.tau:.1f}", f"{result.wall_time:.2f}"])
+        rows.append(
+            [
+                name,
+                f"{e.mean:.4f} +- {e.stderr:.4f}",
+                f"{exact.energy_per_spin:.4f}",
+                f"{obs.tau_energy.tau:.1f}",
+                f"{obs.tau_abs_magnetization.tau:.1f}",
+                f"{result.wall_time:.2f}",
+            ]
+        )
     sec.text(f"At T<sub>c</sub> = {tc:.4f} on 16 x 16, 3000 sweeps each:")
     sec.table(["algorithm", "E/N", "exact E/N", "tau_int(E) [sweeps]", "tau_int(|m|) [sweeps]", "seconds"], rows)
 

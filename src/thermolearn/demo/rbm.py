@@ -29,32 +29,83 @@ def section_rbm(report: Report, *, hidden: int = 16, epochs: int = 30, seed: int
     train = load_binary_images("digits", split="train").data
     test = load_binary_images("digits", split="test").data
     model = RBM.random(train.shape[1], hidden, data=train, seed=seed)
-    result = train_rbm(model, train, epochs=epochs, method="cd", k=1, batch_size=20, learning_rate=0.1,
-                       momentum=0.5, seed=seed, progress=False, eval_data=test)
+    result = train_rbm(
+        model,
+        train,
+        epochs=epochs,
+        method="cd",
+        k=1,
+        batch_size=20,
+        learning_rate=0.1,
+        momentum=0.5,
+        seed=seed,
+        progress=False,
+        eval_data=test,
+    )
     rbm = result.model
     h = result.history
-    plot_training(report.figure_path("rbm_training.png"), h.reconstruction_error, h.log_likelihood,
-                  title=f"CD-1 on the digits, {hidden} hidden units")
-    sec.figure("rbm_training.png", "Left: reconstruction error per epoch. Right: the exact log-likelihood of the "
-               "300 held-out digits (nats per image), log Z summed exactly over the hidden layer.")
+    plot_training(
+        report.figure_path("rbm_training.png"),
+        h.reconstruction_error,
+        h.log_likelihood,
+        title=f"CD-1 on the digits, {hidden} hidden units",
+    )
+    sec.figure(
+        "rbm_training.png",
+        "Left: reconstruction error per epoch. Right: the exact log-likelihood of the "
+        "300 held-out digits (nats per image), log Z summed exactly over the hidden layer.",
+    )
     plot_filters(report.figure_path("rbm_filters.png"), rbm.weights, (8, 8), n=hidden)
-    sec.figure("rbm_filters.png", "What each hidden unit looks for: its weights W[:, j] as an image (red: pixel on "
-               "raises the unit's input).")
+    sec.figure(
+        "rbm_filters.png",
+        "What each hidden unit looks for: its weights W[:, j] as an image (red: pixel on raises the unit's input).",
+    )
 
     exact = rbm_log_likelihood(rbm.weights, rbm.visible_bias, rbm.hidden_bias, test, method="exact")
-    ais = rbm_log_likelihood(rbm.weights, rbm.visible_bias, rbm.hidden_bias, test, method="ais", base_data=train,
-                             schedule=FAST, n_runs=100, seed=seed + 1)
-    raised = rbm_log_likelihood(rbm.weights, rbm.visible_bias, rbm.hidden_bias, test[:100], method="raise",
-                                base_data=train, schedule=FAST, seed=seed + 2)
+    ais = rbm_log_likelihood(
+        rbm.weights,
+        rbm.visible_bias,
+        rbm.hidden_bias,
+        test,
+        method="ais",
+        base_data=train,
+        schedule=FAST,
+        n_runs=100,
+        seed=seed + 1,
+    )
+    raised = rbm_log_likelihood(
+        rbm.weights,
+        rbm.visible_bias,
+        rbm.hidden_bias,
+        test[:100],
+        method="raise",
+        base_data=train,
+        schedule=FAST,
+        seed=seed + 2,
+    )
     exact_100 = float(np.mean(-rbm.free_energy(test[:100])) - exact.log_z)
     sec.table(
         ["estimate", "log Z", "held-out log-likelihood (nats/image)", "seconds"],
-        [["exact sum over 2^16 hidden states", f"{exact.log_z:.3f}", f"{exact.mean:.3f} ± {exact.stderr:.3f}",
-          f"{exact.seconds:.2f}"],
-         ["AIS, 100 runs x 1,450 temperatures (optimistic side)", f"{ais.log_z:.3f} ± {ais.log_z_stderr:.3f}",
-          f"{ais.mean:.3f} ± {ais.stderr:.3f}", f"{ais.seconds:.2f}"],
-         ["RAISE, first 100 images (conservative side)", "-",
-          f"{raised.mean:.3f} ± {raised.stderr:.3f} (exact on them: {exact_100:.3f})", f"{raised.seconds:.2f}"]],
+        [
+            [
+                "exact sum over 2^16 hidden states",
+                f"{exact.log_z:.3f}",
+                f"{exact.mean:.3f} ± {exact.stderr:.3f}",
+                f"{exact.seconds:.2f}",
+            ],
+            [
+                "AIS, 100 runs x 1,450 temperatures (optimistic side)",
+                f"{ais.log_z:.3f} ± {ais.log_z_stderr:.3f}",
+                f"{ais.mean:.3f} ± {ais.stderr:.3f}",
+                f"{ais.seconds:.2f}",
+            ],
+            [
+                "RAISE, first 100 images (conservative side)",
+                "-",
+                f"{raised.mean:.3f} ± {raised.stderr:.3f} (exact on them: {exact_100:.3f})",
+                f"{raised.seconds:.2f}",
+            ],
+        ],
     )
     sec.text(
         f"Trained in {result.seconds:.1f} s ({epochs} epochs). AIS anneals from a model of independent pixels "
@@ -64,10 +115,19 @@ def section_rbm(report: Report, *, hidden: int = 16, epochs: int = 30, seed: int
     )
 
     samples = rbm.gibbs_trace(rbm.sample(32, n_steps=1, seed=seed + 3), 500, seed=seed + 4, every=500)
-    plot_image_grid(report.figure_path("rbm_samples.png"), samples.probabilities[-1], (8, 8),
-                    title="samples: 500 block Gibbs sweeps from noise", vmin=0.0, vmax=1.0)
-    sec.figure("rbm_samples.png", "Fantasies of the trained machine: independent chains after 500 block Gibbs "
-               "sweeps (shown: the mean of v given the last hidden state).")
+    plot_image_grid(
+        report.figure_path("rbm_samples.png"),
+        samples.probabilities[-1],
+        (8, 8),
+        title="samples: 500 block Gibbs sweeps from noise",
+        vmin=0.0,
+        vmax=1.0,
+    )
+    sec.figure(
+        "rbm_samples.png",
+        "Fantasies of the trained machine: independent chains after 500 block Gibbs "
+        "sweeps (shown: the mean of v given the last hidden state).",
+    )
 
     rng = np.random.default_rng(seed + 5)
     original = test[:8].astype(np.float64)
@@ -76,11 +136,19 @@ def section_rbm(report: Report, *, hidden: int = 16, epochs: int = 30, seed: int
     trace = rbm.gibbs_trace(damaged, 200, seed=seed + 6, every=2, clamp=~damaged_px)
     repaired = trace.probabilities[51:].mean(axis=0)
     shown = np.where(damaged_px, 0.5, original)
-    plot_repair(report.figure_path("rbm_repair.png"), [("original", original), ("damaged", shown),
-                                                        ("repaired", repaired)], (8, 8), trace.sweeps, trace.free_energy,
-                title="repairing digits whose lower half was erased")
+    plot_repair(
+        report.figure_path("rbm_repair.png"),
+        [("original", original), ("damaged", shown), ("repaired", repaired)],
+        (8, 8),
+        trace.sweeps,
+        trace.free_energy,
+        title="repairing digits whose lower half was erased",
+    )
     correct_before = float(((damaged == original) & damaged_px).sum() / damaged_px.sum())
     correct_after = float((((repaired >= 0.5) == original) & damaged_px).sum() / damaged_px.sum())
-    sec.figure("rbm_repair.png", "Image repair: the known upper half is clamped, block Gibbs sampling fills in the "
-               "lower half, and the free energy F(v) of each image falls as it is restored. Erased pixels correct: "
-               f"{correct_before:.0%} left blank, {correct_after:.0%} after repair.")
+    sec.figure(
+        "rbm_repair.png",
+        "Image repair: the known upper half is clamped, block Gibbs sampling fills in the "
+        "lower half, and the free energy F(v) of each image falls as it is restored. Erased pixels correct: "
+        f"{correct_before:.0%} left blank, {correct_after:.0%} after repair.",
+    )

@@ -52,13 +52,18 @@ def section_mean_field_lattice(report: Report) -> None:
     tc_mf, tc_bethe, tc_exact = 4.0, bethe_critical_temperature(4), onsager.critical_temperature()
     fine = np.union1d(np.linspace(0.8, 5.0, 300), [tc_exact * (1 - 1e-9), tc_bethe * (1 - 1e-9)])
     coarse = np.linspace(1.0, 5.0, 9)
-    mf_points = [mean_field(lattice, T, starts=("up",), n_random=0, stability=False).magnetization_per_spin
-                 for T in coarse]
+    mf_points = [
+        mean_field(lattice, T, starts=("up",), n_random=0, stability=False).magnetization_per_spin for T in coarse
+    ]
     bp_points = [belief_propagation(lattice, T, tol=1e-9, max_iter=3000).magnetization_per_spin for T in coarse]
     plot_magnetization_curves(
-        report.figure_path("meanfield_magnetization.png"), fine,
-        {"mean field": np.asarray(mean_field_magnetization(fine, 4)), "Bethe": np.asarray(bethe_magnetization(fine, 4)),
-         "exact (Yang)": exact_lattice_magnetization(fine, 2)},
+        report.figure_path("meanfield_magnetization.png"),
+        fine,
+        {
+            "mean field": np.asarray(mean_field_magnetization(fine, 4)),
+            "Bethe": np.asarray(bethe_magnetization(fine, 4)),
+            "exact (Yang)": exact_lattice_magnetization(fine, 2),
+        },
         {"mean field": tc_mf, "Bethe": tc_bethe, "exact (Yang)": tc_exact},
         points={"mean field": (coarse, np.array(mf_points)), "Bethe": (coarse, np.array(bp_points))},
         title="square lattice: spontaneous magnetisation",
@@ -91,12 +96,31 @@ def section_variational_inference(report: Report) -> None:
         families[family] = black_box_vi(model, T, family=family, steps=600, seed=1)
     rows = []
     for r in table.rows:
-        rows.append([r.method, r.kind, _fmt(r.log_z), "", _fmt(r.free_energy_per_spin), _fmt(r.energy_per_spin),
-                     _fmt(r.magnetization_per_spin, 3), "yes" if r.converged else "NO"])
+        rows.append(
+            [
+                r.method,
+                r.kind,
+                _fmt(r.log_z),
+                "",
+                _fmt(r.free_energy_per_spin),
+                _fmt(r.energy_per_spin),
+                _fmt(r.magnetization_per_spin, 3),
+                "yes" if r.converged else "NO",
+            ]
+        )
     for family, b in families.items():
-        rows.append([f"bbvi ({family})", "lower_bound", _fmt(b.elbo), f"{b.elbo_stderr:.1g}",
-                     _fmt(b.free_energy_per_spin), _fmt(b.energy_per_spin), _fmt(b.magnetization_per_spin, 3),
-                     "yes" if b.converged else "NO"])
+        rows.append(
+            [
+                f"bbvi ({family})",
+                "lower_bound",
+                _fmt(b.elbo),
+                f"{b.elbo_stderr:.1g}",
+                _fmt(b.free_energy_per_spin),
+                _fmt(b.energy_per_spin),
+                _fmt(b.magnetization_per_spin, 3),
+                "yes" if b.converged else "NO",
+            ]
+        )
     mf_bound = table.row("mean_field").log_z
     sec.text(
         f"One frustrated model, every method: a Sherrington-Kirkpatrick spin glass of 12 spins at T = {T} (below "
@@ -122,8 +146,9 @@ def section_elbo_regression(report: Report) -> None:
     from thermolearn.viz.variational_plots import plot_regression_posterior
 
     sec = report.section("The ELBO in machine learning: Bayesian linear regression")
-    problem, w_true = BayesianLinearRegression.synthetic(n_samples=20, n_features=2, noise_std=1.0,
-                                                         input_correlation=0.9, seed=2)
+    problem, w_true = BayesianLinearRegression.synthetic(
+        n_samples=20, n_features=2, noise_std=1.0, input_correlation=0.9, seed=2
+    )
     fit = problem.mean_field()
     mean, cov = problem.posterior()
     plot_regression_posterior(report.figure_path("regression_elbo.png"), problem, fit, w_true)
@@ -135,10 +160,12 @@ def section_elbo_regression(report: Report) -> None:
     )
     sec.table(
         ["quantity", "nats"],
-        [["log evidence log p(y) (exact)", _fmt(problem.log_evidence(), 8)],
-         ["ELBO, full Gaussian q = posterior", _fmt(problem.elbo(mean, cov), 8)],
-         ["ELBO, mean-field Gaussian (coordinate ascent)", _fmt(fit.elbo, 8)],
-         ["gap = KL(q || posterior)", _fmt(fit.gap, 6)],
-         ["closed form ½(Σ log Λ_kk − log det Λ)", _fmt(problem.mean_field_gap(), 6)]],
+        [
+            ["log evidence log p(y) (exact)", _fmt(problem.log_evidence(), 8)],
+            ["ELBO, full Gaussian q = posterior", _fmt(problem.elbo(mean, cov), 8)],
+            ["ELBO, mean-field Gaussian (coordinate ascent)", _fmt(fit.elbo, 8)],
+            ["gap = KL(q || posterior)", _fmt(fit.gap, 6)],
+            ["closed form ½(Σ log Λ_kk − log det Λ)", _fmt(problem.mean_field_gap(), 6)],
+        ],
     )
     sec.figure("regression_elbo.png", "Bayesian linear regression: exact posterior vs mean-field q; ELBO vs evidence.")

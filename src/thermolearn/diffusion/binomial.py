@@ -48,7 +48,7 @@ class BinomialDiffusion:
         object.__setattr__(self, "gamma", gamma)
 
     @classmethod
-    def from_schedule(cls, name: str, steps: int, *, beta_1: float | None = None) -> "BinomialDiffusion":
+    def from_schedule(cls, name: str, steps: int, *, beta_1: float | None = None) -> BinomialDiffusion:
         return cls(beta_schedule(name, steps, beta_1=beta_1))
 
     def _at(self, arr, t):

@@ -69,16 +69,28 @@ class BoundResult:
             "bound_bits": {"mean": self.mean, "stderr": self.stderr},
             "per_dim": self.per_dim,
             "n": self.n,
-            "terms_bits": {"prior": self.prior_bits, "kl": [float(v) for v in self.kl_bits],
-                           "reconstruction": self.reconstruction_bits, "discretisation": self.offset_bits},
+            "terms_bits": {
+                "prior": self.prior_bits,
+                "kl": [float(v) for v in self.kl_bits],
+                "reconstruction": self.reconstruction_bits,
+                "discretisation": self.offset_bits,
+            },
             "null_bits": self.null_bits,
             **self.extra,
         }
 
 
-def log_likelihood_bound(model: DiffusionModel, data, *, seed=0, batch_size: int = 500, draws: int = 1,
-                         per_dim: bool | None = None, levels: int | None = None,
-                         progress=None) -> BoundResult:
+def log_likelihood_bound(
+    model: DiffusionModel,
+    data,
+    *,
+    seed=0,
+    batch_size: int = 500,
+    draws: int = 1,
+    per_dim: bool | None = None,
+    levels: int | None = None,
+    progress=None,
+) -> BoundResult:
     """The bound on each row of ``data`` (held-out, model coordinates), term by term (see module doc).
 
     ``per_dim`` (default: True for images, i.e. when the model has an image shape) divides by
@@ -102,7 +114,7 @@ def log_likelihood_bound(model: DiffusionModel, data, *, seed=0, batch_size: int
     key = _key(seed)
     prior, kl, rec = [], [], []
     for start in range(0, len(x), batch_size):
-        xb = jnp.asarray(x[start:start + batch_size])
+        xb = jnp.asarray(x[start : start + batch_size])
         acc = None
         for r in range(draws):
             k = jax.random.fold_in(key, start * draws + r)

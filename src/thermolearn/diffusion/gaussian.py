@@ -45,9 +45,15 @@ class GaussianDiffusion:
         abar_prev = np.concatenate([[1.0], abar[:-1]])
         omab_prev = np.concatenate([[0.0], one_minus_abar[:-1]])
         with np.errstate(divide="ignore", invalid="ignore"):
-            c0 = np.where(np.arange(T + 1) >= 1, np.sqrt(abar_prev) * beta / np.where(one_minus_abar > 0, one_minus_abar, 1), 0)
-            ct = np.where(np.arange(T + 1) >= 1, np.sqrt(alpha) * omab_prev / np.where(one_minus_abar > 0, one_minus_abar, 1), 0)
-            btilde = np.where(np.arange(T + 1) >= 1, omab_prev * beta / np.where(one_minus_abar > 0, one_minus_abar, 1), 0)
+            c0 = np.where(
+                np.arange(T + 1) >= 1, np.sqrt(abar_prev) * beta / np.where(one_minus_abar > 0, one_minus_abar, 1), 0
+            )
+            ct = np.where(
+                np.arange(T + 1) >= 1, np.sqrt(alpha) * omab_prev / np.where(one_minus_abar > 0, one_minus_abar, 1), 0
+            )
+            btilde = np.where(
+                np.arange(T + 1) >= 1, omab_prev * beta / np.where(one_minus_abar > 0, one_minus_abar, 1), 0
+            )
         c0[0] = ct[0] = btilde[0] = 0.0
         c0[1], ct[1], btilde[1] = 1.0, 0.0, 0.0  # q(x_0 | x_1, x_0) is a point mass at x_0
         object.__setattr__(self, "T", T)
@@ -65,7 +71,7 @@ class GaussianDiffusion:
         object.__setattr__(self, "log_posterior_variance_clipped", np.log(clipped))
 
     @classmethod
-    def from_schedule(cls, name: str, steps: int, *, beta_1: float | None = None) -> "GaussianDiffusion":
+    def from_schedule(cls, name: str, steps: int, *, beta_1: float | None = None) -> GaussianDiffusion:
         return cls(beta_schedule(name, steps, beta_1=beta_1))
 
     def _at(self, arr: np.ndarray, t) -> jnp.ndarray:

@@ -75,9 +75,13 @@ class DiffusionConfig:
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
         if self.process == "gaussian" and self.schedule == "binomial":
-            raise ValueError("the binomial schedule ends with beta_T = 1; Gaussian diffusion needs snr, paper, linear or cosine")
+            raise ValueError(
+                "the binomial schedule ends with beta_T = 1; Gaussian diffusion needs snr, paper, linear or cosine"
+            )
         if self.parameterization not in PARAMETERIZATIONS:
-            raise ValueError(f"parameterization must be one of {', '.join(PARAMETERIZATIONS)}, got {self.parameterization!r}")
+            raise ValueError(
+                f"parameterization must be one of {', '.join(PARAMETERIZATIONS)}, got {self.parameterization!r}"
+            )
         if self.network not in NETWORKS:
             raise ValueError(f"network must be one of {', '.join(NETWORKS)}, got {self.network!r}")
         if self.image_shape is not None:
@@ -96,7 +100,7 @@ class DiffusionConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "DiffusionConfig":
+    def from_dict(cls, d: dict) -> DiffusionConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
         if unknown:
@@ -113,7 +117,9 @@ def check_objective(config: DiffusionConfig, objective: str) -> None:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
     if objective != "vb":
         if config.process != "gaussian" or config.parameterization != "eps":
-            raise ValueError(f"objective {objective!r} needs Gaussian diffusion with the eps parameterisation; use 'vb'")
+            raise ValueError(
+                f"objective {objective!r} needs Gaussian diffusion with the eps parameterisation; use 'vb'"
+            )
         if objective == "simple" and config.learn_variance:
             raise ValueError("objective 'simple' does not train a learned variance; use 'hybrid' or --fixed-variance")
         if objective == "hybrid" and not config.learn_variance:
@@ -181,7 +187,7 @@ class DiffusionModel:
 
     # construction ------------------------------------------------------------------------------
     @classmethod
-    def create(cls, config: DiffusionConfig | None = None, *, seed=0, **kwargs) -> "DiffusionModel":
+    def create(cls, config: DiffusionConfig | None = None, *, seed=0, **kwargs) -> DiffusionModel:
         """A new model with freshly initialised weights (``seed``: int or JAX key)."""
         if config is None:
             config = DiffusionConfig(**kwargs)
@@ -194,16 +200,29 @@ class DiffusionModel:
         """The network's structure with ``jax.ShapeDtypeStruct`` leaves (nothing computed)."""
         out = 2 if (config.process == "gaussian" and config.learn_variance) else 1
         if config.network == "mlp":
+
             def ctor(key):
-                return TimeMLP(config.dim, out, hidden=config.hidden, depth=config.depth, max_steps=config.steps, key=key)
+                return TimeMLP(
+                    config.dim, out, hidden=config.hidden, depth=config.depth, max_steps=config.steps, key=key
+                )
         elif config.network == "resmlp":
+
             def ctor(key):
-                return TimeResMLP(config.dim, out, hidden=config.hidden, depth=config.depth, max_steps=config.steps,
-                                  key=key)
+                return TimeResMLP(
+                    config.dim, out, hidden=config.hidden, depth=config.depth, max_steps=config.steps, key=key
+                )
         else:
+
             def ctor(key):
-                return TimeConvNet(config.image_shape, out, channels=config.channels, depth=config.depth,
-                                   max_steps=config.steps, key=key)
+                return TimeConvNet(
+                    config.image_shape,
+                    out,
+                    channels=config.channels,
+                    depth=config.depth,
+                    max_steps=config.steps,
+                    key=key,
+                )
+
         return eqx.filter_eval_shape(ctor, jax.random.PRNGKey(0))
 
     @classmethod
@@ -329,7 +348,8 @@ class DiffusionModel:
         log_p1, log_p0 = jax.nn.log_sigmoid(logits), jax.nn.log_sigmoid(-logits)
         qc = jnp.clip(q, 0.0, 1.0)
         ent = jnp.where(qc > 0, qc * jnp.log(jnp.maximum(qc, 1e-30)), 0.0) + jnp.where(
-            qc < 1, (1 - qc) * jnp.log(jnp.maximum(1 - qc, 1e-30)), 0.0)
+            qc < 1, (1 - qc) * jnp.log(jnp.maximum(1 - qc, 1e-30)), 0.0
+        )
         kl = jnp.sum(ent - qc * log_p1 - (1 - qc) * log_p0, axis=-1)
         nll = -jnp.sum(jnp.where(x0 > 0.5, log_p1, log_p0), axis=-1)
         return jnp.where(t == 1, nll, kl)
@@ -350,7 +370,9 @@ class DiffusionModel:
         # convolutions run far slower inside compiled loops on the CPU: one compiled call per step t
         static = StaticModel(self)
         keys = jax.random.split(key, self.T)
-        per_t = jnp.stack([_bound_term_at(static, self.net, x0, jnp.int32(t), keys[t - 1]) for t in range(1, self.T + 1)])
+        per_t = jnp.stack(
+            [_bound_term_at(static, self.net, x0, jnp.int32(t), keys[t - 1]) for t in range(1, self.T + 1)]
+        )
         return _prior_kl_jit(static, x0), per_t[1:].T, -per_t[0]
 
     def prior_kl(self, x0):
@@ -418,8 +440,13 @@ class DiffusionModel:
     def header(self, **extra) -> dict:
         # the betas themselves, so that a file never loads with a schedule whose constants changed
         betas = [float(b) for b in np.asarray(self.process.betas_in, dtype=np.float64)]
-        return {"format": FILE_FORMAT, "version": FILE_VERSION, "config": self.config.as_dict(), "betas": betas,
-                **extra}
+        return {
+            "format": FILE_FORMAT,
+            "version": FILE_VERSION,
+            "config": self.config.as_dict(),
+            "betas": betas,
+            **extra,
+        }
 
     def save(self, path, **extra_header) -> None:
         """Write the model to ``path`` (.npz: named weight arrays + JSON header; atomic, no pickle).
@@ -429,25 +456,29 @@ class DiffusionModel:
         save_arrays(path, self.arrays(), self.header(**extra_header))
 
     @classmethod
-    def load(cls, path) -> tuple["DiffusionModel", dict]:
+    def load(cls, path) -> tuple[DiffusionModel, dict]:
         """``(model, header)`` from a file written by :meth:`save` (or a training checkpoint)."""
         arrays, header = load_arrays(path)
         return cls.from_arrays(arrays, header, what=str(path)), header
 
     @classmethod
-    def from_arrays(cls, arrays, header, what="model file") -> "DiffusionModel":
+    def from_arrays(cls, arrays, header, what="model file") -> DiffusionModel:
         if header.get("format") != FILE_FORMAT:
             raise ValueError(f"{what} is not a thermolearn diffusion model (format {header.get('format')!r})")
         if header.get("version") != FILE_VERSION:
-            raise ValueError(f"{what} has diffusion file version {header.get('version')}, this thermolearn reads {FILE_VERSION}")
+            raise ValueError(
+                f"{what} has diffusion file version {header.get('version')}, this thermolearn reads {FILE_VERSION}"
+            )
         config = DiffusionConfig.from_dict(header["config"])
         model = cls(config, restore_arrays(cls.network_skeleton(config), arrays, _PARAM_PREFIX, what))
         if "betas" in header:  # files from before 0.5 do not record them
             saved = np.asarray(header["betas"], dtype=np.float64)
             now = np.asarray(model.process.betas_in, dtype=np.float64)
             if saved.shape != now.shape or not np.allclose(saved, now, rtol=1e-12, atol=0.0):
-                raise ValueError(f"{what} was trained with a {config.schedule} noise schedule that this thermolearn "
-                                 "computes differently (its constants changed); use the version that wrote it")
+                raise ValueError(
+                    f"{what} was trained with a {config.schedule} noise schedule that this thermolearn "
+                    "computes differently (its constants changed); use the version that wrote it"
+                )
         return model
 
 
@@ -546,8 +577,11 @@ def _reverse_step(model, net, x, t_scalar, k, denoise_last):
         scale = jnp.where((t_scalar == 1) & denoise_last, 0.0, 1.0)
         return mean + scale * jnp.sqrt(var) * noise
     prob = jax.nn.sigmoid(model.reverse_logits(net, x, t))
-    return jnp.where((t_scalar == 1) & denoise_last, (prob > 0.5).astype(jnp.float32),
-                     jax.random.bernoulli(k, prob).astype(jnp.float32))
+    return jnp.where(
+        (t_scalar == 1) & denoise_last,
+        (prob > 0.5).astype(jnp.float32),
+        jax.random.bernoulli(k, prob).astype(jnp.float32),
+    )
 
 
 @eqx.filter_jit

@@ -29,8 +29,9 @@ def time_features(t, n_features: int, max_steps: int) -> jnp.ndarray:
 
 
 def _zero_last(linear):
-    return eqx.tree_at(lambda m: (m.weight, m.bias), linear,
-                       (jnp.zeros_like(linear.weight), jnp.zeros_like(linear.bias)))
+    return eqx.tree_at(
+        lambda m: (m.weight, m.bias), linear, (jnp.zeros_like(linear.weight), jnp.zeros_like(linear.bias))
+    )
 
 
 class TimeMLP(eqx.Module):
@@ -43,8 +44,17 @@ class TimeMLP(eqx.Module):
     n_time: int = eqx.field(static=True)
     max_steps: int = eqx.field(static=True)
 
-    def __init__(self, dim: int, out_per_dim: int, *, hidden: int = 128, depth: int = 3, n_time: int = 32,
-                 max_steps: int = 1000, key):
+    def __init__(
+        self,
+        dim: int,
+        out_per_dim: int,
+        *,
+        hidden: int = 128,
+        depth: int = 3,
+        n_time: int = 32,
+        max_steps: int = 1000,
+        key,
+    ):
         keys = jax.random.split(key, 2 * depth + 1)
         sizes = [dim] + [hidden] * depth
         self.layers = [eqx.nn.Linear(sizes[i], sizes[i + 1], key=keys[i]) for i in range(depth)]
@@ -77,8 +87,17 @@ class TimeResMLP(eqx.Module):
     n_time: int = eqx.field(static=True)
     max_steps: int = eqx.field(static=True)
 
-    def __init__(self, dim: int, out_per_dim: int, *, hidden: int = 1024, depth: int = 4, n_time: int = 32,
-                 max_steps: int = 1000, key):
+    def __init__(
+        self,
+        dim: int,
+        out_per_dim: int,
+        *,
+        hidden: int = 1024,
+        depth: int = 4,
+        n_time: int = 32,
+        max_steps: int = 1000,
+        key,
+    ):
         keys = jax.random.split(key, 2 * depth + 2)
         self.inp = eqx.nn.Linear(dim, hidden, key=keys[0])
         self.norms = [eqx.nn.LayerNorm(hidden) for _ in range(depth)]
@@ -113,8 +132,17 @@ class TimeConvNet(eqx.Module):
     n_time: int = eqx.field(static=True)
     max_steps: int = eqx.field(static=True)
 
-    def __init__(self, shape: tuple[int, int], out_per_dim: int, *, channels: int = 32, depth: int = 4,
-                 n_time: int = 32, max_steps: int = 1000, key):
+    def __init__(
+        self,
+        shape: tuple[int, int],
+        out_per_dim: int,
+        *,
+        channels: int = 32,
+        depth: int = 4,
+        n_time: int = 32,
+        max_steps: int = 1000,
+        key,
+    ):
         h, w = shape
         keys = jax.random.split(key, 2 * depth + 3)
         self.inp = eqx.nn.Conv2d(3, channels, 3, padding=1, key=keys[0])
@@ -123,8 +151,10 @@ class TimeConvNet(eqx.Module):
         for _ in range(depth):
             dilations.append(d)
             d = d * 2 if d * 2 < max(h, w) // 2 else 1
-        self.blocks = [eqx.nn.Conv2d(channels, channels, 3, padding=dl, dilation=dl, key=keys[1 + i])
-                       for i, dl in enumerate(dilations)]
+        self.blocks = [
+            eqx.nn.Conv2d(channels, channels, 3, padding=dl, dilation=dl, key=keys[1 + i])
+            for i, dl in enumerate(dilations)
+        ]
         self.time_layers = [eqx.nn.Linear(n_time, channels, key=keys[1 + depth + i]) for i in range(depth + 1)]
         self.out = _zero_last(eqx.nn.Conv2d(channels, out_per_dim, 3, padding=1, key=keys[-1]))
         self.shape, self.out_per_dim, self.n_time, self.max_steps = tuple(shape), out_per_dim, n_time, max_steps

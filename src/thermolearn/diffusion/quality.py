@@ -27,7 +27,7 @@ from thermolearn.validation import check_finite_array, check_positive_int
 def _pairwise_mean_distance(a: np.ndarray, b: np.ndarray, same: bool, chunk: int = 2048) -> float:
     total, count = 0.0, 0
     for i in range(0, len(a), chunk):
-        block = a[i:i + chunk]
+        block = a[i : i + chunk]
         d = np.sqrt(np.maximum(((block[:, None, :] - b[None, :, :]) ** 2).sum(-1), 0.0))
         total += d.sum()
         count += d.size
@@ -42,7 +42,11 @@ def energy_distance(x, y) -> float:
     y = check_finite_array("y", y, ndim=2)
     if x.shape[1] != y.shape[1] or len(x) < 2 or len(y) < 2:
         raise ValueError(f"x and y need >= 2 rows each and the same columns, got {x.shape} and {y.shape}")
-    return 2 * _pairwise_mean_distance(x, y, False) - _pairwise_mean_distance(x, x, True) - _pairwise_mean_distance(y, y, True)
+    return (
+        2 * _pairwise_mean_distance(x, y, False)
+        - _pairwise_mean_distance(x, x, True)
+        - _pairwise_mean_distance(y, y, True)
+    )
 
 
 @dataclass
@@ -54,12 +58,25 @@ class TwoSampleResult:
     p_value: float  # fraction of reference statistics >= the model's (with +1 smoothing)
 
     def as_dict(self) -> dict:
-        return {"test": "energy distance", "statistic": self.statistic, "threshold": self.threshold,
-                "reference_median": float(np.median(self.reference)), "p_value": self.p_value, "passed": self.passed}
+        return {
+            "test": "energy distance",
+            "statistic": self.statistic,
+            "threshold": self.threshold,
+            "reference_median": float(np.median(self.reference)),
+            "p_value": self.p_value,
+            "passed": self.passed,
+        }
 
 
-def two_sample_check(samples, draw_fresh: Callable[[int, int], np.ndarray], *, n_reference: int = 20,
-                     level: float = 0.05, tolerance: float = 1.0, seed: int = 0) -> TwoSampleResult:
+def two_sample_check(
+    samples,
+    draw_fresh: Callable[[int, int], np.ndarray],
+    *,
+    n_reference: int = 20,
+    level: float = 0.05,
+    tolerance: float = 1.0,
+    seed: int = 0,
+) -> TwoSampleResult:
     """Energy-distance check of ``samples`` against fresh data from ``draw_fresh(n, seed)``.
 
     The model's statistic uses one fresh set; the reference distribution uses ``n_reference``
@@ -72,8 +89,12 @@ def two_sample_check(samples, draw_fresh: Callable[[int, int], np.ndarray], *, n
     n = len(s)
     base = np.random.SeedSequence(seed).generate_state(2 * n_reference + 1)
     stat = energy_distance(s, draw_fresh(n, int(base[0])))
-    ref = np.array([energy_distance(draw_fresh(n, int(base[1 + 2 * k])), draw_fresh(n, int(base[2 + 2 * k])))
-                    for k in range(n_reference)])
+    ref = np.array(
+        [
+            energy_distance(draw_fresh(n, int(base[1 + 2 * k])), draw_fresh(n, int(base[2 + 2 * k])))
+            for k in range(n_reference)
+        ]
+    )
     threshold = float(np.quantile(ref, 1 - level)) * tolerance
     p = float((1 + np.sum(ref >= stat)) / (1 + n_reference))
     return TwoSampleResult(float(stat), ref, threshold, bool(stat <= threshold), p)
@@ -106,14 +127,22 @@ class NearestNeighbourResult:
     repeats: int = 1
 
     def as_dict(self) -> dict:
-        return {"test": "1-NN two-sample accuracy", "accuracy": self.accuracy,
-                "accuracy_stderr": self.accuracy_stderr, "reference_accuracy": self.reference_accuracy,
-                "reference_stderr": self.reference_stderr, "threshold": self.threshold, "repeats": self.repeats,
-                "passed": self.passed, "copy_ratio": self.copy_ratio}
+        return {
+            "test": "1-NN two-sample accuracy",
+            "accuracy": self.accuracy,
+            "accuracy_stderr": self.accuracy_stderr,
+            "reference_accuracy": self.reference_accuracy,
+            "reference_stderr": self.reference_stderr,
+            "threshold": self.threshold,
+            "repeats": self.repeats,
+            "passed": self.passed,
+            "copy_ratio": self.copy_ratio,
+        }
 
 
-def nearest_neighbour_check(samples, held_out, train, *, margin: float = 0.1, repeats: int = 10,
-                            seed: int = 0) -> NearestNeighbourResult:
+def nearest_neighbour_check(
+    samples, held_out, train, *, margin: float = 0.1, repeats: int = 10, seed: int = 0
+) -> NearestNeighbourResult:
     """1-NN two-sample check for images (see the module doc); passes when accuracy <= reference + margin.
 
     ``held_out`` must have at least twice as many rows as ``samples``. Each of ``repeats``
@@ -132,7 +161,7 @@ def nearest_neighbour_check(samples, held_out, train, *, margin: float = 0.1, re
     acc, ref = np.empty(repeats), np.empty(repeats)
     for r in range(repeats):
         perm = rng.permutation(len(h))
-        real_a, real_b = h[perm[:n]], h[perm[n:2 * n]]
+        real_a, real_b = h[perm[:n]], h[perm[n : 2 * n]]
         acc[r] = one_nn_accuracy(s, real_a)
         ref[r] = one_nn_accuracy(real_b, real_a)
     nn_s = np.sqrt(_sq_dists(s, tr).min(1))
@@ -143,8 +172,16 @@ def nearest_neighbour_check(samples, held_out, train, *, margin: float = 0.1, re
     def stderr(x):
         return float(x.std(ddof=1) / math.sqrt(len(x))) if len(x) > 1 else 0.0
 
-    return NearestNeighbourResult(float(acc.mean()), float(ref.mean()), threshold, bool(acc.mean() <= threshold), ratio,
-                                  stderr(acc), stderr(ref), repeats)
+    return NearestNeighbourResult(
+        float(acc.mean()),
+        float(ref.mean()),
+        threshold,
+        bool(acc.mean() <= threshold),
+        ratio,
+        stderr(acc),
+        stderr(ref),
+        repeats,
+    )
 
 
 def binomial_stderr(p: float, n: int) -> float:

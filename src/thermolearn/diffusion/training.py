@@ -69,11 +69,23 @@ def make_optimizer(learning_rate: float, iterations: int) -> optax.GradientTrans
     return optax.chain(optax.clip_by_global_norm(1.0), optax.adam(schedule))
 
 
-def train(model: DiffusionModel, data, *, iterations: int, batch_size: int = 256, learning_rate: float = 1e-3,
-          objective: str = "vb", seed: int = 0, dequantize: float | None = None,
-          checkpoint: str | Path | None = None, checkpoint_every: int = 500, progress: bool = True,
-          callback: Callable[[int, float], None] | None = None, data_id: str | None = None,
-          ema_decay: float | None = None) -> TrainResult:
+def train(
+    model: DiffusionModel,
+    data,
+    *,
+    iterations: int,
+    batch_size: int = 256,
+    learning_rate: float = 1e-3,
+    objective: str = "vb",
+    seed: int = 0,
+    dequantize: float | None = None,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = 500,
+    progress: bool = True,
+    callback: Callable[[int, float], None] | None = None,
+    data_id: str | None = None,
+    ema_decay: float | None = None,
+) -> TrainResult:
     """Train ``model`` on ``data`` (array ``(n, dim)``) for ``iterations`` optimiser steps.
 
     ``dequantize`` adds uniform noise of that full width to each value every step (for
@@ -105,17 +117,32 @@ def train(model: DiffusionModel, data, *, iterations: int, batch_size: int = 256
     check_objective(model.config, objective)
 
     chunk = math.gcd(checkpoint_every, CHUNK)
-    spec = _Spec(StaticModel(model), float(learning_rate), iterations, batch_size, objective,
-                 float(dequantize) if dequantize else 0.0, ema_decay or 0.0)
+    spec = _Spec(
+        StaticModel(model),
+        float(learning_rate),
+        iterations,
+        batch_size,
+        objective,
+        float(dequantize) if dequantize else 0.0,
+        ema_decay or 0.0,
+    )
     optimizer = spec.optimizer()
     net = model.net
     opt_state = optimizer.init(eqx.filter(net, eqx.is_array))
     ema = eqx.filter(net, eqx.is_array) if ema_decay else None
     root = jax.random.PRNGKey(int(seed))
     losses = np.full(iterations, np.nan, dtype=np.float32)
-    args = {"iterations": iterations, "batch_size": batch_size, "learning_rate": learning_rate, "objective": objective,
-            "seed": int(seed), "dequantize": dequantize, "checkpoint_every": checkpoint_every,
-            "n_data": int(len(x)), "data_id": data_id}
+    args = {
+        "iterations": iterations,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "objective": objective,
+        "seed": int(seed),
+        "dequantize": dequantize,
+        "checkpoint_every": checkpoint_every,
+        "n_data": int(len(x)),
+        "data_id": data_id,
+    }
     if ema_decay:  # only then, so checkpoints written before the option existed still resume
         args["ema_decay"] = ema_decay
     start = 0
@@ -133,7 +160,7 @@ def train(model: DiffusionModel, data, *, iterations: int, batch_size: int = 256
             n_done = min(chunk, iterations - step)  # chunks start at multiples of chunk in every run
             net, opt_state, ema, ls = _run_steps(spec, n_done, net, opt_state, ema, jnp.int32(step), data_j, root)
             ls = np.asarray(ls)
-            losses[step:step + n_done] = ls
+            losses[step : step + n_done] = ls
             step += n_done
             if not np.all(np.isfinite(ls)):
                 raise ValueError(f"training diverged at step {step} (loss {ls[-1]}); lower the learning rate")
@@ -143,7 +170,9 @@ def train(model: DiffusionModel, data, *, iterations: int, batch_size: int = 256
                 _save_checkpoint(checkpoint, model, net, opt_state, ema, step, losses, root, args)
             if callback is not None:
                 callback(step, float(np.mean(ls)))
-    trained = DiffusionModel(model.config, eqx.combine(ema, eqx.filter(net, eqx.is_array, inverse=True)) if ema_decay else net)
+    trained = DiffusionModel(
+        model.config, eqx.combine(ema, eqx.filter(net, eqx.is_array, inverse=True)) if ema_decay else net
+    )
     return TrainResult(trained, losses, iterations, start, time.perf_counter() - t0)
 
 
@@ -170,7 +199,9 @@ def _one_step(spec: _Spec, params, static, opt_state, step, data, root):
     batch = data[jax.random.randint(k_idx, (spec.batch_size,), 0, data.shape[0])]
     if spec.dequantize:
         batch = batch + spec.dequantize * (jax.random.uniform(k_deq, batch.shape) - 0.5)
-    loss, grads = jax.value_and_grad(lambda q: model.loss(eqx.combine(q, static), batch, k_loss, spec.objective))(params)
+    loss, grads = jax.value_and_grad(lambda q: model.loss(eqx.combine(q, static), batch, k_loss, spec.objective))(
+        params
+    )
     updates, opt_state = optimizer.update(grads, opt_state, params)
     return optax.apply_updates(params, updates), opt_state, loss
 
@@ -235,12 +266,16 @@ def _resume(path, model, args, opt_state, ema, losses):
     if ck is None:
         raise ValueError(f"{path} is not a training checkpoint (no checkpoint record in its header)")
     if header.get("config") != model.config.as_dict():
-        raise ValueError(f"checkpoint {path} was written for a different model ({header.get('config')}); "
-                         "delete it or use the same arguments")
+        raise ValueError(
+            f"checkpoint {path} was written for a different model ({header.get('config')}); "
+            "delete it or use the same arguments"
+        )
     if ck.get("args") != args:
         diff = {k: (ck.get("args", {}).get(k), v) for k, v in args.items() if ck.get("args", {}).get(k) != v}
-        raise ValueError(f"checkpoint {path} was written with different training arguments {diff}; "
-                         "delete it or use the same arguments")
+        raise ValueError(
+            f"checkpoint {path} was written with different training arguments {diff}; "
+            "delete it or use the same arguments"
+        )
     net = DiffusionModel.from_arrays(arrays, header, what=str(path)).net
     opt_state = restore_arrays(opt_state, arrays, "opt", str(path))
     if ema is not None:

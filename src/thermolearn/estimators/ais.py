@@ -99,8 +99,9 @@ def piecewise_schedule(breakpoints: object = (0.5, 0.9, 1.0), steps: object = (1
     bp = check_finite_array("breakpoints", breakpoints, ndim=1)
     st = check_finite_array("steps", steps, ndim=1)
     if bp.size == 0 or bp.shape != st.shape:
-        raise ValueError("breakpoints and steps must be non-empty 1D lists of the same length, "
-                         f"got {bp.shape} and {st.shape}")
+        raise ValueError(
+            f"breakpoints and steps must be non-empty 1D lists of the same length, got {bp.shape} and {st.shape}"
+        )
     if bp[-1] != 1.0 or np.any(np.diff(bp) <= 0) or bp[0] <= 0:
         raise ValueError(f"breakpoints must increase strictly within (0, 1] and end at 1, got {bp.tolist()}")
     if np.any(st <= 0):
@@ -125,15 +126,19 @@ def ais_schedule(schedule: object = DEFAULT_SCHEDULE) -> np.ndarray:
             return piecewise_schedule()
         if schedule == FAST:
             return piecewise_schedule(steps=(1e-2, 1e-3, 1e-4))
-        raise ValueError(f"unknown AIS schedule {schedule!r}; allowed: {SALAKHUTDINOV_MURRAY!r}, {FAST!r}, "
-                         "an integer number of uniform steps, or an array of betas from 0 to 1")
+        raise ValueError(
+            f"unknown AIS schedule {schedule!r}; allowed: {SALAKHUTDINOV_MURRAY!r}, {FAST!r}, "
+            "an integer number of uniform steps, or an array of betas from 0 to 1"
+        )
     if isinstance(schedule, (int, np.integer)) and not isinstance(schedule, bool):
         k = check_positive_int("schedule (number of steps)", int(schedule))
         return np.linspace(0.0, 1.0, k + 1)
     betas = check_finite_array("schedule", schedule, ndim=1)
     if betas.size < 2 or betas[0] != 0.0 or betas[-1] != 1.0 or np.any(np.diff(betas) < 0):
-        raise ValueError("schedule must be a non-decreasing array of betas starting at 0 and ending at 1 "
-                         f"(at least 2 values), got {betas.size} values from {betas[:1]} to {betas[-1:]}")
+        raise ValueError(
+            "schedule must be a non-decreasing array of betas starting at 0 and ending at 1 "
+            f"(at least 2 values), got {betas.size} values from {betas[:1]} to {betas[-1:]}"
+        )
     return betas
 
 
@@ -176,12 +181,18 @@ class AISResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (the log weights as a list)."""
+
         def clean(x: float) -> float | None:
             return float(x) if math.isfinite(x) else None
+
         return {
             "method": "ais",
-            "log_z": {"mean": self.log_z, "stderr": self.log_z_stderr,
-                      "low_3sigma": clean(self.log_z_low), "high_3sigma": clean(self.log_z_high)},
+            "log_z": {
+                "mean": self.log_z,
+                "stderr": self.log_z_stderr,
+                "low_3sigma": clean(self.log_z_low),
+                "high_3sigma": clean(self.log_z_high),
+            },
             "log_mean_weight": self.log_mean_weight,
             "mean_log_weight": self.mean_log_weight,
             "log_z_base": self.log_z_base,
@@ -235,11 +246,13 @@ def _key(seed: Any) -> jax.Array:
         if seed < 0:
             raise ValueError(f"seed must be >= 0, got {seed}")
         return jax.random.PRNGKey(int(seed))
-    if isinstance(seed, jax.Array) and (jnp.issubdtype(seed.dtype, jax.dtypes.prng_key)
-                                        or (seed.dtype == jnp.uint32 and seed.shape == (2,))):
+    if isinstance(seed, jax.Array) and (
+        jnp.issubdtype(seed.dtype, jax.dtypes.prng_key) or (seed.dtype == jnp.uint32 and seed.shape == (2,))
+    ):
         return seed
-    raise TypeError("seed must be a non-negative integer, a numpy Generator or a jax.random key, "
-                    f"got {type(seed).__name__}")
+    raise TypeError(
+        f"seed must be a non-negative integer, a numpy Generator or a jax.random key, got {type(seed).__name__}"
+    )
 
 
 def _log_f_difference(x: jax.Array, v_dot_db: jax.Array, beta_hi: jax.Array, beta_lo: jax.Array) -> jax.Array:
@@ -292,8 +305,9 @@ def _reverse_chunk(W, b, c, b_base, v, x, key, beta_hi, beta_lo, step):
     return v, x, incs
 
 
-def _anneal(W, b, c, b_base, v0: np.ndarray, key, betas: np.ndarray, *, reverse: bool, progress: bool,
-            description: str) -> np.ndarray:
+def _anneal(
+    W, b, c, b_base, v0: np.ndarray, key, betas: np.ndarray, *, reverse: bool, progress: bool, description: str
+) -> np.ndarray:
     # Sum of log f_hi - log f_lo over the schedule for each chain (float64), forward or reverse.
     n_steps = betas.size - 1
     if reverse:
@@ -317,6 +331,7 @@ def _anneal(W, b, c, b_base, v0: np.ndarray, key, betas: np.ndarray, *, reverse:
     bar = None
     if progress:
         from tqdm.auto import tqdm
+
         bar = tqdm(total=n_steps, desc=description, unit="beta")
     try:
         for i in range(n_chunks):
@@ -375,8 +390,9 @@ def ais_log_partition(
     p_base = jax.nn.sigmoid(jnp.asarray(bA, dtype=jnp.float32))
     v0 = np.asarray(jax.random.uniform(key_init, (n_runs, W.shape[0])) < p_base, dtype=np.float32)
     log_w = _anneal(W, b, c, bA, v0, key_chain, betas, reverse=False, progress=progress, description="AIS")
-    return _summarise_weights(log_w, _log_z_base(bA, W.shape[1]), betas.size - 1,
-                              _schedule_name(schedule, betas), time.perf_counter() - start)
+    return _summarise_weights(
+        log_w, _log_z_base(bA, W.shape[1]), betas.size - 1, _schedule_name(schedule, betas), time.perf_counter() - start
+    )
 
 
 def _log_z_base(base_visible_bias: np.ndarray, n_hidden: int) -> float:
@@ -437,8 +453,10 @@ def raise_log_likelihood(
     n_runs = check_positive_int("n_runs", n_runs)
     batch_size = check_positive_int("batch_size", batch_size)
     if base_data is None and base_visible_bias is None:
-        raise ValueError("RAISE needs a base model that has not seen the test images: pass base_data "
-                         "(e.g. the training images) or base_visible_bias")
+        raise ValueError(
+            "RAISE needs a base model that has not seen the test images: pass base_data "
+            "(e.g. the training images) or base_visible_bias"
+        )
     bA = _base_bias(W.shape[0], base_data, base_visible_bias)
     betas = ais_schedule(schedule)
     key = _key(seed)
@@ -447,13 +465,23 @@ def raise_log_likelihood(
     sums = np.empty(chains.shape[0])
     n_batches = -(-chains.shape[0] // batch_size)
     for i in range(n_batches):
-        batch = chains[i * batch_size:(i + 1) * batch_size]
+        batch = chains[i * batch_size : (i + 1) * batch_size]
         n_real = batch.shape[0]
         if n_real < batch_size:  # pad so every batch has one shape (one compilation)
             batch = np.concatenate([batch, np.repeat(batch[:1], batch_size - n_real, axis=0)])
-        s = _anneal(W, b, c, bA, batch, jax.random.fold_in(key, i), betas, reverse=True,
-                    progress=progress, description=f"RAISE {i + 1}/{n_batches}")
-        sums[i * batch_size:i * batch_size + n_real] = s[:n_real]
+        s = _anneal(
+            W,
+            b,
+            c,
+            bA,
+            batch,
+            jax.random.fold_in(key, i),
+            betas,
+            reverse=True,
+            progress=progress,
+            description=f"RAISE {i + 1}/{n_batches}",
+        )
+        sums[i * batch_size : i * batch_size + n_real] = s[:n_real]
     neg_f = -rbm_free_energy(W, b, c, v)
     log_z_base = _log_z_base(bA, W.shape[1])
     per_chain = np.repeat(neg_f, n_runs) - log_z_base - sums
@@ -461,9 +489,15 @@ def raise_log_likelihood(
     mean, stderr = _mean_and_stderr(per_image)
     implied_log_z = neg_f - per_image
     return LogLikelihoodEstimate(
-        method="raise", mean=mean, stderr=stderr, log_z=float(implied_log_z.mean()),
-        log_z_stderr=_mean_and_stderr(implied_log_z)[1], n_images=v.shape[0], bound="conservative",
-        seconds=time.perf_counter() - start, per_image=per_image,
+        method="raise",
+        mean=mean,
+        stderr=stderr,
+        log_z=float(implied_log_z.mean()),
+        log_z_stderr=_mean_and_stderr(implied_log_z)[1],
+        n_images=v.shape[0],
+        bound="conservative",
+        seconds=time.perf_counter() - start,
+        per_image=per_image,
     )
 
 
@@ -497,25 +531,47 @@ def rbm_log_likelihood(
     v = check_binary_data(data, W.shape[0])
     start = time.perf_counter()
     if method == "raise":
-        return raise_log_likelihood(W, b, c, v, base_data=base_data, base_visible_bias=base_visible_bias,
-                                    schedule=schedule, n_runs=1 if n_runs is None else n_runs, seed=seed,
-                                    progress=progress)
+        return raise_log_likelihood(
+            W,
+            b,
+            c,
+            v,
+            base_data=base_data,
+            base_visible_bias=base_visible_bias,
+            schedule=schedule,
+            n_runs=1 if n_runs is None else n_runs,
+            seed=seed,
+            progress=progress,
+        )
     neg_f = -rbm_free_energy(W, b, c, v)
     if method == "exact":
         log_z, log_z_se, bound = rbm_log_partition(W, b, c), 0.0, "exact"
     else:
         if log_partition is None:
             log_partition = ais_log_partition(
-                W, b, c, data=v if base_data is None and base_visible_bias is None else base_data,
-                base_visible_bias=base_visible_bias, schedule=schedule,
-                n_runs=100 if n_runs is None else n_runs, seed=seed, progress=progress)
+                W,
+                b,
+                c,
+                data=v if base_data is None and base_visible_bias is None else base_data,
+                base_visible_bias=base_visible_bias,
+                schedule=schedule,
+                n_runs=100 if n_runs is None else n_runs,
+                seed=seed,
+                progress=progress,
+            )
         log_z, log_z_se, bound = log_partition.log_z, log_partition.log_z_stderr, "optimistic"
     per_image = neg_f - log_z
     mean, se_data = _mean_and_stderr(per_image)
     return LogLikelihoodEstimate(
-        method=method, mean=mean, stderr=math.sqrt(se_data**2 + log_z_se**2), log_z=float(log_z),
-        log_z_stderr=float(log_z_se), n_images=v.shape[0], bound=bound,
-        seconds=time.perf_counter() - start, per_image=per_image,
+        method=method,
+        mean=mean,
+        stderr=math.sqrt(se_data**2 + log_z_se**2),
+        log_z=float(log_z),
+        log_z_stderr=float(log_z_se),
+        n_images=v.shape[0],
+        bound=bound,
+        seconds=time.perf_counter() - start,
+        per_image=per_image,
     )
 
 

@@ -24,8 +24,7 @@ import numpy as np
 import scipy.fft
 
 from thermolearn.estimators.series import as_chains
-from thermolearn.validation import check_positive_float
-from thermolearn.validation import check_positive_int
+from thermolearn.validation import check_positive_float, check_positive_int
 
 #: Sokal's window constant c in W >= c tau_int(W). Larger c: less truncation bias, more noise.
 DEFAULT_WINDOW_C = 6.0

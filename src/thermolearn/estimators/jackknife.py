@@ -21,9 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from thermolearn.validation import check_positive_float
 from thermolearn.estimators.autocorrelation import DEFAULT_WINDOW_C, _integrated_time
-from thermolearn.validation import check_finite_array, check_positive_int
+from thermolearn.validation import check_finite_array, check_positive_float, check_positive_int
 
 #: Default block length in units of tau_int: adjacent block means then correlate by
 #: about tau_int / block_size, i.e. the error bar is low by about 2.5%.
@@ -155,9 +154,7 @@ def jackknife(
     else:
         if block_size is None:
             c = check_positive_float("c", c)
-            tau = max(
-                _integrated_time(col[None, :], c).tau for arr in arrays for col in arr.reshape(n, -1).T
-            )
+            tau = max(_integrated_time(col[None, :], c).tau for arr in arrays for col in arr.reshape(n, -1).T)
             block_size = choose_block_size(n, tau)
         b = check_positive_int("block_size", block_size)
         if n // b < 2:

@@ -200,9 +200,7 @@ def observables_from_series(
         e, m = e / n, m / n
     if np.max(np.abs(m)) > 1.0 + 1e-9:
         unit = "per spin (per_spin=True)" if per_spin else f"totals M = sum_i s_i with n_spins = {n}"
-        raise ValueError(
-            f"magnetizations must satisfy |m| <= 1 per spin ({unit}), got |m| = {np.max(np.abs(m)):.6g}"
-        )
+        raise ValueError(f"magnetizations must satisfy |m| <= 1 per spin ({unit}), got |m| = {np.max(np.abs(m)):.6g}")
     return _observables(e, m, n, t, block_size, c)
 
 

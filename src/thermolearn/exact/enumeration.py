@@ -221,8 +221,16 @@ def _merge(parts: list[tuple], betas: np.ndarray) -> dict:
         s1 = S1 + delta * Z
         s2 = S2 + 2 * delta * S1 + delta**2 * Z
         values = {
-            "Z": Z * f, "S1": s1 * f, "S2": s2 * f, "SM": SM * f, "SM2": SM2 * f, "SMabs": SMabs * f,
-            "W": W * f[:, None], "Hm": Hm * f[:, None], "HH": HH * f[:, None, None], "Macc": Macc * f[:, None, None],
+            "Z": Z * f,
+            "S1": s1 * f,
+            "S2": s2 * f,
+            "SM": SM * f,
+            "SM2": SM2 * f,
+            "SMabs": SMabs * f,
+            "W": W * f[:, None],
+            "Hm": Hm * f[:, None],
+            "HH": HH * f[:, None, None],
+            "Macc": Macc * f[:, None, None],
         }
         for key, value in values.items():
             out[key] = value if c == 0 else out[key] + value

@@ -80,25 +80,25 @@ def _gamma_parts(theta: np.ndarray, log_c: float, x: float):
     """
     cos = np.cos(theta)
     sin2 = np.sin(theta) ** 2
-    ic = math.exp(-log_c)                                                   # 1 / c
-    xr = 1.0 - cos * ic                                                     # X / c
+    ic = math.exp(-log_c)  # 1 / c
+    xr = 1.0 - cos * ic  # X / c
     if log_c < 150.0:
         s2k = math.sinh(x)
-        delta = (s2k - 1.0) ** 2 / s2k + 2.0 * np.sin(0.5 * theta) ** 2   # X - 1 >= 0
-        sh = np.sqrt(delta * (delta + 2.0))                                 # sinh gamma
+        delta = (s2k - 1.0) ** 2 / s2k + 2.0 * np.sin(0.5 * theta) ** 2  # X - 1 >= 0
+        sh = np.sqrt(delta * (delta + 2.0))  # sinh gamma
         gam = np.log1p(delta + sh)
         X = 1.0 + delta
-        rs = sh * ic                                                        # sinh gamma / c
-        w3 = (X * X + X * sh + sh * sh) / (X + sh) * ic * ic               # (X^3 - sh^3) / c^2
+        rs = sh * ic  # sinh gamma / c
+        w3 = (X * X + X * sh + sh * sh) / (X + sh) * ic * ic  # (X^3 - sh^3) / c^2
     else:  # c > e^150 (very low or very high temperature): logarithms only
-        log_x = log_c + np.log1p(-cos * ic)                                 # ln X
+        log_x = log_c + np.log1p(-cos * ic)  # ln X
         log_sh = log_x + 0.5 * np.log1p(-np.exp(-2.0 * log_x))
         gam = log_x + np.log1p(np.sqrt(-np.expm1(-2.0 * log_x)))
         rs = np.exp(log_sh - log_c)
         w3 = (xr * xr + xr * rs + rs * rs) / (xr + rs) * ic
-    c_minus_sh = (2.0 * cos + sin2 * ic) * ic / (1.0 + rs)                 # (c - sinh gamma) / c
+    c_minus_sh = (2.0 * cos + sin2 * ic) * ic / (1.0 + rs)  # (c - sinh gamma) / c
     xi = (cos * c_minus_sh + ic * (1.0 + cos * cos) + cos * sin2 * ic * ic) * ic / ((1.0 + rs) * rs)
-    zeta = ic * ic * (1.0 + cos * cos * xr * (1.0 + xr) + cos * w3) / rs ** 3
+    zeta = ic * ic * (1.0 + cos * cos * xr * (1.0 + xr) + cos * w3) / rs**3
     return gam, xi, zeta, 1.0 / rs
 
 
@@ -111,62 +111,62 @@ def _kaufman_k(m: int, n: int, K: float) -> tuple[float, float, float, float]:
     N = m * n
     e2 = math.exp(-2.0 * K)
     e4 = e2 * e2
-    t2 = math.tanh(2.0 * K)                                   # tanh 2K
-    sech2 = 2.0 * e2 / (1.0 + e4)                             # sech 2K
-    k_csch2 = 2.0 * K * e2 / -math.expm1(-4.0 * K)            # K / sinh 2K
-    k_coth2 = K / t2                                          # K coth 2K
+    t2 = math.tanh(2.0 * K)  # tanh 2K
+    sech2 = 2.0 * e2 / (1.0 + e4)  # sech 2K
+    k_csch2 = 2.0 * K * e2 / -math.expm1(-4.0 * K)  # K / sinh 2K
+    k_coth2 = K / t2  # K coth 2K
     k_cschk = 2.0 * K * math.exp(-K) / -math.expm1(-2.0 * K)  # K / sinh K
-    k_sechk = 2.0 * K * math.exp(-K) / (1.0 + e2)             # K sech K
+    k_sechk = 2.0 * K * math.exp(-K) / (1.0 + e2)  # K sech K
 
     # ln c, c = cosh^2 2K / sinh 2K >= 2; lam = ln(2c)
     x = 2.0 * K
     log_c = x + 2.0 * math.log1p(math.exp(-2.0 * x)) - _log1mexp(2.0 * x) - _LN2
     lam = log_c + _LN2
-    kL1 = 4.0 * K * t2 - 2.0 * k_coth2                        # K (ln c)'
-    kL2 = 8.0 * (K * sech2) ** 2 + 4.0 * k_csch2 ** 2         # K^2 (ln c)''
+    kL1 = 4.0 * K * t2 - 2.0 * k_coth2  # K (ln c)'
+    kL2 = 8.0 * (K * sech2) ** 2 + 4.0 * k_csch2**2  # K^2 (ln c)''
 
     # ---- gamma_k, k = 1 .. 2n-1 -------------------------------------------------------------
     theta = np.pi * np.arange(1, 2 * n) / n
     cos = np.cos(theta)
-    ic = math.exp(-log_c)                                     # 1 / c
+    ic = math.exp(-log_c)  # 1 / c
     gam, xi, zeta, r = _gamma_parts(theta, log_c, x)
     rm1 = cos * ic + xi
     eta = gam - lam
     eta2 = kL2 * rm1 - kL1 * kL1 * (cos * ic + zeta)  # K^2 eta''
-    g1 = kL1 * r                                      # K gamma'
-    g2 = kL2 + eta2                                   # K^2 gamma''
+    g1 = kL1 * r  # K gamma'
+    g2 = kL2 + eta2  # K^2 gamma''
     half_m = 0.5 * m
     y = half_m * gam
     y1 = half_m * g1
     y2 = half_m * g2
     ey = np.exp(-2.0 * y)
-    omt = 2.0 * ey / (1.0 + ey)                       # 1 - tanh y
-    cm1 = 2.0 * ey / -np.expm1(-2.0 * y)              # coth y - 1
+    omt = 2.0 * ey / (1.0 + ey)  # 1 - tanh y
+    cm1 = 2.0 * ey / -np.expm1(-2.0 * y)  # coth y - 1
     sech_sq = 4.0 * ey / (1.0 + ey) ** 2
     csch_sq = 4.0 * ey / np.expm1(-2.0 * y) ** 2
-    l1p = np.log1p(ey)                                # ln(2 cosh y) - y
-    l1m = _log1mexp(2.0 * y)                          # ln(2 sinh y) - y
+    l1p = np.log1p(ey)  # ln(2 cosh y) - y
+    l1m = _log1mexp(2.0 * y)  # ln(2 sinh y) - y
 
-    odd = slice(0, None, 2)       # k = 1, 3, ..., 2n-1
-    even = slice(1, None, 2)      # k = 2, 4, ..., 2n-2
+    odd = slice(0, None, 2)  # k = 1, 3, ..., 2n-1
+    even = slice(1, None, 2)  # k = 2, 4, ..., 2n-2
 
     # ---- gamma_0 (signed) ---------------------------------------------------------------------
     log_tanh_k = _log1mexp(2.0 * K) - math.log1p(e2)
     gamma0 = 2.0 * K + log_tanh_k
     s = 1.0 if gamma0 >= 0.0 else -1.0
     y0 = half_m * gamma0
-    y0_1 = half_m * (2.0 * K + 2.0 * k_csch2)                 # (m/2) K gamma_0'
-    y0_2 = half_m * (-4.0 * k_csch2 * k_coth2)                # (m/2) K^2 gamma_0''
+    y0_1 = half_m * (2.0 * K + 2.0 * k_csch2)  # (m/2) K gamma_0'
+    y0_2 = half_m * (-4.0 * k_csch2 * k_coth2)  # (m/2) K^2 gamma_0''
     if s > 0:
-        a0 = -2.0 * math.log1p(e4) + 2.0 * _log1mexp(2.0 * K)                   # gamma_0 - lam
+        a0 = -2.0 * math.log1p(e4) + 2.0 * _log1mexp(2.0 * K)  # gamma_0 - lam
         G1 = 4.0 * K * 2.0 * e4 / (1.0 + e4) + 2.0 * K * 2.0 * e2 / -math.expm1(-2.0 * K)
-        G2 = -8.0 * (K * sech2) ** 2 - 2.0 * k_cschk ** 2                        # K^2(g0'' - L2)
+        G2 = -8.0 * (K * sech2) ** 2 - 2.0 * k_cschk**2  # K^2(g0'' - L2)
     else:
-        a0 = -4.0 * K - 2.0 * math.log1p(e4) + 2.0 * math.log1p(e2)             # -gamma_0 - lam
-        G1 = K * (2.0 - 2.0 * math.tanh(K) + 4.0 * t2)                           # K(g0' + L1)
-        G2 = 8.0 * (K * sech2) ** 2 - 2.0 * k_sechk ** 2                         # K^2(g0'' + L2)
+        a0 = -4.0 * K - 2.0 * math.log1p(e4) + 2.0 * math.log1p(e2)  # -gamma_0 - lam
+        G1 = K * (2.0 - 2.0 * math.tanh(K) + 4.0 * t2)  # K(g0' + L1)
+        G2 = 8.0 * (K * sech2) ** 2 - 2.0 * k_sechk**2  # K^2(g0'' + L2)
     # a0 = |gamma_0| - lam; s G1 = K(|gamma_0|' - L1), s G2 = K^2(|gamma_0|'' - L2) (stable forms)
-    e0 = math.exp(-2.0 * abs(y0))                             # e^{-2|y0|}, 1 at T_c
+    e0 = math.exp(-2.0 * abs(y0))  # e^{-2|y0|}, 1 at T_c
     if abs(gamma0) > 1.0:
         # away from T_c, |gamma_0| obeys cosh |gamma_0| = c - 1 (the k = 0 angle), so the
         # closed forms apply and the exact sum of cos over all even k (0) can be used: K(|g0|'
@@ -196,7 +196,7 @@ def _kaufman_k(m: int, n: int, K: float) -> tuple[float, float, float, float]:
     l1_2 = half_m * seta2_o - (y2[odd] * omt[odd] - y1[odd] ** 2 * sech_sq[odd]).sum()
 
     # ---- sector 2 relative to 1 ---------------------------------------------------------------
-    log_r2 = (l1m[odd] - l1p[odd]).sum()                      # sum ln tanh y
+    log_r2 = (l1m[odd] - l1p[odd]).sum()  # sum ln tanh y
     coth_m_tanh = cm1[odd] + omt[odd]
     d2 = (y1[odd] * coth_m_tanh).sum()
     d2p = (y2[odd] * coth_m_tanh - y1[odd] ** 2 * (csch_sq[odd] + sech_sq[odd])).sum()
@@ -207,20 +207,26 @@ def _kaufman_k(m: int, n: int, K: float) -> tuple[float, float, float, float]:
     odd_omt2 = (y2[odd] * omt[odd] - y1[odd] ** 2 * sech_sq[odd]).sum()
 
     # ---- sector 3 relative to 1 ---------------------------------------------------------------
-    t0 = 2.0 * e0 / (1.0 + e0)                                # 1 - |tanh y0|
+    t0 = 2.0 * e0 / (1.0 + e0)  # 1 - |tanh y0|
     log_r3 = half_m * (deta + a0) + math.log1p(e0) + l1p[even].sum() - l1p[odd].sum()
     d3 = half_m * E1 - s * y0_1 * t0 - (y1[even] * omt[even]).sum() + odd_omt1
-    d3p = (half_m * E2 - s * y0_2 * t0 + y0_1 ** 2 * 4.0 * e0 / (1.0 + e0) ** 2
-           - (y2[even] * omt[even] - y1[even] ** 2 * sech_sq[even]).sum() + odd_omt2)
+    d3p = (
+        half_m * E2
+        - s * y0_2 * t0
+        + y0_1**2 * 4.0 * e0 / (1.0 + e0) ** 2
+        - (y2[even] * omt[even] - y1[even] ** 2 * sech_sq[even]).sum()
+        + odd_omt2
+    )
 
     # ---- sector 4 relative to 1, scaled by e^{|y0|}: Z4/Z1 = sigma e^{v4} ----------------------
-    sigma = s * -math.expm1(-2.0 * abs(y0))                   # 2 sinh(y0) e^{-|y0|}
+    sigma = s * -math.expm1(-2.0 * abs(y0))  # 2 sinh(y0) e^{-|y0|}
     v4 = half_m * (deta + a0) + l1m[even].sum() - l1p[odd].sum()
     P1 = half_m * E1 + (y1[even] * cm1[even]).sum() + odd_omt1
     P2 = half_m * E2 + (y2[even] * cm1[even] - y1[even] ** 2 * csch_sq[even]).sum() + odd_omt2
-    z4_1 = s * (1.0 - e0) * P1 + 2.0 * e0 * y0_1              # (Z4/Z1)' e^{-v4}
-    z4_2 = (s * (1.0 - e0) * (P2 + P1 * P1) + 4.0 * e0 * P1 * y0_1
-            - 4.0 * s * e0 * y0_1 ** 2 + 2.0 * e0 * y0_2)     # (Z4/Z1)'' e^{-v4}
+    z4_1 = s * (1.0 - e0) * P1 + 2.0 * e0 * y0_1  # (Z4/Z1)' e^{-v4}
+    z4_2 = (
+        s * (1.0 - e0) * (P2 + P1 * P1) + 4.0 * e0 * P1 * y0_1 - 4.0 * s * e0 * y0_1**2 + 2.0 * e0 * y0_2
+    )  # (Z4/Z1)'' e^{-v4}
 
     # ---- combine ------------------------------------------------------------------------------
     top = max(0.0, log_r2, log_r3, v4)
@@ -265,22 +271,31 @@ def kaufman(L: int, temperature: float, J: float = 1.0, *, columns: int | None =
         )
     if J == 0.0:
         return ExactThermodynamics("kaufman", T, n_spins, n_spins * _LN2, 0.0, 0.0, 0.0, extras)
-    K = abs(J) / T                    # inf (no error) when T < |J| / 1.8e308
+    K = abs(J) / T  # inf (no error) when T < |J| / 1.8e308
     if K > 400.0:
         # Z = 2 e^{2NK} (1 + N e^{-8K} + ...): the corrections are below 1e-1300, so the ground
         # states are the whole answer to double precision (and nothing overflows as T -> 0)
-        return ExactThermodynamics("kaufman", T, n_spins, math.log(2.0) + 2.0 * n_spins * K,
-                                   -2.0 * n_spins * abs(J), 0.0, 0.0, extras)
+        return ExactThermodynamics(
+            "kaufman", T, n_spins, math.log(2.0) + 2.0 * n_spins * K, -2.0 * n_spins * abs(J), 0.0, 0.0, extras
+        )
     if K < 1e-100:
         # ln Z = N ln 2 + a2 K^2 + O(K^3): the derivatives below would underflow (K^2 < 1e-200).
         # a2 = sum over neighbour pairs of (bonds in the pair)^2 / 2; a side of 2 doubles its bonds
         a2 = sum(other * 2.0 if side == 2 else side * other / 2.0 for side, other in ((rows, cols), (cols, rows)))
-        return ExactThermodynamics("kaufman", T, n_spins, n_spins * math.log(2.0) + a2 * K * K,
-                                   -2.0 * a2 * K * abs(J), 2.0 * a2 * K * K, 0.0, extras)
+        return ExactThermodynamics(
+            "kaufman",
+            T,
+            n_spins,
+            n_spins * math.log(2.0) + a2 * K * K,
+            -2.0 * a2 * K * abs(J),
+            2.0 * a2 * K * K,
+            0.0,
+            extras,
+        )
     # the angles run over the shorter side (fewer terms; Z is symmetric under swapping the sides)
     m, n = max(rows, cols), min(rows, cols)
     log_z, a, b, dd = _kaufman_k(m, n, K)
-    energy = -abs(J) * a - T * b      # U = -J d ln Z/dK = -(J/K) K d ln Z/dK
+    energy = -abs(J) * a - T * b  # U = -J d ln Z/dK = -(J/K) K d ln Z/dK
     # C = beta^2 Var E >= 0. Below T ~ 0.15 J the true C ~ 64 N K^2 e^{-8K} is smaller than the
     # rounding of the O(N K^2 e^{-4K}) terms that cancel to give it, and may come out as -1e-28:
     # clamp to the physical range.

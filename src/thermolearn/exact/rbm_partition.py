@@ -62,16 +62,12 @@ def check_rbm_parameters(
 def check_binary_data(data: object, n_visible: int, name: str = "data") -> np.ndarray:
     """Return binary images as a float64 array (n_images, n_visible) with values in {0, 1}."""
     arr = np.asarray(data)
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_
-    ):
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
         raise TypeError(f"{name} must be an array of 0/1 numbers, got dtype {arr.dtype}")
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != n_visible or arr.shape[0] == 0:
-        raise ValueError(
-            f"{name} must have shape (n_images, {n_visible}) with n_images >= 1, got {np.shape(data)}"
-        )
+        raise ValueError(f"{name} must have shape (n_images, {n_visible}) with n_images >= 1, got {np.shape(data)}")
     arr = arr.astype(np.float64)
     if not np.all((arr == 0.0) | (arr == 1.0)):
         raise ValueError(f"{name} must contain only 0 and 1 (binarise it first) for a Bernoulli RBM")
@@ -90,9 +86,16 @@ def rbm_free_energy(weights: object, visible_bias: object, hidden_bias: object, 
 
 @njit(cache=True, parallel=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
 def _log_partition_kernel(  # pragma: no cover - compiled
-    bias_tame, w_high_tame, table, group,
-    bias_wild, w_high_wild, log_table_wild,
-    c_low, c_high, n_block,
+    bias_tame,
+    w_high_tame,
+    table,
+    group,
+    bias_wild,
+    w_high_wild,
+    log_table_wild,
+    c_low,
+    c_high,
+    n_block,
 ):
     # One term per high state: logsumexp over the low block of
     # c.h + sum_i log(1 + u_i L_is) (tame units) + sum_i softplus(.) (wild units).

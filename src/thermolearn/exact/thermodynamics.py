@@ -35,13 +35,9 @@ class ExactThermodynamics(DerivedQuantities):
     def beta(self) -> float:
         return 1.0 / self.temperature
 
-
-
-
     @property
     def specific_heat_per_spin(self) -> float:
         return self.specific_heat / self.n_spins
-
 
     @property
     def entropy(self) -> float:
@@ -50,6 +46,7 @@ class ExactThermodynamics(DerivedQuantities):
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON record of ``thermolearn exact --json``: scalars only, NaN as null."""
+
         def clean(x: float) -> float | None:
             return None if x is None or not math.isfinite(x) else float(x)
 

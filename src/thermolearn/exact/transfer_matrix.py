@@ -60,9 +60,7 @@ def _check_couplings(couplings: object) -> tuple[float, float]:
     if isinstance(couplings, (tuple, list, np.ndarray)):
         values = tuple(couplings)
         if len(values) != 2:
-            raise ValueError(
-                f"couplings must be one J or a pair (J_along, J_across), got {len(values)} values"
-            )
+            raise ValueError(f"couplings must be one J or a pair (J_along, J_across), got {len(values)} values")
         return check_finite_float("J_along", values[0]), check_finite_float("J_across", values[1])
     j = check_finite_float("couplings", couplings)
     return j, j
@@ -289,8 +287,12 @@ def _moment_product(lp, mp, vp, lq_t, mq_t, vq_t):  # pragma: no cover - compile
 def _semiring_product(p: tuple, q: tuple) -> tuple:
     lq, mq, vq = q
     return _moment_product(
-        p[0], p[1], p[2],
-        np.ascontiguousarray(lq.T), np.ascontiguousarray(mq.transpose(0, 2, 1)), np.ascontiguousarray(vq.transpose(0, 2, 1)),
+        p[0],
+        p[1],
+        p[2],
+        np.ascontiguousarray(lq.T),
+        np.ascontiguousarray(mq.transpose(0, 2, 1)),
+        np.ascontiguousarray(vq.transpose(0, 2, 1)),
     )
 
 
@@ -424,9 +426,7 @@ def _squaring_moments(t, generators, length: int, shifts):
             "coupling along it) at so low a temperature; use periodic_along=False, a higher "
             "temperature, an even length, or a width <= 8"
         )
-    moments = [
-        (float(np.trace(power[k])) / z, float(np.trace(power[k + 1])) / z) for k in range(1, len(power), 2)
-    ]
+    moments = [(float(np.trace(power[k])) / z, float(np.trace(power[k + 1])) / z) for k in range(1, len(power), 2)]
     return log_scale + math.log(z), moments
 
 
@@ -602,7 +602,7 @@ def solve_lattice(model: Ising, temperature: float) -> ExactThermodynamics:
     if not axes:
         return chain(1, temp, 0.0, h, periodic=False)
     if len(axes) == 1:
-        (n, p, j), = axes
+        ((n, p, j),) = axes
         return chain(n, temp, j, h, periodic=p)
     if len(axes) > 2:
         raise ValueError(

@@ -16,7 +16,7 @@ from thermolearn.learning.boltzmann_learning import (
 )
 from thermolearn.learning.boltzmann_learning import train as train_boltzmann
 from thermolearn.learning.capacity import CapacityResult, capacity_curve
-from thermolearn.learning.hebbian import hebbian_couplings, projection_couplings, storkey_couplings, store
+from thermolearn.learning.hebbian import hebbian_couplings, projection_couplings, store, storkey_couplings
 from thermolearn.learning.inverse_ising import (
     InverseIsingResult,
     maximum_likelihood,

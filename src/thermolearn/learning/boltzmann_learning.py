@@ -97,7 +97,7 @@ def _model_moments(machine: BoltzmannMachine) -> tuple[float, np.ndarray]:
     log_w = np.empty(total)
     for start in range(0, total, _CHUNK):
         x = _state_block(n, start, min(start + _CHUNK, total))
-        log_w[start:start + x.shape[0]] = 0.5 * np.einsum("ki,ki->k", x, x @ W) + x @ b
+        log_w[start : start + x.shape[0]] = 0.5 * np.einsum("ki,ki->k", x, x @ W) + x @ b
     log_z = float(logsumexp(log_w))
     second = np.zeros((n, n))
     for start in range(0, total, _CHUNK):
@@ -193,8 +193,9 @@ class _NegativeChains:
     """Free-running chains of the machine: its own Gibbs kernel, or any thermolearn Sampler
     run at T = 1 on the machine's Ising form (only the T = 1 slots are read)."""
 
-    def __init__(self, machine: BoltzmannMachine, n_chains: int, sampler: Sampler | None,
-                 seed: int | np.random.Generator | None) -> None:
+    def __init__(
+        self, machine: BoltzmannMachine, n_chains: int, sampler: Sampler | None, seed: int | np.random.Generator | None
+    ) -> None:
         self.sampler = sampler
         rng = np.random.default_rng(seed)
         if sampler is None:
@@ -209,8 +210,10 @@ class _NegativeChains:
             temps = sampler.chain_temperatures(None, n_chains)
         self.slots = np.flatnonzero(np.isclose(temps, 1.0))
         if self.slots.size == 0:
-            raise ValueError(f"sampler {sampler.name!r} has no chain at T = 1; a Boltzmann machine is sampled at T = 1 "
-                             f"(its temperatures are {np.unique(temps).tolist()})")
+            raise ValueError(
+                f"sampler {sampler.name!r} has no chain at T = 1; a Boltzmann machine is sampled at T = 1 "
+                f"(its temperatures are {np.unique(temps).tolist()})"
+            )
         self.betas = 1.0 / temps
         ising, _ = machine.to_ising()
         sampler.check_model(ising)
@@ -303,8 +306,9 @@ def sampled_gradient(
         var_pos = t_pos[:, 0].var(axis=0, ddof=1) / m if m > 1 else np.zeros((n, n))
 
     neg = _NegativeChains(machine, negative_chains, sampler, rng)
-    t_neg = _phase_statistics(lambda k: neg.advance(machine, k), negative_chains if sampler is None else neg.slots.size,
-                              n, burn_in, sweeps)
+    t_neg = _phase_statistics(
+        lambda k: neg.advance(machine, k), negative_chains if sampler is None else neg.slots.size, n, burn_in, sweeps
+    )
     model_m = t_neg.mean(axis=0)
     var_neg = t_neg.var(axis=0, ddof=1) / t_neg.shape[0]
 
@@ -383,7 +387,7 @@ def train(
                 grad = exact_gradient(current, v)
                 gw, gb = grad.weights, grad.biases
             else:
-                rows = order[start:start + batch]
+                rows = order[start : start + batch]
                 if machine.n_hidden:
                     # the clamped chains of this minibatch continue from their own last hidden state
                     sub = pos[rows]

@@ -37,9 +37,11 @@ AGS_ALPHA_C = 0.138
 """Hebbian critical load in the limit N -> infinity (Amit, Gutfreund, Sompolinsky 1985)."""
 AGS_OVERLAP_AT_ALPHA_C = 0.967
 """Retrieval overlap just below alpha_c in the same theory."""
-DEFINITION = ("alpha_c: per independent pattern set, the load where the fraction of recalls ending with overlap >= "
-              f"{RETRIEVAL_THRESHOLD} (zero-T asynchronous dynamics started at the pattern) first falls below 1/2, "
-              "linearly interpolated between loads; mean and standard error over the sets")
+DEFINITION = (
+    "alpha_c: per independent pattern set, the load where the fraction of recalls ending with overlap >= "
+    f"{RETRIEVAL_THRESHOLD} (zero-T asynchronous dynamics started at the pattern) first falls below 1/2, "
+    "linearly interpolated between loads; mean and standard error over the sets"
+)
 
 
 def default_loads(rule: str, n_neurons: int, degree: int = 3) -> np.ndarray:
@@ -93,19 +95,32 @@ class CapacityResult:
         """JSON form: ``{"alpha_c": {"mean", "stderr"}, "loads", "overlap", "overlap_stderr", ...}``."""
         censored = int(np.sum(~np.isfinite(self.set_alpha_c)))
         return {
-            "alpha_c": {"mean": self.alpha_c, "stderr": self.alpha_c_stderr, "per_set": _finite_list(self.set_alpha_c),
-                        "censored_sets": censored, "definition": DEFINITION, "note": self.note,
-                        "lower_bound": (float(self.loads[-1]) if self.alpha_c is None else None)},
+            "alpha_c": {
+                "mean": self.alpha_c,
+                "stderr": self.alpha_c_stderr,
+                "per_set": _finite_list(self.set_alpha_c),
+                "censored_sets": censored,
+                "definition": DEFINITION,
+                "note": self.note,
+                "lower_bound": (float(self.loads[-1]) if self.alpha_c is None else None),
+            },
             "loads": self.loads.tolist(),
             "overlap": self.overlap.tolist(),
             "overlap_stderr": self.overlap_stderr.tolist(),
             "retrieval_fraction": self.retrieval_fraction.tolist(),
             "retrieval_fraction_stderr": self.retrieval_fraction_stderr.tolist(),
             "n_patterns": self.n_patterns.tolist(),
-            "rule": self.rule, "n_neurons": self.n_neurons, "n_sets": self.n_sets, "seed": self.seed,
-            "seconds": self.seconds, "options": self.options,
-            "reference": {"alpha_c": AGS_ALPHA_C, "overlap_below_alpha_c": AGS_OVERLAP_AT_ALPHA_C,
-                          "source": "Amit, Gutfreund & Sompolinsky 1985 (Hebbian, N -> infinity)"},
+            "rule": self.rule,
+            "n_neurons": self.n_neurons,
+            "n_sets": self.n_sets,
+            "seed": self.seed,
+            "seconds": self.seconds,
+            "options": self.options,
+            "reference": {
+                "alpha_c": AGS_ALPHA_C,
+                "overlap_below_alpha_c": AGS_OVERLAP_AT_ALPHA_C,
+                "source": "Amit, Gutfreund & Sompolinsky 1985 (Hebbian, N -> infinity)",
+            },
         }
 
 
@@ -141,8 +156,10 @@ class _Projector:
                 r -= B.T @ (B @ r)
             norm = float(np.linalg.norm(r))
             if norm < 1e-8 * math.sqrt(x.size):
-                raise ValueError("the projection rule needs linearly independent patterns; a drawn pattern lies in "
-                                 "the span of the earlier ones (lower the load)")
+                raise ValueError(
+                    "the projection rule needs linearly independent patterns; a drawn pattern lies in "
+                    "the span of the earlier ones (lower the load)"
+                )
             q = r / norm
             self.basis[self.rank] = q
             self.rank += 1
@@ -176,8 +193,10 @@ def capacity_curve(
         raise ValueError(f"rule must be one of {', '.join(CAPACITY_RULES)}, got {rule!r}")
     n_sets = check_positive_int("n_sets", n_sets, minimum=2)
     max_sweeps = check_positive_int("max_sweeps", max_sweeps)
-    max_recalls = check_positive_int("max_recalls", max_recalls if max_recalls is not None else
-                                     (DENSE_RECALLS if rule == "dense" else DEFAULT_RECALLS))
+    max_recalls = check_positive_int(
+        "max_recalls",
+        max_recalls if max_recalls is not None else (DENSE_RECALLS if rule == "dense" else DEFAULT_RECALLS),
+    )
     grid = default_loads(rule, n, degree) if loads is None else np.asarray(loads, dtype=np.float64)
     if grid.ndim != 1 or grid.size < 2 or not np.all(np.isfinite(grid)) or np.any(grid <= 0):
         raise ValueError("loads must be at least two finite numbers > 0")
@@ -186,16 +205,24 @@ def capacity_curve(
     if counts.size < 2:
         raise ValueError(f"the loads give fewer than two distinct pattern counts at N = {n}; widen them")
     if rule == "projection" and counts[-1] >= n:
-        raise ValueError(f"the projection rule stores at most N - 1 patterns (load < 1); the largest load asks for "
-                         f"{counts[-1]} at N = {n}")
+        raise ValueError(
+            f"the projection rule stores at most N - 1 patterns (load < 1); the largest load asks for "
+            f"{counts[-1]} at N = {n}"
+        )
     used = counts / n
     show = progress if progress is not None else sys.stderr.isatty()
     children = np.random.SeedSequence(seed).spawn(n_sets)
     set_overlap = np.zeros((n_sets, counts.size))
     set_retrieval = np.zeros((n_sets, counts.size))
     started = time.perf_counter()
-    with tqdm(total=n_sets * counts.size, desc=f"capacity {rule} N={n}", unit="load", disable=not show,
-              file=sys.stderr, leave=False) as bar:
+    with tqdm(
+        total=n_sets * counts.size,
+        desc=f"capacity {rule} N={n}",
+        unit="load",
+        disable=not show,
+        file=sys.stderr,
+        leave=False,
+    ) as bar:
         for k, child in enumerate(children):
             rng = np.random.default_rng(child)
             xi = rng.choice(np.array([-1, 1], dtype=np.int8), size=(int(counts[-1]), n))
@@ -203,8 +230,9 @@ def capacity_curve(
             state = _RuleState(rule, n, degree)
             for j, p in enumerate(counts):
                 state.extend(xi[: int(p)])
-                which = np.arange(p) if p <= max_recalls else \
-                    np.sort(rng.choice(int(p), size=max_recalls, replace=False))
+                which = (
+                    np.arange(p) if p <= max_recalls else np.sort(rng.choice(int(p), size=max_recalls, replace=False))
+                )
                 final = state.relax(xi[: int(p)], xi[which], max_sweeps, recall_seeds[j])
                 m = np.einsum("ki,ki->k", final.astype(np.float64), xi[which].astype(np.float64)) / n
                 set_overlap[k, j] = m.mean()
@@ -218,21 +246,37 @@ def capacity_curve(
     alpha_err = float(finite.std(ddof=1) / math.sqrt(finite.size)) if finite.size >= 2 else None
     note = None
     if finite.size < n_sets:
-        note = (f"{n_sets - finite.size} of {n_sets} sets show no collapse between alpha = {used[0]:.4g} and "
-                f"{used[-1]:.4g}" + (": the estimate uses the other sets" if finite.size else ""))
+        note = (
+            f"{n_sets - finite.size} of {n_sets} sets show no collapse between alpha = {used[0]:.4g} and "
+            f"{used[-1]:.4g}" + (": the estimate uses the other sets" if finite.size else "")
+        )
     if rule == "projection" and finite.size == 0:
         # every pattern is a fixed point for P < N (field (1 - P_ii) xi_i): the rule's own limit
         alpha_c, alpha_err = 1.0, 0.0
         note = "no collapse below the rule's limit P < N: every stored pattern is a fixed point, so alpha_c = 1"
     return CapacityResult(
-        rule=rule, n_neurons=n, loads=used, n_patterns=counts,
-        overlap=set_overlap.mean(axis=0), overlap_stderr=set_overlap.std(axis=0, ddof=1) / root,
-        retrieval_fraction=set_retrieval.mean(axis=0), retrieval_fraction_stderr=set_retrieval.std(axis=0, ddof=1) / root,
-        set_overlap=set_overlap, set_retrieval=set_retrieval, set_alpha_c=set_alpha,
-        alpha_c=alpha_c, alpha_c_stderr=alpha_err, seed=int(seed), seconds=seconds,
+        rule=rule,
+        n_neurons=n,
+        loads=used,
+        n_patterns=counts,
+        overlap=set_overlap.mean(axis=0),
+        overlap_stderr=set_overlap.std(axis=0, ddof=1) / root,
+        retrieval_fraction=set_retrieval.mean(axis=0),
+        retrieval_fraction_stderr=set_retrieval.std(axis=0, ddof=1) / root,
+        set_overlap=set_overlap,
+        set_retrieval=set_retrieval,
+        set_alpha_c=set_alpha,
+        alpha_c=alpha_c,
+        alpha_c_stderr=alpha_err,
+        seed=int(seed),
+        seconds=seconds,
         note=note,
-        options={"n_sets": n_sets, "max_recalls": max_recalls, "max_sweeps": max_sweeps,
-                 **({"degree": degree} if rule == "dense" else {})},
+        options={
+            "n_sets": n_sets,
+            "max_recalls": max_recalls,
+            "max_sweeps": max_sweeps,
+            **({"degree": degree} if rule == "dense" else {}),
+        },
     )
 
 
@@ -246,7 +290,7 @@ class _RuleState:
         self.projector = _Projector(n) if rule == "projection" else None
 
     def extend(self, patterns: np.ndarray) -> None:
-        new = patterns[self.stored:]
+        new = patterns[self.stored :]
         self.stored = len(patterns)
         if self.rule == "hebbian":
             x = new.astype(np.float64)

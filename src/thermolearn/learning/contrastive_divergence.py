@@ -45,19 +45,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from thermolearn.learning.sparse_rbm_updates import MAX_UNITS as SPARSE_MAX_UNITS
+from thermolearn.learning.sparse_rbm_updates import dense_rows, epoch_key, run_sparse_epoch
 from thermolearn.models.rbm import (
     EXACT_MAX_UNITS,
     PARAM_NAMES,
-    GaussianBernoulliRBM,
     RBM,
-    as_key,
+    GaussianBernoulliRBM,
     float_dtype,
     gibbs_step,
     model_from_arrays,
     uniforms,
 )
-from thermolearn.learning.sparse_rbm_updates import MAX_UNITS as SPARSE_MAX_UNITS
-from thermolearn.learning.sparse_rbm_updates import dense_rows, epoch_key, run_sparse_epoch
 from thermolearn.storage import load_arrays, save_arrays
 from thermolearn.validation import check_finite_float, check_positive_float, check_positive_int
 
@@ -217,8 +216,9 @@ def _no_swaps():
     return jnp.zeros((0,), dtype=jnp.float32)
 
 
-def make_negative_phase(method: str, *, k: int = 1, n_chains: int = 100, betas=None,
-                        family_tempers_to_uniform: bool = True) -> NegativePhase:
+def make_negative_phase(
+    method: str, *, k: int = 1, n_chains: int = 100, betas=None, family_tempers_to_uniform: bool = True
+) -> NegativePhase:
     """The negative phase for ``method`` in {cd, pcd, pt}; ``betas`` default: 10 rungs from 1 down
     to 0 (binary units) or to 0.1 (Gaussian units, whose beta = 0 is improper)."""
     k = check_positive_int("k", k)
@@ -289,7 +289,7 @@ class TrainingHistory:
     swap_acceptance: np.ndarray
 
     @classmethod
-    def empty(cls, epochs: int, n_pairs: int) -> "TrainingHistory":
+    def empty(cls, epochs: int, n_pairs: int) -> TrainingHistory:
         nan = np.full(epochs, np.nan)
         return cls(nan.copy(), nan.copy(), nan.copy(), nan.copy(), nan.copy(), np.full((epochs, n_pairs), np.nan))
 
@@ -300,11 +300,13 @@ class TrainingHistory:
 
     def as_dict(self) -> dict:
         """JSON-ready lists (NaN as None)."""
+
         def clean(a):
             return [clean(x) for x in a] if isinstance(a, list) else (None if not np.isfinite(a) else float(a))
+
         return {name: clean(np.asarray(arr).tolist()) for name, arr in self.arrays().items()}
 
-    def resized(self, epochs: int) -> "TrainingHistory":
+    def resized(self, epochs: int) -> TrainingHistory:
         out = TrainingHistory.empty(epochs, self.swap_acceptance.shape[1])
         n = min(epochs, len(self.seconds))
         for name in self.NAMES:
@@ -338,7 +340,7 @@ class TrainingResult:
     @property
     def seconds_per_epoch(self) -> float:
         """Mean training seconds of the epochs this call ran (compilation included in the first)."""
-        ran = self.history.seconds[self.resumed_from:self.epochs_done]
+        ran = self.history.seconds[self.resumed_from : self.epochs_done]
         return float(np.mean(ran)) if ran.size else float("nan")
 
 
@@ -363,7 +365,7 @@ def _moment_difference(family, params, v_pos, ph_pos, v_neg, ph_neg) -> dict:
     x = jnp.concatenate([family.weight_input(params, v_pos), family.weight_input(params, v_neg)])
     y = jnp.concatenate([ph_pos / n_pos, -ph_neg / n_neg])
     grad = {"weights": x.T @ y, "hidden_bias": jnp.mean(ph_pos, axis=0) - jnp.mean(ph_neg, axis=0)}
-    grad["visible_bias"] = (family.statistics_visible(params, v_pos) - family.statistics_visible(params, v_neg))
+    grad["visible_bias"] = family.statistics_visible(params, v_pos) - family.statistics_visible(params, v_neg)
     return grad
 
 
@@ -379,7 +381,7 @@ def _update(spec: _Spec, params, velocity, chains, v0, key, step):
         # data and of the chains come from one stacked product
         v_neg = spec.phase.last_visible(family, params, chains, u)
         ph_all = jax.nn.sigmoid(family.hidden_input(params, jnp.concatenate([v0, v_neg])))
-        ph, ph_neg = ph_all[: v0.shape[0]], ph_all[v0.shape[0]:]
+        ph, ph_neg = ph_all[: v0.shape[0]], ph_all[v0.shape[0] :]
         chains, attempts, accepts = spec.phase.close(ph_neg, u), _no_swaps(), _no_swaps()
         err = jnp.float32(jnp.nan)
     else:
@@ -429,14 +431,18 @@ def _run_epoch(spec: _Spec, params, velocity, chains, data: np.ndarray, order: n
     per configuration, whatever the data size)."""
     nb, bs = spec.n_batches, spec.batch_size
     dt = params["weights"].dtype
-    sums = (jnp.zeros((), dtype=dt), jnp.zeros((spec.phase.n_pairs,), jnp.float32),
-            jnp.zeros((spec.phase.n_pairs,), jnp.float32))
+    sums = (
+        jnp.zeros((), dtype=dt),
+        jnp.zeros((spec.phase.n_pairs,), jnp.float32),
+        jnp.zeros((spec.phase.n_pairs,), jnp.float32),
+    )
     i, lr = 0, None
     while i < nb:
         n = CHUNK if nb - i >= CHUNK else 1
-        batches = data[order[i * bs:(i + n) * bs]].reshape(n, bs, -1)
-        params, velocity, chains, sums, lr = _run_steps(spec, params, velocity, chains, sums, batches, epoch_key,
-                                                        jnp.int32(i), jnp.int32(first_step + i))
+        batches = data[order[i * bs : (i + n) * bs]].reshape(n, bs, -1)
+        params, velocity, chains, sums, lr = _run_steps(
+            spec, params, velocity, chains, sums, batches, epoch_key, jnp.int32(i), jnp.int32(first_step + i)
+        )
         i += n
     err_sum, att, acc = sums
     return params, velocity, chains, err_sum / nb, att, acc, lr
@@ -460,15 +466,29 @@ def _resolve_engine(engine: str, model, phase, batch_size: int) -> str:
     return engine
 
 
-def _run_sparse_epoch(spec: _Spec, params, velocity, chains, data: np.ndarray, dense: np.ndarray, order: np.ndarray,
-                      key, first_step: int):
+def _run_sparse_epoch(
+    spec: _Spec, params, velocity, chains, data: np.ndarray, dense: np.ndarray, order: np.ndarray, key, first_step: int
+):
     """One epoch of the sparse engine, in place on NumPy arrays: (mean reconstruction error, last rate)."""
     nb, bs = spec.n_batches, spec.batch_size
     rates = _rates(spec.rate, first_step, nb)
     persistent = isinstance(spec.phase, PersistentCD)
-    err = run_sparse_epoch(params, velocity, chains, data, order[:nb * bs], bs, rates, spec.momentum,
-                           spec.weight_decay, key, persistent=persistent, k=spec.phase.k,
-                           reconstruction=spec.reconstruction, dense=dense)
+    err = run_sparse_epoch(
+        params,
+        velocity,
+        chains,
+        data,
+        order[: nb * bs],
+        bs,
+        rates,
+        spec.momentum,
+        spec.weight_decay,
+        key,
+        persistent=persistent,
+        k=spec.phase.k,
+        reconstruction=spec.reconstruction,
+        dense=dense,
+    )
     return err, rates[-1]
 
 
@@ -501,16 +521,33 @@ def _moment_gradient(family, p, v, vn):
 
 
 # ---------------------------------------------------------------------------- training
-def train_rbm(model: RBM | GaussianBernoulliRBM, data, *, epochs: int, method: str | NegativePhase = "cd",
-              k: int = 1, batch_size: int = 100, learning_rate: float | Callable = 0.05,
-              schedule: str = "constant", final_learning_rate: float | None = None, momentum: float = 0.5,
-              weight_decay: float = 0.0, n_chains: int | None = None, betas=None, seed=0,
-              checkpoint: str | Path | None = None, progress: bool = True,
-              exact_log_likelihood: bool | None = None, eval_data=None,
-              log_partition: Callable[[Any], float] | None = None,
-              callback: Callable[[int, dict], None] | None = None, data_id: str | None = None,
-              state: TrainingState | None = None, reconstruction: bool = True,
-              engine: str = "auto") -> TrainingResult:
+def train_rbm(
+    model: RBM | GaussianBernoulliRBM,
+    data,
+    *,
+    epochs: int,
+    method: str | NegativePhase = "cd",
+    k: int = 1,
+    batch_size: int = 100,
+    learning_rate: float | Callable = 0.05,
+    schedule: str = "constant",
+    final_learning_rate: float | None = None,
+    momentum: float = 0.5,
+    weight_decay: float = 0.0,
+    n_chains: int | None = None,
+    betas=None,
+    seed=0,
+    checkpoint: str | Path | None = None,
+    progress: bool = True,
+    exact_log_likelihood: bool | None = None,
+    eval_data=None,
+    log_partition: Callable[[Any], float] | None = None,
+    callback: Callable[[int, dict], None] | None = None,
+    data_id: str | None = None,
+    state: TrainingState | None = None,
+    reconstruction: bool = True,
+    engine: str = "auto",
+) -> TrainingResult:
     """Fit ``model`` to the rows of ``data`` by stochastic ascent on the log-likelihood, the
     negative phase (model expectations) coming from ``method``: "cd" (CD-k), "pcd" (persistent
     chains, ``n_chains``, default ``batch_size``), "pt" (persistent chains at inverse
@@ -554,8 +591,13 @@ def train_rbm(model: RBM | GaussianBernoulliRBM, data, *, epochs: int, method: s
         raise ValueError(f"batch_size ({batch_size}) is larger than the number of data rows ({len(stored)})")
     family = model.family
     if isinstance(method, str):
-        phase = make_negative_phase(method, k=k, n_chains=batch_size if n_chains is None else n_chains, betas=betas,
-                                    family_tempers_to_uniform=family.tempers_to_uniform)
+        phase = make_negative_phase(
+            method,
+            k=k,
+            n_chains=batch_size if n_chains is None else n_chains,
+            betas=betas,
+            family_tempers_to_uniform=family.tempers_to_uniform,
+        )
     elif isinstance(method, (ContrastiveDivergence, PersistentCD, ParallelTempering)):
         phase = method
     else:
@@ -571,14 +613,27 @@ def train_rbm(model: RBM | GaussianBernoulliRBM, data, *, epochs: int, method: s
         exact_log_likelihood = summed <= EXACT_AUTO_UNITS
     partition = log_partition if log_partition is not None else (lambda m: m.exact_log_partition())
     if exact_log_likelihood and log_partition is None and summed > EXACT_MAX_UNITS:
-        raise ValueError(f"the exact log-likelihood sums 2^{summed} terms (at most 2^{EXACT_MAX_UNITS}); "
-                         "pass exact_log_likelihood=False (or a log_partition estimate)")
+        raise ValueError(
+            f"the exact log-likelihood sums 2^{summed} terms (at most 2^{EXACT_MAX_UNITS}); "
+            "pass exact_log_likelihood=False (or a log_partition estimate)"
+        )
 
-    args = {"kind": model.kind, "n_visible": model.n_visible, "n_hidden": model.n_hidden,
-            "negative_phase": phase.describe(), "batch_size": batch_size, "learning_rate": rate.describe(),
-            "momentum": momentum, "weight_decay": weight_decay, "seed": int(seed), "n_data": int(len(stored)),
-            "data_hash": _digest(stored), "data_id": data_id, "init_hash": _digest(*model.arrays().values()),
-            "engine": engine}
+    args = {
+        "kind": model.kind,
+        "n_visible": model.n_visible,
+        "n_hidden": model.n_hidden,
+        "negative_phase": phase.describe(),
+        "batch_size": batch_size,
+        "learning_rate": rate.describe(),
+        "momentum": momentum,
+        "weight_decay": weight_decay,
+        "seed": int(seed),
+        "n_data": int(len(stored)),
+        "data_hash": _digest(stored),
+        "data_id": data_id,
+        "init_hash": _digest(*model.arrays().values()),
+        "engine": engine,
+    }
 
     root = jax.random.key(int(seed))
     params = model.jax_params()
@@ -592,8 +647,9 @@ def train_rbm(model: RBM | GaussianBernoulliRBM, data, *, epochs: int, method: s
         chains = phase.init(family, params, jax.random.fold_in(root, 2**31 - 1), model.n_visible)
         start, step, epoch_offset = 0, 0, 0
         if checkpoint is not None and Path(checkpoint).is_file():
-            params, velocity, chains, start, history = _resume(checkpoint, model, args, epochs, velocity,
-                                                               chains, history)
+            params, velocity, chains, start, history = _resume(
+                checkpoint, model, args, epochs, velocity, chains, history
+            )
             step = start * n_batches
     if engine == "sparse":  # the kernels update writable float32 NumPy arrays in place
         params = {n: np.array(params[n], dtype=np.float32) for n in PARAM_NAMES}
@@ -606,26 +662,30 @@ def train_rbm(model: RBM | GaussianBernoulliRBM, data, *, epochs: int, method: s
     from tqdm import tqdm
 
     current = model
-    with tqdm(total=epochs, initial=start, desc=f"rbm {phase.name}", unit="epoch", disable=not show,
-              file=sys.stderr) as bar:
+    with tqdm(
+        total=epochs, initial=start, desc=f"rbm {phase.name}", unit="epoch", disable=not show, file=sys.stderr
+    ) as bar:
         for epoch in range(start, epochs):
             t0 = time.perf_counter()
             order = np.random.default_rng([int(seed), epoch_offset + epoch]).permutation(len(stored))
             if engine == "sparse":
-                err, lr = _run_sparse_epoch(spec, params, velocity, chains, stored, dense, order,
-                                            epoch_key(seed, epoch_offset + epoch), step)
+                err, lr = _run_sparse_epoch(
+                    spec, params, velocity, chains, stored, dense, order, epoch_key(seed, epoch_offset + epoch), step
+                )
                 att = acc = None
             else:
                 key = jax.random.fold_in(root, epoch_offset + epoch)
-                params, velocity, chains, err, att, acc, lr = _run_epoch(spec, params, velocity, chains, stored,
-                                                                         order, key, step)
+                params, velocity, chains, err, att, acc, lr = _run_epoch(
+                    spec, params, velocity, chains, stored, order, key, step
+                )
             err = float(err)  # waits for the epoch
             history.seconds[epoch] = time.perf_counter() - t0
             step += n_batches
             finite = all(bool(jnp.all(jnp.isfinite(params[n]))) for n in PARAM_NAMES)
             if not finite or (reconstruction and not np.isfinite(err)):
-                raise ValueError(f"training diverged in epoch {epoch + 1} (non-finite parameters); "
-                                 "lower the learning rate")
+                raise ValueError(
+                    f"training diverged in epoch {epoch + 1} (non-finite parameters); lower the learning rate"
+                )
             history.reconstruction_error[epoch] = err
             history.learning_rate[epoch] = float(lr)
             if phase.n_pairs:
@@ -644,9 +704,14 @@ def train_rbm(model: RBM | GaussianBernoulliRBM, data, *, epochs: int, method: s
             bar.set_postfix(post)
             bar.update(1)
             if callback is not None:
-                callback(epoch + 1, {"reconstruction_error": err,
-                                     "log_likelihood": float(history.log_likelihood[epoch]),
-                                     "seconds": float(history.seconds[epoch])})
+                callback(
+                    epoch + 1,
+                    {
+                        "reconstruction_error": err,
+                        "log_likelihood": float(history.log_likelihood[epoch]),
+                        "seconds": float(history.seconds[epoch]),
+                    },
+                )
     if start >= epochs:
         current = model.with_params(**{n: np.asarray(params[n], dtype=np.float64) for n in PARAM_NAMES})
     out_state = TrainingState(velocity, chains, epoch_offset + epochs, step)
@@ -682,7 +747,8 @@ def _check_state(velocity, chains, params, phase, family, root) -> None:
             raise ValueError("state does not belong to this model (velocity shapes differ)")
     ref = jax.eval_shape(lambda: phase.init(family, params, root, params["weights"].shape[0]))
     if jax.tree.structure(ref) != jax.tree.structure(chains) or any(
-            a.shape != b.shape for a, b in zip(jax.tree.leaves(ref), jax.tree.leaves(chains))):
+        a.shape != b.shape for a, b in zip(jax.tree.leaves(ref), jax.tree.leaves(chains))
+    ):
         raise ValueError("state's chains do not fit this negative phase (different method or n_chains)")
 
 
@@ -705,18 +771,23 @@ def _resume(path, model, args, epochs, velocity, chains, history):
     ck = header.get("checkpoint")
     saved = model_from_arrays(arrays, header, what=str(path))
     if ck is None:
-        raise ValueError(f"{path} is an RBM file but not a training checkpoint (no checkpoint record); "
-                         "use another --checkpoint path")
+        raise ValueError(
+            f"{path} is an RBM file but not a training checkpoint (no checkpoint record); use another --checkpoint path"
+        )
     if type(saved) is not type(model) or saved.weights.shape != model.weights.shape:
-        raise ValueError(f"checkpoint {path} holds a {saved.kind} RBM with weights {saved.weights.shape}, but the "
-                         f"model to train is a {model.kind} RBM with weights {model.weights.shape}; "
-                         "delete it or use the same model")
+        raise ValueError(
+            f"checkpoint {path} holds a {saved.kind} RBM with weights {saved.weights.shape}, but the "
+            f"model to train is a {model.kind} RBM with weights {model.weights.shape}; "
+            "delete it or use the same model"
+        )
     old = dict(ck.get("args", {}))
     old.setdefault("engine", "jax")  # checkpoints before 0.5 were all written by the JAX engine
     if old != args:
         diff = {k: {"checkpoint": old.get(k), "now": v} for k, v in args.items() if old.get(k) != v}
-        raise ValueError(f"checkpoint {path} was written with different training arguments {diff}; "
-                         "delete it or use the same arguments")
+        raise ValueError(
+            f"checkpoint {path} was written with different training arguments {diff}; "
+            "delete it or use the same arguments"
+        )
     # a decaying schedule records its total number of updates in args, so a run can be
     # extended (more epochs) only under a constant or callable rate
     done = int(ck["epoch"])
@@ -728,8 +799,9 @@ def _resume(path, model, args, epochs, velocity, chains, history):
         velocity = {name: jnp.asarray(arrays[f"train:velocity:{name}"]) for name in PARAM_NAMES}
         leaves, treedef = jax.tree.flatten(chains)
         new_leaves = [jnp.asarray(arrays[f"train:chains:{i}"]) for i in range(len(leaves))]
-        hist = TrainingHistory(**{name: arrays[f"train:history:{name}"].astype(np.float64) for name in
-                                  TrainingHistory.NAMES})
+        hist = TrainingHistory(
+            **{name: arrays[f"train:history:{name}"].astype(np.float64) for name in TrainingHistory.NAMES}
+        )
     except KeyError as exc:
         raise ValueError(f"checkpoint {path} is incomplete (missing {exc.args[0]})") from None
     if any(a.shape != b.shape or a.dtype != b.dtype for a, b in zip(new_leaves, leaves)):

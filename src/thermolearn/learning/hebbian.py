@@ -17,8 +17,19 @@ from numba import njit
 from thermolearn.models.hopfield import Hopfield, check_patterns
 
 RULES = ("hebbian", "projection", "storkey")
-__all__ = ["RULES", "binarize_images", "binary_to_patterns", "check_patterns", "couplings", "hebbian_couplings",
-           "projection_couplings", "store", "storkey_add", "storkey_couplings", "storkey_step"]
+__all__ = [
+    "RULES",
+    "binarize_images",
+    "binary_to_patterns",
+    "check_patterns",
+    "couplings",
+    "hebbian_couplings",
+    "projection_couplings",
+    "store",
+    "storkey_add",
+    "storkey_couplings",
+    "storkey_step",
+]
 
 
 def binary_to_patterns(binary: object) -> np.ndarray:
@@ -40,7 +51,9 @@ def _augment(xi: np.ndarray) -> np.ndarray:
     return np.concatenate([xi, np.ones((xi.shape[0], 1), dtype=np.int8)], axis=1)
 
 
-def _with_biases(rule: Callable[[np.ndarray], np.ndarray], xi: np.ndarray, biases: bool) -> tuple[np.ndarray, np.ndarray | None]:
+def _with_biases(
+    rule: Callable[[np.ndarray], np.ndarray], xi: np.ndarray, biases: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
     if not biases:
         return rule(xi), None
     W = rule(_augment(xi))
@@ -58,14 +71,18 @@ def _hebbian(xi: np.ndarray) -> np.ndarray:
 def _projection(xi: np.ndarray) -> np.ndarray:
     p, n = xi.shape
     if p >= n:
-        raise ValueError(f"the projection rule stores at most n_neurons - 1 = {n - 1} patterns (load P/N < 1); "
-                         f"got {p} patterns of {n} neurons")
+        raise ValueError(
+            f"the projection rule stores at most n_neurons - 1 = {n - 1} patterns (load P/N < 1); "
+            f"got {p} patterns of {n} neurons"
+        )
     x = xi.astype(np.float64)
     # the projector onto the patterns' span, J = X^T (X X^T)^{-1} X, needs X X^T invertible
     sv = np.linalg.svd(x, compute_uv=False)
     if sv[-1] <= 1e-9 * sv[0] * max(p, n):
-        raise ValueError(f"the projection rule needs linearly independent patterns; these {p} patterns span only "
-                         f"{int(np.sum(sv > 1e-9 * sv[0] * max(p, n)))} dimensions (remove repeated or dependent patterns)")
+        raise ValueError(
+            f"the projection rule needs linearly independent patterns; these {p} patterns span only "
+            f"{int(np.sum(sv > 1e-9 * sv[0] * max(p, n)))} dimensions (remove repeated or dependent patterns)"
+        )
     J = x.T @ np.linalg.solve(x @ x.T, x)
     J = 0.5 * (J + J.T)
     np.fill_diagonal(J, 0.0)
@@ -130,7 +147,9 @@ def storkey_step(W: np.ndarray, pattern: np.ndarray) -> np.ndarray:
 _RULE_FUNCTIONS = {"hebbian": _hebbian, "projection": _projection, "storkey": _storkey}
 
 
-def hebbian_couplings(patterns: object, *, biases: bool = False, binary: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+def hebbian_couplings(
+    patterns: object, *, biases: bool = False, binary: bool = False
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Hebb's rule J = (1/N) sum_mu xi^mu xi^mu^T with a zero diagonal; returns ``(J, b or None)``.
 
     Dimensionless couplings; any number of patterns is allowed (retrieval fails above the
@@ -139,7 +158,9 @@ def hebbian_couplings(patterns: object, *, biases: bool = False, binary: bool = 
     return _with_biases(_hebbian, check_patterns(patterns, binary=binary), biases)
 
 
-def projection_couplings(patterns: object, *, biases: bool = False, binary: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+def projection_couplings(
+    patterns: object, *, biases: bool = False, binary: bool = False
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Projection (pseudo-inverse) rule J = (1/N) Xi^T C^{-1} Xi, C = Xi Xi^T / N, zero diagonal.
 
     J is the orthogonal projector onto the patterns' span, so every pattern is a fixed point
@@ -149,21 +170,31 @@ def projection_couplings(patterns: object, *, biases: bool = False, binary: bool
     return _with_biases(_projection, check_patterns(patterns, binary=binary), biases)
 
 
-def storkey_couplings(patterns: object, *, biases: bool = False, binary: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+def storkey_couplings(
+    patterns: object, *, biases: bool = False, binary: bool = False
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Storkey's incremental, local rule (one :func:`storkey_step` per pattern, in order)."""
     return _with_biases(_storkey, check_patterns(patterns, binary=binary), biases)
 
 
-def couplings(patterns: object, rule: str = "hebbian", *, biases: bool = False,
-              binary: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+def couplings(
+    patterns: object, rule: str = "hebbian", *, biases: bool = False, binary: bool = False
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Couplings (and biases) of ``rule`` in ('hebbian', 'projection', 'storkey')."""
     if rule not in _RULE_FUNCTIONS:
         raise ValueError(f"rule must be one of {', '.join(RULES)}, got {rule!r}")
     return _with_biases(_RULE_FUNCTIONS[rule], check_patterns(patterns, binary=binary), biases)
 
 
-def store(patterns: object, rule: str = "hebbian", *, biases: bool = False, binary: bool = False,
-          image_shape: tuple[int, int] | None = None, name: str = "") -> Hopfield:
+def store(
+    patterns: object,
+    rule: str = "hebbian",
+    *,
+    biases: bool = False,
+    binary: bool = False,
+    image_shape: tuple[int, int] | None = None,
+    name: str = "",
+) -> Hopfield:
     """A :class:`Hopfield` network storing ``patterns`` (P, N) by ``rule``; it keeps the patterns
     so recall can report overlaps with each of them."""
     xi = check_patterns(patterns, binary=binary)

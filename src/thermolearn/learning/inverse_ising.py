@@ -121,8 +121,9 @@ def _errors(cov: np.ndarray, n: int, T: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _optimise(fun, x0: np.ndarray, tol: float, max_iter: int):
-    res = scipy.optimize.minimize(fun, x0, jac=True, method="L-BFGS-B",
-                                  options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 30})
+    res = scipy.optimize.minimize(
+        fun, x0, jac=True, method="L-BFGS-B", options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 30}
+    )
     return res
 
 
@@ -182,9 +183,17 @@ def maximum_likelihood(
     J, h = _unpack(theta, n)
     se_J, se_h = _errors(cov, n, T)
     return InverseIsingResult(
-        method="maximum likelihood", couplings=J * T, fields=h * T, temperature=T, n_samples=m_eff,
-        objective=-float(res.fun), converged=bool(res.success), n_iterations=int(res.nit),
-        couplings_stderr=se_J, fields_stderr=se_h, covariance=cov * T**2,
+        method="maximum likelihood",
+        couplings=J * T,
+        fields=h * T,
+        temperature=T,
+        n_samples=m_eff,
+        objective=-float(res.fun),
+        converged=bool(res.success),
+        n_iterations=int(res.nit),
+        couplings_stderr=se_J,
+        fields_stderr=se_h,
+        covariance=cov * T**2,
     )
 
 
@@ -257,9 +266,16 @@ def pseudo_likelihood(
         cov = cov * T**2
     return InverseIsingResult(
         method="pseudo-likelihood" + ("" if symmetric else " (asymmetric, symmetrised)"),
-        couplings=J * T, fields=h * T, temperature=T, n_samples=m_eff,
-        objective=-float(res.fun), converged=bool(res.success), n_iterations=int(res.nit),
-        couplings_stderr=se_J, fields_stderr=se_h, covariance=cov,
+        couplings=J * T,
+        fields=h * T,
+        temperature=T,
+        n_samples=m_eff,
+        objective=-float(res.fun),
+        converged=bool(res.success),
+        n_iterations=int(res.nit),
+        couplings_stderr=se_J,
+        fields_stderr=se_h,
+        covariance=cov,
     )
 
 
@@ -282,7 +298,7 @@ def _pl_sandwich(x: np.ndarray, w: np.ndarray, q: np.ndarray, J: np.ndarray, h: 
     H = np.zeros((p, p))
     V = np.zeros((p, p))
     for start in range(0, x.shape[0], _CHUNK):
-        xs, ws, qs = x[start:start + _CHUNK], w[start:start + _CHUNK], q[start:start + _CHUNK]
+        xs, ws, qs = x[start : start + _CHUNK], w[start : start + _CHUNK], q[start : start + _CHUNK]
         field = xs @ J.T + h
         t = np.tanh(field)
         curv = (1.0 - t**2) * ws[:, None]
@@ -290,8 +306,8 @@ def _pl_sandwich(x: np.ndarray, w: np.ndarray, q: np.ndarray, J: np.ndarray, h: 
         g = np.zeros((xs.shape[0], p))
         for i in range(n):
             feats = np.concatenate([np.ones((xs.shape[0], 1)), np.delete(xs, i, axis=1)], axis=1)
-            H[np.ix_(index[i], index[i])] += (feats * curv[:, i:i + 1]).T @ feats
-            g[:, index[i]] += feats * r[:, i:i + 1]
+            H[np.ix_(index[i], index[i])] += (feats * curv[:, i : i + 1]).T @ feats
+            g[:, index[i]] += feats * r[:, i : i + 1]
         V += (g * qs[:, None]).T @ g
     H[np.arange(n, p), np.arange(n, p)] += 2.0 * lam
     Hinv = np.linalg.pinv(H, hermitian=True)
@@ -309,22 +325,35 @@ def mean_field_inversion(samples: np.ndarray, *, temperature: float = 1.0) -> In
     C = (x * w[:, None]).T @ x - np.outer(m, m)
     frozen = np.flatnonzero(np.diag(C) <= 1e-12)
     if frozen.size:
-        raise ValueError(f"spins {frozen.tolist()[:5]} never change in the samples, so their couplings are not "
-                         "determined (the correlation matrix is singular); use pseudo_likelihood with l2 > 0")
+        raise ValueError(
+            f"spins {frozen.tolist()[:5]} never change in the samples, so their couplings are not "
+            "determined (the correlation matrix is singular); use pseudo_likelihood with l2 > 0"
+        )
     try:
         P = np.linalg.inv(C)
     except np.linalg.LinAlgError:
-        raise ValueError("the correlation matrix of the samples is singular; use pseudo_likelihood with l2 > 0") from None
+        raise ValueError(
+            "the correlation matrix of the samples is singular; use pseudo_likelihood with l2 > 0"
+        ) from None
     J = -P
     np.fill_diagonal(J, 0.0)
     J = 0.5 * (J + J.T)
     h = np.arctanh(np.clip(m, -1 + 1e-12, 1 - 1e-12)) - J @ m
-    return InverseIsingResult(method="naive mean field", couplings=J * T, fields=h * T, temperature=T,
-                              n_samples=m_eff, objective=float("nan"), converged=True, n_iterations=0)
+    return InverseIsingResult(
+        method="naive mean field",
+        couplings=J * T,
+        fields=h * T,
+        temperature=T,
+        n_samples=m_eff,
+        objective=float("nan"),
+        converged=True,
+        n_iterations=0,
+    )
 
 
-def sample_exactly(model: Ising, n_samples: int, *, temperature: float = 1.0,
-                   seed: int | np.random.Generator | None = 0) -> np.ndarray:
+def sample_exactly(
+    model: Ising, n_samples: int, *, temperature: float = 1.0, seed: int | np.random.Generator | None = 0
+) -> np.ndarray:
     """Independent samples (n_samples, n) int8 drawn exactly from exp(-E/T)/Z by enumerating
     every state (n <= 20): a reference data set for inverse Ising."""
     from thermolearn.exact.enumeration import probability_table, state_index_to_spins

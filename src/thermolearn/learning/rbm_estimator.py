@@ -21,7 +21,7 @@ scikit-learn requires a row's result not to depend on what other rows share its 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit, logsumexp
+from scipy.special import expit
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -47,11 +47,26 @@ class BoltzmannRBM(TransformerMixin, BaseEstimator):
     ``score_method_``, ``n_features_in_``.
     """
 
-    def __init__(self, n_components: int = 64, *, method: str = "pcd", k: int = 1, learning_rate: float = 0.05,
-                 batch_size: int = 10, n_iter: int = 10, momentum: float = 0.5, weight_decay: float = 0.0,
-                 n_chains: int | None = None, binarize: float | None = None, score_method: str = "auto",
-                 exact_max_units: int = 20, init_scale: float = 0.01, verbose: bool = False, random_state=None,
-                 engine: str = "auto"):
+    def __init__(
+        self,
+        n_components: int = 64,
+        *,
+        method: str = "pcd",
+        k: int = 1,
+        learning_rate: float = 0.05,
+        batch_size: int = 10,
+        n_iter: int = 10,
+        momentum: float = 0.5,
+        weight_decay: float = 0.0,
+        n_chains: int | None = None,
+        binarize: float | None = None,
+        score_method: str = "auto",
+        exact_max_units: int = 20,
+        init_scale: float = 0.01,
+        verbose: bool = False,
+        random_state=None,
+        engine: str = "auto",
+    ):
         self.n_components = n_components
         self.method = method
         self.k = k
@@ -75,8 +90,10 @@ class BoltzmannRBM(TransformerMixin, BaseEstimator):
         if self.binarize is not None:
             return (X > float(self.binarize)).astype(np.float64)
         if not np.all((X == 0) | (X == 1)):
-            raise ValueError("BoltzmannRBM needs binary data (0 and 1); set binarize=THRESHOLD to binarise "
-                             "X > THRESHOLD (grey levels) instead")
+            raise ValueError(
+                "BoltzmannRBM needs binary data (0 and 1); set binarize=THRESHOLD to binarise "
+                "X > THRESHOLD (grey levels) instead"
+            )
         return X.astype(np.float64, copy=False)
 
     def _check_params(self) -> None:
@@ -94,8 +111,9 @@ class BoltzmannRBM(TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ fitting
     def _new_model(self, X: np.ndarray, rng: np.random.RandomState) -> None:
         seed = int(rng.randint(0, 2**31 - 1))
-        self.model_ = RBM.random(X.shape[1], self.n_components, scale=self.init_scale, data=X,
-                                 seed=np.random.default_rng(seed))
+        self.model_ = RBM.random(
+            X.shape[1], self.n_components, scale=self.init_scale, data=X, seed=np.random.default_rng(seed)
+        )
         self._state = None
         self._rng = rng
         self.history_ = []
@@ -103,12 +121,23 @@ class BoltzmannRBM(TransformerMixin, BaseEstimator):
 
     def _train(self, X: np.ndarray, epochs: int) -> None:
         batch = min(self.batch_size, X.shape[0])
-        result = train_rbm(self.model_, X, epochs=epochs, method=self.method, k=self.k, batch_size=batch,
-                           learning_rate=self.learning_rate, momentum=self.momentum,
-                           weight_decay=self.weight_decay,
-                           n_chains=self.n_chains if self.n_chains is not None else self.batch_size,
-                           seed=int(self._rng.randint(0, 2**31 - 1)), progress=bool(self.verbose),
-                           exact_log_likelihood=False, state=self._state, engine=self.engine)
+        result = train_rbm(
+            self.model_,
+            X,
+            epochs=epochs,
+            method=self.method,
+            k=self.k,
+            batch_size=batch,
+            learning_rate=self.learning_rate,
+            momentum=self.momentum,
+            weight_decay=self.weight_decay,
+            n_chains=self.n_chains if self.n_chains is not None else self.batch_size,
+            seed=int(self._rng.randint(0, 2**31 - 1)),
+            progress=bool(self.verbose),
+            exact_log_likelihood=False,
+            state=self._state,
+            engine=self.engine,
+        )
         self.model_ = result.model
         self._state = result.state
         self.history_.extend(result.history.reconstruction_error.tolist())

@@ -45,8 +45,14 @@ _ROWS = 16
 _LOG2E = np.float32(1.44269504088896341)
 _LN2_HI = np.float32(0.693359375)
 _LN2_LO = np.float32(-2.12194440e-4)
-_EXP_POLY = (np.float32(1.9875691500e-4), np.float32(1.3981999507e-3), np.float32(8.3334519073e-3),
-             np.float32(4.1665795894e-2), np.float32(1.6666665459e-1), np.float32(5.0000001201e-1))
+_EXP_POLY = (
+    np.float32(1.9875691500e-4),
+    np.float32(1.3981999507e-3),
+    np.float32(8.3334519073e-3),
+    np.float32(4.1665795894e-2),
+    np.float32(1.6666665459e-1),
+    np.float32(5.0000001201e-1),
+)
 _ONE = np.float32(1.0)
 _HALF = np.float32(0.5)
 _Y_MIN = np.float32(-87.0)  # 2^n stays a normal float32 inside [-87, 88]
@@ -336,8 +342,27 @@ def _any_dense(dense_rows, rows):
 
 
 @njit(cache=True)
-def sparse_epoch(W, WT, bv, bh, vW, vbv, vbh, chains, data, dense_rows, order, batch, lrs, momentum, decay, key,
-                 persistent, k, reconstruction):
+def sparse_epoch(
+    W,
+    WT,
+    bv,
+    bh,
+    vW,
+    vbv,
+    vbh,
+    chains,
+    data,
+    dense_rows,
+    order,
+    batch,
+    lrs,
+    momentum,
+    decay,
+    key,
+    persistent,
+    k,
+    reconstruction,
+):
     """Run ``len(lrs)`` updates of CD-k (``persistent`` False) or PCD-k in place.
 
     W (n_visible, n_hidden) and WT = W^T (kept equal), biases, velocities and ``chains``
@@ -383,7 +408,7 @@ def sparse_epoch(W, WT, bv, bh, vW, vbv, vbh, chains, data, dense_rows, order, b
             data_keys[r] = splitmix64(update_key + uint64(2 * r))[0]
         for r in range(C):
             chain_keys[r] = splitmix64(update_key + uint64(2 * r + 1))[0] if persistent else data_keys[r]
-        rows = order[t * B:(t + 1) * B]
+        rows = order[t * B : (t + 1) * B]
         # the sums of all rows of W (W^T) serve rows listed by their zeros; computed only when
         # such a row comes up, once per update (W changes only at the update's end)
         w_total_ok = False
@@ -397,21 +422,47 @@ def sparse_epoch(W, WT, bv, bh, vW, vbv, vbh, chains, data, dense_rows, order, b
                 if _any_listed_by_zeros(pos_cnt):
                     _row_sums(W, total_wt)
                     wt_total_ok = True
-                _visible_step(WT, bv, total_wt, pos_on, pos_cnt, data_keys, uint64(0), X, xon, xcnt, B, False,
-                              err_rows)
+                _visible_step(WT, bv, total_wt, pos_on, pos_cnt, data_keys, uint64(0), X, xon, xcnt, B, False, err_rows)
         else:  # CD: chain r starts at data row r's hidden draw
             _data_rows(W, bh, total_w, data, rows, X, xon, xcnt, P, data_keys, hon, hcnt, True)
         for s in range(k):
             if not wt_total_ok and _any_listed_by_zeros(hcnt):
                 _row_sums(W, total_wt)
                 wt_total_ok = True
-            _visible_step(WT, bv, total_wt, hon, hcnt, chain_keys, uint64((2 * s + 1) * _BLOCK), X, xon, xcnt, B,
-                          True, err_rows if (s == 0 and reconstruction and not persistent) else no_err)
+            _visible_step(
+                WT,
+                bv,
+                total_wt,
+                hon,
+                hcnt,
+                chain_keys,
+                uint64((2 * s + 1) * _BLOCK),
+                X,
+                xon,
+                xcnt,
+                B,
+                True,
+                err_rows if (s == 0 and reconstruction and not persistent) else no_err,
+            )
             if not w_total_ok and _any_listed_by_zeros(xcnt[B:]):
                 _row_sums(WT, total_w)
                 w_total_ok = True
-            _hidden_step(W, bh, total_w, xon, xcnt, B, P, chain_keys, uint64((2 * s + 2) * _BLOCK), hon, hcnt,
-                         persistent or s + 1 < k, chains, persistent and s + 1 == k)
+            _hidden_step(
+                W,
+                bh,
+                total_w,
+                xon,
+                xcnt,
+                B,
+                P,
+                chain_keys,
+                uint64((2 * s + 2) * _BLOCK),
+                hon,
+                hcnt,
+                persistent or s + 1 < k,
+                chains,
+                persistent and s + 1 == k,
+            )
         _hidden_bias_update(bh, vbh, P, Y, y_total, B, lrs[t], momentum, inv_b, inv_c)
         npos = _column_lists(X, xon, xcnt, con, ccnt, B)
         _weight_update(W, WT, bv, vW, vbv, Y, y_total, con, ccnt, npos, lrs[t], momentum, decay, inv_b, inv_c)
@@ -431,9 +482,23 @@ def dense_rows(data: np.ndarray) -> np.ndarray:
     return (2 * data.sum(axis=1, dtype=np.int64) > data.shape[1]).astype(np.uint8)
 
 
-def run_sparse_epoch(params: dict, velocity: dict, chains, data: np.ndarray, order: np.ndarray, batch: int,
-                     rates: np.ndarray, momentum: float, decay: float, key: np.uint64, *, persistent: bool, k: int,
-                     reconstruction: bool, dense: np.ndarray | None = None) -> float:
+def run_sparse_epoch(
+    params: dict,
+    velocity: dict,
+    chains,
+    data: np.ndarray,
+    order: np.ndarray,
+    batch: int,
+    rates: np.ndarray,
+    momentum: float,
+    decay: float,
+    key: np.uint64,
+    *,
+    persistent: bool,
+    k: int,
+    reconstruction: bool,
+    dense: np.ndarray | None = None,
+) -> float:
     """``len(rates)`` updates (minibatch t = rows ``order[t * batch:(t + 1) * batch]`` of the
     uint8 ``data``) applied in place to float32 ``params`` and ``velocity`` (dicts with
     weights, visible_bias, hidden_bias) and, for PCD, the float32 hidden ``chains``
@@ -443,10 +508,25 @@ def run_sparse_epoch(params: dict, velocity: dict, chains, data: np.ndarray, ord
     f32 = np.float32
     data = np.ascontiguousarray(data)
     dense = dense_rows(data) if dense is None else np.ascontiguousarray(dense, dtype=np.uint8)
-    err = sparse_epoch(W, np.ascontiguousarray(W.T), params["visible_bias"], params["hidden_bias"],
-                       velocity["weights"], velocity["visible_bias"], velocity["hidden_bias"],
-                       chains if persistent else np.zeros((0, W.shape[1]), f32), data, dense,
-                       np.ascontiguousarray(order, dtype=np.int64), int(batch),
-                       np.ascontiguousarray(rates, dtype=f32), f32(momentum), f32(decay), np.uint64(key),
-                       bool(persistent), int(k), bool(reconstruction))
+    err = sparse_epoch(
+        W,
+        np.ascontiguousarray(W.T),
+        params["visible_bias"],
+        params["hidden_bias"],
+        velocity["weights"],
+        velocity["visible_bias"],
+        velocity["hidden_bias"],
+        chains if persistent else np.zeros((0, W.shape[1]), f32),
+        data,
+        dense,
+        np.ascontiguousarray(order, dtype=np.int64),
+        int(batch),
+        np.ascontiguousarray(rates, dtype=f32),
+        f32(momentum),
+        f32(decay),
+        np.uint64(key),
+        bool(persistent),
+        int(k),
+        bool(reconstruction),
+    )
     return float(err) / len(rates) if reconstruction else float("nan")

@@ -35,8 +35,15 @@ class UnlearningResult:
         return int(self.unlearned_states.shape[0])
 
 
-def unlearn(network: Hopfield, n_iterations: int, *, epsilon: float = 0.01, batch: int = 1, max_sweeps: int = 100,
-            seed: int | np.random.Generator | None = 0) -> UnlearningResult:
+def unlearn(
+    network: Hopfield,
+    n_iterations: int,
+    *,
+    epsilon: float = 0.01,
+    batch: int = 1,
+    max_sweeps: int = 100,
+    seed: int | np.random.Generator | None = 0,
+) -> UnlearningResult:
     """Hopfield-Feinstein-Palmer unlearning: ``n_iterations`` times, relax a random state and
     subtract (epsilon / N) s s^T from J (zero diagonal kept). ``batch`` states are relaxed
     on the same couplings before their corrections are applied together (batch = 1 is the
@@ -59,10 +66,16 @@ def unlearn(network: Hopfield, n_iterations: int, *, epsilon: float = 0.01, batc
         x = final.astype(np.float64)
         J -= (eps / n) * (x.T @ x)
         np.fill_diagonal(J, 0.0)
-        reached[done:done + k] = final
+        reached[done : done + k] = final
         done += k
-    out = Hopfield(J, None if not np.any(b) else b, patterns=network.patterns, rule=f"{network.rule}+unlearning".lstrip("+"),
-                   image_shape=network.image_shape, name=network.name)
+    out = Hopfield(
+        J,
+        None if not np.any(b) else b,
+        patterns=network.patterns,
+        rule=f"{network.rule}+unlearning".lstrip("+"),
+        image_shape=network.image_shape,
+        name=network.name,
+    )
     return UnlearningResult(network=out, unlearned_states=reached, epsilon=eps)
 
 
@@ -85,8 +98,13 @@ class AttractorStatistics:
         return self.mixture + self.spurious
 
 
-def attractor_statistics(network: Hopfield, n_starts: int = 500, *, threshold: float = RETRIEVAL_THRESHOLD,
-                         seed: int | np.random.Generator | None = 0) -> AttractorStatistics:
+def attractor_statistics(
+    network: Hopfield,
+    n_starts: int = 500,
+    *,
+    threshold: float = RETRIEVAL_THRESHOLD,
+    seed: int | np.random.Generator | None = 0,
+) -> AttractorStatistics:
     """Relax ``n_starts`` uniformly random states and classify where they end."""
     if network.patterns is None:
         raise ValueError("the network keeps no patterns; attractor statistics need them")
@@ -97,12 +115,22 @@ def attractor_statistics(network: Hopfield, n_starts: int = 500, *, threshold: f
     counts = {"pattern": 0, "negative": 0, "mixture": 0, "spurious": 0}
     for s in final:
         counts[network.classify(s, threshold)[0]] += 1
-    return AttractorStatistics(n_starts, (counts["pattern"] + counts["negative"]) / n_starts,
-                               counts["mixture"] / n_starts, counts["spurious"] / n_starts)
+    return AttractorStatistics(
+        n_starts,
+        (counts["pattern"] + counts["negative"]) / n_starts,
+        counts["mixture"] / n_starts,
+        counts["spurious"] / n_starts,
+    )
 
 
-def basin_radius(network: Hopfield, *, fractions: np.ndarray | None = None, trials: int = 20,
-                 threshold: float = RETRIEVAL_THRESHOLD, seed: int | np.random.Generator | None = 0) -> tuple[float, float]:
+def basin_radius(
+    network: Hopfield,
+    *,
+    fractions: np.ndarray | None = None,
+    trials: int = 20,
+    threshold: float = RETRIEVAL_THRESHOLD,
+    seed: int | np.random.Generator | None = 0,
+) -> tuple[float, float]:
     """Mean basin radius of the stored patterns and its standard error over patterns.
 
     A pattern's radius is the fraction of flipped units at which the probability of relaxing
@@ -118,9 +146,14 @@ def basin_radius(network: Hopfield, *, fractions: np.ndarray | None = None, tria
     xi = network.patterns
     success = np.zeros((len(xi), grid.size))
     for j, f in enumerate(grid):
-        starts = np.concatenate([corrupt(np.repeat(xi[mu:mu + 1], trials, axis=0), f, seed=rng) for mu in range(len(xi))])
+        starts = np.concatenate(
+            [corrupt(np.repeat(xi[mu : mu + 1], trials, axis=0), f, seed=rng) for mu in range(len(xi))]
+        )
         final = network.relax(starts, seed=rng)
-        m = np.einsum("ki,ki->k", final.astype(np.float64), np.repeat(xi, trials, axis=0).astype(np.float64)) / xi.shape[1]
+        m = (
+            np.einsum("ki,ki->k", final.astype(np.float64), np.repeat(xi, trials, axis=0).astype(np.float64))
+            / xi.shape[1]
+        )
         success[:, j] = (m >= threshold).reshape(len(xi), trials).mean(axis=1)
     radii = np.empty(len(xi))
     for mu, curve in enumerate(success):

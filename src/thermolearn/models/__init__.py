@@ -4,10 +4,10 @@ The RBM classes compute in JAX; they load on first use (``thermolearn.models.RBM
 importing the Ising model never pays for JAX.
 """
 
-from thermolearn.models.ising import Ising
 from thermolearn.models.boltzmann import BoltzmannMachine
 from thermolearn.models.dense_memory import DenseAssociativeMemory, ModernHopfield
 from thermolearn.models.hopfield import Hopfield, RecallResult
+from thermolearn.models.ising import Ising
 from thermolearn.models.lattice import LatticeGeometry
 from thermolearn.models.maxcut import MaxCut
 from thermolearn.models.qubo import binary_to_spins, ising_to_qubo, qubo_energy, qubo_to_ising, spins_to_binary

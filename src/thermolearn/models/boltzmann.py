@@ -59,8 +59,9 @@ def connectivity_mask(n_visible: int, n_hidden: int, connectivity: str | np.ndar
     n = n_visible + n_hidden
     if isinstance(connectivity, str):
         if connectivity not in CONNECTIVITIES:
-            raise ValueError(f"connectivity must be one of {', '.join(CONNECTIVITIES)} or a boolean array, "
-                             f"got {connectivity!r}")
+            raise ValueError(
+                f"connectivity must be one of {', '.join(CONNECTIVITIES)} or a boolean array, got {connectivity!r}"
+            )
         mask = np.ones((n, n), dtype=bool)
         if connectivity in ("restricted", "semi-restricted"):
             mask[n_visible:, n_visible:] = False
@@ -159,7 +160,7 @@ class BoltzmannMachine:
         connectivity: str | np.ndarray = "full",
         seed: int | np.random.Generator | None = 0,
         name: str = "",
-    ) -> "BoltzmannMachine":
+    ) -> BoltzmannMachine:
         """A machine with W_ij ~ Normal(0, weight_std^2) on the allowed couplings and
         b_i ~ Normal(0, bias_std^2) (energy units)."""
         nv = check_positive_int("n_visible", n_visible, minimum=0)
@@ -178,8 +179,9 @@ class BoltzmannMachine:
         return cls(W, b, nv, connectivity=mask, name=name)
 
     @classmethod
-    def zeros(cls, n_visible: int, n_hidden: int, *, connectivity: str | np.ndarray = "full",
-              name: str = "") -> "BoltzmannMachine":
+    def zeros(
+        cls, n_visible: int, n_hidden: int, *, connectivity: str | np.ndarray = "full", name: str = ""
+    ) -> BoltzmannMachine:
         """A machine with W = 0 and b = 0: every state equally likely."""
         nv = check_positive_int("n_visible", n_visible, minimum=0)
         nh = check_positive_int("n_hidden", n_hidden, minimum=0)
@@ -187,7 +189,7 @@ class BoltzmannMachine:
         return cls(np.zeros((n, n)), np.zeros(n), nv, connectivity=connectivity, name=name)
 
     @classmethod
-    def from_ising(cls, model: Ising, n_visible: int | None = None) -> tuple["BoltzmannMachine", float]:
+    def from_ising(cls, model: Ising, n_visible: int | None = None) -> tuple[BoltzmannMachine, float]:
         """The machine and offset with E_bm(x) + offset == E_ising(s) for x = (1 + s) / 2.
 
         The first ``n_visible`` spins (default: all) become visible units.
@@ -231,7 +233,7 @@ class BoltzmannMachine:
         """Boolean (n_units, n_units) mask of the couplings that may be non-zero (read-only)."""
         return self._mask
 
-    def with_parameters(self, weights: np.ndarray, biases: np.ndarray) -> "BoltzmannMachine":
+    def with_parameters(self, weights: np.ndarray, biases: np.ndarray) -> BoltzmannMachine:
         """The same architecture (units, connectivity, name) with new W and b."""
         return BoltzmannMachine(weights, biases, self._n_visible, connectivity=self._mask, name=self.name)
 
@@ -299,7 +301,7 @@ class BoltzmannMachine:
         return save_arrays(path, arrays, header)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "BoltzmannMachine":
+    def load(cls, path: str | os.PathLike) -> BoltzmannMachine:
         """Read a machine written by :meth:`save`."""
         arrays, header = load_arrays(path)
         if header.get("format") != FILE_FORMAT:
@@ -312,8 +314,13 @@ class BoltzmannMachine:
         n = int(header["n_visible"]) + int(header["n_hidden"])
         if arrays["weights"].shape != (n, n):
             raise ValueError(f"{path}: weights have shape {arrays['weights'].shape}, the header says {n} units")
-        return cls(arrays["weights"], arrays["biases"], int(header["n_visible"]),
-                   connectivity=arrays["connectivity"].astype(bool), name=header.get("name", ""))
+        return cls(
+            arrays["weights"],
+            arrays["biases"],
+            int(header["n_visible"]),
+            connectivity=arrays["connectivity"].astype(bool),
+            name=header.get("name", ""),
+        )
 
     # ------------------------------------------------------------------ comparison
     def __eq__(self, other: object) -> bool:
@@ -339,8 +346,10 @@ def chain_generators(seed: int | np.random.Generator | np.ndarray | None, n_chai
     (returned as is, so the caller's chains continue where they stopped)."""
     if isinstance(seed, np.ndarray):
         if seed.dtype != np.uint64 or seed.shape != (n_chains, 4) or not seed.flags.c_contiguous:
-            raise ValueError(f"generator states must be a C-contiguous uint64 array of shape ({n_chains}, 4), "
-                             f"got {seed.dtype} {seed.shape}")
+            raise ValueError(
+                f"generator states must be a C-contiguous uint64 array of shape ({n_chains}, 4), "
+                f"got {seed.dtype} {seed.shape}"
+            )
         return seed
     if seed is not None and not isinstance(seed, (int, np.integer, np.random.Generator)):
         raise TypeError(f"seed must be an int, a numpy Generator or generator states, got {type(seed).__name__}")

@@ -153,13 +153,23 @@ class DenseAssociativeMemory:
     but stays finite for large N.
     """
 
-    def __init__(self, patterns: np.ndarray, *, energy: str = "polynomial", degree: int = 3, rectified: bool = False,
-                 binary: bool = False, image_shape: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self,
+        patterns: np.ndarray,
+        *,
+        energy: str = "polynomial",
+        degree: int = 3,
+        rectified: bool = False,
+        binary: bool = False,
+        image_shape: tuple[int, int] | None = None,
+    ) -> None:
         if energy not in ENERGIES:
             raise ValueError(f"energy must be one of {', '.join(ENERGIES)}, got {energy!r}")
         self.degree = check_positive_int("degree", degree, minimum=2)
         if self.degree > 8:
-            raise ValueError(f"degree must be at most 8 (larger powers overflow float64 integer exactness), got {degree}")
+            raise ValueError(
+                f"degree must be at most 8 (larger powers overflow float64 integer exactness), got {degree}"
+            )
         self._xi = check_patterns(patterns, binary=binary)
         self._xi.setflags(write=False)
         self._xiT = np.ascontiguousarray(self._xi.T)
@@ -168,8 +178,10 @@ class DenseAssociativeMemory:
         self.image_shape = None if image_shape is None else tuple(int(v) for v in image_shape)
         n = self._xi.shape[1]
         if energy == "polynomial" and float(len(self._xi)) * float(n) ** self.degree >= 2.0**52:
-            raise ValueError(f"P N^degree = {len(self._xi)} x {n}^{self.degree} exceeds 2^52: the polynomial energy "
-                             "would lose integer exactness; use a lower degree or the exponential energy")
+            raise ValueError(
+                f"P N^degree = {len(self._xi)} x {n}^{self.degree} exceeds 2^52: the polynomial energy "
+                "would lose integer exactness; use a lower degree or the exponential energy"
+            )
 
     @property
     def patterns(self) -> np.ndarray:
@@ -208,8 +220,14 @@ class DenseAssociativeMemory:
         m = overlaps_with(self._xi, s)
         return m[0] if np.ndim(states) == 1 else m
 
-    def relax(self, states: np.ndarray, *, max_sweeps: int = 100, order: str = "random",
-              seed: int | np.random.Generator | None = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def relax(
+        self,
+        states: np.ndarray,
+        *,
+        max_sweeps: int = 100,
+        order: str = "random",
+        seed: int | np.random.Generator | None = 0,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Asynchronous zero-T descent of many states (K, N): ``(final states, sweeps, converged)``."""
         if order not in ("random", "sequential"):
             raise ValueError(f"order must be 'random' or 'sequential', got {order!r}")
@@ -219,13 +237,23 @@ class DenseAssociativeMemory:
         rng = seed_chains(seed, S.shape[0])
         sweeps = np.zeros(S.shape[0], dtype=np.int64)
         converged = np.zeros(S.shape[0], dtype=np.bool_)
-        kernel = _dense_batch_parallel if (S.shape[0] > 1 and S.size * self.n_patterns > _PARALLEL_MIN_WORK
-                                           and numba.get_num_threads() > 1) else _dense_batch_serial
+        kernel = (
+            _dense_batch_parallel
+            if (S.shape[0] > 1 and S.size * self.n_patterns > _PARALLEL_MIN_WORK and numba.get_num_threads() > 1)
+            else _dense_batch_serial
+        )
         kernel(self._xiT, S, D, rng, max_sweeps, order == "random", *self._kernel_args(), sweeps, converged)
         return S, sweeps, converged
 
-    def recall(self, initial: np.ndarray, *, max_sweeps: int = 100, order: str = "random",
-               seed: int | np.random.Generator | None = 0, threshold: float = RETRIEVAL_THRESHOLD) -> RecallResult:
+    def recall(
+        self,
+        initial: np.ndarray,
+        *,
+        max_sweeps: int = 100,
+        order: str = "random",
+        seed: int | np.random.Generator | None = 0,
+        threshold: float = RETRIEVAL_THRESHOLD,
+    ) -> RecallResult:
         """Asynchronous zero-temperature recall from ``initial`` (N,): the energy never rises."""
         if order not in ("random", "sequential"):
             raise ValueError(f"order must be 'random' or 'sequential', got {order!r}")
@@ -235,10 +263,29 @@ class DenseAssociativeMemory:
         d = s.astype(np.float64) @ self._xiT.astype(np.float64)
         etrace = np.zeros(max_sweeps + 1)
         strace = np.zeros((max_sweeps + 1, self.n_neurons), dtype=np.int8)
-        k, ok = _dense_relax_one(self._xiT, s, d, seed_chains(seed, 1), 0, max_sweeps, order == "random",
-                                 *self._kernel_args(), etrace, strace)
-        return make_result("async", s0, s, etrace[: k + 1], self._xi, threshold, sweeps=int(k), converged=bool(ok),
-                           states=strace[: k + 1])
+        k, ok = _dense_relax_one(
+            self._xiT,
+            s,
+            d,
+            seed_chains(seed, 1),
+            0,
+            max_sweeps,
+            order == "random",
+            *self._kernel_args(),
+            etrace,
+            strace,
+        )
+        return make_result(
+            "async",
+            s0,
+            s,
+            etrace[: k + 1],
+            self._xi,
+            threshold,
+            sweeps=int(k),
+            converged=bool(ok),
+            states=strace[: k + 1],
+        )
 
     def is_fixed_point(self, states: np.ndarray) -> np.ndarray:
         """True for each state (K, N) that no single flip lowers in energy."""
@@ -313,14 +360,16 @@ class ModernHopfield:
 
     def attention(self, queries: np.ndarray) -> np.ndarray:
         """softmax(beta X xi) for each query: the weight of each stored pattern, shape (n, P)."""
-        _, att = _jax_update()(np.asarray(self._X, np.float32), np.asarray(self._queries(queries), np.float32),
-                               np.float32(self.beta))
+        _, att = _jax_update()(
+            np.asarray(self._X, np.float32), np.asarray(self._queries(queries), np.float32), np.float32(self.beta)
+        )
         return np.asarray(att, dtype=np.float64)
 
     def update(self, queries: np.ndarray) -> np.ndarray:
         """One update xi <- X^T softmax(beta X xi) (JAX, float32), same shape as ``queries``."""
-        new, _ = _jax_update()(np.asarray(self._X, np.float32), np.asarray(self._queries(queries), np.float32),
-                               np.float32(self.beta))
+        new, _ = _jax_update()(
+            np.asarray(self._X, np.float32), np.asarray(self._queries(queries), np.float32), np.float32(self.beta)
+        )
         out = np.asarray(new, dtype=np.float64)
         return out[0] if np.ndim(queries) == 1 else out
 

@@ -25,7 +25,7 @@ def _import_dimod() -> Any:
     return dimod
 
 
-def ising_to_bqm(model: "Ising", offset: float = 0.0) -> "dimod.BinaryQuadraticModel":
+def ising_to_bqm(model: Ising, offset: float = 0.0) -> dimod.BinaryQuadraticModel:
     """A SPIN-vartype BQM on variables 0..n-1 with the same energy as ``model`` (plus ``offset``)."""
     dimod = _import_dimod()
     i, j, w = model.edges()
@@ -34,7 +34,7 @@ def ising_to_bqm(model: "Ising", offset: float = 0.0) -> "dimod.BinaryQuadraticM
     return dimod.BinaryQuadraticModel(linear, quadratic, float(offset), dimod.SPIN)
 
 
-def ising_from_bqm(bqm: "dimod.BinaryQuadraticModel") -> tuple["Ising", float, list]:
+def ising_from_bqm(bqm: dimod.BinaryQuadraticModel) -> tuple[Ising, float, list]:
     """``(model, offset, labels)``: spin ``k`` of the model is variable ``labels[k]`` of ``bqm``.
 
     A BINARY BQM is converted to spins first; the energy of every state is preserved

@@ -39,7 +39,9 @@ def read_edgelist(path: str | os.PathLike) -> EdgeList:
         try:
             header_n, header_m = int(rows[0][1]), int(rows[0][2])
         except ValueError:
-            raise ValueError(f"{source}, line {rows[0][0]}: expected integers 'n m', got {' '.join(rows[0][1:])!r}") from None
+            raise ValueError(
+                f"{source}, line {rows[0][0]}: expected integers 'n m', got {' '.join(rows[0][1:])!r}"
+            ) from None
         rows = rows[1:]
     i = np.empty(len(rows), dtype=np.int64)
     j = np.empty(len(rows), dtype=np.int64)
@@ -52,7 +54,9 @@ def read_edgelist(path: str | os.PathLike) -> EdgeList:
             if len(fields) == 3:
                 w[k] = float(fields[2])
         except ValueError:
-            raise ValueError(f"{source}, line {number}: expected integers i j and a number w, got {' '.join(fields)!r}") from None
+            raise ValueError(
+                f"{source}, line {number}: expected integers i j and a number w, got {' '.join(fields)!r}"
+            ) from None
         if not np.isfinite(w[k]):
             raise ValueError(f"{source}, line {number}: weight must be finite, got {fields[2]}")
     if header_m is not None and header_m != len(rows):

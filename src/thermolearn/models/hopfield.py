@@ -154,8 +154,11 @@ def relax_async(
     sweeps = np.zeros(S.shape[0], dtype=np.int64)
     converged = np.zeros(S.shape[0], dtype=np.bool_)
     tol = field_tolerance(Jc, bb)
-    kernel = _relax_batch_parallel if S.shape[0] > 1 and S.size * 4 > _PARALLEL_MIN_WORK and numba.get_num_threads() > 1 \
+    kernel = (
+        _relax_batch_parallel
+        if S.shape[0] > 1 and S.size * 4 > _PARALLEL_MIN_WORK and numba.get_num_threads() > 1
         else _relax_batch_serial
+    )
     kernel(Jc, S, H, rng, max_sweeps, order == "random", tol, sweeps, converged)
     return S, sweeps, converged
 
@@ -167,8 +170,9 @@ def overlaps_with(patterns: np.ndarray, states: np.ndarray) -> np.ndarray:
     return x @ patterns.astype(np.float64).T / x.shape[1]
 
 
-def classify_state(state: np.ndarray, patterns: np.ndarray | None,
-                   threshold: float = RETRIEVAL_THRESHOLD) -> tuple[str | None, int | None, tuple[int, ...]]:
+def classify_state(
+    state: np.ndarray, patterns: np.ndarray | None, threshold: float = RETRIEVAL_THRESHOLD
+) -> tuple[str | None, int | None, tuple[int, ...]]:
     """Classify a state against stored patterns: ``(label, pattern index, mixture members)``.
 
     'pattern' (or 'negative'): overlap >= ``threshold`` (<= -threshold) with some pattern;
@@ -197,8 +201,9 @@ def classify_state(state: np.ndarray, patterns: np.ndarray | None,
     return "spurious", None, ()
 
 
-def check_patterns(patterns: object, n_neurons: int | None = None, *, binary: bool = False,
-                   name: str = "patterns") -> np.ndarray:
+def check_patterns(
+    patterns: object, n_neurons: int | None = None, *, binary: bool = False, name: str = "patterns"
+) -> np.ndarray:
     """Patterns as an int8 array (P, N) of spins in {-1, +1}; one pattern (N,) becomes (1, N).
 
     ``binary=True`` reads {0, 1} units and maps them to spins s = 2x - 1. ``n_neurons``, when
@@ -210,7 +215,9 @@ def check_patterns(patterns: object, n_neurons: int | None = None, *, binary: bo
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] < 2:
-        raise ValueError(f"{name} must have shape (n_patterns, n_neurons) with n_neurons >= 2, got {np.shape(patterns)}")
+        raise ValueError(
+            f"{name} must have shape (n_patterns, n_neurons) with n_neurons >= 2, got {np.shape(patterns)}"
+        )
     if n_neurons is not None and arr.shape[1] != n_neurons:
         raise ValueError(f"{name} must have length {n_neurons} (one value per neuron), got length {arr.shape[1]}")
     if binary:
@@ -219,11 +226,12 @@ def check_patterns(patterns: object, n_neurons: int | None = None, *, binary: bo
         return (2 * arr - 1).astype(np.int8)
     if not np.all((arr == 1) | (arr == -1)):
         if np.all((arr == 0) | (arr == 1)):
-            raise ValueError(f"{name} hold 0/1 values; Hopfield patterns are spins -1/+1: pass binary=True "
-                             "(or use binary_to_patterns) to convert 0/1 units with s = 2x - 1")
+            raise ValueError(
+                f"{name} hold 0/1 values; Hopfield patterns are spins -1/+1: pass binary=True "
+                "(or use binary_to_patterns) to convert 0/1 units with s = 2x - 1"
+            )
         raise ValueError(f"{name} must contain only spins -1 and +1 (or 0/1 with binary=True)")
     return arr.astype(np.int8)
-
 
 
 @dataclass
@@ -261,25 +269,48 @@ class RecallResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "method": self.method, "classification": self.classification, "pattern_index": self.pattern_index,
-            "mixture_of": list(self.mixture_of), "sweeps": self.sweeps, "converged": self.converged,
-            "cycle": self.cycle, "final_energy": self.final_energy, "overlaps": self.overlaps.tolist(),
-            "energies": self.energies.tolist(), "temperature": self.temperature,
+            "method": self.method,
+            "classification": self.classification,
+            "pattern_index": self.pattern_index,
+            "mixture_of": list(self.mixture_of),
+            "sweeps": self.sweeps,
+            "converged": self.converged,
+            "cycle": self.cycle,
+            "final_energy": self.final_energy,
+            "overlaps": self.overlaps.tolist(),
+            "energies": self.energies.tolist(),
+            "temperature": self.temperature,
         }
 
 
-def make_result(method: str, initial: np.ndarray, final: np.ndarray, energies: np.ndarray, patterns: np.ndarray | None,
-                threshold: float, **kwargs: Any) -> RecallResult:
+def make_result(
+    method: str,
+    initial: np.ndarray,
+    final: np.ndarray,
+    energies: np.ndarray,
+    patterns: np.ndarray | None,
+    threshold: float,
+    **kwargs: Any,
+) -> RecallResult:
     """A :class:`RecallResult` with overlaps and class of ``final`` against ``patterns``."""
     label, index, members = classify_state(final, patterns, threshold)
     ov = overlaps_with(patterns, final)[0] if patterns is not None and len(patterns) else np.zeros(0)
-    return RecallResult(method=method, initial=np.asarray(initial, dtype=np.int8).copy(),
-                        final=np.asarray(final, dtype=np.int8).copy(), energies=np.asarray(energies, dtype=np.float64),
-                        overlaps=ov, classification=label, pattern_index=index, mixture_of=members, **kwargs)
+    return RecallResult(
+        method=method,
+        initial=np.asarray(initial, dtype=np.int8).copy(),
+        final=np.asarray(final, dtype=np.int8).copy(),
+        energies=np.asarray(energies, dtype=np.float64),
+        overlaps=ov,
+        classification=label,
+        pattern_index=index,
+        mixture_of=members,
+        **kwargs,
+    )
 
 
-def corrupt(patterns: np.ndarray, fraction: float, *, mode: str = "flip",
-            seed: int | np.random.Generator | None = 0) -> np.ndarray:
+def corrupt(
+    patterns: np.ndarray, fraction: float, *, mode: str = "flip", seed: int | np.random.Generator | None = 0
+) -> np.ndarray:
     """Corrupted copies of spin patterns (P, N) or (N,): exactly round(fraction * N) units per
     pattern, chosen at random, are flipped (``mode='flip'``) or set to -1 (``'mask'``, an
     occluded pixel reads as background)."""
@@ -409,15 +440,25 @@ class Hopfield:
         m = overlaps_with(self._patterns, s)
         return m[0] if np.ndim(states) == 1 else m
 
-    def classify(self, state: np.ndarray, threshold: float = RETRIEVAL_THRESHOLD) -> tuple[str | None, int | None, tuple[int, ...]]:
+    def classify(
+        self, state: np.ndarray, threshold: float = RETRIEVAL_THRESHOLD
+    ) -> tuple[str | None, int | None, tuple[int, ...]]:
         """``(label, pattern index, mixture members)``; see :func:`classify_state`."""
         return classify_state(check_spins(state, self.n_neurons)[0], self._patterns, threshold)
 
     # ------------------------------------------------------------------ recall
-    def relax(self, states: np.ndarray, *, max_sweeps: int = 100, order: str = "random",
-              seed: int | np.random.Generator | None = 0) -> np.ndarray:
+    def relax(
+        self,
+        states: np.ndarray,
+        *,
+        max_sweeps: int = 100,
+        order: str = "random",
+        seed: int | np.random.Generator | None = 0,
+    ) -> np.ndarray:
         """Final states (K, N) of zero-temperature asynchronous descent from each of ``states``."""
-        final, _, _ = relax_async(self._J, self._b, np.atleast_2d(states), max_sweeps=max_sweeps, order=order, seed=seed)
+        final, _, _ = relax_async(
+            self._J, self._b, np.atleast_2d(states), max_sweeps=max_sweeps, order=order, seed=seed
+        )
         return final
 
     def recall(
@@ -444,12 +485,20 @@ class Hopfield:
         if method == "thermal":
             if temperature is None:
                 raise ValueError("thermal recall needs a temperature T > 0")
-            return self.recall_thermal(initial, temperature, sweeps=sweeps, burn_in=burn_in, sampler=sampler,
-                                       seed=seed, threshold=threshold)
+            return self.recall_thermal(
+                initial, temperature, sweeps=sweeps, burn_in=burn_in, sampler=sampler, seed=seed, threshold=threshold
+            )
         raise ValueError(f"method must be one of {', '.join(RECALL_METHODS)}, got {method!r}")
 
-    def recall_async(self, initial: np.ndarray, *, max_sweeps: int = 100, order: str = "random",
-                     seed: int | np.random.Generator | None = 0, threshold: float = RETRIEVAL_THRESHOLD) -> RecallResult:
+    def recall_async(
+        self,
+        initial: np.ndarray,
+        *,
+        max_sweeps: int = 100,
+        order: str = "random",
+        seed: int | np.random.Generator | None = 0,
+        threshold: float = RETRIEVAL_THRESHOLD,
+    ) -> RecallResult:
         """Asynchronous zero-temperature recall: a unit flips only if Delta E = 2 s_i h_i < 0, so the
         energy trace (one value per sweep) never rises; stops after a sweep without flips."""
         if order not in ("random", "sequential"):
@@ -462,13 +511,24 @@ class Hopfield:
         etrace = np.zeros(max_sweeps + 1)
         strace = np.zeros((max_sweeps + 1, self.n_neurons), dtype=np.int8)
         rng = seed_chains(seed, 1)
-        k, ok, _ = _relax_one(self._J, s, h, rng, 0, max_sweeps, order == "random",
-                              field_tolerance(self._J, self._b), e0, etrace, strace)
-        return make_result("async", s0, s, etrace[: k + 1], self._patterns, threshold, sweeps=int(k),
-                           converged=bool(ok), states=strace[: k + 1])
+        k, ok, _ = _relax_one(
+            self._J, s, h, rng, 0, max_sweeps, order == "random", field_tolerance(self._J, self._b), e0, etrace, strace
+        )
+        return make_result(
+            "async",
+            s0,
+            s,
+            etrace[: k + 1],
+            self._patterns,
+            threshold,
+            sweeps=int(k),
+            converged=bool(ok),
+            states=strace[: k + 1],
+        )
 
-    def recall_sync(self, initial: np.ndarray, *, max_steps: int = 100,
-                    threshold: float = RETRIEVAL_THRESHOLD) -> RecallResult:
+    def recall_sync(
+        self, initial: np.ndarray, *, max_steps: int = 100, threshold: float = RETRIEVAL_THRESHOLD
+    ) -> RecallResult:
         """Synchronous recall s(t+1) = sign(J s(t) + b) (a zero field keeps the unit). Ends in a fixed
         point or a 2-cycle s(t+1) = s(t-1) (``cycle=True``); E may rise, L(t) may not."""
         max_steps = check_positive_int("max_steps", max_steps)
@@ -490,12 +550,31 @@ class Hopfield:
                 break
             s = new
         traj = np.array(states, dtype=np.int8)
-        return make_result("sync", traj[0], traj[-1], self.energy(traj), self._patterns, threshold,
-                           sweeps=len(traj) - 1, converged=converged, cycle=cycle, states=traj,
-                           lyapunov=np.array(lyap))
+        return make_result(
+            "sync",
+            traj[0],
+            traj[-1],
+            self.energy(traj),
+            self._patterns,
+            threshold,
+            sweeps=len(traj) - 1,
+            converged=converged,
+            cycle=cycle,
+            states=traj,
+            lyapunov=np.array(lyap),
+        )
 
-    def recall_thermal(self, initial: np.ndarray, temperature: float, *, sweeps: int = 200, burn_in: int = 0,
-                       sampler: str = "heatbath", seed: int = 0, threshold: float = RETRIEVAL_THRESHOLD) -> RecallResult:
+    def recall_thermal(
+        self,
+        initial: np.ndarray,
+        temperature: float,
+        *,
+        sweeps: int = 200,
+        burn_in: int = 0,
+        sampler: str = "heatbath",
+        seed: int = 0,
+        threshold: float = RETRIEVAL_THRESHOLD,
+    ) -> RecallResult:
         """Finite-temperature recall: a Boltzmann sampler of exp(-E/T) (k_B = 1) started at
         ``initial``; ``states`` holds every recorded sweep, ``mean_overlaps`` their average
         overlaps, and the classification is of the last state."""
@@ -503,36 +582,68 @@ class Hopfield:
 
         T = check_temperature(temperature)
         s0 = check_spins(initial, self.n_neurons, "initial")
-        run = sample(self.to_ising(), sampler, T, sweeps=sweeps, burn_in=burn_in, seed=seed, initial=s0,
-                     record_states=True, progress=False)
+        run = sample(
+            self.to_ising(),
+            sampler,
+            T,
+            sweeps=sweeps,
+            burn_in=burn_in,
+            seed=seed,
+            initial=s0,
+            record_states=True,
+            progress=False,
+        )
         samples = run.states[0]
         energies = np.concatenate([[self.energy(s0[0])], run.energy[0]])
         mean_ov = overlaps_with(self._patterns, samples).mean(axis=0) if self._patterns is not None else None
-        return make_result("thermal", s0[0], samples[-1], energies, self._patterns, threshold, sweeps=int(burn_in + sweeps),
-                           converged=False, states=samples, temperature=T, mean_overlaps=mean_ov,
-                           extra={"sampler": run.sampler, "acceptance": run.acceptance})
+        return make_result(
+            "thermal",
+            s0[0],
+            samples[-1],
+            energies,
+            self._patterns,
+            threshold,
+            sweeps=int(burn_in + sweeps),
+            converged=False,
+            states=samples,
+            temperature=T,
+            mean_overlaps=mean_ov,
+            extra={"sampler": run.sampler, "acceptance": run.acceptance},
+        )
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | os.PathLike, **header_extra: Any) -> Path:
         """Write the network (.npz arrays + JSON header) atomically; extra keys go in the header."""
-        header = {"format": FILE_FORMAT, "version": FILE_VERSION, "n_neurons": self.n_neurons, "rule": self.rule,
-                  "image_shape": None if self.image_shape is None else list(self.image_shape), "name": self.name,
-                  **header_extra}
+        header = {
+            "format": FILE_FORMAT,
+            "version": FILE_VERSION,
+            "n_neurons": self.n_neurons,
+            "rule": self.rule,
+            "image_shape": None if self.image_shape is None else list(self.image_shape),
+            "name": self.name,
+            **header_extra,
+        }
         arrays = {"couplings": self._J, "biases": self._b}
         if self._patterns is not None:
             arrays["patterns"] = self._patterns
         return save_arrays(path, arrays, header)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Hopfield":
+    def load(cls, path: str | os.PathLike) -> Hopfield:
         """Read a network written by :meth:`save`."""
         arrays, header = load_arrays(path)
         if header.get("format") != FILE_FORMAT:
             raise ValueError(f"{path} holds {header.get('format')!r}, not a Hopfield network ({FILE_FORMAT})")
         if header.get("version", 0) > FILE_VERSION:
             raise ValueError(f"{path} was written by a newer thermolearn (version {header['version']})")
-        net = cls(arrays["couplings"], arrays["biases"], patterns=arrays.get("patterns"), rule=header.get("rule", ""),
-                  image_shape=header.get("image_shape"), name=header.get("name", ""))
+        net = cls(
+            arrays["couplings"],
+            arrays["biases"],
+            patterns=arrays.get("patterns"),
+            rule=header.get("rule", ""),
+            image_shape=header.get("image_shape"),
+            name=header.get("name", ""),
+        )
         net.header = header
         return net
 
@@ -563,15 +674,32 @@ class RestorationResult:
     energy_traces: list[np.ndarray]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"levels": self.levels.tolist(), "mode": self.mode, "method": self.method, "trials": self.trials,
-                "restored": self.restored.tolist(), "restored_stderr": self.restored_stderr.tolist(),
-                "retrieved": self.retrieved.tolist(), "retrieved_stderr": self.retrieved_stderr.tolist(),
-                "mean_overlap": self.mean_overlap.tolist(), "classes": self.classes}
+        return {
+            "levels": self.levels.tolist(),
+            "mode": self.mode,
+            "method": self.method,
+            "trials": self.trials,
+            "restored": self.restored.tolist(),
+            "restored_stderr": self.restored_stderr.tolist(),
+            "retrieved": self.retrieved.tolist(),
+            "retrieved_stderr": self.retrieved_stderr.tolist(),
+            "mean_overlap": self.mean_overlap.tolist(),
+            "classes": self.classes,
+        }
 
 
-def restoration_curve(network: Any, levels: np.ndarray | list[float], *, mode: str = "flip", trials: int = 5,
-                      method: str = "async", temperature: float | None = None, sweeps: int = 100,
-                      seed: int = 0, threshold: float = RETRIEVAL_THRESHOLD) -> RestorationResult:
+def restoration_curve(
+    network: Any,
+    levels: np.ndarray | list[float],
+    *,
+    mode: str = "flip",
+    trials: int = 5,
+    method: str = "async",
+    temperature: float | None = None,
+    sweeps: int = 100,
+    seed: int = 0,
+    threshold: float = RETRIEVAL_THRESHOLD,
+) -> RestorationResult:
     """Corrupt every stored pattern of ``network`` (a :class:`Hopfield` or a dense memory) by each
     fraction in ``levels`` (``mode`` 'flip' or 'mask'), ``trials`` times, recall, and count how
     often the original comes back."""
@@ -596,8 +724,9 @@ def restoration_curve(network: Any, levels: np.ndarray | list[float], *, mode: s
                 start = corrupt(xi[mu], float(f), mode=mode, seed=rng)
                 run_seed = int(rng.integers(2**31))
                 if method == "thermal" or method == "sync":
-                    res = network.recall(start, method=method, temperature=temperature, sweeps=sweeps, seed=run_seed,
-                                         threshold=threshold)
+                    res = network.recall(
+                        start, method=method, temperature=temperature, sweeps=sweeps, seed=run_seed, threshold=threshold
+                    )
                 else:
                     res = network.recall(start, seed=run_seed, threshold=threshold)
                 m = float(res.final.astype(np.float64) @ xi[mu] / xi.shape[1])
@@ -619,7 +748,17 @@ def restoration_curve(network: Any, levels: np.ndarray | list[float], *, mode: s
         examples.append((np.array(xi), np.array(ex_c), np.array(ex_r)))
     total = len(xi) * trials
     r, q = np.array(restored), np.array(retrieved)
-    return RestorationResult(levels=grid, mode=mode, method=method, trials=trials, restored=r,
-                             restored_stderr=np.sqrt(r * (1 - r) / total), retrieved=q,
-                             retrieved_stderr=np.sqrt(q * (1 - q) / total), mean_overlap=np.array(overlap),
-                             classes=classes, examples=examples, energy_traces=traces)
+    return RestorationResult(
+        levels=grid,
+        mode=mode,
+        method=method,
+        trials=trials,
+        restored=r,
+        restored_stderr=np.sqrt(r * (1 - r) / total),
+        retrieved=q,
+        retrieved_stderr=np.sqrt(q * (1 - q) / total),
+        mean_overlap=np.array(overlap),
+        classes=classes,
+        examples=examples,
+        energy_traces=traces,
+    )

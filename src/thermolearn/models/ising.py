@@ -92,7 +92,7 @@ class Ising:
         field: float = 0.0,
         *,
         periodic: bool | Sequence[bool] = True,
-    ) -> "Ising":
+    ) -> Ising:
         """Nearest-neighbour Ising model on a hypercubic lattice (1, 2 or 3 dimensions).
 
         ``shape`` gives the side lengths (sites numbered row-major); ``coupling`` is one J
@@ -119,7 +119,9 @@ class Ising:
         return cls(mat.tocsr(), np.full(n, h), geometry=geometry, name=f"lattice {label}")
 
     @classmethod
-    def from_dense(cls, J: np.ndarray, h: np.ndarray | Sequence[float] | float | None = None, *, name: str = "") -> "Ising":
+    def from_dense(
+        cls, J: np.ndarray, h: np.ndarray | Sequence[float] | float | None = None, *, name: str = ""
+    ) -> Ising:
         """Model from a dense symmetric coupling matrix ``J`` (zero diagonal) and fields ``h``."""
         return cls(check_finite_array("couplings J", J, ndim=2), h, name=name)
 
@@ -131,7 +133,7 @@ class Ising:
         *,
         fields: np.ndarray | float | None = None,
         one_based: bool | None = None,
-    ) -> "Ising":
+    ) -> Ising:
         """Model with J_ij = w from an edge list: a file (``i j [w]`` lines) or an (m, 2|3) array.
 
         Files in the Gset format (a first line ``n m``, then ``i j w`` with 1-based indices)
@@ -165,7 +167,7 @@ class Ising:
     @classmethod
     def sherrington_kirkpatrick(
         cls, n_spins: int, *, coupling_std: float = 1.0, field: float = 0.0, seed: int | np.random.Generator | None = 0
-    ) -> "Ising":
+    ) -> Ising:
         """Sherrington-Kirkpatrick spin glass: all-to-all J_ij ~ Normal(0, coupling_std^2 / N).
 
         With this scaling the spin-glass transition sits at T = coupling_std.
@@ -188,7 +190,7 @@ class Ising:
         periodic: bool = True,
         field: float = 0.0,
         seed: int | np.random.Generator | None = 0,
-    ) -> "Ising":
+    ) -> Ising:
         """Edwards-Anderson spin glass on an L^d lattice (d = 2 or 3) with random bonds.
 
         ``disorder='pm'``: J_ij = +-1 with equal probability; ``'gaussian'``: J_ij ~ Normal(0, 1).
@@ -214,14 +216,14 @@ class Ising:
         return cls(mat.tocsr(), field, name=f"EA {'x'.join(map(str, dims))} {disorder}")
 
     @classmethod
-    def from_qubo(cls, Q: np.ndarray | sp.spmatrix | sp.sparray) -> tuple["Ising", float]:
+    def from_qubo(cls, Q: np.ndarray | sp.spmatrix | sp.sparray) -> tuple[Ising, float]:
         """Ising model and constant offset with E_ising(s) + offset == x^T Q x for s = 2x - 1."""
         from thermolearn.models.qubo import qubo_to_ising
 
         return qubo_to_ising(Q)
 
     @classmethod
-    def from_bqm(cls, bqm: "dimod.BinaryQuadraticModel") -> tuple["Ising", float, list]:
+    def from_bqm(cls, bqm: dimod.BinaryQuadraticModel) -> tuple[Ising, float, list]:
         """Ising model, constant offset and variable labels from a dimod BinaryQuadraticModel."""
         from thermolearn.models.dimod_bridge import ising_from_bqm
 
@@ -311,7 +313,7 @@ class Ising:
 
         return ising_to_qubo(self)
 
-    def to_bqm(self, offset: float = 0.0) -> "dimod.BinaryQuadraticModel":
+    def to_bqm(self, offset: float = 0.0) -> dimod.BinaryQuadraticModel:
         """A dimod SPIN BinaryQuadraticModel with the same energies (plus ``offset``)."""
         from thermolearn.models.dimod_bridge import ising_to_bqm
 
@@ -336,7 +338,7 @@ class Ising:
         return save_arrays(path, arrays, header)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Ising":
+    def load(cls, path: str | os.PathLike) -> Ising:
         """Read a model written by :meth:`save`."""
         arrays, header = load_arrays(path)
         if header.get("format") != FILE_FORMAT:

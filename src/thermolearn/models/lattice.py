@@ -46,7 +46,7 @@ class LatticeGeometry:
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> "LatticeGeometry":
+    def from_json(cls, data: dict) -> LatticeGeometry:
         return cls(
             shape=tuple(int(x) for x in data["shape"]),
             periodic=tuple(bool(x) for x in data["periodic"]),

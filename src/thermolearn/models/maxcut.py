@@ -26,7 +26,7 @@ class MaxCut:
     @classmethod
     def from_edgelist(
         cls, source: str | os.PathLike | np.ndarray | Sequence[Sequence[float]], n_spins: int | None = None
-    ) -> "MaxCut":
+    ) -> MaxCut:
         """Read a graph (Gset file or edge array, as :meth:`Ising.from_edgelist`)."""
         graph = Ising.from_edgelist(source, n_spins)
         i, j, w = graph.edges()
@@ -35,7 +35,11 @@ class MaxCut:
 
     def cut_from_energy(self, energy: np.ndarray | float) -> np.ndarray | float:
         """Cut weight (W - E) / 2 for energies of :attr:`model`."""
-        return (self.total_weight - np.asarray(energy)) / 2.0 if np.ndim(energy) else (self.total_weight - float(energy)) / 2.0
+        return (
+            (self.total_weight - np.asarray(energy)) / 2.0
+            if np.ndim(energy)
+            else (self.total_weight - float(energy)) / 2.0
+        )
 
     def energy_from_cut(self, cut: np.ndarray | float) -> np.ndarray | float:
         """Energy W - 2 cut of the model for a given cut weight."""

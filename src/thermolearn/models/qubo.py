@@ -52,7 +52,7 @@ def _as_coo(Q: np.ndarray | sp.spmatrix | sp.sparray) -> sp.coo_array:
     return mat
 
 
-def qubo_to_ising(Q: np.ndarray | sp.spmatrix | sp.sparray) -> tuple["Ising", float]:
+def qubo_to_ising(Q: np.ndarray | sp.spmatrix | sp.sparray) -> tuple[Ising, float]:
     """Ising model and offset with E(s) + offset == x^T Q x for x = (1 + s) / 2.
 
     Q may be upper-triangular, symmetric or neither: the pair weight is Q_ij + Q_ji.
@@ -76,7 +76,7 @@ def qubo_to_ising(Q: np.ndarray | sp.spmatrix | sp.sparray) -> tuple["Ising", fl
     return Ising(J, h, name="from QUBO"), offset
 
 
-def ising_to_qubo(model: "Ising") -> tuple[sp.csr_array, float]:
+def ising_to_qubo(model: Ising) -> tuple[sp.csr_array, float]:
     """Upper-triangular Q and offset with x^T Q x + offset == E(s) for x = (1 + s) / 2."""
     i, j, w = model.edges()
     h = model.fields

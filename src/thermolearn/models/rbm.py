@@ -84,7 +84,7 @@ def uniforms(key: jax.Array, shapes, dtype) -> list[jax.Array]:
     flat = jax.random.uniform(key, (sum(sizes),), dtype=dtype, minval=jnp.finfo(dtype).tiny, maxval=1.0)
     out, start = [], 0
     for shape, size in zip(shapes, sizes):
-        out.append(flat[start:start + size].reshape(shape))
+        out.append(flat[start : start + size].reshape(shape))
         start += size
     return out
 
@@ -198,9 +198,11 @@ class GaussianFamily:
     @staticmethod
     def statistics(p, v, ph):
         n = v.shape[0]
-        return {"weights": (v / p["sigma"]).T @ ph / n,
-                "visible_bias": jnp.mean((v - p["visible_bias"]) / p["sigma"] ** 2, axis=0),
-                "hidden_bias": jnp.mean(ph, axis=0)}
+        return {
+            "weights": (v / p["sigma"]).T @ ph / n,
+            "visible_bias": jnp.mean((v - p["visible_bias"]) / p["sigma"] ** 2, axis=0),
+            "hidden_bias": jnp.mean(ph, axis=0),
+        }
 
 
 BERNOULLI = BernoulliFamily()
@@ -386,7 +388,7 @@ class _RBMBase(ABC):
             self._jax_params = {k: jnp.asarray(v, dtype=dt) for k, v in self.arrays().items()}
         return self._jax_params
 
-    def with_params(self, **params) -> "_RBMBase":
+    def with_params(self, **params) -> _RBMBase:
         """A new model of the same kind with some parameters replaced (others kept)."""
         merged = {**self.arrays(), **{k: np.asarray(v, dtype=np.float64) for k, v in params.items()}}
         unknown = set(params) - set(self.arrays())
@@ -461,12 +463,12 @@ class _RBMBase(ABC):
         if m.ndim == 1:
             m = m[None, :]
         if m.ndim != 2 or m.shape[1] != self.n_visible or m.shape[0] not in (1, v.shape[0]):
-            raise ValueError(f"clamp must have shape ({self.n_visible},) or ({v.shape[0]}, {self.n_visible}), "
-                             f"got {np.shape(clamp)}")
+            raise ValueError(
+                f"clamp must have shape ({self.n_visible},) or ({v.shape[0]}, {self.n_visible}), got {np.shape(clamp)}"
+            )
         return jnp.asarray(np.broadcast_to(m, v.shape))
 
-    def gibbs(self, visible, n_steps: int = 1, *, seed=0, beta: float = 1.0, clamp=None,
-              return_hidden: bool = False):
+    def gibbs(self, visible, n_steps: int = 1, *, seed=0, beta: float = 1.0, clamp=None, return_hidden: bool = False):
         """Run ``n_steps`` block Gibbs sweeps (h ~ p(h|v), then v ~ p(v|h)) from every row of ``visible``.
 
         All rows are independent chains run together. ``clamp`` (boolean mask, per unit or
@@ -477,8 +479,9 @@ class _RBMBase(ABC):
         v = self.check_visible(visible)
         n_steps = check_positive_int("n_steps", n_steps, minimum=0)
         beta = self._check_beta(beta)
-        out_v, out_h = _gibbs(self.family, self.jax_params(), self._j(v), as_key(seed), n_steps, beta,
-                              self._clamp(clamp, v))
+        out_v, out_h = _gibbs(
+            self.family, self.jax_params(), self._j(v), as_key(seed), n_steps, beta, self._clamp(clamp, v)
+        )
         out_v = np.asarray(out_v, dtype=np.float64)
         return (out_v, np.asarray(out_h, dtype=np.float64)) if return_hidden else out_v
 
@@ -495,8 +498,9 @@ class _RBMBase(ABC):
             raise ValueError(f"n_steps ({n_steps}) must be a multiple of every ({every})")
         p = self.jax_params()
         vj = self._j(v)
-        vs, means, fe, en = _gibbs_trace(self.family, p, vj, as_key(seed), n_steps // every, every,
-                                         self._clamp(clamp, v))
+        vs, means, fe, en = _gibbs_trace(
+            self.family, p, vj, as_key(seed), n_steps // every, every, self._clamp(clamp, v)
+        )
         f0 = _free_energy(self.family, p, vj)
         return GibbsTrace(
             visible=np.concatenate([v[None], np.asarray(vs, dtype=np.float64)]),
@@ -515,8 +519,16 @@ class _RBMBase(ABC):
         key = as_key(seed)
         k_init, k_run = jax.random.split(key)
         if init is None:
-            v0 = np.asarray(_sample_visible(self.family, self.jax_params(), jnp.zeros((n_samples, self.n_hidden),
-                                            dtype=float_dtype()), k_init, 1.0), dtype=np.float64)
+            v0 = np.asarray(
+                _sample_visible(
+                    self.family,
+                    self.jax_params(),
+                    jnp.zeros((n_samples, self.n_hidden), dtype=float_dtype()),
+                    k_init,
+                    1.0,
+                ),
+                dtype=np.float64,
+            )
         else:
             v0 = self.check_visible(init, "init")
             if v0.shape[0] == 1:
@@ -550,15 +562,21 @@ class _RBMBase(ABC):
     # ------------------------------------------------------------------ files
     def header(self, **extra) -> dict:
         """The JSON header of this model's file (plus ``extra`` records)."""
-        return {"format": FILE_FORMAT, "version": FILE_VERSION, "kind": self.kind,
-                "n_visible": self.n_visible, "n_hidden": self.n_hidden, **extra}
+        return {
+            "format": FILE_FORMAT,
+            "version": FILE_VERSION,
+            "kind": self.kind,
+            "n_visible": self.n_visible,
+            "n_hidden": self.n_hidden,
+            **extra,
+        }
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the model to ``path`` (.npz arrays + JSON header), atomically; exact round trip."""
         return save_arrays(path, self.arrays(), self.header())
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "_RBMBase":
+    def load(cls, path: str | os.PathLike) -> _RBMBase:
         """Read a model written by :meth:`save` (or a training checkpoint); refuses other kinds."""
         arrays, header = load_arrays(path)
         model = model_from_arrays(arrays, header, what=str(path))
@@ -586,7 +604,7 @@ class RBM(_RBMBase):
     kind = "bernoulli"
 
     @classmethod
-    def random(cls, n_visible: int, n_hidden: int, *, scale: float = 0.01, data=None, seed=0) -> "RBM":
+    def random(cls, n_visible: int, n_hidden: int, *, scale: float = 0.01, data=None, seed=0) -> RBM:
         """Small random weights W_ij ~ N(0, scale^2), c = 0, and b = 0 or, given ``data``, the
         log-odds of each pixel's mean (so p(v | h = 0) starts at the data's marginals)."""
         n_visible = check_positive_int("n_visible", n_visible)
@@ -608,8 +626,10 @@ class RBM(_RBMBase):
     def exact_log_partition(self) -> float:
         """log Z = log sum_{v,h} exp(-E(v, h)) summed exactly over the smaller layer, in nats."""
         if min(self.n_visible, self.n_hidden) > EXACT_MAX_UNITS:
-            raise ValueError(f"exact log Z sums 2^min(n_visible, n_hidden) terms; the smaller layer has "
-                             f"{min(self.n_visible, self.n_hidden)} units (at most {EXACT_MAX_UNITS} allowed): use AIS")
+            raise ValueError(
+                f"exact log Z sums 2^min(n_visible, n_hidden) terms; the smaller layer has "
+                f"{min(self.n_visible, self.n_hidden)} units (at most {EXACT_MAX_UNITS} allowed): use AIS"
+            )
         from thermolearn.exact.rbm_partition import rbm_log_partition
 
         return float(rbm_log_partition(self._weights, self._visible_bias, self._hidden_bias))
@@ -621,8 +641,10 @@ class RBM(_RBMBase):
         p = self.jax_params()
         # the per-sample work is an (n_visible, n_hidden) tensor; chunk to bound memory
         chunk = max(1, min(batch_size, (1 << 24) // max(1, self.n_visible * self.n_hidden)))
-        out = [np.asarray(_pseudo_log_likelihood(self.family, p, self._j(v[i:i + chunk])), dtype=np.float64)
-               for i in range(0, v.shape[0], chunk)]
+        out = [
+            np.asarray(_pseudo_log_likelihood(self.family, p, self._j(v[i : i + chunk])), dtype=np.float64)
+            for i in range(0, v.shape[0], chunk)
+        ]
         return np.concatenate(out)
 
 
@@ -656,8 +678,9 @@ class GaussianBernoulliRBM(_RBMBase):
         return {**super().arrays(), "sigma": self._sigma}
 
     @classmethod
-    def random(cls, n_visible: int, n_hidden: int, *, scale: float = 0.01, sigma=1.0, data=None,
-               seed=0) -> "GaussianBernoulliRBM":
+    def random(
+        cls, n_visible: int, n_hidden: int, *, scale: float = 0.01, sigma=1.0, data=None, seed=0
+    ) -> GaussianBernoulliRBM:
         """Small random weights, c = 0, b = 0 or the data's mean, and the given ``sigma``."""
         n_visible = check_positive_int("n_visible", n_visible)
         n_hidden = check_positive_int("n_hidden", n_hidden)
@@ -678,8 +701,10 @@ class GaussianBernoulliRBM(_RBMBase):
         hidden states (n_hidden at most EXACT_MAX_UNITS), in nats.
         """
         if self.n_hidden > EXACT_MAX_UNITS:
-            raise ValueError(f"exact log Z of a Gaussian-Bernoulli RBM sums 2^n_hidden terms; n_hidden = "
-                             f"{self.n_hidden} (at most {EXACT_MAX_UNITS} allowed)")
+            raise ValueError(
+                f"exact log Z of a Gaussian-Bernoulli RBM sums 2^n_hidden terms; n_hidden = "
+                f"{self.n_hidden} (at most {EXACT_MAX_UNITS} allowed)"
+            )
         p = self.jax_params()
         n = self.n_hidden
         low = min(n, 12)
@@ -713,8 +738,9 @@ def model_from_arrays(arrays: dict, header: dict, *, what: str = "file") -> RBM 
         raise ValueError(f"{what} is missing RBM arrays {missing}")
     n_visible, n_hidden = int(header.get("n_visible", -1)), int(header.get("n_hidden", -1))
     if arrays["weights"].shape != (n_visible, n_hidden):
-        raise ValueError(f"{what}: weights have shape {arrays['weights'].shape} but the header says "
-                         f"({n_visible}, {n_hidden})")
+        raise ValueError(
+            f"{what}: weights have shape {arrays['weights'].shape} but the header says ({n_visible}, {n_hidden})"
+        )
     try:
         return cls(**{k: arrays[k] for k in needed})
     except ValueError as exc:
@@ -759,8 +785,10 @@ def _check_binary(value, n: int, name: str, layer: str, dtype=np.float64) -> np.
     ok = (arr == 0) | (arr == 1)
     if not np.all(ok):
         bad = arr[~ok].ravel()[0]
-        raise ValueError(f"{name} must contain only binary units 0 and 1 (spins -1/+1: use spins_to_binary; "
-                         f"grey levels: binarise first), got {bad}")
+        raise ValueError(
+            f"{name} must contain only binary units 0 and 1 (spins -1/+1: use spins_to_binary; "
+            f"grey levels: binarise first), got {bad}"
+        )
     return arr.astype(dtype, copy=False)
 
 
@@ -778,5 +806,17 @@ def _check_beta(beta) -> float:
     return b
 
 
-__all__ = ["RBM", "GaussianBernoulliRBM", "GibbsTrace", "load_rbm", "model_from_arrays", "BERNOULLI", "GAUSSIAN",
-           "as_key", "bernoulli", "gibbs_step", "float_dtype", "EXACT_MAX_UNITS"]
+__all__ = [
+    "RBM",
+    "GaussianBernoulliRBM",
+    "GibbsTrace",
+    "load_rbm",
+    "model_from_arrays",
+    "BERNOULLI",
+    "GAUSSIAN",
+    "as_key",
+    "bernoulli",
+    "gibbs_step",
+    "float_dtype",
+    "EXACT_MAX_UNITS",
+]

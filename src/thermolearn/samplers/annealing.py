@@ -158,16 +158,35 @@ def _anneal_reads(spins, rng, indptr, indices, data, dense, h, betas, order, ran
         _fill_fields(s, phi, indptr, indices, data, h)
         s0, s1, s2, s3 = rng[r, 0], rng[r, 1], rng[r, 2], rng[r, 3]
         for t in range(betas.size):
-            _, _, s0, s1, s2, s3 = _field_sweeps(s, phi, indptr, indices, data, dense, betas[t], order, random_site,
-                                                 rule, 1, s0, s1, s2, s3)
+            _, _, s0, s1, s2, s3 = _field_sweeps(
+                s, phi, indptr, indices, data, dense, betas[t], order, random_site, rule, 1, s0, s1, s2, s3
+            )
         rng[r, 0], rng[r, 1], rng[r, 2], rng[r, 3] = s0, s1, s2, s3
         quench_sweeps[r] = _quench(s, phi, indptr, indices, data, dense, h, max_quench)
     return quench_sweeps
 
 
 @njit(cache=True, parallel=True)
-def _pt_minimise(spins, rng, energy, indptr, indices, data, dense, h, betas, order, random_site, rule, n_sweeps,
-                 ex_rng, best_spins, best_energy, ex_accepted, ex_attempted):
+def _pt_minimise(
+    spins,
+    rng,
+    energy,
+    indptr,
+    indices,
+    data,
+    dense,
+    h,
+    betas,
+    order,
+    random_site,
+    rule,
+    n_sweeps,
+    ex_rng,
+    best_spins,
+    best_energy,
+    ex_accepted,
+    ex_attempted,
+):
     """Replica exchange as an optimiser: run r owns rows r*K .. r*K + K - 1 of ``spins``
     (replicas); ``slot[k]`` says which replica sits at ``betas[k]``. Every sweep: one sweep of
     every replica at its temperature, swap proposals between neighbours (even and odd pairs
@@ -189,8 +208,23 @@ def _pt_minimise(spins, rng, energy, indptr, indices, data, dense, h, betas, ord
                 q = slot[k]
                 c = r * K + q
                 s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
-                de, _, s0, s1, s2, s3 = _field_sweeps(spins[c], phi[q], indptr, indices, data, dense, betas[k],
-                                                      order, random_site, rule, 1, s0, s1, s2, s3)
+                de, _, s0, s1, s2, s3 = _field_sweeps(
+                    spins[c],
+                    phi[q],
+                    indptr,
+                    indices,
+                    data,
+                    dense,
+                    betas[k],
+                    order,
+                    random_site,
+                    rule,
+                    1,
+                    s0,
+                    s1,
+                    s2,
+                    s3,
+                )
                 rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
                 e[q] += de
             for i in range(t % 2, K - 1, 2):
@@ -223,8 +257,10 @@ def _single_spin_rule(sampler: str | Sampler) -> tuple[Sampler, bool]:
     if not isinstance(sampler, Sampler):
         raise TypeError(f"sampler must be a sampler name or a Sampler, got {type(sampler).__name__}")
     if isinstance(sampler, Quench):
-        raise ValueError("annealing needs a finite-temperature sampler ('metropolis' or 'heatbath'); "
-                         "the zero-temperature quench runs at the end of every read anyway")
+        raise ValueError(
+            "annealing needs a finite-temperature sampler ('metropolis' or 'heatbath'); "
+            "the zero-temperature quench runs at the end of every read anyway"
+        )
     if sampler.name == "pt":
         raise ValueError("for a parallel-tempering optimiser use algorithm='pt' with sampler='metropolis'")
     return sampler, type(sampler) in (Metropolis, HeatBath)
@@ -288,15 +324,17 @@ def anneal(
         n_sweeps = int(betas.size)
     else:
         if not isinstance(schedule, str):
-            raise ValueError("a schedule array applies to algorithm='sa'; parallel tempering uses a ladder "
-                             "(temperatures=...)")
+            raise ValueError(
+                "a schedule array applies to algorithm='sa'; parallel tempering uses a ladder (temperatures=...)"
+            )
         n_sweeps = check_positive_int("sweeps", DEFAULT_SWEEPS if sweeps is None else sweeps)
         if not fast:
             raise ValueError("algorithm='pt' runs Metropolis or heat-bath replicas: sampler='metropolis' or 'heatbath'")
         hot, cold = beta_range if beta_range is not None else default_beta_range(model)
         if isinstance(temperatures, (int, np.integer)) and not isinstance(temperatures, bool):
-            ladder = geometric_ladder(1.0 / max(hot, cold), 1.0 / min(hot, cold),
-                                      check_positive_int("temperatures", temperatures, minimum=2))
+            ladder = geometric_ladder(
+                1.0 / max(hot, cold), 1.0 / min(hot, cold), check_positive_int("temperatures", temperatures, minimum=2)
+            )
         else:
             ladder = _ladder(temperatures)
         used_range = (1.0 / float(ladder[-1]), 1.0 / float(ladder[0]))
@@ -334,12 +372,23 @@ def _initial_chains(model: Ising, n_chains: int, seed, initial, repeat: int = 1)
     return ChainState.new(model, n_chains, seed, arr)
 
 
-def _anneal_sa(model: Ising, betas: np.ndarray, reads: int, smp: Sampler, fast: bool, seed, initial,
-               max_quench: int) -> np.ndarray:
+def _anneal_sa(
+    model: Ising, betas: np.ndarray, reads: int, smp: Sampler, fast: bool, seed, initial, max_quench: int
+) -> np.ndarray:
     state = _initial_chains(model, reads, seed, initial)
     if fast:
-        _anneal_reads(state.spins, state.rng, *csr_int64(model), _dense_couplings(model), model.fields, betas,
-                      smp._site_order(model), smp.order == "random", smp.rule, max_quench)
+        _anneal_reads(
+            state.spins,
+            state.rng,
+            *csr_int64(model),
+            _dense_couplings(model),
+            model.fields,
+            betas,
+            smp._site_order(model),
+            smp.order == "random",
+            smp.rule,
+            max_quench,
+        )
         return state.spins
     smp.reset(model, state)
     for beta in betas:
@@ -350,13 +399,24 @@ def _anneal_sa(model: Ising, betas: np.ndarray, reads: int, smp: Sampler, fast: 
 def _quench_states(model: Ising, spins: np.ndarray, max_quench: int) -> np.ndarray:
     """Zero-temperature quench of each row to a local minimum (in place)."""
     no_rng = np.zeros((spins.shape[0], 4), dtype=np.uint64)  # zero sweeps at finite temperature draw nothing
-    _anneal_reads(spins, no_rng, *csr_int64(model), _dense_couplings(model), model.fields, np.zeros(0),
-                  np.arange(model.n_spins, dtype=np.int64), False, 0, max_quench)
+    _anneal_reads(
+        spins,
+        no_rng,
+        *csr_int64(model),
+        _dense_couplings(model),
+        model.fields,
+        np.zeros(0),
+        np.arange(model.n_spins, dtype=np.int64),
+        False,
+        0,
+        max_quench,
+    )
     return spins
 
 
-def _anneal_pt(model: Ising, ladder: np.ndarray, n_sweeps: int, reads: int, smp: Sampler, seed, initial,
-               max_quench: int) -> np.ndarray:
+def _anneal_pt(
+    model: Ising, ladder: np.ndarray, n_sweeps: int, reads: int, smp: Sampler, seed, initial, max_quench: int
+) -> np.ndarray:
     K = ladder.size
     state = _initial_chains(model, reads * K, seed, initial, repeat=K)
     ex_rng = seed_chains(np.random.SeedSequence([int(x) for x in state.rng[0]] + [reads * K, 0x5054]), reads)
@@ -364,12 +424,27 @@ def _anneal_pt(model: Ising, ladder: np.ndarray, n_sweeps: int, reads: int, smp:
     best_energy = np.full(reads, np.inf)
     best_spins = state.spins[::K].copy()
     for r in range(reads):  # the best of the starting states
-        k = int(np.argmin(energy[r * K:(r + 1) * K]))
+        k = int(np.argmin(energy[r * K : (r + 1) * K]))
         best_energy[r] = energy[r * K + k]
         best_spins[r] = state.spins[r * K + k]
     accepted = np.zeros((reads, K - 1), dtype=np.int64)
     attempted = np.zeros((reads, K - 1), dtype=np.int64)
-    _pt_minimise(state.spins, state.rng, energy, *csr_int64(model), _dense_couplings(model), model.fields,
-                 1.0 / ladder, smp._site_order(model), smp.order == "random", smp.rule, n_sweeps, ex_rng,
-                 best_spins, best_energy, accepted, attempted)
+    _pt_minimise(
+        state.spins,
+        state.rng,
+        energy,
+        *csr_int64(model),
+        _dense_couplings(model),
+        model.fields,
+        1.0 / ladder,
+        smp._site_order(model),
+        smp.order == "random",
+        smp.rule,
+        n_sweeps,
+        ex_rng,
+        best_spins,
+        best_energy,
+        accepted,
+        attempted,
+    )
     return _quench_states(model, best_spins, max_quench)

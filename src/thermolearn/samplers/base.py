@@ -60,14 +60,14 @@ class Sampler(ABC):
             raise ValueError(f"sampler {self.name!r} needs a temperature T > 0")
         return np.full(n_chains, float(temperature))
 
-    def reset(self, model: Ising, state: ChainState) -> None:
+    def reset(self, model: Ising, state: ChainState) -> None:  # noqa: B027 (optional hook)
         """Prepare the sampler's own state (counters, ladders) for fresh chains."""
 
     def state(self) -> dict[str, np.ndarray]:
         """The sampler's own state as arrays (saved in checkpoints); stateless samplers: {}."""
         return {}
 
-    def load_state(self, arrays: dict[str, np.ndarray]) -> None:
+    def load_state(self, arrays: dict[str, np.ndarray]) -> None:  # noqa: B027 (optional hook)
         """Restore what :meth:`state` returned."""
 
     def info(self) -> dict:

@@ -33,14 +33,17 @@ def model_fingerprint(model: Ising) -> str:
     return digest.hexdigest()
 
 
-def save_checkpoint(path: str | os.PathLike, arrays: dict[str, np.ndarray], run: dict[str, Any],
-                    progress: dict[str, Any]) -> Path:
+def save_checkpoint(
+    path: str | os.PathLike, arrays: dict[str, np.ndarray], run: dict[str, Any], progress: dict[str, Any]
+) -> Path:
     """Write the checkpoint atomically: ``run`` identifies the run, ``progress`` its counters."""
     header = {"format": FORMAT, "version": VERSION, "run": run, "progress": progress}
     return save_arrays(path, arrays, header)
 
 
-def load_checkpoint(path: str | os.PathLike, run: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+def load_checkpoint(
+    path: str | os.PathLike, run: dict[str, Any]
+) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
     """``(arrays, progress)`` from the checkpoint at ``path``, or None if there is none.
 
     Raises ``ValueError`` if the file belongs to a different run (other arguments).

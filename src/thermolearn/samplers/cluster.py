@@ -162,8 +162,26 @@ def _wolff_cluster(s, stack, members, indptr, indices, data, h, bond, uniform, h
 
 
 @njit(cache=True, parallel=True)
-def _wolff_sweeps(spins, rng, energy, magnetization, indptr, indices, data, split, h, bondp, rows, uniform,
-                  has_field, betas, clusters, n_sweeps, budget, totals):
+def _wolff_sweeps(
+    spins,
+    rng,
+    energy,
+    magnetization,
+    indptr,
+    indices,
+    data,
+    split,
+    h,
+    bondp,
+    rows,
+    uniform,
+    has_field,
+    betas,
+    clusters,
+    n_sweeps,
+    budget,
+    totals,
+):
     """Wolff moves on every chain. ``budget`` False: ``clusters[c] * n_sweeps`` moves (the
     sampler). ``budget`` True: per sweep, moves until the visited spins reach n_spins (only
     for the preparatory sweeps that measure cluster sizes; not an exact sampler, see the module).
@@ -191,7 +209,8 @@ def _wolff_sweeps(spins, rng, energy, magnetization, indptr, indices, data, spli
             k = 0
             while (done < n) if budget else (k < clusters[c]):
                 size, nf, de, s_old, s0, s1, s2, s3 = _wolff_cluster(
-                    s, stack, members, indptr, indices, data, h, row, uniform, has_field, beta, s0, s1, s2, s3)
+                    s, stack, members, indptr, indices, data, h, row, uniform, has_field, beta, s0, s1, s2, s3
+                )
                 k += 1
                 done += size
                 n_visit += size
@@ -230,8 +249,24 @@ def _find(parent, x):
 
 
 @njit(cache=True, parallel=True)
-def _sw_sweeps(spins, rng, energy, magnetization, indptr, indices, data, split, h, bondp, rows, uniform, has_field,
-               betas, n_sweeps, totals):
+def _sw_sweeps(
+    spins,
+    rng,
+    energy,
+    magnetization,
+    indptr,
+    indices,
+    data,
+    split,
+    h,
+    bondp,
+    rows,
+    uniform,
+    has_field,
+    betas,
+    n_sweeps,
+    totals,
+):
     """Swendsen-Wang sweeps on every chain; adds (sweeps, clusters, spins flipped) to ``totals``."""
     n_chains, n = spins.shape
     flipped = np.zeros(n_chains, dtype=np.int64)
@@ -355,11 +390,16 @@ class _ClusterSampler(Sampler):
         """One beta > 0 per chain (fast path for the float64 array ``sample`` passes), after
         checking that the chains belong to the model (the kernels index without bounds checks)."""
         if state.spins.ndim != 2 or state.spins.shape[1] != model.n_spins:
-            raise ValueError(f"the chains hold states of shape {state.spins.shape[1:]} but the model has "
-                             f"{model.n_spins} spins")
+            raise ValueError(
+                f"the chains hold states of shape {state.spins.shape[1:]} but the model has {model.n_spins} spins"
+            )
         n_chains = state.n_chains
-        if isinstance(betas, np.ndarray) and betas.dtype == np.float64 and betas.shape == (n_chains,) \
-                and bool((betas > 0).all()):
+        if (
+            isinstance(betas, np.ndarray)
+            and betas.dtype == np.float64
+            and betas.shape == (n_chains,)
+            and bool((betas > 0).all())
+        ):
             return betas
         return as_betas(betas, n_chains)
 
@@ -379,8 +419,13 @@ class _ClusterSampler(Sampler):
             indices = model.indices.astype(np.int32 if n < 2**31 else np.int64)
             row_of = np.repeat(np.arange(n), np.diff(indptr))
             split = indptr[:-1] + np.bincount(row_of[indices < row_of], minlength=n)  # first j > i in row i
-            self._graph = (indptr, indices, np.ascontiguousarray(model.data, dtype=np.float64), split.astype(np.int64),
-                           np.ascontiguousarray(model.fields, dtype=np.float64))
+            self._graph = (
+                indptr,
+                indices,
+                np.ascontiguousarray(model.data, dtype=np.float64),
+                split.astype(np.int64),
+                np.ascontiguousarray(model.fields, dtype=np.float64),
+            )
         key = betas.tobytes()
         got = self._tables.get(key)
         if got is None:
@@ -424,22 +469,34 @@ class Wolff(_ClusterSampler):
 
     name = "wolff"
 
-    def __init__(self, clusters_per_sweep: int | None = None, calibration_sweeps: int = CALIBRATION_SWEEPS,
-                 calibration_warmup: int = CALIBRATION_WARMUP) -> None:
+    def __init__(
+        self,
+        clusters_per_sweep: int | None = None,
+        calibration_sweeps: int = CALIBRATION_SWEEPS,
+        calibration_warmup: int = CALIBRATION_WARMUP,
+    ) -> None:
         super().__init__()
         if clusters_per_sweep is not None:
-            if isinstance(clusters_per_sweep, bool) or not isinstance(clusters_per_sweep, (int, np.integer)) \
-                    or clusters_per_sweep < 1:
-                raise ValueError(f"clusters_per_sweep must be a positive integer or None (measured), "
-                                 f"got {clusters_per_sweep!r}")
+            if (
+                isinstance(clusters_per_sweep, bool)
+                or not isinstance(clusters_per_sweep, (int, np.integer))
+                or clusters_per_sweep < 1
+            ):
+                raise ValueError(
+                    f"clusters_per_sweep must be a positive integer or None (measured), got {clusters_per_sweep!r}"
+                )
             clusters_per_sweep = int(clusters_per_sweep)
-        for label, value, low in (("calibration_sweeps", calibration_sweeps, 1),
-                                  ("calibration_warmup", calibration_warmup, 0)):
+        for label, value, low in (
+            ("calibration_sweeps", calibration_sweeps, 1),
+            ("calibration_warmup", calibration_warmup, 0),
+        ):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{label} must be an integer >= {low}, got {value!r}")
         if calibration_warmup >= calibration_sweeps:
-            raise ValueError(f"calibration_warmup ({calibration_warmup}) must be smaller than calibration_sweeps "
-                             f"({calibration_sweeps})")
+            raise ValueError(
+                f"calibration_warmup ({calibration_warmup}) must be smaller than calibration_sweeps "
+                f"({calibration_sweeps})"
+            )
         self.clusters_per_sweep = clusters_per_sweep
         self.calibration_sweeps = int(calibration_sweeps)
         self.calibration_warmup = int(calibration_warmup)
@@ -449,8 +506,11 @@ class Wolff(_ClusterSampler):
         self._counters = np.zeros(5, dtype=np.int64)  # sweeps, clusters built, accepted, visited, flipped
 
     def options(self) -> dict:
-        return {"clusters_per_sweep": self.clusters_per_sweep, "calibration_sweeps": self.calibration_sweeps,
-                "calibration_warmup": self.calibration_warmup}
+        return {
+            "clusters_per_sweep": self.clusters_per_sweep,
+            "calibration_sweeps": self.calibration_sweeps,
+            "calibration_warmup": self.calibration_warmup,
+        }
 
     # -------------------------------------------------------------- sampler state
     def reset(self, model: Ising, state: ChainState) -> None:
@@ -479,17 +539,20 @@ class Wolff(_ClusterSampler):
     def info(self) -> dict:
         sweeps, built, accepted, visited, flipped = (int(x) for x in self._counters)
         return {
-            "clusters_per_sweep": {repr(1.0 / b if b > 0 else float("inf")): k
-                                   for b, k in sorted(self._calibration.items())}
-            if self.clusters_per_sweep is None else self.clusters_per_sweep,
+            "clusters_per_sweep": {
+                repr(1.0 / b if b > 0 else float("inf")): k for b, k in sorted(self._calibration.items())
+            }
+            if self.clusters_per_sweep is None
+            else self.clusters_per_sweep,
             "mean_cluster_size": visited / built if built else None,
             "cluster_acceptance": accepted / built if built else None,
             "spins_flipped_per_sweep": flipped / sweeps if sweeps else None,
         }
 
     # ------------------------------------------------------------------ sweeping
-    def _clusters(self, model: Ising, state: ChainState, betas: np.ndarray, table: np.ndarray,
-                  rows: np.ndarray) -> np.ndarray:
+    def _clusters(
+        self, model: Ising, state: ChainState, betas: np.ndarray, table: np.ndarray, rows: np.ndarray
+    ) -> np.ndarray:
         if self.clusters_per_sweep is not None:
             return np.full(state.n_chains, self.clusters_per_sweep, dtype=np.int64)
         if self._calibrated_for is not model:
@@ -509,15 +572,33 @@ class Wolff(_ClusterSampler):
             self._per_chain[key] = clusters
         return clusters
 
-    def _calibrate(self, model: Ising, state: ChainState, betas: np.ndarray, table: np.ndarray, rows: np.ndarray,
-                   missing: list[float]) -> None:
+    def _calibrate(
+        self,
+        model: Ising,
+        state: ChainState,
+        betas: np.ndarray,
+        table: np.ndarray,
+        rows: np.ndarray,
+        missing: list[float],
+    ) -> None:
         """Preparatory sweeps (moves until n_spins spins are visited) of the chains at each
         missing beta, in place; their mean cluster size after the warm-up fixes k."""
         chains = np.flatnonzero(np.isin(betas, missing))
         spins, rng = state.spins[chains], state.rng[chains]
         energy, magnetization = state.energy[chains], state.magnetization[chains]
-        args = (spins, rng, energy, magnetization, *self._kernel_args(model), table, rows[chains],
-                self._uniform, self._has_field, betas[chains], np.zeros(chains.size, dtype=np.int64))
+        args = (
+            spins,
+            rng,
+            energy,
+            magnetization,
+            *self._kernel_args(model),
+            table,
+            rows[chains],
+            self._uniform,
+            self._has_field,
+            betas[chains],
+            np.zeros(chains.size, dtype=np.int64),
+        )
         scratch = np.zeros(5, dtype=np.int64)  # preparatory sweeps are not counted in info()
         if self.calibration_warmup:
             _wolff_sweeps(*args, self.calibration_warmup, True, scratch)
@@ -536,8 +617,20 @@ class Wolff(_ClusterSampler):
         table, rows = self._prepare(model, betas)
         clusters = self._clusters(model, state, betas, table, rows)
         flipped, visited, _ = _wolff_sweeps(
-            state.spins, state.rng, state.energy, state.magnetization, *self._kernel_args(model), table, rows,
-            self._uniform, self._has_field, betas, clusters, n_sweeps, False, self._counters,
+            state.spins,
+            state.rng,
+            state.energy,
+            state.magnetization,
+            *self._kernel_args(model),
+            table,
+            rows,
+            self._uniform,
+            self._has_field,
+            betas,
+            clusters,
+            n_sweeps,
+            False,
+            self._counters,
         )
         return SweepStats(accepted=flipped, attempted=visited)
 
@@ -582,7 +675,17 @@ class SwendsenWang(_ClusterSampler):
         n_sweeps = int(n_sweeps)
         table, rows = self._prepare(model, betas)
         flipped = _sw_sweeps(
-            state.spins, state.rng, state.energy, state.magnetization, *self._kernel_args(model), table, rows,
-            self._uniform, self._has_field, betas, n_sweeps, self._counters,
+            state.spins,
+            state.rng,
+            state.energy,
+            state.magnetization,
+            *self._kernel_args(model),
+            table,
+            rows,
+            self._uniform,
+            self._has_field,
+            betas,
+            n_sweeps,
+            self._counters,
         )
         return SweepStats(accepted=flipped, attempted=np.full(state.n_chains, n_sweeps * model.n_spins, dtype=np.int64))

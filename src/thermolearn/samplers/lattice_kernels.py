@@ -191,7 +191,9 @@ def build_plan(model: Ising) -> LatticePlan | None:
     per_line = site_set.reshape(n_lines, L)
     if np.any(per_line[:, 1:-1] != per_line[:, 1:2]):
         return None  # the kernels assume one table set for a line's interior sites
-    line_sets = np.ascontiguousarray(np.stack([per_line[:, 0], per_line[:, 1], per_line[:, -1]], axis=1), dtype=np.int64)
+    line_sets = np.ascontiguousarray(
+        np.stack([per_line[:, 0], per_line[:, 1], per_line[:, -1]], axis=1), dtype=np.int64
+    )
     first = np.arange(n_lines) * L
     line_neighbours = np.ascontiguousarray(nbr[first, 2:], dtype=np.int64)
     coords = np.stack(np.unravel_index(first, shape), axis=1)
@@ -205,7 +207,7 @@ def build_plan(model: Ising) -> LatticePlan | None:
         ("per-axis", 3 ** (d - 1 - axes)),
         ("full", 2 ** np.arange(n_dir, dtype=np.int64)),
     ]
-    for tier, w in candidates:
+    for tier, w in candidates:  # noqa: B007 (the tier that fits is read after the loop)
         key = signs @ w
         ok = True
         for phi in set_phi:
@@ -323,8 +325,9 @@ def _decide(code, si, heat, s0, s1, s2, s3):
 def _visit(row, c, si, left, right, r0, r1, r2, r3, t, w, codes, de, heat, s0, s1, s2, s3, acc, e_change):
     """One update of site c of ``row`` (spin si, in-line neighbours left/right, neighbouring
     lines r0..r3); returns the site's new spin."""
-    pos = np.uint64(t + w[0] * si + w[1] * left + w[2] * right + w[3] * r0[c] + w[4] * r1[c] + w[5] * r2[c]
-                    + w[6] * r3[c])
+    pos = np.uint64(
+        t + w[0] * si + w[1] * left + w[2] * right + w[3] * r0[c] + w[4] * r1[c] + w[5] * r2[c] + w[6] * r3[c]
+    )
     flip, s0, s1, s2, s3 = _decide(codes[pos], si, heat, s0, s1, s2, s3)
     if flip:
         row[c] = -si
@@ -335,8 +338,26 @@ def _visit(row, c, si, left, right, r0, r1, r2, r3, t, w, codes, de, heat, s0, s
 
 
 @njit(inline="always")
-def _chain_sweeps(s, L, line_neighbours, line_sets, line_parity, size, offset, w, n_other, codes, de, order_kind, heat,
-                  n_sweeps, s0, s1, s2, s3):
+def _chain_sweeps(
+    s,
+    L,
+    line_neighbours,
+    line_sets,
+    line_parity,
+    size,
+    offset,
+    w,
+    n_other,
+    codes,
+    de,
+    order_kind,
+    heat,
+    n_sweeps,
+    s0,
+    s1,
+    s2,
+    s3,
+):
     n = s.size
     n_lines = n // L
     acc = 0
@@ -374,49 +395,163 @@ def _chain_sweeps(s, L, line_neighbours, line_sets, line_parity, size, offset, w
         for colour in range(n_passes):
             for line in range(n_lines):
                 base = line * L
-                row = s[base:base + L]
+                row = s[base : base + L]
                 a0 = line_neighbours[line, 0] if n_other >= 2 else base
                 a1 = line_neighbours[line, 1] if n_other >= 2 else base
                 a2 = line_neighbours[line, 2] if n_other >= 4 else base
                 a3 = line_neighbours[line, 3] if n_other >= 4 else base
-                r0 = s[a0:a0 + L]
-                r1 = s[a1:a1 + L]
-                r2 = s[a2:a2 + L]
-                r3 = s[a3:a3 + L]
+                r0 = s[a0 : a0 + L]
+                r1 = s[a1 : a1 + L]
+                r2 = s[a2 : a2 + L]
+                r3 = s[a3 : a3 + L]
                 tf = line_sets[line, 0] * size + offset
                 tm = line_sets[line, 1] * size + offset
                 tl = line_sets[line, 2] * size + offset
                 if order_kind == 0:
                     # row-major: carry the updated left neighbour and the line's first spin in registers
                     first, s0, s1, s2, s3, acc, e_change = _visit(
-                        row, 0, row[0], row[L - 1], row[1], r0, r1, r2, r3, tf, w, codes, de, heat,
-                        s0, s1, s2, s3, acc, e_change)
+                        row,
+                        0,
+                        row[0],
+                        row[L - 1],
+                        row[1],
+                        r0,
+                        r1,
+                        r2,
+                        r3,
+                        tf,
+                        w,
+                        codes,
+                        de,
+                        heat,
+                        s0,
+                        s1,
+                        s2,
+                        s3,
+                        acc,
+                        e_change,
+                    )
                     left = first
                     si = row[1]
                     for c in range(1, L - 1):
                         right = row[c + 1]
                         left, s0, s1, s2, s3, acc, e_change = _visit(
-                            row, c, si, left, right, r0, r1, r2, r3, tm, w, codes, de, heat,
-                            s0, s1, s2, s3, acc, e_change)
+                            row,
+                            c,
+                            si,
+                            left,
+                            right,
+                            r0,
+                            r1,
+                            r2,
+                            r3,
+                            tm,
+                            w,
+                            codes,
+                            de,
+                            heat,
+                            s0,
+                            s1,
+                            s2,
+                            s3,
+                            acc,
+                            e_change,
+                        )
                         si = right
                     _, s0, s1, s2, s3, acc, e_change = _visit(
-                        row, L - 1, si, left, first, r0, r1, r2, r3, tl, w, codes, de, heat,
-                        s0, s1, s2, s3, acc, e_change)
+                        row,
+                        L - 1,
+                        si,
+                        left,
+                        first,
+                        r0,
+                        r1,
+                        r2,
+                        r3,
+                        tl,
+                        w,
+                        codes,
+                        de,
+                        heat,
+                        s0,
+                        s1,
+                        s2,
+                        s3,
+                        acc,
+                        e_change,
+                    )
                 else:
                     # checkerboard (even sides): this colour's sites of the line, in index order
                     start = (line_parity[line] + colour) % 2
                     if start == 0:
                         _, s0, s1, s2, s3, acc, e_change = _visit(
-                            row, 0, row[0], row[L - 1], row[1], r0, r1, r2, r3, tf, w, codes, de, heat,
-                            s0, s1, s2, s3, acc, e_change)
+                            row,
+                            0,
+                            row[0],
+                            row[L - 1],
+                            row[1],
+                            r0,
+                            r1,
+                            r2,
+                            r3,
+                            tf,
+                            w,
+                            codes,
+                            de,
+                            heat,
+                            s0,
+                            s1,
+                            s2,
+                            s3,
+                            acc,
+                            e_change,
+                        )
                     for c in range(2 - start, L - 1, 2):
                         _, s0, s1, s2, s3, acc, e_change = _visit(
-                            row, c, row[c], row[c - 1], row[c + 1], r0, r1, r2, r3, tm, w, codes, de, heat,
-                            s0, s1, s2, s3, acc, e_change)
+                            row,
+                            c,
+                            row[c],
+                            row[c - 1],
+                            row[c + 1],
+                            r0,
+                            r1,
+                            r2,
+                            r3,
+                            tm,
+                            w,
+                            codes,
+                            de,
+                            heat,
+                            s0,
+                            s1,
+                            s2,
+                            s3,
+                            acc,
+                            e_change,
+                        )
                     if start == 1:
                         _, s0, s1, s2, s3, acc, e_change = _visit(
-                            row, L - 1, row[L - 1], row[L - 2], row[0], r0, r1, r2, r3, tl, w, codes, de, heat,
-                            s0, s1, s2, s3, acc, e_change)
+                            row,
+                            L - 1,
+                            row[L - 1],
+                            row[L - 2],
+                            row[0],
+                            r0,
+                            r1,
+                            r2,
+                            r3,
+                            tl,
+                            w,
+                            codes,
+                            de,
+                            heat,
+                            s0,
+                            s1,
+                            s2,
+                            s3,
+                            acc,
+                            e_change,
+                        )
     return s0, s1, s2, s3, acc, e_change
 
 
@@ -429,8 +564,22 @@ def _total(s):
 
 
 @njit(cache=True, parallel=True)
-def _sweeps_2d_uniform(spins, rng, energy, magnetization, L, line_neighbours, line_sets, line_parity, size, codes, de,
-                       order_kind, heat, n_sweeps):
+def _sweeps_2d_uniform(
+    spins,
+    rng,
+    energy,
+    magnetization,
+    L,
+    line_neighbours,
+    line_sets,
+    line_parity,
+    size,
+    codes,
+    de,
+    order_kind,
+    heat,
+    n_sweeps,
+):
     n_chains = spins.shape[0]
     accepted = np.zeros(n_chains, dtype=np.int64)
     w = (9, 1, 1, 1, 1, 0, 0)  # w_self = 2 * 4 + 1, offset = 9 + 4 (see build_plan)
@@ -438,8 +587,25 @@ def _sweeps_2d_uniform(spins, rng, energy, magnetization, L, line_neighbours, li
         s = spins[ch]
         m_before = _total(s)
         s0, s1, s2, s3, acc, e_change = _chain_sweeps(
-            s, L, line_neighbours, line_sets, line_parity, size, 13, w, 2, codes[ch], de, order_kind, heat, n_sweeps,
-            rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3])
+            s,
+            L,
+            line_neighbours,
+            line_sets,
+            line_parity,
+            size,
+            13,
+            w,
+            2,
+            codes[ch],
+            de,
+            order_kind,
+            heat,
+            n_sweeps,
+            rng[ch, 0],
+            rng[ch, 1],
+            rng[ch, 2],
+            rng[ch, 3],
+        )
         rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3] = s0, s1, s2, s3
         accepted[ch] = acc
         energy[ch] += e_change
@@ -448,19 +614,59 @@ def _sweeps_2d_uniform(spins, rng, energy, magnetization, L, line_neighbours, li
 
 
 @njit(cache=True, parallel=True)
-def _sweeps_any(spins, rng, energy, magnetization, L, line_neighbours, line_sets, line_parity, size, offset, weights,
-                codes, de, order_kind, heat, n_sweeps):
+def _sweeps_any(
+    spins,
+    rng,
+    energy,
+    magnetization,
+    L,
+    line_neighbours,
+    line_sets,
+    line_parity,
+    size,
+    offset,
+    weights,
+    codes,
+    de,
+    order_kind,
+    heat,
+    n_sweeps,
+):
     n_chains = spins.shape[0]
     n_other = line_neighbours.shape[1]
     accepted = np.zeros(n_chains, dtype=np.int64)
-    w = (weights[0], weights[1], weights[2], weights[3] if n_other >= 2 else 0, weights[4] if n_other >= 2 else 0,
-         weights[5] if n_other >= 4 else 0, weights[6] if n_other >= 4 else 0)
+    w = (
+        weights[0],
+        weights[1],
+        weights[2],
+        weights[3] if n_other >= 2 else 0,
+        weights[4] if n_other >= 2 else 0,
+        weights[5] if n_other >= 4 else 0,
+        weights[6] if n_other >= 4 else 0,
+    )
     for ch in prange(n_chains):
         s = spins[ch]
         m_before = _total(s)
         s0, s1, s2, s3, acc, e_change = _chain_sweeps(
-            s, L, line_neighbours, line_sets, line_parity, size, offset, w, n_other, codes[ch], de, order_kind, heat,
-            n_sweeps, rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3])
+            s,
+            L,
+            line_neighbours,
+            line_sets,
+            line_parity,
+            size,
+            offset,
+            w,
+            n_other,
+            codes[ch],
+            de,
+            order_kind,
+            heat,
+            n_sweeps,
+            rng[ch, 0],
+            rng[ch, 1],
+            rng[ch, 2],
+            rng[ch, 3],
+        )
         rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3] = s0, s1, s2, s3
         accepted[ch] = acc
         energy[ch] += e_change
@@ -468,7 +674,9 @@ def _sweeps_any(spins, rng, energy, magnetization, L, line_neighbours, line_sets
     return accepted
 
 
-def lattice_sweeps(plan: LatticePlan, state, codes: np.ndarray, order_kind: int, rule: int, n_sweeps: int) -> np.ndarray:
+def lattice_sweeps(
+    plan: LatticePlan, state, codes: np.ndarray, order_kind: int, rule: int, n_sweeps: int
+) -> np.ndarray:
     """``n_sweeps`` sweeps of every chain of ``state`` (a ChainState) with decision ``codes``
     (from :func:`decision_table`); order_kind 0 sequential (row-major), 1 random site, 2
     checkerboard (even sites in index order, then odd sites). Updates the state in place and
@@ -476,9 +684,36 @@ def lattice_sweeps(plan: LatticePlan, state, codes: np.ndarray, order_kind: int,
     heat = rule == 1
     if plan.tier == "uniform" and len(plan.shape) == 2 and plan.offset == 13:  # the constants of _sweeps_2d_uniform
         return _sweeps_2d_uniform(
-            state.spins, state.rng, state.energy, state.magnetization, plan.line_length, plan.line_neighbours,
-            plan.line_sets, plan.line_parity, plan.size, codes, plan.de_flat, order_kind, heat, n_sweeps)
+            state.spins,
+            state.rng,
+            state.energy,
+            state.magnetization,
+            plan.line_length,
+            plan.line_neighbours,
+            plan.line_sets,
+            plan.line_parity,
+            plan.size,
+            codes,
+            plan.de_flat,
+            order_kind,
+            heat,
+            n_sweeps,
+        )
     return _sweeps_any(
-        state.spins, state.rng, state.energy, state.magnetization, plan.line_length, plan.line_neighbours,
-        plan.line_sets, plan.line_parity, plan.size, plan.offset, plan.weights, codes, plan.de_flat, order_kind,
-        heat, n_sweeps)
+        state.spins,
+        state.rng,
+        state.energy,
+        state.magnetization,
+        plan.line_length,
+        plan.line_neighbours,
+        plan.line_sets,
+        plan.line_parity,
+        plan.size,
+        plan.offset,
+        plan.weights,
+        codes,
+        plan.de_flat,
+        order_kind,
+        heat,
+        n_sweeps,
+    )

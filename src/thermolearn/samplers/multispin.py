@@ -218,19 +218,30 @@ def msc_plan(model: Ising) -> _Plan:
     else:
         side = math.isqrt(n)
         if side * side != n:
-            raise ValueError("metropolis-msc needs a periodic 2D square lattice (L x L sites for models without a "
-                             "stored geometry); use 'metropolis'")
+            raise ValueError(
+                "metropolis-msc needs a periodic 2D square lattice (L x L sites for models without a "
+                "stored geometry); use 'metropolis'"
+            )
         rows = cols = side
     if min(rows, cols) < 3:
         raise ValueError("metropolis-msc needs lattice sides >= 3; use 'metropolis'")
     if np.any(model.fields != 0):
         raise ValueError("metropolis-msc needs zero fields (h = 0); use 'metropolis' for models in a field")
     grid = np.arange(n).reshape(rows, cols)
-    nbr = np.stack([np.roll(grid, 1, 1).ravel(), np.roll(grid, -1, 1).ravel(),
-                    np.roll(grid, 1, 0).ravel(), np.roll(grid, -1, 0).ravel()], axis=1)
+    nbr = np.stack(
+        [
+            np.roll(grid, 1, 1).ravel(),
+            np.roll(grid, -1, 1).ravel(),
+            np.roll(grid, 1, 0).ravel(),
+            np.roll(grid, -1, 0).ravel(),
+        ],
+        axis=1,
+    )
     dense_rows = np.repeat(np.arange(n), 4)
-    if not (np.array_equal(model.indptr, np.arange(n + 1) * 4)
-            and np.array_equal(model.indices.reshape(n, 4), np.sort(nbr, axis=1))):
+    if not (
+        np.array_equal(model.indptr, np.arange(n + 1) * 4)
+        and np.array_equal(model.indices.reshape(n, 4), np.sort(nbr, axis=1))
+    ):
         raise ValueError("metropolis-msc needs nearest-neighbour bonds of a periodic square lattice; use 'metropolis'")
     J = model.couplings
     j_dir = np.asarray(J[dense_rows, nbr.ravel()]).reshape(n, 4)
@@ -240,8 +251,16 @@ def msc_plan(model: Ising) -> _Plan:
     afm = np.where(j_dir < 0, np.uint64(0xFFFFFFFFFFFFFFFF), np.uint64(0)).astype(np.uint64)
     if np.all(afm == afm[0]):
         afm = np.ascontiguousarray(afm[:1])  # one row for every site
-    return _Plan(rows, cols, afm, abs_j, nbr[:, 1].copy(), nbr[:, 3].copy(),
-                 np.ascontiguousarray(j_dir[:, 1]), np.ascontiguousarray(j_dir[:, 3]))
+    return _Plan(
+        rows,
+        cols,
+        afm,
+        abs_j,
+        nbr[:, 1].copy(),
+        nbr[:, 3].copy(),
+        np.ascontiguousarray(j_dir[:, 1]),
+        np.ascontiguousarray(j_dir[:, 3]),
+    )
 
 
 class MultiSpinMetropolis(Sampler):
@@ -264,8 +283,10 @@ class MultiSpinMetropolis(Sampler):
 
     def chain_temperatures(self, temperature: float | None, n_chains: int) -> np.ndarray:
         if n_chains % LANES:
-            raise ValueError(f"metropolis-msc runs chains in groups of {LANES}; n_chains must be a multiple of "
-                             f"{LANES}, got {n_chains}")
+            raise ValueError(
+                f"metropolis-msc runs chains in groups of {LANES}; n_chains must be a multiple of "
+                f"{LANES}, got {n_chains}"
+            )
         return super().chain_temperatures(temperature, n_chains)
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
@@ -297,11 +318,30 @@ class MultiSpinMetropolis(Sampler):
             numba.set_num_threads(1)
         try:
             _pack(state.spins, words)
-            _msc_sweeps(words, state.rng, np.arange(n_groups, dtype=np.int64) * LANES, plan.afm,
-                        1 if plan.afm.shape[0] > 1 else 0, plan.rows, plan.cols, mantissas, frac_bits, int(n_sweeps),
-                        accepted)
-            _unpack_and_measure(words, state.spins, state.energy, state.magnetization, plan.afm,
-                                1 if plan.afm.shape[0] > 1 else 0, plan.rows, plan.cols, plan.abs_j)
+            _msc_sweeps(
+                words,
+                state.rng,
+                np.arange(n_groups, dtype=np.int64) * LANES,
+                plan.afm,
+                1 if plan.afm.shape[0] > 1 else 0,
+                plan.rows,
+                plan.cols,
+                mantissas,
+                frac_bits,
+                int(n_sweeps),
+                accepted,
+            )
+            _unpack_and_measure(
+                words,
+                state.spins,
+                state.energy,
+                state.magnetization,
+                plan.afm,
+                1 if plan.afm.shape[0] > 1 else 0,
+                plan.rows,
+                plan.cols,
+                plan.abs_j,
+            )
         finally:
             if serial:
                 numba.set_num_threads(threads)

@@ -44,14 +44,34 @@ FROM_COLD = 1  # the end it visited last is the lowest temperature
 FROM_HOT = 2  # the end it visited last is the highest temperature
 
 _STATE_KEYS = (
-    "exchange_rng", "exchange_accepted", "exchange_attempted", "replica", "direction", "flow_counts",
-    "round_trips", "counters",
+    "exchange_rng",
+    "exchange_accepted",
+    "exchange_attempted",
+    "replica",
+    "direction",
+    "flow_counts",
+    "round_trips",
+    "counters",
 )
 
 
 @njit(inline="always")
-def _exchange_run(r, spins, energy, magnetization, betas, n_temps, parity, rng, accepted, attempted, replica,
-                  direction, flow_counts, round_trips):
+def _exchange_run(
+    r,
+    spins,
+    energy,
+    magnetization,
+    betas,
+    n_temps,
+    parity,
+    rng,
+    accepted,
+    attempted,
+    replica,
+    direction,
+    flow_counts,
+    round_trips,
+):
     """Swap proposals between slots (i, i+1), i = parity, parity + 2, ... of run ``r``, then the
     flow bookkeeping (which end of the ladder each replica visited last)."""
     n = spins.shape[1]
@@ -95,18 +115,70 @@ def _exchange_run(r, spins, energy, magnetization, betas, n_temps, parity, rng, 
 
 
 @njit(cache=True)
-def _exchange_step(spins, energy, magnetization, betas, n_temps, parity, rng, accepted, attempted, replica,
-                   direction, flow_counts, round_trips):
+def _exchange_step(
+    spins,
+    energy,
+    magnetization,
+    betas,
+    n_temps,
+    parity,
+    rng,
+    accepted,
+    attempted,
+    replica,
+    direction,
+    flow_counts,
+    round_trips,
+):
     """One round of swap proposals in every run (after a base sweep of every slot)."""
     for r in range(spins.shape[0] // n_temps):
-        _exchange_run(r, spins, energy, magnetization, betas, n_temps, parity, rng, accepted, attempted, replica,
-                      direction, flow_counts, round_trips)
+        _exchange_run(
+            r,
+            spins,
+            energy,
+            magnetization,
+            betas,
+            n_temps,
+            parity,
+            rng,
+            accepted,
+            attempted,
+            replica,
+            direction,
+            flow_counts,
+            round_trips,
+        )
 
 
 @njit(inline="always")
-def _pt_run(r, spins, rng, energy, magnetization, indptr, indices, data, h, betas, order, random_site, rule,
-            n_temps, n_sweeps, exchange_every, sweeps_done, rounds_done, ex_rng, ex_accepted, ex_attempted,
-            replica, direction, flow_counts, round_trips, accepted):
+def _pt_run(
+    r,
+    spins,
+    rng,
+    energy,
+    magnetization,
+    indptr,
+    indices,
+    data,
+    h,
+    betas,
+    order,
+    random_site,
+    rule,
+    n_temps,
+    n_sweeps,
+    exchange_every,
+    sweeps_done,
+    rounds_done,
+    ex_rng,
+    ex_accepted,
+    ex_attempted,
+    replica,
+    direction,
+    flow_counts,
+    round_trips,
+    accepted,
+):
     """Run ``r`` of a fused replica-exchange call: base sweeps of its slots alternating with
     swap rounds, exactly as the generic path does them."""
     done = sweeps_done
@@ -117,36 +189,162 @@ def _pt_run(r, spins, rng, energy, magnetization, indptr, indices, data, h, beta
         for k in range(n_temps):
             c = r * n_temps + k
             for _ in range(step):  # one sweep at a time, as the generic path: energies add up identically
-                accepted[c] += single_spin_chain(c, spins, rng, energy, magnetization, indptr, indices, data, h,
-                                                  betas[c], order, random_site, rule, 1)
+                accepted[c] += single_spin_chain(
+                    c,
+                    spins,
+                    rng,
+                    energy,
+                    magnetization,
+                    indptr,
+                    indices,
+                    data,
+                    h,
+                    betas[c],
+                    order,
+                    random_site,
+                    rule,
+                    1,
+                )
         done += step
         left -= step
         if done % exchange_every == 0:
-            _exchange_run(r, spins, energy, magnetization, betas, n_temps, rounds % 2, ex_rng, ex_accepted,
-                          ex_attempted, replica, direction, flow_counts, round_trips)
+            _exchange_run(
+                r,
+                spins,
+                energy,
+                magnetization,
+                betas,
+                n_temps,
+                rounds % 2,
+                ex_rng,
+                ex_accepted,
+                ex_attempted,
+                replica,
+                direction,
+                flow_counts,
+                round_trips,
+            )
             rounds += 1
 
 
 # Two kernels with their own names (Numba's cache tells functions apart by name, not by flags):
 # the serial one for small calls, where starting threads would cost more than the work.
 @njit(cache=True)
-def _pt_sweeps_serial(spins, rng, energy, magnetization, indptr, indices, data, h, betas, order, random_site, rule,
-                      n_temps, n_sweeps, exchange_every, sweeps_done, rounds_done, ex_rng, ex_accepted,
-                      ex_attempted, replica, direction, flow_counts, round_trips, accepted):
+def _pt_sweeps_serial(
+    spins,
+    rng,
+    energy,
+    magnetization,
+    indptr,
+    indices,
+    data,
+    h,
+    betas,
+    order,
+    random_site,
+    rule,
+    n_temps,
+    n_sweeps,
+    exchange_every,
+    sweeps_done,
+    rounds_done,
+    ex_rng,
+    ex_accepted,
+    ex_attempted,
+    replica,
+    direction,
+    flow_counts,
+    round_trips,
+    accepted,
+):
     for r in range(spins.shape[0] // n_temps):
-        _pt_run(r, spins, rng, energy, magnetization, indptr, indices, data, h, betas, order, random_site, rule,
-                n_temps, n_sweeps, exchange_every, sweeps_done, rounds_done, ex_rng, ex_accepted, ex_attempted,
-                replica, direction, flow_counts, round_trips, accepted)
+        _pt_run(
+            r,
+            spins,
+            rng,
+            energy,
+            magnetization,
+            indptr,
+            indices,
+            data,
+            h,
+            betas,
+            order,
+            random_site,
+            rule,
+            n_temps,
+            n_sweeps,
+            exchange_every,
+            sweeps_done,
+            rounds_done,
+            ex_rng,
+            ex_accepted,
+            ex_attempted,
+            replica,
+            direction,
+            flow_counts,
+            round_trips,
+            accepted,
+        )
 
 
 @njit(cache=True, parallel=True)
-def _pt_sweeps_parallel(spins, rng, energy, magnetization, indptr, indices, data, h, betas, order, random_site,
-                        rule, n_temps, n_sweeps, exchange_every, sweeps_done, rounds_done, ex_rng, ex_accepted,
-                        ex_attempted, replica, direction, flow_counts, round_trips, accepted):
+def _pt_sweeps_parallel(
+    spins,
+    rng,
+    energy,
+    magnetization,
+    indptr,
+    indices,
+    data,
+    h,
+    betas,
+    order,
+    random_site,
+    rule,
+    n_temps,
+    n_sweeps,
+    exchange_every,
+    sweeps_done,
+    rounds_done,
+    ex_rng,
+    ex_accepted,
+    ex_attempted,
+    replica,
+    direction,
+    flow_counts,
+    round_trips,
+    accepted,
+):
     for r in prange(spins.shape[0] // n_temps):
-        _pt_run(r, spins, rng, energy, magnetization, indptr, indices, data, h, betas, order, random_site, rule,
-                n_temps, n_sweeps, exchange_every, sweeps_done, rounds_done, ex_rng, ex_accepted, ex_attempted,
-                replica, direction, flow_counts, round_trips, accepted)
+        _pt_run(
+            r,
+            spins,
+            rng,
+            energy,
+            magnetization,
+            indptr,
+            indices,
+            data,
+            h,
+            betas,
+            order,
+            random_site,
+            rule,
+            n_temps,
+            n_sweeps,
+            exchange_every,
+            sweeps_done,
+            rounds_done,
+            ex_rng,
+            ex_accepted,
+            ex_attempted,
+            replica,
+            direction,
+            flow_counts,
+            round_trips,
+            accepted,
+        )
 
 
 def csr_int64(model: Ising) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -335,9 +533,19 @@ class ParallelTempering(Sampler):
             self._counters[0] += 1
             if self._counters[0] % self.exchange_every == 0:
                 _exchange_step(
-                    state.spins, state.energy, state.magnetization, betas, self.n_temperatures,
-                    int(self._counters[1] % 2), self._rng, self._accepted, self._attempted, self._replica,
-                    self._direction, self._flow, self._round_trips,
+                    state.spins,
+                    state.energy,
+                    state.magnetization,
+                    betas,
+                    self.n_temperatures,
+                    int(self._counters[1] % 2),
+                    self._rng,
+                    self._accepted,
+                    self._attempted,
+                    self._replica,
+                    self._direction,
+                    self._flow,
+                    self._round_trips,
                 )
                 self._counters[1] += 1
         return SweepStats(accepted=accepted, attempted=attempted)
@@ -353,10 +561,31 @@ class ParallelTempering(Sampler):
         done, rounds = int(self._counters[0]), int(self._counters[1])
         indptr, indices, data = csr_int64(model)
         kernel(
-            state.spins, state.rng, state.energy, state.magnetization, indptr, indices, data, model.fields,
-            betas, base._site_order(model), base.order == "random", base.rule,
-            k, n_sweeps, self.exchange_every, done, rounds, self._rng, self._accepted, self._attempted,
-            self._replica, self._direction, self._flow, self._round_trips, accepted,
+            state.spins,
+            state.rng,
+            state.energy,
+            state.magnetization,
+            indptr,
+            indices,
+            data,
+            model.fields,
+            betas,
+            base._site_order(model),
+            base.order == "random",
+            base.rule,
+            k,
+            n_sweeps,
+            self.exchange_every,
+            done,
+            rounds,
+            self._rng,
+            self._accepted,
+            self._attempted,
+            self._replica,
+            self._direction,
+            self._flow,
+            self._round_trips,
+            accepted,
         )
         self._counters[0] = done + n_sweeps
         self._counters[1] = rounds + (done + n_sweeps) // self.exchange_every - done // self.exchange_every

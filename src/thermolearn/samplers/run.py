@@ -203,8 +203,15 @@ def sample(
     started = time.perf_counter()
     wall_before = counters["wall_time"]
     try:
-        with tqdm(total=total, initial=counters["sweeps_done"], desc=f"{smp.name}", unit="sweep",
-                  disable=not show, file=sys.stderr, leave=False) as bar:
+        with tqdm(
+            total=total,
+            initial=counters["sweeps_done"],
+            desc=f"{smp.name}",
+            unit="sweep",
+            disable=not show,
+            file=sys.stderr,
+            leave=False,
+        ) as bar:
             while counters["sweeps_done"] < total:
                 done = counters["sweeps_done"]
                 # one sweep per call: how a run is cut (checkpoints, thinning, resumes) can never
@@ -225,8 +232,9 @@ def sample(
                 if done % 64 == 0 or done + 1 == total:
                     bar.n = done + 1
                     bar.refresh()
-                if checkpoint is not None and (counters["sweeps_done"] - last_saved >= checkpoint_every
-                                               or counters["sweeps_done"] == total):
+                if checkpoint is not None and (
+                    counters["sweeps_done"] - last_saved >= checkpoint_every or counters["sweeps_done"] == total
+                ):
                     counters["wall_time"] = wall_before + time.perf_counter() - started
                     write_checkpoint()
                     last_saved = counters["sweeps_done"]

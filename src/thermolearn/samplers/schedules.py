@@ -62,7 +62,9 @@ def custom_schedule(betas: object) -> np.ndarray:
 
 
 def make_schedule(
-    schedule: str | object, sweeps: int | None = None, beta_range: tuple[float, float] | None = None,
+    schedule: str | object,
+    sweeps: int | None = None,
+    beta_range: tuple[float, float] | None = None,
     model: Ising | None = None,
 ) -> np.ndarray:
     """The betas of every sweep: ``schedule`` is 'linear' or 'geometric' (from

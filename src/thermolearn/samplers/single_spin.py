@@ -71,8 +71,9 @@ def spin_flip_decision(si, phi, beta, rule, s0, s1, s2, s3):
 
 
 @njit(inline="always")
-def single_spin_chain(c, spins, rng, energy, magnetization, indptr, indices, data, h, beta, order, random_site,
-                      rule, n_sweeps):
+def single_spin_chain(
+    c, spins, rng, energy, magnetization, indptr, indices, data, h, beta, order, random_site, rule, n_sweeps
+):
     """``n_sweeps`` single-spin sweeps of chain ``c`` at inverse temperature ``beta``; returns
     the number of flips. Shared by every kernel that sweeps CSR chains (here and in parallel
     tempering), so all of them make the same moves from the same random numbers."""
@@ -106,12 +107,14 @@ def single_spin_chain(c, spins, rng, energy, magnetization, indptr, indices, dat
 
 
 @njit(cache=True, parallel=True)
-def _single_spin_sweeps(spins, rng, energy, magnetization, indptr, indices, data, h, betas, order, random_site,
-                        rule, n_sweeps):
+def _single_spin_sweeps(
+    spins, rng, energy, magnetization, indptr, indices, data, h, betas, order, random_site, rule, n_sweeps
+):
     accepted = np.zeros(spins.shape[0], dtype=np.int64)
     for c in prange(spins.shape[0]):
-        accepted[c] = single_spin_chain(c, spins, rng, energy, magnetization, indptr, indices, data, h, betas[c],
-                                        order, random_site, rule, n_sweeps)
+        accepted[c] = single_spin_chain(
+            c, spins, rng, energy, magnetization, indptr, indices, data, h, betas[c], order, random_site, rule, n_sweeps
+        )
     return accepted
 
 
@@ -193,16 +196,28 @@ class _SingleSpin(Sampler):
                 numba.set_num_threads(threads)
         return SweepStats(accepted=accepted, attempted=np.full(state.n_chains, n_sweeps * model.n_spins))
 
-    def _run_kernel(self, model: Ising, state: ChainState, betas: np.ndarray, order: np.ndarray,
-                    n_sweeps: int) -> np.ndarray:
+    def _run_kernel(
+        self, model: Ising, state: ChainState, betas: np.ndarray, order: np.ndarray, n_sweeps: int
+    ) -> np.ndarray:
         plan = self.lattice_plan(model)
         if plan is not None:
-            return lattice_sweeps(plan, state, self._decision_codes(plan, betas), _ORDER_KIND[self.order], self.rule,
-                                  n_sweeps)
+            return lattice_sweeps(
+                plan, state, self._decision_codes(plan, betas), _ORDER_KIND[self.order], self.rule, n_sweeps
+            )
         return _single_spin_sweeps(
-            state.spins, state.rng, state.energy, state.magnetization,
-            model.indptr, model.indices, model.data, model.fields,
-            betas, order, self.order == "random", self.rule, n_sweeps,
+            state.spins,
+            state.rng,
+            state.energy,
+            state.magnetization,
+            model.indptr,
+            model.indices,
+            model.data,
+            model.fields,
+            betas,
+            order,
+            self.order == "random",
+            self.rule,
+            n_sweeps,
         )
 
 

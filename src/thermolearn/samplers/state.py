@@ -33,7 +33,7 @@ class ChainState:
         n_chains: int = 1,
         seed: int | np.random.Generator | None = 0,
         initial: str | np.ndarray = "random",
-    ) -> "ChainState":
+    ) -> ChainState:
         """Fresh chains: ``initial`` is 'random' (hot start), 'up' (all +1), or given states."""
         n_chains = check_positive_int("n_chains", n_chains)
         rng = seed_chains(seed, n_chains + 1)
@@ -60,7 +60,7 @@ class ChainState:
             magnetization=spins.sum(axis=1, dtype=np.int64).astype(np.float64),
         )
 
-    def copy(self) -> "ChainState":
+    def copy(self) -> ChainState:
         return ChainState(self.spins.copy(), self.rng.copy(), self.energy.copy(), self.magnetization.copy())
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -68,7 +68,7 @@ class ChainState:
         return {"spins": self.spins, "rng": self.rng, "energy": self.energy, "magnetization": self.magnetization}
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "ChainState":
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> ChainState:
         return cls(
             spins=np.ascontiguousarray(arrays["spins"], dtype=np.int8),
             rng=np.ascontiguousarray(arrays["rng"], dtype=np.uint64),

@@ -46,8 +46,15 @@ def __getattr__(name: str):
         from thermolearn.variational import bbvi
 
         return getattr(bbvi, name)
-    if name in ("compare", "Comparison", "ComparisonMethod", "MethodRow", "register_method", "methods_that_fit",
-                "registered_methods"):
+    if name in (
+        "compare",
+        "Comparison",
+        "ComparisonMethod",
+        "MethodRow",
+        "register_method",
+        "methods_that_fit",
+        "registered_methods",
+    ):
         from thermolearn.variational import comparison
 
         return getattr(comparison, name)

@@ -13,7 +13,6 @@ from thermolearn.models.ising import Ising
 from thermolearn.validation import check_positive_int
 
 
-
 class ConvergenceError(RuntimeError):
     """A fixed-point iteration stopped without meeting its tolerance (raised on request only)."""
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from thermolearn.validation import check_finite_array, check_positive_float, check_positive_int
-from thermolearn.variational._common import check_seed, check_tolerance, check_iterations, clean
+from thermolearn.variational._common import check_iterations, check_seed, check_tolerance, clean
 
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -51,9 +51,16 @@ class MeanFieldGaussianResult:
         return self.log_evidence - self.elbo
 
     def as_dict(self) -> dict[str, Any]:
-        return {"elbo": clean(self.elbo), "log_evidence": clean(self.log_evidence), "gap": clean(self.gap),
-                "converged": self.converged, "iterations": self.iterations, "residual": clean(self.residual),
-                "mean": self.mean.tolist(), "variances": self.variances.tolist()}
+        return {
+            "elbo": clean(self.elbo),
+            "log_evidence": clean(self.log_evidence),
+            "gap": clean(self.gap),
+            "converged": self.converged,
+            "iterations": self.iterations,
+            "residual": clean(self.residual),
+            "mean": self.mean.tolist(),
+            "variances": self.variances.tolist(),
+        }
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,7 @@ class BayesianLinearRegression:
         prior_precision: float = 1.0,
         input_correlation: float = 0.8,
         seed: int | np.random.Generator | None = 0,
-    ) -> tuple["BayesianLinearRegression", np.ndarray]:
+    ) -> tuple[BayesianLinearRegression, np.ndarray]:
         """A data set drawn from the model itself: w from the prior, correlated Gaussian inputs
         (pairwise correlation ``input_correlation``, which makes the posterior correlated).
         Returns the regression problem and the true weights."""
@@ -173,7 +180,7 @@ class BayesianLinearRegression:
         var = 1.0 / np.diag(L)
         history = [self.elbo(m, var)]
         residual, it = np.inf, 0
-        for it in range(1, max_iter + 1):
+        for it in range(1, max_iter + 1):  # noqa: B007 (it counts the sweeps made, read after the loop)
             residual = 0.0
             for k in range(d):
                 new = (b[k] - L[k] @ m + L[k, k] * m[k]) / L[k, k]
@@ -185,8 +192,14 @@ class BayesianLinearRegression:
         history_arr = np.array(history)
         history_arr.setflags(write=False)
         return MeanFieldGaussianResult(
-            mean=m, variances=var, elbo=history[-1], log_evidence=self.log_evidence(), history=history_arr,
-            converged=bool(residual < tol), iterations=it, residual=float(residual),
+            mean=m,
+            variances=var,
+            elbo=history[-1],
+            log_evidence=self.log_evidence(),
+            history=history_arr,
+            converged=bool(residual < tol),
+            iterations=it,
+            residual=float(residual),
         )
 
     def mean_field_gap(self) -> float:

@@ -59,8 +59,8 @@ def _logits(family: str, params: dict, s):
 
 
 def _log_prob(family: str, params: dict, s):
-    l = _logits(family, params, s)
-    return jnp.sum(s * l - _log2cosh_jnp(l), axis=1)
+    logits = _logits(family, params, s)
+    return jnp.sum(s * logits - _log2cosh_jnp(logits), axis=1)
 
 
 def _sample(family: str, params: dict, key, n_samples: int):
@@ -90,10 +90,22 @@ def _draw(params, key, *, family: str, n_samples: int):
     return s, _log_prob(family, params, s)
 
 
-@partial(jax.jit,
-         static_argnames=("family", "n_samples", "steps", "learning_rate", "callback"))
-def _train(params, key, beta, edge_i, edge_j, weights, fields, *, family: str, n_samples: int, steps: int,
-           learning_rate: float, callback):
+@partial(jax.jit, static_argnames=("family", "n_samples", "steps", "learning_rate", "callback"))
+def _train(
+    params,
+    key,
+    beta,
+    edge_i,
+    edge_j,
+    weights,
+    fields,
+    *,
+    family: str,
+    n_samples: int,
+    steps: int,
+    learning_rate: float,
+    callback,
+):
     """All optimisation steps in one compiled scan. The energy is the Ising energy of the
     given edges and fields, or (``callback`` not None) a host call to a Python energy function."""
     opt = _optimizer(learning_rate, steps)
@@ -137,8 +149,9 @@ def _compiled_train(args: tuple, *, family: str, n_samples: int, steps: int, lea
     if key not in _COMPILED:
         if len(_COMPILED) > 32:
             _COMPILED.clear()
-        lowered = _train.lower(*args, family=family, n_samples=n_samples, steps=steps, learning_rate=learning_rate,
-                               callback=callback)
+        lowered = _train.lower(
+            *args, family=family, n_samples=n_samples, steps=steps, learning_rate=learning_rate, callback=callback
+        )
         options = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True} if fast else {}
         try:
             _COMPILED[key] = lowered.compile(compiler_options=options)
@@ -243,8 +256,9 @@ def _key(seed: Any):
         if seed < 0:
             raise ValueError(f"seed must be >= 0, got {seed}")
         return jax.random.PRNGKey(int(seed))
-    if isinstance(seed, jax.Array) and (jnp.issubdtype(seed.dtype, jax.dtypes.prng_key)
-                                        or (seed.dtype == jnp.uint32 and seed.shape == (2,))):
+    if isinstance(seed, jax.Array) and (
+        jnp.issubdtype(seed.dtype, jax.dtypes.prng_key) or (seed.dtype == jnp.uint32 and seed.shape == (2,))
+    ):
         return seed
     raise TypeError(f"seed must be a non-negative integer or a jax.random key, got {type(seed).__name__}")
 
@@ -275,8 +289,9 @@ def _host_energy(energy: Callable) -> Callable:
 def _energies(energy: Callable, states: np.ndarray) -> np.ndarray:
     e = np.asarray(energy(states), dtype=np.float64)
     if e.shape != (states.shape[0],):
-        raise ValueError(f"the energy function must return one energy per state, shape ({states.shape[0]},), "
-                         f"got {e.shape}")
+        raise ValueError(
+            f"the energy function must return one energy per state, shape ({states.shape[0]},), got {e.shape}"
+        )
     if not np.all(np.isfinite(e)):
         raise ValueError("the energy function returned NaN or infinity")
     return e
@@ -328,8 +343,12 @@ def black_box_vi(
         params["W"] = jnp.zeros((n, n), dtype=jnp.float32)
     if isinstance(target, Ising):
         ei, ej, w = target.edges()
-        graph = (jnp.asarray(ei, dtype=jnp.int32), jnp.asarray(ej, dtype=jnp.int32),
-                 jnp.asarray(w, dtype=jnp.float32), jnp.asarray(target.fields, dtype=jnp.float32))
+        graph = (
+            jnp.asarray(ei, dtype=jnp.int32),
+            jnp.asarray(ej, dtype=jnp.int32),
+            jnp.asarray(w, dtype=jnp.float32),
+            jnp.asarray(target.fields, dtype=jnp.float32),
+        )
         callback = None
     else:
         # check the energy function once, then call it from inside the compiled loop
@@ -347,8 +366,10 @@ def black_box_vi(
     params, history_jax = train(*args)
     history = np.asarray(history_jax, dtype=np.float64)
     if not np.all(np.isfinite(history)):
-        raise ValueError("black-box VI produced a non-finite ELBO estimate (an energy was NaN or infinite, "
-                         "or the learning rate is too large)")
+        raise ValueError(
+            "black-box VI produced a non-finite ELBO estimate (an energy was NaN or infinite, "
+            "or the learning rate is too large)"
+        )
 
     key, sub = jax.random.split(key)
     s, _ = _draw(params, sub, family=family, n_samples=n_eval)
@@ -363,7 +384,7 @@ def black_box_vi(
     mags = x.mean(axis=1)
 
     window = max(steps // 10, 1)
-    last, before = history[-window:], history[-2 * window:-window] if steps >= 2 * window else history[:0]
+    last, before = history[-window:], history[-2 * window : -window] if steps >= 2 * window else history[:0]
     if before.size >= 2 and last.size >= 2:
         drift = float(last.mean() - before.mean())
         drift_se = float(math.sqrt(last.var(ddof=1) / last.size + before.var(ddof=1) / before.size))

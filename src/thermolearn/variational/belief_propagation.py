@@ -45,10 +45,10 @@ INITS = ("zero", "up", "down", "random")
 
 @dataclass(frozen=True)
 class _Graph:
-    src: np.ndarray      # directed edge e = src[e] -> dst[e], CSR order
+    src: np.ndarray  # directed edge e = src[e] -> dst[e], CSR order
     dst: np.ndarray
     coupling: np.ndarray  # J on each directed edge
-    reverse: np.ndarray   # index of dst[e] -> src[e]
+    reverse: np.ndarray  # index of dst[e] -> src[e]
     degree: np.ndarray
 
 
@@ -92,18 +92,13 @@ class BetheResult(SiteMagnetizations):
     tol: float
     init: str
 
-
-
-
-
-
     @property
     def connected_correlations(self) -> np.ndarray:
         """<s_i s_j> - <s_i><s_j> on each edge."""
         i, j = self.edges
         return self.edge_correlations - self.magnetizations[i] * self.magnetizations[j]
 
-    def raise_if_not_converged(self) -> "BetheResult":
+    def raise_if_not_converged(self) -> BetheResult:
         if not self.converged:
             raise ConvergenceError(
                 f"belief propagation did not converge at T = {self.temperature:g}: {self.iterations} iterations, "
@@ -200,8 +195,8 @@ def _bethe_result(model, T, g, u, residual, iterations, tol, label) -> BetheResu
     # one pair belief per undirected edge (i < j): states (++, +-, -+, --)
     upper = g.src < g.dst
     i, j, J = g.src[upper], g.dst[upper], g.coupling[upper]
-    c_i = h[i] + incoming[i] - u[g.reverse[upper]]   # cavity field of i without j
-    c_j = h[j] + incoming[j] - u[upper]              # cavity field of j without i
+    c_i = h[i] + incoming[i] - u[g.reverse[upper]]  # cavity field of i without j
+    c_j = h[j] + incoming[j] - u[upper]  # cavity field of j without i
     si = np.array([1.0, 1.0, -1.0, -1.0])
     sj = np.array([1.0, -1.0, 1.0, -1.0])
     x = beta * (J[:, None] * si * sj + c_i[:, None] * si + c_j[:, None] * sj)
@@ -250,8 +245,10 @@ def bethe(
     if not inits:
         raise ValueError(f"give at least one init among {', '.join(INITS)}")
     rng = check_seed(seed)
-    runs = [belief_propagation(model, temperature, init=k, damping=damping, tol=tol, max_iter=max_iter, seed=rng)
-            for k in inits]
+    runs = [
+        belief_propagation(model, temperature, init=k, damping=damping, tol=tol, max_iter=max_iter, seed=rng)
+        for k in inits
+    ]
     converged = [r for r in runs if r.converged]
     if converged:
         top = max(r.log_z for r in converged)

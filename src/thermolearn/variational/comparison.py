@@ -20,7 +20,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-
 from thermolearn.models.ising import Ising
 from thermolearn.validation import check_temperature
 from thermolearn.variational._common import check_model, clean
@@ -185,8 +184,9 @@ def compare(
         if why is not None:
             if explicit:
                 fit = methods_that_fit(model)
-                raise ValueError(f"{name} does not fit this model: {why}. Methods that fit: "
-                                 f"{', '.join(fit) if fit else 'none'}")
+                raise ValueError(
+                    f"{name} does not fit this model: {why}. Methods that fit: {', '.join(fit) if fit else 'none'}"
+                )
             skipped.append((name, why))
             continue
         start = time.perf_counter()
@@ -194,8 +194,7 @@ def compare(
         rows.append(_with_seconds(row, time.perf_counter() - start))
         if progress:
             progress(name)
-    return Comparison(model=repr(model), n_spins=model.n_spins, temperature=T, rows=tuple(rows),
-                      skipped=tuple(skipped))
+    return Comparison(model=repr(model), n_spins=model.n_spins, temperature=T, rows=tuple(rows), skipped=tuple(skipped))
 
 
 def _with_seconds(row: MethodRow, seconds: float) -> MethodRow:
@@ -226,8 +225,13 @@ def _run_exact(model: Ising, temperature: float, *, seed: int = 0) -> MethodRow:
 
     r = solve(model, [temperature])[0]
     return MethodRow(
-        method="exact", kind="exact", temperature=temperature, n_spins=model.n_spins, log_z=r.log_z,
-        energy_per_spin=r.energy_per_spin, magnetization_per_spin=r.magnetization_per_spin,
+        method="exact",
+        kind="exact",
+        temperature=temperature,
+        n_spins=model.n_spins,
+        log_z=r.log_z,
+        energy_per_spin=r.energy_per_spin,
+        magnetization_per_spin=r.magnetization_per_spin,
         detail=r.method,
     )
 
@@ -244,11 +248,18 @@ def _run_mean_field(model: Ising, temperature: float, *, seed: int = 0, **option
     n_fp = len(r.fixed_points)
     stable = {True: "stable", False: "unstable", None: "stability undecided"}[b.stable]
     detail = f"{n_fp} fixed point{'s' if n_fp != 1 else ''}, best {stable}; " + _diagnostics(
-        b.converged, b.iterations, b.residual)
+        b.converged, b.iterations, b.residual
+    )
     return MethodRow(
-        method="mean_field", kind="lower_bound", temperature=temperature, n_spins=model.n_spins, log_z=b.log_z,
-        energy_per_spin=b.energy_per_spin, magnetization_per_spin=b.magnetization_per_spin,
-        converged=b.converged, detail=detail,
+        method="mean_field",
+        kind="lower_bound",
+        temperature=temperature,
+        n_spins=model.n_spins,
+        log_z=b.log_z,
+        energy_per_spin=b.energy_per_spin,
+        magnetization_per_spin=b.magnetization_per_spin,
+        converged=b.converged,
+        detail=detail,
     )
 
 
@@ -257,8 +268,13 @@ def _run_tap(model: Ising, temperature: float, *, seed: int = 0, **options: Any)
 
     r = tap(model, temperature, seed=seed, **options)
     return MethodRow(
-        method="tap", kind="approximation", temperature=temperature, n_spins=model.n_spins, log_z=r.log_z,
-        energy_per_spin=r.energy_per_spin, magnetization_per_spin=r.magnetization_per_spin,
+        method="tap",
+        kind="approximation",
+        temperature=temperature,
+        n_spins=model.n_spins,
+        log_z=r.log_z,
+        energy_per_spin=r.energy_per_spin,
+        magnetization_per_spin=r.magnetization_per_spin,
         converged=r.converged,
         detail="from the mean-field solution; " + _diagnostics(r.converged, r.iterations, r.residual),
     )
@@ -269,8 +285,13 @@ def _run_bethe(model: Ising, temperature: float, *, seed: int = 0, **options: An
 
     r = bethe(model, temperature, seed=seed, **options)
     return MethodRow(
-        method="bethe", kind="approximation", temperature=temperature, n_spins=model.n_spins, log_z=r.log_z,
-        energy_per_spin=r.energy_per_spin, magnetization_per_spin=r.magnetization_per_spin,
+        method="bethe",
+        kind="approximation",
+        temperature=temperature,
+        n_spins=model.n_spins,
+        log_z=r.log_z,
+        energy_per_spin=r.energy_per_spin,
+        magnetization_per_spin=r.magnetization_per_spin,
         converged=r.converged,
         detail=f"loopy BP from '{r.init}'; " + _diagnostics(r.converged, r.iterations, r.residual),
     )
@@ -283,26 +304,39 @@ def _check_bbvi(model: Ising) -> str | None:
     if missing:
         return f"black-box VI needs {' and '.join(missing)} installed"
     if model.n_spins > BBVI_MAX_SPINS:
-        return (f"black-box VI is limited to {BBVI_MAX_SPINS} spins here (autoregressive family with n^2/2 weights, "
-                f"score-function gradients); this model has {model.n_spins}")
+        return (
+            f"black-box VI is limited to {BBVI_MAX_SPINS} spins here (autoregressive family with n^2/2 weights, "
+            f"score-function gradients); this model has {model.n_spins}"
+        )
     return None
 
 
-def _run_bbvi(model: Ising, temperature: float, *, seed: int = 0, family: str = "autoregressive",
-              **options: Any) -> MethodRow:
+def _run_bbvi(
+    model: Ising, temperature: float, *, seed: int = 0, family: str = "autoregressive", **options: Any
+) -> MethodRow:
     from thermolearn.variational.bbvi import black_box_vi
 
     r = black_box_vi(model, temperature, family=family, seed=seed, **options)
     n = model.n_spins
-    detail = (f"{family} family, {r.steps} steps; "
-              f"importance log Z {r.log_z_importance:.6g} +- {r.log_z_importance_stderr:.2g}")
+    detail = (
+        f"{family} family, {r.steps} steps; "
+        f"importance log Z {r.log_z_importance:.6g} +- {r.log_z_importance_stderr:.2g}"
+    )
     if not r.converged:
         detail += f"; NOT converged: ELBO still drifting by {r.drift:.3g} +- {r.drift_stderr:.2g}"
     return MethodRow(
-        method="bbvi", kind="lower_bound", temperature=temperature, n_spins=n, log_z=r.elbo,
-        log_z_stderr=r.elbo_stderr, energy_per_spin=r.energy_per_spin, energy_per_spin_stderr=r.energy_stderr / n,
-        magnetization_per_spin=r.magnetization_per_spin, magnetization_per_spin_stderr=r.magnetization_stderr,
-        converged=r.converged, detail=detail,
+        method="bbvi",
+        kind="lower_bound",
+        temperature=temperature,
+        n_spins=n,
+        log_z=r.elbo,
+        log_z_stderr=r.elbo_stderr,
+        energy_per_spin=r.energy_per_spin,
+        energy_per_spin_stderr=r.energy_stderr / n,
+        magnetization_per_spin=r.magnetization_per_spin,
+        magnetization_per_spin_stderr=r.magnetization_stderr,
+        converged=r.converged,
+        detail=detail,
     )
 
 
@@ -310,8 +344,9 @@ MONTE_CARLO_NODES = 24
 """Gauss-Legendre nodes in beta for the thermodynamic integration of log Z."""
 
 
-def _run_monte_carlo(model: Ising, temperature: float, *, seed: int = 0, sweeps: int = 4000,
-                     burn_in: int = 400) -> MethodRow:
+def _run_monte_carlo(
+    model: Ising, temperature: float, *, seed: int = 0, sweeps: int = 4000, burn_in: int = 400
+) -> MethodRow:
     """Parallel tempering over the Gauss-Legendre nodes of (0, beta) plus T itself; log Z by
     thermodynamic integration, log Z(beta) = n ln 2 - int_0^beta <E>_b db, with the error
     propagated from each node's error bar (the quadrature error is far smaller)."""
@@ -324,8 +359,15 @@ def _run_monte_carlo(model: Ising, temperature: float, *, seed: int = 0, sweeps:
     nodes = 0.5 * beta * (x + 1.0)
     weights = 0.5 * beta * w
     ladder = np.unique(np.concatenate([1.0 / nodes, [temperature]]))
-    result = sample(model, ParallelTempering(ladder, base="metropolis"), None, sweeps=sweeps, burn_in=burn_in,
-                    seed=seed, progress=False)
+    result = sample(
+        model,
+        ParallelTempering(ladder, base="metropolis"),
+        None,
+        sweeps=sweeps,
+        burn_in=burn_in,
+        seed=seed,
+        progress=False,
+    )
     n = model.n_spins
     # the exchanges correlate neighbouring temperatures, so the error of the integral comes from
     # the time series of the whole integrand, not from the nodes' separate error bars
@@ -338,31 +380,55 @@ def _run_monte_carlo(model: Ising, temperature: float, *, seed: int = 0, sweeps:
     log_z_err = float(tau.stderr)
     at_t = result.at(temperature)
     rates = result.sampler_info.get("acceptance", [])
-    detail = (f"parallel tempering over {len(ladder)} temperatures, {sweeps} sweeps; log Z by thermodynamic "
-              f"integration over {MONTE_CARLO_NODES} Gauss-Legendre nodes in beta")
+    detail = (
+        f"parallel tempering over {len(ladder)} temperatures, {sweeps} sweeps; log Z by thermodynamic "
+        f"integration over {MONTE_CARLO_NODES} Gauss-Legendre nodes in beta"
+    )
     if len(rates):
         detail += f"; exchange acceptance {min(rates):.2f}-{max(rates):.2f}"
     return MethodRow(
-        method="monte_carlo", kind="estimate", temperature=temperature, n_spins=n, log_z=float(log_z),
-        log_z_stderr=log_z_err, energy_per_spin=at_t.energy_per_spin.mean,
-        energy_per_spin_stderr=at_t.energy_per_spin.stderr, magnetization_per_spin=at_t.magnetization.mean,
-        magnetization_per_spin_stderr=at_t.magnetization.stderr, converged=bool(at_t.reliable), detail=detail,
+        method="monte_carlo",
+        kind="estimate",
+        temperature=temperature,
+        n_spins=n,
+        log_z=float(log_z),
+        log_z_stderr=log_z_err,
+        energy_per_spin=at_t.energy_per_spin.mean,
+        energy_per_spin_stderr=at_t.energy_per_spin.stderr,
+        magnetization_per_spin=at_t.magnetization.mean,
+        magnetization_per_spin_stderr=at_t.magnetization.stderr,
+        converged=bool(at_t.reliable),
+        detail=detail,
     )
 
 
 for _method in (
-    ComparisonMethod("exact", "exact", "enumeration, transfer matrices or Kaufman, whichever fits", _check_exact,
-                     _run_exact),
-    ComparisonMethod("mean_field", "lower_bound", "naive mean field (Gibbs-Bogoliubov-Feynman bound)", _fits_anything,
-                     _run_mean_field),
-    ComparisonMethod("tap", "approximation", "TAP: mean field plus the Onsager reaction term", _fits_anything,
-                     _run_tap),
-    ComparisonMethod("bethe", "approximation", "Bethe approximation by loopy belief propagation", _fits_anything,
-                     _run_bethe),
-    ComparisonMethod("bbvi", "lower_bound", "black-box VI (autoregressive family, score-function gradients)",
-                     _check_bbvi, _run_bbvi),
-    ComparisonMethod("monte_carlo", "estimate", "parallel-tempering Monte Carlo, log Z by thermodynamic integration",
-                     _fits_anything, _run_monte_carlo),
+    ComparisonMethod(
+        "exact", "exact", "enumeration, transfer matrices or Kaufman, whichever fits", _check_exact, _run_exact
+    ),
+    ComparisonMethod(
+        "mean_field",
+        "lower_bound",
+        "naive mean field (Gibbs-Bogoliubov-Feynman bound)",
+        _fits_anything,
+        _run_mean_field,
+    ),
+    ComparisonMethod(
+        "tap", "approximation", "TAP: mean field plus the Onsager reaction term", _fits_anything, _run_tap
+    ),
+    ComparisonMethod(
+        "bethe", "approximation", "Bethe approximation by loopy belief propagation", _fits_anything, _run_bethe
+    ),
+    ComparisonMethod(
+        "bbvi", "lower_bound", "black-box VI (autoregressive family, score-function gradients)", _check_bbvi, _run_bbvi
+    ),
+    ComparisonMethod(
+        "monte_carlo",
+        "estimate",
+        "parallel-tempering Monte Carlo, log Z by thermodynamic integration",
+        _fits_anything,
+        _run_monte_carlo,
+    ),
 ):
     register_method(_method)
 del _method

@@ -33,13 +33,13 @@ class IsingExponentialFamily:
     edge_j: np.ndarray
 
     @classmethod
-    def of_model(cls, model: Ising) -> "IsingExponentialFamily":
+    def of_model(cls, model: Ising) -> IsingExponentialFamily:
         """The family on ``model``'s graph (its nonzero couplings)."""
         i, j, _ = check_model(model).edges()
         return cls(model.n_spins, i, j)
 
     @classmethod
-    def complete(cls, n_spins: int) -> "IsingExponentialFamily":
+    def complete(cls, n_spins: int) -> IsingExponentialFamily:
         """The family with every pair (i < j) an edge: all pairwise models on n spins."""
         n = check_positive_int("n_spins", n_spins)
         i, j = np.triu_indices(n, k=1)
@@ -56,8 +56,9 @@ class IsingExponentialFamily:
     def _check_theta(self, theta: object) -> np.ndarray:
         arr = check_finite_array("theta", theta, ndim=1)
         if arr.size != self.n_parameters:
-            raise ValueError(f"theta must have {self.n_parameters} entries (n_spins fields + n_edges couplings), "
-                             f"got {arr.size}")
+            raise ValueError(
+                f"theta must have {self.n_parameters} entries (n_spins fields + n_edges couplings), got {arr.size}"
+            )
         return arr
 
     def natural_parameters(self, model: Ising, temperature: float) -> np.ndarray:

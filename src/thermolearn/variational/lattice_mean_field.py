@@ -53,8 +53,9 @@ def bethe_critical_temperature(coordination: int, coupling: float = 1.0) -> floa
     return 2.0 * J / math.log(z / (z - 2.0))
 
 
-def mean_field_free_energy_per_spin(m: float, temperature: float, coordination: int, coupling: float = 1.0,
-                                    field: float = 0.0) -> float:
+def mean_field_free_energy_per_spin(
+    m: float, temperature: float, coordination: int, coupling: float = 1.0, field: float = 0.0
+) -> float:
     """f(m) = -z J m^2 / 2 - H m - T s(m): the mean-field (variational) free energy per spin."""
     T = check_temperature(temperature)
     z, J, H = _check_coordination(coordination), _check_coupling(coupling), check_finite_float("field", field)
@@ -71,12 +72,16 @@ class HomogeneousSolution:
     stable: bool
 
     def as_dict(self) -> dict[str, Any]:
-        return {"magnetization": clean(self.magnetization), "free_energy_per_spin": clean(self.free_energy_per_spin),
-                "stable": self.stable}
+        return {
+            "magnetization": clean(self.magnetization),
+            "free_energy_per_spin": clean(self.free_energy_per_spin),
+            "stable": self.stable,
+        }
 
 
-def mean_field_solutions(temperature: float, coordination: int, coupling: float = 1.0,
-                         field: float = 0.0) -> tuple[HomogeneousSolution, ...]:
+def mean_field_solutions(
+    temperature: float, coordination: int, coupling: float = 1.0, field: float = 0.0
+) -> tuple[HomogeneousSolution, ...]:
     """Every root of the Weiss equation m = tanh(beta (z J m + H)), sorted by m: one above T_c
     (or in a strong field), three below (-m*, 0, +m* in zero field; the middle one unstable)."""
     T = check_temperature(temperature)
@@ -112,14 +117,16 @@ def mean_field_solutions(temperature: float, coordination: int, coupling: float 
     )
 
 
-def mean_field_magnetization(temperatures: float | np.ndarray, coordination: int, coupling: float = 1.0,
-                             field: float = 0.0) -> np.ndarray | float:
+def mean_field_magnetization(
+    temperatures: float | np.ndarray, coordination: int, coupling: float = 1.0, field: float = 0.0
+) -> np.ndarray | float:
     """The stable mean-field magnetisation per spin against T: the branch aligned with the
     field, the positive ordered branch in zero field (0 above T_c = z J)."""
     T = np.atleast_1d(np.asarray(temperatures, dtype=np.float64))
     sign = -1.0 if field < 0 else 1.0
-    out = sign * np.array([max(s.magnetization for s in mean_field_solutions(t, coordination, coupling, abs(field)))
-                           for t in T])
+    out = sign * np.array(
+        [max(s.magnetization for s in mean_field_solutions(t, coordination, coupling, abs(field))) for t in T]
+    )
     return float(out[0]) if np.ndim(temperatures) == 0 else out
 
 
@@ -151,8 +158,9 @@ def _cavity_field(beta: float, z: int, J: float, H: float) -> float:
     return brentq(g, u, high, xtol=1e-15, rtol=1e-15)
 
 
-def bethe_magnetization(temperatures: float | np.ndarray, coordination: int, coupling: float = 1.0,
-                        field: float = 0.0) -> np.ndarray | float:
+def bethe_magnetization(
+    temperatures: float | np.ndarray, coordination: int, coupling: float = 1.0, field: float = 0.0
+) -> np.ndarray | float:
     """Bethe magnetisation per spin m = tanh(beta (H + z u)) against T: the branch aligned with
     the field, the positive ordered branch in zero field (0 above the Bethe T_c)."""
     z, J, H = _check_coordination(coordination), _check_coupling(coupling), check_finite_float("field", field)
@@ -181,8 +189,9 @@ def bethe_log_z_per_spin(temperature: float, coordination: int, coupling: float 
     return 0.5 * z * log_edge - (z - 1) * log_site
 
 
-def exact_lattice_magnetization(temperatures: float | np.ndarray, dimension: int, coupling: float = 1.0,
-                                field: float = 0.0) -> np.ndarray | None:
+def exact_lattice_magnetization(
+    temperatures: float | np.ndarray, dimension: int, coupling: float = 1.0, field: float = 0.0
+) -> np.ndarray | None:
     """The exact infinite-lattice magnetisation per spin where it is known in closed form:
     the chain (d = 1, any field) m = sinh(beta H) / sqrt(sinh^2(beta H) + exp(-4 beta J)), and
     Yang's spontaneous magnetisation of the square lattice (d = 2, H = 0). None otherwise."""

@@ -25,7 +25,6 @@ import scipy.sparse.linalg as spla
 
 from thermolearn.derived_quantities import SiteMagnetizations
 from thermolearn.models.ising import Ising
-from thermolearn.variational._kernels import solve_tanh_equations
 from thermolearn.validation import check_temperature
 from thermolearn.variational._common import (
     ConvergenceError,
@@ -37,6 +36,7 @@ from thermolearn.variational._common import (
     clean,
     spin_entropy,
 )
+from thermolearn.variational._kernels import solve_tanh_equations
 
 START_KINDS = ("zero", "up", "down")
 """Named starting points: the paramagnet m = 0 and the two saturated states m = +-1."""
@@ -143,7 +143,6 @@ class MeanFieldFixedPoint(SiteMagnetizations):
     stability_margin: float
     starts: tuple[str, ...] = field(default_factory=tuple)
 
-
     @property
     def stable(self) -> bool | None:
         """True for a local minimum of F_MF, False for a saddle, None if undecided."""
@@ -152,11 +151,6 @@ class MeanFieldFixedPoint(SiteMagnetizations):
     @property
     def is_paramagnetic(self) -> bool:
         return bool(np.max(np.abs(self.magnetizations), initial=0.0) < 1e-8)
-
-
-
-
-
 
     def as_dict(self, *, magnetizations: bool = False) -> dict[str, Any]:
         out = {
@@ -227,7 +221,7 @@ class MeanFieldResult:
     def magnetization_per_spin(self) -> float:
         return self.best.magnetization_per_spin
 
-    def raise_if_not_converged(self) -> "MeanFieldResult":
+    def raise_if_not_converged(self) -> MeanFieldResult:
         """Return self, or raise :class:`ConvergenceError` naming iterations and residual."""
         b = self.best
         if not b.converged:
@@ -330,7 +324,14 @@ def mean_field(
         keep = [k for k in range(len(labels)) if k != mirror[1]]
         M0 = M0[:, keep]
     M, residual, iterations = solve_tanh_equations(
-        model.couplings, model.fields, beta, M0, onsager=0.0, damping=a, tol=tol, max_iter=max_iter,
+        model.couplings,
+        model.fields,
+        beta,
+        M0,
+        onsager=0.0,
+        damping=a,
+        tol=tol,
+        max_iter=max_iter,
         sequential=schedule == "sequential",
     )
     if mirror is not None:

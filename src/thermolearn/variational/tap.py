@@ -69,12 +69,7 @@ class TAPResult(SiteMagnetizations):
     residual: float
     tol: float
 
-
-
-
-
-
-    def raise_if_not_converged(self) -> "TAPResult":
+    def raise_if_not_converged(self) -> TAPResult:
         if not self.converged:
             raise ConvergenceError(
                 f"TAP did not converge at T = {self.temperature:g}: {self.iterations} iterations, "
@@ -132,8 +127,15 @@ def tap(
         if start.shape != (model.n_spins,) or not np.all(np.isfinite(start)) or np.any(np.abs(start) > 1.0):
             raise ValueError(f"init must have shape ({model.n_spins},) with values in [-1, 1]")
     X, residual, iterations = solve_tanh_equations(
-        model.couplings, model.fields, beta, start[:, None], onsager=beta, damping=a, tol=tol,
-        max_iter=max_iter, sequential=True,
+        model.couplings,
+        model.fields,
+        beta,
+        start[:, None],
+        onsager=beta,
+        damping=a,
+        tol=tol,
+        max_iter=max_iter,
+        sequential=True,
     )
     m = X[:, 0].copy()
     m.setflags(write=False)

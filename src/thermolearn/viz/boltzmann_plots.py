@@ -34,8 +34,13 @@ def plot_two_spins(path: str | os.PathLike, coupling: float = 1.0, field: float 
     fig, axes = new_figure(ncols=3, width=4.3)
     ax = axes[0, 0]
     for k, s in enumerate(spins):
-        ax.plot(temps, probs[:, k], lw=2, ls="-" if s[0] == s[1] else "--",
-                label=f"s = ({s[0]:+d}, {s[1]:+d}), E = {model.energy(s):+.2f}")
+        ax.plot(
+            temps,
+            probs[:, k],
+            lw=2,
+            ls="-" if s[0] == s[1] else "--",
+            label=f"s = ({s[0]:+d}, {s[1]:+d}), E = {model.energy(s):+.2f}",
+        )
     ax.set_xscale("log")
     ax.axhline(0.25, color="grey", lw=0.8, ls=":")
     ax.set_xlabel("temperature T (k_B = 1)")

@@ -38,12 +38,23 @@ def plot_diffusion_2d(path, forward: np.ndarray, reverse: np.ndarray, drift, *, 
         ax = axes[2, j]
         _scatter(ax, reverse[td], f"drift $\\mu(x_{{{td}}}, {td}) - x_{{{td}}}$", lim, color="0.7")
         factor = (g[1] - g[0]) / max(float(np.max(np.linalg.norm(d, axis=1))), 1e-12)  # longest arrow = grid spacing
-        ax.quiver(pts[:, 0], pts[:, 1], d[:, 0] * factor, d[:, 1] * factor, angles="xy", scale_units="xy", scale=1.0,
-                  width=0.004, color="C3")
+        ax.quiver(
+            pts[:, 0],
+            pts[:, 1],
+            d[:, 0] * factor,
+            d[:, 1] * factor,
+            angles="xy",
+            scale_units="xy",
+            scale=1.0,
+            width=0.004,
+            color="C3",
+        )
     save_figure(fig, path)
 
 
-def plot_samples_2d(path, samples: np.ndarray, data: np.ndarray | None = None, title: str = "samples", lim: float = 2.6):
+def plot_samples_2d(
+    path, samples: np.ndarray, data: np.ndarray | None = None, title: str = "samples", lim: float = 2.6
+):
     """Model samples beside data (2D)."""
     panels = 2 if data is not None else 1
     fig, axes = new_figure(ncols=panels, width=3.6, height=3.6)

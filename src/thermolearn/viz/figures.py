@@ -33,8 +33,16 @@ def save_figure(fig, path: str | os.PathLike, dpi: int = 110) -> Path:
     return atomic_write(target, lambda handle: handle.write(buffer.getvalue()))
 
 
-def plot_image_grid(path, images: np.ndarray, shape: tuple[int, int], *, title: str = "samples", ncols: int = 8,
-                    vmin: float = -1.0, vmax: float = 1.0):
+def plot_image_grid(
+    path,
+    images: np.ndarray,
+    shape: tuple[int, int],
+    *,
+    title: str = "samples",
+    ncols: int = 8,
+    vmin: float = -1.0,
+    vmax: float = 1.0,
+):
     """A grid of images ``(n, h*w)`` in model coordinates (grey scale from vmin to vmax)."""
     n = len(images)
     nrows = int(np.ceil(n / ncols))
@@ -42,11 +50,18 @@ def plot_image_grid(path, images: np.ndarray, shape: tuple[int, int], *, title: 
     canvas = np.full((nrows * (h + 1) + 1, ncols * (w + 1) + 1), vmin, dtype=float)
     for k, img in enumerate(images):
         r, c = divmod(k, ncols)
-        canvas[1 + r * (h + 1): 1 + r * (h + 1) + h, 1 + c * (w + 1): 1 + c * (w + 1) + w] = np.asarray(img).reshape(h, w)
+        canvas[1 + r * (h + 1) : 1 + r * (h + 1) + h, 1 + c * (w + 1) : 1 + c * (w + 1) + w] = np.asarray(img).reshape(
+            h, w
+        )
     fig, axes = new_figure(width=0.45 * ncols * max(w, 8) / 8 + 0.5, height=0.45 * nrows * max(h, 8) / 8 + 0.6)
     ax = axes[0, 0]
-    ax.imshow(np.clip(canvas, vmin, vmax), cmap="gray_r" if vmin == 0 else "gray", vmin=vmin, vmax=vmax,
-              interpolation="nearest")
+    ax.imshow(
+        np.clip(canvas, vmin, vmax),
+        cmap="gray_r" if vmin == 0 else "gray",
+        vmin=vmin,
+        vmax=vmax,
+        interpolation="nearest",
+    )
     ax.set_axis_off()
     ax.set_title(title, fontsize=10)
     save_figure(fig, path)

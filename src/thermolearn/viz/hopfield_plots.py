@@ -20,8 +20,14 @@ def _image_shape(n: int, shape: Sequence[int] | None) -> tuple[int, int]:
     return (side, side) if side * side == n else (1, n)
 
 
-def plot_pattern_rows(path, rows: Sequence[tuple[str, np.ndarray]], image_shape: Sequence[int] | None = None, *,
-                      title: str = "", captions: Sequence[str] | None = None):
+def plot_pattern_rows(
+    path,
+    rows: Sequence[tuple[str, np.ndarray]],
+    image_shape: Sequence[int] | None = None,
+    *,
+    title: str = "",
+    captions: Sequence[str] | None = None,
+):
     """A grid of spin states: one row per ``(label, states (k, N))`` pair (e.g. stored,
     corrupted, recalled), +1 drawn black; ``captions`` go under the last row's images."""
     ncols = max(len(states) for _, states in rows)
@@ -35,8 +41,14 @@ def plot_pattern_rows(path, rows: Sequence[tuple[str, np.ndarray]], image_shape:
             ax.set_xticks([])
             ax.set_yticks([])
             if c < len(states):
-                ax.imshow(np.asarray(states[c]).reshape(h, w), cmap="gray_r", vmin=-1, vmax=1, interpolation="nearest",
-                          aspect="equal" if w > 1 else "auto")
+                ax.imshow(
+                    np.asarray(states[c]).reshape(h, w),
+                    cmap="gray_r",
+                    vmin=-1,
+                    vmax=1,
+                    interpolation="nearest",
+                    aspect="equal" if w > 1 else "auto",
+                )
             else:
                 ax.set_axis_off()
             if c == 0:
@@ -48,8 +60,14 @@ def plot_pattern_rows(path, rows: Sequence[tuple[str, np.ndarray]], image_shape:
     save_figure(fig, path)
 
 
-def plot_energy_traces(path, traces: Sequence[np.ndarray], labels: Sequence[str] | None = None, *,
-                       title: str = "energy during recall", xlabel: str = "sweep"):
+def plot_energy_traces(
+    path,
+    traces: Sequence[np.ndarray],
+    labels: Sequence[str] | None = None,
+    *,
+    title: str = "energy during recall",
+    xlabel: str = "sweep",
+):
     """Energy against sweep for several recalls (one line each)."""
     fig, axes = new_figure(width=5.0, height=3.2)
     ax = axes[0, 0]
@@ -63,8 +81,14 @@ def plot_energy_traces(path, traces: Sequence[np.ndarray], labels: Sequence[str]
     save_figure(fig, path)
 
 
-def plot_restoration(path, levels: np.ndarray, curves: dict[str, tuple[np.ndarray, np.ndarray]], *,
-                     mode: str = "flip", ylabel: str = "fraction restored"):
+def plot_restoration(
+    path,
+    levels: np.ndarray,
+    curves: dict[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    mode: str = "flip",
+    ylabel: str = "fraction restored",
+):
     """Fraction of corrupted patterns restored against the corruption level, one line per
     network: ``curves[label] = (fractions, standard errors)``."""
     fig, axes = new_figure(width=5.0, height=3.2)
@@ -88,10 +112,19 @@ def plot_capacity(path, results: Sequence, *, title: str = ""):
         label = f"{r.rule} (N = {r.n_neurons})"
         if r.alpha_c is not None:
             label += f", $\\alpha_c$ = {r.alpha_c:.3f}" + (f" ± {r.alpha_c_stderr:.3f}" if r.alpha_c_stderr else "")
-        axes[0, 0].errorbar(r.loads, r.overlap, yerr=r.overlap_stderr, marker="o", ms=2.5, lw=1, capsize=1.5,
-                            color=f"C{k}", label=label)
-        axes[0, 1].errorbar(r.loads, r.retrieval_fraction, yerr=r.retrieval_fraction_stderr, marker="o", ms=2.5, lw=1,
-                            capsize=1.5, color=f"C{k}")
+        axes[0, 0].errorbar(
+            r.loads, r.overlap, yerr=r.overlap_stderr, marker="o", ms=2.5, lw=1, capsize=1.5, color=f"C{k}", label=label
+        )
+        axes[0, 1].errorbar(
+            r.loads,
+            r.retrieval_fraction,
+            yerr=r.retrieval_fraction_stderr,
+            marker="o",
+            ms=2.5,
+            lw=1,
+            capsize=1.5,
+            color=f"C{k}",
+        )
     for ax in axes[0]:
         ax.axvline(AGS_ALPHA_C, color="0.5", ls="--", lw=0.8)
         ax.set_xlabel(r"load $\alpha = P/N$")

@@ -47,7 +47,13 @@ def plot_ising_sweep(path: str | os.PathLike, records: list[dict], dim: int = 2)
     ax = axes[1, 2]
     ax.axis("off")
     algorithm = records[0]["algorithm"] if records else ""
-    ax.text(0.0, 0.6, f"{'square' if dim == 2 else 'cubic'} lattice, {algorithm}\n"
-            "points: Monte Carlo (1 standard error)\n" + ("lines: exact (Kaufman)\ndotted: T_c (Onsager)" if dim == 2 else ""),
-            fontsize=10, va="top")
+    ax.text(
+        0.0,
+        0.6,
+        f"{'square' if dim == 2 else 'cubic'} lattice, {algorithm}\n"
+        "points: Monte Carlo (1 standard error)\n"
+        + ("lines: exact (Kaufman)\ndotted: T_c (Onsager)" if dim == 2 else ""),
+        fontsize=10,
+        va="top",
+    )
     return save_figure(fig, path)

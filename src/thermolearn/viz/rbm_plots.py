@@ -9,8 +9,15 @@ import numpy as np
 from thermolearn.viz.figures import new_figure, save_figure
 
 
-def plot_filters(path, weights: np.ndarray, image_shape: tuple[int, int], *, n: int = 64, ncols: int = 8,
-                 title: str = "filters (weights into each hidden unit)"):
+def plot_filters(
+    path,
+    weights: np.ndarray,
+    image_shape: tuple[int, int],
+    *,
+    n: int = 64,
+    ncols: int = 8,
+    title: str = "filters (weights into each hidden unit)",
+):
     """The weights W[:, j] of the first ``n`` hidden units drawn as images, each on its own
     symmetric colour scale (red positive, blue negative)."""
     w = np.asarray(weights, dtype=float)
@@ -29,8 +36,9 @@ def plot_filters(path, weights: np.ndarray, image_shape: tuple[int, int], *, n: 
     save_figure(fig, path)
 
 
-def plot_training(path, reconstruction_error: np.ndarray, log_likelihood: np.ndarray | None = None, *,
-                  title: str = "training"):
+def plot_training(
+    path, reconstruction_error: np.ndarray, log_likelihood: np.ndarray | None = None, *, title: str = "training"
+):
     """Reconstruction error per epoch and, where computed, the exact log-likelihood (nats/image)."""
     rec = np.asarray(reconstruction_error, dtype=float)
     ll = None if log_likelihood is None else np.asarray(log_likelihood, dtype=float)
@@ -53,12 +61,19 @@ def _strip(images: np.ndarray, image_shape: tuple[int, int], k: int) -> np.ndarr
     h, w = image_shape
     canvas = np.zeros((h, k * (w + 1) - 1))
     for c in range(min(k, len(images))):
-        canvas[:, c * (w + 1): c * (w + 1) + w] = np.asarray(images[c], dtype=float).reshape(h, w)
+        canvas[:, c * (w + 1) : c * (w + 1) + w] = np.asarray(images[c], dtype=float).reshape(h, w)
     return canvas
 
 
-def plot_repair(path, rows: Sequence[tuple[str, np.ndarray]], image_shape: tuple[int, int], sweeps: np.ndarray,
-                free_energy: np.ndarray, *, title: str = "image repair"):
+def plot_repair(
+    path,
+    rows: Sequence[tuple[str, np.ndarray]],
+    image_shape: tuple[int, int],
+    sweeps: np.ndarray,
+    free_energy: np.ndarray,
+    *,
+    title: str = "image repair",
+):
     """Rows of images (e.g. original, damaged, repaired; each ``(k, n_pixels)`` in [0, 1]) and
     the free energy F(v) of each image against the Gibbs sweep (``free_energy`` (records, k))."""
     k = max(len(imgs) for _, imgs in rows)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from thermolearn.storage import write_text_atomic
@@ -24,15 +24,15 @@ class Section:
     tables: list[tuple[list[str], list[list[str]]]] = field(default_factory=list)  # (header, rows)
     seconds: float | None = None
 
-    def text(self, paragraph: str) -> "Section":
+    def text(self, paragraph: str) -> Section:
         self.paragraphs.append(paragraph)
         return self
 
-    def figure(self, filename: str, caption: str) -> "Section":
+    def figure(self, filename: str, caption: str) -> Section:
         self.figures.append((filename, caption))
         return self
 
-    def table(self, header: list[str], rows: list[list[str]]) -> "Section":
+    def table(self, header: list[str], rows: list[list[str]]) -> Section:
         self.tables.append((header, rows))
         return self
 
@@ -74,7 +74,7 @@ class Report:
             "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
             f"<title>{html.escape(self.title)}</title><style>{_STYLE}</style></head><body>",
             f"<h1>{html.escape(self.title)}</h1>",
-            f"<p class='meta'>Written {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}</p>",
+            f"<p class='meta'>Written {datetime.now(UTC):%Y-%m-%d %H:%M UTC}</p>",
         ]
         if self.intro:
             parts.append(f"<p>{self.intro}</p>")

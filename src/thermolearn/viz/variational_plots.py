@@ -33,20 +33,36 @@ def plot_graphical_solution(
     colors = ("tab:blue", "tab:purple", "tab:red", "tab:orange", "tab:green")
     for k, (ratio, color) in enumerate(zip(ratios, colors)):
         T = ratio * tc
-        ax.plot(m, np.tanh((coordination * coupling * m + field) / T), color=color, lw=1.5,
-                label=f"tanh(β(zJm+H)), T = {ratio:g} T_c")
+        ax.plot(
+            m,
+            np.tanh((coordination * coupling * m + field) / T),
+            color=color,
+            lw=1.5,
+            label=f"tanh(β(zJm+H)), T = {ratio:g} T_c",
+        )
         for s in mean_field_solutions(T, coordination, coupling, field):
             # shrinking markers so solutions shared by several curves (m = 0) all stay visible
-            ax.plot([s.magnetization], [s.magnetization], "o", color=color, ms=12 - 3 * k, mew=1.5,
-                    mfc=color if s.stable else "white", zorder=3 + k)
+            ax.plot(
+                [s.magnetization],
+                [s.magnetization],
+                "o",
+                color=color,
+                ms=12 - 3 * k,
+                mew=1.5,
+                mfc=color if s.stable else "white",
+                zorder=3 + k,
+            )
     ax.axhline(0, color="grey", lw=0.5)
     ax.axvline(0, color="grey", lw=0.5)
     ax.set_xlim(-1.2, 1.2)
     ax.set_ylim(-1.2, 1.2)
     ax.set_xlabel("magnetisation m")
     ax.set_ylabel("y")
-    ax.set_title(f"mean field: m = tanh(β(zJm + H)), z = {coordination}, T_c = zJ = {tc:g}\n"
-                 "filled: stable solutions, open: unstable", fontsize=10)
+    ax.set_title(
+        f"mean field: m = tanh(β(zJm + H)), z = {coordination}, T_c = zJ = {tc:g}\n"
+        "filled: stable solutions, open: unstable",
+        fontsize=10,
+    )
     ax.legend(fontsize=8, loc="upper left")
     return save_figure(fig, path)
 
@@ -78,8 +94,14 @@ def plot_magnetization_curves(
     for label, tc in critical_temperatures.items():
         if tc is not None and tc > 0:
             ax.axvline(tc, color=colors[label], ls=":", lw=1.2)
-            ax.annotate(f"T_c = {tc:.3f}", (tc, 1.02), color=colors[label], fontsize=8, ha="center",
-                        xycoords=("data", "axes fraction"))
+            ax.annotate(
+                f"T_c = {tc:.3f}",
+                (tc, 1.02),
+                color=colors[label],
+                fontsize=8,
+                ha="center",
+                xycoords=("data", "axes fraction"),
+            )
     ax.set_xlabel("temperature T / J")
     ax.set_ylabel("magnetisation per spin m")
     ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
