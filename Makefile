@@ -34,10 +34,11 @@ demo: $(STAMP_RUN)
 test: $(STAMP_DEV) lint
 	OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -q
 
-# ruff (lint, import order) and its formatter, as CI enforces them.
+# ruff (lint, import order), its formatter and mypy (types of src/), as CI enforces them.
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .numba-cache thermolearn-demo .pytest_cache .hypothesis

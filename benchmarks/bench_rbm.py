@@ -107,7 +107,7 @@ def _score(rbm, train, test, *, runs, schedule, seed, raise_images=0):
         seed=seed,
         progress=False,
     )
-    out["ais"] = ais.to_dict()
+    out["ais"] = ais.as_dict()
     if raise_images:
         sub = test[:raise_images]
         rai = rbm_log_likelihood(
@@ -122,7 +122,7 @@ def _score(rbm, train, test, *, runs, schedule, seed, raise_images=0):
             progress=False,
         )
         same = float(np.mean(-rbm.free_energy(sub)) - ais.log_z)
-        out["raise"] = {**rai.to_dict(), "ais_on_same_images": same}
+        out["raise"] = {**rai.as_dict(), "ais_on_same_images": same}
     return out
 
 
@@ -202,7 +202,7 @@ def main() -> None:
         rbm.save(out / "rbm20_cd1.npz")
         exact = rbm_log_likelihood(rbm.weights, rbm.visible_bias, rbm.hidden_bias, test, method="exact")
         scored = _score(rbm, train, test, runs=args.runs, schedule=args.schedule, seed=1)
-        results["rbm20_cd1"] = {**timing, "exact": exact.to_dict(), **scored}
+        results["rbm20_cd1"] = {**timing, "exact": exact.as_dict(), **scored}
         save()
         print(f"20 hidden, CD-1: exact {exact.mean:.3f}, AIS {scored['ais']['log_likelihood']['mean']:.3f}", flush=True)
     runs = [("cd1", "cd", 1), ("cdk", "cd", args.k_large), ("pcd", "pcd", 1)]

@@ -125,7 +125,7 @@ def test_ais_is_reproducible_from_its_seed():
     other = ais_log_partition(W, b, c, schedule=300, n_runs=50, seed=8)
     assert np.array_equal(first.log_weights, again.log_weights)
     assert not np.array_equal(first.log_weights, other.log_weights)
-    record = first.to_dict()
+    record = first.as_dict()
     assert record["log_z"]["mean"] == first.log_z and len(record["log_weights"]) == 50
 
 
@@ -243,7 +243,7 @@ def test_exact_method_matches_the_exact_module_and_ais_reuses_a_given_log_z(digi
     exact = rbm_log_likelihood(W, b, c, test, method="exact")
     mean, stderr = rbm_exact_log_likelihood(W, b, c, test)
     assert exact.mean == pytest.approx(mean) and exact.stderr == pytest.approx(stderr)
-    record = exact.to_dict()
+    record = exact.as_dict()
     assert set(record) >= {"method", "log_z", "log_likelihood", "n_images"}
     assert record["log_likelihood"] == {"mean": exact.mean, "stderr": exact.stderr}
     log_z = ais_log_partition(W, b, c, data=train, schedule=100, n_runs=10, seed=0)

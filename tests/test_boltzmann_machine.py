@@ -72,7 +72,8 @@ def test_energy_is_minus_half_xWx_minus_bx_by_direct_sum():
 
 def test_ising_form_has_the_same_energies_up_to_the_exact_offset_and_round_trips():
     bm = _machine()
-    ising, offset = bm.to_ising()
+    form = bm.to_ising()
+    ising, offset = form.ising, form.offset
     x = all_binary_states(bm.n_units)
     np.testing.assert_allclose(ising.energy(2 * x - 1) + offset, bm.energy(x), atol=1e-12)
     back, offset2 = BoltzmannMachine.from_ising(ising, n_visible=bm.n_visible)
@@ -85,7 +86,8 @@ def test_exact_log_partition_matches_brute_force_and_compiled_enumeration_of_the
     bm = _machine(5, 4, seed=7)
     e = bm.energy(all_binary_states(bm.n_units))
     assert exact_log_partition(bm) == pytest.approx(logsumexp(-e), abs=1e-10)
-    ising, offset = bm.to_ising()
+    form = bm.to_ising()
+    ising, offset = form.ising, form.offset
     # E_bm = E_ising + offset, so log Z_bm = log Z_ising - offset at T = 1
     assert exact_log_partition(bm) == pytest.approx(enumerate_exact(ising, 1.0)[0].log_z - offset, abs=1e-9)
 

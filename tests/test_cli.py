@@ -114,10 +114,13 @@ def test_bad_arguments_give_one_line_on_stderr_and_exit_code_2(argv, message, ca
     assert list(tmp_path.iterdir()) == [], "nothing is written on a bad argument"
 
 
-def test_argparse_errors_also_exit_2(capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["exact", "--lattice", "4x4"])  # --temperature is required
-    assert exc.value.code == 2
+def test_argparse_errors_also_exit_2_with_one_line(capsys):
+    code, out, err = run(["exact", "--lattice", "4x4"], capsys)  # --temperature is required
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "thermolearn exact: error: the following arguments are required: --temperature/-T "
+        "(see thermolearn exact --help)"
+    ]
 
 
 def test_onsager_prints_the_critical_temperature_and_writes_json_and_plot(tmp_path, capsys):
@@ -146,13 +149,3 @@ def test_onsager_prints_the_critical_temperature_and_writes_json_and_plot(tmp_pa
     assert record["infinite_lattice"][1]["spontaneous_magnetization"] == 0.0
     assert len(record["finite_lattices"]["8"]) == 2
     assert (tmp_path / "o.png").stat().st_size > 10_000
-
-
-def test_demo_writes_a_report_with_its_figures(tmp_path, capsys):
-    code, out, _ = run(["demo", "--output", str(tmp_path / "demo")], capsys)
-    assert code == 0
-    page = (tmp_path / "demo" / "index.html").read_text()
-    assert "two coupled spins" in page and "exact 2D Ising" in page
-    for png in ("two_spins.png", "onsager.png"):
-        assert png in page
-        assert (tmp_path / "demo" / png).read_bytes()[:4] == b"\x89PNG"

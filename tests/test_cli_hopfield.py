@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import numpy as np
@@ -10,11 +9,12 @@ import pytest
 
 from tests.shared_data import SHARED_DATA
 from thermolearn.cli import hopfield_command
+from thermolearn.cli.options import CommandParser
 from thermolearn.models.hopfield import Hopfield
 
 
 def run(argv):
-    parser = argparse.ArgumentParser()
+    parser = CommandParser(prog="thermolearn")
     sub = parser.add_subparsers(dest="command")
     hopfield_command.register(sub)
     args = parser.parse_args(argv)
@@ -28,7 +28,8 @@ def test_store_digits_then_recall_reports_fraction_restored(tmp_path, capsys):
             [
                 "hopfield",
                 "store",
-                "--digits",
+                "--data",
+                "digits",
                 "--classes",
                 "0,1,4,7",
                 "--rule",
@@ -114,7 +115,7 @@ def test_store_reads_pattern_files_and_converts_binary_only_when_asked(tmp_path)
                 [
                     "hopfield",
                     "store",
-                    "--patterns",
+                    "--data",
                     str(tmp_path / name),
                     "--rule",
                     "storkey",
@@ -128,7 +129,7 @@ def test_store_reads_pattern_files_and_converts_binary_only_when_asked(tmp_path)
         net = Hopfield.load(out)
         assert np.array_equal(net.patterns, xi) and net.image_shape == (4, 4)
     with pytest.raises(ValueError, match="binary"):
-        run(["hopfield", "store", "--patterns", str(tmp_path / "p.txt"), "--save", str(tmp_path / "x.npz")])
+        run(["hopfield", "store", "--data", str(tmp_path / "p.txt"), "--save", str(tmp_path / "x.npz")])
 
 
 def test_capacity_json_has_exactly_the_documented_keys(tmp_path, capsys):
@@ -210,9 +211,9 @@ def test_capacity_of_every_rule_on_one_plot(tmp_path):
         (["hopfield", "capacity", "--neurons", "50", "--sets", "1"], "--sets"),
         (["hopfield", "capacity", "--neurons", "50", "--loads", "a,b"], "--loads"),
         (["hopfield", "recall", "missing.npz"], "no such network"),
-        (["hopfield", "store", "--digits", "--classes", "0,0", "--save", "x.npz"], "distinct"),
+        (["hopfield", "store", "--data", "digits", "--classes", "0,0", "--save", "x.npz"], "distinct"),
         (
-            ["hopfield", "store", "--digits", "--rule", "projection", "--per-class", "7", "--save", "x.npz"],
+            ["hopfield", "store", "--data", "digits", "--rule", "projection", "--per-class", "7", "--save", "x.npz"],
             "at most n_neurons - 1",
         ),
     ],
@@ -225,21 +226,21 @@ def test_bad_input_gives_a_clear_error(argv, message, tmp_path, monkeypatch):
 
 def test_recall_checks_its_options(tmp_path):
     net_path = tmp_path / "n.npz"
-    run(["hopfield", "store", "--digits", "--classes", "1,2", "--save", str(net_path)])
+    run(["hopfield", "store", "--data", "digits", "--classes", "1,2", "--save", str(net_path)])
     with pytest.raises(ValueError, match="needs --temperature"):
         run(["hopfield", "recall", str(net_path), "--method", "thermal"])
     with pytest.raises(ValueError, match="fractions in"):
         run(["hopfield", "recall", str(net_path), "--levels", "0.1,1.5"])
     (tmp_path / "ragged.txt").write_text("1 -1 1 -1\n1 -1 1\n")
     with pytest.raises(ValueError, match="cannot read patterns"):
-        run(["hopfield", "store", "--patterns", str(tmp_path / "ragged.txt"), "--save", str(tmp_path / "r.npz")])
+        run(["hopfield", "store", "--data", str(tmp_path / "ragged.txt"), "--save", str(tmp_path / "r.npz")])
     np.save(tmp_path / "p.npy", np.ones((2, 16)))
     with pytest.raises(ValueError, match="image_shape"):
         run(
             [
                 "hopfield",
                 "store",
-                "--patterns",
+                "--data",
                 str(tmp_path / "p.npy"),
                 "--shape",
                 "3x3",
@@ -249,7 +250,7 @@ def test_recall_checks_its_options(tmp_path):
         )
     np.save(tmp_path / "bad.npy", np.full((2, 16), 3))
     with pytest.raises(ValueError, match="only spins -1 and \\+1"):
-        run(["hopfield", "store", "--patterns", str(tmp_path / "bad.npy"), "--save", str(tmp_path / "r.npz")])
+        run(["hopfield", "store", "--data", str(tmp_path / "bad.npy"), "--save", str(tmp_path / "r.npz")])
 
 
 _MNIST = SHARED_DATA / "mnist"
@@ -265,7 +266,7 @@ def test_store_real_mnist_digits_and_recall_them(tmp_path, capsys):
             [
                 "hopfield",
                 "store",
-                "--mnist",
+                "--data",
                 str(_MNIST),
                 "--classes",
                 "0,1,3",

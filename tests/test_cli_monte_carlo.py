@@ -63,8 +63,8 @@ def test_ising_sweep_writes_the_documented_json_with_exact_values_and_a_tc_estim
     assert (tmp_path / "i.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_ising_sweep_with_checkpoints_reruns_to_the_same_numbers(tmp_path, capsys):
-    argv = [
+def _ising_argv(tmp_path, folder):
+    return [
         "ising",
         "-L",
         "4",
@@ -78,17 +78,57 @@ def test_ising_sweep_with_checkpoints_reruns_to_the_same_numbers(tmp_path, capsy
         "--seed",
         "3",
         "--checkpoint",
-        str(tmp_path / "ck"),
+        str(tmp_path / folder),
         "--checkpoint-every",
         "50",
         "--no-progress",
     ]
-    run(argv + ["--json", str(tmp_path / "a.json")], capsys)
+
+
+def _results(path):
+    record = json.loads(path.read_text())
+    return record["results"], record["tc_estimate"]
+
+
+def test_ising_sweep_with_checkpoints_reruns_to_the_same_numbers(tmp_path, capsys):
+    argv = _ising_argv(tmp_path, "ck")
+    code, _, err = run(argv + ["--json", str(tmp_path / "a.json")], capsys)
+    assert code == 0, err
     assert len(list((tmp_path / "ck").glob("*.npz"))) == 2
-    run(argv + ["--json", str(tmp_path / "b.json")], capsys)  # every run is complete in its checkpoint
-    a = json.loads((tmp_path / "a.json").read_text())["results"]
-    b = json.loads((tmp_path / "b.json").read_text())["results"]
-    assert a == b
+    code, _, err = run(argv + ["--json", str(tmp_path / "b.json")], capsys)  # every run is complete in its checkpoint
+    assert code == 0, err
+    assert _results(tmp_path / "a.json") == _results(tmp_path / "b.json")
+
+
+def test_ising_sweep_stopped_part_way_resumes_to_the_uninterrupted_numbers(tmp_path, capsys, monkeypatch):
+    import importlib
+
+    run_module = importlib.import_module("thermolearn.runs.sample")  # the module, not the function it exports
+
+    code, _, err = run(_ising_argv(tmp_path, "whole") + ["--json", str(tmp_path / "whole.json")], capsys)
+    assert code == 0, err
+    real = run_module.save_checkpoint
+    calls = []
+
+    def stop_after_three(*a, **k):  # Ctrl-C after the third checkpoint: the first temperature, part-way
+        real(*a, **k)
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module, "save_checkpoint", stop_after_three)
+    argv = _ising_argv(tmp_path, "cut") + ["--json", str(tmp_path / "cut.json")]
+    code, _, err = run(argv, capsys)
+    assert code == 130 and "interrupted" in err
+    assert not (tmp_path / "cut.json").exists()
+    [partial] = list((tmp_path / "cut").glob("*.npz"))  # one unfinished checkpoint
+    from thermolearn.storage import load_arrays
+
+    assert 0 < load_arrays(partial)[1]["progress"]["sweeps_done"] < 320
+    monkeypatch.setattr(run_module, "save_checkpoint", real)
+    code, _, err = run(argv, capsys)
+    assert code == 0, err
+    assert _results(tmp_path / "cut.json") == _results(tmp_path / "whole.json")
 
 
 def test_sample_writes_energy_mean_spins_tau_and_acceptance(tmp_path, capsys):

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from thermolearn.cli.main import main
-from thermolearn.cli.rbm_command import damage_mask
 from thermolearn.datasets.binary_images import load_binary_images
+from thermolearn.datasets.damage import damage_mask
 from thermolearn.exact.rbm_partition import rbm_log_partition
 from thermolearn.models.rbm import RBM
 
@@ -118,7 +118,7 @@ def test_sample_writes_binary_samples_and_a_grid(trained):
                 str(model),
                 "--n",
                 "16",
-                "--steps",
+                "--sweeps",
                 "50",
                 "--save",
                 str(folder / "s.npz"),
@@ -146,7 +146,7 @@ def test_repair_restores_masked_pixels_better_than_leaving_them_blank(trained):
                 "40",
                 "--region",
                 "bottom",
-                "--steps",
+                "--sweeps",
                 "100",
                 "--json",
                 str(out),
@@ -275,7 +275,7 @@ def test_init_continues_a_saved_model(trained, tmp_path, capsys):
                 "20",
                 "--learning-rate",
                 "0.1",
-                "--schedule",
+                "--learning-rate-schedule",
                 "linear",
                 "--momentum",
                 "0",
@@ -337,3 +337,14 @@ def test_init_continues_a_saved_model(trained, tmp_path, capsys):
     )
     assert "no such model file" in capsys.readouterr().err
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_rerunning_a_finished_checkpoint_exits_0_with_valid_json(tmp_path, capsys):
+    argv = ["rbm", "train", "--data", "digits", "--hidden", "8", "--epochs", "2", "--batch-size", "50"]
+    argv += ["--save", str(tmp_path / "m.npz"), "--checkpoint", str(tmp_path / "ck.npz"), "--no-progress"]
+    assert main([*argv, "--json", str(tmp_path / "a.json")]) == 0
+    assert main([*argv, "--json", str(tmp_path / "b.json")]) == 0  # nothing left to train
+    assert "nan" not in capsys.readouterr().out
+    a, b = (json.loads((tmp_path / f"{n}.json").read_text()) for n in "ab")
+    assert a["history"] == b["history"] and b["training"]["seconds_per_epoch"] is None
+    assert b["arguments"]["checkpoint"] == str(tmp_path / "ck.npz")

@@ -1,6 +1,5 @@
 """`thermolearn compare` and `thermolearn meanfield`, run through their own parsers."""
 
-import argparse
 import json
 import math
 
@@ -8,12 +7,13 @@ import pytest
 
 from thermolearn import Ising
 from thermolearn.cli import compare_command, meanfield_command
+from thermolearn.cli.options import CommandParser
 from thermolearn.exact import enumerate_exact, onsager
 from thermolearn.variational.lattice_mean_field import bethe_magnetization, mean_field_magnetization
 
 
 def run(module, argv):
-    parser = argparse.ArgumentParser()
+    parser = CommandParser(prog="thermolearn")
     sub = parser.add_subparsers()
     module.register(sub)
     args = parser.parse_args(argv)
@@ -89,7 +89,7 @@ def test_compare_skips_what_does_not_fit_and_refuses_it_when_asked(tmp_path, cap
         run(compare_command, ["compare", "--lattice", "4x4", "-T", "1", "--methods", "magic"])
     with pytest.raises(ValueError, match="one temperature"):
         run(compare_command, ["compare", "--lattice", "4x4", "-T", "1:2:3"])
-    with pytest.raises(ValueError, match="temperature"):
+    with pytest.raises(SystemExit):  # refused while parsing: one line, exit 2
         run(compare_command, ["compare", "--lattice", "4x4", "-T", "-1"])
     with pytest.raises(ValueError, match="must end in .json"):
         run(compare_command, ["compare", "--lattice", "4x4", "-T", "1", "--json", str(tmp_path / "x.txt")])
@@ -134,5 +134,5 @@ def test_meanfield_refuses_models_that_are_not_uniform_ferromagnetic_lattices(tm
         run(meanfield_command, ["meanfield", str(tmp_path / "sk.npz")])
     with pytest.raises(ValueError, match="ferromagnetic"):
         run(meanfield_command, ["meanfield", "--lattice", "4x4", "--coupling", "-1", "-T", "1"])
-    with pytest.raises(ValueError, match="max-iter"):
+    with pytest.raises(SystemExit):  # refused while parsing: one line, exit 2
         run(meanfield_command, ["meanfield", "--lattice", "4x4", "--max-iter", "0"])

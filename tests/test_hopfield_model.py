@@ -15,6 +15,7 @@ from thermolearn.exact.enumeration import probability_table
 from thermolearn.learning.hebbian import store
 from thermolearn.models.dense_memory import DenseAssociativeMemory, ModernHopfield
 from thermolearn.models.hopfield import Hopfield, classify_state, corrupt
+from thermolearn.runs.recall import recall
 
 
 def random_patterns(p, n, seed):
@@ -41,7 +42,7 @@ def test_energy_matches_the_naive_double_sum_and_the_ising_model_on_every_state(
     states = all_states(8)
     e = net.energy(states)
     assert np.allclose(e, [naive_energy(J, b, s) for s in states], atol=1e-12)
-    assert np.allclose(e, net.to_ising().energy(states), atol=1e-12)
+    assert np.allclose(e, net.to_ising().ising.energy(states), atol=1e-12)
     # flipping unit i changes E by 2 s_i h_i
     s = states[37]
     h = net.local_fields(s)
@@ -136,8 +137,8 @@ def test_thermal_recall_samples_the_boltzmann_distribution_of_a_tiny_network():
     xi = np.array([[1, 1, 1, -1, -1, -1], [1, -1, 1, -1, 1, -1]], dtype=np.int8)
     net = store(xi, biases=True)
     T = 0.6
-    r = net.recall(xi[0], method="thermal", temperature=T, sweeps=40000, burn_in=100, seed=3)
-    exact, energies = probability_table(net.to_ising(), T)
+    r = recall(net, xi[0], method="thermal", temperature=T, sweeps=40000, burn_in=100, seed=3)
+    exact, energies = probability_table(net.to_ising().ising, T)
     # thin by several autocorrelation times so the histogram's counts are close to multinomial
     e_series = net.energy(r.states)
     tau = integrated_autocorrelation_time(e_series).tau
@@ -160,7 +161,7 @@ def test_thermal_recall_samples_the_boltzmann_distribution_of_a_tiny_network():
 def test_to_ising_gives_the_same_energy_and_fields():
     xi = random_patterns(3, 10, seed=12)
     net = store(xi, biases=True)
-    model = net.to_ising()
+    model = net.to_ising().ising
     J, h = model.to_dense()
     assert np.allclose(J, net.couplings) and np.allclose(h, net.biases)
 
@@ -172,7 +173,7 @@ def test_save_load_round_trip_and_wrong_file(tmp_path):
     back = Hopfield.load(path)
     assert np.array_equal(back.couplings, net.couplings) and np.array_equal(back.biases, net.biases)
     assert np.array_equal(back.patterns, xi) and back.rule == "storkey" and back.image_shape == (4, 4)
-    net.to_ising().save(tmp_path / "ising.npz")
+    net.to_ising().ising.save(tmp_path / "ising.npz")
     with pytest.raises(ValueError, match="not a Hopfield network"):
         Hopfield.load(tmp_path / "ising.npz")
 
@@ -195,7 +196,9 @@ def test_bad_networks_and_states_are_refused_with_clear_messages():
         net.recall(np.array([1, 1]))
     with pytest.raises(ValueError, match="method"):
         net.recall(np.array([1, 1, 1]), method="gibbs")
-    with pytest.raises(ValueError, match="temperature"):
+    with pytest.raises(ValueError, match="needs a temperature"):
+        recall(net, np.array([1, 1, 1]), method="thermal")
+    with pytest.raises(ValueError, match="thermolearn.runs.recall"):  # a model never runs a sampler
         net.recall(np.array([1, 1, 1]), method="thermal")
     with pytest.raises(ValueError, match="keeps no patterns"):
         net.overlaps(np.array([1, 1, 1]))

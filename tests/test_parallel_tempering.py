@@ -10,7 +10,8 @@ from scipy.stats import chi2
 from thermolearn import Ising
 from thermolearn.exact import probability_table
 from thermolearn.exact.kaufman import kaufman
-from thermolearn.samplers import ChainState, HeatBath, Metropolis, sample
+from thermolearn.runs import sample
+from thermolearn.samplers import ChainState, HeatBath, Metropolis
 from thermolearn.samplers.parallel_tempering import (
     ParallelTempering,
     adapt_ladder,

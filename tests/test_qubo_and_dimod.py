@@ -23,7 +23,8 @@ def test_ising_to_qubo_energies_agree_for_every_state(seed):
 def test_qubo_to_ising_energies_agree_for_every_state_for_any_Q(seed):
     rng = np.random.default_rng(seed)
     Q = rng.normal(size=(7, 7))  # neither symmetric nor triangular
-    model, offset = qubo_to_ising(Q)
+    form = qubo_to_ising(Q)
+    model, offset = form.ising, form.offset
     x = spins_to_binary(all_states(7))
     np.testing.assert_allclose(model.energy(binary_to_spins(x)) + offset, qubo_energy(Q, x), atol=1e-12)
 
@@ -31,7 +32,8 @@ def test_qubo_to_ising_energies_agree_for_every_state_for_any_Q(seed):
 def test_qubo_round_trip_recovers_the_model():
     model = Ising.lattice((3, 3), coupling=(1.0, -2.0), field=0.5)
     Q, offset = model.to_qubo()
-    back, offset_back = Ising.from_qubo(Q)
+    form = Ising.from_qubo(Q)
+    back, offset_back = form.ising, form.offset
     assert offset + offset_back == pytest.approx(0.0, abs=1e-12)
     np.testing.assert_allclose(back.to_dense()[0], model.to_dense()[0], atol=1e-14)
     np.testing.assert_allclose(back.fields, model.fields, atol=1e-14)
@@ -54,8 +56,9 @@ def test_dimod_bqm_round_trip_keeps_energies():
     ours = model.energy(s) + 1.5
     theirs = bqm.energies((s, list(range(6))))
     np.testing.assert_allclose(theirs, ours, atol=1e-12)
-    back, offset, labels = Ising.from_bqm(bqm)
-    assert labels == list(range(6)) and offset == pytest.approx(1.5)
+    form = Ising.from_bqm(bqm)
+    back, offset, labels = form.ising, form.offset, form.labels
+    assert labels == tuple(range(6)) and offset == pytest.approx(1.5)
     np.testing.assert_allclose(back.energy(s) + offset, ours, atol=1e-12)
 
 
@@ -64,8 +67,9 @@ def test_dimod_binary_bqm_with_labels_converts_with_offset():
     bqm = dimod.BinaryQuadraticModel(
         {"a": 1.0, "b": -2.0, "c": 0.5}, {("a", "b"): 3.0, ("b", "c"): -1.0}, 0.25, dimod.BINARY
     )
-    model, offset, labels = Ising.from_bqm(bqm)
-    assert labels == ["a", "b", "c"]
+    form = Ising.from_bqm(bqm)
+    model, offset, labels = form.ising, form.offset, list(form.labels)
+    assert labels == ["a", "b", "c"] and form.vartype == "binary"
     x = spins_to_binary(all_states(3))
     expected = bqm.energies((x, labels))
     np.testing.assert_allclose(model.energy(binary_to_spins(x)) + offset, expected, atol=1e-12)

@@ -13,7 +13,8 @@ import pytest
 
 from thermolearn import Ising
 from thermolearn.exact import enumerate_exact
-from thermolearn.samplers import HeatBath, Metropolis, sample
+from thermolearn.runs import sample
+from thermolearn.samplers import HeatBath, Metropolis
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +85,7 @@ _KILL_SCRIPT = textwrap.dedent(
     """
     import sys
     from thermolearn import Ising
-    from thermolearn.samplers import sample
+    from thermolearn.runs import sample
     model = Ising.lattice((12, 12))
     r = sample(model, "metropolis", 2.3, sweeps=40000, burn_in=100, seed=9, n_chains=1,
                checkpoint=sys.argv[1], checkpoint_every=500, record_states=False, progress=False)
@@ -135,3 +136,48 @@ def test_bad_sampler_and_temperature_are_rejected(small_model):
         sample(small_model, "metropolis", -1.0, sweeps=10)
     with pytest.raises(ValueError, match="needs a temperature"):
         sample(small_model, "metropolis", None, sweeps=10)
+
+
+class _Interrupted(Exception):
+    pass
+
+
+@pytest.mark.parametrize("stop_after", [9, 23, 151])  # in burn-in, at its end, in the measurement
+def test_a_run_interrupted_anywhere_resumes_to_the_uninterrupted_result(tmp_path, small_model, monkeypatch, stop_after):
+    kwargs = dict(sweeps=200, burn_in=23, thin=3, n_chains=2, seed=4, record_states=True)
+    plain = sample(small_model, "heatbath", 0.9, **kwargs)
+    path = tmp_path / "run.npz"
+    calls = {"n": 0}
+    original = HeatBath.sweep
+
+    def sweep_then_stop(self, *args, **kw):
+        if calls["n"] == stop_after:
+            raise _Interrupted
+        calls["n"] += 1
+        return original(self, *args, **kw)
+
+    monkeypatch.setattr(HeatBath, "sweep", sweep_then_stop)
+    with pytest.raises(_Interrupted):
+        sample(small_model, "heatbath", 0.9, checkpoint=path, checkpoint_every=5, **kwargs)
+    assert path.exists()
+    monkeypatch.setattr(HeatBath, "sweep", original)
+    resumed = sample(small_model, "heatbath", 0.9, checkpoint=path, checkpoint_every=5, **kwargs)
+    np.testing.assert_array_equal(resumed.energy, plain.energy)
+    np.testing.assert_array_equal(resumed.magnetization, plain.magnetization)
+    np.testing.assert_array_equal(resumed.states, plain.states)
+    np.testing.assert_array_equal(resumed.mean_spin, plain.mean_spin)
+    np.testing.assert_array_equal(resumed.final_state.rng, plain.final_state.rng)
+    assert (resumed.accepted, resumed.attempted) == (plain.accepted, plain.attempted)
+
+
+def test_seeds_follow_the_library_policy(tmp_path, small_model):
+    a = sample(small_model, "metropolis", 1.0, sweeps=20, seed=np.random.default_rng(3))
+    b = sample(small_model, "metropolis", 1.0, sweeps=20, seed=np.random.default_rng(3))
+    np.testing.assert_array_equal(a.energy, b.energy)  # a Generator's stream gives the chains' states
+    with pytest.raises(ValueError, match="seed must be >= 0"):
+        sample(small_model, "metropolis", 1.0, sweeps=20, seed=-1)
+    with pytest.raises(TypeError, match="seed must be"):
+        sample(small_model, "metropolis", 1.0, sweeps=20, seed=1.5)
+    for seed in (None, np.random.default_rng(0)):  # a checkpoint records the seed: only an int will do
+        with pytest.raises(TypeError, match="seed must be a non-negative int"):
+            sample(small_model, "metropolis", 1.0, sweeps=20, seed=seed, checkpoint=tmp_path / "c.npz")

@@ -9,26 +9,24 @@ by 2 tau_int of the slowest of them, and the rest, divided by the mean 2 tau_int
 contrasts of the counts; the sum follows chi^2 with (bins - 1) degrees of freedom. Bins are
 single states (n <= 12) or joint (energy, magnetisation) levels (the 4x4 lattice's 2^16
 states); rare bins are pooled. Seeds are fixed. Negative controls (a 10% wrong temperature;
-a sampler that is not ergodic) must be rejected by the same test, so it can fail.
+a sampler that is not ergodic) must be rejected by the same test, so it can fail. The
+statistic is the public conformance kit's (:mod:`thermolearn.testing`); this file runs it
+over every rule, order and kernel of the single-spin samplers.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from scipy import stats
 
 from thermolearn import Ising
-from thermolearn.estimators import integrated_autocorrelation_time
-from thermolearn.exact import probability_table, state_index_to_spins
 from thermolearn.samplers import ChainState, HeatBath, Metropolis, Quench, checkerboard_order
 from thermolearn.samplers.multispin import MultiSpinMetropolis
+from thermolearn.testing import ExactBins, chi_square_p_value, exact_bins, record_bins
+from thermolearn.testing.conformance import ALPHA
 
-ALPHA = 1e-4  # false alarm rate per test; seeds are fixed, so a pass is a pass on every run
-MIN_EXPECTED = 20.0  # expected count per kept bin
 N_CHAINS = 16
 N_SAMPLES = 6000  # sweeps recorded per chain (one per sweep) after BURN_IN sweeps
 BURN_IN = 100
@@ -85,128 +83,28 @@ def _cases():
 
 
 @dataclass
-class Exact:
-    """Exact distribution over bins: the bin of every state index, each bin's probability,
-    and each bin's mean of the slow observables (columns E, M, |M|, q, |q|, where q is the
-    overlap with the most probable state: the staggered magnetisation of an antiferromagnet,
-    the overlap with the ground state of a spin glass)."""
-
-    bin_of_state: np.ndarray
-    p: np.ndarray
-    observables: np.ndarray
-    reference: np.ndarray
-
-
-@dataclass
 class Run:
     bins: np.ndarray  # (n_chains, n_samples) bin of the state after each sweep
     slow: list[np.ndarray]  # series of E, M, |M|, q, |q|, each (n_chains, n_samples)
 
-    @property
-    def n_samples(self) -> int:
-        return int(self.bins.size)
 
-
-def _exact(model: Ising, T: float) -> Exact:
+def _exact(model: Ising, T: float) -> ExactBins:
     """Single states as bins for n <= 12; joint (energy, magnetisation) levels above."""
-    p, energies = probability_table(model, T)
-    n = model.n_spins
-    states = state_index_to_spins(np.arange(p.size), n)
-    reference = states[np.argmax(p)]
-    m = states.sum(axis=1).astype(float)
-    q = (states @ reference).astype(float)
-    if n <= 12:
-        bins = np.arange(p.size)
-    else:
-        levels = np.unique(np.round(energies, 9), return_inverse=True)[1].ravel()
-        bins = levels * (n + 1) + (m.astype(np.int64) + n) // 2
-    p_bins = np.bincount(bins, weights=p)
-    mass = np.where(p_bins > 0, p_bins, 1.0)
-    observables = np.stack(
-        [
-            np.bincount(bins, weights=p * f, minlength=p_bins.size) / mass
-            for f in (energies, m, np.abs(m), q, np.abs(q))
-        ],
-        axis=1,
-    )
-    return Exact(bins, p_bins, observables, reference.astype(np.int64))
+    return exact_bins(model, T)
 
 
 def _run(
-    model: Ising, sampler, T: float, seed: int, exact: Exact, n_chains: int = N_CHAINS, n_samples: int = N_SAMPLES
+    model: Ising, sampler, T: float, seed: int, exact: ExactBins, n_chains: int = N_CHAINS, n_samples: int = N_SAMPLES
 ) -> Run:
     state = ChainState.new(model, n_chains, seed=seed)
     betas = np.full(n_chains, 1.0 / T)
     sampler.sweep(model, state, betas, BURN_IN)
-    weights = 1 << np.arange(model.n_spins, dtype=np.int64)
-    bins = np.empty((n_chains, n_samples), dtype=np.int64)
-    series = np.empty((3, n_chains, n_samples))
-    for k in range(n_samples):
-        sampler.sweep(model, state, betas, 1)
-        bins[:, k] = exact.bin_of_state[(state.spins > 0).astype(np.int64) @ weights]
-        series[0, :, k] = state.energy
-        series[1, :, k] = state.magnetization
-        series[2, :, k] = state.spins @ exact.reference
-    e, m, q = series
-    return Run(bins, [e, m, np.abs(m), q, np.abs(q)])
+    return Run(*record_bins(sampler, model, state, betas, exact, n_samples))
 
 
-def _tau(x: np.ndarray) -> float:
-    if np.ptp(x) == 0:
-        return 0.5
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return float(integrated_autocorrelation_time(x).tau)
-
-
-def _chi_square_p_value(run: Run, exact: Exact) -> tuple[float, float, int]:
-    """(p-value, largest tau used, degrees of freedom) of the autocorrelation-aware chi-square.
-
-    Bins expected at least MIN_EXPECTED times are kept, the rest pooled. Pearson's X^2 is
-    the squared length of the residual vector r_b = (O_b - N p_b) / sqrt(N p_b); a correlated
-    chain inflates each direction of r by 2 tau of the matching contrast of the counts. The
-    slow directions are the ones the slow observables move along: r is split into its
-    projection on those (inflated by the largest of their tau_int) and the rest (inflated
-    by the mean tau_int of random contrasts orthogonal to them, y_t = z_b / sqrt(p_b) at the
-    bin b visited at sweep t). One tau for everything fails both ways: the energy's tau
-    overstates a single state's (p-values crowd at 1: no power), the mean understates the
-    slow modes' (false alarms).
-    """
-    n = run.n_samples
-    p_bins, observables = exact.p, exact.observables
-    keep = p_bins * n >= MIN_EXPECTED
-    pooled = int(np.count_nonzero(keep))
-    merge = np.full(p_bins.size, pooled)
-    merge[keep] = np.arange(pooled)
-    if p_bins[~keep].sum() * n < MIN_EXPECTED:  # too little mass to test alone: join the most likely bin
-        merge[~keep] = int(np.argmax(np.where(keep, p_bins, -1.0)))
-    p = np.bincount(merge, weights=p_bins)
-    f = (
-        np.stack([np.bincount(merge, weights=p_bins * observables[:, j]) for j in range(observables.shape[1])], axis=1)
-        / p[:, None]
-    )
-    bins = merge[run.bins]
-    counts = np.bincount(bins.ravel(), minlength=p.size)
-    r = (counts - n * p) / np.sqrt(n * p)
-    # orthonormal basis of the slow directions (centred observables) and of the constraint sum(sqrt(p) r) = 0
-    root = np.sqrt(p)
-    basis = np.column_stack([root, root[:, None] * (f - p @ f)])
-    q, rr = np.linalg.qr(basis)
-    q = q[:, np.abs(np.diag(rr)) > 1e-9 * np.abs(rr).max()]
-    slow, rest = q[:, 1:], q
-    x2_slow = float(np.sum((slow.T @ r) ** 2))
-    x2_rest = float(r @ r) - x2_slow  # r is orthogonal to root by construction
-    tau_slow = max(0.5, *(_tau(x) for x in run.slow))
-    rng = np.random.default_rng(0)
-    contrasts = []
-    for _ in range(8):
-        z = rng.normal(size=p.size)
-        z -= rest @ (rest.T @ z)
-        contrasts.append(_tau(z[bins] / root[bins]))
-    tau_rest = max(0.5, float(np.mean(contrasts)))
-    dof = p.size - 1
-    statistic = x2_slow / (2 * tau_slow) + x2_rest / (2 * tau_rest)
-    return float(stats.chi2.sf(statistic, dof)), max(tau_slow, tau_rest), dof
+def _chi_square_p_value(run: Run, exact: ExactBins) -> tuple[float, float, int]:
+    """(p-value, largest tau used, degrees of freedom): the kit's autocorrelation-aware chi-square."""
+    return chi_square_p_value(run.bins, run.slow, exact)
 
 
 @pytest.mark.parametrize("name, rule, order", _cases())
@@ -216,7 +114,12 @@ def test_visited_states_follow_the_boltzmann_distribution(name, rule, order):
     if name.startswith("lattice"):
         assert sampler.lattice_plan(model) is not None, "this case must exercise the lattice fast path"
     exact = _exact(model, T)
-    seed = 1000 + len(name) * 7 + 3 * ("random", "sequential", "checkerboard").index(order) + rule.rule
+    seed = (
+        1000
+        + len(name) * 7
+        + 3 * ("random", "sequential", "checkerboard").index(order)
+        + (Metropolis, HeatBath).index(rule)
+    )
     p_value, tau, dof = _chi_square_p_value(_run(model, sampler, T, seed, exact), exact)
     assert dof >= 8, "the test needs enough bins to have power"
     assert p_value > ALPHA, f"chi-square p = {p_value:.2e} (tau_int = {tau:.2f}, {dof} dof)"

@@ -22,7 +22,8 @@ from thermolearn import Ising
 from thermolearn.estimators import integrated_autocorrelation_time
 from thermolearn.exact import probability_table
 from thermolearn.exact.kaufman import kaufman
-from thermolearn.samplers import ChainState, sample
+from thermolearn.runs import sample
+from thermolearn.samplers import ChainState
 from thermolearn.samplers.cluster import SwendsenWang, Wolff, _wolff_sweeps
 from thermolearn.samplers.single_spin import Metropolis
 

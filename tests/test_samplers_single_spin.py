@@ -67,13 +67,40 @@ def test_lattice_fast_path_is_bit_identical_to_generic_csr_kernel(name, rule, or
         np.testing.assert_array_equal(ra.accepted, rb.accepted)
 
 
-def test_fast_path_checkerboard_visits_sites_in_checkerboard_order():
-    # bit-identity above proves the order; here the order is also pinned directly on one chain
-    model = Ising.lattice((4, 6))
-    order = checkerboard_order(model)
-    parity = np.add.reduce(np.indices((4, 6)).reshape(2, -1), axis=0) % 2
-    assert np.all(np.diff(order[:12]) > 0) and np.all(np.diff(order[12:]) > 0)
-    np.testing.assert_array_equal(parity[order], [0] * 12 + [1] * 12)
+def _visiting(rule, sites: np.ndarray):
+    """A sampler of ``rule`` that visits ``sites`` in exactly this order (generic kernel)."""
+
+    class Explicit(rule):
+        def site_order(self, model):
+            return np.ascontiguousarray(sites, dtype=np.int64)
+
+    return Explicit(order="sequential")
+
+
+@pytest.mark.parametrize("rule", [Metropolis, HeatBath], ids=lambda c: c.name)
+def test_fast_path_checkerboard_visits_even_sites_then_odd_sites_each_in_index_order(rule):
+    # the order is pinned independently of checkerboard_order: from the coordinates' parity
+    shape = (4, 6)
+    model = Ising.lattice(shape, coupling=(1.0, 0.6), field=0.3)
+    plain = _without_geometry(model)
+    parity = np.indices(shape).sum(axis=0).ravel() % 2
+    even, odd = np.flatnonzero(parity == 0), np.flatnonzero(parity == 1)
+    fast = rule(order="checkerboard")
+    assert fast.lattice_plan(model) is not None, "the fast path must run"
+    np.testing.assert_array_equal(checkerboard_order(model), np.concatenate([even, odd]))
+    betas = np.array([0.4, 1.1])
+
+    def run(smp, m):
+        state = ChainState.new(m, 2, seed=3)
+        smp.sweep(m, state, betas, 3)
+        return state
+
+    got = run(fast, model)
+    _assert_same_state(got, run(_visiting(rule, np.concatenate([even, odd])), plain))
+    # the comparison has power: any other visiting order gives other chains
+    for other in (np.concatenate([odd, even]), np.concatenate([even[::-1], odd[::-1]]), np.arange(model.n_spins)):
+        moved = run(_visiting(rule, other), plain)
+        assert not np.array_equal(moved.spins, got.spins) or not np.array_equal(moved.rng, got.rng)
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda c: c.name)

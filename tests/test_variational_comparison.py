@@ -5,8 +5,8 @@ import math
 import pytest
 
 from thermolearn import Ising
-from thermolearn.variational import comparison
-from thermolearn.variational.comparison import ComparisonMethod, MethodRow, compare, methods_that_fit
+from thermolearn.runs import comparison
+from thermolearn.runs.comparison import ComparisonMethod, MethodRow, compare, methods_that_fit
 
 
 def test_every_method_on_a_small_frustrated_model_is_labelled_and_bounded():

@@ -2,10 +2,44 @@
 
 Conventions: spins int8 in {-1, +1}; E(s) = -sum_{i<j} J_ij s_i s_j - sum_i h_i s_i;
 k_B = 1, beta = 1/T; p(s) = exp(-beta E) / Z; batches put the sample axis first.
+
+Everything here loads on first use (``thermolearn.Ising``, ``thermolearn.exact``), so
+``import thermolearn`` and ``thermolearn.__version__`` cost almost nothing.
 """
 
-from thermolearn.models import Ising, MaxCut
+from typing import TYPE_CHECKING
 
-__version__ = "0.5.0"
+from thermolearn.lazy_exports import lazy_exports
 
-__all__ = ["Ising", "MaxCut", "__version__"]
+if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from thermolearn.models import Ising, MaxCut
+    from thermolearn.runs import compare, sample
+
+
+__version__ = "0.6.0"
+
+_EXPORTS = {
+    "Ising": "models",
+    "MaxCut": "models",
+    "compare": "runs",
+    "sample": "runs",
+}
+_SUBPACKAGES = (
+    "cli",
+    "datasets",
+    "demo",
+    "diffusion",
+    "estimators",
+    "exact",
+    "learning",
+    "models",
+    "randomness",
+    "runs",
+    "samplers",
+    "testing",
+    "variational",
+    "viz",
+)
+
+__all__ = [*sorted(_EXPORTS), "__version__", *_SUBPACKAGES]
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, submodules=_SUBPACKAGES)

@@ -8,12 +8,28 @@ once; each result class keeps its own fields and says what its log Z means (exac
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 
 class DerivedQuantities:
     """F = -T log Z and per-spin views, for a class with ``temperature``, ``log_z``,
     ``energy``, ``magnetization`` and ``n_spins`` (totals)."""
+
+    if TYPE_CHECKING:
+        # Read-only declarations of what the host class provides (as fields or properties);
+        # never defined at run time so dataclass hosts keep their own fields.
+        @property
+        def temperature(self) -> float: ...
+        @property
+        def log_z(self) -> float: ...
+        @property
+        def energy(self) -> float: ...
+        @property
+        def magnetization(self) -> float: ...
+        @property
+        def n_spins(self) -> int: ...
 
     @property
     def free_energy(self) -> float:
@@ -35,6 +51,11 @@ class DerivedQuantities:
 
 class SiteMagnetizations(DerivedQuantities):
     """For results that carry the per-site magnetisations m_i (``magnetizations``)."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def magnetizations(self) -> np.ndarray: ...
 
     @property
     def n_spins(self) -> int:

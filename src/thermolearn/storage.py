@@ -19,7 +19,7 @@ import numpy as np
 HEADER_KEY = "__header__"
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> Path:
+def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) -> Path:
     """Call ``write(fileobj)`` on a temporary file, then rename it to ``path`` atomically."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
@@ -67,7 +67,7 @@ def save_arrays(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], heade
     if HEADER_KEY in arrays:
         raise ValueError(f"array name {HEADER_KEY!r} is reserved for the header")
     header_bytes = np.frombuffer(json.dumps(dict(header), default=_json_default).encode("utf-8"), dtype=np.uint8)
-    payload = {name: np.asarray(value) for name, value in arrays.items()}
+    payload: dict[str, Any] = {name: np.asarray(value) for name, value in arrays.items()}
     for name, value in payload.items():
         if value.dtype == object:
             raise TypeError(f"array {name!r} has dtype object; only numeric arrays can be saved")

@@ -10,6 +10,7 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
 def check_positive_int(name: str, value: object, *, minimum: int = 1) -> int:
@@ -49,7 +50,7 @@ def check_temperature(value: object, name: str = "temperature") -> float:
     return t
 
 
-def check_temperatures(values: object, name: str = "temperatures") -> np.ndarray:
+def check_temperatures(values: ArrayLike, name: str = "temperatures") -> np.ndarray:
     """Return a 1D float array of temperatures, each > 0 and finite."""
     arr = np.atleast_1d(np.asarray(values, dtype=float))
     if arr.ndim != 1 or arr.size == 0:
@@ -68,7 +69,7 @@ def check_beta(value: object, name: str = "beta") -> float:
     return b
 
 
-def check_finite_array(name: str, value: object, *, ndim: int | None = None) -> np.ndarray:
+def check_finite_array(name: str, value: ArrayLike, *, ndim: int | None = None) -> np.ndarray:
     """Return ``value`` as a float64 array with no NaN or infinity (and the given ndim)."""
     try:
         arr = np.asarray(value, dtype=np.float64)
@@ -81,7 +82,7 @@ def check_finite_array(name: str, value: object, *, ndim: int | None = None) -> 
     return arr
 
 
-def check_spins(states: object, n_spins: int, name: str = "states") -> np.ndarray:
+def check_spins(states: ArrayLike, n_spins: int, name: str = "states") -> np.ndarray:
     """Return spin states as an int8 array of shape (n_samples, n_spins), values in {-1, +1}.
 
     A single state of shape (n_spins,) is accepted and returned with a leading axis of 1.

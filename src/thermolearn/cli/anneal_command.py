@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from thermolearn.cli.arguments import check_output_path
+from thermolearn.cli.options import (
+    add_deprecated_alias,
+    add_json,
+    add_ladder_size,
+    add_plot,
+    add_seed,
+    add_sweeps,
+    positive_float,
+    positive_int,
+    write_json,
+)
 from thermolearn.cli.table import format_table
-from thermolearn.models.ising import Ising
-from thermolearn.models.maxcut import MaxCut
-from thermolearn.samplers.annealing import ALGORITHMS, DEFAULT_PT_TEMPERATURES, DEFAULT_SWEEPS, anneal
-from thermolearn.samplers.schedules import SCHEDULES
-from thermolearn.storage import write_json_atomic
+
+# thermolearn.samplers.annealing's ALGORITHMS, DEFAULT_SWEEPS, DEFAULT_PT_TEMPERATURES and
+# samplers.schedules.ANNEALING_SCHEDULES, named here so that --help does not load the samplers
+ALGORITHM_CHOICES = ("sa", "pt")
+DEFAULT_SWEEPS = 1000
+DEFAULT_LADDER_SIZE = 16
+SCHEDULE_CHOICES = ("linear", "geometric")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,24 +43,24 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="read the edge list as a max-cut instance (J = -w) and report the cut weight",
     )
-    p.add_argument("--sweeps", type=int, default=DEFAULT_SWEEPS, help=f"sweeps per read (default {DEFAULT_SWEEPS})")
-    p.add_argument("--reads", type=int, default=32, help="independent reads (default 32)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    add_sweeps(p, default=DEFAULT_SWEEPS, help=f"sweeps per read (default {DEFAULT_SWEEPS})")
+    p.add_argument("--reads", type=positive_int, default=32, metavar="N", help="independent reads (default 32)")
+    add_seed(p, "the reads")
     p.add_argument(
         "--algorithm",
-        choices=ALGORITHMS,
+        choices=ALGORITHM_CHOICES,
         default="sa",
         help="sa: simulated annealing; pt: parallel tempering, lowest energy seen (default sa)",
     )
     p.add_argument(
         "--schedule",
-        choices=SCHEDULES,
+        choices=SCHEDULE_CHOICES,
         default="geometric",
         help="how beta goes from hot to cold for sa (default geometric)",
     )
     p.add_argument(
         "--beta-range",
-        type=float,
+        type=positive_float,
         nargs=2,
         metavar=("HOT", "COLD"),
         help="inverse temperatures at the start and end (default: chosen from the couplings)",
@@ -57,18 +71,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="metropolis",
         help="single-spin update rule (default metropolis)",
     )
-    p.add_argument(
-        "--temperatures",
-        type=int,
-        default=DEFAULT_PT_TEMPERATURES,
-        metavar="K",
-        help=f"ladder size for --algorithm pt (default {DEFAULT_PT_TEMPERATURES})",
+    ladder = add_ladder_size(
+        p,
+        default=DEFAULT_LADDER_SIZE,
+        help=f"temperatures in the ladder of --algorithm pt (default {DEFAULT_LADDER_SIZE})",
     )
-    p.add_argument("--json", metavar="PATH", help="write best energy, every read's energy, cut and time as JSON")
+    add_deprecated_alias(p, "--temperatures", ladder)
+    add_json(p, "the best energy, every read's energy, the cut and the time")
+    add_plot(p, "the histogram of the reads' energies (or cuts) with the best marked")
     p.set_defaults(run=run)
 
 
-def _load(path_text: str, maxcut: bool) -> tuple[Ising, MaxCut | None]:
+def _load(path_text: str, maxcut: bool) -> tuple[Any, Any]:
+    from thermolearn.models.ising import Ising
+    from thermolearn.models.maxcut import MaxCut
+
     path = Path(path_text)
     if not path.is_file():
         raise ValueError(f"no such model file: {path}")
@@ -83,7 +100,13 @@ def _load(path_text: str, maxcut: bool) -> tuple[Ising, MaxCut | None]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from thermolearn.samplers.annealing import anneal
+
     check_output_path(args.json, ".json")
+    check_output_path(args.plot, ".png")
+    if args.beta_range is not None and args.beta_range[0] > args.beta_range[1]:
+        hot, cold = args.beta_range
+        raise ValueError(f"--beta-range HOT COLD must cool (HOT <= COLD as inverse temperatures), got {hot:g} {cold:g}")
     model, problem = _load(args.model, args.maxcut)
     result = anneal(
         model,
@@ -94,8 +117,10 @@ def run(args: argparse.Namespace) -> int:
         sampler=args.sampler,
         seed=args.seed,
         algorithm=args.algorithm,
-        temperatures=args.temperatures,
+        temperatures=args.ladder_size,
     )
+    if result.beta_range is None:  # anneal always reports the range it used
+        raise RuntimeError("anneal() returned no beta range")
     hot, cold = result.beta_range
     print(
         f"{model!r}: {args.algorithm} with {args.sampler}, {result.sweeps} sweeps x {result.reads} reads, "
@@ -123,6 +148,25 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"best cut: {record['cut']:.10g}")
     if args.json:
-        write_json_atomic(args.json, record)
-        print(f"wrote {args.json}")
+        write_json(args, record)
+    if args.plot:
+        _plot(args.plot, record, str(model.name) if hasattr(model, "name") else "model")
+        print(f"wrote {args.plot}")
     return 0
+
+
+def _plot(path: str, record: dict, name: str) -> None:
+    from thermolearn.viz.figures import new_figure, save_figure
+
+    cut = "cuts" in record
+    values = record["cuts"] if cut else record["energies"]
+    best = record["cut"] if cut else record["best_energy"]
+    fig, axes = new_figure()
+    ax = axes[0, 0]
+    ax.hist(values, bins=min(30, max(5, len(values) // 2)), color="0.55")
+    ax.axvline(best, color="C3", lw=1.5, label=f"best {best:.6g}")
+    ax.set_xlabel("cut weight" if cut else "energy")
+    ax.set_ylabel("reads")
+    ax.set_title(f"{name}: {record['algorithm']}, {record['reads']} reads x {record['sweeps']} sweeps")
+    ax.legend()
+    save_figure(fig, path)

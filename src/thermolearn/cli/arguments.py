@@ -3,48 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from thermolearn.cli.options import (  # noqa: F401  (the number parsers' old home)
+    finite_float,
+    nonnegative_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+)
 
-from thermolearn.models.ising import Ising
+if TYPE_CHECKING:
+    import numpy as np
 
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {value}")
-    return value
+    from thermolearn.models.ising import Ising
 
 
-def nonnegative_float(text: str) -> float:
-    """argparse type: a finite number >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
-
-
-def missing_action(command: str, actions: str):
+def missing_action(command: str, actions: str) -> Any:
     """The ``run`` of a command given without its action: a clear error naming the actions."""
 
     def run(args: argparse.Namespace) -> int:
@@ -55,6 +31,8 @@ def missing_action(command: str, actions: str):
 
 def parse_temperatures(tokens: list[str]) -> np.ndarray:
     """Temperatures from tokens that are numbers or inclusive ranges ``start:stop:count``."""
+    import numpy as np
+
     values: list[float] = []
     for token in tokens:
         if ":" in token:
@@ -95,15 +73,20 @@ def parse_shape(text: str) -> tuple[int, ...]:
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """The model of a command: a file (positional) or ``--lattice`` with its coupling, field and boundaries."""
     parser.add_argument("model", nargs="?", help="model file: a .npz written by Ising.save, or an edge-list text file")
     parser.add_argument("--lattice", metavar="LxL", help="a hypercubic lattice instead of a file, e.g. 16x16")
     parser.add_argument("--open", action="store_true", help="open boundaries for --lattice (default periodic)")
-    parser.add_argument("--coupling", type=float, default=1.0, metavar="J", help="coupling J for --lattice (default 1)")
-    parser.add_argument("--field", type=float, default=0.0, metavar="H", help="uniform field h (default 0)")
+    parser.add_argument(
+        "--coupling", type=finite_float, default=1.0, metavar="J", help="coupling J for --lattice (default 1)"
+    )
+    parser.add_argument("--field", type=finite_float, default=0.0, metavar="H", help="uniform field h (default 0)")
 
 
 def model_from_arguments(args: argparse.Namespace) -> Ising:
     """The model named on the command line: a file, or ``--lattice`` with its options."""
+    from thermolearn.models.ising import Ising
+
     if args.model and args.lattice:
         raise ValueError("give either a model file or --lattice, not both")
     if args.lattice:
@@ -127,8 +110,8 @@ def model_from_arguments(args: argparse.Namespace) -> Ising:
 
 
 def check_output_path(path: str | None, suffix: str) -> None:
-    """Fail before any work if an output path cannot be written."""
-    if path is None:
+    """Fail before any work if an output path cannot be written (``-`` is the standard output)."""
+    if path is None or path == "-":
         return
     target = Path(path)
     if target.suffix.lower() != suffix:

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import sys
-
-from tqdm import tqdm
 
 from thermolearn.cli.arguments import add_model_arguments, check_output_path, model_from_arguments, parse_temperatures
+from thermolearn.cli.options import (
+    add_json,
+    add_no_progress,
+    add_plot,
+    add_seed,
+    add_temperature,
+    positive_int,
+    write_json,
+)
 from thermolearn.cli.table import format_table
-from thermolearn.storage import write_json_atomic
+
+BUILT_IN_METHODS = ("exact", "mean_field", "tap", "bethe", "bbvi", "monte_carlo")
+"""The methods thermolearn.runs.comparison registers itself (others may register more)."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from thermolearn.variational.comparison import registered_methods
-
     p = sub.add_parser(
         "compare",
         help="log Z, free energy, energy and magnetisation of one model by every method, side by side",
@@ -23,17 +29,24 @@ def register(sub: argparse._SubParsersAction) -> None:
         "inference (a stochastic lower bound), each labelled exact, lower_bound, approximation or estimate.",
     )
     add_model_arguments(p)
-    p.add_argument("--temperature", "-T", required=True, metavar="T", help="the temperature (k_B = 1)")
+    add_temperature(p, required=True, help="the temperature T > 0 (k_B = 1)")
     p.add_argument(
         "--methods",
         nargs="+",
         metavar="METHOD",
-        help=f"run only these ({', '.join(registered_methods())}); default: every method that fits",
+        help=f"run only these ({', '.join(BUILT_IN_METHODS)}); default: every method that fits",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the stochastic methods (default 0)")
-    p.add_argument("--bbvi-steps", type=int, default=1000, metavar="N", help="optimisation steps of black-box VI")
-    p.add_argument("--json", metavar="PATH", help="write the rows as JSON to PATH")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_seed(p, "the stochastic methods")
+    p.add_argument(
+        "--bbvi-steps",
+        type=positive_int,
+        default=1000,
+        metavar="N",
+        help="optimisation steps of black-box VI (default 1000)",
+    )
+    add_json(p, "the rows")
+    add_plot(p, "log Z of every method with its error bar, the exact value as a line")
+    add_no_progress(p)
     p.set_defaults(run=run)
 
 
@@ -42,27 +55,33 @@ def _plus_minus(value: float | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from thermolearn.variational.comparison import compare
+    from thermolearn.progress import progress_bar
+    from thermolearn.runs.comparison import compare
 
-    temps = parse_temperatures([args.temperature])
+    temps = parse_temperatures(args.temperature)
     if temps.size != 1:
-        raise ValueError(f"compare runs at one temperature, got {temps.size} from {args.temperature!r}")
+        raise ValueError(f"compare runs at one temperature, got {temps.size} from -T {' '.join(args.temperature)}")
     T = float(temps[0])
     if args.seed < 0:
         raise ValueError(f"--seed must be >= 0, got {args.seed}")
     if args.bbvi_steps < 1:
         raise ValueError(f"--bbvi-steps must be >= 1, got {args.bbvi_steps}")
     check_output_path(args.json, ".json")
+    check_output_path(args.plot, ".png")
     model = model_from_arguments(args)
-    show = not args.no_progress and sys.stderr.isatty()
-    with tqdm(desc="compare", disable=not show, file=sys.stderr) as bar:
+    with progress_bar(desc="compare", progress=False if args.no_progress else None) as bar:
+
+        def advance(name: str) -> None:
+            bar.set_postfix_str(name)
+            bar.update()
+
         result = compare(
             model,
             T,
             args.methods,
             seed=args.seed,
             settings={"bbvi": {"steps": args.bbvi_steps}} if args.methods is None or "bbvi" in args.methods else None,
-            progress=lambda name: (bar.set_postfix_str(name), bar.update()),
+            progress=advance,
         )
     print(f"{model!r} at T = {T:g}")
     rows = [
@@ -83,6 +102,24 @@ def run(args: argparse.Namespace) -> int:
     for name, why in result.skipped:
         print(f"skipped {name}: {why}")
     if args.json:
-        write_json_atomic(args.json, result.as_dict())
-        print(f"wrote {args.json}")
+        write_json(args, result.as_dict())
+    if args.plot:
+        _plot(args.plot, result)
+        print(f"wrote {args.plot}")
     return 0
+
+
+def _plot(path: str, result) -> None:
+    from thermolearn.viz.figures import new_figure, save_figure
+
+    rows = [r for r in result.rows if r.log_z is not None]
+    fig, axes = new_figure(width=5.5, height=0.5 * max(4, len(rows)) + 1.2)
+    ax = axes[0, 0]
+    for k, r in enumerate(rows):
+        ax.errorbar(r.log_z, k, xerr=r.log_z_stderr or 0.0, fmt="o", ms=5, capsize=3)
+        if r.kind == "exact":
+            ax.axvline(r.log_z, color="0.6", lw=0.8, ls="--")
+    ax.set_yticks(range(len(rows)), [f"{r.method} ({r.kind})" for r in rows])
+    ax.set_xlabel("log Z")
+    ax.set_title(f"{result.model} at T = {result.temperature:g}")
+    save_figure(fig, path)

@@ -1,6 +1,6 @@
 """``thermolearn diffusion train|sample|bound``: diffusion probabilistic models from the command line.
 
-* ``train``: fit a model to a data set (``--dataset swiss-roll|moons|gaussians|digits|PATH``) with
+* ``train``: fit a model to a data set (``--data swiss-roll|moons|gaussians|digits|PATH``) with
   T = ``--steps`` diffusion steps and save it (``--save MODEL.npz``); ``--checkpoint`` resumes
   a killed run.
 * ``sample``: ancestral samples from a saved model, with ``--check`` the quality check.
@@ -12,15 +12,28 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-
-from thermolearn.cli.arguments import check_output_path, missing_action, nonnegative_float, positive_float, positive_int
+from thermolearn.cli.arguments import check_output_path, missing_action
+from thermolearn.cli.options import (
+    add_checkpoint,
+    add_data,
+    add_deprecated_alias,
+    add_json,
+    add_no_progress,
+    add_plot,
+    add_save,
+    add_seed,
+    check_distinct_paths,
+    nonnegative_float,
+    positive_float,
+    positive_int,
+    write_json,
+)
 from thermolearn.cli.table import format_table
-from thermolearn.storage import load_arrays, save_arrays, write_json_atomic
 
+# thermolearn.diffusion.presets' defaults, named here so that --help does not load JAX
 TOY_DEFAULT_ITERATIONS = 3000
 IMAGE_DEFAULT_ITERATIONS = 10000
 
@@ -40,12 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="train a model on a data set and save it",
         description="Train a diffusion model; the table shows the loss and the speed.",
     )
-    t.add_argument(
-        "--dataset",
-        required=True,
-        metavar="D",
-        help="swiss-roll, moons, gaussians, digits, or a folder holding MNIST IDX files",
-    )
+    data = add_data(t, required=True, help="swiss-roll, moons, gaussians, digits, or a folder holding MNIST IDX files")
+    add_deprecated_alias(t, "--dataset", data)
     t.add_argument(
         "--steps",
         type=positive_int,
@@ -53,8 +62,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="T",
         help="diffusion steps T (default 40 for 2D data, as in the paper; 100 for images)",
     )
-    t.add_argument("--seed", type=int, default=0, help="seed for data, initial weights and training (default 0)")
-    t.add_argument("--save", required=True, metavar="MODEL.npz", help="where to write the trained model")
+    add_seed(t, "the data, the initial weights and training")
+    add_save(t, "the trained model", required=True, metavar="MODEL.npz")
     t.add_argument(
         "--iterations",
         type=positive_int,
@@ -118,12 +127,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--hidden",
         type=positive_int,
         default=None,
+        metavar="H",
         help="MLP width (default 128 for 2D data, 512 for digits, 1024 for MNIST)",
     )
     t.add_argument(
-        "--depth", type=positive_int, default=None, help="hidden layers or blocks (default 3 for 2D data, 4 for images)"
+        "--depth",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="hidden layers or blocks (default 3 for 2D data, 4 for images)",
     )
-    t.add_argument("--channels", type=positive_int, default=None, help="conv channels (default 32; 16 for MNIST)")
+    t.add_argument(
+        "--channels", type=positive_int, default=None, metavar="C", help="conv channels (default 32; 16 for MNIST)"
+    )
     t.add_argument(
         "--ema",
         type=positive_float,
@@ -142,15 +158,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument(
         "--n-train", type=positive_int, default=None, metavar="N", help="training set size (2D: points drawn)"
     )
-    t.add_argument(
-        "--checkpoint", metavar="PATH.npz", help="checkpoint file: resumed from if present, rewritten as training goes"
-    )
+    add_checkpoint(t, "checkpoint file, rewritten as training goes")
     t.add_argument(
         "--checkpoint-every", type=positive_int, default=500, metavar="K", help="checkpoint period (default 500)"
     )
-    t.add_argument("--json", metavar="PATH", help="write a summary as JSON")
-    t.add_argument("--plot", metavar="PATH.png", help="plot the training loss")
-    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_json(t, "a summary")
+    add_plot(t, "the training loss")
+    add_no_progress(t)
     t.set_defaults(run=run_train)
 
     s = dsub.add_parser(
@@ -159,16 +173,23 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Ancestral sampling from x_T ~ p(x_T) down to x_0.",
     )
     s.add_argument("model", metavar="MODEL.npz", help="a model written by 'diffusion train' (or its checkpoint)")
-    s.add_argument("--n", type=positive_int, default=None, help="how many samples (default 2000 for 2D, 64 for images)")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--output", metavar="SAMPLES.npz", help="write the samples (.npz, model coordinates)")
+    s.add_argument(
+        "--n",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="how many samples (default 2000 for 2D, 64 for images)",
+    )
+    add_seed(s, "the sampling")
+    save = add_save(s, "the samples (.npz, model coordinates)", required=False, metavar="SAMPLES.npz")
+    add_deprecated_alias(s, "--output", save)
     s.add_argument(
         "--check",
         action="store_true",
         help="quality check against fresh data: energy distance (2D) or 1-NN two-sample test (images)",
     )
-    s.add_argument("--json", metavar="PATH", help="write a summary as JSON")
-    s.add_argument("--plot", metavar="PATH.png", help="2D: the paper's forward/reverse/drift figure; images: a grid")
+    add_json(s, "a summary")
+    add_plot(s, "2D: the paper's forward/reverse/drift figure; images: a grid")
     s.set_defaults(run=run_sample)
 
     b = dsub.add_parser(
@@ -179,7 +200,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "images. Higher is better (the paper's Table 1 convention).",
     )
     b.add_argument("model", metavar="MODEL.npz", help="a model written by 'diffusion train' (or its checkpoint)")
-    b.add_argument("--dataset", metavar="D", help="held-out data (default: the model's training data set)")
+    data = add_data(b, required=False, help="held-out data (default: the model's training data set)")
+    add_deprecated_alias(b, "--dataset", data)
     b.add_argument(
         "--noise",
         type=nonnegative_float,
@@ -191,17 +213,24 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--n",
         type=positive_int,
         default=None,
+        metavar="N",
         help="held-out samples (default 2000 for 2D, all held-out images up to 1000)",
     )
-    b.add_argument("--seed", type=int, default=1, help="seed of the fresh data and the Monte Carlo draws (default 1)")
-    b.add_argument("--draws", type=positive_int, default=1, help="draws of x_t per sample and step (default 1)")
+    add_seed(b, "the fresh data and the Monte Carlo draws", default=1)
     b.add_argument(
-        "--batch-size", type=positive_int, default=None, help="samples per batch (default 500; 50 for MNIST)"
+        "--draws", type=positive_int, default=1, metavar="K", help="draws of x_t per sample and step (default 1)"
     )
-    b.add_argument("--json", metavar="PATH", help="write {bound_bits: {mean, stderr}, per_dim, n, ...}")
-    b.add_argument("--plot", metavar="PATH.png", help="plot the bound's terms against t")
-    b.add_argument("--checkpoint", metavar="PATH.npz", help="save finished batches; resume from them if present")
-    b.add_argument("--no-progress", action="store_true", help="no progress bar")
+    b.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=None,
+        metavar="B",
+        help="samples per batch (default 500; 50 for MNIST)",
+    )
+    add_json(b, "{bound_bits: {mean, stderr}, per_dim, n, ...}")
+    add_plot(b, "the bound's terms against t")
+    add_checkpoint(b, "file of the finished batches")
+    add_no_progress(b)
     b.set_defaults(run=run_bound)
 
 
@@ -215,49 +244,48 @@ def _load_data(name: str, *, seed: int, split: str, n: int | None, binary: bool,
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from thermolearn.diffusion import DiffusionConfig, DiffusionModel, train
+    import numpy as np
+
+    from thermolearn.diffusion import DiffusionModel, train
+    from thermolearn.diffusion.presets import preset_config, preset_training
 
     check_output_path(args.save, ".npz")
     check_output_path(args.json, ".json")
     check_output_path(args.plot, ".png")
     if args.checkpoint:
         check_output_path(args.checkpoint, ".npz")
-        if Path(args.checkpoint).resolve() == Path(args.save).resolve():
-            raise ValueError("--checkpoint and --save must be different files")
-    binary = args.process == "binomial"
-    data = _load_data(args.dataset, seed=args.seed, split="train", n=args.n_train, binary=binary, noise=args.noise)
-    is_mnist = data.name == "mnist"
-    network = args.network or ("resmlp" if data.dim > 256 else "mlp")
-    if network == "conv" and not data.is_image:
-        raise ValueError(f"--network conv needs image data; {data.name} is 2D points")
-    schedule = args.schedule or ("binomial" if binary else "snr")
-    beta_1 = args.beta_1
-    if beta_1 is None and schedule == "snr" and data.levels:
-        beta_1 = (2.0 / data.levels) ** 2  # the first step's noise spans one grey-level bin
-    parameterization = args.parameterization or ("eps" if data.is_image else "paper")
-    objective = args.objective
-    if objective is None:  # the noise-prediction losses where they apply, else the bound itself
-        eps_images = data.is_image and not binary and parameterization == "eps"
-        objective = ("simple" if args.fixed_variance else "hybrid") if eps_images else "vb"
-    config = DiffusionConfig(
-        dim=data.dim,
-        steps=args.steps or (100 if data.is_image else 40),
-        process=args.process,
-        schedule=schedule,
-        beta_1=beta_1,
-        parameterization=parameterization,
-        learn_variance=not args.fixed_variance,
-        network=network,
-        hidden=args.hidden or (1024 if is_mnist else 512 if data.is_image else 128),
-        depth=args.depth or (4 if data.is_image else 3),
-        channels=args.channels or (16 if is_mnist else 32),
-        image_shape=data.image_shape,
+    check_distinct_paths(
+        {"--data": args.data},
+        {"--save": args.save, "--checkpoint": args.checkpoint, "--json": args.json, "--plot": args.plot},
     )
-    iterations = args.iterations or (IMAGE_DEFAULT_ITERATIONS if data.is_image else TOY_DEFAULT_ITERATIONS)
-    batch = args.batch_size or (128 if is_mnist else 256)
-    lr = args.learning_rate or (1e-3 if data.is_image else 2e-3)
+    binary = args.process == "binomial"
+    data = _load_data(args.data, seed=args.seed, split="train", n=args.n_train, binary=binary, noise=args.noise)
+    if args.network == "conv" and not data.is_image:
+        raise ValueError(f"--network conv needs image data; {data.name} is 2D points")
+    config = preset_config(
+        data,
+        process=args.process,
+        steps=args.steps,
+        schedule=args.schedule,
+        beta_1=args.beta_1,
+        parameterization=args.parameterization,
+        learn_variance=not args.fixed_variance,
+        network=args.network,
+        hidden=args.hidden,
+        depth=args.depth,
+        channels=args.channels,
+    )
+    preset = preset_training(
+        data,
+        config,
+        iterations=args.iterations,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        objective=args.objective,
+    )
+    iterations, batch, lr, objective = preset.iterations, preset.batch_size, preset.learning_rate, preset.objective
     model = DiffusionModel.create(config, seed=args.seed)
-    data_id = f"{data.name}:{args.dataset if data.name == 'mnist' else ''}:seed={args.seed}:n={data.n}:binary={binary}"
+    data_id = f"{data.name}:{args.data if data.name == 'mnist' else ''}:seed={args.seed}:n={data.n}:binary={binary}"
     if "noise" in data.info:  # a checkpoint of a thicker roll must not resume on a thinner one
         data_id += f":noise={data.info['noise']!r}"
     result = train(
@@ -275,7 +303,7 @@ def run_train(args: argparse.Namespace) -> int:
         data_id=data_id,
         ema_decay=args.ema,
     )
-    dataset_header = {**data.header(), "argument": args.dataset, "seed": args.seed, "n_train": data.n}
+    dataset_header = {**data.header(), "argument": args.data, "seed": args.seed, "n_train": data.n}
     training = {
         "iterations": iterations,
         "batch_size": batch,
@@ -298,8 +326,8 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"resumed from checkpoint {args.checkpoint} at step {result.resumed_from}")
     print(f"wrote {args.save}")
     if args.json:
-        write_json_atomic(
-            args.json,
+        write_json(
+            args,
             {
                 "model": args.save,
                 "config": config.as_dict(),
@@ -310,7 +338,6 @@ def run_train(args: argparse.Namespace) -> int:
                 "steps_per_second": result.steps_per_second if math.isfinite(result.steps_per_second) else None,
             },
         )
-        print(f"wrote {args.json}")
     if args.plot:
         from thermolearn.viz.diffusion_plots import plot_losses
 
@@ -319,7 +346,7 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_model(path: str):
+def _load_model(path: str) -> tuple[Any, dict]:
     from thermolearn.diffusion import DiffusionModel
 
     if not Path(path).is_file():
@@ -344,9 +371,12 @@ def _dataset_of(
 
 
 def run_sample(args: argparse.Namespace) -> int:
-    check_output_path(args.output, ".npz")
+    from thermolearn.storage import save_arrays
+
+    check_output_path(args.save, ".npz")
     check_output_path(args.json, ".json")
     check_output_path(args.plot, ".png")
+    check_distinct_paths({"MODEL": args.model}, {"--save": args.save, "--json": args.json, "--plot": args.plot})
     model, header = _load_model(args.model)
     cfg = model.config
     is_image = cfg.image_shape is not None
@@ -386,12 +416,11 @@ def run_sample(args: argparse.Namespace) -> int:
                     ],
                 )
             )
-    if args.output:
-        save_arrays(args.output, {"samples": samples}, {"model": args.model, "seed": args.seed, "n": n})
-        print(f"wrote {args.output}")
+    if args.save:
+        save_arrays(args.save, {"samples": samples}, {"model": args.model, "seed": args.seed, "n": n})
+        print(f"wrote {args.save}")
     if args.json:
-        write_json_atomic(args.json, summary)
-        print(f"wrote {args.json}")
+        write_json(args, summary)
     if args.plot:
         _plot_samples(args.plot, model, header, samples, args.seed)
         print(f"wrote {args.plot}")
@@ -437,15 +466,21 @@ def _plot_samples(path, model, header, samples, seed):
 
 
 def run_bound(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from thermolearn.diffusion import PAPER_SWISS_ROLL_BITS, PAPER_SWISS_ROLL_GAIN_BITS
 
     check_output_path(args.json, ".json")
     check_output_path(args.plot, ".png")
     if args.checkpoint:
         check_output_path(args.checkpoint, ".npz")
+    check_distinct_paths(
+        {"MODEL": args.model, "--data": args.data},
+        {"--checkpoint": args.checkpoint, "--json": args.json, "--plot": args.plot},
+    )
     model, header = _load_model(args.model)
     cfg = model.config
-    name, _, noise = _dataset_of(header, args.dataset, args.noise)
+    name, _, noise = _dataset_of(header, args.data, args.noise)
     binary = cfg.process == "binomial"
     is_image = cfg.image_shape is not None
     n = args.n or (1000 if is_image else 2000)
@@ -507,8 +542,7 @@ def run_bound(args: argparse.Namespace) -> int:
         + (f", log bin width {result.offset_bits:.4f}" if result.offset_bits else "")
     )
     if args.json:
-        write_json_atomic(args.json, out)
-        print(f"wrote {args.json}")
+        write_json(args, out)
     if args.plot:
         from thermolearn.viz.diffusion_plots import plot_bound_terms
 
@@ -521,6 +555,8 @@ def _bound_with_checkpoint(model, data, args, batch):
     """The bound in batches; with --checkpoint, finished batches are saved and a rerun resumes after them."""
     from thermolearn.diffusion import log_likelihood_bound
     from thermolearn.diffusion.bound import BoundResult
+    from thermolearn.progress import progress_bar
+    from thermolearn.storage import load_arrays, save_arrays
 
     x = data.data
     ident = {
@@ -551,10 +587,9 @@ def _bound_with_checkpoint(model, data, args, batch):
                 float(head["null"]),
             )
         )
-    from tqdm import tqdm
-
-    show = not args.no_progress and sys.stderr.isatty()
-    with tqdm(total=len(x), initial=done, desc="diffusion bound", disable=not show, file=sys.stderr) as bar:
+    with progress_bar(
+        total=len(x), initial=done, desc="diffusion bound", progress=False if args.no_progress else None
+    ) as bar:
         for start in range(done, len(x), batch):
             part = log_likelihood_bound(
                 model,
@@ -586,10 +621,14 @@ def _bound_with_checkpoint(model, data, args, batch):
 
 
 def _batch_seed(seed: int, start: int) -> int:
+    import numpy as np
+
     return int(np.random.SeedSequence([seed, start]).generate_state(1)[0])
 
 
 def _merge(parts):
+    import numpy as np
+
     from thermolearn.diffusion.bound import BoundResult
 
     if len(parts) == 1:

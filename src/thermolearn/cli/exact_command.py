@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
-
-import numpy as np
-from tqdm import tqdm
 
 from thermolearn.cli.arguments import add_model_arguments, check_output_path, model_from_arguments, parse_temperatures
+from thermolearn.cli.options import add_json, add_no_progress, add_plot, add_temperature, write_json
 from thermolearn.cli.table import format_table
-from thermolearn.exact.solve import METHODS, choose_method, solve
-from thermolearn.storage import write_json_atomic
+
+EXACT_METHOD_CHOICES = ("auto", "enumeration", "transfer_matrix", "kaufman")
+"""thermolearn.exact.solve.EXACT_METHODS, named here so that --help does not load the solvers."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,31 +20,34 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Kaufman's solution (periodic square lattices in zero field), whichever fits.",
     )
     add_model_arguments(p)
+    add_temperature(p, required=True, help="temperatures (k_B = 1): numbers and/or ranges start:stop:count")
     p.add_argument(
-        "--temperature",
-        "-T",
-        nargs="+",
-        required=True,
-        metavar="T",
-        help="temperatures (k_B = 1): numbers and/or ranges start:stop:count",
+        "--method",
+        choices=EXACT_METHOD_CHOICES,
+        default="auto",
+        help="force one exact method (default: the one that fits)",
     )
-    p.add_argument(
-        "--method", choices=METHODS, default="auto", help="force one exact method (default: the one that fits)"
-    )
-    p.add_argument("--json", metavar="PATH", help="write the results as JSON to PATH")
-    p.add_argument("--plot", metavar="PATH.png", help="plot energy, specific heat and magnetisation per spin against T")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_json(p)
+    add_plot(p, "energy, specific heat and magnetisation per spin against T")
+    add_no_progress(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from thermolearn.exact.solve import choose_method, solve
+    from thermolearn.progress import progress_bar
+
     temps = parse_temperatures(args.temperature)
     check_output_path(args.json, ".json")
     check_output_path(args.plot, ".png")
     model = model_from_arguments(args)
     method = choose_method(model, args.method)
-    show = not args.no_progress and sys.stderr.isatty() and len(temps) > 1
-    with tqdm(total=len(temps), desc=f"exact ({method})", disable=not show, file=sys.stderr) as bar:
+    with progress_bar(
+        total=len(temps),
+        desc=f"exact ({method})",
+        progress=False if args.no_progress else None,
+        worthwhile=len(temps) > 1,
+    ) as bar:
         results = solve(model, temps, method=method, progress=bar.update)
     print(f"{model!r}: exact by {method}")
     rows = [
@@ -63,10 +64,7 @@ def run(args: argparse.Namespace) -> int:
     ]
     print(format_table(["T", "method", "log Z", "f/spin", "e/spin", "c/spin", "m/spin"], rows))
     if args.json:
-        write_json_atomic(
-            args.json, {"model": repr(model), "n_spins": model.n_spins, "results": [r.as_dict() for r in results]}
-        )
-        print(f"wrote {args.json}")
+        write_json(args, {"model": repr(model), "n_spins": model.n_spins, "results": [r.as_dict() for r in results]})
     if args.plot:
         _plot(args.plot, results)
         print(f"wrote {args.plot}")
@@ -74,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _plot(path: str, results: list) -> None:
+    import numpy as np
+
     from thermolearn.viz.figures import new_figure, save_figure
 
     T = np.array([r.temperature for r in results])

@@ -1,7 +1,7 @@
 """``thermolearn hopfield store|recall|capacity``: associative memory from the command line.
 
-* ``store``: binarised images (scikit-learn's digits, MNIST from a folder of IDX files) or a
-  file of patterns (.npy, .npz, text; spins -1/+1, or 0/1 with ``--binary``) stored by the
+* ``store``: binarised images (``--data digits``: scikit-learn's digits; ``--data FOLDER``:
+  MNIST from a folder of IDX files) or (``--data FILE``) a file of patterns (.npy, .npz, text; spins -1/+1, or 0/1 with ``--binary``) stored by the
   Hebbian, projection or Storkey rule; the network is saved (.npz + JSON header).
 * ``recall``: corrupt the stored patterns of a saved network (flip or mask a fraction of
   units), recall them and report the fraction restored against the corruption level.
@@ -15,12 +15,27 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from thermolearn.cli.arguments import check_output_path, missing_action, positive_float, positive_int
+from thermolearn.cli.arguments import check_output_path, missing_action, parse_temperatures
+from thermolearn.cli.options import (
+    add_data,
+    add_deprecated_alias,
+    add_json,
+    add_no_progress,
+    add_plot,
+    add_save,
+    add_seed,
+    add_sweeps,
+    add_temperature,
+    check_distinct_paths,
+    positive_int,
+    write_json,
+)
 from thermolearn.cli.table import format_table
-from thermolearn.storage import write_json_atomic
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DIGITS_THRESHOLD = 8.0  # half of the digits' range 0..16
 MNIST_THRESHOLD = 127.5  # half of MNIST's range 0..255
@@ -28,6 +43,8 @@ MNIST_THRESHOLD = 127.5  # half of MNIST's range 0..255
 
 def parse_fractions(text: str, name: str = "levels") -> np.ndarray:
     """Fractions in [0, 1] from ``0.1,0.2,0.3`` or an inclusive range ``start:stop:count``."""
+    import numpy as np
+
     try:
         if ":" in text:
             a, b, c = text.split(":")
@@ -57,16 +74,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Store binarised images or patterns from a file; the table says which stored "
         "patterns are fixed points and how stable they are.",
     )
-    src = s.add_mutually_exclusive_group(required=True)
-    src.add_argument("--digits", action="store_true", help="scikit-learn's 8x8 digits, binarised at half range")
-    src.add_argument(
-        "--mnist", metavar="FOLDER", help="MNIST from a folder of IDX files (28x28, binarised at half range)"
+    data = add_data(
+        s,
+        required=True,
+        help="digits (scikit-learn's 8x8 digits), a folder of MNIST IDX files (28x28; both binarised at half "
+        "range), or a pattern file: .npy, .npz (array 'patterns' or the only array) or text, one pattern per row",
     )
-    src.add_argument(
-        "--patterns",
-        metavar="FILE",
-        help=".npy, .npz (array 'patterns' or the only array) or text file, one pattern per row",
-    )
+    add_deprecated_alias(s, "--digits", data, value="digits", flag=True)
+    add_deprecated_alias(s, "--mnist", data)
+    add_deprecated_alias(s, "--patterns", data)
     s.add_argument(
         "--classes",
         default="0,1,2,3,4,5,6,7,8,9",
@@ -86,9 +102,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     s.add_argument("--rule", choices=("hebbian", "projection", "storkey"), default="hebbian", help="storage rule")
     s.add_argument("--biases", action="store_true", help="learn biases too (coupling to an always-on unit)")
-    s.add_argument("--save", required=True, metavar="NET.npz", help="where to write the network")
-    s.add_argument("--json", metavar="PATH", help="write a summary as JSON")
-    s.add_argument("--plot", metavar="PATH.png", help="the stored patterns")
+    add_save(s, "the network", required=True, metavar="NET.npz")
+    add_json(s, "a summary")
+    add_plot(s, "the stored patterns")
     s.set_defaults(run=run_store)
 
     r = hsub.add_parser(
@@ -109,25 +125,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="LIST",
         help="corruption fractions, 0.1,0.2 or start:stop:count (default 0.05,0.1,0.2,0.3)",
     )
-    r.add_argument("--trials", type=positive_int, default=5, help="corruptions per pattern and level (default 5)")
+    r.add_argument(
+        "--trials", type=positive_int, default=5, metavar="K", help="corruptions per pattern and level (default 5)"
+    )
     r.add_argument(
         "--method",
         choices=("async", "sync", "thermal"),
         default="async",
         help="zero-T asynchronous (default), synchronous, or finite-T heat bath",
     )
-    r.add_argument(
-        "--temperature", type=positive_float, default=None, metavar="T", help="temperature for --method thermal"
-    )
-    r.add_argument(
-        "--sweeps", type=positive_int, default=100, help="heat-bath sweeps for --method thermal (default 100)"
-    )
-    r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--json", metavar="PATH", help="write the results as JSON")
-    r.add_argument(
-        "--plot",
-        metavar="PATH.png",
-        help="patterns before/after (PATH), energy traces (PATH_energy.png) "
+    add_temperature(r, help="the temperature T > 0 of --method thermal")
+    add_sweeps(r, default=100, help="heat-bath sweeps for --method thermal (default 100)")
+    add_seed(r, "the corruptions and the dynamics")
+    add_json(r)
+    add_plot(
+        r,
+        "patterns before/after (PATH), energy traces (PATH_energy.png) "
         "and fraction restored against corruption (PATH_restored.png)",
     )
     r.set_defaults(run=run_recall)
@@ -146,10 +159,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="hebbian",
         help="storage rule; dense = Krotov-Hopfield F(x) = x^degree; all = the four on one plot",
     )
-    c.add_argument("--seed", type=int, default=0)
+    add_seed(c, "the patterns and the recalls")
     c.add_argument("--sets", type=positive_int, default=8, metavar="K", help="independent pattern sets (default 8)")
     c.add_argument("--loads", metavar="LIST", help="loads alpha, 0.05,0.1 or start:stop:count (default: per rule)")
-    c.add_argument("--degree", type=positive_int, default=3, help="power n of the dense memory (default 3)")
+    c.add_argument(
+        "--degree", type=positive_int, default=3, metavar="N", help="power n of the dense memory (default 3)"
+    )
     c.add_argument(
         "--max-recalls",
         type=positive_int,
@@ -157,13 +172,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="R",
         help="patterns recalled per load and set (default 200; 50 for dense)",
     )
-    c.add_argument(
-        "--json",
-        metavar="PATH",
-        help='write {"alpha_c": {"mean", "stderr"}, "loads", "overlap", "overlap_stderr", ...}',
-    )
-    c.add_argument("--plot", metavar="PATH.png", help="the capacity curves")
-    c.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_json(c, '{"alpha_c": {"mean", "stderr"}, "loads", "overlap", "overlap_stderr", ...}')
+    add_plot(c, "the capacity curves")
+    add_no_progress(c)
     c.set_defaults(run=run_capacity)
 
 
@@ -179,7 +190,10 @@ def _parse_classes(text: str) -> list[int]:
 
 
 def _pick(images: np.ndarray, labels: np.ndarray, classes: list[int], per_class: int) -> tuple[np.ndarray, list[str]]:
-    rows, names = [], []
+    import numpy as np
+
+    rows: list[int] = []
+    names: list[str] = []
     for c in classes:
         idx = np.flatnonzero(labels == c)
         if idx.size < per_class:
@@ -190,6 +204,8 @@ def _pick(images: np.ndarray, labels: np.ndarray, classes: list[int], per_class:
 
 
 def _read_pattern_file(path: str) -> np.ndarray:
+    import numpy as np
+
     source = Path(path)
     if not source.is_file():
         raise ValueError(f"no such pattern file: {source}")
@@ -214,11 +230,13 @@ def _read_pattern_file(path: str) -> np.ndarray:
 def _load_patterns(args: argparse.Namespace) -> tuple[np.ndarray, list[str], tuple[int, int] | None, str]:
     from thermolearn.learning.hebbian import binarize_images, check_patterns
 
-    if args.digits or args.mnist:
+    digits = args.data == "digits"
+    mnist = not digits and Path(args.data).is_dir()
+    if digits or mnist:
         if args.binary:
-            raise ValueError("--binary applies to --patterns files; images are binarised at half range")
+            raise ValueError("--binary applies to pattern files; images are binarised at half range")
         classes = _parse_classes(args.classes)
-        if args.digits:
+        if digits:
             from thermolearn.datasets.digits import load_digits
 
             images, labels = load_digits(return_labels=True)
@@ -226,10 +244,10 @@ def _load_patterns(args: argparse.Namespace) -> tuple[np.ndarray, list[str], tup
             return binarize_images(picked, DIGITS_THRESHOLD), names, (8, 8), "digits"
         from thermolearn.datasets.mnist import load_mnist
 
-        images, labels = load_mnist(args.mnist, split="train", return_labels=True)
+        images, labels = load_mnist(args.data, split="train", return_labels=True)
         picked, names = _pick(images, labels, classes, args.per_class)
         return binarize_images(picked, MNIST_THRESHOLD), names, (28, 28), "mnist"
-    xi = check_patterns(_read_pattern_file(args.patterns), binary=args.binary, name=f"patterns in {args.patterns}")
+    xi = check_patterns(_read_pattern_file(args.data), binary=args.binary, name=f"patterns in {args.data}")
     shape = None
     if args.shape:
         from thermolearn.cli.arguments import parse_shape
@@ -241,18 +259,24 @@ def _load_patterns(args: argparse.Namespace) -> tuple[np.ndarray, list[str], tup
     else:
         side = int(round(math.sqrt(xi.shape[1])))
         shape = (side, side) if side * side == xi.shape[1] else None
-    return xi, [str(k) for k in range(len(xi))], shape, Path(args.patterns).name
+    return xi, [str(k) for k in range(len(xi))], shape, Path(args.data).name
 
 
 def run_store(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from thermolearn.learning.hebbian import store
 
     check_output_path(args.save, ".npz")
     check_output_path(args.json, ".json")
     check_output_path(args.plot, ".png")
+    check_distinct_paths(
+        {"--data": None if args.data == "digits" else args.data},
+        {"--save": args.save, "--json": args.json, "--plot": args.plot},
+    )
     xi, names, shape, source = _load_patterns(args)
     net = store(xi, args.rule, biases=args.biases, image_shape=shape, name=source)
-    fixed = net.is_fixed_point(xi)
+    fixed = np.asarray(net.is_fixed_point(xi))
     margin = np.min(xi * net.local_fields(xi), axis=1)  # stability: smallest aligned field
     rows = [[k, names[k], "yes" if fixed[k] else "no", float(margin[k])] for k in range(len(xi))]
     print(
@@ -264,8 +288,8 @@ def run_store(args: argparse.Namespace) -> int:
     net.save(args.save, labels=names, source=source)
     print(f"wrote {args.save}")
     if args.json:
-        write_json_atomic(
-            args.json,
+        write_json(
+            args,
             {
                 "network": args.save,
                 "n_neurons": net.n_neurons,
@@ -279,7 +303,6 @@ def run_store(args: argparse.Namespace) -> int:
                 "stability_margin": margin.tolist(),
             },
         )
-        print(f"wrote {args.json}")
     if args.plot:
         from thermolearn.viz.hopfield_plots import plot_pattern_rows
 
@@ -296,10 +319,19 @@ def run_store(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------------------------- recall
 def run_recall(args: argparse.Namespace) -> int:
-    from thermolearn.models.hopfield import Hopfield, restoration_curve
+    import numpy as np
+
+    from thermolearn.models.hopfield import Hopfield
+    from thermolearn.runs.recall import restoration_curve
 
     check_output_path(args.json, ".json")
     check_output_path(args.plot, ".png")
+    check_distinct_paths({"NET": args.network}, {"--json": args.json, "--plot": args.plot})
+    if args.temperature is not None:
+        temps = parse_temperatures(args.temperature)
+        if temps.size != 1:
+            raise ValueError(f"--method thermal runs at one temperature, got {temps.size}")
+        args.temperature = float(temps[0])
     if not Path(args.network).is_file():
         raise ValueError(f"no such network file: {args.network}")
     net = Hopfield.load(args.network)
@@ -358,10 +390,7 @@ def run_recall(args: argparse.Namespace) -> int:
     )
     print("restored: the exact original pattern came back; pattern/negative/mixture/spurious: where the states ended")
     if args.json:
-        write_json_atomic(
-            args.json, {"network": args.network, "seed": args.seed, "temperature": args.temperature, **res.as_dict()}
-        )
-        print(f"wrote {args.json}")
+        write_json(args, {"network": args.network, "seed": args.seed, "temperature": args.temperature, **res.as_dict()})
     if args.plot:
         from thermolearn.viz.hopfield_plots import plot_energy_traces, plot_pattern_rows, plot_restoration
 
@@ -437,8 +466,7 @@ def run_capacity(args: argparse.Namespace) -> int:
             )
     if args.json:
         data = results[0].as_dict() if len(results) == 1 else {"rules": {r.rule: r.as_dict() for r in results}}
-        write_json_atomic(args.json, data)
-        print(f"wrote {args.json}")
+        write_json(args, data)
     if args.plot:
         from thermolearn.viz.hopfield_plots import plot_capacity
 

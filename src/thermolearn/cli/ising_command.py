@@ -7,19 +7,27 @@ import argparse
 import csv
 import io
 import math
-import sys
 from pathlib import Path
 
-import numpy as np
-from tqdm import tqdm
-
 from thermolearn.cli.arguments import check_output_path, parse_temperatures
+from thermolearn.cli.options import (
+    add_checkpoint,
+    add_deprecated_alias,
+    add_json,
+    add_no_progress,
+    add_plot,
+    add_seed,
+    add_sizes,
+    add_sweeps,
+    add_temperature,
+    nonnegative_int,
+    positive_int,
+    write_json,
+)
 from thermolearn.cli.table import format_table
-from thermolearn.estimators.binder import binder_crossing
-from thermolearn.models.ising import Ising
-from thermolearn.samplers.registry import SAMPLERS, make_sampler
-from thermolearn.samplers.run import sample
-from thermolearn.storage import write_json_atomic, write_text_atomic
+
+SAMPLER_CHOICES = ("heatbath", "metropolis", "metropolis-msc", "pt", "quench", "sw", "wolff")
+"""The names of thermolearn.samplers.registry.SAMPLERS, here so that --help does not load the samplers."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,40 +38,38 @@ def register(sub: argparse._SubParsersAction) -> None:
         "E/N, |m|, C, chi, U4 with error bars and tau_int, the exact values where known (Kaufman, 2D), and the "
         "T_c estimate from the crossing of Binder cumulants of two or more sizes.",
     )
-    p.add_argument(
-        "--size",
-        "-L",
-        type=int,
-        action="append",
-        required=True,
-        metavar="L",
-        help="lattice side (repeat for several sizes)",
-    )
+    add_sizes(p, required=True, help="lattice sides, L >= 2 (--size 4 8 or -L 4 -L 8)")
     p.add_argument("--dim", type=int, choices=(2, 3), default=2, help="2 (square, default) or 3 (cubic)")
-    p.add_argument(
-        "--temperatures",
-        "-T",
-        nargs="+",
-        required=True,
-        metavar="T",
-        help="temperatures: numbers and/or ranges start:stop:count, e.g. 1.5:3.5:21",
+    temperature = add_temperature(
+        p, required=True, help="temperatures: numbers and/or ranges start:stop:count, e.g. 1.5:3.5:21"
     )
+    add_deprecated_alias(p, "--temperatures", temperature)
     p.add_argument(
         "--algorithm",
         default="metropolis",
         metavar="NAME",
-        help=f"sampler: one of {', '.join(sorted(SAMPLERS))} (default metropolis)",
+        help=f"sampler: one of {', '.join(SAMPLER_CHOICES)} (default metropolis)",
     )
-    p.add_argument("--sweeps", type=int, default=10000, help="measurement sweeps per temperature (default 10000)")
-    p.add_argument("--burn-in", type=int, default=1000, help="discarded sweeps first (default 1000)")
-    p.add_argument("--chains", type=int, default=1, help="independent chains per temperature (default 1)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--checkpoint", metavar="DIR", help="folder of checkpoints: a killed sweep resumes where it stopped")
-    p.add_argument("--checkpoint-every", type=int, default=1000, metavar="SWEEPS")
-    p.add_argument("--json", metavar="PATH", help="write results as JSON")
-    p.add_argument("--csv", metavar="PATH", help="write results as CSV")
-    p.add_argument("--plot", metavar="PATH.png", help="plot the curves with the exact lines")
-    p.add_argument("--no-progress", action="store_true")
+    add_sweeps(p, default=10000, help="measurement sweeps per temperature (default 10000)")
+    p.add_argument(
+        "--burn-in", type=nonnegative_int, default=1000, metavar="N", help="discarded sweeps first (default 1000)"
+    )
+    p.add_argument(
+        "--chains", type=positive_int, default=1, metavar="N", help="independent chains per temperature (default 1)"
+    )
+    add_seed(p, "the chains (size L uses seed + 1000 L)")
+    add_checkpoint(p, "folder of checkpoints, one per size and temperature", metavar="DIR")
+    p.add_argument(
+        "--checkpoint-every",
+        type=positive_int,
+        default=1000,
+        metavar="SWEEPS",
+        help="sweeps between checkpoints (default 1000)",
+    )
+    add_json(p)
+    p.add_argument("--csv", metavar="PATH", help="write the results as CSV to PATH")
+    add_plot(p, "the curves with the exact lines")
+    add_no_progress(p)
     p.set_defaults(run=run)
 
 
@@ -72,7 +78,16 @@ def _estimate(obs, name: str) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    temps = np.sort(parse_temperatures(args.temperatures))
+    import numpy as np
+
+    from thermolearn.estimators.binder import binder_crossing
+    from thermolearn.models.ising import Ising
+    from thermolearn.progress import progress_bar
+    from thermolearn.runs.sample import sample
+    from thermolearn.samplers.registry import SAMPLERS, make_sampler
+    from thermolearn.storage import write_text_atomic
+
+    temps = np.sort(parse_temperatures(args.temperature))
     if args.algorithm not in SAMPLERS:
         raise ValueError(f"--algorithm must be one of {', '.join(sorted(SAMPLERS))}, got {args.algorithm!r}")
     for L in args.size:
@@ -89,16 +104,25 @@ def run(args: argparse.Namespace) -> int:
         folder = Path(args.checkpoint)
         if folder.exists() and not folder.is_dir():
             raise ValueError(f"--checkpoint must be a folder, got the file {folder}")
+        by_tag: dict[str, float] = {}
+        for T in np.unique(temps):  # checkpoints are named by T to 10 digits: two runs must not share one
+            other = by_tag.setdefault(f"{T:.10g}", float(T))
+            if other != T:
+                raise ValueError(
+                    f"temperatures {other!r} and {float(T)!r} agree to 10 digits, so their checkpoints would "
+                    "share one file; give temperatures that differ in the first 10 digits"
+                )
         folder.mkdir(parents=True, exist_ok=True)
     sizes = sorted(set(args.size))
-    pt = args.algorithm == "pt"
+    pt = SAMPLERS[args.algorithm].needs_ladder
     jobs = [(L, None) for L in sizes] if pt else [(L, float(T)) for L in sizes for T in temps]
-    show = not args.no_progress and sys.stderr.isatty()
     records = []
-    with tqdm(total=len(jobs), desc=f"ising ({args.algorithm})", disable=not show, file=sys.stderr) as bar:
+    with progress_bar(
+        total=len(jobs), desc=f"ising ({args.algorithm})", progress=False if args.no_progress else None
+    ) as bar:
         for L, T in jobs:
             model = Ising.lattice((L,) * args.dim)
-            sampler = make_sampler("pt", temperatures=temps) if pt else make_sampler(args.algorithm)
+            sampler = make_sampler(args.algorithm, temperatures=temps) if pt else make_sampler(args.algorithm)
             ckpt = None
             if folder is not None:
                 tag = "pt" if pt else f"T{T:.10g}"
@@ -169,10 +193,7 @@ def run(args: argparse.Namespace) -> int:
                 + (f"  (exact 2D: {2 / math.log(1 + math.sqrt(2)):.4f})" if args.dim == 2 else "")
             )
     if args.json:
-        write_json_atomic(
-            args.json, {"results": records, "tc_estimate": None if crossing is None else crossing.as_dict()}
-        )
-        print(f"wrote {args.json}")
+        write_json(args, {"results": records, "tc_estimate": None if crossing is None else crossing.as_dict()})
     if args.csv:
         write_text_atomic(args.csv, _csv(records))
         print(f"wrote {args.csv}")

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
-
-import numpy as np
-from tqdm import tqdm
 
 from thermolearn.cli.arguments import add_model_arguments, check_output_path, model_from_arguments, parse_temperatures
+from thermolearn.cli.options import add_json, add_no_progress, add_plot, add_temperature, positive_int, write_json
 from thermolearn.cli.table import format_table
-from thermolearn.storage import write_json_atomic
 
-CUBIC_CRITICAL_TEMPERATURE = 4.5115232
-"""Simple-cubic Ising T_c / J: no closed form; Monte Carlo estimate (Ferrenberg, Xu and Landau 2018)."""
 DEFAULT_LATTICE = "32x32"
 
 
@@ -28,23 +22,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         f"Default lattice {DEFAULT_LATTICE}.",
     )
     add_model_arguments(p)
-    p.add_argument(
-        "--temperature",
-        "-T",
-        nargs="+",
-        metavar="T",
-        help="temperatures: numbers and/or ranges start:stop:count (default 0.2 zJ to 1.25 zJ)",
-    )
+    add_temperature(p, help="temperatures: numbers and/or ranges start:stop:count (default 0.2 zJ to 1.25 zJ)")
     p.add_argument(
         "--max-iter",
-        type=int,
+        type=positive_int,
         default=3000,
         metavar="N",
         help="iteration limit of the mean-field and belief-propagation solvers (default 3000)",
     )
-    p.add_argument("--json", metavar="PATH", help="write the curves as JSON to PATH")
-    p.add_argument("--plot", metavar="PATH.png", help="plot m(T) with the three critical temperatures")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_json(p, "the curves")
+    add_plot(p, "m(T) with the three critical temperatures")
+    add_no_progress(p)
     p.set_defaults(run=run)
 
 
@@ -66,26 +54,27 @@ def lattice_parameters(model) -> tuple[int, int, float, float]:
 
 def critical_temperatures(dimension: int, z: int, J: float, H: float) -> dict[str, float | None]:
     """The three critical temperatures (None where there is no transition or no known value)."""
-    from thermolearn.exact import onsager
+    from thermolearn.exact.critical_temperature import lattice_critical_temperature
     from thermolearn.variational.lattice_mean_field import bethe_critical_temperature, mean_field_critical_temperature
 
     if H != 0.0:
         return {"mean_field": None, "bethe": None, "exact": None}  # a field removes the transition
-    exact = {2: onsager.critical_temperature(J), 3: CUBIC_CRITICAL_TEMPERATURE * J}.get(dimension)
+    exact = lattice_critical_temperature(dimension, J)
     bethe = bethe_critical_temperature(z, J)
     return {"mean_field": mean_field_critical_temperature(z, J), "bethe": bethe if bethe > 0 else None, "exact": exact}
 
 
 def critical_temperature_source(dimension: int, H: float) -> str | None:
     """Where the reference ("exact") critical temperature comes from."""
-    if H != 0.0:
-        return None
-    return {2: "exact: Onsager", 3: "no closed form: Monte Carlo estimate, Ferrenberg, Xu and Landau 2018"}.get(
-        dimension
-    )
+    from thermolearn.exact.critical_temperature import critical_temperature_source as source
+
+    return None if H != 0.0 else source(dimension)
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from thermolearn.progress import progress_bar
     from thermolearn.variational.belief_propagation import belief_propagation
     from thermolearn.variational.lattice_mean_field import (
         bethe_magnetization,
@@ -109,8 +98,10 @@ def run(args: argparse.Namespace) -> int:
     bethe_curve = np.asarray(bethe_magnetization(temps, z, J, H))
     exact_curve = exact_lattice_magnetization(temps, d, J, H)
     records = []
-    show = not args.no_progress and sys.stderr.isatty() and len(temps) > 1
-    for k, T in enumerate(tqdm(temps, desc="meanfield", disable=not show, file=sys.stderr)):
+    bar = progress_bar(
+        iterable=temps, desc="meanfield", progress=False if args.no_progress else None, worthwhile=len(temps) > 1
+    )
+    for k, T in enumerate(bar):
         mf = mean_field(model, float(T), starts=(direction,), n_random=0, stability=False, max_iter=args.max_iter).best
         bp = belief_propagation(model, float(T), init=direction, max_iter=args.max_iter, tol=1e-9)
         records.append(
@@ -152,8 +143,8 @@ def run(args: argparse.Namespace) -> int:
     if exact_curve is None:
         print("exact m(T): no closed form for this lattice" + (" in a field" if H else ""))
     if args.json:
-        write_json_atomic(
-            args.json,
+        write_json(
+            args,
             {
                 "model": repr(model),
                 "n_spins": model.n_spins,
@@ -166,7 +157,6 @@ def run(args: argparse.Namespace) -> int:
                 "results": records,
             },
         )
-        print(f"wrote {args.json}")
     if args.plot:
         from thermolearn.viz.variational_plots import plot_magnetization_curves
 

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 from thermolearn.cli.arguments import check_output_path, parse_temperatures
+from thermolearn.cli.options import add_json, add_plot, add_sizes, add_temperature, finite_float, write_json
 from thermolearn.cli.table import format_table
-from thermolearn.exact import onsager
-from thermolearn.exact.kaufman import kaufman
-from thermolearn.storage import write_json_atomic
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,23 +16,27 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Onsager's free energy, energy and specific heat, Yang's spontaneous magnetisation for the "
         "infinite square lattice (and Kaufman's exact finite L x L values with --size), T_c = 2/ln(1+sqrt 2).",
     )
+    add_temperature(p, help="temperatures: numbers and/or ranges start:stop:count (default 1:4:13)")
     p.add_argument(
-        "--temperature",
-        "-T",
-        nargs="+",
-        default=["1:4:13"],
-        metavar="T",
-        help="temperatures: numbers and/or ranges start:stop:count (default 1:4:13)",
+        "--coupling",
+        type=finite_float,
+        default=1.0,
+        metavar="J",
+        help="ferromagnetic coupling J > 0 (default 1)",
     )
-    p.add_argument("--coupling", type=float, default=1.0, metavar="J", help="ferromagnetic coupling J > 0 (default 1)")
-    p.add_argument("--size", type=int, nargs="*", default=[], metavar="L", help="also Kaufman's periodic L x L lattice")
-    p.add_argument("--json", metavar="PATH", help="write the table as JSON")
-    p.add_argument("--plot", metavar="PATH.png", help="plot the curves with T_c marked")
+    add_sizes(p, required=False, help="also Kaufman's periodic L x L lattice, L >= 3 (--size 8 16 or -L 8 -L 16)")
+    add_json(p, "the table")
+    add_plot(p, "the curves with T_c marked")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    temps = parse_temperatures(args.temperature)
+    import numpy as np
+
+    from thermolearn.exact import onsager
+    from thermolearn.exact.kaufman import kaufman
+
+    temps = parse_temperatures(args.temperature or ["1:4:13"])
     check_output_path(args.json, ".json")
     check_output_path(args.plot, ".png")
     J = args.coupling
@@ -75,8 +75,7 @@ def run(args: argparse.Namespace) -> int:
             ],
             "finite_lattices": {str(L): [r.as_dict() for r in results] for L, results in finite.items()},
         }
-        write_json_atomic(args.json, record)
-        print(f"wrote {args.json}")
+        write_json(args, record)
     if args.plot:
         from thermolearn.viz.exact_plots import plot_onsager
 

@@ -21,33 +21,44 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-
-from thermolearn.cli.arguments import check_output_path, missing_action, nonnegative_float, positive_float, positive_int
+from thermolearn.cli.arguments import check_output_path, missing_action
+from thermolearn.cli.options import (
+    add_checkpoint,
+    add_data,
+    add_deprecated_alias,
+    add_json,
+    add_ladder_size,
+    add_no_progress,
+    add_plot,
+    add_save,
+    add_seed,
+    add_sweeps,
+    check_distinct_paths,
+    nonnegative_float,
+    open_fraction,
+    positive_float,
+    positive_int,
+    write_json,
+)
 from thermolearn.cli.table import format_table
-from thermolearn.storage import load_arrays, save_arrays, write_json_atomic
 
+# thermolearn.datasets.damage's DAMAGE_KINDS and REGIONS and learning.contrastive_divergence's
+# NEGATIVE_PHASE_METHODS, LEARNING_RATE_SCHEDULES and ENGINES, named here so that --help loads neither
 DAMAGE_KINDS = ("mask", "noise")
 REGIONS = ("random", "top", "bottom", "left", "right")
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1), got {text!r}") from None
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1), got {value}")
-    return value
+NEGATIVE_PHASE_CHOICES = ("cd", "pcd", "pt")
+LEARNING_RATE_SCHEDULE_CHOICES = ("constant", "linear", "exponential")
+ENGINE_CHOICES = ("auto", "jax", "sparse")
 
 
 def _data_arguments(p: argparse.ArgumentParser, *, split: str, required: bool = True) -> None:
-    p.add_argument(
-        "--data",
+    add_data(
+        p,
         required=required,
-        metavar="D",
-        help="digits, a folder of MNIST IDX files, or a binarised-MNIST .amat file or folder",
+        help="digits, a folder of MNIST IDX files, or a binarised-MNIST .amat file or folder"
+        + ("" if required else " (default: the model's training data)"),
     )
     p.add_argument(
         "--split",
@@ -65,8 +76,6 @@ def _data_arguments(p: argparse.ArgumentParser, *, split: str, required: bool = 
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from thermolearn.learning.contrastive_divergence import ENGINES, METHODS, SCHEDULES
-
     p = sub.add_parser(
         "rbm",
         help="restricted Boltzmann machines: train, sample, log-likelihood, image repair",
@@ -91,7 +100,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     t.add_argument(
         "--method",
-        choices=METHODS,
+        choices=NEGATIVE_PHASE_CHOICES,
         default="cd",
         help="negative phase: cd (CD-k), pcd (persistent chains), pt (persistent chains with parallel tempering)",
     )
@@ -99,46 +108,49 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--epochs", type=positive_int, default=10, help="passes over the data (default 10)")
     t.add_argument("--batch-size", type=positive_int, default=100, metavar="B", help="minibatch (default 100)")
     t.add_argument("--learning-rate", type=positive_float, default=0.05, metavar="LR", help="step size (default 0.05)")
-    t.add_argument(
-        "--schedule",
-        choices=SCHEDULES,
+    lr_schedule = t.add_argument(
+        "--learning-rate-schedule",
+        choices=LEARNING_RATE_SCHEDULE_CHOICES,
         default="constant",
         help="learning-rate schedule over all updates (decays to LR/100; default constant)",
     )
+    add_deprecated_alias(t, "--schedule", lr_schedule)
     t.add_argument(
         "--momentum",
         type=nonnegative_float,
         default=None,
+        metavar="M",
         help="momentum in [0, 1) (default 0.5 for cd, 0 for pcd and pt, whose persistent chains "
         "fall behind a fast-moving model)",
     )
-    t.add_argument("--weight-decay", type=nonnegative_float, default=0.0, help="L2 penalty on the weights")
-    t.add_argument("--chains", type=positive_int, metavar="N", help="persistent chains for pcd/pt (default: B)")
     t.add_argument(
-        "--temperatures",
-        type=positive_int,
-        default=10,
-        metavar="R",
-        help="pt: rungs of the inverse-temperature ladder from 1 to 0 (default 10)",
+        "--weight-decay",
+        type=nonnegative_float,
+        default=0.0,
+        metavar="L2",
+        help="L2 penalty on the weights (default 0)",
     )
-    t.add_argument("--seed", type=int, default=0, help="seed for initial weights, minibatches and sampling")
+    t.add_argument("--chains", type=positive_int, metavar="N", help="persistent chains for pcd/pt (default: B)")
+    ladder = add_ladder_size(t, default=10, help="pt: rungs of the inverse-temperature ladder from 1 to 0 (default 10)")
+    add_deprecated_alias(t, "--temperatures", ladder)
+    add_seed(t, "the initial weights, minibatches and sampling")
     t.add_argument(
         "--engine",
-        choices=ENGINES,
+        choices=ENGINE_CHOICES,
         default="auto",
         help="jax: dense products, any device; sparse: CD/PCD that skip the zeros of binary units "
         "(CPU, float32); auto (default): sparse where it applies on the CPU",
     )
-    t.add_argument("--save", required=True, metavar="MODEL.npz", help="where to write the trained model")
-    t.add_argument("--checkpoint", metavar="PATH.npz", help="checkpoint each epoch; resume from it when it exists")
+    add_save(t, "the trained model", required=True, metavar="MODEL.npz")
+    add_checkpoint(t, "checkpoint written each epoch")
     t.add_argument(
         "--init",
         metavar="MODEL.npz",
         help="start from this saved RBM instead of random weights (e.g. to anneal the rate of a trained model)",
     )
-    t.add_argument("--json", metavar="PATH", help="write the per-epoch history as JSON")
-    t.add_argument("--plot", metavar="PNG", help="write the filters (PNG) and training curves (PNG_training.png)")
-    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_json(t, "the per-epoch history")
+    add_plot(t, "the filters (PATH) and the training curves (PATH_training.png)")
+    add_no_progress(t)
     t.set_defaults(run=run_train)
 
     s = rsub.add_parser(
@@ -146,13 +158,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="block Gibbs samples from a saved model",
         description="Run independent block Gibbs chains and show their final states.",
     )
-    s.add_argument("model", metavar="MODEL.npz")
-    s.add_argument("--n", type=positive_int, default=64, help="number of samples (default 64)")
-    s.add_argument("--steps", type=positive_int, default=1000, help="Gibbs sweeps per chain (default 1000)")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--save", metavar="SAMPLES.npz", help="write the samples")
-    s.add_argument("--json", metavar="PATH", help="write a summary as JSON")
-    s.add_argument("--plot", metavar="PNG", help="write a grid of the samples (mean of v given the last h)")
+    s.add_argument("model", metavar="MODEL.npz", help="a model written by 'rbm train'")
+    s.add_argument("--n", type=positive_int, default=64, metavar="N", help="number of samples (default 64)")
+    sweeps = add_sweeps(s, default=1000, help="block Gibbs sweeps per chain (default 1000)")
+    add_deprecated_alias(s, "--steps", sweeps)
+    add_seed(s, "the chains")
+    add_save(s, "the samples", required=False, metavar="SAMPLES.npz")
+    add_json(s, "a summary")
+    add_plot(s, "a grid of the samples (mean of v given the last h)")
     s.set_defaults(run=run_sample)
 
     ll = rsub.add_parser(
@@ -161,7 +174,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="log p(v) = -F(v) - log Z averaged over images, with log Z exact (small layers), "
         "from annealed importance sampling (optimistic) or per image by RAISE (conservative).",
     )
-    ll.add_argument("model", metavar="MODEL.npz")
+    ll.add_argument("model", metavar="MODEL.npz", help="a model written by 'rbm train'")
     _data_arguments(ll, split="test", required=False)
     ll.add_argument(
         "--method",
@@ -176,9 +189,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="AIS temperatures: the paper's 14,500 (default) or a 10x coarser schedule",
     )
     ll.add_argument("--runs", type=positive_int, metavar="M", help="AIS runs (default 100); RAISE runs per image (1)")
-    ll.add_argument("--seed", type=int, default=0)
-    ll.add_argument("--json", metavar="PATH", help="write {method, log_z, log_likelihood, n_images} as JSON")
-    ll.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_seed(ll, "the AIS or RAISE chains (and Bernoulli binarisation)")
+    add_json(ll, "{method, log_z, log_likelihood, n_images}")
+    add_no_progress(ll)
     ll.set_defaults(run=run_loglik)
 
     r = rsub.add_parser(
@@ -187,7 +200,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Damage images, clamp the pixels that are known and Gibbs-sample the rest; the "
         "repaired image is the average of p(v | h) over the second half of the run.",
     )
-    r.add_argument("model", metavar="MODEL.npz")
+    r.add_argument("model", metavar="MODEL.npz", help="a model written by 'rbm train'")
     _data_arguments(r, split="test", required=False)
     r.add_argument("--images", type=positive_int, default=8, metavar="K", help="how many images (default 8)")
     r.add_argument(
@@ -202,11 +215,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="bottom",
         help="which pixels are damaged: a random fraction, or a half of the image (default bottom)",
     )
-    r.add_argument("--fraction", type=_fraction, default=0.5, help="fraction damaged for --region random (default 0.5)")
-    r.add_argument("--steps", type=positive_int, default=200, help="Gibbs sweeps (default 200)")
-    r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--json", metavar="PATH", help="write the per-image accuracies and free-energy traces as JSON")
-    r.add_argument("--plot", metavar="PNG", help="write original, damaged and repaired images with F(v) per sweep")
+    r.add_argument(
+        "--fraction",
+        type=open_fraction,
+        default=0.5,
+        metavar="F",
+        help="fraction damaged for --region random (default 0.5)",
+    )
+    sweeps = add_sweeps(r, default=200, help="block Gibbs sweeps (default 200)")
+    add_deprecated_alias(r, "--steps", sweeps)
+    add_seed(r, "the image choice, the damage and the sampling")
+    add_json(r, "the per-image accuracies and free-energy traces")
+    add_plot(r, "original, damaged and repaired images with F(v) per sweep")
     r.set_defaults(run=run_repair)
 
 
@@ -219,8 +239,9 @@ def _load_data(source: str, args: argparse.Namespace, split: str | None = None):
     )
 
 
-def _load_model(path: str):
+def _load_model(path: str) -> tuple[Any, dict]:
     from thermolearn.models.rbm import RBM
+    from thermolearn.storage import load_arrays
 
     model = RBM.load(path)
     _, header = load_arrays(path)
@@ -244,18 +265,27 @@ def _image_shape(header: dict, n_visible: int) -> tuple[int, int]:
 
 # ---------------------------------------------------------------------------------------------- train
 def run_train(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from thermolearn.learning.contrastive_divergence import train_rbm
     from thermolearn.models.rbm import RBM
+    from thermolearn.storage import save_arrays
 
     check_output_path(args.save, ".npz")
     check_output_path(args.checkpoint, ".npz")
+    check_output_path(args.json, ".json")
     check_output_path(args.plot, ".png")
+    check_distinct_paths(
+        {"--init": args.init, "--data": args.data},
+        {"--save": args.save, "--checkpoint": args.checkpoint, "--json": args.json, "--plot": args.plot},
+    )
     if args.momentum is None:
         args.momentum = 0.5 if args.method == "cd" else 0.0
     if args.momentum >= 1:
         raise ValueError(f"--momentum must be in [0, 1), got {args.momentum}")
     data = _load_data(args.data, args)
     x = data.data
+    model: Any  # an RBM, or with --init whatever kind of RBM the file holds
     if args.init:
         if not Path(args.init).is_file():
             raise ValueError(f"no such model file: {args.init}")
@@ -269,7 +299,7 @@ def run_train(args: argparse.Namespace) -> int:
         raise ValueError("give --hidden H (the number of hidden units) or --init MODEL.npz")
     else:
         model = RBM.random(x.shape[1], args.hidden, data=x, seed=args.seed)
-    betas = np.linspace(1.0, 0.0, args.temperatures) if args.method == "pt" else None
+    betas = np.linspace(1.0, 0.0, args.ladder_size) if args.method == "pt" else None
     print(
         f"training an RBM: {x.shape[1]} visible x {args.hidden} hidden units on {len(x)} {data.name} images "
         f"({data.info.get('split')}), {args.method}{'-' + str(args.k)}, {args.epochs} epochs",
@@ -283,7 +313,7 @@ def run_train(args: argparse.Namespace) -> int:
         k=args.k,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
-        schedule=args.schedule,
+        schedule=args.learning_rate_schedule,
         momentum=args.momentum,
         weight_decay=args.weight_decay,
         n_chains=args.chains,
@@ -305,7 +335,11 @@ def run_train(args: argparse.Namespace) -> int:
     print(format_table(["epoch", "reconstruction error", "exact log-lik (nats/image)", "seconds"], rows))
     if result.resumed_from:
         print(f"resumed from the checkpoint after epoch {result.resumed_from}")
-    print(f"{result.seconds_per_epoch:.2f} s per epoch ({result.engine} engine)")
+    per_epoch = result.seconds_per_epoch if math.isfinite(result.seconds_per_epoch) else None
+    if per_epoch is None:  # a rerun of a finished checkpoint trains no epoch
+        print(f"no epoch left to train ({result.engine} engine)")
+    else:
+        print(f"{per_epoch:.2f} s per epoch ({result.engine} engine)")
     trained = result.model
     record = {
         "source": str(args.data),
@@ -322,21 +356,18 @@ def run_train(args: argparse.Namespace) -> int:
         "init": args.init,
         "batch_size": args.batch_size,
         "learning_rate": args.learning_rate,
-        "schedule": args.schedule,
+        "schedule": args.learning_rate_schedule,
         "momentum": args.momentum,
         "weight_decay": args.weight_decay,
         "chains": args.chains,
         "seed": args.seed,
-        "seconds_per_epoch": result.seconds_per_epoch,
+        "seconds_per_epoch": per_epoch,
         "engine": result.engine,
     }
     save_arrays(args.save, trained.arrays(), trained.header(data=record, training=training))
     print(f"wrote {args.save}")
     if args.json:
-        write_json_atomic(
-            args.json, {"model": str(args.save), "data": record, "training": training, "history": h.as_dict()}
-        )
-        print(f"wrote {args.json}")
+        write_json(args, {"model": str(args.save), "data": record, "training": training, "history": h.as_dict()})
     if args.plot:
         from thermolearn.viz.rbm_plots import plot_filters, plot_training
 
@@ -350,18 +381,24 @@ def run_train(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------------------------- sample
 def run_sample(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from thermolearn.storage import save_arrays
+
     check_output_path(args.save, ".npz")
+    check_output_path(args.json, ".json")
     check_output_path(args.plot, ".png")
+    check_distinct_paths({"MODEL": args.model}, {"--save": args.save, "--json": args.json, "--plot": args.plot})
     model, header = _load_model(args.model)
     start = time.perf_counter()
     trace = model.gibbs_trace(
-        model.sample(args.n, n_steps=1, seed=args.seed), args.steps, seed=args.seed + 1, every=args.steps
+        model.sample(args.n, n_steps=1, seed=args.seed), args.sweeps, seed=args.seed + 1, every=args.sweeps
     )
     seconds = time.perf_counter() - start
     samples = trace.visible[-1]
     means = trace.probabilities[-1]
     fe = trace.free_energy[-1]
-    print(f"{args.n} samples after {args.steps} block Gibbs sweeps ({seconds:.2f} s)")
+    print(f"{args.n} samples after {args.sweeps} block Gibbs sweeps ({seconds:.2f} s)")
     print(
         format_table(
             ["quantity", "mean", "min", "max"],
@@ -375,22 +412,22 @@ def run_sample(args: argparse.Namespace) -> int:
         save_arrays(
             args.save,
             {"samples": samples.astype(np.uint8), "means": means},
-            {"model": str(args.model), "steps": args.steps, "seed": args.seed},
+            {"model": str(args.model), "steps": args.sweeps, "seed": args.seed},
         )
         print(f"wrote {args.save}")
     if args.json:
-        write_json_atomic(
-            args.json,
+        write_json(
+            args,
             {
                 "model": str(args.model),
                 "n": args.n,
-                "steps": args.steps,
+                "steps": args.sweeps,
+                "sweeps": args.sweeps,
                 "seed": args.seed,
                 "free_energy": {"mean": float(fe.mean()), "min": float(fe.min()), "max": float(fe.max())},
                 "seconds": seconds,
             },
         )
-        print(f"wrote {args.json}")
     if args.plot:
         from thermolearn.viz.figures import plot_image_grid
 
@@ -398,7 +435,7 @@ def run_sample(args: argparse.Namespace) -> int:
             args.plot,
             means,
             _image_shape(header, model.n_visible),
-            title=f"RBM samples after {args.steps} Gibbs sweeps",
+            title=f"RBM samples after {args.sweeps} Gibbs sweeps",
             vmin=0.0,
             vmax=1.0,
         )
@@ -412,6 +449,7 @@ def run_loglik(args: argparse.Namespace) -> int:
     from thermolearn.models.rbm import EXACT_MAX_UNITS
 
     check_output_path(args.json, ".json")
+    check_distinct_paths({"MODEL": args.model}, {"--json": args.json})
     model, header = _load_model(args.model)
     source = _data_of(args, header)
     data = _load_data(source, args)
@@ -456,36 +494,21 @@ def run_loglik(args: argparse.Namespace) -> int:
         )
     )
     if args.json:
-        write_json_atomic(
-            args.json, {**est.to_dict(), "model": str(args.model), "data": str(source), "split": data.info.get("split")}
+        write_json(
+            args, {**est.as_dict(), "model": str(args.model), "data": str(source), "split": data.info.get("split")}
         )
-        print(f"wrote {args.json}")
     return 0
 
 
 # ---------------------------------------------------------------------------------------------- repair
-def damage_mask(n_images: int, image_shape: tuple[int, int], region: str, fraction: float, rng) -> np.ndarray:
-    """Boolean (n_images, h*w): True where a pixel is damaged (unknown to the model)."""
-    h, w = image_shape
-    if region == "random":
-        return rng.random((n_images, h * w)) < fraction
-    grid = np.zeros((h, w), dtype=bool)
-    if region == "top":
-        grid[: h // 2] = True
-    elif region == "bottom":
-        grid[h // 2 :] = True
-    elif region == "left":
-        grid[:, : w // 2] = True
-    elif region == "right":
-        grid[:, w // 2 :] = True
-    else:
-        raise ValueError(f"region must be one of {REGIONS}, got {region!r}")
-    return np.broadcast_to(grid.reshape(-1), (n_images, h * w)).copy()
-
-
 def run_repair(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from thermolearn.datasets.damage import damage_mask
+
     check_output_path(args.json, ".json")
     check_output_path(args.plot, ".png")
+    check_distinct_paths({"MODEL": args.model}, {"--json": args.json, "--plot": args.plot})
     model, header = _load_model(args.model)
     source = _data_of(args, header)
     data = _load_data(source, args)
@@ -500,8 +523,8 @@ def run_repair(args: argparse.Namespace) -> int:
     damaged_px = damage_mask(len(original), shape, args.region, args.fraction, rng)
     damaged = original.copy()
     damaged[damaged_px] = 0.0 if args.damage == "mask" else rng.integers(0, 2, size=int(damaged_px.sum()))
-    every = max(1, args.steps // 100)
-    steps = args.steps - args.steps % every
+    every = max(1, args.sweeps // 100)
+    steps = args.sweeps - args.sweeps % every
     trace = model.gibbs_trace(damaged, steps, seed=args.seed + 1, every=every, clamp=~damaged_px)
     half = trace.probabilities[1 + (len(trace.probabilities) - 1) // 2 :]
     repaired_p = half.mean(axis=0)
@@ -524,8 +547,8 @@ def run_repair(args: argparse.Namespace) -> int:
         f"free energy {fe[0].mean():.1f} -> {fe[-1].mean():.1f} nats (mean)"
     )
     if args.json:
-        write_json_atomic(
-            args.json,
+        write_json(
+            args,
             {
                 "model": str(args.model),
                 "data": str(source),
@@ -541,7 +564,6 @@ def run_repair(args: argparse.Namespace) -> int:
                 "free_energy": fe.T.tolist(),
             },
         )
-        print(f"wrote {args.json}")
     if args.plot:
         from thermolearn.viz.rbm_plots import plot_repair
 

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
-from thermolearn.cli.arguments import add_model_arguments, check_output_path, model_from_arguments
+from thermolearn.cli.arguments import add_model_arguments, check_output_path, model_from_arguments, parse_temperatures
+from thermolearn.cli.ising_command import SAMPLER_CHOICES
+from thermolearn.cli.options import (
+    add_checkpoint,
+    add_json,
+    add_no_progress,
+    add_plot,
+    add_seed,
+    add_sweeps,
+    add_temperature,
+    nonnegative_int,
+    positive_int,
+    write_json,
+)
 from thermolearn.cli.table import format_table
-from thermolearn.samplers.registry import SAMPLERS, make_sampler
-from thermolearn.samplers.run import sample
-from thermolearn.storage import write_json_atomic
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,31 +29,49 @@ def register(sub: argparse._SubParsersAction) -> None:
         "and every <s_i> with error bars.",
     )
     add_model_arguments(p)
-    p.add_argument("--temperature", "-T", type=float, required=True, help="temperature T > 0 (k_B = 1)")
+    add_temperature(p, required=True, help="the temperature T > 0 (k_B = 1)")
     p.add_argument(
         "--algorithm",
         default="metropolis",
         metavar="NAME",
-        help=f"sampler: one of {', '.join(sorted(SAMPLERS))} (default metropolis)",
+        help=f"sampler: one of {', '.join(k for k in SAMPLER_CHOICES if k != 'pt')} (default metropolis)",
     )
-    p.add_argument("--sweeps", type=int, default=10000)
-    p.add_argument("--burn-in", type=int, default=1000)
-    p.add_argument("--chains", type=int, default=1)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--checkpoint", metavar="PATH", help="checkpoint file: a killed run resumes from it")
-    p.add_argument("--checkpoint-every", type=int, default=1000, metavar="SWEEPS")
-    p.add_argument("--json", metavar="PATH", help="write the results as JSON")
+    add_sweeps(p, default=10000, help="measurement sweeps (default 10000)")
+    p.add_argument("--burn-in", type=nonnegative_int, default=1000, metavar="N", help="discarded sweeps (default 1000)")
+    p.add_argument("--chains", type=positive_int, default=1, metavar="N", help="independent chains (default 1)")
+    add_seed(p, "the chains")
+    add_checkpoint(p, "checkpoint file")
+    p.add_argument(
+        "--checkpoint-every",
+        type=positive_int,
+        default=1000,
+        metavar="SWEEPS",
+        help="sweeps between checkpoints (default 1000)",
+    )
+    add_json(p)
+    add_plot(p, "the energy of each chain against sweeps and every <s_i> with its error bar")
+    add_no_progress(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.algorithm not in SAMPLERS or args.algorithm == "pt":
-        allowed = sorted(k for k in SAMPLERS if k != "pt")
+    import numpy as np
+
+    from thermolearn.runs.sample import sample
+    from thermolearn.samplers.registry import SAMPLERS, make_sampler
+
+    temps = parse_temperatures(args.temperature)
+    if temps.size != 1:
+        raise ValueError(f"sample runs at one temperature, got {temps.size} from -T {' '.join(args.temperature)}")
+    args.temperature = float(temps[0])
+    if args.algorithm not in SAMPLERS or SAMPLERS[args.algorithm].needs_ladder:
+        allowed = sorted(k for k, cls in SAMPLERS.items() if not cls.needs_ladder)
         raise ValueError(
             f"--algorithm must be one of {', '.join(allowed)} (pt needs a ladder: use `thermolearn ising`), "
             f"got {args.algorithm!r}"
         )
     check_output_path(args.json, ".json")
+    check_output_path(args.plot, ".png")
     if args.checkpoint:
         check_output_path(args.checkpoint, ".npz")
     model = model_from_arguments(args)
@@ -59,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         checkpoint=args.checkpoint,
         checkpoint_every=args.checkpoint_every,
+        progress=False if args.no_progress else None,
     )
     obs = result.at()
     e = obs.energy_per_spin
@@ -77,8 +104,8 @@ def run(args: argparse.Namespace) -> int:
     if not obs.reliable:
         print("warning: the run is short for its autocorrelation time; error bars are likely too small")
     if args.json:
-        write_json_atomic(
-            args.json,
+        write_json(
+            args,
             {
                 "n_spins": model.n_spins,
                 "temperature": args.temperature,
@@ -93,5 +120,28 @@ def run(args: argparse.Namespace) -> int:
                 "reliable": bool(obs.reliable),
             },
         )
-        print(f"wrote {args.json}")
+    if args.plot:
+        _plot(args.plot, result, model, args)
+        print(f"wrote {args.plot}")
     return 0
+
+
+def _plot(path: str, result, model, args: argparse.Namespace) -> None:
+    import numpy as np
+
+    from thermolearn.viz.figures import new_figure, save_figure
+
+    fig, axes = new_figure(ncols=2, width=4.6)
+    sweeps = args.burn_in + result.thin * (1 + np.arange(result.energy.shape[1]))
+    for c, series in enumerate(result.energy):
+        axes[0, 0].plot(sweeps, series / model.n_spins, lw=0.6, label=f"chain {c}" if c < 8 else None)
+    axes[0, 0].set_xlabel("sweep")
+    axes[0, 0].set_ylabel("energy per spin")
+    axes[0, 0].set_title(f"T = {args.temperature:g}, {args.algorithm}")
+    mean = result.mean_spin[0]
+    err = np.nan_to_num(result.mean_spin_stderr[0], nan=0.0)
+    axes[0, 1].errorbar(np.arange(mean.size), mean, yerr=err, fmt="o", ms=3)
+    axes[0, 1].axhline(0.0, color="0.6", lw=0.8)
+    axes[0, 1].set_xlabel("spin i")
+    axes[0, 1].set_ylabel("<s_i>")
+    save_figure(fig, path)

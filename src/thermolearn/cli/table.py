@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 
 def format_number(x: float | None, digits: int = 6) -> str:
+    """A number as a table shows it: 6 significant digits, "-" for None and NaN."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
     if isinstance(x, float) and math.isinf(x):
@@ -13,7 +15,7 @@ def format_number(x: float | None, digits: int = 6) -> str:
     return f"{x:.{digits}g}" if isinstance(x, float) else str(x)
 
 
-def format_table(header: list[str], rows: list[list[object]]) -> str:
+def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """Right-aligned columns with a rule under the header."""
     cells = [[format_number(c) if isinstance(c, float) or c is None else str(c) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[k]) for r in cells)) if cells else len(h) for k, h in enumerate(header)]

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from thermolearn.randomness.seeds import numpy_generator
+
 BINARIZED_MNIST_SPLITS = ("train", "valid", "test")
 BINARIZED_MNIST_SIZES = {"train": 50_000, "valid": 10_000, "test": 10_000}
 BINARIZATION_METHODS = ("threshold", "bernoulli")
@@ -96,5 +98,5 @@ def binarize(images: np.ndarray, *, method: str = "threshold", levels: int = 256
         raise ValueError(f"images must hold grey levels in [0, {levels - 1}]")
     if method == "threshold":
         return (x >= (levels - 1) / 2.0).astype(np.uint8)
-    rng = np.random.default_rng(seed)
+    rng = numpy_generator(seed)
     return (rng.random(x.shape) < x / (levels - 1)).astype(np.uint8)

@@ -6,13 +6,21 @@ only when the digits are.
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 import numpy as np
 
 DIGITS_LEVELS = 17
 """Grey levels of the digits: integers 0..16."""
 
 
-def load_digits(*, return_labels: bool = False):
+@overload
+def load_digits(*, return_labels: Literal[False] = ...) -> np.ndarray: ...
+@overload
+def load_digits(*, return_labels: Literal[True]) -> tuple[np.ndarray, np.ndarray]: ...
+@overload
+def load_digits(*, return_labels: bool) -> np.ndarray | tuple[np.ndarray, np.ndarray]: ...
+def load_digits(*, return_labels: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """The 1,797 digits as a float64 array ``(1797, 64)`` of integers 0..16 (and the labels)."""
     try:
         from sklearn.datasets import load_digits as _sk_load_digits

@@ -11,10 +11,12 @@ from __future__ import annotations
 import gzip
 import os
 from pathlib import Path
+from typing import Literal, overload
 
 import numpy as np
+import numpy.typing as npt
 
-_IDX_TYPES = {
+_IDX_TYPES: dict[int, npt.DTypeLike] = {
     0x08: np.uint8,
     0x09: np.int8,
     0x0B: np.dtype(">i2"),
@@ -81,7 +83,21 @@ def _find(folder: Path, stem: str) -> Path:
     )
 
 
-def load_mnist(path: str | os.PathLike, *, split: str = "train", return_labels: bool = False, limit: int | None = None):
+@overload
+def load_mnist(
+    path: str | os.PathLike, *, split: str = ..., return_labels: Literal[False] = ..., limit: int | None = ...
+) -> np.ndarray: ...
+@overload
+def load_mnist(
+    path: str | os.PathLike, *, split: str = ..., return_labels: Literal[True], limit: int | None = ...
+) -> tuple[np.ndarray, np.ndarray]: ...
+@overload
+def load_mnist(
+    path: str | os.PathLike, *, split: str = ..., return_labels: bool, limit: int | None = ...
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]: ...
+def load_mnist(
+    path: str | os.PathLike, *, split: str = "train", return_labels: bool = False, limit: int | None = None
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """MNIST images as a uint8 array ``(n, 784)`` (values 0..255), and the labels if asked.
 
     ``path`` is a folder with the IDX files (``split`` chooses ``"train"`` or ``"test"``) or
@@ -109,6 +125,7 @@ def load_mnist(path: str | os.PathLike, *, split: str = "train", return_labels: 
     flat = images.reshape(len(images), -1)
     if not return_labels:
         return flat
+    assert labels_path is not None  # return_labels with a single images file raised above
     labels = read_idx(labels_path)
     if labels.ndim != 1 or len(labels) < len(flat):
         raise ValueError(f"{labels_path} does not hold one label per image")

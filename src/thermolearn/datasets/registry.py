@@ -18,6 +18,7 @@ bound on the log probability of the discrete image (reported in bits per pixel).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,11 +27,16 @@ import numpy as np
 from thermolearn.datasets.digits import DIGITS_LEVELS, load_digits
 from thermolearn.datasets.mnist import load_mnist
 from thermolearn.datasets.toy2d import MOONS_NOISE, SWISS_ROLL_NOISE, gaussian_mixture, swiss_roll, two_moons
+from thermolearn.randomness.seeds import check_int_seed
 
 DATASET_NAMES = ("swiss-roll", "moons", "gaussians", "digits")
 """Named data sets; anything else given to :func:`load_dataset` is read as a path to MNIST IDX files."""
 
-TOY_GENERATORS = {"swiss-roll": swiss_roll, "moons": two_moons, "gaussians": gaussian_mixture}
+TOY_GENERATORS: dict[str, Callable[..., np.ndarray]] = {
+    "swiss-roll": swiss_roll,
+    "moons": two_moons,
+    "gaussians": gaussian_mixture,
+}
 NOISY_CURVES = {"swiss-roll": SWISS_ROLL_NOISE, "moons": MOONS_NOISE}
 """The toy sets drawn around a curve, with their default noise (raw units)."""
 _SPLITS = {"train": 0, "test": 1}
@@ -107,9 +113,7 @@ def model_to_levels(x: np.ndarray, levels: int) -> np.ndarray:
 def _split_seed(seed, split: str):
     if split not in _SPLITS:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {seed!r}")
-    return np.random.default_rng([int(seed), _SPLITS[split]])
+    return np.random.default_rng([check_int_seed(seed), _SPLITS[split]])
 
 
 def load_dataset(
@@ -158,13 +162,13 @@ def load_dataset(
         raise ValueError(
             f"unknown dataset {name!r}: give one of {', '.join(DATASET_NAMES)} or a path to MNIST IDX files"
         )
-    images, labels = (
-        load_mnist(path, split=split, return_labels=path.is_dir(), limit=n)
-        if path.is_dir()
-        else (load_mnist(path, limit=n), None)
-    )
+    mnist_labels: np.ndarray | None = None  # a single images file carries no labels
+    if path.is_dir():
+        images, mnist_labels = load_mnist(path, split=split, return_labels=True, limit=n)
+    else:
+        images = load_mnist(path, limit=n)
     return _image_dataset(
-        "mnist", images.astype(np.float64), labels, (28, 28), 256, binary, split, info={"path": str(path)}
+        "mnist", images.astype(np.float64), mnist_labels, (28, 28), 256, binary, split, info={"path": str(path)}
     )
 
 

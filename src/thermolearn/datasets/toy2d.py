@@ -16,8 +16,10 @@ import math
 from functools import cache
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import logsumexp
 
+from thermolearn.randomness.seeds import numpy_generator
 from thermolearn.validation import check_finite_array, check_positive_int
 
 SWISS_ROLL_T_RANGE = (1.5 * math.pi, 4.5 * math.pi)
@@ -30,14 +32,6 @@ MOONS_NOISE = 0.05
 """Default isotropic Gaussian noise on the raw moons (each of radius 1)."""
 
 _QUADRATURE_POINTS = 200_001
-
-
-def _rng(seed: object) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None or isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int or numpy Generator, got {seed!r}")
-    return np.random.default_rng(int(seed))
 
 
 def _check_noise(noise: object) -> float:
@@ -95,7 +89,7 @@ def swiss_roll(n: int, *, noise: float = SWISS_ROLL_NOISE, standardized: bool = 
     """
     n = check_positive_int("n", n)
     noise = _check_noise(noise)
-    rng = _rng(seed)
+    rng = numpy_generator(seed)
     t = rng.uniform(*SWISS_ROLL_T_RANGE, size=n)
     x = _roll_curve(t) + noise * rng.standard_normal((n, 2))
     if standardized:
@@ -105,7 +99,7 @@ def swiss_roll(n: int, *, noise: float = SWISS_ROLL_NOISE, standardized: bool = 
 
 
 def swiss_roll_log_density(
-    x: object, *, noise: float = SWISS_ROLL_NOISE, standardized: bool = True, quadrature_points: int = 40_001
+    x: ArrayLike, *, noise: float = SWISS_ROLL_NOISE, standardized: bool = True, quadrature_points: int = 40_001
 ) -> np.ndarray:
     """Exact log density (nats) of the Swiss roll at points ``x`` of shape ``(n, 2)``.
 
@@ -162,7 +156,7 @@ def two_moons(n: int, *, noise: float = MOONS_NOISE, standardized: bool = True, 
     """
     n = check_positive_int("n", n)
     noise = _check_noise(noise)
-    rng = _rng(seed)
+    rng = numpy_generator(seed)
     which = rng.integers(0, 2, size=n)
     theta = rng.uniform(0.0, math.pi, size=n)
     x = np.where(which[:, None] == 0, _moon_curves(theta, 0), _moon_curves(theta, 1))
@@ -197,7 +191,7 @@ def gaussian_mixture(
     std = _check_noise(std)
     if std == 0:
         raise ValueError("std must be > 0")
-    rng = _rng(seed)
+    rng = numpy_generator(seed)
     means = _mixture_means(n_components, radius)
     k = rng.integers(0, n_components, size=n)
     x = means[k] + std * rng.standard_normal((n, 2))
@@ -207,7 +201,7 @@ def gaussian_mixture(
 
 
 def gaussian_mixture_log_density(
-    x: object, *, n_components: int = 8, radius: float = 4.0, std: float = 0.5, standardized: bool = True
+    x: ArrayLike, *, n_components: int = 8, radius: float = 4.0, std: float = 0.5, standardized: bool = True
 ) -> np.ndarray:
     """Exact log density (nats) of :func:`gaussian_mixture` at ``x`` (shape ``(n, 2)``)."""
     pts = check_finite_array("x", x, ndim=2)

@@ -1,57 +1,22 @@
 """The demo: a short tour where every capability adds one small, real section.
 
 Each section is a function ``(report) -> None`` in its own module of this package, listed
-in :data:`SECTIONS`; the whole tour must stay under three minutes on two cores, so each
-section is small.
+in :data:`SECTIONS` (module :mod:`.tour`, with :func:`run_demo`); the whole tour must stay
+under three minutes on two cores, so each section is small.
 """
 
-from __future__ import annotations
+from typing import TYPE_CHECKING
 
-import os
-import sys
-import time
-from collections.abc import Callable
-from pathlib import Path
+from thermolearn.lazy_exports import lazy_exports
 
-from thermolearn.demo.boltzmann import section_two_spins
-from thermolearn.demo.diffusion import section_diffusion
-from thermolearn.demo.exact_2d import section_exact_2d
-from thermolearn.demo.hopfield import section_hopfield
-from thermolearn.demo.monte_carlo import section_annealing, section_ising
-from thermolearn.demo.rbm import section_rbm
-from thermolearn.demo.variational import (
-    section_elbo_regression,
-    section_mean_field_lattice,
-    section_variational_inference,
-)
-from thermolearn.viz.report import Report
-
-SECTIONS: list[Callable[[Report], None]] = [
-    section_two_spins,
-    section_exact_2d,
-    section_ising,
-    section_annealing,
-    section_mean_field_lattice,
-    section_variational_inference,
-    section_elbo_regression,
-    section_hopfield,
-    section_rbm,
-    section_diffusion,
-]
-"""The tour, in order. A new capability adds its section function here."""
+if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from thermolearn.demo.tour import SECTIONS, run_demo
 
 
-def run_demo(output: str | os.PathLike = "thermolearn-demo", *, quiet: bool = False) -> Path:
-    """Run every demo section and write ``output/index.html``; returns the page's path."""
-    report = Report(
-        output,
-        "thermolearn demo",
-        intro="A short tour of thermolearn: every figure below was computed just now on this machine.",
-    )
-    for section in SECTIONS:
-        start = time.perf_counter()
-        section(report)
-        report.sections[-1].seconds = time.perf_counter() - start
-        if not quiet:
-            print(f"  {report.sections[-1].title}: {report.sections[-1].seconds:.1f} s", file=sys.stderr)
-    return report.write()
+_EXPORTS = {
+    "SECTIONS": "tour",
+    "run_demo": "tour",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

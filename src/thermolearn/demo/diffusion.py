@@ -59,6 +59,7 @@ def section_diffusion(report: Report, *, iterations: int = 3000, seed: int = 0) 
     )
 
     bound = log_likelihood_bound(model, held_out, seed=seed + 3)
+    assert bound.null_bits is not None  # log_likelihood_bound always fills L_null
     exact = swiss_roll_log_density(held_out) / math.log(2)
     check = two_sample_check(
         model.sample(1000, seed=seed + 4),

@@ -11,7 +11,7 @@ def section_hopfield(report: Report, *, n_neurons: int = 200, n_sets: int = 4, s
     from thermolearn.datasets.digits import load_digits
     from thermolearn.learning.capacity import AGS_ALPHA_C, AGS_OVERLAP_AT_ALPHA_C, capacity_curve
     from thermolearn.learning.hebbian import binarize_images, store
-    from thermolearn.models.hopfield import restoration_curve
+    from thermolearn.runs.recall import restoration_curve
     from thermolearn.viz.hopfield_plots import plot_capacity, plot_pattern_rows, plot_restoration
 
     sec = report.section("Hopfield networks: associative memory and its capacity")
@@ -95,13 +95,13 @@ def section_hopfield(report: Report, *, n_neurons: int = 200, n_sets: int = 4, s
         "and the star the theory's overlap just below it.",
     )
     table = []
-    for r in capacity:
-        if r.alpha_c is None:
-            value = f"> {r.loads[-1]:.2f} (no collapse seen)"
-        elif r.rule == "projection":
+    for cap in capacity:
+        if cap.alpha_c is None:
+            value = f"> {cap.loads[-1]:.2f} (no collapse seen)"
+        elif cap.rule == "projection":
             value = "1 (rule's limit P < N; patterns always fixed points)"
         else:
-            value = f"{r.alpha_c:.3f} ± {r.alpha_c_stderr:.3f}"
-        table.append([r.rule, str(r.n_neurons), value, f"{r.seconds:.1f}"])
+            value = f"{cap.alpha_c:.3f} ± {cap.alpha_c_stderr:.3f}"
+        table.append([cap.rule, str(cap.n_neurons), value, f"{cap.seconds:.1f}"])
     table.append(["Hebbian, theory (N → ∞)", "∞", f"{AGS_ALPHA_C}", "-"])
     sec.table(["rule", "N", "α_c (half the recalls lost)", "seconds"], table)

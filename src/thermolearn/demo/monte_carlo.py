@@ -14,7 +14,7 @@ def section_ising(report: Report) -> None:
     from thermolearn.exact import onsager
     from thermolearn.exact.kaufman import kaufman
     from thermolearn.models.ising import Ising
-    from thermolearn.samplers import sample
+    from thermolearn.runs import sample
     from thermolearn.viz.monte_carlo_plots import plot_ising_sweep
 
     tc = onsager.critical_temperature()

@@ -8,8 +8,8 @@ from thermolearn.viz.report import Report
 
 
 def section_rbm(report: Report, *, hidden: int = 16, epochs: int = 30, seed: int = 0) -> None:
-    from thermolearn.cli.rbm_command import damage_mask
     from thermolearn.datasets.binary_images import load_binary_images
+    from thermolearn.datasets.damage import damage_mask
     from thermolearn.estimators.ais import FAST, rbm_log_likelihood
     from thermolearn.learning.contrastive_divergence import train_rbm
     from thermolearn.models.rbm import RBM

@@ -14,13 +14,6 @@ def _fmt(x: float | None, digits: int = 6) -> str:
     return f"{0.0 if abs(x) < 1e-12 else x:.{digits}g}"
 
 
-def section_variational(report: Report) -> None:
-    """The three variational sections in order (for callers that want one entry)."""
-    section_mean_field_lattice(report)
-    section_variational_inference(report)
-    section_elbo_regression(report)
-
-
 def section_mean_field_lattice(report: Report) -> None:
     """Mean field and Bethe on the square lattice: the graphical solution and m(T) with three T_c."""
     from thermolearn import Ising
@@ -81,8 +74,8 @@ def section_variational_inference(report: Report) -> None:
     """One frustrated model by every method; black-box VI with a product and an autoregressive family."""
     from thermolearn import Ising
     from thermolearn.exact import enumerate_exact
+    from thermolearn.runs.comparison import compare
     from thermolearn.variational.bbvi import black_box_vi
-    from thermolearn.variational.comparison import compare
     from thermolearn.viz.variational_plots import plot_elbo_traces
 
     sec = report.section("Variational inference: every method against the exact answer")

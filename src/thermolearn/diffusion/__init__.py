@@ -14,64 +14,67 @@ the bound on held-out data term by term with every KL in closed form.
     print(log_likelihood_bound(model, load_dataset("swiss-roll", split="test").data).mean)  # bits
 """
 
-from thermolearn.diffusion.binomial import BinomialDiffusion, bernoulli_kl, bernoulli_log_prob, binary_entropy
-from thermolearn.diffusion.bound import (
-    PAPER_SWISS_ROLL_BITS,
-    PAPER_SWISS_ROLL_GAIN_BITS,
-    BoundResult,
-    entropy_bounds_bits,
-    log_likelihood_bound,
-)
-from thermolearn.diffusion.gaussian import GaussianDiffusion, gaussian_kl, gaussian_log_density
-from thermolearn.diffusion.model import (
-    OBJECTIVES,
-    PARAMETERIZATIONS,
-    PROCESSES,
-    DiffusionConfig,
-    DiffusionModel,
-)
-from thermolearn.diffusion.networks import NETWORKS, TimeConvNet, TimeMLP, TimeResMLP
-from thermolearn.diffusion.quality import (
-    NearestNeighbourResult,
-    TwoSampleResult,
-    energy_distance,
-    nearest_neighbour_check,
-    one_nn_accuracy,
-    two_sample_check,
-)
-from thermolearn.diffusion.schedules import SCHEDULES, beta_schedule
-from thermolearn.diffusion.training import TrainResult, train
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "BinomialDiffusion",
-    "BoundResult",
-    "DiffusionConfig",
-    "DiffusionModel",
-    "GaussianDiffusion",
-    "NETWORKS",
-    "NearestNeighbourResult",
-    "OBJECTIVES",
-    "PAPER_SWISS_ROLL_BITS",
-    "PAPER_SWISS_ROLL_GAIN_BITS",
-    "PARAMETERIZATIONS",
-    "PROCESSES",
-    "SCHEDULES",
-    "TimeConvNet",
-    "TimeMLP",
-    "TimeResMLP",
-    "TrainResult",
-    "TwoSampleResult",
-    "bernoulli_kl",
-    "bernoulli_log_prob",
-    "beta_schedule",
-    "binary_entropy",
-    "energy_distance",
-    "entropy_bounds_bits",
-    "gaussian_kl",
-    "gaussian_log_density",
-    "log_likelihood_bound",
-    "nearest_neighbour_check",
-    "one_nn_accuracy",
-    "train",
-    "two_sample_check",
-]
+from thermolearn.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from thermolearn.diffusion.binomial import BinomialDiffusion, bernoulli_kl, bernoulli_log_prob, binary_entropy
+    from thermolearn.diffusion.bound import (
+        PAPER_SWISS_ROLL_BITS,
+        PAPER_SWISS_ROLL_GAIN_BITS,
+        BoundResult,
+        entropy_bounds_bits,
+        log_likelihood_bound,
+    )
+    from thermolearn.diffusion.gaussian import GaussianDiffusion, gaussian_kl, gaussian_log_density
+    from thermolearn.diffusion.model import OBJECTIVES, PARAMETERIZATIONS, PROCESSES, DiffusionConfig, DiffusionModel
+    from thermolearn.diffusion.networks import NETWORKS, TimeConvNet, TimeMLP, TimeResMLP
+    from thermolearn.diffusion.quality import (
+        NearestNeighbourResult,
+        TwoSampleResult,
+        energy_distance,
+        nearest_neighbour_check,
+        one_nn_accuracy,
+        two_sample_check,
+    )
+    from thermolearn.diffusion.schedules import DIFFUSION_SCHEDULES, beta_schedule
+    from thermolearn.diffusion.training import TrainResult, train
+
+
+_EXPORTS = {
+    "bernoulli_kl": "binomial",
+    "bernoulli_log_prob": "binomial",
+    "beta_schedule": "schedules",
+    "binary_entropy": "binomial",
+    "BinomialDiffusion": "binomial",
+    "BoundResult": "bound",
+    "DIFFUSION_SCHEDULES": "schedules",
+    "DiffusionConfig": "model",
+    "DiffusionModel": "model",
+    "energy_distance": "quality",
+    "entropy_bounds_bits": "bound",
+    "gaussian_kl": "gaussian",
+    "gaussian_log_density": "gaussian",
+    "GaussianDiffusion": "gaussian",
+    "log_likelihood_bound": "bound",
+    "nearest_neighbour_check": "quality",
+    "NearestNeighbourResult": "quality",
+    "NETWORKS": "networks",
+    "OBJECTIVES": "model",
+    "one_nn_accuracy": "quality",
+    "PAPER_SWISS_ROLL_BITS": "bound",
+    "PAPER_SWISS_ROLL_GAIN_BITS": "bound",
+    "PARAMETERIZATIONS": "model",
+    "PROCESSES": "model",
+    "TimeConvNet": "networks",
+    "TimeMLP": "networks",
+    "TimeResMLP": "networks",
+    "train": "training",
+    "TrainResult": "training",
+    "two_sample_check": "quality",
+    "TwoSampleResult": "quality",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -13,7 +13,8 @@ exactly that. Arrays have length T + 1 with index t; probabilities are of the va
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import jax.numpy as jnp
 import numpy as np
@@ -36,6 +37,12 @@ class BinomialDiffusion:
     """The forward process of a schedule ``betas`` (length T, beta_1 first) on {0, 1}^d."""
 
     betas_in: np.ndarray
+
+    if TYPE_CHECKING:
+        # set in __post_init__ with object.__setattr__ (frozen); declared for the type checker only
+        T: int = field(init=False)
+        beta: np.ndarray = field(init=False)
+        gamma: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         b = np.asarray(self.betas_in, dtype=np.float64)

@@ -27,8 +27,10 @@ from dataclasses import dataclass, field
 import jax
 import jax.numpy as jnp
 import numpy as np
+from numpy.typing import ArrayLike
 
-from thermolearn.diffusion.model import DiffusionModel, _key
+from thermolearn.diffusion.model import DiffusionModel
+from thermolearn.randomness.seeds import jax_key
 from thermolearn.validation import check_positive_int
 
 LN2 = math.log(2.0)
@@ -82,7 +84,7 @@ class BoundResult:
 
 def log_likelihood_bound(
     model: DiffusionModel,
-    data,
+    data: ArrayLike,
     *,
     seed=0,
     batch_size: int = 500,
@@ -111,7 +113,7 @@ def log_likelihood_bound(
     if per_dim is None:
         per_dim = model.config.image_shape is not None
     d = model.dim
-    key = _key(seed)
+    key = jax_key(seed)
     prior, kl, rec = [], [], []
     for start in range(0, len(x), batch_size):
         xb = jnp.asarray(x[start : start + batch_size])
@@ -120,6 +122,7 @@ def log_likelihood_bound(
             k = jax.random.fold_in(key, start * draws + r)
             terms = [np.asarray(a, dtype=np.float64) for a in model.bound_terms(xb, k)]
             acc = terms if acc is None else [a + b for a, b in zip(acc, terms)]
+        assert acc is not None  # draws >= 1
         prior.append(acc[0] / draws)
         kl.append(acc[1] / draws)
         rec.append(acc[2] / draws)

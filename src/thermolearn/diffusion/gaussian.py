@@ -17,7 +17,8 @@ shape ``(n,)``; they return JAX arrays.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import jax.numpy as jnp
 import numpy as np
@@ -32,6 +33,18 @@ class GaussianDiffusion:
     """The forward process of a schedule ``betas`` (length T, beta_1 first)."""
 
     betas_in: np.ndarray
+
+    if TYPE_CHECKING:
+        # set in __post_init__ with object.__setattr__ (frozen); declared for the type checker only
+        T: int = field(init=False)
+        beta: np.ndarray = field(init=False)
+        alpha: np.ndarray = field(init=False)
+        alpha_bar: np.ndarray = field(init=False)
+        one_minus_alpha_bar: np.ndarray = field(init=False)
+        posterior_x0_coef: np.ndarray = field(init=False)
+        posterior_xt_coef: np.ndarray = field(init=False)
+        posterior_variance: np.ndarray = field(init=False)
+        log_posterior_variance_clipped: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         b = np.asarray(self.betas_in, dtype=np.float64)

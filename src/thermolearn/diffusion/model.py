@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields
 from functools import cached_property
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -32,7 +33,8 @@ import numpy as np
 from thermolearn.diffusion.binomial import BinomialDiffusion, bernoulli_kl
 from thermolearn.diffusion.gaussian import GaussianDiffusion, gaussian_kl, gaussian_log_density
 from thermolearn.diffusion.networks import NETWORKS, TimeConvNet, TimeMLP, TimeResMLP
-from thermolearn.diffusion.schedules import SCHEDULES
+from thermolearn.diffusion.schedules import DIFFUSION_SCHEDULES
+from thermolearn.randomness.seeds import int_seed, jax_key
 from thermolearn.storage import load_arrays, save_arrays
 
 PROCESSES = ("gaussian", "binomial")
@@ -72,8 +74,8 @@ class DiffusionConfig:
             raise ValueError(f"process must be one of {', '.join(PROCESSES)}, got {self.process!r}")
         if self.schedule is None:
             object.__setattr__(self, "schedule", "snr" if self.process == "gaussian" else "binomial")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        if self.schedule not in DIFFUSION_SCHEDULES:
+            raise ValueError(f"schedule must be one of {', '.join(DIFFUSION_SCHEDULES)}, got {self.schedule!r}")
         if self.process == "gaussian" and self.schedule == "binomial":
             raise ValueError(
                 "the binomial schedule ends with beta_T = 1; Gaussian diffusion needs snr, paper, linear or cosine"
@@ -109,6 +111,13 @@ class DiffusionConfig:
         if d.get("image_shape") is not None:
             d["image_shape"] = tuple(d["image_shape"])
         return cls(**d)
+
+    @classmethod
+    def for_dataset(cls, data: Any, **overrides: Any) -> DiffusionConfig:
+        """The preset model for a :class:`~thermolearn.datasets.Dataset` (see :mod:`thermolearn.diffusion.presets`)."""
+        from thermolearn.diffusion.presets import preset_config
+
+        return preset_config(data, **overrides)
 
 
 def check_objective(config: DiffusionConfig, objective: str) -> None:
@@ -231,7 +240,7 @@ class DiffusionModel:
         default), biases likewise, layer norms the identity, the output layer zero; drawn with NumPy from ``seed`` (fast, no
         compilation)."""
         skeleton = cls.network_skeleton(config)
-        rng = np.random.default_rng(_numpy_seed(seed))
+        rng = np.random.default_rng(int_seed(seed))
         paths_leaves, treedef = jax.tree_util.tree_flatten_with_path(skeleton, is_leaf=_is_abstract)
         fan_in = {}
         for path, leaf in paths_leaves:
@@ -259,6 +268,7 @@ class DiffusionModel:
     def process(self) -> GaussianDiffusion | BinomialDiffusion:
         c = self.config
         kind = GaussianDiffusion if c.process == "gaussian" else BinomialDiffusion
+        assert c.schedule is not None  # DiffusionConfig.__post_init__ fills the default
         return kind.from_schedule(c.schedule, c.steps, beta_1=c.beta_1)
 
     @property
@@ -320,8 +330,10 @@ class DiffusionModel:
         k_t, k_x = jax.random.split(key)
         t = jax.random.randint(k_t, (n,), 1, c.steps + 1)
         if c.process == "binomial":
+            assert isinstance(p, BinomialDiffusion)  # the process follows config.process
             x_t = jax.random.bernoulli(k_x, p.marginal_prob(x0, t)).astype(x0.dtype)
             return c.steps * jnp.mean(self._binomial_term(net, x0, x_t, t)) / d
+        assert isinstance(p, GaussianDiffusion)
         noise = jax.random.normal(k_x, x0.shape, dtype=x0.dtype)
         x_t = p.marginal_sample(x0, t, noise)
         if objective == "vb":
@@ -364,7 +376,7 @@ class DiffusionModel:
         reconstruction - prior_kl - kl.sum(1).
         """
         x0 = jnp.asarray(x0, dtype=jnp.float32)
-        key = _key(key)
+        key = jax_key(key)
         if self.config.network != "conv":
             return _bound_terms(StaticModel(self), self.net, x0, key)
         # convolutions run far slower inside compiled loops on the CPU: one compiled call per step t
@@ -391,10 +403,10 @@ class DiffusionModel:
 
         n = check_positive_int("n", n)
         if self.config.network != "conv":
-            out = _sample_jit(StaticModel(self), self.net, n, _key(seed), trajectory, denoise_last)
+            out = _sample_jit(StaticModel(self), self.net, n, jax_key(seed), trajectory, denoise_last)
         else:  # one compiled call per step (see bound_terms)
             static = StaticModel(self)
-            k0, kloop = jax.random.split(_key(seed))
+            k0, kloop = jax.random.split(jax_key(seed))
             keys = jax.random.split(kloop, self.T)
             x = _sample_start(static, n, k0)
             path = [x]
@@ -407,7 +419,7 @@ class DiffusionModel:
     def forward_trajectory(self, x0, *, seed=0) -> np.ndarray:
         """Run the forward kernels from ``x0``: array ``(T + 1, n, dim)`` with index t."""
         x0 = jnp.asarray(x0, dtype=jnp.float32)
-        return np.asarray(_forward_jit(StaticModel(self), x0, _key(seed)), dtype=np.float64)
+        return np.asarray(_forward_jit(StaticModel(self), x0, jax_key(seed)), dtype=np.float64)
 
     def drift(self, x_t, t: int) -> np.ndarray:
         """The reverse step's mean displacement mu(x_t, t) - x_t (Gaussian models)."""
@@ -488,23 +500,6 @@ def _is_abstract(x) -> bool:
 
 def _is_array_like(x) -> bool:
     return eqx.is_array(x) or isinstance(x, jax.ShapeDtypeStruct)
-
-
-def _numpy_seed(seed) -> int:
-    if isinstance(seed, jax.Array):
-        data = np.asarray(jax.random.key_data(seed) if jnp.issubdtype(seed.dtype, jax.dtypes.prng_key) else seed)
-        return int(np.random.SeedSequence(data.astype(np.uint64).tolist()).generate_state(1)[0])
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int or a JAX key, got {seed!r}")
-    return int(seed)
-
-
-def _key(seed):
-    if isinstance(seed, jax.Array) and (jnp.issubdtype(seed.dtype, jax.dtypes.prng_key) or seed.shape == (2,)):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int or a JAX key, got {seed!r}")
-    return jax.random.PRNGKey(int(seed))
 
 
 def _term_at(model, net, x0, t_scalar, k):

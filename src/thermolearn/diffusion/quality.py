@@ -20,7 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from thermolearn.randomness.seeds import numpy_generator
 from thermolearn.validation import check_finite_array, check_positive_int
 
 
@@ -36,7 +38,7 @@ def _pairwise_mean_distance(a: np.ndarray, b: np.ndarray, same: bool, chunk: int
     return total / count
 
 
-def energy_distance(x, y) -> float:
+def energy_distance(x: ArrayLike, y: ArrayLike) -> float:
     """Unbiased energy distance 2 E|X - Y| - E|X - X'| - E|Y - Y'| (Szekely & Rizzo); 0 iff equal laws."""
     x = check_finite_array("x", x, ndim=2)
     y = check_finite_array("y", y, ndim=2)
@@ -69,7 +71,7 @@ class TwoSampleResult:
 
 
 def two_sample_check(
-    samples,
+    samples: ArrayLike,
     draw_fresh: Callable[[int, int], np.ndarray],
     *,
     n_reference: int = 20,
@@ -104,7 +106,7 @@ def _sq_dists(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T, 0.0)
 
 
-def one_nn_accuracy(x, y) -> float:
+def one_nn_accuracy(x: ArrayLike, y: ArrayLike) -> float:
     """Leave-one-out 1-NN accuracy telling rows of ``x`` from rows of ``y`` (1/2: indistinguishable)."""
     x = check_finite_array("x", x, ndim=2)
     y = check_finite_array("y", y, ndim=2)
@@ -141,7 +143,7 @@ class NearestNeighbourResult:
 
 
 def nearest_neighbour_check(
-    samples, held_out, train, *, margin: float = 0.1, repeats: int = 10, seed: int = 0
+    samples: ArrayLike, held_out: ArrayLike, train: ArrayLike, *, margin: float = 0.1, repeats: int = 10, seed: int = 0
 ) -> NearestNeighbourResult:
     """1-NN two-sample check for images (see the module doc); passes when accuracy <= reference + margin.
 
@@ -157,7 +159,7 @@ def nearest_neighbour_check(
     n = len(s)
     if len(h) < 2 * n:
         raise ValueError(f"held_out needs at least 2 x {n} rows (got {len(h)}); draw fewer samples")
-    rng = np.random.default_rng(seed)
+    rng = numpy_generator(seed)
     acc, ref = np.empty(repeats), np.empty(repeats)
     for r in range(repeats):
         perm = rng.permutation(len(h))
@@ -169,7 +171,7 @@ def nearest_neighbour_check(
     ratio = float(np.median(nn_s) / max(np.median(nn_h), 1e-12))
     threshold = float(ref.mean()) + margin
 
-    def stderr(x):
+    def stderr(x: np.ndarray) -> float:
         return float(x.std(ddof=1) / math.sqrt(len(x))) if len(x) > 1 else 0.0
 
     return NearestNeighbourResult(
@@ -182,7 +184,3 @@ def nearest_neighbour_check(
         stderr(ref),
         repeats,
     )
-
-
-def binomial_stderr(p: float, n: int) -> float:
-    return math.sqrt(max(p * (1 - p), 1e-12) / n)

@@ -28,7 +28,7 @@ import numpy as np
 
 from thermolearn.validation import check_positive_int
 
-SCHEDULES = ("paper", "linear", "cosine", "snr", "binomial")
+DIFFUSION_SCHEDULES = ("paper", "linear", "cosine", "snr", "binomial")
 SNR_FINAL_LOG = -5.0
 SNR_DEFAULT_BETA_1 = 1e-4
 LINEAR_MAX_BETA = 0.5
@@ -43,8 +43,8 @@ def beta_schedule(name: str, steps: int, *, beta_1: float | None = None) -> np.n
 
     ``beta_1`` overrides the first step's variance (the resolution of the last reverse step).
     """
-    if name not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {name!r}")
+    if name not in DIFFUSION_SCHEDULES:
+        raise ValueError(f"schedule must be one of {', '.join(DIFFUSION_SCHEDULES)}, got {name!r}")
     steps = check_positive_int("steps", steps, minimum=2)
     if beta_1 is not None:
         beta_1 = float(beta_1)

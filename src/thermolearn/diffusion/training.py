@@ -20,7 +20,6 @@ arguments is refused.
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +39,8 @@ from thermolearn.diffusion.model import (
     param_arrays,
     restore_arrays,
 )
+from thermolearn.progress import progress_bar
+from thermolearn.randomness.seeds import check_int_seed
 from thermolearn.storage import load_arrays, save_arrays
 from thermolearn.validation import check_positive_float, check_positive_int
 
@@ -103,8 +104,7 @@ def train(
     checkpoint_every = check_positive_int("checkpoint_every", checkpoint_every)
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {seed!r}")
+    seed = check_int_seed(seed)  # checkpointed: the run is reproducible from this int
     if ema_decay is not None:
         ema_decay = float(ema_decay)
         if not 0.0 < ema_decay < 1.0:
@@ -151,10 +151,7 @@ def train(
     data_j = jnp.asarray(x)
 
     t0 = time.perf_counter()
-    show = progress and sys.stderr.isatty()
-    from tqdm import tqdm
-
-    with tqdm(total=iterations, initial=start, desc="diffusion train", disable=not show, file=sys.stderr) as bar:
+    with progress_bar(total=iterations, initial=start, desc="diffusion train", progress=progress) as bar:
         step = start
         while step < iterations:
             n_done = min(chunk, iterations - step)  # chunks start at multiples of chunk in every run

@@ -10,58 +10,58 @@
   cumulant of an Ising run, each with an autocorrelation-aware error bar.
 """
 
-from thermolearn.estimators.autocorrelation import (
-    DEFAULT_WINDOW_C,
-    AutocorrelationTime,
-    autocorrelation_function,
-    effective_sample_size,
-    error_of_mean,
-    integrated_autocorrelation_time,
-)
-from thermolearn.estimators.binder import BinderCrossing, binder_crossing
-from thermolearn.estimators.binning import BinningResult, binning_analysis, blocking_curve
-from thermolearn.estimators.jackknife import JackknifeResult, choose_block_size, jackknife
-from thermolearn.estimators.observables import (
-    QUANTITIES,
-    Estimate,
-    IsingObservables,
-    combine_chains,
-    observables_from_series,
-    observables_from_states,
-)
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "AISResult",
-    "DEFAULT_WINDOW_C",
-    "QUANTITIES",
-    "AutocorrelationTime",
-    "BinderCrossing",
-    "BinningResult",
-    "Estimate",
-    "IsingObservables",
-    "JackknifeResult",
-    "autocorrelation_function",
-    "binder_crossing",
-    "binning_analysis",
-    "blocking_curve",
-    "choose_block_size",
-    "combine_chains",
-    "effective_sample_size",
-    "error_of_mean",
-    "integrated_autocorrelation_time",
-    "jackknife",
-    "ais_log_partition",
-    "rbm_log_likelihood",
-    "observables_from_series",
-    "observables_from_states",
-]
+from thermolearn.lazy_exports import lazy_exports
 
-_LAZY = {"AISResult", "ais_log_partition", "rbm_log_likelihood"}
+if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from thermolearn.estimators.ais import AISResult, ais_log_partition, rbm_log_likelihood
+    from thermolearn.estimators.autocorrelation import (
+        DEFAULT_WINDOW_C,
+        AutocorrelationTime,
+        autocorrelation_function,
+        effective_sample_size,
+        error_of_mean,
+        integrated_autocorrelation_time,
+    )
+    from thermolearn.estimators.binder import BinderCrossing, binder_crossing
+    from thermolearn.estimators.binning import BinningResult, binning_analysis, blocking_curve
+    from thermolearn.estimators.jackknife import JackknifeResult, choose_block_size, jackknife
+    from thermolearn.estimators.observables import (
+        QUANTITIES,
+        Estimate,
+        IsingObservables,
+        combine_chains,
+        observables_from_series,
+        observables_from_states,
+    )
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        from thermolearn.estimators import ais
+_EXPORTS = {
+    "ais_log_partition": "ais",
+    "AISResult": "ais",
+    "autocorrelation_function": "autocorrelation",
+    "AutocorrelationTime": "autocorrelation",
+    "binder_crossing": "binder",
+    "BinderCrossing": "binder",
+    "binning_analysis": "binning",
+    "BinningResult": "binning",
+    "blocking_curve": "binning",
+    "choose_block_size": "jackknife",
+    "combine_chains": "observables",
+    "DEFAULT_WINDOW_C": "autocorrelation",
+    "effective_sample_size": "autocorrelation",
+    "error_of_mean": "autocorrelation",
+    "Estimate": "observables",
+    "integrated_autocorrelation_time": "autocorrelation",
+    "IsingObservables": "observables",
+    "jackknife": "jackknife",
+    "JackknifeResult": "jackknife",
+    "observables_from_series": "observables",
+    "observables_from_states": "observables",
+    "QUANTITIES": "observables",
+    "rbm_log_likelihood": "ais",
+}
 
-        return getattr(ais, name)
-    raise AttributeError(f"module 'thermolearn.estimators' has no attribute {name!r}")
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -68,6 +68,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import logsumexp
 
 from thermolearn.exact.rbm_partition import (
@@ -76,6 +77,8 @@ from thermolearn.exact.rbm_partition import (
     rbm_free_energy,
     rbm_log_partition,
 )
+from thermolearn.progress import progress_bar
+from thermolearn.randomness.seeds import jax_key
 from thermolearn.validation import check_finite_array, check_positive_float, check_positive_int
 
 SALAKHUTDINOV_MURRAY = "salakhutdinov-murray"
@@ -84,14 +87,14 @@ SALAKHUTDINOV_MURRAY = "salakhutdinov-murray"
 FAST = "fast"
 """Ten times coarser than Salakhutdinov & Murray's: 1e-2 to 0.5, 1e-3 to 0.9, 1e-4 to 1 (1,450)."""
 DEFAULT_SCHEDULE = SALAKHUTDINOV_MURRAY
-METHODS = ("ais", "raise", "exact")
+LOG_LIKELIHOOD_METHODS = ("ais", "raise", "exact")
 
 _CHUNK = 500
 # Raw increments above this use the plain softplus difference (expm1 would overflow in float32).
 _STABLE_LIMIT = 20.0
 
 
-def piecewise_schedule(breakpoints: object = (0.5, 0.9, 1.0), steps: object = (1e-3, 1e-4, 1e-5)) -> np.ndarray:
+def piecewise_schedule(breakpoints: ArrayLike = (0.5, 0.9, 1.0), steps: ArrayLike = (1e-3, 1e-4, 1e-5)) -> np.ndarray:
     """Inverse temperatures from 0 to 1: uniform steps ``steps[i]`` up to ``breakpoints[i]``.
 
     The defaults are Salakhutdinov & Murray's schedule (14,501 betas, 14,500 transitions).
@@ -115,7 +118,7 @@ def piecewise_schedule(breakpoints: object = (0.5, 0.9, 1.0), steps: object = (1
     return np.concatenate(pieces)
 
 
-def ais_schedule(schedule: object = DEFAULT_SCHEDULE) -> np.ndarray:
+def ais_schedule(schedule: int | ArrayLike = DEFAULT_SCHEDULE) -> np.ndarray:
     """The betas 0 = beta_0 < ... < beta_K = 1 for a schedule: a name or an array of betas.
 
     Names: ``"salakhutdinov-murray"`` (14,500 steps) and ``"fast"`` (1,450 steps). An integer K
@@ -142,7 +145,7 @@ def ais_schedule(schedule: object = DEFAULT_SCHEDULE) -> np.ndarray:
     return betas
 
 
-def base_rate_visible_bias(data: object, *, pseudocount: float = 1.0) -> np.ndarray:
+def base_rate_visible_bias(data: ArrayLike, *, pseudocount: float = 1.0) -> np.ndarray:
     """Visible biases of the base-rate model: log-odds of each pixel's smoothed mean in ``data``.
 
     p_i = (sum_n v_ni + pseudocount) / (N + 2 pseudocount); b_A_i = log(p_i / (1 - p_i)).
@@ -179,7 +182,7 @@ class AISResult:
     seconds: float
     log_weights: np.ndarray = field(repr=False)
 
-    def to_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         """JSON-ready summary (the log weights as a list)."""
 
         def clean(x: float) -> float | None:
@@ -225,7 +228,7 @@ class LogLikelihoodEstimate:
     seconds: float
     per_image: np.ndarray = field(repr=False)
 
-    def to_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         """The JSON record ``{"method", "log_z": {mean, stderr}, "log_likelihood": {mean, stderr}, "n_images"}``."""
         return {
             "method": self.method,
@@ -235,24 +238,6 @@ class LogLikelihoodEstimate:
             "bound": self.bound,
             "seconds": self.seconds,
         }
-
-
-def _key(seed: Any) -> jax.Array:
-    if isinstance(seed, np.random.Generator):
-        return jax.random.PRNGKey(int(seed.integers(0, 2**31 - 1)))
-    if isinstance(seed, (bool, np.bool_)):
-        raise TypeError(f"seed must be a non-negative integer, a numpy Generator or a jax.random key, got {seed!r}")
-    if isinstance(seed, (int, np.integer)):
-        if seed < 0:
-            raise ValueError(f"seed must be >= 0, got {seed}")
-        return jax.random.PRNGKey(int(seed))
-    if isinstance(seed, jax.Array) and (
-        jnp.issubdtype(seed.dtype, jax.dtypes.prng_key) or (seed.dtype == jnp.uint32 and seed.shape == (2,))
-    ):
-        return seed
-    raise TypeError(
-        f"seed must be a non-negative integer, a numpy Generator or a jax.random key, got {type(seed).__name__}"
-    )
 
 
 def _log_f_difference(x: jax.Array, v_dot_db: jax.Array, beta_hi: jax.Array, beta_lo: jax.Array) -> jax.Array:
@@ -328,21 +313,13 @@ def _anneal(
     x = v @ W_j + c_j
     total = np.zeros(v0.shape[0])
     chunk_fn = _reverse_chunk if reverse else _forward_chunk
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=n_steps, desc=description, unit="beta")
-    try:
+    # progress=False must stay silent; True draws a bar only on a terminal
+    with progress_bar(total=n_steps, desc=description, unit="beta", progress=bool(progress)) as bar:
         for i in range(n_chunks):
             sl = slice(i * chunk, (i + 1) * chunk)
             v, x, incs = chunk_fn(W_j, b_j, c_j, base_j, v, x, key, hi[sl], lo[sl], steps[sl])
             total += np.asarray(incs, dtype=np.float64).sum(axis=0)
-            if bar is not None:
-                bar.update(min(chunk, n_steps - i * chunk))
-    finally:
-        if bar is not None:
-            bar.close()
+            bar.update(min(chunk, n_steps - i * chunk))
     return total
 
 
@@ -350,7 +327,7 @@ def _schedule_name(schedule: object, betas: np.ndarray) -> str:
     return schedule if isinstance(schedule, str) else f"custom ({betas.size - 1} steps)"
 
 
-def _base_bias(n_visible: int, data: object, base_visible_bias: object) -> np.ndarray:
+def _base_bias(n_visible: int, data: ArrayLike | None, base_visible_bias: ArrayLike | None) -> np.ndarray:
     if data is not None and base_visible_bias is not None:
         raise ValueError("give either data (for base rates) or base_visible_bias, not both")
     if base_visible_bias is not None:
@@ -364,13 +341,13 @@ def _base_bias(n_visible: int, data: object, base_visible_bias: object) -> np.nd
 
 
 def ais_log_partition(
-    weights: object,
-    visible_bias: object,
-    hidden_bias: object,
+    weights: ArrayLike,
+    visible_bias: ArrayLike,
+    hidden_bias: ArrayLike,
     *,
-    data: object = None,
-    base_visible_bias: object = None,
-    schedule: object = DEFAULT_SCHEDULE,
+    data: ArrayLike | None = None,
+    base_visible_bias: ArrayLike | None = None,
+    schedule: int | ArrayLike = DEFAULT_SCHEDULE,
     n_runs: int = 100,
     seed: Any = 0,
     progress: bool = False,
@@ -385,7 +362,7 @@ def ais_log_partition(
     n_runs = check_positive_int("n_runs", n_runs)
     betas = ais_schedule(schedule)
     bA = _base_bias(W.shape[0], data, base_visible_bias)
-    key_init, key_chain = jax.random.split(_key(seed))
+    key_init, key_chain = jax.random.split(jax_key(seed))
     start = time.perf_counter()
     p_base = jax.nn.sigmoid(jnp.asarray(bA, dtype=jnp.float32))
     v0 = np.asarray(jax.random.uniform(key_init, (n_runs, W.shape[0])) < p_base, dtype=np.float32)
@@ -429,14 +406,14 @@ def _summarise_weights(log_w: np.ndarray, log_z_base: float, n_steps: int, sched
 
 
 def raise_log_likelihood(
-    weights: object,
-    visible_bias: object,
-    hidden_bias: object,
-    data: object,
+    weights: ArrayLike,
+    visible_bias: ArrayLike,
+    hidden_bias: ArrayLike,
+    data: ArrayLike,
     *,
-    base_data: object = None,
-    base_visible_bias: object = None,
-    schedule: object = DEFAULT_SCHEDULE,
+    base_data: ArrayLike | None = None,
+    base_visible_bias: ArrayLike | None = None,
+    schedule: int | ArrayLike = DEFAULT_SCHEDULE,
     n_runs: int = 1,
     batch_size: int = 100,
     seed: Any = 0,
@@ -459,7 +436,7 @@ def raise_log_likelihood(
         )
     bA = _base_bias(W.shape[0], base_data, base_visible_bias)
     betas = ais_schedule(schedule)
-    key = _key(seed)
+    key = jax_key(seed)
     start = time.perf_counter()
     chains = np.repeat(v, n_runs, axis=0)
     sums = np.empty(chains.shape[0])
@@ -502,15 +479,15 @@ def raise_log_likelihood(
 
 
 def rbm_log_likelihood(
-    weights: object,
-    visible_bias: object,
-    hidden_bias: object,
-    data: object,
+    weights: ArrayLike,
+    visible_bias: ArrayLike,
+    hidden_bias: ArrayLike,
+    data: ArrayLike,
     *,
     method: str = "ais",
-    base_data: object = None,
-    base_visible_bias: object = None,
-    schedule: object = DEFAULT_SCHEDULE,
+    base_data: ArrayLike | None = None,
+    base_visible_bias: ArrayLike | None = None,
+    schedule: int | ArrayLike = DEFAULT_SCHEDULE,
     n_runs: int | None = None,
     seed: Any = 0,
     progress: bool = False,
@@ -525,8 +502,8 @@ def rbm_log_likelihood(
     given, base from ``base_data`` or ``base_visible_bias``). The stderr combines the spread
     over images with log Z's error bar.
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if method not in LOG_LIKELIHOOD_METHODS:
+        raise ValueError(f"method must be one of {LOG_LIKELIHOOD_METHODS}, got {method!r}")
     W, b, c = check_rbm_parameters(weights, visible_bias, hidden_bias)
     v = check_binary_data(data, W.shape[0])
     start = time.perf_counter()
@@ -587,7 +564,7 @@ __all__ = [
     "DEFAULT_SCHEDULE",
     "FAST",
     "LogLikelihoodEstimate",
-    "METHODS",
+    "LOG_LIKELIHOOD_METHODS",
     "SALAKHUTDINOV_MURRAY",
     "ais_log_partition",
     "ais_schedule",

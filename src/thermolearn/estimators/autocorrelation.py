@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import scipy.fft
+from numpy.typing import ArrayLike
 
 from thermolearn.estimators.series import as_chains
 from thermolearn.validation import check_positive_float, check_positive_int
@@ -69,7 +70,7 @@ class AutocorrelationTime:
         return asdict(self)
 
 
-def autocorrelation_function(x: object, max_lag: int | None = None) -> np.ndarray:
+def autocorrelation_function(x: ArrayLike, max_lag: int | None = None) -> np.ndarray:
     """Normalised autocorrelation rho(t) = C(t) / C(0) for lags t = 0 .. max_lag (FFT, O(n log n)).
 
     ``x`` is one series (n_samples,) or chains (n_chains, n_samples); chains share one grand
@@ -87,7 +88,7 @@ def autocorrelation_function(x: object, max_lag: int | None = None) -> np.ndarra
     return _rho(chains)[: max_lag + 1]
 
 
-def integrated_autocorrelation_time(x: object, *, c: float = DEFAULT_WINDOW_C) -> AutocorrelationTime:
+def integrated_autocorrelation_time(x: ArrayLike, *, c: float = DEFAULT_WINDOW_C) -> AutocorrelationTime:
     """Integrated autocorrelation time tau_int = 1/2 + sum_{t=1}^{W} rho(t), Sokal's window.
 
     ``x``: a series (n_samples,) or equal-length chains (n_chains, n_samples). The window W is
@@ -107,12 +108,12 @@ def integrated_autocorrelation_time(x: object, *, c: float = DEFAULT_WINDOW_C) -
     return result
 
 
-def effective_sample_size(x: object, *, c: float = DEFAULT_WINDOW_C) -> float:
+def effective_sample_size(x: ArrayLike, *, c: float = DEFAULT_WINDOW_C) -> float:
     """Effective number of independent samples n / (2 tau_int) of a series or chains."""
     return integrated_autocorrelation_time(x, c=c).ess
 
 
-def error_of_mean(x: object, *, c: float = DEFAULT_WINDOW_C) -> float:
+def error_of_mean(x: ArrayLike, *, c: float = DEFAULT_WINDOW_C) -> float:
     """Autocorrelation-aware standard error of the mean, sqrt(2 tau_int var / n) (units of x)."""
     return integrated_autocorrelation_time(x, c=c).stderr
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from thermolearn.randomness.seeds import numpy_generator
+
 
 @dataclass(frozen=True)
 class BinderCrossing:
@@ -47,12 +49,22 @@ def binder_crossing(
     n_resamples: int = 2000,
     seed: int = 0,
 ) -> BinderCrossing | None:
-    """Estimate T_c from U4(T) of several sizes: ``cumulants[L] = (means, stderrs)`` at the
-    shared ``temperatures``. The crossing of each pair of consecutive sizes is found by
-    linear interpolation; the error comes from resampling every U4 within its error bar.
-    Returns None when fewer than two sizes are given or no pair of curves crosses.
+    """Estimate T_c (temperature units, k_B = 1) from U4(T) of several sizes:
+    ``cumulants[L] = (means, stderrs)`` at the shared ``temperatures``. The crossing of each
+    pair of consecutive sizes is found by linear interpolation; the error comes from
+    resampling every U4 within its error bar. NaN entries (U4 undefined there) are skipped.
+
+    Returns None, the documented "no estimate", when fewer than two sizes or temperatures
+    are given or no pair of curves crosses in the temperature range; callers say so.
     """
     temps = np.asarray(temperatures, dtype=float)
+    if temps.ndim != 1 or not np.all(np.isfinite(temps)):
+        raise ValueError(f"temperatures must be a 1-D array of finite numbers, got shape {temps.shape}")
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 2:
+        raise ValueError(f"n_resamples must be an integer >= 2, got {n_resamples!r}")
+    for L, curve in cumulants.items():
+        if len(curve) != 2 or any(np.shape(part) != temps.shape for part in curve):
+            raise ValueError(f"cumulants[{L}] must be (means, stderrs), each of shape {temps.shape} like temperatures")
     order = np.argsort(temps)
     temps = temps[order]
     sizes = sorted(cumulants)
@@ -64,14 +76,14 @@ def binder_crossing(
     central = [_crossing(temps, means[a], means[b]) for a, b in pairs]
     if not np.any(np.isfinite(central)):
         return None
-    rng = np.random.default_rng(seed)
-    draws = []
+    rng = numpy_generator(seed)
+    resampled: list[float] = []
     for _ in range(n_resamples):
         sample = {L: means[L] + errs[L] * rng.standard_normal(len(temps)) for L in sizes}
         crossings = [_crossing(temps, sample[a], sample[b]) for a, b in pairs]
         finite = [c for c in crossings if np.isfinite(c)]
-        draws.append(np.mean(finite) if finite else np.nan)
-    draws = np.array(draws)
+        resampled.append(float(np.mean(finite)) if finite else np.nan)
+    draws = np.array(resampled)
     good = np.isfinite(draws)
     estimate = float(np.nanmean(central))
     stderr = float(np.std(draws[good], ddof=1)) if good.sum() > 1 else float("nan")

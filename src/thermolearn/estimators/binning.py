@@ -17,6 +17,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thermolearn.estimators.series import as_series
 from thermolearn.validation import check_positive_int
@@ -69,7 +70,7 @@ class BinningResult:
         }
 
 
-def blocking_curve(x: object) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def blocking_curve(x: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Standard error of the mean against block size B = 1, 2, 4, ... (Flyvbjerg-Petersen).
 
     Returns ``(block_sizes, stderrs, stderr_errors, n_blocks)``. At each level the block means
@@ -91,7 +92,7 @@ def blocking_curve(x: object) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     return np.array(sizes), np.array(errs), np.array(err_errs), np.array(counts)
 
 
-def binning_analysis(x: object, *, min_blocks: int = DEFAULT_MIN_BLOCKS) -> BinningResult:
+def binning_analysis(x: ArrayLike, *, min_blocks: int = DEFAULT_MIN_BLOCKS) -> BinningResult:
     """Blocking analysis of a 1D series: error of the mean from the plateau, plus the curve.
 
     ``x``: time series (n_samples,), n_samples >= ``min_blocks``. The plateau level is the

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thermolearn.estimators.autocorrelation import DEFAULT_WINDOW_C, _integrated_time
 from thermolearn.validation import check_finite_array, check_positive_float, check_positive_int
@@ -111,7 +112,7 @@ def choose_block_size(
 
 def jackknife(
     fn: Callable[..., float | np.ndarray],
-    *series: object,
+    *series: ArrayLike,
     n_blocks: int | None = None,
     block_size: int | None = None,
     c: float = DEFAULT_WINDOW_C,

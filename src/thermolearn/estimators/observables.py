@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thermolearn.estimators.autocorrelation import (
     DEFAULT_WINDOW_C,
@@ -140,11 +141,11 @@ QUANTITIES = (
 
 
 def observables_from_states(
-    states: object,
+    states: ArrayLike,
     temperature: float,
     *,
     model: Any = None,
-    energies: object = None,
+    energies: ArrayLike | None = None,
     block_size: int | None = None,
     c: float = DEFAULT_WINDOW_C,
 ) -> IsingObservables:
@@ -166,8 +167,12 @@ def observables_from_states(
     s = check_spins(arr, n_spins)
     if s.shape[0] < 2:
         raise ValueError(f"states holds {s.shape[0]} sample(s); at least 2 are needed")
-    e_total = model.energy(s) if model is not None else energies
-    e_total = as_series("energies", e_total)
+    if model is not None:
+        e_raw = model.energy(s)
+    else:
+        assert energies is not None  # exactly one of model and energies (checked above)
+        e_raw = energies
+    e_total = as_series("energies", e_raw)
     if e_total.size != s.shape[0]:
         raise ValueError(f"energies has {e_total.size} samples but states has {s.shape[0]}")
     magnetization = s.sum(axis=1, dtype=np.int64) / float(n_spins)
@@ -175,8 +180,8 @@ def observables_from_states(
 
 
 def observables_from_series(
-    energies: object,
-    magnetizations: object,
+    energies: ArrayLike,
+    magnetizations: ArrayLike,
     n_spins: int,
     temperature: float,
     *,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thermolearn.validation import check_finite_array
 
 
-def as_series(name: str, x: object, *, min_samples: int = 2) -> np.ndarray:
+def as_series(name: str, x: ArrayLike, *, min_samples: int = 2) -> np.ndarray:
     """A 1D time series of finite floats with at least ``min_samples`` entries."""
     arr = check_finite_array(name, x)
     if arr.ndim != 1:
@@ -18,7 +19,7 @@ def as_series(name: str, x: object, *, min_samples: int = 2) -> np.ndarray:
     return arr
 
 
-def as_chains(name: str, x: object, *, min_samples: int = 2) -> np.ndarray:
+def as_chains(name: str, x: ArrayLike, *, min_samples: int = 2) -> np.ndarray:
     """One or more chains as a float array of shape (n_chains, n_samples)."""
     arr = check_finite_array(name, x)
     if arr.ndim == 1:

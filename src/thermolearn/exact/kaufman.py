@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import math
 from numbers import Real
+from typing import NamedTuple
 
 import numpy as np
 
@@ -102,39 +103,74 @@ def _gamma_parts(theta: np.ndarray, log_c: float, x: float):
     return gam, xi, zeta, 1.0 / rs
 
 
-def _kaufman_k(m: int, n: int, K: float) -> tuple[float, float, float, float]:
-    """ln Z, (a, b) with K d ln Z/dK = K a + b, and K^2 d^2 ln Z/dK^2, for the m x n torus.
+class _Coupling(NamedTuple):
+    """Functions of K = J / T shared by every mode: x = 2K, ln c with c = cosh^2 2K / sinh 2K,
+    lam = ln(2c), K (ln c)' and K^2 (ln c)'', and the stable hyperbolic pieces they come from."""
 
-    K = J / T > 0.
-    ``n`` is the side that enters the angles pi k / n, ``m`` the one that multiplies gamma.
-    """
-    N = m * n
+    K: float
+    e2: float  # e^{-2K}
+    e4: float  # e^{-4K}
+    t2: float  # tanh 2K
+    sech2: float  # sech 2K
+    k_csch2: float  # K / sinh 2K
+    k_coth2: float  # K coth 2K
+    k_cschk: float  # K / sinh K
+    k_sechk: float  # K sech K
+    x: float
+    log_c: float
+    lam: float
+    kL1: float
+    kL2: float
+
+
+def _coupling(K: float) -> _Coupling:
     e2 = math.exp(-2.0 * K)
     e4 = e2 * e2
-    t2 = math.tanh(2.0 * K)  # tanh 2K
-    sech2 = 2.0 * e2 / (1.0 + e4)  # sech 2K
-    k_csch2 = 2.0 * K * e2 / -math.expm1(-4.0 * K)  # K / sinh 2K
-    k_coth2 = K / t2  # K coth 2K
-    k_cschk = 2.0 * K * math.exp(-K) / -math.expm1(-2.0 * K)  # K / sinh K
-    k_sechk = 2.0 * K * math.exp(-K) / (1.0 + e2)  # K sech K
-
+    t2 = math.tanh(2.0 * K)
+    sech2 = 2.0 * e2 / (1.0 + e4)
+    k_csch2 = 2.0 * K * e2 / -math.expm1(-4.0 * K)
+    k_coth2 = K / t2
+    k_cschk = 2.0 * K * math.exp(-K) / -math.expm1(-2.0 * K)
+    k_sechk = 2.0 * K * math.exp(-K) / (1.0 + e2)
     # ln c, c = cosh^2 2K / sinh 2K >= 2; lam = ln(2c)
     x = 2.0 * K
     log_c = x + 2.0 * math.log1p(math.exp(-2.0 * x)) - _log1mexp(2.0 * x) - _LN2
     lam = log_c + _LN2
     kL1 = 4.0 * K * t2 - 2.0 * k_coth2  # K (ln c)'
     kL2 = 8.0 * (K * sech2) ** 2 + 4.0 * k_csch2**2  # K^2 (ln c)''
+    return _Coupling(K, e2, e4, t2, sech2, k_csch2, k_coth2, k_cschk, k_sechk, x, log_c, lam, kL1, kL2)
 
-    # ---- gamma_k, k = 1 .. 2n-1 -------------------------------------------------------------
+
+class _Modes(NamedTuple):
+    """The modes gamma_k, k = 1 .. 2n-1 (index k - 1), of an m x n torus: eta = gamma - lam,
+    xi and zeta (the O(1/c^2) parts of the derivatives), y = (m/2) gamma with K y' and K^2 y'',
+    and the stable forms of 1 - tanh y, coth y - 1, sech^2 y, csch^2 y, ln(2 cosh y) - y and
+    ln(2 sinh y) - y."""
+
+    ic: float  # 1 / c
+    eta: np.ndarray
+    xi: np.ndarray
+    zeta: np.ndarray
+    y1: np.ndarray
+    y2: np.ndarray
+    omt: np.ndarray
+    cm1: np.ndarray
+    sech_sq: np.ndarray
+    csch_sq: np.ndarray
+    l1p: np.ndarray
+    l1m: np.ndarray
+
+
+def _modes(m: int, n: int, cp: _Coupling) -> _Modes:
     theta = np.pi * np.arange(1, 2 * n) / n
     cos = np.cos(theta)
-    ic = math.exp(-log_c)  # 1 / c
-    gam, xi, zeta, r = _gamma_parts(theta, log_c, x)
+    ic = math.exp(-cp.log_c)  # 1 / c
+    gam, xi, zeta, r = _gamma_parts(theta, cp.log_c, cp.x)
     rm1 = cos * ic + xi
-    eta = gam - lam
-    eta2 = kL2 * rm1 - kL1 * kL1 * (cos * ic + zeta)  # K^2 eta''
-    g1 = kL1 * r  # K gamma'
-    g2 = kL2 + eta2  # K^2 gamma''
+    eta = gam - cp.lam
+    eta2 = cp.kL2 * rm1 - cp.kL1 * cp.kL1 * (cos * ic + zeta)  # K^2 eta''
+    g1 = cp.kL1 * r  # K gamma'
+    g2 = cp.kL2 + eta2  # K^2 gamma''
     half_m = 0.5 * m
     y = half_m * gam
     y1 = half_m * g1
@@ -146,87 +182,79 @@ def _kaufman_k(m: int, n: int, K: float) -> tuple[float, float, float, float]:
     csch_sq = 4.0 * ey / np.expm1(-2.0 * y) ** 2
     l1p = np.log1p(ey)  # ln(2 cosh y) - y
     l1m = _log1mexp(2.0 * y)  # ln(2 sinh y) - y
+    return _Modes(ic, eta, xi, zeta, y1, y2, omt, cm1, sech_sq, csch_sq, l1p, l1m)
 
-    odd = slice(0, None, 2)  # k = 1, 3, ..., 2n-1
-    even = slice(1, None, 2)  # k = 2, 4, ..., 2n-2
 
-    # ---- gamma_0 (signed) ---------------------------------------------------------------------
+class _ZeroMode(NamedTuple):
+    """The signed gamma_0 = 2K + ln tanh K: its sign s, y0 = (m/2) gamma_0 with K y0' and
+    K^2 y0'', a0 = |gamma_0| - lam, s G1 = K(|gamma_0|' - L1), s G2 = K^2(|gamma_0|'' - L2),
+    e0 = e^{-2|y0|} (1 at T_c), and, away from T_c, xi and zeta of the k = 0 angle (else None)."""
+
+    s: float
+    y0: float
+    y0_1: float
+    y0_2: float
+    a0: float
+    G1: float
+    G2: float
+    e0: float
+    xi0: float | None
+    ze0: float | None
+
+
+def _zero_mode(m: int, cp: _Coupling) -> _ZeroMode:
+    K, e2, e4, t2, sech2 = cp.K, cp.e2, cp.e4, cp.t2, cp.sech2
+    half_m = 0.5 * m
     log_tanh_k = _log1mexp(2.0 * K) - math.log1p(e2)
     gamma0 = 2.0 * K + log_tanh_k
     s = 1.0 if gamma0 >= 0.0 else -1.0
     y0 = half_m * gamma0
-    y0_1 = half_m * (2.0 * K + 2.0 * k_csch2)  # (m/2) K gamma_0'
-    y0_2 = half_m * (-4.0 * k_csch2 * k_coth2)  # (m/2) K^2 gamma_0''
+    y0_1 = half_m * (2.0 * K + 2.0 * cp.k_csch2)  # (m/2) K gamma_0'
+    y0_2 = half_m * (-4.0 * cp.k_csch2 * cp.k_coth2)  # (m/2) K^2 gamma_0''
     if s > 0:
         a0 = -2.0 * math.log1p(e4) + 2.0 * _log1mexp(2.0 * K)  # gamma_0 - lam
         G1 = 4.0 * K * 2.0 * e4 / (1.0 + e4) + 2.0 * K * 2.0 * e2 / -math.expm1(-2.0 * K)
-        G2 = -8.0 * (K * sech2) ** 2 - 2.0 * k_cschk**2  # K^2(g0'' - L2)
+        G2 = -8.0 * (K * sech2) ** 2 - 2.0 * cp.k_cschk**2  # K^2(g0'' - L2)
     else:
         a0 = -4.0 * K - 2.0 * math.log1p(e4) + 2.0 * math.log1p(e2)  # -gamma_0 - lam
         G1 = K * (2.0 - 2.0 * math.tanh(K) + 4.0 * t2)  # K(g0' + L1)
-        G2 = 8.0 * (K * sech2) ** 2 - 2.0 * k_sechk**2  # K^2(g0'' + L2)
-    # a0 = |gamma_0| - lam; s G1 = K(|gamma_0|' - L1), s G2 = K^2(|gamma_0|'' - L2) (stable forms)
-    e0 = math.exp(-2.0 * abs(y0))  # e^{-2|y0|}, 1 at T_c
+        G2 = 8.0 * (K * sech2) ** 2 - 2.0 * cp.k_sechk**2  # K^2(g0'' + L2)
+    e0 = math.exp(-2.0 * abs(y0))
     if abs(gamma0) > 1.0:
         # away from T_c, |gamma_0| obeys cosh |gamma_0| = c - 1 (the k = 0 angle), so the
         # closed forms apply and the exact sum of cos over all even k (0) can be used: K(|g0|'
         # - L1) = K L1 (1/c + xi_0) etc., whose 1/c parts cancel against the even-k sums below
-        _, xi0, ze0, _ = _gamma_parts(np.zeros(1), log_c, x)
+        _, xi0, ze0, _ = _gamma_parts(np.zeros(1), cp.log_c, cp.x)
         xi0, ze0 = float(xi0[0]), float(ze0[0])
     else:
         xi0 = ze0 = None
+    return _ZeroMode(s, y0, y0_1, y0_2, a0, G1, G2, e0, xi0, ze0)
+
+
+def _kaufman_k(m: int, n: int, K: float) -> tuple[float, float, float, float]:
+    """ln Z, (a, b) with K d ln Z/dK = K a + b, and K^2 d^2 ln Z/dK^2, for the m x n torus.
+
+    K = J / T > 0.
+    ``n`` is the side that enters the angles pi k / n, ``m`` the one that multiplies gamma.
+    """
+    N = m * n
+    cp = _coupling(K)
+    md = _modes(m, n, cp)
+    z0 = _zero_mode(m, cp)
+    half_m = 0.5 * m
+    odd = slice(0, None, 2)  # k = 1, 3, ..., 2n-1
+    even = slice(1, None, 2)  # k = 2, 4, ..., 2n-2
 
     # ---- sector 1 (reference): l1 = sum_odd ln 2cosh y - (m/2) n lam --------------------------
-    l1 = half_m * eta[odd].sum() + l1p[odd].sum()
-    # sums of K eta' and K^2 eta'' over the odd k and (even - odd), with sum cos = 0 (odd k)
-    # and -1 (even k >= 2) put in exactly
-    xi_o, xi_e = xi[odd].sum(), xi[even].sum()
-    ze_o, ze_e = zeta[odd].sum(), zeta[even].sum()
-    seta1_o = kL1 * xi_o
-    seta2_o = kL2 * xi_o - kL1 * kL1 * ze_o
-    # E1 = sum_even K eta' - sum_odd K eta' with the k = 0 term K(|gamma_0|' - L1) included, E2
-    # the same for K^2 eta''
-    if xi0 is not None:
-        E1 = kL1 * (xi_e + xi0 - xi_o)
-        E2 = kL2 * (xi_e + xi0 - xi_o) - kL1 * kL1 * (ze_e + ze0 - ze_o)
-    else:
-        E1 = kL1 * (xi_e - xi_o - ic) + s * G1
-        E2 = kL2 * (xi_e - xi_o - ic) - kL1 * kL1 * (ze_e - ze_o - ic) + s * G2
-    l1_1 = half_m * seta1_o - (y1[odd] * omt[odd]).sum()
-    l1_2 = half_m * seta2_o - (y2[odd] * omt[odd] - y1[odd] ** 2 * sech_sq[odd]).sum()
-
-    # ---- sector 2 relative to 1 ---------------------------------------------------------------
-    log_r2 = (l1m[odd] - l1p[odd]).sum()  # sum ln tanh y
-    coth_m_tanh = cm1[odd] + omt[odd]
-    d2 = (y1[odd] * coth_m_tanh).sum()
-    d2p = (y2[odd] * coth_m_tanh - y1[odd] ** 2 * (csch_sq[odd] + sech_sq[odd])).sum()
-
-    # shared pieces of sectors 3 and 4 (even k >= 2 against odd k)
-    deta = eta[even].sum() - eta[odd].sum()
-    odd_omt1 = (y1[odd] * omt[odd]).sum()
-    odd_omt2 = (y2[odd] * omt[odd] - y1[odd] ** 2 * sech_sq[odd]).sum()
-
-    # ---- sector 3 relative to 1 ---------------------------------------------------------------
-    t0 = 2.0 * e0 / (1.0 + e0)  # 1 - |tanh y0|
-    log_r3 = half_m * (deta + a0) + math.log1p(e0) + l1p[even].sum() - l1p[odd].sum()
-    d3 = half_m * E1 - s * y0_1 * t0 - (y1[even] * omt[even]).sum() + odd_omt1
-    d3p = (
-        half_m * E2
-        - s * y0_2 * t0
-        + y0_1**2 * 4.0 * e0 / (1.0 + e0) ** 2
-        - (y2[even] * omt[even] - y1[even] ** 2 * sech_sq[even]).sum()
-        + odd_omt2
-    )
-
-    # ---- sector 4 relative to 1, scaled by e^{|y0|}: Z4/Z1 = sigma e^{v4} ----------------------
-    sigma = s * -math.expm1(-2.0 * abs(y0))  # 2 sinh(y0) e^{-|y0|}
-    v4 = half_m * (deta + a0) + l1m[even].sum() - l1p[odd].sum()
-    P1 = half_m * E1 + (y1[even] * cm1[even]).sum() + odd_omt1
-    P2 = half_m * E2 + (y2[even] * cm1[even] - y1[even] ** 2 * csch_sq[even]).sum() + odd_omt2
-    z4_1 = s * (1.0 - e0) * P1 + 2.0 * e0 * y0_1  # (Z4/Z1)' e^{-v4}
-    z4_2 = (
-        s * (1.0 - e0) * (P2 + P1 * P1) + 4.0 * e0 * P1 * y0_1 - 4.0 * s * e0 * y0_1**2 + 2.0 * e0 * y0_2
-    )  # (Z4/Z1)'' e^{-v4}
+    l1 = half_m * md.eta[odd].sum() + md.l1p[odd].sum()
+    l1_1, l1_2, E1, E2 = _sector_one_derivatives(md, z0, cp, half_m)
+    # ---- sectors 2, 3 and 4 relative to 1 (sector 4 scaled by e^{|y0|}) ----------------------
+    log_r2, d2, d2p = _sector_two(md)
+    odd_omt1 = (md.y1[odd] * md.omt[odd]).sum()
+    odd_omt2 = (md.y2[odd] * md.omt[odd] - md.y1[odd] ** 2 * md.sech_sq[odd]).sum()
+    deta = md.eta[even].sum() - md.eta[odd].sum()
+    log_r3, d3, d3p = _sector_three(md, z0, half_m, deta, E1, E2, odd_omt1, odd_omt2)
+    sigma, v4, z4_1, z4_2 = _sector_four(md, z0, half_m, deta, E1, E2, odd_omt1, odd_omt2)
 
     # ---- combine ------------------------------------------------------------------------------
     top = max(0.0, log_r2, log_r3, v4)
@@ -238,12 +266,78 @@ def _kaufman_k(m: int, n: int, K: float) -> tuple[float, float, float, float]:
     first = (w2 * d2 + w3 * d3 + w4 * z4_1) / total
     second = (w2 * (d2p + d2 * d2) + w3 * (d3p + d3 * d3) + w4 * z4_2) / total
 
-    log_z = -_LN2 + N * (x + math.log1p(e4)) + l1 + top + math.log(total)
+    log_z = -_LN2 + N * (cp.x + math.log1p(cp.e4)) + l1 + top + math.log(total)
     # K d ln Z/dK = 2 N K tanh 2K + rest: the first part is returned without the factor K so
     # that U = -J (2 N tanh 2K) - T rest needs no round trip through K = J / T
     rest = l1_1 + first
-    dd = N * 4.0 * (K * sech2) ** 2 + l1_2 + second - first * first
-    return log_z, 2.0 * N * t2, rest, dd
+    dd = N * 4.0 * (K * cp.sech2) ** 2 + l1_2 + second - first * first
+    return log_z, 2.0 * N * cp.t2, rest, dd
+
+
+def _sector_one_derivatives(md: _Modes, z0: _ZeroMode, cp: _Coupling, half_m: float):
+    """(K l1', K^2 l1'', E1, E2) of the reference sector: E1 = sum_even K eta' - sum_odd K eta'
+    with the k = 0 term K(|gamma_0|' - L1) included, E2 the same for K^2 eta''. Sums of cos
+    over the odd k (0) and the even k >= 2 (-1) are put in exactly."""
+    odd, even = slice(0, None, 2), slice(1, None, 2)
+    kL1, kL2, ic = cp.kL1, cp.kL2, md.ic
+    xi_o, xi_e = md.xi[odd].sum(), md.xi[even].sum()
+    ze_o, ze_e = md.zeta[odd].sum(), md.zeta[even].sum()
+    seta1_o = kL1 * xi_o
+    seta2_o = kL2 * xi_o - kL1 * kL1 * ze_o
+    if z0.xi0 is not None:
+        E1 = kL1 * (xi_e + z0.xi0 - xi_o)
+        E2 = kL2 * (xi_e + z0.xi0 - xi_o) - kL1 * kL1 * (ze_e + z0.ze0 - ze_o)
+    else:
+        E1 = kL1 * (xi_e - xi_o - ic) + z0.s * z0.G1
+        E2 = kL2 * (xi_e - xi_o - ic) - kL1 * kL1 * (ze_e - ze_o - ic) + z0.s * z0.G2
+    y1, y2, omt = md.y1[odd], md.y2[odd], md.omt[odd]
+    l1_1 = half_m * seta1_o - (y1 * omt).sum()
+    l1_2 = half_m * seta2_o - (y2 * omt - y1**2 * md.sech_sq[odd]).sum()
+    return l1_1, l1_2, E1, E2
+
+
+def _sector_two(md: _Modes) -> tuple[float, float, float]:
+    """ln(Z2/Z1) = sum_odd ln tanh y and the two K-derivatives of it."""
+    odd = slice(0, None, 2)
+    y1, y2 = md.y1[odd], md.y2[odd]
+    log_r2 = (md.l1m[odd] - md.l1p[odd]).sum()
+    coth_m_tanh = md.cm1[odd] + md.omt[odd]
+    d2 = (y1 * coth_m_tanh).sum()
+    d2p = (y2 * coth_m_tanh - y1**2 * (md.csch_sq[odd] + md.sech_sq[odd])).sum()
+    return log_r2, d2, d2p
+
+
+def _sector_three(md: _Modes, z0: _ZeroMode, half_m, deta, E1, E2, odd_omt1, odd_omt2):
+    """ln(Z3/Z1) and its K-derivatives (even k, with the k = 0 factor 2 cosh y0)."""
+    odd, even = slice(0, None, 2), slice(1, None, 2)
+    e0, s = z0.e0, z0.s
+    t0 = 2.0 * e0 / (1.0 + e0)  # 1 - |tanh y0|
+    log_r3 = half_m * (deta + z0.a0) + math.log1p(e0) + md.l1p[even].sum() - md.l1p[odd].sum()
+    d3 = half_m * E1 - s * z0.y0_1 * t0 - (md.y1[even] * md.omt[even]).sum() + odd_omt1
+    d3p = (
+        half_m * E2
+        - s * z0.y0_2 * t0
+        + z0.y0_1**2 * 4.0 * e0 / (1.0 + e0) ** 2
+        - (md.y2[even] * md.omt[even] - md.y1[even] ** 2 * md.sech_sq[even]).sum()
+        + odd_omt2
+    )
+    return log_r3, d3, d3p
+
+
+def _sector_four(md: _Modes, z0: _ZeroMode, half_m, deta, E1, E2, odd_omt1, odd_omt2):
+    """Z4/Z1 = sigma e^{v4} (sigma = 2 sinh(y0) e^{-|y0|}, zero at T_c) and its K-derivatives
+    scaled by e^{-v4}, so that nothing divides by the vanishing factor."""
+    odd, even = slice(0, None, 2), slice(1, None, 2)
+    e0, s, y0_1, y0_2 = z0.e0, z0.s, z0.y0_1, z0.y0_2
+    sigma = s * -math.expm1(-2.0 * abs(z0.y0))
+    v4 = half_m * (deta + z0.a0) + md.l1m[even].sum() - md.l1p[odd].sum()
+    P1 = half_m * E1 + (md.y1[even] * md.cm1[even]).sum() + odd_omt1
+    P2 = half_m * E2 + (md.y2[even] * md.cm1[even] - md.y1[even] ** 2 * md.csch_sq[even]).sum() + odd_omt2
+    z4_1 = s * (1.0 - e0) * P1 + 2.0 * e0 * y0_1  # (Z4/Z1)' e^{-v4}
+    z4_2 = (
+        s * (1.0 - e0) * (P2 + P1 * P1) + 4.0 * e0 * P1 * y0_1 - 4.0 * s * e0 * y0_1**2 + 2.0 * e0 * y0_2
+    )  # (Z4/Z1)'' e^{-v4}
+    return sigma, v4, z4_1, z4_2
 
 
 def kaufman(L: int, temperature: float, J: float = 1.0, *, columns: int | None = None) -> ExactThermodynamics:

@@ -24,9 +24,12 @@ expansion in e^{-4K} without cancellation (it is ~ e^{-8K}(1 + 8K)).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from numbers import Real
+from typing import overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import integrate, special
 
 __all__ = [
@@ -108,7 +111,7 @@ def _temperatures(T: object) -> tuple[np.ndarray, bool]:
     return arr, arr.ndim == 0
 
 
-def _out(x: np.ndarray, scalar: bool):
+def _out(x: np.ndarray, scalar: bool) -> np.ndarray | float:
     return float(x) if scalar else x
 
 
@@ -179,7 +182,11 @@ def _log_two_cosh_2k(s: _State) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- public
-def log_z_per_spin(T, J: float = 1.0):
+@overload
+def log_z_per_spin(T: float, J: float = ...) -> float: ...
+@overload
+def log_z_per_spin(T: np.ndarray | Sequence[float], J: float = ...) -> np.ndarray: ...
+def log_z_per_spin(T: ArrayLike, J: float = 1.0) -> np.ndarray | float:
     """lim (1/N) ln Z = -beta f: Onsager's free energy, in units of k_B (ln 2 at T -> inf)."""
     T, scalar = _temperatures(T)
     J = _check_coupling(J)
@@ -187,7 +194,11 @@ def log_z_per_spin(T, J: float = 1.0):
     return _out(_log_two_cosh_2k(s) + _integral(s), scalar)
 
 
-def free_energy_per_spin(T, J: float = 1.0):
+@overload
+def free_energy_per_spin(T: float, J: float = ...) -> float: ...
+@overload
+def free_energy_per_spin(T: np.ndarray | Sequence[float], J: float = ...) -> np.ndarray: ...
+def free_energy_per_spin(T: ArrayLike, J: float = 1.0) -> np.ndarray | float:
     """Free energy per spin f = -T ln Z / N (tends to -2J as T -> 0)."""
     T, scalar = _temperatures(T)
     J = _check_coupling(J)
@@ -196,7 +207,11 @@ def free_energy_per_spin(T, J: float = 1.0):
     return _out(-2.0 * J - T * (np.log1p(s.eps) + _integral(s)), scalar)
 
 
-def energy_per_spin(T, J: float = 1.0):
+@overload
+def energy_per_spin(T: float, J: float = ...) -> float: ...
+@overload
+def energy_per_spin(T: np.ndarray | Sequence[float], J: float = ...) -> np.ndarray: ...
+def energy_per_spin(T: ArrayLike, J: float = 1.0) -> np.ndarray | float:
     """Internal energy per spin u = <E>/N = d(beta f)/d beta (-2J at T -> 0, -sqrt(2) J at T_c)."""
     T, scalar = _temperatures(T)
     J = _check_coupling(J)
@@ -210,7 +225,11 @@ def energy_per_spin(T, J: float = 1.0):
     return _out(-J * (2.0 * s.t + bracket), scalar)
 
 
-def specific_heat_per_spin(T, J: float = 1.0):
+@overload
+def specific_heat_per_spin(T: float, J: float = ...) -> float: ...
+@overload
+def specific_heat_per_spin(T: np.ndarray | Sequence[float], J: float = ...) -> np.ndarray: ...
+def specific_heat_per_spin(T: ArrayLike, J: float = 1.0) -> np.ndarray | float:
     """Specific heat per spin c = dU/dT / N (k_B = 1); +inf exactly at T_c, ~ 2K^2 at high T."""
     T, scalar = _temperatures(T)
     J = _check_coupling(J)
@@ -229,7 +248,11 @@ def specific_heat_per_spin(T, J: float = 1.0):
     return _out(out, scalar)
 
 
-def entropy_per_spin(T, J: float = 1.0):
+@overload
+def entropy_per_spin(T: float, J: float = ...) -> float: ...
+@overload
+def entropy_per_spin(T: np.ndarray | Sequence[float], J: float = ...) -> np.ndarray: ...
+def entropy_per_spin(T: ArrayLike, J: float = 1.0) -> np.ndarray | float:
     """Entropy per spin s = ln Z / N + beta u (k_B = 1): ln 2 at T -> inf, ~ e^{-8K}(1 + 8K) at T -> 0."""
     T, scalar = _temperatures(T)
     J = _check_coupling(J)
@@ -256,7 +279,11 @@ def entropy_per_spin(T, J: float = 1.0):
     return _out(out, scalar)
 
 
-def spontaneous_magnetization(T, J: float = 1.0):
+@overload
+def spontaneous_magnetization(T: float, J: float = ...) -> float: ...
+@overload
+def spontaneous_magnetization(T: np.ndarray | Sequence[float], J: float = ...) -> np.ndarray: ...
+def spontaneous_magnetization(T: ArrayLike, J: float = 1.0) -> np.ndarray | float:
     """Yang's spontaneous magnetisation per spin (1 - sinh^-4 2K)^{1/8} below T_c, 0 at and above."""
     T, scalar = _temperatures(T)
     J = _check_coupling(J)

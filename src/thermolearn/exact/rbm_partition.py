@@ -22,6 +22,7 @@ import math
 
 import numpy as np
 from numba import njit, prange
+from numpy.typing import ArrayLike
 
 from thermolearn.validation import check_finite_array
 
@@ -43,7 +44,7 @@ _HIGH_BLOCK = 4
 
 
 def check_rbm_parameters(
-    weights: object, visible_bias: object, hidden_bias: object
+    weights: ArrayLike, visible_bias: ArrayLike, hidden_bias: ArrayLike
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (W, b, c) as float64 arrays, checking shapes (n, m), (n,), (m,) and finiteness."""
     W = check_finite_array("weights", weights, ndim=2)
@@ -59,7 +60,7 @@ def check_rbm_parameters(
     return W, b, c
 
 
-def check_binary_data(data: object, n_visible: int, name: str = "data") -> np.ndarray:
+def check_binary_data(data: ArrayLike, n_visible: int, name: str = "data") -> np.ndarray:
     """Return binary images as a float64 array (n_images, n_visible) with values in {0, 1}."""
     arr = np.asarray(data)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
@@ -74,7 +75,7 @@ def check_binary_data(data: object, n_visible: int, name: str = "data") -> np.nd
     return arr
 
 
-def rbm_free_energy(weights: object, visible_bias: object, hidden_bias: object, data: object) -> np.ndarray:
+def rbm_free_energy(weights: ArrayLike, visible_bias: ArrayLike, hidden_bias: ArrayLike, data: ArrayLike) -> np.ndarray:
     """Free energy F(v) = -b.v - sum_j softplus(c_j + (v W)_j) of each row of ``data`` (nats).
 
     p(v) = exp(-F(v)) / Z; returns shape (n_images,).
@@ -197,7 +198,7 @@ def _summed_layer_log_partition(W: np.ndarray, a_bias: np.ndarray, s_bias: np.nd
     )
 
 
-def rbm_log_partition(weights: object, visible_bias: object, hidden_bias: object) -> float:
+def rbm_log_partition(weights: ArrayLike, visible_bias: ArrayLike, hidden_bias: ArrayLike) -> float:
     """Exact log Z = log sum_{v,h} exp(v^T W h + b.v + c.h) of a Bernoulli-Bernoulli RBM (nats).
 
     Sums over the smaller layer (at most ``MAX_SUMMED_UNITS`` = 25 units) with the other
@@ -217,7 +218,7 @@ def rbm_log_partition(weights: object, visible_bias: object, hidden_bias: object
 
 
 def rbm_exact_log_likelihood(
-    weights: object, visible_bias: object, hidden_bias: object, data: object
+    weights: ArrayLike, visible_bias: ArrayLike, hidden_bias: ArrayLike, data: ArrayLike
 ) -> tuple[float, float]:
     """Average log-likelihood log p(v) = -F(v) - log Z of binary images, exact (nats per image).
 

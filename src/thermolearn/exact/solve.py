@@ -11,7 +11,7 @@ from thermolearn.exact.thermodynamics import ExactThermodynamics
 from thermolearn.models.ising import Ising
 from thermolearn.validation import check_temperatures
 
-METHODS = ("auto", "enumeration", "transfer_matrix", "kaufman")
+EXACT_METHODS = ("auto", "enumeration", "transfer_matrix", "kaufman")
 MAX_STRIP_WIDTH = 12
 """Widest strip (spins across) handed to the transfer matrix: 2^12 row states."""
 
@@ -41,8 +41,8 @@ def _transfer_matrix_applies(model: Ising) -> bool:
 def choose_method(model: Ising, method: str = "auto") -> str:
     """The exact method used for ``model``: Kaufman for periodic square lattices in zero
     field, transfer matrices for chains and strips, enumeration for n <= 30 spins."""
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if method not in EXACT_METHODS:
+        raise ValueError(f"method must be one of {', '.join(EXACT_METHODS)}, got {method!r}")
     if method == "kaufman" and not _kaufman_applies(model):
         raise ExactMethodUnavailable(
             "Kaufman's solution needs a periodic 2D lattice (sides >= 2) with one coupling J on both axes "
@@ -92,8 +92,10 @@ def solve(
     if chosen == "kaufman":
         from thermolearn.exact.kaufman import kaufman
 
-        rows, cols = model.geometry.shape
-        solver = lambda T: kaufman(rows, T, model.geometry.couplings[0], columns=cols)  # noqa: E731
+        geometry = model.geometry
+        assert geometry is not None  # choose_method checked _kaufman_applies
+        rows, cols = geometry.shape
+        solver = lambda T: kaufman(rows, T, geometry.couplings[0], columns=cols)  # noqa: E731
     else:
         from thermolearn.exact.transfer_matrix import solve_lattice
 

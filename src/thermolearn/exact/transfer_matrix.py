@@ -403,6 +403,7 @@ def _jet_power(jet: list, power: int) -> tuple[list, float]:
                 log_result += log_base + log_s
         power >>= 1
         if not power:
+            assert result is not None  # power >= 1 sets it on the lowest set bit
             return result, log_result
         base, log_s = normalised(_jet_product(base, base))
         log_base = 2.0 * log_base + log_s

@@ -8,50 +8,53 @@ maximum likelihood) and pseudo-likelihood (inverse Ising).
 - :mod:`.inverse_ising`: couplings from samples (exact maximum likelihood, pseudo-likelihood).
 """
 
-from thermolearn.learning.boltzmann_learning import (
-    BoltzmannGradient,
-    BoltzmannTrainingResult,
-    exact_gradient,
-    sampled_gradient,
-)
-from thermolearn.learning.boltzmann_learning import train as train_boltzmann
-from thermolearn.learning.capacity import CapacityResult, capacity_curve
-from thermolearn.learning.hebbian import hebbian_couplings, projection_couplings, store, storkey_couplings
-from thermolearn.learning.inverse_ising import (
-    InverseIsingResult,
-    maximum_likelihood,
-    mean_field_inversion,
-    pseudo_likelihood,
-)
-from thermolearn.learning.unlearning import unlearn
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "BoltzmannGradient",
-    "BoltzmannRBM",
-    "BoltzmannTrainingResult",
-    "CapacityResult",
-    "InverseIsingResult",
-    "capacity_curve",
-    "exact_gradient",
-    "hebbian_couplings",
-    "maximum_likelihood",
-    "mean_field_inversion",
-    "projection_couplings",
-    "pseudo_likelihood",
-    "sampled_gradient",
-    "storkey_couplings",
-    "store",
-    "train_boltzmann",
-    "train_rbm",
-    "unlearn",
-]
+from thermolearn.lazy_exports import lazy_exports
 
-_LAZY = {"train_rbm": "contrastive_divergence", "BoltzmannRBM": "rbm_estimator"}
+if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from thermolearn.learning.boltzmann_learning import (
+        BoltzmannGradient,
+        BoltzmannTrainingResult,
+        exact_gradient,
+        sampled_gradient,
+    )
+    from thermolearn.learning.boltzmann_learning import (
+        train as train_boltzmann,
+    )
+    from thermolearn.learning.capacity import CapacityResult, capacity_curve
+    from thermolearn.learning.contrastive_divergence import train_rbm
+    from thermolearn.learning.hebbian import hebbian_couplings, projection_couplings, store, storkey_couplings
+    from thermolearn.learning.inverse_ising import (
+        InverseIsingResult,
+        maximum_likelihood,
+        mean_field_inversion,
+        pseudo_likelihood,
+    )
+    from thermolearn.learning.rbm_estimator import BoltzmannRBM
+    from thermolearn.learning.unlearning import unlearn
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
+_EXPORTS = {
+    "BoltzmannGradient": "boltzmann_learning",
+    "BoltzmannRBM": "rbm_estimator",
+    "BoltzmannTrainingResult": "boltzmann_learning",
+    "capacity_curve": "capacity",
+    "CapacityResult": "capacity",
+    "exact_gradient": "boltzmann_learning",
+    "hebbian_couplings": "hebbian",
+    "InverseIsingResult": "inverse_ising",
+    "maximum_likelihood": "inverse_ising",
+    "mean_field_inversion": "inverse_ising",
+    "projection_couplings": "hebbian",
+    "pseudo_likelihood": "inverse_ising",
+    "sampled_gradient": "boltzmann_learning",
+    "store": "hebbian",
+    "storkey_couplings": "hebbian",
+    "train_boltzmann": "boltzmann_learning:train",
+    "train_rbm": "contrastive_divergence",
+    "unlearn": "unlearning",
+}
 
-        return getattr(importlib.import_module(f"thermolearn.learning.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'thermolearn.learning' has no attribute {name!r}")
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

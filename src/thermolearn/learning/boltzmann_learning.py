@@ -14,14 +14,15 @@ are summed exactly over every state, which is what the sampled gradient is check
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import logsumexp
-from tqdm import tqdm
 
 from thermolearn.models.boltzmann import BoltzmannMachine, chain_generators, check_binary
+from thermolearn.progress import progress_bar
+from thermolearn.randomness.seeds import numpy_generator
 from thermolearn.samplers.base import Sampler
 from thermolearn.samplers.state import ChainState
 from thermolearn.validation import check_finite_float, check_positive_int
@@ -29,7 +30,7 @@ from thermolearn.validation import check_finite_float, check_positive_int
 MAX_EXACT_UNITS = 20
 """Largest machine whose moments and log Z are summed over every state (2^n terms)."""
 _CHUNK = 1 << 14  # states per block of the exact sums, so memory stays ~ MBs at n = 20
-METHODS = ("pcd", "exact")
+GRADIENT_METHODS = ("pcd", "exact")
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def _clamped(machine: BoltzmannMachine, data: np.ndarray) -> tuple[np.ndarray, n
     return neg_free[inverse], second
 
 
-def _check_data(machine: BoltzmannMachine, data: object) -> np.ndarray:
+def _check_data(machine: BoltzmannMachine, data: ArrayLike) -> np.ndarray:
     if not isinstance(machine, BoltzmannMachine):
         raise TypeError(f"machine must be a BoltzmannMachine, got {type(machine).__name__}")
     if machine.n_visible < 1:
@@ -197,17 +198,14 @@ class _NegativeChains:
         self, machine: BoltzmannMachine, n_chains: int, sampler: Sampler | None, seed: int | np.random.Generator | None
     ) -> None:
         self.sampler = sampler
-        rng = np.random.default_rng(seed)
+        rng = numpy_generator(seed)
         if sampler is None:
             self.states = rng.integers(0, 2, size=(n_chains, machine.n_units), dtype=np.int8)
             self.rng = chain_generators(rng, n_chains)
             return
         if not isinstance(sampler, Sampler):
             raise TypeError(f"sampler must be a thermolearn Sampler or None (Gibbs), got {type(sampler).__name__}")
-        try:
-            temps = sampler.chain_temperatures(1.0, n_chains)
-        except ValueError:  # samplers with their own ladder (parallel tempering)
-            temps = sampler.chain_temperatures(None, n_chains)
+        temps = sampler.chain_temperatures(None if sampler.needs_ladder else 1.0, n_chains)
         self.slots = np.flatnonzero(np.isclose(temps, 1.0))
         if self.slots.size == 0:
             raise ValueError(
@@ -215,7 +213,7 @@ class _NegativeChains:
                 f"(its temperatures are {np.unique(temps).tolist()})"
             )
         self.betas = 1.0 / temps
-        ising, _ = machine.to_ising()
+        ising = machine.to_ising().ising
         sampler.check_model(ising)
         self.chain_state = ChainState.new(ising, temps.size, rng, "random")
         sampler.reset(ising, self.chain_state)
@@ -224,7 +222,7 @@ class _NegativeChains:
     def set_machine(self, machine: BoltzmannMachine) -> None:
         if self.sampler is None:
             return
-        ising, _ = machine.to_ising()
+        ising = machine.to_ising().ising
         st = self.chain_state
         # the chains keep their spins; their running energies must follow the new couplings
         st.energy = np.atleast_1d(ising.energy(st.spins)).astype(np.float64)
@@ -283,7 +281,7 @@ def sampled_gradient(
     negative_chains = check_positive_int("negative_chains", negative_chains, minimum=2)
     burn_in = check_positive_int("burn_in", burn_in, minimum=0)
     sweeps = check_positive_int("sweeps", sweeps)
-    rng = np.random.default_rng(seed)
+    rng = numpy_generator(seed)
     n, nv, m = machine.n_units, machine.n_visible, v.shape[0]
 
     # data phase: chains grouped by data vector (m, positive_chains)
@@ -347,8 +345,8 @@ def train(
     (default: when n <= 16 units) the exact mean log-likelihood is recorded every epoch.
     """
     v = _check_data(machine, data)
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if method not in GRADIENT_METHODS:
+        raise ValueError(f"method must be one of {', '.join(GRADIENT_METHODS)}, got {method!r}")
     epochs = check_positive_int("epochs", epochs, minimum=0)
     lr = check_finite_float("learning_rate", learning_rate)
     mom = check_finite_float("momentum", momentum)
@@ -365,7 +363,7 @@ def train(
     track = machine.n_units <= 16 if track_log_likelihood is None else bool(track_log_likelihood)
     if track:
         _check_exact(machine)
-    rng = np.random.default_rng(seed)
+    rng = numpy_generator(seed)
 
     n, nv = machine.n_units, machine.n_visible
     W, b = np.array(machine.weights), np.array(machine.biases)
@@ -378,9 +376,11 @@ def train(
         pos_rng = chain_generators(rng, m)
         neg = _NegativeChains(machine, n_chains, sampler, rng)
     updates = 0
-    show = progress if progress is not None else (sys.stderr.isatty() and epochs * m * n * n > 1e8)
+    worthwhile = epochs * m * n * n > 1e8
     current = machine
-    for _ in tqdm(range(epochs), desc="boltzmann", unit="epoch", disable=not show, file=sys.stderr, leave=False):
+    for _ in progress_bar(
+        iterable=range(epochs), desc="boltzmann", unit="epoch", progress=progress, worthwhile=worthwhile, leave=False
+    ):
         order = rng.permutation(m)
         for start in range(0, m, batch):
             if method == "exact":

@@ -18,16 +18,15 @@ are likewise standard errors across sets.
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from thermolearn.learning.hebbian import storkey_add
 from thermolearn.models.hopfield import RETRIEVAL_THRESHOLD, relax_async
+from thermolearn.progress import progress_bar
 from thermolearn.validation import check_positive_int
 
 CAPACITY_RULES = ("hebbian", "projection", "storkey", "dense")
@@ -210,18 +209,12 @@ def capacity_curve(
             f"{counts[-1]} at N = {n}"
         )
     used = counts / n
-    show = progress if progress is not None else sys.stderr.isatty()
     children = np.random.SeedSequence(seed).spawn(n_sets)
     set_overlap = np.zeros((n_sets, counts.size))
     set_retrieval = np.zeros((n_sets, counts.size))
     started = time.perf_counter()
-    with tqdm(
-        total=n_sets * counts.size,
-        desc=f"capacity {rule} N={n}",
-        unit="load",
-        disable=not show,
-        file=sys.stderr,
-        leave=False,
+    with progress_bar(
+        total=n_sets * counts.size, desc=f"capacity {rule} N={n}", unit="load", progress=progress, leave=False
     ) as bar:
         for k, child in enumerate(children):
             rng = np.random.default_rng(child)
@@ -298,6 +291,7 @@ class _RuleState:
         elif self.rule == "storkey":
             storkey_add(self.W, new)
         elif self.rule == "projection":
+            assert self.projector is not None  # built in __init__ for this rule
             self.projector.add(new)
 
     def relax(self, patterns: np.ndarray, starts: np.ndarray, max_sweeps: int, seed) -> np.ndarray:
@@ -308,6 +302,7 @@ class _RuleState:
             final, _, _ = memory.relax(starts, max_sweeps=max_sweeps, seed=seed)
             return final
         if self.rule == "projection":
+            assert self.projector is not None  # built in __init__ for this rule
             J = self.projector.couplings()
         else:
             J = self.W.copy()

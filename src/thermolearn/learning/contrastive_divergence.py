@@ -10,7 +10,7 @@ model's own preference (negative phase, an expectation under exp(-E) / Z that a 
 estimates). :func:`train_rbm` computes the positive phase once and lets a *negative phase*
 object supply the model's samples: :class:`ContrastiveDivergence` (k Gibbs sweeps started at
 the data), :class:`PersistentCD` (chains that carry over between updates) or
-:class:`ParallelTempering` (persistent chains at a ladder of inverse temperatures with
+:class:`TemperedPersistentCD` (persistent chains at a ladder of inverse temperatures with
 replica swaps; the beta = 1 replica gives the samples).
 
 Engines: ``engine="jax"`` runs updates inside compiled ``lax.scan`` loops of CHUNK
@@ -33,7 +33,6 @@ than ``batch_size`` rows) sits out that epoch.
 from __future__ import annotations
 
 import hashlib
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from thermolearn.exact.rbm_models import rbm_model_log_partition
 from thermolearn.learning.sparse_rbm_updates import MAX_UNITS as SPARSE_MAX_UNITS
 from thermolearn.learning.sparse_rbm_updates import dense_rows, epoch_key, run_sparse_epoch
 from thermolearn.models.rbm import (
@@ -57,26 +57,29 @@ from thermolearn.models.rbm import (
     model_from_arrays,
     uniforms,
 )
+from thermolearn.progress import progress_bar
+from thermolearn.randomness.seeds import check_int_seed
 from thermolearn.storage import load_arrays, save_arrays
 from thermolearn.validation import check_finite_float, check_positive_float, check_positive_int
 
-METHODS = ("cd", "pcd", "pt")
+NEGATIVE_PHASE_METHODS = ("cd", "pcd", "pt")
 ENGINES = ("auto", "jax", "sparse")
 CHUNK = 25
 """Updates per compiled scan (the rest of an epoch runs one update per call)."""
-SCHEDULES = ("constant", "linear", "exponential")
+LEARNING_RATE_SCHEDULES = ("constant", "linear", "exponential")
 EXACT_AUTO_UNITS = 20
 """Exact log-likelihood is tracked per epoch by default when the summed layer has at most this many units."""
 
 
 # ---------------------------------------------------------------------------- negative phases
 class Positive(NamedTuple):
-    """The positive phase of one minibatch: data v, p(h | v), a draw h and the visible input given h."""
+    """The positive phase of one minibatch: data v, p(h | v), a draw h and the visible input given h
+    (h and a are None when the negative phase does not start from a hidden draw)."""
 
     v: jax.Array
     ph: jax.Array
-    h: jax.Array
-    a: jax.Array
+    h: jax.Array | None
+    a: jax.Array | None
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,7 @@ class PersistentCD:
 
 
 @dataclass(frozen=True)
-class ParallelTempering:
+class TemperedPersistentCD:
     """PCD with parallel tempering (Desjardins et al. 2010): ``n_chains`` persistent chains at
     each inverse temperature of ``betas`` (betas[0] = 1 first, decreasing); after k Gibbs
     sweeps at its own beta, neighbours try to swap states (even pairs on even updates, odd on
@@ -209,7 +212,7 @@ class ParallelTempering:
         return {"method": "pt", "k": self.k, "n_chains": self.n_chains, "betas": list(self.betas)}
 
 
-NegativePhase = ContrastiveDivergence | PersistentCD | ParallelTempering
+NegativePhase = ContrastiveDivergence | PersistentCD | TemperedPersistentCD
 
 
 def _no_swaps():
@@ -233,8 +236,10 @@ def make_negative_phase(
         betas = tuple(float(check_finite_float("betas", b)) for b in np.atleast_1d(betas))
         if not family_tempers_to_uniform and min(betas) <= 0:
             raise ValueError("betas must all be > 0 for a Gaussian-Bernoulli RBM (beta = 0 is improper)")
-        return ParallelTempering(k, n_chains, betas)
-    raise ValueError(f"method must be one of {', '.join(METHODS)} or a negative-phase object, got {method!r}")
+        return TemperedPersistentCD(k, n_chains, betas)
+    raise ValueError(
+        f"method must be one of {', '.join(NEGATIVE_PHASE_METHODS)} or a negative-phase object, got {method!r}"
+    )
 
 
 # ---------------------------------------------------------------------------- learning rates
@@ -561,7 +566,7 @@ def train_rbm(
     ``exact_log_likelihood`` (default: when the summed layer has <= 20 units), a checkpoint
     (atomic; resumed from when it exists and was written with the same arguments), then
     ``callback(epoch, record)`` (an exception there stops training as a kill would).
-    ``log_partition(model) -> log Z`` replaces the exact sum (default ``model.exact_log_partition``).
+    ``log_partition(model) -> log Z`` replaces the exact sum (default :func:`thermolearn.exact.rbm_model_log_partition`).
     ``state`` continues from a previous result's ``state`` (momentum, chains, counters).
     ``reconstruction=False`` skips the reconstruction error (one matrix product per update
     for PCD and PT; the history then holds NaN). ``engine``: "jax" (dense products, any
@@ -571,6 +576,60 @@ def train_rbm(
     """
     if not isinstance(model, (RBM, GaussianBernoulliRBM)):
         raise TypeError(f"model must be an RBM or GaussianBernoulliRBM, got {type(model).__name__}")
+    epochs, batch_size, momentum, weight_decay = _check_optimiser(epochs, batch_size, momentum, weight_decay)
+    seed = check_int_seed(seed)  # checkpointed: training is reproducible from this int
+    _check_continuation(checkpoint, state)
+    # binary minibatches travel as bytes (4x less to copy); the compiled step casts them
+    stored = model.check_visible(data, "data", np.uint8 if isinstance(model, RBM) else float_dtype())
+    if len(stored) < batch_size:
+        raise ValueError(f"batch_size ({batch_size}) is larger than the number of data rows ({len(stored)})")
+
+    family = model.family
+    phase = _negative_phase(method, k, batch_size if n_chains is None else n_chains, betas, family)
+    engine = _resolve_engine(engine, model, phase, batch_size)
+    n_batches = len(stored) // batch_size
+    rate = _make_rate(learning_rate, schedule, final_learning_rate, epochs * n_batches)
+    spec = _Spec(family, phase, batch_size, n_batches, momentum, weight_decay, rate, bool(reconstruction))
+    evaluation = _evaluation(model, stored, eval_data, exact_log_likelihood, log_partition)
+    args = _run_arguments(model, spec, stored, seed, data_id, engine)
+
+    root = jax.random.key(int(seed))
+    carry, start, epoch_offset = _initial_carry(model, spec, root, state, checkpoint, args, epochs)
+    dense = None
+    if engine == "sparse":  # the kernels update writable float32 NumPy arrays in place
+        _to_sparse_arrays(carry, phase)
+        dense = dense_rows(stored)
+    plan = _Plan(model, spec, engine, stored, dense, seed, root, epochs, epoch_offset, args, checkpoint, evaluation)
+
+    t_total = time.perf_counter()
+    current = model
+    with progress_bar(total=epochs, initial=start, desc=f"rbm {phase.name}", unit="epoch", progress=progress) as bar:
+        for epoch in range(start, epochs):
+            current, err = _train_epoch(plan, carry, epoch)
+            history = carry.history
+            post = {"recon": f"{err:.4f}"} if reconstruction else {}
+            if evaluation.exact:
+                post["loglik"] = f"{history.log_likelihood[epoch]:.3f}"
+            bar.set_postfix(post)
+            bar.update(1)
+            if callback is not None:
+                callback(
+                    epoch + 1,
+                    {
+                        "reconstruction_error": err,
+                        "log_likelihood": float(history.log_likelihood[epoch]),
+                        "seconds": float(history.seconds[epoch]),
+                    },
+                )
+    if start >= epochs:
+        current = _with_params(model, carry.params)
+    out_state = TrainingState(carry.velocity, carry.chains, epoch_offset + epochs, carry.step)
+    return TrainingResult(current, carry.history, epochs, start, time.perf_counter() - t_total, out_state, engine)
+
+
+# ---------------------------------------------------------------------------- training steps
+def _check_optimiser(epochs, batch_size, momentum, weight_decay) -> tuple[int, int, float, float]:
+    """The checked epochs, batch size, momentum in [0, 1) and weight decay >= 0."""
     epochs = check_positive_int("epochs", epochs)
     batch_size = check_positive_int("batch_size", batch_size)
     momentum = check_finite_float("momentum", momentum)
@@ -579,54 +638,64 @@ def train_rbm(
     weight_decay = check_finite_float("weight_decay", weight_decay)
     if weight_decay < 0:
         raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise TypeError(f"seed must be an int >= 0 (training is reproducible from it), got {seed!r}")
+    return epochs, batch_size, momentum, weight_decay
+
+
+def _check_continuation(checkpoint, state) -> None:
+    """A run resumes from a file or continues from memory, never both; the file's folder must exist."""
     if checkpoint is not None and state is not None:
         raise ValueError("pass either checkpoint (resume from a file) or state (continue in memory), not both")
     if checkpoint is not None and not Path(checkpoint).resolve().parent.is_dir():
         raise ValueError(f"cannot write checkpoint {checkpoint}: its folder does not exist")
-    # binary minibatches travel as bytes (4x less to copy); the compiled step casts them
-    stored = model.check_visible(data, "data", np.uint8 if isinstance(model, RBM) else float_dtype())
-    if len(stored) < batch_size:
-        raise ValueError(f"batch_size ({batch_size}) is larger than the number of data rows ({len(stored)})")
-    family = model.family
-    if isinstance(method, str):
-        phase = make_negative_phase(
-            method,
-            k=k,
-            n_chains=batch_size if n_chains is None else n_chains,
-            betas=betas,
-            family_tempers_to_uniform=family.tempers_to_uniform,
-        )
-    elif isinstance(method, (ContrastiveDivergence, PersistentCD, ParallelTempering)):
-        phase = method
-    else:
-        raise TypeError(f"method must be one of {', '.join(METHODS)} or a negative-phase object, got {method!r}")
-    engine = _resolve_engine(engine, model, phase, batch_size)
-    n_batches = len(stored) // batch_size
-    rate = _make_rate(learning_rate, schedule, final_learning_rate, epochs * n_batches)
-    spec = _Spec(family, phase, batch_size, n_batches, momentum, weight_decay, rate, bool(reconstruction))
 
+
+def _negative_phase(method, k, n_chains, betas, family) -> NegativePhase:
+    """The negative phase named by ``method``, or ``method`` itself when it is one."""
+    if isinstance(method, str):
+        return make_negative_phase(
+            method, k=k, n_chains=n_chains, betas=betas, family_tempers_to_uniform=family.tempers_to_uniform
+        )
+    if isinstance(method, (ContrastiveDivergence, PersistentCD, TemperedPersistentCD)):
+        return method
+    raise TypeError(
+        f"method must be one of {', '.join(NEGATIVE_PHASE_METHODS)} or a negative-phase object, got {method!r}"
+    )
+
+
+@dataclass(frozen=True)
+class _Evaluation:
+    """How each epoch is scored: the exact log-likelihood of ``data`` (when ``exact``) with log Z from ``partition``."""
+
+    data: np.ndarray
+    exact: bool
+    partition: Callable[[Any], float]
+
+
+def _evaluation(model, stored, eval_data, exact_log_likelihood, log_partition) -> _Evaluation:
     eval_x = stored if eval_data is None else model.check_visible(eval_data, "eval_data", stored.dtype)
     summed = model.n_hidden if isinstance(model, GaussianBernoulliRBM) else min(model.n_visible, model.n_hidden)
     if exact_log_likelihood is None:
         exact_log_likelihood = summed <= EXACT_AUTO_UNITS
-    partition = log_partition if log_partition is not None else (lambda m: m.exact_log_partition())
+    partition = log_partition if log_partition is not None else rbm_model_log_partition
     if exact_log_likelihood and log_partition is None and summed > EXACT_MAX_UNITS:
         raise ValueError(
             f"the exact log-likelihood sums 2^{summed} terms (at most 2^{EXACT_MAX_UNITS}); "
             "pass exact_log_likelihood=False (or a log_partition estimate)"
         )
+    return _Evaluation(eval_x, exact_log_likelihood, partition)
 
-    args = {
+
+def _run_arguments(model, spec: _Spec, stored: np.ndarray, seed, data_id, engine: str) -> dict:
+    """Everything that fixes a run's numbers; a checkpoint resumes only under the same record."""
+    return {
         "kind": model.kind,
         "n_visible": model.n_visible,
         "n_hidden": model.n_hidden,
-        "negative_phase": phase.describe(),
-        "batch_size": batch_size,
-        "learning_rate": rate.describe(),
-        "momentum": momentum,
-        "weight_decay": weight_decay,
+        "negative_phase": spec.phase.describe(),
+        "batch_size": spec.batch_size,
+        "learning_rate": spec.rate.describe(),
+        "momentum": spec.momentum,
+        "weight_decay": spec.weight_decay,
         "seed": int(seed),
         "n_data": int(len(stored)),
         "data_hash": _digest(stored),
@@ -635,7 +704,22 @@ def train_rbm(
         "engine": engine,
     }
 
-    root = jax.random.key(int(seed))
+
+@dataclass
+class _Carry:
+    """What changes from epoch to epoch: parameters, momentum, chains, update counter, history."""
+
+    params: dict
+    velocity: dict
+    chains: Any
+    step: int
+    history: TrainingHistory
+
+
+def _initial_carry(model, spec: _Spec, root, state, checkpoint, args, epochs) -> tuple[_Carry, int, int]:
+    """The run's starting point, (carry, first epoch, epoch offset): from ``state``, from the
+    checkpoint when its file exists, or fresh (zero momentum, new chains)."""
+    phase, family = spec.phase, spec.family
     params = model.jax_params()
     history = TrainingHistory.empty(epochs, phase.n_pairs)
     if state is not None:
@@ -650,72 +734,87 @@ def train_rbm(
             params, velocity, chains, start, history = _resume(
                 checkpoint, model, args, epochs, velocity, chains, history
             )
-            step = start * n_batches
-    if engine == "sparse":  # the kernels update writable float32 NumPy arrays in place
-        params = {n: np.array(params[n], dtype=np.float32) for n in PARAM_NAMES}
-        velocity = {n: np.array(velocity[n], dtype=np.float32) for n in PARAM_NAMES}
-        chains = np.array(chains, dtype=np.float32) if isinstance(phase, PersistentCD) else chains
-        dense = dense_rows(stored)
+            step = start * spec.n_batches
+    return _Carry(params, velocity, chains, step, history), start, epoch_offset
 
-    t_total = time.perf_counter()
-    show = progress and sys.stderr.isatty()
-    from tqdm import tqdm
 
-    current = model
-    with tqdm(
-        total=epochs, initial=start, desc=f"rbm {phase.name}", unit="epoch", disable=not show, file=sys.stderr
-    ) as bar:
-        for epoch in range(start, epochs):
-            t0 = time.perf_counter()
-            order = np.random.default_rng([int(seed), epoch_offset + epoch]).permutation(len(stored))
-            if engine == "sparse":
-                err, lr = _run_sparse_epoch(
-                    spec, params, velocity, chains, stored, dense, order, epoch_key(seed, epoch_offset + epoch), step
-                )
-                att = acc = None
-            else:
-                key = jax.random.fold_in(root, epoch_offset + epoch)
-                params, velocity, chains, err, att, acc, lr = _run_epoch(
-                    spec, params, velocity, chains, stored, order, key, step
-                )
-            err = float(err)  # waits for the epoch
-            history.seconds[epoch] = time.perf_counter() - t0
-            step += n_batches
-            finite = all(bool(jnp.all(jnp.isfinite(params[n]))) for n in PARAM_NAMES)
-            if not finite or (reconstruction and not np.isfinite(err)):
-                raise ValueError(
-                    f"training diverged in epoch {epoch + 1} (non-finite parameters); lower the learning rate"
-                )
-            history.reconstruction_error[epoch] = err
-            history.learning_rate[epoch] = float(lr)
-            if phase.n_pairs:
-                att, acc = np.asarray(att, dtype=np.float64), np.asarray(acc, dtype=np.float64)
-                history.swap_acceptance[epoch] = np.where(att > 0, acc / np.maximum(att, 1), np.nan)
-            current = model.with_params(**{n: np.asarray(params[n], dtype=np.float64) for n in PARAM_NAMES})
-            t1 = time.perf_counter()
-            if exact_log_likelihood:
-                history.log_likelihood[epoch] = current.log_likelihood(eval_x, float(partition(current)))
-            history.eval_seconds[epoch] = time.perf_counter() - t1
-            if checkpoint is not None:
-                _save_checkpoint(checkpoint, current, args, epoch + 1, epochs, velocity, chains, history)
-            post = {"recon": f"{err:.4f}"} if reconstruction else {}
-            if exact_log_likelihood:
-                post["loglik"] = f"{history.log_likelihood[epoch]:.3f}"
-            bar.set_postfix(post)
-            bar.update(1)
-            if callback is not None:
-                callback(
-                    epoch + 1,
-                    {
-                        "reconstruction_error": err,
-                        "log_likelihood": float(history.log_likelihood[epoch]),
-                        "seconds": float(history.seconds[epoch]),
-                    },
-                )
-    if start >= epochs:
-        current = model.with_params(**{n: np.asarray(params[n], dtype=np.float64) for n in PARAM_NAMES})
-    out_state = TrainingState(velocity, chains, epoch_offset + epochs, step)
-    return TrainingResult(current, history, epochs, start, time.perf_counter() - t_total, out_state, engine)
+def _to_sparse_arrays(carry: _Carry, phase) -> None:
+    """Writable float32 NumPy copies of the parameters, momentum and persistent chains."""
+    carry.params = {n: np.array(carry.params[n], dtype=np.float32) for n in PARAM_NAMES}
+    carry.velocity = {n: np.array(carry.velocity[n], dtype=np.float32) for n in PARAM_NAMES}
+    if isinstance(phase, PersistentCD):
+        carry.chains = np.array(carry.chains, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What stays fixed over a run's epochs."""
+
+    model: Any
+    spec: _Spec
+    engine: str
+    stored: np.ndarray
+    dense: Any
+    seed: Any
+    root: Any
+    epochs: int
+    epoch_offset: int
+    args: dict
+    checkpoint: Any
+    evaluation: _Evaluation
+
+
+def _with_params(model, params: dict):
+    return model.with_params(**{n: np.asarray(params[n], dtype=np.float64) for n in PARAM_NAMES})
+
+
+def _train_epoch(plan: _Plan, carry: _Carry, epoch: int):
+    """One epoch: shuffle, run its updates, refuse a divergence, record the history, score,
+    checkpoint. Returns (the model after it, its mean reconstruction error)."""
+    spec = plan.spec
+    t0 = time.perf_counter()
+    order = np.random.default_rng([int(plan.seed), plan.epoch_offset + epoch]).permutation(len(plan.stored))
+    if plan.engine == "sparse":
+        err, lr = _run_sparse_epoch(
+            spec,
+            carry.params,
+            carry.velocity,
+            carry.chains,
+            plan.stored,
+            plan.dense,
+            order,
+            epoch_key(plan.seed, plan.epoch_offset + epoch),
+            carry.step,
+        )
+        att = acc = None
+    else:
+        key = jax.random.fold_in(plan.root, plan.epoch_offset + epoch)
+        carry.params, carry.velocity, carry.chains, err, att, acc, lr = _run_epoch(
+            spec, carry.params, carry.velocity, carry.chains, plan.stored, order, key, carry.step
+        )
+    err = float(err)  # waits for the epoch
+    history = carry.history
+    history.seconds[epoch] = time.perf_counter() - t0
+    carry.step += spec.n_batches
+    finite = all(bool(jnp.all(jnp.isfinite(carry.params[n]))) for n in PARAM_NAMES)
+    if not finite or (spec.reconstruction and not np.isfinite(err)):
+        raise ValueError(f"training diverged in epoch {epoch + 1} (non-finite parameters); lower the learning rate")
+    history.reconstruction_error[epoch] = err
+    history.learning_rate[epoch] = float(lr)
+    if spec.phase.n_pairs:
+        att, acc = np.asarray(att, dtype=np.float64), np.asarray(acc, dtype=np.float64)
+        history.swap_acceptance[epoch] = np.where(att > 0, acc / np.maximum(att, 1), np.nan)
+    current = _with_params(plan.model, carry.params)
+    t1 = time.perf_counter()
+    evaluation = plan.evaluation
+    if evaluation.exact:
+        history.log_likelihood[epoch] = current.log_likelihood(evaluation.data, float(evaluation.partition(current)))
+    history.eval_seconds[epoch] = time.perf_counter() - t1
+    if plan.checkpoint is not None:
+        _save_checkpoint(
+            plan.checkpoint, current, plan.args, epoch + 1, plan.epochs, carry.velocity, carry.chains, history
+        )
+    return current, err
 
 
 def _make_rate(learning_rate, schedule: str, final, total_steps: int):
@@ -724,8 +823,8 @@ def _make_rate(learning_rate, schedule: str, final, total_steps: int):
             raise ValueError("a callable learning_rate is its own schedule; leave schedule='constant'")
         return _CallableRate(learning_rate)
     lr = check_positive_float("learning_rate", learning_rate)
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
+    if schedule not in LEARNING_RATE_SCHEDULES:
+        raise ValueError(f"schedule must be one of {', '.join(LEARNING_RATE_SCHEDULES)}, got {schedule!r}")
     if schedule == "constant":
         return LearningRate("constant", lr, lr, 0)  # no total: the same program for any data size
     fin = lr / 100.0 if final is None else check_positive_float("final_learning_rate", final)
@@ -746,9 +845,9 @@ def _check_state(velocity, chains, params, phase, family, root) -> None:
         if name not in velocity or velocity[name].shape != params[name].shape:
             raise ValueError("state does not belong to this model (velocity shapes differ)")
     ref = jax.eval_shape(lambda: phase.init(family, params, root, params["weights"].shape[0]))
-    if jax.tree.structure(ref) != jax.tree.structure(chains) or any(
-        a.shape != b.shape for a, b in zip(jax.tree.leaves(ref), jax.tree.leaves(chains))
-    ):
+    ref_tree: Any = jax.tree.structure(ref)  # jaxlib's PyTreeDef has no stub to say it compares
+    same_tree = ref_tree == jax.tree.structure(chains)
+    if not same_tree or any(a.shape != b.shape for a, b in zip(jax.tree.leaves(ref), jax.tree.leaves(chains))):
         raise ValueError("state's chains do not fit this negative phase (different method or n_chains)")
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 from numba import njit
+from numpy.typing import ArrayLike
 
 from thermolearn.models.hopfield import Hopfield, check_patterns
 
@@ -32,12 +33,12 @@ __all__ = [
 ]
 
 
-def binary_to_patterns(binary: object) -> np.ndarray:
+def binary_to_patterns(binary: ArrayLike) -> np.ndarray:
     """Binary {0, 1} patterns (P, N) or (N,) as spin patterns s = 2x - 1 (int8, shape (P, N))."""
     return check_patterns(binary, binary=True)
 
 
-def binarize_images(images: object, threshold: float) -> np.ndarray:
+def binarize_images(images: ArrayLike, threshold: float) -> np.ndarray:
     """Grey images (n, pixels) as spin patterns: +1 where the value exceeds ``threshold``, else -1."""
     arr = np.asarray(images, dtype=np.float64)
     if arr.ndim == 1:
@@ -148,7 +149,7 @@ _RULE_FUNCTIONS = {"hebbian": _hebbian, "projection": _projection, "storkey": _s
 
 
 def hebbian_couplings(
-    patterns: object, *, biases: bool = False, binary: bool = False
+    patterns: ArrayLike, *, biases: bool = False, binary: bool = False
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Hebb's rule J = (1/N) sum_mu xi^mu xi^mu^T with a zero diagonal; returns ``(J, b or None)``.
 
@@ -159,7 +160,7 @@ def hebbian_couplings(
 
 
 def projection_couplings(
-    patterns: object, *, biases: bool = False, binary: bool = False
+    patterns: ArrayLike, *, biases: bool = False, binary: bool = False
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Projection (pseudo-inverse) rule J = (1/N) Xi^T C^{-1} Xi, C = Xi Xi^T / N, zero diagonal.
 
@@ -171,14 +172,14 @@ def projection_couplings(
 
 
 def storkey_couplings(
-    patterns: object, *, biases: bool = False, binary: bool = False
+    patterns: ArrayLike, *, biases: bool = False, binary: bool = False
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Storkey's incremental, local rule (one :func:`storkey_step` per pattern, in order)."""
     return _with_biases(_storkey, check_patterns(patterns, binary=binary), biases)
 
 
 def couplings(
-    patterns: object, rule: str = "hebbian", *, biases: bool = False, binary: bool = False
+    patterns: ArrayLike, rule: str = "hebbian", *, biases: bool = False, binary: bool = False
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Couplings (and biases) of ``rule`` in ('hebbian', 'projection', 'storkey')."""
     if rule not in _RULE_FUNCTIONS:
@@ -187,7 +188,7 @@ def couplings(
 
 
 def store(
-    patterns: object,
+    patterns: ArrayLike,
     rule: str = "hebbian",
     *,
     biases: bool = False,

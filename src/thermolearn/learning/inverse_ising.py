@@ -21,9 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
+from numpy.typing import ArrayLike
 from scipy.special import logsumexp
 
 from thermolearn.models.ising import Ising
+from thermolearn.randomness.seeds import numpy_generator
 from thermolearn.validation import check_finite_float, check_positive_int, check_spins, check_temperature
 
 MAX_ML_SPINS = 16
@@ -71,7 +73,7 @@ class InverseIsingResult:
 
 
 # ---------------------------------------------------------------------- inputs and parameters
-def _prepare(samples: object, temperature: float, sample_weights: object | None, l2: float) -> tuple:
+def _prepare(samples: ArrayLike, temperature: float, sample_weights: ArrayLike | None, l2: float) -> tuple:
     arr = np.asarray(samples)
     if arr.ndim != 2:
         raise ValueError(f"samples must have shape (n_samples, n_spins), got {arr.shape}")
@@ -360,5 +362,5 @@ def sample_exactly(
 
     m = check_positive_int("n_samples", n_samples)
     p, _ = probability_table(model, check_temperature(temperature))
-    rng = np.random.default_rng(seed)
+    rng = numpy_generator(seed)
     return state_index_to_spins(rng.choice(p.size, size=m, p=p), model.n_spins)

@@ -21,12 +21,14 @@ scikit-learn requires a row's result not to depend on what other rows share its 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import expit
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from thermolearn.learning.contrastive_divergence import ENGINES, METHODS, train_rbm
+from thermolearn.exact.rbm_models import rbm_model_log_partition
+from thermolearn.learning.contrastive_divergence import ENGINES, NEGATIVE_PHASE_METHODS, TrainingState, train_rbm
 from thermolearn.models.rbm import RBM
 
 SCORE_METHODS = ("auto", "exact", "pseudo")
@@ -97,8 +99,8 @@ class BoltzmannRBM(TransformerMixin, BaseEstimator):
         return X.astype(np.float64, copy=False)
 
     def _check_params(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        if self.method not in NEGATIVE_PHASE_METHODS:
+            raise ValueError(f"method must be one of {', '.join(NEGATIVE_PHASE_METHODS)}, got {self.method!r}")
         if self.engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         if self.score_method not in SCORE_METHODS:
@@ -114,10 +116,10 @@ class BoltzmannRBM(TransformerMixin, BaseEstimator):
         self.model_ = RBM.random(
             X.shape[1], self.n_components, scale=self.init_scale, data=X, seed=np.random.default_rng(seed)
         )
-        self._state = None
+        self._state: TrainingState | None = None
         self._rng = rng
-        self.history_ = []
-        self._log_z = None
+        self.history_: list[float] = []
+        self._log_z: float | None = None
 
     def _train(self, X: np.ndarray, epochs: int) -> None:
         batch = min(self.batch_size, X.shape[0])
@@ -138,6 +140,7 @@ class BoltzmannRBM(TransformerMixin, BaseEstimator):
             state=self._state,
             engine=self.engine,
         )
+        assert isinstance(result.model, RBM)  # training keeps the model's class
         self.model_ = result.model
         self._state = result.state
         self.history_.extend(result.history.reconstruction_error.tolist())
@@ -151,7 +154,7 @@ class BoltzmannRBM(TransformerMixin, BaseEstimator):
         small = min(self.model_.n_visible, self.model_.n_hidden) <= self.exact_max_units
         self.score_method_ = ("exact" if small else "pseudo") if self.score_method == "auto" else self.score_method
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: object = None) -> BoltzmannRBM:
         """Train from scratch for ``n_iter`` epochs on the rows of X (binary, or binarised)."""
         self._check_params()
         X = self._binary(X, reset=True)
@@ -159,7 +162,7 @@ class BoltzmannRBM(TransformerMixin, BaseEstimator):
         self._train(X, self.n_iter)
         return self
 
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X: ArrayLike, y: object = None) -> BoltzmannRBM:
         """One epoch over X continuing from the current parameters, momentum and chains."""
         self._check_params()
         first = not hasattr(self, "model_")
@@ -170,7 +173,7 @@ class BoltzmannRBM(TransformerMixin, BaseEstimator):
         return self
 
     # ------------------------------------------------------------------ using the model
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Hidden features p(h_j = 1 | v) = sigmoid(c_j + (v^T W)_j), shape (n_samples, n_components)."""
         check_is_fitted(self)
         X = self._binary(X, reset=False)
@@ -180,14 +183,14 @@ class BoltzmannRBM(TransformerMixin, BaseEstimator):
         x = X @ self.components_.T + self.intercept_hidden_
         return -(X @ self.intercept_visible_) - np.logaddexp(0.0, x).sum(1)
 
-    def score_samples(self, X) -> np.ndarray:
+    def score_samples(self, X: ArrayLike) -> np.ndarray:
         """log p(v) per sample in nats: exact (-F(v) - log Z) or the pseudo-log-likelihood
         sum_i log p(v_i | v_-i), as ``score_method_`` says."""
         check_is_fitted(self)
         X = self._binary(X, reset=False)
         if self.score_method_ == "exact":
             if self._log_z is None:
-                self._log_z = self.model_.exact_log_partition()
+                self._log_z = rbm_model_log_partition(self.model_)
             return -self._free_energy(X) - self._log_z
         # F(v with unit i flipped) - F(v), all i at once: the hidden input shifts by +-W_i
         W = self.components_.T  # (V, H)
@@ -204,7 +207,7 @@ class BoltzmannRBM(TransformerMixin, BaseEstimator):
             out[sl] = -np.logaddexp(0.0, -delta).sum(1)
         return out
 
-    def gibbs(self, v) -> np.ndarray:
+    def gibbs(self, v: ArrayLike) -> np.ndarray:
         """One block Gibbs sweep from each row: h ~ p(h | v), then v' ~ p(v' | h) (0/1 floats)."""
         check_is_fitted(self)
         X = self._binary(v, reset=False)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange, uint64
 
-from thermolearn.samplers.rng import counter_uniform32, splitmix64
+from thermolearn.randomness.counter import counter_uniform32, splitmix64
 
 MAX_UNITS = 1 << 20
 """Largest layer this engine accepts: the draws of one row are numbered in 2^21-wide blocks."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from thermolearn.models.hopfield import RETRIEVAL_THRESHOLD, Hopfield, corrupt, relax_async
+from thermolearn.randomness.seeds import numpy_generator
 from thermolearn.validation import check_positive_float, check_positive_int
 
 
@@ -53,7 +54,7 @@ def unlearn(
     n_iterations = check_positive_int("n_iterations", n_iterations)
     eps = check_positive_float("epsilon", epsilon)
     batch = check_positive_int("batch", batch)
-    rng = np.random.default_rng(seed)
+    rng = numpy_generator(seed)
     n = network.n_neurons
     J = np.array(network.couplings)
     b = network.biases
@@ -109,12 +110,14 @@ def attractor_statistics(
     if network.patterns is None:
         raise ValueError("the network keeps no patterns; attractor statistics need them")
     n_starts = check_positive_int("n_starts", n_starts)
-    rng = np.random.default_rng(seed)
+    rng = numpy_generator(seed)
     starts = rng.choice(np.array([-1, 1], dtype=np.int8), size=(n_starts, network.n_neurons))
     final = network.relax(starts, seed=rng)
     counts = {"pattern": 0, "negative": 0, "mixture": 0, "spurious": 0}
     for s in final:
-        counts[network.classify(s, threshold)[0]] += 1
+        label = network.classify(s, threshold)[0]
+        assert label is not None  # the network keeps patterns (checked above)
+        counts[label] += 1
     return AttractorStatistics(
         n_starts,
         (counts["pattern"] + counts["negative"]) / n_starts,
@@ -142,7 +145,7 @@ def basin_radius(
         raise ValueError("the network keeps no patterns; basin radii need them")
     grid = np.arange(0.0, 0.5001, 0.025) if fractions is None else np.asarray(fractions, dtype=np.float64)
     trials = check_positive_int("trials", trials)
-    rng = np.random.default_rng(seed)
+    rng = numpy_generator(seed)
     xi = network.patterns
     success = np.zeros((len(xi), grid.size))
     for j, f in enumerate(grid):

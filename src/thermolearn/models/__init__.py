@@ -4,39 +4,49 @@ The RBM classes compute in JAX; they load on first use (``thermolearn.models.RBM
 importing the Ising model never pays for JAX.
 """
 
-from thermolearn.models.boltzmann import BoltzmannMachine
-from thermolearn.models.dense_memory import DenseAssociativeMemory, ModernHopfield
-from thermolearn.models.hopfield import Hopfield, RecallResult
-from thermolearn.models.ising import Ising
-from thermolearn.models.lattice import LatticeGeometry
-from thermolearn.models.maxcut import MaxCut
-from thermolearn.models.qubo import binary_to_spins, ising_to_qubo, qubo_energy, qubo_to_ising, spins_to_binary
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "BoltzmannMachine",
-    "DenseAssociativeMemory",
-    "GaussianBernoulliRBM",
-    "Hopfield",
-    "Ising",
-    "LatticeGeometry",
-    "MaxCut",
-    "ModernHopfield",
-    "RBM",
-    "RecallResult",
-    "binary_to_spins",
-    "ising_to_qubo",
-    "load_rbm",
-    "qubo_energy",
-    "qubo_to_ising",
-    "spins_to_binary",
-]
+from thermolearn.lazy_exports import lazy_exports
 
-_LAZY = {"RBM", "GaussianBernoulliRBM", "load_rbm"}
+if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from thermolearn.models.boltzmann import BoltzmannMachine
+    from thermolearn.models.dense_memory import DenseAssociativeMemory, ModernHopfield
+    from thermolearn.models.hopfield import Hopfield, RecallResult
+    from thermolearn.models.ising import Ising
+    from thermolearn.models.ising_form import IsingForm
+    from thermolearn.models.lattice import LatticeGeometry
+    from thermolearn.models.maxcut import MaxCut
+    from thermolearn.models.qubo import (
+        QUBO,
+        binary_to_spins,
+        ising_to_qubo,
+        qubo_energy,
+        qubo_to_ising,
+        spins_to_binary,
+    )
+    from thermolearn.models.rbm import RBM, GaussianBernoulliRBM, load_rbm
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        from thermolearn.models import rbm
+_EXPORTS = {
+    "binary_to_spins": "qubo",
+    "BoltzmannMachine": "boltzmann",
+    "DenseAssociativeMemory": "dense_memory",
+    "GaussianBernoulliRBM": "rbm",
+    "Hopfield": "hopfield",
+    "Ising": "ising",
+    "IsingForm": "ising_form",
+    "ising_to_qubo": "qubo",
+    "LatticeGeometry": "lattice",
+    "load_rbm": "rbm",
+    "MaxCut": "maxcut",
+    "ModernHopfield": "dense_memory",
+    "QUBO": "qubo",
+    "qubo_energy": "qubo",
+    "qubo_to_ising": "qubo",
+    "RBM": "rbm",
+    "RecallResult": "hopfield",
+    "spins_to_binary": "qubo",
+}
 
-        return getattr(rbm, name)
-    raise AttributeError(f"module 'thermolearn.models' has no attribute {name!r}")
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

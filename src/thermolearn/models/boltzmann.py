@@ -19,10 +19,13 @@ from typing import Any
 
 import numpy as np
 from numba import njit
+from numpy.typing import ArrayLike
 
 from thermolearn.models.ising import Ising
+from thermolearn.models.ising_form import IsingForm
 from thermolearn.models.qubo import ising_to_qubo, qubo_to_ising
-from thermolearn.samplers.rng import next_uniform, seed_chains
+from thermolearn.randomness.seeds import numpy_generator
+from thermolearn.randomness.xoshiro import next_uniform, seed_chains
 from thermolearn.storage import load_arrays, save_arrays
 from thermolearn.validation import check_finite_array, check_finite_float, check_positive_int
 
@@ -32,7 +35,7 @@ CONNECTIVITIES = ("full", "restricted", "semi-restricted")
 """Named coupling patterns: every pair; visible-hidden only (an RBM); no hidden-hidden."""
 
 
-def check_binary(states: object, n_units: int, name: str = "states") -> np.ndarray:
+def check_binary(states: ArrayLike, n_units: int, name: str = "states") -> np.ndarray:
     """Binary states as an int8 array (n_samples, n_units) with values in {0, 1}.
 
     A single state of shape (n_units,) is returned with a leading axis of 1.
@@ -172,7 +175,7 @@ class BoltzmannMachine:
         if ws < 0 or bs < 0:
             raise ValueError(f"weight_std and bias_std must be >= 0, got {ws} and {bs}")
         mask = connectivity_mask(nv, nh, connectivity)
-        rng = np.random.default_rng(seed)
+        rng = numpy_generator(seed)
         upper = np.triu(rng.normal(0.0, ws, size=(nv + nh, nv + nh)), k=1)
         W = (upper + upper.T) * mask
         b = rng.normal(0.0, bs, size=nv + nh) if bs > 0 else np.zeros(nv + nh)
@@ -252,16 +255,18 @@ class BoltzmannMachine:
         p = 0.5 * (1.0 + np.tanh(0.5 * a))  # the logistic function without overflow
         return p[0] if np.ndim(states) == 1 else p
 
-    def to_ising(self) -> tuple[Ising, float]:
-        """The Ising model and offset with E_ising(s) + offset == E(x) for s = 2x - 1.
+    def to_ising(self) -> IsingForm:
+        """The Ising form (the model protocol): ``form.ising`` and ``form.offset`` with
+        E_ising(s) + offset == E(x) for s = 2x - 1 (vartype 'binary', visible units first).
 
         The spin form has J = W / 4 and h_i = b_i / 2 + sum_j W_ij / 4, so any sampler of
         :mod:`thermolearn.samplers` run at T = 1 draws from this machine's distribution.
         """
         # -1/2 x^T W x - b^T x is the QUBO x^T Q x with Q = -W/2 - diag(b), since x_i^2 = x_i
         Q = -0.5 * self._W - np.diag(self._b)
-        model, offset = qubo_to_ising(Q)
-        return Ising(model.couplings, model.fields, name=self.name or "Boltzmann machine"), float(offset)
+        form = qubo_to_ising(Q)
+        model = Ising(form.ising.couplings, form.ising.fields, name=self.name or "Boltzmann machine")
+        return IsingForm(model, form.offset, vartype="binary")
 
     def gibbs(
         self,
@@ -276,7 +281,7 @@ class BoltzmannMachine:
         are resampled, which draws h ~ p(h | v) (the positive phase). Returns new states.
 
         ``seed`` may also be a (n_chains, 4) uint64 array of generator states (as from
-        :func:`thermolearn.samplers.rng.seed_chains`), which is advanced in place, so chains
+        :func:`thermolearn.randomness.xoshiro.seed_chains`), which is advanced in place, so chains
         can be continued exactly across calls.
         """
         x = check_binary(states, self.n_units).copy()
@@ -351,6 +356,4 @@ def chain_generators(seed: int | np.random.Generator | np.ndarray | None, n_chai
                 f"got {seed.dtype} {seed.shape}"
             )
         return seed
-    if seed is not None and not isinstance(seed, (int, np.integer, np.random.Generator)):
-        raise TypeError(f"seed must be an int, a numpy Generator or generator states, got {type(seed).__name__}")
-    return seed_chains(seed, n_chains)
+    return seed_chains(seed, n_chains)  # seed_chains applies the seed policy

@@ -31,7 +31,7 @@ from thermolearn.models.hopfield import (
     overlaps_with,
     shuffle_in_place,
 )
-from thermolearn.samplers.rng import seed_chains
+from thermolearn.randomness.xoshiro import seed_chains
 from thermolearn.validation import check_finite_array, check_positive_float, check_positive_int, check_spins
 
 ENERGIES = ("polynomial", "exponential")

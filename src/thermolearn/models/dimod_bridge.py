@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import dimod
 
     from thermolearn.models.ising import Ising
+    from thermolearn.models.ising_form import IsingForm
 
 
 def _import_dimod() -> Any:
@@ -34,17 +35,19 @@ def ising_to_bqm(model: Ising, offset: float = 0.0) -> dimod.BinaryQuadraticMode
     return dimod.BinaryQuadraticModel(linear, quadratic, float(offset), dimod.SPIN)
 
 
-def ising_from_bqm(bqm: dimod.BinaryQuadraticModel) -> tuple[Ising, float, list]:
-    """``(model, offset, labels)``: spin ``k`` of the model is variable ``labels[k]`` of ``bqm``.
+def ising_from_bqm(bqm: dimod.BinaryQuadraticModel) -> IsingForm:
+    """The Ising form of ``bqm``: ``form.ising``, ``form.offset`` and ``form.labels`` (spin
+    ``k`` is variable ``labels[k]`` of ``bqm``).
 
-    A BINARY BQM is converted to spins first; the energy of every state is preserved
-    exactly as E_model(s) + offset.
+    A BINARY BQM is converted to spins first (``form.vartype`` is then 'binary'); the energy
+    of every state is preserved exactly: E_bqm(x) == E_ising(s(x)) + offset.
     """
     dimod = _import_dimod()
     from thermolearn.models.ising import Ising
+    from thermolearn.models.ising_form import IsingForm
 
     spin = bqm.change_vartype(dimod.SPIN, inplace=False) if bqm.vartype is dimod.BINARY else bqm
-    labels = list(spin.variables)
+    labels: list[Any] = list(spin.variables)
     try:
         labels = sorted(labels)
     except TypeError:
@@ -59,4 +62,5 @@ def ising_from_bqm(bqm: dimod.BinaryQuadraticModel) -> tuple[Ising, float, list]
         vals.append(-float(bias))
     r, c, x = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), np.array(vals)
     J = sp.coo_array((np.concatenate([x, x]), (np.concatenate([r, c]), np.concatenate([c, r]))), shape=(n, n)).tocsr()
-    return Ising(J, h, name="from dimod BQM"), float(spin.offset), labels
+    vartype = "binary" if bqm.vartype is dimod.BINARY else "spin"
+    return IsingForm(Ising(J, h, name="from dimod BQM"), float(spin.offset), vartype=vartype, labels=tuple(labels))

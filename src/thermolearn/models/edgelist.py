@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,12 +27,12 @@ def read_edgelist(path: str | os.PathLike) -> EdgeList:
     source = Path(path)
     if not source.is_file():
         raise ValueError(f"no such edge-list file: {source}")
-    rows: list[list[str]] = []
+    rows: list[list[Any]] = []  # [line number, field, field, ...]
     with open(source, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             text = line.split("#", 1)[0].split("%", 1)[0].strip()
             if text:
-                rows.append([number, *text.split()])  # type: ignore[list-item]
+                rows.append([number, *text.split()])
     if not rows:
         raise ValueError(f"{source} holds no edges")
     header_n = header_m = None

@@ -27,18 +27,21 @@ from typing import Any
 import numba
 import numpy as np
 from numba import njit, prange
+from numpy.typing import ArrayLike
 
 from thermolearn.models.ising import Ising
-from thermolearn.samplers.rng import next_uniform, seed_chains
+from thermolearn.models.ising_form import IsingForm
+from thermolearn.randomness.seeds import numpy_generator
+from thermolearn.randomness.xoshiro import next_uniform, seed_chains
 from thermolearn.storage import load_arrays, save_arrays
-from thermolearn.validation import check_finite_array, check_positive_int, check_spins, check_temperature
+from thermolearn.validation import check_finite_array, check_positive_int, check_spins
 
 FILE_FORMAT = "thermolearn.Hopfield"
 FILE_VERSION = 1
 RETRIEVAL_THRESHOLD = 0.9
 """Default overlap at or above which a state counts as a stored pattern (or its negative)."""
 CLASSES = ("pattern", "negative", "mixture", "spurious")
-RECALL_METHODS = ("async", "sync", "thermal")
+RECALL_METHODS = ("async", "sync")  # zero temperature; thermal recall is thermolearn.runs.recall
 _MIXTURE_SIZES = (3, 5, 7)
 _PARALLEL_MIN_WORK = 200_000  # below this many unit-updates, waking the thread pool costs more than it saves
 
@@ -202,7 +205,7 @@ def classify_state(
 
 
 def check_patterns(
-    patterns: object, n_neurons: int | None = None, *, binary: bool = False, name: str = "patterns"
+    patterns: ArrayLike, n_neurons: int | None = None, *, binary: bool = False, name: str = "patterns"
 ) -> np.ndarray:
     """Patterns as an int8 array (P, N) of spins in {-1, +1}; one pattern (N,) becomes (1, N).
 
@@ -287,7 +290,7 @@ def make_result(
     method: str,
     initial: np.ndarray,
     final: np.ndarray,
-    energies: np.ndarray,
+    energies: ArrayLike,
     patterns: np.ndarray | None,
     threshold: float,
     **kwargs: Any,
@@ -321,7 +324,7 @@ def corrupt(
     f = float(fraction)
     if not 0.0 <= f <= 1.0:
         raise ValueError(f"corruption fraction must be in [0, 1], got {fraction}")
-    rng = np.random.default_rng(seed)
+    rng = numpy_generator(seed)
     k = int(round(f * x.shape[1]))
     for row in x:
         idx = rng.choice(x.shape[1], size=k, replace=False)
@@ -368,9 +371,10 @@ class Hopfield:
             xi = check_patterns(patterns, n)
             xi.setflags(write=False)
         if image_shape is not None:
-            image_shape = tuple(int(v) for v in image_shape)
-            if len(image_shape) != 2 or image_shape[0] * image_shape[1] != n:
-                raise ValueError(f"image_shape must be (height, width) with height * width = {n}, got {image_shape}")
+            sides = tuple(int(v) for v in image_shape)
+            if len(sides) != 2 or sides[0] * sides[1] != n:
+                raise ValueError(f"image_shape must be (height, width) with height * width = {n}, got {sides}")
+            image_shape = (sides[0], sides[1])
         for arr in (J, b):
             arr.setflags(write=False)
         self._J, self._b, self._patterns = J, b, xi
@@ -408,9 +412,13 @@ class Hopfield:
         """The load alpha = P / N."""
         return self.n_patterns / self.n_neurons
 
-    def to_ising(self) -> Ising:
-        """The same energy as an :class:`Ising` model (J, h = b), for the samplers."""
-        return Ising.from_dense(np.array(self._J), np.array(self._b), name=self.name or f"Hopfield {self.rule}".strip())
+    def to_ising(self) -> IsingForm:
+        """The Ising form (the model protocol): the same energy as an :class:`Ising` model
+        (J, h = b) with offset 0 (J has a zero diagonal), neuron k = spin k, for the samplers."""
+        model = Ising.from_dense(
+            np.array(self._J), np.array(self._b), name=self.name or f"Hopfield {self.rule}".strip()
+        )
+        return IsingForm(model)
 
     # ------------------------------------------------------------------ physics
     def energy(self, states: np.ndarray) -> np.ndarray | float:
@@ -469,24 +477,19 @@ class Hopfield:
         max_sweeps: int = 100,
         order: str = "random",
         seed: int = 0,
-        temperature: float | None = None,
-        sweeps: int = 200,
-        burn_in: int = 0,
-        sampler: str = "heatbath",
         threshold: float = RETRIEVAL_THRESHOLD,
     ) -> RecallResult:
-        """Recall from ``initial`` (N,): 'async' (zero-T, energy never rises), 'sync' (all units
-        at once; stops at a fixed point or a 2-cycle) or 'thermal' (``sampler`` at T =
-        ``temperature`` for ``burn_in + sweeps`` sweeps, recording every sweep)."""
+        """Zero-temperature recall from ``initial`` (N,): 'async' (energy never rises) or 'sync'
+        (all units at once; stops at a fixed point or a 2-cycle). Recall at T > 0 samples
+        exp(-E/T) with a Markov chain: :func:`thermolearn.runs.recall` with ``method='thermal'``."""
         if method == "async":
             return self.recall_async(initial, max_sweeps=max_sweeps, order=order, seed=seed, threshold=threshold)
         if method == "sync":
             return self.recall_sync(initial, max_steps=max_sweeps, threshold=threshold)
-        if method == "thermal":
-            if temperature is None:
-                raise ValueError("thermal recall needs a temperature T > 0")
-            return self.recall_thermal(
-                initial, temperature, sweeps=sweeps, burn_in=burn_in, sampler=sampler, seed=seed, threshold=threshold
+        if method == "thermal":  # a model never runs a sampler: that is a run, one layer up
+            raise ValueError(
+                "thermal recall runs a Markov chain: use thermolearn.runs.recall(network, initial, method='thermal', "
+                "temperature=T) or thermolearn.runs.thermal_recall"
             )
         raise ValueError(f"method must be one of {', '.join(RECALL_METHODS)}, got {method!r}")
 
@@ -564,53 +567,6 @@ class Hopfield:
             lyapunov=np.array(lyap),
         )
 
-    def recall_thermal(
-        self,
-        initial: np.ndarray,
-        temperature: float,
-        *,
-        sweeps: int = 200,
-        burn_in: int = 0,
-        sampler: str = "heatbath",
-        seed: int = 0,
-        threshold: float = RETRIEVAL_THRESHOLD,
-    ) -> RecallResult:
-        """Finite-temperature recall: a Boltzmann sampler of exp(-E/T) (k_B = 1) started at
-        ``initial``; ``states`` holds every recorded sweep, ``mean_overlaps`` their average
-        overlaps, and the classification is of the last state."""
-        from thermolearn.samplers.run import sample
-
-        T = check_temperature(temperature)
-        s0 = check_spins(initial, self.n_neurons, "initial")
-        run = sample(
-            self.to_ising(),
-            sampler,
-            T,
-            sweeps=sweeps,
-            burn_in=burn_in,
-            seed=seed,
-            initial=s0,
-            record_states=True,
-            progress=False,
-        )
-        samples = run.states[0]
-        energies = np.concatenate([[self.energy(s0[0])], run.energy[0]])
-        mean_ov = overlaps_with(self._patterns, samples).mean(axis=0) if self._patterns is not None else None
-        return make_result(
-            "thermal",
-            s0[0],
-            samples[-1],
-            energies,
-            self._patterns,
-            threshold,
-            sweeps=int(burn_in + sweeps),
-            converged=False,
-            states=samples,
-            temperature=T,
-            mean_overlaps=mean_ov,
-            extra={"sampler": run.sampler, "acceptance": run.acceptance},
-        )
-
     # ------------------------------------------------------------------ files
     def save(self, path: str | os.PathLike, **header_extra: Any) -> Path:
         """Write the network (.npz arrays + JSON header) atomically; extra keys go in the header."""
@@ -650,115 +606,3 @@ class Hopfield:
     def __repr__(self) -> str:
         rule = f" {self.rule}" if self.rule else ""
         return f"<Hopfield{rule}: {self.n_neurons} neurons, {self.n_patterns} patterns>"
-
-
-# ---------------------------------------------------------------------------------------- restoration
-@dataclass
-class RestorationResult:
-    """Recall of corrupted stored patterns against the corruption level. ``restored``: the
-    fraction of trials ending exactly at the original pattern; ``retrieved``: ending with
-    overlap >= threshold with it; each with a binomial standard error. ``examples`` holds,
-    per level, (original, corrupted, recalled) states of the first trial of each pattern."""
-
-    levels: np.ndarray
-    mode: str
-    method: str
-    trials: int
-    restored: np.ndarray
-    restored_stderr: np.ndarray
-    retrieved: np.ndarray
-    retrieved_stderr: np.ndarray
-    mean_overlap: np.ndarray
-    classes: list[dict[str, int]]
-    examples: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
-    energy_traces: list[np.ndarray]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "levels": self.levels.tolist(),
-            "mode": self.mode,
-            "method": self.method,
-            "trials": self.trials,
-            "restored": self.restored.tolist(),
-            "restored_stderr": self.restored_stderr.tolist(),
-            "retrieved": self.retrieved.tolist(),
-            "retrieved_stderr": self.retrieved_stderr.tolist(),
-            "mean_overlap": self.mean_overlap.tolist(),
-            "classes": self.classes,
-        }
-
-
-def restoration_curve(
-    network: Any,
-    levels: np.ndarray | list[float],
-    *,
-    mode: str = "flip",
-    trials: int = 5,
-    method: str = "async",
-    temperature: float | None = None,
-    sweeps: int = 100,
-    seed: int = 0,
-    threshold: float = RETRIEVAL_THRESHOLD,
-) -> RestorationResult:
-    """Corrupt every stored pattern of ``network`` (a :class:`Hopfield` or a dense memory) by each
-    fraction in ``levels`` (``mode`` 'flip' or 'mask'), ``trials`` times, recall, and count how
-    often the original comes back."""
-    if getattr(network, "patterns", None) is None:
-        raise ValueError("the network keeps no patterns to corrupt; build it with learning.hebbian.store")
-    trials = check_positive_int("trials", trials)
-    grid = np.atleast_1d(np.asarray(levels, dtype=np.float64))
-    if grid.ndim != 1 or grid.size == 0 or np.any(grid < 0) or np.any(grid > 1):
-        raise ValueError(f"corruption levels must be fractions in [0, 1], got {levels}")
-    xi = network.patterns
-    seq = np.random.SeedSequence(seed)
-    restored, retrieved, overlap, classes, examples, traces = [], [], [], [], [], []
-    for f in grid:
-        level_seed = seq.spawn(1)[0]
-        rng = np.random.default_rng(level_seed)
-        ok = hit = 0
-        ov = 0.0
-        counts = {c: 0 for c in CLASSES}
-        ex_c, ex_r = [], []
-        for mu in range(len(xi)):
-            for t in range(trials):
-                start = corrupt(xi[mu], float(f), mode=mode, seed=rng)
-                run_seed = int(rng.integers(2**31))
-                if method == "thermal" or method == "sync":
-                    res = network.recall(
-                        start, method=method, temperature=temperature, sweeps=sweeps, seed=run_seed, threshold=threshold
-                    )
-                else:
-                    res = network.recall(start, seed=run_seed, threshold=threshold)
-                m = float(res.final.astype(np.float64) @ xi[mu] / xi.shape[1])
-                ok += bool(np.array_equal(res.final, xi[mu]))
-                hit += m >= threshold
-                ov += m
-                if res.classification is not None:
-                    counts[res.classification] += 1
-                if t == 0:
-                    ex_c.append(start)
-                    ex_r.append(res.final)
-                    if mu == 0:
-                        traces.append(res.energies)
-        total = len(xi) * trials
-        restored.append(ok / total)
-        retrieved.append(hit / total)
-        overlap.append(ov / total)
-        classes.append(counts)
-        examples.append((np.array(xi), np.array(ex_c), np.array(ex_r)))
-    total = len(xi) * trials
-    r, q = np.array(restored), np.array(retrieved)
-    return RestorationResult(
-        levels=grid,
-        mode=mode,
-        method=method,
-        trials=trials,
-        restored=r,
-        restored_stderr=np.sqrt(r * (1 - r) / total),
-        retrieved=q,
-        retrieved_stderr=np.sqrt(q * (1 - q) / total),
-        mean_overlap=np.array(overlap),
-        classes=classes,
-        examples=examples,
-        energy_traces=traces,
-    )

@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from thermolearn.models.lattice import LatticeGeometry, lattice_bonds, normalise_shape
+from thermolearn.randomness.seeds import numpy_generator
 from thermolearn.storage import load_arrays, save_arrays
 from thermolearn.validation import (
     check_finite_array,
@@ -26,6 +27,8 @@ from thermolearn.validation import (
 
 if TYPE_CHECKING:  # pragma: no cover
     import dimod
+
+    from thermolearn.models.ising_form import IsingForm
 
 FILE_FORMAT = "thermolearn.Ising"
 FILE_VERSION = 1
@@ -176,7 +179,7 @@ class Ising:
         std = check_finite_float("coupling_std", coupling_std)
         if std <= 0:
             raise ValueError(f"coupling_std must be > 0, got {std}")
-        rng = np.random.default_rng(seed)
+        rng = numpy_generator(seed)
         upper = np.triu(rng.normal(0.0, std / np.sqrt(n), size=(n, n)), k=1)
         return cls(upper + upper.T, field, name=f"SK n={n}")
 
@@ -200,7 +203,7 @@ class Ising:
             raise ValueError(f"Edwards-Anderson dim must be 2 or 3, got {dim}")
         if disorder not in ("pm", "gaussian"):
             raise ValueError(f"disorder must be 'pm' (+-J) or 'gaussian', got {disorder!r}")
-        rng = np.random.default_rng(seed)
+        rng = numpy_generator(seed)
         dims = (L,) * dim
         n = L**dim
         rows, cols, vals = [], [], []
@@ -216,15 +219,17 @@ class Ising:
         return cls(mat.tocsr(), field, name=f"EA {'x'.join(map(str, dims))} {disorder}")
 
     @classmethod
-    def from_qubo(cls, Q: np.ndarray | sp.spmatrix | sp.sparray) -> tuple[Ising, float]:
-        """Ising model and constant offset with E_ising(s) + offset == x^T Q x for s = 2x - 1."""
+    def from_qubo(cls, Q: np.ndarray | sp.spmatrix | sp.sparray) -> IsingForm:
+        """The Ising form of the QUBO f(x) = x^T Q x: ``form.ising`` and the exact
+        ``form.offset`` with E_ising(s) + offset == f(x) for s = 2x - 1 (vartype 'binary')."""
         from thermolearn.models.qubo import qubo_to_ising
 
         return qubo_to_ising(Q)
 
     @classmethod
-    def from_bqm(cls, bqm: dimod.BinaryQuadraticModel) -> tuple[Ising, float, list]:
-        """Ising model, constant offset and variable labels from a dimod BinaryQuadraticModel."""
+    def from_bqm(cls, bqm: dimod.BinaryQuadraticModel) -> IsingForm:
+        """The Ising form of a dimod BinaryQuadraticModel: model, exact offset, and the BQM's
+        variable of every spin (``form.labels``)."""
         from thermolearn.models.dimod_bridge import ising_from_bqm
 
         return ising_from_bqm(bqm)
@@ -306,6 +311,13 @@ class Ising:
         return float(m[0]) if np.ndim(states) == 1 else m
 
     # ------------------------------------------------------------------ conversions
+    def to_ising(self) -> IsingForm:
+        """The model protocol (:class:`thermolearn.models.ising_form.IsingForm`): this model
+        itself, offset 0, spins labelled 0..n-1."""
+        from thermolearn.models.ising_form import IsingForm
+
+        return IsingForm(self)
+
     def to_qubo(self) -> tuple[sp.csr_array, float]:
         """Upper-triangular QUBO ``Q`` (linear terms on the diagonal) and offset with
         x^T Q x + offset == E(s) for x = (1 + s) / 2."""
@@ -327,7 +339,7 @@ class Ising:
             "version": FILE_VERSION,
             "n_spins": self.n_spins,
             "name": self.name,
-            "geometry": None if self.geometry is None else self.geometry.to_json(),
+            "geometry": None if self.geometry is None else self.geometry.as_dict(),
         }
         arrays = {
             "indptr": np.asarray(self._J.indptr, dtype=np.int64),
@@ -347,7 +359,7 @@ class Ising:
             raise ValueError(f"{path} was written by a newer thermolearn (version {header['version']})")
         n = int(header["n_spins"])
         J = sp.csr_array((arrays["couplings"], arrays["indices"], arrays["indptr"]), shape=(n, n))
-        geometry = None if header.get("geometry") is None else LatticeGeometry.from_json(header["geometry"])
+        geometry = None if header.get("geometry") is None else LatticeGeometry.from_dict(header["geometry"])
         return cls(J, arrays["fields"], geometry=geometry, name=header.get("name", ""))
 
     # ------------------------------------------------------------------ comparison

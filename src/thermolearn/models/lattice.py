@@ -36,7 +36,7 @@ class LatticeGeometry:
         """Neighbours per site in the bulk (2 d)."""
         return 2 * self.dim
 
-    def to_json(self) -> dict:
+    def as_dict(self) -> dict:
         return {
             "kind": "hypercubic",
             "shape": list(self.shape),
@@ -46,7 +46,7 @@ class LatticeGeometry:
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> LatticeGeometry:
+    def from_dict(cls, data: dict) -> LatticeGeometry:
         return cls(
             shape=tuple(int(x) for x in data["shape"]),
             periodic=tuple(bool(x) for x in data["periodic"]),

@@ -2,7 +2,8 @@
 
 With J_ij = -w_ij and no field, E(s) = sum_{i<j} w_ij s_i s_j, and the cut weight of the
 partition given by s is cut(s) = sum_{i<j} w_ij (1 - s_i s_j) / 2 = (W - E(s)) / 2 with
-W = sum of all edge weights; the lowest energy is the maximum cut.
+W = sum of all edge weights; the lowest energy is the maximum cut. ``to_ising()`` (the model
+protocol) returns that antiferromagnet with offset 0: the problem's energy is E(s) = W - 2 cut(s).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from thermolearn.models.ising import Ising
+from thermolearn.models.ising_form import IsingForm
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,14 @@ class MaxCut:
         i, j, w = graph.edges()
         model = Ising(-graph.couplings, None, name=f"max-cut {graph.name}")
         return cls(model=model, total_weight=float(w.sum()))
+
+    def to_ising(self) -> IsingForm:
+        """The Ising form: the antiferromagnet J = -w (:attr:`model`), offset 0, spin k = vertex k."""
+        return IsingForm(self.model)
+
+    def energy(self, states: np.ndarray) -> np.ndarray | float:
+        """E(s) = sum_{i<j} w_ij s_i s_j = W - 2 cut(s) of partitions s (+-1 per vertex)."""
+        return self.model.energy(states)
 
     def cut_from_energy(self, energy: np.ndarray | float) -> np.ndarray | float:
         """Cut weight (W - E) / 2 for energies of :attr:`model`."""

@@ -1,7 +1,9 @@
 """QUBO <-> Ising: binary x in {0, 1} and spins s = 2x - 1, with the exact constant offset.
 
 A QUBO is f(x) = x^T Q x (linear terms on the diagonal, since x_i^2 = x_i). For every state,
-E_ising(s) + offset == f(x) (``qubo_to_ising``) and f(x) + offset == E_ising(s) (``ising_to_qubo``).
+E_ising(s) + offset == f(x) (``qubo_to_ising``, which returns an
+:class:`~thermolearn.models.ising_form.IsingForm`, like every model's ``to_ising``) and
+f(x) + offset == E_ising(s) (``ising_to_qubo``). :class:`QUBO` is the problem as a model.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from thermolearn.validation import check_finite_array
 
 if TYPE_CHECKING:  # pragma: no cover
     from thermolearn.models.ising import Ising
+    from thermolearn.models.ising_form import IsingForm
 
 
 def spins_to_binary(states: np.ndarray) -> np.ndarray:
@@ -52,12 +55,14 @@ def _as_coo(Q: np.ndarray | sp.spmatrix | sp.sparray) -> sp.coo_array:
     return mat
 
 
-def qubo_to_ising(Q: np.ndarray | sp.spmatrix | sp.sparray) -> tuple[Ising, float]:
-    """Ising model and offset with E(s) + offset == x^T Q x for x = (1 + s) / 2.
+def qubo_to_ising(Q: np.ndarray | sp.spmatrix | sp.sparray) -> IsingForm:
+    """The Ising form of x^T Q x: ``form.ising`` and ``form.offset`` with
+    E_ising(s) + offset == x^T Q x for x = (1 + s) / 2 (vartype 'binary').
 
     Q may be upper-triangular, symmetric or neither: the pair weight is Q_ij + Q_ji.
     """
     from thermolearn.models.ising import Ising
+    from thermolearn.models.ising_form import IsingForm
 
     mat = _as_coo(Q)
     n = mat.shape[0]
@@ -73,7 +78,7 @@ def qubo_to_ising(Q: np.ndarray | sp.spmatrix | sp.sparray) -> tuple[Ising, floa
     np.add.at(h, r, -v / 4.0)
     np.add.at(h, c, -v / 4.0)
     offset = float(v.sum() / 4.0 + q_lin.sum() / 2.0)
-    return Ising(J, h, name="from QUBO"), offset
+    return IsingForm(Ising(J, h, name="from QUBO"), offset, vartype="binary")
 
 
 def ising_to_qubo(model: Ising) -> tuple[sp.csr_array, float]:
@@ -92,3 +97,43 @@ def ising_to_qubo(model: Ising) -> tuple[sp.csr_array, float]:
     Q.eliminate_zeros()
     offset = float(-w.sum() + h.sum())
     return Q, offset
+
+
+class QUBO:
+    """A quadratic unconstrained binary optimisation problem f(x) = x^T Q x + offset over
+    x in {0, 1}^n, as a model: :meth:`energy` and :meth:`to_ising` (the model protocol)."""
+
+    def __init__(self, Q: np.ndarray | sp.spmatrix | sp.sparray, offset: float = 0.0) -> None:
+        mat = _as_coo(Q).tocsr()
+        self._Q = mat
+        self._offset = float(offset)
+        if not np.isfinite(self._offset):
+            raise ValueError(f"offset must be a finite number, got {offset!r}")
+
+    @property
+    def n_variables(self) -> int:
+        return int(self._Q.shape[0])
+
+    @property
+    def matrix(self) -> sp.csr_array:
+        """Q as given (linear terms on the diagonal), CSR."""
+        return self._Q
+
+    @property
+    def offset(self) -> float:
+        return self._offset
+
+    def energy(self, states: np.ndarray) -> np.ndarray | float:
+        """f(x) = x^T Q x + offset for binary states (n,) -> float or (n_samples, n) -> (n_samples,)."""
+        x = np.asarray(states)
+        if x.shape[-1:] != (self.n_variables,) or not np.all((x == 0) | (x == 1)):
+            raise ValueError(f"states must have {self.n_variables} binary units (0 or 1), got shape {x.shape}")
+        f = qubo_energy(self._Q, x, self._offset)
+        return float(f[0]) if x.ndim == 1 else f
+
+    def to_ising(self) -> IsingForm:
+        """The Ising form: E_ising(2x - 1) + form.offset == f(x) for every x (vartype 'binary')."""
+        from thermolearn.models.ising_form import IsingForm
+
+        form = qubo_to_ising(self._Q)
+        return IsingForm(form.ising, form.offset + self._offset, vartype="binary")

@@ -33,19 +33,20 @@ from typing import Any, ClassVar
 import jax
 import jax.numpy as jnp
 import numpy as np
+from numpy.typing import ArrayLike
 
+from thermolearn.randomness.seeds import jax_key, numpy_generator
 from thermolearn.storage import load_arrays, save_arrays
 from thermolearn.validation import check_finite_float, check_positive_int
 
 FILE_FORMAT = "thermolearn.RBM"
 FILE_VERSION = 1
 EXACT_MAX_UNITS = 25
-"""Largest smaller layer for which the exact log partition function is summed."""
+"""Largest smaller layer for which the exact log partition function is summed
+(:func:`thermolearn.exact.rbm_model_log_partition`)."""
 
 PARAM_NAMES = ("weights", "visible_bias", "hidden_bias")
 """The trained parameters of every RBM (a Gaussian-Bernoulli RBM also carries a fixed ``sigma``)."""
-
-_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 def float_dtype() -> np.dtype:
@@ -54,19 +55,9 @@ def float_dtype() -> np.dtype:
 
 
 def as_key(seed: Any) -> jax.Array:
-    """A JAX PRNG key from an int seed, a NumPy Generator (one draw) or a JAX key."""
-    if isinstance(seed, np.random.Generator):
-        return jax.random.key(int(seed.integers(0, 2**63 - 1)))
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        if seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed}")
-        return jax.random.key(int(seed) % (2**63))
-    if isinstance(seed, jax.Array):
-        if jnp.issubdtype(seed.dtype, jax.dtypes.prng_key):
-            return seed
-        if seed.dtype == jnp.uint32 and seed.shape == (2,):
-            return jax.random.wrap_key_data(seed)
-    raise TypeError(f"seed must be an int >= 0, a numpy Generator or a JAX PRNG key, got {seed!r}")
+    """A typed JAX PRNG key from ``seed`` under the library's seed policy
+    (:func:`thermolearn.randomness.jax_key`): an int, a NumPy Generator (one draw) or a JAX key."""
+    return jax_key(seed, typed=True)
 
 
 def bernoulli(key: jax.Array, p: jax.Array) -> jax.Array:
@@ -303,14 +294,6 @@ def _pseudo_log_likelihood(family, p, v):
     return -jnp.sum(jax.nn.softplus(-delta), axis=-1)
 
 
-@partial(jax.jit, static_argnums=(0,))
-def _log_partition_gaussian_chunk(family, p, hidden_states):
-    """log sum over the given hidden states of exp(c^T h + (b/sigma)^T W h + |W h|^2 / 2)."""
-    wh = hidden_states @ p["weights"].T  # (m, n_visible)
-    terms = hidden_states @ p["hidden_bias"] + wh @ (p["visible_bias"] / p["sigma"]) + 0.5 * jnp.sum(wh**2, axis=-1)
-    return jax.scipy.special.logsumexp(terms)
-
-
 # ---------------------------------------------------------------------------- the models
 @dataclass(frozen=True)
 class GibbsTrace:
@@ -398,10 +381,10 @@ class _RBMBase(ABC):
 
     # ------------------------------------------------------------------ input checks
     @abstractmethod
-    def check_visible(self, visible, name: str = "visible") -> np.ndarray:
+    def check_visible(self, visible: ArrayLike, name: str = "visible") -> np.ndarray:
         """``visible`` as a 2D float array (n, n_visible); a single state (n_visible,) gets a leading axis."""
 
-    def check_hidden(self, hidden, name: str = "hidden") -> np.ndarray:
+    def check_hidden(self, hidden: ArrayLike, name: str = "hidden") -> np.ndarray:
         """Hidden states in {0, 1} as a float array (n, n_hidden)."""
         return _check_binary(hidden, self.n_hidden, name, "n_hidden")
 
@@ -415,38 +398,38 @@ class _RBMBase(ABC):
         return jnp.asarray(x, dtype=float_dtype())
 
     # ------------------------------------------------------------------ energies
-    def energy(self, visible, hidden) -> np.ndarray:
+    def energy(self, visible: ArrayLike, hidden: ArrayLike) -> np.ndarray:
         """Joint energy E(v, h) in nats, one value per row."""
         v, h = self.check_visible(visible), self.check_hidden(hidden)
         if v.shape[0] != h.shape[0]:
             raise ValueError(f"visible and hidden must have the same number of rows, got {v.shape[0]} and {h.shape[0]}")
         return np.asarray(_energy(self.family, self.jax_params(), self._j(v), self._j(h)), dtype=np.float64)
 
-    def free_energy(self, visible) -> np.ndarray:
+    def free_energy(self, visible: ArrayLike) -> np.ndarray:
         """F(v) = -log sum_h exp(-E(v, h)) in nats, one value per row (p(v) = exp(-F(v)) / Z)."""
         v = self.check_visible(visible)
         return np.asarray(_free_energy(self.family, self.jax_params(), self._j(v)), dtype=np.float64)
 
-    def hidden_probabilities(self, visible, *, beta: float = 1.0) -> np.ndarray:
+    def hidden_probabilities(self, visible: ArrayLike, *, beta: float = 1.0) -> np.ndarray:
         """p(h_j = 1 | v) = sigmoid(beta (c_j + input_j)), shape (n, n_hidden)."""
         v = self.check_visible(visible)
         beta = _check_beta(beta)
         return np.asarray(_hidden_probabilities(self.family, self.jax_params(), self._j(v), beta), dtype=np.float64)
 
-    def visible_mean(self, hidden, *, beta: float = 1.0) -> np.ndarray:
+    def visible_mean(self, hidden: ArrayLike, *, beta: float = 1.0) -> np.ndarray:
         """E[v | h]: p(v_i = 1 | h) for binary units, the Gaussian mean for real ones; (n, n_visible)."""
         h = self.check_hidden(hidden)
         beta = _check_beta(beta)
         return np.asarray(_visible_mean(self.family, self.jax_params(), self._j(h), beta), dtype=np.float64)
 
-    def sample_hidden(self, visible, *, seed=0, beta: float = 1.0) -> np.ndarray:
+    def sample_hidden(self, visible: ArrayLike, *, seed=0, beta: float = 1.0) -> np.ndarray:
         """One draw h ~ p(h | v) per row (0/1 as float64)."""
         v = self.check_visible(visible)
         beta = _check_beta(beta)
         out = _sample_hidden(self.family, self.jax_params(), self._j(v), as_key(seed), beta)
         return np.asarray(out, dtype=np.float64)
 
-    def sample_visible(self, hidden, *, seed=0, beta: float = 1.0) -> np.ndarray:
+    def sample_visible(self, hidden: ArrayLike, *, seed=0, beta: float = 1.0) -> np.ndarray:
         """One draw v ~ p(v | h) per row."""
         h = self.check_hidden(hidden)
         beta = self._check_beta(beta)
@@ -468,7 +451,16 @@ class _RBMBase(ABC):
             )
         return jnp.asarray(np.broadcast_to(m, v.shape))
 
-    def gibbs(self, visible, n_steps: int = 1, *, seed=0, beta: float = 1.0, clamp=None, return_hidden: bool = False):
+    def gibbs(
+        self,
+        visible: ArrayLike,
+        n_steps: int = 1,
+        *,
+        seed=0,
+        beta: float = 1.0,
+        clamp=None,
+        return_hidden: bool = False,
+    ):
         """Run ``n_steps`` block Gibbs sweeps (h ~ p(h|v), then v ~ p(v|h)) from every row of ``visible``.
 
         All rows are independent chains run together. ``clamp`` (boolean mask, per unit or
@@ -485,7 +477,7 @@ class _RBMBase(ABC):
         out_v = np.asarray(out_v, dtype=np.float64)
         return (out_v, np.asarray(out_h, dtype=np.float64)) if return_hidden else out_v
 
-    def gibbs_trace(self, visible, n_steps: int, *, seed=0, every: int = 1, clamp=None) -> GibbsTrace:
+    def gibbs_trace(self, visible: ArrayLike, n_steps: int, *, seed=0, every: int = 1, clamp=None) -> GibbsTrace:
         """Block Gibbs from ``visible`` recording states, p(v|h), F(v) and E(v,h) every ``every`` sweeps.
 
         With ``clamp`` this is image repair: the known pixels stay fixed and the free energy
@@ -537,7 +529,7 @@ class _RBMBase(ABC):
                 raise ValueError(f"init must have 1 or n_samples={n_samples} rows, got {v0.shape[0]}")
         return self.gibbs(v0, n_steps, seed=k_run)
 
-    def reconstruction_error(self, visible, *, seed=None) -> float:
+    def reconstruction_error(self, visible: ArrayLike, *, seed=None) -> float:
         """Mean squared error per unit between v and E[v | h], h = p(h | v) (``seed=None``) or h ~ p(h | v)."""
         v = self.check_visible(visible)
         sampled = seed is not None
@@ -546,18 +538,14 @@ class _RBMBase(ABC):
         return float(np.mean((v - np.asarray(rec, dtype=np.float64)) ** 2))
 
     # ------------------------------------------------------------------ likelihood
-    def log_probability(self, visible, log_z: float) -> np.ndarray:
+    def log_probability(self, visible: ArrayLike, log_z: float) -> np.ndarray:
         """log p(v) = -F(v) - log Z per row, in nats (a density for real-valued units)."""
         log_z = check_finite_float("log_z", log_z)
         return -self.free_energy(visible) - log_z
 
-    def log_likelihood(self, data, log_z: float) -> float:
+    def log_likelihood(self, data: ArrayLike, log_z: float) -> float:
         """Mean log-likelihood mean(-F(v)) - log Z of the rows of ``data``, in nats per image."""
         return float(np.mean(self.log_probability(data, log_z)))
-
-    @abstractmethod
-    def exact_log_partition(self) -> float:
-        """log Z by an exact sum over the smaller layer (at most EXACT_MAX_UNITS units), in nats."""
 
     # ------------------------------------------------------------------ files
     def header(self, **extra) -> dict:
@@ -588,7 +576,7 @@ class _RBMBase(ABC):
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        mine, theirs = self.arrays(), other.arrays()  # type: ignore[attr-defined]
+        mine, theirs = self.arrays(), other.arrays()
         return all(np.array_equal(mine[k], theirs[k]) for k in mine)
 
     __hash__ = None  # type: ignore[assignment]
@@ -604,13 +592,15 @@ class RBM(_RBMBase):
     kind = "bernoulli"
 
     @classmethod
-    def random(cls, n_visible: int, n_hidden: int, *, scale: float = 0.01, data=None, seed=0) -> RBM:
+    def random(
+        cls, n_visible: int, n_hidden: int, *, scale: float = 0.01, data: ArrayLike | None = None, seed=0
+    ) -> RBM:
         """Small random weights W_ij ~ N(0, scale^2), c = 0, and b = 0 or, given ``data``, the
         log-odds of each pixel's mean (so p(v | h = 0) starts at the data's marginals)."""
         n_visible = check_positive_int("n_visible", n_visible)
         n_hidden = check_positive_int("n_hidden", n_hidden)
         scale = check_finite_float("scale", scale)
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = numpy_generator(seed)
         w = scale * rng.standard_normal((n_visible, n_hidden))
         b = np.zeros(n_visible)
         if data is not None:
@@ -619,22 +609,11 @@ class RBM(_RBMBase):
             b = np.log(m) - np.log1p(-m)
         return cls(w, b, np.zeros(n_hidden))
 
-    def check_visible(self, visible, name: str = "visible", dtype=np.float64) -> np.ndarray:
+    def check_visible(self, visible: ArrayLike, name: str = "visible", dtype=np.float64) -> np.ndarray:
         """Binary visible states in {0, 1} as ``dtype`` (default float64), shape (n, n_visible)."""
         return _check_binary(visible, self.n_visible, name, "n_visible", dtype)
 
-    def exact_log_partition(self) -> float:
-        """log Z = log sum_{v,h} exp(-E(v, h)) summed exactly over the smaller layer, in nats."""
-        if min(self.n_visible, self.n_hidden) > EXACT_MAX_UNITS:
-            raise ValueError(
-                f"exact log Z sums 2^min(n_visible, n_hidden) terms; the smaller layer has "
-                f"{min(self.n_visible, self.n_hidden)} units (at most {EXACT_MAX_UNITS} allowed): use AIS"
-            )
-        from thermolearn.exact.rbm_partition import rbm_log_partition
-
-        return float(rbm_log_partition(self._weights, self._visible_bias, self._hidden_bias))
-
-    def pseudo_log_likelihood(self, visible, *, batch_size: int = 256) -> np.ndarray:
+    def pseudo_log_likelihood(self, visible: ArrayLike, *, batch_size: int = 256) -> np.ndarray:
         """sum_i log p(v_i | v_-i) per row, in nats: every unit, exactly (no random unit picked)."""
         v = self.check_visible(visible)
         batch_size = check_positive_int("batch_size", batch_size)
@@ -679,44 +658,20 @@ class GaussianBernoulliRBM(_RBMBase):
 
     @classmethod
     def random(
-        cls, n_visible: int, n_hidden: int, *, scale: float = 0.01, sigma=1.0, data=None, seed=0
+        cls, n_visible: int, n_hidden: int, *, scale: float = 0.01, sigma=1.0, data: ArrayLike | None = None, seed=0
     ) -> GaussianBernoulliRBM:
         """Small random weights, c = 0, b = 0 or the data's mean, and the given ``sigma``."""
         n_visible = check_positive_int("n_visible", n_visible)
         n_hidden = check_positive_int("n_hidden", n_hidden)
         scale = check_finite_float("scale", scale)
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = numpy_generator(seed)
         w = scale * rng.standard_normal((n_visible, n_hidden))
         b = np.zeros(n_visible) if data is None else _check_real(data, n_visible, "data").mean(axis=0)
         return cls(w, b, np.zeros(n_hidden), sigma)
 
-    def check_visible(self, visible, name: str = "visible", dtype=np.float64) -> np.ndarray:
+    def check_visible(self, visible: ArrayLike, name: str = "visible", dtype=np.float64) -> np.ndarray:
         """Real visible states (finite) as ``dtype`` (default float64), shape (n, n_visible)."""
         return _check_real(visible, self.n_visible, name).astype(dtype, copy=False)
-
-    def exact_log_partition(self) -> float:
-        """log Z = sum_i log(sqrt(2 pi) sigma_i) + log sum_h exp(c^T h + (b/sigma)^T W h + |W h|^2 / 2).
-
-        The visible units are integrated out in closed form; the sum runs over the 2^n_hidden
-        hidden states (n_hidden at most EXACT_MAX_UNITS), in nats.
-        """
-        if self.n_hidden > EXACT_MAX_UNITS:
-            raise ValueError(
-                f"exact log Z of a Gaussian-Bernoulli RBM sums 2^n_hidden terms; n_hidden = "
-                f"{self.n_hidden} (at most {EXACT_MAX_UNITS} allowed)"
-            )
-        p = self.jax_params()
-        n = self.n_hidden
-        low = min(n, 12)
-        low_states = ((np.arange(2**low)[:, None] >> np.arange(low)) & 1).astype(float_dtype())
-        parts = []
-        for high in range(2 ** (n - low)):
-            high_bits = ((high >> np.arange(n - low)) & 1).astype(float_dtype())
-            states = np.concatenate([low_states, np.broadcast_to(high_bits, (len(low_states), n - low))], axis=1)
-            parts.append(float(_log_partition_gaussian_chunk(self.family, p, jnp.asarray(states))))
-        log_gauss = float(np.sum(np.log(self._sigma)) + self.n_visible * _LOG_SQRT_2PI)
-        m = max(parts)
-        return log_gauss + m + math.log(sum(math.exp(x - m) for x in parts))
 
 
 RBM_CLASSES = {"bernoulli": RBM, "gaussian": GaussianBernoulliRBM}
@@ -749,7 +704,9 @@ def model_from_arrays(arrays: dict, header: dict, *, what: str = "file") -> RBM 
 
 def load_rbm(path: str | os.PathLike) -> RBM | GaussianBernoulliRBM:
     """Read any RBM file (Bernoulli or Gaussian-Bernoulli; a training checkpoint also works)."""
-    return _RBMBase.load(path)
+    model = _RBMBase.load(path)
+    assert isinstance(model, (RBM, GaussianBernoulliRBM))  # model_from_arrays builds one of the two
+    return model
 
 
 # ---------------------------------------------------------------------------- checks

@@ -20,7 +20,8 @@ _ALLOWED = "a non-negative int, a numpy Generator or SeedSequence, or None"
 
 
 def check_seed(seed: Any, *, name: str = "seed", allow_none: bool = True) -> SeedLike:
-    """``seed`` itself if the policy allows it; else ``TypeError``/``ValueError`` naming ``name``."""
+    """``seed`` itself (an integer as a Python int) if the policy allows it; else
+    ``TypeError``/``ValueError`` naming ``name``."""
     if seed is None:
         if not allow_none:
             raise TypeError(f"{name} must be a non-negative int here (the run must be reproducible), got None")
@@ -31,7 +32,7 @@ def check_seed(seed: Any, *, name: str = "seed", allow_none: bool = True) -> See
         raise TypeError(f"{name} must be {_ALLOWED}, got {type(seed).__name__} {seed!r}")
     if seed < 0:
         raise ValueError(f"{name} must be >= 0, got {seed}")
-    return seed
+    return int(seed)
 
 
 def check_int_seed(seed: Any, *, name: str = "seed") -> int:
@@ -55,7 +56,11 @@ def numpy_generator(seed: Any, *, name: str = "seed") -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def _is_jax_key(seed: Any) -> bool:
+def is_jax_key(seed: Any) -> bool:
+    """Whether ``seed`` is a JAX PRNG key: a typed key array, or raw key data (uint32, shape (2,)).
+    Imports JAX only when ``seed`` is a JAX array, so the check is free for plain seeds."""
+    if "jax" not in type(seed).__module__:
+        return False
     import jax
     import jax.numpy as jnp
 
@@ -65,20 +70,41 @@ def _is_jax_key(seed: Any) -> bool:
 
 
 def jax_key(seed: Any, *, name: str = "seed", typed: bool = False) -> Any:
-    """A JAX PRNG key for ``seed``: a JAX key is returned as it is, an int ``s`` gives
-    ``PRNGKey(s)`` (``key(s)`` when ``typed``), a NumPy Generator gives the key of one int
-    drawn from it. JAX is imported only here, so the policy itself costs nothing."""
+    """A JAX PRNG key for ``seed``: a JAX key is returned as it is (raw key data is wrapped
+    when ``typed``), an int ``s`` gives ``PRNGKey(s)`` (``key(s mod 2^63)`` when ``typed``), a
+    NumPy Generator gives the key of one int drawn from it (below 2^31, or 2^63 when ``typed``,
+    the ranges the two flavours always used), a SeedSequence or None likewise from a new
+    generator. JAX is imported only here, so the policy itself costs nothing."""
     import jax
 
-    if "jax" in type(seed).__module__ and _is_jax_key(seed):
+    if is_jax_key(seed):
+        if typed and not jax.numpy.issubdtype(seed.dtype, jax.dtypes.prng_key):
+            return jax.random.wrap_key_data(seed)
         return seed
+    high = 2**63 - 1 if typed else 2**31 - 1
     if isinstance(seed, np.random.Generator):
-        seed = int(seed.integers(0, 2**31 - 1))
+        seed = int(seed.integers(0, high))
     elif isinstance(seed, np.random.SeedSequence) or seed is None:
-        seed = int(np.random.default_rng(seed).integers(0, 2**31 - 1))
-    else:
-        try:
-            seed = check_int_seed(seed, name=name)
-        except TypeError:
-            raise TypeError(f"{name} must be {_ALLOWED}, or a JAX key, got {type(seed).__name__}") from None
-    return jax.random.key(seed) if typed else jax.random.PRNGKey(seed)
+        seed = int(np.random.default_rng(seed).integers(0, high))
+    elif isinstance(seed, bool | np.bool_) or not isinstance(seed, Integral):
+        raise TypeError(f"{name} must be {_ALLOWED}, or a JAX key, got {type(seed).__name__} {seed!r}")
+    elif seed < 0:
+        raise ValueError(f"{name} must be >= 0, got {seed}")
+    return jax.random.key(int(seed) % 2**63) if typed else jax.random.PRNGKey(int(seed))
+
+
+def int_seed(seed: Any, *, name: str = "seed") -> int:
+    """An int seed for a NumPy stream in code that also takes JAX keys: an int is checked by
+    :func:`check_int_seed`, a JAX key gives an int hashed from its key data (through a
+    SeedSequence), so a key seeds NumPy draws reproducibly."""
+    if is_jax_key(seed):
+        import jax
+        import jax.numpy as jnp
+
+        typed = jnp.issubdtype(seed.dtype, jax.dtypes.prng_key)
+        data = np.asarray(jax.random.key_data(seed) if typed else seed)
+        return int(np.random.SeedSequence(data.astype(np.uint64).tolist()).generate_state(1)[0])
+    try:
+        return check_int_seed(seed, name=name)
+    except TypeError:
+        raise TypeError(f"{name} must be a non-negative int or a JAX key, got {type(seed).__name__} {seed!r}") from None

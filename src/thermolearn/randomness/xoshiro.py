@@ -27,6 +27,7 @@ def seed_chains(seed: object, n_chains: int) -> np.ndarray:
     states from its next raw words.
     """
     seed = check_seed(seed)
+    words: np.ndarray
     if isinstance(seed, np.random.Generator):
         words = seed.bit_generator.random_raw(4 * n_chains).astype(np.uint64)
     else:

@@ -7,14 +7,16 @@ quench, so every read ends in a local minimum (no single flip lowers its energy)
 ``algorithm='pt'`` each read is a replica-exchange run over a ladder of temperatures
 between the same ends, and reports the lowest-energy state it saw, quenched.
 
-For Metropolis and heat-bath updates the work runs in one compiled kernel per call that
+For samplers that declare a single-spin rule (``sampler.rule``, a
+:class:`~thermolearn.samplers.rules.SpinFlipRule`: Metropolis, heat bath and their
+subclasses) the work runs in one compiled kernel per call, compiled for that rule, that
 keeps every spin's local field phi_i = h_i + sum_j J_ij s_j up to date: a rejected flip
 costs O(1) and an accepted one updates its neighbours' fields, which for dense models
 (Sherrington-Kirkpatrick) is much cheaper than recomputing phi_i at every proposal. The
 kernel draws the same random numbers and makes the same decisions as
-``Metropolis().sweep(model, state, beta, 1)`` sweep after sweep (exactly, where the
-couplings are integers; up to rounding of phi otherwise). Any other :class:`Sampler` is
-driven sweep by sweep through its own ``sweep``.
+``sampler.sweep(model, state, beta, 1)`` sweep after sweep (exactly, where the couplings
+are integers; up to rounding of phi otherwise). Any other :class:`Sampler` is driven sweep
+by sweep through its own ``sweep``.
 """
 
 from __future__ import annotations
@@ -26,13 +28,14 @@ from typing import Any
 
 import numpy as np
 from numba import njit, prange
+from numpy.typing import ArrayLike
 
 from thermolearn.models.ising import Ising
+from thermolearn.randomness.xoshiro import next_uniform, seed_chains
 from thermolearn.samplers.base import Sampler
 from thermolearn.samplers.parallel_tempering import _ladder, csr_int64, geometric_ladder
-from thermolearn.samplers.rng import next_uniform, seed_chains
+from thermolearn.samplers.rules import METROPOLIS, rule_decide
 from thermolearn.samplers.schedules import check_beta_range, default_beta_range, make_schedule
-from thermolearn.samplers.single_spin import HeatBath, Metropolis, Quench, spin_flip_decision
 from thermolearn.samplers.state import ChainState
 from thermolearn.validation import check_positive_int
 
@@ -106,9 +109,10 @@ def _flip_update(phi, i, twice, indptr, indices, data, dense):
 
 
 @njit(inline="always")
-def _field_sweeps(s, phi, indptr, indices, data, dense, beta, order, random_site, rule, n_sweeps, s0, s1, s2, s3):
-    """``n_sweeps`` single-spin sweeps of one chain at ``beta`` with local fields kept up to
-    date; returns the energy change, the number of flips and the generator state."""
+def _field_sweeps(decide, s, phi, indptr, indices, data, dense, beta, order, random_site, n_sweeps, s0, s1, s2, s3):
+    """``n_sweeps`` single-spin sweeps of one chain at ``beta`` by the rule's ``decide`` with
+    local fields kept up to date; returns the energy change, the number of flips and the
+    generator state."""
     n = s.size
     e_change = 0.0
     flips = 0
@@ -120,7 +124,7 @@ def _field_sweeps(s, phi, indptr, indices, data, dense, beta, order, random_site
             else:
                 i = order[k]
             si = s[i]
-            flip, de, s0, s1, s2, s3 = spin_flip_decision(si, phi[i], beta, rule, s0, s1, s2, s3)
+            flip, de, s0, s1, s2, s3 = decide(si, phi[i], beta, s0, s1, s2, s3)
             if flip:
                 s[i] = -si
                 _flip_update(phi, i, -2.0 * si, indptr, indices, data, dense)
@@ -147,9 +151,9 @@ def _quench(s, phi, indptr, indices, data, dense, h, max_sweeps):
     return max_sweeps
 
 
-@njit(cache=True, parallel=True)
-def _anneal_reads(spins, rng, indptr, indices, data, dense, h, betas, order, random_site, rule, max_quench):
-    """Every read (in parallel): sweeps at ``betas[t]`` for t = 0, 1, ..., then the quench."""
+def _anneal_reads(spins, rng, indptr, indices, data, dense, h, betas, order, random_site, max_quench):
+    """Every read (in parallel): sweeps at ``betas[t]`` for t = 0, 1, ..., then the quench.
+    Compiled per rule (:meth:`SpinFlipRule.compiled` binds ``rule_decide``)."""
     n_reads, n = spins.shape
     quench_sweeps = np.zeros(n_reads, dtype=np.int64)
     for r in prange(n_reads):
@@ -159,14 +163,13 @@ def _anneal_reads(spins, rng, indptr, indices, data, dense, h, betas, order, ran
         s0, s1, s2, s3 = rng[r, 0], rng[r, 1], rng[r, 2], rng[r, 3]
         for t in range(betas.size):
             _, _, s0, s1, s2, s3 = _field_sweeps(
-                s, phi, indptr, indices, data, dense, betas[t], order, random_site, rule, 1, s0, s1, s2, s3
+                rule_decide, s, phi, indptr, indices, data, dense, betas[t], order, random_site, 1, s0, s1, s2, s3
             )
         rng[r, 0], rng[r, 1], rng[r, 2], rng[r, 3] = s0, s1, s2, s3
         quench_sweeps[r] = _quench(s, phi, indptr, indices, data, dense, h, max_quench)
     return quench_sweeps
 
 
-@njit(cache=True, parallel=True)
 def _pt_minimise(
     spins,
     rng,
@@ -179,7 +182,6 @@ def _pt_minimise(
     betas,
     order,
     random_site,
-    rule,
     n_sweeps,
     ex_rng,
     best_spins,
@@ -190,7 +192,7 @@ def _pt_minimise(
     """Replica exchange as an optimiser: run r owns rows r*K .. r*K + K - 1 of ``spins``
     (replicas); ``slot[k]`` says which replica sits at ``betas[k]``. Every sweep: one sweep of
     every replica at its temperature, swap proposals between neighbours (even and odd pairs
-    in turn), and the lowest energy seen so far is kept with its state."""
+    in turn), and the lowest energy seen so far is kept with its state. Compiled per rule."""
     n_slots, n = spins.shape
     K = betas.size
     n_runs = n_slots // K
@@ -209,6 +211,7 @@ def _pt_minimise(
                 c = r * K + q
                 s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
                 de, _, s0, s1, s2, s3 = _field_sweeps(
+                    rule_decide,
                     spins[c],
                     phi[q],
                     indptr,
@@ -218,7 +221,6 @@ def _pt_minimise(
                     betas[k],
                     order,
                     random_site,
-                    rule,
                     1,
                     s0,
                     s1,
@@ -256,14 +258,14 @@ def _single_spin_rule(sampler: str | Sampler) -> tuple[Sampler, bool]:
         sampler = make_sampler(sampler)
     if not isinstance(sampler, Sampler):
         raise TypeError(f"sampler must be a sampler name or a Sampler, got {type(sampler).__name__}")
-    if isinstance(sampler, Quench):
+    if sampler.zero_temperature:
         raise ValueError(
             "annealing needs a finite-temperature sampler ('metropolis' or 'heatbath'); "
             "the zero-temperature quench runs at the end of every read anyway"
         )
-    if sampler.name == "pt":
+    if sampler.needs_ladder:
         raise ValueError("for a parallel-tempering optimiser use algorithm='pt' with sampler='metropolis'")
-    return sampler, type(sampler) in (Metropolis, HeatBath)
+    return sampler, sampler.rule is not None
 
 
 def anneal(
@@ -277,7 +279,7 @@ def anneal(
     seed: int | np.random.Generator | None = 0,
     initial: str | np.ndarray = "random",
     algorithm: str = "sa",
-    temperatures: int | object = DEFAULT_PT_TEMPERATURES,
+    temperatures: int | ArrayLike = DEFAULT_PT_TEMPERATURES,
     max_quench_sweeps: int = 10_000,
 ) -> AnnealResult:
     """Low-energy states of ``model`` from ``reads`` independent annealing runs.
@@ -377,16 +379,16 @@ def _anneal_sa(
 ) -> np.ndarray:
     state = _initial_chains(model, reads, seed, initial)
     if fast:
-        _anneal_reads(
+        assert smp.rule is not None  # fast means the sampler has a rule
+        smp.rule.compiled(_anneal_reads, parallel=True)(
             state.spins,
             state.rng,
             *csr_int64(model),
             _dense_couplings(model),
             model.fields,
             betas,
-            smp._site_order(model),
+            smp.site_order(model),
             smp.order == "random",
-            smp.rule,
             max_quench,
         )
         return state.spins
@@ -399,7 +401,7 @@ def _anneal_sa(
 def _quench_states(model: Ising, spins: np.ndarray, max_quench: int) -> np.ndarray:
     """Zero-temperature quench of each row to a local minimum (in place)."""
     no_rng = np.zeros((spins.shape[0], 4), dtype=np.uint64)  # zero sweeps at finite temperature draw nothing
-    _anneal_reads(
+    METROPOLIS.compiled(_anneal_reads, parallel=True)(
         spins,
         no_rng,
         *csr_int64(model),
@@ -408,7 +410,6 @@ def _quench_states(model: Ising, spins: np.ndarray, max_quench: int) -> np.ndarr
         np.zeros(0),
         np.arange(model.n_spins, dtype=np.int64),
         False,
-        0,
         max_quench,
     )
     return spins
@@ -429,7 +430,8 @@ def _anneal_pt(
         best_spins[r] = state.spins[r * K + k]
     accepted = np.zeros((reads, K - 1), dtype=np.int64)
     attempted = np.zeros((reads, K - 1), dtype=np.int64)
-    _pt_minimise(
+    assert smp.rule is not None  # the PT optimiser runs only single-spin samplers with a rule
+    smp.rule.compiled(_pt_minimise, parallel=True)(
         state.spins,
         state.rng,
         energy,
@@ -437,9 +439,8 @@ def _anneal_pt(
         _dense_couplings(model),
         model.fields,
         1.0 / ladder,
-        smp._site_order(model),
+        smp.site_order(model),
         smp.order == "random",
-        smp.rule,
         n_sweeps,
         ex_rng,
         best_spins,

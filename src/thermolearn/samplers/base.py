@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from thermolearn.models.ising import Ising
 from thermolearn.samplers.state import ChainState
+
+if TYPE_CHECKING:  # pragma: no cover
+    from thermolearn.samplers.rules import SpinFlipRule
 
 
 @dataclass(frozen=True)
@@ -33,9 +37,45 @@ class SweepStats:
 
 class Sampler(ABC):
     """Base class: subclasses set ``name`` and implement :meth:`sweep` (and may refine
-    :meth:`check_model`)."""
+    :meth:`check_model`).
+
+    Capabilities are declared as class attributes, never inferred from a name or a type, so
+    a subclass keeps (or gives up, by overriding one attribute) what its parent could do.
+    Runs, annealing, parallel tempering and the conformance kit
+    (:func:`thermolearn.testing.check_sampler`) read them.
+    """
 
     name: str = ""
+    #: runs at its own ladder of temperatures: :meth:`chain_temperatures` takes None (parallel tempering)
+    needs_ladder: bool = False
+    #: samples models with fields h_i != 0
+    supports_fields: bool = True
+    #: samples models with negative (antiferromagnetic, frustrated) couplings
+    supports_frustration: bool = True
+    #: samples any coupling graph (False: only the graphs :meth:`check_model` accepts, e.g. 2D lattices)
+    supports_any_graph: bool = True
+    #: a zero-temperature dynamics (flips only downhill; beta is ignored), not a sampler of exp(-beta E)
+    zero_temperature: bool = False
+    #: the number of chains must be a multiple of this
+    chain_multiple: int = 1
+    #: the single-spin rule (a :class:`~thermolearn.samplers.rules.SpinFlipRule`) whose moves,
+    #: in the sites' order ``self.order`` / ``self.site_order(model)``, are exactly what
+    #: :meth:`sweep` does, so fused kernels (annealing with local fields kept up to date,
+    #: parallel tempering in one call) may run the rule themselves; None: they call :meth:`sweep`
+    rule: SpinFlipRule | None = None
+    #: the sites' visiting order of a sampler with a ``rule`` ("sequential", "random", "checkerboard")
+    order: str = "sequential"
+
+    def site_order(self, model: Ising) -> np.ndarray:
+        """The sites of one sweep in visiting order (int64), for samplers with a ``rule``;
+        samplers with other orders override it."""
+        return np.arange(model.n_spins, dtype=np.int64)
+
+    @classmethod
+    def example(cls) -> Sampler:
+        """A small instance with default settings, for conformance kits and documentation
+        (samplers whose constructor needs arguments override this)."""
+        return cls()
 
     def check_model(self, model: Ising) -> None:
         """Raise ``ValueError`` (saying why and what to use instead) if this sampler cannot

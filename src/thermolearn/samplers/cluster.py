@@ -62,30 +62,13 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from thermolearn.models.ising import Ising
+from thermolearn.randomness.xoshiro import next_bits53, next_uniform
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
-from thermolearn.samplers.rng import _rotl, next_uniform
 from thermolearn.samplers.state import ChainState
 
 #: Wolff's preparatory sweeps at a new temperature (total, and how many before <|C|> is measured).
 CALIBRATION_WARMUP = 20
 CALIBRATION_SWEEPS = 40
-
-
-# ------------------------------------------------------------------------ random bits
-@njit(inline="always")
-def _next_bits53(s0, s1, s2, s3):
-    """The step of :func:`rng.next_uniform` without the scaling: an integer k in [0, 2^53)
-    with u = k 2^-53, and the advanced state. A bond with probability p is ``k < ceil(p 2^53)``,
-    which is exactly ``u < p``."""
-    result = _rotl(s1 * uint64(5), 7) * uint64(9)
-    t = s1 << uint64(17)
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
-    s3 = _rotl(s3, 45)
-    return result >> uint64(11), s0, s1, s2, s3
 
 
 # ----------------------------------------------------------------------------- Wolff kernel
@@ -127,7 +110,7 @@ def _wolff_cluster(s, stack, members, indptr, indices, data, h, bond, uniform, h
                 v = s[j]
                 total += (v >> 7) | 1
                 if v == s_old:
-                    k, s0, s1, s2, s3 = _next_bits53(s0, s1, s2, s3)
+                    k, s0, s1, s2, s3 = next_bits53(s0, s1, s2, s3)
                     if k < b_uniform:
                         s[j] = waiting
                         stack[top] = j
@@ -140,7 +123,7 @@ def _wolff_cluster(s, stack, members, indptr, indices, data, h, bond, uniform, h
                 v = s[j]
                 phi += data[p] * ((v >> 7) | 1)
                 if v == s_old:
-                    k, s0, s1, s2, s3 = _next_bits53(s0, s1, s2, s3)
+                    k, s0, s1, s2, s3 = next_bits53(s0, s1, s2, s3)
                     if k < bond[p]:
                         s[j] = waiting
                         stack[top] = j
@@ -295,7 +278,7 @@ def _sw_sweeps(
                 for p in range(split[i], indptr[i + 1]):
                     j = indices[p]
                     if s[j] == si:
-                        k, s0, s1, s2, s3 = _next_bits53(s0, s1, s2, s3)
+                        k, s0, s1, s2, s3 = next_bits53(s0, s1, s2, s3)
                         if k < (b_uniform if uniform else row[p]):
                             ri = _find(parent, i)
                             rj = _find(parent, j)
@@ -331,7 +314,7 @@ def _sw_sweeps(
                             up = u * (1.0 + ex) < ex
                         flip[i] = (s[i] == 1) != up
                     else:
-                        k, s0, s1, s2, s3 = _next_bits53(s0, s1, s2, s3)
+                        k, s0, s1, s2, s3 = next_bits53(s0, s1, s2, s3)
                         flip[i] = k < _HALF
                 if flip[r]:
                     s[i] = -s[i]
@@ -364,6 +347,8 @@ def _sw_sweeps(
 # ------------------------------------------------------------------------- Python classes
 class _ClusterSampler(Sampler):
     """Shared plumbing: the ferromagnet check and the bond-probability tables."""
+
+    supports_frustration = False  # bond probabilities 1 - exp(-2 beta J) need J >= 0
 
     def __init__(self) -> None:
         self._model: Ising | None = None
@@ -417,8 +402,8 @@ class _ClusterSampler(Sampler):
             n = model.n_spins
             indptr = model.indptr.astype(np.int64)
             indices = model.indices.astype(np.int32 if n < 2**31 else np.int64)
-            row_of = np.repeat(np.arange(n), np.diff(indptr))
-            split = indptr[:-1] + np.bincount(row_of[indices < row_of], minlength=n)  # first j > i in row i
+            row_of: np.ndarray = np.repeat(np.arange(n), np.diff(indptr))
+            split: np.ndarray = indptr[:-1] + np.bincount(row_of[indices < row_of], minlength=n)  # first j > i in row i
             self._graph = (
                 indptr,
                 indices,

@@ -14,12 +14,16 @@ decision rule as an *integer threshold on the raw generator output*:
 
     the generic kernel draws u = k 2^-53 (k = the top 53 bits of xoshiro256**) and flips
     when u < w (Metropolis) or when u (1 + e) < b (heat bath); both predicates are monotone
-    in k, so each equals k < K for one integer K, found here by bisection over k with the
-    very same floating expression. The kernels then compare integers.
+    in k, so each equals k < K for one integer K, found by bisection over k with the very
+    same floating expression. The kernels then compare integers.
 
-Random numbers are drawn exactly when the generic kernel draws them (Metropolis only for
-Delta E > 0), so for the same seed, order and rule the spins, generator states, energies
-and magnetisations come out bit for bit the same as the generic kernel's.
+Each rule says its table entry itself (``lattice_code`` of a
+:class:`~thermolearn.samplers.rules.SpinFlipRule`): flip or keep without a draw, or draw k
+and flip iff (k < K) != invert (heat bath inverts for a spin that is up). These kernels
+read only the codes, so they are the same for every rule. Random numbers are drawn exactly
+when the generic kernel draws them (Metropolis only for Delta E > 0), so for the same seed,
+order and rule the spins, generator states, energies and magnetisations come out bit for
+bit the same as the generic kernel's.
 
 Sites are walked line by line along the last axis (row-major order, as site indices are
 numbered): the two in-line neighbours are i - 1 and i + 1 (wrapped only at the two ends of
@@ -36,36 +40,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange, uint64
+from numba import njit, prange
 
 from thermolearn.models.ising import Ising
-
-_MANTISSA = 1.0 / 9007199254740992.0  # 2^-53, as in rng.next_uniform
-_TWO53 = 9007199254740992
-
-CODE_FLIP = -1  # flip without drawing a random number
-CODE_KEEP = -2  # keep without drawing a random number
-
-
-# ---------------------------------------------------------------- random numbers
-@njit(inline="always")
-def _rotl(x, k):
-    return (x << uint64(k)) | (x >> uint64(64 - k))
-
-
-@njit(inline="always")
-def next_raw53(s0, s1, s2, s3):
-    """The top 53 bits k of one xoshiro256** output (u = k 2^-53 in rng.next_uniform) and
-    the advanced state: ``k, s0, s1, s2, s3``."""
-    result = _rotl(s1 * uint64(5), 7) * uint64(9)
-    t = s1 << uint64(17)
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
-    s3 = _rotl(s3, 45)
-    return np.int64(result >> uint64(11)), s0, s1, s2, s3
+from thermolearn.randomness.xoshiro import MANTISSA, next_bits53
+from thermolearn.samplers.rules import CODE_FLIP, SpinFlipRule, rule_lattice_code
 
 
 # ---------------------------------------------------------------- the plan of a lattice
@@ -245,30 +224,12 @@ def build_plan(model: Ising) -> LatticePlan | None:
 
 
 # ---------------------------------------------------------------- decision tables
-@njit(cache=True)
-def _count_below(a, b):
-    """The number K of k in [0, 2^53) with float(k) 2^-53 a < b (monotone in k)."""
-    lo = 0  # predicate true for all k < lo
-    hi = _TWO53  # predicate false for all k >= hi
-    if not (0.0 * a < b):
-        return 0
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        u = float(mid) * _MANTISSA
-        if u * a < b:
-            lo = mid
-        else:
-            hi = mid
-    return hi
-
-
-@njit(cache=True)
-def _thresholds(phi, betas, rule):
-    """Decision codes per (chain, set, index): Metropolis: CODE_FLIP if Delta E <= 0, else K
-    with flip iff k < K; heat bath: K with s_i = +1 iff k < K; quench: CODE_FLIP / CODE_KEEP."""
+def _thresholds(phi, betas):
+    """Decision codes per (chain, set, index) from the rule's ``lattice_code`` (compiled per
+    rule by :meth:`SpinFlipRule.compiled`, which binds ``rule_lattice_code``)."""
     n_sets, size = phi.shape
     n_chains = betas.size
-    out = np.full((n_chains, n_sets * size), CODE_KEEP, dtype=np.int64)
+    out = np.full((n_chains, n_sets * size), -2, dtype=np.int64)  # CODE_KEEP where unused
     for c in range(n_chains):
         beta = betas[c]
         for t in range(n_sets):
@@ -277,28 +238,15 @@ def _thresholds(phi, betas, rule):
                 if math.isnan(ph):
                     continue
                 si = np.int8(1) if idx >= size // 2 else np.int8(-1)
-                de = 2.0 * si * ph
-                if rule == 0:
-                    if de <= 0.0:
-                        code = CODE_FLIP
-                    else:
-                        code = _count_below(1.0, math.exp(-beta * de))
-                elif rule == 1:
-                    x = -2.0 * beta * ph
-                    if x > 0:
-                        ex = math.exp(-x)
-                        code = _count_below(1.0 + ex, ex)
-                    else:
-                        code = _count_below(1.0 + math.exp(x), 1.0)
-                else:
-                    code = CODE_FLIP if de < 0.0 else CODE_KEEP
-                out[c, t * size + idx] = code
+                out[c, t * size + idx] = rule_lattice_code(si, ph, beta)
     return out
 
 
-def decision_table(plan: LatticePlan, betas: np.ndarray, rule: int) -> np.ndarray:
-    """(n_chains, n_sets * size) int64 decision codes for ``betas`` and ``rule``."""
-    return _thresholds(plan.phi, np.ascontiguousarray(betas, dtype=np.float64), int(rule))
+def decision_table(plan: LatticePlan, betas: np.ndarray, rule: SpinFlipRule) -> np.ndarray:
+    """(n_chains, n_sets * size) int64 decision codes of ``rule`` for ``betas``."""
+    if rule.lattice_code is None:
+        raise ValueError(f"the rule {rule.name!r} has no lattice_code, so it has no lattice fast path")
+    return rule.compiled(_thresholds)(plan.phi, np.ascontiguousarray(betas, dtype=np.float64))
 
 
 # ---------------------------------------------------------------- the kernels
@@ -309,26 +257,24 @@ def decision_table(plan: LatticePlan, betas: np.ndarray, rule: int) -> np.ndarra
 
 
 @njit(inline="always")
-def _decide(code, si, heat, s0, s1, s2, s3):
-    if heat:
-        k, s0, s1, s2, s3 = next_raw53(s0, s1, s2, s3)
-        flip = (si == 1) != (k < code)
-    elif code >= 0:
-        k, s0, s1, s2, s3 = next_raw53(s0, s1, s2, s3)
-        flip = k < code
+def _decide(code, s0, s1, s2, s3):
+    """A table code (rules.draw_code): >= 0 draws k and flips iff (k < code // 2) != (code odd)."""
+    if code >= 0:
+        k, s0, s1, s2, s3 = next_bits53(s0, s1, s2, s3)
+        flip = (np.int64(k) < (code >> 1)) != ((code & 1) == 1)  # signed, as the codes: no float comparison
     else:
         flip = code == CODE_FLIP
     return flip, s0, s1, s2, s3
 
 
 @njit(inline="always")
-def _visit(row, c, si, left, right, r0, r1, r2, r3, t, w, codes, de, heat, s0, s1, s2, s3, acc, e_change):
+def _visit(row, c, si, left, right, r0, r1, r2, r3, t, w, codes, de, s0, s1, s2, s3, acc, e_change):
     """One update of site c of ``row`` (spin si, in-line neighbours left/right, neighbouring
     lines r0..r3); returns the site's new spin."""
     pos = np.uint64(
         t + w[0] * si + w[1] * left + w[2] * right + w[3] * r0[c] + w[4] * r1[c] + w[5] * r2[c] + w[6] * r3[c]
     )
-    flip, s0, s1, s2, s3 = _decide(codes[pos], si, heat, s0, s1, s2, s3)
+    flip, s0, s1, s2, s3 = _decide(codes[pos], s0, s1, s2, s3)
     if flip:
         row[c] = -si
         acc += 1
@@ -351,7 +297,6 @@ def _chain_sweeps(
     codes,
     de,
     order_kind,
-    heat,
     n_sweeps,
     s0,
     s1,
@@ -365,8 +310,8 @@ def _chain_sweeps(
     for _ in range(n_sweeps):
         if order_kind == 1:
             for _k in range(n):
-                k53, s0, s1, s2, s3 = next_raw53(s0, s1, s2, s3)
-                u = float(k53) * _MANTISSA  # the generic kernel's site choice, to the last bit
+                k53, s0, s1, s2, s3 = next_bits53(s0, s1, s2, s3)
+                u = float(k53) * MANTISSA  # the generic kernel's site choice, to the last bit
                 i = min(int(u * n), n - 1)
                 line = i // L
                 c = i - line * L
@@ -385,7 +330,7 @@ def _chain_sweeps(
                 if n_other >= 4:
                     pos += w[5] * s[line_neighbours[line, 2] + c] + w[6] * s[line_neighbours[line, 3] + c]
                 p = np.uint64(pos)
-                flip, s0, s1, s2, s3 = _decide(codes[p], si, heat, s0, s1, s2, s3)
+                flip, s0, s1, s2, s3 = _decide(codes[p], s0, s1, s2, s3)
                 if flip:
                     s[i] = -si
                     acc += 1
@@ -423,7 +368,6 @@ def _chain_sweeps(
                         w,
                         codes,
                         de,
-                        heat,
                         s0,
                         s1,
                         s2,
@@ -449,7 +393,6 @@ def _chain_sweeps(
                             w,
                             codes,
                             de,
-                            heat,
                             s0,
                             s1,
                             s2,
@@ -472,7 +415,6 @@ def _chain_sweeps(
                         w,
                         codes,
                         de,
-                        heat,
                         s0,
                         s1,
                         s2,
@@ -498,7 +440,6 @@ def _chain_sweeps(
                             w,
                             codes,
                             de,
-                            heat,
                             s0,
                             s1,
                             s2,
@@ -521,7 +462,6 @@ def _chain_sweeps(
                             w,
                             codes,
                             de,
-                            heat,
                             s0,
                             s1,
                             s2,
@@ -544,7 +484,6 @@ def _chain_sweeps(
                             w,
                             codes,
                             de,
-                            heat,
                             s0,
                             s1,
                             s2,
@@ -577,7 +516,6 @@ def _sweeps_2d_uniform(
     codes,
     de,
     order_kind,
-    heat,
     n_sweeps,
 ):
     n_chains = spins.shape[0]
@@ -599,7 +537,6 @@ def _sweeps_2d_uniform(
             codes[ch],
             de,
             order_kind,
-            heat,
             n_sweeps,
             rng[ch, 0],
             rng[ch, 1],
@@ -629,7 +566,6 @@ def _sweeps_any(
     codes,
     de,
     order_kind,
-    heat,
     n_sweeps,
 ):
     n_chains = spins.shape[0]
@@ -660,7 +596,6 @@ def _sweeps_any(
             codes[ch],
             de,
             order_kind,
-            heat,
             n_sweeps,
             rng[ch, 0],
             rng[ch, 1],
@@ -674,14 +609,11 @@ def _sweeps_any(
     return accepted
 
 
-def lattice_sweeps(
-    plan: LatticePlan, state, codes: np.ndarray, order_kind: int, rule: int, n_sweeps: int
-) -> np.ndarray:
+def lattice_sweeps(plan: LatticePlan, state, codes: np.ndarray, order_kind: int, n_sweeps: int) -> np.ndarray:
     """``n_sweeps`` sweeps of every chain of ``state`` (a ChainState) with decision ``codes``
     (from :func:`decision_table`); order_kind 0 sequential (row-major), 1 random site, 2
     checkerboard (even sites in index order, then odd sites). Updates the state in place and
     returns the accepted flips per chain."""
-    heat = rule == 1
     if plan.tier == "uniform" and len(plan.shape) == 2 and plan.offset == 13:  # the constants of _sweeps_2d_uniform
         return _sweeps_2d_uniform(
             state.spins,
@@ -696,7 +628,6 @@ def lattice_sweeps(
             codes,
             plan.de_flat,
             order_kind,
-            heat,
             n_sweeps,
         )
     return _sweeps_any(
@@ -714,6 +645,5 @@ def lattice_sweeps(
         codes,
         plan.de_flat,
         order_kind,
-        heat,
         n_sweeps,
     )

@@ -32,27 +32,13 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from thermolearn.models.ising import Ising
+from thermolearn.randomness.xoshiro import next64
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
-from thermolearn.samplers.lattice_kernels import _rotl
 from thermolearn.samplers.state import ChainState
 
 LANES = 64
 _SERIAL_WORK = 1_000_000  # spin updates per call below which one thread does everything
 _COUNTER_BITS = 20  # vertical counter planes: flushed long before 2^20 sites
-
-
-@njit(inline="always")
-def _next64(s0, s1, s2, s3):
-    """One 64-bit xoshiro256** output and the advanced state."""
-    result = _rotl(s1 * uint64(5), 7) * uint64(9)
-    t = s1 << uint64(17)
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
-    s3 = _rotl(s3, 45)
-    return result, s0, s1, s2, s3
 
 
 @njit(inline="always")
@@ -68,7 +54,7 @@ def _bernoulli_mask(need, mantissa, frac_bits, s0, s1, s2, s3):
     undecided = need
     k = 1
     while undecided != 0 and k <= frac_bits:
-        r, s0, s1, s2, s3 = _next64(s0, s1, s2, s3)
+        r, s0, s1, s2, s3 = next64(s0, s1, s2, s3)
         shift = frac_bits - k
         if shift < 53 and (mantissa >> uint64(shift)) & uint64(1):
             result |= undecided & ~r  # digit of p is 1: lanes with digit 0 are below p
@@ -268,6 +254,9 @@ class MultiSpinMetropolis(Sampler):
     for periodic 2D lattices with zero field and couplings +-|J|; ``n_chains`` a multiple of 64."""
 
     name = "metropolis-msc"
+    supports_fields = False
+    supports_any_graph = False  # periodic 2D square lattices with couplings +-|J| only
+    chain_multiple = LANES
 
     def __init__(self) -> None:
         self._plan: tuple[Ising, _Plan] | None = None

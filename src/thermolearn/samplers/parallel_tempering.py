@@ -30,12 +30,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit, prange
+from numpy.typing import ArrayLike
 from scipy.special import erfcinv
 
 from thermolearn.models.ising import Ising
+from thermolearn.randomness.xoshiro import next_uniform, seed_chains
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
-from thermolearn.samplers.rng import next_uniform, seed_chains
-from thermolearn.samplers.single_spin import HeatBath, Metropolis, single_spin_chain
+from thermolearn.samplers.rules import rule_decide
+from thermolearn.samplers.single_spin import single_spin_chain
 from thermolearn.samplers.state import ChainState
 from thermolearn.validation import check_positive_float, check_positive_int, check_temperature, check_temperatures
 
@@ -152,6 +154,7 @@ def _exchange_step(
 
 @njit(inline="always")
 def _pt_run(
+    decide,
     r,
     spins,
     rng,
@@ -164,7 +167,6 @@ def _pt_run(
     betas,
     order,
     random_site,
-    rule,
     n_temps,
     n_sweeps,
     exchange_every,
@@ -190,6 +192,7 @@ def _pt_run(
             c = r * n_temps + k
             for _ in range(step):  # one sweep at a time, as the generic path: energies add up identically
                 accepted[c] += single_spin_chain(
+                    decide,
                     c,
                     spins,
                     rng,
@@ -202,7 +205,6 @@ def _pt_run(
                     betas[c],
                     order,
                     random_site,
-                    rule,
                     1,
                 )
         done += step
@@ -228,8 +230,8 @@ def _pt_run(
 
 
 # Two kernels with their own names (Numba's cache tells functions apart by name, not by flags):
-# the serial one for small calls, where starting threads would cost more than the work.
-@njit(cache=True)
+# the serial one for small calls, where starting threads would cost more than the work. Both
+# are compiled per rule (:meth:`SpinFlipRule.compiled` binds ``rule_decide``).
 def _pt_sweeps_serial(
     spins,
     rng,
@@ -242,7 +244,6 @@ def _pt_sweeps_serial(
     betas,
     order,
     random_site,
-    rule,
     n_temps,
     n_sweeps,
     exchange_every,
@@ -259,6 +260,7 @@ def _pt_sweeps_serial(
 ):
     for r in range(spins.shape[0] // n_temps):
         _pt_run(
+            rule_decide,
             r,
             spins,
             rng,
@@ -271,7 +273,6 @@ def _pt_sweeps_serial(
             betas,
             order,
             random_site,
-            rule,
             n_temps,
             n_sweeps,
             exchange_every,
@@ -288,7 +289,6 @@ def _pt_sweeps_serial(
         )
 
 
-@njit(cache=True, parallel=True)
 def _pt_sweeps_parallel(
     spins,
     rng,
@@ -301,7 +301,6 @@ def _pt_sweeps_parallel(
     betas,
     order,
     random_site,
-    rule,
     n_temps,
     n_sweeps,
     exchange_every,
@@ -318,6 +317,7 @@ def _pt_sweeps_parallel(
 ):
     for r in prange(spins.shape[0] // n_temps):
         _pt_run(
+            rule_decide,
             r,
             spins,
             rng,
@@ -330,7 +330,6 @@ def _pt_sweeps_parallel(
             betas,
             order,
             random_site,
-            rule,
             n_temps,
             n_sweeps,
             exchange_every,
@@ -359,7 +358,7 @@ def csr_int64(model: Ising) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return out[0], out[1], model.data
 
 
-def _ladder(temperatures: object) -> np.ndarray:
+def _ladder(temperatures: ArrayLike) -> np.ndarray:
     temps = np.sort(check_temperatures(temperatures, "temperatures"))
     if temps.size < 2:
         raise ValueError(f"parallel tempering needs at least two temperatures, got {temps.tolist()}")
@@ -381,19 +380,21 @@ class ParallelTempering(Sampler):
     base_options : options for the base sampler when ``base`` is a name, e.g.
         ``{"order": "checkerboard"}``.
 
-    Use it through :func:`thermolearn.samplers.sample` with ``temperature=None``:
+    Use it through :func:`thermolearn.runs.sample` with ``temperature=None``:
     ``sample(model, ParallelTempering([...]), None, sweeps=..., n_chains=R)`` runs R
     independent replica-exchange runs and gives observables per ladder temperature.
     """
 
     name = "pt"
-    #: With a Metropolis or heat-bath base, run whole calls in one compiled kernel (the same
-    #: chains, bit for bit, as the generic path, without a round trip to Python per sweep).
+    needs_ladder = True
+    #: With a base that declares a single-spin rule (Metropolis, heat bath, their subclasses),
+    #: run whole calls in one compiled kernel for that rule (the same chains, bit for bit, as
+    #: the generic path, without a round trip to Python per sweep).
     use_fused_kernel = True
 
     def __init__(
         self,
-        temperatures: object,
+        temperatures: ArrayLike,
         base: str | Sampler = "metropolis",
         exchange_every: int = 1,
         base_options: dict[str, Any] | None = None,
@@ -401,22 +402,31 @@ class ParallelTempering(Sampler):
         self.temperatures = _ladder(temperatures)
         self.temperatures.setflags(write=False)
         self.exchange_every = check_positive_int("exchange_every", exchange_every)
-        if isinstance(base, ParallelTempering):
-            raise ValueError("the base sampler of parallel tempering cannot be parallel tempering itself")
+        ladder_base = ValueError(
+            "the base sampler of parallel tempering cannot be parallel tempering itself "
+            "(nor any sampler that runs its own ladder of temperatures)"
+        )
         if isinstance(base, Sampler):
+            if base.needs_ladder:
+                raise ladder_base
             if base_options:
                 raise ValueError("base_options go to the base sampler's constructor when a Sampler object is given")
             self.base = base
         elif isinstance(base, str):
-            from thermolearn.samplers.registry import make_sampler  # the registry imports this module
+            from thermolearn.samplers.registry import SAMPLERS, make_sampler  # the registry imports this module
 
-            if base == self.name:
-                raise ValueError("the base sampler of parallel tempering cannot be parallel tempering itself")
+            if base in SAMPLERS and SAMPLERS[base].needs_ladder:
+                raise ladder_base
             self.base = make_sampler(base, **(base_options or {}))
         else:
             raise TypeError(f"base must be a sampler name or a Sampler, got {type(base).__name__}")
         self._n_slots = -1
         self._clear(0)
+
+    @classmethod
+    def example(cls) -> ParallelTempering:
+        """Four temperatures from 1.2 to 3 (geometric) over Metropolis."""
+        return cls(geometric_ladder(1.2, 3.0, 4))
 
     # ------------------------------------------------------------------ the Sampler interface
     @property
@@ -520,7 +530,7 @@ class ParallelTempering(Sampler):
         if self._n_slots != state.n_chains:
             self.reset(model, state)
         betas = as_betas(betas, state.n_chains)
-        if self.use_fused_kernel and type(self.base) in (Metropolis, HeatBath):
+        if self.use_fused_kernel and self.base.rule is not None:
             return self._fused_sweep(model, state, betas, n_sweeps)
         accepted = np.zeros(state.n_chains, dtype=np.int64)
         attempted = np.zeros(state.n_chains, dtype=np.int64)
@@ -556,7 +566,11 @@ class ParallelTempering(Sampler):
         k = self.n_temperatures
         n_runs = state.n_chains // k
         work = n_sweeps * state.n_chains * (model.data.size + model.n_spins)
-        kernel = _pt_sweeps_parallel if n_runs > 1 and work > 1_000_000 else _pt_sweeps_serial
+        assert base.rule is not None  # the fused kernel runs only for a base with a rule
+        if n_runs > 1 and work > 1_000_000:
+            kernel = base.rule.compiled(_pt_sweeps_parallel, parallel=True)
+        else:
+            kernel = base.rule.compiled(_pt_sweeps_serial)
         accepted = np.zeros(state.n_chains, dtype=np.int64)
         done, rounds = int(self._counters[0]), int(self._counters[1])
         indptr, indices, data = csr_int64(model)
@@ -570,9 +584,8 @@ class ParallelTempering(Sampler):
             data,
             model.fields,
             betas,
-            base._site_order(model),
+            base.site_order(model),
             base.order == "random",
-            base.rule,
             k,
             n_sweeps,
             self.exchange_every,
@@ -669,7 +682,7 @@ def _respace(betas: np.ndarray, acceptance: np.ndarray, floor: float) -> np.ndar
 
 def adapt_ladder(
     model: Ising,
-    temperatures: object,
+    temperatures: ArrayLike,
     *,
     iterations: int = 5,
     sweeps: int = 1000,

@@ -14,7 +14,7 @@ import numpy as np
 from thermolearn.models.ising import Ising
 from thermolearn.validation import check_beta, check_positive_float, check_positive_int
 
-SCHEDULES = ("linear", "geometric")
+ANNEALING_SCHEDULES = ("linear", "geometric")
 
 
 def _ends(beta_start: object, beta_end: object) -> tuple[float, float]:
@@ -72,8 +72,10 @@ def make_schedule(
     array of betas (then ``sweeps``, if given, must equal its length, and ``beta_range``
     must be None)."""
     if isinstance(schedule, str):
-        if schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)} or an array of betas, got {schedule!r}")
+        if schedule not in ANNEALING_SCHEDULES:
+            raise ValueError(
+                f"schedule must be one of {', '.join(ANNEALING_SCHEDULES)} or an array of betas, got {schedule!r}"
+            )
         if sweeps is None:
             raise ValueError(f"the {schedule!r} schedule needs a number of sweeps")
         if beta_range is None:
@@ -94,7 +96,7 @@ def make_schedule(
 def check_beta_range(beta_range: object) -> tuple[float, float]:
     """``(beta_hot, beta_cold)``: two finite betas > 0."""
     try:
-        values = tuple(beta_range)  # type: ignore[arg-type]
+        values: tuple[object, ...] = tuple(beta_range)  # type: ignore[arg-type]  # any iterable; checked below
     except TypeError:
         raise TypeError(f"beta_range must be a pair (beta_hot, beta_cold), got {beta_range!r}") from None
     if len(values) != 2:

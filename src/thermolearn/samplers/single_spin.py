@@ -7,6 +7,11 @@ and phi_i = h_i + sum_j J_ij s_j; heat bath sets s_i = +1 with probability
 update, so any order of sites leaves the Boltzmann distribution invariant. A sweep is
 n_spins updates. Chains run in parallel threads; each draws from its own generator.
 
+The acceptance rules live in :mod:`thermolearn.samplers.rules`, one object each; this module
+is the driver that walks the sites, computes phi_i, asks the rule, and keeps the spins, the
+generator states and the running E and M exact. :class:`SingleSpinSampler` runs any rule;
+a new rule needs a subclass that names it (``rule = MY_RULE``) and nothing else here.
+
 Periodic hypercubic lattices with a uniform field take a fast path
 (:mod:`thermolearn.samplers.lattice_kernels`): neighbours by index arithmetic and decisions
 from a precomputed table, bit-identical to this generic kernel for the same seed, order
@@ -15,22 +20,18 @@ and rule.
 
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
 import scipy.sparse.csgraph as csgraph
 from numba import njit, prange
 
 from thermolearn.models.ising import Ising
+from thermolearn.randomness.xoshiro import next_uniform
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
 from thermolearn.samplers.lattice_kernels import LatticePlan, build_plan, decision_table, lattice_sweeps
-from thermolearn.samplers.rng import next_uniform
+from thermolearn.samplers.rules import HEAT_BATH, METROPOLIS, QUENCH, SpinFlipRule, rule_decide
 from thermolearn.samplers.state import ChainState
 
-RULE_METROPOLIS = 0
-RULE_HEAT_BATH = 1
-RULE_QUENCH = 2
 ORDERS = ("sequential", "random", "checkerboard")
 _ORDER_KIND = {"sequential": 0, "random": 1, "checkerboard": 2}
 # below this many spin updates per call, waking the thread pool costs more than it saves
@@ -38,45 +39,14 @@ _ORDER_KIND = {"sequential": 0, "random": 1, "checkerboard": 2}
 _SERIAL_WORK = 100_000
 
 
-# exp(-40) is below 2^-53, the smallest non-zero uniform draw: past it only u = 0 accepts,
-# so the exponential need not be computed
-_EXP_CUTOFF = -40.0
-
-
-@njit(inline="always")
-def spin_flip_decision(si, phi, beta, rule, s0, s1, s2, s3):
-    """Whether spin ``si`` in local field ``phi`` flips: Metropolis (rule 0, min(1, e^{-beta dE})),
-    heat bath (1, s_i = +1 with probability 1 / (1 + e^{-2 beta phi})) or quench (2, only if
-    dE < 0). Returns (flip, dE, generator state); every single-spin kernel decides here."""
-    de = 2.0 * si * phi
-    if rule == 0:
-        flip = de <= 0.0
-        if not flip:
-            u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
-            x = -beta * de
-            flip = u < math.exp(x) if x > _EXP_CUTOFF else u == 0.0
-    elif rule == 1:
-        u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
-        # written to avoid overflow of exp
-        x = -2.0 * beta * phi
-        if x > 0:
-            ex = math.exp(-x)
-            up = u * (1.0 + ex) < ex
-        else:
-            up = u * (1.0 + math.exp(x)) < 1.0
-        flip = (si == 1) != up
-    else:
-        flip = de < 0.0
-    return flip, de, s0, s1, s2, s3
-
-
 @njit(inline="always")
 def single_spin_chain(
-    c, spins, rng, energy, magnetization, indptr, indices, data, h, beta, order, random_site, rule, n_sweeps
+    decide, c, spins, rng, energy, magnetization, indptr, indices, data, h, beta, order, random_site, n_sweeps
 ):
-    """``n_sweeps`` single-spin sweeps of chain ``c`` at inverse temperature ``beta``; returns
-    the number of flips. Shared by every kernel that sweeps CSR chains (here and in parallel
-    tempering), so all of them make the same moves from the same random numbers."""
+    """``n_sweeps`` single-spin sweeps of chain ``c`` at inverse temperature ``beta`` with the
+    rule's ``decide``; returns the number of flips. Shared by every kernel that sweeps CSR
+    chains (here and in parallel tempering), so all of them make the same moves from the
+    same random numbers."""
     n = spins.shape[1]
     s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
     s = spins[c]
@@ -94,7 +64,7 @@ def single_spin_chain(
             for p in range(indptr[i], indptr[i + 1]):
                 phi += data[p] * s[indices[p]]
             si = s[i]
-            flip, de, s0, s1, s2, s3 = spin_flip_decision(si, phi, beta, rule, s0, s1, s2, s3)
+            flip, de, s0, s1, s2, s3 = decide(si, phi, beta, s0, s1, s2, s3)
             if flip:
                 s[i] = -si
                 acc += 1
@@ -106,14 +76,28 @@ def single_spin_chain(
     return acc
 
 
-@njit(cache=True, parallel=True)
 def _single_spin_sweeps(
-    spins, rng, energy, magnetization, indptr, indices, data, h, betas, order, random_site, rule, n_sweeps
+    spins, rng, energy, magnetization, indptr, indices, data, h, betas, order, random_site, n_sweeps
 ):
+    """Every chain (in parallel) by the generic CSR kernel; compiled per rule
+    (:meth:`SpinFlipRule.compiled`, which binds ``rule_decide``)."""
     accepted = np.zeros(spins.shape[0], dtype=np.int64)
     for c in prange(spins.shape[0]):
         accepted[c] = single_spin_chain(
-            c, spins, rng, energy, magnetization, indptr, indices, data, h, betas[c], order, random_site, rule, n_sweeps
+            rule_decide,
+            c,
+            spins,
+            rng,
+            energy,
+            magnetization,
+            indptr,
+            indices,
+            data,
+            h,
+            betas[c],
+            order,
+            random_site,
+            n_sweeps,
         )
     return accepted
 
@@ -142,12 +126,30 @@ def checkerboard_order(model: Ising) -> np.ndarray:
     return np.concatenate([np.flatnonzero(colour == 0), np.flatnonzero(colour == 1)]).astype(np.int64)
 
 
-class _SingleSpin(Sampler):
-    rule = RULE_METROPOLIS
+class SingleSpinSampler(Sampler):
+    """Single-spin updates by the acceptance rule ``rule`` (a :class:`SpinFlipRule`, set by
+    each subclass), visiting the sites in ``order``: 'sequential' (index order), 'random'
+    (n_spins sites drawn uniformly per sweep) or 'checkerboard' (the two colours of a
+    bipartite graph in turn).
+
+    Subclasses keep the fast paths: the lattice kernels run whenever the rule has a
+    ``lattice_code``, and annealing and parallel tempering run the rule in their own fused
+    kernels (``rule`` is the capability they read). A subclass whose :meth:`sweep` makes
+    other moves than the rule's must set ``rule = None``.
+    """
+
+    rule: SpinFlipRule | None = METROPOLIS
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "zero_temperature" not in cls.__dict__ and cls.rule is not None:
+            cls.zero_temperature = cls.rule.zero_temperature
 
     def __init__(self, order: str = "sequential") -> None:
         if order not in ORDERS:
             raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
+        if not isinstance(self.rule, SpinFlipRule):
+            raise TypeError(f"{type(self).__name__}.rule must be a SpinFlipRule, got {type(self.rule).__name__}")
         self.order = order
         self._orders: dict[int, np.ndarray] = {}
         self._plan: tuple[Ising, LatticePlan | None] | None = None
@@ -156,7 +158,8 @@ class _SingleSpin(Sampler):
     def options(self) -> dict:
         return {"order": self.order}
 
-    def _site_order(self, model: Ising) -> np.ndarray:
+    def site_order(self, model: Ising) -> np.ndarray:
+        """The sites of one sweep in visiting order (int64; unused for order='random')."""
         key = id(model)
         if key not in self._orders:
             if self.order == "checkerboard":
@@ -167,6 +170,8 @@ class _SingleSpin(Sampler):
 
     def lattice_plan(self, model: Ising) -> LatticePlan | None:
         """The lattice fast path's plan for ``model`` (None: the generic CSR kernel runs)."""
+        if self.rule is None or not self.rule.has_lattice_path:
+            return None
         if self._plan is None or self._plan[0] is not model:
             self._plan = (model, build_plan(model))
         return self._plan[1]
@@ -174,17 +179,18 @@ class _SingleSpin(Sampler):
     def _decision_codes(self, plan: LatticePlan, betas: np.ndarray) -> np.ndarray:
         key = betas.tobytes()
         if self._codes is None or self._codes[0] is not plan or self._codes[1] != key:
+            assert self.rule is not None  # a plan exists only for a rule with a lattice path
             self._codes = (plan, key, decision_table(plan, betas, self.rule))
         return self._codes[2]
 
     def check_model(self, model: Ising) -> None:
         super().check_model(model)
         if self.order == "checkerboard":
-            self._site_order(model)
+            self.site_order(model)
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
         betas = as_betas(betas, state.n_chains)
-        order = self._site_order(model)  # also checks that a checkerboard order exists
+        order = self.site_order(model)  # also checks that a checkerboard order exists
         threads = numba.get_num_threads()
         serial = threads > 1 and (state.n_chains == 1 or state.n_chains * model.n_spins * n_sweeps < _SERIAL_WORK)
         if serial:
@@ -201,10 +207,11 @@ class _SingleSpin(Sampler):
     ) -> np.ndarray:
         plan = self.lattice_plan(model)
         if plan is not None:
-            return lattice_sweeps(
-                plan, state, self._decision_codes(plan, betas), _ORDER_KIND[self.order], self.rule, n_sweeps
-            )
-        return _single_spin_sweeps(
+            return lattice_sweeps(plan, state, self._decision_codes(plan, betas), _ORDER_KIND[self.order], n_sweeps)
+        if self.rule is None:
+            raise TypeError(f"{type(self).__name__} sets rule = None, so it must override sweep")
+        kernel = self.rule.compiled(_single_spin_sweeps, parallel=True)
+        return kernel(
             state.spins,
             state.rng,
             state.energy,
@@ -216,12 +223,11 @@ class _SingleSpin(Sampler):
             betas,
             order,
             self.order == "random",
-            self.rule,
             n_sweeps,
         )
 
 
-class Metropolis(_SingleSpin):
+class Metropolis(SingleSpinSampler):
     """Single-spin Metropolis: flip with probability min(1, exp(-beta Delta E)).
 
     Flips that cost nothing (Delta E = 0) are always made, so in a fixed site order
@@ -231,18 +237,18 @@ class Metropolis(_SingleSpin):
     """
 
     name = "metropolis"
-    rule = RULE_METROPOLIS
+    rule = METROPOLIS
 
 
-class HeatBath(_SingleSpin):
+class HeatBath(SingleSpinSampler):
     """Heat bath (Glauber / Gibbs): draw s_i from its conditional p(s_i | rest)."""
 
     name = "heatbath"
-    rule = RULE_HEAT_BATH
+    rule = HEAT_BATH
 
 
-class Quench(_SingleSpin):
+class Quench(SingleSpinSampler):
     """Zero-temperature quench: flip a spin only if that lowers the energy (beta ignored)."""
 
     name = "quench"
-    rule = RULE_QUENCH
+    rule = QUENCH

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from thermolearn.models.ising import Ising
-from thermolearn.samplers.rng import seed_chains
+from thermolearn.randomness.seeds import SeedLike
+from thermolearn.randomness.xoshiro import seed_chains
 from thermolearn.validation import check_positive_int, check_spins
 
 
@@ -31,7 +32,7 @@ class ChainState:
         cls,
         model: Ising,
         n_chains: int = 1,
-        seed: int | np.random.Generator | None = 0,
+        seed: SeedLike = 0,
         initial: str | np.ndarray = "random",
     ) -> ChainState:
         """Fresh chains: ``initial`` is 'random' (hot start), 'up' (all +1), or given states."""

@@ -16,82 +16,63 @@ the exact answer:
 * :func:`compare` — one model, every method, one table.
 """
 
-from thermolearn.variational._common import ConvergenceError
-from thermolearn.variational.bayesian_regression import BayesianLinearRegression, MeanFieldGaussianResult
-from thermolearn.variational.belief_propagation import BetheResult, belief_propagation, bethe
-from thermolearn.variational.exponential_family import IsingExponentialFamily
-from thermolearn.variational.lattice_mean_field import (
-    bethe_critical_temperature,
-    bethe_log_z_per_spin,
-    bethe_magnetization,
-    exact_lattice_magnetization,
-    mean_field_critical_temperature,
-    mean_field_magnetization,
-    mean_field_solutions,
-)
-from thermolearn.variational.mean_field import (
-    MeanFieldFixedPoint,
-    MeanFieldResult,
-    mean_field,
-    stability_margin,
-    variational_energy,
-    variational_log_z,
-)
-from thermolearn.variational.tap import TAPResult, tap, tap_log_z
+from typing import TYPE_CHECKING
+
+from thermolearn.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from thermolearn.variational._common import ConvergenceError
+    from thermolearn.variational.bayesian_regression import BayesianLinearRegression, MeanFieldGaussianResult
+    from thermolearn.variational.bbvi import BBVIResult, black_box_vi
+    from thermolearn.variational.belief_propagation import BetheResult, belief_propagation, bethe
+    from thermolearn.variational.exponential_family import IsingExponentialFamily
+    from thermolearn.variational.lattice_mean_field import (
+        bethe_critical_temperature,
+        bethe_log_z_per_spin,
+        bethe_magnetization,
+        exact_lattice_magnetization,
+        mean_field_critical_temperature,
+        mean_field_magnetization,
+        mean_field_solutions,
+    )
+    from thermolearn.variational.mean_field import (
+        MeanFieldFixedPoint,
+        MeanFieldResult,
+        mean_field,
+        stability_margin,
+        variational_energy,
+        variational_log_z,
+    )
+    from thermolearn.variational.tap import TAPResult, tap, tap_log_z
 
 
-def __getattr__(name: str):
-    # JAX-backed and registry pieces load on first use so `import thermolearn.variational` stays light
-    if name in ("black_box_vi", "BBVIResult"):
-        from thermolearn.variational import bbvi
+_EXPORTS = {
+    "BayesianLinearRegression": "bayesian_regression",
+    "BBVIResult": "bbvi",
+    "belief_propagation": "belief_propagation",
+    "bethe": "belief_propagation",
+    "bethe_critical_temperature": "lattice_mean_field",
+    "bethe_log_z_per_spin": "lattice_mean_field",
+    "bethe_magnetization": "lattice_mean_field",
+    "BetheResult": "belief_propagation",
+    "black_box_vi": "bbvi",
+    "ConvergenceError": "_common",
+    "exact_lattice_magnetization": "lattice_mean_field",
+    "IsingExponentialFamily": "exponential_family",
+    "mean_field": "mean_field",
+    "mean_field_critical_temperature": "lattice_mean_field",
+    "mean_field_magnetization": "lattice_mean_field",
+    "mean_field_solutions": "lattice_mean_field",
+    "MeanFieldFixedPoint": "mean_field",
+    "MeanFieldGaussianResult": "bayesian_regression",
+    "MeanFieldResult": "mean_field",
+    "stability_margin": "mean_field",
+    "tap": "tap",
+    "tap_log_z": "tap",
+    "TAPResult": "tap",
+    "variational_energy": "mean_field",
+    "variational_log_z": "mean_field",
+}
 
-        return getattr(bbvi, name)
-    if name in (
-        "compare",
-        "Comparison",
-        "ComparisonMethod",
-        "MethodRow",
-        "register_method",
-        "methods_that_fit",
-        "registered_methods",
-    ):
-        from thermolearn.variational import comparison
-
-        return getattr(comparison, name)
-    raise AttributeError(f"module 'thermolearn.variational' has no attribute {name!r}")
-
-
-__all__ = [
-    "BBVIResult",
-    "BayesianLinearRegression",
-    "BetheResult",
-    "Comparison",
-    "ComparisonMethod",
-    "ConvergenceError",
-    "IsingExponentialFamily",
-    "MeanFieldFixedPoint",
-    "MeanFieldGaussianResult",
-    "MeanFieldResult",
-    "MethodRow",
-    "TAPResult",
-    "belief_propagation",
-    "bethe",
-    "bethe_critical_temperature",
-    "bethe_log_z_per_spin",
-    "bethe_magnetization",
-    "black_box_vi",
-    "compare",
-    "exact_lattice_magnetization",
-    "mean_field",
-    "mean_field_critical_temperature",
-    "mean_field_magnetization",
-    "mean_field_solutions",
-    "methods_that_fit",
-    "register_method",
-    "registered_methods",
-    "stability_margin",
-    "tap",
-    "tap_log_z",
-    "variational_energy",
-    "variational_log_z",
-]
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -47,15 +47,6 @@ def check_iterations(max_iter: object) -> int:
     return check_positive_int("max_iter", max_iter)
 
 
-def check_seed(seed: object) -> np.random.Generator:
-    """A NumPy generator from an int seed, a Generator, or None (fresh entropy)."""
-    if seed is None or isinstance(seed, np.random.Generator):
-        return np.random.default_rng(seed)
-    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
-        raise TypeError(f"seed must be a non-negative integer or a numpy Generator, got {seed!r}")
-    return np.random.default_rng(int(seed))
-
-
 def log2cosh(x: np.ndarray | float) -> np.ndarray:
     """log(2 cosh x), without overflow at large |x|."""
     ax = np.abs(np.asarray(x, dtype=np.float64))

@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from thermolearn.randomness.seeds import numpy_generator
 from thermolearn.validation import check_finite_array, check_positive_float, check_positive_int
-from thermolearn.variational._common import check_iterations, check_seed, check_tolerance, clean
+from thermolearn.variational._common import check_iterations, check_tolerance, clean
 
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -106,7 +107,7 @@ class BayesianLinearRegression:
         rho = float(input_correlation)
         if not -1.0 / max(d - 1, 1) < rho < 1.0:
             raise ValueError(f"input_correlation must be in (-1/(d-1), 1) for a valid covariance, got {rho}")
-        rng = check_seed(seed)
+        rng = numpy_generator(seed)
         cov = np.full((d, d), rho) + (1.0 - rho) * np.eye(d)
         X = rng.multivariate_normal(np.zeros(d), cov, size=n)
         w = rng.normal(0.0, 1.0 / math.sqrt(alpha), size=d)

@@ -36,6 +36,7 @@ import numpy as np
 import optax
 
 from thermolearn.models.ising import Ising
+from thermolearn.randomness.seeds import jax_key
 from thermolearn.validation import check_positive_float, check_positive_int, check_temperature
 from thermolearn.variational._common import clean
 
@@ -152,7 +153,9 @@ def _compiled_train(args: tuple, *, family: str, n_samples: int, steps: int, lea
         lowered = _train.lower(
             *args, family=family, n_samples=n_samples, steps=steps, learning_rate=learning_rate, callback=callback
         )
-        options = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True} if fast else {}
+        options: dict[str, Any] = (
+            {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True} if fast else {}
+        )
         try:
             _COMPILED[key] = lowered.compile(compiler_options=options)
         except Exception:  # pragma: no cover - an XLA build without these options: compile as usual
@@ -226,7 +229,7 @@ class BBVIResult:
         """Exact samples from q, int8 spins of shape (n_samples, n_spins)."""
         k = check_positive_int("n_samples", n_samples)
         params = {key: jnp.asarray(v, dtype=jnp.float32) for key, v in self.params.items()}
-        s, _ = _draw(params, _key(seed), family=self.family, n_samples=k)
+        s, _ = _draw(params, jax_key(seed), family=self.family, n_samples=k)
         return np.asarray(s).astype(np.int8)
 
     def as_dict(self) -> dict[str, Any]:
@@ -249,21 +252,7 @@ class BBVIResult:
         }
 
 
-def _key(seed: Any):
-    if isinstance(seed, (bool, np.bool_)):
-        raise TypeError(f"seed must be a non-negative integer or a jax.random key, got {seed!r}")
-    if isinstance(seed, (int, np.integer)):
-        if seed < 0:
-            raise ValueError(f"seed must be >= 0, got {seed}")
-        return jax.random.PRNGKey(int(seed))
-    if isinstance(seed, jax.Array) and (
-        jnp.issubdtype(seed.dtype, jax.dtypes.prng_key) or (seed.dtype == jnp.uint32 and seed.shape == (2,))
-    ):
-        return seed
-    raise TypeError(f"seed must be a non-negative integer or a jax.random key, got {type(seed).__name__}")
-
-
-def _energy_function(target: Ising | Callable, n_spins: int | None) -> tuple[Callable[[np.ndarray], np.ndarray], int]:
+def _energy_function(target: Ising | Callable, n_spins: int | None) -> tuple[Callable[[np.ndarray], Any], int]:
     if isinstance(target, Ising):
         if n_spins is not None and n_spins != target.n_spins:
             raise ValueError(f"n_spins = {n_spins} does not match the model's {target.n_spins} spins")
@@ -318,8 +307,6 @@ def black_box_vi(
     E_q[m] with standard errors from ``n_eval`` fresh samples. ``seed``: an int or a
     ``jax.random`` key. Temperature T in energy units (k_B = 1).
     """
-    from scipy.special import logsumexp
-
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {', '.join(FAMILIES)}, got {family!r}")
     energy, n = _energy_function(target, n_spins)
@@ -335,32 +322,11 @@ def black_box_vi(
     batch = check_positive_int("batch_size", batch_size, minimum=2)
     lr = check_positive_float("learning_rate", learning_rate)
     n_eval = check_positive_int("n_eval", n_eval, minimum=2)
-    key = _key(seed)
+    key = jax_key(seed)
 
     key, init_key, train_key = jax.random.split(key, 3)
-    params = {"a": 0.01 * jax.random.normal(init_key, (n,), dtype=jnp.float32)}
-    if family == "autoregressive":
-        params["W"] = jnp.zeros((n, n), dtype=jnp.float32)
-    if isinstance(target, Ising):
-        ei, ej, w = target.edges()
-        graph = (
-            jnp.asarray(ei, dtype=jnp.int32),
-            jnp.asarray(ej, dtype=jnp.int32),
-            jnp.asarray(w, dtype=jnp.float32),
-            jnp.asarray(target.fields, dtype=jnp.float32),
-        )
-        callback = None
-    else:
-        # check the energy function once, then call it from inside the compiled loop
-        probe = np.where(np.random.default_rng(0).random((batch, n)) < 0.5, -1, 1).astype(np.int8)
-        _energies(energy, probe)
-
-        try:
-            callback = _host_energy(energy)
-        except TypeError:  # an unhashable callable: no reuse of the compiled loop
-            callback = _host_energy.__wrapped__(energy)
-        empty = jnp.zeros(0, dtype=jnp.int32)
-        graph = (empty, empty, jnp.zeros(0, dtype=jnp.float32), jnp.zeros(n, dtype=jnp.float32))
+    params = _initial_params(family, n, init_key)
+    graph, callback = _energy_inputs(target, energy, batch, n)
     args = (params, train_key, jnp.float32(beta), *graph)
     train = _compiled_train(args, family=family, n_samples=batch, steps=steps, learning_rate=lr, callback=callback)
     params, history_jax = train(*args)
@@ -372,7 +338,61 @@ def black_box_vi(
         )
 
     key, sub = jax.random.split(key)
-    s, _ = _draw(params, sub, family=family, n_samples=n_eval)
+    return _evaluate(family, T, energy, params, history, steps, sub, n_eval)
+
+
+def _initial_params(family: str, n: int, key) -> dict[str, jax.Array]:
+    """Near-uniform q: small random logits a, and (autoregressive) no conditional couplings W."""
+    params = {"a": 0.01 * jax.random.normal(key, (n,), dtype=jnp.float32)}
+    if family == "autoregressive":
+        params["W"] = jnp.zeros((n, n), dtype=jnp.float32)
+    return params
+
+
+def _energy_inputs(target, energy: Callable, batch: int, n: int) -> tuple[tuple, Callable | None]:
+    """What the compiled loop needs to compute energies, ``(graph, host callback)``: an Ising
+    model's edges and fields (computed in JAX, no callback), or an empty graph and the user's
+    energy function, checked once here and then called from inside the loop."""
+    if isinstance(target, Ising):
+        ei, ej, w = target.edges()
+        graph = (
+            jnp.asarray(ei, dtype=jnp.int32),
+            jnp.asarray(ej, dtype=jnp.int32),
+            jnp.asarray(w, dtype=jnp.float32),
+            jnp.asarray(target.fields, dtype=jnp.float32),
+        )
+        return graph, None
+    probe = np.where(np.random.default_rng(0).random((batch, n)) < 0.5, -1, 1).astype(np.int8)
+    _energies(energy, probe)
+    try:
+        callback = _host_energy(energy)
+    except TypeError:  # an unhashable callable: no reuse of the compiled loop
+        callback = _host_energy.__wrapped__(energy)
+    empty = jnp.zeros(0, dtype=jnp.int32)
+    return (empty, empty, jnp.zeros(0, dtype=jnp.float32), jnp.zeros(n, dtype=jnp.float32)), callback
+
+
+def _convergence(history: np.ndarray, steps: int) -> tuple[float, float, bool]:
+    """(drift, its stderr, converged): the mean ELBO of the last tenth of the steps minus that of
+    the tenth before; converged when within three standard errors."""
+    window = max(steps // 10, 1)
+    last, before = history[-window:], history[-2 * window : -window] if steps >= 2 * window else history[:0]
+    if before.size >= 2 and last.size >= 2:
+        drift = float(last.mean() - before.mean())
+        drift_se = float(math.sqrt(last.var(ddof=1) / last.size + before.var(ddof=1) / before.size))
+        return drift, drift_se, abs(drift) <= 3.0 * drift_se + 1e-12
+    return float("nan"), float("nan"), False
+
+
+def _evaluate(
+    family: str, T: float, energy: Callable, params, history: np.ndarray, steps: int, key, n_eval: int
+) -> BBVIResult:
+    """The fitted q scored on ``n_eval`` fresh exact samples: ELBO, importance-sampling log Z,
+    E_q[E] and E_q[m], each with its standard error."""
+    from scipy.special import logsumexp
+
+    beta = 1.0 / T
+    s, _ = _draw(params, key, family=family, n_samples=n_eval)
     states = np.asarray(s).astype(np.int8)
     final = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
     x = states.astype(np.float64)
@@ -382,20 +402,12 @@ def black_box_vi(
     log_w = logsumexp(f) - math.log(n_eval)
     w = np.exp(f - f.max())
     mags = x.mean(axis=1)
-
-    window = max(steps // 10, 1)
-    last, before = history[-window:], history[-2 * window : -window] if steps >= 2 * window else history[:0]
-    if before.size >= 2 and last.size >= 2:
-        drift = float(last.mean() - before.mean())
-        drift_se = float(math.sqrt(last.var(ddof=1) / last.size + before.var(ddof=1) / before.size))
-        converged = abs(drift) <= 3.0 * drift_se + 1e-12
-    else:
-        drift, drift_se, converged = float("nan"), float("nan"), False
+    drift, drift_se, converged = _convergence(history, steps)
     history.setflags(write=False)
     return BBVIResult(
         family=family,
         temperature=T,
-        n_spins=n,
+        n_spins=x.shape[1],
         elbo=float(f.mean()),
         elbo_stderr=float(f.std(ddof=1) / root),
         log_z_importance=float(log_w),

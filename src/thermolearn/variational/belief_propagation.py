@@ -26,13 +26,13 @@ from scipy.special import logsumexp
 
 from thermolearn.derived_quantities import SiteMagnetizations
 from thermolearn.models.ising import Ising
+from thermolearn.randomness.seeds import numpy_generator
 from thermolearn.validation import check_temperature
 from thermolearn.variational._common import (
     ConvergenceError,
     check_damping,
     check_iterations,
     check_model,
-    check_seed,
     check_tolerance,
     clean,
     log2cosh,
@@ -164,7 +164,7 @@ def belief_propagation(
     a = check_damping(damping)
     tol = check_tolerance(tol)
     max_iter = check_iterations(max_iter)
-    rng = check_seed(seed)
+    rng = numpy_generator(seed)
     g = _graph(model)
     h = model.fields
     n = model.n_spins
@@ -244,7 +244,7 @@ def bethe(
         inits = (inits,)
     if not inits:
         raise ValueError(f"give at least one init among {', '.join(INITS)}")
-    rng = check_seed(seed)
+    rng = numpy_generator(seed)
     runs = [
         belief_propagation(model, temperature, init=k, damping=damping, tol=tol, max_iter=max_iter, seed=rng)
         for k in inits

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thermolearn.exact.enumeration import enumerate_exact, probability_table, state_index_to_spins
 from thermolearn.models.ising import Ising
@@ -53,7 +54,7 @@ class IsingExponentialFamily:
     def n_parameters(self) -> int:
         return self.n_spins + self.n_edges
 
-    def _check_theta(self, theta: object) -> np.ndarray:
+    def _check_theta(self, theta: ArrayLike) -> np.ndarray:
         arr = check_finite_array("theta", theta, ndim=1)
         if arr.size != self.n_parameters:
             raise ValueError(

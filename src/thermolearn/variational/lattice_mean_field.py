@@ -166,12 +166,12 @@ def bethe_magnetization(
     z, J, H = _check_coordination(coordination), _check_coupling(coupling), check_finite_float("field", field)
     T = np.atleast_1d(np.asarray(temperatures, dtype=np.float64))
     sign = -1.0 if H < 0 else 1.0
-    out = []
+    values = []
     for t in T:
         beta = 1.0 / check_temperature(float(t))
         u = _cavity_field(beta, z, J, abs(H))
-        out.append(sign * math.tanh(beta * (abs(H) + z * u)))
-    out = np.array(out)
+        values.append(sign * math.tanh(beta * (abs(H) + z * u)))
+    out = np.array(values)
     return float(out[0]) if np.ndim(temperatures) == 0 else out
 
 

@@ -25,13 +25,13 @@ import scipy.sparse.linalg as spla
 
 from thermolearn.derived_quantities import SiteMagnetizations
 from thermolearn.models.ising import Ising
+from thermolearn.randomness.seeds import numpy_generator
 from thermolearn.validation import check_temperature
 from thermolearn.variational._common import (
     ConvergenceError,
     check_damping,
     check_iterations,
     check_model,
-    check_seed,
     check_tolerance,
     clean,
     spin_entropy,
@@ -315,14 +315,10 @@ def mean_field(
         raise ValueError(f"n_random must be an integer >= 0, got {n_random!r}")
     if isinstance(starts, str):
         starts = (starts,)
-    rng = check_seed(seed)
+    rng = numpy_generator(seed)
     n = model.n_spins
     M0, labels = _starting_points(n, starts, int(n_random), init, rng)
-    mirror = None
-    if not np.any(model.fields) and "up" in labels and "down" in labels:
-        mirror = (labels.index("up"), labels.index("down"))
-        keep = [k for k in range(len(labels)) if k != mirror[1]]
-        M0 = M0[:, keep]
+    M0, mirror = _drop_mirrored_start(model, M0, labels)
     M, residual, iterations = solve_tanh_equations(
         model.couplings,
         model.fields,
@@ -335,12 +331,43 @@ def mean_field(
         sequential=schedule == "sequential",
     )
     if mirror is not None:
-        up = mirror[0] if mirror[0] < mirror[1] else mirror[0] - 1
-        M = np.insert(M, mirror[1], -M[:, up], axis=1)
-        residual = np.insert(residual, mirror[1], residual[up])
-        iterations = np.insert(iterations, mirror[1], iterations[up])
+        M, residual, iterations = _restore_mirrored_start(M, residual, iterations, mirror)
 
-    # group the starts that reached the same point
+    points = [_fixed_point(model, T, M, residual, iterations, labels, g, tol, stability) for g in _group_starts(M, tol)]
+    points.sort(key=lambda p: -p.log_z)
+    for p in points:
+        p.magnetizations.setflags(write=False)
+    return MeanFieldResult(
+        temperature=T,
+        fixed_points=tuple(p for p in points if p.converged),
+        unconverged=tuple(p for p in points if not p.converged),
+        tol=tol,
+    )
+
+
+def _drop_mirrored_start(model: Ising, M0: np.ndarray, labels: list[str]) -> tuple[np.ndarray, tuple[int, int] | None]:
+    """In zero field the equations are odd in m, so the "down" start is the mirror image of
+    "up": drop its column (returned as (up, down) label indices) instead of iterating it."""
+    if np.any(model.fields) or "up" not in labels or "down" not in labels:
+        return M0, None
+    mirror = (labels.index("up"), labels.index("down"))
+    keep = [k for k in range(len(labels)) if k != mirror[1]]
+    return M0[:, keep], mirror
+
+
+def _restore_mirrored_start(
+    M: np.ndarray, residual: np.ndarray, iterations: np.ndarray, mirror: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Put the "down" start back as -m of the "up" start, with the same residual and iterations."""
+    up = mirror[0] if mirror[0] < mirror[1] else mirror[0] - 1
+    M = np.insert(M, mirror[1], -M[:, up], axis=1)
+    residual = np.insert(residual, mirror[1], residual[up])
+    iterations = np.insert(iterations, mirror[1], iterations[up])
+    return M, residual, iterations
+
+
+def _group_starts(M: np.ndarray, tol: float) -> list[list[int]]:
+    """The starts (columns of M) grouped by the point they reached (max-norm closer than 100 tol)."""
     same = max(1e-6, 100.0 * tol)
     groups: list[list[int]] = []
     for k in range(M.shape[1]):
@@ -350,33 +377,37 @@ def mean_field(
                 break
         else:
             groups.append([k])
-    points = []
-    for g in groups:
-        k = min(g, key=lambda c: residual[c])
-        m = M[:, k]
-        energy = variational_energy(model, m)
-        entropy = float(np.sum(spin_entropy(m)))
-        margin = stability_margin(model, T, m) if stability else float("nan")
-        points.append(
-            MeanFieldFixedPoint(
-                temperature=T,
-                magnetizations=m.copy(),
-                log_z=entropy - beta * energy,
-                energy=energy,
-                entropy=entropy,
-                converged=bool(residual[k] < tol),
-                iterations=int(iterations[k]),
-                residual=float(residual[k]),
-                stability_margin=margin,
-                starts=tuple(labels[c] for c in g),
-            )
-        )
-    points.sort(key=lambda p: -p.log_z)
-    for p in points:
-        p.magnetizations.setflags(write=False)
-    return MeanFieldResult(
+    return groups
+
+
+def _fixed_point(
+    model: Ising,
+    T: float,
+    M: np.ndarray,
+    residual: np.ndarray,
+    iterations: np.ndarray,
+    labels: list[str],
+    group: list[int],
+    tol: float,
+    stability: bool,
+) -> MeanFieldFixedPoint:
+    """One point reached by the starts of ``group`` (represented by its smallest residual):
+    its bound log Z_MF = S - beta E, energy, entropy and (optionally) stability margin."""
+    beta = 1.0 / T
+    k = min(group, key=lambda c: residual[c])
+    m = M[:, k]
+    energy = variational_energy(model, m)
+    entropy = float(np.sum(spin_entropy(m)))
+    margin = stability_margin(model, T, m) if stability else float("nan")
+    return MeanFieldFixedPoint(
         temperature=T,
-        fixed_points=tuple(p for p in points if p.converged),
-        unconverged=tuple(p for p in points if not p.converged),
-        tol=tol,
+        magnetizations=m.copy(),
+        log_z=entropy - beta * energy,
+        energy=energy,
+        entropy=entropy,
+        converged=bool(residual[k] < tol),
+        iterations=int(iterations[k]),
+        residual=float(residual[k]),
+        stability_margin=margin,
+        starts=tuple(labels[c] for c in group),
     )

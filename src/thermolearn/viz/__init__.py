@@ -1,5 +1,17 @@
 """Plots (matplotlib, no screen needed) and the HTML report."""
 
-from thermolearn.viz.report import Report, Section
+from typing import TYPE_CHECKING
 
-__all__ = ["Report", "Section"]
+from thermolearn.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from thermolearn.viz.report import Report, Section
+
+
+_EXPORTS = {
+    "Report": "report",
+    "Section": "report",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

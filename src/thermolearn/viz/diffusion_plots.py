@@ -52,18 +52,6 @@ def plot_diffusion_2d(path, forward: np.ndarray, reverse: np.ndarray, drift, *, 
     save_figure(fig, path)
 
 
-def plot_samples_2d(
-    path, samples: np.ndarray, data: np.ndarray | None = None, title: str = "samples", lim: float = 2.6
-):
-    """Model samples beside data (2D)."""
-    panels = 2 if data is not None else 1
-    fig, axes = new_figure(ncols=panels, width=3.6, height=3.6)
-    if data is not None:
-        _scatter(axes[0, 0], data, "data", lim)
-    _scatter(axes[0, panels - 1], samples, title, lim, color="C1")
-    save_figure(fig, path)
-
-
 def plot_losses(path, losses: np.ndarray, *, title: str = "training loss"):
     fig, axes = new_figure(width=5.0, height=3.2)
     ax = axes[0, 0]

@@ -352,7 +352,8 @@ def _run_monte_carlo(
     propagated from each node's error bar (the quadrature error is far smaller)."""
     import numpy as np
 
-    from thermolearn.samplers import ParallelTempering, sample
+    from thermolearn.runs.sample import sample
+    from thermolearn.samplers import ParallelTempering
 
     beta = 1.0 / temperature
     x, w = np.polynomial.legendre.leggauss(MONTE_CARLO_NODES)

@@ -1,0 +1,431 @@
+"""``sample``: run a sampler for burn-in and measurement sweeps and summarise the run.
+
+The run records each chain's total energy and magnetisation after every ``thin`` sweeps
+(and the states when asked), per-site spin sums in batches for <s_i> with batch-means
+error bars, acceptance counts and wall time; it ends with autocorrelation-aware error
+bars from :mod:`thermolearn.estimators`. With ``checkpoint=PATH`` the complete run state
+is saved atomically every ``checkpoint_every`` sweeps, and a run restarted with the same
+arguments resumes from it and ends with results identical to an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from numbers import Integral
+from typing import Any
+
+import numba
+import numpy as np
+
+from thermolearn.estimators.observables import IsingObservables, combine_chains, observables_from_series
+from thermolearn.models.ising import Ising
+from thermolearn.progress import progress_bar
+from thermolearn.randomness.seeds import SeedLike, check_int_seed, check_seed
+from thermolearn.runs.checkpoint import load_checkpoint, model_fingerprint, save_checkpoint
+from thermolearn.samplers.base import Sampler
+from thermolearn.samplers.registry import make_sampler
+from thermolearn.samplers.state import ChainState
+from thermolearn.validation import check_positive_int, check_temperature
+
+DEFAULT_BATCHES = 32
+
+
+@dataclass
+class SampleResult:
+    """A finished run. Series are totals with shape (n_chains, n_samples); chain c ran at
+    ``chain_temperatures[c]``. Per-temperature summaries follow ``temperatures`` (sorted)."""
+
+    sampler: str
+    sampler_options: dict[str, Any]
+    n_spins: int
+    chain_temperatures: np.ndarray
+    sweeps: int
+    burn_in: int
+    thin: int
+    energy: np.ndarray
+    magnetization: np.ndarray
+    mean_spin: np.ndarray  # (n_temperatures, n_spins)
+    mean_spin_stderr: np.ndarray  # (n_temperatures, n_spins)
+    accepted: int
+    attempted: int
+    wall_time: float
+    final_state: ChainState
+    states: np.ndarray | None = None  # (n_chains, n_samples, n_spins) when recorded
+    sampler_info: dict[str, Any] = field(default_factory=dict)
+    _observables: list[IsingObservables] | None = field(default=None, repr=False)
+
+    @property
+    def temperatures(self) -> np.ndarray:
+        return np.unique(self.chain_temperatures)
+
+    @property
+    def acceptance(self) -> float:
+        """Accepted / attempted moves over the whole run (for cluster samplers: spins flipped
+        per spin visited)."""
+        return self.accepted / self.attempted if self.attempted else float("nan")
+
+    @property
+    def observables(self) -> list[IsingObservables]:
+        """Energy, magnetisation, specific heat, susceptibility, Binder cumulant with error
+        bars and tau_int, one entry per temperature (chains at one temperature pooled)."""
+        if self._observables is None:
+            out = []
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # short runs are flagged by .reliable
+                for T in self.temperatures:
+                    runs = [
+                        observables_from_series(self.energy[c], self.magnetization[c], self.n_spins, float(T))
+                        for c in np.flatnonzero(self.chain_temperatures == T)
+                    ]
+                    out.append(combine_chains(runs))
+            self._observables = out
+        return self._observables
+
+    def at(self, temperature: float | None = None) -> IsingObservables:
+        """The observables at one temperature (the only one, if the run had one)."""
+        temps = self.temperatures
+        if temperature is None:
+            if len(temps) != 1:
+                raise ValueError(f"this run has {len(temps)} temperatures; name one of {temps.tolist()}")
+            return self.observables[0]
+        k = int(np.argmin(np.abs(temps - temperature)))
+        if not np.isclose(temps[k], temperature):
+            raise ValueError(f"temperature {temperature} was not sampled; the run has {temps.tolist()}")
+        return self.observables[k]
+
+
+def _as_sampler(sampler: str | Sampler, options: dict[str, Any]) -> Sampler:
+    if isinstance(sampler, Sampler):
+        if options:
+            raise ValueError("sampler options go to the sampler's constructor when a Sampler object is given")
+        return sampler
+    if isinstance(sampler, str):
+        return make_sampler(sampler, **options)
+    raise TypeError(f"sampler must be a name or a Sampler, got {type(sampler).__name__}")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The checked arguments of one run: what it does, not how far it got."""
+
+    sampler: Sampler
+    chain_temperatures: np.ndarray  # one per chain slot
+    sweeps: int
+    burn_in: int
+    thin: int
+    n_chains: int
+    n_batches: int
+    checkpoint_every: int
+    seed: SeedLike
+
+    @property
+    def n_slots(self) -> int:
+        return self.chain_temperatures.size
+
+    @property
+    def n_samples(self) -> int:
+        return self.sweeps // self.thin
+
+    @property
+    def total(self) -> int:
+        return self.burn_in + self.sweeps
+
+
+@dataclass
+class _Progress:
+    """A run in progress: the chains, the sampler's state (inside ``sampler``), everything
+    recorded so far and the counters; exactly what a checkpoint holds."""
+
+    state: ChainState
+    energy: np.ndarray  # (n_slots, n_samples)
+    magnetization: np.ndarray
+    site_sums: np.ndarray  # (n_slots, n_batches, n_spins)
+    states: np.ndarray | None
+    counters: dict[str, Any]
+
+
+def _check_arguments(
+    model: Ising,
+    sampler: str | Sampler,
+    temperature: float | None,
+    sampler_options: dict[str, Any],
+    *,
+    sweeps: int,
+    burn_in: int,
+    n_chains: int,
+    thin: int,
+    seed: Any,
+    n_batches: int,
+    checkpointed: bool,
+    checkpoint_every: int,
+) -> _Plan:
+    if not isinstance(model, Ising):
+        raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
+    smp = _as_sampler(sampler, sampler_options)
+    smp.check_model(model)
+    sweeps = check_positive_int("sweeps", sweeps)
+    burn_in = check_positive_int("burn_in", burn_in, minimum=0)
+    n_chains = check_positive_int("n_chains", n_chains)
+    thin = check_positive_int("thin", thin)
+    n_batches = check_positive_int("n_batches", n_batches)
+    checkpoint_every = check_positive_int("checkpoint_every", checkpoint_every)
+    if sweeps < thin:
+        raise ValueError(f"sweeps ({sweeps}) must be at least thin ({thin}) to record one sample")
+    # a checkpoint records the seed, so a restart can check that it continues the same run
+    seed = check_int_seed(seed) if checkpointed else check_seed(seed)
+    chain_temps = smp.chain_temperatures(None if temperature is None else check_temperature(temperature), n_chains)
+    return _Plan(
+        sampler=smp,
+        chain_temperatures=chain_temps,
+        sweeps=sweeps,
+        burn_in=burn_in,
+        thin=thin,
+        n_chains=n_chains,
+        n_batches=min(n_batches, sweeps // thin),
+        checkpoint_every=checkpoint_every,
+        seed=seed,
+    )
+
+
+def _run_id(model: Ising, plan: _Plan, initial: str | np.ndarray, record_states: bool) -> dict[str, Any]:
+    """What identifies a run: a checkpoint of any other run is refused."""
+    return {
+        "model": model_fingerprint(model),
+        "sampler": plan.sampler.name,
+        "options": plan.sampler.options(),
+        "chain_temperatures": plan.chain_temperatures.tolist(),
+        "sweeps": plan.sweeps,
+        "burn_in": plan.burn_in,
+        "thin": plan.thin,
+        "n_chains": plan.n_chains,
+        "seed": int(plan.seed) if isinstance(plan.seed, Integral) else None,
+        "initial": initial if isinstance(initial, str) else "given",
+        "record_states": bool(record_states),
+        "n_batches": plan.n_batches,
+    }
+
+
+def _start_or_resume(
+    model: Ising,
+    plan: _Plan,
+    initial: str | np.ndarray,
+    record_states: bool,
+    checkpoint: str | os.PathLike | None,
+    run_id: dict[str, Any],
+) -> _Progress:
+    """Fresh chains from the seed, or the run saved in ``checkpoint`` when it exists."""
+    saved = load_checkpoint(checkpoint, run_id) if checkpoint is not None else None
+    if saved is not None:
+        arrays, counters = saved
+        state = ChainState.from_arrays({k[6:]: v for k, v in arrays.items() if k.startswith("chain_")})
+        plan.sampler.load_state({k[8:]: v for k, v in arrays.items() if k.startswith("sampler_")})
+        return _Progress(
+            state=state,
+            energy=arrays["energy"],
+            magnetization=arrays["magnetization"],
+            site_sums=arrays["site_sums"],
+            states=arrays["states"] if record_states else None,
+            counters=counters,
+        )
+    n_slots, n_samples = plan.n_slots, plan.n_samples
+    state = ChainState.new(model, n_slots, plan.seed, initial)
+    plan.sampler.reset(model, state)
+    return _Progress(
+        state=state,
+        energy=np.zeros((n_slots, n_samples)),
+        magnetization=np.zeros((n_slots, n_samples)),
+        site_sums=np.zeros((n_slots, plan.n_batches, model.n_spins)),
+        states=np.zeros((n_slots, n_samples, model.n_spins), dtype=np.int8) if record_states else None,
+        counters={"sweeps_done": 0, "samples_done": 0, "accepted": 0, "attempted": 0, "wall_time": 0.0},
+    )
+
+
+def _write_checkpoint(path: str | os.PathLike, plan: _Plan, run: _Progress, run_id: dict[str, Any]) -> None:
+    arrays = {f"chain_{k}": v for k, v in run.state.arrays().items()}
+    arrays.update({f"sampler_{k}": v for k, v in plan.sampler.state().items()})
+    arrays.update(energy=run.energy, magnetization=run.magnetization, site_sums=run.site_sums)
+    if run.states is not None:
+        arrays["states"] = run.states
+    save_checkpoint(path, arrays, run_id, run.counters)
+
+
+class _Sweeper:
+    """Runs sweeps one at a time: records the measured ones, counts them, moves the bar and
+    saves checkpoints.
+
+    One sweep per call to the sampler: how a run is cut (checkpoints, thinning, resumes) can
+    never change the order of floating-point operations inside a sampler."""
+
+    def __init__(
+        self,
+        model: Ising,
+        plan: _Plan,
+        run: _Progress,
+        bar: Any,
+        checkpoint: str | os.PathLike | None,
+        run_id: dict[str, Any],
+        clock: Callable[[], float],
+    ) -> None:
+        self.model, self.plan, self.run, self.bar = model, plan, run, bar
+        self.checkpoint, self.run_id, self.clock = checkpoint, run_id, clock
+        self.betas = 1.0 / plan.chain_temperatures
+        self.batch_of = (np.arange(plan.n_samples) * plan.n_batches) // plan.n_samples
+        self.last_saved = run.counters["sweeps_done"]
+
+    def sweep(self, record: bool) -> None:
+        """One sweep of every chain; then, when ``record``, E, M, the spin sums of the
+        sample's batch and (when asked) the states are stored."""
+        run, counters = self.run, self.run.counters
+        done = counters["sweeps_done"]
+        stats = self.plan.sampler.sweep(self.model, run.state, self.betas, 1)
+        if record:
+            k = counters["samples_done"]
+            run.energy[:, k] = run.state.energy
+            run.magnetization[:, k] = run.state.magnetization
+            run.site_sums[:, self.batch_of[k], :] += run.state.spins
+            if run.states is not None:
+                run.states[:, k, :] = run.state.spins
+            counters["samples_done"] = k + 1
+        counters["sweeps_done"] = done + 1
+        counters["accepted"] += int(np.sum(stats.accepted))
+        counters["attempted"] += int(np.sum(stats.attempted))
+        if done % 64 == 0 or done + 1 == self.plan.total:
+            self.bar.n = done + 1
+            self.bar.refresh()
+        if self.checkpoint is not None and (
+            counters["sweeps_done"] - self.last_saved >= self.plan.checkpoint_every
+            or counters["sweeps_done"] == self.plan.total
+        ):
+            counters["wall_time"] = self.clock()
+            _write_checkpoint(self.checkpoint, self.plan, run, self.run_id)
+            self.last_saved = counters["sweeps_done"]
+
+
+def _burn_in(sweeper: _Sweeper) -> None:
+    """The discarded sweeps (those a resumed run has not done yet)."""
+    while sweeper.run.counters["sweeps_done"] < sweeper.plan.burn_in:
+        sweeper.sweep(record=False)
+
+
+def _measure(sweeper: _Sweeper) -> None:
+    """The measured sweeps: every ``thin``-th is recorded."""
+    plan, counters = sweeper.plan, sweeper.run.counters
+    while counters["sweeps_done"] < plan.total:
+        sweeper.sweep(record=(counters["sweeps_done"] + 1 - plan.burn_in) % plan.thin == 0)
+
+
+def sample(
+    model: Ising,
+    sampler: str | Sampler = "metropolis",
+    temperature: float | None = None,
+    *,
+    sweeps: int,
+    burn_in: int = 0,
+    n_chains: int = 1,
+    thin: int = 1,
+    seed: SeedLike = 0,
+    initial: str | np.ndarray = "random",
+    record_states: bool = False,
+    n_batches: int = DEFAULT_BATCHES,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int = 1000,
+    progress: bool | None = None,
+    **sampler_options: Any,
+) -> SampleResult:
+    """Sample exp(-E/T)/Z of ``model`` with ``sampler`` (k_B = 1): ``burn_in`` sweeps
+    discarded, then ``sweeps`` sweeps recording every ``thin``-th, on ``n_chains``
+    independent chains seeded from ``seed`` (the library's seed policy; a checkpointed run
+    needs a non-negative int).
+
+    ``temperature`` is T > 0; samplers that fix their own temperatures (parallel
+    tempering) take None. ``checkpoint=PATH`` saves the run every ``checkpoint_every``
+    sweeps and resumes from PATH when it exists. ``progress`` shows a bar (default: when
+    stderr is a terminal and the run is long).
+    """
+    plan = _check_arguments(
+        model,
+        sampler,
+        temperature,
+        sampler_options,
+        sweeps=sweeps,
+        burn_in=burn_in,
+        n_chains=n_chains,
+        thin=thin,
+        seed=seed,
+        n_batches=n_batches,
+        checkpointed=checkpoint is not None,
+        checkpoint_every=checkpoint_every,
+    )
+    run_id = _run_id(model, plan, initial, record_states)
+    run = _start_or_resume(model, plan, initial, record_states, checkpoint, run_id)
+    # kernels parallelise over chains; waking idle threads for one chain costs more than a small sweep
+    threads_before = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(threads_before, plan.n_slots)))
+    started = time.perf_counter()
+    wall_before = run.counters["wall_time"]
+
+    def clock() -> float:
+        return wall_before + time.perf_counter() - started
+
+    try:
+        with progress_bar(
+            total=plan.total,
+            initial=run.counters["sweeps_done"],
+            desc=plan.sampler.name,
+            unit="sweep",
+            progress=progress,
+            worthwhile=plan.total * model.n_spins * plan.n_slots > 5e7,
+            leave=False,
+        ) as bar:
+            sweeper = _Sweeper(model, plan, run, bar, checkpoint, run_id, clock)
+            _burn_in(sweeper)
+            _measure(sweeper)
+    finally:
+        numba.set_num_threads(threads_before)
+    run.counters["wall_time"] = clock()
+    return _result(model, plan, run, sweeper.batch_of)
+
+
+def _result(model: Ising, plan: _Plan, run: _Progress, batch_of: np.ndarray) -> SampleResult:
+    """The finished run, with <s_i> and its batch-means error bars per temperature."""
+    mean_spin, mean_spin_stderr = _site_means(run.site_sums, batch_of, plan.chain_temperatures)
+    smp = plan.sampler
+    return SampleResult(
+        sampler=smp.name,
+        sampler_options=smp.options(),
+        n_spins=model.n_spins,
+        chain_temperatures=plan.chain_temperatures,
+        sweeps=plan.sweeps,
+        burn_in=plan.burn_in,
+        thin=plan.thin,
+        energy=run.energy,
+        magnetization=run.magnetization,
+        mean_spin=mean_spin,
+        mean_spin_stderr=mean_spin_stderr,
+        accepted=int(run.counters["accepted"]),
+        attempted=int(run.counters["attempted"]),
+        wall_time=float(run.counters["wall_time"]),
+        final_state=run.state,
+        states=run.states,
+        sampler_info=smp.info(),
+    )
+
+
+def _site_means(site_sums: np.ndarray, batch_of: np.ndarray, chain_temps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """<s_i> per temperature with batch-means standard errors over every (chain, batch)."""
+    counts = np.bincount(batch_of, minlength=site_sums.shape[1]).astype(float)
+    batch_means = site_sums / counts[None, :, None]
+    means, errs = [], []
+    for T in np.unique(chain_temps):
+        values = batch_means[chain_temps == T].reshape(-1, site_sums.shape[2])
+        weights = np.tile(counts, int(np.sum(chain_temps == T)))
+        mean = weights @ values / weights.sum()
+        k = values.shape[0]
+        err = values.std(axis=0, ddof=1) / np.sqrt(k) if k > 1 else np.full(values.shape[1], np.nan)
+        means.append(mean)
+        errs.append(err)
+    return np.array(means), np.array(errs)

@@ -1,0 +1,218 @@
+"""Single-spin acceptance rules: each rule is one object, separate from the drivers.
+
+A rule decides whether spin s_i in local field phi_i = h_i + sum_j J_ij s_j flips at inverse
+temperature beta, from Delta E = 2 s_i phi_i and, when it needs one, a uniform draw u from
+the chain's xoshiro256** stream. The drivers (the generic CSR kernel and the lattice fast
+path of :mod:`thermolearn.samplers.single_spin`, the local-field kernels of annealing, the
+fused parallel-tempering kernel) keep the spins, the generator state and the running E and
+M exact; they never look inside a rule.
+
+A :class:`SpinFlipRule` holds:
+
+- ``decide(si, phi, beta, s0, s1, s2, s3) -> (flip, dE, s0, s1, s2, s3)``, a Numba function
+  (``@njit(inline="always")``) that advances the generator state only when it draws;
+- ``lattice_code(si, phi, beta) -> int64`` (optional; None turns the lattice fast path off
+  for the rule): the same decision as an entry of the lattice decision table, CODE_FLIP or
+  CODE_KEEP (no draw), or ``draw_code(K, invert)``: draw the top 53 bits k of one output and
+  flip iff (k < K) != invert. ``decide`` draws u = k 2^-53, and every predicate of u that is
+  monotone in k equals k < K for one integer K, which :func:`count_below` finds by bisection
+  with the very same floating expression, so the fast path makes the same moves from the
+  same numbers, bit for bit;
+- ``zero_temperature``: the rule ignores beta (flips only downhill).
+
+Numba compiles a driver for each rule (:meth:`SpinFlipRule.compiled`): the driver is written
+once as a plain function that calls the global name ``rule_decide`` (or ``rule_lattice_code``),
+and each rule gets a copy of it with that name bound to its own function and a name of its
+own (rule name plus a fingerprint of the rule's code), so the decision is inlined and every
+(driver, rule) pair has its own entry in Numba's on-disk cache. Passing the decision as a
+function argument or closing over it would also specialise, but neither is cached across
+processes (a function argument's type names the object's address; a closure's cache entry
+is keyed by its captured values): every process would compile again.
+
+To add a rule: write ``decide`` (and, for the lattice fast path, ``lattice_code``) in one
+file, make ``MY_RULE = SpinFlipRule("name", decide, lattice_code)``, a sampler class
+``class MySampler(SingleSpinSampler): name = "name"; rule = MY_RULE`` and add it to
+``samplers/registry.py``; the conformance kit (:func:`thermolearn.testing.check_sampler`)
+then checks it against exact enumeration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import math
+import re
+import types
+from collections.abc import Callable
+from typing import Any
+
+from numba import njit
+
+from thermolearn.randomness.xoshiro import MANTISSA, next_uniform
+
+CODE_FLIP = -1  # lattice table: flip without drawing a random number
+CODE_KEEP = -2  # lattice table: keep without drawing a random number
+_TWO53 = 9007199254740992
+# exp(-40) is below 2^-53, the smallest non-zero uniform draw: past it only u = 0 accepts,
+# so the exponential need not be computed
+_EXP_CUTOFF = -40.0
+
+
+@njit(inline="always")
+def draw_code(threshold, invert):
+    """The lattice-table code for "draw k (53 bits), flip iff (k < threshold) != invert"."""
+    return 2 * threshold + (1 if invert else 0)
+
+
+@njit(cache=True)
+def count_below(a, b):
+    """The number K of k in [0, 2^53) with float(k) 2^-53 a < b (the predicate is monotone in k)."""
+    lo = 0  # predicate true for all k < lo
+    hi = _TWO53  # predicate false for all k >= hi
+    if not (0.0 * a < b):
+        return 0
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        u = float(mid) * MANTISSA
+        if u * a < b:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+# ---------------------------------------------------------------------------- Metropolis
+@njit(inline="always")
+def metropolis_decide(si, phi, beta, s0, s1, s2, s3):
+    """Flip with probability min(1, exp(-beta dE)), dE = 2 s_i phi_i; draws only for dE > 0."""
+    de = 2.0 * si * phi
+    flip = de <= 0.0
+    if not flip:
+        u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+        x = -beta * de
+        flip = u < math.exp(x) if x > _EXP_CUTOFF else u == 0.0
+    return flip, de, s0, s1, s2, s3
+
+
+@njit(inline="always")
+def metropolis_lattice_code(si, phi, beta):
+    de = 2.0 * si * phi
+    if de <= 0.0:
+        return CODE_FLIP
+    return draw_code(count_below(1.0, math.exp(-beta * de)), False)
+
+
+# ---------------------------------------------------------------------------- heat bath
+@njit(inline="always")
+def heat_bath_decide(si, phi, beta, s0, s1, s2, s3):
+    """Set s_i = +1 with probability 1 / (1 + exp(-2 beta phi_i)); always draws."""
+    de = 2.0 * si * phi
+    u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+    # written to avoid overflow of exp
+    x = -2.0 * beta * phi
+    if x > 0:
+        ex = math.exp(-x)
+        up = u * (1.0 + ex) < ex
+    else:
+        up = u * (1.0 + math.exp(x)) < 1.0
+    return (si == 1) != up, de, s0, s1, s2, s3
+
+
+@njit(inline="always")
+def heat_bath_lattice_code(si, phi, beta):
+    x = -2.0 * beta * phi
+    if x > 0:
+        ex = math.exp(-x)
+        up_below = count_below(1.0 + ex, ex)
+    else:
+        up_below = count_below(1.0 + math.exp(x), 1.0)
+    # s_i = +1 iff k < K: a spin that is up flips iff k >= K
+    return draw_code(up_below, si == 1)
+
+
+# ---------------------------------------------------------------------------- quench
+@njit(inline="always")
+def quench_decide(si, phi, beta, s0, s1, s2, s3):
+    """Flip only if that lowers the energy (dE < 0); beta is ignored, nothing is drawn."""
+    de = 2.0 * si * phi
+    return de < 0.0, de, s0, s1, s2, s3
+
+
+@njit(inline="always")
+def quench_lattice_code(si, phi, beta):
+    return CODE_FLIP if 2.0 * si * phi < 0.0 else CODE_KEEP
+
+
+# ---------------------------------------------------------------------------- the rule object
+def _fingerprint(*functions: Any) -> str:
+    h = hashlib.sha1()
+    for f in functions:
+        if f is not None:
+            h.update(marshal.dumps(getattr(f, "py_func", f).__code__))
+    return h.hexdigest()[:10]
+
+
+class SpinFlipRule:
+    """One single-spin acceptance rule: its Numba ``decide`` function, optionally its
+    ``lattice_code`` for the lattice decision table, and whether it is a ``zero_temperature``
+    rule. See the module docstring for the contract of both functions."""
+
+    def __init__(
+        self,
+        name: str,
+        decide: Callable,
+        lattice_code: Callable | None = None,
+        *,
+        zero_temperature: bool = False,
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"a rule needs a non-empty name, got {name!r}")
+        for label, f in (("decide", decide), ("lattice_code", lattice_code)):
+            if f is not None and not hasattr(f, "py_func"):
+                raise TypeError(f"{label} must be a Numba @njit function, got {type(f).__name__}")
+        if decide is None:
+            raise TypeError("decide must be a Numba @njit function, got None")
+        self.name = name
+        self.decide = decide
+        self.lattice_code = lattice_code
+        self.zero_temperature = bool(zero_temperature)
+        self._tag = re.sub(r"\W", "_", name) + "_" + _fingerprint(decide, lattice_code)
+        self._compiled: dict[tuple[Any, bool], Any] = {}
+
+    @property
+    def has_lattice_path(self) -> bool:
+        return self.lattice_code is not None
+
+    def compiled(self, template: Callable, *, parallel: bool = False) -> Any:
+        """``template`` (a plain function calling the global ``rule_decide`` or
+        ``rule_lattice_code``) compiled for this rule with ``@njit(cache=True)`` (and
+        ``parallel``); one compilation per (template, rule, parallel) and process, cached on disk."""
+        key = (template, parallel)
+        got = self._compiled.get(key)
+        if got is None:
+            env = dict(template.__globals__)
+            env["rule_decide"] = self.decide
+            env["rule_lattice_code"] = self.lattice_code
+            suffix = f"__{self._tag}{'_parallel' if parallel else ''}"
+            fn = types.FunctionType(
+                template.__code__, env, template.__name__ + suffix, template.__defaults__, template.__closure__
+            )
+            fn.__qualname__ = template.__qualname__ + suffix
+            fn.__module__ = template.__module__
+            fn.__doc__ = template.__doc__
+            got = njit(cache=True, parallel=parallel)(fn)
+            self._compiled[key] = got
+        return got
+
+    def __repr__(self) -> str:
+        return f"SpinFlipRule({self.name!r})"
+
+
+METROPOLIS = SpinFlipRule("metropolis", metropolis_decide, metropolis_lattice_code)
+HEAT_BATH = SpinFlipRule("heatbath", heat_bath_decide, heat_bath_lattice_code)
+QUENCH = SpinFlipRule("quench", quench_decide, quench_lattice_code, zero_temperature=True)
+RULES: dict[str, SpinFlipRule] = {r.name: r for r in (METROPOLIS, HEAT_BATH, QUENCH)}
+
+#: what the drivers' templates call; rebound per rule by :meth:`SpinFlipRule.compiled`
+rule_decide = METROPOLIS.decide
+rule_lattice_code = METROPOLIS.lattice_code

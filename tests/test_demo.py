@@ -1,0 +1,112 @@
+"""`thermolearn demo` writes a report with every section of the tour, each with its figures and
+tables. The demo runs once for this module (about two minutes); each test reads its page."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from thermolearn.cli.main import main
+from thermolearn.demo import SECTIONS
+
+# what each section of the tour shows: (a phrase of its title, its figures, its number of tables)
+EXPECTED = {
+    "section_two_spins": ("two coupled spins", ["two_spins.png"], 0),
+    "section_exact_2d": ("exact 2D Ising", ["onsager.png"], 1),
+    "section_ising": ("Monte Carlo on the 2D Ising model", ["ising_sweep.png"], 1),
+    "section_annealing": ("Simulated annealing", ["annealing.png"], 1),
+    "section_mean_field_lattice": (
+        "Mean field and the Bethe approximation",
+        ["meanfield_graphical.png", "meanfield_magnetization.png"],
+        0,
+    ),
+    "section_variational_inference": ("Variational inference", ["bbvi_elbo.png"], 1),
+    "section_elbo_regression": ("Bayesian linear regression", ["regression_elbo.png"], 1),
+    "section_hopfield": (
+        "Hopfield networks",
+        ["hopfield_digits.png", "hopfield_restoration.png", "hopfield_capacity.png"],
+        2,
+    ),
+    "section_rbm": (
+        "Restricted Boltzmann machines",
+        ["rbm_training.png", "rbm_filters.png", "rbm_samples.png", "rbm_repair.png"],
+        1,
+    ),
+    "section_diffusion": ("Diffusion models", ["diffusion_swiss_roll.png", "diffusion_entropy_bounds.png"], 1),
+}
+
+
+class _Page(HTMLParser):
+    """The report's sections: title, figure files and tables (each a list of rows of cells)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections: list[dict] = []
+        self._in_title = self._in_cell = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section":
+            self.sections.append({"title": "", "figures": [], "tables": []})
+        elif not self.sections:
+            return
+        elif tag == "h2":
+            self._in_title = True
+        elif tag == "img":
+            self.sections[-1]["figures"].append(attrs["src"])
+        elif tag == "table":
+            self.sections[-1]["tables"].append([])
+        elif tag == "tr":
+            self.sections[-1]["tables"][-1].append([])
+        elif tag in ("td", "th"):
+            self.sections[-1]["tables"][-1][-1].append("")
+            self._in_cell = True
+
+    def handle_endtag(self, tag):
+        if tag == "h2":
+            self._in_title = False
+        elif tag in ("td", "th"):
+            self._in_cell = False
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.sections[-1]["title"] += data
+        elif self._in_cell:
+            self.sections[-1]["tables"][-1][-1][-1] += data
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> tuple[Path, list[dict]]:
+    folder = tmp_path_factory.mktemp("demo") / "report"
+    assert main(["demo", "--output", str(folder)]) == 0
+    page = _Page()
+    page.feed((folder / "index.html").read_text())
+    return folder, page.sections
+
+
+def test_every_section_of_the_tour_is_in_the_report_in_order(demo):
+    _, sections = demo
+    assert set(EXPECTED) == {f.__name__ for f in SECTIONS}, "a new demo section needs its line in EXPECTED"
+    assert len(sections) == len(SECTIONS)
+    for section, function in zip(sections, SECTIONS):
+        assert EXPECTED[function.__name__][0] in section["title"], (function.__name__, section["title"])
+
+
+@pytest.mark.parametrize("name", [f.__name__ for f in SECTIONS])
+def test_each_section_has_its_figures_and_tables(demo, name):
+    folder, sections = demo
+    index = [f.__name__ for f in SECTIONS].index(name)
+    section = sections[index]
+    _, figures, n_tables = EXPECTED[name]
+    assert section["figures"] == figures
+    for png in figures:
+        data = (folder / png).read_bytes()
+        assert data[:4] == b"\x89PNG" and len(data) > 5000, png  # a real plot, not an empty canvas
+    assert len(section["tables"]) == n_tables
+    for table in section["tables"]:
+        header, *rows = table
+        assert rows, f"{name}: a table without rows"
+        assert all(len(row) == len(header) for row in rows)
+        assert all(cell.strip() for row in rows for cell in row[:1]), f"{name}: an empty row label"
