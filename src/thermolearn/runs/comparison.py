@@ -240,6 +240,22 @@ def _fits_anything(model: Ising) -> str | None:
     return None
 
 
+def _solution_row(method: str, kind: str, model: Ising, temperature: float, solution: Any, detail: str) -> MethodRow:
+    """The table row of a variational solution (anything with log_z, energy_per_spin,
+    magnetization_per_spin and converged)."""
+    return MethodRow(
+        method=method,
+        kind=kind,
+        temperature=temperature,
+        n_spins=model.n_spins,
+        log_z=solution.log_z,
+        energy_per_spin=solution.energy_per_spin,
+        magnetization_per_spin=solution.magnetization_per_spin,
+        converged=solution.converged,
+        detail=detail,
+    )
+
+
 def _run_mean_field(model: Ising, temperature: float, *, seed: int = 0, **options: Any) -> MethodRow:
     from thermolearn.variational.mean_field import mean_field
 
@@ -250,33 +266,20 @@ def _run_mean_field(model: Ising, temperature: float, *, seed: int = 0, **option
     detail = f"{n_fp} fixed point{'s' if n_fp != 1 else ''}, best {stable}; " + _diagnostics(
         b.converged, b.iterations, b.residual
     )
-    return MethodRow(
-        method="mean_field",
-        kind="lower_bound",
-        temperature=temperature,
-        n_spins=model.n_spins,
-        log_z=b.log_z,
-        energy_per_spin=b.energy_per_spin,
-        magnetization_per_spin=b.magnetization_per_spin,
-        converged=b.converged,
-        detail=detail,
-    )
+    return _solution_row("mean_field", "lower_bound", model, temperature, b, detail)
 
 
 def _run_tap(model: Ising, temperature: float, *, seed: int = 0, **options: Any) -> MethodRow:
     from thermolearn.variational.tap import tap
 
     r = tap(model, temperature, seed=seed, **options)
-    return MethodRow(
-        method="tap",
-        kind="approximation",
-        temperature=temperature,
-        n_spins=model.n_spins,
-        log_z=r.log_z,
-        energy_per_spin=r.energy_per_spin,
-        magnetization_per_spin=r.magnetization_per_spin,
-        converged=r.converged,
-        detail="from the mean-field solution; " + _diagnostics(r.converged, r.iterations, r.residual),
+    return _solution_row(
+        "tap",
+        "approximation",
+        model,
+        temperature,
+        r,
+        "from the mean-field solution; " + _diagnostics(r.converged, r.iterations, r.residual),
     )
 
 
@@ -284,16 +287,13 @@ def _run_bethe(model: Ising, temperature: float, *, seed: int = 0, **options: An
     from thermolearn.variational.belief_propagation import bethe
 
     r = bethe(model, temperature, seed=seed, **options)
-    return MethodRow(
-        method="bethe",
-        kind="approximation",
-        temperature=temperature,
-        n_spins=model.n_spins,
-        log_z=r.log_z,
-        energy_per_spin=r.energy_per_spin,
-        magnetization_per_spin=r.magnetization_per_spin,
-        converged=r.converged,
-        detail=f"loopy BP from '{r.init}'; " + _diagnostics(r.converged, r.iterations, r.residual),
+    return _solution_row(
+        "bethe",
+        "approximation",
+        model,
+        temperature,
+        r,
+        f"loopy BP from '{r.init}'; " + _diagnostics(r.converged, r.iterations, r.residual),
     )
 
 
