@@ -23,6 +23,8 @@ LAYERS: dict[str, int] = {
     # 0 foundation
     "validation": 0,
     "storage": 0,
+    "file_contents": 0,
+    "resources": 0,
     "derived_quantities": 0,
     "randomness": 0,
     "progress": 0,

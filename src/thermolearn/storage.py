@@ -1,7 +1,13 @@
 """Files: arrays in ``.npz`` with a JSON header, written atomically, never pickled.
 
 A file is either complete or absent: writes go to a temporary file in the same folder,
-are flushed to disk, and are renamed over the target in one step.
+are flushed to disk, and are renamed over the target in one step. Temporary files carry the
+writer's process id, so one left behind by a killed process is removed by the next write.
+
+Reading never trusts the file: a truncated, bit-flipped, empty or foreign file, an array whose
+declared shape does not match the bytes it holds, an object array or a header that is not a
+JSON object raises :class:`FileFormatError` naming the file, before anything is allocated from
+the file's claims.
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ import contextlib
 import json
 import os
 import tempfile
+import zipfile
+import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -18,6 +26,44 @@ import numpy as np
 
 HEADER_KEY = "__header__"
 
+# the largest header a thermolearn file writes is a few kB; refuse absurd ones before decoding
+MAX_HEADER_BYTES = 16 * 2**20
+
+
+class FileFormatError(ValueError):
+    """A file that cannot be read as what it claims to be; the message names the file and the fault."""
+
+
+def _temporary_prefix(target: Path, pid: int | None = None) -> str:
+    return f".{target.name}.{os.getpid() if pid is None else pid}."
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Delete temporary files of ``path`` left by writers that no longer run; returns them."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    removed = []
+    with contextlib.suppress(OSError):
+        for candidate in folder.glob(f".{target.name}.*.tmp"):
+            pid_text = candidate.name[len(target.name) + 2 :].split(".", 1)[0]
+            if pid_text.isdigit() and not _process_alive(int(pid_text)):
+                with contextlib.suppress(OSError):
+                    candidate.unlink()
+                    removed.append(candidate)
+    return removed
+
 
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) -> Path:
     """Call ``write(fileobj)`` on a temporary file, then rename it to ``path`` atomically."""
@@ -25,7 +71,10 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) 
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise ValueError(f"cannot write {target}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    if target.is_dir():
+        raise ValueError(f"cannot write {target}: it is a folder; give a file name")
+    remove_stale_temporaries(target)
+    fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(target), suffix=".tmp", dir=folder)
     try:
         # mkstemp creates the file private (0600); give it the permissions a plain open() would
         umask = os.umask(0)
@@ -75,17 +124,80 @@ def save_arrays(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], heade
     return atomic_write(path, lambda handle: np.savez(handle, **payload))
 
 
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: Path) -> tuple[str, np.ndarray]:
+    """One ``.npy`` member, its declared shape checked against its size before reading it."""
+    name = info.filename.removesuffix(".npy")
+    what = f"{source}: array {name!r}"
+    with archive.open(info) as handle:
+        try:
+            version = np.lib.format.read_magic(handle)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+            else:
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+        except (ValueError, TypeError, SyntaxError) as exc:
+            raise FileFormatError(f"{what} has a damaged header ({' '.join(str(exc).split())})") from None
+        if dtype.hasobject:
+            raise FileFormatError(f"{what} holds Python objects (dtype {dtype}); thermolearn files hold numbers only")
+        if dtype.kind not in "biufc" or dtype.itemsize == 0:
+            raise FileFormatError(f"{what} has dtype {dtype}; thermolearn files hold numbers only")
+        count = 1
+        for dim in shape:
+            count *= int(dim)
+        expected = count * dtype.itemsize
+        available = info.file_size - handle.tell()
+        if expected != available:
+            raise FileFormatError(
+                f"{what} declares shape {tuple(shape)} ({expected} bytes) but holds {available} bytes; "
+                "the file is damaged"
+            )
+        data = handle.read(expected)
+    if len(data) != expected:
+        raise FileFormatError(f"{what} is truncated ({len(data)} of {expected} bytes)")
+    flat = np.frombuffer(data, dtype=dtype).copy()
+    return name, flat.reshape(shape, order="F" if fortran else "C")
+
+
 def load_arrays(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Load ``(arrays, header)`` from a file written by :func:`save_arrays` (no pickle)."""
+    """Load ``(arrays, header)`` from a file written by :func:`save_arrays` (no pickle).
+
+    Raises :class:`FileFormatError` (a ``ValueError``) naming the file if it is damaged, is not
+    a thermolearn ``.npz`` file, or its header is not a JSON object.
+    """
     source = Path(path)
     if not source.is_file():
-        raise ValueError(f"no such file: {source}")
+        if source.is_dir():
+            raise FileFormatError(f"{source} is a folder; give the path of a .npz file")
+        raise FileFormatError(f"no such file: {source}")
+    arrays: dict[str, np.ndarray] = {}
     try:
-        with np.load(source, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{source} is not a thermolearn .npz file: {exc}") from None
+        with zipfile.ZipFile(source) as archive:
+            from thermolearn.resources import check_memory
+
+            members = archive.infolist()
+            for info in members:
+                if not info.filename.endswith(".npy"):
+                    raise FileFormatError(f"{source}: unexpected member {info.filename!r}; not a thermolearn .npz file")
+            check_memory(f"reading {source}", sum(info.file_size for info in members))
+            for info in members:
+                name, array = _read_member(archive, info, source)
+                arrays[name] = array
+    except FileFormatError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, KeyError, ValueError, OSError) as exc:
+        if isinstance(exc, OSError) and not isinstance(exc, zipfile.BadZipFile) and exc.errno is not None:
+            raise  # permission denied and the like: the OS's own message names the file
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise FileFormatError(f"{source} is damaged or not a thermolearn .npz file ({detail})") from None
     if HEADER_KEY not in arrays:
-        raise ValueError(f"{source} has no JSON header; was it written by thermolearn?")
-    header = json.loads(arrays.pop(HEADER_KEY).tobytes().decode("utf-8"))
+        raise FileFormatError(f"{source} has no JSON header; was it written by thermolearn?")
+    raw = arrays.pop(HEADER_KEY)
+    if raw.dtype != np.uint8 or raw.ndim != 1 or raw.size > MAX_HEADER_BYTES:
+        raise FileFormatError(f"{source}: the header must be up to {MAX_HEADER_BYTES} bytes of UTF-8 JSON")
+    try:
+        header = json.loads(raw.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise FileFormatError(f"{source}: the header is not valid UTF-8 JSON ({exc.__class__.__name__})") from None
+    if not isinstance(header, dict):
+        raise FileFormatError(f"{source}: the header must be a JSON object, got {type(header).__name__}")
     return arrays, header
