@@ -49,6 +49,8 @@ LAYERS: dict[str, int] = {
     "viz": 7,
     "demo": 8,
     "cli": 9,
+    # 10: ``python -m thermolearn`` runs the command
+    "__main__": 10,
 }
 
 FOUNDATION = {unit for unit, layer in LAYERS.items() if layer == 0}  # one group: may import each other

@@ -1,0 +1,7 @@
+"""``python -m thermolearn``: the same command as ``thermolearn``."""
+
+import sys
+
+from thermolearn.cli.main import main
+
+sys.exit(main())
