@@ -73,6 +73,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+def _temperature_tag(T: float) -> str:
+    """The checkpoint name's temperature: 10 digits when they give T back exactly (the names
+    earlier versions wrote), else every digit of ``repr``, so two temperatures never share a file."""
+    short = f"{T:.10g}"
+    return short if float(short) == T else repr(float(T))
+
+
+def _check_lattice_memory(L: int, dim: int) -> None:
+    """Refuse a side whose lattice cannot be built, before building it (-L is checked as given)."""
+    from thermolearn.resources import check_memory
+
+    n_spins = float(L) ** dim
+    # the bonds are built as COO (row, column, value) lists, concatenated and converted to CSR:
+    # about 80 bytes per directed bond, 2 * dim of them per spin, plus the fields and the chains
+    check_memory(f"-L {L} (a {'x'.join([str(L)] * dim)} lattice of {n_spins:.3g} spins)", n_spins * (160.0 * dim + 64))
+
+
 def _estimate(obs, name: str) -> dict:
     return getattr(obs, name).as_dict()
 
@@ -83,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     from thermolearn.estimators.binder import binder_crossing
     from thermolearn.models.ising import Ising
     from thermolearn.progress import progress_bar
-    from thermolearn.runs.sample import sample
+    from thermolearn.runs.sample import DEFAULT_BATCHES, check_run_memory, sample
     from thermolearn.samplers.registry import SAMPLERS, make_sampler
     from thermolearn.storage import write_text_atomic
 
@@ -104,17 +121,13 @@ def run(args: argparse.Namespace) -> int:
         folder = Path(args.checkpoint)
         if folder.exists() and not folder.is_dir():
             raise ValueError(f"--checkpoint must be a folder, got the file {folder}")
-        by_tag: dict[str, float] = {}
-        for T in np.unique(temps):  # checkpoints are named by T to 10 digits: two runs must not share one
-            other = by_tag.setdefault(f"{T:.10g}", float(T))
-            if other != T:
-                raise ValueError(
-                    f"temperatures {other!r} and {float(T)!r} agree to 10 digits, so their checkpoints would "
-                    "share one file; give temperatures that differ in the first 10 digits"
-                )
         folder.mkdir(parents=True, exist_ok=True)
     sizes = sorted(set(args.size))
     pt = SAMPLERS[args.algorithm].needs_ladder
+    for L in sizes:  # every size before the first runs: a refusal should not come after hours of work
+        _check_lattice_memory(L, args.dim)
+        slots = args.chains * (temps.size if pt else 1)
+        check_run_memory(L**args.dim, slots, args.sweeps, min(DEFAULT_BATCHES, args.sweeps), False)
     jobs = [(L, None) for L in sizes] if pt else [(L, float(T)) for L in sizes for T in temps]
     records = []
     with progress_bar(
@@ -125,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
             sampler = make_sampler(args.algorithm, temperatures=temps) if pt else make_sampler(args.algorithm)
             ckpt = None
             if folder is not None:
-                tag = "pt" if pt else f"T{T:.10g}"
+                tag = "pt" if T is None else f"T{_temperature_tag(T)}"
                 ckpt = folder / f"ising-d{args.dim}-L{L}-{args.algorithm}-{tag}.npz"
             result = sample(
                 model,
@@ -137,7 +150,8 @@ def run(args: argparse.Namespace) -> int:
                 seed=args.seed + 1000 * L,
                 checkpoint=ckpt,
                 checkpoint_every=args.checkpoint_every,
-                progress=False,
+                # a bar within one temperature too (on a terminal, for long runs), under the outer one
+                progress=False if args.no_progress else None,
             )
             for temp, obs in zip(result.temperatures, result.observables):
                 exact = None

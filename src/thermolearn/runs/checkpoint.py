@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from thermolearn.file_contents import FileContents
 from thermolearn.models.ising import Ising
-from thermolearn.storage import load_arrays, save_arrays
+from thermolearn.storage import save_arrays
 
 FORMAT = "thermolearn.run-checkpoint"
 VERSION = 1
@@ -41,25 +42,40 @@ def save_checkpoint(
     return save_arrays(path, arrays, header)
 
 
+def read_checkpoint(path: str | os.PathLike, run: dict[str, Any]) -> FileContents | None:
+    """The checkpoint at ``path`` for checked access, or None if there is none.
+
+    Refuses (``FileFormatError`` naming the file) anything that is not a run checkpoint of this
+    version, whose ``run`` or ``progress`` is not a JSON object, or that belongs to a different
+    run (other arguments). The arrays and counters are the caller's to check against the run:
+    only it knows the shapes its chains and series must have.
+    """
+    source = Path(path)
+    if not source.exists():
+        return None
+    contents = FileContents.read(source)
+    contents.expect_format(FORMAT, [VERSION], what="run checkpoint")
+    saved = json.loads(json.dumps(contents.value("run", dict)))
+    contents.value("progress", dict)
+    wanted = json.loads(json.dumps(run))
+    if saved != wanted:
+        differ = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
+        raise contents.fail(
+            f"checkpoint belongs to a different run (differs in: {', '.join(differ)}); "
+            "delete it or choose another --checkpoint path"
+        )
+    return contents
+
+
 def load_checkpoint(
     path: str | os.PathLike, run: dict[str, Any]
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
     """``(arrays, progress)`` from the checkpoint at ``path``, or None if there is none.
 
-    Raises ``ValueError`` if the file belongs to a different run (other arguments).
+    Raises ``ValueError`` (a ``FileFormatError`` naming the file) if the file is not a run
+    checkpoint or belongs to a different run; see :func:`read_checkpoint`.
     """
-    source = Path(path)
-    if not source.exists():
+    contents = read_checkpoint(path, run)
+    if contents is None:
         return None
-    arrays, header = load_arrays(source)
-    if header.get("format") != FORMAT:
-        raise ValueError(f"{source} is not a run checkpoint (format {header.get('format')!r})")
-    saved = json.loads(json.dumps(header["run"]))
-    wanted = json.loads(json.dumps(run))
-    if saved != wanted:
-        differ = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
-        raise ValueError(
-            f"checkpoint {source} belongs to a different run (differs in: {', '.join(differ)}); "
-            "delete it or choose another --checkpoint path"
-        )
-    return arrays, header["progress"]
+    return contents.arrays, contents.header["progress"]

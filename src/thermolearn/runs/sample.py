@@ -22,10 +22,12 @@ import numba
 import numpy as np
 
 from thermolearn.estimators.observables import IsingObservables, combine_chains, observables_from_series
+from thermolearn.file_contents import FileContents
 from thermolearn.models.ising import Ising
 from thermolearn.progress import progress_bar
 from thermolearn.randomness.seeds import SeedLike, check_int_seed, check_seed
-from thermolearn.runs.checkpoint import load_checkpoint, model_fingerprint, save_checkpoint
+from thermolearn.resources import check_memory
+from thermolearn.runs.checkpoint import model_fingerprint, read_checkpoint, save_checkpoint
 from thermolearn.samplers.base import Sampler
 from thermolearn.samplers.registry import make_sampler
 from thermolearn.samplers.state import ChainState
@@ -177,6 +179,9 @@ def _check_arguments(
         raise ValueError(f"sweeps ({sweeps}) must be at least thin ({thin}) to record one sample")
     # a checkpoint records the seed, so a restart can check that it continues the same run
     seed = check_int_seed(seed) if checkpointed else check_seed(seed)
+    # a ladder multiplies the chains, so n_chains is a lower bound on the slots: refuse absurd
+    # sizes before chain_temperatures allocates one entry per slot
+    check_run_memory(model.n_spins, n_chains, sweeps // thin, min(n_batches, sweeps // thin), False)
     chain_temps = smp.chain_temperatures(None if temperature is None else check_temperature(temperature), n_chains)
     return _Plan(
         sampler=smp,
@@ -188,6 +193,23 @@ def _check_arguments(
         n_batches=min(n_batches, sweeps // thin),
         checkpoint_every=checkpoint_every,
         seed=seed,
+    )
+
+
+def check_run_memory(n_spins: int, n_chains: int, n_samples: int, n_batches: int, record_states: bool) -> None:
+    """Raise ``ValueError`` (naming the sizes and the memory) if a run's arrays cannot fit.
+
+    The series are held whole because the error bars (autocorrelation, batch means) need them:
+    E and M per chain and sample, spin sums per chain, batch and site, the chains themselves and,
+    when recorded, every state.
+    """
+    per_chain = 16.0 * n_samples + 8.0 * n_batches * n_spins + n_spins + 48.0
+    if record_states:
+        per_chain += float(n_samples) * n_spins
+    check_memory(
+        f"sampling {n_chains} chain(s) of {n_spins} spins for {n_samples} recorded sweeps",
+        2.0 * n_chains * per_chain,  # checkpoints and the result copy the series once
+        hint="choose fewer chains, sweeps or spins (or a larger thin)",
     )
 
 
@@ -218,19 +240,9 @@ def _start_or_resume(
     run_id: dict[str, Any],
 ) -> _Progress:
     """Fresh chains from the seed, or the run saved in ``checkpoint`` when it exists."""
-    saved = load_checkpoint(checkpoint, run_id) if checkpoint is not None else None
-    if saved is not None:
-        arrays, counters = saved
-        state = ChainState.from_arrays({k[6:]: v for k, v in arrays.items() if k.startswith("chain_")})
-        plan.sampler.load_state({k[8:]: v for k, v in arrays.items() if k.startswith("sampler_")})
-        return _Progress(
-            state=state,
-            energy=arrays["energy"],
-            magnetization=arrays["magnetization"],
-            site_sums=arrays["site_sums"],
-            states=arrays["states"] if record_states else None,
-            counters=counters,
-        )
+    contents = read_checkpoint(checkpoint, run_id) if checkpoint is not None else None
+    if contents is not None:
+        return _resume(contents, model, plan, record_states)
     n_slots, n_samples = plan.n_slots, plan.n_samples
     state = ChainState.new(model, n_slots, plan.seed, initial)
     plan.sampler.reset(model, state)
@@ -242,6 +254,73 @@ def _start_or_resume(
         states=np.zeros((n_slots, n_samples, model.n_spins), dtype=np.int8) if record_states else None,
         counters={"sweeps_done": 0, "samples_done": 0, "accepted": 0, "attempted": 0, "wall_time": 0.0},
     )
+
+
+_COUNTERS = ("sweeps_done", "samples_done", "accepted", "attempted")
+
+
+def _resume(contents: FileContents, model: Ising, plan: _Plan, record_states: bool) -> _Progress:
+    """The run saved in ``contents``, every array and counter checked against ``plan`` first.
+
+    The kernels index spins, generator states and series without bounds checks, so nothing
+    from the file reaches them before its shape, dtype and range are known to fit this run;
+    running energies and magnetisations are recomputed from the spins, so a checkpoint can
+    neither corrupt memory nor make a run report numbers for chains it does not hold.
+    """
+    n_slots, n_samples, n_spins = plan.n_slots, plan.n_samples, model.n_spins
+    chains = ["chain_spins", "chain_rng", "chain_energy", "chain_magnetization"]
+    series = ["energy", "magnetization", "site_sums"] + (["states"] if record_states else [])
+    contents.expect_names(chains + series, [name for name in contents.arrays if name.startswith("sampler_")])
+    arrays = {
+        "spins": contents.array("chain_spins", kinds="i", shape=(n_slots, n_spins), values=(-1, 1), dtype=np.int8),
+        "rng": contents.array("chain_rng", kinds="u", shape=(n_slots, 4), dtype=np.uint64),
+        "energy": contents.array("chain_energy", shape=(n_slots,), dtype=np.float64),
+        "magnetization": contents.array("chain_magnetization", shape=(n_slots,), dtype=np.float64),
+    }
+    try:
+        state = ChainState.from_arrays(arrays)
+        state.check(model)
+    except ValueError as exc:
+        raise contents.fail(str(exc)) from None
+    progress = _checked_counters(contents, plan, n_spins)
+    energy = contents.array("energy", shape=(n_slots, n_samples), dtype=np.float64).copy()
+    magnetization = contents.array("magnetization", shape=(n_slots, n_samples), dtype=np.float64).copy()
+    site_sums = contents.array("site_sums", shape=(n_slots, plan.n_batches, n_spins), dtype=np.float64).copy()
+    states = None
+    if record_states:  # samples not yet taken are zeros
+        shape = (n_slots, n_samples, n_spins)
+        states = contents.array("states", kinds="i", shape=shape, values=(-1, 0, 1), dtype=np.int8).copy()
+    try:
+        plan.sampler.load_state({k[8:]: v for k, v in contents.arrays.items() if k.startswith("sampler_")})
+    except (ValueError, TypeError) as exc:
+        raise contents.fail(f"sampler state: {exc}") from None
+    return _Progress(state, energy, magnetization, site_sums, states, progress)
+
+
+def _checked_counters(contents: FileContents, plan: _Plan, n_spins: int) -> dict[str, Any]:
+    """The checkpoint's counters, consistent with each other and with the planned sweeps."""
+    progress = contents.header["progress"]
+    known = set(_COUNTERS) | {"wall_time"}
+    extra = sorted(set(progress) - known)
+    if extra:
+        raise contents.fail(f"unexpected progress entries {', '.join(map(repr, extra))}; allowed: {sorted(known)}")
+
+    def counter(key: str, maximum: float | None = None) -> int:
+        return int(contents.value(key, int, minimum=0, maximum=maximum, within=progress, label=f"progress {key!r}"))
+
+    done = counter("sweeps_done", plan.total)
+    samples = counter("samples_done", plan.n_samples)
+    expected = max(0, done - plan.burn_in) // plan.thin
+    if samples != expected:
+        raise contents.fail(
+            f"progress 'samples_done' is {samples}, but {done} sweeps with burn-in {plan.burn_in} and "
+            f"thin {plan.thin} record {expected}"
+        )
+    attempted = counter("attempted")
+    accepted = counter("accepted", attempted)
+    wall = float(contents.value("wall_time", float, minimum=0.0, within=progress, label="progress 'wall_time'"))
+    return {"sweeps_done": done, "samples_done": samples, "accepted": accepted, "attempted": attempted,
+            "wall_time": wall}  # fmt: skip
 
 
 def _write_checkpoint(path: str | os.PathLike, plan: _Plan, run: _Progress, run_id: dict[str, Any]) -> None:
@@ -360,6 +439,7 @@ def sample(
         checkpointed=checkpoint is not None,
         checkpoint_every=checkpoint_every,
     )
+    check_run_memory(model.n_spins, plan.n_slots, plan.n_samples, plan.n_batches, record_states)
     run_id = _run_id(model, plan, initial, record_states)
     run = _start_or_resume(model, plan, initial, record_states, checkpoint, run_id)
     # kernels parallelise over chains; waking idle threads for one chain costs more than a small sweep

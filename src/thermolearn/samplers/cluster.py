@@ -345,6 +345,17 @@ def _sw_sweeps(
 
 
 # ------------------------------------------------------------------------- Python classes
+
+
+def _check_counters(counters: np.ndarray | None, size: int) -> None:
+    """A saved counter array (None: absent) must be ``size`` non-negative integers."""
+    if counters is None:
+        return
+    arr = np.asarray(counters)
+    if arr.dtype.kind not in "iu" or arr.shape != (size,) or np.any(arr < 0):
+        raise ValueError(f"sampler counters must be {size} non-negative integers, got {arr.dtype} {arr.shape}")
+
+
 class _ClusterSampler(Sampler):
     """Shared plumbing: the ferromagnet check and the bond-probability tables."""
 
@@ -513,8 +524,18 @@ class Wolff(_ClusterSampler):
         }
 
     def load_state(self, arrays: dict[str, np.ndarray]) -> None:
-        betas = np.asarray(arrays.get("calibration_betas", np.zeros(0)), dtype=np.float64)
-        counts = np.asarray(arrays.get("calibration_clusters", np.zeros(0)), dtype=np.int64)
+        betas = np.asarray(arrays.get("calibration_betas", np.zeros(0)))
+        counts = np.asarray(arrays.get("calibration_clusters", np.zeros(0, dtype=np.int64)))
+        if (
+            betas.ndim != 1
+            or betas.shape != counts.shape
+            or betas.dtype.kind not in "fiu"
+            or counts.dtype.kind not in "iu"
+            or not np.all(np.isfinite(betas) & (betas >= 0))
+            or np.any(counts < 1)
+        ):
+            raise ValueError("Wolff calibration must be equal-length lists of betas >= 0 and cluster counts >= 1")
+        _check_counters(arrays.get("counters"), 5)
         self._calibration = {float(b): int(k) for b, k in zip(betas, counts)}
         self._calibrated_for = None  # adopted by the next model swept
         self._per_chain = {}
@@ -643,6 +664,7 @@ class SwendsenWang(_ClusterSampler):
 
     def load_state(self, arrays: dict[str, np.ndarray]) -> None:
         counters = arrays.get("counters")
+        _check_counters(counters, 3)
         self._counters = np.zeros(3, dtype=np.int64) if counters is None else np.array(counters, dtype=np.int64)
 
     def info(self) -> dict:

@@ -504,21 +504,47 @@ class ParallelTempering(Sampler):
         if missing:
             raise ValueError(f"parallel tempering state lacks {', '.join(missing)}; it was not saved by this sampler")
         k = self.n_temperatures
-        n_runs = int(arrays["exchange_rng"].shape[0])
-        if arrays["exchange_accepted"].shape != (n_runs, k - 1):
+        # the exchange kernel indexes these without bounds checks: every shape must follow
+        # from the number of runs and the ladder, and the generators must be able to move
+        rng = np.asarray(arrays["exchange_rng"])
+        if rng.dtype != np.uint64 or rng.ndim != 2 or rng.shape[1] != 4 or not np.all(rng.any(axis=1)):
             raise ValueError(
-                f"parallel tempering state is for a ladder of {arrays['exchange_accepted'].shape[-1] + 1} "
+                "parallel tempering exchange_rng must be non-zero uint64 generator states of shape (runs, 4)"
+            )
+        n_runs = int(rng.shape[0])
+        if np.asarray(arrays["exchange_accepted"]).shape != (n_runs, k - 1):
+            raise ValueError(
+                f"parallel tempering state is for a ladder of {np.asarray(arrays['exchange_accepted']).shape[-1] + 1} "
                 f"temperatures, this sampler has {k}"
             )
+        shapes = {
+            "exchange_accepted": (n_runs, k - 1),
+            "exchange_attempted": (n_runs, k - 1),
+            "replica": (n_runs * k,),
+            "direction": (n_runs * k,),
+            "flow_counts": (n_runs, k, 2),
+            "round_trips": (n_runs,),
+            "counters": (2,),
+        }
+        checked = {}
+        for key, shape in shapes.items():
+            arr = np.asarray(arrays[key])
+            if arr.dtype.kind not in "iu" or arr.shape != shape or (arr.size and arr.min() < 0):
+                raise ValueError(f"parallel tempering {key} must be non-negative integers of shape {shape}")
+            checked[key] = arr.astype(np.int64)
+        if np.any(checked["exchange_accepted"] > checked["exchange_attempted"]):
+            raise ValueError("parallel tempering exchange_accepted exceeds exchange_attempted")
+        if np.any(checked["direction"] > FROM_HOT):
+            raise ValueError(f"parallel tempering direction may hold only {FROM_NOWHERE}, {FROM_COLD}, {FROM_HOT}")
         self._n_slots = n_runs * k
-        self._rng = np.ascontiguousarray(arrays["exchange_rng"], dtype=np.uint64).copy()
-        self._accepted = np.array(arrays["exchange_accepted"], dtype=np.int64)
-        self._attempted = np.array(arrays["exchange_attempted"], dtype=np.int64)
-        self._replica = np.array(arrays["replica"], dtype=np.int64)
-        self._direction = np.array(arrays["direction"], dtype=np.int64)
-        self._flow = np.array(arrays["flow_counts"], dtype=np.int64)
-        self._round_trips = np.array(arrays["round_trips"], dtype=np.int64)
-        self._counters = np.array(arrays["counters"], dtype=np.int64)
+        self._rng = np.ascontiguousarray(rng, dtype=np.uint64).copy()
+        self._accepted = checked["exchange_accepted"]
+        self._attempted = checked["exchange_attempted"]
+        self._replica = checked["replica"]
+        self._direction = checked["direction"]
+        self._flow = checked["flow_counts"]
+        self._round_trips = checked["round_trips"]
+        self._counters = checked["counters"]
         self.base.load_state({key[5:]: v for key, v in arrays.items() if key.startswith("base_")})
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:

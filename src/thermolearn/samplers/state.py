@@ -68,6 +68,50 @@ class ChainState:
         """The arrays that define the state exactly (for checkpoints)."""
         return {"spins": self.spins, "rng": self.rng, "energy": self.energy, "magnetization": self.magnetization}
 
+    def check(self, model: Ising, *, n_chains: int | None = None) -> None:
+        """Raise ``ValueError`` unless these chains can be swept on ``model`` and their running
+        E and M are those of their spins.
+
+        The kernels index ``spins`` and ``rng`` without bounds checks and trust the running
+        totals, so a state from outside (a checkpoint) is checked here first: shapes and dtypes,
+        spins in {-1, +1}, no all-zero xoshiro state (it would stay zero and draw 0 forever),
+        M equal to the sum of the spins and E equal to the model's energy up to the rounding a
+        long run of energy differences accumulates.
+        """
+        n = model.n_spins
+        rows = self.spins.shape[0] if n_chains is None else n_chains
+        for name, arr, dtype, shape in (
+            ("spins", self.spins, np.int8, (rows, n)),
+            ("rng", self.rng, np.uint64, (rows, 4)),
+            ("energy", self.energy, np.float64, (rows,)),
+            ("magnetization", self.magnetization, np.float64, (rows,)),
+        ):
+            if not isinstance(arr, np.ndarray) or arr.dtype != dtype or arr.shape != shape:
+                got = f"{arr.dtype} {arr.shape}" if isinstance(arr, np.ndarray) else type(arr).__name__
+                raise ValueError(f"chain {name} must be {np.dtype(dtype)} of shape {shape}, got {got}")
+            if not arr.flags.c_contiguous:
+                raise ValueError(f"chain {name} must be C-contiguous")
+        if not np.all((self.spins == 1) | (self.spins == -1)):
+            raise ValueError("chain spins may hold only -1 and +1")
+        stuck = np.flatnonzero(~self.rng.any(axis=1))
+        if stuck.size:
+            raise ValueError(f"chain {int(stuck[0])} has an all-zero generator state (xoshiro256** would only draw 0)")
+        if not (np.all(np.isfinite(self.energy)) and np.all(np.isfinite(self.magnetization))):
+            raise ValueError("chain energy and magnetization must be finite")
+        m = self.spins.sum(axis=1, dtype=np.int64)
+        bad = np.flatnonzero(self.magnetization != m)
+        if bad.size:
+            c = int(bad[0])
+            raise ValueError(f"chain {c} magnetization {self.magnetization[c]!r} is not the sum of its spins ({m[c]})")
+        energy = np.atleast_1d(model.energy(self.spins)).astype(np.float64)
+        # the running energy is a sum of many flip differences: allow rounding relative to the
+        # largest energy the couplings and fields can give, nothing more
+        scale = float(np.sum(np.abs(model.data))) / 2 + float(np.sum(np.abs(model.fields))) + 1.0
+        bad = np.flatnonzero(np.abs(self.energy - energy) > 1e-6 * scale)
+        if bad.size:
+            c = int(bad[0])
+            raise ValueError(f"chain {c} energy {self.energy[c]!r} is not the energy of its spins ({energy[c]!r})")
+
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> ChainState:
         return cls(
