@@ -18,7 +18,7 @@ import os
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,6 +32,20 @@ MAX_HEADER_BYTES = 16 * 2**20
 
 class FileFormatError(ValueError):
     """A file that cannot be read as what it claims to be; the message names the file and the fault."""
+
+
+class FileInUseError(ValueError):
+    """Another running process holds the lock of a checkpoint (or other exclusive) path."""
+
+
+# every file this process has written completely, in order: a command that fails after some of
+# its outputs exist can say which ones are there (and which are not)
+_WRITTEN: list[Path] = []
+
+
+def written_files() -> list[Path]:
+    """The files this process has completed with :func:`atomic_write`, oldest first."""
+    return list(_WRITTEN)
 
 
 def _temporary_prefix(target: Path, pid: int | None = None) -> str:
@@ -85,11 +99,63 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) 
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno is not None:
+            # name the file the user asked for, not the temporary one (full disk, quota, ...)
+            raise OSError(exc.errno, f"cannot write {target}: {exc.strerror or exc}") from None
         raise
+    _WRITTEN.append(target)
     return target
+
+
+def _lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: str | os.PathLike, *, what: str = "checkpoint") -> Iterator[Path]:
+    """Hold ``PATH.lock`` exclusively while the block runs, so two processes never share ``path``.
+
+    The lock is an advisory ``flock`` held for the life of the block (the kernel drops it when the
+    process dies, even by SIGKILL, so a killed run never blocks its own resume). A second process
+    gets :class:`FileInUseError` at once, naming the path and the process that holds it. The lock
+    file is removed when the block ends.
+    """
+    import fcntl
+
+    target = Path(path)
+    lock = _lock_path(target)
+    folder = lock.parent if str(lock.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"cannot use {what} {target}: folder {folder} does not exist")
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "another process"
+            os.close(fd)
+            raise FileInUseError(
+                f"{what} {target} is in use by process {holder}; wait for it to finish or give another path"
+            ) from None
+        # the holder before us may have removed the file between our open and our lock
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(lock))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        yield target
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(lock)
+        os.close(fd)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:

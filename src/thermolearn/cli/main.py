@@ -104,6 +104,37 @@ def _quiet_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
+def _checkpoint_lock(args: argparse.Namespace) -> contextlib.AbstractContextManager[object]:
+    """The lock of ``--checkpoint``: a second process on the same path is refused at once."""
+    path = getattr(args, "checkpoint", None)
+    if not path:
+        return contextlib.nullcontext()
+    from thermolearn.storage import exclusive_lock
+
+    return exclusive_lock(path, what="--checkpoint")
+
+
+def _written_note(args: argparse.Namespace, first: int) -> str:
+    """`` (written before the error: A, B)`` for the outputs this command completed, else ``""``."""
+    from thermolearn.storage import written_files
+
+    checkpoint = getattr(args, "checkpoint", None)
+    skip = {os.path.abspath(checkpoint)} if checkpoint else set()
+    done: list[str] = []
+    for path in written_files()[first:]:
+        inside_checkpoint = any(os.path.abspath(path).startswith(s + os.sep) for s in skip)
+        if os.path.abspath(path) in skip or inside_checkpoint or str(path) in done:
+            continue
+        done.append(str(path))
+    return f" (written before the error: {', '.join(done)})" if done else ""
+
+
+def _files_written_so_far() -> int:
+    if "thermolearn.storage" not in sys.modules:
+        return 0
+    return len(sys.modules["thermolearn.storage"].written_files())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``thermolearn`` with ``argv`` (default: the process arguments); returns the exit code.
 
@@ -120,8 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     prog = getattr(args, "_prog", f"thermolearn {args.command}")
     args._arguments = parsed_arguments(args)
     args._stdout = sys.stdout
+    first_write = _files_written_so_far()
     try:
         with contextlib.ExitStack() as stack:
+            stack.enter_context(_checkpoint_lock(args))
             if getattr(args, "json", None) == "-":  # stdout carries the JSON alone
                 stack.enter_context(contextlib.redirect_stdout(sys.stderr))
             code = int(args.run(args) or EXIT_OK)
@@ -135,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
     except Exception as exc:
         if _is_bad_input(exc):
-            print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
+            print(f"{prog}: error: {_one_line(exc)}{_written_note(args, first_write)}", file=sys.stderr)
             return EXIT_BAD_INPUT
         traceback.print_exc(file=sys.stderr)
         print(
