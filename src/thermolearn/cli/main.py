@@ -91,8 +91,8 @@ def _is_bad_input(exc: BaseException) -> bool:
 def _one_line(exc: BaseException) -> str:
     if isinstance(exc, MemoryError):
         return "not enough memory for these sizes; choose smaller ones"
-    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
-        return f"{exc.strerror}: {exc.filename}"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror if exc.filename is None else f"{exc.strerror}: {exc.filename}"
     text = " ".join(str(exc).split())
     return text or type(exc).__name__
 
