@@ -30,8 +30,14 @@ def missing_action(command: str, actions: str) -> Any:
 
 
 def parse_temperatures(tokens: list[str]) -> np.ndarray:
-    """Temperatures from tokens that are numbers or inclusive ranges ``start:stop:count``."""
+    """Temperatures from tokens that are numbers or inclusive ranges ``start:stop:count``.
+
+    The count of a range is budgeted before the range is made (a count of 10^12 is refused
+    from its size, not by a failed allocation).
+    """
     import numpy as np
+
+    from thermolearn.resources import check_memory
 
     values: list[float] = []
     for token in tokens:
@@ -45,6 +51,8 @@ def parse_temperatures(tokens: list[str]) -> np.ndarray:
                 raise ValueError(f"a temperature range is start:stop:count with a whole count, got {token!r}") from None
             if count < 1:
                 raise ValueError(f"a temperature range needs count >= 1, got {token!r}")
+            # each temperature is held as a float and as a float in the list (and its result)
+            check_memory(f"the temperature range {token!r} ({count} temperatures)", 64.0 * count)
             values.extend(np.linspace(start, stop, count))
         else:
             try:

@@ -308,7 +308,8 @@ def enumerate_exact(
                 n_spins=n,
                 log_z=log_z,
                 energy=float(acc["e_ref"][t] + mean_de),
-                specific_heat=float(beta**2 * var_e),
+                # (beta sd)^2, not beta^2 var: beta^2 overflows below T ~ 1e-154 where var is 0
+                specific_heat=float((beta * math.sqrt(var_e)) ** 2),
                 magnetization=float(mean_m),
                 extras=extras,
             )

@@ -49,11 +49,14 @@ from typing import NamedTuple
 import numpy as np
 
 from thermolearn.exact.thermodynamics import ExactThermodynamics
+from thermolearn.resources import check_memory
 from thermolearn.validation import check_positive_int, check_temperature
 
 __all__ = ["kaufman"]
 
 _LN2 = math.log(2.0)
+BYTES_PER_MODE = 400
+"""Peak memory per unit of the shorter side (2 n angles, about twenty arrays over them; measured 368)."""
 
 
 def _check_coupling(J: object) -> float:
@@ -388,6 +391,7 @@ def kaufman(L: int, temperature: float, J: float = 1.0, *, columns: int | None =
         )
     # the angles run over the shorter side (fewer terms; Z is symmetric under swapping the sides)
     m, n = max(rows, cols), min(rows, cols)
+    check_memory(f"Kaufman's solution for a {rows} x {cols} lattice", BYTES_PER_MODE * float(n))
     log_z, a, b, dd = _kaufman_k(m, n, K)
     energy = -abs(J) * a - T * b  # U = -J d ln Z/dK = -(J/K) K d ln Z/dK
     # C = beta^2 Var E >= 0. Below T ~ 0.15 J the true C ~ 64 N K^2 e^{-8K} is smaller than the

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from thermolearn.models.lattice import LatticeGeometry, lattice_bonds, normalise_shape
+from thermolearn.file_contents import FileContents
+from thermolearn.models.lattice import LatticeGeometry, lattice_bonds, lattice_bytes_per_site, normalise_shape
 from thermolearn.randomness.seeds import numpy_generator
-from thermolearn.storage import load_arrays, save_arrays
+from thermolearn.resources import check_memory
+from thermolearn.storage import FileFormatError, save_arrays
 from thermolearn.validation import (
     check_finite_array,
     check_finite_float,
@@ -51,8 +53,10 @@ class Ising:
         name: str = "",
     ) -> None:
         if sp.issparse(couplings):
+            _refuse_complex("couplings J", couplings.dtype)
             J = sp.csr_array(couplings, dtype=np.float64, copy=True)
         else:
+            _refuse_complex("couplings J", np.asarray(couplings).dtype)
             dense = check_finite_array("couplings J", couplings, ndim=2)
             J = sp.csr_array(dense)
         if J.ndim != 2 or J.shape[0] != J.shape[1]:
@@ -71,13 +75,18 @@ class Ising:
         if fields is None:
             h = np.zeros(n)
         elif np.isscalar(fields):
+            if isinstance(fields, complex | np.complexfloating):
+                raise TypeError(f"field h must be a real number, got {fields!r}")
             h = np.full(n, check_finite_float("field h", fields))
         else:
+            _refuse_complex("fields h", np.asarray(fields).dtype)
             h = check_finite_array("fields h", fields, ndim=1)
             if h.shape != (n,):
                 raise ValueError(f"fields h must have shape ({n},) to match J, got {h.shape}")
-        if geometry is not None and geometry.n_sites != n:
-            raise ValueError(f"lattice geometry has {geometry.n_sites} sites but J has {n}")
+        if geometry is not None:
+            # the lattice methods (Kaufman, transfer matrices, lattice kernels) compute from the
+            # geometry alone, so a geometry that says something else than J and h is refused
+            _check_geometry(geometry, J, h)
         self._J = J
         self._h = np.array(h, dtype=np.float64)
         self._h.setflags(write=False)
@@ -103,9 +112,10 @@ class Ising:
         """
         dims = normalise_shape(shape)
         d = len(dims)
-        couplings = _per_axis("coupling", coupling, d, float)
-        couplings = tuple(check_finite_float("coupling", c) for c in couplings)
-        wraps = _per_axis("periodic", periodic, d, bool)
+        n_sites = float(np.prod([float(x) for x in dims]))
+        check_memory(f"a {'x'.join(map(str, dims))} lattice", n_sites * lattice_bytes_per_site(d))
+        couplings = tuple(check_finite_float("coupling", c) for c in _per_axis("coupling", coupling, d))
+        wraps = tuple(_check_bool("periodic", p) for p in _per_axis("periodic", periodic, d))
         h = check_finite_float("field", field)
         n = int(np.prod(dims))
         rows, cols, vals = [], [], []
@@ -117,9 +127,11 @@ class Ising:
             mat = sp.coo_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
         else:
             mat = sp.coo_array((n, n))
-        geometry = LatticeGeometry(shape=dims, periodic=wraps, couplings=couplings, field=h)
         label = "x".join(map(str, dims)) + (" periodic" if all(wraps) else " open" if not any(wraps) else " mixed")
-        return cls(mat.tocsr(), np.full(n, h), geometry=geometry, name=f"lattice {label}")
+        model = cls(mat.tocsr(), np.full(n, h), name=f"lattice {label}")
+        # J and h were built from this geometry just above: attaching it skips rebuilding them to check
+        model.geometry = LatticeGeometry(shape=dims, periodic=wraps, couplings=couplings, field=h)
+        return model
 
     @classmethod
     def from_dense(
@@ -140,32 +152,47 @@ class Ising:
         """Model with J_ij = w from an edge list: a file (``i j [w]`` lines) or an (m, 2|3) array.
 
         Files in the Gset format (a first line ``n m``, then ``i j w`` with 1-based indices)
-        are recognised; plain files are read as 1-based unless ``one_based=False``. Arrays
-        are 0-based unless ``one_based=True``. Repeated edges add up. For max-cut, use
-        :class:`thermolearn.models.MaxCut`, which builds the antiferromagnet J = -w.
+        are recognised: a first line of two fields is a header when the edge lines hold three
+        fields, or when exactly ``m`` edge lines of two fields with endpoints <= n follow it (see
+        :mod:`thermolearn.models.edgelist`). Plain files are read as 1-based unless
+        ``one_based=False``; arrays are 0-based unless ``one_based=True``. An edge given twice
+        (in either order) is refused, as are self-loops and endpoints out of range; errors
+        name the file and the line. For max-cut, use :class:`thermolearn.models.MaxCut`, which
+        builds the antiferromagnet J = -w.
         """
         from thermolearn.models.edgelist import edges_to_matrix, read_edgelist
 
+        if one_based is not None and not isinstance(one_based, bool):
+            raise TypeError(f"one_based must be True, False or None, got {one_based!r}")
         if isinstance(source, (str, os.PathLike)):
             edges = read_edgelist(source)
-            n_file, i, j, w = edges.n_spins, edges.i, edges.j, edges.w
+            n_file, i, j, w, lines = edges.n_spins, edges.i, edges.j, edges.w, edges.lines
             base = 1 if one_based is None else int(one_based)
             name = Path(source).name
+            where = str(source)
         else:
+            _refuse_complex("edges", np.asarray(source).dtype)
             arr = check_finite_array("edges", source, ndim=2)
             if arr.shape[1] not in (2, 3):
                 raise ValueError(f"edges must have shape (m, 2) or (m, 3) [i, j, w], got {arr.shape}")
-            if np.any(arr[:, :2] != np.round(arr[:, :2])):
-                raise ValueError("edge endpoints must be integers")
+            if np.any(arr[:, :2] != np.round(arr[:, :2])) or np.any(np.abs(arr[:, :2]) >= 2.0**62):
+                raise ValueError("edge endpoints must be integers (below 2**62)")
             i, j = arr[:, 0].astype(np.int64), arr[:, 1].astype(np.int64)
             w = arr[:, 2] if arr.shape[1] == 3 else np.ones(len(arr))
-            n_file = None
+            n_file, lines = None, None
             base = 1 if one_based else 0
-            name = "edge list"
+            name = where = "edge list"
         if n_spins is None:
             n_spins = n_file
-        J = edges_to_matrix(i - base, j - base, w, n_spins)
-        return cls(J, fields, name=name)
+        else:
+            n_spins = check_positive_int("n_spins", n_spins)
+        J = edges_to_matrix(i - base, j - base, w, n_spins, where=where, lines=lines, base=base)
+        try:
+            return cls(J, fields, name=name)
+        except ValueError as exc:
+            if lines is None:
+                raise
+            raise FileFormatError(f"{where}: {exc}") from None
 
     @classmethod
     def sherrington_kirkpatrick(
@@ -351,16 +378,39 @@ class Ising:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Ising:
-        """Read a model written by :meth:`save`."""
-        arrays, header = load_arrays(path)
-        if header.get("format") != FILE_FORMAT:
-            raise ValueError(f"{path} holds {header.get('format')!r}, not an Ising model ({FILE_FORMAT})")
-        if header.get("version", 0) > FILE_VERSION:
-            raise ValueError(f"{path} was written by a newer thermolearn (version {header['version']})")
-        n = int(header["n_spins"])
-        J = sp.csr_array((arrays["couplings"], arrays["indices"], arrays["indptr"]), shape=(n, n))
-        geometry = None if header.get("geometry") is None else LatticeGeometry.from_dict(header["geometry"])
-        return cls(J, arrays["fields"], geometry=geometry, name=header.get("name", ""))
+        """Read a model written by :meth:`save`.
+
+        Nothing in the file is trusted: the header and the CSR arrays are checked (shapes,
+        dtypes, index ranges, a canonical CSR structure, finite real values, a symmetric J with
+        zero diagonal, a geometry that matches J and h) and every fault raises
+        :class:`~thermolearn.storage.FileFormatError` naming the file.
+        """
+        contents = FileContents.read(path)
+        contents.expect_format(FILE_FORMAT, range(1, FILE_VERSION + 1), what="thermolearn Ising model")
+        contents.expect_names(["indptr", "indices", "couplings", "fields"])
+        n = contents.value("n_spins", int, minimum=1)
+        name = contents.value("name", str, default="")
+        fields = contents.array("fields", shape=(n,), dtype=np.float64)
+        indptr = contents.array("indptr", kinds="iu", shape=(n + 1,), minimum=0, dtype=np.int64)
+        nnz = int(indptr[-1])
+        if indptr[0] != 0 or np.any(np.diff(indptr) < 0):
+            raise contents.fail("array 'indptr' must start at 0 and never decrease (a CSR index pointer)")
+        indices = contents.array("indices", kinds="iu", shape=(nnz,), minimum=0, maximum=n - 1, dtype=np.int64)
+        data = contents.array("couplings", shape=(nnz,), dtype=np.float64)
+        # save() writes canonical CSR: strictly increasing columns within a row, so no entry is
+        # given twice (scipy would add repeats up)
+        if nnz > 1:
+            step = np.diff(indices)
+            row_start = np.zeros(nnz, dtype=bool)
+            row_start[indptr[1:-1][indptr[1:-1] < nnz]] = True
+            if np.any((step <= 0) & ~row_start[1:]):
+                raise contents.fail("array 'indices' must list each row's columns once, in increasing order")
+        geometry = _geometry_from_header(contents, n)
+        try:
+            J = sp.csr_array((data, indices, indptr), shape=(n, n))
+            return cls(J, fields, geometry=geometry, name=name)
+        except (ValueError, TypeError) as exc:
+            raise contents.fail(str(exc)) from None
 
     # ------------------------------------------------------------------ comparison
     def __eq__(self, other: object) -> bool:
@@ -380,10 +430,88 @@ class Ising:
         return f"<Ising{label}: {self.n_spins} spins, {self.n_edges} couplings>"
 
 
-def _per_axis(name: str, value: Any, d: int, kind: type) -> tuple:
+def _geometry_from_header(contents: FileContents, n_spins: int) -> LatticeGeometry | None:
+    """The header's ``geometry`` (None or a hypercubic lattice of ``n_spins`` sites), checked."""
+    data = contents.value("geometry", (dict, type(None)), default=None)
+    if data is None:
+        return None
+    label = "header entry 'geometry'"
+    contents.value("kind", str, choices=["hypercubic"], within=data, label=f"{label}: 'kind'")
+    shape = contents.value("shape", list, within=data, label=f"{label}: 'shape'")
+    if not 1 <= len(shape) <= 3 or any(isinstance(x, bool) or not isinstance(x, int) or x < 1 for x in shape):
+        raise contents.fail(f"{label}: 'shape' must list 1 to 3 side lengths >= 1, got {shape!r}"[:300])
+    if int(np.prod([float(x) for x in shape])) != n_spins:
+        raise contents.fail(f"{label}: 'shape' {shape} has {int(np.prod(shape))} sites but the model has {n_spins}")
+    d = len(shape)
+    periodic = contents.value("periodic", list, within=data, label=f"{label}: 'periodic'")
+    couplings = contents.value("couplings", list, within=data, label=f"{label}: 'couplings'")
+    for key, values, ok in (
+        ("periodic", periodic, lambda x: isinstance(x, bool)),
+        ("couplings", couplings, lambda x: isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x)),
+    ):
+        if len(values) != d or not all(ok(x) for x in values):
+            kind = "true/false flags" if key == "periodic" else "finite numbers"
+            raise contents.fail(f"{label}: {key!r} must hold {d} {kind} (one per axis), got {values!r}"[:300])
+    field = contents.value("field", float, within=data, label=f"{label}: 'field'")
+    return LatticeGeometry(
+        shape=tuple(shape), periodic=tuple(periodic), couplings=tuple(float(c) for c in couplings), field=float(field)
+    )
+
+
+def _per_axis(name: str, value: Any, d: int) -> tuple:
+    """One value per axis: ``value`` repeated, or a sequence of exactly ``d`` values."""
     if isinstance(value, (list, tuple, np.ndarray)):
-        values = tuple(kind(v) for v in value)
+        values = tuple(value)
         if len(values) != d:
             raise ValueError(f"{name} needs one value or one per axis ({d}), got {len(values)}")
         return values
-    return (kind(value),) * d
+    return (value,) * d
+
+
+def _check_bool(name: str, value: object) -> bool:
+    # bool("no") is True: only real booleans are flags
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False (one flag or one per axis), got {value!r}")
+    return bool(value)
+
+
+def _refuse_complex(name: str, dtype: np.dtype) -> None:
+    # a cast to float64 would drop the imaginary part with only a warning
+    if dtype.kind == "c":
+        raise TypeError(f"{name} must be real numbers, got dtype {dtype}")
+
+
+def _check_geometry(geometry: LatticeGeometry, J: sp.csr_array, h: np.ndarray) -> None:
+    """Raise ``ValueError`` unless ``J`` and ``h`` are exactly the lattice that ``geometry`` describes."""
+    if not isinstance(geometry, LatticeGeometry):
+        raise TypeError(f"geometry must be a LatticeGeometry, got {type(geometry).__name__}")
+    n = J.shape[0]
+    if geometry.n_sites != n:
+        raise ValueError(f"lattice geometry {geometry.shape} has {geometry.n_sites} sites but J has {n}")
+    if np.any(h != geometry.field):
+        k = int(np.flatnonzero(h != geometry.field)[0])
+        raise ValueError(
+            f"the fields disagree with the lattice geometry: h[{k}] = {h[k]} but the geometry says a uniform "
+            f"field {geometry.field}"
+        )
+    rows, cols, vals = [], [], []
+    for (i, j), coupling in zip(lattice_bonds(geometry.shape, geometry.periodic), geometry.couplings):
+        rows += [i, j]
+        cols += [j, i]
+        vals += [np.full(i.size, coupling), np.full(i.size, coupling)]
+    if rows:
+        expected = sp.coo_array(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
+        ).tocsr()
+    else:
+        expected = sp.csr_array((n, n))
+    difference = abs(J - expected)
+    scale = max(1.0, float(abs(J).max()) if J.nnz else 0.0)
+    if difference.nnz and difference.max() > 1e-12 * scale:
+        d = sp.coo_array(difference)
+        k = int(np.argmax(d.data))
+        i, j = int(d.row[k]), int(d.col[k])
+        raise ValueError(
+            f"the couplings disagree with the lattice geometry: J[{i}, {j}] = {J[i, j]} but the geometry "
+            f"{geometry.shape} with couplings {list(geometry.couplings)} says {expected[i, j]}"
+        )
