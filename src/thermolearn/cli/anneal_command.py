@@ -11,6 +11,7 @@ from thermolearn.cli.options import (
     add_deprecated_alias,
     add_json,
     add_ladder_size,
+    add_no_progress,
     add_plot,
     add_seed,
     add_sweeps,
@@ -79,6 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_deprecated_alias(p, "--temperatures", ladder)
     add_json(p, "the best energy, every read's energy, the cut and the time")
     add_plot(p, "the histogram of the reads' energies (or cuts) with the best marked")
+    add_no_progress(p)
     p.set_defaults(run=run)
 
 
@@ -91,7 +93,7 @@ def _load(path_text: str, maxcut: bool) -> tuple[Any, Any]:
         raise ValueError(f"no such model file: {path}")
     if maxcut:
         if path.suffix == ".npz":
-            raise ValueError("--maxcut reads a graph's edge list (i j w lines, Gset format), not a .npz model")
+            raise ValueError(f"{path}: --maxcut reads a graph's edge list (i j w lines, Gset format), not a .npz model")
         problem = MaxCut.from_edgelist(path)
         return problem.model, problem
     if path.suffix == ".npz":
@@ -100,25 +102,40 @@ def _load(path_text: str, maxcut: bool) -> tuple[Any, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from thermolearn.progress import progress_bar
     from thermolearn.samplers.annealing import anneal
 
+    if args.ladder_size < 2:
+        # checked whatever the algorithm, so that a wrong value never passes unnoticed
+        raise ValueError(
+            f"--ladder-size must be at least 2 (a ladder has a hot and a cold end), got {args.ladder_size}"
+        )
     check_output_path(args.json, ".json")
     check_output_path(args.plot, ".png")
     if args.beta_range is not None and args.beta_range[0] > args.beta_range[1]:
         hot, cold = args.beta_range
         raise ValueError(f"--beta-range HOT COLD must cool (HOT <= COLD as inverse temperatures), got {hot:g} {cold:g}")
     model, problem = _load(args.model, args.maxcut)
-    result = anneal(
-        model,
-        args.sweeps,
-        args.reads,
-        schedule=args.schedule,
-        beta_range=None if args.beta_range is None else tuple(args.beta_range),
-        sampler=args.sampler,
-        seed=args.seed,
-        algorithm=args.algorithm,
-        temperatures=args.ladder_size,
-    )
+    with progress_bar(
+        total=args.reads,
+        desc=f"anneal ({args.algorithm})",
+        unit="read",
+        progress=False if args.no_progress else None,
+        worthwhile=args.reads * args.sweeps * model.n_spins * (args.ladder_size if args.algorithm == "pt" else 1)
+        > 10**8,
+    ) as bar:
+        result = anneal(
+            model,
+            args.sweeps,
+            args.reads,
+            schedule=args.schedule,
+            beta_range=None if args.beta_range is None else tuple(args.beta_range),
+            sampler=args.sampler,
+            seed=args.seed,
+            algorithm=args.algorithm,
+            temperatures=args.ladder_size,
+            progress=bar.update if not bar.disable else None,
+        )
     if result.beta_range is None:  # anneal always reports the range it used
         raise RuntimeError("anneal() returned no beta range")
     hot, cold = result.beta_range

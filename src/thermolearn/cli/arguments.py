@@ -95,9 +95,9 @@ def model_from_arguments(args: argparse.Namespace) -> Ising:
     """The model named on the command line: a file, or ``--lattice`` with its options."""
     from thermolearn.models.ising import Ising
 
-    if args.model and args.lattice:
+    if args.model and args.lattice is not None:
         raise ValueError("give either a model file or --lattice, not both")
-    if args.lattice:
+    if args.lattice is not None:  # --lattice '' is a bad shape, not a missing option
         return Ising.lattice(parse_shape(args.lattice), args.coupling, args.field, periodic=not args.open)
     if not args.model:
         raise ValueError("give a model file (.npz or edge list) or --lattice LxL")

@@ -56,7 +56,7 @@ def _plus_minus(value: float | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from thermolearn.progress import progress_bar
-    from thermolearn.runs.comparison import compare
+    from thermolearn.runs.comparison import compare, registered_methods
 
     temps = parse_temperatures(args.temperature)
     if temps.size != 1:
@@ -66,6 +66,11 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--seed must be >= 0, got {args.seed}")
     if args.bbvi_steps < 1:
         raise ValueError(f"--bbvi-steps must be >= 1, got {args.bbvi_steps}")
+    if args.methods is not None:
+        known = registered_methods()
+        for name in args.methods:
+            if name not in known:
+                raise ValueError(f"--methods: unknown method {name!r}; choose from {', '.join(known)}")
     check_output_path(args.json, ".json")
     check_output_path(args.plot, ".png")
     model = model_from_arguments(args)

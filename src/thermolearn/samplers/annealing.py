@@ -23,15 +23,18 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 from numba import njit, prange
 from numpy.typing import ArrayLike
 
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_uniform, seed_chains
+from thermolearn.resources import check_memory
 from thermolearn.samplers.base import Sampler
 from thermolearn.samplers.parallel_tempering import _ladder, csr_int64, geometric_ladder
 from thermolearn.samplers.rules import METROPOLIS, rule_decide
@@ -41,6 +44,14 @@ from thermolearn.validation import check_positive_int
 
 ALGORITHMS = ("sa", "pt")
 DEFAULT_SWEEPS = 1000
+# memory of one read (or one replica of parallel tempering): int8 spins, the int64 draws of the
+# hot start, and the float64 copies (8 bytes a spin each) that computing the exact energies of
+# the starting and final states makes; plus its generator state (4 x uint64), energy and
+# magnetisation
+BYTES_PER_READ_SPIN = 40
+BYTES_PER_READ = 128
+BYTES_PER_REPLICA_SPIN = 40
+BYTES_PER_REPLICA = 128
 DEFAULT_PT_TEMPERATURES = 16
 DENSE_FILL = 0.25  # fraction of coupled pairs above which fields are updated from a dense J
 DENSE_MAX_SPINS = 4096  # 4096^2 doubles = 134 MB
@@ -281,6 +292,7 @@ def anneal(
     algorithm: str = "sa",
     temperatures: int | ArrayLike = DEFAULT_PT_TEMPERATURES,
     max_quench_sweeps: int = 10_000,
+    progress: Callable[[int], None] | None = None,
 ) -> AnnealResult:
     """Low-energy states of ``model`` from ``reads`` independent annealing runs.
 
@@ -302,7 +314,10 @@ def anneal(
         it saw).
     temperatures : for 'pt', the number of ladder temperatures or the ladder itself.
     max_quench_sweeps : cap on the final zero-temperature quench of each read.
+    progress : called with the number of reads just finished, as groups of reads finish (the
+        reads are then run in groups; each read's result is the same either way).
 
+    The memory of the reads (and of the ladder) is checked before anything is allocated.
     Every read ends with a zero-temperature quench, so its state is a local minimum.
     Returns an :class:`AnnealResult`; energies are recomputed exactly from the final states.
     """
@@ -313,6 +328,11 @@ def anneal(
         raise ValueError(f"algorithm must be one of {', '.join(ALGORITHMS)}, got {algorithm!r}")
     reads = check_positive_int("reads", reads)
     max_quench = check_positive_int("max_quench_sweeps", max_quench_sweeps)
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a callable taking a count, or None, got {progress!r}")
+    n = model.n_spins
+    # each read holds its spins and generator, and the final energies work in float64 copies
+    check_memory(f"annealing {reads} reads of {n} spins", reads * (BYTES_PER_READ_SPIN * n + BYTES_PER_READ))
     smp, fast = _single_spin_rule(sampler)
     smp.check_model(model)
     if beta_range is not None:
@@ -320,9 +340,11 @@ def anneal(
     if algorithm == "sa":
         if sweeps is None and isinstance(schedule, str):
             sweeps = DEFAULT_SWEEPS
+        if isinstance(sweeps, (int, np.integer)) and not isinstance(sweeps, bool):
+            check_memory(f"an annealing schedule of {sweeps} sweeps", 8.0 * float(sweeps))
         betas = make_schedule(schedule, sweeps, beta_range, model)
         used_range = (float(betas[0]), float(betas[-1]))
-        states = _anneal_sa(model, betas, reads, smp, fast, seed, initial, max_quench)
+        states = _anneal_sa(model, betas, reads, smp, fast, seed, initial, max_quench, progress)
         n_sweeps = int(betas.size)
     else:
         if not isinstance(schedule, str):
@@ -334,13 +356,14 @@ def anneal(
             raise ValueError("algorithm='pt' runs Metropolis or heat-bath replicas: sampler='metropolis' or 'heatbath'")
         hot, cold = beta_range if beta_range is not None else default_beta_range(model)
         if isinstance(temperatures, (int, np.integer)) and not isinstance(temperatures, bool):
-            ladder = geometric_ladder(
-                1.0 / max(hot, cold), 1.0 / min(hot, cold), check_positive_int("temperatures", temperatures, minimum=2)
-            )
+            K = check_positive_int("temperatures", temperatures, minimum=2)
+            _check_ladder_memory(reads, K, n)
+            ladder = geometric_ladder(1.0 / max(hot, cold), 1.0 / min(hot, cold), K)
         else:
             ladder = _ladder(temperatures)
+            _check_ladder_memory(reads, ladder.size, n)
         used_range = (1.0 / float(ladder[-1]), 1.0 / float(ladder[0]))
-        states = _anneal_pt(model, ladder, n_sweeps, reads, smp, seed, initial, max_quench)
+        states = _anneal_pt(model, ladder, n_sweeps, reads, smp, seed, initial, max_quench, progress)
     energies = np.atleast_1d(model.energy(states)).astype(np.float64)
     best = int(np.argmin(energies))
     return AnnealResult(
@@ -353,6 +376,23 @@ def anneal(
         sweeps=n_sweeps,
         beta_range=used_range,
     )
+
+
+def _check_ladder_memory(reads: int, K: int, n: int) -> None:
+    """Refuse a parallel-tempering run whose replicas (K per read) cannot fit."""
+    check_memory(
+        f"parallel tempering with a ladder of {K} temperatures for {reads} reads of {n} spins",
+        float(reads) * K * (BYTES_PER_REPLICA_SPIN * n + BYTES_PER_REPLICA),
+    )
+
+
+def _groups(reads: int, progress: Callable[[int], None] | None) -> list[tuple[int, int]]:
+    """Ranges of reads run by one kernel call: all at once without ``progress``, else about a
+    hundredth of them, and never fewer than the threads, so that a group still fills them."""
+    if progress is None:
+        return [(0, reads)]
+    size = max(numba.get_num_threads(), -(-reads // 100))
+    return [(a, min(a + size, reads)) for a in range(0, reads, size)]
 
 
 def _dense_couplings(model: Ising) -> np.ndarray:
@@ -375,27 +415,45 @@ def _initial_chains(model: Ising, n_chains: int, seed, initial, repeat: int = 1)
 
 
 def _anneal_sa(
-    model: Ising, betas: np.ndarray, reads: int, smp: Sampler, fast: bool, seed, initial, max_quench: int
+    model: Ising,
+    betas: np.ndarray,
+    reads: int,
+    smp: Sampler,
+    fast: bool,
+    seed,
+    initial,
+    max_quench: int,
+    progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     state = _initial_chains(model, reads, seed, initial)
     if fast:
         assert smp.rule is not None  # fast means the sampler has a rule
-        smp.rule.compiled(_anneal_reads, parallel=True)(
-            state.spins,
-            state.rng,
-            *csr_int64(model),
-            _dense_couplings(model),
-            model.fields,
-            betas,
-            smp.site_order(model),
-            smp.order == "random",
-            max_quench,
-        )
+        kernel = smp.rule.compiled(_anneal_reads, parallel=True)
+        csr, dense, order = csr_int64(model), _dense_couplings(model), smp.site_order(model)
+        # every read owns its row of spins and of generator state, so groups of rows give the
+        # same reads as one call
+        for a, b in _groups(reads, progress):
+            kernel(
+                state.spins[a:b],
+                state.rng[a:b],
+                *csr,
+                dense,
+                model.fields,
+                betas,
+                order,
+                smp.order == "random",
+                max_quench,
+            )
+            if progress is not None:
+                progress(b - a)
         return state.spins
     smp.reset(model, state)
     for beta in betas:
         smp.sweep(model, state, beta, 1)
-    return _quench_states(model, state.spins, max_quench)
+    spins = _quench_states(model, state.spins, max_quench)
+    if progress is not None:
+        progress(reads)
+    return spins
 
 
 def _quench_states(model: Ising, spins: np.ndarray, max_quench: int) -> np.ndarray:
@@ -416,7 +474,15 @@ def _quench_states(model: Ising, spins: np.ndarray, max_quench: int) -> np.ndarr
 
 
 def _anneal_pt(
-    model: Ising, ladder: np.ndarray, n_sweeps: int, reads: int, smp: Sampler, seed, initial, max_quench: int
+    model: Ising,
+    ladder: np.ndarray,
+    n_sweeps: int,
+    reads: int,
+    smp: Sampler,
+    seed,
+    initial,
+    max_quench: int,
+    progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     K = ladder.size
     state = _initial_chains(model, reads * K, seed, initial, repeat=K)
@@ -431,21 +497,28 @@ def _anneal_pt(
     accepted = np.zeros((reads, K - 1), dtype=np.int64)
     attempted = np.zeros((reads, K - 1), dtype=np.int64)
     assert smp.rule is not None  # the PT optimiser runs only single-spin samplers with a rule
-    smp.rule.compiled(_pt_minimise, parallel=True)(
-        state.spins,
-        state.rng,
-        energy,
-        *csr_int64(model),
-        _dense_couplings(model),
-        model.fields,
-        1.0 / ladder,
-        smp.site_order(model),
-        smp.order == "random",
-        n_sweeps,
-        ex_rng,
-        best_spins,
-        best_energy,
-        accepted,
-        attempted,
-    )
+    kernel = smp.rule.compiled(_pt_minimise, parallel=True)
+    csr, dense, order = csr_int64(model), _dense_couplings(model), smp.site_order(model)
+    # run r owns rows r*K .. r*K + K - 1 and row r of the per-run arrays: groups of runs give
+    # the same runs as one call
+    for a, b in _groups(reads, progress):
+        kernel(
+            state.spins[a * K : b * K],
+            state.rng[a * K : b * K],
+            energy[a * K : b * K],
+            *csr,
+            dense,
+            model.fields,
+            1.0 / ladder,
+            order,
+            smp.order == "random",
+            n_sweeps,
+            ex_rng[a:b],
+            best_spins[a:b],
+            best_energy[a:b],
+            accepted[a:b],
+            attempted[a:b],
+        )
+        if progress is not None:
+            progress(b - a)
     return _quench_states(model, best_spins, max_quench)
