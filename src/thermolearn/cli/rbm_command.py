@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -283,6 +282,10 @@ def run_train(args: argparse.Namespace) -> int:
         args.momentum = 0.5 if args.method == "cd" else 0.0
     if args.momentum >= 1:
         raise ValueError(f"--momentum must be in [0, 1), got {args.momentum}")
+    if args.method == "pt" and args.ladder_size < 2:
+        raise ValueError(
+            f"--ladder-size must be >= 2 with --method pt (inverse temperatures 1 down to 0), got {args.ladder_size}"
+        )
     data = _load_data(args.data, args)
     x = data.data
     model: Any  # an RBM, or with --init whatever kind of RBM the file holds
@@ -302,9 +305,8 @@ def run_train(args: argparse.Namespace) -> int:
     betas = np.linspace(1.0, 0.0, args.ladder_size) if args.method == "pt" else None
     print(
         f"training an RBM: {x.shape[1]} visible x {args.hidden} hidden units on {len(x)} {data.name} images "
-        f"({data.info.get('split')}), {args.method}{'-' + str(args.k)}, {args.epochs} epochs",
-        file=sys.stderr,
-    )
+        f"({data.info.get('split')}), {args.method}{'-' + str(args.k)}, {args.epochs} epochs"
+    )  # on stdout: stderr carries only the one-line error of a run that fails
     result = train_rbm(
         model,
         x,
@@ -335,10 +337,13 @@ def run_train(args: argparse.Namespace) -> int:
     print(format_table(["epoch", "reconstruction error", "exact log-lik (nats/image)", "seconds"], rows))
     if result.resumed_from:
         print(f"resumed from the checkpoint after epoch {result.resumed_from}")
-    per_epoch = result.seconds_per_epoch if math.isfinite(result.seconds_per_epoch) else None
-    if per_epoch is None:  # a rerun of a finished checkpoint trains no epoch
+    # over every epoch done, resumed ones included: a rerun of a finished checkpoint trains no
+    # epoch, and must write the same record and model as the run that finished it
+    seconds = h.seconds[: result.epochs_done]
+    per_epoch = float(np.mean(seconds)) if seconds.size and np.all(np.isfinite(seconds)) else None
+    if result.resumed_from >= result.epochs_done:
         print(f"no epoch left to train ({result.engine} engine)")
-    else:
+    elif per_epoch is not None:
         print(f"{per_epoch:.2f} s per epoch ({result.engine} engine)")
     trained = result.model
     record = {

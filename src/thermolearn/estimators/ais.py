@@ -79,6 +79,7 @@ from thermolearn.exact.rbm_partition import (
 )
 from thermolearn.progress import progress_bar
 from thermolearn.randomness.seeds import jax_key
+from thermolearn.resources import check_memory
 from thermolearn.validation import check_finite_array, check_positive_float, check_positive_int
 
 SALAKHUTDINOV_MURRAY = "salakhutdinov-murray"
@@ -323,6 +324,17 @@ def _anneal(
     return total
 
 
+def _check_chains_memory(what: str, n_chains: int, n_visible: int, n_hidden: int) -> None:
+    """Refuse, before any allocation, chains whose annealing cannot fit in memory.
+
+    An annealing chunk holds each chain's float32 visible and hidden inputs, the uniforms of a
+    sweep and one increment per step of the chunk; XLA aborts the process (it does not raise)
+    when such a buffer cannot be allocated, so the estimate must come first.
+    """
+    per_chain = 4.0 * (6 * (n_visible + n_hidden) + _CHUNK) + 16.0
+    check_memory(f"{what} with {n_chains} chains (runs) of {n_visible} + {n_hidden} units", n_chains * per_chain)
+
+
 def _schedule_name(schedule: object, betas: np.ndarray) -> str:
     return schedule if isinstance(schedule, str) else f"custom ({betas.size - 1} steps)"
 
@@ -360,6 +372,7 @@ def ais_log_partition(
     """
     W, b, c = check_rbm_parameters(weights, visible_bias, hidden_bias)
     n_runs = check_positive_int("n_runs", n_runs)
+    _check_chains_memory("AIS", n_runs, W.shape[0], W.shape[1])
     betas = ais_schedule(schedule)
     bA = _base_bias(W.shape[0], data, base_visible_bias)
     key_init, key_chain = jax.random.split(jax_key(seed))
@@ -434,6 +447,9 @@ def raise_log_likelihood(
             "RAISE needs a base model that has not seen the test images: pass base_data "
             "(e.g. the training images) or base_visible_bias"
         )
+    # every image's chains are repeated up front (float64 states and sums); a batch anneals at once
+    check_memory(f"RAISE with {v.shape[0]} images x {n_runs} runs", 8.0 * v.shape[0] * n_runs * (W.shape[0] + 2))
+    _check_chains_memory("RAISE", min(batch_size, v.shape[0] * n_runs), W.shape[0], W.shape[1])
     bA = _base_bias(W.shape[0], base_data, base_visible_bias)
     betas = ais_schedule(schedule)
     key = jax_key(seed)

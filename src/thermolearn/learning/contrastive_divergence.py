@@ -45,6 +45,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from thermolearn.exact.rbm_models import rbm_model_log_partition
+from thermolearn.file_contents import FileContents
 from thermolearn.learning.sparse_rbm_updates import MAX_UNITS as SPARSE_MAX_UNITS
 from thermolearn.learning.sparse_rbm_updates import dense_rows, epoch_key, run_sparse_epoch
 from thermolearn.models.rbm import (
@@ -52,6 +53,7 @@ from thermolearn.models.rbm import (
     PARAM_NAMES,
     RBM,
     GaussianBernoulliRBM,
+    check_parameter_memory,
     float_dtype,
     gibbs_step,
     model_from_arrays,
@@ -276,6 +278,14 @@ class _CallableRate:
 
     def describe(self) -> dict:
         return {"kind": "callable", "name": getattr(self.fn, "__qualname__", type(self.fn).__name__)}
+
+
+MAX_PARAMETER = 1e4
+"""Training stops as diverged when a weight or bias grows beyond this size. Units are binary (or
+real in units of sigma), so a unit's input is a sum of parameters; beyond about +-17 the float32
+sigmoid is exactly 0 or 1, and with parameters of 1e4 every conditional is deterministic, the
+gradient carries no information and the log-likelihood is meaningless, even though nothing has
+overflowed yet (a learning rate of 1e6 gets there in one epoch)."""
 
 
 # ---------------------------------------------------------------------------- results
@@ -587,6 +597,10 @@ def train_rbm(
     family = model.family
     phase = _negative_phase(method, k, batch_size if n_chains is None else n_chains, betas, family)
     engine = _resolve_engine(engine, model, phase, batch_size)
+    # parameters, momentum, gradients and the checkpoint's copies; the minibatch and the chains
+    check_parameter_memory(model.n_visible, model.n_hidden, copies=10.0)
+    replicas = len(phase.betas) if isinstance(phase, TemperedPersistentCD) else 1
+    model.check_chains_memory("training", batch_size + getattr(phase, "n_chains", 0) * replicas)
     n_batches = len(stored) // batch_size
     rate = _make_rate(learning_rate, schedule, final_learning_rate, epochs * n_batches)
     spec = _Spec(family, phase, batch_size, n_batches, momentum, weight_decay, rate, bool(reconstruction))
@@ -796,9 +810,13 @@ def _train_epoch(plan: _Plan, carry: _Carry, epoch: int):
     history = carry.history
     history.seconds[epoch] = time.perf_counter() - t0
     carry.step += spec.n_batches
-    finite = all(bool(jnp.all(jnp.isfinite(carry.params[n]))) for n in PARAM_NAMES)
-    if not finite or (spec.reconstruction and not np.isfinite(err)):
-        raise ValueError(f"training diverged in epoch {epoch + 1} (non-finite parameters); lower the learning rate")
+    largest = max(float(jnp.max(jnp.abs(carry.params[n]))) for n in PARAM_NAMES)  # NaN if any is NaN
+    if not largest <= MAX_PARAMETER or (spec.reconstruction and not np.isfinite(err)):
+        what = "non-finite parameters" if not np.isfinite(largest) else f"a parameter of size {largest:.3g}"
+        raise ValueError(
+            f"training diverged in epoch {epoch + 1} ({what}; at most {MAX_PARAMETER:g} is allowed); "
+            "lower the learning rate"
+        )
     history.reconstruction_error[epoch] = err
     history.learning_rate[epoch] = float(lr)
     if spec.phase.n_pairs:
@@ -866,44 +884,85 @@ def _save_checkpoint(path, model, args, epoch, epochs, velocity, chains, history
 
 
 def _resume(path, model, args, epochs, velocity, chains, history):
+    """Parameters, momentum, chains, epochs done and history from the checkpoint at ``path``.
+
+    Everything is checked against this run before use (the compiled updates index it without
+    bounds checks): the model's kind and shapes, the arguments, the epoch counters, momentum of
+    the parameters' shapes and finite, chains of the negative phase's shapes, dtypes and values,
+    history arrays as long as the run the checkpoint was written for. ``FileFormatError`` (a
+    ``ValueError``) names the file.
+    """
     arrays, header = load_arrays(path)
-    ck = header.get("checkpoint")
+    contents = FileContents(path, arrays, header)
     saved = model_from_arrays(arrays, header, what=str(path))
-    if ck is None:
-        raise ValueError(
-            f"{path} is an RBM file but not a training checkpoint (no checkpoint record); use another --checkpoint path"
+    if "checkpoint" not in header:
+        raise contents.fail(
+            "is an RBM file but not a training checkpoint (no checkpoint record); use another --checkpoint path"
         )
+    ck = contents.value("checkpoint", dict)
     if type(saved) is not type(model) or saved.weights.shape != model.weights.shape:
-        raise ValueError(
-            f"checkpoint {path} holds a {saved.kind} RBM with weights {saved.weights.shape}, but the "
+        raise contents.fail(
+            f"holds a {saved.kind} RBM with weights {saved.weights.shape}, but the "
             f"model to train is a {model.kind} RBM with weights {model.weights.shape}; "
             "delete it or use the same model"
         )
-    old = dict(ck.get("args", {}))
+    old = dict(contents.value("args", dict, within=ck, label="checkpoint entry 'args'"))
     old.setdefault("engine", "jax")  # checkpoints before 0.5 were all written by the JAX engine
     if old != args:
         diff = {k: {"checkpoint": old.get(k), "now": v} for k, v in args.items() if old.get(k) != v}
-        raise ValueError(
-            f"checkpoint {path} was written with different training arguments {diff}; "
-            "delete it or use the same arguments"
+        raise contents.fail(
+            f"was written with different training arguments {diff}; delete it or use the same arguments"
         )
-    # a decaying schedule records its total number of updates in args, so a run can be
-    # extended (more epochs) only under a constant or callable rate
-    done = int(ck["epoch"])
+    # the history arrays are as long as the run the checkpoint was written for; a decaying
+    # schedule records its total number of updates in args, so a run can be extended (more
+    # epochs) only under a constant or callable rate
+    planned = contents.value("epochs", int, minimum=1, within=ck, label="checkpoint entry 'epochs'")
+    done = contents.value("epoch", int, minimum=0, maximum=planned, within=ck, label="checkpoint entry 'epoch'")
     if done > epochs:
-        raise ValueError(f"checkpoint {path} is already at epoch {done}, beyond the {epochs} epochs asked for")
+        raise contents.fail(f"is already at epoch {done}, beyond the {epochs} epochs asked for")
     dt = float_dtype()
     params = {name: jnp.asarray(saved.arrays()[name], dtype=dt) for name in saved.arrays()}
-    try:
-        velocity = {name: jnp.asarray(arrays[f"train:velocity:{name}"]) for name in PARAM_NAMES}
-        leaves, treedef = jax.tree.flatten(chains)
-        new_leaves = [jnp.asarray(arrays[f"train:chains:{i}"]) for i in range(len(leaves))]
-        hist = TrainingHistory(
-            **{name: arrays[f"train:history:{name}"].astype(np.float64) for name in TrainingHistory.NAMES}
-        )
-    except KeyError as exc:
-        raise ValueError(f"checkpoint {path} is incomplete (missing {exc.args[0]})") from None
-    if any(a.shape != b.shape or a.dtype != b.dtype for a, b in zip(new_leaves, leaves)):
-        raise ValueError(f"checkpoint {path} has chains of another shape than this negative phase")
-    chains = jax.tree.unflatten(treedef, new_leaves)
-    return params, velocity, chains, done, hist.resized(epochs)
+    velocity = {
+        name: jnp.asarray(contents.array(f"train:velocity:{name}", shape=np.shape(velocity[name]), dtype=dt))
+        for name in PARAM_NAMES
+    }
+    leaves, treedef = jax.tree.flatten(chains)
+    chain_names = [f"train:chains:{i}" for i in range(len(leaves))]
+    history_names = [f"train:history:{name}" for name in TrainingHistory.NAMES]
+    velocity_names = [f"train:velocity:{name}" for name in PARAM_NAMES]
+    contents.expect_names(
+        velocity_names + chain_names + history_names, [n for n in arrays if not n.startswith("train:")]
+    )
+    new_leaves = [
+        jnp.asarray(_checked_chain(contents, name, leaf, isinstance(model, RBM)))
+        for name, leaf in zip(chain_names, leaves)
+    ]
+    n_pairs = history.swap_acceptance.shape[1]
+    hist = TrainingHistory(
+        **{
+            name: contents.array(
+                f"train:history:{name}",
+                shape=(planned, n_pairs) if name == "swap_acceptance" else (planned,),
+                dtype=np.float64,
+                finite=False,  # NaN marks what was not computed (and epochs not yet run)
+            )
+            for name in TrainingHistory.NAMES
+        }
+    )
+    if not np.all(np.isfinite(hist.seconds[:done]) & (hist.seconds[:done] >= 0)):
+        raise contents.fail(f"array 'train:history:seconds' must hold the seconds (>= 0) of the {done} epochs done")
+    return params, velocity, jax.tree.unflatten(treedef, new_leaves), done, hist.resized(epochs)
+
+
+def _checked_chain(contents: FileContents, name: str, like: Any, binary_visible: bool) -> np.ndarray:
+    """A persistent-chain leaf of the checkpoint, of ``like``'s shape and dtype and a state it can hold.
+
+    PCD keeps hidden states and PT visible states of a Bernoulli RBM (both 0 or 1), PT also its
+    update counter (an integer >= 0); a Gaussian RBM's visible states are any finite numbers.
+    """
+    like = np.asarray(like)
+    if like.dtype.kind in "iu":
+        counter = contents.array(name, kinds="iu", shape=like.shape, minimum=0, dtype=like.dtype)
+        return counter.reshape(like.shape)  # ascontiguousarray makes a 0-d counter 1-d
+    binary = like.ndim == 2 or binary_visible  # PCD leaves are hidden units: binary for any RBM
+    return contents.array(name, kinds="f", shape=like.shape, values=(0, 1) if binary else None, dtype=like.dtype)

@@ -35,7 +35,9 @@ import jax.numpy as jnp
 import numpy as np
 from numpy.typing import ArrayLike
 
+from thermolearn.file_contents import FileContents
 from thermolearn.randomness.seeds import jax_key, numpy_generator
+from thermolearn.resources import check_memory
 from thermolearn.storage import load_arrays, save_arrays
 from thermolearn.validation import check_finite_float, check_positive_int
 
@@ -488,6 +490,7 @@ class _RBMBase(ABC):
         every = check_positive_int("every", every)
         if n_steps % every:
             raise ValueError(f"n_steps ({n_steps}) must be a multiple of every ({every})")
+        self.check_chains_memory(f"a Gibbs trace of {v.shape[0]} chains", v.shape[0], n_steps // every + 1)
         p = self.jax_params()
         vj = self._j(v)
         vs, means, fe, en = _gibbs_trace(
@@ -502,12 +505,22 @@ class _RBMBase(ABC):
             every=every,
         )
 
+    def check_chains_memory(self, what: str, n_chains: int, n_records: int = 1) -> None:
+        """Raise ``ValueError`` if ``n_chains`` Gibbs chains (``n_records`` recorded states each)
+        cannot fit in memory: checked before JAX allocates, since XLA aborts the process on a
+        buffer it cannot get instead of raising."""
+        units = float(self.n_visible + self.n_hidden)
+        # float64 results and float32/64 working copies of states, inputs and uniforms per sweep
+        per_chain = 8.0 * units * 6 + 8.0 * (2 * self.n_visible + 2) * n_records
+        check_memory(what, float(n_chains) * per_chain, hint="choose fewer chains (samples)")
+
     def sample(self, n_samples: int, *, n_steps: int = 1000, seed=0, init=None) -> np.ndarray:
         """``n_samples`` visible states from independent chains after ``n_steps`` Gibbs sweeps.
 
         Chains start from ``init`` (rows, or one state broadcast) or from v ~ p(v | h = 0).
         """
         n_samples = check_positive_int("n_samples", n_samples)
+        self.check_chains_memory(f"sampling {n_samples} chains", n_samples)
         key = as_key(seed)
         k_init, k_run = jax.random.split(key)
         if init is None:
@@ -599,6 +612,7 @@ class RBM(_RBMBase):
         log-odds of each pixel's mean (so p(v | h = 0) starts at the data's marginals)."""
         n_visible = check_positive_int("n_visible", n_visible)
         n_hidden = check_positive_int("n_hidden", n_hidden)
+        check_parameter_memory(n_visible, n_hidden)
         scale = check_finite_float("scale", scale)
         rng = numpy_generator(seed)
         w = scale * rng.standard_normal((n_visible, n_hidden))
@@ -663,6 +677,7 @@ class GaussianBernoulliRBM(_RBMBase):
         """Small random weights, c = 0, b = 0 or the data's mean, and the given ``sigma``."""
         n_visible = check_positive_int("n_visible", n_visible)
         n_hidden = check_positive_int("n_hidden", n_hidden)
+        check_parameter_memory(n_visible, n_hidden)
         scale = check_finite_float("scale", scale)
         rng = numpy_generator(seed)
         w = scale * rng.standard_normal((n_visible, n_hidden))
@@ -674,32 +689,54 @@ class GaussianBernoulliRBM(_RBMBase):
         return _check_real(visible, self.n_visible, name).astype(dtype, copy=False)
 
 
+def check_parameter_memory(n_visible: int, n_hidden: int, copies: float = 4.0) -> None:
+    """Raise ``ValueError`` if an RBM of this size (``copies`` float64 copies of its weights:
+    the model, its JAX parameters, draws) cannot fit in memory, before any is allocated."""
+    check_memory(
+        f"an RBM of {n_visible} visible x {n_hidden} hidden units",
+        copies * 8.0 * (float(n_visible) * n_hidden + n_visible + n_hidden),
+        hint="choose fewer hidden units",
+    )
+
+
 RBM_CLASSES = {"bernoulli": RBM, "gaussian": GaussianBernoulliRBM}
 
 
 def model_from_arrays(arrays: dict, header: dict, *, what: str = "file") -> RBM | GaussianBernoulliRBM:
-    """Rebuild a model from the arrays and header of an RBM file; clear errors for anything else."""
-    if header.get("format") != FILE_FORMAT:
-        raise ValueError(f"{what} holds {header.get('format')!r}, not an RBM ({FILE_FORMAT})")
-    if header.get("version", 0) > FILE_VERSION:
-        raise ValueError(f"{what} was written by a newer thermolearn (RBM file version {header['version']})")
-    kind = header.get("kind")
-    if kind not in RBM_CLASSES:
-        raise ValueError(f"{what} has unknown RBM kind {kind!r}; known: {', '.join(RBM_CLASSES)}")
+    """Rebuild a model from the arrays and header of an RBM file; clear errors for anything else.
+
+    Every header value and array is checked (types, ranges, exact shapes, real and finite
+    numbers) before a model is built; failures raise ``FileFormatError`` naming ``what``.
+    """
+    contents = FileContents(what, arrays, header)
+    found = header.get("format")
+    if found != FILE_FORMAT:
+        raise contents.fail(f"holds {found!r}, not an RBM ({FILE_FORMAT})"[:300])
+    version = contents.value("version", int, minimum=0, default=0)
+    if version > FILE_VERSION:
+        raise contents.fail(
+            f"was written by a newer thermolearn (RBM file version {version}; this one reads {FILE_VERSION})"
+        )
+    kind = contents.value("kind", str, choices=list(RBM_CLASSES))
     cls = RBM_CLASSES[kind]
     needed = PARAM_NAMES + (("sigma",) if kind == "gaussian" else ())
     missing = [k for k in needed if k not in arrays]
     if missing:
-        raise ValueError(f"{what} is missing RBM arrays {missing}")
-    n_visible, n_hidden = int(header.get("n_visible", -1)), int(header.get("n_hidden", -1))
-    if arrays["weights"].shape != (n_visible, n_hidden):
-        raise ValueError(
-            f"{what}: weights have shape {arrays['weights'].shape} but the header says ({n_visible}, {n_hidden})"
-        )
+        raise contents.fail(f"is missing RBM arrays {missing}")
+    n_visible = contents.value("n_visible", int, minimum=1)
+    n_hidden = contents.value("n_hidden", int, minimum=1)
+    weights_shape = np.shape(arrays["weights"])
+    if weights_shape != (n_visible, n_hidden):
+        raise contents.fail(f"weights have shape {weights_shape} but the header says ({n_visible}, {n_hidden})")
+    shapes = {"weights": (n_visible, n_hidden), "visible_bias": (n_visible,), "hidden_bias": (n_hidden,)}
+    shapes["sigma"] = (n_visible,)
+    checked = {name: contents.array(name, shape=shapes[name], dtype=np.float64) for name in needed}
+    if kind == "gaussian" and np.any(checked["sigma"] <= 0):
+        raise contents.fail("array 'sigma' must be > 0 for every visible unit (it is a standard deviation)")
     try:
-        return cls(**{k: arrays[k] for k in needed})
+        return cls(**checked)
     except ValueError as exc:
-        raise ValueError(f"{what}: {exc}") from None
+        raise contents.fail(str(exc)) from None
 
 
 def load_rbm(path: str | os.PathLike) -> RBM | GaussianBernoulliRBM:
