@@ -42,20 +42,45 @@ MNIST_THRESHOLD = 127.5  # half of MNIST's range 0..255
 
 
 def parse_fractions(text: str, name: str = "levels") -> np.ndarray:
-    """Fractions in [0, 1] from ``0.1,0.2,0.3`` or an inclusive range ``start:stop:count``."""
+    """Numbers from ``0.1,0.2,0.3`` or an inclusive range ``start:stop:count`` (errors name ``name``).
+
+    Empty items (``1,,2``) are refused, and a range's count is budgeted before it is made.
+    """
     import numpy as np
+
+    from thermolearn.resources import check_memory
 
     try:
         if ":" in text:
             a, b, c = text.split(":")
-            values = np.linspace(float(a), float(b), int(c))
+            count = int(c)
+            if count < 1:
+                raise ValueError(f"{name}: a range start:stop:count needs count >= 1, got {text!r}")
+            check_memory(f"{name} {text!r} ({count} values)", 16.0 * count)
+            values = np.linspace(float(a), float(b), count)
         else:
-            values = np.array([float(v) for v in text.split(",") if v.strip()])
-    except ValueError:
+            items = text.split(",")
+            if any(not v.strip() for v in items):
+                raise ValueError(f"{name} must be numbers separated by single commas like 0.1,0.2, got {text!r}")
+            values = np.array([float(v) for v in items])
+    except ValueError as exc:
+        if str(exc).startswith(name):
+            raise
         raise ValueError(f"{name} must be numbers like 0.1,0.2 or start:stop:count, got {text!r}") from None
     if values.size == 0 or not np.all(np.isfinite(values)):
         raise ValueError(f"{name} must be finite numbers, got {text!r}")
     return values
+
+
+def parse_image_shape(text: str) -> tuple[int, int]:
+    """``--shape HxW``: two positive side lengths."""
+    try:
+        dims = tuple(int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--shape must be HxW with two positive integers like 28x28, got {text!r}") from None
+    if len(dims) != 2 or min(dims) < 1:
+        raise ValueError(f"--shape must be HxW with two positive integers like 28x28, got {text!r}")
+    return dims[0], dims[1]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -138,6 +163,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_sweeps(r, default=100, help="heat-bath sweeps for --method thermal (default 100)")
     add_seed(r, "the corruptions and the dynamics")
     add_json(r)
+    add_no_progress(r)
     add_plot(
         r,
         "patterns before/after (PATH), energy traces (PATH_energy.png) "
@@ -180,8 +206,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 # ---------------------------------------------------------------------------------------------- store
 def _parse_classes(text: str) -> list[int]:
+    items = text.split(",")
+    if any(not v.strip() for v in items):
+        raise ValueError(f"--classes must be integers separated by single commas like 0,1,2, got {text!r}")
     try:
-        classes = [int(v) for v in text.split(",") if v.strip()]
+        classes = [int(v) for v in items]
     except ValueError:
         raise ValueError(f"--classes must be integers like 0,1,2, got {text!r}") from None
     if not classes or len(set(classes)) != len(classes):
@@ -192,50 +221,34 @@ def _parse_classes(text: str) -> list[int]:
 def _pick(images: np.ndarray, labels: np.ndarray, classes: list[int], per_class: int) -> tuple[np.ndarray, list[str]]:
     import numpy as np
 
+    known = sorted(int(v) for v in np.unique(labels))
+    for c in classes:
+        if c not in known:
+            raise ValueError(f"--classes: there is no class {c}; the data set has classes {known[0]} to {known[-1]}")
     rows: list[int] = []
     names: list[str] = []
     for c in classes:
         idx = np.flatnonzero(labels == c)
         if idx.size < per_class:
-            raise ValueError(f"class {c} has {idx.size} images; asked for {per_class}")
+            raise ValueError(f"--per-class {per_class}: class {c} has only {idx.size} images")
         rows.extend(idx[:per_class])
         names.extend([str(c)] * per_class)
     return images[np.array(rows)], names
 
 
-def _read_pattern_file(path: str) -> np.ndarray:
-    import numpy as np
-
-    source = Path(path)
-    if not source.is_file():
-        raise ValueError(f"no such pattern file: {source}")
-    try:
-        if source.suffix == ".npy":
-            return np.load(source, allow_pickle=False)
-        if source.suffix == ".npz":
-            with np.load(source, allow_pickle=False) as data:
-                names = [n for n in data.files if n != "__header__"]
-                if "patterns" in names:
-                    return data["patterns"]
-                if len(names) == 1:
-                    return data[names[0]]
-                raise ValueError(f"{source} holds arrays {names}; name the patterns array 'patterns'")
-        return np.loadtxt(source, ndmin=2)
-    except (OSError, ValueError) as exc:
-        if "patterns array" in str(exc):
-            raise
-        raise ValueError(f"cannot read patterns from {source}: {exc}") from None
-
-
 def _load_patterns(args: argparse.Namespace) -> tuple[np.ndarray, list[str], tuple[int, int] | None, str]:
-    from thermolearn.learning.hebbian import binarize_images, check_patterns
+    from thermolearn.learning.hebbian import binarize_images, load_patterns
 
+    shape = None if args.shape is None else parse_image_shape(args.shape)
     digits = args.data == "digits"
     mnist = not digits and Path(args.data).is_dir()
     if digits or mnist:
         if args.binary:
             raise ValueError("--binary applies to pattern files; images are binarised at half range")
         classes = _parse_classes(args.classes)
+        side = 8 if digits else 28
+        if shape is not None and shape != (side, side):
+            raise ValueError(f"--shape {args.shape} does not fit the {side}x{side} images of --data {args.data}")
         if digits:
             from thermolearn.datasets.digits import load_digits
 
@@ -247,15 +260,13 @@ def _load_patterns(args: argparse.Namespace) -> tuple[np.ndarray, list[str], tup
         images, labels = load_mnist(args.data, split="train", return_labels=True)
         picked, names = _pick(images, labels, classes, args.per_class)
         return binarize_images(picked, MNIST_THRESHOLD), names, (28, 28), "mnist"
-    xi = check_patterns(_read_pattern_file(args.data), binary=args.binary, name=f"patterns in {args.data}")
-    shape = None
-    if args.shape:
-        from thermolearn.cli.arguments import parse_shape
-
-        dims = parse_shape(args.shape)
-        if len(dims) != 2:
-            raise ValueError(f"--shape must be HxW, got {args.shape!r}")
-        shape = dims
+    xi = load_patterns(args.data, binary=args.binary)
+    if shape is not None:
+        if shape[0] * shape[1] != xi.shape[1]:
+            raise ValueError(
+                f"--shape {args.shape} has {shape[0] * shape[1]} units but the patterns in {args.data} "
+                f"have {xi.shape[1]}"
+            )
     else:
         side = int(round(math.sqrt(xi.shape[1])))
         shape = (side, side) if side * side == xi.shape[1] else None
@@ -322,6 +333,7 @@ def run_recall(args: argparse.Namespace) -> int:
     import numpy as np
 
     from thermolearn.models.hopfield import Hopfield
+    from thermolearn.progress import progress_bar
     from thermolearn.runs.recall import restoration_curve
 
     check_output_path(args.json, ".json")
@@ -344,16 +356,25 @@ def run_recall(args: argparse.Namespace) -> int:
         raise ValueError("--method thermal needs --temperature T")
     if args.method != "thermal" and args.temperature is not None:
         raise ValueError("--temperature applies only to --method thermal")
-    res = restoration_curve(
-        net,
-        levels,
-        mode=args.mode,
-        trials=args.trials,
-        method=args.method,
-        temperature=args.temperature,
-        sweeps=args.sweeps,
-        seed=args.seed,
-    )
+    total = len(levels) * net.n_patterns * args.trials
+    with progress_bar(
+        total=total,
+        desc=f"recall ({args.method})",
+        unit="recall",
+        progress=False if args.no_progress else None,
+        worthwhile=total * net.n_neurons**2 * (args.sweeps if args.method == "thermal" else 4) > 10**9,
+    ) as bar:
+        res = restoration_curve(
+            net,
+            levels,
+            mode=args.mode,
+            trials=args.trials,
+            method=args.method,
+            temperature=args.temperature,
+            sweeps=args.sweeps,
+            seed=args.seed,
+            progress=None if bar.disable else bar.update,
+        )
     print(
         f"recall from {args.network}: {net.n_patterns} patterns x {args.trials} trials per level, "
         f"{args.mode} corruption, {args.method} dynamics" + (f" at T = {args.temperature}" if args.temperature else "")
@@ -426,11 +447,19 @@ def run_capacity(args: argparse.Namespace) -> int:
 
     check_output_path(args.json, ".json")
     check_output_path(args.plot, ".png")
+    import numpy as np
+
+    from thermolearn.learning.capacity import check_capacity_memory
+
     if args.neurons < 10:
         raise ValueError(f"--neurons must be at least 10, got {args.neurons}")
+    check_capacity_memory(args.neurons, args.sets)
+    # each option is checked on its own, before the checks that combine them
+    loads = None if args.loads is None else parse_fractions(args.loads, "--loads")
+    if loads is not None and (np.any(loads <= 0) or loads.size < 2):
+        raise ValueError(f"--loads must be at least two loads alpha = P/N > 0, got {args.loads!r}")
     if args.sets < 2:
         raise ValueError("--sets must be at least 2 (the error bars come from independent sets)")
-    loads = None if args.loads is None else parse_fractions(args.loads, "--loads")
     rules = CAPACITY_RULES if args.rule == "all" else (args.rule,)
     results = []
     for rule in rules:

@@ -27,11 +27,14 @@ import numpy as np
 from thermolearn.learning.hebbian import storkey_add
 from thermolearn.models.hopfield import RETRIEVAL_THRESHOLD, relax_async
 from thermolearn.progress import progress_bar
+from thermolearn.resources import check_memory
 from thermolearn.validation import check_positive_int
 
 CAPACITY_RULES = ("hebbian", "projection", "storkey", "dense")
 DEFAULT_RECALLS = 200
 DENSE_RECALLS = 50
+BYTES_PER_NEURON_PAIR = 40  # N x N float64 couplings and about four working copies
+BYTES_PER_SET = 1024  # a spawned SeedSequence and a row of results per set
 AGS_ALPHA_C = 0.138
 """Hebbian critical load in the limit N -> infinity (Amit, Gutfreund, Sompolinsky 1985)."""
 AGS_OVERLAP_AT_ALPHA_C = 0.967
@@ -170,6 +173,16 @@ class _Projector:
         return J
 
 
+def check_capacity_memory(n_neurons: int, n_sets: int) -> None:
+    """Refuse (``ValueError`` with the estimate) a capacity run whose arrays cannot fit: the
+    couplings of one rule and their working copies (N x N float64, about four of them, and the
+    patterns), and one seed and row of results per set."""
+    check_memory(
+        f"a capacity run with {n_neurons} neurons and {n_sets} sets",
+        BYTES_PER_NEURON_PAIR * float(n_neurons) ** 2 + BYTES_PER_SET * float(n_sets),
+    )
+
+
 def capacity_curve(
     n_neurons: int,
     rule: str = "hebbian",
@@ -191,6 +204,7 @@ def capacity_curve(
     if rule not in CAPACITY_RULES:
         raise ValueError(f"rule must be one of {', '.join(CAPACITY_RULES)}, got {rule!r}")
     n_sets = check_positive_int("n_sets", n_sets, minimum=2)
+    check_capacity_memory(n, n_sets)
     max_sweeps = check_positive_int("max_sweeps", max_sweeps)
     max_recalls = check_positive_int(
         "max_recalls",

@@ -9,13 +9,21 @@ of unit i to that unit. Patterns are spins; binary {0, 1} patterns are converted
 
 from __future__ import annotations
 
+import math
+import os
+import warnings
+import zipfile
+import zlib
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numba import njit
 from numpy.typing import ArrayLike
 
 from thermolearn.models.hopfield import Hopfield, check_patterns
+from thermolearn.storage import FileFormatError
 
 RULES = ("hebbian", "projection", "storkey")
 __all__ = [
@@ -25,6 +33,7 @@ __all__ = [
     "check_patterns",
     "couplings",
     "hebbian_couplings",
+    "load_patterns",
     "projection_couplings",
     "store",
     "storkey_add",
@@ -201,3 +210,90 @@ def store(
     xi = check_patterns(patterns, binary=binary)
     J, b = couplings(xi, rule, biases=biases)
     return Hopfield(J, b, patterns=xi, rule=rule, image_shape=image_shape, name=name)
+
+
+def _read_npy(handle: Any, size: int, source: str) -> np.ndarray:
+    """One ``.npy`` stream of ``size`` bytes: its declared shape checked against its bytes first,
+    so a file that claims a huge shape is refused before anything of that size is allocated."""
+    try:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+        else:
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+    except (ValueError, TypeError, SyntaxError, EOFError) as exc:
+        raise FileFormatError(f"{source}: not a NumPy array file ({' '.join(str(exc).split())})"[:300]) from None
+    if dtype.hasobject or dtype.kind not in "biufc" or dtype.itemsize == 0:
+        raise FileFormatError(f"{source}: the patterns must be numbers, got dtype {dtype}")
+    expected = math.prod(int(d) for d in shape) * dtype.itemsize
+    available = size - handle.tell()
+    if expected != available:
+        raise FileFormatError(
+            f"{source}: the array declares shape {tuple(shape)} ({expected} bytes) but holds {available} bytes; "
+            "the file is damaged"
+        )
+    data = handle.read(expected)
+    if len(data) != expected:
+        raise FileFormatError(f"{source} is truncated")
+    return np.frombuffer(data, dtype=dtype).copy().reshape(shape, order="F" if fortran else "C")
+
+
+def load_patterns(path: str | os.PathLike, *, binary: bool = False) -> np.ndarray:
+    """Patterns (P, N) int8 spins from a file; every fault raises ``FileFormatError`` naming it.
+
+    ``.npy``: one array. ``.npz``: a plain NumPy archive with an array ``patterns`` or a single
+    array, or a Hopfield network file (its stored patterns). Anything else: text, one pattern per
+    line. Values are spins -1/+1, or 0/1 with ``binary=True`` (s = 2x - 1). Declared shapes are
+    checked against the bytes before reading, nothing is unpickled, and damaged archives,
+    complex or non-numeric values, ragged or empty text are refused.
+    """
+    from thermolearn.storage import HEADER_KEY
+
+    source = Path(path)
+    if source.is_dir():
+        raise FileFormatError(f"{source} is a folder; give a pattern file (.npy, .npz or text)")
+    if not source.is_file():
+        raise FileFormatError(f"no such pattern file: {source}")
+    try:
+        if source.suffix == ".npy":
+            with open(source, "rb") as handle:
+                raw = _read_npy(handle, source.stat().st_size, str(source))
+        elif source.suffix == ".npz":
+            with zipfile.ZipFile(source) as archive:
+                members = {info.filename.removesuffix(".npy"): info for info in archive.infolist()}
+                if HEADER_KEY in members:
+                    # a thermolearn file: only a Hopfield network holds patterns (it is checked whole)
+                    net = Hopfield.load(source)
+                    if net.patterns is None:
+                        raise FileFormatError(f"{source}: the network keeps no stored patterns")
+                    raw = np.array(net.patterns)
+                else:
+                    names = sorted(members)
+                    if "patterns" in members:
+                        chosen = "patterns"
+                    elif len(names) == 1:
+                        chosen = names[0]
+                    else:
+                        raise FileFormatError(
+                            f"{source} holds arrays {names}; name the patterns array 'patterns'"[:300]
+                        )
+                    info = members[chosen]
+                    if not info.filename.endswith(".npy"):
+                        raise FileFormatError(f"{source}: member {info.filename!r} is not a NumPy array")
+                    with archive.open(info) as handle:
+                        raw = _read_npy(handle, info.file_size, str(source))
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # an empty file is refused below, not warned about
+                raw = np.loadtxt(source, ndmin=2, encoding="utf-8")
+    except FileFormatError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, UnicodeDecodeError, ValueError, OSError) as exc:
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise FileFormatError(f"cannot read patterns from {source}: {detail}"[:400]) from None
+    if raw.dtype.kind == "c":
+        raise FileFormatError(f"{source}: patterns must be real spins -1/+1, got complex numbers ({raw.dtype})")
+    try:
+        return check_patterns(raw, binary=binary, name=f"patterns in {source}")
+    except TypeError as exc:
+        raise FileFormatError(str(exc)) from None

@@ -29,11 +29,12 @@ import numpy as np
 from numba import njit, prange
 from numpy.typing import ArrayLike
 
+from thermolearn.file_contents import FileContents
 from thermolearn.models.ising import Ising
 from thermolearn.models.ising_form import IsingForm
 from thermolearn.randomness.seeds import numpy_generator
 from thermolearn.randomness.xoshiro import next_uniform, seed_chains
-from thermolearn.storage import load_arrays, save_arrays
+from thermolearn.storage import save_arrays
 from thermolearn.validation import check_finite_array, check_positive_int, check_spins
 
 FILE_FORMAT = "thermolearn.Hopfield"
@@ -351,6 +352,10 @@ class Hopfield:
         image_shape: tuple[int, int] | None = None,
         name: str = "",
     ) -> None:
+        for label, value in (("couplings J", couplings), ("biases b", biases)):
+            # a cast to float64 would drop the imaginary part with only a warning
+            if value is not None and np.asarray(value).dtype.kind == "c":
+                raise TypeError(f"{label} must be real numbers, got dtype {np.asarray(value).dtype}")
         J = np.array(check_finite_array("couplings J", couplings, ndim=2), dtype=np.float64, order="C")
         if J.shape[0] != J.shape[1] or J.shape[0] < 2:
             raise ValueError(f"couplings J must be a square (N, N) matrix with N >= 2, got shape {J.shape}")
@@ -586,21 +591,42 @@ class Hopfield:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Hopfield:
-        """Read a network written by :meth:`save`."""
-        arrays, header = load_arrays(path)
-        if header.get("format") != FILE_FORMAT:
-            raise ValueError(f"{path} holds {header.get('format')!r}, not a Hopfield network ({FILE_FORMAT})")
-        if header.get("version", 0) > FILE_VERSION:
-            raise ValueError(f"{path} was written by a newer thermolearn (version {header['version']})")
-        net = cls(
-            arrays["couplings"],
-            arrays["biases"],
-            patterns=arrays.get("patterns"),
-            rule=header.get("rule", ""),
-            image_shape=header.get("image_shape"),
-            name=header.get("name", ""),
-        )
-        net.header = header
+        """Read a network written by :meth:`save`.
+
+        Nothing in the file is trusted: names, dtypes, shapes, finiteness and values of the
+        arrays, and the types of the header entries are checked, and every fault raises
+        :class:`~thermolearn.storage.FileFormatError` naming the file.
+        """
+        contents = FileContents.read(path)
+        contents.expect_format(FILE_FORMAT, range(1, FILE_VERSION + 1), what="thermolearn Hopfield network")
+        contents.expect_names(["couplings", "biases"], optional=["patterns"])
+        n = contents.value("n_neurons", int, minimum=2)
+        couplings = contents.array("couplings", shape=(n, n), dtype=np.float64)
+        biases = contents.array("biases", shape=(n,), dtype=np.float64)
+        patterns = None
+        if contents.has("patterns"):
+            patterns = contents.array("patterns", kinds="i", shape=(None, n), values=(-1, 1), dtype=np.int8)
+            if patterns.shape[0] == 0:
+                raise contents.fail("array 'patterns' holds no pattern; a network without patterns omits the array")
+        rule = contents.value("rule", str, default="")
+        name = contents.value("name", str, default="")
+        image_shape = contents.value("image_shape", (list, type(None)), default=None)
+        if image_shape is not None:
+            sides = image_shape
+            if (
+                len(sides) != 2
+                or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in sides)
+                or sides[0] * sides[1] != n
+            ):
+                raise contents.fail(
+                    f"header entry 'image_shape' must be [height, width] with height * width = {n}, got {sides!r}"[:300]
+                )
+            image_shape = (sides[0], sides[1])
+        try:
+            net = cls(couplings, biases, patterns=patterns, rule=rule, image_shape=image_shape, name=name)
+        except (ValueError, TypeError) as exc:
+            raise contents.fail(str(exc)) from None
+        net.header = contents.header
         return net
 
     def __repr__(self) -> str:

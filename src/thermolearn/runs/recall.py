@@ -8,6 +8,7 @@ sampler, so it lives here, above the samplers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,9 @@ from thermolearn.runs.sample import sample
 from thermolearn.validation import check_positive_int, check_spins, check_temperature
 
 RECALL_METHODS = ("async", "sync", "thermal")
+MAX_RECALLS = 10_000_000
+"""Most recalls (levels x patterns x trials) one :func:`restoration_curve` runs: each costs at
+least tens of microseconds (thermal ones a run of the sampler), so more would take days."""
 
 
 def recall(
@@ -163,10 +167,14 @@ def restoration_curve(
     sweeps: int = 100,
     seed: SeedLike = 0,
     threshold: float = RETRIEVAL_THRESHOLD,
+    progress: Callable[[int], None] | None = None,
 ) -> RestorationResult:
     """Corrupt every stored pattern of ``network`` (a :class:`Hopfield` or a dense memory) by each
     fraction in ``levels`` (``mode`` 'flip' or 'mask'), ``trials`` times, recall, and count how
-    often the original comes back."""
+    often the original comes back. ``progress(k)`` is called as recalls finish (k of them).
+
+    The number of recalls (levels x patterns x trials) is checked against :data:`MAX_RECALLS`
+    before any runs."""
     if method not in RECALL_METHODS:
         raise ValueError(f"method must be one of {', '.join(RECALL_METHODS)}, got {method!r}")
     if method == "thermal" and temperature is None:
@@ -178,6 +186,14 @@ def restoration_curve(
     if grid.ndim != 1 or grid.size == 0 or np.any(grid < 0) or np.any(grid > 1):
         raise ValueError(f"corruption levels must be fractions in [0, 1], got {levels}")
     xi = network.patterns
+    total_recalls = grid.size * len(xi) * trials
+    if total_recalls > MAX_RECALLS:
+        raise ValueError(
+            f"trials: {trials} trials x {len(xi)} patterns x {grid.size} levels = {total_recalls} recalls; at most "
+            f"{MAX_RECALLS} per run (each recall takes tens of microseconds or more): choose fewer trials or levels"
+        )
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a callable taking a count, or None, got {progress!r}")
     seed = check_seed(seed)
     if isinstance(seed, np.random.Generator):  # a generator's stream goes on: one draw seeds the levels
         seed = int(seed.integers(2**63))
@@ -212,6 +228,8 @@ def restoration_curve(
                     ex_r.append(res.final)
                     if mu == 0:
                         traces.append(res.energies)
+                if progress is not None:
+                    progress(1)
         total = len(xi) * trials
         restored.append(ok / total)
         retrieved.append(hit / total)
