@@ -6,6 +6,11 @@ logic compiled from truth tables, and factorisation by running a multiplier back
 - :func:`stationary_distribution` — the exact law each update model samples;
   :func:`total_variation` — a run against it, with an error bar.
 - :func:`graph_coloring` — the colour classes of chromatic updates.
+- :func:`compile_truth_table` — a truth table to [J, h] by a linear program (auxiliary p-bits
+  where needed); :func:`gate` — the library (AND, OR, XOR, half and full adder).
+- :class:`Circuit`, :func:`ripple_carry_adder`, :func:`multiplier` — gates sharing p-bits;
+  :func:`clamp` — fixed p-bits folded into fields; :func:`run_gate` — a gate run forward or
+  inverted against enumeration.
 """
 
 from typing import TYPE_CHECKING
@@ -13,7 +18,12 @@ from typing import TYPE_CHECKING
 from thermolearn.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from thermolearn.pbits.circuit import Circuit, bits_of, multiplier, ripple_carry_adder, value_of
+    from thermolearn.pbits.clamping import ClampedModel, clamp
     from thermolearn.pbits.coloring import color_classes, graph_coloring
+    from thermolearn.pbits.gates import GATE_NAMES, gate, truth_table
+    from thermolearn.pbits.invertible import GateRun, run_gate
+    from thermolearn.pbits.logic import Gate, TruthTable, compile_truth_table, gate_from_couplings
     from thermolearn.pbits.stationary import (
         asynchronous_distribution,
         boltzmann_distribution,
@@ -27,6 +37,22 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
 
 
 _EXPORTS = {
+    "bits_of": "circuit",
+    "Circuit": "circuit",
+    "clamp": "clamping",
+    "ClampedModel": "clamping",
+    "compile_truth_table": "logic",
+    "gate": "gates",
+    "Gate": "logic",
+    "GATE_NAMES": "gates",
+    "gate_from_couplings": "logic",
+    "GateRun": "invertible",
+    "multiplier": "circuit",
+    "ripple_carry_adder": "circuit",
+    "run_gate": "invertible",
+    "truth_table": "gates",
+    "TruthTable": "logic",
+    "value_of": "circuit",
     "asynchronous_distribution": "stationary",
     "boltzmann_distribution": "stationary",
     "color_classes": "coloring",
