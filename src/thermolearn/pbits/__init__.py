@@ -11,6 +11,7 @@ logic compiled from truth tables, and factorisation by running a multiplier back
 - :class:`Circuit`, :func:`ripple_carry_adder`, :func:`multiplier` — gates sharing p-bits;
   :func:`clamp` — fixed p-bits folded into fields; :func:`run_gate` — a gate run forward or
   inverted against enumeration.
+- :func:`factor` — factorisation by a multiplier run backwards, success against sweeps.
 """
 
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
     from thermolearn.pbits.circuit import Circuit, bits_of, multiplier, ripple_carry_adder, value_of
     from thermolearn.pbits.clamping import ClampedModel, clamp
     from thermolearn.pbits.coloring import color_classes, graph_coloring
+    from thermolearn.pbits.factoring import FactorResult, factor, factoring_circuit
     from thermolearn.pbits.gates import GATE_NAMES, gate, truth_table
     from thermolearn.pbits.invertible import GateRun, run_gate
     from thermolearn.pbits.logic import Gate, TruthTable, compile_truth_table, gate_from_couplings
@@ -42,6 +44,9 @@ _EXPORTS = {
     "clamp": "clamping",
     "ClampedModel": "clamping",
     "compile_truth_table": "logic",
+    "factor": "factoring",
+    "FactorResult": "factoring",
+    "factoring_circuit": "factoring",
     "gate": "gates",
     "Gate": "logic",
     "GATE_NAMES": "gates",
