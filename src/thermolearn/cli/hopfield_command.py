@@ -264,7 +264,8 @@ def _load_patterns(args: argparse.Namespace) -> tuple[np.ndarray, list[str], tup
     if shape is not None:
         if shape[0] * shape[1] != xi.shape[1]:
             raise ValueError(
-                f"--shape {args.shape} has {shape[0] * shape[1]} units but the patterns in {args.data} "
+                f"--shape {args.shape} (the network's image_shape) has {shape[0] * shape[1]} units but the patterns "
+                f"in {args.data} "
                 f"have {xi.shape[1]}"
             )
     else:

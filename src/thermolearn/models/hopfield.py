@@ -598,7 +598,7 @@ class Hopfield:
         :class:`~thermolearn.storage.FileFormatError` naming the file.
         """
         contents = FileContents.read(path)
-        contents.expect_format(FILE_FORMAT, range(1, FILE_VERSION + 1), what="thermolearn Hopfield network")
+        contents.expect_format(FILE_FORMAT, range(1, FILE_VERSION + 1), what="Hopfield network")
         contents.expect_names(["couplings", "biases"], optional=["patterns"])
         n = contents.value("n_neurons", int, minimum=2)
         couplings = contents.array("couplings", shape=(n, n), dtype=np.float64)
