@@ -145,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         )
 
     print(f"{model!r}: z = {z}, J = {J:g}, H = {H:g}")
-    if solved is not model:
+    if solved is not model and solved.geometry is not None:
         shape = "x".join(map(str, solved.geometry.shape))
         print(f"(solved on the periodic {shape} lattice: every site of this lattice has the same equations)")
     source = critical_temperature_source(d, H)

@@ -510,8 +510,8 @@ def _check_geometry(geometry: LatticeGeometry, J: sp.csr_array, h: np.ndarray) -
     if difference.nnz and difference.max() > 1e-12 * scale:
         d = sp.coo_array(difference)
         k = int(np.argmax(d.data))
-        i, j = int(d.row[k]), int(d.col[k])
+        row, col = int(d.row[k]), int(d.col[k])
         raise ValueError(
-            f"the couplings disagree with the lattice geometry: J[{i}, {j}] = {J[i, j]} but the geometry "
-            f"{geometry.shape} with couplings {list(geometry.couplings)} says {expected[i, j]}"
+            f"the couplings disagree with the lattice geometry: J[{row}, {col}] = {J[row, col]} but the geometry "
+            f"{geometry.shape} with couplings {list(geometry.couplings)} says {expected[row, col]}"
         )
