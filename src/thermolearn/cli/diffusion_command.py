@@ -237,6 +237,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+TOY_DATA = ("swiss-roll", "moons", "gaussians")
+"""The continuous 2D data sets (their points are drawn, as many as asked for)."""
+
+
+def _check_points_memory(option: str, n: int, dim: int, per_point: float = 0.0) -> None:
+    """Refuse ``n`` points of ``dim`` coordinates (float64 draws, float32 copies) that cannot fit."""
+    from thermolearn.resources import check_memory
+
+    check_memory(f"{option} {n} ({n} points of {dim} coordinates)", float(n) * (dim * 8.0 * 4 + per_point))
+
+
 def _load_data(name: str, *, seed: int, split: str, n: int | None, binary: bool, noise: float | None = None):
     from thermolearn.datasets import load_dataset
 
@@ -259,6 +270,13 @@ def run_train(args: argparse.Namespace) -> int:
         {"--save": args.save, "--checkpoint": args.checkpoint, "--json": args.json, "--plot": args.plot},
     )
     binary = args.process == "binomial"
+    if binary and args.data in TOY_DATA:
+        raise ValueError(
+            f"--process binomial needs binary images (digits or an MNIST path); {args.data} is continuous "
+            "2D data: use --process gaussian"
+        )
+    if args.n_train is not None and args.data in TOY_DATA:  # images are capped by the file; points are drawn
+        _check_points_memory("--n-train", args.n_train, 2)
     data = _load_data(args.data, seed=args.seed, split="train", n=args.n_train, binary=binary, noise=args.noise)
     if args.network == "conv" and not data.is_image:
         raise ValueError(f"--network conv needs image data; {data.name} is 2D points")
@@ -358,16 +376,30 @@ def _dataset_of(
     header: dict, override: str | None, noise_override: float | None = None
 ) -> tuple[str, int, float | None]:
     """``(dataset argument, seed, noise)`` of the data a model was trained on (the overrides replace them)."""
-    ds = header.get("dataset") or {}
+    from thermolearn.datasets.registry import DATASET_NAMES, NOISY_CURVES
+
+    ds = header.get("dataset")
+    ds = ds if isinstance(ds, dict) else {}
     name = override or ds.get("argument") or ds.get("name")
-    if not name:
-        raise ValueError("the model file does not say what data it was trained on; give --dataset")
-    from thermolearn.datasets.registry import NOISY_CURVES
+    if not name or not isinstance(name, str):
+        raise ValueError("the model file does not say what data it was trained on; give --data")
+    if override is None and name not in DATASET_NAMES:
+        # a file's header is not trusted to choose what is read from disk: a path (MNIST) is
+        # read only when the user names it on the command line
+        raise ValueError(
+            f"the model file says it was trained on data at {name!r}; give --data with that path "
+            f"(only a folder given on the command line is read), or one of {', '.join(DATASET_NAMES)}"[:400]
+        )
 
     noise = ds.get("noise") if name in NOISY_CURVES and name == ds.get("name") else None
     if noise_override is not None:
         noise = noise_override
-    return name, int(ds.get("seed", 0)), (None if noise is None else float(noise))
+    seed = ds.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"the model file's dataset seed must be an integer >= 0, got {seed!r}"[:200])
+    if noise is not None and (isinstance(noise, bool) or not isinstance(noise, (int, float)) or not noise >= 0):
+        raise ValueError(f"the model file's dataset noise must be a number >= 0, got {noise!r}"[:200])
+    return name, seed, (None if noise is None else float(noise))
 
 
 def run_sample(args: argparse.Namespace) -> int:
@@ -484,6 +516,8 @@ def run_bound(args: argparse.Namespace) -> int:
     binary = cfg.process == "binomial"
     is_image = cfg.image_shape is not None
     n = args.n or (1000 if is_image else 2000)
+    # the points, their bound terms per step and the per-sample bits are held whole
+    _check_points_memory("--n", n, cfg.dim, per_point=8.0 * (cfg.steps + 4))
     data = _load_data(name, seed=args.seed, split="test", n=n, binary=binary, noise=noise)
     if data.dim != cfg.dim:
         raise ValueError(f"data set {name} has dimension {data.dim}, the model {cfg.dim}")

@@ -34,7 +34,9 @@ from thermolearn.diffusion.binomial import BinomialDiffusion, bernoulli_kl
 from thermolearn.diffusion.gaussian import GaussianDiffusion, gaussian_kl, gaussian_log_density
 from thermolearn.diffusion.networks import NETWORKS, TimeConvNet, TimeMLP, TimeResMLP
 from thermolearn.diffusion.schedules import DIFFUSION_SCHEDULES
+from thermolearn.file_contents import FileContents
 from thermolearn.randomness.seeds import int_seed, jax_key
+from thermolearn.resources import check_memory
 from thermolearn.storage import load_arrays, save_arrays
 
 PROCESSES = ("gaussian", "binomial")
@@ -174,9 +176,18 @@ def restore_arrays(template, arrays: dict[str, np.ndarray], prefix: str, what: s
         name = prefix + jax.tree_util.keystr(path)
         if name not in arrays:
             raise ValueError(f"{what} lacks array {name!r}; it was written for a different architecture")
-        arr = arrays[name]
+        arr = np.asarray(arrays[name])
         if tuple(arr.shape) != tuple(leaf.shape):
             raise ValueError(f"{what}: array {name!r} has shape {arr.shape}, the model needs {tuple(leaf.shape)}")
+        want = np.dtype(leaf.dtype).kind
+        # a weight must be real floats (a cast would drop an imaginary part or hide integers
+        # where floats were written), a counter non-negative integers; neither may be NaN
+        if (want == "f" and arr.dtype.kind != "f") or (want in "iu" and arr.dtype.kind not in "iu"):
+            raise ValueError(f"{what}: array {name!r} holds {arr.dtype}, the model needs {np.dtype(leaf.dtype)}")
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+            raise ValueError(f"{what}: array {name!r} contains NaN or infinity; only finite values are allowed")
+        if arr.dtype.kind in "iu" and arr.size and arr.min() < 0:
+            raise ValueError(f"{what}: array {name!r} must be >= 0 (a counter), got {arr.min()}")
         new.append(jnp.asarray(arr, dtype=leaf.dtype))
     expected = {prefix + jax.tree_util.keystr(p) for p, _ in paths_leaves}
     extra = [k for k in arrays if k.startswith(prefix) and k not in expected]
@@ -202,6 +213,7 @@ class DiffusionModel:
             config = DiffusionConfig(**kwargs)
         elif kwargs:
             raise TypeError("give either a DiffusionConfig or keyword arguments, not both")
+        check_model_memory(config)
         return cls(config, cls.build_network(config, seed))
 
     @staticmethod
@@ -402,6 +414,11 @@ class DiffusionModel:
         from thermolearn.validation import check_positive_int
 
         n = check_positive_int("n", n)
+        # XLA aborts or raises its own error on a buffer it cannot get: estimate first (float32
+        # states, noise and network activations per step, the whole path with ``trajectory``)
+        width = self.dim + 2 * max(self.config.hidden, self.config.channels * self.dim)
+        kept = (self.T + 1) * self.dim if trajectory else 0
+        check_memory(f"sampling n = {n} points", float(n) * 4.0 * (4 * width + kept), hint="choose a smaller n")
         if self.config.network != "conv":
             out = _sample_jit(StaticModel(self), self.net, n, jax_key(seed), trajectory, denoise_last)
         else:  # one compiled call per step (see bound_terms)
@@ -475,23 +492,58 @@ class DiffusionModel:
 
     @classmethod
     def from_arrays(cls, arrays, header, what="model file") -> DiffusionModel:
-        if header.get("format") != FILE_FORMAT:
-            raise ValueError(f"{what} is not a thermolearn diffusion model (format {header.get('format')!r})")
-        if header.get("version") != FILE_VERSION:
-            raise ValueError(
-                f"{what} has diffusion file version {header.get('version')}, this thermolearn reads {FILE_VERSION}"
-            )
-        config = DiffusionConfig.from_dict(header["config"])
-        model = cls(config, restore_arrays(cls.network_skeleton(config), arrays, _PARAM_PREFIX, what))
+        """The model in ``arrays`` and ``header`` (as :meth:`save` writes them), every entry checked.
+
+        The config must be a valid :class:`DiffusionConfig` whose network and schedule fit in
+        memory, the betas a list of numbers equal to the schedule's, every weight of the
+        network's shape, real and finite. Anything else raises ``FileFormatError`` naming ``what``.
+        """
+        contents = FileContents(what, arrays, header)
+        contents.expect_format(FILE_FORMAT, [FILE_VERSION], what="thermolearn diffusion model")
+        raw = contents.value("config", dict)
+        try:
+            config = DiffusionConfig.from_dict(raw)
+        except (TypeError, ValueError) as exc:
+            raise contents.fail(f"invalid config: {exc}"[:400]) from None
+        try:
+            check_model_memory(config)
+            net = restore_arrays(cls.network_skeleton(config), arrays, _PARAM_PREFIX, what)
+        except ValueError as exc:
+            message = str(exc)
+            raise contents.fail(message.removeprefix(f"{what}: ").removeprefix(f"{what} ")) from None
+        model = cls(config, net)
         if "betas" in header:  # files from before 0.5 do not record them
-            saved = np.asarray(header["betas"], dtype=np.float64)
+            betas = contents.value("betas", list)
+            if not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in betas):
+                raise contents.fail("header entry 'betas' must be a list of numbers")
+            saved = np.asarray(betas, dtype=np.float64)
             now = np.asarray(model.process.betas_in, dtype=np.float64)
             if saved.shape != now.shape or not np.allclose(saved, now, rtol=1e-12, atol=0.0):
-                raise ValueError(
-                    f"{what} was trained with a {config.schedule} noise schedule that this thermolearn "
-                    "computes differently (its constants changed); use the version that wrote it"
+                raise contents.fail(
+                    f"was trained with a {config.schedule} noise schedule that this thermolearn "
+                    "computes differently (its constants changed, or the betas were edited); use the version that wrote it"
                 )
         return model
+
+
+def check_model_memory(config: DiffusionConfig, copies: float = 8.0) -> None:
+    """Raise ``ValueError`` if a model of ``config`` cannot fit in memory, before building it.
+
+    Counts ``copies`` float32 copies of the parameters (weights, Adam's two moments, gradients,
+    the moving average, a checkpoint) from the network's abstract shapes, and the schedule's
+    per-step arrays; nothing is allocated.
+    """
+    # per-step schedule constants (float64, a dozen arrays) and the time embedding's table
+    schedule_bytes = 8.0 * 16 * config.steps
+    check_memory(f"a diffusion model with T = {config.steps} steps", schedule_bytes, hint="choose fewer --steps")
+    n_params = sum(
+        float(np.prod(leaf.shape)) for leaf in jax.tree_util.tree_leaves(DiffusionModel.network_skeleton(config))
+    )
+    check_memory(
+        f"a diffusion network of {n_params:.3g} parameters (hidden {config.hidden}, depth {config.depth})",
+        4.0 * copies * n_params + schedule_bytes,
+        hint="choose a smaller --hidden or --depth",
+    )
 
 
 def _is_abstract(x) -> bool:

@@ -39,8 +39,10 @@ from thermolearn.diffusion.model import (
     param_arrays,
     restore_arrays,
 )
+from thermolearn.file_contents import FileContents
 from thermolearn.progress import progress_bar
 from thermolearn.randomness.seeds import check_int_seed
+from thermolearn.resources import check_memory
 from thermolearn.storage import load_arrays, save_arrays
 from thermolearn.validation import check_positive_float, check_positive_int
 
@@ -115,6 +117,7 @@ def train(
     if not np.all(np.isfinite(x)):
         raise ValueError("data contains NaN or infinity")
     check_objective(model.config, objective)
+    _check_training_memory(model, batch_size, len(x))
 
     chunk = math.gcd(checkpoint_every, CHUNK)
     spec = _Spec(
@@ -147,7 +150,7 @@ def train(
         args["ema_decay"] = ema_decay
     start = 0
     if checkpoint is not None and Path(checkpoint).is_file():
-        net, opt_state, ema, start, losses = _resume(checkpoint, model, args, opt_state, ema, losses)
+        net, opt_state, ema, start, losses = _resume(checkpoint, model, args, opt_state, ema, losses, root)
     data_j = jnp.asarray(x)
 
     t0 = time.perf_counter()
@@ -246,6 +249,24 @@ def _run_steps(spec: _Spec, n_steps: int, net, opt_state, ema, first, data, root
     return net, opt_state, ema, jnp.stack(losses)
 
 
+def _check_training_memory(model: DiffusionModel, batch_size: int, n_data: int) -> None:
+    """Refuse, before compiling or allocating, a run whose parameters and activations cannot fit.
+
+    The parameters come in about eight float32 copies (weights, gradients, Adam's two moments,
+    the moving average, a checkpoint); each step holds every layer's activations for the batch
+    twice (forward and backward); the data is kept on the device in float32.
+    """
+    c = model.config
+    width = max(c.hidden, c.channels * c.dim if c.network == "conv" else 0)
+    activations = 4.0 * 2 * 2 * batch_size * (c.dim + width * (c.depth + 2))
+    check_memory(
+        f"training a diffusion network of {model.n_parameters()} parameters (hidden {c.hidden}, depth {c.depth}) "
+        f"on batches of {batch_size}",
+        4.0 * 8 * model.n_parameters() + activations + 4.0 * n_data * c.dim,
+        hint="choose a smaller --hidden, --depth or --batch-size",
+    )
+
+
 def _save_checkpoint(path, model, net, opt_state, ema, step, losses, root, args) -> None:
     arrays = param_arrays(net, "net")
     arrays.update(param_arrays(opt_state, "opt"))
@@ -257,28 +278,41 @@ def _save_checkpoint(path, model, net, opt_state, ema, step, losses, root, args)
     save_arrays(path, arrays, header)
 
 
-def _resume(path, model, args, opt_state, ema, losses):
+def _resume(path, model, args, opt_state, ema, losses, root):
+    """Network, optimiser state, moving average, steps done and losses from the checkpoint at
+    ``path``, each checked against this run first (``FileFormatError`` naming the file): the
+    model and the arguments it was written for, the RNG key of this seed, a step within the
+    run, finite losses for every step done, every array of the optimiser's shapes and dtypes."""
     arrays, header = load_arrays(path)
-    ck = header.get("checkpoint")
-    if ck is None:
-        raise ValueError(f"{path} is not a training checkpoint (no checkpoint record in its header)")
+    contents = FileContents(path, arrays, header)
+    if "checkpoint" not in header:
+        raise contents.fail("is not a training checkpoint (no checkpoint record in its header)")
+    ck = contents.value("checkpoint", dict)
     if header.get("config") != model.config.as_dict():
-        raise ValueError(
-            f"checkpoint {path} was written for a different model ({header.get('config')}); "
-            "delete it or use the same arguments"
+        raise contents.fail(
+            f"was written for a different model ({header.get('config')})"[:300]
+            + "; delete it or use the same arguments"
         )
-    if ck.get("args") != args:
-        diff = {k: (ck.get("args", {}).get(k), v) for k, v in args.items() if ck.get("args", {}).get(k) != v}
-        raise ValueError(
-            f"checkpoint {path} was written with different training arguments {diff}; "
-            "delete it or use the same arguments"
+    saved_args = contents.value("args", dict, within=ck, label="checkpoint entry 'args'")
+    if saved_args != args:
+        diff = {k: (saved_args.get(k), v) for k, v in args.items() if saved_args.get(k) != v}
+        raise contents.fail(
+            f"was written with different training arguments {diff}; delete it or use the same arguments"
         )
     net = DiffusionModel.from_arrays(arrays, header, what=str(path)).net
-    opt_state = restore_arrays(opt_state, arrays, "opt", str(path))
-    if ema is not None:
-        ema = restore_arrays(ema, arrays, "ema", str(path))
-    step = int(ck["step"])
-    saved = arrays["train:losses"]
-    if saved.shape != losses.shape:
-        raise ValueError(f"checkpoint {path} has a loss history of the wrong length")
-    return net, opt_state, ema, step, saved.astype(np.float32).copy()
+    try:
+        opt_state = restore_arrays(opt_state, arrays, "opt", str(path))
+        if ema is not None:
+            ema = restore_arrays(ema, arrays, "ema", str(path))
+    except ValueError as exc:
+        raise contents.fail(str(exc).removeprefix(f"{path}: ").removeprefix(f"{path} ")) from None
+    key = np.asarray(jax.random.key_data(root))
+    contents.expect_names(["train:losses", "train:key"], [n for n in arrays if n.startswith(("net", "opt", "ema"))])
+    saved_key = contents.array("train:key", kinds="u", shape=key.shape)
+    if not np.array_equal(saved_key, key):
+        raise contents.fail(f"array 'train:key' is not the key of seed {args['seed']}; the file was edited")
+    step = contents.value("step", int, minimum=0, maximum=len(losses), within=ck, label="checkpoint entry 'step'")
+    saved = contents.array("train:losses", shape=losses.shape, finite=False, dtype=np.float32)
+    if not np.all(np.isfinite(saved[:step])):
+        raise contents.fail(f"array 'train:losses' must hold a finite loss for each of the {step} steps done")
+    return net, opt_state, ema, step, saved.copy()
