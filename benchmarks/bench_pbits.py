@@ -1,0 +1,141 @@
+"""p-bit machines on a CPU: chromatic Gibbs flips per nanosecond on sparse graphs.
+
+A "flip" here is what the p-bit literature counts: one p-bit update (an attempted flip, a
+heat-bath draw), so flips per ns = n_pbits x sweeps / wall-clock ns. Graphs: a periodic square
+lattice, a random 3-regular graph and a chimera graph (m x m cells of K_{4,4}), all with random
++-1 couplings (a spin glass: frustration costs nothing here but keeps the work honest).
+
+Rows:
+- chromatic, one chain, the sites of each colour class spread over the Numba threads
+  (``kernels.chromatic_sweeps_one_chain``: the FPGA machine's shape, every p-bit its own RNG);
+- chromatic, as many chains as threads, one chain per thread (``kernels.chromatic_sweeps``);
+- thermolearn's heat-bath sampler (``samplers.HeatBath``, sequential order), one chain: the
+  library's existing single-spin kernel at the same work.
+
+Published hardware for scale: the FPGA sparse Ising machines of Aadit et al. (Nature
+Electronics 5, 460, 2022) reach about 64 flips/ns with graph-coloured p-bits.
+
+    .venv/bin/python benchmarks/bench_pbits.py            # L = 512, n = 2^18, sweeps 200
+    .venv/bin/python benchmarks/bench_pbits.py --quick    # smaller, fewer sweeps
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+
+import thermolearn
+from thermolearn import Ising
+from thermolearn.pbits import kernels
+from thermolearn.pbits.coloring import color_classes, graph_coloring
+from thermolearn.randomness.xoshiro import seed_chains
+from thermolearn.samplers.single_spin import HeatBath
+from thermolearn.samplers.state import ChainState
+
+BETA = 0.5
+FPGA_FLIPS_PER_NS = 64.0
+
+
+def glass(n: int, i: np.ndarray, j: np.ndarray, seed: int, name: str) -> Ising:
+    w = np.random.default_rng(seed).choice([-1.0, 1.0], size=i.size)
+    J = sp.coo_array((np.concatenate([w, w]), (np.concatenate([i, j]), np.concatenate([j, i]))), shape=(n, n))
+    return Ising(J.tocsr(), np.zeros(n), name=name)
+
+
+def square(L: int) -> Ising:
+    idx = np.arange(L * L).reshape(L, L)
+    i = np.concatenate([idx.ravel(), idx.ravel()])
+    j = np.concatenate([np.roll(idx, -1, 0).ravel(), np.roll(idx, -1, 1).ravel()])
+    return glass(L * L, i, j, 1, f"square {L}x{L}")
+
+
+def three_regular(n: int) -> Ising:
+    # a random perfect matching added three times, repeated edges and loops redrawn
+    rng = np.random.default_rng(2)
+    while True:
+        stubs = rng.permutation(np.repeat(np.arange(n), 3)).reshape(-1, 2)
+        a, b = stubs.min(axis=1), stubs.max(axis=1)
+        key = a.astype(np.int64) * n + b
+        if np.all(a != b) and np.unique(key).size == key.size:
+            return glass(n, a, b, 3, f"3-regular n={n}")
+
+
+def chimera(m: int) -> Ising:
+    def node(r, c, side, k):
+        return ((r * m + c) * 2 + side) * 4 + k
+
+    i, j = [], []
+    for r in range(m):
+        for c in range(m):
+            for a in range(4):
+                for b in range(4):
+                    i.append(node(r, c, 0, a))
+                    j.append(node(r, c, 1, b))
+                if r + 1 < m:
+                    i.append(node(r, c, 0, a))
+                    j.append(node(r + 1, c, 0, a))
+                if c + 1 < m:
+                    i.append(node(r, c, 1, a))
+                    j.append(node(r, c + 1, 1, a))
+    return glass(8 * m * m, np.array(i), np.array(j), 4, f"chimera C{m}")
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def bench(model: Ising, sweeps: int) -> list[tuple[str, float]]:
+    n = model.n_spins
+    ptr, sites = color_classes(graph_coloring(model))
+    args = (model.indptr, model.indices, model.data, model.fields, BETA)
+    threads = numba.get_num_threads()
+    rows = []
+
+    s = np.where(np.random.default_rng(0).random(n) < 0.5, -1, 1).astype(np.int8)
+    g = seed_chains(0, n)
+    kernels.chromatic_sweeps_one_chain(s, g, *args, ptr, sites, 2)  # compile / warm up
+    t = timed(lambda: kernels.chromatic_sweeps_one_chain(s, g, *args, ptr, sites, sweeps))
+    rows.append((f"chromatic, 1 chain, sites over {threads} threads ({len(ptr) - 1} colours)", n * sweeps / t / 1e9))
+
+    chains = threads
+    S = np.where(np.random.default_rng(1).random((chains, n)) < 0.5, -1, 1).astype(np.int8)
+    G = seed_chains(1, chains * n).reshape(chains, n, 4)
+    empty = np.zeros(0, dtype=np.int64)
+    kernels.chromatic_sweeps(S, G, *args, ptr, sites, 2, empty, np.zeros((chains, 2), np.int64))
+    codes = np.zeros((chains, sweeps), np.int64)
+    t = timed(lambda: kernels.chromatic_sweeps(S, G, *args, ptr, sites, sweeps, empty, codes))
+    rows.append((f"chromatic, {chains} chains, one per thread", chains * n * sweeps / t / 1e9))
+
+    sampler = HeatBath("sequential")
+    state = ChainState.new(model, 1, seed=0)
+    sampler.sweep(model, state, [BETA], 2)
+    t = timed(lambda: sampler.sweep(model, state, [BETA], sweeps))
+    rows.append(("samplers.HeatBath (sequential), 1 chain", n * sweeps / t / 1e9))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    L, n3, m, sweeps = (128, 2**14, 16, 50) if args.quick else (512, 2**18, 64, 200)
+    print(
+        f"thermolearn {thermolearn.__version__}, numba {numba.__version__}, {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, {numba.get_num_threads()} Numba threads, beta = {BETA}, {sweeps} sweeps"
+    )
+    print(f"{'graph':<22} {'kernel':<58} {'flips/ns':>9} {'FPGA / this':>12}")
+    for model in (square(L), three_regular(n3), chimera(m)):
+        for label, rate in bench(model, sweeps):
+            print(f"{model.name:<22} {label:<58} {rate:9.3f} {FPGA_FLIPS_PER_NS / rate:11.0f}x")
+
+
+if __name__ == "__main__":
+    main()
