@@ -126,3 +126,9 @@ def test_sample_refuses_models_too_large_for_the_exact_comparison(tmp_path, caps
     Ising.lattice((5, 5)).save(path)
     assert run(["sample", str(path)]) == 2
     assert "at most 20 p-bits" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("action", [[], ["gate"], ["factor"], ["sample"]])
+def test_help_of_every_action_prints_and_exits_0(action, capsys):
+    assert run([*action, "--help"]) == 0
+    assert "usage: thermolearn pbits" in capsys.readouterr().out

@@ -136,7 +136,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     _common(f, i0=0.5, sweeps=1000, chains=64, what="the chains")
     add_json(f, "factors, success_probability, p_bits and the success curve")
-    add_plot(f, "P(factor found) against sweeps with 95% Wilson intervals")
+    add_plot(f, "P(factor found) against sweeps with 95%% Wilson intervals")
     add_no_progress(f)
     f.set_defaults(run=run_factor_command)
 
