@@ -101,10 +101,10 @@ def test_sample_reports_the_synchronous_bias_of_a_ferromagnetic_pair(tmp_path):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["gate", "and", "--clamp", "D=1"], "no p-bit named 'D'"),
+        (["gate", "and", "--clamp", "D=1"], "--clamp D=1: the and gate has terminals A, B, C"),
         (["gate", "and", "--clamp", "A=2"], "expected NAME=0 or NAME=1"),
         (["gate", "and", "--clamp", "A=1", "--clamp", "A=0"], "given twice"),
-        (["gate", "and", "--clamp", "A=1", "--clamp", "B=1", "--clamp", "C=1"], "every p-bit is clamped"),
+        (["gate", "and", "--clamp", "A=1", "--clamp", "B=1", "--clamp", "C=1"], "--clamp fixes every terminal"),
         (["gate", "and", "--i0", "100"], "not ergodic"),
         (["gate", "and", "--update", "asynchronous", "--eta", "0"], "expected a number > 0 or inf"),
         (["gate", "nand"], "invalid choice"),

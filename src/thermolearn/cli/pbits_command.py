@@ -176,13 +176,20 @@ def run_gate_command(args: argparse.Namespace) -> int:
 
     check_output_path(args.json, ".json")
     check_output_path(args.plot, ".png")
+    from thermolearn.pbits.gates import truth_table
+
+    terminals = truth_table(args.gate).names
     clamps: dict[str, int] = {}
     for name, bit in args.clamp:
+        if name not in terminals:
+            raise ValueError(f"--clamp {name}={bit}: the {args.gate} gate has terminals {', '.join(terminals)}")
         if name in clamps and clamps[name] != bit:
             raise ValueError(f"--clamp {name} is given twice with different bits ({clamps[name]} and {bit})")
         clamps[name] = bit
     if args.chains < 2:
         raise ValueError(f"--chains must be at least 2 (error bars come from independent chains), got {args.chains}")
+    if len(clamps) == len(terminals):
+        raise ValueError(f"--clamp fixes every terminal of the {args.gate} gate: leave at least one free to sample")
     result = run_gate(
         args.gate,
         i0=args.i0,
