@@ -363,7 +363,8 @@ def run_recall(args: argparse.Namespace) -> int:
         desc=f"recall ({args.method})",
         unit="recall",
         progress=False if args.no_progress else None,
-        worthwhile=total * net.n_neurons**2 * (args.sweeps if args.method == "thermal" else 4) > 10**9,
+        # a recall costs about 0.1 ms of Python plus its sweeps over N^2 couplings (~1 ns each)
+        worthwhile=total * (1e-4 + 1e-9 * net.n_neurons**2 * (args.sweeps if args.method == "thermal" else 4)) > 2.0,
     ) as bar:
         res = restoration_curve(
             net,
