@@ -178,6 +178,8 @@ def test_runs_are_reproducible_from_the_seed_and_series_match_histograms():
         ({"readout": [0, 0]}, "distinct"),
         ({"readout": [7]}, "readout indices must be in 0..3"),
         ({"record": "states"}, "record must be one of histogram, series"),
+        ({"initial": [1, -1]}, "initial must have shape \\(4,\\) or"),
+        ({"initial": [1, 0, 1, 1]}, "initial must hold spins -1 and \\+1"),
     ],
 )
 def test_bad_update_parameters_are_refused_with_what_is_allowed(kwargs, message):

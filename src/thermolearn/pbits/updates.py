@@ -187,9 +187,14 @@ def run_pbits(
     if initial is None:
         spins = np.where(rng.random((chains, n)) < 0.5, -1, 1).astype(np.int8)
     else:
-        spins = np.array(np.broadcast_to(np.asarray(initial), (chains, n)), dtype=np.int8)
-        if not np.all((spins == 1) | (spins == -1)):
+        given = np.asarray(initial)
+        if given.shape not in ((n,), (chains, n)):
+            raise ValueError(
+                f"initial must have shape ({n},) or ({chains}, {n}) (n_chains, n_spins), got {given.shape}"
+            )
+        if not np.all((given == 1) | (given == -1)):
             raise ValueError("initial must hold spins -1 and +1 only")
+        spins = np.array(np.broadcast_to(given, (chains, n)), dtype=np.int8)
     per_pbit = update in ("chromatic", "synchronous")
     gen = seed_chains(rng, chains * n if per_pbit else chains)
     if per_pbit:
@@ -230,14 +235,12 @@ def run_pbits(
         done = 0
         while done < sweeps:
             k = min(chunk, sweeps - done)
+            block = np.empty((chains, k), dtype=np.int64)
+            advance(k, block)
             if series is not None:
-                block = np.empty((chains, k), dtype=np.int64)
-                advance(k, block)
                 series[:, done : done + k] = block
             else:
                 assert counts is not None
-                block = np.empty((chains, k), dtype=np.int64)
-                advance(k, block)
                 for c in range(chains):
                     counts[c] += np.bincount(block[c], minlength=counts.shape[1])
             done += k
