@@ -185,3 +185,19 @@ def test_runs_are_reproducible_from_the_seed_and_series_match_histograms():
 def test_bad_update_parameters_are_refused_with_what_is_allowed(kwargs, message):
     with pytest.raises(ValueError, match=message):
         run_pbits(frustrated_network(), **{"n_sweeps": 10, **kwargs})
+
+
+def test_chromatic_anneal_at_a_constant_beta_makes_the_same_moves_as_chromatic_sweeps():
+    from thermolearn.pbits.kernels import chromatic_anneal
+    from thermolearn.randomness.xoshiro import seed_chains
+
+    model = frustrated_network()
+    ptr, sites = color_classes(graph_coloring(model))
+    s = np.where(np.random.default_rng(2).random((3, 4)) < 0.5, -1, 1).astype(np.int8)
+    gen = seed_chains(5, 12).reshape(3, 4, 4)
+    s2, gen2 = s.copy(), gen.copy()
+    args = (model.indptr, model.indices, model.data, model.fields)
+    chromatic_sweeps(s, gen, *args, 0.7, ptr, sites, 6, np.zeros(0, np.int64), np.zeros((3, 6), np.int64))
+    chromatic_anneal(s2, gen2, *args, np.full(6, 0.7), ptr, sites)
+    np.testing.assert_array_equal(s, s2)
+    np.testing.assert_array_equal(gen, gen2)

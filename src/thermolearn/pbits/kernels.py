@@ -141,3 +141,20 @@ def asynchronous_sweeps(spins, seen, rng, indptr, indices, data, h, beta, eta, n
                     view[:] = s
             codes[c, t] = _code(s, readout)
         rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
+
+
+@njit(cache=True, parallel=True)
+def chromatic_anneal(spins, rng, indptr, indices, data, h, betas, class_ptr, class_sites):
+    """One chromatic sweep at each inverse temperature of ``betas`` in turn (p-bit annealing:
+    I0 raised over the run); ``rng`` per p-bit, shape (n_chains, n, 4)."""
+    for c in prange(spins.shape[0]):
+        s = spins[c]
+        g = rng[c]
+        for beta in betas:
+            for k in range(class_ptr.size - 1):
+                for p in range(class_ptr[k], class_ptr[k + 1]):
+                    i = class_sites[p]
+                    m, g[i, 0], g[i, 1], g[i, 2], g[i, 3] = _draw(
+                        beta, _input(s, i, indptr, indices, data, h), g[i, 0], g[i, 1], g[i, 2], g[i, 3]
+                    )
+                    s[i] = m
