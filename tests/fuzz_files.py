@@ -64,6 +64,17 @@ def _seed_contents(seed: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
             return {name: plain[name] for name in plain.files}, {}
 
 
+def _first_member_data_offset(seed: Path) -> int:
+    """Where the bytes of the first member begin (past its local header, name and extra field):
+    a flip there damages the array itself, not a zip field that readers may ignore."""
+    with zipfile.ZipFile(seed) as archive:
+        info = archive.infolist()[0]
+    local = seed.read_bytes()[info.header_offset : info.header_offset + 30]
+    name_length = int.from_bytes(local[26:28], "little")
+    extra_length = int.from_bytes(local[28:30], "little")
+    return info.header_offset + 30 + name_length + extra_length
+
+
 def structural_damages(seed: Path) -> dict[str, Callable[[Path], Path]]:
     """Faults that the reader must catch whatever the file claims to be: ``name -> make(path)``."""
     data = seed.read_bytes()
@@ -99,7 +110,7 @@ def structural_damages(seed: Path) -> dict[str, Callable[[Path], Path]]:
         "truncated_half": raw(data[: len(data) // 2]),
         "truncated_tail": raw(data[:-7]),
         "bitflip_middle": raw(_flip(data, [len(data) // 2, len(data) // 2 + 1])),
-        "bitflip_start": raw(_flip(data, [40, 41, 42])),
+        "bitflip_start": raw(_flip(data, [_first_member_data_offset(seed) + k for k in (0, 9, 10)])),
         "text_named_npz": raw(b"this is a text file\n1 2 3\n"),
         "random_bytes": raw(np.random.default_rng(7).bytes(600)),
         "pickle_bytes": raw(b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00K\x01."),

@@ -457,6 +457,8 @@ def model_case(command: str, bad_name: str, make: Callable[[Path, Path], object]
 
 for command, (seed, _) in MODEL_INPUTS.items():
     for kind in STRUCTURAL:
+        if seed == "patterns.npz" and kind == "header_missing":
+            continue  # a plain NumPy archive of patterns is exactly what --data accepts
         add(model_case(command, f"bad_{kind}.npz", _structural(seed, kind), f"model:{kind}"))
     add(model_case(command, "missing.npz", lambda path, seeds: None, "model:missing"))
     add(model_case(command, "folder.npz", lambda path, seeds: path.mkdir(), "model:folder"))
@@ -821,7 +823,6 @@ HUGE = [
     ("anneal", {"--ladder-size": ["1000000000"], "--algorithm": ["pt"]}, "--ladder-size"),
     ("compare", {"--lattice": ["100000x100000"]}, "--lattice"),
     ("meanfield", {"--lattice": ["100000x100000"]}, "--lattice"),
-    ("meanfield", {"--lattice": ["3000x3000"]}, "--lattice"),
     ("hopfield recall", {"--trials": ["1000000000"]}, "--trials"),
     ("hopfield capacity", {"--neurons": ["1000000000"]}, "--neurons"),
     ("hopfield capacity", {"--sets": ["1000000000"]}, "--sets"),

@@ -208,3 +208,32 @@ def test_check_memory_refuses_with_the_estimate_and_what_is_available(monkeypatc
         check_memory("a big job", 2**31)
     assert format_bytes(1536) == "1.5 KiB"
     assert format_bytes(float(2**80)) == "1.07e+09 PiB"
+
+
+def test_the_memory_budget_respects_an_address_space_limit():
+    """Under ``ulimit -v`` a job that fits in free memory but not in the limit is refused."""
+    code = (
+        "import resource\n"
+        "from thermolearn.resources import available_memory_bytes, check_memory\n"
+        "before = available_memory_bytes()\n"
+        "size = int(open('/proc/self/status').read().split('VmSize:')[1].split()[0]) * 1024\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (size + 2**30, resource.RLIM_INFINITY))\n"
+        "after = available_memory_bytes()\n"
+        "assert after <= 2**30 < before, (before, after)\n"
+        "try:\n"
+        "    check_memory('a job', 2**31)\n"
+        "except ValueError as exc:\n"
+        "    assert 'memory' in str(exc)\n"
+        "else:\n"
+        "    raise SystemExit('not refused')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_complex_arrays_are_refused_not_cast_to_their_real_parts():
+    from thermolearn.validation import check_finite_array
+
+    with pytest.raises(TypeError, match="couplings must hold real numbers, got complex"):
+        check_finite_array("couplings", np.array([1.0 + 2.0j]))
+    assert check_finite_array("couplings", [1, 2]).dtype == np.float64

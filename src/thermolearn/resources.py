@@ -14,8 +14,30 @@ import os
 USABLE_FRACTION = 0.8
 
 
+def _address_space_left() -> int | None:
+    """Bytes of address space left under this process's ``RLIMIT_AS`` (None when unlimited)."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft == resource.RLIM_INFINITY:
+            return None
+        with open("/proc/self/status", encoding="ascii") as handle:
+            size = next(int(line.split()[1]) * 1024 for line in handle if line.startswith("VmSize:"))
+        return max(0, soft - size)
+    except (ImportError, OSError, ValueError, StopIteration):
+        return None
+
+
 def available_memory_bytes() -> int:
-    """Bytes of memory this process can still use (``MemAvailable`` on Linux, else physical memory)."""
+    """Bytes of memory this process can still use: ``MemAvailable`` on Linux (else physical
+    memory), and no more than the address space its ``RLIMIT_AS`` (``ulimit -v``) leaves."""
+    free = _free_memory_bytes()
+    limit = _address_space_left()
+    return free if limit is None else min(free, limit)
+
+
+def _free_memory_bytes() -> int:
     try:
         with open("/proc/meminfo", encoding="ascii") as handle:
             for line in handle:

@@ -70,9 +70,15 @@ def check_beta(value: object, name: str = "beta") -> float:
 
 
 def check_finite_array(name: str, value: ArrayLike, *, ndim: int | None = None) -> np.ndarray:
-    """Return ``value`` as a float64 array with no NaN or infinity (and the given ndim)."""
+    """Return ``value`` as a float64 array with no NaN or infinity (and the given ndim).
+
+    Complex values are refused (NumPy would drop their imaginary parts with only a warning).
+    """
+    raw = np.asarray(value) if not isinstance(value, np.ndarray) else value
+    if raw.dtype.kind == "c":
+        raise TypeError(f"{name} must hold real numbers, got complex values (dtype {raw.dtype})")
     try:
-        arr = np.asarray(value, dtype=np.float64)
+        arr = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be an array of real numbers: {exc}") from None
     if ndim is not None and arr.ndim != ndim:
