@@ -190,38 +190,46 @@ def save_arrays(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], heade
     return atomic_write(path, lambda handle: np.savez(handle, **payload))
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: Path) -> tuple[str, np.ndarray]:
-    """One ``.npy`` member, its declared shape checked against its size before reading it."""
-    name = info.filename.removesuffix(".npy")
-    what = f"{source}: array {name!r}"
-    with archive.open(info) as handle:
-        try:
-            version = np.lib.format.read_magic(handle)
-            if version == (1, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
-            else:
-                shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
-        except (ValueError, TypeError, SyntaxError) as exc:
-            raise FileFormatError(f"{what} has a damaged header ({' '.join(str(exc).split())})") from None
-        if dtype.hasobject:
-            raise FileFormatError(f"{what} holds Python objects (dtype {dtype}); thermolearn files hold numbers only")
-        if dtype.kind not in "biufc" or dtype.itemsize == 0:
-            raise FileFormatError(f"{what} has dtype {dtype}; thermolearn files hold numbers only")
-        count = 1
-        for dim in shape:
-            count *= int(dim)
-        expected = count * dtype.itemsize
-        available = info.file_size - handle.tell()
-        if expected != available:
-            raise FileFormatError(
-                f"{what} declares shape {tuple(shape)} ({expected} bytes) but holds {available} bytes; "
-                "the file is damaged"
-            )
-        data = handle.read(expected)
+def read_npy_stream(handle: IO[bytes], size: int, what: str) -> np.ndarray:
+    """One ``.npy`` stream of ``size`` bytes, its declared shape checked against its bytes first.
+
+    A stream that claims a huge shape, holds objects or non-numbers, or is cut short raises
+    :class:`FileFormatError` starting with ``what`` (the file, and the member if any) before
+    anything of the claimed size is allocated. Nothing is unpickled.
+    """
+    try:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+        else:
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+    except (ValueError, TypeError, SyntaxError, EOFError) as exc:
+        raise FileFormatError(f"{what} has a damaged header ({' '.join(str(exc).split())})"[:300]) from None
+    if dtype.hasobject:
+        raise FileFormatError(f"{what} holds Python objects (dtype {dtype}); thermolearn reads numbers only")
+    if dtype.kind not in "biufc" or dtype.itemsize == 0:
+        raise FileFormatError(f"{what} has dtype {dtype}; thermolearn reads numbers only")
+    count = 1
+    for dim in shape:
+        count *= int(dim)
+    expected = count * dtype.itemsize
+    available = size - handle.tell()
+    if expected != available:
+        raise FileFormatError(
+            f"{what} declares shape {tuple(shape)} ({expected} bytes) but holds {available} bytes; the file is damaged"
+        )
+    data = handle.read(expected)
     if len(data) != expected:
         raise FileFormatError(f"{what} is truncated ({len(data)} of {expected} bytes)")
     flat = np.frombuffer(data, dtype=dtype).copy()
-    return name, flat.reshape(shape, order="F" if fortran else "C")
+    return flat.reshape(shape, order="F" if fortran else "C")
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: Path) -> tuple[str, np.ndarray]:
+    """One ``.npy`` member of an archive (see :func:`read_npy_stream`)."""
+    name = info.filename.removesuffix(".npy")
+    with archive.open(info) as handle:
+        return name, read_npy_stream(handle, info.file_size, f"{source}: array {name!r}")
 
 
 def load_arrays(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

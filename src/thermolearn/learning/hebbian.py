@@ -9,7 +9,6 @@ of unit i to that unit. Patterns are spins; binary {0, 1} patterns are converted
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 import zipfile
@@ -213,29 +212,10 @@ def store(
 
 
 def _read_npy(handle: Any, size: int, source: str) -> np.ndarray:
-    """One ``.npy`` stream of ``size`` bytes: its declared shape checked against its bytes first,
-    so a file that claims a huge shape is refused before anything of that size is allocated."""
-    try:
-        version = np.lib.format.read_magic(handle)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
-        else:
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
-    except (ValueError, TypeError, SyntaxError, EOFError) as exc:
-        raise FileFormatError(f"{source}: not a NumPy array file ({' '.join(str(exc).split())})"[:300]) from None
-    if dtype.hasobject or dtype.kind not in "biufc" or dtype.itemsize == 0:
-        raise FileFormatError(f"{source}: the patterns must be numbers, got dtype {dtype}")
-    expected = math.prod(int(d) for d in shape) * dtype.itemsize
-    available = size - handle.tell()
-    if expected != available:
-        raise FileFormatError(
-            f"{source}: the array declares shape {tuple(shape)} ({expected} bytes) but holds {available} bytes; "
-            "the file is damaged"
-        )
-    data = handle.read(expected)
-    if len(data) != expected:
-        raise FileFormatError(f"{source} is truncated")
-    return np.frombuffer(data, dtype=dtype).copy().reshape(shape, order="F" if fortran else "C")
+    """One ``.npy`` stream of patterns, declared shape checked against its bytes before reading."""
+    from thermolearn.storage import read_npy_stream
+
+    return read_npy_stream(handle, size, source)
 
 
 def load_patterns(path: str | os.PathLike, *, binary: bool = False) -> np.ndarray:
