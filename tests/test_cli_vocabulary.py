@@ -325,7 +325,6 @@ def test_anneal_plot_and_json(tmp_path):
         ["diffusion", "train", "--data", "moons", "--save", "m.npz", "--checkpoint", "./m.npz"],
         ["diffusion", "sample", "m.npz", "--save", "m.npz"],
         ["hopfield", "store", "--data", "p.npz", "--save", "p.npz"],
-        ["ising", "-L", "4", "-T", "2", "2.00000000001", "--checkpoint", "ck"],
     ],
 )
 def test_outputs_that_would_destroy_inputs_or_each_other_are_refused(argv, tmp_path, monkeypatch, capsys):

@@ -292,3 +292,32 @@ def test_a_data_path_in_a_model_header_is_not_followed():
         _dataset_of(header, None)
     assert _dataset_of(header, "gaussians")[0] == "gaussians"
     assert _dataset_of({"dataset": {"argument": "gaussians", "seed": 3}}, None)[:2] == ("gaussians", 3)
+
+
+def test_a_parallel_tempering_state_sized_for_other_chains_is_refused_not_restarted(tmp_path):
+    """A crafted PT state with fewer runs than the chains: refused, never silently reset."""
+    from thermolearn.runs.sample import sample
+
+    path = tmp_path / "pt.npz"
+
+    def run():
+        return sample(
+            Ising.lattice((3, 3)), "pt", None, temperatures=[2.0, 2.5, 3.0], checkpoint=path,
+            sweeps=20, burn_in=2, n_chains=2, checkpoint_every=5, progress=False,
+        )  # fmt: skip
+
+    run()
+    one_run = {"exchange_rng": (1, 4), "exchange_accepted": (1, 2), "exchange_attempted": (1, 2)}
+    one_run |= {"replica": (3,), "direction": (3,), "flow_counts": (1, 3, 2), "round_trips": (1,)}
+
+    def cut(arrays, header):
+        out = dict(arrays)
+        for name, shape in one_run.items():
+            key = f"sampler_{name}"
+            out[key] = np.array(arrays[key]).reshape(-1)[: int(np.prod(shape))].reshape(shape).copy()
+        return out, header
+
+    _rewrite(path, cut)
+    with pytest.raises(FileFormatError, match="parallel tempering state holds 1 run") as info:
+        run()
+    assert str(path) in str(info.value)

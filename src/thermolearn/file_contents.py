@@ -123,7 +123,7 @@ class FileContents:
                 raise self.fail(f"{label} must be <= {maximum}, got {np.max(arr)}")
         if dtype is not None:
             arr = arr.astype(dtype, copy=False)
-        return np.ascontiguousarray(arr)
+        return np.ascontiguousarray(arr).reshape(arr.shape)  # keeps 0-d arrays 0-d
 
     def value(
         self,

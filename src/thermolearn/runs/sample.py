@@ -291,7 +291,8 @@ def _resume(contents: FileContents, model: Ising, plan: _Plan, record_states: bo
         shape = (n_slots, n_samples, n_spins)
         states = contents.array("states", kinds="i", shape=shape, values=(-1, 0, 1), dtype=np.int8).copy()
     try:
-        plan.sampler.load_state({k[8:]: v for k, v in contents.arrays.items() if k.startswith("sampler_")})
+        sampler_arrays = {k[8:]: v for k, v in contents.arrays.items() if k.startswith("sampler_")}
+        plan.sampler.load_state(sampler_arrays, n_chains=state.n_chains)
     except (ValueError, TypeError) as exc:
         raise contents.fail(f"sampler state: {exc}") from None
     return _Progress(state, energy, magnetization, site_sums, states, progress)

@@ -107,8 +107,13 @@ class Sampler(ABC):
         """The sampler's own state as arrays (saved in checkpoints); stateless samplers: {}."""
         return {}
 
-    def load_state(self, arrays: dict[str, np.ndarray]) -> None:  # noqa: B027 (optional hook)
-        """Restore what :meth:`state` returned."""
+    def load_state(self, arrays: dict[str, np.ndarray], n_chains: int | None = None) -> None:  # noqa: B027
+        """Restore what :meth:`state` returned (an optional hook).
+
+        ``n_chains``: the chain slots the restored state must serve; a sampler whose own state
+        is sized by the chains raises ``ValueError`` when it does not fit, so a resumed run never
+        silently starts its sampler afresh.
+        """
 
     def info(self) -> dict:
         """What the sampler measured about itself (exchange rates, cluster sizes), as JSON."""

@@ -523,7 +523,7 @@ class Wolff(_ClusterSampler):
             "counters": self._counters.copy(),
         }
 
-    def load_state(self, arrays: dict[str, np.ndarray]) -> None:
+    def load_state(self, arrays: dict[str, np.ndarray], n_chains: int | None = None) -> None:
         betas = np.asarray(arrays.get("calibration_betas", np.zeros(0)))
         counts = np.asarray(arrays.get("calibration_clusters", np.zeros(0, dtype=np.int64)))
         if (
@@ -662,7 +662,7 @@ class SwendsenWang(_ClusterSampler):
     def state(self) -> dict[str, np.ndarray]:
         return {"counters": self._counters.copy()}
 
-    def load_state(self, arrays: dict[str, np.ndarray]) -> None:
+    def load_state(self, arrays: dict[str, np.ndarray], n_chains: int | None = None) -> None:
         counters = arrays.get("counters")
         _check_counters(counters, 3)
         self._counters = np.zeros(3, dtype=np.int64) if counters is None else np.array(counters, dtype=np.int64)

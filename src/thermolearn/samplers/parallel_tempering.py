@@ -499,7 +499,7 @@ class ParallelTempering(Sampler):
         out.update({f"base_{k}": v for k, v in self.base.state().items()})
         return out
 
-    def load_state(self, arrays: dict[str, np.ndarray]) -> None:
+    def load_state(self, arrays: dict[str, np.ndarray], n_chains: int | None = None) -> None:
         missing = [k for k in _STATE_KEYS if k not in arrays]
         if missing:
             raise ValueError(f"parallel tempering state lacks {', '.join(missing)}; it was not saved by this sampler")
@@ -512,6 +512,11 @@ class ParallelTempering(Sampler):
                 "parallel tempering exchange_rng must be non-zero uint64 generator states of shape (runs, 4)"
             )
         n_runs = int(rng.shape[0])
+        if n_chains is not None and n_runs * k != n_chains:
+            raise ValueError(
+                f"parallel tempering state holds {n_runs} run(s) of {k} temperatures ({n_runs * k} slots), "
+                f"but the chains have {n_chains} slots"
+            )
         if np.asarray(arrays["exchange_accepted"]).shape != (n_runs, k - 1):
             raise ValueError(
                 f"parallel tempering state is for a ladder of {np.asarray(arrays['exchange_accepted']).shape[-1] + 1} "
@@ -545,7 +550,7 @@ class ParallelTempering(Sampler):
         self._flow = checked["flow_counts"]
         self._round_trips = checked["round_trips"]
         self._counters = checked["counters"]
-        self.base.load_state({key[5:]: v for key, v in arrays.items() if key.startswith("base_")})
+        self.base.load_state({key[5:]: v for key, v in arrays.items() if key.startswith("base_")}, n_chains)
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
         """``n_sweeps`` rounds of: a base sweep of every slot, then (every ``exchange_every``
