@@ -40,6 +40,7 @@ LAYERS: dict[str, int] = {
     # 4 (independent of each other)
     "variational": 4,
     "learning": 4,
+    "pbits": 4,
     # 5
     "diffusion": 5,
     # 6 orchestration and the conformance kits

@@ -35,6 +35,7 @@ EXPECTED = {
         1,
     ),
     "section_diffusion": ("Diffusion models", ["diffusion_swiss_roll.png", "diffusion_entropy_bounds.png"], 1),
+    "section_pbits": ("p-bits", ["pbits_and_inverted.png", "pbits_factor.png"], 2),
 }
 
 

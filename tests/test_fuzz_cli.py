@@ -198,6 +198,7 @@ def option_names(option: str) -> tuple[str, ...]:
 # every subcommand with a small valid command line: options as {flag: values}, a value of
 # None removes the flag; outputs go into the case's folder, so anything written is seen
 SMALL = ["--sweeps", "20", "--burn-in", "2"]
+NO_PROGRESS: dict[str, list[str]] = {"--no-progress": []}
 BASE: dict[str, tuple[list[str], dict[str, list[str]]]] = {
     "demo": (["demo"], {"--output": ["report"]}),
     "exact": (["exact"], {"--lattice": ["3x3"], "-T": ["2"], "--json": ["out.json"], "--no-progress": []}),
@@ -261,6 +262,18 @@ BASE: dict[str, tuple[list[str], dict[str, list[str]]]] = {
         ["diffusion", "bound", "diffusion.npz"],
         {"--n": ["10"], "--batch-size": ["10"], "--json": ["out.json"], "--no-progress": []},
     ),
+    "pbits gate": (
+        ["pbits", "gate", "and"],
+        {"--sweeps": ["20"], "--chains": ["2"], "--json": ["out.json"]} | NO_PROGRESS,
+    ),
+    "pbits factor": (
+        ["pbits", "factor", "35"],
+        {"--sweeps": ["20"], "--chains": ["2"], "--json": ["out.json"]} | NO_PROGRESS,
+    ),
+    "pbits sample": (
+        ["pbits", "sample", "ising.npz"],
+        {"--sweeps": ["20"], "--chains": ["2"], "--json": ["out.json"]} | NO_PROGRESS,
+    ),
 }
 # the seed files each command reads by default
 NEEDS = {
@@ -271,6 +284,7 @@ NEEDS = {
     "rbm repair": ["rbm.npz"],
     "diffusion sample": ["diffusion.npz"],
     "diffusion bound": ["diffusion.npz"],
+    "pbits sample": ["ising.npz"],
 }
 
 
@@ -322,6 +336,9 @@ LATTICE_BAD = ["", "4x", "x4", "0x4", "-4x4", "4x4x4x4x4", "axb", "4.5x4", "4x4x
 CHOICE_BAD = ["bogus", ""]
 LIST_BAD = ["", "abc", "-0.1", "nan", "0:1:0", "1,,2"]
 
+PBITS_COMMON = {"--sweeps": INT_BAD, "--chains": [*INT_BAD, "1"], "--eta": ["0", "-1", "nan", "abc", ""]}
+PBITS_COMMON |= {"--seed": SEED_BAD, "--update": CHOICE_BAD}
+
 OPTIONS: dict[str, dict[str, list[str]]] = {
     "demo": {},
     "exact": {"--lattice": LATTICE_BAD, "--coupling": FLOAT_BAD, "--field": FLOAT_BAD, "-T": TEMPERATURE_BAD}
@@ -359,6 +376,9 @@ OPTIONS: dict[str, dict[str, list[str]]] = {
     | {"--n-train": INT_BAD, "--checkpoint-every": INT_BAD, "--seed": SEED_BAD, "--data": ["no-such-data-set"]}
     | {"--process": CHOICE_BAD, "--schedule": CHOICE_BAD, "--network": CHOICE_BAD},
     "diffusion sample": {"--n": INT_BAD, "--seed": SEED_BAD},
+    "pbits gate": {"--i0": ["-1", "100", *FLOAT_BAD], "--clamp": ["A", "A=2", "=1", "D=1", ""]} | PBITS_COMMON,
+    "pbits factor": {"--i0": ["-1", "100", *FLOAT_BAD], "--width": ["0", "1", "2", "40", "abc", ""]} | PBITS_COMMON,
+    "pbits sample": {"--i0": ["-1", "100", *FLOAT_BAD]} | PBITS_COMMON,
     "diffusion bound": {"--n": INT_BAD, "--draws": INT_BAD, "--batch-size": INT_BAD, "--noise": ["-1", "nan", "abc"]}
     | {"--seed": SEED_BAD, "--data": ["no-such-data-set"]},
 }
@@ -415,6 +435,7 @@ MODEL_INPUTS = {
     "rbm train": ("rbm.npz", "--init"),
     "diffusion sample": ("diffusion.npz", "positional"),
     "diffusion bound": ("diffusion.npz", "positional"),
+    "pbits sample": ("ising.npz", "positional"),
 }
 STRUCTURAL = [
     "empty",
@@ -565,7 +586,7 @@ DIFFUSION_CRAFTED = {
     "weight_missing": lambda a, h: ({k: v for k, v in a.items() if k != _FIRST_WEIGHT}, h),
 }
 CRAFTED_AT = {
-    "ising.npz": (ISING_CRAFTED, ["exact", "sample", "anneal"]),
+    "ising.npz": (ISING_CRAFTED, ["exact", "sample", "anneal", "pbits sample"]),
     "net.npz": (HOPFIELD_CRAFTED, ["hopfield recall"]),
     "rbm.npz": (RBM_CRAFTED, ["rbm sample", "rbm loglik"]),
     "diffusion.npz": (DIFFUSION_CRAFTED, ["diffusion sample", "diffusion bound"]),
@@ -604,7 +625,7 @@ EDGE_LISTS = {
     "header_text": b"n m\n1 2 1\n2 3 1\n",
     "duplicate_edge": b"3 3\n1 2 1\n2 1 1\n2 3 1\n",
 }
-EDGE_INPUTS = ["exact", "sample", "anneal", "compare", "meanfield"]
+EDGE_INPUTS = ["exact", "sample", "anneal", "compare", "meanfield", "pbits sample"]
 for command in EDGE_INPUTS:
     for label, content in EDGE_LISTS.items():
         add(model_case(command, f"edges_{label}.txt", _bytes(content), f"edges:{label}"))

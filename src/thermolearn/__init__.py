@@ -33,6 +33,7 @@ _SUBPACKAGES = (
     "exact",
     "learning",
     "models",
+    "pbits",
     "randomness",
     "runs",
     "samplers",

@@ -40,6 +40,7 @@ from thermolearn.cli import (
     ising_command,
     meanfield_command,
     onsager_command,
+    pbits_command,
     rbm_command,
     sample_command,
 )
@@ -62,6 +63,7 @@ COMMANDS = (
     hopfield_command,
     rbm_command,
     diffusion_command,
+    pbits_command,
 )
 
 

@@ -14,6 +14,7 @@ from thermolearn.demo.diffusion import section_diffusion
 from thermolearn.demo.exact_2d import section_exact_2d
 from thermolearn.demo.hopfield import section_hopfield
 from thermolearn.demo.monte_carlo import section_annealing, section_ising
+from thermolearn.demo.pbits import section_pbits
 from thermolearn.demo.rbm import section_rbm
 from thermolearn.demo.variational import (
     section_elbo_regression,
@@ -33,6 +34,7 @@ SECTIONS: list[Callable[[Report], None]] = [
     section_hopfield,
     section_rbm,
     section_diffusion,
+    section_pbits,
 ]
 """The tour, in order. A new capability adds its section function here."""
 
