@@ -3,11 +3,14 @@ already imported everything) or in a fresh subprocess (the real entry point).
 
 A forked child calls :func:`thermolearn.cli.main.main` in-process, so a case costs milliseconds,
 yet a crash (SIGSEGV, ``free(): invalid next size``, an XLA abort), a hang or a runaway
-allocation kills only the child: the parent sees the signal and reports it.
+allocation kills only the child: the parent sees the signal and reports it. Children fork from
+a multiprocessing fork server that has only imported the library: forking pytest's own process,
+once it has run JAX or threaded kernels, can leave a child waiting forever on a lock.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import resource
 import signal
@@ -19,6 +22,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 GENERIC_MEMORY_ERROR = "not enough memory for these sizes"
 
@@ -53,6 +57,73 @@ def _address_space_limit(extra_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+# modules a case needs, imported once by the fork server (never run there: a process that has
+# run JAX or threaded kernels cannot fork safely, its children may wait forever on a lock)
+PRELOAD = [
+    "numpy",
+    "jax",
+    "thermolearn.cli.main",
+    "thermolearn.runs.sample",
+    "thermolearn.learning.contrastive_divergence",
+    "thermolearn.diffusion.training",
+    "thermolearn.diffusion.model",
+    "tests.fuzz_runner",
+]
+
+_CONTEXT: Any = None
+
+
+def _fork_server() -> Any:
+    """The multiprocessing context whose children fork from a fresh server that only imported
+    :data:`PRELOAD` (pytest's own process may have run JAX and threaded kernels)."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        _CONTEXT = context
+    return _CONTEXT
+
+
+def _child(
+    argv: Sequence[str],
+    cwd: str,
+    out_path: str,
+    err_path: str,
+    memory_limit_bytes: int | None,
+    before: Callable[[], None] | None,
+) -> None:
+    """Run ``main(argv)`` with stdout and stderr sent to files; exit with its code."""
+    code = 99
+    try:
+        os.setpgid(0, 0)
+        out_fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        err_fd = os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        os.dup2(out_fd, 1)
+        os.dup2(err_fd, 2)
+        sys.stdout = open(1, "w", closefd=False, buffering=1)  # noqa: SIM115
+        sys.stderr = open(2, "w", closefd=False, buffering=1)  # noqa: SIM115
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.chdir(cwd)
+        if memory_limit_bytes is not None:
+            _address_space_limit(memory_limit_bytes)
+        if before is not None:
+            before()
+        from thermolearn.cli.main import main
+
+        code = int(main(list(argv)))
+    except BaseException:  # noqa: BLE001 - report anything that escapes main()
+        traceback.print_exc()
+        code = 99
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
 def run_forked(
     argv: Sequence[str],
     cwd: Path,
@@ -61,54 +132,79 @@ def run_forked(
     memory_limit_bytes: int | None = None,
     before: Callable[[], None] | None = None,
 ) -> Outcome:
-    """``main(argv)`` in a forked child with its working folder ``cwd``; stdout/stderr captured."""
-    from thermolearn.cli.main import main
+    """``main(argv)`` in a child forked by the fork server, in the folder ``cwd``.
 
+    ``before`` (picklable: see :func:`interrupt_after`, :func:`kill_on_call`,
+    :func:`fail_on_call`) runs in the child first. A child still running after ``timeout``
+    seconds is killed with SIGKILL (a kill at a chosen moment).
+    """
     with tempfile.TemporaryDirectory(prefix="fuzz-io-") as io_dir:
         out_path, err_path = Path(io_dir, "out"), Path(io_dir, "err")
         start = time.monotonic()
-        pid = os.fork()
-        if pid == 0:  # the child: never return into pytest
-            code = 99
-            try:
-                os.setpgid(0, 0)
-                out_fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-                err_fd = os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-                os.dup2(out_fd, 1)
-                os.dup2(err_fd, 2)
-                sys.stdout = open(1, "w", closefd=False, buffering=1)  # noqa: SIM115
-                sys.stderr = open(2, "w", closefd=False, buffering=1)  # noqa: SIM115
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-                os.chdir(cwd)
-                if memory_limit_bytes is not None:
-                    _address_space_limit(memory_limit_bytes)
-                if before is not None:
-                    before()
-                code = int(main(list(argv)))
-            except BaseException:  # noqa: BLE001 - report anything that escapes main()
-                traceback.print_exc()
-                code = 99
-            finally:
-                try:
-                    sys.stdout.flush()
-                    sys.stderr.flush()
-                finally:
-                    os._exit(code)
-        timed_out = False
-        while True:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-            if time.monotonic() - start > timeout:
-                timed_out = True
-                with_suppressed_kill(pid)
-                _, status = os.waitpid(pid, 0)
-                break
-            time.sleep(0.005)
+        process = _fork_server().Process(
+            target=_child, args=(list(argv), str(cwd), str(out_path), str(err_path), memory_limit_bytes, before)
+        )
+        process.start()
+        process.join(timeout)
+        timed_out = process.is_alive()
+        if timed_out:
+            with_suppressed_kill(process.pid)
+            process.join()
         seconds = time.monotonic() - start
-        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-        sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+        exitcode = process.exitcode
+        code = exitcode if exitcode is not None and exitcode >= 0 else None
+        sig = -exitcode if exitcode is not None and exitcode < 0 else None
         return Outcome(code, sig, timed_out, _read(out_path), _read(err_path), seconds)
+
+
+def _install_interrupt(module: str, function: str, calls: int) -> None:
+    import importlib
+
+    mod = importlib.import_module(module)
+    real = getattr(mod, function)
+    count = [0]
+
+    def wrapper(*a: Any, **k: Any) -> Any:
+        result = real(*a, **k)
+        count[0] += 1
+        if count[0] == calls:
+            raise KeyboardInterrupt
+        return result
+
+    setattr(mod, function, wrapper)
+
+
+def interrupt_after(module: str, function: str, calls: int) -> Callable[[], None]:
+    """A ``before`` hook: Ctrl-C right after the ``calls``-th call of ``module.function``."""
+    return functools.partial(_install_interrupt, module, function, calls)
+
+
+def _install_on_call(module: str, function: str, call: int, action: str, error_number: int) -> None:
+    import importlib
+
+    mod = importlib.import_module(module)
+    real = getattr(mod, function)
+    count = [0]
+
+    def wrapper(*a: Any, **k: Any) -> Any:
+        count[0] += 1
+        if count[0] == call:
+            if action == "kill":
+                os.kill(os.getpid(), signal.SIGKILL)
+            raise OSError(error_number, os.strerror(error_number))
+        return real(*a, **k)
+
+    setattr(mod, function, wrapper)
+
+
+def kill_on_call(module: str, function: str, call: int) -> Callable[[], None]:
+    """A ``before`` hook: SIGKILL the child on the ``call``-th call of ``module.function``."""
+    return functools.partial(_install_on_call, module, function, call, "kill", 0)
+
+
+def fail_on_call(module: str, function: str, call: int, error_number: int) -> Callable[[], None]:
+    """A ``before`` hook: the ``call``-th call of ``module.function`` raises ``OSError(error_number)``."""
+    return functools.partial(_install_on_call, module, function, call, "fail", error_number)
 
 
 def with_suppressed_kill(pid: int) -> None:

@@ -10,7 +10,6 @@ a crash kills only the child); a few run the real entry point in a subprocess.
 
 from __future__ import annotations
 
-import importlib
 import json
 import shutil
 from collections.abc import Callable
@@ -21,7 +20,7 @@ import numpy as np
 import pytest
 
 from tests.fuzz_files import structural_damages, write_npz
-from tests.fuzz_runner import GENERIC_MEMORY_ERROR, Outcome, listing, run_forked, run_subprocess
+from tests.fuzz_runner import GENERIC_MEMORY_ERROR, Outcome, interrupt_after, listing, run_forked, run_subprocess
 from thermolearn.storage import load_arrays
 
 GiB = 2**30
@@ -32,11 +31,6 @@ GiB = 2**30
 @pytest.fixture(scope="module")
 def seeds(tmp_path_factory) -> Path:
     """Valid small files of every kind, written by the library itself, and partial checkpoints."""
-    import jax  # noqa: F401 - imported once here, so forked children do not pay for it
-
-    import thermolearn.diffusion.model  # noqa: F401
-    import thermolearn.learning.contrastive_divergence  # noqa: F401
-    import thermolearn.runs.sample  # noqa: F401
     from thermolearn import Ising
     from thermolearn.models.rbm import RBM
 
@@ -60,26 +54,6 @@ def seeds(tmp_path_factory) -> Path:
         assert outcome.code == 0, outcome.describe()
     _partial_checkpoints(folder)
     return folder
-
-
-def _interrupt_after(module: str, function: str, calls: int) -> Callable[[], None]:
-    """A ``before`` hook for a forked child: Ctrl-C right after the ``calls``-th call of module.function."""
-
-    def install() -> None:
-        mod = importlib.import_module(module)
-        real = getattr(mod, function)
-        count = [0]
-
-        def wrapper(*a, **k):
-            result = real(*a, **k)
-            count[0] += 1
-            if count[0] == calls:
-                raise KeyboardInterrupt
-            return result
-
-        setattr(mod, function, wrapper)
-
-    return install
 
 
 # argv of each checkpointed command; the partial checkpoint is made by interrupting it
@@ -121,7 +95,7 @@ CHECKPOINTED = {
 
 def _partial_checkpoints(folder: Path) -> None:
     for name, (argv, (module, function, calls), ck) in CHECKPOINTED.items():
-        outcome = run_forked(argv, folder, timeout=300, before=_interrupt_after(module, function, calls))
+        outcome = run_forked(argv, folder, timeout=300, before=interrupt_after(module, function, calls))
         assert outcome.code == 130, f"{name}: {outcome.describe()}"
         assert (folder / ck).exists(), name
         for leftover in ("out.json", "out.npz"):

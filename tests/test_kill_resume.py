@@ -6,9 +6,9 @@ arguments must end with the same JSON record and the same model file as a run ne
 leave no temporary or lock file behind, and a finished run run once more must give the same
 record again. Two processes on one checkpoint path: the second is refused at once.
 
-Runs are forked children of the test process (see ``tests/fuzz_runner.py``): a kill at a random
-moment is the child's time-out, and a kill inside a write is an ``os.fsync`` / ``os.replace``
-that sends SIGKILL to its own process.
+Runs are forked children (see ``tests/fuzz_runner.py``): a kill at a random moment is the
+child's time-out, and a kill inside a write is an ``os.fsync`` / ``os.replace`` that sends
+SIGKILL to its own process.
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ import json
 import os
 import signal
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.fuzz_runner import Outcome, run_forked
+from tests.fuzz_runner import Outcome, kill_on_call, run_forked
 from thermolearn.storage import load_arrays
 
 # ---------------------------------------------------------------------------- the commands
@@ -95,13 +94,7 @@ def _leftovers(folder: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
-    """A small diffusion model for ``diffusion bound`` (and JAX imported before any fork)."""
-    import jax  # noqa: F401 - forked children find it loaded
-
-    import thermolearn.diffusion.training  # noqa: F401
-    import thermolearn.learning.contrastive_divergence  # noqa: F401
-    import thermolearn.runs.sample  # noqa: F401
-
+    """A small diffusion model for ``diffusion bound``."""
     folder = tmp_path_factory.mktemp("trained")
     argv = ["diffusion", "train", "--data", "gaussians", "--steps", "4", "--hidden", "8", "--depth", "1"]
     argv += ["--iterations", "30", "--save", "trained.npz", "--no-progress"]
@@ -127,24 +120,6 @@ def references(trained, tmp_path_factory) -> dict[str, tuple[dict, float]]:
         assert outcome.code == 0, f"{command}: {outcome.describe()}"
         out[command] = (_results(folder, outputs), time.monotonic() - start)
     return out
-
-
-def _kill_on_call(module, name: str, call: int) -> Callable[[], None]:
-    """A ``before`` hook: SIGKILL this process on the ``call``-th call of ``module.name``."""
-
-    def install() -> None:
-        real = getattr(module, name)
-        count = [0]
-
-        def wrapper(*args, **kwargs):
-            count[0] += 1
-            if count[0] == call:
-                os.kill(os.getpid(), signal.SIGKILL)
-            return real(*args, **kwargs)
-
-        setattr(module, name, wrapper)
-
-    return install
 
 
 def _finish(command: str, folder: Path) -> Outcome:
@@ -204,7 +179,7 @@ def test_killed_inside_a_write_a_run_resumes_and_leaves_no_temporary_file(
     argv, outputs, _ = COMMANDS[command]
     expected, _ = references[command]
     folder = _fresh(tmp_path / "run", trained)
-    outcome = run_forked(argv, folder, timeout=600, before=_kill_on_call(os, function, call))
+    outcome = run_forked(argv, folder, timeout=600, before=kill_on_call("os", function, call))
     if outcome.code == 0:
         pytest.fail(f"{command} made fewer than {call} {function} calls; choose an earlier call")
     assert outcome.signal == signal.SIGKILL, outcome.describe()
@@ -237,8 +212,27 @@ def test_a_second_process_on_the_same_checkpoint_is_refused_at_once(trained, tmp
 def test_a_lock_left_by_a_killed_process_does_not_block_its_resume(trained, tmp_path):
     argv, outputs, checkpoint = COMMANDS["sample"]
     folder = _fresh(tmp_path / "run", trained)
-    outcome = run_forked(argv, folder, timeout=600, before=_kill_on_call(os, "replace", 1))
+    outcome = run_forked(argv, folder, timeout=600, before=kill_on_call("os", "replace", 1))
     assert outcome.signal == signal.SIGKILL, outcome.describe()
     assert (folder / (checkpoint + ".lock")).exists()  # the file stays; the kernel dropped the lock
     _finish("sample", folder)
     assert not _leftovers(folder)
+
+
+def test_every_command_with_a_checkpoint_option_is_killed_and_resumed_here():
+    from thermolearn.cli.main import build_parser
+
+    def leaves(parser, prefix=()):
+        subs = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
+        if not subs:
+            yield " ".join(prefix), parser
+            return
+        for name, child in subs[0].choices.items():
+            yield from leaves(child, (*prefix, name))
+
+    with_checkpoint = {
+        name
+        for name, parser in leaves(build_parser())
+        if any("--checkpoint" in a.option_strings for a in parser._actions)
+    }
+    assert with_checkpoint == set(COMMANDS), f"add a row to COMMANDS for {sorted(with_checkpoint - set(COMMANDS))}"
