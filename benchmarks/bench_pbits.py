@@ -5,15 +5,22 @@ heat-bath draw), so flips per ns = n_pbits x sweeps / wall-clock ns. Graphs: a p
 lattice, a random 3-regular graph and a chimera graph (m x m cells of K_{4,4}), all with random
 +-1 couplings (a spin glass: frustration costs nothing here but keeps the work honest).
 
-Rows:
-- chromatic, one chain, the sites of each colour class spread over the Numba threads
-  (``kernels.chromatic_sweeps_one_chain``: the FPGA machine's shape, every p-bit its own RNG);
-- chromatic, as many chains as threads, one chain per thread (``kernels.chromatic_sweeps``);
-- thermolearn's heat-bath sampler (``samplers.HeatBath``, sequential order), one chain: the
-  library's existing single-spin kernel at the same work.
+Rows (all sweeps in one kernel call, ``kernels.chromatic_run`` on a ``ChromaticPlan``: colour
+classes contiguous, one xoshiro stream per block of 256 sites held in registers):
+- chromatic, 1 chain, serial, thresholds tabulated (integer couplings: no tanh);
+- chromatic, 1 chain, serial, tanh per update (the same plan without its table);
+- chromatic, as many chains as threads, chains over threads;
+- chromatic, 1 chain, the blocks of each colour class over threads (a barrier per class);
+- references: the library's heat-bath sampler (sequential, generic CSR kernel) on the same
+  graph, and its lattice Metropolis fast path (``samplers/lattice_kernels.py``, integer
+  thresholds, neighbours by index arithmetic) on a ferromagnetic square lattice of the same
+  size, 1 chain.
 
 Published hardware for scale: the FPGA sparse Ising machines of Aadit et al. (Nature
 Electronics 5, 460, 2022) reach about 64 flips/ns with graph-coloured p-bits.
+
+``--threshold``: one chain on square lattices of growing size, serial against sites over
+threads: where spreading a colour class starts to pay (``kernels.SITE_PARALLEL_MIN``).
 
 Then max-cut on Gset (G1-G3 with --quick: G1 only): annealed chromatic p-bits (I0 raised
 geometrically over the sweeps, one chromatic sweep per I0) against the library's simulated
@@ -22,11 +29,14 @@ flips; the cut of each read's final state.
 
     .venv/bin/python benchmarks/bench_pbits.py            # L = 512, n = 2^18, sweeps 200
     .venv/bin/python benchmarks/bench_pbits.py --quick    # smaller, fewer sweeps
+    .venv/bin/python benchmarks/bench_pbits.py --threshold
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import math
 import os
 import platform
 import time
@@ -38,11 +48,11 @@ import scipy.sparse as sp
 import thermolearn
 from thermolearn import Ising, MaxCut
 from thermolearn.pbits import kernels
-from thermolearn.pbits.coloring import color_classes, graph_coloring
+from thermolearn.pbits.coloring import ChromaticPlan, chromatic_plan
 from thermolearn.randomness.xoshiro import seed_chains
 from thermolearn.samplers.annealing import anneal
 from thermolearn.samplers.schedules import default_beta_range, geometric_schedule
-from thermolearn.samplers.single_spin import HeatBath
+from thermolearn.samplers.single_spin import HeatBath, Metropolis
 from thermolearn.samplers.state import ChainState
 
 BETA = 0.5
@@ -99,34 +109,63 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
+def best_of(fn, repeats: int = 3) -> float:
+    """The shortest of ``repeats`` timings: on a shared machine the least disturbed run."""
+    return min(timed(fn) for _ in range(repeats))
+
+
+def chromatic_rate(plan: ChromaticPlan, chains: int, sweeps: int, kernel: str) -> float:
+    """flips/ns of ``chains`` chains for ``sweeps`` chromatic sweeps in one call."""
+    n = plan.order.size
+    S = np.where(np.random.default_rng(1).random((chains, n)) < 0.5, -1, 1).astype(np.int8)
+    G = seed_chains(1, chains * plan.n_blocks).reshape(chains, plan.n_blocks, 4)
+    betas = np.array([BETA])
+    tables = plan.thresholds(betas)
+    kernels.chromatic_run(plan, S, G, betas, 2, tables=tables, kernel=kernel)  # compile / warm up
+    t = best_of(lambda: kernels.chromatic_run(plan, S, G, betas, sweeps, tables=tables, kernel=kernel))
+    return chains * n * sweeps / t / 1e9
+
+
 def bench(model: Ising, sweeps: int) -> list[tuple[str, float]]:
     n = model.n_spins
-    ptr, sites = color_classes(graph_coloring(model))
-    args = (model.indptr, model.indices, model.data, model.fields, BETA)
+    plan = chromatic_plan(model)
+    untabulated = dataclasses.replace(plan, unit=None, reach=0)
     threads = numba.get_num_threads()
-    rows = []
-
-    s = np.where(np.random.default_rng(0).random(n) < 0.5, -1, 1).astype(np.int8)
-    g = seed_chains(0, n)
-    kernels.chromatic_sweeps_one_chain(s, g, *args, ptr, sites, 2)  # compile / warm up
-    t = timed(lambda: kernels.chromatic_sweeps_one_chain(s, g, *args, ptr, sites, sweeps))
-    rows.append((f"chromatic, 1 chain, sites over {threads} threads ({len(ptr) - 1} colours)", n * sweeps / t / 1e9))
-
-    chains = threads
-    S = np.where(np.random.default_rng(1).random((chains, n)) < 0.5, -1, 1).astype(np.int8)
-    G = seed_chains(1, chains * n).reshape(chains, n, 4)
-    empty = np.zeros(0, dtype=np.int64)
-    kernels.chromatic_sweeps(S, G, *args, ptr, sites, 2, empty, np.zeros((chains, 2), np.int64))
-    codes = np.zeros((chains, sweeps), np.int64)
-    t = timed(lambda: kernels.chromatic_sweeps(S, G, *args, ptr, sites, sweeps, empty, codes))
-    rows.append((f"chromatic, {chains} chains, one per thread", chains * n * sweeps / t / 1e9))
+    colours = f"{plan.n_colours} colours"
+    rows = [
+        (f"chromatic, 1 chain, serial, table ({colours})", chromatic_rate(plan, 1, sweeps, "serial")),
+        ("chromatic, 1 chain, serial, tanh", chromatic_rate(untabulated, 1, sweeps, "serial")),
+        (f"chromatic, {threads} chains over {threads} threads, table", chromatic_rate(plan, threads, sweeps, "chains")),
+        (f"chromatic, 1 chain, sites over {threads} threads, table", chromatic_rate(plan, 1, sweeps, "sites")),
+    ]
 
     sampler = HeatBath("sequential")
     state = ChainState.new(model, 1, seed=0)
     sampler.sweep(model, state, [BETA], 2)
-    t = timed(lambda: sampler.sweep(model, state, [BETA], sweeps))
-    rows.append(("samplers.HeatBath (sequential), 1 chain", n * sweeps / t / 1e9))
+    t = best_of(lambda: sampler.sweep(model, state, [BETA], sweeps))
+    rows.append(("samplers.HeatBath (sequential, CSR), 1 chain", n * sweeps / t / 1e9))
+    side = int(round(math.sqrt(n)))
+    if side * side == n and side % 2 == 0:
+        lattice = Ising.lattice((side, side))
+        metropolis = Metropolis("checkerboard")
+        state = ChainState.new(lattice, 1, seed=0)
+        metropolis.sweep(lattice, state, [BETA], 2)
+        t = best_of(lambda: metropolis.sweep(lattice, state, [BETA], sweeps))
+        rows.append((f"samplers.Metropolis lattice fast path, ferro {side}x{side}", n * sweeps / t / 1e9))
     return rows
+
+
+def threshold(sweeps: int) -> None:
+    """One chain, serial against sites over threads, on square lattices of growing size."""
+    threads = numba.get_num_threads()
+    print(f"\none chain: serial against sites over {threads} threads (flips/ns; class = n / 2 sites)")
+    print(f"{'L':>6} {'class sites':>12} {'serial':>9} {'sites':>9} {'sites / serial':>15}")
+    for L in (32, 64, 128, 256, 512, 1024):
+        plan = chromatic_plan(square(L))
+        work = max(1, sweeps * (512 * 512) // (L * L) // 4)
+        serial = chromatic_rate(plan, 1, work, "serial")
+        sites = chromatic_rate(plan, 1, work, "sites")
+        print(f"{L:>6} {plan.largest_class:>12} {serial:9.3f} {sites:9.3f} {sites / serial:15.2f}")
 
 
 GSET = "/work/shared/data/gset"
@@ -135,12 +174,12 @@ BEST_KNOWN = {"G1": 11624, "G2": 11620, "G3": 11622}
 
 def pbit_anneal(model: Ising, betas: np.ndarray, reads: int, seed: int) -> np.ndarray:
     """Final states (reads, n) of chromatic p-bits annealed through ``betas``, one sweep each."""
+    plan = chromatic_plan(model)
     n = model.n_spins
-    ptr, sites = color_classes(graph_coloring(model))
     S = np.where(np.random.default_rng(seed).random((reads, n)) < 0.5, -1, 1).astype(np.int8)
-    G = seed_chains(seed, reads * n).reshape(reads, n, 4)
-    kernels.chromatic_anneal(S, G, model.indptr, model.indices, model.data, model.fields, betas, ptr, sites)
-    return S
+    G = seed_chains(seed, reads * plan.n_blocks).reshape(reads, plan.n_blocks, 4)
+    kernels.chromatic_run(plan, S, G, betas, betas.size)
+    return plan.to_labels(S)
 
 
 def maxcut(names: list[str], sweeps: int, reads: int) -> None:
@@ -172,13 +211,17 @@ def maxcut(names: list[str], sweeps: int, reads: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="smaller graphs, fewer sweeps")
+    parser.add_argument("--threshold", action="store_true", help="only the site-parallel threshold scan")
     args = parser.parse_args()
     L, n3, m, sweeps = (128, 2**14, 16, 50) if args.quick else (512, 2**18, 64, 200)
     print(
         f"thermolearn {thermolearn.__version__}, numba {numba.__version__}, {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} CPUs, {numba.get_num_threads()} Numba threads, beta = {BETA}, {sweeps} sweeps"
     )
+    if args.threshold:
+        threshold(sweeps)
+        return
     print(f"{'graph':<22} {'kernel':<58} {'flips/ns':>9} {'FPGA / this':>12}")
     for model in (square(L), three_regular(n3), chimera(m)):
         for label, rate in bench(model, sweeps):

@@ -195,17 +195,22 @@ def run_pbits(
         if not np.all((given == 1) | (given == -1)):
             raise ValueError("initial must hold spins -1 and +1 only")
         spins = np.array(np.broadcast_to(given, (chains, n)), dtype=np.int8)
-    per_pbit = update in ("chromatic", "synchronous")
-    gen = seed_chains(rng, chains * n if per_pbit else chains)
-    if per_pbit:
-        gen = gen.reshape(chains, n, 4)
     seen = spins.copy()
     args = (model.indptr, model.indices, model.data, model.fields, b)
-    classes: tuple[np.ndarray, np.ndarray] | None = None
     if update == "chromatic":
-        from thermolearn.pbits.coloring import color_classes, graph_coloring
+        from thermolearn.pbits.coloring import chromatic_plan
 
-        classes = color_classes(graph_coloring(model))
+        # the kernel works in colour order (classes contiguous); one random stream per block
+        plan = chromatic_plan(model)
+        spins = plan.to_positions(spins)
+        gen = seed_chains(rng, chains * plan.n_blocks).reshape(chains, plan.n_blocks, 4)
+        betas = np.array([b])
+        tables = plan.thresholds(betas)
+        positions = plan.position[out]
+    elif update == "synchronous":
+        gen = seed_chains(rng, chains * n).reshape(chains, n, 4)
+    else:
+        gen = seed_chains(rng, chains)
 
     def advance(count: int, codes: np.ndarray) -> None:
         from thermolearn.pbits import kernels
@@ -213,8 +218,7 @@ def run_pbits(
         if update == "sequential":
             kernels.sequential_sweeps(spins, gen, *args, count, out, codes)
         elif update == "chromatic":
-            assert classes is not None
-            kernels.chromatic_sweeps(spins, gen, *args, classes[0], classes[1], count, out, codes)
+            kernels.chromatic_run(plan, spins, gen, betas, count, tables=tables, readout=positions, codes=codes)
         elif update == "synchronous":
             kernels.synchronous_sweeps(spins, gen, *args, count, out, codes)
         else:
@@ -254,5 +258,5 @@ def run_pbits(
         readout=out,
         counts=counts,
         codes=series,
-        final_states=spins,
+        final_states=plan.to_labels(spins) if update == "chromatic" else spins,
     )
