@@ -1,0 +1,74 @@
+"""Pictures of renormalisation: the 1D decimation flow, Migdal-Kadanoff flow diagrams with
+their fixed points, and MCRG exponents against the blocking level with error bars."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from thermolearn.viz.figures import new_figure, save_figure
+
+
+def plot_chain_flow(path, couplings: np.ndarray, free_energy_by_level: np.ndarray, exact: float, *, b: int):
+    """Left: K_n against the level n (flow to the disordered fixed point K = 0); right: ln Z / N
+    assembled at each level against the exact value (invariant along the flow)."""
+    fig, axes = new_figure(ncols=2, width=4.5, height=3.2)
+    n = np.arange(len(couplings))
+    ax = axes[0, 0]
+    ax.plot(n, couplings, "o-", color="C0")
+    ax.set_xlabel("level n")
+    ax.set_ylabel("K_n")
+    ax.set_title(f"1D decimation by b = {b}", fontsize=9)
+    ax = axes[0, 1]
+    ax.plot(n, free_energy_by_level - exact, "o-", color="C3")
+    ax.axhline(0.0, color="0.5", lw=0.8)
+    ax.set_xlabel("level n")
+    ax.set_ylabel("ln Z/N (flow) - exact")
+    ax.set_title("F invariant along the flow", fontsize=9)
+    return save_figure(fig, path)
+
+
+def plot_mk_flow(path, curves: Sequence[tuple[str, np.ndarray, np.ndarray, float]], *, k_max: float = 1.0):
+    """One panel per ``(title, K grid, K' on the grid, K*)``: the recursion against the diagonal,
+    a staircase of iterations from starts on either side of K*, and the fixed point marked."""
+    fig, axes = new_figure(ncols=len(curves), width=3.8, height=3.4)
+    for k, (title, grid, image, k_star) in enumerate(curves):
+        ax = axes[0, k]
+        ax.plot(grid, image, color="C0", label="K'(K)")
+        ax.plot(grid, grid, color="0.5", lw=0.8, label="K' = K")
+        for start in (0.8 * k_star, 1.08 * k_star):
+            x = start
+            for _ in range(8):
+                y = float(np.interp(x, grid, image))
+                if not np.isfinite(y) or y > grid[-1]:
+                    break
+                ax.plot([x, x, y], [x, y, y], color="C1", lw=0.7)
+                x = y
+        ax.plot([k_star], [k_star], "o", color="C3", label=f"K* = {k_star:.4f}")
+        ax.set_xlim(0, grid[-1])
+        ax.set_ylim(0, grid[-1])
+        ax.set_xlabel("K")
+        ax.set_ylabel("K'")
+        ax.set_title(title, fontsize=9)
+        ax.legend(fontsize=7)
+    return save_figure(fig, path)
+
+
+def plot_mcrg_exponents(path, levels: Sequence[dict], *, y_t_exact: float | None, y_h_exact: float | None, title=""):
+    """y_T and y_h against the blocking level with bootstrap error bars, the exact values dashed."""
+    fig, axes = new_figure(ncols=2, width=4.0, height=3.2)
+    n = [lv["level"] for lv in levels]
+    for ax, key, exact, label in ((axes[0, 0], "y_t", y_t_exact, "y_T"), (axes[0, 1], "y_h", y_h_exact, "y_h")):
+        mean = [np.nan if lv[key]["mean"] is None else lv[key]["mean"] for lv in levels]
+        err = [0.0 if lv[key]["stderr"] is None else lv[key]["stderr"] for lv in levels]
+        ax.errorbar(n, mean, yerr=err, fmt="o-", capsize=3, color="C0", label="MCRG")
+        if exact is not None:
+            ax.axhline(exact, color="C3", ls="--", lw=1, label=f"exact {exact:.4g}")
+        ax.set_xlabel("blocking level")
+        ax.set_ylabel(label)
+        ax.set_xticks(n)
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return save_figure(fig, path)
