@@ -22,6 +22,7 @@ from thermolearn.exact.critical_temperature import lattice_critical_temperature
 from thermolearn.models.ising import Ising
 from thermolearn.progress import progress_bar
 from thermolearn.randomness.seeds import check_int_seed
+from thermolearn.resources import check_memory
 from thermolearn.rg.mcrg import MCRGResult, OperatorSeries, blocked_operator_series, check_mcrg_plan, mcrg_exponents
 from thermolearn.samplers.registry import make_sampler
 from thermolearn.samplers.state import ChainState
@@ -84,6 +85,14 @@ def run_mcrg(
     burn_in = check_positive_int("burn_in", burn_in, minimum=0)
     sweeps_between = check_positive_int("sweeps_between", sweeps_between)
     seed = check_int_seed(seed)
+    # operator totals (float64, kept per batch and stacked once) and the chains' spins, before any allocation
+    n_ops = len(even_names) + len(odd_names)
+    check_memory(
+        f"MCRG of {n_samples} samples on a {size}^{dimension} lattice",
+        3.0 * 8.0 * float(n_samples) * (blockings + 1) * n_ops
+        + 8.0 * min(n_chains, n_samples) * float(size) ** dimension,
+        hint="choose fewer samples or a smaller lattice",
+    )
     n_chains = min(n_chains, n_samples)
     per_chain = math.ceil(n_samples / n_chains)
 
