@@ -41,6 +41,7 @@ LAYERS: dict[str, int] = {
     "variational": 4,
     "learning": 4,
     "pbits": 4,
+    "rg": 4,
     # 5
     "diffusion": 5,
     # 6 orchestration and the conformance kits

@@ -248,6 +248,12 @@ BASE: dict[str, tuple[list[str], dict[str, list[str]]]] = {
         ["pbits", "sample", "ising.npz"],
         {"--sweeps": ["20"], "--chains": ["2"], "--json": ["out.json"]} | NO_PROGRESS,
     ),
+    "rg decimate": (["rg", "decimate", "--coupling", "0.5"], {"--levels": ["3"], "--json": ["out.json"]}),
+    "rg migdal-kadanoff": (["rg", "migdal-kadanoff"], {"--lattice": ["cubic"], "--b": ["3"], "--json": ["out.json"]}),
+    "rg mcrg": (
+        ["rg", "mcrg", "--size", "8", "--blockings", "1"],
+        {"--samples": ["200"], "--burn-in": ["5"], "--bootstrap": ["5"], "--json": ["out.json"]} | NO_PROGRESS,
+    ),
 }
 # the seed files each command reads by default
 NEEDS = {
@@ -353,6 +359,12 @@ OPTIONS: dict[str, dict[str, list[str]]] = {
     "pbits gate": {"--i0": ["-1", "100", *FLOAT_BAD], "--clamp": ["A", "A=2", "=1", "D=1", ""]} | PBITS_COMMON,
     "pbits factor": {"--i0": ["-1", "100", *FLOAT_BAD], "--width": ["0", "1", "2", "40", "abc", ""]} | PBITS_COMMON,
     "pbits sample": {"--i0": ["-1", "100", *FLOAT_BAD]} | PBITS_COMMON,
+    "rg decimate": {"--coupling": FLOAT_BAD, "--field": FLOAT_BAD, "--levels": ["-1", "100000", "abc", ""]}
+    | {"--b": ["0", "1", "abc", "200000"]},
+    "rg migdal-kadanoff": {"--lattice": CHOICE_BAD, "--b": ["0", "1", "65", "abc"], "--ordering": CHOICE_BAD},
+    "rg mcrg": {"--size": ["0", "7", "abc"], "--dim": ["1", "4", "abc"], "--blockings": ["0", "5", "-1"]}
+    | {"--samples": ["0", "50", "abc"], "--b": ["0", "1", "3"], "--bootstrap": ["1", "0"], "--chains": INT_BAD}
+    | {"--seed": SEED_BAD, "--rule": CHOICE_BAD, "--sampler": CHOICE_BAD},
     "diffusion bound": {"--n": INT_BAD, "--draws": INT_BAD, "--batch-size": INT_BAD, "--noise": ["-1", "nan", "abc"]}
     | {"--seed": SEED_BAD, "--data": ["no-such-data-set"]},
 }

@@ -35,6 +35,7 @@ _SUBPACKAGES = (
     "models",
     "pbits",
     "randomness",
+    "rg",
     "runs",
     "samplers",
     "testing",

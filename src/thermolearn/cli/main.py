@@ -42,6 +42,7 @@ from thermolearn.cli import (
     onsager_command,
     pbits_command,
     rbm_command,
+    rg_command,
     sample_command,
 )
 from thermolearn.cli.options import EXIT_BAD_INPUT, CommandParser, fail, parsed_arguments
@@ -64,6 +65,7 @@ COMMANDS = (
     rbm_command,
     diffusion_command,
     pbits_command,
+    rg_command,
 )
 
 

@@ -19,6 +19,7 @@ from thermolearn.cli.options import (
     add_no_progress,
     add_plot,
     add_seed,
+    add_sizes,
     finite_float,
     nonnegative_int,
     positive_int,
@@ -97,7 +98,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "operators between consecutive levels form the linearised RG matrix; its leading eigenvalues give y_T = "
         "1/nu (even operators) and y_h (odd operators) per level, with bootstrap error bars.",
     )
-    c.add_argument("--size", "-L", type=positive_int, required=True, metavar="L", help="lattice side")
+    add_sizes(c, required=True, help="lattice side (one value)")
     c.add_argument("--dim", type=int, choices=(2, 3), default=2, help="dimension (default 2)")
     c.add_argument("--blockings", type=nonnegative_int, default=2, metavar="N", help="blocking levels (default 2)")
     c.add_argument("--samples", type=positive_int, default=2000, metavar="S", help="configurations (default 2000)")
@@ -198,6 +199,9 @@ def run_mcrg_command(args: argparse.Namespace) -> int:
     from thermolearn.rg.critical_sampling import run_mcrg
     from thermolearn.rg.mcrg import check_mcrg_plan, minimum_samples
 
+    if len(args.size) != 1:
+        raise ValueError(f"--size takes one lattice side for mcrg, got {len(args.size)}: {args.size}")
+    args.size = args.size[0]
     try:
         even, odd = check_mcrg_plan(args.size, args.dim, b=args.b, blockings=args.blockings)
     except ValueError as exc:

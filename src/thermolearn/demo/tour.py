@@ -16,6 +16,7 @@ from thermolearn.demo.hopfield import section_hopfield
 from thermolearn.demo.monte_carlo import section_annealing, section_ising
 from thermolearn.demo.pbits import section_pbits
 from thermolearn.demo.rbm import section_rbm
+from thermolearn.demo.rg import section_rg
 from thermolearn.demo.variational import (
     section_elbo_regression,
     section_mean_field_lattice,
@@ -35,6 +36,7 @@ SECTIONS: list[Callable[[Report], None]] = [
     section_rbm,
     section_diffusion,
     section_pbits,
+    section_rg,
 ]
 """The tour, in order. A new capability adds its section function here."""
 
