@@ -19,6 +19,7 @@ from thermolearn.pbits import (
     asynchronous_distribution,
     boltzmann_distribution,
     color_classes,
+    delayed_asynchronous_distribution,
     graph_coloring,
     run_pbits,
     stationary_distribution,
@@ -38,6 +39,14 @@ def frustrated_network() -> Ising:
     for i, j, w in ((0, 1, 0.8), (1, 2, -0.6), (0, 2, 0.5), (2, 3, 0.7)):
         J[i, j] = J[j, i] = w
     return Ising.from_dense(J, [0.3, -0.2, 0.1, 0.4])
+
+
+def frustrated_triangle() -> Ising:
+    """Three p-bits, one antiferromagnetic bond, fields: the largest delayed chain solved fast."""
+    J = np.zeros((3, 3))
+    for i, j, w in ((0, 1, 0.8), (1, 2, -0.6), (0, 2, 0.5)):
+        J[i, j] = J[j, i] = w
+    return Ising.from_dense(J, [0.3, -0.2, 0.4])
 
 
 def ferromagnetic_pair(J: float = 1.0) -> Ising:
@@ -117,6 +126,62 @@ def test_asynchronous_exact_law_tends_to_synchronous_behaviour_for_slow_communic
     model = ferromagnetic_pair()
     slow = asynchronous_distribution(model, 1.0, 1e-3)
     assert tv_distance(slow, synchronous_distribution(model, 1.0)) < 0.01
+
+
+def test_delayed_chain_reduces_to_the_broadcast_chain_and_to_boltzmann_in_its_limits():
+    model, beta = frustrated_network(), 0.8
+    # instant updates, every p-bit its own partition: the (m, seen) broadcast chain
+    lone = delayed_asynchronous_distribution(model, beta, 2.0, 0.0, np.arange(4))
+    np.testing.assert_allclose(lone, asynchronous_distribution(model, beta, 2.0), atol=1e-12)
+    # one partition holding every p-bit: nothing is stale, whatever eta
+    whole = delayed_asynchronous_distribution(model, beta, 0.5, 0.0, np.zeros(4, dtype=np.int64))
+    np.testing.assert_allclose(whole, boltzmann_distribution(model, beta), atol=1e-12)
+
+
+def test_finite_update_time_biases_asynchronous_pbits_and_the_bias_vanishes_linearly_as_it_shrinks():
+    # eta = inf: the only staleness is the update time (a value drawn from inputs that change
+    # before it appears); the bias is O(tau) and vanishes at tau = 0
+    model, beta = frustrated_network(), 0.8
+    boltzmann = boltzmann_distribution(model, beta)
+    taus = (1.0, 0.3, 0.1, 0.03, 0.01)
+    biases = [tv_distance(delayed_asynchronous_distribution(model, beta, math.inf, t), boltzmann) for t in taus]
+    assert all(a > b > 0 for a, b in zip(biases, biases[1:]))
+    assert biases[-1] / biases[-2] == pytest.approx(1 / 3, rel=0.1)  # linear in tau
+    assert biases[0] > 0.01
+    # with slow broadcasts the law tends to the instant-update broadcast chain as tau -> 0
+    model = frustrated_triangle()  # (m, seen, pending): 8 x 8 x 27 states
+    slow = asynchronous_distribution(model, beta, 2.0)
+    near = delayed_asynchronous_distribution(model, beta, 2.0, 1e-3)
+    assert tv_distance(near, slow) < 2e-3 < tv_distance(delayed_asynchronous_distribution(model, beta, 2.0, 0.3), slow)
+
+
+def test_asynchronous_pbits_with_update_time_and_partitions_sample_the_exact_delayed_chain():
+    model, beta, eta, tau, parts = frustrated_triangle(), 1.0, 2.0, 0.5, np.array([0, 0, 1])
+    run = run_pbits(
+        model, beta=beta, update="asynchronous", eta=eta, update_time=tau, partitions=parts,
+        n_sweeps=40_000, n_chains=8, seed=21,
+    )  # fmt: skip
+    assert run.update_time == tau
+    exact = delayed_asynchronous_distribution(model, beta, eta, tau, parts)
+    assert_consistent(run, exact)
+    # negative controls: neither Boltzmann nor the same partitions with instant updates
+    assert_different(run, boltzmann_distribution(model, beta))
+    assert_different(run, delayed_asynchronous_distribution(model, beta, eta, 0.0, parts))
+    np.testing.assert_allclose(
+        stationary_distribution(model, beta, "asynchronous", eta=eta, update_time=tau, partitions=parts), exact
+    )
+
+
+def test_bad_update_time_and_partitions_are_refused():
+    model = frustrated_network()
+    with pytest.raises(ValueError, match="update_time must be >= 0"):
+        run_pbits(model, update="asynchronous", update_time=-1.0, n_sweeps=10)
+    with pytest.raises(ValueError, match="partitions must be 4 integer labels"):
+        run_pbits(model, update="asynchronous", partitions=[0, 1], n_sweeps=10)
+    with pytest.raises(ValueError, match="apply to update='asynchronous' only"):
+        run_pbits(model, update="chromatic", update_time=0.5, n_sweeps=10)
+    with pytest.raises(ValueError, match="the limit is 4096"):
+        delayed_asynchronous_distribution(model, 0.5, 1.0, 0.5)
 
 
 def test_stationary_distribution_dispatches_by_update_model():

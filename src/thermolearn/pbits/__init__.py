@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
     from thermolearn.pbits.stationary import (
         asynchronous_distribution,
         boltzmann_distribution,
+        delayed_asynchronous_distribution,
         stationary_distribution,
         synchronous_distribution,
         total_variation,
@@ -60,6 +61,7 @@ _EXPORTS = {
     "value_of": "circuit",
     "asynchronous_distribution": "stationary",
     "boltzmann_distribution": "stationary",
+    "delayed_asynchronous_distribution": "stationary",
     "color_classes": "coloring",
     "EXACT_UPDATE_MODELS": "updates",
     "graph_coloring": "coloring",

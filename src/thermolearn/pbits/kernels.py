@@ -89,6 +89,62 @@ def synchronous_sweeps(spins, rng, indptr, indices, data, h, beta, n_sweeps, rea
 
 
 @njit(cache=True, parallel=True)
+def asynchronous_delayed_sweeps(
+    spins, seen, pending, rng, indptr, indices, data, h, beta, eta, rate_done, part, n_sweeps, readout, codes
+):
+    """Asynchronous p-bits with a finite update time and per-partition delays.
+
+    Each p-bit has a Poisson clock of rate 1; when it ticks (and the p-bit is idle) it draws
+    its new value from its inputs at that instant and is busy for an exponential time of rate
+    ``rate_done`` (mean update time tau = 1 / rate_done): only then does the value appear
+    (``pending`` holds it meanwhile, 0 when idle). A p-bit reads p-bits of its own partition
+    (``part``) as they are, the others from ``seen``, refreshed by broadcasts at rate ``eta``
+    (inf: every value seen as it appears). Simulated by uniformisation: events at the
+    constant total rate n + n rate_done + eta, a clock tick of a busy p-bit or a completion of
+    an idle one changes nothing (so the event law is that of the continuous-time chain)."""
+    n = spins.shape[1]
+    fresh = math.isinf(eta)
+    instant = math.isinf(rate_done)  # tau = 0: a drawn value appears at once
+    done = 0.0 if instant else rate_done
+    rate = n + n * done + (0.0 if fresh else eta)
+    for c in prange(spins.shape[0]):
+        s = spins[c]
+        view = s if fresh else seen[c]
+        wait = pending[c]
+        s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
+        for t in range(n_sweeps):
+            clock = 0.0
+            while True:
+                u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+                clock += -math.log1p(-u) / rate
+                if clock >= 1.0:
+                    break
+                u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+                event = u * rate
+                if event < n:
+                    i = min(int(event), n - 1)
+                    if wait[i] == 0:
+                        total = h[i]
+                        for p in range(indptr[i], indptr[i + 1]):
+                            j = indices[p]
+                            total += data[p] * (s[j] if part[j] == part[i] else view[j])
+                        m, s0, s1, s2, s3 = _draw(beta, total, s0, s1, s2, s3)
+                        if instant:
+                            s[i] = m
+                        else:
+                            wait[i] = m
+                elif event < n + n * done:
+                    i = min(int((event - n) / done), n - 1)
+                    if wait[i] != 0:
+                        s[i] = wait[i]
+                        wait[i] = 0
+                else:
+                    view[:] = s
+            codes[c, t] = _code(s, readout)
+        rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
+
+
+@njit(cache=True, parallel=True)
 def asynchronous_sweeps(spins, seen, rng, indptr, indices, data, h, beta, eta, n_sweeps, readout, codes):
     """Continuous time: every p-bit has a Poisson clock of rate 1 (one sweep = one unit of time)
     and reads its neighbours from ``seen``, the copy last broadcast; broadcasts (seen <- m)

@@ -56,6 +56,7 @@ class PBitRun:
     ----------
     update, beta, eta : the update model, the inverse temperature (I0) and, for asynchronous
         runs, f_comm / f_pbit (None otherwise).
+    update_time : the mean duration of an asynchronous p-bit update (0: instant).
     n_sweeps, burn_in : recorded sweeps per chain, and the sweeps discarded before them.
     readout : the p-bits read (int64, shape (k,)); bit j of a code is readout[j] = +1.
     counts : (n_chains, 2^k) int64 histogram of codes, or None for a series.
@@ -72,6 +73,7 @@ class PBitRun:
     counts: np.ndarray | None
     codes: np.ndarray | None
     final_states: np.ndarray
+    update_time: float = 0.0
 
     @property
     def n_chains(self) -> int:
@@ -125,6 +127,24 @@ def check_ergodic_beta(model: Ising, beta: object, *, name: str = "beta") -> flo
     return b
 
 
+def check_update_time(update_time: object) -> float:
+    """tau, the mean time a p-bit update takes (units of 1 / f_pbit): a finite number >= 0."""
+    tau = check_finite_float("update_time", update_time)
+    if tau < 0:
+        raise ValueError(f"update_time must be >= 0 (the mean duration of a p-bit update), got {tau}")
+    return tau
+
+
+def check_partitions(partitions: Sequence[int] | np.ndarray | None, n: int) -> np.ndarray:
+    """One int64 partition label per p-bit (default: each p-bit its own partition)."""
+    if partitions is None:
+        return np.arange(n, dtype=np.int64)
+    arr = np.asarray(partitions)
+    if arr.shape != (n,) or not (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
+        raise ValueError(f"partitions must be {n} integer labels, one per p-bit, got {partitions!r}")
+    return arr.astype(np.int64)
+
+
 def _check_readout(readout: Sequence[int] | np.ndarray | None, n: int, record: str) -> np.ndarray:
     if readout is None:
         out = np.arange(n, dtype=np.int64)
@@ -159,6 +179,8 @@ def run_pbits(
     initial: np.ndarray | None = None,
     seed: Any = None,
     progress: bool | None = None,
+    update_time: float = 0.0,
+    partitions: Sequence[int] | np.ndarray | None = None,
 ) -> PBitRun:
     """Run ``n_chains`` independent p-bit machines on ``model`` for ``burn_in + n_sweeps`` sweeps.
 
@@ -168,6 +190,13 @@ def run_pbits(
     20; default all) after every sweep; ``'series'`` keeps their code after every sweep (at
     most 62 p-bits). Chains start from uniformly random states unless ``initial`` (shape
     (n_chains, n) or (n,)) is given.
+
+    Asynchronous runs only: ``update_time`` tau >= 0 (in units of the mean time between a
+    p-bit's clock ticks, 1 / f_pbit) makes each update take an exponential time of mean tau,
+    its value appearing only at the end (ticks while busy are lost); ``partitions`` (one label
+    per p-bit, e.g. the FPGA that holds it) lets p-bits of one partition read each other at
+    once, while other partitions' values arrive by the broadcasts at rate ``eta`` (default:
+    every p-bit alone, so every neighbour is read from the broadcast copy).
     """
     if not isinstance(model, Ising):
         raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
@@ -177,12 +206,17 @@ def run_pbits(
     chains = check_positive_int("n_chains", n_chains)
     burn = check_positive_int("burn_in", burn_in, minimum=0)
     rate = check_eta(eta) if update == "asynchronous" else None
+    tau = check_update_time(update_time)
+    if update != "asynchronous" and (tau > 0 or partitions is not None):
+        raise ValueError(f"update_time and partitions apply to update='asynchronous' only, got update={update!r}")
     if record not in RECORDS:
         raise ValueError(f"record must be one of {', '.join(RECORDS)}, got {record!r}")
     n = model.n_spins
     if n == 0:
         raise ValueError("model has no p-bits (n_spins = 0); there is nothing to sample")
     out = _check_readout(readout, n, record)
+    part = check_partitions(partitions, n)
+    delayed = tau > 0 or partitions is not None
     rng = numpy_generator(seed)
     if initial is None:
         spins = np.where(rng.random((chains, n)) < 0.5, -1, 1).astype(np.int8)
@@ -196,6 +230,7 @@ def run_pbits(
             raise ValueError("initial must hold spins -1 and +1 only")
         spins = np.array(np.broadcast_to(given, (chains, n)), dtype=np.int8)
     seen = spins.copy()
+    pending = np.zeros_like(spins)  # 0: idle; +-1: the value a busy p-bit will show
     args = (model.indptr, model.indices, model.data, model.fields, b)
     if update == "chromatic":
         from thermolearn.pbits.coloring import chromatic_plan
@@ -221,6 +256,9 @@ def run_pbits(
             kernels.chromatic_run(plan, spins, gen, betas, count, tables=tables, readout=positions, codes=codes)
         elif update == "synchronous":
             kernels.synchronous_sweeps(spins, gen, *args, count, out, codes)
+        elif delayed:
+            done = math.inf if tau == 0 else 1.0 / tau
+            kernels.asynchronous_delayed_sweeps(spins, seen, pending, gen, *args, rate, done, part, count, out, codes)
         else:
             kernels.asynchronous_sweeps(spins, seen, gen, *args, rate, count, out, codes)
 
@@ -259,4 +297,5 @@ def run_pbits(
         counts=counts,
         codes=series,
         final_states=plan.to_labels(spins) if update == "chromatic" else spins,
+        update_time=tau,
     )
