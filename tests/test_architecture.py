@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "randomness": 0,
     "progress": 0,
     "lazy_exports": 0,
+    "kernel_cache": 0,
     # 1 what a state costs, and data
     "models": 1,
     "datasets": 1,

@@ -18,9 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from thermolearn.exact.thermodynamics import ExactThermodynamics
+from thermolearn.kernel_cache import njit
 from thermolearn.models.ising import Ising
 from thermolearn.validation import check_temperatures
 

@@ -21,9 +21,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 from numpy.typing import ArrayLike
 
+from thermolearn.kernel_cache import njit
 from thermolearn.validation import check_finite_array
 
 MAX_SUMMED_UNITS = 25

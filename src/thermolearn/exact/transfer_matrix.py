@@ -33,9 +33,9 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit
 
 from thermolearn.exact.thermodynamics import ExactThermodynamics
+from thermolearn.kernel_cache import njit
 from thermolearn.validation import check_finite_float, check_positive_int, check_temperature
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numba import njit
 from numpy.typing import ArrayLike
 
+from thermolearn.kernel_cache import njit
 from thermolearn.models.hopfield import Hopfield, check_patterns
 from thermolearn.storage import FileFormatError
 

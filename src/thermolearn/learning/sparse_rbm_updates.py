@@ -31,8 +31,9 @@ in distribution, not number for number.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange, uint64
+from numba import prange, uint64
 
+from thermolearn.kernel_cache import njit
 from thermolearn.randomness.counter import counter_uniform32, splitmix64
 
 MAX_UNITS = 1 << 20

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numba import njit
 from numpy.typing import ArrayLike
 
+from thermolearn.kernel_cache import njit
 from thermolearn.models.ising import Ising
 from thermolearn.models.ising_form import IsingForm
 from thermolearn.models.qubo import ising_to_qubo, qubo_to_ising

@@ -20,9 +20,10 @@ from typing import Any
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import prange
 from scipy.special import logsumexp
 
+from thermolearn.kernel_cache import njit
 from thermolearn.models.hopfield import (
     RETRIEVAL_THRESHOLD,
     RecallResult,

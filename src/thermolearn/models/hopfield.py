@@ -26,10 +26,11 @@ from typing import Any
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import prange
 from numpy.typing import ArrayLike
 
 from thermolearn.file_contents import FileContents
+from thermolearn.kernel_cache import njit
 from thermolearn.models.ising import Ising
 from thermolearn.models.ising_form import IsingForm
 from thermolearn.randomness.seeds import numpy_generator

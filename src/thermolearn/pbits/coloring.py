@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse.csgraph as csgraph
-from numba import njit
 
+from thermolearn.kernel_cache import njit
 from thermolearn.models.ising import Ising
 
 

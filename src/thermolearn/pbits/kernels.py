@@ -26,8 +26,9 @@ import math
 
 import numba
 import numpy as np
-from numba import njit, prange, uint64
+from numba import prange, uint64
 
+from thermolearn.kernel_cache import njit
 from thermolearn.randomness.xoshiro import MANTISSA, next64, next_uniform
 
 

@@ -11,8 +11,9 @@ other draws are views of its output, so every kernel draws the same stream.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, uint64
+from numba import uint64
 
+from thermolearn.kernel_cache import njit
 from thermolearn.randomness.seeds import check_seed
 
 MANTISSA = 1.0 / 9007199254740992.0  # 2^-53: the spacing of uniforms built from 53 bits

@@ -59,8 +59,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange, uint64
+from numba import prange, uint64
 
+from thermolearn.kernel_cache import njit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_bits53, next_uniform
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas

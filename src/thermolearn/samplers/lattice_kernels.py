@@ -40,8 +40,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from thermolearn.kernel_cache import njit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import MANTISSA, next_bits53
 from thermolearn.samplers.rules import CODE_FLIP, SpinFlipRule, rule_lattice_code

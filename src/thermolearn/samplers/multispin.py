@@ -29,8 +29,9 @@ import math
 
 import numba
 import numpy as np
-from numba import njit, prange, uint64
+from numba import prange, uint64
 
+from thermolearn.kernel_cache import njit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next64
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas

@@ -29,10 +29,11 @@ import math
 from typing import Any, NamedTuple
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 from numpy.typing import ArrayLike
 from scipy.special import erfcinv
 
+from thermolearn.kernel_cache import njit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_uniform, seed_chains
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas

@@ -46,8 +46,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from numba import njit
-
+from thermolearn.kernel_cache import njit
 from thermolearn.randomness.xoshiro import MANTISSA, next_uniform
 
 CODE_FLIP = -1  # lattice table: flip without drawing a random number

@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from thermolearn.kernel_cache import njit
 
 
 @njit(cache=True, nogil=True)
