@@ -318,6 +318,8 @@ LIST_BAD = ["", "abc", "-0.1", "nan", "0:1:0", "1,,2"]
 
 PBITS_COMMON = {"--sweeps": INT_BAD, "--chains": [*INT_BAD, "1"], "--eta": ["0", "-1", "nan", "abc", ""]}
 PBITS_COMMON |= {"--seed": SEED_BAD, "--update": CHOICE_BAD}
+# asynchronous knobs: bad values, and good ones refused with the default --update sequential
+PBITS_COMMON |= {"--update-time": ["-1", "nan", "inf", "abc", "", "0.5"], "--partitions": [*INT_BAD, "2"]}
 
 OPTIONS: dict[str, dict[str, list[str]]] = {
     "demo": {},
@@ -358,7 +360,9 @@ OPTIONS: dict[str, dict[str, list[str]]] = {
     "diffusion sample": {"--n": INT_BAD, "--seed": SEED_BAD},
     "pbits gate": {"--i0": ["-1", "100", *FLOAT_BAD], "--clamp": ["A", "A=2", "=1", "D=1", ""]} | PBITS_COMMON,
     "pbits factor": {"--i0": ["-1", "100", *FLOAT_BAD], "--width": ["0", "1", "2", "40", "abc", ""]} | PBITS_COMMON,
-    "pbits sample": {"--i0": ["-1", "100", *FLOAT_BAD]} | PBITS_COMMON,
+    "pbits sample": {"--i0": ["-1", "100", *FLOAT_BAD]}
+    | PBITS_COMMON
+    | {"--update-time": ["-1", "nan", "inf", "abc", ""], "--partitions": [*INT_BAD, "100"]},
     "rg decimate": {"--coupling": FLOAT_BAD, "--field": FLOAT_BAD, "--levels": ["-1", "100000", "abc", ""]}
     | {"--b": ["0", "1", "abc", "200000"]},
     "rg migdal-kadanoff": {"--lattice": CHOICE_BAD, "--b": ["0", "1", "65", "abc"], "--ordering": CHOICE_BAD},

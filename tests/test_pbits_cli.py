@@ -132,3 +132,32 @@ def test_sample_refuses_models_too_large_for_the_exact_comparison(tmp_path, caps
 def test_help_of_every_action_prints_and_exits_0(action, capsys):
     assert run([*action, "--help"]) == 0
     assert "usage: thermolearn pbits" in capsys.readouterr().out
+
+
+def test_gate_with_update_time_and_partitions_records_them_and_matches_the_delayed_chain(tmp_path):
+    out = tmp_path / "async.json"
+    argv = ["gate", "and", "--update", "asynchronous", "--update-time", "0.5", "--partitions", "2", "--eta", "2"]
+    argv += ["--sweeps", "3000", "--chains", "4", "--seed", "5", "--json", str(out), "--no-progress"]
+    assert run(argv) == 0
+    record = json.loads(out.read_text())
+    assert (record["eta"], record["update_time"], record["partitions"]) == (2.0, 0.5, 2)
+    from thermolearn.pbits.invertible import run_gate
+
+    plain = run_gate("and", update="asynchronous", eta=2.0, n_sweeps=10, n_chains=2, seed=0)
+    # the exact law used is the delayed chain's, not the instant-update one
+    assert record["p_valid_exact"] != pytest.approx(plain.p_valid_exact, rel=1e-6)
+    assert abs(record["p_valid"]["mean"] - record["p_valid_exact"]) < 5 * record["p_valid"]["stderr"] + 0.01
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--update-time", "0.5"], "--update-time applies to --update asynchronous only"),
+        (["--partitions", "2", "--update", "chromatic"], "--partitions applies to --update asynchronous only"),
+        (["--partitions", "9", "--update", "asynchronous"], "partitions must be between 1 and the 3 p-bits"),
+    ],
+)
+def test_asynchronous_knobs_are_refused_elsewhere_with_one_line(extra, message, capsys):
+    assert run(["gate", "and", "--sweeps", "10", "--chains", "2", *extra, "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err

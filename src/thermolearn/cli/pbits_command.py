@@ -71,7 +71,44 @@ def _common(p: argparse.ArgumentParser, *, i0: float, sweeps: int, chains: int, 
         help="asynchronous updates only: f_comm / f_pbit, how often the state is broadcast per p-bit update "
         "time, > 0 or inf (default 10)",
     )
+    p.add_argument(
+        "--update-time",
+        type=nonnegative_float,
+        default=None,
+        metavar="TAU",
+        help="asynchronous updates only: mean duration of a p-bit update, >= 0, in units of the mean time between "
+        "a p-bit's clock ticks (default 0: instant)",
+    )
+    p.add_argument(
+        "--partitions",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help="asynchronous updates only: cut the free p-bits, in index order, into K contiguous partitions that "
+        "read each other at once (others through the --eta broadcasts); default: every p-bit alone",
+    )
     add_seed(p, what)
+
+
+def _async_knobs(args: argparse.Namespace, updates: list[str]) -> dict[str, Any]:
+    """``update_time`` and ``partitions`` for the library, refused unless asynchronous updates run."""
+    for option, value in (("--update-time", args.update_time), ("--partitions", args.partitions)):
+        if value is not None and "asynchronous" not in updates:
+            raise ValueError(
+                f"{option} applies to --update asynchronous only (got --update {', '.join(updates)}); "
+                f"drop {option} or pass --update asynchronous"
+            )
+    return {"update_time": args.update_time or 0.0, "partitions": args.partitions}
+
+
+def _async_record(args: argparse.Namespace, update: str) -> dict[str, Any]:
+    """The asynchronous knobs as a JSON record (None for other update models)."""
+    on = update == "asynchronous"
+    return {
+        "eta": args.eta if on else None,
+        "update_time": (args.update_time or 0.0) if on else None,
+        "partitions": args.partitions if on else None,
+    }
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -190,6 +227,7 @@ def run_gate_command(args: argparse.Namespace) -> int:
         raise ValueError(f"--chains must be at least 2 (error bars come from independent chains), got {args.chains}")
     if len(clamps) == len(terminals):
         raise ValueError(f"--clamp fixes every terminal of the {args.gate} gate: leave at least one free to sample")
+    knobs = _async_knobs(args, [args.update])
     result = run_gate(
         args.gate,
         i0=args.i0,
@@ -200,6 +238,7 @@ def run_gate_command(args: argparse.Namespace) -> int:
         eta=args.eta,
         seed=args.seed,
         progress=_progress(args),
+        **knobs,
     )
     clamp_text = ", ".join(f"{k}={v}" for k, v in clamps.items()) or "none"
     print(
@@ -213,7 +252,7 @@ def run_gate_command(args: argparse.Namespace) -> int:
     )
     print(f"TV distance to the exact law: {_fmt(result.tv_distance)} (noise floor {result.tv_noise_floor:.4f})")
     if args.json:
-        write_json(args, result.as_dict())
+        write_json(args, result.as_dict() | _async_record(args, result.update))
     if args.plot:
         from thermolearn.viz.pbits_plots import plot_distributions
 
@@ -234,6 +273,7 @@ def run_factor_command(args: argparse.Namespace) -> int:
     check_output_path(args.plot, ".png")
     if args.chains < 2:
         raise ValueError(f"--chains must be at least 2 (error bars come from independent chains), got {args.chains}")
+    knobs = _async_knobs(args, [args.update])
     result = factor(
         args.n,
         width=args.width,
@@ -244,6 +284,7 @@ def run_factor_command(args: argparse.Namespace) -> int:
         eta=args.eta,
         seed=args.seed,
         progress=_progress(args),
+        **knobs,
     )
     print(
         f"N = {result.n}: {result.width} x {result.width}-bit multiplier, {result.p_bits} p-bits "
@@ -261,7 +302,7 @@ def run_factor_command(args: argparse.Namespace) -> int:
     else:
         print("no factorisation found: try more --sweeps or --chains, or another --i0")
     if args.json:
-        write_json(args, result.as_dict())
+        write_json(args, result.as_dict() | _async_record(args, result.update))
     if args.plot:
         from thermolearn.viz.pbits_plots import plot_success_curve
 
@@ -280,6 +321,19 @@ def run_factor_command(args: argparse.Namespace) -> int:
         )
         print(f"wrote {args.plot}")
     return 0
+
+
+def _delayed_law(model: Any, i0: float, args: argparse.Namespace) -> Any:
+    """The exact law of the delayed asynchronous chain, or None where it is too large to solve."""
+    from thermolearn.pbits.stationary import MAX_DELAYED_STATES, stationary_distribution
+
+    n = model.n_spins
+    size = 2**n * (1 if math.isinf(args.eta) else 2**n) * (3**n if args.update_time else 1)
+    if size > MAX_DELAYED_STATES:
+        return None
+    return stationary_distribution(
+        model, i0, "asynchronous", eta=args.eta, update_time=args.update_time or 0.0, partitions=args.partitions
+    )
 
 
 def run_sample_command(args: argparse.Namespace) -> int:
@@ -311,6 +365,7 @@ def run_sample_command(args: argparse.Namespace) -> int:
         )
     i0 = check_ergodic_beta(model, args.i0, name="--i0")
     updates = list(dict.fromkeys(args.update or UPDATE_CHOICES))
+    knobs = _async_knobs(args, updates)
     boltzmann = boltzmann_distribution(model, i0)
     print(f"{model!r}: I0 = {i0:g}, {args.sweeps} sweeps x {args.chains} chains")
     record: dict[str, Any] = {"model": str(path), "n_spins": model.n_spins, "i0": i0, "updates": {}}
@@ -325,11 +380,15 @@ def run_sample_command(args: argparse.Namespace) -> int:
             eta=args.eta,
             seed=args.seed + k,
             progress=_progress(args),
+            **(knobs if update == "asynchronous" else {}),
         )
         tv = total_variation(run, boltzmann)
         floor = tv_noise_floor(run)
         own = None
-        if update != "asynchronous" or model.n_spins <= MAX_ASYNCHRONOUS_SPINS or math.isinf(args.eta):
+        delayed = update == "asynchronous" and (args.update_time or args.partitions is not None)
+        if delayed:
+            own = _delayed_law(model, i0, args)
+        elif update != "asynchronous" or model.n_spins <= MAX_ASYNCHRONOUS_SPINS or math.isinf(args.eta):
             own = stationary_distribution(model, i0, update, eta=args.eta)
         bias = None if own is None else tv_distance(own, boltzmann)
         to_own = None if own is None else total_variation(run, own)
@@ -338,8 +397,7 @@ def run_sample_command(args: argparse.Namespace) -> int:
             "tv_noise_floor": floor,
             "bias_exact": bias,
             "tv_to_own_law": None if to_own is None else to_own.as_dict(),
-            "eta": args.eta if update == "asynchronous" else None,
-        }
+        } | _async_record(args, update)
         rows.append([update, _fmt(tv), f"{floor:.4f}", "" if bias is None else f"{bias:.4f}"])
         labels = [format(code, f"0{model.n_spins}b")[::-1] for code in range(boltzmann.size)]
         panels.append((f"{update}: TV {tv.mean:.3g}", labels, run.frequencies().mean(axis=0), boltzmann))

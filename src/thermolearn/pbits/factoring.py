@@ -199,8 +199,12 @@ def factor(
     exact: bool = True,
     seed: Any = None,
     progress: bool | None = None,
+    update_time: float = 0.0,
+    partitions: int | np.ndarray | None = None,
 ) -> FactorResult:
-    """Factor ``n`` by sampling a multiplier with its product clamped (see the module)."""
+    """Factor ``n`` by sampling a multiplier with its product clamped (see the module).
+    ``update_time`` and ``partitions``: asynchronous only, as in
+    :func:`~thermolearn.pbits.run_pbits` (over the free p-bits)."""
     circuit, clamps, w = factoring_circuit(n, width)
     target = int(n)
     model = circuit.model(1.0)
@@ -222,6 +226,8 @@ def factor(
         record="series",
         seed=seed,
         progress=progress,
+        update_time=update_time,
+        partitions=partitions,
     )
     assert run.codes is not None
     # decode p and q from the codes: clamped factor bits are known

@@ -105,10 +105,13 @@ def run_gate(
     eta: float = 10.0,
     seed: Any = None,
     progress: bool | None = None,
+    update_time: float = 0.0,
+    partitions: int | np.ndarray | None = None,
 ) -> GateRun:
     """Sample ``gate`` (a Gate or a library name) at inverse temperature ``i0`` with the
     terminals in ``clamps`` ({name: bit 0/1}) fixed, and compare with the exact law of the
-    update model by enumeration (the gate is small)."""
+    update model by enumeration (the gate is small). ``update_time`` and ``partitions``:
+    asynchronous only, as in :func:`~thermolearn.pbits.run_pbits` (over the free p-bits)."""
     g = library_gate(gate) if isinstance(gate, str) else gate
     circuit = Circuit()
     circuit.add(g, **{t: t for t in g.table.names})
@@ -136,6 +139,8 @@ def run_gate(
         readout=readout,
         seed=seed,
         progress=progress,
+        update_time=update_time,
+        partitions=partitions,
     )
     # exact law of the free p-bits, marginalised on the free visible ones
     n_free = reduced.model.n_spins
@@ -145,7 +150,9 @@ def run_gate(
     def marginal(p: np.ndarray) -> np.ndarray:
         return np.bincount(codes, weights=p, minlength=2**readout.size)
 
-    exact = marginal(stationary_distribution(reduced.model, i0, run.update, eta=eta))
+    exact = marginal(
+        stationary_distribution(reduced.model, i0, run.update, eta=eta, update_time=update_time, partitions=partitions)
+    )
     boltzmann = marginal(stationary_distribution(reduced.model, i0, "sequential"))
     clamp_bits = {i: (1 if s > 0 else 0) for i, s in spins.items()}
     valid = _valid_codes(g, np.array(free_visible, dtype=np.int64), clamp_bits)

@@ -84,7 +84,7 @@ def _stationary_vector(rows: list, cols: list, vals: list, size: int) -> np.ndar
 
 
 def delayed_asynchronous_distribution(
-    model: Ising, beta: float, eta: float, update_time: float, partitions: np.ndarray | None = None
+    model: Ising, beta: float, eta: float, update_time: float, partitions: int | np.ndarray | None = None
 ) -> np.ndarray:
     """The stationary law (on m) of asynchronous p-bits with a finite update time and
     per-partition delays, the chain of :func:`~thermolearn.pbits.run_pbits` with
@@ -211,7 +211,7 @@ def stationary_distribution(
     *,
     eta: float = 10.0,
     update_time: float = 0.0,
-    partitions: np.ndarray | None = None,
+    partitions: int | np.ndarray | None = None,
 ) -> np.ndarray:
     """The exact stationary distribution of the p-bit chain of ``update`` on ``model``
     (``update_time`` and ``partitions``: asynchronous only, as in :func:`run_pbits`)."""

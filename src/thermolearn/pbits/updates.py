@@ -135,10 +135,16 @@ def check_update_time(update_time: object) -> float:
     return tau
 
 
-def check_partitions(partitions: Sequence[int] | np.ndarray | None, n: int) -> np.ndarray:
-    """One int64 partition label per p-bit (default: each p-bit its own partition)."""
+def check_partitions(partitions: int | Sequence[int] | np.ndarray | None, n: int) -> np.ndarray:
+    """One int64 partition label per p-bit (default: each p-bit its own partition); an int K
+    cuts the p-bits, in index order, into K contiguous partitions of near-equal size."""
     if partitions is None:
         return np.arange(n, dtype=np.int64)
+    if isinstance(partitions, int | np.integer) and not isinstance(partitions, bool):
+        k = int(partitions)
+        if not 1 <= k <= n:
+            raise ValueError(f"partitions must be between 1 and the {n} p-bits (contiguous partitions), got {k}")
+        return (np.arange(n, dtype=np.int64) * k) // n
     arr = np.asarray(partitions)
     if arr.shape != (n,) or not (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
         raise ValueError(f"partitions must be {n} integer labels, one per p-bit, got {partitions!r}")
@@ -180,7 +186,7 @@ def run_pbits(
     seed: Any = None,
     progress: bool | None = None,
     update_time: float = 0.0,
-    partitions: Sequence[int] | np.ndarray | None = None,
+    partitions: int | Sequence[int] | np.ndarray | None = None,
 ) -> PBitRun:
     """Run ``n_chains`` independent p-bit machines on ``model`` for ``burn_in + n_sweeps`` sweeps.
 
@@ -194,7 +200,7 @@ def run_pbits(
     Asynchronous runs only: ``update_time`` tau >= 0 (in units of the mean time between a
     p-bit's clock ticks, 1 / f_pbit) makes each update take an exponential time of mean tau,
     its value appearing only at the end (ticks while busy are lost); ``partitions`` (one label
-    per p-bit, e.g. the FPGA that holds it) lets p-bits of one partition read each other at
+    per p-bit, e.g. the FPGA that holds it, or a count K of contiguous partitions) lets p-bits of one partition read each other at
     once, while other partitions' values arrive by the broadcasts at rate ``eta`` (default:
     every p-bit alone, so every neighbour is read from the broadcast copy).
     """
