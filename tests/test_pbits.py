@@ -349,3 +349,56 @@ def test_runs_are_reproducible_from_the_seed_and_series_match_histograms():
 def test_bad_update_parameters_are_refused_with_what_is_allowed(kwargs, message):
     with pytest.raises(ValueError, match=message):
         run_pbits(frustrated_network(), **{"n_sweeps": 10, **kwargs})
+
+
+def chain_moves(update: str, kernel: str, threads: int, *, chains: int, sweeps: int = 9):
+    """Final states, streams and codes of a sequential/synchronous/asynchronous kernel run from
+    fixed starts on ``threads`` threads, and the kernel it used."""
+    from thermolearn.pbits import kernels
+
+    model = glass_lattice(4, 0.7)
+    n = model.n_spins
+    rng = np.random.default_rng(5)
+    s = np.where(rng.random((chains, n)) < 0.5, -1, 1).astype(np.int8)
+    seen = s.copy()
+    pending = np.zeros_like(s)
+    gen = seed_chains(8, chains * n).reshape(chains, n, 4) if update == "synchronous" else seed_chains(8, chains)
+    codes = np.zeros((chains, sweeps), np.int64)
+    args = (model.indptr, model.indices, model.data, model.fields, 0.4)
+    out = np.arange(5, dtype=np.int64)
+    part = np.arange(n, dtype=np.int64) // 4
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        if update == "sequential":
+            used = kernels.sequential_sweeps(s, gen, *args, sweeps, out, codes, kernel=kernel)
+        elif update == "synchronous":
+            used = kernels.synchronous_sweeps(s, gen, *args, sweeps, out, codes, kernel=kernel)
+        elif update == "asynchronous":
+            used = kernels.asynchronous_sweeps(s, seen, gen, *args, 3.0, sweeps, out, codes, kernel=kernel)
+        else:
+            used = kernels.asynchronous_delayed_sweeps(
+                s, seen, pending, gen, *args, 3.0, 2.0, part, sweeps, out, codes, kernel=kernel
+            )
+    finally:
+        numba.set_num_threads(before)
+    return (s, seen, pending, gen, codes), used
+
+
+@pytest.mark.parametrize("update", ["sequential", "synchronous", "asynchronous", "delayed"])
+@pytest.mark.parametrize("chains", [1, 3])
+def test_chain_kernels_make_the_same_moves_serial_or_parallel_and_one_chain_runs_serially(update, chains):
+    # streams belong to chains (or p-bits), not threads: serial and parallel paths are bit-identical
+    serial, used = chain_moves(update, "serial", 1, chains=chains)
+    assert used == "serial"
+    for kernel, threads in (("parallel", 2), ("parallel", 1), ("auto", 2)):
+        other, used = chain_moves(update, kernel, threads, chains=chains)
+        for a, b in zip(serial, other):
+            np.testing.assert_array_equal(a, b)
+        if kernel == "auto":
+            # a single chain opens no parallel region (it collapses when the cores are shared)
+            assert used == ("serial" if chains == 1 else "parallel")
+    # negative control: the codes do change over the sweeps (the kernels move)
+    assert np.unique(serial[4]).size > 1
+    with pytest.raises(ValueError, match="kernel must be one of"):
+        chain_moves(update, "sites", 1, chains=chains)

@@ -17,7 +17,9 @@ two, decide each p-bit from a table of thresholds on the 53-bit draw instead of 
 (:func:`threshold_table`: the same decisions). :func:`chromatic_run` picks the kernel: chains
 over threads when there are several, sites over threads only when one chain has colour
 classes of at least :data:`SITE_PARALLEL_MIN` sites, otherwise serial (a parallel region that
-cannot be filled costs more than it gives, and collapses when the cores are shared).
+cannot be filled costs more than it gives, and collapses when the cores are shared). The
+sequential, synchronous and asynchronous kernels likewise run a single chain (or one thread)
+serially and spread several chains over threads (:data:`CHAIN_KERNELS`).
 """
 
 from __future__ import annotations
@@ -56,42 +58,221 @@ def _code(s, readout):
     return code
 
 
-@njit(cache=True, parallel=True)
-def sequential_sweeps(spins, rng, indptr, indices, data, h, beta, n_sweeps, readout, codes):
-    """Gibbs in index order: every p-bit reads the newest values of its neighbours."""
+@njit(inline="always")
+def _sequential_chain(c, spins, rng, indptr, indices, data, h, beta, n_sweeps, readout, codes):
     n = spins.shape[1]
-    for c in prange(spins.shape[0]):
-        s = spins[c]
-        s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
-        for t in range(n_sweeps):
-            for i in range(n):
-                m, s0, s1, s2, s3 = _draw(beta, _input(s, i, indptr, indices, data, h), s0, s1, s2, s3)
-                s[i] = m
-            codes[c, t] = _code(s, readout)
-        rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
+    s = spins[c]
+    s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
+    for t in range(n_sweeps):
+        for i in range(n):
+            m, s0, s1, s2, s3 = _draw(beta, _input(s, i, indptr, indices, data, h), s0, s1, s2, s3)
+            s[i] = m
+        codes[c, t] = _code(s, readout)
+    rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
+
+
+@njit(cache=True)
+def sequential_serial(spins, rng, indptr, indices, data, h, beta, n_sweeps, readout, codes):
+    """:func:`sequential_sweeps` with every chain in turn on the calling thread."""
+    for c in range(spins.shape[0]):
+        _sequential_chain(c, spins, rng, indptr, indices, data, h, beta, n_sweeps, readout, codes)
 
 
 @njit(cache=True, parallel=True)
-def synchronous_sweeps(spins, rng, indptr, indices, data, h, beta, n_sweeps, readout, codes):
-    """Every p-bit at once from the previous state (the hardware shortcut: biased)."""
+def sequential_parallel(spins, rng, indptr, indices, data, h, beta, n_sweeps, readout, codes):
+    """:func:`sequential_sweeps` with the chains spread over threads."""
+    for c in prange(spins.shape[0]):
+        _sequential_chain(c, spins, rng, indptr, indices, data, h, beta, n_sweeps, readout, codes)
+
+
+@njit(inline="always")
+def _synchronous_chain(c, spins, rng, indptr, indices, data, h, beta, n_sweeps, readout, codes):
     n = spins.shape[1]
-    for c in prange(spins.shape[0]):
-        s = spins[c]
-        g = rng[c]
-        new = np.empty(n, dtype=np.int8)
-        for t in range(n_sweeps):
-            for i in range(n):
-                m, g[i, 0], g[i, 1], g[i, 2], g[i, 3] = _draw(
-                    beta, _input(s, i, indptr, indices, data, h), g[i, 0], g[i, 1], g[i, 2], g[i, 3]
-                )
-                new[i] = m
-            s[:] = new
-            codes[c, t] = _code(s, readout)
+    s = spins[c]
+    g = rng[c]
+    new = np.empty(n, dtype=np.int8)
+    for t in range(n_sweeps):
+        for i in range(n):
+            m, g[i, 0], g[i, 1], g[i, 2], g[i, 3] = _draw(
+                beta, _input(s, i, indptr, indices, data, h), g[i, 0], g[i, 1], g[i, 2], g[i, 3]
+            )
+            new[i] = m
+        s[:] = new
+        codes[c, t] = _code(s, readout)
+
+
+@njit(cache=True)
+def synchronous_serial(spins, rng, indptr, indices, data, h, beta, n_sweeps, readout, codes):
+    """:func:`synchronous_sweeps` with every chain in turn on the calling thread."""
+    for c in range(spins.shape[0]):
+        _synchronous_chain(c, spins, rng, indptr, indices, data, h, beta, n_sweeps, readout, codes)
 
 
 @njit(cache=True, parallel=True)
-def asynchronous_delayed_sweeps(
+def synchronous_parallel(spins, rng, indptr, indices, data, h, beta, n_sweeps, readout, codes):
+    """:func:`synchronous_sweeps` with the chains spread over threads."""
+    for c in prange(spins.shape[0]):
+        _synchronous_chain(c, spins, rng, indptr, indices, data, h, beta, n_sweeps, readout, codes)
+
+
+@njit(inline="always")
+def _asynchronous_delayed_chain(
+    c, spins, seen, pending, rng, indptr, indices, data, h, beta, eta, rate_done, part, n_sweeps, readout, codes
+):
+    n = spins.shape[1]
+    fresh = math.isinf(eta)
+    instant = math.isinf(rate_done)  # tau = 0: a drawn value appears at once
+    done = 0.0 if instant else rate_done
+    rate = n + n * done + (0.0 if fresh else eta)
+    s = spins[c]
+    view = s if fresh else seen[c]
+    wait = pending[c]
+    s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
+    for t in range(n_sweeps):
+        clock = 0.0
+        while True:
+            u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+            clock += -math.log1p(-u) / rate
+            if clock >= 1.0:
+                break
+            u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+            event = u * rate
+            if event < n:
+                i = min(int(event), n - 1)
+                if wait[i] == 0:
+                    total = h[i]
+                    for p in range(indptr[i], indptr[i + 1]):
+                        j = indices[p]
+                        total += data[p] * (s[j] if part[j] == part[i] else view[j])
+                    m, s0, s1, s2, s3 = _draw(beta, total, s0, s1, s2, s3)
+                    if instant:
+                        s[i] = m
+                    else:
+                        wait[i] = m
+            elif event < n + n * done:
+                i = min(int((event - n) / done), n - 1)
+                if wait[i] != 0:
+                    s[i] = wait[i]
+                    wait[i] = 0
+            else:
+                view[:] = s
+        codes[c, t] = _code(s, readout)
+    rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
+
+
+@njit(cache=True)
+def asynchronous_delayed_serial(
     spins, seen, pending, rng, indptr, indices, data, h, beta, eta, rate_done, part, n_sweeps, readout, codes
+):
+    """:func:`asynchronous_delayed_sweeps` with every chain in turn on the calling thread."""
+    for c in range(spins.shape[0]):
+        _asynchronous_delayed_chain(
+            c, spins, seen, pending, rng, indptr, indices, data, h, beta, eta, rate_done, part, n_sweeps, readout, codes
+        )
+
+
+@njit(cache=True, parallel=True)
+def asynchronous_delayed_parallel(
+    spins, seen, pending, rng, indptr, indices, data, h, beta, eta, rate_done, part, n_sweeps, readout, codes
+):
+    """:func:`asynchronous_delayed_sweeps` with the chains spread over threads."""
+    for c in prange(spins.shape[0]):
+        _asynchronous_delayed_chain(
+            c, spins, seen, pending, rng, indptr, indices, data, h, beta, eta, rate_done, part, n_sweeps, readout, codes
+        )
+
+
+@njit(inline="always")
+def _asynchronous_chain(c, spins, seen, rng, indptr, indices, data, h, beta, eta, n_sweeps, readout, codes):
+    n = spins.shape[1]
+    fresh = math.isinf(eta)
+    rate = n + (0.0 if fresh else eta)
+    s = spins[c]
+    view = s if fresh else seen[c]
+    s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
+    for t in range(n_sweeps):
+        clock = 0.0
+        while True:
+            u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+            clock += -math.log1p(-u) / rate
+            if clock >= 1.0:
+                break
+            u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+            event = u * rate
+            if event < n:
+                i = min(int(event), n - 1)
+                m, s0, s1, s2, s3 = _draw(beta, _input(view, i, indptr, indices, data, h), s0, s1, s2, s3)
+                s[i] = m
+            else:
+                view[:] = s
+        codes[c, t] = _code(s, readout)
+    rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
+
+
+@njit(cache=True)
+def asynchronous_serial(spins, seen, rng, indptr, indices, data, h, beta, eta, n_sweeps, readout, codes):
+    """:func:`asynchronous_sweeps` with every chain in turn on the calling thread."""
+    for c in range(spins.shape[0]):
+        _asynchronous_chain(c, spins, seen, rng, indptr, indices, data, h, beta, eta, n_sweeps, readout, codes)
+
+
+@njit(cache=True, parallel=True)
+def asynchronous_parallel(spins, seen, rng, indptr, indices, data, h, beta, eta, n_sweeps, readout, codes):
+    """:func:`asynchronous_sweeps` with the chains spread over threads."""
+    for c in prange(spins.shape[0]):
+        _asynchronous_chain(c, spins, seen, rng, indptr, indices, data, h, beta, eta, n_sweeps, readout, codes)
+
+
+CHAIN_KERNELS = ("auto", "serial", "parallel")
+"""How the sequential, synchronous and asynchronous kernels spread chains over threads ('auto':
+parallel only for several chains and threads; both make the same moves, streams belong to
+chains or p-bits, not threads)."""
+
+
+def _chain_kernel(kernel: str, n_chains: int) -> str:
+    if kernel not in CHAIN_KERNELS:
+        raise ValueError(f"kernel must be one of {', '.join(CHAIN_KERNELS)}, got {kernel!r}")
+    if kernel == "auto":
+        return "parallel" if n_chains > 1 and numba.get_num_threads() > 1 else "serial"
+    return kernel
+
+
+def sequential_sweeps(spins, rng, indptr, indices, data, h, beta, n_sweeps, readout, codes, *, kernel="auto"):
+    """Gibbs in index order: every p-bit reads the newest values of its neighbours. Returns the
+    kernel used (a single chain runs serially: no parallel region that one thread fills)."""
+    kind = _chain_kernel(kernel, spins.shape[0])
+    fn = sequential_parallel if kind == "parallel" else sequential_serial
+    fn(spins, rng, indptr, indices, data, h, beta, n_sweeps, readout, codes)
+    return kind
+
+
+def synchronous_sweeps(spins, rng, indptr, indices, data, h, beta, n_sweeps, readout, codes, *, kernel="auto"):
+    """Every p-bit at once from the previous state (the hardware shortcut: biased). Returns
+    the kernel used."""
+    kind = _chain_kernel(kernel, spins.shape[0])
+    fn = synchronous_parallel if kind == "parallel" else synchronous_serial
+    fn(spins, rng, indptr, indices, data, h, beta, n_sweeps, readout, codes)
+    return kind
+
+
+def asynchronous_delayed_sweeps(
+    spins,
+    seen,
+    pending,
+    rng,
+    indptr,
+    indices,
+    data,
+    h,
+    beta,
+    eta,
+    rate_done,
+    part,
+    n_sweeps,
+    readout,
+    codes,
+    *,
+    kernel="auto",
 ):
     """Asynchronous p-bits with a finite update time and per-partition delays.
 
@@ -102,80 +283,27 @@ def asynchronous_delayed_sweeps(
     (``part``) as they are, the others from ``seen``, refreshed by broadcasts at rate ``eta``
     (inf: every value seen as it appears). Simulated by uniformisation: events at the
     constant total rate n + n rate_done + eta, a clock tick of a busy p-bit or a completion of
-    an idle one changes nothing (so the event law is that of the continuous-time chain)."""
-    n = spins.shape[1]
-    fresh = math.isinf(eta)
-    instant = math.isinf(rate_done)  # tau = 0: a drawn value appears at once
-    done = 0.0 if instant else rate_done
-    rate = n + n * done + (0.0 if fresh else eta)
-    for c in prange(spins.shape[0]):
-        s = spins[c]
-        view = s if fresh else seen[c]
-        wait = pending[c]
-        s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
-        for t in range(n_sweeps):
-            clock = 0.0
-            while True:
-                u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
-                clock += -math.log1p(-u) / rate
-                if clock >= 1.0:
-                    break
-                u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
-                event = u * rate
-                if event < n:
-                    i = min(int(event), n - 1)
-                    if wait[i] == 0:
-                        total = h[i]
-                        for p in range(indptr[i], indptr[i + 1]):
-                            j = indices[p]
-                            total += data[p] * (s[j] if part[j] == part[i] else view[j])
-                        m, s0, s1, s2, s3 = _draw(beta, total, s0, s1, s2, s3)
-                        if instant:
-                            s[i] = m
-                        else:
-                            wait[i] = m
-                elif event < n + n * done:
-                    i = min(int((event - n) / done), n - 1)
-                    if wait[i] != 0:
-                        s[i] = wait[i]
-                        wait[i] = 0
-                else:
-                    view[:] = s
-            codes[c, t] = _code(s, readout)
-        rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
+    an idle one changes nothing (so the event law is that of the continuous-time chain).
+    Returns the kernel used."""
+    kind = _chain_kernel(kernel, spins.shape[0])
+    fn = asynchronous_delayed_parallel if kind == "parallel" else asynchronous_delayed_serial
+    fn(spins, seen, pending, rng, indptr, indices, data, h, beta, eta, rate_done, part, n_sweeps, readout, codes)
+    return kind
 
 
-@njit(cache=True, parallel=True)
-def asynchronous_sweeps(spins, seen, rng, indptr, indices, data, h, beta, eta, n_sweeps, readout, codes):
+def asynchronous_sweeps(
+    spins, seen, rng, indptr, indices, data, h, beta, eta, n_sweeps, readout, codes, *, kernel="auto"
+):
     """Continuous time: every p-bit has a Poisson clock of rate 1 (one sweep = one unit of time)
     and reads its neighbours from ``seen``, the copy last broadcast; broadcasts (seen <- m)
     come at rate ``eta`` (eta = f_comm / f_pbit; inf: every update is seen at once). The state
     is recorded at integer times; waiting times are exponential, so redrawing the time to the
-    next event at each recording time changes nothing (memorylessness)."""
-    n = spins.shape[1]
-    fresh = math.isinf(eta)
-    rate = n + (0.0 if fresh else eta)
-    for c in prange(spins.shape[0]):
-        s = spins[c]
-        view = s if fresh else seen[c]
-        s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
-        for t in range(n_sweeps):
-            clock = 0.0
-            while True:
-                u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
-                clock += -math.log1p(-u) / rate
-                if clock >= 1.0:
-                    break
-                u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
-                event = u * rate
-                if event < n:
-                    i = min(int(event), n - 1)
-                    m, s0, s1, s2, s3 = _draw(beta, _input(view, i, indptr, indices, data, h), s0, s1, s2, s3)
-                    s[i] = m
-                else:
-                    view[:] = s
-            codes[c, t] = _code(s, readout)
-        rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
+    next event at each recording time changes nothing (memorylessness). Returns the kernel
+    used."""
+    kind = _chain_kernel(kernel, spins.shape[0])
+    fn = asynchronous_parallel if kind == "parallel" else asynchronous_serial
+    fn(spins, seen, rng, indptr, indices, data, h, beta, eta, n_sweeps, readout, codes)
+    return kind
 
 
 #: a single chain spreads a colour class over threads only from this many sites per class: each
