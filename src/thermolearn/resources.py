@@ -8,6 +8,7 @@ operating-system kill) after minutes of work.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 # leave room for the interpreter, JAX and the arrays an estimate does not count
@@ -38,13 +39,11 @@ def available_memory_bytes() -> int:
 
 
 def _free_memory_bytes() -> int:
-    try:
-        with open("/proc/meminfo", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
+    # Linux tells what can be used without swapping; elsewhere fall back to free physical pages
+    with contextlib.suppress(OSError, ValueError, IndexError), open("/proc/meminfo", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
     try:
         return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):
