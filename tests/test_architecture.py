@@ -43,6 +43,7 @@ LAYERS: dict[str, int] = {
     "learning": 4,
     "pbits": 4,
     "rg": 4,
+    "quantum": 4,
     # 5
     "diffusion": 5,
     # 6 orchestration and the conformance kits

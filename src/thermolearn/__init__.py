@@ -34,6 +34,7 @@ _SUBPACKAGES = (
     "learning",
     "models",
     "pbits",
+    "quantum",
     "randomness",
     "rg",
     "runs",

@@ -41,6 +41,7 @@ from thermolearn.cli import (
     meanfield_command,
     onsager_command,
     pbits_command,
+    quantum_command,
     rbm_command,
     rg_command,
     sample_command,
@@ -66,6 +67,7 @@ COMMANDS = (
     diffusion_command,
     pbits_command,
     rg_command,
+    quantum_command,
 )
 
 
