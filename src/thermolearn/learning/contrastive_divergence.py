@@ -370,6 +370,7 @@ class _Spec:
     weight_decay: float
     rate: Any
     reconstruction: bool
+    l1_penalty: float = 0.0
 
 
 def _moment_difference(family, params, v_pos, ph_pos, v_neg, ph_neg) -> dict:
@@ -417,6 +418,9 @@ def _update(spec: _Spec, params, velocity, chains, v0, key, step):
         grad = difference[name]
         if name == "weights" and spec.weight_decay:
             grad = grad - spec.weight_decay * params[name]
+        if name == "weights" and spec.l1_penalty:
+            # the subgradient of l1 |W|_1 (Mehta and Schwab 2014 train with it for sparse, local weights)
+            grad = grad - spec.l1_penalty * jnp.sign(params[name])
         vel = spec.momentum * velocity[name] + lr.astype(grad.dtype) * grad
         new_velocity[name] = vel
         new_params[name] = params[name] + vel
@@ -463,11 +467,13 @@ def _run_epoch(spec: _Spec, params, velocity, chains, data: np.ndarray, order: n
     return params, velocity, chains, err_sum / nb, att, acc, lr
 
 
-def _resolve_engine(engine: str, model, phase, batch_size: int) -> str:
+def _resolve_engine(engine: str, model, phase, batch_size: int, l1_penalty: float = 0.0) -> str:
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     why = None
-    if not isinstance(model, RBM):
+    if l1_penalty:
+        why = "an L1 penalty"
+    elif not isinstance(model, RBM):
         why = "a Gaussian-Bernoulli RBM"
     elif not isinstance(phase, (ContrastiveDivergence, PersistentCD)):
         why = f"method {phase.name!r}"
@@ -562,14 +568,15 @@ def train_rbm(
     state: TrainingState | None = None,
     reconstruction: bool = True,
     engine: str = "auto",
+    l1_penalty: float = 0.0,
 ) -> TrainingResult:
     """Fit ``model`` to the rows of ``data`` by stochastic ascent on the log-likelihood, the
     negative phase (model expectations) coming from ``method``: "cd" (CD-k), "pcd" (persistent
     chains, ``n_chains``, default ``batch_size``), "pt" (persistent chains at inverse
     temperatures ``betas``), or a negative-phase object.
 
-    Update: velocity = momentum * velocity + lr(step) * (grad - weight_decay * W [weights only]);
-    theta += velocity. ``learning_rate`` is a number (with ``schedule`` constant, linear or
+    Update: velocity = momentum * velocity + lr(step) * (grad - weight_decay * W - l1_penalty *
+    sign(W) [both on the weights only]); theta += velocity (``l1_penalty`` > 0 needs the JAX engine). ``learning_rate`` is a number (with ``schedule`` constant, linear or
     exponential decay to ``final_learning_rate``, default lr/100, over all updates of
     ``epochs``) or a callable step -> rate (an optax schedule). After each epoch: the exact
     log-likelihood of ``eval_data`` (default ``data``) in nats per image when
@@ -596,14 +603,17 @@ def train_rbm(
 
     family = model.family
     phase = _negative_phase(method, k, batch_size if n_chains is None else n_chains, betas, family)
-    engine = _resolve_engine(engine, model, phase, batch_size)
+    l1_penalty = check_finite_float("l1_penalty", l1_penalty)
+    if l1_penalty < 0:
+        raise ValueError(f"l1_penalty must be >= 0, got {l1_penalty}")
+    engine = _resolve_engine(engine, model, phase, batch_size, l1_penalty)
     # parameters, momentum, gradients and the checkpoint's copies; the minibatch and the chains
     check_parameter_memory(model.n_visible, model.n_hidden, copies=10.0)
     replicas = len(phase.betas) if isinstance(phase, TemperedPersistentCD) else 1
     model.check_chains_memory("training", batch_size + getattr(phase, "n_chains", 0) * replicas)
     n_batches = len(stored) // batch_size
     rate = _make_rate(learning_rate, schedule, final_learning_rate, epochs * n_batches)
-    spec = _Spec(family, phase, batch_size, n_batches, momentum, weight_decay, rate, bool(reconstruction))
+    spec = _Spec(family, phase, batch_size, n_batches, momentum, weight_decay, rate, bool(reconstruction), l1_penalty)
     evaluation = _evaluation(model, stored, eval_data, exact_log_likelihood, log_partition)
     args = _run_arguments(model, spec, stored, seed, data_id, engine)
 
@@ -710,6 +720,8 @@ def _run_arguments(model, spec: _Spec, stored: np.ndarray, seed, data_id, engine
         "learning_rate": spec.rate.describe(),
         "momentum": spec.momentum,
         "weight_decay": spec.weight_decay,
+        # only a penalised run names it, so the checkpoints of unpenalised runs keep their record
+        **({"l1_penalty": spec.l1_penalty} if spec.l1_penalty else {}),
         "seed": int(seed),
         "n_data": int(len(stored)),
         "data_hash": _digest(stored),
