@@ -2,11 +2,67 @@
 quantum Boltzmann machines and RBM neural quantum states.
 
 H = -sum_{i<j} J_ij sz_i sz_j - sum_i h_i sz_i - sum_i Gamma_i sx_i (k_B = 1, energies are totals).
+
+- :func:`diagonal_energies`, :func:`dense_hamiltonian`, :func:`sparse_hamiltonian`,
+  :func:`hamiltonian_operator` — H on any :class:`~thermolearn.models.Ising` graph (basis index k:
+  spin i is +1 when bit i of k is 0).
+- :func:`chain_ground_energy`, :func:`chain_gap`, :func:`chain_thermodynamics`,
+  :func:`infinite_chain_ground_energy_per_spin`, :func:`infinite_chain_free_energy_per_spin` —
+  the 1D chain by free fermions (parity-projected on periodic chains).
 """
+
+from typing import TYPE_CHECKING
 
 from thermolearn.lazy_exports import lazy_exports
 
-_EXPORTS: dict[str, str] = {}
+if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from thermolearn.quantum.free_fermions import (
+        ChainSpectrum,
+        ChainThermodynamics,
+        chain_gap,
+        chain_ground_energy,
+        chain_log_partition,
+        chain_low_levels,
+        chain_sectors,
+        chain_thermodynamics,
+        infinite_chain_free_energy_per_spin,
+        infinite_chain_gap,
+        infinite_chain_ground_energy_per_spin,
+    )
+    from thermolearn.quantum.hamiltonian import (
+        MAX_DENSE_SPINS,
+        HamiltonianOperator,
+        check_transverse,
+        dense_hamiltonian,
+        diagonal_energies,
+        hamiltonian_operator,
+        sparse_hamiltonian,
+        spin_table,
+        transverse_chain,
+    )
+
+_EXPORTS: dict[str, str] = {
+    "ChainSpectrum": "free_fermions",
+    "ChainThermodynamics": "free_fermions",
+    "chain_gap": "free_fermions",
+    "chain_ground_energy": "free_fermions",
+    "chain_log_partition": "free_fermions",
+    "chain_low_levels": "free_fermions",
+    "chain_sectors": "free_fermions",
+    "chain_thermodynamics": "free_fermions",
+    "infinite_chain_free_energy_per_spin": "free_fermions",
+    "infinite_chain_gap": "free_fermions",
+    "infinite_chain_ground_energy_per_spin": "free_fermions",
+    "MAX_DENSE_SPINS": "hamiltonian",
+    "HamiltonianOperator": "hamiltonian",
+    "check_transverse": "hamiltonian",
+    "dense_hamiltonian": "hamiltonian",
+    "diagonal_energies": "hamiltonian",
+    "hamiltonian_operator": "hamiltonian",
+    "sparse_hamiltonian": "hamiltonian",
+    "spin_table": "hamiltonian",
+    "transverse_chain": "hamiltonian",
+}
 
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
