@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
         transverse_chain,
     )
 
-_EXPORTS: dict[str, str] = {
+_EXPORTS = {
     "ChainSpectrum": "free_fermions",
     "ChainThermodynamics": "free_fermions",
     "chain_gap": "free_fermions",
