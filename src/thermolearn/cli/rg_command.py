@@ -1,4 +1,4 @@
-"""``thermolearn rg``: renormalisation (decimate, migdal-kadanoff, mcrg).
+"""``thermolearn rg``: renormalisation (decimate, migdal-kadanoff, mcrg, rbm).
 
 - ``decimate``: the exact decimation flow of the 1D chain, (K, h) -> (K', h') with its constants,
   and ln Z / N rebuilt from them against the transfer matrix.
@@ -6,6 +6,9 @@
   or cubic lattice, and its flow diagram.
 - ``mcrg``: Swendsen's Monte Carlo RG at the critical point: y_T and y_h per blocking level with
   bootstrap error bars, from Swendsen-Wang (or Wolff) samples.
+- ``rbm``: the RBM-as-RG experiment (Mehta and Schwab 2014): stacked RBMs trained on critical
+  Ising samples against majority-rule block spins: locality of receptive fields, the fitted
+  nearest-neighbour coupling of every layer, the flow's direction and rate, ln Z / N per layer.
 """
 
 from __future__ import annotations
@@ -15,13 +18,17 @@ import math
 
 from thermolearn.cli.arguments import check_output_path, missing_action
 from thermolearn.cli.options import (
+    add_checkpoint,
     add_json,
     add_no_progress,
     add_plot,
     add_seed,
     add_sizes,
     finite_float,
+    nonnegative_float,
     nonnegative_int,
+    open_fraction,
+    positive_float,
     positive_int,
     write_json,
 )
@@ -54,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(block spins at the critical point, the linearised RG matrix, y_T and y_h with bootstrap errors).",
     )
     psub = p.add_subparsers(dest="rg_command", metavar="ACTION")
-    p.set_defaults(run=missing_action("rg", "decimate, migdal-kadanoff or mcrg"))
+    p.set_defaults(run=missing_action("rg", "decimate, migdal-kadanoff, mcrg or rbm"))
 
     d = psub.add_parser(
         "decimate",
@@ -117,7 +124,63 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json(c, "levels with y_t and y_h (mean, stderr) and the run's plan")
     add_plot(c, "y_T and y_h against the blocking level with error bars")
     add_no_progress(c)
+    add_checkpoint(c, "the sampling run (chains, tie-breaks, operator series)")
+    c.add_argument(
+        "--checkpoint-every",
+        type=positive_int,
+        default=200,
+        metavar="N",
+        help="checkpoint period in sweeps (default 200)",
+    )
     c.set_defaults(run=run_mcrg_command)
+
+    r = psub.add_parser(
+        "rbm",
+        help="the RBM-as-RG experiment: stacked RBMs on critical Ising samples against block spins",
+        description="Mehta and Schwab (2014), made to pass or fail: train RBMs L^2 -> (L/b)^2 -> ... layer by layer "
+        "(CD-k with an L1 penalty) on Swendsen-Wang samples of the 2D Ising model at K_c; measure whether receptive "
+        "fields are local (fraction of |W| in a b x b block), fit every layer's spins by pseudo-likelihood for "
+        "ensembles at K_c (1 -+ delta) and K_c, and compare the nearest-neighbour coupling's flow with majority-rule "
+        "block spins of the same samples and with RG (differences grow by b^{y_T} = b per level). Also ln Z / N of "
+        "each layer's nearest-neighbour model (Kaufman) against the exact visible one.",
+    )
+    add_sizes(r, required=False, help="visible lattice side (one value; default 16)")
+    r.add_argument("--levels", type=positive_int, default=2, metavar="N", help="stacked RBMs (default 2)")
+    r.add_argument("--b", type=factor_value, default=2, metavar="B", help="block side per level, >= 2 (default 2)")
+    r.add_argument(
+        "--samples", type=positive_int, default=4000, metavar="S", help="configurations per ensemble (default 4000)"
+    )
+    r.add_argument(
+        "--delta",
+        type=open_fraction,
+        default=0.05,
+        metavar="D",
+        help="ensembles at K_c (1 -+ D), 0 < D < 1 (default 0.05)",
+    )
+    r.add_argument("--epochs", type=positive_int, default=20, help="epochs per layer (default 20)")
+    r.add_argument("--batch-size", type=positive_int, default=50, metavar="B", help="minibatch (default 50)")
+    r.add_argument("--learning-rate", type=positive_float, default=0.05, metavar="LR", help="step size (default 0.05)")
+    r.add_argument(
+        "--momentum", type=nonnegative_float, default=0.5, metavar="M", help="momentum in [0, 1) (default 0.5)"
+    )
+    r.add_argument(
+        "--l1", type=nonnegative_float, default=1e-3, metavar="L1", help="L1 penalty on the weights (default 0.001)"
+    )
+    r.add_argument("--k", type=positive_int, default=1, help="Gibbs sweeps per CD update (default 1)")
+    r.add_argument("--sampler", choices=SAMPLER_CHOICES, default="sw", help="cluster sampler (default sw)")
+    r.add_argument("--burn-in", type=nonnegative_int, default=100, metavar="N", help="burn-in sweeps (default 100)")
+    r.add_argument(
+        "--sweeps-between", type=positive_int, default=2, metavar="N", help="sweeps between samples (default 2)"
+    )
+    add_seed(r, "the samples, initial weights, minibatches and hidden draws")
+    add_json(r, "per layer: locality, fitted and block-spin couplings, rates, ln Z / N; the verdict")
+    add_plot(r, "receptive fields next to block-spin kernels, and the couplings per level")
+    add_no_progress(r)
+    add_checkpoint(r, "the training (finished layers, the current layer and its momentum)")
+    r.add_argument(
+        "--checkpoint-every", type=positive_int, default=1, metavar="N", help="checkpoint period in epochs (default 1)"
+    )
+    r.set_defaults(run=run_rbm_command)
 
 
 def _fmt(x: float | None, digits: int = 6) -> str:
@@ -196,6 +259,7 @@ def _plot_mk(path: str, fixed_points: list) -> None:
 def run_mcrg_command(args: argparse.Namespace) -> int:
     check_output_path(args.json, ".json")
     check_output_path(args.plot, ".png")
+    check_output_path(args.checkpoint, ".npz")
     from thermolearn.rg.critical_sampling import run_mcrg
     from thermolearn.rg.mcrg import check_mcrg_plan, minimum_samples
 
@@ -229,6 +293,8 @@ def run_mcrg_command(args: argparse.Namespace) -> int:
         n_bootstrap=args.bootstrap,
         seed=args.seed,
         progress=False if args.no_progress else None,
+        checkpoint=args.checkpoint,
+        checkpoint_every=args.checkpoint_every,
     )
     record = result.as_dict()
     y_t_exact, y_h_exact = _EXACT_EXPONENTS[args.dim]
@@ -261,5 +327,110 @@ def run_mcrg_command(args: argparse.Namespace) -> int:
             y_h_exact=y_h_exact,
             title=f"MCRG, {args.dim}D Ising at K_c, L = {args.size}",
         )
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def run_rbm_command(args: argparse.Namespace) -> int:
+    check_output_path(args.json, ".json")
+    check_output_path(args.plot, ".png")
+    check_output_path(args.checkpoint, ".npz")
+    if len(args.size) > 1:
+        raise ValueError(f"--size takes one lattice side for rg rbm, got {len(args.size)}: {args.size}")
+    size = args.size[0] if args.size else 16
+    if not 0.0 <= args.momentum < 1.0:
+        raise ValueError(f"--momentum must be in [0, 1), got {args.momentum}")
+    from thermolearn.rg.receptive_fields import check_layer_sides
+    from thermolearn.runs.rbm_renormalisation import SAMPLES_PER_FITTED_SPIN, rbm_renormalisation
+
+    try:
+        sides = check_layer_sides(size, args.b, args.levels)
+    except ValueError as exc:
+        message = (
+            str(exc)
+            .replace("block size b =", "block size --b")
+            .replace("size =", "--size")
+            .replace("levels =", "--levels")
+        )
+        raise ValueError(message) from None
+    need = SAMPLES_PER_FITTED_SPIN * sides[1] ** 2
+    if args.samples < need:
+        raise ValueError(
+            f"--samples {args.samples} is too few to fit the first hidden layer ({sides[1] ** 2} spins) by "
+            f"pseudo-likelihood: need at least {need}"
+        )
+    if args.batch_size > args.samples:
+        raise ValueError(f"--batch-size {args.batch_size} is larger than --samples {args.samples}")
+    result = rbm_renormalisation(
+        size,
+        levels=args.levels,
+        b=args.b,
+        n_samples=args.samples,
+        delta=args.delta,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        momentum=args.momentum,
+        l1_penalty=args.l1,
+        k=args.k,
+        sampler=args.sampler,
+        burn_in=args.burn_in,
+        sweeps_between=args.sweeps_between,
+        seed=args.seed,
+        checkpoint=args.checkpoint,
+        checkpoint_every=args.checkpoint_every,
+        progress=False if args.no_progress else None,
+    )
+    record = result.as_dict()
+    k = record["couplings"]
+    print(
+        f"RBM as RG: {' -> '.join(str(n) for n in record['layer_sizes'])} on the {size} x {size} Ising model, "
+        f"{record['samples']} samples per ensemble at K = {k['below']:.4f}, {k['critical']:.4f} (K_c), {k['above']:.4f}; "
+        f"CD-{args.k}, {args.epochs} epochs per layer, L1 {args.l1:g}"
+    )
+    rows = [
+        ["0 (visible)", "", ""]
+        + [_fmt((record["visible"][n].get("fitted") or {}).get("coupling"), 4) + f" (exact {k[n]:.4f})" for n in k]
+        + ["", ""]
+    ]
+    for layer in record["layers"]:
+        for mapping, label in (("rbm", "RBM"), ("block", "majority")):
+            loc = layer["locality"]["mean"] if mapping == "rbm" else layer["locality"]["block_spin"]
+            rate = layer[mapping]["rate"]
+            rows.append(
+                [
+                    f"{layer['level']} ({layer['side']}x{layer['side']})",
+                    label,
+                    _fmt(loc, 3),
+                    *[f"{_fmt(layer[mapping][n]['coupling'], 4)} ± {_fmt(layer[mapping][n]['stderr'], 4)}" for n in k],
+                    f"{_fmt(rate['mean'], 2)} ± {_fmt(rate['stderr'], 2)}",
+                    _fmt(layer[mapping]["critical"].get("log_z_per_spin_nn_model"), 4),
+                ]
+            )
+    print(
+        format_table(
+            ["level", "map", "locality", "K_nn below", "K_nn at K_c", "K_nn above", "rate (RG: b)", "ln Z/N (nn, K_c)"],
+            rows,
+        )
+    )
+    v = record["verdict"]
+    print(
+        f"locality baseline (weights spread evenly) {record['layers'][0]['locality']['uniform_baseline']:.4f}; "
+        f"exact ln Z/N of the visible model at K_c {record['visible']['critical']['exact_log_z_per_spin']:.6f}"
+    )
+    print(
+        f"verdict: receptive fields local: {v['receptive_fields_local']}; RBM flow direction as RG: "
+        f"{v['rbm_direction_as_rg']}, rate as RG (b^y_T = {v['rg_rate']:g}): {v['rbm_rate_as_rg']}, rate as block "
+        f"spins: {v['rbm_rate_as_block']}; block spins: direction {v['block_direction_as_rg']}, rate "
+        f"{v['block_rate_as_rg']}; RBM is RG: {v['rbm_is_rg']}"
+    )
+    if args.json:
+        write_json(args, record)
+    if args.plot:
+        from thermolearn.rg.receptive_fields import block_spin_kernels
+        from thermolearn.viz.rg_plots import plot_rbm_rg
+
+        kernels = [block_spin_kernels(sides[m], args.b) for m in range(len(sides) - 1)]
+        plot_rbm_rg(args.plot, result.fields, kernels, record)
         print(f"wrote {args.plot}")
     return 0

@@ -7,7 +7,12 @@
 - :func:`block_spins` — majority rule (random tie-break) and decimation on configurations;
   :func:`operator_values` — the even and odd block operators.
 - :func:`blocked_operator_series`, :func:`mcrg_exponents` — Swendsen's MCRG: y_T and y_h per
-  level with bootstrap errors; :func:`run_mcrg` — the same from cluster samples at K_c.
+  level with bootstrap errors; :func:`run_mcrg` — the same from cluster samples at K_c (with
+  checkpoints); :func:`sample_configurations` — cluster samples of the L^d lattice at any K.
+- :func:`receptive_field_locality`, :func:`receptive_field_centres`, :func:`block_spin_kernels`,
+  :func:`assign_to_lattice`, :func:`nearest_neighbour_coupling` — the geometry of a learned
+  coarse-graining against block spins (the RBM-as-RG experiment runs in
+  :func:`thermolearn.runs.rbm_renormalisation`).
 """
 
 from typing import TYPE_CHECKING
@@ -16,7 +21,7 @@ from thermolearn.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
     from thermolearn.rg.block_spins import BLOCKING_RULES, block_spins
-    from thermolearn.rg.critical_sampling import MCRG_SAMPLERS, critical_coupling, run_mcrg
+    from thermolearn.rg.critical_sampling import MCRG_SAMPLERS, critical_coupling, run_mcrg, sample_configurations
     from thermolearn.rg.decimation import (
         ChainFlow,
         chain_correlation_length,
@@ -44,6 +49,15 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
         mk_recursion,
     )
     from thermolearn.rg.operators import EVEN_OPERATORS, ODD_OPERATORS, operator_values
+    from thermolearn.rg.receptive_fields import (
+        assign_to_lattice,
+        block_spin_kernels,
+        check_layer_sides,
+        nearest_neighbour_coupling,
+        nearest_neighbour_pairs,
+        receptive_field_centres,
+        receptive_field_locality,
+    )
 
 
 _EXPORTS = {
@@ -52,6 +66,7 @@ _EXPORTS = {
     "MCRG_SAMPLERS": "critical_sampling",
     "critical_coupling": "critical_sampling",
     "run_mcrg": "critical_sampling",
+    "sample_configurations": "critical_sampling",
     "ChainFlow": "decimation",
     "chain_correlation_length": "decimation",
     "chain_free_energy_per_spin": "decimation",
@@ -75,6 +90,13 @@ _EXPORTS = {
     "EVEN_OPERATORS": "operators",
     "ODD_OPERATORS": "operators",
     "operator_values": "operators",
+    "assign_to_lattice": "receptive_fields",
+    "block_spin_kernels": "receptive_fields",
+    "check_layer_sides": "receptive_fields",
+    "nearest_neighbour_coupling": "receptive_fields",
+    "nearest_neighbour_pairs": "receptive_fields",
+    "receptive_field_centres": "receptive_fields",
+    "receptive_field_locality": "receptive_fields",
 }
 
 __all__ = sorted(_EXPORTS)

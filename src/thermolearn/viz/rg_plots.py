@@ -72,3 +72,45 @@ def plot_mcrg_exponents(path, levels: Sequence[dict], *, y_t_exact: float | None
     if title:
         fig.suptitle(title, fontsize=10)
     return save_figure(fig, path)
+
+
+def plot_rbm_rg(path, fields: Sequence[np.ndarray], kernels: Sequence[np.ndarray], record: dict, *, n_units: int = 4):
+    """The RBM-as-RG experiment in one figure. Per level (rows): the receptive fields of
+    ``n_units`` hidden units (|W| on the input lattice, gauge-fixed weights in lattice order) next
+    to the majority-rule kernel of the same coarse site; last column: the fitted nn coupling K_nn
+    per level for the three ensembles, RBM (solid) and block spins (dashed)."""
+    levels = len(fields)
+    fig, axes = new_figure(ncols=2 * n_units + 1, nrows=levels, width=1.6, height=1.7)
+    names = ("below", "critical", "above")
+    for m in range(levels):
+        w, kern = np.asarray(fields[m]), np.asarray(kernels[m])
+        side = int(round(np.sqrt(w.shape[0])))
+        # units spread over the coarse lattice (sites 0, n/4, ...), each next to its block kernel
+        picks = np.linspace(0, w.shape[1] - 1, n_units).round().astype(int)
+        for k, j in enumerate(picks):
+            for col, (mat, label) in enumerate(((w, "RBM"), (kern, "block"))):
+                ax = axes[m, 2 * k + col]
+                img = mat[:, j].reshape(side, side)
+                lim = float(np.max(np.abs(img))) or 1.0
+                ax.imshow(img, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+                ax.set_xticks([])
+                ax.set_yticks([])
+                ax.set_title(f"L{m + 1} {label} {j}", fontsize=6)
+        ax = axes[m, -1]
+        if m:
+            ax.axis("off")
+            continue
+        layers = record["layers"]
+        x = np.arange(len(layers) + 1)
+        for c, name in enumerate(names):
+            base = record["couplings"][name]
+            for mapping, style in (("rbm", "o-"), ("block", "s--")):
+                ys = [base] + [np.nan if lv[mapping][name]["coupling"] is None else lv[mapping][name]["coupling"]
+                               for lv in layers]  # fmt: skip
+                ax.plot(x, ys, style, color=f"C{c}", ms=3, lw=1, label=f"{mapping} {name}")
+        ax.set_xticks(x)
+        ax.set_xlabel("level", fontsize=7)
+        ax.set_ylabel("K_nn", fontsize=7)
+        ax.tick_params(labelsize=6)
+        ax.legend(fontsize=4)
+    return save_figure(fig, path)
