@@ -247,9 +247,9 @@ def run_vmc(
     n_chains: int = 16,
     n_discard: int | None = None,
     learning_rate: float = 0.1,
-    diag_shift: float = 0.1,
-    diag_shift_decay: float = 1.0,
-    diag_shift_min: float = 1e-4,
+    diag_shift: float = 1.0,
+    diag_shift_decay: float = 0.97,
+    diag_shift_min: float = 0.01,
     momentum: float = 0.0,
     solver: str = "auto",
     full_summation: bool = False,
@@ -262,7 +262,10 @@ def run_vmc(
     """Minimise <psi|H|psi> / <psi|psi> over the RBM ``ansatz`` by SR; energies are totals (k_B = 1).
 
     ``n_samples`` samples per iteration, ``n_samples / n_chains`` from each of ``n_chains`` Metropolis
-    chains after ``n_discard`` sweeps (default a tenth of that, at least 1). With ``checkpoint``, a
+    chains after ``n_discard`` sweeps (default a tenth of that, at least 1). The diagonal shift starts
+    large (1, a cautious first step from the random start: a translation-symmetric RBM with a
+    constant shift of 0.1 can jump to a sharply peaked state whose chains stop moving) and decays
+    by 0.97 per iteration to 0.01. With ``checkpoint``, a
     file written by the same arguments is resumed from (bit-identical) and rewritten every
     ``checkpoint_every`` iterations and at the end.
     """
