@@ -157,20 +157,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="D",
         help="ensembles at K_c (1 -+ D), 0 < D < 1 (default 0.05)",
     )
-    r.add_argument("--epochs", type=positive_int, default=20, help="epochs per layer (default 20)")
+    r.add_argument("--epochs", type=positive_int, default=40, help="epochs per layer (default 40)")
     r.add_argument("--batch-size", type=positive_int, default=50, metavar="B", help="minibatch (default 50)")
-    r.add_argument("--learning-rate", type=positive_float, default=0.05, metavar="LR", help="step size (default 0.05)")
+    r.add_argument("--learning-rate", type=positive_float, default=0.1, metavar="LR", help="step size (default 0.1)")
     r.add_argument(
         "--momentum", type=nonnegative_float, default=0.5, metavar="M", help="momentum in [0, 1) (default 0.5)"
     )
     r.add_argument(
-        "--l1", type=nonnegative_float, default=1e-3, metavar="L1", help="L1 penalty on the weights (default 0.001)"
+        "--l1", type=nonnegative_float, default=0.01, metavar="L1", help="L1 penalty on the weights (default 0.01)"
     )
     r.add_argument("--k", type=positive_int, default=1, help="Gibbs sweeps per CD update (default 1)")
     r.add_argument("--sampler", choices=SAMPLER_CHOICES, default="sw", help="cluster sampler (default sw)")
     r.add_argument("--burn-in", type=nonnegative_int, default=100, metavar="N", help="burn-in sweeps (default 100)")
     r.add_argument(
-        "--sweeps-between", type=positive_int, default=2, metavar="N", help="sweeps between samples (default 2)"
+        "--sweeps-between", type=positive_int, default=5, metavar="N", help="sweeps between samples (default 5)"
     )
     add_seed(r, "the samples, initial weights, minibatches and hidden draws")
     add_json(r, "per layer: locality, fitted and block-spin couplings, rates, ln Z / N; the verdict")
@@ -341,7 +341,7 @@ def run_rbm_command(args: argparse.Namespace) -> int:
     if not 0.0 <= args.momentum < 1.0:
         raise ValueError(f"--momentum must be in [0, 1), got {args.momentum}")
     from thermolearn.rg.receptive_fields import check_layer_sides
-    from thermolearn.runs.rbm_renormalisation import SAMPLES_PER_FITTED_SPIN, rbm_renormalisation
+    from thermolearn.runs.rbm_rg import SAMPLES_PER_FITTED_SPIN, rbm_renormalisation
 
     try:
         sides = check_layer_sides(size, args.b, args.levels)

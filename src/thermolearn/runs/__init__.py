@@ -7,7 +7,7 @@
   that fits (exact, bounds, approximations, Monte Carlo); :func:`register_method` adds one.
 - :mod:`.recall`: associative-memory recall as a run: :func:`thermal_recall` (a sampler at
   T > 0), :func:`recall` (any method) and :func:`restoration_curve`.
-- :mod:`.rbm_renormalisation`: :func:`rbm_renormalisation`, the RBM-as-RG experiment (Mehta and
+- :mod:`.rbm_rg`: :func:`rbm_renormalisation`, the RBM-as-RG experiment (Mehta and
   Schwab 2014) against majority-rule block spins, with checkpoints.
 """
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
         register_method,
         registered_methods,
     )
-    from thermolearn.runs.rbm_renormalisation import RBMRenormalisationResult, rbm_renormalisation
+    from thermolearn.runs.rbm_rg import RBMRenormalisationResult, rbm_renormalisation
     from thermolearn.runs.recall import RECALL_METHODS, RestorationResult, recall, restoration_curve, thermal_recall
     from thermolearn.runs.sample import SampleResult, sample
 
@@ -35,14 +35,14 @@ _EXPORTS = {
     "Comparison": "comparison",
     "ComparisonMethod": "comparison",
     "MethodRow": "comparison",
-    "RBMRenormalisationResult": "rbm_renormalisation",
+    "RBMRenormalisationResult": "rbm_rg",
     "RECALL_METHODS": "recall",
     "RestorationResult": "recall",
     "SampleResult": "sample",
     "compare": "comparison",
     "load_checkpoint": "checkpoint",
     "methods_that_fit": "comparison",
-    "rbm_renormalisation": "rbm_renormalisation",
+    "rbm_renormalisation": "rbm_rg",
     "recall": "recall",
     "restoration_curve": "recall",
     "model_fingerprint": "checkpoint",
