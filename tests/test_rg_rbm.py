@@ -106,7 +106,7 @@ def two_levels():
     return rbm_renormalisation(12, **TWO)
 
 
-@pytest.mark.parametrize("saves", [1, 2, 3])  # mid layer 1, between the layers, mid layer 2
+@pytest.mark.parametrize("saves", [1, 2, 3, 4])  # mid layer 1, between the layers, mid layer 2, trained
 def test_a_killed_training_resumes_bit_identical(tmp_path, monkeypatch, two_levels, saves):
     path = tmp_path / "rbm-rg.npz"
     _kill_after(monkeypatch, saves)
@@ -144,6 +144,8 @@ def saved(tmp_path, killed_checkpoint):
         (lambda a, h: a.pop("velocity_hidden_bias"), "missing array"),
         (lambda a, h: h["progress"].__setitem__("layer", 7), "layer"),
         (lambda a, h: h["progress"].__setitem__("epoch", -1), "epoch"),
+        (lambda a, h: h["progress"].__setitem__("epoch", 2), "epoch"),
+        (lambda a, h: h["progress"].update(layer=3, epoch=1), "epoch' must be 0 once all 2 layers"),
         (lambda a, h: h["run"].__setitem__("seed", 99), "different run"),
     ],
 )

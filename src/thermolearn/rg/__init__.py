@@ -12,7 +12,7 @@
 - :func:`receptive_field_locality`, :func:`receptive_field_centres`, :func:`block_spin_kernels`,
   :func:`assign_to_lattice`, :func:`nearest_neighbour_coupling` — the geometry of a learned
   coarse-graining against block spins (the RBM-as-RG experiment runs in
-  :func:`thermolearn.runs.rbm_rg`).
+  :func:`thermolearn.runs.rbm_renormalisation`).
 """
 
 from typing import TYPE_CHECKING

@@ -160,8 +160,12 @@ def _load(path, plan) -> tuple[list[RBM], RBM | None, TrainingState | None, int,
         return None
     progress = contents.value("progress", dict)
     levels = plan["levels"]
-    layer = contents.value("layer", int, minimum=1, maximum=levels, within=progress, label="progress 'layer'")
-    epoch = contents.value("epoch", int, minimum=0, maximum=plan["epochs"], within=progress, label="progress 'epoch'")
+    layer = contents.value("layer", int, minimum=1, maximum=levels + 1, within=progress, label="progress 'layer'")
+    epoch = contents.value(
+        "epoch", int, minimum=0, maximum=plan["epochs"] - 1, within=progress, label="progress 'epoch'"
+    )
+    if layer == levels + 1 and epoch:
+        raise contents.fail(f"progress 'epoch' must be 0 once all {levels} layers are trained, got {epoch}")
     sizes = plan["layer_sizes"]
     shapes = {"weights": lambda m: (sizes[m - 1], sizes[m]), "visible_bias": lambda m: (sizes[m - 1],),
               "hidden_bias": lambda m: (sizes[m],)}  # fmt: skip
@@ -270,6 +274,7 @@ def rbm_renormalisation(
                     seed=_int_seed(train_seqs[m - 1]), state=state, exact_log_likelihood=False, progress=False,
                     reconstruction=False, engine="jax",
                 )  # fmt: skip
+                assert isinstance(result.model, RBM)  # train_rbm returns the family it was given
                 current, state, epoch = result.model, result.state, epoch + chunk
                 bar.update(chunk)
                 if checkpoint is not None and epoch < plan["epochs"]:
@@ -277,7 +282,7 @@ def rbm_renormalisation(
             models.append(current)
             current, state = None, None
             if checkpoint is not None:
-                _save(checkpoint, plan, models, None, None, min(m + 1, levels), 0 if m < levels else plan["epochs"])
+                _save(checkpoint, plan, models, None, None, m + 1, 0)  # layer levels + 1: training done
             if m < levels:
                 data = models[m - 1].sample_hidden(data, seed=hidden_draw[m - 1]).astype(np.uint8)
 
