@@ -1,6 +1,6 @@
-"""``thermolearn rg decimate|migdal-kadanoff|mcrg``: the JSON contracts of issue 17, plots, and
-one-line errors (exit 2) for block sizes that do not divide L, too many or too few blockings and
-too few samples."""
+"""``thermolearn rg decimate|migdal-kadanoff|mcrg|rbm``: the JSON contracts of issue 17, plots,
+checkpoints, and one-line errors (exit 2) for block sizes that do not divide L, too many or too
+few blockings or levels and too few samples."""
 
 from __future__ import annotations
 
@@ -72,7 +72,19 @@ def test_mcrg_json_contract(tmp_path, capsys):
         (["rg", "decimate", "--coupling", "nan"], "--coupling"),
         (["rg", "decimate", "--coupling", "0.5", "--levels", "100000"], "levels must be an integer from 0 to"),
         (["rg", "migdal-kadanoff", "--lattice", "hex"], "invalid choice"),
-        (["rg"], "give an action: decimate, migdal-kadanoff or mcrg"),
+        (["rg"], "give an action: decimate, migdal-kadanoff, mcrg or rbm"),
+        (["rg", "rbm", "--size", "10", "--b", "4"], "block size --b 4 does not divide the lattice side 10"),
+        (["rg", "rbm", "--size", "8", "--levels", "2"], "--levels 2 leaves a 2 x 2 lattice"),
+        (["rg", "rbm", "--size", "8", "--levels", "1", "--samples", "100"], "--samples 100 is too few"),
+        (
+            ["rg", "rbm", "--size", "8", "--levels", "1", "--samples", "700", "--batch-size", "800"],
+            "--batch-size 800 is larger",
+        ),
+        (["rg", "rbm", "--size", "8", "--levels", "1", "--momentum", "1"], "--momentum must be in [0, 1)"),
+        (["rg", "rbm", "--size", "8", "16"], "--size takes one lattice side"),
+        (["rg", "rbm", "--delta", "1.5"], "--delta"),
+        (["rg", "rbm", "--checkpoint", "x.json"], "x.json must end in .npz"),
+        (["rg", "mcrg", "--size", "16", "--checkpoint-every", "0"], "--checkpoint-every"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
@@ -82,3 +94,82 @@ def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+RBM_ARGV = [
+    "rg",
+    "rbm",
+    "--size",
+    "8",
+    "--levels",
+    "1",
+    "--samples",
+    "700",
+    "--epochs",
+    "2",
+    "--seed",
+    "1",
+    "--no-progress",
+]
+
+
+def test_rbm_json_contract_and_plot(tmp_path, capsys):
+    out = tmp_path / "rbm.json"
+    plot = tmp_path / "rbm.png"
+    assert _run([*RBM_ARGV, "--json", str(out), "--plot", str(plot)]) == 0
+    record = json.loads(out.read_text())
+    (layer,) = record["layers"]
+    assert set(layer) >= {"locality", "rbm", "block", "level", "side"}
+    for mapping in ("rbm", "block"):
+        assert set(layer[mapping]) == {"below", "critical", "above", "rate"}
+        assert set(layer[mapping]["critical"]) >= {"coupling", "stderr", "log_z_per_spin_nn_model"}
+    assert set(record["verdict"]) >= {"receptive_fields_local", "rbm_direction_as_rg", "rbm_rate_as_rg", "rbm_is_rg"}
+    assert record["arguments"]["l1"] == 0.01
+    assert plot.stat().st_size > 0
+    assert "verdict:" in capsys.readouterr().out
+
+
+def test_rbm_checkpoint_resume_gives_the_same_json(tmp_path):
+    import thermolearn.runs.rbm_rg as rr
+
+    straight, resumed, ck = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "ck.npz"
+    assert _run([*RBM_ARGV, "--json", str(straight)]) == 0
+    original = rr._save
+
+    def killed(*args, **kwargs):
+        original(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    rr._save = killed
+    try:
+        assert _run([*RBM_ARGV, "--checkpoint", str(ck)]) == 130
+    finally:
+        rr._save = original
+    assert ck.exists()
+    assert _run([*RBM_ARGV, "--checkpoint", str(ck), "--json", str(resumed)]) == 0
+    a, b = json.loads(straight.read_text()), json.loads(resumed.read_text())
+    a.pop("arguments"), b.pop("arguments")
+    assert a == b
+
+
+def test_mcrg_checkpoint_resume_gives_the_same_json(tmp_path):
+    import thermolearn.rg.critical_sampling as cs
+
+    argv = ["rg", "mcrg", "--size", "16", "--blockings", "1", "--samples", "400", "--burn-in", "20", "--no-progress"]
+    straight, resumed, ck = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "ck.npz"
+    assert _run([*argv, "--json", str(straight)]) == 0
+    original = cs._save_mcrg
+
+    def killed(*args, **kwargs):
+        original(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    cs._save_mcrg = killed
+    try:
+        assert _run([*argv, "--checkpoint", str(ck), "--checkpoint-every", "50"]) == 130
+    finally:
+        cs._save_mcrg = original
+    assert _run([*argv, "--checkpoint", str(ck), "--checkpoint-every", "50", "--json", str(resumed)]) == 0
+    a, b = json.loads(straight.read_text()), json.loads(resumed.read_text())
+    a.pop("arguments"), b.pop("arguments")
+    assert a == b

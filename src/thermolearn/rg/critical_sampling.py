@@ -205,7 +205,7 @@ def _generator_words(rng: np.random.Generator) -> np.ndarray:
 
 def _set_generator_words(rng: np.random.Generator, words: np.ndarray) -> None:
     w = [int(x) for x in words]
-    if w[2] & 1 == 0 or w[4] not in (0, 1) or w[5] > 0xFFFFFFFF:
+    if w[3] & 1 == 0 or w[4] not in (0, 1) or w[5] > 0xFFFFFFFF:
         raise ValueError("not the state of a PCG64 generator (its increment must be odd)")
     rng.bit_generator.state = {
         "bit_generator": "PCG64",
