@@ -65,7 +65,9 @@ def test_log_derivatives_equal_automatic_differentiation(parameters, symmetric):
     states = jnp.asarray(spin_table(n)[::3])
 
     def part(fn):
-        return jax.vmap(jax.grad(lambda t, s: fn(ansatz.log_psi(t, s[None])[0])), in_axes=(None, 0))(theta, states)
+        return jax.jit(jax.vmap(jax.grad(lambda t, s: fn(ansatz.log_psi(t, s[None])[0])), in_axes=(None, 0)))(
+            theta, states
+        )
 
     reference = part(jnp.real) + 1j * part(jnp.imag)
     np.testing.assert_allclose(np.asarray(ansatz.log_derivatives(theta, states)), reference, rtol=1e-10, atol=1e-12)

@@ -23,6 +23,7 @@ JAX is imported here, so this module loads only when a neural quantum state is u
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -138,12 +139,14 @@ class RBMWaveFunction:
         return jnp.full((n,), a), jnp.repeat(b, n), w_dense
 
     # ------------------------------------------------------------------------ amplitudes
+    @functools.partial(jax.jit, static_argnums=0)
     def log_psi(self, theta: jax.Array, states: jax.Array) -> jax.Array:
         """ln psi(s) for a batch of states (n, N) of +-1 (complex for a complex model)."""
         a, b, w = self.dense(theta)
         s = states.astype(w.real.dtype)
         return s @ a + jnp.sum(log_cosh(s @ w + b), axis=-1)
 
+    @functools.partial(jax.jit, static_argnums=0)
     def log_derivatives(self, theta: jax.Array, states: jax.Array) -> jax.Array:
         """O_k(s) = d ln psi(s) / d theta_k, shape (n, n_parameters), complex for a complex model.
 
@@ -172,6 +175,7 @@ class RBMWaveFunction:
             o = jnp.concatenate([o, 1j * o], axis=1)
         return o
 
+    @functools.partial(jax.jit, static_argnums=0)
     def flip_log_ratios(self, theta: jax.Array, states: jax.Array) -> jax.Array:
         """ln psi(s^i) - ln psi(s) for every single-spin flip i, shape (n, N)."""
         a, b, w = self.dense(theta)
@@ -214,6 +218,7 @@ def ising_energies(h: TransverseIsing, states: jax.Array) -> jax.Array:
     return -0.5 * jnp.einsum("bi,ij,bj->b", s, h.couplings, s) - s @ h.fields
 
 
+@functools.partial(jax.jit, static_argnums=0)
 def local_energies(ansatz: RBMWaveFunction, theta: jax.Array, h: TransverseIsing, states: jax.Array) -> jax.Array:
     """E_loc(s) = E_Ising(s) - sum_i Gamma_i psi(s^i) / psi(s) (complex for a complex psi); its
     |psi|^2-average is the variational energy <psi|H|psi> / <psi|psi>."""

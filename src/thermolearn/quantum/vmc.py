@@ -117,6 +117,7 @@ class VMCResult:
 
 
 # ------------------------------------------------------------------------------ the pieces
+@functools.partial(jax.jit, static_argnums=(0, 4, 5))
 def metropolis_sweeps(
     ansatz: RBMWaveFunction, theta: jax.Array, chains: jax.Array, key: jax.Array, n_discard: int, n_keep: int
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
@@ -159,6 +160,7 @@ def metropolis_sweeps(
     return trajectory[n_discard:], s, jnp.mean(accepted) / (n_sweeps * n)
 
 
+@functools.partial(jax.jit, static_argnums=0)
 def energy_and_gradient(
     ansatz: RBMWaveFunction, theta: jax.Array, h: TransverseIsing, states: jax.Array, weights: jax.Array
 ) -> dict[str, jax.Array]:
@@ -201,7 +203,8 @@ def _compiled_step(ansatz: RBMWaveFunction, plan: tuple, optimizer_spec: tuple) 
     full_summation, n_chains, n_keep, n_discard, solver = plan
     optimizer = _optimizer(*optimizer_spec)
 
-    def step(theta, opt_state, chains, key, shift, h):
+    def step(theta, opt_state, chains, root, k, shift, h):
+        key = jax.random.fold_in(root, k)
         if full_summation:
             states = jnp.asarray(spin_table(ansatz.n_spins), dtype=theta.dtype)
             log_p = 2.0 * jnp.real(ansatz.log_psi(theta, states))
@@ -230,6 +233,19 @@ def _compiled_step(ansatz: RBMWaveFunction, plan: tuple, optimizer_spec: tuple) 
         return theta, opt_state, new_chains.astype(jnp.int8), record
 
     return jax.jit(step)
+
+
+@functools.lru_cache(maxsize=32)
+def _initial_state(ansatz: RBMWaveFunction, n_chains: int, scale: float, optimizer_spec: tuple) -> Any:
+    """theta ~ N(0, scale^2) from fold_in(root, 2^31 - 1), random chains from fold_in(root, 2^31 - 2) and
+    the optimiser's initial state, as one compiled program (eager JAX would compile each piece apart)."""
+
+    def init(root):
+        theta = ansatz.init(jax.random.fold_in(root, 2**31 - 1), scale)
+        flips = jax.random.bernoulli(jax.random.fold_in(root, 2**31 - 2), 0.5, (n_chains, ansatz.n_spins))
+        return theta, (1 - 2 * flips).astype(jnp.int8), _optimizer(*optimizer_spec).init(theta)
+
+    return jax.jit(init)
 
 
 def _optimizer(learning_rate: float, momentum: float) -> optax.GradientTransformation:
@@ -376,12 +392,8 @@ def _digest(h: TransverseIsing) -> str:
 
 def _run(hamiltonian, ansatz, plan, args, seed, iterations, checkpoint, progress) -> VMCResult:
     root = jax_key(seed, typed=True)
-    theta = ansatz.init(jax.random.fold_in(root, 2**31 - 1), plan["init_scale"])
-    chains = (
-        1 - 2 * jax.random.bernoulli(jax.random.fold_in(root, 2**31 - 2), 0.5, (plan["n_chains"], ansatz.n_spins))
-    ).astype(jnp.int8)
     optimizer_spec = (plan["learning_rate"], plan["momentum"])
-    opt_state = _optimizer(*optimizer_spec).init(theta)
+    theta, chains, opt_state = _initial_state(ansatz, plan["n_chains"], plan["init_scale"], optimizer_spec)(root)
     history = {name: np.full(iterations, np.nan) for name in HISTORY_NAMES}
     start = 0
     if checkpoint is not None and Path(checkpoint).is_file():
@@ -398,9 +410,7 @@ def _run(hamiltonian, ansatz, plan, args, seed, iterations, checkpoint, progress
         for k in range(start, iterations):
             shift = max(plan["diag_shift"] * plan["diag_shift_decay"] ** k, plan["diag_shift_min"])
             t0 = time.perf_counter()
-            theta, opt_state, chains, record = step(
-                theta, opt_state, chains, jax.random.fold_in(root, k), jnp.asarray(shift), h
-            )
+            theta, opt_state, chains, record = step(theta, opt_state, chains, root, np.int64(k), np.float64(shift), h)
             record = np.asarray(jax.block_until_ready(record))
             elapsed = time.perf_counter() - t0
             for name, value in zip(HISTORY_NAMES, [*record.tolist(), elapsed]):
