@@ -6,6 +6,8 @@ H = -sum_{i<j} J_ij sz_i sz_j - sum_i h_i sz_i - sum_i Gamma_i sx_i (k_B = 1, en
 - :func:`diagonal_energies`, :func:`dense_hamiltonian`, :func:`sparse_hamiltonian`,
   :func:`hamiltonian_operator` — H on any :class:`~thermolearn.models.Ising` graph (basis index k:
   spin i is +1 when bit i of k is 0).
+- :func:`low_spectrum` (dense, Lanczos, Lanczos in momentum / spin-flip sectors: 24+ spins) and
+  :func:`thermodynamics` (ln Z, E, C, <sx>, <sz sz> from the whole spectrum, N <= 14).
 - :func:`chain_ground_energy`, :func:`chain_gap`, :func:`chain_thermodynamics`,
   :func:`infinite_chain_ground_energy_per_spin`, :func:`infinite_chain_free_energy_per_spin` —
   the 1D chain by free fermions (parity-projected on periodic chains).
@@ -16,6 +18,14 @@ from typing import TYPE_CHECKING
 from thermolearn.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from thermolearn.quantum.exact import (
+        SPECTRUM_METHODS,
+        THERMAL_METHODS,
+        LowSpectrum,
+        QuantumThermodynamics,
+        low_spectrum,
+        thermodynamics,
+    )
     from thermolearn.quantum.free_fermions import (
         ChainSpectrum,
         ChainThermodynamics,
@@ -42,6 +52,12 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
     )
 
 _EXPORTS = {
+    "SPECTRUM_METHODS": "exact",
+    "THERMAL_METHODS": "exact",
+    "LowSpectrum": "exact",
+    "QuantumThermodynamics": "exact",
+    "low_spectrum": "exact",
+    "thermodynamics": "exact",
     "ChainSpectrum": "free_fermions",
     "ChainThermodynamics": "free_fermions",
     "chain_gap": "free_fermions",

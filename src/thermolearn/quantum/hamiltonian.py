@@ -82,6 +82,22 @@ def spin_table(n_spins: int) -> np.ndarray:
     return (1 - 2 * bits).astype(np.int8)
 
 
+def basis_energies(ising: Ising, basis: np.ndarray) -> np.ndarray:
+    """Classical Ising energy (total) of the basis states with indices ``basis`` (int64 array)."""
+    model = check_ising(ising)
+    k = np.asarray(basis, dtype=np.int64)
+    rows, cols, weights = model.edges()
+    fields = model.fields
+    energy = np.zeros(k.shape)
+    for i in range(model.n_spins):
+        if fields[i] != 0.0:
+            energy -= fields[i] * (1 - 2 * ((k >> i) & 1))
+    for i, j, w in zip(rows, cols, weights):
+        # s_i s_j = +1 when bits i and j agree, -1 when they differ
+        energy -= w * (1 - 2 * (((k >> i) ^ (k >> j)) & 1))
+    return energy
+
+
 def diagonal_energies(ising: Ising) -> np.ndarray:
     """Classical Ising energy E(s_k) of every basis state k (float64, length 2^N, totals).
 
@@ -90,21 +106,11 @@ def diagonal_energies(ising: Ising) -> np.ndarray:
     model = check_ising(ising)
     n = model.n_spins
     check_basis_size(n, 8.0 * 3, "the diagonal of H")
-    rows, cols, weights = model.edges()
-    fields = model.fields
     size = 2**n
     out = np.empty(size, dtype=np.float64)
     for start in range(0, size, _CHUNK):
-        k = np.arange(start, min(size, start + _CHUNK), dtype=np.int64)
-        energy = np.zeros(k.size)
-        for i in range(n):
-            if fields[i] != 0.0:
-                # s_i = 1 - 2 b_i, so -h_i s_i = -h_i + 2 h_i b_i
-                energy -= fields[i] * (1 - 2 * ((k >> i) & 1))
-        for i, j, w in zip(rows, cols, weights):
-            # s_i s_j = +1 when bits i and j agree, -1 when they differ
-            energy -= w * (1 - 2 * (((k >> i) ^ (k >> j)) & 1))
-        out[k[0] : k[-1] + 1] = energy
+        stop = min(size, start + _CHUNK)
+        out[start:stop] = basis_energies(model, np.arange(start, stop, dtype=np.int64))
     return out
 
 
