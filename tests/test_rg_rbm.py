@@ -37,7 +37,15 @@ def test_the_record_is_json_and_holds_every_layer_and_verdict(tiny):
         for name in rr.ENSEMBLES:
             fit = layer[mapping][name]
             assert set(fit) >= {"coupling", "stderr", "log_z_per_spin_nn_model", "log_z_per_spin_fitted_model"}
-        assert set(layer[mapping]["rate"]) == {"level", "difference", "difference_stderr", "mean", "stderr"}
+        assert set(layer[mapping]["rate"]) == {
+            "level",
+            "difference",
+            "difference_stderr",
+            "mean",
+            "stderr",
+            "direction_as_rg",
+            "rate_as_rg",
+        }
     assert set(record["verdict"]) >= {"receptive_fields_local", "rbm_direction_as_rg", "rbm_rate_as_rg", "rbm_is_rg"}
     assert all(isinstance(v, bool) for k, v in record["verdict"].items() if k.startswith(("rbm_", "block_", "recep")))
     assert len(tiny.fields) == 1 and tiny.fields[0].shape == (64, 16)
@@ -48,6 +56,7 @@ def test_block_spin_locality_is_one_and_the_baseline_is_the_block_over_the_latti
     assert loc["block_spin"] == 1.0
     assert loc["uniform_baseline"] == 4 / 64
     assert 0.0 < loc["min"] <= loc["mean"] <= loc["max"] <= 1.0
+    assert loc["mean"] <= loc["mean_window_2b"] <= 1.0  # the 2b x 2b window holds the b x b one
 
 
 def test_the_visible_free_energy_is_kaufmans_and_the_nn_model_free_energy_is_kaufman_at_the_fitted_coupling(tiny):

@@ -390,7 +390,11 @@ def run_rbm_command(args: argparse.Namespace) -> int:
     )
     rows = [
         ["0 (visible)", "", ""]
-        + [_fmt((record["visible"][n].get("fitted") or {}).get("coupling"), 4) + f" (exact {k[n]:.4f})" for n in k]
+        + [
+            (_fmt(record["visible"][n]["fitted"]["coupling"], 4) if "fitted" in record["visible"][n] else "not fitted")
+            + f" (exact {k[n]:.4f})"
+            for n in k
+        ]
         + ["", ""]
     ]
     for layer in record["layers"]:
@@ -415,7 +419,9 @@ def run_rbm_command(args: argparse.Namespace) -> int:
     )
     v = record["verdict"]
     print(
-        f"locality baseline (weights spread evenly) {record['layers'][0]['locality']['uniform_baseline']:.4f}; "
+        f"locality: fraction of |W| in the b x b block at the unit's centre (in a 2b x 2b block: "
+        f"{', '.join(_fmt(lv['locality']['mean_window_2b'], 3) for lv in record['layers'])}); baseline for weights "
+        f"spread evenly {record['layers'][0]['locality']['uniform_baseline']:.4f}; "
         f"exact ln Z/N of the visible model at K_c {record['visible']['critical']['exact_log_z_per_spin']:.6f}"
     )
     print(
