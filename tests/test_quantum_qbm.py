@@ -3,6 +3,7 @@ Golden-Thompson bound, the classical limit, the data of Amin et al., and trainin
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -150,3 +151,37 @@ def test_bad_qbm_input_is_refused_with_the_limit():
         qbm.train_qbm(np.full(8, 1 / 8), "rbm")
     with pytest.raises(ValueError, match="probability"):
         qbm.mode_mixture(4, 2, 1.5)
+
+
+# ---------------------------------------------------------------------------------- command line
+def test_qbm_command_writes_kl_and_log_likelihood_per_epoch(tmp_path):
+    from thermolearn.cli.main import main
+
+    out, plot = tmp_path / "q.json", tmp_path / "q.png"
+    argv = ["quantum", "qbm", "--visible", "5", "--modes", "3", "--p", "0.9", "--model", "bqbm", "--epochs", "6"]
+    assert main([*argv, "--seed", "2", "--compare", "--json", str(out), "--plot", str(plot), "--no-progress"]) == 0
+    record = json.loads(out.read_text())
+    q, _ = qbm.mode_mixture(5, 3, 0.9, seed=2)
+    direct = qbm.train_qbm(q, "bqbm", epochs=6, seed=2)
+    assert record["kl"] == direct.kl.tolist() and record["log_likelihood"] == direct.log_likelihood.tolist()
+    assert set(record["comparison"]) == {"bm", "bqbm", "qbm"} and len(record["comparison"]["qbm"]["kl"]) == 6
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--visible", "13"], "N <= 12"),
+        (["--p", "1.5"], "--p"),
+        (["--p", "nan"], "--p"),
+        (["--model", "rbm"], "--model"),
+        (["--gamma", "-1"], "--gamma"),
+        (["--epochs", "0"], "--epochs"),
+    ],
+)
+def test_bad_qbm_command_input_is_one_line_and_exit_2(extra, message, capsys):
+    from thermolearn.cli.main import main
+
+    assert main(["quantum", "qbm", "--epochs", "1", *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err

@@ -8,6 +8,7 @@ diagonalisation, and a checkpointed run resumed bit for bit.
 
 from __future__ import annotations
 
+import json
 import math
 
 import jax
@@ -240,3 +241,74 @@ def test_bad_ansatz_and_hamiltonian_arguments_are_refused():
         nqs.chain(4, 1 + 1j)
     with pytest.raises(ValueError, match="spins"):
         vmc.run_vmc(nqs.chain(5, 1.0), nqs.RBMWaveFunction(6, 1), iterations=1)
+
+
+# ---------------------------------------------------------------------------------- command line
+def test_vmc_command_writes_the_json_contract_and_a_plot(tmp_path, capsys):
+    from thermolearn.cli.main import main
+    from thermolearn.quantum.free_fermions import chain_ground_energy
+
+    out, plot = tmp_path / "v.json", tmp_path / "v.png"
+    argv = ["quantum", "vmc", "--chain", "6", "--field", "1", "--alpha", "1", "--iterations", "40"]
+    argv += ["--samples", "128", "--seed", "3", "--json", str(out), "--plot", str(plot), "--no-progress"]
+    assert main(argv) == 0
+    record = json.loads(out.read_text())
+    exact = chain_ground_energy(6, 1.0)
+    assert record["exact_energy"] == pytest.approx(exact, rel=1e-12)
+    mean, err = record["energy"]["mean"], record["energy"]["stderr"]
+    tail = record["energy_per_iteration"][-4:]  # the last tenth of 40
+    assert mean == pytest.approx(np.mean(tail), rel=1e-12) and err > 0
+    assert record["relative_error"] == pytest.approx(abs(mean - exact) / abs(exact), rel=1e-12)
+    assert record["seconds_per_iteration"] > 0 and len(record["energy_per_iteration"]) == 40
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    assert "exact (free fermions)" in capsys.readouterr().out
+
+
+def test_vmc_command_resumes_from_its_checkpoint_to_the_same_record(tmp_path, monkeypatch):
+    from thermolearn.cli.main import main
+
+    argv = ["quantum", "vmc", "--chain", "5", "--iterations", "12", "--samples", "32", "--chains", "4"]
+    argv += ["--checkpoint-every", "4", "--no-progress", "--seed", "1"]
+    assert main([*argv, "--json", str(tmp_path / "a.json")]) == 0
+    ck = str(tmp_path / "ck.npz")
+    original = vmc._save_checkpoint
+
+    def interrupted_after_8(path, args, done, *rest):
+        original(path, args, done, *rest)
+        if done == 8:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(vmc, "_save_checkpoint", interrupted_after_8)
+    assert main([*argv, "--checkpoint", ck, "--json", str(tmp_path / "b.json")]) == 130
+    monkeypatch.setattr(vmc, "_save_checkpoint", original)
+    assert main([*argv, "--checkpoint", ck, "--json", str(tmp_path / "b.json")]) == 0
+    assert main([*argv, "--checkpoint", ck, "--json", str(tmp_path / "c.json")]) == 0  # finished: no work
+    records = [json.loads((tmp_path / f"{x}.json").read_text()) for x in "abc"]
+    for r in records[1:]:
+        assert r["energy_per_iteration"] == records[0]["energy_per_iteration"]
+        assert r["energy"] == records[0]["energy"]
+    assert (records[1]["resumed_from"], records[2]["resumed_from"]) == (8, 12)
+    other = [a if a != "12" else "16" for a in argv]  # another run length: refused, the file is kept
+    assert main([*other, "--checkpoint", ck]) == 2
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--chain", "6", "--samples", "100"], "multiple of --chains"),
+        (["--chain", "17", "--full-summation"], "N <= 16"),
+        (["--chain", "6", "--symmetric", "--open"], "periodic"),
+        (["--chain", "2"], "at least 3"),
+        (["--chain", "6", "--alpha", "0"], "--alpha"),
+        (["--chain", "6", "--field", "nan"], "--field"),
+        (["--chain", "6", "--field", "-1"], "--field"),
+        (["--chain", "6", "--diag-shift-decay", "2"], "--diag-shift-decay"),
+        (["--chain", "6", "--json", "out.txt"], ".json"),
+    ],
+)
+def test_bad_vmc_command_input_is_one_line_and_exit_2(extra, message, capsys):
+    from thermolearn.cli.main import main
+
+    assert main(["quantum", "vmc", "--iterations", "1", *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err

@@ -95,11 +95,9 @@ class VMCResult:
 
     @property
     def seconds_per_iteration(self) -> float:
-        """Median wall time of an iteration run here, the first (compilation) left out where possible."""
-        ran = self.seconds[self.resumed_from :]
-        if ran.size > 1 and self.resumed_from == 0:
-            ran = ran[1:]
-        return float(np.median(ran)) if ran.size else float("nan")
+        """Median wall time of an iteration over the whole run (a resumed run keeps the times of the
+        iterations before the stop); the median leaves out the compilation of the first."""
+        return float(np.median(self.seconds[1:] if self.seconds.size > 1 else self.seconds))
 
     def as_dict(self) -> dict:
         mean, err = self.final_energy()
