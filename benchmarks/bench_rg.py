@@ -2,7 +2,7 @@
 
 Workload: Swendsen's MCRG (``thermolearn.rg.run_mcrg``) on the periodic 2D Ising model at
 K_c = ln(1 + sqrt 2) / 2 for L = 64, 128, 256 and on the 3D model at K_c = 0.2216546 for
-L = 16, 32: Swendsen-Wang samples, b = 2 majority-rule blocks (random tie-break), the even
+L = 16, 32, 64: Swendsen-Wang samples, b = 2 majority-rule blocks (random tie-break), the even
 operators (nn, nnn, nn2, plaquette; 3D also body diagonals) for y_T and the odd ones
 (magnetisation, three-spin corner and line) for y_h, bootstrap error bars over bins of
 2 tau_int. Targets (issue 17): 2D y_T within 0.05 of 1 and y_h within 0.02 of 15/8 after

@@ -114,3 +114,12 @@ def test_the_tie_break_generator_state_round_trips_exactly(seed):
     other = np.random.default_rng(12345)
     cs._set_generator_words(other, words)
     np.testing.assert_array_equal(other.integers(0, 2**62, size=20), rng.integers(0, 2**62, size=20))
+
+
+def test_a_finished_run_leaves_a_complete_checkpoint_and_run_again_gives_the_same_numbers(tmp_path, straight):
+    path = tmp_path / "done.npz"
+    first = run_mcrg(16, 2, checkpoint=path, checkpoint_every=10**6, **PLAN)
+    contents = FileContents.read(path)
+    assert contents.header["progress"]["sweeps_done"] == 20 + 100  # burn-in + 400 samples over 4 chains
+    _same(first, straight)
+    _same(run_mcrg(16, 2, checkpoint=path, checkpoint_every=10**6, **PLAN), straight)

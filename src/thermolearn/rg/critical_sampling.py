@@ -159,7 +159,8 @@ def run_mcrg(
                 )  # fmt: skip
                 even_arr[after // sweeps_between - 1] = part.even
                 odd_arr[after // sweeps_between - 1] = part.odd
-            if checkpoint is not None and done < total_sweeps and done - last_saved >= checkpoint_every:
+            # the last save holds the whole series: a finished run started again only re-analyses it
+            if checkpoint is not None and (done - last_saved >= checkpoint_every or done == total_sweeps):
                 _save_mcrg(
                     checkpoint, run_id, state, sweeper, tie_rng, even_arr, odd_arr, done, burn_in, sweeps_between
                 )
