@@ -123,7 +123,13 @@ def test_rbm_json_contract_and_plot(tmp_path, capsys):
     for mapping in ("rbm", "block"):
         assert set(layer[mapping]) == {"below", "critical", "above", "rate"}
         assert set(layer[mapping]["critical"]) >= {"coupling", "stderr", "log_z_per_spin_nn_model"}
-    assert set(record["verdict"]) >= {"receptive_fields_local", "rbm_direction_as_rg", "rbm_rate_as_rg", "rbm_is_rg"}
+    assert set(record["verdict"]) >= {
+        "receptive_fields_local",
+        "receptive_fields_block_like",
+        "rbm_direction_as_rg",
+        "rbm_rate_as_rg",
+        "rbm_is_rg",
+    }
     assert record["arguments"]["l1"] == 0.01
     assert plot.stat().st_size > 0
     assert "verdict:" in capsys.readouterr().out

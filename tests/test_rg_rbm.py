@@ -46,7 +46,13 @@ def test_the_record_is_json_and_holds_every_layer_and_verdict(tiny):
             "direction_as_rg",
             "rate_as_rg",
         }
-    assert set(record["verdict"]) >= {"receptive_fields_local", "rbm_direction_as_rg", "rbm_rate_as_rg", "rbm_is_rg"}
+    assert set(record["verdict"]) >= {
+        "receptive_fields_local",
+        "receptive_fields_block_like",
+        "rbm_direction_as_rg",
+        "rbm_rate_as_rg",
+        "rbm_is_rg",
+    }
     assert all(isinstance(v, bool) for k, v in record["verdict"].items() if k.startswith(("rbm_", "block_", "recep")))
     assert len(tiny.fields) == 1 and tiny.fields[0].shape == (64, 16)
 

@@ -425,7 +425,8 @@ def run_rbm_command(args: argparse.Namespace) -> int:
         f"exact ln Z/N of the visible model at K_c {record['visible']['critical']['exact_log_z_per_spin']:.6f}"
     )
     print(
-        f"verdict: receptive fields local: {v['receptive_fields_local']}; RBM flow direction as RG: "
+        f"verdict: receptive fields local (2b x 2b): {v['receptive_fields_local']}, block-like (b x b): "
+        f"{v['receptive_fields_block_like']}; RBM flow direction as RG: "
         f"{v['rbm_direction_as_rg']}, rate as RG (b^y_T = {v['rg_rate']:g}): {v['rbm_rate_as_rg']}, rate as block "
         f"spins: {v['rbm_rate_as_block']}; block spins: direction {v['block_direction_as_rg']}, rate "
         f"{v['block_rate_as_rg']}; RBM is RG: {v['rbm_is_rg']}"

@@ -67,7 +67,9 @@ ENSEMBLES = ("below", "critical", "above")
 SAMPLES_PER_FITTED_SPIN = 40
 #: Largest layer whose fitted model's ln Z is also summed exactly over all 2^n states.
 MAX_ENUMERATED_SPINS = 20
-#: A layer is called local when, on average, at least this fraction of |W| lies in one block.
+#: A layer's fields are called block-like when, on average, at least this fraction of |W| lies
+#: in the b x b block at each unit's centre, and local when it lies in the 2b x 2b block there
+#: (a field a little wider than one block, as an RBM's usually are, is local, not block-like).
 LOCALITY_THRESHOLD = 0.5
 _Y_T_2D = 1.0  # Onsager: nu = 1
 
@@ -384,9 +386,10 @@ def _analyse(plan, couplings, configs, flat, models, hidden_draw, tie_seq, progr
                 for name in ENSEMBLES
             }
             rec[mapping]["rate"] = flows[mapping]["rates"][m - 1]
-    local = all(rec["locality"]["mean"] >= LOCALITY_THRESHOLD for rec in layer_records)
+    local = all(rec["locality"]["mean_window_2b"] >= LOCALITY_THRESHOLD for rec in layer_records)
     verdict = {
         "receptive_fields_local": local,
+        "receptive_fields_block_like": all(rec["locality"]["mean"] >= LOCALITY_THRESHOLD for rec in layer_records),
         "locality_threshold": LOCALITY_THRESHOLD,
         "rg_rate": float(b**_Y_T_2D),
         "rbm_direction_as_rg": flows["rbm"]["direction_ok"],
