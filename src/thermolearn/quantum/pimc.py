@@ -1,0 +1,451 @@
+"""Path-integral Monte Carlo of the transverse-field Ising model (Suzuki-Trotter), with exact Trotterised answers.
+
+Z_M = Tr[(e^{-beta H_cl / M} e^{beta sum Gamma_i sx_i / M})^M] -> Z as M -> infinity, with errors O(1/M^2).
+Z_M is a classical Ising model on M copies (slices) of the graph: couplings a J_ij and fields a h_i
+inside a slice (a = beta / M) and K_i = -1/2 ln tanh(beta Gamma_i / M) between slices (periodic).
+
+Estimators (the exact derivatives of ln Z_M, so their averages equal the Trotterised values at
+each M, which :func:`trotter_exact` computes by the product formula):
+- <sx_i>_M = coth(2 a_i) - C_i / sinh(2 a_i), a_i = beta Gamma_i / M, C_i = (1/M) sum_tau s[tau,i] s[tau+1,i];
+- E_M = -d ln Z_M / d beta = <(1/M) sum_tau E_cl(s_tau)> - sum_i Gamma_i <sx_i>_M (totals, units of J);
+- <sz_i sz_j>: the slice average over the bonds.
+Error bars are autocorrelation-aware (:mod:`thermolearn.estimators`), chains pooled.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from thermolearn.estimators.autocorrelation import integrated_autocorrelation_time
+from thermolearn.estimators.observables import Estimate
+from thermolearn.models.ising import Ising
+from thermolearn.quantum.hamiltonian import check_ising, check_transverse, diagonal_energies
+from thermolearn.quantum.pimc_kernels import trotter_sweeps
+from thermolearn.randomness.xoshiro import seed_chains
+from thermolearn.resources import check_memory
+from thermolearn.samplers.parallel_tempering import csr_int64
+from thermolearn.validation import check_positive_int, check_temperature
+
+PIMC_SAMPLERS = ("worldline", "metropolis", "wolff", "sw")
+# the product formula builds dense 2^N x 2^N transfer matrices
+MAX_TROTTER_EXACT_SPINS = 11
+
+
+def check_slices(slices: object) -> int:
+    """The Trotter number M: an integer >= 1."""
+    return check_positive_int("slices M (Trotter number)", slices)
+
+
+def trotter_couplings(beta: float, gamma: np.ndarray, slices: int) -> np.ndarray:
+    """K_i = -1/2 ln tanh(beta Gamma_i / M): the imaginary-time coupling of each site (dimensionless)."""
+    if np.any(gamma <= 0.0):
+        raise ValueError(
+            "path-integral Monte Carlo needs Gamma > 0 on every site (K = -1/2 ln tanh(beta Gamma / M) is "
+            "infinite at Gamma = 0: such a spin is classical); got Gamma = 0 on some site"
+        )
+    x = beta * gamma / slices
+    return -0.5 * np.log(np.tanh(x))
+
+
+def _estimator_factors(beta: float, gamma: np.ndarray, slices: int) -> tuple[np.ndarray, np.ndarray]:
+    """coth(2 a_i) and 1 / sinh(2 a_i), a_i = beta Gamma_i / M (so <sx_i> = coth - C_i / sinh)."""
+    two_a = 2.0 * beta * gamma / slices
+    return 1.0 / np.tanh(two_a), 1.0 / np.sinh(two_a)
+
+
+@dataclass(frozen=True)
+class TrotterExact:
+    """Exact values of the M-slice Trotterised model (totals; sx and szsz are means per spin / per bond)."""
+
+    slices: int
+    temperature: float
+    log_z: float
+    energy: float
+    sx: float
+    szsz: float
+
+    def as_dict(self) -> dict:
+        return {
+            "slices": self.slices,
+            "temperature": self.temperature,
+            "log_z": self.log_z,
+            "energy": self.energy,
+            "sx": self.sx,
+            "szsz": self.szsz,
+        }
+
+
+def trotter_exact(ising: Ising, transverse: object, temperature: float, slices: int) -> TrotterExact:
+    """ln Z_M, E_M, <sx>_M and <sz sz>_M of the Trotterised model by the product formula (N <= 11).
+
+    T = D^1/2 X D^1/2 with D = diag(e^{-beta E_cl / M}) and X = prod_i e^{(beta Gamma_i / M) sx_i}; Z_M = Tr T^M
+    from the eigenvalues of T, and the estimators' averages as traces of T^M (or T^(M-1) T_i) with
+    the observable inserted. Units of J; k_B = 1.
+    """
+    model = check_ising(ising)
+    n = model.n_spins
+    gamma = check_transverse(transverse, n)
+    T = check_temperature(temperature)
+    M = check_slices(slices)
+    if n > MAX_TROTTER_EXACT_SPINS:
+        raise ValueError(
+            f"the exact Trotterised values need a dense 2^{n} x 2^{n} transfer matrix; they are limited to "
+            f"N <= {MAX_TROTTER_EXACT_SPINS} spins (for larger N compare with 'exact_energy' instead)"
+        )
+    beta = 1.0 / T
+    K = trotter_couplings(beta, gamma, M)  # refuses Gamma = 0
+    del K
+    a = beta * gamma / M
+    size = 2**n
+    e_cl = diagonal_energies(model)
+    k = np.arange(size)
+    spins = (1 - 2 * ((k[:, None] >> np.arange(n)[None, :]) & 1)).astype(np.float64)
+    # X = kron over sites (site 0 is the least significant bit, so it is the last factor)
+    X = np.ones((1, 1))
+    for i in reversed(range(n)):
+        X = np.kron(X, np.array([[np.cosh(a[i]), np.sinh(a[i])], [np.sinh(a[i]), np.cosh(a[i])]]))
+    d = np.exp(-0.5 * beta * (e_cl - e_cl.min()) / M)  # shifted by E_min: Z is corrected below
+    transfer = d[:, None] * X * d[None, :]
+    lam, U = np.linalg.eigh(transfer)
+    top = lam.max()
+    r = lam / top
+    weights_m = r**M
+    z = weights_m.sum()
+    log_z = M * math.log(top) + math.log(z) - beta * e_cl.min()
+    # Tr[T^M O] / Z for diagonal O: sum_n r_n^M (U^T O U)_nn / sum r^M
+    probs = U * U
+    e_mean = float(weights_m @ (e_cl @ probs)) / z
+    rows, cols, _ = model.edges()
+    bonds = np.zeros(size)
+    for i, j in zip(rows, cols):
+        bonds += spins[:, i] * spins[:, j]
+    zz = float(weights_m @ (bonds @ probs)) / z / max(1, rows.size)
+    coth, csch = _estimator_factors(beta, gamma, M)
+    sx = np.empty(n)
+    weights_m1 = r ** (M - 1) / top  # T^(M-1) T_i, T_i = T (.) s_i s_i^T; divide by top once more
+    for i in range(n):
+        Ti = transfer * np.outer(spins[:, i], spins[:, i])
+        c_i = float(np.sum(weights_m1 * np.einsum("kn,kl,ln->n", U, Ti, U))) / z if M > 1 else 1.0
+        sx[i] = coth[i] - c_i * csch[i]
+    energy = e_mean - float(gamma @ sx)
+    return TrotterExact(M, T, log_z, energy, float(sx.mean()), zz)
+
+
+@dataclass
+class PIMCResult:
+    """Averages of one PIMC run with their error bars (totals; sx per spin, szsz per bond)."""
+
+    temperature: float
+    slices: int
+    sweeps: int
+    burn_in: int
+    chains: int
+    sampler: str
+    energy: Estimate
+    classical_energy: Estimate
+    sx: Estimate
+    szsz: Estimate
+    tau_energy: float
+    acceptance: float
+    segment_flips_per_sweep: float
+    seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "temperature": self.temperature,
+            "slices": self.slices,
+            "sweeps": self.sweeps,
+            "burn_in": self.burn_in,
+            "chains": self.chains,
+            "sampler": self.sampler,
+            "energy": self.energy.as_dict(),
+            "classical_energy": self.classical_energy.as_dict(),
+            "sx": self.sx.as_dict(),
+            "szsz": self.szsz.as_dict(),
+            "tau_energy": self.tau_energy,
+            "acceptance": self.acceptance,
+            "segment_flips_per_sweep": self.segment_flips_per_sweep,
+            "seconds": self.seconds,
+            **self.extra,
+        }
+
+
+def _mapped_model(model: Ising, beta: float, gamma: np.ndarray, M: int) -> Ising:
+    """The (d+1)-dimensional classical Ising model whose exp(-beta E) is the Trotter weight.
+
+    Site tau * N + i; couplings J_ij / M in a slice, fields h_i / M, K_i / beta between slices.
+    """
+    import scipy.sparse as sp
+
+    n = model.n_spins
+    K = trotter_couplings(beta, gamma, M)
+    J = model.couplings.tocoo()
+    rows, cols, vals = [], [], []
+    for tau in range(M):
+        rows.append(J.row + tau * n)
+        cols.append(J.col + tau * n)
+        vals.append(J.data / M)
+    if M > 1:
+        site = np.arange(n)
+        for tau in range(M):
+            nxt = (tau + 1) % M
+            # both directions; with M = 2 the two slices are bonded twice (the sum adds them)
+            rows += [site + tau * n, site + nxt * n]
+            cols += [site + nxt * n, site + tau * n]
+            vals += [K / beta, K / beta]
+    big = sp.coo_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n * M, n * M))
+    return Ising(big.tocsr(), np.tile(model.fields / M, M), name=f"Trotter M={M} of {model.name}")
+
+
+class PIMCRun:
+    """A path-integral Monte Carlo run that can be advanced in blocks and saved / restored exactly.
+
+    ``sampler``: 'worldline' (Metropolis on every (tau, i) plus imaginary-time segment flips; any
+    couplings), 'metropolis' (the local moves alone), or 'wolff' / 'sw' (the existing cluster samplers
+    on the mapped (d+1)-dimensional model; couplings J >= 0 only).
+    """
+
+    def __init__(
+        self,
+        ising: Ising,
+        transverse: object,
+        temperature: float,
+        slices: int,
+        *,
+        chains: int = 4,
+        seed: int | np.random.Generator = 0,
+        sampler: str = "worldline",
+    ) -> None:
+        self.model = check_ising(ising)
+        n = self.model.n_spins
+        self.gamma = check_transverse(transverse, n)
+        self.temperature = check_temperature(temperature)
+        self.slices = check_slices(slices)
+        self.chains = check_positive_int("chains", chains)
+        if sampler not in PIMC_SAMPLERS:
+            raise ValueError(f"sampler must be one of {', '.join(PIMC_SAMPLERS)}; got {sampler!r}")
+        self.sampler = sampler
+        self.beta = 1.0 / self.temperature
+        self.K = trotter_couplings(self.beta, self.gamma, self.slices)
+        self.coth, self.csch = _estimator_factors(self.beta, self.gamma, self.slices)
+        check_memory(
+            f"PIMC with {self.chains} chains of {self.slices} x {n} spins",
+            float(self.chains) * self.slices * n * 24.0 + 8.0 * self.model.couplings.nnz * 3,
+        )
+        self.indptr, self.indices, self.data = csr_int64(self.model)
+        rng = seed_chains(seed, self.chains + 1)
+        gen = np.random.Generator(np.random.PCG64(rng[-1].tolist()))
+        self.spins = gen.choice(np.array([-1, 1], dtype=np.int8), size=(self.chains, self.slices, n))
+        self.rng = np.ascontiguousarray(rng[:-1])
+        self.n_bonds = max(1, self.model.n_edges)
+        self.series: dict[str, list[np.ndarray]] = {"energy": [], "classical_energy": [], "sx": [], "szsz": []}
+        self.sweeps_done = 0
+        self.accepted = np.zeros(2, dtype=np.int64)
+        self._cluster: Any = None
+        if sampler in ("wolff", "sw"):
+            if not self.model.is_ferromagnetic:
+                raise ValueError(
+                    f"sampler {sampler!r} needs J >= 0 (cluster moves on the mapped model); use 'worldline' for "
+                    "frustrated couplings"
+                )
+            from thermolearn.samplers.cluster import SwendsenWang, Wolff
+            from thermolearn.samplers.state import ChainState
+
+            self._mapped = _mapped_model(self.model, self.beta, self.gamma, self.slices)
+            self._cluster = Wolff() if sampler == "wolff" else SwendsenWang()
+            self._state = ChainState.new(
+                self._mapped,
+                self.chains,
+                seed=int(self.rng[0, 0] % (2**62)),
+                initial=self.spins.reshape(self.chains, -1),
+            )
+
+    def advance(self, n_sweeps: int, *, record: bool = True) -> None:
+        """Run ``n_sweeps`` sweeps on every chain (recording each sweep's estimators when ``record``)."""
+        n_sweeps = check_positive_int("sweeps", n_sweeps)
+        n = self.model.n_spins
+        a_steps = np.full(n_sweeps, self.beta / self.slices)
+        k_steps = np.broadcast_to(self.K, (n_sweeps, n)).copy()
+        ecl = np.zeros((self.chains, n_sweeps))
+        tcorr = np.zeros((self.chains, n_sweeps, n))
+        bonds = np.zeros((self.chains, n_sweeps))
+        if self._cluster is None:
+            acc = trotter_sweeps(
+                self.spins,
+                self.rng,
+                self.indptr,
+                self.indices,
+                self.data,
+                self.model.fields,
+                a_steps,
+                k_steps,
+                self.sampler == "worldline",
+                record,
+                ecl,
+                tcorr,
+                bonds,
+            )
+            self.accepted += acc
+        else:
+            betas = np.full(self.chains, self.beta)
+            for t in range(n_sweeps):
+                self._cluster.sweep(self._mapped, self._state, betas, 1)
+                if record:
+                    self._record_from_spins(
+                        self._state.spins.reshape(self.chains, self.slices, n), t, ecl, tcorr, bonds
+                    )
+            self.spins = self._state.spins.reshape(self.chains, self.slices, n).copy()
+        self.sweeps_done += n_sweeps
+        if record:
+            sx_site = self.coth[None, None, :] - tcorr * self.csch[None, None, :]
+            self.series["classical_energy"].append(ecl)
+            self.series["sx"].append(sx_site.mean(axis=2))
+            self.series["energy"].append(ecl - sx_site @ self.gamma)
+            self.series["szsz"].append(bonds / self.n_bonds)
+
+    def _record_from_spins(self, s: np.ndarray, t: int, ecl: np.ndarray, tcorr: np.ndarray, bonds: np.ndarray) -> None:
+        rows, cols, _ = self.model.edges()
+        flat = s.reshape(-1, s.shape[2])
+        e = np.asarray(self.model.energy(flat)).reshape(self.chains, self.slices)
+        ecl[:, t] = e.mean(axis=1)
+        tcorr[:, t, :] = (s * np.roll(s, -1, axis=1)).mean(axis=1)
+        bonds[:, t] = (s[:, :, rows] * s[:, :, cols]).sum(axis=2).mean(axis=1)
+
+    def _series(self, name: str) -> np.ndarray:
+        parts = self.series[name]
+        return np.concatenate(parts, axis=1) if parts else np.zeros((self.chains, 0))
+
+    def result(self, burn_in: int = 0, seconds: float = 0.0) -> PIMCResult:
+        """Estimates from the recorded sweeps after the first ``burn_in`` (all chains pooled)."""
+        estimates: dict[str, Estimate] = {}
+        tau = float("nan")
+        for name in ("energy", "classical_energy", "sx", "szsz"):
+            x = self._series(name)[:, burn_in:]
+            if x.shape[1] < 2:
+                raise ValueError(f"need at least 2 recorded sweeps after burn-in, got {x.shape[1]}")
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                act = integrated_autocorrelation_time(x)
+            estimates[name] = Estimate(float(x.mean()), float(act.stderr))
+            if name == "energy":
+                tau = float(act.tau)
+        n = self.model.n_spins
+        attempts = max(1, self.sweeps_done * self.chains * self.slices * n)
+        return PIMCResult(
+            temperature=self.temperature,
+            slices=self.slices,
+            sweeps=int(self._series("energy").shape[1]) - burn_in,
+            burn_in=burn_in,
+            chains=self.chains,
+            sampler=self.sampler,
+            energy=estimates["energy"],
+            classical_energy=estimates["classical_energy"],
+            sx=estimates["sx"],
+            szsz=estimates["szsz"],
+            tau_energy=tau,
+            acceptance=float(self.accepted[0]) / attempts,
+            segment_flips_per_sweep=float(self.accepted[1]) / max(1, self.sweeps_done * self.chains),
+            seconds=seconds,
+        )
+
+    # ---------------------------------------------------------------- checkpoints
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Everything a resume needs: spins, generator states, counters and the recorded series."""
+        out = {"spins": self.spins, "rng": self.rng, "accepted": self.accepted}
+        for name in self.series:
+            out[f"series_{name}"] = self._series(name)
+        return out
+
+    def restore(self, arrays: dict[str, np.ndarray], sweeps_done: int) -> None:
+        """Load :meth:`arrays` of a run with the same arguments (shapes checked by the caller's FileContents)."""
+        if self._cluster is not None:
+            raise ValueError("checkpoints are supported for the 'worldline' and 'metropolis' samplers")
+        self.spins = np.ascontiguousarray(arrays["spins"], dtype=np.int8)
+        self.rng = np.ascontiguousarray(arrays["rng"], dtype=np.uint64)
+        self.accepted = np.asarray(arrays["accepted"], dtype=np.int64).copy()
+        for name in self.series:
+            self.series[name] = [np.asarray(arrays[f"series_{name}"], dtype=np.float64)]
+        self.sweeps_done = int(sweeps_done)
+
+
+def run_pimc(
+    ising: Ising,
+    transverse: object,
+    temperature: float,
+    slices: int,
+    sweeps: int,
+    *,
+    burn_in: int | None = None,
+    chains: int = 4,
+    seed: int | np.random.Generator = 0,
+    sampler: str = "worldline",
+    progress: Callable[[int], None] | None = None,
+    block: int = 200,
+) -> PIMCResult:
+    """Path-integral Monte Carlo at temperature T with M slices: E_M, <sx>_M, <sz sz>_M with error bars.
+
+    ``sweeps`` measured sweeps per chain after ``burn_in`` (default sweeps // 5) unrecorded ones.
+    Totals in units of J; k_B = 1.
+    """
+    import time
+
+    sweeps = check_positive_int("sweeps", sweeps, minimum=2)
+    burn = sweeps // 5 if burn_in is None else check_positive_int("burn_in", burn_in, minimum=0)
+    run = PIMCRun(ising, transverse, temperature, slices, chains=chains, seed=seed, sampler=sampler)
+    start = time.perf_counter()
+    if burn:
+        run.advance(burn, record=False)
+    done = 0
+    while done < sweeps:
+        step = min(block, sweeps - done)
+        run.advance(step)
+        done += step
+        if progress is not None:
+            progress(step)
+    return run.result(0, time.perf_counter() - start)
+
+
+@dataclass(frozen=True)
+class Extrapolation:
+    """Weighted least-squares fit E(M) = a + b / M^2: the M -> infinity value ``a`` with its error."""
+
+    a: float
+    a_stderr: float
+    b: float
+    b_stderr: float
+    chi2_per_dof: float
+
+    def as_dict(self) -> dict:
+        return {
+            "value": self.a,
+            "stderr": self.a_stderr,
+            "slope": self.b,
+            "slope_stderr": self.b_stderr,
+            "chi2_per_dof": self.chi2_per_dof,
+        }
+
+
+def extrapolate_trotter(slices: np.ndarray, values: np.ndarray, errors: np.ndarray | None = None) -> Extrapolation:
+    """Fit values(M) = a + b / M^2 (the symmetric Trotter error is even in 1/M), weighted by 1/errors^2."""
+    M = np.asarray(slices, dtype=float)
+    y = np.asarray(values, dtype=float)
+    if M.size < 2 or M.size != y.size:
+        raise ValueError(f"the extrapolation needs at least two slice numbers with one value each, got {M.size}")
+    sigma = np.ones_like(y) if errors is None else np.maximum(np.asarray(errors, dtype=float), 1e-300)
+    A = np.column_stack([np.ones_like(M), 1.0 / M**2]) / sigma[:, None]
+    coef, *_ = np.linalg.lstsq(A, y / sigma, rcond=None)
+    cov = np.linalg.inv(A.T @ A)
+    resid = (y - (coef[0] + coef[1] / M**2)) / sigma
+    dof = max(1, M.size - 2)
+    chi2 = float(resid @ resid) / dof
+    if errors is None:
+        cov = cov * chi2  # unweighted: scale by the residual variance
+    return Extrapolation(float(coef[0]), float(np.sqrt(cov[0, 0])), float(coef[1]), float(np.sqrt(cov[1, 1])), chi2)

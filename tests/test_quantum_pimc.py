@@ -1,0 +1,112 @@
+"""Path-integral Monte Carlo of the transverse-field Ising model: at each Trotter number M the sampled
+averages equal the exact Trotterised values (product formula) within error bars, and the a + b/M^2
+extrapolation agrees with exact diagonalisation."""
+
+import numpy as np
+import pytest
+
+from thermolearn.models import Ising
+from thermolearn.quantum.exact import thermodynamics
+from thermolearn.quantum.pimc import PIMCRun, extrapolate_trotter, run_pimc, trotter_couplings, trotter_exact
+
+CHAIN = Ising.lattice(6, 1.0, 0.0)
+# a frustrated model with fields: SK couplings of both signs
+GLASS = Ising.sherrington_kirkpatrick(5, coupling_std=1.0, field=0.3, seed=4)
+Z_MAX = 4.0  # |sampled - exact| / stderr; each stderr is autocorrelation-aware
+
+
+def _assert_within_error(result, exact):
+    for name in ("energy", "sx", "szsz"):
+        est = getattr(result, name)
+        if result.slices == 1 and name == "sx":
+            # one slice: C_i = 1 in every sample, so <sx>_1 = tanh(beta Gamma) exactly, with no spread
+            assert est.stderr == 0 and est.mean == pytest.approx(getattr(exact, name), abs=1e-12)
+            continue
+        assert est.stderr > 0, name
+        z = (est.mean - getattr(exact, name)) / est.stderr
+        assert abs(z) < Z_MAX, f"{name}: sampled {est.mean} +- {est.stderr}, exact {getattr(exact, name)} (z = {z:.2f})"
+
+
+@pytest.mark.parametrize("slices", [1, 2, 4, 8])
+def test_worldline_pimc_equals_the_exact_trotterised_chain_at_each_slice_number(slices):
+    result = run_pimc(CHAIN, 1.0, 0.5, slices, 8000, chains=4, seed=11)
+    _assert_within_error(result, trotter_exact(CHAIN, 1.0, 0.5, slices))
+
+
+@pytest.mark.parametrize("sampler", ["metropolis", "worldline"])
+@pytest.mark.parametrize("slices", [3, 6])
+def test_pimc_on_a_frustrated_model_with_fields_equals_the_exact_trotterised_values(sampler, slices):
+    gamma = np.linspace(0.5, 1.2, 5)
+    result = run_pimc(GLASS, gamma, 1.0, slices, 8000, chains=4, seed=5, sampler=sampler)
+    _assert_within_error(result, trotter_exact(GLASS, gamma, 1.0, slices))
+
+
+@pytest.mark.parametrize("sampler", ["wolff", "sw"])
+def test_cluster_samplers_on_the_mapped_model_equal_the_exact_trotterised_values(sampler):
+    result = run_pimc(CHAIN, 0.8, 0.6, 4, 1500, chains=2, seed=3, sampler=sampler)
+    _assert_within_error(result, trotter_exact(CHAIN, 0.8, 0.6, 4))
+
+
+def test_exact_trotter_values_converge_as_one_over_m_squared_to_exact_diagonalisation():
+    ed = thermodynamics(CHAIN, 1.0, [0.5], method="dense")
+    slices = np.array([32, 48, 64, 96])
+    values = [trotter_exact(CHAIN, 1.0, 0.5, m) for m in slices]
+    fit = extrapolate_trotter(slices, [v.energy for v in values])
+    # the next term is O(1/M^4): about 0.05 / M^4 * 16^4 here, below 1e-5 at M >= 32
+    assert fit.a == pytest.approx(ed.energy[0], abs=2e-5)
+    assert values[-1].log_z == pytest.approx(ed.log_z[0], abs=1e-2)
+    assert abs(values[-1].energy - ed.energy[0]) < abs(values[0].energy - ed.energy[0]) / 4
+    # M = 1 is classical: Z_1 = sum_s exp(-beta E(s)) prod_i cosh(beta Gamma)
+    k = np.arange(64)
+    spins = (1 - 2 * ((k[:, None] >> np.arange(6)) & 1)).astype(np.int8)
+    z1 = np.sum(np.exp(-2.0 * CHAIN.energy(spins))) * np.cosh(2.0) ** 6
+    assert trotter_exact(CHAIN, 1.0, 0.5, 1).log_z == pytest.approx(np.log(z1), abs=1e-10)
+
+
+def test_sampled_trotter_extrapolation_agrees_with_exact_diagonalisation():
+    ed = thermodynamics(CHAIN, 1.0, 1.0, method="dense").energy[0]
+    slices = np.array([6, 8, 12, 16])
+    runs = [run_pimc(CHAIN, 1.0, 1.0, int(m), 6000, chains=4, seed=20 + int(m)) for m in slices]
+    fit = extrapolate_trotter(slices, [r.energy.mean for r in runs], [r.energy.stderr for r in runs])
+    assert abs(fit.a - ed) < Z_MAX * fit.a_stderr, (fit, ed)
+    # negative control: the Trotter error is resolved, so a single M is far from the exact energy
+    assert abs(runs[0].energy.mean - ed) > Z_MAX * runs[0].energy.stderr
+    assert fit.b < 0  # the Trotterised energy lies below the exact one here and rises towards it
+
+
+def test_pimc_is_reproducible_and_a_restored_run_continues_bit_for_bit():
+    a = PIMCRun(CHAIN, 1.0, 0.5, 4, chains=2, seed=9)
+    a.advance(50)
+    saved = {k: v.copy() for k, v in a.arrays().items()}
+    a.advance(50)
+    b = PIMCRun(CHAIN, 1.0, 0.5, 4, chains=2, seed=9)
+    b.restore(saved, 50)
+    b.advance(50)
+    for key, value in a.arrays().items():
+        np.testing.assert_array_equal(value, b.arrays()[key], err_msg=key)
+    r1 = run_pimc(GLASS, 0.7, 0.8, 3, 300, chains=2, seed=2)
+    r2 = run_pimc(GLASS, 0.7, 0.8, 3, 300, chains=2, seed=2)
+    assert r1.energy == r2.energy and r1.sx == r2.sx
+
+
+def test_trotter_coupling_is_minus_half_log_tanh():
+    K = trotter_couplings(2.0, np.array([0.5, 1.0]), 4)
+    np.testing.assert_allclose(K, -0.5 * np.log(np.tanh(np.array([0.25, 0.5]))))
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"slices": 0}, ValueError, "slices M"),
+        ({"slices": 2.5}, TypeError, "slices M"),
+        ({"transverse": 0.0}, ValueError, "Gamma > 0"),
+        ({"transverse": -1.0}, ValueError, ">= 0"),
+        ({"temperature": float("nan")}, ValueError, "temperature"),
+        ({"sampler": "wolff", "ising": GLASS}, ValueError, "J >= 0"),
+        ({"sampler": "gibbs"}, ValueError, "sampler must be one of"),
+    ],
+)
+def test_bad_pimc_input_is_refused(kwargs, error, match):
+    args = {"ising": CHAIN, "transverse": 1.0, "temperature": 0.5, "slices": 4} | kwargs
+    with pytest.raises(error, match=match):
+        PIMCRun(args.pop("ising"), args.pop("transverse"), args.pop("temperature"), args.pop("slices"), **args)
