@@ -143,3 +143,31 @@ def test_a_rule_with_a_broken_acceptance_fails():
     assert _BrokenAcceptance().lattice_plan(Ising.lattice((4, 4))) is None
     with pytest.raises(AssertionError, match="do not follow exp"):
         check_sampler(_BrokenAcceptance())
+
+
+class _ExtraDrawPerCall(SingleSpinSampler):
+    """Claims sweep_blocks but perturbs each chain's generator once per call."""
+
+    name = "extra-draw"
+    sweep_blocks = True
+
+    def sweep(self, model, state, betas, n_sweeps=1):
+        state.rng[:, 0] ^= np.uint64(1 << 40)  # a different, still valid, stream after every call
+        return super().sweep(model, state, betas, n_sweeps)
+
+
+def test_a_sampler_that_breaks_its_sweep_blocks_promise_fails():
+    with pytest.raises(AssertionError, match="declares sweep_blocks, but one call of 6 sweeps differs"):
+        check_sampler(_ExtraDrawPerCall(), n_samples=200)
+
+
+def test_a_subclass_with_its_own_sweep_makes_no_sweep_blocks_promise_unless_it_says_so():
+    class OwnSweep(SingleSpinSampler):
+        def sweep(self, model, state, betas, n_sweeps=1):
+            return super().sweep(model, state, betas, n_sweeps)
+
+    class Inherits(SingleSpinSampler):
+        pass
+
+    assert SingleSpinSampler.sweep_blocks and Inherits.sweep_blocks
+    assert not OwnSweep.sweep_blocks and _ExtraDrawPerCall.sweep_blocks

@@ -150,11 +150,11 @@ def test_a_run_interrupted_anywhere_resumes_to_the_uninterrupted_result(tmp_path
     calls = {"n": 0}
     original = HeatBath.sweep
 
-    def sweep_then_stop(self, *args, **kw):
-        if calls["n"] == stop_after:
+    def sweep_then_stop(self, model, state, betas, n_sweeps=1):
+        if calls["n"] >= stop_after:  # sweeps done: a run makes blocks of sweeps per call
             raise _Interrupted
-        calls["n"] += 1
-        return original(self, *args, **kw)
+        calls["n"] += n_sweeps
+        return original(self, model, state, betas, n_sweeps)
 
     monkeypatch.setattr(HeatBath, "sweep", sweep_then_stop)
     with pytest.raises(_Interrupted):

@@ -34,6 +34,8 @@ from thermolearn.samplers.state import ChainState
 from thermolearn.validation import check_positive_int, check_temperature
 
 DEFAULT_BATCHES = 32
+# the most spin updates in one call to the sampler (about 5-50 ms of work)
+_BLOCK_SPIN_UPDATES = 1 << 22
 
 
 @dataclass
@@ -334,11 +336,13 @@ def _write_checkpoint(path: str | os.PathLike, plan: _Plan, run: _Progress, run_
 
 
 class _Sweeper:
-    """Runs sweeps one at a time: records the measured ones, counts them, moves the bar and
-    saves checkpoints.
+    """Runs the sweeps: records the measured ones, counts them, moves the bar and saves
+    checkpoints.
 
-    One sweep per call to the sampler: how a run is cut (checkpoints, thinning, resumes) can
-    never change the order of floating-point operations inside a sampler."""
+    The sweeps between two events (a record, a checkpoint) run in one call to the sampler when
+    it declares ``sweep_blocks`` (a block of sweeps equals the same sweeps one call at a time,
+    bit for bit), so how a run is cut (checkpoints, thinning, resumes) never changes its chains;
+    other samplers get one sweep per call."""
 
     def __init__(
         self,
@@ -355,13 +359,24 @@ class _Sweeper:
         self.betas = 1.0 / plan.chain_temperatures
         self.batch_of = (np.arange(plan.n_samples) * plan.n_batches) // plan.n_samples
         self.last_saved = run.counters["sweeps_done"]
+        # a block is capped so the bar moves and an interrupt lands within about 0.1-1 s
+        spins = max(1, model.n_spins * run.state.n_chains)
+        self.max_block = max(1, _BLOCK_SPIN_UPDATES // spins) if getattr(plan.sampler, "sweep_blocks", False) else 1
 
-    def sweep(self, record: bool) -> None:
-        """One sweep of every chain; then, when ``record``, E, M, the spin sums of the
-        sample's batch and (when asked) the states are stored."""
+    def block(self, until: int) -> int:
+        """Sweeps of the next call: up to sweep count ``until``, the next checkpoint and the cap."""
+        done = self.run.counters["sweeps_done"]
+        n = min(until - done, self.max_block)
+        if self.checkpoint is not None:
+            n = min(n, self.last_saved + self.plan.checkpoint_every - done)
+        return max(1, n)
+
+    def sweep(self, record: bool, n: int = 1) -> None:
+        """``n`` sweeps of every chain in one call; then, when ``record``, E, M, the spin sums
+        of the sample's batch and (when asked) the states are stored."""
         run, counters = self.run, self.run.counters
         done = counters["sweeps_done"]
-        stats = self.plan.sampler.sweep(self.model, run.state, self.betas, 1)
+        stats = self.plan.sampler.sweep(self.model, run.state, self.betas, n)
         if record:
             k = counters["samples_done"]
             run.energy[:, k] = run.state.energy
@@ -370,11 +385,11 @@ class _Sweeper:
             if run.states is not None:
                 run.states[:, k, :] = run.state.spins
             counters["samples_done"] = k + 1
-        counters["sweeps_done"] = done + 1
+        counters["sweeps_done"] = done + n
         counters["accepted"] += int(np.sum(stats.accepted))
         counters["attempted"] += int(np.sum(stats.attempted))
-        if done % 64 == 0 or done + 1 == self.plan.total:
-            self.bar.n = done + 1
+        if (done + n) // 64 != done // 64 or done + n == self.plan.total:
+            self.bar.n = done + n
             self.bar.refresh()
         if self.checkpoint is not None and (
             counters["sweeps_done"] - self.last_saved >= self.plan.checkpoint_every
@@ -388,14 +403,17 @@ class _Sweeper:
 def _burn_in(sweeper: _Sweeper) -> None:
     """The discarded sweeps (those a resumed run has not done yet)."""
     while sweeper.run.counters["sweeps_done"] < sweeper.plan.burn_in:
-        sweeper.sweep(record=False)
+        sweeper.sweep(record=False, n=sweeper.block(sweeper.plan.burn_in))
 
 
 def _measure(sweeper: _Sweeper) -> None:
     """The measured sweeps: every ``thin``-th is recorded."""
     plan, counters = sweeper.plan, sweeper.run.counters
     while counters["sweeps_done"] < plan.total:
-        sweeper.sweep(record=(counters["sweeps_done"] + 1 - plan.burn_in) % plan.thin == 0)
+        done = counters["sweeps_done"]
+        next_record = done + plan.thin - (done - plan.burn_in) % plan.thin  # a multiple of thin past burn-in
+        n = sweeper.block(min(next_record, plan.total))
+        sweeper.sweep(record=done + n == next_record, n=n)
 
 
 def sample(

@@ -32,6 +32,7 @@ import numpy as np
 from numba import njit, prange
 from numpy.typing import ArrayLike
 
+from thermolearn.kernel_threads import thread_count, thread_limit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_uniform, seed_chains
 from thermolearn.resources import check_memory
@@ -428,22 +429,24 @@ def _anneal_sa(
     state = _initial_chains(model, reads, seed, initial)
     if fast:
         assert smp.rule is not None  # fast means the sampler has a rule
-        kernel = smp.rule.compiled(_anneal_reads, parallel=True)
+        rule = smp.rule
         csr, dense, order = csr_int64(model), _dense_couplings(model), smp.site_order(model)
         # every read owns its row of spins and of generator state, so groups of rows give the
         # same reads as one call
         for a, b in _groups(reads, progress):
-            kernel(
-                state.spins[a:b],
-                state.rng[a:b],
-                *csr,
-                dense,
-                model.fields,
-                betas,
-                order,
-                smp.order == "random",
-                max_quench,
-            )
+            threads = thread_count(b - a)
+            with thread_limit(threads):
+                rule.compiled(_anneal_reads, parallel=threads > 1)(
+                    state.spins[a:b],
+                    state.rng[a:b],
+                    *csr,
+                    dense,
+                    model.fields,
+                    betas,
+                    order,
+                    smp.order == "random",
+                    max_quench,
+                )
             if progress is not None:
                 progress(b - a)
         return state.spins
@@ -459,17 +462,19 @@ def _anneal_sa(
 def _quench_states(model: Ising, spins: np.ndarray, max_quench: int) -> np.ndarray:
     """Zero-temperature quench of each row to a local minimum (in place)."""
     no_rng = np.zeros((spins.shape[0], 4), dtype=np.uint64)  # zero sweeps at finite temperature draw nothing
-    METROPOLIS.compiled(_anneal_reads, parallel=True)(
-        spins,
-        no_rng,
-        *csr_int64(model),
-        _dense_couplings(model),
-        model.fields,
-        np.zeros(0),
-        np.arange(model.n_spins, dtype=np.int64),
-        False,
-        max_quench,
-    )
+    threads = thread_count(spins.shape[0])
+    with thread_limit(threads):
+        METROPOLIS.compiled(_anneal_reads, parallel=threads > 1)(
+            spins,
+            no_rng,
+            *csr_int64(model),
+            _dense_couplings(model),
+            model.fields,
+            np.zeros(0),
+            np.arange(model.n_spins, dtype=np.int64),
+            False,
+            max_quench,
+        )
     return spins
 
 
@@ -497,28 +502,30 @@ def _anneal_pt(
     accepted = np.zeros((reads, K - 1), dtype=np.int64)
     attempted = np.zeros((reads, K - 1), dtype=np.int64)
     assert smp.rule is not None  # the PT optimiser runs only single-spin samplers with a rule
-    kernel = smp.rule.compiled(_pt_minimise, parallel=True)
+    rule = smp.rule
     csr, dense, order = csr_int64(model), _dense_couplings(model), smp.site_order(model)
     # run r owns rows r*K .. r*K + K - 1 and row r of the per-run arrays: groups of runs give
     # the same runs as one call
     for a, b in _groups(reads, progress):
-        kernel(
-            state.spins[a * K : b * K],
-            state.rng[a * K : b * K],
-            energy[a * K : b * K],
-            *csr,
-            dense,
-            model.fields,
-            1.0 / ladder,
-            order,
-            smp.order == "random",
-            n_sweeps,
-            ex_rng[a:b],
-            best_spins[a:b],
-            best_energy[a:b],
-            accepted[a:b],
-            attempted[a:b],
-        )
+        threads = thread_count(b - a)
+        with thread_limit(threads):
+            rule.compiled(_pt_minimise, parallel=threads > 1)(
+                state.spins[a * K : b * K],
+                state.rng[a * K : b * K],
+                energy[a * K : b * K],
+                *csr,
+                dense,
+                model.fields,
+                1.0 / ladder,
+                order,
+                smp.order == "random",
+                n_sweeps,
+                ex_rng[a:b],
+                best_spins[a:b],
+                best_energy[a:b],
+                accepted[a:b],
+                attempted[a:b],
+            )
         if progress is not None:
             progress(b - a)
     return _quench_states(model, best_spins, max_quench)

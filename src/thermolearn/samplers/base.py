@@ -58,6 +58,16 @@ class Sampler(ABC):
     zero_temperature: bool = False
     #: the number of chains must be a multiple of this
     chain_multiple: int = 1
+    #: ``sweep(..., n)`` makes exactly the moves, generator draws, move counts and running E and M
+    #: of n calls ``sweep(..., 1)``, bit for bit, so runs may do the sweeps between two records in
+    #: one call (the conformance kit checks it); a subclass that overrides :meth:`sweep` and cannot
+    #: promise it sets False (a subclass that defines ``sweep`` without declaring it gets False)
+    sweep_blocks: bool = False
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "sweep" in cls.__dict__ and "sweep_blocks" not in cls.__dict__:
+            cls.sweep_blocks = False  # a new sweep must make its own promise
     #: the single-spin rule (a :class:`~thermolearn.samplers.rules.SpinFlipRule`) whose moves,
     #: in the sites' order ``self.order`` / ``self.site_order(model)``, are exactly what
     #: :meth:`sweep` does, so fused kernels (annealing with local fields kept up to date,
@@ -126,6 +136,10 @@ class Sampler(ABC):
 
 def as_betas(betas: float | np.ndarray, n_chains: int) -> np.ndarray:
     """One inverse temperature per chain (a scalar is broadcast); each must be > 0."""
+    if isinstance(betas, (float, int)) and not isinstance(betas, bool):  # the per-sweep fast path
+        if not betas > 0:  # also NaN
+            raise ValueError("inverse temperatures beta must be > 0 (beta = inf is the zero-temperature quench)")
+        return np.full(n_chains, float(betas))
     b = np.broadcast_to(np.asarray(betas, dtype=np.float64), (n_chains,)).copy()
     if np.any(np.isnan(b)) or np.any(b <= 0):
         raise ValueError("inverse temperatures beta must be > 0 (beta = inf is the zero-temperature quench)")

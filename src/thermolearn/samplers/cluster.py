@@ -62,10 +62,14 @@ import numpy as np
 from numba import prange, uint64
 
 from thermolearn.kernel_cache import njit
+from thermolearn.kernel_threads import over_items, thread_count, thread_limit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_bits53, next_uniform
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
 from thermolearn.samplers.state import ChainState
+
+# spin updates per call below which one thread does everything: waking the pool costs more
+_SERIAL_WORK = 100_000
 
 #: Wolff's preparatory sweeps at a new temperature (total, and how many before <|C|> is measured).
 CALIBRATION_WARMUP = 20
@@ -145,7 +149,7 @@ def _wolff_cluster(s, stack, members, indptr, indices, data, h, bond, uniform, h
     return size, size, de + de_field, s_old, s0, s1, s2, s3
 
 
-@njit(cache=True, parallel=True)
+@over_items()
 def _wolff_sweeps(
     spins,
     rng,
@@ -186,9 +190,9 @@ def _wolff_sweeps(
         n_visit = 0
         n_built = 0
         n_acc = 0
-        e_change = 0.0
         m_change = 0
         for _ in range(n_sweeps):
+            e_change = 0.0
             done = 0
             k = 0
             while (done < n) if budget else (k < clusters[c]):
@@ -204,12 +208,13 @@ def _wolff_sweeps(
                     n_flip += nf
                     e_change += de
                     m_change -= 2 * s_old * nf
+            # added per sweep: a run cut into calls of any length adds the same numbers in the same order
+            energy[c] += e_change
         rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
         flipped[c] = n_flip
         visited[c] = n_visit
         built[c] = n_built
         accepted_clusters[c] = n_acc
-        energy[c] += e_change
         magnetization[c] += m_change
     totals[0] += n_chains * n_sweeps
     for c in range(n_chains):
@@ -232,7 +237,7 @@ def _find(parent, x):
     return x
 
 
-@njit(cache=True, parallel=True)
+@over_items()
 def _sw_sweeps(
     spins,
     rng,
@@ -465,6 +470,7 @@ class Wolff(_ClusterSampler):
     """
 
     name = "wolff"
+    sweep_blocks = True  # the kernel adds each sweep's energy change per sweep
 
     def __init__(
         self,
@@ -607,9 +613,12 @@ class Wolff(_ClusterSampler):
             np.zeros(chains.size, dtype=np.int64),
         )
         scratch = np.zeros(5, dtype=np.int64)  # preparatory sweeps are not counted in info()
-        if self.calibration_warmup:
-            _wolff_sweeps(*args, self.calibration_warmup, True, scratch)
-        _, visited, built = _wolff_sweeps(*args, self.calibration_sweeps - self.calibration_warmup, True, scratch)
+        threads = thread_count(chains.size, chains.size * model.n_spins * self.calibration_sweeps, _SERIAL_WORK)
+        kernel = _wolff_sweeps.for_threads(threads)
+        with thread_limit(threads):
+            if self.calibration_warmup:
+                kernel(*args, self.calibration_warmup, True, scratch)
+            _, visited, built = kernel(*args, self.calibration_sweeps - self.calibration_warmup, True, scratch)
         state.spins[chains], state.rng[chains] = spins, rng
         state.energy[chains], state.magnetization[chains] = energy, magnetization
         n = model.n_spins
@@ -623,7 +632,8 @@ class Wolff(_ClusterSampler):
         n_sweeps = int(n_sweeps)
         table, rows = self._prepare(model, betas)
         clusters = self._clusters(model, state, betas, table, rows)
-        flipped, visited, _ = _wolff_sweeps(
+        flipped, visited, _ = _wolff_sweeps.run(
+            state.n_chains,
             state.spins,
             state.rng,
             state.energy,
@@ -638,6 +648,8 @@ class Wolff(_ClusterSampler):
             n_sweeps,
             False,
             self._counters,
+            work=state.n_chains * model.n_spins * n_sweeps,
+            min_work=_SERIAL_WORK,
         )
         return SweepStats(accepted=flipped, attempted=visited)
 
@@ -652,6 +664,7 @@ class SwendsenWang(_ClusterSampler):
     """
 
     name = "sw"
+    sweep_blocks = True  # E and M are recomputed every sweep
 
     def __init__(self) -> None:
         super().__init__()
@@ -682,7 +695,8 @@ class SwendsenWang(_ClusterSampler):
         betas = self._betas(model, state, betas)
         n_sweeps = int(n_sweeps)
         table, rows = self._prepare(model, betas)
-        flipped = _sw_sweeps(
+        flipped = _sw_sweeps.run(
+            state.n_chains,
             state.spins,
             state.rng,
             state.energy,
@@ -695,5 +709,7 @@ class SwendsenWang(_ClusterSampler):
             betas,
             n_sweeps,
             self._counters,
+            work=state.n_chains * model.n_spins * n_sweeps,
+            min_work=_SERIAL_WORK,
         )
         return SweepStats(accepted=flipped, attempted=np.full(state.n_chains, n_sweeps * model.n_spins, dtype=np.int64))

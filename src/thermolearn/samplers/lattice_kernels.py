@@ -43,6 +43,7 @@ import numpy as np
 from numba import prange
 
 from thermolearn.kernel_cache import njit
+from thermolearn.kernel_threads import over_items
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import MANTISSA, next_bits53
 from thermolearn.samplers.rules import CODE_FLIP, SpinFlipRule, rule_lattice_code
@@ -503,7 +504,7 @@ def _total(s):
     return m
 
 
-@njit(cache=True, parallel=True)
+@over_items()
 def _sweeps_2d_uniform(
     spins,
     rng,
@@ -525,33 +526,39 @@ def _sweeps_2d_uniform(
     for ch in prange(n_chains):
         s = spins[ch]
         m_before = _total(s)
-        s0, s1, s2, s3, acc, e_change = _chain_sweeps(
-            s,
-            L,
-            line_neighbours,
-            line_sets,
-            line_parity,
-            size,
-            13,
-            w,
-            2,
-            codes[ch],
-            de,
-            order_kind,
-            n_sweeps,
-            rng[ch, 0],
-            rng[ch, 1],
-            rng[ch, 2],
-            rng[ch, 3],
-        )
+        s0, s1, s2, s3 = rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3]
+        acc = 0
+        # one sweep at a time, its energy change added per sweep: a run cut into calls of any
+        # length adds the same numbers in the same order
+        for _ in range(n_sweeps):
+            s0, s1, s2, s3, got, e_change = _chain_sweeps(
+                s,
+                L,
+                line_neighbours,
+                line_sets,
+                line_parity,
+                size,
+                13,
+                w,
+                2,
+                codes[ch],
+                de,
+                order_kind,
+                1,
+                s0,
+                s1,
+                s2,
+                s3,
+            )
+            acc += got
+            energy[ch] += e_change
         rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3] = s0, s1, s2, s3
         accepted[ch] = acc
-        energy[ch] += e_change
         magnetization[ch] += _total(s) - m_before  # the same integer the generic kernel accumulates
     return accepted
 
 
-@njit(cache=True, parallel=True)
+@over_items()
 def _sweeps_any(
     spins,
     rng,
@@ -584,39 +591,48 @@ def _sweeps_any(
     for ch in prange(n_chains):
         s = spins[ch]
         m_before = _total(s)
-        s0, s1, s2, s3, acc, e_change = _chain_sweeps(
-            s,
-            L,
-            line_neighbours,
-            line_sets,
-            line_parity,
-            size,
-            offset,
-            w,
-            n_other,
-            codes[ch],
-            de,
-            order_kind,
-            n_sweeps,
-            rng[ch, 0],
-            rng[ch, 1],
-            rng[ch, 2],
-            rng[ch, 3],
-        )
+        s0, s1, s2, s3 = rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3]
+        acc = 0
+        # one sweep at a time, its energy change added per sweep: a run cut into calls of any
+        # length adds the same numbers in the same order
+        for _ in range(n_sweeps):
+            s0, s1, s2, s3, got, e_change = _chain_sweeps(
+                s,
+                L,
+                line_neighbours,
+                line_sets,
+                line_parity,
+                size,
+                offset,
+                w,
+                n_other,
+                codes[ch],
+                de,
+                order_kind,
+                1,
+                s0,
+                s1,
+                s2,
+                s3,
+            )
+            acc += got
+            energy[ch] += e_change
         rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3] = s0, s1, s2, s3
         accepted[ch] = acc
-        energy[ch] += e_change
         magnetization[ch] += _total(s) - m_before
     return accepted
 
 
-def lattice_sweeps(plan: LatticePlan, state, codes: np.ndarray, order_kind: int, n_sweeps: int) -> np.ndarray:
+def lattice_sweeps(
+    plan: LatticePlan, state, codes: np.ndarray, order_kind: int, n_sweeps: int, threads: int = 1
+) -> np.ndarray:
     """``n_sweeps`` sweeps of every chain of ``state`` (a ChainState) with decision ``codes``
     (from :func:`decision_table`); order_kind 0 sequential (row-major), 1 random site, 2
     checkerboard (even sites in index order, then odd sites). Updates the state in place and
-    returns the accepted flips per chain."""
+    returns the accepted flips per chain. ``threads`` > 1 runs the chains in parallel (the caller
+    limits Numba's pool)."""
     if plan.tier == "uniform" and len(plan.shape) == 2 and plan.offset == 13:  # the constants of _sweeps_2d_uniform
-        return _sweeps_2d_uniform(
+        return _sweeps_2d_uniform.for_threads(threads)(
             state.spins,
             state.rng,
             state.energy,
@@ -631,7 +647,7 @@ def lattice_sweeps(plan: LatticePlan, state, codes: np.ndarray, order_kind: int,
             order_kind,
             n_sweeps,
         )
-    return _sweeps_any(
+    return _sweeps_any.for_threads(threads)(
         state.spins,
         state.rng,
         state.energy,

@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 from numba import prange, uint64
 
 from thermolearn.kernel_cache import njit
+from thermolearn.kernel_threads import over_items, thread_count, thread_limit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next64
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
@@ -88,7 +88,7 @@ def _flush(planes, counts):
             planes[k] = uint64(0)
 
 
-@njit(cache=True, parallel=True)
+@over_items()
 def _msc_sweeps(words, rng, seeds_rows, afm, afm_stride, rows, cols, mantissas, frac_bits, n_sweeps, accepted):
     """Sequential Metropolis sweeps of every group of 64 replicas (words: (n_groups, n))."""
     n_groups, n = words.shape
@@ -141,7 +141,7 @@ def _msc_sweeps(words, rng, seeds_rows, afm, afm_stride, rows, cols, mantissas, 
             accepted[g * LANES + b] = counts[b]
 
 
-@njit(cache=True, parallel=True)
+@over_items()
 def _pack(spins, words):
     n_groups, n = words.shape
     for g in prange(n_groups):
@@ -152,7 +152,7 @@ def _pack(spins, words):
             words[g, i] = x
 
 
-@njit(cache=True, parallel=True)
+@over_items()
 def _unpack_and_measure(words, spins, energy, magnetization, afm, afm_stride, rows, cols, abs_j):
     """Spins back to int8; each chain's magnetisation and energy from per-lane counts of up
     spins and of unsatisfied bonds (bit-sliced counters), E = -|J| (bonds - 2 unsatisfied)."""
@@ -258,6 +258,7 @@ class MultiSpinMetropolis(Sampler):
     supports_fields = False
     supports_any_graph = False  # periodic 2D square lattices with couplings +-|J| only
     chain_multiple = LANES
+    sweep_blocks = True  # E and M are recomputed at the end of every call
 
     def __init__(self) -> None:
         self._plan: tuple[Ising, _Plan] | None = None
@@ -302,13 +303,11 @@ class MultiSpinMetropolis(Sampler):
                 mantissas[g], frac_bits[g] = int(f * 2.0**53), 53 - e
         words = np.empty((n_groups, model.n_spins), dtype=np.uint64)
         accepted = np.zeros(n_chains, dtype=np.int64)
-        threads = numba.get_num_threads()
-        serial = threads > 1 and (n_groups == 1 or n_chains * model.n_spins * n_sweeps < _SERIAL_WORK)
-        if serial:  # waking the thread pool costs more than small calls take
-            numba.set_num_threads(1)
-        try:
-            _pack(state.spins, words)
-            _msc_sweeps(
+        # waking the thread pool costs more than small calls take
+        threads = thread_count(n_groups, n_chains * model.n_spins * n_sweeps, _SERIAL_WORK)
+        with thread_limit(threads):
+            _pack.for_threads(threads)(state.spins, words)
+            _msc_sweeps.for_threads(threads)(
                 words,
                 state.rng,
                 np.arange(n_groups, dtype=np.int64) * LANES,
@@ -321,7 +320,7 @@ class MultiSpinMetropolis(Sampler):
                 int(n_sweeps),
                 accepted,
             )
-            _unpack_and_measure(
+            _unpack_and_measure.for_threads(threads)(
                 words,
                 state.spins,
                 state.energy,
@@ -332,7 +331,4 @@ class MultiSpinMetropolis(Sampler):
                 plan.cols,
                 plan.abs_j,
             )
-        finally:
-            if serial:
-                numba.set_num_threads(threads)
         return SweepStats(accepted=accepted, attempted=np.full(n_chains, n_sweeps * model.n_spins))

@@ -34,6 +34,7 @@ from numpy.typing import ArrayLike
 from scipy.special import erfcinv
 
 from thermolearn.kernel_cache import njit
+from thermolearn.kernel_threads import thread_count, thread_limit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_uniform, seed_chains
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
@@ -388,6 +389,7 @@ class ParallelTempering(Sampler):
 
     name = "pt"
     needs_ladder = True
+    sweep_blocks = True  # one base sweep per round, exchanges on the global sweep count
     #: With a base that declares a single-spin rule (Metropolis, heat bath, their subclasses),
     #: run whole calls in one compiled kernel for that rule (the same chains, bit for bit, as
     #: the generic path, without a round trip to Python per sweep).
@@ -599,39 +601,38 @@ class ParallelTempering(Sampler):
         n_runs = state.n_chains // k
         work = n_sweeps * state.n_chains * (model.data.size + model.n_spins)
         assert base.rule is not None  # the fused kernel runs only for a base with a rule
-        if n_runs > 1 and work > 1_000_000:
-            kernel = base.rule.compiled(_pt_sweeps_parallel, parallel=True)
-        else:
-            kernel = base.rule.compiled(_pt_sweeps_serial)
+        parallel_kernel = base.rule.compiled(_pt_sweeps_parallel, parallel=True)
+        kernel = parallel_kernel if n_runs > 1 and work > 1_000_000 else base.rule.compiled(_pt_sweeps_serial)
         accepted = np.zeros(state.n_chains, dtype=np.int64)
         done, rounds = int(self._counters[0]), int(self._counters[1])
         indptr, indices, data = csr_int64(model)
-        kernel(
-            state.spins,
-            state.rng,
-            state.energy,
-            state.magnetization,
-            indptr,
-            indices,
-            data,
-            model.fields,
-            betas,
-            base.site_order(model),
-            base.order == "random",
-            k,
-            n_sweeps,
-            self.exchange_every,
-            done,
-            rounds,
-            self._rng,
-            self._accepted,
-            self._attempted,
-            self._replica,
-            self._direction,
-            self._flow,
-            self._round_trips,
-            accepted,
-        )
+        with thread_limit(thread_count(n_runs) if kernel is parallel_kernel else 1):
+            kernel(
+                state.spins,
+                state.rng,
+                state.energy,
+                state.magnetization,
+                indptr,
+                indices,
+                data,
+                model.fields,
+                betas,
+                base.site_order(model),
+                base.order == "random",
+                k,
+                n_sweeps,
+                self.exchange_every,
+                done,
+                rounds,
+                self._rng,
+                self._accepted,
+                self._attempted,
+                self._replica,
+                self._direction,
+                self._flow,
+                self._round_trips,
+                accepted,
+            )
         self._counters[0] = done + n_sweeps
         self._counters[1] = rounds + (done + n_sweeps) // self.exchange_every - done // self.exchange_every
         return SweepStats(accepted=accepted, attempted=np.full(state.n_chains, n_sweeps * model.n_spins))

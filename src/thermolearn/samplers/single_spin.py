@@ -20,11 +20,11 @@ and rule.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import scipy.sparse.csgraph as csgraph
 from numba import njit, prange
 
+from thermolearn.kernel_threads import thread_count, thread_limit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_uniform
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
@@ -51,9 +51,9 @@ def single_spin_chain(
     s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
     s = spins[c]
     acc = 0
-    e_change = 0.0
     m_change = 0
     for _ in range(n_sweeps):
+        e_change = 0.0
         for k in range(n):
             if random_site:
                 u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
@@ -70,8 +70,9 @@ def single_spin_chain(
                 acc += 1
                 e_change += de
                 m_change -= 2 * si
+        # added per sweep: a run cut into calls of any length adds the same numbers in the same order
+        energy[c] += e_change
     rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
-    energy[c] += e_change
     magnetization[c] += m_change
     return acc
 
@@ -139,6 +140,7 @@ class SingleSpinSampler(Sampler):
     """
 
     rule: SpinFlipRule | None = METROPOLIS
+    sweep_blocks = True  # the kernels add each sweep's energy change per sweep
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -191,26 +193,21 @@ class SingleSpinSampler(Sampler):
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
         betas = as_betas(betas, state.n_chains)
         order = self.site_order(model)  # also checks that a checkerboard order exists
-        threads = numba.get_num_threads()
-        serial = threads > 1 and (state.n_chains == 1 or state.n_chains * model.n_spins * n_sweeps < _SERIAL_WORK)
-        if serial:
-            numba.set_num_threads(1)
-        try:
-            accepted = self._run_kernel(model, state, betas, order, int(n_sweeps))
-        finally:
-            if serial:
-                numba.set_num_threads(threads)
+        threads = thread_count(state.n_chains, state.n_chains * model.n_spins * n_sweeps, _SERIAL_WORK)
+        with thread_limit(threads):
+            accepted = self._run_kernel(model, state, betas, order, int(n_sweeps), threads)
         return SweepStats(accepted=accepted, attempted=np.full(state.n_chains, n_sweeps * model.n_spins))
 
     def _run_kernel(
-        self, model: Ising, state: ChainState, betas: np.ndarray, order: np.ndarray, n_sweeps: int
+        self, model: Ising, state: ChainState, betas: np.ndarray, order: np.ndarray, n_sweeps: int, threads: int = 1
     ) -> np.ndarray:
         plan = self.lattice_plan(model)
         if plan is not None:
-            return lattice_sweeps(plan, state, self._decision_codes(plan, betas), _ORDER_KIND[self.order], n_sweeps)
+            codes = self._decision_codes(plan, betas)
+            return lattice_sweeps(plan, state, codes, _ORDER_KIND[self.order], n_sweeps, threads)
         if self.rule is None:
             raise TypeError(f"{type(self).__name__} sets rule = None, so it must override sweep")
-        kernel = self.rule.compiled(_single_spin_sweeps, parallel=True)
+        kernel = self.rule.compiled(_single_spin_sweeps, parallel=threads > 1)
         return kernel(
             state.spins,
             state.rng,

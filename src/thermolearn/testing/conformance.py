@@ -317,6 +317,24 @@ def _reproducibility_problems(sampler: Sampler, model: Ising, temps: np.ndarray,
     return [] if same else [f"the same seed ({seed}) gave different chains"]
 
 
+def _block_problems(sampler: Sampler, model: Ising, temps: np.ndarray, seed: int) -> list[str]:
+    """A sampler that declares ``sweep_blocks`` must make the same chains from one call of 6
+    sweeps as from 6 calls of one (runs rely on it to sweep between records in one call)."""
+    if not getattr(sampler, "sweep_blocks", False):
+        return []
+    runs = []
+    for cuts in ([6], [1] * 6):
+        smp = copy.deepcopy(sampler)
+        state = ChainState.new(model, temps.size, seed=seed)
+        smp.reset(model, state)
+        for n in cuts:
+            smp.sweep(model, state, 1.0 / temps, n)
+        runs.append(state)
+    a, b = runs
+    same = all(np.array_equal(x, y) for x, y in zip(a.arrays().values(), b.arrays().values()))
+    return [] if same else ["declares sweep_blocks, but one call of 6 sweeps differs from 6 calls of one sweep"]
+
+
 def _chain_count(sampler: Sampler, n_chains: int) -> int:
     multiple = max(1, int(getattr(sampler, "chain_multiple", 1)))
     return -(-n_chains // multiple) * multiple
@@ -341,6 +359,7 @@ def _finite_temperature_cases(
     else:
         temps = np.asarray(sampler.chain_temperatures(temperature, _chain_count(sampler, n_chains)), dtype=np.float64)
     problems = _reproducibility_problems(sampler, model, temps, int(seeds[0]))
+    problems += _block_problems(sampler, model, temps, int(seeds[0]))
     first = exact_bins(model, float(temps[0]))  # bins and the reference state do not depend on T
     all_bins, all_slow = [], []
     for seed in seeds:
@@ -386,6 +405,7 @@ def _zero_temperature_case(
     n_chains = _chain_count(sampler, n_chains)
     temps = np.ones(n_chains)
     problems = _reproducibility_problems(sampler, model, temps, int(seeds[0]))
+    problems += _block_problems(sampler, model, temps, int(seeds[0]))
     for seed in seeds:
         smp = copy.deepcopy(sampler)
         state = ChainState.new(model, n_chains, seed=int(seed))

@@ -1,0 +1,144 @@
+"""Thread budgets of the compiled loops: a loop over one chain (or one read, or too little work)
+runs its serial kernel, so no parallel region waits at a barrier for threads it cannot use
+(under load a single-chain Wolff sweep was 20-35x slower); several chains use the parallel kernel
+with at most one thread each; results never depend on which kernel ran."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+
+from thermolearn import Ising
+from thermolearn.kernel_threads import ItemKernel, over_items, thread_count, thread_limit
+from thermolearn.samplers import annealing, cluster, lattice_kernels
+from thermolearn.samplers.cluster import SwendsenWang, Wolff
+from thermolearn.samplers.multispin import MultiSpinMetropolis
+from thermolearn.samplers.rules import METROPOLIS
+from thermolearn.samplers.single_spin import HeatBath, Metropolis
+from thermolearn.samplers.state import ChainState
+
+POOL = numba.get_num_threads()
+needs_two_threads = pytest.mark.skipif(POOL < 2, reason="the machine gives Numba one thread")
+
+
+def test_thread_count_is_at_most_one_per_item_and_the_pool():
+    assert thread_count(1) == 1
+    assert thread_count(0) == 1
+    assert thread_count(10**6) == POOL
+    assert thread_count(2) == min(2, POOL)
+    assert thread_count(10**6, work=10, min_work=100) == 1
+    assert thread_count(10**6, work=100, min_work=100) == POOL
+
+
+@needs_two_threads
+def test_thread_limit_lowers_the_pool_and_restores_it_also_after_an_error(monkeypatch):
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 8)  # as on an 8-core machine
+    calls = []
+    monkeypatch.setattr(numba, "set_num_threads", calls.append)
+    with thread_limit(3):
+        pass
+    assert calls == [3, 8]
+    calls.clear()
+    with pytest.raises(RuntimeError), thread_limit(2):
+        raise RuntimeError("inside")
+    assert calls == [2, 8]
+    calls.clear()
+    with thread_limit(1), thread_limit(8), thread_limit(20):
+        pass
+    assert calls == []  # serial kernels open no region; the whole pool needs no change
+
+
+@over_items()
+def _square_rows(x, out):
+    for i in numba.prange(x.shape[0]):
+        out[i] = x[i] * x[i]
+
+
+def test_an_item_kernel_has_a_serial_and_a_parallel_compilation_with_the_same_results():
+    assert isinstance(_square_rows, ItemKernel)
+    x = np.arange(7.0)
+    serial, parallel = np.zeros(7), np.zeros(7)
+    _square_rows.serial(x, serial)
+    _square_rows.parallel(x, parallel)
+    assert np.array_equal(serial, x * x) and np.array_equal(parallel, x * x)
+    assert _square_rows.for_threads(1) is _square_rows.serial
+    assert _square_rows.for_threads(2) is _square_rows.parallel
+    assert not _square_rows.serial.targetoptions.get("parallel")
+    assert _square_rows.parallel.targetoptions.get("parallel")
+    # distinct names: Numba's disk cache keeps the two compilations apart
+    assert _square_rows.serial.py_func.__qualname__ != _square_rows.parallel.py_func.__qualname__
+
+
+def _spy(monkeypatch, kernel: ItemKernel) -> list[tuple[str, int]]:
+    """Record which compilation of ``kernel`` ran, with Numba's thread count at the call."""
+    seen: list[tuple[str, int]] = []
+    for kind in ("serial", "parallel"):
+        original = getattr(kernel, kind)
+
+        def wrapper(*args, _kind=kind, _original=original):
+            seen.append((_kind, numba.get_num_threads()))
+            return _original(*args)
+
+        monkeypatch.setattr(kernel, kind, wrapper)
+    return seen
+
+
+@needs_two_threads
+@pytest.mark.parametrize(("cls", "kernel"), [(Wolff, cluster._wolff_sweeps), (SwendsenWang, cluster._sw_sweeps)])
+def test_cluster_sweeps_run_serially_for_one_chain_or_little_work_and_in_parallel_for_many(monkeypatch, cls, kernel):
+    seen = _spy(monkeypatch, kernel)
+    small = Ising.lattice((8, 8))
+    cls().sweep(small, ChainState.new(small, 1, seed=3), 0.44, 2)
+    cls().sweep(small, ChainState.new(small, 4, seed=3), 0.44, 2)  # 512 spin updates: not worth the pool
+    assert seen and {kind for kind, _ in seen} == {"serial"}
+    seen.clear()
+    big = Ising.lattice((64, 64))
+    cls().sweep(big, ChainState.new(big, 4, seed=3), 0.44, 8)  # 131072 spin updates
+    assert seen and set(seen) == {("parallel", min(4, POOL))}
+    assert numba.get_num_threads() == POOL
+
+
+@needs_two_threads
+def test_single_spin_lattice_sweeps_of_one_chain_run_serially(monkeypatch):
+    seen = _spy(monkeypatch, lattice_kernels._sweeps_2d_uniform)
+    model = Ising.lattice((8, 8))
+    Metropolis().sweep(model, ChainState.new(model, 1, seed=1), 0.44, 3)
+    big = Ising.lattice((64, 64))
+    HeatBath().sweep(big, ChainState.new(big, 4, seed=1), 0.44, 10)
+    assert seen == [("serial", POOL), ("parallel", min(4, POOL))]
+
+
+@needs_two_threads
+@pytest.mark.parametrize(("reads", "parallel"), [(1, False), (4, True)])
+def test_annealing_reads_use_the_serial_kernel_for_one_read(monkeypatch, reads, parallel):
+    model = Ising.sherrington_kirkpatrick(12, seed=2)
+    seen: list[bool] = []
+    compiled = METROPOLIS.compiled
+
+    def spying_compiled(template, *, parallel=False):
+        seen.append(parallel)
+        return compiled(template, parallel=parallel)
+
+    monkeypatch.setattr(METROPOLIS, "compiled", spying_compiled)
+    annealing.anneal(model, sweeps=20, reads=reads, seed=4)
+    assert seen and set(seen) == {parallel}  # the reads, then the final quench
+    assert numba.get_num_threads() == POOL
+
+
+@pytest.mark.parametrize("cls", [Wolff, SwendsenWang, Metropolis, HeatBath, MultiSpinMetropolis])
+def test_serial_and_parallel_kernels_make_the_same_chains(cls):
+    model = Ising.lattice((32, 32))
+    chains = 128 if cls is MultiSpinMetropolis else 4  # two groups of 64 replicas
+    results = []
+    for threads in sorted({1, POOL}):
+        numba.set_num_threads(threads)
+        try:
+            state = ChainState.new(model, chains, seed=11)
+            cls().sweep(model, state, 0.42, 30)  # >= 100000 spin updates: parallel with two threads
+            results.append((state.spins.copy(), state.rng.copy(), state.energy.copy(), state.magnetization.copy()))
+        finally:
+            numba.set_num_threads(POOL)
+    for got in results[1:]:
+        for a, b in zip(got, results[0], strict=True):
+            assert np.array_equal(a, b)
