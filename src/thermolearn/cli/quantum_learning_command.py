@@ -222,6 +222,18 @@ def run_vmc_command(args: argparse.Namespace) -> int:
         raise ValueError(
             f"--samples ({args.samples}) must be a multiple of --chains ({args.chains}): each chain gives S / C samples"
         )
+    from thermolearn.resources import check_memory
+
+    # the per-sample tensors of one iteration: log-derivatives (N + M + N M per sample) and the
+    # flip ratios (N M per sample), before anything is built
+    n_hidden = args.alpha * n
+    per_sample = 8.0 * (2 * n * n_hidden + n + n_hidden) * (2 if args.complex else 1)
+    rows = 2**n if args.full_summation else args.samples
+    check_memory(
+        f"VMC with --chain {n}, --alpha {args.alpha} and --samples {args.samples}",
+        per_sample * rows + 8.0 * n * n,
+        hint="choose a smaller --chain, --alpha or --samples",
+    )
     from thermolearn.quantum.free_fermions import chain_ground_energy
     from thermolearn.quantum.nqs import RBMWaveFunction, chain
     from thermolearn.quantum.vmc import run_vmc

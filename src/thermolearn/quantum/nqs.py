@@ -32,6 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from thermolearn.quantum.hamiltonian import check_ising, check_transverse, transverse_chain
+from thermolearn.resources import check_memory
 from thermolearn.validation import check_positive_int
 
 if TYPE_CHECKING:
@@ -202,6 +203,8 @@ def transverse_ising(ising: Ising, transverse: float | np.ndarray) -> Transverse
     """The TFIM of a classical ``Ising`` model plus transverse fields Gamma_i >= 0 (a number: all equal)."""
     model = check_ising(ising)
     gamma = check_transverse(transverse, model.n_spins, "transverse")
+    n = model.n_spins
+    check_memory(f"the dense couplings of {n} spins", 8.0 * n * n, hint="use fewer spins")
     couplings, fields = model.to_dense()
     return TransverseIsing(np.asarray(couplings, dtype=np.float64), np.asarray(fields, dtype=np.float64), gamma)
 

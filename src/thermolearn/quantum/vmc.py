@@ -131,9 +131,6 @@ def metropolis_sweeps(
     n_chains, n = s.shape
     hidden = s @ w + b
     n_sweeps = n_discard + n_keep
-    k_site, k_u = jax.random.split(key)
-    sites = jax.random.randint(k_site, (n_sweeps, n, n_chains), 0, n)
-    log_u = jnp.log(jax.random.uniform(k_u, (n_sweeps, n, n_chains), dtype=dtype))
     rows = jnp.arange(n_chains)
 
     def propose(carry, inp):
@@ -149,13 +146,20 @@ def metropolis_sweeps(
         lc = jnp.where(accept[:, None], new_lc, lc)
         return (s, hidden, lc, accepted + accept.astype(dtype)), None
 
+    # every sweep's sites and uniforms drawn at once: one threefry call instead of one per sweep
+    k_site, k_u = jax.random.split(key)
+    sites = jax.random.randint(k_site, (n_sweeps, n, n_chains), 0, n)
+    log_u = jnp.log(jax.random.uniform(k_u, (n_sweeps, n, n_chains), dtype=dtype))
+
     def sweep(carry, inp):
         carry, _ = jax.lax.scan(propose, carry, inp)
         return carry, carry[0]
 
     init = (s, hidden, log_cosh(hidden), jnp.zeros(n_chains, dtype=dtype))
-    (s, _, _, accepted), trajectory = jax.lax.scan(sweep, init, (sites, log_u))
-    return trajectory[n_discard:], s, jnp.mean(accepted) / (n_sweeps * n)
+    # the discarded sweeps record nothing, so only the kept ones are held in memory
+    carry, _ = jax.lax.scan(lambda c, inp: (sweep(c, inp)[0], None), init, (sites[:n_discard], log_u[:n_discard]))
+    (s, _, _, accepted), kept = jax.lax.scan(sweep, carry, (sites[n_discard:], log_u[n_discard:]))
+    return kept, s, jnp.mean(accepted) / (n_sweeps * n)
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -358,7 +362,8 @@ def _check_plan(hamiltonian: TransverseIsing, ansatz: RBMWaveFunction, **kw: Any
         "VMC (log-derivatives and local energies of every sample" + (", S matrix" if solver == "direct" else "") + ")",
         8.0 * rows * (2 * p + 4 * n * ansatz.n_hidden / max(1, n)) * (2 if ansatz.is_complex else 1)
         + (8.0 * p * p * 2 if solver == "direct" else 0.0)
-        + 8.0 * (n_discard + n_keep) * n_chains * n,
+        + 8.0 * n_keep * n_chains * n
+        + 12.0 * (n_discard + n_keep) * n_chains * n,  # the sweeps' random sites and uniforms
         hint="choose fewer samples, a smaller alpha or the symmetric model",
     )
     return {
