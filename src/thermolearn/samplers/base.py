@@ -63,11 +63,6 @@ class Sampler(ABC):
     #: one call (the conformance kit checks it); a subclass that overrides :meth:`sweep` and cannot
     #: promise it sets False (a subclass that defines ``sweep`` without declaring it gets False)
     sweep_blocks: bool = False
-
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        if "sweep" in cls.__dict__ and "sweep_blocks" not in cls.__dict__:
-            cls.sweep_blocks = False  # a new sweep must make its own promise
     #: the single-spin rule (a :class:`~thermolearn.samplers.rules.SpinFlipRule`) whose moves,
     #: in the sites' order ``self.order`` / ``self.site_order(model)``, are exactly what
     #: :meth:`sweep` does, so fused kernels (annealing with local fields kept up to date,
@@ -75,6 +70,11 @@ class Sampler(ABC):
     rule: SpinFlipRule | None = None
     #: the sites' visiting order of a sampler with a ``rule`` ("sequential", "random", "checkerboard")
     order: str = "sequential"
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "sweep" in cls.__dict__ and "sweep_blocks" not in cls.__dict__:
+            cls.sweep_blocks = False  # a new sweep must make its own promise
 
     def site_order(self, model: Ising) -> np.ndarray:
         """The sites of one sweep in visiting order (int64), for samplers with a ``rule``;
