@@ -8,6 +8,9 @@ H = -sum_{i<j} J_ij sz_i sz_j - sum_i h_i sz_i - sum_i Gamma_i sx_i (k_B = 1, en
   spin i is +1 when bit i of k is 0).
 - :func:`low_spectrum` (dense, Lanczos, Lanczos in momentum / spin-flip sectors: 24+ spins) and
   :func:`thermodynamics` (ln Z, E, C, <sx>, <sz sz> from the whole spectrum, N <= 14).
+- :func:`run_pimc` / :class:`PIMCRun` — path-integral Monte Carlo (Suzuki-Trotter) with
+  :func:`trotter_exact` (the exact Trotterised values) and :func:`extrapolate_trotter` (a + b/M^2);
+  :func:`simulated_quantum_annealing` — SQA as an optimiser.
 - :func:`chain_ground_energy`, :func:`chain_gap`, :func:`chain_thermodynamics`,
   :func:`infinite_chain_ground_energy_per_spin`, :func:`infinite_chain_free_energy_per_spin` —
   the 1D chain by free fermions (parity-projected on periodic chains).
@@ -50,8 +53,32 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
         spin_table,
         transverse_chain,
     )
+    from thermolearn.quantum.pimc import (
+        PIMC_SAMPLERS,
+        Extrapolation,
+        PIMCResult,
+        PIMCRun,
+        TrotterExact,
+        extrapolate_trotter,
+        run_pimc,
+        trotter_couplings,
+        trotter_exact,
+    )
+    from thermolearn.quantum.quantum_annealing import SQAResult, SQARun, simulated_quantum_annealing
 
 _EXPORTS = {
+    "PIMC_SAMPLERS": "pimc",
+    "Extrapolation": "pimc",
+    "PIMCResult": "pimc",
+    "PIMCRun": "pimc",
+    "TrotterExact": "pimc",
+    "extrapolate_trotter": "pimc",
+    "run_pimc": "pimc",
+    "trotter_couplings": "pimc",
+    "trotter_exact": "pimc",
+    "SQAResult": "quantum_annealing",
+    "SQARun": "quantum_annealing",
+    "simulated_quantum_annealing": "quantum_annealing",
     "SPECTRUM_METHODS": "exact",
     "THERMAL_METHODS": "exact",
     "LowSpectrum": "exact",

@@ -166,3 +166,33 @@ def trotter_sweeps(
                     rec_tcorr[c, t, i] /= M
         rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
     return accepted
+
+
+@njit(cache=True)
+def greedy_quench(states, indptr, indices, data, h, max_sweeps):
+    """Zero-temperature descent: sequential sweeps flipping every spin whose flip lowers E, until
+    none does (or ``max_sweeps``); states (n_states, N) int8 change in place. Returns the sweeps run."""
+    n_states, n = states.shape
+    most = 0
+    for r in range(n_states):
+        s = states[r]
+        phi = np.empty(n)
+        for i in range(n):
+            acc = h[i]
+            for p in range(indptr[i], indptr[i + 1]):
+                acc += data[p] * s[indices[p]]
+            phi[i] = acc
+        sweeps = 0
+        changed = True
+        while changed and sweeps < max_sweeps:
+            changed = False
+            sweeps += 1
+            for i in range(n):
+                if s[i] * phi[i] < 0.0:  # flipping changes E by 2 s_i phi_i < 0
+                    s_new = -s[i]
+                    s[i] = s_new
+                    for p in range(indptr[i], indptr[i + 1]):
+                        phi[indices[p]] += 2.0 * data[p] * s_new
+                    changed = True
+        most = max(most, sweeps)
+    return most

@@ -1,0 +1,236 @@
+"""Simulated quantum annealing (SQA): path-integral Monte Carlo with the transverse field swept down.
+
+Each read is M Trotter slices of the classical model (k_B = 1, energies in units of J) at a fixed
+temperature T = 1/beta; Gamma falls linearly from ``gamma_range[0]`` to ``gamma_range[1]`` over the
+sweeps, so the imaginary-time coupling K = -1/2 ln tanh(beta Gamma / M) grows and the slices lock
+into one classical state. A sweep is a Metropolis pass over all M N spins plus imaginary-time
+segment flips (:mod:`thermolearn.quantum.pimc_kernels`); the work of one SQA sweep is M single-spin
+sweeps of simulated annealing. Each read reports its best slice after a zero-temperature quench.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from thermolearn.models.ising import Ising
+from thermolearn.quantum.hamiltonian import check_ising
+from thermolearn.quantum.pimc import check_slices
+from thermolearn.quantum.pimc_kernels import greedy_quench, trotter_sweeps
+from thermolearn.randomness.xoshiro import seed_chains
+from thermolearn.resources import check_memory
+from thermolearn.samplers.parallel_tempering import csr_int64
+from thermolearn.samplers.schedules import default_beta_range
+from thermolearn.validation import check_finite_float, check_positive_int, check_temperature
+
+DEFAULT_SLICES = 8
+DEFAULT_SWEEPS = 1000
+
+
+def default_gamma_range(model: Ising) -> tuple[float, float]:
+    """(Gamma_start, Gamma_end): 3 and 0.001 times the RMS local field of a random state, sqrt(mean_i (h_i^2 + sum_j J_ij^2)).
+
+    At the start the transverse field dominates every local field (slices decorrelated); at the end
+    K is large and the world lines are straight.
+    """
+    J = model.couplings
+    rms = float(np.sqrt(np.mean(np.asarray(J.multiply(J).sum(axis=1)).ravel() + model.fields**2)))
+    scale = rms if rms > 0 else 1.0
+    return 3.0 * scale, 1e-3 * scale
+
+
+def default_temperature(model: Ising) -> float:
+    """T = 1 / beta_cold of classical annealing: the world line, once locked, is as cold as SA's end."""
+    return 1.0 / default_beta_range(model)[1]
+
+
+@dataclass
+class SQAResult:
+    """The reads of :func:`simulated_quantum_annealing`: quenched best-slice ``states`` and ``energies``."""
+
+    best_state: np.ndarray
+    best_energy: float
+    energies: np.ndarray
+    states: np.ndarray
+    seconds: float
+    sweeps: int
+    slices: int
+    temperature: float
+    gamma_range: tuple[float, float]
+
+    @property
+    def reads(self) -> int:
+        return int(self.energies.size)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "algorithm": "sqa",
+            "sweeps": self.sweeps,
+            "slices": self.slices,
+            "reads": self.reads,
+            "temperature": self.temperature,
+            "gamma_range": [float(g) for g in self.gamma_range],
+            "best_energy": float(self.best_energy),
+            "mean_energy": float(np.mean(self.energies)),
+            "best_state": self.best_state.astype(int).tolist(),
+            "energies": [float(e) for e in self.energies],
+            "seconds": float(self.seconds),
+            "spin_updates_per_read": int(self.sweeps) * int(self.slices) * int(self.states.shape[1]),
+        }
+
+
+class SQARun:
+    """An SQA run advanced in blocks of sweeps, saved and restored exactly (for checkpoints)."""
+
+    def __init__(
+        self,
+        ising: Ising,
+        sweeps: int = DEFAULT_SWEEPS,
+        reads: int = 8,
+        *,
+        slices: int = DEFAULT_SLICES,
+        gamma_range: tuple[float, float] | None = None,
+        temperature: float | None = None,
+        segments: bool = True,
+        seed: int | np.random.Generator = 0,
+    ) -> None:
+        self.model = check_ising(ising)
+        n = self.model.n_spins
+        self.sweeps = check_positive_int("sweeps", sweeps)
+        self.reads = check_positive_int("reads", reads)
+        self.slices = check_slices(slices)
+        if gamma_range is None:
+            gamma_range = default_gamma_range(self.model)
+        if not isinstance(gamma_range, tuple | list) or len(gamma_range) != 2:
+            raise ValueError(f"gamma_range must be (Gamma_start, Gamma_end), got {gamma_range!r}")
+        g0 = check_finite_float("Gamma_start", gamma_range[0])
+        g1 = check_finite_float("Gamma_end", gamma_range[1])
+        if not g0 >= g1 > 0:
+            raise ValueError(f"gamma_range must satisfy Gamma_start >= Gamma_end > 0, got ({g0}, {g1})")
+        self.gamma_range = (g0, g1)
+        self.temperature = default_temperature(self.model) if temperature is None else check_temperature(temperature)
+        self.beta = 1.0 / self.temperature
+        self.segments = bool(segments)
+        check_memory(
+            f"SQA with {self.reads} reads of {self.slices} x {n} spins",
+            float(self.reads) * self.slices * n * 10.0 + 8.0 * self.model.couplings.nnz * 3,
+            hint="use fewer reads or slices",
+        )
+        self.indptr, self.indices, self.data = csr_int64(self.model)
+        rng = seed_chains(seed, self.reads + 1)
+        gen = np.random.Generator(np.random.PCG64(rng[-1].tolist()))
+        self.spins = gen.choice(np.array([-1, 1], dtype=np.int8), size=(self.reads, self.slices, n))
+        self.rng = np.ascontiguousarray(rng[:-1])
+        self.step = 0
+        self.seconds = 0.0
+
+    def gamma(self, steps: np.ndarray) -> np.ndarray:
+        """Gamma at each sweep index: linear from Gamma_start (sweep 0) to Gamma_end (last sweep)."""
+        g0, g1 = self.gamma_range
+        frac = steps / max(1, self.sweeps - 1)
+        return g0 + (g1 - g0) * frac
+
+    def advance(self, n_steps: int) -> int:
+        """Run the next ``n_steps`` sweeps of the schedule (fewer at its end); returns the sweeps run."""
+        n_steps = min(check_positive_int("n_steps", n_steps), self.sweeps - self.step)
+        if n_steps <= 0:
+            return 0
+        n = self.model.n_spins
+        start = time.perf_counter()
+        gammas = self.gamma(np.arange(self.step, self.step + n_steps, dtype=np.float64))
+        k = -0.5 * np.log(np.tanh(self.beta * gammas / self.slices))
+        k_steps = np.repeat(k[:, None], n, axis=1)
+        a_steps = np.full(n_steps, self.beta / self.slices)
+        empty = np.zeros((1, 1))
+        trotter_sweeps(
+            self.spins,
+            self.rng,
+            self.indptr,
+            self.indices,
+            self.data,
+            self.model.fields,
+            a_steps,
+            k_steps,
+            self.segments,
+            False,
+            empty,
+            np.zeros((1, 1, 1)),
+            empty,
+        )
+        self.step += n_steps
+        self.seconds += time.perf_counter() - start
+        return n_steps
+
+    @property
+    def finished(self) -> bool:
+        return self.step >= self.sweeps
+
+    def result(self) -> SQAResult:
+        """Each read's best slice, quenched to a local minimum, and the best read."""
+        n = self.model.n_spins
+        start = time.perf_counter()
+        flat = self.spins.reshape(-1, n).copy()
+        energies = np.asarray(self.model.energy(flat)).reshape(self.reads, self.slices)
+        best_slice = np.argmin(energies, axis=1)
+        states = np.ascontiguousarray(self.spins[np.arange(self.reads), best_slice])
+        greedy_quench(states, self.indptr, self.indices, self.data, self.model.fields, 10_000)
+        final = np.atleast_1d(np.asarray(self.model.energy(states), dtype=np.float64))
+        best = int(np.argmin(final))
+        return SQAResult(
+            best_state=states[best].copy(),
+            best_energy=float(final[best]),
+            energies=final,
+            states=states,
+            seconds=self.seconds + time.perf_counter() - start,
+            sweeps=self.sweeps,
+            slices=self.slices,
+            temperature=self.temperature,
+            gamma_range=self.gamma_range,
+        )
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"spins": self.spins, "rng": self.rng}
+
+    def restore(self, arrays: dict[str, np.ndarray], step: int) -> None:
+        self.spins = np.ascontiguousarray(arrays["spins"], dtype=np.int8)
+        self.rng = np.ascontiguousarray(arrays["rng"], dtype=np.uint64)
+        self.step = int(step)
+
+
+def simulated_quantum_annealing(
+    ising: Ising,
+    sweeps: int = DEFAULT_SWEEPS,
+    reads: int = 8,
+    *,
+    slices: int = DEFAULT_SLICES,
+    gamma_range: tuple[float, float] | None = None,
+    temperature: float | None = None,
+    segments: bool = True,
+    seed: int | np.random.Generator = 0,
+    progress: Callable[[int], None] | None = None,
+    block: int = 100,
+) -> SQAResult:
+    """Low-energy states of ``ising`` by simulated quantum annealing (energies are totals, units of J).
+
+    Gamma falls linearly over ``sweeps`` at temperature T (default 1 / beta_cold of classical
+    annealing) with ``slices`` Trotter slices; every read ends with its best slice quenched.
+    """
+    run = SQARun(
+        ising,
+        sweeps,
+        reads,
+        slices=slices,
+        gamma_range=gamma_range,
+        temperature=temperature,
+        segments=segments,
+        seed=seed,
+    )
+    while not run.finished:
+        done = run.advance(block)
+        if progress is not None:
+            progress(done)
+    return run.result()
