@@ -68,3 +68,26 @@ def test_gamma_schedule_runs_from_start_to_end_linearly():
 def test_bad_sqa_input_is_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):
         SQARun(GLASS, 10, 2, **kwargs)
+
+
+def test_a_killed_sqa_run_resumes_from_its_checkpoint_bit_for_bit(tmp_path, monkeypatch):
+    kwargs = {"slices": 4, "seed": 6, "block": 20, "checkpoint_every": 20}
+    whole = simulated_quantum_annealing(GLASS, 120, 3, **kwargs)
+    path = tmp_path / "sqa.npz"
+    calls = {"n": 0}
+    advance = SQARun.advance
+
+    def dying(self, n):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return advance(self, n)
+
+    monkeypatch.setattr(SQARun, "advance", dying)
+    with pytest.raises(KeyboardInterrupt):
+        simulated_quantum_annealing(GLASS, 120, 3, checkpoint=path, **kwargs)
+    monkeypatch.setattr(SQARun, "advance", advance)
+    resumed = simulated_quantum_annealing(GLASS, 120, 3, checkpoint=path, **kwargs)
+    np.testing.assert_array_equal(resumed.states, whole.states)
+    with pytest.raises(ValueError, match="different run.*reads"):
+        simulated_quantum_annealing(GLASS, 120, 2, checkpoint=path, **kwargs)

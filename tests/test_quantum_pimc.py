@@ -110,3 +110,27 @@ def test_bad_pimc_input_is_refused(kwargs, error, match):
     args = {"ising": CHAIN, "transverse": 1.0, "temperature": 0.5, "slices": 4} | kwargs
     with pytest.raises(error, match=match):
         PIMCRun(args.pop("ising"), args.pop("transverse"), args.pop("temperature"), args.pop("slices"), **args)
+
+
+def test_a_killed_pimc_run_resumes_from_its_checkpoint_bit_for_bit(tmp_path, monkeypatch):
+    kwargs = {"burn_in": 100, "chains": 2, "seed": 4, "block": 50, "checkpoint_every": 50}
+    whole = run_pimc(GLASS, 0.8, 1.0, 3, 400, **kwargs)
+    path = tmp_path / "pimc.npz"
+    calls = {"n": 0}
+    advance = PIMCRun.advance
+
+    def dying(self, n, *, record=True):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+        advance(self, n, record=record)
+
+    monkeypatch.setattr(PIMCRun, "advance", dying)
+    with pytest.raises(KeyboardInterrupt):
+        run_pimc(GLASS, 0.8, 1.0, 3, 400, checkpoint=path, **kwargs)
+    monkeypatch.setattr(PIMCRun, "advance", advance)
+    assert path.exists()
+    resumed = run_pimc(GLASS, 0.8, 1.0, 3, 400, checkpoint=path, **kwargs)
+    assert resumed.energy == whole.energy and resumed.sx == whole.sx and resumed.szsz == whole.szsz
+    with pytest.raises(ValueError, match="different run.*temperature"):
+        run_pimc(GLASS, 0.8, 1.1, 3, 400, checkpoint=path, **kwargs)

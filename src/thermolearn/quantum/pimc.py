@@ -15,8 +15,10 @@ Error bars are autocorrelation-aware (:mod:`thermolearn.estimators`), chains poo
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import os
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +28,7 @@ from thermolearn.estimators.observables import Estimate
 from thermolearn.models.ising import Ising
 from thermolearn.quantum.hamiltonian import check_ising, check_transverse, diagonal_energies
 from thermolearn.quantum.pimc_kernels import trotter_sweeps
+from thermolearn.randomness.seeds import check_int_seed
 from thermolearn.randomness.xoshiro import seed_chains
 from thermolearn.resources import check_memory
 from thermolearn.samplers.parallel_tempering import csr_int64
@@ -387,30 +390,85 @@ def run_pimc(
     chains: int = 4,
     seed: int | np.random.Generator = 0,
     sampler: str = "worldline",
-    progress: Callable[[int], None] | None = None,
+    progress: bool | None = False,
     block: int = 200,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int = 1000,
 ) -> PIMCResult:
     """Path-integral Monte Carlo at temperature T with M slices: E_M, <sx>_M, <sz sz>_M with error bars.
 
-    ``sweeps`` measured sweeps per chain after ``burn_in`` (default sweeps // 5) unrecorded ones.
-    Totals in units of J; k_B = 1.
+    ``sweeps`` measured sweeps per chain after ``burn_in`` (default sweeps // 5) unrecorded ones;
+    the sweeps run in blocks of ``block`` (the local fields are rebuilt at each block, so a run
+    resumed from ``checkpoint``, saved every ``checkpoint_every`` sweeps at block boundaries, is
+    bit-identical to one never stopped; the seed must then be an int). Totals in units of J; k_B = 1.
     """
-    import time
+    from thermolearn.progress import progress_bar
+    from thermolearn.quantum.checkpoints import (
+        PIMC_FORMAT,
+        check_checkpoint_path,
+        checked_chains,
+        load_run,
+        save_run,
+    )
 
     sweeps = check_positive_int("sweeps", sweeps, minimum=2)
     burn = sweeps // 5 if burn_in is None else check_positive_int("burn_in", burn_in, minimum=0)
+    block = check_positive_int("block", block)
+    checkpoint_every = check_positive_int("checkpoint_every", checkpoint_every)
+    check_checkpoint_path(checkpoint)
+    if checkpoint is not None:
+        seed = check_int_seed(seed)
     run = PIMCRun(ising, transverse, temperature, slices, chains=chains, seed=seed, sampler=sampler)
-    start = time.perf_counter()
-    if burn:
-        run.advance(burn, record=False)
+    if checkpoint is not None and run._cluster is not None:
+        raise ValueError("checkpoints are supported for the 'worldline' and 'metropolis' samplers")
+    total = burn + sweeps
+    run_id = {
+        "experiment": "pimc",
+        "n_spins": run.model.n_spins,
+        "couplings_hash": model_digest(run.model, run.gamma),
+        "temperature": run.temperature,
+        "slices": run.slices,
+        "sweeps": sweeps,
+        "burn_in": burn,
+        "chains": run.chains,
+        "sampler": sampler,
+        "seed": seed if isinstance(seed, int) else None,
+        "block": block,
+    }
     done = 0
-    while done < sweeps:
-        step = min(block, sweeps - done)
-        run.advance(step)
-        done += step
-        if progress is not None:
-            progress(step)
+    if checkpoint is not None and Path(checkpoint).exists():
+        contents, done = load_run(checkpoint, PIMC_FORMAT, run_id, total, what="PIMC checkpoint")
+        spins, rng = checked_chains(contents, run.chains, run.slices, run.model.n_spins)
+        recorded = max(0, done - burn)
+        arrays = {"spins": spins, "rng": rng}
+        arrays["accepted"] = contents.array("accepted", kinds="i", shape=(2,), minimum=0, dtype=np.int64)
+        for name in run.series:
+            arrays[f"series_{name}"] = contents.array(f"series_{name}", shape=(run.chains, recorded), dtype=np.float64)
+        run.restore(arrays, done)
+    start = time.perf_counter()
+    last_saved = done
+    with progress_bar(total, desc=f"pimc M={run.slices}", progress=progress, unit="sweep", initial=done) as bar:
+        while done < total:
+            # blocks never straddle the end of the burn-in, so the boundaries are the same on every resume
+            limit = burn if done < burn else total
+            step = min(block - (done % block) if done >= burn else block, limit - done)
+            run.advance(step, record=done >= burn)
+            done += step
+            bar.update(step)
+            if checkpoint is not None and (done - last_saved >= checkpoint_every or done == total):
+                save_run(checkpoint, PIMC_FORMAT, run_id, run.arrays(), done)
+                last_saved = done
     return run.result(0, time.perf_counter() - start)
+
+
+def model_digest(model: Ising, gamma: np.ndarray) -> str:
+    """A short digest of J, h and Gamma: a checkpoint of another model is refused."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for arr in (model.indptr, model.indices, model.data, model.fields, gamma):
+        digest.update(np.ascontiguousarray(arr).tobytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -10,17 +10,19 @@ sweeps of simulated annealing. Each read reports its best slice after a zero-tem
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from thermolearn.models.ising import Ising
 from thermolearn.quantum.hamiltonian import check_ising
-from thermolearn.quantum.pimc import check_slices
+from thermolearn.quantum.pimc import check_slices, model_digest
 from thermolearn.quantum.pimc_kernels import greedy_quench, trotter_sweeps
+from thermolearn.randomness.seeds import check_int_seed
 from thermolearn.randomness.xoshiro import seed_chains
 from thermolearn.resources import check_memory
 from thermolearn.samplers.parallel_tempering import csr_int64
@@ -211,14 +213,26 @@ def simulated_quantum_annealing(
     temperature: float | None = None,
     segments: bool = True,
     seed: int | np.random.Generator = 0,
-    progress: Callable[[int], None] | None = None,
+    progress: bool | None = False,
     block: int = 100,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int = 500,
 ) -> SQAResult:
     """Low-energy states of ``ising`` by simulated quantum annealing (energies are totals, units of J).
 
     Gamma falls linearly over ``sweeps`` at temperature T (default 1 / beta_cold of classical
-    annealing) with ``slices`` Trotter slices; every read ends with its best slice quenched.
+    annealing) with ``slices`` Trotter slices; every read ends with its best slice quenched. With
+    ``checkpoint`` the run is saved every ``checkpoint_every`` sweeps (at multiples of ``block``)
+    and a killed run resumes bit-identically (the seed must be an int).
     """
+    from thermolearn.progress import progress_bar
+    from thermolearn.quantum.checkpoints import SQA_FORMAT, check_checkpoint_path, checked_chains, load_run, save_run
+
+    block = check_positive_int("block", block)
+    checkpoint_every = check_positive_int("checkpoint_every", checkpoint_every)
+    check_checkpoint_path(checkpoint)
+    if checkpoint is not None:
+        seed = check_int_seed(seed)
     run = SQARun(
         ising,
         sweeps,
@@ -229,8 +243,29 @@ def simulated_quantum_annealing(
         segments=segments,
         seed=seed,
     )
-    while not run.finished:
-        done = run.advance(block)
-        if progress is not None:
-            progress(done)
+    run_id = {
+        "experiment": "sqa",
+        "n_spins": run.model.n_spins,
+        "couplings_hash": model_digest(run.model, np.zeros(1)),
+        "sweeps": run.sweeps,
+        "reads": run.reads,
+        "slices": run.slices,
+        "gamma_range": list(run.gamma_range),
+        "temperature": run.temperature,
+        "segments": run.segments,
+        "seed": seed if isinstance(seed, int) else None,
+        "block": block,
+    }
+    if checkpoint is not None and Path(checkpoint).exists():
+        contents, done = load_run(checkpoint, SQA_FORMAT, run_id, run.sweeps, what="SQA checkpoint")
+        spins, rng = checked_chains(contents, run.reads, run.slices, run.model.n_spins)
+        run.restore({"spins": spins, "rng": rng}, done)
+    last_saved = run.step
+    with progress_bar(run.sweeps, desc=f"sqa M={run.slices}", progress=progress, unit="sweep", initial=run.step) as bar:
+        while not run.finished:
+            done = run.advance(block - run.step % block)
+            bar.update(done)
+            if checkpoint is not None and (run.step - last_saved >= checkpoint_every or run.finished):
+                save_run(checkpoint, SQA_FORMAT, run_id, run.arrays(), run.step)
+                last_saved = run.step
     return run.result()
