@@ -31,7 +31,9 @@ def plot_qbm_kl(path, curves: Mapping[str, np.ndarray], *, title: str = "", entr
         ax = axes[0, 1]
         for k, (name, kl) in enumerate(curves.items()):
             kl = np.asarray(kl, dtype=float)
-            ax.plot(np.arange(1, kl.size + 1), -entropy - kl, color=_colour(name, k), label=_MODEL_LABELS.get(name, name))
+            ax.plot(
+                np.arange(1, kl.size + 1), -entropy - kl, color=_colour(name, k), label=_MODEL_LABELS.get(name, name)
+            )
         ax.axhline(-entropy, color="0.4", ls="--", lw=1, label=f"-H(data) = {-entropy:.4f}")
         ax.set_xlabel("epoch")
         ax.set_ylabel("log-likelihood [nats per sample]")
