@@ -227,13 +227,15 @@ def rbm_renormalisation(
     sides, b, levels = plan["sides"], plan["b"], plan["levels"]
     k_c = critical_coupling(2)
     couplings = {"below": k_c * (1.0 - delta), "critical": k_c, "above": k_c * (1.0 + delta)}
+    # the samples' seeds are spawned first, so the ensembles do not depend on the number of levels
     root = np.random.SeedSequence(plan["seed"])
     sample_seqs, init_seqs, train_seqs, hidden_seqs, tie_seq = (
         root.spawn(3),
         *(root.spawn(levels) for _ in range(3)),
         root.spawn(1)[0],
     )
-    # sample_seqs come first so later spawns never depend on the number of levels
+    # a checkpoint is checked before any sampling: a foreign or crafted one is refused at once
+    resumed = _load(checkpoint, plan) if checkpoint is not None else None
     configs = {
         name: sample_configurations(
             size,
@@ -250,7 +252,6 @@ def rbm_renormalisation(
     flat = {name: c.reshape(plan["samples"], -1) for name, c in configs.items()}
 
     # ---- training, layer by layer, on the critical ensemble
-    resumed = _load(checkpoint, plan) if checkpoint is not None else None
     models: list[RBM] = []
     start_layer, start_epoch, current, state = 1, 0, None, None
     if resumed is not None:
