@@ -183,3 +183,33 @@ def test_sparse_input_is_accepted():
     J.setdiag(0)
     model = Ising(J)
     np.testing.assert_allclose(model.to_dense()[0], J.toarray())
+
+
+@pytest.mark.parametrize(
+    ("shape", "coupling"),
+    [((3, 3), 1.0), ((4, 5), (1.0, 0.5)), ((3, 4, 5), (1.0, -0.5, 2.0)), ((7,), -1.0), ((16, 16), 1.0)],
+)
+def test_periodic_lattices_built_row_by_row_equal_the_bond_list_construction(shape, coupling):
+    """Periodic lattices with every side >= 3 build their CSR rows directly (a third of the
+    memory); the matrix must be the one the checked constructor makes from the bond list."""
+    from thermolearn.models.lattice import lattice_bonds
+
+    model = Ising.lattice(shape, coupling=coupling, field=0.25)
+    n = int(np.prod(shape))
+    per_axis = np.broadcast_to(np.asarray(coupling, dtype=float), (len(shape),))
+    rows, cols, vals = [], [], []
+    for (i, j), J in zip(lattice_bonds(shape, (True,) * len(shape)), per_axis, strict=True):
+        rows += [i, j]
+        cols += [j, i]
+        vals += [np.full(i.size, J)] * 2
+    coo = sp.coo_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+    reference = Ising(coo.tocsr(), np.full(n, 0.25))
+    for a, b in [
+        (model.indptr, reference.indptr),
+        (model.indices, reference.indices),
+        (model.data, reference.data),
+        (model.fields, reference.fields),
+    ]:
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    assert not model.data.flags.writeable and not model.fields.flags.writeable
+    assert model.geometry is not None and model.geometry.shape == tuple(shape)

@@ -181,3 +181,18 @@ def test_seeds_follow_the_library_policy(tmp_path, small_model):
     for seed in (None, np.random.default_rng(0)):  # a checkpoint records the seed: only an int will do
         with pytest.raises(TypeError, match="seed must be a non-negative int"):
             sample(small_model, "metropolis", 1.0, sweeps=20, seed=seed, checkpoint=tmp_path / "c.npz")
+
+
+def test_a_run_without_site_means_keeps_no_site_sums_and_the_same_chains(small_model, tmp_path):
+    kwargs = dict(sweeps=60, burn_in=5, thin=2, n_chains=2, seed=8)
+    full = sample(small_model, "metropolis", 1.5, **kwargs)
+    lean = sample(small_model, "metropolis", 1.5, site_means=False, **kwargs)
+    assert lean.mean_spin is None and lean.mean_spin_stderr is None
+    assert full.mean_spin is not None and full.mean_spin.shape == (1, small_model.n_spins)
+    np.testing.assert_array_equal(lean.energy, full.energy)
+    np.testing.assert_array_equal(lean.magnetization, full.magnetization)
+    # a checkpoint of one kind of run never resumes the other
+    path = tmp_path / "ck.npz"
+    sample(small_model, "metropolis", 1.5, site_means=False, checkpoint=path, **kwargs)
+    with pytest.raises(ValueError, match="ck.npz"):
+        sample(small_model, "metropolis", 1.5, checkpoint=path, **kwargs)

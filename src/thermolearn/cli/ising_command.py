@@ -150,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
                 seed=args.seed + 1000 * L,
                 checkpoint=ckpt,
                 checkpoint_every=args.checkpoint_every,
+                site_means=False,  # the table needs E and M only; site sums were 8 bytes per chain, batch and spin
                 # a bar within one temperature too (on a terminal, for long runs), under the outer one
                 progress=False if args.no_progress else None,
             )

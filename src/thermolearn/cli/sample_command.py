@@ -103,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
     print(format_table(["quantity", "mean", "stderr"], rows))
     if not obs.reliable:
         print("warning: the run is short for its autocorrelation time; error bars are likely too small")
+    assert result.mean_spin is not None and result.mean_spin_stderr is not None  # sample keeps site means
     if args.json:
         write_json(
             args,

@@ -36,6 +36,27 @@ FILE_FORMAT = "thermolearn.Ising"
 FILE_VERSION = 1
 
 
+def _periodic_lattice_csr(dims: tuple[int, ...], couplings: tuple[float, ...]) -> sp.csr_array:
+    """CSR couplings of a periodic hypercubic lattice whose sides are all >= 3 (2d distinct
+    neighbours per site), rows sorted, built one neighbour column at a time."""
+    n = int(np.prod(dims))
+    d = len(dims)
+    index = np.arange(n, dtype=np.int64).reshape(dims)
+    neighbours = np.empty((n, 2 * d), dtype=np.int64)
+    values = np.empty((n, 2 * d), dtype=np.float64)
+    for axis in range(d):
+        for k, step in enumerate((1, -1)):
+            neighbours[:, 2 * axis + k] = np.roll(index, -step, axis=axis).ravel()
+            values[:, 2 * axis + k] = couplings[axis]
+    del index
+    order = np.argsort(neighbours, axis=1, kind="stable")
+    neighbours = np.take_along_axis(neighbours, order, axis=1)
+    values = np.take_along_axis(values, order, axis=1)
+    del order
+    indptr = np.arange(0, 2 * d * n + 1, 2 * d, dtype=np.int64)
+    return sp.csr_array((values.ravel(), neighbours.ravel(), indptr), shape=(n, n))
+
+
 class Ising:
     """A pairwise Ising model: symmetric sparse couplings J (CSR) and fields h.
 
@@ -95,6 +116,20 @@ class Ising:
         self.geometry = geometry
         self.name = str(name)
 
+    @classmethod
+    def _from_own_csr(cls, J: sp.csr_array, h: np.ndarray, name: str) -> Ising:
+        """A model from a CSR matrix built in this module, symmetric with a zero diagonal, finite,
+        sorted and without duplicates by construction (the checks of ``__init__`` would copy it)."""
+        model = cls.__new__(cls)
+        model._J = J
+        model._h = np.array(h, dtype=np.float64)
+        model._h.setflags(write=False)
+        for arr in (J.data, J.indices, J.indptr):
+            arr.setflags(write=False)
+        model.geometry = None
+        model.name = str(name)
+        return model
+
     # ------------------------------------------------------------------ constructors
     @classmethod
     def lattice(
@@ -113,11 +148,19 @@ class Ising:
         dims = normalise_shape(shape)
         d = len(dims)
         n_sites = float(np.prod([float(x) for x in dims]))
-        check_memory(f"a {'x'.join(map(str, dims))} lattice", n_sites * lattice_bytes_per_site(d))
         couplings = tuple(check_finite_float("coupling", c) for c in _per_axis("coupling", coupling, d))
         wraps = tuple(_check_bool("periodic", p) for p in _per_axis("periodic", periodic, d))
+        direct = all(wraps) and min(dims) >= 3
+        check_memory(f"a {'x'.join(map(str, dims))} lattice", n_sites * lattice_bytes_per_site(d, direct))
         h = check_finite_float("field", field)
         n = int(np.prod(dims))
+        label = "x".join(map(str, dims)) + (" periodic" if all(wraps) else " open" if not any(wraps) else " mixed")
+        if direct:
+            # every site has 2d distinct neighbours: the CSR rows are built directly, without the
+            # COO lists and the copies and symmetry check of __init__ (about 500 bytes per site)
+            model = cls._from_own_csr(_periodic_lattice_csr(dims, couplings), np.full(n, h), f"lattice {label}")
+            model.geometry = LatticeGeometry(shape=dims, periodic=wraps, couplings=couplings, field=h)
+            return model
         rows, cols, vals = [], [], []
         for (i, j), J in zip(lattice_bonds(dims, wraps), couplings):
             rows += [i, j]
@@ -127,7 +170,6 @@ class Ising:
             mat = sp.coo_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
         else:
             mat = sp.coo_array((n, n))
-        label = "x".join(map(str, dims)) + (" periodic" if all(wraps) else " open" if not any(wraps) else " mixed")
         model = cls(mat.tocsr(), np.full(n, h), name=f"lattice {label}")
         # J and h were built from this geometry just above: attaching it skips rebuilding them to check
         model.geometry = LatticeGeometry(shape=dims, periodic=wraps, couplings=couplings, field=h)

@@ -52,8 +52,8 @@ class SampleResult:
     thin: int
     energy: np.ndarray
     magnetization: np.ndarray
-    mean_spin: np.ndarray  # (n_temperatures, n_spins)
-    mean_spin_stderr: np.ndarray  # (n_temperatures, n_spins)
+    mean_spin: np.ndarray | None  # (n_temperatures, n_spins); None when the run kept no site means
+    mean_spin_stderr: np.ndarray | None  # (n_temperatures, n_spins)
     accepted: int
     attempted: int
     wall_time: float
@@ -125,6 +125,7 @@ class _Plan:
     n_batches: int
     checkpoint_every: int
     seed: SeedLike
+    site_means: bool = True  # keep spin sums per chain, batch and site for <s_i> and its error
 
     @property
     def n_slots(self) -> int:
@@ -166,6 +167,7 @@ def _check_arguments(
     n_batches: int,
     checkpointed: bool,
     checkpoint_every: int,
+    site_means: bool = True,
 ) -> _Plan:
     if not isinstance(model, Ising):
         raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
@@ -183,7 +185,7 @@ def _check_arguments(
     seed = check_int_seed(seed) if checkpointed else check_seed(seed)
     # a ladder multiplies the chains, so n_chains is a lower bound on the slots: refuse absurd
     # sizes before chain_temperatures allocates one entry per slot
-    check_run_memory(model.n_spins, n_chains, sweeps // thin, min(n_batches, sweeps // thin), False)
+    check_run_memory(model.n_spins, n_chains, sweeps // thin, min(n_batches, sweeps // thin), False, bool(site_means))
     chain_temps = smp.chain_temperatures(None if temperature is None else check_temperature(temperature), n_chains)
     return _Plan(
         sampler=smp,
@@ -195,17 +197,20 @@ def _check_arguments(
         n_batches=min(n_batches, sweeps // thin),
         checkpoint_every=checkpoint_every,
         seed=seed,
+        site_means=bool(site_means),
     )
 
 
-def check_run_memory(n_spins: int, n_chains: int, n_samples: int, n_batches: int, record_states: bool) -> None:
+def check_run_memory(
+    n_spins: int, n_chains: int, n_samples: int, n_batches: int, record_states: bool, site_means: bool = True
+) -> None:
     """Raise ``ValueError`` (naming the sizes and the memory) if a run's arrays cannot fit.
 
     The series are held whole because the error bars (autocorrelation, batch means) need them:
     E and M per chain and sample, spin sums per chain, batch and site, the chains themselves and,
     when recorded, every state.
     """
-    per_chain = 16.0 * n_samples + 8.0 * n_batches * n_spins + n_spins + 48.0
+    per_chain = 16.0 * n_samples + (8.0 * n_batches * n_spins if site_means else 0.0) + n_spins + 48.0
     if record_states:
         per_chain += float(n_samples) * n_spins
     check_memory(
@@ -230,6 +235,8 @@ def _run_id(model: Ising, plan: _Plan, initial: str | np.ndarray, record_states:
         "initial": initial if isinstance(initial, str) else "given",
         "record_states": bool(record_states),
         "n_batches": plan.n_batches,
+        # only when off, so checkpoints written before the option existed still resume
+        **({} if plan.site_means else {"site_means": False}),
     }
 
 
@@ -252,7 +259,7 @@ def _start_or_resume(
         state=state,
         energy=np.zeros((n_slots, n_samples)),
         magnetization=np.zeros((n_slots, n_samples)),
-        site_sums=np.zeros((n_slots, plan.n_batches, model.n_spins)),
+        site_sums=np.zeros((n_slots, plan.n_batches, model.n_spins if plan.site_means else 0)),
         states=np.zeros((n_slots, n_samples, model.n_spins), dtype=np.int8) if record_states else None,
         counters={"sweeps_done": 0, "samples_done": 0, "accepted": 0, "attempted": 0, "wall_time": 0.0},
     )
@@ -287,7 +294,8 @@ def _resume(contents: FileContents, model: Ising, plan: _Plan, record_states: bo
     progress = _checked_counters(contents, plan, n_spins)
     energy = contents.array("energy", shape=(n_slots, n_samples), dtype=np.float64).copy()
     magnetization = contents.array("magnetization", shape=(n_slots, n_samples), dtype=np.float64).copy()
-    site_sums = contents.array("site_sums", shape=(n_slots, plan.n_batches, n_spins), dtype=np.float64).copy()
+    sites = n_spins if plan.site_means else 0
+    site_sums = contents.array("site_sums", shape=(n_slots, plan.n_batches, sites), dtype=np.float64).copy()
     states = None
     if record_states:  # samples not yet taken are zeros
         shape = (n_slots, n_samples, n_spins)
@@ -381,7 +389,8 @@ class _Sweeper:
             k = counters["samples_done"]
             run.energy[:, k] = run.state.energy
             run.magnetization[:, k] = run.state.magnetization
-            run.site_sums[:, self.batch_of[k], :] += run.state.spins
+            if self.plan.site_means:
+                run.site_sums[:, self.batch_of[k], :] += run.state.spins
             if run.states is not None:
                 run.states[:, k, :] = run.state.spins
             counters["samples_done"] = k + 1
@@ -428,6 +437,7 @@ def sample(
     seed: SeedLike = 0,
     initial: str | np.ndarray = "random",
     record_states: bool = False,
+    site_means: bool = True,
     n_batches: int = DEFAULT_BATCHES,
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: int = 1000,
@@ -442,7 +452,9 @@ def sample(
     ``temperature`` is T > 0; samplers that fix their own temperatures (parallel
     tempering) take None. ``checkpoint=PATH`` saves the run every ``checkpoint_every``
     sweeps and resumes from PATH when it exists. ``progress`` shows a bar (default: when
-    stderr is a terminal and the run is long).
+    stderr is a terminal and the run is long). ``site_means=False`` keeps no per-site spin
+    sums (``mean_spin`` is then None): they take 8 bytes per chain, batch and spin, the largest
+    array of a run on a large lattice (1 GB for 4 chains of 1024 x 1024).
     """
     plan = _check_arguments(
         model,
@@ -457,8 +469,9 @@ def sample(
         n_batches=n_batches,
         checkpointed=checkpoint is not None,
         checkpoint_every=checkpoint_every,
+        site_means=site_means,
     )
-    check_run_memory(model.n_spins, plan.n_slots, plan.n_samples, plan.n_batches, record_states)
+    check_run_memory(model.n_spins, plan.n_slots, plan.n_samples, plan.n_batches, record_states, plan.site_means)
     run_id = _run_id(model, plan, initial, record_states)
     run = _start_or_resume(model, plan, initial, record_states, checkpoint, run_id)
     # kernels parallelise over chains; waking idle threads for one chain costs more than a small sweep
@@ -491,7 +504,9 @@ def sample(
 
 def _result(model: Ising, plan: _Plan, run: _Progress, batch_of: np.ndarray) -> SampleResult:
     """The finished run, with <s_i> and its batch-means error bars per temperature."""
-    mean_spin, mean_spin_stderr = _site_means(run.site_sums, batch_of, plan.chain_temperatures)
+    mean_spin, mean_spin_stderr = (
+        _site_means(run.site_sums, batch_of, plan.chain_temperatures) if plan.site_means else (None, None)
+    )
     smp = plan.sampler
     return SampleResult(
         sampler=smp.name,
