@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thermolearn.estimators.autocorrelation import integrated_autocorrelation_time
 from thermolearn.estimators.observables import Estimate
@@ -491,7 +492,7 @@ class Extrapolation:
         }
 
 
-def extrapolate_trotter(slices: np.ndarray, values: np.ndarray, errors: np.ndarray | None = None) -> Extrapolation:
+def extrapolate_trotter(slices: ArrayLike, values: ArrayLike, errors: ArrayLike | None = None) -> Extrapolation:
     """Fit values(M) = a + b / M^2 (the symmetric Trotter error is even in 1/M), weighted by 1/errors^2."""
     M = np.asarray(slices, dtype=float)
     y = np.asarray(values, dtype=float)
