@@ -312,3 +312,11 @@ def test_bad_vmc_command_input_is_one_line_and_exit_2(extra, message, capsys):
     assert main(["quantum", "vmc", "--iterations", "1", *extra]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
+
+
+def test_a_run_whose_chains_stopped_is_flagged():
+    h, ansatz = nqs.chain(5, 1.0), nqs.RBMWaveFunction(5, 1)
+    result = vmc.run_vmc(h, ansatz, iterations=10, n_samples=32, n_chains=4, seed=0)
+    assert not result.chains_stuck and result.acceptance[-1] > 0.05
+    result.acceptance[-1:] = 0.0  # what a collapsed psi gives: no flip accepted
+    assert result.chains_stuck and result.as_dict()["chains_stuck"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 
 from thermolearn.cli.arguments import check_output_path
 from thermolearn.cli.options import (
@@ -284,6 +285,12 @@ def run_vmc_command(args: argparse.Namespace) -> int:
         f"energy (last tenth) {mean:.8f} ± {err:.2e}   exact (free fermions) {exact:.8f}   relative error "
         f"{relative:.2e}   per spin {mean / n:.8f}   {result.seconds_per_iteration * 1e3:.2f} ms per iteration"
     )
+    if result.chains_stuck:
+        print(
+            "warning: the Metropolis chains stopped moving (acceptance below 1% over the last tenth): psi is "
+            "sharply peaked and the error bar means nothing; lower --learning-rate or raise --diag-shift-min",
+            file=sys.stderr,
+        )
     if args.json:
         record = result.as_dict()
         record.update(

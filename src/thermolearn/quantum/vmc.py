@@ -94,6 +94,16 @@ class VMCResult:
         return float(np.mean(tail)), float(np.std(tail, ddof=1) / math.sqrt(k))
 
     @property
+    def chains_stuck(self) -> bool:
+        """Whether the Metropolis chains all but stopped over the last tenth (acceptance < 1%): then
+        |psi|^2 is sharply peaked, the samples repeat one state and the energy's error bar means
+        nothing (a step too large for the system size: lower the learning rate or keep a larger shift)."""
+        if self.settings.get("full_summation"):
+            return False
+        k = max(1, int(round(self.iterations * 0.1)))
+        return bool(np.mean(self.acceptance[-k:]) < 0.01)
+
+    @property
     def seconds_per_iteration(self) -> float:
         """Median wall time of an iteration over the whole run (a resumed run keeps the times of the
         iterations before the stop); the median leaves out the compilation of the first."""
@@ -111,6 +121,7 @@ class VMCResult:
             "acceptance_per_iteration": self.acceptance.tolist(),
             "seconds_per_iteration": self.seconds_per_iteration,
             "resumed_from": self.resumed_from,
+            "chains_stuck": self.chains_stuck,
         }
 
 
