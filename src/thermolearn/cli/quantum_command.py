@@ -43,6 +43,8 @@ SPECTRUM_METHOD_CHOICES = ("auto", "dense", "lanczos", "lanczos-sectors")
 PIMC_SAMPLER_CHOICES = ("worldline", "metropolis", "wolff", "sw")
 MAX_TROTTER_EXACT_SPINS = 11
 MAX_FULL_DIAGONALISATION = 14
+MAX_EXACT_SPINS = 30
+MAX_LEVELS = 50
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -189,13 +191,19 @@ def _system(args: argparse.Namespace) -> tuple[Any, str, bool]:
     if args.chain is not None:
         if args.chain < 2:
             raise ValueError(f"--chain needs at least 2 spins, got {args.chain}")
+        from thermolearn.resources import check_memory
+
+        # the model's CSR couplings and the chain's arrays: about 200 bytes a spin
+        check_memory(f"--chain {args.chain}", 200.0 * args.chain, hint="choose a shorter --chain")
         model = Ising.lattice(args.chain, args.coupling, args.longitudinal, periodic=not args.open)
         return model, f"chain N = {args.chain} ({'open' if args.open else 'periodic'})", True
     dims = parse_shape(args.lattice)
     if len(dims) != 2:
         raise ValueError(f"--lattice takes a square-lattice shape like 4x4, got {args.lattice!r}")
-    if dims[0] * dims[1] > 30:
-        raise ValueError(f"--lattice {args.lattice} has {dims[0] * dims[1]} spins; exact methods reach at most 30")
+    if dims[0] * dims[1] > MAX_EXACT_SPINS:
+        raise ValueError(
+            f"--lattice {args.lattice} has {dims[0] * dims[1]} spins; exact methods reach at most {MAX_EXACT_SPINS}"
+        )
     model = Ising.lattice(dims, args.coupling, args.longitudinal, periodic=not args.open)
     return model, f"{dims[0]} x {dims[1]} lattice ({'open' if args.open else 'periodic'})", False
 
@@ -246,7 +254,7 @@ def run_exact_command(args: argparse.Namespace) -> int:
     model, label, is_chain = _system(args)
     n = model.n_spins
     temps = parse_temperatures(args.temperature) if args.temperature else np.zeros(0)
-    scan = _scan(args.field_scan) if args.field_scan else None
+    scan = _scan(args.field_scan) if args.field_scan is not None else None
     free_fermions = is_chain and args.longitudinal == 0.0
     if temps.size and n > MAX_FULL_DIAGONALISATION and not free_fermions:
         raise ValueError(too_large_for_full_diagonalisation(n))
@@ -255,7 +263,17 @@ def run_exact_command(args: argparse.Namespace) -> int:
             f"--method dense diagonalises the full 2^{n} x 2^{n} matrix and is limited to N <= "
             f"{MAX_FULL_DIAGONALISATION}; use --method lanczos or lanczos-sectors"
         )
-    spectrum = low_spectrum(model, args.field, args.levels, method=args.method)
+    if args.levels > MAX_LEVELS:
+        raise ValueError(f"--levels must be at most {MAX_LEVELS} (the lowest levels by Lanczos), got {args.levels}")
+    if n > MAX_EXACT_SPINS and not (free_fermions and args.method == "auto" and args.levels <= 2):
+        raise ValueError(
+            f"--chain/--lattice: N = {n} spins is beyond exact diagonalisation (Lanczos in symmetry sectors reaches "
+            f"N <= {MAX_EXACT_SPINS}); a chain with --longitudinal 0 uses free fermions for any N (--levels <= 2)"
+        )
+    if n > MAX_EXACT_SPINS:
+        spectrum = _free_fermion_spectrum(n, args)
+    else:
+        spectrum = low_spectrum(model, args.field, args.levels, method=args.method)
     record: dict[str, Any] = {
         "system": label,
         "n_spins": n,
@@ -330,6 +348,14 @@ def run_exact_command(args: argparse.Namespace) -> int:
     if args.plot:
         _exact_plot(args, record, model, label, scan, temps, free_fermions)
     return 0
+
+
+def _free_fermion_spectrum(n: int, args: argparse.Namespace) -> Any:
+    from thermolearn.quantum.exact import LowSpectrum
+    from thermolearn.quantum.free_fermions import chain_low_levels
+
+    levels = chain_low_levels(n, args.field, args.coupling, periodic=not args.open)[: args.levels]
+    return LowSpectrum(n, levels, ["all"] * levels.size, "free fermions")
 
 
 def _exact_plot(args, record, model, label, scan, temps, free_fermions) -> None:
@@ -501,6 +527,9 @@ def _anneal_model(args: argparse.Namespace) -> tuple[Any, Any]:
             raise ValueError("--maxcut reads an edge-list file; it does not apply to --sk")
         if args.sk < 2:
             raise ValueError(f"--sk needs at least 2 spins, got {args.sk}")
+        from thermolearn.resources import check_memory
+
+        check_memory(f"--sk {args.sk} (dense couplings)", 8.0 * args.sk * args.sk * 4, hint="choose a smaller --sk")
         return Ising.sherrington_kirkpatrick(args.sk, seed=args.instance_seed), None
     path = Path(args.model)
     if not path.is_file():

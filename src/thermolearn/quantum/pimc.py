@@ -239,7 +239,7 @@ class PIMCRun:
         self.K = trotter_couplings(self.beta, self.gamma, self.slices)
         self.coth, self.csch = _estimator_factors(self.beta, self.gamma, self.slices)
         check_memory(
-            f"PIMC with {self.chains} chains of {self.slices} x {n} spins",
+            f"PIMC with {self.chains} chains, {self.slices} slices and {n} spins",
             float(self.chains) * self.slices * n * 24.0 + 8.0 * self.model.couplings.nnz * 3,
         )
         self.indptr, self.indices, self.data = csr_int64(self.model)
@@ -420,6 +420,12 @@ def run_pimc(
     if checkpoint is not None:
         seed = check_int_seed(seed)
     run = PIMCRun(ising, transverse, temperature, slices, chains=chains, seed=seed, sampler=sampler)
+    # four recorded series of one float per sweep and chain, plus one block of per-site time correlations
+    check_memory(
+        f"PIMC series of {sweeps} sweeps x {run.chains} chains",
+        32.0 * sweeps * run.chains + 8.0 * block * run.chains * run.model.n_spins,
+        hint="use fewer sweeps or chains",
+    )
     if checkpoint is not None and run._cluster is not None:
         raise ValueError("checkpoints are supported for the 'worldline' and 'metropolis' samplers")
     total = burn + sweeps

@@ -118,7 +118,7 @@ class SQARun:
         self.beta = 1.0 / self.temperature
         self.segments = bool(segments)
         check_memory(
-            f"SQA with {self.reads} reads of {self.slices} x {n} spins",
+            f"SQA with {self.reads} reads, {self.slices} slices and {n} spins",
             float(self.reads) * self.slices * n * 10.0 + 8.0 * self.model.couplings.nnz * 3,
             hint="use fewer reads or slices",
         )
