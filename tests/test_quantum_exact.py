@@ -132,3 +132,13 @@ def test_bad_quantum_input_is_refused_with_a_clear_message(call, match):
 def test_complex_transverse_field_is_refused():
     with pytest.raises(TypeError, match="real"):
         dense_hamiltonian(Ising.lattice(3), 1.0 + 0.5j)
+
+
+def test_a_lanczos_run_that_would_not_fit_is_refused_before_allocating(monkeypatch):
+    from thermolearn import resources
+
+    monkeypatch.setattr(resources, "available_memory_bytes", lambda: 50 * 2**20)  # 50 MiB free
+    with pytest.raises(ValueError, match="Lanczos in symmetry sectors for N = 24 spins needs about"):
+        low_spectrum(Ising.lattice(24, 1.0, 0.0), 1.0, 2)
+    with pytest.raises(ValueError, match="Lanczos for N = 22 spins needs about"):
+        low_spectrum(Ising.sherrington_kirkpatrick(22, seed=0), 1.0, 2, method="lanczos")
