@@ -55,10 +55,11 @@ def factor_value(text: str) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "rg",
-        help="renormalisation: exact 1D decimation, Migdal-Kadanoff, Monte Carlo RG exponents",
+        help="renormalisation: exact 1D decimation, Migdal-Kadanoff, Monte Carlo RG exponents, RBM as RG",
         description="The renormalisation group made runnable: the exact decimation flow of the 1D chain and its "
-        "free energy, Migdal-Kadanoff bond moving on the square and cubic lattices, and Swendsen's Monte Carlo RG "
-        "(block spins at the critical point, the linearised RG matrix, y_T and y_h with bootstrap errors).",
+        "free energy, Migdal-Kadanoff bond moving on the square and cubic lattices, Swendsen's Monte Carlo RG "
+        "(block spins at the critical point, the linearised RG matrix, y_T and y_h with bootstrap errors), and the "
+        "RBM-as-RG experiment (stacked RBMs against majority-rule block spins).",
     )
     psub = p.add_subparsers(dest="rg_command", metavar="ACTION")
     p.set_defaults(run=missing_action("rg", "decimate, migdal-kadanoff, mcrg or rbm"))
