@@ -91,3 +91,22 @@ def test_a_killed_sqa_run_resumes_from_its_checkpoint_bit_for_bit(tmp_path, monk
     np.testing.assert_array_equal(resumed.states, whole.states)
     with pytest.raises(ValueError, match="different run.*reads"):
         simulated_quantum_annealing(GLASS, 120, 2, checkpoint=path, **kwargs)
+
+
+def test_serial_and_parallel_trotter_kernels_make_the_same_moves():
+    from thermolearn.quantum.pimc_kernels import trotter_sweeps
+    from thermolearn.samplers.parallel_tempering import csr_int64
+
+    run = SQARun(GLASS, 30, 4, slices=4, seed=8)
+    indptr, indices, data = csr_int64(GLASS)
+    a = np.full(30, 0.5)
+    k = np.full((30, GLASS.n_spins), 0.8)
+    outs = []
+    for kernel in (trotter_sweeps.serial, trotter_sweeps.parallel):
+        spins, rng = run.spins.copy(), run.rng.copy()
+        ecl, tcorr, bonds = np.zeros((4, 30)), np.zeros((4, 30, GLASS.n_spins)), np.zeros((4, 30))
+        acc = np.zeros((4, 2), dtype=np.int64)
+        kernel(spins, rng, indptr, indices, data, GLASS.fields, a, k, True, True, ecl, tcorr, bonds, acc)
+        outs.append((spins, rng, ecl, tcorr, bonds, acc))
+    for x, y in zip(*outs):
+        np.testing.assert_array_equal(x, y)

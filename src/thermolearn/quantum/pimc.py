@@ -28,7 +28,7 @@ from thermolearn.estimators.autocorrelation import integrated_autocorrelation_ti
 from thermolearn.estimators.observables import Estimate
 from thermolearn.models.ising import Ising
 from thermolearn.quantum.hamiltonian import check_ising, check_transverse, diagonal_energies
-from thermolearn.quantum.pimc_kernels import trotter_sweeps
+from thermolearn.quantum.pimc_kernels import MIN_PARALLEL_WORK, trotter_sweeps
 from thermolearn.randomness.seeds import check_int_seed
 from thermolearn.randomness.xoshiro import seed_chains
 from thermolearn.resources import check_memory
@@ -280,7 +280,9 @@ class PIMCRun:
         tcorr = np.zeros((self.chains, n_sweeps, n))
         bonds = np.zeros((self.chains, n_sweeps))
         if self._cluster is None:
-            acc = trotter_sweeps(
+            acc = np.zeros((self.chains, 2), dtype=np.int64)
+            trotter_sweeps.run(
+                self.chains,
                 self.spins,
                 self.rng,
                 self.indptr,
@@ -294,8 +296,11 @@ class PIMCRun:
                 ecl,
                 tcorr,
                 bonds,
+                acc,
+                work=self.chains * self.slices * n * n_sweeps,
+                min_work=MIN_PARALLEL_WORK,
             )
-            self.accepted += acc
+            self.accepted += acc.sum(axis=0)
         else:
             betas = np.full(self.chains, self.beta)
             for t in range(n_sweeps):

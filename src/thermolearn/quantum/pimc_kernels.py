@@ -17,9 +17,14 @@ boundaries (a checkpointed run and its resume) makes the same decisions bit for 
 from __future__ import annotations
 
 import numpy as np
+from numba import prange
 
 from thermolearn.kernel_cache import njit
+from thermolearn.kernel_threads import over_items
 from thermolearn.randomness.xoshiro import next_uniform
+
+# spin updates below which waking the thread pool costs more than it saves
+MIN_PARALLEL_WORK = 200_000
 
 
 @njit(cache=True, inline="always")
@@ -30,7 +35,7 @@ def _flip_site(spins, phi, tau, i, indptr, indices, data):
         phi[tau, indices[p]] += 2.0 * data[p] * s_new
 
 
-@njit(cache=True)
+@over_items()
 def trotter_sweeps(
     spins,
     rng,
@@ -45,19 +50,21 @@ def trotter_sweeps(
     rec_ecl,
     rec_tcorr,
     rec_bonds,
+    accepted,
 ):
     """Advance every chain by len(a_steps) sweeps; sweep t uses a = a_steps[t], K_i = k_steps[t, i].
 
     spins (n_chains, M, N) int8 and rng (n_chains, 4) uint64 change in place. With ``record``
     each sweep writes, per chain, the slice-averaged classical energy, the slice-averaged
     time correlation (1/M) sum_tau s[tau, i] s[tau + 1, i] of every site and the slice-averaged
-    bond sum sum_{i<j, J_ij != 0} s_i s_j. Returns the accepted single-spin and segment moves.
+    bond sum sum_{i<j, J_ij != 0} s_i s_j. accepted (n_chains, 2) int64 gains each chain's accepted
+    single-spin and segment moves. Chains run in parallel (each owns its spins and generator), so the
+    results never depend on the thread count.
     """
     n_chains, M, N = spins.shape
     n_steps = a_steps.size
-    accepted = np.zeros(2, dtype=np.int64)
-    bond = np.zeros(M, dtype=np.bool_)
-    for c in range(n_chains):
+    for c in prange(n_chains):
+        bond = np.zeros(M, dtype=np.bool_)
         s = spins[c]
         s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
         phi = np.empty((M, N))
@@ -87,7 +94,7 @@ def trotter_sweeps(
                         flip = u < 0.5 if dS == 0.0 else u < np.exp(-dS)
                     if flip:
                         _flip_site(s, phi, tau, i, indptr, indices, data)
-                        accepted[0] += 1
+                        accepted[c, 0] += 1
             # ---- segments along imaginary time
             if segments and M > 1:
                 for i in range(N):
@@ -114,7 +121,7 @@ def trotter_sweeps(
                         if flip:
                             for tau in range(M):
                                 _flip_site(s, phi, tau, i, indptr, indices, data)
-                            accepted[1] += 1
+                            accepted[c, 1] += 1
                         continue
                     # start just after a broken bond, so no segment wraps past the start
                     start = 0
@@ -144,7 +151,7 @@ def trotter_sweeps(
                             for _ in range(length):
                                 _flip_site(s, phi, x, i, indptr, indices, data)
                                 x = x + 1 if x + 1 < M else 0
-                            accepted[1] += 1
+                            accepted[c, 1] += 1
                         done += length
                         first = (first + length) % M  # the next segment starts after this one
             if record:
@@ -165,7 +172,6 @@ def trotter_sweeps(
                 for i in range(N):
                     rec_tcorr[c, t, i] /= M
         rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
-    return accepted
 
 
 @njit(cache=True)

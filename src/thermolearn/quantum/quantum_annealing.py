@@ -21,7 +21,7 @@ import numpy as np
 from thermolearn.models.ising import Ising
 from thermolearn.quantum.hamiltonian import check_ising
 from thermolearn.quantum.pimc import check_slices, model_digest
-from thermolearn.quantum.pimc_kernels import greedy_quench, trotter_sweeps
+from thermolearn.quantum.pimc_kernels import MIN_PARALLEL_WORK, greedy_quench, trotter_sweeps
 from thermolearn.randomness.seeds import check_int_seed
 from thermolearn.randomness.xoshiro import seed_chains
 from thermolearn.resources import check_memory
@@ -148,7 +148,8 @@ class SQARun:
         k_steps = np.repeat(k[:, None], n, axis=1)
         a_steps = np.full(n_steps, self.beta / self.slices)
         empty = np.zeros((1, 1))
-        trotter_sweeps(
+        trotter_sweeps.run(
+            self.reads,
             self.spins,
             self.rng,
             self.indptr,
@@ -162,6 +163,9 @@ class SQARun:
             empty,
             np.zeros((1, 1, 1)),
             empty,
+            np.zeros((self.reads, 2), dtype=np.int64),
+            work=self.reads * self.slices * n * n_steps,
+            min_work=MIN_PARALLEL_WORK,
         )
         self.step += n_steps
         self.seconds += time.perf_counter() - start
