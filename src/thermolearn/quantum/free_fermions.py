@@ -191,19 +191,15 @@ def chain_thermodynamics(
             terms.append((0.5, lc, sc, c1, c2))
             terms.append((0.5 * sector.parity, ls, ss, s1, s2))
         top = max(t[1] for t in terms if np.isfinite(t[1]))
-        z = z1 = z2 = 0.0
-        for w, log_t, sign, d1, d2 in terms:
-            if sign == 0.0:
-                continue
-            value = w * sign * np.exp(log_t - top)
-            z += value
-            z1 += value * d1  # d(term)/d beta = term * d1
-            z2 += value * (d1 * d1 + d2)
-        # Z' = -dZ/d(beta) convention: E = -Z'/Z, C = beta^2 (Z''/Z - (Z'/Z)^2)
+        live = [(w * sign * np.exp(log_t - top), d1, d2) for w, log_t, sign, d1, d2 in terms if sign != 0.0]
+        z = sum(v for v, _, _ in live)
+        # d ln Z / d beta = <d1>; d2 ln Z / d beta2 = <d2> + <(d1 - <d1>)^2> over the (signed) term weights:
+        # centring d1 first avoids the cancellation of <d1^2> - <d1>^2 at low T on long chains
+        mean_d1 = sum(v * d1 for v, d1, _ in live) / z
+        second = sum(v * (d2 + (d1 - mean_d1) ** 2) for v, d1, d2 in live) / z
         log_z.append(top + np.log(z))
-        mean = -z1 / z
-        energy.append(mean)
-        heat.append(beta * beta * (z2 / z - (z1 / z) ** 2))
+        energy.append(-mean_d1)
+        heat.append(beta * beta * second)
     return ChainThermodynamics(temps, np.asarray(log_z), np.asarray(energy), np.asarray(heat))
 
 
