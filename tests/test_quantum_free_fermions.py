@@ -66,3 +66,12 @@ def test_infinite_chain_limits_are_the_large_chain_limits():
 def test_bad_chain_arguments_are_refused_with_their_names(args, match):
     with pytest.raises(ValueError, match=match):
         chain_ground_energy(*args)
+
+
+@pytest.mark.parametrize("h", [0.5, 1.0, 1.5])
+def test_long_chain_specific_heat_is_de_dt_and_never_negative(h):
+    # C = dE/dT by central differences; at low T C must not go negative through cancellation
+    T, step = 0.3, 1e-4
+    th = chain_thermodynamics(400, h, [T - step, T, T + step, 0.01, 0.05])
+    assert th.specific_heat[1] == pytest.approx((th.energy[2] - th.energy[0]) / (2 * step), rel=1e-6)
+    assert np.all(th.specific_heat > -1e-9)
