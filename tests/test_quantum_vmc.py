@@ -320,3 +320,14 @@ def test_a_run_whose_chains_stopped_is_flagged():
     assert not result.chains_stuck and result.acceptance[-1] > 0.05
     result.acceptance[-1:] = 0.0  # what a collapsed psi gives: no flip accepted
     assert result.chains_stuck and result.as_dict()["chains_stuck"]
+
+
+def test_conjugate_gradient_and_cholesky_solve_the_same_sr_system():
+    rng = np.random.default_rng(11)
+    o = jnp.asarray(rng.normal(size=(40, 25)) + 1j * rng.normal(size=(40, 25))) / math.sqrt(40)
+    force = jnp.asarray(rng.normal(size=25))
+    direct = np.asarray(vmc.sr_direction(o, force, jnp.asarray(1e-2), "direct"))
+    cg = np.asarray(vmc.sr_direction(o, force, jnp.asarray(1e-2), "cg"))
+    s = np.real(np.conj(np.asarray(o)).T @ np.asarray(o)) + 1e-2 * np.eye(25)
+    np.testing.assert_allclose(s @ direct, np.asarray(force), atol=1e-10)
+    np.testing.assert_allclose(cg, direct, rtol=1e-6, atol=1e-8)
