@@ -147,7 +147,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar=("START", "END"),
         help="transverse field at the start and end (default 3 and 0.001 times the RMS local field)",
     )
-    add_temperature(a, help="the temperature T (one value; default 1 / beta_cold of simulated annealing)")
+    add_temperature(
+        a, help="the temperature T (one value; default 16 / (M beta_cold), beta_cold of simulated annealing)"
+    )
     a.add_argument("--no-segments", action="store_true", help="local moves only (no imaginary-time segment flips)")
     a.add_argument(
         "--compare-sa", action="store_true", help="also run simulated annealing at equal work (sweeps x slices)"
