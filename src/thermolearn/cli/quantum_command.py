@@ -293,6 +293,8 @@ def run_exact_command(args: argparse.Namespace) -> int:
         record["free_fermion_gap"] = float(ff[1] - ff[0])
     print(format_table(["level", "energy", "E - E0", "sector"], rows))
     print(f"method: {spectrum.method}; ground energy per spin {spectrum.ground_energy / n:.10g}")
+    for note in spectrum.notes:
+        print(f"note: {note}")
     if free_fermions:
         print(
             f"free fermions: E0 = {record['free_fermion_ground_energy']:.12g}, gap = {record['free_fermion_gap']:.8g} "
@@ -300,7 +302,7 @@ def run_exact_command(args: argparse.Namespace) -> int:
         )
     thermal: list[dict] = []
     if temps.size:
-        if n <= MAX_FULL_DIAGONALISATION:
+        if n <= MAX_FULL_DIAGONALISATION and not (free_fermions and _largest_block(model, args.field) > 4096):
             th = thermodynamics(model, args.field, temps)
             thermal = th.as_dict()["thermal"]
             record["thermal_method"] = th.method
@@ -350,6 +352,16 @@ def run_exact_command(args: argparse.Namespace) -> int:
     if args.plot:
         _exact_plot(args, record, model, label, scan, temps, free_fermions)
     return 0
+
+
+def _largest_block(model: Any, field: float) -> float:
+    """The largest block full diagonalisation would face: 2^N over the symmetry group's order (an
+    open chain has only the flip; its 2^13 blocks take minutes, where free fermions take microseconds)."""
+    from thermolearn.quantum.hamiltonian import check_transverse
+    from thermolearn.quantum.symmetry import find_symmetries
+
+    group = find_symmetries(model, check_transverse(field, model.n_spins))
+    return 2.0**model.n_spins / group.order
 
 
 def _free_fermion_spectrum(n: int, args: argparse.Namespace) -> Any:
@@ -418,10 +430,11 @@ def run_pimc_command(args: argparse.Namespace) -> int:
         raise ValueError(f"--sweeps must be at least 2 (an error bar needs two samples), got {args.sweeps}")
     exact_energy = None
     exact_method = None
-    if n <= MAX_FULL_DIAGONALISATION:
+    chain_ff = is_chain and args.longitudinal == 0.0
+    if n <= MAX_FULL_DIAGONALISATION and not (chain_ff and _largest_block(model, args.field) > 4096):
         ed = thermodynamics(model, args.field, [T])
         exact_energy, exact_method = float(ed.energy[0]), f"diagonalisation ({ed.method})"
-    elif is_chain and args.longitudinal == 0.0:
+    elif chain_ff:
         ch = chain_thermodynamics(n, args.field, [T], args.coupling, periodic=not args.open)
         exact_energy, exact_method = float(ch.energy[0]), "free fermions"
     runs = []
