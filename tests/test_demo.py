@@ -36,7 +36,11 @@ EXPECTED = {
     ),
     "section_diffusion": ("Diffusion models", ["diffusion_swiss_roll.png", "diffusion_entropy_bounds.png"], 1),
     "section_pbits": ("p-bits", ["pbits_and_inverted.png", "pbits_factor.png"], 2),
-    "section_rg": ("Renormalisation", ["rg_chain_flow.png", "rg_migdal_kadanoff.png", "rg_mcrg.png"], 3),
+    "section_rg": (
+        "Renormalisation",
+        ["rg_chain_flow.png", "rg_migdal_kadanoff.png", "rg_mcrg.png", "rg_rbm.png"],
+        4,
+    ),
 }
 
 

@@ -252,7 +252,16 @@ BASE: dict[str, tuple[list[str], dict[str, list[str]]]] = {
     "rg migdal-kadanoff": (["rg", "migdal-kadanoff"], {"--lattice": ["cubic"], "--b": ["3"], "--json": ["out.json"]}),
     "rg mcrg": (
         ["rg", "mcrg", "--size", "8", "--blockings", "1"],
-        {"--samples": ["200"], "--burn-in": ["5"], "--bootstrap": ["5"], "--json": ["out.json"]} | NO_PROGRESS,
+        {"--samples": ["200"], "--burn-in": ["5"], "--bootstrap": ["5"], "--json": ["out.json"]}
+        | {"--checkpoint": ["ck.npz"], "--checkpoint-every": ["7"]}
+        | NO_PROGRESS,
+    ),
+    "rg rbm": (
+        ["rg", "rbm", "--size", "8", "--levels", "1", "--samples", "700", "--epochs", "2"],
+        {"--delta": ["0.1"], "--l1": ["0"], "--k": ["2"], "--batch-size": ["70"], "--learning-rate": ["0.05"]}
+        | {"--momentum": ["0"], "--burn-in": ["10"], "--sweeps-between": ["1"], "--json": ["out.json"]}
+        | {"--plot": ["out.png"], "--checkpoint": ["ck.npz"], "--checkpoint-every": ["1"]}
+        | NO_PROGRESS,
     ),
 }
 # the seed files each command reads by default
@@ -368,7 +377,13 @@ OPTIONS: dict[str, dict[str, list[str]]] = {
     "rg migdal-kadanoff": {"--lattice": CHOICE_BAD, "--b": ["0", "1", "65", "abc"], "--ordering": CHOICE_BAD},
     "rg mcrg": {"--size": ["0", "7", "abc"], "--dim": ["1", "4", "abc"], "--blockings": ["0", "5", "-1"]}
     | {"--samples": ["0", "50", "abc"], "--b": ["0", "1", "3"], "--bootstrap": ["1", "0"], "--chains": INT_BAD}
-    | {"--seed": SEED_BAD, "--rule": CHOICE_BAD, "--sampler": CHOICE_BAD},
+    | {"--seed": SEED_BAD, "--rule": CHOICE_BAD, "--sampler": CHOICE_BAD, "--checkpoint-every": INT_BAD},
+    "rg rbm": {"--size": ["0", "7", "abc"], "--levels": ["0", "5", "abc"], "--b": ["0", "1", "3"]}
+    | {"--samples": ["0", "100", "abc"], "--delta": ["0", "1", "1.5", "nan", "abc"], "--epochs": INT_BAD}
+    | {"--batch-size": [*INT_BAD, "100000"], "--learning-rate": POSITIVE_FLOAT_BAD}
+    | {"--momentum": ["1", "-0.1", "nan", "abc"], "--l1": ["-1", "nan", "inf", "abc"], "--k": INT_BAD}
+    | {"--sampler": CHOICE_BAD, "--burn-in": INT_BAD_ZERO_OK, "--sweeps-between": INT_BAD}
+    | {"--seed": SEED_BAD, "--checkpoint-every": INT_BAD},
     "diffusion bound": {"--n": INT_BAD, "--draws": INT_BAD, "--batch-size": INT_BAD, "--noise": ["-1", "nan", "abc"]}
     | {"--seed": SEED_BAD, "--data": ["no-such-data-set"]},
 }

@@ -61,6 +61,18 @@ COMMANDS: dict[str, tuple[list[str], tuple[str, ...], str]] = {
         ("out.json",),
         "ck.npz",
     ),
+    "rg rbm": (
+        ["rg", "rbm", "--size", "8", "--levels", "1", "--samples", "700", "--epochs", "150"]
+        + ["--checkpoint", "ck.npz", "--json", "out.json", "--no-progress"],
+        ("out.json",),
+        "ck.npz",
+    ),
+    "rg mcrg": (
+        ["rg", "mcrg", "--size", "64", "--blockings", "3", "--samples", "8000", "--checkpoint-every", "200"]
+        + ["--checkpoint", "ck.npz", "--json", "out.json", "--no-progress"],
+        ("out.json",),
+        "ck.npz",
+    ),
 }
 
 # record entries that measure time or describe the invocation, not the result
