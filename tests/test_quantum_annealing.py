@@ -93,7 +93,7 @@ def test_a_killed_sqa_run_resumes_from_its_checkpoint_bit_for_bit(tmp_path, monk
         simulated_quantum_annealing(GLASS, 120, 2, checkpoint=path, **kwargs)
 
 
-def test_serial_and_parallel_trotter_kernels_make_the_same_moves():
+def test_serial_parallel_and_dense_trotter_kernels_make_the_same_moves():
     from thermolearn.quantum.pimc_kernels import trotter_sweeps
     from thermolearn.samplers.parallel_tempering import csr_int64
 
@@ -102,11 +102,14 @@ def test_serial_and_parallel_trotter_kernels_make_the_same_moves():
     a = np.full(30, 0.5)
     k = np.full((30, GLASS.n_spins), 0.8)
     outs = []
-    for kernel in (trotter_sweeps.serial, trotter_sweeps.parallel):
+    runs = [(trotter_sweeps.serial, np.zeros((0, 0))), (trotter_sweeps.parallel, np.zeros((0, 0)))]
+    runs.append((trotter_sweeps.serial, GLASS.couplings.toarray()))  # dense rows: the same additions
+    for kernel, dense in runs:
         spins, rng = run.spins.copy(), run.rng.copy()
         ecl, tcorr, bonds = np.zeros((4, 30)), np.zeros((4, 30, GLASS.n_spins)), np.zeros((4, 30))
         acc = np.zeros((4, 2), dtype=np.int64)
-        kernel(spins, rng, indptr, indices, data, GLASS.fields, a, k, True, True, ecl, tcorr, bonds, acc)
+        kernel(spins, rng, indptr, indices, data, GLASS.fields, a, k, True, True, ecl, tcorr, bonds, acc, dense)
         outs.append((spins, rng, ecl, tcorr, bonds, acc))
-    for x, y in zip(*outs):
-        np.testing.assert_array_equal(x, y)
+    for other in outs[1:]:
+        for x, y in zip(outs[0], other):
+            np.testing.assert_array_equal(x, y)

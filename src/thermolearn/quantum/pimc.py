@@ -28,7 +28,7 @@ from thermolearn.estimators.autocorrelation import integrated_autocorrelation_ti
 from thermolearn.estimators.observables import Estimate
 from thermolearn.models.ising import Ising
 from thermolearn.quantum.hamiltonian import check_ising, check_transverse, diagonal_energies
-from thermolearn.quantum.pimc_kernels import MIN_PARALLEL_WORK, trotter_sweeps
+from thermolearn.quantum.pimc_kernels import MIN_PARALLEL_WORK, dense_rows, trotter_sweeps
 from thermolearn.randomness.seeds import check_int_seed
 from thermolearn.randomness.xoshiro import seed_chains
 from thermolearn.resources import check_memory
@@ -243,6 +243,7 @@ class PIMCRun:
             float(self.chains) * self.slices * n * 24.0 + 8.0 * self.model.couplings.nnz * 3,
         )
         self.indptr, self.indices, self.data = csr_int64(self.model)
+        self.dense = dense_rows(self.model)
         rng = seed_chains(seed, self.chains + 1)
         gen = np.random.Generator(np.random.PCG64(rng[-1].tolist()))
         self.spins = gen.choice(np.array([-1, 1], dtype=np.int8), size=(self.chains, self.slices, n))
@@ -297,6 +298,7 @@ class PIMCRun:
                 tcorr,
                 bonds,
                 acc,
+                self.dense,
                 work=self.chains * self.slices * n * n_sweeps,
                 min_work=MIN_PARALLEL_WORK,
             )

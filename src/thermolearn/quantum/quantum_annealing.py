@@ -21,7 +21,7 @@ import numpy as np
 from thermolearn.models.ising import Ising
 from thermolearn.quantum.hamiltonian import check_ising
 from thermolearn.quantum.pimc import check_slices, model_digest
-from thermolearn.quantum.pimc_kernels import MIN_PARALLEL_WORK, greedy_quench, trotter_sweeps
+from thermolearn.quantum.pimc_kernels import MIN_PARALLEL_WORK, dense_rows, greedy_quench, trotter_sweeps
 from thermolearn.randomness.seeds import check_int_seed
 from thermolearn.randomness.xoshiro import seed_chains
 from thermolearn.resources import check_memory
@@ -135,6 +135,7 @@ class SQARun:
             hint="use fewer reads or slices",
         )
         self.indptr, self.indices, self.data = csr_int64(self.model)
+        self.dense = dense_rows(self.model)
         rng = seed_chains(seed, self.reads + 1)
         gen = np.random.Generator(np.random.PCG64(rng[-1].tolist()))
         self.spins = gen.choice(np.array([-1, 1], dtype=np.int8), size=(self.reads, self.slices, n))
@@ -176,6 +177,7 @@ class SQARun:
             np.zeros((1, 1, 1)),
             empty,
             np.zeros((self.reads, 2), dtype=np.int64),
+            self.dense,
             work=self.reads * self.slices * n * n_steps,
             min_work=MIN_PARALLEL_WORK,
         )
