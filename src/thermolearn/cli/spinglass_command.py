@@ -1,0 +1,419 @@
+"""``thermolearn spinglass``: population annealing and ground-state search on spin glasses.
+
+- ``pa``: ln Z and <E> of one model at one temperature by population annealing (R replicas
+  annealed from beta = 0 with resampling), error bars from independent populations, the exact
+  ln Z (enumeration for N <= 24, Kaufman for the 2D ferromagnet) beside it, and the family
+  diagnostics rho_f, rho_t.
+- ``groundstate``: over K disorder samples (SK or Edwards-Anderson), one run of SA, PT or
+  population annealing per sample with S sweeps, against the exact ground state (enumeration,
+  N <= 24): the hit probability with its error and Wilson interval, and the mean E / N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from thermolearn.cli.arguments import check_output_path, missing_action
+from thermolearn.cli.options import (
+    add_json,
+    add_no_progress,
+    add_plot,
+    add_seed,
+    add_sweeps,
+    positive_float,
+    positive_int,
+    write_json,
+)
+from thermolearn.cli.table import format_table
+
+if TYPE_CHECKING:
+    from thermolearn.models.ising import Ising
+
+# thermolearn.spinglass's COUPLING_KINDS and ALGORITHMS, named here so that --help loads nothing
+COUPLING_CHOICES = ("ferro", "pm", "gaussian")
+ALGORITHM_CHOICES = ("sa", "pt", "pa")
+# population_annealing's MIN_POPULATION and MIN_RUNS (checked again there)
+_MIN_POPULATION = 16
+_MIN_RUNS = 2
+# exact ln Z by enumeration up to this many spins from the command line (2^24 states: about a second)
+_MAX_ENUMERATED = 24
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "spinglass",
+        help="spin glasses: population annealing (ln Z with error bars) and ground-state search",
+        description="Spin glasses made runnable: population annealing of any model (ln Z and <E> with error bars "
+        "from independent populations, checked against enumeration or Kaufman), and ground-state search over "
+        "disorder samples of Sherrington-Kirkpatrick or Edwards-Anderson glasses with SA, PT or population "
+        "annealing, against exact ground states.",
+    )
+    psub = p.add_subparsers(dest="spinglass_command", metavar="ACTION")
+    p.set_defaults(run=missing_action("spinglass", "pa or groundstate"))
+
+    a = psub.add_parser(
+        "pa",
+        help="ln Z and <E> at one temperature by population annealing",
+        description="Population annealing (Machta; Wang, Machta, Katzgraber 2015): R replicas start uniformly "
+        "random (beta = 0) and are annealed to 1/T in equal steps of beta; each step multiplies Z by the mean "
+        "reweighting factor Q_k = <exp(-dbeta E)>, resamples the replicas by those factors and makes Metropolis "
+        "sweeps, so ln Z = N ln 2 + sum_k ln Q_k. The error bar is a jackknife over --runs independent "
+        "populations. Prints the exact ln Z where one is known (N <= 24: enumeration; 2D ferromagnet: Kaufman).",
+    )
+    a.add_argument("model", nargs="?", help="model file: a .npz written by Ising.save, or an edge-list text file")
+    a.add_argument("--lattice", metavar="LxL[xL]", help="a periodic square or cubic lattice instead, e.g. 8x8 or 4x4x4")
+    a.add_argument(
+        "--couplings",
+        choices=COUPLING_CHOICES,
+        default=None,
+        help="couplings of --lattice: ferro (J = 1), pm (+-1) or gaussian (default pm); drawn with --seed",
+    )
+    a.add_argument("--sk", type=positive_int, metavar="N", help="a Sherrington-Kirkpatrick instance of N spins instead")
+    a.add_argument("--temperature", "-T", type=positive_float, required=True, metavar="T", help="temperature (k_B = 1)")
+    a.add_argument(
+        "--population",
+        type=positive_int,
+        default=1000,
+        metavar="R",
+        help=f"replicas per population, >= {_MIN_POPULATION} (default 1000)",
+    )
+    a.add_argument(
+        "--steps", type=positive_int, default=100, metavar="K", help="steps of beta from 0 to 1/T (default 100)"
+    )
+    add_sweeps(a, default=10, help="Metropolis sweeps of every replica per step (default 10)")
+    a.add_argument(
+        "--runs",
+        type=positive_int,
+        default=8,
+        metavar="M",
+        help=f"independent populations for the error bar, >= {_MIN_RUNS} (default 8)",
+    )
+    add_seed(a, "the instance (for --lattice and --sk) and the populations")
+    add_json(a, "log_z, energy (mean, stderr), exact_log_z (or null), rho_f, rho_t and per-run results")
+    add_plot(a, "the running estimate of ln Z against beta of every population, with the exact value")
+    add_no_progress(a)
+    a.set_defaults(run=run_pa_command)
+
+    g = psub.add_parser(
+        "groundstate",
+        help="probability of reaching the exact ground state over disorder samples (SA, PT, PA)",
+        description="For each of K disorder samples (seeds drawn from --seed), one run of simulated annealing, "
+        "parallel tempering or population annealing with S sweeps, and the exact ground-state energy by "
+        "enumeration (N <= 24): the hit probability with its standard error and 95% Wilson interval, and the "
+        "mean best energy per spin. Budgets: sa, one read of S sweeps; pt, S sweeps of each of --ladder-size "
+        "replicas; pa, S sweeps of each of --population replicas (S / 4 steps of 4 sweeps).",
+    )
+    model = g.add_mutually_exclusive_group()
+    model.add_argument("--sk", type=positive_int, metavar="N", help="Sherrington-Kirkpatrick instances of N spins")
+    model.add_argument(
+        "--lattice", metavar="LxL[xL]", help="Edwards-Anderson instances on a periodic lattice, e.g. 4x4"
+    )
+    g.add_argument(
+        "--couplings",
+        choices=("pm", "gaussian"),
+        default="pm",
+        help="couplings of --lattice: pm (+-1) or gaussian (default pm)",
+    )
+    g.add_argument("--samples", type=positive_int, default=10, metavar="K", help="disorder samples (default 10)")
+    g.add_argument("--algorithm", choices=ALGORITHM_CHOICES, default="sa", help="search algorithm (default sa)")
+    add_sweeps(g, default=1000, help="sweeps per run (default 1000; see the budgets above)")
+    g.add_argument(
+        "--ladder-size", type=positive_int, default=8, metavar="K", help="parallel-tempering rungs (pt, default 8)"
+    )
+    g.add_argument(
+        "--population",
+        type=positive_int,
+        default=64,
+        metavar="R",
+        help=f"population annealing replicas (pa, >= {_MIN_POPULATION}, default 64)",
+    )
+    add_seed(g, "the disorder samples and the runs")
+    add_json(g, "samples (seed, best_energy, exact_ground_energy, hit), hit_probability and mean_energy_per_spin")
+    add_plot(g, "best energy per spin of every sample against the exact ground state")
+    add_no_progress(g)
+    g.set_defaults(run=run_groundstate_command)
+
+
+# ------------------------------------------------------------------------------------ helpers
+def _lattice_shape(text: str) -> tuple[int, ...]:
+    """``LxL`` or ``LxLxL``, every side >= 3 (a periodic side of 2 doubles its bonds)."""
+    try:
+        dims = tuple(int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--lattice must look like 8x8 or 4x4x4, got {text!r}") from None
+    if len(dims) not in (2, 3):
+        raise ValueError(f"--lattice must be a square (LxL) or cubic (LxLxL) lattice, got {text!r}")
+    if any(d < 3 for d in dims):
+        raise ValueError(f"--lattice sides must be at least 3 (periodic, distinct neighbours), got {text!r}")
+    return dims
+
+
+def _check_sk_size(n: int) -> None:
+    from thermolearn.resources import check_memory
+
+    if n < 2:
+        raise ValueError(f"--sk needs at least 2 spins, got {n}")
+    # the SK constructor draws and checks a dense N x N matrix (several float64 copies)
+    check_memory(f"an SK instance of {n} spins", 40.0 * n * n, hint="choose a smaller --sk")
+
+
+def _pa_model(args: argparse.Namespace) -> Ising:
+    from thermolearn.models.ising import Ising
+    from thermolearn.spinglass.ensembles import edwards_anderson_instance
+
+    given = [name for name, v in (("MODEL", args.model), ("--lattice", args.lattice), ("--sk", args.sk)) if v]
+    if len(given) != 1:
+        raise ValueError(
+            "give one model: a model file, --lattice LxL[xL] or --sk N"
+            + (f" (got {' and '.join(given)})" if given else "")
+        )
+    if args.couplings is not None and args.lattice is None:
+        raise ValueError("--couplings applies to --lattice only")
+    if args.lattice is not None:
+        return edwards_anderson_instance(_lattice_shape(args.lattice), args.couplings or "pm", args.seed)
+    if args.sk is not None:
+        _check_sk_size(args.sk)
+        return Ising.sherrington_kirkpatrick(args.sk, seed=args.seed)
+    path = Path(args.model)
+    if not path.is_file():
+        raise ValueError(f"no such model file: {path}")
+    return Ising.load(path) if path.suffix == ".npz" else Ising.from_edgelist(path)
+
+
+def _exact(model: Ising, temperature: float) -> tuple[Any, str | None]:
+    """The exact thermodynamics where a method applies: enumeration (N <= 24) or Kaufman / transfer
+    matrices; ``(None, None)`` otherwise."""
+    from thermolearn.exact.enumeration import enumerate_exact
+    from thermolearn.exact.solve import ExactMethodUnavailable, choose_method, solve
+
+    if model.n_spins <= _MAX_ENUMERATED:
+        return enumerate_exact(model, temperature, correlations=False)[0], "enumeration"
+    try:
+        method = choose_method(model)
+    except ExactMethodUnavailable:
+        return None, None
+    if method not in ("kaufman", "transfer_matrix"):
+        return None, None
+    return solve(model, temperature, method=method)[0], method
+
+
+def _pair(value: tuple[float, float]) -> dict[str, float]:
+    return {"mean": float(value[0]), "stderr": float(value[1])}
+
+
+# -------------------------------------------------------------------------------------- pa
+def run_pa_command(args: argparse.Namespace) -> int:
+    check_output_path(args.json, ".json")
+    check_output_path(args.plot, ".png")
+    if args.population < _MIN_POPULATION:
+        raise ValueError(
+            f"--population must be at least {_MIN_POPULATION} replicas to estimate ln Z (the mean reweighting "
+            f"factor of every step needs many replicas; use hundreds or more at low T), got {args.population}"
+        )
+    if args.runs < _MIN_RUNS:
+        raise ValueError(
+            f"--runs must be at least {_MIN_RUNS}: the error bar of ln Z comes from independent populations "
+            f"(4 or more make it usable), got {args.runs}"
+        )
+    from thermolearn.progress import progress_bar
+    from thermolearn.spinglass.population_annealing import check_population_memory, population_annealing
+
+    model = _pa_model(args)
+    check_population_memory(args.population, model.n_spins)
+    T = args.temperature
+    work = args.runs * args.steps * args.sweeps * args.population * max(1, model.n_edges)
+    with progress_bar(
+        total=args.runs * args.steps,
+        desc="population annealing",
+        unit="step",
+        progress=False if args.no_progress else None,
+        worthwhile=work > 10**8,
+    ) as bar:
+        result = population_annealing(
+            model,
+            T,
+            population=args.population,
+            steps=args.steps,
+            sweeps=args.sweeps,
+            runs=args.runs,
+            seed=args.seed,
+            progress=bar.update if not bar.disable else None,
+        )
+    solved, method = _exact(model, T)
+    exact = None if solved is None else float(solved.log_z)
+    exact_energy = None if solved is None else float(solved.energy)
+    name = model.name or "model"
+    print(f"population annealing: {name}, N = {model.n_spins}, T = {T:g}")
+    print(
+        f"R = {result.population} replicas x {result.runs} independent runs, {result.steps} steps of beta, "
+        f"{result.sweeps} Metropolis sweeps per step ({result.seconds:.2f} s)"
+    )
+    lz, lz_err = result.log_z
+    rows = [
+        [
+            "ln Z",
+            f"{lz:.6f}",
+            f"{lz_err:.6f}",
+            "" if exact is None else f"{exact:.6f}",
+            "" if exact is None or lz_err == 0 else f"{(lz - exact) / lz_err:+.2f}",
+        ],
+        [
+            "<E>",
+            f"{result.energy[0]:.6f}",
+            f"{result.energy[1]:.6f}",
+            "" if exact_energy is None else f"{exact_energy:.6f}",
+            ""
+            if exact_energy is None or result.energy[1] == 0
+            else f"{(result.energy[0] - exact_energy) / result.energy[1]:+.2f}",
+        ],
+    ]
+    print(format_table(["quantity", "estimate", "stderr", "exact" + (f" ({method})" if method else ""), "z"], rows))
+    print(
+        f"family diagnostics: rho_f = R / exp(S_f) = {result.rho_f:.2f} (mean over runs), "
+        f"rho_t = R Var(ln Z) = {result.rho_t:.2f}; trustworthy when R >> both"
+    )
+    import sys
+
+    for note in result.warnings:
+        print(f"warning: {note}", file=sys.stderr)
+    record: dict[str, Any] = {
+        "log_z": _pair(result.log_z),
+        "energy": _pair(result.energy),
+        "exact_log_z": exact,
+        "exact_energy": exact_energy,
+        "exact_method": method,
+        "model": name,
+        "n_spins": model.n_spins,
+        **{k: v for k, v in result.as_dict().items() if k not in ("log_z", "energy")},
+    }
+    if args.json:
+        write_json(args, record)
+    if args.plot:
+        _plot_pa(args.plot, result, exact)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _plot_pa(path: str, result: Any, exact: float | None) -> None:
+    import numpy as np
+
+    from thermolearn.spinglass.population_annealing import linear_beta_schedule
+    from thermolearn.viz.figures import new_figure, save_figure
+
+    betas = linear_beta_schedule(1.0 / result.temperature, result.steps)
+    fig, axes = new_figure(width=5.0, height=3.6)
+    ax = axes[0, 0]
+    for k, run in enumerate(result.run_results):
+        running = result.n_spins * math.log(2.0) + np.cumsum(run.log_q)
+        ax.plot(betas, running / result.n_spins, color=f"C{k % 10}", lw=0.8, alpha=0.8)
+    if exact is not None:
+        ax.axhline(exact / result.n_spins, color="k", ls="--", lw=0.8, label="exact at 1/T")
+        ax.legend(fontsize=8)
+    ax.set_xlabel("beta")
+    ax.set_ylabel("ln Z(beta) / N (running estimate)")
+    ax.set_title(f"population annealing, R = {result.population}, {result.runs} runs", fontsize=9)
+    save_figure(fig, path)
+
+
+# ----------------------------------------------------------------------------- groundstate
+def run_groundstate_command(args: argparse.Namespace) -> int:
+    check_output_path(args.json, ".json")
+    check_output_path(args.plot, ".png")
+    if args.sk is None and args.lattice is None:
+        raise ValueError("give the instances: --sk N or --lattice LxL[xL]")
+    if args.algorithm == "pt" and args.ladder_size < 2:
+        raise ValueError(f"--ladder-size must be at least 2 (a hot and a cold end), got {args.ladder_size}")
+    if args.algorithm == "pa":
+        if args.population < _MIN_POPULATION:
+            raise ValueError(f"--population must be at least {_MIN_POPULATION} replicas, got {args.population}")
+        if args.sweeps < 4:
+            raise ValueError(f"--sweeps must be at least 4 for pa (one step of 4 sweeps), got {args.sweeps}")
+    from thermolearn.progress import progress_bar
+    from thermolearn.spinglass.ensembles import ea_ensemble, sk_ensemble
+    from thermolearn.spinglass.groundstate import MAX_EXACT_SPINS, ground_state_study
+    from thermolearn.spinglass.population_annealing import check_population_memory
+
+    if args.sk is not None:
+        _check_sk_size(args.sk)
+        ensemble = sk_ensemble(args.sk, args.samples, seed=args.seed)
+    else:
+        ensemble = ea_ensemble(_lattice_shape(args.lattice), args.samples, couplings=args.couplings, seed=args.seed)
+    n = ensemble.n_spins
+    if args.algorithm == "pa":
+        check_population_memory(args.population, n)
+    replicas = {"sa": 1, "pt": args.ladder_size, "pa": args.population}[args.algorithm]
+    with progress_bar(
+        total=args.samples,
+        desc=f"ground states ({args.algorithm})",
+        unit="sample",
+        progress=False if args.no_progress else None,
+        worthwhile=args.samples * args.sweeps * replicas * n > 10**7,
+    ) as bar:
+        study = ground_state_study(
+            ensemble,
+            args.algorithm,
+            args.sweeps,
+            ladder=args.ladder_size,
+            population=args.population,
+            progress=bar.update if not bar.disable else None,
+        )
+    print(f"ground-state search: {ensemble.describe()}, {args.samples} samples, {args.algorithm}, {args.sweeps} sweeps")
+    rows = []
+    for k, s in enumerate(study.samples):
+        e0 = s["exact_ground_energy"]
+        rows.append(
+            [
+                k,
+                s["seed"],
+                f"{s['best_energy']:.6f}",
+                "" if e0 is None else f"{e0:.6f}",
+                "" if s["hit"] is None else ("yes" if s["hit"] else "no"),
+            ]
+        )
+    print(format_table(["sample", "seed", "best E", "exact E0", "hit"], rows))
+    e_mean, e_err = study.mean_energy_per_spin
+    print(f"mean best E / N = {e_mean:.6f} +- {e_err:.6f}")
+    if study.hit_probability is None:
+        print(f"no exact ground states: N = {n} is above the enumeration limit {MAX_EXACT_SPINS}")
+    else:
+        p, p_err = study.hit_probability
+        low, high = study.wilson if study.wilson is not None else (math.nan, math.nan)
+        print(f"hit probability = {p:.3f} +- {p_err:.3f} (95% Wilson interval [{low:.3f}, {high:.3f}])")
+    record = study.as_dict()
+    record["hit_probability"] = (
+        None
+        if study.hit_probability is None
+        else {**_pair(study.hit_probability), "wilson_95": list(study.wilson or ())}
+    )
+    record["mean_energy_per_spin"] = _pair(study.mean_energy_per_spin)
+    record["ensemble"] = ensemble.as_dict()
+    if args.json:
+        write_json(args, record)
+    if args.plot:
+        _plot_groundstate(args.plot, study)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _plot_groundstate(path: str, study: Any) -> None:
+    import numpy as np
+
+    from thermolearn.viz.figures import new_figure, save_figure
+
+    n = study.ensemble.n_spins
+    k = np.arange(len(study.samples))
+    best = np.array([s["best_energy"] for s in study.samples]) / n
+    fig, axes = new_figure(width=5.5, height=3.6)
+    ax = axes[0, 0]
+    ax.plot(k, best, "o", color="C0", label=f"best ({study.algorithm}, {study.sweeps} sweeps)")
+    exact = [s["exact_ground_energy"] for s in study.samples]
+    if all(e is not None for e in exact):
+        ax.plot(k, np.array(exact) / n, "x", color="C3", label="exact ground state")
+    ax.set_xlabel("disorder sample")
+    ax.set_ylabel("E / N")
+    ax.legend(fontsize=8)
+    ax.set_title(study.ensemble.describe(), fontsize=9)
+    save_figure(fig, path)

@@ -1,0 +1,127 @@
+"""``thermolearn spinglass pa|groundstate``: the JSON contracts, the tables and the bad-input errors."""
+
+from __future__ import annotations
+
+import json
+from unittest import mock
+
+import pytest
+
+from thermolearn.cli import main as cli_main
+from thermolearn.cli import spinglass_command
+
+
+def run_cli(argv: list[str]) -> int:
+    """The real ``main`` with the spinglass command registered (until cli/main.py lists it)."""
+    commands = cli_main.COMMANDS
+    if spinglass_command not in commands:
+        commands = commands + (spinglass_command,)
+    with mock.patch.object(cli_main, "COMMANDS", commands):
+        return cli_main.main(argv)
+
+
+def test_pa_on_an_ea_lattice_writes_the_contract_and_agrees_with_enumeration(tmp_path, capsys):
+    out = tmp_path / "pa.json"
+    plot = tmp_path / "pa.png"
+    argv = ["spinglass", "pa", "--lattice", "4x4", "--couplings", "pm", "--population", "200", "-T", "0.5"]
+    argv += ["--steps", "40", "--sweeps", "3", "--runs", "12", "--seed", "1", "--json", str(out), "--plot", str(plot)]
+    assert run_cli(argv) == 0
+    record = json.loads(out.read_text())
+    assert set(record["log_z"]) == {"mean", "stderr"} and set(record["energy"]) == {"mean", "stderr"}
+    assert record["exact_log_z"] is not None and record["exact_method"] == "enumeration"
+    assert abs(record["log_z"]["mean"] - record["exact_log_z"]) < 4 * record["log_z"]["stderr"]
+    assert abs(record["energy"]["mean"] - record["exact_energy"]) < 4 * record["energy"]["stderr"]
+    assert plot.stat().st_size > 0
+    text = capsys.readouterr().out
+    assert "ln Z" in text and "rho_f" in text
+
+
+def test_pa_on_the_2d_ferromagnet_uses_kaufman_and_3d_has_no_exact_value(tmp_path):
+    out = tmp_path / "f.json"
+    argv = ["spinglass", "pa", "--lattice", "6x6", "--couplings", "ferro", "--population", "100", "-T", "3"]
+    assert run_cli(argv + ["--steps", "20", "--sweeps", "2", "--runs", "4", "--json", str(out)]) == 0
+    record = json.loads(out.read_text())
+    assert record["exact_method"] == "kaufman" and record["exact_log_z"] > 36 * 0.69
+    argv = ["spinglass", "pa", "--lattice", "3x3x3", "--couplings", "gaussian", "--population", "32", "-T", "2"]
+    assert run_cli(argv + ["--steps", "5", "--sweeps", "1", "--runs", "2", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["exact_log_z"] is None
+
+
+def test_pa_reads_a_model_file(tmp_path):
+    from thermolearn.models.ising import Ising
+
+    path = tmp_path / "sk.npz"
+    Ising.sherrington_kirkpatrick(10, seed=3).save(path)
+    out = tmp_path / "m.json"
+    argv = ["spinglass", "pa", str(path), "--population", "64", "-T", "1", "--steps", "10", "--runs", "3"]
+    assert run_cli(argv + ["--json", str(out)]) == 0
+    record = json.loads(out.read_text())
+    assert abs(record["log_z"]["mean"] - record["exact_log_z"]) < 4 * record["log_z"]["stderr"]
+
+
+@pytest.mark.parametrize("algorithm", ["sa", "pt", "pa"])
+def test_groundstate_writes_the_contract(tmp_path, algorithm):
+    out = tmp_path / "g.json"
+    argv = ["spinglass", "groundstate", "--sk", "10", "--samples", "3", "--algorithm", algorithm, "--sweeps", "100"]
+    assert run_cli(argv + ["--seed", "4", "--json", str(out)]) == 0
+    record = json.loads(out.read_text())
+    assert len(record["samples"]) == 3
+    for row in record["samples"]:
+        assert set(row) == {"seed", "best_energy", "exact_ground_energy", "hit"}
+        assert row["best_energy"] >= row["exact_ground_energy"] - 1e-9
+    assert set(record["hit_probability"]) >= {"mean", "stderr"}
+    assert set(record["mean_energy_per_spin"]) == {"mean", "stderr"}
+    hits = [r["hit"] for r in record["samples"]]
+    assert record["hit_probability"]["mean"] == pytest.approx(sum(hits) / 3)
+
+
+def test_groundstate_on_ea_and_beyond_enumeration(tmp_path, capsys):
+    out = tmp_path / "g.json"
+    plot = tmp_path / "g.png"
+    argv = ["spinglass", "groundstate", "--lattice", "4x4", "--samples", "2", "--sweeps", "50", "--json", str(out)]
+    assert run_cli(argv + ["--plot", str(plot)]) == 0
+    assert json.loads(out.read_text())["hit_probability"] is not None and plot.stat().st_size > 0
+    argv = ["spinglass", "groundstate", "--sk", "30", "--samples", "2", "--sweeps", "10", "--json", str(out)]
+    assert run_cli(argv) == 0
+    record = json.loads(out.read_text())
+    assert record["hit_probability"] is None
+    assert all(r["exact_ground_energy"] is None and r["hit"] is None for r in record["samples"])
+    assert "enumeration limit" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["pa", "--lattice", "4x4", "-T", "1", "--population", "8"], "at least 16 replicas"),
+        (["pa", "--lattice", "4x4", "-T", "1", "--runs", "1"], "--runs must be at least 2"),
+        (["pa", "--lattice", "2x2", "-T", "1"], "at least 3"),
+        (["pa", "--lattice", "8", "-T", "1"], "square"),
+        (["pa", "-T", "1"], "give one model"),
+        (["pa", "--sk", "8", "--lattice", "4x4", "-T", "1"], "give one model"),
+        (["pa", "--sk", "8", "--couplings", "pm", "-T", "1"], "--lattice only"),
+        (["pa", "--lattice", "4x4", "-T", "1", "--population", "1000000000000"], "memory"),
+        (["pa", "no_such_file.npz", "-T", "1"], "no such model file"),
+        (["groundstate", "--samples", "2"], "--sk N or --lattice"),
+        (["groundstate", "--sk", "10000000", "--samples", "2"], "memory"),
+        (["groundstate", "--sk", "10", "--algorithm", "pa", "--population", "4"], "at least 16"),
+        (["groundstate", "--sk", "10", "--algorithm", "pt", "--ladder-size", "1"], "at least 2"),
+        (["groundstate", "--sk", "10", "--json", "out.txt"], "must end in .json"),
+        ([], "give an action"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(argv, message, capsys):
+    assert run_cli(["spinglass", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_help_loads_nothing_heavy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, argparse; from thermolearn.cli import spinglass_command as s; p = argparse.ArgumentParser(); "
+        "s.register(p.add_subparsers()); print(any(m.startswith(('numba', 'thermolearn.spinglass')) for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
