@@ -102,8 +102,7 @@ def trotter_exact(ising: Ising, transverse: object, temperature: float, slices: 
             f"N <= {MAX_TROTTER_EXACT_SPINS} spins (for larger N compare with 'exact_energy' instead)"
         )
     beta = 1.0 / T
-    K = trotter_couplings(beta, gamma, M)  # refuses Gamma = 0
-    del K
+    trotter_couplings(beta, gamma, M)  # refuses Gamma = 0 (no finite Trotter coupling)
     a = beta * gamma / M
     size = 2**n
     e_cl = diagonal_energies(model)
@@ -134,10 +133,10 @@ def trotter_exact(ising: Ising, transverse: object, temperature: float, slices: 
     weights_m1 = r ** (M - 1) / top  # T^(M-1) T_i, T_i = T (.) s_i s_i^T; divide by top once more
     for i in range(n):
         Ti = transfer * np.outer(spins[:, i], spins[:, i])
-        c_i = float(np.sum(weights_m1 * np.einsum("kn,kl,ln->n", U, Ti, U))) / z if M > 1 else 1.0
+        c_i = float(np.sum(weights_m1 * np.sum(U * (Ti @ U), axis=0))) / z if M > 1 else 1.0
         sx[i] = coth[i] - c_i * csch[i]
     energy = e_mean - float(gamma @ sx)
-    return TrotterExact(M, T, log_z, energy, float(sx.mean()), zz)
+    return TrotterExact(M, T, float(log_z), float(energy), float(sx.mean()), float(zz))
 
 
 @dataclass
