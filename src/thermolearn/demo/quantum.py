@@ -63,8 +63,9 @@ def section_quantum(report: Report, *, seed: int = 0) -> None:
     plot_spectrum_scan(report.figure_path(FIGURES[1]), fields, levels, n_spins=9, title="TFIM 3 x 3 lattice")
     sec.text(
         "In two dimensions there is no closed form; Lanczos in symmetry sectors reaches 4 &times; 4 and beyond. On "
-        "the 3 &times; 3 torus the two lowest levels are degenerate in the ordered phase and split as h passes "
-        "h<sub>c</sub> &asymp; 3.044 (the infinite lattice's critical field)."
+        "the 3 &times; 3 torus the two lowest levels are degenerate in the ordered phase and split as h grows "
+        "towards h<sub>c</sub> &asymp; 3.044, the infinite lattice's critical field (on 9 spins the crossover is "
+        "smeared and comes earlier)."
     )
     sec.figure(FIGURES[1], "The 3 x 3 periodic lattice: excitation energies and E_0 / N against the transverse field.")
 
