@@ -185,3 +185,10 @@ def test_bad_qbm_command_input_is_one_line_and_exit_2(extra, message, capsys):
     assert main(["quantum", "qbm", "--epochs", "1", *extra]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
+
+
+def test_names_copied_into_the_cli_match_the_library():
+    from thermolearn.cli import quantum_learning_command as cli
+
+    assert cli.QBM_MODEL_CHOICES == qbm.QBM_MODELS
+    assert cli.MAX_QBM_VISIBLE == qbm.MAX_EXACT_VISIBLE

@@ -331,3 +331,10 @@ def test_conjugate_gradient_and_cholesky_solve_the_same_sr_system():
     s = np.real(np.conj(np.asarray(o)).T @ np.asarray(o)) + 1e-2 * np.eye(25)
     np.testing.assert_allclose(s @ direct, np.asarray(force), atol=1e-10)
     np.testing.assert_allclose(cg, direct, rtol=1e-6, atol=1e-8)
+
+
+def test_vmc_names_copied_into_the_cli_match_the_library():
+    from thermolearn.cli import quantum_learning_command as cli
+
+    assert cli.SOLVER_CHOICES == vmc.SR_SOLVERS
+    assert cli.MAX_FULL_SUMMATION_SPINS == vmc.MAX_FULL_SUMMATION_SPINS
