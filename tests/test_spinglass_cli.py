@@ -125,3 +125,27 @@ def test_help_loads_nothing_heavy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_one_sample_has_no_spread_and_writes_a_null_stderr(tmp_path):
+    out = tmp_path / "g.json"
+    argv = ["spinglass", "groundstate", "--sk", "8", "--samples", "1", "--sweeps", "50", "--json", str(out)]
+    assert run_cli(argv) == 0
+    record = json.loads(out.read_text())
+    assert record["mean_energy_per_spin"]["stderr"] is None
+    assert record["hit_probability"]["mean"] in (0.0, 1.0)
+
+
+def test_pa_takes_exactly_one_temperature(capsys):
+    assert run_cli(["spinglass", "pa", "--lattice", "4x4", "-T", "1", "2"]) == 2
+    assert "give one --temperature" in capsys.readouterr().err
+
+
+def test_names_copied_into_the_cli_match_the_library():
+    from thermolearn.spinglass import ensembles, groundstate, population_annealing
+
+    assert spinglass_command.COUPLING_CHOICES == ensembles.COUPLING_KINDS
+    assert spinglass_command.ALGORITHM_CHOICES == groundstate.ALGORITHMS
+    assert spinglass_command._MIN_POPULATION == population_annealing.MIN_POPULATION
+    assert spinglass_command._MIN_RUNS == population_annealing.MIN_RUNS
+    assert spinglass_command._MAX_ENUMERATED == groundstate.MAX_EXACT_SPINS

@@ -81,6 +81,8 @@ def test_ferro_couplings_keep_the_lattice_geometry_so_kaufman_applies():
         (lambda: ea_ensemble((4, 4), 0), "n_samples"),
         (lambda: sk_ensemble(1, 3), "n_spins"),
         (lambda: sk_ensemble(10**8, 3), "memory"),
+        (lambda: ea_ensemble((10**5, 10**5), 3), "lattice 100000x100000 .* memory"),
+        (lambda: edwards_anderson_instance((10**5, 10**5), "ferro"), "memory"),
         (lambda: sample_seeds(-1, 3), "seed"),
         (lambda: ea_ensemble((4, 4), 2).model(2), "sample index"),
     ],

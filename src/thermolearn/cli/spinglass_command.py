@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 from thermolearn.cli.arguments import check_output_path, missing_action
 from thermolearn.cli.options import (
     add_json,
+    add_ladder_size,
     add_no_progress,
     add_plot,
     add_seed,
     add_sweeps,
-    positive_float,
+    add_temperature,
     positive_int,
     write_json,
 )
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from thermolearn.models.ising import Ising
 
 # thermolearn.spinglass's COUPLING_KINDS and ALGORITHMS, named here so that --help loads nothing
-COUPLING_CHOICES = ("ferro", "pm", "gaussian")
+COUPLING_CHOICES = ("pm", "gaussian", "ferro")
 ALGORITHM_CHOICES = ("sa", "pt", "pa")
 # population_annealing's MIN_POPULATION and MIN_RUNS (checked again there)
 _MIN_POPULATION = 16
@@ -72,7 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="couplings of --lattice: ferro (J = 1), pm (+-1) or gaussian (default pm); drawn with --seed",
     )
     a.add_argument("--sk", type=positive_int, metavar="N", help="a Sherrington-Kirkpatrick instance of N spins instead")
-    a.add_argument("--temperature", "-T", type=positive_float, required=True, metavar="T", help="temperature (k_B = 1)")
+    add_temperature(a, required=True, help="the temperature T > 0 (k_B = 1) at which ln Z and <E> are estimated")
     a.add_argument(
         "--population",
         type=positive_int,
@@ -120,9 +121,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--samples", type=positive_int, default=10, metavar="K", help="disorder samples (default 10)")
     g.add_argument("--algorithm", choices=ALGORITHM_CHOICES, default="sa", help="search algorithm (default sa)")
     add_sweeps(g, default=1000, help="sweeps per run (default 1000; see the budgets above)")
-    g.add_argument(
-        "--ladder-size", type=positive_int, default=8, metavar="K", help="parallel-tempering rungs (pt, default 8)"
-    )
+    add_ladder_size(g, default=8, help="parallel-tempering rungs (pt, default 8)")
     g.add_argument(
         "--population",
         type=positive_int,
@@ -164,7 +163,10 @@ def _pa_model(args: argparse.Namespace) -> Ising:
     from thermolearn.models.ising import Ising
     from thermolearn.spinglass.ensembles import edwards_anderson_instance
 
-    given = [name for name, v in (("MODEL", args.model), ("--lattice", args.lattice), ("--sk", args.sk)) if v]
+    # "" is a (bad) --lattice, not a missing one: its own error names it
+    given = [
+        name for name, v in (("MODEL", args.model), ("--lattice", args.lattice), ("--sk", args.sk)) if v is not None
+    ]
     if len(given) != 1:
         raise ValueError(
             "give one model: a model file, --lattice LxL[xL] or --sk N"
@@ -218,12 +220,16 @@ def run_pa_command(args: argparse.Namespace) -> int:
             f"--runs must be at least {_MIN_RUNS}: the error bar of ln Z comes from independent populations "
             f"(4 or more make it usable), got {args.runs}"
         )
+    from thermolearn.cli.arguments import parse_temperatures
     from thermolearn.progress import progress_bar
     from thermolearn.spinglass.population_annealing import check_population_memory, population_annealing
 
+    temperatures = parse_temperatures(args.temperature)
+    if temperatures.size != 1:
+        raise ValueError(f"give one --temperature for pa, got {temperatures.size}")
+    T = float(temperatures[0])
     model = _pa_model(args)
     check_population_memory(args.population, model.n_spins)
-    T = args.temperature
     work = args.runs * args.steps * args.sweeps * args.population * max(1, model.n_edges)
     with progress_bar(
         total=args.runs * args.steps,
@@ -324,13 +330,13 @@ def run_groundstate_command(args: argparse.Namespace) -> int:
     check_output_path(args.plot, ".png")
     if args.sk is None and args.lattice is None:
         raise ValueError("give the instances: --sk N or --lattice LxL[xL]")
-    if args.algorithm == "pt" and args.ladder_size < 2:
+    # checked whatever the algorithm, so that a wrong value never passes unnoticed
+    if args.ladder_size < 2:
         raise ValueError(f"--ladder-size must be at least 2 (a hot and a cold end), got {args.ladder_size}")
-    if args.algorithm == "pa":
-        if args.population < _MIN_POPULATION:
-            raise ValueError(f"--population must be at least {_MIN_POPULATION} replicas, got {args.population}")
-        if args.sweeps < 4:
-            raise ValueError(f"--sweeps must be at least 4 for pa (one step of 4 sweeps), got {args.sweeps}")
+    if args.population < _MIN_POPULATION:
+        raise ValueError(f"--population must be at least {_MIN_POPULATION} replicas, got {args.population}")
+    if args.algorithm == "pa" and args.sweeps < 4:
+        raise ValueError(f"--sweeps must be at least 4 for pa (one step of 4 sweeps), got {args.sweeps}")
     from thermolearn.progress import progress_bar
     from thermolearn.spinglass.ensembles import ea_ensemble, sk_ensemble
     from thermolearn.spinglass.groundstate import MAX_EXACT_SPINS, ground_state_study
@@ -344,6 +350,15 @@ def run_groundstate_command(args: argparse.Namespace) -> int:
     n = ensemble.n_spins
     if args.algorithm == "pa":
         check_population_memory(args.population, n)
+    if args.algorithm == "pt":
+        from thermolearn.resources import check_memory
+
+        # the ladder's replicas: int8 spins, float64 copies for the final energies, generator states
+        check_memory(
+            f"parallel tempering with --ladder-size {args.ladder_size} replicas of {n} spins",
+            float(args.ladder_size) * (40.0 * n + 128.0),
+            hint="choose a smaller --ladder-size",
+        )
     replicas = {"sa": 1, "pt": args.ladder_size, "pa": args.population}[args.algorithm]
     with progress_bar(
         total=args.samples,
@@ -375,7 +390,7 @@ def run_groundstate_command(args: argparse.Namespace) -> int:
         )
     print(format_table(["sample", "seed", "best E", "exact E0", "hit"], rows))
     e_mean, e_err = study.mean_energy_per_spin
-    print(f"mean best E / N = {e_mean:.6f} +- {e_err:.6f}")
+    print(f"mean best E / N = {e_mean:.6f}" + ("" if e_err is None else f" +- {e_err:.6f}"))
     if study.hit_probability is None:
         print(f"no exact ground states: N = {n} is above the enumeration limit {MAX_EXACT_SPINS}")
     else:
@@ -388,7 +403,7 @@ def run_groundstate_command(args: argparse.Namespace) -> int:
         if study.hit_probability is None
         else {**_pair(study.hit_probability), "wilson_95": list(study.wilson or ())}
     )
-    record["mean_energy_per_spin"] = _pair(study.mean_energy_per_spin)
+    record["mean_energy_per_spin"] = {"mean": e_mean, "stderr": e_err}  # stderr null for one sample
     record["ensemble"] = ensemble.as_dict()
     if args.json:
         write_json(args, record)

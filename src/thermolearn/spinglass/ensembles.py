@@ -60,6 +60,7 @@ def edwards_anderson_instance(shape: Sequence[int], couplings: str = "pm", seed:
     dims = check_lattice_shape(shape)
     if couplings not in COUPLING_KINDS:
         raise ValueError(f"couplings must be one of {', '.join(COUPLING_KINDS)}, got {couplings!r}")
+    _check_lattice_memory(dims)
     if couplings == "ferro":
         return Ising.lattice(dims, 1.0)  # keeps the geometry: Kaufman and the lattice kernels apply
     n = int(np.prod(dims))
@@ -71,6 +72,16 @@ def edwards_anderson_instance(shape: Sequence[int], couplings: str = "pm", seed:
     w = rng.choice(np.array([-1.0, 1.0]), size=i.size) if couplings == "pm" else rng.normal(size=i.size)
     mat = sp.coo_array((np.concatenate([w, w]), (np.concatenate([i, j]), np.concatenate([j, i]))), shape=(n, n))
     return Ising(mat.tocsr(), name=f"EA {'x'.join(map(str, dims))} {couplings} seed={seed}")
+
+
+def _check_lattice_memory(dims: tuple[int, ...]) -> None:
+    """Refuse a lattice whose bonds and couplings cannot fit, before building it."""
+    n = float(np.prod(np.array(dims, dtype=np.float64)))
+    check_memory(
+        f"an Edwards-Anderson lattice {'x'.join(map(str, dims))} ({n:.0f} spins)",
+        _BYTES_PER_EA_BOND * n * len(dims) * 2,
+        hint="choose a smaller lattice",
+    )
 
 
 @dataclass(frozen=True)
@@ -141,6 +152,5 @@ def ea_ensemble(shape: Sequence[int], n_samples: int, *, couplings: str = "pm", 
     dims = check_lattice_shape(shape)
     if couplings not in COUPLING_KINDS:
         raise ValueError(f"couplings must be one of {', '.join(COUPLING_KINDS)}, got {couplings!r}")
-    n = int(np.prod(dims))
-    check_memory(f"an EA instance of {n} spins", float(_BYTES_PER_EA_BOND) * n * len(dims) * 2)
+    _check_lattice_memory(dims)
     return DisorderEnsemble("ea", sample_seeds(seed, n_samples), dims, couplings)

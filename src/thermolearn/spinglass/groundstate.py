@@ -119,8 +119,8 @@ class GroundStateStudy:
 
     ``samples``: dicts with ``seed`` (the instance seed), ``best_energy``, ``exact_ground_energy``
     (None beyond enumeration) and ``hit`` (None without an exact energy); ``hit_probability`` and
-    ``mean_energy_per_spin`` are (mean, stderr) over samples, ``wilson`` the 95% interval of the
-    hit probability.
+    ``mean_energy_per_spin`` are (mean, stderr) over samples (stderr None for one sample),
+    ``wilson`` the 95% interval of the hit probability.
     """
 
     ensemble: DisorderEnsemble
@@ -129,7 +129,7 @@ class GroundStateStudy:
     samples: tuple[dict[str, Any], ...]
     hit_probability: tuple[float, float] | None
     wilson: tuple[float, float] | None
-    mean_energy_per_spin: tuple[float, float]
+    mean_energy_per_spin: tuple[float, float | None]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -187,7 +187,7 @@ def ground_state_study(
             progress(1)
     k = len(rows)
     e = np.array([r["best_energy"] for r in rows]) / ensemble.n_spins
-    e_err = float(e.std(ddof=1) / math.sqrt(k)) if k > 1 else float("nan")
+    e_err = float(e.std(ddof=1) / math.sqrt(k)) if k > 1 else None  # no spread from one sample
     hit_p = wilson = None
     if enumerable:
         hits = sum(bool(r["hit"]) for r in rows)

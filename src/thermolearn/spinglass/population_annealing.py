@@ -304,10 +304,18 @@ def population_annealing(
             raise ValueError(f"betas must end at 1 / temperature = {1.0 / T}, got {ladder[-1]}")
         steps = int(ladder.size)
     check_population_memory(population, model.n_spins)
-    children = np.random.SeedSequence(seed).spawn(runs)
+    # every run keeps its ln Q_k per step, its lowest state and a few numbers
+    check_memory(
+        f"the results of {runs} runs of {steps} steps",
+        float(runs) * (8.0 * steps + model.n_spins + 1024),
+        hint="choose fewer runs or steps",
+    )
+    root = np.random.SeedSequence(seed)
     results = []
     final = np.empty((0, model.n_spins), dtype=np.int8)
-    for child in children:
+    for _ in range(runs):
+        # spawned one at a time (the same children as spawn(runs), without a list of them all)
+        (child,) = root.spawn(1)
         run, final = anneal_population(model, ladder, population, sweeps, child, progress)
         results.append(run)
     log_zs = np.array([r.log_z for r in results])
