@@ -142,7 +142,12 @@ def test_pa_takes_exactly_one_temperature(capsys):
 
 
 def test_names_copied_into_the_cli_match_the_library():
-    from thermolearn.spinglass import ensembles, groundstate, population_annealing
+    import importlib
+
+    ensembles = importlib.import_module("thermolearn.spinglass.ensembles")
+    groundstate = importlib.import_module("thermolearn.spinglass.groundstate")
+    # the package exports the function population_annealing under the module's name
+    population_annealing = importlib.import_module("thermolearn.spinglass.population_annealing")
 
     assert spinglass_command.COUPLING_CHOICES == ensembles.COUPLING_KINDS
     assert spinglass_command.ALGORITHM_CHOICES == groundstate.ALGORITHMS
