@@ -135,3 +135,14 @@ def test_bad_quantum_input_is_one_line_and_exit_2(argv, message, capsys):
     assert _run(["quantum", *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and __import__("re").search(message, err[0]), err
+
+
+def test_names_copied_into_the_cli_match_the_library():
+    from thermolearn.cli import quantum_command as cli
+    from thermolearn.quantum import exact, hamiltonian, pimc
+
+    assert cli.SPECTRUM_METHOD_CHOICES == exact.SPECTRUM_METHODS
+    assert cli.PIMC_SAMPLER_CHOICES == pimc.PIMC_SAMPLERS
+    assert cli.MAX_TROTTER_EXACT_SPINS == pimc.MAX_TROTTER_EXACT_SPINS
+    assert cli.MAX_FULL_DIAGONALISATION == hamiltonian.MAX_DENSE_SPINS == exact.MAX_SECTOR_FULL_SPINS
+    assert cli.MAX_EXACT_SPINS == exact.MAX_SECTOR_LANCZOS_SPINS
