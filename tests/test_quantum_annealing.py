@@ -113,3 +113,12 @@ def test_serial_parallel_and_dense_trotter_kernels_make_the_same_moves():
     for other in outs[1:]:
         for x, y in zip(outs[0], other):
             np.testing.assert_array_equal(x, y)
+
+
+def test_a_rising_beta_schedule_runs_from_t_start_to_t_end_and_still_finds_the_ground_state():
+    run = SQARun(GLASS, 11, 1, temperature=(2.0, 0.5))
+    np.testing.assert_allclose(run.betas(np.array([0.0, 10.0])), [0.5, 2.0])
+    result = simulated_quantum_annealing(GLASS, 300, 8, slices=8, temperature=(1.0, 0.05), seed=3)
+    assert result.best_energy == pytest.approx(_ground_energy(GLASS), abs=1e-12)
+    with pytest.raises(ValueError, match="must cool"):
+        SQARun(GLASS, 10, 1, temperature=(0.5, 2.0))

@@ -572,7 +572,16 @@ def run_anneal_command(args: argparse.Namespace) -> int:
     if args.gamma_range is not None and args.gamma_range[0] < args.gamma_range[1]:
         g0, g1 = args.gamma_range
         raise ValueError(f"--gamma-range START END must fall (START >= END), got {g0:g} {g1:g}")
-    T = _one_temperature(args.temperature)
+    temperature: float | tuple[float, float] | None = None
+    if args.temperature:
+        from thermolearn.cli.arguments import parse_temperatures
+
+        temps = parse_temperatures(args.temperature)
+        if temps.size > 2:
+            raise ValueError(f"--temperature takes T or T_START T_END (beta rising) here, got {temps.size} values")
+        if temps.size == 2 and temps[1] > temps[0]:
+            raise ValueError(f"--temperature T_START T_END must cool (T_END <= T_START), got {temps[0]:g} {temps[1]:g}")
+        temperature = float(temps[0]) if temps.size == 1 else (float(temps[0]), float(temps[1]))
     model, problem = _anneal_model(args)
     result = simulated_quantum_annealing(
         model,
@@ -580,7 +589,7 @@ def run_anneal_command(args: argparse.Namespace) -> int:
         args.reads,
         slices=args.slices,
         gamma_range=None if args.gamma_range is None else tuple(args.gamma_range),
-        temperature=T,
+        temperature=temperature,
         segments=not args.no_segments,
         seed=args.seed,
         progress=False if args.no_progress else None,

@@ -1,7 +1,8 @@
 """Simulated quantum annealing (SQA): path-integral Monte Carlo with the transverse field swept down.
 
 Each read is M Trotter slices of the classical model (k_B = 1, energies in units of J) at a fixed
-temperature T = 1/beta (default 16 / (M beta_cold), see :func:`default_temperature`); Gamma falls linearly from ``gamma_range[0]`` to ``gamma_range[1]`` over the
+temperature T = 1/beta (default 16 / (M beta_cold), see :func:`default_temperature`), or with beta
+rising linearly from 1/T_start to 1/T_end; Gamma falls linearly from ``gamma_range[0]`` to ``gamma_range[1]`` over the
 sweeps, so the imaginary-time coupling K = -1/2 ln tanh(beta Gamma / M) grows and the slices lock
 into one classical state. A sweep is a Metropolis pass over all M N spins plus imaginary-time
 segment flips (:mod:`thermolearn.quantum.pimc_kernels`); the work of one SQA sweep is M single-spin
@@ -73,6 +74,7 @@ class SQAResult:
     slices: int
     temperature: float
     gamma_range: tuple[float, float]
+    temperature_range: tuple[float, float] | None = None
 
     @property
     def reads(self) -> int:
@@ -85,6 +87,7 @@ class SQAResult:
             "slices": self.slices,
             "reads": self.reads,
             "temperature": self.temperature,
+            "temperature_range": None if self.temperature_range is None else list(self.temperature_range),
             "gamma_range": [float(g) for g in self.gamma_range],
             "best_energy": float(self.best_energy),
             "mean_energy": float(np.mean(self.energies)),
@@ -106,7 +109,7 @@ class SQARun:
         *,
         slices: int = DEFAULT_SLICES,
         gamma_range: tuple[float, float] | None = None,
-        temperature: float | None = None,
+        temperature: float | tuple[float, float] | None = None,
         segments: bool = True,
         seed: int | np.random.Generator = 0,
     ) -> None:
@@ -124,10 +127,21 @@ class SQARun:
         if not g0 >= g1 > 0:
             raise ValueError(f"gamma_range must satisfy Gamma_start >= Gamma_end > 0, got ({g0}, {g1})")
         self.gamma_range = (g0, g1)
-        self.temperature = (
-            default_temperature(self.model, self.slices) if temperature is None else check_temperature(temperature)
-        )
-        self.beta = 1.0 / self.temperature
+        if temperature is None:
+            temperature = default_temperature(self.model, self.slices)
+        if isinstance(temperature, tuple | list):
+            if len(temperature) != 2:
+                raise ValueError(f"temperature must be T or (T_start, T_end), got {temperature!r}")
+            t0 = check_temperature(temperature[0], "T_start")
+            t1 = check_temperature(temperature[1], "T_end")
+            if t1 > t0:
+                raise ValueError(f"temperature (T_start, T_end) must cool (T_end <= T_start), got ({t0}, {t1})")
+            self.temperature_range = (t0, t1)
+        else:
+            t = check_temperature(temperature)
+            self.temperature_range = (t, t)
+        # the final temperature: where the world lines lock
+        self.temperature = self.temperature_range[1]
         self.segments = bool(segments)
         check_memory(
             f"SQA with {self.reads} reads, {self.slices} slices and {n} spins",
@@ -149,6 +163,11 @@ class SQARun:
         frac = steps / max(1, self.sweeps - 1)
         return g0 + (g1 - g0) * frac
 
+    def betas(self, steps: np.ndarray) -> np.ndarray:
+        """beta at each sweep index: linear from 1/T_start to 1/T_end (constant for one temperature)."""
+        b0, b1 = 1.0 / self.temperature_range[0], 1.0 / self.temperature_range[1]
+        return b0 + (b1 - b0) * steps / max(1, self.sweeps - 1)
+
     def advance(self, n_steps: int) -> int:
         """Run the next ``n_steps`` sweeps of the schedule (fewer at its end); returns the sweeps run."""
         n_steps = min(check_positive_int("n_steps", n_steps), self.sweeps - self.step)
@@ -156,10 +175,12 @@ class SQARun:
             return 0
         n = self.model.n_spins
         start = time.perf_counter()
-        gammas = self.gamma(np.arange(self.step, self.step + n_steps, dtype=np.float64))
-        k = -0.5 * np.log(np.tanh(self.beta * gammas / self.slices))
+        steps = np.arange(self.step, self.step + n_steps, dtype=np.float64)
+        gammas = self.gamma(steps)
+        betas = self.betas(steps)
+        k = -0.5 * np.log(np.tanh(betas * gammas / self.slices))
         k_steps = np.repeat(k[:, None], n, axis=1)
-        a_steps = np.full(n_steps, self.beta / self.slices)
+        a_steps = betas / self.slices
         empty = np.zeros((1, 1))
         trotter_sweeps.run(
             self.reads,
@@ -210,6 +231,7 @@ class SQARun:
             slices=self.slices,
             temperature=self.temperature,
             gamma_range=self.gamma_range,
+            temperature_range=self.temperature_range,
         )
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -228,7 +250,7 @@ def simulated_quantum_annealing(
     *,
     slices: int = DEFAULT_SLICES,
     gamma_range: tuple[float, float] | None = None,
-    temperature: float | None = None,
+    temperature: float | tuple[float, float] | None = None,
     segments: bool = True,
     seed: int | np.random.Generator = 0,
     progress: bool | None = False,
@@ -238,8 +260,9 @@ def simulated_quantum_annealing(
 ) -> SQAResult:
     """Low-energy states of ``ising`` by simulated quantum annealing (energies are totals, units of J).
 
-    Gamma falls linearly over ``sweeps`` at temperature T (default :func:`default_temperature`) with ``slices`` Trotter slices; every read ends with its best slice quenched. With
-    ``checkpoint`` the run is saved every ``checkpoint_every`` sweeps (at multiples of ``block``)
+    Gamma falls linearly over ``sweeps`` with ``slices`` Trotter slices at temperature T (default
+    :func:`default_temperature`), or with beta rising linearly when ``temperature`` is
+    ``(T_start, T_end)``; every read ends with its best slice quenched. With ``checkpoint`` the run is saved every ``checkpoint_every`` sweeps (at multiples of ``block``)
     and a killed run resumes bit-identically (the seed must be an int).
     """
     from thermolearn.progress import progress_bar
@@ -268,7 +291,7 @@ def simulated_quantum_annealing(
         "reads": run.reads,
         "slices": run.slices,
         "gamma_range": list(run.gamma_range),
-        "temperature": run.temperature,
+        "temperature": list(run.temperature_range),
         "segments": run.segments,
         "seed": seed if isinstance(seed, int) else None,
         "block": block,
