@@ -5,7 +5,8 @@
   :func:`edwards_anderson_instance`, :func:`sample_seeds`.
 - :func:`overlap`, :func:`link_overlap`, :func:`overlap_distribution`, :func:`binder_ratio`,
   :func:`disorder_average` — q, q_l, P(q), chi_SG = N [<q^2>] and the Binder ratio of q with
-  jackknife error bars over samples.
+  jackknife error bars over samples; :func:`overlap_study` — all of them measured on an ensemble at a
+  temperature from pairs of independent annealed populations (:class:`OverlapStudy`).
 - :func:`population_annealing` — ln Z(beta) = N ln 2 + sum_k ln Q_k and <E> from independent
   populations with error bars, family entropy and rho_f, rho_t (:class:`PAResult`).
 - :func:`exact_ground_energy`, :func:`search_ground_state`, :func:`ground_state_study`,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
         search_ground_state,
         wilson_interval,
     )
+    from thermolearn.spinglass.measurements import OverlapStudy, overlap_study
     from thermolearn.spinglass.overlaps import (
         DisorderAverage,
         binder_ratio,
@@ -71,6 +73,8 @@ _EXPORTS = {
     "hit_curve": "groundstate",
     "search_ground_state": "groundstate",
     "wilson_interval": "groundstate",
+    "OverlapStudy": "measurements",
+    "overlap_study": "measurements",
     "DisorderAverage": "overlaps",
     "binder_ratio": "overlaps",
     "disorder_average": "overlaps",
