@@ -74,6 +74,21 @@ def test_log_derivatives_equal_automatic_differentiation(parameters, symmetric):
     np.testing.assert_allclose(np.asarray(ansatz.log_derivatives(theta, states)), reference, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize(("parameters", "symmetric"), ANSATZE)
+def test_flip_ratios_equal_differences_of_ln_psi_even_for_large_weights(parameters, symmetric):
+    n = 5
+    ansatz = nqs.RBMWaveFunction(n, 2, parameters, symmetric)
+    theta = _theta(ansatz, 9, scale=4.0)  # |theta_j| of tens: the regime where cancellation would show
+    states = jnp.asarray(spin_table(n))
+    base = ansatz.log_psi(theta, states)
+    flipped = np.stack(
+        [np.asarray(ansatz.log_psi(theta, states.at[:, i].multiply(-1)) - base) for i in range(n)], axis=1
+    )
+    got = np.asarray(ansatz.flip_log_ratios(theta, states))
+    np.testing.assert_allclose(got.real, flipped.real, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(np.exp(1j * got.imag), np.exp(1j * flipped.imag), atol=1e-8)  # phases mod 2 pi
+
+
 @pytest.mark.parametrize("parameters", ["real", "complex"])
 def test_symmetric_rbm_is_invariant_under_translations(parameters):
     n = 7

@@ -182,8 +182,18 @@ class RBMWaveFunction:
         a, b, w = self.dense(theta)
         s = states.astype(w.real.dtype)
         hidden = s @ w + b
-        shifted = hidden[:, None, :] - 2.0 * s[:, :, None] * w[None, :, :]  # (n, i, j)
-        return -2.0 * s * a + jnp.sum(log_cosh(shifted) - log_cosh(hidden)[:, None, :], axis=-1)
+        # cosh(theta_j - d) / cosh(theta_j) = sigma(2 theta_j) e^{-d} + sigma(-2 theta_j) e^{d} with
+        # d = 2 s_i W_ij: two positive terms for real parameters (no cancellation, unlike cosh d -
+        # tanh(theta) sinh d), and one logarithm per flip and hidden unit instead of two ln cosh
+        up, down = jax.nn.sigmoid(2.0 * hidden), jax.nn.sigmoid(-2.0 * hidden)  # (n, M)
+        grow, shrink = jnp.exp(2.0 * w), jnp.exp(-2.0 * w)  # (N, M)
+        plus = s[:, :, None] > 0  # d = +2 W_ij where s_i = +1
+        factors = jnp.where(
+            plus,
+            up[:, None, :] * shrink[None] + down[:, None, :] * grow[None],
+            up[:, None, :] * grow[None] + down[:, None, :] * shrink[None],
+        )
+        return -2.0 * s * a + jnp.sum(jnp.log(factors), axis=-1)
 
 
 class TransverseIsing(NamedTuple):
