@@ -154,3 +154,36 @@ def test_names_copied_into_the_cli_match_the_library():
     assert spinglass_command._MIN_POPULATION == population_annealing.MIN_POPULATION
     assert spinglass_command._MIN_RUNS == population_annealing.MIN_RUNS
     assert spinglass_command._MAX_ENUMERATED == groundstate.MAX_EXACT_SPINS
+
+
+def test_overlaps_writes_p_of_q_and_agrees_with_the_exact_q2_of_its_samples(tmp_path):
+    out = tmp_path / "o.json"
+    plot = tmp_path / "o.png"
+    argv = ["spinglass", "overlaps", "--sk", "10", "--samples", "6", "-T", "0.6", "-T", "2", "--population", "200"]
+    argv += ["--steps", "20", "--sweeps", "3", "--json", str(out), "--plot", str(plot)]
+    assert run_cli(argv) == 0
+    record = json.loads(out.read_text())
+    assert record["temperatures"] == [0.6, 2.0] and len(record["results"]) == 2
+    for result in record["results"]:
+        assert sum(result["p_of_q"]) == pytest.approx(1.0) and len(result["q_values"]) == 11
+        # the error over samples contains the disorder spread, which the exact value of the same
+        # samples does not: the agreement is well inside it
+        assert abs(result["q2"]["mean"] - result["exact_q2"]) < 4 * result["q2"]["stderr"]
+        assert result["chi_sg"]["mean"] == pytest.approx(10 * result["q2"]["mean"])
+    assert record["results"][0]["q2"]["mean"] > record["results"][1]["q2"]["mean"]
+    assert plot.stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["overlaps", "--sk", "8", "-T", "1", "--samples", "1"], "--samples must be at least 2"),
+        (["overlaps", "--sk", "8", "-T", "1", "--population", "8"], "at least 16"),
+        (["overlaps", "-T", "1"], "--sk N or --lattice"),
+        (["overlaps", "--lattice", "3x3", "-T", "1", "--population", "1000000000000"], "population"),
+    ],
+)
+def test_bad_overlap_input_is_one_line(argv, message, capsys):
+    assert run_cli(["spinglass", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1

@@ -4,6 +4,9 @@
   annealed from beta = 0 with resampling), error bars from independent populations, the exact
   ln Z (enumeration for N <= 24, Kaufman for the 2D ferromagnet) beside it, and the family
   diagnostics rho_f, rho_t.
+- ``overlaps``: over K disorder samples, P(q), [<q^2>], chi_SG = N [<q^2>], the Binder ratio of q
+  and the link overlap at one or more temperatures, from pairs of independent annealed populations,
+  with [<q^2>] from enumeration beside them (N <= 20).
 - ``groundstate``: over K disorder samples (SK or Edwards-Anderson), one run of SA, PT or
   population annealing per sample with S sweeps, against the exact ground state (enumeration,
   N <= 24): the hit probability with its error and Wilson interval, and the mean E / N.
@@ -53,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "annealing, against exact ground states.",
     )
     psub = p.add_subparsers(dest="spinglass_command", metavar="ACTION")
-    p.set_defaults(run=missing_action("spinglass", "pa or groundstate"))
+    p.set_defaults(run=missing_action("spinglass", "pa, overlaps or groundstate"))
 
     a = psub.add_parser(
         "pa",
@@ -97,6 +100,44 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_plot(a, "the running estimate of ln Z against beta of every population, with the exact value")
     add_no_progress(a)
     a.set_defaults(run=run_pa_command)
+
+    o = psub.add_parser(
+        "overlaps",
+        help="P(q), chi_SG and the Binder ratio of q over disorder samples",
+        description="For each of K disorder samples (seeds drawn from --seed) two independent populations of R "
+        "replicas are annealed to 1/T (population annealing); replica i of one and of the other give an overlap "
+        "q = (1/N) sum_j a_j b_j. Prints the disorder averages [<q^2>], chi_SG = N [<q^2>], the Binder ratio "
+        "g = (3 - [<q^4>] / [<q^2>]^2) / 2 and the link overlap, with jackknife errors over samples, and the exact "
+        "[<q^2>] of the same samples by enumeration where N <= 20.",
+    )
+    omodel = o.add_mutually_exclusive_group()
+    omodel.add_argument("--sk", type=positive_int, metavar="N", help="Sherrington-Kirkpatrick instances of N spins")
+    omodel.add_argument(
+        "--lattice", metavar="LxL[xL]", help="Edwards-Anderson instances on a periodic lattice, e.g. 4x4"
+    )
+    o.add_argument(
+        "--couplings", choices=("pm", "gaussian"), default="pm", help="couplings of --lattice: pm (+-1) or gaussian"
+    )
+    o.add_argument("--samples", type=positive_int, default=10, metavar="K", help="disorder samples, >= 2 (default 10)")
+    add_temperature(o, required=True, help="temperatures T > 0 (k_B = 1): numbers or start:stop:count")
+    o.add_argument(
+        "--population",
+        type=positive_int,
+        default=500,
+        metavar="R",
+        help=f"replicas per population (two per sample), >= {_MIN_POPULATION} (default 500)",
+    )
+    o.add_argument(
+        "--steps", type=positive_int, default=50, metavar="K", help="steps of beta from 0 to 1/T (default 50)"
+    )
+    add_sweeps(o, default=5, help="Metropolis sweeps of every replica per step (default 5)")
+    add_seed(o, "the disorder samples and the populations")
+    add_json(
+        o, "per temperature: q_values, p_of_q, q2, q4, chi_sg, binder, link_overlap, exact_q2 and per-sample moments"
+    )
+    add_plot(o, "the disorder-averaged P(q) at every temperature and the Binder ratio of q against T")
+    add_no_progress(o)
+    o.set_defaults(run=run_overlaps_command)
 
     g = psub.add_parser(
         "groundstate",
@@ -324,6 +365,130 @@ def _plot_pa(path: str, result: Any, exact: float | None) -> None:
     save_figure(fig, path)
 
 
+# --------------------------------------------------------------------------------- overlaps
+def _ensemble(args: argparse.Namespace) -> Any:
+    """The disorder ensemble of ``--sk N`` or ``--lattice LxL[xL]`` with ``--samples`` and ``--seed``."""
+    from thermolearn.spinglass.ensembles import ea_ensemble, sk_ensemble
+
+    if args.sk is None and args.lattice is None:
+        raise ValueError("give the instances: --sk N or --lattice LxL[xL]")
+    if args.sk is not None:
+        _check_sk_size(args.sk)
+        return sk_ensemble(args.sk, args.samples, seed=args.seed)
+    return ea_ensemble(_lattice_shape(args.lattice), args.samples, couplings=args.couplings, seed=args.seed)
+
+
+# exact [<q^2>] = (1/N^2) sum_ij <s_i s_j>^2 by enumeration with pair correlations up to this size
+_MAX_EXACT_Q2 = 20
+
+
+def run_overlaps_command(args: argparse.Namespace) -> int:
+    check_output_path(args.json, ".json")
+    check_output_path(args.plot, ".png")
+    if args.samples < 2:
+        raise ValueError(
+            f"--samples must be at least 2 (error bars come from the spread over samples), got {args.samples}"
+        )
+    if args.population < _MIN_POPULATION:
+        raise ValueError(f"--population must be at least {_MIN_POPULATION} replicas, got {args.population}")
+    import numpy as np
+
+    from thermolearn.cli.arguments import parse_temperatures
+    from thermolearn.exact.enumeration import enumerate_exact
+    from thermolearn.progress import progress_bar
+    from thermolearn.resources import check_memory
+    from thermolearn.spinglass.measurements import overlap_study
+    from thermolearn.spinglass.population_annealing import check_population_memory
+
+    temperatures = parse_temperatures(args.temperature)
+    ensemble = _ensemble(args)
+    n = ensemble.n_spins
+    check_population_memory(2 * args.population, n)
+    check_memory(f"a schedule of {args.steps} steps", 16.0 * args.steps, hint="choose fewer --steps")
+    # every sample keeps its overlaps and link overlaps at each temperature
+    check_memory(
+        f"the overlaps of {args.samples} samples x {args.population} pairs at {temperatures.size} temperatures",
+        24.0 * args.samples * args.population + 16.0 * temperatures.size * args.samples * (n + 8),
+        hint="choose fewer --samples or a smaller --population",
+    )
+    studies = []
+    with progress_bar(
+        total=args.samples * temperatures.size,
+        desc="overlaps",
+        unit="sample",
+        progress=False if args.no_progress else None,
+        worthwhile=2 * args.samples * temperatures.size * args.population * args.steps * args.sweeps * n > 10**8,
+    ) as bar:
+        for T in temperatures:
+            studies.append(
+                overlap_study(
+                    ensemble,
+                    float(T),
+                    population=args.population,
+                    steps=args.steps,
+                    sweeps=args.sweeps,
+                    progress=bar.update if not bar.disable else None,
+                )
+            )
+    exact_q2: list[float | None] = []
+    for T in temperatures:
+        if n <= _MAX_EXACT_Q2:
+            per_sample = [
+                float(np.sum(enumerate_exact(m, float(T))[0].extras["correlations"] ** 2)) / n**2 for m in ensemble
+            ]
+            exact_q2.append(float(np.mean(per_sample)))
+        else:
+            exact_q2.append(None)
+    print(
+        f"overlaps: {ensemble.describe()}, {args.samples} samples, two populations of {args.population} replicas "
+        f"per sample ({args.steps} steps x {args.sweeps} sweeps)"
+    )
+    rows = []
+    for st, ex in zip(studies, exact_q2):
+        a = st.average
+        rows.append(
+            [
+                f"{st.temperature:g}",
+                f"{a.q2[0]:.5f} +- {a.q2[1]:.5f}",
+                "" if ex is None else f"{ex:.5f}",
+                f"{a.chi_sg[0]:.4f} +- {a.chi_sg[1]:.4f}",
+                f"{a.binder[0]:.4f} +- {a.binder[1]:.4f}",
+                "" if a.link is None else f"{a.link[0]:.4f} +- {a.link[1]:.4f}",
+            ]
+        )
+    print(format_table(["T", "[<q^2>]", "exact [<q^2>]", "chi_SG", "Binder g", "[q_link]"], rows))
+    if args.json:
+        results = [{**st.as_dict(), "exact_q2": ex} for st, ex in zip(studies, exact_q2)]
+        write_json(args, {"ensemble": ensemble.as_dict(), "temperatures": temperatures.tolist(), "results": results})
+    if args.plot:
+        _plot_overlaps(args.plot, studies)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _plot_overlaps(path: str, studies: list) -> None:
+    import numpy as np
+
+    from thermolearn.viz.figures import new_figure, save_figure
+
+    fig, axes = new_figure(ncols=2, width=4.5, height=3.4)
+    ax = axes[0, 0]
+    for k, st in enumerate(studies):
+        ax.plot(st.q_values, st.p_of_q, "o-", ms=2.5, lw=0.8, color=f"C{k % 10}", label=f"T = {st.temperature:g}")
+    ax.set_xlabel("q")
+    ax.set_ylabel("P(q) (disorder average)")
+    ax.set_title(studies[0].ensemble.describe(), fontsize=9)
+    ax.legend(fontsize=7)
+    ax = axes[0, 1]
+    temps = np.array([st.temperature for st in studies])
+    g = np.array([st.average.binder for st in studies])
+    ax.errorbar(temps, g[:, 0], yerr=g[:, 1], fmt="o-", ms=3, color="C3")
+    ax.set_xlabel("T")
+    ax.set_ylabel("Binder ratio g of q")
+    ax.set_title("g = (3 - [<q^4>] / [<q^2>]^2) / 2", fontsize=9)
+    save_figure(fig, path)
+
+
 # ----------------------------------------------------------------------------- groundstate
 def run_groundstate_command(args: argparse.Namespace) -> int:
     check_output_path(args.json, ".json")
@@ -338,15 +503,10 @@ def run_groundstate_command(args: argparse.Namespace) -> int:
     if args.algorithm == "pa" and args.sweeps < 4:
         raise ValueError(f"--sweeps must be at least 4 for pa (one step of 4 sweeps), got {args.sweeps}")
     from thermolearn.progress import progress_bar
-    from thermolearn.spinglass.ensembles import ea_ensemble, sk_ensemble
     from thermolearn.spinglass.groundstate import MAX_EXACT_SPINS, ground_state_study
     from thermolearn.spinglass.population_annealing import check_population_memory
 
-    if args.sk is not None:
-        _check_sk_size(args.sk)
-        ensemble = sk_ensemble(args.sk, args.samples, seed=args.seed)
-    else:
-        ensemble = ea_ensemble(_lattice_shape(args.lattice), args.samples, couplings=args.couplings, seed=args.seed)
+    ensemble = _ensemble(args)
     n = ensemble.n_spins
     if args.algorithm == "pa":
         check_population_memory(args.population, n)
