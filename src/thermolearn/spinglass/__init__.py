@@ -9,6 +9,9 @@
   temperature from pairs of independent annealed populations (:class:`OverlapStudy`).
 - :func:`population_annealing` — ln Z(beta) = N ln 2 + sum_k ln Q_k and <E> from independent
   populations with error bars, family entropy and rho_f, rho_t (:class:`PAResult`).
+- :func:`tempering_with_houdayer` — parallel tempering with two replicas per temperature and
+  Houdayer cluster moves (:class:`TemperingRun`: energies and overlaps per sweep);
+  :func:`equilibration_check` — the logarithmic-binning test of a series.
 - :func:`exact_ground_energy`, :func:`search_ground_state`, :func:`ground_state_study`,
   :func:`hit_curve`, :func:`wilson_interval` — the probability of reaching the exact ground state
   against sweeps for SA, PT and population annealing.
@@ -37,6 +40,12 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
         hit_curve,
         search_ground_state,
         wilson_interval,
+    )
+    from thermolearn.spinglass.houdayer import (
+        EquilibrationCheck,
+        TemperingRun,
+        equilibration_check,
+        tempering_with_houdayer,
     )
     from thermolearn.spinglass.measurements import OverlapStudy, overlap_study
     from thermolearn.spinglass.overlaps import (
@@ -73,6 +82,10 @@ _EXPORTS = {
     "hit_curve": "groundstate",
     "search_ground_state": "groundstate",
     "wilson_interval": "groundstate",
+    "EquilibrationCheck": "houdayer",
+    "TemperingRun": "houdayer",
+    "equilibration_check": "houdayer",
+    "tempering_with_houdayer": "houdayer",
     "OverlapStudy": "measurements",
     "overlap_study": "measurements",
     "DisorderAverage": "overlaps",
