@@ -187,3 +187,35 @@ def test_bad_overlap_input_is_one_line(argv, message, capsys):
     assert run_cli(["spinglass", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("houdayer", [[], ["--no-houdayer"]])
+def test_pt_agrees_with_enumeration_and_reports_equilibration(tmp_path, houdayer):
+    out = tmp_path / "pt.json"
+    plot = tmp_path / "pt.png"
+    argv = ["spinglass", "pt", "--lattice", "4x4", "-T", "0.5:2:5", "--sweeps", "8000", *houdayer]
+    assert run_cli(argv + ["--json", str(out), "--plot", str(plot)]) == 0
+    record = json.loads(out.read_text())
+    assert record["houdayer"] == (not houdayer) and len(record["results"]) == 5
+    for r in record["results"]:
+        assert abs(r["energy"]["mean"] - r["exact_energy"]) < 4 * r["energy"]["stderr"]
+        assert abs(r["q2"]["mean"] - r["exact_q2"]) < 4 * r["q2"]["stderr"]
+        assert sum(r["p_of_q"]) == pytest.approx(1.0)
+    assert record["equilibrated"] is True
+    assert (record["results"][-1]["mean_cluster_size"] > 0) == (not houdayer)
+    assert plot.stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["pt", "--lattice", "4x4", "-T", "1", "--sweeps", "20"], "at least 32 rounds"),
+        (["pt", "--lattice", "4x4", "-T", "1", "-T", "1"], "distinct"),
+        (["pt", "--lattice", "4x4", "-T", "1", "--sweeps", "1000000000000000"], "memory"),
+        (["pt", "-T", "1"], "give one model"),
+    ],
+)
+def test_bad_pt_input_is_one_line(argv, message, capsys):
+    assert run_cli(["spinglass", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1

@@ -7,6 +7,9 @@
 - ``overlaps``: over K disorder samples, P(q), [<q^2>], chi_SG = N [<q^2>], the Binder ratio of q
   and the link overlap at one or more temperatures, from pairs of independent annealed populations,
   with [<q^2>] from enumeration beside them (N <= 20).
+- ``pt``: two replicas per temperature of one instance, parallel tempering with Houdayer cluster
+  moves: <E>, <q^2>, the Binder ratio and P(q) per temperature with autocorrelation-aware errors, the
+  exact values beside them (N <= 20) and the logarithmic-binning equilibration test.
 - ``groundstate``: over K disorder samples (SK or Edwards-Anderson), one run of SA, PT or
   population annealing per sample with S sweeps, against the exact ground state (enumeration,
   N <= 24): the hit probability with its error and Wilson interval, and the mean E / N.
@@ -28,6 +31,7 @@ from thermolearn.cli.options import (
     add_seed,
     add_sweeps,
     add_temperature,
+    nonnegative_int,
     positive_int,
     write_json,
 )
@@ -56,7 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "annealing, against exact ground states.",
     )
     psub = p.add_subparsers(dest="spinglass_command", metavar="ACTION")
-    p.set_defaults(run=missing_action("spinglass", "pa, overlaps or groundstate"))
+    p.set_defaults(run=missing_action("spinglass", "pa, pt, overlaps or groundstate"))
 
     a = psub.add_parser(
         "pa",
@@ -100,6 +104,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_plot(a, "the running estimate of ln Z against beta of every population, with the exact value")
     add_no_progress(a)
     a.set_defaults(run=run_pa_command)
+
+    t = psub.add_parser(
+        "pt",
+        help="two-replica parallel tempering with Houdayer cluster moves: <E>, <q^2>, P(q) per temperature",
+        description="Two replicas at every temperature of a ladder, each round a Metropolis sweep of every replica, "
+        "a Houdayer cluster move between the two replicas of each temperature (flip a cluster of sites where they "
+        "disagree in both: rejection-free, E_a + E_b unchanged; zero field only) and replica exchange between "
+        "neighbouring temperatures. Prints <E>, <q^2> and the Binder ratio of q per temperature with "
+        "autocorrelation-aware errors, the exact values where N <= 20, exchange rates, cluster sizes and the "
+        "logarithmic-binning equilibration test (the windows [n/4, n/2) and [n/2, n) of E and q^2 agree).",
+    )
+    t.add_argument("model", nargs="?", help="model file: a .npz written by Ising.save, or an edge-list text file")
+    t.add_argument("--lattice", metavar="LxL[xL]", help="a periodic square or cubic lattice instead, e.g. 4x4")
+    t.add_argument(
+        "--couplings",
+        choices=COUPLING_CHOICES,
+        default=None,
+        help="couplings of --lattice: pm (+-1), gaussian or ferro (default pm); drawn with --seed",
+    )
+    t.add_argument("--sk", type=positive_int, metavar="N", help="a Sherrington-Kirkpatrick instance of N spins instead")
+    add_temperature(t, required=True, help="the ladder: temperatures T > 0 (k_B = 1), numbers or start:stop:count")
+    add_sweeps(t, default=20000, help="rounds of sweeps, cluster moves and exchanges (default 20000)")
+    t.add_argument(
+        "--burn-in", type=nonnegative_int, default=None, metavar="N", help="rounds left out of averages (default 1/10)"
+    )
+    t.add_argument("--no-houdayer", action="store_true", help="no Houdayer cluster moves (plain two-replica PT)")
+    add_seed(t, "the instance (for --lattice and --sk) and the run")
+    add_json(t, "per temperature: energy, q2, binder (mean, stderr), exact values, exchange rates, equilibration")
+    add_plot(t, "P(q) at every temperature")
+    add_no_progress(t)
+    t.set_defaults(run=run_pt_command)
 
     o = psub.add_parser(
         "overlaps",
@@ -362,6 +397,156 @@ def _plot_pa(path: str, result: Any, exact: float | None) -> None:
     ax.set_xlabel("beta")
     ax.set_ylabel("ln Z(beta) / N (running estimate)")
     ax.set_title(f"population annealing, R = {result.population}, {result.runs} runs", fontsize=9)
+    save_figure(fig, path)
+
+
+# --------------------------------------------------------------------------------------- pt
+def run_pt_command(args: argparse.Namespace) -> int:
+    check_output_path(args.json, ".json")
+    check_output_path(args.plot, ".png")
+    import numpy as np
+
+    from thermolearn.cli.arguments import parse_temperatures
+    from thermolearn.exact.enumeration import enumerate_exact
+    from thermolearn.progress import progress_bar
+    from thermolearn.spinglass.houdayer import tempering_with_houdayer
+
+    burn_in = args.sweeps // 10 if args.burn_in is None else args.burn_in
+    if args.sweeps - burn_in < 32:
+        raise ValueError(
+            f"--sweeps must leave at least 32 rounds after --burn-in {burn_in} for averages and the "
+            f"equilibration test, got --sweeps {args.sweeps}"
+        )
+    temperatures = np.sort(parse_temperatures(args.temperature))
+    if np.unique(temperatures).size != temperatures.size:
+        raise ValueError("--temperature values of the ladder must be distinct")
+    model = _pa_model(args)
+    n = model.n_spins
+    with progress_bar(
+        total=1,
+        desc="tempering",
+        unit="run",
+        progress=False if args.no_progress else None,
+        worthwhile=args.sweeps * temperatures.size * 2 * max(1, model.n_edges) > 10**8,
+    ) as bar:
+        run = tempering_with_houdayer(model, temperatures, args.sweeps, houdayer=not args.no_houdayer, seed=args.seed)
+        bar.update(1)
+    exact = enumerate_exact(model, run.temperatures) if n <= _MAX_EXACT_Q2 else None
+    import sys
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        # short series make the estimators warn once per temperature: said once below instead
+        warnings.simplefilter("always", RuntimeWarning)
+        results, rows = _pt_tables(run, burn_in, exact, n)
+    if caught:
+        print(
+            f"warning: {args.sweeps - burn_in} rounds after burn-in are few for reliable autocorrelation times; "
+            "the error bars are rough: run more --sweeps",
+            file=sys.stderr,
+        )
+    houdayer = "without" if args.no_houdayer else "with"
+    print(
+        f"parallel tempering {houdayer} Houdayer moves: {model.name or 'model'}, N = {n}, "
+        f"{run.temperatures.size} temperatures x 2 replicas, {args.sweeps} rounds ({burn_in} burn-in)"
+    )
+    header = ["T", "<E>", "exact <E>", "<q^2>", "exact <q^2>", "Binder g", "exchange", "cluster", "equilibrated"]
+    print(format_table(header, rows))
+    if not all(r["equilibrated"] for r in results):
+        print("warning: some temperatures fail the equilibration test: run more --sweeps", file=sys.stderr)
+    if args.json:
+        record = {
+            "model": model.name,
+            "n_spins": n,
+            "houdayer": not args.no_houdayer,
+            "sweeps": args.sweeps,
+            "burn_in": burn_in,
+            "temperatures": run.temperatures.tolist(),
+            "results": results,
+            "equilibrated": all(r["equilibrated"] for r in results),
+        }
+        write_json(args, record)
+    if args.plot:
+        _plot_p_of_q(args.plot, results, model.name or "model")
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _pt_tables(run: Any, burn_in: int, exact: Any, n: int) -> tuple[list[dict], list[list]]:
+    """Per temperature: the JSON record and the table row of a tempering run."""
+    import numpy as np
+
+    from thermolearn.estimators.autocorrelation import error_of_mean, integrated_autocorrelation_time
+    from thermolearn.estimators.jackknife import choose_block_size, jackknife
+    from thermolearn.spinglass.houdayer import equilibration_check
+
+    results = []
+    rows = []
+    for k, T in enumerate(run.temperatures):
+        e = run.energies[burn_in:, k].mean(axis=1)  # the two replicas' mean energy each round
+        q = run.overlaps[burn_in:, k]
+        q2 = q**2
+        e_err = error_of_mean(e) if np.ptp(e) > 0 else 0.0
+        q2_err = error_of_mean(q2) if np.ptp(q2) > 0 else 0.0
+        binder = None
+        if np.mean(q2) > 0 and np.ptp(q2) > 0:
+            # blocks from tau_int of q^2; a short run gets smaller blocks (said by the equilibration column)
+            block = choose_block_size(q2.size, integrated_autocorrelation_time(q2).tau, warn=False)
+            jk = jackknife(lambda a, b: 0.5 * (3.0 - b / a**2), q2, q2**2, block_size=block)
+            binder = (float(jk.estimate), float(jk.stderr))
+        checks = [equilibration_check(run.energies[:, k].mean(axis=1)), equilibration_check(run.overlaps[:, k] ** 2)]
+        ex_e = None if exact is None else float(exact[k].energy)
+        ex_q2 = None if exact is None else float(np.sum(exact[k].extras["correlations"] ** 2) / n**2)
+        values, p_q = _p_of_q(q, n)
+        results.append(
+            {
+                "temperature": float(T),
+                "energy": {"mean": float(e.mean()), "stderr": float(e_err)},
+                "q2": {"mean": float(q2.mean()), "stderr": float(q2_err)},
+                "binder": None if binder is None else {"mean": binder[0], "stderr": binder[1]},
+                "exact_energy": ex_e,
+                "exact_q2": ex_q2,
+                "exchange_acceptance": float(run.exchange_acceptance[k]) if k < run.temperatures.size - 1 else None,
+                "mean_cluster_size": float(run.mean_cluster_size[k]),
+                "equilibrated": all(c.equilibrated for c in checks),
+                "q_values": values,
+                "p_of_q": p_q,
+            }
+        )
+        rows.append(
+            [
+                f"{T:g}",
+                f"{e.mean():.5f} +- {e_err:.5f}",
+                "" if ex_e is None else f"{ex_e:.5f}",
+                f"{q2.mean():.5f} +- {q2_err:.5f}",
+                "" if ex_q2 is None else f"{ex_q2:.5f}",
+                "" if binder is None else f"{binder[0]:.4f} +- {binder[1]:.4f}",
+                "" if k == run.temperatures.size - 1 else f"{run.exchange_acceptance[k]:.2f}",
+                f"{run.mean_cluster_size[k]:.1f}",
+                "yes" if results[-1]["equilibrated"] else "NO",
+            ]
+        )
+    return results, rows
+
+
+def _p_of_q(q: Any, n: int) -> tuple[list[float], list[float]]:
+    from thermolearn.spinglass.overlaps import overlap_distribution
+
+    values, p = overlap_distribution(q, n)
+    return values.tolist(), p.tolist()
+
+
+def _plot_p_of_q(path: str, results: list[dict], title: str) -> None:
+    from thermolearn.viz.figures import new_figure, save_figure
+
+    fig, axes = new_figure(width=5.0, height=3.6)
+    ax = axes[0, 0]
+    for k, r in enumerate(results):
+        ax.plot(r["q_values"], r["p_of_q"], "o-", ms=2.5, lw=0.8, color=f"C{k % 10}", label=f"T = {r['temperature']:g}")
+    ax.set_xlabel("q")
+    ax.set_ylabel("P(q)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
     save_figure(fig, path)
 
 
