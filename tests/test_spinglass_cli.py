@@ -219,3 +219,14 @@ def test_bad_pt_input_is_one_line(argv, message, capsys):
     assert run_cli(["spinglass", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_pt_cluster_moves_only_below_a_temperature(tmp_path):
+    out = tmp_path / "pt.json"
+    argv = ["spinglass", "pt", "--lattice", "3x3x3", "--couplings", "gaussian", "-T", "0.5:2:4", "--sweeps", "400"]
+    assert run_cli(argv + ["--houdayer-below", "1", "--json", str(out)]) == 0
+    record = json.loads(out.read_text())
+    sizes = {r["temperature"]: r["mean_cluster_size"] for r in record["results"]}
+    assert sizes[2.0] == 0.0 and sizes[1.5] == 0.0 and sizes[1.0] > 0
+    assert record["results"][0]["exact_energy"] is None  # 27 spins: beyond the enumeration shown here
+    assert run_cli(argv + ["--houdayer-below", "1", "--no-houdayer"]) == 2

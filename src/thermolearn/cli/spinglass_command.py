@@ -32,6 +32,7 @@ from thermolearn.cli.options import (
     add_sweeps,
     add_temperature,
     nonnegative_int,
+    positive_float,
     positive_int,
     write_json,
 )
@@ -130,6 +131,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--burn-in", type=nonnegative_int, default=None, metavar="N", help="rounds left out of averages (default 1/10)"
     )
     t.add_argument("--no-houdayer", action="store_true", help="no Houdayer cluster moves (plain two-replica PT)")
+    t.add_argument(
+        "--houdayer-below",
+        type=positive_float,
+        default=None,
+        metavar="T",
+        help="Houdayer moves only at temperatures <= T (isoenergetic cluster moves in 3D, where the clusters "
+        "percolate at high T; default: every temperature)",
+    )
     add_seed(t, "the instance (for --lattice and --sk) and the run")
     add_json(t, "per temperature: energy, q2, binder (mean, stderr), exact values, exchange rates, equilibration")
     add_plot(t, "P(q) at every temperature")
@@ -411,6 +420,8 @@ def run_pt_command(args: argparse.Namespace) -> int:
     from thermolearn.progress import progress_bar
     from thermolearn.spinglass.houdayer import tempering_with_houdayer
 
+    if args.no_houdayer and args.houdayer_below is not None:
+        raise ValueError("--houdayer-below applies with Houdayer moves: drop --no-houdayer")
     burn_in = args.sweeps // 10 if args.burn_in is None else args.burn_in
     if args.sweeps - burn_in < 32:
         raise ValueError(
@@ -429,7 +440,13 @@ def run_pt_command(args: argparse.Namespace) -> int:
         progress=False if args.no_progress else None,
         worthwhile=args.sweeps * temperatures.size * 2 * max(1, model.n_edges) > 10**8,
     ) as bar:
-        run = tempering_with_houdayer(model, temperatures, args.sweeps, houdayer=not args.no_houdayer, seed=args.seed)
+        if args.no_houdayer:
+            flags: Any = False
+        elif args.houdayer_below is not None:
+            flags = temperatures <= args.houdayer_below
+        else:
+            flags = True
+        run = tempering_with_houdayer(model, temperatures, args.sweeps, houdayer=flags, seed=args.seed)
         bar.update(1)
     exact = enumerate_exact(model, run.temperatures) if n <= _MAX_EXACT_Q2 else None
     import sys
@@ -459,6 +476,7 @@ def run_pt_command(args: argparse.Namespace) -> int:
             "model": model.name,
             "n_spins": n,
             "houdayer": not args.no_houdayer,
+            "houdayer_below": args.houdayer_below,
             "sweeps": args.sweeps,
             "burn_in": burn_in,
             "temperatures": run.temperatures.tolist(),
