@@ -141,3 +141,25 @@ def test_bad_population_annealing_input_is_refused_saying_what_is_needed(kwargs,
     model = Ising.sherrington_kirkpatrick(8, seed=0)
     with pytest.raises(ValueError, match=message):
         population_annealing(model, 1.0, **{"population": 32, "runs": 2, **kwargs})
+
+
+def test_serial_and_parallel_sweep_kernels_make_the_same_moves():
+    from thermolearn.randomness.xoshiro import seed_chains
+    from thermolearn.samplers.parallel_tempering import csr_int64
+    from thermolearn.spinglass.population_annealing import _population_sweeps
+
+    model = edwards_anderson_instance((4, 4), "gaussian", 1)
+    rng = np.random.default_rng(0)
+    spins = rng.choice(np.array([-1, 1], dtype=np.int8), size=(40, 16))
+    energies = np.asarray(model.energy(spins), dtype=np.float64)
+    chains = seed_chains(3, 40)
+    indptr, indices, data = csr_int64(model)
+    h = np.ascontiguousarray(model.fields)
+    outs = []
+    for kernel in (_population_sweeps.serial, _population_sweeps.parallel):
+        s, e, c = spins.copy(), energies.copy(), chains.copy()
+        kernel(s, e, c, indptr, indices, data, h, 0.8, 5)
+        outs.append((s, e, c))
+    assert np.array_equal(outs[0][0], outs[1][0]) and np.array_equal(outs[0][2], outs[1][2])
+    assert np.allclose(outs[0][1], outs[1][1])
+    assert np.allclose(outs[0][1], model.energy(outs[0][0]))  # the tracked energies are the energies
