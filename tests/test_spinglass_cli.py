@@ -230,3 +230,22 @@ def test_pt_cluster_moves_only_below_a_temperature(tmp_path):
     assert sizes[2.0] == 0.0 and sizes[1.5] == 0.0 and sizes[1.0] > 0
     assert record["results"][0]["exact_energy"] is None  # 27 spins: beyond the enumeration shown here
     assert run_cli(argv + ["--houdayer-below", "1", "--no-houdayer"]) == 2
+
+
+def test_groundstate_checkpoint_resumes_to_the_same_json(tmp_path, capsys):
+    base = ["spinglass", "groundstate", "--sk", "12", "--samples", "4", "--algorithm", "sa", "--sweeps", "200"]
+    assert run_cli(base + ["--json", str(tmp_path / "ref.json")]) == 0
+    ck = tmp_path / "ck.npz"
+    assert run_cli(base + ["--checkpoint", str(ck), "--json", str(tmp_path / "a.json")]) == 0
+    assert ck.exists()
+    assert run_cli(base + ["--checkpoint", str(ck), "--json", str(tmp_path / "b.json")]) == 0
+    assert "resumed from" in capsys.readouterr().out
+
+    def stable(name):
+        record = json.loads((tmp_path / name).read_text())
+        return {k: v for k, v in record.items() if k not in ("arguments", "resumed")}
+
+    assert stable("ref.json") == stable("a.json") == stable("b.json")
+    assert run_cli(base + ["--checkpoint", str(ck), "--json", str(ck)]) == 2  # an output over the checkpoint
+    assert run_cli(["spinglass", "groundstate", "--sk", "12", "--sweeps", "300", "--checkpoint", str(ck)]) == 2
+    assert "different study" in capsys.readouterr().err

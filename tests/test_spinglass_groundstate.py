@@ -99,3 +99,67 @@ def test_bad_searches_are_refused(kwargs, message):
     args = {"algorithm": "sa", "sweeps": 10, **kwargs}
     with pytest.raises(ValueError, match=message):
         search_ground_state(model, args.pop("algorithm"), args.pop("sweeps"), 0, **args)
+
+
+class _Killed(Exception):
+    pass
+
+
+def test_a_study_killed_after_its_first_checkpoint_resumes_to_the_same_results(tmp_path, monkeypatch):
+    from thermolearn.spinglass import groundstate
+
+    ens = sk_ensemble(12, 6, seed=9)
+    reference = ground_state_study(ens, "pa", 16)
+    ck = tmp_path / "ck.npz"
+    real_save = groundstate._save_checkpoint
+    calls = []
+
+    def save_then_die(*args, **kwargs):
+        real_save(*args, **kwargs)
+        calls.append(1)
+        if len(calls) == 1:
+            raise _Killed
+
+    monkeypatch.setattr(groundstate, "_save_checkpoint", save_then_die)
+    with pytest.raises(_Killed):
+        ground_state_study(ens, "pa", 16, checkpoint=ck)
+    monkeypatch.setattr(groundstate, "_save_checkpoint", real_save)
+    resumed = ground_state_study(ens, "pa", 16, checkpoint=ck)
+    assert resumed.resumed == 1
+    assert resumed.samples == reference.samples
+    assert resumed.hit_probability == reference.hit_probability
+    # a finished checkpoint resumes to the end at once
+    again = ground_state_study(ens, "pa", 16, checkpoint=ck)
+    assert again.resumed == 6 and again.samples == reference.samples
+
+
+def test_a_checkpoint_of_another_study_or_a_crafted_one_is_refused(tmp_path):
+    from thermolearn.spinglass.groundstate import CHECKPOINT_FORMAT
+    from thermolearn.storage import save_arrays
+
+    ens = sk_ensemble(10, 3, seed=1)
+    ck = tmp_path / "ck.npz"
+    ground_state_study(ens, "sa", 20, checkpoint=ck)
+    with pytest.raises(ValueError, match="different study .*sweeps"):
+        ground_state_study(ens, "sa", 30, checkpoint=ck)
+    with pytest.raises(ValueError, match="different study .*seeds_sha256"):
+        ground_state_study(sk_ensemble(10, 3, seed=2), "sa", 20, checkpoint=ck)
+    from thermolearn.file_contents import FileContents
+
+    contents = FileContents.read(ck)
+    header = dict(contents.header)
+    best = contents.arrays["best_energy"] - 5.0  # below the exact ground states: impossible
+    save_arrays(ck, {"best_energy": best, "exact_ground_energy": contents.arrays["exact_ground_energy"]}, header)
+    with pytest.raises(ValueError, match="below its exact ground-state energy"):
+        ground_state_study(ens, "sa", 20, checkpoint=ck)
+    header["progress"] = {"samples_done": 7}
+    save_arrays(ck, {"best_energy": best, "exact_ground_energy": best}, header)
+    with pytest.raises(ValueError, match="samples_done"):
+        ground_state_study(ens, "sa", 20, checkpoint=ck)
+    save_arrays(ck, {"x": np.zeros(1)}, {"format": "other", "version": 1})
+    with pytest.raises(ValueError, match="not a ground-state checkpoint"):
+        ground_state_study(ens, "sa", 20, checkpoint=ck)
+    ck.write_bytes(b"not a file")
+    with pytest.raises(ValueError, match="ck.npz"):
+        ground_state_study(ens, "sa", 20, checkpoint=ck)
+    assert CHECKPOINT_FORMAT == "thermolearn.groundstate-checkpoint"

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from thermolearn.cli.arguments import check_output_path, missing_action
 from thermolearn.cli.options import (
+    add_checkpoint,
     add_json,
     add_ladder_size,
     add_no_progress,
@@ -31,6 +32,7 @@ from thermolearn.cli.options import (
     add_seed,
     add_sweeps,
     add_temperature,
+    check_distinct_paths,
     nonnegative_int,
     positive_float,
     positive_int,
@@ -215,6 +217,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"population annealing replicas (pa, >= {_MIN_POPULATION}, default 64)",
     )
     add_seed(g, "the disorder samples and the runs")
+    add_checkpoint(g, "the samples done so far (after the first sample, then at most once a second)")
     add_json(g, "samples (seed, best_energy, exact_ground_energy, hit), hit_probability and mean_energy_per_spin")
     add_plot(g, "best energy per spin of every sample against the exact ground state")
     add_no_progress(g)
@@ -696,6 +699,10 @@ def _plot_overlaps(path: str, studies: list) -> None:
 def run_groundstate_command(args: argparse.Namespace) -> int:
     check_output_path(args.json, ".json")
     check_output_path(args.plot, ".png")
+    if args.checkpoint == "-":
+        raise ValueError("--checkpoint must be a file (PATH.npz), not the standard output")
+    check_output_path(args.checkpoint, ".npz")
+    check_distinct_paths({}, {"--json": args.json, "--plot": args.plot, "--checkpoint": args.checkpoint})
     if args.sk is None and args.lattice is None:
         raise ValueError("give the instances: --sk N or --lattice LxL[xL]")
     # checked whatever the algorithm, so that a wrong value never passes unnoticed
@@ -737,7 +744,10 @@ def run_groundstate_command(args: argparse.Namespace) -> int:
             ladder=args.ladder_size,
             population=args.population,
             progress=bar.update if not bar.disable else None,
+            checkpoint=args.checkpoint,
         )
+    if study.resumed:
+        print(f"resumed from {args.checkpoint}: {study.resumed} of {args.samples} samples were done")
     print(f"ground-state search: {ensemble.describe()}, {args.samples} samples, {args.algorithm}, {args.sweeps} sweeps")
     rows = []
     for k, s in enumerate(study.samples):

@@ -13,14 +13,20 @@ population of ``population`` replicas annealed in S / ``sweeps_per_step`` steps 
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+import thermolearn.storage as storage
 from thermolearn.exact.enumeration import enumerate_exact
+from thermolearn.file_contents import FileContents
 from thermolearn.models.ising import Ising
 from thermolearn.samplers.annealing import anneal
 from thermolearn.samplers.schedules import default_beta_range
@@ -130,6 +136,7 @@ class GroundStateStudy:
     hit_probability: tuple[float, float] | None
     wilson: tuple[float, float] | None
     mean_energy_per_spin: tuple[float, float | None]
+    resumed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -146,6 +153,7 @@ class GroundStateStudy:
                 "wilson_95": list(self.wilson) if self.wilson is not None else None,
             },
             "mean_energy_per_spin": {"mean": self.mean_energy_per_spin[0], "stderr": self.mean_energy_per_spin[1]},
+            "resumed": self.resumed,
         }
 
 
@@ -159,34 +167,59 @@ def ground_state_study(
     population: int = DEFAULT_POPULATION,
     sweeps_per_step: int = DEFAULT_SWEEPS_PER_STEP,
     progress: Callable[[int], None] | None = None,
+    checkpoint: str | os.PathLike | None = None,
 ) -> GroundStateStudy:
     """Run ``algorithm`` once per disorder sample with ``sweeps`` sweeps; compare with the exact
-    ground state where the instance is small enough (N <= 24) and ``exact``."""
+    ground state where the instance is small enough (N <= 24) and ``exact``.
+
+    ``checkpoint`` (a .npz file) keeps the samples done (written after the first sample, then at
+    most once a second, and at the end); a killed study started again with the same arguments
+    resumes after them, with the same results as a study never stopped (each sample's run depends
+    on its own seed only). A checkpoint of another study, or one that fails its checks, is refused.
+    """
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {', '.join(ALGORITHMS)}, got {algorithm!r}")
     sweeps = check_positive_int("sweeps", sweeps)
     enumerable = exact and ensemble.n_spins <= MAX_EXACT_SPINS
-    rows = []
-    for k in range(ensemble.n_samples):
+    if checkpoint is not None and not Path(checkpoint).resolve().parent.is_dir():
+        raise ValueError(f"cannot write checkpoint {checkpoint}: its folder does not exist")
+    run_id = _run_id(ensemble, algorithm, sweeps, enumerable, ladder, population, sweeps_per_step)
+    best_list: list[float] = []
+    exact_list: list[float] = []
+    if checkpoint is not None and Path(checkpoint).exists():
+        best_list, exact_list = _resume_checkpoint(checkpoint, run_id, ensemble.n_samples, enumerable)
+        if progress is not None and best_list:
+            progress(len(best_list))
+    resumed = len(best_list)
+    last_save = time.monotonic()
+    for k in range(resumed, ensemble.n_samples):
         model = ensemble.model(k)
-        seed = ensemble.seeds[k]
         best, _ = search_ground_state(
-            model, algorithm, sweeps, _algorithm_seed(seed, algorithm),
+            model, algorithm, sweeps, _algorithm_seed(ensemble.seeds[k], algorithm),
             ladder=ladder, population=population, sweeps_per_step=sweeps_per_step,
         )  # fmt: skip
-        e0 = exact_ground_energy(model) if enumerable else None
+        best_list.append(float(best))
+        if enumerable:
+            exact_list.append(exact_ground_energy(model))
+        now = time.monotonic()
+        if checkpoint is not None and (k == resumed or k == ensemble.n_samples - 1 or now - last_save >= 1.0):
+            _save_checkpoint(checkpoint, run_id, best_list, exact_list)
+            last_save = now
+        if progress is not None:
+            progress(1)
+    rows = []
+    for k, best in enumerate(best_list):
+        e0 = exact_list[k] if enumerable else None
         rows.append(
             {
-                "seed": seed,
-                "best_energy": float(best),
+                "seed": ensemble.seeds[k],
+                "best_energy": best,
                 "exact_ground_energy": e0,
                 "hit": None if e0 is None else is_hit(best, e0),
             }
         )
-        if progress is not None:
-            progress(1)
     k = len(rows)
-    e = np.array([r["best_energy"] for r in rows]) / ensemble.n_spins
+    e = np.array(best_list) / ensemble.n_spins
     e_err = float(e.std(ddof=1) / math.sqrt(k)) if k > 1 else None  # no spread from one sample
     hit_p = wilson = None
     if enumerable:
@@ -194,7 +227,72 @@ def ground_state_study(
         p = hits / k
         hit_p = (p, math.sqrt(p * (1 - p) / k))
         wilson = wilson_interval(hits, k)
-    return GroundStateStudy(ensemble, algorithm, sweeps, tuple(rows), hit_p, wilson, (float(e.mean()), e_err))
+    return GroundStateStudy(
+        ensemble, algorithm, sweeps, tuple(rows), hit_p, wilson, (float(e.mean()), e_err), resumed=resumed
+    )
+
+
+CHECKPOINT_FORMAT = "thermolearn.groundstate-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+def _run_id(
+    ensemble: DisorderEnsemble,
+    algorithm: str,
+    sweeps: int,
+    enumerable: bool,
+    ladder: int,
+    population: int,
+    sweeps_per_step: int,
+) -> dict[str, Any]:
+    """What makes two studies the same: the instances (their seeds, by digest) and the search."""
+    digest = hashlib.sha256(np.array(ensemble.seeds, dtype=np.uint64).tobytes()).hexdigest()[:24]
+    return {
+        "kind": ensemble.kind,
+        "shape": list(ensemble.shape),
+        "couplings": ensemble.couplings,
+        "n_samples": ensemble.n_samples,
+        "seeds_sha256": digest,
+        "algorithm": algorithm,
+        "sweeps": sweeps,
+        "exact": enumerable,
+        "ladder": int(ladder) if algorithm == "pt" else None,
+        "population": int(population) if algorithm == "pa" else None,
+        "sweeps_per_step": int(sweeps_per_step) if algorithm == "pa" else None,
+    }
+
+
+def _save_checkpoint(path: str | os.PathLike, run_id: dict, best: list[float], exact: list[float]) -> None:
+    """The samples done so far, atomically."""
+    arrays = {"best_energy": np.array(best, dtype=np.float64), "exact_ground_energy": np.array(exact, dtype=np.float64)}
+    header = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "run": run_id,
+              "progress": {"samples_done": len(best)}}  # fmt: skip
+    storage.save_arrays(path, arrays, header)
+
+
+def _resume_checkpoint(
+    path: str | os.PathLike, run_id: dict, n_samples: int, enumerable: bool
+) -> tuple[list[float], list[float]]:
+    """The samples done by the study that wrote ``path``, checked against this study."""
+    contents = FileContents.read(path)
+    contents.expect_format(CHECKPOINT_FORMAT, [CHECKPOINT_VERSION], what="ground-state checkpoint")
+    saved: Any = contents.value("run", dict)
+    if saved != run_id:
+        differ = sorted(k for k in set(saved) | set(run_id) if saved.get(k) != run_id.get(k))
+        raise contents.fail(
+            f"checkpoint belongs to a different study (differs in: {', '.join(differ)}); "
+            "delete it or choose another --checkpoint path"
+        )
+    progress = contents.value("progress", dict)
+    done = int(contents.value("samples_done", int, minimum=0, maximum=n_samples, within=progress,
+                              label="progress 'samples_done'"))  # fmt: skip
+    contents.expect_names(["best_energy", "exact_ground_energy"])
+    best = contents.array("best_energy", shape=(done,), dtype=np.float64)
+    exact = contents.array("exact_ground_energy", shape=(done if enumerable else 0,), dtype=np.float64)
+    if enumerable and np.any(best < exact - 1e-9 * np.maximum(1.0, np.abs(exact))):
+        # no search goes below the exact ground state: the file was not written by this study
+        raise contents.fail("a best energy lies below its exact ground-state energy")
+    return [float(x) for x in best], [float(x) for x in exact]
 
 
 def hit_curve(
