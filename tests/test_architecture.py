@@ -45,6 +45,7 @@ LAYERS: dict[str, int] = {
     "pbits": 4,
     "rg": 4,
     "quantum": 4,
+    "spinglass": 4,
     # 5
     "diffusion": 5,
     # 6 orchestration and the conformance kits

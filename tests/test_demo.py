@@ -41,6 +41,12 @@ EXPECTED = {
         ["rg_chain_flow.png", "rg_migdal_kadanoff.png", "rg_mcrg.png", "rg_rbm.png"],
         4,
     ),
+    "section_quantum": (
+        "transverse-field Ising model",
+        ["quantum_chain_log_z.png", "quantum_spectrum.png", "quantum_pimc_trotter.png"],
+        2,
+    ),
+    "section_quantum_learning": ("Quantum learning", ["quantum_vmc_energy.png", "quantum_qbm_kl.png"], 2),
 }
 
 

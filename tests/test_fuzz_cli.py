@@ -256,6 +256,52 @@ BASE: dict[str, tuple[list[str], dict[str, list[str]]]] = {
         | {"--checkpoint": ["ck.npz"], "--checkpoint-every": ["7"]}
         | NO_PROGRESS,
     ),
+    "quantum exact": (
+        ["quantum", "exact"],
+        {"--chain": ["6"], "--field": ["0.8"], "-T": ["1"], "--json": ["out.json"]} | NO_PROGRESS,
+    ),
+    "quantum pimc": (
+        ["quantum", "pimc"],
+        {"--chain": ["4"], "--field": ["1"], "-T": ["1"], "--slices": ["4"], "--sweeps": ["200"]}
+        | {"--burn-in": ["20"], "--chains": ["2"], "--json": ["out.json"]}
+        | NO_PROGRESS,
+    ),
+    "quantum anneal": (
+        ["quantum", "anneal"],
+        {"--sk": ["20"], "--sweeps": ["20"], "--reads": ["2"], "--slices": ["4"], "--json": ["out.json"]} | NO_PROGRESS,
+    ),
+    "quantum qbm": (
+        ["quantum", "qbm", "--visible", "4", "--modes", "2", "--epochs", "2"],
+        {"--json": ["out.json"], "--plot": ["out.png"]} | NO_PROGRESS,
+    ),
+    "quantum vmc": (
+        ["quantum", "vmc", "--chain", "6", "--iterations", "2", "--full-summation"],
+        {"--json": ["out.json"], "--plot": ["out.png"]} | NO_PROGRESS,
+    ),
+    "spinglass pa": (
+        ["spinglass", "pa", "--lattice", "4x4", "-T", "1"],
+        {"--population": ["32"], "--steps": ["10"], "--sweeps": ["2"], "--runs": ["2"], "--couplings": ["pm"]}
+        | {"--json": ["out.json"], "--plot": ["out.png"]}
+        | NO_PROGRESS,
+    ),
+    "spinglass pt": (
+        ["spinglass", "pt", "--lattice", "4x4", "-T", "0.5:2:4"],
+        {"--sweeps": ["200"], "--burn-in": ["20"], "--couplings": ["gaussian"], "--json": ["out.json"]}
+        | {"--plot": ["out.png"]}
+        | NO_PROGRESS,
+    ),
+    "spinglass overlaps": (
+        ["spinglass", "overlaps", "--sk", "8", "-T", "1"],
+        {"--samples": ["2"], "--population": ["32"], "--steps": ["5"], "--sweeps": ["2"], "--json": ["out.json"]}
+        | {"--plot": ["out.png"]}
+        | NO_PROGRESS,
+    ),
+    "spinglass groundstate": (
+        ["spinglass", "groundstate", "--sk", "10"],
+        {"--samples": ["2"], "--algorithm": ["pa"], "--sweeps": ["20"], "--population": ["32"]}
+        | {"--json": ["out.json"], "--plot": ["out.png"]}
+        | NO_PROGRESS,
+    ),
     "rg rbm": (
         ["rg", "rbm", "--size", "8", "--levels", "1", "--samples", "700", "--epochs", "2"],
         {"--delta": ["0.1"], "--l1": ["0"], "--k": ["2"], "--batch-size": ["70"], "--learning-rate": ["0.05"]}
@@ -378,6 +424,39 @@ OPTIONS: dict[str, dict[str, list[str]]] = {
     "rg mcrg": {"--size": ["0", "7", "abc"], "--dim": ["1", "4", "abc"], "--blockings": ["0", "5", "-1"]}
     | {"--samples": ["0", "50", "abc"], "--b": ["0", "1", "3"], "--bootstrap": ["1", "0"], "--chains": INT_BAD}
     | {"--seed": SEED_BAD, "--rule": CHOICE_BAD, "--sampler": CHOICE_BAD, "--checkpoint-every": INT_BAD},
+    "quantum exact": {"--chain": ["0", "1", "-1", "abc", "", "1.5", "1000000000"], "--field": ["-1", *FLOAT_BAD]}
+    | {"--coupling": FLOAT_BAD, "--longitudinal": FLOAT_BAD, "-T": TEMPERATURE_BAD, "--levels": [*INT_BAD, "51"]}
+    | {"--method": CHOICE_BAD, "--field-scan": ["", "abc", "3:1", "0:1:1", "0:nan:3", "-1:1:3", "0:1:1000"]},
+    "quantum pimc": {"--chain": ["0", "1", "abc", "", "1.5", "1000000000"], "--field": ["0", "-1", *FLOAT_BAD]}
+    | {"--coupling": FLOAT_BAD, "--longitudinal": FLOAT_BAD, "-T": TEMPERATURE_BAD}
+    | {"--slices": [*INT_BAD, "1000000000"], "--sweeps": [*INT_BAD, "1", "1000000000"]}
+    | {"--burn-in": INT_BAD_ZERO_OK, "--chains": [*INT_BAD, "1000000000"], "--sampler": CHOICE_BAD}
+    | {"--seed": SEED_BAD, "--checkpoint-every": INT_BAD},
+    "quantum anneal": {"--sk": ["0", "1", "abc", "", "1000000000"], "--sweeps": INT_BAD}
+    | {"--reads": [*INT_BAD, "1000000000"], "--slices": [*INT_BAD, "1000000000"]}
+    | {"--gamma-range": ["0", "nan", "abc", "", "-1"], "-T": ["0", "-1", "nan", "abc", "1:2:3"]}
+    | {"--seed": SEED_BAD, "--instance-seed": INT_BAD_ZERO_OK, "--checkpoint-every": INT_BAD},
+    "quantum qbm": {"--visible": ["0", "13", "-1", "abc", "", "1.5", "nan", "inf"], "--modes": INT_BAD}
+    | {"--p": ["0", "1", "1.5", "-0.1", *FLOAT_BAD], "--model": CHOICE_BAD, "--epochs": INT_BAD}
+    | {"--learning-rate": POSITIVE_FLOAT_BAD, "--gamma": POSITIVE_FLOAT_BAD, "--seed": SEED_BAD},
+    "quantum vmc": {"--chain": ["0", "2", "100000", "-1", "abc", "", "1.5", "nan", "inf"]}
+    | {"--field": ["-1", *FLOAT_BAD], "--coupling": FLOAT_BAD, "--alpha": [*INT_BAD, "65"], "--iterations": INT_BAD}
+    | {"--samples": [*INT_BAD, "100"], "--chains": [*INT_BAD, "5"], "--discard": INT_BAD_ZERO_OK}
+    | {"--learning-rate": POSITIVE_FLOAT_BAD, "--diag-shift": POSITIVE_FLOAT_BAD}
+    | {"--diag-shift-min": POSITIVE_FLOAT_BAD, "--diag-shift-decay": [*POSITIVE_FLOAT_BAD, "1.5"]}
+    | {"--solver": CHOICE_BAD, "--checkpoint-every": INT_BAD, "--seed": SEED_BAD},
+    "spinglass pa": {"--lattice": [*LATTICE_BAD, "2x2", "8"], "-T": [*TEMPERATURE_BAD, "1:2:3"]}
+    | {"--couplings": CHOICE_BAD, "--population": [*INT_BAD, "15"], "--steps": INT_BAD, "--sweeps": INT_BAD}
+    | {"--runs": [*INT_BAD, "1"], "--seed": SEED_BAD, "--sk": INT_BAD},
+    "spinglass pt": {"--lattice": [*LATTICE_BAD, "2x2", "8"], "-T": TEMPERATURE_BAD, "--couplings": CHOICE_BAD}
+    | {"--sweeps": [*INT_BAD, "40"], "--burn-in": [*INT_BAD_ZERO_OK, "190"], "--seed": SEED_BAD, "--sk": INT_BAD}
+    | {"--houdayer-below": ["0", "-1", "nan", "inf", "abc", ""]},
+    "spinglass overlaps": {"--sk": [*INT_BAD, "1"], "--lattice": LATTICE_BAD, "--couplings": CHOICE_BAD}
+    | {"--samples": [*INT_BAD, "1"], "-T": TEMPERATURE_BAD, "--population": [*INT_BAD, "15"], "--steps": INT_BAD}
+    | {"--sweeps": INT_BAD, "--seed": SEED_BAD},
+    "spinglass groundstate": {"--sk": [*INT_BAD, "1"], "--lattice": LATTICE_BAD, "--couplings": CHOICE_BAD}
+    | {"--samples": INT_BAD, "--algorithm": CHOICE_BAD, "--sweeps": [*INT_BAD, "3"], "--ladder-size": [*INT_BAD, "1"]}
+    | {"--population": [*INT_BAD, "15"], "--seed": SEED_BAD},
     "rg rbm": {"--size": ["0", "7", "abc"], "--levels": ["0", "5", "abc"], "--b": ["0", "1", "3"]}
     | {"--samples": ["0", "100", "abc"], "--delta": ["0", "1", "1.5", "nan", "abc"], "--epochs": INT_BAD}
     | {"--batch-size": [*INT_BAD, "100000"], "--learning-rate": POSITIVE_FLOAT_BAD}
@@ -861,6 +940,19 @@ HUGE = [
     ("diffusion train", {"--n-train": ["100000000000"]}, "--n-train"),
     ("diffusion sample", {"--n": ["100000000000"]}, "--n"),
     ("diffusion bound", {"--n": ["100000000000"]}, "--n"),
+    ("spinglass pa", {"--population": ["1000000000000"]}, "--population"),
+    ("spinglass pa", {"--lattice": ["100000x100000"]}, "--lattice"),
+    ("spinglass pa", {"--runs": ["1000000000000"]}, "--runs"),
+    ("spinglass pa", {"--steps": ["1000000000000"]}, "--steps"),
+    ("spinglass pt", {"--sweeps": ["1000000000000000"]}, "--sweeps"),
+    ("spinglass pt", {"--lattice": ["100000x100000"]}, "--lattice"),
+    ("spinglass overlaps", {"--population": ["1000000000000"]}, "--population"),
+    ("spinglass overlaps", {"--samples": ["1000000000000"]}, "--samples"),
+    ("spinglass overlaps", {"--sk": ["100000000"]}, "--sk"),
+    ("spinglass groundstate", {"--sk": ["100000000"]}, "--sk"),
+    ("spinglass groundstate", {"--samples": ["1000000000000"]}, "--samples"),
+    ("spinglass groundstate", {"--population": ["1000000000000"]}, "--population"),
+    ("spinglass groundstate", {"--ladder-size": ["1000000000000"], "--algorithm": ["pt"]}, "--ladder-size"),
 ]
 for command, overrides, option in HUGE:
     label = " ".join(f"{k}={v[0]}" for k, v in overrides.items())

@@ -61,6 +61,31 @@ COMMANDS: dict[str, tuple[list[str], tuple[str, ...], str]] = {
         ("out.json",),
         "ck.npz",
     ),
+    "quantum pimc": (
+        ["quantum", "pimc", "--chain", "8", "--field", "1", "-T", "1", "--slices", "16", "--sweeps", "300000"]
+        + ["--chains", "2", "--seed", "1", "--checkpoint-every", "5000", "--checkpoint", "ck.npz"]
+        + ["--json", "out.json", "--no-progress"],
+        ("out.json",),
+        "ck.npz",
+    ),
+    "quantum anneal": (
+        ["quantum", "anneal", "--sk", "200", "--sweeps", "30000", "--reads", "4", "--slices", "8"]
+        + ["--checkpoint-every", "500", "--checkpoint", "ck.npz", "--json", "out.json", "--no-progress"],
+        ("out.json",),
+        "ck.npz",
+    ),
+    "quantum vmc": (
+        ["quantum", "vmc", "--chain", "12", "--iterations", "800", "--samples", "256", "--checkpoint", "ck.npz"]
+        + ["--checkpoint-every", "20", "--json", "out.json", "--no-progress"],
+        ("out.json",),
+        "ck.npz",
+    ),
+    "spinglass groundstate": (
+        ["spinglass", "groundstate", "--sk", "20", "--samples", "60", "--algorithm", "pt", "--sweeps", "4000"]
+        + ["--checkpoint", "ck.npz", "--json", "out.json", "--no-progress"],
+        ("out.json",),
+        "ck.npz",
+    ),
     "rg rbm": (
         ["rg", "rbm", "--size", "8", "--levels", "1", "--samples", "700", "--epochs", "150"]
         + ["--checkpoint", "ck.npz", "--json", "out.json", "--no-progress"],

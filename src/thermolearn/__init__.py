@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
     from thermolearn.runs import compare, sample
 
 
-__version__ = "0.6.1"
+__version__ = "0.6.2"
 
 _EXPORTS = {
     "Ising": "models",
@@ -39,6 +39,7 @@ _SUBPACKAGES = (
     "rg",
     "runs",
     "samplers",
+    "spinglass",
     "testing",
     "variational",
     "viz",

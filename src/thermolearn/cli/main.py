@@ -45,6 +45,7 @@ from thermolearn.cli import (
     rbm_command,
     rg_command,
     sample_command,
+    spinglass_command,
 )
 from thermolearn.cli.options import EXIT_BAD_INPUT, CommandParser, fail, parsed_arguments
 
@@ -68,6 +69,7 @@ COMMANDS = (
     pbits_command,
     rg_command,
     quantum_command,
+    spinglass_command,
 )
 
 

@@ -15,6 +15,8 @@ from thermolearn.demo.exact_2d import section_exact_2d
 from thermolearn.demo.hopfield import section_hopfield
 from thermolearn.demo.monte_carlo import section_annealing, section_ising
 from thermolearn.demo.pbits import section_pbits
+from thermolearn.demo.quantum import section_quantum
+from thermolearn.demo.quantum_learning import section_quantum_learning
 from thermolearn.demo.rbm import section_rbm
 from thermolearn.demo.rg import section_rg
 from thermolearn.demo.variational import (
@@ -37,6 +39,8 @@ SECTIONS: list[Callable[[Report], None]] = [
     section_diffusion,
     section_pbits,
     section_rg,
+    section_quantum,
+    section_quantum_learning,
 ]
 """The tour, in order. A new capability adds its section function here."""
 

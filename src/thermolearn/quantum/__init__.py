@@ -14,6 +14,8 @@ H = -sum_{i<j} J_ij sz_i sz_j - sum_i h_i sz_i - sum_i Gamma_i sx_i (k_B = 1, en
 - :func:`chain_ground_energy`, :func:`chain_gap`, :func:`chain_thermodynamics`,
   :func:`infinite_chain_ground_energy_per_spin`, :func:`infinite_chain_free_energy_per_spin` —
   the 1D chain by free fermions (parity-projected on periodic chains).
+- QBMs (:func:`train_qbm`, :func:`mode_mixture`, :func:`golden_thompson_bound`), RBM wave functions
+  (:class:`RBMWaveFunction`) and VMC with stochastic reconfiguration (:func:`run_vmc`).
 """
 
 from typing import TYPE_CHECKING
@@ -53,6 +55,13 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
         spin_table,
         transverse_chain,
     )
+    from thermolearn.quantum.nqs import (
+        PARAMETER_TYPES,
+        RBMWaveFunction,
+        TransverseIsing,
+        local_energies,
+        transverse_ising,
+    )
     from thermolearn.quantum.pimc import (
         PIMC_SAMPLERS,
         Extrapolation,
@@ -64,7 +73,26 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
         trotter_couplings,
         trotter_exact,
     )
+    from thermolearn.quantum.qbm import (
+        MAX_EXACT_VISIBLE,
+        QBM_MODELS,
+        QBMParameters,
+        QBMState,
+        QBMTraining,
+        golden_thompson_bound,
+        log_likelihood_gradient,
+        mode_mixture,
+        train_qbm,
+    )
     from thermolearn.quantum.quantum_annealing import SQAResult, SQARun, simulated_quantum_annealing
+    from thermolearn.quantum.vmc import (
+        SR_SOLVERS,
+        VMCResult,
+        energy_and_gradient,
+        metropolis_sweeps,
+        run_vmc,
+        sr_direction,
+    )
 
 _EXPORTS = {
     "PIMC_SAMPLERS": "pimc",
@@ -105,6 +133,26 @@ _EXPORTS = {
     "sparse_hamiltonian": "hamiltonian",
     "spin_table": "hamiltonian",
     "transverse_chain": "hamiltonian",
+    "PARAMETER_TYPES": "nqs",
+    "RBMWaveFunction": "nqs",
+    "TransverseIsing": "nqs",
+    "local_energies": "nqs",
+    "transverse_ising": "nqs",
+    "MAX_EXACT_VISIBLE": "qbm",
+    "QBM_MODELS": "qbm",
+    "QBMParameters": "qbm",
+    "QBMState": "qbm",
+    "QBMTraining": "qbm",
+    "golden_thompson_bound": "qbm",
+    "log_likelihood_gradient": "qbm",
+    "mode_mixture": "qbm",
+    "train_qbm": "qbm",
+    "SR_SOLVERS": "vmc",
+    "VMCResult": "vmc",
+    "energy_and_gradient": "vmc",
+    "metropolis_sweeps": "vmc",
+    "run_vmc": "vmc",
+    "sr_direction": "vmc",
 }
 
 __all__ = sorted(_EXPORTS)
