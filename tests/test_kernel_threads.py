@@ -1,7 +1,7 @@
 """Thread budgets of the compiled loops: a loop over one chain (or one read, or too little work)
-runs its serial kernel, so no parallel region waits at a barrier for threads it cannot use
-(under load a single-chain Wolff sweep was 20-35x slower); several chains use the parallel kernel
-with at most one thread each; results never depend on which kernel ran."""
+runs with one thread, so no parallel region waits at a barrier for threads it cannot use (under
+load a single-chain Wolff sweep was 20-35x slower); several chains use at most one thread each;
+results never depend on the thread count."""
 
 from __future__ import annotations
 
@@ -40,13 +40,13 @@ def test_thread_limit_lowers_the_pool_and_restores_it_also_after_an_error(monkey
         pass
     assert calls == [3, 8]
     calls.clear()
-    with pytest.raises(RuntimeError), thread_limit(2):
+    with pytest.raises(RuntimeError), thread_limit(1):
         raise RuntimeError("inside")
-    assert calls == [2, 8]
+    assert calls == [1, 8]
     calls.clear()
-    with thread_limit(1), thread_limit(8), thread_limit(20):
+    with thread_limit(8), thread_limit(20):
         pass
-    assert calls == []  # serial kernels open no region; the whole pool needs no change
+    assert calls == []  # the whole pool needs no change
 
 
 @over_items()
@@ -55,74 +55,74 @@ def _square_rows(x, out):
         out[i] = x[i] * x[i]
 
 
-def test_an_item_kernel_has_a_serial_and_a_parallel_compilation_with_the_same_results():
+def test_an_item_kernel_runs_one_parallel_compilation_with_the_threads_its_items_fill():
     assert isinstance(_square_rows, ItemKernel)
+    assert _square_rows.compiled.targetoptions.get("parallel")
     x = np.arange(7.0)
-    serial, parallel = np.zeros(7), np.zeros(7)
-    _square_rows.serial(x, serial)
-    _square_rows.parallel(x, parallel)
-    assert np.array_equal(serial, x * x) and np.array_equal(parallel, x * x)
-    assert _square_rows.for_threads(1) is _square_rows.serial
-    assert _square_rows.for_threads(2) is _square_rows.parallel
-    assert not _square_rows.serial.targetoptions.get("parallel")
-    assert _square_rows.parallel.targetoptions.get("parallel")
-    # distinct names: Numba's disk cache keeps the two compilations apart
-    assert _square_rows.serial.py_func.__qualname__ != _square_rows.parallel.py_func.__qualname__
+    for n_items in (1, 7):
+        out = np.zeros(7)
+        _square_rows.run(n_items, x, out)
+        assert np.array_equal(out, x * x)
+    assert numba.get_num_threads() == POOL
 
 
-def _spy(monkeypatch, kernel: ItemKernel) -> list[tuple[str, int]]:
-    """Record which compilation of ``kernel`` ran, with Numba's thread count at the call."""
-    seen: list[tuple[str, int]] = []
-    for kind in ("serial", "parallel"):
-        original = getattr(kernel, kind)
+def _spy(monkeypatch, kernel: ItemKernel) -> list[int]:
+    """Record Numba's thread count at each call of ``kernel``."""
+    seen: list[int] = []
+    original = kernel.compiled
 
-        def wrapper(*args, _kind=kind, _original=original):
-            seen.append((_kind, numba.get_num_threads()))
-            return _original(*args)
+    def wrapper(*args):
+        seen.append(numba.get_num_threads())
+        return original(*args)
 
-        monkeypatch.setattr(kernel, kind, wrapper)
+    monkeypatch.setattr(kernel, "compiled", wrapper)
     return seen
 
 
 @needs_two_threads
 @pytest.mark.parametrize(("cls", "kernel"), [(Wolff, cluster._wolff_sweeps), (SwendsenWang, cluster._sw_sweeps)])
-def test_cluster_sweeps_run_serially_for_one_chain_or_little_work_and_in_parallel_for_many(monkeypatch, cls, kernel):
+def test_cluster_sweeps_use_one_thread_for_one_chain_or_little_work_and_the_pool_for_many(monkeypatch, cls, kernel):
     seen = _spy(monkeypatch, kernel)
     small = Ising.lattice((8, 8))
     cls().sweep(small, ChainState.new(small, 1, seed=3), 0.44, 2)
     cls().sweep(small, ChainState.new(small, 4, seed=3), 0.44, 2)  # 512 spin updates: not worth the pool
-    assert seen and {kind for kind, _ in seen} == {"serial"}
+    assert seen and set(seen) == {1}
     seen.clear()
     big = Ising.lattice((64, 64))
-    cls().sweep(big, ChainState.new(big, 4, seed=3), 0.44, 8)  # 131072 spin updates
-    assert seen and set(seen) == {("parallel", min(4, POOL))}
+    cls().sweep(big, ChainState.new(big, 4, seed=3), 0.44, 80)  # 1.3 million spin updates
+    assert seen and seen[-1] == min(4, POOL)  # (Wolff's calibration before it is a smaller call)
     assert numba.get_num_threads() == POOL
 
 
 @needs_two_threads
-def test_single_spin_lattice_sweeps_of_one_chain_run_serially(monkeypatch):
+def test_single_spin_lattice_sweeps_of_one_chain_use_one_thread(monkeypatch):
     seen = _spy(monkeypatch, lattice_kernels._sweeps_2d_uniform)
     model = Ising.lattice((8, 8))
     Metropolis().sweep(model, ChainState.new(model, 1, seed=1), 0.44, 3)
     big = Ising.lattice((64, 64))
-    HeatBath().sweep(big, ChainState.new(big, 4, seed=1), 0.44, 10)
-    assert seen == [("serial", POOL), ("parallel", min(4, POOL))]
+    HeatBath().sweep(big, ChainState.new(big, 4, seed=1), 0.44, 80)
+    assert seen == [1, min(4, POOL)]
 
 
 @needs_two_threads
-@pytest.mark.parametrize(("reads", "parallel"), [(1, False), (4, True)])
-def test_annealing_reads_use_the_serial_kernel_for_one_read(monkeypatch, reads, parallel):
+@pytest.mark.parametrize(("reads", "threads"), [(1, 1), (4, min(4, POOL))])
+def test_annealing_reads_use_at_most_one_thread_each(monkeypatch, reads, threads):
     model = Ising.sherrington_kirkpatrick(12, seed=2)
-    seen: list[bool] = []
+    seen: list[int] = []
     compiled = METROPOLIS.compiled
 
     def spying_compiled(template, *, parallel=False):
-        seen.append(parallel)
-        return compiled(template, parallel=parallel)
+        kernel = compiled(template, parallel=parallel)
+
+        def run(*args):
+            seen.append(numba.get_num_threads())
+            return kernel(*args)
+
+        return run
 
     monkeypatch.setattr(METROPOLIS, "compiled", spying_compiled)
     annealing.anneal(model, sweeps=20, reads=reads, seed=4)
-    assert seen and set(seen) == {parallel}  # the reads, then the final quench
+    assert seen and set(seen) == {threads}  # the reads, then the final quench
     assert numba.get_num_threads() == POOL
 
 
@@ -135,7 +135,7 @@ def test_serial_and_parallel_kernels_make_the_same_chains(cls):
         numba.set_num_threads(threads)
         try:
             state = ChainState.new(model, chains, seed=11)
-            cls().sweep(model, state, 0.42, 30)  # >= 100000 spin updates: parallel with two threads
+            cls().sweep(model, state, 0.42, 300)  # over MIN_PARALLEL_WORK: parallel with two threads
             results.append((state.spins.copy(), state.rng.copy(), state.energy.copy(), state.magnetization.copy()))
         finally:
             numba.set_num_threads(POOL)

@@ -147,7 +147,7 @@ class _WolffUntilSpinCount(Wolff):
     def sweep(self, model, state, betas, n_sweeps=1):
         betas = np.broadcast_to(np.asarray(betas, dtype=np.float64), (state.n_chains,)).copy()
         table, rows = self._prepare(model, betas)
-        _wolff_sweeps.serial(
+        _wolff_sweeps.compiled(
             state.spins,
             state.rng,
             state.energy,

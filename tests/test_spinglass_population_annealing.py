@@ -9,6 +9,7 @@ rejects.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import pytest
@@ -156,7 +157,8 @@ def test_serial_and_parallel_sweep_kernels_make_the_same_moves():
     indptr, indices, data = csr_int64(model)
     h = np.ascontiguousarray(model.fields)
     outs = []
-    for kernel in (_population_sweeps.serial, _population_sweeps.parallel):
+    # one thread, then the whole pool
+    for kernel in (partial(_population_sweeps.run, 1), partial(_population_sweeps.run, 40)):
         s, e, c = spins.copy(), energies.copy(), chains.copy()
         kernel(s, e, c, indptr, indices, data, h, 0.8, 5)
         outs.append((s, e, c))

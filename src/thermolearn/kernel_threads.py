@@ -6,24 +6,30 @@ and when another process keeps a core busy the operating system may not schedule
 whole time slice: one Wolff sweep per call on a 128 x 128 lattice went from 0.6 ms to 12-24 ms
 on two cores with one busy neighbour (Swendsen-Wang 0.5 -> 14 ms).
 
-So a loop over items is compiled twice (:func:`over_items`): a serial kernel, used for one item
-or for too little work to pay for waking the pool, with no threading call at all (setting
-Numba's thread count costs microseconds per call, which a one-sweep call on a small lattice
-notices), and a parallel kernel that runs with min(items, numba.get_num_threads()) threads.
-Each is compiled on first use, so a single-chain run never compiles the parallel one. The
-kernels' results never depend on the choice: every item owns its spins and generator stream.
+So a call runs its loop (:class:`ItemKernel`, made by :func:`over_items`) with
+min(items, numba.get_num_threads()) threads, and with one thread when there is one item or too
+little work for a region to outlast the scheduler's latency (:data:`MIN_PARALLEL_WORK`); a region
+of one thread runs inline on the caller, with no barrier. The loop is compiled once, with
+``parallel=True``: a second, serial compilation of the same body was 2.3x slower on the lattice
+Metropolis kernel (the parallel lowering hands LLVM the aliasing facts it vectorises with). The
+kernels' results never depend on the thread count: every item owns its spins and generator stream.
 """
 
 from __future__ import annotations
 
 import contextlib
-import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numba
 
 from thermolearn.kernel_cache import njit
+
+#: spin updates (or similar unit steps) per call below which a loop over chains runs serially. A
+#: parallel region must last several milliseconds: with a busy neighbour on the cores, each region
+#: waits up to a scheduler time slice for a descheduled thread, and shorter regions lost 60-70% of
+#: their throughput (benchmarks/bench_under_load.py), while one thread keeps all of its own.
+MIN_PARALLEL_WORK = 1 << 20
 
 
 def thread_count(n_items: int, work: int | None = None, min_work: int = 0) -> int:
@@ -37,49 +43,36 @@ def thread_count(n_items: int, work: int | None = None, min_work: int = 0) -> in
 @contextlib.contextmanager
 def thread_limit(threads: int) -> Iterator[None]:
     """Run the body with at most ``threads`` Numba threads (the pool's count restored afterwards)."""
-    if threads <= 1:  # serial kernels open no region: nothing to limit
-        yield
-        return
     pool = numba.get_num_threads()
     if threads >= pool:
-        yield
+        # chains handed out one at a time: a thread the scheduler holds back takes fewer of them
+        with numba.parallel_chunksize(1):
+            yield
         return
-    numba.set_num_threads(threads)
+    numba.set_num_threads(max(1, threads))
     try:
-        yield
+        if threads > 1:
+            with numba.parallel_chunksize(1):
+                yield
+        else:
+            yield
     finally:
         numba.set_num_threads(pool)
 
 
-def _clone(fn: Callable, suffix: str) -> Callable:
-    """A copy of ``fn`` under its own name, so Numba's disk cache keeps each compilation apart."""
-    copy = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + suffix, fn.__defaults__, fn.__closure__)
-    copy.__qualname__ = fn.__qualname__ + suffix
-    copy.__module__ = fn.__module__
-    copy.__doc__ = fn.__doc__
-    return copy
-
-
 class ItemKernel:
-    """One kernel body (a ``prange`` loop over independent items) compiled serial and parallel."""
+    """One kernel body, a ``prange`` loop over independent items, compiled with ``parallel=True``
+    and called with the threads its work can fill (:meth:`run`)."""
 
     def __init__(self, fn: Callable, **options: Any) -> None:
         self.__doc__ = fn.__doc__
         self.__name__ = fn.__name__
-        self.serial = njit(cache=True, **options)(_clone(fn, "__serial"))
-        self.parallel = njit(cache=True, parallel=True, **options)(_clone(fn, "__parallel"))
-
-    def for_threads(self, threads: int) -> Any:
-        """The serial kernel for one thread, the parallel one otherwise."""
-        return self.serial if threads <= 1 else self.parallel
+        self.compiled = njit(cache=True, parallel=True, **options)(fn)
 
     def run(self, n_items: int, *args: Any, work: int | None = None, min_work: int = 0) -> Any:
         """Call the kernel on ``args`` with :func:`thread_count` threads."""
-        threads = thread_count(n_items, work, min_work)
-        if threads == 1:
-            return self.serial(*args)
-        with thread_limit(threads):
-            return self.parallel(*args)
+        with thread_limit(thread_count(n_items, work, min_work)):
+            return self.compiled(*args)
 
 
 def over_items(**options: Any) -> Callable[[Callable], ItemKernel]:

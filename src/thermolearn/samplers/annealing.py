@@ -436,7 +436,7 @@ def _anneal_sa(
         for a, b in _groups(reads, progress):
             threads = thread_count(b - a)
             with thread_limit(threads):
-                rule.compiled(_anneal_reads, parallel=threads > 1)(
+                rule.compiled(_anneal_reads, parallel=True)(
                     state.spins[a:b],
                     state.rng[a:b],
                     *csr,
@@ -464,7 +464,7 @@ def _quench_states(model: Ising, spins: np.ndarray, max_quench: int) -> np.ndarr
     no_rng = np.zeros((spins.shape[0], 4), dtype=np.uint64)  # zero sweeps at finite temperature draw nothing
     threads = thread_count(spins.shape[0])
     with thread_limit(threads):
-        METROPOLIS.compiled(_anneal_reads, parallel=threads > 1)(
+        METROPOLIS.compiled(_anneal_reads, parallel=True)(
             spins,
             no_rng,
             *csr_int64(model),
@@ -509,7 +509,7 @@ def _anneal_pt(
     for a, b in _groups(reads, progress):
         threads = thread_count(b - a)
         with thread_limit(threads):
-            rule.compiled(_pt_minimise, parallel=threads > 1)(
+            rule.compiled(_pt_minimise, parallel=True)(
                 state.spins[a * K : b * K],
                 state.rng[a * K : b * K],
                 energy[a * K : b * K],

@@ -62,14 +62,11 @@ import numpy as np
 from numba import prange, uint64
 
 from thermolearn.kernel_cache import njit
-from thermolearn.kernel_threads import over_items, thread_count, thread_limit
+from thermolearn.kernel_threads import MIN_PARALLEL_WORK, over_items, thread_count, thread_limit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_bits53, next_uniform
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
 from thermolearn.samplers.state import ChainState
-
-# spin updates per call below which one thread does everything: waking the pool costs more
-_SERIAL_WORK = 100_000
 
 #: Wolff's preparatory sweeps at a new temperature (total, and how many before <|C|> is measured).
 CALIBRATION_WARMUP = 20
@@ -613,8 +610,8 @@ class Wolff(_ClusterSampler):
             np.zeros(chains.size, dtype=np.int64),
         )
         scratch = np.zeros(5, dtype=np.int64)  # preparatory sweeps are not counted in info()
-        threads = thread_count(chains.size, chains.size * model.n_spins * self.calibration_sweeps, _SERIAL_WORK)
-        kernel = _wolff_sweeps.for_threads(threads)
+        threads = thread_count(chains.size, chains.size * model.n_spins * self.calibration_sweeps, MIN_PARALLEL_WORK)
+        kernel = _wolff_sweeps.compiled
         with thread_limit(threads):
             if self.calibration_warmup:
                 kernel(*args, self.calibration_warmup, True, scratch)
@@ -649,7 +646,7 @@ class Wolff(_ClusterSampler):
             False,
             self._counters,
             work=state.n_chains * model.n_spins * n_sweeps,
-            min_work=_SERIAL_WORK,
+            min_work=MIN_PARALLEL_WORK,
         )
         return SweepStats(accepted=flipped, attempted=visited)
 
@@ -710,6 +707,6 @@ class SwendsenWang(_ClusterSampler):
             n_sweeps,
             self._counters,
             work=state.n_chains * model.n_spins * n_sweeps,
-            min_work=_SERIAL_WORK,
+            min_work=MIN_PARALLEL_WORK,
         )
         return SweepStats(accepted=flipped, attempted=np.full(state.n_chains, n_sweeps * model.n_spins, dtype=np.int64))

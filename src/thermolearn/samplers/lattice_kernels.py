@@ -623,16 +623,14 @@ def _sweeps_any(
     return accepted
 
 
-def lattice_sweeps(
-    plan: LatticePlan, state, codes: np.ndarray, order_kind: int, n_sweeps: int, threads: int = 1
-) -> np.ndarray:
+def lattice_sweeps(plan: LatticePlan, state, codes: np.ndarray, order_kind: int, n_sweeps: int) -> np.ndarray:
     """``n_sweeps`` sweeps of every chain of ``state`` (a ChainState) with decision ``codes``
     (from :func:`decision_table`); order_kind 0 sequential (row-major), 1 random site, 2
     checkerboard (even sites in index order, then odd sites). Updates the state in place and
-    returns the accepted flips per chain. ``threads`` > 1 runs the chains in parallel (the caller
-    limits Numba's pool)."""
+    returns the accepted flips per chain. The caller sets Numba's thread count
+    (``kernel_threads.thread_limit``)."""
     if plan.tier == "uniform" and len(plan.shape) == 2 and plan.offset == 13:  # the constants of _sweeps_2d_uniform
-        return _sweeps_2d_uniform.for_threads(threads)(
+        return _sweeps_2d_uniform.compiled(
             state.spins,
             state.rng,
             state.energy,
@@ -647,7 +645,7 @@ def lattice_sweeps(
             order_kind,
             n_sweeps,
         )
-    return _sweeps_any.for_threads(threads)(
+    return _sweeps_any.compiled(
         state.spins,
         state.rng,
         state.energy,

@@ -306,8 +306,8 @@ class MultiSpinMetropolis(Sampler):
         # waking the thread pool costs more than small calls take
         threads = thread_count(n_groups, n_chains * model.n_spins * n_sweeps, _SERIAL_WORK)
         with thread_limit(threads):
-            _pack.for_threads(threads)(state.spins, words)
-            _msc_sweeps.for_threads(threads)(
+            _pack.compiled(state.spins, words)
+            _msc_sweeps.compiled(
                 words,
                 state.rng,
                 np.arange(n_groups, dtype=np.int64) * LANES,
@@ -320,7 +320,7 @@ class MultiSpinMetropolis(Sampler):
                 int(n_sweeps),
                 accepted,
             )
-            _unpack_and_measure.for_threads(threads)(
+            _unpack_and_measure.compiled(
                 words,
                 state.spins,
                 state.energy,

@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse.csgraph as csgraph
 from numba import njit, prange
 
-from thermolearn.kernel_threads import thread_count, thread_limit
+from thermolearn.kernel_threads import MIN_PARALLEL_WORK, thread_count, thread_limit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_uniform
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
@@ -34,9 +34,6 @@ from thermolearn.samplers.state import ChainState
 
 ORDERS = ("sequential", "random", "checkerboard")
 _ORDER_KIND = {"sequential": 0, "random": 1, "checkerboard": 2}
-# below this many spin updates per call, waking the thread pool costs more than it saves
-# (tens of microseconds on an idle machine, milliseconds on a busy one)
-_SERIAL_WORK = 100_000
 
 
 @njit(inline="always")
@@ -193,21 +190,21 @@ class SingleSpinSampler(Sampler):
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
         betas = as_betas(betas, state.n_chains)
         order = self.site_order(model)  # also checks that a checkerboard order exists
-        threads = thread_count(state.n_chains, state.n_chains * model.n_spins * n_sweeps, _SERIAL_WORK)
+        threads = thread_count(state.n_chains, state.n_chains * model.n_spins * n_sweeps, MIN_PARALLEL_WORK)
         with thread_limit(threads):
-            accepted = self._run_kernel(model, state, betas, order, int(n_sweeps), threads)
+            accepted = self._run_kernel(model, state, betas, order, int(n_sweeps))
         return SweepStats(accepted=accepted, attempted=np.full(state.n_chains, n_sweeps * model.n_spins))
 
     def _run_kernel(
-        self, model: Ising, state: ChainState, betas: np.ndarray, order: np.ndarray, n_sweeps: int, threads: int = 1
+        self, model: Ising, state: ChainState, betas: np.ndarray, order: np.ndarray, n_sweeps: int
     ) -> np.ndarray:
         plan = self.lattice_plan(model)
         if plan is not None:
             codes = self._decision_codes(plan, betas)
-            return lattice_sweeps(plan, state, codes, _ORDER_KIND[self.order], n_sweeps, threads)
+            return lattice_sweeps(plan, state, codes, _ORDER_KIND[self.order], n_sweeps)
         if self.rule is None:
             raise TypeError(f"{type(self).__name__} sets rule = None, so it must override sweep")
-        kernel = self.rule.compiled(_single_spin_sweeps, parallel=threads > 1)
+        kernel = self.rule.compiled(_single_spin_sweeps, parallel=True)
         return kernel(
             state.spins,
             state.rng,
