@@ -62,20 +62,20 @@ COMMANDS: dict[str, tuple[list[str], tuple[str, ...], str]] = {
         "ck.npz",
     ),
     "quantum pimc": (
-        ["quantum", "pimc", "--chain", "8", "--field", "1", "-T", "1", "--slices", "16", "--sweeps", "300000"]
+        ["quantum", "pimc", "--chain", "8", "--field", "1", "-T", "1", "--slices", "16", "--sweeps", "120000"]
         + ["--chains", "2", "--seed", "1", "--checkpoint-every", "5000", "--checkpoint", "ck.npz"]
         + ["--json", "out.json", "--no-progress"],
         ("out.json",),
         "ck.npz",
     ),
     "quantum anneal": (
-        ["quantum", "anneal", "--sk", "200", "--sweeps", "30000", "--reads", "4", "--slices", "8"]
+        ["quantum", "anneal", "--sk", "200", "--sweeps", "12000", "--reads", "4", "--slices", "8"]
         + ["--checkpoint-every", "500", "--checkpoint", "ck.npz", "--json", "out.json", "--no-progress"],
         ("out.json",),
         "ck.npz",
     ),
     "quantum vmc": (
-        ["quantum", "vmc", "--chain", "12", "--iterations", "800", "--samples", "256", "--checkpoint", "ck.npz"]
+        ["quantum", "vmc", "--chain", "12", "--iterations", "300", "--samples", "256", "--checkpoint", "ck.npz"]
         + ["--checkpoint-every", "20", "--json", "out.json", "--no-progress"],
         ("out.json",),
         "ck.npz",
@@ -87,13 +87,13 @@ COMMANDS: dict[str, tuple[list[str], tuple[str, ...], str]] = {
         "ck.npz",
     ),
     "rg rbm": (
-        ["rg", "rbm", "--size", "8", "--levels", "1", "--samples", "700", "--epochs", "150"]
+        ["rg", "rbm", "--size", "8", "--levels", "1", "--samples", "700", "--epochs", "60"]
         + ["--checkpoint", "ck.npz", "--json", "out.json", "--no-progress"],
         ("out.json",),
         "ck.npz",
     ),
     "rg mcrg": (
-        ["rg", "mcrg", "--size", "64", "--blockings", "3", "--samples", "8000", "--checkpoint-every", "200"]
+        ["rg", "mcrg", "--size", "64", "--blockings", "3", "--samples", "3000", "--checkpoint-every", "200"]
         + ["--checkpoint", "ck.npz", "--json", "out.json", "--no-progress"],
         ("out.json",),
         "ck.npz",
