@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
         observables_from_series,
         observables_from_states,
     )
+    from thermolearn.estimators.proportions import Z_95, wilson_interval
 
 
 _EXPORTS = {
@@ -56,6 +57,8 @@ _EXPORTS = {
     "integrated_autocorrelation_time": "autocorrelation",
     "IsingObservables": "observables",
     "jackknife": "jackknife",
+    "wilson_interval": "proportions",
+    "Z_95": "proportions",
     "JackknifeResult": "jackknife",
     "observables_from_series": "observables",
     "observables_from_states": "observables",

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from thermolearn.estimators.observables import Estimate
+from thermolearn.estimators.proportions import wilson_interval
 from thermolearn.exact.enumeration import MAX_SPINS, enumerate_exact
 from thermolearn.pbits.circuit import Circuit, bits_of, multiplier
 from thermolearn.pbits.clamping import clamp
@@ -63,17 +64,6 @@ def check_target(n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 4:
         raise ValueError(f"N must be an integer >= 4 (a composite number to factor), got {n!r}")
     return int(n)
-
-
-def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (95% for z = 1.96)."""
-    if trials == 0:
-        return (0.0, 1.0)
-    p = successes / trials
-    denom = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denom
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 @dataclass(frozen=True, eq=False)
@@ -253,7 +243,7 @@ def factor(
     stationary = Estimate(float(half.mean()), float(half.std(ddof=1) / math.sqrt(chains)) if chains > 1 else math.nan)
     points = np.unique(np.geomspace(1, sweeps, num=min(sweeps, 30)).round().astype(np.int64))
     hits = np.array([(hit_time <= k).sum() for k in points])
-    intervals = np.array([wilson_interval(int(h), chains) for h in hits])
+    intervals = np.array([wilson_interval(int(h), chains, z=1.96) for h in hits])
     visits: dict[tuple[int, int], int] = {}
     for a, b in zip(p_val[ok].tolist(), q_val[ok].tolist()):
         key = (min(a, b), max(a, b))

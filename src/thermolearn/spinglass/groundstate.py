@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 import thermolearn.storage as storage
+from thermolearn.estimators.proportions import wilson_interval
 from thermolearn.exact.enumeration import enumerate_exact
 from thermolearn.file_contents import FileContents
 from thermolearn.models.ising import Ising
@@ -37,7 +38,7 @@ from thermolearn.spinglass.population_annealing import (
     check_population_memory,
     linear_beta_schedule,
 )
-from thermolearn.validation import check_positive_float, check_positive_int
+from thermolearn.validation import check_positive_int
 
 ALGORITHMS = ("sa", "pt", "pa")
 #: the largest instance whose ground state is enumerated (2^24 states, well under a second)
@@ -62,23 +63,6 @@ def exact_ground_energy(model: Ising) -> float:
 def is_hit(best_energy: float, ground_energy: float) -> bool:
     """Whether ``best_energy`` is the ground-state energy up to rounding (1e-9 relative, 1e-9 absolute)."""
     return bool(best_energy <= ground_energy + 1e-9 * max(1.0, abs(ground_energy)))
-
-
-def wilson_interval(hits: int, trials: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score interval of a binomial probability from ``hits`` of ``trials`` (z = 1.96: 95%)."""
-    trials = check_positive_int("trials", trials)
-    hits = check_positive_int("hits", hits, minimum=0)
-    if hits > trials:
-        raise ValueError(f"hits must be between 0 and trials = {trials}, got {hits}")
-    z = check_positive_float("z", z)
-    p = hits / trials
-    denom = 1.0 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denom
-    half = z / denom * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
-    # the exact ends at 0 and all hits (the formula gives them only up to rounding)
-    low = 0.0 if hits == 0 else max(0.0, centre - half)
-    high = 1.0 if hits == trials else min(1.0, centre + half)
-    return low, high
 
 
 def _algorithm_seed(instance_seed: int, algorithm: str) -> int:
