@@ -46,11 +46,14 @@ LAYERS: dict[str, int] = {
     "rg": 4,
     "quantum": 4,
     "spinglass": 4,
-    # 5
+    # 5 (independent of each other)
     "diffusion": 5,
+    "neural": 5,
+    "dynamics": 5,
     # 6 orchestration and the conformance kits
     "runs": 6,
     "testing": 6,
+    "dimod": 6,
     # 7..9
     "viz": 7,
     "demo": 8,
