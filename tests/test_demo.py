@@ -3,6 +3,8 @@ tables. The demo runs once for this module (about two minutes); each test reads 
 
 from __future__ import annotations
 
+import contextlib
+import io
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -10,6 +12,8 @@ import pytest
 
 from thermolearn.cli.main import main
 from thermolearn.demo import SECTIONS
+from thermolearn.demo.compilation import after_compilation
+from thermolearn.demo.tour import section_label
 
 # what each section of the tour shows: (a phrase of its title, its figures, its number of tables)
 EXPECTED = {
@@ -90,12 +94,38 @@ class _Page(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> tuple[Path, list[dict]]:
+def demo_run(tmp_path_factory) -> tuple[Path, list[dict], str, str]:
     folder = tmp_path_factory.mktemp("demo") / "report"
-    assert main(["demo", "--output", str(folder)]) == 0
+    err, out = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        assert main(["demo", "--output", str(folder)]) == 0
     page = _Page()
     page.feed((folder / "index.html").read_text())
-    return folder, page.sections
+    return folder, page.sections, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def demo(demo_run) -> tuple[Path, list[dict]]:
+    return demo_run[0], demo_run[1]
+
+
+def test_each_section_announces_itself_as_it_starts_and_the_report_is_named_at_the_end(demo_run):
+    folder, sections, out, err = demo_run
+    lines = err.splitlines()
+    n = len(SECTIONS)
+    starts = [i for i, line in enumerate(lines) if line.startswith("[") and line.endswith(" ...")]
+    assert len(starts) == n
+    for number, (index, function) in enumerate(zip(starts, SECTIONS), start=1):
+        assert lines[index] == f"[{number:>{len(str(n))}}/{n}] {section_label(function)} ..."
+        # the section's end line (time and title) follows its start line, before the next section starts
+        assert lines[index + 1].strip().endswith(sections[number - 1]["title"].strip())
+    assert str((folder / "index.html").resolve().as_uri()) in out
+
+
+def test_timed_rows_of_the_report_exclude_compilation():
+    calls = []
+    result, seconds = after_compilation(lambda: calls.append(len(calls)) or len(calls))
+    assert calls == [0, 1] and result == 2 and 0 <= seconds < 1
 
 
 def test_every_section_of_the_tour_is_in_the_report_in_order(demo):

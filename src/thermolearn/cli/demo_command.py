@@ -21,5 +21,5 @@ def run(args: argparse.Namespace) -> int:
     from thermolearn.demo import run_demo
 
     page = run_demo(args.output)
-    print(f"wrote {page}")
+    print(f"wrote {page}: the report, open it in a browser ({page.resolve().as_uri()})")
     return 0

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from thermolearn.demo.compilation import after_compilation
 from thermolearn.viz.report import Report
+
+if TYPE_CHECKING:
+    from thermolearn.learning.contrastive_divergence import TrainingResult
 
 
 def section_rbm(report: Report, *, hidden: int = 16, epochs: int = 30, seed: int = 0) -> None:
@@ -29,19 +35,24 @@ def section_rbm(report: Report, *, hidden: int = 16, epochs: int = 30, seed: int
     train = load_binary_images("digits", split="train").data
     test = load_binary_images("digits", split="test").data
     model = RBM.random(train.shape[1], hidden, data=train, seed=seed)
-    result = train_rbm(
-        model,
-        train,
-        epochs=epochs,
-        method="cd",
-        k=1,
-        batch_size=20,
-        learning_rate=0.1,
-        momentum=0.5,
-        seed=seed,
-        progress=False,
-        eval_data=test,
-    )
+
+    def training(n_epochs: int) -> TrainingResult:
+        return train_rbm(
+            model,
+            train,
+            epochs=n_epochs,
+            method="cd",
+            k=1,
+            batch_size=20,
+            learning_rate=0.1,
+            momentum=0.5,
+            seed=seed,
+            progress=False,
+            eval_data=test,
+        )
+
+    training(1)  # compiles the training step, so the time reported below is the training's own
+    result = training(epochs)
     rbm = result.model
     h = result.history
     plot_training(
@@ -61,49 +72,55 @@ def section_rbm(report: Report, *, hidden: int = 16, epochs: int = 30, seed: int
         "What each hidden unit looks for: its weights W[:, j] as an image (red: pixel on raises the unit's input).",
     )
 
-    exact = rbm_log_likelihood(rbm.weights, rbm.visible_bias, rbm.hidden_bias, test, method="exact")
-    ais = rbm_log_likelihood(
-        rbm.weights,
-        rbm.visible_bias,
-        rbm.hidden_bias,
-        test,
-        method="ais",
-        base_data=train,
-        schedule=FAST,
-        n_runs=100,
-        seed=seed + 1,
+    exact, exact_seconds = after_compilation(
+        lambda: rbm_log_likelihood(rbm.weights, rbm.visible_bias, rbm.hidden_bias, test, method="exact")
     )
-    raised = rbm_log_likelihood(
-        rbm.weights,
-        rbm.visible_bias,
-        rbm.hidden_bias,
-        test[:100],
-        method="raise",
-        base_data=train,
-        schedule=FAST,
-        seed=seed + 2,
+    ais, ais_seconds = after_compilation(
+        lambda: rbm_log_likelihood(
+            rbm.weights,
+            rbm.visible_bias,
+            rbm.hidden_bias,
+            test,
+            method="ais",
+            base_data=train,
+            schedule=FAST,
+            n_runs=100,
+            seed=seed + 1,
+        )
+    )
+    raised, raised_seconds = after_compilation(
+        lambda: rbm_log_likelihood(
+            rbm.weights,
+            rbm.visible_bias,
+            rbm.hidden_bias,
+            test[:100],
+            method="raise",
+            base_data=train,
+            schedule=FAST,
+            seed=seed + 2,
+        )
     )
     exact_100 = float(np.mean(-rbm.free_energy(test[:100])) - exact.log_z)
     sec.table(
-        ["estimate", "log Z", "held-out log-likelihood (nats/image)", "seconds"],
+        ["estimate", "log Z", "held-out log-likelihood (nats/image)", "seconds (compiled)"],
         [
             [
                 "exact sum over 2^16 hidden states",
                 f"{exact.log_z:.3f}",
                 f"{exact.mean:.3f} ± {exact.stderr:.3f}",
-                f"{exact.seconds:.2f}",
+                f"{exact_seconds:.2f}",
             ],
             [
                 "AIS, 100 runs x 1,450 temperatures (optimistic side)",
                 f"{ais.log_z:.3f} ± {ais.log_z_stderr:.3f}",
                 f"{ais.mean:.3f} ± {ais.stderr:.3f}",
-                f"{ais.seconds:.2f}",
+                f"{ais_seconds:.2f}",
             ],
             [
                 "RAISE, first 100 images (conservative side)",
                 "-",
                 f"{raised.mean:.3f} ± {raised.stderr:.3f} (exact on them: {exact_100:.3f})",
-                f"{raised.seconds:.2f}",
+                f"{raised_seconds:.2f}",
             ],
         ],
     )

@@ -45,17 +45,30 @@ SECTIONS: list[Callable[[Report], None]] = [
 """The tour, in order. A new capability adds its section function here."""
 
 
+def section_label(section: Callable[[Report], None]) -> str:
+    """A short human name of a section function: ``section_two_spins`` -> ``two spins``."""
+    return section.__name__.removeprefix("section_").replace("_", " ")
+
+
 def run_demo(output: str | os.PathLike = "thermolearn-demo", *, quiet: bool = False) -> Path:
-    """Run every demo section and write ``output/index.html``; returns the page's path."""
+    """Run every demo section and write ``output/index.html``; returns the page's path.
+
+    Unless ``quiet``, one line on stderr as each section starts (the first ones compile kernels
+    and can take a while) and one with its time when it ends.
+    """
     report = Report(
         output,
         "thermolearn demo",
         intro="A short tour of thermolearn: every figure below was computed just now on this machine.",
     )
-    for section in SECTIONS:
+    width = len(str(len(SECTIONS)))
+    for number, section in enumerate(SECTIONS, start=1):
+        if not quiet:
+            print(f"[{number:>{width}}/{len(SECTIONS)}] {section_label(section)} ...", file=sys.stderr, flush=True)
         start = time.perf_counter()
         section(report)
         report.sections[-1].seconds = time.perf_counter() - start
         if not quiet:
-            print(f"  {report.sections[-1].title}: {report.sections[-1].seconds:.1f} s", file=sys.stderr)
+            pad = " " * (2 * width + 3)
+            print(f"{pad}{report.sections[-1].seconds:.1f} s: {report.sections[-1].title}", file=sys.stderr, flush=True)
     return report.write()
