@@ -1,11 +1,39 @@
-"""Neural samplers for statistical mechanics: autoregressive networks and flows as trial distributions.
+"""Neural samplers for statistical mechanics: autoregressive networks as trial distributions.
 
-(Under construction: the modules of this package are listed here as they land.)
+- :class:`MADE`, :class:`MADEConfig` — a masked autoregressive network over spins: exact samples
+  and exact, normalised log q(s) (its depth-0 case is the autoregressive family of black-box VI).
+- :func:`train_van`, :class:`VANResult` — a variational autoregressive network (Wu, Wang and
+  Zhang 2019) trained by REINFORCE on F_q = E_q[E] - T S(q) >= F with beta annealing and
+  bit-identical checkpoints; :func:`free_energy_bound`, :class:`FreeEnergyBound`.
+- :func:`neural_importance_sampling`, :class:`NISResult` — ln Z and observables from q reweighted
+  by p / q (unbiased Z), with the effective sample size and error bars.
+- :class:`NeuralMCMC` — independence Metropolis-Hastings with q as the proposal, mixed with local
+  Metropolis sweeps (exact); :func:`neural_mcmc`, :class:`NeuralMCMCResult` — acceptance, tau_int.
 """
+
+from typing import TYPE_CHECKING
 
 from thermolearn.lazy_exports import lazy_exports
 
-_EXPORTS: dict[str, str] = {}
+if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from thermolearn.neural.importance import NISResult, neural_importance_sampling
+    from thermolearn.neural.made import MADE, MADEConfig
+    from thermolearn.neural.mcmc import NeuralMCMC, NeuralMCMCResult, neural_mcmc
+    from thermolearn.neural.van import FreeEnergyBound, VANResult, free_energy_bound, train_van
+
+_EXPORTS: dict[str, str] = {
+    "FreeEnergyBound": "van",
+    "free_energy_bound": "van",
+    "MADE": "made",
+    "MADEConfig": "made",
+    "neural_importance_sampling": "importance",
+    "neural_mcmc": "mcmc",
+    "NeuralMCMC": "mcmc",
+    "NeuralMCMCResult": "mcmc",
+    "NISResult": "importance",
+    "train_van": "van",
+    "VANResult": "van",
+}
 
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
