@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
     from thermolearn.neural.mcmc import NeuralMCMC, NeuralMCMCResult, neural_mcmc
     from thermolearn.neural.van import FreeEnergyBound, VANResult, free_energy_bound, train_van
 
-_EXPORTS: dict[str, str] = {
+_EXPORTS = {
     "FreeEnergyBound": "van",
     "free_energy_bound": "van",
     "MADE": "made",
