@@ -1,11 +1,60 @@
 """The thermodynamics of training: Langevin samplers of a loss, the temperature of SGD, seed ensembles.
 
-(Under construction: the modules of this package are listed here as they land.)
+A loss is an energy U(theta) = -log p(theta | data) (nats, T = 1); training dynamics are
+stochastic dynamics in it, measured here against exact answers.
+
+- :func:`run_langevin` / :class:`LangevinResult` — unadjusted Langevin, SGLD (steps
+  a (b + t)^-gamma, minibatch forces), MALA and HMC with mass and friction, many chains in one
+  JAX program, checkpointed and resumed bit-identically; :class:`DivergenceError` when a step
+  size diverges (with the last good state); :func:`ula_stationary_covariance`, the exact biased
+  stationary law of unadjusted Langevin on a Gaussian.
+- :class:`Posterior` and its makers :func:`gaussian_posterior`, :func:`linear_regression_posterior`
+  (exact Gaussian posterior), :func:`mixture_posterior` (Welling and Teh's bimodal example, exact
+  mode weights by :func:`mixture_quadrature`), :func:`make_posterior` by name.
 """
+
+from typing import TYPE_CHECKING
 
 from thermolearn.lazy_exports import lazy_exports
 
-_EXPORTS: dict[str, str] = {}
+if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from thermolearn.dynamics.langevin import (
+        SAMPLERS,
+        DivergenceError,
+        Estimate,
+        LangevinResult,
+        run_langevin,
+        ula_stationary_covariance,
+    )
+    from thermolearn.dynamics.posteriors import (
+        POSTERIOR_NAMES,
+        MixtureQuadrature,
+        Posterior,
+        gaussian_posterior,
+        linear_regression_posterior,
+        make_posterior,
+        mixture_data,
+        mixture_posterior,
+        mixture_quadrature,
+    )
+
+_EXPORTS = {
+    "SAMPLERS": "langevin",
+    "DivergenceError": "langevin",
+    "Estimate": "langevin",
+    "LangevinResult": "langevin",
+    "run_langevin": "langevin",
+    "ula_stationary_covariance": "langevin",
+    "POSTERIOR_NAMES": "posteriors",
+    "MixtureQuadrature": "posteriors",
+    "Posterior": "posteriors",
+    "gaussian_posterior": "posteriors",
+    "linear_regression_posterior": "posteriors",
+    "make_posterior": "posteriors",
+    "mixture_data": "posteriors",
+    "mixture_posterior": "posteriors",
+    "mixture_quadrature": "posteriors",
+}
 
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
