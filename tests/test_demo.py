@@ -21,6 +21,7 @@ EXPECTED = {
     "section_exact_2d": ("exact 2D Ising", ["onsager.png"], 1),
     "section_ising": ("Monte Carlo on the 2D Ising model", ["ising_sweep.png"], 1),
     "section_annealing": ("Simulated annealing", ["annealing.png"], 1),
+    "section_spin_glass": ("Spin glasses", ["spinglass_overlaps.png"], 1),
     "section_mean_field_lattice": (
         "Mean field and the Bethe approximation",
         ["meanfield_graphical.png", "meanfield_magnetization.png"],

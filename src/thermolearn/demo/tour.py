@@ -19,6 +19,7 @@ from thermolearn.demo.quantum import section_quantum
 from thermolearn.demo.quantum_learning import section_quantum_learning
 from thermolearn.demo.rbm import section_rbm
 from thermolearn.demo.rg import section_rg
+from thermolearn.demo.spinglass import section_spin_glass
 from thermolearn.demo.variational import (
     section_elbo_regression,
     section_mean_field_lattice,
@@ -31,6 +32,7 @@ SECTIONS: list[Callable[[Report], None]] = [
     section_exact_2d,
     section_ising,
     section_annealing,
+    section_spin_glass,
     section_mean_field_lattice,
     section_variational_inference,
     section_elbo_regression,
