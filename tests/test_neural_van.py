@@ -3,6 +3,7 @@ F_q >= F against enumeration and Kaufman, training checkpoints that resume bit f
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -45,16 +46,28 @@ def _chi_square_p(counts: np.ndarray, q: np.ndarray) -> float:
     return float(stats.chisquare(observed, expected).pvalue)
 
 
-@pytest.fixture(scope="module")
-def lattice_run():
+@functools.cache
+def trained_lattice():
+    """A VAN on the conformance kit's periodic 4x4 ferromagnet at T = 2.5 (shared by the neural tests)."""
     model = Ising.lattice((4, 4))
     return model, train_van(model, T_LATTICE, steps=300, batch_size=256, seed=0, n_eval=8192)
 
 
-@pytest.fixture(scope="module")
-def glass_run():
+@functools.cache
+def trained_glass():
+    """A VAN on the kit's frustrated SK 10 with random fields at T = 0.9."""
     model = Ising(Ising.sherrington_kirkpatrick(10, seed=5).couplings, np.random.default_rng(5).normal(0, 0.4, 10))
     return model, train_van(model, 0.9, steps=300, batch_size=256, seed=1, n_eval=8192)
+
+
+@pytest.fixture(scope="module")
+def lattice_run():
+    return trained_lattice()
+
+
+@pytest.fixture(scope="module")
+def glass_run():
+    return trained_glass()
 
 
 @pytest.mark.parametrize(("hidden", "depth", "symmetric"), [(0, 0, False), (12, 1, False), (9, 2, True)])

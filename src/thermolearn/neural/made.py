@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -125,40 +126,61 @@ def _log2cosh(x: np.ndarray) -> np.ndarray:
     return ax + np.log1p(np.exp(-2.0 * ax))
 
 
-def _hidden_numpy(config: MADEConfig, params: dict[str, np.ndarray], ms: list[np.ndarray], x: np.ndarray):
+def masked_weights(config: MADEConfig, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The parameters in float64 with their masks applied (the direct connection made strictly
+    lower triangular): what the NumPy functions compute with."""
+    ms = masks(config)
+    out = {
+        "bias": np.asarray(params["bias"], dtype=np.float64),
+        "direct": np.tril(np.asarray(params["direct"], dtype=np.float64), k=-1),
+    }
     for layer in range(config.depth):
-        w = np.asarray(params[f"w{layer}"], dtype=np.float64) * ms[layer]
-        x = np.tanh(x @ w.T + np.asarray(params[f"b{layer}"], dtype=np.float64))
+        out[f"w{layer}"] = np.asarray(params[f"w{layer}"], dtype=np.float64) * ms[layer]
+        out[f"b{layer}"] = np.asarray(params[f"b{layer}"], dtype=np.float64)
+    if config.depth:
+        out["out"] = np.asarray(params["out"], dtype=np.float64) * ms[-1]
+    return out
+
+
+def _hidden64(config: MADEConfig, wts: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    for layer in range(config.depth):
+        x = np.tanh(x @ wts[f"w{layer}"].T + wts[f"b{layer}"])
     return x
 
 
-def logits_numpy(config: MADEConfig, params: dict[str, np.ndarray], s: np.ndarray) -> np.ndarray:
-    """The logits l (n_samples, n) of q(s_i | s_<i) for states s (n_samples, n), float64."""
-    x = np.asarray(s, dtype=np.float64)
-    direct = np.tril(np.asarray(params["direct"], dtype=np.float64), k=-1)
-    logits = np.asarray(params["bias"], dtype=np.float64) + x @ direct.T
+def _logits64(config: MADEConfig, wts: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    logits = wts["bias"] + x @ wts["direct"].T
     if config.depth:
-        ms = masks(config)
-        hid = _hidden_numpy(config, params, ms, x)
-        logits = logits + hid @ (np.asarray(params["out"], dtype=np.float64) * ms[-1]).T
+        logits = logits + _hidden64(config, wts, x) @ wts["out"].T
     return logits
 
 
-def _plain_log_prob(config: MADEConfig, params: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
-    logits = logits_numpy(config, params, x)
+def _plain_log_prob64(config: MADEConfig, wts: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    logits = _logits64(config, wts, x)
     return np.sum(x * logits - _log2cosh(logits), axis=1)
+
+
+def log_prob64(config: MADEConfig, wts: dict[str, np.ndarray], s: np.ndarray) -> np.ndarray:
+    """log q(s) in float64 for states s (n_samples, n) of +-1 (exact, normalised), from
+    :func:`masked_weights`."""
+    x = np.asarray(s, dtype=np.float64)
+    lq = _plain_log_prob64(config, wts, x)
+    if config.symmetric:
+        lq = np.logaddexp(lq, _plain_log_prob64(config, wts, -x)) - math.log(2.0)
+    return lq
 
 
 def log_prob_numpy(config: MADEConfig, params: dict[str, np.ndarray], s: np.ndarray) -> np.ndarray:
     """log q(s) in float64 for states s (n_samples, n) of +-1 (exact, normalised)."""
-    x = np.asarray(s, dtype=np.float64)
-    lq = _plain_log_prob(config, params, x)
-    if config.symmetric:
-        lq = np.logaddexp(lq, _plain_log_prob(config, params, -x)) - math.log(2.0)
-    return lq
+    return log_prob64(config, masked_weights(config, params), s)
 
 
-def sample_numpy(config: MADEConfig, params: dict[str, np.ndarray], uniforms: np.ndarray) -> np.ndarray:
+def logits_numpy(config: MADEConfig, params: dict[str, np.ndarray], s: np.ndarray) -> np.ndarray:
+    """The logits l (n_samples, n) of q(s_i | s_<i) for states s (n_samples, n), float64."""
+    return _logits64(config, masked_weights(config, params), np.asarray(s, dtype=np.float64))
+
+
+def sample64(config: MADEConfig, wts: dict[str, np.ndarray], uniforms: np.ndarray) -> np.ndarray:
     """Exact samples of q (int8, (n_samples, n)) from uniforms (n_samples, n + symmetric) in [0, 1).
 
     Spin i is +1 iff u_i < sigmoid(2 l_i); with ``symmetric`` the last uniform flips the whole
@@ -170,27 +192,27 @@ def sample_numpy(config: MADEConfig, params: dict[str, np.ndarray], uniforms: np
         raise ValueError(f"uniforms must have shape (n_samples, {n + int(config.symmetric)}), got {u.shape}")
     k = u.shape[0]
     x = np.zeros((k, n))
-    bias = np.asarray(params["bias"], dtype=np.float64)
-    direct = np.tril(np.asarray(params["direct"], dtype=np.float64), k=-1)
-    ms = masks(config)
+    bias, direct = wts["bias"], wts["direct"]
     if config.depth == 1:
-        w0 = np.asarray(params["w0"], dtype=np.float64) * ms[0]
-        pre = np.broadcast_to(np.asarray(params["b0"], dtype=np.float64), (k, w0.shape[0])).copy()
-        out = np.asarray(params["out"], dtype=np.float64) * ms[-1]
+        w0, out = wts["w0"], wts["out"]
+        pre = np.broadcast_to(wts["b0"], (k, w0.shape[0])).copy()
     for i in range(n):
         logit = bias[i] + x[:, :i] @ direct[i, :i]
         if config.depth == 1:
             logit = logit + np.tanh(pre) @ out[i]
         elif config.depth > 1:
-            logit = logit + _hidden_numpy(config, params, ms, x) @ (
-                np.asarray(params["out"], np.float64)[i] * ms[-1][i]
-            )
+            logit = logit + _hidden64(config, wts, x) @ wts["out"][i]
         x[:, i] = np.where(u[:, i] < expit(2.0 * logit), 1.0, -1.0)
         if config.depth == 1:
             pre += np.outer(x[:, i], w0[:, i])
     if config.symmetric:
         x = np.where(u[:, n : n + 1] < 0.5, -x, x)
     return x.astype(np.int8)
+
+
+def sample_numpy(config: MADEConfig, params: dict[str, np.ndarray], uniforms: np.ndarray) -> np.ndarray:
+    """Exact samples of q from uniforms: :func:`sample64` from the raw parameters."""
+    return sample64(config, masked_weights(config, params), uniforms)
 
 
 # ----------------------------------------------------------------------------- JAX (float32)
@@ -258,11 +280,15 @@ class MADE:
     def n_spins(self) -> int:
         return self.config.n_spins
 
+    @cached_property
+    def _weights(self) -> dict[str, np.ndarray]:
+        return masked_weights(self.config, self.params)
+
     def log_prob(self, states: np.ndarray) -> np.ndarray:
-        return log_prob_numpy(self.config, self.params, np.atleast_2d(states))
+        return log_prob64(self.config, self._weights, np.atleast_2d(states))
 
     def sample_from_uniforms(self, uniforms: np.ndarray) -> np.ndarray:
-        return sample_numpy(self.config, self.params, uniforms)
+        return sample64(self.config, self._weights, uniforms)
 
     @property
     def uniforms_per_sample(self) -> int:
