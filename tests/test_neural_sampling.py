@@ -8,12 +8,12 @@ import math
 import numpy as np
 import pytest
 
+from tests.test_neural_van import trained_glass, trained_lattice
 from thermolearn.exact import enumerate_exact
 from thermolearn.models import Ising
 from thermolearn.neural import MADE, MADEConfig, NeuralMCMC, neural_importance_sampling, neural_mcmc, train_van
 from thermolearn.neural.made import init_params
 from thermolearn.testing import check_sampler, conformance_models
-from tests.test_neural_van import trained_glass, trained_lattice
 
 
 def _exact(model: Ising, T: float):
