@@ -11,6 +11,9 @@ stochastic dynamics in it, measured here against exact answers.
 - :class:`Posterior` and its makers :func:`gaussian_posterior`, :func:`linear_regression_posterior`
   (exact Gaussian posterior), :func:`mixture_posterior` (Welling and Teh's bimodal example, exact
   mode weights by :func:`mixture_quadrature`), :func:`make_posterior` by name.
+- :func:`run_sgd_temperature` / :class:`SGDTemperatureResult` — constant-learning-rate SGD on a
+  quadratic loss as a sampler, against :func:`sgd_stationary_variance` = eta B / (S A (2 - eta A))
+  (exact, discrete time) and :func:`sgd_sde_variance` = eta B / (2 S A) (the SDE limit).
 """
 
 from typing import TYPE_CHECKING
@@ -37,6 +40,12 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
         mixture_posterior,
         mixture_quadrature,
     )
+    from thermolearn.dynamics.sgd_temperature import (
+        SGDTemperatureResult,
+        run_sgd_temperature,
+        sgd_sde_variance,
+        sgd_stationary_variance,
+    )
 
 _EXPORTS = {
     "SAMPLERS": "langevin",
@@ -54,6 +63,10 @@ _EXPORTS = {
     "mixture_data": "posteriors",
     "mixture_posterior": "posteriors",
     "mixture_quadrature": "posteriors",
+    "SGDTemperatureResult": "sgd_temperature",
+    "run_sgd_temperature": "sgd_temperature",
+    "sgd_sde_variance": "sgd_temperature",
+    "sgd_stationary_variance": "sgd_temperature",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,0 +1,261 @@
+"""The temperature of SGD: constant-learning-rate SGD on a quadratic loss as a sampler.
+
+Loss L(theta) = (1/S) sum_{i in batch} (A / 2) (theta - z_i)^2 with data z_i of mean 0 and
+variance B / A^2, so the population loss (A / 2) theta^2 has curvature A and each per-sample
+gradient A (theta - z_i) has variance B at every theta (additive noise). One SGD step,
+theta -> (1 - eta A) theta + eta A zbar_batch, is an AR(1) process whose stationary law has
+mean 0 and variance
+
+    Var = eta B_S / (A (2 - eta A)),     B_S = B / S  (fresh data each step)
+                                         B_S = (B / S) (N - S) / (N - 1)  (S of N data, no replacement)
+
+(exact in discrete time; the SDE limit eta -> 0 gives eta B / (2 S A)), so SGD samples a
+Gibbs law exp(-L / T) with temperature T = A Var = eta B / (S (2 - eta A)): at small eta only
+the ratio eta / S matters (Mandt, Hoffman and Blei 2017; Jastrzebski et al. 2017). The excess
+loss E[L] - L(0) = A Var / 2 = T / 2 is equipartition. Everything in units of theta (variance:
+theta^2, loss: the loss's units); runs are float64 JAX, chains vectorised.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from thermolearn.file_contents import FileContents
+from thermolearn.progress import progress_bar
+from thermolearn.randomness.seeds import check_int_seed, numpy_generator
+from thermolearn.storage import save_arrays
+from thermolearn.validation import check_positive_float, check_positive_int
+
+CHECKPOINT_FORMAT = "thermolearn.sgd-temperature-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+def _check_problem(curvature: float, noise: float, batch: int, lr: float, data_size: int | None):
+    a = check_positive_float("curvature", curvature)
+    b = check_positive_float("noise", noise)
+    s = check_positive_int("batch", batch)
+    eta = check_positive_float("lr", lr)
+    n = None if data_size is None else check_positive_int("data_size", data_size, minimum=2)
+    if n is not None and s > n:
+        raise ValueError(f"batch {s} is larger than the data ({n} points)")
+    if eta * a >= 2.0:
+        raise ValueError(
+            f"SGD with lr {eta:g} diverges on curvature {a:g}: it needs lr * curvature < 2 (lr < {2.0 / a:.6g})"
+        )
+    return a, b, s, eta, n
+
+
+def sgd_stationary_variance(
+    curvature: float, noise: float, batch: int, lr: float, *, data_size: int | None = None
+) -> float:
+    """Exact stationary variance of constant-lr SGD on the quadratic, eta B_S / (A (2 - eta A))
+    (theta^2), with B_S = B / S, times (N - S) / (N - 1) for batches of S of ``data_size`` = N
+    data drawn without replacement. Raises ValueError when eta A >= 2 (SGD diverges)."""
+    a, b, s, eta, n = _check_problem(curvature, noise, batch, lr, data_size)
+    bs = b / s if n is None else b / s * (n - s) / (n - 1)
+    return eta * bs / (a * (2.0 - eta * a))
+
+
+def sgd_sde_variance(curvature: float, noise: float, batch: int, lr: float) -> float:
+    """The continuous-time (SDE) limit eta B / (2 S A) of the stationary variance (theta^2)."""
+    a, b, s, eta, _ = _check_problem(curvature, noise, batch, lr, None)
+    return eta * b / (2.0 * s * a)
+
+
+@dataclass(frozen=True)
+class SGDTemperatureResult:
+    """A constant-lr SGD run: the theta series (n_chains, n_records) after burn-in, and the
+    measured stationary variance and excess loss with autocorrelation-aware errors."""
+
+    settings: dict[str, Any]
+    series: np.ndarray
+    variance: float
+    variance_stderr: float
+    tau: float
+    reliable: bool
+    theory_variance: float
+    sde_variance: float
+    resumed_from: int = 0
+
+    @property
+    def excess_loss(self) -> float:
+        return 0.5 * self.settings["curvature"] * self.variance
+
+    @property
+    def excess_loss_stderr(self) -> float:
+        return 0.5 * self.settings["curvature"] * self.variance_stderr
+
+    def as_dict(self) -> dict[str, Any]:
+        a = self.settings["curvature"]
+        return {
+            "variance": {"mean": self.variance, "stderr": self.variance_stderr},
+            "theory_variance": self.theory_variance,
+            "sde_variance": self.sde_variance,
+            "excess_loss": {"mean": self.excess_loss, "stderr": self.excess_loss_stderr},
+            "theory_excess_loss": 0.5 * a * self.theory_variance,
+            "temperature": {"mean": a * self.variance, "stderr": a * self.variance_stderr},
+            "theory_temperature": a * self.theory_variance,
+            "lr_over_batch": self.settings["lr"] / self.settings["batch"],
+            "tau": self.tau,
+            "reliable": self.reliable,
+            "resumed_from": self.resumed_from,
+            "settings": self.settings,
+        }
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled_chunk(n_chains: int, length: int, batch: int, finite: bool):
+    import jax
+    import jax.numpy as jnp
+
+    def chunk(theta, t0, root, data, hyper):
+        a, b, eta, s = hyper
+
+        def body(theta, t):
+            keys = jax.random.split(jax.random.fold_in(root, t), n_chains)
+            if finite:
+                n = data.shape[0]
+                idx = jax.vmap(lambda k: jax.random.choice(k, n, (batch,), replace=False))(keys)
+                zbar = data[idx].mean(axis=1)
+            else:
+                # fresh Gaussian data: the mean of S of them is drawn directly (the same law, N(0, B / (A^2 S)))
+                zbar = jax.vmap(lambda k: jax.random.normal(k, dtype=theta.dtype))(keys) * jnp.sqrt(b / s) / a
+            grad = a * (theta - zbar)  # the minibatch gradient of each chain
+            theta = theta - eta * grad
+            return theta, theta
+
+        return jax.lax.scan(body, theta, t0 + jnp.arange(length))
+
+    return jax.jit(chunk)
+
+
+def _dataset(n: int, a: float, b: float, seed: int) -> np.ndarray:
+    """N data of exactly mean 0 and variance B / A^2 (per-sample gradient variance exactly B)."""
+    z = numpy_generator(np.random.SeedSequence([seed, 1])).normal(size=n)
+    z = (z - z.mean()) / z.std()
+    return z * math.sqrt(b) / a
+
+
+def run_sgd_temperature(
+    curvature: float,
+    noise: float,
+    batch: int,
+    lr: float,
+    steps: int,
+    *,
+    n_chains: int = 16,
+    burn_in: int | None = None,
+    data_size: int | None = None,
+    seed: int = 0,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int = 5000,
+    chunk: int = 5000,
+    progress: bool | None = None,
+) -> SGDTemperatureResult:
+    """Run ``n_chains`` copies of constant-lr SGD (curvature A, per-sample gradient variance B,
+    batch S, lr eta) for ``steps`` steps from the minimum; the stationary variance of theta
+    after ``burn_in`` steps (default: 10 relaxation times 1 / (eta A), at most steps // 2),
+    with its error from tau_int, against :func:`sgd_stationary_variance`. ``data_size``: draw
+    batches from N fixed data (without replacement) instead of fresh data."""
+    import jax
+    import jax.numpy as jnp
+
+    a, b, s, eta, n = _check_problem(curvature, noise, batch, lr, data_size)
+    steps = check_positive_int("steps", steps)
+    n_chains = check_positive_int("n_chains", n_chains)
+    relax = 1.0 / (eta * a)
+    burn_in = min(int(10 * relax), steps // 2) if burn_in is None else check_positive_int("burn_in", burn_in, minimum=0)
+    if steps - burn_in < 2:
+        raise ValueError(f"steps ({steps}) must exceed burn_in ({burn_in}) by at least 2")
+    seed = check_int_seed(seed)
+    chunk = check_positive_int("chunk", chunk)
+    if checkpoint is not None:
+        if not Path(checkpoint).resolve().parent.is_dir():
+            raise ValueError(f"cannot write checkpoint {checkpoint}: its folder does not exist")
+        chunk = check_positive_int("checkpoint_every", checkpoint_every)
+    settings = {
+        "curvature": a,
+        "noise": b,
+        "batch": s,
+        "lr": eta,
+        "steps": steps,
+        "n_chains": n_chains,
+        "burn_in": burn_in,
+        "data_size": n,
+        "seed": seed,
+        "chunk": chunk,
+    }
+    series = np.zeros((n_chains, steps - burn_in))
+    done = 0
+    with jax.enable_x64(True):
+        root = jax.random.key(seed)
+        theta = jnp.zeros(n_chains)
+        data = jnp.asarray(_dataset(n, a, b, seed)) if n is not None else jnp.zeros(1)
+        if checkpoint is not None and Path(checkpoint).is_file():
+            theta_np, series, done = _resume(checkpoint, settings, series)
+            theta = jnp.asarray(theta_np)
+        resumed_from = done
+        hyper = tuple(jnp.asarray(x, dtype=jnp.float64) for x in (a, b, eta, s))
+        with progress_bar(
+            total=steps, initial=done, desc="sgd", unit="step", progress=progress, worthwhile=steps > 20000
+        ) as bar:
+            while done < steps:
+                length = min(chunk, steps - done)
+                run = _compiled_chunk(n_chains, length, s if n is not None else 0, n is not None)
+                theta, thetas = run(theta, jnp.asarray(done, dtype=jnp.int64), root, data, hyper)
+                values = np.asarray(thetas).T  # (chains, length)
+                if not np.all(np.isfinite(values)):
+                    raise ValueError(f"SGD became non-finite within steps {done}..{done + length}")
+                ts = np.arange(done, done + length)
+                keep = ts >= burn_in
+                series[:, ts[keep] - burn_in] = values[:, keep]
+                done += length
+                bar.update(length)
+                if checkpoint is not None:
+                    _save(checkpoint, settings, np.asarray(theta), series, done)
+    from thermolearn.estimators.autocorrelation import integrated_autocorrelation_time
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        est = integrated_autocorrelation_time(series * series)  # the mean is 0: <theta^2> is the variance
+    return SGDTemperatureResult(
+        settings=settings,
+        series=series,
+        variance=est.mean,
+        variance_stderr=est.stderr,
+        tau=est.tau,
+        reliable=est.reliable,
+        theory_variance=sgd_stationary_variance(a, b, s, eta, data_size=n),
+        sde_variance=sgd_sde_variance(a, b, s, eta),
+        resumed_from=resumed_from,
+    )
+
+
+def _save(path, settings, theta, series, done) -> None:
+    header = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "run": settings, "steps_done": int(done)}
+    save_arrays(path, {"theta": theta, "series": series}, header)
+
+
+def _resume(path, settings, series):
+    contents = FileContents.read(path)
+    contents.expect_format(CHECKPOINT_FORMAT, [CHECKPOINT_VERSION], what="SGD checkpoint")
+    saved = contents.value("run", dict)
+    if saved != settings:
+        differ = sorted(k for k in set(saved) | set(settings) if saved.get(k) != settings.get(k))
+        raise contents.fail(
+            f"checkpoint belongs to a different run (differs in: {', '.join(differ)}); "
+            "delete it or choose another --checkpoint path"
+        )
+    done = int(contents.value("steps_done", int, minimum=0, maximum=settings["steps"]))
+    contents.expect_names(["theta", "series"])
+    theta = contents.array("theta", shape=(settings["n_chains"],), dtype=np.float64)
+    new_series = contents.array("series", shape=series.shape, dtype=np.float64)
+    return theta, new_series.copy(), done
