@@ -9,6 +9,11 @@
   T > 0), :func:`recall` (any method) and :func:`restoration_curve`.
 - :mod:`.rbm_rg`: :func:`rbm_renormalisation`, the RBM-as-RG experiment (Mehta and
   Schwab 2014) against majority-rule block spins, with checkpoints.
+- :mod:`.sweep`: :func:`sweep` runs a registered task (:data:`TASKS`: ising,
+  population-annealing, groundstate) over a grid, serially, on a process pool or on Dask
+  (:func:`open_executor`), seeds from the grid coordinates, one atomic file per point and a
+  manifest, so a rerun computes only the missing points; :func:`load_config` reads the
+  CONFIG.toml of ``thermolearn sweep``.
 """
 
 from typing import TYPE_CHECKING
@@ -29,6 +34,18 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
     from thermolearn.runs.rbm_rg import RBMRenormalisationResult, rbm_renormalisation
     from thermolearn.runs.recall import RECALL_METHODS, RestorationResult, recall, restoration_curve, thermal_recall
     from thermolearn.runs.sample import SampleResult, sample
+    from thermolearn.runs.sweep import (
+        TASKS,
+        SweepConfig,
+        SweepResult,
+        SweepTask,
+        grid_points,
+        load_config,
+        open_executor,
+        point_seed,
+        register_task,
+        sweep,
+    )
 
 
 _EXPORTS = {
@@ -50,6 +67,16 @@ _EXPORTS = {
     "registered_methods": "comparison",
     "sample": "sample",
     "save_checkpoint": "checkpoint",
+    "SweepConfig": "sweep",
+    "SweepResult": "sweep",
+    "SweepTask": "sweep",
+    "TASKS": "sweep",
+    "grid_points": "sweep",
+    "load_config": "sweep",
+    "open_executor": "sweep",
+    "point_seed": "sweep",
+    "register_task": "sweep",
+    "sweep": "sweep",
     "thermal_recall": "recall",
 }
 
