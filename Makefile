@@ -9,7 +9,12 @@ STAMP_DEV := $(VENV)/.installed-dev
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba-cache
 export MPLBACKEND ?= Agg
 
-.PHONY: demo test lint install install-dev clean
+.PHONY: demo test lint install install-dev clean browser docs
+
+# The explorer's tests (tests/test_explorer.py) drive a real Chromium through Playwright. Playwright's
+# own browser download needs the network, so they use the system's: THERMOLEARN_CHROMIUM if set,
+# else chromium (or chromium-browser) on the PATH, installed by apt-get when missing and we are root.
+FIND_CHROMIUM = $${THERMOLEARN_CHROMIUM:-$$(command -v chromium || command -v chromium-browser || true)}
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +36,24 @@ demo: $(STAMP_RUN)
 
 # make test runs one test process per core; a multi-threaded BLAS in each of them would
 # oversubscribe the cores tenfold on small dense problems.
-test: $(STAMP_DEV) lint
-	OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -q
+test: $(STAMP_DEV) lint browser
+	THERMOLEARN_CHROMIUM="$(FIND_CHROMIUM)" OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -q
+
+# Find Chromium for the browser tests, or install Debian's package (root only); fail with a clear message.
+browser:
+	@path="$(FIND_CHROMIUM)"; \
+	if [ -z "$$path" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "make: installing chromium (apt-get) for the explorer's browser tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
+			|| { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; \
+		path="$(FIND_CHROMIUM)"; \
+	fi; \
+	if [ -z "$$path" ] || [ ! -x "$$path" ]; then \
+		echo "make: no Chromium for the explorer's browser tests (found: '$$path'). Install it" \
+			"(Debian/Ubuntu, as root: apt-get install -y chromium) or set THERMOLEARN_CHROMIUM=/path/to/chromium." >&2; \
+		exit 1; \
+	fi; \
+	echo "make: browser tests use $$path"
 
 # ruff (lint, import order), its formatter and mypy (types of src/), as CI enforces them.
 lint: $(STAMP_DEV)
@@ -41,4 +62,4 @@ lint: $(STAMP_DEV)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .numba-cache thermolearn-demo .pytest_cache .hypothesis
+	rm -rf $(VENV) .numba-cache thermolearn-demo thermolearn-explorer build/docs .pytest_cache .hypothesis
