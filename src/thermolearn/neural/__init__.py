@@ -9,6 +9,9 @@
   by p / q (unbiased Z), with the effective sample size and error bars.
 - :class:`NeuralMCMC` — independence Metropolis-Hastings with q as the proposal, mixed with local
   Metropolis sweeps (exact); :func:`neural_mcmc`, :class:`NeuralMCMCResult` — acceptance, tau_int.
+- :func:`save_network`, :func:`load_network` — a trained network as .npz + JSON header (checked on load).
+- :func:`exact_log_z`, :func:`exact_solution`, :func:`mean_field_log_z` — the references an estimate
+  is measured against (Kaufman, transfer matrices, enumeration up to 24 spins; naive mean field).
 """
 
 from typing import TYPE_CHECKING
@@ -19,9 +22,16 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
     from thermolearn.neural.importance import NISResult, neural_importance_sampling
     from thermolearn.neural.made import MADE, MADEConfig
     from thermolearn.neural.mcmc import NeuralMCMC, NeuralMCMCResult, neural_mcmc
+    from thermolearn.neural.network_files import load_network, save_network
+    from thermolearn.neural.reference import exact_log_z, exact_solution, mean_field_log_z
     from thermolearn.neural.van import FreeEnergyBound, VANResult, free_energy_bound, train_van
 
 _EXPORTS = {
+    "exact_log_z": "reference",
+    "exact_solution": "reference",
+    "load_network": "network_files",
+    "mean_field_log_z": "reference",
+    "save_network": "network_files",
     "FreeEnergyBound": "van",
     "free_energy_bound": "van",
     "MADE": "made",

@@ -26,6 +26,7 @@ from thermolearn.estimators.autocorrelation import integrated_autocorrelation_ti
 from thermolearn.models.ising import Ising
 from thermolearn.neural.made import MADE
 from thermolearn.neural.van import check_network_for
+from thermolearn.progress import progress_bar
 from thermolearn.randomness.xoshiro import uniforms
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
 from thermolearn.samplers.single_spin import Metropolis
@@ -165,9 +166,11 @@ def neural_mcmc(
     local_sweeps: int = 1,
     proposals: int = 1,
     seed: Any = 0,
+    progress: bool | None = None,
 ) -> NeuralMCMCResult:
     """Run :class:`NeuralMCMC` chains on ``model`` at temperature T (energy units) and measure
-    the acceptance rate of the network's proposals, tau_int and E, <|M|> with their errors."""
+    the acceptance rate of the network's proposals, tau_int and E, <|M|> with their errors
+    (``n_sweeps`` recorded sweeps of ``n_chains`` chains after ``burn_in`` unrecorded ones)."""
     T = check_temperature(temperature)
     chains = check_positive_int("n_chains", n_chains)
     sweeps = check_positive_int("n_sweeps", n_sweeps, minimum=4)
@@ -184,12 +187,16 @@ def neural_mcmc(
     energies = np.empty((chains, sweeps))
     mags = np.empty((chains, sweeps))
     accepted = attempted = 0
-    for k in range(sweeps):
-        st = sampler.sweep(model, state, betas, 1)
-        accepted += int(np.sum(st.accepted))
-        attempted += int(np.sum(st.attempted))
-        energies[:, k] = state.energy
-        mags[:, k] = state.magnetization
+    with progress_bar(
+        total=sweeps, desc="neural mcmc", unit="sweep", progress=progress, worthwhile=sweeps > 200
+    ) as bar:
+        for k in range(sweeps):
+            st = sampler.sweep(model, state, betas, 1)
+            accepted += int(np.sum(st.accepted))
+            attempted += int(np.sum(st.attempted))
+            energies[:, k] = state.energy
+            mags[:, k] = state.magnetization
+            bar.update()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         te = integrated_autocorrelation_time(energies) if np.ptp(energies) > 0 else None
