@@ -15,8 +15,7 @@ from thermolearn.dynamics.langevin import DivergenceError, run_langevin, ula_sta
 from thermolearn.dynamics.posteriors import (
     Posterior,
     gaussian_posterior,
-    linear_regression_posterior,
-    mixture_posterior,
+    make_posterior,
     mixture_quadrature,
 )
 
@@ -31,12 +30,12 @@ def within(measured, stderr, exact, z=Z):
 
 @pytest.fixture(scope="module")
 def regression():
-    return linear_regression_posterior(seed=0)
+    return make_posterior("linear-regression", seed=0)
 
 
 @pytest.fixture(scope="module")
 def mixture():
-    return mixture_posterior(seed=0)
+    return make_posterior("mixture", seed=0)
 
 
 def test_ula_bias_in_closed_form_and_mala_removes_it():
@@ -70,8 +69,7 @@ def test_ula_covariance_is_the_lyapunov_fixed_point():
     ("sampler", "step", "extra"),
     [
         ("mala", 0.05, {}),
-        ("hmc", 0.1, {"leapfrog_steps": 3}),
-        ("hmc", 0.1, {"friction": 1.0, "mass": 2.0}),
+        ("hmc", 0.1, {"leapfrog_steps": 3, "friction": 1.0, "mass": 2.0}),
         ("ula", 0.01, {}),
         ("sgld", 0.01, {"batch_size": 5, "decay_offset": 2000.0}),
     ],
@@ -109,7 +107,7 @@ def test_mixture_mode_weights(mixture):
 def test_divergent_step_stops_with_last_good_state():
     g = gaussian_posterior(1.0)
     with pytest.raises(DivergenceError, match="diverged at step") as info:
-        run_langevin(g, "ula", step=4.5, steps=2000, n_chains=2, seed=0, init_spread=1.0)
+        run_langevin(g, "ula", step=4.5, steps=2000, n_chains=8, seed=0, init_spread=1.0)
     err = info.value
     assert err.reason == "diverged"
     assert np.all(np.isfinite(err.last_good)) and np.max(np.abs(err.last_good)) <= 1e12
@@ -140,7 +138,7 @@ def test_bad_input(regression):
 
 
 def test_checkpoint_resume_is_bit_identical(tmp_path, monkeypatch, regression):
-    kw = dict(step=0.01, steps=1500, n_chains=3, seed=5, batch_size=4, checkpoint_every=500)
+    kw = dict(step=0.01, steps=1500, n_chains=8, seed=5, batch_size=5, checkpoint_every=500)
     whole = run_langevin(regression, "sgld", checkpoint=tmp_path / "a.npz", **kw)
     real_save = langevin_module._save
     calls = []

@@ -17,6 +17,7 @@ log p(x_i | theta) (the estimator of stochastic-gradient Langevin dynamics).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -260,10 +261,16 @@ def mixture_posterior(n: int = 100, *, seed: int = 0, data: np.ndarray | None = 
 
 def make_posterior(name: str, *, seed: int = 0) -> Posterior:
     """A posterior by its command-line name (one of :data:`POSTERIOR_NAMES`), data drawn with ``seed``."""
+    if name not in POSTERIOR_NAMES:
+        raise ValueError(f"unknown posterior {name!r}; choose one of {', '.join(POSTERIOR_NAMES)}")
+    return _named_posterior(name, check_positive_int("seed", seed, minimum=0))
+
+
+@functools.lru_cache(maxsize=8)
+def _named_posterior(name: str, seed: int) -> Posterior:
+    # cached: the mixture's quadrature is the slow part, and the same seed gives the same data
     if name == "gaussian":
         return gaussian_posterior()
     if name == "linear-regression":
         return linear_regression_posterior(seed=seed)
-    if name == "mixture":
-        return mixture_posterior(seed=seed)
-    raise ValueError(f"unknown posterior {name!r}; choose one of {', '.join(POSTERIOR_NAMES)}")
+    return mixture_posterior(seed=seed)

@@ -1,0 +1,354 @@
+"""``thermolearn dynamics``: the thermodynamics of training (langevin, sgd-temperature).
+
+- ``langevin``: unadjusted Langevin, SGLD, MALA or HMC on the posterior of Bayesian linear
+  regression (exact Gaussian) or Welling and Teh's two-parameter mixture (exact mode weights by
+  quadrature): mean and covariance with autocorrelation-aware errors against the exact ones.
+- ``sgd-temperature``: constant-learning-rate SGD on a quadratic loss as a sampler: the
+  stationary variance against the discrete-time theory eta B / (S A (2 - eta A)) and its SDE
+  limit eta B / (2 S A).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any
+
+from thermolearn.cli.arguments import check_output_path, missing_action
+from thermolearn.cli.options import (
+    add_checkpoint,
+    add_json,
+    add_no_progress,
+    add_plot,
+    add_seed,
+    check_distinct_paths,
+    nonnegative_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    write_json,
+)
+from thermolearn.cli.table import format_number, format_table
+
+# thermolearn.dynamics' SAMPLERS and the models the command offers, named here so --help loads nothing
+SAMPLER_CHOICES = ("ula", "sgld", "mala", "hmc")
+MODEL_CHOICES = ("linear-regression", "mixture")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "dynamics",
+        help="the thermodynamics of training: Langevin samplers against exact posteriors, the temperature of SGD",
+        description="Training read as stochastic dynamics in the energy U(theta) = -log p(theta | data): Langevin "
+        "samplers (ULA, SGLD, MALA, HMC) measured against exact posteriors, and constant-learning-rate SGD as a "
+        "sampler at a temperature set by eta / S.",
+    )
+    psub = p.add_subparsers(dest="dynamics_command", metavar="ACTION")
+    p.set_defaults(run=missing_action("dynamics", "langevin or sgd-temperature"))
+
+    lg = psub.add_parser(
+        "langevin",
+        help="Langevin samplers (ULA, SGLD, MALA, HMC) against an exact posterior",
+        description="Sample the posterior of Bayesian linear regression (20 points, 2 weights: the exact posterior "
+        "is Gaussian) or Welling and Teh's two-parameter Gaussian mixture (bimodal; exact mode weights P(theta_2 > "
+        "0) by quadrature) with several chains, and compare the mean and covariance (errors from the integrated "
+        "autocorrelation time) with the exact ones. Steps: theta -> theta - (eta/2) grad U + sqrt(eta) xi; ULA is "
+        "biased (on N(0, s^2) its variance is s^2 / (1 - eta / (4 s^2))), MALA and HMC are exact.",
+    )
+    lg.add_argument(
+        "--model", choices=MODEL_CHOICES, default="linear-regression", help="the posterior (default linear-regression)"
+    )
+    lg.add_argument("--sampler", choices=SAMPLER_CHOICES, default="mala", help="the dynamics (default mala)")
+    lg.add_argument(
+        "--step",
+        type=positive_float,
+        default=0.02,
+        metavar="E",
+        help="step size: eta (noise variance) for ula/sgld/mala, the first eta_0 for sgld, the leapfrog eps for hmc "
+        "(default 0.02)",
+    )
+    lg.add_argument("--steps", type=positive_int, default=20000, metavar="K", help="steps per chain (default 20000)")
+    lg.add_argument("--chains", type=positive_int, default=8, metavar="N", help="independent chains (default 8)")
+    lg.add_argument(
+        "--burn-in", type=nonnegative_int, default=None, metavar="N", help="steps discarded first (default steps/5)"
+    )
+    lg.add_argument("--thin", type=positive_int, default=1, metavar="N", help="keep every N-th state (default 1)")
+    lg.add_argument("--batch", type=positive_int, default=10, metavar="S", help="sgld minibatch size (default 10)")
+    lg.add_argument(
+        "--decay-offset",
+        type=positive_float,
+        default=1000.0,
+        metavar="B",
+        help="sgld steps eta_t = step (b / (b + t))^gamma: b (default 1000)",
+    )
+    lg.add_argument(
+        "--decay-power", type=nonnegative_float, default=0.55, metavar="G", help="sgld gamma (default 0.55)"
+    )
+    lg.add_argument("--mass", type=positive_float, default=1.0, metavar="M", help="hmc particle mass (default 1)")
+    lg.add_argument(
+        "--friction",
+        type=positive_float,
+        default=None,
+        metavar="GAMMA",
+        help="hmc friction: the momentum keeps exp(-gamma eps L) of itself per move (default: full refresh)",
+    )
+    lg.add_argument("--leapfrog", type=positive_int, default=1, metavar="L", help="hmc leapfrog steps (default 1)")
+    lg.add_argument(
+        "--data-seed", type=nonnegative_int, default=0, metavar="N", help="seed of the model's data (default 0)"
+    )
+    add_seed(lg, "the chains")
+    add_json(lg, "mean, cov, exact_mean, exact_cov, mean_stderr (and mode weights for the mixture)")
+    add_plot(lg, "the samples over the exact posterior's contours")
+    add_no_progress(lg)
+    add_checkpoint(lg, "the chains, their samples and the step reached")
+    lg.add_argument(
+        "--checkpoint-every",
+        type=positive_int,
+        default=2000,
+        metavar="N",
+        help="checkpoint period in steps (default 2000)",
+    )
+    lg.set_defaults(run=run_langevin_command)
+
+    sg = psub.add_parser(
+        "sgd-temperature",
+        help="constant-lr SGD as a sampler: stationary variance against eta B / (S A (2 - eta A))",
+        description="Run chains of constant-learning-rate SGD on the quadratic loss (A/2)(theta - z)^2 averaged over "
+        "minibatches of S data z (per-sample gradient variance B) and measure the stationary variance of theta "
+        "(error from tau_int) against the exact discrete-time value eta B / (S A (2 - eta A)) and the SDE limit "
+        "eta B / (2 S A): SGD samples exp(-L / T) at T = eta B / (S (2 - eta A)), set by eta / S.",
+    )
+    sg.add_argument("--curvature", type=positive_float, default=1.0, metavar="A", help="curvature A (default 1)")
+    sg.add_argument(
+        "--noise", type=positive_float, default=1.0, metavar="B", help="per-sample gradient variance B (default 1)"
+    )
+    sg.add_argument("--batch", type=positive_int, default=4, metavar="S", help="batch size S (default 4)")
+    sg.add_argument("--lr", type=positive_float, default=0.1, metavar="E", help="learning rate eta (default 0.1)")
+    sg.add_argument("--steps", type=positive_int, default=20000, metavar="K", help="SGD steps (default 20000)")
+    sg.add_argument("--chains", type=positive_int, default=16, metavar="N", help="independent runs (default 16)")
+    sg.add_argument(
+        "--burn-in",
+        type=nonnegative_int,
+        default=None,
+        metavar="N",
+        help="steps discarded first (default 10 / (eta A), at most steps/2)",
+    )
+    sg.add_argument(
+        "--data-size",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="draw batches without replacement from N fixed data (default: fresh data every step)",
+    )
+    add_seed(sg, "the data and minibatches")
+    add_json(sg, "variance (mean, stderr), theory_variance, sde_variance, excess loss and temperature")
+    add_plot(sg, "variance against eta / S for several eta at S and 2S, with the theory lines")
+    add_no_progress(sg)
+    add_checkpoint(sg, "the runs and their series")
+    sg.add_argument(
+        "--checkpoint-every",
+        type=positive_int,
+        default=5000,
+        metavar="N",
+        help="checkpoint period in steps (default 5000)",
+    )
+    sg.set_defaults(run=run_sgd_command)
+
+
+def run(args: argparse.Namespace) -> int:
+    return int(args.run(args))
+
+
+def _z(measured: float, stderr: float, exact: float | None) -> float | None:
+    if exact is None or not (stderr > 0):
+        return None
+    return (measured - exact) / stderr
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    check_output_path(args.json, ".json")
+    check_output_path(args.plot, ".png")
+    check_output_path(args.checkpoint, ".npz")
+    check_distinct_paths({}, {"--json": args.json, "--plot": args.plot, "--checkpoint": args.checkpoint})
+
+
+def run_langevin_command(args: argparse.Namespace) -> int:
+    _check_outputs(args)
+    import numpy as np
+
+    from thermolearn.dynamics.langevin import run_langevin
+    from thermolearn.dynamics.posteriors import make_posterior
+
+    if args.batch != 10 and args.sampler != "sgld":
+        raise ValueError("--batch is a setting of --sampler sgld only")
+    burn_in = args.steps // 5 if args.burn_in is None else args.burn_in
+    if burn_in + args.thin > args.steps:
+        raise ValueError(f"--burn-in ({burn_in}) + --thin ({args.thin}) must not exceed --steps ({args.steps})")
+    posterior = make_posterior(args.model, seed=args.data_seed)
+    result = run_langevin(
+        posterior,
+        args.sampler,
+        step=args.step,
+        steps=args.steps,
+        n_chains=args.chains,
+        burn_in=burn_in,
+        thin=args.thin,
+        batch_size=args.batch,
+        decay_offset=args.decay_offset,
+        decay_power=args.decay_power,
+        mass=args.mass,
+        friction=args.friction,
+        leapfrog_steps=args.leapfrog,
+        seed=args.seed,
+        checkpoint=args.checkpoint,
+        checkpoint_every=args.checkpoint_every,
+        progress=False if args.no_progress else None,
+    )
+    record: dict[str, Any] = result.as_dict()
+    record.pop("settings")
+    if posterior.name == "mixture":
+        record["quadrature_mean"] = posterior.details["quadrature_mean"]
+        record["quadrature_cov"] = posterior.details["quadrature_cov"]
+    exact_mean = posterior.exact_mean
+    if exact_mean is None and posterior.name == "mixture":
+        exact_mean = np.asarray(posterior.details["quadrature_mean"])
+    acc = "" if result.acceptance is None else f", acceptance {result.acceptance:.3f}"
+    print(
+        f"{args.sampler} on the {args.model} posterior: {args.chains} chains x {args.steps} steps of {args.step:g}{acc}"
+    )
+    rows = []
+    for k, e in enumerate(result.mean_estimates()):
+        ex = None if exact_mean is None else float(exact_mean[k])
+        rows.append([f"<theta_{k + 1}>", e.mean, e.stderr, ex, _z(e.mean, e.stderr, ex), e.tau])
+    cov, err = result.cov_estimates()
+    exact_cov = posterior.exact_cov
+    if exact_cov is None and posterior.name == "mixture":
+        exact_cov = np.asarray(posterior.details["quadrature_cov"])
+    for i in range(cov.shape[0]):
+        for j in range(i, cov.shape[0]):
+            ex = None if exact_cov is None else float(exact_cov[i, j])
+            rows.append(
+                [f"cov_{i + 1}{j + 1}", float(cov[i, j]), float(err[i, j]), ex, _z(cov[i, j], err[i, j], ex), ""]
+            )
+    weights = result.mode_weights()
+    if weights is not None and posterior.exact_mode_weights is not None:
+        for m, w in enumerate(weights):
+            ex = float(posterior.exact_mode_weights[m])
+            rows.append([f"weight mode {m + 1}", w.mean, w.stderr, ex, _z(w.mean, w.stderr, ex), w.tau])
+    label = "exact" if posterior.exact_mean is not None else "exact (quadrature)"
+    print(format_table(["quantity", "estimate", "± stderr", label, "z", "tau_int"], rows))
+    if "ula_predicted_cov" in record and record["ula_predicted_cov"] is not None:
+        pred = np.asarray(record["ula_predicted_cov"])
+        print(
+            "ULA's own stationary covariance (exact, biased): "
+            + ", ".join(format_number(float(x)) for x in pred.ravel())
+        )
+    if args.json:
+        write_json(args, record)
+    if args.plot:
+        from thermolearn.viz.dynamics_plots import plot_posterior_samples
+
+        grid = None
+        if posterior.name == "mixture":
+            quad = posterior.details["quadrature"]
+            grid = (quad.theta1, quad.theta2, quad.density)
+        plot_posterior_samples(
+            args.plot,
+            result.samples,
+            exact_mean=exact_mean,
+            exact_cov=posterior.exact_cov,
+            grid=grid,
+            title=f"{args.sampler}, step {args.step:g}: {args.model} posterior",
+        )
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def run_sgd_command(args: argparse.Namespace) -> int:
+    _check_outputs(args)
+    from thermolearn.dynamics.sgd_temperature import run_sgd_temperature
+
+    if args.burn_in is not None and args.steps - args.burn_in < 2:
+        raise ValueError(f"--steps ({args.steps}) must exceed --burn-in ({args.burn_in}) by at least 2")
+    result = run_sgd_temperature(
+        args.curvature,
+        args.noise,
+        args.batch,
+        args.lr,
+        args.steps,
+        n_chains=args.chains,
+        burn_in=args.burn_in,
+        data_size=args.data_size,
+        seed=args.seed,
+        checkpoint=args.checkpoint,
+        checkpoint_every=args.checkpoint_every,
+        progress=False if args.no_progress else None,
+    )
+    record = result.as_dict()
+    record.pop("settings")
+    print(
+        f"constant-lr SGD on a quadratic: A = {args.curvature:g}, B = {args.noise:g}, S = {args.batch}, "
+        f"eta = {args.lr:g} (eta/S = {args.lr / args.batch:.4g}), {args.chains} runs x {args.steps} steps"
+    )
+    rows = [
+        ["variance", result.variance, result.variance_stderr, result.theory_variance, result.sde_variance],
+        [
+            "excess loss",
+            result.excess_loss,
+            result.excess_loss_stderr,
+            0.5 * args.curvature * result.theory_variance,
+            0.5 * args.curvature * result.sde_variance,
+        ],
+    ]
+    rows = [[*r, _z(r[1], r[2], r[3])] for r in rows]
+    print(format_table(["quantity", "measured", "± stderr", "theory", "SDE limit", "z"], rows))
+    if args.plot:
+        from thermolearn.viz.dynamics_plots import plot_sgd_variance
+
+        runs = [{"lr": args.lr, "batch": args.batch, "variance": record["variance"]}]
+        sweep_steps = min(args.steps, 5000)
+        for s in (args.batch, 2 * args.batch):
+            for f in (0.25, 0.5, 1.0, 2.0):
+                lr = args.lr * f * s / args.batch
+                if (s == args.batch and f == 1.0) or lr * args.curvature >= 1.9:
+                    continue
+                if args.data_size is not None and s > args.data_size:
+                    continue
+                r = run_sgd_temperature(
+                    args.curvature,
+                    args.noise,
+                    s,
+                    lr,
+                    max(sweep_steps, min(int(40 / (lr * args.curvature)) + 100, 200000)),
+                    n_chains=args.chains,
+                    data_size=args.data_size,
+                    seed=args.seed + 1,
+                    progress=False,
+                )
+                runs.append({"lr": lr, "batch": s, "variance": r.as_dict()["variance"]})
+        record["sweep"] = runs
+        if args.data_size is None:
+            plot_sgd_variance(args.plot, runs, curvature=args.curvature, noise=args.noise)
+        else:
+            n = args.data_size
+            plot_sgd_variance(
+                args.plot,
+                [
+                    r
+                    | {
+                        "variance": {
+                            k: v * (n - 1) / (n - r["batch"]) if n > r["batch"] else math.nan
+                            for k, v in r["variance"].items()
+                        }
+                    }
+                    for r in runs
+                ],
+                curvature=args.curvature,
+                noise=args.noise,
+                title=f"SGD on {n} data (variance / ((N - S)/(N - 1)))",
+            )
+    if args.json:
+        write_json(args, record)
+    if args.plot:
+        print(f"wrote {args.plot}")
+    return 0

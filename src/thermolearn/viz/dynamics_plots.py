@@ -1,0 +1,91 @@
+"""Pictures of training dynamics: posterior samples over the exact contours, and the stationary
+variance of SGD against eta / S with the discrete-time theory and its SDE limit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from thermolearn.viz.figures import new_figure, save_figure
+
+
+def _gaussian_grid(mean: np.ndarray, cov: np.ndarray, n: int = 160):
+    sd = np.sqrt(np.diag(cov))
+    t1 = np.linspace(mean[0] - 4 * sd[0], mean[0] + 4 * sd[0], n)
+    t2 = np.linspace(mean[1] - 4 * sd[1], mean[1] + 4 * sd[1], n)
+    a1, a2 = np.meshgrid(t1, t2, indexing="ij")
+    d = np.stack([a1 - mean[0], a2 - mean[1]], axis=-1)
+    q = np.einsum("...i,ij,...j->...", d, np.linalg.inv(cov), d)
+    return t1, t2, np.exp(-0.5 * q)
+
+
+def plot_posterior_samples(
+    path,
+    samples: np.ndarray,
+    *,
+    exact_mean: np.ndarray | None = None,
+    exact_cov: np.ndarray | None = None,
+    grid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    title: str = "",
+    max_points: int = 4000,
+):
+    """2D samples (n, 2) as dots over the exact posterior's contours: the Gaussian (exact_mean,
+    exact_cov) or a density on a grid ``(theta1, theta2, density[i, j])``; the sample mean and the
+    exact mean marked."""
+    pts = np.asarray(samples, dtype=np.float64).reshape(-1, np.shape(samples)[-1])
+    if pts.shape[1] != 2:
+        raise ValueError(f"plot_posterior_samples draws 2D posteriors, got dimension {pts.shape[1]}")
+    fig, axes = new_figure(width=4.6, height=4.0)
+    ax = axes[0, 0]
+    if len(pts) > max_points:
+        pts = pts[np.linspace(0, len(pts) - 1, max_points).astype(int)]
+    ax.plot(pts[:, 0], pts[:, 1], ".", ms=1.5, alpha=0.35, color="C0", label="samples")
+    if grid is None and exact_mean is not None and exact_cov is not None:
+        grid = _gaussian_grid(np.asarray(exact_mean), np.asarray(exact_cov))
+    if grid is not None:
+        t1, t2, dens = grid
+        top = float(np.max(dens))
+        levels = top * np.exp(-0.5 * np.array([9.0, 4.0, 1.0]))  # 3, 2, 1 "sigma" of a Gaussian
+        ax.contour(t1, t2, dens.T, levels=levels, colors="C3", linewidths=0.9)
+    mean = pts.mean(axis=0)
+    ax.plot([mean[0]], [mean[1]], "x", color="k", ms=8, label="sample mean")
+    if exact_mean is not None:
+        ax.plot([exact_mean[0]], [exact_mean[1]], "+", color="C3", ms=10, label="exact mean")
+    ax.set_xlabel("theta_1")
+    ax.set_ylabel("theta_2")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="best")
+    return save_figure(fig, path)
+
+
+def plot_sgd_variance(
+    path,
+    runs: Sequence[dict],
+    *,
+    curvature: float,
+    noise: float,
+    title: str = "",
+):
+    """Measured stationary variance against eta / S (one colour per batch size S, error bars),
+    with the discrete-time theory eta B / (S A (2 - eta A)) per S and the SDE line eta B / (2 S A).
+    ``runs``: dicts with lr, batch, variance (mean, stderr)."""
+    fig, axes = new_figure(width=5.0, height=3.6)
+    ax = axes[0, 0]
+    batches = sorted({int(r["batch"]) for r in runs})
+    x_max = max(r["lr"] / r["batch"] for r in runs)
+    for k, s in enumerate(batches):
+        mine = sorted((r for r in runs if int(r["batch"]) == s), key=lambda r: r["lr"])
+        x = np.array([r["lr"] / s for r in mine])
+        y = np.array([r["variance"]["mean"] for r in mine])
+        e = np.array([r["variance"]["stderr"] for r in mine])
+        ax.errorbar(x, y, yerr=e, fmt="o", ms=4, color=f"C{k}", label=f"SGD, S = {s}")
+        lr = np.linspace(0.0, max(r["lr"] for r in mine), 100)
+        ax.plot(lr / s, lr * noise / (s * curvature * (2.0 - lr * curvature)), "-", color=f"C{k}", lw=0.9)
+    xs = np.linspace(0.0, x_max, 50)
+    ax.plot(xs, xs * noise / (2.0 * curvature), "--", color="0.4", lw=0.9, label="SDE limit eta B / (2 S A)")
+    ax.set_xlabel("eta / S")
+    ax.set_ylabel("stationary variance of theta")
+    ax.set_title(title or f"temperature of SGD: A = {curvature:g}, B = {noise:g}", fontsize=9)
+    ax.legend(fontsize=7)
+    return save_figure(fig, path)

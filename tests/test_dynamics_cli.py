@@ -1,0 +1,77 @@
+"""``thermolearn dynamics langevin|sgd-temperature``: the JSON contracts, plots, bad input (exit 2,
+nothing written) and a checkpointed run that gives the same record when run again."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from thermolearn.cli.main import main
+
+
+def run(tmp_path, *argv):
+    return main(["dynamics", *argv])
+
+
+def test_langevin_contract(tmp_path):
+    out = tmp_path / "out.json"
+    argv = ["langevin", "--model", "linear-regression", "--sampler", "mala", "--step", "0.05", "--steps", "2000"]
+    assert main(["dynamics", *argv, "--seed", "1", "--json", str(out), "--plot", str(tmp_path / "p.png")]) == 0
+    record = json.loads(out.read_text())
+    for key in ("mean", "cov", "exact_mean", "exact_cov", "mean_stderr"):
+        assert record[key] is not None, key
+    assert len(record["mean"]) == 2 and len(record["cov"]) == 2 and len(record["exact_cov"][0]) == 2
+    z = [abs(m - e) / s for m, e, s in zip(record["mean"], record["exact_mean"], record["mean_stderr"])]
+    assert max(z) < 4.0
+    assert (tmp_path / "p.png").stat().st_size > 0
+
+
+def test_langevin_mixture_contract(tmp_path):
+    out = tmp_path / "out.json"
+    argv = ["langevin", "--model", "mixture", "--sampler", "mala", "--step", "0.05", "--steps", "2000"]
+    assert main(["dynamics", *argv, "--json", str(out), "--no-progress"]) == 0
+    record = json.loads(out.read_text())
+    assert record["exact_mean"] is None and record["exact_cov"] is None
+    assert len(record["mode_weights"]) == 2 and len(record["exact_mode_weights"]) == 2
+    assert sum(record["exact_mode_weights"]) == pytest.approx(1.0)
+
+
+def test_sgd_temperature_contract(tmp_path):
+    out = tmp_path / "out.json"
+    argv = ["sgd-temperature", "--curvature", "1", "--noise", "1", "--batch", "4", "--lr", "0.5", "--steps", "5000"]
+    assert main(["dynamics", *argv, "--seed", "0", "--json", str(out)]) == 0
+    record = json.loads(out.read_text())
+    assert set(record["variance"]) == {"mean", "stderr"}
+    assert abs(record["variance"]["mean"] - record["theory_variance"]) < 4 * record["variance"]["stderr"]
+    assert record["sde_variance"] == pytest.approx(0.5 / 8)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["langevin", "--sampler", "ula", "--step", "2", "--steps", "2000"], "diverged at step"),
+        (["langevin", "--sampler", "sgld", "--batch", "50", "--steps", "100"], "larger than the data"),
+        (["langevin", "--sampler", "mala", "--batch", "5", "--steps", "100"], "sgld only"),
+        (["sgd-temperature", "--batch", "30", "--data-size", "20"], "larger than the data"),
+        (["sgd-temperature", "--lr", "2.5"], "diverges"),
+    ],
+)
+def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, argv, message):
+    out = tmp_path / "out.json"
+    assert main(["dynamics", *argv, "--json", str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_checkpointed_run_gives_the_same_record(tmp_path):
+    argv = ["dynamics", "langevin", "--sampler", "sgld", "--step", "0.01", "--steps", "1000", "--batch", "5"]
+    argv += ["--checkpoint", str(tmp_path / "ck.npz"), "--checkpoint-every", "500", "--no-progress"]
+    assert main([*argv, "--json", str(tmp_path / "a.json")]) == 0
+    assert main([*argv, "--json", str(tmp_path / "b.json")]) == 0  # resumes the finished run
+    a = json.loads((tmp_path / "a.json").read_text())
+    b = json.loads((tmp_path / "b.json").read_text())
+    assert b["resumed_from"] == 1000
+    assert {k: v for k, v in a.items() if k not in ("arguments", "resumed_from")} == {
+        k: v for k, v in b.items() if k not in ("arguments", "resumed_from")
+    }
