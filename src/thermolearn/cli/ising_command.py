@@ -24,6 +24,7 @@ from thermolearn.cli.options import (
     positive_int,
     write_json,
 )
+from thermolearn.cli.sweep_command import add_parallel_options, parallel_executor
 from thermolearn.cli.table import format_table
 
 SAMPLER_CHOICES = ("heatbath", "metropolis", "metropolis-msc", "pt", "quench", "sw", "wolff")
@@ -69,6 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json(p)
     p.add_argument("--csv", metavar="PATH", help="write the results as CSV to PATH")
     add_plot(p, "the curves with the exact lines")
+    add_parallel_options(p, "the (size, temperature) jobs")
     add_no_progress(p)
     p.set_defaults(run=run)
 
@@ -94,14 +96,69 @@ def _estimate(obs, name: str) -> dict:
     return getattr(obs, name).as_dict()
 
 
+def ising_job(point: dict, seed: int) -> list[dict]:
+    """The records of one job of ``thermolearn ising``: size ``point['size']`` at temperature
+    ``point['temperature']`` (None: every temperature, for parallel tempering), run here or on a
+    worker process (``--workers``, ``--dask``)."""
+    from thermolearn.models.ising import Ising
+    from thermolearn.runs.sample import sample
+    from thermolearn.samplers.registry import SAMPLERS, make_sampler
+
+    L, T, dim, algorithm = point["size"], point["temperature"], point["dim"], point["algorithm"]
+    model = Ising.lattice((L,) * dim)
+    pt = SAMPLERS[algorithm].needs_ladder
+    sampler = make_sampler(algorithm, temperatures=point["temperatures"]) if pt else make_sampler(algorithm)
+    result = sample(
+        model,
+        sampler,
+        T,
+        sweeps=point["sweeps"],
+        burn_in=point["burn_in"],
+        n_chains=point["chains"],
+        seed=seed,
+        checkpoint=point["checkpoint"],
+        checkpoint_every=point["checkpoint_every"],
+        site_means=False,  # the table needs E and M only; site sums were 8 bytes per chain, batch and spin
+        progress=point["progress"],
+    )
+    records = []
+    for temp, obs in zip(result.temperatures, result.observables):
+        exact = None
+        if dim == 2:
+            from thermolearn.exact.kaufman import kaufman
+
+            k = kaufman(L, float(temp))
+            exact = {"energy_per_spin": k.energy_per_spin, "specific_heat_per_spin": k.specific_heat_per_spin}
+        records.append(
+            {
+                "size": L,
+                "temperature": float(temp),
+                "algorithm": algorithm,
+                "energy_per_spin": _estimate(obs, "energy_per_spin"),
+                "abs_magnetization": _estimate(obs, "abs_magnetization"),
+                "specific_heat_per_spin": _estimate(obs, "specific_heat"),
+                "susceptibility_per_spin": _estimate(obs, "susceptibility_abs"),
+                "binder_cumulant": _estimate(obs, "binder_cumulant"),
+                "tau_int": {
+                    "energy": float(obs.tau_energy.tau),
+                    "abs_magnetization": float(obs.tau_abs_magnetization.tau),
+                },
+                "exact": exact,
+                "reliable": bool(obs.reliable),
+                "acceptance": result.acceptance,
+            }
+        )
+    return records
+
+
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from thermolearn.estimators.binder import binder_crossing
-    from thermolearn.models.ising import Ising
     from thermolearn.progress import progress_bar
-    from thermolearn.runs.sample import DEFAULT_BATCHES, check_run_memory, sample
-    from thermolearn.samplers.registry import SAMPLERS, make_sampler
+    from thermolearn.runs.sample import DEFAULT_BATCHES, check_run_memory
+    from thermolearn.runs.sweep import as_finished
+    from thermolearn.samplers.registry import SAMPLERS
     from thermolearn.storage import write_text_atomic
 
     temps = np.sort(parse_temperatures(args.temperature))
@@ -129,58 +186,37 @@ def run(args: argparse.Namespace) -> int:
         slots = args.chains * (temps.size if pt else 1)
         check_run_memory(L**args.dim, slots, args.sweeps, min(DEFAULT_BATCHES, args.sweeps), False)
     jobs = [(L, None) for L in sizes] if pt else [(L, float(T)) for L in sizes for T in temps]
-    records = []
-    with progress_bar(
-        total=len(jobs), desc=f"ising ({args.algorithm})", progress=False if args.no_progress else None
-    ) as bar:
-        for L, T in jobs:
-            model = Ising.lattice((L,) * args.dim)
-            sampler = make_sampler(args.algorithm, temperatures=temps) if pt else make_sampler(args.algorithm)
-            ckpt = None
-            if folder is not None:
-                tag = "pt" if T is None else f"T{_temperature_tag(T)}"
-                ckpt = folder / f"ising-d{args.dim}-L{L}-{args.algorithm}-{tag}.npz"
-            result = sample(
-                model,
-                sampler,
-                T,
-                sweeps=args.sweeps,
-                burn_in=args.burn_in,
-                n_chains=args.chains,
-                seed=args.seed + 1000 * L,
-                checkpoint=ckpt,
-                checkpoint_every=args.checkpoint_every,
-                site_means=False,  # the table needs E and M only; site sums were 8 bytes per chain, batch and spin
-                # a bar within one temperature too (on a terminal, for long runs), under the outer one
-                progress=False if args.no_progress else None,
-            )
-            for temp, obs in zip(result.temperatures, result.observables):
-                exact = None
-                if args.dim == 2:
-                    from thermolearn.exact.kaufman import kaufman
-
-                    k = kaufman(L, float(temp))
-                    exact = {"energy_per_spin": k.energy_per_spin, "specific_heat_per_spin": k.specific_heat_per_spin}
-                records.append(
-                    {
-                        "size": L,
-                        "temperature": float(temp),
-                        "algorithm": args.algorithm,
-                        "energy_per_spin": _estimate(obs, "energy_per_spin"),
-                        "abs_magnetization": _estimate(obs, "abs_magnetization"),
-                        "specific_heat_per_spin": _estimate(obs, "specific_heat"),
-                        "susceptibility_per_spin": _estimate(obs, "susceptibility_abs"),
-                        "binder_cumulant": _estimate(obs, "binder_cumulant"),
-                        "tau_int": {
-                            "energy": float(obs.tau_energy.tau),
-                            "abs_magnetization": float(obs.tau_abs_magnetization.tau),
-                        },
-                        "exact": exact,
-                        "reliable": bool(obs.reliable),
-                        "acceptance": result.acceptance,
-                    }
-                )
+    settings = {
+        "dim": args.dim,
+        "algorithm": args.algorithm,
+        "temperatures": [float(t) for t in temps],
+        "sweeps": args.sweeps,
+        "burn_in": args.burn_in,
+        "chains": args.chains,
+        "checkpoint_every": args.checkpoint_every,
+        # a bar within one temperature too (on a terminal, for long runs), under the outer one; none on workers
+        "progress": False if args.no_progress or args.workers or args.dask or args.scheduler else None,
+    }
+    points = []
+    for L, T in jobs:
+        ckpt = None
+        if folder is not None:
+            tag = "pt" if T is None else f"T{_temperature_tag(T)}"
+            ckpt = str(folder / f"ising-d{args.dim}-L{L}-{args.algorithm}-{tag}.npz")
+        points.append({**settings, "size": L, "temperature": T, "checkpoint": ckpt})
+    finished: list[list[dict]] = [[] for _ in jobs]
+    with (
+        parallel_executor(args) as executor,
+        progress_bar(
+            total=len(jobs), desc=f"ising ({args.algorithm})", progress=False if args.no_progress else None
+        ) as bar,
+    ):
+        # the seed of size L is seed + 1000 L wherever the job runs, so --workers and --dask change nothing
+        work = [(k, point, args.seed + 1000 * int(point["size"])) for k, point in enumerate(points)]
+        for k, (rows, _) in as_finished(executor, ising_job, work):
+            finished[k] = rows
             bar.update(1)
+    records = [row for rows in finished for row in rows]
     crossing = None
     if len(sizes) >= 2:
         cumulants = {}

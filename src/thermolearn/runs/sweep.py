@@ -381,8 +381,10 @@ def _is_dask_client(executor: Any) -> bool:
     return type(executor).__module__.split(".")[0] == "distributed" and hasattr(executor, "gather")
 
 
-def _completed(executor: Any, function: Callable, jobs: list[tuple[int, dict, int]]) -> Iterator[tuple[int, Any]]:
-    """(job index, (record, seconds)) for every job, in the order they finish."""
+def as_finished(executor: Any, function: Callable, jobs: list[tuple[int, Any, int]]) -> Iterator[tuple[int, Any]]:
+    """``(index, (function(parameters, seed), seconds))`` for every job ``(index, parameters,
+    seed)``, in the order they finish, on ``executor`` (None: here, one after another; a
+    ``concurrent.futures.Executor``; a ``dask.distributed.Client``)."""
     if executor is None:
         for index, parameters, seed in jobs:
             yield index, run_point(function, parameters, seed)
@@ -473,7 +475,7 @@ def sweep(
         bar = stack.enter_context(
             progress_bar(total=len(points), initial=reused, desc=f"sweep {job.name}", progress=progress, unit="point")
         )
-        for i, (record, took) in _completed(executor, job.function, [(i, settings[i], seeds[i]) for i in todo]):
+        for i, (record, took) in as_finished(executor, job.function, [(i, settings[i], seeds[i]) for i in todo]):
             records[i], seconds[i] = record, took
             if folder is not None:
                 write_json_atomic(
