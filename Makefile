@@ -39,6 +39,12 @@ demo: $(STAMP_RUN)
 test: $(STAMP_DEV) lint browser
 	THERMOLEARN_CHROMIUM="$(FIND_CHROMIUM)" OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -q
 
+# The API reference, offline, into build/docs (open build/docs/index.html): pdoc over every module,
+# docs/api.md (conventions, doctested examples) and docs/architecture.md as guide pages.
+docs: $(STAMP_DEV)
+	rm -rf build/docs
+	$(BIN)/python docs/build_docs.py build/docs
+
 # Find Chromium for the browser tests, or install Debian's package (root only); fail with a clear message.
 browser:
 	@path="$(FIND_CHROMIUM)"; \
