@@ -1,0 +1,85 @@
+"""Checkerboard Metropolis in JAX (samplers.jax_lattice), run here on JAX's CPU backend: the same
+numbers in one call or many, exact energies, Kaufman's energy at L = 64, and clear errors for a
+device JAX cannot see or a model it cannot sample. (The conformance kit's chi-square runs on it
+through the registry in test_conformance.)"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from thermolearn.estimators.autocorrelation import integrated_autocorrelation_time
+from thermolearn.exact.kaufman import kaufman
+from thermolearn.models.ising import Ising
+from thermolearn.samplers.jax_lattice import JaxCheckerboardMetropolis, jax_device
+from thermolearn.samplers.state import ChainState
+
+
+@pytest.fixture(scope="module")
+def sampler() -> JaxCheckerboardMetropolis:
+    return JaxCheckerboardMetropolis("cpu")
+
+
+def test_one_call_of_n_sweeps_is_n_calls_of_one_and_energies_are_exact(sampler):
+    model = Ising.lattice((6, 8), coupling=0.7, field=0.2)
+    together = ChainState.new(model, 3, seed=4)
+    apart = ChainState.new(model, 3, seed=4)
+    betas = np.array([0.2, 0.6, np.inf])
+    stats = sampler.sweep(model, together, betas, 7)
+    flips = sum(sampler.sweep(model, apart, betas, 1).accepted for _ in range(7))
+    np.testing.assert_array_equal(together.spins, apart.spins)
+    np.testing.assert_array_equal(together.rng, apart.rng)
+    np.testing.assert_array_equal(stats.accepted, flips)
+    np.testing.assert_allclose(together.energy, model.energy(together.spins), atol=1e-9)
+    np.testing.assert_array_equal(together.magnetization, together.spins.sum(axis=1))
+    assert np.all(stats.attempted == 7 * model.n_spins) and stats.accepted[0] > 0
+
+
+def test_the_energy_at_l_64_agrees_with_kaufman_within_its_error_bar(sampler):
+    L, T = 64, 2.6
+    model = Ising.lattice((L, L))
+    state = ChainState.new(model, 4, seed=3)
+    sampler.sweep(model, state, 1 / T, 300)
+    series = np.empty((400, 4))
+    for t in range(series.shape[0]):
+        sampler.sweep(model, state, 1 / T, 2)
+        series[t] = state.energy / model.n_spins
+    tau = max(integrated_autocorrelation_time(series[:, c]).tau for c in range(4))
+    stderr = series.std(ddof=1) * np.sqrt(2 * tau / series.size)
+    exact = kaufman(L, T).energy_per_spin
+    assert abs(series.mean() - exact) < 4 * stderr, (series.mean(), exact, stderr)
+
+
+def test_the_zero_temperature_limit_never_climbs(sampler):
+    model = Ising.edwards_anderson(8, 2, seed=1)
+    state = ChainState.new(model, 2, seed=0)
+    before = state.energy.copy()
+    sampler.sweep(model, state, np.inf, 5)
+    assert np.all(state.energy <= before)
+
+
+def test_a_device_jax_cannot_see_is_refused_with_how_to_get_one():
+    import jax
+
+    if any(d.platform == "gpu" for d in jax.devices()):
+        pytest.skip("this machine has a GPU: the refusal cannot be shown")  # the CPU-only CI always runs it
+    with pytest.raises(ValueError, match="cuda"):
+        jax_device("gpu")
+    with pytest.raises(ValueError, match="auto, cpu, gpu"):
+        JaxCheckerboardMetropolis("tpu")
+    assert jax_device("auto").platform == "cpu"
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (Ising.lattice((4, 5)), "even lattice sides"),
+        (Ising.lattice((4, 4, 4)), "2D"),
+        (Ising.sherrington_kirkpatrick(16, seed=0), "square lattice"),
+        (Ising.lattice((4, 4), periodic=False), "periodic"),
+    ],
+    ids=["odd side", "cubic", "SK", "open"],
+)
+def test_models_it_cannot_sample_are_refused_with_the_reason(sampler, model, message):
+    with pytest.raises(ValueError, match=message):
+        sampler.check_model(model)
