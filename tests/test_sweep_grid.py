@@ -136,3 +136,17 @@ def test_unknown_task_and_bad_configs_exit_2(tmp_path):
         assert main(["sweep", str(bad), "--no-progress"]) == 2
     assert main(["sweep", str(tmp_path / "missing.toml")]) == 2
     assert main(["sweep", str(bad), "--dask", "--scheduler", "tcp://x:1"]) == 2
+
+
+def test_ising_gives_the_serial_results_with_workers(tmp_path):
+    from thermolearn.cli.main import main
+
+    argv = ["ising", "-L", "4", "-T", "2.0", "-T", "3.0", "--sweeps", "100", "--burn-in", "10", "--no-progress"]
+    results = []
+    for extra in ([], ["--workers", "2"]):
+        path = tmp_path / f"ising{len(extra)}.json"
+        assert main([*argv, *extra, "--json", str(path)]) == 0
+        record = json.loads(path.read_text())
+        record.pop("arguments")
+        results.append(record)
+    assert results[0] == results[1]

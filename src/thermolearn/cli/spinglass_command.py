@@ -38,6 +38,7 @@ from thermolearn.cli.options import (
     positive_int,
     write_json,
 )
+from thermolearn.cli.sweep_command import add_parallel_options, parallel_executor
 from thermolearn.cli.table import format_table
 
 if TYPE_CHECKING:
@@ -182,6 +183,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         o, "per temperature: q_values, p_of_q, q2, q4, chi_sg, binder, link_overlap, exact_q2 and per-sample moments"
     )
     add_plot(o, "the disorder-averaged P(q) at every temperature and the Binder ratio of q against T")
+    add_parallel_options(o, "the temperatures")
     add_no_progress(o)
     o.set_defaults(run=run_overlaps_command)
 
@@ -588,6 +590,21 @@ def _ensemble(args: argparse.Namespace) -> Any:
 _MAX_EXACT_Q2 = 20
 
 
+def overlaps_job(point: dict, seed: int) -> Any:
+    """The overlap study of ``spinglass overlaps`` at one temperature, here or on a worker
+    (``--workers``, ``--dask``); ``seed`` is unused: the ensemble seeds every population."""
+    from thermolearn.spinglass.measurements import overlap_study
+
+    return overlap_study(
+        point["ensemble"],
+        point["temperature"],
+        population=point["population"],
+        steps=point["steps"],
+        sweeps=point["sweeps"],
+        progress=point["progress"],
+    )
+
+
 def run_overlaps_command(args: argparse.Namespace) -> int:
     check_output_path(args.json, ".json")
     check_output_path(args.plot, ".png")
@@ -603,7 +620,7 @@ def run_overlaps_command(args: argparse.Namespace) -> int:
     from thermolearn.exact.enumeration import enumerate_exact
     from thermolearn.progress import progress_bar
     from thermolearn.resources import check_memory
-    from thermolearn.spinglass.measurements import overlap_study
+    from thermolearn.runs.sweep import as_finished
     from thermolearn.spinglass.population_annealing import check_population_memory
 
     temperatures = parse_temperatures(args.temperature)
@@ -617,25 +634,28 @@ def run_overlaps_command(args: argparse.Namespace) -> int:
         24.0 * args.samples * args.population + 16.0 * temperatures.size * args.samples * (n + 8),
         hint="choose fewer --samples or a smaller --population",
     )
-    studies = []
-    with progress_bar(
-        total=args.samples * temperatures.size,
-        desc="overlaps",
-        unit="sample",
-        progress=False if args.no_progress else None,
-        worthwhile=2 * args.samples * temperatures.size * args.population * args.steps * args.sweeps * n > 10**8,
-    ) as bar:
-        for T in temperatures:
-            studies.append(
-                overlap_study(
-                    ensemble,
-                    float(T),
-                    population=args.population,
-                    steps=args.steps,
-                    sweeps=args.sweeps,
-                    progress=bar.update if not bar.disable else None,
-                )
-            )
+    studies: list[Any] = [None] * temperatures.size
+    parallel = bool(args.workers or args.dask or args.scheduler)
+    with (
+        parallel_executor(args) as executor,
+        progress_bar(
+            total=args.samples * temperatures.size,
+            desc="overlaps",
+            unit="sample",
+            progress=False if args.no_progress else None,
+            worthwhile=2 * args.samples * temperatures.size * args.population * args.steps * args.sweeps * n > 10**8,
+        ) as bar,
+    ):
+        # one job per temperature; a study's seeds come from the ensemble, not from where it runs
+        settings = {"ensemble": ensemble, "population": args.population, "steps": args.steps, "sweeps": args.sweeps}
+        jobs = [
+            (k, {**settings, "temperature": float(T), "progress": None if parallel or bar.disable else bar.update}, 0)
+            for k, T in enumerate(temperatures)
+        ]
+        for k, (study, _) in as_finished(executor, overlaps_job, jobs):
+            studies[k] = study
+            if parallel:
+                bar.update(args.samples)
     exact_q2: list[float | None] = []
     for T in temperatures:
         if n <= _MAX_EXACT_Q2:
