@@ -146,17 +146,31 @@ def _fresh(folder: Path, trained: Path) -> Path:
     return folder
 
 
+_REFERENCES: dict[str, tuple[dict, float]] = {}
+
+
 @pytest.fixture(scope="module")
-def references(trained, tmp_path_factory) -> dict[str, tuple[dict, float]]:
-    """Each command run once, never killed: its results and how long it took."""
-    out = {}
-    for command, (argv, outputs, _) in COMMANDS.items():
-        folder = _fresh(tmp_path_factory.mktemp("reference") / command.replace(" ", "_"), trained)
-        start = time.monotonic()
-        outcome = run_forked(argv, folder, timeout=600)
-        assert outcome.code == 0, f"{command}: {outcome.describe()}"
-        out[command] = (_results(folder, outputs), time.monotonic() - start)
-    return out
+def references(trained, tmp_path_factory):
+    """Each command run once, never killed, on first use: its results and how long it took.
+
+    Every test of one command carries that command's xdist group, so under ``--dist loadgroup``
+    one worker runs them all and computes the command's reference once."""
+
+    def reference(command: str) -> tuple[dict, float]:
+        if command not in _REFERENCES:
+            argv, outputs, _ = COMMANDS[command]
+            folder = _fresh(tmp_path_factory.mktemp("reference") / command.replace(" ", "_"), trained)
+            start = time.monotonic()
+            outcome = run_forked(argv, folder, timeout=600)
+            assert outcome.code == 0, f"{command}: {outcome.describe()}"
+            _REFERENCES[command] = (_results(folder, outputs), time.monotonic() - start)
+        return _REFERENCES[command]
+
+    return reference
+
+
+def _per_command(commands) -> list:
+    return [pytest.param(c, marks=pytest.mark.xdist_group(f"kill-resume {c}")) for c in sorted(commands)]
 
 
 def _finish(command: str, folder: Path) -> Outcome:
@@ -169,12 +183,12 @@ def _finish(command: str, folder: Path) -> Outcome:
 # ---------------------------------------------------------------------------- the tests
 
 
-@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("command", _per_command(COMMANDS))
 def test_killed_at_random_moments_a_run_resumes_to_the_results_of_a_run_never_killed(
     command, references, trained, tmp_path
 ):
     argv, outputs, checkpoint = COMMANDS[command]
-    expected, seconds = references[command]
+    expected, seconds = references(command)
     rng = np.random.default_rng(sum(map(ord, command)))
     kills, attempt = 0, 0
     while kills == 0:
@@ -208,13 +222,13 @@ WRITE_KILLS = [
 ]
 
 
-@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("command", _per_command(COMMANDS))
 @pytest.mark.parametrize(("function", "call"), WRITE_KILLS, ids=[f"{f}{c}" for f, c in WRITE_KILLS])
 def test_killed_inside_a_write_a_run_resumes_and_leaves_no_temporary_file(
     command, function, call, references, trained, tmp_path
 ):
     argv, outputs, _ = COMMANDS[command]
-    expected, _ = references[command]
+    expected, _ = references(command)
     folder = _fresh(tmp_path / "run", trained)
     outcome = run_forked(argv, folder, timeout=600, before=kill_on_call("os", function, call))
     if outcome.code == 0:
