@@ -88,14 +88,14 @@ def test_masks_make_the_network_autoregressive():
     assert reach[-1, :-1].all()  # the last spin sees all the others
 
 
-@pytest.mark.parametrize("symmetric", [False, True])
-def test_numpy_and_jax_samplers_draw_from_q(symmetric):
+@pytest.mark.parametrize(("depth", "symmetric"), [(1, False), (2, True)])
+def test_numpy_and_jax_samplers_draw_from_q(depth, symmetric):
     """Both samplers (NumPy for estimates and chains, JAX for training) follow the exact q
     (chi-square, p > 1e-4 at fixed seeds)."""
     import jax
     import jax.numpy as jnp
 
-    net = _random_made(6, 10, 1, symmetric, seed=3)
+    net = _random_made(6, 10, depth, symmetric, seed=3)
     q = _exact_q(net)
     counts = np.bincount(_state_index(net.sample(20000, seed=4)), minlength=64)
     assert _chi_square_p(counts, q) > 1e-4

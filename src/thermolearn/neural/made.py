@@ -245,19 +245,44 @@ def log_prob_jax(config: MADEConfig, ms: tuple, params: dict[str, Any], s: Any) 
 
 
 def sample_jax(config: MADEConfig, ms: tuple, params: dict[str, Any], key: Any, n_samples: int) -> Any:
-    """Exact samples of q (float32 +-1, (n_samples, n)): one pass of the network per spin."""
+    """Exact samples of q (float32 +-1, (n_samples, n)), spin by spin. With at most one hidden
+    layer the layer's pre-activation is updated as each spin is drawn (its input is linear in s),
+    O(n hidden) per spin; deeper networks make one full pass per spin."""
     import jax
     import jax.numpy as jnp
 
     n = config.n_spins
     u = jax.random.uniform(key, (n_samples, n + 1))
+    direct = jnp.tril(params["direct"], k=-1)
 
-    def body(s, i):
-        logit = logits_jax(config, ms, params, s)[:, i]
-        column = jnp.where(u[:, i] < jax.nn.sigmoid(2.0 * logit), 1.0, -1.0)
-        return s.at[:, i].set(column), None
+    if config.depth <= 1:
+        w0 = params["w0"] * ms[0] if config.depth else None
+        out = params["out"] * ms[-1] if config.depth else None
 
-    s, _ = jax.lax.scan(body, jnp.zeros((n_samples, n), dtype=jnp.float32), jnp.arange(n))
+        def incremental(carry, i):
+            s, pre = carry
+            logit = params["bias"][i] + s @ direct[i]
+            if config.depth:
+                logit = logit + jnp.tanh(pre) @ out[i]
+            column = jnp.where(u[:, i] < jax.nn.sigmoid(2.0 * logit), 1.0, -1.0)
+            if config.depth:
+                pre = pre + column[:, None] * w0[:, i][None, :]
+            return (s.at[:, i].set(column), pre), None
+
+        pre0 = (
+            jnp.broadcast_to(params["b0"], (n_samples, config.hidden))
+            if config.depth
+            else jnp.zeros((n_samples, 1), dtype=jnp.float32)
+        )
+        (s, _), _ = jax.lax.scan(incremental, (jnp.zeros((n_samples, n), dtype=jnp.float32), pre0), jnp.arange(n))
+    else:
+
+        def body(s, i):
+            logit = logits_jax(config, ms, params, s)[:, i]
+            column = jnp.where(u[:, i] < jax.nn.sigmoid(2.0 * logit), 1.0, -1.0)
+            return s.at[:, i].set(column), None
+
+        s, _ = jax.lax.scan(body, jnp.zeros((n_samples, n), dtype=jnp.float32), jnp.arange(n))
     if config.symmetric:
         s = jnp.where(u[:, n : n + 1] < 0.5, -s, s)
     return s

@@ -1,0 +1,104 @@
+"""Variational autoregressive networks on the 2D ferromagnet against Kaufman, mean field, TAP and Bethe.
+
+The issue's target: the periodic L = 16 square lattice at beta = 0.3 .. 0.6, the relative error
+of the VAN bound F_q against Kaufman's exact F at every beta, next to naive mean field, TAP and
+Bethe (all from ``thermolearn.runs.comparison``), with the training budget and its wall time.
+
+    python benchmarks/bench_neural.py                       # L = 16, beta 0.3 0.4 0.44 0.5 0.6
+    python benchmarks/bench_neural.py --size 8 --steps 500 --betas 0.3 0.44
+
+Each beta is trained from scratch (no transfer between temperatures). A summary is printed and
+written to ``benchmarks/results/neural/van_L{L}.json`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "results" / "neural"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=16)
+    parser.add_argument("--betas", type=float, nargs="+", default=[0.3, 0.4, 0.44, 0.5, 0.6])
+    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--hidden", type=int, default=64)
+    parser.add_argument("--depth", type=int, default=1)
+    parser.add_argument("--learning-rate", type=float, default=0.01)
+    parser.add_argument("--n-eval", type=int, default=16384)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    from thermolearn import Ising
+    from thermolearn.neural import neural_importance_sampling, train_van
+    from thermolearn.runs.comparison import compare
+
+    L = args.size
+    model = Ising.lattice((L, L))
+    rows = []
+    print(
+        f"VAN on the periodic {L}x{L} ferromagnet: MADE depth {args.depth}, hidden {args.hidden}, "
+        f"{args.steps} steps x {args.batch_size} samples, lr {args.learning_rate}; "
+        f"{os.cpu_count()} CPUs, {platform.processor() or platform.machine()}"
+    )
+    header = f"{'beta':>6} {'VAN rel':>10} {'+-':>8} {'NIS rel':>10} {'ESS/N':>6} {'MF rel':>9} {'TAP rel':>9} {'Bethe rel':>9} {'s':>6}"
+    print(header)
+    for beta in args.betas:
+        T = 1.0 / beta
+        start = time.perf_counter()
+        run = train_van(
+            model,
+            T,
+            hidden=args.hidden,
+            depth=args.depth,
+            steps=args.steps,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            n_eval=args.n_eval,
+            seed=args.seed,
+            progress=False,
+        )
+        seconds = time.perf_counter() - start
+        nis = neural_importance_sampling(run.network, model, T, n_samples=args.n_eval, seed=args.seed + 7)
+        table = compare(model, T, methods=("exact", "mean_field", "tap", "bethe"), seed=args.seed)
+        exact_f = -T * table.row("exact").log_z
+
+        def rel(f: float) -> float:
+            return (f - exact_f) / abs(exact_f)
+
+        row = {
+            "beta": beta,
+            "exact_free_energy": exact_f,
+            "van_free_energy": run.bound.free_energy,
+            "van_stderr": run.bound.free_energy_stderr,
+            "van_relative_error": rel(run.bound.free_energy),
+            "van_relative_stderr": run.bound.free_energy_stderr / abs(exact_f),
+            "nis_relative_error": rel(nis.free_energy),
+            "nis_relative_stderr": nis.free_energy_stderr / abs(exact_f),
+            "ess_fraction": nis.ess_fraction,
+            "seconds": seconds,
+        }
+        for method in ("mean_field", "tap", "bethe"):
+            row[f"{method}_relative_error"] = rel(-T * table.row(method).log_z)
+        rows.append(row)
+        print(
+            f"{beta:6.3f} {row['van_relative_error']:10.2e} {row['van_relative_stderr']:8.1e} "
+            f"{row['nis_relative_error']:10.2e} {row['ess_fraction']:6.3f} {row['mean_field_relative_error']:9.2e} "
+            f"{row['tap_relative_error']:9.2e} {row['bethe_relative_error']:9.2e} {seconds:6.1f}",
+            flush=True,
+        )
+    OUT.mkdir(parents=True, exist_ok=True)
+    target = OUT / f"van_L{L}.json"
+    target.write_text(json.dumps({"settings": vars(args), "rows": rows}, indent=2))
+    print(f"wrote {target}")
+
+
+if __name__ == "__main__":
+    main()
