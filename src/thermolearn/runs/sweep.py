@@ -315,14 +315,15 @@ class SweepResult:
     point_seconds: list[float] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready: the settings, and per point its coordinates, seed and record."""
+        """JSON-ready: the settings, how many points were ``resumed`` (read back), and per point
+        its coordinates, seed and record (the same whether or not the sweep was interrupted)."""
         return {
             "task": self.task,
             "grid": self.grid,
             "parameters": self.parameters,
             "seed": self.seed,
-            "computed": self.computed,
-            "reused": self.reused,
+            # the points read back from an earlier, interrupted run (the others were computed now)
+            "resumed": self.reused,
             "seconds": self.seconds,
             "folder": self.folder,
             "points": [{"point": p, "seed": s, "result": r} for p, s, r in zip(self.points, self.seeds, self.records)],
