@@ -383,7 +383,7 @@ OPTIONS: dict[str, dict[str, list[str]]] = {
     "onsager": {"-T": TEMPERATURE_BAD, "--coupling": POSITIVE_FLOAT_BAD, "--size": ["2", "0", "-1", "abc", "nan"]},
     "ising": {"-L": ["1", "0", "-1", "abc", "nan", ""], "--dim": ["4", "1", "abc"], "-T": TEMPERATURE_BAD}
     | {"--algorithm": CHOICE_BAD, "--sweeps": INT_BAD, "--burn-in": INT_BAD_ZERO_OK, "--chains": INT_BAD}
-    | {"--seed": SEED_BAD, "--checkpoint-every": INT_BAD},
+    | {"--seed": SEED_BAD, "--checkpoint-every": INT_BAD, "--device": CHOICE_BAD},
     "sample": {"--lattice": LATTICE_BAD, "--coupling": FLOAT_BAD, "--field": FLOAT_BAD, "-T": TEMPERATURE_BAD}
     | {"--algorithm": CHOICE_BAD, "--sweeps": INT_BAD, "--burn-in": INT_BAD_ZERO_OK, "--chains": INT_BAD}
     | {"--seed": SEED_BAD, "--checkpoint-every": INT_BAD},

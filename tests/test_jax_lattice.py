@@ -83,3 +83,18 @@ def test_a_device_jax_cannot_see_is_refused_with_how_to_get_one():
 def test_models_it_cannot_sample_are_refused_with_the_reason(sampler, model, message):
     with pytest.raises(ValueError, match=message):
         sampler.check_model(model)
+
+
+def test_the_ising_command_runs_it_on_a_chosen_device_and_refuses_device_for_other_samplers(tmp_path, capsys):
+    from thermolearn.cli.main import main
+
+    out = tmp_path / "out.json"
+    argv = ["ising", "-L", "8", "-T", "2.5", "--sweeps", "200", "--burn-in", "50", "--no-progress", "--json", str(out)]
+    assert main([*argv, "--algorithm", "metropolis-jax", "--device", "cpu"]) == 0
+    import json
+
+    record = json.loads(out.read_text())
+    assert record["results"][0]["algorithm"] == "metropolis-jax"
+    capsys.readouterr()
+    assert main([*argv, "--device", "cpu"]) == 2
+    assert "--device chooses where metropolis-jax runs" in capsys.readouterr().err

@@ -27,8 +27,20 @@ from thermolearn.cli.options import (
 from thermolearn.cli.sweep_command import add_parallel_options, parallel_executor
 from thermolearn.cli.table import format_table
 
-SAMPLER_CHOICES = ("heatbath", "metropolis", "metropolis-msc", "pt", "quench", "sw", "wolff")
+SAMPLER_CHOICES = (
+    "heatbath",
+    "heatbath-packed",
+    "metropolis",
+    "metropolis-jax",
+    "metropolis-msc",
+    "metropolis-packed",
+    "pt",
+    "quench",
+    "sw",
+    "wolff",
+)
 """The names of thermolearn.samplers.registry.SAMPLERS, here so that --help does not load the samplers."""
+DEVICE_CHOICES = ("auto", "cpu", "gpu")  # thermolearn.samplers.jax_lattice.DEVICES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,6 +62,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="metropolis",
         metavar="NAME",
         help=f"sampler: one of {', '.join(SAMPLER_CHOICES)} (default metropolis)",
+    )
+    p.add_argument(
+        "--device",
+        choices=DEVICE_CHOICES,
+        default=None,
+        help="where metropolis-jax runs: auto (a GPU when JAX sees one, default), cpu or gpu",
     )
     add_sweeps(p, default=10000, help="measurement sweeps per temperature (default 10000)")
     p.add_argument(
@@ -107,7 +125,12 @@ def ising_job(point: dict, seed: int) -> list[dict]:
     L, T, dim, algorithm = point["size"], point["temperature"], point["dim"], point["algorithm"]
     model = Ising.lattice((L,) * dim)
     pt = SAMPLERS[algorithm].needs_ladder
-    sampler = make_sampler(algorithm, temperatures=point["temperatures"]) if pt else make_sampler(algorithm)
+    if pt:
+        sampler = make_sampler(algorithm, temperatures=point["temperatures"])
+    elif point.get("device"):
+        sampler = make_sampler(algorithm, device=point["device"])
+    else:
+        sampler = make_sampler(algorithm)
     result = sample(
         model,
         sampler,
@@ -164,6 +187,8 @@ def run(args: argparse.Namespace) -> int:
     temps = np.sort(parse_temperatures(args.temperature))
     if args.algorithm not in SAMPLERS:
         raise ValueError(f"--algorithm must be one of {', '.join(sorted(SAMPLERS))}, got {args.algorithm!r}")
+    if args.device is not None and args.algorithm != "metropolis-jax":
+        raise ValueError(f"--device chooses where metropolis-jax runs; --algorithm {args.algorithm} runs on the CPU")
     for L in args.size:
         if L < 2:
             raise ValueError(f"--size must be >= 2, got {L}")
@@ -189,6 +214,7 @@ def run(args: argparse.Namespace) -> int:
     settings = {
         "dim": args.dim,
         "algorithm": args.algorithm,
+        "device": args.device,
         "temperatures": [float(t) for t in temps],
         "sweeps": args.sweeps,
         "burn_in": args.burn_in,

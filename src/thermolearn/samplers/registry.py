@@ -6,7 +6,9 @@ from typing import Any
 
 from thermolearn.samplers.base import Sampler
 from thermolearn.samplers.cluster import SwendsenWang, Wolff
+from thermolearn.samplers.jax_lattice import JaxCheckerboardMetropolis
 from thermolearn.samplers.multispin import MultiSpinMetropolis
+from thermolearn.samplers.packed_lattice import PackedLatticeHeatBath, PackedLatticeSampler
 from thermolearn.samplers.parallel_tempering import ParallelTempering
 from thermolearn.samplers.single_spin import HeatBath, Metropolis, Quench
 
@@ -18,6 +20,9 @@ SAMPLERS: dict[str, type[Sampler]] = {
     "sw": SwendsenWang,
     "pt": ParallelTempering,
     "metropolis-msc": MultiSpinMetropolis,
+    "metropolis-packed": PackedLatticeSampler,
+    "heatbath-packed": PackedLatticeHeatBath,
+    "metropolis-jax": JaxCheckerboardMetropolis,
 }
 
 
