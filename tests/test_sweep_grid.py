@@ -22,6 +22,13 @@ def serial():
     return sweep(GRID, "ising", parameters=PARAMETERS, seed=5)
 
 
+@pytest.fixture(scope="module")
+def pool():
+    """Two spawned workers shared by the tests (a fresh process takes seconds to import)."""
+    with open_executor(2) as executor:
+        yield executor
+
+
 def test_seeds_come_from_the_point_not_its_place_in_the_grid():
     small = grid_points({"size": [4], "temperature": [2.0]})[0]
     big = grid_points({"temperature": [1.0, 2.0], "size": [8, 4]})
@@ -39,13 +46,18 @@ def test_the_first_axis_varies_slowest():
     assert [(p["a"], p["b"]) for p in points] == [(1, "x"), (1, "y"), (1, "z"), (2, "x"), (2, "y"), (2, "z")]
 
 
-def test_results_are_bit_identical_serially_on_a_process_pool_and_on_dask(serial):
+def test_results_are_bit_identical_serially_on_a_process_pool_and_on_dask(serial, pool):
     pytest.importorskip("distributed")
-    with open_executor(2) as pool:
-        pooled = sweep(GRID, "ising", pool, parameters=PARAMETERS, seed=5)
-    with open_executor(2, dask=True) as client:
+    pooled = sweep(GRID, "ising", pool, parameters=PARAMETERS, seed=5)
+    lines: list[str] = []
+    with open_executor(2, dask=True, announce=lines.append) as client:
         assert len(client.scheduler_info()["workers"]) == 2
         dasked = sweep(GRID, "ising", client, parameters=PARAMETERS, seed=5)
+        # --scheduler ADDRESS: a client of an existing cluster (here the one just started)
+        with open_executor(scheduler=client.scheduler.address) as other:
+            remote = sweep(GRID, "ising", other, parameters=PARAMETERS, seed=5)
+    assert "dashboard http" in lines[0]
+    assert remote.records == serial.records
     assert pooled.records == serial.records
     assert dasked.records == serial.records
     assert pooled.seeds == serial.seeds == dasked.seeds
@@ -138,8 +150,23 @@ def test_unknown_task_and_bad_configs_exit_2(tmp_path):
     assert main(["sweep", str(bad), "--dask", "--scheduler", "tcp://x:1"]) == 2
 
 
-def test_ising_gives_the_serial_results_with_workers(tmp_path):
+def test_ising_gives_the_serial_results_with_workers(tmp_path, pool, monkeypatch):
+    import contextlib
+    import importlib
+
     from thermolearn.cli.main import main
+
+    module = importlib.import_module("thermolearn.runs.sweep")  # the module (the package's 'sweep' is the function)
+
+    opened = []
+
+    @contextlib.contextmanager
+    def shared_pool(workers=None, **kwargs):
+        opened.append(workers)
+        yield pool if workers else None
+
+    # --workers 2 gets the warm shared pool instead of spawning two more processes
+    monkeypatch.setattr(module, "open_executor", shared_pool)
 
     argv = ["ising", "-L", "4", "-T", "2.0", "-T", "3.0", "--sweeps", "100", "--burn-in", "10", "--no-progress"]
     results = []
@@ -149,4 +176,4 @@ def test_ising_gives_the_serial_results_with_workers(tmp_path):
         record = json.loads(path.read_text())
         record.pop("arguments")
         results.append(record)
-    assert results[0] == results[1]
+    assert results[0] == results[1] and opened == [None, 2]
