@@ -75,3 +75,21 @@ def test_checkpointed_run_gives_the_same_record(tmp_path):
     assert {k: v for k, v in a.items() if k not in ("arguments", "resumed_from")} == {
         k: v for k, v in b.items() if k not in ("arguments", "resumed_from")
     }
+
+
+def test_ensemble_contract(tmp_path):
+    out = tmp_path / "out.json"
+    argv = ["ensemble", "--task", "digits", "--seeds", "3", "--epochs", "3", "--hidden", "16", "--batch", "50"]
+    assert main(["dynamics", *argv, "--lr", "0.01", "--seed", "1", "--json", str(out)]) == 0
+    record = json.loads(out.read_text())
+    for key in ("test_loss", "test_accuracy", "distance_raw", "distance_aligned"):
+        assert set(record[key]) == {"mean", "stderr", "spread"}, key
+    assert len(record["rho"]) == 4 and record["ensemble_loss"] > 0
+
+
+def test_random_features_contract(tmp_path):
+    out = tmp_path / "out.json"
+    assert main(["dynamics", "ensemble", "--task", "random-features", "--members", "30", "--json", str(out)]) == 0
+    record = json.loads(out.read_text())
+    assert set(record["summary"]) == {"randomised MAP", "plain seeds (GD)", "SGLD"}
+    assert len(record["exact_mean"]) == len(record["x"])

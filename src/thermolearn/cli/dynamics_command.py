@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "sampler at a temperature set by eta / S.",
     )
     psub = p.add_subparsers(dest="dynamics_command", metavar="ACTION")
-    p.set_defaults(run=missing_action("dynamics", "langevin or sgd-temperature"))
+    p.set_defaults(run=missing_action("dynamics", "langevin, sgd-temperature or ensemble"))
 
     lg = psub.add_parser(
         "langevin",
@@ -153,6 +153,46 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="checkpoint period in steps (default 5000)",
     )
     sg.set_defaults(run=run_sgd_command)
+
+    en = psub.add_parser(
+        "ensemble",
+        help="K seeds of a small network as an ensemble: macrostate spread against parameter distance",
+        description="Train K seeds of a one-hidden-layer ReLU network together (Adam) on the digits or on the x^3 "
+        "toy of deep ensembles: the spread of test NLL and accuracy across seeds (with its error), the distance "
+        "between the seeds' parameters before and after aligning hidden units (Hungarian algorithm), the ensemble's "
+        "NLL against single models, and rho(t) = corr(theta(t), theta(0)) with its 1/e decorrelation epoch. "
+        "--task random-features: a linear model on random Fourier features of the x^3 data, whose posterior "
+        "predictive is exact, against a randomised-MAP ensemble, plain gradient-descent seeds and SGLD.",
+    )
+    en.add_argument(
+        "--task", choices=("digits", "cubic", "random-features"), default="digits", help="the problem (default digits)"
+    )
+    en.add_argument("--seeds", type=positive_int, default=5, metavar="K", help="networks trained (default 5)")
+    en.add_argument(
+        "--epochs", type=positive_int, default=None, metavar="N", help="epochs (default 20 digits, 300 cubic)"
+    )
+    en.add_argument(
+        "--hidden", type=positive_int, default=None, metavar="H", help="hidden units (default 32 digits, 50 cubic)"
+    )
+    en.add_argument(
+        "--lr", type=positive_float, default=None, metavar="E", help="Adam's learning rate (default 3e-3; cubic 1e-2)"
+    )
+    en.add_argument("--batch", type=positive_int, default=64, metavar="S", help="digits minibatch size (default 64)")
+    en.add_argument(
+        "--members", type=positive_int, default=100, metavar="M", help="random-features ensemble size (default 100)"
+    )
+    en.add_argument(
+        "--features", type=positive_int, default=50, metavar="D", help="random Fourier features (default 50)"
+    )
+    en.add_argument(
+        "--data-seed", type=nonnegative_int, default=0, metavar="N", help="seed of the data split (default 0)"
+    )
+    add_seed(en, "the initialisations and minibatches")
+    add_json(en, "test_loss, test_accuracy (mean, stderr, spread), ensemble_loss, distances, rho, decorrelation")
+    add_plot(en, "seed spreads, rho(t) and distances (random-features: the predictive bands)")
+    add_no_progress(en)
+    add_checkpoint(en, "the K networks and their optimiser states after every epoch")
+    en.set_defaults(run=run_ensemble_command)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -350,5 +390,76 @@ def run_sgd_command(args: argparse.Namespace) -> int:
     if args.json:
         write_json(args, record)
     if args.plot:
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def run_ensemble_command(args: argparse.Namespace) -> int:
+    _check_outputs(args)
+    if args.task == "random-features":
+        return _run_random_features(args)
+    from thermolearn.dynamics.ensembles import train_ensemble
+
+    digits = args.task == "digits"
+    if args.members != 100 or args.features != 50:
+        raise ValueError("--members and --features are settings of --task random-features only")
+    result = train_ensemble(
+        args.task,
+        seeds=args.seeds,
+        epochs=args.epochs or (20 if digits else 300),
+        hidden=args.hidden or (32 if digits else 50),
+        lr=args.lr or (3e-3 if digits else 1e-2),
+        batch_size=args.batch,
+        seed=args.seed,
+        data_seed=args.data_seed,
+        checkpoint=args.checkpoint,
+        progress=False if args.no_progress else None,
+    )
+    record = result.as_dict()
+    record["settings"] = result.settings
+    print(f"{args.seeds} seeds on {args.task}: {result.settings['epochs']} epochs, {result.settings['hidden']} hidden")
+    rows: list[list[Any]] = [
+        ["test NLL (nats)", record["test_loss"]["mean"], record["test_loss"]["stderr"], record["test_loss"]["spread"]],
+        ["ensemble NLL", record["ensemble_loss"], None, None],
+    ]
+    if "test_accuracy" in record:
+        acc = record["test_accuracy"]
+        rows.append(["test accuracy", acc["mean"], acc["stderr"], acc["spread"]])
+    for name in ("distance_raw", "distance_aligned"):
+        if record[name] is not None:
+            rows.append([name.replace("_", " "), record[name]["mean"], record[name]["stderr"], record[name]["spread"]])
+    rows.append(["rho(final)", record["rho"][-1], None, None])
+    rows.append(["decorrelation epochs", record["decorrelation_epochs"], None, None])
+    print(format_table(["quantity", "mean", "± stderr", "spread (sd)"], rows))
+    if args.json:
+        write_json(args, record)
+    if args.plot:
+        from thermolearn.viz.dynamics_plots import plot_ensemble
+
+        plot_ensemble(args.plot, record, title=f"{args.seeds} seeds on {args.task}")
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _run_random_features(args: argparse.Namespace) -> int:
+    from thermolearn.dynamics.ensembles import random_features_ensemble
+
+    if args.checkpoint:
+        raise ValueError("--checkpoint is for --task digits or cubic (random-features runs in seconds)")
+    if args.members < 2:
+        raise ValueError(f"--members must be at least 2 (a variance needs two), got {args.members}")
+    comparison = random_features_ensemble(
+        n_features=args.features, members=args.members, seed=args.seed, data_seed=args.data_seed
+    )
+    record = comparison.as_dict()
+    print(f"random features (D = {args.features}) on the x^3 toy: predictive against the exact one")
+    rows = [[name, s["mean_error_in_sd"], s["variance_ratio"]] for name, s in record["summary"].items()]
+    print(format_table(["method", "<|mean - exact| / sd>", "<var / exact var>"], rows))
+    if args.json:
+        write_json(args, record)
+    if args.plot:
+        from thermolearn.viz.dynamics_plots import plot_predictive
+
+        plot_predictive(args.plot, comparison)
         print(f"wrote {args.plot}")
     return 0

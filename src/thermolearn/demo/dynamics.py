@@ -29,8 +29,18 @@ def section_training_dynamics(report: Report, *, seed: int = 0) -> None:
     step = 0.03
     rows = []
     predicted = ula_stationary_covariance(np.linalg.inv(lr.exact_cov), step)[1, 1]
-    for sampler, kw in (("ula", {}), ("mala", {}), ("hmc", {"leapfrog_steps": 3, "friction": 1.0})):
-        r = run_langevin(lr, sampler, step=0.12 if sampler == "hmc" else step, steps=4000, n_chains=8, seed=seed, **kw)
+    for sampler in ("ula", "mala", "hmc"):
+        hmc = sampler == "hmc"
+        r = run_langevin(
+            lr,
+            sampler,
+            step=0.12 if hmc else step,
+            steps=4000,
+            n_chains=8,
+            seed=seed,
+            leapfrog_steps=3 if hmc else 1,
+            friction=1.0 if hmc else None,
+        )
         cov, err = r.cov_estimates()
         own = predicted if sampler == "ula" else lr.exact_cov[1, 1]
         rows.append(

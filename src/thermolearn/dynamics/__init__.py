@@ -14,6 +14,11 @@ stochastic dynamics in it, measured here against exact answers.
 - :func:`run_sgd_temperature` / :class:`SGDTemperatureResult` — constant-learning-rate SGD on a
   quadratic loss as a sampler, against :func:`sgd_stationary_variance` = eta B / (S A (2 - eta A))
   (exact, discrete time) and :func:`sgd_sde_variance` = eta B / (2 S A) (the SDE limit).
+- :func:`train_ensemble` / :class:`EnsembleResult` — K seeds of a small ReLU network on the digits
+  or the x^3 toy, trained together and checkpointed: spread of test loss and accuracy, distances
+  after :func:`align_hidden_units`, ensemble NLL, corr(theta(t), theta(0)) and
+  :func:`decorrelation_time`; :func:`random_features_ensemble` / :class:`RandomFeaturesComparison`
+  — randomised-MAP ensemble, plain seeds and SGLD against an exact posterior predictive.
 """
 
 from typing import TYPE_CHECKING
@@ -21,6 +26,16 @@ from typing import TYPE_CHECKING
 from thermolearn.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from thermolearn.dynamics.ensembles import (
+        ENSEMBLE_TASKS,
+        EnsembleResult,
+        RandomFeaturesComparison,
+        align_hidden_units,
+        cubic_data,
+        decorrelation_time,
+        random_features_ensemble,
+        train_ensemble,
+    )
     from thermolearn.dynamics.langevin import (
         SAMPLERS,
         DivergenceError,
@@ -48,6 +63,14 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
     )
 
 _EXPORTS = {
+    "ENSEMBLE_TASKS": "ensembles",
+    "EnsembleResult": "ensembles",
+    "RandomFeaturesComparison": "ensembles",
+    "align_hidden_units": "ensembles",
+    "cubic_data": "ensembles",
+    "decorrelation_time": "ensembles",
+    "random_features_ensemble": "ensembles",
+    "train_ensemble": "ensembles",
     "SAMPLERS": "langevin",
     "DivergenceError": "langevin",
     "Estimate": "langevin",

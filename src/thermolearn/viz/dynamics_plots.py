@@ -89,3 +89,54 @@ def plot_sgd_variance(
     ax.set_title(title or f"temperature of SGD: A = {curvature:g}, B = {noise:g}", fontsize=9)
     ax.legend(fontsize=7)
     return save_figure(fig, path)
+
+
+def plot_ensemble(path, record: dict, *, title: str = ""):
+    """Left: each seed's test NLL (dots), their mean +- stderr and the ensemble's NLL; middle:
+    rho(t) = corr(theta(t), theta(0)) with the 1/e line; right: distances between seeds before
+    and after aligning hidden units (relative to the parameter norm)."""
+    fig, axes = new_figure(ncols=3, width=3.6, height=3.2)
+    ax = axes[0, 0]
+    per = np.asarray(record["test_loss_per_seed"])
+    ax.plot(np.arange(len(per)), per, "o", color="C0", label="single seeds")
+    m, e = record["test_loss"]["mean"], record["test_loss"]["stderr"]
+    ax.axhspan(m - e, m + e, color="C0", alpha=0.2, label="mean ± stderr")
+    ax.axhline(record["ensemble_loss"], color="C3", label="ensemble")
+    ax.set_xlabel("seed")
+    ax.set_ylabel("test NLL (nats per example)")
+    ax.legend(fontsize=7)
+    ax.set_title(title or record.get("task", ""), fontsize=9)
+    ax = axes[0, 1]
+    rho = np.asarray(record["rho"])
+    ax.plot(np.arange(len(rho)), rho, "-", color="C2")
+    ax.axhline(np.exp(-1.0), color="0.5", ls="--", lw=0.8, label="1/e")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("corr(theta(t), theta(0))")
+    ax.legend(fontsize=7)
+    ax = axes[0, 2]
+    if record.get("distance_raw") is not None:
+        vals = [record["distance_raw"], record["distance_aligned"]]
+        ax.bar([0, 1], [v["mean"] for v in vals], yerr=[v["spread"] for v in vals], color=["C7", "C1"])
+        ax.set_xticks([0, 1], ["raw", "aligned"])
+    ax.set_ylabel("|theta_k - theta_0| / |theta|")
+    ax.set_title("distance between seeds", fontsize=9)
+    return save_figure(fig, path)
+
+
+def plot_predictive(path, comparison):
+    """Predictive mean +- 2 sd on the grid: exact (shaded) against each method (lines)."""
+    fig, axes = new_figure(ncols=len(comparison.members), width=3.6, height=3.2)
+    x = comparison.x
+    sd = np.sqrt(comparison.exact_var)
+    for k, (name, (m, v)) in enumerate(comparison.members.items()):
+        ax = axes[0, k]
+        ax.fill_between(x, comparison.exact_mean - 2 * sd, comparison.exact_mean + 2 * sd, color="0.8", label="exact")
+        ax.plot(x, comparison.exact_mean, color="0.3", lw=0.9)
+        ax.plot(x, m, color=f"C{k}", label=name)
+        ax.plot(x, m - 2 * np.sqrt(v), color=f"C{k}", ls="--", lw=0.8)
+        ax.plot(x, m + 2 * np.sqrt(v), color=f"C{k}", ls="--", lw=0.8)
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+        ax.set_title(name, fontsize=9)
+        ax.legend(fontsize=7)
+    return save_figure(fig, path)
