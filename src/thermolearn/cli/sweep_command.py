@@ -129,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
     from thermolearn.runs.sweep import TASKS, load_config, sweep
 
     check_output_path(args.json, ".json")
+    if args.output is not None and not args.output.strip():
+        raise ValueError("--output needs a folder name")
     config = load_config(args.config)
     output = Path(args.output) if args.output is not None else config.output
     with parallel_executor(args) as executor:

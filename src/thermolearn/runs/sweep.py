@@ -64,6 +64,8 @@ VERSION = 1
 #: the grid axis that only enters the seed
 REPLICA = "replica"
 _SCALARS = (bool, int, float, str)
+#: seconds to wait for an existing Dask scheduler to answer
+SCHEDULER_TIMEOUT = 20
 
 
 # ---------------------------------------------------------------------------- tasks
@@ -536,7 +538,10 @@ def open_executor(
     if scheduler is not None or dask:
         distributed = _import_distributed()
         if scheduler is not None:
-            client = distributed.Client(scheduler)
+            try:
+                client = distributed.Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ValueError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
         else:
             n = workers or os.cpu_count() or 1
             cluster = distributed.LocalCluster(
