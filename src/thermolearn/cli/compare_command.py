@@ -16,8 +16,10 @@ from thermolearn.cli.options import (
 )
 from thermolearn.cli.table import format_table
 
-BUILT_IN_METHODS = ("exact", "mean_field", "tap", "bethe", "bbvi", "monte_carlo")
+BUILT_IN_METHODS = ("exact", "mean_field", "tap", "bethe", "bbvi", "monte_carlo", "van")
 """The methods thermolearn.runs.comparison registers itself (others may register more)."""
+DEFAULT_OFF_METHODS = ("van",)
+"""Run only when named with --methods (they train for a while)."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,7 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--methods",
         nargs="+",
         metavar="METHOD",
-        help=f"run only these ({', '.join(BUILT_IN_METHODS)}); default: every method that fits",
+        help=f"run only these ({', '.join(BUILT_IN_METHODS)}); default: every method that fits, except "
+        f"{', '.join(DEFAULT_OFF_METHODS)} (named only)",
     )
     add_seed(p, "the stochastic methods")
     p.add_argument(
@@ -44,6 +47,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="optimisation steps of black-box VI (default 1000)",
     )
+    p.add_argument(
+        "--van-steps",
+        type=positive_int,
+        default=1000,
+        metavar="N",
+        help="training steps of the variational autoregressive network, with --methods van (default 1000)",
+    )
     add_json(p, "the rows")
     add_plot(p, "log Z of every method with its error bar, the exact value as a line")
     add_no_progress(p)
@@ -52,6 +62,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _plus_minus(value: float | None) -> str:
     return "" if value is None else f"{value:.2g}"
+
+
+def _settings(args: argparse.Namespace) -> dict[str, dict[str, int]]:
+    """Per-method settings of the methods that will run."""
+    settings = {}
+    if args.methods is None or "bbvi" in args.methods:
+        settings["bbvi"] = {"steps": args.bbvi_steps}
+    if args.methods is not None and "van" in args.methods:
+        settings["van"] = {"steps": args.van_steps}
+    return settings
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
             T,
             args.methods,
             seed=args.seed,
-            settings={"bbvi": {"steps": args.bbvi_steps}} if args.methods is None or "bbvi" in args.methods else None,
+            settings=_settings(args),
             progress=advance,
         )
     print(f"{model!r} at T = {T:g}")

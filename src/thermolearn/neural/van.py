@@ -61,7 +61,8 @@ def model_digest(model: Ising) -> str:
 @dataclass(frozen=True)
 class FreeEnergyBound:
     """F_q = E_q[E + T log q] (total, energy units) +- its standard error from ``n_samples``
-    exact samples of q; F_q >= F up to that error. ``energy`` = E_q[E], ``entropy`` = S(q) (nats)."""
+    exact samples of q; F_q >= F up to that error. ``energy`` = E_q[E], ``entropy`` = S(q) (nats),
+    ``magnetization_per_spin`` = E_q[sum_i s_i] / n."""
 
     temperature: float
     n_spins: int
@@ -71,6 +72,8 @@ class FreeEnergyBound:
     energy: float
     energy_stderr: float
     entropy: float
+    magnetization_per_spin: float = float("nan")
+    magnetization_per_spin_stderr: float = float("nan")
 
     @property
     def log_z_lower_bound(self) -> float:
@@ -93,6 +96,8 @@ class FreeEnergyBound:
             "energy": self.energy,
             "energy_stderr": self.energy_stderr,
             "entropy": self.entropy,
+            "magnetization_per_spin": self.magnetization_per_spin,
+            "magnetization_per_spin_stderr": self.magnetization_per_spin_stderr,
         }
 
 
@@ -122,6 +127,7 @@ def free_energy_bound(
     states, log_q = draw(network, k, seed)
     e = np.asarray(model.energy(states), dtype=np.float64)
     f = e + T * log_q
+    m = states.mean(axis=1, dtype=np.float64)
     root = math.sqrt(k)
     return FreeEnergyBound(
         temperature=T,
@@ -132,6 +138,8 @@ def free_energy_bound(
         energy=float(e.mean()),
         energy_stderr=float(e.std(ddof=1) / root),
         entropy=float(-log_q.mean()),
+        magnetization_per_spin=float(m.mean()),
+        magnetization_per_spin_stderr=float(m.std(ddof=1) / root),
     )
 
 

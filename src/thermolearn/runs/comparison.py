@@ -87,13 +87,16 @@ class MethodRow:
 @dataclass(frozen=True)
 class ComparisonMethod:
     """A registered method: ``check(model)`` returns None when the method fits the model, else
-    the reason it does not; ``run(model, temperature, seed=..., **settings)`` returns a row."""
+    the reason it does not; ``run(model, temperature, seed=..., **settings)`` returns a row.
+    ``default``: run when no methods are named (False: only when asked for by name, for
+    methods that train for a while, such as the variational autoregressive network)."""
 
     name: str
     kind: str
     description: str
     check: Callable[[Ising], str | None]
     run: Callable[..., MethodRow]
+    default: bool = True
 
 
 _REGISTRY: dict[str, ComparisonMethod] = {}
@@ -115,10 +118,11 @@ def registered_methods() -> tuple[str, ...]:
     return tuple(_REGISTRY)
 
 
-def methods_that_fit(model: Ising) -> list[str]:
-    """The registered methods that can run on ``model``."""
+def methods_that_fit(model: Ising, *, include_named_only: bool = False) -> list[str]:
+    """The registered default methods that can run on ``model``; with ``include_named_only``
+    also those run only when named (``default=False``)."""
     model = check_model(model)
-    return [name for name, m in _REGISTRY.items() if m.check(model) is None]
+    return [name for name, m in _REGISTRY.items() if (m.default or include_named_only) and m.check(model) is None]
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,7 @@ def compare(
     settings: Mapping[str, Mapping[str, Any]] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Comparison:
-    """Run ``methods`` (default: every registered method that fits) on ``model`` at temperature T.
+    """Run ``methods`` (default: every registered default method that fits) on ``model`` at temperature T.
 
     ``settings`` maps a method name to keyword arguments for its run (for example
     ``{"bbvi": {"steps": 500}}``); ``progress(name)`` is called after each method. A method
@@ -168,7 +172,7 @@ def compare(
     T = check_temperature(temperature)
     settings = dict(settings or {})
     explicit = methods is not None
-    names = list(_REGISTRY) if methods is None else list(dict.fromkeys(methods))
+    names = [n for n, m in _REGISTRY.items() if m.default] if methods is None else list(dict.fromkeys(methods))
     unknown = [m for m in names if m not in _REGISTRY]
     if unknown:
         raise ValueError(f"unknown method {unknown[0]!r}; choose from {', '.join(_REGISTRY)}")
@@ -340,6 +344,50 @@ def _run_bbvi(
     )
 
 
+VAN_MAX_SPINS = 1024
+"""Largest model the comparison hands to the variational autoregressive network (MADE)."""
+
+
+def _check_van(model: Ising) -> str | None:
+    import importlib.util
+
+    missing = [name for name in ("jax", "optax") if importlib.util.find_spec(name) is None]
+    if missing:
+        return f"the variational autoregressive network needs {' and '.join(missing)} installed"
+    if model.n_spins > VAN_MAX_SPINS:
+        return f"the VAN is limited to {VAN_MAX_SPINS} spins here; this model has {model.n_spins}"
+    return None
+
+
+def _run_van(model: Ising, temperature: float, *, seed: int = 0, n_eval: int = 4096, **options: Any) -> MethodRow:
+    """A VAN (MADE) trained by REINFORCE with beta annealing; its bound F_q >= F as log Z >= -F_q / T,
+    and the importance-sampling log Z of the same network in ``detail``."""
+    from thermolearn.neural import neural_importance_sampling, train_van
+
+    run = train_van(model, temperature, seed=seed, n_eval=n_eval, progress=False, **options)
+    b = run.bound
+    nis = neural_importance_sampling(run.network, model, temperature, n_samples=n_eval, seed=seed + 1)
+    n = model.n_spins
+    cfg = run.network.config
+    detail = (
+        f"MADE depth {cfg.depth}, hidden {cfg.hidden}, {run.steps} steps; importance-sampling log Z "
+        f"{nis.log_z:.6g} +- {nis.log_z_stderr:.2g} (ESS {nis.ess:.0f} of {nis.n_samples})"
+    )
+    return MethodRow(
+        method="van",
+        kind="lower_bound",
+        temperature=temperature,
+        n_spins=n,
+        log_z=b.log_z_lower_bound,
+        log_z_stderr=b.free_energy_stderr / temperature,
+        energy_per_spin=b.energy / n,
+        energy_per_spin_stderr=b.energy_stderr / n,
+        magnetization_per_spin=b.magnetization_per_spin,
+        magnetization_per_spin_stderr=b.magnetization_per_spin_stderr,
+        detail=detail,
+    )
+
+
 MONTE_CARLO_NODES = 24
 """Gauss-Legendre nodes in beta for the thermodynamic integration of log Z."""
 
@@ -429,6 +477,14 @@ for _method in (
         "parallel-tempering Monte Carlo, log Z by thermodynamic integration",
         _fits_anything,
         _run_monte_carlo,
+    ),
+    ComparisonMethod(
+        "van",
+        "lower_bound",
+        "variational autoregressive network (MADE, REINFORCE, beta annealing); only when named",
+        _check_van,
+        _run_van,
+        default=False,
     ),
 ):
     register_method(_method)
