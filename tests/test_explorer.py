@@ -39,9 +39,20 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory) -> dict:
-    folder = tmp_path_factory.mktemp("explorer")
+    """The page, written once per test run by ``thermolearn explore`` (the xdist workers of one run
+    share their base folder's parent, and the first to come writes the page for all)."""
+    import fcntl
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / "explorer-page"
     record = folder / "explore.json"
-    assert main(["explore", "--output", str(folder), "--epochs", str(EPOCHS), "--json", str(record)]) == 0
+    with open(shared / "explorer-page.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            folder.mkdir(exist_ok=True)
+            argv = ["explore", "--output", str(folder), "--epochs", str(EPOCHS), "--json", str(record)]
+            assert main(argv) == 0
     info = json.loads(record.read_text())
     assert Path(info["path"]) == folder / EXPLORER_FILENAME
     return info
