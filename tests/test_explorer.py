@@ -259,3 +259,14 @@ def test_hopfield_recalls_the_stored_digit_as_the_library_does(loaded, shots) ->
     library = net.recall(cue, seed=0)
     np.testing.assert_array_equal(library.final, xi[pattern])
     loaded.finish(shots, "hopfield")
+
+
+def test_explore_refuses_a_file_as_its_folder_before_training(tmp_path, capsys) -> None:
+    target = tmp_path / "page.html"
+    target.write_text("mine")
+    started = time.perf_counter()
+    assert main(["explore", "--output", str(target)]) == 2
+    assert time.perf_counter() - started < 5.0  # refused before the RBM trains
+    err = capsys.readouterr().err
+    assert "output must be a folder" in err and len(err.strip().splitlines()) == 1
+    assert target.read_text() == "mine"

@@ -187,7 +187,7 @@ def render_explorer(data: dict[str, Any]) -> str:
 def write_explorer(output: str | os.PathLike, *, seed: int = 0, rbm_hidden: int = 16, rbm_epochs: int = 10) -> Path:
     """Write the explorer page into the folder ``output`` (created if needed); return its path.
 
-    The page (:data:`EXPLORER_FILENAME`, about 0.3 MB) works offline from ``file://``: its
+    The page (:data:`EXPLORER_FILENAME`, about 0.2 MB) works offline from ``file://``: its
     scripts, styles and data are all inline and it makes no network request.
     """
     from thermolearn.storage import write_text_atomic
