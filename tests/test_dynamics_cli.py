@@ -93,3 +93,13 @@ def test_random_features_contract(tmp_path):
     record = json.loads(out.read_text())
     assert set(record["summary"]) == {"randomised MAP", "plain seeds (GD)", "SGLD"}
     assert len(record["exact_mean"]) == len(record["x"])
+
+
+def test_ebm_contract(tmp_path):
+    out = tmp_path / "out.json"
+    argv = ["ebm", "--iterations", "120", "--hidden", "16", "--batch", "64", "--langevin-steps", "10"]
+    argv += ["--eval-every", "60", "--long-steps", "600", "--seed", "1"]
+    assert main(["dynamics", *argv, "--json", str(out), "--plot", str(tmp_path / "e.png")]) == 0
+    record = json.loads(out.read_text())
+    assert len(record["test_log_likelihood"]) == len(record["kl_data_model"]) == 2
+    assert set(record["sampling"]) == {"model", "short_run", "long_run"}

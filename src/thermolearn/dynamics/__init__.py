@@ -19,6 +19,10 @@ stochastic dynamics in it, measured here against exact answers.
   after :func:`align_hidden_units`, ensemble NLL, corr(theta(t), theta(0)) and
   :func:`decorrelation_time`; :func:`random_features_ensemble` / :class:`RandomFeaturesComparison`
   — randomised-MAP ensemble, plain seeds and SGLD against an exact posterior predictive.
+- :func:`train_ebm` / :class:`EBMResult` — a neural energy on a 2D toy trained by contrastive
+  divergence with short-run Langevin negatives and a replay buffer; exact held-out
+  log-likelihood and KL(data || model) through :func:`log_partition` (quadrature), and the
+  short-run against long-run sampling gap.
 """
 
 from typing import TYPE_CHECKING
@@ -26,6 +30,7 @@ from typing import TYPE_CHECKING
 from thermolearn.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from thermolearn.dynamics.ebm import EBM_DATASETS, EBMResult, ebm_data, log_partition, train_ebm
     from thermolearn.dynamics.ensembles import (
         ENSEMBLE_TASKS,
         EnsembleResult,
@@ -63,6 +68,11 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
     )
 
 _EXPORTS = {
+    "EBM_DATASETS": "ebm",
+    "EBMResult": "ebm",
+    "ebm_data": "ebm",
+    "log_partition": "ebm",
+    "train_ebm": "ebm",
     "ENSEMBLE_TASKS": "ensembles",
     "EnsembleResult": "ensembles",
     "RandomFeaturesComparison": "ensembles",

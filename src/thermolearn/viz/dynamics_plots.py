@@ -140,3 +140,33 @@ def plot_predictive(path, comparison):
         ax.set_title(name, fontsize=9)
         ax.legend(fontsize=7)
     return save_figure(fig, path)
+
+
+def plot_ebm(path, result, *, data: np.ndarray | None = None):
+    """Left: the model density exp(-E)/Z on the box with data points; middle: short-run (red) and
+    long-run (blue) samples; right: held-out log-likelihood and KL(data || model) per evaluation."""
+    fig, axes = new_figure(ncols=3, width=3.6, height=3.3)
+    t = result.grid
+    ax = axes[0, 0]
+    ax.pcolormesh(t, t, result.density.T, shading="auto", cmap="viridis")
+    if data is not None:
+        ax.plot(data[:300, 0], data[:300, 1], ".", ms=1.5, color="w", alpha=0.6)
+    ax.set_title("model density (exact Z)", fontsize=9)
+    ax.set_aspect("equal")
+    ax = axes[0, 1]
+    ax.plot(result.samples_long[:, 0], result.samples_long[:, 1], ".", ms=1.5, color="C0", label="long run")
+    ax.plot(result.samples_short[:, 0], result.samples_short[:, 1], ".", ms=1.5, color="C3", label="short run")
+    ax.set_xlim(t[0], t[-1])
+    ax.set_ylim(t[0], t[-1])
+    ax.set_aspect("equal")
+    ax.legend(fontsize=7, markerscale=4)
+    ax.set_title("Langevin samples from noise", fontsize=9)
+    ax = axes[0, 2]
+    it = result.history["iteration"]
+    ax.plot(it, result.history["test_log_likelihood"], "o-", color="C0", label="held-out log-lik")
+    ax.axhline(result.data_log_likelihood, color="C0", ls="--", lw=0.8, label="data's own density")
+    ax.plot(it, result.history["kl"], "s-", color="C1", label="KL(data || model)")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("nats")
+    ax.legend(fontsize=7)
+    return save_figure(fig, path)
