@@ -11,7 +11,14 @@ import pytest
 from tests.test_neural_van import trained_glass, trained_lattice
 from thermolearn.exact import enumerate_exact
 from thermolearn.models import Ising
-from thermolearn.neural import MADE, MADEConfig, NeuralMCMC, neural_importance_sampling, neural_mcmc, train_van
+from thermolearn.neural import (
+    MADE,
+    MADEConfig,
+    NeuralMCMC,
+    free_energy_bound,
+    neural_importance_sampling,
+    neural_mcmc,
+)
 from thermolearn.neural.made import init_params
 from thermolearn.testing import check_sampler, conformance_models
 
@@ -37,15 +44,16 @@ def test_importance_sampling_matches_enumeration(trained):
 
 
 def test_importance_sampling_is_unbiased_where_the_bound_is_not():
-    """An undertrained q: its bound F_q lies many error bars above F (the bias T KL(q||p)),
-    while importance sampling with it still finds ln Z within its error."""
-    model, _ = trained_glass()
+    """A poor q (the trained network with its weights halved): its bound F_q lies many error
+    bars above F (the bias T KL(q||p)), while importance sampling with it still finds ln Z
+    within its error."""
+    model, trained = trained_glass()
     T = 0.9
     ex = _exact(model, T)
-    poor = train_van(model, T, steps=15, batch_size=64, anneal=0.0, seed=2, n_eval=8192)
-    bias = poor.bound.free_energy - (-T * ex.log_z)
-    assert bias > 10 * poor.bound.free_energy_stderr
-    nis = neural_importance_sampling(poor.network, model, T, n_samples=8192, seed=3)
+    poor = MADE(trained.network.config, {k: 0.5 * v for k, v in trained.network.params.items()})
+    bound = free_energy_bound(poor, model, T, n_samples=8192, seed=2)
+    assert bound.free_energy - (-T * ex.log_z) > 10 * bound.free_energy_stderr
+    nis = neural_importance_sampling(poor, model, T, n_samples=8192, seed=3)
     assert abs(nis.log_z - ex.log_z) <= 4 * nis.log_z_stderr
 
 
@@ -78,7 +86,6 @@ def test_a_small_effective_sample_size_is_reported_with_its_number():
     ("trained", "kit_name", "local_sweeps"),
     [
         (trained_lattice, "periodic 4x4 ferromagnet", 1),
-        (trained_glass, "frustrated SK 10, random fields", 1),
         (trained_glass, "frustrated SK 10, random fields", 0),
     ],
 )

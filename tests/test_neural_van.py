@@ -97,11 +97,11 @@ def test_numpy_and_jax_samplers_draw_from_q(depth, symmetric):
 
     net = _random_made(6, 10, depth, symmetric, seed=3)
     q = _exact_q(net)
-    counts = np.bincount(_state_index(net.sample(20000, seed=4)), minlength=64)
+    counts = np.bincount(_state_index(net.sample(10000, seed=4)), minlength=64)
     assert _chi_square_p(counts, q) > 1e-4
     ms = tuple(jnp.asarray(m) for m in masks(net.config))
     params = {k: jnp.asarray(v) for k, v in net.params.items()}
-    s = np.asarray(sample_jax(net.config, ms, params, jax.random.key(5), 20000))
+    s = np.asarray(sample_jax(net.config, ms, params, jax.random.key(5), 10000))
     assert _chi_square_p(np.bincount(_state_index(s), minlength=64), q) > 1e-4
 
 
