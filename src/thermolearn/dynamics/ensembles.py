@@ -213,9 +213,12 @@ class EnsembleResult:
     def as_dict(self) -> dict[str, Any]:
         k = len(self.test_loss)
 
-        def spread(x: np.ndarray) -> dict[str, float]:
-            sd = float(np.std(x, ddof=1)) if k > 1 else 0.0
-            return {"mean": float(np.mean(x)), "stderr": sd / math.sqrt(k), "spread": sd}
+        def spread(x: np.ndarray) -> dict[str, float | None]:
+            n = len(x)
+            if n < 2:  # one value: no spread to measure
+                return {"mean": float(np.mean(x)), "stderr": None, "spread": None}
+            sd = float(np.std(x, ddof=1))
+            return {"mean": float(np.mean(x)), "stderr": sd / math.sqrt(n), "spread": sd}
 
         record: dict[str, Any] = {
             "task": self.task,

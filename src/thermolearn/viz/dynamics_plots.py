@@ -99,7 +99,7 @@ def plot_ensemble(path, record: dict, *, title: str = ""):
     ax = axes[0, 0]
     per = np.asarray(record["test_loss_per_seed"])
     ax.plot(np.arange(len(per)), per, "o", color="C0", label="single seeds")
-    m, e = record["test_loss"]["mean"], record["test_loss"]["stderr"]
+    m, e = record["test_loss"]["mean"], record["test_loss"]["stderr"] or 0.0
     ax.axhspan(m - e, m + e, color="C0", alpha=0.2, label="mean ± stderr")
     ax.axhline(record["ensemble_loss"], color="C3", label="ensemble")
     ax.set_xlabel("seed")
@@ -116,7 +116,7 @@ def plot_ensemble(path, record: dict, *, title: str = ""):
     ax = axes[0, 2]
     if record.get("distance_raw") is not None:
         vals = [record["distance_raw"], record["distance_aligned"]]
-        ax.bar([0, 1], [v["mean"] for v in vals], yerr=[v["spread"] for v in vals], color=["C7", "C1"])
+        ax.bar([0, 1], [v["mean"] for v in vals], yerr=[v["spread"] or 0.0 for v in vals], color=["C7", "C1"])
         ax.set_xticks([0, 1], ["raw", "aligned"])
     ax.set_ylabel("|theta_k - theta_0| / |theta|")
     ax.set_title("distance between seeds", fontsize=9)
