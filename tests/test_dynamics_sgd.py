@@ -74,3 +74,13 @@ def test_checkpoint_resume_is_bit_identical(tmp_path, monkeypatch):
     resumed = run_sgd_temperature(1.0, 1.0, 4, 0.3, 1500, checkpoint=tmp_path / "b.npz", **kw)
     assert resumed.resumed_from == 500
     np.testing.assert_array_equal(resumed.series, whole.series)
+
+
+def test_linear_regression_multiplicative_noise():
+    r = run_sgd_temperature(1.0, 1.0, 2, 0.5, 5000, loss="linear-regression", seed=6)
+    assert r.theory_variance == pytest.approx(0.5 / (2 * 1.5 - 0.5 * 2))  # eta B / (S A (2 - eta A) - 2 eta A^2)
+    assert abs(r.variance - r.theory_variance) <= Z * r.variance_stderr
+    additive = sgd_stationary_variance(1.0, 1.0, 2, 0.5)  # the same A and B without the curvature noise
+    assert abs(r.variance - additive) > Z * r.variance_stderr
+    with pytest.raises(ValueError, match="diverges in mean square"):
+        sgd_stationary_variance(1.0, 1.0, 1, 0.7, loss="linear-regression")

@@ -118,6 +118,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(error from tau_int) against the exact discrete-time value eta B / (S A (2 - eta A)) and the SDE limit "
         "eta B / (2 S A): SGD samples exp(-L / T) at T = eta B / (S (2 - eta A)), set by eta / S.",
     )
+    sg.add_argument(
+        "--loss",
+        choices=("quadratic", "linear-regression"),
+        default="quadratic",
+        help="quadratic (additive gradient noise) or linear-regression (fresh Gaussian inputs: multiplicative noise, "
+        "variance eta B / (S A (2 - eta A) - 2 eta A^2)) (default quadratic)",
+    )
     sg.add_argument("--curvature", type=positive_float, default=1.0, metavar="A", help="curvature A (default 1)")
     sg.add_argument(
         "--noise", type=positive_float, default=1.0, metavar="B", help="per-sample gradient variance B (default 1)"
@@ -344,6 +351,10 @@ def run_langevin_command(args: argparse.Namespace) -> int:
 
 def run_sgd_command(args: argparse.Namespace) -> int:
     _check_outputs(args)
+    if args.plot and args.loss != "quadratic":
+        raise ValueError("--plot draws the quadratic loss's sweep; leave it out with --loss linear-regression")
+    if args.data_size is not None and args.loss != "quadratic":
+        raise ValueError("--data-size applies to --loss quadratic only (linear regression draws fresh data)")
     from thermolearn.dynamics.sgd_temperature import run_sgd_temperature
 
     if args.burn_in is not None and args.steps - args.burn_in < 2:
@@ -357,6 +368,7 @@ def run_sgd_command(args: argparse.Namespace) -> int:
         n_chains=args.chains,
         burn_in=args.burn_in,
         data_size=args.data_size,
+        loss=args.loss,
         seed=args.seed,
         checkpoint=args.checkpoint,
         checkpoint_every=args.checkpoint_every,
@@ -364,8 +376,9 @@ def run_sgd_command(args: argparse.Namespace) -> int:
     )
     record = result.as_dict()
     record.pop("settings")
+    record["loss"] = args.loss
     print(
-        f"constant-lr SGD on a quadratic: A = {args.curvature:g}, B = {args.noise:g}, S = {args.batch}, "
+        f"constant-lr SGD on a {args.loss} loss: A = {args.curvature:g}, B = {args.noise:g}, S = {args.batch}, "
         f"eta = {args.lr:g} (eta/S = {args.lr / args.batch:.4g}), {args.chains} runs x {args.steps} steps"
     )
     rows = [

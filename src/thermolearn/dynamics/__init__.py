@@ -13,7 +13,8 @@ stochastic dynamics in it, measured here against exact answers.
   mode weights by :func:`mixture_quadrature`), :func:`make_posterior` by name.
 - :func:`run_sgd_temperature` / :class:`SGDTemperatureResult` — constant-learning-rate SGD on a
   quadratic loss as a sampler, against :func:`sgd_stationary_variance` = eta B / (S A (2 - eta A))
-  (exact, discrete time) and :func:`sgd_sde_variance` = eta B / (2 S A) (the SDE limit).
+  (exact, discrete time; with the multiplicative noise of a linear-regression loss
+  eta B / (S A (2 - eta A) - 2 eta A^2)) and :func:`sgd_sde_variance` = eta B / (2 S A) (the SDE limit).
 - :func:`train_ensemble` / :class:`EnsembleResult` — K seeds of a small ReLU network on the digits
   or the x^3 toy, trained together and checkpointed: spread of test loss and accuracy, distances
   after :func:`align_hidden_units`, ensemble NLL, corr(theta(t), theta(0)) and
@@ -61,6 +62,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
         mixture_quadrature,
     )
     from thermolearn.dynamics.sgd_temperature import (
+        LOSSES,
         SGDTemperatureResult,
         run_sgd_temperature,
         sgd_sde_variance,
@@ -96,6 +98,7 @@ _EXPORTS = {
     "mixture_data": "posteriors",
     "mixture_posterior": "posteriors",
     "mixture_quadrature": "posteriors",
+    "LOSSES": "sgd_temperature",
     "SGDTemperatureResult": "sgd_temperature",
     "run_sgd_temperature": "sgd_temperature",
     "sgd_sde_variance": "sgd_temperature",

@@ -12,7 +12,16 @@ mean 0 and variance
 (exact in discrete time; the SDE limit eta -> 0 gives eta B / (2 S A)), so SGD samples a
 Gibbs law exp(-L / T) with temperature T = A Var = eta B / (S (2 - eta A)): at small eta only
 the ratio eta / S matters (Mandt, Hoffman and Blei 2017; Jastrzebski et al. 2017). The excess
-loss E[L] - L(0) = A Var / 2 = T / 2 is equipartition. Everything in units of theta (variance:
+loss E[L] - L(0) = A Var / 2 = T / 2 is equipartition.
+
+The linear-regression loss (1/S) sum (x_i theta - y_i)^2 / 2 with fresh x ~ N(0, A) and
+y = x theta* + N(0, B / A) has the same curvature A and gradient variance B at theta*, but its
+noise is multiplicative: the batch's own curvature (1/S) sum x_i^2 fluctuates with variance
+kappa / S (kappa = Var x^2 = 2 A^2), which heats the stationary state to
+
+    Var = eta B / (S A (2 - eta A) - eta kappa)
+
+(exact; SGD diverges in mean square when the denominator reaches 0). Everything in units of theta (variance:
 theta^2, loss: the loss's units); runs are float64 JAX, chains vectorised.
 """
 
@@ -36,6 +45,7 @@ from thermolearn.validation import check_positive_float, check_positive_int
 
 CHECKPOINT_FORMAT = "thermolearn.sgd-temperature-checkpoint"
 CHECKPOINT_VERSION = 1
+LOSSES = ("quadratic", "linear-regression")
 
 
 def _check_problem(curvature: float, noise: float, batch: int, lr: float, data_size: int | None):
@@ -54,12 +64,31 @@ def _check_problem(curvature: float, noise: float, batch: int, lr: float, data_s
 
 
 def sgd_stationary_variance(
-    curvature: float, noise: float, batch: int, lr: float, *, data_size: int | None = None
+    curvature: float,
+    noise: float,
+    batch: int,
+    lr: float,
+    *,
+    data_size: int | None = None,
+    loss: str = "quadratic",
 ) -> float:
     """Exact stationary variance of constant-lr SGD on the quadratic, eta B_S / (A (2 - eta A))
     (theta^2), with B_S = B / S, times (N - S) / (N - 1) for batches of S of ``data_size`` = N
-    data drawn without replacement. Raises ValueError when eta A >= 2 (SGD diverges)."""
+    data drawn without replacement; on the ``"linear-regression"`` loss (fresh Gaussian inputs)
+    eta B / (S A (2 - eta A) - 2 eta A^2). Raises ValueError where SGD diverges."""
     a, b, s, eta, n = _check_problem(curvature, noise, batch, lr, data_size)
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+    if loss == "linear-regression":
+        if n is not None:
+            raise ValueError("data_size applies to the quadratic loss only (linear regression draws fresh data)")
+        denominator = s * a * (2.0 - eta * a) - eta * 2.0 * a * a
+        if denominator <= 0:
+            raise ValueError(
+                f"SGD with lr {eta:g} diverges in mean square on this linear regression (batch {s}): it needs "
+                f"lr < 2 S / (A (S + 2)) = {2.0 * s / (a * (s + 2)):.6g}"
+            )
+        return eta * b / denominator
     bs = b / s if n is None else b / s * (n - s) / (n - 1)
     return eta * bs / (a * (2.0 - eta * a))
 
@@ -112,7 +141,7 @@ class SGDTemperatureResult:
 
 
 @functools.lru_cache(maxsize=16)
-def _compiled_chunk(n_chains: int, length: int, batch: int, finite: bool):
+def _compiled_chunk(n_chains: int, length: int, batch: int, finite: bool, regression: bool = False):
     import jax
     import jax.numpy as jnp
 
@@ -121,6 +150,11 @@ def _compiled_chunk(n_chains: int, length: int, batch: int, finite: bool):
 
         def body(theta, t):
             keys = jax.random.split(jax.random.fold_in(root, t), n_chains)
+            if regression:  # fresh (x, y) pairs: x ~ N(0, A), y = x theta* + N(0, B / A), theta* = 0
+                xs = jax.vmap(lambda k: jax.random.normal(jax.random.fold_in(k, 1), (batch,)))(keys) * jnp.sqrt(a)
+                es = jax.vmap(lambda k: jax.random.normal(jax.random.fold_in(k, 2), (batch,)))(keys) * jnp.sqrt(b / a)
+                theta = theta - eta * (xs * (xs * theta[:, None] - es)).mean(axis=1)
+                return theta, theta
             if finite:
                 n = data.shape[0]
                 idx = jax.vmap(lambda k: jax.random.choice(k, n, (batch,), replace=False))(keys)
@@ -154,6 +188,7 @@ def run_sgd_temperature(
     n_chains: int = 16,
     burn_in: int | None = None,
     data_size: int | None = None,
+    loss: str = "quadratic",
     seed: int = 0,
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: int = 5000,
@@ -164,11 +199,14 @@ def run_sgd_temperature(
     batch S, lr eta) for ``steps`` steps from the minimum; the stationary variance of theta
     after ``burn_in`` steps (default: 10 relaxation times 1 / (eta A), at most steps // 2),
     with its error from tau_int, against :func:`sgd_stationary_variance`. ``data_size``: draw
-    batches from N fixed data (without replacement) instead of fresh data."""
+    batches from N fixed data (without replacement) instead of fresh data. ``loss``:
+    "quadratic" (additive gradient noise) or "linear-regression" (multiplicative, fresh data)."""
     import jax
     import jax.numpy as jnp
 
     a, b, s, eta, n = _check_problem(curvature, noise, batch, lr, data_size)
+    theory = sgd_stationary_variance(a, b, s, eta, data_size=n, loss=loss)  # also refuses what diverges
+    regression = loss == "linear-regression"
     steps = check_positive_int("steps", steps)
     n_chains = check_positive_int("n_chains", n_chains)
     relax = 1.0 / (eta * a)
@@ -190,6 +228,7 @@ def run_sgd_temperature(
         "n_chains": n_chains,
         "burn_in": burn_in,
         "data_size": n,
+        "loss": loss,
         "seed": seed,
         "chunk": chunk,
     }
@@ -209,7 +248,9 @@ def run_sgd_temperature(
         ) as bar:
             while done < steps:
                 length = min(chunk, steps - done)
-                run = _compiled_chunk(n_chains, length, s if n is not None else 0, n is not None)
+                run = _compiled_chunk(
+                    n_chains, length, s if (n is not None or regression) else 0, n is not None, regression
+                )
                 theta, thetas = run(theta, jnp.asarray(done, dtype=jnp.int64), root, data, hyper)
                 values = np.asarray(thetas).T  # (chains, length)
                 if not np.all(np.isfinite(values)):
@@ -233,7 +274,7 @@ def run_sgd_temperature(
         variance_stderr=est.stderr,
         tau=est.tau,
         reliable=est.reliable,
-        theory_variance=sgd_stationary_variance(a, b, s, eta, data_size=n),
+        theory_variance=theory,
         sde_variance=sgd_sde_variance(a, b, s, eta),
         resumed_from=resumed_from,
     )
