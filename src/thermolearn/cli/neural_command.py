@@ -41,7 +41,7 @@ from thermolearn.cli.options import (
 )
 from thermolearn.cli.table import format_table
 
-NETWORK_CHOICES = ("made",)  # thermolearn.neural.van.NETWORKS, named here so that --help loads nothing
+NETWORK_CHOICES = ("made", "pixelcnn")  # thermolearn.neural.van.NETWORKS, named here so that --help loads nothing
 SYMMETRY_CHOICES = ("auto", "on", "off")
 
 
@@ -147,12 +147,26 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_architecture(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--network", choices=NETWORK_CHOICES, default="made", help="the network (default made)")
     parser.add_argument(
-        "--hidden", type=positive_int, metavar="H", help="units per hidden layer (default 2 per spin, at least 16)"
+        "--network",
+        choices=NETWORK_CHOICES,
+        default="made",
+        help="made (any model) or pixelcnn (masked convolutions, 2D lattices only); default made",
     )
     parser.add_argument(
-        "--depth", type=nonnegative_int, default=1, metavar="D", help="masked hidden layers (default 1; 0: linear)"
+        "--hidden",
+        type=positive_int,
+        metavar="H",
+        help="units per hidden layer (made: default 2 per spin, at least 16) or channels (pixelcnn: default 16)",
+    )
+    parser.add_argument(
+        "--depth",
+        type=nonnegative_int,
+        metavar="D",
+        help="masked layers (made: default 1, 0 is linear; pixelcnn: default 3, at least 1)",
+    )
+    parser.add_argument(
+        "--kernel", type=positive_int, default=3, metavar="K", help="pixelcnn kernel size, odd (default 3)"
     )
     parser.add_argument(
         "--symmetry",
@@ -276,6 +290,7 @@ def run_train(args: argparse.Namespace) -> int:
         network=args.network,
         hidden=args.hidden,
         depth=args.depth,
+        kernel=args.kernel,
         symmetric=symmetric,
         steps=args.steps,
         batch_size=args.batch_size,
@@ -289,9 +304,8 @@ def run_train(args: argparse.Namespace) -> int:
     )
     net = result.network
     print(
-        f"VAN: {model.name or 'model'} ({model.n_spins} spins) at T = {T:g}; MADE depth {net.config.depth}, "
-        f"hidden {net.config.hidden}{', Z2-symmetric' if net.config.symmetric else ''} "
-        f"({net.config.n_parameters} parameters); {result.steps} steps of {args.batch_size} samples"
+        f"VAN: {model.name or 'model'} ({model.n_spins} spins) at T = {T:g}; {describe(net)}; "
+        f"{result.steps} steps of {args.batch_size} samples"
         + (f"; resumed at step {result.resumed_from}" if result.resumed_from else "")
     )
     record = {**result.as_dict(), **_estimates(net, model, T, args, args.seed)}
@@ -318,6 +332,16 @@ def run_train(args: argparse.Namespace) -> int:
     if not math.isfinite(record["free_energy_bound"]):
         raise FloatingPointError("the free energy bound is not finite")
     return 0
+
+
+def describe(network: Any) -> str:
+    """One phrase for the architecture of a network."""
+    c = network.config
+    if network.network == "pixelcnn":
+        what = f"PixelCNN depth {c.depth}, {c.channels} channels, {c.kernel}x{c.kernel} kernels"
+    else:
+        what = f"MADE depth {c.depth}, hidden {c.hidden}"
+    return what + (", Z2-symmetric" if c.symmetric else "") + f" ({c.n_parameters} parameters)"
 
 
 def _plot_training(path: str, result: Any, model: Any, T: float) -> None:

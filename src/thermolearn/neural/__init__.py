@@ -2,6 +2,8 @@
 
 - :class:`MADE`, :class:`MADEConfig` — a masked autoregressive network over spins: exact samples
   and exact, normalised log q(s) (its depth-0 case is the autoregressive family of black-box VI).
+- :class:`PixelCNN`, :class:`PixelCNNConfig` — masked convolutions over a 2D lattice, the same
+  interface; :class:`AutoregressiveNetwork` — what both offer (exact samples, exact log q).
 - :func:`train_van`, :class:`VANResult` — a variational autoregressive network (Wu, Wang and
   Zhang 2019) trained by REINFORCE on F_q = E_q[E] - T S(q) >= F with beta annealing and
   bit-identical checkpoints; :func:`free_energy_bound`, :class:`FreeEnergyBound`.
@@ -22,11 +24,16 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
     from thermolearn.neural.importance import NISResult, neural_importance_sampling
     from thermolearn.neural.made import MADE, MADEConfig
     from thermolearn.neural.mcmc import NeuralMCMC, NeuralMCMCResult, neural_mcmc
+    from thermolearn.neural.network import AutoregressiveNetwork
     from thermolearn.neural.network_files import load_network, save_network
+    from thermolearn.neural.pixelcnn import PixelCNN, PixelCNNConfig
     from thermolearn.neural.reference import exact_log_z, exact_solution, mean_field_log_z
     from thermolearn.neural.van import FreeEnergyBound, VANResult, free_energy_bound, train_van
 
 _EXPORTS = {
+    "AutoregressiveNetwork": "network",
+    "PixelCNN": "pixelcnn",
+    "PixelCNNConfig": "pixelcnn",
     "exact_log_z": "reference",
     "exact_solution": "reference",
     "load_network": "network_files",

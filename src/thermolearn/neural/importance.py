@@ -23,7 +23,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from thermolearn.models.ising import Ising
-from thermolearn.neural.made import MADE
+from thermolearn.neural.network import AutoregressiveNetwork
 from thermolearn.neural.van import check_network_for, draw
 from thermolearn.validation import check_positive_float, check_positive_int, check_temperature
 
@@ -90,7 +90,9 @@ def weighted_mean(log_w: np.ndarray, values: np.ndarray) -> tuple[float, float]:
     return mean, float(math.sqrt(float(w**2 @ (values - mean) ** 2)))
 
 
-def importance_weights(network: MADE, model: Ising, temperature: float, states: np.ndarray) -> np.ndarray:
+def importance_weights(
+    network: AutoregressiveNetwork, model: Ising, temperature: float, states: np.ndarray
+) -> np.ndarray:
     """log w = -E(s) / T - log q(s) of given states (float64)."""
     check_network_for(network, model)
     T = check_temperature(temperature)
@@ -98,7 +100,7 @@ def importance_weights(network: MADE, model: Ising, temperature: float, states: 
 
 
 def neural_importance_sampling(
-    network: MADE,
+    network: AutoregressiveNetwork,
     model: Ising,
     temperature: float,
     *,

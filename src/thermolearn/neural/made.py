@@ -25,11 +25,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import expit
 
+from thermolearn.neural.network import AutoregressiveNetwork
 from thermolearn.validation import check_positive_int
 
 ACTIVATION = "tanh"
@@ -244,6 +245,13 @@ def log_prob_jax(config: MADEConfig, ms: tuple, params: dict[str, Any], s: Any) 
     return lq
 
 
+def jax_constants(config: MADEConfig) -> tuple:
+    """The masks as JAX arrays (the constants of the compiled functions)."""
+    import jax.numpy as jnp
+
+    return tuple(jnp.asarray(m) for m in masks(config))
+
+
 def sample_jax(config: MADEConfig, ms: tuple, params: dict[str, Any], key: Any, n_samples: int) -> Any:
     """Exact samples of q (float32 +-1, (n_samples, n)), spin by spin. With at most one hidden
     layer the layer's pre-activation is updated as each spin is drawn (its input is linear in s),
@@ -289,7 +297,7 @@ def sample_jax(config: MADEConfig, ms: tuple, params: dict[str, Any], key: Any, 
 
 
 @dataclass(frozen=True)
-class MADE:
+class MADE(AutoregressiveNetwork):
     """A MADE distribution q: its :class:`MADEConfig` and parameters (NumPy arrays).
 
     :meth:`log_prob` is the exact, normalised log q(s) in float64; :meth:`sample` draws exact
@@ -299,11 +307,7 @@ class MADE:
     config: MADEConfig
     params: dict[str, np.ndarray] = field(repr=False)
 
-    network = "made"
-
-    @property
-    def n_spins(self) -> int:
-        return self.config.n_spins
+    network: ClassVar[str] = "made"
 
     @cached_property
     def _weights(self) -> dict[str, np.ndarray]:
@@ -314,17 +318,6 @@ class MADE:
 
     def sample_from_uniforms(self, uniforms: np.ndarray) -> np.ndarray:
         return sample64(self.config, self._weights, uniforms)
-
-    @property
-    def uniforms_per_sample(self) -> int:
-        return self.config.n_spins + int(self.config.symmetric)
-
-    def sample(self, n_samples: int, seed: Any = 0) -> np.ndarray:
-        from thermolearn.randomness.seeds import numpy_generator
-
-        k = check_positive_int("n_samples", n_samples)
-        rng = numpy_generator(seed)
-        return self.sample_from_uniforms(rng.random((k, self.uniforms_per_sample)))
 
     @classmethod
     def from_bbvi(cls, result: Any, *, hidden: int = 0, depth: int = 0, symmetric: bool = False) -> MADE:

@@ -24,7 +24,7 @@ import numpy as np
 
 from thermolearn.estimators.autocorrelation import integrated_autocorrelation_time
 from thermolearn.models.ising import Ising
-from thermolearn.neural.made import MADE
+from thermolearn.neural.network import AutoregressiveNetwork
 from thermolearn.neural.van import check_network_for
 from thermolearn.progress import progress_bar
 from thermolearn.randomness.xoshiro import uniforms
@@ -44,9 +44,9 @@ class NeuralMCMC(Sampler):
     name = "neural"
     sweep_blocks = True  # each sweep draws the same numbers whether sweeps are called one by one or in blocks
 
-    def __init__(self, network: MADE, *, local_sweeps: int = 1, proposals: int = 1) -> None:
-        if not isinstance(network, MADE):
-            raise TypeError(f"network must be a thermolearn.neural.MADE, got {type(network).__name__}")
+    def __init__(self, network: AutoregressiveNetwork, *, local_sweeps: int = 1, proposals: int = 1) -> None:
+        if not isinstance(network, AutoregressiveNetwork):
+            raise TypeError(f"network must be a thermolearn.neural MADE or PixelCNN, got {type(network).__name__}")
         if isinstance(local_sweeps, bool) or not isinstance(local_sweeps, (int, np.integer)) or local_sweeps < 0:
             raise ValueError(f"local_sweeps must be an integer >= 0, got {local_sweeps!r}")
         self.network = network
@@ -58,7 +58,7 @@ class NeuralMCMC(Sampler):
 
     @classmethod
     def example(cls) -> NeuralMCMC:
-        from thermolearn.neural.made import MADEConfig, init_params
+        from thermolearn.neural.made import MADE, MADEConfig, init_params
 
         config = MADEConfig(16, 0, 0)
         return cls(MADE(config, init_params(config)))
@@ -156,7 +156,7 @@ class NeuralMCMCResult:
 
 
 def neural_mcmc(
-    network: MADE,
+    network: AutoregressiveNetwork,
     model: Ising,
     temperature: float,
     *,

@@ -14,18 +14,23 @@ from typing import Any
 import numpy as np
 
 from thermolearn.file_contents import FileContents
-from thermolearn.neural.made import MADE, MADEConfig, parameter_shapes
-from thermolearn.storage import save_arrays
+from thermolearn.neural import made, pixelcnn
+from thermolearn.neural.made import MADE, MADEConfig
+from thermolearn.neural.network import AutoregressiveNetwork
+from thermolearn.neural.pixelcnn import PixelCNN, PixelCNNConfig
+from thermolearn.storage import FileFormatError, save_arrays
 
 NETWORK_FORMAT = "thermolearn.neural-network"
 NETWORK_VERSION = 1
 
 
-def save_network(path: str | os.PathLike, network: MADE, *, info: dict[str, Any] | None = None) -> Path:
+def save_network(
+    path: str | os.PathLike, network: AutoregressiveNetwork, *, info: dict[str, Any] | None = None
+) -> Path:
     """Write ``network`` atomically to ``path`` (.npz + JSON header); ``info`` (JSON values:
     temperature, model fingerprint, training settings) is stored in the header."""
-    if not isinstance(network, MADE):
-        raise TypeError(f"network must be a thermolearn.neural.MADE, got {type(network).__name__}")
+    if not isinstance(network, AutoregressiveNetwork):
+        raise TypeError(f"network must be a thermolearn.neural MADE or PixelCNN, got {type(network).__name__}")
     header = {
         "format": NETWORK_FORMAT,
         "version": NETWORK_VERSION,
@@ -37,28 +42,43 @@ def save_network(path: str | os.PathLike, network: MADE, *, info: dict[str, Any]
     return save_arrays(path, arrays, header)
 
 
-def load_network(path: str | os.PathLike) -> tuple[MADE, dict[str, Any]]:
+def load_network(path: str | os.PathLike) -> tuple[AutoregressiveNetwork, dict[str, Any]]:
     """The network stored at ``path`` and the header's ``info``; every fault raises
     :class:`~thermolearn.storage.FileFormatError` naming the file."""
     contents = FileContents.read(path)
     contents.expect_format(NETWORK_FORMAT, [NETWORK_VERSION], what="thermolearn neural network")
-    kind = contents.value("network", str)
-    if kind != "made":
-        raise contents.fail(f"network kind {kind!r} is not one this thermolearn reads (made)")
+    kind = contents.value("network", str, choices=("made", "pixelcnn"))
     arch = contents.value("architecture", dict)
+
+    def entry(key: str, kind: type, minimum: int | None = None) -> Any:
+        return contents.value(key, kind, minimum=minimum, within=arch, label=f"architecture {key!r}")
+
+    config: MADEConfig | PixelCNNConfig
     try:
-        config = MADEConfig(
-            n_spins=contents.value("n_spins", int, minimum=1, within=arch, label="architecture 'n_spins'"),
-            hidden=contents.value("hidden", int, minimum=0, within=arch, label="architecture 'hidden'"),
-            depth=contents.value("depth", int, minimum=0, within=arch, label="architecture 'depth'"),
-            symmetric=contents.value("symmetric", bool, within=arch, label="architecture 'symmetric'"),
-        )
+        if kind == "made":
+            config = MADEConfig(
+                entry("n_spins", int, 1), entry("hidden", int, 0), entry("depth", int, 0), entry("symmetric", bool)
+            )
+            shapes = made.parameter_shapes(config)
+        else:
+            shape = entry("shape", list)
+            if len(shape) != 2 or not all(isinstance(x, int) and not isinstance(x, bool) for x in shape):
+                raise contents.fail("architecture 'shape' must be two integers (rows, columns)")
+            config = PixelCNNConfig(
+                (shape[0], shape[1]),
+                entry("channels", int, 1),
+                entry("depth", int, 1),
+                entry("kernel", int, 1),
+                entry("symmetric", bool),
+            )
+            shapes = pixelcnn.parameter_shapes(config)
     except (ValueError, TypeError) as exc:
+        if isinstance(exc, FileFormatError):
+            raise
         raise contents.fail(str(exc)) from None
-    shapes = parameter_shapes(config)
     contents.expect_names([f"param:{k}" for k in shapes])
     params = {k: contents.array(f"param:{k}", shape=shape, dtype=np.float32) for k, shape in shapes.items()}
     info = contents.header.get("info", {})
     if not isinstance(info, dict):
         raise contents.fail("header entry 'info' must be an object")
-    return MADE(config, params), info
+    return (MADE(config, params) if isinstance(config, MADEConfig) else PixelCNN(config, params)), info

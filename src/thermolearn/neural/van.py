@@ -34,13 +34,19 @@ from typing import Any
 import numpy as np
 
 from thermolearn.models.ising import Ising
-from thermolearn.neural.made import MADE, MADEConfig, init_params, log_prob_jax, masks, sample_jax
+from thermolearn.neural import made, pixelcnn
+from thermolearn.neural.made import MADE, MADEConfig
+from thermolearn.neural.network import AutoregressiveNetwork
+from thermolearn.neural.pixelcnn import PixelCNN, PixelCNNConfig
 from thermolearn.progress import progress_bar
 from thermolearn.quantum.checkpoints import check_checkpoint_path, load_run, save_run
 from thermolearn.randomness.seeds import check_int_seed, numpy_generator
 from thermolearn.validation import check_positive_float, check_positive_int, check_temperature
 
-NETWORKS = ("made",)
+NETWORKS = ("made", "pixelcnn")
+DEFAULT_DEPTH = {"made": 1, "pixelcnn": 3}
+DEFAULT_CHANNELS = 16
+"""Default channels of a PixelCNN layer."""
 CHECKPOINT_FORMAT = "thermolearn.van-checkpoint"
 DEFAULT_HIDDEN_FACTOR = 2
 """Default width of a hidden layer: this many units per spin (at least 16)."""
@@ -101,22 +107,34 @@ class FreeEnergyBound:
         }
 
 
-def check_network_for(network: MADE, model: Ising) -> None:
+def _family(config: Any) -> Any:
+    """The module that computes with networks of this config (MADE or PixelCNN)."""
+    return made if isinstance(config, MADEConfig) else pixelcnn
+
+
+def network_from(config: MADEConfig | PixelCNNConfig, params: dict[str, np.ndarray]) -> AutoregressiveNetwork:
+    """The network of this architecture with these parameters."""
+    return MADE(config, params) if isinstance(config, MADEConfig) else PixelCNN(config, params)
+
+
+def check_network_for(network: AutoregressiveNetwork, model: Ising) -> None:
     """Refuse a network whose number of spins differs from the model's."""
+    if not isinstance(network, AutoregressiveNetwork):
+        raise TypeError(f"network must be a thermolearn.neural MADE or PixelCNN, got {type(network).__name__}")
     if not isinstance(model, Ising):
         raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
     if network.n_spins != model.n_spins:
         raise ValueError(f"the network is for {network.n_spins} spins, the model has {model.n_spins}")
 
 
-def draw(network: MADE, n_samples: int, seed: Any) -> tuple[np.ndarray, np.ndarray]:
+def draw(network: AutoregressiveNetwork, n_samples: int, seed: Any) -> tuple[np.ndarray, np.ndarray]:
     """``(states int8, log q float64)`` of ``n_samples`` exact samples of q."""
     states = network.sample(n_samples, seed=seed)
     return states, network.log_prob(states)
 
 
 def free_energy_bound(
-    network: MADE, model: Ising, temperature: float, *, n_samples: int = 4096, seed: Any = 0
+    network: AutoregressiveNetwork, model: Ising, temperature: float, *, n_samples: int = 4096, seed: Any = 0
 ) -> FreeEnergyBound:
     """The variational bound F_q = E_q[E] - T S(q) >= F (energy units) from fresh exact samples.
 
@@ -153,7 +171,7 @@ class VANResult:
     re-estimated in float64 on fresh samples at the target temperature; ``resumed_from``: the
     steps read from a checkpoint."""
 
-    network: MADE
+    network: AutoregressiveNetwork
     temperature: float
     settings: dict[str, Any]
     history: np.ndarray = field(repr=False)
@@ -181,13 +199,15 @@ def default_hidden(n_spins: int) -> int:
 
 
 @lru_cache(maxsize=16)
-def _compiled_step(config: MADEConfig, batch: int, learning_rate: float, steps: int, n_edges: int) -> Any:
+def _compiled_step(config: Any, batch: int, learning_rate: float, steps: int, n_edges: int) -> Any:
     """One training step, compiled once per architecture and settings (cached)."""
     import jax
     import jax.numpy as jnp
     import optax
 
-    ms = tuple(jnp.asarray(m) for m in masks(config))
+    family = _family(config)
+    log_prob_jax, sample_jax = family.log_prob_jax, family.sample_jax
+    ms = family.jax_constants(config)
     schedule = optax.cosine_decay_schedule(learning_rate, max(steps, 1), alpha=0.05)
     optimizer = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(schedule))
 
@@ -212,6 +232,33 @@ def _compiled_step(config: MADEConfig, batch: int, learning_rate: float, steps: 
     return jax.jit(step), jax.jit(init)
 
 
+def network_config(
+    model: Ising,
+    network: str,
+    *,
+    hidden: int | None = None,
+    depth: int | None = None,
+    kernel: int = 3,
+    symmetric: bool = False,
+) -> MADEConfig | PixelCNNConfig:
+    """The architecture of a ``network`` ("made" or "pixelcnn") for ``model``, defaults filled in;
+    ValueError for a network too large for the model or a PixelCNN on a model without a 2D lattice."""
+    if network not in NETWORKS:
+        raise ValueError(f"network must be one of {', '.join(NETWORKS)}, got {network!r}")
+    depth = DEFAULT_DEPTH[network] if depth is None else depth
+    n = model.n_spins
+    if network == "made":
+        return MADEConfig(n, default_hidden(n) if hidden is None else hidden, depth, symmetric)
+    geometry = model.geometry
+    if geometry is None or len(geometry.shape) != 2:
+        raise ValueError(
+            "the pixelcnn network needs a 2D lattice model (Ising.lattice((L, L)), or --lattice LxL); "
+            "use the made network for other models"
+        )
+    shape = (int(geometry.shape[0]), int(geometry.shape[1]))
+    return PixelCNNConfig(shape, DEFAULT_CHANNELS if hidden is None else hidden, depth, kernel, symmetric)
+
+
 def annealed_betas(beta: float, steps: int, anneal: float) -> np.ndarray:
     """beta of every step: a linear rise from beta / K to beta over the first K = anneal x steps."""
     ramp = max(1, int(round(anneal * steps)))
@@ -225,7 +272,8 @@ def train_van(
     *,
     network: str = "made",
     hidden: int | None = None,
-    depth: int = 1,
+    depth: int | None = None,
+    kernel: int = 3,
     symmetric: bool | None = None,
     steps: int = 1000,
     batch_size: int = 256,
@@ -240,8 +288,10 @@ def train_van(
     """Train a variational autoregressive network q on p = exp(-E/T) / Z by minimising F_q.
 
     ``network``: "made" (:class:`~thermolearn.neural.made.MADE` with ``depth`` masked layers of
-    ``hidden`` units, default 2 per spin); ``symmetric``: symmetrise q under s -> -s (default:
-    when the model has no fields). ``steps`` Adam steps of ``batch_size`` exact samples,
+    ``hidden`` units, default 1 layer of 2 per spin) or "pixelcnn" (a 2D lattice model only:
+    :class:`~thermolearn.neural.pixelcnn.PixelCNN` with ``depth`` masked ``kernel`` x ``kernel``
+    convolutions of ``hidden`` channels, default 3 layers of 16); ``symmetric``: symmetrise q
+    under s -> -s (default: when the model has no fields). ``steps`` Adam steps of ``batch_size`` exact samples,
     ``anneal``: the fraction of the steps over which beta rises to 1 / T (0: none). Then the
     bound F_q is re-estimated in float64 on ``n_eval`` fresh samples. With ``checkpoint``, the
     run is saved every ``checkpoint_every`` steps and at the end and resumes bit for bit.
@@ -252,11 +302,9 @@ def train_van(
     if network not in NETWORKS:
         raise ValueError(f"network must be one of {', '.join(NETWORKS)}, got {network!r}")
     T = check_temperature(temperature)
-    n = model.n_spins
-    hidden = default_hidden(n) if hidden is None else hidden
     if symmetric is None:
         symmetric = bool(not np.any(model.fields))
-    config = MADEConfig(n, hidden, depth, symmetric)
+    config = network_config(model, network, hidden=hidden, depth=depth, kernel=kernel, symmetric=symmetric)
     steps = check_positive_int("steps", steps)
     batch = check_positive_int("batch_size", batch_size, minimum=2)
     lr = check_positive_float("learning_rate", learning_rate)
@@ -279,7 +327,7 @@ def train_van(
         jnp.asarray(model.fields, dtype=jnp.float32),
     )
     step, init = _compiled_step(config, batch, lr, steps, int(ei.size))
-    params = {k: jnp.asarray(v) for k, v in init_params(config, numpy_generator(seed)).items()}
+    params = {k: jnp.asarray(v) for k, v in _family(config).init_params(config, numpy_generator(seed)).items()}
     opt_state = init(params)
     betas = annealed_betas(1.0 / T, steps, anneal)
     history = np.full(steps, np.nan)
@@ -318,7 +366,7 @@ def train_van(
             done = k + 1
             if checkpoint is not None and (done % every == 0 or done == steps):
                 _save_checkpoint(checkpoint, run_id, done, params, opt_state, history)
-    final = MADE(config, {k: np.asarray(v) for k, v in params.items()})
+    final = network_from(config, {k: np.asarray(v) for k, v in params.items()})
     bound = free_energy_bound(final, model, T, n_samples=n_eval, seed=seed + 1)
     history.setflags(write=False)
     betas.setflags(write=False)

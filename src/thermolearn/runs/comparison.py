@@ -368,9 +368,9 @@ def _run_van(model: Ising, temperature: float, *, seed: int = 0, n_eval: int = 4
     b = run.bound
     nis = neural_importance_sampling(run.network, model, temperature, n_samples=n_eval, seed=seed + 1)
     n = model.n_spins
-    cfg = run.network.config
+    arch = ", ".join(f"{k} {v}" for k, v in run.network.config.as_dict().items() if k != "n_spins")
     detail = (
-        f"MADE depth {cfg.depth}, hidden {cfg.hidden}, {run.steps} steps; importance-sampling log Z "
+        f"{run.network.network} ({arch}), {run.steps} steps; importance-sampling log Z "
         f"{nis.log_z:.6g} +- {nis.log_z_stderr:.2g} (ESS {nis.ess:.0f} of {nis.n_samples})"
     )
     return MethodRow(
