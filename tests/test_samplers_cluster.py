@@ -25,6 +25,7 @@ from thermolearn.exact.kaufman import kaufman
 from thermolearn.runs import sample
 from thermolearn.samplers import ChainState
 from thermolearn.samplers.cluster import SwendsenWang, Wolff, _wolff_sweeps
+from thermolearn.samplers.recording import no_records
 from thermolearn.samplers.single_spin import Metropolis
 
 T_C = 2.0 / math.log(1.0 + math.sqrt(2.0))
@@ -162,6 +163,7 @@ class _WolffUntilSpinCount(Wolff):
             int(n_sweeps),
             True,
             np.zeros(5, dtype=np.int64),
+            *no_records(),
         )
 
 

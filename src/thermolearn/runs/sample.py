@@ -29,6 +29,7 @@ from thermolearn.randomness.seeds import SeedLike, check_int_seed, check_seed
 from thermolearn.resources import check_memory
 from thermolearn.runs.checkpoint import model_fingerprint, read_checkpoint, save_checkpoint
 from thermolearn.samplers.base import Sampler
+from thermolearn.samplers.recording import Records, empty_states
 from thermolearn.samplers.registry import make_sampler
 from thermolearn.samplers.state import ChainState
 from thermolearn.validation import check_positive_int, check_temperature
@@ -394,6 +395,30 @@ class _Sweeper:
             if run.states is not None:
                 run.states[:, k, :] = run.state.spins
             counters["samples_done"] = k + 1
+        self._after(done, n, stats)
+
+    def record_block(self, count: int) -> None:
+        """``count`` records, ``thin`` sweeps before each, in one call of the sampler's
+        :meth:`~thermolearn.samplers.base.Sampler.sweep_and_record` (the same numbers as
+        :meth:`sweep` once per record)."""
+        run, counters, thin = self.run, self.run.counters, self.plan.thin
+        done, k = counters["sweeps_done"], counters["samples_done"]
+        records = Records(
+            k,
+            count,
+            run.energy,
+            run.magnetization,
+            run.site_sums,
+            self.batch_of,
+            run.states if run.states is not None else empty_states(),
+        )
+        stats = self.plan.sampler.sweep_and_record(self.model, run.state, self.betas, thin, records)
+        counters["samples_done"] = k + count
+        self._after(done, count * thin, stats)
+
+    def _after(self, done: int, n: int, stats: Any) -> None:
+        """Counters, the bar and the checkpoint after ``n`` sweeps that began at sweep ``done``."""
+        run, counters = self.run, self.run.counters
         counters["sweeps_done"] = done + n
         counters["accepted"] += int(np.sum(stats.accepted))
         counters["attempted"] += int(np.sum(stats.attempted))
@@ -416,10 +441,17 @@ def _burn_in(sweeper: _Sweeper) -> None:
 
 
 def _measure(sweeper: _Sweeper) -> None:
-    """The measured sweeps: every ``thin``-th is recorded."""
+    """The measured sweeps: every ``thin``-th is recorded. Samplers with ``records_in_kernel``
+    run the records up to the next checkpoint (or the block cap) in one call."""
     plan, counters = sweeper.plan, sweeper.run.counters
+    in_kernel = getattr(plan.sampler, "records_in_kernel", False) and getattr(plan.sampler, "sweep_blocks", False)
     while counters["sweeps_done"] < plan.total:
         done = counters["sweeps_done"]
+        if in_kernel and (done - plan.burn_in) % plan.thin == 0:  # on a record boundary
+            count = sweeper.block(plan.total) // plan.thin
+            if count >= 1:
+                sweeper.record_block(count)
+                continue
         next_record = done + plan.thin - (done - plan.burn_in) % plan.thin  # a multiple of thin past burn-in
         n = sweeper.block(min(next_record, plan.total))
         sweeper.sweep(record=done + n == next_record, n=n)

@@ -18,6 +18,7 @@ from thermolearn.models.ising import Ising
 from thermolearn.samplers.state import ChainState
 
 if TYPE_CHECKING:  # pragma: no cover
+    from thermolearn.samplers.recording import Records
     from thermolearn.samplers.rules import SpinFlipRule
 
 
@@ -63,6 +64,11 @@ class Sampler(ABC):
     #: one call (the conformance kit checks it); a subclass that overrides :meth:`sweep` and cannot
     #: promise it sets False (a subclass that defines ``sweep`` without declaring it gets False)
     sweep_blocks: bool = False
+    #: :meth:`sweep_and_record` runs a block of recorded sweeps inside the kernel (no Python between
+    #: records), with the records and chains of one :meth:`sweep` call per record, bit for bit (the
+    #: conformance kit checks it); a subclass that overrides :meth:`sweep` or :meth:`sweep_and_record`
+    #: without declaring it gets False
+    records_in_kernel: bool = False
     #: the single-spin rule (a :class:`~thermolearn.samplers.rules.SpinFlipRule`) whose moves,
     #: in the sites' order ``self.order`` / ``self.site_order(model)``, are exactly what
     #: :meth:`sweep` does, so fused kernels (annealing with local fields kept up to date,
@@ -75,6 +81,8 @@ class Sampler(ABC):
         super().__init_subclass__(**kwargs)
         if "sweep" in cls.__dict__ and "sweep_blocks" not in cls.__dict__:
             cls.sweep_blocks = False  # a new sweep must make its own promise
+        if ("sweep" in cls.__dict__ or "sweep_and_record" in cls.__dict__) and "records_in_kernel" not in cls.__dict__:
+            cls.records_in_kernel = False
 
     def site_order(self, model: Ising) -> np.ndarray:
         """The sites of one sweep in visiting order (int64), for samplers with a ``rule``;
@@ -97,6 +105,21 @@ class Sampler(ABC):
     def sweep(self, model: Ising, state: ChainState, betas: np.ndarray, n_sweeps: int = 1) -> SweepStats:
         """Advance every chain by ``n_sweeps`` sweeps; chain c at inverse temperature
         ``betas[c]``. Updates ``state`` in place, including its energies and magnetisations."""
+
+    def sweep_and_record(self, model: Ising, state: ChainState, betas, thin: int, records: Records) -> SweepStats:
+        """``records.count`` times: ``thin`` sweeps, then record every chain (E, M, its spins into
+        its batch's site sums and into the states when kept) at index ``records.first + k``.
+
+        This default makes one :meth:`sweep` call per record; samplers with ``records_in_kernel``
+        do it all in one kernel call, with the same numbers."""
+        accepted = np.zeros(state.n_chains, dtype=np.int64)
+        attempted = np.zeros(state.n_chains, dtype=np.int64)
+        for k in range(records.count):
+            stats = self.sweep(model, state, betas, thin)
+            accepted += stats.accepted
+            attempted += stats.attempted
+            records.write(records.first + k, state.energy, state.magnetization, state.spins)
+        return SweepStats(accepted=accepted, attempted=attempted)
 
     def options(self) -> dict:
         """The sampler's settings (recorded in results and checkpoints)."""

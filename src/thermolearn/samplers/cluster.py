@@ -66,6 +66,7 @@ from thermolearn.kernel_threads import MIN_PARALLEL_WORK, over_items, thread_cou
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_bits53, next_uniform
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
+from thermolearn.samplers.recording import Records, no_records, record_chain
 from thermolearn.samplers.state import ChainState
 
 #: Wolff's preparatory sweeps at a new temperature (total, and how many before <|C|> is measured).
@@ -166,6 +167,14 @@ def _wolff_sweeps(
     n_sweeps,
     budget,
     totals,
+    thin,
+    first,
+    count,
+    rec_energy,
+    rec_magnetization,
+    site_sums,
+    batch_of,
+    states,
 ):
     """Wolff moves on every chain. ``budget`` False: ``clusters[c] * n_sweeps`` moves (the
     sampler). ``budget`` True: per sweep, moves until the visited spins reach n_spins (only
@@ -188,7 +197,7 @@ def _wolff_sweeps(
         n_built = 0
         n_acc = 0
         m_change = 0
-        for _ in range(n_sweeps):
+        for t in range(n_sweeps):
             e_change = 0.0
             done = 0
             k = 0
@@ -207,6 +216,10 @@ def _wolff_sweeps(
                     m_change -= 2 * s_old * nf
             # added per sweep: a run cut into calls of any length adds the same numbers in the same order
             energy[c] += e_change
+            if count > 0 and (t + 1) % thin == 0:  # a record every thin sweeps (sampling runs)
+                r = first + (t + 1) // thin - 1
+                m_now = magnetization[c] + m_change
+                record_chain(c, r, s, energy[c], m_now, rec_energy, rec_magnetization, site_sums, batch_of, states)
         rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
         flipped[c] = n_flip
         visited[c] = n_visit
@@ -252,6 +265,14 @@ def _sw_sweeps(
     betas,
     n_sweeps,
     totals,
+    thin,
+    first,
+    count,
+    rec_energy,
+    rec_magnetization,
+    site_sums,
+    batch_of,
+    states,
 ):
     """Swendsen-Wang sweeps on every chain; adds (sweeps, clusters, spins flipped) to ``totals``."""
     n_chains, n = spins.shape
@@ -271,7 +292,7 @@ def _sw_sweeps(
         n_clu = 0
         e_new = energy[c]
         m_new = magnetization[c]
-        for _ in range(n_sweeps):
+        for t in range(n_sweeps):
             for i in range(n):
                 parent[i] = i
             # bonds on aligned pairs (each edge once, from its lower end: row i's entries
@@ -335,6 +356,9 @@ def _sw_sweeps(
                         acc += data[p] * s[indices[p]]
                     e_new -= si * acc
             m_new = float(m_int)
+            if count > 0 and (t + 1) % thin == 0:  # a record every thin sweeps (sampling runs)
+                r = first + (t + 1) // thin - 1
+                record_chain(c, r, s, e_new, m_new, rec_energy, rec_magnetization, site_sums, batch_of, states)
         rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
         flipped[c] = n_flip
         n_clusters[c] = n_clu
@@ -468,6 +492,7 @@ class Wolff(_ClusterSampler):
 
     name = "wolff"
     sweep_blocks = True  # the kernel adds each sweep's energy change per sweep
+    records_in_kernel = True
 
     def __init__(
         self,
@@ -614,8 +639,10 @@ class Wolff(_ClusterSampler):
         kernel = _wolff_sweeps.compiled
         with thread_limit(threads):
             if self.calibration_warmup:
-                kernel(*args, self.calibration_warmup, True, scratch)
-            _, visited, built = kernel(*args, self.calibration_sweeps - self.calibration_warmup, True, scratch)
+                kernel(*args, self.calibration_warmup, True, scratch, *no_records())
+            _, visited, built = kernel(
+                *args, self.calibration_sweeps - self.calibration_warmup, True, scratch, *no_records()
+            )
         state.spins[chains], state.rng[chains] = spins, rng
         state.energy[chains], state.magnetization[chains] = energy, magnetization
         n = model.n_spins
@@ -625,8 +652,13 @@ class Wolff(_ClusterSampler):
             self._calibration[b] = max(1, int(math.ceil(n / mean_size - 1e-9)))
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
+        return self._sweeps(model, state, betas, int(n_sweeps), no_records())
+
+    def sweep_and_record(self, model: Ising, state: ChainState, betas, thin: int, records: Records) -> SweepStats:
+        return self._sweeps(model, state, betas, int(thin) * records.count, records.kernel_arguments(thin))
+
+    def _sweeps(self, model: Ising, state: ChainState, betas, n_sweeps: int, record_args: tuple) -> SweepStats:
         betas = self._betas(model, state, betas)
-        n_sweeps = int(n_sweeps)
         table, rows = self._prepare(model, betas)
         clusters = self._clusters(model, state, betas, table, rows)
         flipped, visited, _ = _wolff_sweeps.run(
@@ -645,6 +677,7 @@ class Wolff(_ClusterSampler):
             n_sweeps,
             False,
             self._counters,
+            *record_args,
             work=state.n_chains * model.n_spins * n_sweeps,
             min_work=MIN_PARALLEL_WORK,
         )
@@ -662,6 +695,7 @@ class SwendsenWang(_ClusterSampler):
 
     name = "sw"
     sweep_blocks = True  # E and M are recomputed every sweep
+    records_in_kernel = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -689,8 +723,13 @@ class SwendsenWang(_ClusterSampler):
         }
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
+        return self._sweeps(model, state, betas, int(n_sweeps), no_records())
+
+    def sweep_and_record(self, model: Ising, state: ChainState, betas, thin: int, records: Records) -> SweepStats:
+        return self._sweeps(model, state, betas, int(thin) * records.count, records.kernel_arguments(thin))
+
+    def _sweeps(self, model: Ising, state: ChainState, betas, n_sweeps: int, record_args: tuple) -> SweepStats:
         betas = self._betas(model, state, betas)
-        n_sweeps = int(n_sweeps)
         table, rows = self._prepare(model, betas)
         flipped = _sw_sweeps.run(
             state.n_chains,
@@ -706,6 +745,7 @@ class SwendsenWang(_ClusterSampler):
             betas,
             n_sweeps,
             self._counters,
+            *record_args,
             work=state.n_chains * model.n_spins * n_sweeps,
             min_work=MIN_PARALLEL_WORK,
         )

@@ -46,6 +46,7 @@ from thermolearn.kernel_cache import njit
 from thermolearn.kernel_threads import over_items
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import MANTISSA, next_bits53
+from thermolearn.samplers.recording import no_records, record_chain
 from thermolearn.samplers.rules import CODE_FLIP, SpinFlipRule, rule_lattice_code
 
 
@@ -519,6 +520,14 @@ def _sweeps_2d_uniform(
     de,
     order_kind,
     n_sweeps,
+    thin,
+    first,
+    count,
+    rec_energy,
+    rec_magnetization,
+    site_sums,
+    batch_of,
+    states,
 ):
     n_chains = spins.shape[0]
     accepted = np.zeros(n_chains, dtype=np.int64)
@@ -530,7 +539,7 @@ def _sweeps_2d_uniform(
         acc = 0
         # one sweep at a time, its energy change added per sweep: a run cut into calls of any
         # length adds the same numbers in the same order
-        for _ in range(n_sweeps):
+        for t in range(n_sweeps):
             s0, s1, s2, s3, got, e_change = _chain_sweeps(
                 s,
                 L,
@@ -552,6 +561,10 @@ def _sweeps_2d_uniform(
             )
             acc += got
             energy[ch] += e_change
+            if count > 0 and (t + 1) % thin == 0:  # a record every thin sweeps (sampling runs)
+                m_now = magnetization[ch] + (_total(s) - m_before)
+                k = first + (t + 1) // thin - 1
+                record_chain(ch, k, s, energy[ch], m_now, rec_energy, rec_magnetization, site_sums, batch_of, states)
         rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3] = s0, s1, s2, s3
         accepted[ch] = acc
         magnetization[ch] += _total(s) - m_before  # the same integer the generic kernel accumulates
@@ -575,6 +588,14 @@ def _sweeps_any(
     de,
     order_kind,
     n_sweeps,
+    thin,
+    first,
+    count,
+    rec_energy,
+    rec_magnetization,
+    site_sums,
+    batch_of,
+    states,
 ):
     n_chains = spins.shape[0]
     n_other = line_neighbours.shape[1]
@@ -595,7 +616,7 @@ def _sweeps_any(
         acc = 0
         # one sweep at a time, its energy change added per sweep: a run cut into calls of any
         # length adds the same numbers in the same order
-        for _ in range(n_sweeps):
+        for t in range(n_sweeps):
             s0, s1, s2, s3, got, e_change = _chain_sweeps(
                 s,
                 L,
@@ -617,18 +638,26 @@ def _sweeps_any(
             )
             acc += got
             energy[ch] += e_change
+            if count > 0 and (t + 1) % thin == 0:  # a record every thin sweeps (sampling runs)
+                m_now = magnetization[ch] + (_total(s) - m_before)
+                k = first + (t + 1) // thin - 1
+                record_chain(ch, k, s, energy[ch], m_now, rec_energy, rec_magnetization, site_sums, batch_of, states)
         rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3] = s0, s1, s2, s3
         accepted[ch] = acc
         magnetization[ch] += _total(s) - m_before
     return accepted
 
 
-def lattice_sweeps(plan: LatticePlan, state, codes: np.ndarray, order_kind: int, n_sweeps: int) -> np.ndarray:
+def lattice_sweeps(
+    plan: LatticePlan, state, codes: np.ndarray, order_kind: int, n_sweeps: int, records: tuple | None = None
+) -> np.ndarray:
     """``n_sweeps`` sweeps of every chain of ``state`` (a ChainState) with decision ``codes``
     (from :func:`decision_table`); order_kind 0 sequential (row-major), 1 random site, 2
     checkerboard (even sites in index order, then odd sites). Updates the state in place and
-    returns the accepted flips per chain. The caller sets Numba's thread count
+    returns the accepted flips per chain. ``records`` (``Records.kernel_arguments(thin)``, with
+    n_sweeps = thin x count) records every thin-th sweep. The caller sets Numba's thread count
     (``kernel_threads.thread_limit``)."""
+    record_args = no_records() if records is None else records
     if plan.tier == "uniform" and len(plan.shape) == 2 and plan.offset == 13:  # the constants of _sweeps_2d_uniform
         return _sweeps_2d_uniform.compiled(
             state.spins,
@@ -644,6 +673,7 @@ def lattice_sweeps(plan: LatticePlan, state, codes: np.ndarray, order_kind: int,
             plan.de_flat,
             order_kind,
             n_sweeps,
+            *record_args,
         )
     return _sweeps_any.compiled(
         state.spins,
@@ -661,4 +691,5 @@ def lattice_sweeps(plan: LatticePlan, state, codes: np.ndarray, order_kind: int,
         plan.de_flat,
         order_kind,
         n_sweeps,
+        *record_args,
     )

@@ -29,6 +29,7 @@ from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_uniform
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
 from thermolearn.samplers.lattice_kernels import LatticePlan, build_plan, decision_table, lattice_sweeps
+from thermolearn.samplers.recording import Records
 from thermolearn.samplers.rules import HEAT_BATH, METROPOLIS, QUENCH, SpinFlipRule, rule_decide
 from thermolearn.samplers.state import ChainState
 
@@ -138,6 +139,7 @@ class SingleSpinSampler(Sampler):
 
     rule: SpinFlipRule | None = METROPOLIS
     sweep_blocks = True  # the kernels add each sweep's energy change per sweep
+    records_in_kernel = True  # on the lattice fast path; the generic kernel records from Python
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -193,6 +195,21 @@ class SingleSpinSampler(Sampler):
         threads = thread_count(state.n_chains, state.n_chains * model.n_spins * n_sweeps, MIN_PARALLEL_WORK)
         with thread_limit(threads):
             accepted = self._run_kernel(model, state, betas, order, int(n_sweeps))
+        return SweepStats(accepted=accepted, attempted=np.full(state.n_chains, n_sweeps * model.n_spins))
+
+    def sweep_and_record(self, model: Ising, state: ChainState, betas, thin: int, records: Records) -> SweepStats:
+        plan = self.lattice_plan(model)
+        if plan is None:  # the generic CSR kernel records from Python
+            return super().sweep_and_record(model, state, betas, thin, records)
+        betas = as_betas(betas, state.n_chains)
+        self.site_order(model)  # checks that a checkerboard order exists
+        n_sweeps = int(thin) * records.count
+        threads = thread_count(state.n_chains, state.n_chains * model.n_spins * n_sweeps, MIN_PARALLEL_WORK)
+        codes = self._decision_codes(plan, betas)
+        with thread_limit(threads):
+            accepted = lattice_sweeps(
+                plan, state, codes, _ORDER_KIND[self.order], n_sweeps, records.kernel_arguments(thin)
+            )
         return SweepStats(accepted=accepted, attempted=np.full(state.n_chains, n_sweeps * model.n_spins))
 
     def _run_kernel(

@@ -38,6 +38,7 @@ from thermolearn.estimators.autocorrelation import integrated_autocorrelation_ti
 from thermolearn.exact.enumeration import probability_table, state_index_to_spins
 from thermolearn.models.ising import Ising
 from thermolearn.samplers.base import Sampler
+from thermolearn.samplers.recording import Records
 from thermolearn.samplers.state import ChainState
 
 ALPHA = 1e-4  # false alarm rate per comparison; seeds are fixed, so a pass is a pass on every run
@@ -335,6 +336,51 @@ def _block_problems(sampler: Sampler, model: Ising, temps: np.ndarray, seed: int
     return [] if same else ["declares sweep_blocks, but one call of 6 sweeps differs from 6 calls of one sweep"]
 
 
+def _record_problems(sampler: Sampler, model: Ising, temps: np.ndarray, seed: int) -> list[str]:
+    """A sampler that declares ``records_in_kernel`` must record, in one call of
+    ``sweep_and_record`` (4 records, 3 sweeps apart), what 4 calls of ``sweep(3)`` followed by a
+    record from Python give, and leave the same chains (runs record that way)."""
+    if not getattr(sampler, "records_in_kernel", False):
+        return []
+    n_chains, n = temps.size, model.n_spins
+    outputs = []
+    for in_kernel in (True, False):
+        smp = copy.deepcopy(sampler)
+        state = ChainState.new(model, n_chains, seed=seed)
+        smp.reset(model, state)
+        records = Records(
+            1,  # the first record's index: a block continues a run
+            4,
+            np.zeros((n_chains, 6)),
+            np.zeros((n_chains, 6)),
+            np.zeros((n_chains, 2, n)),
+            np.array([0, 0, 0, 1, 1, 1]),
+            np.zeros((n_chains, 6, n), dtype=np.int8),
+        )
+        betas = 1.0 / temps
+        if in_kernel:
+            smp.sweep_and_record(model, state, betas, 3, records)
+        else:
+            for k in range(records.count):
+                smp.sweep(model, state, betas, 3)
+                records.write(records.first + k, state.energy, state.magnetization, state.spins)
+        outputs.append((state, records))
+    (a, ra), (b, rb) = outputs
+    same = all(np.array_equal(x, y) for x, y in zip(a.arrays().values(), b.arrays().values()))
+    same = same and all(
+        np.array_equal(x, y)
+        for x, y in zip(
+            (ra.energy, ra.magnetization, ra.site_sums, ra.states),
+            (rb.energy, rb.magnetization, rb.site_sums, rb.states),
+        )
+    )
+    return (
+        []
+        if same
+        else ["declares records_in_kernel, but sweep_and_record differs from sweep(thin) and a record per sample"]
+    )
+
+
 def _chain_count(sampler: Sampler, n_chains: int) -> int:
     multiple = max(1, int(getattr(sampler, "chain_multiple", 1)))
     return -(-n_chains // multiple) * multiple
@@ -360,6 +406,7 @@ def _finite_temperature_cases(
         temps = np.asarray(sampler.chain_temperatures(temperature, _chain_count(sampler, n_chains)), dtype=np.float64)
     problems = _reproducibility_problems(sampler, model, temps, int(seeds[0]))
     problems += _block_problems(sampler, model, temps, int(seeds[0]))
+    problems += _record_problems(sampler, model, temps, int(seeds[0]))
     first = exact_bins(model, float(temps[0]))  # bins and the reference state do not depend on T
     all_bins, all_slow = [], []
     for seed in seeds:
