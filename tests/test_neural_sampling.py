@@ -20,6 +20,7 @@ from thermolearn.neural import (
     neural_mcmc,
 )
 from thermolearn.neural.made import init_params
+from thermolearn.samplers import ChainState
 from thermolearn.testing import check_sampler, conformance_models
 
 
@@ -117,3 +118,22 @@ def test_neural_mcmc_refuses_a_model_of_another_size():
     config = MADEConfig(9, 0, 0)
     with pytest.raises(ValueError, match="9 spins"):
         NeuralMCMC(MADE(config, init_params(config))).check_model(Ising.lattice((4, 4)))
+
+
+def test_neural_proposals_inside_parallel_tempering_pass_the_conformance_kit():
+    """The network trained at T = 0.9 as a global move at the cold end of a tempering ladder
+    (min_beta: only the T = 0.9 slot proposes from q): exact at every temperature of the ladder."""
+    from thermolearn.samplers import ParallelTempering
+
+    model, result = trained_glass()
+    base = NeuralMCMC(result.network, min_beta=1 / 0.95)
+    pt = ParallelTempering([0.9, 1.2, 1.6], base=base)
+    report = check_sampler(pt, models={"SK 10 with fields": (model, 0.9)}, n_chains=8, n_samples=800)
+    assert report.passed and len(report.cases) == 3
+    temps = pt.chain_temperatures(None, 2)
+    state = ChainState.new(model, temps.size, seed=0)
+    pt.reset(model, state)
+    pt.sweep(model, state, 1.0 / temps, 50)
+    info = pt.base.info()
+    assert info["global_attempted"] == 50 * np.count_nonzero(temps == 0.9)
+    assert info["global_acceptance"] > 0.5  # the network is a good global move where it was trained

@@ -36,15 +36,20 @@ from thermolearn.validation import check_positive_int, check_temperature
 
 class NeuralMCMC(Sampler):
     """Independence Metropolis-Hastings with the network's q as the proposal, after
-    ``local_sweeps`` single-spin Metropolis sweeps, ``proposals`` global moves per sweep.
+    ``local_sweeps`` single-spin Metropolis sweeps, ``proposals`` global moves per sweep, on
+    the chains at beta >= ``min_beta`` (the others make only the local sweeps).
 
     Samples exp(-beta E) / Z exactly at any beta (the network's training temperature only
-    sets how often a proposal is accepted) for models of the network's size."""
+    sets how often a proposal is accepted) for models of the network's size. As the base of
+    :class:`~thermolearn.samplers.ParallelTempering` with ``min_beta`` near the network's
+    training beta, it adds a learned global move at the cold end of the ladder only."""
 
     name = "neural"
     sweep_blocks = True  # each sweep draws the same numbers whether sweeps are called one by one or in blocks
 
-    def __init__(self, network: AutoregressiveNetwork, *, local_sweeps: int = 1, proposals: int = 1) -> None:
+    def __init__(
+        self, network: AutoregressiveNetwork, *, local_sweeps: int = 1, proposals: int = 1, min_beta: float = 0.0
+    ) -> None:
         if not isinstance(network, AutoregressiveNetwork):
             raise TypeError(f"network must be a thermolearn.neural MADE or PixelCNN, got {type(network).__name__}")
         if isinstance(local_sweeps, bool) or not isinstance(local_sweeps, (int, np.integer)) or local_sweeps < 0:
@@ -52,6 +57,9 @@ class NeuralMCMC(Sampler):
         self.network = network
         self.local_sweeps = int(local_sweeps)
         self.proposals = check_positive_int("proposals", proposals)
+        if isinstance(min_beta, bool) or not isinstance(min_beta, (int, float)) or not 0.0 <= min_beta < math.inf:
+            raise ValueError(f"min_beta must be a finite number >= 0, got {min_beta!r}")
+        self.min_beta = float(min_beta)
         self._local = Metropolis()
         self.global_accepted = 0
         self.global_attempted = 0
@@ -68,6 +76,7 @@ class NeuralMCMC(Sampler):
             "network": self.network.config.as_dict(),
             "local_sweeps": self.local_sweeps,
             "proposals": self.proposals,
+            "min_beta": self.min_beta,
         }
 
     def check_model(self, model: Ising) -> None:
@@ -87,21 +96,27 @@ class NeuralMCMC(Sampler):
         }
 
     def _global_moves(self, model: Ising, state: ChainState, betas: np.ndarray) -> np.ndarray:
-        n_chains = state.n_chains
+        """One proposal from q for every chain at beta >= min_beta; returns which were accepted."""
+        accept = np.zeros(state.n_chains, dtype=bool)
+        chains = np.flatnonzero(betas >= self.min_beta)
+        if chains.size == 0:
+            return accept
         width = self.network.uniforms_per_sample
-        u = np.empty((n_chains, width + 1))
-        for c in range(n_chains):
-            u[c] = uniforms(state.rng[c], width + 1)
+        u = np.empty((chains.size, width + 1))
+        for k, c in enumerate(chains):
+            u[k] = uniforms(state.rng[c], width + 1)
         proposal = self.network.sample_from_uniforms(u[:, :width])
         e_new = np.asarray(model.energy(proposal), dtype=np.float64)
         log_q_new = self.network.log_prob(proposal)
-        log_q_old = self.network.log_prob(state.spins)
-        log_ratio = -betas * (e_new - state.energy) + log_q_old - log_q_new
-        accept = np.log(np.maximum(u[:, width], 1e-300)) < log_ratio
-        if np.any(accept):
-            state.spins[accept] = proposal[accept]
-            state.energy[accept] = e_new[accept]
-            state.magnetization[accept] = proposal[accept].sum(axis=1, dtype=np.int64).astype(np.float64)
+        log_q_old = self.network.log_prob(state.spins[chains])
+        log_ratio = -betas[chains] * (e_new - state.energy[chains]) + log_q_old - log_q_new
+        ok = np.log(np.maximum(u[:, width], 1e-300)) < log_ratio
+        moved = chains[ok]
+        if moved.size:
+            state.spins[moved] = proposal[ok]
+            state.energy[moved] = e_new[ok]
+            state.magnetization[moved] = proposal[ok].sum(axis=1, dtype=np.int64).astype(np.float64)
+        accept[chains] = ok
         return accept
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
@@ -113,12 +128,13 @@ class NeuralMCMC(Sampler):
                 st = self._local.sweep(model, state, b, self.local_sweeps)
                 accepted += np.asarray(st.accepted, dtype=np.int64)
                 attempted += np.asarray(st.attempted, dtype=np.int64)
+            proposing = b >= self.min_beta
             for _ in range(self.proposals):
                 acc = self._global_moves(model, state, b)
                 accepted += acc
-                attempted += 1
+                attempted += proposing
                 self.global_accepted += int(acc.sum())
-                self.global_attempted += acc.size
+                self.global_attempted += int(proposing.sum())
         return SweepStats(accepted, attempted)
 
 
