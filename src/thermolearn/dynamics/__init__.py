@@ -15,6 +15,8 @@ stochastic dynamics in it, measured here against exact answers.
   quadratic loss as a sampler, against :func:`sgd_stationary_variance` = eta B / (S A (2 - eta A))
   (exact, discrete time; with the multiplicative noise of a linear-regression loss
   eta B / (S A (2 - eta A) - 2 eta A^2)) and :func:`sgd_sde_variance` = eta B / (2 S A) (the SDE limit).
+- :func:`network_loss_fluctuations` / :class:`LossFluctuation` — the training loss's fluctuations of
+  a small digits MLP under plain SGD: an effective temperature against eta / S.
 - :func:`train_ensemble` / :class:`EnsembleResult` — K seeds of a small ReLU network on the digits
   or the x^3 toy, trained together and checkpointed: spread of test loss and accuracy, distances
   after :func:`align_hidden_units`, ensemble NLL, corr(theta(t), theta(0)) and
@@ -50,6 +52,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
         run_langevin,
         ula_stationary_covariance,
     )
+    from thermolearn.dynamics.network_temperature import LossFluctuation, network_loss_fluctuations
     from thermolearn.dynamics.posteriors import (
         POSTERIOR_NAMES,
         MixtureQuadrature,
@@ -89,6 +92,8 @@ _EXPORTS = {
     "LangevinResult": "langevin",
     "run_langevin": "langevin",
     "ula_stationary_covariance": "langevin",
+    "LossFluctuation": "network_temperature",
+    "network_loss_fluctuations": "network_temperature",
     "POSTERIOR_NAMES": "posteriors",
     "MixtureQuadrature": "posteriors",
     "Posterior": "posteriors",

@@ -170,3 +170,25 @@ def plot_ebm(path, result, *, data: np.ndarray | None = None):
     ax.set_ylabel("nats")
     ax.legend(fontsize=7)
     return save_figure(fig, path)
+
+
+def plot_network_temperature(path, runs: Sequence[dict]):
+    """Digits MLP under plain SGD: the standard deviation and the mean of the training loss
+    against eta / S, one colour per batch size (error bars from tau_int)."""
+    fig, axes = new_figure(ncols=2, width=4.2, height=3.3)
+    batches = sorted({int(r["batch"]) for r in runs})
+    for k, s in enumerate(batches):
+        mine = sorted((r for r in runs if int(r["batch"]) == s), key=lambda r: r["lr"])
+        x = np.array([r["lr"] / s for r in mine])
+        for ax, key in ((axes[0, 0], "sd_loss"), (axes[0, 1], "mean_loss")):
+            y = np.array([r[key]["mean"] for r in mine])
+            e = np.array([r[key]["stderr"] for r in mine])
+            ax.errorbar(x, y, yerr=e, fmt="o-", ms=4, color=f"C{k}", label=f"S = {s}")
+    axes[0, 0].set_ylabel("sd of the training loss (nats)")
+    axes[0, 0].set_title("loss fluctuations: a temperature ~ eta / S", fontsize=9)
+    axes[0, 1].set_ylabel("mean training loss (nats)")
+    axes[0, 1].set_title("the loss rises with the temperature", fontsize=9)
+    for ax in axes[0]:
+        ax.set_xlabel("eta / S")
+        ax.legend(fontsize=7)
+    return save_figure(fig, path)
