@@ -1,4 +1,4 @@
-"""``thermolearn dynamics``: the thermodynamics of training (langevin, sgd-temperature).
+"""``thermolearn dynamics``: the thermodynamics of training (langevin, sgd-temperature, ensemble, ebm).
 
 - ``langevin``: unadjusted Langevin, SGLD, MALA or HMC on the posterior of Bayesian linear
   regression (exact Gaussian) or Welling and Teh's two-parameter mixture (exact mode weights by
@@ -6,6 +6,9 @@
 - ``sgd-temperature``: constant-learning-rate SGD on a quadratic loss as a sampler: the
   stationary variance against the discrete-time theory eta B / (S A (2 - eta A)) and its SDE
   limit eta B / (2 S A).
+- ``ensemble``: K seeds of a small network as an ensemble (macrostate spread against parameter
+  distance after aligning hidden units), and on random features against the exact predictive.
+- ``ebm``: a neural energy on a 2D toy trained by short-run Langevin; exact log-likelihood and KL.
 """
 
 from __future__ import annotations
@@ -38,10 +41,11 @@ MODEL_CHOICES = ("linear-regression", "mixture")
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "dynamics",
-        help="the thermodynamics of training: Langevin samplers against exact posteriors, the temperature of SGD",
+        help="the thermodynamics of training: Langevin samplers, the temperature of SGD, seed ensembles, EBMs",
         description="Training read as stochastic dynamics in the energy U(theta) = -log p(theta | data): Langevin "
-        "samplers (ULA, SGLD, MALA, HMC) measured against exact posteriors, and constant-learning-rate SGD as a "
-        "sampler at a temperature set by eta / S.",
+        "samplers (ULA, SGLD, MALA, HMC) measured against exact posteriors, constant-learning-rate SGD as a "
+        "sampler at a temperature set by eta / S, seeds of a network as an ensemble, and energy-based models "
+        "trained by short-run Langevin sampling with exact 2D likelihoods.",
     )
     psub = p.add_subparsers(dest="dynamics_command", metavar="ACTION")
     p.set_defaults(run=missing_action("dynamics", "langevin, sgd-temperature, ensemble or ebm"))
