@@ -36,6 +36,9 @@ from thermolearn.cli.table import format_number, format_table
 # thermolearn.dynamics' SAMPLERS and the models the command offers, named here so --help loads nothing
 SAMPLER_CHOICES = ("ula", "sgld", "mala", "hmc")
 MODEL_CHOICES = ("linear-regression", "mixture")
+LOSS_CHOICES = ("quadratic", "linear-regression")  # thermolearn.dynamics.LOSSES
+ENSEMBLE_TASK_CHOICES = ("digits", "cubic", "random-features")  # ENSEMBLE_TASKS + the exact random-features case
+EBM_DATA_CHOICES = ("gaussians", "swiss-roll")  # thermolearn.dynamics.EBM_DATASETS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -124,7 +127,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     sg.add_argument(
         "--loss",
-        choices=("quadratic", "linear-regression"),
+        choices=LOSS_CHOICES,
         default="quadratic",
         help="quadratic (additive gradient noise) or linear-regression (fresh Gaussian inputs: multiplicative noise, "
         "variance eta B / (S A (2 - eta A) - 2 eta A^2)) (default quadratic)",
@@ -181,9 +184,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--task random-features: a linear model on random Fourier features of the x^3 data, whose posterior "
         "predictive is exact, against a randomised-MAP ensemble, plain gradient-descent seeds and SGLD.",
     )
-    en.add_argument(
-        "--task", choices=("digits", "cubic", "random-features"), default="digits", help="the problem (default digits)"
-    )
+    en.add_argument("--task", choices=ENSEMBLE_TASK_CHOICES, default="digits", help="the problem (default digits)")
     en.add_argument("--seeds", type=positive_int, default=5, metavar="K", help="networks trained (default 5)")
     en.add_argument(
         "--epochs", type=positive_int, default=None, metavar="N", help="epochs (default 20 digits, 300 cubic)"
@@ -219,9 +220,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the held-out log-likelihood and KL(data || model) are exact at every evaluation; at the end, short-run and "
         "long-run Langevin samples from noise are compared with the exact mean energy of the model.",
     )
-    eb.add_argument(
-        "--data", choices=("gaussians", "swiss-roll"), default="gaussians", help="the toy (default gaussians)"
-    )
+    eb.add_argument("--data", choices=EBM_DATA_CHOICES, default="gaussians", help="the toy (default gaussians)")
     eb.add_argument("--iterations", type=positive_int, default=2000, metavar="N", help="CD iterations (default 2000)")
     eb.add_argument("--hidden", type=positive_int, default=64, metavar="H", help="units per hidden layer (default 64)")
     eb.add_argument("--batch", type=positive_int, default=128, metavar="S", help="minibatch size (default 128)")
