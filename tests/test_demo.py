@@ -123,6 +123,14 @@ def test_each_section_announces_itself_as_it_starts_and_the_report_is_named_at_t
     assert str((folder / "index.html").resolve().as_uri()) in out
 
 
+def test_the_report_links_the_interactive_explorer_written_beside_it(demo):
+    folder, _ = demo
+    page = (folder / "index.html").read_text()
+    assert 'href="thermolearn-explorer.html"' in page
+    explorer = (folder / "thermolearn-explorer.html").read_text()
+    assert "<canvas" in explorer and "https://" not in explorer.split("</head>")[0]
+
+
 def test_timed_rows_of_the_report_exclude_compilation():
     calls = []
     result, seconds = after_compilation(lambda: calls.append(len(calls)) or len(calls))

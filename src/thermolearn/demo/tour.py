@@ -25,6 +25,7 @@ from thermolearn.demo.variational import (
     section_mean_field_lattice,
     section_variational_inference,
 )
+from thermolearn.viz.explorer import write_explorer
 from thermolearn.viz.report import Report
 
 SECTIONS: list[Callable[[Report], None]] = [
@@ -56,7 +57,8 @@ def run_demo(output: str | os.PathLike = "thermolearn-demo", *, quiet: bool = Fa
     """Run every demo section and write ``output/index.html``; returns the page's path.
 
     Unless ``quiet``, one line on stderr as each section starts (the first ones compile kernels
-    and can take a while) and one with its time when it ends.
+    and can take a while) and one with its time when it ends. The page links the interactive
+    explorer (:func:`thermolearn.viz.explorer.write_explorer`), written beside it.
     """
     report = Report(
         output,
@@ -73,4 +75,11 @@ def run_demo(output: str | os.PathLike = "thermolearn-demo", *, quiet: bool = Fa
         if not quiet:
             pad = " " * (2 * width + 3)
             print(f"{pad}{report.sections[-1].seconds:.1f} s: {report.sections[-1].title}", file=sys.stderr, flush=True)
+    if not quiet:
+        print("  the interactive explorer (an RBM trained for it) ...", file=sys.stderr, flush=True)
+    explorer = write_explorer(report.folder)
+    report.intro += (
+        f' Then <a href="{explorer.name}">explore it yourself</a>: one offline page whose sliders move the two spins, '
+        "an Ising lattice, mean field, an RBM repairing digits and a Hopfield network, computed live in your browser."
+    )
     return report.write()
