@@ -163,3 +163,31 @@ def test_a_checkpoint_of_another_study_or_a_crafted_one_is_refused(tmp_path):
     with pytest.raises(ValueError, match="ck.npz"):
         ground_state_study(ens, "sa", 20, checkpoint=ck)
     assert CHECKPOINT_FORMAT == "thermolearn.groundstate-checkpoint"
+
+
+def test_samples_run_elsewhere_and_finishing_in_any_order_give_the_same_study(tmp_path):
+    ensemble = sk_ensemble(10, 5, seed=2)
+    serial = ground_state_study(ensemble, "sa", 100)
+
+    def backwards(function, jobs):  # as a pool whose last job finishes first
+        return reversed([(k, (function(parameters, seed), 0.0)) for k, parameters, seed in jobs])
+
+    elsewhere = ground_state_study(ensemble, "sa", 100, map_samples=backwards, checkpoint=tmp_path / "ck.npz")
+    assert elsewhere.samples == serial.samples
+    assert elsewhere.hit_probability == serial.hit_probability
+    again = ground_state_study(
+        ensemble, "sa", 100, checkpoint=tmp_path / "ck.npz"
+    )  # the checkpoint holds all 5, in order
+    assert again.resumed == 5 and again.samples == serial.samples
+
+
+def test_the_command_on_two_worker_processes_writes_the_serial_record(tmp_path):
+    import json
+
+    from thermolearn.cli.main import main
+
+    argv = ["spinglass", "groundstate", "--sk", "10", "--samples", "4", "--sweeps", "100", "--no-progress"]
+    assert main([*argv, "--json", str(tmp_path / "serial.json")]) == 0
+    assert main([*argv, "--json", str(tmp_path / "pool.json"), "--workers", "2"]) == 0
+    serial, pool = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("serial", "pool"))
+    assert pool["samples"] == serial["samples"] and pool["hit_probability"] == serial["hit_probability"]

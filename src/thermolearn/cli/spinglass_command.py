@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -222,6 +223,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_checkpoint(g, "the samples done so far (after the first sample, then at most once a second)")
     add_json(g, "samples (seed, best_energy, exact_ground_energy, hit), hit_probability and mean_energy_per_spin")
     add_plot(g, "best energy per spin of every sample against the exact ground state")
+    add_parallel_options(g, "the samples")
     add_no_progress(g)
     g.set_defaults(run=run_groundstate_command)
 
@@ -750,13 +752,18 @@ def run_groundstate_command(args: argparse.Namespace) -> int:
             hint="choose a smaller --ladder-size",
         )
     replicas = {"sa": 1, "pt": args.ladder_size, "pa": args.population}[args.algorithm]
-    with progress_bar(
-        total=args.samples,
-        desc=f"ground states ({args.algorithm})",
-        unit="sample",
-        progress=False if args.no_progress else None,
-        worthwhile=args.samples * args.sweeps * replicas * n > 10**7,
-    ) as bar:
+    from thermolearn.runs.sweep import as_finished
+
+    with (
+        parallel_executor(args) as executor,
+        progress_bar(
+            total=args.samples,
+            desc=f"ground states ({args.algorithm})",
+            unit="sample",
+            progress=False if args.no_progress else None,
+            worthwhile=args.samples * args.sweeps * replicas * n > 10**7,
+        ) as bar,
+    ):
         study = ground_state_study(
             ensemble,
             args.algorithm,
@@ -765,6 +772,7 @@ def run_groundstate_command(args: argparse.Namespace) -> int:
             population=args.population,
             progress=bar.update if not bar.disable else None,
             checkpoint=args.checkpoint,
+            map_samples=None if executor is None else partial(as_finished, executor),
         )
     if study.resumed:
         print(f"resumed from {args.checkpoint}: {study.resumed} of {args.samples} samples were done")

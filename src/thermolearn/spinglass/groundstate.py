@@ -17,7 +17,7 @@ import hashlib
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,6 +141,32 @@ class GroundStateStudy:
         }
 
 
+#: ``map_samples(function, jobs)`` -> ``(k, (function(parameters, seed), seconds))`` in any order
+SampleMap = Callable[[Callable[[dict, int], Any], list[tuple[int, dict, int]]], Iterable[tuple[int, tuple[Any, float]]]]
+
+
+def sample_job(parameters: dict, seed: int) -> tuple[float, float | None]:
+    """One sample of a study: (the best energy of one search, the exact E_0 or None). A job of
+    :func:`ground_state_study`'s ``map_samples`` (module-level, so worker processes can run it;
+    ``seed`` is unused: the instance's own seed drives the search)."""
+    ensemble: DisorderEnsemble = parameters["ensemble"]
+    k, algorithm = parameters["k"], parameters["algorithm"]
+    model = ensemble.model(k)
+    best, _ = search_ground_state(
+        model, algorithm, parameters["sweeps"], _algorithm_seed(ensemble.seeds[k], algorithm),
+        ladder=parameters["ladder"], population=parameters["population"],
+        sweeps_per_step=parameters["sweeps_per_step"],
+    )  # fmt: skip
+    return float(best), (exact_ground_energy(model) if parameters["enumerable"] else None)
+
+
+def _here(jobs: list[tuple[int, dict, int]]) -> Iterator[tuple[int, tuple[Any, float]]]:
+    for k, parameters, seed in jobs:
+        start = time.perf_counter()
+        result = sample_job(parameters, seed)
+        yield k, (result, time.perf_counter() - start)
+
+
 def ground_state_study(
     ensemble: DisorderEnsemble,
     algorithm: str,
@@ -152,9 +178,15 @@ def ground_state_study(
     sweeps_per_step: int = DEFAULT_SWEEPS_PER_STEP,
     progress: Callable[[int], None] | None = None,
     checkpoint: str | os.PathLike | None = None,
+    map_samples: SampleMap | None = None,
 ) -> GroundStateStudy:
     """Run ``algorithm`` once per disorder sample with ``sweeps`` sweeps; compare with the exact
     ground state where the instance is small enough (N <= 24) and ``exact``.
+
+    ``map_samples(function, jobs)`` runs the samples elsewhere (worker processes, a Dask cluster):
+    it gets the module-level :func:`sample_job` and the jobs ``(k, parameters, 0)`` and yields
+    ``(k, (result, seconds))`` in any order (``thermolearn.runs.sweep.as_finished`` on an
+    executor does); results do not depend on where a sample ran (its seed is its instance's).
 
     ``checkpoint`` (a .npz file) keeps the samples done (written after the first sample, then at
     most once a second, and at the end); a killed study started again with the same arguments
@@ -176,19 +208,23 @@ def ground_state_study(
             progress(len(best_list))
     resumed = len(best_list)
     last_save = time.monotonic()
-    for k in range(resumed, ensemble.n_samples):
-        model = ensemble.model(k)
-        best, _ = search_ground_state(
-            model, algorithm, sweeps, _algorithm_seed(ensemble.seeds[k], algorithm),
-            ladder=ladder, population=population, sweeps_per_step=sweeps_per_step,
-        )  # fmt: skip
-        best_list.append(float(best))
-        if enumerable:
-            exact_list.append(exact_ground_energy(model))
-        now = time.monotonic()
-        if checkpoint is not None and (k == resumed or k == ensemble.n_samples - 1 or now - last_save >= 1.0):
-            _save_checkpoint(checkpoint, run_id, best_list, exact_list)
-            last_save = now
+    settings = {"ensemble": ensemble, "algorithm": algorithm, "sweeps": sweeps, "ladder": ladder}
+    settings |= {"population": population, "sweeps_per_step": sweeps_per_step, "enumerable": enumerable}
+    jobs = [(k, {**settings, "k": k}, 0) for k in range(resumed, ensemble.n_samples)]
+    results = map_samples(sample_job, jobs) if map_samples is not None else _here(jobs)
+    finished: dict[int, tuple[float, float | None]] = {}
+    for k, (result, _) in results:
+        finished[k] = result
+        while len(best_list) in finished:  # samples join the record (and the checkpoint) in order
+            best, e0 = finished.pop(len(best_list))
+            best_list.append(best)
+            if enumerable:
+                exact_list.append(float(e0))  # type: ignore[arg-type]
+            now = time.monotonic()
+            done = len(best_list)
+            if checkpoint is not None and (done == resumed + 1 or done == ensemble.n_samples or now - last_save >= 1.0):
+                _save_checkpoint(checkpoint, run_id, best_list, exact_list)
+                last_save = now
         if progress is not None:
             progress(1)
     rows = []
