@@ -11,6 +11,10 @@
   by p / q (unbiased Z), with the effective sample size and error bars.
 - :class:`NeuralMCMC` — independence Metropolis-Hastings with q as the proposal, mixed with local
   Metropolis sweeps (exact); :func:`neural_mcmc`, :class:`NeuralMCMCResult` — acceptance, tau_int.
+- :func:`hs_relaxation`, :class:`HSRelaxation` — the Hubbard-Stratonovich relaxation of an Ising
+  model (a density over R^n whose spin conditionals give back exp(-beta E)/Z);
+  :func:`train_flow`, :class:`FlowResult` — a RealNVP on it trained by reverse or forward KL
+  (Hartnett and Mohseni 2020); :func:`overlap_histogram` — P(q) of its spin samples.
 - :func:`save_network`, :func:`load_network` — a trained network as .npz + JSON header (checked on load).
 - :func:`exact_log_z`, :func:`exact_solution`, :func:`mean_field_log_z` — the references an estimate
   is measured against (Kaufman, transfer matrices, enumeration up to 24 spins; naive mean field).
@@ -21,6 +25,7 @@ from typing import TYPE_CHECKING
 from thermolearn.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from thermolearn.neural.flows import FlowResult, HSRelaxation, hs_relaxation, overlap_histogram, train_flow
     from thermolearn.neural.importance import NISResult, neural_importance_sampling
     from thermolearn.neural.made import MADE, MADEConfig
     from thermolearn.neural.mcmc import NeuralMCMC, NeuralMCMCResult, neural_mcmc
@@ -32,6 +37,11 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
 
 _EXPORTS = {
     "AutoregressiveNetwork": "network",
+    "FlowResult": "flows",
+    "hs_relaxation": "flows",
+    "HSRelaxation": "flows",
+    "overlap_histogram": "flows",
+    "train_flow": "flows",
     "PixelCNN": "pixelcnn",
     "PixelCNNConfig": "pixelcnn",
     "exact_log_z": "reference",
