@@ -73,6 +73,7 @@ def test_bound_and_sample_with_the_saved_network(trained, tmp_path):
     assert run([*argv, "--json", str(tmp_path / "s.json"), "--plot", str(tmp_path / "s.png")]) == 0
     sample = json.loads((tmp_path / "s.json").read_text())
     assert 0 < sample["acceptance"] <= 1 and sample["tau_int_energy"] >= 0
+    assert sum(sample["overlap_distribution"]["probability"]) == pytest.approx(1.0)
     assert abs(sample["energy_mcmc"]["mean"] - sample["exact_energy"]) <= 5 * sample["energy_mcmc"]["stderr"]
 
 

@@ -141,7 +141,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_seed(s, "the chains")
     add_json(s, '"acceptance", "tau_int_energy", "energy_mcmc" {mean, stderr} and the exact energy')
-    add_plot(s, "the energy per spin of the chains against the sweep with the exact mean")
+    add_plot(s, "the energy per spin of the chains against the sweep with the exact mean, and P(q) between chains")
     add_no_progress(s)
     s.set_defaults(run=run_sample)
 
@@ -436,7 +436,11 @@ def run_sample(args: argparse.Namespace) -> int:
     ]
     print(format_table(["quantity", "neural MCMC", "exact"], rows))
     if args.json:
-        write_json(args, {**context, **run.as_dict(), "exact_energy": refs["exact_energy"]})
+        record = {**context, **run.as_dict(), "exact_energy": refs["exact_energy"]}
+        if run.overlaps.size:
+            centres, probabilities = run.overlap_distribution()
+            record["overlap_distribution"] = {"q": centres.tolist(), "probability": probabilities.tolist()}
+        write_json(args, record)
     if args.plot:
         from thermolearn.viz.neural_plots import plot_neural_mcmc
 
@@ -444,6 +448,7 @@ def run_sample(args: argparse.Namespace) -> int:
             args.plot,
             run.energies,
             exact_energy=refs["exact_energy"],
+            overlap_distribution=run.overlap_distribution() if run.overlaps.size else None,
             n_spins=model.n_spins,
             title=f"neural MCMC, T = {T:g}, acceptance {run.global_acceptance:.2f}",
         )

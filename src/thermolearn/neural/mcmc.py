@@ -141,7 +141,8 @@ class NeuralMCMC(Sampler):
 @dataclass(frozen=True)
 class NeuralMCMCResult:
     """A neural MCMC run: the acceptance rate of the global (network) moves and of all moves,
-    tau_int of the energy (sweeps) and E, <|M|> (totals) with autocorrelation-aware errors."""
+    tau_int of the energy (sweeps) and E, <|M|> (totals) with autocorrelation-aware errors; the
+    series of E and M of every chain and the overlaps of chain pairs (0, 1), (2, 3), ... per sweep."""
 
     temperature: float
     n_chains: int
@@ -156,6 +157,13 @@ class NeuralMCMCResult:
     abs_magnetization_stderr: float
     energies: np.ndarray
     magnetizations: np.ndarray
+    overlaps: np.ndarray
+
+    def overlap_distribution(self, bins: int = 21) -> tuple[np.ndarray, np.ndarray]:
+        """P(q) of the overlaps q = s_a . s_b / n between pairs of independent chains:
+        ``(bin centres, probabilities)`` on [-1, 1]."""
+        counts, edges = np.histogram(self.overlaps, bins=bins, range=(-1.0, 1.0))
+        return 0.5 * (edges[1:] + edges[:-1]), counts / max(counts.sum(), 1)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -202,6 +210,8 @@ def neural_mcmc(
     sampler.reset(model, state)
     energies = np.empty((chains, sweeps))
     mags = np.empty((chains, sweeps))
+    pairs = chains // 2
+    overlaps = np.empty((pairs, sweeps))
     accepted = attempted = 0
     with progress_bar(
         total=sweeps, desc="neural mcmc", unit="sweep", progress=progress, worthwhile=sweeps > 200
@@ -212,6 +222,9 @@ def neural_mcmc(
             attempted += int(np.sum(st.attempted))
             energies[:, k] = state.energy
             mags[:, k] = state.magnetization
+            if pairs:
+                a = state.spins[0 : 2 * pairs : 2].astype(np.float64)
+                overlaps[:, k] = np.einsum("ki,ki->k", a, state.spins[1 : 2 * pairs : 2]) / model.n_spins
             bar.update()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -232,4 +245,5 @@ def neural_mcmc(
         abs_magnetization_stderr=tm.stderr if tm else 0.0,
         energies=energies,
         magnetizations=mags,
+        overlaps=overlaps,
     )

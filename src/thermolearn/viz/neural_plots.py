@@ -78,11 +78,14 @@ def plot_neural_mcmc(
     energies: np.ndarray,
     *,
     exact_energy: float | None = None,
+    overlap_distribution: tuple[np.ndarray, np.ndarray] | None = None,
     n_spins: int = 1,
     title: str = "",
 ) -> Path:
-    """The energy per spin of every chain against the sweep, with the exact mean where known."""
-    fig, axes = new_figure(width=6.5, height=3.8)
+    """Left: the energy per spin of (up to four) chains against the sweep, with the exact mean
+    where known. Right (when given): the overlap distribution P(q) between independent chains."""
+    panels = 2 if overlap_distribution is not None else 1
+    fig, axes = new_figure(ncols=panels, width=5.2, height=3.8)
     ax = axes[0, 0]
     e = np.asarray(energies, dtype=float) / n_spins
     for row in e[: min(4, e.shape[0])]:
@@ -92,6 +95,13 @@ def plot_neural_mcmc(
         ax.legend(fontsize=8)
     ax.set_xlabel("sweep")
     ax.set_ylabel("energy per spin")
+    if overlap_distribution is not None:
+        centres, probabilities = overlap_distribution
+        width = float(centres[1] - centres[0]) if len(centres) > 1 else 0.1
+        axes[0, 1].bar(centres, probabilities, width=0.9 * width, color="tab:blue")
+        axes[0, 1].set_xlabel("overlap q between independent chains")
+        axes[0, 1].set_ylabel("P(q)")
+        axes[0, 1].set_xlim(-1.05, 1.05)
     if title:
-        ax.set_title(title, fontsize=10)
+        fig.suptitle(title, fontsize=10)
     return save_figure(fig, path)
