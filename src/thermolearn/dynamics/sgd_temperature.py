@@ -55,7 +55,7 @@ def _check_problem(curvature: float, noise: float, batch: int, lr: float, data_s
     eta = check_positive_float("lr", lr)
     n = None if data_size is None else check_positive_int("data_size", data_size, minimum=2)
     if n is not None and s > n:
-        raise ValueError(f"batch {s} is larger than the data ({n} points)")
+        raise ValueError(f"batch {s} is larger than the data (data_size = {n} points); choose batch <= data_size")
     if eta * a >= 2.0:
         raise ValueError(
             f"SGD with lr {eta:g} diverges on curvature {a:g}: it needs lr * curvature < 2 (lr < {2.0 / a:.6g})"
