@@ -375,9 +375,14 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any, float, dict[str, Any]]:
     from thermolearn.neural.van import check_network_for, model_digest
 
     if not Path(args.load).is_file():
-        raise ValueError(f"no such network file: {args.load}")
+        raise ValueError(f"--load: no such network file: {args.load}")
     network, info = load_network(args.load)
     model = model_from_arguments(args)
+    if network.n_spins != model.n_spins:
+        raise ValueError(
+            f"--load {args.load} is a network for {network.n_spins} spins, but the model (MODEL or --lattice) "
+            f"has {model.n_spins}"
+        )
     check_network_for(network, model)
     trained_T = info.get("temperature")
     T = _one_temperature(args.temperature, trained_T if isinstance(trained_T, (int, float)) else None)
