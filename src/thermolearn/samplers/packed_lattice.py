@@ -111,12 +111,14 @@ def _packed_sweeps(
     for _ in range(n_sweeps):
         key, a0, a1, a2, a3 = next64(chain_rng[0], chain_rng[1], chain_rng[2], chain_rng[3])
         chain_rng[0], chain_rng[1], chain_rng[2], chain_rng[3] = a0, a1, a2, a3
-        for r in prange(rows):
-            x = key ^ (uint64(r) * uint64(0xD1B54A32D192ED03))
-            for j in range(4):
-                x, row_rng[r, j] = _splitmix(x)
         for colour in range(2):
+            # two parallel regions per sweep (a region's end waits for every thread: under load
+            # each wait can cost a scheduler time slice); the rows' streams are seeded in the first
             for r in prange(rows):
+                if colour == 0:
+                    x = key ^ (uint64(r) * uint64(0xD1B54A32D192ED03))
+                    for j in range(4):
+                        x, row_rng[r, j] = _splitmix(x)
                 s0, s1, s2, s3 = row_rng[r, 0], row_rng[r, 1], row_rng[r, 2], row_rng[r, 3]
                 base = r * width
                 up = (r - 1 if r > 0 else rows - 1) * width
