@@ -72,7 +72,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--batch-size", type=positive_int, default=256, metavar="B", help="samples per training step (default 256)"
     )
     t.add_argument(
-        "--learning-rate", type=positive_float, default=0.01, metavar="LR", help="Adam step size (default 0.01)"
+        "--learning-rate",
+        type=positive_float,
+        metavar="LR",
+        help="Adam step size (default 0.01, or 0.003 above 64 spins)",
     )
     t.add_argument(
         "--anneal",
@@ -157,7 +160,7 @@ def _add_architecture(parser: argparse.ArgumentParser) -> None:
         "--hidden",
         type=positive_int,
         metavar="H",
-        help="units per hidden layer (made: default 2 per spin, at least 16) or channels (pixelcnn: default 16)",
+        help="units per hidden layer (made: default 2 per spin, 16 to 128) or channels (pixelcnn: default 16)",
     )
     parser.add_argument(
         "--depth",
