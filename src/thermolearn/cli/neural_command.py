@@ -261,6 +261,11 @@ def _print_estimates(record: dict[str, Any]) -> None:
         print(f"warning: {record['warning']}", file=sys.stderr)
 
 
+def _check_samples(args: argparse.Namespace) -> None:
+    if args.samples < 2:
+        raise ValueError(f"--samples must be at least 2 (for an error bar), got {args.samples}")
+
+
 def _check_anneal(value: float) -> float:
     if value > 1.0:
         raise ValueError(f"--anneal is a fraction of the steps in [0, 1], got {value:g}")
@@ -277,6 +282,7 @@ def run_train(args: argparse.Namespace) -> int:
         {"--checkpoint": args.checkpoint, "--json": args.json, "--plot": args.plot, "--save": args.save},
     )
     _check_anneal(args.anneal)
+    _check_samples(args)
     if args.batch_size < 2:
         raise ValueError(f"--batch-size must be at least 2 (the baseline leaves one sample out), got {args.batch_size}")
     T = _one_temperature(args.temperature)
@@ -401,6 +407,7 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any, float, dict[str, Any]]:
 def run_bound(args: argparse.Namespace) -> int:
     check_output_path(args.json, ".json")
     check_distinct_paths({"MODEL": args.model, "--load": args.load}, {"--json": args.json})
+    _check_samples(args)
     network, model, T, context = _load(args)
     print(f"network {args.load} on {model.name or 'model'} ({model.n_spins} spins) at T = {T:g}")
     record = {**context, **_estimates(network, model, T, args, args.seed)}
