@@ -379,4 +379,15 @@ def test_names_copied_into_the_cli_match_the_library():
     assert rbm_command.ENGINE_CHOICES == cd.ENGINES
     assert rbm_command.DAMAGE_KINDS == damage.DAMAGE_KINDS and rbm_command.REGIONS == damage.REGIONS
     assert set(compare_command.BUILT_IN_METHODS) <= set(registered_methods())
+    from thermolearn import dynamics
+    from thermolearn.cli import dynamics_command
+
+    assert dynamics_command.SAMPLER_CHOICES == dynamics.SAMPLERS
+    assert dynamics_command.LOSS_CHOICES == dynamics.LOSSES
+    assert dynamics_command.EBM_DATA_CHOICES == dynamics.EBM_DATASETS
+    assert dynamics_command.ENSEMBLE_TASK_CHOICES[:2] == dynamics.ENSEMBLE_TASKS
+    from thermolearn.cli import neural_command
+    from thermolearn.neural.van import NETWORKS
+
+    assert neural_command.NETWORK_CHOICES == NETWORKS
     assert cli_main.EXIT_INTERNAL_ERROR == 70

@@ -29,6 +29,7 @@ EXPECTED = {
     ),
     "section_variational_inference": ("Variational inference", ["bbvi_elbo.png"], 1),
     "section_elbo_regression": ("Bayesian linear regression", ["regression_elbo.png"], 1),
+    "section_neural_samplers": ("Neural samplers", ["neural_van.png"], 1),
     "section_hopfield": (
         "Hopfield networks",
         ["hopfield_digits.png", "hopfield_restoration.png", "hopfield_capacity.png"],
@@ -40,6 +41,11 @@ EXPECTED = {
         1,
     ),
     "section_diffusion": ("Diffusion models", ["diffusion_swiss_roll.png", "diffusion_entropy_bounds.png"], 1),
+    "section_training_dynamics": (
+        "The thermodynamics of training",
+        ["dynamics_mixture.png", "dynamics_sgd.png", "dynamics_predictive.png"],
+        3,
+    ),
     "section_pbits": ("p-bits", ["pbits_and_inverted.png", "pbits_factor.png"], 2),
     "section_rg": (
         "Renormalisation",

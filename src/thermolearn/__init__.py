@@ -13,16 +13,17 @@ from thermolearn.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
     from thermolearn.models import Ising, MaxCut
-    from thermolearn.runs import compare, sample
+    from thermolearn.runs import compare, sample, sweep
 
 
-__version__ = "0.6.2"
+__version__ = "0.6.3"
 
 _EXPORTS = {
     "Ising": "models",
     "MaxCut": "models",
     "compare": "runs",
     "sample": "runs",
+    "sweep": "runs",
 }
 _SUBPACKAGES = (
     "cli",

@@ -35,10 +35,13 @@ from thermolearn.cli import (
     compare_command,
     demo_command,
     diffusion_command,
+    dynamics_command,
     exact_command,
+    explore_command,
     hopfield_command,
     ising_command,
     meanfield_command,
+    neural_command,
     onsager_command,
     pbits_command,
     quantum_command,
@@ -46,6 +49,7 @@ from thermolearn.cli import (
     rg_command,
     sample_command,
     spinglass_command,
+    sweep_command,
 )
 from thermolearn.cli.options import EXIT_BAD_INPUT, CommandParser, fail, parsed_arguments
 
@@ -70,6 +74,10 @@ COMMANDS = (
     rg_command,
     quantum_command,
     spinglass_command,
+    neural_command,
+    dynamics_command,
+    sweep_command,
+    explore_command,
 )
 
 

@@ -11,9 +11,11 @@ from pathlib import Path
 
 from thermolearn.demo.boltzmann import section_two_spins
 from thermolearn.demo.diffusion import section_diffusion
+from thermolearn.demo.dynamics import section_training_dynamics
 from thermolearn.demo.exact_2d import section_exact_2d
 from thermolearn.demo.hopfield import section_hopfield
 from thermolearn.demo.monte_carlo import section_annealing, section_ising
+from thermolearn.demo.neural import section_neural_samplers
 from thermolearn.demo.pbits import section_pbits
 from thermolearn.demo.quantum import section_quantum
 from thermolearn.demo.quantum_learning import section_quantum_learning
@@ -37,9 +39,11 @@ SECTIONS: list[Callable[[Report], None]] = [
     section_mean_field_lattice,
     section_variational_inference,
     section_elbo_regression,
+    section_neural_samplers,
     section_hopfield,
     section_rbm,
     section_diffusion,
+    section_training_dynamics,
     section_pbits,
     section_rg,
     section_quantum,
