@@ -7,6 +7,12 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 # Compiled Numba kernels are cached here so a second run starts warm.
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba-cache
+# Compiled JAX functions too (XLA executables, on the CPU as on a GPU): a second run, and every
+# process of the test suite after the first that compiles a function, loads it instead of
+# compiling (a 20-iteration `quantum vmc` went from 4.4 to 2.4 s).
+export JAX_COMPILATION_CACHE_DIR ?= $(CURDIR)/.jax-cache
+export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS ?= 0.1
+export JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES ?= 0
 export MPLBACKEND ?= Agg
 
 .PHONY: demo test lint install install-dev clean browser docs
@@ -68,4 +74,4 @@ lint: $(STAMP_DEV)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .numba-cache thermolearn-demo thermolearn-explorer build/docs .pytest_cache .hypothesis
+	rm -rf $(VENV) .numba-cache .jax-cache thermolearn-demo thermolearn-explorer build/docs .pytest_cache .hypothesis
