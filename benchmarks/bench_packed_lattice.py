@@ -82,7 +82,12 @@ def main() -> None:
             "mcising metropolis": _rate(_mcising(L), n, time.process_time, sweeps),
         }
         msc_model_side = 128
-        msc = _rate(_thermolearn("metropolis-msc", msc_model_side, chains=64), 64 * msc_model_side**2, time.process_time, (20, 120))
+        msc = _rate(
+            _thermolearn("metropolis-msc", msc_model_side, chains=64),
+            64 * msc_model_side**2,
+            time.process_time,
+            (20, 120),
+        )
         _pin(all_cpus)
         numba.set_num_threads(len(all_cpus))
         both = {
@@ -91,9 +96,15 @@ def main() -> None:
         }
         for name, rate in single.items():
             wall = both.get(name)
-            rows.append((L, name, rate, rate / single["mcising metropolis"], wall, None if wall is None else wall / rate))
-        rows.append((L, "metropolis-msc, 64 replicas of 128 x 128", msc, msc / single["mcising metropolis"], None, None))
-    print(f"T = {T_C}, one chain; flips/ns per core on one pinned CPU; 'both cores' is wall-clock with {len(all_cpus)} threads")
+            rows.append(
+                (L, name, rate, rate / single["mcising metropolis"], wall, None if wall is None else wall / rate)
+            )
+        rows.append(
+            (L, "metropolis-msc, 64 replicas of 128 x 128", msc, msc / single["mcising metropolis"], None, None)
+        )
+    print(
+        f"T = {T_C}, one chain; flips/ns per core on one pinned CPU; 'both cores' is wall-clock with {len(all_cpus)} threads"
+    )
     print(f"{'L':>5}  {'sampler':42} {'flips/ns/core':>13} {'/ mcising':>9} {'both cores':>10} {'speed-up':>8}")
     for L, name, rate, ratio, wall, speedup in rows:
         w = "" if wall is None else f"{wall:10.3f}"
