@@ -13,6 +13,10 @@ from thermolearn.datasets.damage import damage_mask
 from thermolearn.exact.rbm_partition import rbm_log_partition
 from thermolearn.models.rbm import RBM
 
+# every test here reads one module-scoped run: under pytest -n 2 --dist loadgroup they all go to
+# one worker, which makes that run once (each worker made its own: 2 x 48 s)
+pytestmark = pytest.mark.xdist_group("cli-rbm")
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):

@@ -15,6 +15,10 @@ from thermolearn.demo import SECTIONS
 from thermolearn.demo.compilation import after_compilation
 from thermolearn.demo.tour import section_label
 
+# every test here reads one module-scoped run: under pytest -n 2 --dist loadgroup they all go to
+# one worker, which makes that run once (each worker made its own: 2 x 2 minutes)
+pytestmark = pytest.mark.xdist_group("demo")
+
 # what each section of the tour shows: (a phrase of its title, its figures, its number of tables)
 EXPECTED = {
     "section_two_spins": ("two coupled spins", ["two_spins.png"], 0),

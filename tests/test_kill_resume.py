@@ -248,7 +248,7 @@ def test_killed_at_random_moments_a_run_resumes_to_the_results_of_a_run_never_ki
         # from scratch, with a shorter life
         assert attempt < 6, "no kill landed inside the run; the workload is too short for this test"
         folder = _fresh(tmp_path / f"run{attempt}", trained)
-        for fraction in rng.uniform(0.15, 0.9, size=3) / 2**attempt:
+        for fraction in rng.uniform(0.15, 0.9, size=2) / 2**attempt:
             outcome = run_forked(argv, folder, timeout=max(0.1, fraction * seconds))
             if outcome.code == 0:
                 break
