@@ -122,12 +122,12 @@ COMMANDS: dict[str, tuple[list[str], tuple[str, ...], str]] = {
         "ck.npz",
     ),
     "dynamics ebm": (
-        ["dynamics", "ebm", "--iterations", "600", "--hidden", "16", "--batch", "64", "--langevin-steps", "10"]
+        ["dynamics", "ebm", "--iterations", "300", "--hidden", "16", "--batch", "64", "--langevin-steps", "10"]
         + [
             "--eval-every",
-            "60",
+            "30",
             "--long-steps",
-            "600",
+            "300",
             "--checkpoint",
             "ck.npz",
             "--json",
@@ -138,7 +138,7 @@ COMMANDS: dict[str, tuple[list[str], tuple[str, ...], str]] = {
         "ck.npz",
     ),
     "neural train": (
-        ["neural", "train", "--lattice", "4x4", "-T", "2.5", "--steps", "600", "--batch-size", "128"]
+        ["neural", "train", "--lattice", "4x4", "-T", "2.5", "--steps", "300", "--batch-size", "128"]
         + ["--checkpoint-every", "50", "--samples", "1024", "--mcmc-sweeps", "20", "--checkpoint", "ck.npz"]
         + ["--save", "net.npz", "--json", "out.json", "--no-progress"],
         ("out.json", "net.npz"),
