@@ -57,6 +57,17 @@ class FileContents:
             raise self.fail(f"file version {version!r}; this thermolearn reads version {', '.join(map(str, allowed))}")
         return int(version)
 
+    def expect_run(self, settings: dict, *, key: str = "run") -> None:
+        """Check that the checkpoint was written by a run with these ``settings`` (``header[key]``);
+        the error names the settings that differ."""
+        saved = self.value(key, dict)
+        if saved != settings:
+            differ = sorted(k for k in set(saved) | set(settings) if saved.get(k) != settings.get(k))
+            raise self.fail(
+                f"checkpoint belongs to a different run (differs in: {', '.join(differ)}); "
+                "delete it or choose another --checkpoint path"
+            )
+
     def expect_names(self, required: Iterable[str], optional: Iterable[str] = ()) -> None:
         """Check that the file holds every ``required`` array and nothing beyond ``optional``."""
         required = list(required)

@@ -372,13 +372,7 @@ def _resume(path, settings, params, opt_state, buf, history):
 
     contents = FileContents.read(path)
     contents.expect_format(CHECKPOINT_FORMAT, [CHECKPOINT_VERSION], what="EBM checkpoint")
-    saved = contents.value("run", dict)
-    if saved != settings:
-        differ = sorted(k for k in set(saved) | set(settings) if saved.get(k) != settings.get(k))
-        raise contents.fail(
-            f"checkpoint belongs to a different run (differs in: {', '.join(differ)}); "
-            "delete it or choose another --checkpoint path"
-        )
+    contents.expect_run(settings)
     done = int(contents.value("iterations_done", int, minimum=0, maximum=settings["iterations"]))
     new_params = {
         k: jnp.asarray(contents.array(f"param:{k}", shape=v.shape, dtype=np.float32)) for k, v in params.items()

@@ -354,13 +354,7 @@ def _resume(path, settings, params, opt_state, snapshots, train_loss):
 
     contents = FileContents.read(path)
     contents.expect_format(CHECKPOINT_FORMAT, [CHECKPOINT_VERSION], what="ensemble checkpoint")
-    saved = contents.value("run", dict)
-    if saved != settings:
-        differ = sorted(k for k in set(saved) | set(settings) if saved.get(k) != settings.get(k))
-        raise contents.fail(
-            f"checkpoint belongs to a different run (differs in: {', '.join(differ)}); "
-            "delete it or choose another --checkpoint path"
-        )
+    contents.expect_run(settings)
     done = int(contents.value("epochs_done", int, minimum=0, maximum=settings["epochs"]))
     new_params = {
         n: jnp.asarray(contents.array(f"param:{n}", shape=params[n].shape, dtype=np.float32)) for n in _PARAM_NAMES

@@ -520,13 +520,7 @@ def _resume(path, settings, state, samples, accepted):
 
     contents = FileContents.read(path)
     contents.expect_format(CHECKPOINT_FORMAT, [CHECKPOINT_VERSION], what="Langevin checkpoint")
-    saved = contents.value("run", dict)
-    if saved != settings:
-        differ = sorted(k for k in set(saved) | set(settings) if saved.get(k) != settings.get(k))
-        raise contents.fail(
-            f"checkpoint belongs to a different run (differs in: {', '.join(differ)}); "
-            "delete it or choose another --checkpoint path"
-        )
+    contents.expect_run(settings)
     done = int(contents.value("steps_done", int, minimum=0, maximum=settings["steps"]))
     names = [f"state:{i}" for i in range(len(state))]
     contents.expect_names([*names, "samples", "accepted"])

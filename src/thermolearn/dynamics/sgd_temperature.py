@@ -288,13 +288,7 @@ def _save(path, settings, theta, series, done) -> None:
 def _resume(path, settings, series):
     contents = FileContents.read(path)
     contents.expect_format(CHECKPOINT_FORMAT, [CHECKPOINT_VERSION], what="SGD checkpoint")
-    saved = contents.value("run", dict)
-    if saved != settings:
-        differ = sorted(k for k in set(saved) | set(settings) if saved.get(k) != settings.get(k))
-        raise contents.fail(
-            f"checkpoint belongs to a different run (differs in: {', '.join(differ)}); "
-            "delete it or choose another --checkpoint path"
-        )
+    contents.expect_run(settings)
     done = int(contents.value("steps_done", int, minimum=0, maximum=settings["steps"]))
     contents.expect_names(["theta", "series"])
     theta = contents.array("theta", shape=(settings["n_chains"],), dtype=np.float64)
