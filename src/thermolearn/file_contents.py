@@ -9,6 +9,7 @@ kernel that indexes arrays unchecked, nor give a number that is silently wrong.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -59,10 +60,12 @@ class FileContents:
 
     def expect_run(self, settings: dict, *, key: str = "run") -> None:
         """Check that the checkpoint was written by a run with these ``settings`` (``header[key]``);
-        the error names the settings that differ."""
-        saved = self.value(key, dict)
-        if saved != settings:
-            differ = sorted(k for k in set(saved) | set(settings) if saved.get(k) != settings.get(k))
+        the error names the settings that differ. Both sides are compared as JSON (a tuple of the
+        run equals the list the header holds)."""
+        saved = json.loads(json.dumps(self.value(key, dict)))
+        wanted = json.loads(json.dumps(settings))
+        if saved != wanted:
+            differ = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
             raise self.fail(
                 f"checkpoint belongs to a different run (differs in: {', '.join(differ)}); "
                 "delete it or choose another --checkpoint path"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -37,13 +36,7 @@ def load_run(path: str | os.PathLike, fmt: str, run_id: dict, total: int, *, wha
     """The checked contents of a checkpoint of this run and the sweeps it had done."""
     contents = FileContents.read(path)
     contents.expect_format(fmt, [VERSION], what=what)
-    saved: Any = contents.value("run", dict)
-    if saved != run_id:
-        differ = sorted(k for k in set(saved) | set(run_id) if saved.get(k) != run_id.get(k))
-        raise contents.fail(
-            f"checkpoint belongs to a different run (differs in: {', '.join(differ)}); "
-            "delete it or choose another --checkpoint path"
-        )
+    contents.expect_run(run_id)
     progress = contents.value("progress", dict)
     done = int(
         contents.value("sweeps_done", int, minimum=0, maximum=total, within=progress, label="progress 'sweeps_done'")

@@ -16,7 +16,6 @@ import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -236,13 +235,7 @@ def _resume_mcrg(path, run_id, model, state, sweeper, tie_rng, even_arr, odd_arr
     energies recomputed from their spins: a crafted or foreign checkpoint is refused."""
     contents = FileContents.read(path)
     contents.expect_format(CHECKPOINT_FORMAT, [CHECKPOINT_VERSION], what="MCRG checkpoint")
-    saved: Any = contents.value("run", dict)
-    if saved != run_id:
-        differ = sorted(k for k in set(saved) | set(run_id) if saved.get(k) != run_id.get(k))
-        raise contents.fail(
-            f"checkpoint belongs to a different run (differs in: {', '.join(differ)}); "
-            "delete it or choose another --checkpoint path"
-        )
+    contents.expect_run(run_id)
     progress = contents.value("progress", dict)
     done = int(contents.value("sweeps_done", int, minimum=0, maximum=total_sweeps, within=progress,
                               label="progress 'sweeps_done'"))  # fmt: skip
