@@ -52,15 +52,11 @@ def ising_from_bqm(bqm: dimod.BinaryQuadraticModel) -> IsingForm:
         labels = sorted(labels)
     except TypeError:
         pass  # mixed label types keep the BQM's own order
-    position = {label: k for k, label in enumerate(labels)}
     n = len(labels)
-    h = np.array([-float(spin.get_linear(v)) for v in labels])
-    rows, cols, vals = [], [], []
-    for (u, v), bias in spin.quadratic.items():
-        rows.append(position[u])
-        cols.append(position[v])
-        vals.append(-float(bias))
-    r, c, x = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), np.array(vals)
+    # dimod's own vectors: one pass in C instead of a Python loop over every coupling.
+    linear, (r, c, q), _ = spin.to_numpy_vectors(variable_order=labels, dtype=np.float64, index_dtype=np.int64)
+    h = -np.asarray(linear, dtype=np.float64)
+    x = -np.asarray(q, dtype=np.float64)
     J = sp.coo_array((np.concatenate([x, x]), (np.concatenate([r, c]), np.concatenate([c, r]))), shape=(n, n)).tocsr()
     vartype = "binary" if bqm.vartype is dimod.BINARY else "spin"
     return IsingForm(Ising(J, h, name="from dimod BQM"), float(spin.offset), vartype=vartype, labels=tuple(labels))
