@@ -54,9 +54,10 @@ def ising_from_bqm(bqm: dimod.BinaryQuadraticModel) -> IsingForm:
         pass  # mixed label types keep the BQM's own order
     n = len(labels)
     # dimod's own vectors: one pass in C instead of a Python loop over every coupling.
-    linear, (r, c, q), _ = spin.to_numpy_vectors(variable_order=labels, dtype=np.float64, index_dtype=np.int64)
-    h = -np.asarray(linear, dtype=np.float64)
-    x = -np.asarray(q, dtype=np.float64)
+    vectors = spin.to_numpy_vectors(variable_order=labels, dtype=np.float64, index_dtype=np.int64)
+    h = -np.asarray(vectors.linear_biases, dtype=np.float64)
+    r, c = vectors.quadratic.row_indices, vectors.quadratic.col_indices
+    x = -np.asarray(vectors.quadratic.biases, dtype=np.float64)
     J = sp.coo_array((np.concatenate([x, x]), (np.concatenate([r, c]), np.concatenate([c, r]))), shape=(n, n)).tocsr()
     vartype = "binary" if bqm.vartype is dimod.BINARY else "spin"
     return IsingForm(Ising(J, h, name="from dimod BQM"), float(spin.offset), vartype=vartype, labels=tuple(labels))
