@@ -110,10 +110,6 @@ def _check_lattice_memory(L: int, dim: int) -> None:
     check_memory(f"-L {L} (a {'x'.join([str(L)] * dim)} lattice of {n_spins:.3g} spins)", n_spins * (160.0 * dim + 64))
 
 
-def _estimate(obs, name: str) -> dict:
-    return getattr(obs, name).as_dict()
-
-
 def ising_job(point: dict, seed: int) -> list[dict]:
     """The records of one job of ``thermolearn ising``: size ``point['size']`` at temperature
     ``point['temperature']`` (None: every temperature, for parallel tempering), run here or on a
@@ -144,34 +140,12 @@ def ising_job(point: dict, seed: int) -> list[dict]:
         site_means=False,  # the table needs E and M only; site sums were 8 bytes per chain, batch and spin
         progress=point["progress"],
     )
-    records = []
-    for temp, obs in zip(result.temperatures, result.observables):
-        exact = None
-        if dim == 2:
-            from thermolearn.exact.kaufman import kaufman
+    from thermolearn.runs.sweep import ising_record
 
-            k = kaufman(L, float(temp))
-            exact = {"energy_per_spin": k.energy_per_spin, "specific_heat_per_spin": k.specific_heat_per_spin}
-        records.append(
-            {
-                "size": L,
-                "temperature": float(temp),
-                "algorithm": algorithm,
-                "energy_per_spin": _estimate(obs, "energy_per_spin"),
-                "abs_magnetization": _estimate(obs, "abs_magnetization"),
-                "specific_heat_per_spin": _estimate(obs, "specific_heat"),
-                "susceptibility_per_spin": _estimate(obs, "susceptibility_abs"),
-                "binder_cumulant": _estimate(obs, "binder_cumulant"),
-                "tau_int": {
-                    "energy": float(obs.tau_energy.tau),
-                    "abs_magnetization": float(obs.tau_abs_magnetization.tau),
-                },
-                "exact": exact,
-                "reliable": bool(obs.reliable),
-                "acceptance": result.acceptance,
-            }
-        )
-    return records
+    return [
+        ising_record(L, dim, float(temp), algorithm, obs, result.acceptance)
+        for temp, obs in zip(result.temperatures, result.observables)
+    ]
 
 
 def run(args: argparse.Namespace) -> int:

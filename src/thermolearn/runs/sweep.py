@@ -85,8 +85,30 @@ class SweepTask:
     required: tuple[str, ...] = ()
 
 
-def _mean_stderr(estimate: Any) -> dict[str, Any]:
-    return dict(estimate.as_dict())
+def ising_record(size: int, dim: int, temperature: float, algorithm: str, obs: Any, acceptance: Any) -> dict[str, Any]:
+    """The JSON record of one lattice point (``thermolearn ising`` and the sweep's ``ising`` task):
+    E/N, |m|, C/N, chi/N and the Binder cumulant (mean, stderr) from ``obs`` (a run's
+    observables at ``temperature``), tau_int, reliability, and Kaufman's exact E/N and C/N in 2D."""
+    exact = None
+    if dim == 2:
+        from thermolearn.exact.kaufman import kaufman
+
+        k = kaufman(size, float(temperature))
+        exact = {"energy_per_spin": k.energy_per_spin, "specific_heat_per_spin": k.specific_heat_per_spin}
+    return {
+        "size": size,
+        "temperature": float(temperature),
+        "algorithm": algorithm,
+        "energy_per_spin": obs.energy_per_spin.as_dict(),
+        "abs_magnetization": obs.abs_magnetization.as_dict(),
+        "specific_heat_per_spin": obs.specific_heat.as_dict(),
+        "susceptibility_per_spin": obs.susceptibility_abs.as_dict(),
+        "binder_cumulant": obs.binder_cumulant.as_dict(),
+        "tau_int": {"energy": float(obs.tau_energy.tau), "abs_magnetization": float(obs.tau_abs_magnetization.tau)},
+        "exact": exact,
+        "reliable": bool(obs.reliable),
+        "acceptance": acceptance,
+    }
 
 
 def ising_point(parameters: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -111,27 +133,7 @@ def ising_point(parameters: dict[str, Any], seed: int) -> dict[str, Any]:
         site_means=False,
         progress=False,
     )
-    obs = result.observables[0]
-    exact = None
-    if dim == 2:
-        from thermolearn.exact.kaufman import kaufman
-
-        k = kaufman(L, T)
-        exact = {"energy_per_spin": k.energy_per_spin, "specific_heat_per_spin": k.specific_heat_per_spin}
-    return {
-        "size": L,
-        "temperature": T,
-        "algorithm": algorithm,
-        "energy_per_spin": _mean_stderr(obs.energy_per_spin),
-        "abs_magnetization": _mean_stderr(obs.abs_magnetization),
-        "specific_heat_per_spin": _mean_stderr(obs.specific_heat),
-        "susceptibility_per_spin": _mean_stderr(obs.susceptibility_abs),
-        "binder_cumulant": _mean_stderr(obs.binder_cumulant),
-        "tau_int": {"energy": float(obs.tau_energy.tau), "abs_magnetization": float(obs.tau_abs_magnetization.tau)},
-        "exact": exact,
-        "reliable": bool(obs.reliable),
-        "acceptance": result.acceptance,
-    }
+    return ising_record(L, dim, T, algorithm, result.observables[0], result.acceptance)
 
 
 def _glass(parameters: dict[str, Any]) -> Any:
