@@ -43,14 +43,19 @@ def test_energy_and_q2_equal_enumeration_at_every_temperature(houdayer, exact):
     assert (run.mean_cluster_size > 0).any() == houdayer
 
 
-def test_a_houdayer_move_flips_one_disagreement_cluster_in_both_replicas_and_keeps_the_total_energy():
+def test_a_houdayer_move_flips_one_cluster_of_the_smaller_set_in_both_replicas_and_keeps_the_total_energy():
     model = edwards_anderson_instance((5, 5), "gaussian", 3)
     indptr, indices, data = csr_int64(model)
     rng = np.random.default_rng(0)
-    for trial in range(50):
+    for trial in range(60):
         a = rng.choice(np.array([-1, 1], dtype=np.int8), size=25)
         b = rng.choice(np.array([-1, 1], dtype=np.int8), size=25)
+        if trial % 3 == 0:  # nearly a global flip apart: the agreeing sites are the smaller set
+            b = (-a).astype(np.int8)
+            b[rng.choice(25, size=4, replace=False)] *= -1
         a0, b0 = a.copy(), b.copy()
+        disagree = a0 != b0
+        minority = disagree if 2 * disagree.sum() <= 25 else ~disagree
         ea, eb = float(model.energy(a)), float(model.energy(b))
         mark = np.zeros(25, dtype=np.int8)
         stack = np.empty(25, dtype=np.int64)
@@ -60,8 +65,17 @@ def test_a_houdayer_move_flips_one_disagreement_cluster_in_both_replicas_and_kee
         assert ea2 == pytest.approx(float(model.energy(a))) and eb2 == pytest.approx(float(model.energy(b)))
         flipped = a != a0
         assert np.array_equal(flipped, b != b0) and flipped.sum() == size
-        assert np.all(a0[flipped] != b0[flipped])  # only disagreeing sites flip
+        assert size > 0 and np.all(minority[flipped])  # only sites of the smaller set flip
+        # the cluster is maximal: no coupled site of the same set is left behind
+        for i in np.flatnonzero(flipped):
+            neighbours = indices[indptr[i] : indptr[i + 1]]
+            assert not np.any(minority[neighbours] & ~flipped[neighbours])
         assert np.array_equal(a * b, a0 * b0)  # the overlap field q_i is unchanged
+    # replicas equal, or exactly opposite: nothing to flip
+    a = np.ones(25, dtype=np.int8)
+    for b in (a.copy(), -a):
+        out = _houdayer_move(a.copy(), b, 0.0, 0.0, indptr, indices, data, mark, stack, 1, 2, 3, 4)
+        assert out[2] == 0
 
 
 def test_the_equilibration_check_flags_a_drift_and_passes_a_stationary_series():

@@ -3,7 +3,9 @@
 At each temperature T_k of a ladder two replicas a, b of one instance (zero field) are updated by
 Metropolis sweeps; then, where ``houdayer`` is on, a Houdayer move: the sites where the replicas
 disagree (q_i = s^a_i s^b_i = -1) form clusters on the coupling graph; one site of that set is
-picked uniformly, its cluster grown, and the cluster flipped in both replicas. E_a + E_b is
+picked uniformly, its cluster grown, and the cluster flipped in both replicas (when more than half
+the sites disagree, the sites where they agree are used instead: the same move seen from the
+replica pair (a, -b), so clusters stay small when the replicas are nearly a global flip apart). E_a + E_b is
 unchanged (the bonds across the cluster's boundary change sign in one replica exactly where they
 change in the other), the set of disagreeing sites and so the move's probability are the same
 after the flip, and so the move is rejection-free and leaves exp(-beta (E_a + E_b)) invariant at
@@ -54,19 +56,29 @@ def _metropolis_sweep(s, e, beta, indptr, indices, data, s0, s1, s2, s3):
 @njit(cache=True)
 def _houdayer_move(a, b, ea, eb, indptr, indices, data, mark, stack, s0, s1, s2, s3):
     """One Houdayer cluster move between replicas ``a`` and ``b``; returns both energies, the
-    cluster size (0 when the replicas agree or disagree everywhere) and the generator."""
+    cluster size (0 when the replicas agree or disagree everywhere) and the generator.
+
+    The cluster is grown in the smaller of the two sets, the sites where the replicas disagree
+    (q_i = -1) or those where they agree (q_i = +1): flipping a cluster of either set in both
+    replicas keeps E_a + E_b (across its boundary q_j = -q_i, so the two replicas' bond changes
+    cancel) and keeps every q_i, so the set chosen, its size and the cluster's probability are the
+    same after the move: rejection-free either way. Using the smaller set keeps the clusters from
+    filling the lattice when the replicas are close to q = -1 (a global flip apart), where the
+    disagreeing sites percolate (Houdayer's clusters otherwise fill 3D lattices at low T)."""
     n = a.size
     n_minus = 0
     for i in range(n):
         if a[i] != b[i]:
             n_minus += 1
-    if n_minus == 0 or n_minus == n:  # nothing to flip, or the cluster move is a global flip
+    use_disagree = 2 * n_minus <= n  # q_i is unchanged by the move, so the choice is too
+    m = n_minus if use_disagree else n - n_minus
+    if m == 0:  # the replicas agree (or disagree) everywhere: the cluster would be a global flip
         return ea, eb, 0, s0, s1, s2, s3
     u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
-    pick = min(int(u * n_minus), n_minus - 1)  # the pick-th disagreeing site, uniformly
+    pick = min(int(u * m), m - 1)  # the pick-th site of the chosen set, uniformly
     seed_site = -1
     for i in range(n):
-        if a[i] != b[i]:
+        if (a[i] != b[i]) == use_disagree:
             if pick == 0:
                 seed_site = i
                 break
@@ -84,7 +96,7 @@ def _houdayer_move(a, b, ea, eb, indptr, indices, data, mark, stack, s0, s1, s2,
         size += 1
         for p in range(indptr[i], indptr[i + 1]):
             j = indices[p]
-            if mark[j] == 0 and a[j] != b[j]:
+            if mark[j] == 0 and (a[j] != b[j]) == use_disagree:
                 mark[j] = 1
                 stack[top] = j
                 top += 1
