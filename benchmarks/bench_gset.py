@@ -369,11 +369,26 @@ def main() -> None:
     )
     # compile every kernel (and load dwave-samplers) before anything is timed
     bench_graph(names[0], known[names[0]], args.gset, argparse.Namespace(**{**vars(args), "sweeps": 16, "reads": 8}))
-    rows = []
+    out = args.out or RESULTS / ("gset_quick.json" if args.quick else "gset.json")
+    settings = {
+        "command": " ".join(["benchmarks/bench_gset.py", *sys.argv[1:]]),
+        "environment": header,
+        "sweeps": args.sweeps,
+        "reads": args.reads,
+        "beta_range": args.beta_range or f"default_beta_range(hot_acceptance={args.hot_acceptance})",
+        "pt_temperatures": args.pt_temperatures,
+        "pt_hot_acceptance": args.pt_hot_acceptance,
+        "pa_population": 4 * args.reads,
+        "ttt_cap": args.ttt_cap,
+        "seed": args.seed,
+    }
+    rows: list[dict[str, Any]] = []
     started = time.perf_counter()
     for name in names:
         r = bench_graph(name, known[name], args.gset, args)
         rows.append(r)
+        # the graphs done so far, rewritten (atomically) after each: a run stopped part-way keeps them
+        write_json_atomic(out, {**settings, "complete": False, "totals": totals(rows), "graphs": rows})
         tl = r["thermolearn"]
         line = f"  {name}: best known {r['best_known']:.0f}; " + ", ".join(
             f"{k} {m['best']:.0f} ({m['seconds']:.1f} s)" for k, m in tl.items()
@@ -404,25 +419,7 @@ def main() -> None:
             f"sweeps on {tot['dwave_target_not_reached_at_cap']})."
         )
     print(f"total wall time {time.perf_counter() - started:.0f} s")
-    out = args.out or RESULTS / ("gset_quick.json" if args.quick else "gset.json")
-    write_json_atomic(
-        out,
-        {
-            "command": " ".join(["benchmarks/bench_gset.py", *sys.argv[1:]]),
-            "environment": header,
-            "sweeps": args.sweeps,
-            "reads": args.reads,
-            "beta_range": args.beta_range or f"default_beta_range(hot_acceptance={args.hot_acceptance})",
-            "pt_temperatures": args.pt_temperatures,
-            "pt_hot_acceptance": args.pt_hot_acceptance,
-            "pa_population": 4 * args.reads,
-            "ttt_cap": args.ttt_cap,
-            "seed": args.seed,
-            "totals": tot,
-            "graphs": rows,
-            "table": table,
-        },
-    )
+    write_json_atomic(out, {**settings, "complete": True, "totals": tot, "graphs": rows, "table": table})
     print(f"results: {out}")
 
 
