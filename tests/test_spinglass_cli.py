@@ -248,4 +248,4 @@ def test_groundstate_checkpoint_resumes_to_the_same_json(tmp_path, capsys):
     assert stable("ref.json") == stable("a.json") == stable("b.json")
     assert run_cli(base + ["--checkpoint", str(ck), "--json", str(ck)]) == 2  # an output over the checkpoint
     assert run_cli(["spinglass", "groundstate", "--sk", "12", "--sweeps", "300", "--checkpoint", str(ck)]) == 2
-    assert "different study" in capsys.readouterr().err
+    assert "different run" in capsys.readouterr().err

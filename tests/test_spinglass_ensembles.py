@@ -90,3 +90,44 @@ def test_ferro_couplings_keep_the_lattice_geometry_so_kaufman_applies():
 def test_bad_ensembles_are_refused_naming_what_is_allowed(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+def test_derived_seeds_are_reproducible_and_apart_from_the_instance_and_other_streams():
+    from thermolearn.spinglass.ensembles import derived_seed
+
+    assert derived_seed(7, 0x50) == derived_seed(7, 0x50)
+    seeds = {derived_seed(s, stream) for s in (7, 8) for stream in (0, 1, 0x50, 0x51)}
+    assert len(seeds) == 8 and all(0 <= s < 2**63 for s in seeds)
+    with pytest.raises(ValueError, match="stream"):
+        derived_seed(7, -1)
+
+
+def test_a_sample_checkpoint_reads_back_bit_for_bit_and_refuses_another_run_or_an_edited_file(tmp_path):
+    import json
+
+    from thermolearn.spinglass.ensembles import SampleCheckpoint, as_record
+    from thermolearn.storage import load_arrays, save_arrays
+
+    path = tmp_path / "ck.npz"
+    keys = [str(k) for k in range(3)]
+    records = {"2": as_record({"x": np.float64(0.1) + 0.2, "q": np.array([1 / 3, np.pi]), "t": (1, None)})}
+    writer = SampleCheckpoint(path, {"n": 1}, keys)
+    assert writer.save(records) and not writer.save(records)  # the second within a second: skipped
+    assert SampleCheckpoint(path, {"n": 1}, keys).load() == records  # floats exactly, tuples as lists
+    assert records["2"]["x"] == 0.1 + 0.2 and records["2"]["t"] == [1, None]
+    with pytest.raises(ValueError, match="different run .*n"):
+        SampleCheckpoint(path, {"n": 2}, keys).load()
+    with pytest.raises(ValueError, match="array 'records'"):  # a key this study does not have
+        SampleCheckpoint(path, {"n": 1}, keys[:2]).load()
+    arrays, header = load_arrays(path)
+    edited = json.dumps([["2", {"x": 5}]]).encode()
+    save_arrays(path, {"records": np.frombuffer(edited, np.uint8)}, header)
+    with pytest.raises(ValueError, match="digest"):
+        SampleCheckpoint(path, {"n": 1}, keys).load()
+    header["progress"]["records"] = 10**9
+    save_arrays(path, arrays, header)
+    with pytest.raises(ValueError, match="records"):
+        SampleCheckpoint(path, {"n": 1}, keys).load()
+    assert SampleCheckpoint(tmp_path / "none.npz", {"n": 1}, keys).load() == {}
+    with pytest.raises(ValueError, match="folder does not exist"):
+        SampleCheckpoint(tmp_path / "no" / "ck.npz", {}, keys)

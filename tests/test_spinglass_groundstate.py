@@ -140,9 +140,9 @@ def test_a_checkpoint_of_another_study_or_a_crafted_one_is_refused(tmp_path):
     ens = sk_ensemble(10, 3, seed=1)
     ck = tmp_path / "ck.npz"
     ground_state_study(ens, "sa", 20, checkpoint=ck)
-    with pytest.raises(ValueError, match="different study .*sweeps"):
+    with pytest.raises(ValueError, match="different run .*sweeps"):
         ground_state_study(ens, "sa", 30, checkpoint=ck)
-    with pytest.raises(ValueError, match="different study .*seeds_sha256"):
+    with pytest.raises(ValueError, match="different run .*seeds_sha256"):
         ground_state_study(sk_ensemble(10, 3, seed=2), "sa", 20, checkpoint=ck)
     from thermolearn.file_contents import FileContents
 

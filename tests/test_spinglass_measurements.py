@@ -65,3 +65,17 @@ def test_bad_overlap_studies_are_refused():
         overlap_study(ENSEMBLE, 1.0, population=4)
     with pytest.raises(TypeError, match="DisorderEnsemble"):
         overlap_study("sk", 1.0)
+
+
+def test_a_study_is_its_samples_wherever_they_ran():
+    from thermolearn.spinglass.measurements import overlap_sample, overlap_study_from_samples
+
+    ensemble = sk_ensemble(6, 3, seed=2)
+    study = overlap_study(ensemble, 0.7, population=16, steps=3, sweeps=1)
+    # the samples run alone, last first (as on workers): the same study, number for number
+    rows = [overlap_sample(ensemble, k, 0.7, population=16, steps=3, sweeps=1) for k in (2, 1, 0)][::-1]
+    again = overlap_study_from_samples(ensemble, 0.7, 16, rows)
+    assert again.as_dict() == study.as_dict()
+    assert [r["q2"] for r in rows] == [s["q2"] for s in study.samples]
+    with pytest.raises(ValueError, match="each of the 3 samples"):
+        overlap_study_from_samples(ensemble, 0.7, 16, rows[:2])

@@ -128,3 +128,19 @@ def test_disorder_average_matches_exact_moments_over_samples():
 def test_bad_overlap_inputs_are_refused(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_disorder_averages_of_moments_equal_those_of_the_overlaps_they_came_from():
+    from thermolearn.spinglass.overlaps import disorder_average_of_moments
+
+    rng = np.random.default_rng(4)
+    qs = [rng.choice(np.linspace(-1, 1, 9), size=50) for _ in range(5)]
+    links = [rng.uniform(0, 1, size=50) for _ in range(5)]
+    direct = disorder_average(qs, 8, links)
+    moments = [(np.mean(q**2), np.mean(q**4), np.mean(np.abs(q))) for q in qs]
+    m = np.array(moments)
+    assert disorder_average_of_moments(m[:, 0], m[:, 1], m[:, 2], 8, [np.mean(x) for x in links]) == direct
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        disorder_average_of_moments([0.5], [0.3], [0.6], 8)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        disorder_average_of_moments([0.5, 1.5], [0.3, 0.3], [0.6, 0.6], 8)

@@ -12,17 +12,26 @@ instance can be rebuilt on its own and the ensemble is the same on every run and
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
+import os
+import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from thermolearn.file_contents import FileContents
 from thermolearn.models.ising import Ising
 from thermolearn.models.lattice import lattice_bonds
 from thermolearn.randomness.seeds import check_int_seed, numpy_generator
 from thermolearn.resources import check_memory
+from thermolearn.storage import save_arrays
 from thermolearn.validation import check_positive_int
 
 ENSEMBLE_KINDS = ("ea", "sk")
@@ -154,3 +163,110 @@ def ea_ensemble(shape: Sequence[int], n_samples: int, *, couplings: str = "pm", 
         raise ValueError(f"couplings must be one of {', '.join(COUPLING_KINDS)}, got {couplings!r}")
     _check_lattice_memory(dims)
     return DisorderEnsemble("ea", sample_seeds(seed, n_samples), dims, couplings)
+
+
+def derived_seed(instance_seed: int, stream: int) -> int:
+    """A run seed for one instance: stream ``stream`` of ``instance_seed``, apart from the stream
+    that drew its couplings (the same pair always gives the same integer in [0, 2^63))."""
+    instance_seed = check_int_seed(instance_seed)
+    stream = check_positive_int("stream", stream, minimum=0)
+    word = np.random.SeedSequence([instance_seed, stream]).generate_state(1, np.uint64)[0]
+    return int(word >> np.uint64(1))
+
+
+SAMPLE_CHECKPOINT_FORMAT = "thermolearn.disorder-samples-checkpoint"
+SAMPLE_CHECKPOINT_VERSION = 1
+
+
+class SampleCheckpoint:
+    """The finished per-sample results of a study over disorder samples, in one ``.npz`` file.
+
+    Each finished unit of work (a sample, or a sample at one temperature and size) is a JSON
+    record under a string key; records are kept as UTF-8 JSON text in an array (floats written by
+    ``repr`` read back bit for bit, and no 16 MiB header limit), the study's settings as the
+    header's ``run``. A study started again with the same settings skips the keys it finds, so it
+    ends with the records of a study never stopped: each unit depends on its own seed only.
+    """
+
+    def __init__(self, path: str | os.PathLike | None, run: dict[str, Any], keys: Sequence[str]) -> None:
+        self.path = None if path is None else Path(path)
+        if self.path is not None and not self.path.resolve().parent.is_dir():
+            raise ValueError(f"cannot write checkpoint {self.path}: its folder does not exist")
+        self.run = json.loads(json.dumps(run))
+        self.keys = tuple(keys)
+        self._last_save = -math.inf
+
+    def load(self) -> dict[str, Any]:
+        """The records the file holds (empty without a file), checked against this study."""
+        if self.path is None or not self.path.exists():
+            return {}
+        contents = FileContents.read(self.path)
+        contents.expect_format(
+            SAMPLE_CHECKPOINT_FORMAT, [SAMPLE_CHECKPOINT_VERSION], what="disorder-samples checkpoint"
+        )
+        contents.expect_run(self.run)
+        progress = contents.value("progress", dict)
+        done = contents.value("records", int, minimum=0, maximum=len(self.keys), within=progress,
+                              label="progress 'records'")  # fmt: skip
+        contents.expect_names(["records"])
+        raw = contents.array("records", kinds="u", ndim=1)
+        if raw.dtype != np.uint8:
+            raise contents.fail(f"array 'records' must hold UTF-8 text (uint8), got {raw.dtype}")
+        digest = contents.value("records_sha256", str, within=progress, label="progress 'records_sha256'")
+        if hashlib.sha256(raw.tobytes()).hexdigest() != digest:
+            # records are read back into reports as they are: a damaged or edited file is refused whole
+            raise contents.fail("array 'records' does not match its digest: the file is damaged or was edited")
+        try:
+            pairs = json.loads(raw.tobytes().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise contents.fail("array 'records' is not UTF-8 JSON") from None
+        allowed = set(self.keys)
+        if (
+            not isinstance(pairs, list)
+            or len(pairs) != done
+            or not all(isinstance(p, list) and len(p) == 2 and p[0] in allowed for p in pairs)
+            or len({p[0] for p in pairs}) != done
+        ):
+            raise contents.fail(f"array 'records' must list {done} distinct [key, record] pairs of this study")
+        return {key: record for key, record in pairs}
+
+    @contextmanager
+    def kept(self, records: dict[str, Any]) -> Iterator[None]:
+        """Write ``records`` when the block is interrupted (Ctrl-C), so no finished unit is lost."""
+        try:
+            yield
+        except KeyboardInterrupt:
+            self.save(records, force=True)
+            raise
+
+    def save(self, records: dict[str, Any], *, force: bool = False) -> bool:
+        """Write ``records`` atomically if ``force`` or a second has passed since the last write
+        (records finish in any order; a kill loses at most a second of work). True if written."""
+        now = time.monotonic()
+        if self.path is None or not (force or now - self._last_save >= 1.0):
+            return False
+        text = json.dumps([[key, records[key]] for key in self.keys if key in records]).encode("utf-8")
+        arrays = {"records": np.frombuffer(text, dtype=np.uint8)}
+        progress = {
+            "records": sum(key in records for key in self.keys),
+            "records_sha256": hashlib.sha256(text).hexdigest(),
+        }
+        header = {"format": SAMPLE_CHECKPOINT_FORMAT, "version": SAMPLE_CHECKPOINT_VERSION, "run": self.run,
+                  "progress": progress}  # fmt: skip
+        save_arrays(self.path, arrays, header)
+        self._last_save = now
+        return True
+
+
+def as_record(value: Any) -> Any:
+    """``value`` as it reads back from JSON (tuples as lists, NumPy numbers as Python ones), so a
+    study's results are the same whether computed now or read from a checkpoint."""
+    return json.loads(json.dumps(value, default=_json_number))
+
+
+def _json_number(obj: Any) -> Any:
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")

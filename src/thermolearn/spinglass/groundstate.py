@@ -296,13 +296,7 @@ def _resume_checkpoint(
     """The samples done by the study that wrote ``path``, checked against this study."""
     contents = FileContents.read(path)
     contents.expect_format(CHECKPOINT_FORMAT, [CHECKPOINT_VERSION], what="ground-state checkpoint")
-    saved: Any = contents.value("run", dict)
-    if saved != run_id:
-        differ = sorted(k for k in set(saved) | set(run_id) if saved.get(k) != run_id.get(k))
-        raise contents.fail(
-            f"checkpoint belongs to a different study (differs in: {', '.join(differ)}); "
-            "delete it or choose another --checkpoint path"
-        )
+    contents.expect_run(run_id)
     progress = contents.value("progress", dict)
     done = int(contents.value("samples_done", int, minimum=0, maximum=n_samples, within=progress,
                               label="progress 'samples_done'"))  # fmt: skip

@@ -20,7 +20,7 @@ import numpy as np
 from thermolearn.spinglass.ensembles import DisorderEnsemble
 from thermolearn.spinglass.overlaps import (
     DisorderAverage,
-    disorder_average,
+    disorder_average_of_moments,
     link_overlap,
     overlap,
     overlap_distribution,
@@ -87,39 +87,68 @@ def overlap_study(
     sweeps = check_positive_int("sweeps", sweeps)
     if ensemble.n_samples < 2:
         raise ValueError(f"disorder averages with error bars need at least 2 samples, got {ensemble.n_samples}")
-    n = ensemble.n_spins
-    check_population_memory(2 * population, n)
-    betas = linear_beta_schedule(1.0 / T, steps)
-    rows, qs, links = [], [], []
-    p_sum = np.zeros(n + 1)
+    check_population_memory(2 * population, ensemble.n_spins)
+    rows = []
     for k in range(ensemble.n_samples):
-        model = ensemble.model(k)
-        seed_a, seed_b = _pair_seeds(ensemble.seeds[k])
-        _, a = anneal_population(model, betas, population, sweeps, seed_a)
-        _, b = anneal_population(model, betas, population, sweeps, seed_b)
-        q = np.asarray(overlap(a, b))
-        ql = np.asarray(link_overlap(a, b, model))
-        values, p = overlap_distribution(q, n)
-        p_sum += p
-        qs.append(q)
-        links.append(ql)
-        rows.append(
-            {
-                "seed": ensemble.seeds[k],
-                "q2": float(np.mean(q**2)),
-                "q4": float(np.mean(q**4)),
-                "abs_q": float(np.mean(np.abs(q))),
-                "link": float(np.mean(ql)),
-            }
-        )
+        rows.append(overlap_sample(ensemble, k, T, population=population, steps=steps, sweeps=sweeps))
         if progress is not None:
             progress(1)
+    return overlap_study_from_samples(ensemble, T, population, rows)
+
+
+def overlap_sample(
+    ensemble: DisorderEnsemble, k: int, temperature: float, *, population: int = 500, steps: int = 50, sweeps: int = 5
+) -> dict[str, Any]:
+    """The overlaps of instance ``k`` at ``temperature``: its thermal moments of q (``q2``, ``q4``,
+    ``abs_q``), mean link overlap ``link`` and P(q) on the grid q = -1..1 in steps of 2/N (``p``),
+    from two independent populations of ``population`` replicas (its own seeds: the same numbers
+    wherever and whenever it runs)."""
+    if not isinstance(ensemble, DisorderEnsemble):
+        raise TypeError(f"ensemble must be a DisorderEnsemble, got {type(ensemble).__name__}")
+    T = check_temperature(temperature)
+    population, _ = check_population(population, 2)
+    n = ensemble.n_spins
+    check_population_memory(2 * population, n)
+    betas = linear_beta_schedule(1.0 / T, check_positive_int("steps", steps))
+    sweeps = check_positive_int("sweeps", sweeps)
+    model = ensemble.model(k)
+    seed_a, seed_b = _pair_seeds(ensemble.seeds[k])
+    _, a = anneal_population(model, betas, population, sweeps, seed_a)
+    _, b = anneal_population(model, betas, population, sweeps, seed_b)
+    q = np.asarray(overlap(a, b))
+    ql = np.asarray(link_overlap(a, b, model))
+    _, p = overlap_distribution(q, n)
+    return {
+        "seed": ensemble.seeds[k],
+        "q2": float(np.mean(q**2)),
+        "q4": float(np.mean(q**4)),
+        "abs_q": float(np.mean(np.abs(q))),
+        "link": float(np.mean(ql)),
+        "p": p.tolist(),
+    }
+
+
+def overlap_study_from_samples(
+    ensemble: DisorderEnsemble, temperature: float, population: int, samples: list[dict[str, Any]]
+) -> OverlapStudy:
+    """The :class:`OverlapStudy` of the per-sample results of :func:`overlap_sample` (one per
+    instance, in order): P(q) averaged over samples and the disorder averages of the moments."""
+    n = ensemble.n_spins
+    if len(samples) != ensemble.n_samples:
+        raise ValueError(f"give the results of each of the {ensemble.n_samples} samples, got {len(samples)}")
+    p_sum = np.zeros(n + 1)
+    for row in samples:
+        p_sum += np.asarray(row["p"], dtype=np.float64)
+    average = disorder_average_of_moments(
+        [r["q2"] for r in samples], [r["q4"] for r in samples], [r["abs_q"] for r in samples], n,
+        [r["link"] for r in samples],
+    )  # fmt: skip
     return OverlapStudy(
-        temperature=T,
+        temperature=float(temperature),
         ensemble=ensemble,
         population=population,
-        samples=tuple(rows),
-        q_values=values,
+        samples=tuple({key: r[key] for key in ("seed", "q2", "q4", "abs_q", "link")} for r in samples),
+        q_values=np.arange(n + 1) * 2.0 / n - 1.0,
         p_of_q=p_sum / ensemble.n_samples,
-        average=disorder_average(qs, n, links),
+        average=average,
     )

@@ -131,16 +131,40 @@ def disorder_average(
         if q.size == 0 or not np.all(np.isfinite(q)) or np.any(np.abs(q) > 1.0 + 1e-12):
             raise ValueError(f"overlaps of sample {s} must be a non-empty list of numbers in [-1, 1]")
         moments.append((np.mean(q**2), np.mean(q**4), np.mean(np.abs(q))))
+    links = None
+    if link_overlaps is not None:
+        if len(link_overlaps) != k:
+            raise ValueError(f"give link overlaps for each of the {k} samples, got {len(link_overlaps)}")
+        links = [float(np.mean(np.asarray(x, dtype=np.float64))) for x in link_overlaps]
     m = np.array(moments)
-    q2, q4, aq = m[:, 0], m[:, 1], m[:, 2]
+    return disorder_average_of_moments(m[:, 0], m[:, 1], m[:, 2], n_spins, links)
+
+
+def disorder_average_of_moments(
+    q2: ArrayLike, q4: ArrayLike, abs_q: ArrayLike, n_spins: int, links: ArrayLike | None = None
+) -> DisorderAverage:
+    """Disorder averages from each sample's thermal moments <q^2>, <q^4>, <|q|> (and mean link
+    overlap): the same numbers as :func:`disorder_average` of the overlaps they came from, for
+    studies that keep moments per sample (checkpoints, tempering runs) rather than every q."""
+    q2, q4, aq = (np.asarray(x, dtype=np.float64).ravel() for x in (q2, q4, abs_q))
+    k = q2.size
+    if k < 2:
+        raise ValueError(f"a disorder average with an error bar needs at least 2 samples, got {k}")
+    if q4.size != k or aq.size != k:
+        raise ValueError(f"give <q^2>, <q^4> and <|q|> for each of the {k} samples, got {q4.size} and {aq.size}")
+    if not (np.all(np.isfinite(q2)) and np.all(np.isfinite(q4)) and np.all(np.isfinite(aq))):
+        raise ValueError("moments of q must be finite numbers")
+    if np.any(q2 < 0) or np.any(q2 > 1) or np.any(q4 < 0) or np.any(q4 > 1) or np.any(aq < 0) or np.any(aq > 1):
+        raise ValueError("moments of q must lie in [0, 1] (|q| <= 1)")
     if np.mean(q2) == 0.0:
         raise ValueError("every overlap is 0: the Binder ratio is undefined")
     binder = jackknife(lambda a, b: 0.5 * (3.0 - b / a**2), q2, q4, n_blocks=k)
     link = None
-    if link_overlaps is not None:
-        if len(link_overlaps) != k:
-            raise ValueError(f"give link overlaps for each of the {k} samples, got {len(link_overlaps)}")
-        link = _mean_stderr(np.array([np.mean(np.asarray(x, dtype=np.float64)) for x in link_overlaps]))
+    if links is not None:
+        ql = np.asarray(links, dtype=np.float64).ravel()
+        if ql.size != k:
+            raise ValueError(f"give link overlaps for each of the {k} samples, got {ql.size}")
+        link = _mean_stderr(ql)
     m2 = _mean_stderr(q2)
     return DisorderAverage(
         n_samples=k,
