@@ -3,16 +3,25 @@
 - ``pa``: ln Z and <E> of one model at one temperature by population annealing (R replicas
   annealed from beta = 0 with resampling), error bars from independent populations, the exact
   ln Z (enumeration for N <= 24, Kaufman for the 2D ferromagnet) beside it, and the family
-  diagnostics rho_f, rho_t.
+  diagnostics rho_f, rho_t. ``--samples K`` (K > 1): K disorder samples of ``--sk`` or a random
+  ``--lattice``, each reported, and the disorder averages [ln Z], [<E>] with jackknife errors
+  over samples under the same JSON names (K = 1 is the single-instance record).
 - ``overlaps``: over K disorder samples, P(q), [<q^2>], chi_SG = N [<q^2>], the Binder ratio of q
   and the link overlap at one or more temperatures, from pairs of independent annealed populations,
-  with [<q^2>] from enumeration beside them (N <= 20).
+  with [<q^2>] from enumeration beside them (N <= 20). Several sizes (``--sk 16,32`` or
+  ``--lattice 4x4,6x6,8x8``) give the Binder ratio against T per size (curves cross near T_c).
 - ``pt``: two replicas per temperature of one instance, parallel tempering with Houdayer cluster
   moves: <E>, <q^2>, the Binder ratio and P(q) per temperature with autocorrelation-aware errors, the
-  exact values beside them (N <= 20) and the logarithmic-binning equilibration test.
+  exact values beside them (N <= 20) and the logarithmic-binning equilibration test; ``--samples K``
+  as for ``pa``, with the Binder ratio g = (3 - [<q^4>] / [<q^2>]^2) / 2 of the disorder averages.
 - ``groundstate``: over K disorder samples (SK or Edwards-Anderson), one run of SA, PT or
   population annealing per sample with S sweeps, against the exact ground state (enumeration,
-  N <= 24): the hit probability with its error and Wilson interval, and the mean E / N.
+  N <= 24): the hit probability with its error and Wilson interval, and the mean E / N;
+  ``--budgets S,S,...`` gives the hit probability against sweeps.
+
+``--checkpoint`` (every action) keeps the finished samples; a killed run started again with the
+same arguments resumes after them and writes the record of a run never stopped (each sample's
+runs depend on its own seed only).
 """
 
 from __future__ import annotations
@@ -567,7 +576,10 @@ def _pa_record(model: Ising, T: float, result: Any) -> dict[str, Any]:
 
 
 def _z_score(estimate: float, stderr: float, exact: float | None) -> str:
-    return "" if exact is None or stderr == 0 else f"{(estimate - exact) / stderr:+.2f}"
+    # an error bar at rounding level (every run ended in the same state) gives no z-score
+    if exact is None or stderr <= 1e-12 * max(1.0, abs(estimate)):
+        return ""
+    return f"{(estimate - exact) / stderr:+.2f}"
 
 
 def _print_pa(record: dict[str, Any], T: float) -> None:
