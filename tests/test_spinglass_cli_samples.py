@@ -106,6 +106,10 @@ RESUMABLE = {
         + ["--steps", "3", "--sweeps", "1"],
         (measurements, "overlap_sample"),
     ),
+    "pa one sample": (
+        ["spinglass", "pa", "--lattice", "3x3", "-T", "1", "--population", "32", "--steps", "5", "--runs", "4"],
+        (population_annealing, "anneal_population"),
+    ),
     "groundstate budgets": (
         ["spinglass", "groundstate", "--sk", "8", "--samples", "3", "--budgets", "10,40"],
         (groundstate, "sample_job"),

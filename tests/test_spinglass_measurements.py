@@ -79,3 +79,8 @@ def test_a_study_is_its_samples_wherever_they_ran():
     assert [r["q2"] for r in rows] == [s["q2"] for s in study.samples]
     with pytest.raises(ValueError, match="each of the 3 samples"):
         overlap_study_from_samples(ensemble, 0.7, 16, rows[:2])
+
+
+def test_too_few_replicas_for_the_overlaps_are_refused_saying_what_is_needed():
+    with pytest.raises(ValueError, match="at least 16 replicas: replica i of one population"):
+        overlap_study(sk_ensemble(6, 2), 1.0, population=8)

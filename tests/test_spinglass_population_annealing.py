@@ -8,6 +8,7 @@ rejects.
 
 from __future__ import annotations
 
+import json
 import math
 from functools import partial
 
@@ -165,3 +166,23 @@ def test_serial_and_parallel_sweep_kernels_make_the_same_moves():
     assert np.array_equal(outs[0][0], outs[1][0]) and np.array_equal(outs[0][2], outs[1][2])
     assert np.allclose(outs[0][1], outs[1][1])
     assert np.allclose(outs[0][1], model.energy(outs[0][0]))  # the tracked energies are the energies
+
+
+def test_a_call_given_its_first_runs_back_goes_on_to_the_result_of_a_call_never_stopped():
+    from thermolearn.spinglass.population_annealing import PopulationRun
+
+    model = Ising.sherrington_kirkpatrick(8, seed=2)
+    kept: list[dict] = []
+    options = {"population": 32, "steps": 6, "sweeps": 1, "runs": 4, "seed": 9}
+    full = population_annealing(model, 1.0, **options, on_run=lambda run: kept.append(run.to_record()))
+    assert len(kept) == 4
+    # the first two runs read back from their JSON records, as from a checkpoint
+    done = [PopulationRun.from_record(json.loads(json.dumps(r))) for r in kept[:2]]
+    resumed = population_annealing(model, 1.0, **options, done_runs=done)
+    assert resumed.log_z == full.log_z and resumed.energy == full.energy
+    assert [r.to_record() for r in resumed.run_results] == kept
+    assert np.array_equal(resumed.final_states, full.final_states)
+    with pytest.raises(ValueError, match="done_runs"):
+        population_annealing(model, 1.0, **{**options, "steps": 5}, done_runs=done)
+    with pytest.raises(ValueError, match="min_state"):
+        PopulationRun.from_record({**kept[0], "min_state": [0, 1]})

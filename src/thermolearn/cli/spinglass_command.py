@@ -490,7 +490,11 @@ def run_pa_command(args: argparse.Namespace) -> int:
     from thermolearn.progress import progress_bar
     from thermolearn.runs.checkpoint import model_fingerprint
     from thermolearn.spinglass.ensembles import SampleCheckpoint, as_record, derived_seed
-    from thermolearn.spinglass.population_annealing import check_population_memory, population_annealing
+    from thermolearn.spinglass.population_annealing import (
+        PopulationRun,
+        check_population_memory,
+        population_annealing,
+    )
 
     temperatures = parse_temperatures(args.temperature)
     if temperatures.size != 1:
@@ -510,9 +514,12 @@ def run_pa_command(args: argparse.Namespace) -> int:
     check_population_memory(args.population, n)
     settings = {"population": args.population, "steps": args.steps, "sweeps": args.sweeps, "runs": args.runs}
     run_id = {"command": "spinglass pa", **identity, "temperature": T, **settings, "seed": args.seed, "samples": K}
-    checkpoint = SampleCheckpoint(args.checkpoint, run_id, [str(k) for k in range(K)])
+    # a finished sample under "k"; the populations done of one not finished under "k/runs"
+    keys = [str(k) for k in range(K)]
+    checkpoint = SampleCheckpoint(args.checkpoint, run_id, keys + [f"{k}/runs" for k in range(K)])
     entries = checkpoint.load()
-    resumed = len(entries)
+    resumed = sum(key in entries for key in keys)
+    partial = sum(len(v) for key, v in entries.items() if key.endswith("/runs"))
     per_sample = args.runs * args.steps
     work = K * args.runs * args.steps * args.sweeps * args.population * max(1, model.n_edges)
     with progress_bar(
@@ -522,8 +529,8 @@ def run_pa_command(args: argparse.Namespace) -> int:
         progress=False if args.no_progress else None,
         worthwhile=work > 10**8,
     ) as bar:
-        if resumed:
-            bar.update(resumed * per_sample)
+        if resumed or partial:
+            bar.update(resumed * per_sample + partial * args.steps)
         with checkpoint.kept(entries):
             for k in range(K):
                 if str(k) in entries:
@@ -531,9 +538,18 @@ def run_pa_command(args: argparse.Namespace) -> int:
                 if ensemble is not None:
                     model = ensemble.model(k)
                 seed = args.seed if ensemble is None else derived_seed(ensemble.seeds[k], _PA_STREAM)
+                done_runs = [PopulationRun.from_record(r) for r in entries.get(f"{k}/runs", [])]
+
+                def keep(run: Any, key: str = f"{k}/runs") -> None:
+                    # a long sample is kept population by population (at most once a second)
+                    entries[key] = [*entries.get(key, []), as_record(run.to_record())]
+                    checkpoint.save(entries)
+
                 result = population_annealing(
-                    model, T, **settings, seed=seed, progress=bar.update if not bar.disable else None
-                )
+                    model, T, **settings, seed=seed, progress=bar.update if not bar.disable else None,
+                    done_runs=done_runs, on_run=keep,
+                )  # fmt: skip
+                entries.pop(f"{k}/runs", None)
                 record = _pa_record(model, T, result)
                 # the running ln Z of every population: the plot of one instance
                 log_q = [run.log_q.tolist() for run in result.run_results] if K == 1 else None
@@ -541,8 +557,9 @@ def run_pa_command(args: argparse.Namespace) -> int:
                 entries[str(k)] = as_record({"record": seeded, "log_q": log_q})
                 checkpoint.save(entries)
         checkpoint.save(entries, force=resumed < K)
-    if resumed:
-        print(f"resumed from {args.checkpoint}: {resumed} of {K} samples were done")
+    if resumed or partial:
+        more = f" (and {partial} populations of the next)" if partial else ""
+        print(f"resumed from {args.checkpoint}: {resumed} of {K} samples were done{more}")
     records = [entries[str(k)]["record"] for k in range(K)]
     if ensemble is None:
         record = records[0]

@@ -26,12 +26,23 @@ from thermolearn.spinglass.overlaps import (
     overlap_distribution,
 )
 from thermolearn.spinglass.population_annealing import (
+    MIN_POPULATION,
     anneal_population,
     check_population,
     check_population_memory,
     linear_beta_schedule,
 )
 from thermolearn.validation import check_positive_int, check_temperature
+
+
+def _check_pairs(population: object) -> int:
+    """The population of each of the two annealed populations: R >= MIN_POPULATION overlap pairs."""
+    if isinstance(population, (int, np.integer)) and not isinstance(population, bool) and population < MIN_POPULATION:
+        raise ValueError(
+            f"population must be at least {MIN_POPULATION} replicas: replica i of one population and of another "
+            f"give the i-th overlap, and P(q) and each anneal's reweighting need many of them; got {population}"
+        )
+    return check_population(population, 2)[0]
 
 
 @dataclass(frozen=True)
@@ -82,7 +93,7 @@ def overlap_study(
     if not isinstance(ensemble, DisorderEnsemble):
         raise TypeError(f"ensemble must be a DisorderEnsemble, got {type(ensemble).__name__}")
     T = check_temperature(temperature)
-    population, _ = check_population(population, 2)
+    population = _check_pairs(population)
     steps = check_positive_int("steps", steps)
     sweeps = check_positive_int("sweeps", sweeps)
     if ensemble.n_samples < 2:
@@ -106,7 +117,7 @@ def overlap_sample(
     if not isinstance(ensemble, DisorderEnsemble):
         raise TypeError(f"ensemble must be a DisorderEnsemble, got {type(ensemble).__name__}")
     T = check_temperature(temperature)
-    population, _ = check_population(population, 2)
+    population = _check_pairs(population)
     n = ensemble.n_spins
     check_population_memory(2 * population, n)
     betas = linear_beta_schedule(1.0 / T, check_positive_int("steps", steps))

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,6 +124,35 @@ class PopulationRun:
             "rho_f": self.rho_f,
             "families": self.families,
         }
+
+    def to_record(self) -> dict[str, Any]:
+        """Everything of the run as JSON-ready numbers (floats exact under JSON's repr): a
+        checkpoint of a study that stopped between runs (see :meth:`from_record`)."""
+        return {**self.as_dict(), "min_state": self.min_state.tolist(), "log_q": self.log_q.tolist()}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> PopulationRun:
+        """The run of :meth:`to_record`, its arrays restored (spins int8, ln Q_k float64)."""
+        fields = ("log_z", "mean_energy", "energy_std", "min_energy", "family_entropy", "rho_f", "families")
+        if not isinstance(record, dict) or not all(isinstance(record.get(f), (int, float)) for f in fields):
+            raise ValueError(f"a population run record needs the numbers {', '.join(fields)}")
+        state = np.asarray(record["min_state"], dtype=np.int8)
+        if state.ndim != 1 or not np.all(np.abs(state) == 1):
+            raise ValueError("a population run record's min_state must be a list of +-1 spins")
+        log_q = np.asarray(record["log_q"], dtype=np.float64)
+        if log_q.ndim != 1 or not np.all(np.isfinite(log_q)):
+            raise ValueError("a population run record's log_q must be a list of finite numbers")
+        return cls(
+            log_z=float(record["log_z"]),
+            mean_energy=float(record["mean_energy"]),
+            energy_std=float(record["energy_std"]),
+            min_energy=float(record["min_energy"]),
+            min_state=state,
+            family_entropy=float(record["family_entropy"]),
+            rho_f=float(record["rho_f"]),
+            families=int(record["families"]),
+            log_q=log_q,
+        )
 
 
 @dataclass(frozen=True)
@@ -277,6 +306,8 @@ def population_annealing(
     seed: int = 0,
     betas: np.ndarray | None = None,
     progress: Callable[[int], None] | None = None,
+    done_runs: Sequence[PopulationRun] = (),
+    on_run: Callable[[PopulationRun], None] | None = None,
 ) -> PAResult:
     """ln Z and <E> of ``model`` at ``temperature`` (k_B = 1, totals) by population annealing.
 
@@ -284,6 +315,12 @@ def population_annealing(
     ``steps`` equal steps of beta (or along ``betas``, increasing and ending at 1 / T) with
     ``sweeps`` Metropolis sweeps per step. ``seed`` (an int) fixes every run. ``progress(1)`` is
     called after each step of each run.
+
+    Resuming: ``done_runs`` are the first runs of this very call (same model, arguments and seed)
+    made before it stopped; they are taken as they are and the call goes on with the next run, so
+    the result equals that of a call never stopped. ``on_run(run)`` after each new run (to keep it
+    in a checkpoint). ``final_states`` are those of the last run made by this call (none if every
+    run was given).
     """
     started = time.perf_counter()
     if not isinstance(model, Ising):
@@ -310,14 +347,23 @@ def population_annealing(
         float(runs) * (8.0 * steps + model.n_spins + 1024),
         hint="choose fewer runs or steps",
     )
+    done_runs = list(done_runs)
+    if len(done_runs) > runs or not all(isinstance(r, PopulationRun) for r in done_runs):
+        raise ValueError(f"done_runs must be at most {runs} PopulationRun results of this call, got {len(done_runs)}")
+    if any(r.log_q.size != steps or r.min_state.size != model.n_spins for r in done_runs):
+        raise ValueError(f"done_runs must be runs of {steps} steps on {model.n_spins} spins (this call's)")
     root = np.random.SeedSequence(seed)
-    results = []
+    results = list(done_runs)
     final = np.empty((0, model.n_spins), dtype=np.int8)
-    for _ in range(runs):
+    for j in range(runs):
         # spawned one at a time (the same children as spawn(runs), without a list of them all)
         (child,) = root.spawn(1)
+        if j < len(done_runs):
+            continue  # its child is spawned all the same: the next runs keep their seeds
         run, final = anneal_population(model, ladder, population, sweeps, child, progress)
         results.append(run)
+        if on_run is not None:
+            on_run(run)
     log_zs = np.array([r.log_z for r in results])
     means = np.array([r.mean_energy for r in results])
     c = float(log_zs.max())
