@@ -146,6 +146,20 @@ def test_digits():
     assert b.binary and b.levels is None and set(np.unique(b.data)) <= {0.0, 1.0}
 
 
+def test_digits_read_from_scikit_learns_file_are_scikit_learns_digits(monkeypatch):
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    import thermolearn.datasets.digits as digits
+
+    bunch = sklearn_digits()
+    images, labels = load_digits(return_labels=True)
+    np.testing.assert_array_equal(images, bunch.data)
+    np.testing.assert_array_equal(labels, bunch.target)
+    assert digits._read_shipped_table() is not None  # the fast path is the one taken here
+    monkeypatch.setattr(digits, "_read_shipped_table", lambda: None)  # a scikit-learn that keeps it elsewhere
+    np.testing.assert_array_equal(load_digits(), bunch.data)
+
+
 def _idx_bytes(arr: np.ndarray) -> bytes:
     code = {np.uint8: 0x08, np.int32: 0x0C}[arr.dtype.type]
     header = bytes([0, 0, code, arr.ndim]) + b"".join(int(s).to_bytes(4, "big") for s in arr.shape)
