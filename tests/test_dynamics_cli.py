@@ -4,6 +4,7 @@ nothing written) and a checkpointed run that gives the same record when run agai
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -103,3 +104,32 @@ def test_ebm_contract(tmp_path):
     record = json.loads(out.read_text())
     assert len(record["test_log_likelihood"]) == len(record["kl_data_model"]) == 2
     assert set(record["sampling"]) == {"model", "short_run", "long_run"}
+
+
+def test_network_plot_writes_the_figure_and_sane_temperatures(tmp_path):
+    out, png = tmp_path / "out.json", tmp_path / "net.png"
+    argv = ["sgd-temperature", "--steps", "500", "--chains", "2", "--network-plot", str(png), "--network-steps", "400"]
+    assert main(["dynamics", *argv, "--seed", "0", "--json", str(out), "--no-progress"]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    runs = json.loads(out.read_text())["network"]
+    assert sorted((r["lr"], r["batch"]) for r in runs) == [
+        (0.05, 8),
+        (0.1, 8),
+        (0.1, 16),
+        (0.2, 8),
+        (0.2, 16),
+        (0.4, 16),
+    ]
+    for r in runs:
+        assert r["lr_over_batch"] == pytest.approx(r["lr"] / r["batch"])
+        # a pretrained digits MLP: the loss is below chance (log 10 nats) and it fluctuates
+        assert 0.0 < r["mean_loss"]["mean"] < math.log(10.0) and r["mean_loss"]["stderr"] >= 0.0
+        assert 0.0 < r["sd_loss"]["mean"] < r["mean_loss"]["mean"] and r["sd_loss"]["stderr"] >= 0.0
+    # the hotter runs (larger eta / S) fluctuate more: compare the extremes of the grid
+    sd = {r["lr_over_batch"]: r["sd_loss"]["mean"] for r in runs}
+    assert sd[0.025] > sd[0.00625]
+
+
+def test_network_steps_needs_the_network_plot(tmp_path, capsys):
+    assert main(["dynamics", "sgd-temperature", "--network-steps", "400", "--json", str(tmp_path / "o.json")]) == 2
+    assert "--network-plot" in capsys.readouterr().err

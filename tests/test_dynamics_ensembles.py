@@ -77,3 +77,24 @@ def test_random_features_randomised_map_is_exact():
     assert s["mean_error_in_sd"] < 4.0 / math.sqrt(members)
     assert abs(s["variance_ratio"] - 1.0) < 4.0 * math.sqrt(2.0 / (members - 1))
     assert set(c.summary()) == {"randomised MAP", "plain seeds (GD)", "SGLD"}
+
+
+def test_stationary_decorrelation_of_sgd_on_a_quadratic_is_exact():
+    # SGD on (A/2) theta^2 with minibatch gradient noise: theta <- (1 - eta A) theta + eta xi, an AR(1)
+    # process whose autocorrelation is (1 - eta A)^tau, so the 1/e time is -1 / ln(1 - eta A) steps
+    eta, curvature, models, steps, params = 0.1, 1.0, 8, 20000, 20
+    rng = np.random.default_rng(3)
+    theta = np.zeros((models, params))
+    traj = np.empty((models, steps, params))
+    for t in range(steps):
+        theta = theta - eta * (curvature * theta - rng.normal(size=theta.shape))
+        traj[:, t] = theta
+    d = ens_module.stationary_decorrelation(traj, start=1000, max_lag=30)
+    exact = -1.0 / math.log(1.0 - eta * curvature)
+    assert d.time_stderr is not None and d.time is not None
+    # the window mean and trend bias C(tau) by O(tau_int / n) ~ 1e-3 here: well inside the error bar
+    assert abs(d.time - exact) < 4 * d.time_stderr + 0.05
+    lags = np.arange(31)
+    np.testing.assert_allclose(d.autocorrelation, (1 - eta * curvature) ** lags, atol=0.02)
+    with pytest.raises(ValueError, match="do not fluctuate"):
+        ens_module.stationary_decorrelation(np.ones((2, 10, 3)))

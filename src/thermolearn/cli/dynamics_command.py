@@ -9,6 +9,8 @@
 - ``ensemble``: K seeds of a small network as an ensemble (macrostate spread against parameter
   distance after aligning hidden units), and on random features against the exact predictive.
 - ``ebm``: a neural energy on a 2D toy trained by short-run Langevin; exact log-likelihood and KL.
+  ``--data digits``: an energy over binarised digits trained with Gibbs or discrete-Langevin
+  negatives, against the library's RBM at equal parameter count by AIS log-likelihood.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ SAMPLER_CHOICES = ("ula", "sgld", "mala", "hmc")
 MODEL_CHOICES = ("linear-regression", "mixture")
 LOSS_CHOICES = ("quadratic", "linear-regression")  # thermolearn.dynamics.LOSSES
 ENSEMBLE_TASK_CHOICES = ("digits", "cubic", "random-features")  # ENSEMBLE_TASKS + the exact random-features case
-EBM_DATA_CHOICES = ("gaussians", "swiss-roll")  # thermolearn.dynamics.EBM_DATASETS
+EBM_DATA_CHOICES = ("gaussians", "swiss-roll", "digits")  # thermolearn.dynamics.EBM_DATASETS + binarised digits
+BINARY_SAMPLER_CHOICES = ("gibbs", "langevin")  # thermolearn.dynamics.binary_ebm.BINARY_SAMPLERS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -163,6 +166,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also run plain SGD on a small digits MLP (4 hidden units) at eta / S = 1/160, 1/80, 1/40 with S = 8 and "
         "16, and plot the training loss's fluctuations against eta / S (about 20 s; the JSON gains 'network')",
     )
+    sg.add_argument(
+        "--network-steps",
+        type=positive_int,
+        default=6000,
+        metavar="K",
+        help="SGD steps per (eta, S) of --network-plot, the first half burn-in (default 6000; at least 200)",
+    )
     add_no_progress(sg)
     add_checkpoint(sg, "the runs and their series")
     sg.add_argument(
@@ -180,7 +190,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Train K seeds of a one-hidden-layer ReLU network together (Adam) on the digits or on the x^3 "
         "toy of deep ensembles: the spread of test NLL and accuracy across seeds (with its error), the distance "
         "between the seeds' parameters before and after aligning hidden units (Hungarian algorithm), the ensemble's "
-        "NLL against single models, and rho(t) = corr(theta(t), theta(0)) with its 1/e decorrelation epoch. "
+        "NLL against single models, rho(t) = corr(theta(t), theta(0)) with its 1/e epoch (the memory of the "
+        "initialisation, often longer than the run), and the stationary decorrelation time: the 1/e lag of the "
+        "autocorrelation of the parameters' fluctuations about their mean (drift removed) over the second half of "
+        "training. "
         "--task random-features: a linear model on random Fourier features of the x^3 data, whose posterior "
         "predictive is exact, against a randomised-MAP ensemble, plain gradient-descent seeds and SGLD.",
     )
@@ -206,7 +219,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--data-seed", type=nonnegative_int, default=0, metavar="N", help="seed of the data split (default 0)"
     )
     add_seed(en, "the initialisations and minibatches")
-    add_json(en, "test_loss, test_accuracy (mean, stderr, spread), ensemble_loss, distances, rho, decorrelation")
+    add_json(
+        en,
+        "test_loss, test_accuracy (mean, stderr, spread), ensemble_loss, distances, rho, decorrelation_epochs, "
+        "stationary (window, autocorrelation, decorrelation mean and stderr)",
+    )
     add_plot(en, "seed spreads, rho(t) and distances (random-features: the predictive bands)")
     add_no_progress(en)
     add_checkpoint(en, "the K networks and their optimiser states after every epoch")
@@ -218,17 +235,50 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Train a neural energy E(x) on a 2D toy by contrastive divergence with short-run Langevin "
         "negatives from a replay buffer (Du and Mordatch 2019). log Z is a quadrature over the box [-2.5, 2.5]^2, so "
         "the held-out log-likelihood and KL(data || model) are exact at every evaluation; at the end, short-run and "
-        "long-run Langevin samples from noise are compared with the exact mean energy of the model.",
+        "long-run Langevin samples from noise are compared with the exact mean energy of the model. --data digits: "
+        "an energy -b.x - sum_j a_j swish(c_j + (xW)_j) over the binarised 8 x 8 digits, trained the same way with "
+        "Gibbs-sweep or discrete-Langevin negatives, and a Bernoulli RBM with (nearly) the same number of parameters "
+        "trained by CD for as many updates; both held-out log-likelihoods by AIS (same schedule and runs).",
     )
-    eb.add_argument("--data", choices=EBM_DATA_CHOICES, default="gaussians", help="the toy (default gaussians)")
+    eb.add_argument(
+        "--data",
+        choices=EBM_DATA_CHOICES,
+        default="gaussians",
+        help="a 2D toy, or digits (binarised 8 x 8 images, against the RBM) (default gaussians)",
+    )
     eb.add_argument("--iterations", type=positive_int, default=2000, metavar="N", help="CD iterations (default 2000)")
     eb.add_argument("--hidden", type=positive_int, default=64, metavar="H", help="units per hidden layer (default 64)")
     eb.add_argument("--batch", type=positive_int, default=128, metavar="S", help="minibatch size (default 128)")
     eb.add_argument(
-        "--langevin-steps", type=positive_int, default=20, metavar="K", help="short-run Langevin steps (default 20)"
+        "--langevin-steps",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help="short-run steps per negative: Langevin steps, or for digits Gibbs sweeps / discrete-Langevin steps "
+        "(default 20; digits: 1 Gibbs sweep or 4 discrete-Langevin steps, about the same work; the RBM does CD-1)",
     )
     eb.add_argument(
-        "--langevin-step", type=positive_float, default=0.005, metavar="E", help="Langevin eta (default 0.005)"
+        "--langevin-step",
+        type=positive_float,
+        default=None,
+        metavar="E",
+        help="Langevin eta (default 0.005); digits with --sampler langevin: the flip step alpha (default 0.3)",
+    )
+    eb.add_argument(
+        "--sampler",
+        choices=BINARY_SAMPLER_CHOICES,
+        default=None,
+        help="digits only: the negative phase, heat-bath Gibbs sweeps or discrete Langevin (default gibbs)",
+    )
+    eb.add_argument(
+        "--ais-runs", type=positive_int, default=None, metavar="R", help="digits only: AIS runs (default 100)"
+    )
+    eb.add_argument(
+        "--ais-steps",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help="digits only: K uniform AIS steps (default: the 'fast' schedule, 1,450 steps)",
     )
     eb.add_argument("--lr", type=positive_float, default=1e-3, metavar="E", help="Adam's learning rate (default 1e-3)")
     eb.add_argument(
@@ -239,13 +289,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="evaluation (and checkpoint) period (default 250)",
     )
     eb.add_argument(
-        "--long-steps", type=positive_int, default=2000, metavar="N", help="long-run Langevin steps (default 2000)"
+        "--long-steps",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="long-run Langevin steps (default 2000; not for digits)",
     )
     add_seed(eb, "the data, initialisation, buffer and chains")
-    add_json(eb, "test_log_likelihood and kl_data_model per evaluation, the short/long-run energy gaps")
-    add_plot(eb, "the model density, short- and long-run samples, log-likelihood and KL against iteration")
+    add_json(
+        eb,
+        "test_log_likelihood and kl_data_model per evaluation, the short/long-run energy gaps (digits: the EBM's and "
+        "the RBM's AIS test log-likelihoods, parameter counts and budgets)",
+    )
+    add_plot(
+        eb,
+        "the model density, short- and long-run samples, log-likelihood and KL against iteration (digits: negatives "
+        "and the log-likelihoods)",
+    )
     add_no_progress(eb)
-    add_checkpoint(eb, "the energy network, its optimiser and the replay buffer at every evaluation")
+    add_checkpoint(eb, "the energy network, its optimiser and the replay buffer at every evaluation (digits: the EBM)")
     eb.set_defaults(run=run_ebm_command)
 
 
@@ -364,6 +426,10 @@ def run_sgd_command(args: argparse.Namespace) -> int:
     check_distinct_paths({}, {"--json": args.json, "--plot": args.plot, "--network-plot": args.network_plot})
     if args.plot and args.loss != "quadratic":
         raise ValueError("--plot draws the quadratic loss's sweep; leave it out with --loss linear-regression")
+    if args.network_steps != 6000 and not args.network_plot:
+        raise ValueError("--network-steps is a setting of --network-plot")
+    if args.network_plot and args.network_steps < 200:
+        raise ValueError(f"--network-steps must be at least 200 (20 loss records), got {args.network_steps}")
     if args.data_size is not None and args.loss != "quadratic":
         raise ValueError("--data-size applies to --loss quadratic only (linear regression draws fresh data)")
     from thermolearn.dynamics.sgd_temperature import run_sgd_temperature
@@ -454,7 +520,7 @@ def run_sgd_command(args: argparse.Namespace) -> int:
         from thermolearn.viz.dynamics_plots import plot_network_temperature
 
         grid = [(0.05, 8), (0.1, 8), (0.2, 8), (0.1, 16), (0.2, 16), (0.4, 16)]
-        fluct = network_loss_fluctuations(grid, steps=6000, hidden=4, pretrain_epochs=40, seed=args.seed)
+        fluct = network_loss_fluctuations(grid, steps=args.network_steps, hidden=4, pretrain_epochs=40, seed=args.seed)
         record["network"] = [f.as_dict() for f in fluct]
         plot_network_temperature(args.network_plot, record["network"])
     if args.json:
@@ -501,7 +567,17 @@ def run_ensemble_command(args: argparse.Namespace) -> int:
         if record[name] is not None:
             rows.append([name.replace("_", " "), record[name]["mean"], record[name]["stderr"], record[name]["spread"]])
     rows.append(["rho(final)", record["rho"][-1], None, None])
-    rows.append(["decorrelation epochs", record["decorrelation_epochs"], None, None])
+    rows.append(["decorrelation epochs (from init)", record["decorrelation_epochs"], None, None])
+    if record["stationary"] is not None:
+        st = record["stationary"]
+        rows.append(
+            [
+                f"stationary decorrelation epochs ({st['window'][0]}-{st['window'][1] - 1})",
+                st["decorrelation"]["mean"],
+                st["decorrelation"]["stderr"],
+                None,
+            ]
+        )
     print(format_table(["quantity", "mean", "± stderr", "spread (sd)"], rows))
     if args.json:
         write_json(args, record)
@@ -539,18 +615,24 @@ def _run_random_features(args: argparse.Namespace) -> int:
 
 def run_ebm_command(args: argparse.Namespace) -> int:
     _check_outputs(args)
+    if args.data == "digits":
+        return _run_binary_ebm(args)
+    for flag, value in (("--sampler", args.sampler), ("--ais-runs", args.ais_runs), ("--ais-steps", args.ais_steps)):
+        if value is not None:
+            raise ValueError(f"{flag} is a setting of --data digits only")
     from thermolearn.dynamics.ebm import train_ebm
 
+    args.langevin_steps = 20 if args.langevin_steps is None else args.langevin_steps
     result = train_ebm(
         args.data,
         iterations=args.iterations,
         hidden=args.hidden,
         batch_size=args.batch,
         langevin_steps=args.langevin_steps,
-        langevin_step=args.langevin_step,
+        langevin_step=0.005 if args.langevin_step is None else args.langevin_step,
         lr=args.lr,
         eval_every=args.eval_every,
-        long_steps=args.long_steps,
+        long_steps=2000 if args.long_steps is None else args.long_steps,
         seed=args.seed,
         checkpoint=args.checkpoint,
         progress=False if args.no_progress else None,
@@ -596,3 +678,101 @@ def run_ebm_command(args: argparse.Namespace) -> int:
         plot_ebm(args.plot, result, data=ebm_data(args.data, 300, args.seed))
         print(f"wrote {args.plot}")
     return 0
+
+
+def _run_binary_ebm(args: argparse.Namespace) -> int:
+    if args.long_steps is not None:
+        raise ValueError("--long-steps is a setting of the 2D toys only (digits are scored by AIS)")
+    if args.ais_runs is not None and args.ais_runs < 2:
+        raise ValueError(
+            f"--ais-runs must be at least 2 (the error bar needs a spread of weights), got {args.ais_runs}"
+        )
+    sampler = args.sampler or "gibbs"
+    if args.langevin_step is not None and sampler != "langevin":
+        raise ValueError("--langevin-step with --data digits is the step of --sampler langevin only")
+    from thermolearn.dynamics.binary_ebm import compare_with_rbm
+
+    comparison = compare_with_rbm(
+        sampler=sampler,
+        iterations=args.iterations,
+        hidden=args.hidden,
+        batch_size=args.batch,
+        mcmc_steps=(1 if sampler == "gibbs" else 4) if args.langevin_steps is None else args.langevin_steps,
+        langevin_step=0.3 if args.langevin_step is None else args.langevin_step,
+        lr=args.lr,
+        eval_every=args.eval_every,
+        ais_schedule="fast" if args.ais_steps is None else args.ais_steps,
+        ais_runs=100 if args.ais_runs is None else args.ais_runs,
+        seed=args.seed,
+        checkpoint=args.checkpoint,
+        progress=False if args.no_progress else None,
+    )
+    record = {"dataset": "digits", **comparison.as_dict()}
+    e, r = record["ebm"], record["rbm"]
+    print(
+        f"binarised digits (1,497 training, 300 test images): EBM ({sampler}, {e['hidden']} swish units, "
+        f"{e['parameters']} parameters) against an RBM ({r['hidden']} hidden units, {r['parameters']} parameters); "
+        f"{args.iterations} updates of {args.batch} images each, {comparison.ebm.settings['mcmc_steps']} "
+        f"{'Gibbs sweep(s)' if sampler == 'gibbs' else 'discrete-Langevin step(s)'} per negative (the RBM: CD-1)"
+    )
+    rows = [
+        [
+            f"EBM ({sampler})",
+            e["parameters"],
+            e["test_log_likelihood"]["mean"],
+            e["test_log_likelihood"]["stderr"],
+            e["log_z"]["mean"],
+            e["ais"]["effective_sample_size"],
+            e["train_seconds"],
+        ],
+        [
+            f"RBM ({r['method'].upper()}-{r['gibbs_steps']})",
+            r["parameters"],
+            r["test_log_likelihood"]["mean"],
+            r["test_log_likelihood"]["stderr"],
+            r["log_z"]["mean"],
+            r["ais"]["effective_sample_size"],
+            r["train_seconds"],
+        ],
+        ["independent pixels", 64, record["independent_pixels_test_log_likelihood"], None, None, None, None],
+    ]
+    print(format_table(["model", "parameters", "test log-lik (AIS)", "± stderr", "log Z", "AIS ESS", "train s"], rows))
+    diff = record["difference_ebm_minus_rbm"]
+    print(f"EBM - RBM: {diff['mean']:+.3f} ± {diff['stderr']:.3f} nats per image (AIS: optimistic for both)")
+    if args.json:
+        write_json(args, record)
+    if args.plot:
+        _plot_binary_ebm(args.plot, comparison)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _plot_binary_ebm(path: str, comparison: Any) -> None:
+    """Left: 64 negatives from the EBM's replay buffer; right: held-out AIS log-likelihoods."""
+    import numpy as np
+
+    from thermolearn.viz.figures import new_figure, save_figure
+
+    fig, axes = new_figure(ncols=2, width=3.8, height=3.4)
+    samples = comparison.ebm.samples[:64].reshape(-1, 8, 8)
+    tiles = np.ones((8 * 9 + 1, 8 * 9 + 1))
+    for k, img in enumerate(samples):
+        i, j = divmod(k, 8)
+        tiles[1 + 9 * i : 9 + 9 * i, 1 + 9 * j : 9 + 9 * j] = img
+    axes[0, 0].imshow(tiles, cmap="gray_r", interpolation="nearest")
+    axes[0, 0].set_axis_off()
+    axes[0, 0].set_title(f"EBM negatives ({comparison.ebm.settings['sampler']}, replay buffer)", fontsize=9)
+    rec = comparison.as_dict()
+    names = ["EBM", "RBM", "independent\npixels"]
+    values = [
+        rec["ebm"]["test_log_likelihood"]["mean"],
+        rec["rbm"]["test_log_likelihood"]["mean"],
+        rec["independent_pixels_test_log_likelihood"],
+    ]
+    errors = [rec["ebm"]["test_log_likelihood"]["stderr"], rec["rbm"]["test_log_likelihood"]["stderr"], 0.0]
+    ax = axes[0, 1]
+    ax.bar(names, values, yerr=errors, color=["C0", "C1", "0.6"], capsize=4)
+    ax.set_ylim(min(values) - 2.0, max(values) + 1.0)
+    ax.set_ylabel("held-out log-likelihood (nats / image)")
+    ax.set_title(f"equal parameters ({rec['ebm']['parameters']} vs {rec['rbm']['parameters']}), AIS", fontsize=9)
+    save_figure(fig, path)

@@ -13,7 +13,11 @@ the distance between the seeds' parameters before and after aligning their hidde
 (the permutation symmetry, solved by ``scipy.optimize.linear_sum_assignment``), the NLL of the
 ensemble's averaged predictive against single models, and how fast each run forgets where it
 started: rho(t) = corr(theta(t), theta(0)) over the parameters, and the epoch where it falls
-below 1/e (the decorrelation time).
+below 1/e (the decorrelation time; a short run never gets there, the initial condition is still
+remembered), and, in the second half of training, the autocorrelation C(tau) of the parameters'
+fluctuations about their mean with the steady drift removed (:func:`stationary_decorrelation`),
+whose 1/e lag is the stationary decorrelation time in epochs (exact on SGD on a quadratic:
+-1 / ln(1 - eta A) steps).
 
 :func:`random_features_ensemble` does the same where the answer is exact: a linear model on
 random Fourier features of the x^3 data, whose posterior predictive is Gaussian; an ensemble of
@@ -193,6 +197,83 @@ def decorrelation_time(rho: np.ndarray) -> float | None:
     return float(t - 1 + (a - math.exp(-1.0)) / (a - b))
 
 
+def _log_crossing(c: np.ndarray) -> float | None:
+    """The first lag (interpolated linearly in log C, exact for an exponential) where c falls
+    below 1/e; None if it never does."""
+    below = np.flatnonzero(c < math.exp(-1.0))
+    if below.size == 0:
+        return None
+    t = int(below[0])
+    if t == 0:
+        return 0.0
+    a, b = float(c[t - 1]), float(c[t])
+    if b <= 0.0:  # no logarithm: fall back to a straight line
+        return float(t - 1 + (a - math.exp(-1.0)) / (a - b))
+    return float(t - 1 + (math.log(a) + 1.0) / (math.log(a) - math.log(b)))
+
+
+@dataclass(frozen=True)
+class StationaryDecorrelation:
+    """Autocorrelation C(tau) of the parameters' fluctuations in a stationary window, averaged over
+    models, and the lag where it falls below 1/e (in the trajectory's time unit): for SGD on a
+    quadratic of curvature A at learning rate eta, C(tau) = (1 - eta A)^tau and the time is
+    -1 / ln(1 - eta A) exactly."""
+
+    autocorrelation: np.ndarray  # (max_lag + 1,), C(0) = 1
+    time: float | None  # 1/e lag of the model-averaged C
+    time_stderr: float | None  # from the spread of the per-model times (None if any has none)
+    per_model: list[float | None]
+    window: tuple[int, int]  # [start, stop) of the trajectory used
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "window": list(self.window),
+            "autocorrelation": self.autocorrelation.tolist(),
+            "decorrelation": {"mean": self.time, "stderr": self.time_stderr},
+            "per_seed": self.per_model,
+        }
+
+
+def stationary_decorrelation(
+    trajectory: np.ndarray, *, start: int = 0, detrend: bool = True, max_lag: int | None = None
+) -> StationaryDecorrelation:
+    """How fast parameters forget their past once training is stationary. ``trajectory`` has shape
+    (models, times, parameters); from time ``start`` on, each parameter's fluctuation is its value
+    minus its window mean (and, with ``detrend``, minus its least-squares line, so that a slow
+    steady drift is not read as memory); C(tau) = sum <d(t) . d(t + tau)>_t / sum <d(t) . d(t)>_t
+    per model (lags up to ``max_lag``, default half the window); the 1/e lag of the model average
+    is the decorrelation time, its error from the spread over models."""
+    traj = np.asarray(trajectory, dtype=np.float64)
+    if traj.ndim != 3:
+        raise ValueError(f"trajectory must have shape (models, times, parameters), got {traj.shape}")
+    k, n_t, _ = traj.shape
+    if not 0 <= start <= n_t - 4:
+        raise ValueError(f"start must leave at least 4 times of the {n_t}, got {start}")
+    window = traj[:, start:]
+    n = window.shape[1]
+    lags = n // 2 if max_lag is None else check_positive_int("max_lag", max_lag)
+    if lags >= n:
+        raise ValueError(f"max_lag must be below the window's length {n}, got {lags}")
+    t = np.arange(n, dtype=np.float64)
+    t -= t.mean()
+    d = window - window.mean(axis=1, keepdims=True)
+    if detrend:
+        slope = np.einsum("t,ktp->kp", t, d) / (t @ t)
+        d = d - t[None, :, None] * slope[:, None, :]
+    c = np.empty((k, lags + 1))
+    for tau in range(lags + 1):
+        c[:, tau] = np.einsum("ktp,ktp->k", d[:, : n - tau], d[:, tau:]) / (n - tau)
+    zero = c[:, :1]
+    if np.any(zero <= 0):
+        raise ValueError("the parameters do not fluctuate in the window: no autocorrelation to measure")
+    c = c / zero
+    mean_c = c.mean(axis=0)
+    per_model = [_log_crossing(row) for row in c]
+    times = [p for p in per_model if p is not None]
+    stderr = float(np.std(times, ddof=1) / math.sqrt(k)) if k > 1 and len(times) == k else None
+    return StationaryDecorrelation(mean_c, _log_crossing(mean_c), stderr, per_model, (start, n_t))
+
+
 @dataclass(frozen=True)
 class EnsembleResult:
     """K trained seeds: per-model test NLL (nats per example) and accuracy, the ensemble's NLL,
@@ -209,6 +290,7 @@ class EnsembleResult:
     rho: np.ndarray  # (epochs + 1,), averaged over the models
     params: dict[str, np.ndarray] = field(repr=False)
     resumed_from: int = 0
+    stationary: StationaryDecorrelation | None = None  # epochs of the second half, drift removed
 
     def as_dict(self) -> dict[str, Any]:
         k = len(self.test_loss)
@@ -231,6 +313,7 @@ class EnsembleResult:
             "distance_aligned": spread(self.distance_aligned) if k > 1 else None,
             "rho": self.rho.tolist(),
             "decorrelation_epochs": decorrelation_time(self.rho),
+            "stationary": None if self.stationary is None else self.stationary.as_dict(),
             "final_train_loss": spread(self.train_loss[:, -1]),
             "resumed_from": self.resumed_from,
         }
@@ -321,6 +404,14 @@ def train_ensemble(
     rho = np.array(
         [np.mean([np.corrcoef(snapshots[m, 0], snapshots[m, t])[0, 1] for m in range(k)]) for t in range(epochs + 1)]
     )
+    # the memory of the initial condition (rho) outlives short runs; the stationary measure asks how
+    # fast the late-training fluctuations forget their own past (epochs)
+    stationary = None
+    if epochs + 1 - epochs // 2 >= 4:
+        try:
+            stationary = stationary_decorrelation(snapshots, start=epochs // 2)
+        except ValueError:  # frozen parameters (a converged full-batch run): nothing to measure
+            stationary = None
     return EnsembleResult(
         task=task,
         settings=settings,
@@ -333,6 +424,7 @@ def train_ensemble(
         rho=rho,
         params=params_np,
         resumed_from=resumed_from,
+        stationary=stationary,
     )
 
 
