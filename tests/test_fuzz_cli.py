@@ -286,19 +286,19 @@ BASE: dict[str, tuple[list[str], dict[str, list[str]]]] = {
     "spinglass pa": (
         ["spinglass", "pa", "--lattice", "4x4", "-T", "1"],
         {"--population": ["32"], "--steps": ["10"], "--sweeps": ["2"], "--runs": ["2"], "--couplings": ["pm"]}
-        | {"--json": ["out.json"], "--plot": ["out.png"]}
+        | {"--json": ["out.json"], "--plot": ["out.png"], "--samples": ["2"], "--checkpoint": ["ck.npz"]}
         | NO_PROGRESS,
     ),
     "spinglass pt": (
         ["spinglass", "pt", "--lattice", "4x4", "-T", "0.5:2:4"],
         {"--sweeps": ["200"], "--burn-in": ["20"], "--couplings": ["gaussian"], "--json": ["out.json"]}
-        | {"--plot": ["out.png"]}
+        | {"--plot": ["out.png"], "--samples": ["2"], "--checkpoint": ["ck.npz"]}
         | NO_PROGRESS,
     ),
     "spinglass overlaps": (
         ["spinglass", "overlaps", "--sk", "8", "-T", "1"],
         {"--samples": ["2"], "--population": ["32"], "--steps": ["5"], "--sweeps": ["2"], "--json": ["out.json"]}
-        | {"--plot": ["out.png"]}
+        | {"--plot": ["out.png"], "--checkpoint": ["ck.npz"]}
         | NO_PROGRESS,
     ),
     "spinglass groundstate": (
@@ -497,14 +497,16 @@ OPTIONS: dict[str, dict[str, list[str]]] = {
     | {"--solver": CHOICE_BAD, "--checkpoint-every": INT_BAD, "--seed": SEED_BAD},
     "spinglass pa": {"--lattice": [*LATTICE_BAD, "2x2", "8"], "-T": [*TEMPERATURE_BAD, "1:2:3"]}
     | {"--couplings": CHOICE_BAD, "--population": [*INT_BAD, "15"], "--steps": INT_BAD, "--sweeps": INT_BAD}
-    | {"--runs": [*INT_BAD, "1"], "--seed": SEED_BAD, "--sk": INT_BAD},
+    | {"--runs": [*INT_BAD, "1"], "--seed": SEED_BAD, "--sk": INT_BAD, "--samples": INT_BAD, "--checkpoint": ["-"]},
     "spinglass pt": {"--lattice": [*LATTICE_BAD, "2x2", "8"], "-T": TEMPERATURE_BAD, "--couplings": CHOICE_BAD}
     | {"--sweeps": [*INT_BAD, "40"], "--burn-in": [*INT_BAD_ZERO_OK, "190"], "--seed": SEED_BAD, "--sk": INT_BAD}
-    | {"--houdayer-below": ["0", "-1", "nan", "inf", "abc", ""]},
-    "spinglass overlaps": {"--sk": [*INT_BAD, "1"], "--lattice": LATTICE_BAD, "--couplings": CHOICE_BAD}
+    | {"--houdayer-below": ["0", "-1", "nan", "inf", "abc", ""], "--samples": INT_BAD, "--checkpoint": ["-"]},
+    "spinglass overlaps": {"--sk": [*INT_BAD, "1", "8,8", "8,", "8,1"], "--checkpoint": ["-"]}
+    | {"--lattice": [*LATTICE_BAD, "4x4,4x4x4", "4x4,4x4", "4x4,"], "--couplings": [*CHOICE_BAD, "ferro"]}
     | {"--samples": [*INT_BAD, "1"], "-T": TEMPERATURE_BAD, "--population": [*INT_BAD, "15"], "--steps": INT_BAD}
     | {"--sweeps": INT_BAD, "--seed": SEED_BAD, "--workers": INT_BAD, "--scheduler": [""]},
-    "spinglass groundstate": {"--sk": [*INT_BAD, "1"], "--lattice": LATTICE_BAD, "--couplings": CHOICE_BAD}
+    "spinglass groundstate": {"--sk": [*INT_BAD, "1"], "--lattice": [*LATTICE_BAD, "4x4,5x5"]}
+    | {"--couplings": [*CHOICE_BAD, "ferro"], "--budgets": [*INT_BAD, "10,10", "10,"]}
     | {"--samples": INT_BAD, "--algorithm": CHOICE_BAD, "--sweeps": [*INT_BAD, "3"], "--ladder-size": [*INT_BAD, "1"]}
     | {"--population": [*INT_BAD, "15"], "--seed": SEED_BAD},
     "rg rbm": {"--size": ["0", "7", "abc"], "--levels": ["0", "5", "abc"], "--b": ["0", "1", "3"]}
@@ -1040,6 +1042,9 @@ HUGE = [
     ("spinglass pa", {"--steps": ["1000000000000"]}, "--steps"),
     ("spinglass pt", {"--sweeps": ["1000000000000000"]}, "--sweeps"),
     ("spinglass pt", {"--lattice": ["100000x100000"]}, "--lattice"),
+    ("spinglass pa", {"--samples": ["1000000000000000"]}, "--samples"),
+    ("spinglass pt", {"--samples": ["1000000000000000"]}, "--samples"),
+    ("spinglass overlaps", {"--sk": ["8,100000000"]}, "--sk"),
     ("spinglass overlaps", {"--population": ["1000000000000"]}, "--population"),
     ("spinglass overlaps", {"--samples": ["1000000000000"]}, "--samples"),
     ("spinglass overlaps", {"--sk": ["100000000"]}, "--sk"),

@@ -86,6 +86,24 @@ COMMANDS: dict[str, tuple[list[str], tuple[str, ...], str]] = {
         ("out.json",),
         "ck.npz",
     ),
+    "spinglass pa": (
+        ["spinglass", "pa", "--sk", "12", "--samples", "10", "-T", "0.5", "--population", "300", "--steps", "30"]
+        + ["--sweeps", "4", "--runs", "4", "--checkpoint", "ck.npz", "--json", "out.json", "--no-progress"],
+        ("out.json",),
+        "ck.npz",
+    ),
+    "spinglass pt": (
+        ["spinglass", "pt", "--lattice", "4x4", "--samples", "6", "-T", "0.5:2:4", "--sweeps", "10000"]
+        + ["--checkpoint", "ck.npz", "--json", "out.json", "--no-progress"],
+        ("out.json",),
+        "ck.npz",
+    ),
+    "spinglass overlaps": (
+        ["spinglass", "overlaps", "--sk", "12,16", "--samples", "4", "-T", "0.6", "1.2", "--population", "200"]
+        + ["--steps", "30", "--sweeps", "4", "--checkpoint", "ck.npz", "--json", "out.json", "--no-progress"],
+        ("out.json",),
+        "ck.npz",
+    ),
     "rg rbm": (
         ["rg", "rbm", "--size", "8", "--levels", "1", "--samples", "700", "--epochs", "60"]
         + ["--checkpoint", "ck.npz", "--json", "out.json", "--no-progress"],
