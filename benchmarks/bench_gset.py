@@ -1,5 +1,6 @@
-"""Max-cut on the whole Gset (G1-G54): thermolearn SA, PT and population annealing against
-dwave-samplers' simulated annealing at equal sweeps, and dwave's time to get as close.
+"""Max-cut on the whole Gset (G1-G54): thermolearn SA, PT, population annealing and (on the 2D
+grids) PT with Houdayer moves against dwave-samplers' simulated annealing at equal sweeps, and the
+time each needs to reach thermolearn's best cut.
 
 Every method spends the same number of single-spin sweeps on a graph (``reads x sweeps``):
 
@@ -7,15 +8,22 @@ Every method spends the same number of single-spin sweeps on a graph (``reads x 
   library's :func:`default_beta_range`), a zero-temperature quench at the end of every read;
 - PT: ``anneal(..., algorithm='pt')``, ``--pt-temperatures`` K = 16 replicas per read on a
   geometric ladder from ``default_beta_range(hot_acceptance=0.1)`` (a colder hot end than SA's)
-  to the same cold end, ``reads / K`` reads of ``sweeps`` sweeps (each read reports the lowest
-  state it saw, quenched);
+  to the same cold end, ``reads / K`` reads of ``sweeps`` sweeps, or with fewer reads than K one
+  read of ``reads x sweeps / K`` sweeps (each read reports the lowest state it saw, quenched);
 - PA: population annealing (Machta; Wang, Machta, Katzgraber 2015), one population of
   ``4 reads`` replicas annealed in ``sweeps / 4`` geometric steps of beta between the same ends
   with one Metropolis sweep per step and resampling between steps; its lowest state is quenched;
+- PT+H (the toroidal graphs G11-G13, G32-G34, G48-G50 only, 2D grids): two-replica parallel
+  tempering with Houdayer cluster moves (:func:`thermolearn.spinglass.tempering_with_houdayer`),
+  16 temperatures 0.3..1.5 (geometric; the weights are +-1), ``reads x sweeps / 32`` sweeps of
+  all 32 replicas; the best cut is that of the lowest energy any replica reached (the energies
+  are tracked exactly: integer weights; its "mean" is over the two coldest replicas' final
+  states). On the other graphs (degree 6-48) the clusters of
+  disagreeing sites fill the graph and the move is a costly near-global flip, so it is not run;
 - dwave-samplers ``SimulatedAnnealingSampler``: its own default beta range, geometric schedule,
   ``reads`` reads of ``sweeps`` sweeps.
 
-Time to target: the target is thermolearn's best cut on the graph (the best of SA, PT and PA).
+Time to target: the target is thermolearn's best cut on the graph (the best of SA, PT, PA, PT+H).
 Both sides get the same search, with the same reads: from the budget's sweeps, halve the sweeps
 while the best cut still reaches the target, or (dwave-samplers only, where it fell short) double
 them up to ``--ttt-cap`` times the budget; the time to target is the time of the shortest run
@@ -26,7 +34,8 @@ Times are wall-clock seconds of one sampling call, the model already built and e
 compiled (a warm-up run first). thermolearn runs on ``--threads`` Numba threads (default: all);
 dwave-samplers' annealer is single-threaded: pass ``--threads 1`` for a like-for-like table.
 
-    .venv-bench/bin/python benchmarks/bench_gset.py                    # G1-G54, about 15 min
+    .venv-bench/bin/python benchmarks/bench_gset.py                    # G1-G54, 2000 x 8, ~15 min
+    .venv-bench/bin/python benchmarks/bench_gset.py --sweeps 4000 --reads 16 --ttt-cap 4   # ~40 min
     .venv-bench/bin/python benchmarks/bench_gset.py --quick            # 6 graphs, smaller budget
     .venv-bench/bin/python benchmarks/bench_gset.py --graphs G11-G13,G48 --sweeps 8000
 
@@ -55,6 +64,7 @@ import thermolearn
 from thermolearn import MaxCut
 from thermolearn.samplers.annealing import anneal
 from thermolearn.samplers.schedules import default_beta_range, geometric_schedule
+from thermolearn.spinglass.houdayer import tempering_with_houdayer
 from thermolearn.spinglass.population_annealing import anneal_population
 from thermolearn.storage import write_json_atomic
 
@@ -63,6 +73,8 @@ DEFAULT_GSET = ROOT.parent / "shared" / "data" / "gset"
 RESULTS = ROOT / "benchmarks" / "results"
 TARGET_GAP = 0.3  # percent: the issue's target is every graph within 0.3% of the best-known cut
 QUICK_GRAPHS = "G1,G11,G14,G22,G32,G43"
+PTH_K = 16  # PT with Houdayer moves: 16 temperatures, two replicas each
+PTH_TEMPERATURES = (0.3, 1.5)  # for +-1 weights on degree-4 grids: T = 0.3 is frozen, 1.5 mixes
 HOT_ACCEPTANCE = 0.5  # SA and PA start where a typical flip is accepted half the time (the library's default)
 # PT's hottest replica: a typical flip accepted a tenth of the time. With 16 replicas for the whole
 # budget, a ladder that starts as hot as SA spends most replicas where nothing is decided (on
@@ -112,11 +124,19 @@ def run_sa(problem: MaxCut, sweeps: int, reads: int, beta_range, seed: int) -> t
     return np.asarray(problem.cut_from_energy(res.energies)), seconds
 
 
+def pt_budget(sweeps: int, reads: int, k: int) -> tuple[int, int]:
+    """PT reads and sweeps per replica with K replicas a read and the same total sweeps as SA
+    (``reads x sweeps``): reads / K reads, or one read of fewer sweeps when reads < K."""
+    if reads >= k:
+        return reads // k, sweeps
+    return 1, max(1, sweeps * reads // k)
+
+
 def run_pt(problem: MaxCut, sweeps: int, reads: int, beta_range, k: int, seed: int) -> tuple[np.ndarray, float]:
-    pt_reads = max(1, reads // k)  # K replicas per read: the same number of sweeps as SA
+    pt_reads, pt_sweeps = pt_budget(sweeps, reads, k)
     res, seconds = timed(
         lambda: anneal(
-            problem.model, sweeps, pt_reads, beta_range=beta_range, algorithm="pt", temperatures=k, seed=seed
+            problem.model, pt_sweeps, pt_reads, beta_range=beta_range, algorithm="pt", temperatures=k, seed=seed
         )
     )
     return np.asarray(problem.cut_from_energy(res.energies)), seconds
@@ -135,6 +155,15 @@ def run_pa(problem: MaxCut, sweeps: int, reads: int, beta_range, seed: int) -> t
 
     cuts, seconds = timed(go)
     return cuts, seconds
+
+
+def run_pt_houdayer(problem: MaxCut, sweeps: int, reads: int, seed: int) -> tuple[np.ndarray, float]:
+    temps = np.geomspace(PTH_TEMPERATURES[0], PTH_TEMPERATURES[1], PTH_K)
+    n_sweeps = max(1, sweeps * reads // (2 * PTH_K))  # 2 K replicas: the same total sweeps as SA
+    res, seconds = timed(lambda: tempering_with_houdayer(problem.model, temps, n_sweeps, houdayer=True, seed=seed))
+    # the two coldest replicas' final cuts (the "mean" column) and the lowest energy of the run
+    finals = np.asarray(problem.cut_from_energy(res.energies[-1, 0]), dtype=float)
+    return np.append(finals, problem.cut_from_energy(res.energies.min())), seconds
 
 
 def run_dwave(bqm, problem: MaxCut, sweeps: int, reads: int, seed: int) -> tuple[np.ndarray, float]:
@@ -217,6 +246,8 @@ def bench_graph(name: str, row: dict[str, str], gset: Path, args) -> dict[str, A
         )
         runners["pt"] = lambda s: run_pt(problem, s, args.reads, pt_range, args.pt_temperatures, seed)
         runners["pa"] = lambda s: run_pa(problem, s, args.reads, beta_range, seed)
+        if row["type"] == "toroidal":
+            runners["pth"] = lambda s: run_pt_houdayer(problem, s, args.reads, seed)
     for key, runner in runners.items():
         cuts, t = runner(args.sweeps)
         methods[key] = summary(cuts, t, known)
@@ -262,7 +293,7 @@ def fmt_row(r: dict[str, Any], with_dwave: bool) -> list[str]:
     tl = r["thermolearn"]
     best_gap = min(m["gap_percent"] for m in tl.values())
     cells = [r["graph"], r["type"], f"{r['best_known']:.0f}"]
-    cells += [cell(tl[k]) if k in tl else "-" for k in ("sa", "pt", "pa")]
+    cells += [cell(tl[k]) if k in tl else "-" for k in ("sa", "pt", "pa", "pth")]
     cells.append(f"{best_gap:.2f}%")
     if with_dwave:
         cells.append(cell(r["dwave"]))
@@ -278,7 +309,7 @@ def fmt_row(r: dict[str, Any], with_dwave: bool) -> list[str]:
 
 
 def markdown(rows: list[dict[str, Any]], args, with_dwave: bool) -> str:
-    header = ["graph", "type", "best known", "tl SA best / mean (s)", "tl PT", "tl PA", "tl gap"]
+    header = ["graph", "type", "best known", "tl SA best / mean (s)", "tl PT", "tl PA", "tl PT+H", "tl gap"]
     if with_dwave:
         header += ["dwave SA best / mean (s)", "time to thermolearn's best: tl vs dwave", "dwave / tl"]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
@@ -295,7 +326,7 @@ def totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "worst_gap_percent": max(gaps) if gaps else None,
         "thermolearn_seconds": sum(sum(m["seconds"] for m in r["thermolearn"].values()) for r in rows),
     }
-    for key in ("sa", "pt", "pa"):
+    for key in ("sa", "pt", "pa", "pth"):
         got = [r["thermolearn"][key] for r in rows if key in r["thermolearn"]]
         if got:
             out[f"{key}_best_known_reached"] = sum(m["hit_best_known"] for m in got)
@@ -317,8 +348,8 @@ def main() -> None:
     parser.add_argument("--gset", type=Path, default=DEFAULT_GSET, help="folder with G<k>.txt and best_known.csv")
     parser.add_argument("--graphs", default=None, help="e.g. G1-G54 (the default) or G1,G5,G11-G13")
     parser.add_argument("--quick", action="store_true", help=f"graphs {QUICK_GRAPHS}, 1000 sweeps x 8 reads")
-    parser.add_argument("--sweeps", type=int, default=None, help="sweeps per read (default 4000; quick 1000)")
-    parser.add_argument("--reads", type=int, default=None, help="reads (default 16; quick 8)")
+    parser.add_argument("--sweeps", type=int, default=None, help="sweeps per read (default 2000; quick 1000)")
+    parser.add_argument("--reads", type=int, default=None, help="reads (default 8)")
     parser.add_argument(
         "--beta-range", type=float, nargs=2, default=None, metavar=("HOT", "COLD"), help="overrides --hot-acceptance"
     )
@@ -328,17 +359,20 @@ def main() -> None:
         default=HOT_ACCEPTANCE,
         help=f"SA, PA: beta_hot where a typical flip is accepted with this probability (default {HOT_ACCEPTANCE})",
     )
-    parser.add_argument("--pt-temperatures", type=int, default=16, help="PT ladder size K (reads / K PT reads)")
+    parser.add_argument("--pt-temperatures", type=int, default=16, help="PT ladder size K (default 16)")
     parser.add_argument("--pt-hot-acceptance", type=float, default=PT_HOT_ACCEPTANCE, help="PT's hottest replica")
-    parser.add_argument("--ttt-cap", type=float, default=4.0, help="dwave runs at most this many times the sweeps")
+    parser.add_argument(
+        "--ttt-cap", type=float, default=2.0, help="dwave runs at most this many times the sweeps (default 2)"
+    )
     parser.add_argument("--threads", type=int, default=None, help="Numba threads for thermolearn (default: all)")
     parser.add_argument("--sa-only", action="store_true", help="thermolearn SA only (no PT, PA)")
     parser.add_argument("--no-dwave", action="store_true", help="thermolearn only")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None, help="results JSON (default benchmarks/results/gset.json)")
     args = parser.parse_args()
-    args.sweeps = args.sweeps or (1000 if args.quick else 4000)
-    args.reads = args.reads or (8 if args.quick else 16)
+    # the default budget is what lets G1-G54 run in about 15 minutes on 2 idle cores
+    args.sweeps = args.sweeps or (1000 if args.quick else 2000)
+    args.reads = args.reads or 8
     if args.sweeps < 8 or args.reads < 1:
         raise SystemExit("--sweeps must be >= 8 and --reads >= 1")
     if args.threads is not None:
@@ -362,12 +396,14 @@ def main() -> None:
     print(header)
     print(
         f"budget per graph and method: {args.reads} reads x {args.sweeps} sweeps (PT: {args.pt_temperatures} "
-        f"temperatures x {max(1, args.reads // args.pt_temperatures)} reads; PA: population {4 * args.reads} x "
+        f"temperatures x {pt_budget(args.sweeps, args.reads, args.pt_temperatures)[0]} reads x "
+        f"{pt_budget(args.sweeps, args.reads, args.pt_temperatures)[1]} sweeps; PA: population {4 * args.reads} x "
         f"{max(2, args.sweeps // 4)} steps x 1 sweep); beta range "
         f"{args.beta_range or f'default_beta_range(hot_acceptance={args.hot_acceptance})'}; seed {args.seed}",
         flush=True,
     )
     # compile every kernel (and load dwave-samplers) before anything is timed
+    tempering_with_houdayer(MaxCut.from_edgelist(np.array([[1, 2, 1.0], [2, 3, 1.0]])).model, [0.5, 1.0], 4)
     bench_graph(names[0], known[names[0]], args.gset, argparse.Namespace(**{**vars(args), "sweeps": 16, "reads": 8}))
     out = args.out or RESULTS / ("gset_quick.json" if args.quick else "gset.json")
     settings = {
