@@ -28,7 +28,7 @@ t(with) (written ">"). The same window test on q^2 is recorded (``q2_windows_agr
 required: at T = 0.2 in 2D the replicas wander among degenerate ground states, which changes q
 slowly, and the Houdayer move leaves q unchanged by construction.
 
-    .venv/bin/python benchmarks/bench_spinglass_clusters.py            # both cases, 4 instances each, about 6 min
+    .venv/bin/python benchmarks/bench_spinglass_clusters.py            # both cases, 4 instances each, about 10 min
     .venv/bin/python benchmarks/bench_spinglass_clusters.py --quick    # L = 24 (2D), L = 6 (3D), ~1 min
 
 Results (atomically) in benchmarks/results/spinglass_clusters.json (``--quick``:
