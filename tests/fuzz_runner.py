@@ -67,6 +67,7 @@ PRELOAD = [
     "thermolearn.learning.contrastive_divergence",
     "thermolearn.diffusion.training",
     "thermolearn.diffusion.model",
+    "tests.fuzz_preload",
     "tests.fuzz_runner",
 ]
 
