@@ -545,6 +545,7 @@ OPTIONS: dict[str, dict[str, list[str]]] = {
     | {
         "--loss": CHOICE_BAD,
         "--checkpoint-every": INT_BAD,
+        "--network-steps": INT_BAD,
     },
     "dynamics ensemble": {"--task": CHOICE_BAD, "--seeds": INT_BAD, "--epochs": INT_BAD, "--hidden": INT_BAD}
     | {
@@ -556,7 +557,8 @@ OPTIONS: dict[str, dict[str, list[str]]] = {
     | {"--data-seed": INT_BAD_ZERO_OK, "--seed": SEED_BAD},
     "dynamics ebm": {"--data": CHOICE_BAD, "--iterations": INT_BAD, "--hidden": INT_BAD, "--batch": [*INT_BAD, "3000"]}
     | {"--langevin-steps": INT_BAD, "--langevin-step": POSITIVE_FLOAT_BAD, "--lr": POSITIVE_FLOAT_BAD}
-    | {"--eval-every": INT_BAD, "--long-steps": INT_BAD, "--seed": SEED_BAD},
+    | {"--eval-every": INT_BAD, "--long-steps": INT_BAD, "--seed": SEED_BAD}
+    | {"--sampler": CHOICE_BAD, "--ais-runs": INT_BAD, "--ais-steps": INT_BAD},
 }
 for command, table in OPTIONS.items():
     for option, values in table.items():
@@ -572,6 +574,10 @@ for command, table in OPTIONS.items():
 
 # options whose meaning needs a companion flag, and combinations that are wrong together
 SPECIAL_ARGUMENTS = [
+    ("dynamics ebm", {"--sampler": ["gibbs"]}, option_names("--sampler")),  # the digits' samplers, on a 2D toy
+    ("dynamics ebm", {"--data": ["digits"], "--long-steps": ["10"]}, option_names("--long-steps")),
+    ("dynamics ebm", {"--data": ["digits"], "--long-steps": None, "--ais-runs": ["1"]}, option_names("--ais-runs")),
+    ("dynamics sgd-temperature", {"--network-steps": ["400"]}, option_names("--network-steps")),
     ("sample", {"-T": ["2", "3"]}, option_names("-T")),
     ("sample", {"-T": ["2"], "--temperature": ["3"]}, option_names("-T")),
     ("anneal", {"--beta-range": ["1", "0.1"]}, option_names("--beta-range")),
