@@ -26,6 +26,12 @@ stochastic dynamics in it, measured here against exact answers.
   divergence with short-run Langevin negatives and a replay buffer; exact held-out
   log-likelihood and KL(data || model) through :func:`log_partition` (quadrature), and the
   short-run against long-run sampling gap.
+- :func:`train_binary_ebm` / :func:`compare_with_rbm` — an energy network over binarised digits
+  trained by CD with Gibbs-sweep or Metropolis-adjusted discrete-Langevin negatives from a replay
+  buffer; log Z by AIS (:func:`binary_ebm_log_partition`, checked against
+  :func:`binary_ebm_exact_log_partition`), against the library's RBM at equal parameter count.
+- :func:`stationary_decorrelation` — the 1/e time of the parameters' fluctuation autocorrelation
+  in the stationary phase (exact on SGD on a quadratic: -1 / ln(1 - eta A)).
 """
 
 from typing import TYPE_CHECKING
@@ -33,15 +39,30 @@ from typing import TYPE_CHECKING
 from thermolearn.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from thermolearn.dynamics.binary_ebm import (
+        BINARY_SAMPLERS,
+        BinaryEBMResult,
+        RBMComparison,
+        binary_ebm_energy,
+        binary_ebm_exact_log_partition,
+        binary_ebm_log_partition,
+        binary_ebm_parameter_count,
+        compare_with_rbm,
+        matched_rbm_hidden,
+        rbm_parameter_count,
+        train_binary_ebm,
+    )
     from thermolearn.dynamics.ebm import EBM_DATASETS, EBMResult, ebm_data, log_partition, train_ebm
     from thermolearn.dynamics.ensembles import (
         ENSEMBLE_TASKS,
         EnsembleResult,
         RandomFeaturesComparison,
+        StationaryDecorrelation,
         align_hidden_units,
         cubic_data,
         decorrelation_time,
         random_features_ensemble,
+        stationary_decorrelation,
         train_ensemble,
     )
     from thermolearn.dynamics.langevin import (
@@ -73,6 +94,17 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
     )
 
 _EXPORTS = {
+    "BINARY_SAMPLERS": "binary_ebm",
+    "BinaryEBMResult": "binary_ebm",
+    "RBMComparison": "binary_ebm",
+    "binary_ebm_energy": "binary_ebm",
+    "binary_ebm_exact_log_partition": "binary_ebm",
+    "binary_ebm_log_partition": "binary_ebm",
+    "binary_ebm_parameter_count": "binary_ebm",
+    "compare_with_rbm": "binary_ebm",
+    "matched_rbm_hidden": "binary_ebm",
+    "rbm_parameter_count": "binary_ebm",
+    "train_binary_ebm": "binary_ebm",
     "EBM_DATASETS": "ebm",
     "EBMResult": "ebm",
     "ebm_data": "ebm",
@@ -85,6 +117,8 @@ _EXPORTS = {
     "cubic_data": "ensembles",
     "decorrelation_time": "ensembles",
     "random_features_ensemble": "ensembles",
+    "StationaryDecorrelation": "ensembles",
+    "stationary_decorrelation": "ensembles",
     "train_ensemble": "ensembles",
     "SAMPLERS": "langevin",
     "DivergenceError": "langevin",
