@@ -193,9 +193,15 @@ def test_periodic_lattices_built_row_by_row_equal_the_bond_list_construction(sha
     """Periodic lattices with every side >= 3 build their CSR rows directly (a third of the
     memory); the matrix must be the one the checked constructor makes from the bond list."""
     from thermolearn.models.lattice import lattice_bonds
+    from thermolearn.runs.checkpoint import model_fingerprint
 
     model = Ising.lattice(shape, coupling=coupling, field=0.25)
     n = int(np.prod(shape))
+    states = np.random.default_rng(0).choice(np.array([-1, 1], dtype=np.int8), size=(5, n))
+    # before the CSR is built (it is built on first use): energy from the geometry, the
+    # fingerprint hashed block by block, the counts
+    unbuilt = (model.energy(states), model_fingerprint(model), model.n_edges, model.is_ferromagnetic)
+    assert model.couplings_from_geometry
     per_axis = np.broadcast_to(np.asarray(coupling, dtype=float), (len(shape),))
     rows, cols, vals = [], [], []
     for (i, j), J in zip(lattice_bonds(shape, (True,) * len(shape)), per_axis, strict=True):
@@ -213,3 +219,27 @@ def test_periodic_lattices_built_row_by_row_equal_the_bond_list_construction(sha
         assert a.dtype == b.dtype and np.array_equal(a, b)
     assert not model.data.flags.writeable and not model.fields.flags.writeable
     assert model.geometry is not None and model.geometry.shape == tuple(shape)
+    np.testing.assert_allclose(unbuilt[0], reference.energy(states), rtol=0, atol=1e-12 * n)
+    assert unbuilt[1:] == (model_fingerprint(reference), reference.n_edges, reference.is_ferromagnetic)
+    assert model_fingerprint(model) == unbuilt[1]  # and the same once built
+
+
+@pytest.mark.parametrize("algorithm", ["metropolis", "heatbath", "metropolis-packed", "metropolis-msc"])
+def test_a_large_lattice_run_never_builds_the_coupling_matrix(algorithm):
+    """The lattice kernels read the geometry: at L = 4096 the CSR matrix alone is 1.2 GB."""
+    from thermolearn.runs.sample import sample
+    from thermolearn.samplers.lattice_kernels import build_plan
+
+    model = Ising.lattice((64, 64))
+    chains = 64 if algorithm == "metropolis-msc" else 1
+    sample(model, algorithm, 2.3, sweeps=4, burn_in=2, n_chains=chains, seed=1, checkpoint=None, progress=False)
+    assert model._csr is None  # noqa: SLF001 (the point of the test)
+    # the plan read from the geometry is the one checked against the built matrix
+    checked = Ising.lattice((6, 4, 3), coupling=(1.0, -0.5, 2.0), field=0.25)
+    checked._built_from_geometry = False  # noqa: SLF001 (as if the matrix came from a file)
+    checked.indptr  # noqa: B018 (builds it)
+    a, b = build_plan(Ising.lattice((6, 4, 3), coupling=(1.0, -0.5, 2.0), field=0.25)), build_plan(checked)
+    assert a is not None and b is not None
+    for name in ("line_neighbours", "line_sets", "line_parity", "weights", "phi", "de"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert (a.shape, a.offset, a.tier) == (b.shape, b.offset, b.tier)

@@ -8,7 +8,7 @@ Energies are totals (energy units of the couplings).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,25 +36,59 @@ FILE_FORMAT = "thermolearn.Ising"
 FILE_VERSION = 1
 
 
-def _periodic_lattice_csr(dims: tuple[int, ...], couplings: tuple[float, ...]) -> sp.csr_array:
-    """CSR couplings of a periodic hypercubic lattice whose sides are all >= 3 (2d distinct
-    neighbours per site), rows sorted, built one neighbour column at a time."""
-    n = int(np.prod(dims))
+def _periodic_lattice_rows(
+    dims: tuple[int, ...], couplings: tuple[float, ...], start: int, stop: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """CSR rows ``start:stop`` of a periodic hypercubic lattice whose sides are all >= 3: each
+    site's 2d distinct neighbours (sorted) and their couplings, arrays of shape (rows, 2d)."""
     d = len(dims)
-    index = np.arange(n, dtype=np.int64).reshape(dims)
-    neighbours = np.empty((n, 2 * d), dtype=np.int64)
-    values = np.empty((n, 2 * d), dtype=np.float64)
+    coords = np.unravel_index(np.arange(start, stop, dtype=np.int64), dims)
+    neighbours = np.empty((stop - start, 2 * d), dtype=np.int64)
+    values = np.empty((stop - start, 2 * d), dtype=np.float64)
     for axis in range(d):
         for k, step in enumerate((1, -1)):
-            neighbours[:, 2 * axis + k] = np.roll(index, -step, axis=axis).ravel()
+            moved = list(coords)
+            moved[axis] = (coords[axis] + step) % dims[axis]
+            neighbours[:, 2 * axis + k] = np.ravel_multi_index(tuple(moved), dims)
             values[:, 2 * axis + k] = couplings[axis]
-    del index
     order = np.argsort(neighbours, axis=1, kind="stable")
-    neighbours = np.take_along_axis(neighbours, order, axis=1)
-    values = np.take_along_axis(values, order, axis=1)
-    del order
+    return np.take_along_axis(neighbours, order, axis=1), np.take_along_axis(values, order, axis=1)
+
+
+def _periodic_lattice_csr(dims: tuple[int, ...], couplings: tuple[float, ...]) -> sp.csr_array:
+    """CSR couplings of a periodic hypercubic lattice whose sides are all >= 3 (2d distinct
+    neighbours per site), rows sorted, built a block of rows at a time."""
+    n = int(np.prod(dims))
+    d = len(dims)
+    neighbours = np.empty((n, 2 * d), dtype=np.int64)
+    values = np.empty((n, 2 * d), dtype=np.float64)
+    for start in range(0, n, LATTICE_ROW_BLOCK):
+        stop = min(n, start + LATTICE_ROW_BLOCK)
+        neighbours[start:stop], values[start:stop] = _periodic_lattice_rows(dims, couplings, start, stop)
     indptr = np.arange(0, 2 * d * n + 1, 2 * d, dtype=np.int64)
     return sp.csr_array((values.ravel(), neighbours.ravel(), indptr), shape=(n, n))
+
+
+#: rows of a periodic lattice's CSR built (or hashed) at a time: a few MB of temporaries
+LATTICE_ROW_BLOCK = 1 << 15
+
+
+def csr_blocks(model: Ising) -> Iterator[tuple[str, np.ndarray]]:
+    """The model's CSR arrays as ``(name, block)`` pairs in the order indptr, indices, data --
+    each array's blocks concatenated are the array -- without building the matrix of a periodic
+    lattice that has not built it (what a fingerprint of a 4096 x 4096 lattice hashes in O(block))."""
+    g = model.geometry
+    if model._csr is not None or g is None:
+        yield "indptr", model.indptr
+        yield "indices", model.indices
+        yield "data", model.data
+        return
+    n, d = model.n_spins, g.dim
+    yield "indptr", np.arange(0, 2 * d * n + 1, 2 * d, dtype=np.int64)
+    for which in ("indices", "data"):
+        for start in range(0, n, LATTICE_ROW_BLOCK):
+            neighbours, values = _periodic_lattice_rows(g.shape, g.couplings, start, min(n, start + LATTICE_ROW_BLOCK))
+            yield which, (neighbours if which == "indices" else values).ravel()
 
 
 class Ising:
@@ -108,7 +142,7 @@ class Ising:
             # the lattice methods (Kaufman, transfer matrices, lattice kernels) compute from the
             # geometry alone, so a geometry that says something else than J and h is refused
             _check_geometry(geometry, J, h)
-        self._J = J
+        self._csr: sp.csr_array | None = J
         self._h = np.array(h, dtype=np.float64)
         self._h.setflags(write=False)
         for arr in (J.data, J.indices, J.indptr):
@@ -121,7 +155,7 @@ class Ising:
         """A model from a CSR matrix built in this module, symmetric with a zero diagonal, finite,
         sorted and without duplicates by construction (the checks of ``__init__`` would copy it)."""
         model = cls.__new__(cls)
-        model._J = J
+        model._csr = J
         model._h = np.array(h, dtype=np.float64)
         model._h.setflags(write=False)
         for arr in (J.data, J.indices, J.indptr):
@@ -156,10 +190,15 @@ class Ising:
         n = int(np.prod(dims))
         label = "x".join(map(str, dims)) + (" periodic" if all(wraps) else " open" if not any(wraps) else " mixed")
         if direct:
-            # every site has 2d distinct neighbours: the CSR rows are built directly, without the
-            # COO lists and the copies and symmetry check of __init__ (about 500 bytes per site)
-            model = cls._from_own_csr(_periodic_lattice_csr(dims, couplings), np.full(n, h), f"lattice {label}")
+            # every site has 2d distinct neighbours. The CSR couplings (72 bytes per site) are built
+            # only when something asks for them: the lattice kernels, the energy and the cluster
+            # samplers read the geometry alone, so a 4096 x 4096 run never holds the 1.2 GB matrix
+            model = cls.__new__(cls)
+            model._csr = None
+            model._h = np.full(n, h, dtype=np.float64)
+            model._h.setflags(write=False)
             model.geometry = LatticeGeometry(shape=dims, periodic=wraps, couplings=couplings, field=h)
+            model.name = f"lattice {label}"
             return model
         rows, cols, vals = [], [], []
         for (i, j), J in zip(lattice_bonds(dims, wraps), couplings):
@@ -305,8 +344,33 @@ class Ising:
 
     # ------------------------------------------------------------------ structure
     @property
+    def _J(self) -> sp.csr_array:
+        """The CSR couplings, built from the geometry on first use for a periodic lattice."""
+        if self._csr is None:
+            assert self.geometry is not None  # only Ising.lattice leaves the matrix unbuilt
+            J = _periodic_lattice_csr(self.geometry.shape, self.geometry.couplings)
+            for arr in (J.data, J.indices, J.indptr):
+                arr.setflags(write=False)
+            self._csr = J
+            self._built_from_geometry = True
+        return self._csr
+
+    @property
+    def couplings_from_geometry(self) -> bool:
+        """True when J is the geometry's by construction (a periodic lattice made by
+        :meth:`lattice`, whose CSR matrix is built only on first use): code that reads the
+        geometry need not check the matrix against it."""
+        return self._csr is None or getattr(self, "_built_from_geometry", False)
+
+    @property
+    def _is_periodic_lattice(self) -> bool:
+        """A periodic lattice with sides >= 3 whose energy is computed from its geometry."""
+        g = self.geometry
+        return g is not None and all(g.periodic) and min(g.shape) >= 3
+
+    @property
     def n_spins(self) -> int:
-        return int(self._J.shape[0])
+        return int(self._h.shape[0])
 
     @property
     def couplings(self) -> sp.csr_array:
@@ -332,11 +396,15 @@ class Ising:
 
     @property
     def n_edges(self) -> int:
+        if self._csr is None and self.geometry is not None:
+            return self.geometry.dim * self.n_spins  # periodic, sides >= 3: d distinct bonds per site
         return int(self._J.nnz // 2)
 
     @property
     def is_ferromagnetic(self) -> bool:
         """True when every coupling is >= 0 (what cluster algorithms need)."""
+        if self._csr is None and self.geometry is not None:
+            return all(c >= 0 for c in self.geometry.couplings)
         return bool(np.all(self._J.data >= 0))
 
     def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -354,8 +422,25 @@ class Ising:
         """Total energy E(s) for one state (n,) -> float, or a batch (n_samples, n) -> (n_samples,)."""
         s = check_spins(states, self.n_spins)
         x = s.astype(np.float64)
-        e = -0.5 * np.einsum("ki,ki->k", x, (self._J @ x.T).T) - x @ self._h
+        if self._is_periodic_lattice:
+            e = self._lattice_energy(s)
+        else:
+            e = -0.5 * np.einsum("ki,ki->k", x, (self._J @ x.T).T) - x @ self._h
         return float(e[0]) if np.ndim(states) == 1 else e
+
+    def _lattice_energy(self, s: np.ndarray) -> np.ndarray:
+        """E = -sum_axes J_a sum_i s_i s_(i + e_a) - h sum_i s_i from the geometry, O(N) memory:
+        the bond sums are exact integers, so this equals the CSR sum wherever that one is exact."""
+        g = self.geometry
+        assert g is not None
+        k = s.shape[0]
+        grid = s.reshape((k, *g.shape))
+        e = np.zeros(k)
+        for axis, coupling in enumerate(g.couplings):
+            neighbour = np.roll(grid, -1, axis=axis + 1).reshape(k, -1)
+            bonds = np.einsum("ki,ki->k", s, neighbour, dtype=np.int64)
+            e -= coupling * bonds.astype(np.float64)
+        return e - g.field * s.sum(axis=1, dtype=np.int64).astype(np.float64)
 
     def local_fields(self, states: np.ndarray) -> np.ndarray:
         """Local fields phi_i = h_i + sum_j J_ij s_j (energy units), same shape as ``states``."""

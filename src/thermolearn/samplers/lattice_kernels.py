@@ -149,37 +149,52 @@ def build_plan(model: Ising) -> LatticePlan | None:
     j_dir = _direction_couplings(tuple(float(c) for c in g.couplings))
     if np.any(j_dir == 0.0):
         return None  # zero-coupling bonds are not stored in the CSR matrix
-    nbr = _site_neighbours(shape)
-    perm = np.argsort(nbr, axis=1, kind="stable")
-    if not np.array_equal(model.indptr, np.arange(n + 1) * n_dir):
-        return None
-    if not np.array_equal(model.indices.reshape(n, n_dir), np.take_along_axis(nbr, perm, axis=1)):
-        return None
-    if not np.array_equal(model.data.reshape(n, n_dir), j_dir[perm]):
-        return None
+    if not model.couplings_from_geometry:  # else the CSR is the geometry's (and may be unbuilt)
+        nbr = _site_neighbours(shape)
+        perm = np.argsort(nbr, axis=1, kind="stable")
+        if not np.array_equal(model.indptr, np.arange(n + 1) * n_dir):
+            return None
+        if not np.array_equal(model.indices.reshape(n, n_dir), np.take_along_axis(nbr, perm, axis=1)):
+            return None
+        if not np.array_equal(model.data.reshape(n, n_dir), j_dir[perm]):
+            return None
+        del nbr, perm
 
-    # classes of sites (CSR order of the directions) -> phi per configuration; merge equal tables
-    perms, site_class = np.unique(perm, axis=0, return_inverse=True)
-    site_class = site_class.ravel()
+    # A site's CSR order of directions depends only on whether it is first, interior or last
+    # along each axis (sides >= 3: offsets of finer axes never reach those of coarser ones), so
+    # the classes are read off the 3 x ... x 3 lattice, whose site (t_0, ..., t_d-1) is of type
+    # t, and the lattice itself is only visited line by line: O(lines) memory, not O(sites).
+    types_shape = (3,) * d
+    type_perm = np.argsort(_site_neighbours(types_shape), axis=1, kind="stable")
+    perms, type_class = np.unique(type_perm, axis=0, return_inverse=True)
     h = float(model.fields[0]) if n else 0.0
     class_phi = np.stack([_phi_of_configs(h, j_dir, p.astype(np.int64)) for p in perms])
     tables, class_set = np.unique(class_phi.view(np.int64), axis=0, return_inverse=True)
-    class_set = class_set.ravel()
     set_phi = tables.view(np.float64)
-    site_set = class_set[site_class]
+    type_set = class_set.ravel()[type_class.ravel()]
 
     L = shape[-1]
     n_lines = n // L
-    per_line = site_set.reshape(n_lines, L)
-    if np.any(per_line[:, 1:-1] != per_line[:, 1:2]):
-        return None  # the kernels assume one table set for a line's interior sites
-    line_sets = np.ascontiguousarray(
-        np.stack([per_line[:, 0], per_line[:, 1], per_line[:, -1]], axis=1), dtype=np.int64
+    first = np.arange(n_lines, dtype=np.int64) * L
+    coords = np.unravel_index(first, shape)
+    kinds = [np.where(c == 0, 0, np.where(c == side - 1, 2, 1)) for c, side in zip(coords[:-1], shape[:-1])]
+    line_sets = np.stack(
+        [
+            type_set[np.ravel_multi_index((*kinds, np.full(n_lines, along)), types_shape)]
+            for along in (0, 1, 2)  # the line's first site, its interior sites, its last site
+        ],
+        axis=1,
+    ).astype(np.int64)
+    columns = []
+    for axis in range(d - 1):  # the directions of _site_neighbours after the line's own two
+        for step in (-1, 1):
+            moved = list(coords)
+            moved[axis] = (coords[axis] + step) % shape[axis]
+            columns.append(np.ravel_multi_index(tuple(moved), shape))
+    line_neighbours = np.ascontiguousarray(
+        np.stack(columns, axis=1) if columns else np.empty((n_lines, 0)), dtype=np.int64
     )
-    first = np.arange(n_lines) * L
-    line_neighbours = np.ascontiguousarray(nbr[first, 2:], dtype=np.int64)
-    coords = np.stack(np.unravel_index(first, shape), axis=1)
-    line_parity = (coords.sum(axis=1) % 2).astype(np.int64)
+    line_parity = (np.sum(coords, axis=0) % 2).astype(np.int64)
 
     # the coarsest index weights under which phi stays a function of the index
     signs = _signs_of_configs(n_dir)

@@ -186,11 +186,11 @@ def _unpack_and_measure(words, spins, energy, magnetization, afm, afm_stride, ro
 
 
 class _Plan:
-    """What the kernel needs: sides, per-bond antiferromagnet masks, |J|, forward bonds."""
+    """What the kernel needs: sides, per-bond antiferromagnet masks (one row for every site
+    where all sites agree) and |J|."""
 
-    def __init__(self, rows: int, cols: int, afm: np.ndarray, abs_j: float, right, down, j_right, j_down):
+    def __init__(self, rows: int, cols: int, afm: np.ndarray, abs_j: float):
         self.rows, self.cols, self.afm, self.abs_j = rows, cols, afm, abs_j
-        self.right, self.down, self.j_right, self.j_down = right, down, j_right, j_down
 
 
 def msc_plan(model: Ising) -> _Plan:
@@ -214,40 +214,36 @@ def msc_plan(model: Ising) -> _Plan:
         raise ValueError("metropolis-msc needs lattice sides >= 3; use 'metropolis'")
     if np.any(model.fields != 0):
         raise ValueError("metropolis-msc needs zero fields (h = 0); use 'metropolis' for models in a field")
-    grid = np.arange(n).reshape(rows, cols)
-    nbr = np.stack(
-        [
-            np.roll(grid, 1, 1).ravel(),
-            np.roll(grid, -1, 1).ravel(),
-            np.roll(grid, 1, 0).ravel(),
-            np.roll(grid, -1, 0).ravel(),
-        ],
-        axis=1,
-    )
-    dense_rows = np.repeat(np.arange(n), 4)
-    if not (
-        np.array_equal(model.indptr, np.arange(n + 1) * 4)
-        and np.array_equal(model.indices.reshape(n, 4), np.sort(nbr, axis=1))
-    ):
-        raise ValueError("metropolis-msc needs nearest-neighbour bonds of a periodic square lattice; use 'metropolis'")
-    J = model.couplings
-    j_dir = np.asarray(J[dense_rows, nbr.ravel()]).reshape(n, 4)
+    if g is not None:
+        # a geometry is checked against J and h when attached, so it holds the couplings: left,
+        # right (along axis 1), up, down (axis 0) -- and a large lattice never builds its CSR
+        j_dir = np.array([[g.couplings[1], g.couplings[1], g.couplings[0], g.couplings[0]]])
+    else:
+        grid = np.arange(n).reshape(rows, cols)
+        nbr = np.stack(
+            [
+                np.roll(grid, 1, 1).ravel(),
+                np.roll(grid, -1, 1).ravel(),
+                np.roll(grid, 1, 0).ravel(),
+                np.roll(grid, -1, 0).ravel(),
+            ],
+            axis=1,
+        )
+        if not (
+            np.array_equal(model.indptr, np.arange(n + 1) * 4)
+            and np.array_equal(model.indices.reshape(n, 4), np.sort(nbr, axis=1))
+        ):
+            raise ValueError(
+                "metropolis-msc needs nearest-neighbour bonds of a periodic square lattice; use 'metropolis'"
+            )
+        j_dir = np.asarray(model.couplings[np.repeat(np.arange(n), 4), nbr.ravel()]).reshape(n, 4)
     abs_j = float(np.abs(j_dir[0, 0]))
     if abs_j == 0 or np.any(np.abs(j_dir) != abs_j):
         raise ValueError("metropolis-msc needs couplings of one magnitude |J| (uniform or +-J); use 'metropolis'")
     afm = np.where(j_dir < 0, np.uint64(0xFFFFFFFFFFFFFFFF), np.uint64(0)).astype(np.uint64)
     if np.all(afm == afm[0]):
         afm = np.ascontiguousarray(afm[:1])  # one row for every site
-    return _Plan(
-        rows,
-        cols,
-        afm,
-        abs_j,
-        nbr[:, 1].copy(),
-        nbr[:, 3].copy(),
-        np.ascontiguousarray(j_dir[:, 1]),
-        np.ascontiguousarray(j_dir[:, 3]),
-    )
+    return _Plan(rows, cols, afm, abs_j)
 
 
 class MultiSpinMetropolis(Sampler):
