@@ -148,7 +148,7 @@ def test_bad_population_annealing_input_is_refused_saying_what_is_needed(kwargs,
 def test_serial_and_parallel_sweep_kernels_make_the_same_moves():
     from thermolearn.randomness.xoshiro import seed_chains
     from thermolearn.samplers.parallel_tempering import csr_int64
-    from thermolearn.spinglass.population_annealing import _population_sweeps
+    from thermolearn.spinglass.population_annealing import _population_fields, _population_sweeps
 
     model = edwards_anderson_instance((4, 4), "gaussian", 1)
     rng = np.random.default_rng(0)
@@ -157,15 +157,21 @@ def test_serial_and_parallel_sweep_kernels_make_the_same_moves():
     chains = seed_chains(3, 40)
     indptr, indices, data = csr_int64(model)
     h = np.ascontiguousarray(model.fields)
+    fields = np.empty((40, 16))
+    _population_fields.run(40, spins, fields, indptr, indices, data, h)
+    np.testing.assert_allclose(fields, model.local_fields(spins), rtol=0, atol=1e-12)
     outs = []
     # one thread, then the whole pool
     for kernel in (partial(_population_sweeps.run, 1), partial(_population_sweeps.run, 40)):
-        s, e, c = spins.copy(), energies.copy(), chains.copy()
-        kernel(s, e, c, indptr, indices, data, h, 0.8, 5)
-        outs.append((s, e, c))
+        s, e, f, c = spins.copy(), energies.copy(), fields.copy(), chains.copy()
+        kernel(s, e, f, c, indptr, indices, data, 0.8, 5)
+        outs.append((s, e, c, f))
     assert np.array_equal(outs[0][0], outs[1][0]) and np.array_equal(outs[0][2], outs[1][2])
-    assert np.allclose(outs[0][1], outs[1][1])
+    assert np.array_equal(outs[0][1], outs[1][1]) and np.array_equal(outs[0][3], outs[1][3])
     assert np.allclose(outs[0][1], model.energy(outs[0][0]))  # the tracked energies are the energies
+    # and the tracked fields are the fields of the spins they moved to
+    np.testing.assert_allclose(outs[0][3], model.local_fields(outs[0][0]), rtol=0, atol=1e-9)
+    assert not np.array_equal(outs[0][0], spins)  # the sweeps moved
 
 
 def test_a_call_given_its_first_runs_back_goes_on_to_the_result_of_a_call_never_stopped():

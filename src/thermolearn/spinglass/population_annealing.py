@@ -53,31 +53,49 @@ DEFAULT_SWEEPS = 10
 DEFAULT_RUNS = 8
 #: R >= this x rho_f for the estimate to be called adequate (Wang, Machta, Katzgraber: R >> rho_f)
 ADEQUATE_FACTOR = 10.0
-# bytes per spin of the population: int8 spins and their resampled copy; per replica: four
+# bytes per spin of the population: int8 spins and float64 local fields, each with its resampled
+# copy; per replica: four
 # generator words, energy, family, weight, cumulative weight and resampling index
-_BYTES_PER_SPIN = 2
+_BYTES_PER_SPIN = 18
 _BYTES_PER_REPLICA = 96
 # below this many spin updates a call runs serially (waking the thread pool costs more)
 _MIN_PARALLEL_WORK = 200_000
 
 
 @over_items()
-def _population_sweeps(spins, energies, rng, indptr, indices, data, h, beta, n_sweeps):
-    """``n_sweeps`` sequential Metropolis sweeps of every replica at ``beta`` (each replica with
-    its own generator row), keeping each replica's total energy current."""
+def _population_fields(spins, fields, indptr, indices, data, h):
+    """Local fields phi_i = h_i + sum_j J_ij s_j of every replica."""
     n_rep, n = spins.shape
     for r in prange(n_rep):
         s = spins[r]
+        for i in range(n):
+            acc = h[i]
+            for p in range(indptr[i], indptr[i + 1]):
+                acc += data[p] * s[indices[p]]
+            fields[r, i] = acc
+
+
+@over_items()
+def _population_sweeps(spins, energies, fields, rng, indptr, indices, data, beta, n_sweeps):
+    """``n_sweeps`` sequential Metropolis sweeps of every replica at ``beta`` (each replica with
+    its own generator row), keeping each replica's local fields and total energy current: a
+    visit reads one field, and only a flip touches the neighbours (at low temperature, where most
+    of an anneal is spent, few visits flip)."""
+    n_rep, n = spins.shape
+    for r in prange(n_rep):
+        s = spins[r]
+        phi = fields[r]
         s0, s1, s2, s3 = rng[r, 0], rng[r, 1], rng[r, 2], rng[r, 3]
         e = energies[r]
         for _ in range(n_sweeps):
             for i in range(n):
-                phi = h[i]
-                for p in range(indptr[i], indptr[i + 1]):
-                    phi += data[p] * s[indices[p]]
-                flip, de, s0, s1, s2, s3 = metropolis_decide(s[i], phi, beta, s0, s1, s2, s3)
+                si = s[i]
+                flip, de, s0, s1, s2, s3 = metropolis_decide(si, phi[i], beta, s0, s1, s2, s3)
                 if flip:
-                    s[i] = -s[i]
+                    s[i] = -si
+                    twice = -2.0 * si
+                    for p in range(indptr[i], indptr[i + 1]):
+                        phi[indices[p]] += twice * data[p]
                     e += de
         energies[r] = e
         rng[r, 0], rng[r, 1], rng[r, 2], rng[r, 3] = s0, s1, s2, s3
@@ -253,6 +271,8 @@ def anneal_population(
     families = np.arange(r, dtype=np.int64)
     indptr, indices, data = csr_int64(model)
     h = np.ascontiguousarray(model.fields, dtype=np.float64)
+    fields = np.empty((r, n))
+    _population_fields.run(r, spins, fields, indptr, indices, data, h, work=r * n, min_work=_MIN_PARALLEL_WORK)
     log_q = np.empty(betas.size)
     beta_prev = 0.0
     best_e = float(energies.min())
@@ -266,8 +286,9 @@ def anneal_population(
         spins = spins[idx]  # generator rows stay with their slots: copies then move apart
         energies = energies[idx]
         families = families[idx]
+        fields = fields[idx]  # the copies' fields travel with their spins
         _population_sweeps.run(
-            r, spins, energies, chains, indptr, indices, data, h, float(beta), sweeps,
+            r, spins, energies, fields, chains, indptr, indices, data, float(beta), sweeps,
             work=r * n * sweeps, min_work=_MIN_PARALLEL_WORK,
         )  # fmt: skip
         i = int(np.argmin(energies))
