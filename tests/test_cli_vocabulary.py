@@ -384,7 +384,7 @@ def test_names_copied_into_the_cli_match_the_library():
 
     assert dynamics_command.SAMPLER_CHOICES == dynamics.SAMPLERS
     assert dynamics_command.LOSS_CHOICES == dynamics.LOSSES
-    assert dynamics_command.EBM_DATA_CHOICES == dynamics.EBM_DATASETS
+    assert dynamics_command.EBM_DATA_CHOICES == (*dynamics.EBM_DATASETS, "digits")  # + the binary EBM's
     assert dynamics_command.ENSEMBLE_TASK_CHOICES[:2] == dynamics.ENSEMBLE_TASKS
     from thermolearn.cli import neural_command
     from thermolearn.neural.van import NETWORKS
