@@ -18,7 +18,9 @@ from thermolearn.models.rbm import RBM
 pytestmark = pytest.mark.xdist_group("cli-rbm")
 
 
-@pytest.fixture(scope="module")
+# session scope: other modules' tests may run between this module's on its worker, and a
+# module-scoped fixture would train again
+@pytest.fixture(scope="session")
 def trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp("rbm")
     model = folder / "m.npz"
