@@ -98,16 +98,16 @@ def test_training_beats_independent_pixels_and_resumes(tmp_path, monkeypatch):
     independent = float(np.mean(test @ base - np.logaddexp(0.0, base).sum()))
     assert whole.test_log_likelihood > independent + 5 * whole.test_log_likelihood_stderr
     assert whole.parameter_count == binary_ebm_parameter_count(64, 16)
-    real_save = module._save
+    real_save = module.save_ebm_checkpoint
 
     def save_then_die(*args):
         real_save(*args)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(module, "_save", save_then_die)
+    monkeypatch.setattr(module, "save_ebm_checkpoint", save_then_die)
     with pytest.raises(KeyboardInterrupt):
         train_binary_ebm(train, test, lr=1e-2, checkpoint=tmp_path / "ck.npz", **SMALL)
-    monkeypatch.setattr(module, "_save", real_save)
+    monkeypatch.setattr(module, "save_ebm_checkpoint", real_save)
     resumed = train_binary_ebm(train, test, lr=1e-2, checkpoint=tmp_path / "ck.npz", **SMALL)
     assert resumed.resumed_from == 100
     for k in whole.params:

@@ -53,16 +53,16 @@ def test_long_run_samples_reach_the_model_short_run_do_not(trained):
 
 
 def test_resume_is_bit_identical(tmp_path, monkeypatch, trained):
-    real_save = ebm_module._save
+    real_save = ebm_module.save_ebm_checkpoint
 
     def save_then_die(*args):
         real_save(*args)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ebm_module, "_save", save_then_die)
+    monkeypatch.setattr(ebm_module, "save_ebm_checkpoint", save_then_die)
     with pytest.raises(KeyboardInterrupt):
         train_ebm("gaussians", checkpoint=tmp_path / "ck.npz", **SMALL)
-    monkeypatch.setattr(ebm_module, "_save", real_save)
+    monkeypatch.setattr(ebm_module, "save_ebm_checkpoint", real_save)
     resumed = train_ebm("gaussians", checkpoint=tmp_path / "ck.npz", **SMALL)
     assert resumed.resumed_from == 60
     for k in trained.params:

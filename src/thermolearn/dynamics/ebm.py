@@ -23,10 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from thermolearn.file_contents import FileContents
+from thermolearn.dynamics.ebm_checkpoints import resume_ebm_checkpoint, save_ebm_checkpoint
 from thermolearn.progress import progress_bar
 from thermolearn.randomness.seeds import check_int_seed, numpy_generator
-from thermolearn.storage import save_arrays
 from thermolearn.validation import check_positive_float, check_positive_int
 
 EBM_DATASETS = ("gaussians", "swiss-roll")
@@ -286,7 +285,17 @@ def train_ebm(
         data = jnp.asarray(train_x, dtype=jnp.float32)
         done = 0
         if checkpoint is not None and Path(checkpoint).is_file():
-            params, opt_state, buf, history, done = _resume(checkpoint, settings, params, opt_state, buf, history)
+            params, opt_state, buf, history, done = resume_ebm_checkpoint(
+                checkpoint,
+                CHECKPOINT_FORMAT,
+                CHECKPOINT_VERSION,
+                "EBM checkpoint",
+                settings,
+                params,
+                opt_state,
+                buf,
+                history,
+            )
         resumed_from = done
         hyper = (jnp.float32(eta), jnp.float32(alpha))
         with progress_bar(
@@ -318,7 +327,17 @@ def train_ebm(
                 history["cd_gap"][row] = float(gaps_np.mean())
                 bar.update(length)
                 if checkpoint is not None:
-                    _save(checkpoint, settings, params, opt_state, buf, history, done)
+                    save_ebm_checkpoint(
+                        checkpoint,
+                        CHECKPOINT_FORMAT,
+                        CHECKPOINT_VERSION,
+                        settings,
+                        params,
+                        opt_state,
+                        buf,
+                        history,
+                        done,
+                    )
         e_grid = np.asarray(energy(params, nodes), dtype=np.float64)
         log_z = float(logsumexp(-e_grid, b=w))
         p_model = np.exp(-e_grid - log_z) * w
@@ -351,41 +370,3 @@ def train_ebm(
         samples_long=np.asarray(long, dtype=np.float64),
         resumed_from=resumed_from,
     )
-
-
-def _save(path, settings, params, opt_state, buf, history, done) -> None:
-    import jax
-
-    arrays = {f"param:{k}": np.asarray(v) for k, v in params.items()}
-    for i, leaf in enumerate(jax.tree.leaves(opt_state)):
-        arrays[f"opt:{i}"] = np.asarray(leaf)
-    arrays["buffer"] = np.asarray(buf)
-    for k, v in history.items():
-        arrays[f"history:{k}"] = v
-    header = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "run": settings, "iterations_done": done}
-    save_arrays(path, arrays, header)
-
-
-def _resume(path, settings, params, opt_state, buf, history):
-    import jax
-    import jax.numpy as jnp
-
-    contents = FileContents.read(path)
-    contents.expect_format(CHECKPOINT_FORMAT, [CHECKPOINT_VERSION], what="EBM checkpoint")
-    contents.expect_run(settings)
-    done = int(contents.value("iterations_done", int, minimum=0, maximum=settings["iterations"]))
-    new_params = {
-        k: jnp.asarray(contents.array(f"param:{k}", shape=v.shape, dtype=np.float32)) for k, v in params.items()
-    }
-    leaves, treedef = jax.tree.flatten(opt_state)
-    new_leaves = []
-    for i, leaf in enumerate(leaves):
-        like = np.asarray(leaf)
-        kinds = "iu" if like.dtype.kind in "iu" else "f"
-        new_leaves.append(jnp.asarray(contents.array(f"opt:{i}", kinds=kinds, shape=like.shape, dtype=like.dtype)))
-    new_buf = jnp.asarray(contents.array("buffer", shape=buf.shape, dtype=np.float32))
-    new_history = {
-        k: contents.array(f"history:{k}", shape=v.shape, finite=False, dtype=np.float64).copy()
-        for k, v in history.items()
-    }
-    return new_params, jax.tree.unflatten(treedef, new_leaves), new_buf, new_history, done
