@@ -235,19 +235,19 @@ def bench_graph(name: str, row: dict[str, str], gset: Path, args) -> dict[str, A
         "beta_range": [float(b) for b in beta_range],
     }
     methods: dict[str, Any] = {}
-    runners: dict[str, Callable[[int], tuple[np.ndarray, float]]] = {
-        "sa": lambda s: run_sa(problem, s, args.reads, beta_range, seed)
+    pt_range = (
+        beta_range
+        if args.beta_range is not None
+        else default_beta_range(problem.model, hot_acceptance=args.pt_hot_acceptance)
+    )
+    every: dict[str, Callable[[int], tuple[np.ndarray, float]]] = {
+        "sa": lambda s: run_sa(problem, s, args.reads, beta_range, seed),
+        "pt": lambda s: run_pt(problem, s, args.reads, pt_range, args.pt_temperatures, seed),
+        "pa": lambda s: run_pa(problem, s, args.reads, beta_range, seed),
+        "pth": lambda s: run_pt_houdayer(problem, s, args.reads, seed),
     }
-    if not args.sa_only:
-        pt_range = (
-            beta_range
-            if args.beta_range is not None
-            else default_beta_range(problem.model, hot_acceptance=args.pt_hot_acceptance)
-        )
-        runners["pt"] = lambda s: run_pt(problem, s, args.reads, pt_range, args.pt_temperatures, seed)
-        runners["pa"] = lambda s: run_pa(problem, s, args.reads, beta_range, seed)
-        if row["type"] == "toroidal":
-            runners["pth"] = lambda s: run_pt_houdayer(problem, s, args.reads, seed)
+    # PT with Houdayer moves only where its clusters do not percolate: the degree-4 toroidal grids
+    runners = {k: every[k] for k in args.methods if k != "pth" or row["type"] == "toroidal"}
     for key, runner in runners.items():
         cuts, t = runner(args.sweeps)
         methods[key] = summary(cuts, t, known)
@@ -365,7 +365,12 @@ def main() -> None:
         "--ttt-cap", type=float, default=2.0, help="dwave runs at most this many times the sweeps (default 2)"
     )
     parser.add_argument("--threads", type=int, default=None, help="Numba threads for thermolearn (default: all)")
-    parser.add_argument("--sa-only", action="store_true", help="thermolearn SA only (no PT, PA)")
+    parser.add_argument("--sa-only", action="store_true", help="thermolearn SA only (same as --methods sa)")
+    parser.add_argument(
+        "--methods",
+        default="sa,pt,pa,pth",
+        help="thermolearn methods to run, from sa, pt, pa, pth (PT+Houdayer, toroidal graphs only); default all",
+    )
     parser.add_argument("--no-dwave", action="store_true", help="thermolearn only")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None, help="results JSON (default benchmarks/results/gset.json)")
@@ -373,6 +378,10 @@ def main() -> None:
     # the default budget is what lets G1-G54 run in about 15 minutes on 2 idle cores
     args.sweeps = args.sweeps or (1000 if args.quick else 2000)
     args.reads = args.reads or 8
+    args.methods = ["sa"] if args.sa_only else [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = sorted(set(args.methods) - {"sa", "pt", "pa", "pth"})
+    if unknown or not args.methods:
+        raise SystemExit(f"--methods takes a comma-separated subset of sa, pt, pa, pth; got {unknown or 'none'}")
     if args.sweeps < 8 or args.reads < 1:
         raise SystemExit("--sweeps must be >= 8 and --reads >= 1")
     if args.threads is not None:
@@ -382,6 +391,8 @@ def main() -> None:
     missing = [g for g in names if g not in known or not (args.gset / f"{g}.txt").exists()]
     if missing:
         raise SystemExit(f"not in {args.gset}: {', '.join(missing)}")
+    if args.methods == ["pth"] and any(known[g]["type"] != "toroidal" for g in names):
+        raise SystemExit("--methods pth runs only on toroidal graphs: add another method or pick toroidal graphs")
     with_dwave = not args.no_dwave
     versions = f"thermolearn {thermolearn.__version__}"
     if with_dwave:
@@ -415,6 +426,7 @@ def main() -> None:
         "pt_temperatures": args.pt_temperatures,
         "pt_hot_acceptance": args.pt_hot_acceptance,
         "pa_population": 4 * args.reads,
+        "methods": args.methods,
         "ttt_cap": args.ttt_cap,
         "seed": args.seed,
     }

@@ -52,6 +52,8 @@ from thermolearn.cli.sweep_command import add_parallel_options, parallel_executo
 from thermolearn.cli.table import format_table
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from thermolearn.models.ising import Ising
 
 # thermolearn.spinglass's COUPLING_KINDS and ALGORITHMS, named here so that --help loads nothing
@@ -489,7 +491,7 @@ def run_pa_command(args: argparse.Namespace) -> int:
     from thermolearn.cli.arguments import parse_temperatures
     from thermolearn.progress import progress_bar
     from thermolearn.runs.checkpoint import model_fingerprint
-    from thermolearn.spinglass.ensembles import SampleCheckpoint, as_record, derived_seed
+    from thermolearn.spinglass.ensembles import SampleCheckpoint, as_record
     from thermolearn.spinglass.population_annealing import (
         PopulationRun,
         check_population_memory,
@@ -532,12 +534,7 @@ def run_pa_command(args: argparse.Namespace) -> int:
         if resumed or partial:
             bar.update(resumed * per_sample + partial * args.steps)
         with checkpoint.kept(entries):
-            for k in range(K):
-                if str(k) in entries:
-                    continue
-                if ensemble is not None:
-                    model = ensemble.model(k)
-                seed = args.seed if ensemble is None else derived_seed(ensemble.seeds[k], _PA_STREAM)
+            for k, sample_model, seed in _pending_samples(entries, K, ensemble, model, args.seed, _PA_STREAM):
                 done_runs = [PopulationRun.from_record(r) for r in entries.get(f"{k}/runs", [])]
 
                 def keep(run: Any, key: str = f"{k}/runs") -> None:
@@ -546,11 +543,11 @@ def run_pa_command(args: argparse.Namespace) -> int:
                     checkpoint.save(entries)
 
                 result = population_annealing(
-                    model, T, **settings, seed=seed, progress=bar.update if not bar.disable else None,
+                    sample_model, T, **settings, seed=seed, progress=bar.update if not bar.disable else None,
                     done_runs=done_runs, on_run=keep,
                 )  # fmt: skip
                 entries.pop(f"{k}/runs", None)
-                record = _pa_record(model, T, result)
+                record = _pa_record(sample_model, T, result)
                 # the running ln Z of every population: the plot of one instance
                 log_q = [run.log_q.tolist() for run in result.run_results] if K == 1 else None
                 seeded = record if ensemble is None else {"seed": ensemble.seeds[k], **record}
@@ -575,6 +572,24 @@ def run_pa_command(args: argparse.Namespace) -> int:
             _plot_pa_samples(args.plot, record)
         print(f"wrote {args.plot}")
     return 0
+
+
+def _pending_samples(
+    entries: dict[str, Any], n_samples: int, ensemble: Any, model: Ising, seed: int, stream: int
+) -> Iterator[tuple[int, Ising, int]]:
+    """The samples a checkpoint's ``entries`` (finished samples under "k") still lack, in order, each
+    with its model and seed: sample k of a disorder ensemble gets its instance and a seed derived from
+    that instance's seed and ``stream``, so a resumed run draws what an uninterrupted one would; a
+    single ``model`` (no ensemble) keeps ``seed``."""
+    from thermolearn.spinglass.ensembles import derived_seed
+
+    for k in range(n_samples):
+        if str(k) in entries:
+            continue
+        if ensemble is None:
+            yield k, model, seed
+        else:
+            yield k, ensemble.model(k), derived_seed(ensemble.seeds[k], stream)
 
 
 def _pa_record(model: Ising, T: float, result: Any) -> dict[str, Any]:
@@ -746,7 +761,7 @@ def run_pt_command(args: argparse.Namespace) -> int:
     from thermolearn.cli.arguments import parse_temperatures
     from thermolearn.progress import progress_bar
     from thermolearn.runs.checkpoint import model_fingerprint
-    from thermolearn.spinglass.ensembles import SampleCheckpoint, as_record, derived_seed
+    from thermolearn.spinglass.ensembles import SampleCheckpoint, as_record
 
     if args.no_houdayer and args.houdayer_below is not None:
         raise ValueError("--houdayer-below applies with Houdayer moves: drop --no-houdayer")
@@ -792,13 +807,8 @@ def run_pt_command(args: argparse.Namespace) -> int:
         if resumed:
             bar.update(resumed)
         with checkpoint.kept(entries):
-            for k in range(K):
-                if str(k) in entries:
-                    continue
-                if ensemble is not None:
-                    model = ensemble.model(k)
-                seed = args.seed if ensemble is None else derived_seed(ensemble.seeds[k], _PT_STREAM)
-                entry = _pt_sample(model, temperatures, flags, seed, burn_in, args)
+            for k, sample_model, seed in _pending_samples(entries, K, ensemble, model, args.seed, _PT_STREAM):
+                entry = _pt_sample(sample_model, temperatures, flags, seed, burn_in, args)
                 if ensemble is not None:
                     entry["record"] = {"seed": ensemble.seeds[k], **entry["record"]}
                 entries[str(k)] = as_record(entry)
