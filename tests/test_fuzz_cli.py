@@ -1058,6 +1058,7 @@ HUGE = [
     ("spinglass groundstate", {"--samples": ["1000000000000"]}, "--samples"),
     ("spinglass groundstate", {"--population": ["1000000000000"]}, "--population"),
     ("spinglass groundstate", {"--ladder-size": ["1000000000000"], "--algorithm": ["pt"]}, "--ladder-size"),
+    ("spinglass groundstate", {"--ladder-size": ["1000000000000"], "--algorithm": ["pt-houdayer"]}, "--ladder-size"),
 ]
 for command, overrides, option in HUGE:
     label = " ".join(f"{k}={v[0]}" for k, v in overrides.items())

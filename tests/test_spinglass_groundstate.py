@@ -42,7 +42,7 @@ def test_wilson_interval_covers_the_true_probability_about_95_percent_of_the_tim
         wilson_interval(11, 10)
 
 
-@pytest.mark.parametrize("algorithm", ["sa", "pt", "pa"])
+@pytest.mark.parametrize("algorithm", ["sa", "pt", "pa", "pt-houdayer"])
 @pytest.mark.parametrize("kind", ["sk", "ea"])
 def test_every_algorithm_reaches_the_exact_ground_state_with_a_generous_budget(algorithm, kind):
     ens = sk_ensemble(14, 5, seed=1) if kind == "sk" else ea_ensemble((4, 4), 5, couplings="pm", seed=1)
@@ -77,7 +77,7 @@ def test_without_an_exact_ground_state_the_hits_are_null():
 
 def test_same_seed_same_search():
     model = sk_ensemble(12, 1, seed=2).model(0)
-    for algorithm in ("sa", "pt", "pa"):
+    for algorithm in ("sa", "pt", "pa", "pt-houdayer"):
         a = search_ground_state(model, algorithm, 8, 5)
         b = search_ground_state(model, algorithm, 8, 5)
         assert a[0] == b[0] and np.array_equal(a[1], b[1])
@@ -92,6 +92,7 @@ def test_same_seed_same_search():
         ({"algorithm": "pa", "sweeps": 2}, "at least sweeps_per_step"),
         ({"algorithm": "pa", "population": 4}, "population"),
         ({"algorithm": "pt", "ladder": 1}, "ladder"),
+        ({"algorithm": "pt-houdayer", "ladder": 1}, "ladder"),
     ],
 )
 def test_bad_searches_are_refused(kwargs, message):

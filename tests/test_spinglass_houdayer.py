@@ -29,6 +29,9 @@ def test_energy_and_q2_equal_enumeration_at_every_temperature(houdayer, exact):
     run = tempering_with_houdayer(MODEL, LADDER, 20_000, houdayer=houdayer, seed=1)
     # the tracked energies are exact: recomputed from the final spins
     assert np.allclose(MODEL.energy(run.spins.reshape(-1, 16)).reshape(8, 2), run.energies[-1])
+    # the run as a search: the lowest recorded energy, with a state that has it
+    assert run.best_energy == run.energies.min()
+    assert MODEL.energy(run.best_spins) == pytest.approx(run.best_energy)
     for k, ex in enumerate(exact):
         e = run.energies[BURN_IN:, k].mean(axis=1)
         q2 = run.overlaps[BURN_IN:, k] ** 2

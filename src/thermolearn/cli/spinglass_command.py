@@ -14,9 +14,9 @@
   moves: <E>, <q^2>, the Binder ratio and P(q) per temperature with autocorrelation-aware errors, the
   exact values beside them (N <= 20) and the logarithmic-binning equilibration test; ``--samples K``
   as for ``pa``, with the Binder ratio g = (3 - [<q^4>] / [<q^2>]^2) / 2 of the disorder averages.
-- ``groundstate``: over K disorder samples (SK or Edwards-Anderson), one run of SA, PT or
-  population annealing per sample with S sweeps, against the exact ground state (enumeration,
-  N <= 24): the hit probability with its error and Wilson interval, and the mean E / N;
+- ``groundstate``: over K disorder samples (SK or Edwards-Anderson), one run of SA, PT, PT with
+  Houdayer moves or population annealing per sample with S sweeps, against the exact ground state
+  (Gray-code enumeration, N <= 26): the hit probability with its error and Wilson interval, and the mean E / N;
   ``--budgets S,S,...`` gives the hit probability against sweeps.
 
 ``--checkpoint`` (every action) keeps the finished samples; a killed run started again with the
@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 
 # thermolearn.spinglass's COUPLING_KINDS and ALGORITHMS, named here so that --help loads nothing
 COUPLING_CHOICES = ("pm", "gaussian", "ferro")
-ALGORITHM_CHOICES = ("sa", "pt", "pa")
+ALGORITHM_CHOICES = ("sa", "pt", "pa", "pt-houdayer")
 # population_annealing's MIN_POPULATION and MIN_RUNS (checked again there)
 _MIN_POPULATION = 16
 _MIN_RUNS = 2
@@ -235,12 +235,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     g = psub.add_parser(
         "groundstate",
-        help="probability of reaching the exact ground state over disorder samples (SA, PT, PA)",
+        help="probability of reaching the exact ground state over disorder samples (SA, PT, PT+Houdayer, PA)",
         description="For each of K disorder samples (seeds drawn from --seed), one run of simulated annealing, "
-        "parallel tempering or population annealing with S sweeps, and the exact ground-state energy by "
-        "enumeration (N <= 24): the hit probability with its standard error and 95% Wilson interval, and the "
+        "parallel tempering (optionally with Houdayer cluster moves) or population annealing with S sweeps, and "
+        "the exact ground-state energy by "
+        "enumeration (N <= 26): the hit probability with its standard error and 95% Wilson interval, and the "
         "mean best energy per spin. Budgets: sa, one read of S sweeps; pt, S sweeps of each of --ladder-size "
-        "replicas; pa, S sweeps of each of --population replicas (S / 4 steps of 4 sweeps).",
+        "replicas; pt-houdayer, S rounds of two replicas at each of --ladder-size temperatures with a Houdayer "
+        "cluster move between them; pa, S sweeps of each of --population replicas (S / 4 steps of 4 sweeps).",
     )
     model = g.add_mutually_exclusive_group()
     model.add_argument("--sk", type=positive_int, metavar="N", help="Sherrington-Kirkpatrick instances of N spins")
@@ -263,7 +265,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="several sweep budgets instead of --sweeps, e.g. 100,300,1000: the hit probability against sweeps "
         "(with --plot: drawn with its 95%% Wilson intervals)",
     )
-    add_ladder_size(g, default=8, help="parallel-tempering rungs (pt, default 8)")
+    add_ladder_size(g, default=8, help="parallel-tempering rungs (pt and pt-houdayer, default 8)")
     g.add_argument(
         "--population",
         type=positive_int,
@@ -1307,16 +1309,18 @@ def run_groundstate_command(args: argparse.Namespace) -> int:
     n = ensemble.n_spins
     if args.algorithm == "pa":
         check_population_memory(args.population, n)
-    if args.algorithm == "pt":
+    replicas = {"sa": 1, "pt": args.ladder_size, "pt-houdayer": 2 * args.ladder_size, "pa": args.population}[
+        args.algorithm
+    ]
+    if args.algorithm in ("pt", "pt-houdayer"):
         from thermolearn.resources import check_memory
 
         # the ladder's replicas: int8 spins, float64 copies for the final energies, generator states
         check_memory(
-            f"parallel tempering with --ladder-size {args.ladder_size} replicas of {n} spins",
-            float(args.ladder_size) * (40.0 * n + 128.0),
+            f"parallel tempering with {replicas} replicas of {n} spins (--ladder-size {args.ladder_size})",
+            float(replicas) * (40.0 * n + 128.0),
             hint="choose a smaller --ladder-size",
         )
-    replicas = {"sa": 1, "pt": args.ladder_size, "pa": args.population}[args.algorithm]
     from thermolearn.runs.sweep import as_finished
 
     if args.budgets is not None:
@@ -1413,7 +1417,7 @@ def _hit_curve_command(args: argparse.Namespace, ensemble: Any, budgets: list[in
 
     K, n = args.samples, ensemble.n_spins
     run_id = {"command": "spinglass groundstate", "ensemble": _ensemble_id(ensemble), "algorithm": args.algorithm,
-              "budgets": budgets, "ladder": args.ladder_size if args.algorithm == "pt" else None,
+              "budgets": budgets, "ladder": args.ladder_size if args.algorithm in ("pt", "pt-houdayer") else None,
               "population": args.population if args.algorithm == "pa" else None}  # fmt: skip
     checkpoint = SampleCheckpoint(args.checkpoint, run_id, [f"{b}:{k}" for b in budgets for k in range(K)])
     done = checkpoint.load()

@@ -11,6 +11,7 @@ from thermolearn.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
     from thermolearn.exact.enumeration import MAX_SPINS, enumerate_exact, probability_table, state_index_to_spins
+    from thermolearn.exact.ground_state import MAX_GROUND_STATE_SPINS, enumerate_ground_state
     from thermolearn.exact.rbm_models import rbm_model_log_partition
     from thermolearn.exact.rbm_partition import (
         MAX_SUMMED_UNITS,
@@ -25,8 +26,10 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
 _EXPORTS = {
     "choose_method": "solve",
     "enumerate_exact": "enumeration",
+    "enumerate_ground_state": "ground_state",
     "ExactMethodUnavailable": "solve",
     "ExactThermodynamics": "thermodynamics",
+    "MAX_GROUND_STATE_SPINS": "ground_state",
     "MAX_SPINS": "enumeration",
     "MAX_SUMMED_UNITS": "rbm_partition",
     "probability_table": "enumeration",

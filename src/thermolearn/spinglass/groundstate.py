@@ -1,12 +1,14 @@
 """Ground-state search on instances whose ground state is known exactly.
 
-For each disorder sample the exact ground-state energy E_0 comes from enumeration (the Boltzmann
-average of E at T -> 0, exact for N <= ``MAX_EXACT_SPINS``); one run of the algorithm with a
+For each disorder sample the exact ground-state energy E_0 comes from enumeration (Gray-code order,
+exact for N <= ``MAX_EXACT_SPINS``); one run of the algorithm with a
 budget of S sweeps reports its lowest energy, and a hit is E_best = E_0 (to rounding). The hit
 probability over samples is given with its binomial standard error and a Wilson score interval.
 
 Budgets (sweeps S): ``'sa'`` one simulated-annealing read of S sweeps (then a quench);
-``'pt'`` one parallel-tempering read, S sweeps of each of its ``ladder`` replicas; ``'pa'`` one
+``'pt'`` one parallel-tempering read, S sweeps of each of its ``ladder`` replicas; ``'pt-houdayer'``
+parallel tempering with two replicas at each of ``ladder`` temperatures and a Houdayer cluster move
+between them after every round, S rounds (S sweeps of each of its 2 x ``ladder`` replicas); ``'pa'`` one
 population of ``population`` replicas annealed in S / ``sweeps_per_step`` steps of beta with
 ``sweeps_per_step`` Metropolis sweeps each (S sweeps per replica), lowest energy at any step.
 """
@@ -26,12 +28,13 @@ import numpy as np
 
 import thermolearn.storage as storage
 from thermolearn.estimators.proportions import wilson_interval
-from thermolearn.exact.enumeration import enumerate_exact
+from thermolearn.exact.ground_state import enumerate_ground_state
 from thermolearn.file_contents import FileContents
 from thermolearn.models.ising import Ising
 from thermolearn.samplers.annealing import anneal
 from thermolearn.samplers.schedules import default_beta_range
 from thermolearn.spinglass.ensembles import DisorderEnsemble
+from thermolearn.spinglass.houdayer import tempering_with_houdayer
 from thermolearn.spinglass.population_annealing import (
     MIN_POPULATION,
     anneal_population,
@@ -40,24 +43,23 @@ from thermolearn.spinglass.population_annealing import (
 )
 from thermolearn.validation import check_positive_int
 
-ALGORITHMS = ("sa", "pt", "pa")
-#: the largest instance whose ground state is enumerated (2^24 states, well under a second)
-MAX_EXACT_SPINS = 24
-#: a temperature at which exp(-gap / T) underflows for any gap above 1e-7 coupling units, so the
-#: Boltzmann mean of E is the ground-state energy to double precision
-_GROUND_TEMPERATURE = 1e-10
+ALGORITHMS = ("sa", "pt", "pa", "pt-houdayer")  # seeds follow this order: append only
+#: the largest instance whose ground state a study enumerates (2^25 states by Gray code: a fraction of
+#: a second for a lattice, a few seconds for SK; :func:`enumerate_ground_state` itself goes to 30)
+MAX_EXACT_SPINS = 26
 DEFAULT_LADDER = 8
 DEFAULT_POPULATION = 64
 DEFAULT_SWEEPS_PER_STEP = 4
 
 
 def exact_ground_energy(model: Ising) -> float:
-    """The exact ground-state energy (total) of ``model`` by enumeration of its 2^N states (N <= 24)."""
+    """The exact ground-state energy (total) of ``model`` by Gray-code enumeration of its states
+    (N <= :data:`MAX_EXACT_SPINS`; :func:`thermolearn.exact.ground_state.enumerate_ground_state`)."""
     if model.n_spins > MAX_EXACT_SPINS:
         raise ValueError(
             f"exact ground states are enumerated up to {MAX_EXACT_SPINS} spins; this model has {model.n_spins}"
         )
-    return float(enumerate_exact(model, _GROUND_TEMPERATURE, correlations=False)[0].energy)
+    return enumerate_ground_state(model)[0]
 
 
 def is_hit(best_energy: float, ground_energy: float) -> bool:
@@ -92,6 +94,13 @@ def search_ground_state(
         ladder = check_positive_int("ladder", ladder, minimum=2)
         res = anneal(model, sweeps, reads=1, algorithm="pt", temperatures=ladder, seed=seed)
         return res.best_energy, res.best_state
+    if algorithm == "pt-houdayer":
+        ladder = check_positive_int("ladder", ladder, minimum=2)
+        # the same span of temperatures as 'pt': from where a typical flip is accepted half the time
+        # down to where it practically never is
+        beta_hot, beta_cold = default_beta_range(model)
+        pt = tempering_with_houdayer(model, np.geomspace(1.0 / beta_cold, 1.0 / beta_hot, ladder), sweeps, seed=seed)
+        return pt.best_energy, pt.best_spins
     population = check_positive_int("population", population, minimum=MIN_POPULATION)
     sweeps_per_step = check_positive_int("sweeps_per_step", sweeps_per_step)
     if sweeps < sweeps_per_step:
@@ -276,7 +285,7 @@ def _run_id(
         "algorithm": algorithm,
         "sweeps": sweeps,
         "exact": enumerable,
-        "ladder": int(ladder) if algorithm == "pt" else None,
+        "ladder": int(ladder) if algorithm in ("pt", "pt-houdayer") else None,
         "population": int(population) if algorithm == "pa" else None,
         "sweeps_per_step": int(sweeps_per_step) if algorithm == "pa" else None,
     }

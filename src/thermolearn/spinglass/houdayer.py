@@ -118,12 +118,15 @@ def _houdayer_move(a, b, ea, eb, indptr, indices, data, mark, stack, s0, s1, s2,
 
 
 @njit(cache=True)
-def _pt_houdayer(spins, energies, rng, betas, houdayer, indptr, indices, data, n_sweeps, e_out, q_out, counts):
+def _pt_houdayer(
+    spins, energies, rng, betas, houdayer, indptr, indices, data, n_sweeps, e_out, q_out, counts, best_e, best_spins
+):
     """``n_sweeps`` rounds of (Metropolis sweeps, Houdayer moves, exchanges) over the ladder.
 
     spins (K, 2, N) int8, energies (K, 2), rng (4,) uint64; records e_out (n_sweeps, K, 2),
     q_out (n_sweeps, K); counts[k] += accepted exchanges between k and k+1 (both replicas),
-    counts[K - 1 + k] += Houdayer cluster sizes at k."""
+    counts[K - 1 + k] += Houdayer cluster sizes at k; best_e (1,) and best_spins (N,) int8 keep the
+    lowest recorded energy and its state (a copy only when a record is beaten: O(N) rarely)."""
     n_t = spins.shape[0]
     n = spins.shape[2]
     s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
@@ -160,6 +163,10 @@ def _pt_houdayer(spins, energies, rng, betas, houdayer, indptr, indices, data, n
         for k in range(n_t):
             e_out[t, k, 0] = energies[k, 0]
             e_out[t, k, 1] = energies[k, 1]
+            for r in range(2):
+                if energies[k, r] < best_e[0]:
+                    best_e[0] = energies[k, r]
+                    best_spins[:] = spins[k, r]
             acc = 0
             for i in range(n):
                 acc += spins[k, 0, i] * spins[k, 1, i]
@@ -171,8 +178,9 @@ def _pt_houdayer(spins, energies, rng, betas, houdayer, indptr, indices, data, n
 class TemperingRun:
     """Series of a two-replica tempering run: ``energies`` (sweeps, K, 2) totals, ``overlaps``
     (sweeps, K), the ladder ``temperatures`` (K,), exchange acceptance per neighbouring pair (K - 1,)
-    and the mean Houdayer cluster size per temperature (K,, 0 where the move is off), and the
-    final ``spins`` (K, 2, N)."""
+    and the mean Houdayer cluster size per temperature (K,, 0 where the move is off), the final
+    ``spins`` (K, 2, N), and the lowest recorded energy ``best_energy`` (= ``energies.min()``) with a
+    state ``best_spins`` (N,) that has it: the run as a ground-state search."""
 
     temperatures: np.ndarray
     energies: np.ndarray
@@ -180,6 +188,8 @@ class TemperingRun:
     exchange_acceptance: np.ndarray
     mean_cluster_size: np.ndarray
     spins: np.ndarray
+    best_energy: float
+    best_spins: np.ndarray
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -233,7 +243,12 @@ def tempering_with_houdayer(
     e_out = np.empty((sweeps, k, 2))
     q_out = np.empty((sweeps, k))
     counts = np.zeros(2 * k - 1, dtype=np.int64)
-    _pt_houdayer(spins, energies, state, 1.0 / temps, mask, indptr, indices, data, sweeps, e_out, q_out, counts)
+    best_e = np.array([np.inf])
+    best_spins = np.empty(n, dtype=np.int8)
+    _pt_houdayer(
+        spins, energies, state, 1.0 / temps, mask, indptr, indices, data, sweeps, e_out, q_out, counts, best_e,
+        best_spins,
+    )  # fmt: skip
     return TemperingRun(
         temperatures=temps,
         energies=e_out,
@@ -241,6 +256,8 @@ def tempering_with_houdayer(
         exchange_acceptance=counts[: k - 1] / (2.0 * sweeps),
         mean_cluster_size=counts[k - 1 :] / float(sweeps),
         spins=spins,
+        best_energy=float(best_e[0]),
+        best_spins=best_spins,
     )
 
 
