@@ -192,3 +192,17 @@ def test_the_command_on_two_worker_processes_writes_the_serial_record(tmp_path):
     assert main([*argv, "--json", str(tmp_path / "pool.json"), "--workers", "2"]) == 0
     serial, pool = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("serial", "pool"))
     assert pool["samples"] == serial["samples"] and pool["hit_probability"] == serial["hit_probability"]
+
+
+def test_a_hit_curve_enumerates_each_ground_state_once(monkeypatch):
+    import thermolearn.spinglass.groundstate as groundstate
+
+    calls = []
+    real = groundstate.exact_ground_energy
+    monkeypatch.setattr(groundstate, "exact_ground_energy", lambda model: calls.append(1) or real(model))
+    ens = sk_ensemble(10, 3, seed=5)
+    studies = hit_curve(ens, "sa", [2, 8, 32])
+    assert len(calls) == 3  # one per sample, not one per sample and budget
+    assert [r["exact_ground_energy"] for r in studies[2].samples] == [real(ens.model(k)) for k in range(3)]
+    with pytest.raises(ValueError, match="one energy per sample"):
+        ground_state_study(ens, "sa", 2, known_ground_energies=[-1.0])

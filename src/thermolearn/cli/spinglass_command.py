@@ -1448,13 +1448,17 @@ def _hit_curve_command(args: argparse.Namespace, ensemble: Any, budgets: list[in
         ) as bar,
     ):
         with checkpoint.kept(done):
-            studies = [
-                ground_state_study(
-                    ensemble, args.algorithm, b, ladder=args.ladder_size, population=args.population,
-                    progress=bar.update if not bar.disable else None, map_samples=samples_of(b, executor),
-                )
-                for b in budgets
-            ]  # fmt: skip
+            studies: list[Any] = []
+            for b in budgets:
+                # the exact ground states are enumerated once, in the first budget's study
+                exact: list[Any] = [row["exact_ground_energy"] for row in studies[0].samples] if studies else [None]
+                studies.append(
+                    ground_state_study(
+                        ensemble, args.algorithm, b, ladder=args.ladder_size, population=args.population,
+                        progress=bar.update if not bar.disable else None, map_samples=samples_of(b, executor),
+                        known_ground_energies=exact if None not in exact else None,
+                    )
+                )  # fmt: skip
         checkpoint.save(done, force=resumed < len(budgets) * K)
     if resumed:
         print(f"resumed from {args.checkpoint}: {resumed} of {len(budgets) * K} samples x budgets were done")
