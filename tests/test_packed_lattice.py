@@ -1,9 +1,13 @@
 """One big lattice, bit-packed (samplers.packed_lattice): checkerboard Metropolis and heat bath
-with 64 sites per word. Exact in distribution (the conformance kit's chi-square on the 4 x 4
-models runs on both through the registry in test_conformance), on Kaufman's energy at L = 64, with energies, magnetisations and flip counts that match
-the unpacked spins, and the same bits on one thread or two."""
+with 64 sites per word, square and cubic. Exact in distribution (the conformance kit's
+chi-square on the 4 x 4 models runs on both through the registry in test_conformance), on
+Kaufman's energy at L = 64, with each class of sites (k unsatisfied bonds) flipping with exactly
+its rule's probability in 2D and 3D, energies, magnetisations and flip counts that match the
+unpacked spins, and the same bits on one thread or two."""
 
 from __future__ import annotations
+
+import math
 
 import numba
 import numpy as np
@@ -15,9 +19,11 @@ from thermolearn.models.ising import Ising
 from thermolearn.samplers.packed_lattice import (
     PackedLatticeHeatBath,
     PackedLatticeSampler,
+    digit_tables,
+    group_thresholds,
     strip_layout,
-    threshold_tables,
 )
+from thermolearn.samplers.registry import make_sampler
 from thermolearn.samplers.state import ChainState
 
 PACKED = [PackedLatticeSampler, PackedLatticeHeatBath]
@@ -40,6 +46,73 @@ def test_the_energy_at_l_64_agrees_with_kaufman_within_its_error_bar(cls):
     assert abs(energies.mean() - exact) < 4 * stderr, (energies.mean(), exact, stderr)
 
 
+def _unsatisfied(model: Ising, spins: np.ndarray) -> np.ndarray:
+    """k_i: the number of bonds at site i with J_ij s_i s_j < 0."""
+    rows = np.repeat(np.arange(model.n_spins), np.diff(model.indptr))
+    bad = model.data * spins[rows] * spins[model.indices] < 0
+    return np.bincount(rows, weights=bad, minlength=model.n_spins).astype(int)
+
+
+@pytest.mark.parametrize("cls", PACKED, ids=lambda c: c.name)
+@pytest.mark.parametrize(
+    ("model", "shape", "beta"),
+    [
+        (Ising.lattice((32, 32)), (32, 32), 0.35),
+        (Ising.edwards_anderson(32, 2, seed=3), (32, 32), 0.6),
+        (Ising.lattice((12, 12, 12)), (12, 12, 12), 0.18),
+        (Ising.edwards_anderson(12, 3, seed=5), (12, 12, 12), 0.35),
+    ],
+    ids=["square ferromagnet", "square +-J", "cubic ferromagnet", "cubic +-J"],
+)
+def test_each_class_of_sites_flips_with_exactly_the_rules_probability(cls, model, shape, beta):
+    """One sweep updates colour 0 given colour 1, then colour 1 given the new colour 0: from the
+    spins before and after, every site's k (unsatisfied bonds) at its update is known, and the
+    fraction of flips per k must be the rule's probability within binomial error."""
+    colour = np.indices(shape).sum(axis=0).ravel() % 2
+    z = 2 * len(shape)
+    abs_j = float(np.abs(model.data).max())
+    sampler = cls()
+    state = ChainState.new(model, 1, seed=11)
+    sampler.sweep(model, state, beta, 5)
+    flips, trials = np.zeros(z + 1), np.zeros(z + 1)
+    for _ in range(60):
+        before = state.spins[0].copy()
+        sampler.sweep(model, state, beta, 1)
+        after = state.spins[0]
+        halfway = np.where(colour == 0, after, before)  # colour 0 updated, colour 1 not yet
+        k = np.where(colour == 0, _unsatisfied(model, before), _unsatisfied(model, halfway))
+        flipped = before != after
+        np.add.at(trials, k, 1)
+        np.add.at(flips, k, flipped)
+    for k in range(z + 1):
+        de = 2 * abs_j * (z - 2 * k)
+        p = 1 / (1 + math.exp(beta * de)) if cls.rule_name == "heatbath" else min(1.0, math.exp(-beta * de))
+        if trials[k] < 50:
+            continue
+        sigma = math.sqrt(max(p * (1 - p), 1e-12) / trials[k])
+        assert abs(flips[k] / trials[k] - p) < 5 * sigma + 1e-12, (k, flips[k] / trials[k], p, trials[k])
+    assert (trials >= 50).sum() >= 4  # the test saw the classes it checks
+
+
+@pytest.mark.parametrize("cls", PACKED, ids=lambda c: c.name)
+def test_the_cubic_energy_agrees_with_single_spin_sampling(cls):
+    """No exact answer in 3D: the packed sampler and the single-spin heat bath at T = 5 on
+    8^3 must agree on the mean energy within their combined error bars."""
+    model = Ising.lattice((8, 8, 8))
+    means = []
+    for sampler in (cls(), make_sampler("heatbath")):
+        state = ChainState.new(model, 4, seed=21)
+        sampler.sweep(model, state, np.full(4, 0.2), 100)
+        energies = np.empty((1500, 4))
+        for t in range(energies.shape[0]):
+            sampler.sweep(model, state, np.full(4, 0.2), 1)
+            energies[t] = state.energy / model.n_spins
+        tau = max(integrated_autocorrelation_time(energies[:, c]).tau for c in range(4))
+        means.append((energies.mean(), energies.std(ddof=1) * np.sqrt(2 * tau / energies.size)))
+    (a, sa), (b, sb) = means
+    assert abs(a - b) < 4 * math.hypot(sa, sb), means
+
+
 @pytest.mark.parametrize("cls", PACKED, ids=lambda c: c.name)
 @pytest.mark.parametrize(
     "model",
@@ -49,38 +122,55 @@ def test_the_energy_at_l_64_agrees_with_kaufman_within_its_error_bar(cls):
         Ising.edwards_anderson(8, 2, seed=4),
         Ising.lattice((4, 256)),
         Ising.edwards_anderson(130, 2, seed=1),
+        Ising.lattice((4, 4, 4)),
+        Ising.lattice((4, 6, 8), coupling=(1.0, -1.0, 1.0)),
+        Ising.edwards_anderson(6, 3, seed=1),
     ],
-    ids=["ferromagnet 4x4", "antiferromagnet 6x10", "EA +-J 8x8", "ferromagnet 4x256", "EA +-J 130x130"],
+    ids=[
+        "ferromagnet 4x4",
+        "antiferromagnet 6x10",
+        "EA +-J 8x8",
+        "ferromagnet 4x256",
+        "EA +-J 130x130",
+        "ferromagnet 4x4x4",
+        "mixed signs 4x6x8",
+        "EA +-J 6^3",
+    ],
 )
 def test_energy_magnetisation_and_flip_counts_match_the_unpacked_spins(cls, model):
     state = ChainState.new(model, 2, seed=2)
     sampler = cls()
-    for beta in (0.2, 0.6, 2.0):
+    for beta in (0.2, 0.6, 2.0, np.inf):
         before = state.spins.copy()
         stats = sampler.sweep(model, state, beta, 1)
         np.testing.assert_allclose(state.energy, model.energy(state.spins), atol=1e-9)
         np.testing.assert_array_equal(state.magnetization, state.spins.sum(axis=1))
-        # one sweep visits each site once: a site differs from before iff it flipped an odd number of times
-        assert np.all(stats.accepted >= (state.spins != before).sum(axis=1))
-        assert np.all(stats.accepted % 2 == (state.spins != before).sum(axis=1) % 2)
+        # one sweep visits each site once: a site differs from before iff it flipped
+        np.testing.assert_array_equal(stats.accepted, (state.spins != before).sum(axis=1))
         assert np.all(stats.attempted == model.n_spins)
 
 
 def test_acceptance_counts_are_exact_at_the_two_extremes():
-    model = Ising.lattice((8, 8))
-    state = ChainState.new(model, 1, seed=0, initial="up")
-    stats = PackedLatticeSampler().sweep(model, state, np.inf, 3)  # ground state, never climbs
-    assert stats.accepted[0] == 0 and np.all(state.spins == 1)
-    state = ChainState.new(model, 1, seed=0)
-    stats = PackedLatticeSampler().sweep(model, state, 1e-300, 3)  # p rounds to 1: every attempt flips
-    assert stats.accepted[0] == 3 * 64
-    stats = PackedLatticeHeatBath().sweep(model, state, 1e-300, 400)  # p = 1/2 for every site
-    assert abs(stats.accepted[0] / (400 * 64) - 0.5) < 4 * np.sqrt(0.25 / (400 * 64))
+    for model in (Ising.lattice((8, 8)), Ising.lattice((4, 4, 8))):
+        n = model.n_spins
+        state = ChainState.new(model, 1, seed=0, initial="up")
+        stats = PackedLatticeSampler().sweep(model, state, np.inf, 3)  # ground state, never climbs
+        assert stats.accepted[0] == 0 and np.all(state.spins == 1)
+        state = ChainState.new(model, 1, seed=0)
+        stats = PackedLatticeSampler().sweep(model, state, 1e-300, 3)  # p rounds to 1: every attempt flips
+        assert stats.accepted[0] == 3 * n
+        stats = PackedLatticeHeatBath().sweep(model, state, 1e-300, 400)  # p = 1/2 for every site
+        assert abs(stats.accepted[0] / (400 * n) - 0.5) < 4 * np.sqrt(0.25 / (400 * n))
 
 
 @pytest.mark.parametrize("cls", PACKED, ids=lambda c: c.name)
-def test_the_same_bits_on_one_thread_or_two_and_in_one_call_or_many(cls):
-    model = Ising.edwards_anderson(256, 2, seed=7)  # 2^16 sites x 20 sweeps: enough work for two threads
+@pytest.mark.parametrize(
+    "model",
+    [Ising.edwards_anderson(256, 2, seed=7), Ising.lattice((16, 32, 128))],
+    ids=["EA +-J 256x256", "cubic 16x32x128"],
+)
+def test_the_same_bits_on_one_thread_or_two_and_in_one_call_or_many(cls, model):
+    # 2^16 sites x 20 sweeps: enough work for two threads
     runs = []
     for threads, calls in ((1, 1), (2, 1), (2, 20)):
         state = ChainState.new(model, 2, seed=5)
@@ -107,19 +197,26 @@ def test_strips_and_words_of_a_row():
         strip_layout(7)
 
 
-def test_threshold_tables_hold_each_probability_exactly():
-    probabilities = [0.0, 0.1, 0.5, 1.0, 2.0**-60]
-    certain, digits, ended = threshold_tables(probabilities)
-    for j, p in enumerate(probabilities):
+def test_digit_tables_hold_each_probability_exactly():
+    thresholds = [0.0, 0.1, 1.0, 2.0**-60]
+    digits, cap = digit_tables(thresholds)
+    for g, p in enumerate(thresholds):
+        value = sum(2.0 ** -(k + 1) for k in range(digits.shape[0]) if digits[k, g] != 0)
         if p >= 1:
-            assert certain[j] != 0
+            assert cap[g] != 0 and all(digits[:, g] != 0)  # 0.111... = 1: lanes left at the end accept
             continue
-        assert certain[j] == 0
-        value, k = 0.0, 0
-        while k < digits.shape[0] and ended[k, j] == 0:
-            value += 2.0 ** -(k + 1) * (digits[k, j] != 0)
-            k += 1
-        assert value == p  # the binary expansion up to where it ends is the double itself
+        assert cap[g] == 0
+        assert value == p  # the binary expansion is the double itself, exactly
+    assert digits.shape[0] == 53 + 60 - 1  # 2^-60 has its one digit at position 60; 0.1 needs 56
+
+
+def test_group_thresholds_are_the_rules_probabilities():
+    beta = 0.3
+    square = group_thresholds("metropolis", beta, 1.0, 2)
+    assert square[:2] == [math.exp(-8 * beta), math.exp(-4 * beta)] and square[2:] == [0.0, 0.0]
+    cubic = group_thresholds("heatbath", beta, 0.5, 3)
+    assert cubic == pytest.approx([1 / (1 + math.exp(beta * e)) for e in (6.0, 4.0, 2.0)] + [0.5], rel=1e-15)
+    assert group_thresholds("metropolis", np.inf, 1.0, 3) == [0.0, 0.0, 0.0, 0.0]
 
 
 @pytest.mark.parametrize(
@@ -128,10 +225,14 @@ def test_threshold_tables_hold_each_probability_exactly():
         (Ising.lattice((4, 4), field=0.1), "zero fields"),
         (Ising.lattice((4, 5)), "even number of columns"),
         (Ising.lattice((5, 4)), "even number of rows"),
-        (Ising.lattice((4, 4, 4)), "2D"),
-        (Ising.sherrington_kirkpatrick(16, seed=0), "square lattice"),
+        (Ising.lattice((4, 6, 5)), "even number of columns"),
+        (Ising.lattice((4, 5, 4)), "even number of sides"),
+        (Ising.lattice((4, 4, 4), coupling=(1.0, 2.0, 1.0)), "one magnitude"),
+        (Ising.lattice(16), "square or 3D cubic"),
+        (Ising.lattice((4, 4), periodic=False), "periodic"),
+        (Ising.sherrington_kirkpatrick(16, seed=0), "square or 3D cubic"),
     ],
-    ids=["field", "odd columns", "odd rows", "cubic", "SK"],
+    ids=["field", "odd columns", "odd rows", "odd x side", "odd y side", "two magnitudes", "chain", "open", "SK"],
 )
 def test_models_it_cannot_sample_are_refused_with_the_reason(model, message):
     with pytest.raises(ValueError, match=message) as caught:

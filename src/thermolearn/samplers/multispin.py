@@ -8,18 +8,25 @@ antiferromagnets, and +-J spin glasses, with or without a stored geometry).
 
 A flip of spin i changes the energy by Delta E = 4 |J| (2 - k), where k in 0..4 is the
 number of unsatisfied bonds at i (bit-sliced from the four neighbour words). Metropolis
-accepts when k >= 2, with probability p = exp(-4 beta |J|) when k = 1 and p^2 when k = 0.
-Unlike Isakov et al., every replica gets its own random bits, so the replicas are
-independent chains: a mask whose bits are 1 with probability p is drawn by comparing each
-lane's uniform U (its bits revealed one random word at a time) with the binary expansion of
-p, stopping when every lane is decided (about log2(64) + 2 words); U < p is then exact for
-the double p. The k = 0 lanes take a second independent mask among those that passed the
-first. Sites are visited in row-major order, like :class:`Metropolis` with order
-'sequential'.
+accepts when k >= 2, with probability p = exp(-4 beta |J|) when k = 1 and p8 = exp(-8 beta |J|)
+when k = 0. Unlike Isakov et al., every replica gets its own random bits, so the replicas are
+independent chains: each lane of each site draws a uniform U, compared exactly with both p and
+p8 (its binary digits revealed one random word at a time, compared with the binary expansions
+of the doubles p and p8 until every lane is decided). Sites are visited in row-major order,
+like :class:`Metropolis` with order 'sequential'.
+
+How a row goes fast: the uniforms do not depend on the spins, so a row's comparisons are made
+first, for 32 sites at a time with one xoshiro256** stream per site advancing in step (a vector
+loop); then every site's flip mask is computed for both states of its left bond (its right, up
+and down neighbours do not change before its turn), and the sequential pass along the row only
+selects between the two. Each sweep takes one key from the group's generator and seeds the
+streams of row r from (key, r) with splitmix64. (Stream history: up to 0.6.4 each group drew
+its words directly from its generator, one site at a time, and k = 0 lanes took a second mask
+p x p; the distribution is the same, the bits are not.)
 
 Chains come in groups of 64 (``n_chains`` must be a multiple of 64) that share an inverse
-temperature. Group g draws from the generator of chain 64 g (the other rows of the state's
-``rng`` are left untouched). Every call packs the int8 spins into words, sweeps, unpacks
+temperature. Group g takes its keys from the generator of chain 64 g (the other rows of the
+state's ``rng`` are left untouched). Every call packs the int8 spins into words, sweeps, unpacks
 them and recomputes energies and magnetisations, so give it many sweeps per call.
 """
 
@@ -35,35 +42,63 @@ from thermolearn.kernel_threads import over_items, thread_count, thread_limit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next64
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
+from thermolearn.samplers.packed_lattice import digit_tables
 from thermolearn.samplers.state import ChainState
 
 LANES = 64
 _SERIAL_WORK = 1_000_000  # spin updates per call below which one thread does everything
 _COUNTER_BITS = 20  # vertical counter planes: flushed long before 2^20 sites
+_GOLDEN = 0x9E3779B97F4A7C15
+_CHUNK = 32  # sites whose masks are drawn in one vector (the vector loop wants 32 words)
+_ROW_SALT = 0xD1B54A32D192ED03
 
 
 @njit(inline="always")
-def _bernoulli_mask(need, mantissa, frac_bits, s0, s1, s2, s3):
-    """A word whose bits, among the lanes set in ``need``, are 1 with probability
-    p = mantissa 2^-frac_bits (exactly), independently; other lanes are 0.
+def _splitmix(x):
+    """The next splitmix64 output and state (seeds the rows' xoshiro streams)."""
+    x += uint64(_GOLDEN)
+    z = x
+    z = (z ^ (z >> uint64(30))) * uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> uint64(27))) * uint64(0x94D049BB133111EB)
+    return x, z ^ (z >> uint64(31))
 
-    Lane b's uniform U has binary digits u_1 u_2 ... (bit b of successive random words);
-    U < p is decided at the first digit where U and p differ."""
-    if frac_bits < 0:  # p = 1
-        return need, s0, s1, s2, s3
-    result = uint64(0)
-    undecided = need
-    k = 1
-    while undecided != 0 and k <= frac_bits:
-        r, s0, s1, s2, s3 = next64(s0, s1, s2, s3)
-        shift = frac_bits - k
-        if shift < 53 and (mantissa >> uint64(shift)) & uint64(1):
-            result |= undecided & ~r  # digit of p is 1: lanes with digit 0 are below p
-            undecided &= r
-        else:
-            undecided &= ~r  # digit of p is 0: lanes with digit 1 are above p
+
+@njit(inline="always")
+def _row_masks(n, digits, cap, s0, s1, s2, s3, undecided4, undecided8, below4, below8):
+    """For each of ``n`` sites, one fresh uniform U per lane (its binary digits: bit b of
+    successive words of the site's stream), compared exactly with both thresholds:
+    ``below4`` = lanes with U < p (one unsatisfied bond), ``below8`` = lanes with U < p8
+    (none; p8 <= p). U < p is decided at the first digit where U and p differ; the n streams
+    advance together, so the compiler runs them as vectors."""
+    depth = digits.shape[0]
+    everything = uint64(0xFFFFFFFFFFFFFFFF)
+    for j in range(n):
+        undecided4[j] = everything
+        undecided8[j] = everything
+        below4[j] = 0
+        below8[j] = 0
+    anyu = everything if n > 0 else uint64(0)
+    k = 0
+    while anyu != 0 and k < depth:
+        t4, t8 = digits[k, 0], digits[k, 1]
+        anyu = uint64(0)
+        for j in range(n):
+            r, s0[j], s1[j], s2[j], s3[j] = next64(s0[j], s1[j], s2[j], s3[j])
+            a = undecided4[j]
+            b = undecided8[j]
+            below4[j] |= a & t4 & ~r  # threshold digit 1, U's digit 0: U < p
+            above = a & r & ~t4  # U > p >= p8: decided for both
+            a &= ~(r ^ t4)  # U's digit equal to the threshold's: still undecided
+            below8[j] |= b & t8 & ~r
+            b &= ~(r ^ t8) & ~above
+            undecided4[j] = a
+            undecided8[j] = b
+            anyu |= a | b
         k += 1
-    return result, s0, s1, s2, s3  # lanes still undecided equal p's digits so far and p ends: U >= p
+    for j in range(n):
+        # lanes equal to p's digits where the table ends: U >= p, unless p = 1 (digits all ones)
+        below4[j] |= undecided4[j] & cap[0]
+        below8[j] |= undecided8[j] & cap[1]
 
 
 @njit(inline="always")
@@ -89,54 +124,101 @@ def _flush(planes, counts):
 
 
 @over_items()
-def _msc_sweeps(words, rng, seeds_rows, afm, afm_stride, rows, cols, mantissas, frac_bits, n_sweeps, accepted):
+def _msc_sweeps(words, rng, seeds_rows, afm, afm_stride, rows, cols, digits, cap, n_sweeps, accepted):
     """Sequential Metropolis sweeps of every group of 64 replicas (words: (n_groups, n))."""
     n_groups, n = words.shape
     for g in prange(n_groups):
         w = words[g]
         row = seeds_rows[g]
-        s0, s1, s2, s3 = rng[row, 0], rng[row, 1], rng[row, 2], rng[row, 3]
-        mant = uint64(mantissas[g])
-        fb = frac_bits[g]
         planes = np.zeros(_COUNTER_BITS, dtype=np.uint64)
         counts = np.zeros(LANES, dtype=np.int64)
+        st = np.empty((4, cols), dtype=np.uint64)
+        undecided4 = np.empty(cols, dtype=np.uint64)
+        undecided8 = np.empty(cols, dtype=np.uint64)
+        below4 = np.empty(cols, dtype=np.uint64)
+        below8 = np.empty(cols, dtype=np.uint64)
+        shifted = np.empty(cols, dtype=np.uint64)
+        flip_if_0 = np.empty(cols, dtype=np.uint64)
+        flip_if_1 = np.empty(cols, dtype=np.uint64)
+        flips = np.empty(cols, dtype=np.uint64)
         since_flush = 0
         for _ in range(n_sweeps):
+            key, a0, a1, a2, a3 = next64(rng[row, 0], rng[row, 1], rng[row, 2], rng[row, 3])
+            rng[row, 0], rng[row, 1], rng[row, 2], rng[row, 3] = a0, a1, a2, a3
             for r in range(rows):
+                # the row's random masks first (they do not depend on the spins)
+                seed = key ^ (uint64(r) * uint64(_ROW_SALT))
+                for i in range(4):
+                    for j in range(cols):
+                        _, st[i, j] = _splitmix(seed + uint64(i * cols + j) * uint64(_GOLDEN))
+                for c0 in range(0, cols, _CHUNK):
+                    c1 = min(c0 + _CHUNK, cols) if cols - c0 >= 2 * _CHUNK else cols
+                    if c0 >= c1:
+                        break
+                    _row_masks(
+                        c1 - c0,
+                        digits[g],
+                        cap[g],
+                        st[0, c0:c1],
+                        st[1, c0:c1],
+                        st[2, c0:c1],
+                        st[3, c0:c1],
+                        undecided4[c0:c1],
+                        undecided8[c0:c1],
+                        below4[c0:c1],
+                        below8[c0:c1],
+                    )
+                    if c1 == cols:
+                        break
                 base = r * cols
                 up = base - cols if r > 0 else base + (rows - 1) * cols
                 down = base + cols if r < rows - 1 else base - (rows - 1) * cols
+                wr = w[base : base + cols]
+                wu = w[up : up + cols]
+                wd = w[down : down + cols]
+                ab = base * afm_stride
+                a0 = afm[0, ab : ab + cols]
+                a1 = afm[1, ab : ab + cols]
+                a2 = afm[2, ab : ab + cols]
+                a3 = afm[3, ab : ab + cols]
+                # then, for every site, its flip mask for either state of its left bond (the one
+                # neighbour updated just before it): the sequential part is a select per site
                 for c in range(cols):
-                    i = base + c
-                    left = i - 1 if c > 0 else i + cols - 1
-                    right = i + 1 if c < cols - 1 else i - cols + 1
-                    x = w[i]
-                    m = i * afm_stride
-                    u1 = x ^ w[left] ^ afm[m, 0]  # 1 where the bond is unsatisfied
-                    u2 = x ^ w[right] ^ afm[m, 1]
-                    u3 = x ^ w[up + c] ^ afm[m, 2]
-                    u4 = x ^ w[down + c] ^ afm[m, 3]
-                    a1 = u1 ^ u2
-                    a2 = u3 ^ u4
-                    at_least_two = (u1 & u2) | (u3 & u4) | (a1 & a2)
-                    exactly_one = ~at_least_two & (a1 ^ a2)
-                    none = ~(at_least_two | exactly_one)
-                    flip = at_least_two
-                    if (exactly_one | none) != 0:
-                        first, s0, s1, s2, s3 = _bernoulli_mask(exactly_one | none, mant, fb, s0, s1, s2, s3)
-                        flip |= exactly_one & first
-                        if (none & first) != 0:
-                            second, s0, s1, s2, s3 = _bernoulli_mask(none & first, mant, fb, s0, s1, s2, s3)
-                            flip |= none & first & second
-                    w[i] = x ^ flip
-                    if flip != 0:
-                        _count(planes, flip)
+                    x = wr[c]
+                    right = wr[c + 1] if c < cols - 1 else wr[0]  # site 0: updated before site cols - 1 reads it
+                    u2 = x ^ right ^ a1[c]  # 1 where the bond is unsatisfied
+                    u3 = x ^ wu[c] ^ a2[c]
+                    u4 = x ^ wd[c] ^ a3[c]
+                    two = (u2 & u3) | (u4 & (u2 ^ u3))  # at least two of the three
+                    some = u2 | u3 | u4
+                    # k unsatisfied bonds: flip outright when k >= 2, with p when k = 1, p8 when k = 0
+                    flip_if_0[c] = two | ((u2 ^ u3 ^ u4) & ~two & below4[c]) | (~some & below8[c])
+                    flip_if_1[c] = some | below4[c]
+                    shifted[c] = x ^ a0[c]
+                left = wr[cols - 1]
+                for c in range(cols):
+                    if c == cols - 1:  # its right neighbour is site 0 of the row, updated already
+                        x = wr[c]
+                        u2 = x ^ wr[0] ^ a1[c]
+                        u3 = x ^ wu[c] ^ a2[c]
+                        u4 = x ^ wd[c] ^ a3[c]
+                        two = (u2 & u3) | (u4 & (u2 ^ u3))
+                        some = u2 | u3 | u4
+                        flip_if_0[c] = two | ((u2 ^ u3 ^ u4) & ~two & below4[c]) | (~some & below8[c])
+                        flip_if_1[c] = some | below4[c]
+                    u1 = shifted[c] ^ left  # 1 where the left bond is unsatisfied
+                    f = (u1 & flip_if_1[c]) | (~u1 & flip_if_0[c])
+                    left = wr[c] ^ f
+                    wr[c] = left
+                    flips[c] = f
+                for c in range(cols):
+                    if flips[c] != 0:
+                        _count(planes, flips[c])
                     since_flush += 1
                     if since_flush == 1 << (_COUNTER_BITS - 1):
                         _flush(planes, counts)
                         since_flush = 0
         _flush(planes, counts)
-        rng[row, 0], rng[row, 1], rng[row, 2], rng[row, 3] = s0, s1, s2, s3
         for b in range(LANES):
             accepted[g * LANES + b] = counts[b]
 
@@ -286,19 +368,22 @@ class MultiSpinMetropolis(Sampler):
         if np.any(groups != groups[:, :1]):
             raise ValueError(f"metropolis-msc: the {LANES} chains of a group (chains 64g..64g+63) share one beta")
         n_groups = groups.shape[0]
-        mantissas = np.empty(n_groups, dtype=np.uint64)
-        frac_bits = np.empty(n_groups, dtype=np.int64)
-        for g, beta in enumerate(groups[:, 0]):
-            p = math.exp(-4.0 * beta * plan.abs_j)  # p for one unsatisfied bond; p^2 for none
-            if p <= 0.0:
-                mantissas[g], frac_bits[g] = 0, 0  # beta = inf: never climb
-            elif p >= 1.0:
-                mantissas[g], frac_bits[g] = 0, -1  # beta |J| below 1e-17: always flip
-            else:
-                f, e = math.frexp(p)  # p = f 2^e, f in [0.5, 1): p = (f 2^53) 2^(e - 53)
-                mantissas[g], frac_bits[g] = int(f * 2.0**53), 53 - e
+        # Metropolis: p = exp(-4 beta |J|) for one unsatisfied bond, exp(-8 beta |J|) for none
+        tables = [
+            digit_tables([math.exp(-4.0 * beta * plan.abs_j), math.exp(-8.0 * beta * plan.abs_j)])
+            for beta in groups[:, 0]
+        ]
+        depth = max(d.shape[0] for d, _ in tables)
+        digits = np.zeros((n_groups, depth, 2), dtype=np.uint64)
+        cap = np.zeros((n_groups, 2), dtype=np.uint64)
+        for g, (d, c) in enumerate(tables):
+            digits[g, : d.shape[0]] = d
+            digits[g, d.shape[0] :] = c  # p = 1: all ones to the end; other expansions have ended
+            cap[g] = c
         words = np.empty((n_groups, model.n_spins), dtype=np.uint64)
         accepted = np.zeros(n_chains, dtype=np.int64)
+        # bond masks by direction (left, right, up, down) x site; uniform signs: one row's worth
+        bonds = np.ascontiguousarray(plan.afm.T if plan.afm.shape[0] > 1 else np.repeat(plan.afm.T, plan.cols, axis=1))
         # waking the thread pool costs more than small calls take
         threads = thread_count(n_groups, n_chains * model.n_spins * n_sweeps, _SERIAL_WORK)
         with thread_limit(threads):
@@ -307,12 +392,12 @@ class MultiSpinMetropolis(Sampler):
                 words,
                 state.rng,
                 np.arange(n_groups, dtype=np.int64) * LANES,
-                plan.afm,
+                bonds,
                 1 if plan.afm.shape[0] > 1 else 0,
                 plan.rows,
                 plan.cols,
-                mantissas,
-                frac_bits,
+                digits,
+                cap,
                 int(n_sweeps),
                 accepted,
             )

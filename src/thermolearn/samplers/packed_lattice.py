@@ -1,31 +1,42 @@
-"""One big 2D lattice, bit-packed: checkerboard Metropolis and heat bath, 64 sites per machine word.
+"""One big lattice, bit-packed: checkerboard Metropolis and heat bath, 64 sites per machine word.
 
-Multi-spin coding for a single lattice (not 64 replicas, as :mod:`.multispin` does): the
-columns of an R x C periodic lattice are cut into S strips of W = C / S columns (S <= 64,
-W even), and bit s of word (r, k) holds the spin at row r, column s W + k. Then
+Multi-spin coding for a single lattice (not 64 replicas, as :mod:`.multispin` does), square
+(2D) or simple cubic (3D), periodic. The sites are cut into *lines* along the last axis x (the
+rows of a square lattice; the (z, y) lines of a cubic one) and each line's C columns into S
+strips of W = C / S columns (S <= 64, W even): bit s of word (line, k) holds the site at column
+s W + k. Then
 
-- every spin of a word has the same checkerboard colour, (r + k) mod 2 (W is even), so the
-  sites of one colour are whole words, and updating them all at once is the checkerboard
-  sweep: a spin's four neighbours are all of the other colour and do not change meanwhile;
-- a word's neighbours are whole words: up and down are words (r -+ 1, k), left and right are
-  words (r, k -+ 1), except across a strip edge (k = 0 or W - 1), where they are the words
-  (r, W - 1) and (r, 0) rotated by one bit.
+- every spin of a word has the same checkerboard colour (W is even), so the sites of one
+  colour are whole words; the words of each colour are stored apart, ``words[c, line, m]``
+  being word k = 2 m + ((line parity + c) mod 2), so that a colour's update reads its
+  neighbours from contiguous rows of the other colour: the same m in the lines above and below
+  (and in front and behind, in 3D) and, within the line, words m and m -+ 1 (across a strip
+  edge, a word of the line rotated by one bit);
+- updating all words of one colour at once is the checkerboard sweep (a site's neighbours are
+  all of the other colour and do not change meanwhile).
 
-With k in 0..4 unsatisfied bonds at a site, flipping it changes the energy by
-Delta E = 4 |J| (2 - k). The kernel bit-slices k from the four neighbour words and flips each
-lane with the rule's probability for its k: Metropolis min(1, exp(-beta Delta E)), heat bath
-1 / (1 + exp(beta Delta E)). One draw decides the lanes of every class that needs randomness:
-each lane's uniform U is revealed one bit per random word and compared with the binary
-expansion of its class's probability until every lane is decided (about log2(64) + 2 words),
-so U < p is exact for the double p, as in :mod:`.multispin`.
+A site with k of its z = 2d bonds unsatisfied changes the energy by Delta E = 2 |J| (z - 2 k)
+when it flips. The kernel bit-slices k from the z neighbour words and sorts the lanes into
+groups d = min(k, z - k) with one flip probability each: Metropolis flips lanes with
+Delta E <= 0 outright and lanes with k = d < z/2 with p_d = exp(-beta Delta E); heat bath flips
+with 1 / (1 + exp(beta Delta E)), where the lanes with k > z/2 use the complement of their
+group's p_d (1 - p is "not U < p", exactly). Each lane's uniform U is revealed one binary digit
+per random word and compared with the binary expansion of its group's p until every lane is
+decided (about log2(lanes) + 1.3 words), so U < p is exact for the double p.
 
-Randomness and threads: each sweep takes one 64-bit key from the chain's generator and seeds
-one xoshiro256** stream per row from it (splitmix64), so rows run on any number of threads
-with the same result, bit for bit, and ``sweep(n)`` equals n calls of ``sweep(1)``. The model
-must be a periodic 2D lattice with an even number of rows >= 4, columns divisible into an even
-number W >= 2 of columns per strip, zero field and couplings of one magnitude |J| (uniform
-ferro- or antiferromagnets and +-J glasses). Each call packs the spins, sweeps and unpacks
-them (a few sweeps' worth of memory traffic): give it many sweeps per call.
+Randomness and threads: each sweep takes one 64-bit key from the chain's generator and seeds,
+with splitmix64 from (key, line), eight xoshiro256** streams per line, one per word of a block
+of eight consecutive words of a colour (the eight streams advance together, so the compiler
+runs them as one vector); a line's streams serve both colours. So lines run on any number of
+threads with the same result, bit for bit, and ``sweep(n)`` equals n calls of ``sweep(1)``.
+Stream history: 0.6.4 used one stream per line and one decision table per class (this layout
+and these streams replace it; the distribution is the same, the bits are not).
+
+The model must be a periodic square or cubic lattice whose sides across the lines are even and
+>= 4, with columns divisible into an even number W >= 2 of columns per strip, zero field and
+couplings of one magnitude |J| (uniform ferro- or antiferromagnets and +-J glasses). Each call
+packs the spins, sweeps and unpacks them (a few sweeps' worth of memory traffic): give it many
+sweeps per call.
 """
 
 from __future__ import annotations
@@ -40,18 +51,24 @@ from thermolearn.kernel_threads import MIN_PARALLEL_WORK, thread_count, thread_l
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next64
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
-from thermolearn.samplers.multispin import msc_plan
 from thermolearn.samplers.state import ChainState
 
 MAX_STRIPS = 64
 ALL_LANES = np.uint64(0xFFFFFFFFFFFFFFFF)
 RULES = ("metropolis", "heatbath")
+#: words decided together at least (lines are grouped up to it), each with its own generator
+#: stream: the streams advance in step, so the compiler runs them as vectors
+VECTOR = 32
+#: flip-probability groups: d = 0, 1, 2 (k or z - k unsatisfied bonds) and the middle k = z / 2
+GROUPS = 4
 _GOLDEN = 0x9E3779B97F4A7C15
+_LINE_SALT = 0xD1B54A32D192ED03
+_ROLES = 6  # neighbour words of a site: same m in the line, the one beside it, then 2 or 4 lines
 
 
 @njit(inline="always")
 def _splitmix(x):
-    """The next splitmix64 output and state (seeds the rows' xoshiro streams)."""
+    """The next splitmix64 output and state (seeds the lines' xoshiro streams)."""
     x += uint64(_GOLDEN)
     z = x
     z = (z ^ (z >> uint64(30))) * uint64(0xBF58476D1CE4E5B9)
@@ -68,131 +85,259 @@ def _popcount(x):
 
 
 @njit(inline="always")
-def _flip_mask(c0, c1, c2, c3, c4, certain, digits, ended, s0, s1, s2, s3):
-    """The lanes to flip: lanes ``cj`` (j unsatisfied bonds) flip with probability p_j,
-    independently. ``certain[j]`` is all ones where p_j = 1; ``digits[k, j]`` is all ones where
-    binary digit k + 1 of p_j is 1, ``ended[k, j]`` where p_j has no digits left after k (p_j = 0:
-    ended from the start).
+def _count_bits(u1, u2, u3, u4, u5, u6):
+    """The number of set inputs, lane by lane, as three bit planes (carry-save adders)."""
+    sa = u1 ^ u2 ^ u3
+    ca = (u1 & u2) | (u3 & (u1 ^ u2))
+    sb = u4 ^ u5 ^ u6
+    cb = (u4 & u5) | (u6 & (u4 ^ u5))
+    b0 = sa ^ sb
+    c0 = sa & sb
+    b1 = ca ^ cb ^ c0
+    b2 = (ca & cb) | (c0 & (ca ^ cb))
+    return b0, b1, b2
 
-    Lane b's uniform U has binary digits u_1 u_2 ... (bit b of successive random words); U < p_j
-    is decided at the first digit where they differ, or as U >= p_j once p_j's digits end."""
-    flip = (c0 & certain[0]) | (c1 & certain[1]) | (c2 & certain[2]) | (c3 & certain[3]) | (c4 & certain[4])
-    undecided = (c0 | c1 | c2 | c3 | c4) & ~flip
-    k = 0
-    depth = digits.shape[0]
-    while undecided != 0 and k < depth:
-        c0 &= undecided
-        c1 &= undecided
-        c2 &= undecided
-        c3 &= undecided
-        c4 &= undecided
-        undecided &= ~(
-            (c0 & ended[k, 0]) | (c1 & ended[k, 1]) | (c2 & ended[k, 2]) | (c3 & ended[k, 3]) | (c4 & ended[k, 4])
-        )  # the threshold's digits ended and U equals them so far: U >= p
-        if undecided == 0:
-            break
-        r, s0, s1, s2, s3 = next64(s0, s1, s2, s3)
-        ones = (
-            (c0 & digits[k, 0]) | (c1 & digits[k, 1]) | (c2 & digits[k, 2]) | (c3 & digits[k, 3]) | (c4 & digits[k, 4])
-        )
-        ones &= undecided
-        flip |= ones & ~r  # threshold digit 1, U's digit 0: U < p
-        undecided &= ~(ones ^ r)  # U's digit equal to the threshold's: still undecided
-        k += 1
-    return flip, s0, s1, s2, s3
+
+@njit(inline="always")
+def _side_words(other, side, hw, p, top, valid):
+    """The lateral neighbour that is not word m of the other colour: word m - 1 (p = 0) or
+    m + 1 (p = 1), and across the strip edge the line's end word rotated by one strip."""
+    if p == 0:
+        w = other[hw - 1]
+        side[0] = ((w << uint64(1)) | (w >> top)) & valid  # bit s <- bit s - 1 (strip s - 1's last column)
+        for m in range(1, hw):
+            side[m] = other[m - 1]
+    else:
+        w = other[0]
+        side[hw - 1] = (w >> uint64(1)) | ((w & uint64(1)) << top)  # bit s <- bit s + 1
+        for m in range(hw - 1):
+            side[m] = other[m + 1]
+
+
+@njit(inline="always")
+def _classify(own, other, side, n0, n1, n2, n3, am, hw, valid, t3, mt, rnd, gb0, gb1, certain, inverted, at):
+    """Sort the lanes of a line's words of one colour by their number k of unsatisfied bonds
+    (of z = 4, or 6 when ``t3`` is all ones) into ``certain`` flips (Metropolis, Delta E <= 0),
+    random lanes ``rnd`` of flip-probability group gb1 gb0 (binary: d = 0, 1, 2, middle) and
+    ``inverted`` lanes (heat bath, k > z/2: flip with the complement), at ``at + m``."""
+    for m in range(hw):
+        x = own[m]
+        u1 = x ^ other[m] ^ am[0, m]  # 1 where the bond is unsatisfied
+        u2 = x ^ side[m] ^ am[1, m]
+        u3 = x ^ n0[m] ^ am[2, m]
+        u4 = x ^ n1[m] ^ am[3, m]
+        u5 = (x ^ n2[m] ^ am[4, m]) & t3
+        u6 = (x ^ n3[m] ^ am[5, m]) & t3
+        b0, b1, b2 = _count_bits(u1, u2, u3, u4, u5, u6)
+        # k > z/2; k = z/2; d = 1, 2 (k or z - k unsatisfied bonds), square (t3 = 0) or cubic
+        high = b2 | (~t3 & b0 & b1)
+        mid = b1 & ~b2 & ~(b0 ^ t3)
+        d1 = b0 & ((t3 & ~b1) | (~t3 & ~b2))
+        d2 = ~b0 & (b1 ^ b2) & t3
+        keep = ~(high & mt) & valid  # Metropolis: k >= z/2 flips outright
+        mid_random = mid & ~mt
+        i = at + m
+        rnd[i] = (~(mid & mt)) & keep  # every lane left (d = 0 included) draws
+        gb0[i] = ((d1 & keep) | mid_random) & valid
+        gb1[i] = ((d2 & keep) | mid_random) & valid
+        certain[i] = (high | mid) & mt & valid
+        inverted[i] = high & ~mt & valid
+
+
+@njit(inline="always")
+def _digits(n, k, stop, gb0, gb1, digits, four, s0, s1, s2, s3, undecided, accepted):
+    """Binary digits k, k + 1, ... (until ``stop`` or every lane is decided) of the uniforms of
+    ``n`` words: lane b's U has digits u_1 u_2 ... (bit b of successive words of its word's
+    stream); U < p is decided at the first digit where U and p differ. The n streams advance
+    together (one vector). ``four``: groups 2 and 3 occur (else gb1 is zero and a two-way
+    choice of threshold digit suffices). Returns the next digit's index."""
+    anyu = uint64(0)
+    for j in range(n):
+        anyu |= undecided[j]
+    if four:
+        while anyu != 0 and k < stop:
+            t0, t1, t2, t3 = digits[k, 0], digits[k, 1], digits[k, 2], digits[k, 3]
+            anyu = uint64(0)
+            for j in range(n):
+                r, s0[j], s1[j], s2[j], s3[j] = next64(s0[j], s1[j], s2[j], s3[j])
+                g0, g1 = gb0[j], gb1[j]
+                th = (g1 & ((g0 & t3) | (~g0 & t2))) | (~g1 & ((g0 & t1) | (~g0 & t0)))  # group's digit
+                u = undecided[j]
+                accepted[j] |= u & th & ~r  # threshold digit 1, U's digit 0: U < p
+                u &= ~(r ^ th)  # U's digit equal to the threshold's: still undecided
+                undecided[j] = u
+                anyu |= u
+            k += 1
+    else:
+        while anyu != 0 and k < stop:
+            t0, t1 = digits[k, 0], digits[k, 1]
+            anyu = uint64(0)
+            for j in range(n):
+                r, s0[j], s1[j], s2[j], s3[j] = next64(s0[j], s1[j], s2[j], s3[j])
+                g0 = gb0[j]
+                th = (g0 & t1) | (~g0 & t0)
+                u = undecided[j]
+                accepted[j] |= u & th & ~r
+                u &= ~(r ^ th)
+                undecided[j] = u
+                anyu |= u
+            k += 1
+    return k
+
+
+@njit(inline="always")
+def _decide(n, rnd, gb0, gb1, digits, cap, four, st, undecided, accepted):
+    """Lanes of ``rnd[:n]`` accepted with their group's probability, exactly (:func:`_digits`).
+
+    Every word of the vector takes the digits until the last lane is decided (about
+    log2(lanes) + 1.3 of them, against 7.3 for one word alone); packing the few undecided words
+    together after a few digits was measured slower: the compiler's vector loop needs 32 words."""
+    for j in range(n):
+        undecided[j] = rnd[j]
+        accepted[j] = 0
+    _digits(n, 0, digits.shape[0], gb0, gb1, digits, four, st[0], st[1], st[2], st[3], undecided, accepted)
+    c0, c1, c2, c3 = cap[0], cap[1], cap[2], cap[3]
+    for j in range(n):
+        g0, g1 = gb0[j], gb1[j]
+        # lanes equal to p's digits where the table ends: U >= p, unless p = 1 (digits all ones)
+        accepted[j] |= undecided[j] & ((g1 & ((g0 & c3) | (~g0 & c2))) | (~g1 & ((g0 & c1) | (~g0 & c0))))
 
 
 @njit(cache=True, parallel=True)
 def _packed_sweeps(
-    words, chain_rng, row_rng, afm, afm_stride, rows, width, strips, valid, certain, digits, ended, n_sweeps, flips
+    words,
+    chain_rng,
+    vert,
+    parity,
+    afm,
+    afm_line,
+    hw,
+    group_lines,
+    strips,
+    valid,
+    three,
+    metro,
+    digits,
+    cap,
+    n_sweeps,
+    flips,
+    n_blocks,
 ):
-    """``n_sweeps`` checkerboard sweeps of one packed lattice (words: rows x width)."""
+    """``n_sweeps`` checkerboard sweeps of one packed lattice (words: (2, lines, hw)). Lines go
+    in groups of ``group_lines`` (a vector of at least 32 words); group g's words draw from
+    their own streams, seeded each sweep and colour from (key, g, colour)."""
+    n_lines = words.shape[1]
+    n_groups = -(-n_lines // group_lines)
     top = uint64(strips - 1)
+    t3 = uint64(0xFFFFFFFFFFFFFFFF) if three else uint64(0)
+    mt = uint64(0xFFFFFFFFFFFFFFFF) if metro else uint64(0)
+    v = group_lines * hw
     for _ in range(n_sweeps):
         key, a0, a1, a2, a3 = next64(chain_rng[0], chain_rng[1], chain_rng[2], chain_rng[3])
         chain_rng[0], chain_rng[1], chain_rng[2], chain_rng[3] = a0, a1, a2, a3
         for colour in range(2):
-            # two parallel regions per sweep (a region's end waits for every thread: under load
-            # each wait can cost a scheduler time slice); the rows' streams are seeded in the first
-            for r in prange(rows):
-                if colour == 0:
-                    x = key ^ (uint64(r) * uint64(0xD1B54A32D192ED03))
-                    for j in range(4):
-                        x, row_rng[r, j] = _splitmix(x)
-                s0, s1, s2, s3 = row_rng[r, 0], row_rng[r, 1], row_rng[r, 2], row_rng[r, 3]
-                base = r * width
-                up = (r - 1 if r > 0 else rows - 1) * width
-                down = (r + 1 if r < rows - 1 else 0) * width
-                count = np.int64(0)
-                for k in range((r + colour) & 1, width, 2):
-                    i = base + k
-                    x = words[i]
-                    if k > 0:
-                        left = words[i - 1]
-                    else:
-                        w = words[base + width - 1]
-                        left = ((w << uint64(1)) | (w >> top)) & valid
-                    if k < width - 1:
-                        right = words[i + 1]
-                    else:
-                        w = words[base]
-                        right = (w >> uint64(1)) | ((w & uint64(1)) << top)
-                    m = i * afm_stride
-                    u1 = x ^ left ^ afm[m, 0]  # 1 where the bond is unsatisfied
-                    u2 = x ^ right ^ afm[m, 1]
-                    u3 = x ^ words[up + k] ^ afm[m, 2]
-                    u4 = x ^ words[down + k] ^ afm[m, 3]
-                    a = u1 ^ u2
-                    b = u3 ^ u4
-                    c1 = u1 & u2
-                    c2 = u3 & u4
-                    odd = a ^ b
-                    twos = c1 | c2 | (a & b)
-                    k0 = ~(u1 | u2 | u3 | u4) & valid
-                    k1 = odd & ~twos
-                    k3 = odd & twos
-                    k4 = c1 & c2
-                    k2 = valid & ~(k0 | k1 | k3 | k4)
-                    flip, s0, s1, s2, s3 = _flip_mask(k0, k1, k2, k3, k4, certain, digits, ended, s0, s1, s2, s3)
-                    words[i] = x ^ flip
-                    count += _popcount(flip)
-                row_rng[r, 0], row_rng[r, 1], row_rng[r, 2], row_rng[r, 3] = s0, s1, s2, s3
-                flips[r] += count
+            # one parallel region per colour, each thread a contiguous block of groups of lines
+            for b in prange(n_blocks):
+                side = np.empty(hw, dtype=np.uint64)
+                rnd = np.empty(v, dtype=np.uint64)
+                gb0 = np.empty(v, dtype=np.uint64)
+                gb1 = np.empty(v, dtype=np.uint64)
+                certain = np.empty(v, dtype=np.uint64)
+                inverted = np.empty(v, dtype=np.uint64)
+                undecided = np.empty(v, dtype=np.uint64)
+                accepted = np.empty(v, dtype=np.uint64)
+                st = np.empty((4, v), dtype=np.uint64)
+                for g in range(b * n_groups // n_blocks, (b + 1) * n_groups // n_blocks):
+                    first = g * group_lines
+                    last = min(first + group_lines, n_lines)
+                    n = (last - first) * hw
+                    base = key ^ (uint64(2 * g + colour) * uint64(_LINE_SALT))
+                    for i in range(4):
+                        for j in range(v):
+                            # splitmix64 of a counter: the words of one seeding sequence
+                            _, st[i, j] = _splitmix(base + uint64(i * v + j) * uint64(_GOLDEN))
+                    for line in range(first, last):
+                        p = (parity[line] + colour) & 1
+                        other = words[1 - colour, line]
+                        _side_words(other, side, hw, p, top, valid)
+                        _classify(
+                            words[colour, line],
+                            other,
+                            side,
+                            words[1 - colour, vert[line, 0]],
+                            words[1 - colour, vert[line, 1]],
+                            words[1 - colour, vert[line, 2]],
+                            words[1 - colour, vert[line, 3]],
+                            afm[colour, line * afm_line],
+                            hw,
+                            valid,
+                            t3,
+                            mt,
+                            rnd,
+                            gb0,
+                            gb1,
+                            certain,
+                            inverted,
+                            (line - first) * hw,
+                        )
+                    _decide(n, rnd, gb0, gb1, digits, cap, three or not metro, st, undecided, accepted)
+                    for line in range(first, last):
+                        own = words[colour, line]
+                        at = (line - first) * hw
+                        count = np.int64(0)
+                        for m in range(hw):
+                            f = certain[at + m] | (accepted[at + m] ^ inverted[at + m])
+                            own[m] ^= f
+                            count += _popcount(f)
+                        flips[line] += count
 
 
 @njit(cache=True, parallel=True)
-def _pack(spins, words, rows, cols, width, strips):
-    for r in prange(rows):
-        for k in range(width):
-            x = uint64(0)
-            for s in range(strips):
-                x |= uint64((spins[r * cols + s * width + k] + 1) >> 1) << uint64(s)  # +1 -> 1, -1 -> 0
-            words[r * width + k] = x
+def _pack(spins, words, parity, cols, hw, width, strips):
+    for line in prange(words.shape[1]):
+        for c in range(2):
+            p = (parity[line] + c) & 1
+            for m in range(hw):
+                k = 2 * m + p
+                x = uint64(0)
+                for s in range(strips):
+                    x |= uint64((spins[line * cols + s * width + k] + 1) >> 1) << uint64(s)  # +1 -> 1, -1 -> 0
+                words[c, line, m] = x
 
 
 @njit(cache=True, parallel=True)
-def _unpack_and_measure(words, spins, afm, afm_stride, rows, cols, width, strips, valid, out):
-    """Spins back to int8; ``out[r]`` = (up spins, unsatisfied right and down bonds) of row r."""
+def _unpack_and_measure(words, spins, vert, parity, afm, afm_line, cols, hw, width, strips, valid, three, out):
+    """Spins back to int8; ``out[line]`` = (up spins, unsatisfied bonds of its colour-0 sites):
+    every bond joins the two colours, so the colour-0 sites see each bond once."""
     top = uint64(strips - 1)
-    for r in prange(rows):
+    t3 = uint64(0xFFFFFFFFFFFFFFFF) if three else uint64(0)
+    for line in prange(words.shape[1]):
+        side = np.zeros(hw, dtype=np.uint64)
+        p = parity[line] & 1
+        own = words[0, line]
+        other = words[1, line]
+        am = afm[0, line * afm_line]
+        _side_words(other, side, hw, p, top, valid)
         ups = np.int64(0)
         bad = np.int64(0)
-        down = (r + 1 if r < rows - 1 else 0) * width
-        for k in range(width):
-            i = r * width + k
-            x = words[i]
-            if k < width - 1:
-                right = words[i + 1]
-            else:
-                w = words[r * width]
-                right = (w >> uint64(1)) | ((w & uint64(1)) << top)
-            m = i * afm_stride
-            ups += _popcount(x)
-            bad += _popcount((x ^ right ^ afm[m, 1]) & valid) + _popcount((x ^ words[down + k] ^ afm[m, 3]) & valid)
-            for s in range(strips):
-                spins[r * cols + s * width + k] = np.int8(2 * np.int64((x >> uint64(s)) & uint64(1)) - 1)
-        out[r, 0] = ups
-        out[r, 1] = bad
+        for m in range(hw):
+            x = own[m]
+            u = (x ^ other[m] ^ am[0, m]) & valid
+            bad += _popcount(u) + _popcount((x ^ side[m] ^ am[1, m]) & valid)
+            bad += _popcount((x ^ words[1, vert[line, 0], m] ^ am[2, m]) & valid)
+            bad += _popcount((x ^ words[1, vert[line, 1], m] ^ am[3, m]) & valid)
+            bad += _popcount((x ^ words[1, vert[line, 2], m] ^ am[4, m]) & valid & t3)
+            bad += _popcount((x ^ words[1, vert[line, 3], m] ^ am[5, m]) & valid & t3)
+        for c in range(2):
+            pc = (parity[line] + c) & 1
+            for m in range(hw):
+                x = words[c, line, m]
+                ups += _popcount(x)
+                k = 2 * m + pc
+                for s in range(strips):
+                    spins[line * cols + s * width + k] = np.int8(2 * np.int64((x >> uint64(s)) & uint64(1)) - 1)
+        out[line, 0] = ups
+        out[line, 1] = bad
 
 
 def strip_layout(cols: int) -> tuple[int, int]:
@@ -203,37 +348,107 @@ def strip_layout(cols: int) -> tuple[int, int]:
     raise ValueError(f"packed lattices need an even number of columns, got {cols}")
 
 
+def _lattice_shape(model: Ising, name: str) -> tuple[tuple[int, ...], np.ndarray, float]:
+    """The periodic square or cubic lattice of ``model``: its shape and, per site, the sign
+    of the couplings to its 2d neighbours (x-, x+, y-, y+[, z-, z+]) as booleans (True:
+    J < 0), one row for every site when all sites agree; and |J|, checked to be one value."""
+    n = model.n_spins
+    g = model.geometry
+    if np.any(model.fields != 0):
+        raise ValueError(f"{name} needs zero fields (h = 0); use 'metropolis' for models in a field")
+    if g is not None:
+        if g.dim not in (2, 3) or not all(g.periodic):
+            raise ValueError(
+                f"{name} needs a periodic 2D square or 3D cubic lattice; use 'metropolis' for other models"
+            )
+        shape = tuple(int(x) for x in g.shape)
+        # couplings per axis: the last axis is x (along the lines), then y, then z
+        j_dir = np.array([[g.couplings[a] for a in reversed(range(g.dim)) for _ in range(2)]])
+    else:
+        degree = np.diff(model.indptr)
+        d = int(degree[0]) // 2 if n else 0
+        side = round(n ** (1.0 / d)) if d in (2, 3) else 0
+        if d not in (2, 3) or np.any(degree != 2 * d) or side**d != n:
+            raise ValueError(
+                f"{name} needs a periodic 2D square or 3D cubic lattice (L^d sites with 2d bonds each, for "
+                "models without a stored geometry); use 'metropolis'"
+            )
+        shape = (side,) * d
+        grid = np.arange(n).reshape(shape)
+        nbr = np.stack([np.roll(grid, shift, axis).ravel() for axis in reversed(range(d)) for shift in (1, -1)], axis=1)
+        if side < 3 or not np.array_equal(model.indices.reshape(n, 2 * d), np.sort(nbr, axis=1)):
+            raise ValueError(f"{name} needs nearest-neighbour bonds of a periodic lattice; use 'metropolis'")
+        j_dir = np.asarray(model.couplings[np.repeat(np.arange(n), 2 * d), nbr.ravel()]).reshape(n, 2 * d)
+    abs_j = float(np.abs(j_dir[0, 0]))
+    if abs_j == 0 or np.any(np.abs(j_dir) != abs_j):
+        raise ValueError(f"{name} needs couplings of one magnitude |J| (uniform or +-J); use 'metropolis'")
+    negative = j_dir < 0
+    if np.all(negative == negative[0]):
+        negative = negative[:1]
+    return shape, negative, abs_j
+
+
 class _PackedPlan:
-    """The lattice's packing: sides, strips, per-word bond masks (left, right, up, down), |J|."""
+    """The lattice's packing: shape, lines, strips, neighbour lines, per-word bond masks, |J|."""
 
     def __init__(self, model: Ising, name: str) -> None:
-        try:
-            plan = msc_plan(model)
-        except ValueError as exc:
-            raise ValueError(str(exc).replace("metropolis-msc", name)) from None
-        rows, cols = plan.rows, plan.cols
-        if rows % 2 or rows < 4:
-            raise ValueError(f"{name} needs an even number of rows >= 4 (a checkerboard), got {rows}; use 'metropolis'")
+        shape, negative, self.abs_j = _lattice_shape(model, name)
+        self.dim = len(shape)
+        cols = shape[-1]
+        across = shape[:-1]
+        what = "rows" if self.dim == 2 else "sides"
+        if any(a % 2 or a < 4 for a in across):
+            raise ValueError(
+                f"{name} needs an even number of {what} >= 4 (a checkerboard), got shape {shape}; use 'metropolis'"
+            )
         if cols % 2:
             raise ValueError(f"{name} needs an even number of columns (a checkerboard), got {cols}; use 'metropolis'")
-        self.rows, self.cols, self.abs_j = rows, cols, plan.abs_j
+        self.shape, self.cols = shape, cols
         self.strips, self.width = strip_layout(cols)
+        self.hw = self.width // 2
+        self.group_lines = max(1, -(-VECTOR // self.hw))
         self.valid = np.uint64((1 << self.strips) - 1)
-        if plan.afm.shape[0] == 1:  # one magnitude and one sign everywhere
-            self.afm = np.where(plan.afm[:1] != 0, self.valid, np.uint64(0)).astype(np.uint64)
-        else:
-            # bit s of word (r, k) is site (r, s W + k): its four bond signs, packed the same way
-            site = np.arange(rows)[:, None, None] * cols + np.arange(self.strips)[None, None, :] * self.width
-            site = site + np.arange(self.width)[None, :, None]  # (rows, width, strips)
-            negative = plan.afm[site.reshape(-1)] != 0  # (rows * width * strips, 4)
-            bits = negative.reshape(rows * self.width, self.strips, 4).astype(np.uint64)
-            shifts = np.arange(self.strips, dtype=np.uint64)[None, :, None]
-            self.afm = np.bitwise_or.reduce(bits << shifts, axis=1).astype(np.uint64)
-        self.afm_stride = 1 if self.afm.shape[0] > 1 else 0
+        n_lines = int(np.prod(across))
+        self.n_lines = n_lines
+        coords = np.indices(across).reshape(len(across), -1)  # (y) or (z, y) of each line
+        self.parity = (coords.sum(axis=0) & 1).astype(np.int64)
+        lines = np.arange(n_lines).reshape(across)
+        vert = [np.roll(lines, shift, axis).ravel() for axis in reversed(range(len(across))) for shift in (1, -1)]
+        if self.dim == 2:
+            vert += [lines.ravel(), lines.ravel()]  # unused (masked in the kernel)
+        self.vert = np.ascontiguousarray(np.stack(vert, axis=1), dtype=np.int64)
+        self.afm, self.afm_line = self._bond_masks(negative)
 
-    @property
-    def n_words(self) -> int:
-        return self.rows * self.width
+    def _bond_masks(self, negative: np.ndarray) -> tuple[np.ndarray, int]:
+        """``afm[c, line, role, m]``: lanes whose bond to neighbour role (same m, beside, y-, y+,
+        z-, z+) is antiferromagnetic; one line for all when the signs are uniform."""
+        d = self.dim
+        if negative.shape[0] == 1:
+            bits = np.zeros(_ROLES, dtype=bool)
+            # same m and beside are both x bonds; then y-, y+, z-, z+
+            bits[0] = bits[1] = negative[0, 0]
+            bits[2:4] = negative[0, 2:4]
+            if d == 3:
+                bits[4:6] = negative[0, 4:6]
+            afm = np.zeros((2, 1, _ROLES, self.hw), dtype=np.uint64)
+            afm[:, :, :, :] = np.where(bits, self.valid, np.uint64(0))[None, None, :, None]
+            return afm, 0
+        afm = np.zeros((2, self.n_lines, _ROLES, self.hw), dtype=np.uint64)
+        neg = negative.reshape(self.n_lines, self.cols, 2 * d)
+        strips = np.arange(self.strips)
+        shifts = strips.astype(np.uint64)
+        for c in range(2):
+            p = (self.parity + c) & 1  # (lines,)
+            k = 2 * np.arange(self.hw)[None, :] + p[:, None]  # (lines, hw)
+            col = k[:, :, None] + strips[None, None, :] * self.width  # (lines, hw, strips)
+            site_bonds = neg[np.arange(self.n_lines)[:, None, None], col]  # (lines, hw, strips, 2d)
+            # the word beside is m - 1 (left, x-) when p = 0 and m + 1 (right, x+) when p = 1
+            same = np.where(p[:, None, None], site_bonds[..., 0], site_bonds[..., 1])
+            beside = np.where(p[:, None, None], site_bonds[..., 1], site_bonds[..., 0])
+            roles = [same, beside] + [site_bonds[..., j] for j in range(2, 2 * d)]
+            for role, b in enumerate(roles):
+                afm[c, :, role, :] = np.bitwise_or.reduce(b.astype(np.uint64) << shifts, axis=2)
+        return afm, 1
 
 
 def _fermi(x: float) -> float:
@@ -244,41 +459,63 @@ def _fermi(x: float) -> float:
     return 1.0 / (1.0 + math.exp(x))
 
 
-def threshold_tables(probabilities: list[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The exact binary expansions of the five flip probabilities as lane masks:
-    ``(certain, digits, ended)`` for :func:`_flip_mask` (p = f 2^e with a 53-bit f, so p has at
-    most 53 significant digits after its leading zeros)."""
-    certain = np.zeros(5, dtype=np.uint64)
+def group_thresholds(rule: str, beta: float, abs_j: float, dim: int) -> list[float]:
+    """The flip probability of each lane group: d = 0, 1, 2 (k or z - k of the z = 2 dim bonds
+    unsatisfied, Delta E = 2 |J| (z - 2 d) for the k = d lanes) and the middle k = z / 2.
+
+    Metropolis: exp(-beta Delta E) for k = d < z / 2 (the middle and k > z / 2 flip outright:
+    the kernel never draws for them). Heat bath: 1 / (1 + exp(beta Delta E)) (the lanes with
+    k = z - d flip with the complement). Unused groups (d = 2 on a square lattice) get 0."""
+    z = 2 * dim
+    out = [0.0] * GROUPS
+    for d in range(z // 2):
+        if d > 2:
+            break
+        de = 2.0 * abs_j * (z - 2 * d)
+        if math.isinf(beta):
+            out[d] = 0.0
+        elif rule == "heatbath":
+            out[d] = _fermi(beta * de)
+        else:
+            out[d] = min(1.0, math.exp(-beta * de))
+    out[3] = 0.5 if rule == "heatbath" else 0.0
+    return out
+
+
+def digit_tables(thresholds: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """The exact binary expansions of the group thresholds as lane masks: ``digits[k, g]`` is
+    all ones where binary digit k + 1 of p_g is 1, ``cap[g]`` all ones where p_g = 1 (its
+    digits never end: a lane still equal to them when the table ends has U < 1 = p). p = f 2^e
+    with a 53-bit f, so p has at most 53 significant digits after its leading zeros."""
     expansions: list[tuple[int, int]] = []  # (mantissa, digits after the point) of each 0 < p < 1
-    for j, p in enumerate(probabilities):
+    cap = np.zeros(len(thresholds), dtype=np.uint64)
+    for g, p in enumerate(thresholds):
         if p >= 1.0:
-            certain[j] = ALL_LANES
-            expansions.append((0, 0))
+            cap[g] = ALL_LANES
+            expansions.append((-1, 0))
         elif p <= 0.0:
             expansions.append((0, 0))
         else:
             f, e = math.frexp(p)  # p = f 2^e, f in [0.5, 1): p = (f 2^53) 2^(e - 53)
             expansions.append((int(f * 2.0**53), 53 - e))
-    depth = max(1, max(bits for _, bits in expansions))
-    digits = np.zeros((depth, 5), dtype=np.uint64)
-    ended = np.zeros((depth, 5), dtype=np.uint64)
-    for j, (mantissa, bits) in enumerate(expansions):
+    depth = max(bits for _, bits in expansions)
+    digits = np.zeros((depth, len(thresholds)), dtype=np.uint64)
+    for g, (mantissa, bits) in enumerate(expansions):
         for k in range(depth):
             position = k + 1  # digit u_{k+1}, worth 2^-(k+1)
-            if position > bits:  # p = 0 and p = 1 have no digits (p = 1 lanes never reach the draw)
-                ended[k, j] = ALL_LANES
-            elif (mantissa >> (bits - position)) & 1:
-                digits[k, j] = ALL_LANES
-    return certain, digits, ended
+            if mantissa < 0 or (position <= bits and (mantissa >> (bits - position)) & 1):
+                digits[k, g] = ALL_LANES  # p = 1 = 0.111...: all ones
+    return digits, cap
 
 
 class PackedLatticeSampler(Sampler):
-    """Checkerboard single-spin updates of one periodic 2D lattice packed 64 sites per word,
-    multi-threaded over rows and bit-identical across thread counts (see the module docstring)."""
+    """Checkerboard single-spin updates of one periodic square or cubic lattice packed 64 sites
+    per word, multi-threaded over lines and bit-identical across thread counts (see the module
+    docstring)."""
 
     name = "metropolis-packed"
     supports_fields = False
-    supports_any_graph = False  # periodic 2D lattices with couplings +-|J| only
+    supports_any_graph = False  # periodic square and cubic lattices with couplings +-|J| only
     sweep_blocks = True  # one key per sweep from the chain's generator; E and M recomputed per call
     rule_name = "metropolis"
 
@@ -294,68 +531,66 @@ class PackedLatticeSampler(Sampler):
         super().check_model(model)
         self.plan(model)
 
-    def flip_probabilities(self, beta: float, abs_j: float) -> list[float]:
-        """The probability of flipping a site with k = 0..4 unsatisfied bonds, Delta E = 4 |J| (2 - k)."""
-        if math.isinf(beta):
-            return [0.0, 0.0, 0.5 if self.rule_name == "heatbath" else 1.0, 1.0, 1.0]
-        if self.rule_name == "heatbath":
-            return [_fermi(4.0 * beta * abs_j * (2 - k)) for k in range(5)]
-        return [min(1.0, math.exp(-4.0 * beta * abs_j * (2 - k))) for k in range(5)]
-
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
         plan = self.plan(model)
         n_chains = state.n_chains
         betas = as_betas(betas, n_chains)
         accepted = np.zeros(n_chains, dtype=np.int64)
-        words = np.empty(plan.n_words, dtype=np.uint64)
-        row_rng = np.empty((plan.rows, 4), dtype=np.uint64)
-        flips = np.zeros(plan.rows, dtype=np.int64)
-        measured = np.empty((plan.rows, 2), dtype=np.int64)
+        words = np.zeros((2, plan.n_lines, plan.hw), dtype=np.uint64)
+        flips = np.zeros(plan.n_lines, dtype=np.int64)
+        measured = np.empty((plan.n_lines, 2), dtype=np.int64)
         n = model.n_spins
-        threads = thread_count(plan.rows, n * int(n_sweeps), MIN_PARALLEL_WORK)
+        threads = thread_count(plan.n_lines, n * int(n_sweeps), MIN_PARALLEL_WORK)
+        three = plan.dim == 3
         with thread_limit(threads):
             for c in range(n_chains):
-                certain, digits, ended = threshold_tables(self.flip_probabilities(float(betas[c]), plan.abs_j))
+                digits, cap = digit_tables(group_thresholds(self.rule_name, float(betas[c]), plan.abs_j, plan.dim))
                 flips[:] = 0
                 spins = state.spins[c]
-                _pack(spins, words, plan.rows, plan.cols, plan.width, plan.strips)
+                _pack(spins, words, plan.parity, plan.cols, plan.hw, plan.width, plan.strips)
                 _packed_sweeps(
                     words,
                     state.rng[c],
-                    row_rng,
+                    plan.vert,
+                    plan.parity,
                     plan.afm,
-                    plan.afm_stride,
-                    plan.rows,
-                    plan.width,
+                    plan.afm_line,
+                    plan.hw,
+                    plan.group_lines,
                     plan.strips,
                     plan.valid,
-                    certain,
+                    three,
+                    self.rule_name == "metropolis",
                     digits,
-                    ended,
+                    cap,
                     int(n_sweeps),
                     flips,
+                    threads,
                 )
                 _unpack_and_measure(
                     words,
                     spins,
+                    plan.vert,
+                    plan.parity,
                     plan.afm,
-                    plan.afm_stride,
-                    plan.rows,
+                    plan.afm_line,
                     plan.cols,
+                    plan.hw,
                     plan.width,
                     plan.strips,
                     plan.valid,
+                    three,
                     measured,
                 )
                 ups, bad = int(measured[:, 0].sum()), int(measured[:, 1].sum())
                 state.magnetization[c] = 2 * ups - n
-                state.energy[c] = -plan.abs_j * (2 * n - 2 * bad)
+                state.energy[c] = -plan.abs_j * (plan.dim * n - 2 * bad)
                 accepted[c] = int(flips.sum())
         return SweepStats(accepted=accepted, attempted=np.full(n_chains, int(n_sweeps) * n))
 
 
 class PackedLatticeHeatBath(PackedLatticeSampler):
-    """Checkerboard heat bath (Glauber) of one bit-packed periodic 2D lattice."""
+    """Checkerboard heat bath (Glauber) of one bit-packed periodic square or cubic lattice."""
 
     name = "heatbath-packed"
     sweep_blocks = True
