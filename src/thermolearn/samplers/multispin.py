@@ -79,6 +79,34 @@ def _row_masks(n, digits, cap, s0, s1, s2, s3, undecided4, undecided8, below4, b
         below8[j] = 0
     anyu = everything if n > 0 else uint64(0)
     k = 0
+    while anyu != 0 and k + 1 < depth:
+        # two digits per pass: the streams' state is loaded and stored once for both
+        t4, t8 = digits[k, 0], digits[k, 1]
+        v4, v8 = digits[k + 1, 0], digits[k + 1, 1]
+        anyu = uint64(0)
+        for j in range(n):
+            a0, a1, a2, a3 = s0[j], s1[j], s2[j], s3[j]
+            r, a0, a1, a2, a3 = next64(a0, a1, a2, a3)
+            q, a0, a1, a2, a3 = next64(a0, a1, a2, a3)
+            s0[j], s1[j], s2[j], s3[j] = a0, a1, a2, a3
+            a = undecided4[j]
+            b = undecided8[j]
+            yes4 = a & t4 & ~r  # threshold digit 1, U's digit 0: U < p
+            above = a & r & ~t4  # U > p >= p8: decided for both
+            a &= ~(r ^ t4)  # U's digit equal to the threshold's: still undecided
+            yes8 = b & t8 & ~r
+            b &= ~(r ^ t8) & ~above
+            yes4 |= a & v4 & ~q
+            above = a & q & ~v4
+            a &= ~(q ^ v4)
+            yes8 |= b & v8 & ~q
+            b &= ~(q ^ v8) & ~above
+            below4[j] |= yes4
+            below8[j] |= yes8
+            undecided4[j] = a
+            undecided8[j] = b
+            anyu |= a | b
+        k += 2
     while anyu != 0 and k < depth:
         t4, t8 = digits[k, 0], digits[k, 1]
         anyu = uint64(0)

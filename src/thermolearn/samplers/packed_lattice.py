@@ -155,6 +155,28 @@ def _digits(n, k, stop, gb0, gb1, digits, four, s0, s1, s2, s3, undecided, accep
     for j in range(n):
         anyu |= undecided[j]
     if four:
+        while anyu != 0 and k + 1 < stop:
+            # two digits per pass: the streams' state is loaded and stored once for both
+            t0, t1, t2, t3 = digits[k, 0], digits[k, 1], digits[k, 2], digits[k, 3]
+            v0, v1, v2, v3 = digits[k + 1, 0], digits[k + 1, 1], digits[k + 1, 2], digits[k + 1, 3]
+            anyu = uint64(0)
+            for j in range(n):
+                a0, a1, a2, a3 = s0[j], s1[j], s2[j], s3[j]
+                r, a0, a1, a2, a3 = next64(a0, a1, a2, a3)
+                q, a0, a1, a2, a3 = next64(a0, a1, a2, a3)
+                s0[j], s1[j], s2[j], s3[j] = a0, a1, a2, a3
+                g0, g1 = gb0[j], gb1[j]
+                th = (g1 & ((g0 & t3) | (~g0 & t2))) | (~g1 & ((g0 & t1) | (~g0 & t0)))  # group's digit
+                u = undecided[j]
+                acc = u & th & ~r  # threshold digit 1, U's digit 0: U < p
+                u &= ~(r ^ th)  # U's digit equal to the threshold's: still undecided
+                th = (g1 & ((g0 & v3) | (~g0 & v2))) | (~g1 & ((g0 & v1) | (~g0 & v0)))
+                acc |= u & th & ~q
+                u &= ~(q ^ th)
+                accepted[j] |= acc
+                undecided[j] = u
+                anyu |= u
+            k += 2
         while anyu != 0 and k < stop:
             t0, t1, t2, t3 = digits[k, 0], digits[k, 1], digits[k, 2], digits[k, 3]
             anyu = uint64(0)
@@ -169,6 +191,28 @@ def _digits(n, k, stop, gb0, gb1, digits, four, s0, s1, s2, s3, undecided, accep
                 anyu |= u
             k += 1
     else:
+        while anyu != 0 and k + 1 < stop:
+            # two digits per pass: the streams' state is loaded and stored once for both
+            t0, t1 = digits[k, 0], digits[k, 1]
+            v0, v1 = digits[k + 1, 0], digits[k + 1, 1]
+            anyu = uint64(0)
+            for j in range(n):
+                a0, a1, a2, a3 = s0[j], s1[j], s2[j], s3[j]
+                r, a0, a1, a2, a3 = next64(a0, a1, a2, a3)
+                q, a0, a1, a2, a3 = next64(a0, a1, a2, a3)
+                s0[j], s1[j], s2[j], s3[j] = a0, a1, a2, a3
+                g0 = gb0[j]
+                th = (g0 & t1) | (~g0 & t0)
+                u = undecided[j]
+                acc = u & th & ~r
+                u &= ~(r ^ th)
+                th = (g0 & v1) | (~g0 & v0)
+                acc |= u & th & ~q
+                u &= ~(q ^ th)
+                accepted[j] |= acc
+                undecided[j] = u
+                anyu |= u
+            k += 2
         while anyu != 0 and k < stop:
             t0, t1 = digits[k, 0], digits[k, 1]
             anyu = uint64(0)
