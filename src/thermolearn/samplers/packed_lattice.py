@@ -338,15 +338,18 @@ def _packed_sweeps(
 
 @njit(cache=True, parallel=True)
 def _pack(spins, words, parity, cols, hw, width, strips):
+    """int8 spins into the colour-separated words (strip by strip: contiguous, vector loops)."""
     for line in prange(words.shape[1]):
+        row = np.zeros(width, dtype=np.uint64)  # the line's words in column order k
+        base = line * cols
+        for s in range(strips):
+            shift = uint64(s)
+            for k in range(width):
+                row[k] |= uint64((spins[base + s * width + k] + 1) >> 1) << shift  # +1 -> 1, -1 -> 0
         for c in range(2):
             p = (parity[line] + c) & 1
             for m in range(hw):
-                k = 2 * m + p
-                x = uint64(0)
-                for s in range(strips):
-                    x |= uint64((spins[line * cols + s * width + k] + 1) >> 1) << uint64(s)  # +1 -> 1, -1 -> 0
-                words[c, line, m] = x
+                words[c, line, m] = row[2 * m + p]
 
 
 @njit(cache=True, parallel=True)
@@ -372,14 +375,18 @@ def _unpack_and_measure(words, spins, vert, parity, afm, afm_line, cols, hw, wid
             bad += _popcount((x ^ words[1, vert[line, 1], m] ^ am[3, m]) & valid)
             bad += _popcount((x ^ words[1, vert[line, 2], m] ^ am[4, m]) & valid & t3)
             bad += _popcount((x ^ words[1, vert[line, 3], m] ^ am[5, m]) & valid & t3)
+        row = np.empty(width, dtype=np.uint64)
         for c in range(2):
             pc = (parity[line] + c) & 1
             for m in range(hw):
                 x = words[c, line, m]
                 ups += _popcount(x)
-                k = 2 * m + pc
-                for s in range(strips):
-                    spins[line * cols + s * width + k] = np.int8(2 * np.int64((x >> uint64(s)) & uint64(1)) - 1)
+                row[2 * m + pc] = x
+        base = line * cols
+        for s in range(strips):  # strip by strip: contiguous, vector loops
+            shift = uint64(s)
+            for k in range(width):
+                spins[base + s * width + k] = np.int8(2 * np.int64((row[k] >> shift) & uint64(1)) - 1)
         out[line, 0] = ups
         out[line, 1] = bad
 
