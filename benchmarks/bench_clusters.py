@@ -16,6 +16,17 @@ measure: it is flagged (its tau is then a lower bound and its rate an upper boun
 Contenders: thermolearn (Wolff, Swendsen-Wang, Metropolis), mcising (the same three,
 Rust), peapods (Rust; it interleaves cluster updates with Metropolis sweeps, so its rows
 are "Metropolis sweep + one Wolff / SW update", and Metropolis alone).
+
+The contenders of one algorithm are measured interleaved (thermolearn and mcising take
+turns of a quarter CPU second each), so a change of load on a shared machine falls on both
+and their ratio stays fair. ``--sizes 32,64,128,256`` runs several lattices in one run and
+ends with a summary of the ratios per L.
+
+``--per-call 16,32,...,512`` adds a table of the per-sweep API's cost: microseconds per
+``sampler.sweep(model, state, beta, 1)`` call from Python (what a harness that drives its own
+loop pays) against mcising's ``sim.sweep(k)`` (k = 1, or thermolearn's clusters per sweep
+for Wolff), both timed in alternating blocks, with the bare kernel's time per sweep (one
+call of many sweeps) beside them.
 """
 
 from __future__ import annotations
@@ -30,7 +41,8 @@ import math  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -66,72 +78,101 @@ class Row:
         return self.rate / (2.0 * self.tau)
 
 
-def measure(library: str, algorithm: str, unit: str, step, budget: float, min_samples: int = 200) -> Row:
-    """Call ``step()`` (one unit of work, returns |m|) until ``budget`` CPU seconds are spent."""
-    values = []
-    wall0, cpu0 = time.perf_counter(), time.process_time()
-    while True:
-        for _ in range(10):
-            values.append(step())
-        cpu = time.process_time() - cpu0
-        if cpu >= budget and len(values) >= min_samples:
-            break
-    wall = time.perf_counter() - wall0
-    series = np.asarray(values)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        tau = integrated_autocorrelation_time(series)
-    row = Row(
-        library, algorithm, unit, series.size, wall, cpu, float(series.mean()), tau.tau, tau.tau_stderr, tau.reliable
-    )
-    print(
-        f"  {library:<11} {algorithm:<22} {row.samples:>7} samples  tau {row.tau:8.2f}"
-        f"{'' if row.reliable else ' (unreliable)'}  eff/s {row.effective:10.2f}",
-        flush=True,
-    )
-    return row
+@dataclass
+class Contender:
+    """One thing to time: ``step()`` does one unit of work and returns |m|."""
+
+    library: str
+    algorithm: str
+    unit: str
+    step: Callable[[], float]
+    values: list = field(default_factory=list)
+    cpu: float = 0.0
+    wall: float = 0.0
+
+
+def measure(contenders: list[Contender], budget: float, min_samples: int = 200, turn: float = 0.25) -> list[Row]:
+    """Call each contender's ``step()`` until each has spent ``budget`` CPU seconds, in turns of
+    ``turn`` CPU seconds, so load that comes and goes on a shared machine falls on all of them."""
+    while any(c.cpu < budget or len(c.values) < min_samples for c in contenders):
+        for c in contenders:
+            if c.cpu >= budget and len(c.values) >= min_samples:
+                continue
+            wall0, cpu0 = time.perf_counter(), time.process_time()
+            while time.process_time() - cpu0 < turn:
+                for _ in range(10):
+                    c.values.append(c.step())
+            c.cpu += time.process_time() - cpu0
+            c.wall += time.perf_counter() - wall0
+    rows = []
+    for c in contenders:
+        series = np.asarray(c.values)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            tau = integrated_autocorrelation_time(series)
+        row = Row(
+            c.library,
+            c.algorithm,
+            c.unit,
+            series.size,
+            c.wall,
+            c.cpu,
+            float(series.mean()),
+            tau.tau,
+            tau.tau_stderr,
+            tau.reliable,
+        )
+        print(
+            f"  {c.library:<11} {c.algorithm:<22} {row.samples:>7} samples  tau {row.tau:8.2f}"
+            f"{'' if row.reliable else ' (unreliable)'}  eff/s {row.effective:10.2f}",
+            flush=True,
+        )
+        rows.append(row)
+    return rows
 
 
 # ------------------------------------------------------------------------------ contenders
-def thermolearn_rows(L: int, budget: float, burn_in: int) -> tuple[list[Row], np.ndarray, int]:
+def thermolearn_contenders(L: int, burn_in: int) -> tuple[dict[str, Contender], np.ndarray, int]:
+    """thermolearn's Wolff, SW and Metropolis after burn-in (Metropolis from a Wolff-equilibrated
+    state), with the equilibrated state and Wolff's clusters per sweep for mcising."""
     model = Ising.lattice((L, L))
     n = model.n_spins
     beta = 1.0 / T_C
-    rows = []
+    out = {}
+    wolff = Wolff()
     equilibrated = None
-    clusters = 1
-    for sampler in (Wolff(), SwendsenWang(), Metropolis()):
+    for sampler in (wolff, SwendsenWang(), Metropolis()):
         if isinstance(sampler, Metropolis):
             state = ChainState.new(model, 1, seed=3, initial=equilibrated)  # start from a cluster-equilibrated state
-            sampler.sweep(model, state, beta, burn_in)
         else:
             state = ChainState.new(model, 1, seed=1)
-            sampler.sweep(model, state, beta, burn_in)
+        sampler.sweep(model, state, beta, burn_in)
+        if sampler is wolff:
+            equilibrated = state.spins.copy()
 
         def step(sampler=sampler, state=state):
             sampler.sweep(model, state, beta, 1)
             return abs(state.magnetization[0]) / n
 
-        rows.append(measure("thermolearn", sampler.name, "1 sweep", step, budget))
-        if isinstance(sampler, Wolff):
-            equilibrated = state.spins.copy()
-            (clusters,) = sampler.info()["clusters_per_sweep"].values()
-            rows[-1].unit = f"1 sweep = {clusters} clusters"
-    return rows, equilibrated.reshape(L, L), clusters
+        out[sampler.name] = Contender("thermolearn", sampler.name, "1 sweep", step)
+    (clusters,) = wolff.info()["clusters_per_sweep"].values()
+    out["wolff"].unit = f"1 sweep = {clusters} clusters"
+    assert equilibrated is not None
+    return out, equilibrated.reshape(L, L), clusters
 
 
-def mcising_rows(L: int, budget: float, burn_in: int, equilibrated: np.ndarray, clusters: int) -> list[Row]:
+MCISING_NAMES = {"wolff": "wolff", "sw": "swendsen_wang", "metropolis": "metropolis"}
+
+
+def mcising_contenders(L: int, burn_in: int, equilibrated: np.ndarray, clusters: int) -> dict[str, Contender]:
     try:
         import mcising._core as mc
     except ImportError:
         print("  mcising not installed: skipped")
-        return []
-    rows = []
-    for name, label, per_sample, unit in (
-        ("wolff", "wolff", clusters, f"{clusters} clusters"),
-        ("swendsen_wang", "sw", 1, "1 sweep"),
-        ("metropolis", "metropolis", 1, "1 sweep"),
-    ):
+        return {}
+    out = {}
+    for label, name in MCISING_NAMES.items():
+        per_sample = clusters if label == "wolff" else 1
         sim = mc.IsingSimulation(L, 1.0, 0.0, 0.0, 0.0, 7, name, "square")
         sim.set_spins(equilibrated.astype(np.int8))
         sim.sweep(burn_in * per_sample, temperature=T_C)
@@ -140,17 +181,18 @@ def mcising_rows(L: int, budget: float, burn_in: int, equilibrated: np.ndarray, 
             sim.sweep(per_sample, temperature=T_C)
             return abs(sim.magnetization())
 
-        rows.append(measure("mcising", label, unit, step, budget))
-    return rows
+        unit = f"{clusters} clusters" if label == "wolff" else "1 sweep"
+        out[label] = Contender("mcising", label, unit, step)
+    return out
 
 
-def peapods_rows(L: int, budget: float, burn_in: int) -> list[Row]:
+def peapods_contenders(L: int, burn_in: int) -> list[Contender]:
     try:
         import peapods
     except ImportError:
         print("  peapods not installed: skipped")
         return []
-    rows = []
+    out = []
     for mode, label in (("wolff", "metropolis+wolff"), ("sw", "metropolis+sw"), (None, "metropolis")):
         np.random.seed(11)  # peapods draws its initial spins and seeds from NumPy's global generator
         model = peapods.Ising((L, L), temperatures=np.array([T_C]))
@@ -165,44 +207,24 @@ def peapods_rows(L: int, budget: float, burn_in: int) -> list[Row]:
             return abs(float(result["mags"][0]))
 
         unit = f"1 Metropolis sweep + 1 {mode.upper() if mode == 'sw' else 'Wolff'} update" if mode else "1 sweep"
-        rows.append(measure("peapods", label, unit, step, budget))
+        out.append(Contender("peapods", label, unit, step))
+    return out
+
+
+def rows_for_size(L: int, budget: float, burn_in: int, peapods: bool) -> list[Row]:
+    """Every contender at side L; thermolearn and mcising interleaved per algorithm."""
+    ours, equilibrated, clusters = thermolearn_contenders(L, burn_in)
+    theirs = mcising_contenders(L, burn_in, equilibrated, clusters)
+    rows: list[Row] = []
+    for label in ("wolff", "sw", "metropolis"):
+        rows += measure([ours[label]] + ([theirs[label]] if label in theirs else []), budget)
+    if peapods:
+        for contender in peapods_contenders(L, burn_in):
+            rows += measure([contender], budget)
     return rows
 
 
-# ---------------------------------------------------------------------------------- main
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size", type=int, default=256, help="lattice side L (default 256)")
-    parser.add_argument("--seconds", type=float, default=30.0, help="CPU seconds of measurement per contender")
-    parser.add_argument("--burn-in", type=int, default=300, help="equilibration sweeps per contender")
-    args = parser.parse_args()
-    L = args.size
-    versions = [f"thermolearn {thermolearn.__version__}", f"numpy {np.__version__}"]
-    for name in ("numba", "mcising", "peapods"):
-        try:
-            from importlib.metadata import version
-
-            versions.append(f"{name} {version(name)}")
-        except Exception:  # noqa: BLE001 - optional contenders
-            pass
-    print(
-        f"{', '.join(versions)}, python {platform.python_version()}, {os.cpu_count()} CPUs, "
-        f"{platform.processor() or platform.machine()}, load average {os.getloadavg()[0]:.1f}"
-    )
-    print(
-        f"2D Ising, {L}x{L} periodic, T_c = {T_C:.6f}, one chain, one thread; "
-        f"{args.seconds:g} CPU s per contender after {args.burn_in} sweeps of burn-in\n"
-    )
-
-    # compile the kernels before timing anything
-    small = Ising.lattice((8, 8))
-    for sampler in (Wolff(), SwendsenWang(), Metropolis()):
-        sampler.sweep(small, ChainState.new(small, 1, seed=0), 1.0 / T_C, 2)
-
-    rows, equilibrated, clusters = thermolearn_rows(L, args.seconds, args.burn_in)
-    rows += mcising_rows(L, args.seconds, args.burn_in, equilibrated, clusters)
-    rows += peapods_rows(L, args.seconds, args.burn_in)
-
+def print_table(rows: list[Row]) -> None:
     reference = rows[0].effective  # thermolearn Wolff
     header = (
         "| library | algorithm | one sample is | samples | CPU s | wall s | <|m|> | samples/s | tau_int(|m|) "
@@ -219,21 +241,145 @@ def main() -> None:
             f"| {r.library} | {r.algorithm} | {r.unit} | {r.samples} | {r.cpu:.1f} | {r.wall:.1f} | "
             f"{r.mean_abs_m:.3f} | {r.rate:.1f} | {tau} | {eff} | {ratio_text} |"
         )
+
+
+PAIRS = (
+    (("thermolearn", "wolff"), ("mcising", "wolff")),
+    (("thermolearn", "sw"), ("mcising", "sw")),
+    (("thermolearn", "metropolis"), ("mcising", "metropolis")),
+    (("thermolearn", "wolff"), ("peapods", "metropolis+wolff")),
+    (("thermolearn", "sw"), ("peapods", "metropolis+sw")),
+)
+
+
+def ratios(rows: list[Row]) -> dict[tuple, tuple[float, float, bool]]:
+    """(ours, theirs) -> (effective-sample ratio, raw-rate ratio, both taus reliable)."""
     by = {(r.library, r.algorithm): r for r in rows}
-    print()
-    for ours, theirs in (
-        (("thermolearn", "wolff"), ("mcising", "wolff")),
-        (("thermolearn", "sw"), ("mcising", "sw")),
-        (("thermolearn", "metropolis"), ("mcising", "metropolis")),
-        (("thermolearn", "wolff"), ("peapods", "metropolis+wolff")),
-        (("thermolearn", "sw"), ("peapods", "metropolis+sw")),
-    ):
-        if ours in by and theirs in by:
-            a, b = by[ours], by[theirs]
+    return {
+        (ours, theirs): (
+            by[ours].effective / by[theirs].effective,
+            by[ours].rate / by[theirs].rate,
+            by[ours].reliable and by[theirs].reliable,
+        )
+        for ours, theirs in PAIRS
+        if ours in by and theirs in by
+    }
+
+
+# ----------------------------------------------------------------------------- per-call cost
+def per_call_table(sizes: list[int], calls_per_block: int = 0, rounds: int = 7) -> None:
+    """Microseconds per ``sweep(..., 1)`` call against mcising's per-sweep call, interleaved."""
+    try:
+        import mcising._core as mc
+    except ImportError:
+        print("mcising not installed: no per-call table")
+        return
+    beta = 1.0 / T_C
+    print(
+        "\nPer-sweep API: microseconds per call (median of "
+        f"{rounds} alternating blocks; mcising / thermolearn > 1: thermolearn's call is faster)\n"
+    )
+    print("| L | algorithm | thermolearn sweep(..., 1) | mcising sim.sweep(k) | mcising / thermolearn | bare kernel |")
+    print("|---:|---|---:|---:|---:|---:|")
+    for L in sizes:
+        model = Ising.lattice((L, L))
+        n_calls = calls_per_block or max(20, min(2000, 400_000 // (L * L)))
+        for sampler in (Metropolis(), Wolff(), SwendsenWang()):
+            state = ChainState.new(model, 1, seed=1)
+            sampler.sweep(model, state, beta, 50)
+            k = 1
+            if isinstance(sampler, Wolff):
+                (k,) = sampler.info()["clusters_per_sweep"].values()
+            sim = mc.IsingSimulation(L, 1.0, 0.0, 0.0, 0.0, 7, MCISING_NAMES[sampler.name], "square")
+            sim.set_spins(state.spins.reshape(L, L).copy())
+            sim.sweep(50 * k, temperature=T_C)
+            ours, theirs, bare = [], [], []
+            for _ in range(rounds):
+                t = time.process_time()
+                for _ in range(n_calls):
+                    sampler.sweep(model, state, beta, 1)
+                ours.append((time.process_time() - t) / n_calls)
+                t = time.process_time()
+                for _ in range(n_calls):
+                    sim.sweep(k, temperature=T_C)
+                theirs.append((time.process_time() - t) / n_calls)
+                t = time.process_time()
+                sampler.sweep(model, state, beta, n_calls)
+                bare.append((time.process_time() - t) / n_calls)
+            a, b, c = (1e6 * float(np.median(x)) for x in (ours, theirs, bare))
+            unit = f" (k = {k})" if k > 1 else ""
+            print(f"| {L} | {sampler.name}{unit} | {a:.2f} | {b:.2f} | {b / a:.2f} | {c:.2f} |", flush=True)
+
+
+# ---------------------------------------------------------------------------------- main
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=None, help="lattice side L (default 256)")
+    parser.add_argument("--sizes", type=str, default=None, help="several sides in one run, e.g. 32,64,128,256")
+    parser.add_argument("--seconds", type=float, default=30.0, help="CPU seconds of measurement per contender")
+    parser.add_argument("--burn-in", type=int, default=300, help="equilibration sweeps per contender")
+    parser.add_argument("--no-peapods", action="store_true", help="leave peapods out (its rows are slow to measure)")
+    parser.add_argument(
+        "--per-call", type=str, default=None, help="sides of the per-call table, e.g. 16,32,64,128,256,512"
+    )
+    parser.add_argument("--per-call-only", action="store_true", help="only the per-call table")
+    args = parser.parse_args()
+    if args.size is not None and args.sizes is not None:
+        parser.error("give --size or --sizes, not both")
+    sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else [args.size or 256]
+    if any(L < 3 for L in sizes):
+        parser.error("lattice sides must be >= 3")
+    versions = [f"thermolearn {thermolearn.__version__}", f"numpy {np.__version__}"]
+    for name in ("numba", "mcising", "peapods"):
+        try:
+            from importlib.metadata import version
+
+            versions.append(f"{name} {version(name)}")
+        except Exception:  # noqa: BLE001 - optional contenders
+            pass
+    print(
+        f"{', '.join(versions)}, python {platform.python_version()}, {os.cpu_count()} CPUs, "
+        f"{platform.processor() or platform.machine()}, load average {os.getloadavg()[0]:.1f}"
+    )
+
+    # compile the kernels before timing anything
+    small = Ising.lattice((8, 8))
+    for sampler in (Wolff(), SwendsenWang(), Metropolis()):
+        sampler.sweep(small, ChainState.new(small, 1, seed=0), 1.0 / T_C, 2)
+
+    summary = {}
+    if not args.per_call_only:
+        for L in sizes:
             print(
-                f"{' '.join(ours)} / {' '.join(theirs)}: effective samples per CPU second "
-                f"{a.effective / b.effective:.2f}x, raw samples per CPU second {a.rate / b.rate:.2f}x"
+                f"\n2D Ising, {L}x{L} periodic, T_c = {T_C:.6f}, one chain, one thread; "
+                f"{args.seconds:g} CPU s per contender after {args.burn_in} sweeps of burn-in\n"
             )
+            rows = rows_for_size(L, args.seconds, args.burn_in, not args.no_peapods)
+            print_table(rows)
+            summary[L] = ratios(rows)
+            print()
+            for (ours, theirs), (eff, raw, ok) in summary[L].items():
+                print(
+                    f"{' '.join(ours)} / {' '.join(theirs)}: effective samples per CPU second "
+                    f"{eff:.2f}x{'' if ok else ' (a tau unreliable)'}, raw samples per CPU second {raw:.2f}x"
+                )
+        if len(sizes) > 1:
+            print("\nSummary, thermolearn / mcising: effective samples per CPU second (raw samples per CPU second)\n")
+            print("| L | Wolff | Swendsen-Wang | Metropolis |")
+            print("|---:|---:|---:|---:|")
+            for L, got in summary.items():
+                cells = []
+                for algorithm in ("wolff", "sw", "metropolis"):
+                    key = (("thermolearn", algorithm), ("mcising", algorithm))
+                    if key in got:
+                        eff, raw, ok = got[key]
+                        cells.append(f"{eff:.2f}{'' if ok else '?'} ({raw:.2f})")
+                    else:
+                        cells.append("-")
+                print(f"| {L} | {' | '.join(cells)} |")
+            print("\n(? : a tau_int the run was too short to measure)")
+    if args.per_call:
+        per_call_table([int(x) for x in args.per_call.split(",")])
 
 
 if __name__ == "__main__":

@@ -355,3 +355,25 @@ def test_msc_needs_chains_in_groups_of_64_sharing_a_temperature():
     with pytest.raises(ValueError, match="share one beta"):
         smp.sweep(model, ChainState.new(model, 64, seed=0), np.linspace(0.3, 0.6, 64))
     smp.sweep(model, ChainState.new(model, 128, seed=0), np.repeat([0.3, 0.6], 64))
+
+
+@pytest.mark.parametrize("sampler_cls", [Metropolis, HeatBath])
+def test_per_sweep_calls_with_one_float_beta_equal_calls_with_an_array_of_betas(sampler_cls):
+    """The per-sweep fast path (arguments kept from the last call with the same model, beta and
+    chain shape) makes the moves of a call that prepares everything afresh, and a reused sampler
+    switching betas, models and chain counts matches fresh samplers."""
+    lattice, generic = Ising.lattice((6, 6)), Ising.sherrington_kirkpatrick(10, seed=1)
+    reused = sampler_cls()
+    for k, (model, chains, beta) in enumerate(
+        [(lattice, 1, 0.4), (lattice, 1, 0.4), (lattice, 1, 0.5), (generic, 1, 0.5), (lattice, 3, 0.5)]
+    ):
+        fast, slow = ChainState.new(model, chains, seed=k), ChainState.new(model, chains, seed=k)
+        fresh = sampler_cls()
+        for n in (1, 1, 3):
+            got = reused.sweep(model, fast, beta, n)
+            want = fresh.sweep(model, slow, np.full(chains, beta), n)
+            np.testing.assert_array_equal(got.accepted, want.accepted)
+        for a, b in zip(fast.arrays().values(), slow.arrays().values(), strict=True):
+            np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="beta"):
+        reused.sweep(lattice, ChainState.new(lattice, 1), float("nan"))

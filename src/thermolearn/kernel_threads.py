@@ -60,6 +60,41 @@ def thread_limit(threads: int) -> Iterator[None]:
         numba.set_num_threads(pool)
 
 
+_thread_calls: tuple[Callable[[], int], Callable[[int], None]] | None = None
+
+
+def _thread_functions() -> tuple[Callable[[], int], Callable[[int], None]]:
+    """Numba's getter and setter of the calling thread's thread count, without the two locks
+    its public ``get_num_threads`` / ``set_num_threads`` take on every call (about 2 us each, too
+    much for a per-sweep call): the threading layer's own functions, once the layer is running.
+    Where a Numba version lacks them, the public functions."""
+    global _thread_calls
+    if _thread_calls is None:
+        numba.get_num_threads()  # starts the threading layer (and binds its functions)
+        from numba.np.ufunc import parallel
+
+        get, put = getattr(parallel, "_get_num_threads", None), getattr(parallel, "_set_num_threads", None)
+        if callable(get) and callable(put) and get() == numba.get_num_threads():
+            _thread_calls = (get, put)
+        else:  # pragma: no cover - other Numba versions
+            _thread_calls = (numba.get_num_threads, numba.set_num_threads)
+    return _thread_calls
+
+
+def call_single_threaded(kernel: Callable, *args: Any) -> Any:
+    """Call a compiled ``parallel=True`` kernel with one thread: its parallel region then runs
+    inline on the caller (no barrier); the thread count is changed only when it is not 1."""
+    get, put = _thread_calls or _thread_functions()
+    before = get()
+    if before == 1:
+        return kernel(*args)
+    put(1)
+    try:
+        return kernel(*args)
+    finally:
+        put(before)
+
+
 class ItemKernel:
     """One kernel body, a ``prange`` loop over independent items, compiled with ``parallel=True``
     and called with the threads its work can fill (:meth:`run`)."""
@@ -71,7 +106,10 @@ class ItemKernel:
 
     def run(self, n_items: int, *args: Any, work: int | None = None, min_work: int = 0) -> Any:
         """Call the kernel on ``args`` with :func:`thread_count` threads."""
-        with thread_limit(thread_count(n_items, work, min_work)):
+        threads = thread_count(n_items, work, min_work)
+        if threads == 1:
+            return call_single_threaded(self.compiled, *args)
+        with thread_limit(threads):
             return self.compiled(*args)
 
 

@@ -52,6 +52,22 @@ ascending pass meets every root before its other sites). Bond tests compare 53-b
 integers with precomputed thresholds. The kernels keep ``state.energy`` and
 ``state.magnetization`` current: Wolff adds each cluster's Delta E (summed spin by spin as
 the cluster flips), Swendsen-Wang recomputes E and M in the pass that writes the new spins.
+
+Periodic 2D lattices (sides >= 3, one coupling J > 0 on both axes, any fields) take a lattice
+path: neighbours by index arithmetic, no CSR arrays read (and the CSR matrix of a lattice made
+by ``Ising.lattice`` is never built). It visits a site's four neighbours in ascending index
+order, the order of the sorted CSR row, draws exactly when the generic kernel draws and
+evaluates the same floating expressions, so for the same seed it gives the same spins,
+generator states, E, M and counts as the generic kernel, bit for bit (the random stream is
+unchanged). Its Wolff growth has no data-dependent branches: a draw is made for every
+neighbour and kept (the generator state advanced) only for an aligned one, and every
+neighbour is written to the stack and kept only when it joins.
+
+A single chain swept without records (the per-sweep call ``sweep(model, state, beta, 1)`` of a
+harness that drives its own loop) runs a serial kernel with a dozen arguments prepared once per
+model and beta: no parallel region, no thread count to set, no checks repeated, a few
+microseconds of Python per call instead of tens. Several chains, and recorded blocks, run the
+parallel kernel (:func:`thermolearn.kernel_threads.over_items`); both make the same moves.
 """
 
 from __future__ import annotations
@@ -62,7 +78,7 @@ import numpy as np
 from numba import prange, uint64
 
 from thermolearn.kernel_cache import njit
-from thermolearn.kernel_threads import MIN_PARALLEL_WORK, over_items, thread_count, thread_limit
+from thermolearn.kernel_threads import MIN_PARALLEL_WORK, over_items
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_bits53, next_uniform
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
@@ -78,10 +94,39 @@ CALIBRATION_SWEEPS = 40
 # While a cluster grows, spins hold a code: +-1 outside the cluster, 2 s_old for a member
 # waiting on the stack, -2 s_old for a member already processed (flipped). The sign is the
 # spin's current value, so no separate visit marks are needed; ((v >> 7) | 1) is sign(v).
+#
+# Two ways to find a spin's neighbours, one stream of random numbers: the CSR rows of the
+# model (any graph), or, on a periodic rectangular lattice with one coupling J > 0, index
+# arithmetic (no neighbour arrays read, and the CSR matrix of a big lattice is never built).
+# The lattice path visits the four neighbours in ascending index order, the order of the
+# model's sorted CSR row, and evaluates the same floating expressions, so both paths make
+# the same moves from the same draws and give the same E and M, bit for bit (tested).
 @njit(inline="always")
-def _wolff_cluster(s, stack, members, indptr, indices, data, h, bond, uniform, has_field, beta, s0, s1, s2, s3):
+def _wolff_cluster(
+    s,
+    stack,
+    cols,
+    members,
+    nbr,
+    lattice,
+    C,
+    indptr,
+    indices,
+    data,
+    h,
+    j0,
+    bond,
+    uniform,
+    has_field,
+    beta,
+    s0,
+    s1,
+    s2,
+    s3,
+):
     """Grow one Wolff cluster from a random seed (depth first) and flip it, or not, on the
-    field test. ``bond`` holds integer thresholds ceil(p 2^53) (one, or one per CSR entry).
+    field test. ``bond`` holds integer thresholds ceil(p 2^53) (one, or one per CSR entry);
+    ``lattice``: the periodic lattice of rows of ``C`` sites with one coupling ``j0``.
 
     Returns (size, flipped, delta_e, s_old, s0, s1, s2, s3); s is updated in place.
     """
@@ -93,12 +138,13 @@ def _wolff_cluster(s, stack, members, indptr, indices, data, h, bond, uniform, h
     done = np.int8(-2 * s_old)
     s[seed] = waiting
     stack[0] = seed
+    cols[0] = seed % C if lattice else 0
     top = 1
     size = 0
     de = 0.0
     de_field = 0.0
-    b_uniform = bond[0]
-    j0 = data[0] if data.size > 0 else 0.0
+    thr = bond[0]
+    wrap = n - C  # the first site of the last row: a vertical step across the edge is +- wrap
     while top > 0:
         top -= 1
         i = stack[top]
@@ -106,7 +152,49 @@ def _wolff_cluster(s, stack, members, indptr, indices, data, h, bond, uniform, h
         size += 1
         # flip i now, with the members processed before it already flipped: the single-spin
         # Delta E = 2 s_old phi_i add up (telescope) to the cluster's Delta E
-        if uniform:
+        # (the neighbour loops are written out: an inlined helper returning the generator
+        # state made the kernel twice as slow)
+        if lattice:
+            c = cols[top]
+            # the row's two neighbours in ascending index order (a wrapped one is the larger)
+            if c == 0:
+                a, ca, b, cb = i + 1, 1, i + C - 1, C - 1
+            elif c == C - 1:
+                a, ca, b, cb = i - c, 0, i - 1, c - 1
+            else:
+                a, ca, b, cb = i - 1, c - 1, i + 1, c + 1
+            if i < C:  # first row: the row, the row below, the last row
+                nbr[0], nbr[1], nbr[2], nbr[3] = a, b, i + C, i + wrap
+                nbr[4], nbr[5], nbr[6], nbr[7] = ca, cb, c, c
+            elif i >= wrap:  # last row: the first row, the row above, the row
+                nbr[0], nbr[1], nbr[2], nbr[3] = i - wrap, i - C, a, b
+                nbr[4], nbr[5], nbr[6], nbr[7] = c, c, ca, cb
+            else:  # the row above, the row, the row below
+                nbr[0], nbr[1], nbr[2], nbr[3] = i - C, a, b, i + C
+                nbr[4], nbr[5], nbr[6], nbr[7] = c, ca, cb, c
+            # without branches: a draw is made always and kept only for an aligned neighbour
+            # (the same stream as above), and a neighbour is written to the stack always and
+            # kept only when it joins; the two tests are coin flips that a branch predictor
+            # misses about half the time, which cost most of the time of the branching loop
+            total = 0
+            for q in range(4):
+                j = nbr[q]
+                v = s[j]
+                total += (v >> 7) | 1
+                k, t0, t1, t2, t3 = next_bits53(s0, s1, s2, s3)
+                aligned = v == s_old
+                keep = uint64(0) - uint64(aligned)  # all ones when the draw counts
+                s0 ^= (s0 ^ t0) & keep
+                s1 ^= (s1 ^ t1) & keep
+                s2 ^= (s2 ^ t2) & keep
+                s3 ^= (s3 ^ t3) & keep
+                joins = aligned & (k < thr)
+                s[j] = v + np.int8(joins) * (waiting - v)
+                stack[top] = j
+                cols[top] = nbr[q + 4]
+                top += joins
+            de += 2.0 * j0 * s_old * total
+        elif uniform:
             total = 0
             for p in range(indptr[i], indptr[i + 1]):
                 j = indices[p]
@@ -114,7 +202,7 @@ def _wolff_cluster(s, stack, members, indptr, indices, data, h, bond, uniform, h
                 total += (v >> 7) | 1
                 if v == s_old:
                     k, s0, s1, s2, s3 = next_bits53(s0, s1, s2, s3)
-                    if k < b_uniform:
+                    if k < thr:
                         s[j] = waiting
                         stack[top] = j
                         top += 1
@@ -147,17 +235,95 @@ def _wolff_cluster(s, stack, members, indptr, indices, data, h, bond, uniform, h
     return size, size, de + de_field, s_old, s0, s1, s2, s3
 
 
+@njit(cache=True)
+def _wolff_chain(
+    c,
+    work,
+    spins,
+    rng,
+    energy,
+    magnetization,
+    lattice,
+    C,
+    indptr,
+    indices,
+    data,
+    h,
+    j0,
+    bond,
+    uniform,
+    has_field,
+    beta,
+    clusters,
+    n_sweeps,
+    budget,
+    thin,
+    first,
+    count,
+    rec_energy,
+    rec_magnetization,
+    site_sums,
+    batch_of,
+    states,
+):
+    """Wolff moves on chain ``c`` (``work``: 3 n_spins integers of scratch). ``budget`` False: ``clusters * n_sweeps`` moves (the
+    sampler). ``budget`` True: per sweep, moves until the visited spins reach n_spins (only
+    for the preparatory sweeps that measure cluster sizes; not an exact sampler, see the module).
+    Returns (spins flipped, spins visited, clusters built, clusters accepted)."""
+    n = spins.shape[1]
+    s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
+    s = spins[c]
+    stack, members, cols = work[:n], work[n : 2 * n], work[2 * n :]
+    nbr = np.empty(8, dtype=np.uint64)  # a lattice site's four neighbours and their columns (unsigned:
+    # no negative-index wraparound code)
+    n_flip = 0
+    n_visit = 0
+    n_built = 0
+    n_acc = 0
+    m_change = 0
+    for t in range(n_sweeps):
+        e_change = 0.0
+        done = 0
+        k = 0
+        while (done < n) if budget else (k < clusters):
+            size, nf, de, s_old, s0, s1, s2, s3 = _wolff_cluster(
+                s, stack, cols, members, nbr, lattice, C, indptr, indices, data, h, j0, bond, uniform, has_field, beta,
+                s0, s1, s2, s3,
+            )  # fmt: skip
+            k += 1
+            done += size
+            n_visit += size
+            n_built += 1
+            if nf > 0:
+                n_acc += 1
+                n_flip += nf
+                e_change += de
+                m_change -= 2 * s_old * nf
+        # added per sweep: a run cut into calls of any length adds the same numbers in the same order
+        energy[c] += e_change
+        if count > 0 and (t + 1) % thin == 0:  # a record every thin sweeps (sampling runs)
+            r = first + (t + 1) // thin - 1
+            m_now = magnetization[c] + m_change
+            record_chain(c, r, s, energy[c], m_now, rec_energy, rec_magnetization, site_sums, batch_of, states)
+    rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
+    magnetization[c] += m_change
+    return n_flip, n_visit, n_built, n_acc
+
+
 @over_items()
 def _wolff_sweeps(
     spins,
     rng,
     energy,
     magnetization,
+    lattice,
+    C,
     indptr,
     indices,
     data,
     split,
     h,
+    j0,
     bondp,
     rows,
     uniform,
@@ -176,63 +342,51 @@ def _wolff_sweeps(
     batch_of,
     states,
 ):
-    """Wolff moves on every chain. ``budget`` False: ``clusters[c] * n_sweeps`` moves (the
-    sampler). ``budget`` True: per sweep, moves until the visited spins reach n_spins (only
-    for the preparatory sweeps that measure cluster sizes; not an exact sampler, see the module).
-    Adds (sweeps, clusters built, clusters accepted, spins visited, spins flipped) to ``totals``."""
-    n_chains, n = spins.shape
-    flipped = np.zeros(n_chains, dtype=np.int64)
-    visited = np.zeros(n_chains, dtype=np.int64)
-    built = np.zeros(n_chains, dtype=np.int64)
-    accepted_clusters = np.zeros(n_chains, dtype=np.int64)
+    """:func:`_wolff_chain` on every chain (in parallel). Adds (sweeps, clusters built, clusters
+    accepted, spins visited, spins flipped) to ``totals``; returns (flipped, visited, built) per chain."""
+    n_chains = spins.shape[0]
+    counts = np.zeros((4, n_chains), dtype=np.int64)
     for c in prange(n_chains):
-        s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
-        s = spins[c]
-        beta = betas[c]
-        row = bondp[rows[c]]
-        stack = np.empty(n, dtype=indices.dtype)
-        members = np.empty(n, dtype=indices.dtype)
-        n_flip = 0
-        n_visit = 0
-        n_built = 0
-        n_acc = 0
-        m_change = 0
-        for t in range(n_sweeps):
-            e_change = 0.0
-            done = 0
-            k = 0
-            while (done < n) if budget else (k < clusters[c]):
-                size, nf, de, s_old, s0, s1, s2, s3 = _wolff_cluster(
-                    s, stack, members, indptr, indices, data, h, row, uniform, has_field, beta, s0, s1, s2, s3
-                )
-                k += 1
-                done += size
-                n_visit += size
-                n_built += 1
-                if nf > 0:
-                    n_acc += 1
-                    n_flip += nf
-                    e_change += de
-                    m_change -= 2 * s_old * nf
-            # added per sweep: a run cut into calls of any length adds the same numbers in the same order
-            energy[c] += e_change
-            if count > 0 and (t + 1) % thin == 0:  # a record every thin sweeps (sampling runs)
-                r = first + (t + 1) // thin - 1
-                m_now = magnetization[c] + m_change
-                record_chain(c, r, s, energy[c], m_now, rec_energy, rec_magnetization, site_sums, batch_of, states)
-        rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
-        flipped[c] = n_flip
-        visited[c] = n_visit
-        built[c] = n_built
-        accepted_clusters[c] = n_acc
-        magnetization[c] += m_change
+        f, v, b, a = _wolff_chain(
+            c, np.empty(3 * spins.shape[1], dtype=indices.dtype), spins, rng, energy, magnetization, lattice, C, indptr, indices, data, h, j0, bondp[rows[c]], uniform,
+            has_field, betas[c], clusters[c], n_sweeps, budget, thin, first, count, rec_energy, rec_magnetization,
+            site_sums, batch_of, states,
+        )  # fmt: skip
+        counts[0, c] = f
+        counts[1, c] = v
+        counts[2, c] = b
+        counts[3, c] = a
     totals[0] += n_chains * n_sweeps
     for c in range(n_chains):
-        totals[1] += built[c]
-        totals[2] += accepted_clusters[c]
-        totals[3] += visited[c]
-        totals[4] += flipped[c]
-    return flipped, visited, built
+        totals[1] += counts[2, c]
+        totals[2] += counts[3, c]
+        totals[3] += counts[1, c]
+        totals[4] += counts[0, c]
+    return counts[0], counts[1], counts[2]
+
+
+@njit(cache=True)
+def _wolff_one(spins, rng, energy, magnetization, indptr, indices, data, h, bond, ints, reals, work, n_sweeps, totals):
+    """:func:`_wolff_sweeps` for one chain without records, serially and with few arguments: no
+    parallel region to open, no thread count to set, and a dispatch of 13 arguments instead of 29
+    (the per-sweep call of one chain costs a few microseconds, not tens). ``ints`` = (lattice, C,
+    uniform, has_field, clusters per sweep), ``reals`` = (J of a uniform model, beta)."""
+    no_energy = np.empty((0, 0))
+    f, v, b, a = _wolff_chain(
+        0, work, spins, rng, energy, magnetization, ints[0] != 0, ints[1], indptr, indices, data, h, reals[0], bond,
+        ints[2] != 0, ints[3] != 0, reals[1], ints[4], n_sweeps, False, 1, 0, 0, no_energy, no_energy,
+        np.empty((0, 0, 0)), np.empty(0, dtype=np.int64), np.empty((0, 0, 0), dtype=np.int8),
+    )  # fmt: skip
+    totals[0] += n_sweeps
+    totals[1] += b
+    totals[2] += a
+    totals[3] += v
+    totals[4] += f
+    accepted = np.empty(1, dtype=np.int64)
+    attempted = np.empty(1, dtype=np.int64)
+    accepted[0] = f
+    attempted[0] = v
+    return accepted, attempted
 
 
 # ------------------------------------------------------------------- Swendsen-Wang kernel
@@ -247,17 +401,189 @@ def _find(parent, x):
     return x
 
 
+@njit(cache=True)
+def _sw_chain(
+    c,
+    parent,
+    flip,
+    spins,
+    rng,
+    energy,
+    magnetization,
+    lattice,
+    C,
+    indptr,
+    indices,
+    data,
+    split,
+    h,
+    j0,
+    row,
+    uniform,
+    has_field,
+    beta,
+    n_sweeps,
+    thin,
+    first,
+    count,
+    rec_energy,
+    rec_magnetization,
+    site_sums,
+    batch_of,
+    states,
+):
+    """Swendsen-Wang sweeps of chain ``c`` (``parent``, ``flip``: n_spins int32 and bool of
+    scratch); returns (spins flipped, clusters)."""
+    n = spins.shape[1]
+    s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
+    s = spins[c]
+    b_uniform = row[0]
+    R = n // C if lattice else 0
+    wrap = n - C
+    # parent (union-find) and flip (per root, drawn when the loop reaches the root): work arrays
+    hsum = np.zeros(n if has_field else 1)
+    nbr = np.empty(4, dtype=np.int64)  # a lattice site's neighbours j > i
+    n_flip = 0
+    n_clu = 0
+    e_new = energy[c]
+    m_new = magnetization[c]
+    for t in range(n_sweeps):
+        for i in range(n):
+            parent[i] = i
+        # bonds on aligned pairs, each edge once from its lower end, in ascending order of the
+        # upper end (the CSR row i's entries split[i] .. indptr[i+1] are its neighbours j > i)
+        if lattice:
+            for r in range(R):
+                base = r * C
+                for col in range(C):
+                    i = base + col
+                    m = 0  # the neighbours j > i, ascending: right, left across the edge, down, up across the edge
+                    if col < C - 1:
+                        nbr[m] = i + 1
+                        m += 1
+                    if col == 0:
+                        nbr[m] = i + C - 1
+                        m += 1
+                    if r < R - 1:
+                        nbr[m] = i + C
+                        m += 1
+                    if r == 0:
+                        nbr[m] = i + wrap
+                        m += 1
+                    si = s[i]
+                    for q in range(m):
+                        j = nbr[q]
+                        # the draw made always, kept only for an aligned pair (see the Wolff kernel)
+                        aligned = s[j] == si
+                        k, t0, t1, t2, t3 = next_bits53(s0, s1, s2, s3)
+                        keep = uint64(0) - uint64(aligned)
+                        s0 ^= (s0 ^ t0) & keep
+                        s1 ^= (s1 ^ t1) & keep
+                        s2 ^= (s2 ^ t2) & keep
+                        s3 ^= (s3 ^ t3) & keep
+                        if aligned & (k < b_uniform):
+                            ri = _find(parent, i)
+                            rj = _find(parent, j)
+                            if ri < rj:  # the larger root under the smaller (see below)
+                                parent[rj] = ri
+                            elif rj < ri:
+                                parent[ri] = rj
+        else:
+            for i in range(n):
+                si = s[i]
+                for p in range(split[i], indptr[i + 1]):
+                    j = indices[p]
+                    if s[j] == si:
+                        k, s0, s1, s2, s3 = next_bits53(s0, s1, s2, s3)
+                        if k < (b_uniform if uniform else row[p]):
+                            ri = _find(parent, i)
+                            rj = _find(parent, j)
+                            # link the larger root under the smaller: every root is its
+                            # cluster's smallest site, met first by the loops below
+                            if ri < rj:
+                                parent[rj] = ri
+                            elif rj < ri:
+                                parent[ri] = rj
+        if has_field:  # total field H_C of each cluster, at its root
+            for i in range(n):
+                hsum[i] = 0.0
+            for i in range(n):
+                r = _find(parent, i)
+                parent[i] = r
+                hsum[r] += h[i]
+        # one pass: each cluster draws its orientation at its root, its smallest site (heat
+        # bath on its field energy, 1/2 in zero field), the spins are written, and
+        # E = -sum_i s_i (h_i + sum_{j<i} J_ij s_j) and M are recomputed
+        e_new = 0.0
+        m_int = 0
+        col = -1  # the lattice column of site i
+        for i in range(n):
+            col = col + 1 if col < C - 1 else 0
+            r = _find(parent, i)
+            if r == i:
+                n_clu += 1
+                if has_field and hsum[i] != 0.0:
+                    u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+                    x = 2.0 * beta * hsum[i]  # p(up) = 1 / (1 + exp(-x))
+                    if x >= 0.0:
+                        up = u * (1.0 + math.exp(-x)) < 1.0
+                    else:
+                        ex = math.exp(x)
+                        up = u * (1.0 + ex) < ex
+                    flip[i] = (s[i] == 1) != up
+                else:
+                    k, s0, s1, s2, s3 = next_bits53(s0, s1, s2, s3)
+                    flip[i] = k < _HALF
+            if flip[r]:
+                s[i] = -s[i]
+                n_flip += 1
+            si = s[i]
+            m_int += si
+            if lattice:  # the neighbours j < i (already new): left, right across the edge, up, down across the edge
+                total = 0
+                if col > 0:
+                    total += s[i - 1]
+                if col == C - 1:
+                    total += s[i - col]
+                if i >= C:
+                    total += s[i - C]
+                if i >= wrap:
+                    total += s[i - wrap]
+                e_new -= si * (h[i] + j0 * total)
+            elif uniform:
+                total = 0
+                for p in range(indptr[i], split[i]):  # neighbours j < i: s[j] already new
+                    total += s[indices[p]]
+                e_new -= si * (h[i] + j0 * total)
+            else:
+                acc = h[i]
+                for p in range(indptr[i], split[i]):
+                    acc += data[p] * s[indices[p]]
+                e_new -= si * acc
+        m_new = float(m_int)
+        if count > 0 and (t + 1) % thin == 0:  # a record every thin sweeps (sampling runs)
+            r = first + (t + 1) // thin - 1
+            record_chain(c, r, s, e_new, m_new, rec_energy, rec_magnetization, site_sums, batch_of, states)
+    rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
+    energy[c] = e_new
+    magnetization[c] = m_new
+    return n_flip, n_clu
+
+
 @over_items()
 def _sw_sweeps(
     spins,
     rng,
     energy,
     magnetization,
+    lattice,
+    C,
     indptr,
     indices,
     data,
     split,
     h,
+    j0,
     bondp,
     rows,
     uniform,
@@ -274,101 +600,60 @@ def _sw_sweeps(
     batch_of,
     states,
 ):
-    """Swendsen-Wang sweeps on every chain; adds (sweeps, clusters, spins flipped) to ``totals``."""
-    n_chains, n = spins.shape
-    flipped = np.zeros(n_chains, dtype=np.int64)
-    n_clusters = np.zeros(n_chains, dtype=np.int64)
+    """:func:`_sw_chain` on every chain (in parallel); adds (sweeps, clusters, spins flipped) to
+    ``totals`` and returns the spins flipped per chain."""
+    n_chains = spins.shape[0]
+    counts = np.zeros((2, n_chains), dtype=np.int64)
     for c in prange(n_chains):
-        s0, s1, s2, s3 = rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3]
-        s = spins[c]
-        beta = betas[c]
-        row = bondp[rows[c]]
-        b_uniform = row[0]
-        j0 = data[0] if data.size > 0 else 0.0
-        parent = np.empty(n, dtype=np.int32)
-        flip = np.empty(n, dtype=np.bool_)  # per root, drawn when the loop reaches the root
-        hsum = np.zeros(n if has_field else 1)
-        n_flip = 0
-        n_clu = 0
-        e_new = energy[c]
-        m_new = magnetization[c]
-        for t in range(n_sweeps):
-            for i in range(n):
-                parent[i] = i
-            # bonds on aligned pairs (each edge once, from its lower end: row i's entries
-            # split[i] .. indptr[i+1] are its neighbours j > i)
-            for i in range(n):
-                si = s[i]
-                for p in range(split[i], indptr[i + 1]):
-                    j = indices[p]
-                    if s[j] == si:
-                        k, s0, s1, s2, s3 = next_bits53(s0, s1, s2, s3)
-                        if k < (b_uniform if uniform else row[p]):
-                            ri = _find(parent, i)
-                            rj = _find(parent, j)
-                            # link the larger root under the smaller: every root is its
-                            # cluster's smallest site, met first by the loops below
-                            if ri < rj:
-                                parent[rj] = ri
-                            elif rj < ri:
-                                parent[ri] = rj
-            if has_field:  # total field H_C of each cluster, at its root
-                for i in range(n):
-                    hsum[i] = 0.0
-                for i in range(n):
-                    r = _find(parent, i)
-                    parent[i] = r
-                    hsum[r] += h[i]
-            # one pass: each cluster draws its orientation at its root, its smallest site (heat
-            # bath on its field energy, 1/2 in zero field), the spins are written, and
-            # E = -sum_i s_i (h_i + sum_{j<i} J_ij s_j) and M are recomputed
-            e_new = 0.0
-            m_int = 0
-            for i in range(n):
-                r = _find(parent, i)
-                if r == i:
-                    n_clu += 1
-                    if has_field and hsum[i] != 0.0:
-                        u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
-                        x = 2.0 * beta * hsum[i]  # p(up) = 1 / (1 + exp(-x))
-                        if x >= 0.0:
-                            up = u * (1.0 + math.exp(-x)) < 1.0
-                        else:
-                            ex = math.exp(x)
-                            up = u * (1.0 + ex) < ex
-                        flip[i] = (s[i] == 1) != up
-                    else:
-                        k, s0, s1, s2, s3 = next_bits53(s0, s1, s2, s3)
-                        flip[i] = k < _HALF
-                if flip[r]:
-                    s[i] = -s[i]
-                    n_flip += 1
-                si = s[i]
-                m_int += si
-                if uniform:
-                    total = 0
-                    for p in range(indptr[i], split[i]):  # neighbours j < i: s[j] already new
-                        total += s[indices[p]]
-                    e_new -= si * (h[i] + j0 * total)
-                else:
-                    acc = h[i]
-                    for p in range(indptr[i], split[i]):
-                        acc += data[p] * s[indices[p]]
-                    e_new -= si * acc
-            m_new = float(m_int)
-            if count > 0 and (t + 1) % thin == 0:  # a record every thin sweeps (sampling runs)
-                r = first + (t + 1) // thin - 1
-                record_chain(c, r, s, e_new, m_new, rec_energy, rec_magnetization, site_sums, batch_of, states)
-        rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
-        flipped[c] = n_flip
-        n_clusters[c] = n_clu
-        energy[c] = e_new
-        magnetization[c] = m_new
+        f, k = _sw_chain(
+            c, np.empty(spins.shape[1], dtype=np.int32), np.empty(spins.shape[1], dtype=np.bool_), spins, rng, energy, magnetization, lattice, C, indptr, indices, data, split, h, j0, bondp[rows[c]],
+            uniform, has_field, betas[c], n_sweeps, thin, first, count, rec_energy, rec_magnetization, site_sums,
+            batch_of, states,
+        )  # fmt: skip
+        counts[0, c] = f
+        counts[1, c] = k
     totals[0] += n_chains * n_sweeps
     for c in range(n_chains):
-        totals[1] += n_clusters[c]
-        totals[2] += flipped[c]
-    return flipped
+        totals[1] += counts[1, c]
+        totals[2] += counts[0, c]
+    return counts[0]
+
+
+@njit(cache=True)
+def _sw_one(
+    spins,
+    rng,
+    energy,
+    magnetization,
+    indptr,
+    indices,
+    data,
+    split,
+    h,
+    bond,
+    ints,
+    reals,
+    parent,
+    flip,
+    n_sweeps,
+    totals,
+):
+    """:func:`_sw_sweeps` for one chain without records, serially and with few arguments (see
+    :func:`_wolff_one`); ``ints`` = (lattice, C, uniform, has_field), ``reals`` = (J, beta)."""
+    no_energy = np.empty((0, 0))
+    f, k = _sw_chain(
+        0, parent, flip, spins, rng, energy, magnetization, ints[0] != 0, ints[1], indptr, indices, data, split, h, reals[0], bond,
+        ints[2] != 0, ints[3] != 0, reals[1], n_sweeps, 1, 0, 0, no_energy, no_energy, np.empty((0, 0, 0)),
+        np.empty(0, dtype=np.int64), np.empty((0, 0, 0), dtype=np.int8),
+    )  # fmt: skip
+    totals[0] += n_sweeps
+    totals[1] += k
+    totals[2] += f
+    accepted = np.empty(1, dtype=np.int64)
+    attempted = np.empty(1, dtype=np.int64)
+    accepted[0] = f
+    attempted[0] = n_sweeps * spins.shape[1]
+    return accepted, attempted
 
 
 # ------------------------------------------------------------------------- Python classes
@@ -383,8 +668,29 @@ def _check_counters(counters: np.ndarray | None, size: int) -> None:
         raise ValueError(f"sampler counters must be {size} non-negative integers, got {arr.dtype} {arr.shape}")
 
 
+#: what the CSR arguments of the kernels hold on the lattice path (never read there)
+_NO_INDPTR = np.zeros(1, dtype=np.int64)
+_NO_INDICES = np.zeros(0, dtype=np.int32)
+_NO_DATA = np.zeros(0, dtype=np.float64)
+#: the record arguments of a call that records nothing, made once (size 0: never written)
+_NO_RECORDS = no_records()
+
+
+def lattice_columns(model: Ising) -> int | None:
+    """The row length C of ``model`` when the cluster kernels may find neighbours by index
+    arithmetic (a periodic 2D lattice with sides >= 3 and one coupling J > 0 on both axes;
+    any fields), else None (the CSR rows are read)."""
+    g = model.geometry
+    if g is None or g.dim != 2 or not all(g.periodic) or min(g.shape) < 3:
+        return None
+    if g.couplings[0] != g.couplings[1] or not g.couplings[0] > 0:
+        return None  # (a zero coupling stores no bonds in the CSR matrix)
+    return int(g.shape[1])
+
+
 class _ClusterSampler(Sampler):
-    """Shared plumbing: the ferromagnet check and the bond-probability tables."""
+    """Shared plumbing: the ferromagnet check, the bond-probability tables and the prepared
+    arguments of the per-sweep call."""
 
     supports_frustration = False  # bond probabilities 1 - exp(-2 beta J) need J >= 0
 
@@ -394,6 +700,10 @@ class _ClusterSampler(Sampler):
         self._has_field = False
         self._tables: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
         self._graph: tuple = ()
+        # (model, beta, spins shape, kernel arguments) of the last call with one float beta:
+        # a harness calling sweep(model, state, beta, 1) in a loop skips every check and table
+        # look-up after its first call (the model is immutable; the state's shape is compared)
+        self._last_call: tuple | None = None
 
     def check_model(self, model: Ising) -> None:
         super().check_model(model)
@@ -432,28 +742,41 @@ class _ClusterSampler(Sampler):
         betas last seen."""
         if model is not self._model:
             self.check_model(model)
-            data = model.data
-            self._model = model
-            self._uniform = bool(data.size == 0 or np.all(data == data[0]))
+            self._last_call = None
             self._has_field = bool(np.any(model.fields != 0))
             self._tables = {}
             n = model.n_spins
-            indptr = model.indptr.astype(np.int64)
-            indices = model.indices.astype(np.int32 if n < 2**31 else np.int64)
-            row_of: np.ndarray = np.repeat(np.arange(n), np.diff(indptr))
-            split: np.ndarray = indptr[:-1] + np.bincount(row_of[indices < row_of], minlength=n)  # first j > i in row i
-            self._graph = (
-                indptr,
-                indices,
-                np.ascontiguousarray(model.data, dtype=np.float64),
-                split.astype(np.int64),
-                np.ascontiguousarray(model.fields, dtype=np.float64),
-            )
+            fields = np.ascontiguousarray(model.fields, dtype=np.float64)
+            columns = lattice_columns(model)
+            if columns is not None:  # neighbours by index arithmetic: the CSR matrix is not built
+                assert model.geometry is not None
+                self._uniform = True
+                j0 = float(model.geometry.couplings[0])
+                self._graph = (True, columns, _NO_INDPTR, _NO_INDICES, _NO_DATA, _NO_INDPTR, fields, j0)
+            else:
+                data = model.data
+                self._uniform = bool(data.size == 0 or np.all(data == data[0]))
+                indptr = model.indptr.astype(np.int64)
+                indices = model.indices.astype(np.int32 if n < 2**31 else np.int64)
+                row_of: np.ndarray = np.repeat(np.arange(n), np.diff(indptr))
+                split: np.ndarray = indptr[:-1] + np.bincount(row_of[indices < row_of], minlength=n)  # first j > i
+                j0 = float(data[0]) if data.size else 0.0
+                self._graph = (
+                    False,
+                    1,
+                    indptr,
+                    indices,
+                    np.ascontiguousarray(data, dtype=np.float64),
+                    split.astype(np.int64),
+                    fields,
+                    j0,
+                )
+            self._model = model
         key = betas.tobytes()
         got = self._tables.get(key)
         if got is None:
             distinct, rows = np.unique(betas, return_inverse=True)
-            J = model.data[:1] if self._uniform else model.data
+            J = np.array([self._graph[7]]) if self._uniform else model.data
             if J.size == 0:
                 J = np.zeros(1)
             with np.errstate(invalid="ignore"):
@@ -467,9 +790,60 @@ class _ClusterSampler(Sampler):
         return got
 
     def _kernel_args(self, model: Ising) -> tuple:
-        """The graph as the kernels take it (after :meth:`_prepare` saw ``model``): indptr,
-        int32 indices, couplings, the start of each row's j > i part, fields."""
+        """The graph as the kernels take it (after :meth:`_prepare` saw ``model``): lattice (bool),
+        row length C, indptr, int32 indices, couplings, the start of each row's j > i part, fields,
+        the coupling J of a uniform model."""
         return self._graph
+
+    def _arguments(self, model: Ising, state: ChainState, betas) -> tuple[tuple, tuple | None]:
+        """The kernel arguments after the state's (lattice ... betas, and Wolff's clusters per
+        chain), checked and prepared, and for one chain last the compact arguments of the
+        single-chain kernels; remembered for the next call when ``betas`` is one float."""
+        checked = self._betas(model, state, betas)
+        table, rows = self._prepare(model, checked)
+        more = self._more(model, state, checked, table, rows)
+        args = (*self._graph, table, rows, self._uniform, self._has_field, checked, *more)
+        one: tuple | None = None
+        if state.spins.shape[0] == 1:  # the compact arguments of the single-chain kernels
+            lattice, columns, indptr, indices, data, split, fields, j0 = self._graph
+            flags = [int(lattice), columns, int(self._uniform), int(self._has_field)] + [int(x[0]) for x in more]
+            one = (
+                indptr,
+                indices,
+                data,
+                split,
+                fields,
+                table[rows[0]],
+                np.array(flags),
+                np.array([j0, checked[0]]),
+                *self._work(model.n_spins, indices.dtype),
+            )
+        if type(betas) is float:
+            self._last_call = (model, betas, state.spins.shape, args, one)
+        return args, one
+
+    def _more(self, model: Ising, state: ChainState, betas: np.ndarray, table: np.ndarray, rows: np.ndarray) -> tuple:
+        """Sampler-specific kernel arguments after the betas (none here)."""
+        return ()
+
+    def _work(self, n: int, dtype: np.dtype) -> tuple:
+        """The scratch arrays of the single-chain kernel (made once per model and kept)."""
+        raise NotImplementedError
+
+    def _prepared(self, model: Ising, state: ChainState, betas) -> tuple[tuple, tuple | None]:
+        """The kernel arguments of this call (full, and compact for one chain): those of the last
+        call when the model, the one float beta and the chains' shape are the same (no checks
+        repeated), else :meth:`_arguments`."""
+        last = self._last_call
+        if (
+            last is not None
+            and type(betas) is float
+            and model is last[0]
+            and betas == last[1]
+            and state.spins.shape == last[2]
+        ):
+            return last[3], last[4]
+        return self._arguments(model, state, betas)
 
 
 class Wolff(_ClusterSampler):
@@ -522,13 +896,18 @@ class Wolff(_ClusterSampler):
                 f"calibration_warmup ({calibration_warmup}) must be smaller than calibration_sweeps "
                 f"({calibration_sweeps})"
             )
-        self.clusters_per_sweep = clusters_per_sweep
+        self._fixed_clusters = clusters_per_sweep
         self.calibration_sweeps = int(calibration_sweeps)
         self.calibration_warmup = int(calibration_warmup)
         self._calibration: dict[float, int] = {}  # beta -> clusters per sweep
         self._calibrated_for: Ising | None = None
         self._per_chain: dict[bytes, np.ndarray] = {}  # betas -> clusters per sweep of each chain
         self._counters = np.zeros(5, dtype=np.int64)  # sweeps, clusters built, accepted, visited, flipped
+
+    @property
+    def clusters_per_sweep(self) -> int | None:
+        """Cluster moves per sweep fixed at construction (None: measured per temperature)."""
+        return self._fixed_clusters
 
     def options(self) -> dict:
         return {
@@ -542,6 +921,7 @@ class Wolff(_ClusterSampler):
         self._calibration = {}
         self._calibrated_for = None
         self._per_chain = {}
+        self._last_call = None
         self._counters = np.zeros(5, dtype=np.int64)
 
     def state(self) -> dict[str, np.ndarray]:
@@ -568,6 +948,7 @@ class Wolff(_ClusterSampler):
         self._calibration = {float(b): int(k) for b, k in zip(betas, counts)}
         self._calibrated_for = None  # adopted by the next model swept
         self._per_chain = {}
+        self._last_call = None
         counters = arrays.get("counters")
         self._counters = np.zeros(5, dtype=np.int64) if counters is None else np.array(counters, dtype=np.int64)
 
@@ -626,7 +1007,7 @@ class Wolff(_ClusterSampler):
             rng,
             energy,
             magnetization,
-            *self._kernel_args(model),
+            *self._graph,
             table,
             rows[chains],
             self._uniform,
@@ -635,14 +1016,13 @@ class Wolff(_ClusterSampler):
             np.zeros(chains.size, dtype=np.int64),
         )
         scratch = np.zeros(5, dtype=np.int64)  # preparatory sweeps are not counted in info()
-        threads = thread_count(chains.size, chains.size * model.n_spins * self.calibration_sweeps, MIN_PARALLEL_WORK)
-        kernel = _wolff_sweeps.compiled
-        with thread_limit(threads):
-            if self.calibration_warmup:
-                kernel(*args, self.calibration_warmup, True, scratch, *no_records())
-            _, visited, built = kernel(
-                *args, self.calibration_sweeps - self.calibration_warmup, True, scratch, *no_records()
-            )
+        work = chains.size * model.n_spins * self.calibration_sweeps
+        visited = built = np.zeros(chains.size, dtype=np.int64)
+        for n_sweeps in (self.calibration_warmup, self.calibration_sweeps - self.calibration_warmup):
+            if n_sweeps:  # the mean cluster size is read from the second call
+                _, visited, built = _wolff_sweeps.run(
+                    chains.size, *args, n_sweeps, True, scratch, *_NO_RECORDS, work=work, min_work=MIN_PARALLEL_WORK
+                )
         state.spins[chains], state.rng[chains] = spins, rng
         state.energy[chains], state.magnetization[chains] = energy, magnetization
         n = model.n_spins
@@ -651,34 +1031,52 @@ class Wolff(_ClusterSampler):
             mean_size = visited[at].sum() / max(int(built[at].sum()), 1)
             self._calibration[b] = max(1, int(math.ceil(n / mean_size - 1e-9)))
 
+    def _more(self, model: Ising, state: ChainState, betas: np.ndarray, table: np.ndarray, rows: np.ndarray) -> tuple:
+        return (self._clusters(model, state, betas, table, rows),)
+
+    def _work(self, n: int, dtype: np.dtype) -> tuple:
+        return (np.empty(3 * n, dtype=dtype),)  # stack, members, columns
+
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
-        return self._sweeps(model, state, betas, int(n_sweeps), no_records())
+        return self._sweeps(model, state, betas, int(n_sweeps), _NO_RECORDS)
 
     def sweep_and_record(self, model: Ising, state: ChainState, betas, thin: int, records: Records) -> SweepStats:
         return self._sweeps(model, state, betas, int(thin) * records.count, records.kernel_arguments(thin))
 
     def _sweeps(self, model: Ising, state: ChainState, betas, n_sweeps: int, record_args: tuple) -> SweepStats:
-        betas = self._betas(model, state, betas)
-        table, rows = self._prepare(model, betas)
-        clusters = self._clusters(model, state, betas, table, rows)
+        args, one = self._prepared(model, state, betas)
+        n_chains = state.spins.shape[0]
+        if one is not None and record_args is _NO_RECORDS:  # the per-sweep call: serial, 13 arguments
+            indptr, indices, data, _, fields, bond, ints, reals, work = one
+            accepted, attempted = _wolff_one(
+                state.spins,
+                state.rng,
+                state.energy,
+                state.magnetization,
+                indptr,
+                indices,
+                data,
+                fields,
+                bond,
+                ints,
+                reals,
+                work,
+                n_sweeps,
+                self._counters,
+            )
+            return SweepStats(accepted=accepted, attempted=attempted)
         flipped, visited, _ = _wolff_sweeps.run(
-            state.n_chains,
+            n_chains,
             state.spins,
             state.rng,
             state.energy,
             state.magnetization,
-            *self._kernel_args(model),
-            table,
-            rows,
-            self._uniform,
-            self._has_field,
-            betas,
-            clusters,
+            *args,
             n_sweeps,
             False,
             self._counters,
             *record_args,
-            work=state.n_chains * model.n_spins * n_sweeps,
+            work=n_chains * model.n_spins * n_sweeps,
             min_work=MIN_PARALLEL_WORK,
         )
         return SweepStats(accepted=flipped, attempted=visited)
@@ -703,6 +1101,7 @@ class SwendsenWang(_ClusterSampler):
 
     def reset(self, model: Ising, state: ChainState) -> None:
         self._counters = np.zeros(3, dtype=np.int64)
+        self._last_call = None
 
     def state(self) -> dict[str, np.ndarray]:
         return {"counters": self._counters.copy()}
@@ -723,30 +1122,33 @@ class SwendsenWang(_ClusterSampler):
         }
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
-        return self._sweeps(model, state, betas, int(n_sweeps), no_records())
+        return self._sweeps(model, state, betas, int(n_sweeps), _NO_RECORDS)
 
     def sweep_and_record(self, model: Ising, state: ChainState, betas, thin: int, records: Records) -> SweepStats:
         return self._sweeps(model, state, betas, int(thin) * records.count, records.kernel_arguments(thin))
 
     def _sweeps(self, model: Ising, state: ChainState, betas, n_sweeps: int, record_args: tuple) -> SweepStats:
-        betas = self._betas(model, state, betas)
-        table, rows = self._prepare(model, betas)
+        args, one = self._prepared(model, state, betas)
+        n_chains = state.spins.shape[0]
+        if one is not None and record_args is _NO_RECORDS:  # the per-sweep call: serial, 14 arguments
+            accepted, attempted = _sw_one(
+                state.spins, state.rng, state.energy, state.magnetization, *one, n_sweeps, self._counters
+            )
+            return SweepStats(accepted=accepted, attempted=attempted)
         flipped = _sw_sweeps.run(
-            state.n_chains,
+            n_chains,
             state.spins,
             state.rng,
             state.energy,
             state.magnetization,
-            *self._kernel_args(model),
-            table,
-            rows,
-            self._uniform,
-            self._has_field,
-            betas,
+            *args,
             n_sweeps,
             self._counters,
             *record_args,
-            work=state.n_chains * model.n_spins * n_sweeps,
+            work=n_chains * model.n_spins * n_sweeps,
             min_work=MIN_PARALLEL_WORK,
         )
-        return SweepStats(accepted=flipped, attempted=np.full(state.n_chains, n_sweeps * model.n_spins, dtype=np.int64))
+        return SweepStats(accepted=flipped, attempted=np.full(n_chains, n_sweeps * model.n_spins, dtype=np.int64))
+
+    def _work(self, n: int, dtype: np.dtype) -> tuple:
+        return np.empty(n, dtype=np.int32), np.empty(n, dtype=np.bool_)  # parent, flip

@@ -24,17 +24,19 @@ import numpy as np
 import scipy.sparse.csgraph as csgraph
 from numba import njit, prange
 
-from thermolearn.kernel_threads import MIN_PARALLEL_WORK, thread_count, thread_limit
+from thermolearn.kernel_threads import MIN_PARALLEL_WORK, call_single_threaded, thread_count, thread_limit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_uniform
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
 from thermolearn.samplers.lattice_kernels import LatticePlan, build_plan, decision_table, lattice_sweeps
-from thermolearn.samplers.recording import Records
+from thermolearn.samplers.recording import Records, no_records
 from thermolearn.samplers.rules import HEAT_BATH, METROPOLIS, QUENCH, SpinFlipRule, rule_decide
 from thermolearn.samplers.state import ChainState
 
 ORDERS = ("sequential", "random", "checkerboard")
 _ORDER_KIND = {"sequential": 0, "random": 1, "checkerboard": 2}
+#: the record arguments of a call that records nothing, made once (size 0: never written)
+_NO_RECORDS = no_records()
 
 
 @njit(inline="always")
@@ -155,6 +157,9 @@ class SingleSpinSampler(Sampler):
         self._orders: dict[int, np.ndarray] = {}
         self._plan: tuple[Ising, LatticePlan | None] | None = None
         self._codes: tuple[LatticePlan, bytes, np.ndarray] | None = None
+        # (model, beta, spins shape, betas array, order, plan, codes) of the last sweep with one float
+        # beta: a harness calling sweep(model, state, beta, 1) in a loop repeats no check or look-up
+        self._last_call: tuple | None = None
 
     def options(self) -> dict:
         return {"order": self.order}
@@ -190,12 +195,31 @@ class SingleSpinSampler(Sampler):
             self.site_order(model)
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
-        betas = as_betas(betas, state.n_chains)
-        order = self.site_order(model)  # also checks that a checkerboard order exists
-        threads = thread_count(state.n_chains, state.n_chains * model.n_spins * n_sweeps, MIN_PARALLEL_WORK)
-        with thread_limit(threads):
-            accepted = self._run_kernel(model, state, betas, order, int(n_sweeps))
-        return SweepStats(accepted=accepted, attempted=np.full(state.n_chains, n_sweeps * model.n_spins))
+        n_sweeps = int(n_sweeps)
+        last = self._last_call
+        if (
+            last is not None
+            and type(betas) is float
+            and model is last[0]
+            and betas == last[1]
+            and state.spins.shape == last[2]
+        ):
+            _, _, _, checked, order, plan, codes = last
+        else:
+            checked = as_betas(betas, state.n_chains)
+            order = self.site_order(model)  # also checks that a checkerboard order exists
+            plan = self.lattice_plan(model)
+            codes = None if plan is None else self._decision_codes(plan, checked)
+            if type(betas) is float:
+                self._last_call = (model, betas, state.spins.shape, checked, order, plan, codes)
+        n_chains = state.spins.shape[0]
+        threads = thread_count(n_chains, n_chains * model.n_spins * n_sweeps, MIN_PARALLEL_WORK)
+        if threads == 1:
+            accepted = call_single_threaded(self._run_kernel, model, state, checked, order, n_sweeps, plan, codes)
+        else:
+            with thread_limit(threads):
+                accepted = self._run_kernel(model, state, checked, order, n_sweeps, plan, codes)
+        return SweepStats(accepted=accepted, attempted=np.full(n_chains, n_sweeps * model.n_spins))
 
     def sweep_and_record(self, model: Ising, state: ChainState, betas, thin: int, records: Records) -> SweepStats:
         plan = self.lattice_plan(model)
@@ -213,12 +237,18 @@ class SingleSpinSampler(Sampler):
         return SweepStats(accepted=accepted, attempted=np.full(state.n_chains, n_sweeps * model.n_spins))
 
     def _run_kernel(
-        self, model: Ising, state: ChainState, betas: np.ndarray, order: np.ndarray, n_sweeps: int
+        self,
+        model: Ising,
+        state: ChainState,
+        betas: np.ndarray,
+        order: np.ndarray,
+        n_sweeps: int,
+        plan: LatticePlan | None,
+        codes: np.ndarray | None,
     ) -> np.ndarray:
-        plan = self.lattice_plan(model)
         if plan is not None:
-            codes = self._decision_codes(plan, betas)
-            return lattice_sweeps(plan, state, codes, _ORDER_KIND[self.order], n_sweeps)
+            assert codes is not None  # made with the plan
+            return lattice_sweeps(plan, state, codes, _ORDER_KIND[self.order], n_sweeps, _NO_RECORDS)
         if self.rule is None:
             raise TypeError(f"{type(self).__name__} sets rule = None, so it must override sweep")
         kernel = self.rule.compiled(_single_spin_sweeps, parallel=True)
