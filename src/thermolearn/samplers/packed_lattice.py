@@ -115,6 +115,24 @@ def _side_words(other, side, hw, p, top, valid):
 
 
 @njit(inline="always")
+def _lane_groups(u1, u2, u3, u4, u5, u6, valid, t3, mt, rnd, gb0, gb1, certain, inverted, i):
+    """Word i's lanes by their number k of unsatisfied bonds (set bits of u1..u6)."""
+    b0, b1, b2 = _count_bits(u1, u2, u3, u4, u5, u6)
+    # k > z/2; k = z/2; d = 1, 2 (k or z - k unsatisfied bonds), square (t3 = 0) or cubic
+    high = b2 | (~t3 & b0 & b1)
+    mid = b1 & ~b2 & ~(b0 ^ t3)
+    d1 = b0 & ((t3 & ~b1) | (~t3 & ~b2))
+    d2 = ~b0 & (b1 ^ b2) & t3
+    keep = ~(high & mt) & valid  # Metropolis: k >= z/2 flips outright
+    mid_random = mid & ~mt
+    rnd[i] = (~(mid & mt)) & keep  # every lane left (d = 0 included) draws
+    gb0[i] = ((d1 & keep) | mid_random) & valid
+    gb1[i] = ((d2 & keep) | mid_random) & valid
+    certain[i] = (high | mid) & mt & valid
+    inverted[i] = high & ~mt & valid
+
+
+@njit(inline="always")
 def _classify(own, other, side, n0, n1, n2, n3, am, hw, valid, t3, mt, rnd, gb0, gb1, certain, inverted, at):
     """Sort the lanes of a line's words of one colour by their number k of unsatisfied bonds
     (of z = 4, or 6 when ``t3`` is all ones) into ``certain`` flips (Metropolis, Delta E <= 0),
@@ -128,20 +146,30 @@ def _classify(own, other, side, n0, n1, n2, n3, am, hw, valid, t3, mt, rnd, gb0,
         u4 = x ^ n1[m] ^ am[3, m]
         u5 = (x ^ n2[m] ^ am[4, m]) & t3
         u6 = (x ^ n3[m] ^ am[5, m]) & t3
-        b0, b1, b2 = _count_bits(u1, u2, u3, u4, u5, u6)
-        # k > z/2; k = z/2; d = 1, 2 (k or z - k unsatisfied bonds), square (t3 = 0) or cubic
-        high = b2 | (~t3 & b0 & b1)
-        mid = b1 & ~b2 & ~(b0 ^ t3)
-        d1 = b0 & ((t3 & ~b1) | (~t3 & ~b2))
-        d2 = ~b0 & (b1 ^ b2) & t3
-        keep = ~(high & mt) & valid  # Metropolis: k >= z/2 flips outright
-        mid_random = mid & ~mt
-        i = at + m
-        rnd[i] = (~(mid & mt)) & keep  # every lane left (d = 0 included) draws
-        gb0[i] = ((d1 & keep) | mid_random) & valid
-        gb1[i] = ((d2 & keep) | mid_random) & valid
-        certain[i] = (high | mid) & mt & valid
-        inverted[i] = high & ~mt & valid
+        _lane_groups(u1, u2, u3, u4, u5, u6, valid, t3, mt, rnd, gb0, gb1, certain, inverted, at + m)
+
+
+@njit(inline="always")
+def _classify_single(
+    words, colour, first, last, vert, parity, afm, afm_line, top, valid, t3, mt, rnd, gb0, gb1, certain, inverted
+):
+    """:func:`_classify` for lines of one word per colour (hw = 1), lines first .. last - 1."""
+    o = 1 - colour
+    for line in range(first, last):
+        x = words[colour, line, 0]
+        w = words[o, line, 0]
+        if (parity[line] + colour) & 1:
+            side = (w >> uint64(1)) | ((w & uint64(1)) << top)
+        else:
+            side = ((w << uint64(1)) | (w >> top)) & valid
+        al = line * afm_line
+        u1 = x ^ w ^ afm[colour, al, 0, 0]  # 1 where the bond is unsatisfied
+        u2 = x ^ side ^ afm[colour, al, 1, 0]
+        u3 = x ^ words[o, vert[line, 0], 0] ^ afm[colour, al, 2, 0]
+        u4 = x ^ words[o, vert[line, 1], 0] ^ afm[colour, al, 3, 0]
+        u5 = (x ^ words[o, vert[line, 2], 0] ^ afm[colour, al, 4, 0]) & t3
+        u6 = (x ^ words[o, vert[line, 3], 0] ^ afm[colour, al, 5, 0]) & t3
+        _lane_groups(u1, u2, u3, u4, u5, u6, valid, t3, mt, rnd, gb0, gb1, certain, inverted, line - first)
 
 
 @njit(inline="always")
@@ -300,40 +328,55 @@ def _packed_sweeps(
                         for j in range(v):
                             # splitmix64 of a counter: the words of one seeding sequence
                             _, st[i, j] = _splitmix(base + uint64(i * v + j) * uint64(_GOLDEN))
-                    for line in range(first, last):
-                        p = (parity[line] + colour) & 1
-                        other = words[1 - colour, line]
-                        _side_words(other, side, hw, p, top, valid)
-                        _classify(
-                            words[colour, line],
-                            other,
-                            side,
-                            words[1 - colour, vert[line, 0]],
-                            words[1 - colour, vert[line, 1]],
-                            words[1 - colour, vert[line, 2]],
-                            words[1 - colour, vert[line, 3]],
-                            afm[colour, line * afm_line],
-                            hw,
-                            valid,
-                            t3,
-                            mt,
-                            rnd,
-                            gb0,
-                            gb1,
-                            certain,
-                            inverted,
-                            (line - first) * hw,
-                        )
+                    if hw == 1:
+                        # one word per line and colour (cubic lattices of side <= 128): the group's
+                        # lines in one loop, without a view per line
+                        _classify_single(
+                            words, colour, first, last, vert, parity, afm, afm_line, top, valid, t3, mt,
+                            rnd, gb0, gb1, certain, inverted,
+                        )  # fmt: skip
+                    else:
+                        for line in range(first, last):
+                            p = (parity[line] + colour) & 1
+                            other = words[1 - colour, line]
+                            _side_words(other, side, hw, p, top, valid)
+                            _classify(
+                                words[colour, line],
+                                other,
+                                side,
+                                words[1 - colour, vert[line, 0]],
+                                words[1 - colour, vert[line, 1]],
+                                words[1 - colour, vert[line, 2]],
+                                words[1 - colour, vert[line, 3]],
+                                afm[colour, line * afm_line],
+                                hw,
+                                valid,
+                                t3,
+                                mt,
+                                rnd,
+                                gb0,
+                                gb1,
+                                certain,
+                                inverted,
+                                (line - first) * hw,
+                            )
                     _decide(n, rnd, gb0, gb1, digits, cap, three or not metro, st, undecided, accepted)
-                    for line in range(first, last):
-                        own = words[colour, line]
-                        at = (line - first) * hw
-                        count = np.int64(0)
-                        for m in range(hw):
-                            f = certain[at + m] | (accepted[at + m] ^ inverted[at + m])
-                            own[m] ^= f
-                            count += _popcount(f)
-                        flips[line] += count
+                    if hw == 1:
+                        for line in range(first, last):
+                            j = line - first
+                            f = certain[j] | (accepted[j] ^ inverted[j])
+                            words[colour, line, 0] ^= f
+                            flips[line] += _popcount(f)
+                    else:
+                        for line in range(first, last):
+                            own = words[colour, line]
+                            at = (line - first) * hw
+                            count = np.int64(0)
+                            for m in range(hw):
+                                f = certain[at + m] | (accepted[at + m] ^ inverted[at + m])
+                                own[m] ^= f
+                                count += _popcount(f)
+                            flips[line] += count
 
 
 @njit(cache=True, parallel=True)
