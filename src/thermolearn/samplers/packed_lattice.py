@@ -24,13 +24,21 @@ group's p_d (1 - p is "not U < p", exactly). Each lane's uniform U is revealed o
 per random word and compared with the binary expansion of its group's p until every lane is
 decided (about log2(lanes) + 1.3 words), so U < p is exact for the double p.
 
-Randomness and threads: each sweep takes one 64-bit key from the chain's generator and seeds,
-with splitmix64 from (key, line), eight xoshiro256** streams per line, one per word of a block
-of eight consecutive words of a colour (the eight streams advance together, so the compiler
-runs them as one vector); a line's streams serve both colours. So lines run on any number of
-threads with the same result, bit for bit, and ``sweep(n)`` equals n calls of ``sweep(1)``.
-Stream history: 0.6.4 used one stream per line and one decision table per class (this layout
-and these streams replace it; the distribution is the same, the bits are not).
+Randomness and threads: lines go in fixed groups of at least 32 words of a colour (one line
+at L = 4096; four at L = 1024), and each word of a group has its own xoshiro256** stream, seeded
+for every sweep and colour with splitmix64 from (the sweep's key, the group, the colour); the
+sweep's key is the next word of the chain's generator. A group's streams advance in step, two
+digits per pass, so the compiler runs them as vectors: a group takes as many digits as its
+slowest lane (about 12 for 32 words, against 7.3 for one word alone), and still costs less than
+one word at a time. Threads take contiguous blocks of groups (each core keeps its part of the
+lattice in its own cache), so the result is the same, bit for bit, on any number of threads,
+and ``sweep(n)`` equals n calls of ``sweep(1)``. Stream history: up to 0.6.4 the words of a row
+were decided one at a time from one stream per row, seeded per sweep (this layout and these
+streams replace it; the distribution is the same, the bits are not).
+
+Where the time goes, one core, L = 4096 (benchmarks/bench_packed_lattice.py): the exact random
+decisions about half, the bit-sliced neighbour counts a fifth, seeding and bookkeeping the rest;
+memory traffic (the packed lattice is 2 MB) is far from a bound.
 
 The model must be a periodic square or cubic lattice whose sides across the lines are even and
 >= 4, with columns divisible into an even number W >= 2 of columns per strip, zero field and
