@@ -160,9 +160,12 @@ def _msc_sweeps(words, rng, seeds_rows, afm, afm_stride, rows, cols, digits, cap
         row = seeds_rows[g]
         planes = np.zeros(_COUNTER_BITS, dtype=np.uint64)
         counts = np.zeros(LANES, dtype=np.int64)
-        st = np.empty((4, cols), dtype=np.uint64)
-        undecided4 = np.empty(cols, dtype=np.uint64)
-        undecided8 = np.empty(cols, dtype=np.uint64)
+        chunk = min(cols, 2 * _CHUNK)  # the longest chunk of a row
+        st = np.empty((4, chunk), dtype=np.uint64)
+        undecided4 = np.empty(chunk, dtype=np.uint64)
+        undecided8 = np.empty(chunk, dtype=np.uint64)
+        yes4 = np.empty(chunk, dtype=np.uint64)
+        yes8 = np.empty(chunk, dtype=np.uint64)
         below4 = np.empty(cols, dtype=np.uint64)
         below8 = np.empty(cols, dtype=np.uint64)
         shifted = np.empty(cols, dtype=np.uint64)
@@ -174,28 +177,22 @@ def _msc_sweeps(words, rng, seeds_rows, afm, afm_stride, rows, cols, digits, cap
             key, a0, a1, a2, a3 = next64(rng[row, 0], rng[row, 1], rng[row, 2], rng[row, 3])
             rng[row, 0], rng[row, 1], rng[row, 2], rng[row, 3] = a0, a1, a2, a3
             for r in range(rows):
-                # the row's random masks first (they do not depend on the spins)
+                # the row's random masks first (they do not depend on the spins), a chunk of sites
+                # at a time in whole scratch rows (contiguous to the compiler: vector loops)
                 seed = key ^ (uint64(r) * uint64(_ROW_SALT))
-                for i in range(4):
-                    for j in range(cols):
-                        _, st[i, j] = _splitmix(seed + uint64(i * cols + j) * uint64(_GOLDEN))
                 for c0 in range(0, cols, _CHUNK):
                     c1 = min(c0 + _CHUNK, cols) if cols - c0 >= 2 * _CHUNK else cols
                     if c0 >= c1:
                         break
+                    for i in range(4):
+                        for j in range(c1 - c0):
+                            _, st[i, j] = _splitmix(seed + uint64(i * cols + c0 + j) * uint64(_GOLDEN))
                     _row_masks(
-                        c1 - c0,
-                        digits[g],
-                        cap[g],
-                        st[0, c0:c1],
-                        st[1, c0:c1],
-                        st[2, c0:c1],
-                        st[3, c0:c1],
-                        undecided4[c0:c1],
-                        undecided8[c0:c1],
-                        below4[c0:c1],
-                        below8[c0:c1],
+                        c1 - c0, digits[g], cap[g], st[0], st[1], st[2], st[3], undecided4, undecided8, yes4, yes8
                     )
+                    for j in range(c1 - c0):
+                        below4[c0 + j] = yes4[j]
+                        below8[c0 + j] = yes8[j]
                     if c1 == cols:
                         break
                 base = r * cols
