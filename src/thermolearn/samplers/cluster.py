@@ -48,7 +48,8 @@ Each chain runs in its own thread with its own xoshiro256** stream and work arra
 allocated once per call, not per cluster: a stack and a member list for Wolff (which marks
 cluster members in the spin array itself), a parent and a per-cluster array for
 Swendsen-Wang (union-find with path halving, each root its cluster's smallest site, so one
-ascending pass meets every root before its other sites). Bond tests compare 53-bit
+ascending pass meets every root before its other sites, and finds each site's root in two
+reads: the sites before it already point at theirs). Bond tests compare 53-bit
 integers with precomputed thresholds. The kernels keep ``state.energy`` and
 ``state.magnetization`` current: Wolff adds each cluster's Delta E (summed spin by spin as
 the cluster flips), Swendsen-Wang recomputes E and M in the pass that writes the new spins.
@@ -92,8 +93,9 @@ CALIBRATION_SWEEPS = 40
 
 # ----------------------------------------------------------------------------- Wolff kernel
 # While a cluster grows, spins hold a code: +-1 outside the cluster, 2 s_old for a member
-# waiting on the stack, -2 s_old for a member already processed (flipped). The sign is the
-# spin's current value, so no separate visit marks are needed; ((v >> 7) | 1) is sign(v).
+# waiting on the stack, -2 s_old for a member already processed (flipped; -s_old, its new value,
+# without a field). The sign is the spin's current value, so no separate visit marks are needed;
+# ((v >> 7) | 1) is sign(v).
 #
 # Two ways to find a spin's neighbours, one stream of random numbers: the CSR rows of the
 # model (any graph), or, on a periodic rectangular lattice with one coupling J > 0, index
@@ -135,7 +137,10 @@ def _wolff_cluster(
     seed = min(int(u * n), n - 1)
     s_old = s[seed]
     waiting = np.int8(2 * s_old)
-    done = np.int8(-2 * s_old)
+    # without a field every cluster flips: a processed member takes its new value at once (its
+    # sign, all the loops read, is the same as the code -2 s_old's) and needs no list and no
+    # second pass; with a field the flip may be refused, so members are listed and coded
+    done = np.int8(-2 * s_old) if has_field else np.int8(-s_old)
     s[seed] = waiting
     stack[0] = seed
     cols[0] = seed % C if lattice else 0
@@ -148,7 +153,8 @@ def _wolff_cluster(
     while top > 0:
         top -= 1
         i = stack[top]
-        members[size] = i
+        if has_field:
+            members[size] = i
         size += 1
         # flip i now, with the members processed before it already flipped: the single-spin
         # Delta E = 2 s_old phi_i add up (telescope) to the cluster's Delta E
@@ -227,9 +233,10 @@ def _wolff_cluster(
     if has_field and de_field > 0.0:
         u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
         accept = u < math.exp(-beta * de_field)
-    final = -s_old if accept else s_old
-    for q in range(size):
-        s[members[q]] = final
+    if has_field:
+        final = -s_old if accept else s_old
+        for q in range(size):
+            s[members[q]] = final
     if not accept:
         return size, 0, 0.0, s_old, s0, s1, s2, s3
     return size, size, de + de_field, s_old, s0, s1, s2, s3
@@ -471,6 +478,7 @@ def _sw_chain(
                         nbr[m] = i + wrap
                         m += 1
                     si = s[i]
+                    ri = -1  # the root of i's cluster, found at its first bond and kept up to date
                     for q in range(m):
                         j = nbr[q]
                         # the draw made always, kept only for an aligned pair (see the Wolff kernel)
@@ -482,12 +490,14 @@ def _sw_chain(
                         s2 ^= (s2 ^ t2) & keep
                         s3 ^= (s3 ^ t3) & keep
                         if aligned & (k < b_uniform):
-                            ri = _find(parent, i)
+                            if ri < 0:
+                                ri = _find(parent, i)
                             rj = _find(parent, j)
                             if ri < rj:  # the larger root under the smaller (see below)
                                 parent[rj] = ri
                             elif rj < ri:
                                 parent[ri] = rj
+                                ri = rj
         else:
             for i in range(n):
                 si = s[i]
@@ -508,7 +518,7 @@ def _sw_chain(
             for i in range(n):
                 hsum[i] = 0.0
             for i in range(n):
-                r = _find(parent, i)
+                r = parent[parent[i]]  # (see the pass below)
                 parent[i] = r
                 hsum[r] += h[i]
         # one pass: each cluster draws its orientation at its root, its smallest site (heat
@@ -519,24 +529,35 @@ def _sw_chain(
         col = -1  # the lattice column of site i
         for i in range(n):
             col = col + 1 if col < C - 1 else 0
-            r = _find(parent, i)
-            if r == i:
-                n_clu += 1
-                if has_field and hsum[i] != 0.0:
-                    u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
-                    x = 2.0 * beta * hsum[i]  # p(up) = 1 / (1 + exp(-x))
-                    if x >= 0.0:
-                        up = u * (1.0 + math.exp(-x)) < 1.0
-                    else:
-                        ex = math.exp(x)
-                        up = u * (1.0 + ex) < ex
-                    flip[i] = (s[i] == 1) != up
+            # every j < i already points at its root, and parent[i] <= i (roots are the smallest
+            # sites, path halving only shortens): parent[parent[i]] is i's root, no search needed
+            r = parent[parent[i]]
+            parent[i] = r
+            root = r == i
+            n_clu += root
+            if has_field and root and hsum[i] != 0.0:
+                u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+                x = 2.0 * beta * hsum[i]  # p(up) = 1 / (1 + exp(-x))
+                if x >= 0.0:
+                    up = u * (1.0 + math.exp(-x)) < 1.0
                 else:
-                    k, s0, s1, s2, s3 = next_bits53(s0, s1, s2, s3)
-                    flip[i] = k < _HALF
-            if flip[r]:
-                s[i] = -s[i]
-                n_flip += 1
+                    ex = math.exp(x)
+                    up = u * (1.0 + ex) < ex
+                flip[i] = (s[i] == 1) != up
+            else:
+                # a coin for a root, without branches: drawn always, kept only at a root (flip[i]
+                # of another site is never read: its cluster's spins read flip at the root)
+                k, t0, t1, t2, t3 = next_bits53(s0, s1, s2, s3)
+                keep = uint64(0) - uint64(root)
+                s0 ^= (s0 ^ t0) & keep
+                s1 ^= (s1 ^ t1) & keep
+                s2 ^= (s2 ^ t2) & keep
+                s3 ^= (s3 ^ t3) & keep
+                flip[i] = k < _HALF
+            f = flip[r]
+            v = s[i]
+            s[i] = v - np.int8(2 * f) * v
+            n_flip += f
             si = s[i]
             m_int += si
             if lattice:  # the neighbours j < i (already new): left, right across the edge, up, down across the edge
