@@ -37,13 +37,14 @@ couplings differ by axis, and 2^k (the full configuration) otherwise.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numba import prange
 
-from thermolearn.kernel_cache import njit
-from thermolearn.kernel_threads import over_items
+from thermolearn.kernel_cache import bind_globals, njit
+from thermolearn.kernel_threads import ItemKernel, over_items
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import MANTISSA, next_bits53
 from thermolearn.samplers.recording import no_records, record_chain
@@ -268,9 +269,16 @@ def decision_table(plan: LatticePlan, betas: np.ndarray, rule: SpinFlipRule) -> 
 
 
 # ---------------------------------------------------------------- the kernels
-# The kernels are written once as inline functions; the entry points below call them with
-# the table weights either as compile-time constants (2D, uniform couplings: the hot case,
-# where LLVM folds the multiplications away) or as run-time values (every other lattice).
+# One sweep in each order is written once as an inline function (_sequential_sweep,
+# _random_sweep, _checkerboard_sweep), and the loops over chains (_uniform_2d_sweeps with the
+# table weights as compile-time constants: 2D, uniform couplings, the hot case, where LLVM folds
+# the multiplications away; _any_lattice_sweeps with run-time weights for every other lattice)
+# are compiled once per order (_UNIFORM_2D_KERNELS, _ANY_LATTICE_KERNELS): a run compiles only
+# the order it sweeps in. One kernel holding all three orders took 2-2.6x the CPU time to compile
+# that one order takes (Numba's parfor passes and LLVM scale with the body), and a cold
+# `thermolearn ising` is mostly that compile (benchmarks/bench_cold_start.py).
+# The line views are spelled out in each sweep: an inline helper returning them as a tuple gave
+# different spins at the ends of the lines (Numba 0.68), and the fast path must stay bit-identical.
 # Indices into the tables are cast to unsigned so Numba emits no negative-index wraparound.
 
 
@@ -302,214 +310,157 @@ def _visit(row, c, si, left, right, r0, r1, r2, r3, t, w, codes, de, s0, s1, s2,
 
 
 @njit(inline="always")
-def _chain_sweeps(
-    s,
-    L,
-    line_neighbours,
-    line_sets,
-    line_parity,
-    size,
-    offset,
-    w,
-    n_other,
-    codes,
-    de,
-    order_kind,
-    n_sweeps,
-    s0,
-    s1,
-    s2,
-    s3,
+def _sequential_sweep(
+    s, L, line_neighbours, line_sets, line_parity, size, offset, w, n_other, codes, de, s0, s1, s2, s3
 ):
-    n = s.size
-    n_lines = n // L
+    """One sweep in row-major order; returns the generator state, the flips and the energy change."""
     acc = 0
     e_change = 0.0
-    for _ in range(n_sweeps):
-        if order_kind == 1:
-            for _k in range(n):
-                k53, s0, s1, s2, s3 = next_bits53(s0, s1, s2, s3)
-                u = float(k53) * MANTISSA  # the generic kernel's site choice, to the last bit
-                i = min(int(u * n), n - 1)
-                line = i // L
-                c = i - line * L
-                base = i - c
-                if c == 0:
-                    t = line_sets[line, 0]
-                    left = s[base + L - 1]
-                else:
-                    t = line_sets[line, 1] if c < L - 1 else line_sets[line, 2]
-                    left = s[i - 1]
-                right = s[i + 1] if c < L - 1 else s[base]
-                si = s[i]
-                pos = t * size + offset + w[0] * si + w[1] * left + w[2] * right
-                if n_other >= 2:
-                    pos += w[3] * s[line_neighbours[line, 0] + c] + w[4] * s[line_neighbours[line, 1] + c]
-                if n_other >= 4:
-                    pos += w[5] * s[line_neighbours[line, 2] + c] + w[6] * s[line_neighbours[line, 3] + c]
-                p = np.uint64(pos)
-                flip, s0, s1, s2, s3 = _decide(codes[p], s0, s1, s2, s3)
-                if flip:
-                    s[i] = -si
-                    acc += 1
-                    e_change += de[p]
-            continue
-        n_passes = 2 if order_kind == 2 else 1
-        for colour in range(n_passes):
-            for line in range(n_lines):
-                base = line * L
-                row = s[base : base + L]
-                a0 = line_neighbours[line, 0] if n_other >= 2 else base
-                a1 = line_neighbours[line, 1] if n_other >= 2 else base
-                a2 = line_neighbours[line, 2] if n_other >= 4 else base
-                a3 = line_neighbours[line, 3] if n_other >= 4 else base
-                r0 = s[a0 : a0 + L]
-                r1 = s[a1 : a1 + L]
-                r2 = s[a2 : a2 + L]
-                r3 = s[a3 : a3 + L]
-                tf = line_sets[line, 0] * size + offset
-                tm = line_sets[line, 1] * size + offset
-                tl = line_sets[line, 2] * size + offset
-                if order_kind == 0:
-                    # row-major: carry the updated left neighbour and the line's first spin in registers
-                    first, s0, s1, s2, s3, acc, e_change = _visit(
-                        row,
-                        0,
-                        row[0],
-                        row[L - 1],
-                        row[1],
-                        r0,
-                        r1,
-                        r2,
-                        r3,
-                        tf,
-                        w,
-                        codes,
-                        de,
-                        s0,
-                        s1,
-                        s2,
-                        s3,
-                        acc,
-                        e_change,
-                    )
-                    left = first
-                    si = row[1]
-                    for c in range(1, L - 1):
-                        right = row[c + 1]
-                        left, s0, s1, s2, s3, acc, e_change = _visit(
-                            row,
-                            c,
-                            si,
-                            left,
-                            right,
-                            r0,
-                            r1,
-                            r2,
-                            r3,
-                            tm,
-                            w,
-                            codes,
-                            de,
-                            s0,
-                            s1,
-                            s2,
-                            s3,
-                            acc,
-                            e_change,
-                        )
-                        si = right
-                    _, s0, s1, s2, s3, acc, e_change = _visit(
-                        row,
-                        L - 1,
-                        si,
-                        left,
-                        first,
-                        r0,
-                        r1,
-                        r2,
-                        r3,
-                        tl,
-                        w,
-                        codes,
-                        de,
-                        s0,
-                        s1,
-                        s2,
-                        s3,
-                        acc,
-                        e_change,
-                    )
-                else:
-                    # checkerboard (even sides): this colour's sites of the line, in index order
-                    start = (line_parity[line] + colour) % 2
-                    if start == 0:
-                        _, s0, s1, s2, s3, acc, e_change = _visit(
-                            row,
-                            0,
-                            row[0],
-                            row[L - 1],
-                            row[1],
-                            r0,
-                            r1,
-                            r2,
-                            r3,
-                            tf,
-                            w,
-                            codes,
-                            de,
-                            s0,
-                            s1,
-                            s2,
-                            s3,
-                            acc,
-                            e_change,
-                        )
-                    for c in range(2 - start, L - 1, 2):
-                        _, s0, s1, s2, s3, acc, e_change = _visit(
-                            row,
-                            c,
-                            row[c],
-                            row[c - 1],
-                            row[c + 1],
-                            r0,
-                            r1,
-                            r2,
-                            r3,
-                            tm,
-                            w,
-                            codes,
-                            de,
-                            s0,
-                            s1,
-                            s2,
-                            s3,
-                            acc,
-                            e_change,
-                        )
-                    if start == 1:
-                        _, s0, s1, s2, s3, acc, e_change = _visit(
-                            row,
-                            L - 1,
-                            row[L - 1],
-                            row[L - 2],
-                            row[0],
-                            r0,
-                            r1,
-                            r2,
-                            r3,
-                            tl,
-                            w,
-                            codes,
-                            de,
-                            s0,
-                            s1,
-                            s2,
-                            s3,
-                            acc,
-                            e_change,
-                        )
+    n_lines = s.size // L
+    for line in range(n_lines):
+        base = line * L
+        a0 = line_neighbours[line, 0] if n_other >= 2 else base
+        a1 = line_neighbours[line, 1] if n_other >= 2 else base
+        a2 = line_neighbours[line, 2] if n_other >= 4 else base
+        a3 = line_neighbours[line, 3] if n_other >= 4 else base
+        row = s[base : base + L]
+        r0 = s[a0 : a0 + L]
+        r1 = s[a1 : a1 + L]
+        r2 = s[a2 : a2 + L]
+        r3 = s[a3 : a3 + L]
+        tf = line_sets[line, 0] * size + offset
+        tm = line_sets[line, 1] * size + offset
+        tl = line_sets[line, 2] * size + offset
+        # carry the updated left neighbour and the line's first spin in registers
+        first, s0, s1, s2, s3, acc, e_change = _visit(
+            row, 0, row[0], row[L - 1], row[1], r0, r1, r2, r3, tf, w, codes, de, s0, s1, s2, s3, acc, e_change
+        )
+        left = first
+        si = row[1]
+        for c in range(1, L - 1):
+            right = row[c + 1]
+            left, s0, s1, s2, s3, acc, e_change = _visit(
+                row, c, si, left, right, r0, r1, r2, r3, tm, w, codes, de, s0, s1, s2, s3, acc, e_change
+            )
+            si = right
+        _, s0, s1, s2, s3, acc, e_change = _visit(
+            row, L - 1, si, left, first, r0, r1, r2, r3, tl, w, codes, de, s0, s1, s2, s3, acc, e_change
+        )
     return s0, s1, s2, s3, acc, e_change
+
+
+@njit(inline="always")
+def _random_sweep(s, L, line_neighbours, line_sets, line_parity, size, offset, w, n_other, codes, de, s0, s1, s2, s3):
+    """One sweep of n sites drawn uniformly at random, as the generic kernel draws them."""
+    n = s.size
+    acc = 0
+    e_change = 0.0
+    for _k in range(n):
+        k53, s0, s1, s2, s3 = next_bits53(s0, s1, s2, s3)
+        u = float(k53) * MANTISSA  # the generic kernel's site choice, to the last bit
+        i = min(int(u * n), n - 1)
+        line = i // L
+        c = i - line * L
+        base = i - c
+        if c == 0:
+            t = line_sets[line, 0]
+            left = s[base + L - 1]
+        else:
+            t = line_sets[line, 1] if c < L - 1 else line_sets[line, 2]
+            left = s[i - 1]
+        right = s[i + 1] if c < L - 1 else s[base]
+        si = s[i]
+        pos = t * size + offset + w[0] * si + w[1] * left + w[2] * right
+        if n_other >= 2:
+            pos += w[3] * s[line_neighbours[line, 0] + c] + w[4] * s[line_neighbours[line, 1] + c]
+        if n_other >= 4:
+            pos += w[5] * s[line_neighbours[line, 2] + c] + w[6] * s[line_neighbours[line, 3] + c]
+        p = np.uint64(pos)
+        flip, s0, s1, s2, s3 = _decide(codes[p], s0, s1, s2, s3)
+        if flip:
+            s[i] = -si
+            acc += 1
+            e_change += de[p]
+    return s0, s1, s2, s3, acc, e_change
+
+
+@njit(inline="always")
+def _checkerboard_sweep(
+    s, L, line_neighbours, line_sets, line_parity, size, offset, w, n_other, codes, de, s0, s1, s2, s3
+):
+    """One checkerboard sweep (even sides): the even sites in index order, then the odd sites."""
+    acc = 0
+    e_change = 0.0
+    n_lines = s.size // L
+    for colour in range(2):
+        for line in range(n_lines):
+            base = line * L
+            a0 = line_neighbours[line, 0] if n_other >= 2 else base
+            a1 = line_neighbours[line, 1] if n_other >= 2 else base
+            a2 = line_neighbours[line, 2] if n_other >= 4 else base
+            a3 = line_neighbours[line, 3] if n_other >= 4 else base
+            row = s[base : base + L]
+            r0 = s[a0 : a0 + L]
+            r1 = s[a1 : a1 + L]
+            r2 = s[a2 : a2 + L]
+            r3 = s[a3 : a3 + L]
+            tf = line_sets[line, 0] * size + offset
+            tm = line_sets[line, 1] * size + offset
+            tl = line_sets[line, 2] * size + offset
+            start = (line_parity[line] + colour) % 2  # this colour's sites of the line, in index order
+            if start == 0:
+                _, s0, s1, s2, s3, acc, e_change = _visit(
+                    row, 0, row[0], row[L - 1], row[1], r0, r1, r2, r3, tf, w, codes, de, s0, s1, s2, s3, acc, e_change
+                )
+            for c in range(2 - start, L - 1, 2):
+                _, s0, s1, s2, s3, acc, e_change = _visit(
+                    row,
+                    c,
+                    row[c],
+                    row[c - 1],
+                    row[c + 1],
+                    r0,
+                    r1,
+                    r2,
+                    r3,
+                    tm,
+                    w,
+                    codes,
+                    de,
+                    s0,
+                    s1,
+                    s2,
+                    s3,
+                    acc,
+                    e_change,
+                )
+            if start == 1:
+                _, s0, s1, s2, s3, acc, e_change = _visit(
+                    row,
+                    L - 1,
+                    row[L - 1],
+                    row[L - 2],
+                    row[0],
+                    r0,
+                    r1,
+                    r2,
+                    r3,
+                    tl,
+                    w,
+                    codes,
+                    de,
+                    s0,
+                    s1,
+                    s2,
+                    s3,
+                    acc,
+                    e_change,
+                )
+    return s0, s1, s2, s3, acc, e_change
+
+
+#: the sweeps by order_kind (0 sequential, 1 random site, 2 checkerboard)
+_ORDER_SWEEPS = ((_sequential_sweep, "sequential"), (_random_sweep, "random"), (_checkerboard_sweep, "checkerboard"))
 
 
 @njit(inline="always")
@@ -520,8 +471,7 @@ def _total(s):
     return m
 
 
-@over_items()
-def _sweeps_2d_uniform(
+def _uniform_2d_sweeps(
     spins,
     rng,
     energy,
@@ -533,7 +483,6 @@ def _sweeps_2d_uniform(
     size,
     codes,
     de,
-    order_kind,
     n_sweeps,
     thin,
     first,
@@ -544,6 +493,7 @@ def _sweeps_2d_uniform(
     batch_of,
     states,
 ):
+    """The template of the 2D uniform-coupling kernels; ``order_sweep`` is bound per order."""
     n_chains = spins.shape[0]
     accepted = np.zeros(n_chains, dtype=np.int64)
     w = (9, 1, 1, 1, 1, 0, 0)  # w_self = 2 * 4 + 1, offset = 9 + 4 (see build_plan)
@@ -555,24 +505,8 @@ def _sweeps_2d_uniform(
         # one sweep at a time, its energy change added per sweep: a run cut into calls of any
         # length adds the same numbers in the same order
         for t in range(n_sweeps):
-            s0, s1, s2, s3, got, e_change = _chain_sweeps(
-                s,
-                L,
-                line_neighbours,
-                line_sets,
-                line_parity,
-                size,
-                13,
-                w,
-                2,
-                codes[ch],
-                de,
-                order_kind,
-                1,
-                s0,
-                s1,
-                s2,
-                s3,
+            s0, s1, s2, s3, got, e_change = order_sweep(  # noqa: F821 (bound by _order_kernel)
+                s, L, line_neighbours, line_sets, line_parity, size, 13, w, 2, codes[ch], de, s0, s1, s2, s3
             )
             acc += got
             energy[ch] += e_change
@@ -586,8 +520,7 @@ def _sweeps_2d_uniform(
     return accepted
 
 
-@over_items()
-def _sweeps_any(
+def _any_lattice_sweeps(
     spins,
     rng,
     energy,
@@ -601,7 +534,6 @@ def _sweeps_any(
     weights,
     codes,
     de,
-    order_kind,
     n_sweeps,
     thin,
     first,
@@ -612,6 +544,7 @@ def _sweeps_any(
     batch_of,
     states,
 ):
+    """The template of the kernels for every other lattice; ``order_sweep`` is bound per order."""
     n_chains = spins.shape[0]
     n_other = line_neighbours.shape[1]
     accepted = np.zeros(n_chains, dtype=np.int64)
@@ -629,31 +562,13 @@ def _sweeps_any(
         m_before = _total(s)
         s0, s1, s2, s3 = rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3]
         acc = 0
-        # one sweep at a time, its energy change added per sweep: a run cut into calls of any
-        # length adds the same numbers in the same order
         for t in range(n_sweeps):
-            s0, s1, s2, s3, got, e_change = _chain_sweeps(
-                s,
-                L,
-                line_neighbours,
-                line_sets,
-                line_parity,
-                size,
-                offset,
-                w,
-                n_other,
-                codes[ch],
-                de,
-                order_kind,
-                1,
-                s0,
-                s1,
-                s2,
-                s3,
+            s0, s1, s2, s3, got, e_change = order_sweep(  # noqa: F821 (bound by _order_kernel)
+                s, L, line_neighbours, line_sets, line_parity, size, offset, w, n_other, codes[ch], de, s0, s1, s2, s3
             )
             acc += got
             energy[ch] += e_change
-            if count > 0 and (t + 1) % thin == 0:  # a record every thin sweeps (sampling runs)
+            if count > 0 and (t + 1) % thin == 0:
                 m_now = magnetization[ch] + (_total(s) - m_before)
                 k = first + (t + 1) // thin - 1
                 record_chain(ch, k, s, energy[ch], m_now, rec_energy, rec_magnetization, site_sums, batch_of, states)
@@ -661,6 +576,19 @@ def _sweeps_any(
         accepted[ch] = acc
         magnetization[ch] += _total(s) - m_before
     return accepted
+
+
+def _order_kernel(template: Callable, order_kind: int) -> ItemKernel:
+    """``template`` with its ``order_sweep`` bound to the sweep of ``order_kind``, as a loop over
+    chains compiled on its first call (and cached on disk under its own name)."""
+    sweep, order = _ORDER_SWEEPS[order_kind]
+    return over_items()(bind_globals(template, order, order_sweep=sweep))
+
+
+# one kernel per (lattice kind, order); Numba compiles each on its first call only
+_UNIFORM_2D_KERNELS = tuple(_order_kernel(_uniform_2d_sweeps, kind) for kind in range(len(_ORDER_SWEEPS)))
+_ANY_LATTICE_KERNELS = tuple(_order_kernel(_any_lattice_sweeps, kind) for kind in range(len(_ORDER_SWEEPS)))
+_sweeps_2d_uniform = _UNIFORM_2D_KERNELS[0]  # the default order's kernel, by the name tests spy on
 
 
 def lattice_sweeps(
@@ -672,9 +600,18 @@ def lattice_sweeps(
     returns the accepted flips per chain. ``records`` (``Records.kernel_arguments(thin)``, with
     n_sweeps = thin x count) records every thin-th sweep. The caller sets Numba's thread count
     (``kernel_threads.thread_limit``)."""
+    uniform_2d = plan.tier == "uniform" and len(plan.shape) == 2 and plan.offset == 13  # _uniform_2d_sweeps' constants
+    try:  # the look-up itself rejects a bad order_kind (a harness calls this once per sweep)
+        kernel = (_UNIFORM_2D_KERNELS if uniform_2d else _ANY_LATTICE_KERNELS)[order_kind]
+        if order_kind < 0:
+            raise IndexError
+    except (IndexError, TypeError):
+        raise ValueError(
+            f"order_kind must be 0 (sequential), 1 (random) or 2 (checkerboard), got {order_kind!r}"
+        ) from None
     record_args = no_records() if records is None else records
-    if plan.tier == "uniform" and len(plan.shape) == 2 and plan.offset == 13:  # the constants of _sweeps_2d_uniform
-        return _sweeps_2d_uniform.compiled(
+    if uniform_2d:
+        return kernel.compiled(
             state.spins,
             state.rng,
             state.energy,
@@ -686,11 +623,10 @@ def lattice_sweeps(
             plan.size,
             codes,
             plan.de_flat,
-            order_kind,
             n_sweeps,
             *record_args,
         )
-    return _sweeps_any.compiled(
+    return kernel.compiled(
         state.spins,
         state.rng,
         state.energy,
@@ -704,7 +640,6 @@ def lattice_sweeps(
         plan.weights,
         codes,
         plan.de_flat,
-        order_kind,
         n_sweeps,
         *record_args,
     )
