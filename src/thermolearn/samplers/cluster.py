@@ -62,7 +62,11 @@ evaluates the same floating expressions, so for the same seed it gives the same 
 generator states, E, M and counts as the generic kernel, bit for bit (the random stream is
 unchanged). Its Wolff growth has no data-dependent branches: a draw is made for every
 neighbour and kept (the generator state advanced) only for an aligned one, and every
-neighbour is written to the stack and kept only when it joins.
+neighbour is written to the stack and kept only when it joins. Its Swendsen-Wang draws every
+bond first (the same draws, into bits per site) and then labels the clusters in one
+ascending pass (Hoshen-Kopelman: a site takes the smaller of the roots of its left and upper
+neighbours, the larger root linked under it), which gives the same clusters with the same
+roots, the smallest sites, so the orientations are drawn where and when they were.
 
 A single chain swept without records (the per-sweep call ``sweep(model, state, beta, 1)`` of a
 harness that drives its own loop) runs a serial kernel with a dozen arguments prepared once per
@@ -450,16 +454,23 @@ def _sw_chain(
     # parent (union-find) and flip (per root, drawn when the loop reaches the root): work arrays
     hsum = np.zeros(n if has_field else 1)
     nbr = np.empty(4, dtype=np.int64)  # a lattice site's neighbours j > i
+    code = np.empty(4, dtype=np.int64)  # and the bits of their bonds
+    bonds = np.empty(n if lattice else 1, dtype=np.int64)
     n_flip = 0
     n_clu = 0
     e_new = energy[c]
     m_new = magnetization[c]
     for t in range(n_sweeps):
-        for i in range(n):
-            parent[i] = i
+        if not lattice:  # (the lattice's labelling pass sets every parent itself)
+            for i in range(n):
+                parent[i] = i
         # bonds on aligned pairs, each edge once from its lower end, in ascending order of the
         # upper end (the CSR row i's entries split[i] .. indptr[i+1] are its neighbours j > i)
         if lattice:
+            # first every bond drawn, in the CSR order, into bits per site (1 right, 2 left across
+            # the edge, 4 down, 8 up across the edge), then the clusters labelled in one ascending
+            # pass: a site joins the root of its left neighbour (still a root: nothing was merged
+            # since) and of its upper one, the larger of the two roots linked under the smaller
             for r in range(R):
                 base = r * C
                 for col in range(C):
@@ -467,37 +478,58 @@ def _sw_chain(
                     m = 0  # the neighbours j > i, ascending: right, left across the edge, down, up across the edge
                     if col < C - 1:
                         nbr[m] = i + 1
+                        code[m] = 0
                         m += 1
                     if col == 0:
                         nbr[m] = i + C - 1
+                        code[m] = 1
                         m += 1
                     if r < R - 1:
                         nbr[m] = i + C
+                        code[m] = 2
                         m += 1
                     if r == 0:
                         nbr[m] = i + wrap
+                        code[m] = 3
                         m += 1
                     si = s[i]
-                    ri = -1  # the root of i's cluster, found at its first bond and kept up to date
+                    bits = 0
                     for q in range(m):
-                        j = nbr[q]
                         # the draw made always, kept only for an aligned pair (see the Wolff kernel)
-                        aligned = s[j] == si
+                        aligned = s[nbr[q]] == si
                         k, t0, t1, t2, t3 = next_bits53(s0, s1, s2, s3)
                         keep = uint64(0) - uint64(aligned)
                         s0 ^= (s0 ^ t0) & keep
                         s1 ^= (s1 ^ t1) & keep
                         s2 ^= (s2 ^ t2) & keep
                         s3 ^= (s3 ^ t3) & keep
-                        if aligned & (k < b_uniform):
-                            if ri < 0:
-                                ri = _find(parent, i)
-                            rj = _find(parent, j)
-                            if ri < rj:  # the larger root under the smaller (see below)
-                                parent[rj] = ri
-                            elif rj < ri:
-                                parent[ri] = rj
-                                ri = rj
+                        bits |= np.int64(aligned & (k < b_uniform)) << code[q]
+                    bonds[i] = bits
+            for r in range(R):
+                base = r * C
+                for col in range(C):
+                    i = base + col
+                    a = i
+                    if col > 0:
+                        a += (bonds[i - 1] & 1) * (parent[i - 1] - i)
+                    b = i
+                    if r > 0:
+                        b += ((bonds[i - C] >> 2) & 1) * (_find(parent, i - C) - i)
+                    lo = min(a, b)
+                    parent[max(a, b)] = lo
+                    parent[i] = lo
+                    # the bonds across the edges, to smaller sites; parent[i] is left at i's root
+                    # (the next site reads it as one)
+                    if col == C - 1 and bonds[base] & 2:  # to the row's first site
+                        ri = _find(parent, i)
+                        rj = _find(parent, base)
+                        parent[max(ri, rj)] = min(ri, rj)
+                        parent[i] = min(ri, rj)
+                    if r == R - 1 and bonds[col] & 8:  # to the first row
+                        ri = _find(parent, i)
+                        rj = _find(parent, col)
+                        parent[max(ri, rj)] = min(ri, rj)
+                        parent[i] = min(ri, rj)
         else:
             for i in range(n):
                 si = s[i]
