@@ -274,8 +274,8 @@ def decision_table(plan: LatticePlan, betas: np.ndarray, rule: SpinFlipRule) -> 
 # table weights as compile-time constants: 2D, uniform couplings, the hot case, where LLVM folds
 # the multiplications away; _any_lattice_sweeps with run-time weights for every other lattice)
 # are compiled once per order (_UNIFORM_2D_KERNELS, _ANY_LATTICE_KERNELS): a run compiles only
-# the order it sweeps in. One kernel holding all three orders took 2-2.6x the CPU time to compile
-# that one order takes (Numba's parfor passes and LLVM scale with the body), and a cold
+# the order it sweeps in. One kernel holding all three orders took 1.8-2.6x the CPU time to
+# compile that one order takes (Numba's parfor passes and LLVM scale with the body), and a cold
 # `thermolearn ising` is mostly that compile (benchmarks/bench_cold_start.py).
 # The line views are spelled out in each sweep: an inline helper returning them as a tuple gave
 # different spins at the ends of the lines (Numba 0.68), and the fast path must stay bit-identical.
