@@ -68,11 +68,12 @@ ascending pass (Hoshen-Kopelman: a site takes the smaller of the roots of its le
 neighbours, the larger root linked under it), which gives the same clusters with the same
 roots, the smallest sites, so the orientations are drawn where and when they were.
 
-A single chain swept without records (the per-sweep call ``sweep(model, state, beta, 1)`` of a
-harness that drives its own loop) runs a serial kernel with a dozen arguments prepared once per
-model and beta: no parallel region, no thread count to set, no checks repeated, a few
-microseconds of Python per call instead of tens. Several chains, and recorded blocks, run the
-parallel kernel (:func:`thermolearn.kernel_threads.over_items`); both make the same moves.
+A single chain (the per-sweep call ``sweep(model, state, beta, 1)`` of a harness that drives
+its own loop, a run of one chain) runs a serial kernel whose settings are packed into two small
+arrays prepared once per model and beta: no parallel region, no thread count to set, no checks
+repeated, a few microseconds of Python per call instead of tens, and a single-chain run compiles
+no parallel kernel. Several chains run the parallel kernel
+(:func:`thermolearn.kernel_threads.over_items`); both make the same moves.
 """
 
 from __future__ import annotations
@@ -377,27 +378,51 @@ def _wolff_sweeps(
 
 
 @njit(cache=True)
-def _wolff_one(spins, rng, energy, magnetization, indptr, indices, data, h, bond, ints, reals, work, n_sweeps, totals):
-    """:func:`_wolff_sweeps` for one chain without records, serially and with few arguments: no
-    parallel region to open, no thread count to set, and a dispatch of 13 arguments instead of 29
-    (the per-sweep call of one chain costs a few microseconds, not tens). ``ints`` = (lattice, C,
-    uniform, has_field, clusters per sweep), ``reals`` = (J of a uniform model, beta)."""
-    no_energy = np.empty((0, 0))
+def _wolff_one(
+    spins,
+    rng,
+    energy,
+    magnetization,
+    indptr,
+    indices,
+    data,
+    h,
+    bond,
+    ints,
+    reals,
+    work,
+    n_sweeps,
+    budget,
+    totals,
+    thin,
+    first,
+    count,
+    rec_energy,
+    rec_magnetization,
+    site_sums,
+    batch_of,
+    states,
+):
+    """:func:`_wolff_sweeps` for one chain, serially and with the settings packed: no parallel
+    region to open, no thread count to set, a dispatch of 23 arguments instead of 29 (the
+    per-sweep call of one chain costs a few microseconds, not tens), and a single-chain run never
+    compiles the parallel kernel. ``ints`` = (lattice, C, uniform, has_field, clusters per sweep),
+    ``reals`` = (J of a uniform model, beta), ``work``: 3 n_spins integers of scratch."""
     f, v, b, a = _wolff_chain(
         0, work, spins, rng, energy, magnetization, ints[0] != 0, ints[1], indptr, indices, data, h, reals[0], bond,
-        ints[2] != 0, ints[3] != 0, reals[1], ints[4], n_sweeps, False, 1, 0, 0, no_energy, no_energy,
-        np.empty((0, 0, 0)), np.empty(0, dtype=np.int64), np.empty((0, 0, 0), dtype=np.int8),
+        ints[2] != 0, ints[3] != 0, reals[1], ints[4], n_sweeps, budget, thin, first, count, rec_energy,
+        rec_magnetization, site_sums, batch_of, states,
     )  # fmt: skip
     totals[0] += n_sweeps
     totals[1] += b
     totals[2] += a
     totals[3] += v
     totals[4] += f
-    accepted = np.empty(1, dtype=np.int64)
-    attempted = np.empty(1, dtype=np.int64)
-    accepted[0] = f
-    attempted[0] = v
-    return accepted, attempted
+    counts = np.empty((3, 1), dtype=np.int64)
+    counts[0, 0] = f
+    counts[1, 0] = v
+    counts[2, 0] = b
+    return counts[0], counts[1], counts[2]
 
 
 # ------------------------------------------------------------------- Swendsen-Wang kernel
@@ -690,23 +715,28 @@ def _sw_one(
     flip,
     n_sweeps,
     totals,
+    thin,
+    first,
+    count,
+    rec_energy,
+    rec_magnetization,
+    site_sums,
+    batch_of,
+    states,
 ):
-    """:func:`_sw_sweeps` for one chain without records, serially and with few arguments (see
+    """:func:`_sw_sweeps` for one chain, serially and with the settings packed (see
     :func:`_wolff_one`); ``ints`` = (lattice, C, uniform, has_field), ``reals`` = (J, beta)."""
-    no_energy = np.empty((0, 0))
     f, k = _sw_chain(
-        0, parent, flip, spins, rng, energy, magnetization, ints[0] != 0, ints[1], indptr, indices, data, split, h, reals[0], bond,
-        ints[2] != 0, ints[3] != 0, reals[1], n_sweeps, 1, 0, 0, no_energy, no_energy, np.empty((0, 0, 0)),
-        np.empty(0, dtype=np.int64), np.empty((0, 0, 0), dtype=np.int8),
+        0, parent, flip, spins, rng, energy, magnetization, ints[0] != 0, ints[1], indptr, indices, data, split, h,
+        reals[0], bond, ints[2] != 0, ints[3] != 0, reals[1], n_sweeps, thin, first, count, rec_energy,
+        rec_magnetization, site_sums, batch_of, states,
     )  # fmt: skip
     totals[0] += n_sweeps
     totals[1] += k
     totals[2] += f
     accepted = np.empty(1, dtype=np.int64)
-    attempted = np.empty(1, dtype=np.int64)
     accepted[0] = f
-    attempted[0] = n_sweeps * spins.shape[1]
-    return accepted, attempted
+    return accepted
 
 
 # ------------------------------------------------------------------------- Python classes
@@ -1071,8 +1101,21 @@ class Wolff(_ClusterSampler):
         scratch = np.zeros(5, dtype=np.int64)  # preparatory sweeps are not counted in info()
         work = chains.size * model.n_spins * self.calibration_sweeps
         visited = built = np.zeros(chains.size, dtype=np.int64)
+        one = None
+        if chains.size == 1:  # the serial kernel (a single-chain run never compiles the parallel one)
+            lattice, columns, indptr, indices, data, _, fields, j0 = self._graph
+            flags = np.array([int(lattice), columns, int(self._uniform), int(self._has_field), 0])
+            bond = table[rows[chains[0]]]
+            one = (indptr, indices, data, fields, bond, flags, np.array([j0, betas[chains[0]]]))
+            one += (np.empty(3 * model.n_spins, dtype=indices.dtype),)
         for n_sweeps in (self.calibration_warmup, self.calibration_sweeps - self.calibration_warmup):
-            if n_sweeps:  # the mean cluster size is read from the second call
+            if not n_sweeps:
+                continue  # (the mean cluster size is read from the second call)
+            if one is not None:
+                _, visited, built = _wolff_one(
+                    spins, rng, energy, magnetization, *one, n_sweeps, True, scratch, *_NO_RECORDS
+                )
+            else:
                 _, visited, built = _wolff_sweeps.run(
                     chains.size, *args, n_sweeps, True, scratch, *_NO_RECORDS, work=work, min_work=MIN_PARALLEL_WORK
                 )
@@ -1099,9 +1142,9 @@ class Wolff(_ClusterSampler):
     def _sweeps(self, model: Ising, state: ChainState, betas, n_sweeps: int, record_args: tuple) -> SweepStats:
         args, one = self._prepared(model, state, betas)
         n_chains = state.spins.shape[0]
-        if one is not None and record_args is _NO_RECORDS:  # the per-sweep call: serial, 13 arguments
+        if one is not None:  # one chain: the serial kernel
             indptr, indices, data, _, fields, bond, ints, reals, work = one
-            accepted, attempted = _wolff_one(
+            flipped, visited, _ = _wolff_one(
                 state.spins,
                 state.rng,
                 state.energy,
@@ -1115,9 +1158,11 @@ class Wolff(_ClusterSampler):
                 reals,
                 work,
                 n_sweeps,
+                False,
                 self._counters,
+                *record_args,
             )
-            return SweepStats(accepted=accepted, attempted=attempted)
+            return SweepStats(accepted=flipped, attempted=visited)
         flipped, visited, _ = _wolff_sweeps.run(
             n_chains,
             state.spins,
@@ -1183,11 +1228,11 @@ class SwendsenWang(_ClusterSampler):
     def _sweeps(self, model: Ising, state: ChainState, betas, n_sweeps: int, record_args: tuple) -> SweepStats:
         args, one = self._prepared(model, state, betas)
         n_chains = state.spins.shape[0]
-        if one is not None and record_args is _NO_RECORDS:  # the per-sweep call: serial, 14 arguments
-            accepted, attempted = _sw_one(
-                state.spins, state.rng, state.energy, state.magnetization, *one, n_sweeps, self._counters
+        if one is not None:  # one chain: the serial kernel
+            flipped = _sw_one(
+                state.spins, state.rng, state.energy, state.magnetization, *one, n_sweeps, self._counters, *record_args
             )
-            return SweepStats(accepted=accepted, attempted=attempted)
+            return SweepStats(accepted=flipped, attempted=np.full(1, n_sweeps * model.n_spins, dtype=np.int64))
         flipped = _sw_sweeps.run(
             n_chains,
             state.spins,
