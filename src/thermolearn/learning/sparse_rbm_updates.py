@@ -403,6 +403,10 @@ def sparse_epoch(
     err_total = 0.0
     inv_b = np.float32(1.0 / B)
     inv_c = np.float32(1.0 / C)
+    # bool variables rather than the literals True / False: a callee gets one compiled version for a
+    # bool, but another for each literal (13 CPU s of a cold compile)
+    yes = lrs.shape[0] >= 0
+    no = not yes
     for t in range(lrs.shape[0]):
         update_key = splitmix64(key ^ uint64(t))[0]
         for r in range(B):  # data row r draws from (update, 2r), a persistent chain r from (update, 2r + 1)
@@ -423,9 +427,9 @@ def sparse_epoch(
                 if _any_listed_by_zeros(pos_cnt):
                     _row_sums(W, total_wt)
                     wt_total_ok = True
-                _visible_step(WT, bv, total_wt, pos_on, pos_cnt, data_keys, uint64(0), X, xon, xcnt, B, False, err_rows)
+                _visible_step(WT, bv, total_wt, pos_on, pos_cnt, data_keys, uint64(0), X, xon, xcnt, B, no, err_rows)
         else:  # CD: chain r starts at data row r's hidden draw
-            _data_rows(W, bh, total_w, data, rows, X, xon, xcnt, P, data_keys, hon, hcnt, True)
+            _data_rows(W, bh, total_w, data, rows, X, xon, xcnt, P, data_keys, hon, hcnt, yes)
         for s in range(k):
             if not wt_total_ok and _any_listed_by_zeros(hcnt):
                 _row_sums(W, total_wt)
@@ -442,7 +446,7 @@ def sparse_epoch(
                 xon,
                 xcnt,
                 B,
-                True,
+                yes,
                 err_rows if (s == 0 and reconstruction and not persistent) else no_err,
             )
             if not w_total_ok and _any_listed_by_zeros(xcnt[B:]):
