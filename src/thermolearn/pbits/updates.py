@@ -237,7 +237,9 @@ def run_pbits(
         spins = np.array(np.broadcast_to(given, (chains, n)), dtype=np.int8)
     seen = spins.copy()
     pending = np.zeros_like(spins)  # 0: idle; +-1: the value a busy p-bit will show
-    args = (model.indptr, model.indices, model.data, model.fields, b)
+    # one index type for every model (scipy gives int32 or int64 by size): one compiled kernel, not two
+    args = (model.indptr.astype(np.int64, copy=False), model.indices.astype(np.int64, copy=False), model.data,
+            model.fields, b)  # fmt: skip
     if update == "chromatic":
         from thermolearn.pbits.coloring import chromatic_plan
 

@@ -107,10 +107,12 @@ def solve_tanh_equations(
     X = np.ascontiguousarray(start, dtype=np.float64)
     n, k = X.shape
     out = X if sequential else np.empty_like(X)
-    indptr = np.asarray(couplings.indptr, dtype=np.int64)
-    indices = np.asarray(couplings.indices, dtype=np.int64)
-    data = np.asarray(couplings.data, dtype=np.float64)
-    h = np.ascontiguousarray(fields, dtype=np.float64)
+    # writable C arrays whatever the model holds (read-only views of a lattice's matrix too): one
+    # compiled version of each kernel instead of one per read-only / writable mix
+    indptr = np.require(couplings.indptr, np.int64, ["C", "W"])
+    indices = np.require(couplings.indices, np.int64, ["C", "W"])
+    data = np.require(couplings.data, np.float64, ["C", "W"])
+    h = np.require(fields, np.float64, ["C", "W"])
     if sequential:
         order = np.argsort(greedy_coloring(indptr, indices), kind="stable").astype(np.int64)
     else:
