@@ -165,6 +165,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse's way out: an error (2), --help or --version (0)
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     prog = getattr(args, "_prog", f"thermolearn {args.command}")
+    from thermolearn.kernel_cache import default_jax_cache
+
+    default_jax_cache()  # JAX compilations kept across runs, as Numba's are (imports neither)
     args._arguments = parsed_arguments(args)
     args._stdout = sys.stdout
     first_write = _files_written_so_far()
