@@ -1101,13 +1101,13 @@ class Wolff(_ClusterSampler):
         scratch = np.zeros(5, dtype=np.int64)  # preparatory sweeps are not counted in info()
         work = chains.size * model.n_spins * self.calibration_sweeps
         visited = built = np.zeros(chains.size, dtype=np.int64)
-        one = None
+        one: tuple | None = None
         if chains.size == 1:  # the serial kernel (a single-chain run never compiles the parallel one)
             lattice, columns, indptr, indices, data, _, fields, j0 = self._graph
             flags = np.array([int(lattice), columns, int(self._uniform), int(self._has_field), 0])
-            bond = table[rows[chains[0]]]
-            one = (indptr, indices, data, fields, bond, flags, np.array([j0, betas[chains[0]]]))
-            one += (np.empty(3 * model.n_spins, dtype=indices.dtype),)
+            reals = np.array([j0, betas[chains[0]]])
+            stack = np.empty(3 * model.n_spins, dtype=indices.dtype)
+            one = (indptr, indices, data, fields, table[rows[chains[0]]], flags, reals, stack)
         for n_sweeps in (self.calibration_warmup, self.calibration_sweeps - self.calibration_warmup):
             if not n_sweeps:
                 continue  # (the mean cluster size is read from the second call)
