@@ -182,3 +182,10 @@ def test_each_section_has_its_figures_and_tables(demo, name):
         assert rows, f"{name}: a table without rows"
         assert all(len(row) == len(header) for row in rows)
         assert all(cell.strip() for row in rows for cell in row[:1]), f"{name}: an empty row label"
+
+
+def test_the_demo_refuses_fewer_than_one_worker(tmp_path):
+    from thermolearn.demo.tour import run_demo
+
+    with pytest.raises(ValueError, match="jobs must be at least 1"):
+        run_demo(tmp_path / "report", jobs=0)

@@ -426,7 +426,7 @@ PBITS_COMMON |= {"--seed": SEED_BAD, "--update": CHOICE_BAD}
 PBITS_COMMON |= {"--update-time": ["-1", "nan", "inf", "abc", "", "0.5"], "--partitions": [*INT_BAD, "2"]}
 
 OPTIONS: dict[str, dict[str, list[str]]] = {
-    "demo": {},
+    "demo": {"--jobs": INT_BAD},
     "exact": {"--lattice": LATTICE_BAD, "--coupling": FLOAT_BAD, "--field": FLOAT_BAD, "-T": TEMPERATURE_BAD}
     | {"--method": CHOICE_BAD},
     "onsager": {"-T": TEMPERATURE_BAD, "--coupling": POSITIVE_FLOAT_BAD, "--size": ["2", "0", "-1", "abc", "nan"]},
