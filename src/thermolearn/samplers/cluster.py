@@ -79,6 +79,7 @@ no parallel kernel. Several chains run the parallel kernel
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 
 import numpy as np
 from numba import prange, uint64
@@ -909,9 +910,10 @@ class _ClusterSampler(Sampler):
         """Sampler-specific kernel arguments after the betas (none here)."""
         return ()
 
+    @abstractmethod
     def _work(self, n: int, dtype: np.dtype) -> tuple:
-        """The scratch arrays of the single-chain kernel (made once per model and kept)."""
-        raise NotImplementedError
+        """The scratch arrays of the single-chain kernel (made once per model and kept); each
+        algorithm (Wolff, Swendsen-Wang) needs its own."""
 
     def _prepared(self, model: Ising, state: ChainState, betas) -> tuple[tuple, tuple | None]:
         """The kernel arguments of this call (full, and compact for one chain): those of the last
