@@ -85,16 +85,24 @@ import numpy as np
 from numba import prange, uint64
 
 from thermolearn.kernel_cache import njit
-from thermolearn.kernel_threads import MIN_PARALLEL_WORK, over_items
+from thermolearn.kernel_threads import MIN_PARALLEL_WORK, call_single_threaded, over_items, thread_count, thread_limit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_bits53, next_uniform
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
+from thermolearn.samplers.cluster_strips import strip_scratch, sw_strip_sweeps
 from thermolearn.samplers.recording import Records, no_records, record_chain
 from thermolearn.samplers.state import ChainState
 
 #: Wolff's preparatory sweeps at a new temperature (total, and how many before <|C|> is measured).
 CALIBRATION_WARMUP = 20
 CALIBRATION_SWEEPS = 40
+#: Swendsen-Wang labels lattices from this many sites on in row strips on several threads
+#: (another random stream, see :class:`SwendsenWang`), in strips of STRIP_ROWS rows: a boundary
+#: costs a serial pass over one row, 1/64 of a strip's work
+STRIP_SITES = 512 * 512
+STRIP_ROWS = 64
+#: single-spin updates (the unit of MIN_PARALLEL_WORK) one site of a strip sweep costs about
+STRIP_WORK = 8
 
 
 # ----------------------------------------------------------------------------- Wolff kernel
@@ -1189,15 +1197,41 @@ class SwendsenWang(_ClusterSampler):
     (union-find), then every cluster C draws its orientation, +1 with probability
     1 / (1 + exp(-2 beta H_C)), H_C = sum_{i in C} h_i (1/2 each in zero field).
     ``SweepStats.accepted`` counts spins whose value changed, ``attempted`` = n_spins per sweep.
+
+    Big lattices run on several threads. A periodic 2D lattice of at least ``strip_sites``
+    sites (default 512 x 512) that takes the lattice path is labelled in strips of
+    ``strip_rows`` rows (:mod:`thermolearn.samplers.cluster_strips`): each strip draws its bonds
+    and labels its clusters on its own thread, the strip boundaries are joined serially, and every
+    random number is a counter-based hash of one key per sweep (drawn from the chain's xoshiro
+    stream) and the bond's site or the cluster's smallest site. Its moves therefore do not depend
+    on the number of threads (or, in zero field, on ``strip_rows``), but its random stream is not
+    the serial kernel's: for the same seed, lattices from ``strip_sites`` sites on give other (equally
+    exact) samples than smaller ones, and than this sampler with a larger ``strip_sites``.
+    ``strip_sites=None`` never uses the strips.
     """
 
     name = "sw"
     sweep_blocks = True  # E and M are recomputed every sweep
     records_in_kernel = True
 
-    def __init__(self) -> None:
+    def __init__(self, strip_sites: int | None = STRIP_SITES, strip_rows: int = STRIP_ROWS) -> None:
         super().__init__()
+        for label, value in (("strip_sites", strip_sites), ("strip_rows", strip_rows)):
+            if value is None and label == "strip_sites":
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(
+                    f"{label} must be a positive integer"
+                    + (" or None (never the strips)" if label == "strip_sites" else "")
+                    + f", got {value!r}"
+                )
+        self.strip_sites = None if strip_sites is None else int(strip_sites)
+        self.strip_rows = int(strip_rows)
         self._counters = np.zeros(3, dtype=np.int64)  # sweeps, clusters, flipped
+        self._strip_work: tuple | None = None  # (model, scratch arrays) of the strip kernel
+
+    def options(self) -> dict:
+        return {"strip_sites": self.strip_sites, "strip_rows": self.strip_rows}
 
     def reset(self, model: Ising, state: ChainState) -> None:
         self._counters = np.zeros(3, dtype=np.int64)
@@ -1221,6 +1255,11 @@ class SwendsenWang(_ClusterSampler):
             "spins_flipped_per_sweep": flipped / sweeps if sweeps else None,
         }
 
+    def uses_strips(self, model: Ising) -> bool:
+        """Whether sweeps of ``model`` run the multi-threaded strip kernel: a lattice the lattice
+        path takes (:func:`lattice_columns`) with at least ``strip_sites`` sites."""
+        return self.strip_sites is not None and model.n_spins >= self.strip_sites and lattice_columns(model) is not None
+
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
         return self._sweeps(model, state, betas, int(n_sweeps), _NO_RECORDS)
 
@@ -1230,11 +1269,16 @@ class SwendsenWang(_ClusterSampler):
     def _sweeps(self, model: Ising, state: ChainState, betas, n_sweeps: int, record_args: tuple) -> SweepStats:
         args, one = self._prepared(model, state, betas)
         n_chains = state.spins.shape[0]
+        attempted = np.full(n_chains, n_sweeps * model.n_spins, dtype=np.int64)
+        if args[0] and self.strip_sites is not None and model.n_spins >= self.strip_sites:
+            return SweepStats(
+                accepted=self._strip_sweeps(model, state, args, n_sweeps, record_args), attempted=attempted
+            )
         if one is not None:  # one chain: the serial kernel
             flipped = _sw_one(
                 state.spins, state.rng, state.energy, state.magnetization, *one, n_sweeps, self._counters, *record_args
             )
-            return SweepStats(accepted=flipped, attempted=np.full(1, n_sweeps * model.n_spins, dtype=np.int64))
+            return SweepStats(accepted=flipped, attempted=attempted)
         flipped = _sw_sweeps.run(
             n_chains,
             state.spins,
@@ -1248,7 +1292,32 @@ class SwendsenWang(_ClusterSampler):
             work=n_chains * model.n_spins * n_sweeps,
             min_work=MIN_PARALLEL_WORK,
         )
-        return SweepStats(accepted=flipped, attempted=np.full(n_chains, n_sweeps * model.n_spins, dtype=np.int64))
+        return SweepStats(accepted=flipped, attempted=attempted)
+
+    def _strip_sweeps(
+        self, model: Ising, state: ChainState, args: tuple, n_sweeps: int, record_args: tuple
+    ) -> np.ndarray:
+        """The strip kernel on each chain in turn (the strips of one chain fill the threads)."""
+        _, columns, _, _, _, _, fields, j0, table, rows, _, has_field, betas = args
+        n = model.n_spins
+        if self._strip_work is None or self._strip_work[0] is not model:
+            self._strip_work = (model, strip_scratch(n, columns, self.strip_rows, has_field))
+        scratch = self._strip_work[1]
+        strips = -(-(n // columns) // self.strip_rows)
+        # a strip sweep costs about as much per site as STRIP_WORK single-spin updates
+        threads = thread_count(strips, n * n_sweeps * STRIP_WORK, MIN_PARALLEL_WORK)
+        flipped = np.zeros(state.n_chains, dtype=np.int64)
+        for c in range(state.n_chains):
+            call = (
+                c, state.spins, state.rng, state.energy, state.magnetization, columns, self.strip_rows, fields, j0,
+                table[rows[c], 0], has_field, float(betas[c]), n_sweeps, *scratch, self._counters, *record_args,
+            )  # fmt: skip
+            if threads == 1:
+                flipped[c] = call_single_threaded(sw_strip_sweeps, *call)
+            else:
+                with thread_limit(threads):
+                    flipped[c] = sw_strip_sweeps(*call)
+        return flipped
 
     def _work(self, n: int, dtype: np.dtype) -> tuple:
         return np.empty(n, dtype=np.int32), np.empty(n, dtype=np.bool_)  # parent, flip

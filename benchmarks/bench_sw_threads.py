@@ -1,0 +1,137 @@
+"""Swendsen-Wang on one big lattice: sweeps per second with 1 and 2 Numba threads.
+
+Workload: the 2D Ising ferromagnet, J = 1, periodic L x L (default L = 512, 1024, 2048), at
+T_c = 2 / ln(1 + sqrt 2), one chain, equilibrated first. Lattices from 512 x 512 sites on are
+labelled in row strips (:mod:`thermolearn.samplers.cluster_strips`), whose results do not depend
+on the thread count. Contenders, timed in alternating blocks of ``sampler.sweep(model, state,
+beta, k)`` calls (wall-clock seconds: the threads are the point), median over the rounds:
+
+- thermolearn strips, ``numba.set_num_threads(1)`` and ``(2)``: the scaling ratio is their quotient;
+- thermolearn's serial lattice kernel (``SwendsenWang(strip_sites=None)``, one thread): what the
+  strips replaced;
+- mcising's Swendsen-Wang (Rust; one thread, ``RAYON_NUM_THREADS=1`` unless set), same L and T.
+
+Run with the benchmark environment (mcising installed):
+
+    NUMBA_CACHE_DIR=.numba-cache .venv-bench/bin/python benchmarks/bench_sw_threads.py \
+        --sizes 512,1024,2048 --rounds 5 --seconds 0.5
+
+On a shared machine the ratios inside one run are what counts; the absolute rates move with load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+os.environ.setdefault("RAYON_NUM_THREADS", "1")
+
+import math  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+
+from thermolearn import Ising  # noqa: E402
+from thermolearn.samplers import ChainState  # noqa: E402
+from thermolearn.samplers.cluster import SwendsenWang  # noqa: E402
+
+T_C = 2.0 / math.log(1.0 + math.sqrt(2.0))
+
+
+def contenders(L: int, burn_in: int, sweeps_per_call: int) -> dict[str, tuple[Callable[[], None], int | None]]:
+    """name -> (one call of ``sweeps_per_call`` sweeps, Numba threads to set or None)."""
+    model = Ising.lattice((L, L))
+    beta = 1.0 / T_C
+    strips = SwendsenWang()
+    assert strips.uses_strips(model), "this benchmark is about the strip kernel (L >= 512)"
+    state = ChainState.new(model, 1, seed=1)
+    strips.sweep(model, state, beta, burn_in)
+    equilibrated = state.spins.copy()
+    serial = SwendsenWang(strip_sites=None)
+    serial_state = ChainState.new(model, 1, seed=2, initial=equilibrated)
+
+    def ours(sampler=strips, st=state) -> None:
+        sampler.sweep(model, st, beta, sweeps_per_call)
+
+    def old(sampler=serial, st=serial_state) -> None:
+        sampler.sweep(model, st, beta, sweeps_per_call)
+
+    out: dict[str, tuple[Callable[[], None], int | None]] = {
+        "thermolearn strips, 1 thread": (ours, 1),
+        "thermolearn strips, 2 threads": (ours, 2),
+        "thermolearn serial kernel": (old, 1),
+    }
+    try:
+        import mcising._core as mc
+    except ImportError:
+        print("  mcising not installed: no reference")
+        return out
+    sim = mc.IsingSimulation(L, 1.0, 0.0, 0.0, 0.0, 7, "swendsen_wang", "square")
+    sim.set_spins(equilibrated[0].astype(np.int8))
+    sim.sweep(burn_in, temperature=T_C)
+
+    def theirs(sim=sim) -> None:
+        sim.sweep(sweeps_per_call, temperature=T_C)
+
+    out["mcising swendsen_wang"] = (theirs, None)
+    return out
+
+
+def measure(L: int, rounds: int, seconds: float, burn_in: int, sweeps_per_call: int) -> dict[str, float]:
+    """Median sweeps per wall-clock second of every contender, blocks alternating."""
+    runs = contenders(L, burn_in, sweeps_per_call)
+    pool = numba.get_num_threads()
+    rates: dict[str, list[float]] = {name: [] for name in runs}
+    try:
+        for _ in range(rounds):
+            for name, (call, threads) in runs.items():
+                if threads is not None:
+                    numba.set_num_threads(min(threads, pool))
+                call()  # (a warm call: the thread pool awake)
+                done = 0
+                t0 = time.perf_counter()
+                while time.perf_counter() - t0 < seconds:
+                    call()
+                    done += sweeps_per_call
+                rates[name].append(done / (time.perf_counter() - t0))
+    finally:
+        numba.set_num_threads(pool)
+    return {name: statistics.median(r) for name, r in rates.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="512,1024,2048", help="comma-separated L (each >= 512)")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating blocks per contender")
+    parser.add_argument("--seconds", type=float, default=0.5, help="wall-clock seconds per block")
+    parser.add_argument("--burn-in", type=int, default=50, help="sweeps before timing")
+    parser.add_argument("--sweeps-per-call", type=int, default=1, help="sweeps per sweep() call")
+    args = parser.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",")]
+    if any(L < 512 for L in sizes):
+        parser.error("--sizes: every L must be >= 512 (smaller lattices do not use the strips)")
+    if numba.get_num_threads() < 2:
+        parser.error("needs at least 2 Numba threads (unset NUMBA_NUM_THREADS or set it >= 2)")
+    print(
+        f"Swendsen-Wang at T_c, sweeps per wall-clock second (median of {args.rounds} alternating blocks of "
+        f"{args.seconds} s, {args.sweeps_per_call} sweep(s) per call, RAYON_NUM_THREADS="
+        f"{os.environ.get('RAYON_NUM_THREADS')})\n"
+    )
+    print("| L | strips 1 thread | strips 2 threads | scaling 2/1 | serial kernel | mcising SW | 2 threads / mcising |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for L in sizes:
+        r = measure(L, args.rounds, args.seconds, args.burn_in, args.sweeps_per_call)
+        one, two = r["thermolearn strips, 1 thread"], r["thermolearn strips, 2 threads"]
+        theirs = r.get("mcising swendsen_wang")
+        ref = f"{theirs:.2f} | {two / theirs:.2f}" if theirs else "- | -"
+        print(
+            f"| {L} | {one:.2f} | {two:.2f} | {two / one:.2f} | {r['thermolearn serial kernel']:.2f} | {ref} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

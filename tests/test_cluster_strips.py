@@ -1,0 +1,273 @@
+"""Swendsen-Wang in row strips (the multi-threaded path of big lattices) is exact and its moves
+do not depend on the thread count or the strip height.
+
+The strips are forced on small lattices (``strip_sites=1``, strips of 1-5 rows, so the boundary
+merge and the periodic wrap from the last row to the first are exercised): the visited states
+against exact enumeration (chi-square, each sample counted as 1 / (2 tau_int) of an independent
+one), E and C against Kaufman's finite-lattice answers with jackknife error bars, the conformance
+kit, and the bookkeeping (E and M equal recomputation, sweep(n) == n x sweep(1), checkpoints).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+import pytest
+from scipy import stats
+
+from thermolearn import Ising
+from thermolearn.estimators import integrated_autocorrelation_time
+from thermolearn.exact import probability_table
+from thermolearn.exact.kaufman import kaufman
+from thermolearn.kernel_threads import thread_limit
+from thermolearn.runs import sample
+from thermolearn.samplers import ChainState
+from thermolearn.samplers.cluster import STRIP_SITES, SwendsenWang
+from thermolearn.samplers.cluster_strips import strip_scratch, sw_strip_sweeps
+from thermolearn.samplers.recording import no_records
+from thermolearn.testing import check_sampler
+
+N_SIGMA = 4.0
+P_REJECT = 1e-4  # chi-square p-value below which a sample is declared not Boltzmann-distributed
+
+
+def strips(rows: int = 1) -> SwendsenWang:
+    """Swendsen-Wang with the strip kernel on every lattice, in strips of ``rows`` rows."""
+    return SwendsenWang(strip_sites=1, strip_rows=rows)
+
+
+@pytest.fixture(autouse=True)
+def one_numba_thread():
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(before)
+
+
+def _same_state(a: ChainState, b: ChainState) -> bool:
+    return all(np.array_equal(x, y) for x, y in zip(a.arrays().values(), b.arrays().values(), strict=True))
+
+
+def chi_square_against_exact(model: Ising, sampler, T: float, T_sampled: float | None = None, seed: int = 0) -> dict:
+    """Pearson's X^2 of the states visited at ``T_sampled`` (default T) against exp(-E/T)/Z,
+    over the states with an effective expected count >= 5 (the rest pooled), divided by
+    2 tau_int (the largest of E's, M's and |M|'s), against chi^2 with cells - 1 dof."""
+    n_chains, n_sweeps = 8, 4000
+    state = ChainState.new(model, n_chains, seed=seed)
+    beta = 1.0 / (T_sampled or T)
+    sampler.sweep(model, state, beta, 20)
+    weights = 1 << np.arange(model.n_spins)
+    index = np.empty((n_chains, n_sweeps), dtype=np.int64)
+    energy = np.empty((n_chains, n_sweeps))
+    magnetization = np.empty((n_chains, n_sweeps))
+    for k in range(n_sweeps):
+        sampler.sweep(model, state, beta, 1)
+        index[:, k] = (state.spins > 0) @ weights
+        energy[:, k] = state.energy
+        magnetization[:, k] = state.magnetization
+    p, _ = probability_table(model, T)
+    tau = max(integrated_autocorrelation_time(x).tau for x in (energy, magnetization, np.abs(magnetization)))
+    n = index.size
+    counts = np.bincount(index.ravel(), minlength=p.size)
+    big = p * n / (2.0 * tau) >= 5.0
+    observed = np.append(counts[big], counts[~big].sum())
+    expected = np.append(p[big], p[~big].sum()) * n
+    keep = expected > 0
+    x2 = float(np.sum((observed - expected)[keep] ** 2 / expected[keep])) / (2.0 * tau)
+    df = int(keep.sum()) - 1
+    return {"x2": x2, "df": df, "p": float(stats.chi2.sf(x2, df)), "tau": tau}
+
+
+# --------------------------------------------------------------------------- exactness
+EXACT_CASES = [
+    ("3x4, strips of 1 row", (3, 4), 0.0, 1, 1.5),
+    ("3x4, strips of 1 row", (3, 4), 0.0, 1, 2.3),
+    ("4x3, strips of 3 rows (a short last strip)", (4, 3), 0.0, 3, 3.0),
+    ("3x4, strips of 2 rows, field 0.3", (3, 4), 0.3, 2, 1.8),
+    ("4x4, strips of 1 row, field -0.2", (4, 4), -0.2, 1, 2.6),
+]
+
+
+@pytest.mark.parametrize("label, shape, field, rows, T", EXACT_CASES, ids=[f"{c[0]} T={c[4]}" for c in EXACT_CASES])
+def test_strip_sweeps_sample_the_exact_boltzmann_distribution(label, shape, field, rows, T):
+    result = chi_square_against_exact(Ising.lattice(shape, field=field), strips(rows), T, seed=17)
+    assert result["p"] > P_REJECT, f"{label}, T={T}: {result}"
+
+
+def test_the_same_test_rejects_strip_samples_drawn_ten_percent_too_hot():
+    """Negative control: the chi-square has the power to see a wrong temperature."""
+    result = chi_square_against_exact(Ising.lattice((3, 4)), strips(1), 2.0, T_sampled=2.2, seed=17)
+    assert result["p"] < 1e-12, result
+
+
+@pytest.mark.parametrize("L, T, rows", [(16, 2.269, 5), (16, 2.0, 3)])
+def test_strip_energy_and_specific_heat_agree_with_kaufman(L, T, rows):
+    exact = kaufman(L, T)
+    result = sample(Ising.lattice((L, L)), strips(rows), T, sweeps=6000, burn_in=100, n_chains=2, seed=L)
+    obs = result.at()
+    e, c = obs.energy_per_spin, obs.specific_heat
+    assert abs(e.mean - exact.energy_per_spin) < N_SIGMA * e.stderr, (e, exact.energy_per_spin)
+    assert abs(c.mean - exact.specific_heat_per_spin) < N_SIGMA * c.stderr, (c, exact.specific_heat_per_spin)
+    assert e.stderr < 0.01 and c.stderr < 0.1 * exact.specific_heat_per_spin  # the check has teeth
+
+
+def test_strip_sweeps_pass_the_conformance_kit_on_periodic_lattices():
+    models = {
+        "periodic 4x4 ferromagnet": (Ising.lattice((4, 4)), 2.5),
+        "periodic 4x4 ferromagnet, field 0.1": (Ising.lattice((4, 4), field=0.1), 2.6),
+        "periodic 3x5 ferromagnet, J = 0.7": (Ising.lattice((3, 5), coupling=0.7), 1.8),
+    }
+    assert check_sampler(strips(2), models=models, n_samples=1500).passed
+
+
+# ------------------------------------------------------- the same moves whatever the cut
+def _strip_run(shape, field, rows, threads, calls=(1, 3, 2), chains=2, seed=4):
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    model = Ising.lattice(shape, field=field, coupling=0.9)
+    sampler = strips(rows)
+    state = ChainState.new(model, chains, seed=seed)
+    stats_ = [sampler.sweep(model, state, 0.47, n) for n in calls]
+    return model, state, sampler, stats_
+
+
+@pytest.mark.parametrize("field", [0.0, 0.15])
+def test_the_moves_do_not_depend_on_the_strip_height(field):
+    """Every random number belongs to a bond's site or a cluster's smallest site, and the clusters
+    do not depend on the cut: strips of 1, 2, 5 or all 12 rows make the same moves."""
+    runs = [_strip_run((12, 10), field, rows, 1) for rows in (1, 2, 5, 12)]
+    model, first, sampler, stats_ = runs[0]
+    for _, state, other, other_stats in runs[1:]:
+        assert np.array_equal(state.spins, first.spins) and np.array_equal(state.rng, first.rng)
+        assert np.array_equal(state.magnetization, first.magnetization)
+        np.testing.assert_allclose(state.energy, first.energy, rtol=0, atol=1e-9)  # the field part's rounding
+        assert other.info() == sampler.info()
+        for a, b in zip(stats_, other_stats, strict=True):
+            assert np.array_equal(a.accepted, b.accepted)
+    np.testing.assert_allclose(first.energy, model.energy(first.spins), rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(first.magnetization, model.magnetization(first.spins))
+
+
+def test_the_kernel_gives_the_same_spins_with_one_and_two_threads():
+    """The strip kernel itself, on 64 x 48 sites in 16 strips of 4 rows, with 1 and 2 Numba
+    threads: the strips land on other threads, the spins, generator, E, M and counts do not change."""
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs 2 Numba threads (NUMBA_NUM_THREADS >= 2)")
+    model = Ising.lattice((64, 48), field=0.05)
+    betas = 1.0 / 2.3
+    p = -math.expm1(-2.0 * betas)
+    thr = np.uint64(math.ceil(p * 2.0**53))
+    results = []
+    for threads in (1, 2, 1):
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        state = ChainState.new(model, 1, seed=3)
+        totals = np.zeros(3, dtype=np.int64)
+        scratch = strip_scratch(model.n_spins, 48, 4, True)
+        args = (state.spins, state.rng, state.energy, state.magnetization, 48, 4, model.fields, 1.0, thr, True, betas)
+        with thread_limit(threads):
+            flipped = [sw_strip_sweeps(0, *args, n, *scratch, totals, *no_records()) for n in (1, 5)]
+        assert not scratch[4].any()  # the merge leaves its marks cleared for the next sweep
+        results.append((state, totals, flipped))
+    (a, ta, fa), (b, tb, fb), (c, _, _) = results
+    assert _same_state(a, b) and _same_state(a, c)
+    assert np.array_equal(ta, tb) and fa == fb
+    np.testing.assert_allclose(a.energy, model.energy(a.spins), rtol=0, atol=1e-9)
+
+
+# ---------------------------------------------------------------------------- bookkeeping
+def test_running_energy_and_magnetisation_equal_recomputation_on_rectangles():
+    for shape, field, rows in (((5, 7), 0.3, 2), ((7, 4), -0.1, 3), ((9, 3), 0.0, 4)):
+        model = Ising.lattice(shape, field=field, coupling=1.3)
+        sampler = strips(rows)
+        state = ChainState.new(model, 3, seed=2)
+        betas = np.array([0.2, 0.5, 3.0])
+        for n in (1, 4, 9):
+            st = sampler.sweep(model, state, betas, n)
+            np.testing.assert_allclose(state.energy, model.energy(state.spins), rtol=0, atol=1e-9)
+            np.testing.assert_array_equal(state.magnetization, model.magnetization(state.spins))
+            assert np.all(st.accepted <= st.attempted)
+    assert sampler.info()["mean_cluster_size"] > 1
+
+
+def test_n_sweeps_in_one_call_equal_n_calls_of_one_sweep_and_recorded_runs_agree():
+    model = Ising.lattice((6, 8), field=0.1)
+    a, b = ChainState.new(model, 2, seed=6), ChainState.new(model, 2, seed=6)
+    sa, sb = strips(2), strips(2)
+    sa.sweep(model, a, 0.4, 12)
+    for _ in range(12):
+        sb.sweep(model, b, 0.4, 1)
+    assert _same_state(a, b) and sa.info() == sb.info()
+    kwargs = dict(sweeps=40, burn_in=5, n_chains=2, seed=3, record_states=True)
+    recorded = sample(model, strips(2), 2.4, thin=2, **kwargs)
+    # records in the kernel (one call) equal the states the per-sweep calls leave
+    state = ChainState.new(model, 2, seed=3)
+    loop = strips(2)
+    loop.sweep(model, state, 1 / 2.4, 5)
+    for k in range(20):  # 40 sweeps, a record every 2
+        loop.sweep(model, state, 1 / 2.4, 2)
+        np.testing.assert_array_equal(recorded.states[:, k], state.spins)
+        np.testing.assert_array_equal(recorded.energy[:, k], state.energy)
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def test_an_interrupted_strip_run_resumes_to_the_uninterrupted_result(tmp_path):
+    class Crashing(SwendsenWang):
+        calls = 0
+
+        def sweep(self, *args, **kwargs):
+            Crashing.calls += 1
+            if Crashing.calls > 90:
+                raise _Interrupted
+            return super().sweep(*args, **kwargs)
+
+    model = Ising.lattice((6, 6))
+    kwargs = dict(sweeps=200, burn_in=30, n_chains=2, seed=9, record_states=True)
+    plain = sample(model, strips(2), 2.2, **kwargs)
+    path = tmp_path / "run.npz"
+    with pytest.raises(_Interrupted):
+        sample(model, Crashing(strip_sites=1, strip_rows=2), 2.2, checkpoint=path, checkpoint_every=25, **kwargs)
+    resumed = sample(model, strips(2), 2.2, checkpoint=path, checkpoint_every=25, **kwargs)
+    np.testing.assert_array_equal(resumed.states, plain.states)
+    np.testing.assert_array_equal(resumed.energy, plain.energy)
+    assert resumed.sampler_info == plain.sampler_info
+
+
+# -------------------------------------------------------------------- when strips are used
+def test_strips_are_used_from_strip_sites_on_for_lattice_path_models_only():
+    sw = SwendsenWang()
+    assert STRIP_SITES == 512 * 512 and sw.options() == {"strip_sites": STRIP_SITES, "strip_rows": 64}
+    assert sw.uses_strips(Ising.lattice((512, 512))) and sw.uses_strips(Ising.lattice((256, 1024)))
+    assert not sw.uses_strips(Ising.lattice((511, 512)))
+    assert not sw.uses_strips(Ising.lattice((512, 512), periodic=False))  # no lattice path
+    assert not SwendsenWang(strip_sites=None).uses_strips(Ising.lattice((512, 512)))
+    small = Ising.lattice((8, 8))
+    assert strips().uses_strips(small) and not strips().uses_strips(Ising(small.couplings, small.fields))
+
+
+def test_below_strip_sites_the_serial_stream_is_unchanged_and_above_it_differs():
+    model = Ising.lattice((8, 8))
+    default, never, forced = (ChainState.new(model, 1, seed=5) for _ in range(3))
+    SwendsenWang().sweep(model, default, 0.44, 3)
+    SwendsenWang(strip_sites=None).sweep(model, never, 0.44, 3)
+    strips(3).sweep(model, forced, 0.44, 3)
+    assert _same_state(default, never)
+    assert not np.array_equal(default.spins, forced.spins)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(strip_sites=0), "strip_sites must be a positive integer or None"),
+        (dict(strip_sites=2.5), "strip_sites"),
+        (dict(strip_sites=True), "strip_sites"),
+        (dict(strip_rows=0), "strip_rows must be a positive integer"),
+        (dict(strip_rows=None), "strip_rows"),
+    ],
+)
+def test_bad_strip_options_are_rejected(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        SwendsenWang(**kwargs)
