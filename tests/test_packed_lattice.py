@@ -12,16 +12,23 @@ import math
 import numba
 import numpy as np
 import pytest
+from numba import uint64
 
 from thermolearn.estimators.autocorrelation import integrated_autocorrelation_time
 from thermolearn.exact.kaufman import kaufman
 from thermolearn.models.ising import Ising
+from thermolearn.randomness.xoshiro import next64
 from thermolearn.samplers.packed_lattice import (
     PackedLatticeHeatBath,
     PackedLatticeSampler,
-    digit_tables,
     group_thresholds,
     strip_layout,
+)
+from thermolearn.samplers.random_digits import (
+    compare_digit,
+    digit_tables,
+    seed_streams,
+    stacked_digit_tables,
 )
 from thermolearn.samplers.registry import make_sampler
 from thermolearn.samplers.state import ChainState
@@ -208,6 +215,48 @@ def test_digit_tables_hold_each_probability_exactly():
         assert cap[g] == 0
         assert value == p  # the binary expansion is the double itself, exactly
     assert digits.shape[0] == 53 + 60 - 1  # 2^-60 has its one digit at position 60; 0.1 needs 56
+
+
+def test_stacked_digit_tables_pad_each_set_with_its_cap():
+    digits, cap = stacked_digit_tables([[0.5, 1.0], [0.1, 0.0]])
+    assert digits.shape == (2, 56, 2) and cap.shape == (2, 2)  # 0.1 needs 56 digits
+    assert digits[0, 0, 0] != 0 and not digits[0, 1:, 0].any()  # 0.5 = 0.1000...
+    assert digits[0, :, 1].all() and cap[0, 1] != 0  # 1 = 0.111...: all ones to the padded end
+    single, _ = digit_tables([0.1, 0.0])
+    np.testing.assert_array_equal(digits[1], single)
+    with pytest.raises(ValueError, match="NaN"):
+        digit_tables([0.2, float("nan")])
+
+
+@numba.njit
+def _bernoulli_fraction(p_digits, cap, seed, n_words, rounds):
+    """The fraction of lanes accepted: ``rounds`` vectors of ``n_words`` words, one uniform per lane
+    compared with p digit by digit through the shared helpers, as the samplers do."""
+    st = np.empty((4, n_words), dtype=np.uint64)
+    undecided = np.empty(n_words, dtype=np.uint64)
+    accepted = 0
+    for t in range(rounds):
+        seed_streams(st, uint64(seed) ^ uint64(t), 0, n_words, n_words)
+        for j in range(n_words):
+            undecided[j] = uint64(0xFFFFFFFFFFFFFFFF)
+            below = uint64(0)
+            s0, s1, s2, s3 = st[0, j], st[1, j], st[2, j], st[3, j]
+            for k in range(p_digits.shape[0]):
+                r, s0, s1, s2, s3 = next64(s0, s1, s2, s3)
+                yes, _, undecided[j] = compare_digit(undecided[j], r, p_digits[k])
+                below |= yes
+            below |= undecided[j] & cap
+            for b in range(64):
+                accepted += (below >> uint64(b)) & uint64(1)
+    return accepted / (rounds * n_words * 64.0)
+
+
+@pytest.mark.parametrize("p", [math.exp(-4 / 2.269), 0.5, 2.0**-3 + 2.0**-40, 1.0])
+def test_the_shared_digit_comparison_accepts_with_probability_p(p):
+    digits, cap = digit_tables([p])
+    n = 32 * 2000 * 64
+    got = _bernoulli_fraction(digits[:, 0].copy(), cap[0], 17, 32, 2000)
+    assert abs(got - p) <= 5 * math.sqrt(p * (1 - p) / n) + 1e-12, (got, p)
 
 
 def test_group_thresholds_are_the_rules_probabilities():

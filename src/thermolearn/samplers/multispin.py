@@ -15,14 +15,23 @@ p8 (its binary digits revealed one random word at a time, compared with the bina
 of the doubles p and p8 until every lane is decided). Sites are visited in row-major order,
 like :class:`Metropolis` with order 'sequential'.
 
-How a row goes fast: the uniforms do not depend on the spins, so a row's comparisons are made
-first, for 32 sites at a time with one xoshiro256** stream per site advancing in step (a vector
-loop); then every site's flip mask is computed for both states of its left bond (its right, up
-and down neighbours do not change before its turn), and the sequential pass along the row only
-selects between the two. Each sweep takes one key from the group's generator and seeds the
-streams of row r from (key, r) with splitmix64. (Stream history: up to 0.6.4 each group drew
-its words directly from its generator, one site at a time, and k = 0 lanes took a second mask
-p x p; the distribution is the same, the bits are not.)
+How a row goes fast: first, for every site, the unsatisfied bonds among the three neighbours
+that do not change before its turn (right, up, down; a vector loop), which tell which lanes need
+U < p (k can be 1) and which U < p8 (k can be 0): lanes with two of them unsatisfied flip outright
+and never draw. Then the uniforms, which do not depend on the spins, for 32 sites at a time with
+one xoshiro256** stream per site advancing in step (a vector loop over the shared digit comparison
+of :mod:`.random_digits`, until every lane that needs one is decided). Then every site's new spin
+as a function of its left neighbour's (the one neighbour updated just before it), e ^ (left & d),
+so that the sequential pass along the row costs two operations per site; flips are counted per
+lane with carry-save adders, eight words at a time. Each sweep takes one key from the group's
+generator and seeds the streams of row r from (key, r) with splitmix64. Stream history: up to
+0.6.4 each group drew its words directly from its generator, one site at a time, and k = 0 lanes
+took a second mask p x p (the distribution is the same, the bits are not); 0.6.6 draws exactly the
+bits of 0.6.5 (lanes that need no comparison stop drawing, which changes no lane that does), so
+0.6.5 checkpoints resume on the same streams.
+
+Where the time goes, one core, 64 replicas of 128^2 near T_c (0.6.6): the exact comparisons
+about 60%, the neighbour masks, seeding, the sequential pass and the counts the rest.
 
 Chains come in groups of 64 (``n_chains`` must be a multiple of 64) that share an inverse
 temperature. Group g takes its keys from the generator of chain 64 g (the other rows of the
@@ -42,25 +51,14 @@ from thermolearn.kernel_threads import over_items, thread_count, thread_limit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next64
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
-from thermolearn.samplers.packed_lattice import digit_tables
+from thermolearn.samplers.random_digits import compare_digit, seed_streams, stacked_digit_tables
 from thermolearn.samplers.state import ChainState
 
 LANES = 64
 _SERIAL_WORK = 1_000_000  # spin updates per call below which one thread does everything
 _COUNTER_BITS = 20  # vertical counter planes: flushed long before 2^20 sites
-_GOLDEN = 0x9E3779B97F4A7C15
 _CHUNK = 32  # sites whose masks are drawn in one vector (the vector loop wants 32 words)
 _ROW_SALT = 0xD1B54A32D192ED03
-
-
-@njit(inline="always")
-def _splitmix(x):
-    """The next splitmix64 output and state (seeds the rows' xoshiro streams)."""
-    x += uint64(_GOLDEN)
-    z = x
-    z = (z ^ (z >> uint64(30))) * uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> uint64(27))) * uint64(0x94D049BB133111EB)
-    return x, z ^ (z >> uint64(31))
 
 
 @njit(inline="always")
@@ -71,13 +69,11 @@ def _row_masks(n, digits, cap, s0, s1, s2, s3, undecided4, undecided8, below4, b
     (none; p8 <= p). U < p is decided at the first digit where U and p differ; the n streams
     advance together, so the compiler runs them as vectors."""
     depth = digits.shape[0]
-    everything = uint64(0xFFFFFFFFFFFFFFFF)
+    anyu = uint64(0)
     for j in range(n):
-        undecided4[j] = everything
-        undecided8[j] = everything
         below4[j] = 0
         below8[j] = 0
-    anyu = everything if n > 0 else uint64(0)
+        anyu |= undecided4[j] | undecided8[j]
     k = 0
     while anyu != 0 and k + 1 < depth:
         # two digits per pass: the streams' state is loaded and stored once for both
@@ -89,20 +85,14 @@ def _row_masks(n, digits, cap, s0, s1, s2, s3, undecided4, undecided8, below4, b
             r, a0, a1, a2, a3 = next64(a0, a1, a2, a3)
             q, a0, a1, a2, a3 = next64(a0, a1, a2, a3)
             s0[j], s1[j], s2[j], s3[j] = a0, a1, a2, a3
-            a = undecided4[j]
-            b = undecided8[j]
-            yes4 = a & t4 & ~r  # threshold digit 1, U's digit 0: U < p
-            above = a & r & ~t4  # U > p >= p8: decided for both
-            a &= ~(r ^ t4)  # U's digit equal to the threshold's: still undecided
-            yes8 = b & t8 & ~r
-            b &= ~(r ^ t8) & ~above
-            yes4 |= a & v4 & ~q
-            above = a & q & ~v4
-            a &= ~(q ^ v4)
-            yes8 |= b & v8 & ~q
-            b &= ~(q ^ v8) & ~above
-            below4[j] |= yes4
-            below8[j] |= yes8
+            yes4, above, a = compare_digit(undecided4[j], r, t4)
+            yes8, _, b = compare_digit(undecided8[j], r, t8)
+            b &= ~above  # U > p >= p8: decided for both
+            more4, above, a = compare_digit(a, q, v4)
+            more8, _, b = compare_digit(b, q, v8)
+            b &= ~above
+            below4[j] |= yes4 | more4
+            below8[j] |= yes8 | more8
             undecided4[j] = a
             undecided8[j] = b
             anyu |= a | b
@@ -112,13 +102,11 @@ def _row_masks(n, digits, cap, s0, s1, s2, s3, undecided4, undecided8, below4, b
         anyu = uint64(0)
         for j in range(n):
             r, s0[j], s1[j], s2[j], s3[j] = next64(s0[j], s1[j], s2[j], s3[j])
-            a = undecided4[j]
-            b = undecided8[j]
-            below4[j] |= a & t4 & ~r  # threshold digit 1, U's digit 0: U < p
-            above = a & r & ~t4  # U > p >= p8: decided for both
-            a &= ~(r ^ t4)  # U's digit equal to the threshold's: still undecided
-            below8[j] |= b & t8 & ~r
-            b &= ~(r ^ t8) & ~above
+            yes4, above, a = compare_digit(undecided4[j], r, t4)
+            yes8, _, b = compare_digit(undecided8[j], r, t8)
+            b &= ~above  # U > p >= p8: decided for both
+            below4[j] |= yes4
+            below8[j] |= yes8
             undecided4[j] = a
             undecided8[j] = b
             anyu |= a | b
@@ -130,10 +118,9 @@ def _row_masks(n, digits, cap, s0, s1, s2, s3, undecided4, undecided8, below4, b
 
 
 @njit(inline="always")
-def _count(planes, add):
-    """Add the bits of ``add`` to a bit-sliced per-lane counter."""
+def _count(planes, k, add):
+    """Add the bits of ``add``, each worth 2^k, to a bit-sliced per-lane counter."""
     carry = add
-    k = 0
     while carry != 0:
         t = planes[k] & carry
         planes[k] ^= carry
@@ -143,7 +130,7 @@ def _count(planes, add):
 
 @njit(inline="always")
 def _flush(planes, counts):
-    for k in range(_COUNTER_BITS):
+    for k in range(planes.shape[0]):
         w = planes[k]
         if w != 0:
             for b in range(LANES):
@@ -151,14 +138,56 @@ def _flush(planes, counts):
             planes[k] = uint64(0)
 
 
+@njit(inline="always")
+def _csa(a, b, c):
+    """Carry-save adder, lane by lane: (carry, sum) of three bits."""
+    u = a ^ b
+    return (a & b) | (u & c), u ^ c
+
+
+@njit(inline="always")
+def _count_row(planes, flips, n):
+    """Add the bits of ``flips[:n]`` to the bit-sliced counter ``planes`` (weights 1, 2, 4, ...):
+    eight words at a time through carry-save adders (Harley and Seal), so the rippling carry
+    loop runs once per eight words, not once per word."""
+    ones = uint64(0)
+    twos = uint64(0)
+    fours = uint64(0)
+    c = 0
+    while c + 8 <= n:
+        ta, ones = _csa(ones, flips[c], flips[c + 1])
+        tb, ones = _csa(ones, flips[c + 2], flips[c + 3])
+        fa, twos = _csa(twos, ta, tb)
+        ta, ones = _csa(ones, flips[c + 4], flips[c + 5])
+        tb, ones = _csa(ones, flips[c + 6], flips[c + 7])
+        fb, twos = _csa(twos, ta, tb)
+        eights, fours = _csa(fours, fa, fb)
+        if eights != 0:
+            _count(planes, 3, eights)
+        c += 8
+    while c < n:
+        ta, ones = _csa(ones, flips[c], uint64(0))
+        if ta != 0:
+            fa, twos = _csa(twos, ta, uint64(0))
+            if fa != 0:
+                eights, fours = _csa(fours, fa, uint64(0))
+                if eights != 0:
+                    _count(planes, 3, eights)
+        c += 1
+    _count(planes, 0, ones)
+    _count(planes, 1, twos)
+    _count(planes, 2, fours)
+
+
 @over_items()
 def _msc_sweeps(words, rng, seeds_rows, afm, afm_stride, rows, cols, digits, cap, n_sweeps, accepted):
     """Sequential Metropolis sweeps of every group of 64 replicas (words: (n_groups, n))."""
     n_groups, n = words.shape
+    everything = uint64(0xFFFFFFFFFFFFFFFF)
     for g in prange(n_groups):
         w = words[g]
         row = seeds_rows[g]
-        planes = np.zeros(_COUNTER_BITS, dtype=np.uint64)
+        planes = np.zeros(_COUNTER_BITS + 8, dtype=np.uint64)  # a row's count on top of a flush's worth
         counts = np.zeros(LANES, dtype=np.int64)
         chunk = min(cols, 2 * _CHUNK)  # the longest chunk of a row
         st = np.empty((4, chunk), dtype=np.uint64)
@@ -166,27 +195,63 @@ def _msc_sweeps(words, rng, seeds_rows, afm, afm_stride, rows, cols, digits, cap
         undecided8 = np.empty(chunk, dtype=np.uint64)
         yes4 = np.empty(chunk, dtype=np.uint64)
         yes8 = np.empty(chunk, dtype=np.uint64)
+        need4 = np.empty(cols, dtype=np.uint64)
+        need8 = np.empty(cols, dtype=np.uint64)
         below4 = np.empty(cols, dtype=np.uint64)
         below8 = np.empty(cols, dtype=np.uint64)
+        two_of = np.empty(cols, dtype=np.uint64)
+        one_of = np.empty(cols, dtype=np.uint64)
+        some_of = np.empty(cols, dtype=np.uint64)
         shifted = np.empty(cols, dtype=np.uint64)
-        flip_if_0 = np.empty(cols, dtype=np.uint64)
-        flip_if_1 = np.empty(cols, dtype=np.uint64)
         flips = np.empty(cols, dtype=np.uint64)
         since_flush = 0
         for _ in range(n_sweeps):
             key, a0, a1, a2, a3 = next64(rng[row, 0], rng[row, 1], rng[row, 2], rng[row, 3])
             rng[row, 0], rng[row, 1], rng[row, 2], rng[row, 3] = a0, a1, a2, a3
             for r in range(rows):
-                # the row's random masks first (they do not depend on the spins), a chunk of sites
-                # at a time in whole scratch rows (contiguous to the compiler: vector loops)
+                base = r * cols
+                up = base - cols if r > 0 else base + (rows - 1) * cols
+                down = base + cols if r < rows - 1 else base - (rows - 1) * cols
+                wr = w[base : base + cols]
+                wu = w[up : up + cols]
+                wd = w[down : down + cols]
+                ab = base * afm_stride
+                b0 = afm[0, ab : ab + cols]
+                b1 = afm[1, ab : ab + cols]
+                b2 = afm[2, ab : ab + cols]
+                b3 = afm[3, ab : ab + cols]
+                # first, each site's unsatisfied bonds among the three neighbours that do not change
+                # before its turn (right, up, down: a vector loop); the left bond is the sequential part
+                for c in range(cols - 1):
+                    x = wr[c]
+                    u2 = x ^ wr[c + 1] ^ b1[c]  # 1 where the bond is unsatisfied
+                    u3 = x ^ wu[c] ^ b2[c]
+                    u4 = x ^ wd[c] ^ b3[c]
+                    two = (u2 & u3) | (u4 & (u2 ^ u3))  # at least two of the three
+                    some = u2 | u3 | u4
+                    two_of[c] = two
+                    one_of[c] = (u2 ^ u3 ^ u4) & ~two
+                    some_of[c] = some
+                    shifted[c] = x ^ b0[c]
+                    # the lanes whose flip depends on U < p (k can be 1) and on U < p8 (k can be 0)
+                    need4[c] = ~two
+                    need8[c] = ~some
+                # the last site's right neighbour is site 0, updated before its turn: every lane draws
+                shifted[cols - 1] = wr[cols - 1] ^ b0[cols - 1]
+                need4[cols - 1] = everything
+                need8[cols - 1] = everything
+                # the uniforms do not depend on the spins: a chunk of sites at a time, in whole
+                # scratch rows (contiguous to the compiler: vector loops); only the lanes that need
+                # a comparison keep the streams going
                 seed = key ^ (uint64(r) * uint64(_ROW_SALT))
                 for c0 in range(0, cols, _CHUNK):
                     c1 = min(c0 + _CHUNK, cols) if cols - c0 >= 2 * _CHUNK else cols
                     if c0 >= c1:
                         break
-                    for i in range(4):
-                        for j in range(c1 - c0):
-                            _, st[i, j] = _splitmix(seed + uint64(i * cols + c0 + j) * uint64(_GOLDEN))
+                    seed_streams(st, seed, c0, cols, c1 - c0)
+                    for j in range(c1 - c0):
+                        undecided4[j] = need4[c0 + j]
+                        undecided8[j] = need8[c0 + j]
                     _row_masks(
                         c1 - c0, digits[g], cap[g], st[0], st[1], st[2], st[3], undecided4, undecided8, yes4, yes8
                     )
@@ -195,54 +260,45 @@ def _msc_sweeps(words, rng, seeds_rows, afm, afm_stride, rows, cols, digits, cap
                         below8[c0 + j] = yes8[j]
                     if c1 == cols:
                         break
-                base = r * cols
-                up = base - cols if r > 0 else base + (rows - 1) * cols
-                down = base + cols if r < rows - 1 else base - (rows - 1) * cols
-                wr = w[base : base + cols]
-                wu = w[up : up + cols]
-                wd = w[down : down + cols]
-                ab = base * afm_stride
-                a0 = afm[0, ab : ab + cols]
-                a1 = afm[1, ab : ab + cols]
-                a2 = afm[2, ab : ab + cols]
-                a3 = afm[3, ab : ab + cols]
-                # then, for every site, its flip mask for either state of its left bond (the one
-                # neighbour updated just before it): the sequential part is a select per site
-                for c in range(cols):
+                # every site's flip mask for either state of its left bond (the one neighbour updated
+                # just before it): k unsatisfied bonds flip outright when k >= 2, with p when k = 1,
+                # p8 when k = 0
+                # with the left bond satisfied the site flips by f0, unsatisfied by f1, and the left
+                # bond is unsatisfied where (x ^ afm) ^ left: so the new spin is
+                # x ^ f0 ^ (((x ^ afm) ^ left) & (f0 ^ f1)) = e ^ (left & d), two operations on the
+                # sequential path
+                for c in range(cols - 1):
+                    f0 = two_of[c] | (one_of[c] & below4[c]) | (~some_of[c] & below8[c])
+                    d = f0 ^ (some_of[c] | below4[c])
                     x = wr[c]
-                    right = wr[c + 1] if c < cols - 1 else wr[0]  # site 0: updated before site cols - 1 reads it
-                    u2 = x ^ right ^ a1[c]  # 1 where the bond is unsatisfied
-                    u3 = x ^ wu[c] ^ a2[c]
-                    u4 = x ^ wd[c] ^ a3[c]
-                    two = (u2 & u3) | (u4 & (u2 ^ u3))  # at least two of the three
-                    some = u2 | u3 | u4
-                    # k unsatisfied bonds: flip outright when k >= 2, with p when k = 1, p8 when k = 0
-                    flip_if_0[c] = two | ((u2 ^ u3 ^ u4) & ~two & below4[c]) | (~some & below8[c])
-                    flip_if_1[c] = some | below4[c]
-                    shifted[c] = x ^ a0[c]
+                    flips[c] = x  # the old spins, for the flip masks below
+                    need4[c] = x ^ f0 ^ (shifted[c] & d)
+                    need8[c] = d
                 left = wr[cols - 1]
-                for c in range(cols):
-                    if c == cols - 1:  # its right neighbour is site 0 of the row, updated already
-                        x = wr[c]
-                        u2 = x ^ wr[0] ^ a1[c]
-                        u3 = x ^ wu[c] ^ a2[c]
-                        u4 = x ^ wd[c] ^ a3[c]
-                        two = (u2 & u3) | (u4 & (u2 ^ u3))
-                        some = u2 | u3 | u4
-                        flip_if_0[c] = two | ((u2 ^ u3 ^ u4) & ~two & below4[c]) | (~some & below8[c])
-                        flip_if_1[c] = some | below4[c]
-                    u1 = shifted[c] ^ left  # 1 where the left bond is unsatisfied
-                    f = (u1 & flip_if_1[c]) | (~u1 & flip_if_0[c])
-                    left = wr[c] ^ f
+                for c in range(cols - 1):
+                    left = need4[c] ^ (left & need8[c])
                     wr[c] = left
-                    flips[c] = f
-                for c in range(cols):
-                    if flips[c] != 0:
-                        _count(planes, flips[c])
-                    since_flush += 1
-                    if since_flush == 1 << (_COUNTER_BITS - 1):
-                        _flush(planes, counts)
-                        since_flush = 0
+                for c in range(cols - 1):
+                    flips[c] ^= wr[c]
+                # the last site: its right neighbour (site 0) has been updated
+                c = cols - 1
+                x = wr[c]
+                u2 = x ^ wr[0] ^ b1[c]
+                u3 = x ^ wu[c] ^ b2[c]
+                u4 = x ^ wd[c] ^ b3[c]
+                two = (u2 & u3) | (u4 & (u2 ^ u3))
+                some = u2 | u3 | u4
+                u1 = shifted[c] ^ left
+                f = (u1 & (some | below4[c])) | (
+                    ~u1 & (two | ((u2 ^ u3 ^ u4) & ~two & below4[c]) | (~some & below8[c]))
+                )
+                wr[c] = x ^ f
+                flips[c] = f
+                _count_row(planes, flips, cols)
+                since_flush += cols
+                if since_flush >= 1 << (_COUNTER_BITS - 1):
+                    _flush(planes, counts)
+                    since_flush = 0
         _flush(planes, counts)
         for b in range(LANES):
             accepted[g * LANES + b] = counts[b]
@@ -276,9 +332,9 @@ def _unpack_and_measure(words, spins, energy, magnetization, afm, afm_stride, ro
                 right = i + 1 if c < cols - 1 else i - cols + 1
                 x = w[i]
                 m = i * afm_stride
-                _count(up_planes, x)
-                _count(bad_planes, x ^ w[right] ^ afm[m, 1])
-                _count(bad_planes, x ^ w[down + c] ^ afm[m, 3])
+                _count(up_planes, 0, x)
+                _count(bad_planes, 0, x ^ w[right] ^ afm[m, 1])
+                _count(bad_planes, 0, x ^ w[down + c] ^ afm[m, 3])
                 for b in range(LANES):
                     spins[g * LANES + b, i] = np.int8(2 * np.int64((x >> uint64(b)) & uint64(1)) - 1)
         ups = np.zeros(LANES, dtype=np.int64)
@@ -394,17 +450,9 @@ class MultiSpinMetropolis(Sampler):
             raise ValueError(f"metropolis-msc: the {LANES} chains of a group (chains 64g..64g+63) share one beta")
         n_groups = groups.shape[0]
         # Metropolis: p = exp(-4 beta |J|) for one unsatisfied bond, exp(-8 beta |J|) for none
-        tables = [
-            digit_tables([math.exp(-4.0 * beta * plan.abs_j), math.exp(-8.0 * beta * plan.abs_j)])
-            for beta in groups[:, 0]
-        ]
-        depth = max(d.shape[0] for d, _ in tables)
-        digits = np.zeros((n_groups, depth, 2), dtype=np.uint64)
-        cap = np.zeros((n_groups, 2), dtype=np.uint64)
-        for g, (d, c) in enumerate(tables):
-            digits[g, : d.shape[0]] = d
-            digits[g, d.shape[0] :] = c  # p = 1: all ones to the end; other expansions have ended
-            cap[g] = c
+        digits, cap = stacked_digit_tables(
+            [[math.exp(-4.0 * beta * plan.abs_j), math.exp(-8.0 * beta * plan.abs_j)] for beta in groups[:, 0]]
+        )
         words = np.empty((n_groups, model.n_spins), dtype=np.uint64)
         accepted = np.zeros(n_chains, dtype=np.int64)
         # bond masks by direction (left, right, up, down) x site; uniform signs: one row's worth

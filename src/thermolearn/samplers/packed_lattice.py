@@ -22,7 +22,9 @@ Delta E <= 0 outright and lanes with k = d < z/2 with p_d = exp(-beta Delta E); 
 with 1 / (1 + exp(beta Delta E)), where the lanes with k > z/2 use the complement of their
 group's p_d (1 - p is "not U < p", exactly). Each lane's uniform U is revealed one binary digit
 per random word and compared with the binary expansion of its group's p until every lane is
-decided (about log2(lanes) + 1.3 words), so U < p is exact for the double p.
+decided (about log2(lanes) + 1.3 words), so U < p is exact for the double p (the digit tables,
+the comparison step and the streams' seeding are shared with :mod:`.multispin`, in
+:mod:`.random_digits`).
 
 Randomness and threads: lines go in fixed groups of at least 32 words of a colour (one line
 at L = 4096; four at L = 1024), and each word of a group has its own xoshiro256** stream, seeded
@@ -59,29 +61,18 @@ from thermolearn.kernel_threads import MIN_PARALLEL_WORK, thread_count, thread_l
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next64
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
+from thermolearn.samplers.random_digits import compare_digit, digit_tables, seed_streams
 from thermolearn.samplers.state import ChainState
 
 MAX_STRIPS = 64
-ALL_LANES = np.uint64(0xFFFFFFFFFFFFFFFF)
 RULES = ("metropolis", "heatbath")
 #: words decided together at least (lines are grouped up to it), each with its own generator
 #: stream: the streams advance in step, so the compiler runs them as vectors
 VECTOR = 32
 #: flip-probability groups: d = 0, 1, 2 (k or z - k unsatisfied bonds) and the middle k = z / 2
 GROUPS = 4
-_GOLDEN = 0x9E3779B97F4A7C15
 _LINE_SALT = 0xD1B54A32D192ED03
 _ROLES = 6  # neighbour words of a site: same m in the line, the one beside it, then 2 or 4 lines
-
-
-@njit(inline="always")
-def _splitmix(x):
-    """The next splitmix64 output and state (seeds the lines' xoshiro streams)."""
-    x += uint64(_GOLDEN)
-    z = x
-    z = (z ^ (z >> uint64(30))) * uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> uint64(27))) * uint64(0x94D049BB133111EB)
-    return x, z ^ (z >> uint64(31))
 
 
 @njit(inline="always")
@@ -203,13 +194,10 @@ def _digits(n, k, stop, gb0, gb1, digits, four, s0, s1, s2, s3, undecided, accep
                 s0[j], s1[j], s2[j], s3[j] = a0, a1, a2, a3
                 g0, g1 = gb0[j], gb1[j]
                 th = (g1 & ((g0 & t3) | (~g0 & t2))) | (~g1 & ((g0 & t1) | (~g0 & t0)))  # group's digit
-                u = undecided[j]
-                acc = u & th & ~r  # threshold digit 1, U's digit 0: U < p
-                u &= ~(r ^ th)  # U's digit equal to the threshold's: still undecided
+                acc, _, u = compare_digit(undecided[j], r, th)
                 th = (g1 & ((g0 & v3) | (~g0 & v2))) | (~g1 & ((g0 & v1) | (~g0 & v0)))
-                acc |= u & th & ~q
-                u &= ~(q ^ th)
-                accepted[j] |= acc
+                more, _, u = compare_digit(u, q, th)
+                accepted[j] |= acc | more
                 undecided[j] = u
                 anyu |= u
             k += 2
@@ -220,9 +208,8 @@ def _digits(n, k, stop, gb0, gb1, digits, four, s0, s1, s2, s3, undecided, accep
                 r, s0[j], s1[j], s2[j], s3[j] = next64(s0[j], s1[j], s2[j], s3[j])
                 g0, g1 = gb0[j], gb1[j]
                 th = (g1 & ((g0 & t3) | (~g0 & t2))) | (~g1 & ((g0 & t1) | (~g0 & t0)))  # group's digit
-                u = undecided[j]
-                accepted[j] |= u & th & ~r  # threshold digit 1, U's digit 0: U < p
-                u &= ~(r ^ th)  # U's digit equal to the threshold's: still undecided
+                acc, _, u = compare_digit(undecided[j], r, th)
+                accepted[j] |= acc
                 undecided[j] = u
                 anyu |= u
             k += 1
@@ -239,13 +226,10 @@ def _digits(n, k, stop, gb0, gb1, digits, four, s0, s1, s2, s3, undecided, accep
                 s0[j], s1[j], s2[j], s3[j] = a0, a1, a2, a3
                 g0 = gb0[j]
                 th = (g0 & t1) | (~g0 & t0)
-                u = undecided[j]
-                acc = u & th & ~r
-                u &= ~(r ^ th)
+                acc, _, u = compare_digit(undecided[j], r, th)
                 th = (g0 & v1) | (~g0 & v0)
-                acc |= u & th & ~q
-                u &= ~(q ^ th)
-                accepted[j] |= acc
+                more, _, u = compare_digit(u, q, th)
+                accepted[j] |= acc | more
                 undecided[j] = u
                 anyu |= u
             k += 2
@@ -256,9 +240,8 @@ def _digits(n, k, stop, gb0, gb1, digits, four, s0, s1, s2, s3, undecided, accep
                 r, s0[j], s1[j], s2[j], s3[j] = next64(s0[j], s1[j], s2[j], s3[j])
                 g0 = gb0[j]
                 th = (g0 & t1) | (~g0 & t0)
-                u = undecided[j]
-                accepted[j] |= u & th & ~r
-                u &= ~(r ^ th)
+                acc, _, u = compare_digit(undecided[j], r, th)
+                accepted[j] |= acc
                 undecided[j] = u
                 anyu |= u
             k += 1
@@ -332,10 +315,7 @@ def _packed_sweeps(
                     last = min(first + group_lines, n_lines)
                     n = (last - first) * hw
                     base = key ^ (uint64(2 * g + colour) * uint64(_LINE_SALT))
-                    for i in range(4):
-                        for j in range(v):
-                            # splitmix64 of a counter: the words of one seeding sequence
-                            _, st[i, j] = _splitmix(base + uint64(i * v + j) * uint64(_GOLDEN))
+                    seed_streams(st, base, 0, v, v)
                     if hw == 1:
                         # one word per line and colour (cubic lattices of side <= 128): the group's
                         # lines in one loop, without a view per line
@@ -582,32 +562,6 @@ def group_thresholds(rule: str, beta: float, abs_j: float, dim: int) -> list[flo
             out[d] = min(1.0, math.exp(-beta * de))
     out[3] = 0.5 if rule == "heatbath" else 0.0
     return out
-
-
-def digit_tables(thresholds: list[float]) -> tuple[np.ndarray, np.ndarray]:
-    """The exact binary expansions of the group thresholds as lane masks: ``digits[k, g]`` is
-    all ones where binary digit k + 1 of p_g is 1, ``cap[g]`` all ones where p_g = 1 (its
-    digits never end: a lane still equal to them when the table ends has U < 1 = p). p = f 2^e
-    with a 53-bit f, so p has at most 53 significant digits after its leading zeros."""
-    expansions: list[tuple[int, int]] = []  # (mantissa, digits after the point) of each 0 < p < 1
-    cap = np.zeros(len(thresholds), dtype=np.uint64)
-    for g, p in enumerate(thresholds):
-        if p >= 1.0:
-            cap[g] = ALL_LANES
-            expansions.append((-1, 0))
-        elif p <= 0.0:
-            expansions.append((0, 0))
-        else:
-            f, e = math.frexp(p)  # p = f 2^e, f in [0.5, 1): p = (f 2^53) 2^(e - 53)
-            expansions.append((int(f * 2.0**53), 53 - e))
-    depth = max(bits for _, bits in expansions)
-    digits = np.zeros((depth, len(thresholds)), dtype=np.uint64)
-    for g, (mantissa, bits) in enumerate(expansions):
-        for k in range(depth):
-            position = k + 1  # digit u_{k+1}, worth 2^-(k+1)
-            if mantissa < 0 or (position <= bits and (mantissa >> (bits - position)) & 1):
-                digits[k, g] = ALL_LANES  # p = 1 = 0.111...: all ones
-    return digits, cap
 
 
 class PackedLatticeSampler(Sampler):
