@@ -9,7 +9,11 @@ beta, k)`` calls (wall-clock seconds: the threads are the point), median over th
 - thermolearn strips, ``numba.set_num_threads(1)`` and ``(2)``: the scaling ratio is their quotient;
 - thermolearn's serial lattice kernel (``SwendsenWang(strip_sites=None)``, one thread): what the
   strips replaced;
-- mcising's Swendsen-Wang (Rust; one thread, ``RAYON_NUM_THREADS=1`` unless set), same L and T.
+- mcising's Swendsen-Wang (Rust; one thread, ``RAYON_NUM_THREADS=1`` unless set), same L and T;
+- a control: a loop with nothing to share (a square root per site, in as many parallel regions
+  per sweep as the strips open, two) with 1 and 2 threads. Its scaling is what the machine allows
+  at the moment: on a loaded machine a region waits for a descheduled thread and even this loop
+  slows down with 2 threads, so the strips' scaling is to be read against it.
 
 Run with the benchmark environment (mcising installed):
 
@@ -33,12 +37,25 @@ from collections.abc import Callable  # noqa: E402
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
+from numba import njit, prange  # noqa: E402
 
 from thermolearn import Ising  # noqa: E402
 from thermolearn.samplers import ChainState  # noqa: E402
 from thermolearn.samplers.cluster import SwendsenWang  # noqa: E402
 
 T_C = 2.0 / math.log(1.0 + math.sqrt(2.0))
+
+
+@njit(parallel=True, cache=True)
+def _control(a, strips):
+    """Two parallel regions over ``strips`` strips of ``a``, independent work per site."""
+    n = a.size // strips
+    for _ in range(2):
+        for k in prange(strips):
+            acc = 0.0
+            for i in range(k * n, (k + 1) * n):
+                acc += np.sqrt(a[i] + acc * 1e-9)
+            a[k * n] = 0.5 + 1e-30 * acc
 
 
 def contenders(L: int, burn_in: int, sweeps_per_call: int) -> dict[str, tuple[Callable[[], None], int | None]]:
@@ -59,10 +76,19 @@ def contenders(L: int, burn_in: int, sweeps_per_call: int) -> dict[str, tuple[Ca
     def old(sampler=serial, st=serial_state) -> None:
         sampler.sweep(model, st, beta, sweeps_per_call)
 
+    sites = np.random.default_rng(0).random(L * L)
+    n_strips = -(-L // strips.strip_rows)
+
+    def control(a=sites) -> None:
+        for _ in range(sweeps_per_call):
+            _control(a, n_strips)
+
     out: dict[str, tuple[Callable[[], None], int | None]] = {
         "thermolearn strips, 1 thread": (ours, 1),
         "thermolearn strips, 2 threads": (ours, 2),
         "thermolearn serial kernel": (old, 1),
+        "control, 1 thread": (control, 1),
+        "control, 2 threads": (control, 2),
     }
     try:
         import mcising._core as mc
@@ -120,15 +146,20 @@ def main() -> None:
         f"{args.seconds} s, {args.sweeps_per_call} sweep(s) per call, RAYON_NUM_THREADS="
         f"{os.environ.get('RAYON_NUM_THREADS')})\n"
     )
-    print("| L | strips 1 thread | strips 2 threads | scaling 2/1 | serial kernel | mcising SW | 2 threads / mcising |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| L | strips 1 thread | strips 2 threads | scaling 2/1 | control scaling 2/1 | serial kernel | mcising SW "
+        "| 1 thread / mcising | 2 threads / mcising |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for L in sizes:
         r = measure(L, args.rounds, args.seconds, args.burn_in, args.sweeps_per_call)
         one, two = r["thermolearn strips, 1 thread"], r["thermolearn strips, 2 threads"]
         theirs = r.get("mcising swendsen_wang")
-        ref = f"{theirs:.2f} | {two / theirs:.2f}" if theirs else "- | -"
+        ref = f"{theirs:.2f} | {one / theirs:.2f} | {two / theirs:.2f}" if theirs else "- | - | -"
+        control = r["control, 2 threads"] / r["control, 1 thread"]
         print(
-            f"| {L} | {one:.2f} | {two:.2f} | {two / one:.2f} | {r['thermolearn serial kernel']:.2f} | {ref} |",
+            f"| {L} | {one:.2f} | {two:.2f} | {two / one:.2f} | {control:.2f} | "
+            f"{r['thermolearn serial kernel']:.2f} | {ref} |",
             flush=True,
         )
 
