@@ -67,7 +67,9 @@ def _row_masks(n, digits, cap, s0, s1, s2, s3, undecided4, undecided8, below4, b
     successive words of the site's stream), compared exactly with both thresholds:
     ``below4`` = lanes with U < p (one unsatisfied bond), ``below8`` = lanes with U < p8
     (none; p8 <= p). U < p is decided at the first digit where U and p differ; the n streams
-    advance together, so the compiler runs them as vectors."""
+    advance together, so the compiler runs them as vectors. A lane found U > p at digit k is
+    always decided for p8 by then (its first k digits cannot equal p8's: they exceed p's, and
+    p8 <= p), so the two comparisons need no coupling."""
     depth = digits.shape[0]
     anyu = uint64(0)
     for j in range(n):
@@ -85,12 +87,10 @@ def _row_masks(n, digits, cap, s0, s1, s2, s3, undecided4, undecided8, below4, b
             r, a0, a1, a2, a3 = next64(a0, a1, a2, a3)
             q, a0, a1, a2, a3 = next64(a0, a1, a2, a3)
             s0[j], s1[j], s2[j], s3[j] = a0, a1, a2, a3
-            yes4, above, a = compare_digit(undecided4[j], r, t4)
+            yes4, _, a = compare_digit(undecided4[j], r, t4)
             yes8, _, b = compare_digit(undecided8[j], r, t8)
-            b &= ~above  # U > p >= p8: decided for both
-            more4, above, a = compare_digit(a, q, v4)
+            more4, _, a = compare_digit(a, q, v4)
             more8, _, b = compare_digit(b, q, v8)
-            b &= ~above
             below4[j] |= yes4 | more4
             below8[j] |= yes8 | more8
             undecided4[j] = a
@@ -102,9 +102,8 @@ def _row_masks(n, digits, cap, s0, s1, s2, s3, undecided4, undecided8, below4, b
         anyu = uint64(0)
         for j in range(n):
             r, s0[j], s1[j], s2[j], s3[j] = next64(s0[j], s1[j], s2[j], s3[j])
-            yes4, above, a = compare_digit(undecided4[j], r, t4)
+            yes4, _, a = compare_digit(undecided4[j], r, t4)
             yes8, _, b = compare_digit(undecided8[j], r, t8)
-            b &= ~above  # U > p >= p8: decided for both
             below4[j] |= yes4
             below8[j] |= yes8
             undecided4[j] = a
