@@ -248,6 +248,19 @@ def test_strips_are_used_from_strip_sites_on_for_lattice_path_models_only():
     assert strips().uses_strips(small) and not strips().uses_strips(Ising(small.couplings, small.fields))
 
 
+def test_a_512_x_512_lattice_takes_the_strips_by_default_and_keeps_e_and_m():
+    model = Ising.lattice((512, 512), coupling=0.8)
+    state = ChainState.new(model, 1, seed=1)
+    SwendsenWang().sweep(model, state, 0.5, 2)
+    s = state.spins[0].reshape(512, 512).astype(np.int64)
+    bonds = int((s * np.roll(s, -1, axis=0)).sum() + (s * np.roll(s, -1, axis=1)).sum())
+    assert state.energy[0] == -0.8 * bonds and state.magnetization[0] == s.sum()
+    assert model._csr is None  # (the lattice path builds no CSR matrix)
+    forced = ChainState.new(model, 1, seed=1)
+    SwendsenWang(strip_sites=1).sweep(model, forced, 0.5, 2)
+    assert _same_state(state, forced)  # the default took the strips
+
+
 def test_below_strip_sites_the_serial_stream_is_unchanged_and_above_it_differs():
     model = Ising.lattice((8, 8))
     default, never, forced = (ChainState.new(model, 1, seed=5) for _ in range(3))

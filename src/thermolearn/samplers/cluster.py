@@ -1304,8 +1304,10 @@ class SwendsenWang(_ClusterSampler):
             self._strip_work = (model, strip_scratch(n, columns, self.strip_rows, has_field))
         scratch = self._strip_work[1]
         strips = -(-(n // columns) // self.strip_rows)
-        # a strip sweep costs about as much per site as STRIP_WORK single-spin updates
-        threads = thread_count(strips, n * n_sweeps * STRIP_WORK, MIN_PARALLEL_WORK)
+        # threads when each parallel region (two per sweep) is long enough to fill them: a strip
+        # sweep costs about as much per site as STRIP_WORK single-spin updates (more sweeps per
+        # call make more regions, not longer ones)
+        threads = thread_count(strips, n * STRIP_WORK, MIN_PARALLEL_WORK)
         flipped = np.zeros(state.n_chains, dtype=np.int64)
         for c in range(state.n_chains):
             call = (
