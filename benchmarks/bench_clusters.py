@@ -27,6 +27,15 @@ ends with a summary of the ratios per L.
 loop pays) against mcising's ``sim.sweep(k)`` (k = 1, or thermolearn's clusters per sweep
 for Wolff), both timed in alternating blocks, with the bare kernel's time per sweep (one
 call of many sweeps) beside them.
+
+``--in-kernel 32,64,128,256`` adds a table where both sides record inside their compiled code:
+thermolearn's ``sample()`` (its kernels write E, M every ``thin`` = 1 sweep into preallocated
+arrays, one call per block) against mcising's ``IsingSimulation.production_sweeps(n, interval)``
+(one FFI crossing, E and M after every ``interval`` sweeps; interval = 1, or thermolearn's
+clusters per sweep for Wolff, whose mcising "sweep" is one cluster). Each turn of a quarter CPU
+second is one production call of each side from the same Wolff-equilibrated configuration
+(thermolearn with a new seed per turn), and tau_int(|m|) is estimated from each side's
+concatenated turns, so a change of load falls on both.
 """
 
 from __future__ import annotations
@@ -311,6 +320,117 @@ def per_call_table(sizes: list[int], calls_per_block: int = 0, rounds: int = 7) 
             print(f"| {L} | {sampler.name}{unit} | {a:.2f} | {b:.2f} | {b / a:.2f} | {c:.2f} |", flush=True)
 
 
+# ----------------------------------------------------------------- recording in the kernels
+def in_kernel_rows(L: int, budget: float, burn_in: int, turn: float = 0.25) -> list[Row]:
+    """thermolearn ``sample()`` against mcising ``production_sweeps`` per algorithm at side L, both
+    recording inside their compiled code, in alternating turns of about ``turn`` CPU seconds."""
+    import mcising._core as mc
+
+    from thermolearn import sample
+
+    model = Ising.lattice((L, L))
+    n = model.n_spins
+    wolff = Wolff()
+    start = ChainState.new(model, 1, seed=1)
+    wolff.sweep(model, start, 1.0 / T_C, burn_in)
+    (clusters,) = wolff.info()["clusters_per_sweep"].values()
+    equilibrated = start.spins.copy()
+    rows: list[Row] = []
+    for label in ("wolff", "sw", "metropolis"):
+        interval = clusters if label == "wolff" else 1
+        sim = mc.IsingSimulation(L, 1.0, 0.0, 0.0, 0.0, 7, MCISING_NAMES[label], "square")
+        seed = [100]
+
+        def ours(records: int, label=label, seed=seed) -> np.ndarray:
+            seed[0] += 1
+            got = sample(model, label, T_C, sweeps=records, initial=equilibrated, site_means=False, seed=seed[0])
+            return np.abs(got.magnetization[0]) / n
+
+        def theirs(records: int, sim=sim, interval=interval) -> np.ndarray:
+            sim.set_spins(equilibrated.reshape(L, L).copy())
+            got = sim.production_sweeps(records, interval, temperature=T_C, store_configs=False)
+            return np.abs(np.asarray(got["magnetizations"], dtype=np.float64))
+
+        sides = [
+            ("thermolearn", "sample(), thin 1", ours),
+            ("mcising", f"production_sweeps(n, {interval})", theirs),
+        ]
+        series: dict[str, list[np.ndarray]] = {name: [] for name, _, _ in sides}
+        cpu = {name: 0.0 for name, _, _ in sides}
+        wall = {name: 0.0 for name, _, _ in sides}
+        per_record = {}
+        for name, _, run in sides:  # calibrate the records per turn (and warm up)
+            c0 = time.process_time()
+            run(20)
+            per_record[name] = max((time.process_time() - c0) / 20, 1e-7)
+        while any(c < budget for c in cpu.values()):
+            for name, _, run in sides:
+                if cpu[name] >= budget:
+                    continue
+                records = max(50, int(turn / per_record[name]))
+                w0, c0 = time.perf_counter(), time.process_time()
+                series[name].append(run(records))
+                spent = time.process_time() - c0
+                cpu[name] += spent
+                wall[name] += time.perf_counter() - w0
+                per_record[name] = max(spent / records, 1e-7)
+        for name, unit, _ in sides:
+            values = np.concatenate(series[name])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                tau = integrated_autocorrelation_time(values)
+            row = Row(
+                name,
+                label,
+                unit,
+                values.size,
+                wall[name],
+                cpu[name],
+                float(values.mean()),
+                tau.tau,
+                tau.tau_stderr,
+                tau.reliable,
+            )
+            print(
+                f"  {name:<11} {label:<10} {unit:<28} {row.samples:>8} samples  tau {row.tau:8.2f}"
+                f"{'' if row.reliable else ' (unreliable)'}  eff/s {row.effective:10.2f}",
+                flush=True,
+            )
+            rows.append(row)
+    return rows
+
+
+def in_kernel_table(sizes: list[int], budget: float, burn_in: int) -> None:
+    """The recording-in-the-kernel comparison at every side in ``sizes``, then its summary table."""
+    try:
+        import mcising._core  # noqa: F401
+    except ImportError:
+        print("mcising not installed: no recording-in-the-kernel table")
+        return
+    print(
+        "\nRecording inside the kernels on both sides: thermolearn sample() against mcising "
+        f"production_sweeps(), {budget:g} CPU s each per algorithm and L\n"
+    )
+    got = {}
+    for L in sizes:
+        print(f"L = {L}")
+        got[L] = ratios(in_kernel_rows(L, budget, burn_in))
+    print("\nthermolearn sample() / mcising production_sweeps(): effective |m| samples per CPU second")
+    print("(raw samples per CPU second in brackets; ? : a tau_int the run was too short to measure)\n")
+    print("| L | Wolff | Swendsen-Wang | Metropolis |")
+    print("|---:|---:|---:|---:|")
+    for L, pairs in got.items():
+        cells = []
+        for algorithm in ("wolff", "sw", "metropolis"):
+            key = (("thermolearn", algorithm), ("mcising", algorithm))
+            if key in pairs:
+                eff, raw, ok = pairs[key]
+                cells.append(f"{eff:.2f}{'' if ok else '?'} ({raw:.2f})")
+            else:
+                cells.append("-")
+        print(f"| {L} | {' | '.join(cells)} |", flush=True)
+
+
 # ---------------------------------------------------------------------------------- main
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -323,6 +443,13 @@ def main() -> None:
         "--per-call", type=str, default=None, help="sides of the per-call table, e.g. 16,32,64,128,256,512"
     )
     parser.add_argument("--per-call-only", action="store_true", help="only the per-call table")
+    parser.add_argument(
+        "--in-kernel",
+        type=str,
+        default=None,
+        help="sides of the recording-in-the-kernel table (sample() against production_sweeps), e.g. 32,64,128,256; "
+        "the main table is then skipped",
+    )
     args = parser.parse_args()
     if args.size is not None and args.sizes is not None:
         parser.error("give --size or --sizes, not both")
@@ -348,7 +475,7 @@ def main() -> None:
         sampler.sweep(small, ChainState.new(small, 1, seed=0), 1.0 / T_C, 2)
 
     summary = {}
-    if not args.per_call_only:
+    if not args.per_call_only and not args.in_kernel:
         for L in sizes:
             print(
                 f"\n2D Ising, {L}x{L} periodic, T_c = {T_C:.6f}, one chain, one thread; "
@@ -380,6 +507,8 @@ def main() -> None:
             print("\n(? : a tau_int the run was too short to measure)")
     if args.per_call:
         per_call_table([int(x) for x in args.per_call.split(",")])
+    if args.in_kernel:
+        in_kernel_table([int(x) for x in args.in_kernel.split(",")], args.seconds, args.burn_in)
 
 
 if __name__ == "__main__":

@@ -266,13 +266,15 @@ def decision_table(plan: LatticePlan, betas: np.ndarray, rule: SpinFlipRule) -> 
 
 # ---------------------------------------------------------------- the kernels
 # One sweep in each order is written once as an inline function (_sequential_sweep,
-# _random_sweep, _checkerboard_sweep), and the loops over chains (_uniform_2d_sweeps with the
+# _random_sweep, _checkerboard_sweep), and the loops over chains (_uniform_2d_chains with the
 # table weights as compile-time constants: 2D, uniform couplings, the hot case, where LLVM folds
-# the multiplications away; _any_lattice_sweeps with run-time weights for every other lattice)
-# are compiled once per order (_UNIFORM_2D_KERNELS, _ANY_LATTICE_KERNELS): a run compiles only
-# the order it sweeps in. One kernel holding all three orders took 1.8-2.6x the CPU time to
-# compile that one order takes (Numba's parfor passes and LLVM scale with the body), and a cold
-# `thermolearn ising` is mostly that compile (benchmarks/bench_cold_start.py).
+# the multiplications away; _any_lattice_chains with run-time weights for every other lattice)
+# are compiled once per order, serial (_UNIFORM_2D_CHAINS, _ANY_LATTICE_CHAINS) and as a parallel
+# loop that calls the serial kernel once per chain (_UNIFORM_2D_KERNELS, _ANY_LATTICE_KERNELS): a
+# run compiles only the order it sweeps in, and only the serial kernel when it runs on one thread.
+# One kernel holding all three orders took 1.8-2.6x the CPU time to compile that one order takes
+# (Numba's parfor passes and LLVM scale with the body), and a cold `thermolearn ising` is mostly
+# that compile (benchmarks/bench_cold_start.py).
 # The line views are spelled out in each sweep: an inline helper returning them as a tuple gave
 # different spins at the ends of the lines (Numba 0.68), and the fast path must stay bit-identical.
 # Indices into the tables are cast to unsigned so Numba emits no negative-index wraparound.
@@ -467,6 +469,131 @@ def _total(s):
     return m
 
 
+# The chains are swept by a *serial* kernel compiled without Numba's reference counting
+# (``_nrt=False``): it allocates nothing, and with reference counting every line view and every
+# inlined call took an atomic incref / decref per site, which made a serial compilation 2.4x slower
+# than the parallel one (whose outlined loop body Numba compiles with its arguments marked
+# noalias and its refcounts pruned). Without them the serial kernel runs as fast as the parallel
+# one, compiles in a third of the time (1.8 against 5.6-6.9 CPU s at 2D) and costs about 0.6 us to
+# call instead of 4-8 us (a parallel region, even of one thread, and the allocation of the result).
+# It sweeps chains lo..hi-1: one thread calls it for every chain, and the parallel kernel calls it
+# for one chain per iteration of its prange loop, so both make the same moves and a run that never
+# uses two threads (one chain, or too little work) never compiles the parallel kernel.
+# ``error_model="numpy"``: no zero-division checks (L, thin >= 1 are checked by the callers).
+_SERIAL_OPTIONS = {"cache": True, "_nrt": False, "error_model": "numpy"}
+
+
+def _uniform_2d_chains(
+    lo,
+    hi,
+    accepted,
+    n_sweeps,
+    spins,
+    rng,
+    energy,
+    magnetization,
+    L,
+    line_neighbours,
+    line_sets,
+    line_parity,
+    size,
+    codes,
+    de,
+    thin,
+    first,
+    count,
+    rec_energy,
+    rec_magnetization,
+    site_sums,
+    batch_of,
+    states,
+):
+    """The template of the 2D uniform-coupling kernels (chains lo..hi-1, flips into ``accepted``);
+    ``order_sweep`` is bound per order."""
+    w = (9, 1, 1, 1, 1, 0, 0)  # w_self = 2 * 4 + 1, offset = 9 + 4 (see build_plan)
+    for ch in range(lo, hi):
+        s = spins[ch]
+        m_before = _total(s)
+        s0, s1, s2, s3 = rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3]
+        acc = 0
+        # one sweep at a time, its energy change added per sweep: a run cut into calls of any
+        # length adds the same numbers in the same order
+        for t in range(n_sweeps):
+            s0, s1, s2, s3, got, e_change = order_sweep(  # noqa: F821 (bound by _order_kernels)
+                s, L, line_neighbours, line_sets, line_parity, size, 13, w, 2, codes[ch], de, s0, s1, s2, s3
+            )
+            acc += got
+            energy[ch] += e_change
+            if count > 0 and (t + 1) % thin == 0:  # a record every thin sweeps (sampling runs)
+                m_now = magnetization[ch] + (_total(s) - m_before)
+                k = first + (t + 1) // thin - 1
+                record_chain(ch, k, s, energy[ch], m_now, rec_energy, rec_magnetization, site_sums, batch_of, states)
+        rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3] = s0, s1, s2, s3
+        accepted[ch] = acc
+        magnetization[ch] += _total(s) - m_before  # the same integer the generic kernel accumulates
+    return 0
+
+
+def _any_lattice_chains(
+    lo,
+    hi,
+    accepted,
+    n_sweeps,
+    spins,
+    rng,
+    energy,
+    magnetization,
+    L,
+    line_neighbours,
+    line_sets,
+    line_parity,
+    size,
+    offset,
+    weights,
+    codes,
+    de,
+    thin,
+    first,
+    count,
+    rec_energy,
+    rec_magnetization,
+    site_sums,
+    batch_of,
+    states,
+):
+    """The template of the kernels for every other lattice (chains lo..hi-1); ``order_sweep`` is
+    bound per order."""
+    n_other = line_neighbours.shape[1]
+    w = (
+        weights[0],
+        weights[1],
+        weights[2],
+        weights[3] if n_other >= 2 else 0,
+        weights[4] if n_other >= 2 else 0,
+        weights[5] if n_other >= 4 else 0,
+        weights[6] if n_other >= 4 else 0,
+    )
+    for ch in range(lo, hi):
+        s = spins[ch]
+        m_before = _total(s)
+        s0, s1, s2, s3 = rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3]
+        acc = 0
+        for t in range(n_sweeps):
+            s0, s1, s2, s3, got, e_change = order_sweep(  # noqa: F821 (bound by _order_kernels)
+                s, L, line_neighbours, line_sets, line_parity, size, offset, w, n_other, codes[ch], de, s0, s1, s2, s3
+            )
+            acc += got
+            energy[ch] += e_change
+            if count > 0 and (t + 1) % thin == 0:
+                m_now = magnetization[ch] + (_total(s) - m_before)
+                k = first + (t + 1) // thin - 1
+                record_chain(ch, k, s, energy[ch], m_now, rec_energy, rec_magnetization, site_sums, batch_of, states)
+        rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3] = s0, s1, s2, s3
+        accepted[ch] = acc
+        magnetization[ch] += _total(s) - m_before
+    return 0
+
+
 def _uniform_2d_sweeps(
     spins,
     rng,
@@ -489,30 +616,35 @@ def _uniform_2d_sweeps(
     batch_of,
     states,
 ):
-    """The template of the 2D uniform-coupling kernels; ``order_sweep`` is bound per order."""
+    """Every chain of a 2D uniform lattice, one per thread; ``chains`` (the serial kernel) is bound per order."""
     n_chains = spins.shape[0]
     accepted = np.zeros(n_chains, dtype=np.int64)
-    w = (9, 1, 1, 1, 1, 0, 0)  # w_self = 2 * 4 + 1, offset = 9 + 4 (see build_plan)
     for ch in prange(n_chains):
-        s = spins[ch]
-        m_before = _total(s)
-        s0, s1, s2, s3 = rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3]
-        acc = 0
-        # one sweep at a time, its energy change added per sweep: a run cut into calls of any
-        # length adds the same numbers in the same order
-        for t in range(n_sweeps):
-            s0, s1, s2, s3, got, e_change = order_sweep(  # noqa: F821 (bound by _order_kernel)
-                s, L, line_neighbours, line_sets, line_parity, size, 13, w, 2, codes[ch], de, s0, s1, s2, s3
-            )
-            acc += got
-            energy[ch] += e_change
-            if count > 0 and (t + 1) % thin == 0:  # a record every thin sweeps (sampling runs)
-                m_now = magnetization[ch] + (_total(s) - m_before)
-                k = first + (t + 1) // thin - 1
-                record_chain(ch, k, s, energy[ch], m_now, rec_energy, rec_magnetization, site_sums, batch_of, states)
-        rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3] = s0, s1, s2, s3
-        accepted[ch] = acc
-        magnetization[ch] += _total(s) - m_before  # the same integer the generic kernel accumulates
+        chains(  # noqa: F821 (bound by _order_kernels)
+            ch,
+            ch + 1,
+            accepted,
+            n_sweeps,
+            spins,
+            rng,
+            energy,
+            magnetization,
+            L,
+            line_neighbours,
+            line_sets,
+            line_parity,
+            size,
+            codes,
+            de,
+            thin,
+            first,
+            count,
+            rec_energy,
+            rec_magnetization,
+            site_sums,
+            batch_of,
+            states,
+        )
     return accepted
 
 
@@ -540,102 +672,107 @@ def _any_lattice_sweeps(
     batch_of,
     states,
 ):
-    """The template of the kernels for every other lattice; ``order_sweep`` is bound per order."""
+    """Every chain of any other lattice, one per thread; ``chains`` (the serial kernel) is bound per order."""
     n_chains = spins.shape[0]
-    n_other = line_neighbours.shape[1]
     accepted = np.zeros(n_chains, dtype=np.int64)
-    w = (
-        weights[0],
-        weights[1],
-        weights[2],
-        weights[3] if n_other >= 2 else 0,
-        weights[4] if n_other >= 2 else 0,
-        weights[5] if n_other >= 4 else 0,
-        weights[6] if n_other >= 4 else 0,
-    )
     for ch in prange(n_chains):
-        s = spins[ch]
-        m_before = _total(s)
-        s0, s1, s2, s3 = rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3]
-        acc = 0
-        for t in range(n_sweeps):
-            s0, s1, s2, s3, got, e_change = order_sweep(  # noqa: F821 (bound by _order_kernel)
-                s, L, line_neighbours, line_sets, line_parity, size, offset, w, n_other, codes[ch], de, s0, s1, s2, s3
-            )
-            acc += got
-            energy[ch] += e_change
-            if count > 0 and (t + 1) % thin == 0:
-                m_now = magnetization[ch] + (_total(s) - m_before)
-                k = first + (t + 1) // thin - 1
-                record_chain(ch, k, s, energy[ch], m_now, rec_energy, rec_magnetization, site_sums, batch_of, states)
-        rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3] = s0, s1, s2, s3
-        accepted[ch] = acc
-        magnetization[ch] += _total(s) - m_before
+        chains(  # noqa: F821 (bound by _order_kernels)
+            ch,
+            ch + 1,
+            accepted,
+            n_sweeps,
+            spins,
+            rng,
+            energy,
+            magnetization,
+            L,
+            line_neighbours,
+            line_sets,
+            line_parity,
+            size,
+            offset,
+            weights,
+            codes,
+            de,
+            thin,
+            first,
+            count,
+            rec_energy,
+            rec_magnetization,
+            site_sums,
+            batch_of,
+            states,
+        )
     return accepted
 
 
-def _order_kernel(template: Callable, order_kind: int) -> ItemKernel:
-    """``template`` with its ``order_sweep`` bound to the sweep of ``order_kind``, as a loop over
-    chains compiled on its first call (and cached on disk under its own name)."""
+def _order_kernels(serial: Callable, parallel: Callable, order_kind: int) -> tuple[Callable, ItemKernel]:
+    """The serial kernel of ``order_kind`` (``serial`` with its ``order_sweep`` bound) and the
+    parallel loop over chains that calls it, each compiled on its first call (and cached on disk
+    under its own name)."""
     sweep, order = _ORDER_SWEEPS[order_kind]
-    return over_items()(bind_globals(template, order, order_sweep=sweep))
+    chains = njit(**_SERIAL_OPTIONS)(bind_globals(serial, order, order_sweep=sweep))
+    return chains, over_items()(bind_globals(parallel, order, chains=chains))
 
 
-# one kernel per (lattice kind, order); Numba compiles each on its first call only
-_UNIFORM_2D_KERNELS = tuple(_order_kernel(_uniform_2d_sweeps, kind) for kind in range(len(_ORDER_SWEEPS)))
-_ANY_LATTICE_KERNELS = tuple(_order_kernel(_any_lattice_sweeps, kind) for kind in range(len(_ORDER_SWEEPS)))
+_UNIFORM_2D = tuple(_order_kernels(_uniform_2d_chains, _uniform_2d_sweeps, kind) for kind in range(len(_ORDER_SWEEPS)))
+_ANY_LATTICE = tuple(
+    _order_kernels(_any_lattice_chains, _any_lattice_sweeps, kind) for kind in range(len(_ORDER_SWEEPS))
+)
+#: the serial kernels (one thread sweeps chains lo..hi-1) by order_kind
+_UNIFORM_2D_CHAINS = tuple(serial for serial, _ in _UNIFORM_2D)
+_ANY_LATTICE_CHAINS = tuple(serial for serial, _ in _ANY_LATTICE)
+#: the parallel kernels (one chain per thread) by order_kind
+_UNIFORM_2D_KERNELS = tuple(parallel for _, parallel in _UNIFORM_2D)
+_ANY_LATTICE_KERNELS = tuple(parallel for _, parallel in _ANY_LATTICE)
 _sweeps_2d_uniform = _UNIFORM_2D_KERNELS[0]  # the default order's kernel, by the name tests spy on
 
 
+def is_uniform_2d(plan: LatticePlan) -> bool:
+    """Whether ``plan`` takes the 2D uniform-coupling kernels (their table weights are constants)."""
+    return plan.tier == "uniform" and len(plan.shape) == 2 and plan.offset == 13
+
+
+def plan_arguments(plan: LatticePlan) -> tuple:
+    """The plan's arguments of the kernels, between the state's arrays and the decision codes."""
+    head = (plan.line_length, plan.line_neighbours, plan.line_sets, plan.line_parity, plan.size)
+    return head if is_uniform_2d(plan) else (*head, plan.offset, plan.weights)
+
+
+def serial_kernel(plan: LatticePlan, order_kind: int) -> Callable:
+    """The serial kernel for ``plan`` and ``order_kind``: ``kernel(lo, hi, accepted, n_sweeps, spins,
+    rng, energy, magnetization, *plan_arguments(plan), codes, plan.de_flat, *records)``
+    sweeps chains lo..hi-1 on the calling thread (no parallel region, no thread count touched)."""
+    kernels = _UNIFORM_2D_CHAINS if is_uniform_2d(plan) else _ANY_LATTICE_CHAINS
+    if type(order_kind) is not int or not 0 <= order_kind < len(kernels):
+        raise ValueError(f"order_kind must be 0 (sequential), 1 (random) or 2 (checkerboard), got {order_kind!r}")
+    return kernels[order_kind]
+
+
 def lattice_sweeps(
-    plan: LatticePlan, state, codes: np.ndarray, order_kind: int, n_sweeps: int, records: tuple | None = None
+    plan: LatticePlan,
+    state,
+    codes: np.ndarray,
+    order_kind: int,
+    n_sweeps: int,
+    records: tuple | None = None,
+    threads: int = 1,
 ) -> np.ndarray:
     """``n_sweeps`` sweeps of every chain of ``state`` (a ChainState) with decision ``codes``
     (from :func:`decision_table`); order_kind 0 sequential (row-major), 1 random site, 2
     checkerboard (even sites in index order, then odd sites). Updates the state in place and
     returns the accepted flips per chain. ``records`` (``Records.kernel_arguments(thin)``, with
-    n_sweeps = thin x count) records every thin-th sweep. The caller sets Numba's thread count
-    (``kernel_threads.thread_limit``)."""
-    uniform_2d = plan.tier == "uniform" and len(plan.shape) == 2 and plan.offset == 13  # _uniform_2d_sweeps' constants
-    try:  # the look-up itself rejects a bad order_kind (a harness calls this once per sweep)
-        kernel = (_UNIFORM_2D_KERNELS if uniform_2d else _ANY_LATTICE_KERNELS)[order_kind]
-        if order_kind < 0:
-            raise IndexError
-    except (IndexError, TypeError):
-        raise ValueError(
-            f"order_kind must be 0 (sequential), 1 (random) or 2 (checkerboard), got {order_kind!r}"
-        ) from None
+    n_sweeps = thin x count) records every thin-th sweep. ``threads`` 1 runs the serial kernel on
+    the calling thread; more runs the parallel kernel (the caller sets Numba's thread count,
+    ``kernel_threads.thread_limit``). The chains come out the same either way."""
+    serial = serial_kernel(plan, order_kind)  # checks order_kind
     record_args = no_records() if records is None else records
-    if uniform_2d:
-        return kernel.compiled(
-            state.spins,
-            state.rng,
-            state.energy,
-            state.magnetization,
-            plan.line_length,
-            plan.line_neighbours,
-            plan.line_sets,
-            plan.line_parity,
-            plan.size,
-            codes,
-            plan.de_flat,
-            n_sweeps,
-            *record_args,
-        )
-    return kernel.compiled(
-        state.spins,
-        state.rng,
-        state.energy,
-        state.magnetization,
-        plan.line_length,
-        plan.line_neighbours,
-        plan.line_sets,
-        plan.line_parity,
-        plan.size,
-        plan.offset,
-        plan.weights,
-        codes,
-        plan.de_flat,
-        n_sweeps,
-        *record_args,
-    )
+    n_chains = state.spins.shape[0]
+    state_args = (state.spins, state.rng, state.energy, state.magnetization)
+    plan_args = (*plan_arguments(plan), codes, plan.de_flat)
+    if threads <= 1 or n_chains <= 1:
+        accepted = np.zeros(n_chains, dtype=np.int64)
+        serial(0, n_chains, accepted, n_sweeps, *state_args, *plan_args, *record_args)
+        return accepted
+    kernels = _UNIFORM_2D_KERNELS if is_uniform_2d(plan) else _ANY_LATTICE_KERNELS
+    return kernels[order_kind].compiled(*state_args, *plan_args, n_sweeps, *record_args)

@@ -28,7 +28,14 @@ from thermolearn.kernel_threads import MIN_PARALLEL_WORK, call_single_threaded, 
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_uniform
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
-from thermolearn.samplers.lattice_kernels import LatticePlan, build_plan, decision_table, lattice_sweeps
+from thermolearn.samplers.lattice_kernels import (
+    LatticePlan,
+    build_plan,
+    decision_table,
+    lattice_sweeps,
+    plan_arguments,
+    serial_kernel,
+)
 from thermolearn.samplers.recording import Records, no_records
 from thermolearn.samplers.rules import HEAT_BATH, METROPOLIS, QUENCH, SpinFlipRule, rule_decide
 from thermolearn.samplers.state import ChainState
@@ -157,8 +164,9 @@ class SingleSpinSampler(Sampler):
         self._orders: dict[int, np.ndarray] = {}
         self._plan: tuple[Ising, LatticePlan | None] | None = None
         self._codes: tuple[LatticePlan, bytes, np.ndarray] | None = None
-        # (model, beta, spins shape, betas array, order, plan, codes) of the last sweep with one float
-        # beta: a harness calling sweep(model, state, beta, 1) in a loop repeats no check or look-up
+        # (model, beta, spins shape, what _prepare made, the lean call of one chain on the lattice
+        # path or None) of the last sweep with one float beta: a harness calling
+        # sweep(model, state, beta, 1) in a loop repeats no check or look-up
         self._last_call: tuple | None = None
 
     def options(self) -> dict:
@@ -194,32 +202,70 @@ class SingleSpinSampler(Sampler):
         if self.order == "checkerboard":
             self.site_order(model)
 
+    def _prepare(self, model: Ising, state: ChainState, betas) -> tuple:
+        """Everything a sweep of ``model`` at ``betas`` needs that does not change from call to
+        call (the checks included): (betas per chain, site order, plan, codes, serial lattice
+        kernel or None, the kernel's arguments from the plan to the table of flip energies)."""
+        checked = as_betas(betas, state.n_chains)
+        order = self.site_order(model)  # also checks that a checkerboard order exists
+        plan = self.lattice_plan(model)
+        if plan is None:
+            return checked, order, None, None, None, ()
+        codes = self._decision_codes(plan, checked)
+        kernel = serial_kernel(plan, _ORDER_KIND[self.order])
+        return checked, order, plan, codes, kernel, (*plan_arguments(plan), codes, plan.de_flat)
+
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
-        n_sweeps = int(n_sweeps)
         last = self._last_call
         if (
             last is not None
-            and type(betas) is float
             and model is last[0]
+            and type(betas) is float
             and betas == last[1]
+            and type(n_sweeps) is int
             and state.spins.shape == last[2]
         ):
-            _, _, _, checked, order, plan, codes = last
+            # a harness calling sweep(model, state, beta, 1) in a loop: no check or look-up repeated
+            lean = last[4]
+            if lean is not None:  # one chain on the lattice path: the serial kernel on this thread
+                kernel, rest, one_sweep = lean
+                accepted = np.zeros(1, dtype=np.int64)
+                kernel(0, 1, accepted, n_sweeps, state.spins, state.rng, state.energy, state.magnetization, *rest)
+                attempted = one_sweep.copy() if n_sweeps == 1 else np.full(1, n_sweeps * one_sweep[0])
+                return SweepStats(accepted=accepted, attempted=attempted)
+            prepared = last[3]
         else:
-            checked = as_betas(betas, state.n_chains)
-            order = self.site_order(model)  # also checks that a checkerboard order exists
-            plan = self.lattice_plan(model)
-            codes = None if plan is None else self._decision_codes(plan, checked)
+            prepared = self._prepare(model, state, betas)
             if type(betas) is float:
-                self._last_call = (model, betas, state.spins.shape, checked, order, plan, codes)
-        n_chains = state.spins.shape[0]
-        threads = thread_count(n_chains, n_chains * model.n_spins * n_sweeps, MIN_PARALLEL_WORK)
-        if threads == 1:
-            accepted = call_single_threaded(self._run_kernel, model, state, checked, order, n_sweeps, plan, codes)
+                n_chains, n_spins = state.spins.shape
+                lean = None
+                if prepared[4] is not None and n_chains == 1:
+                    lean = (prepared[4], (*prepared[5], *_NO_RECORDS), np.full(1, n_spins, dtype=np.int64))
+                self._last_call = (model, betas, state.spins.shape, prepared, lean)
+        n_sweeps = int(n_sweeps)
+        n_chains, n_spins = state.spins.shape
+        kernel = prepared[4]
+        threads = thread_count(n_chains, n_chains * n_spins * n_sweeps, MIN_PARALLEL_WORK)
+        if kernel is not None and threads == 1:  # the serial lattice kernel: no parallel region, no thread count set
+            accepted = np.zeros(n_chains, dtype=np.int64)
+            kernel(
+                0,
+                n_chains,
+                accepted,
+                n_sweeps,
+                state.spins,
+                state.rng,
+                state.energy,
+                state.magnetization,
+                *prepared[5],
+                *_NO_RECORDS,
+            )
+        elif threads == 1:
+            accepted = call_single_threaded(self._run_kernel, model, state, n_sweeps, prepared, 1)
         else:
             with thread_limit(threads):
-                accepted = self._run_kernel(model, state, checked, order, n_sweeps, plan, codes)
-        return SweepStats(accepted=accepted, attempted=np.full(n_chains, n_sweeps * model.n_spins))
+                accepted = self._run_kernel(model, state, n_sweeps, prepared, threads)
+        return SweepStats(accepted=accepted, attempted=np.full(n_chains, n_sweeps * n_spins))
 
     def sweep_and_record(self, model: Ising, state: ChainState, betas, thin: int, records: Records) -> SweepStats:
         plan = self.lattice_plan(model)
@@ -230,25 +276,18 @@ class SingleSpinSampler(Sampler):
         n_sweeps = int(thin) * records.count
         threads = thread_count(state.n_chains, state.n_chains * model.n_spins * n_sweeps, MIN_PARALLEL_WORK)
         codes = self._decision_codes(plan, betas)
-        with thread_limit(threads):
-            accepted = lattice_sweeps(
-                plan, state, codes, _ORDER_KIND[self.order], n_sweeps, records.kernel_arguments(thin)
-            )
+        kind = _ORDER_KIND[self.order]
+        if threads == 1:
+            accepted = lattice_sweeps(plan, state, codes, kind, n_sweeps, records.kernel_arguments(thin))
+        else:
+            with thread_limit(threads):
+                accepted = lattice_sweeps(plan, state, codes, kind, n_sweeps, records.kernel_arguments(thin), threads)
         return SweepStats(accepted=accepted, attempted=np.full(state.n_chains, n_sweeps * model.n_spins))
 
-    def _run_kernel(
-        self,
-        model: Ising,
-        state: ChainState,
-        betas: np.ndarray,
-        order: np.ndarray,
-        n_sweeps: int,
-        plan: LatticePlan | None,
-        codes: np.ndarray | None,
-    ) -> np.ndarray:
+    def _run_kernel(self, model: Ising, state: ChainState, n_sweeps: int, prepared: tuple, threads: int) -> np.ndarray:
+        betas, order, plan, codes, _, _ = prepared
         if plan is not None:
-            assert codes is not None  # made with the plan
-            return lattice_sweeps(plan, state, codes, _ORDER_KIND[self.order], n_sweeps, _NO_RECORDS)
+            return lattice_sweeps(plan, state, codes, _ORDER_KIND[self.order], n_sweeps, _NO_RECORDS, threads)
         if self.rule is None:
             raise TypeError(f"{type(self).__name__} sets rule = None, so it must override sweep")
         kernel = self.rule.compiled(_single_spin_sweeps, parallel=True)

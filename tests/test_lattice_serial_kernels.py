@@ -1,0 +1,95 @@
+"""The serial lattice kernels: one chain (or too little work for two threads) is swept by a serial
+kernel on the calling thread, with no parallel region and no thread count touched, making the
+moves the parallel kernel makes; the per-sweep call returns fresh counts every time."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+
+from thermolearn import Ising, sample
+from thermolearn.samplers import ChainState, HeatBath, Metropolis
+from thermolearn.samplers import lattice_kernels as lk
+
+
+def _spy_parallel(monkeypatch) -> list[str]:
+    """Record every call of a parallel lattice kernel."""
+    seen: list[str] = []
+    for kernel in lk._UNIFORM_2D_KERNELS + lk._ANY_LATTICE_KERNELS:
+        original = kernel.compiled
+
+        def wrapper(*args, original=original, name=kernel.__name__):
+            seen.append(name)
+            return original(*args)
+
+        monkeypatch.setattr(kernel, "compiled", wrapper)
+    return seen
+
+
+@pytest.mark.parametrize(
+    "model", [Ising.lattice((8, 8)), Ising.lattice((4, 4, 4), coupling=(1.0, 0.5, 0.3))], ids=["2D", "3D"]
+)
+def test_one_chain_and_small_calls_never_open_a_parallel_region(monkeypatch, model):
+    seen = _spy_parallel(monkeypatch)
+    pool = numba.get_num_threads()
+    state = ChainState.new(model, 1, seed=1)
+    sampler = Metropolis()
+    for _ in range(3):  # the lean per-sweep path (one float beta, same model and chains)
+        sampler.sweep(model, state, 0.44, 1)
+    sampler.sweep(model, state, np.array([0.44]), 2)  # the full path
+    HeatBath().sweep(model, ChainState.new(model, 3, seed=2), 0.44, 2)  # 3 chains, far below MIN_PARALLEL_WORK
+    sample(model, "metropolis", 2.3, sweeps=20, thin=2, seed=3)  # records in the kernel
+    assert seen == []
+    assert numba.get_num_threads() == pool
+
+
+def test_the_per_sweep_call_returns_fresh_counts_of_the_right_size():
+    model = Ising.lattice((6, 6))
+    state = ChainState.new(model, 1, seed=4)
+    sampler = Metropolis()
+    first = sampler.sweep(model, state, 0.3, 1)
+    kept = (first.accepted.copy(), first.attempted.copy())
+    second = sampler.sweep(model, state, 0.3, 1)  # the lean path
+    third = sampler.sweep(model, state, 0.3, 5)
+    assert first.accepted is not second.accepted and first.attempted is not second.attempted
+    np.testing.assert_array_equal(first.accepted, kept[0])
+    np.testing.assert_array_equal(first.attempted, kept[1])
+    assert second.attempted.tolist() == [36] and third.attempted.tolist() == [5 * 36]
+    assert second.accepted.dtype == second.attempted.dtype == np.int64
+    # at beta = 0.3 about half the proposals are taken: counts that stayed 0 would be a lost result
+    assert 0 < third.accepted[0] <= 5 * 36
+
+
+@pytest.mark.parametrize("order_kind", [0, 1, 2])
+def test_the_serial_kernel_sweeps_exactly_the_chains_it_is_given(order_kind):
+    """Chains lo..hi-1 of one call equal each chain swept alone, and the others are untouched."""
+    model = Ising.lattice((6, 4), coupling=(0.3, -0.7), field=0.1)
+    plan = lk.build_plan(model)
+    assert plan is not None
+    sampler = HeatBath()
+    betas = np.array([0.2, 0.5, 0.9, 1.3])
+    codes = sampler._decision_codes(plan, betas)
+    kernel = lk.serial_kernel(plan, order_kind)
+    rest = (*lk.plan_arguments(plan), codes, plan.de_flat, *lk.no_records())
+
+    def run(state, lo, hi):
+        accepted = np.full(state.n_chains, -1, dtype=np.int64)
+        kernel(lo, hi, accepted, 7, state.spins, state.rng, state.energy, state.magnetization, *rest)
+        return accepted
+
+    together, alone = ChainState.new(model, 4, seed=5), ChainState.new(model, 4, seed=5)
+    untouched = together.copy()
+    got = run(together, 1, 3)
+    assert got[0] == got[3] == -1  # chains 0 and 3 were not swept
+    for arr, before in zip(
+        (together.spins, together.rng, together.energy), (untouched.spins, untouched.rng, untouched.energy), strict=True
+    ):
+        np.testing.assert_array_equal(arr[[0, 3]], before[[0, 3]])
+    for c in (1, 2):
+        assert run(alone, c, c + 1)[c] == got[c]
+    for a, b in zip(together.arrays().values(), alone.arrays().values(), strict=True):
+        np.testing.assert_array_equal(a[1:3], b[1:3])
+    # the totals the kernel keeps are those of the spins it left
+    np.testing.assert_array_equal(together.magnetization, together.spins.sum(axis=1))
+    np.testing.assert_allclose(together.energy, model.energy(together.spins), atol=1e-9)
