@@ -276,8 +276,37 @@ def ratios(rows: list[Row]) -> dict[tuple, tuple[float, float, bool]]:
 
 
 # ----------------------------------------------------------------------------- per-call cost
+def _empty_kernel(n_args: int) -> Callable:
+    """A compiled function of ``n_args`` arguments that does nothing (Numba's dispatch cost alone)."""
+    from numba import njit
+
+    names = ", ".join(f"a{i}" for i in range(n_args))
+    scope: dict = {}
+    exec(f"def empty({names}):\n    return 0\n", scope)  # noqa: S102 (a fixed, generated signature)
+    return njit(_nrt=False)(scope["empty"])
+
+
+class _Floor:
+    """What the per-sweep call cannot go below: a Python method call that passes the lean path's
+    arguments to a compiled function through Numba's dispatcher, and that function does nothing."""
+
+    def __init__(self, sampler: Metropolis, state: ChainState) -> None:
+        last = sampler._last_call  # the lean call's arguments (after one sweep)
+        assert last is not None and last[4] is not None
+        _, self.rest, _ = last[4]
+        self.empty = _empty_kernel(8 + len(self.rest))
+        self.accepted = np.zeros(1, dtype=np.int64)
+        self.sweep(None, state, 0.0, 1)  # compile
+
+    def sweep(self, model, state, beta, n_sweeps):  # noqa: ANN001 (the sampler's signature)
+        return self.empty(
+            0, 1, self.accepted, n_sweeps, state.spins, state.rng, state.energy, state.magnetization, *self.rest
+        )
+
+
 def per_call_table(sizes: list[int], calls_per_block: int = 0, rounds: int = 7) -> None:
-    """Microseconds per ``sweep(..., 1)`` call against mcising's per-sweep call, interleaved."""
+    """Microseconds per ``sweep(..., 1)`` call against mcising's per-sweep call, interleaved; for
+    Metropolis also the floor (:class:`_Floor`) and the floor plus the bare kernel's sweep."""
     try:
         import mcising._core as mc
     except ImportError:
@@ -286,10 +315,14 @@ def per_call_table(sizes: list[int], calls_per_block: int = 0, rounds: int = 7) 
     beta = 1.0 / T_C
     print(
         "\nPer-sweep API: microseconds per call (median of "
-        f"{rounds} alternating blocks; mcising / thermolearn > 1: thermolearn's call is faster)\n"
+        f"{rounds} alternating blocks; mcising / thermolearn > 1: thermolearn's call is faster; floor: a "
+        "method call passing the same arguments through Numba's dispatch to a function that does nothing)\n"
     )
-    print("| L | algorithm | thermolearn sweep(..., 1) | mcising sim.sweep(k) | mcising / thermolearn | bare kernel |")
-    print("|---:|---|---:|---:|---:|---:|")
+    print(
+        "| L | algorithm | thermolearn sweep(..., 1) | mcising sim.sweep(k) | mcising / thermolearn | bare kernel "
+        "| floor | floor + bare |"
+    )
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
     for L in sizes:
         model = Ising.lattice((L, L))
         n_calls = calls_per_block or max(20, min(2000, 400_000 // (L * L)))
@@ -302,7 +335,11 @@ def per_call_table(sizes: list[int], calls_per_block: int = 0, rounds: int = 7) 
             sim = mc.IsingSimulation(L, 1.0, 0.0, 0.0, 0.0, 7, MCISING_NAMES[sampler.name], "square")
             sim.set_spins(state.spins.reshape(L, L).copy())
             sim.sweep(50 * k, temperature=T_C)
-            ours, theirs, bare = [], [], []
+            floor = None
+            if isinstance(sampler, Metropolis):
+                sampler.sweep(model, state, beta, 1)  # makes the lean call the floor copies
+                floor = _Floor(sampler, state)
+            ours, theirs, bare, empty = [], [], [], []
             for _ in range(rounds):
                 t = time.process_time()
                 for _ in range(n_calls):
@@ -315,9 +352,19 @@ def per_call_table(sizes: list[int], calls_per_block: int = 0, rounds: int = 7) 
                 t = time.process_time()
                 sampler.sweep(model, state, beta, n_calls)
                 bare.append((time.process_time() - t) / n_calls)
+                if floor is not None:
+                    reps = max(n_calls, 2000)
+                    t = time.process_time()
+                    for _ in range(reps):
+                        floor.sweep(model, state, beta, 1)
+                    empty.append((time.process_time() - t) / reps)
             a, b, c = (1e6 * float(np.median(x)) for x in (ours, theirs, bare))
             unit = f" (k = {k})" if k > 1 else ""
-            print(f"| {L} | {sampler.name}{unit} | {a:.2f} | {b:.2f} | {b / a:.2f} | {c:.2f} |", flush=True)
+            cells = "| - | - |"
+            if empty:
+                f = 1e6 * float(np.median(empty))
+                cells = f"| {f:.2f} | {f + c:.2f} |"
+            print(f"| {L} | {sampler.name}{unit} | {a:.2f} | {b:.2f} | {b / a:.2f} | {c:.2f} {cells}", flush=True)
 
 
 # ----------------------------------------------------------------- recording in the kernels

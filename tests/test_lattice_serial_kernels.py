@@ -93,3 +93,18 @@ def test_the_serial_kernel_sweeps_exactly_the_chains_it_is_given(order_kind):
     # the totals the kernel keeps are those of the spins it left
     np.testing.assert_array_equal(together.magnetization, together.spins.sum(axis=1))
     np.testing.assert_allclose(together.energy, model.energy(together.spins), atol=1e-9)
+
+
+def test_sweep_stats_made_fast_are_the_same_frozen_stats():
+    from dataclasses import FrozenInstanceError
+
+    from thermolearn.samplers.base import SweepStats, sweep_stats
+
+    accepted, attempted = np.array([3, 0]), np.array([8, 8])
+    fast = sweep_stats(accepted, attempted)
+    assert type(fast) is SweepStats
+    assert fast.accepted is accepted and fast.attempted is attempted
+    assert fast.acceptance == 3 / 16
+    assert repr(fast) == repr(SweepStats(accepted, attempted))
+    with pytest.raises(FrozenInstanceError):
+        fast.accepted = attempted

@@ -36,6 +36,20 @@ class SweepStats:
         return float(np.sum(self.accepted)) / total if total else float("nan")
 
 
+_new_object = object.__new__
+
+
+def sweep_stats(accepted: np.ndarray, attempted: np.ndarray) -> SweepStats:
+    """``SweepStats(accepted, attempted)`` made without the frozen dataclass's ``__init__`` (which
+    sets each field through ``object.__setattr__``): 0.3 instead of 0.5-0.8 us, for the per-sweep
+    call of a small lattice, whose whole kernel takes about a microsecond. The same frozen object."""
+    stats = _new_object(SweepStats)
+    fields = stats.__dict__
+    fields["accepted"] = accepted
+    fields["attempted"] = attempted
+    return stats
+
+
 class Sampler(ABC):
     """Base class: subclasses set ``name`` and implement :meth:`sweep` (and may refine
     :meth:`check_model`).

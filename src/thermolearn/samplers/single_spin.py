@@ -27,7 +27,7 @@ from numba import njit, prange
 from thermolearn.kernel_threads import MIN_PARALLEL_WORK, call_single_threaded, thread_count, thread_limit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_uniform
-from thermolearn.samplers.base import Sampler, SweepStats, as_betas
+from thermolearn.samplers.base import Sampler, SweepStats, as_betas, sweep_stats
 from thermolearn.samplers.lattice_kernels import (
     LatticePlan,
     build_plan,
@@ -232,7 +232,7 @@ class SingleSpinSampler(Sampler):
                 accepted = np.zeros(1, dtype=np.int64)
                 kernel(0, 1, accepted, n_sweeps, state.spins, state.rng, state.energy, state.magnetization, *rest)
                 attempted = one_sweep.copy() if n_sweeps == 1 else np.full(1, n_sweeps * one_sweep[0])
-                return SweepStats(accepted=accepted, attempted=attempted)
+                return sweep_stats(accepted, attempted)
             prepared = last[3]
         else:
             prepared = self._prepare(model, state, betas)
