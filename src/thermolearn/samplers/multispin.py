@@ -57,7 +57,7 @@ from thermolearn.samplers.state import ChainState
 LANES = 64
 _SERIAL_WORK = 1_000_000  # spin updates per call below which one thread does everything
 _COUNTER_BITS = 20  # vertical counter planes: flushed long before 2^20 sites
-_CHUNK = 32  # sites whose masks are drawn in one vector (the vector loop wants 32 words)
+_CHUNK = 32  # sites drawn in one vector: the vector loop wants 32 words, and more words take more digits
 _ROW_SALT = 0xD1B54A32D192ED03
 
 
@@ -147,35 +147,34 @@ def _csa(a, b, c):
 @njit(inline="always")
 def _count_row(planes, flips, n):
     """Add the bits of ``flips[:n]`` to the bit-sliced counter ``planes`` (weights 1, 2, 4, ...):
-    eight words at a time through carry-save adders (Harley and Seal), so the rippling carry
-    loop runs once per eight words, not once per word."""
-    ones = uint64(0)
-    twos = uint64(0)
-    fours = uint64(0)
+    sixteen words at a time through carry-save adders (Harley and Seal) on its four lowest planes,
+    so the rippling carry loop runs once per sixteen words, not once per word."""
+    ones, twos, fours, eights = planes[0], planes[1], planes[2], planes[3]
     c = 0
-    while c + 8 <= n:
+    while c + 16 <= n:
         ta, ones = _csa(ones, flips[c], flips[c + 1])
         tb, ones = _csa(ones, flips[c + 2], flips[c + 3])
         fa, twos = _csa(twos, ta, tb)
         ta, ones = _csa(ones, flips[c + 4], flips[c + 5])
         tb, ones = _csa(ones, flips[c + 6], flips[c + 7])
         fb, twos = _csa(twos, ta, tb)
-        eights, fours = _csa(fours, fa, fb)
-        if eights != 0:
-            _count(planes, 3, eights)
-        c += 8
+        ea, fours = _csa(fours, fa, fb)
+        ta, ones = _csa(ones, flips[c + 8], flips[c + 9])
+        tb, ones = _csa(ones, flips[c + 10], flips[c + 11])
+        fa, twos = _csa(twos, ta, tb)
+        ta, ones = _csa(ones, flips[c + 12], flips[c + 13])
+        tb, ones = _csa(ones, flips[c + 14], flips[c + 15])
+        fb, twos = _csa(twos, ta, tb)
+        eb, fours = _csa(fours, fa, fb)
+        sixteens, eights = _csa(eights, ea, eb)
+        if sixteens != 0:
+            _count(planes, 4, sixteens)
+        c += 16
+    planes[0], planes[1], planes[2], planes[3] = ones, twos, fours, eights
     while c < n:
-        ta, ones = _csa(ones, flips[c], uint64(0))
-        if ta != 0:
-            fa, twos = _csa(twos, ta, uint64(0))
-            if fa != 0:
-                eights, fours = _csa(fours, fa, uint64(0))
-                if eights != 0:
-                    _count(planes, 3, eights)
+        if flips[c] != 0:
+            _count(planes, 0, flips[c])
         c += 1
-    _count(planes, 0, ones)
-    _count(planes, 1, twos)
-    _count(planes, 2, fours)
 
 
 @over_items()
@@ -188,7 +187,7 @@ def _msc_sweeps(words, rng, seeds_rows, afm, afm_stride, rows, cols, digits, cap
         row = seeds_rows[g]
         planes = np.zeros(_COUNTER_BITS + 8, dtype=np.uint64)  # a row's count on top of a flush's worth
         counts = np.zeros(LANES, dtype=np.int64)
-        chunk = min(cols, 2 * _CHUNK)  # the longest chunk of a row
+        chunk = min(cols, _CHUNK)
         st = np.empty((4, chunk), dtype=np.uint64)
         undecided4 = np.empty(chunk, dtype=np.uint64)
         undecided8 = np.empty(chunk, dtype=np.uint64)
@@ -244,9 +243,7 @@ def _msc_sweeps(words, rng, seeds_rows, afm, afm_stride, rows, cols, digits, cap
                 # a comparison keep the streams going
                 seed = key ^ (uint64(r) * uint64(_ROW_SALT))
                 for c0 in range(0, cols, _CHUNK):
-                    c1 = min(c0 + _CHUNK, cols) if cols - c0 >= 2 * _CHUNK else cols
-                    if c0 >= c1:
-                        break
+                    c1 = min(c0 + _CHUNK, cols)
                     seed_streams(st, seed, c0, cols, c1 - c0)
                     for j in range(c1 - c0):
                         undecided4[j] = need4[c0 + j]
@@ -257,8 +254,6 @@ def _msc_sweeps(words, rng, seeds_rows, afm, afm_stride, rows, cols, digits, cap
                     for j in range(c1 - c0):
                         below4[c0 + j] = yes4[j]
                         below8[c0 + j] = yes8[j]
-                    if c1 == cols:
-                        break
                 # every site's flip mask for either state of its left bond (the one neighbour updated
                 # just before it): k unsatisfied bonds flip outright when k >= 2, with p when k = 1,
                 # p8 when k = 0
