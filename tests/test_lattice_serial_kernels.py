@@ -108,3 +108,33 @@ def test_sweep_stats_made_fast_are_the_same_frozen_stats():
     assert repr(fast) == repr(SweepStats(accepted, attempted))
     with pytest.raises(FrozenInstanceError):
         fast.accepted = attempted
+
+
+def test_the_parallel_kernel_records_what_the_serial_kernel_records():
+    """The parallel loop calls the serial kernel once per chain: the same chains and records."""
+    from thermolearn.samplers.recording import Records, empty_states
+
+    model = Ising.lattice((8, 8))
+    plan = lk.build_plan(model)
+    assert plan is not None
+    betas = np.array([0.3, 0.44, 0.6])
+    codes = Metropolis()._decision_codes(plan, betas)
+    results = []
+    for threads in (1, 2):
+        state = ChainState.new(model, 3, seed=6)
+        records = Records(
+            first=1,
+            count=4,
+            energy=np.zeros((3, 6)),
+            magnetization=np.zeros((3, 6)),
+            site_sums=np.zeros((3, 2, 64)),
+            batch_of=np.array([0, 0, 0, 1, 1, 1]),
+            states=empty_states(),
+        )
+        accepted = lk.lattice_sweeps(plan, state, codes, 0, 3 * 4, records.kernel_arguments(3), threads)
+        results.append((accepted, *state.arrays().values(), records.energy, records.magnetization, records.site_sums))
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_array_equal(a, b)
+    energy, magnetization = results[0][-3], results[0][-2]
+    assert np.all(energy[:, [0, 5]] == 0) and np.all(energy[:, 1:5] != 0)  # records 1..4 only
+    np.testing.assert_array_equal(magnetization[:, 4], results[0][4])  # the last record is the final state
