@@ -26,7 +26,9 @@ ends with a summary of the ratios per L.
 ``sampler.sweep(model, state, beta, 1)`` call from Python (what a harness that drives its own
 loop pays) against mcising's ``sim.sweep(k)`` (k = 1, or thermolearn's clusters per sweep
 for Wolff), both timed in alternating blocks, with the bare kernel's time per sweep (one
-call of many sweeps) beside them.
+call of many sweeps) beside them, and for Metropolis the floor: a Python method call that hands
+the same 23 arguments through Numba's dispatcher to a compiled function doing nothing (what no
+per-sweep call of a Numba kernel can go below), and the floor plus the bare sweep.
 
 ``--in-kernel 32,64,128,256`` adds a table where both sides record inside their compiled code:
 thermolearn's ``sample()`` (its kernels write E, M every ``thin`` = 1 sweep into preallocated
