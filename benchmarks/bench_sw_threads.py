@@ -20,6 +20,11 @@ Run with the benchmark environment (mcising installed):
     NUMBA_CACHE_DIR=.numba-cache .venv-bench/bin/python benchmarks/bench_sw_threads.py \
         --sizes 512,1024,2048 --rounds 5 --seconds 0.5
 
+``--small 32,64,128,256`` adds a table for lattices below the strips' threshold: one sweep per call
+(a harness's loop), CPU seconds, one thread, the serial kernel (the default there) against the
+strip kernel forced on (``SwendsenWang(strip_sites=1)``: the counter-based stream, one strip of up
+to 64 rows) and mcising: what making the strips the default at every size would give.
+
 On a shared machine the ratios inside one run are what counts; the absolute rates move with load.
 """
 
@@ -128,6 +133,68 @@ def measure(L: int, rounds: int, seconds: float, burn_in: int, sweeps_per_call: 
     return {name: statistics.median(r) for name, r in rates.items()}
 
 
+def small_table(sizes: list[int], rounds: int, seconds: float, burn_in: int) -> None:
+    """Sweeps per CPU second, one per call, one thread: serial kernel, forced strips, mcising."""
+    print(
+        f"\nBelow the threshold: sweeps per CPU second, one sweep per call, one thread (median of {rounds} "
+        f"alternating blocks of {seconds} CPU s)\n"
+    )
+    print("| L | serial kernel | strips forced | mcising SW | strips / serial | serial / mcising | strips / mcising |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    pool = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        for L in sizes:
+            model = Ising.lattice((L, L))
+            beta = 1.0 / T_C
+            calls: dict[str, Callable[[], None]] = {}
+            equilibrated = None
+            for name, sampler in (("serial", SwendsenWang(strip_sites=None)), ("strips", SwendsenWang(strip_sites=1))):
+                state = ChainState.new(model, 1, seed=1)
+                sampler.sweep(model, state, beta, burn_in)
+                equilibrated = state.spins.copy()
+
+                def step(sampler=sampler, state=state) -> None:
+                    sampler.sweep(model, state, beta, 1)
+
+                calls[name] = step
+            try:
+                import mcising._core as mc
+
+                sim = mc.IsingSimulation(L, 1.0, 0.0, 0.0, 0.0, 7, "swendsen_wang", "square")
+                assert equilibrated is not None
+                sim.set_spins(equilibrated[0].astype(np.int8))
+                sim.sweep(burn_in, temperature=T_C)
+
+                def theirs(sim=sim) -> None:
+                    sim.sweep(1, temperature=T_C)
+
+                calls["mcising"] = theirs
+            except ImportError:
+                pass
+            rates: dict[str, list[float]] = {name: [] for name in calls}
+            for _ in range(rounds):
+                for name, call in calls.items():
+                    done = 0
+                    t0 = time.process_time()
+                    while time.process_time() - t0 < seconds:
+                        for _ in range(10):
+                            call()
+                        done += 10
+                    rates[name].append(done / (time.process_time() - t0))
+            r = {name: statistics.median(v) for name, v in rates.items()}
+            m = r.get("mcising")
+            ref = f"{m:.0f} | {r['serial'] / m:.2f} | {r['strips'] / m:.2f}" if m else "- | - | -"
+            print(
+                f"| {L} | {r['serial']:.0f} | {r['strips']:.0f} | {ref.split(' | ')[0]} | {r['strips'] / r['serial']:.2f} | "
+                + " | ".join(ref.split(" | ")[1:])
+                + " |",
+                flush=True,
+            )
+    finally:
+        numba.set_num_threads(pool)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="512,1024,2048", help="comma-separated L (each >= 512)")
@@ -135,8 +202,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=0.5, help="wall-clock seconds per block")
     parser.add_argument("--burn-in", type=int, default=50, help="sweeps before timing")
     parser.add_argument("--sweeps-per-call", type=int, default=1, help="sweeps per sweep() call")
+    parser.add_argument("--small", default="", help="comma-separated L below 512 for the per-call table (none)")
     args = parser.parse_args()
-    sizes = [int(x) for x in args.sizes.split(",")]
+    sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else []
     if any(L < 512 for L in sizes):
         parser.error("--sizes: every L must be >= 512 (smaller lattices do not use the strips)")
     if numba.get_num_threads() < 2:
@@ -162,6 +230,8 @@ def main() -> None:
             f"{r['thermolearn serial kernel']:.2f} | {ref} |",
             flush=True,
         )
+    if args.small:
+        small_table([int(x) for x in args.small.split(",")], args.rounds, args.seconds, args.burn_in)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from thermolearn.kernel_threads import thread_limit
 from thermolearn.runs import sample
 from thermolearn.samplers import ChainState
 from thermolearn.samplers.cluster import STRIP_SITES, SwendsenWang
-from thermolearn.samplers.cluster_strips import strip_scratch, sw_strip_sweeps
+from thermolearn.samplers.cluster_strips import strip_scratch, sw_strip_serial, sw_strip_sweeps
 from thermolearn.samplers.recording import no_records
 from thermolearn.testing import check_sampler
 
@@ -151,7 +151,8 @@ def test_the_moves_do_not_depend_on_the_strip_height(field):
 
 def test_the_kernel_gives_the_same_spins_with_one_and_two_threads():
     """The strip kernel itself, on 64 x 48 sites in 16 strips of 4 rows, with 1 and 2 Numba
-    threads: the strips land on other threads, the spins, generator, E, M and counts do not change."""
+    threads and compiled serially: the strips land on other threads, the spins, generator, E, M
+    and counts do not change."""
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("needs 2 Numba threads (NUMBA_NUM_THREADS >= 2)")
     model = Ising.lattice((64, 48), field=0.05)
@@ -159,19 +160,19 @@ def test_the_kernel_gives_the_same_spins_with_one_and_two_threads():
     p = -math.expm1(-2.0 * betas)
     thr = np.uint64(math.ceil(p * 2.0**53))
     results = []
-    for threads in (1, 2, 1):
+    for kernel, threads in ((sw_strip_sweeps, 1), (sw_strip_sweeps, 2), (sw_strip_serial, 1)):
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         state = ChainState.new(model, 1, seed=3)
         totals = np.zeros(3, dtype=np.int64)
         scratch = strip_scratch(model.n_spins, 48, 4, True)
         args = (state.spins, state.rng, state.energy, state.magnetization, 48, 4, model.fields, 1.0, thr, True, betas)
         with thread_limit(threads):
-            flipped = [sw_strip_sweeps(0, *args, n, *scratch, totals, *no_records()) for n in (1, 5)]
+            flipped = [kernel(0, *args, n, *scratch, totals, *no_records()) for n in (1, 5)]
         assert not scratch[4].any()  # the merge leaves its marks cleared for the next sweep
         results.append((state, totals, flipped))
-    (a, ta, fa), (b, tb, fb), (c, _, _) = results
+    (a, ta, fa), (b, tb, fb), (c, tc, fc) = results  # parallel on 1 and 2 threads, the serial compilation
     assert _same_state(a, b) and _same_state(a, c)
-    assert np.array_equal(ta, tb) and fa == fb
+    assert np.array_equal(ta, tb) and np.array_equal(ta, tc) and fa == fb == fc
     np.testing.assert_allclose(a.energy, model.energy(a.spins), rtol=0, atol=1e-9)
 
 

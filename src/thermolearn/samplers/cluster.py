@@ -85,11 +85,11 @@ import numpy as np
 from numba import prange, uint64
 
 from thermolearn.kernel_cache import njit
-from thermolearn.kernel_threads import MIN_PARALLEL_WORK, call_single_threaded, over_items, thread_count, thread_limit
+from thermolearn.kernel_threads import MIN_PARALLEL_WORK, over_items, thread_count, thread_limit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_bits53, next_uniform
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
-from thermolearn.samplers.cluster_strips import strip_scratch, sw_strip_sweeps
+from thermolearn.samplers.cluster_strips import strip_scratch, sw_strip_serial, sw_strip_sweeps
 from thermolearn.samplers.recording import Records, no_records, record_chain
 from thermolearn.samplers.state import ChainState
 
@@ -1229,6 +1229,7 @@ class SwendsenWang(_ClusterSampler):
         self.strip_rows = int(strip_rows)
         self._counters = np.zeros(3, dtype=np.int64)  # sweeps, clusters, flipped
         self._strip_work: tuple | None = None  # (model, scratch arrays) of the strip kernel
+        self._strip_call: tuple | None = None  # (arguments, chain arrays, per-chain kernel arguments, ...)
 
     def options(self) -> dict:
         return {"strip_sites": self.strip_sites, "strip_rows": self.strip_rows}
@@ -1297,28 +1298,42 @@ class SwendsenWang(_ClusterSampler):
     def _strip_sweeps(
         self, model: Ising, state: ChainState, args: tuple, n_sweeps: int, record_args: tuple
     ) -> np.ndarray:
-        """The strip kernel on each chain in turn (the strips of one chain fill the threads)."""
-        _, columns, _, _, _, _, fields, j0, table, rows, _, has_field, betas = args
-        n = model.n_spins
-        if self._strip_work is None or self._strip_work[0] is not model:
-            self._strip_work = (model, strip_scratch(n, columns, self.strip_rows, has_field))
-        scratch = self._strip_work[1]
-        strips = -(-(n // columns) // self.strip_rows)
+        """The strip kernel on each chain in turn (the strips of one chain fill the threads). The
+        leading kernel arguments of each chain are kept for the next call with the same prepared
+        arguments and chain arrays (a harness's per-sweep loop repeats nothing)."""
+        got = self._strip_call
+        if (
+            got is None
+            or got[0] is not args
+            or got[1] is not state.spins
+            or got[2] is not state.rng
+            or got[3] is not state.energy
+            or got[4] is not state.magnetization
+        ):
+            _, columns, _, _, _, _, fields, j0, table, rows, _, has_field, betas = args
+            n = model.n_spins
+            if self._strip_work is None or self._strip_work[0] is not model:
+                self._strip_work = (model, strip_scratch(n, columns, self.strip_rows, has_field))
+            heads = [
+                (c, state.spins, state.rng, state.energy, state.magnetization, columns, self.strip_rows, fields, j0,
+                 table[rows[c], 0], has_field, float(betas[c]))
+                for c in range(state.n_chains)
+            ]  # fmt: skip
+            strips = -(-(n // columns) // self.strip_rows)
+            got = (args, state.spins, state.rng, state.energy, state.magnetization, heads, self._strip_work[1], strips)
+            self._strip_call = got
+        heads, scratch, strips = got[5], got[6], got[7]
         # threads when each parallel region (two per sweep) is long enough to fill them: a strip
         # sweep costs about as much per site as STRIP_WORK single-spin updates (more sweeps per
         # call make more regions, not longer ones)
-        threads = thread_count(strips, n * STRIP_WORK, MIN_PARALLEL_WORK)
-        flipped = np.zeros(state.n_chains, dtype=np.int64)
-        for c in range(state.n_chains):
-            call = (
-                c, state.spins, state.rng, state.energy, state.magnetization, columns, self.strip_rows, fields, j0,
-                table[rows[c], 0], has_field, float(betas[c]), n_sweeps, *scratch, self._counters, *record_args,
-            )  # fmt: skip
+        threads = thread_count(strips, model.n_spins * STRIP_WORK, MIN_PARALLEL_WORK)
+        flipped = np.zeros(len(heads), dtype=np.int64)
+        for c, head in enumerate(heads):
             if threads == 1:
-                flipped[c] = call_single_threaded(sw_strip_sweeps, *call)
+                flipped[c] = sw_strip_serial(*head, n_sweeps, *scratch, self._counters, *record_args)
             else:
                 with thread_limit(threads):
-                    flipped[c] = sw_strip_sweeps(*call)
+                    flipped[c] = sw_strip_sweeps(*head, n_sweeps, *scratch, self._counters, *record_args)
         return flipped
 
     def _work(self, n: int, dtype: np.dtype) -> tuple:
