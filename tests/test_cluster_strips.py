@@ -23,7 +23,7 @@ from thermolearn.exact import probability_table
 from thermolearn.exact.kaufman import kaufman
 from thermolearn.kernel_threads import thread_limit
 from thermolearn.runs import sample
-from thermolearn.samplers import ChainState
+from thermolearn.samplers import ChainState, cluster
 from thermolearn.samplers.cluster import STRIP_SITES, SwendsenWang
 from thermolearn.samplers.cluster_strips import strip_scratch, sw_strip_serial, sw_strip_sweeps
 from thermolearn.samplers.recording import no_records
@@ -174,6 +174,43 @@ def test_the_kernel_gives_the_same_spins_with_one_and_two_threads():
     assert _same_state(a, b) and _same_state(a, c)
     assert np.array_equal(ta, tb) and np.array_equal(ta, tc) and fa == fb == fc
     np.testing.assert_allclose(a.energy, model.energy(a.spins), rtol=0, atol=1e-9)
+
+
+def test_the_thread_count_is_timed_and_changes_no_result():
+    """Big enough for the pool (147456 sites in 6 strips): the sampler times the pool and one
+    thread and keeps the faster; either way the chain is the one a single thread makes."""
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs 2 Numba threads (NUMBA_NUM_THREADS >= 2)")
+    model = Ising.lattice((384, 384))
+    numba.set_num_threads(2)
+    timed = SwendsenWang(strip_sites=1)
+    a = ChainState.new(model, 1, seed=2)
+    for _ in range(4):
+        timed.sweep(model, a, 0.44, 1)
+    assert set(timed._strip_clock._seconds) == {1, 2}  # both were timed
+    numba.set_num_threads(1)
+    b = ChainState.new(model, 1, seed=2)
+    SwendsenWang(strip_sites=1).sweep(model, b, 0.44, 4)
+    assert _same_state(a, b)
+
+
+def test_the_thread_clock_tries_both_then_takes_the_faster_and_retimes_the_stale(monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr(cluster.time, "monotonic", lambda: now[0])
+    clock = cluster._ThreadClock()
+    assert clock.choose(2) == 2  # nothing timed: the pool first
+    clock.record(2, 0.03, 0.03)
+    assert clock.choose(2) == 1  # then one thread
+    clock.record(1, 0.01, 0.01)
+    assert clock.choose(2) == 1  # one thread was faster (a loaded machine)
+    now[0] += clock.REFRESH + 0.1
+    assert clock.choose(2) == 2  # stale timings are taken again, the pool first
+    clock.record(2, 0.005, 0.005)
+    clock.record(1, 0.01, 0.01)
+    assert clock.choose(2) == 2  # the pool was faster (a quiet machine)
+    clock.record(2, 1.0, 20.0)  # long calls: a timing stays fresh for ten calls' time
+    now[0] += 100.0
+    assert clock.choose(2) == 1  # (one thread's timing, 100 s old, is stale; the pool's is not)
 
 
 # ---------------------------------------------------------------------------- bookkeeping

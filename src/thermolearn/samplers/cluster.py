@@ -79,6 +79,7 @@ no parallel kernel. Several chains run the parallel kernel
 from __future__ import annotations
 
 import math
+import time
 from abc import abstractmethod
 
 import numpy as np
@@ -1190,6 +1191,37 @@ class Wolff(_ClusterSampler):
         return SweepStats(accepted=flipped, attempted=visited)
 
 
+class _ThreadClock:
+    """Chooses between one thread and the pool for a kernel whose results do not depend on the
+    thread count, by timing both: on a busy machine a parallel region waits for a descheduled
+    thread at every barrier, and one thread can be several times faster than two (measured 6x for
+    strip Swendsen-Wang at L = 512 with two other busy processes on two cores). Each choice's last
+    wall-clock time per sweep is kept; a choice not timed for ``REFRESH`` seconds, or for ten calls'
+    time when calls are longer, is tried again (so the slower choice costs at most one call in ten)."""
+
+    REFRESH = 5.0
+
+    def __init__(self) -> None:
+        self._seconds: dict[int, float] = {}  # threads -> seconds per sweep
+        self._when: dict[int, float] = {}  # threads -> time.monotonic() at the end of that timing
+        self._call = 0.0  # seconds of the last call
+
+    def choose(self, threads: int) -> int:
+        """``threads`` (the pool) or 1: one untimed or stale, else the faster."""
+        now = time.monotonic()
+        stale = max(self.REFRESH, 10.0 * self._call)
+        for option in (threads, 1):
+            if now - self._when.get(option, -math.inf) > stale:
+                return option
+        return threads if self._seconds[threads] <= self._seconds[1] else 1
+
+    def record(self, threads: int, per_sweep: float, call: float) -> None:
+        """The timing of a call on ``threads``: seconds per sweep, and of the whole call."""
+        self._seconds[threads] = per_sweep
+        self._when[threads] = time.monotonic()
+        self._call = call
+
+
 class SwendsenWang(_ClusterSampler):
     """Swendsen-Wang updates for ferromagnets (every J_ij >= 0) on any graph.
 
@@ -1207,7 +1239,10 @@ class SwendsenWang(_ClusterSampler):
     on the number of threads (or, in zero field, on ``strip_rows``), but its random stream is not
     the serial kernel's: for the same seed, lattices from ``strip_sites`` sites on give other (equally
     exact) samples than smaller ones, and than this sampler with a larger ``strip_sites``.
-    ``strip_sites=None`` never uses the strips.
+    ``strip_sites=None`` never uses the strips. Since the threads change no result, their number
+    is chosen by timing: the Numba pool (at most one thread per strip) or one thread, whichever
+    was faster per sweep in its last timing, each re-timed every few seconds (on a loaded machine a
+    parallel region waits for a descheduled thread at every barrier).
     """
 
     name = "sw"
@@ -1230,6 +1265,9 @@ class SwendsenWang(_ClusterSampler):
         self._counters = np.zeros(3, dtype=np.int64)  # sweeps, clusters, flipped
         self._strip_work: tuple | None = None  # (model, scratch arrays) of the strip kernel
         self._strip_call: tuple | None = None  # (arguments, chain arrays, per-chain kernel arguments, ...)
+        self._strip_clock = _ThreadClock()
+        #: False: the strips always take the threads their work fills (benchmarks of the scaling)
+        self._timed_threads = True
 
     def options(self) -> dict:
         return {"strip_sites": self.strip_sites, "strip_rows": self.strip_rows}
@@ -1327,6 +1365,10 @@ class SwendsenWang(_ClusterSampler):
         # sweep costs about as much per site as STRIP_WORK single-spin updates (more sweeps per
         # call make more regions, not longer ones)
         threads = thread_count(strips, model.n_spins * STRIP_WORK, MIN_PARALLEL_WORK)
+        timed = threads > 1 and self._timed_threads
+        if timed:
+            threads = self._strip_clock.choose(threads)
+        start = time.perf_counter()
         flipped = np.zeros(len(heads), dtype=np.int64)
         for c, head in enumerate(heads):
             if threads == 1:
@@ -1334,6 +1376,9 @@ class SwendsenWang(_ClusterSampler):
             else:
                 with thread_limit(threads):
                     flipped[c] = sw_strip_sweeps(*head, n_sweeps, *scratch, self._counters, *record_args)
+        if timed and n_sweeps > 0:
+            took = time.perf_counter() - start
+            self._strip_clock.record(threads, took / (n_sweeps * len(heads)), took)
         return flipped
 
     def _work(self, n: int, dtype: np.dtype) -> tuple:
