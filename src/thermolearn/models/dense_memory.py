@@ -77,8 +77,9 @@ def _dense_relax_one(XiT, s, d, rng, c, max_sweeps, random_order, kind, degree, 
     record_s = state_trace.shape[0] > 0
     if record_e:
         energy_trace[0] = _dense_energy(d, kind, degree, rectified)
-    if record_s:
-        state_trace[0, :] = s
+    if record_s:  # element loops, not slice copies (those compile a generic broadcasting copy)
+        for i in range(n):
+            state_trace[0, i] = s[i]
     sweeps = 0
     converged = False
     for _ in range(max_sweeps):
@@ -116,7 +117,8 @@ def _dense_relax_one(XiT, s, d, rng, c, max_sweeps, random_order, kind, degree, 
         if record_e:
             energy_trace[sweeps] = _dense_energy(d, kind, degree, rectified)
         if record_s:
-            state_trace[sweeps, :] = s
+            for i in range(n):
+                state_trace[sweeps, i] = s[i]
         if flips == 0:
             converged = True
             break
@@ -139,7 +141,10 @@ def _dense_batch_parallel(XiT, S, D, rng, max_sweeps, random_order, kind, degree
     for c in prange(S.shape[0]):
         no_e = np.empty(0)
         no_s = np.empty((0, S.shape[1]), dtype=np.int8)
-        k, ok = _dense_relax_one(XiT, S[c], D[c], rng, c, max_sweeps, random_order, kind, degree, rectified, no_e, no_s)
+        # c as int64 (the loop's own index is unsigned): the serial kernel's compiled callee serves
+        k, ok = _dense_relax_one(
+            XiT, S[c], D[c], rng, np.int64(c), max_sweeps, random_order, kind, degree, rectified, no_e, no_s
+        )
         sweeps[c] = k
         converged[c] = ok
 

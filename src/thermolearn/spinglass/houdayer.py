@@ -132,7 +132,6 @@ def _pt_houdayer(
     s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
     mark = np.zeros(n, dtype=np.int8)
     stack = np.empty(n, dtype=np.int64)
-    tmp = np.empty(n, dtype=np.int8)
     for t in range(n_sweeps):
         for k in range(n_t):
             for r in range(2):
@@ -153,9 +152,12 @@ def _pt_houdayer(
                     u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
                     accept = u < math.exp(x)
                 if accept:
-                    tmp[:] = spins[k, r]
-                    spins[k, r] = spins[k + 1, r]
-                    spins[k + 1, r] = tmp
+                    # element loops, not slice copies: those compile Numba's generic broadcasting
+                    # assignment (seconds of a cold start) for the same machine code
+                    for i in range(n):
+                        x = spins[k, r, i]
+                        spins[k, r, i] = spins[k + 1, r, i]
+                        spins[k + 1, r, i] = x
                     e = energies[k, r]
                     energies[k, r] = energies[k + 1, r]
                     energies[k + 1, r] = e
@@ -166,7 +168,8 @@ def _pt_houdayer(
             for r in range(2):
                 if energies[k, r] < best_e[0]:
                     best_e[0] = energies[k, r]
-                    best_spins[:] = spins[k, r]
+                    for i in range(n):
+                        best_spins[i] = spins[k, r, i]
             acc = 0
             for i in range(n):
                 acc += spins[k, 0, i] * spins[k, 1, i]
