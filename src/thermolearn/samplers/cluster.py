@@ -1270,7 +1270,11 @@ class SwendsenWang(_ClusterSampler):
         self._timed_threads = True
 
     def options(self) -> dict:
-        return {"strip_sites": self.strip_sites, "strip_rows": self.strip_rows}
+        # the settings that differ from the defaults: a run's identity (its checkpoints) stays
+        # what it was before the strips existed, for runs that keep the defaults
+        chosen = {"strip_sites": self.strip_sites, "strip_rows": self.strip_rows}
+        defaults = {"strip_sites": STRIP_SITES, "strip_rows": STRIP_ROWS}
+        return {k: v for k, v in chosen.items() if v != defaults[k]}
 
     def reset(self, model: Ising, state: ChainState) -> None:
         self._counters = np.zeros(3, dtype=np.int64)
