@@ -91,3 +91,27 @@ def test_the_energy_of_64_replicas_agrees_with_kaufman_within_its_error_bar():
     exact = kaufman(L, T).energy_per_spin
     assert abs(means.mean() - exact) < 4 * stderr, (means.mean(), exact, stderr)
     assert stderr < 2e-3  # tight enough to catch a wrong acceptance rule (T off by 1% moves E by ~4e-3)
+
+
+def test_packing_through_bytes_and_by_chain_give_the_same_words_and_spins():
+    from thermolearn.samplers.multispin import _pack, _unpack_and_measure
+
+    rng = np.random.default_rng(0)
+    n = 24
+    spins = rng.choice(np.array([-1, 1], dtype=np.int8), size=(128, n))
+    dummy = np.zeros((1, 1), dtype=np.uint64)
+    by_chain = np.empty((2, n), dtype=np.uint64)
+    by_bytes = np.empty((2, n), dtype=np.uint64)
+    _pack.compiled(spins, dummy, False, by_chain)
+    _pack.compiled(spins, spins.view(np.uint64), True, by_bytes)
+    np.testing.assert_array_equal(by_bytes, by_chain)
+    lanes = (by_chain[:, :, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)  # (group, site, lane)
+    np.testing.assert_array_equal(2 * lanes.transpose(0, 2, 1).reshape(128, n).astype(np.int8) - 1, spins)
+    afm = np.zeros((1, 4), dtype=np.uint64)
+    for whole_bytes in (False, True):
+        back = np.zeros_like(spins)
+        energy, magnetization = np.zeros(128), np.zeros(128)
+        view = back.view(np.uint64) if whole_bytes else dummy
+        _unpack_and_measure.compiled(by_bytes, back, view, whole_bytes, energy, magnetization, afm, 0, 4, 6, 1.0)
+        np.testing.assert_array_equal(back, spins)
+        np.testing.assert_array_equal(magnetization, spins.sum(axis=1))

@@ -36,12 +36,15 @@ about 60%, the neighbour masks, seeding, the sequential pass and the counts the 
 Chains come in groups of 64 (``n_chains`` must be a multiple of 64) that share an inverse
 temperature. Group g takes its keys from the generator of chain 64 g (the other rows of the
 state's ``rng`` are left untouched). Every call packs the int8 spins into words, sweeps, unpacks
-them and recomputes energies and magnetisations, so give it many sweeps per call.
+them and recomputes energies and magnetisations: about 1.5-3.5 sweeps' worth of work at L = 64-512
+(eight sites of eight chains at a time when the lattice has a multiple of 8 sites; 0.6.5: 16-25
+sweeps), so give it several sweeps per call.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 from numba import prange, uint64
@@ -59,6 +62,8 @@ _SERIAL_WORK = 1_000_000  # spin updates per call below which one thread does ev
 _COUNTER_BITS = 20  # vertical counter planes: flushed long before 2^20 sites
 _CHUNK = 32  # sites drawn in one vector: the vector loop wants 32 words, and more words take more digits
 _ROW_SALT = 0xD1B54A32D192ED03
+_BLOCK = 512  # sites packed or unpacked together (their words: 4 KB, in the first-level cache)
+_MEASURE_BITS = 48  # counter planes for up spins and unsatisfied bonds: 2^48 > 2 n for any n
 
 
 @njit(inline="always")
@@ -144,7 +149,7 @@ def _csa(a, b, c):
     return (a & b) | (u & c), u ^ c
 
 
-@njit(inline="always")
+@njit
 def _count_row(planes, flips, n):
     """Add the bits of ``flips[:n]`` to the bit-sliced counter ``planes`` (weights 1, 2, 4, ...):
     sixteen words at a time through carry-save adders (Harley and Seal) on its four lowest planes,
@@ -298,48 +303,90 @@ def _msc_sweeps(words, rng, seeds_rows, afm, afm_stride, rows, cols, digits, cap
             accepted[g * LANES + b] = counts[b]
 
 
-@over_items()
-def _pack(spins, words):
-    n_groups, n = words.shape
-    for g in prange(n_groups):
-        for i in range(n):
-            x = uint64(0)
-            for b in range(LANES):
-                x |= uint64((spins[g * LANES + b, i] + 1) >> 1) << uint64(b)  # +1 -> 1, -1 -> 0
-            words[g, i] = x
+_BYTE_LOW = 0x0101010101010101  # bit 0 of each byte
 
 
 @over_items()
-def _unpack_and_measure(words, spins, energy, magnetization, afm, afm_stride, rows, cols, abs_j):
-    """Spins back to int8; each chain's magnetisation and energy from per-lane counts of up
-    spins and of unsatisfied bonds (bit-sliced counters), E = -|J| (bonds - 2 unsatisfied)."""
+def _pack(spins, spins8, whole_bytes, words):
+    """int8 spins into words, bit b of word i = spin i of chain 64 g + b (1 for s = +1).
+
+    With ``whole_bytes`` (rows of whole 8-site blocks, ``spins8`` the spins viewed as uint64):
+    eight sites of eight chains at a time, each byte of a chain's uint64 one site (+1 = 0x01,
+    -1 = 0xFF: the sign bit tells them apart), transposed with shifts and masks. Otherwise a
+    block of sites at a time, one chain after another (the inner loop along a chain's row)."""
     n_groups, n = words.shape
+    low = uint64(_BYTE_LOW)
     for g in prange(n_groups):
         w = words[g]
-        up_planes = np.zeros(_COUNTER_BITS + 4, dtype=np.uint64)
-        bad_planes = np.zeros(_COUNTER_BITS + 4, dtype=np.uint64)
+        for i in range(n):
+            w[i] = 0
+        if whole_bytes:
+            for b0 in range(0, LANES, 8):
+                for i8 in range(n // 8):
+                    t = uint64(0)  # byte k, bit j: site 8 i8 + k of chain b0 + j is up
+                    for j in range(8):
+                        v = spins8[g * LANES + b0 + j, i8]
+                        t |= (((v >> uint64(7)) & low) ^ low) << uint64(j)
+                    for k in range(8):
+                        w[8 * i8 + k] |= ((t >> uint64(8 * k)) & uint64(0xFF)) << uint64(b0)
+        else:
+            for i0 in range(0, n, _BLOCK):
+                i1 = min(i0 + _BLOCK, n)
+                for b in range(LANES):
+                    row = spins[g * LANES + b]
+                    shift = uint64(b)
+                    for i in range(i0, i1):
+                        w[i] |= uint64((row[i] + 1) >> 1) << shift  # +1 -> 1, -1 -> 0
+
+
+@over_items()
+def _unpack_and_measure(words, spins, spins8, whole_bytes, energy, magnetization, afm, afm_stride, rows, cols, abs_j):
+    """Spins back to int8 (as :func:`_pack` packed them); each chain's magnetisation and energy
+    from per-lane counts of up spins and of unsatisfied bonds (bit-sliced counters, a row of
+    words at a time), E = -|J| (bonds - 2 unsatisfied)."""
+    n_groups, n = words.shape
+    low = uint64(_BYTE_LOW)
+    for g in prange(n_groups):
+        w = words[g]
+        if whole_bytes:  # the inverse of _pack's transposition: a byte is 0xFF ^ (0xFE u) for an up bit u
+            for b0 in range(0, LANES, 8):
+                for i8 in range(n // 8):
+                    t = uint64(0)
+                    for k in range(8):
+                        t |= ((w[8 * i8 + k] >> uint64(b0)) & uint64(0xFF)) << uint64(8 * k)
+                    for j in range(8):
+                        spins8[g * LANES + b0 + j, i8] = ~(((t >> uint64(j)) & low) * uint64(0xFE))
+        else:
+            for i0 in range(0, n, _BLOCK):
+                i1 = min(i0 + _BLOCK, n)
+                for b in range(LANES):
+                    row = spins[g * LANES + b]
+                    shift = uint64(b)
+                    for i in range(i0, i1):
+                        row[i] = np.int8(2 * np.int64((w[i] >> shift) & uint64(1)) - 1)
+        up_planes = np.zeros(_MEASURE_BITS, dtype=np.uint64)
+        bad_planes = np.zeros(_MEASURE_BITS, dtype=np.uint64)
+        bad = np.empty(cols, dtype=np.uint64)
         for r in range(rows):
             base = r * cols
             down = base + cols if r < rows - 1 else base - (rows - 1) * cols
-            for c in range(cols):
-                i = base + c
-                right = i + 1 if c < cols - 1 else i - cols + 1
-                x = w[i]
-                m = i * afm_stride
-                _count(up_planes, 0, x)
-                _count(bad_planes, 0, x ^ w[right] ^ afm[m, 1])
-                _count(bad_planes, 0, x ^ w[down + c] ^ afm[m, 3])
-                for b in range(LANES):
-                    spins[g * LANES + b, i] = np.int8(2 * np.int64((x >> uint64(b)) & uint64(1)) - 1)
+            _count_row(up_planes, w[base : base + cols], cols)
+            for c in range(cols):  # the right bond (site 0's from the last site)
+                right = base + c + 1 if c < cols - 1 else base
+                bad[c] = w[base + c] ^ w[right] ^ afm[(base + c) * afm_stride, 1]
+            _count_row(bad_planes, bad, cols)
+            for c in range(cols):  # the bond down
+                bad[c] = w[base + c] ^ w[down + c] ^ afm[(base + c) * afm_stride, 3]
+            _count_row(bad_planes, bad, cols)
         ups = np.zeros(LANES, dtype=np.int64)
-        bad = np.zeros(LANES, dtype=np.int64)
-        for k in range(_COUNTER_BITS + 4):
+        unsatisfied = np.zeros(LANES, dtype=np.int64)
+        for k in range(_MEASURE_BITS):
             for b in range(LANES):
                 ups[b] += np.int64((up_planes[k] >> uint64(b)) & uint64(1)) << k
-                bad[b] += np.int64((bad_planes[k] >> uint64(b)) & uint64(1)) << k
+                unsatisfied[b] += np.int64((bad_planes[k] >> uint64(b)) & uint64(1)) << k
         for b in range(LANES):
             magnetization[g * LANES + b] = 2 * ups[b] - n
-            energy[g * LANES + b] = -abs_j * (2 * n - 2 * bad[b])
+            energy[g * LANES + b] = -abs_j * (2 * n - 2 * unsatisfied[b])
 
 
 class _Plan:
@@ -451,10 +498,19 @@ class MultiSpinMetropolis(Sampler):
         accepted = np.zeros(n_chains, dtype=np.int64)
         # bond masks by direction (left, right, up, down) x site; uniform signs: one row's worth
         bonds = np.ascontiguousarray(plan.afm.T if plan.afm.shape[0] > 1 else np.repeat(plan.afm.T, plan.cols, axis=1))
+        # rows of whole 8-site blocks are packed eight chains by eight sites at a time, through a
+        # uint64 view of the int8 spins (little-endian: byte k is site k)
+        whole_bytes = (
+            model.n_spins % 8 == 0
+            and sys.byteorder == "little"
+            and state.spins.dtype == np.int8
+            and state.spins.flags.c_contiguous
+        )
+        spins8 = state.spins.view(np.uint64) if whole_bytes else np.zeros((1, 1), dtype=np.uint64)
         # waking the thread pool costs more than small calls take
         threads = thread_count(n_groups, n_chains * model.n_spins * n_sweeps, _SERIAL_WORK)
         with thread_limit(threads):
-            _pack.compiled(state.spins, words)
+            _pack.compiled(state.spins, spins8, whole_bytes, words)
             _msc_sweeps.compiled(
                 words,
                 state.rng,
@@ -471,6 +527,8 @@ class MultiSpinMetropolis(Sampler):
             _unpack_and_measure.compiled(
                 words,
                 state.spins,
+                spins8,
+                whole_bytes,
                 state.energy,
                 state.magnetization,
                 plan.afm,
