@@ -29,7 +29,8 @@ from thermolearn.samplers.state import ChainState
 model = Ising.lattice((8, 8))
 Metropolis(order="sequential").sweep(model, ChainState.new(model, 1, seed=1), 0.44, 2)
 kernels = {k.compiled.py_func.__name__: k.compiled for k in lk._UNIFORM_2D_KERNELS + lk._ANY_LATTICE_KERNELS}
-stats = kernels["_uniform_2d_sweeps__sequential"].stats
+kernels.update({d.py_func.__name__: d for d in lk._UNIFORM_2D_CHAINS + lk._ANY_LATTICE_CHAINS})
+stats = kernels["_uniform_2d_chains__sequential"].stats
 print(json.dumps({
     "compiled": sorted(name for name, d in kernels.items() if d.signatures),
     "loaded": sum(stats.cache_hits.values()),
@@ -48,18 +49,19 @@ def _child() -> dict:
 
 def test_a_sequential_2d_run_compiles_only_its_own_kernel_and_the_next_process_loads_it():
     first = _child()  # compiles the kernel, or loads it when an earlier process of this cache did
-    assert first["compiled"] == ["_uniform_2d_sweeps__sequential"]
+    assert first["compiled"] == ["_uniform_2d_chains__sequential"]  # one chain: the serial kernel only
     second = _child()
-    assert second["compiled"] == ["_uniform_2d_sweeps__sequential"]
+    assert second["compiled"] == ["_uniform_2d_chains__sequential"]
     assert second["loaded"] >= 1 and second["compiled_here"] == 0, second
 
 
 def test_every_order_kernel_has_cache_files_of_its_own():
     """Variants of one template differ only in their globals, which Numba's cache does not see:
     with one file name they would load each other's machine code."""
-    kernels = lattice_kernels._UNIFORM_2D_KERNELS + lattice_kernels._ANY_LATTICE_KERNELS
-    index_names = {k.compiled._cache._cache_file._index_name for k in kernels}
-    assert len(index_names) == len(kernels) == 6
+    kernels = [k.compiled for k in lattice_kernels._UNIFORM_2D_KERNELS + lattice_kernels._ANY_LATTICE_KERNELS]
+    kernels += list(lattice_kernels._UNIFORM_2D_CHAINS + lattice_kernels._ANY_LATTICE_CHAINS)
+    index_names = {k._cache._cache_file._index_name for k in kernels}
+    assert len(index_names) == len(kernels) == 12
 
 
 @pytest.mark.parametrize("bad", [3, -1, 1.0, None])
