@@ -243,8 +243,8 @@ def _strip_sweeps(
                         parent[max(ra, rb)] = min(ra, rb)
         # every root relinked is listed: point each straight at its cluster's root (so any site's
         # root is parent[parent[i]]) and move its field sum there, in list order; a joined
-        # cluster's orientation is then drawn again with its whole field (in zero field the coin
-        # of its root, drawn in its strip, stands)
+        # cluster's orientation is then decided again with its whole field (in zero field the coin
+        # of its root, drawn in its strip, stands), and every strip root holds its cluster's flip
         for q in range(n_roots):
             x = roots[q]
             g = _find(parent, x)
@@ -258,6 +258,9 @@ def _strip_sweeps(
                 x = roots[q]
                 if parent[x] == x:
                     flip[x] = _decide(key, x, hsum[x], beta, s[x], True, roots_base)
+        for q in range(n_roots):  # a joined strip root passes its cluster's flip on to its sites
+            x = roots[q]
+            flip[x] = flip[parent[x]]
         recording = count > 0 and (t + 1) % thin == 0
         measure = recording or t == n_sweeps - 1  # E and M are read after this sweep
         for k in prange(S):
@@ -269,9 +272,9 @@ def _strip_sweeps(
             r0 = k * rows
             r1 = min(r0 + rows, R)
             for i in range(r0 * C, r1 * C):
-                root = parent[parent[i]]
-                nc += root == i
-                f = flip[root]
+                p = parent[i]  # i's strip root, whose flip is its cluster's
+                nc += p == i
+                f = flip[p]
                 v = s[i]
                 s[i] = v - np.int8(2 * f) * v
                 nf += f
@@ -291,8 +294,8 @@ def _strip_sweeps(
                 base = (r1 - 1) * C
                 below = (base + C if r1 < R else 0) - base
                 for i in range(base, base + C):
-                    fi = flip[parent[parent[i]]]
-                    fd = flip[parent[parent[i + below]]]
+                    fi = flip[parent[i]]
+                    fd = flip[parent[i + below]]
                     bonds += (2 * np.int64((bits[i] >> 3) & 1) - 1) * (1 - 2 * np.int64(fi ^ fd))
                 if has_field:
                     for i in range(r0 * C, r1 * C):
