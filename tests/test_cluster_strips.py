@@ -102,10 +102,10 @@ def test_the_same_test_rejects_strip_samples_drawn_ten_percent_too_hot():
     assert result["p"] < 1e-12, result
 
 
-@pytest.mark.parametrize("L, T, rows", [(16, 2.269, 5), (16, 2.0, 3)])
+@pytest.mark.parametrize("L, T, rows", [(16, 2.269, 5), (16, 2.0, 3), (32, 2.269, 7), (32, 2.6, 32)])
 def test_strip_energy_and_specific_heat_agree_with_kaufman(L, T, rows):
     exact = kaufman(L, T)
-    result = sample(Ising.lattice((L, L)), strips(rows), T, sweeps=6000, burn_in=100, n_chains=2, seed=L)
+    result = sample(Ising.lattice((L, L)), strips(rows), T, sweeps=6000, burn_in=100, n_chains=2, seed=L + rows)
     obs = result.at()
     e, c = obs.energy_per_spin, obs.specific_heat
     assert abs(e.mean - exact.energy_per_spin) < N_SIGMA * e.stderr, (e, exact.energy_per_spin)
