@@ -68,6 +68,12 @@ ascending pass (Hoshen-Kopelman: a site takes the smaller of the roots of its le
 neighbours, the larger root linked under it), which gives the same clusters with the same
 roots, the smallest sites, so the orientations are drawn where and when they were.
 
+Swendsen-Wang on a lattice of the lattice path with at least ``strip_sites`` sites (default
+512 x 512) runs in row strips on several threads (:mod:`thermolearn.samplers.cluster_strips`):
+every bond and every cluster orientation is a counter-based hash of one key per sweep and of its
+site or its cluster's smallest site, so the moves do not depend on the threads (their number is
+chosen by timing) but the stream is not the serial kernel's.
+
 A single chain (the per-sweep call ``sweep(model, state, beta, 1)`` of a harness that drives
 its own loop, a run of one chain) runs a serial kernel whose settings are packed into two small
 arrays prepared once per model and beta: no parallel region, no thread count to set, no checks
