@@ -294,7 +294,7 @@ def main() -> None:
     try:
         from thermolearn.samplers.multispin import MultiSpinMetropolis
 
-        # pack/unpack of the int8 states per call excluded (difference method): ~5 sweeps' worth per call
+        # pack/unpack of the int8 states per call excluded (difference method): 2-4 sweeps' worth per call
         measure("thermolearn metropolis-msc, 64 replicas (one word)", 1, tl(MultiSpinMetropolis, True, 64), False, 64)
         msc = True
     except ImportError:
