@@ -287,3 +287,34 @@ def test_models_it_cannot_sample_are_refused_with_the_reason(model, message):
     with pytest.raises(ValueError, match=message) as caught:
         PackedLatticeSampler().check_model(model)
     assert "metropolis-packed" in str(caught.value)
+
+
+@pytest.mark.parametrize("shape", [(4, 512), (4, 4, 1536)], ids=["4x512", "4x4x1536"])
+def test_packing_eight_strips_at_a_time_matches_strip_by_strip(shape):
+    # lines of 64 strips of 8 or 24 columns take the byte-transposing path: the same words, and
+    # the same spins, energy and magnetisation back, as the strip-by-strip loops
+    from thermolearn.samplers.packed_lattice import _pack, _unpack_and_measure
+
+    model = Ising.lattice(shape)
+    plan = PackedLatticeSampler().plan(model)
+    assert plan.strips % 8 == 0 and plan.width % 8 == 0
+    spins = np.random.default_rng(1).choice(np.array([-1, 1], dtype=np.int8), size=model.n_spins)
+    none = np.zeros(1, dtype=np.uint64)
+    results = []
+    for whole_bytes in (False, True):
+        words = np.zeros((2, plan.n_lines, plan.hw), dtype=np.uint64)
+        _pack(
+            spins, spins.view(np.uint64), whole_bytes, words, plan.parity, plan.cols, plan.hw, plan.width, plan.strips
+        )
+        back = np.zeros_like(spins)
+        out = np.empty((plan.n_lines, 2), dtype=np.int64)
+        _unpack_and_measure(
+            words, back, back.view(np.uint64) if whole_bytes else none, whole_bytes, plan.vert, plan.parity,
+            plan.afm, plan.afm_line, plan.cols, plan.hw, plan.width, plan.strips, plan.valid, len(shape) == 3, out,
+        )  # fmt: skip
+        np.testing.assert_array_equal(back, spins)
+        results.append((words, out.sum(axis=0)))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    ups, bad = results[1][1]
+    assert 2 * ups - model.n_spins == spins.sum()
+    assert -(len(shape) * model.n_spins - 2 * bad) == pytest.approx(model.energy(spins))
