@@ -1,6 +1,8 @@
 """The JAX checkerboard Metropolis (`metropolis-jax`) on a CPU or a GPU, in flips per nanosecond.
 
-Workload: the periodic 2D ferromagnet at T_c = 2.269, one chain (``--chains`` for more), hot
+Workload: the periodic 2D ferromagnet at T_c = 2.269 (``--glass``: the +-J Edwards-Anderson
+glass at the same T, which takes metropolis-jax's per-bond coupling arrays instead of its
+lookup table), one chain (``--chains`` for more), hot
 start, L = 1024 and 4096 (``--sizes``). For each size the sampler runs four sweep counts, one call
 each (the median of ``--repeats`` calls); the slope of time against sweeps cancels what a call
 costs besides its sweeps (spins to the device and back, E and M recomputed on the host), so the
@@ -13,6 +15,11 @@ word, every Numba thread) and single-chain `metropolis`. Published figure for co
 (NVIDIA/ising-gpu, the optimised multi-spin-coded CUDA code of Romero et al. 2020, README runs of
 128 sweeps of a 131072 x 65536 lattice on two GPUs, halved): about 380 flips/ns per V100, 520 per
 A100 and 900 per H100.
+
+On JAX's CPU backend the counter-based threefry draws (one per site and sweep) cost about as
+much as the whole sweep (8-11 ns per draw measured under load on this 2-core machine), so the
+CPU rate says little about the GPU one, where a half sweep is one fused, memory-bound pass over
+N/2 int8 spins (plus, for the glass, four float32 coupling arrays and the fields).
 
 On a machine with a GPU (its Python must have a CUDA build of jax; the repository's ``src`` on
 ``PYTHONPATH`` is enough, nothing is installed):
@@ -42,9 +49,14 @@ T_C = 2.0 / math.log(1.0 + math.sqrt(2.0))
 PUBLISHED = "NVIDIA/ising-gpu optimised multi-spin CUDA (Romero et al. 2020): ~380 (V100), ~520 (A100), ~900 (H100)"
 
 
-def _runner(name: str, L: int, chains: int, options: dict) -> Callable[[int], None]:
+def _model(L: int, glass: bool) -> Ising:
+    """The L x L periodic ferromagnet, or with ``glass`` the +-J Edwards-Anderson glass (seed 0)."""
+    return Ising.edwards_anderson(L, 2, seed=0) if glass else Ising.lattice((L, L))
+
+
+def _runner(name: str, L: int, chains: int, options: dict, glass: bool = False) -> Callable[[int], None]:
     """A function running n sweeps of sampler ``name`` on an L x L chain set (compiled before use)."""
-    model = Ising.lattice((L, L))
+    model = _model(L, glass)
     sampler = make_sampler(name, **options)
     state = ChainState.new(model, chains, seed=0)
     beta = 1.0 / T_C
@@ -92,6 +104,12 @@ def main() -> None:
         help="flip attempts per timed call of the longer count (default 2e8; 5e10 suits a GPU)",
     )
     parser.add_argument("--no-cpu-rows", action="store_true", help="only metropolis-jax")
+    parser.add_argument(
+        "--glass",
+        action="store_true",
+        help="+-J Edwards-Anderson couplings at the same T (metropolis-jax's bond-array path; "
+        "default the ferromagnet, its lookup-table path)",
+    )
     args = parser.parse_args()
 
     import jax
@@ -102,6 +120,7 @@ def main() -> None:
     print(
         f"thermolearn metropolis-jax on {device} ({jax.__version__}); host {platform.processor() or platform.machine()}"
     )
+    print(f"model: {'+-J glass (bond arrays)' if args.glass else 'ferromagnet (lookup table)'} at T = {T_C:.4f}")
     print(f"published for context: {PUBLISHED}\n")
 
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -116,7 +135,7 @@ def main() -> None:
             long = max(4, int(args.spins_per_call / (L * L * chains)))
             if name == "metropolis":
                 long = max(4, long // 8)  # one int8 per site: about 10x slower than the packed words
-            run = _runner(name, L, chains, options)
+            run = _runner(name, L, chains, options, args.glass)
             for n in _counts(long):  # JAX compiles once per power-of-two bucket of sweep counts
                 run(n)
             runners[L, name] = (run, long)

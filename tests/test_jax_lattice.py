@@ -11,7 +11,14 @@ import pytest
 from thermolearn.estimators.autocorrelation import integrated_autocorrelation_time
 from thermolearn.exact.kaufman import kaufman
 from thermolearn.models.ising import Ising
-from thermolearn.samplers.jax_lattice import JaxCheckerboardMetropolis, jax_device
+from thermolearn.samplers.jax_lattice import (
+    JaxCheckerboardMetropolis,
+    colour_couplings,
+    jax_device,
+    join_colours,
+    lattice_bonds,
+    split_colours,
+)
 from thermolearn.samplers.state import ChainState
 
 
@@ -20,8 +27,9 @@ def sampler() -> JaxCheckerboardMetropolis:
     return JaxCheckerboardMetropolis("cpu")
 
 
-def test_one_call_of_n_sweeps_is_n_calls_of_one_and_energies_are_exact(sampler):
-    model = Ising.lattice((6, 8), coupling=0.7, field=0.2)
+@pytest.mark.parametrize("field", [0.2, 0.0], ids=["bond arrays", "lookup table"])
+def test_one_call_of_n_sweeps_is_n_calls_of_one_and_energies_are_exact(sampler, field):
+    model = Ising.lattice((6, 8), coupling=0.7, field=field)
     together = ChainState.new(model, 3, seed=4)
     apart = ChainState.new(model, 3, seed=4)
     betas = np.array([0.2, 0.6, np.inf])
@@ -33,6 +41,55 @@ def test_one_call_of_n_sweeps_is_n_calls_of_one_and_energies_are_exact(sampler):
     np.testing.assert_allclose(together.energy, model.energy(together.spins), atol=1e-9)
     np.testing.assert_array_equal(together.magnetization, together.spins.sum(axis=1))
     assert np.all(stats.attempted == 7 * model.n_spins) and stats.accepted[0] > 0
+
+
+def _random_bond_lattice(side: int, seed: int) -> Ising:
+    """A periodic side x side lattice with a different coupling on every bond and random fields
+    (no stored geometry: a geometry promises one coupling per axis)."""
+    base = Ising.lattice((side, side))
+    rng = np.random.default_rng(seed)
+    w = rng.normal(size=(base.n_spins, base.n_spins))
+    return Ising(base.couplings.multiply(w + w.T).tocsr(), rng.normal(size=base.n_spins))
+
+
+def test_the_compact_layout_round_trips_and_gives_every_site_its_own_four_bonds():
+    # the local field sum_j J_ij s_j + h_i read from the two colour arrays, as the kernel reads
+    # it (same index up/down/side, shifted index on the other side), equals the dense product
+    rows = cols = 8
+    model = _random_bond_lattice(rows, seed=7)
+    spins = np.random.default_rng(1).choice(np.array([-1, 1], dtype=np.int8), size=(2, model.n_spins))
+    even, odd = split_colours(spins, rows, cols)
+    np.testing.assert_array_equal(join_colours(even, odd), spins)
+    assert even.shape == (2, rows, cols // 2) and even.dtype == np.int8
+    dense = np.stack([model.couplings @ s.astype(float) + model.fields for s in spins])
+    want_even, want_odd = split_colours(dense, rows, cols)
+    starts_at_one = np.arange(rows)[:, None] % 2 == 1  # rows where colour 0 starts at column 1
+    for mine_want, other, couplings, shifted_right in (
+        (want_even, odd, colour_couplings(lattice_bonds(model, "test"))[0], starts_at_one),
+        (want_odd, even, colour_couplings(lattice_bonds(model, "test"))[1], ~starts_at_one),
+    ):
+        j_up, j_down, j_same, j_side, h = couplings
+        side = np.where(shifted_right, np.roll(other, -1, axis=2), np.roll(other, 1, axis=2))
+        local = j_up * np.roll(other, 1, axis=1) + j_down * np.roll(other, -1, axis=1) + j_same * other
+        np.testing.assert_allclose(local + j_side * side + h, mine_want, atol=1e-12)
+
+
+def test_only_one_coupling_and_no_field_takes_the_lookup_table():
+    takes_table = {
+        "ferromagnet": Ising.lattice((4, 6), coupling=0.8),
+        "antiferromagnet": Ising.lattice((4, 4), coupling=-1.0),
+        "field": Ising.lattice((4, 4), field=0.1),
+        "+-J glass": Ising.edwards_anderson(4, 2, seed=2),
+        "random bonds": _random_bond_lattice(4, seed=0),
+    }
+    chosen = {name: JaxCheckerboardMetropolis("cpu")._prepared(model)[3] for name, model in takes_table.items()}
+    assert chosen == {
+        "ferromagnet": True,
+        "antiferromagnet": True,
+        "field": False,
+        "+-J glass": False,
+        "random bonds": False,
+    }
 
 
 def test_the_energy_at_l_64_agrees_with_kaufman_within_its_error_bar(sampler):
