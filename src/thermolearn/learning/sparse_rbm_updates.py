@@ -40,9 +40,6 @@ MAX_UNITS = 1 << 20
 """Largest layer this engine accepts: the draws of one row are numbered in 2^21-wide blocks."""
 _BLOCK = 1 << 21
 _ROWS = 16
-# minibatch rows per call of a block function from a parallel loop: a call passes a dozen
-# arrays, so it is paid once per few rows
-_CHUNK = 4
 
 # Cephes' expf: exp(y) = 2^n exp(r), n = round(y / ln 2), r = y - n ln 2 split in two parts so
 # that r is exact, exp(r) by a degree-6 polynomial (relative error about 1e-7 in float32)
@@ -126,7 +123,7 @@ def _index(xrow, idx):
     return -z - 1
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _draw(p, key, offset, xrow, idx):
     """x_i = [u_i < p_i] into the byte row ``xrow``, u_i the draw offset + i of stream ``key``;
     returns the row's index code (see ``_index``)."""
@@ -152,11 +149,11 @@ def _selected_sum(acc, base, rows, total, idx, code):
             acc[j] = (base[j] + total[j]) - acc[j]
 
 
-@njit(cache=True)
-def _probabilities(rows, bias, total, idx, code, prow, bits, acc):
+@njit(inline="always")
+def _probabilities(rows, bias, total, idx, code, prow, bits):
     """prow = sigmoid(bias + sum of the ``rows`` selected by the other layer's binary state):
-    p(h | v) with rows = W, p(v | h) with rows = W^T; ``total`` is the sum of all rows. ``bits``
-    (int32) and ``acc`` (float32) are scratch of the layer's length."""
+    p(h | v) with rows = W, p(v | h) with rows = W^T; ``total`` is the sum of all rows."""
+    acc = np.empty(bias.shape[0], bias.dtype)
     _selected_sum(acc, bias, rows, total, idx, code)
     _sigmoid(acc, prow, bits)
 
@@ -171,50 +168,23 @@ def _squared_error(xrow, prow):
     return e
 
 
-@njit(cache=True)
-def _data_block(lo, hi, W, bh, total_w, data, rows, X, xon, xcnt, P, keys, hon, hcnt, draw):
-    """Rows lo..hi - 1 of :func:`_data_rows`. A block of rows is compiled once on its own and
-    called by the parallel loop: inlined into the loop, Numba's parallel passes typed every
-    helper twice (a cold start paid 12.5 CPU s for this loop alone)."""
-    nh = W.shape[1]
-    bits = np.empty(nh, np.int32)
-    acc = np.empty(nh, W.dtype)
-    hrow = np.empty(nh, np.uint8)
-    for r in range(lo, hi):
-        # element loops here and below, not slice assignments: those compile Numba's generic
-        # broadcasting copy (seconds of a cold start each) for the same machine code
-        src = data[rows[r]]
-        for i in range(src.shape[0]):
-            X[r, i] = src[i]
-        xcnt[r] = _index(X[r], xon[r])
-        _probabilities(W, bh, total_w, xon[r], xcnt[r], P[r], bits, acc)
-        if draw:
-            hcnt[r] = _draw(P[r], keys[r], uint64(0), hrow, hon[r])
-
-
 @njit(cache=True, parallel=True)
 def _data_rows(W, bh, total_w, data, rows, X, xon, xcnt, P, keys, hon, hcnt, draw):
     """Data row r of the minibatch: its bytes X[r], its ones, P[r] = p(h | v); with ``draw``
     also h ~ p(h | v) (draws 0.. of stream keys[r]) into the list hon[r] of length hcnt[r]."""
-    n = rows.shape[0]
-    for blk in prange((n + _CHUNK - 1) // _CHUNK):
-        lo = np.int64(blk) * _CHUNK  # int64 (the loop's index is unsigned): one compiled callee
-        _data_block(lo, min(lo + _CHUNK, n), W, bh, total_w, data, rows, X, xon, xcnt, P, keys, hon, hcnt, draw)
-
-
-@njit(cache=True)
-def _visible_block(lo, hi, WT, bv, total_wt, hon, hcnt, keys, offset, X, xon, xcnt, first, sample, err_rows):
-    """Rows lo..hi - 1 of :func:`_visible_step` (compiled on its own, as :func:`_data_block`)."""
-    nv = WT.shape[1]
-    bits = np.empty(nv, np.int32)
-    acc = np.empty(nv, WT.dtype)
-    pv = np.empty(nv, WT.dtype)
-    for r in range(lo, hi):
-        _probabilities(WT, bv, total_wt, hon[r], hcnt[r], pv, bits, acc)
-        if err_rows.shape[0] > 0:
-            err_rows[r] = _squared_error(X[r], pv)
-        if sample:
-            xcnt[first + r] = _draw(pv, keys[r], offset, X[first + r], xon[first + r])
+    nh = W.shape[1]
+    for r in prange(rows.shape[0]):
+        bits = np.empty(max(W.shape[0], nh), np.int32)
+        # element loops here and below, not slice assignments: Numba compiles those through its
+        # generic broadcasting copy, seconds of a cold start for the same machine code
+        src = data[rows[r]]
+        for i in range(src.shape[0]):
+            X[r, i] = src[i]
+        xcnt[r] = _index(X[r], xon[r])
+        _probabilities(W, bh, total_w, xon[r], xcnt[r], P[r], bits)
+        if draw:
+            hrow = np.empty(nh, np.uint8)
+            hcnt[r] = _draw(P[r], keys[r], uint64(0), hrow, hon[r])
 
 
 @njit(cache=True, parallel=True)
@@ -222,29 +192,15 @@ def _visible_step(WT, bv, total_wt, hon, hcnt, keys, offset, X, xon, xcnt, first
     """For each hidden list r: p = p(v | h) (rows of W^T only, so W^T is all this loop reads);
     with ``sample``, v ~ p (draws offset.. of stream keys[r]) into row first + r of X and
     its list of ones; with a non-empty ``err_rows``, err_rows[r] = |X[r] - p|^2 (X[r] the data)."""
-    n = hcnt.shape[0]
-    for blk in prange((n + _CHUNK - 1) // _CHUNK):
-        lo = np.int64(blk) * _CHUNK
-        _visible_block(
-            lo, min(lo + _CHUNK, n), WT, bv, total_wt, hon, hcnt, keys, offset, X, xon, xcnt, first, sample, err_rows
-        )
-
-
-@njit(cache=True)
-def _hidden_block(lo, hi, W, bh, total_w, xon, xcnt, first, P, keys, offset, hon, hcnt, sample, chains, to_chains):
-    """Rows lo..hi - 1 of :func:`_hidden_step` (compiled on its own, as :func:`_data_block`)."""
-    nh = W.shape[1]
-    bits = np.empty(nh, np.int32)
-    acc = np.empty(nh, W.dtype)
-    hrow = np.empty(nh, np.uint8)
-    for r in range(lo, hi):
-        n = first + r
-        _probabilities(W, bh, total_w, xon[n], xcnt[n], P[n], bits, acc)
+    nv = WT.shape[1]
+    for r in prange(hcnt.shape[0]):
+        bits = np.empty(nv, np.int32)
+        pv = np.empty(nv, np.float32)
+        _probabilities(WT, bv, total_wt, hon[r], hcnt[r], pv, bits)
+        if err_rows.shape[0] > 0:
+            err_rows[r] = _squared_error(X[r], pv)
         if sample:
-            hcnt[r] = _draw(P[n], keys[r], offset, hrow, hon[r])
-            if to_chains:
-                for j in range(nh):
-                    chains[r, j] = hrow[j]
+            xcnt[first + r] = _draw(pv, keys[r], offset, X[first + r], xon[first + r])
 
 
 @njit(cache=True, parallel=True)
@@ -252,13 +208,17 @@ def _hidden_step(W, bh, total_w, xon, xcnt, first, P, keys, offset, hon, hcnt, s
     """For row first + r of X (r < len(hcnt)): P = p(h | v) (rows of W only); with ``sample``,
     h ~ P (draws offset.. of stream keys[r]) into the list hon[r] of length hcnt[r], and with
     ``to_chains`` into the persistent ``chains`` too."""
-    n = hcnt.shape[0]
-    for blk in prange((n + _CHUNK - 1) // _CHUNK):
-        lo = np.int64(blk) * _CHUNK
-        _hidden_block(
-            lo, min(lo + _CHUNK, n), W, bh, total_w, xon, xcnt, first, P, keys, offset, hon, hcnt, sample, chains,
-            to_chains,
-        )  # fmt: skip
+    nh = W.shape[1]
+    for r in prange(hcnt.shape[0]):
+        bits = np.empty(nh, np.int32)
+        n = first + r
+        _probabilities(W, bh, total_w, xon[n], xcnt[n], P[n], bits)
+        if sample:
+            hrow = np.empty(nh, np.uint8)
+            hcnt[r] = _draw(P[n], keys[r], offset, hrow, hon[r])
+            if to_chains:
+                for j in range(nh):
+                    chains[r, j] = hrow[j]
 
 
 @njit(cache=True)
@@ -288,51 +248,6 @@ def _column_lists(X, xon, xcnt, con, ccnt, B):
     return npos
 
 
-@njit(cache=True)
-def _weight_block(blk, W, WT, bv, vW, vbv, Y, y_total, con, ccnt, npos, lr, momentum, decay, inv_b, inv_c):
-    """Block ``blk`` of :func:`_weight_update` (compiled on its own, as :func:`_data_row`)."""
-    nv, nh = W.shape
-    R = Y.shape[0]
-    lo = blk * _ROWS
-    hi = min(lo + _ROWS, nv)
-    g = np.empty(nh, W.dtype)
-    zeros = np.empty(R, np.int32)
-    for i in range(lo, hi):
-        c = ccnt[i]
-        n_pos = npos[i]
-        for j in range(nh):
-            g[j] = 0
-        if 2 * c <= R:
-            _add_rows(g, Y, con[i], c)
-        else:  # the rows missing from the sorted list of ones
-            z = 0
-            q = 0
-            for n in range(R):
-                if q < c and con[i, q] == n:
-                    q += 1
-                else:
-                    zeros[z] = n
-                    z += 1
-            _add_rows(g, Y, zeros, z)
-            for j in range(nh):
-                g[j] = y_total[j] - g[j]
-        if momentum == 0:  # the old velocity need not be read (PCD is usually run so)
-            for j in range(nh):
-                v = lr * (g[j] - decay * W[i, j])
-                vW[i, j] = v
-                W[i, j] += v
-        else:
-            for j in range(nh):
-                v = momentum * vW[i, j] + lr * (g[j] - decay * W[i, j])
-                vW[i, j] = v
-                W[i, j] += v
-        vbv[i] = momentum * vbv[i] + lr * (n_pos * inv_b - (c - n_pos) * inv_c)
-        bv[i] += vbv[i]
-    for j in range(nh):
-        for i in range(lo, hi):
-            WT[j, i] = W[i, j]
-
-
 @njit(cache=True, parallel=True)
 def _weight_update(W, WT, bv, vW, vbv, Y, y_total, con, ccnt, npos, lr, momentum, decay, inv_b, inv_c):
     """W += velocity, velocity = momentum * velocity + lr * (<v h>_data - <v h>_chains - decay * W),
@@ -340,9 +255,47 @@ def _weight_update(W, WT, bv, vW, vbv, Y, y_total, con, ccnt, npos, lr, momentum
     chain rows) where v_n,i = 1, or ``y_total`` (all rows) minus those where v_n,i = 0 when the
     ones are the majority; the same for the visible bias. 16 visible units (rows of W) per
     iteration, then their block of W^T (16 units fill a cache line of each row of W^T)."""
-    nv = W.shape[0]
+    nv, nh = W.shape
+    R = Y.shape[0]
     for blk in prange((nv + _ROWS - 1) // _ROWS):
-        _weight_block(np.int64(blk), W, WT, bv, vW, vbv, Y, y_total, con, ccnt, npos, lr, momentum, decay, inv_b, inv_c)
+        lo = blk * _ROWS
+        hi = min(lo + _ROWS, nv)
+        g = np.empty(nh, W.dtype)
+        zeros = np.empty(R, np.int32)
+        for i in range(lo, hi):
+            c = ccnt[i]
+            n_pos = npos[i]
+            for j in range(nh):
+                g[j] = 0
+            if 2 * c <= R:
+                _add_rows(g, Y, con[i], c)
+            else:  # the rows missing from the sorted list of ones
+                z = 0
+                q = 0
+                for n in range(R):
+                    if q < c and con[i, q] == n:
+                        q += 1
+                    else:
+                        zeros[z] = n
+                        z += 1
+                _add_rows(g, Y, zeros, z)
+                for j in range(nh):
+                    g[j] = y_total[j] - g[j]
+            if momentum == 0:  # the old velocity need not be read (PCD is usually run so)
+                for j in range(nh):
+                    v = lr * (g[j] - decay * W[i, j])
+                    vW[i, j] = v
+                    W[i, j] += v
+            else:
+                for j in range(nh):
+                    v = momentum * vW[i, j] + lr * (g[j] - decay * W[i, j])
+                    vW[i, j] = v
+                    W[i, j] += v
+            vbv[i] = momentum * vbv[i] + lr * (n_pos * inv_b - (c - n_pos) * inv_c)
+            bv[i] += vbv[i]
+        for j in range(nh):
+            for i in range(lo, hi):
+                WT[j, i] = W[i, j]
 
 
 @njit(cache=True, parallel=True, fastmath={"reassoc"})
