@@ -138,3 +138,17 @@ def test_the_parallel_kernel_records_what_the_serial_kernel_records():
     energy, magnetization = results[0][-3], results[0][-2]
     assert np.all(energy[:, [0, 5]] == 0) and np.all(energy[:, 1:5] != 0)  # records 1..4 only
     np.testing.assert_array_equal(magnetization[:, 4], results[0][4])  # the last record is the final state
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="the parallel kernel needs two threads")
+def test_the_parallel_kernel_reuses_the_serial_kernels_compilation():
+    """The prange loop hands its chain index over as int64: Numba also types a prange body with an
+    unsigned index, which would compile the whole serial kernel a second time on a cold start."""
+    model = Ising.lattice((6, 6, 6))
+    plan = lk.build_plan(model)
+    assert plan is not None
+    codes = Metropolis()._decision_codes(plan, np.array([0.2, 0.25]))
+    state = ChainState.new(model, 2, seed=3)
+    lk.lattice_sweeps(plan, state, codes, 2, 3, None, 2)  # the parallel kernel, checkerboard order
+    signatures = lk.serial_kernel(plan, 2).signatures
+    assert signatures and all(str(s[0]) == "int64" and str(s[1]) == "int64" for s in signatures), signatures

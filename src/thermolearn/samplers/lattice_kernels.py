@@ -620,9 +620,12 @@ def _uniform_2d_sweeps(
     n_chains = spins.shape[0]
     accepted = np.zeros(n_chains, dtype=np.int64)
     for ch in prange(n_chains):
+        # int64, not prange's own index type: Numba types the loop body once with an unsigned index
+        # too, and a raw index would compile the serial kernel a second time
+        c = np.int64(ch)
         chains(  # noqa: F821 (bound by _order_kernels)
-            ch,
-            ch + 1,
+            c,
+            c + 1,
             accepted,
             n_sweeps,
             spins,
@@ -676,9 +679,12 @@ def _any_lattice_sweeps(
     n_chains = spins.shape[0]
     accepted = np.zeros(n_chains, dtype=np.int64)
     for ch in prange(n_chains):
+        # int64, not prange's own index type: Numba types the loop body once with an unsigned index
+        # too, and a raw index would compile the serial kernel a second time
+        c = np.int64(ch)
         chains(  # noqa: F821 (bound by _order_kernels)
-            ch,
-            ch + 1,
+            c,
+            c + 1,
             accepted,
             n_sweeps,
             spins,
