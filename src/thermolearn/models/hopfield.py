@@ -74,7 +74,8 @@ def _relax_one(J, s, h, rng, c, max_sweeps, random_order, tol, energy, energy_tr
     if record_e:
         energy_trace[0] = energy
     if record_s:
-        state_trace[0, :] = s
+        for j in range(n):  # element loops: a slice copy compiles Numba's generic broadcasting copy
+            state_trace[0, j] = s[j]
     sweeps = 0
     converged = False
     for _ in range(max_sweeps):
@@ -96,7 +97,8 @@ def _relax_one(J, s, h, rng, c, max_sweeps, random_order, tol, energy, energy_tr
         if record_e:
             energy_trace[sweeps] = energy
         if record_s:
-            state_trace[sweeps, :] = s
+            for j in range(n):
+                state_trace[sweeps, j] = s[j]
         if flips == 0:
             converged = True
             break
@@ -116,7 +118,10 @@ def _relax_batch_serial(J, S, H, rng, max_sweeps, random_order, tol, sweeps, con
 
 @njit(cache=True, parallel=True)
 def _relax_batch_parallel(J, S, H, rng, max_sweeps, random_order, tol, sweeps, converged):
-    for c in prange(S.shape[0]):
+    for ch in prange(S.shape[0]):
+        # int64: Numba also types a prange body with an unsigned index, which would compile
+        # _relax_one a second time
+        c = np.int64(ch)
         no_e = np.empty(0)
         no_s = np.empty((0, S.shape[1]), dtype=np.int8)
         k, ok, _ = _relax_one(J, S[c], H[c], rng, c, max_sweeps, random_order, tol, 0.0, no_e, no_s)
