@@ -97,7 +97,8 @@ def _synchronous_chain(c, spins, rng, indptr, indices, data, h, beta, n_sweeps, 
                 beta, _input(s, i, indptr, indices, data, h), g[i, 0], g[i, 1], g[i, 2], g[i, 3]
             )
             new[i] = m
-        s[:] = new
+        for i in range(n):  # element loops: a slice copy compiles Numba's generic broadcasting copy
+            s[i] = new[i]
         codes[c, t] = _code(s, readout)
 
 
@@ -155,7 +156,8 @@ def _asynchronous_delayed_chain(
                     s[i] = wait[i]
                     wait[i] = 0
             else:
-                view[:] = s
+                for j in range(n):
+                    view[j] = s[j]
         codes[c, t] = _code(s, readout)
     rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
 
@@ -204,7 +206,8 @@ def _asynchronous_chain(c, spins, seen, rng, indptr, indices, data, h, beta, eta
                 m, s0, s1, s2, s3 = _draw(beta, _input(view, i, indptr, indices, data, h), s0, s1, s2, s3)
                 s[i] = m
             else:
-                view[:] = s
+                for j in range(n):
+                    view[j] = s[j]
         codes[c, t] = _code(s, readout)
     rng[c, 0], rng[c, 1], rng[c, 2], rng[c, 3] = s0, s1, s2, s3
 
