@@ -1,15 +1,15 @@
-"""Swendsen-Wang on one big lattice: sweeps per second with 1 and 2 Numba threads.
+"""Swendsen-Wang in row strips: sweeps per second with 1 and 2 Numba threads, and on small lattices.
 
 Workload: the 2D Ising ferromagnet, J = 1, periodic L x L (default L = 512, 1024, 2048), at
-T_c = 2 / ln(1 + sqrt 2), one chain, equilibrated first. Lattices from 512 x 512 sites on are
-labelled in row strips (:mod:`thermolearn.samplers.cluster_strips`), whose results do not depend
-on the thread count. Contenders, timed in alternating blocks of ``sampler.sweep(model, state,
+T_c = 2 / ln(1 + sqrt 2), one chain, equilibrated first. Periodic 2D lattices are labelled in row
+strips (:mod:`thermolearn.samplers.cluster_strips`) at every size, whose results do not depend
+on the thread count; the strips of one chain share the threads from 512 x 512 sites on. Contenders, timed in alternating blocks of ``sampler.sweep(model, state,
 beta, k)`` calls (wall-clock seconds: the threads are the point), median over the rounds:
 
 - thermolearn strips, ``numba.set_num_threads(1)`` and ``(2)``: the scaling ratio is their quotient;
 - thermolearn strips as a user gets them (2 Numba threads in the pool; the sampler times the pool
   against one thread and takes the faster, re-timing both every few seconds);
-- thermolearn's serial lattice kernel (``SwendsenWang(strip_sites=None)``, one thread): what the
+- thermolearn's per-bond lattice kernel (``SwendsenWang(strip_sites=None)``, one thread): what the
   strips replaced;
 - mcising's Swendsen-Wang (Rust; one thread, ``RAYON_NUM_THREADS=1`` unless set), same L and T;
 - a control: a loop with nothing to share (a square root per site, in as many parallel regions
@@ -22,10 +22,16 @@ Run with the benchmark environment (mcising installed):
     NUMBA_CACHE_DIR=.numba-cache .venv-bench/bin/python benchmarks/bench_sw_threads.py \
         --sizes 512,1024,2048 --rounds 5 --seconds 0.5
 
-``--small 32,64,128,256`` adds a table for lattices below the strips' threshold: one sweep per call
-(a harness's loop), CPU seconds, one thread, the serial kernel (the default there) against the
-strip kernel forced on (``SwendsenWang(strip_sites=1)``: the counter-based stream, one strip of up
-to 64 rows) and mcising: what making the strips the default at every size would give.
+``--small 32,64,128,256`` adds a table for lattices below the threads' threshold: one sweep per
+call (a harness's loop), CPU seconds, one thread, the per-bond kernel (``strip_sites=None``, the
+default there before the strips were) against the strips (the default, the serial compilation,
+one strip of up to 64 rows) and mcising.
+
+``--multi 16,32,64,128`` adds a table for several chains (``--chains``, default 4) on small lattices,
+``--sweeps-per-call`` sweeps per call, wall-clock seconds: the per-bond kernel over the chains
+(``_sw_sweeps``) against the strips over the chains (:func:`~thermolearn.samplers.cluster_strips.sw_strip_chains`,
+the default), each with 1 and 2 Numba threads (the thread count the work allows: it is 1 for
+little work whatever the pool).
 
 On a shared machine the ratios inside one run are what counts; the absolute rates move with load.
 """
@@ -72,7 +78,7 @@ def contenders(L: int, burn_in: int, sweeps_per_call: int) -> dict[str, tuple[Ca
     strips = SwendsenWang()
     strips._timed_threads = False  # the thread count set below, not the one timed fastest
     auto = SwendsenWang()  # the default: the pool or one thread, whichever is timed faster
-    assert strips.uses_strips(model), "this benchmark is about the strip kernel (L >= 512)"
+    assert strips.uses_strips(model), "this benchmark is about the strip kernel (periodic 2D lattices)"
     state = ChainState.new(model, 1, seed=1)
     strips.sweep(model, state, beta, burn_in)
     equilibrated = state.spins.copy()
@@ -149,7 +155,7 @@ def small_table(sizes: list[int], rounds: int, seconds: float, burn_in: int) -> 
         f"\nBelow the threshold: sweeps per CPU second, one sweep per call, one thread (median of {rounds} "
         f"alternating blocks of {seconds} CPU s)\n"
     )
-    print("| L | serial kernel | strips forced | mcising SW | strips / serial | serial / mcising | strips / mcising |")
+    print("| L | per-bond kernel | strips | mcising SW | strips / per-bond | per-bond / mcising | strips / mcising |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     pool = numba.get_num_threads()
     numba.set_num_threads(1)
@@ -205,6 +211,53 @@ def small_table(sizes: list[int], rounds: int, seconds: float, burn_in: int) -> 
         numba.set_num_threads(pool)
 
 
+def multi_table(sizes: list[int], chains: int, rounds: int, seconds: float, sweeps_per_call: int) -> None:
+    """Sweeps (of every chain) per wall-clock second for ``chains`` chains: per-bond kernel against
+    strips, 1 and 2 Numba threads, blocks alternating, median over ``rounds``."""
+    print(
+        f"\n{chains} chains: sweeps per wall-clock second, {sweeps_per_call} sweep(s) per call (median of {rounds} "
+        f"alternating blocks of {seconds} s)\n"
+    )
+    print(
+        "| L | per-bond 1 thread | strips 1 thread | strips / per-bond | per-bond 2 threads | strips 2 threads | strips / per-bond |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    pool = numba.get_num_threads()
+    try:
+        for L in sizes:
+            model = Ising.lattice((L, L))
+            beta = 1.0 / T_C
+            calls: dict[tuple[str, int], Callable[[], None]] = {}
+            for name, sampler in (("per-bond", SwendsenWang(strip_sites=None)), ("strips", SwendsenWang())):
+                state = ChainState.new(model, chains, seed=1)
+                sampler.sweep(model, state, beta, 20)
+
+                def step(sampler=sampler, state=state) -> None:
+                    sampler.sweep(model, state, beta, sweeps_per_call)
+
+                for threads in (1, 2):
+                    calls[(name, threads)] = step
+            rates: dict[tuple[str, int], list[float]] = {key: [] for key in calls}
+            for _ in range(rounds):
+                for (name, threads), call in calls.items():
+                    numba.set_num_threads(min(threads, pool))
+                    call()
+                    done = 0
+                    t0 = time.perf_counter()
+                    while time.perf_counter() - t0 < seconds:
+                        call()
+                        done += sweeps_per_call
+                    rates[(name, threads)].append(done / (time.perf_counter() - t0))
+            r = {key: statistics.median(v) for key, v in rates.items()}
+            cells = []
+            for threads in (1, 2):
+                a, b = r[("per-bond", threads)], r[("strips", threads)]
+                cells += [f"{a:.0f}", f"{b:.0f}", f"{b / a:.2f}"]
+            print(f"| {L} | {' | '.join(cells)} |", flush=True)
+    finally:
+        numba.set_num_threads(pool)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="512,1024,2048", help="comma-separated L (each >= 512)")
@@ -213,10 +266,12 @@ def main() -> None:
     parser.add_argument("--burn-in", type=int, default=50, help="sweeps before timing")
     parser.add_argument("--sweeps-per-call", type=int, default=1, help="sweeps per sweep() call")
     parser.add_argument("--small", default="", help="comma-separated L below 512 for the per-call table (none)")
+    parser.add_argument("--multi", default="", help="comma-separated L below 512 for the several-chains table (none)")
+    parser.add_argument("--chains", type=int, default=4, help="chains of the --multi table")
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else []
     if any(L < 512 for L in sizes):
-        parser.error("--sizes: every L must be >= 512 (smaller lattices do not use the strips)")
+        parser.error("--sizes: every L must be >= 512 (smaller lattices run their strips on one thread)")
     if numba.get_num_threads() < 2:
         parser.error("needs at least 2 Numba threads (unset NUMBA_NUM_THREADS or set it >= 2)")
     print(
@@ -247,6 +302,10 @@ def main() -> None:
         )
     if args.small:
         small_table([int(x) for x in args.small.split(",")], args.rounds, args.seconds, args.burn_in)
+    if args.multi:
+        multi_table(
+            [int(x) for x in args.multi.split(",")], args.chains, args.rounds, args.seconds, args.sweeps_per_call
+        )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 On a periodic 2D lattice with one coupling the Wolff and Swendsen-Wang kernels find neighbours
 by index arithmetic instead of reading CSR rows; they visit them in the CSR row's (ascending)
 order and evaluate the same floating expressions, so the moves, the generator draws and the
-running E and M equal those of the generic CSR kernel bit for bit. The per-sweep call of one
+running E and M equal those of the generic CSR kernel bit for bit (Swendsen-Wang with
+``strip_sites=None``: by default it labels periodic 2D lattices in row strips, with counter-based
+random numbers, see tests/test_cluster_strips.py). The per-sweep call of one
 chain (a serial kernel, arguments prepared once per model and beta) equals the multi-chain
 kernel's chain, and its cache never serves a call it does not fit.
 """
@@ -21,6 +23,13 @@ from thermolearn.samplers import ChainState
 from thermolearn.samplers.cluster import SwendsenWang, Wolff, lattice_columns
 
 CLUSTER_SAMPLERS = [Wolff, SwendsenWang]
+
+
+def _per_bond(sampler_cls):
+    """The sampler with the per-bond stream that the lattice path shares with the CSR kernel:
+    Swendsen-Wang's default on periodic 2D lattices, the strips, draws another (equally exact) one."""
+    return sampler_cls(strip_sites=None) if sampler_cls is SwendsenWang else sampler_cls()
+
 
 #: periodic lattices the lattice path takes: squares and rectangles (sides 3 and up, so the
 #: first, interior and last rows and columns all occur), J != 1, fields of either sign
@@ -67,7 +76,7 @@ def test_lattice_kernels_make_the_csr_kernels_moves_bit_for_bit(sampler_cls, lab
     for betas, chains in ((0.44, 1), (np.array([0.3, 0.4406868, 1.0]), 3)):
         runs = []
         for model in (lattice, generic):
-            sampler = sampler_cls()
+            sampler = _per_bond(sampler_cls)
             state = ChainState.new(model, chains, seed=5)
             stats = _sweep_calls(sampler, model, state, betas, [1, 3, 1, 7])
             runs.append((state, stats, sampler.info()))
@@ -83,15 +92,19 @@ def test_lattice_kernels_make_the_csr_kernels_moves_bit_for_bit(sampler_cls, lab
 def test_recorded_runs_on_the_lattice_path_equal_the_csr_path(sampler_cls):
     lattice = Ising.lattice((6, 5), field=0.1)
     kwargs = dict(sweeps=60, burn_in=7, n_chains=2, seed=3, record_states=True)
-    a = sample(lattice, sampler_cls(), 2.4, **kwargs)
-    b = sample(_generic_copy(lattice), sampler_cls(), 2.4, **kwargs)
+    a = sample(lattice, _per_bond(sampler_cls), 2.4, **kwargs)
+    b = sample(_generic_copy(lattice), _per_bond(sampler_cls), 2.4, **kwargs)
     np.testing.assert_array_equal(a.states, b.states)
     np.testing.assert_array_equal(a.energy, b.energy)
     np.testing.assert_array_equal(a.magnetization, b.magnetization)
 
 
-@pytest.mark.parametrize("sampler_cls", CLUSTER_SAMPLERS, ids=lambda c: c.name)
-def test_the_single_chain_call_equals_that_chain_in_a_multi_chain_call(sampler_cls):
+@pytest.mark.parametrize(
+    ("sampler_cls", "options"),
+    [(Wolff, {"clusters_per_sweep": 3}), (SwendsenWang, {}), (SwendsenWang, {"strip_sites": None})],
+    ids=["wolff", "sw", "sw-per-bond"],
+)
+def test_the_single_chain_call_equals_that_chain_in_a_multi_chain_call(sampler_cls, options):
     """One chain runs a serial kernel with compact arguments; the same chain inside a call of
     two chains (the parallel kernel) makes the same moves."""
     model = Ising.lattice((8, 8))
@@ -100,8 +113,7 @@ def test_the_single_chain_call_equals_that_chain_in_a_multi_chain_call(sampler_c
     first = ChainState(
         alone.spins[:1].copy(), alone.rng[:1].copy(), alone.energy[:1].copy(), alone.magnetization[:1].copy()
     )
-    solo = sampler_cls(clusters_per_sweep=3) if sampler_cls is Wolff else sampler_cls()
-    duo = sampler_cls(clusters_per_sweep=3) if sampler_cls is Wolff else sampler_cls()
+    solo, duo = sampler_cls(**options), sampler_cls(**options)
     for n in (1, 4, 2):
         got = solo.sweep(model, first, 0.44, n)
         want = duo.sweep(model, pair, 0.44, n)

@@ -1,5 +1,6 @@
-"""Swendsen-Wang in row strips (the multi-threaded path of big lattices) is exact and its moves
-do not depend on the thread count or the strip height.
+"""Swendsen-Wang in row strips (its path on every periodic 2D lattice, on several threads from
+512 x 512 sites on) is exact and its moves do not depend on the thread count, the strip height or
+the number of chains.
 
 The strips are forced on small lattices (``strip_sites=1``, strips of 1-5 rows, so the boundary
 merge and the periodic wrap from the last row to the first are exercised): the visited states
@@ -10,7 +11,11 @@ kit, and the bookkeeping (E and M equal recomputation, sweep(n) == n x sweep(1),
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import subprocess
+import sys
 
 import numba
 import numpy as np
@@ -176,12 +181,14 @@ def test_the_kernel_gives_the_same_spins_with_one_and_two_threads():
     np.testing.assert_allclose(a.energy, model.energy(a.spins), rtol=0, atol=1e-9)
 
 
-def test_the_thread_count_is_timed_and_changes_no_result():
-    """Big enough for the pool (147456 sites in 6 strips): the sampler times the pool and one
-    thread and keeps the faster; either way the chain is the one a single thread makes."""
+def test_the_thread_count_is_timed_and_changes_no_result(monkeypatch):
+    """Big enough for the pool (147456 sites in 6 strips, with the threads allowed from there):
+    the sampler times the pool and one thread and keeps the faster; either way the chain is the
+    one a single thread makes."""
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("needs 2 Numba threads (NUMBA_NUM_THREADS >= 2)")
     model = Ising.lattice((384, 384))
+    monkeypatch.setattr(cluster, "STRIP_THREAD_SITES", model.n_spins)
     numba.set_num_threads(2)
     timed = SwendsenWang(strip_sites=1)
     a = ChainState.new(model, 1, seed=2)
@@ -277,14 +284,16 @@ def test_an_interrupted_strip_run_resumes_to_the_uninterrupted_result(tmp_path):
 # -------------------------------------------------------------------- when strips are used
 def test_strips_are_used_from_strip_sites_on_for_lattice_path_models_only():
     sw = SwendsenWang()
-    assert STRIP_SITES == 512 * 512 and sw.options() == {}  # defaults are left out (checkpoints resume)
+    assert STRIP_SITES == 1 and sw.options() == {}  # defaults are left out (checkpoints resume)
     assert SwendsenWang(strip_sites=None, strip_rows=8).options() == {"strip_sites": None, "strip_rows": 8}
-    assert sw.uses_strips(Ising.lattice((512, 512))) and sw.uses_strips(Ising.lattice((256, 1024)))
-    assert not sw.uses_strips(Ising.lattice((511, 512)))
-    assert not sw.uses_strips(Ising.lattice((512, 512), periodic=False))  # no lattice path
+    assert sw.uses_strips(Ising.lattice((3, 3))) and sw.uses_strips(Ising.lattice((256, 1024)))
+    big = SwendsenWang(strip_sites=512 * 512)
+    assert big.options() == {"strip_sites": 512 * 512}
+    assert big.uses_strips(Ising.lattice((512, 512))) and not big.uses_strips(Ising.lattice((511, 512)))
+    assert not sw.uses_strips(Ising.lattice((8, 8), periodic=False))  # no lattice path
     assert not SwendsenWang(strip_sites=None).uses_strips(Ising.lattice((512, 512)))
     small = Ising.lattice((8, 8))
-    assert strips().uses_strips(small) and not strips().uses_strips(Ising(small.couplings, small.fields))
+    assert not sw.uses_strips(Ising(small.couplings, small.fields))
 
 
 def test_a_512_x_512_lattice_takes_the_strips_by_default_and_keeps_e_and_m():
@@ -300,14 +309,69 @@ def test_a_512_x_512_lattice_takes_the_strips_by_default_and_keeps_e_and_m():
     assert _same_state(state, forced)  # the default took the strips
 
 
-def test_below_strip_sites_the_serial_stream_is_unchanged_and_above_it_differs():
+@pytest.mark.parametrize("chains", [1, 3])
+def test_small_lattices_take_the_strips_by_default_and_below_strip_sites_the_serial_stream_is_kept(chains):
+    """In zero field the default (strips of 64 rows: one strip on 8 x 8) makes the moves of strips
+    of 3 rows; ``strip_sites`` above the lattice gives the per-bond xoshiro stream of 0.6.5."""
     model = Ising.lattice((8, 8))
-    default, never, forced = (ChainState.new(model, 1, seed=5) for _ in range(3))
+    default, never, forced, above = (ChainState.new(model, chains, seed=5) for _ in range(4))
     SwendsenWang().sweep(model, default, 0.44, 3)
     SwendsenWang(strip_sites=None).sweep(model, never, 0.44, 3)
     strips(3).sweep(model, forced, 0.44, 3)
-    assert _same_state(default, never)
-    assert not np.array_equal(default.spins, forced.spins)
+    SwendsenWang(strip_sites=65).sweep(model, above, 0.44, 3)
+    assert _same_state(default, forced) and _same_state(never, above)
+    assert not np.array_equal(default.spins, never.spins)
+
+
+@pytest.mark.parametrize("field", [0.0, 0.2])
+def test_each_chain_makes_the_same_moves_alone_and_among_several(field):
+    """Several small chains run in parallel, one per thread (:func:`sw_strip_chains`), a single
+    chain the serial kernel directly: chain c's spins, generator, E, M, flips and the sampler's
+    counters are the same either way, at each chain's own temperature."""
+    model = Ising.lattice((10, 7), field=field, coupling=0.9)
+    betas = np.array([0.3, 0.45, 0.6])
+    together = ChainState.new(model, 3, seed=8)
+    sampler = SwendsenWang()
+    got = [sampler.sweep(model, together, betas, n).accepted for n in (1, 4)]
+    counters = np.zeros(3, dtype=np.int64)
+    for c in range(3):
+        fresh = ChainState.new(model, 3, seed=8)
+        alone = ChainState(*(x[c : c + 1].copy() for x in fresh.arrays().values()))
+        one = SwendsenWang()
+        flips = [one.sweep(model, alone, betas[c], n).accepted[0] for n in (1, 4)]
+        counters += one._counters
+        for x, y in zip(alone.arrays().values(), together.arrays().values(), strict=True):
+            assert np.array_equal(x[0], y[c])
+        assert flips == [g[c] for g in got]
+    assert np.array_equal(counters, sampler._counters)
+    np.testing.assert_allclose(together.energy, model.energy(together.spins), rtol=0, atol=1e-9)
+
+
+# a fresh process with 2 Numba threads sweeps one chain of 32 x 32 and one of 384 x 384 (work enough
+# for the pool, below the threads' size) and says which Swendsen-Wang kernels hold machine code
+CHILD = """
+import json
+from thermolearn import Ising
+from thermolearn.samplers import cluster, cluster_strips as cs
+from thermolearn.samplers.state import ChainState
+sw = cluster.SwendsenWang()
+for L in (32, 384):
+    model = Ising.lattice((L, L))
+    sw.sweep(model, ChainState.new(model, 1, seed=1), 0.44, 2)
+kernels = {"sw_strip_sweeps": cs.sw_strip_sweeps, "sw_strip_serial": cs.sw_strip_serial,
+           "sw_strip_chains": cs.sw_strip_chains.compiled, "_sw_sweeps": cluster._sw_sweeps.compiled,
+           "_sw_one": cluster._sw_one}
+print(json.dumps({"compiled": sorted(k for k, d in kernels.items() if d.signatures),
+                  "timed": sorted(sw._strip_clock._seconds)}))
+"""
+
+
+def test_one_small_chain_compiles_and_times_only_the_serial_strip_kernel():
+    env = dict(os.environ, NUMBA_NUM_THREADS="2")
+    done = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got == {"compiled": ["sw_strip_serial"], "timed": []}
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import pytest
 
 from thermolearn import Ising
 from thermolearn.kernel_threads import ItemKernel, over_items, thread_count, thread_limit
-from thermolearn.samplers import annealing, cluster, lattice_kernels
+from thermolearn.samplers import annealing, cluster, cluster_strips, lattice_kernels
 from thermolearn.samplers.cluster import SwendsenWang, Wolff
 from thermolearn.samplers.multispin import MultiSpinMetropolis
 from thermolearn.samplers.rules import METROPOLIS
@@ -79,8 +79,17 @@ def _spy(monkeypatch, kernel: ItemKernel) -> list[int]:
     return seen
 
 
+def _sw_csr() -> SwendsenWang:
+    """Swendsen-Wang without the strips: the per-bond kernel :func:`cluster._sw_sweeps`."""
+    return SwendsenWang(strip_sites=None)
+
+
 @needs_two_threads
-@pytest.mark.parametrize(("cls", "kernel"), [(Wolff, cluster._wolff_sweeps), (SwendsenWang, cluster._sw_sweeps)])
+@pytest.mark.parametrize(
+    ("cls", "kernel"),
+    [(Wolff, cluster._wolff_sweeps), (_sw_csr, cluster._sw_sweeps), (SwendsenWang, cluster_strips.sw_strip_chains)],
+    ids=["wolff", "sw-per-bond", "sw-strips"],
+)
 def test_cluster_sweeps_use_one_thread_for_one_chain_or_little_work_and_the_pool_for_many(monkeypatch, cls, kernel):
     seen = _spy(monkeypatch, kernel)
     small = Ising.lattice((8, 8))
@@ -126,7 +135,7 @@ def test_annealing_reads_use_at_most_one_thread_each(monkeypatch, reads, threads
     assert numba.get_num_threads() == POOL
 
 
-@pytest.mark.parametrize("cls", [Wolff, SwendsenWang, Metropolis, HeatBath, MultiSpinMetropolis])
+@pytest.mark.parametrize("cls", [Wolff, SwendsenWang, _sw_csr, Metropolis, HeatBath, MultiSpinMetropolis])
 def test_serial_and_parallel_kernels_make_the_same_chains(cls):
     model = Ising.lattice((32, 32))
     chains = 128 if cls is MultiSpinMetropolis else 4  # two groups of 64 replicas

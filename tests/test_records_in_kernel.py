@@ -30,6 +30,7 @@ CASES = [
     (HeatBath, {"order": "random"}, Ising.lattice((6, 6), field=0.3)),
     (Wolff, {}, Ising.lattice((8, 8), field=0.1)),
     (SwendsenWang, {}, Ising.lattice((8, 8))),
+    (SwendsenWang, {"strip_sites": 1, "strip_rows": 3}, Ising.lattice((8, 8), field=0.1)),
     (Metropolis, {}, Ising.sherrington_kirkpatrick(12, seed=3)),  # the generic kernel: Python records
 ]
 

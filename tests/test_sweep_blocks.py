@@ -35,6 +35,7 @@ CASES = [
     ("heatbath", {"order": "random"}, ["lattice 6x6 field"]),
     ("wolff", {}, ["lattice 16x16", "lattice 6x6 field", "ferro graph"]),
     ("sw", {}, ["lattice 16x16", "lattice 6x6 field", "ferro graph"]),
+    ("sw", {"strip_sites": 1, "strip_rows": 3}, ["lattice 16x16", "lattice 6x6 field"]),
     ("metropolis-msc", {}, ["lattice 16x16"]),
     ("pt", {"temperatures": [1.5, 2.2, 3.0]}, ["lattice 16x16", "random graph"]),
     ("pt", {"temperatures": [1.5, 2.2, 3.0], "base": "wolff", "exchange_every": 3}, ["ferro graph"]),

@@ -56,30 +56,35 @@ the cluster flips), Swendsen-Wang recomputes E and M in the pass that writes the
 
 Periodic 2D lattices (sides >= 3, one coupling J > 0 on both axes, any fields) take a lattice
 path: neighbours by index arithmetic, no CSR arrays read (and the CSR matrix of a lattice made
-by ``Ising.lattice`` is never built). It visits a site's four neighbours in ascending index
-order, the order of the sorted CSR row, draws exactly when the generic kernel draws and
-evaluates the same floating expressions, so for the same seed it gives the same spins,
+by ``Ising.lattice`` is never built). Wolff's lattice path visits a site's four neighbours in
+ascending index order, the order of the sorted CSR row, draws exactly when the generic kernel draws
+and evaluates the same floating expressions, so for the same seed it gives the same spins,
 generator states, E, M and counts as the generic kernel, bit for bit (the random stream is
-unchanged). Its Wolff growth has no data-dependent branches: a draw is made for every
+unchanged). Its growth has no data-dependent branches: a draw is made for every
 neighbour and kept (the generator state advanced) only for an aligned one, and every
-neighbour is written to the stack and kept only when it joins. Its Swendsen-Wang draws every
-bond first (the same draws, into bits per site) and then labels the clusters in one
-ascending pass (Hoshen-Kopelman: a site takes the smaller of the roots of its left and upper
-neighbours, the larger root linked under it), which gives the same clusters with the same
-roots, the smallest sites, so the orientations are drawn where and when they were.
+neighbour is written to the stack and kept only when it joins.
 
-Swendsen-Wang on a lattice of the lattice path with at least ``strip_sites`` sites (default
-512 x 512) runs in row strips on several threads (:mod:`thermolearn.samplers.cluster_strips`):
-every bond and every cluster orientation is a counter-based hash of one key per sweep and of its
-site or its cluster's smallest site, so the moves do not depend on the threads (their number is
-chosen by timing) but the stream is not the serial kernel's.
+Swendsen-Wang on the lattice path labels the lattice in row strips by default, at every size
+(:mod:`thermolearn.samplers.cluster_strips`, ``strip_sites`` = 1): every bond and every cluster
+orientation is a counter-based hash of one key per sweep and of its site or its cluster's smallest
+site. It is 1.1-1.3x faster per sweep than drawing each bond from xoshiro on one thread, and from
+512 x 512 sites on the strips of one chain share the threads (their number chosen by timing: the
+moves do not depend on it). Its random stream is not the per-bond one, so it is not bit-identical
+to the CSR kernel (same distribution; SW samples on periodic 2D lattices below 512 x 512 differ from
+those of 0.6.5 and earlier for the same seed, and a 0.6.5 checkpoint resumes on the new stream). With
+``strip_sites=None`` (or above the lattice's size) SW keeps the per-bond lattice kernel, bit for bit
+the CSR kernel's moves: it draws every bond first (the same draws, into bits per site) and then
+labels the clusters in one ascending pass (Hoshen-Kopelman: a site takes the smaller of the roots
+of its left and upper neighbours, the larger root linked under it), which gives the same clusters
+with the same roots, the smallest sites, so the orientations are drawn where and when they were.
 
 A single chain (the per-sweep call ``sweep(model, state, beta, 1)`` of a harness that drives
 its own loop, a run of one chain) runs a serial kernel whose settings are packed into two small
 arrays prepared once per model and beta: no parallel region, no thread count to set, no checks
 repeated, a few microseconds of Python per call instead of tens, and a single-chain run compiles
 no parallel kernel. Several chains run the parallel kernel
-(:func:`thermolearn.kernel_threads.over_items`); both make the same moves.
+(:func:`thermolearn.kernel_threads.over_items`); both make the same moves (for the strips too:
+several small chains run the serial strip kernel, one chain per thread).
 """
 
 from __future__ import annotations
@@ -96,17 +101,21 @@ from thermolearn.kernel_threads import MIN_PARALLEL_WORK, over_items, thread_cou
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_bits53, next_uniform
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
-from thermolearn.samplers.cluster_strips import strip_scratch, sw_strip_serial, sw_strip_sweeps
+from thermolearn.samplers.cluster_strips import strip_scratch, sw_strip_chains, sw_strip_serial, sw_strip_sweeps
 from thermolearn.samplers.recording import Records, no_records, record_chain
 from thermolearn.samplers.state import ChainState
 
 #: Wolff's preparatory sweeps at a new temperature (total, and how many before <|C|> is measured).
 CALIBRATION_WARMUP = 20
 CALIBRATION_SWEEPS = 40
-#: Swendsen-Wang labels lattices from this many sites on in row strips on several threads
-#: (another random stream, see :class:`SwendsenWang`), in strips of STRIP_ROWS rows: a boundary
+#: Swendsen-Wang labels lattices of the lattice path from this many sites on in row strips
+#: (counter-based randomness, see :class:`SwendsenWang`): every size, since the strip kernel is
+#: faster than the per-bond xoshiro kernel on one thread too (1.1-1.3x per sweep at L = 32-256)
+STRIP_SITES = 1
+#: the strips of one chain go on several threads from this many sites on (below, one thread each:
+#: a region would not outlast the scheduler's latency); in strips of STRIP_ROWS rows: a boundary
 #: costs a serial pass over one row, 1/64 of a strip's work
-STRIP_SITES = 512 * 512
+STRIP_THREAD_SITES = 512 * 512
 STRIP_ROWS = 64
 #: single-spin updates (the unit of MIN_PARALLEL_WORK) one site of a strip sweep costs about
 STRIP_WORK = 8
@@ -1236,19 +1245,23 @@ class SwendsenWang(_ClusterSampler):
     1 / (1 + exp(-2 beta H_C)), H_C = sum_{i in C} h_i (1/2 each in zero field).
     ``SweepStats.accepted`` counts spins whose value changed, ``attempted`` = n_spins per sweep.
 
-    Big lattices run on several threads. A periodic 2D lattice of at least ``strip_sites``
-    sites (default 512 x 512) that takes the lattice path is labelled in strips of
-    ``strip_rows`` rows (:mod:`thermolearn.samplers.cluster_strips`): each strip draws its bonds
-    and labels its clusters on its own thread, the strip boundaries are joined serially, and every
-    random number is a counter-based hash of one key per sweep (drawn from the chain's xoshiro
-    stream) and the bond's site or the cluster's smallest site. Its moves therefore do not depend
-    on the number of threads (or, in zero field, on ``strip_rows``), but its random stream is not
-    the serial kernel's: for the same seed, lattices from ``strip_sites`` sites on give other (equally
-    exact) samples than smaller ones, and than this sampler with a larger ``strip_sites``.
-    ``strip_sites=None`` never uses the strips. Since the threads change no result, their number
-    is chosen by timing: the Numba pool (at most one thread per strip) or one thread, whichever
-    was faster per sweep in its last timing, each re-timed every few seconds (on a loaded machine a
-    parallel region waits for a descheduled thread at every barrier).
+    Periodic 2D lattices that take the lattice path (:func:`lattice_columns`) with at least
+    ``strip_sites`` sites (default 1: every size) are labelled in strips of ``strip_rows`` rows
+    (:mod:`thermolearn.samplers.cluster_strips`): each strip draws its bonds and labels its
+    clusters, the strip boundaries are joined serially, and every random number is a
+    counter-based hash of one key per sweep (drawn from the chain's xoshiro stream) and the bond's
+    site or the cluster's smallest site. Its moves therefore do not depend on the number of threads
+    or of chains (or, in zero field, on ``strip_rows``), but its random stream is not the per-bond
+    kernel's: for the same seed, the strips give other (equally exact) samples than
+    ``strip_sites=None`` (never the strips: each bond drawn from xoshiro, bit for bit the moves of
+    the CSR kernel on any graph) or a ``strip_sites`` above the lattice's size. Below
+    STRIP_THREAD_SITES (512 x 512) sites a chain's strips run on one thread (the serial
+    compilation; several chains run in parallel, one per thread); from there on the strips of one
+    chain share the threads, whose number is chosen by timing: the Numba pool (at most one thread
+    per strip) or one thread, whichever was faster per sweep in its last timing, each re-timed
+    every few seconds (on a loaded machine a parallel region waits for a descheduled thread at
+    every barrier). The strips are the default at every size (in 0.6.5 and earlier from 512 x 512
+    on); a 0.6.5 checkpoint with the default settings resumes on the strip stream.
     """
 
     name = "sw"
@@ -1305,8 +1318,9 @@ class SwendsenWang(_ClusterSampler):
         }
 
     def uses_strips(self, model: Ising) -> bool:
-        """Whether sweeps of ``model`` run the multi-threaded strip kernel: a lattice the lattice
-        path takes (:func:`lattice_columns`) with at least ``strip_sites`` sites."""
+        """Whether sweeps of ``model`` run the strip kernel: a lattice the lattice path takes
+        (:func:`lattice_columns`) with at least ``strip_sites`` sites (on several threads only from
+        STRIP_THREAD_SITES on)."""
         return self.strip_sites is not None and model.n_spins >= self.strip_sites and lattice_columns(model) is not None
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
@@ -1346,9 +1360,11 @@ class SwendsenWang(_ClusterSampler):
     def _strip_sweeps(
         self, model: Ising, state: ChainState, args: tuple, n_sweeps: int, record_args: tuple
     ) -> np.ndarray:
-        """The strip kernel on each chain in turn (the strips of one chain fill the threads). The
-        leading kernel arguments of each chain are kept for the next call with the same prepared
-        arguments and chain arrays (a harness's per-sweep loop repeats nothing)."""
+        """The strip kernel. Below STRIP_THREAD_SITES sites: serially, one chain directly, several
+        chains in parallel (one chain per thread); from STRIP_THREAD_SITES on: on each chain in turn,
+        the strips of one chain filling the threads. The leading kernel arguments are kept for the
+        next call with the same prepared arguments and chain arrays (a harness's per-sweep loop
+        repeats nothing)."""
         got = self._strip_call
         if (
             got is None
@@ -1360,21 +1376,41 @@ class SwendsenWang(_ClusterSampler):
         ):
             _, columns, _, _, _, _, fields, j0, table, rows, _, has_field, betas = args
             n = model.n_spins
-            if self._strip_work is None or self._strip_work[0] is not model:
-                self._strip_work = (model, strip_scratch(n, columns, self.strip_rows, has_field))
+            strips = -(-(n // columns) // self.strip_rows)
+            if n < STRIP_THREAD_SITES and state.n_chains > 1:  # the chains kernel allocates its own scratch
+                scratch: tuple = ()
+            else:
+                if self._strip_work is None or self._strip_work[0] is not model:
+                    self._strip_work = (model, strip_scratch(n, columns, self.strip_rows, has_field))
+                scratch = self._strip_work[1]
             heads = [
                 (c, state.spins, state.rng, state.energy, state.magnetization, columns, self.strip_rows, fields, j0,
                  table[rows[c], 0], has_field, float(betas[c]))
                 for c in range(state.n_chains)
             ]  # fmt: skip
-            strips = -(-(n // columns) // self.strip_rows)
-            got = (args, state.spins, state.rng, state.energy, state.magnetization, heads, self._strip_work[1], strips)
+            chains = (
+                state.spins, state.rng, state.energy, state.magnetization, columns, self.strip_rows, fields, j0,
+                np.ascontiguousarray(table[rows, 0]), has_field, np.ascontiguousarray(betas, dtype=np.float64),
+            )  # fmt: skip
+            got = (args, state.spins, state.rng, state.energy, state.magnetization, heads, scratch, strips, chains)
             self._strip_call = got
         heads, scratch, strips = got[5], got[6], got[7]
+        n = model.n_spins
+        if n < STRIP_THREAD_SITES:
+            # threads never pay inside one small chain: the serial kernel alone (the parallel strip
+            # kernel is neither compiled nor timed), over the chains in parallel when there are several
+            if len(heads) == 1:
+                flipped = np.empty(1, dtype=np.int64)
+                flipped[0] = sw_strip_serial(*heads[0], n_sweeps, *scratch, self._counters, *record_args)
+                return flipped
+            work = len(heads) * n * n_sweeps
+            return sw_strip_chains.run(
+                len(heads), *got[8], n_sweeps, self._counters, *record_args, work=work, min_work=MIN_PARALLEL_WORK
+            )
         # threads when each parallel region (two per sweep) is long enough to fill them: a strip
         # sweep costs about as much per site as STRIP_WORK single-spin updates (more sweeps per
         # call make more regions, not longer ones)
-        threads = thread_count(strips, model.n_spins * STRIP_WORK, MIN_PARALLEL_WORK)
+        threads = thread_count(strips, n * STRIP_WORK, MIN_PARALLEL_WORK)
         timed = threads > 1 and self._timed_threads
         if timed:
             threads = self._strip_clock.choose(threads)

@@ -1,4 +1,4 @@
-"""Swendsen-Wang on one big periodic 2D lattice, labelled in row strips on several threads.
+"""Swendsen-Wang on periodic 2D lattices, labelled in row strips (on several threads for big ones).
 
 A sweep of the strip algorithm (one chain; the Fortuin-Kasteleyn construction of
 :mod:`thermolearn.samplers.cluster`, bond probability p = 1 - exp(-2 beta J)):
@@ -32,8 +32,12 @@ do not depend on the cut, so the spins, the generator state, M and the counts ar
 number of threads and any strip height (tested); E = -(J sum_<ij> s_i s_j + sum_i h_i s_i) sums its
 integer bond part exactly and its field part strip by strip in strip order, so with fields its last
 bits (and, through H_C's rounding, an orientation with vanishing probability) follow the strip
-height, which the sampler fixes. The stream differs from the serial lattice kernel's (one xoshiro
-draw per bond): the sampler uses the strips only from a lattice size on (its ``strip_sites``).
+height, which the sampler fixes. The stream differs from the per-bond lattice kernel's (one
+xoshiro draw per bond); the sampler uses the strips on every periodic 2D lattice by default (its
+``strip_sites``): one thread running the serial compilation (:data:`sw_strip_serial`) costs about
+as much per site as the per-bond kernel less 10-25% (no xoshiro step per bond), so the strips pay
+on one thread too. Several small chains run :func:`sw_strip_chains` (the serial compilation on each
+chain, the chains in parallel), which makes the same moves as each chain alone.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ import numpy as np
 from numba import prange, uint64
 
 from thermolearn.kernel_cache import bind_globals, njit
+from thermolearn.kernel_threads import over_items
 from thermolearn.randomness.xoshiro import next64
 from thermolearn.samplers.recording import record_chain
 
@@ -335,6 +340,52 @@ def _strip_sweeps(
 #: microseconds per region), and the same moves
 sw_strip_sweeps = njit(cache=True, parallel=True)(_strip_sweeps)
 sw_strip_serial = njit(cache=True)(bind_globals(_strip_sweeps, "serial", prange=range))
+
+
+@over_items()
+def sw_strip_chains(
+    spins,
+    rng,
+    energy,
+    magnetization,
+    C,
+    rows,
+    h,
+    j0,
+    thrs,
+    has_field,
+    betas,
+    n_sweeps,
+    totals,
+    thin,
+    first,
+    count,
+    rec_energy,
+    rec_magnetization,
+    site_sums,
+    batch_of,
+    states,
+):
+    """:func:`sw_strip_serial` on every chain (the chains in parallel, each chain's strips on its
+    thread), with chain ``c``'s threshold ``thrs[c]`` and inverse temperature ``betas[c]``: the moves
+    of the strip kernel whatever the number of chains. Adds (sweeps, clusters, spins flipped) to
+    ``totals``; returns the spins flipped per chain. For lattices below 2^31 sites (int32 parents:
+    the sampler runs several chains this way only below 512 x 512 sites)."""
+    n_chains, n = spins.shape
+    counts = np.zeros((n_chains, 3), dtype=np.int64)  # per chain, summed after the loop (no race)
+    flipped = np.zeros(n_chains, dtype=np.int64)
+    strips = (n // C + rows - 1) // rows
+    for c in prange(n_chains):
+        flipped[c] = sw_strip_serial(
+            c, spins, rng, energy, magnetization, C, rows, h, j0, thrs[c], has_field, betas[c], n_sweeps,
+            np.empty(n, dtype=np.int32), np.empty(n, dtype=np.uint8), np.empty(n if has_field else 1),
+            np.empty(n, dtype=np.uint8), np.zeros(n, dtype=np.uint8), np.empty(min(n, 4 * C * strips), dtype=np.int64),
+            counts[c], thin, first, count, rec_energy, rec_magnetization, site_sums, batch_of, states,
+        )  # fmt: skip
+    for c in range(n_chains):
+        for q in range(3):
+            totals[q] += counts[c, q]
+    return flipped
 
 
 def strip_scratch(n: int, columns: int, rows: int, has_field: bool) -> tuple[np.ndarray, ...]:
