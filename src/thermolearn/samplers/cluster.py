@@ -383,7 +383,8 @@ def _wolff_sweeps(
     accepted, spins visited, spins flipped) to ``totals``; returns (flipped, visited, built) per chain."""
     n_chains = spins.shape[0]
     counts = np.zeros((4, n_chains), dtype=np.int64)
-    for c in prange(n_chains):
+    for ch in prange(n_chains):
+        c = np.int64(ch)  # prange's body is also typed with an unsigned index: one compilation of the callee
         f, v, b, a = _wolff_chain(
             c, np.empty(3 * spins.shape[1], dtype=indices.dtype), spins, rng, energy, magnetization, lattice, C, indptr, indices, data, h, j0, bondp[rows[c]], uniform,
             has_field, betas[c], clusters[c], n_sweeps, budget, thin, first, count, rec_energy, rec_magnetization,
@@ -434,7 +435,7 @@ def _wolff_one(
     compiles the parallel kernel. ``ints`` = (lattice, C, uniform, has_field, clusters per sweep),
     ``reals`` = (J of a uniform model, beta), ``work``: 3 n_spins integers of scratch."""
     f, v, b, a = _wolff_chain(
-        0, work, spins, rng, energy, magnetization, ints[0] != 0, ints[1], indptr, indices, data, h, reals[0], bond,
+        np.int64(0), work, spins, rng, energy, magnetization, ints[0] != 0, ints[1], indptr, indices, data, h, reals[0], bond,
         ints[2] != 0, ints[3] != 0, reals[1], ints[4], n_sweeps, budget, thin, first, count, rec_energy,
         rec_magnetization, site_sums, batch_of, states,
     )  # fmt: skip
@@ -707,7 +708,8 @@ def _sw_sweeps(
     ``totals`` and returns the spins flipped per chain."""
     n_chains = spins.shape[0]
     counts = np.zeros((2, n_chains), dtype=np.int64)
-    for c in prange(n_chains):
+    for ch in prange(n_chains):
+        c = np.int64(ch)  # prange's body is also typed with an unsigned index: one compilation of the callee
         f, k = _sw_chain(
             c, np.empty(spins.shape[1], dtype=np.int32), np.empty(spins.shape[1], dtype=np.bool_), spins, rng, energy, magnetization, lattice, C, indptr, indices, data, split, h, j0, bondp[rows[c]],
             uniform, has_field, betas[c], n_sweeps, thin, first, count, rec_energy, rec_magnetization, site_sums,
@@ -752,7 +754,7 @@ def _sw_one(
     """:func:`_sw_sweeps` for one chain, serially and with the settings packed (see
     :func:`_wolff_one`); ``ints`` = (lattice, C, uniform, has_field), ``reals`` = (J, beta)."""
     f, k = _sw_chain(
-        0, parent, flip, spins, rng, energy, magnetization, ints[0] != 0, ints[1], indptr, indices, data, split, h,
+        np.int64(0), parent, flip, spins, rng, energy, magnetization, ints[0] != 0, ints[1], indptr, indices, data, split, h,
         reals[0], bond, ints[2] != 0, ints[3] != 0, reals[1], n_sweeps, thin, first, count, rec_energy,
         rec_magnetization, site_sums, batch_of, states,
     )  # fmt: skip

@@ -375,7 +375,8 @@ def sw_strip_chains(
     counts = np.zeros((n_chains, 3), dtype=np.int64)  # per chain, summed after the loop (no race)
     flipped = np.zeros(n_chains, dtype=np.int64)
     strips = (n // C + rows - 1) // rows
-    for c in prange(n_chains):
+    for ch in prange(n_chains):
+        c = np.int64(ch)  # prange's body is also typed with an unsigned index: one compilation of the callee
         flipped[c] = sw_strip_serial(
             c, spins, rng, energy, magnetization, C, rows, h, j0, thrs[c], has_field, betas[c], n_sweeps,
             np.empty(n, dtype=np.int32), np.empty(n, dtype=np.uint8), np.empty(n if has_field else 1),
