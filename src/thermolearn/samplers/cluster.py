@@ -1262,8 +1262,9 @@ class SwendsenWang(_ClusterSampler):
     chain share the threads, whose number is chosen by timing: the Numba pool (at most one thread
     per strip) or one thread, whichever was faster per sweep in its last timing, each re-timed
     every few seconds (on a loaded machine a parallel region waits for a descheduled thread at
-    every barrier). The strips are the default at every size (in 0.6.5 and earlier from 512 x 512
-    on); a 0.6.5 checkpoint with the default settings resumes on the strip stream.
+    every barrier). The strips are new in 0.6.6 and the default at every size (0.6.5 and earlier
+    drew every bond from xoshiro); a 0.6.5 checkpoint with the default settings resumes on the strip
+    stream.
     """
 
     name = "sw"
