@@ -22,11 +22,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from thermolearn import Ising
+from thermolearn import Ising, kernel_threads
 from thermolearn.estimators import integrated_autocorrelation_time
 from thermolearn.exact import probability_table
 from thermolearn.exact.kaufman import kaufman
-from thermolearn.kernel_threads import thread_limit
+from thermolearn.kernel_threads import ThreadClock, thread_limit
 from thermolearn.runs import sample
 from thermolearn.samplers import ChainState, cluster
 from thermolearn.samplers.cluster import STRIP_SITES, SwendsenWang
@@ -203,8 +203,8 @@ def test_the_thread_count_is_timed_and_changes_no_result(monkeypatch):
 
 def test_the_thread_clock_tries_both_then_takes_the_faster_and_retimes_the_stale(monkeypatch):
     now = [100.0]
-    monkeypatch.setattr(cluster.time, "monotonic", lambda: now[0])
-    clock = cluster._ThreadClock()
+    monkeypatch.setattr(kernel_threads.time, "monotonic", lambda: now[0])
+    clock = ThreadClock()
     assert clock.choose(2) == 2  # nothing timed: the pool first
     clock.record(2, 0.03, 0.03)
     assert clock.choose(2) == 1  # then one thread

@@ -97,7 +97,7 @@ import numpy as np
 from numba import prange, uint64
 
 from thermolearn.kernel_cache import njit
-from thermolearn.kernel_threads import MIN_PARALLEL_WORK, over_items, thread_count, thread_limit
+from thermolearn.kernel_threads import MIN_PARALLEL_WORK, ThreadClock, over_items, thread_count, thread_limit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_bits53, next_uniform
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
@@ -1208,37 +1208,6 @@ class Wolff(_ClusterSampler):
         return SweepStats(accepted=flipped, attempted=visited)
 
 
-class _ThreadClock:
-    """Chooses between one thread and the pool for a kernel whose results do not depend on the
-    thread count, by timing both: on a busy machine a parallel region waits for a descheduled
-    thread at every barrier, and one thread can be several times faster than two (measured 6x for
-    strip Swendsen-Wang at L = 512 with two other busy processes on two cores). Each choice's last
-    wall-clock time per sweep is kept; a choice not timed for ``REFRESH`` seconds, or for ten calls'
-    time when calls are longer, is tried again (so the slower choice costs at most one call in ten)."""
-
-    REFRESH = 5.0
-
-    def __init__(self) -> None:
-        self._seconds: dict[int, float] = {}  # threads -> seconds per sweep
-        self._when: dict[int, float] = {}  # threads -> time.monotonic() at the end of that timing
-        self._call = 0.0  # seconds of the last call
-
-    def choose(self, threads: int) -> int:
-        """``threads`` (the pool) or 1: one untimed or stale, else the faster."""
-        now = time.monotonic()
-        stale = max(self.REFRESH, 10.0 * self._call)
-        for option in (threads, 1):
-            if now - self._when.get(option, -math.inf) > stale:
-                return option
-        return threads if self._seconds[threads] <= self._seconds[1] else 1
-
-    def record(self, threads: int, per_sweep: float, call: float) -> None:
-        """The timing of a call on ``threads``: seconds per sweep, and of the whole call."""
-        self._seconds[threads] = per_sweep
-        self._when[threads] = time.monotonic()
-        self._call = call
-
-
 class SwendsenWang(_ClusterSampler):
     """Swendsen-Wang updates for ferromagnets (every J_ij >= 0) on any graph.
 
@@ -1287,7 +1256,7 @@ class SwendsenWang(_ClusterSampler):
         self._counters = np.zeros(3, dtype=np.int64)  # sweeps, clusters, flipped
         self._strip_work: tuple | None = None  # (model, scratch arrays) of the strip kernel
         self._strip_call: tuple | None = None  # (arguments, chain arrays, per-chain kernel arguments, ...)
-        self._strip_clock = _ThreadClock()
+        self._strip_clock = ThreadClock()
         #: False: the strips always take the threads their work fills (benchmarks of the scaling)
         self._timed_threads = True
 

@@ -182,211 +182,232 @@ def _count_row(planes, flips, n):
         c += 1
 
 
-@over_items()
-def _msc_sweeps(words, rng, seeds_rows, afm, afm_stride, rows, cols, digits, cap, n_sweeps, accepted):
-    """Sequential Metropolis sweeps of every group of 64 replicas (words: (n_groups, n))."""
-    n_groups, n = words.shape
+@njit(inline="always")
+def _sweep_group(g, words, rng, seeds_rows, afm, afm_stride, rows, cols, digits, cap, n_sweeps, accepted):
+    """Sequential Metropolis sweeps of group ``g`` of 64 replicas (words: (n_groups, n))."""
     everything = uint64(0xFFFFFFFFFFFFFFFF)
-    for g in prange(n_groups):
-        w = words[g]
-        row = seeds_rows[g]
-        planes = np.zeros(_COUNTER_BITS + 8, dtype=np.uint64)  # a row's count on top of a flush's worth
-        counts = np.zeros(LANES, dtype=np.int64)
-        chunk = min(cols, _CHUNK)
-        st = np.empty((4, chunk), dtype=np.uint64)
-        undecided4 = np.empty(chunk, dtype=np.uint64)
-        undecided8 = np.empty(chunk, dtype=np.uint64)
-        yes4 = np.empty(chunk, dtype=np.uint64)
-        yes8 = np.empty(chunk, dtype=np.uint64)
-        need4 = np.empty(cols, dtype=np.uint64)
-        need8 = np.empty(cols, dtype=np.uint64)
-        below4 = np.empty(cols, dtype=np.uint64)
-        below8 = np.empty(cols, dtype=np.uint64)
-        two_of = np.empty(cols, dtype=np.uint64)
-        one_of = np.empty(cols, dtype=np.uint64)
-        some_of = np.empty(cols, dtype=np.uint64)
-        shifted = np.empty(cols, dtype=np.uint64)
-        flips = np.empty(cols, dtype=np.uint64)
-        since_flush = 0
-        for _ in range(n_sweeps):
-            key, a0, a1, a2, a3 = next64(rng[row, 0], rng[row, 1], rng[row, 2], rng[row, 3])
-            rng[row, 0], rng[row, 1], rng[row, 2], rng[row, 3] = a0, a1, a2, a3
-            for r in range(rows):
-                base = r * cols
-                up = base - cols if r > 0 else base + (rows - 1) * cols
-                down = base + cols if r < rows - 1 else base - (rows - 1) * cols
-                wr = w[base : base + cols]
-                wu = w[up : up + cols]
-                wd = w[down : down + cols]
-                ab = base * afm_stride
-                b0 = afm[0, ab : ab + cols]
-                b1 = afm[1, ab : ab + cols]
-                b2 = afm[2, ab : ab + cols]
-                b3 = afm[3, ab : ab + cols]
-                # first, each site's unsatisfied bonds among the three neighbours that do not change
-                # before its turn (right, up, down: a vector loop); the left bond is the sequential part
-                for c in range(cols - 1):
-                    x = wr[c]
-                    u2 = x ^ wr[c + 1] ^ b1[c]  # 1 where the bond is unsatisfied
-                    u3 = x ^ wu[c] ^ b2[c]
-                    u4 = x ^ wd[c] ^ b3[c]
-                    two = (u2 & u3) | (u4 & (u2 ^ u3))  # at least two of the three
-                    some = u2 | u3 | u4
-                    two_of[c] = two
-                    one_of[c] = (u2 ^ u3 ^ u4) & ~two
-                    some_of[c] = some
-                    shifted[c] = x ^ b0[c]
-                    # the lanes whose flip depends on U < p (k can be 1) and on U < p8 (k can be 0)
-                    need4[c] = ~two
-                    need8[c] = ~some
-                # the last site's right neighbour is site 0, updated before its turn: every lane draws
-                shifted[cols - 1] = wr[cols - 1] ^ b0[cols - 1]
-                need4[cols - 1] = everything
-                need8[cols - 1] = everything
-                # the uniforms do not depend on the spins: a chunk of sites at a time, in whole
-                # scratch rows (contiguous to the compiler: vector loops); only the lanes that need
-                # a comparison keep the streams going
-                seed = key ^ (uint64(r) * uint64(_ROW_SALT))
-                for c0 in range(0, cols, _CHUNK):
-                    c1 = min(c0 + _CHUNK, cols)
-                    seed_streams(st, seed, c0, cols, c1 - c0)
-                    for j in range(c1 - c0):
-                        undecided4[j] = need4[c0 + j]
-                        undecided8[j] = need8[c0 + j]
-                    _row_masks(
-                        c1 - c0, digits[g], cap[g], st[0], st[1], st[2], st[3], undecided4, undecided8, yes4, yes8
-                    )
-                    for j in range(c1 - c0):
-                        below4[c0 + j] = yes4[j]
-                        below8[c0 + j] = yes8[j]
-                # every site's flip mask for either state of its left bond (the one neighbour updated
-                # just before it): k unsatisfied bonds flip outright when k >= 2, with p when k = 1,
-                # p8 when k = 0
-                # with the left bond satisfied the site flips by f0, unsatisfied by f1, and the left
-                # bond is unsatisfied where (x ^ afm) ^ left: so the new spin is
-                # x ^ f0 ^ (((x ^ afm) ^ left) & (f0 ^ f1)) = e ^ (left & d), two operations on the
-                # sequential path
-                for c in range(cols - 1):
-                    f0 = two_of[c] | (one_of[c] & below4[c]) | (~some_of[c] & below8[c])
-                    d = f0 ^ (some_of[c] | below4[c])
-                    x = wr[c]
-                    flips[c] = x  # the old spins, for the flip masks below
-                    need4[c] = x ^ f0 ^ (shifted[c] & d)
-                    need8[c] = d
-                left = wr[cols - 1]
-                for c in range(cols - 1):
-                    left = need4[c] ^ (left & need8[c])
-                    wr[c] = left
-                for c in range(cols - 1):
-                    flips[c] ^= wr[c]
-                # the last site: its right neighbour (site 0) has been updated
-                c = cols - 1
+    w = words[g]
+    row = seeds_rows[g]
+    planes = np.zeros(_COUNTER_BITS + 8, dtype=np.uint64)  # a row's count on top of a flush's worth
+    counts = np.zeros(LANES, dtype=np.int64)
+    chunk = min(cols, _CHUNK)
+    st = np.empty((4, chunk), dtype=np.uint64)
+    undecided4 = np.empty(chunk, dtype=np.uint64)
+    undecided8 = np.empty(chunk, dtype=np.uint64)
+    yes4 = np.empty(chunk, dtype=np.uint64)
+    yes8 = np.empty(chunk, dtype=np.uint64)
+    need4 = np.empty(cols, dtype=np.uint64)
+    need8 = np.empty(cols, dtype=np.uint64)
+    below4 = np.empty(cols, dtype=np.uint64)
+    below8 = np.empty(cols, dtype=np.uint64)
+    two_of = np.empty(cols, dtype=np.uint64)
+    one_of = np.empty(cols, dtype=np.uint64)
+    some_of = np.empty(cols, dtype=np.uint64)
+    shifted = np.empty(cols, dtype=np.uint64)
+    flips = np.empty(cols, dtype=np.uint64)
+    since_flush = 0
+    for _ in range(n_sweeps):
+        key, a0, a1, a2, a3 = next64(rng[row, 0], rng[row, 1], rng[row, 2], rng[row, 3])
+        rng[row, 0], rng[row, 1], rng[row, 2], rng[row, 3] = a0, a1, a2, a3
+        for r in range(rows):
+            base = r * cols
+            up = base - cols if r > 0 else base + (rows - 1) * cols
+            down = base + cols if r < rows - 1 else base - (rows - 1) * cols
+            wr = w[base : base + cols]
+            wu = w[up : up + cols]
+            wd = w[down : down + cols]
+            ab = base * afm_stride
+            b0 = afm[0, ab : ab + cols]
+            b1 = afm[1, ab : ab + cols]
+            b2 = afm[2, ab : ab + cols]
+            b3 = afm[3, ab : ab + cols]
+            # first, each site's unsatisfied bonds among the three neighbours that do not change
+            # before its turn (right, up, down: a vector loop); the left bond is the sequential part
+            for c in range(cols - 1):
                 x = wr[c]
-                u2 = x ^ wr[0] ^ b1[c]
+                u2 = x ^ wr[c + 1] ^ b1[c]  # 1 where the bond is unsatisfied
                 u3 = x ^ wu[c] ^ b2[c]
                 u4 = x ^ wd[c] ^ b3[c]
-                two = (u2 & u3) | (u4 & (u2 ^ u3))
+                two = (u2 & u3) | (u4 & (u2 ^ u3))  # at least two of the three
                 some = u2 | u3 | u4
-                u1 = shifted[c] ^ left
-                f = (u1 & (some | below4[c])) | (
-                    ~u1 & (two | ((u2 ^ u3 ^ u4) & ~two & below4[c]) | (~some & below8[c]))
-                )
-                wr[c] = x ^ f
-                flips[c] = f
-                _count_row(planes, flips, cols)
-                since_flush += cols
-                if since_flush >= 1 << (_COUNTER_BITS - 1):
-                    _flush(planes, counts)
-                    since_flush = 0
-        _flush(planes, counts)
-        for b in range(LANES):
-            accepted[g * LANES + b] = counts[b]
+                two_of[c] = two
+                one_of[c] = (u2 ^ u3 ^ u4) & ~two
+                some_of[c] = some
+                shifted[c] = x ^ b0[c]
+                # the lanes whose flip depends on U < p (k can be 1) and on U < p8 (k can be 0)
+                need4[c] = ~two
+                need8[c] = ~some
+            # the last site's right neighbour is site 0, updated before its turn: every lane draws
+            shifted[cols - 1] = wr[cols - 1] ^ b0[cols - 1]
+            need4[cols - 1] = everything
+            need8[cols - 1] = everything
+            # the uniforms do not depend on the spins: a chunk of sites at a time, in whole
+            # scratch rows (contiguous to the compiler: vector loops); only the lanes that need
+            # a comparison keep the streams going
+            seed = key ^ (uint64(r) * uint64(_ROW_SALT))
+            for c0 in range(0, cols, _CHUNK):
+                c1 = min(c0 + _CHUNK, cols)
+                seed_streams(st, seed, c0, cols, c1 - c0)
+                for j in range(c1 - c0):
+                    undecided4[j] = need4[c0 + j]
+                    undecided8[j] = need8[c0 + j]
+                _row_masks(c1 - c0, digits[g], cap[g], st[0], st[1], st[2], st[3], undecided4, undecided8, yes4, yes8)
+                for j in range(c1 - c0):
+                    below4[c0 + j] = yes4[j]
+                    below8[c0 + j] = yes8[j]
+            # every site's flip mask for either state of its left bond (the one neighbour updated
+            # just before it): k unsatisfied bonds flip outright when k >= 2, with p when k = 1,
+            # p8 when k = 0
+            # with the left bond satisfied the site flips by f0, unsatisfied by f1, and the left
+            # bond is unsatisfied where (x ^ afm) ^ left: so the new spin is
+            # x ^ f0 ^ (((x ^ afm) ^ left) & (f0 ^ f1)) = e ^ (left & d), two operations on the
+            # sequential path
+            for c in range(cols - 1):
+                f0 = two_of[c] | (one_of[c] & below4[c]) | (~some_of[c] & below8[c])
+                d = f0 ^ (some_of[c] | below4[c])
+                x = wr[c]
+                flips[c] = x  # the old spins, for the flip masks below
+                need4[c] = x ^ f0 ^ (shifted[c] & d)
+                need8[c] = d
+            left = wr[cols - 1]
+            for c in range(cols - 1):
+                left = need4[c] ^ (left & need8[c])
+                wr[c] = left
+            for c in range(cols - 1):
+                flips[c] ^= wr[c]
+            # the last site: its right neighbour (site 0) has been updated
+            c = cols - 1
+            x = wr[c]
+            u2 = x ^ wr[0] ^ b1[c]
+            u3 = x ^ wu[c] ^ b2[c]
+            u4 = x ^ wd[c] ^ b3[c]
+            two = (u2 & u3) | (u4 & (u2 ^ u3))
+            some = u2 | u3 | u4
+            u1 = shifted[c] ^ left
+            f = (u1 & (some | below4[c])) | (~u1 & (two | ((u2 ^ u3 ^ u4) & ~two & below4[c]) | (~some & below8[c])))
+            wr[c] = x ^ f
+            flips[c] = f
+            _count_row(planes, flips, cols)
+            since_flush += cols
+            if since_flush >= 1 << (_COUNTER_BITS - 1):
+                _flush(planes, counts)
+                since_flush = 0
+    _flush(planes, counts)
+    for b in range(LANES):
+        accepted[g * LANES + b] = counts[b]
 
 
 _BYTE_LOW = 0x0101010101010101  # bit 0 of each byte
 
 
-@over_items()
-def _pack(spins, spins8, whole_bytes, words):
+@njit(inline="always")
+def _pack_group(g, spins, spins8, whole_bytes, words):
     """int8 spins into words, bit b of word i = spin i of chain 64 g + b (1 for s = +1).
 
     With ``whole_bytes`` (rows of whole 8-site blocks, ``spins8`` the spins viewed as uint64):
     eight sites of eight chains at a time, each byte of a chain's uint64 one site (+1 = 0x01,
     -1 = 0xFF: the sign bit tells them apart), transposed with shifts and masks. Otherwise a
     block of sites at a time, one chain after another (the inner loop along a chain's row)."""
-    n_groups, n = words.shape
+    n = words.shape[1]
     low = uint64(_BYTE_LOW)
-    for g in prange(n_groups):
-        w = words[g]
-        for i in range(n):
-            w[i] = 0
-        if whole_bytes:
-            for b0 in range(0, LANES, 8):
-                for i8 in range(n // 8):
-                    t = uint64(0)  # byte k, bit j: site 8 i8 + k of chain b0 + j is up
-                    for j in range(8):
-                        v = spins8[g * LANES + b0 + j, i8]
-                        t |= (((v >> uint64(7)) & low) ^ low) << uint64(j)
-                    for k in range(8):
-                        w[8 * i8 + k] |= ((t >> uint64(8 * k)) & uint64(0xFF)) << uint64(b0)
-        else:
-            for i0 in range(0, n, _BLOCK):
-                i1 = min(i0 + _BLOCK, n)
-                for b in range(LANES):
-                    row = spins[g * LANES + b]
-                    shift = uint64(b)
-                    for i in range(i0, i1):
-                        w[i] |= uint64((row[i] + 1) >> 1) << shift  # +1 -> 1, -1 -> 0
+    w = words[g]
+    for i in range(n):
+        w[i] = 0
+    if whole_bytes:
+        for b0 in range(0, LANES, 8):
+            for i8 in range(n // 8):
+                t = uint64(0)  # byte k, bit j: site 8 i8 + k of chain b0 + j is up
+                for j in range(8):
+                    v = spins8[g * LANES + b0 + j, i8]
+                    t |= (((v >> uint64(7)) & low) ^ low) << uint64(j)
+                for k in range(8):
+                    w[8 * i8 + k] |= ((t >> uint64(8 * k)) & uint64(0xFF)) << uint64(b0)
+    else:
+        for i0 in range(0, n, _BLOCK):
+            i1 = min(i0 + _BLOCK, n)
+            for b in range(LANES):
+                row = spins[g * LANES + b]
+                shift = uint64(b)
+                for i in range(i0, i1):
+                    w[i] |= uint64((row[i] + 1) >> 1) << shift  # +1 -> 1, -1 -> 0
+
+
+@over_items()
+def _pack(spins, spins8, whole_bytes, words):
+    """:func:`_pack_group` for every group."""
+    for g in prange(words.shape[0]):
+        _pack_group(g, spins, spins8, whole_bytes, words)
+
+
+@njit(inline="always")
+def _unpack_group(g, words, spins, spins8, whole_bytes, energy, magnetization, afm, afm_stride, rows, cols, abs_j):
+    """Spins back to int8 (as :func:`_pack` packed them); each chain's magnetisation and energy
+    from per-lane counts of up spins and of unsatisfied bonds (bit-sliced counters, a row of
+    words at a time), E = -|J| (bonds - 2 unsatisfied)."""
+    n = words.shape[1]
+    low = uint64(_BYTE_LOW)
+    w = words[g]
+    if whole_bytes:  # the inverse of _pack's transposition: a byte is 0xFF ^ (0xFE u) for an up bit u
+        for b0 in range(0, LANES, 8):
+            for i8 in range(n // 8):
+                t = uint64(0)
+                for k in range(8):
+                    t |= ((w[8 * i8 + k] >> uint64(b0)) & uint64(0xFF)) << uint64(8 * k)
+                for j in range(8):
+                    spins8[g * LANES + b0 + j, i8] = ~(((t >> uint64(j)) & low) * uint64(0xFE))
+    else:
+        for i0 in range(0, n, _BLOCK):
+            i1 = min(i0 + _BLOCK, n)
+            for b in range(LANES):
+                row = spins[g * LANES + b]
+                shift = uint64(b)
+                for i in range(i0, i1):
+                    row[i] = np.int8(2 * np.int64((w[i] >> shift) & uint64(1)) - 1)
+    up_planes = np.zeros(_MEASURE_BITS, dtype=np.uint64)
+    bad_planes = np.zeros(_MEASURE_BITS, dtype=np.uint64)
+    bad = np.empty(cols, dtype=np.uint64)
+    for r in range(rows):
+        base = r * cols
+        down = base + cols if r < rows - 1 else base - (rows - 1) * cols
+        _count_row(up_planes, w[base : base + cols], cols)
+        for c in range(cols):  # the right bond (site 0's from the last site)
+            right = base + c + 1 if c < cols - 1 else base
+            bad[c] = w[base + c] ^ w[right] ^ afm[(base + c) * afm_stride, 1]
+        _count_row(bad_planes, bad, cols)
+        for c in range(cols):  # the bond down
+            bad[c] = w[base + c] ^ w[down + c] ^ afm[(base + c) * afm_stride, 3]
+        _count_row(bad_planes, bad, cols)
+    ups = np.zeros(LANES, dtype=np.int64)
+    unsatisfied = np.zeros(LANES, dtype=np.int64)
+    for k in range(_MEASURE_BITS):
+        for b in range(LANES):
+            ups[b] += np.int64((up_planes[k] >> uint64(b)) & uint64(1)) << k
+            unsatisfied[b] += np.int64((bad_planes[k] >> uint64(b)) & uint64(1)) << k
+    for b in range(LANES):
+        magnetization[g * LANES + b] = 2 * ups[b] - n
+        energy[g * LANES + b] = -abs_j * (2 * n - 2 * unsatisfied[b])
 
 
 @over_items()
 def _unpack_and_measure(words, spins, spins8, whole_bytes, energy, magnetization, afm, afm_stride, rows, cols, abs_j):
-    """Spins back to int8 (as :func:`_pack` packed them); each chain's magnetisation and energy
-    from per-lane counts of up spins and of unsatisfied bonds (bit-sliced counters, a row of
-    words at a time), E = -|J| (bonds - 2 unsatisfied)."""
-    n_groups, n = words.shape
-    low = uint64(_BYTE_LOW)
-    for g in prange(n_groups):
-        w = words[g]
-        if whole_bytes:  # the inverse of _pack's transposition: a byte is 0xFF ^ (0xFE u) for an up bit u
-            for b0 in range(0, LANES, 8):
-                for i8 in range(n // 8):
-                    t = uint64(0)
-                    for k in range(8):
-                        t |= ((w[8 * i8 + k] >> uint64(b0)) & uint64(0xFF)) << uint64(8 * k)
-                    for j in range(8):
-                        spins8[g * LANES + b0 + j, i8] = ~(((t >> uint64(j)) & low) * uint64(0xFE))
-        else:
-            for i0 in range(0, n, _BLOCK):
-                i1 = min(i0 + _BLOCK, n)
-                for b in range(LANES):
-                    row = spins[g * LANES + b]
-                    shift = uint64(b)
-                    for i in range(i0, i1):
-                        row[i] = np.int8(2 * np.int64((w[i] >> shift) & uint64(1)) - 1)
-        up_planes = np.zeros(_MEASURE_BITS, dtype=np.uint64)
-        bad_planes = np.zeros(_MEASURE_BITS, dtype=np.uint64)
-        bad = np.empty(cols, dtype=np.uint64)
-        for r in range(rows):
-            base = r * cols
-            down = base + cols if r < rows - 1 else base - (rows - 1) * cols
-            _count_row(up_planes, w[base : base + cols], cols)
-            for c in range(cols):  # the right bond (site 0's from the last site)
-                right = base + c + 1 if c < cols - 1 else base
-                bad[c] = w[base + c] ^ w[right] ^ afm[(base + c) * afm_stride, 1]
-            _count_row(bad_planes, bad, cols)
-            for c in range(cols):  # the bond down
-                bad[c] = w[base + c] ^ w[down + c] ^ afm[(base + c) * afm_stride, 3]
-            _count_row(bad_planes, bad, cols)
-        ups = np.zeros(LANES, dtype=np.int64)
-        unsatisfied = np.zeros(LANES, dtype=np.int64)
-        for k in range(_MEASURE_BITS):
-            for b in range(LANES):
-                ups[b] += np.int64((up_planes[k] >> uint64(b)) & uint64(1)) << k
-                unsatisfied[b] += np.int64((bad_planes[k] >> uint64(b)) & uint64(1)) << k
-        for b in range(LANES):
-            magnetization[g * LANES + b] = 2 * ups[b] - n
-            energy[g * LANES + b] = -abs_j * (2 * n - 2 * unsatisfied[b])
+    """:func:`_unpack_group` for every group."""
+    for g in prange(words.shape[0]):
+        _unpack_group(g, words, spins, spins8, whole_bytes, energy, magnetization, afm, afm_stride, rows, cols, abs_j)
+
+
+@over_items()
+def _msc_call(
+    spins, spins8, whole_bytes, words, rng, seeds_rows, bonds, stride, rows, cols, digits, cap, n_sweeps, accepted,
+    energy, magnetization, afm, abs_j,
+):  # fmt: skip
+    """A whole call, group by group in one parallel region: pack, sweep, unpack and measure. One
+    region, not three, because every barrier waits for the slowest thread, and on a machine with
+    other work a descheduled thread holds up each one (bench_under_load: 512 chains, one sweep a
+    call, kept 0.31-0.42 of their quiet throughput with three regions)."""
+    for g in prange(words.shape[0]):
+        _pack_group(g, spins, spins8, whole_bytes, words)
+        _sweep_group(g, words, rng, seeds_rows, bonds, stride, rows, cols, digits, cap, n_sweeps, accepted)
+        _unpack_group(g, words, spins, spins8, whole_bytes, energy, magnetization, afm, stride, rows, cols, abs_j)
 
 
 class _Plan:
@@ -509,32 +530,26 @@ class MultiSpinMetropolis(Sampler):
         spins8 = state.spins.view(np.uint64) if whole_bytes else np.zeros((1, 1), dtype=np.uint64)
         # waking the thread pool costs more than small calls take
         threads = thread_count(n_groups, n_chains * model.n_spins * n_sweeps, _SERIAL_WORK)
+        stride = 1 if plan.afm.shape[0] > 1 else 0
         with thread_limit(threads):
-            _pack.compiled(state.spins, spins8, whole_bytes, words)
-            _msc_sweeps.compiled(
+            _msc_call.compiled(
+                state.spins,
+                spins8,
+                whole_bytes,
                 words,
                 state.rng,
                 np.arange(n_groups, dtype=np.int64) * LANES,
                 bonds,
-                1 if plan.afm.shape[0] > 1 else 0,
+                stride,
                 plan.rows,
                 plan.cols,
                 digits,
                 cap,
                 int(n_sweeps),
                 accepted,
-            )
-            _unpack_and_measure.compiled(
-                words,
-                state.spins,
-                spins8,
-                whole_bytes,
                 state.energy,
                 state.magnetization,
                 plan.afm,
-                1 if plan.afm.shape[0] > 1 else 0,
-                plan.rows,
-                plan.cols,
                 plan.abs_j,
             )
         return SweepStats(accepted=accepted, attempted=np.full(n_chains, n_sweeps * model.n_spins))
