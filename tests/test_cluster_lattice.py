@@ -157,18 +157,3 @@ def test_a_single_threaded_call_restores_the_thread_count():
     with pytest.raises(ZeroDivisionError):
         call_single_threaded(lambda: 1 / 0)
     assert numba.get_num_threads() == pool
-
-
-@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="the parallel chain loops need two threads")
-def test_the_chain_callees_compile_once_for_one_chain_and_for_many():
-    """Serial and parallel callers hand the chain index over as int64: a literal 0 or prange's
-    unsigned index would each compile a whole cluster kernel once more on a cold start."""
-    from thermolearn.samplers import cluster, cluster_strips
-
-    model = Ising.lattice((16, 16))
-    for sampler in (Wolff(), SwendsenWang(), SwendsenWang(strip_sites=None)):
-        for chains in (1, 8):
-            sampler.sweep(model, ChainState.new(model, chains, seed=1), 0.44, 40)
-    for kernel in (cluster._wolff_chain, cluster._sw_chain, cluster_strips.sw_strip_serial):
-        assert kernel.signatures, kernel
-        assert {str(signature[0]) for signature in kernel.signatures} == {"int64"}, kernel.signatures

@@ -168,7 +168,12 @@ def _squared_error(xrow, prow):
     return e
 
 
-@njit(cache=True, parallel=True)
+# The parallel kernels of an update are called only by sparse_epoch, which is cached; they are not
+# cached themselves. A cached caller compiled in a process that had loaded its parallel callees from
+# the cache crashes (SIGSEGV) in the next process that loads it (Numba 0.68: two processes training
+# on one cold cache at once, or a cache entry of the caller lost, were enough). Compiled together
+# with their caller, the callees' code is in the caller's cache entry and nothing else is loaded.
+@njit(cache=False, parallel=True)
 def _data_rows(W, bh, total_w, data, rows, X, xon, xcnt, P, keys, hon, hcnt, draw):
     """Data row r of the minibatch: its bytes X[r], its ones, P[r] = p(h | v); with ``draw``
     also h ~ p(h | v) (draws 0.. of stream keys[r]) into the list hon[r] of length hcnt[r]."""
@@ -187,7 +192,7 @@ def _data_rows(W, bh, total_w, data, rows, X, xon, xcnt, P, keys, hon, hcnt, dra
             hcnt[r] = _draw(P[r], keys[r], uint64(0), hrow, hon[r])
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=False, parallel=True)  # not cached: see the note above
 def _visible_step(WT, bv, total_wt, hon, hcnt, keys, offset, X, xon, xcnt, first, sample, err_rows):
     """For each hidden list r: p = p(v | h) (rows of W^T only, so W^T is all this loop reads);
     with ``sample``, v ~ p (draws offset.. of stream keys[r]) into row first + r of X and
@@ -203,7 +208,7 @@ def _visible_step(WT, bv, total_wt, hon, hcnt, keys, offset, X, xon, xcnt, first
             xcnt[first + r] = _draw(pv, keys[r], offset, X[first + r], xon[first + r])
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=False, parallel=True)  # not cached: see the note above
 def _hidden_step(W, bh, total_w, xon, xcnt, first, P, keys, offset, hon, hcnt, sample, chains, to_chains):
     """For row first + r of X (r < len(hcnt)): P = p(h | v) (rows of W only); with ``sample``,
     h ~ P (draws offset.. of stream keys[r]) into the list hon[r] of length hcnt[r], and with
@@ -248,7 +253,7 @@ def _column_lists(X, xon, xcnt, con, ccnt, B):
     return npos
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=False, parallel=True)  # not cached: see the note above
 def _weight_update(W, WT, bv, vW, vbv, Y, y_total, con, ccnt, npos, lr, momentum, decay, inv_b, inv_c):
     """W += velocity, velocity = momentum * velocity + lr * (<v h>_data - <v h>_chains - decay * W),
     with <v h>_data - <v h>_chains = sum of the rows Y[n] (P[n] / B for data rows, -P[n] / C for
@@ -298,7 +303,7 @@ def _weight_update(W, WT, bv, vW, vbv, Y, y_total, con, ccnt, npos, lr, momentum
                 WT[j, i] = W[i, j]
 
 
-@njit(cache=True, parallel=True, fastmath={"reassoc"})
+@njit(cache=False, parallel=True, fastmath={"reassoc"})  # not cached: see the note above _data_rows
 def _row_sums(M, out):
     """out[j] = sum of row j of M (reassociated so that it vectorises; each row on one thread,
     so the result does not depend on the thread count)."""
