@@ -20,11 +20,9 @@ import sys
 import numba
 import numpy as np
 import pytest
-from scipy import stats
 
+from tests.test_samplers_cluster import chi_square_against_exact as _chi_square
 from thermolearn import Ising, kernel_threads
-from thermolearn.estimators import integrated_autocorrelation_time
-from thermolearn.exact import probability_table
 from thermolearn.exact.kaufman import kaufman
 from thermolearn.kernel_threads import ThreadClock, thread_limit
 from thermolearn.runs import sample
@@ -56,33 +54,8 @@ def _same_state(a: ChainState, b: ChainState) -> bool:
 
 
 def chi_square_against_exact(model: Ising, sampler, T: float, T_sampled: float | None = None, seed: int = 0) -> dict:
-    """Pearson's X^2 of the states visited at ``T_sampled`` (default T) against exp(-E/T)/Z,
-    over the states with an effective expected count >= 5 (the rest pooled), divided by
-    2 tau_int (the largest of E's, M's and |M|'s), against chi^2 with cells - 1 dof."""
-    n_chains, n_sweeps = 8, 4000
-    state = ChainState.new(model, n_chains, seed=seed)
-    beta = 1.0 / (T_sampled or T)
-    sampler.sweep(model, state, beta, 20)
-    weights = 1 << np.arange(model.n_spins)
-    index = np.empty((n_chains, n_sweeps), dtype=np.int64)
-    energy = np.empty((n_chains, n_sweeps))
-    magnetization = np.empty((n_chains, n_sweeps))
-    for k in range(n_sweeps):
-        sampler.sweep(model, state, beta, 1)
-        index[:, k] = (state.spins > 0) @ weights
-        energy[:, k] = state.energy
-        magnetization[:, k] = state.magnetization
-    p, _ = probability_table(model, T)
-    tau = max(integrated_autocorrelation_time(x).tau for x in (energy, magnetization, np.abs(magnetization)))
-    n = index.size
-    counts = np.bincount(index.ravel(), minlength=p.size)
-    big = p * n / (2.0 * tau) >= 5.0
-    observed = np.append(counts[big], counts[~big].sum())
-    expected = np.append(p[big], p[~big].sum()) * n
-    keep = expected > 0
-    x2 = float(np.sum((observed - expected)[keep] ** 2 / expected[keep])) / (2.0 * tau)
-    df = int(keep.sum()) - 1
-    return {"x2": x2, "df": df, "p": float(stats.chi2.sf(x2, df)), "tau": tau}
+    """The cluster tests' chi-square against exp(-E/T)/Z, with 8 chains of 4000 sweeps."""
+    return _chi_square(model, sampler, T, T_sampled=T_sampled, n_chains=8, n_sweeps=4000, burn_in=20, seed=seed)
 
 
 # --------------------------------------------------------------------------- exactness
