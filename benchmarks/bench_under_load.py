@@ -5,7 +5,8 @@ Workload: the 2D Ising ferromagnet, periodic L x L at T_c, through the per-sweep
 and most user loops call it) and n = 200, for one chain and for several chains, with Numba's
 default thread pool (every core). Each case is timed quiet, then with a background process
 spinning on one core (started and stopped by this script), then quiet again; the figure is
-loaded / quiet throughput (the mean of the two quiet runs). With two cores and one busy
+loaded / quiet throughput (the mean of the two quiet runs; the one after the load also measures
+how soon a sampler that times its threads returns to the pool). With two cores and one busy
 neighbour, a loop that uses both cores can keep about half of its quiet throughput, a serial one
 nearly all of it; the target is at least 0.45 for every sampler.
 
@@ -74,7 +75,10 @@ def main() -> None:
         f"{os.cpu_count()} CPUs, {numba.get_num_threads()} Numba threads, {platform.processor() or platform.machine()}"
     )
     print(f"L = {args.size}, T = T_c, one background process spinning on one core during 'loaded'")
-    print(f"{'sampler':16s} {'chains':>6s} {'sweeps/call':>11s} {'quiet sweeps/s':>15s} {'loaded':>12s} {'ratio':>6s}")
+    print(
+        f"{'sampler':16s} {'chains':>6s} {'sweeps/call':>11s} {'quiet sweeps/s':>15s} {'loaded':>12s} {'ratio':>6s}"
+        f" {'quiet before':>13s} {'quiet after':>12s}"
+    )
     context = multiprocessing.get_context("spawn")
     worst = math.inf
     for name in args.samplers.split(","):
@@ -94,7 +98,10 @@ def main() -> None:
                 quiet = 0.5 * (quiet1 + quiet2)
                 ratio = loaded / quiet
                 worst = min(worst, ratio)
-                print(f"{name:16s} {state.n_chains:6d} {per_call:11d} {quiet:15.4g} {loaded:12.4g} {ratio:6.2f}")
+                print(
+                    f"{name:16s} {state.n_chains:6d} {per_call:11d} {quiet:15.4g} {loaded:12.4g} {ratio:6.2f}"
+                    f" {quiet1:13.4g} {quiet2:12.4g}"
+                )
     print(f"worst ratio {worst:.2f} (target >= 0.45)")
 
 

@@ -22,9 +22,9 @@ import numpy as np
 import pytest
 
 from tests.test_samplers_cluster import chi_square_against_exact as _chi_square
-from thermolearn import Ising, kernel_threads
+from thermolearn import Ising
 from thermolearn.exact.kaufman import kaufman
-from thermolearn.kernel_threads import ThreadClock, thread_limit
+from thermolearn.kernel_threads import thread_limit
 from thermolearn.runs import sample
 from thermolearn.samplers import ChainState, cluster
 from thermolearn.samplers.cluster import STRIP_SITES, SwendsenWang
@@ -172,25 +172,6 @@ def test_the_thread_count_is_timed_and_changes_no_result(monkeypatch):
     b = ChainState.new(model, 1, seed=2)
     SwendsenWang(strip_sites=1).sweep(model, b, 0.44, 4)
     assert _same_state(a, b)
-
-
-def test_the_thread_clock_tries_both_then_takes_the_faster_and_retimes_the_stale(monkeypatch):
-    now = [100.0]
-    monkeypatch.setattr(kernel_threads.time, "monotonic", lambda: now[0])
-    clock = ThreadClock()
-    assert clock.choose(2) == 2  # nothing timed: the pool first
-    clock.record(2, 0.03, 0.03)
-    assert clock.choose(2) == 1  # then one thread
-    clock.record(1, 0.01, 0.01)
-    assert clock.choose(2) == 1  # one thread was faster (a loaded machine)
-    now[0] += clock.REFRESH + 0.1
-    assert clock.choose(2) == 2  # stale timings are taken again, the pool first
-    clock.record(2, 0.005, 0.005)
-    clock.record(1, 0.01, 0.01)
-    assert clock.choose(2) == 2  # the pool was faster (a quiet machine)
-    clock.record(2, 1.0, 20.0)  # long calls: a timing stays fresh for ten calls' time
-    now[0] += 100.0
-    assert clock.choose(2) == 1  # (one thread's timing, 100 s old, is stale; the pool's is not)
 
 
 # ---------------------------------------------------------------------------- bookkeeping

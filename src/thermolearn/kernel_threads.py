@@ -131,30 +131,82 @@ def over_items(**options: Any) -> Callable[[Callable], ItemKernel]:
 
 class ThreadClock:
     """Chooses between one thread and the pool for a kernel whose results do not depend on the
-    thread count, by timing both (wall clock): on a busy machine a parallel region waits for a descheduled
-    thread at every barrier, and one thread can be several times faster than two (measured 6x for
-    strip Swendsen-Wang at L = 512 with two other busy processes on two cores). Each choice's last
-    wall-clock time per sweep is kept; a choice not timed for ``REFRESH`` seconds, or for ten calls'
-    time when calls are longer, is tried again (so the slower choice costs at most one call in ten)."""
+    thread count, by timing both (wall clock): on a busy machine a parallel region waits for a
+    descheduled thread at every barrier, and one thread can be several times faster than two
+    (measured 6x for strip Swendsen-Wang at L = 512 with two other busy processes on two cores).
 
-    REFRESH = 5.0
+    Under load the pool's call times are bimodal (fast when both threads happen to run, a time
+    slice late when one does not), so the choice in use is judged by a running mean of its calls
+    (an exponential mean, weight ``WEIGHT`` on each new call), not by its last call. A choice not
+    timed for ``REFRESH`` seconds (or ``STALE_CALLS`` calls' time when calls are longer) is tried
+    again: for ``TRIAL`` calls in a row when calls are shorter than ``LONG_CALL`` seconds (it
+    starts from the fastest of them but the first), else for one call. The first call after a
+    switch is not counted: it pays for the switch (the OpenMP pool's threads keep spinning for
+    milliseconds after a region, and on a busy machine they take the core a single thread
+    needs), and counting it made the clock alternate between the two, slower than either. The
+    slower choice so costs a few short calls a second, or one long call in ``STALE_CALLS``, and a
+    machine that becomes busy or quiet is noticed within a second or so."""
+
+    REFRESH = 1.0
+    STALE_CALLS = 30
+    LONG_CALL = 0.02
+    TRIAL = 3
+    WEIGHT = 0.2
 
     def __init__(self) -> None:
-        self._seconds: dict[int, float] = {}  # threads -> seconds per sweep
-        self._when: dict[int, float] = {}  # threads -> time.monotonic() at the end of that timing
+        self._seconds: dict[int, float] = {}  # threads -> seconds per sweep (estimate)
+        self._when: dict[int, float] = {}  # threads -> time.monotonic() at the end of its last timing
         self._call = 0.0  # seconds of the last call
+        self._last = 0  # the threads of the last call timed
+        self._trial = 0  # the choice under trial (0: none)
+        self._trial_times: list[float] = []  # its calls so far
+        self._trial_left = 0  # calls of the trial still to come
 
     def choose(self, threads: int) -> int:
-        """``threads`` (the pool) or 1: one untimed or stale, else the faster."""
+        """``threads`` (the pool) or 1: a choice under trial, one untimed or stale, else the faster."""
+        if self._trial_left > 0 and self._trial in (threads, 1):
+            return self._trial
         now = time.monotonic()
-        stale = max(self.REFRESH, 10.0 * self._call)
+        stale = max(self.REFRESH, self.STALE_CALLS * self._call)
         for option in (threads, 1):
             if now - self._when.get(option, -math.inf) > stale:
+                calls = self.TRIAL if self._call < self.LONG_CALL else 1
+                self._trial, self._trial_times, self._trial_left = option, [], calls
                 return option
         return threads if self._seconds[threads] <= self._seconds[1] else 1
 
     def record(self, threads: int, per_sweep: float, call: float) -> None:
         """The timing of a call on ``threads``: seconds per sweep, and of the whole call."""
-        self._seconds[threads] = per_sweep
+        switched = threads != self._last
+        self._last = threads
+        if self._trial_left > 0 and threads == self._trial:
+            self._trial_times.append(per_sweep)
+            self._trial_left -= 1
+            times = self._trial_times
+            self._seconds[threads] = min(times[1:]) if len(times) > 1 else times[0]
+        elif threads not in self._seconds:
+            self._seconds[threads] = per_sweep
+        elif not switched:
+            self._seconds[threads] += self.WEIGHT * (per_sweep - self._seconds[threads])
         self._when[threads] = time.monotonic()
         self._call = call
+
+    def run(self, threads: int, n_sweeps: int, kernel: Callable, *args: Any) -> Any:
+        """Call a ``parallel=True`` ``kernel`` on ``args`` for ``n_sweeps`` sweeps with ``threads``
+        threads at most: one thread or the pool by :meth:`choose`, the call timed for :meth:`record`
+        (calls of one thread, or of no sweeps, run as they are, untimed)."""
+        if threads <= 1 or n_sweeps <= 0:
+            if threads <= 1:
+                return call_single_threaded(kernel, *args)
+            with thread_limit(threads):
+                return kernel(*args)
+        chosen = self.choose(threads)
+        start = time.perf_counter()
+        if chosen == 1:
+            result = call_single_threaded(kernel, *args)
+        else:
+            with thread_limit(chosen):
+                result = kernel(*args)
+        took = time.perf_counter() - start
+        self.record(chosen, took / n_sweeps, took)
+        return result

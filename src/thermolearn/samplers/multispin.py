@@ -50,7 +50,7 @@ import numpy as np
 from numba import prange, uint64
 
 from thermolearn.kernel_cache import njit
-from thermolearn.kernel_threads import over_items, thread_count, thread_limit
+from thermolearn.kernel_threads import ThreadClock, over_items, thread_count
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next64
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
@@ -483,6 +483,9 @@ class MultiSpinMetropolis(Sampler):
 
     def __init__(self) -> None:
         self._plan: tuple[Ising, _Plan] | None = None
+        # one thread or the pool, by their running times: on a busy machine the pool's regions
+        # wait for a descheduled thread (bench_under_load: 512 chains at one sweep a call)
+        self._clock = ThreadClock()
 
     def plan(self, model: Ising) -> _Plan:
         if self._plan is None or self._plan[0] is not model:
@@ -531,25 +534,27 @@ class MultiSpinMetropolis(Sampler):
         # waking the thread pool costs more than small calls take
         threads = thread_count(n_groups, n_chains * model.n_spins * n_sweeps, _SERIAL_WORK)
         stride = 1 if plan.afm.shape[0] > 1 else 0
-        with thread_limit(threads):
-            _msc_call.compiled(
-                state.spins,
-                spins8,
-                whole_bytes,
-                words,
-                state.rng,
-                np.arange(n_groups, dtype=np.int64) * LANES,
-                bonds,
-                stride,
-                plan.rows,
-                plan.cols,
-                digits,
-                cap,
-                int(n_sweeps),
-                accepted,
-                state.energy,
-                state.magnetization,
-                plan.afm,
-                plan.abs_j,
-            )
+        self._clock.run(
+            threads,
+            int(n_sweeps),
+            _msc_call.compiled,
+            state.spins,
+            spins8,
+            whole_bytes,
+            words,
+            state.rng,
+            np.arange(n_groups, dtype=np.int64) * LANES,
+            bonds,
+            stride,
+            plan.rows,
+            plan.cols,
+            digits,
+            cap,
+            int(n_sweeps),
+            accepted,
+            state.energy,
+            state.magnetization,
+            plan.afm,
+            plan.abs_j,
+        )
         return SweepStats(accepted=accepted, attempted=np.full(n_chains, n_sweeps * model.n_spins))

@@ -34,7 +34,7 @@ from numpy.typing import ArrayLike
 from scipy.special import erfcinv
 
 from thermolearn.kernel_cache import njit
-from thermolearn.kernel_threads import thread_count, thread_limit
+from thermolearn.kernel_threads import ThreadClock, thread_count
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_uniform, seed_chains
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
@@ -425,6 +425,9 @@ class ParallelTempering(Sampler):
             raise TypeError(f"base must be a sampler name or a Sampler, got {type(base).__name__}")
         self._n_slots = -1
         self._clear(0)
+        # one thread or the pool, by their running times (kernel_threads.ThreadClock): on a busy
+        # machine short parallel calls wait for a descheduled thread (bench_under_load)
+        self._clock = ThreadClock()
 
     @classmethod
     def example(cls) -> ParallelTempering:
@@ -606,33 +609,36 @@ class ParallelTempering(Sampler):
         accepted = np.zeros(state.n_chains, dtype=np.int64)
         done, rounds = int(self._counters[0]), int(self._counters[1])
         indptr, indices, data = csr_int64(model)
-        with thread_limit(thread_count(n_runs) if kernel is parallel_kernel else 1):
-            kernel(
-                state.spins,
-                state.rng,
-                state.energy,
-                state.magnetization,
-                indptr,
-                indices,
-                data,
-                model.fields,
-                betas,
-                base.site_order(model),
-                base.order == "random",
-                k,
-                n_sweeps,
-                self.exchange_every,
-                done,
-                rounds,
-                self._rng,
-                self._accepted,
-                self._attempted,
-                self._replica,
-                self._direction,
-                self._flow,
-                self._round_trips,
-                accepted,
-            )
+        threads = thread_count(n_runs) if kernel is parallel_kernel else 1
+        self._clock.run(
+            threads,
+            n_sweeps,
+            kernel,
+            state.spins,
+            state.rng,
+            state.energy,
+            state.magnetization,
+            indptr,
+            indices,
+            data,
+            model.fields,
+            betas,
+            base.site_order(model),
+            base.order == "random",
+            k,
+            n_sweeps,
+            self.exchange_every,
+            done,
+            rounds,
+            self._rng,
+            self._accepted,
+            self._attempted,
+            self._replica,
+            self._direction,
+            self._flow,
+            self._round_trips,
+            accepted,
+        )
         self._counters[0] = done + n_sweeps
         self._counters[1] = rounds + (done + n_sweeps) // self.exchange_every - done // self.exchange_every
         return SweepStats(accepted=accepted, attempted=np.full(state.n_chains, n_sweeps * model.n_spins))
