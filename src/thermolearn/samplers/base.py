@@ -39,6 +39,18 @@ class SweepStats:
 _new_object = object.__new__
 
 
+_ONE_COUNT = np.zeros(1, dtype=np.int64)
+
+
+def one_chain_count(value: int) -> np.ndarray:
+    """A per-chain count array of one chain, ``np.array([value])`` (int64) at a third of the cost
+    (0.19 instead of 0.5 us; the per-sweep call of a small lattice makes two): a compiled kernel
+    returns its counts as integers, since returning arrays costs about 0.5 us each to box."""
+    out = _ONE_COUNT.copy()
+    out[0] = value
+    return out
+
+
 def sweep_stats(accepted: np.ndarray, attempted: np.ndarray) -> SweepStats:
     """``SweepStats(accepted, attempted)`` made without the frozen dataclass's ``__init__`` (which
     sets each field through ``object.__setattr__``): 0.3 instead of 0.5-0.8 us, for the per-sweep
