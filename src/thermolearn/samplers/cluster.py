@@ -798,6 +798,7 @@ class _ClusterSampler(Sampler):
     arguments of the per-sweep call."""
 
     supports_frustration = False  # bond probabilities 1 - exp(-2 beta J) need J >= 0
+    _counters: np.ndarray  # the run's totals, which the kernels add to (each algorithm its own)
 
     def __init__(self) -> None:
         self._model: Ising | None = None
@@ -937,6 +938,40 @@ class _ClusterSampler(Sampler):
     def _work(self, n: int, dtype: np.dtype) -> tuple:
         """The scratch arrays of the single-chain kernel (made once per model and kept); each
         algorithm (Wolff, Swendsen-Wang) needs its own."""
+
+    def _lean_settings(self) -> tuple:
+        """Public settings a kept call depends on (none here)."""
+        return ()
+
+    def _keep_lean(self, model: Ising, state: ChainState, arguments: tuple) -> None:
+        """Keep ``arguments`` of this single-chain call for the next :meth:`sweep` with the same
+        model, float beta (that of the last call), chain arrays, counters and settings."""
+        assert self._last_call is not None
+        self._lean = (
+            model, self._last_call[1], state.spins, state.rng, state.energy, state.magnetization, self._counters,
+            self._lean_settings(), arguments,
+        )  # fmt: skip
+
+    def _lean_call(self, model: Ising, state: ChainState, betas, n_sweeps) -> tuple | None:
+        """The arguments kept by :meth:`_keep_lean` when this call may reuse them as they are (a
+        harness calling ``sweep(model, state, beta, n)`` on one chain in a loop: no check or look-up
+        repeated), else None."""
+        lean = self._lean
+        if (
+            lean is not None
+            and model is lean[0]
+            and type(betas) is float
+            and betas == lean[1]
+            and type(n_sweeps) is int
+            and state.spins is lean[2]
+            and state.rng is lean[3]
+            and state.energy is lean[4]
+            and state.magnetization is lean[5]
+            and self._counters is lean[6]
+            and self._lean_settings() == lean[7]
+        ):
+            return lean[8]
+        return None
 
     def _prepared(self, model: Ising, state: ChainState, betas) -> tuple[tuple, tuple | None]:
         """The kernel arguments of this call (full, and compact for one chain): those of the last
@@ -1158,22 +1193,9 @@ class Wolff(_ClusterSampler):
         return np.empty(3 * n, dtype=dtype), np.empty(8, dtype=np.uint64)  # stack, members, columns; nbr
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
-        lean = self._lean
-        if (
-            lean is not None
-            and model is lean[0]
-            and type(betas) is float
-            and betas == lean[1]
-            and type(n_sweeps) is int
-            and state.spins is lean[2]
-            and state.rng is lean[3]
-            and state.energy is lean[4]
-            and state.magnetization is lean[5]
-            and self._counters is lean[6]
-        ):
-            # a harness calling sweep(model, state, beta, n) on one chain in a loop: the serial
-            # kernel on the arguments of the last call, no check or look-up repeated
-            f, v, _ = _wolff_one(*lean[7], n_sweeps, False, self._counters, *_NO_RECORDS)
+        lean = self._lean_call(model, state, betas, n_sweeps)
+        if lean is not None:
+            f, v, _ = _wolff_one(*lean, n_sweeps, False, self._counters, *_NO_RECORDS)
             return sweep_stats(one_chain_count(f), one_chain_count(v))
         return self._sweeps(model, state, betas, int(n_sweeps), _NO_RECORDS)
 
@@ -1188,8 +1210,9 @@ class Wolff(_ClusterSampler):
             indptr, indices, data, _, fields, bond, ints, reals, work, nbr = one
             if record_args is _NO_RECORDS and self._last_call is not None and self._last_call[4] is one:
                 # the arguments of a call with one float beta: the next such call takes them as they are
-                pre = (state.spins, state.rng, state.energy, state.magnetization, *one[:3], *one[4:])
-                self._lean = (model, self._last_call[1], *pre[:4], self._counters, pre)
+                self._keep_lean(
+                    model, state, (state.spins, state.rng, state.energy, state.magnetization, *one[:3], *one[4:])
+                )
             f, v, _ = _wolff_one(
                 state.spins,
                 state.rng,
@@ -1308,6 +1331,9 @@ class SwendsenWang(_ClusterSampler):
             "spins_flipped_per_sweep": flipped / sweeps if sweeps else None,
         }
 
+    def _lean_settings(self) -> tuple:
+        return self.strip_sites, self.strip_rows
+
     def uses_strips(self, model: Ising) -> bool:
         """Whether sweeps of ``model`` run the strip kernel: a lattice the lattice path takes
         (:func:`lattice_columns`) with at least ``strip_sites`` sites (on several threads only from
@@ -1315,24 +1341,9 @@ class SwendsenWang(_ClusterSampler):
         return self.strip_sites is not None and model.n_spins >= self.strip_sites and lattice_columns(model) is not None
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
-        lean = self._lean
-        if (
-            lean is not None
-            and model is lean[0]
-            and type(betas) is float
-            and betas == lean[1]
-            and type(n_sweeps) is int
-            and state.spins is lean[2]
-            and state.rng is lean[3]
-            and state.energy is lean[4]
-            and state.magnetization is lean[5]
-            and self._counters is lean[6]
-            and self.strip_sites == lean[7]
-            and self.strip_rows == lean[8]
-        ):
-            # a harness calling sweep(model, state, beta, n) on one small lattice in a loop: the
-            # serial strip kernel on the arguments of the last call, no check or look-up repeated
-            flipped = sw_strip_serial(*lean[9], n_sweeps, *lean[10])
+        lean = self._lean_call(model, state, betas, n_sweeps)
+        if lean is not None:
+            flipped = sw_strip_serial(*lean[0], n_sweeps, *lean[1])
             return sweep_stats(one_chain_count(flipped), one_chain_count(n_sweeps * model.n_spins))
         return self._sweeps(model, state, betas, int(n_sweeps), _NO_RECORDS)
 
@@ -1424,11 +1435,7 @@ class SwendsenWang(_ClusterSampler):
                 flipped = sw_strip_serial(*heads[0], n_sweeps, *scratch, self._counters, *record_args)
                 if record_args is _NO_RECORDS and self._last_call is not None and self._last_call[3] is args:
                     # the arguments of a call with one float beta: the next such call takes them as they are
-                    spins, rng, energy, magnetization = got[1:5]
-                    self._lean = (
-                        model, self._last_call[1], spins, rng, energy, magnetization, self._counters,
-                        self.strip_sites, self.strip_rows, heads[0], (*scratch, self._counters, *record_args),
-                    )  # fmt: skip
+                    self._keep_lean(model, state, (heads[0], (*scratch, self._counters, *record_args)))
                 return one_chain_count(flipped)
             work = len(heads) * n * n_sweeps
             return sw_strip_chains.run(
