@@ -209,6 +209,56 @@ def test_n_sweeps_in_one_call_equal_n_calls_of_one_sweep_and_recorded_runs_agree
         np.testing.assert_array_equal(recorded.energy[:, k], state.energy)
 
 
+def test_a_threaded_call_in_blocks_makes_the_moves_and_records_of_one_block(monkeypatch):
+    """From STRIP_THREAD_SITES on a timed call runs in blocks of about STRIP_BLOCK_SECONDS (the
+    threads chosen again for each block); with blocks of a single thin (a block time of zero) the
+    chains, counters and records are those of the call run whole (the clock off)."""
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs 2 Numba threads (NUMBA_NUM_THREADS >= 2)")
+    model = Ising.lattice((24, 24), field=0.05)
+    monkeypatch.setattr(cluster, "STRIP_THREAD_SITES", model.n_spins)
+    monkeypatch.setattr(cluster, "MIN_PARALLEL_WORK", 0)  # threads for a small lattice
+    monkeypatch.setattr(cluster, "STRIP_BLOCK_SECONDS", 0.0)
+    blocks: list[int] = []
+
+    def spy(original):
+        def spying(*args):
+            blocks.append(args[12])  # n_sweeps of this kernel call
+            return original(*args)
+
+        return spying
+
+    monkeypatch.setattr(cluster, "sw_strip_serial", spy(cluster.sw_strip_serial))
+    monkeypatch.setattr(cluster, "sw_strip_sweeps", spy(cluster.sw_strip_sweeps))
+    pool = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        _blocks_against_one_call(model, blocks)
+    finally:
+        numba.set_num_threads(pool)
+
+
+def _blocks_against_one_call(model: Ising, blocks: list[int]) -> None:
+    whole, blocked = strips(4), strips(4)
+    whole._timed_threads = False
+    a, b = ChainState.new(model, 2, seed=8), ChainState.new(model, 2, seed=8)
+    fa = whole.sweep(model, a, 0.42, 9).accepted
+    assert blocks == [9, 9]  # one call per chain
+    blocks.clear()
+    fb = blocked.sweep(model, b, 0.42, 9).accepted
+    assert blocks == [1, 1] * 9  # nine blocks of one sweep, each over both chains
+    assert _same_state(a, b) and np.array_equal(fa, fb) and whole.info() == blocked.info()
+    assert np.array_equal(whole._counters, blocked._counters)
+    kwargs = dict(sweeps=30, burn_in=4, n_chains=2, seed=5, record_states=True, thin=3)
+    one = sample(model, whole, 2.3, **kwargs)
+    blocks.clear()
+    many = sample(model, blocked, 2.3, **kwargs)
+    assert set(blocks) == {1, 3}  # the burn-in in blocks of one sweep, the records in blocks of one thin
+    np.testing.assert_array_equal(one.states, many.states)
+    np.testing.assert_array_equal(one.energy, many.energy)
+    np.testing.assert_array_equal(one.magnetization, many.magnetization)
+
+
 class _Interrupted(Exception):
     pass
 

@@ -122,6 +122,8 @@ STRIP_THREAD_SITES = 512 * 512
 STRIP_ROWS = 64
 #: single-spin updates (the unit of MIN_PARALLEL_WORK) one site of a strip sweep costs about
 STRIP_WORK = 8
+#: seconds of one block of a threaded strip call (the threads are chosen again for every block)
+STRIP_BLOCK_SECONDS = 0.05
 
 
 # ----------------------------------------------------------------------------- Wolff kernel
@@ -1273,7 +1275,9 @@ class SwendsenWang(_ClusterSampler):
     chain share the threads, whose number is chosen by timing: the Numba pool (at most one thread
     per strip) or one thread, whichever is faster per sweep in a running mean of its calls, the
     other re-timed about every second (:class:`~thermolearn.kernel_threads.ThreadClock`; on a
-    loaded machine a parallel region waits for a descheduled thread at every barrier). The strips are new in 0.6.6 and the default at every size (0.6.5 and earlier
+    loaded machine a parallel region waits for a descheduled thread at every barrier). A long call
+    runs in blocks of about STRIP_BLOCK_SECONDS, the threads chosen for each block (the same moves
+    and records as one block). The strips are new in 0.6.6 and the default at every size (0.6.5 and earlier
     drew every bond from xoshiro); a 0.6.5 checkpoint with the default settings resumes on the strip
     stream.
     """
@@ -1444,22 +1448,45 @@ class SwendsenWang(_ClusterSampler):
         # threads when each parallel region (two per sweep) is long enough to fill them: a strip
         # sweep costs about as much per site as STRIP_WORK single-spin updates (more sweeps per
         # call make more regions, not longer ones)
-        threads = thread_count(strips, n * STRIP_WORK, MIN_PARALLEL_WORK)
-        timed = threads > 1 and self._timed_threads
-        if timed:
-            threads = self._strip_clock.choose(threads)
-        start = time.perf_counter()
+        pool = thread_count(strips, n * STRIP_WORK, MIN_PARALLEL_WORK)
+        timed = pool > 1 and self._timed_threads
         flipped = np.zeros(len(heads), dtype=np.int64)
-        for c, head in enumerate(heads):
-            if threads == 1:
-                flipped[c] = sw_strip_serial(*head, n_sweeps, *scratch, self._counters, *record_args)
-            else:
-                with thread_limit(threads):
-                    flipped[c] = sw_strip_sweeps(*head, n_sweeps, *scratch, self._counters, *record_args)
-        if timed and n_sweeps > 0:
-            took = time.perf_counter() - start
-            self._strip_clock.record(threads, took / (n_sweeps * len(heads)), took)
-        return flipped
+        thin, first = record_args[0], record_args[1]
+        done = 0
+        while True:
+            # a long call runs in blocks of about STRIP_BLOCK_SECONDS, each on the threads the
+            # clock chooses, so a machine that becomes busy (or quiet) during the call is followed
+            # within a block; the moves are those of one call (each sweep draws its key from the
+            # chain's stream, E and M are recomputed at the end of a block, records keep their
+            # places: blocks are whole multiples of thin)
+            block = n_sweeps - done
+            threads = pool
+            if timed:
+                threads = self._strip_clock.choose(pool)
+                block = min(block, self._strip_block(thin, len(heads)))
+            args = record_args if done == 0 else (thin, first + done // thin, *record_args[2:])
+            start = time.perf_counter()
+            for c, head in enumerate(heads):
+                if threads == 1:
+                    flipped[c] += sw_strip_serial(*head, block, *scratch, self._counters, *args)
+                else:
+                    with thread_limit(threads):
+                        flipped[c] += sw_strip_sweeps(*head, block, *scratch, self._counters, *args)
+            if timed and block > 0:
+                took = time.perf_counter() - start
+                self._strip_clock.record(threads, took / (block * len(heads)), took)
+            done += block
+            if done >= n_sweeps:
+                return flipped
+
+    def _strip_block(self, thin: int, chains: int) -> int:
+        """Sweeps of one block of a threaded strip call: about STRIP_BLOCK_SECONDS at the faster
+        timing so far (one thin before any), a whole multiple of ``thin``."""
+        timings = self._strip_clock._seconds.values()
+        if not timings:
+            return thin
+        sweeps = int(STRIP_BLOCK_SECONDS / (min(timings) * chains))
+        return max(thin, sweeps - sweeps % thin)
 
     def _work(self, n: int, dtype: np.dtype) -> tuple:
         return np.empty(n, dtype=np.int32), np.empty(n, dtype=np.bool_)  # parent, flip
