@@ -191,6 +191,10 @@ class ThreadClock:
         self._when[threads] = time.monotonic()
         self._call = call
 
+    def fastest(self) -> float | None:
+        """The faster choice's estimate of seconds per sweep, or None before any timing."""
+        return min(self._seconds.values()) if self._seconds else None
+
     def run(self, threads: int, n_sweeps: int, kernel: Callable, *args: Any) -> Any:
         """Call a ``parallel=True`` ``kernel`` on ``args`` for ``n_sweeps`` sweeps with ``threads``
         threads at most: one thread or the pool by :meth:`choose`, the call timed for :meth:`record`

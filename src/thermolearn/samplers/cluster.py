@@ -1482,10 +1482,10 @@ class SwendsenWang(_ClusterSampler):
     def _strip_block(self, thin: int, chains: int) -> int:
         """Sweeps of one block of a threaded strip call: about STRIP_BLOCK_SECONDS at the faster
         timing so far (one thin before any), a whole multiple of ``thin``."""
-        timings = self._strip_clock._seconds.values()
-        if not timings:
+        per_sweep = self._strip_clock.fastest()
+        if per_sweep is None:
             return thin
-        sweeps = int(STRIP_BLOCK_SECONDS / (min(timings) * chains))
+        sweeps = int(STRIP_BLOCK_SECONDS / (per_sweep * chains))
         return max(thin, sweeps - sweeps % thin)
 
     def _work(self, n: int, dtype: np.dtype) -> tuple:
