@@ -27,8 +27,9 @@ ends with a summary of the ratios per L.
 loop pays) against mcising's ``sim.sweep(k)`` (k = 1, or thermolearn's clusters per sweep
 for Wolff), both timed in alternating blocks, with the bare kernel's time per sweep (one
 call of many sweeps) beside them, and for Metropolis the floor: a Python method call that hands
-the same 23 arguments through Numba's dispatcher to a compiled function doing nothing (what no
-per-sweep call of a Numba kernel can go below), and the floor plus the bare sweep.
+the same 23 arguments to the compiled entry of a function doing nothing, as the lean path calls
+its kernel without Numba's dispatcher (what no per-sweep call of a Numba kernel can go below),
+and the floor plus the bare sweep.
 
 ``--in-kernel 32,64,128,256`` adds a table where both sides record inside their compiled code:
 thermolearn's ``sample()`` (its kernels write E, M every ``thin`` = 1 sweep into preallocated
@@ -290,20 +291,20 @@ def _empty_kernel(n_args: int) -> Callable:
 
 class _Floor:
     """What the per-sweep call cannot go below: a Python method call that passes the lean path's
-    arguments to a compiled function through Numba's dispatcher, and that function does nothing."""
+    arguments to the compiled entry of a function that does nothing (as the lean path calls its
+    kernel: :func:`thermolearn.kernel_entry.entry_point`, no dispatcher)."""
 
     def __init__(self, sampler: Metropolis, state: ChainState) -> None:
+        from thermolearn.kernel_entry import entry_point
+
         last = sampler._last_call  # the lean call's arguments (after one sweep)
         assert last is not None and last[4] is not None
-        _, self.rest, _ = last[4]
-        self.empty = _empty_kernel(8 + len(self.rest))
-        self.accepted = np.zeros(1, dtype=np.int64)
-        self.sweep(None, state, 0.0, 1)  # compile
+        self.args = last[4][5]
+        empty = _empty_kernel(len(self.args))
+        self.empty = entry_point(empty, self.args)
 
     def sweep(self, model, state, beta, n_sweeps):  # noqa: ANN001 (the sampler's signature)
-        return self.empty(
-            0, 1, self.accepted, n_sweeps, state.spins, state.rng, state.energy, state.magnetization, *self.rest
-        )
+        return self.empty(*self.args)
 
 
 def per_call_table(sizes: list[int], calls_per_block: int = 0, rounds: int = 7) -> None:
@@ -318,7 +319,7 @@ def per_call_table(sizes: list[int], calls_per_block: int = 0, rounds: int = 7) 
     print(
         "\nPer-sweep API: microseconds per call (median of "
         f"{rounds} alternating blocks; mcising / thermolearn > 1: thermolearn's call is faster; floor: a "
-        "method call passing the same arguments through Numba's dispatch to a function that does nothing)\n"
+        "method call passing the same arguments to the compiled entry of a function that does nothing)\n"
     )
     print(
         "| L | algorithm | thermolearn sweep(..., 1) | mcising sim.sweep(k) | mcising / thermolearn | bare kernel "

@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "progress": 0,
     "lazy_exports": 0,
     "kernel_cache": 0,
+    "kernel_entry": 0,
     "kernel_threads": 0,
     # 1 what a state costs, and data
     "models": 1,

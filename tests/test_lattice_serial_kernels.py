@@ -166,3 +166,122 @@ def test_the_parallel_kernel_reuses_the_serial_kernels_compilation(tmp_path):
     done = subprocess.run([sys.executable, "-c", _COMPILE_ONCE], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "['int64,int64']", done.stdout
+
+
+def test_the_serial_kernel_returns_the_flips_it_wrote():
+    model = Ising.lattice((6, 4), coupling=(0.3, -0.7), field=0.1)
+    plan = lk.build_plan(model)
+    assert plan is not None
+    betas = np.array([0.2, 0.5, 0.9])
+    codes = Metropolis()._decision_codes(plan, betas)
+    state = ChainState.new(model, 3, seed=6)
+    accepted = np.zeros(3, dtype=np.int64)
+    rest = (*lk.plan_arguments(plan), codes, plan.de_flat, *lk.no_records())
+    got = lk.serial_kernel(plan, 0)(0, 3, accepted, 4, state.spins, state.rng, state.energy, state.magnetization, *rest)
+    assert accepted.min() > 0 and got == accepted.sum()
+
+
+def test_one_chain_stats_read_compare_and_print_as_sweep_stats():
+    import copy
+    import dataclasses
+    import pickle
+
+    from thermolearn.samplers.base import SweepStats, one_chain_stats
+
+    lazy = one_chain_stats(3, 16)
+    made = SweepStats(np.array([3]), np.array([16]))
+    assert isinstance(lazy, SweepStats)
+    assert repr(lazy) == repr(made)
+    assert lazy == made and made == lazy and lazy != one_chain_stats(4, 16)
+    assert lazy.acceptance == 3 / 16
+    assert lazy.accepted.dtype == lazy.attempted.dtype == np.int64
+    assert lazy.accepted is lazy.accepted  # made once, then kept
+    for twin in (pickle.loads(pickle.dumps(one_chain_stats(5, 9))), copy.deepcopy(one_chain_stats(5, 9))):
+        assert twin.accepted.tolist() == [5] and twin.attempted.tolist() == [9]
+    assert dataclasses.asdict(one_chain_stats(1, 2)) == {"accepted": [1], "attempted": [2]}
+    changed = dataclasses.replace(one_chain_stats(1, 2), accepted=np.array([7]))
+    assert changed.accepted.tolist() == [7] and changed.attempted.tolist() == [2]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        lazy.accepted = np.array([0])
+    with pytest.raises(AttributeError):
+        lazy.missing  # noqa: B018 (an attribute that is not a field stays missing)
+
+
+def _copied(state: ChainState) -> ChainState:
+    return state.copy()
+
+
+@pytest.mark.parametrize("beta", [0.44, np.float64(0.44)], ids=["float", "float64"])
+@pytest.mark.parametrize("shape", [(12, 10), (4, 3, 5)], ids=["2D", "3D"])
+def test_the_lean_metropolis_call_makes_the_moves_of_the_full_path(beta, shape):
+    model = Ising.lattice(shape, field=0.05)
+    lean, whole = ChainState.new(model, 1, seed=8), ChainState.new(model, 1, seed=8)
+    sampler, other = Metropolis(), Metropolis()
+    flips = [int(sampler.sweep(model, lean, beta, 1).accepted[0]) for _ in range(20)]
+    flips.append(int(sampler.sweep(model, lean, beta, 3).accepted[0]))  # lean, several sweeps
+    assert sampler._last_call is not None and sampler._last_call[4] is not None  # the lean call was kept
+    stats = other.sweep(model, whole, np.array([0.44]), 23)  # an array of betas: the full path
+    for a, b in zip(lean.arrays().values(), whole.arrays().values(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert sum(flips) == int(stats.accepted[0])
+
+
+def test_the_lean_metropolis_call_is_left_for_other_chain_arrays():
+    model = Ising.lattice((8, 8))
+    state = ChainState.new(model, 1, seed=9)
+    sampler = Metropolis()
+    sampler.sweep(model, state, 0.4, 1)
+    twin = _copied(state)  # the same shape, other arrays: the kept call must not write into the old ones
+    before = _copied(state)
+    sampler.sweep(model, twin, 0.4, 1)
+    for a, b in zip(state.arrays().values(), before.arrays().values(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(twin.rng, before.rng)
+    reference = _copied(before)
+    Metropolis().sweep(model, reference, np.array([0.4]), 1)
+    for a, b in zip(twin.arrays().values(), reference.arrays().values(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    # chain arrays whose shape was set in place are neither handed to the compiled entry as they
+    # are nor swept out of bounds
+    twin.spins.shape = (8, 8)
+    with pytest.raises(ValueError, match="chain spins must be int8 of shape"):
+        sampler.sweep(model, twin, 0.4, 1)
+
+
+@pytest.mark.parametrize(
+    "name", ["metropolis", "heatbath", "quench", "wolff", "sw", "metropolis-packed", "heatbath-packed"]
+)
+def test_a_state_of_another_model_is_refused_not_swept(name):
+    """The kernels index the chains without bounds checks: a state made for a smaller lattice, or
+    one whose arrays disagree on the number of chains, must be refused before any kernel runs (it
+    was swept out of bounds by the single-spin and packed samplers up to 0.6.7)."""
+    from thermolearn.samplers.registry import make_sampler
+
+    small, big = Ising.lattice((8, 8)), Ising.lattice((16, 16))
+    sampler = make_sampler(name)
+    state = ChainState.new(small, 2, seed=1)
+    before = state.copy()
+    with pytest.raises(ValueError, match="for this model of 256 spins"):
+        sampler.sweep(big, state, 0.4, 2)
+    for a, b in zip(state.arrays().values(), before.arrays().values(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    # disagreeing rows, also after a lean per-sweep call kept the arrays of a good state
+    good = ChainState.new(big, 1, seed=2)
+    sampler.sweep(big, good, 0.4, 1)
+    sampler.sweep(big, good, 0.4, 1)
+    odd = ChainState(spins=good.spins.copy(), rng=np.vstack([good.rng, good.rng]), energy=good.energy.copy(),
+                     magnetization=good.magnetization.copy())  # fmt: skip
+    with pytest.raises(ValueError, match="chain rng must be uint64 of shape"):
+        sampler.sweep(big, odd, 0.4, 1)
+
+
+@pytest.mark.parametrize("name", ["metropolis-msc", "pt", "metropolis-jax"])
+def test_the_other_samplers_refuse_a_state_of_another_model_before_any_kernel(name):
+    from thermolearn.samplers.parallel_tempering import ParallelTempering
+    from thermolearn.samplers.registry import make_sampler
+
+    small, big = Ising.lattice((8, 8)), Ising.lattice((16, 16))
+    sampler = ParallelTempering([2.0, 2.5, 3.0, 3.5]) if name == "pt" else make_sampler(name)
+    state = ChainState.new(small, 64 if name == "metropolis-msc" else 4, seed=1)
+    with pytest.raises(ValueError, match="chain spins must be int8 of shape"):
+        sampler.sweep(big, state, None if name == "pt" else 0.4, 1)

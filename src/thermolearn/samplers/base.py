@@ -52,6 +52,41 @@ def one_chain_count(value: int) -> np.ndarray:
     return out
 
 
+class _OneChainStats(SweepStats):
+    """The :class:`SweepStats` of one chain, made from its two counts; its two count arrays are made
+    on their first read (the per-sweep call of a small lattice, whose caller seldom reads them, then
+    makes none). Reads, compares and prints as the SweepStats of the same arrays."""
+
+    def __getattr__(self, name: str) -> np.ndarray:  # only for attributes not yet set
+        if name != "accepted" and name != "attempted":
+            raise AttributeError(name)
+        fields = self.__dict__
+        accepted, attempted = fields["_counts"]
+        fields["accepted"] = one_chain_count(accepted)
+        fields["attempted"] = one_chain_count(attempted)
+        return fields[name]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SweepStats):
+            return NotImplemented
+        return (self.accepted, self.attempted) == (other.accepted, other.attempted)
+
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as SweepStats: its fields are arrays
+
+    def __repr__(self) -> str:
+        return f"SweepStats(accepted={self.accepted!r}, attempted={self.attempted!r})"
+
+
+def one_chain_stats(accepted: int, attempted: int) -> SweepStats:
+    """The SweepStats of one chain (``accepted`` moves out of ``attempted``): 0.1 us, against 0.7 for
+    two count arrays and the stats that hold them, in a per-sweep call whose whole sweep of a 16x16
+    lattice takes about a microsecond. The arrays ``np.array([accepted])`` and ``np.array([attempted])``
+    (int64) are made when first read."""
+    stats = _new_object(_OneChainStats)
+    stats.__dict__["_counts"] = (accepted, attempted)
+    return stats
+
+
 def sweep_stats(accepted: np.ndarray, attempted: np.ndarray) -> SweepStats:
     """``SweepStats(accepted, attempted)`` made without the frozen dataclass's ``__init__`` (which
     sets each field through ``object.__setattr__``): 0.3 instead of 0.5-0.8 us, for the per-sweep

@@ -95,15 +95,17 @@ from __future__ import annotations
 import math
 import time
 from abc import abstractmethod
+from typing import Any
 
 import numpy as np
 from numba import prange, uint64
 
 from thermolearn.kernel_cache import njit
+from thermolearn.kernel_entry import entry_point
 from thermolearn.kernel_threads import MIN_PARALLEL_WORK, ThreadClock, over_items, thread_count, thread_limit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_bits53, next_uniform
-from thermolearn.samplers.base import Sampler, SweepStats, as_betas, one_chain_count, sweep_stats
+from thermolearn.samplers.base import Sampler, SweepStats, as_betas, one_chain_count, one_chain_stats, sweep_stats
 from thermolearn.samplers.cluster_strips import strip_scratch, sw_strip_chains, sw_strip_serial, sw_strip_sweeps
 from thermolearn.samplers.recording import Records, no_records, record_chain
 from thermolearn.samplers.state import ChainState
@@ -832,10 +834,7 @@ class _ClusterSampler(Sampler):
     def _betas(model: Ising, state: ChainState, betas) -> np.ndarray:
         """One beta > 0 per chain (fast path for the float64 array ``sample`` passes), after
         checking that the chains belong to the model (the kernels index without bounds checks)."""
-        if state.spins.ndim != 2 or state.spins.shape[1] != model.n_spins:
-            raise ValueError(
-                f"the chains hold states of shape {state.spins.shape[1:]} but the model has {model.n_spins} spins"
-            )
+        state.check_layout(model)
         n_chains = state.n_chains
         if (
             isinstance(betas, np.ndarray)
@@ -928,7 +927,7 @@ class _ClusterSampler(Sampler):
                 np.array([j0, checked[0]]),
                 *self._work(model.n_spins, indices.dtype),
             )
-        if type(betas) is float:
+        if type(betas) is float or type(betas) is np.float64:
             self._last_call = (model, betas, state.spins.shape, args, one)
         return args, one
 
@@ -945,24 +944,27 @@ class _ClusterSampler(Sampler):
         """Public settings a kept call depends on (none here)."""
         return ()
 
-    def _keep_lean(self, model: Ising, state: ChainState, arguments: tuple) -> None:
-        """Keep ``arguments`` of this single-chain call for the next :meth:`sweep` with the same
-        model, float beta (that of the last call), chain arrays, counters and settings."""
+    def _keep_lean(self, model: Ising, state: ChainState, kernel: Any, arguments: tuple, sweeps_at: int) -> None:
+        """Keep this single-chain call of ``kernel`` (its compiled entry, :func:`entry_point`, and
+        ``arguments``, whose number of sweeps is at index ``sweeps_at``) for the next :meth:`sweep`
+        with the same model, float beta (that of the last call), chain arrays, counters and settings."""
         assert self._last_call is not None
         self._lean = (
             model, self._last_call[1], state.spins, state.rng, state.energy, state.magnetization, self._counters,
-            self._lean_settings(), arguments,
+            self._lean_settings(), entry_point(kernel, arguments), arguments, sweeps_at, state.spins.shape,
         )  # fmt: skip
 
-    def _lean_call(self, model: Ising, state: ChainState, betas, n_sweeps) -> tuple | None:
-        """The arguments kept by :meth:`_keep_lean` when this call may reuse them as they are (a
-        harness calling ``sweep(model, state, beta, n)`` on one chain in a loop: no check or look-up
-        repeated), else None."""
+    def _lean_call(self, model: Ising, state: ChainState, betas, n_sweeps) -> Any:
+        """The result of the call kept by :meth:`_keep_lean`, made again for ``n_sweeps`` sweeps,
+        when this call may make it with the same arguments (a harness calling ``sweep(model,
+        state, beta, n)`` on one chain in a loop: no check or look-up repeated), else None. The
+        kernel's compiled entry takes them without Numba's dispatcher: the same array objects,
+        whose shape has not been set since, have the types it was compiled for."""
         lean = self._lean
         if (
             lean is not None
             and model is lean[0]
-            and type(betas) is float
+            and (type(betas) is float or type(betas) is np.float64)
             and betas == lean[1]
             and type(n_sweeps) is int
             and state.spins is lean[2]
@@ -970,23 +972,29 @@ class _ClusterSampler(Sampler):
             and state.energy is lean[4]
             and state.magnetization is lean[5]
             and self._counters is lean[6]
+            and state.spins.shape == lean[11]
             and self._lean_settings() == lean[7]
         ):
-            return lean[8]
+            args = lean[9]
+            at = lean[10]
+            if n_sweeps != args[at]:
+                args = (*args[:at], n_sweeps, *args[at + 1 :])
+            return lean[8](*args)
         return None
 
     def _prepared(self, model: Ising, state: ChainState, betas) -> tuple[tuple, tuple | None]:
         """The kernel arguments of this call (full, and compact for one chain): those of the last
-        call when the model, the one float beta and the chains' shape are the same (no checks
-        repeated), else :meth:`_arguments`."""
+        call when the model, the one float beta and the chains' shape are the same (only the
+        chains' layout checked again), else :meth:`_arguments`."""
         last = self._last_call
         if (
             last is not None
-            and type(betas) is float
+            and (type(betas) is float or type(betas) is np.float64)
             and model is last[0]
             and betas == last[1]
             and state.spins.shape == last[2]
         ):
+            state.check_layout(model)  # the same shape, maybe other arrays: the kernels trust their rows
             return last[3], last[4]
         return self._arguments(model, state, betas)
 
@@ -1195,10 +1203,9 @@ class Wolff(_ClusterSampler):
         return np.empty(3 * n, dtype=dtype), np.empty(8, dtype=np.uint64)  # stack, members, columns; nbr
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
-        lean = self._lean_call(model, state, betas, n_sweeps)
-        if lean is not None:
-            f, v, _ = _wolff_one(*lean, n_sweeps, False, self._counters, *_NO_RECORDS)
-            return sweep_stats(one_chain_count(f), one_chain_count(v))
+        got = self._lean_call(model, state, betas, n_sweeps)
+        if got is not None:
+            return one_chain_stats(got[0], got[1])
         return self._sweeps(model, state, betas, int(n_sweeps), _NO_RECORDS)
 
     def sweep_and_record(self, model: Ising, state: ChainState, betas, thin: int, records: Records) -> SweepStats:
@@ -1212,8 +1219,9 @@ class Wolff(_ClusterSampler):
             indptr, indices, data, _, fields, bond, ints, reals, work, nbr = one
             if record_args is _NO_RECORDS and self._last_call is not None and self._last_call[4] is one:
                 # the arguments of a call with one float beta: the next such call takes them as they are
+                lean = (state.spins, state.rng, state.energy, state.magnetization, *one[:3], *one[4:])
                 self._keep_lean(
-                    model, state, (state.spins, state.rng, state.energy, state.magnetization, *one[:3], *one[4:])
+                    model, state, _wolff_one, (*lean, n_sweeps, False, self._counters, *_NO_RECORDS), len(lean)
                 )
             f, v, _ = _wolff_one(
                 state.spins,
@@ -1234,7 +1242,7 @@ class Wolff(_ClusterSampler):
                 self._counters,
                 *record_args,
             )
-            return sweep_stats(one_chain_count(f), one_chain_count(v))
+            return one_chain_stats(f, v)
         flipped, visited, _ = _wolff_sweeps.run(
             n_chains,
             state.spins,
@@ -1345,10 +1353,9 @@ class SwendsenWang(_ClusterSampler):
         return self.strip_sites is not None and model.n_spins >= self.strip_sites and lattice_columns(model) is not None
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
-        lean = self._lean_call(model, state, betas, n_sweeps)
-        if lean is not None:
-            flipped = sw_strip_serial(*lean[0], n_sweeps, *lean[1])
-            return sweep_stats(one_chain_count(flipped), one_chain_count(n_sweeps * model.n_spins))
+        flipped = self._lean_call(model, state, betas, n_sweeps)
+        if flipped is not None:
+            return one_chain_stats(flipped, n_sweeps * model.n_spins)
         return self._sweeps(model, state, betas, int(n_sweeps), _NO_RECORDS)
 
     def sweep_and_record(self, model: Ising, state: ChainState, betas, thin: int, records: Records) -> SweepStats:
@@ -1439,7 +1446,13 @@ class SwendsenWang(_ClusterSampler):
                 flipped = sw_strip_serial(*heads[0], n_sweeps, *scratch, self._counters, *record_args)
                 if record_args is _NO_RECORDS and self._last_call is not None and self._last_call[3] is args:
                     # the arguments of a call with one float beta: the next such call takes them as they are
-                    self._keep_lean(model, state, (heads[0], (*scratch, self._counters, *record_args)))
+                    self._keep_lean(
+                        model,
+                        state,
+                        sw_strip_serial,
+                        (*heads[0], n_sweeps, *scratch, self._counters, *record_args),
+                        len(heads[0]),
+                    )
                 return one_chain_count(flipped)
             work = len(heads) * n * n_sweeps
             return sw_strip_chains.run(

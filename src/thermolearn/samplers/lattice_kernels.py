@@ -508,9 +508,10 @@ def _uniform_2d_chains(
     batch_of,
     states,
 ):
-    """The template of the 2D uniform-coupling kernels (chains lo..hi-1, flips into ``accepted``);
-    ``order_sweep`` is bound per order."""
+    """The template of the 2D uniform-coupling kernels (chains lo..hi-1, flips into ``accepted``,
+    their sum returned); ``order_sweep`` is bound per order."""
     w = (9, 1, 1, 1, 1, 0, 0)  # w_self = 2 * 4 + 1, offset = 9 + 4 (see build_plan)
+    all_flips = 0  # the flips of all chains lo..hi-1, returned (one chain's count without reading an array)
     for ch in range(lo, hi):
         s = spins[ch]
         m_before = _total(s)
@@ -530,8 +531,9 @@ def _uniform_2d_chains(
                 record_chain(ch, k, s, energy[ch], m_now, rec_energy, rec_magnetization, site_sums, batch_of, states)
         rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3] = s0, s1, s2, s3
         accepted[ch] = acc
+        all_flips += acc
         magnetization[ch] += _total(s) - m_before  # the same integer the generic kernel accumulates
-    return 0
+    return all_flips
 
 
 def _any_lattice_chains(
@@ -573,6 +575,7 @@ def _any_lattice_chains(
         weights[5] if n_other >= 4 else 0,
         weights[6] if n_other >= 4 else 0,
     )
+    all_flips = 0
     for ch in range(lo, hi):
         s = spins[ch]
         m_before = _total(s)
@@ -590,8 +593,9 @@ def _any_lattice_chains(
                 record_chain(ch, k, s, energy[ch], m_now, rec_energy, rec_magnetization, site_sums, batch_of, states)
         rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3] = s0, s1, s2, s3
         accepted[ch] = acc
+        all_flips += acc
         magnetization[ch] += _total(s) - m_before
-    return 0
+    return all_flips
 
 
 def _uniform_2d_sweeps(
@@ -748,7 +752,8 @@ def plan_arguments(plan: LatticePlan) -> tuple:
 def serial_kernel(plan: LatticePlan, order_kind: int) -> Callable:
     """The serial kernel for ``plan`` and ``order_kind``: ``kernel(lo, hi, accepted, n_sweeps, spins,
     rng, energy, magnetization, *plan_arguments(plan), codes, plan.de_flat, *records)``
-    sweeps chains lo..hi-1 on the calling thread (no parallel region, no thread count touched)."""
+    sweeps chains lo..hi-1 on the calling thread (no parallel region, no thread count touched),
+    writes each chain's flips into ``accepted`` and returns their sum."""
     kernels = _UNIFORM_2D_CHAINS if is_uniform_2d(plan) else _ANY_LATTICE_CHAINS
     if type(order_kind) is not int or not 0 <= order_kind < len(kernels):
         raise ValueError(f"order_kind must be 0 (sequential), 1 (random) or 2 (checkerboard), got {order_kind!r}")

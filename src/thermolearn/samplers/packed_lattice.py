@@ -619,6 +619,7 @@ class PackedLatticeSampler(Sampler):
         self.plan(model)
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
+        state.check_layout(model)  # the kernels index the chains without bounds checks
         plan = self.plan(model)
         n_chains = state.n_chains
         betas = as_betas(betas, n_chains)

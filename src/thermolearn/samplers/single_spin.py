@@ -24,10 +24,11 @@ import numpy as np
 import scipy.sparse.csgraph as csgraph
 from numba import njit, prange
 
+from thermolearn.kernel_entry import entry_point
 from thermolearn.kernel_threads import MIN_PARALLEL_WORK, call_single_threaded, thread_count, thread_limit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_uniform
-from thermolearn.samplers.base import Sampler, SweepStats, as_betas, sweep_stats
+from thermolearn.samplers.base import Sampler, SweepStats, as_betas, one_chain_stats
 from thermolearn.samplers.lattice_kernels import (
     LatticePlan,
     build_plan,
@@ -165,7 +166,8 @@ class SingleSpinSampler(Sampler):
         self._plan: tuple[Ising, LatticePlan | None] | None = None
         self._codes: tuple[LatticePlan, bytes, np.ndarray] | None = None
         # (model, beta, spins shape, what _prepare made, the lean call of one chain on the lattice
-        # path or None) of the last sweep with one float beta: a harness calling
+        # path or None: the chain's four arrays, the serial kernel's compiled entry, its arguments
+        # for one sweep, the sites) of the last sweep with one float beta: a harness calling
         # sweep(model, state, beta, 1) in a loop repeats no check or look-up
         self._last_call: tuple | None = None
 
@@ -206,6 +208,7 @@ class SingleSpinSampler(Sampler):
         """Everything a sweep of ``model`` at ``betas`` needs that does not change from call to
         call (the checks included): (betas per chain, site order, plan, codes, serial lattice
         kernel or None, the kernel's arguments from the plan to the table of flip energies)."""
+        state.check_layout(model)  # the kernels index the chains without bounds checks
         checked = as_betas(betas, state.n_chains)
         order = self.site_order(model)  # also checks that a checkerboard order exists
         plan = self.lattice_plan(model)
@@ -220,27 +223,34 @@ class SingleSpinSampler(Sampler):
         if (
             last is not None
             and model is last[0]
-            and type(betas) is float
+            and (type(betas) is float or type(betas) is np.float64)
             and betas == last[1]
             and type(n_sweeps) is int
             and state.spins.shape == last[2]
         ):
             # a harness calling sweep(model, state, beta, 1) in a loop: no check or look-up repeated
             lean = last[4]
-            if lean is not None:  # one chain on the lattice path: the serial kernel on this thread
-                kernel, rest, one_sweep = lean
-                accepted = np.zeros(1, dtype=np.int64)
-                kernel(0, 1, accepted, n_sweeps, state.spins, state.rng, state.energy, state.magnetization, *rest)
-                attempted = one_sweep.copy() if n_sweeps == 1 else np.full(1, n_sweeps * one_sweep[0])
-                return sweep_stats(accepted, attempted)
+            if (
+                lean is not None  # one chain on the lattice path: the serial kernel on this thread
+                and state.spins is lean[0]
+                and state.rng is lean[1]
+                and state.energy is lean[2]
+                and state.magnetization is lean[3]
+            ):
+                # the same array objects, so the kernel's compiled entry takes them as they are
+                args = lean[5] if n_sweeps == 1 else (*lean[5][:3], n_sweeps, *lean[5][4:])
+                return one_chain_stats(lean[4](*args), n_sweeps * lean[6])
+            state.check_layout(model)  # other chain arrays than the kept ones
             prepared = last[3]
         else:
             prepared = self._prepare(model, state, betas)
-            if type(betas) is float:
+            if type(betas) is float or type(betas) is np.float64:
                 n_chains, n_spins = state.spins.shape
                 lean = None
                 if prepared[4] is not None and n_chains == 1:
-                    lean = (prepared[4], (*prepared[5], *_NO_RECORDS), np.full(1, n_spins, dtype=np.int64))
+                    arrays = (state.spins, state.rng, state.energy, state.magnetization)
+                    args = (0, 1, np.zeros(1, dtype=np.int64), 1, *arrays, *prepared[5], *_NO_RECORDS)
+                    lean = (*arrays, entry_point(prepared[4], args), args, n_spins)
                 self._last_call = (model, betas, state.spins.shape, prepared, lean)
         n_sweeps = int(n_sweeps)
         n_chains, n_spins = state.spins.shape
@@ -271,6 +281,7 @@ class SingleSpinSampler(Sampler):
         plan = self.lattice_plan(model)
         if plan is None:  # the generic CSR kernel records from Python
             return super().sweep_and_record(model, state, betas, thin, records)
+        state.check_layout(model)
         betas = as_betas(betas, state.n_chains)
         self.site_order(model)  # checks that a checkerboard order exists
         n_sweeps = int(thin) * records.count

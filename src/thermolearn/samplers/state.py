@@ -68,6 +68,28 @@ class ChainState:
         """The arrays that define the state exactly (for checkpoints)."""
         return {"spins": self.spins, "rng": self.rng, "energy": self.energy, "magnetization": self.magnetization}
 
+    def check_layout(self, model: Ising, *, n_chains: int | None = None) -> None:
+        """Raise ``ValueError`` unless the four arrays have the dtypes, shapes and C layout the
+        kernels of ``model`` index without bounds checks (a state made for another model, or arrays
+        of disagreeing rows); a few microseconds, so the samplers' calls check it (not the values:
+        :meth:`check`)."""
+        n = model.n_spins
+        spins = self.spins
+        rows = (spins.shape[0] if isinstance(spins, np.ndarray) and spins.ndim else 0) if n_chains is None else n_chains
+        for name, arr, dtype, shape in (
+            ("spins", spins, np.int8, (rows, n)),
+            ("rng", self.rng, np.uint64, (rows, 4)),
+            ("energy", self.energy, np.float64, (rows,)),
+            ("magnetization", self.magnetization, np.float64, (rows,)),
+        ):
+            if not isinstance(arr, np.ndarray) or arr.dtype != dtype or arr.shape != shape:
+                got = f"{arr.dtype} {arr.shape}" if isinstance(arr, np.ndarray) else type(arr).__name__
+                raise ValueError(
+                    f"chain {name} must be {np.dtype(dtype)} of shape {shape} for this model of {n} spins, got {got}"
+                )
+            if not arr.flags.c_contiguous:
+                raise ValueError(f"chain {name} must be C-contiguous")
+
     def check(self, model: Ising, *, n_chains: int | None = None) -> None:
         """Raise ``ValueError`` unless these chains can be swept on ``model`` and their running
         E and M are those of their spins.
@@ -78,19 +100,7 @@ class ChainState:
         M equal to the sum of the spins and E equal to the model's energy up to the rounding a
         long run of energy differences accumulates.
         """
-        n = model.n_spins
-        rows = self.spins.shape[0] if n_chains is None else n_chains
-        for name, arr, dtype, shape in (
-            ("spins", self.spins, np.int8, (rows, n)),
-            ("rng", self.rng, np.uint64, (rows, 4)),
-            ("energy", self.energy, np.float64, (rows,)),
-            ("magnetization", self.magnetization, np.float64, (rows,)),
-        ):
-            if not isinstance(arr, np.ndarray) or arr.dtype != dtype or arr.shape != shape:
-                got = f"{arr.dtype} {arr.shape}" if isinstance(arr, np.ndarray) else type(arr).__name__
-                raise ValueError(f"chain {name} must be {np.dtype(dtype)} of shape {shape}, got {got}")
-            if not arr.flags.c_contiguous:
-                raise ValueError(f"chain {name} must be C-contiguous")
+        self.check_layout(model, n_chains=n_chains)
         if not np.all((self.spins == 1) | (self.spins == -1)):
             raise ValueError("chain spins may hold only -1 and +1")
         stuck = np.flatnonzero(~self.rng.any(axis=1))
