@@ -297,9 +297,9 @@ class _Floor:
     def __init__(self, sampler: Metropolis, state: ChainState) -> None:
         from thermolearn.kernel_entry import entry_point
 
-        last = sampler._last_call  # the lean call's arguments (after one sweep)
-        assert last is not None and last[4] is not None
-        self.args = last[4][5]
+        lean = sampler._lean  # the lean call's arguments (after one sweep)
+        assert lean is not None
+        self.args = lean[8]
         empty = _empty_kernel(len(self.args))
         self.empty = entry_point(empty, self.args)
 

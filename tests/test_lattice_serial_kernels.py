@@ -219,7 +219,7 @@ def test_the_lean_metropolis_call_makes_the_moves_of_the_full_path(beta, shape):
     sampler, other = Metropolis(), Metropolis()
     flips = [int(sampler.sweep(model, lean, beta, 1).accepted[0]) for _ in range(20)]
     flips.append(int(sampler.sweep(model, lean, beta, 3).accepted[0]))  # lean, several sweeps
-    assert sampler._last_call is not None and sampler._last_call[4] is not None  # the lean call was kept
+    assert sampler._lean is not None and sampler._lean[2] is lean.spins  # the lean call was kept
     stats = other.sweep(model, whole, np.array([0.44]), 23)  # an array of betas: the full path
     for a, b in zip(lean.arrays().values(), whole.arrays().values(), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -285,3 +285,17 @@ def test_the_other_samplers_refuse_a_state_of_another_model_before_any_kernel(na
     state = ChainState.new(small, 64 if name == "metropolis-msc" else 4, seed=1)
     with pytest.raises(ValueError, match="chain spins must be int8 of shape"):
         sampler.sweep(big, state, None if name == "pt" else 0.4, 1)
+
+
+def test_a_new_chain_of_the_same_shape_takes_the_lean_path_from_its_second_call():
+    model = Ising.lattice((8, 8))
+    sampler = Metropolis()
+    first, second = ChainState.new(model, 1, seed=1), ChainState.new(model, 1, seed=2)
+    sampler.sweep(model, first, 0.4, 1)
+    sampler.sweep(model, second, 0.4, 1)  # the same model, beta and shape: prepared reused, layout checked
+    assert sampler._lean is not None and sampler._lean[2] is second.spins
+    reference = ChainState.new(model, 1, seed=2)
+    Metropolis().sweep(model, reference, np.array([0.4]), 3)
+    sampler.sweep(model, second, 0.4, 2)  # lean
+    for a, b in zip(second.arrays().values(), reference.arrays().values(), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -57,14 +57,19 @@ class _OneChainStats(SweepStats):
     on their first read (the per-sweep call of a small lattice, whose caller seldom reads them, then
     makes none). Reads, compares and prints as the SweepStats of the same arrays."""
 
+    __slots__ = ("_counts",)  # (accepted, attempted), set once: a slot is quicker to set than a field
+
     def __getattr__(self, name: str) -> np.ndarray:  # only for attributes not yet set
         if name != "accepted" and name != "attempted":
             raise AttributeError(name)
+        accepted, attempted = self._counts
         fields = self.__dict__
-        accepted, attempted = fields["_counts"]
         fields["accepted"] = one_chain_count(accepted)
         fields["attempted"] = one_chain_count(attempted)
         return fields[name]
+
+    def __getstate__(self) -> dict:  # pickled (and copied) with its arrays made
+        return {"accepted": self.accepted, "attempted": self.attempted}
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SweepStats):
@@ -77,13 +82,16 @@ class _OneChainStats(SweepStats):
         return f"SweepStats(accepted={self.accepted!r}, attempted={self.attempted!r})"
 
 
+_set_counts = _OneChainStats._counts.__set__  # type: ignore[attr-defined]  # the slot's own setter
+
+
 def one_chain_stats(accepted: int, attempted: int) -> SweepStats:
     """The SweepStats of one chain (``accepted`` moves out of ``attempted``): 0.1 us, against 0.7 for
     two count arrays and the stats that hold them, in a per-sweep call whose whole sweep of a 16x16
     lattice takes about a microsecond. The arrays ``np.array([accepted])`` and ``np.array([attempted])``
     (int64) are made when first read."""
     stats = _new_object(_OneChainStats)
-    stats.__dict__["_counts"] = (accepted, attempted)
+    _set_counts(stats, (accepted, attempted))
     return stats
 
 

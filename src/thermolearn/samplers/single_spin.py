@@ -165,11 +165,12 @@ class SingleSpinSampler(Sampler):
         self._orders: dict[int, np.ndarray] = {}
         self._plan: tuple[Ising, LatticePlan | None] | None = None
         self._codes: tuple[LatticePlan, bytes, np.ndarray] | None = None
-        # (model, beta, spins shape, what _prepare made, the lean call of one chain on the lattice
-        # path or None: the chain's four arrays, the serial kernel's compiled entry, its arguments
-        # for one sweep, the sites) of the last sweep with one float beta: a harness calling
-        # sweep(model, state, beta, 1) in a loop repeats no check or look-up
+        # (model, beta, spins shape, what _prepare made) of the last sweep with one float beta, and
+        # for one chain on the lattice path its lean call (model, beta, the chain's four arrays,
+        # their shape, the serial kernel's compiled entry, its arguments for one sweep, the sites):
+        # a harness calling sweep(model, state, beta, 1) in a loop repeats no check or look-up
         self._last_call: tuple | None = None
+        self._lean: tuple | None = None
 
     def options(self) -> dict:
         return {"order": self.order}
@@ -219,39 +220,47 @@ class SingleSpinSampler(Sampler):
         return checked, order, plan, codes, kernel, (*plan_arguments(plan), codes, plan.de_flat)
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
+        lean = self._lean
+        if (
+            lean is not None
+            and model is lean[0]
+            and state.spins is lean[2]
+            and state.rng is lean[3]
+            and state.energy is lean[4]
+            and state.magnetization is lean[5]
+            and (type(betas) is float or type(betas) is np.float64)
+            and betas == lean[1]
+            and type(n_sweeps) is int
+            and state.spins.shape == lean[6]
+        ):
+            # a harness calling sweep(model, state, beta, 1) on one chain in a loop: the serial
+            # kernel's compiled entry on the arguments kept, which are the same array objects
+            # (shape unchanged), so of the types it was compiled for
+            if n_sweeps == 1:
+                return one_chain_stats(lean[7](*lean[8]), lean[9])
+            args = lean[8]
+            return one_chain_stats(lean[7](*args[:3], n_sweeps, *args[4:]), n_sweeps * lean[9])
         last = self._last_call
         if (
             last is not None
             and model is last[0]
             and (type(betas) is float or type(betas) is np.float64)
             and betas == last[1]
-            and type(n_sweeps) is int
             and state.spins.shape == last[2]
         ):
-            # a harness calling sweep(model, state, beta, 1) in a loop: no check or look-up repeated
-            lean = last[4]
-            if (
-                lean is not None  # one chain on the lattice path: the serial kernel on this thread
-                and state.spins is lean[0]
-                and state.rng is lean[1]
-                and state.energy is lean[2]
-                and state.magnetization is lean[3]
-            ):
-                # the same array objects, so the kernel's compiled entry takes them as they are
-                args = lean[5] if n_sweeps == 1 else (*lean[5][:3], n_sweeps, *lean[5][4:])
-                return one_chain_stats(lean[4](*args), n_sweeps * lean[6])
-            state.check_layout(model)  # other chain arrays than the kept ones
+            state.check_layout(model)  # no other check repeated, but these may be other chain arrays
             prepared = last[3]
         else:
             prepared = self._prepare(model, state, betas)
             if type(betas) is float or type(betas) is np.float64:
-                n_chains, n_spins = state.spins.shape
-                lean = None
-                if prepared[4] is not None and n_chains == 1:
-                    arrays = (state.spins, state.rng, state.energy, state.magnetization)
-                    args = (0, 1, np.zeros(1, dtype=np.int64), 1, *arrays, *prepared[5], *_NO_RECORDS)
-                    lean = (*arrays, entry_point(prepared[4], args), args, n_spins)
-                self._last_call = (model, betas, state.spins.shape, prepared, lean)
+                self._last_call = (model, betas, state.spins.shape, prepared)
+        self._lean = None
+        if (type(betas) is float or type(betas) is np.float64) and prepared[4] is not None and state.n_chains == 1:
+            # the next call with this model, beta and these chain arrays takes the lean path
+            arrays = (state.spins, state.rng, state.energy, state.magnetization)
+            args = (0, 1, np.zeros(1, dtype=np.int64), 1, *arrays, *prepared[5], *_NO_RECORDS)
+            entry = entry_point(prepared[4], args)
+            self._lean = (model, betas, *arrays, state.spins.shape, entry, args, model.n_spins)
         n_sweeps = int(n_sweeps)
         n_chains, n_spins = state.spins.shape
         kernel = prepared[4]
