@@ -372,6 +372,16 @@ class Ising:
     def n_spins(self) -> int:
         return int(self._h.shape[0])
 
+    def energy_scale(self) -> float:
+        """sum_{i<j} |J_ij| + sum_i |h_i| (energy units): no state's |E| exceeds it. A periodic
+        lattice made by :meth:`lattice` reads it from its geometry (N sum_axes |J_a| + N |h|)
+        without building its CSR matrix (72 bytes per site)."""
+        g = self.geometry
+        if self._is_periodic_lattice and self._csr is None and g is not None:
+            n = self.n_spins
+            return n * float(sum(abs(c) for c in g.couplings)) + n * abs(float(g.field))
+        return float(np.sum(np.abs(self._J.data))) / 2 + float(np.sum(np.abs(self._h)))
+
     @property
     def couplings(self) -> sp.csr_array:
         """Symmetric CSR coupling matrix J (read-only; both triangles stored)."""

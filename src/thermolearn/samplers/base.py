@@ -16,6 +16,7 @@ import numpy as np
 
 from thermolearn.models.ising import Ising
 from thermolearn.samplers.state import ChainState
+from thermolearn.validation import check_positive_int
 
 if TYPE_CHECKING:  # pragma: no cover
     from thermolearn.samplers.recording import Records
@@ -191,6 +192,27 @@ class Sampler(ABC):
             records.write(records.first + k, state.energy, state.magnetization, state.spins)
         return SweepStats(accepted=accepted, attempted=attempted)
 
+    def _check_call(self, model: Ising, state: ChainState, n_sweeps: object) -> int:
+        """``n_sweeps`` as an int >= 0, after checking the chains: in full (:meth:`ChainState.check`:
+        layout, spins in {-1, +1}, a live generator, running E and M those of the spins on
+        ``model``) the first time this sampler sees these four arrays with this model, only their
+        layout after that (the kernels index without bounds checks and add to the running E and M,
+        so a hand-made state with a stale energy would give wrong numbers without a word)."""
+        seen = self.__dict__.get("_seen_chains")
+        if (
+            seen is None
+            or seen[0] is not model
+            or seen[1] is not state.spins
+            or seen[2] is not state.rng
+            or seen[3] is not state.energy
+            or seen[4] is not state.magnetization
+        ):
+            state.check(model)
+            self._seen_chains = (model, state.spins, state.rng, state.energy, state.magnetization)
+        else:
+            state.check_layout(model)
+        return check_positive_int("n_sweeps", n_sweeps, minimum=0)
+
     def options(self) -> dict:
         """The sampler's settings (recorded in results and checkpoints)."""
         return {}
@@ -233,7 +255,12 @@ def as_betas(betas: float | np.ndarray, n_chains: int) -> np.ndarray:
         if not betas > 0:  # also NaN
             raise ValueError("inverse temperatures beta must be > 0 (beta = inf is the zero-temperature quench)")
         return np.full(n_chains, float(betas))
-    b = np.broadcast_to(np.asarray(betas, dtype=np.float64), (n_chains,)).copy()
+    values = np.asarray(betas, dtype=np.float64)
+    if values.ndim > 1 or values.size not in (1, n_chains):
+        raise ValueError(
+            f"betas must be one inverse temperature or one per chain ({n_chains}), got an array of shape {values.shape}"
+        )
+    b = np.broadcast_to(values.reshape(-1), (n_chains,)).copy()
     if np.any(np.isnan(b)) or np.any(b <= 0):
         raise ValueError("inverse temperatures beta must be > 0 (beta = inf is the zero-temperature quench)")
     return b

@@ -109,6 +109,7 @@ from thermolearn.samplers.base import Sampler, SweepStats, as_betas, one_chain_c
 from thermolearn.samplers.cluster_strips import strip_scratch, sw_strip_chains, sw_strip_serial, sw_strip_sweeps
 from thermolearn.samplers.recording import Records, no_records, record_chain
 from thermolearn.samplers.state import ChainState
+from thermolearn.validation import check_positive_int
 
 #: Wolff's preparatory sweeps at a new temperature (total, and how many before <|C|> is measured).
 CALIBRATION_WARMUP = 20
@@ -834,7 +835,7 @@ class _ClusterSampler(Sampler):
     def _betas(model: Ising, state: ChainState, betas) -> np.ndarray:
         """One beta > 0 per chain (fast path for the float64 array ``sample`` passes), after
         checking that the chains belong to the model (the kernels index without bounds checks)."""
-        state.check_layout(model)
+        state.check_layout(model)  # before anything is sized from the chains (_sweeps checks them in full)
         n_chains = state.n_chains
         if (
             isinstance(betas, np.ndarray)
@@ -967,6 +968,7 @@ class _ClusterSampler(Sampler):
             and (type(betas) is float or type(betas) is np.float64)
             and betas == lean[1]
             and type(n_sweeps) is int
+            and n_sweeps >= 0
             and state.spins is lean[2]
             and state.rng is lean[3]
             and state.energy is lean[4]
@@ -984,8 +986,8 @@ class _ClusterSampler(Sampler):
 
     def _prepared(self, model: Ising, state: ChainState, betas) -> tuple[tuple, tuple | None]:
         """The kernel arguments of this call (full, and compact for one chain): those of the last
-        call when the model, the one float beta and the chains' shape are the same (only the
-        chains' layout checked again), else :meth:`_arguments`."""
+        call when the model, the one float beta and the chains' shape are the same (the caller
+        checks the chains), else :meth:`_arguments`."""
         last = self._last_call
         if (
             last is not None
@@ -994,7 +996,6 @@ class _ClusterSampler(Sampler):
             and betas == last[1]
             and state.spins.shape == last[2]
         ):
-            state.check_layout(model)  # the same shape, maybe other arrays: the kernels trust their rows
             return last[3], last[4]
         return self._arguments(model, state, betas)
 
@@ -1206,13 +1207,15 @@ class Wolff(_ClusterSampler):
         got = self._lean_call(model, state, betas, n_sweeps)
         if got is not None:
             return one_chain_stats(got[0], got[1])
-        return self._sweeps(model, state, betas, int(n_sweeps), _NO_RECORDS)
+        return self._sweeps(model, state, betas, n_sweeps, _NO_RECORDS)
 
     def sweep_and_record(self, model: Ising, state: ChainState, betas, thin: int, records: Records) -> SweepStats:
-        return self._sweeps(model, state, betas, int(thin) * records.count, records.kernel_arguments(thin))
+        thin = check_positive_int("thin", thin)
+        return self._sweeps(model, state, betas, thin * records.count, records.kernel_arguments(thin))
 
-    def _sweeps(self, model: Ising, state: ChainState, betas, n_sweeps: int, record_args: tuple) -> SweepStats:
+    def _sweeps(self, model: Ising, state: ChainState, betas, n_sweeps: object, record_args: tuple) -> SweepStats:
         self._lean = None
+        n_sweeps = self._check_call(model, state, n_sweeps)  # before Wolff's calibration sweeps, too
         args, one = self._prepared(model, state, betas)
         n_chains = state.spins.shape[0]
         if one is not None:  # one chain: the serial kernel
@@ -1356,13 +1359,15 @@ class SwendsenWang(_ClusterSampler):
         flipped = self._lean_call(model, state, betas, n_sweeps)
         if flipped is not None:
             return one_chain_stats(flipped, n_sweeps * model.n_spins)
-        return self._sweeps(model, state, betas, int(n_sweeps), _NO_RECORDS)
+        return self._sweeps(model, state, betas, n_sweeps, _NO_RECORDS)
 
     def sweep_and_record(self, model: Ising, state: ChainState, betas, thin: int, records: Records) -> SweepStats:
-        return self._sweeps(model, state, betas, int(thin) * records.count, records.kernel_arguments(thin))
+        thin = check_positive_int("thin", thin)
+        return self._sweeps(model, state, betas, thin * records.count, records.kernel_arguments(thin))
 
-    def _sweeps(self, model: Ising, state: ChainState, betas, n_sweeps: int, record_args: tuple) -> SweepStats:
+    def _sweeps(self, model: Ising, state: ChainState, betas, n_sweeps: object, record_args: tuple) -> SweepStats:
         self._lean = None
+        n_sweeps = self._check_call(model, state, n_sweeps)  # before any kernel runs
         args, one = self._prepared(model, state, betas)
         n_chains = state.spins.shape[0]
         if n_chains == 1:

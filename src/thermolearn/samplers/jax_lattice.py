@@ -256,7 +256,7 @@ class JaxCheckerboardMetropolis(Sampler):
         return self._plan[1:]
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
-        state.check_layout(model)  # a state of another model, or disagreeing arrays, is refused
+        n_sweeps = self._check_call(model, state, n_sweeps)  # the chains (in full on first sight), n_sweeps >= 0
         import jax
 
         bonds, device, dtype, table, odd_rows, arrays = self._prepared(model)

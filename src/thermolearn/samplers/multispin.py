@@ -505,7 +505,7 @@ class MultiSpinMetropolis(Sampler):
         return super().chain_temperatures(temperature, n_chains)
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
-        state.check_layout(model)  # the kernels index the chains without bounds checks
+        n_sweeps = self._check_call(model, state, n_sweeps)  # the chains (in full on first sight), n_sweeps >= 0
         plan = self.plan(model)
         n_chains = state.n_chains
         if n_chains % LANES:

@@ -619,7 +619,7 @@ class PackedLatticeSampler(Sampler):
         self.plan(model)
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
-        state.check_layout(model)  # the kernels index the chains without bounds checks
+        n_sweeps = self._check_call(model, state, n_sweeps)  # the chains (in full on first sight), n_sweeps >= 0
         plan = self.plan(model)
         n_chains = state.n_chains
         betas = as_betas(betas, n_chains)

@@ -562,8 +562,8 @@ class ParallelTempering(Sampler):
         """``n_sweeps`` rounds of: a base sweep of every slot, then (every ``exchange_every``
         sweeps) swap proposals between neighbouring temperatures, even and odd pairs in turn.
         Returns the base sampler's move statistics."""
-        state.check_layout(model)  # the kernels index the chains without bounds checks
         n_sweeps = check_positive_int("n_sweeps", n_sweeps)
+        self._check_call(model, state, n_sweeps)  # the chains: in full on first sight, their layout after
         self._check_slots(state.n_chains)
         if self._n_slots != state.n_chains:
             self.reset(model, state)

@@ -40,6 +40,7 @@ from thermolearn.samplers.lattice_kernels import (
 from thermolearn.samplers.recording import Records, no_records
 from thermolearn.samplers.rules import HEAT_BATH, METROPOLIS, QUENCH, SpinFlipRule, rule_decide
 from thermolearn.samplers.state import ChainState
+from thermolearn.validation import check_positive_int
 
 ORDERS = ("sequential", "random", "checkerboard")
 _ORDER_KIND = {"sequential": 0, "random": 1, "checkerboard": 2}
@@ -238,6 +239,7 @@ class SingleSpinSampler(Sampler):
             # (shape unchanged), so of the types it was compiled for
             if n_sweeps == 1:
                 return one_chain_stats(lean[7](*lean[8]), lean[9])
+            check_positive_int("n_sweeps", n_sweeps, minimum=0)
             args = lean[8]
             return one_chain_stats(lean[7](*args[:3], n_sweeps, *args[4:]), n_sweeps * lean[9])
         last = self._last_call
@@ -248,9 +250,10 @@ class SingleSpinSampler(Sampler):
             and betas == last[1]
             and state.spins.shape == last[2]
         ):
-            state.check_layout(model)  # no other check repeated, but these may be other chain arrays
+            n_sweeps = self._check_call(model, state, n_sweeps)  # no other check repeated
             prepared = last[3]
         else:
+            n_sweeps = self._check_call(model, state, n_sweeps)
             prepared = self._prepare(model, state, betas)
             if type(betas) is float or type(betas) is np.float64:
                 self._last_call = (model, betas, state.spins.shape, prepared)
@@ -261,7 +264,6 @@ class SingleSpinSampler(Sampler):
             args = (0, 1, np.zeros(1, dtype=np.int64), 1, *arrays, *prepared[5], *_NO_RECORDS)
             entry = entry_point(prepared[4], args)
             self._lean = (model, betas, *arrays, state.spins.shape, entry, args, model.n_spins)
-        n_sweeps = int(n_sweeps)
         n_chains, n_spins = state.spins.shape
         kernel = prepared[4]
         threads = thread_count(n_chains, n_chains * n_spins * n_sweeps, MIN_PARALLEL_WORK)
@@ -290,10 +292,10 @@ class SingleSpinSampler(Sampler):
         plan = self.lattice_plan(model)
         if plan is None:  # the generic CSR kernel records from Python
             return super().sweep_and_record(model, state, betas, thin, records)
-        state.check_layout(model)
+        self._check_call(model, state, 0)
         betas = as_betas(betas, state.n_chains)
         self.site_order(model)  # checks that a checkerboard order exists
-        n_sweeps = int(thin) * records.count
+        n_sweeps = check_positive_int("thin", thin) * records.count
         threads = thread_count(state.n_chains, state.n_chains * model.n_spins * n_sweeps, MIN_PARALLEL_WORK)
         codes = self._decision_codes(plan, betas)
         kind = _ORDER_KIND[self.order]

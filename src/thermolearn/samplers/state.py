@@ -116,7 +116,7 @@ class ChainState:
         energy = np.atleast_1d(model.energy(self.spins)).astype(np.float64)
         # the running energy is a sum of many flip differences: allow rounding relative to the
         # largest energy the couplings and fields can give, nothing more
-        scale = float(np.sum(np.abs(model.data))) / 2 + float(np.sum(np.abs(model.fields))) + 1.0
+        scale = model.energy_scale() + 1.0
         bad = np.flatnonzero(np.abs(self.energy - energy) > 1e-6 * scale)
         if bad.size:
             c = int(bad[0])
