@@ -275,9 +275,11 @@ def decision_table(plan: LatticePlan, betas: np.ndarray, rule: SpinFlipRule) -> 
 # One kernel holding all three orders took 1.8-2.6x the CPU time to compile that one order takes
 # (Numba's parfor passes and LLVM scale with the body), and a cold `thermolearn ising` is mostly
 # that compile (benchmarks/bench_cold_start.py).
-# The line views are spelled out in each sweep: an inline helper returning them as a tuple gave
-# different spins at the ends of the lines (Numba 0.68), and the fast path must stay bit-identical.
-# Indices into the tables are cast to unsigned so Numba emits no negative-index wraparound.
+# The sites are read by unsigned flat index (a line's first site and its neighbouring lines' first
+# sites, plus the column), not through per-line array views: the views' set-up per line cost 8-12%
+# of a sweep at every L (0.6.8; the same moves), and an inline helper returning views as a tuple
+# gave different spins at the ends of the lines (Numba 0.68). Indices into the tables are unsigned
+# too, so Numba emits no negative-index wraparound.
 
 
 @njit(inline="always")
@@ -292,19 +294,29 @@ def _decide(code, s0, s1, s2, s3):
 
 
 @njit(inline="always")
-def _visit(row, c, si, left, right, r0, r1, r2, r3, t, w, codes, de, s0, s1, s2, s3, acc, e_change):
-    """One update of site c of ``row`` (spin si, in-line neighbours left/right, neighbouring
-    lines r0..r3); returns the site's new spin."""
-    pos = np.uint64(
-        t + w[0] * si + w[1] * left + w[2] * right + w[3] * r0[c] + w[4] * r1[c] + w[5] * r2[c] + w[6] * r3[c]
-    )
+def _visit(s, i, si, left, right, u0, u1, u2, u3, t, w, codes, de, s0, s1, s2, s3, acc, e_change):
+    """One update of site i of ``s`` (spin si, in-line neighbours left/right, the spins u0..u3 of
+    the neighbouring lines); returns the site's new spin."""
+    pos = np.uint64(t + w[0] * si + w[1] * left + w[2] * right + w[3] * u0 + w[4] * u1 + w[5] * u2 + w[6] * u3)
     flip, s0, s1, s2, s3 = _decide(codes[pos], s0, s1, s2, s3)
     if flip:
-        row[c] = -si
+        s[i] = -si
         acc += 1
         e_change += de[pos]
         si = -si
     return si, s0, s1, s2, s3, acc, e_change
+
+
+@njit(inline="always")
+def _line_starts(line, L, line_neighbours, n_other):
+    """The flat index of the line's first site and of its neighbouring lines' (the line itself
+    where there is no such neighbour: its weight is 0), unsigned."""
+    base = np.uint64(line * L)
+    a0 = np.uint64(line_neighbours[line, 0]) if n_other >= 2 else base
+    a1 = np.uint64(line_neighbours[line, 1]) if n_other >= 2 else base
+    a2 = np.uint64(line_neighbours[line, 2]) if n_other >= 4 else base
+    a3 = np.uint64(line_neighbours[line, 3]) if n_other >= 4 else base
+    return base, a0, a1, a2, a3
 
 
 @njit(inline="always")
@@ -315,35 +327,32 @@ def _sequential_sweep(
     acc = 0
     e_change = 0.0
     n_lines = s.size // L
+    one = np.uint64(1)
+    end = np.uint64(L - 1)
     for line in range(n_lines):
-        base = line * L
-        a0 = line_neighbours[line, 0] if n_other >= 2 else base
-        a1 = line_neighbours[line, 1] if n_other >= 2 else base
-        a2 = line_neighbours[line, 2] if n_other >= 4 else base
-        a3 = line_neighbours[line, 3] if n_other >= 4 else base
-        row = s[base : base + L]
-        r0 = s[a0 : a0 + L]
-        r1 = s[a1 : a1 + L]
-        r2 = s[a2 : a2 + L]
-        r3 = s[a3 : a3 + L]
+        base, a0, a1, a2, a3 = _line_starts(line, L, line_neighbours, n_other)
         tf = line_sets[line, 0] * size + offset
         tm = line_sets[line, 1] * size + offset
         tl = line_sets[line, 2] * size + offset
         # carry the updated left neighbour and the line's first spin in registers
         first, s0, s1, s2, s3, acc, e_change = _visit(
-            row, 0, row[0], row[L - 1], row[1], r0, r1, r2, r3, tf, w, codes, de, s0, s1, s2, s3, acc, e_change
-        )
+            s, base, s[base], s[base + end], s[base + one], s[a0], s[a1], s[a2], s[a3], tf, w, codes, de,
+            s0, s1, s2, s3, acc, e_change,
+        )  # fmt: skip
         left = first
-        si = row[1]
+        si = s[base + one]
         for c in range(1, L - 1):
-            right = row[c + 1]
+            k = np.uint64(c)
+            right = s[base + k + one]
             left, s0, s1, s2, s3, acc, e_change = _visit(
-                row, c, si, left, right, r0, r1, r2, r3, tm, w, codes, de, s0, s1, s2, s3, acc, e_change
-            )
+                s, base + k, si, left, right, s[a0 + k], s[a1 + k], s[a2 + k], s[a3 + k], tm, w, codes, de,
+                s0, s1, s2, s3, acc, e_change,
+            )  # fmt: skip
             si = right
         _, s0, s1, s2, s3, acc, e_change = _visit(
-            row, L - 1, si, left, first, r0, r1, r2, r3, tl, w, codes, de, s0, s1, s2, s3, acc, e_change
-        )
+            s, base + end, si, left, first, s[a0 + end], s[a1 + end], s[a2 + end], s[a3 + end], tl, w, codes, de,
+            s0, s1, s2, s3, acc, e_change,
+        )  # fmt: skip
     return s0, s1, s2, s3, acc, e_change
 
 
@@ -390,70 +399,33 @@ def _checkerboard_sweep(
     acc = 0
     e_change = 0.0
     n_lines = s.size // L
+    one = np.uint64(1)
+    end = np.uint64(L - 1)
     for colour in range(2):
         for line in range(n_lines):
-            base = line * L
-            a0 = line_neighbours[line, 0] if n_other >= 2 else base
-            a1 = line_neighbours[line, 1] if n_other >= 2 else base
-            a2 = line_neighbours[line, 2] if n_other >= 4 else base
-            a3 = line_neighbours[line, 3] if n_other >= 4 else base
-            row = s[base : base + L]
-            r0 = s[a0 : a0 + L]
-            r1 = s[a1 : a1 + L]
-            r2 = s[a2 : a2 + L]
-            r3 = s[a3 : a3 + L]
+            base, a0, a1, a2, a3 = _line_starts(line, L, line_neighbours, n_other)
             tf = line_sets[line, 0] * size + offset
             tm = line_sets[line, 1] * size + offset
             tl = line_sets[line, 2] * size + offset
             start = (line_parity[line] + colour) % 2  # this colour's sites of the line, in index order
             if start == 0:
                 _, s0, s1, s2, s3, acc, e_change = _visit(
-                    row, 0, row[0], row[L - 1], row[1], r0, r1, r2, r3, tf, w, codes, de, s0, s1, s2, s3, acc, e_change
-                )
+                    s, base, s[base], s[base + end], s[base + one], s[a0], s[a1], s[a2], s[a3], tf, w, codes, de,
+                    s0, s1, s2, s3, acc, e_change,
+                )  # fmt: skip
             for c in range(2 - start, L - 1, 2):
+                k = np.uint64(c)
+                i = base + k
                 _, s0, s1, s2, s3, acc, e_change = _visit(
-                    row,
-                    c,
-                    row[c],
-                    row[c - 1],
-                    row[c + 1],
-                    r0,
-                    r1,
-                    r2,
-                    r3,
-                    tm,
-                    w,
-                    codes,
-                    de,
-                    s0,
-                    s1,
-                    s2,
-                    s3,
-                    acc,
-                    e_change,
-                )
+                    s, i, s[i], s[i - one], s[i + one], s[a0 + k], s[a1 + k], s[a2 + k], s[a3 + k], tm, w, codes, de,
+                    s0, s1, s2, s3, acc, e_change,
+                )  # fmt: skip
             if start == 1:
+                i = base + end
                 _, s0, s1, s2, s3, acc, e_change = _visit(
-                    row,
-                    L - 1,
-                    row[L - 1],
-                    row[L - 2],
-                    row[0],
-                    r0,
-                    r1,
-                    r2,
-                    r3,
-                    tl,
-                    w,
-                    codes,
-                    de,
-                    s0,
-                    s1,
-                    s2,
-                    s3,
-                    acc,
-                    e_change,
-                )
+                    s, i, s[i], s[i - one], s[base], s[a0 + end], s[a1 + end], s[a2 + end], s[a3 + end], tl, w,
+                    codes, de, s0, s1, s2, s3, acc, e_change,
+                )  # fmt: skip
     return s0, s1, s2, s3, acc, e_change
 
 
