@@ -199,16 +199,9 @@ class Sampler(ABC):
         layout after that (the kernels index without bounds checks and add to the running E and M,
         so a hand-made state with a stale energy would give wrong numbers without a word)."""
         seen = self.__dict__.get("_seen_chains")
-        if (
-            seen is None
-            or seen[0] is not model
-            or seen[1] is not state.spins
-            or seen[2] is not state.rng
-            or seen[3] is not state.energy
-            or seen[4] is not state.magnetization
-        ):
+        if seen is None or seen[0] is not model or not state.holds(seen[1]):
             state.check(model)
-            self._seen_chains = (model, state.spins, state.rng, state.energy, state.magnetization)
+            self._seen_chains = (model, state.chain_arrays())
         else:
             state.check_layout(model)
         return check_positive_int("n_sweeps", n_sweeps, minimum=0)

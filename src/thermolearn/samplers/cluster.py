@@ -1405,15 +1405,7 @@ class SwendsenWang(_ClusterSampler):
         next call with the same prepared arguments and chain arrays (a harness's per-sweep loop
         repeats nothing)."""
         got = self._strip_call
-        if (
-            got is None
-            or got[0] is not args
-            or got[1] is not state.spins
-            or got[2] is not state.rng
-            or got[3] is not state.energy
-            or got[4] is not state.magnetization
-            or got[9] != self.strip_rows
-        ):
+        if got is None or got[0] is not args or not state.holds(got[1:5]) or got[9] != self.strip_rows:
             _, columns, _, _, _, _, fields, j0, table, rows, _, has_field, betas = args
             n = model.n_spins
             strips = -(-(n // columns) // self.strip_rows)

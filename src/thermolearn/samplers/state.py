@@ -64,6 +64,19 @@ class ChainState:
     def copy(self) -> ChainState:
         return ChainState(self.spins.copy(), self.rng.copy(), self.energy.copy(), self.magnetization.copy())
 
+    def chain_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(spins, rng, energy, magnetization), the objects themselves: what a sampler keeps to know
+        it is handed the same chains again (:meth:`holds`)."""
+        return self.spins, self.rng, self.energy, self.magnetization
+
+    def holds(self, kept: tuple) -> bool:
+        """Whether these chains' four arrays are the very objects in ``kept`` (from
+        :meth:`chain_arrays`): then a sampler's checks of them, and its kernel arguments, still
+        hold (the per-sweep lean paths test the same inline, where a call costs too much)."""
+        return (
+            self.spins is kept[0] and self.rng is kept[1] and self.energy is kept[2] and self.magnetization is kept[3]
+        )
+
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays that define the state exactly (for checkpoints)."""
         return {"spins": self.spins, "rng": self.rng, "energy": self.energy, "magnetization": self.magnetization}
