@@ -950,6 +950,7 @@ class _ClusterSampler(Sampler):
         ``arguments``, whose number of sweeps is at index ``sweeps_at``) for the next :meth:`sweep`
         with the same model, float beta (that of the last call), chain arrays, counters and settings."""
         assert self._last_call is not None
+        arguments = (*arguments[:sweeps_at], 1, *arguments[sweeps_at + 1 :])  # kept for the per-sweep call
         self._lean = (
             model, self._last_call[1], state.spins, state.rng, state.energy, state.magnetization, self._counters,
             self._lean_settings(), entry_point(kernel, arguments), arguments, sweeps_at, state.spins.shape,
