@@ -35,3 +35,17 @@ def test_a_plain_function_is_its_own_entry():
         return a + b
 
     assert entry_point(plain, (1, 2)) is plain
+
+
+def test_entries_are_kept_per_argument_types():
+    from thermolearn.kernel_entry import _ENTRIES
+
+    a = (np.arange(3.0), 2, np.zeros(1))
+    b = (np.arange(7.0), 5, np.zeros(1))  # other objects of the same types: the same entry, from the cache
+    first = entry_point(_scaled_sum, a)
+    assert entry_point(_scaled_sum, b) is first
+    assert first(*b) == 21.0 and b[2][0] == 105.0
+    readonly = np.arange(3.0)
+    readonly.flags.writeable = False  # another Numba type (a read-only array): another entry
+    assert entry_point(_scaled_sum, (readonly, 2, np.zeros(1))) is not first
+    assert sum(1 for key in _ENTRIES if key[0] is _scaled_sum) >= 2

@@ -91,3 +91,36 @@ def test_the_chains_are_checked_in_full_once_then_by_layout():
 def test_betas_of_the_wrong_length_name_the_chains():
     with pytest.raises(ValueError, match="one per chain \\(4\\)"):
         make_sampler("metropolis").sweep(MODEL, _state("metropolis"), np.array([0.4, 0.5]), 1)
+
+
+@pytest.mark.parametrize("name", ["metropolis", "wolff", "sw"])
+def test_alternating_chains_keep_a_lean_call_each_and_make_the_moves_of_the_full_path(name):
+    sampler, reference = make_sampler(name), make_sampler(name)
+    replicas = [ChainState.new(MODEL, 1, seed=s) for s in (1, 2, 3)]
+    twins = [ChainState.new(MODEL, 1, seed=s) for s in (1, 2, 3)]
+    for _ in range(6):
+        for state, twin in zip(replicas, twins, strict=True):
+            sampler.sweep(MODEL, state, 0.4, 1)
+            reference.sweep(MODEL, twin, np.array([0.4]), 1)  # an array of betas: never lean
+    assert {id(s.spins) for s in replicas} <= set(sampler._leans)  # one kept lean call per replica
+    for state, twin in zip(replicas, twins, strict=True):
+        for a, b in zip(state.arrays().values(), twin.arrays().values(), strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_read_only_chain_arrays_are_refused():
+    state = _state("metropolis")
+    state.spins.flags.writeable = False
+    with pytest.raises(ValueError, match="chain spins must be a writable"):
+        make_sampler("metropolis").sweep(MODEL, state, 0.4, 1)
+
+
+def test_a_sampler_remembers_a_few_checked_chain_sets():
+    from thermolearn.samplers.base import _SEEN_CHAIN_SETS
+
+    sampler = make_sampler("metropolis")
+    states = [_state("metropolis", seed=s) for s in range(_SEEN_CHAIN_SETS + 2)]
+    for state in states:
+        sampler.sweep(MODEL, state, np.full(4, 0.4), 1)
+    assert len(sampler._seen_chains) == _SEEN_CHAIN_SETS
+    assert sampler._seen_chains[-1][1][0] is states[-1].spins

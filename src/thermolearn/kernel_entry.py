@@ -19,14 +19,36 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
+#: entries by (kernel, type key of the arguments): Numba's own typing of two dozen arguments takes
+#: about 0.1 ms, which a caller that alternates between chains would pay at every switch
+_ENTRIES: dict[tuple, Callable] = {}
+
+
+def _type_key(value: object) -> object:
+    """What Numba's type of an argument depends on: an array's dtype, rank, memory layout,
+    writability and alignment; another value's Python type (an int is an int64, a float a float64)."""
+    if isinstance(value, np.ndarray):
+        flags = value.flags
+        return (value.dtype, value.ndim, flags.c_contiguous, flags.f_contiguous, flags.writeable, flags.aligned)
+    return type(value)
+
 
 def entry_point(kernel: Any, arguments: tuple) -> Callable:
     """The compiled entry of Numba dispatcher ``kernel`` for the types of ``arguments`` (compiled,
     or loaded from the on-disk cache, if it is not yet), so that ``entry_point(kernel, args)(*args)``
     runs the kernel as ``kernel(*args)`` does. Where this Numba offers none, ``kernel`` itself."""
+    key = (kernel, tuple(_type_key(value) for value in arguments))
+    entry = _ENTRIES.get(key)
+    if entry is not None:
+        return entry
     try:
         signature = tuple(kernel.typeof_pyval(value) for value in arguments)
         entry = kernel.compile(signature)
     except AttributeError:  # not a CPU dispatcher (or a Numba without these methods): the dispatcher itself
         return kernel
-    return entry if callable(entry) else kernel
+    if not callable(entry):
+        return kernel
+    _ENTRIES[key] = entry
+    return entry

@@ -53,6 +53,13 @@ def one_chain_count(value: int) -> np.ndarray:
     return out
 
 
+#: chain sets (a model and four arrays) a sampler remembers as checked in full: a caller may
+#: alternate between a few sets of chains (replicas) without paying a full check at every switch
+_SEEN_CHAIN_SETS = 8
+#: single-chain lean per-sweep calls a sampler keeps, one per chain (by its arrays), for the same reason
+KEPT_LEAN_CALLS = 8
+
+
 class _OneChainStats(SweepStats):
     """The :class:`SweepStats` of one chain, made from its two counts; its two count arrays are made
     on their first read (the per-sweep call of a small lattice, whose caller seldom reads them, then
@@ -195,15 +202,19 @@ class Sampler(ABC):
     def _check_call(self, model: Ising, state: ChainState, n_sweeps: object) -> int:
         """``n_sweeps`` as an int >= 0, after checking the chains: in full (:meth:`ChainState.check`:
         layout, spins in {-1, +1}, a live generator, running E and M those of the spins on
-        ``model``) the first time this sampler sees these four arrays with this model, only their
-        layout after that (the kernels index without bounds checks and add to the running E and M,
+        ``model``) the first time this sampler sees these four arrays with this model (it remembers
+        the last _SEEN_CHAIN_SETS), only their layout after that (the kernels index without bounds checks and add to the running E and M,
         so a hand-made state with a stale energy would give wrong numbers without a word)."""
-        seen = self.__dict__.get("_seen_chains")
-        if seen is None or seen[0] is not model or not state.holds(seen[1]):
-            state.check(model)
-            self._seen_chains = (model, state.chain_arrays())
+        seen = self.__dict__.setdefault("_seen_chains", [])
+        for kept_model, kept_arrays in seen:
+            if kept_model is model and state.holds(kept_arrays):
+                state.check_layout(model)
+                break
         else:
-            state.check_layout(model)
+            state.check(model)
+            if len(seen) >= _SEEN_CHAIN_SETS:
+                del seen[0]
+            seen.append((model, state.chain_arrays()))
         return check_positive_int("n_sweeps", n_sweeps, minimum=0)
 
     def options(self) -> dict:

@@ -105,7 +105,15 @@ from thermolearn.kernel_entry import entry_point
 from thermolearn.kernel_threads import MIN_PARALLEL_WORK, ThreadClock, over_items, thread_count, thread_limit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_bits53, next_uniform
-from thermolearn.samplers.base import Sampler, SweepStats, as_betas, one_chain_count, one_chain_stats, sweep_stats
+from thermolearn.samplers.base import (
+    KEPT_LEAN_CALLS,
+    Sampler,
+    SweepStats,
+    as_betas,
+    one_chain_count,
+    one_chain_stats,
+    sweep_stats,
+)
 from thermolearn.samplers.cluster_strips import strip_scratch, sw_strip_chains, sw_strip_serial, sw_strip_sweeps
 from thermolearn.samplers.recording import Records, no_records, record_chain
 from thermolearn.samplers.state import ChainState
@@ -817,6 +825,8 @@ class _ClusterSampler(Sampler):
         self._last_call: tuple | None = None
         #: the last call's single-chain kernel arguments, kept when it ran at one float beta (``sweep``'s lean path)
         self._lean: tuple | None = None
+        #: the lean calls of the last few chains by id of their spins (a caller alternating replicas)
+        self._leans: dict[int, tuple] = {}
 
     def check_model(self, model: Ising) -> None:
         super().check_model(model)
@@ -833,10 +843,9 @@ class _ClusterSampler(Sampler):
 
     @staticmethod
     def _betas(model: Ising, state: ChainState, betas) -> np.ndarray:
-        """One beta > 0 per chain (fast path for the float64 array ``sample`` passes), after
-        checking that the chains belong to the model (the kernels index without bounds checks)."""
-        state.check_layout(model)  # before anything is sized from the chains (_sweeps checks them in full)
-        n_chains = state.n_chains
+        """One beta > 0 per chain (fast path for the float64 array ``sample`` passes); the chains
+        were checked against the model before (the kernels index without bounds checks)."""
+        n_chains = state.n_chains  # the chains were checked by _sweeps (Sampler._check_call)
         if (
             isinstance(betas, np.ndarray)
             and betas.dtype == np.float64
@@ -852,7 +861,8 @@ class _ClusterSampler(Sampler):
         betas last seen."""
         if model is not self._model:
             self.check_model(model)
-            self._last_call = self._lean = None
+            self._last_call = None
+            self._forget_lean()
             self._has_field = bool(np.any(model.fields != 0))
             self._tables = {}
             n = model.n_spins
@@ -955,6 +965,16 @@ class _ClusterSampler(Sampler):
             model, self._last_call[1], state.spins, state.rng, state.energy, state.magnetization, self._counters,
             self._lean_settings(), entry_point(kernel, arguments), arguments, sweeps_at, state.spins.shape,
         )  # fmt: skip
+        # by id of the spins, which the kept tuple holds (so no other array takes that id meanwhile)
+        self._leans.pop(id(state.spins), None)
+        if len(self._leans) >= KEPT_LEAN_CALLS:
+            del self._leans[next(iter(self._leans))]
+        self._leans[id(state.spins)] = self._lean
+
+    def _forget_lean(self) -> None:
+        """Drop every kept lean call (the model, the settings or the sampler state changed)."""
+        self._lean = None
+        self._leans.clear()
 
     def _lean_call(self, model: Ising, state: ChainState, betas, n_sweeps) -> Any:
         """The result of the call kept by :meth:`_keep_lean`, made again for ``n_sweeps`` sweeps,
@@ -963,6 +983,8 @@ class _ClusterSampler(Sampler):
         kernel's compiled entry takes them without Numba's dispatcher: the same array objects,
         whose shape has not been set since, have the types it was compiled for."""
         lean = self._lean
+        if lean is not None and state.spins is not lean[2]:  # another chain's lean call, if one is kept
+            lean = self._leans.get(id(state.spins))
         if (
             lean is not None
             and model is lean[0]
@@ -978,6 +1000,7 @@ class _ClusterSampler(Sampler):
             and state.spins.shape == lean[11]
             and self._lean_settings() == lean[7]
         ):
+            self._lean = lean
             args = lean[9]
             at = lean[10]
             if n_sweeps != args[at]:
@@ -1076,7 +1099,8 @@ class Wolff(_ClusterSampler):
         self._calibration = {}
         self._calibrated_for = None
         self._per_chain = {}
-        self._last_call = self._lean = None
+        self._last_call = None
+        self._forget_lean()
         self._counters = np.zeros(5, dtype=np.int64)
 
     def state(self) -> dict[str, np.ndarray]:
@@ -1103,7 +1127,8 @@ class Wolff(_ClusterSampler):
         self._calibration = {float(b): int(k) for b, k in zip(betas, counts)}
         self._calibrated_for = None  # adopted by the next model swept
         self._per_chain = {}
-        self._last_call = self._lean = None
+        self._last_call = None
+        self._forget_lean()
         counters = arrays.get("counters")
         self._counters = np.zeros(5, dtype=np.int64) if counters is None else np.array(counters, dtype=np.int64)
 
@@ -1327,7 +1352,8 @@ class SwendsenWang(_ClusterSampler):
 
     def reset(self, model: Ising, state: ChainState) -> None:
         self._counters = np.zeros(3, dtype=np.int64)
-        self._last_call = self._lean = None
+        self._last_call = None
+        self._forget_lean()
 
     def state(self) -> dict[str, np.ndarray]:
         return {"counters": self._counters.copy()}

@@ -28,7 +28,7 @@ from thermolearn.kernel_entry import entry_point
 from thermolearn.kernel_threads import MIN_PARALLEL_WORK, call_single_threaded, thread_count, thread_limit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_uniform
-from thermolearn.samplers.base import Sampler, SweepStats, as_betas, one_chain_stats
+from thermolearn.samplers.base import KEPT_LEAN_CALLS, Sampler, SweepStats, as_betas, one_chain_stats
 from thermolearn.samplers.lattice_kernels import (
     LatticePlan,
     build_plan,
@@ -172,6 +172,7 @@ class SingleSpinSampler(Sampler):
         # a harness calling sweep(model, state, beta, 1) in a loop repeats no check or look-up
         self._last_call: tuple | None = None
         self._lean: tuple | None = None
+        self._leans: dict[int, tuple] = {}  # the lean calls of the last few chains, by id of their spins
 
     def options(self) -> dict:
         return {"order": self.order}
@@ -210,8 +211,7 @@ class SingleSpinSampler(Sampler):
         """Everything a sweep of ``model`` at ``betas`` needs that does not change from call to
         call (the checks included): (betas per chain, site order, plan, codes, serial lattice
         kernel or None, the kernel's arguments from the plan to the table of flip energies)."""
-        state.check_layout(model)  # the kernels index the chains without bounds checks
-        checked = as_betas(betas, state.n_chains)
+        checked = as_betas(betas, state.n_chains)  # the chains were checked by sweep (Sampler._check_call)
         order = self.site_order(model)  # also checks that a checkerboard order exists
         plan = self.lattice_plan(model)
         if plan is None:
@@ -222,6 +222,10 @@ class SingleSpinSampler(Sampler):
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
         lean = self._lean
+        if lean is not None and state.spins is not lean[2]:  # another chain's lean call, if one is kept
+            lean = self._leans.get(id(state.spins))
+            if lean is not None:
+                self._lean = lean
         if (
             lean is not None
             and model is lean[0]
@@ -264,6 +268,11 @@ class SingleSpinSampler(Sampler):
             args = (0, 1, np.zeros(1, dtype=np.int64), 1, *arrays, *prepared[5], *_NO_RECORDS)
             entry = entry_point(prepared[4], args)
             self._lean = (model, betas, *arrays, state.spins.shape, entry, args, model.n_spins)
+            # by id of the spins, which the kept tuple holds (so no other array takes that id meanwhile)
+            self._leans.pop(id(state.spins), None)
+            if len(self._leans) >= KEPT_LEAN_CALLS:
+                del self._leans[next(iter(self._leans))]
+            self._leans[id(state.spins)] = self._lean
         n_chains, n_spins = state.spins.shape
         kernel = prepared[4]
         threads = thread_count(n_chains, n_chains * n_spins * n_sweeps, MIN_PARALLEL_WORK)

@@ -100,8 +100,11 @@ class ChainState:
                 raise ValueError(
                     f"chain {name} must be {np.dtype(dtype)} of shape {shape} for this model of {n} spins, got {got}"
                 )
-            if not arr.flags.c_contiguous:
+            flags = arr.flags
+            if not flags.c_contiguous:
                 raise ValueError(f"chain {name} must be C-contiguous")
+            if not (flags.writeable and flags.aligned):
+                raise ValueError(f"chain {name} must be a writable, aligned array (the sweeps update it in place)")
 
     def check(self, model: Ising, *, n_chains: int | None = None) -> None:
         """Raise ``ValueError`` unless these chains can be swept on ``model`` and their running
