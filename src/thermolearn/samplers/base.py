@@ -181,8 +181,13 @@ class Sampler(ABC):
 
     @abstractmethod
     def sweep(self, model: Ising, state: ChainState, betas: np.ndarray, n_sweeps: int = 1) -> SweepStats:
-        """Advance every chain by ``n_sweeps`` sweeps; chain c at inverse temperature
-        ``betas[c]``. Updates ``state`` in place, including its energies and magnetisations."""
+        """Advance every chain by ``n_sweeps`` sweeps (an int >= 0); chain c at inverse
+        temperature ``betas[c]`` (one float: every chain). Updates ``state`` in place, including
+        its running energies and magnetisations, which must be those of its spins on ``model``
+        (``ChainState.new`` makes them so; after changing the couplings, recompute the energies):
+        the samplers check the chains in full the first time they see them with a model
+        (:meth:`_check_call`) and refuse a state that does not fit, rather than report wrong
+        numbers. A subclass calls ``self._check_call(model, state, n_sweeps)`` before its kernels."""
 
     def sweep_and_record(self, model: Ising, state: ChainState, betas, thin: int, records: Records) -> SweepStats:
         """``records.count`` times: ``thin`` sweeps, then record every chain (E, M, its spins into
