@@ -60,6 +60,16 @@ _SEEN_CHAIN_SETS = 8
 KEPT_LEAN_CALLS = 8
 
 
+def keep_lean_call(leans: dict[int, tuple], spins: np.ndarray, lean: tuple) -> None:
+    """Keep ``lean`` (a sampler's per-sweep call of one chain, which holds ``spins``) in ``leans`` by
+    id of the spins, the newest last and at most KEPT_LEAN_CALLS of them. The kept tuple holds the
+    array, so no other array takes that id while the entry is there."""
+    leans.pop(id(spins), None)
+    if len(leans) >= KEPT_LEAN_CALLS:
+        del leans[next(iter(leans))]
+    leans[id(spins)] = lean
+
+
 class _OneChainStats(SweepStats):
     """The :class:`SweepStats` of one chain, made from its two counts; its two count arrays are made
     on their first read (the per-sweep call of a small lattice, whose caller seldom reads them, then

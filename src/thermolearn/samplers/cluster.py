@@ -106,10 +106,10 @@ from thermolearn.kernel_threads import MIN_PARALLEL_WORK, ThreadClock, over_item
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_bits53, next_uniform
 from thermolearn.samplers.base import (
-    KEPT_LEAN_CALLS,
     Sampler,
     SweepStats,
     as_betas,
+    keep_lean_call,
     one_chain_count,
     one_chain_stats,
     sweep_stats,
@@ -965,11 +965,7 @@ class _ClusterSampler(Sampler):
             model, self._last_call[1], state.spins, state.rng, state.energy, state.magnetization, self._counters,
             self._lean_settings(), entry_point(kernel, arguments), arguments, sweeps_at, state.spins.shape,
         )  # fmt: skip
-        # by id of the spins, which the kept tuple holds (so no other array takes that id meanwhile)
-        self._leans.pop(id(state.spins), None)
-        if len(self._leans) >= KEPT_LEAN_CALLS:
-            del self._leans[next(iter(self._leans))]
-        self._leans[id(state.spins)] = self._lean
+        keep_lean_call(self._leans, state.spins, self._lean)
 
     def _forget_lean(self) -> None:
         """Drop every kept lean call (the model, the settings or the sampler state changed)."""
@@ -1244,33 +1240,14 @@ class Wolff(_ClusterSampler):
         n_sweeps = self._check_call(model, state, n_sweeps)  # before Wolff's calibration sweeps, too
         args, one = self._prepared(model, state, betas)
         n_chains = state.spins.shape[0]
-        if one is not None:  # one chain: the serial kernel
-            indptr, indices, data, _, fields, bond, ints, reals, work, nbr = one
+        if one is not None:  # one chain: the serial kernel (one[3], the rows' split, is not its argument)
+            head = (state.spins, state.rng, state.energy, state.magnetization, *one[:3], *one[4:])
             if record_args is _NO_RECORDS and self._last_call is not None and self._last_call[4] is one:
                 # the arguments of a call with one float beta: the next such call takes them as they are
-                lean = (state.spins, state.rng, state.energy, state.magnetization, *one[:3], *one[4:])
                 self._keep_lean(
-                    model, state, _wolff_one, (*lean, n_sweeps, False, self._counters, *_NO_RECORDS), len(lean)
+                    model, state, _wolff_one, (*head, n_sweeps, False, self._counters, *_NO_RECORDS), len(head)
                 )
-            f, v, _ = _wolff_one(
-                state.spins,
-                state.rng,
-                state.energy,
-                state.magnetization,
-                indptr,
-                indices,
-                data,
-                fields,
-                bond,
-                ints,
-                reals,
-                work,
-                nbr,
-                n_sweeps,
-                False,
-                self._counters,
-                *record_args,
-            )
+            f, v, _ = _wolff_one(*head, n_sweeps, False, self._counters, *record_args)
             return one_chain_stats(f, v)
         flipped, visited, _ = _wolff_sweeps.run(
             n_chains,

@@ -28,7 +28,7 @@ from thermolearn.kernel_entry import entry_point
 from thermolearn.kernel_threads import MIN_PARALLEL_WORK, call_single_threaded, thread_count, thread_limit
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_uniform
-from thermolearn.samplers.base import KEPT_LEAN_CALLS, Sampler, SweepStats, as_betas, one_chain_stats
+from thermolearn.samplers.base import Sampler, SweepStats, as_betas, keep_lean_call, one_chain_stats
 from thermolearn.samplers.lattice_kernels import (
     LatticePlan,
     build_plan,
@@ -268,11 +268,7 @@ class SingleSpinSampler(Sampler):
             args = (0, 1, np.zeros(1, dtype=np.int64), 1, *arrays, *prepared[5], *_NO_RECORDS)
             entry = entry_point(prepared[4], args)
             self._lean = (model, betas, *arrays, state.spins.shape, entry, args, model.n_spins)
-            # by id of the spins, which the kept tuple holds (so no other array takes that id meanwhile)
-            self._leans.pop(id(state.spins), None)
-            if len(self._leans) >= KEPT_LEAN_CALLS:
-                del self._leans[next(iter(self._leans))]
-            self._leans[id(state.spins)] = self._lean
+            keep_lean_call(self._leans, state.spins, self._lean)
         n_chains, n_spins = state.spins.shape
         kernel = prepared[4]
         threads = thread_count(n_chains, n_chains * n_spins * n_sweeps, MIN_PARALLEL_WORK)
