@@ -24,7 +24,8 @@ ends with a summary of the ratios per L.
 
 ``--per-call 16,32,...,512`` adds a table of the per-sweep API's cost: microseconds per
 ``sampler.sweep(model, state, beta, 1)`` call from Python (what a harness that drives its own
-loop pays) against mcising's ``sim.sweep(k)`` (k = 1, or thermolearn's clusters per sweep
+loop pays), and per ``bound.sweep()`` of ``bound = sampler.bind(model, state, beta)`` (the
+leanest per-sweep call: the spins flipped instead of a SweepStats), against mcising's ``sim.sweep(k)`` (k = 1, or thermolearn's clusters per sweep
 for Wolff), both timed in alternating blocks, with the bare kernel's time per sweep (one
 call of many sweeps) beside them, and for Metropolis the floor: a Python method call that hands
 the same 23 arguments to the compiled entry of a function doing nothing, as the lean path calls
@@ -299,7 +300,7 @@ class _Floor:
 
         lean = sampler._lean  # the lean call's arguments (after one sweep)
         assert lean is not None
-        self.args = lean[8]
+        self.args = lean[4]
         empty = _empty_kernel(len(self.args))
         self.empty = entry_point(empty, self.args)
 
@@ -322,10 +323,10 @@ def per_call_table(sizes: list[int], calls_per_block: int = 0, rounds: int = 7) 
         "method call passing the same arguments to the compiled entry of a function that does nothing)\n"
     )
     print(
-        "| L | algorithm | thermolearn sweep(..., 1) | mcising sim.sweep(k) | mcising / thermolearn | bare kernel "
-        "| floor | floor + bare |"
+        "| L | algorithm | thermolearn sweep(..., 1) | thermolearn bound.sweep() | mcising sim.sweep(k) "
+        "| mcising / sweep | mcising / bound | bare kernel | floor | floor + bare |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for L in sizes:
         model = Ising.lattice((L, L))
         n_calls = calls_per_block or max(20, min(2000, 400_000 // (L * L)))
@@ -342,12 +343,18 @@ def per_call_table(sizes: list[int], calls_per_block: int = 0, rounds: int = 7) 
             if isinstance(sampler, Metropolis):
                 sampler.sweep(model, state, beta, 1)  # makes the lean call the floor copies
                 floor = _Floor(sampler, state)
-            ours, theirs, bare, empty = [], [], [], []
+            bound = sampler.bind(model, state, beta)
+            bound_sweep = bound.sweep
+            ours, ours_bound, theirs, bare, empty = [], [], [], [], []
             for _ in range(rounds):
                 t = time.process_time()
                 for _ in range(n_calls):
                     sampler.sweep(model, state, beta, 1)
                 ours.append((time.process_time() - t) / n_calls)
+                t = time.process_time()
+                for _ in range(n_calls):
+                    bound_sweep()
+                ours_bound.append((time.process_time() - t) / n_calls)
                 t = time.process_time()
                 for _ in range(n_calls):
                     sim.sweep(k, temperature=T_C)
@@ -361,13 +368,17 @@ def per_call_table(sizes: list[int], calls_per_block: int = 0, rounds: int = 7) 
                     for _ in range(reps):
                         floor.sweep(model, state, beta, 1)
                     empty.append((time.process_time() - t) / reps)
-            a, b, c = (1e6 * float(np.median(x)) for x in (ours, theirs, bare))
+            a, a_bound, b, c = (1e6 * float(np.median(x)) for x in (ours, ours_bound, theirs, bare))
             unit = f" (k = {k})" if k > 1 else ""
             cells = "| - | - |"
             if empty:
                 f = 1e6 * float(np.median(empty))
                 cells = f"| {f:.2f} | {f + c:.2f} |"
-            print(f"| {L} | {sampler.name}{unit} | {a:.2f} | {b:.2f} | {b / a:.2f} | {c:.2f} {cells}", flush=True)
+            print(
+                f"| {L} | {sampler.name}{unit} | {a:.2f} | {a_bound:.2f} | {b:.2f} | {b / a:.2f} | {b / a_bound:.2f} "
+                f"| {c:.2f} {cells}",
+                flush=True,
+            )
 
 
 # ----------------------------------------------------------------- recording in the kernels

@@ -70,12 +70,13 @@ def test_the_lean_path_is_left_when_what_it_kept_changes(name):
     model = Ising.lattice((10, 10))
     other_model = Ising.lattice((10, 10), coupling=0.5)
     sampler, reference = _sampler(name), _sampler(name)
-    state, ref = ChainState.new(model, 1, seed=5), ChainState.new(model, 1, seed=5)
+    chains = {"state": ChainState.new(model, 1, seed=5), "ref": ChainState.new(model, 1, seed=5)}
 
     def both(m, beta, n=1):
+        state, ref = chains["state"], chains["ref"]
         if m is not both.model:  # the running energies follow the couplings (a stale one is refused)
             for st in (state, ref):
-                st.energy = np.atleast_1d(m.energy(st.spins)).astype(np.float64)
+                st.energy[:] = m.energy(st.spins)
             both.model = m
         sampler.sweep(m, state, beta, n)
         reference.sweep(m, ref, np.array([beta]), n)  # never lean
@@ -87,20 +88,11 @@ def test_the_lean_path_is_left_when_what_it_kept_changes(name):
     both(model, 0.3)  # another beta
     both(other_model, 0.3)  # another model of the same size
     both(model, 0.4)
-    # new chain arrays of the same shape
-    fresh = ChainState.new(model, 1, seed=9)
-    state.spins, state.rng, state.energy, state.magnetization = (
-        fresh.spins,
-        fresh.rng,
-        fresh.energy,
-        fresh.magnetization,
-    )
-    fresh_ref = ChainState.new(model, 1, seed=9)
-    ref.spins, ref.rng, ref.energy, ref.magnetization = (
-        fresh_ref.spins, fresh_ref.rng, fresh_ref.energy, fresh_ref.magnetization,
-    )  # fmt: skip
+    # other chains of the same shape
+    chains["state"], chains["ref"] = ChainState.new(model, 1, seed=9), ChainState.new(model, 1, seed=9)
     both(model, 0.4)
     both(model, 0.4)
+    state = chains["state"]
     # counters replaced by a resumed state: the kernel counts into the new ones
     saved = sampler.state()
     sampler.load_state(saved)
@@ -108,7 +100,7 @@ def test_the_lean_path_is_left_when_what_it_kept_changes(name):
     both(model, 0.4)
     assert np.array_equal(sampler._counters, reference._counters)
     sampler.reset(model, state)
-    reference.reset(model, ref)
+    reference.reset(model, chains["ref"])
     both(model, 0.4)
     both(model, 0.4)
     assert np.array_equal(sampler._counters, reference._counters)

@@ -12,7 +12,7 @@ from numba import njit
 
 from thermolearn import Ising
 from thermolearn.randomness.xoshiro import next_uniform
-from thermolearn.samplers import ChainState, HeatBath, Metropolis
+from thermolearn.samplers import BoundSweeps, ChainState, HeatBath, Metropolis
 from thermolearn.samplers.registry import SAMPLERS
 from thermolearn.samplers.rules import SpinFlipRule, count_below, draw_code
 from thermolearn.samplers.single_spin import SingleSpinSampler
@@ -53,6 +53,25 @@ class _HalfEnergy(HeatBath):
 def test_a_sampler_whose_running_energy_drifts_fails():
     with pytest.raises(AssertionError, match="running energy"):
         check_sampler(_HalfEnergy(), models={"ring": (Ising.lattice(8, field=0.2), 1.5)})
+
+
+class _BoundTwice(Metropolis):
+    """Metropolis whose bound per-sweep call sweeps twice: a bound object that drifted from sweep."""
+
+    def bind(self, model, state, betas):
+        class Twice(BoundSweeps):
+            __slots__ = ()
+
+            def sweep(self, n_sweeps=1):
+                return super().sweep(2 * n_sweeps)
+
+        return Twice(self, model, state, betas)
+
+
+def test_a_bound_call_that_differs_from_sweep_fails():
+    report = check_sampler(_BoundTwice(), n_samples=300, raise_on_failure=False)
+    assert not report.passed
+    assert all(any("bind(...).sweep() differs" in p for p in case.problems) for case in report.cases)
 
 
 def test_a_non_ergodic_sampler_fails_and_the_report_can_be_read_without_raising():

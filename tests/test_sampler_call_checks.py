@@ -82,10 +82,13 @@ def test_the_chains_are_checked_in_full_once_then_by_layout():
     sampler.sweep(MODEL, state, np.full(4, 0.4), 1)  # an array of betas: the full path every call
     state.energy[0] += 1.0  # tampering inside the same array is not looked for again (it costs a sweep)
     sampler.sweep(MODEL, state, np.full(4, 0.4), 1)
-    # a new energy array (what a caller that keeps E up to date after changing the model does) is checked
-    state.energy = state.energy.copy()
+    # chains with a new energy array are checked in full
+    other = ChainState(state.spins, state.rng, state.energy.copy(), state.magnetization)
     with pytest.raises(ValueError, match="energy"):
-        sampler.sweep(MODEL, state, np.full(4, 0.4), 1)
+        sampler.sweep(MODEL, other, np.full(4, 0.4), 1)
+    # and so are the same arrays with another model (E must be rewritten for it, in place)
+    with pytest.raises(ValueError, match="energy"):
+        sampler.sweep(Ising.lattice(MODEL.geometry.shape, coupling=0.5), state, np.full(4, 0.4), 1)
 
 
 def test_betas_of_the_wrong_length_name_the_chains():
@@ -102,7 +105,7 @@ def test_alternating_chains_keep_a_lean_call_each_and_make_the_moves_of_the_full
         for state, twin in zip(replicas, twins, strict=True):
             sampler.sweep(MODEL, state, 0.4, 1)
             reference.sweep(MODEL, twin, np.array([0.4]), 1)  # an array of betas: never lean
-    assert {id(s.spins) for s in replicas} <= set(sampler._leans)  # one kept lean call per replica
+    assert {id(s) for s in replicas} <= set(sampler._leans)  # one kept lean call per replica
     for state, twin in zip(replicas, twins, strict=True):
         for a, b in zip(state.arrays().values(), twin.arrays().values(), strict=True):
             np.testing.assert_array_equal(a, b)

@@ -13,6 +13,7 @@ the file's claims.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tempfile
@@ -259,7 +260,12 @@ def load_arrays(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[st
     except FileFormatError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, KeyError, ValueError, OSError) as exc:
-        if isinstance(exc, OSError) and not isinstance(exc, zipfile.BadZipFile) and exc.errno is not None:
+        if (
+            isinstance(exc, OSError)
+            and not isinstance(exc, zipfile.BadZipFile)
+            and exc.errno is not None
+            and exc.errno != errno.EINVAL  # a seek to the negative offset a damaged directory gives
+        ):
             raise  # permission denied and the like: the OS's own message names the file
         detail = " ".join(str(exc).split()) or type(exc).__name__
         raise FileFormatError(f"{source} is damaged or not a thermolearn .npz file ({detail})") from None

@@ -225,7 +225,7 @@ class _NegativeChains:
         ising = machine.to_ising().ising
         st = self.chain_state
         # the chains keep their spins; their running energies must follow the new couplings
-        st.energy = np.atleast_1d(ising.energy(st.spins)).astype(np.float64)
+        st.energy[:] = ising.energy(st.spins)  # in place: the samplers keep the chains' arrays
         self._ising = ising
 
     def advance(self, machine: BoltzmannMachine, n_sweeps: int) -> np.ndarray:

@@ -12,7 +12,7 @@ from thermolearn.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
     from thermolearn.samplers.annealing import AnnealResult, anneal
-    from thermolearn.samplers.base import Sampler, SweepStats
+    from thermolearn.samplers.base import BoundSweeps, Sampler, SweepStats
     from thermolearn.samplers.cluster import SwendsenWang, Wolff
     from thermolearn.samplers.multispin import MultiSpinMetropolis
     from thermolearn.samplers.parallel_tempering import AdaptedLadder, ParallelTempering, adapt_ladder, geometric_ladder
@@ -41,6 +41,7 @@ _EXPORTS = {
     "SpinFlipRule": "rules",
     "SAMPLERS": "registry",
     "SweepStats": "base",
+    "BoundSweeps": "base",
     "SwendsenWang": "cluster",
     "Wolff": "cluster",
 }

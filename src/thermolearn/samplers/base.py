@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -56,18 +56,18 @@ def one_chain_count(value: int) -> np.ndarray:
 #: chain sets (a model and four arrays) a sampler remembers as checked in full: a caller may
 #: alternate between a few sets of chains (replicas) without paying a full check at every switch
 _SEEN_CHAIN_SETS = 8
-#: single-chain lean per-sweep calls a sampler keeps, one per chain (by its arrays), for the same reason
+#: single-chain lean per-sweep calls a sampler keeps, one per chain state, for the same reason
 KEPT_LEAN_CALLS = 8
 
 
-def keep_lean_call(leans: dict[int, tuple], spins: np.ndarray, lean: tuple) -> None:
-    """Keep ``lean`` (a sampler's per-sweep call of one chain, which holds ``spins``) in ``leans`` by
-    id of the spins, the newest last and at most KEPT_LEAN_CALLS of them. The kept tuple holds the
-    array, so no other array takes that id while the entry is there."""
-    leans.pop(id(spins), None)
+def keep_lean_call(leans: dict[int, tuple], state: ChainState, lean: tuple) -> None:
+    """Keep ``lean`` (a sampler's per-sweep call of the chains ``state``, which it holds) in
+    ``leans`` by id of the state, the newest last and at most KEPT_LEAN_CALLS of them. The kept
+    tuple holds the state, so no other object takes that id while the entry is there."""
+    leans.pop(id(state), None)
     if len(leans) >= KEPT_LEAN_CALLS:
         del leans[next(iter(leans))]
-    leans[id(spins)] = lean
+    leans[id(state)] = lean
 
 
 class _OneChainStats(SweepStats):
@@ -190,7 +190,7 @@ class Sampler(ABC):
             raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
 
     @abstractmethod
-    def sweep(self, model: Ising, state: ChainState, betas: np.ndarray, n_sweeps: int = 1) -> SweepStats:
+    def sweep(self, model: Ising, state: ChainState, betas: float | np.ndarray | None, n_sweeps: int = 1) -> SweepStats:
         """Advance every chain by ``n_sweeps`` sweeps (an int >= 0); chain c at inverse
         temperature ``betas[c]`` (one float: every chain). Updates ``state`` in place, including
         its running energies and magnetisations, which must be those of its spins on ``model``
@@ -213,6 +213,33 @@ class Sampler(ABC):
             attempted += stats.attempted
             records.write(records.first + k, state.energy, state.magnetization, state.spins)
         return SweepStats(accepted=accepted, attempted=attempted)
+
+    def bind(self, model: Ising, state: ChainState, betas: float | np.ndarray | None) -> BoundSweeps:
+        """This sampler bound to ``model``, the chains ``state`` and their inverse temperatures
+        ``betas`` (1/J, as :meth:`sweep` takes them): ``bound.sweep(n)`` is ``self.sweep(model,
+        state, betas, n)`` returning the number of spins flipped, the leanest per-sweep call for a
+        loop that reads the chains between sweeps (one chain on a lattice: the compiled kernel's
+        own entry, a fraction of a microsecond around the sweep). The model and the chains are
+        checked here; nothing is swept until ``sweep``."""
+        self.check_model(model)
+        self._check_call(model, state, 0)
+        return BoundSweeps(self, model, state, betas)
+
+    #: the per-sweep call this sampler keeps (its token, see :meth:`_kept_call`); None: none kept
+    _lean: tuple | None = None
+
+    def _kept_call(self, model: Ising, state: ChainState, betas: object) -> tuple | None:
+        """(token, compiled entry, its arguments for one sweep, where the flips are in what it
+        returns: -1 the result itself, else its index) of the per-sweep call this sampler keeps now
+        for exactly ``model``, ``state`` and ``betas``, else None. The call stays valid while
+        ``self._lean`` is the token: a sampler drops or replaces it when anything it depends on
+        changes (another model, beta or chain state, a setting, the counters)."""
+        return None
+
+    def _resume_kept(self, token: tuple) -> bool:
+        """Make ``token`` (from :meth:`_kept_call`) the kept call again if this sampler still keeps
+        it (a caller alternating between a few chains); whether it did."""
+        return False
 
     def _check_call(self, model: Ising, state: ChainState, n_sweeps: object) -> int:
         """``n_sweeps`` as an int >= 0, after checking the chains: in full (:meth:`ChainState.check`:
@@ -266,6 +293,54 @@ class Sampler(ABC):
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options().items())
         return f"{type(self).__name__}({opts})"
+
+
+_NOTHING_KEPT = ("nothing kept",)  # a token no sampler keeps
+
+
+class BoundSweeps:
+    """A sampler bound to one model, one set of chains and their inverse temperatures
+    (:meth:`Sampler.bind`): ``sweep(n)`` advances the chains by n sweeps in place and returns the
+    number of spins flipped (all chains), exactly as ``sampler.sweep(model, state, betas, n)``
+    would, move for move. Made for loops that read ``state`` (E, M, spins) after every sweep.
+
+    A one-sweep call whose sampler still keeps the compiled call it made for these chains (one
+    chain on a lattice, one float beta: single-spin and cluster samplers) calls it directly;
+    every other call goes through :meth:`Sampler.sweep` and its checks. The kept call holds the
+    chains' own arrays, which a :class:`ChainState` never swaps, and is dropped by the sampler
+    whenever what it depends on changes, so the two paths cannot disagree."""
+
+    __slots__ = ("sampler", "model", "state", "betas", "_token", "_entry", "_args", "_flips_at")
+
+    def __init__(self, sampler: Sampler, model: Ising, state: ChainState, betas: float | np.ndarray | None) -> None:
+        self.sampler = sampler
+        self.model = model
+        self.state = state
+        self.betas = betas
+        self._token: tuple = _NOTHING_KEPT
+        self._entry: Any = None
+        self._args: tuple = ()
+        self._flips_at = -1
+
+    def sweep(self, n_sweeps: int = 1) -> int:
+        """Advance the chains by ``n_sweeps`` sweeps (an int >= 0); the spins flipped."""
+        if self.sampler._lean is self._token and type(n_sweeps) is int and n_sweeps == 1:
+            got = self._entry(*self._args)
+            return got if self._flips_at < 0 else got[self._flips_at]
+        if (
+            self._token is not _NOTHING_KEPT
+            and type(n_sweeps) is int
+            and n_sweeps == 1
+            and self.sampler._resume_kept(self._token)
+        ):
+            return self.sweep(1)
+        stats = self.sampler.sweep(self.model, self.state, self.betas, n_sweeps)
+        kept = self.sampler._kept_call(self.model, self.state, self.betas)
+        self._token, self._entry, self._args, self._flips_at = (_NOTHING_KEPT, None, (), -1) if kept is None else kept
+        return int(np.sum(stats.accepted))
+
+    def __repr__(self) -> str:
+        return f"BoundSweeps({self.sampler!r}, {self.state.n_chains} chain(s) of {self.model.n_spins} spins)"
 
 
 def as_betas(betas: float | np.ndarray, n_chains: int) -> np.ndarray:

@@ -116,7 +116,7 @@ from thermolearn.samplers.base import (
 )
 from thermolearn.samplers.cluster_strips import strip_scratch, sw_strip_chains, sw_strip_serial, sw_strip_sweeps
 from thermolearn.samplers.recording import Records, no_records, record_chain
-from thermolearn.samplers.state import ChainState
+from thermolearn.samplers.state import ChainState, kernel_views
 from thermolearn.validation import check_positive_int
 
 #: Wolff's preparatory sweeps at a new temperature (total, and how many before <|C|> is measured).
@@ -811,6 +811,8 @@ class _ClusterSampler(Sampler):
     arguments of the per-sweep call."""
 
     supports_frustration = False  # bond probabilities 1 - exp(-2 beta J) need J >= 0
+    #: where the flips are in what the kept single-chain kernel returns (-1: it returns them alone)
+    _kept_flips_at = -1
     _counters: np.ndarray  # the run's totals, which the kernels add to (each algorithm its own)
 
     def __init__(self) -> None:
@@ -951,21 +953,35 @@ class _ClusterSampler(Sampler):
         """The scratch arrays of the single-chain kernel (made once per model and kept); each
         algorithm (Wolff, Swendsen-Wang) needs its own."""
 
-    def _lean_settings(self) -> tuple:
-        """Public settings a kept call depends on (none here)."""
-        return ()
-
     def _keep_lean(self, model: Ising, state: ChainState, kernel: Any, arguments: tuple, sweeps_at: int) -> None:
         """Keep this single-chain call of ``kernel`` (its compiled entry, :func:`entry_point`, and
         ``arguments``, whose number of sweeps is at index ``sweeps_at``) for the next :meth:`sweep`
         with the same model, float beta (that of the last call), chain arrays, counters and settings."""
         assert self._last_call is not None
         arguments = (*arguments[:sweeps_at], 1, *arguments[sweeps_at + 1 :])  # kept for the per-sweep call
-        self._lean = (
-            model, self._last_call[1], state.spins, state.rng, state.energy, state.magnetization, self._counters,
-            self._lean_settings(), entry_point(kernel, arguments), arguments, sweeps_at, state.spins.shape,
-        )  # fmt: skip
-        keep_lean_call(self._leans, state.spins, self._lean)
+        # the chain's arrays as views (whose shapes a caller cannot set under the compiled entry)
+        arrays, views = state.chain_arrays(), kernel_views(state)
+        arguments = tuple(next((v for a, v in zip(arrays, views, strict=True) if x is a), x) for x in arguments)
+        self._lean = (model, self._last_call[1], state, entry_point(kernel, arguments), arguments, sweeps_at)
+        keep_lean_call(self._leans, state, self._lean)
+
+    def _kept_call(self, model: Ising, state: ChainState, betas: object) -> tuple | None:
+        lean = self._lean
+        if (
+            lean is not None
+            and lean[2] is state
+            and lean[0] is model
+            and (type(betas) is float or type(betas) is np.float64)
+            and betas == lean[1]
+        ):
+            return lean, lean[3], lean[4], self._kept_flips_at
+        return None
+
+    def _resume_kept(self, token: tuple) -> bool:
+        if self._leans.get(id(token[2])) is token:
+            self._lean = token
+            return True
+        return False
 
     def _forget_lean(self) -> None:
         """Drop every kept lean call (the model, the settings or the sampler state changed)."""
@@ -976,32 +992,27 @@ class _ClusterSampler(Sampler):
         """The result of the call kept by :meth:`_keep_lean`, made again for ``n_sweeps`` sweeps,
         when this call may make it with the same arguments (a harness calling ``sweep(model,
         state, beta, n)`` on one chain in a loop: no check or look-up repeated), else None. The
-        kernel's compiled entry takes them without Numba's dispatcher: the same array objects,
-        whose shape has not been set since, have the types it was compiled for."""
+        kernel's compiled entry takes them without Numba's dispatcher: views of the arrays of the
+        same chain state (a ChainState's arrays are fixed), of the types it was compiled for. What
+        else the call depends on (counters, settings) drops every kept call when it changes."""
         lean = self._lean
-        if lean is not None and state.spins is not lean[2]:  # another chain's lean call, if one is kept
-            lean = self._leans.get(id(state.spins))
+        if lean is not None and state is not lean[2]:  # another chain's lean call, if one is kept
+            lean = self._leans.get(id(state))
         if (
             lean is not None
+            and state is lean[2]
             and model is lean[0]
             and (type(betas) is float or type(betas) is np.float64)
             and betas == lean[1]
             and type(n_sweeps) is int
             and n_sweeps >= 0
-            and state.spins is lean[2]
-            and state.rng is lean[3]
-            and state.energy is lean[4]
-            and state.magnetization is lean[5]
-            and self._counters is lean[6]
-            and state.spins.shape == lean[11]
-            and self._lean_settings() == lean[7]
         ):
             self._lean = lean
-            args = lean[9]
-            at = lean[10]
-            if n_sweeps != args[at]:
+            args = lean[4]
+            at = lean[5]
+            if n_sweeps != 1:
                 args = (*args[:at], n_sweeps, *args[at + 1 :])
-            return lean[8](*args)
+            return lean[3](*args)
         return None
 
     def _prepared(self, model: Ising, state: ChainState, betas) -> tuple[tuple, tuple | None]:
@@ -1039,6 +1050,7 @@ class Wolff(_ClusterSampler):
     """
 
     name = "wolff"
+    _kept_flips_at = 0  # the single-chain kernel returns (flipped, visited, clusters)
     sweep_blocks = True  # the kernel adds each sweep's energy change per sweep
     records_in_kernel = True
 
@@ -1266,6 +1278,14 @@ class Wolff(_ClusterSampler):
         return SweepStats(accepted=flipped, attempted=visited)
 
 
+def _strip_setting(label: str, value: object) -> int:
+    """A strip setting (``strip_sites``, ``strip_rows``) as a positive int, else ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        extra = " or None (never the strips)" if label == "strip_sites" else ""
+        raise ValueError(f"{label} must be a positive integer{extra}, got {value!r}")
+    return int(value)
+
+
 class SwendsenWang(_ClusterSampler):
     """Swendsen-Wang updates for ferromagnets (every J_ij >= 0) on any graph.
 
@@ -1302,23 +1322,36 @@ class SwendsenWang(_ClusterSampler):
 
     def __init__(self, strip_sites: int | None = STRIP_SITES, strip_rows: int = STRIP_ROWS) -> None:
         super().__init__()
-        for label, value in (("strip_sites", strip_sites), ("strip_rows", strip_rows)):
-            if value is None and label == "strip_sites":
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(
-                    f"{label} must be a positive integer"
-                    + (" or None (never the strips)" if label == "strip_sites" else "")
-                    + f", got {value!r}"
-                )
-        self.strip_sites = None if strip_sites is None else int(strip_sites)
-        self.strip_rows = int(strip_rows)
+        self.strip_sites = strip_sites  # checked by the properties
+        self.strip_rows = strip_rows
         self._counters = np.zeros(3, dtype=np.int64)  # sweeps, clusters, flipped
         self._strip_work: tuple | None = None  # (model, scratch arrays, strip_rows) of the strip kernel
         self._strip_call: tuple | None = None  # (arguments, chain arrays, per-chain kernel arguments, ..., strip_rows)
         self._strip_clock = ThreadClock()
         #: False: the strips always take the threads their work fills (benchmarks of the scaling)
         self._timed_threads = True
+
+    @property
+    def strip_sites(self) -> int | None:
+        """Lattices of at least this many sites run the strip kernel (None: never). Setting it
+        takes effect at the next sweep."""
+        return self._strip_sites
+
+    @strip_sites.setter
+    def strip_sites(self, value: int | None) -> None:
+        self._strip_sites = None if value is None else _strip_setting("strip_sites", value)
+        self._forget_lean()  # a kept per-sweep call ran the kernel the old setting chose
+
+    @property
+    def strip_rows(self) -> int:
+        """Rows of sites per strip. Setting it takes effect at the next sweep (in a field the strip
+        height changes the moves)."""
+        return self._strip_rows
+
+    @strip_rows.setter
+    def strip_rows(self, value: int) -> None:
+        self._strip_rows = _strip_setting("strip_rows", value)
+        self._forget_lean()
 
     def options(self) -> dict:
         # the settings that differ from the defaults: a run's identity (its checkpoints) stays
@@ -1338,6 +1371,7 @@ class SwendsenWang(_ClusterSampler):
     def load_state(self, arrays: dict[str, np.ndarray], n_chains: int | None = None) -> None:
         counters = arrays.get("counters")
         _check_counters(counters, 3)
+        self._forget_lean()  # a kept call adds to the counters it was made with
         self._counters = np.zeros(3, dtype=np.int64) if counters is None else np.array(counters, dtype=np.int64)
 
     def info(self) -> dict:
@@ -1349,9 +1383,6 @@ class SwendsenWang(_ClusterSampler):
             "mean_cluster_size": n / mean_clusters if (n and mean_clusters) else None,
             "spins_flipped_per_sweep": flipped / sweeps if sweeps else None,
         }
-
-    def _lean_settings(self) -> tuple:
-        return self.strip_sites, self.strip_rows
 
     def uses_strips(self, model: Ising) -> bool:
         """Whether sweeps of ``model`` run the strip kernel: a lattice the lattice path takes

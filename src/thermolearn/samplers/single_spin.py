@@ -39,7 +39,7 @@ from thermolearn.samplers.lattice_kernels import (
 )
 from thermolearn.samplers.recording import Records, no_records
 from thermolearn.samplers.rules import HEAT_BATH, METROPOLIS, QUENCH, SpinFlipRule, rule_decide
-from thermolearn.samplers.state import ChainState
+from thermolearn.samplers.state import ChainState, kernel_views
 from thermolearn.validation import check_positive_int
 
 ORDERS = ("sequential", "random", "checkerboard")
@@ -158,21 +158,32 @@ class SingleSpinSampler(Sampler):
             cls.zero_temperature = cls.rule.zero_temperature
 
     def __init__(self, order: str = "sequential") -> None:
-        if order not in ORDERS:
-            raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
         if not isinstance(self.rule, SpinFlipRule):
             raise TypeError(f"{type(self).__name__}.rule must be a SpinFlipRule, got {type(self.rule).__name__}")
-        self.order = order
-        self._orders: dict[int, np.ndarray] = {}
         self._plan: tuple[Ising, LatticePlan | None] | None = None
         self._codes: tuple[LatticePlan, bytes, np.ndarray] | None = None
+        self.order = order  # checked, and the caches below made empty, by the property
+
+    @property
+    def order(self) -> str:  # a checked property over the base class attribute
+        """The sites' visiting order: "sequential" (row-major), "random" (a uniformly drawn site
+        per update) or "checkerboard" (even sites, then odd). Setting it takes effect at the next
+        sweep (every kept site order and per-sweep call is dropped)."""
+        return self._order
+
+    @order.setter
+    def order(self, order: str) -> None:
+        if order not in ORDERS:
+            raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
+        self._order = order
+        self._orders: dict[int, np.ndarray] = {}
         # (model, beta, spins shape, what _prepare made) of the last sweep with one float beta, and
-        # for one chain on the lattice path its lean call (model, beta, the chain's four arrays,
-        # their shape, the serial kernel's compiled entry, its arguments for one sweep, the sites):
-        # a harness calling sweep(model, state, beta, 1) in a loop repeats no check or look-up
+        # for one chain on the lattice path its lean call (model, beta, the chains, the serial
+        # kernel's compiled entry, its arguments for one sweep, the sites): a harness calling
+        # sweep(model, state, beta, 1) in a loop repeats no check or look-up
         self._last_call: tuple | None = None
         self._lean: tuple | None = None
-        self._leans: dict[int, tuple] = {}  # the lean calls of the last few chains, by id of their spins
+        self._leans: dict[int, tuple] = {}  # the lean calls of the last few chain states, by id
 
     def options(self) -> dict:
         return {"order": self.order}
@@ -220,32 +231,47 @@ class SingleSpinSampler(Sampler):
         kernel = serial_kernel(plan, _ORDER_KIND[self.order])
         return checked, order, plan, codes, kernel, (*plan_arguments(plan), codes, plan.de_flat)
 
+    def _kept_call(self, model: Ising, state: ChainState, betas: object) -> tuple | None:
+        lean = self._lean
+        if (
+            lean is not None
+            and lean[2] is state
+            and lean[0] is model
+            and (type(betas) is float or type(betas) is np.float64)
+            and betas == lean[1]
+        ):
+            return lean, lean[3], lean[4], -1  # the serial kernel returns the flips
+        return None
+
+    def _resume_kept(self, token: tuple) -> bool:
+        if self._leans.get(id(token[2])) is token:
+            self._lean = token
+            return True
+        return False
+
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
         lean = self._lean
-        if lean is not None and state.spins is not lean[2]:  # another chain's lean call, if one is kept
-            lean = self._leans.get(id(state.spins))
+        if lean is not None and state is not lean[2]:  # another chain's lean call, if one is kept
+            lean = self._leans.get(id(state))
             if lean is not None:
                 self._lean = lean
         if (
             lean is not None
+            and state is lean[2]
             and model is lean[0]
-            and state.spins is lean[2]
-            and state.rng is lean[3]
-            and state.energy is lean[4]
-            and state.magnetization is lean[5]
             and (type(betas) is float or type(betas) is np.float64)
             and betas == lean[1]
             and type(n_sweeps) is int
-            and state.spins.shape == lean[6]
         ):
             # a harness calling sweep(model, state, beta, 1) on one chain in a loop: the serial
-            # kernel's compiled entry on the arguments kept, which are the same array objects
-            # (shape unchanged), so of the types it was compiled for
+            # kernel's compiled entry on the arguments kept, views of the chain's arrays (fixed in
+            # a ChainState; their shapes cannot be set under the entry), so of the types it was
+            # compiled for
             if n_sweeps == 1:
-                return one_chain_stats(lean[7](*lean[8]), lean[9])
+                return one_chain_stats(lean[3](*lean[4]), lean[5])
             check_positive_int("n_sweeps", n_sweeps, minimum=0)
-            args = lean[8]
-            return one_chain_stats(lean[7](*args[:3], n_sweeps, *args[4:]), n_sweeps * lean[9])
+            args = lean[4]
+            return one_chain_stats(lean[3](*args[:3], n_sweeps, *args[4:]), n_sweeps * lean[5])
         last = self._last_call
         if (
             last is not None
@@ -264,11 +290,10 @@ class SingleSpinSampler(Sampler):
         self._lean = None
         if (type(betas) is float or type(betas) is np.float64) and prepared[4] is not None and state.n_chains == 1:
             # the next call with this model, beta and these chain arrays takes the lean path
-            arrays = (state.spins, state.rng, state.energy, state.magnetization)
-            args = (0, 1, np.zeros(1, dtype=np.int64), 1, *arrays, *prepared[5], *_NO_RECORDS)
+            args = (0, 1, np.zeros(1, dtype=np.int64), 1, *kernel_views(state), *prepared[5], *_NO_RECORDS)
             entry = entry_point(prepared[4], args)
-            self._lean = (model, betas, *arrays, state.spins.shape, entry, args, model.n_spins)
-            keep_lean_call(self._leans, state.spins, self._lean)
+            self._lean = (model, betas, state, entry, args, model.n_spins)
+            keep_lean_call(self._leans, state, self._lean)
         n_chains, n_spins = state.spins.shape
         kernel = prepared[4]
         threads = thread_count(n_chains, n_chains * n_spins * n_sweeps, MIN_PARALLEL_WORK)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError, dataclass
 
 import numpy as np
 
@@ -16,12 +16,28 @@ from thermolearn.validation import check_positive_int, check_spins
 class ChainState:
     """Chains of one model: ``spins`` (n_chains, n_spins) int8, ``rng`` (n_chains, 4) uint64,
     and each chain's current total ``energy`` and ``magnetization`` (kept up to date by the
-    kernels so recording an observable costs nothing)."""
+    kernels so recording an observable costs nothing).
+
+    The four arrays are fixed at construction and change only in place: the samplers keep them
+    as the arguments of their per-sweep calls (:meth:`Sampler.bind`), so assigning another array
+    to a field raises ``FrozenInstanceError`` (in-place arithmetic such as ``state.energy += d``,
+    which assigns the same array back, is fine). To change the running energy after changing the
+    model write into the array (``state.energy[:] = model.energy(state.spins)``); for other chains
+    make a new state."""
 
     spins: np.ndarray
     rng: np.ndarray
     energy: np.ndarray
     magnetization: np.ndarray
+
+    def __setattr__(self, name: str, value: object) -> None:
+        fields = self.__dict__
+        if name in fields and value is not fields[name]:
+            raise FrozenInstanceError(
+                f"cannot assign to field {name!r}: a ChainState's arrays are fixed (samplers keep them); "
+                f"write into it in place (state.{name}[:] = ...) or make a new ChainState"
+            )
+        object.__setattr__(self, name, value)
 
     @property
     def n_chains(self) -> int:
@@ -146,3 +162,11 @@ class ChainState:
             energy=np.array(arrays["energy"], dtype=np.float64),
             magnetization=np.array(arrays["magnetization"], dtype=np.float64),
         )
+
+
+def kernel_views(state: ChainState) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Views of the chains' four arrays (the same memory) for a kernel call a sampler keeps: a
+    caller that sets the shape of one of its arrays in place (``state.spins.shape = ...``)
+    changes the array, not the view, whose shape and strides the kernel's compiled entry takes
+    without checking; and an array with a view cannot be resized in place under the kernel."""
+    return state.spins.view(), state.rng.view(), state.energy.view(), state.magnetization.view()

@@ -14,7 +14,8 @@ counts; the sum follows chi^2 with (bins - 1) degrees of freedom.
 Negative controls: the same samples must be *rejected* as draws at T * f and T / f (f = 1.25
 by default), so every pass is a pass of a test that had the power to fail. The running E
 and M a sampler keeps must equal the energy and magnetisation of its states, the same seed
-must give the same chains, and the move counts must make sense. Zero-temperature dynamics
+must give the same chains, ``bind(...).sweep()`` must make the moves of ``sweep(..., 1)``,
+and the move counts must make sense. Zero-temperature dynamics
 (``zero_temperature = True``) are checked instead for never raising the energy and for
 stopping in local minima.
 
@@ -336,6 +337,34 @@ def _block_problems(sampler: Sampler, model: Ising, temps: np.ndarray, seed: int
     return [] if same else ["declares sweep_blocks, but one call of 6 sweeps differs from 6 calls of one sweep"]
 
 
+def _bound_problems(sampler: Sampler, model: Ising, temps: np.ndarray, seed: int) -> list[str]:
+    """``sampler.bind(model, state, betas).sweep()`` must make the moves of ``sweep(model, state,
+    betas, 1)`` and return the spins flipped (the SweepStats' accepted, summed): with the chains'
+    betas, and for a sampler of one temperature also one chain at one float beta (where samplers
+    keep a compiled per-sweep call, which the bound object then calls directly)."""
+    cases: list[tuple[int, float | np.ndarray]] = [(temps.size, 1.0 / temps)]
+    if not getattr(sampler, "needs_ladder", False) and _chain_count(sampler, 1) == 1:
+        cases.append((1, float(1.0 / temps[0])))
+    problems = []
+    for n_chains, betas in cases:
+        outputs = []
+        for bound in (True, False):
+            smp = copy.deepcopy(sampler)
+            state = ChainState.new(model, n_chains, seed=seed)
+            smp.reset(model, state)
+            if bound:
+                sweeps = smp.bind(model, state, betas)
+                flips = [sweeps.sweep() for _ in range(6)]
+            else:
+                flips = [int(np.sum(smp.sweep(model, state, betas, 1).accepted)) for _ in range(6)]
+            outputs.append((state, flips))
+        (a, fa), (b, fb) = outputs
+        same = all(np.array_equal(x, y) for x, y in zip(a.arrays().values(), b.arrays().values()))
+        if not same or fa != fb:
+            problems.append(f"bind(...).sweep() differs from sweep(..., 1) ({n_chains} chain(s))")
+    return problems
+
+
 def _record_problems(sampler: Sampler, model: Ising, temps: np.ndarray, seed: int) -> list[str]:
     """A sampler that declares ``records_in_kernel`` must record, in one call of
     ``sweep_and_record`` (4 records, 3 sweeps apart), what 4 calls of ``sweep(3)`` followed by a
@@ -407,6 +436,7 @@ def _finite_temperature_cases(
     problems = _reproducibility_problems(sampler, model, temps, int(seeds[0]))
     problems += _block_problems(sampler, model, temps, int(seeds[0]))
     problems += _record_problems(sampler, model, temps, int(seeds[0]))
+    problems += _bound_problems(sampler, model, temps, int(seeds[0]))
     first = exact_bins(model, float(temps[0]))  # bins and the reference state do not depend on T
     all_bins, all_slow = [], []
     for seed in seeds:
@@ -453,6 +483,7 @@ def _zero_temperature_case(
     temps = np.ones(n_chains)
     problems = _reproducibility_problems(sampler, model, temps, int(seeds[0]))
     problems += _block_problems(sampler, model, temps, int(seeds[0]))
+    problems += _bound_problems(sampler, model, temps, int(seeds[0]))
     for seed in seeds:
         smp = copy.deepcopy(sampler)
         state = ChainState.new(model, n_chains, seed=int(seed))
