@@ -4,7 +4,9 @@ keeps one), and the frozen ChainState and checked settings it relies on."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import pickle
 
 import numpy as np
 import pytest
@@ -192,3 +194,21 @@ def test_a_shape_set_in_place_on_a_chain_array_cannot_mislead_the_kept_call(name
     assert _same(state, twin)
     with pytest.raises(ValueError, match="resize"):
         state.spins.resize((1, 2 * MODEL.n_spins))  # the kept view pins the memory
+
+
+@pytest.mark.parametrize("name", KEPT)
+def test_a_bound_object_copies_and_pickles_without_its_kept_call(name):
+    """A sampler (and a bound object) that kept a compiled call pickles without it (0.6.8's kept
+    calls made a sampler unpicklable after its first per-sweep call)."""
+    sampler = make_sampler(name)
+    state = ChainState.new(MODEL, 1, seed=11)
+    bound = sampler.bind(MODEL, state, 0.4)
+    bound.sweep()
+    bound.sweep()
+    twin = copy.deepcopy(bound)  # its own sampler and chains, swept from where the original stands
+    again = pickle.loads(pickle.dumps(bound))
+    assert twin.state is not state and again.state is not state and _same(twin.state, state)
+    expected = [bound.sweep() for _ in range(4)]
+    assert [twin.sweep() for _ in range(4)] == expected == [again.sweep() for _ in range(4)]
+    assert _same(twin.state, state) and _same(again.state, state)
+    assert repr(bound).startswith(f"BoundSweeps({sampler!r}, 1 chain(s) of 100 spins")

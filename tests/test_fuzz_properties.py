@@ -14,14 +14,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, example, given
 from hypothesis import strategies as st
 
 from tests.fuzz_files import npy_with_declared_shape, write_npz
+from tests.search_budget import search_budget
 from thermolearn import Ising
 from thermolearn.storage import HEADER_KEY, FileFormatError, load_arrays
 
-FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = search_budget(120, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 # ---------------------------------------------------------------------------- edge lists
 

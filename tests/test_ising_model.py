@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.brute_force import all_states
+from tests.search_budget import search_budget
 from thermolearn import Ising
 
 
@@ -20,7 +21,7 @@ def random_models(draw):
     return Ising.from_dense(upper + upper.T, rng.normal(size=n))
 
 
-@settings(max_examples=80, deadline=None)
+@search_budget(80)
 @given(random_models(), st.data())
 def test_single_flip_energy_change_equals_energy_difference(model, data):
     seed = data.draw(st.integers(0, 2**31))
@@ -34,7 +35,7 @@ def test_single_flip_energy_change_equals_energy_difference(model, data):
     )
 
 
-@settings(max_examples=40, deadline=None)
+@search_budget(40)
 @given(random_models())
 def test_energy_matches_the_pair_sum_definition(model):
     J, h = model.to_dense()
@@ -45,7 +46,7 @@ def test_energy_matches_the_pair_sum_definition(model):
     np.testing.assert_allclose(model.energy(s.astype(np.int8)), direct, atol=1e-12)
 
 
-@settings(max_examples=40, deadline=None)
+@search_budget(40)
 @given(random_models())
 def test_local_field_is_minus_the_energy_gradient(model):
     rng = np.random.default_rng(0)

@@ -225,8 +225,22 @@ class Sampler(ABC):
         self._check_call(model, state, 0)
         return BoundSweeps(self, model, state, betas)
 
-    #: the per-sweep call this sampler keeps (its token, see :meth:`_kept_call`); None: none kept
+    #: the per-sweep call of one chain this sampler keeps, None if none: a tuple (model, beta, chain
+    #: state, the kernel's compiled entry, its arguments for one sweep, what else the sampler needs),
+    #: replaced or dropped whenever anything it depends on changes; also the token of :meth:`_kept_call`
     _lean: tuple | None = None
+    #: where the flips are in what the kept call's kernel returns (-1: it returns them alone)
+    _kept_flips_at = -1
+
+    def __getstate__(self) -> dict:
+        """Pickled and copied without its kept per-sweep calls (they hold compiled entries, which do
+        not pickle, and the chains they were made for): a copy keeps its own from its first sweep."""
+        state = self.__dict__.copy()
+        if "_lean" in state:
+            state["_lean"] = None
+        if "_leans" in state:
+            state["_leans"] = {}
+        return state
 
     def _kept_call(self, model: Ising, state: ChainState, betas: object) -> tuple | None:
         """(token, compiled entry, its arguments for one sweep, where the flips are in what it
@@ -234,11 +248,25 @@ class Sampler(ABC):
         for exactly ``model``, ``state`` and ``betas``, else None. The call stays valid while
         ``self._lean`` is the token: a sampler drops or replaces it when anything it depends on
         changes (another model, beta or chain state, a setting, the counters)."""
+        lean = self._lean
+        if (
+            lean is not None
+            and lean[2] is state
+            and lean[0] is model
+            and (type(betas) is float or type(betas) is np.float64)
+            and betas == lean[1]
+        ):
+            return lean, lean[3], lean[4], self._kept_flips_at
         return None
 
     def _resume_kept(self, token: tuple) -> bool:
         """Make ``token`` (from :meth:`_kept_call`) the kept call again if this sampler still keeps
-        it (a caller alternating between a few chains); whether it did."""
+        it among the calls of its last few chains (``self._leans``, by id of the chain state: a
+        caller alternating between replicas); whether it did."""
+        leans = self.__dict__.get("_leans")
+        if leans is not None and leans.get(id(token[2])) is token:
+            self._lean = token
+            return True
         return False
 
     def _check_call(self, model: Ising, state: ChainState, n_sweeps: object) -> int:
@@ -338,6 +366,11 @@ class BoundSweeps:
         kept = self.sampler._kept_call(self.model, self.state, self.betas)
         self._token, self._entry, self._args, self._flips_at = (_NOTHING_KEPT, None, (), -1) if kept is None else kept
         return int(np.sum(stats.accepted))
+
+    def __reduce__(self) -> tuple:
+        # pickled and copied without the kept compiled call (not picklable): the copy's first
+        # sweep goes through its sampler's sweep and keeps its own
+        return BoundSweeps, (self.sampler, self.model, self.state, self.betas)
 
     def __repr__(self) -> str:
         return f"BoundSweeps({self.sampler!r}, {self.state.n_chains} chain(s) of {self.model.n_spins} spins)"

@@ -811,8 +811,6 @@ class _ClusterSampler(Sampler):
     arguments of the per-sweep call."""
 
     supports_frustration = False  # bond probabilities 1 - exp(-2 beta J) need J >= 0
-    #: where the flips are in what the kept single-chain kernel returns (-1: it returns them alone)
-    _kept_flips_at = -1
     _counters: np.ndarray  # the run's totals, which the kernels add to (each algorithm its own)
 
     def __init__(self) -> None:
@@ -964,24 +962,6 @@ class _ClusterSampler(Sampler):
         arguments = tuple(next((v for a, v in zip(arrays, views, strict=True) if x is a), x) for x in arguments)
         self._lean = (model, self._last_call[1], state, entry_point(kernel, arguments), arguments, sweeps_at)
         keep_lean_call(self._leans, state, self._lean)
-
-    def _kept_call(self, model: Ising, state: ChainState, betas: object) -> tuple | None:
-        lean = self._lean
-        if (
-            lean is not None
-            and lean[2] is state
-            and lean[0] is model
-            and (type(betas) is float or type(betas) is np.float64)
-            and betas == lean[1]
-        ):
-            return lean, lean[3], lean[4], self._kept_flips_at
-        return None
-
-    def _resume_kept(self, token: tuple) -> bool:
-        if self._leans.get(id(token[2])) is token:
-            self._lean = token
-            return True
-        return False
 
     def _forget_lean(self) -> None:
         """Drop every kept lean call (the model, the settings or the sampler state changed)."""

@@ -231,24 +231,6 @@ class SingleSpinSampler(Sampler):
         kernel = serial_kernel(plan, _ORDER_KIND[self.order])
         return checked, order, plan, codes, kernel, (*plan_arguments(plan), codes, plan.de_flat)
 
-    def _kept_call(self, model: Ising, state: ChainState, betas: object) -> tuple | None:
-        lean = self._lean
-        if (
-            lean is not None
-            and lean[2] is state
-            and lean[0] is model
-            and (type(betas) is float or type(betas) is np.float64)
-            and betas == lean[1]
-        ):
-            return lean, lean[3], lean[4], -1  # the serial kernel returns the flips
-        return None
-
-    def _resume_kept(self, token: tuple) -> bool:
-        if self._leans.get(id(token[2])) is token:
-            self._lean = token
-            return True
-        return False
-
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
         lean = self._lean
         if lean is not None and state is not lean[2]:  # another chain's lean call, if one is kept
