@@ -245,6 +245,16 @@ def test_config_validation():
     assert DiffusionConfig.from_dict(json.loads(json.dumps(cfg.as_dict()))) == cfg
 
 
+def test_a_model_keeps_its_config():
+    """The network and the cached noise process are built from the config: another config set on
+    the model would have sampled with the old process and the new step count (up to 0.6.8)."""
+    model = DiffusionModel.create(DiffusionConfig(dim=2, steps=5), seed=0)
+    assert model.process.T == 5
+    with pytest.raises(AttributeError, match="config"):
+        model.config = DiffusionConfig(dim=2, steps=7)  # type: ignore[misc]
+    assert model.config.steps == model.process.T == 5
+
+
 def test_train_rejects_bad_input(data):
     model = DiffusionModel.create(DiffusionConfig(**SMALL), seed=0)
     with pytest.raises(ValueError, match="shape"):

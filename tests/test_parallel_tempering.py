@@ -271,6 +271,8 @@ def test_parallel_tempering_rejects_bad_ladders_bases_and_chain_counts():
         ParallelTempering([1.0, 2.0], base=Metropolis(), base_options={"order": "random"})
     with pytest.raises(ValueError, match="exchange_every"):
         ParallelTempering([1.0, 2.0], exchange_every=0)
+    with pytest.raises(ValueError, match="exchange_every must be an integer >= 1, got 0"):
+        ParallelTempering([1.0, 2.0]).exchange_every = 0  # up to 0.6.8 a division by zero at the next sweep
     pt = ParallelTempering([2.0, 1.0, 3.0])
     np.testing.assert_array_equal(pt.temperatures, [1.0, 2.0, 3.0])
     model = Ising.lattice((3, 3))

@@ -66,12 +66,12 @@ def test_a_sweep_count_that_is_not_a_whole_number_is_refused(name, n_sweeps, err
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if n != "pt"])
+@pytest.mark.parametrize("name", NAMES)
 def test_zero_sweeps_leave_the_chains_as_they_are(name):
     sampler, state = _sampler(name), _state(name)
-    sampler.sweep(MODEL, state, 0.4, 1)  # Wolff's first call at a temperature also runs its calibration sweeps
+    sampler.sweep(MODEL, state, _beta(name), 1)  # Wolff's first call at a temperature also runs its calibration sweeps
     before = state.copy()
-    stats = sampler.sweep(MODEL, state, 0.4, 0)
+    stats = sampler.sweep(MODEL, state, _beta(name), 0)
     assert not np.any(stats.accepted) and not np.any(stats.attempted)
     for a, b in zip(state.arrays().values(), before.arrays().values(), strict=True):
         np.testing.assert_array_equal(a, b)

@@ -332,6 +332,10 @@ def test_bad_options_are_rejected():
             Wolff(clusters_per_sweep=bad)
     with pytest.raises(ValueError, match="calibration_warmup"):
         Wolff(calibration_sweeps=5, calibration_warmup=5)
+    wolff = Wolff(calibration_sweeps=5, calibration_warmup=1)
+    for name in ("calibration_sweeps", "calibration_warmup", "clusters_per_sweep"):
+        with pytest.raises(AttributeError, match=name):  # fixed: the calibrations made depend on them
+            setattr(wolff, name, 9)
     with pytest.raises(TypeError, match="Ising"):
         SwendsenWang().check_model("not a model")
     model = Ising.lattice((4, 4))

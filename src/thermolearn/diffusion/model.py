@@ -202,8 +202,14 @@ class DiffusionModel:
     def __init__(self, config: DiffusionConfig, net) -> None:
         if not isinstance(config, DiffusionConfig):
             raise TypeError(f"config must be a DiffusionConfig, got {type(config).__name__}")
-        self.config = config
+        self._config = config
         self.net = net
+
+    @property
+    def config(self) -> DiffusionConfig:
+        """The model's settings, fixed: the network was built and the noise process is cached from
+        them (:meth:`process`); for other settings make a new model."""
+        return self._config
 
     # construction ------------------------------------------------------------------------------
     @classmethod

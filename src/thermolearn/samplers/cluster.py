@@ -1063,8 +1063,8 @@ class Wolff(_ClusterSampler):
                 f"({calibration_sweeps})"
             )
         self._fixed_clusters = clusters_per_sweep
-        self.calibration_sweeps = int(calibration_sweeps)
-        self.calibration_warmup = int(calibration_warmup)
+        self._calibration_sweeps = int(calibration_sweeps)
+        self._calibration_warmup = int(calibration_warmup)
         self._calibration: dict[float, int] = {}  # beta -> clusters per sweep
         self._calibrated_for: Ising | None = None
         self._per_chain: dict[bytes, np.ndarray] = {}  # betas -> clusters per sweep of each chain
@@ -1074,6 +1074,17 @@ class Wolff(_ClusterSampler):
     def clusters_per_sweep(self) -> int | None:
         """Cluster moves per sweep fixed at construction (None: measured per temperature)."""
         return self._fixed_clusters
+
+    @property
+    def calibration_sweeps(self) -> int:
+        """Preparatory sweeps that measure the clusters per sweep at a new temperature (fixed at
+        construction, as the calibrations already made depend on it)."""
+        return self._calibration_sweeps
+
+    @property
+    def calibration_warmup(self) -> int:
+        """The first of the calibration sweeps, not counted (fixed at construction)."""
+        return self._calibration_warmup
 
     def options(self) -> dict:
         return {

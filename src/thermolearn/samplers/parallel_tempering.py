@@ -404,7 +404,7 @@ class ParallelTempering(Sampler):
     ) -> None:
         self.temperatures = _ladder(temperatures)
         self.temperatures.setflags(write=False)
-        self.exchange_every = check_positive_int("exchange_every", exchange_every)
+        self.exchange_every = exchange_every  # checked by the property
         ladder_base = ValueError(
             "the base sampler of parallel tempering cannot be parallel tempering itself "
             "(nor any sampler that runs its own ladder of temperatures)"
@@ -428,6 +428,15 @@ class ParallelTempering(Sampler):
         # one thread or the pool, by their running times (kernel_threads.ThreadClock): on a busy
         # machine short parallel calls wait for a descheduled thread (bench_under_load)
         self._clock = ThreadClock()
+
+    @property
+    def exchange_every(self) -> int:
+        """Swaps are proposed after every this many sweeps (an int >= 1; takes effect at the next sweep)."""
+        return self._exchange_every
+
+    @exchange_every.setter
+    def exchange_every(self, value: int) -> None:
+        self._exchange_every = check_positive_int("exchange_every", value)
 
     @classmethod
     def example(cls) -> ParallelTempering:
@@ -561,13 +570,16 @@ class ParallelTempering(Sampler):
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
         """``n_sweeps`` rounds of: a base sweep of every slot, then (every ``exchange_every``
         sweeps) swap proposals between neighbouring temperatures, even and odd pairs in turn.
-        Returns the base sampler's move statistics."""
-        n_sweeps = check_positive_int("n_sweeps", n_sweeps)
-        self._check_call(model, state, n_sweeps)  # the chains: in full on first sight, their layout after
+        Returns the base sampler's move statistics; 0 sweeps change nothing."""
+        n_sweeps = self._check_call(model, state, n_sweeps)  # the chains: in full on first sight, their layout after
         self._check_slots(state.n_chains)
         if self._n_slots != state.n_chains:
             self.reset(model, state)
         betas = as_betas(betas, state.n_chains)
+        if n_sweeps == 0:
+            return SweepStats(
+                accepted=np.zeros(state.n_chains, dtype=np.int64), attempted=np.zeros(state.n_chains, dtype=np.int64)
+            )
         if self.use_fused_kernel and self.base.rule is not None:
             return self._fused_sweep(model, state, betas, n_sweeps)
         accepted = np.zeros(state.n_chains, dtype=np.int64)
