@@ -22,6 +22,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "thermolearn"
 LAYERS: dict[str, int] = {
     # 0 foundation
     "validation": 0,
+    "fixed_settings": 0,
     "storage": 0,
     "file_contents": 0,
     "resources": 0,

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -53,7 +54,15 @@ class Posterior:
     exact_cov: np.ndarray | None = None
     exact_mode_weights: np.ndarray | None = None
     mode_of: Callable[[np.ndarray], np.ndarray] | None = None
-    details: dict[str, Any] = field(default_factory=dict)
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # the named posteriors are cached and shared between callers (make_posterior): an array
+        # changed in place by one caller would change every later caller's exact answers
+        for arr in (*self.data, self.init, self.exact_mean, self.exact_cov, self.exact_mode_weights):
+            if isinstance(arr, np.ndarray):
+                arr.setflags(write=False)
+        object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
 
     @property
     def n_data(self) -> int:

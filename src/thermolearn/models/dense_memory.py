@@ -23,6 +23,7 @@ import numpy as np
 from numba import prange
 from scipy.special import logsumexp
 
+from thermolearn.fixed_settings import FixedSettings
 from thermolearn.kernel_cache import njit
 from thermolearn.models.hopfield import (
     RETRIEVAL_THRESHOLD,
@@ -150,14 +151,16 @@ def _dense_batch_parallel(XiT, S, D, rng, max_sweeps, random_order, kind, degree
 
 
 # ---------------------------------------------------------------------------------------- binary dense memory
-class DenseAssociativeMemory:
+class DenseAssociativeMemory(FixedSettings):
     """Krotov-Hopfield dense associative memory storing spin patterns (P, N).
 
     ``energy='polynomial'``: F(x) = x^degree (``rectified``: max(x, 0)^degree); degree 2 is the
     classical network. ``energy='exponential'``: F(x) = exp(x); its energies are reported as
     -log sum_mu exp(xi^mu . s), which orders states exactly as -sum_mu exp(xi^mu . s) does
-    but stays finite for large N.
+    but stays finite for large N. Immutable: its settings are checked once, at construction.
     """
+
+    _fixed_settings = frozenset({"degree", "kind", "rectified", "image_shape"})
 
     def __init__(
         self,

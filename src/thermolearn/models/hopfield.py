@@ -30,6 +30,7 @@ from numba import prange
 from numpy.typing import ArrayLike
 
 from thermolearn.file_contents import FileContents
+from thermolearn.fixed_settings import FixedSettings
 from thermolearn.kernel_cache import njit
 from thermolearn.models.ising import Ising
 from thermolearn.models.ising_form import IsingForm
@@ -340,13 +341,15 @@ def corrupt(
 
 
 # ---------------------------------------------------------------------------------------- model
-class Hopfield:
+class Hopfield(FixedSettings):
     """A Hopfield network: couplings J (N, N), symmetric with a zero diagonal, and biases b.
 
     ``patterns`` (P, N) are the stored memories, kept for overlaps and classification (build
     a network from patterns with :func:`thermolearn.learning.hebbian.store`). ``image_shape``
     says how to draw a state. The network is immutable.
     """
+
+    _fixed_settings = frozenset({"rule", "image_shape"})  # checked once, and written to its files
 
     def __init__(
         self,

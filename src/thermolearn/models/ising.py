@@ -147,7 +147,7 @@ class Ising:
         self._h.setflags(write=False)
         for arr in (J.data, J.indices, J.indptr):
             arr.setflags(write=False)
-        self.geometry = geometry
+        self._geometry = geometry
         self.name = str(name)
 
     @classmethod
@@ -160,9 +160,16 @@ class Ising:
         model._h.setflags(write=False)
         for arr in (J.data, J.indices, J.indptr):
             arr.setflags(write=False)
-        model.geometry = None
+        model._geometry = None
         model.name = str(name)
         return model
+
+    @property
+    def geometry(self) -> LatticeGeometry | None:
+        """The lattice these couplings and fields come from (None: any graph). Fixed, as the model:
+        the lattice methods (Kaufman, transfer matrices, the lattice kernels, the energy) compute
+        from it alone."""
+        return self._geometry
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -197,7 +204,7 @@ class Ising:
             model._csr = None
             model._h = np.full(n, h, dtype=np.float64)
             model._h.setflags(write=False)
-            model.geometry = LatticeGeometry(shape=dims, periodic=wraps, couplings=couplings, field=h)
+            model._geometry = LatticeGeometry(shape=dims, periodic=wraps, couplings=couplings, field=h)
             model.name = f"lattice {label}"
             return model
         rows, cols, vals = [], [], []
@@ -211,7 +218,7 @@ class Ising:
             mat = sp.coo_array((n, n))
         model = cls(mat.tocsr(), np.full(n, h), name=f"lattice {label}")
         # J and h were built from this geometry just above: attaching it skips rebuilding them to check
-        model.geometry = LatticeGeometry(shape=dims, periodic=wraps, couplings=couplings, field=h)
+        model._geometry = LatticeGeometry(shape=dims, periodic=wraps, couplings=couplings, field=h)
         return model
 
     @classmethod

@@ -182,17 +182,24 @@ class HamiltonianOperator(LinearOperator):
         model = check_ising(ising)
         n = model.n_spins
         self.n_spins = n
-        self.transverse = check_transverse(transverse, n)
+        self._transverse = np.array(check_transverse(transverse, n), dtype=np.float64)  # its own copy, read-only
+        self._transverse.setflags(write=False)
         # the diagonal plus a few vectors of Lanczos work space
         check_basis_size(n, 8.0 * 6, "a matrix-free Hamiltonian")
         self.diagonal = diagonal_energies(model)
         super().__init__(dtype=np.float64, shape=(2**n, 2**n))
 
+    @property
+    def transverse(self) -> np.ndarray:
+        """Gamma_i per site (read-only; for another field make another operator, or reuse its
+        diagonal: it does not depend on Gamma)."""
+        return self._transverse
+
     def _matvec(self, x: np.ndarray) -> np.ndarray:
         v = np.asarray(x).reshape(-1)
         y = self.diagonal * v
-        for i in np.flatnonzero(self.transverse != 0.0):
-            y -= self.transverse[i] * _flip_bit(v, int(i), self.n_spins)
+        for i in np.flatnonzero(self._transverse != 0.0):
+            y -= self._transverse[i] * _flip_bit(v, int(i), self.n_spins)
         return y
 
     def _rmatvec(self, x: np.ndarray) -> np.ndarray:

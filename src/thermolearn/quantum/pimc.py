@@ -26,6 +26,7 @@ from numpy.typing import ArrayLike
 
 from thermolearn.estimators.autocorrelation import integrated_autocorrelation_time
 from thermolearn.estimators.observables import Estimate
+from thermolearn.fixed_settings import FixedSettings
 from thermolearn.models.ising import Ising
 from thermolearn.quantum.hamiltonian import check_ising, check_transverse, diagonal_energies
 from thermolearn.quantum.pimc_kernels import MIN_PARALLEL_WORK, dense_rows, trotter_sweeps
@@ -206,13 +207,18 @@ def _mapped_model(model: Ising, beta: float, gamma: np.ndarray, M: int) -> Ising
     return Ising(big.tocsr(), np.tile(model.fields / M, M), name=f"Trotter M={M} of {model.name}")
 
 
-class PIMCRun:
+class PIMCRun(FixedSettings):
     """A path-integral Monte Carlo run that can be advanced in blocks and saved / restored exactly.
 
     ``sampler``: 'worldline' (Metropolis on every (tau, i) plus imaginary-time segment flips; any
     couplings), 'metropolis' (the local moves alone), or 'wolff' / 'sw' (the existing cluster samplers
-    on the mapped (d+1)-dimensional model; couplings J >= 0 only).
+    on the mapped (d+1)-dimensional model; couplings J >= 0 only). The settings and what is built
+    from them (the Trotter couplings K, the estimator factors) are fixed at construction.
     """
+
+    _fixed_settings = frozenset(
+        {"model", "gamma", "temperature", "slices", "chains", "sampler", "beta", "K", "coth", "csch", "n_bonds"}
+    )
 
     def __init__(
         self,

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from thermolearn.fixed_settings import FixedSettings
 from thermolearn.models.ising import Ising
 from thermolearn.quantum.hamiltonian import check_ising
 from thermolearn.quantum.pimc import check_slices, model_digest
@@ -98,8 +99,13 @@ class SQAResult:
         }
 
 
-class SQARun:
-    """An SQA run advanced in blocks of sweeps, saved and restored exactly (for checkpoints)."""
+class SQARun(FixedSettings):
+    """An SQA run advanced in blocks of sweeps, saved and restored exactly (for checkpoints). Its
+    settings, and the schedules and couplings built from them, are fixed at construction."""
+
+    _fixed_settings = frozenset(
+        {"model", "sweeps", "reads", "slices", "gamma_range", "temperature_range", "temperature", "segments"}
+    )
 
     def __init__(
         self,

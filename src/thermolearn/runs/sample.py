@@ -61,7 +61,9 @@ class SampleResult:
     final_state: ChainState
     states: np.ndarray | None = None  # (n_chains, n_samples, n_spins) when recorded
     sampler_info: dict[str, Any] = field(default_factory=dict)
-    _observables: list[IsingObservables] | None = field(default=None, repr=False)
+    # (energy, magnetization, chain_temperatures, the observables made from them): made again when
+    # one of the three arrays is replaced (a caller trimming the series)
+    _observables: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def temperatures(self) -> np.ndarray:
@@ -77,7 +79,13 @@ class SampleResult:
     def observables(self) -> list[IsingObservables]:
         """Energy, magnetisation, specific heat, susceptibility, Binder cumulant with error
         bars and tau_int, one entry per temperature (chains at one temperature pooled)."""
-        if self._observables is None:
+        kept = self._observables
+        if (
+            kept is None
+            or kept[0] is not self.energy
+            or kept[1] is not self.magnetization
+            or kept[2] is not self.chain_temperatures
+        ):
             out = []
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # short runs are flagged by .reliable
@@ -87,8 +95,8 @@ class SampleResult:
                         for c in np.flatnonzero(self.chain_temperatures == T)
                     ]
                     out.append(combine_chains(runs))
-            self._observables = out
-        return self._observables
+            kept = self._observables = (self.energy, self.magnetization, self.chain_temperatures, out)
+        return kept[3]
 
     def at(self, temperature: float | None = None) -> IsingObservables:
         """The observables at one temperature (the only one, if the run had one)."""

@@ -338,39 +338,56 @@ class BoundSweeps:
     chains' own arrays, which a :class:`ChainState` never swaps, and is dropped by the sampler
     whenever what it depends on changes, so the two paths cannot disagree."""
 
-    __slots__ = ("sampler", "model", "state", "betas", "_token", "_entry", "_args", "_flips_at")
+    __slots__ = ("_sampler", "_model", "_state", "_betas", "_token", "_entry", "_args", "_flips_at")
 
     def __init__(self, sampler: Sampler, model: Ising, state: ChainState, betas: float | np.ndarray | None) -> None:
-        self.sampler = sampler
-        self.model = model
-        self.state = state
-        self.betas = betas
+        self._sampler = sampler
+        self._model = model
+        self._state = state
+        self._betas = betas
         self._token: tuple = _NOTHING_KEPT
         self._entry: Any = None
         self._args: tuple = ()
         self._flips_at = -1
 
+    # what it is bound to, read-only (bind again for other chains or another beta)
+    @property
+    def sampler(self) -> Sampler:
+        return self._sampler
+
+    @property
+    def model(self) -> Ising:
+        return self._model
+
+    @property
+    def state(self) -> ChainState:
+        return self._state
+
+    @property
+    def betas(self) -> float | np.ndarray | None:
+        return self._betas
+
     def sweep(self, n_sweeps: int = 1) -> int:
         """Advance the chains by ``n_sweeps`` sweeps (an int >= 0); the spins flipped."""
-        if self.sampler._lean is self._token and type(n_sweeps) is int and n_sweeps == 1:
+        if self._sampler._lean is self._token and type(n_sweeps) is int and n_sweeps == 1:
             got = self._entry(*self._args)
             return got if self._flips_at < 0 else got[self._flips_at]
         if (
             self._token is not _NOTHING_KEPT
             and type(n_sweeps) is int
             and n_sweeps == 1
-            and self.sampler._resume_kept(self._token)
+            and self._sampler._resume_kept(self._token)
         ):
             return self.sweep(1)
-        stats = self.sampler.sweep(self.model, self.state, self.betas, n_sweeps)
-        kept = self.sampler._kept_call(self.model, self.state, self.betas)
+        stats = self._sampler.sweep(self._model, self._state, self._betas, n_sweeps)
+        kept = self._sampler._kept_call(self._model, self._state, self._betas)
         self._token, self._entry, self._args, self._flips_at = (_NOTHING_KEPT, None, (), -1) if kept is None else kept
         return int(np.sum(stats.accepted))
 
     def __reduce__(self) -> tuple:
         # pickled and copied without the kept compiled call (not picklable): the copy's first
         # sweep goes through its sampler's sweep and keeps its own
-        return BoundSweeps, (self.sampler, self.model, self.state, self.betas)
+        return BoundSweeps, (self._sampler, self._model, self._state, self._betas)
 
     def __repr__(self) -> str:
         return f"BoundSweeps({self.sampler!r}, {self.state.n_chains} chain(s) of {self.model.n_spins} spins)"

@@ -211,10 +211,20 @@ class JaxCheckerboardMetropolis(Sampler):
     order = "checkerboard"
 
     def __init__(self, device: str = "auto") -> None:
+        self.device = device  # checked by the property
+
+    @property
+    def device(self) -> str:
+        """Where the sweeps run: "auto", "cpu" or "gpu". Setting it takes effect at the next sweep
+        (the arrays on the old device are dropped)."""
+        return self._device
+
+    @device.setter
+    def device(self, device: str) -> None:
         if device not in DEVICES:
             raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
-        self.device = device
-        # (model, bonds, device, dtype, table?, odd-row masks, device arrays), made once per model
+        self._device = device
+        # (model, bonds, device, dtype, table?, odd-row masks, device arrays), made once per model and device
         self._plan: tuple[Ising, LatticeBonds, Any, Any, bool, Any, tuple[Any, ...]] | None = None
 
     def options(self) -> dict:
