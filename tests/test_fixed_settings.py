@@ -121,3 +121,48 @@ def test_a_shared_named_posterior_cannot_be_changed_by_one_caller():
         first.exact_mean[0] = 99.0  # up to 0.6.8: every later caller got [99, ...] as the exact mean
     with pytest.raises(TypeError):
         first.details["quadrature"] = None  # type: ignore[index]
+
+
+def test_the_neural_sampler_keeps_its_settings_and_checks_its_calls():
+    from thermolearn.neural.made import MADE, MADEConfig, init_params
+    from thermolearn.neural.mcmc import NeuralMCMC
+
+    config = MADEConfig(16, 0, 0)
+    sampler = NeuralMCMC(MADE(config, init_params(config)), min_beta=0.3)
+    with pytest.raises(AttributeError, match="NeuralMCMC.min_beta is fixed"):
+        sampler.min_beta = float("nan")  # up to 0.6.8: global moves silently switched off
+    model = Ising.lattice((4, 4))
+    state = ChainState.new(model, 2, seed=1)
+    for bad in (2.5, -1, True):
+        with pytest.raises((ValueError, TypeError), match="n_sweeps"):
+            sampler.sweep(model, state, 0.5, bad)  # 2.5 ran 2 sweeps
+    bigger = Ising.lattice((5, 5))
+    with pytest.raises(ValueError):
+        sampler.sweep(bigger, ChainState.new(bigger, 2, seed=1), 0.5, 1)  # a 16-spin network, 25 spins
+    stats = sampler.sweep(model, state, 0.5, 2)
+    assert stats.attempted.shape == (2,) and sampler.info()["global_attempted"] == 4
+
+
+def test_clamped_values_and_spin_flip_rules_are_fixed():
+    from thermolearn.pbits.clamping import clamp
+    from thermolearn.samplers.rules import HEAT_BATH, METROPOLIS
+
+    clamped = clamp(Ising.lattice((3, 3)), {0: 1, 4: -1})
+    with pytest.raises(ValueError, match="read-only"):
+        clamped.values[0] = -1  # the free model's fields were computed from +1
+    with pytest.raises(AttributeError, match="SpinFlipRule.decide is fixed"):
+        METROPOLIS.decide = HEAT_BATH.decide  # the compiled drivers kept the old rule
+
+
+def test_a_network_holds_its_own_read_only_parameters():
+    from thermolearn.neural.made import MADE, MADEConfig, init_params
+
+    config = MADEConfig(6, 0, 0)
+    params = init_params(config, 1)
+    q = MADE(config, params)
+    states = np.ones((1, 6), dtype=np.int8)
+    before = q.log_prob(states)
+    params["bias"][:] = 5.0  # the caller's arrays are the caller's
+    with pytest.raises(ValueError, match="read-only"):
+        q.params["bias"][0] = 5.0  # up to 0.6.8: accepted, and log_prob kept its cached weights
+    np.testing.assert_array_equal(q.log_prob(states), before)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from thermolearn.estimators.autocorrelation import integrated_autocorrelation_time
+from thermolearn.fixed_settings import FixedSettings
 from thermolearn.models.ising import Ising
 from thermolearn.neural.network import AutoregressiveNetwork
 from thermolearn.neural.van import check_network_for
@@ -34,7 +35,7 @@ from thermolearn.samplers.state import ChainState
 from thermolearn.validation import check_positive_int, check_temperature
 
 
-class NeuralMCMC(Sampler):
+class NeuralMCMC(FixedSettings, Sampler):
     """Independence Metropolis-Hastings with the network's q as the proposal, after
     ``local_sweeps`` single-spin Metropolis sweeps, ``proposals`` global moves per sweep, on
     the chains at beta >= ``min_beta`` (the others make only the local sweeps).
@@ -46,6 +47,7 @@ class NeuralMCMC(Sampler):
 
     name = "neural"
     sweep_blocks = True  # each sweep draws the same numbers whether sweeps are called one by one or in blocks
+    _fixed_settings = frozenset({"network", "local_sweeps", "proposals", "min_beta"})  # checked once, here
 
     def __init__(
         self, network: AutoregressiveNetwork, *, local_sweeps: int = 1, proposals: int = 1, min_beta: float = 0.0
@@ -61,6 +63,7 @@ class NeuralMCMC(Sampler):
             raise ValueError(f"min_beta must be a finite number >= 0, got {min_beta!r}")
         self.min_beta = float(min_beta)
         self._local = Metropolis()
+        self._checked_for: Ising | None = None  # the model the network was last checked against
         self.global_accepted = 0
         self.global_attempted = 0
 
@@ -120,10 +123,14 @@ class NeuralMCMC(Sampler):
         return accept
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
+        n_sweeps = self._check_call(model, state, n_sweeps)  # the chains (in full on first sight), n_sweeps >= 0
+        if model is not self._checked_for:  # the network's size against the model's, once per model
+            self.check_model(model)
+            self._checked_for = model
         b = as_betas(betas, state.n_chains)
         accepted = np.zeros(state.n_chains, dtype=np.int64)
         attempted = np.zeros(state.n_chains, dtype=np.int64)
-        for _ in range(int(n_sweeps)):
+        for _ in range(n_sweeps):
             if self.local_sweeps:
                 st = self._local.sweep(model, state, b, self.local_sweeps)
                 accepted += np.asarray(st.accepted, dtype=np.int64)

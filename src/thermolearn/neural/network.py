@@ -23,6 +23,16 @@ class AutoregressiveNetwork(ABC):
     config: Any
     params: dict[str, np.ndarray]
 
+    def __post_init__(self) -> None:
+        # the networks cache what they compute from their parameters (masked weights): they hold
+        # their own read-only copies, so an edit of the caller's arrays cannot leave them stale
+        own = {}
+        for key, value in self.params.items():
+            arr = np.array(value)
+            arr.setflags(write=False)
+            own[key] = arr
+        object.__setattr__(self, "params", own)
+
     @property
     def n_spins(self) -> int:
         return int(self.config.n_spins)

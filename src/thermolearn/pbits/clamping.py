@@ -38,6 +38,11 @@ class ClampedModel:
     offset: float
     n_spins: int
 
+    def __post_init__(self) -> None:
+        # the free model's fields were computed from these: read-only, so they cannot drift apart
+        for arr in (self.free, self.clamped, self.values):
+            arr.setflags(write=False)
+
     def expand(self, free_states: np.ndarray) -> np.ndarray:
         """Full states (..., n_spins) int8 from states of the free p-bits (..., n_free)."""
         free_states = np.asarray(free_states)

@@ -46,6 +46,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+from thermolearn.fixed_settings import FixedSettings
 from thermolearn.kernel_cache import njit
 from thermolearn.randomness.xoshiro import MANTISSA, next_uniform
 
@@ -151,10 +152,13 @@ def _fingerprint(*functions: Any) -> str:
     return h.hexdigest()[:10]
 
 
-class SpinFlipRule:
+class SpinFlipRule(FixedSettings):
     """One single-spin acceptance rule: its Numba ``decide`` function, optionally its
     ``lattice_code`` for the lattice decision table, and whether it is a ``zero_temperature``
     rule. See the module docstring for the contract of both functions."""
+
+    # the compiled drivers and the disk cache's tag are made from these: fixed, as a rule is
+    _fixed_settings = frozenset({"name", "decide", "lattice_code", "zero_temperature"})
 
     def __init__(
         self,
