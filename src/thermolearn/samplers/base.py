@@ -248,15 +248,25 @@ class Sampler(ABC):
         for exactly ``model``, ``state`` and ``betas``, else None. The call stays valid while
         ``self._lean`` is the token: a sampler drops or replaces it when anything it depends on
         changes (another model, beta or chain state, a setting, the counters)."""
+        lean = self._lean_for(model, state, betas)
+        return None if lean is None else (lean, lean[3], lean[4], self._kept_flips_at)
+
+    def _lean_for(self, model: Ising, state: ChainState, betas: object) -> tuple | None:
+        """The per-sweep call this sampler keeps for exactly ``model``, the chains ``state`` and one
+        float ``betas`` (its last, or one of its last few chains' in ``self._leans``, which then
+        becomes the kept one), else None. The one test of the samplers' lean paths."""
         lean = self._lean
+        if lean is not None and state is not lean[2]:  # another chain's lean call, if one is kept
+            leans = self.__dict__.get("_leans")
+            lean = None if leans is None else leans.get(id(state))
         if (
             lean is not None
-            and lean[2] is state
-            and lean[0] is model
+            and model is lean[0]
             and (type(betas) is float or type(betas) is np.float64)
             and betas == lean[1]
         ):
-            return lean, lean[3], lean[4], self._kept_flips_at
+            self._lean = lean
+            return lean
         return None
 
     def _resume_kept(self, token: tuple) -> bool:

@@ -975,19 +975,8 @@ class _ClusterSampler(Sampler):
         kernel's compiled entry takes them without Numba's dispatcher: views of the arrays of the
         same chain state (a ChainState's arrays are fixed), of the types it was compiled for. What
         else the call depends on (counters, settings) drops every kept call when it changes."""
-        lean = self._lean
-        if lean is not None and state is not lean[2]:  # another chain's lean call, if one is kept
-            lean = self._leans.get(id(state))
-        if (
-            lean is not None
-            and state is lean[2]
-            and model is lean[0]
-            and (type(betas) is float or type(betas) is np.float64)
-            and betas == lean[1]
-            and type(n_sweeps) is int
-            and n_sweeps >= 0
-        ):
-            self._lean = lean
+        lean = self._lean_for(model, state, betas)
+        if lean is not None and type(n_sweeps) is int and n_sweeps >= 0:
             args = lean[4]
             at = lean[5]
             if n_sweeps != 1:

@@ -232,19 +232,8 @@ class SingleSpinSampler(Sampler):
         return checked, order, plan, codes, kernel, (*plan_arguments(plan), codes, plan.de_flat)
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
-        lean = self._lean
-        if lean is not None and state is not lean[2]:  # another chain's lean call, if one is kept
-            lean = self._leans.get(id(state))
-            if lean is not None:
-                self._lean = lean
-        if (
-            lean is not None
-            and state is lean[2]
-            and model is lean[0]
-            and (type(betas) is float or type(betas) is np.float64)
-            and betas == lean[1]
-            and type(n_sweeps) is int
-        ):
+        lean = self._lean_for(model, state, betas)
+        if lean is not None and type(n_sweeps) is int:
             # a harness calling sweep(model, state, beta, 1) on one chain in a loop: the serial
             # kernel's compiled entry on the arguments kept, views of the chain's arrays (fixed in
             # a ChainState; their shapes cannot be set under the entry), so of the types it was
