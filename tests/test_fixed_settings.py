@@ -166,3 +166,38 @@ def test_a_network_holds_its_own_read_only_parameters():
     with pytest.raises(ValueError, match="read-only"):
         q.params["bias"][0] = 5.0  # up to 0.6.8: accepted, and log_prob kept its cached weights
     np.testing.assert_array_equal(q.log_prob(states), before)
+
+
+@pytest.mark.parametrize("network", ["made", "pixelcnn"])
+def test_a_network_refuses_a_replaced_or_added_parameter(network):
+    # up to 0.6.9 q.params["bias"] = x was accepted and log_prob kept the cached weights: a
+    # silently wrong log q
+    import pickle
+
+    if network == "made":
+        from thermolearn.neural.made import MADE as Net
+        from thermolearn.neural.made import MADEConfig as Config
+        from thermolearn.neural.made import init_params
+
+        config = Config(6, 8, 1)
+    else:
+        from thermolearn.neural.pixelcnn import PixelCNN as Net
+        from thermolearn.neural.pixelcnn import PixelCNNConfig as Config
+        from thermolearn.neural.pixelcnn import init_params
+
+        config = Config((3, 3), 4, 1, 3)
+    q = Net(config, init_params(config, 2))
+    states = np.array([[1, -1, 1, -1, 1, -1, 1, 1, -1][: q.n_spins]], dtype=np.int8)
+    before = q.log_prob(states)
+    with pytest.raises(TypeError):
+        q.params["bias"] = np.full_like(q.params["bias"], 3.0)
+    with pytest.raises(TypeError):
+        q.params["extra"] = np.zeros(1)
+    with pytest.raises(TypeError):
+        del q.params["bias"]
+    np.testing.assert_array_equal(q.log_prob(states), before)
+    edited = Net(config, {**q.params, "bias": np.full_like(q.params["bias"], 3.0)})  # the way to change one
+    assert not np.array_equal(edited.log_prob(states), before)
+    copy = pickle.loads(pickle.dumps(q))
+    np.testing.assert_array_equal(copy.log_prob(states), before)
+    assert not copy.params["bias"].flags.writeable

@@ -23,6 +23,7 @@ the log probability of exactly the sampler used).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
@@ -305,7 +306,7 @@ class MADE(AutoregressiveNetwork):
     Markov chain with its own generator needs)."""
 
     config: MADEConfig
-    params: dict[str, np.ndarray] = field(repr=False)
+    params: Mapping[str, np.ndarray] = field(repr=False)
 
     network: ClassVar[str] = "made"
 

@@ -9,6 +9,8 @@ samplers, estimators, files and command line use only this interface.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -21,17 +23,22 @@ class AutoregressiveNetwork(ABC):
 
     network: ClassVar[str] = ""
     config: Any
-    params: dict[str, np.ndarray]
+    params: Mapping[str, np.ndarray]
 
     def __post_init__(self) -> None:
         # the networks cache what they compute from their parameters (masked weights): they hold
-        # their own read-only copies, so an edit of the caller's arrays cannot leave them stale
+        # their own read-only copies in a read-only mapping, so neither an edit of the caller's
+        # arrays nor a replaced or added entry (q.params["bias"] = x) can leave the cache stale
         own = {}
         for key, value in self.params.items():
             arr = np.array(value)
             arr.setflags(write=False)
             own[key] = arr
-        object.__setattr__(self, "params", own)
+        object.__setattr__(self, "params", MappingProxyType(own))
+
+    def __reduce__(self) -> tuple:
+        # a mapping proxy does not pickle: rebuilt from the architecture and plain parameters
+        return type(self), (self.config, dict(self.params))
 
     @property
     def n_spins(self) -> int:

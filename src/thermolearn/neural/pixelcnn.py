@@ -13,6 +13,7 @@ of :mod:`~thermolearn.neural.made`. Sampling makes one pass per spin; log q is o
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
@@ -163,7 +164,7 @@ class PixelCNN(AutoregressiveNetwork):
     """A PixelCNN distribution q over a 2D lattice: its :class:`PixelCNNConfig` and parameters."""
 
     config: PixelCNNConfig
-    params: dict[str, np.ndarray] = field(repr=False)
+    params: Mapping[str, np.ndarray] = field(repr=False)
 
     network: ClassVar[str] = "pixelcnn"
 
