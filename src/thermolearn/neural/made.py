@@ -128,7 +128,7 @@ def _log2cosh(x: np.ndarray) -> np.ndarray:
     return ax + np.log1p(np.exp(-2.0 * ax))
 
 
-def masked_weights(config: MADEConfig, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def masked_weights(config: MADEConfig, params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The parameters in float64 with their masks applied (the direct connection made strictly
     lower triangular): what the NumPy functions compute with."""
     ms = masks(config)
