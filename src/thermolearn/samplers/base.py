@@ -334,6 +334,7 @@ class Sampler(ABC):
 
 
 _NOTHING_KEPT = ("nothing kept",)  # a token no sampler keeps
+_ONE = 1  # what bound.sweep() compares n_sweeps with by identity (CPython keeps one object per small int)
 
 
 class BoundSweeps:
@@ -379,7 +380,7 @@ class BoundSweeps:
 
     def sweep(self, n_sweeps: int = 1) -> int:
         """Advance the chains by ``n_sweeps`` sweeps (an int >= 0); the spins flipped."""
-        if self._sampler._lean is self._token and type(n_sweeps) is int and n_sweeps == 1:
+        if n_sweeps is _ONE and self._sampler._lean is self._token:  # the int 1 is one object
             got = self._entry(*self._args)
             return got if self._flips_at < 0 else got[self._flips_at]
         if (

@@ -486,7 +486,6 @@ def _uniform_2d_chains(
     all_flips = 0  # the flips of all chains lo..hi-1, returned (one chain's count without reading an array)
     for ch in range(lo, hi):
         s = spins[ch]
-        m_before = _total(s)
         s0, s1, s2, s3 = rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3]
         acc = 0
         # one sweep at a time, its energy change added per sweep: a run cut into calls of any
@@ -498,13 +497,15 @@ def _uniform_2d_chains(
             acc += got
             energy[ch] += e_change
             if count > 0 and (t + 1) % thin == 0:  # a record every thin sweeps (sampling runs)
-                m_now = magnetization[ch] + (_total(s) - m_before)
+                m_now = np.float64(_total(s))
                 k = first + (t + 1) // thin - 1
                 record_chain(ch, k, s, energy[ch], m_now, rec_energy, rec_magnetization, site_sums, batch_of, states)
         rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3] = s0, s1, s2, s3
         accepted[ch] = acc
         all_flips += acc
-        magnetization[ch] += _total(s) - m_before  # the same integer the generic kernel accumulates
+        # M is the spins' sum (the state is checked to hold it): one O(N) sum per call, not two for
+        # a difference; the same number the generic kernel accumulates
+        magnetization[ch] = _total(s)
     return all_flips
 
 
@@ -550,7 +551,6 @@ def _any_lattice_chains(
     all_flips = 0
     for ch in range(lo, hi):
         s = spins[ch]
-        m_before = _total(s)
         s0, s1, s2, s3 = rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3]
         acc = 0
         for t in range(n_sweeps):
@@ -560,13 +560,13 @@ def _any_lattice_chains(
             acc += got
             energy[ch] += e_change
             if count > 0 and (t + 1) % thin == 0:
-                m_now = magnetization[ch] + (_total(s) - m_before)
+                m_now = np.float64(_total(s))
                 k = first + (t + 1) // thin - 1
                 record_chain(ch, k, s, energy[ch], m_now, rec_energy, rec_magnetization, site_sums, batch_of, states)
         rng[ch, 0], rng[ch, 1], rng[ch, 2], rng[ch, 3] = s0, s1, s2, s3
         accepted[ch] = acc
         all_flips += acc
-        magnetization[ch] += _total(s) - m_before
+        magnetization[ch] = _total(s)
     return all_flips
 
 
