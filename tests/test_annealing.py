@@ -216,6 +216,7 @@ def test_anneal_result_is_frozen_and_its_record_is_json():
         (dict(algorithm="pt", temperatures=1), ValueError, "temperatures must be"),
         (dict(algorithm="pt", temperatures=[1.0, 1.0]), ValueError, "distinct"),
         (dict(initial="down"), ValueError, "initial must be"),
+        (dict(interrupt=1), TypeError, "interrupt must be a callable"),
     ],
 )
 def test_anneal_rejects_bad_arguments_with_a_message(kwargs, error, match):
@@ -223,3 +224,22 @@ def test_anneal_rejects_bad_arguments_with_a_message(kwargs, error, match):
         anneal(Ising.lattice((3, 3)), **kwargs)
     with pytest.raises(TypeError, match="thermolearn.Ising"):
         anneal(np.eye(3))
+
+
+@pytest.mark.parametrize("algorithm", ["sa", "pt"])
+def test_an_interrupt_keeps_the_reads_finished_each_as_in_the_whole_run(algorithm):
+    model = Ising.edwards_anderson(5, seed=1)
+    whole = anneal(model, 30, 21, seed=4, algorithm=algorithm, temperatures=3)
+    asked = []
+
+    def stop():
+        asked.append(1)
+        return True
+
+    cut = anneal(model, 30, 21, seed=4, algorithm=algorithm, temperatures=3, interrupt=stop)
+    assert asked == [1]  # asked once, after the first group of reads
+    assert 1 <= cut.states.shape[0] < 21
+    np.testing.assert_array_equal(cut.states, whole.states[: cut.states.shape[0]])
+    np.testing.assert_array_equal(cut.energies, model.energy(cut.states))
+    never = anneal(model, 30, 21, seed=4, algorithm=algorithm, temperatures=3, interrupt=lambda: False)
+    np.testing.assert_array_equal(never.states, whole.states)

@@ -220,5 +220,30 @@ def test_unknown_parameters_warn_as_dimod_samplers_do():
     bqm = _random_bqm(3, "SPIN", seed=0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        SimulatedAnnealingSampler().sample(bqm, num_sweeps=10, interrupt_function=lambda: False)
+        SimulatedAnnealingSampler().sample(bqm, num_sweeps=10, annealing_time=20.0)
     assert any(issubclass(w.category, dimod.exceptions.SamplerUnknownArgWarning) for w in caught)
+
+
+@pytest.mark.parametrize("cls", [SimulatedAnnealingSampler, ParallelTemperingSampler])
+def test_interrupt_function_stops_between_reads_and_keeps_those_finished(cls):
+    # dwave-samplers' interrupt_function (up to 0.6.9 ignored with a warning): called as reads
+    # finish; True returns the reads done so far, each as in the whole run
+    bqm = _random_bqm(12, "SPIN", seed=5)
+    kwargs = {"num_reads": 40, "num_sweeps": 30, "seed": 7}
+    whole = cls().sample(bqm, **kwargs)
+    calls = []
+
+    def stop_at_second_call():
+        calls.append(1)
+        return len(calls) >= 2
+
+    cut = cls().sample(bqm, interrupt_function=stop_at_second_call, **kwargs)
+    assert len(calls) == 2
+    assert 1 <= len(cut) < len(whole)
+    np.testing.assert_array_equal(cut.record.sample, whole.record.sample[: len(cut)])
+    assert_sampleset_energies(cut, bqm)
+    never = cls().sample(bqm, interrupt_function=lambda: False, **kwargs)
+    np.testing.assert_array_equal(never.record.sample, whole.record.sample)
+    assert "interrupt_function" in cls().parameters
+    with pytest.raises(TypeError, match="interrupt_function"):
+        cls().sample(bqm, interrupt_function=True, **kwargs)

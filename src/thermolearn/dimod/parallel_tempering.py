@@ -11,6 +11,7 @@ with ``algorithm='pt'``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,7 @@ class ParallelTemperingSampler(dimod.Sampler, dimod.Initialized):
             "num_sweeps": [],
             "num_replicas": [],
             "seed": [],
+            "interrupt_function": [],
             "initial_states": [],
             "initial_states_generator": [],
             "randomize_order": [],
@@ -67,15 +69,22 @@ class ParallelTemperingSampler(dimod.Sampler, dimod.Initialized):
         num_sweeps: int | None = None,
         num_replicas: int = DEFAULT_REPLICAS,
         seed: int | None = None,
+        interrupt_function: Callable[[], bool] | None = None,
         initial_states: Any = None,
         initial_states_generator: str = "random",
         randomize_order: bool = False,
         proposal_acceptance_criteria: str = "Metropolis",
         **kwargs: Any,
     ) -> dimod.SampleSet:
-        """``num_reads`` replica-exchange runs of ``bqm``; each read's lowest state seen."""
+        """``num_reads`` replica-exchange runs of ``bqm``; each read's lowest state seen.
+
+        interrupt_function: called with no arguments as groups of reads finish; True stops the
+        run, and the sample set holds the reads finished so far, each the same as in a whole run.
+        """
         started = time.perf_counter_ns()
         self.remove_unknown_kwargs(**kwargs)
+        if interrupt_function is not None and not callable(interrupt_function):
+            raise TypeError(f"interrupt_function must be a callable taking no arguments, got {interrupt_function!r}")
         from thermolearn.dimod.simulated_annealing import ACCEPTANCE
 
         if proposal_acceptance_criteria not in ACCEPTANCE:
@@ -112,6 +121,7 @@ class ParallelTemperingSampler(dimod.Sampler, dimod.Initialized):
             initial="random" if start is None else start,
             algorithm="pt",
             temperatures=replicas,
+            interrupt=interrupt_function,
         )
         done = time.perf_counter_ns()
         info["beta_range"] = None if result.beta_range is None else list(result.beta_range)

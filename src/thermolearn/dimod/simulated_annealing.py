@@ -11,6 +11,7 @@ its energy); the number of quench sweeps is small and not counted in ``num_sweep
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,7 @@ class SimulatedAnnealingSampler(dimod.Sampler, dimod.Initialized):
             "beta_schedule_type": ["beta_schedule_options"],
             "beta_schedule": [],
             "seed": [],
+            "interrupt_function": [],
             "initial_states": [],
             "initial_states_generator": [],
             "randomize_order": [],
@@ -78,6 +80,7 @@ class SimulatedAnnealingSampler(dimod.Sampler, dimod.Initialized):
         num_sweeps_per_beta: int = 1,
         beta_schedule_type: str = "geometric",
         seed: int | None = None,
+        interrupt_function: Callable[[], bool] | None = None,
         beta_schedule: Any = None,
         initial_states: Any = None,
         initial_states_generator: str = "random",
@@ -90,9 +93,14 @@ class SimulatedAnnealingSampler(dimod.Sampler, dimod.Initialized):
         beta_range: (beta_hot, beta_cold) > 0 in inverse energy units (default from the
         biases: a typical flip accepted half the time at the start, the weakest bond rarely
         broken at the end). seed: int in [0, 2^32) or None (then drawn, and kept in info).
+        interrupt_function: called with no arguments as groups of reads finish (about a hundredth
+        of the reads, at least one per thread); True stops the run, and the sample set holds the
+        reads finished so far, each the same as in a whole run.
         """
         started = time.perf_counter_ns()
         self.remove_unknown_kwargs(**kwargs)
+        if interrupt_function is not None and not callable(interrupt_function):
+            raise TypeError(f"interrupt_function must be a callable taking no arguments, got {interrupt_function!r}")
         if proposal_acceptance_criteria not in ACCEPTANCE:
             raise ValueError(
                 f"proposal_acceptance_criteria must be 'Metropolis' or 'Gibbs', got {proposal_acceptance_criteria!r}"
@@ -123,6 +131,7 @@ class SimulatedAnnealingSampler(dimod.Sampler, dimod.Initialized):
             sampler=sampler,
             seed=seed,
             initial="random" if start is None else start,
+            interrupt=interrupt_function,
         )
         done = time.perf_counter_ns()
         return to_sampleset(problem, result.states, result.energies, info, started, (sampling, done))

@@ -54,9 +54,11 @@ def ising_from_bqm(bqm: dimod.BinaryQuadraticModel) -> IsingForm:
         pass  # mixed label types keep the BQM's own order
     n = len(labels)
     # dimod's own vectors: one pass in C instead of a Python loop over every coupling.
-    vectors = spin.to_numpy_vectors(variable_order=labels, dtype=np.float64, index_dtype=np.int64)
+    # (no dtype or index_dtype: deprecated since dimod 0.10, announced to go in 0.12; cast here)
+    vectors = spin.to_numpy_vectors(variable_order=labels)
     h = -np.asarray(vectors.linear_biases, dtype=np.float64)
-    r, c = vectors.quadratic.row_indices, vectors.quadratic.col_indices
+    r = np.asarray(vectors.quadratic.row_indices, dtype=np.int64)
+    c = np.asarray(vectors.quadratic.col_indices, dtype=np.int64)
     x = -np.asarray(vectors.quadratic.biases, dtype=np.float64)
     J = sp.coo_array((np.concatenate([x, x]), (np.concatenate([r, c]), np.concatenate([c, r]))), shape=(n, n)).tocsr()
     vartype = "binary" if bqm.vartype is dimod.BINARY else "spin"

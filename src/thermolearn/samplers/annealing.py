@@ -294,6 +294,7 @@ def anneal(
     temperatures: int | ArrayLike = DEFAULT_PT_TEMPERATURES,
     max_quench_sweeps: int = 10_000,
     progress: Callable[[int], None] | None = None,
+    interrupt: Callable[[], bool] | None = None,
 ) -> AnnealResult:
     """Low-energy states of ``model`` from ``reads`` independent annealing runs.
 
@@ -317,6 +318,10 @@ def anneal(
     max_quench_sweeps : cap on the final zero-temperature quench of each read.
     progress : called with the number of reads just finished, as groups of reads finish (the
         reads are then run in groups; each read's result is the same either way).
+    interrupt : called with no arguments as groups of reads finish (as for ``progress``);
+        when it returns True the run stops and the result holds the reads finished so far
+        (at least one group). dwave-samplers' ``interrupt_function``. With a ``Sampler``
+        object driven sweep by sweep the reads run together and cannot be cut short.
 
     The memory of the reads (and of the ladder) is checked before anything is allocated.
     Every read ends with a zero-temperature quench, so its state is a local minimum.
@@ -331,6 +336,10 @@ def anneal(
     max_quench = check_positive_int("max_quench_sweeps", max_quench_sweeps)
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be a callable taking a count, or None, got {progress!r}")
+    if interrupt is not None and not callable(interrupt):
+        raise TypeError(
+            f"interrupt must be a callable taking no arguments (True stops the run), or None, got {interrupt!r}"
+        )
     n = model.n_spins
     # each read holds its spins and generator, and the final energies work in float64 copies
     check_memory(f"annealing {reads} reads of {n} spins", reads * (BYTES_PER_READ_SPIN * n + BYTES_PER_READ))
@@ -345,7 +354,7 @@ def anneal(
             check_memory(f"an annealing schedule of {sweeps} sweeps", 8.0 * float(sweeps))
         betas = make_schedule(schedule, sweeps, beta_range, model)
         used_range = (float(betas[0]), float(betas[-1]))
-        states = _anneal_sa(model, betas, reads, smp, fast, seed, initial, max_quench, progress)
+        states = _anneal_sa(model, betas, reads, smp, fast, seed, initial, max_quench, progress, interrupt)
         n_sweeps = int(betas.size)
     else:
         if not isinstance(schedule, str):
@@ -364,7 +373,7 @@ def anneal(
             ladder = _ladder(temperatures)
             _check_ladder_memory(reads, ladder.size, n)
         used_range = (1.0 / float(ladder[-1]), 1.0 / float(ladder[0]))
-        states = _anneal_pt(model, ladder, n_sweeps, reads, smp, seed, initial, max_quench, progress)
+        states = _anneal_pt(model, ladder, n_sweeps, reads, smp, seed, initial, max_quench, progress, interrupt)
     energies = np.atleast_1d(model.energy(states)).astype(np.float64)
     best = int(np.argmin(energies))
     return AnnealResult(
@@ -387,10 +396,10 @@ def _check_ladder_memory(reads: int, K: int, n: int) -> None:
     )
 
 
-def _groups(reads: int, progress: Callable[[int], None] | None) -> list[tuple[int, int]]:
-    """Ranges of reads run by one kernel call: all at once without ``progress``, else about a
-    hundredth of them, and never fewer than the threads, so that a group still fills them."""
-    if progress is None:
+def _groups(reads: int, progress: Callable[[int], None] | None, interrupt: object = None) -> list[tuple[int, int]]:
+    """Ranges of reads run by one kernel call: all at once without ``progress`` or ``interrupt``,
+    else about a hundredth of them, and never fewer than the threads, so that a group still fills them."""
+    if progress is None and interrupt is None:
         return [(0, reads)]
     size = max(numba.get_num_threads(), -(-reads // 100))
     return [(a, min(a + size, reads)) for a in range(0, reads, size)]
@@ -425,6 +434,7 @@ def _anneal_sa(
     initial,
     max_quench: int,
     progress: Callable[[int], None] | None = None,
+    interrupt: Callable[[], bool] | None = None,
 ) -> np.ndarray:
     state = _initial_chains(model, reads, seed, initial)
     if fast:
@@ -433,7 +443,7 @@ def _anneal_sa(
         csr, dense, order = csr_int64(model), _dense_couplings(model), smp.site_order(model)
         # every read owns its row of spins and of generator state, so groups of rows give the
         # same reads as one call
-        for a, b in _groups(reads, progress):
+        for a, b in _groups(reads, progress, interrupt):
             threads = thread_count(b - a)
             with thread_limit(threads):
                 rule.compiled(_anneal_reads, parallel=True)(
@@ -449,6 +459,8 @@ def _anneal_sa(
                 )
             if progress is not None:
                 progress(b - a)
+            if interrupt is not None and b < reads and interrupt():
+                return state.spins[:b]  # the reads finished, each as it would be in a whole run
         return state.spins
     smp.reset(model, state)
     for beta in betas:
@@ -488,6 +500,7 @@ def _anneal_pt(
     initial,
     max_quench: int,
     progress: Callable[[int], None] | None = None,
+    interrupt: Callable[[], bool] | None = None,
 ) -> np.ndarray:
     K = ladder.size
     state = _initial_chains(model, reads * K, seed, initial, repeat=K)
@@ -506,7 +519,7 @@ def _anneal_pt(
     csr, dense, order = csr_int64(model), _dense_couplings(model), smp.site_order(model)
     # run r owns rows r*K .. r*K + K - 1 and row r of the per-run arrays: groups of runs give
     # the same runs as one call
-    for a, b in _groups(reads, progress):
+    for a, b in _groups(reads, progress, interrupt):
         threads = thread_count(b - a)
         with thread_limit(threads):
             rule.compiled(_pt_minimise, parallel=True)(
@@ -528,4 +541,6 @@ def _anneal_pt(
             )
         if progress is not None:
             progress(b - a)
+        if interrupt is not None and b < reads and interrupt():
+            return _quench_states(model, best_spins[:b], max_quench)
     return _quench_states(model, best_spins, max_quench)
