@@ -98,6 +98,21 @@ def test_default_beta_range_accepts_half_the_typical_flips_hot_and_one_percent_o
     assert default_beta_range(Ising(np.zeros((3, 3)))) == (0.1, 1.0)
 
 
+def test_the_default_pt_ladder_is_colder_at_its_hot_end_than_annealing_starts():
+    # up to 0.6.9 the ladder started where annealing does (50%), too hot for a ladder kept for the
+    # whole run: its hottest replica now accepts a typical flip 15% of the time, the cold end alike
+    model = Ising.edwards_anderson(8, 2, seed=0)
+    typical = 2.0 * np.sqrt(4.0)
+    pt = anneal(model, 5, 1, algorithm="pt", temperatures=4, seed=0)
+    assert (
+        np.exp(-pt.beta_range[0] * typical) == pytest.approx(annealing.PT_HOT_ACCEPTANCE)
+        and annealing.PT_HOT_ACCEPTANCE == 0.15
+    )
+    assert pt.beta_range[1] == pytest.approx(default_beta_range(model)[1])
+    sa = anneal(model, 5, 1, seed=0)
+    assert np.exp(-sa.beta_range[0] * typical) == pytest.approx(0.5)
+
+
 # ---------------------------------------------------------------------------- annealing
 def test_annealing_finds_the_exact_ground_state_of_small_sk_spin_glasses_in_most_reads():
     fractions = []
