@@ -28,7 +28,8 @@ class ParallelTemperingSampler(dimod.Sampler, dimod.Initialized):
     Parameters as for the simulated-annealing sampler where they mean the same thing
     (``num_reads``, ``num_sweeps``, ``beta_range``, ``seed``, ``initial_states``,
     ``randomize_order``, ``proposal_acceptance_criteria``), plus ``num_replicas`` (ladder
-    temperatures per read). Each sweep updates every replica once, so a read costs
+    temperatures per read). The default ``beta_range`` puts the hottest replica where a typical
+    flip is accepted 15% of the time (annealing starts at 50%). Each sweep updates every replica once, so a read costs
     ``num_sweeps x num_replicas`` single-spin sweeps. ``info`` holds ``beta_range``,
     ``num_replicas``, ``seed`` and ``timing`` (nanoseconds).
     """
