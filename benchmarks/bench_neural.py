@@ -50,7 +50,10 @@ def main() -> None:
         "--anneal",
         type=float,
         default=0.25,
-        help="fraction of the steps of the linear beta ramp (lattice; SK uses the library default 0.5)",
+        help="fraction of the steps of the linear beta ramp (lattice; SK uses --sk-anneal)",
+    )
+    parser.add_argument(
+        "--sk-anneal", type=float, default=None, help="the beta ramp for SK (default: the library's train_van default)"
     )
     parser.add_argument("--learning-rate", type=float, default=0.003)
     parser.add_argument("--n-eval", type=int, default=16384)
@@ -142,7 +145,7 @@ def sk_instances(args: argparse.Namespace) -> None:
 
     print(
         f"VAN on SK N = {args.sk}, {args.instances} instances: MADE depth {args.depth}, hidden {args.hidden}, "
-        f"{args.steps} steps x {args.batch_size} samples"
+        f"{args.steps} steps x {args.batch_size} samples, anneal {'default' if args.sk_anneal is None else args.sk_anneal}"
     )
     print(f"{'beta':>6} {'VAN rel':>18} {'MF rel':>18} {'TAP rel':>18} {'Bethe rel':>18} {'s/run':>6}")
     rows = []
@@ -164,6 +167,7 @@ def sk_instances(args: argparse.Namespace) -> None:
                 n_eval=args.n_eval,
                 seed=args.seed,
                 progress=False,
+                **({} if args.sk_anneal is None else {"anneal": args.sk_anneal}),
             )
             seconds.append(time.perf_counter() - start)
             table = compare(model, T, methods=("exact", "mean_field", "tap", "bethe"), seed=args.seed)

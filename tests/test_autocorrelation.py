@@ -52,6 +52,21 @@ def test_ar1_tau_int_matches_exact_within_madras_sokal_error(phi):
     np.testing.assert_allclose(r.ess, x.size / (2 * r.tau))
 
 
+@pytest.mark.parametrize("phi", [-0.3, -0.5, -0.7, -0.9])
+def test_anti_correlated_ar1_tau_and_error_match_exact(phi):
+    # up to 0.6.9, where rho(1) <= -1/2 Sokal's window stopped at W = 1 and tau collapsed to its
+    # floor (phi = -0.9: tau 5e-6 for an exact 0.026, the error of the mean 70x too small)
+    n = 2**17
+    x = ar1(phi, n, seed=31)
+    r = integrated_autocorrelation_time(x)
+    assert r.reliable
+    # the initial positive sequence's truncation bias (up to ~20% at phi = -0.9) and noise
+    assert abs(r.tau - exact_tau(phi)) < 0.25 * exact_tau(phi)
+    exact_error = math.sqrt((1.0 + phi) / (1.0 - phi) / n)
+    assert abs(r.stderr - exact_error) < 0.13 * exact_error
+    assert r.ess > n  # anti-correlated samples are worth more than independent ones
+
+
 @pytest.mark.parametrize("phi", [0.0, 0.5, 0.9, 0.99])
 def test_ar1_error_of_mean_matches_exact_asymptotic_error(phi):
     n = 2**20

@@ -153,6 +153,7 @@ def test_sample_writes_energy_mean_spins_tau_and_acceptance(tmp_path, capsys):
     r = json.loads((tmp_path / "s.json").read_text())
     assert set(r) >= {"energy", "mean_spin", "mean_spin_stderr", "tau_int", "acceptance"}
     assert len(r["mean_spin"]) == 8 and len(r["mean_spin_stderr"]) == 8
+    assert isinstance(r["mean_spin_reliable"], bool)
     assert 0 < r["acceptance"] < 1 and r["tau_int"] >= 0.5
     from thermolearn.exact import enumerate_exact
 

@@ -218,3 +218,16 @@ def test_bad_input():
     net = _random_made(4, 0, 0, False, 0)
     with pytest.raises(ValueError, match="4 spins"):
         free_energy_bound(net, model, 2.0)
+
+
+def test_the_default_beta_ramp_is_a_quarter_of_the_steps_in_the_library_and_the_command_line():
+    import inspect
+
+    from thermolearn.cli.main import build_parser
+    from thermolearn.neural.van import DEFAULT_ANNEAL, annealed_betas
+
+    assert DEFAULT_ANNEAL == 0.25 and inspect.signature(train_van).parameters["anneal"].default == DEFAULT_ANNEAL
+    args = build_parser().parse_args(["neural", "train", "--lattice", "4x4", "-T", "2"])
+    assert args.anneal == DEFAULT_ANNEAL
+    betas = annealed_betas(0.5, 100, DEFAULT_ANNEAL)
+    assert betas[23] < 0.5 and np.all(betas[24:] == 0.5)

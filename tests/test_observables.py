@@ -21,6 +21,7 @@ from thermolearn.estimators import (
     QUANTITIES,
     Estimate,
     IsingObservables,
+    combine_chains,
     observables_from_series,
     observables_from_states,
 )
@@ -187,3 +188,67 @@ def test_bad_input_raises_value_error_naming_the_argument(call, match):
     energies = MODEL.energy(states)
     with pytest.raises(ValueError, match=match):
         call(states, energies)
+
+
+def _chain(mean_m: float, seed: int, n: int = 4000) -> IsingObservables:
+    """Observables of a 3x3 chain of independent samples of m near ``mean_m`` (e fixed pattern)."""
+    rng = np.random.default_rng(seed)
+    m = np.clip(mean_m + 0.05 * rng.standard_normal(n), -1, 1) * N
+    e = -18.0 + rng.standard_normal(n)
+    return observables_from_series(e, m, N, 1.5)
+
+
+def test_pooled_chains_that_disagree_get_the_spread_as_error_and_are_flagged():
+    # up to 0.6.9 chains stuck in opposite ordered states gave <m> = 0.4985 +- 0.00008 (exact 0,
+    # 6000 standard errors away) marked reliable: the error used only each chain's own error bar
+    stuck = [_chain(0.95, 1), _chain(0.95, 2), _chain(0.95, 3), _chain(-0.95, 4)]
+    with pytest.warns(RuntimeWarning, match="disagree beyond their error bars on magnetization") as caught:
+        pooled = combine_chains(stuck)
+    assert not pooled.reliable
+    means = np.array([r.magnetization.mean for r in stuck])
+    assert pooled.magnetization.stderr == pytest.approx(np.std(means, ddof=1) / 2)
+    assert abs(pooled.magnetization.mean) < 2 * pooled.magnetization.stderr  # exact <m> = 0 is covered
+    # the connected susceptibility of the whole run: the chains' own variance plus that of their means
+    beta_n = N / 1.5
+    own = np.mean([r.susceptibility_connected.mean for r in stuck])
+    assert pooled.susceptibility_connected.mean == pytest.approx(own + beta_n * np.var(means))
+    assert "abs_magnetization" not in str(caught[0].message)  # |m| is the same in both states
+    assert pooled.abs_magnetization.stderr < 0.01
+
+
+def test_pooled_chains_that_agree_keep_their_combined_error_and_stay_reliable():
+    alike = [_chain(0.5, s) for s in range(4)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pooled = combine_chains(alike)
+    assert pooled.reliable
+    errs = np.array([r.magnetization.stderr for r in alike])
+    means = np.array([r.magnetization.mean for r in alike])
+    assert pooled.magnetization.stderr == pytest.approx(max(np.sqrt(np.sum(errs**2)) / 4, np.std(means, ddof=1) / 2))
+
+
+def test_sample_with_chains_stuck_in_opposite_states_covers_exact_m_and_is_unreliable():
+    from thermolearn import sample
+
+    model = Ising.lattice((4, 4))
+    run = sample(
+        model, "metropolis", 1.2, sweeps=4000, burn_in=500, n_chains=4, seed=0, initial="random", progress=False
+    )
+    signs = np.sign(run.magnetization.mean(axis=1))
+    assert len(set(signs)) == 2  # the seed puts chains in both ordered states (none flips at T = 1.2)
+    o = run.at()
+    assert not o.reliable
+    assert abs(o.magnetization.mean) < 2 * o.magnetization.stderr  # exact <m> = 0
+
+
+def test_binder_cumulant_of_a_run_with_m_nonzero_in_one_block_is_nan_not_a_crash():
+    # up to 0.6.9 SampleResult.at() raised (a jackknife block left out had <m^2> = 0) and lost every
+    # observable: a 4x4 antiferromagnet at T = 0.9 has m != 0 in a handful of samples
+    m = np.zeros(2000)
+    m[1500:1503] = 2.0
+    e = -32.0 + np.zeros(2000)
+    e[1500:1503] = -24.0
+    with pytest.warns(RuntimeWarning, match="Binder cumulant"):
+        o = observables_from_series(e, m, 16, 0.9)
+    assert math.isnan(o.binder_cumulant.mean) and math.isnan(o.binder_cumulant.stderr)
+    assert math.isfinite(o.energy_per_spin.mean) and math.isfinite(o.energy_per_spin.stderr)

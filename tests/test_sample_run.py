@@ -196,3 +196,21 @@ def test_a_run_without_site_means_keeps_no_site_sums_and_the_same_chains(small_m
     sample(small_model, "metropolis", 1.5, site_means=False, checkpoint=path, **kwargs)
     with pytest.raises(ValueError, match="ck.npz"):
         sample(small_model, "metropolis", 1.5, checkpoint=path, **kwargs)
+
+
+def test_site_mean_error_bars_say_when_their_batches_are_too_short():
+    # up to 0.6.9 the <s_i> error bars came from 32 batches whatever tau_int was: at T = 2 on a
+    # 4x4 lattice (tau_int(m) ~ 26 samples) 640 sweeps make batches of 20, and |z| < 2 held for 59% of runs
+    import warnings
+
+    model = Ising.lattice((4, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        short = sample(model, "metropolis", 2.0, sweeps=640, burn_in=500, seed=0)
+        hot = sample(model, "metropolis", 5.0, sweeps=3200, burn_in=100, seed=0)
+    assert short.n_batches == 32 and short.energy.shape[1] / 32 < 10 * short.at().tau_magnetization.tau
+    assert short.mean_spin_reliable.tolist() == [False]
+    assert hot.mean_spin_reliable.tolist() == [True]
+    exact = np.zeros(16)  # <s_i> = 0 at zero field
+    assert np.all(np.abs(hot.mean_spin[0] - exact) < 5 * hot.mean_spin_stderr[0])
+    assert sample(model, "metropolis", 5.0, sweeps=100, seed=0, site_means=False).mean_spin_reliable is None

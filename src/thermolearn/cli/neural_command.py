@@ -80,9 +80,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument(
         "--anneal",
         type=nonnegative_float,
-        default=0.5,
+        default=0.25,  # neural.van.DEFAULT_ANNEAL (not imported: --help stays light)
         metavar="F",
-        help="fraction of the steps over which beta rises linearly to 1/T (0: no annealing; default 0.5)",
+        help="fraction of the steps over which beta rises linearly to 1/T (0: no annealing; default 0.25)",
     )
     _add_estimate_options(t)
     t.add_argument(

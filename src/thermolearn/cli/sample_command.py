@@ -70,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
             f"--algorithm must be one of {', '.join(allowed)} (pt needs a ladder: use `thermolearn ising`), "
             f"got {args.algorithm!r}"
         )
+    if args.sweeps < 2:  # before the run: its error bars need two samples
+        raise ValueError(f"--sweeps must be at least 2 (error bars need two samples), got {args.sweeps}")
     check_output_path(args.json, ".json")
     check_output_path(args.plot, ".png")
     if args.checkpoint:
@@ -104,6 +106,15 @@ def run(args: argparse.Namespace) -> int:
     if not obs.reliable:
         print("warning: the run is short for its autocorrelation time; error bars are likely too small")
     assert result.mean_spin is not None and result.mean_spin_stderr is not None  # sample keeps site means
+    site_reliable = result.mean_spin_reliable
+    assert site_reliable is not None
+    if not site_reliable[0]:
+        print(
+            "warning: the batches behind the <s_i> error bars are shorter than 10 tau_int of m; those error bars "
+            "are likely too small (more sweeps)"
+        )
+    # an undefined error bar (one batch) is null, never 0
+    site_errors = [float(x) if np.isfinite(x) else None for x in result.mean_spin_stderr[0]]
     if args.json:
         write_json(
             args,
@@ -114,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
                 "energy": {"mean": e.mean * model.n_spins, "stderr": e.stderr * model.n_spins},
                 "energy_per_spin": e.as_dict(),
                 "mean_spin": result.mean_spin[0].tolist(),
-                "mean_spin_stderr": np.nan_to_num(result.mean_spin_stderr[0], nan=0.0).tolist(),
+                "mean_spin_stderr": site_errors,
+                "mean_spin_reliable": bool(site_reliable[0]),
                 "tau_int": float(obs.tau_energy.tau * result.thin),
                 "acceptance": result.acceptance,
                 "seconds": result.wall_time,

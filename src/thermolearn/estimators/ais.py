@@ -184,16 +184,13 @@ class AISResult:
     log_weights: np.ndarray = field(repr=False)
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready summary (the log weights as a list)."""
-
-        def clean(x: float) -> float | None:
-            return float(x) if math.isfinite(x) else None
-
+        """JSON-ready summary (the log weights as a list; an undefined or infinite number as null)."""
+        clean = _finite_or_none
         return {
             "method": "ais",
             "log_z": {
-                "mean": self.log_z,
-                "stderr": self.log_z_stderr,
+                "mean": clean(self.log_z),
+                "stderr": clean(self.log_z_stderr),
                 "low_3sigma": clean(self.log_z_low),
                 "high_3sigma": clean(self.log_z_high),
             },
@@ -230,11 +227,13 @@ class LogLikelihoodEstimate:
     per_image: np.ndarray = field(repr=False)
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON record ``{"method", "log_z": {mean, stderr}, "log_likelihood": {mean, stderr}, "n_images"}``."""
+        """The JSON record ``{"method", "log_z": {mean, stderr}, "log_likelihood": {mean, stderr}, "n_images"}``
+        (an undefined or infinite number as null: one RAISE run on one image has no error bar)."""
+        clean = _finite_or_none
         return {
             "method": self.method,
-            "log_z": {"mean": self.log_z, "stderr": self.log_z_stderr},
-            "log_likelihood": {"mean": self.mean, "stderr": self.stderr},
+            "log_z": {"mean": clean(self.log_z), "stderr": clean(self.log_z_stderr)},
+            "log_likelihood": {"mean": clean(self.mean), "stderr": clean(self.stderr)},
             "n_images": self.n_images,
             "bound": self.bound,
             "seconds": self.seconds,
@@ -481,12 +480,17 @@ def raise_log_likelihood(
     per_image = logsumexp(per_chain.reshape(-1, n_runs), axis=1) - math.log(n_runs)
     mean, stderr = _mean_and_stderr(per_image)
     implied_log_z = neg_f - per_image
+    log_z_stderr = _mean_and_stderr(implied_log_z)[1]
+    if v.shape[0] == 1:
+        # one image: no spread over images to measure, but the estimate is still random; its
+        # error is that of log mean q_hat over the image's runs (delta method), inf with one run
+        stderr = log_z_stderr = _log_mean_stderr(per_chain)
     return LogLikelihoodEstimate(
         method="raise",
         mean=mean,
         stderr=stderr,
         log_z=float(implied_log_z.mean()),
-        log_z_stderr=_mean_and_stderr(implied_log_z)[1],
+        log_z_stderr=log_z_stderr,
         n_images=v.shape[0],
         bound="conservative",
         seconds=time.perf_counter() - start,
@@ -566,6 +570,20 @@ def rbm_log_likelihood(
         seconds=time.perf_counter() - start,
         per_image=per_image,
     )
+
+
+def _finite_or_none(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def _log_mean_stderr(log_weights: np.ndarray) -> float:
+    """Standard error of log mean(exp(log_weights)) by the delta method: std(w) / (sqrt(n) mean(w));
+    inf for a single weight (nothing to measure the spread from)."""
+    n = log_weights.size
+    if n < 2:
+        return math.inf
+    w = np.exp(log_weights - np.max(log_weights))
+    return float(w.std(ddof=1) / math.sqrt(n) / w.mean())
 
 
 def _mean_and_stderr(values: np.ndarray) -> tuple[float, float]:

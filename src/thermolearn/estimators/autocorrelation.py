@@ -148,9 +148,18 @@ def _integrated_time(chains: np.ndarray, c: float) -> AutocorrelationTime:
     ok = windows >= c * taus
     found = bool(ok.any())
     w = int(windows[np.argmax(ok)]) if found else n - 1
+    tau = float(taus[w - 1])
+    if c * tau < 1.0:
+        # Anti-correlated (rho(1) < 0, e.g. Metropolis far above T_c): Sokal's rule is meant for
+        # positive correlations; once tau(W) <= 1/c it holds at once, and where tau(1) = 1/2 +
+        # rho(1) <= 0 it cuts the sum at its first, negative term (tau ~ 0, an error bar 10-100x
+        # too small). Sum the lags in pairs Gamma_k = rho(2k) + rho(2k + 1) while they stay
+        # positive instead (Geyer 1992's initial positive sequence), tau = -1/2 + sum_k Gamma_k;
+        # its truncation leaves tau up to about 20% low for rho(1) = -0.9.
+        tau, w, found = _paired_time(rho)
     # tau_int >= 0 always (it is n Var(mean) / (2 var)); the floor keeps ess and errors finite
-    # for strongly anti-correlated series, whose windowed estimate can dip below zero.
-    tau = max(float(taus[w - 1]), 0.5 / total)
+    # for a series that alternates exactly (rho(1) = -1).
+    tau = max(tau, 0.5 / total)
     tau_stderr = tau * math.sqrt(2.0 * (2 * w + 1) / total)
     reliable = found and n >= MIN_SAMPLES_PER_TAU * tau
     return AutocorrelationTime(
@@ -165,3 +174,13 @@ def _integrated_time(chains: np.ndarray, c: float) -> AutocorrelationTime:
         n_chains=k,
         reliable=reliable,
     )
+
+
+def _paired_time(rho: np.ndarray) -> tuple[float, int, bool]:
+    """(tau_int, window, whether the sequence ended before the series did) from the initial
+    positive sequence of the pair sums Gamma_k = rho(2k) + rho(2k + 1) (Geyer 1992): tau_int =
+    -1/2 + sum of the Gamma_k before the first one <= 0, window the last lag summed."""
+    pairs = rho[0 : 2 * (rho.size // 2) : 2] + rho[1 : 2 * (rho.size // 2) : 2]
+    ends = np.flatnonzero(pairs <= 0.0)
+    k = int(ends[0]) if ends.size else pairs.size
+    return -0.5 + float(pairs[:k].sum()), max(2 * k - 1, 1), bool(ends.size)

@@ -75,7 +75,8 @@ class IsingObservables:
     susceptibility_m2 : beta N <m^2> (zero-field susceptibility of a finite lattice, per spin).
     susceptibility_abs : beta N (<m^2> - <|m|>^2), per spin.
     susceptibility_connected : beta N (<m^2> - <m>^2), per spin.
-    binder_cumulant : U4 = 1 - <m^4> / (3 <m^2>^2) (NaN if m is always 0).
+    binder_cumulant : U4 = 1 - <m^4> / (3 <m^2>^2) (NaN if m is 0 in every sample, or nonzero
+        in too few for its error bar: in fewer than two of the jackknife's blocks).
     tau_energy, tau_magnetization, tau_abs_magnetization, tau_magnetization_sq :
         integrated autocorrelation times (in samples) of e, m, |m| and m^2.
     block_sizes : jackknife block size (samples) used for each quantity.
@@ -234,15 +235,18 @@ def _observables(
     taus = {key: _integrated_time(x[None, :], c) for key, x in series.items() if key != "de"}
     taus["de"] = taus["e"]  # a constant shift leaves the autocorrelation unchanged
     problems = [key for key, tau in taus.items() if not tau.reliable]
+    undefined: list[str] = []
+
+    def size_for(*keys: str) -> int:
+        if block_size is not None:
+            return block_size
+        tau = max(taus[k].tau for k in keys)
+        if n < DEFAULT_BLOCK_FACTOR * tau * DEFAULT_MIN_BLOCKS:
+            problems.extend(keys)
+        return choose_block_size(n, tau, warn=False)
 
     def estimate(fn: Callable[..., float], *keys: str) -> tuple[Estimate, int]:
-        if block_size is None:
-            tau = max(taus[k].tau for k in keys)
-            size = choose_block_size(n, tau, warn=False)
-            if n < DEFAULT_BLOCK_FACTOR * tau * DEFAULT_MIN_BLOCKS:
-                problems.extend(keys)
-        else:
-            size = block_size
+        size = size_for(*keys)
         jk = jackknife(fn, *(series[k] for k in keys), block_size=size)
         return Estimate(float(jk.estimate), float(jk.stderr)), jk.block_size
 
@@ -262,11 +266,18 @@ def _observables(
     }
     for name, (fn, keys) in specs.items():
         results[name], sizes[name] = estimate(fn, *keys)
-    if np.any(m != 0):
+    # U4 = 1 - <m^4> / (3 <m^2>^2) is 0/0 where m = 0 in every sample used; the jackknife needs it
+    # defined with any one block left out, so m != 0 in at least two of its blocks
+    size = size_for("m2", "m4")
+    blocks = n // size
+    nonzero_blocks = np.count_nonzero(np.any(m[n - blocks * size :].reshape(blocks, size) != 0, axis=1))
+    if nonzero_blocks >= 2:
         results["binder_cumulant"], sizes["binder_cumulant"] = estimate(
             lambda m2, m4: 1.0 - m4 / (3.0 * m2 * m2), "m2", "m4"
         )
-    else:  # m = 0 in every sample: U4 = 1 - 0/0 is undefined
+    else:
+        if np.any(m != 0):  # too few samples with m != 0 for an error bar (e.g. an antiferromagnet)
+            undefined.append("binder_cumulant")
         results["binder_cumulant"], sizes["binder_cumulant"] = Estimate(math.nan, math.nan), 0
 
     if problems:
@@ -276,6 +287,13 @@ def _observables(
             f"(need >= {MIN_SAMPLES_PER_TAU:g} tau_int for tau_int and >= "
             f"{DEFAULT_BLOCK_FACTOR * DEFAULT_MIN_BLOCKS:g} tau_int for the error bars); "
             f"the error bars are likely too small",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    if undefined:
+        warnings.warn(
+            f"Ising observables: m != 0 in too few of the {n} samples for a Binder cumulant with an error bar "
+            f"(fewer than two of the jackknife's blocks); binder_cumulant is NaN",
             RuntimeWarning,
             stacklevel=3,
         )
@@ -296,9 +314,14 @@ def _observables(
 def combine_chains(runs: list[IsingObservables]) -> IsingObservables:
     """Observables of independent chains at one temperature, pooled.
 
-    Each quantity is the average of the chains' estimates, with standard error
-    sqrt(sum of squared errors) / n_chains (the chains are independent). The reported
-    autocorrelation times are those of the chain with the longest energy tau_int.
+    Each quantity is the average of the chains' estimates. Its standard error is the larger of
+    sqrt(sum of squared errors) / n_chains (the chains' own error bars, the chains independent)
+    and the spread of the chain means, std(means) / sqrt(n_chains): chains that have not mixed
+    (stuck in different ordered states, different valleys of a glass) each look precise while
+    they disagree, and only the spread shows it. Where the chain means disagree beyond their
+    error bars (chi-square of the means p < DISAGREEMENT_P), the result is marked not
+    ``reliable`` with a RuntimeWarning naming the quantities. The reported autocorrelation
+    times are those of the chain with the longest energy tau_int.
     """
     if not runs:
         raise ValueError("combine_chains needs at least one run")
@@ -308,10 +331,30 @@ def combine_chains(runs: list[IsingObservables]) -> IsingObservables:
         return runs[0]
     k = len(runs)
     pooled = {}
+    disagree = []
     for name in QUANTITIES:
         means = np.array([getattr(r, name).mean for r in runs])
         errs = np.array([getattr(r, name).stderr for r in runs])
-        pooled[name] = Estimate(float(means.mean()), float(np.sqrt(np.sum(errs**2)) / k))
+        within = float(np.sqrt(np.sum(errs**2)) / k)
+        between = float(np.std(means, ddof=1) / math.sqrt(k))
+        pooled[name] = Estimate(float(means.mean()), max(within, between))
+        if _chains_disagree(means, errs):
+            disagree.append(name)
+    beta, n_spins = 1.0 / runs[0].temperature, runs[0].n_spins
+    for name, of, factor in (
+        ("specific_heat", "energy_per_spin", beta * beta * n_spins),
+        ("susceptibility_abs", "abs_magnetization", beta * n_spins),
+        ("susceptibility_connected", "magnetization", beta * n_spins),
+    ):
+        pooled[name] = _pooled_fluctuation(runs, name, of, factor, pooled[name].stderr)
+    if disagree:
+        warnings.warn(
+            f"the {k} chains disagree beyond their error bars on {', '.join(disagree)}: they have not mixed "
+            f"(e.g. stuck in different ordered states); the error bars come from the spread of the chain means "
+            f"and the result is marked unreliable (run longer, use a cluster sampler or parallel tempering)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     slowest = max(runs, key=lambda r: r.tau_energy.tau)
     return IsingObservables(
         temperature=runs[0].temperature,
@@ -323,8 +366,54 @@ def combine_chains(runs: list[IsingObservables]) -> IsingObservables:
         tau_abs_magnetization=slowest.tau_abs_magnetization,
         tau_magnetization_sq=slowest.tau_magnetization_sq,
         block_sizes=dict(slowest.block_sizes),
-        reliable=all(r.reliable for r in runs),
+        reliable=all(r.reliable for r in runs) and not disagree,
     )
+
+
+def _pooled_fluctuation(runs: list[IsingObservables], name: str, of: str, factor: float, stderr: float) -> Estimate:
+    """A fluctuation quantity q = factor Var(x) of all chains together: by the law of total
+    variance the average of the chains' own q plus factor times the variance of their means of x
+    (chains stuck apart each see a small variance; the run as a whole does not). Its error is the
+    larger of ``stderr`` and a delete-one-chain jackknife of the pooled value."""
+    q = np.array([getattr(r, name).mean for r in runs])
+    x = np.array([getattr(r, of).mean for r in runs])
+    k = q.size
+
+    def pooled(keep: np.ndarray) -> float:
+        return float(q[keep].mean() + factor * np.var(x[keep]))
+
+    value = pooled(np.ones(k, dtype=bool))
+    loo = np.array([pooled(np.arange(k) != i) for i in range(k)])
+    jack = math.sqrt((k - 1) / k * float(np.sum((loo - loo.mean()) ** 2)))
+    return Estimate(value, max(stderr, jack))
+
+
+#: chi-square p-value of the chain means below which :func:`combine_chains` calls the chains
+#: inconsistent (one in 10^4 for chains that did mix, per quantity)
+DISAGREEMENT_P = 1e-4
+
+
+def _chains_disagree(means: np.ndarray, errs: np.ndarray) -> bool:
+    """Whether independent estimates ``means`` with standard errors ``errs`` are inconsistent with
+    one common value: chi^2 = sum (mean_c - weighted mean)^2 / err_c^2 against k - 1 degrees of
+    freedom. Undefined values (NaN) are left out; an error of 0 with a different mean disagrees."""
+    keep = np.isfinite(means) & np.isfinite(errs)
+    means, errs = means[keep], errs[keep]
+    if means.size < 2:
+        return False
+    if np.any(errs == 0):
+        exact = means[errs == 0]
+        # a chain with no fluctuation pins the value: any other mean must equal it within the others' errors
+        if np.ptp(exact) > 0:
+            return True
+        others = errs > 0
+        return bool(np.any(np.abs(means[others] - exact[0]) > 5.0 * errs[others]))
+    w = 1.0 / errs**2
+    centre = float(np.sum(w * means) / np.sum(w))
+    chi2 = float(np.sum(w * (means - centre) ** 2))
+    from scipy.stats import chi2 as chi2_distribution
+
+    return bool(chi2_distribution.sf(chi2, means.size - 1) < DISAGREEMENT_P)
 
 
 def _json_float(x: float) -> float | None:

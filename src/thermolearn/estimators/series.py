@@ -14,8 +14,8 @@ def as_series(name: str, x: ArrayLike, *, min_samples: int = 2) -> np.ndarray:
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1D time series of shape (n_samples,), got shape {arr.shape}")
     if arr.size < min_samples:
-        what = "empty" if arr.size == 0 else f"has {arr.size} sample(s)"
-        raise ValueError(f"{name} is {what}; at least {min_samples} samples are needed")
+        what = "is empty" if arr.size == 0 else f"has {arr.size} sample(s)"
+        raise ValueError(f"{name} {what}; at least {min_samples} samples are needed")
     return arr
 
 

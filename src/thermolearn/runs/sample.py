@@ -39,6 +39,11 @@ DEFAULT_BATCHES = 32
 _BLOCK_SPIN_UPDATES = 1 << 22
 
 
+#: a batch behind the <s_i> error bars must span this many tau_int of m for its batch means to be
+#: nearly independent (the batch-means error is then low by about 1/MIN_BATCH_TAUS at most)
+MIN_BATCH_TAUS = 10.0
+
+
 @dataclass
 class SampleResult:
     """A finished run. Series are totals with shape (n_chains, n_samples); chain c ran at
@@ -61,6 +66,7 @@ class SampleResult:
     final_state: ChainState
     states: np.ndarray | None = None  # (n_chains, n_samples, n_spins) when recorded
     sampler_info: dict[str, Any] = field(default_factory=dict)
+    n_batches: int = 0  # the batches of samples behind mean_spin_stderr (0: not known)
     # (energy, magnetization, chain_temperatures, the observables made from them): made again when
     # one of the three arrays is replaced (a caller trimming the series)
     _observables: tuple | None = field(default=None, repr=False, compare=False)
@@ -74,6 +80,20 @@ class SampleResult:
         """Accepted / attempted moves over the whole run (for cluster samplers: spins flipped
         per spin visited)."""
         return self.accepted / self.attempted if self.attempted else float("nan")
+
+    @property
+    def mean_spin_reliable(self) -> np.ndarray | None:
+        """Per temperature: whether the batches behind ``mean_spin_stderr`` are long enough for a
+        batch-means error bar, each at least MIN_BATCH_TAUS integrated autocorrelation times of m
+        (the slowest chain's, in samples). False: batch means that still correlate make those
+        error bars too small (sample with more sweeps or fewer batches, ``n_batches``). None
+        without site means."""
+        if self.mean_spin is None:
+            return None
+        if self.n_batches <= 0:
+            return np.zeros(self.temperatures.size, dtype=bool)
+        batch_length = self.energy.shape[1] / self.n_batches
+        return np.array([batch_length >= MIN_BATCH_TAUS * o.tau_magnetization.tau for o in self.observables])
 
     @property
     def observables(self) -> list[IsingObservables]:
@@ -566,6 +586,7 @@ def _result(model: Ising, plan: _Plan, run: _Progress, batch_of: np.ndarray) -> 
         final_state=run.state,
         states=run.states,
         sampler_info=smp.info(),
+        n_batches=plan.n_batches,
     )
 
 
