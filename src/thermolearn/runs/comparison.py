@@ -389,7 +389,9 @@ def _run_van(model: Ising, temperature: float, *, seed: int = 0, n_eval: int = 4
 
 
 MONTE_CARLO_NODES = 24
-"""Gauss-Legendre nodes in beta for the thermodynamic integration of log Z (setting ``nodes``)."""
+"""Gauss-Legendre nodes in beta for the thermodynamic integration of log Z, to start with."""
+MONTE_CARLO_MAX_NODES = 192
+"""Most nodes the integration refines to (doubling) where neighbouring nodes barely exchange."""
 
 
 def _run_monte_carlo(
@@ -399,21 +401,69 @@ def _run_monte_carlo(
     seed: int = 0,
     sweeps: int = 4000,
     burn_in: int = 400,
-    nodes: int = MONTE_CARLO_NODES,
+    nodes: int | None = None,
 ) -> MethodRow:
     """Parallel tempering over the Gauss-Legendre nodes of (0, beta) plus T itself; log Z by
     thermodynamic integration, log Z(beta) = n ln 2 - int_0^beta <E>_b db, with the statistical
-    error from the time series of the whole integrand. Across a transition <E>_b can drop between
-    two nodes unseen (a 32x32 lattice at T = 0.5 came out 4 nats high, 9 standard errors, with 24
-    nodes); where neighbouring nodes barely exchange, their interval's monotone bound is added to
-    the error and the row is not converged."""
-    import numpy as np
+    error from the time series of the whole integrand.
 
-    from thermolearn.runs.sample import sample
-    from thermolearn.samplers import ParallelTempering
+    Across a transition <E>_b can drop between two nodes unseen (a 32x32 lattice at T = 0.5 came
+    out 4 nats high, 9 standard errors, with 24 nodes). Where neighbouring nodes barely exchange,
+    the nodes are doubled (from MONTE_CARLO_NODES up to MONTE_CARLO_MAX_NODES; ``nodes`` fixes
+    their number instead); intervals still unresolved add their monotone bound to the error and
+    the row is not converged."""
     from thermolearn.validation import check_positive_int
 
-    nodes = check_positive_int("nodes", nodes, minimum=2)
+    if nodes is not None:
+        count = check_positive_int("nodes", nodes, minimum=2)
+        run = _integrate_energy(model, temperature, count, seed, sweeps, burn_in)
+    else:
+        count = MONTE_CARLO_NODES
+        run = _integrate_energy(model, temperature, count, seed, sweeps, burn_in)
+        while run["gaps"] and 2 * count <= MONTE_CARLO_MAX_NODES:
+            count *= 2
+            run = _integrate_energy(model, temperature, count, seed, sweeps, burn_in)
+    result, gaps, quadrature = run["result"], run["gaps"], run["quadrature"]
+    at_t = result.at(temperature)
+    rates = [r for r in result.sampler_info.get("exchange_acceptance", []) if r is not None]
+    detail = (
+        f"parallel tempering over {run['temperatures']} temperatures, {sweeps} sweeps; log Z by thermodynamic "
+        f"integration over {count} Gauss-Legendre nodes in beta"
+    )
+    if gaps:
+        worst = ", ".join(f"T {a:.3g}-{b:.3g}" for a, b in gaps[:3]) + (" ..." if len(gaps) > 3 else "")
+        detail += (
+            f"; nodes too far apart for this model ({len(gaps)} interval(s) with exchange acceptance below "
+            f"{MIN_EXCHANGE_ACCEPTANCE:g}: {worst}), their quadrature bound {quadrature:.3g} added to the error "
+            f"(more nodes: settings nodes=...)"
+        )
+    if len(rates):
+        detail += f"; exchange acceptance {min(rates):.2f}-{max(rates):.2f}"
+    return MethodRow(
+        method="monte_carlo",
+        kind="estimate",
+        temperature=temperature,
+        n_spins=model.n_spins,
+        log_z=run["log_z"],
+        log_z_stderr=math.hypot(run["statistical"], quadrature),
+        energy_per_spin=at_t.energy_per_spin.mean,
+        energy_per_spin_stderr=at_t.energy_per_spin.stderr,
+        magnetization_per_spin=at_t.magnetization.mean,
+        magnetization_per_spin_stderr=at_t.magnetization.stderr,
+        converged=bool(at_t.reliable) and not gaps,
+        detail=detail,
+    )
+
+
+def _integrate_energy(model: Ising, temperature: float, nodes: int, seed: int, sweeps: int, burn_in: int) -> dict:
+    """One parallel-tempering run over ``nodes`` Gauss-Legendre nodes in (0, 1/T) plus T: log Z, its
+    statistical error, the quadrature bound of unresolved intervals and those intervals, the run."""
+    import numpy as np
+
+    from thermolearn.estimators import integrated_autocorrelation_time
+    from thermolearn.runs.sample import sample
+    from thermolearn.samplers import ParallelTempering
+
     beta = 1.0 / temperature
     x, w = np.polynomial.legendre.leggauss(nodes)
     betas = 0.5 * beta * (x + 1.0)
@@ -428,48 +478,20 @@ def _run_monte_carlo(
         seed=seed,
         progress=False,
     )
-    n = model.n_spins
     # the exchanges correlate neighbouring temperatures, so the error of the integral comes from
     # the time series of the whole integrand, not from the nodes' separate error bars
-    from thermolearn.estimators import integrated_autocorrelation_time
-
     slot = {float(T): int(np.flatnonzero(result.chain_temperatures == T)[0]) for T in result.temperatures}
     integrand = sum(w_k * result.energy[slot[float(T)]] for w_k, T in zip(weights, 1.0 / betas))
     tau = integrated_autocorrelation_time(integrand)
-    log_z = n * np.log(2.0) - tau.mean
-    statistical = float(tau.stderr)
     quadrature, gaps = _unresolved_quadrature(result, slot)
-    log_z_err = math.hypot(statistical, quadrature)
-    at_t = result.at(temperature)
-    rates = [r for r in result.sampler_info.get("exchange_acceptance", []) if r is not None]
-    detail = (
-        f"parallel tempering over {len(ladder)} temperatures, {sweeps} sweeps; log Z by thermodynamic "
-        f"integration over {nodes} Gauss-Legendre nodes in beta"
-    )
-    quadrature_ok = not gaps
-    if gaps:
-        worst = ", ".join(f"T {a:.3g}-{b:.3g}" for a, b in gaps[:3]) + (" ..." if len(gaps) > 3 else "")
-        detail += (
-            f"; nodes too far apart for this model ({len(gaps)} interval(s) with exchange acceptance below "
-            f"{MIN_EXCHANGE_ACCEPTANCE:g}: {worst}), their quadrature bound {quadrature:.3g} added to the error "
-            f"(more nodes: settings nodes=...)"
-        )
-    if len(rates):
-        detail += f"; exchange acceptance {min(rates):.2f}-{max(rates):.2f}"
-    return MethodRow(
-        method="monte_carlo",
-        kind="estimate",
-        temperature=temperature,
-        n_spins=n,
-        log_z=float(log_z),
-        log_z_stderr=log_z_err,
-        energy_per_spin=at_t.energy_per_spin.mean,
-        energy_per_spin_stderr=at_t.energy_per_spin.stderr,
-        magnetization_per_spin=at_t.magnetization.mean,
-        magnetization_per_spin_stderr=at_t.magnetization.stderr,
-        converged=bool(at_t.reliable) and quadrature_ok,
-        detail=detail,
-    )
+    return {
+        "log_z": float(model.n_spins * np.log(2.0) - tau.mean),
+        "statistical": float(tau.stderr),
+        "quadrature": quadrature,
+        "gaps": gaps,
+        "result": result,
+        "temperatures": len(ladder),
+    }
 
 
 #: exchange acceptance between neighbouring temperatures below which their energy distributions
