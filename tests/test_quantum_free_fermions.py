@@ -75,3 +75,61 @@ def test_long_chain_specific_heat_is_de_dt_and_never_negative(h):
     th = chain_thermodynamics(400, h, [T - step, T, T + step, 0.01, 0.05])
     assert th.specific_heat[1] == pytest.approx((th.energy[2] - th.energy[0]) / (2 * step), rel=1e-6)
     assert np.all(th.specific_heat > -1e-9)
+
+
+LOW_TEMPS = np.array([0.02, 0.03, 0.05, 0.1, 0.3, 1.0, 3.0])
+
+
+def _dense_thermodynamics(n: int, h: float, J: float, periodic: bool, temps: np.ndarray) -> tuple:
+    # the dense builder takes h >= 0 only; h -> -h is the rotation sx -> -sx, which keeps the spectrum
+    w = _dense_spectrum(n, abs(h), J, periodic)
+    log_z, energy, heat = [], [], []
+    for T in temps:
+        p = np.exp(-(w - w[0]) / T)
+        p /= p.sum()
+        e = p @ w
+        log_z.append(logsumexp(-w / T))
+        energy.append(e)
+        heat.append(p @ (w - e) ** 2 / T**2)  # centred: no cancellation when C is small
+    return np.array(log_z), np.array(energy), np.array(heat)
+
+
+@pytest.mark.parametrize(
+    "n, h, J, periodic",
+    [
+        # odd antiferromagnetic rings: the lowest Fock state of both sectors has the excluded parity
+        (7, 0.3, -1.0, True),
+        (3, 0.0, -1.0, True),
+        (5, 0.6, -1.0, True),
+        (3, -0.7, -1.0, True),
+        (5, 0.0, -1.0, True),
+        (9, -0.4, -0.8, True),
+        (5, 1.0, -1.0, True),
+        (5, 1.7, -1.0, True),
+        # unfrustrated, even and open chains of both signs
+        (5, -0.6, 1.0, True),
+        (4, 0.0, 1.0, True),
+        (6, -0.6, -1.0, True),
+        (8, 1.0, 1.0, True),
+        (7, 0.3, -1.0, False),
+        (6, -0.5, 1.2, False),
+        (5, 0.0, -1.0, False),
+    ],
+)
+def test_thermodynamics_equal_dense_diagonalisation_down_to_low_temperature(n, h, J, periodic):
+    log_z, energy, heat = _dense_thermodynamics(n, h, J, periodic, LOW_TEMPS)
+    th = chain_thermodynamics(n, h, LOW_TEMPS, J, periodic)
+    np.testing.assert_allclose(th.log_z, log_z, rtol=1e-12, atol=0.0)
+    np.testing.assert_allclose(th.energy, energy, rtol=1e-11, atol=0.0)
+    np.testing.assert_allclose(th.specific_heat, heat, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [3, 5, 7, 9, 41])
+def test_frustrated_classical_ring_counts_its_2n_ground_states_at_very_low_temperature(n):
+    # h = 0, J = -1, odd N: the ground states have one frustrated bond (N places, 2 spin flips),
+    # E_0 = -(N - 2); the next level is 4 higher, so at T = 1e-3 Z = 2N exp((N - 2)/T) to all digits
+    T = np.array([1e-3, 4e-3])
+    th = chain_thermodynamics(n, 0.0, T, -1.0, True)
+    np.testing.assert_allclose(th.log_z, np.log(2 * n) + (n - 2) / T, rtol=1e-14)
+    np.testing.assert_allclose(th.energy, -(n - 2.0), rtol=1e-13)
+    assert np.all(np.abs(th.specific_heat) < 1e-12)

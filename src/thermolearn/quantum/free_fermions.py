@@ -6,8 +6,9 @@ chain the boundary bond carries the fermion parity P = prod sx_i: the even secto
 antiperiodic fermions, k = (2n - 1) pi / N (Neveu-Schwarz), the odd sector (P = -1) periodic ones,
 k = 2 pi n / N (Ramond). Modes k and -k pair with quasiparticle energy
 eps_k = 2 sqrt(J^2 + h^2 - 2 J h cos k); the unpaired modes k = 0 and k = pi keep the signed energy
-2 (h - J cos k), and each sector keeps only states of its own parity:
-Z = (Z_NS^+ + Z_NS^- + Z_R^+ - Z_R^-) / 2 with Z^+ = prod 2 cosh(beta eps/2), Z^- = prod 2 sinh(beta eps/2).
+2 (h - J cos k), and each sector keeps only states of its own quasiparticle-number parity:
+Z = Z_NS^even + Z_R^odd (summed mode by mode in log space, not as the equivalent but cancelling
+(prod 2cosh +- prod 2sinh) / 2).
 The open chain is solved by Lieb-Schultz-Mattis: eps_k are the singular values of A + B.
 """
 
@@ -144,26 +145,46 @@ class ChainThermodynamics:
         }
 
 
-def _product_terms(eps: np.ndarray, beta: float, kind: str) -> tuple[float, float, float, float]:
-    """log|prod f(beta eps/2)|, its sign, and the first two beta-derivatives of ln|prod| (f = 2cosh | 2sinh)."""
-    x = 0.5 * beta * eps
-    half = 0.5 * eps
-    if kind == "cosh":
-        ax = np.abs(x)
-        log_f = ax + np.log1p(np.exp(-2.0 * ax))  # ln 2cosh x, stable
-        t = np.tanh(x)
-        d1 = float(np.sum(half * t))
-        d2 = float(np.sum(half * half * (1.0 - t * t)))
-        return float(np.sum(log_f)), 1.0, d1, d2
-    if np.any(eps == 0.0):
-        return -np.inf, 0.0, 0.0, 0.0  # a zero mode makes prod 2 sinh vanish with all its derivatives
-    ax = np.abs(x)
-    log_f = ax + np.log(-np.expm1(-2.0 * ax))  # ln |2 sinh x|
-    sign = float(np.prod(np.sign(x)))
-    coth = 1.0 / np.tanh(x)
-    d1 = float(np.sum(half * coth))
-    d2 = float(np.sum(half * half * (1.0 - coth * coth)))
-    return float(np.sum(log_f)), sign, d1, d2
+_Ensemble = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _mix(a: _Ensemble, b: _Ensemble) -> _Ensemble:
+    """(ln Z, <E>, var E) of the union of two disjoint sets of states."""
+    log_a, mean_a, var_a = a
+    log_b, mean_b, var_b = b
+    log_z = np.logaddexp(log_a, log_b)
+    # weights from the difference alone sum to 1 to rounding, however large ln Z grows
+    w_a = special.expit(log_a - log_b)
+    w_b = special.expit(log_b - log_a)
+    # every term is >= 0, so the variance keeps its relative accuracy however small it gets
+    var = w_a * var_a + w_b * var_b + w_a * w_b * (mean_a - mean_b) ** 2
+    return log_z, w_a * mean_a + w_b * mean_b, var
+
+
+def _parity_ensembles(eps: np.ndarray, beta: np.ndarray) -> _Ensemble:
+    """(ln Z, <E>, var E) over the Fock states of even [0] and odd [1] quasiparticle number, per beta.
+
+    Built one mode at a time (the mode adds -eps/2 empty or +eps/2 occupied, the latter flipping
+    the parity) rather than as (prod 2cosh +- prod 2sinh)/2: when the lowest state has the other
+    parity that difference cancels to exp(-beta eps_min) and floating point loses it.
+    """
+    shape = (2, beta.size)
+    log_z = np.zeros(shape)
+    log_z[1] = -np.inf  # no modes: only the (even) vacuum
+    mean = np.zeros(shape)
+    var = np.zeros(shape)
+    # the common part of ln Z is kept apart so the two parities differ by O(beta gap), not
+    # O(beta E) numbers, and their relative weights keep full precision at low T
+    offset = np.zeros(beta.size)
+    for e in eps:
+        half = 0.5 * float(e)
+        empty = (log_z + beta * half, mean - half, var)
+        occupied = (log_z[::-1] - beta * half, mean[::-1] + half, var[::-1])
+        log_z, mean, var = _mix(empty, occupied)
+        top = np.max(log_z, axis=0)
+        offset += top
+        log_z -= top
+    return log_z + offset, mean, var
 
 
 def chain_thermodynamics(
@@ -171,36 +192,25 @@ def chain_thermodynamics(
 ) -> ChainThermodynamics:
     """Exact ln Z, energy and specific heat of the finite chain at each temperature (totals).
 
-    Periodic: parity-projected, Z = (Z_NS^+ + Z_NS^- + Z_R^+ - Z_R^-)/2; open: prod 2 cosh(beta eps_k/2).
-    Derivatives are analytic. Units: T and E in units of J, k_B = 1.
+    Periodic: each sector keeps the Fock states of its own parity, Z = Z_NS^even + Z_R^odd;
+    open: every state, Z = prod 2 cosh(beta eps_k/2). Units: T and E in units of J, k_B = 1.
     """
     temps = check_temperatures(temperatures)
-    sectors = chain_sectors(n_spins, field, coupling, periodic)
-    log_z, energy, heat = [], [], []
-    for T in temps:
-        beta = 1.0 / T
-        # each term: (weight sign, ln|term|, d ln|term|/d beta, d2 ln|term|/d beta2)
-        terms = []
-        for sector in sectors:
-            if sector.parity == 0:
-                terms.append((1.0, *_product_terms(sector.energies, beta, "cosh")))
-                continue
-            lc, sc, c1, c2 = _product_terms(sector.energies, beta, "cosh")
-            ls, ss, s1, s2 = _product_terms(sector.energies, beta, "sinh")
-            # the even sector keeps (1 + P)/2, the odd sector (1 - P)/2 of its Fock space
-            terms.append((0.5, lc, sc, c1, c2))
-            terms.append((0.5 * sector.parity, ls, ss, s1, s2))
-        top = max(t[1] for t in terms if np.isfinite(t[1]))
-        live = [(w * sign * np.exp(log_t - top), d1, d2) for w, log_t, sign, d1, d2 in terms if sign != 0.0]
-        z = sum(v for v, _, _ in live)
-        # d ln Z / d beta = <d1>; d2 ln Z / d beta2 = <d2> + <(d1 - <d1>)^2> over the (signed) term weights:
-        # centring d1 first avoids the cancellation of <d1^2> - <d1>^2 at low T on long chains
-        mean_d1 = sum(v * d1 for v, d1, _ in live) / z
-        second = sum(v * (d2 + (d1 - mean_d1) ** 2) for v, d1, d2 in live) / z
-        log_z.append(top + np.log(z))
-        energy.append(-mean_d1)
-        heat.append(beta * beta * second)
-    return ChainThermodynamics(temps, np.asarray(log_z), np.asarray(energy), np.asarray(heat))
+    beta = 1.0 / temps
+    parts = []
+    for sector in chain_sectors(n_spins, field, coupling, periodic):
+        log_z, mean, var = _parity_ensembles(sector.energies, beta)
+        if sector.parity == 0:
+            parts.append(_mix((log_z[0], mean[0], var[0]), (log_z[1], mean[1], var[1])))
+        else:
+            keep = 0 if sector.parity == 1 else 1
+            parts.append((log_z[keep], mean[keep], var[keep]))
+    total = parts[0]
+    for part in parts[1:]:
+        total = _mix(total, part)
+    log_z, energy, var = total
+    # (beta sigma)^2 rather than beta^2 var: beta^2 alone overflows at tiny T where var is 0
+    return ChainThermodynamics(temps, log_z, energy, np.square(beta * np.sqrt(var)))
 
 
 def chain_log_partition(
