@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from thermolearn.models import Ising
-from thermolearn.quantum.exact import low_spectrum, thermodynamics
+from thermolearn.quantum.exact import _lanczos_lowest, low_spectrum, thermodynamics
 from thermolearn.quantum.free_fermions import chain_low_levels, chain_thermodynamics
 from thermolearn.quantum.hamiltonian import dense_hamiltonian, hamiltonian_operator, sparse_hamiltonian
 
@@ -61,6 +61,97 @@ def test_square_lattice_spectra_agree_between_dense_lanczos_and_sectors():
     # deep in either phase the 4 x 4 energy per spin approaches its limits: -2 J (h -> 0) and -h (h -> inf)
     assert low_spectrum(big, 0.05, 1, method="lanczos").ground_energy / 16 == pytest.approx(-2.0, abs=1e-3)
     assert low_spectrum(big, 40.0, 1, method="lanczos").ground_energy / 16 == pytest.approx(-40.0, abs=0.1)
+
+
+def _multiplicities(levels, tol=1e-7):
+    """How many copies each distinct level has, in order (levels closer than tol are one level)."""
+    breaks = np.flatnonzero(np.diff(levels) > tol) + 1
+    return np.diff(np.concatenate([[0], breaks, [len(levels)]])).tolist()
+
+
+def _star(n_spins, field):
+    J = np.zeros((n_spins, n_spins))
+    J[0, 1:] = J[1:, 0] = 1.0
+    return Ising(J, field)
+
+
+@pytest.mark.parametrize("n_levels", [4, 6, 12, 300])
+def test_lanczos_keeps_every_copy_of_a_degenerate_level_of_the_3x3_antiferromagnet(n_levels):
+    # single-vector Lanczos used to return [-10.679, -9.561, -9.561, -8.493]: a copy of the 3-fold level skipped
+    model = Ising.lattice((3, 3), -0.7, 0.0)
+    reference = np.linalg.eigvalsh(dense_hamiltonian(model, 1.0))[:n_levels]
+    spec = low_spectrum(model, 1.0, n_levels, method="lanczos")
+    assert spec.method == "lanczos" and spec.energies.shape == (n_levels,)
+    assert _multiplicities(spec.energies) == _multiplicities(reference)
+    np.testing.assert_allclose(spec.energies, reference, rtol=0, atol=1e-9)
+    if n_levels == 4:
+        assert _multiplicities(spec.energies) == [1, 3]
+        # the matrix-free operator (whole-space Lanczos above 22 spins) goes through the same check
+        free = _lanczos_lowest(hamiltonian_operator(model, 1.0), 2**9, n_levels)
+        np.testing.assert_allclose(free, reference, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "field, method, counts",
+    [
+        (0.3, "lanczos", [1, 1, 9, 1, 1]),  # h breaks the spin flip: auto takes Lanczos on the whole space
+        (0.0, "lanczos-sectors", [1, 1, 1, 9, 1]),  # the two flip sectors, each block by Lanczos
+    ],
+)
+def test_auto_spectrum_of_an_11_spin_star_has_its_9_fold_level_complete(field, method, counts):
+    model = _star(11, field)
+    reference = np.linalg.eigvalsh(dense_hamiltonian(model, 0.8))[:13]
+    assert _multiplicities(reference) == counts
+    for n_levels in (11, 13):  # the 9-fold level at the end of the list, then inside it
+        spec = low_spectrum(model, 0.8, n_levels)
+        assert spec.method == method
+        assert _multiplicities(spec.energies) == _multiplicities(reference[:n_levels])
+        np.testing.assert_allclose(spec.energies, reference[:n_levels], rtol=0, atol=1e-9)
+
+
+def test_whole_space_and_sector_lanczos_agree_on_the_degenerate_levels_of_a_14_spin_ring():
+    # free fermions: levels of several momenta coincide, and within a complex momentum block too (where
+    # ARPACK's eigenvectors of one level are not orthogonal)
+    model = Ising.lattice(14, 1.0, 0.0)
+    whole = low_spectrum(model, 0.8, 20, method="lanczos")
+    sectors = low_spectrum(model, 0.8, 20, method="lanczos-sectors")
+    assert _multiplicities(whole.energies) == [1, 1, 1, 2, 1, 4, 2, 1, 4, 3]
+    assert _multiplicities(sectors.energies) == _multiplicities(whole.energies)
+    np.testing.assert_allclose(sectors.energies, whole.energies, rtol=0, atol=1e-9)
+    assert abs(whole.ground_energy - chain_low_levels(14, 0.8)[0]) < 1e-10
+
+
+def test_lanczos_does_not_count_an_eigenvector_returned_twice(monkeypatch):
+    from thermolearn.quantum import exact
+
+    arpack = exact.eigsh
+    ghosts = []
+
+    def with_a_ghost(*args, **kwargs):
+        vals, vecs = arpack(*args, **kwargs)
+        if not ghosts and vecs.shape[1] > 1:  # the ground state again in place of the last level
+            vals[-1], vecs[:, -1] = vals[0], vecs[:, 0]
+            ghosts.append(vals[0])
+        return vals, vecs
+
+    monkeypatch.setattr(exact, "eigsh", with_a_ghost)
+    model = Ising.lattice((3, 3), -0.7, 0.0)
+    spec = low_spectrum(model, 1.0, 4, method="lanczos")
+    assert ghosts
+    np.testing.assert_allclose(spec.energies, np.linalg.eigvalsh(dense_hamiltonian(model, 1.0))[:4], rtol=0, atol=1e-9)
+
+
+def test_lanczos_that_does_not_converge_raises_instead_of_returning_levels(monkeypatch):
+    from scipy.sparse.linalg import ArpackNoConvergence
+
+    from thermolearn.quantum import exact
+
+    def no_convergence(*args, **kwargs):
+        raise ArpackNoConvergence("ARPACK error -1: No convergence", np.zeros(0), np.zeros((0, 0)))
+
+    monkeypatch.setattr(exact, "eigsh", no_convergence)
+    with pytest.raises(RuntimeError, match="did not converge.*no levels are returned"):
+        low_spectrum(Ising.lattice((3, 3), -0.7, 0.0), 1.0, 4, method="lanczos")
 
 
 def test_square_lattice_thermodynamics_by_sectors_equal_dense():

@@ -3,9 +3,10 @@
 H = -sum_{i<j} J_ij sz_i sz_j - sum_i h_i sz_i - sum_i Gamma_i sx_i on any Ising graph (k_B = 1,
 energies are totals in units of the couplings).
 
-- :func:`low_spectrum` — the ground-state energy and the lowest levels: dense diagonalisation for
-  small N, Lanczos (``scipy.sparse.linalg.eigsh``) on the sparse matrix, or Lanczos inside each
-  translation-momentum / spin-flip sector (periodic chains and square lattices: 24+ spins).
+- :func:`low_spectrum` — the ground-state energy and the lowest levels with multiplicity: dense
+  diagonalisation for small N, Lanczos (``scipy.sparse.linalg.eigsh``, checked by deflation for skipped
+  degenerate copies) on the sparse matrix, or Lanczos inside each translation-momentum / spin-flip
+  sector (periodic chains and square lattices: 24+ spins).
 - :func:`thermodynamics` — ln Z, E, C, <sx> (mean per spin) and <sz_i sz_j> (mean over the bonds)
   at each temperature from the whole spectrum (N <= 14, or 16 with lattice symmetries).
 """
@@ -19,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from scipy.linalg import eigh
-from scipy.sparse.linalg import eigsh
+from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 from scipy.special import logsumexp
 
 from thermolearn.models.ising import Ising
@@ -45,6 +46,9 @@ MAX_LANCZOS_SPINS = 26
 MAX_SECTOR_LANCZOS_SPINS = 30
 # below this block size a dense eigensolver is faster and more robust than ARPACK
 _DENSE_BLOCK = 400
+# levels asked for in each multiplicity check of a Lanczos result: more would make ARPACK chase the copies
+# of a degenerate level, which single-vector Lanczos finds only slowly (the check repeats instead)
+_CHECK_LEVELS = 1
 
 
 @dataclass
@@ -110,19 +114,105 @@ def too_large_for_full_diagonalisation(n_spins: int) -> str:
     )
 
 
+def _lanczos_vectors(n_levels: int) -> int:
+    """Vectors of a block's length that :func:`_lanczos_lowest` holds at once (for the memory estimates):
+    ARPACK's ncv Lanczos vectors and work space, the eigenvectors found, and those of the multiplicity check."""
+    return max(20, 2 * n_levels + 1) + n_levels + _CHECK_LEVELS + 4
+
+
+def _arpack_lowest(operator: Any, dim: int, k: int, v0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The lowest eigenpairs ARPACK finds (k, or fewer if some came back twice), sorted, with orthonormal
+    eigenvectors; a clear error when it does not converge."""
+    try:
+        # a fixed start vector makes ARPACK reproducible; tol = 0 asks for machine precision
+        vals, vecs = eigsh(operator, k=k, which="SA", v0=v0, tol=0.0, ncv=min(dim, max(2 * k + 1, 20)))
+    except ArpackNoConvergence as err:
+        raise RuntimeError(
+            f"Lanczos (ARPACK) did not converge to the {k} lowest levels of a block of dimension {dim}; "
+            "no levels are returned rather than unconverged ones"
+        ) from err
+    gram = vecs.conj().T @ vecs
+    if np.abs(gram - np.eye(k)).max() <= 1e-12:
+        order = np.argsort(np.real(vals))
+        return np.real(vals)[order], vecs[:, order]
+    # ARPACK solves a complex Hermitian block as a general matrix (Arnoldi), and its eigenvectors for one
+    # degenerate level need not be orthogonal. A Rayleigh-Ritz step in their span makes them orthonormal;
+    # directions that are numerically dependent (one copy returned twice) are dropped, not counted.
+    s, u = np.linalg.eigh(gram)
+    keep = s > 1e-8 * s[-1]
+    basis = vecs @ (u[:, keep] / np.sqrt(s[keep]))
+    small = basis.conj().T @ (operator @ basis)
+    vals, w = np.linalg.eigh((small + small.conj().T) / 2)
+    return vals, basis @ w
+
+
 def _lanczos_lowest(matrix: Any, dim: int, k: int, seed: int = 0) -> np.ndarray:
-    """The k lowest eigenvalues of a Hermitian block (sparse matrix or LinearOperator): dense when
-    small, else ARPACK Lanczos."""
+    """The k lowest eigenvalues of a Hermitian block (sparse matrix or LinearOperator), with multiplicity:
+    dense when small, else ARPACK Lanczos with a deflation check for missed degenerate copies."""
     k = min(k, dim)
-    if dim <= _DENSE_BLOCK:
+    # ARPACK needs k < ncv <= dim, and asking for half the spectrum is no longer a job for Lanczos
+    if dim <= _DENSE_BLOCK or k + _CHECK_LEVELS > dim // 2:
         dense = matrix.toarray() if sp.issparse(matrix) else matrix @ np.eye(dim)
         return np.linalg.eigvalsh(dense)[:k]
-    # a fixed start vector makes ARPACK reproducible; tol = 0 asks for machine precision
-    v0: np.ndarray = np.random.default_rng(seed).normal(size=dim)
-    if sp.issparse(matrix) and np.iscomplexobj(matrix.data):
-        v0 = v0.astype(np.complex128)
-    vals = eigsh(matrix, k=k, which="SA", v0=v0, tol=0.0, return_eigenvectors=False, ncv=max(2 * k + 1, 20))
-    return np.sort(np.real(vals))
+    rng = np.random.default_rng(seed)
+    dtype = np.result_type(matrix.dtype, np.float64)
+
+    def start(basis: np.ndarray | None) -> np.ndarray:
+        v0 = rng.normal(size=dim).astype(dtype)
+        return v0 if basis is None else v0 - basis @ (basis.conj().T @ v0)
+
+    vals, vecs = _arpack_lowest(matrix, dim, k, start(None))
+    if k == 1 and vals.size == 1:
+        # a random start has a component along the ground state, so only further copies can be skipped
+        return vals
+    # Single-vector Lanczos sees one vector of each eigenspace (the start vector's projection), so it can
+    # skip copies of a degenerate level and return a higher level instead. Lifting the found eigenvectors
+    # out of the way (H + shift V V^H) and asking again shows any level still missing below the k-th: keep
+    # the k lowest and repeat until nothing new lies below the k-th level.
+    scale = max(1.0, float(np.abs(vals).max()))
+    tol = 1e-10 * scale
+    # enough to lift the found levels above the k-th, small enough not to stretch the spectrum (a wider
+    # spectrum slows Lanczos); it grows if a lifted level still comes back as the lowest
+    lift = 0.1 * scale
+    rounds = 2 * k + 10
+    for _ in range(rounds):
+        top = vals[-1]
+        shift = float(top - vals[0]) + lift
+
+        def deflated(x: np.ndarray, basis: np.ndarray = vecs, shift: float = shift) -> np.ndarray:
+            return matrix @ x + shift * (basis @ (basis.conj().T @ x))
+
+        operator = LinearOperator((dim, dim), matvec=deflated, matmat=deflated, dtype=dtype)
+        new_vals, new_vecs = _arpack_lowest(operator, dim, _CHECK_LEVELS, start(vecs))
+        # with all k levels in hand only one below the k-th matters; short of k, any new level does
+        wanted = new_vals < top - tol if vals.size == k else np.ones(new_vals.size, dtype=bool)
+        if not wanted.any():
+            break
+        extra = new_vecs[:, wanted]
+        extra -= vecs @ (vecs.conj().T @ extra)
+        norms = np.linalg.norm(extra, axis=0)
+        if norms.min() < 0.5:
+            lift *= 4.0  # a found level, not a new one: lift the found ones higher
+            continue
+        vals = np.concatenate([vals, new_vals[wanted]])
+        vecs = np.concatenate([vecs, extra / norms], axis=1)
+        order = np.argsort(vals, kind="stable")[:k]
+        vals, vecs = vals[order], vecs[:, order]
+    else:
+        raise RuntimeError(
+            f"Lanczos was still finding lower levels after {rounds} deflation rounds (block of dimension {dim}); "
+            "the lowest levels are not returned"
+        )
+    # orthonormal eigenvectors (no copy counted twice) with small residuals (converged); one column at a
+    # time keeps the temporaries to two vectors
+    residual = max(float(np.linalg.norm(matrix @ vecs[:, j] - vals[j] * vecs[:, j])) for j in range(k))
+    overlap = float(np.abs(vecs.conj().T @ vecs - np.eye(k)).max())
+    if residual > 1e-8 * scale or overlap > 1e-8:
+        raise RuntimeError(
+            f"Lanczos levels failed verification (residual {residual:.2e}, loss of orthogonality "
+            f"{overlap:.2e}) in a block of dimension {dim}; the lowest levels are not returned"
+        )
+    return vals
 
 
 def low_spectrum(
@@ -168,7 +258,7 @@ def low_spectrum(
         nnz = (1 + np.count_nonzero(gamma)) * 2.0**n
         check_memory(
             f"Lanczos for N = {n} spins",
-            nnz * 12.0 + 2.0**n * 8.0 * 24,
+            nnz * 12.0 + 2.0**n * 8.0 * _lanczos_vectors(n_levels),
             hint="use method 'lanczos-sectors' (symmetry sectors) or fewer spins",
         )
         operator: object = sparse_hamiltonian(model, gamma) if n <= 22 else hamiltonian_operator(model, gamma)
@@ -195,7 +285,7 @@ def _distinct_sectors(
 def sector_memory_bytes(n_spins: int, group: SymmetryGroup, n_active: int, n_levels: int) -> float:
     """Bytes of the orbit table, the largest sector block and its Lanczos vectors (an estimate)."""
     block = 2.0**n_spins / group.order * 1.1
-    return 2.0**n_spins * 22.0 + block * (n_active + 1) * 40.0 + block * 16.0 * max(20, 2 * n_levels + 1)
+    return 2.0**n_spins * 22.0 + block * (n_active + 1) * 40.0 + block * 16.0 * _lanczos_vectors(n_levels)
 
 
 def _sector_spectrum(model: Ising, gamma: np.ndarray, group: SymmetryGroup, n_levels: int, which: str) -> LowSpectrum:
