@@ -136,3 +136,18 @@ def test_a_killed_pimc_run_resumes_from_its_checkpoint_bit_for_bit(tmp_path, mon
     assert resumed.energy == whole.energy and resumed.sx == whole.sx and resumed.szsz == whole.szsz
     with pytest.raises(ValueError, match="different run.*temperature"):
         run_pimc(GLASS, 0.8, 1.1, 3, 400, checkpoint=path, **kwargs)
+
+
+def test_a_trotter_fit_that_misses_its_points_scales_its_error_and_warns():
+    # up to 0.6.9 a weighted fit with chi2/dof = 120 kept the errors of a good fit: E(M -> inf) came
+    # out 19 standard errors from exact diagonalisation
+    slices = np.array([4.0, 8.0, 16.0])
+    exact = -9.27
+    values = exact - 0.8 / slices**2 + 30.0 / slices**4  # a 1/M^4 term the form a + b / M^2 lacks
+    errors = np.full(3, 1e-3)
+    with pytest.warns(RuntimeWarning, match="fits poorly"):
+        fit = extrapolate_trotter(slices, values, errors)
+    assert fit.chi2_per_dof > 4
+    assert abs(fit.a - exact) < 3 * fit.a_stderr
+    good = extrapolate_trotter(slices, exact - 0.8 / slices**2 + np.array([1e-3, -1e-3, 5e-4]), errors)
+    assert good.chi2_per_dof < 4
