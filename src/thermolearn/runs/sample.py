@@ -10,6 +10,7 @@ arguments resumes from it and ends with results identical to an uninterrupted ru
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import warnings
@@ -42,6 +43,9 @@ _BLOCK_SPIN_UPDATES = 1 << 22
 #: a batch behind the <s_i> error bars must span this many tau_int of m for its batch means to be
 #: nearly independent (the batch-means error is then low by about 1/MIN_BATCH_TAUS at most)
 MIN_BATCH_TAUS = 10.0
+#: consecutive batch means of the sites correlating more than this (lag 1, pooled) mark the <s_i>
+#: error bars unreliable: the batches are short for some slow mode
+MAX_BATCH_CORRELATION = 0.2
 
 
 @dataclass
@@ -67,6 +71,8 @@ class SampleResult:
     states: np.ndarray | None = None  # (n_chains, n_samples, n_spins) when recorded
     sampler_info: dict[str, Any] = field(default_factory=dict)
     n_batches: int = 0  # the batches of samples behind mean_spin_stderr (0: not known)
+    # per temperature: the lag-1 autocorrelation of consecutive batch means of the sites (pooled)
+    mean_spin_batch_correlation: np.ndarray | None = None
     # (energy, magnetization, chain_temperatures, the observables made from them): made again when
     # one of the three arrays is replaced (a caller trimming the series)
     _observables: tuple | None = field(default=None, repr=False, compare=False)
@@ -84,16 +90,27 @@ class SampleResult:
     @property
     def mean_spin_reliable(self) -> np.ndarray | None:
         """Per temperature: whether the batches behind ``mean_spin_stderr`` are long enough for a
-        batch-means error bar, each at least MIN_BATCH_TAUS integrated autocorrelation times of m
-        (the slowest chain's, in samples). False: batch means that still correlate make those
-        error bars too small (sample with more sweeps or fewer batches, ``n_batches``). None
-        without site means."""
+        batch-means error bar: each at least MIN_BATCH_TAUS integrated autocorrelation times of m
+        (the slowest chain's, in samples), and consecutive batch means of the sites not correlated
+        (lag-1 autocorrelation, pooled over chains and sites, below MAX_BATCH_CORRELATION or three
+        times its noise): a slow mode m does not see (the staggered magnetisation of an
+        antiferromagnet) shows there. False: those error bars are likely too small (sample with
+        more sweeps). None without site means."""
         if self.mean_spin is None:
             return None
-        if self.n_batches <= 0:
+        if self.n_batches <= 0 or self.mean_spin_batch_correlation is None:
             return np.zeros(self.temperatures.size, dtype=bool)
         batch_length = self.energy.shape[1] / self.n_batches
-        return np.array([batch_length >= MIN_BATCH_TAUS * o.tau_magnetization.tau for o in self.observables])
+        out = []
+        for k, o in enumerate(self.observables):
+            chains = int(np.sum(self.chain_temperatures == self.temperatures[k]))
+            noise = 1.0 / math.sqrt(max(1, chains * (self.n_batches - 1)))  # sd of an uncorrelated estimate
+            limit = max(MAX_BATCH_CORRELATION, 3.0 * noise)
+            out.append(
+                batch_length >= MIN_BATCH_TAUS * o.tau_magnetization.tau
+                and self.mean_spin_batch_correlation[k] <= limit
+            )
+        return np.array(out)
 
     @property
     def observables(self) -> list[IsingObservables]:
@@ -564,8 +581,8 @@ def sample(
 
 def _result(model: Ising, plan: _Plan, run: _Progress, batch_of: np.ndarray) -> SampleResult:
     """The finished run, with <s_i> and its batch-means error bars per temperature."""
-    mean_spin, mean_spin_stderr = (
-        _site_means(run.site_sums, batch_of, plan.chain_temperatures) if plan.site_means else (None, None)
+    mean_spin, mean_spin_stderr, batch_correlation = (
+        _site_means(run.site_sums, batch_of, plan.chain_temperatures) if plan.site_means else (None, None, None)
     )
     smp = plan.sampler
     return SampleResult(
@@ -587,20 +604,29 @@ def _result(model: Ising, plan: _Plan, run: _Progress, batch_of: np.ndarray) -> 
         states=run.states,
         sampler_info=smp.info(),
         n_batches=plan.n_batches,
+        mean_spin_batch_correlation=batch_correlation,
     )
 
 
-def _site_means(site_sums: np.ndarray, batch_of: np.ndarray, chain_temps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """<s_i> per temperature with batch-means standard errors over every (chain, batch)."""
+def _site_means(
+    site_sums: np.ndarray, batch_of: np.ndarray, chain_temps: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """<s_i> per temperature with batch-means standard errors over every (chain, batch), and the
+    lag-1 autocorrelation of consecutive batch means (each chain's, about its own mean, pooled over
+    the chains and sites): near 0 when the batches are long enough for independent means."""
     counts = np.bincount(batch_of, minlength=site_sums.shape[1]).astype(float)
     batch_means = site_sums / counts[None, :, None]
-    means, errs = [], []
+    means, errs, rhos = [], [], []
     for T in np.unique(chain_temps):
-        values = batch_means[chain_temps == T].reshape(-1, site_sums.shape[2])
+        chains = batch_means[chain_temps == T]  # (chains, batches, spins)
+        values = chains.reshape(-1, site_sums.shape[2])
         weights = np.tile(counts, int(np.sum(chain_temps == T)))
         mean = weights @ values / weights.sum()
         k = values.shape[0]
         err = values.std(axis=0, ddof=1) / np.sqrt(k) if k > 1 else np.full(values.shape[1], np.nan)
         means.append(mean)
         errs.append(err)
-    return np.array(means), np.array(errs)
+        x = chains - chains.mean(axis=1, keepdims=True)
+        spread = float(np.sum(x * x))
+        rhos.append(float(np.sum(x[:, 1:] * x[:, :-1])) / spread if chains.shape[1] > 2 and spread > 0 else 0.0)
+    return np.array(means), np.array(errs), np.array(rhos)
