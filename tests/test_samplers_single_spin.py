@@ -377,3 +377,29 @@ def test_per_sweep_calls_with_one_float_beta_equal_calls_with_an_array_of_betas(
             np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="beta"):
         reused.sweep(lattice, ChainState.new(lattice, 1), float("nan"))
+
+
+def test_fixed_order_metropolis_warns_where_it_is_not_ergodic():
+    # a fixed-order Metropolis sweep makes every free flip (Delta E = 0): on a small periodic lattice
+    # without a field its sweep matrix has closed classes (2x2: a quarter of starts stay at E = 0;
+    # `thermolearn ising -L 2` printed E/N = 0 for an exact -1.80 without a word up to 0.6.9)
+    import warnings
+
+    from thermolearn.samplers.registry import make_sampler
+
+    def warns(sampler, model) -> bool:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sampler.check_model(model)
+        return any("not ergodic" in str(w.message) for w in caught)
+
+    small, square = Ising.lattice((2, 2)), Ising.lattice((4, 4))
+    assert warns(Metropolis(), small) and warns(Metropolis(order="checkerboard"), square)
+    assert warns(make_sampler("metropolis-msc"), Ising.lattice((3, 3)))
+    assert warns(make_sampler("metropolis-packed"), Ising.lattice((4, 2)))
+    assert warns(make_sampler("metropolis-jax"), square)
+    assert not warns(Metropolis(order="random"), small)
+    assert not warns(HeatBath(), small) and not warns(make_sampler("heatbath-packed"), Ising.lattice((4, 2)))
+    assert not warns(Metropolis(), Ising.lattice((2, 2), field=0.1))  # a field breaks the free flips' cycles
+    assert not warns(Metropolis(), Ising.lattice((3, 3), periodic=False))
+    assert not warns(Metropolis(), Ising.lattice((5, 5)))

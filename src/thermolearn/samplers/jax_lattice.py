@@ -40,6 +40,7 @@ import numpy as np
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import uniforms
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
+from thermolearn.samplers.rules import warn_fixed_order_trap
 from thermolearn.samplers.state import ChainState
 
 DEVICES = ("auto", "cpu", "gpu")
@@ -237,6 +238,7 @@ class JaxCheckerboardMetropolis(Sampler):
     def check_model(self, model: Ising) -> None:
         super().check_model(model)
         lattice_bonds(model, self.name)
+        warn_fixed_order_trap(model, self.name)
 
     def _prepared(self, model: Ising) -> tuple[LatticeBonds, Any, Any, bool, Any, tuple[Any, ...]]:
         """The model's arrays on the device, made once per model: rows' parity masks and, for

@@ -55,6 +55,7 @@ from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next64
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
 from thermolearn.samplers.random_digits import compare_digit, seed_streams, stacked_digit_tables
+from thermolearn.samplers.rules import warn_fixed_order_trap
 from thermolearn.samplers.state import ChainState
 
 LANES = 64
@@ -495,6 +496,7 @@ class MultiSpinMetropolis(Sampler):
     def check_model(self, model: Ising) -> None:
         super().check_model(model)
         self.plan(model)
+        warn_fixed_order_trap(model, self.name)
 
     def chain_temperatures(self, temperature: float | None, n_chains: int) -> np.ndarray:
         if n_chains % LANES:

@@ -65,6 +65,7 @@ from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next64
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
 from thermolearn.samplers.random_digits import compare_digit, digit_tables, seed_streams
+from thermolearn.samplers.rules import warn_fixed_order_trap
 from thermolearn.samplers.state import ChainState
 
 MAX_STRIPS = 64
@@ -617,6 +618,8 @@ class PackedLatticeSampler(Sampler):
     def check_model(self, model: Ising) -> None:
         super().check_model(model)
         self.plan(model)
+        if self.rule_name == "metropolis":  # the heat bath's free flips are coin tosses
+            warn_fixed_order_trap(model, self.name)
 
     def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
         n_sweeps = self._check_call(model, state, n_sweeps)  # the chains (in full on first sight), n_sweeps >= 0

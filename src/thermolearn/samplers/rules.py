@@ -43,6 +43,7 @@ import marshal
 import math
 import re
 import types
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -219,3 +220,31 @@ RULES: dict[str, SpinFlipRule] = {r.name: r for r in (METROPOLIS, HEAT_BATH, QUE
 #: what the drivers' templates call; rebound per rule by :meth:`SpinFlipRule.compiled`
 rule_decide = METROPOLIS.decide
 rule_lattice_code = METROPOLIS.lattice_code
+
+
+#: the largest system on which :func:`warn_fixed_order_trap` warns: there the closed classes of a
+#: fixed-order Metropolis sweep carry visible weight (2x2: a quarter of starts stuck at E = 0; 3x3,
+#: 4x2, 12-site ring: several classes; 4x4: about 1e-3 in total variation)
+FIXED_ORDER_TRAP_MAX_SPINS = 16
+
+
+def warn_fixed_order_trap(model: Any, sampler: str) -> None:
+    """Warn (RuntimeWarning) when a Metropolis sweep in a fixed site order is not ergodic on
+    ``model``: every flip with Delta E = 0 is made, so on a small periodic lattice without a field
+    the sweep splits the states into closed classes and the averages are biased."""
+    geometry = getattr(model, "geometry", None)
+    if (
+        geometry is None
+        or model.n_spins > FIXED_ORDER_TRAP_MAX_SPINS
+        or not all(geometry.periodic)
+        or bool((model.fields != 0).any())
+    ):
+        return
+    shape = "x".join(str(side) for side in geometry.shape)
+    warnings.warn(
+        f"{sampler} sweeps this {shape} periodic lattice in a fixed site order and makes every flip that costs "
+        "nothing (Delta E = 0): on a lattice this small and without a field that sweep is not ergodic (closed "
+        "classes of states) and its averages are biased; use Metropolis(order='random'), heat bath or Wolff",
+        RuntimeWarning,
+        stacklevel=3,
+    )

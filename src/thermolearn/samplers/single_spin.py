@@ -38,7 +38,7 @@ from thermolearn.samplers.lattice_kernels import (
     serial_kernel,
 )
 from thermolearn.samplers.recording import Records, no_records
-from thermolearn.samplers.rules import HEAT_BATH, METROPOLIS, QUENCH, SpinFlipRule, rule_decide
+from thermolearn.samplers.rules import HEAT_BATH, METROPOLIS, QUENCH, SpinFlipRule, rule_decide, warn_fixed_order_trap
 from thermolearn.samplers.state import ChainState, kernel_views
 from thermolearn.validation import check_positive_int
 
@@ -341,6 +341,11 @@ class Metropolis(SingleSpinSampler):
 
     name = "metropolis"
     rule = METROPOLIS
+
+    def check_model(self, model: Ising) -> None:
+        super().check_model(model)
+        if self.order != "random":
+            warn_fixed_order_trap(model, f"Metropolis (order={self.order!r})")
 
 
 class HeatBath(SingleSpinSampler):
