@@ -177,3 +177,12 @@ def test_monte_carlo_commands_reject_bad_arguments_with_exit_code_2(argv, messag
     code, out, err = run(argv, capsys)
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_warning_is_one_line_of_the_command_on_stderr(capsys):
+    # Python's own format printed a source path and line of the library; the command now speaks for itself
+    code, out, err = run(["ising", "-L", "2", "-T", "2", "--sweeps", "50", "--burn-in", "5", "--no-progress"], capsys)
+    assert code == 0
+    notes = [line for line in err.splitlines() if line.strip()]
+    assert notes and notes[0].startswith("thermolearn ising: warning: ") and "not ergodic" in notes[0]
+    assert "RuntimeWarning" not in err and ".py:" not in err

@@ -27,7 +27,8 @@ import contextlib
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 
 from thermolearn import __version__
 from thermolearn.cli import (
@@ -151,6 +152,16 @@ def _files_written_so_far() -> int:
     return len(sys.modules["thermolearn.storage"].written_files())
 
 
+def _warning_printer(prog: str) -> Callable[..., None]:
+    """Python's warnings as the command's own one-line notes on stderr (``PROG: warning: ...``),
+    not a source path and line that mean nothing to a user of the command line."""
+
+    def show(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+        print(f"{prog}: warning: {message}", file=sys.stderr)
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``thermolearn`` with ``argv`` (default: the process arguments); returns the exit code.
 
@@ -173,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     first_write = _files_written_so_far()
     try:
         with contextlib.ExitStack() as stack:
+            stack.enter_context(warnings.catch_warnings())
+            warnings.showwarning = _warning_printer(prog)
             stack.enter_context(_checkpoint_lock(args))
             if getattr(args, "json", None) == "-":  # stdout carries the JSON alone
                 stack.enter_context(contextlib.redirect_stdout(sys.stderr))
