@@ -403,3 +403,9 @@ def test_fixed_order_metropolis_warns_where_it_is_not_ergodic():
     assert not warns(Metropolis(), Ising.lattice((2, 2), field=0.1))  # a field breaks the free flips' cycles
     assert not warns(Metropolis(), Ising.lattice((3, 3), periodic=False))
     assert not warns(Metropolis(), Ising.lattice((5, 5)))
+    from thermolearn.samplers.annealing import anneal
+    from thermolearn.samplers.rules import NonErgodicWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NonErgodicWarning)  # an optimiser keeps its lowest states: no warning
+        anneal(small, 5, 2, seed=0)

@@ -228,8 +228,13 @@ rule_lattice_code = METROPOLIS.lattice_code
 FIXED_ORDER_TRAP_MAX_SPINS = 16
 
 
+class NonErgodicWarning(RuntimeWarning):
+    """A sampler whose chain cannot reach every state of the model: its averages are biased
+    (an optimiser, which keeps the lowest state it meets, may ignore it)."""
+
+
 def warn_fixed_order_trap(model: Any, sampler: str) -> None:
-    """Warn (RuntimeWarning) when a Metropolis sweep in a fixed site order is not ergodic on
+    """Warn (NonErgodicWarning) when a Metropolis sweep in a fixed site order is not ergodic on
     ``model``: every flip with Delta E = 0 is made, so on a small periodic lattice without a field
     the sweep splits the states into closed classes and the averages are biased."""
     geometry = getattr(model, "geometry", None)
@@ -245,6 +250,6 @@ def warn_fixed_order_trap(model: Any, sampler: str) -> None:
         f"{sampler} sweeps this {shape} periodic lattice in a fixed site order and makes every flip that costs "
         "nothing (Delta E = 0): on a lattice this small and without a field that sweep is not ergodic (closed "
         "classes of states) and its averages are biased; use Metropolis(order='random'), heat bath or Wolff",
-        RuntimeWarning,
+        NonErgodicWarning,
         stacklevel=3,
     )
