@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
     from thermolearn.samplers.multispin import MultiSpinMetropolis
     from thermolearn.samplers.parallel_tempering import AdaptedLadder, ParallelTempering, adapt_ladder, geometric_ladder
     from thermolearn.samplers.registry import SAMPLERS, make_sampler
-    from thermolearn.samplers.rules import SpinFlipRule
+    from thermolearn.samplers.rules import NonErgodicWarning, SpinFlipRule
     from thermolearn.samplers.single_spin import HeatBath, Metropolis, Quench, SingleSpinSampler, checkerboard_order
     from thermolearn.samplers.state import ChainState
 
@@ -34,6 +34,7 @@ _EXPORTS = {
     "make_sampler": "registry",
     "Metropolis": "single_spin",
     "MultiSpinMetropolis": "multispin",
+    "NonErgodicWarning": "rules",
     "ParallelTempering": "parallel_tempering",
     "Quench": "single_spin",
     "Sampler": "base",
