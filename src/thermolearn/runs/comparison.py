@@ -414,15 +414,11 @@ def _run_monte_carlo(
     the row is not converged."""
     from thermolearn.validation import check_positive_int
 
-    if nodes is not None:
-        count = check_positive_int("nodes", nodes, minimum=2)
+    count = MONTE_CARLO_NODES if nodes is None else check_positive_int("nodes", nodes, minimum=2)
+    run = _integrate_energy(model, temperature, count, seed, sweeps, burn_in)
+    while nodes is None and run["gaps"] and 2 * count <= MONTE_CARLO_MAX_NODES:
+        count *= 2
         run = _integrate_energy(model, temperature, count, seed, sweeps, burn_in)
-    else:
-        count = MONTE_CARLO_NODES
-        run = _integrate_energy(model, temperature, count, seed, sweeps, burn_in)
-        while run["gaps"] and 2 * count <= MONTE_CARLO_MAX_NODES:
-            count *= 2
-            run = _integrate_energy(model, temperature, count, seed, sweeps, burn_in)
     result, gaps, quadrature = run["result"], run["gaps"], run["quadrature"]
     at_t = result.at(temperature)
     rates = [r for r in result.sampler_info.get("exchange_acceptance", []) if r is not None]

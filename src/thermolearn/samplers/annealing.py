@@ -59,8 +59,9 @@ DEFAULT_PT_TEMPERATURES = 16
 #: state accepted 15% of the time (simulated annealing starts at 50%). A replica-exchange read
 #: keeps its whole ladder for the whole run, and one as hot as annealing's start spends its hot
 #: replicas where nothing is decided: at equal sweeps, hot ends at 10-20% found lower energies
-#: than 50% on Gset G1, G14, G22, G39, G43 and 2D/3D Edwards-Anderson glasses, and 15% was
-#: within the error bars of the best of 10% and 20% on each (docs/benchmarks.md)
+#: than 50% on Gset G1, G14, G22, G39, G43 and 2D/3D Edwards-Anderson glasses; no value won
+#: everywhere, and 15% was within about two standard errors of the better of 10% and 20% on each
+#: (docs/benchmarks.md)
 PT_HOT_ACCEPTANCE = 0.15
 DENSE_FILL = 0.25  # fraction of coupled pairs above which fields are updated from a dense J
 DENSE_MAX_SPINS = 4096  # 4096^2 doubles = 134 MB
