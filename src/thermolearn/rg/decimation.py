@@ -139,16 +139,43 @@ def chain_correlation_length(coupling: float, field: float = 0.0) -> float:
     if k == 0.0:
         return 0.0
     a = abs(k)
-    # gap = ln(lambda_+^2 / |det T|), det T = 2 sinh 2K, lambda_+ = e^K mu, mu = cosh h + sqrt(sinh^2 h + e^(-4K));
-    # the large parts (2K, and 2|K| inside mu when K < 0) cancel analytically, so a gap of 1e-9 keeps its digits
+    y = abs(h)  # lambda_+ / |lambda_-| is even in h
+    # gap = ln(lambda_+^2 / |det T|), det T = 2 sinh 2K = e^(2|K|) (1 - e^(-4|K|)) sign K, lambda_+ = e^K mu,
+    # mu = cosh h + sqrt(sinh^2 h + e^(-4K)); the large parts (2K, and 2|K| inside mu when K < 0) cancel
+    # analytically, so a gap of 1e-9 keeps its digits, and where the field would overflow sinh (|h| > 710,
+    # or sinh^2 at |h| > 355) the gap is large and formed from logarithms instead
     if k > 0:
-        mu_minus_one = 2.0 * math.sinh(h / 2.0) ** 2 + math.sqrt(math.sinh(h) ** 2 + math.exp(-4.0 * a))
-        gap = 2.0 * math.log1p(mu_minus_one) - math.log(-math.expm1(-4.0 * a))
+        if y <= 1.0:
+            # hypot keeps sqrt(e^(-4K)) = e^(-2K) when e^(-4K) alone would underflow (K > 186)
+            mu_minus_one = 2.0 * math.sinh(y / 2.0) ** 2 + math.hypot(math.sinh(y), math.exp(-2.0 * a))
+            log_mu = math.log1p(mu_minus_one)
+        else:
+            # mu = e^y [c + sqrt(s^2 + e^(-4K - 2y))], c, s = (1 +- e^(-2y)) / 2 and c + s = 1: every term
+            # is positive and ln mu >= y >= 1, so nothing cancels
+            c, s = 0.5 * (1.0 + math.exp(-2.0 * y)), -0.5 * math.expm1(-2.0 * y)
+            log_mu = y + math.log(c + math.sqrt(s * s + math.exp(-4.0 * a - 2.0 * y)))
+        gap = 2.0 * log_mu - _log1mexp(4.0 * a)
     else:
-        x = math.sinh(h) ** 2 * math.exp(-4.0 * a)
-        scaled_minus_one = math.cosh(h) * math.exp(-2.0 * a) + x / (math.sqrt(1.0 + x) + 1.0)  # mu e^(-2|K|) - 1
-        gap = 2.0 * math.log1p(scaled_minus_one) - math.log(-math.expm1(-4.0 * a))
+        # mu e^(-2|K|) = e^(y - 2|K|) c + sqrt(1 + (e^(y - 2|K|) s)^2) with c, s as above
+        w = y - 2.0 * a
+        c, s = 0.5 * (1.0 + math.exp(-2.0 * y)), -0.5 * math.expm1(-2.0 * y)
+        if w <= 20.0:
+            # e^y e^(-2|K|) where both are representable: exact to rounding, whereas y - 2|K| rounds first
+            e = math.exp(y) * math.exp(-2.0 * a) if max(y, 2.0 * a) <= 700.0 else math.exp(w)
+            x = (e * s) ** 2
+            scaled_minus_one = e * c + x / (math.sqrt(1.0 + x) + 1.0)  # mu e^(-2|K|) - 1
+            log_scaled = math.log1p(scaled_minus_one)
+        else:  # the ratio is at least e^20 / 2: its log w + O(1) has all its digits
+            log_scaled = w + math.log(c + math.sqrt(s * s + math.exp(-2.0 * w)))
+        gap = 2.0 * log_scaled - _log1mexp(4.0 * a)
     return math.inf if gap <= 0 else 1.0 / gap
+
+
+def _log1mexp(x: float) -> float:
+    """ln(1 - e^(-x)) for x > 0 to rounding: expm1 where e^(-x) is near 1, log1p where it is small
+    (ln(-expm1(-x)) rounds 1 - e^(-x) near 1, dropping e^(-x) entirely once x > 37: at K = 10 the
+    gap 2 e^(-20) then lost e^(-40), 1e-9 of it)."""
+    return math.log(-math.expm1(-x)) if x <= math.log(2.0) else math.log1p(-math.exp(-x))
 
 
 @dataclass(frozen=True)

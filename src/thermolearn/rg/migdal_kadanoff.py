@@ -80,11 +80,24 @@ def _decimate(x: np.ndarray, b: int) -> np.ndarray:
 
 
 def _decimate_derivative(x: np.ndarray, b: int) -> np.ndarray:
-    """d/dx atanh(tanh^b x) = b tanh^(b-1) x sech^2 x / (1 - tanh^(2b) x)."""
-    lt = _log_tanh(x)
-    sech2 = 1.0 / np.cosh(np.minimum(x, 350.0)) ** 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = b * np.exp((b - 1) * lt) * sech2 / -np.expm1(2 * b * lt)
+    """d/dx atanh(tanh^b x) = b tanh^(b-1) x sech^2 x / (1 - tanh^(2b) x) for x >= 0.
+
+    With t = e^(-2x), A = atanh t = -(1/2) ln tanh x and L = 4 b A = -ln tanh^(2b) x this is
+    tanh^(b-1) x (t / A) (L / (1 - e^(-L))) / (1 + t)^2: both ratios tend to 1 as x -> infinity
+    (slope 1, the chain of b strong bonds is one strong bond) instead of the 0/0 of
+    sech^2 x / (1 - tanh^(2b) x) once e^(-2x) underflows."""
+    xs = np.maximum(x, 1e-300)  # x = 0 is set below; keep ln tanh finite there
+    lt = _log_tanh(xs)
+    t = np.exp(-2.0 * xs)
+    # A from ln tanh (accurate as x -> 0, where t -> 1) or from t itself (exact as x -> infinity)
+    big_a = np.where(xs < 1.0, -0.5 * lt, np.arctanh(np.minimum(t, 0.5)))
+    # t / atanh t = 1 - t^2/3 - 4 t^4/45 - ...: the series to rounding below 1e-4 (and at t = 0)
+    t_over_a = np.where(t < 1e-4, 1.0 - t * t / 3.0, t / np.where(t < 1e-4, 1.0, big_a))
+    ell = 4.0 * b * big_a
+    # L / (1 - e^(-L)) = 1 + L/2 + L^2/12 + ...: the series to rounding below 1e-8 (and at L = 0)
+    safe_ell = np.where(ell < 1e-8, 1.0, ell)
+    ell_ratio = np.where(ell < 1e-8, 1.0 + 0.5 * ell, safe_ell / -np.expm1(-safe_ell))
+    value = np.exp((b - 1) * lt) * t_over_a * ell_ratio / (1.0 + t) ** 2
     return np.where(x > 0, value, 0.0 if b > 1 else 1.0)
 
 

@@ -13,7 +13,8 @@ the exact answer:
 * :class:`IsingExponentialFamily` — natural parameters, sufficient statistics, a(theta).
 * :func:`black_box_vi` — stochastic VI from the energy alone (JAX), product or autoregressive q.
 * :class:`BayesianLinearRegression` — the ELBO where the exact posterior is known.
-* :func:`compare` — one model, every method, one table.
+* :func:`thermolearn.runs.comparison.compare` (not in this package: it also runs the exact
+  and Monte Carlo methods) — one model, every method, one table.
 """
 
 from typing import TYPE_CHECKING

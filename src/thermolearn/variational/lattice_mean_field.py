@@ -199,9 +199,7 @@ def exact_lattice_magnetization(
     H = check_finite_float("field", field)
     T = np.atleast_1d(np.asarray(temperatures, dtype=np.float64))
     if dimension == 1:
-        beta = 1.0 / T
-        sh = np.sinh(beta * H)
-        out = sh / np.sqrt(sh * sh + np.exp(-4.0 * beta * J))
+        out = _chain_magnetization(1.0 / T, J, H)
     elif dimension == 2 and H == 0.0:
         from thermolearn.exact import onsager
 
@@ -209,3 +207,28 @@ def exact_lattice_magnetization(
     else:
         return None
     return out
+
+
+def _chain_magnetization(beta: np.ndarray, J: float, H: float) -> np.ndarray:
+    """m = sinh(beta H) / sqrt(sinh^2(beta H) + e^(-4 beta J)) as sign(beta H) p / sqrt(1 + p^2),
+    p = |sinh(beta H)| e^(2 beta J), which is 0 in zero field and +-1 (not inf / inf = NaN) when
+    the field or the coupling beats the temperature."""
+    y = np.abs(beta * H)
+    with np.errstate(over="ignore", invalid="ignore"):
+        p = np.sinh(y) * np.exp(2.0 * beta * J)
+    # where the product overflows or underflows (sinh y > 1e308, e^(2 beta J) > 1e308 or < 1e-308)
+    # form p from its logarithm, ln sinh y = y + ln(1 - e^(-2y)) - ln 2 (ln sinh y itself for y < 1)
+    redo = ~np.isfinite(p) | ((p == 0.0) & (y > 0.0))
+    if np.any(redo):
+        yr = y[redo]
+        with np.errstate(divide="ignore", over="ignore"):
+            log_sinh = np.where(
+                yr < 1.0,
+                np.log(np.sinh(np.minimum(yr, 1.0))),
+                yr + np.log1p(-np.exp(-2.0 * np.maximum(yr, 1.0))) - math.log(2.0),
+            )
+            p[redo] = np.exp(log_sinh + 2.0 * beta[redo] * J)
+    # p / sqrt(1 + p^2), written as 1 / sqrt(1 + p^-2) for p > 1 so that p = inf gives 1
+    low, inv_high = np.minimum(p, 1.0), 1.0 / np.maximum(p, 1.0)
+    magnitude = np.where(p <= 1.0, low / np.hypot(1.0, low), 1.0 / np.hypot(1.0, inv_high))
+    return np.sign(beta * H) * magnitude
