@@ -14,7 +14,7 @@ from thermolearn import Ising
 from thermolearn.randomness.xoshiro import next_uniform
 from thermolearn.samplers import BoundSweeps, ChainState, HeatBath, Metropolis
 from thermolearn.samplers.registry import SAMPLERS
-from thermolearn.samplers.rules import SpinFlipRule, count_below, draw_code
+from thermolearn.samplers.rules import ALWAYS_FREE_METROPOLIS, SpinFlipRule, count_below, draw_code
 from thermolearn.samplers.single_spin import SingleSpinSampler
 from thermolearn.testing import ConformanceReport, check_sampler
 
@@ -75,12 +75,17 @@ def test_a_bound_call_that_differs_from_sweep_fails():
 
 
 def test_a_non_ergodic_sampler_fails_and_the_report_can_be_read_without_raising():
-    # sequential Metropolis on the frustrated 3x3 antiferromagnet without a field splits into
-    # closed classes of states (zero-cost flips are always made in a fixed order)
+    # sequential Metropolis that makes every zero-cost flip (the textbook rule) on the frustrated
+    # 3x3 antiferromagnet without a field splits into closed classes of states
+    class AlwaysFree(Metropolis):
+        name = "metropolis-always-free"
+        rule = ALWAYS_FREE_METROPOLIS
+
     models = {"3x3 antiferromagnet": (Ising.lattice((3, 3), coupling=-1.0), 1.5)}
-    report = check_sampler(Metropolis("sequential"), models=models, raise_on_failure=False)
+    report = check_sampler(AlwaysFree("sequential"), models=models, raise_on_failure=False)
     assert not report.passed and report.failures[0].p_value < report.alpha
     assert check_sampler(HeatBath("sequential"), models=models).passed
+    assert check_sampler(Metropolis("sequential"), models=models).passed  # its free flips are random
 
 
 def test_declared_capabilities_choose_the_models():

@@ -15,7 +15,7 @@ from thermolearn.samplers import annealing, cluster, cluster_strips, lattice_ker
 from thermolearn.samplers.cluster import SwendsenWang, Wolff
 from thermolearn.samplers.multispin import MultiSpinMetropolis
 from thermolearn.samplers.parallel_tempering import ParallelTempering
-from thermolearn.samplers.rules import METROPOLIS
+from thermolearn.samplers.rules import ALWAYS_FREE_METROPOLIS
 from thermolearn.samplers.single_spin import HeatBath, Metropolis
 from thermolearn.samplers.state import ChainState
 
@@ -119,7 +119,7 @@ def test_single_spin_lattice_sweeps_of_one_chain_use_one_thread(monkeypatch):
 def test_annealing_reads_use_at_most_one_thread_each(monkeypatch, reads, threads):
     model = Ising.sherrington_kirkpatrick(12, seed=2)
     seen: list[int] = []
-    compiled = METROPOLIS.compiled
+    compiled = ALWAYS_FREE_METROPOLIS.compiled  # the annealers' Metropolis rule
 
     def spying_compiled(template, *, parallel=False):
         kernel = compiled(template, parallel=parallel)
@@ -130,7 +130,7 @@ def test_annealing_reads_use_at_most_one_thread_each(monkeypatch, reads, threads
 
         return run
 
-    monkeypatch.setattr(METROPOLIS, "compiled", spying_compiled)
+    monkeypatch.setattr(ALWAYS_FREE_METROPOLIS, "compiled", spying_compiled)
     annealing.anneal(model, sweeps=20, reads=reads, seed=4)
     assert seen and set(seen) == {threads}  # the reads, then the final quench
     assert numba.get_num_threads() == POOL

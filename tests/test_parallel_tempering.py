@@ -80,7 +80,9 @@ def test_pt_energy_and_specific_heat_of_the_16x16_lattice_match_kaufman_within_f
     L = 16
     model = Ising.lattice((L, L))
     ladder = geometric_ladder(2.0, 2.7, 8)
-    result = sample(model, ParallelTempering(ladder), None, sweeps=12_000, burn_in=1000, n_chains=2, seed=5)
+    # tau_int(m) at T = 2.0 is about 18 sweeps but spreads from 10 to 40 between seeds, and a run
+    # is marked unreliable below 400 tau_int: 20 000 sweeps leave room for the slow seeds
+    result = sample(model, ParallelTempering(ladder), None, sweeps=20_000, burn_in=1000, n_chains=2, seed=5)
     n = L * L
     for T in ladder:
         exact = kaufman(L, T)
@@ -90,7 +92,7 @@ def test_pt_energy_and_specific_heat_of_the_16x16_lattice_match_kaufman_within_f
         assert abs(obs.specific_heat.mean - exact.specific_heat / n) < 4 * obs.specific_heat.stderr, T
     info = result.sampler_info
     acc = np.array(info["exchange_acceptance"])
-    assert info["exchange_attempted"] == [13_000] * (ladder.size - 1)  # half of the 13000 rounds per pair, 2 runs
+    assert info["exchange_attempted"] == [21_000] * (ladder.size - 1)  # half of the 21000 rounds per pair, 2 runs
     assert np.all((acc > 0.05) & (acc < 0.95))
     assert info["round_trips"] > 0
     flow = np.array(info["flow_fraction"])

@@ -15,8 +15,10 @@ costs O(1) and an accepted one updates its neighbours' fields, which for dense m
 (Sherrington-Kirkpatrick) is much cheaper than recomputing phi_i at every proposal. The
 kernel draws the same random numbers and makes the same decisions as
 ``sampler.sweep(model, state, beta, 1)`` sweep after sweep (exactly, where the couplings
-are integers; up to rounding of phi otherwise). Any other :class:`Sampler` is driven sweep
-by sweep through its own ``sweep``.
+are integers; up to rounding of phi otherwise), with one exception: for Metropolis the
+annealers make every flip that costs nothing, as dwave-samplers does, where the sampler makes
+it with probability 0.9 (:data:`~thermolearn.samplers.rules.ANNEALING_RULES`). Any other
+:class:`Sampler` is driven sweep by sweep through its own ``sweep``.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from thermolearn.randomness.xoshiro import next_uniform, seed_chains
 from thermolearn.resources import check_memory
 from thermolearn.samplers.base import Sampler
 from thermolearn.samplers.parallel_tempering import _ladder, csr_int64, geometric_ladder
-from thermolearn.samplers.rules import METROPOLIS, NonErgodicWarning, rule_decide
+from thermolearn.samplers.rules import ALWAYS_FREE_METROPOLIS, NonErgodicWarning, annealing_rule, rule_decide
 from thermolearn.samplers.schedules import check_beta_range, default_beta_range, make_schedule
 from thermolearn.samplers.state import ChainState
 from thermolearn.validation import check_positive_int
@@ -455,7 +457,7 @@ def _anneal_sa(
     state = _initial_chains(model, reads, seed, initial)
     if fast:
         assert smp.rule is not None  # fast means the sampler has a rule
-        rule = smp.rule
+        rule = annealing_rule(smp.rule)
         csr, dense, order = csr_int64(model), _dense_couplings(model), smp.site_order(model)
         # every read owns its row of spins and of generator state, so groups of rows give the
         # same reads as one call
@@ -492,7 +494,8 @@ def _quench_states(model: Ising, spins: np.ndarray, max_quench: int) -> np.ndarr
     no_rng = np.zeros((spins.shape[0], 4), dtype=np.uint64)  # zero sweeps at finite temperature draw nothing
     threads = thread_count(spins.shape[0])
     with thread_limit(threads):
-        METROPOLIS.compiled(_anneal_reads, parallel=True)(
+        # the annealers' own kernel (the quench draws nothing): no second compile
+        ALWAYS_FREE_METROPOLIS.compiled(_anneal_reads, parallel=True)(
             spins,
             no_rng,
             *csr_int64(model),
@@ -531,7 +534,7 @@ def _anneal_pt(
     accepted = np.zeros((reads, K - 1), dtype=np.int64)
     attempted = np.zeros((reads, K - 1), dtype=np.int64)
     assert smp.rule is not None  # the PT optimiser runs only single-spin samplers with a rule
-    rule = smp.rule
+    rule = annealing_rule(smp.rule)
     csr, dense, order = csr_int64(model), _dense_couplings(model), smp.site_order(model)
     # run r owns rows r*K .. r*K + K - 1 and row r of the per-run arrays: groups of runs give
     # the same runs as one call

@@ -83,9 +83,48 @@ def count_below(a, b):
 
 
 # ---------------------------------------------------------------------------- Metropolis
+# A flip that costs nothing is made with probability FREE_FLIP_ACCEPTANCE, not always:
+# min(1, exp(-beta dE)) makes every such flip, and a sweep in a fixed site order then moves domain
+# walls deterministically: a ring of any length never mixes (a 64-site ring at T = 0.7 gave
+# E/N = 0.09 +- 0.16 for an exact -0.892) and small periodic lattices split into closed classes
+# of states. Any a(dE) with a(dE) = exp(-beta dE) a(-dE) keeps detailed balance, so a(0) may be
+# any number in (0, 1]. It is a trade: a(0) = 1/2 mixes the traps fastest but slows domain walls
+# everywhere (32x32 at T_c: tau_int of |m| 2-3x the textbook rule's), while 0.9 costs about 10%
+# there and still mixes the ring and the small lattices (docs/benchmarks.md, "Free flips").
+#: the probability that Metropolis makes a flip that costs nothing (Delta E = 0)
+FREE_FLIP_ACCEPTANCE = 0.9
+
+
 @njit(inline="always")
 def metropolis_decide(si, phi, beta, s0, s1, s2, s3):
-    """Flip with probability min(1, exp(-beta dE)), dE = 2 s_i phi_i; draws only for dE > 0."""
+    """Flip with probability min(1, exp(-beta dE)) for dE != 0 and FREE_FLIP_ACCEPTANCE for
+    dE = 0, dE = 2 s_i phi_i; draws only for dE >= 0."""
+    de = 2.0 * si * phi
+    flip = de < 0.0
+    if not flip:
+        u, s0, s1, s2, s3 = next_uniform(s0, s1, s2, s3)
+        if de == 0.0:
+            flip = u < FREE_FLIP_ACCEPTANCE
+        else:
+            x = -beta * de
+            flip = u < math.exp(x) if x > _EXP_CUTOFF else u == 0.0
+    return flip, de, s0, s1, s2, s3
+
+
+@njit(inline="always")
+def metropolis_lattice_code(si, phi, beta):
+    de = 2.0 * si * phi
+    if de < 0.0:
+        return CODE_FLIP
+    if de == 0.0:
+        return draw_code(count_below(1.0, FREE_FLIP_ACCEPTANCE), False)
+    return draw_code(count_below(1.0, math.exp(-beta * de)), False)
+
+
+@njit(inline="always")
+def always_free_metropolis_decide(si, phi, beta, s0, s1, s2, s3):
+    """Flip with probability min(1, exp(-beta dE)), dE = 2 s_i phi_i: every free flip is made;
+    draws only for dE > 0. The annealers' rule (see :data:`ANNEALING_RULES`)."""
     de = 2.0 * si * phi
     flip = de <= 0.0
     if not flip:
@@ -96,7 +135,7 @@ def metropolis_decide(si, phi, beta, s0, s1, s2, s3):
 
 
 @njit(inline="always")
-def metropolis_lattice_code(si, phi, beta):
+def always_free_metropolis_lattice_code(si, phi, beta):
     de = 2.0 * si * phi
     if de <= 0.0:
         return CODE_FLIP
@@ -215,7 +254,23 @@ class SpinFlipRule(FixedSettings):
 METROPOLIS = SpinFlipRule("metropolis", metropolis_decide, metropolis_lattice_code)
 HEAT_BATH = SpinFlipRule("heatbath", heat_bath_decide, heat_bath_lattice_code)
 QUENCH = SpinFlipRule("quench", quench_decide, quench_lattice_code, zero_temperature=True)
+#: min(1, exp(-beta dE)) with every free flip made: not ergodic in a fixed order on rings and small
+#: periodic lattices, so no sampler uses it; the annealers do (below)
+ALWAYS_FREE_METROPOLIS = SpinFlipRule(
+    "metropolis-always-free", always_free_metropolis_decide, always_free_metropolis_lattice_code
+)
 RULES: dict[str, SpinFlipRule] = {r.name: r for r in (METROPOLIS, HEAT_BATH, QUENCH)}
+#: the rule an optimiser (``anneal``, the PT optimiser) runs in place of a sampler's rule: an
+#: optimiser keeps the lowest state it meets rather than averaging, free moves along a plateau
+#: help it, and dwave-samplers' annealer makes them all; so annealing keeps the classic rule (and
+#: its 0.6.10 results, bit for bit)
+ANNEALING_RULES: dict[str, SpinFlipRule] = {METROPOLIS.name: ALWAYS_FREE_METROPOLIS}
+
+
+def annealing_rule(rule: SpinFlipRule) -> SpinFlipRule:
+    """The rule an optimiser runs for a sampler whose rule is ``rule``."""
+    return ANNEALING_RULES.get(rule.name, rule)
+
 
 #: what the drivers' templates call; rebound per rule by :meth:`SpinFlipRule.compiled`
 rule_decide = METROPOLIS.decide
@@ -223,8 +278,10 @@ rule_lattice_code = METROPOLIS.lattice_code
 
 
 #: the largest system on which :func:`warn_fixed_order_trap` warns: there the closed classes of a
-#: fixed-order Metropolis sweep carry visible weight (2x2: a quarter of starts stuck at E = 0; 3x3,
-#: 4x2, 12-site ring: several classes; 4x4: about 1e-3 in total variation)
+#: fixed-order sweep that makes every free flip carry visible weight (2x2: a quarter of starts stuck
+#: at E = 0; 3x3, 4x2, 12-site ring: several classes; 4x4: about 1e-3 in total variation). The
+#: kernels that still make every free flip (metropolis-msc, -packed, -jax) take only 2D and 3D
+#: lattices, where no bias was seen past 16 spins (docs/benchmarks.md, "Free flips")
 FIXED_ORDER_TRAP_MAX_SPINS = 16
 
 
@@ -234,9 +291,10 @@ class NonErgodicWarning(RuntimeWarning):
 
 
 def warn_fixed_order_trap(model: Any, sampler: str) -> None:
-    """Warn (NonErgodicWarning) when a Metropolis sweep in a fixed site order is not ergodic on
-    ``model``: every flip with Delta E = 0 is made, so on a small periodic lattice without a field
-    the sweep splits the states into closed classes and the averages are biased."""
+    """Warn (NonErgodicWarning) when a sweep in a fixed site order that makes every flip with
+    Delta E = 0 (the multi-spin-coded, packed and JAX Metropolis kernels) is not ergodic on
+    ``model``: on a small periodic lattice without a field it splits the states into closed
+    classes and the averages are biased."""
     geometry = getattr(model, "geometry", None)
     if (
         geometry is None
@@ -249,7 +307,8 @@ def warn_fixed_order_trap(model: Any, sampler: str) -> None:
     warnings.warn(
         f"{sampler} sweeps this {shape} periodic lattice in a fixed site order and makes every flip that costs "
         "nothing (Delta E = 0): on a lattice this small and without a field that sweep is not ergodic (closed "
-        "classes of states) and its averages are biased; use Metropolis(order='random'), heat bath or Wolff",
+        "classes of states) and its averages are biased; use 'metropolis' (its free flips are random), heat bath "
+        "or Wolff",
         NonErgodicWarning,
         stacklevel=3,
     )

@@ -38,7 +38,7 @@ from thermolearn.samplers.lattice_kernels import (
     serial_kernel,
 )
 from thermolearn.samplers.recording import Records, no_records
-from thermolearn.samplers.rules import HEAT_BATH, METROPOLIS, QUENCH, SpinFlipRule, rule_decide, warn_fixed_order_trap
+from thermolearn.samplers.rules import HEAT_BATH, METROPOLIS, QUENCH, SpinFlipRule, rule_decide
 from thermolearn.samplers.state import ChainState, kernel_views
 from thermolearn.validation import check_positive_int
 
@@ -331,21 +331,18 @@ class SingleSpinSampler(Sampler):
 
 
 class Metropolis(SingleSpinSampler):
-    """Single-spin Metropolis: flip with probability min(1, exp(-beta Delta E)).
+    """Single-spin Metropolis: flip with probability min(1, exp(-beta Delta E)), and with
+    probability ``rules.FREE_FLIP_ACCEPTANCE`` (0.9) when the flip costs nothing (Delta E = 0).
 
-    Flips that cost nothing (Delta E = 0) are always made, so in a fixed site order
-    ('sequential', 'checkerboard') small systems without a field can be non-ergodic: on the
-    periodic 3x3 lattice (ferro- or antiferromagnet) and the 12-site ring the exact sweep
-    matrix has 5 and 6 closed classes. Use order='random' or :class:`HeatBath` there.
+    The free flips are random so that a sweep in a fixed site order ('sequential',
+    'checkerboard') is ergodic: making every one of them (the textbook rule, 0.6.10 and earlier)
+    moves domain walls deterministically, so a ring of any length never mixes and small periodic
+    lattices without a field split into closed classes of states. The rule keeps detailed
+    balance: a(Delta E) = exp(-beta Delta E) a(-Delta E) for every Delta E.
     """
 
     name = "metropolis"
     rule = METROPOLIS
-
-    def check_model(self, model: Ising) -> None:
-        super().check_model(model)
-        if self.order != "random":
-            warn_fixed_order_trap(model, f"Metropolis (order={self.order!r})")
 
 
 class HeatBath(SingleSpinSampler):
