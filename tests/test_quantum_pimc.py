@@ -2,8 +2,11 @@
 averages equal the exact Trotterised values (product formula) within error bars, and the a + b/M^2
 extrapolation agrees with exact diagonalisation."""
 
+import warnings
+
 import numpy as np
 import pytest
+from scipy.special import logsumexp
 
 from thermolearn.models import Ising
 from thermolearn.quantum.exact import thermodynamics
@@ -63,6 +66,41 @@ def test_exact_trotter_values_converge_as_one_over_m_squared_to_exact_diagonalis
     spins = (1 - 2 * ((k[:, None] >> np.arange(6)) & 1)).astype(np.int8)
     z1 = np.sum(np.exp(-2.0 * CHAIN.energy(spins))) * np.cosh(2.0) ** 6
     assert trotter_exact(CHAIN, 1.0, 0.5, 1).log_z == pytest.approx(np.log(z1), abs=1e-10)
+
+
+@pytest.mark.parametrize(("gamma", "temperature", "slices", "energy"), [(10.0, 0.01, 4, -44.0), (1.0, 0.001, 2, -8.0)])
+def test_trotter_exact_at_large_beta_gamma_over_m_has_the_rank_one_closed_form(gamma, temperature, slices, energy):
+    # a = beta Gamma / M = 250 and 500: tanh a = 1, so T = D^1/2 X D^1/2 is cosh(a)^N d d^T (rank one) and
+    # Z_M = cosh(a)^(N M) (sum_s e^{-beta E(s) / M})^M; up to 0.6.10 the cosh a in X overflowed (LinAlgError)
+    ring = Ising.lattice(4, 1.0, 0.0, periodic=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow on the way either
+        exact = trotter_exact(ring, gamma, temperature, slices)
+        sampled = run_pimc(ring, gamma, temperature, slices, 200, chains=2, seed=0)
+    beta, a = 1.0 / temperature, gamma / temperature / slices
+    k = np.arange(16)
+    energies = ring.energy((1 - 2 * ((k[:, None] >> np.arange(4)) & 1)).astype(np.int8))
+    log_z = slices * logsumexp(-beta * np.asarray(energies) / slices) + 4 * slices * (a - np.log(2.0))
+    assert exact.log_z == pytest.approx(log_z, rel=1e-12)
+    # <E_cl> of the ground states (the Boltzmann weight at M T), and <sx> = coth 2a - <C> / sinh 2a = 1
+    assert exact.energy == pytest.approx(energy, abs=1e-9) and exact.sx == pytest.approx(1.0, abs=1e-12)
+    assert sampled.energy.mean == pytest.approx(energy, abs=1e-9)
+
+
+def test_trotter_exact_log_z_is_unchanged_by_the_rescaled_transfer_matrix_at_moderate_a():
+    # Z_M = Tr T^M from an explicit T with cosh / sinh entries (fine while they do not overflow)
+    gamma = np.linspace(0.5, 1.2, 5)
+    beta, slices = 1.0 / 0.3, 3
+    a = beta * gamma / slices
+    X = np.ones((1, 1))
+    for i in reversed(range(5)):
+        X = np.kron(X, np.array([[np.cosh(a[i]), np.sinh(a[i])], [np.sinh(a[i]), np.cosh(a[i])]]))
+    k = np.arange(32)
+    d = np.exp(
+        -0.5 * beta * np.asarray(GLASS.energy((1 - 2 * ((k[:, None] >> np.arange(5)) & 1)).astype(np.int8))) / slices
+    )
+    lam = np.linalg.eigvalsh(d[:, None] * X * d[None, :])
+    assert trotter_exact(GLASS, gamma, 0.3, slices).log_z == pytest.approx(np.log(np.sum(lam**slices)), rel=1e-12)
 
 
 def test_sampled_trotter_extrapolation_agrees_with_exact_diagonalisation():

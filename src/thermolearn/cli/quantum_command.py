@@ -110,7 +110,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--sampler", choices=PIMC_SAMPLER_CHOICES, default="worldline", help="update scheme (default worldline)"
     )
     add_seed(m, "the chains")
-    add_json(m, "energy {mean, stderr}, trotter_exact_energy, exact_energy, sx, szsz and every M's run")
+    add_json(m, "energy {mean, stderr}, trotter_exact_energy, exact_energy, sx, szsz, reliable and every M's run")
     add_plot(m, "the PIMC energy against 1/M^2 with the exact Trotterised values, the fit and the exact energy")
     add_no_progress(m)
     add_checkpoint(m, "the chains and recorded series (one --slices value)")
@@ -473,6 +473,8 @@ def run_pimc_command(args: argparse.Namespace) -> int:
         "exact_method": exact_method,
         "sx": main["sx"],
         "szsz": main["szsz"],
+        # False when some run's error bars are likely too small (its RuntimeWarning said why)
+        "reliable": all(r["reliable"] for r in runs),
         "runs": runs,
     }
     fit = None

@@ -56,8 +56,8 @@ def _periodic_lattice_rows(
 
 
 def _periodic_lattice_csr(dims: tuple[int, ...], couplings: tuple[float, ...]) -> sp.csr_array:
-    """CSR couplings of a periodic hypercubic lattice whose sides are all >= 3 (2d distinct
-    neighbours per site), rows sorted, built a block of rows at a time."""
+    """CSR couplings of a periodic hypercubic lattice whose sides are all >= 3 and couplings all
+    non-zero (2d distinct coupled neighbours per site), rows sorted, built a block of rows at a time."""
     n = int(np.prod(dims))
     d = len(dims)
     neighbours = np.empty((n, 2 * d), dtype=np.int64)
@@ -191,7 +191,10 @@ class Ising:
         n_sites = float(np.prod([float(x) for x in dims]))
         couplings = tuple(check_finite_float("coupling", c) for c in _per_axis("coupling", coupling, d))
         wraps = tuple(_check_bool("periodic", p) for p in _per_axis("periodic", periodic, d))
-        direct = all(wraps) and min(dims) >= 3
+        # the matrix is left unbuilt only where every site has 2d distinct, coupled neighbours: an
+        # axis with J = 0 has no bonds, and the built matrix must hold none (edges(), n_edges and the
+        # link overlap count the stored pairs)
+        direct = all(wraps) and min(dims) >= 3 and all(c != 0.0 for c in couplings)
         check_memory(f"a {'x'.join(map(str, dims))} lattice", n_sites * lattice_bytes_per_site(d, direct))
         h = check_finite_float("field", field)
         n = int(np.prod(dims))

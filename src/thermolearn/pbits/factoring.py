@@ -30,10 +30,11 @@ import numpy as np
 
 from thermolearn.estimators.observables import Estimate
 from thermolearn.estimators.proportions import wilson_interval
-from thermolearn.exact.enumeration import MAX_SPINS, enumerate_exact
+from thermolearn.exact.enumeration import MAX_SPINS, enumerate_exact, state_index_to_spins
 from thermolearn.pbits.circuit import Circuit, bits_of, multiplier
 from thermolearn.pbits.clamping import clamp
-from thermolearn.pbits.updates import check_ergodic_beta, run_pbits
+from thermolearn.pbits.stationary import stationary_distribution
+from thermolearn.pbits.updates import EXACT_UPDATE_MODELS, check_ergodic_beta, run_pbits
 
 #: widest factors tried (a 2W-bit product must fit the 62-bit readout codes)
 MAX_WIDTH = 31
@@ -77,7 +78,11 @@ class FactorResult:
     p_bits, free_p_bits : p-bits of the multiplier, and those left free by the clamps.
     success_probability : P(a factorisation visited within n_sweeps), over chains.
     stationary_probability : fraction of the second half's sweeps on a factorisation.
-    stationary_probability_exact : its exact value, or None when too many p-bits are free.
+    stationary_probability_exact : its exact value under the stationary law of the update model
+        (exp(-I0 E) / Z for sequential and chromatic updates; the exact synchronous or asynchronous
+        law otherwise), or None when too many p-bits are free for that law.
+    stationary_probability_boltzmann : the same under exp(-I0 E) / Z (differs from the exact value
+        only for synchronous and asynchronous updates), or None when too many p-bits are free.
     curve_sweeps, curve_success, curve_low, curve_high : success within k sweeps with its 95%
         Wilson interval, at increasing k.
     visits : {"p x q": sweeps on it} for every factorisation visited.
@@ -95,6 +100,7 @@ class FactorResult:
     success_probability: Estimate
     stationary_probability: Estimate
     stationary_probability_exact: float | None
+    stationary_probability_boltzmann: float | None
     curve_sweeps: np.ndarray
     curve_success: np.ndarray
     curve_low: np.ndarray
@@ -113,6 +119,7 @@ class FactorResult:
             "success_probability": self.success_probability.as_dict(),
             "stationary_probability": self.stationary_probability.as_dict(),
             "stationary_probability_exact": self.stationary_probability_exact,
+            "stationary_probability_boltzmann": self.stationary_probability_boltzmann,
             "p_bits": self.p_bits,
             "free_p_bits": self.free_p_bits,
             "visits": dict(self.visits),
@@ -177,6 +184,56 @@ def exact_stationary_success(circuit: Circuit, clamps: dict[str, int], n: int, i
     return total
 
 
+def _decode(
+    codes: np.ndarray, circuit: Circuit, reduced: Any, free_readout: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The factors p and q of readout ``codes`` (bit k of a code: p-bit ``free_readout[k]``); the
+    clamped factor bits are known."""
+    p_idx = circuit.indices(circuit.groups["p"])
+    q_idx = circuit.indices(circuit.groups["q"])
+    bit_value: dict[int, int | None] = {int(i): None for i in np.concatenate([p_idx, q_idx])}
+    for i, v in zip(reduced.clamped.tolist(), reduced.values.tolist()):
+        if i in bit_value:
+            bit_value[i] = 1 if v > 0 else 0
+    values = []
+    for idx_list in (p_idx.tolist(), q_idx.tolist()):
+        val = np.zeros(codes.shape, dtype=np.int64)
+        for k, idx in enumerate(idx_list):
+            bit = ((codes >> free_readout.index(idx)) & 1) if bit_value[idx] is None else bit_value[idx]
+            val |= np.asarray(bit, dtype=np.int64) << k
+        values.append(val)
+    return values[0], values[1]
+
+
+def _update_law_success(
+    reduced: Any,
+    circuit: Circuit,
+    free_readout: list[int],
+    position: dict[int, int],
+    n: int,
+    i0: float,
+    update: str,
+    eta: float,
+    update_time: float,
+    partitions: int | np.ndarray | None,
+) -> float | None:
+    """P(a nontrivial factorisation) under the exact stationary law of a synchronous or
+    asynchronous update, which is not exp(-I0 E) / Z; None where that law cannot be enumerated."""
+    n_free = reduced.model.n_spins
+    try:
+        law = stationary_distribution(
+            reduced.model, i0, update, eta=eta, update_time=update_time, partitions=partitions
+        )
+    except ValueError:  # past the exact law's size limit (e.g. 7 free p-bits for asynchronous)
+        return None
+    states = state_index_to_spins(np.arange(2**n_free), n_free)
+    readout = np.array([position[i] for i in free_readout], dtype=np.int64)
+    codes = ((states[:, readout] > 0).astype(np.int64) << np.arange(readout.size)).sum(axis=1)
+    p_val, q_val = _decode(codes, circuit, reduced, free_readout)
+    ok = (p_val * q_val == n) & (p_val > 1) & (q_val > 1)
+    return float(law[ok].sum())
+
+
 def factor(
     n: int,
     *,
@@ -220,19 +277,7 @@ def factor(
         partitions=partitions,
     )
     assert run.codes is not None
-    # decode p and q from the codes: clamped factor bits are known
-    bit_value: dict[int, int | None] = {int(i): None for i in np.concatenate([p_idx, q_idx])}
-    for i, v in zip(reduced.clamped.tolist(), reduced.values.tolist()):
-        if i in bit_value:
-            bit_value[i] = 1 if v > 0 else 0
-    p_val = np.zeros(run.codes.shape, dtype=np.int64)
-    q_val = np.zeros(run.codes.shape, dtype=np.int64)
-    for k, idx in enumerate(p_idx.tolist()):
-        bit = ((run.codes >> free_readout.index(idx)) & 1) if bit_value[idx] is None else bit_value[idx]
-        p_val |= np.asarray(bit, dtype=np.int64) << k
-    for k, idx in enumerate(q_idx.tolist()):
-        bit = ((run.codes >> free_readout.index(idx)) & 1) if bit_value[idx] is None else bit_value[idx]
-        q_val |= np.asarray(bit, dtype=np.int64) << k
+    p_val, q_val = _decode(run.codes, circuit, reduced, free_readout)
     ok = (p_val * q_val == target) & (p_val > 1) & (q_val > 1)
     hit_time = np.where(ok.any(axis=1), ok.argmax(axis=1) + 1, np.iinfo(np.int64).max)
     chains, sweeps = ok.shape
@@ -249,7 +294,12 @@ def factor(
         key = (min(a, b), max(a, b))
         visits[key] = visits.get(key, 0) + 1
     best = max(visits, key=lambda key: visits[key]) if visits else None
-    exact_value = exact_stationary_success(circuit, clamps, target, i0) if exact else None
+    boltzmann_value = exact_stationary_success(circuit, clamps, target, i0) if exact else None
+    exact_value = boltzmann_value
+    if exact and run.update not in EXACT_UPDATE_MODELS:
+        exact_value = _update_law_success(
+            reduced, circuit, free_readout, position, target, i0, run.update, eta, update_time, partitions
+        )
     return FactorResult(
         n=target,
         width=w,
@@ -263,6 +313,7 @@ def factor(
         success_probability=success,
         stationary_probability=stationary,
         stationary_probability_exact=exact_value,
+        stationary_probability_boltzmann=boltzmann_value,
         curve_sweeps=points,
         curve_success=hits / chains,
         curve_low=intervals[:, 0],

@@ -9,7 +9,9 @@ each M, which :func:`trotter_exact` computes by the product formula):
 - <sx_i>_M = coth(2 a_i) - C_i / sinh(2 a_i), a_i = beta Gamma_i / M, C_i = (1/M) sum_tau s[tau,i] s[tau+1,i];
 - E_M = -d ln Z_M / d beta = <(1/M) sum_tau E_cl(s_tau)> - sum_i Gamma_i <sx_i>_M (totals, units of J);
 - <sz_i sz_j>: the slice average over the bonds.
-Error bars are autocorrelation-aware (:mod:`thermolearn.estimators`), chains pooled.
+Error bars are autocorrelation-aware (:mod:`thermolearn.estimators`), chains pooled, and never
+smaller than the spread of the chain means; a result whose error bars are likely too small is
+marked ``reliable=False`` with a RuntimeWarning.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from thermolearn.estimators.autocorrelation import integrated_autocorrelation_time
-from thermolearn.estimators.observables import Estimate
+from thermolearn.estimators.autocorrelation import DEFAULT_WINDOW_C, MIN_SAMPLES_PER_TAU, _integrated_time
+from thermolearn.estimators.observables import Estimate, _chains_disagree
 from thermolearn.fixed_settings import FixedSettings
 from thermolearn.models.ising import Ising
 from thermolearn.quantum.hamiltonian import check_ising, check_transverse, diagonal_energies
@@ -61,7 +63,13 @@ def trotter_couplings(beta: float, gamma: np.ndarray, slices: int) -> np.ndarray
 def _estimator_factors(beta: float, gamma: np.ndarray, slices: int) -> tuple[np.ndarray, np.ndarray]:
     """coth(2 a_i) and 1 / sinh(2 a_i), a_i = beta Gamma_i / M (so <sx_i> = coth - C_i / sinh)."""
     two_a = 2.0 * beta * gamma / slices
-    return 1.0 / np.tanh(two_a), 1.0 / np.sinh(two_a)
+    # 1 / sinh(2a) = 2 e^{-2a} / (1 - e^{-4a}): sinh overflows (with a warning) past 2a ~ 710
+    return 1.0 / np.tanh(two_a), 2.0 * np.exp(-two_a) / -np.expm1(-2.0 * two_a)
+
+
+def _log_cosh(x: np.ndarray) -> np.ndarray:
+    """ln cosh x without overflow: ln(e^x + e^-x) - ln 2."""
+    return np.logaddexp(x, -x) - math.log(2.0)
 
 
 @dataclass(frozen=True)
@@ -91,7 +99,9 @@ def trotter_exact(ising: Ising, transverse: object, temperature: float, slices: 
 
     T = D^1/2 X D^1/2 with D = diag(e^{-beta E_cl / M}) and X = prod_i e^{(beta Gamma_i / M) sx_i}; Z_M = Tr T^M
     from the eigenvalues of T, and the estimators' averages as traces of T^M (or T^(M-1) T_i) with
-    the observable inserted. Units of J; k_B = 1.
+    the observable inserted. Each factor e^{a sx} = cosh a [[1, tanh a], [tanh a, 1]] is taken
+    without its cosh a (which overflows for large a = beta Gamma / M), restored as N M ln cosh a
+    in ln Z. Units of J; k_B = 1.
     """
     model = check_ising(ising)
     n = model.n_spins
@@ -113,7 +123,8 @@ def trotter_exact(ising: Ising, transverse: object, temperature: float, slices: 
     # X = kron over sites (site 0 is the least significant bit, so it is the last factor)
     X = np.ones((1, 1))
     for i in reversed(range(n)):
-        X = np.kron(X, np.array([[np.cosh(a[i]), np.sinh(a[i])], [np.sinh(a[i]), np.cosh(a[i])]]))
+        t = np.tanh(a[i])
+        X = np.kron(X, np.array([[1.0, t], [t, 1.0]]))
     d = np.exp(-0.5 * beta * (e_cl - e_cl.min()) / M)  # shifted by E_min: Z is corrected below
     transfer = d[:, None] * X * d[None, :]
     lam, U = np.linalg.eigh(transfer)
@@ -121,7 +132,7 @@ def trotter_exact(ising: Ising, transverse: object, temperature: float, slices: 
     r = lam / top
     weights_m = r**M
     z = weights_m.sum()
-    log_z = M * math.log(top) + math.log(z) - beta * e_cl.min()
+    log_z = M * math.log(top) + math.log(z) - beta * e_cl.min() + M * float(np.sum(_log_cosh(a)))
     # Tr[T^M O] / Z for diagonal O: sum_n r_n^M (U^T O U)_nn / sum r^M
     probs = U * U
     e_mean = float(weights_m @ (e_cl @ probs)) / z
@@ -159,6 +170,8 @@ class PIMCResult:
     acceptance: float
     segment_flips_per_sweep: float
     seconds: float = 0.0
+    #: False when some error bar is likely too small (a RuntimeWarning said which and why)
+    reliable: bool = True
     extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -177,6 +190,7 @@ class PIMCResult:
             "acceptance": self.acceptance,
             "segment_flips_per_sweep": self.segment_flips_per_sweep,
             "seconds": self.seconds,
+            "reliable": self.reliable,
             **self.extra,
         }
 
@@ -211,7 +225,7 @@ def _mapped_model(model: Ising, beta: float, gamma: np.ndarray, M: int) -> Ising
 class PIMCRun(FixedSettings):
     """A path-integral Monte Carlo run that can be advanced in blocks and saved / restored exactly.
 
-    ``sampler``: 'worldline' (Metropolis on every (tau, i) plus imaginary-time segment flips; any
+    ``sampler``: 'worldline' (Metropolis on every (tau, i) plus heat-bath imaginary-time segment flips; any
     couplings), 'metropolis' (the local moves alone), or 'wolff' / 'sw' (the existing cluster samplers
     on the mapped (d+1)-dimensional model; couplings J >= 0 only). The settings and what is built
     from them (the Trotter couplings K, the estimator factors) are fixed at construction.
@@ -339,27 +353,76 @@ class PIMCRun(FixedSettings):
         return np.concatenate(parts, axis=1) if parts else np.zeros((self.chains, 0))
 
     def result(self, burn_in: int = 0, seconds: float = 0.0) -> PIMCResult:
-        """Estimates from the recorded sweeps after the first ``burn_in`` (all chains pooled)."""
+        """Estimates from the recorded sweeps after the first ``burn_in`` (all chains pooled).
+
+        Each error bar is the larger of the pooled autocorrelation-aware error and, with several
+        chains, the spread of the chain means std(means) / sqrt(chains). The result is marked not
+        ``reliable``, with one RuntimeWarning naming the quantities, where a series is too short
+        for its autocorrelation time, the chain means scatter more than the pooled error allows
+        (chi-square p < 1e-4, as :func:`~thermolearn.estimators.combine_chains` tests), or <sx>
+        (M > 1) never fluctuated.
+        """
         estimates: dict[str, Estimate] = {}
         tau = float("nan")
+        too_short: list[str] = []
+        disagree: list[str] = []
+        recorded = self._series("energy").shape[1] - burn_in
+        if recorded < 2:
+            raise ValueError(f"need at least 2 recorded sweeps after burn-in, got {recorded}")
         for name in ("energy", "classical_energy", "sx", "szsz"):
             x = self._series(name)[:, burn_in:]
-            if x.shape[1] < 2:
-                raise ValueError(f"need at least 2 recorded sweeps after burn-in, got {x.shape[1]}")
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                act = integrated_autocorrelation_time(x)
-            estimates[name] = Estimate(float(x.mean()), float(act.stderr))
+            act = _integrated_time(x, DEFAULT_WINDOW_C)
+            stderr = act.stderr
+            if not act.reliable:
+                too_short.append(f"{name} (tau_int ~ {act.tau:.3g})")
+            if self.chains > 1:
+                # a slow mode that only some chains saw (the 3x3 ferromagnet in a field at T = 1:
+                # rare, long visits to the reversed state) hides in the tail of the pooled rho(t)
+                # that Sokal's window cuts, so the pooled error was 2-4x too small; only the spread
+                # of the chain means shows it. Each chain mean has error stderr sqrt(chains) if the
+                # pooled error is right: a larger scatter means it is not
+                means = x.mean(axis=1)
+                if _chains_disagree(means, np.full(self.chains, stderr * math.sqrt(self.chains))):
+                    disagree.append(name)
+                stderr = max(stderr, float(np.std(means, ddof=1)) / math.sqrt(self.chains))
+            estimates[name] = Estimate(float(x.mean()), float(stderr))
             if name == "energy":
                 tau = float(act.tau)
+        # with M > 1 each kink in imaginary time moves <sx> by ~ 1 / (M sinh 2a): at high temperature
+        # kinks are rare and large, and a run that saw none reports stderr 0 for a mean that is off
+        # (unless a kink would not show: 2 / (M sinh 2a) below the rounding of coth 2a, at large a)
+        visible = np.any(2.0 * self.csch / self.slices > np.finfo(float).eps * self.coth)
+        kinkless = self.slices > 1 and estimates["sx"].stderr == 0.0 and bool(visible)
+        reasons = []
+        if too_short:
+            reasons.append(
+                f"series too short for a reliable autocorrelation time ({', '.join(too_short)} sweeps from "
+                f"{recorded} per chain; need >= {MIN_SAMPLES_PER_TAU:g} tau_int)"
+            )
+        if disagree:
+            reasons.append(
+                f"the means of the {self.chains} chains scatter more than the pooled error bars allow on "
+                f"{', '.join(disagree)} (a slow mode some chains saw and others did not; those error bars are the "
+                "spread of the chain means, itself uncertain with few chains)"
+            )
+        if kinkless:
+            reasons.append(
+                "sx never fluctuated (no kink in imaginary time was seen, so its error bar of 0 is not exact)"
+            )
+        if reasons:
+            warnings.warn(
+                "PIMC error bars are likely too small (result marked reliable=False): "
+                + "; ".join(reasons)
+                + "; run more sweeps or more chains",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         n = self.model.n_spins
         attempts = max(1, self.sweeps_done * self.chains * self.slices * n)
         return PIMCResult(
             temperature=self.temperature,
             slices=self.slices,
-            sweeps=int(self._series("energy").shape[1]) - burn_in,
+            sweeps=recorded,
             burn_in=burn_in,
             chains=self.chains,
             sampler=self.sampler,
@@ -371,6 +434,7 @@ class PIMCRun(FixedSettings):
             acceptance=float(self.accepted[0]) / attempts,
             segment_flips_per_sweep=float(self.accepted[1]) / max(1, self.sweeps_done * self.chains),
             seconds=seconds,
+            reliable=not reasons,
         )
 
     # ---------------------------------------------------------------- checkpoints

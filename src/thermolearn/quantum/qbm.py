@@ -104,8 +104,12 @@ def mode_mixture(n_visible: int, n_modes: int, p: float, seed=0) -> tuple[np.nda
     centres = (1 - 2 * rng.integers(0, 2, size=(m, n))).astype(np.int8)
     states = spin_table(n).astype(np.int64)
     distance = (n - states @ centres.T.astype(np.int64)) // 2  # (2^N, M)
-    with np.errstate(divide="ignore"):  # p = 1: log(0) = -inf gives probability 0 away from a centre
-        log_terms = (n - distance) * math.log(p) + distance * (math.log1p(-p) if p < 1 else -np.inf)
+    log_terms = (n - distance) * math.log(p)
+    if p < 1:
+        log_terms = log_terms + distance * math.log1p(-p)
+    else:
+        # p = 1: (1 - p)^d is 0 away from a centre and 1 on it (0^0); d * log(0) there was 0 * -inf = NaN
+        log_terms = np.where(distance == 0, log_terms, -np.inf)
     q = np.mean(np.exp(log_terms), axis=1)
     return q / q.sum(), centres
 
