@@ -228,3 +228,15 @@ def test_site_mean_error_bars_see_a_slow_mode_that_m_does_not():
     assert run.energy.shape[1] / run.n_batches >= 10 * run.at().tau_magnetization.tau  # m alone looks fine
     assert run.mean_spin_batch_correlation[0] > 0.2
     assert run.mean_spin_reliable.tolist() == [False]
+
+
+def test_a_misspelt_run_keyword_is_named_with_the_keyword_it_resembles():
+    # `chains=4` went to the sampler as an option and the error spoke of sampler constructors only
+    model = Ising.lattice((4, 4))
+    with pytest.raises(TypeError, match=r"did you mean n_chains= for chains=\?"):
+        sample(model, "metropolis", 2.0, sweeps=10, chains=4)
+    with pytest.raises(ValueError, match=r"'chains'.*did you mean n_chains= for chains=\?"):
+        sample(model, Metropolis(), 2.0, sweeps=10, chains=4)
+    with pytest.raises(TypeError) as caught:
+        sample(model, "metropolis", 2.0, sweeps=10, colour="red")
+    assert "did you mean" not in str(caught.value)

@@ -10,6 +10,7 @@ arguments resumes from it and ends with results identical to an uninterrupted ru
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import time
@@ -148,13 +149,39 @@ class SampleResult:
         return self.observables[k]
 
 
+#: sample()'s own keywords: anything else is a sampler option
+_RUN_KEYWORDS = (
+    "sweeps", "burn_in", "n_chains", "thin", "seed", "initial", "record_states", "site_means", "n_batches",
+    "checkpoint", "checkpoint_every", "progress",
+)  # fmt: skip
+
+
+def _misspelt_run_keywords(options: dict[str, Any]) -> str:
+    """'; did you mean n_chains= for chains=?' for options that look like sample()'s own keywords."""
+    guesses = [
+        f"{close[0]}= for {key}="
+        for key in options
+        if (close := difflib.get_close_matches(key, _RUN_KEYWORDS, n=1, cutoff=0.6))
+    ]
+    return f"; did you mean {', '.join(guesses)}?" if guesses else ""
+
+
 def _as_sampler(sampler: str | Sampler, options: dict[str, Any]) -> Sampler:
     if isinstance(sampler, Sampler):
         if options:
-            raise ValueError("sampler options go to the sampler's constructor when a Sampler object is given")
+            raise ValueError(
+                f"sample() got unexpected keyword argument(s) {', '.join(map(repr, options))}: sampler options go "
+                f"to the sampler's constructor when a Sampler object is given{_misspelt_run_keywords(options)}"
+            )
         return sampler
     if isinstance(sampler, str):
-        return make_sampler(sampler, **options)
+        try:
+            return make_sampler(sampler, **options)
+        except TypeError as error:  # an option the sampler does not take: perhaps a run keyword misspelt
+            hint = _misspelt_run_keywords(options)
+            if hint:
+                raise TypeError(f"{error}{hint}") from error
+            raise
     raise TypeError(f"sampler must be a name or a Sampler, got {type(sampler).__name__}")
 
 
