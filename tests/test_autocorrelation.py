@@ -188,3 +188,48 @@ def test_bad_window_constant_and_max_lag_raise():
         autocorrelation_function(x, max_lag=10)
     with pytest.raises(ValueError, match="max_lag"):
         autocorrelation_function(x, max_lag=-1)
+
+
+@pytest.mark.parametrize("a", [-0.95, -0.975])
+def test_near_alternating_series_get_an_error_bar_of_the_right_size(a):
+    # rho(1) -> -1 (ULA near its step limit, HMC with a half-period trajectory): Geyer's sum
+    # -1/2 + sum Gamma_k is a small difference of O(1) terms and noise ended it early, tau at its
+    # floor in some seeds (error bars 15-60x small, marked reliable) up to 0.6.10; the batch-means
+    # check now keeps tau within a factor 2 of a batch-means estimate (itself within ~15% here), so
+    # within 0.4-2.5 of the exact (1 + a) / (2 (1 - a))
+    exact = 0.5 * (1 + a) / (1 - a)
+    ratios = []
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        k, n = 4, 20_000
+        x = np.empty((k, n))
+        x[:, 0] = rng.normal(size=k)
+        noise = rng.normal(size=(k, n)) * np.sqrt(1 - a * a)
+        for t in range(1, n):
+            x[:, t] = a * x[:, t - 1] + noise[:, t]
+        ratios.append(integrated_autocorrelation_time(x).tau / exact)
+    ratios = np.array(ratios)
+    assert np.all((ratios > 0.4) & (ratios < 2.5)), ratios
+    assert 0.8 < np.exp(np.mean(np.log(ratios))) < 1.5, ratios
+
+
+def test_ula_near_its_step_limit_reports_an_honest_error_of_the_mean():
+    from thermolearn.dynamics import gaussian_posterior, run_langevin
+
+    # N(0, 1) by ULA at step 3.9 (limit 4): rho(1) = -0.95; 0.6.10 reported 0.025x the exact error
+    # of the mean in 3 of 8 seeds (z = -33 and -42)
+    eta, n, chains = 3.9, 8000, 8
+    a, var = 1 - eta / 2, 1 / (1 - eta / 4)
+    exact_sd = np.sqrt(var / n * ((1 + a) / (1 - a) - 2 * a * (1 - a**n) / (n * (1 - a) ** 2)) / chains)
+    for seed in range(4):
+        run = run_langevin(
+            gaussian_posterior(variance=1.0, dim=1),
+            "ula",
+            step=eta,
+            steps=10_000,
+            n_chains=chains,
+            seed=seed,
+            progress=False,
+        )
+        estimate = run.mean_estimates()[0]
+        assert 0.4 < estimate.stderr / exact_sd < 2.5, (seed, estimate.stderr / exact_sd)
