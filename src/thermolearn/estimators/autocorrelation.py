@@ -88,16 +88,20 @@ def autocorrelation_function(x: ArrayLike, max_lag: int | None = None) -> np.nda
     return _rho(chains)[: max_lag + 1]
 
 
-def integrated_autocorrelation_time(x: ArrayLike, *, c: float = DEFAULT_WINDOW_C) -> AutocorrelationTime:
+def integrated_autocorrelation_time(
+    x: ArrayLike, *, c: float = DEFAULT_WINDOW_C, warn: bool = True
+) -> AutocorrelationTime:
     """Integrated autocorrelation time tau_int = 1/2 + sum_{t=1}^{W} rho(t), Sokal's window.
 
     ``x``: a series (n_samples,) or equal-length chains (n_chains, n_samples). The window W is
     the smallest with W >= c tau_int(W). Returns tau, its Madras-Sokal error, the window, the
     effective sample size n / (2 tau) and the error of the mean sqrt(2 tau var / n). Warns
-    (RuntimeWarning) when the series is too short for a reliable estimate.
+    (RuntimeWarning) when the series is too short for a reliable estimate, unless ``warn`` is
+    False (for callers that gather the unreliable quantities into one warning of their own;
+    ``result.reliable`` says it either way).
     """
     result = _integrated_time(as_chains("x", x), check_positive_float("c", c))
-    if not result.reliable:
+    if warn and not result.reliable:
         warnings.warn(
             f"series too short for a reliable autocorrelation time: tau_int ~ {result.tau:.3g} from "
             f"{result.n_samples // result.n_chains} samples per chain (need >= {MIN_SAMPLES_PER_TAU:g} tau_int "

@@ -338,7 +338,7 @@ def combine_chains(runs: list[IsingObservables]) -> IsingObservables:
         within = float(np.sqrt(np.sum(errs**2)) / k)
         between = float(np.std(means, ddof=1) / math.sqrt(k))
         pooled[name] = Estimate(float(means.mean()), max(within, between))
-        if _chains_disagree(means, errs):
+        if chains_disagree(means, errs):
             disagree.append(name)
     beta, n_spins = 1.0 / runs[0].temperature, runs[0].n_spins
     for name, of, factor in (
@@ -393,10 +393,11 @@ def _pooled_fluctuation(runs: list[IsingObservables], name: str, of: str, factor
 DISAGREEMENT_P = 1e-4
 
 
-def _chains_disagree(means: np.ndarray, errs: np.ndarray) -> bool:
+def chains_disagree(means: np.ndarray, errs: np.ndarray) -> bool:
     """Whether independent estimates ``means`` with standard errors ``errs`` are inconsistent with
     one common value: chi^2 = sum (mean_c - weighted mean)^2 / err_c^2 against k - 1 degrees of
-    freedom. Undefined values (NaN) are left out; an error of 0 with a different mean disagrees."""
+    freedom, p < DISAGREEMENT_P (1e-4). Undefined values (NaN) are left out; an error of 0 with a
+    different mean disagrees."""
     keep = np.isfinite(means) & np.isfinite(errs)
     means, errs = means[keep], errs[keep]
     if means.size < 2:

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from thermolearn.estimators.autocorrelation import DEFAULT_WINDOW_C, MIN_SAMPLES_PER_TAU, _integrated_time
-from thermolearn.estimators.observables import Estimate, _chains_disagree
+from thermolearn.estimators.autocorrelation import MIN_SAMPLES_PER_TAU, integrated_autocorrelation_time
+from thermolearn.estimators.observables import Estimate, chains_disagree
 from thermolearn.fixed_settings import FixedSettings
 from thermolearn.models.ising import Ising
 from thermolearn.quantum.hamiltonian import check_ising, check_transverse, diagonal_energies
@@ -371,7 +371,7 @@ class PIMCRun(FixedSettings):
             raise ValueError(f"need at least 2 recorded sweeps after burn-in, got {recorded}")
         for name in ("energy", "classical_energy", "sx", "szsz"):
             x = self._series(name)[:, burn_in:]
-            act = _integrated_time(x, DEFAULT_WINDOW_C)
+            act = integrated_autocorrelation_time(x, warn=False)  # one warning of our own, below
             stderr = act.stderr
             if not act.reliable:
                 too_short.append(f"{name} (tau_int ~ {act.tau:.3g})")
@@ -382,7 +382,7 @@ class PIMCRun(FixedSettings):
                 # of the chain means shows it. Each chain mean has error stderr sqrt(chains) if the
                 # pooled error is right: a larger scatter means it is not
                 means = x.mean(axis=1)
-                if _chains_disagree(means, np.full(self.chains, stderr * math.sqrt(self.chains))):
+                if chains_disagree(means, np.full(self.chains, stderr * math.sqrt(self.chains))):
                     disagree.append(name)
                 stderr = max(stderr, float(np.std(means, ddof=1)) / math.sqrt(self.chains))
             estimates[name] = Estimate(float(x.mean()), float(stderr))
