@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -465,16 +466,19 @@ def run_capacity(args: argparse.Namespace) -> int:
     rules = CAPACITY_RULES if args.rule == "all" else (args.rule,)
     results = []
     for rule in rules:
-        res = capacity_curve(
-            args.neurons,
-            rule,
-            loads=loads,
-            n_sets=args.sets,
-            max_recalls=args.max_recalls,
-            degree=args.degree,
-            seed=args.seed,
-            progress=False if args.no_progress else None,
-        )
+        with warnings.catch_warnings():
+            # the censoring warning says what the "note:" line below prints: once is enough
+            warnings.filterwarnings("ignore", message=r"capacity \(", category=RuntimeWarning)
+            res = capacity_curve(
+                args.neurons,
+                rule,
+                loads=loads,
+                n_sets=args.sets,
+                max_recalls=args.max_recalls,
+                degree=args.degree,
+                seed=args.seed,
+                progress=False if args.no_progress else None,
+            )
         results.append(res)
         print(
             f"capacity of the {rule} rule{f' (F(x) = x^{args.degree})' if rule == 'dense' else ''}: N = {res.n_neurons}, "

@@ -14,9 +14,11 @@ are summed exactly over every state, which is what the sampled gradient is check
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.fft
 from numpy.typing import ArrayLike
 from scipy.special import logsumexp
 
@@ -30,6 +32,8 @@ from thermolearn.validation import check_finite_float, check_positive_int
 MAX_EXACT_UNITS = 20
 """Largest machine whose moments and log Z are summed over every state (2^n terms)."""
 _CHUNK = 1 << 14  # states per block of the exact sums, so memory stays ~ MBs at n = 20
+_WINDOW_C = 6.0  # Sokal's window W >= c tau_int, as in thermolearn.estimators.autocorrelation
+_SAMPLES_PER_TAU = 50.0  # a shorter series gives an unreliable tau_int (same module's rule)
 GRADIENT_METHODS = ("pcd", "exact")
 
 
@@ -245,13 +249,62 @@ def _outer_products(x: np.ndarray) -> np.ndarray:
     return xf[:, :, None] * xf[:, None, :]
 
 
-def _phase_statistics(advance, n_rows: int, n: int, burn_in: int, sweeps: int) -> np.ndarray:
-    """Per-chain mean of x x^T over ``sweeps`` recorded sweeps after ``burn_in``."""
+def _phase_statistics(
+    advance, n_rows: int, n: int, burn_in: int, sweeps: int, keep_states: bool = False
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-chain mean of x x^T over ``sweeps`` recorded sweeps after ``burn_in``, and with
+    ``keep_states`` the recorded states themselves (sweeps, n_rows, n) for a time-series error."""
     advance(burn_in)
     acc = np.zeros((n_rows, n, n))
-    for _ in range(sweeps):
-        acc += _outer_products(advance(1))
-    return acc / sweeps
+    trace = np.empty((sweeps, n_rows, n), dtype=np.int8) if keep_states else None
+    for t in range(sweeps):
+        x = advance(1)
+        acc += _outer_products(x)
+        if trace is not None:
+            trace[t] = x
+    return acc / sweeps, trace
+
+
+def _chain_variance_of_mean(states: np.ndarray, first: int) -> tuple[np.ndarray, float, bool]:
+    """Variance of the time average of x_i x_j along one chain, 2 tau_int sigma^2 / T per entry.
+
+    ``states`` (T, n) is the recorded chain; units below ``first`` are clamped, so only entries
+    with a unit >= ``first`` fluctuate (and not those with a clamped unit at 0: x_i x_j = 0).
+    x_i x_j is binary with frequency k / T, so sigma^2 = p (1 - p) with Laplace's p = (k + 1) /
+    (T + 2): a run that happened to stay constant (a unit that rarely flips) still gets an error,
+    not 0. tau_int = 1/2 + sum_t rho(t) is cut at Sokal's window W >= 6 tau_int and never taken
+    below 1/2 (independent draws), where a short or anti-correlated series would give less. Both
+    choices err on the large side. Returns the (n, n) variances, the largest tau_int and whether
+    every tau_int was reliable (a window found and T >= 50 tau_int)."""
+    T, n = states.shape
+    x = states.astype(np.float64)
+    var = np.zeros((n, n))
+    can_move = np.ones(n, dtype=bool)
+    can_move[:first] = x[0, :first] != 0
+    worst = 0.5
+    reliable = T >= _SAMPLES_PER_TAU * worst
+    size = scipy.fft.next_fast_len(2 * T - 1, real=True)
+    lags = np.arange(1, T)[:, None]
+    for i in range(first, n):
+        series = x * x[:, i : i + 1]  # x_i x_j for every j, one column each
+        p = (series.sum(axis=0) + 1.0) / (T + 2.0)
+        tau = np.full(n, 0.5)
+        y = series - series.mean(axis=0)
+        moving = np.any(y != 0, axis=0)
+        if moving.any():
+            f = scipy.fft.rfft(y[:, moving], n=size, axis=0)
+            acov = scipy.fft.irfft(f.real**2 + f.imag**2, n=size, axis=0)[:T]
+            taus = 0.5 + np.cumsum(acov[1:] / acov[0], axis=0)  # taus[W - 1] = tau_int(W)
+            ok = lags >= _WINDOW_C * taus
+            found = ok.any(axis=0)
+            w = np.where(found, np.argmax(ok, axis=0), T - 2)
+            tau[moving] = np.maximum(taus[w, np.arange(w.size)], 0.5)
+            worst = max(worst, float(tau[moving].max()))
+            reliable = reliable and bool(found.all()) and T >= _SAMPLES_PER_TAU * worst
+        var[i, can_move] = (2.0 * tau * p * (1.0 - p) / T)[can_move]
+    # entry (j, i) is the same series as (i, j); rows below ``first`` were not visited
+    var[:first, first:] = var[first:, :first].T
+    return var, worst, reliable
 
 
 def sampled_gradient(
@@ -274,7 +327,11 @@ def sampled_gradient(
     included: the model phase from the chain means; the data phase from the replicas of each
     vector (``positive_chains >= 2``, an error about the exact clamped average on these data)
     or, with one chain per vector, from the spread over data vectors (larger: it also holds
-    the data's own sampling spread).
+    the data's own sampling spread). With a single data vector and a single chain there is no
+    spread to use, so the data phase's error is that chain's own: 2 tau_int var / sweeps per
+    entry, tau_int its integrated autocorrelation time (Sokal's window, at least 1/2); a
+    RuntimeWarning says when ``sweeps`` is too short to estimate tau_int reliably (fewer than
+    50 tau_int), since the error bars are then likely too small: use ``positive_chains >= 2``.
     """
     v = _check_data(machine, data)
     positive_chains = check_positive_int("positive_chains", positive_chains)
@@ -296,15 +353,31 @@ def sampled_gradient(
             pos = machine.gibbs(pos, k, clamp_visible=True, seed=pos_rng)
         return pos
 
-    t_pos = _phase_statistics(advance_pos, pos.shape[0], n, burn_in, sweeps).reshape(m, positive_chains, n, n)
+    # one chain for one vector: nothing to take a spread over, so keep its series for tau_int
+    lone = positive_chains == 1 and m == 1 and machine.n_hidden > 0
+    t_pos, trace = _phase_statistics(advance_pos, pos.shape[0], n, burn_in, sweeps, keep_states=lone)
+    t_pos = t_pos.reshape(m, positive_chains, n, n)
     data_m = t_pos.mean(axis=(0, 1))
     if positive_chains >= 2:
         var_pos = t_pos.var(axis=1, ddof=1).sum(axis=0) / positive_chains / m**2
+    elif m > 1:
+        var_pos = t_pos[:, 0].var(axis=0, ddof=1) / m
+    elif trace is not None:
+        var_pos, tau, reliable = _chain_variance_of_mean(trace[:, 0], nv)
+        if not reliable:
+            warnings.warn(
+                f"sampled_gradient: one clamped chain for the one data vector, so the data phase's error comes "
+                f"from that chain's autocorrelation time (tau_int up to {tau:.3g} sweeps), which {sweeps} recorded "
+                f"sweeps cannot estimate reliably (need >= {_SAMPLES_PER_TAU:g} tau_int): its error bars are likely "
+                "too small; use positive_chains >= 2 or more sweeps",
+                RuntimeWarning,
+                stacklevel=2,
+            )
     else:
-        var_pos = t_pos[:, 0].var(axis=0, ddof=1) / m if m > 1 else np.zeros((n, n))
+        var_pos = np.zeros((n, n))  # no hidden units: the clamped phase is the data themselves, exact
 
     neg = _NegativeChains(machine, negative_chains, sampler, rng)
-    t_neg = _phase_statistics(
+    t_neg, _ = _phase_statistics(
         lambda k: neg.advance(machine, k), negative_chains if sampler is None else neg.slots.size, n, burn_in, sweeps
     )
     model_m = t_neg.mean(axis=0)

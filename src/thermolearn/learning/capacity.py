@@ -13,14 +13,22 @@ recalls that stay retrieved (final overlap >= 0.9) first falls below 1/2, linear
 interpolated between the two loads around the crossing; the estimate is the mean over the
 independent sets with standard error std / sqrt(number of sets). Error bars on the curves
 are likewise standard errors across sets.
+
+A set without a crossing inside the load grid is censored, on one of two sides: right-censored
+when its retrieval never falls below 1/2 (alpha_c lies above the last load: a lower bound) and
+left-censored when it is already below 1/2 at the first load (alpha_c lies below the first
+load: an upper bound). The mean over the sets that did cross is then biased (up when
+left-censored sets are left out, down for right-censored ones): the result says so, warns,
+and brackets the mean over all sets between the bounds.
 """
 
 from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -44,6 +52,9 @@ DEFINITION = (
     f"{RETRIEVAL_THRESHOLD} (zero-T asynchronous dynamics started at the pattern) first falls below 1/2, "
     "linearly interpolated between loads; mean and standard error over the sets"
 )
+COLLAPSE_LEVEL = 0.5
+"""A set has collapsed at the first load where its retrieved fraction falls below this."""
+Censoring = Literal["crossed", "left", "right"]
 
 
 def default_loads(rule: str, n_neurons: int, degree: int = 3) -> np.ndarray:
@@ -93,18 +104,52 @@ class CapacityResult:
     def n_sets(self) -> int:
         return int(self.set_overlap.shape[0])
 
+    @property
+    def set_censoring(self) -> list[Censoring]:
+        """Per set: 'crossed' (alpha_c inside the grid), 'left' (already collapsed at the first
+        load: alpha_c < loads[0]) or 'right' (no collapse up to the last load: alpha_c > loads[-1])."""
+        return [censoring(f, COLLAPSE_LEVEL) for f in self.set_retrieval]
+
+    @property
+    def left_censored(self) -> int:
+        """Sets that had collapsed before the first load (each gives only an upper bound)."""
+        return self.set_censoring.count("left")
+
+    @property
+    def right_censored(self) -> int:
+        """Sets with no collapse within the loads (each gives only a lower bound)."""
+        return self.set_censoring.count("right")
+
+    @property
+    def alpha_c_bounds(self) -> tuple[float | None, float | None]:
+        """(lower, upper) bounds on the mean alpha_c over all sets when any set is censored,
+        (None, None) when none is: see :func:`alpha_c_bounds` (upper None = unbounded)."""
+        return alpha_c_bounds(self.loads, self.set_alpha_c, self.set_censoring)
+
     def as_dict(self) -> dict[str, Any]:
-        """JSON form: ``{"alpha_c": {"mean", "stderr"}, "loads", "overlap", "overlap_stderr", ...}``."""
-        censored = int(np.sum(~np.isfinite(self.set_alpha_c)))
+        """JSON form: ``{"alpha_c": {"mean", "stderr"}, "loads", "overlap", "overlap_stderr", ...}``.
+
+        ``alpha_c.censored_sets`` counts the sets without a crossing inside the loads, split into
+        ``left_censored_sets`` (collapsed before the first load) and ``right_censored_sets`` (no
+        collapse up to the last load); ``lower_bound`` / ``upper_bound`` bracket the mean over all
+        sets when any is censored (None otherwise; ``upper_bound`` None also when unbounded) and
+        ``reliable`` is False when the mean leaves censored sets out."""
+        sides = self.set_censoring
+        left, right = sides.count("left"), sides.count("right")
+        lower, upper = self.alpha_c_bounds
         return {
             "alpha_c": {
                 "mean": self.alpha_c,
                 "stderr": self.alpha_c_stderr,
                 "per_set": _finite_list(self.set_alpha_c),
-                "censored_sets": censored,
+                "censored_sets": left + right,
+                "left_censored_sets": left,
+                "right_censored_sets": right,
                 "definition": DEFINITION,
                 "note": self.note,
-                "lower_bound": (float(self.loads[-1]) if self.alpha_c is None else None),
+                "lower_bound": lower,
+                "upper_bound": upper,
+                "reliable": bool(left + right == 0 or _rule_limit(self.rule, sides)),
             },
             "loads": self.loads.tolist(),
             "overlap": self.overlap.tolist(),
@@ -132,13 +177,101 @@ def _finite_list(x: np.ndarray) -> list[float | None]:
 
 def crossing(loads: np.ndarray, values: np.ndarray, level: float) -> float:
     """The first load where ``values`` fall below ``level``, interpolated linearly; NaN if never
-    (or if already below at the first load, where no bracket exists)."""
+    (or if already below at the first load, where no bracket exists): :func:`censoring` tells
+    the two apart."""
     below = np.flatnonzero(values < level)
     if below.size == 0 or below[0] == 0:
         return float("nan")
     k = int(below[0])
     v0, v1 = values[k - 1], values[k]
     return float(loads[k - 1] + (loads[k] - loads[k - 1]) * (v0 - level) / (v0 - v1))
+
+
+def censoring(values: np.ndarray, level: float) -> Censoring:
+    """Where the first drop of ``values`` below ``level`` lies relative to the grid: 'crossed'
+    (between two loads), 'left' (already below at the first load: the crossing is below it, an
+    upper bound) or 'right' (never below: the crossing is above the last load, a lower bound)."""
+    below = np.flatnonzero(np.asarray(values) < level)
+    if below.size == 0:
+        return "right"
+    return "left" if below[0] == 0 else "crossed"
+
+
+def alpha_c_bounds(
+    loads: np.ndarray, set_alpha_c: np.ndarray, sides: list[Censoring]
+) -> tuple[float | None, float | None]:
+    """Bounds on the mean alpha_c over all sets when some are censored: each censored set is
+    replaced by the ends of its interval, (0, loads[0]) when left-censored and (loads[-1],
+    infinity) when right-censored, so the mean lies in [lower, upper] (upper None when some set is
+    right-censored: unbounded). (None, None) when every set crossed inside the grid."""
+    if all(side == "crossed" for side in sides):
+        return None, None
+    lo = [
+        0.0 if side == "left" else float(loads[-1]) if side == "right" else float(a)
+        for a, side in zip(set_alpha_c, sides)
+    ]
+    hi = [
+        float(loads[0]) if side == "left" else math.inf if side == "right" else float(a)
+        for a, side in zip(set_alpha_c, sides)
+    ]
+    upper = float(np.mean(hi))
+    return float(np.mean(lo)), (upper if math.isfinite(upper) else None)
+
+
+def _rule_limit(rule: str, sides: list[Censoring]) -> bool:
+    """The projection rule's own limit: every stored pattern is a fixed point for P < N, so a grid
+    with no collapse in any set means alpha_c = 1 (a known value, not a censored measurement)."""
+    return rule == "projection" and all(side == "right" for side in sides)
+
+
+def _summarise(
+    rule: str, used: np.ndarray, set_retrieval: np.ndarray
+) -> tuple[np.ndarray, float | None, float | None, str | None]:
+    """Per-set alpha_c, their mean and standard error, and a note on censored sets (warning
+    when the mean leaves any out: it is then biased, in the direction the note gives)."""
+    n_sets = set_retrieval.shape[0]
+    set_alpha = np.array([crossing(used, f, COLLAPSE_LEVEL) for f in set_retrieval])
+    sides: list[Censoring] = [censoring(f, COLLAPSE_LEVEL) for f in set_retrieval]
+    if _rule_limit(rule, sides):
+        # every pattern is a fixed point for P < N (field (1 - P_ii) xi_i): the rule's own limit
+        return (
+            set_alpha,
+            1.0,
+            0.0,
+            "no collapse below the rule's limit P < N: every stored pattern is a fixed point, so alpha_c = 1",
+        )
+    finite = set_alpha[np.isfinite(set_alpha)]
+    alpha_c = float(finite.mean()) if finite.size else None
+    alpha_err = float(finite.std(ddof=1) / math.sqrt(finite.size)) if finite.size >= 2 else None
+    left, right = sides.count("left"), sides.count("right")
+    if left + right == 0:
+        return set_alpha, alpha_c, alpha_err, None
+    parts = []
+    if left:
+        parts.append(
+            f"{left} of {n_sets} sets had already collapsed at the first load alpha = {used[0]:.4g} "
+            f"(their alpha_c < {used[0]:.4g})"
+        )
+    if right:
+        parts.append(
+            f"{right} of {n_sets} sets show no collapse between alpha = {used[0]:.4g} and {used[-1]:.4g} "
+            f"(their alpha_c > {used[-1]:.4g})"
+        )
+    lower, upper = alpha_c_bounds(used, set_alpha, sides)
+    bracket = f"the mean over all sets lies between {lower:.4g} and " + (
+        f"{upper:.4g}" if upper is not None else "infinity"
+    )
+    if finite.size:
+        direction = "up" if not right else "down" if not left else "in an unknown direction"
+        estimate = (
+            f"the estimate uses the other {finite.size} sets only and is biased {direction}, its error bar too small"
+        )
+    else:
+        estimate = "no set crossed inside the loads, so there is no estimate"
+    note = "; ".join(parts) + f": {estimate}; {bracket}; widen the loads"
+    # stacklevel 3: the warning points at the caller of capacity_curve
+    warnings.warn(f"capacity ({rule} rule): {note}", RuntimeWarning, stacklevel=3)
+    return set_alpha, alpha_c, alpha_err, note
 
 
 class _Projector:
@@ -247,20 +380,7 @@ def capacity_curve(
                 bar.update(1)
     seconds = time.perf_counter() - started
     root = math.sqrt(n_sets)
-    set_alpha = np.array([crossing(used, f, 0.5) for f in set_retrieval])
-    finite = set_alpha[np.isfinite(set_alpha)]
-    alpha_c = float(finite.mean()) if finite.size else None
-    alpha_err = float(finite.std(ddof=1) / math.sqrt(finite.size)) if finite.size >= 2 else None
-    note = None
-    if finite.size < n_sets:
-        note = (
-            f"{n_sets - finite.size} of {n_sets} sets show no collapse between alpha = {used[0]:.4g} and "
-            f"{used[-1]:.4g}" + (": the estimate uses the other sets" if finite.size else "")
-        )
-    if rule == "projection" and finite.size == 0:
-        # every pattern is a fixed point for P < N (field (1 - P_ii) xi_i): the rule's own limit
-        alpha_c, alpha_err = 1.0, 0.0
-        note = "no collapse below the rule's limit P < N: every stored pattern is a fixed point, so alpha_c = 1"
+    set_alpha, alpha_c, alpha_err, note = _summarise(rule, used, set_retrieval)
     return CapacityResult(
         rule=rule,
         n_neurons=n,

@@ -13,10 +13,22 @@ energy units (multiplied back by T). Three estimators:
   with sandwich standard errors H^{-1} V H^{-1} / M;
 - naive mean-field inversion: beta J = -(C^{-1}) off the diagonal, C the connected
   correlation matrix, beta h_i = atanh(m_i) - beta sum_j J_ij m_j (biased; a cheap baseline).
+
+The data need not determine every parameter: a spin that never flips sends its field to
+infinity and confounds its couplings J_0i with the other fields (s_0 J_0i = J_0i), and
+perfectly separated data (a few distinct states of a strong ferromagnet) leave directions of
+flat likelihood, along which the optimiser stops where the curvature is about its gradient
+tolerance (~1e-8). A direction whose curvature per sample (an eigenvalue of the mean Hessian
+or Fisher matrix; dimensionless, O(0.01-1) for identified fits) is below 1e-6 or at round-off
+is taken as flat: the parameters that load on it get an infinite standard error and a
+RuntimeWarning naming them, and their rows of ``covariance`` are NaN (infinite diagonal). The
+finite rest of the covariance is the inverse restricted to the identified directions:
+symmetric and positive semi-definite.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +43,12 @@ from thermolearn.validation import check_finite_float, check_positive_int, check
 MAX_ML_SPINS = 16
 """Largest system fitted by exact maximum likelihood (2^n states per likelihood evaluation)."""
 _CHUNK = 1 << 13  # samples per block when accumulating per-sample gradients
+_ROUNDOFF = 1e-10  # eigenvalues below this fraction of the largest are round-off, not curvature
+# Curvature per sample below this is a flat direction: at complete separation the optimisers stop
+# near 1e-8 (their gradient tolerances), while a spin flipping 5 times in 2000 samples still gives
+# ~2e-3; 1e-6 would need a million samples for one unit of information.
+_FLAT_CURVATURE = 1e-6
+_LOADING = 1e-8  # a parameter whose squared weight on a flat direction exceeds this is not determined
 
 
 @dataclass(frozen=True)
@@ -40,7 +58,9 @@ class InverseIsingResult:
     them (same shapes; None otherwise). ``objective`` is the fitted mean log-likelihood or
     log-pseudo-likelihood per sample (nats, including the L2 penalty). ``covariance`` is the
     asymptotic covariance of the parameters ordered (h_i, then J_ij for i < j row by row), in
-    energy units squared; ``n_samples`` is the (effective) sample count M."""
+    energy units squared; ``n_samples`` is the (effective) sample count M. Parameters the data
+    do not determine have infinite standard errors and NaN rows in ``covariance`` (see the
+    module docstring)."""
 
     method: str
     couplings: np.ndarray
@@ -116,10 +136,57 @@ def _unpack(theta: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _errors(cov: np.ndarray, n: int, T: float) -> tuple[np.ndarray, np.ndarray]:
-    var = np.clip(np.diag(cov), 0.0, None) * T**2
+    # _identified_covariance leaves only round-off below zero on the diagonal (and inf where a
+    # parameter is not determined); a genuinely negative variance would be a bug, not an error of 0
+    diag = np.diag(cov)
+    scale = float(np.max(np.abs(diag[np.isfinite(diag)]), initial=0.0))
+    var = np.where(diag < -1e-9 * scale, np.inf, np.clip(diag, 0.0, None)) * T**2
     se_h = np.sqrt(var[:n])
     se_J, _ = _unpack(np.concatenate([np.zeros(n), np.sqrt(var[n:])]), n)
     return se_J, se_h
+
+
+def _parameter_names(n: int) -> list[str]:
+    """Names in the covariance order: h_i, then J_ij for i < j row by row."""
+    iu = np.triu_indices(n, k=1)
+    return [f"h_{i}" for i in range(n)] + [f"J_{i},{j}" for i, j in zip(*iu)]
+
+
+def _identified_covariance(
+    hessian: np.ndarray, middle: np.ndarray | None, n: int, method: str, stacklevel: int = 3
+) -> np.ndarray:
+    """H^+ V H^+ (``middle`` V; H^+ alone when V is None) with H^+ the inverse of the Hessian
+    restricted to the directions the data determine, parameters (h, J_ij for i < j).
+
+    ``hessian`` is the curvature per sample of the mean objective (dimensionless: the parameters
+    are beta h, beta J). An eigenvalue below ``_FLAT_CURVATURE`` or at round-off is a flat
+    direction, and every parameter with weight on it is not determined: infinite variance, NaN
+    covariances, a RuntimeWarning naming them (``stacklevel`` points it at the user's call). The
+    finite part is symmetric positive semi-definite."""
+    H = 0.5 * (hessian + hessian.T)
+    lam, U = np.linalg.eigh(H)
+    top = float(lam[-1]) if lam.size else 0.0
+    flat = lam <= max(_ROUNDOFF * top, _FLAT_CURVATURE)
+    keep = ~flat
+    B = (U[:, keep] / lam[keep]) @ U[:, keep].T
+    cov = B if middle is None else B @ (0.5 * (middle + middle.T)) @ B
+    cov = 0.5 * (cov + cov.T)
+    undetermined = np.sum(U[:, flat] ** 2, axis=1) > _LOADING
+    if undetermined.any():
+        cov[undetermined, :] = np.nan
+        cov[:, undetermined] = np.nan
+        cov[undetermined, undetermined] = np.inf
+        names = [name for name, bad in zip(_parameter_names(n), undetermined) if bad]
+        shown = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+        warnings.warn(
+            f"{method}: the samples do not determine {len(names)} of {undetermined.size} parameters ({shown}): "
+            f"{int(flat.sum())} direction(s) of the objective are flat (curvature per sample below "
+            f"{_FLAT_CURVATURE:g}: e.g. a spin that never flips, or perfectly separated states); their standard errors are "
+            "reported as inf. More varied samples, or l2 > 0, determine them.",
+            RuntimeWarning,
+            stacklevel=stacklevel,
+        )
+    return cov
 
 
 def _optimise(fun, x0: np.ndarray, tol: float, max_iter: int):
@@ -148,7 +215,8 @@ def maximum_likelihood(
 
     Maximises (1/M) sum_k log p(s_k) - l2 |beta J|^2 over beta J, beta h, with log Z summed
     over all 2^n states (n <= 16). Standard errors: the inverse Fisher information (the
-    covariance of s_i and s_i s_j under the fit, summed exactly) over M samples.
+    covariance of s_i and s_i s_j under the fit, summed exactly) over M samples; infinite, with
+    a RuntimeWarning, for parameters the samples do not determine.
     ``sample_weights`` weight the samples (e.g. exact probabilities of every state).
     """
     s, w, q, m_eff, T, lam = _prepare(samples, temperature, sample_weights, l2)
@@ -181,7 +249,7 @@ def maximum_likelihood(
     mean = p @ phi
     fisher = (phi * p[:, None]).T @ phi - np.outer(mean, mean)
     fisher[np.arange(n, fisher.shape[0]), np.arange(n, fisher.shape[0])] += 2.0 * lam
-    cov = np.linalg.pinv(fisher, hermitian=True) / m_eff
+    cov = _identified_covariance(fisher, None, n, "maximum likelihood") / m_eff
     J, h = _unpack(theta, n)
     se_J, se_h = _errors(cov, n, T)
     return InverseIsingResult(
@@ -216,7 +284,8 @@ def pseudo_likelihood(
     Maximises (1/M) sum_k sum_i [s_ki phi_ki - log(2 cosh phi_ki)] - l2 |beta J|^2 with
     phi_ki = beta (h_i + sum_j J_ij s_kj). ``symmetric=True`` fits one symmetric J (a proper
     M-estimator; ``stderr=True`` adds sandwich standard errors H^{-1} V H^{-1} / M, for
-    independent samples); ``symmetric=False`` fits each spin's logistic regression with its
+    independent samples, infinite with a RuntimeWarning for parameters the samples do not
+    determine); ``symmetric=False`` fits each spin's logistic regression with its
     own row J_i. and returns (J + J^T) / 2.
     """
     s, w, q, m_eff, T, lam = _prepare(samples, temperature, sample_weights, l2)
@@ -285,7 +354,8 @@ def _pl_sandwich(x: np.ndarray, w: np.ndarray, q: np.ndarray, J: np.ndarray, h: 
     """Asymptotic covariance H^{-1} V H^{-1} of the symmetric pseudo-likelihood fit, parameters
     (h, J_ij for i < j) in units of 1/T: H is the Hessian of the weighted mean objective and
     V = sum_k w_k^2 g_k g_k^T the variance of the weighted sum of per-sample gradients g_k
-    (``q`` holds sum w_k^2 of the samples behind each distinct state)."""
+    (``q`` holds sum w_k^2 of the samples behind each distinct state). H^{-1} is taken on the
+    directions the samples determine (see :func:`_identified_covariance`)."""
     n = x.shape[1]
     iu = np.triu_indices(n, k=1)
     p = n + iu[0].size
@@ -312,8 +382,7 @@ def _pl_sandwich(x: np.ndarray, w: np.ndarray, q: np.ndarray, J: np.ndarray, h: 
             g[:, index[i]] += feats * r[:, i : i + 1]
         V += (g * qs[:, None]).T @ g
     H[np.arange(n, p), np.arange(n, p)] += 2.0 * lam
-    Hinv = np.linalg.pinv(H, hermitian=True)
-    return Hinv @ V @ Hinv
+    return _identified_covariance(H, V, n, "pseudo-likelihood", stacklevel=4)
 
 
 # ---------------------------------------------------------------------- mean field

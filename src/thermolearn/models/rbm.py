@@ -631,6 +631,9 @@ class RBM(_RBMBase):
         """sum_i log p(v_i | v_-i) per row, in nats: every unit, exactly (no random unit picked)."""
         v = self.check_visible(visible)
         batch_size = check_positive_int("batch_size", batch_size)
+        if v.shape[0] == 0:
+            # no rows, no values: an empty result, as free_energy and the other per-row methods give
+            return np.empty(0, dtype=np.float64)
         p = self.jax_params()
         # the per-sample work is an (n_visible, n_hidden) tensor; chunk to bound memory
         chunk = max(1, min(batch_size, (1 << 24) // max(1, self.n_visible * self.n_hidden)))
