@@ -14,7 +14,9 @@ stochastic dynamics in it, measured here against exact answers.
 - :func:`run_sgd_temperature` / :class:`SGDTemperatureResult` — constant-learning-rate SGD on a
   quadratic loss as a sampler, against :func:`sgd_stationary_variance` = eta B / (S A (2 - eta A))
   (exact, discrete time; with the multiplicative noise of a linear-regression loss
-  eta B / (S A (2 - eta A) - 2 eta A^2)) and :func:`sgd_sde_variance` = eta B / (2 S A) (the SDE limit).
+  eta B / (S A (2 - eta A) - 2 eta A^2)) and :func:`sgd_sde_variance` = eta B / (2 S A) (the SDE limit);
+  :func:`sgd_fourth_moment_factor` and :func:`sgd_finite_error_lr`: where theta^4 stops having a finite
+  mean, so the variance estimate stops having an error bar.
 - :func:`network_loss_fluctuations` / :class:`LossFluctuation` — the training loss's fluctuations of
   a small digits MLP under plain SGD: an effective temperature against eta / S.
 - :func:`train_ensemble` / :class:`EnsembleResult` — K seeds of a small ReLU network on the digits
@@ -89,6 +91,8 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
         LOSSES,
         SGDTemperatureResult,
         run_sgd_temperature,
+        sgd_finite_error_lr,
+        sgd_fourth_moment_factor,
         sgd_sde_variance,
         sgd_stationary_variance,
     )
@@ -140,6 +144,8 @@ _EXPORTS = {
     "LOSSES": "sgd_temperature",
     "SGDTemperatureResult": "sgd_temperature",
     "run_sgd_temperature": "sgd_temperature",
+    "sgd_finite_error_lr": "sgd_temperature",
+    "sgd_fourth_moment_factor": "sgd_temperature",
     "sgd_sde_variance": "sgd_temperature",
     "sgd_stationary_variance": "sgd_temperature",
 }

@@ -197,6 +197,18 @@ def decorrelation_time(rho: np.ndarray) -> float | None:
     return float(t - 1 + (a - math.exp(-1.0)) / (a - b))
 
 
+def _linear_crossing(c: np.ndarray) -> float | None:
+    """The first lag (interpolated linearly in C) where c falls below 1/e; None if it never does."""
+    below = np.flatnonzero(c < math.exp(-1.0))
+    if below.size == 0:
+        return None
+    t = int(below[0])
+    if t == 0:
+        return 0.0
+    a, b = float(c[t - 1]), float(c[t])
+    return float(t - 1 + (a - math.exp(-1.0)) / (a - b))
+
+
 def _log_crossing(c: np.ndarray) -> float | None:
     """The first lag (interpolated linearly in log C, exact for an exponential) where c falls
     below 1/e; None if it never does."""
@@ -212,18 +224,37 @@ def _log_crossing(c: np.ndarray) -> float | None:
     return float(t - 1 + (math.log(a) + 1.0) / (math.log(a) - math.log(b)))
 
 
+#: A stationary decorrelation time is reliable when removing the window's mean (and trend) moves the
+#: 1/e lag of an exponential C(t) of that decay time by at most this fraction of it (or of one time
+#: step, if shorter): the correction for that bias assumes an exponential C(t), so a large one is
+#: only as good as that assumption (with the trend removed it needs a window of ~ 100 decay times).
+STATIONARY_BIAS_TOLERANCE = 0.1
+
+
 @dataclass(frozen=True)
 class StationaryDecorrelation:
     """Autocorrelation C(tau) of the parameters' fluctuations in a stationary window, averaged over
     models, and the lag where it falls below 1/e (in the trajectory's time unit): for SGD on a
     quadratic of curvature A at learning rate eta, C(tau) = (1 - eta A)^tau and the time is
-    -1 / ln(1 - eta A) exactly."""
+    -1 / ln(1 - eta A) exactly.
 
-    autocorrelation: np.ndarray  # (max_lag + 1,), C(0) = 1
-    time: float | None  # 1/e lag of the model-averaged C
-    time_stderr: float | None  # from the spread of the per-model times (None if any has none)
-    per_model: list[float | None]
+    Removing the window's own mean (and trend) lowers the measured C by O(tau / n) in a window of
+    n times, so its 1/e lag (``raw_time``) is biased low; ``time`` is the decay time of the
+    exponential whose windowed estimate crosses 1/e where the measured C does, exact for an
+    exponential C. ``window_bias`` is how far the window moves that exponential's 1/e lag; where
+    it exceeds :data:`STATIONARY_BIAS_TOLERANCE` of the time (or nothing could be measured),
+    ``reliable`` is False and ``time_stderr`` includes ``window_bias``."""
+
+    autocorrelation: np.ndarray  # (max_lag + 1,), C(0) = 1, as measured (window mean / trend removed)
+    time: float | None  # window-bias-corrected 1/e time of the model-averaged C
+    time_stderr: float | None  # spread of the per-model times (None if any has none), and the
+    # window bias where not reliable
+    per_model: list[float | None]  # corrected, like ``time``
     window: tuple[int, int]  # [start, stop) of the trajectory used
+    raw_time: float | None = None  # 1/e lag of the measured, model-averaged C (biased low)
+    raw_per_model: list[float | None] = field(default_factory=list)
+    window_bias: float | None = None  # what the window takes off the 1/e lag of an exponential C
+    reliable: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -231,7 +262,104 @@ class StationaryDecorrelation:
             "autocorrelation": self.autocorrelation.tolist(),
             "decorrelation": {"mean": self.time, "stderr": self.time_stderr},
             "per_seed": self.per_model,
+            "decorrelation_raw": self.raw_time,
+            "per_seed_raw": self.raw_per_model,
+            "window_bias": self.window_bias,
+            "reliable": self.reliable,
         }
+
+
+def _window_basis(n: int, detrend: bool) -> np.ndarray:
+    """Orthonormal columns spanning what is removed from each series: the constant (and the line)."""
+    cols = [np.full(n, 1.0 / math.sqrt(n))]
+    if detrend:
+        t = np.arange(n) - 0.5 * (n - 1)
+        cols.append(t / np.linalg.norm(t))
+    return np.stack(cols, axis=1)
+
+
+class _WindowedExponential:
+    """The expectation of :func:`stationary_decorrelation`'s C(tau) for a stationary series with
+    C(tau) = exp(-tau / T) (plus any straight line, which the detrending removes exactly).
+
+    With P the projection that removes the window mean (and trend), the fluctuations are d = P x,
+    so E[d d^T] = P Gamma P with Gamma_ij = exp(-|i - j| / T); the estimator's expectation at lag
+    tau is the tau-th diagonal sum of P Gamma P over (n - tau), normalised by its value at 0. With
+    P = 1 - U U^T that is Gamma - U V^T - V U^T + U (U^T V) U^T, V = Gamma U: O(n log n) per T."""
+
+    def __init__(self, n: int, lags: int, detrend: bool) -> None:
+        import scipy.fft
+
+        self.n, self.lags = n, lags
+        self.u = _window_basis(n, detrend)
+        self.size = scipy.fft.next_fast_len(2 * n, real=True)
+        self.fu = scipy.fft.rfft(self.u, n=self.size, axis=0)
+
+    def correlation(self, time: float) -> np.ndarray:
+        import scipy.fft
+        from scipy.signal import lfilter
+
+        a = math.exp(-1.0 / time)
+        u = self.u
+        # Gamma u as a forward plus a backward AR(1) filter (the diagonal counted once)
+        v = lfilter([1.0], [1.0, -a], u, axis=0) + lfilter([1.0], [1.0, -a], u[::-1], axis=0)[::-1] - u
+        fv = scipy.fft.rfft(v, n=self.size, axis=0)
+        fz = self.fu @ (u.T @ v)  # the transform of U (U^T V), by linearity
+        # sum_t x_t y_{t + tau} is the inverse transform of conj(X) Y
+        spectrum = (np.conj(fz) * self.fu - np.conj(self.fu) * fv - np.conj(fv) * self.fu).sum(axis=1)
+        tau = np.arange(self.lags + 1)
+        diag = (self.n - tau) * a**tau + scipy.fft.irfft(spectrum, n=self.size)[: self.lags + 1]
+        c = diag / (self.n - tau)
+        return c / c[0]
+
+    def window_bias(self, time: float) -> float:
+        """How much the window moves the 1/e lag of an exponential C of decay time ``time`` (lag
+        units, straight-line interpolation on both; the windowed lag counts as one past the last
+        lag where it is out of range)."""
+        time = max(time, 1e-2)  # below a hundredth of a step C is a spike at 0 either way
+        # the exact exponential is known at every lag, also past the estimator's last one
+        exact = _linear_crossing(np.exp(-np.arange(math.ceil(time) + 2) / time))
+        windowed = _linear_crossing(self.correlation(time))
+        assert exact is not None  # exp(-tau / T) < 1/e from tau = ceil(T) + 1 on
+        return exact - (self.lags + 1.0 if windowed is None else windowed)
+
+    def corrected_time(self, measured: np.ndarray) -> float | None:
+        """The decay time T of the exponential C whose windowed estimate crosses 1/e at the same lag
+        as ``measured`` (exact for an exponential C; the plain 1/e lag where the bias is negligible);
+        0 where ``measured`` decays no slower than an uncorrelated series', None where it decays
+        more slowly than any exponential's estimate in this window can (T beyond 100 windows).
+
+        The lags are matched by straight-line interpolation between lags, not the logarithmic one of
+        :func:`_log_crossing`: that one jumps where C(1) changes sign, which the window bias makes
+        happen for T near one step, while the straight-line lag grows continuously with T."""
+        from scipy.optimize import brentq
+
+        target = _linear_crossing(measured)
+        if target is None:
+            return None  # the bias only lowers C: the exponential's estimate crosses no later
+
+        def gap(time: float) -> float:
+            lag = _linear_crossing(self.correlation(time))
+            return (self.lags + 1.0 if lag is None else lag) - target
+
+        floor, cap = 1e-2, 100.0 * self.n  # below: an uncorrelated series; above: C no longer changes
+        x = min(max(_log_crossing(measured) or target, floor), cap)
+        if gap(x) >= 0.0:  # the answer lies below x
+            while gap(x) >= 0.0:
+                if x <= floor:
+                    return 0.0
+                x = max(x / 1.5, floor)
+            lo, hi = x, x * 1.5
+        else:
+            while gap(x) < 0.0:
+                if x >= cap:
+                    return None
+                x = min(1.5 * x, cap)
+            lo, hi = x / 1.5, x
+        root = float(brentq(gap, lo, hi, xtol=1e-10 * hi, rtol=1e-12))
+        # the estimate's lag jumps to "none in range" only past the last lag, which the target is
+        # within: a sign change there is no solution
+        return root if abs(gap(root)) <= 1e-6 * max(target, 1.0) else None
 
 
 def stationary_decorrelation(
@@ -242,7 +370,14 @@ def stationary_decorrelation(
     minus its window mean (and, with ``detrend``, minus its least-squares line, so that a slow
     steady drift is not read as memory); C(tau) = sum <d(t) . d(t + tau)>_t / sum <d(t) . d(t)>_t
     per model (lags up to ``max_lag``, default half the window); the 1/e lag of the model average
-    is the decorrelation time, its error from the spread over models."""
+    is the decorrelation time, its error from the spread over models.
+
+    Each model's own window mean (and line) is removed because seeds settle in different places,
+    which biases C low by O(tau / n): the reported times undo that bias for an exponential C
+    (exact on an AR(1) process), and a RuntimeWarning with ``reliable`` False says where the
+    window is too short for the correction to be trusted (it then enters the error bar)."""
+    import warnings
+
     traj = np.asarray(trajectory, dtype=np.float64)
     if traj.ndim != 3:
         raise ValueError(f"trajectory must have shape (models, times, parameters), got {traj.shape}")
@@ -268,10 +403,64 @@ def stationary_decorrelation(
         raise ValueError("the parameters do not fluctuate in the window: no autocorrelation to measure")
     c = c / zero
     mean_c = c.mean(axis=0)
-    per_model = [_log_crossing(row) for row in c]
+    raw_per_model = [_log_crossing(row) for row in c]
+    raw_time = _log_crossing(mean_c)
+    model = _WindowedExponential(n, lags, detrend)
+    per_model = [model.corrected_time(row) for row in c]
+    time = model.corrected_time(mean_c)
     times = [p for p in per_model if p is not None]
     stderr = float(np.std(times, ddof=1) / math.sqrt(k)) if k > 1 and len(times) == k else None
-    return StationaryDecorrelation(mean_c, _log_crossing(mean_c), stderr, per_model, (start, n_t))
+    bias = None if time is None else model.window_bias(time)
+    reliable = (
+        time is not None
+        and bias is not None
+        and len(times) == k
+        and abs(bias) <= STATIONARY_BIAS_TOLERANCE * max(time, 1.0)
+    )
+    if time is None:
+        what = (
+            f"C(t) does not fall below 1/e within the {lags} lags"
+            if raw_time is None
+            else f"the measured C(t) (1/e lag {raw_time:.3g}) decays more slowly than any exponential would look "
+            f"in a window of {n} times"
+        )
+        warnings.warn(
+            f"stationary decorrelation not measurable: {what}; the decorrelation time is longer than this "
+            "window can resolve (use a longer stationary window)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    elif not reliable:
+        assert bias is not None
+        if abs(bias) > STATIONARY_BIAS_TOLERANCE * max(time, 1.0):
+            if stderr is not None:
+                stderr = math.hypot(stderr, bias)  # the correction is only as good as an exponential C
+            # the window bias scales as tau / n: the window that brings it within the tolerance
+            needed = n * abs(bias) / (STATIONARY_BIAS_TOLERANCE * max(time, 1.0))
+            why = (
+                f"removing the mean{' and trend' if detrend else ''} of a window of only {n} times biases C(t) "
+                f"low (its 1/e lag reads {raw_time:.3g}); correcting that by {bias:.3g} assumes an exponential "
+                f"C (a window of about {needed:.0f} times would make it small)"
+            )
+        else:
+            why = f"the 1/e lag of {k - len(times)} of the {k} models could not be measured (no error bar)"
+        shown = "no error bar" if stderr is None else f"+- {stderr:.2g}, the window bias included"
+        warnings.warn(
+            f"stationary decorrelation time {time:.3g} ({shown}) is not reliable: {why}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return StationaryDecorrelation(
+        mean_c,
+        time,
+        stderr,
+        per_model,
+        (start, n_t),
+        raw_time=raw_time,
+        raw_per_model=raw_per_model,
+        window_bias=bias,
+        reliable=reliable,
+    )
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,12 @@ kappa / S (kappa = Var x^2 = 2 A^2), which heats the stationary state to
 
     Var = eta B / (S A (2 - eta A) - eta kappa)
 
-(exact; SGD diverges in mean square when the denominator reaches 0). Everything in units of theta (variance:
-theta^2, loss: the loss's units); runs are float64 JAX, chains vectorised.
+(exact; SGD diverges in mean square when the denominator reaches 0). Its stationary law is
+heavy-tailed (Kesten): P(|theta| > x) ~ x^-alpha with E|1 - eta h|^alpha = 1, h the batch's
+curvature, so theta^4 has a finite mean only while E[(1 - eta h)^4] < 1 (eta A < 0.3835 at S = 1,
+well inside the mean-square limit 2 / 3): beyond it the variance is still finite and measured, but
+the estimate's fluctuations are not Gaussian and it has no finite error bar. Everything in units
+of theta (variance: theta^2, loss: the loss's units); runs are float64 JAX, chains vectorised.
 """
 
 from __future__ import annotations
@@ -99,10 +103,87 @@ def sgd_sde_variance(curvature: float, noise: float, batch: int, lr: float) -> f
     return eta * b / (2.0 * s * a)
 
 
+def _curvature_moments(curvature: float, batch: int, loss: str) -> tuple[float, float, float, float]:
+    """E[h^k], k = 1..4, of the curvature h that one SGD step multiplies theta by (1 - eta h):
+    the constant A on the quadratic loss; on linear regression h = (1/S) sum x_i^2 with x ~ N(0, A),
+    the sampler's draw, i.e. A chi^2_S / S, whose k-th moment is A^k S (S + 2) ... (S + 2k - 2) / S^k."""
+    if loss != "linear-regression":
+        return curvature, curvature**2, curvature**3, curvature**4
+    out, m = [], 1.0
+    for k in range(4):
+        m *= curvature * (batch + 2 * k) / batch
+        out.append(m)
+    return out[0], out[1], out[2], out[3]
+
+
+def sgd_fourth_moment_factor(curvature: float, batch: int, lr: float, *, loss: str = "quadratic") -> float:
+    """E[(1 - eta h)^4] over one step's curvature h (see :func:`_curvature_moments`): theta^4 has a
+    finite stationary mean, and so the measured variance a finite error bar, only while it is < 1
+    (the additive noise has all moments). (1 - eta A)^4 < 1 always on the quadratic loss."""
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+    eta = check_positive_float("lr", lr)
+    m1, m2, m3, m4 = _curvature_moments(
+        check_positive_float("curvature", curvature), check_positive_int("batch", batch), loss
+    )
+    return 1.0 - 4.0 * eta * m1 + 6.0 * eta**2 * m2 - 4.0 * eta**3 * m3 + eta**4 * m4
+
+
+def sgd_finite_error_lr(curvature: float, batch: int, *, loss: str = "quadratic") -> float:
+    """The learning rate where E[(1 - eta h)^4] reaches 1: above it the stationary theta^4 has no
+    finite mean and the variance estimate no finite error bar. 2 / A (the divergence limit) on the
+    quadratic loss; on linear regression the one positive root of the cubic
+    m4 u^3 - 4 m3 u^2 + 6 m2 u - 4 = 0 in u = eta A (m_k = E[(h / A)^k]), below 2 S / (A (S + 2))
+    (0.3835 / A at S = 1)."""
+    a = check_positive_float("curvature", curvature)
+    s = check_positive_int("batch", batch)
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+    if loss != "linear-regression":
+        return 2.0 / a
+    from scipy.optimize import brentq
+
+    m1, m2, m3, m4 = (m / a**k for k, m in enumerate(_curvature_moments(a, s, loss), start=1))
+
+    # E[(1 - u h/A)^4] - 1 over u: convex, 0 at u = 0 with slope -4, and >= 0 at the mean-square
+    # limit (where E[(1 - u h/A)^2] = 1 <= E[(1 - u h/A)^4]^(1/2)): one root in between
+    def excess(u: float) -> float:
+        return u * (-4.0 * m1 + 6.0 * m2 * u - 4.0 * m3 * u**2 + m4 * u**3)
+
+    return float(brentq(excess, 1e-12, 2.0 * s / (s + 2), xtol=1e-15, rtol=1e-14)) / a
+
+
+def _tail_index(curvature: float, batch: int, lr: float) -> float:
+    """Kesten's tail exponent alpha of the stationary theta on linear regression, the root above 2
+    of E|1 - eta h|^alpha = 1 (h = A chi^2_S / S): P(|theta| > x) ~ x^-alpha. Only asked for where
+    E[(1 - eta h)^4] >= 1, so alpha lies in (2, 4]."""
+    from scipy import integrate, stats
+    from scipy.optimize import brentq
+
+    u, s = lr * curvature, batch
+    density = stats.chi2(s).pdf
+    kink = s / u  # 1 - u y / S changes sign
+
+    def moment(alpha: float) -> float:
+        def f(y: float) -> float:
+            return abs(1.0 - u * y / s) ** alpha * density(y)
+
+        low = integrate.quad(f, 0.0, kink, limit=200)[0]
+        return low + integrate.quad(f, kink, math.inf, limit=200)[0]
+
+    if moment(4.0) <= 1.0:  # at the limit itself, up to the quadrature's rounding
+        return 4.0
+    return float(brentq(lambda alpha: moment(alpha) - 1.0, 2.0, 4.0, xtol=1e-8))
+
+
 @dataclass(frozen=True)
 class SGDTemperatureResult:
     """A constant-lr SGD run: the theta series (n_chains, n_records) after burn-in, and the
-    measured stationary variance and excess loss with autocorrelation-aware errors."""
+    measured stationary variance and excess loss with autocorrelation-aware errors.
+
+    ``variance_stderr`` is NaN (``None`` in :meth:`as_dict`) where E[(1 - eta h)^4] >= 1: theta^4
+    then has no finite mean, so the error of the mean of theta^2 is undefined (heavy tails, index
+    ``tail_index``), and ``reliable`` is False."""
 
     settings: dict[str, Any]
     series: np.ndarray
@@ -113,6 +194,14 @@ class SGDTemperatureResult:
     theory_variance: float
     sde_variance: float
     resumed_from: int = 0
+    fourth_moment_factor: float | None = None  # E[(1 - eta h)^4]: < 1 for a finite error bar
+    finite_error_lr: float | None = None  # the lr where that factor reaches 1
+    tail_index: float | None = None  # alpha of P(|theta| > x) ~ x^-alpha, where it is <= 4
+
+    @property
+    def error_bar_defined(self) -> bool:
+        """Whether the variance has a finite error bar (theta^4 of finite mean)."""
+        return math.isfinite(self.variance_stderr)
 
     @property
     def excess_loss(self) -> float:
@@ -124,17 +213,25 @@ class SGDTemperatureResult:
 
     def as_dict(self) -> dict[str, Any]:
         a = self.settings["curvature"]
+
+        def err(x: float) -> float | None:  # JSON has no NaN: an undefined error bar is null
+            return x if math.isfinite(x) else None
+
         return {
-            "variance": {"mean": self.variance, "stderr": self.variance_stderr},
+            "variance": {"mean": self.variance, "stderr": err(self.variance_stderr)},
             "theory_variance": self.theory_variance,
             "sde_variance": self.sde_variance,
-            "excess_loss": {"mean": self.excess_loss, "stderr": self.excess_loss_stderr},
+            "excess_loss": {"mean": self.excess_loss, "stderr": err(self.excess_loss_stderr)},
             "theory_excess_loss": 0.5 * a * self.theory_variance,
-            "temperature": {"mean": a * self.variance, "stderr": a * self.variance_stderr},
+            "temperature": {"mean": a * self.variance, "stderr": err(a * self.variance_stderr)},
             "theory_temperature": a * self.theory_variance,
             "lr_over_batch": self.settings["lr"] / self.settings["batch"],
             "tau": self.tau,
             "reliable": self.reliable,
+            "error_bar_defined": self.error_bar_defined,
+            "fourth_moment_factor": self.fourth_moment_factor,
+            "finite_error_lr": self.finite_error_lr,
+            "tail_index": self.tail_index,
             "resumed_from": self.resumed_from,
             "settings": self.settings,
         }
@@ -200,7 +297,9 @@ def run_sgd_temperature(
     after ``burn_in`` steps (default: 10 relaxation times 1 / (eta A), at most steps // 2),
     with its error from tau_int, against :func:`sgd_stationary_variance`. ``data_size``: draw
     batches from N fixed data (without replacement) instead of fresh data. ``loss``:
-    "quadratic" (additive gradient noise) or "linear-regression" (multiplicative, fresh data)."""
+    "quadratic" (additive gradient noise) or "linear-regression" (multiplicative, fresh data).
+    Above :func:`sgd_finite_error_lr` (linear regression only) theta is so heavy-tailed that the
+    variance has no finite error bar: NaN, ``reliable`` False and a RuntimeWarning."""
     import jax
     import jax.numpy as jnp
 
@@ -267,16 +366,35 @@ def run_sgd_temperature(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         est = integrated_autocorrelation_time(series * series)  # the mean is 0: <theta^2> is the variance
+    factor = sgd_fourth_moment_factor(a, s, eta, loss=loss)
+    limit = sgd_finite_error_lr(a, s, loss=loss)
+    stderr, reliable, alpha = est.stderr, est.reliable, None
+    if factor >= 1.0:
+        # Var(theta^2) is infinite: the tau-based error (and any spread over chains, whose means
+        # have infinite variance too) is no error bar; the mean of theta^2 still converges
+        alpha = _tail_index(a, s, eta)
+        stderr, reliable = math.nan, False
+        warnings.warn(
+            f"SGD on the {loss} loss at lr {eta:g} (curvature {a:g}, batch {s}) is heavy-tailed: "
+            f"E[(1 - lr h)^4] = {factor:.3g} >= 1, so theta^4 has no finite mean (P(|theta| > x) ~ x^-{alpha:.3g}) "
+            f"and the variance estimate's error bar is undefined; the estimate converges slowly, with "
+            f"non-Gaussian fluctuations, and usually reads low. Finite error bars need lr < {limit:.4g}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     return SGDTemperatureResult(
         settings=settings,
         series=series,
         variance=est.mean,
-        variance_stderr=est.stderr,
+        variance_stderr=stderr,
         tau=est.tau,
-        reliable=est.reliable,
+        reliable=reliable,
         theory_variance=theory,
         sde_variance=sgd_sde_variance(a, b, s, eta),
         resumed_from=resumed_from,
+        fourth_moment_factor=factor,
+        finite_error_lr=limit,
+        tail_index=alpha,
     )
 
 
