@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from thermolearn.estimators.autocorrelation import integrated_autocorrelation_time
+from thermolearn.estimators.observables import chains_disagree
 from thermolearn.fixed_settings import FixedSettings
 from thermolearn.models.ising import Ising
 from thermolearn.neural.network import AutoregressiveNetwork
@@ -148,8 +149,10 @@ class NeuralMCMC(FixedSettings, Sampler):
 @dataclass(frozen=True)
 class NeuralMCMCResult:
     """A neural MCMC run: the acceptance rate of the global (network) moves and of all moves,
-    tau_int of the energy (sweeps) and E, <|M|> (totals) with autocorrelation-aware errors; the
-    series of E and M of every chain and the overlaps of chain pairs (0, 1), (2, 3), ... per sweep."""
+    tau_int of the energy (sweeps) and E, <|M|> (totals) with autocorrelation-aware errors (at
+    least the spread of the chain means; ``reliable`` False, with a RuntimeWarning, where they are
+    likely too small); the series of E and M of every chain and the overlaps of chain pairs (0, 1),
+    (2, 3), ... per sweep."""
 
     temperature: float
     n_chains: int
@@ -165,6 +168,8 @@ class NeuralMCMCResult:
     energies: np.ndarray
     magnetizations: np.ndarray
     overlaps: np.ndarray
+    #: False when an error bar is likely too small (a RuntimeWarning said why)
+    reliable: bool = True
 
     def overlap_distribution(self, bins: int = 21) -> tuple[np.ndarray, np.ndarray]:
         """P(q) of the overlaps q = s_a . s_b / n between pairs of independent chains:
@@ -183,6 +188,7 @@ class NeuralMCMCResult:
             "tau_int_abs_magnetization": self.tau_abs_magnetization,
             "energy_mcmc": {"mean": self.energy, "stderr": self.energy_stderr},
             "abs_magnetization_mcmc": {"mean": self.abs_magnetization, "stderr": self.abs_magnetization_stderr},
+            "reliable": self.reliable,
         }
 
 
@@ -233,10 +239,19 @@ def neural_mcmc(
                 a = state.spins[0 : 2 * pairs : 2].astype(np.float64)
                 overlaps[:, k] = np.einsum("ki,ki->k", a, state.spins[1 : 2 * pairs : 2]) / model.n_spins
             bar.update()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        te = integrated_autocorrelation_time(energies) if np.ptp(energies) > 0 else None
-        tm = integrated_autocorrelation_time(np.abs(mags)) if np.ptp(np.abs(mags)) > 0 else None
+    tau_e, energy, energy_stderr, energy_ok = _chain_estimate(energies)
+    tau_m, abs_m, abs_m_stderr, abs_m_ok = _chain_estimate(np.abs(mags))
+    doubtful = [name for name, ok in (("E", energy_ok), ("<|M|>", abs_m_ok)) if not ok]
+    if doubtful:
+        # one warning for the run (0.6.10 silenced the estimator's own: a poor network's run was
+        # 5-8 standard errors from the exact <E> without a word)
+        warnings.warn(
+            f"neural MCMC: the error bars of {' and '.join(doubtful)} are likely too small (the series are too "
+            f"short for their autocorrelation time, or the {chains} chains disagree beyond their errors); the "
+            "result is marked reliable=False: run more sweeps or chains, or train the network further",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     info = sampler.info()
     return NeuralMCMCResult(
         temperature=T,
@@ -244,13 +259,33 @@ def neural_mcmc(
         n_sweeps=sweeps,
         global_acceptance=float(info["global_acceptance"]),
         acceptance=accepted / attempted if attempted else math.nan,
-        tau_energy=te.tau if te else 0.5,
-        tau_abs_magnetization=tm.tau if tm else 0.5,
-        energy=float(energies.mean()),
-        energy_stderr=te.stderr if te else 0.0,
-        abs_magnetization=float(np.abs(mags).mean()),
-        abs_magnetization_stderr=tm.stderr if tm else 0.0,
+        tau_energy=tau_e,
+        tau_abs_magnetization=tau_m,
+        energy=energy,
+        energy_stderr=energy_stderr,
+        abs_magnetization=abs_m,
+        abs_magnetization_stderr=abs_m_stderr,
         energies=energies,
         magnetizations=mags,
         overlaps=overlaps,
+        reliable=not doubtful,
     )
+
+
+def _chain_estimate(x: np.ndarray) -> tuple[float, float, float, bool]:
+    """(tau_int, mean, stderr, reliable) of the series of several chains, ``x`` (chains, sweeps):
+    the autocorrelation-aware error of the pooled mean, at least the spread of the chain means
+    (chains stuck apart each look precise); not reliable where the series is too short for its
+    tau_int or the chain means disagree beyond their errors."""
+    if np.ptp(x) == 0:  # nothing fluctuated: the mean has no statistical error
+        return 0.5, float(x.mean()), 0.0, True
+    act = integrated_autocorrelation_time(x, warn=False)
+    stderr, ok = float(act.stderr), bool(act.reliable)
+    k = x.shape[0]
+    if k > 1:
+        means = x.mean(axis=1)
+        # each chain's mean has error stderr sqrt(k) if the pooled error is right
+        if chains_disagree(means, np.full(k, stderr * math.sqrt(k))):
+            ok = False
+        stderr = max(stderr, float(np.std(means, ddof=1)) / math.sqrt(k))
+    return float(act.tau), float(x.mean()), stderr, ok
