@@ -66,7 +66,8 @@ def test_storkey_and_projection_rules_hold_more_patterns_than_hebb(hebbian_200):
 
 def test_dense_memory_retrieves_far_past_hebbs_capacity():
     loads = np.array([0.14, 0.5, 1.0])
-    r = capacity_curve(100, "dense", loads=loads, n_sets=3, seed=4, max_recalls=30, progress=False)
+    with pytest.warns(RuntimeWarning, match="3 of 3 sets show no collapse"):  # right-censored: a lower bound only
+        r = capacity_curve(100, "dense", loads=loads, n_sets=3, seed=4, max_recalls=30, progress=False)
     assert np.all(r.overlap > 0.99) and np.all(r.retrieval_fraction == 1.0)
     assert r.alpha_c is None and r.as_dict()["alpha_c"]["lower_bound"] == 1.0
 

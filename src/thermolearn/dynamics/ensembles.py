@@ -197,18 +197,6 @@ def decorrelation_time(rho: np.ndarray) -> float | None:
     return float(t - 1 + (a - math.exp(-1.0)) / (a - b))
 
 
-def _linear_crossing(c: np.ndarray) -> float | None:
-    """The first lag (interpolated linearly in C) where c falls below 1/e; None if it never does."""
-    below = np.flatnonzero(c < math.exp(-1.0))
-    if below.size == 0:
-        return None
-    t = int(below[0])
-    if t == 0:
-        return 0.0
-    a, b = float(c[t - 1]), float(c[t])
-    return float(t - 1 + (a - math.exp(-1.0)) / (a - b))
-
-
 def _log_crossing(c: np.ndarray) -> float | None:
     """The first lag (interpolated linearly in log C, exact for an exponential) where c falls
     below 1/e; None if it never does."""
@@ -318,8 +306,8 @@ class _WindowedExponential:
         lag where it is out of range)."""
         time = max(time, 1e-2)  # below a hundredth of a step C is a spike at 0 either way
         # the exact exponential is known at every lag, also past the estimator's last one
-        exact = _linear_crossing(np.exp(-np.arange(math.ceil(time) + 2) / time))
-        windowed = _linear_crossing(self.correlation(time))
+        exact = decorrelation_time(np.exp(-np.arange(math.ceil(time) + 2) / time))
+        windowed = decorrelation_time(self.correlation(time))
         assert exact is not None  # exp(-tau / T) < 1/e from tau = ceil(T) + 1 on
         return exact - (self.lags + 1.0 if windowed is None else windowed)
 
@@ -334,12 +322,12 @@ class _WindowedExponential:
         happen for T near one step, while the straight-line lag grows continuously with T."""
         from scipy.optimize import brentq
 
-        target = _linear_crossing(measured)
+        target = decorrelation_time(measured)
         if target is None:
             return None  # the bias only lowers C: the exponential's estimate crosses no later
 
         def gap(time: float) -> float:
-            lag = _linear_crossing(self.correlation(time))
+            lag = decorrelation_time(self.correlation(time))
             return (self.lags + 1.0 if lag is None else lag) - target
 
         floor, cap = 1e-2, 100.0 * self.n  # below: an uncorrelated series; above: C no longer changes
