@@ -106,3 +106,13 @@ def test_monte_carlo_log_z_refines_its_nodes_across_a_transition_and_flags_fixed
     assert abs(row.log_z - exact) < row.log_z_stderr
     with pytest.raises(ValueError, match="nodes"):
         compare(model, 0.5, ["monte_carlo"], settings={"monte_carlo": {"nodes": 1}})
+
+
+def test_a_monte_carlo_chain_that_never_moved_gives_no_error_bar():
+    # at T = 0.2 the lowest excitation of this chain in a field costs 4 (weight e^-20): the chain at
+    # T sits in the ground state for every sweep, and its zero spread was reported as an error bar
+    # of 0, converged (0.6.10); the weight of the states it never met is unknown to it
+    row = compare(Ising.lattice((4,), periodic=False, field=1.0), 0.2, ["monte_carlo"]).rows[0]
+    assert not row.converged and "never left one state" in row.detail
+    assert math.isnan(row.energy_per_spin_stderr) and row.as_dict()["energy_per_spin_stderr"] is None
+    assert row.energy_per_spin == -1.75  # the ground state's energy per spin
