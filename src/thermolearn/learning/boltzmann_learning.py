@@ -18,10 +18,10 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.fft
 from numpy.typing import ArrayLike
 from scipy.special import logsumexp
 
+from thermolearn.estimators.autocorrelation import MIN_SAMPLES_PER_TAU, integrated_autocorrelation_time
 from thermolearn.models.boltzmann import BoltzmannMachine, chain_generators, check_binary
 from thermolearn.progress import progress_bar
 from thermolearn.randomness.seeds import numpy_generator
@@ -32,8 +32,6 @@ from thermolearn.validation import check_finite_float, check_positive_int
 MAX_EXACT_UNITS = 20
 """Largest machine whose moments and log Z are summed over every state (2^n terms)."""
 _CHUNK = 1 << 14  # states per block of the exact sums, so memory stays ~ MBs at n = 20
-_WINDOW_C = 6.0  # Sokal's window W >= c tau_int, as in thermolearn.estimators.autocorrelation
-_SAMPLES_PER_TAU = 50.0  # a shorter series gives an unreliable tau_int (same module's rule)
 GRADIENT_METHODS = ("pcd", "exact")
 
 
@@ -272,35 +270,25 @@ def _chain_variance_of_mean(states: np.ndarray, first: int) -> tuple[np.ndarray,
     with a unit >= ``first`` fluctuate (and not those with a clamped unit at 0: x_i x_j = 0).
     x_i x_j is binary with frequency k / T, so sigma^2 = p (1 - p) with Laplace's p = (k + 1) /
     (T + 2): a run that happened to stay constant (a unit that rarely flips) still gets an error,
-    not 0. tau_int = 1/2 + sum_t rho(t) is cut at Sokal's window W >= 6 tau_int and never taken
-    below 1/2 (independent draws), where a short or anti-correlated series would give less. Both
-    choices err on the large side. Returns the (n, n) variances, the largest tau_int and whether
-    every tau_int was reliable (a window found and T >= 50 tau_int)."""
+    not 0. tau_int comes from :func:`~thermolearn.estimators.integrated_autocorrelation_time` and
+    is never taken below 1/2 (independent draws), where a short or anti-correlated series would
+    give less. Both choices err on the large side. Returns the (n, n) variances, the largest
+    tau_int and whether every tau_int was reliable (a window found and T >= 50 tau_int)."""
     T, n = states.shape
     x = states.astype(np.float64)
     var = np.zeros((n, n))
     can_move = np.ones(n, dtype=bool)
     can_move[:first] = x[0, :first] != 0
-    worst = 0.5
-    reliable = T >= _SAMPLES_PER_TAU * worst
-    size = scipy.fft.next_fast_len(2 * T - 1, real=True)
-    lags = np.arange(1, T)[:, None]
+    worst, reliable = 0.5, T >= MIN_SAMPLES_PER_TAU * 0.5
     for i in range(first, n):
         series = x * x[:, i : i + 1]  # x_i x_j for every j, one column each
         p = (series.sum(axis=0) + 1.0) / (T + 2.0)
         tau = np.full(n, 0.5)
-        y = series - series.mean(axis=0)
-        moving = np.any(y != 0, axis=0)
-        if moving.any():
-            f = scipy.fft.rfft(y[:, moving], n=size, axis=0)
-            acov = scipy.fft.irfft(f.real**2 + f.imag**2, n=size, axis=0)[:T]
-            taus = 0.5 + np.cumsum(acov[1:] / acov[0], axis=0)  # taus[W - 1] = tau_int(W)
-            ok = lags >= _WINDOW_C * taus
-            found = ok.any(axis=0)
-            w = np.where(found, np.argmax(ok, axis=0), T - 2)
-            tau[moving] = np.maximum(taus[w, np.arange(w.size)], 0.5)
-            worst = max(worst, float(tau[moving].max()))
-            reliable = reliable and bool(found.all()) and T >= _SAMPLES_PER_TAU * worst
+        for j in np.flatnonzero(np.ptp(series, axis=0) > 0):
+            act = integrated_autocorrelation_time(series[:, j], warn=False)
+            tau[j] = max(act.tau, 0.5)
+            reliable = reliable and act.reliable
+        worst = max(worst, float(tau.max()))
         var[i, can_move] = (2.0 * tau * p * (1.0 - p) / T)[can_move]
     # entry (j, i) is the same series as (i, j); rows below ``first`` were not visited
     var[:first, first:] = var[first:, :first].T
@@ -368,7 +356,7 @@ def sampled_gradient(
             warnings.warn(
                 f"sampled_gradient: one clamped chain for the one data vector, so the data phase's error comes "
                 f"from that chain's autocorrelation time (tau_int up to {tau:.3g} sweeps), which {sweeps} recorded "
-                f"sweeps cannot estimate reliably (need >= {_SAMPLES_PER_TAU:g} tau_int): its error bars are likely "
+                f"sweeps cannot estimate reliably (need >= {MIN_SAMPLES_PER_TAU:g} tau_int): its error bars are likely "
                 "too small; use positive_chains >= 2 or more sweeps",
                 RuntimeWarning,
                 stacklevel=2,
