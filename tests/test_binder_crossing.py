@@ -82,6 +82,18 @@ def test_curves_that_do_not_cross_give_no_estimate():
     assert binder_crossing(temps, {4: (nan, nan), 8: (nan, nan)}) is None  # U4 undefined everywhere
 
 
+def test_values_without_an_error_bar_are_skipped():
+    # frozen chains deep in the ordered phase give U4 = 2/3 at every size, with no error bar: equal
+    # values there are no crossing
+    temps = np.array([0.3, 2.0, 2.5])
+    frozen = {4: (np.array([2 / 3, 0.6, 0.5]), np.array([np.nan, 1e-3, 1e-3]))}
+    frozen[8] = (np.array([2 / 3, 0.55, 0.4]), np.array([np.nan, 1e-3, 1e-3]))
+    assert binder_crossing(temps, frozen) is None
+    crossing = {4: frozen[4], 8: (np.array([2 / 3, 0.62, 0.4]), frozen[8][1])}
+    found = binder_crossing(temps, crossing)
+    assert found is not None and 2.0 < found.mean < 2.5
+
+
 def test_bad_arguments_are_named():
     temps = np.linspace(2.0, 2.5, 6)
     u = (np.linspace(0.6, 0.4, 6), np.zeros(6))

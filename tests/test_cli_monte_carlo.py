@@ -188,3 +188,16 @@ def test_a_warning_is_one_line_of_the_command_on_stderr(capsys):
     notes = [line for line in err.splitlines() if line.strip()]
     assert notes and notes[0].startswith("thermolearn ising: warning: ") and "not ergodic" in notes[0]
     assert "RuntimeWarning" not in err and ".py:" not in err
+
+
+def test_a_frozen_chain_is_reported_without_an_error_bar(tmp_path, capsys):
+    # a 4x4 ferromagnet at T = 0.3 never leaves the all-up state: the JSON has null errors, never NaN or 0
+    out_json = tmp_path / "frozen.json"
+    argv = ["sample", "--lattice", "4x4", "-T", "0.3", "--sweeps", "300", "--burn-in", "10", "--no-progress"]
+    code, out, _ = run([*argv, "--json", str(out_json)], capsys)
+    record = json.loads(out_json.read_text())
+    assert code == 0 and "never left one state" in out
+    assert record["frozen"] is True and record["reliable"] is False
+    assert record["energy"]["stderr"] is None and record["energy_per_spin"]["stderr"] is None
+    code, out, _ = run(["ising", "-L", "4", "-T", "0.3", "--sweeps", "300", "--no-progress"], capsys)
+    assert code == 0 and "L = 4 T = 0.3: the chain never left one state" in out

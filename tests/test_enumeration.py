@@ -1,5 +1,7 @@
 """Exact enumeration (Gray-code kernel) against a naive sum over all states."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -65,6 +67,26 @@ def test_free_energy_entropy_and_thermodynamic_identities():
     beta_f = lambda x: -x.log_z  # noqa: E731
     dbeta = 1 / (T - dT) - 1 / (T + dT)
     assert r.energy == pytest.approx((beta_f(lo) - beta_f(hi)) / dbeta, rel=1e-6)
+
+
+@pytest.mark.parametrize("T", [1e-6, 1e-10, 1e-15, 1e-300])
+def test_entropy_keeps_the_ground_state_degeneracy_at_any_temperature(T):
+    # the torus has two ground states: S -> ln 2 with no cancellation of log Z against beta U
+    r = enumerate_exact(Ising.lattice((4, 4)), T)[0]
+    assert r.entropy == pytest.approx(math.log(2), rel=1e-12)
+    assert r.as_dict()["entropy_per_spin"] == pytest.approx(math.log(2) / 16, rel=1e-12)
+    assert "entropy" not in r.as_dict()
+
+
+def test_entropy_from_log_z_and_energy_is_nan_once_its_digits_are_gone():
+    from thermolearn.exact import solve
+
+    for T, expected in ((1e-8, math.log(2)), (1e-15, math.nan)):
+        r = solve(Ising.lattice((4, 4)), T, method="kaufman")[0]
+        if math.isnan(expected):
+            assert math.isnan(r.entropy) and r.as_dict()["entropy_per_spin"] is None
+        else:
+            assert r.entropy == pytest.approx(expected, rel=1e-5)
 
 
 def test_zero_temperature_limit_concentrates_on_ground_states():

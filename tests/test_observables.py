@@ -138,13 +138,38 @@ def test_as_dict_is_json_serialisable_with_every_quantity_and_tau():
     assert (d["n_spins"], d["n_samples"], d["temperature"]) == (9, 2000, 3.0)
 
 
-def test_frozen_ground_state_run_has_exact_values_and_zero_error():
+def test_frozen_run_keeps_its_values_but_gives_no_error_bar():
+    # the chain saw one state only: 0 would claim an exact answer for a state whose rivals it never met
     states = np.ones((500, N), dtype=np.int8)
-    obs = observables_from_states(states, 0.5, model=MODEL)
-    assert obs.energy_per_spin == Estimate(-2.0, 0.0)
-    assert obs.abs_magnetization == Estimate(1.0, 0.0)
-    assert obs.specific_heat == Estimate(0.0, 0.0)
+    with pytest.warns(RuntimeWarning, match="never left one state"):
+        obs = observables_from_states(states, 0.5, model=MODEL)
+    assert obs.energy_per_spin.mean == -2.0 and obs.abs_magnetization.mean == 1.0 and obs.specific_heat.mean == 0.0
     np.testing.assert_allclose(obs.binder_cumulant.mean, 2.0 / 3.0)
+    assert all(np.isnan(getattr(obs, name).stderr) for name in QUANTITIES)
+    assert obs.frozen and not obs.reliable
+    d = obs.as_dict()
+    assert d["frozen"] is True and d["energy_per_spin"]["stderr"] is None
+
+
+def test_pooled_frozen_chains_take_their_error_from_the_spread_between_them():
+    up, down = np.ones((500, N), dtype=np.int8), -np.ones((500, N), dtype=np.int8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        same = combine_chains([observables_from_states(s, 0.5, model=MODEL) for s in (up, up)])
+        apart = combine_chains([observables_from_states(s, 0.5, model=MODEL) for s in (up, down)])
+        p = exact_observables(3.0)["probabilities"]
+        moving = observables_from_states(STATES[boltzmann_chain(p, 2000, seed=3)], 3.0, model=MODEL)
+        frozen_hot = observables_from_states(up, 3.0, model=MODEL)
+        mixed = combine_chains([moving, frozen_hot])
+    assert np.isnan(same.energy_per_spin.stderr) and same.frozen and not same.reliable
+    # +1 and -1 frozen: m pooled to 0 with the spread of the two as its error
+    assert apart.magnetization.mean == 0.0 and apart.magnetization.stderr == pytest.approx(1.0)
+    assert apart.frozen and not apart.reliable
+    # one chain moved: its error bar and the spread of the two means make the pooled one
+    assert (
+        np.isfinite(mixed.energy_per_spin.stderr) and mixed.energy_per_spin.stderr >= moving.energy_per_spin.stderr / 2
+    )
+    assert mixed.frozen and not mixed.reliable
 
 
 def test_short_correlated_run_warns_that_error_bars_are_unreliable():

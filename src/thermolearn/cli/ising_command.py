@@ -286,6 +286,15 @@ def _print_table(records: list[dict]) -> None:
         )
     print(format_table(header, rows))
     print("value(error): one standard error; chi/N = beta N (<m^2> - <|m|>^2); tau in sweeps")
+    frozen = [r for r in records if r.get("frozen")]
+    short = [r for r in records if not r["reliable"] and not r.get("frozen")]
+    for rows_of, why in (
+        (frozen, "the chain never left one state (E and M constant): no error bar; a cluster algorithm or more sweeps"),
+        (short, "the run is short for its autocorrelation time: the error bars are likely too small"),
+    ):
+        if rows_of:
+            where = ", ".join(f"L = {r['size']} T = {r['temperature']:.4g}" for r in rows_of)
+            print(f"warning: {where}: {why}")
 
 
 def _csv(records: list[dict]) -> str:

@@ -57,6 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from thermolearn.estimators.observables import Estimate
     from thermolearn.runs.sample import sample
     from thermolearn.samplers.registry import SAMPLERS, make_sampler
 
@@ -103,7 +104,12 @@ def run(args: argparse.Namespace) -> int:
         ["acceptance", f"{result.acceptance:.4g}", ""],
     ]
     print(format_table(["quantity", "mean", "stderr"], rows))
-    if not obs.reliable:
+    if obs.frozen:
+        print(
+            "warning: neither E nor M changed in the recorded samples: the chain never left one state, so there "
+            "is no error bar (more sweeps, a higher temperature, or --algorithm wolff / sw)"
+        )
+    elif not obs.reliable:
         print("warning: the run is short for its autocorrelation time; error bars are likely too small")
     assert result.mean_spin is not None and result.mean_spin_stderr is not None  # sample keeps site means
     site_reliable = result.mean_spin_reliable
@@ -122,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
                 "n_spins": model.n_spins,
                 "temperature": args.temperature,
                 "algorithm": args.algorithm,
-                "energy": {"mean": e.mean * model.n_spins, "stderr": e.stderr * model.n_spins},
+                "energy": Estimate(e.mean * model.n_spins, e.stderr * model.n_spins).as_dict(),
                 "energy_per_spin": e.as_dict(),
                 "mean_spin": result.mean_spin[0].tolist(),
                 "mean_spin_stderr": site_errors,
@@ -131,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
                 "acceptance": result.acceptance,
                 "seconds": result.wall_time,
                 "reliable": bool(obs.reliable),
+                "frozen": bool(obs.frozen),
             },
         )
     if args.plot:

@@ -52,7 +52,8 @@ def binder_crossing(
     """Estimate T_c (temperature units, k_B = 1) from U4(T) of several sizes:
     ``cumulants[L] = (means, stderrs)`` at the shared ``temperatures``. The crossing of each
     pair of consecutive sizes is found by linear interpolation; the error comes from
-    resampling every U4 within its error bar. NaN entries (U4 undefined there) are skipped.
+    resampling every U4 within its error bar. Entries with a NaN mean (U4 undefined there) or
+    a NaN error (no error bar: a chain that never left one state) are skipped.
 
     Returns None, the documented "no estimate", when fewer than two sizes or temperatures
     are given or no pair of curves crosses in the temperature range; callers say so.
@@ -72,6 +73,9 @@ def binder_crossing(
         return None
     means = {L: np.asarray(cumulants[L][0], dtype=float)[order] for L in sizes}
     errs = {L: np.asarray(cumulants[L][1], dtype=float)[order] for L in sizes}
+    # a value without an error bar cannot be resampled; saturated frozen curves (U4 = 2/3 at every
+    # size deep in the ordered phase) would otherwise "cross" there exactly
+    means = {L: np.where(np.isnan(errs[L]), np.nan, means[L]) for L in sizes}
     pairs = list(zip(sizes[:-1], sizes[1:]))
     central = [_crossing(temps, means[a], means[b]) for a, b in pairs]
     if not np.any(np.isfinite(central)):

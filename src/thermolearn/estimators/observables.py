@@ -82,6 +82,9 @@ class IsingObservables:
     block_sizes : jackknife block size (samples) used for each quantity.
     reliable : False when some series was too short for its autocorrelation time
         (a RuntimeWarning said which); the error bars are then likely too small.
+    frozen : True when neither E nor M changed in the whole run (for pooled chains: in any
+        chain): the chain sat in one state, the weight of the states it never met is unknown,
+        and its error bars are NaN rather than 0 (``reliable`` is then False).
     """
 
     temperature: float
@@ -103,6 +106,7 @@ class IsingObservables:
     tau_magnetization_sq: AutocorrelationTime
     block_sizes: dict[str, int] = field(default_factory=dict)
     reliable: bool = True
+    frozen: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly nested dict: every number a plain float/int (NaN -> None)."""
@@ -123,6 +127,7 @@ class IsingObservables:
             }
         out["block_sizes"] = {k: int(v) for k, v in self.block_sizes.items()}
         out["reliable"] = bool(self.reliable)
+        out["frozen"] = bool(self.frozen)
         return out
 
 
@@ -280,6 +285,19 @@ def _observables(
             undefined.append("binder_cumulant")
         results["binder_cumulant"], sizes["binder_cumulant"] = Estimate(math.nan, math.nan), 0
 
+    # a chain that never left one state has no spread to make an error bar of: 0 would claim an
+    # exact answer for what is only the one state it saw (sample() on a 4x4 ferromagnet at T = 0.3
+    # read E/N = -2 +- 0, reliable, up to 0.6.11)
+    frozen = n >= 2 and bool(np.ptp(e) == 0.0) and bool(np.ptp(m) == 0.0)
+    if frozen:
+        results = {name: Estimate(est.mean, math.nan) for name, est in results.items()}
+        warnings.warn(
+            f"Ising observables: neither E nor M changed in the {n} samples: the chain never left one state, "
+            f"so there is no error bar (NaN) and the values describe that state only (sample longer, at a higher "
+            f"temperature, or with parallel tempering or a cluster sampler)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     if problems:
         names = ", ".join(sorted(set(problems)))
         warnings.warn(
@@ -307,7 +325,8 @@ def _observables(
         tau_abs_magnetization=taus["abs_m"],
         tau_magnetization_sq=taus["m2"],
         block_sizes=sizes,
-        reliable=not problems,
+        reliable=not problems and not frozen,
+        frozen=frozen,
     )
 
 
@@ -316,7 +335,8 @@ def combine_chains(runs: list[IsingObservables]) -> IsingObservables:
 
     Each quantity is the average of the chains' estimates. Its standard error is the larger of
     sqrt(sum of squared errors) / n_chains (the chains' own error bars, the chains independent)
-    and the spread of the chain means, std(means) / sqrt(n_chains): chains that have not mixed
+    and the spread of the chain means, std(means) / sqrt(n_chains) (chains that never left one
+    state add no error bar of their own: NaN when every chain is frozen in the same state): chains that have not mixed
     (stuck in different ordered states, different valleys of a glass) each look precise while
     they disagree, and only the spread shows it. Where the chain means disagree beyond their
     error bars (chi-square of the means p < DISAGREEMENT_P), the result is marked not
@@ -335,9 +355,13 @@ def combine_chains(runs: list[IsingObservables]) -> IsingObservables:
     for name in QUANTITIES:
         means = np.array([getattr(r, name).mean for r in runs])
         errs = np.array([getattr(r, name).stderr for r in runs])
-        within = float(np.sqrt(np.sum(errs**2)) / k)
+        measured = np.isfinite(errs)
         between = float(np.std(means, ddof=1) / math.sqrt(k))
-        pooled[name] = Estimate(float(means.mean()), max(within, between))
+        if measured.any():
+            stderr = max(float(np.sqrt(np.sum(errs[measured] ** 2)) / k), between)
+        else:  # every chain frozen: only a spread between their states is an error bar at all
+            stderr = between if between > 0 else math.nan
+        pooled[name] = Estimate(float(means.mean()), stderr)
         if chains_disagree(means, errs):
             disagree.append(name)
     beta, n_spins = 1.0 / runs[0].temperature, runs[0].n_spins
@@ -367,6 +391,7 @@ def combine_chains(runs: list[IsingObservables]) -> IsingObservables:
         tau_magnetization_sq=slowest.tau_magnetization_sq,
         block_sizes=dict(slowest.block_sizes),
         reliable=all(r.reliable for r in runs) and not disagree,
+        frozen=any(r.frozen for r in runs),
     )
 
 

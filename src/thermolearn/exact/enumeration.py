@@ -291,6 +291,8 @@ def enumerate_exact(
             "susceptibility": float(beta * var_m),
             "abs_magnetization": float(acc["SMabs"][t] / Z),
             "magnetization_sq": float(acc["SM2"][t] / Z),
+            # ln Z = ln sum e^{-beta (E - E_ref)} - beta E_ref: the E_ref terms cancel in S = ln Z + beta U
+            "entropy": float(np.log(Z) + beta * mean_de),
         }
         if correlations:
             corr = np.empty((n, n))

@@ -7,10 +7,15 @@ by the number of spins. F = -T log Z, U = <E>, C = beta^2 Var(E) = dU/dT, M = <s
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from thermolearn.derived_quantities import DerivedQuantities
+
+_EPS = sys.float_info.epsilon
+#: the largest rounding error of log Z + beta U, relative to max(1, |S|), still given as S
+_ENTROPY_DIGITS = 1e-3
 
 
 @dataclass(frozen=True)
@@ -41,8 +46,21 @@ class ExactThermodynamics(DerivedQuantities):
 
     @property
     def entropy(self) -> float:
-        """Total entropy S = beta (U - F) = log Z + beta U (k_B = 1)."""
-        return self.log_z + self.energy / self.temperature
+        """Total entropy S = beta (U - F) = log Z + beta U (k_B = 1).
+
+        Methods that sum relative to the ground state give S without the cancellation of log Z
+        against beta U (``extras["entropy"]``, enumeration). Otherwise, where that cancellation
+        leaves fewer than about three correct digits (beta |U| beyond ~1e12 |S|: T below about
+        1e-12 of the couplings), S is NaN rather than a number of lost digits (a 4x4 torus at
+        T = 1e-15 read S = 0 for ln 2 up to 0.6.11).
+        """
+        stable = self.extras.get("entropy")
+        if stable is not None:
+            return float(stable)
+        beta_u = self.energy / self.temperature
+        value = self.log_z + beta_u
+        rounding = 4.0 * _EPS * (abs(self.log_z) + abs(beta_u))
+        return value if rounding <= _ENTROPY_DIGITS * max(1.0, abs(value)) else math.nan
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON record of ``thermolearn exact --json``: scalars only, NaN as null."""
@@ -62,6 +80,8 @@ class ExactThermodynamics(DerivedQuantities):
             "entropy_per_spin": clean(self.entropy / self.n_spins),
         }
         for key, value in self.extras.items():
+            if key == "entropy":  # entropy_per_spin above
+                continue
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 record[key] = clean(float(value))
         return record

@@ -438,7 +438,7 @@ def _run_monte_carlo(
     # neither E nor M changed at T in the whole run: the chain sat in one state, and the weight of the
     # states it never met is unknown, so the zero spread is no error bar (an 8-spin glass at T = 0.2
     # read 0 +- 6.6e-15 off by 1e-4, converged, up to 0.6.10)
-    frozen = at_t.energy_per_spin.stderr == 0.0 and at_t.magnetization.stderr == 0.0
+    frozen = at_t.frozen
     if frozen:
         detail += f"; the chain at T never left one state in {sweeps} sweeps: E and M have no error bar"
     return MethodRow(

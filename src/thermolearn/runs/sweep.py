@@ -107,6 +107,7 @@ def ising_record(size: int, dim: int, temperature: float, algorithm: str, obs: A
         "tau_int": {"energy": float(obs.tau_energy.tau), "abs_magnetization": float(obs.tau_abs_magnetization.tau)},
         "exact": exact,
         "reliable": bool(obs.reliable),
+        "frozen": bool(obs.frozen),
         "acceptance": acceptance,
     }
 
