@@ -92,6 +92,11 @@ def test_values_without_an_error_bar_are_skipped():
     crossing = {4: frozen[4], 8: (np.array([2 / 3, 0.62, 0.4]), frozen[8][1])}
     found = binder_crossing(temps, crossing)
     assert found is not None and 2.0 < found.mean < 2.5
+    # Wolff at T = 0.5 is not frozen (it flips the whole lattice) but U4 is 2/3 to rounding at both
+    # sizes, errors ~1e-15: rounding noise is no crossing (read T_c = 0.50 +- 0.26 up to 0.6.11)
+    saturated = {4: (np.array([2 / 3 - 2e-16, 0.6, 0.5]), np.array([1.6e-15, 1e-3, 1e-3]))}
+    saturated[8] = (np.array([2 / 3 - 5e-17, 0.55, 0.4]), np.array([1.1e-15, 1e-3, 1e-3]))
+    assert binder_crossing(temps, saturated) is None
 
 
 def test_bad_arguments_are_named():

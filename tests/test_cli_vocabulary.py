@@ -183,6 +183,8 @@ def test_a_type_error_from_the_library_is_a_bug_not_bad_input(monkeypatch, capsy
         (ValueError("--size must be >= 3"), "--size must be >= 3"),
         (FileNotFoundError(2, "No such file or directory", "x.npz"), "No such file or directory: x.npz"),
         (ImportError("dimod interop needs dimod: pip install 'thermolearn[dimod]'"), "pip install"),
+        # a run that diverged for its settings, with the remedy (was a traceback "this is a bug")
+        (FloatingPointError("the VMC energy became nan at iteration 3; lower the learning rate"), "lower the"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(monkeypatch, capsys, exc, message):

@@ -99,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _is_bad_input(exc: BaseException) -> bool:
     """User errors (one line, exit 2) as opposed to bugs (traceback, exit 70)."""
-    if isinstance(exc, (ValueError, OSError, MemoryError)):
+    # FloatingPointError: the library's own word that a run diverged for the settings it was given
+    # (a learning rate too large), with the remedy; NumPy raises it only under seterr, never set here
+    if isinstance(exc, (ValueError, OSError, MemoryError, FloatingPointError)):
         return True
     # a missing optional dependency says how to install it
     return isinstance(exc, ImportError) and "pip install" in str(exc)

@@ -29,14 +29,18 @@ class BinderCrossing:
         return {"mean": self.mean, "stderr": self.stderr}
 
 
+#: U4 differences smaller than this are rounding, not a side of a crossing: curves saturated at
+#: 2/3 deep in the ordered phase (or at 0 far above T_c) differ by ~1e-16 at every size
+_RESOLVED_DIFFERENCE = 1e-12
+
+
 def _crossing(temps: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-    """First T where a - b changes sign, by linear interpolation (NaN if none)."""
+    """First T where a - b changes sign, by linear interpolation (NaN if none); differences
+    within rounding (equal curves) are on neither side."""
     d = a - b
-    ok = np.isfinite(d)
+    ok = np.isfinite(d) & (np.abs(d) > _RESOLVED_DIFFERENCE)
     t, d = temps[ok], d[ok]
     for k in range(len(d) - 1):
-        if d[k] == 0:
-            return float(t[k])
         if d[k] * d[k + 1] < 0:
             return float(t[k] + (t[k + 1] - t[k]) * d[k] / (d[k] - d[k + 1]))
     return float("nan")
