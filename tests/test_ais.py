@@ -288,3 +288,15 @@ def test_raise_on_one_image_reports_the_error_of_its_runs_not_zero():
     assert np.all(np.isfinite(errors)) and np.all(errors > 0)
     assert 0.5 * scatter < np.median(errors) < 2.0 * scatter  # the delta-method error is the scatter's size
     assert all(abs(r.mean - exact) < 4 * r.stderr for r in runs)
+
+
+def test_ais_weights_with_a_heavy_tail_are_flagged_and_a_slow_schedule_is_not():
+    # 10 steps on a strongly coupled RBM: a handful of runs carry Z (Pareto k-hat ~1); 300 steps: k-hat ~0
+    W, b, c = _random_rbm(24, 10, seed=0, scale=2.5)
+    fast = ais_log_partition(W, b, c, schedule=10, n_runs=2000, seed=1)
+    slow = ais_log_partition(W, b, c, schedule=300, n_runs=2000, seed=1)
+    assert fast.pareto_k > 0.7 and "cannot be trusted" in fast.problem and "annealing" in fast.problem
+    assert slow.pareto_k < 0.5 and slow.problem is None
+    assert fast.as_dict()["pareto_k"] == pytest.approx(fast.pareto_k) and fast.as_dict()["warning"] == fast.problem
+    estimate = rbm_log_likelihood(W, b, c, np.ones((3, 24)), method="ais", log_partition=fast)
+    assert estimate.warning == fast.problem and estimate.as_dict()["log_z_pareto_k"] == pytest.approx(fast.pareto_k)

@@ -498,6 +498,8 @@ def run_loglik(args: argparse.Namespace) -> int:
             ],
         )
     )
+    if est.warning is not None:
+        print(f"warning: AIS log Z: {est.warning}")
     if args.json:
         write_json(
             args, {**est.as_dict(), "model": str(args.model), "data": str(source), "split": data.info.get("split")}

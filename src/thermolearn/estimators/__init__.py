@@ -4,6 +4,8 @@
 - :mod:`.binning`: Flyvbjerg-Petersen blocking analysis with plateau detection.
 - :mod:`.jackknife`: delete-one-block jackknife for any function of means.
 - :mod:`.binder`: T_c from the crossing of Binder cumulants of several sizes.
+- :mod:`.importance_tails`: the Pareto shape k-hat of importance weights (PSIS diagnostic):
+  whether an importance-sampling error bar holds.
 - :mod:`.ais`: annealed importance sampling for RBM log Z (forward AIS, optimistic) and
   RAISE (conservative); JAX, loaded on first use.
 - :mod:`.observables`: energy, magnetisation, specific heat, susceptibility and Binder
@@ -26,6 +28,13 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
     )
     from thermolearn.estimators.binder import BinderCrossing, binder_crossing
     from thermolearn.estimators.binning import BinningResult, binning_analysis, blocking_curve
+    from thermolearn.estimators.importance_tails import (
+        PARETO_K_INFINITE_VARIANCE,
+        PARETO_K_UNRELIABLE,
+        importance_tail_problem,
+        pareto_k_hat,
+        pareto_k_threshold,
+    )
     from thermolearn.estimators.jackknife import JackknifeResult, choose_block_size, jackknife
     from thermolearn.estimators.observables import (
         QUANTITIES,
@@ -59,6 +68,11 @@ _EXPORTS = {
     "integrated_autocorrelation_time": "autocorrelation",
     "IsingObservables": "observables",
     "jackknife": "jackknife",
+    "importance_tail_problem": "importance_tails",
+    "pareto_k_hat": "importance_tails",
+    "pareto_k_threshold": "importance_tails",
+    "PARETO_K_INFINITE_VARIANCE": "importance_tails",
+    "PARETO_K_UNRELIABLE": "importance_tails",
     "wilson_interval": "proportions",
     "Z_95": "proportions",
     "JackknifeResult": "jackknife",

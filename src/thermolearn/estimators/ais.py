@@ -71,6 +71,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import logsumexp
 
+from thermolearn.estimators.importance_tails import REMEDY_ANNEALING, importance_tail_problem, pareto_k_hat
 from thermolearn.exact.rbm_partition import (
     check_binary_data,
     check_rbm_parameters,
@@ -182,6 +183,14 @@ class AISResult:
     schedule: str
     seconds: float
     log_weights: np.ndarray = field(repr=False)
+    #: the Pareto tail k-hat of the weights: above 0.5 ``log_z_stderr`` is too small, above
+    #: min(0.7, 1 - 1/log10 n_runs) the estimate itself is unreliable (see :meth:`problem`)
+    pareto_k: float = math.nan
+
+    @property
+    def problem(self) -> str | None:
+        """What the weights' tail says about log Z and its error bar (None: the error bar holds)."""
+        return importance_tail_problem(self.pareto_k, self.n_runs, REMEDY_ANNEALING)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready summary (the log weights as a list; an undefined or infinite number as null)."""
@@ -202,6 +211,8 @@ class AISResult:
             "n_steps": self.n_steps,
             "schedule": self.schedule,
             "seconds": self.seconds,
+            "pareto_k": clean(self.pareto_k),
+            "warning": self.problem,
             "log_weights": [float(w) for w in self.log_weights],
         }
 
@@ -225,6 +236,10 @@ class LogLikelihoodEstimate:
     bound: str
     seconds: float
     per_image: np.ndarray = field(repr=False)
+    #: AIS only: the Pareto tail k-hat of the annealing weights behind log Z, and what it means
+    #: for log Z's error bar (None: it holds)
+    log_z_pareto_k: float = math.nan
+    warning: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON record ``{"method", "log_z": {mean, stderr}, "log_likelihood": {mean, stderr}, "n_images"}``
@@ -237,6 +252,8 @@ class LogLikelihoodEstimate:
             "n_images": self.n_images,
             "bound": self.bound,
             "seconds": self.seconds,
+            "log_z_pareto_k": clean(self.log_z_pareto_k),
+            "warning": self.warning,
         }
 
 
@@ -414,6 +431,7 @@ def _summarise_weights(log_w: np.ndarray, log_z_base: float, n_steps: int, sched
         schedule=schedule,
         seconds=seconds,
         log_weights=log_w,
+        pareto_k=pareto_k_hat(log_w),
     )
 
 
@@ -541,6 +559,7 @@ def rbm_log_likelihood(
             progress=progress,
         )
     neg_f = -rbm_free_energy(W, b, c, v)
+    tail: dict[str, Any] = {}
     if method == "exact":
         log_z, log_z_se, bound = rbm_log_partition(W, b, c), 0.0, "exact"
     else:
@@ -557,6 +576,7 @@ def rbm_log_likelihood(
                 progress=progress,
             )
         log_z, log_z_se, bound = log_partition.log_z, log_partition.log_z_stderr, "optimistic"
+        tail = {"log_z_pareto_k": log_partition.pareto_k, "warning": log_partition.problem}
     per_image = neg_f - log_z
     mean, se_data = _mean_and_stderr(per_image)
     return LogLikelihoodEstimate(
@@ -569,6 +589,7 @@ def rbm_log_likelihood(
         bound=bound,
         seconds=time.perf_counter() - start,
         per_image=per_image,
+        **tail,
     )
 
 

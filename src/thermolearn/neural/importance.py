@@ -11,6 +11,9 @@ The VAN bound F_q is biased by T KL(q || p); ln Z_hat is only biased at second o
 stderr(<O>) = sqrt(sum_k w_k^2 (O_k - <O>)^2) / sum_k w_k. The effective sample size
 ESS = (sum w)^2 / sum w^2 says how many exact samples the weighted ones are worth; below
 ``min_ess`` the estimate is flagged as not to be trusted (its error bar is then unreliable too).
+The ESS can look fine while the largest weights have a tail so heavy that Var(w) is infinite and
+the delta-method error bars read small (a reverse-KL q that misses part of p): the Pareto shape
+k-hat of the weights (:mod:`thermolearn.estimators.importance_tails`) flags that too.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
+from thermolearn.estimators.importance_tails import importance_tail_problem, pareto_k_hat
 from thermolearn.models.ising import Ising
 from thermolearn.neural.network import AutoregressiveNetwork
 from thermolearn.neural.van import check_network_for, draw
@@ -34,7 +38,8 @@ DEFAULT_MIN_ESS = 100.0
 class NISResult:
     """ln Z +- stderr, the free energy F = -T ln Z (total) and observables (totals: energy E,
     <|M|>, <M^2>) with their errors, from ``n_samples`` weighted samples of q; ``ess`` the
-    effective sample size, ``warning`` a sentence when it is below ``min_ess`` (else None)."""
+    effective sample size, ``pareto_k`` the tail shape k-hat of the weights, ``warning`` a
+    sentence when the ESS is below ``min_ess`` or k-hat above 0.5 (else None)."""
 
     temperature: float
     n_spins: int
@@ -50,6 +55,7 @@ class NISResult:
     magnetization_sq_stderr: float
     min_ess: float
     warning: str | None
+    pareto_k: float = math.nan
 
     @property
     def reliable(self) -> bool:
@@ -77,6 +83,7 @@ class NISResult:
             "energy_nis": {"mean": self.energy, "stderr": self.energy_stderr},
             "abs_magnetization_nis": {"mean": self.abs_magnetization, "stderr": self.abs_magnetization_stderr},
             "magnetization_sq_nis": {"mean": self.magnetization_sq, "stderr": self.magnetization_sq_stderr},
+            "pareto_k": self.pareto_k if math.isfinite(self.pareto_k) else None,
             "reliable": self.reliable,
             "warning": self.warning,
         }
@@ -126,6 +133,7 @@ def neural_importance_sampling(
     energy = weighted_mean(log_w, e)
     abs_m = weighted_mean(log_w, np.abs(m))
     m_sq = weighted_mean(log_w, m**2)
+    k_hat = pareto_k_hat(log_w)
     warning = None
     if ess < min_ess:
         warning = (
@@ -133,6 +141,8 @@ def neural_importance_sampling(
             "dominated by a few samples and neither the estimate nor its error bar can be trusted; "
             "train the network longer or draw more samples"
         )
+    else:
+        warning = importance_tail_problem(k_hat, k)
     return NISResult(
         temperature=T,
         n_spins=model.n_spins,
@@ -148,4 +158,5 @@ def neural_importance_sampling(
         magnetization_sq_stderr=m_sq[1],
         min_ess=min_ess,
         warning=warning,
+        pareto_k=k_hat,
     )

@@ -326,6 +326,8 @@ def _run_bbvi(
         f"{family} family, {r.steps} steps; "
         f"importance log Z {r.log_z_importance:.6g} +- {r.log_z_importance_stderr:.2g}"
     )
+    if r.log_z_importance_problem is not None:
+        detail += f" ({r.log_z_importance_problem})"
     if not r.converged:
         detail += f"; NOT converged: ELBO still drifting by {r.drift:.3g} +- {r.drift_stderr:.2g}"
     return MethodRow(
@@ -371,8 +373,11 @@ def _run_van(model: Ising, temperature: float, *, seed: int = 0, n_eval: int = 4
     arch = ", ".join(f"{k} {v}" for k, v in run.network.config.as_dict().items() if k != "n_spins")
     detail = (
         f"{run.network.network} ({arch}), {run.steps} steps; importance-sampling log Z "
-        f"{nis.log_z:.6g} +- {nis.log_z_stderr:.2g} (ESS {nis.ess:.0f} of {nis.n_samples})"
+        f"{nis.log_z:.6g} +- {nis.log_z_stderr:.2g} (ESS {nis.ess:.0f} of {nis.n_samples}, Pareto k-hat "
+        f"{nis.pareto_k:.2f})"
     )
+    if nis.warning is not None:
+        detail += f"; importance sampling: {nis.warning}"
     return MethodRow(
         method="van",
         kind="lower_bound",

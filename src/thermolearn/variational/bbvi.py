@@ -35,6 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from thermolearn.estimators.importance_tails import importance_tail_problem, pareto_k_hat
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.seeds import jax_key
 from thermolearn.validation import check_positive_float, check_positive_int, check_temperature
@@ -182,7 +183,8 @@ class BBVIResult:
     ``elbo`` +- ``elbo_stderr``: E_q[-beta E - log q] on ``n_eval`` fresh samples (a stochastic
     lower bound: its expectation is <= log Z). ``log_z_importance`` +- its stderr: the
     importance-sampling estimate log mean exp(-beta E - log q) (tighter; consistent, biased low
-    for finite samples). ``energy`` +- ``energy_stderr``: E_q[E] (total, energy units);
+    for finite samples); ``log_z_importance_pareto_k``: the Pareto tail k-hat of its weights
+    (above 0.5 its error bar is too small, above 0.7 the estimate is unreliable). ``energy`` +- ``energy_stderr``: E_q[E] (total, energy units);
     ``magnetization_per_spin``: E_q[sum_i s_i] / n. ``history``: the ELBO estimate of every
     training batch. ``converged``: the mean ELBO of the last tenth of the steps is within
     three standard errors of the tenth before (``drift`` and ``drift_stderr``).
@@ -205,6 +207,13 @@ class BBVIResult:
     converged: bool
     drift: float
     drift_stderr: float
+    log_z_importance_pareto_k: float = math.nan
+    n_eval: int = 0
+
+    @property
+    def log_z_importance_problem(self) -> str | None:
+        """What the weights' Pareto tail says about ``log_z_importance`` (None: its error bar holds)."""
+        return importance_tail_problem(self.log_z_importance_pareto_k, self.n_eval)
 
     @property
     def log_z(self) -> float:
@@ -241,6 +250,7 @@ class BBVIResult:
             "elbo_stderr": clean(self.elbo_stderr),
             "log_z_importance": clean(self.log_z_importance),
             "log_z_importance_stderr": clean(self.log_z_importance_stderr),
+            "log_z_importance_pareto_k": clean(self.log_z_importance_pareto_k),
             "energy_per_spin": clean(self.energy_per_spin),
             "energy_per_spin_stderr": clean(self.energy_stderr / self.n_spins),
             "magnetization_per_spin": clean(self.magnetization_per_spin),
@@ -422,4 +432,6 @@ def _evaluate(
         converged=bool(converged),
         drift=drift,
         drift_stderr=drift_se,
+        log_z_importance_pareto_k=pareto_k_hat(f),
+        n_eval=n_eval,
     )
