@@ -12,6 +12,7 @@ finds or installs it and exports ``THERMOLEARN_CHROMIUM``. Without it these test
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import time
@@ -177,6 +178,25 @@ def test_lattice_running_energy_matches_kaufman(loaded, shots, algorithm, L, T, 
     loaded.finish(shots, f"ising-{algorithm}")
 
 
+def test_lattice_shows_no_error_bar_until_two_blocks(loaded, shots) -> None:
+    # the page explains its error bar as what the code computes: spread / sqrt(blocks)
+    assert "standard error of the block means" in loaded.page.locator("#ising").text_content()
+    loaded.page.click("#is-run")  # pause; advance by hand from a fresh start
+    loaded.page.select_option("#is-L", "8")  # a new lattice: its statistics start again
+    stats = loaded.js("thermolearnExplorer.ising.advance(0)")
+    assert stats["blocks"] == 0 and loaded.page.locator("#is-e").text_content() == "thermalising\u2026"
+    stats = loaded.js(f"thermolearnExplorer.ising.advance({stats['discard'] + stats['blockSize']})")
+    assert stats["blocks"] == 1 and math.isnan(stats["energyPerSpinError"])
+    for where in ("#is-e", "#is-m"):
+        text = loaded.page.locator(where).text_content()
+        assert text.endswith(" (1 block: no error bar yet)") and "\u00b1" not in text, text
+    stats = loaded.js(f"thermolearnExplorer.ising.advance({stats['blockSize']})")
+    assert stats["blocks"] == 2 and stats["energyPerSpinError"] > 0
+    mean, err = stats["energyPerSpin"], stats["energyPerSpinError"]
+    assert loaded.page.locator("#is-e").text_content() == f"{mean:.5f} \u00b1 {err:.5f}"
+    loaded.finish(shots, "ising-blocks")
+
+
 def test_mean_field_roots_match_library(loaded, shots) -> None:
     from thermolearn.variational.lattice_mean_field import mean_field_critical_temperature, mean_field_solutions
 
@@ -270,3 +290,28 @@ def test_explore_refuses_a_file_as_its_folder_before_training(tmp_path, capsys) 
     err = capsys.readouterr().err
     assert "output must be a folder" in err and len(err.strip().splitlines()) == 1
     assert target.read_text() == "mine"
+
+
+def test_explorer_refuses_an_rbm_too_big_for_the_page_before_training(tmp_path, capsys) -> None:
+    from thermolearn.viz.explorer import MAX_RBM_HIDDEN, explorer_data
+
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match=rf"rbm_hidden \(--hidden\) must be between 1 and {MAX_RBM_HIDDEN}.*got 1025"):
+        explorer_data(rbm_hidden=MAX_RBM_HIDDEN + 1)
+    # the audit's case: a 68 MB page and about 1 GB of memory, now one line and exit 2, nothing written
+    assert main(["explore", "--output", str(tmp_path / "page"), "--hidden", "50000"]) == 2
+    assert time.perf_counter() - started < 5.0  # refused before the RBM trains
+    err = capsys.readouterr().err
+    assert f"between 1 and {MAX_RBM_HIDDEN}" in err and "got 50000" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "page").exists()
+
+
+def test_explorer_accepts_the_largest_rbm(monkeypatch) -> None:
+    from thermolearn.viz import explorer
+
+    asked = []
+    monkeypatch.setattr(explorer, "_rbm_data", lambda hidden, epochs, seed: asked.append(hidden) or {})
+    monkeypatch.setattr(explorer, "_lattice_data", dict)
+    monkeypatch.setattr(explorer, "_hopfield_data", dict)
+    explorer.explorer_data(rbm_hidden=explorer.MAX_RBM_HIDDEN, rbm_epochs=1)
+    assert asked == [explorer.MAX_RBM_HIDDEN]

@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
 def _plot(path: str, result, model, args: argparse.Namespace) -> None:
     import numpy as np
 
-    from thermolearn.viz.figures import new_figure, save_figure
+    from thermolearn.viz.figures import NO_ERROR_BAR_NOTE, errorbar_marking_missing, new_figure, save_figure
 
     fig, axes = new_figure(ncols=2, width=4.6)
     sweeps = args.burn_in + result.thin * (1 + np.arange(result.energy.shape[1]))
@@ -159,8 +159,12 @@ def _plot(path: str, result, model, args: argparse.Namespace) -> None:
     axes[0, 0].set_ylabel("energy per spin")
     axes[0, 0].set_title(f"T = {args.temperature:g}, {args.algorithm}")
     mean = result.mean_spin[0]
-    err = np.nan_to_num(result.mean_spin_stderr[0], nan=0.0)
-    axes[0, 1].errorbar(np.arange(mean.size), mean, yerr=err, fmt="o", ms=3)
+    # a NaN stderr (too few blocks to estimate one) stays NaN: an open marker with no bar, never a
+    # bar of zero that would present <s_i> as exact
+    unbarred = errorbar_marking_missing(
+        axes[0, 1], np.arange(mean.size), mean, result.mean_spin_stderr[0], color="C0", ms=3.0, capsize=0.0
+    )
+    axes[0, 1].set_title("1 standard error" + (f"; {NO_ERROR_BAR_NOTE} ({unbarred})" if unbarred else ""), fontsize=9)
     axes[0, 1].axhline(0.0, color="0.6", lw=0.8)
     axes[0, 1].set_xlabel("spin i")
     axes[0, 1].set_ylabel("<s_i>")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from thermolearn.viz.figures import new_figure, save_figure
+from thermolearn.viz.figures import NO_ERROR_BAR_NOTE, errorbar_marking_missing, new_figure, require_items, save_figure
 
 
 def _gaussian_grid(mean: np.ndarray, cov: np.ndarray, n: int = 160):
@@ -69,21 +69,26 @@ def plot_sgd_variance(
 ):
     """Measured stationary variance against eta / S (one colour per batch size S, error bars),
     with the discrete-time theory eta B / (S A (2 - eta A)) per S and the SDE line eta B / (2 S A).
-    ``runs``: dicts with lr, batch, variance (mean, stderr)."""
+    ``runs``: dicts with lr, batch, variance (mean, stderr); a stderr of None (too few
+    independent blocks to estimate one) is drawn as an open marker without a bar."""
+    require_items("runs", runs, "run (a dict with lr, batch and variance {mean, stderr})")
     fig, axes = new_figure(width=5.0, height=3.6)
     ax = axes[0, 0]
     batches = sorted({int(r["batch"]) for r in runs})
     x_max = max(r["lr"] / r["batch"] for r in runs)
+    unbarred = 0
     for k, s in enumerate(batches):
         mine = sorted((r for r in runs if int(r["batch"]) == s), key=lambda r: r["lr"])
         x = np.array([r["lr"] / s for r in mine])
-        y = np.array([r["variance"]["mean"] for r in mine])
-        e = np.array([r["variance"]["stderr"] for r in mine])
-        ax.errorbar(x, y, yerr=e, fmt="o", ms=4, color=f"C{k}", label=f"SGD, S = {s}")
+        y = np.array([np.nan if r["variance"]["mean"] is None else r["variance"]["mean"] for r in mine], dtype=float)
+        e = [r["variance"]["stderr"] for r in mine]
+        unbarred += errorbar_marking_missing(ax, x, y, e, color=f"C{k}", label=f"SGD, S = {s}", capsize=0.0)
         lr = np.linspace(0.0, max(r["lr"] for r in mine), 100)
         ax.plot(lr / s, lr * noise / (s * curvature * (2.0 - lr * curvature)), "-", color=f"C{k}", lw=0.9)
     xs = np.linspace(0.0, x_max, 50)
     ax.plot(xs, xs * noise / (2.0 * curvature), "--", color="0.4", lw=0.9, label="SDE limit eta B / (2 S A)")
+    if unbarred:
+        ax.plot([], [], "o", color="0.4", mfc="none", ls="none", label=NO_ERROR_BAR_NOTE)
     ax.set_xlabel("eta / S")
     ax.set_ylabel("stationary variance of theta")
     ax.set_title(title or f"temperature of SGD: A = {curvature:g}, B = {noise:g}", fontsize=9)

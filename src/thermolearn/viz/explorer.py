@@ -28,7 +28,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["EXPLORER_FILENAME", "LATTICE_SIZES", "explorer_data", "render_explorer", "write_explorer"]
+__all__ = [
+    "EXPLORER_FILENAME",
+    "LATTICE_SIZES",
+    "MAX_RBM_HIDDEN",
+    "explorer_data",
+    "render_explorer",
+    "write_explorer",
+]
 
 EXPLORER_FILENAME = "thermolearn-explorer.html"
 """Name of the page that :func:`write_explorer` writes inside its output folder."""
@@ -42,6 +49,11 @@ HOPFIELD_DIGITS = (0, 1, 2, 3, 4)
 """Digits stored in the Hopfield panel (the first example of each in scikit-learn's digits)."""
 REPAIR_DIGITS = 10
 """Held-out digits the RBM panel offers for repair."""
+MAX_RBM_HIDDEN = 1024
+"""Most hidden units the page's RBM may have. The page inlines the 64 x n_hidden weights as JSON
+(about 20 bytes a float: 1.3 MB at 1,024, against 68 MB and about 1 GB of memory to write at
+50,000), and the browser's block Gibbs sweeps nine chains through them every few frames; 16 times
+the 64 visible units is far more than the digits' panel can use."""
 _ASSETS = "explorer_assets"
 
 
@@ -140,8 +152,9 @@ def _hopfield_data() -> dict[str, Any]:
 def explorer_data(*, seed: int = 0, rbm_hidden: int = 16, rbm_epochs: int = 10) -> dict[str, Any]:
     """Everything the page loads: exact lattice answers, mean-field T_c, a trained RBM, a Hopfield net.
 
-    The RBM (``rbm_hidden`` hidden units, ``rbm_epochs`` epochs of CD-1 on the 1,497 training
-    digits, seeded by ``seed``) trains in a few seconds. Returns a JSON-ready dict.
+    The RBM (``rbm_hidden`` hidden units, 1 to :data:`MAX_RBM_HIDDEN`, ``rbm_epochs`` epochs of
+    CD-1 on the 1,497 training digits, seeded by ``seed``) trains in a few seconds. Returns a
+    JSON-ready dict.
     """
     from thermolearn import __version__
     from thermolearn.randomness.seeds import check_int_seed
@@ -149,6 +162,12 @@ def explorer_data(*, seed: int = 0, rbm_hidden: int = 16, rbm_epochs: int = 10) 
 
     seed = check_int_seed(seed)
     rbm_hidden = check_positive_int("rbm_hidden", rbm_hidden)
+    if rbm_hidden > MAX_RBM_HIDDEN:
+        # refused before training: the page would grow with the weights (tens of MB, GBs to write)
+        raise ValueError(
+            f"rbm_hidden (--hidden) must be between 1 and {MAX_RBM_HIDDEN} for the explorer's RBM (the page "
+            f"inlines its 64 x n_hidden weights and samples them in the browser), got {rbm_hidden}"
+        )
     rbm_epochs = check_positive_int("rbm_epochs", rbm_epochs)
 
     return {

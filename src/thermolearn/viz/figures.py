@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Iterable, Sized
 from pathlib import Path
 
 import matplotlib
 import numpy as np
+from numpy.typing import ArrayLike
 
 matplotlib.use("Agg")  # no screen here or in CI; must precede pyplot's import
 import matplotlib.pyplot as plt  # noqa: E402
@@ -19,6 +21,91 @@ def new_figure(ncols: int = 1, nrows: int = 1, width: float = 5.0, height: float
     """A figure with a grid of axes sized ``width`` x ``height`` inches per panel."""
     fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False)
     return fig, axes
+
+
+NO_ERROR_BAR_NOTE = "open markers: no error bar"
+"""Legend or caption text for points drawn by :func:`errorbar_marking_missing` without an error bar."""
+
+
+def require_items(name: str, items: Sized, needed: str) -> None:
+    """Raise ``ValueError`` naming the argument ``name`` when ``items`` is empty.
+
+    A figure of nothing would otherwise fail deep inside matplotlib (``max()`` of an empty
+    sequence, a grid of zero columns) with a message naming neither the argument nor the fix.
+    """
+    if len(items) == 0:
+        raise ValueError(f"{name} is empty: the plot needs at least one {needed}")
+
+
+def finite_range(*arrays: ArrayLike) -> tuple[float, float] | None:
+    """The smallest and largest finite value over ``arrays`` (None when no value is finite).
+
+    Axis limits come from here: a diverged estimate (NaN, +-inf) in a trace stays a gap in its
+    line instead of making matplotlib refuse the limits ("Axis limits cannot be NaN or Inf").
+    """
+    values = np.concatenate([np.ravel(np.asarray(a, dtype=float)) for a in arrays]) if arrays else np.empty(0)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return None
+    return float(values.min()), float(values.max())
+
+
+def as_errors(errors: Iterable[float | None] | ArrayLike) -> np.ndarray:
+    """Standard errors as floats with a missing one (``None``, NaN, inf, negative) made NaN.
+
+    NaN is matplotlib's "no bar": a missing error must never become 0, which draws the point as
+    if it were exact.
+    """
+    raw = np.asarray(errors, dtype=object)
+    out = np.array([np.nan if e is None else float(e) for e in raw.ravel()], dtype=float).reshape(raw.shape)
+    with np.errstate(invalid="ignore"):
+        out[~np.isfinite(out) | (out < 0)] = np.nan
+    return out
+
+
+def errorbar_marking_missing(
+    ax,
+    x: ArrayLike,
+    y: ArrayLike,
+    errors: Iterable[float | None] | ArrayLike,
+    *,
+    color,
+    label: str | None = None,
+    line: bool = False,
+    ms: float = 4.0,
+    capsize: float = 2.0,
+) -> int:
+    """Points with one-standard-error bars; points whose error is missing as open markers, no bar.
+
+    ``errors`` may hold ``None`` or NaN where no error bar could be estimated (one block, a
+    failed fit); those points are drawn hollow so that a reader never takes them for exact
+    values. ``line`` joins all finite points in order. Returns how many points have no error
+    bar, so that the caller can add :data:`NO_ERROR_BAR_NOTE` to its legend or caption.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    err = as_errors(errors)
+    if not (x.shape == y.shape == err.shape):
+        raise ValueError(f"x, y and errors must have one shape, got {x.shape}, {y.shape} and {err.shape}")
+    missing = np.isnan(err) & np.isfinite(y)
+    barred = ~np.isnan(err)
+    if line:
+        ax.plot(x, y, "-", color=color, lw=1)
+    if barred.any():
+        ax.errorbar(x[barred], y[barred], yerr=err[barred], fmt="o", ms=ms, capsize=capsize, color=color, label=label)
+    if missing.any():
+        # the label goes to the filled series; with none filled, the open markers carry it
+        ax.plot(
+            x[missing],
+            y[missing],
+            "o",
+            ms=ms,
+            color=color,
+            mfc="none",
+            ls="none",
+            label=label if not barred.any() else None,
+        )
+    return int(missing.sum())
 
 
 def save_figure(fig, path: str | os.PathLike, dpi: int = 110) -> Path:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from thermolearn.viz.figures import new_figure, save_figure
+from thermolearn.viz.figures import new_figure, require_items, save_figure
 
 AGS_ALPHA_C = 0.138
 AGS_OVERLAP = 0.967
@@ -30,7 +30,10 @@ def plot_pattern_rows(
 ):
     """A grid of spin states: one row per ``(label, states (k, N))`` pair (e.g. stored,
     corrupted, recalled), +1 drawn black; ``captions`` go under the last row's images."""
+    require_items("rows", rows, "(label, states) row")
     ncols = max(len(states) for _, states in rows)
+    if ncols == 0:
+        raise ValueError("rows hold no states: the plot needs at least one state (k >= 1) in some row")
     n = rows[0][1].shape[1]
     h, w = _image_shape(n, image_shape)
     cell = 0.9 if w > 1 else 2.0
@@ -106,6 +109,7 @@ def plot_capacity(path, results: Sequence, *, title: str = ""):
     """Mean final overlap (left) and fraction retrieved (right) against alpha = P / N for one or
     more :class:`~thermolearn.learning.capacity.CapacityResult`, with the Hebbian theory
     (alpha_c = 0.138, m = 0.967 just below it) marked."""
+    require_items("results", results, "CapacityResult")
     fig, axes = new_figure(ncols=2, width=4.6, height=3.4)
     top = max(float(r.loads[-1]) for r in results)
     for k, r in enumerate(results):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from thermolearn.viz.figures import new_figure, save_figure
+from thermolearn.viz.figures import new_figure, require_items, save_figure
 
 
 def plot_distributions(
@@ -18,6 +18,7 @@ def plot_distributions(
 ):
     """One panel per entry ``(panel title, state labels, sampled, exact)``: sampled frequencies
     as bars and the exact probabilities as markers, over the same states."""
+    require_items("panels", panels, "(title, state labels, sampled, exact) panel")
     ncols = min(2, len(panels))
     nrows = (len(panels) + ncols - 1) // ncols
     width = max(4.5, 0.35 * max(len(p[1]) for p in panels))

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from thermolearn.viz.figures import new_figure, save_figure
+from thermolearn.viz.figures import finite_range, new_figure, require_items, save_figure
 
 _MODEL_LABELS = {"bm": "BM (Gamma = 0)", "bqbm": "bQBM (Golden-Thompson bound)", "qbm": "QBM (exact gradient)"}
 _MODEL_COLOURS = {"bm": "C0", "bqbm": "C2", "qbm": "C3"}
@@ -51,20 +51,32 @@ def plot_vmc_energy(
     path, energy: np.ndarray, stderr: np.ndarray, exact: float | None, *, title: str = "", n_spins: int | None = None
 ):
     """Left: the VMC energy per iteration with its error band and the exact ground energy; right: the
-    relative error |E - E_exact| / |E_exact| on a log scale."""
+    relative error |E - E_exact| / |E_exact| on a log scale.
+
+    An iteration whose energy is not finite (a diverged step) is a gap in the line, counted in
+    the legend; the y range comes from the finite energies only. ``stderr`` has one entry per
+    iteration (NaN where none was estimated: no band there).
+    """
     energy = np.asarray(energy, dtype=float)
     stderr = np.asarray(stderr, dtype=float)
+    require_items("energy", energy, "iteration (the VMC energy per iteration)")
+    if stderr.shape != energy.shape:
+        raise ValueError(f"stderr must have the shape of energy {energy.shape}, got {stderr.shape}")
     it = np.arange(energy.size)
     fig, axes = new_figure(ncols=2 if exact is not None else 1, width=4.4, height=3.3)
     ax = axes[0, 0]
-    ax.plot(it, energy, color="C0", lw=1, label="VMC <H>")
+    bad = int(np.count_nonzero(~np.isfinite(energy)))
+    ax.plot(it, energy, color="C0", lw=1, label="VMC <H>" + (f" ({bad} iterations not finite: gaps)" if bad else ""))
     ax.fill_between(it, energy - stderr, energy + stderr, color="C0", alpha=0.25, lw=0)
     if exact is not None:
         ax.axhline(exact, color="C3", ls="--", lw=1, label=f"exact {exact:.6f}")
         # the first iterations from a random start would squeeze the converged part flat
-        settled = energy[min(energy.size - 1, energy.size // 20) :]
-        span = max(float(np.max(settled)) - exact, 1e-6 * abs(exact), 1e-12)
-        ax.set_ylim(min(exact, float(np.min(energy))) - 0.1 * span, exact + 1.1 * span)
+        settled = finite_range(energy[min(energy.size - 1, energy.size // 20) :])
+        every = finite_range(energy)
+        top = settled[1] if settled is not None else exact
+        bottom = min(exact, every[0]) if every is not None else exact
+        span = max(top - exact, 1e-6 * abs(exact), 1e-12)
+        ax.set_ylim(bottom - 0.1 * span, exact + 1.1 * span)
     ax.set_xlabel("iteration")
     ax.set_ylabel("energy" + (f" (N = {n_spins}, total)" if n_spins else ""))
     ax.set_title(title or "variational Monte Carlo", fontsize=9)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from thermolearn.viz.figures import new_figure, save_figure
+from thermolearn.viz.figures import new_figure, require_items, save_figure
 
 
 def plot_spectrum_scan(path, fields: np.ndarray, levels: np.ndarray, *, n_spins: int, title: str = ""):
@@ -90,12 +90,22 @@ def plot_trotter_extrapolation(
 
 
 def plot_anneal_energies(path, energies: dict[str, np.ndarray], *, n_spins: int, title: str = ""):
-    """Histogram of every read's final energy per spin, one colour per method, best marked."""
+    """Histogram of every read's final energy per spin, one colour per method, best marked.
+
+    Every method needs at least one read with a finite energy (the best one is marked)."""
+    require_items("energies", energies, "method (name -> final energy of each read)")
+    series = {}
+    for name, values in energies.items():  # checked before a figure is opened (none left behind)
+        e = np.asarray(values, dtype=float).ravel() / n_spins
+        require_items(f"energies[{name!r}]", e, "read")
+        finite = e[np.isfinite(e)]  # np.histogram refuses a range that is not finite
+        require_items(f"energies[{name!r}]", finite, "read with a finite energy")
+        series[name] = (finite, e.size - finite.size)
     fig, axes = new_figure(width=4.8, height=3.4)
     ax = axes[0, 0]
-    for k, (name, values) in enumerate(energies.items()):
-        e = np.asarray(values, dtype=float) / n_spins
-        ax.hist(e, bins=min(30, max(5, e.size)), alpha=0.55, color=f"C{k}", label=f"{name} (best {e.min():.4f})")
+    for k, (name, (e, dropped)) in enumerate(series.items()):
+        label = f"{name} (best {e.min():.4f})" + (f", {dropped} reads not finite" if dropped else "")
+        ax.hist(e, bins=min(30, max(5, e.size)), alpha=0.55, color=f"C{k}", label=label)
         ax.axvline(e.min(), color=f"C{k}", lw=1.0)
     ax.set_xlabel("energy per spin (units of J)")
     ax.set_ylabel("reads")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from thermolearn.viz.figures import new_figure, save_figure
+from thermolearn.viz.figures import NO_ERROR_BAR_NOTE, errorbar_marking_missing, new_figure, require_items, save_figure
 
 
 def plot_chain_flow(path, couplings: np.ndarray, free_energy_by_level: np.ndarray, exact: float, *, b: int):
@@ -32,6 +32,7 @@ def plot_chain_flow(path, couplings: np.ndarray, free_energy_by_level: np.ndarra
 def plot_mk_flow(path, curves: Sequence[tuple[str, np.ndarray, np.ndarray, float]], *, k_max: float = 1.0):
     """One panel per ``(title, K grid, K' on the grid, K*)``: the recursion against the diagonal,
     a staircase of iterations from starts on either side of K*, and the fixed point marked."""
+    require_items("curves", curves, "(title, K grid, K' on the grid, K*) curve")
     fig, axes = new_figure(ncols=len(curves), width=3.8, height=3.4)
     for k, (title, grid, image, k_star) in enumerate(curves):
         ax = axes[0, k]
@@ -56,13 +57,18 @@ def plot_mk_flow(path, curves: Sequence[tuple[str, np.ndarray, np.ndarray, float
 
 
 def plot_mcrg_exponents(path, levels: Sequence[dict], *, y_t_exact: float | None, y_h_exact: float | None, title=""):
-    """y_T and y_h against the blocking level with bootstrap error bars, the exact values dashed."""
+    """y_T and y_h against the blocking level with bootstrap error bars, the exact values dashed.
+
+    A level whose bootstrap gave no error (stderr None) is an open marker without a bar, named in
+    the legend: never a bar of zero, which would claim an exact exponent."""
+    require_items("levels", levels, "blocking level (a dict with level, y_t and y_h {mean, stderr})")
     fig, axes = new_figure(ncols=2, width=4.0, height=3.2)
     n = [lv["level"] for lv in levels]
     for ax, key, exact, label in ((axes[0, 0], "y_t", y_t_exact, "y_T"), (axes[0, 1], "y_h", y_h_exact, "y_h")):
         mean = [np.nan if lv[key]["mean"] is None else lv[key]["mean"] for lv in levels]
-        err = [0.0 if lv[key]["stderr"] is None else lv[key]["stderr"] for lv in levels]
-        ax.errorbar(n, mean, yerr=err, fmt="o-", capsize=3, color="C0", label="MCRG")
+        err = [lv[key]["stderr"] for lv in levels]
+        if errorbar_marking_missing(ax, n, mean, err, color="C0", label="MCRG", line=True, capsize=3.0):
+            ax.plot([], [], "o", color="C0", mfc="none", ls="none", label=NO_ERROR_BAR_NOTE)
         if exact is not None:
             ax.axhline(exact, color="C3", ls="--", lw=1, label=f"exact {exact:.4g}")
         ax.set_xlabel("blocking level")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from thermolearn.viz.figures import new_figure, save_figure
+from thermolearn.viz.figures import new_figure, require_items, save_figure
 
 
 def plot_graphical_solution(
@@ -102,7 +102,7 @@ def plot_magnetization_curves(
                 ha="center",
                 xycoords=("data", "axes fraction"),
             )
-    ax.set_xlabel("temperature T / J")
+    ax.set_xlabel("temperature T")  # absolute (k_B = 1), as passed: not divided by J
     ax.set_ylabel("magnetisation per spin m")
     ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
     if title:
@@ -119,19 +119,33 @@ def plot_elbo_traces(
     smooth: int = 20,
 ) -> Path:
     """ELBO estimates per optimisation step (running mean over ``smooth`` steps) against
-    horizontal reference values (exact log Z, the mean-field bound, ...)."""
+    horizontal reference values (exact log Z, the mean-field bound, ...).
+
+    A step whose estimate is not finite (NaN or -inf: a diverged Monte Carlo ELBO) leaves a gap
+    in its running mean, and a reference that is not finite is named in the legend but not drawn;
+    the y range comes from the finite values only. Every history needs at least one step.
+    """
+    require_items("histories", histories, "ELBO history (name -> estimates per step)")
+    traces = {label: np.asarray(h, dtype=float).ravel() for label, h in histories.items()}
+    for label, h in traces.items():  # checked before a figure is opened (none left behind)
+        require_items(f"histories[{label!r}]", h, "step (an ELBO estimate per optimisation step)")
     fig, axes = new_figure(width=6.4, height=4.0)
     ax = axes[0, 0]
     lows = []
-    for label, h in histories.items():
-        h = np.asarray(h, dtype=float)
+    for label, h in traces.items():
         k = max(1, min(smooth, h.size))
         running = np.convolve(h, np.ones(k) / k, mode="valid")
         ax.plot(np.arange(k, h.size + 1), running, lw=1.5, label=label)
-        lows.append(np.percentile(running, 10))
+        finite = running[np.isfinite(running)]
+        if finite.size:
+            # the 10th percentile: early steps far below the optimum would squeeze the converged part flat
+            lows.append(float(np.percentile(finite, 10)))
     for (label, value), style in zip(references.items(), ("-", "--", "-.", ":")):
-        ax.axhline(value, color="black", ls=style, lw=1, label=f"{label} = {value:.4f}")
-    values = list(references.values())
+        if np.isfinite(value):
+            ax.axhline(value, color="black", ls=style, lw=1, label=f"{label} = {value:.4f}")
+        else:  # named in the legend, so that its absence from the axes is never silent
+            ax.plot([], [], color="black", ls=style, lw=1, label=f"{label} = {value} (not drawn)")
+    values = [float(v) for v in references.values() if np.isfinite(v)]
     if values and lows:
         top = max(values)
         bottom = min(min(lows), min(values))

@@ -271,7 +271,13 @@
     drawImage(cv, vals, L, L);
     const st = ising.stats(), ex = st.exact;
     show("is-steps", ising.steps, String(ising.steps));
-    const pm = (mean, err) => (Number.isFinite(mean) ? mean.toFixed(5) + (Number.isFinite(err) ? " \u00b1 " + err.toFixed(5) : "") : "thermalising\u2026");
+    // one block mean has no spread to estimate an error from: say so, never print a bare mean that
+    // reads as exact
+    const pm = (mean, err) => {
+      if (!Number.isFinite(mean)) return "thermalising\u2026";
+      if (Number.isFinite(err)) return mean.toFixed(5) + " \u00b1 " + err.toFixed(5);
+      return mean.toFixed(5) + " (" + st.blocks + (st.blocks === 1 ? " block" : " blocks") + ": no error bar yet)";
+    };
     show("is-e", st.energyPerSpin, pm(st.energyPerSpin, st.energyPerSpinError));
     $("is-e").dataset.error = String(st.energyPerSpinError);
     show("is-m", st.absMagnetization, pm(st.absMagnetization, st.absMagnetizationError));
