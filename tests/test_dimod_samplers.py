@@ -104,6 +104,19 @@ def test_enumeration_counts_degenerate_ground_states():
     assert {tuple(row) for row in ground.record.sample} == {(1,) * 6, (-1,) * 6}
 
 
+@pytest.mark.parametrize("scale", [1.0, 1e-10, 1e8])
+def test_degeneracy_counts_every_ground_state_at_any_scale_and_any_num_states(scale):
+    # an antiferromagnetic triangle: six of the eight states are ground states, at any coupling scale
+    # (1e-10 couplings read 8 and num_states = 1 read 1, up to 0.6.11)
+    triangle = dimod.BinaryQuadraticModel.from_ising({}, {(0, 1): scale, (1, 2): scale, (0, 2): scale})
+    for keep in (None, 1, 3):
+        info = EnumerationSampler().sample(triangle, num_states=keep).info
+        assert info["degeneracy"] == 6 and info["num_states"] == (8 if keep is None else keep)
+        assert info["ground_energy"] == pytest.approx(-scale)
+    tilted = dimod.BinaryQuadraticModel.from_ising({0: 1e-3 * scale}, {(0, 1): scale, (1, 2): scale, (0, 2): scale})
+    assert EnumerationSampler().sample(tilted).info["degeneracy"] == 3  # the field splits the six
+
+
 def test_enumeration_refuses_more_than_twenty_variables():
     bqm = dimod.BinaryQuadraticModel.from_ising({k: 0.1 for k in range(21)}, {})
     with pytest.raises(ValueError, match="at most 20"):
@@ -194,6 +207,24 @@ def test_population_annealing_samples_boltzmann_and_estimates_log_z():
     for values, exact in ((log_z, exact_log_z), (mean_e, exact_energy)):
         stderr = values.std(ddof=1) / math.sqrt(values.size)
         assert abs(values.mean() - exact) < 4 * stderr + 1e-3 * abs(exact), (values, exact)
+    # one population has no error bar of its own; this one is large enough to say nothing more
+    assert all(r.info["log_z_stderr"] is None and r.info["warnings"] == [] for r in runs)
+
+
+def test_population_annealing_says_when_its_population_is_too_small():
+    bqm = _random_bqm(8, "SPIN", seed=2)
+    with pytest.warns(RuntimeWarning, match="too small for ln Z"):
+        small = PopulationAnnealingSampler().sample(
+            bqm, num_reads=4, num_sweeps=100, num_sweeps_per_beta=5, beta_range=[0.05, 1.5], seed=0
+        )
+    assert len(small.info["warnings"]) == 1 and "at least 16 replicas" in small.info["warnings"][0]
+
+
+def test_population_annealing_of_no_variables_gives_the_exact_log_z():
+    empty = dimod.BinaryQuadraticModel({}, {}, 1.5, "SPIN")
+    info = PopulationAnnealingSampler().sample(empty, num_reads=3, beta_range=[0.1, 2.0]).info
+    assert info["log_z"] == pytest.approx(-3.0) and info["log_z_stderr"] == 0.0
+    assert info["lowest_energy_seen"] == 1.5 and info["warnings"] == []
 
 
 @pytest.mark.parametrize(

@@ -16,14 +16,16 @@ import numpy as np
 
 from thermolearn.dimod.problem import check_reads, dimod, spin_problem, to_sampleset
 
-#: ties within this relative tolerance (at least this absolute) count as degenerate ground states
+#: ties within this tolerance, relative to the energy scale sum |J_ij| + sum |h_i| of the couplings
+#: (the largest |E| of any state), count as degenerate ground states
 DEGENERACY_TOLERANCE = 1e-9
 
 
 class EnumerationSampler(dimod.Sampler):
     """Every state of a BQM of up to 20 variables (SPIN or BINARY, any labels, any offset),
     sorted by energy; ``num_states`` keeps the lowest ones. ``info`` holds
-    ``ground_energy``, ``degeneracy`` (states within 1e-9 of it) and ``timing``."""
+    ``ground_energy``, ``degeneracy`` (all states within a relative 1e-9 of it, also those
+    ``num_states`` leaves out) and ``timing``."""
 
     def __init__(self) -> None:
         self._parameters: dict[str, list[str]] = {"num_states": []}
@@ -56,18 +58,22 @@ class EnumerationSampler(dimod.Sampler):
         sampling = time.perf_counter_ns()
         if problem.model is None:
             order = np.zeros(1, dtype=np.int64)
-            energies = np.zeros(1)
+            all_energies = energies = np.zeros(1)
+            scale = 0.0
         else:
             _, all_energies = probability_table(problem.model, 1.0)
             order = np.argsort(all_energies, kind="stable")[:keep]
             energies = all_energies[order]
+            scale = float(problem.model.energy_scale())  # >= |E| of every state
         spins = state_index_to_spins(order, n).reshape(order.size, n)
         done = time.perf_counter_ns()
         ground = float(energies[0])
-        tolerance = DEGENERACY_TOLERANCE * max(1.0, abs(ground))
+        # rounding of E scales with the couplings, not with 1: at 1e-10 couplings an absolute 1e-9
+        # called every state a ground state. Counted over every state, not only the ones kept.
+        tolerance = DEGENERACY_TOLERANCE * scale
         info = {
             "ground_energy": ground + problem.offset,
-            "degeneracy": int(np.count_nonzero(energies <= ground + tolerance)),
+            "degeneracy": int(np.count_nonzero(all_energies <= ground + tolerance)),
             "num_states": int(order.size),
         }
         return to_sampleset(problem, spins, energies, info, started, (sampling, done))

@@ -7,13 +7,17 @@ population is resampled by those weights and each replica makes ``num_sweeps_per
 Metropolis sweeps (:func:`thermolearn.spinglass.anneal_population`). The returned samples are
 the final population, an approximately Boltzmann-distributed sample at the last beta (no
 quench), and ``info['log_z']`` is the population's estimate of ln Z there (the BQM's
-energies, offset included).
+energies, offset included). One population gives no error bar for it (``log_z_stderr`` is
+None): independent runs do, in :func:`thermolearn.spinglass.population_annealing`. Where the
+population is too small for its estimate (fewer than MIN_POPULATION replicas, or R not
+>> rho_f), ``info['warnings']`` says so and a RuntimeWarning is raised.
 """
 
 from __future__ import annotations
 
 import math
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -32,9 +36,10 @@ class PopulationAnnealingSampler(dimod.Sampler):
     sweeps of every replica in all, ``num_sweeps_per_beta`` of them at each beta (so
     ``num_sweeps / num_sweeps_per_beta`` reweighting steps), betas 'linear' (default) or
     'geometric' over ``beta_range`` or a 'custom' increasing ``beta_schedule``. ``info``
-    holds ``beta_range``, ``log_z``, the family diagnostics ``families`` and ``rho_f``
-    (R / exp(family entropy): the estimate is trustworthy when R >> rho_f), the lowest
-    energy seen at any step, ``seed`` and ``timing`` (nanoseconds).
+    holds ``beta_range``, ``log_z`` (``log_z_stderr`` None: one population has no error bar),
+    the family diagnostics ``families`` and ``rho_f`` (R / exp(family entropy): the estimate is
+    trustworthy when R >> rho_f), ``warnings`` (sentences; empty when the population looks
+    adequate), the lowest energy seen at any step, ``seed`` and ``timing`` (nanoseconds).
     """
 
     def __init__(self) -> None:
@@ -83,10 +88,25 @@ class PopulationAnnealingSampler(dimod.Sampler):
         problem = spin_problem(bqm)
         info: dict[str, Any] = {"beta_schedule_type": beta_schedule_type, "seed": seed}
         if problem.model is None:
+            # no variables: Z = exp(-beta offset) exactly at the cold end, every replica the empty state
             now = time.perf_counter_ns()
-            info["beta_range"] = None if beta_range is None else list(beta_range)
+            cold = None if beta_range is None else float(list(beta_range)[-1])
+            info.update(
+                beta_range=None if beta_range is None else list(beta_range),
+                log_z=None if cold is None else -cold * problem.offset,
+                log_z_stderr=None if cold is None else 0.0,
+                families=None,
+                rho_f=None,
+                lowest_energy_seen=float(problem.offset),
+                warnings=[],
+            )
             return to_sampleset(problem, np.zeros((population, 0), np.int8), None, info, started, (now, now))
-        from thermolearn.spinglass.population_annealing import anneal_population, check_population_memory
+        from thermolearn.spinglass.population_annealing import (
+            ADEQUATE_FACTOR,
+            MIN_POPULATION,
+            anneal_population,
+            check_population_memory,
+        )
 
         if beta_schedule_type == "custom":
             steps_sweeps = None if num_sweeps is None else num_sweeps // per_beta
@@ -116,4 +136,19 @@ class PopulationAnnealingSampler(dimod.Sampler):
         )
         if not math.isfinite(info["log_z"]):
             info["log_z"] = None
+        info["log_z_stderr"] = None  # one population: the spread of independent runs is not known
+        notes = []
+        if population < MIN_POPULATION:
+            notes.append(
+                f"a population of {population} is too small for ln Z (at least {MIN_POPULATION} replicas, hundreds at "
+                f"low temperature): its mean reweighting factors are noisy and biased low"
+            )
+        elif population < ADEQUATE_FACTOR * run.rho_f:
+            notes.append(
+                f"population {population} is not >> rho_f = {run.rho_f:.1f} (few families survive): ln Z and the "
+                f"samples may be biased; use at least {math.ceil(ADEQUATE_FACTOR * run.rho_f)} replicas or more sweeps"
+            )
+        info["warnings"] = notes
+        for note in notes:
+            warnings.warn(f"PopulationAnnealingSampler: {note}", RuntimeWarning, stacklevel=2)
         return to_sampleset(problem, spins, None, info, started, (sampling, done))
