@@ -393,3 +393,27 @@ def test_names_copied_into_the_cli_match_the_library():
 
     assert neural_command.NETWORK_CHOICES == NETWORKS
     assert cli_main.EXIT_INTERNAL_ERROR == 70
+
+
+def test_an_undefined_number_in_a_record_is_written_as_null_not_a_crash(tmp_path, capsys):
+    # `sample --json` of a frozen chain and `diffusion bound --n 1 --json` stopped at the JSON step
+    # ("Out of range float values are not JSON compliant"), after the work, with nothing written
+    import numpy as np
+
+    from thermolearn.cli.options import write_json
+
+    target = tmp_path / "r.json"
+    args = argparse.Namespace(json=str(target), _arguments={"seed": 0})
+    record = {
+        "a": float("nan"),
+        "b": {"stderr": np.float64("inf"), "ok": 1.5},
+        "c": np.array([1.0, np.nan, -np.inf]),
+        "d": [np.float32(2.0), (float("-inf"), "x")],
+    }
+    write_json(args, record)
+    written = json.loads(target.read_text())
+    assert written["a"] is None and written["b"] == {"stderr": None, "ok": 1.5}
+    assert written["c"] == [1.0, None, None] and written["d"] == [2.0, [None, "x"]]
+    capsys.readouterr()  # the "wrote PATH" line
+    write_json(argparse.Namespace(json="-", _arguments={}), {"x": float("nan")})
+    assert json.loads(capsys.readouterr().out)["x"] is None

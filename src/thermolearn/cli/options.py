@@ -330,13 +330,31 @@ def _array_to_list(obj: Any) -> Any:
     raise TypeError(f"cannot write {type(obj).__name__} as JSON")
 
 
+def _undefined_as_null(value: Any) -> Any:
+    """``value`` with every NaN or infinite number (Python or NumPy, in arrays too) made None.
+
+    A command's record is written after its work is done: an undefined number somewhere in it
+    (an error bar of one sample, a diverged estimate) must become the documented null, not stop
+    the command there with nothing written."""
+    if isinstance(value, dict):
+        return {k: _undefined_as_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_undefined_as_null(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):  # NumPy arrays and scalars
+        return _undefined_as_null(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def parsed_arguments(args: argparse.Namespace) -> dict[str, Any]:
     """The parsed arguments as JSON values (the functions and private keys left out)."""
     return {k: _jsonable(v) for k, v in sorted(vars(args).items()) if not k.startswith("_") and k != "run"}
 
 
 def write_json(args: argparse.Namespace, record: dict[str, Any], path: str | None = None) -> None:
-    """Write ``record`` to ``--json`` (or ``path``), with ``thermolearn_version`` and ``arguments`` added.
+    """Write ``record`` to ``--json`` (or ``path``), with ``thermolearn_version`` and ``arguments`` added;
+    an undefined number (NaN, inf) anywhere in it is written as null.
 
     ``-`` writes to the standard output the command started with; a file is written atomically
     and announced with a ``wrote PATH`` line.
@@ -348,6 +366,7 @@ def write_json(args: argparse.Namespace, record: dict[str, Any], path: str | Non
     full = {**record, "thermolearn_version": __version__, "arguments": getattr(args, "_arguments", None)}
     if full["arguments"] is None:
         full["arguments"] = parsed_arguments(args)
+    full = _undefined_as_null(full)
     if target == "-":
         stream = getattr(args, "_stdout", None) or sys.stdout
         stream.write(json.dumps(full, indent=2, allow_nan=False, default=_array_to_list) + "\n")
