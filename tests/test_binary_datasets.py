@@ -33,7 +33,7 @@ def test_amat_round_trip_plain_and_gzipped(tmp_path, compress):
     _write_amat(tmp_path / name, images, compress)
     got = load_binarized_mnist(tmp_path, split="valid")
     assert got.dtype == np.uint8 and np.array_equal(got, images)
-    assert np.array_equal(load_binarized_mnist(tmp_path / name, limit=2), images[:2])
+    assert np.array_equal(load_binarized_mnist(tmp_path / name, split="valid", limit=2), images[:2])
 
 
 def test_amat_rejects_malformed_files(tmp_path):
@@ -97,3 +97,44 @@ def test_real_binarized_mnist_matches_its_published_checksums():
         assert abs(data.mean() - mean) < 5e-6
     resolved = load_binary_images(BINARIZED / "binarized_mnist_valid.amat.gz", split="valid", limit=10)
     assert resolved.name == "binarized-mnist" and resolved.data.shape == (10, 784)
+
+
+def test_a_damaged_deflate_stream_in_an_amat_file_is_a_one_line_error(tmp_path):
+    path = tmp_path / "binarized_mnist_train.amat.gz"
+    path.write_bytes(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + b"\x07" + b"\x00" * 20)
+    with pytest.raises(ValueError, match=r"binarized_mnist_train\.amat\.gz is not a readable gzip file"):
+        load_binarized_mnist(path)
+
+
+def test_an_amat_file_beyond_the_size_bound_is_refused_as_it_is_read(tmp_path, monkeypatch):
+    import tracemalloc
+
+    import thermolearn.datasets.binarized_mnist as binarized_mnist
+
+    assert binarized_mnist.AMAT_MAX_IMAGES >= 2 * max(binarized_mnist.BINARIZED_MNIST_SIZES.values())
+    line = (" ".join(["0"] * 784) + "\n").encode()
+    (tmp_path / "small.amat").write_bytes(line * 4)
+    (tmp_path / "bomb.amat.gz").write_bytes(gzip.compress(line * 20_000, compresslevel=1))  # 31 MB of text
+    monkeypatch.setattr(binarized_mnist, "AMAT_MAX_IMAGES", 3)
+    with pytest.raises(ValueError, match=r"small\.amat holds more than 3 lines of 784 pixels"):
+        load_binarized_mnist(tmp_path / "small.amat")
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"bomb\.amat\.gz holds more than 3 lines"):
+            load_binarized_mnist(tmp_path / "bomb.amat.gz")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20  # a block of lines, never the 31 MB
+
+
+def test_one_amat_file_is_the_split_its_name_says(tmp_path):
+    images = np.zeros((2, 784), dtype=np.uint8)
+    named = _write_amat(tmp_path / "binarized_mnist_valid.amat", images)
+    other = _write_amat(tmp_path / "mine.amat", images)
+    assert load_binary_images(named, split="valid").info["split"] == "valid"
+    assert load_binarized_mnist(other).shape == (2, 784)
+    with pytest.raises(ValueError, match=r"binarized_mnist_valid\.amat is one \.amat file, the 'valid' split"):
+        load_binary_images(named, split="test")
+    with pytest.raises(ValueError, match=r"mine\.amat is one \.amat file, the 'train' split .* no 'test' split"):
+        load_binary_images(other, split="test")

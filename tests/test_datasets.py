@@ -223,3 +223,162 @@ def test_real_mnist_train_split_joined_from_parts():
     data = load_dataset(str(MNIST_DIR), n=500)
     assert data.name == "mnist" and data.data.shape == (500, 784) and data.levels == 256
     np.testing.assert_array_equal(data.labels[:5], [5, 0, 4, 1, 9])
+
+
+# ---------------------------------------------------------------------------------- damaged and crafted IDX files
+def _idx_header(code: int, shape: tuple[int, ...]) -> bytes:
+    return bytes([0, 0, code, len(shape)]) + b"".join(int(s).to_bytes(4, "big") for s in shape)
+
+
+def test_a_damaged_deflate_stream_is_a_one_line_error_naming_the_file(tmp_path):
+    path = tmp_path / "damaged.gz"
+    path.write_bytes(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + b"\x07" + b"\x00" * 20)  # block type 3: invalid
+    with pytest.raises(ValueError, match=r"damaged\.gz is not a readable gzip file"):
+        read_idx(path)
+
+
+def test_a_gzip_whose_header_declares_more_than_memory_is_refused_before_inflating(tmp_path, monkeypatch):
+    import thermolearn.resources as resources
+
+    path = tmp_path / "big.gz"
+    path.write_bytes(gzip.compress(_idx_header(0x08, (2000, 28, 28)) + bytes(2000 * 784)))
+    monkeypatch.setattr(resources, "available_memory_bytes", lambda: 1_000_000)  # 1.5 MB declared: too much
+    with pytest.raises(ValueError, match=r"big\.gz \(IDX data of shape \(2000, 28, 28\)\) needs about"):
+        read_idx(path)
+
+
+def test_a_gzip_bomb_is_read_no_further_than_its_header_declares(tmp_path):
+    import tracemalloc
+
+    # 10 images declared, 32 MiB inflated: the reader must stop one byte past the declared end
+    path = tmp_path / "bomb.gz"
+    path.write_bytes(gzip.compress(_idx_header(0x08, (10, 28, 28)) + bytes(32 << 20), compresslevel=1))
+    assert path.stat().st_size < 1 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"bomb\.gz: IDX header says shape \(10, 28, 28\).*inflates to more than"):
+            read_idx(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20
+
+
+def test_slices_are_joined_in_the_order_of_their_numbers(tmp_path):
+    images = np.random.default_rng(1).integers(0, 256, size=(50, 28, 28), dtype=np.uint8)
+    raw = _idx_bytes(images)
+    size = -(-len(raw) // 11)
+    for k in range(11):  # part-0 ... part-10: sorted as text, part-10 would come before part-2
+        (tmp_path / f"t10k-images-idx3-ubyte.part-{k}").write_bytes(raw[k * size : (k + 1) * size])
+    np.testing.assert_array_equal(read_idx(tmp_path / "t10k-images-idx3-ubyte"), images)
+    np.testing.assert_array_equal(load_mnist(tmp_path, split="test"), images.reshape(50, -1))
+
+
+@pytest.mark.parametrize(
+    ("numbers", "message"),
+    [
+        (["00", "01", "03"], r"missing number\(s\) 2"),
+        (["0", "1", "01"], r"repeat a number \(x\.part-01, x\.part-1\)"),
+        (["00", "01", "2"], r"mix zero-padded and other numbers \(x\.part-00, x\.part-01, x\.part-2\)"),
+        (["2", "3"], r"first is 2"),
+    ],
+)
+def test_slices_with_gaps_repeats_or_mixed_widths_are_refused_naming_them(tmp_path, numbers, message):
+    raw = _idx_bytes(np.zeros((3, 2), np.uint8))
+    for k, number in enumerate(numbers):
+        (tmp_path / f"x.part-{number}").write_bytes(raw[k * 4 : (k + 1) * 4] if k < len(numbers) - 1 else raw[k * 4 :])
+    with pytest.raises(ValueError, match=message):
+        read_idx(tmp_path / "x")
+
+
+def test_images_that_are_not_28_by_28_are_refused_as_mnist(tmp_path):
+    from thermolearn.datasets.binary_images import load_binary_images
+
+    path = tmp_path / "small.idx"
+    path.write_bytes(_idx_bytes(np.zeros((100, 10, 10), np.uint8)))
+    for load in (load_mnist, load_dataset, load_binary_images):
+        with pytest.raises(ValueError, match=r"small\.idx holds images of 10 x 10 pixels; MNIST images are 28 x 28"):
+            load(str(path))
+
+
+def _mnist_folder(folder, images: np.ndarray, labels: bytes) -> None:
+    folder.mkdir()
+    (folder / "t10k-images-idx3-ubyte").write_bytes(_idx_bytes(images))
+    (folder / "t10k-labels-idx1-ubyte").write_bytes(labels)
+
+
+def test_labels_must_be_one_digit_per_image(tmp_path):
+    images = np.zeros((4, 28, 28), np.uint8)
+    good = np.array([0, 9, 3, 3], np.uint8)
+    _mnist_folder(tmp_path / "good", images, _idx_bytes(good))
+    x, y = load_mnist(tmp_path / "good", split="test", return_labels=True, limit=2)
+    assert x.shape == (2, 784) and y.dtype == np.int64 and y.tolist() == [0, 9]
+    floats = np.array([1.7, np.nan, 2.0, 3.0], ">f4")
+    cases = {
+        "float": (_idx_header(0x0D, (4,)) + floats.tobytes(), r"must hold one integer per image"),
+        "high": (_idx_bytes(np.array([0, 200, 1, 2], np.uint8)), r"labels from 0 to 200; MNIST labels are the digits"),
+        "negative": (_idx_header(0x09, (4,)) + bytes([0, 253, 1, 2]), r"labels from -3 to 2"),
+        "many": (_idx_bytes(np.zeros(10, np.uint8)), r"holds 10 labels for the 4 images of .*t10k-images"),
+        "few": (_idx_bytes(np.zeros(3, np.uint8)), r"holds 3 labels for the 4 images of .*t10k-images"),
+    }
+    for name, (labels, message) in cases.items():
+        _mnist_folder(tmp_path / name, images, labels)
+        with pytest.raises(ValueError, match=rf"{name}/t10k-labels-idx1-ubyte.* {message}"):
+            load_mnist(tmp_path / name, split="test", return_labels=True, limit=2)  # checked before the limit
+
+
+def test_an_idx_file_of_no_images_or_of_overflowing_dimensions_is_refused_naming_it(tmp_path):
+    (tmp_path / "zero.idx").write_bytes(_idx_header(0x08, (0, 28, 28)))
+    with pytest.raises(ValueError, match=r"zero\.idx: IDX header declares shape \(0, 28, 28\), which holds no data"):
+        load_mnist(tmp_path / "zero.idx")
+    # 2^31 * 2^31 * 4 = 2^64 bytes: an int64 product wraps to 0, which the 16-byte file would match
+    huge = _idx_header(0x08, (2**31, 2**31, 4))
+    (tmp_path / "huge.idx").write_bytes(huge)
+    with pytest.raises(ValueError, match=r"huge\.idx: IDX header says shape .*18446744073709551632 bytes"):
+        load_mnist(tmp_path / "huge.idx")
+    (tmp_path / "huge.gz").write_bytes(gzip.compress(huge))
+    with pytest.raises(ValueError, match=r"huge\.gz \(IDX data of shape .*\) needs about"):
+        load_mnist(tmp_path / "huge.gz")
+
+
+def test_one_images_file_is_one_split_and_never_answers_another(tmp_path):
+    from thermolearn.datasets.binary_images import load_binary_images
+
+    raw = _idx_bytes(np.full((3, 28, 28), 200, np.uint8))
+    named = tmp_path / "t10k-images-idx3-ubyte.gz"  # LeCun's name: the test split
+    named.write_bytes(gzip.compress(raw))
+    other = tmp_path / "my-images.idx"
+    other.write_bytes(raw)
+    assert load_mnist(named, split="test").shape == (3, 784) and load_mnist(other).shape == (3, 784)
+    assert load_dataset(str(named), split="test").info["split"] == "test"
+    assert load_binary_images(other, split="train").info["split"] == "train"
+    for path, split, holds in ((named, "train", "test"), (other, "test", "train")):
+        message = rf"{path.name} is one images file, .*; it has no '{split}' split: ask for split '{holds}'"
+        for load in (load_mnist, load_dataset, load_binary_images):
+            with pytest.raises(ValueError, match=message):
+                load(str(path), split=split)
+
+
+def test_digits_are_binarised_at_one_threshold_for_diffusion_and_for_boltzmann_machines():
+    from thermolearn.datasets.binary_images import load_binary_images
+
+    for split in ("train", "test"):
+        diffusion = load_dataset("digits", binary=True, split=split).data
+        rbm = load_binary_images("digits", split=split).data
+        np.testing.assert_array_equal(diffusion, rbm)
+    # half of the full range 0..16 is 8: a pixel of 8 is on, as binarize documents
+    grey = load_dataset("digits", split="train")
+    on = load_dataset("digits", binary=True, split="train").data
+    levels = model_to_levels(grey.data, 17)
+    assert np.all(on[levels == 8] == 1) and np.all(on[levels == 7] == 0) and np.any(levels == 8)
+
+
+def test_damage_mask_refuses_a_side_that_is_not_an_integer():
+    from thermolearn.datasets.damage import damage_mask
+
+    rng = np.random.default_rng(0)
+    assert damage_mask(2, (np.int64(4), 3), "top", 0.5, rng).shape == (2, 12)
+    with pytest.raises(TypeError, match="image_shape must be an integer >= 1, got 28.7"):
+        damage_mask(2, (28.7, 28), "top", 0.5, rng)
+    with pytest.raises(TypeError, match=r"image_shape must be \(height, width\), got 28"):
+        damage_mask(2, 28, "top", 0.5, rng)  # type: ignore[arg-type]

@@ -26,6 +26,23 @@ _KIND_NAMES = {"b": "booleans", "i": "signed integers", "u": "unsigned integers"
 _MISSING = object()
 
 
+def _finite_real(value: Real) -> bool:
+    """Whether ``value`` is a finite number that a float can hold."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # JSON integers have no bound: 10**400 is valid JSON and no float
+        return False
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut to a readable length (a header value may be a 400-digit integer)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer beyond Python's digit limit for printing
+        return "an integer too long to print"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 class FileContents:
     """The arrays and header of one file, handed out only after they pass their checks.
 
@@ -169,20 +186,20 @@ class FileContents:
             if k is int:
                 ok = ok or (isinstance(found, Integral) and not isinstance(found, bool))
             elif k is float:
-                ok = ok or (isinstance(found, Real) and not isinstance(found, bool) and math.isfinite(float(found)))
+                ok = ok or (isinstance(found, Real) and not isinstance(found, bool) and _finite_real(found))
             elif k is bool:
                 ok = ok or isinstance(found, bool)
             else:
                 ok = ok or isinstance(found, k)
         if not ok:
             names = " or ".join("finite number" if k is float else k.__name__ for k in kinds)
-            raise self.fail(f"{label} must be a {names}, got {found!r}"[:300])
+            raise self.fail(f"{label} must be a {names}, got {_shown(found)}"[:300])
         if choices is not None:
             options = list(choices)
             if found not in options:
-                raise self.fail(f"{label} must be one of {', '.join(map(repr, options))}, got {found!r}"[:300])
+                raise self.fail(f"{label} must be one of {', '.join(map(repr, options))}, got {_shown(found)}"[:300])
         if minimum is not None and found < minimum:
-            raise self.fail(f"{label} must be >= {minimum}, got {found}")
+            raise self.fail(f"{label} must be >= {minimum}, got {_shown(found)}")
         if maximum is not None and found > maximum:
-            raise self.fail(f"{label} must be <= {maximum}, got {found}")
+            raise self.fail(f"{label} must be <= {maximum}, got {_shown(found)}")
         return found

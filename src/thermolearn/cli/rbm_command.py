@@ -462,7 +462,12 @@ def run_loglik(args: argparse.Namespace) -> int:
     base = None
     if method in ("ais", "raise"):
         # base rates from the training images: RAISE needs images other than those scored
-        base = _load_data(source, args, split="train").data
+        try:
+            base = _load_data(source, args, split="train").data
+        except ValueError as exc:
+            raise ValueError(
+                f"--method {method} takes its base rates from training images other than those scored: {exc}"
+            ) from None
     kwargs = {} if args.runs is None else {"n_runs": args.runs}
     est = rbm_log_likelihood(
         model.weights,

@@ -2,10 +2,14 @@
 
 * ``digits``: scikit-learn's 8 x 8 digits (fixed split: 1,497 training, 300 held-out images),
   binarised from their 17 grey levels;
-* a folder of MNIST IDX files (or one images file): 60,000 training and 10,000 test images,
+* a folder of MNIST IDX files: 60,000 training and 10,000 test images of 28 x 28 pixels,
   binarised from 256 grey levels;
 * a binarised-MNIST ``.amat`` file or a folder of them (Larochelle & Murray): already {0, 1},
   with splits ``train``, ``valid`` and ``test``.
+
+A single file (IDX images or ``.amat``) is one split: the one its name says
+(``t10k-images-idx3-ubyte.gz``: test; ``binarized_mnist_valid.amat``: valid), else ``train``.
+Another split of it is refused, never answered with the same images.
 
 Grey images are binarised by a fixed threshold at half range, or dynamically (each pixel a
 Bernoulli draw with its intensity as probability, seeded). The data are uint8 in {0, 1}.
@@ -20,7 +24,7 @@ import numpy as np
 
 from thermolearn.datasets.binarized_mnist import binarize, is_binarized_mnist, load_binarized_mnist
 from thermolearn.datasets.digits import DIGITS_LEVELS, load_digits
-from thermolearn.datasets.mnist import load_mnist
+from thermolearn.datasets.mnist import MNIST_IMAGE_SHAPE, load_mnist
 from thermolearn.datasets.registry import DIGITS_HELD_OUT, Dataset
 
 BINARY_SPLITS = ("train", "valid", "test")
@@ -61,7 +65,7 @@ def load_binary_images(
         return Dataset(
             "binarized-mnist",
             data,
-            (28, 28),
+            MNIST_IMAGE_SHAPE,  # 784 pixels a line
             None,
             True,
             None,
@@ -76,6 +80,6 @@ def load_binary_images(
             f"unknown data {str(source)!r}: give 'digits', a folder of MNIST IDX files, or a binarised-MNIST "
             ".amat file or folder"
         )
-    images = load_mnist(path, split=split, limit=limit)
+    images = load_mnist(path, split=split, limit=limit)  # 28 x 28 images, or refused
     data = binarize(images, method=binarization, levels=256, seed=[int(seed), 2])
-    return Dataset("mnist", data, (28, 28), None, True, None, {**info, "path": str(path)})
+    return Dataset("mnist", data, MNIST_IMAGE_SHAPE, None, True, None, {**info, "path": str(path)})

@@ -21,14 +21,20 @@ def damage_mask(
 ) -> np.ndarray:
     """Boolean mask of shape (n_images, h * w): True where a pixel is damaged (unknown to the model).
 
-    ``region`` is one of :data:`REGIONS`; ``fraction`` (in (0, 1)) is the share of pixels
-    damaged for ``region="random"``, drawn independently per pixel from ``rng``; a half-image
-    region damages rows ``h // 2:`` (bottom), ``:h // 2`` (top), or the same columns (right, left).
+    ``image_shape`` is ``(h, w)``, two positive integers (pixels); ``region`` is one of
+    :data:`REGIONS`; ``fraction`` (in (0, 1)) is the share of pixels damaged for
+    ``region="random"``, drawn independently per pixel from ``rng``; a half-image region
+    damages rows ``h // 2:`` (bottom), ``:h // 2`` (top), or the same columns (right, left).
     """
     n_images = check_positive_int("n_images", n_images)
-    if len(image_shape) != 2:
+    try:
+        sides = tuple(image_shape)
+    except TypeError:
+        raise TypeError(f"image_shape must be (height, width), got {image_shape!r}") from None
+    if len(sides) != 2:
         raise ValueError(f"image_shape must be (height, width), got {image_shape!r}")
-    h, w = (check_positive_int("image_shape", int(s)) for s in image_shape)
+    # integers only: a side of 28.7 truncated to 28 would mask the wrong pixels of every row
+    h, w = (check_positive_int("image_shape", s) for s in sides)
     if region not in REGIONS:
         raise ValueError(f"region must be one of {', '.join(REGIONS)}, got {region!r}")
     if region == "random":

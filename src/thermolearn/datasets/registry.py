@@ -10,8 +10,9 @@
 
 Images with ``levels`` grey levels are mapped to bin centres in [-1, 1]: level k becomes
 (2k + 1)/levels - 1, a bin of width 2/levels. Continuous models train on dequantised data
-(uniform noise across the bin), so their density bound plus log(bin width) per pixel is a
-bound on the log probability of the discrete image (reported in bits per pixel). With
+(uniform noise across the bin), and their density bound is scored the same way: averaged over
+uniform noise across each pixel's bin, plus log(bin width) per pixel, it bounds the log
+probability of the discrete image (Theis et al. 2016; reported in bits per pixel). With
 ``binary=True`` images are thresholded at half range to {0, 1} for binomial diffusion.
 """
 
@@ -24,8 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
+from thermolearn.datasets.binarized_mnist import binarize
 from thermolearn.datasets.digits import DIGITS_LEVELS, load_digits
-from thermolearn.datasets.mnist import load_mnist
+from thermolearn.datasets.mnist import MNIST_IMAGE_SHAPE, load_mnist
 from thermolearn.datasets.toy2d import MOONS_NOISE, SWISS_ROLL_NOISE, gaussian_mixture, swiss_roll, two_moons
 from thermolearn.randomness.seeds import check_int_seed
 
@@ -165,16 +167,36 @@ def load_dataset(
     mnist_labels: np.ndarray | None = None  # a single images file carries no labels
     if path.is_dir():
         images, mnist_labels = load_mnist(path, split=split, return_labels=True, limit=n)
-    else:
-        images = load_mnist(path, limit=n)
+    else:  # one file is one split: load_mnist refuses a split it does not hold
+        images = load_mnist(path, split=split, limit=n)
     return _image_dataset(
-        "mnist", images.astype(np.float64), mnist_labels, (28, 28), 256, binary, split, info={"path": str(path)}
+        "mnist",
+        images.astype(np.float64),
+        mnist_labels,
+        MNIST_IMAGE_SHAPE,
+        256,
+        binary,
+        split,
+        info={"path": str(path)},
     )
 
 
-def _image_dataset(name, images, labels, shape, levels, binary, split, info=None) -> Dataset:
+def _image_dataset(
+    name: str,
+    images: np.ndarray,
+    labels: np.ndarray | None,
+    shape: tuple[int, int],
+    levels: int,
+    binary: bool,
+    split: str,
+    info: dict | None = None,
+) -> Dataset:
+    """Grey images with integer levels ``0..levels-1`` as a :class:`Dataset`: mapped to bin
+    centres in [-1, 1], or with ``binary`` thresholded to {0, 1}."""
     info = {"split": split, **(info or {})}
     if binary:
-        data = (images >= levels / 2.0).astype(np.float64)
+        # the one threshold of the library (binarize: at least half the full range, (levels - 1) / 2),
+        # so binomial diffusion and the RBMs see the same binary images
+        data = binarize(images, method="threshold", levels=levels).astype(np.float64)
         return Dataset(name, data, shape, None, True, labels, info)
     return Dataset(name, _levels_to_model(images, levels), shape, levels, False, labels, info)
