@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -134,6 +135,59 @@ def test_bound_checkpoint_resumes_to_the_same_answer(model_file, tmp_path):
     assert a == b and a["mean"] == pytest.approx(c["mean"], rel=1e-12)
 
 
+def test_bound_checkpoint_is_refused_for_other_data_or_another_model(tmp_path):
+    """The checkpoint's identity holds every input of the numbers: a rerun with another roll thickness
+    (or other data, or a retrained model at the same path) once resumed from the other run's batches."""
+    from thermolearn.storage import save_arrays
+
+    model = tmp_path / "roll.npz"
+    run(["diffusion", "train", "--data", "swiss-roll", "--save", str(model), *TINY])
+    ck, out = tmp_path / "bound_ck.npz", tmp_path / "thick.json"
+    common = [str(model), "--n", "100", "--batch-size", "50", "--no-progress", "--checkpoint", str(ck)]
+    run(["diffusion", "bound", *common, "--noise", "1.5", "--json", str(out)])
+    with pytest.raises(ValueError, match=r"differs in: data_sha256, noise\)"):
+        run(["diffusion", "bound", *common])
+    with pytest.raises(ValueError, match=r"differs in: data_sha256, seed\)"):
+        run(["diffusion", "bound", *common, "--noise", "1.5", "--seed", "7"])
+    # the same arguments resume (here: nothing left to do) to the same numbers
+    again = tmp_path / "again.json"
+    run(["diffusion", "bound", *common, "--noise", "1.5", "--json", str(again)])
+    assert json.loads(again.read_text())["bound_bits"] == json.loads(out.read_text())["bound_bits"]
+    # another model written to the same path
+    run(["diffusion", "train", "--data", "swiss-roll", "--seed", "5", "--save", str(model), *TINY])
+    with pytest.raises(ValueError, match=r"differs in: model_sha256\)"):
+        run(["diffusion", "bound", *common, "--noise", "1.5"])
+    # checkpoints of older versions, whose identity left these out, and edited ones
+    arrays, header = load_arrays(ck)
+    old = {k: v for k, v in header.items() if k not in ("format", "version")}
+    save_arrays(ck, arrays, old)
+    with pytest.raises(ValueError, match="older thermolearn"):
+        run(["diffusion", "bound", *common, "--noise", "1.5"])
+    run(["diffusion", "train", "--data", "swiss-roll", "--save", str(model), *TINY])  # the first model again
+    save_arrays(ck, arrays, {**header, "done": 70})
+    with pytest.raises(ValueError, match="whole number of batches"):
+        run(["diffusion", "bound", *common, "--noise", "1.5"])
+    save_arrays(ck, {**arrays, "bits": arrays["bits"][:50]}, header)
+    with pytest.raises(ValueError, match="shape"):
+        run(["diffusion", "bound", *common, "--noise", "1.5"])
+
+
+def test_bound_of_one_sample_writes_an_undefined_stderr_as_null(model_file, tmp_path, capsys):
+    path = tmp_path / "one.json"
+    with warnings.catch_warnings():  # nor a standard error of one value computed (numpy warns, gives NaN)
+        warnings.simplefilter("error", RuntimeWarning)
+        assert run(["diffusion", "bound", str(model_file), "--n", "1", "--json", str(path), "--no-progress"]) == 0
+    out = json.loads(path.read_text())
+    assert out["n"] == 1 and np.isfinite(out["bound_bits"]["mean"]) and out["bound_bits"]["stderr"] is None
+    assert out["exact_log_likelihood_bits"]["stderr"] is None
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_sample_check_needs_enough_samples(model_file):
+    with pytest.raises(ValueError, match="--check needs --n >= 2, got --n 1"):
+        run(["diffusion", "sample", str(model_file), "--n", "1", "--check"])
+
+
 def test_sample_with_check_output_and_plot(model_file, tmp_path):
     js, npz, png = tmp_path / "s.json", tmp_path / "s.npz", tmp_path / "s.png"
     assert (
@@ -180,6 +234,10 @@ def test_sample_with_check_output_and_plot(model_file, tmp_path):
         (
             ["diffusion", "train", "--data", "moons", "--save", "m.npz", "--ema", "1.5", "--iterations", "1"],
             "ema_decay",
+        ),
+        (
+            ["diffusion", "train", "--data", "moons", "--save", "m.npz", "--beta-1", "0.995"],
+            r"--beta-1 = 0.995 is too large for the snr schedule.*--beta-1 must be < 0\.99331",
         ),
         (["diffusion", "bound", "missing.npz"], "no such model file"),
         (["diffusion", "sample", "missing.npz"], "no such model file"),
@@ -263,6 +321,14 @@ def test_train_digits_with_the_conv_network(tmp_path):
     out = json.loads(js.read_text())
     assert out["per_dim"] is True and out["n"] == 20 and out["unit"] == "bits per pixel"
     assert out["terms_bits"]["discretisation"] == pytest.approx(np.log2(2 / 17))
+    # the images' check judges the samples' and the real images' 1-NN accuracies each
+    with pytest.raises(ValueError, match="--check needs --n >= 3"):
+        run(["diffusion", "sample", str(path), "--n", "2", "--check"])
+    sj = tmp_path / "s.json"
+    run(["diffusion", "sample", str(path), "--n", "20", "--check", "--json", str(sj)])
+    check = json.loads(sj.read_text())["check"]
+    assert check["test"] == "1-NN two-sample accuracy" and 0 <= check["sample_accuracy"] <= 1
+    assert 0 <= check["real_accuracy"] <= 1 and 0 < check["p_value"] <= 1 and isinstance(check["passed"], bool)
     _, header = load_arrays(path)
     assert header["config"]["network"] == "conv" and header["training"]["objective"] == "hybrid"
     assert header["config"]["schedule"] == "snr" and header["config"]["beta_1"] == pytest.approx((2 / 17) ** 2)

@@ -117,6 +117,27 @@ def test_moving_average_of_the_weights(tmp_path, data):
         train(DiffusionModel.create(DiffusionConfig(**SMALL), seed=2), data, ema_decay=1.0, **kwargs)
 
 
+def test_a_checkpoint_with_a_moving_average_loads_as_the_averaged_model(tmp_path, data):
+    """The checkpoint keeps the raw weights to resume from; loading it as a model gives the average,
+    the model the finished run returns and saves (not silently the raw weights)."""
+    ck = tmp_path / "ema.npz"
+    kwargs = dict(iterations=20, batch_size=64, learning_rate=3e-3, seed=2, checkpoint_every=10, progress=False)
+    result = train(
+        DiffusionModel.create(DiffusionConfig(**SMALL), seed=2), data, ema_decay=0.9, checkpoint=ck, **kwargs
+    )
+    loaded, header = DiffusionModel.load(ck)
+    assert header["checkpoint"]["args"]["ema_decay"] == 0.9
+    raw = load_arrays(ck)[0]
+    for name, value in result.model.arrays().items():
+        np.testing.assert_array_equal(loaded.arrays()[name], value, err_msg=name)
+    assert not np.array_equal(raw["net.out.weight"], result.model.arrays()["net.out.weight"])
+    # (resuming reads the raw weights: test_moving_average_of_the_weights kills and resumes such a run)
+    # a record of an average without its arrays (or the reverse) is a damaged file
+    save_arrays(ck, {k: v for k, v in raw.items() if not k.startswith("ema")}, header)
+    with pytest.raises(ValueError, match="moving average"):
+        DiffusionModel.load(ck)
+
+
 def _raise_at(step, at):
     if step == at:
         raise Killed
@@ -241,6 +262,11 @@ def test_config_validation():
         DiffusionConfig(dim=2, schedule="binomial")
     with pytest.raises(ValueError, match="unknown"):
         DiffusionConfig.from_dict({"dim": 2, "colour": 1})
+    # the snr schedule's log signal-to-noise ratio must fall from logit(1 - beta_1) to -5
+    with pytest.raises(ValueError, match=r"beta_1 must be < 0\.99331"):
+        DiffusionConfig(dim=2, beta_1=0.995)
+    assert DiffusionConfig(dim=2, beta_1=0.99, schedule="snr").beta_1 == 0.99
+    assert DiffusionConfig(dim=2, beta_1=0.995, schedule="linear").beta_1 == 0.995
     cfg = DiffusionConfig(dim=64, image_shape=(8, 8), network="conv")
     assert DiffusionConfig.from_dict(json.loads(json.dumps(cfg.as_dict()))) == cfg
 

@@ -239,6 +239,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 TOY_DATA = ("swiss-roll", "moons", "gaussians")
 """The continuous 2D data sets (their points are drawn, as many as asked for)."""
+_CHECK_MIN_IMAGES = 3
+"""Samples the images' 1-NN check needs: with 2, even samples far from every image give p > 0.05."""
 
 
 def _check_points_memory(option: str, n: int, dim: int, per_point: float = 0.0) -> None:
@@ -270,6 +272,10 @@ def run_train(args: argparse.Namespace) -> int:
         {"--save": args.save, "--checkpoint": args.checkpoint, "--json": args.json, "--plot": args.plot},
     )
     binary = args.process == "binomial"
+    if args.beta_1 is not None:  # before loading data: name the option and its real limit
+        from thermolearn.diffusion.schedules import check_beta_1
+
+        check_beta_1(args.schedule or ("binomial" if binary else "snr"), args.beta_1, name="--beta-1")
     if binary and args.data in TOY_DATA:
         raise ValueError(
             f"--process binomial needs binary images (digits or an MNIST path); {args.data} is continuous "
@@ -413,6 +419,15 @@ def run_sample(args: argparse.Namespace) -> int:
     cfg = model.config
     is_image = cfg.image_shape is not None
     n = args.n or (64 if is_image else 2000)
+    if args.check and n < (minimum := _CHECK_MIN_IMAGES if is_image else 2):
+        raise ValueError(
+            f"--check needs --n >= {minimum}, got --n {n}: "
+            + (
+                "with 2, even samples far from every image are not significant at level 0.05"
+                if is_image
+                else "the energy distance compares at least 2 samples with 2 fresh points"
+            )
+        )
     samples = model.sample(n, seed=args.seed)
     summary = {"model": args.model, "n": n, "seed": args.seed, "dim": cfg.dim}
     print(f"{n} samples from {args.model} ({cfg.process}, T = {cfg.steps})")
@@ -428,20 +443,31 @@ def run_sample(args: argparse.Namespace) -> int:
         if c["test"] == "energy distance":
             print(
                 format_table(
-                    ["check", "statistic", "threshold (95% of fresh-vs-fresh)", "p", "passed"],
+                    ["check", "statistic", "threshold (passes: p > 0.05)", "p", "passed"],
                     [[c["test"], c["statistic"], c["threshold"], c["p_value"], str(c["passed"])]],
                 )
             )
         else:
             print(
                 format_table(
-                    ["check", "accuracy", "real-vs-real", "threshold", "copy ratio", "passed"],
+                    [
+                        "check",
+                        "samples' accuracy",
+                        "real images' accuracy",
+                        "chance",
+                        "p",
+                        "pooled (real-vs-real)",
+                        "copy ratio",
+                        "passed",
+                    ],
                     [
                         [
                             c["test"],
-                            c["accuracy"],
-                            c["reference_accuracy"],
-                            c["threshold"],
+                            c["sample_accuracy"],
+                            c["real_accuracy"],
+                            c["chance"],
+                            c["p_value"],
+                            f"{c['accuracy']:.3f} ({c['reference_accuracy']:.3f})",
                             c["copy_ratio"],
                             str(c["passed"]),
                         ]
@@ -522,7 +548,7 @@ def run_bound(args: argparse.Namespace) -> int:
     if data.dim != cfg.dim:
         raise ValueError(f"data set {name} has dimension {data.dim}, the model {cfg.dim}")
     batch = args.batch_size or (50 if cfg.dim > 100 else 500)
-    result = _bound_with_checkpoint(model, data, args, batch)
+    result = _bound_with_checkpoint(model, data, name, args, batch)
     out = result.as_dict()
     out.update(
         dataset=data.name,
@@ -542,10 +568,7 @@ def run_bound(args: argparse.Namespace) -> int:
 
         if data.info["noise"] > 0:  # a roll of zero thickness has no density
             exact = swiss_roll_log_density(data.data, noise=data.info["noise"]) / math.log(2)
-            out["exact_log_likelihood_bits"] = {
-                "mean": float(exact.mean()),
-                "stderr": float(exact.std(ddof=1) / math.sqrt(len(exact))),
-            }
+            out["exact_log_likelihood_bits"] = _mean_and_stderr(exact)
             rows.append(
                 [
                     f"exact log p(x) of this roll, noise {data.info['noise']:g} (ceiling)",
@@ -560,10 +583,7 @@ def run_bound(args: argparse.Namespace) -> int:
         from thermolearn.datasets import gaussian_mixture_log_density
 
         exact = gaussian_mixture_log_density(data.data) / math.log(2)
-        out["exact_log_likelihood_bits"] = {
-            "mean": float(exact.mean()),
-            "stderr": float(exact.std(ddof=1) / math.sqrt(len(exact))),
-        }
+        out["exact_log_likelihood_bits"] = _mean_and_stderr(exact)
         rows.append(["exact log p(x) (ceiling)", float(exact.mean()), out["exact_log_likelihood_bits"]["stderr"]])
     print(
         f"log-likelihood lower bound of {args.model} on {result.n} held-out {data.name} samples, T = {cfg.steps} "
@@ -585,42 +605,113 @@ def run_bound(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bound_with_checkpoint(model, data, args, batch):
-    """The bound in batches; with --checkpoint, finished batches are saved and a rerun resumes after them."""
-    from thermolearn.diffusion import log_likelihood_bound
-    from thermolearn.diffusion.bound import BoundResult
-    from thermolearn.progress import progress_bar
-    from thermolearn.storage import load_arrays, save_arrays
+def _mean_and_stderr(values) -> dict:
+    """``{"mean", "stderr"}`` of per-sample values; the standard error of one sample is undefined (None)."""
+    n = len(values)
+    stderr = float(values.std(ddof=1) / math.sqrt(n)) if n > 1 else None
+    return {"mean": float(values.mean()), "stderr": stderr}
 
-    x = data.data
-    ident = {
+
+BOUND_CHECKPOINT_FORMAT = "thermolearn.diffusion-bound-checkpoint"
+BOUND_CHECKPOINT_VERSION = 2
+"""2: quantised images scored dequantised (Theis et al.), and the identity names every input."""
+
+
+def _file_sha256(path: str) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _bound_identity(data, data_argument: str, args, batch: int) -> dict:
+    """Everything the bound's numbers depend on: the model file's contents (a retrained model at the
+    same path must not resume), the held-out data (its set, path, thickness, seed and a hash of the
+    values themselves), the draws and the batches (each batch has its own seed)."""
+    import hashlib
+
+    import numpy as np
+
+    values = np.ascontiguousarray(data.data, dtype=np.float64)
+    path = data.info.get("path")
+    return {
         "model": str(Path(args.model).resolve()),
+        "model_sha256": _file_sha256(args.model),
         "dataset": data.name,
-        "n": int(len(x)),
+        "dataset_argument": data_argument if path is None else str(Path(path).resolve()),
+        "noise": data.info.get("noise"),
+        "levels": data.levels,
+        "binary": bool(data.binary),
+        "data_sha256": hashlib.sha256(values.tobytes() + repr(values.shape).encode()).hexdigest(),
+        "n": int(len(values)),
         "seed": args.seed,
         "draws": args.draws,
         "batch": batch,
     }
+
+
+def _read_bound_checkpoint(path: str, ident: dict, model, data, batch: int):
+    """The finished batches of a bound checkpoint, every entry checked against this run first:
+    the identity (a different model, data or draws is refused, naming what differs), the count of
+    samples done (whole batches), each array's shape and finiteness, the per-pixel convention and
+    log bin width this model and data give."""
+    import numpy as np
+
+    from thermolearn.diffusion.bound import LN2, BoundResult
+    from thermolearn.file_contents import FileContents
+
+    contents = FileContents.read(path)
+    if "bound_checkpoint" in contents.header and "format" not in contents.header:
+        raise contents.fail(
+            "is a bound checkpoint of an older thermolearn, whose identity left out the data and the "
+            "model's contents; delete it (the bound is recomputed)"
+        )
+    contents.expect_format(BOUND_CHECKPOINT_FORMAT, [BOUND_CHECKPOINT_VERSION], what="diffusion bound checkpoint")
+    contents.expect_run(ident, key="bound_checkpoint")
+    n = ident["n"]
+    done = contents.value("done", int, minimum=1, maximum=n)
+    if done != n and done % batch:
+        raise contents.fail(f"header entry 'done' ({done}) must be a whole number of batches of {batch} or {n}")
+    contents.expect_names(["bits", "kl"])
+    bits = contents.array("bits", shape=(done,), dtype=np.float64)
+    kl = contents.array("kl", shape=(model.T - 1,), dtype=np.float64)
+    per_dim = contents.value("per_dim", bool)
+    if per_dim != (model.config.image_shape is not None):
+        raise contents.fail(f"header entry 'per_dim' ({per_dim}) does not match this model; the file was edited")
+    offset = contents.value("offset", float)
+    d = model.dim
+    want = d * math.log(2.0 / data.levels) / (LN2 * (d if per_dim else 1)) if data.levels else 0.0
+    if not math.isclose(offset, want, rel_tol=1e-12, abs_tol=1e-15):
+        raise contents.fail(f"header entry 'offset' ({offset}) is not this data's log bin width {want}")
+    part = BoundResult(
+        bits,
+        per_dim,
+        contents.value("prior", float),
+        kl,
+        contents.value("rec", float),
+        offset,
+        contents.value("null", float),
+    )
+    return part, done
+
+
+def _bound_with_checkpoint(model, data, data_argument, args, batch):
+    """The bound in batches; with --checkpoint, finished batches are saved and a rerun resumes after them."""
+    from thermolearn.diffusion import log_likelihood_bound
+    from thermolearn.diffusion.bound import BoundResult
+    from thermolearn.progress import progress_bar
+    from thermolearn.storage import save_arrays
+
+    x = data.data
     parts: list[BoundResult] = []
     done = 0
+    ident = _bound_identity(data, data_argument, args, batch) if args.checkpoint else {}
     if args.checkpoint and Path(args.checkpoint).is_file():
-        arrays, head = load_arrays(args.checkpoint)
-        if head.get("bound_checkpoint") != ident:
-            raise ValueError(
-                f"bound checkpoint {args.checkpoint} was written for other arguments; delete it or use the same"
-            )
-        done = int(head["done"])
-        parts.append(
-            BoundResult(
-                arrays["bits"],
-                bool(head["per_dim"]),
-                float(head["prior"]),
-                arrays["kl"],
-                float(head["rec"]),
-                float(head["offset"]),
-                float(head["null"]),
-            )
-        )
+        part, done = _read_bound_checkpoint(args.checkpoint, ident, model, data, batch)
+        parts.append(part)
     with progress_bar(
         total=len(x), initial=done, desc="diffusion bound", progress=False if args.no_progress else None
     ) as bar:
@@ -641,6 +732,8 @@ def _bound_with_checkpoint(model, data, args, batch):
                     args.checkpoint,
                     {"bits": merged.bits, "kl": merged.kl_bits},
                     {
+                        "format": BOUND_CHECKPOINT_FORMAT,
+                        "version": BOUND_CHECKPOINT_VERSION,
                         "bound_checkpoint": ident,
                         "done": start + part.n,
                         "per_dim": merged.per_dim,

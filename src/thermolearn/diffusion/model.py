@@ -33,11 +33,11 @@ import numpy as np
 from thermolearn.diffusion.binomial import BinomialDiffusion, bernoulli_kl
 from thermolearn.diffusion.gaussian import GaussianDiffusion, gaussian_kl, gaussian_log_density
 from thermolearn.diffusion.networks import NETWORKS, TimeConvNet, TimeMLP, TimeResMLP
-from thermolearn.diffusion.schedules import DIFFUSION_SCHEDULES
+from thermolearn.diffusion.schedules import DIFFUSION_SCHEDULES, check_beta_1
 from thermolearn.file_contents import FileContents
 from thermolearn.randomness.seeds import int_seed, jax_key
 from thermolearn.resources import check_memory
-from thermolearn.storage import load_arrays, save_arrays
+from thermolearn.storage import FileFormatError, load_arrays, save_arrays
 
 PROCESSES = ("gaussian", "binomial")
 PARAMETERIZATIONS = ("paper", "eps")
@@ -95,8 +95,7 @@ class DiffusionConfig:
             object.__setattr__(self, "image_shape", shape)
         if self.network == "conv" and self.image_shape is None:
             raise ValueError("the conv network needs image data (image_shape)")
-        if self.beta_1 is not None and not 0.0 < float(self.beta_1) < 1.0:
-            raise ValueError(f"beta_1 must be in (0, 1), got {self.beta_1}")
+        check_beta_1(self.schedule, self.beta_1)  # here, not when the process is first built
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -492,8 +491,13 @@ class DiffusionModel:
 
     @classmethod
     def load(cls, path) -> tuple[DiffusionModel, dict]:
-        """``(model, header)`` from a file written by :meth:`save` (or a training checkpoint)."""
+        """``(model, header)`` from a file written by :meth:`save` (or a training checkpoint).
+
+        A checkpoint of a run with a moving average (``ema_decay``) gives the averaged weights,
+        the model that run returns and saves, not the raw weights it keeps to resume from.
+        """
         arrays, header = load_arrays(path)
+        arrays = _with_average_as_network(arrays, header, str(path))
         return cls.from_arrays(arrays, header, what=str(path)), header
 
     @classmethod
@@ -530,6 +534,34 @@ class DiffusionModel:
                     "computes differently (its constants changed, or the betas were edited); use the version that wrote it"
                 )
         return model
+
+
+_AVERAGE_PREFIX = "ema"  # the moving average's arrays in a training checkpoint (training.py writes them)
+
+
+def _with_average_as_network(arrays: dict, header: dict, what: str) -> dict:
+    """``arrays`` with a training checkpoint's moving average in place of its raw network.
+
+    Training with ``ema_decay`` returns the average as the model, but its checkpoints must also
+    keep the raw weights (the optimiser continues from them); a model loaded from such a
+    checkpoint is the average, as the finished run's model file is. Other files pass unchanged.
+    """
+    record = header.get("checkpoint")
+    run_args = record.get("args") if isinstance(record, dict) else None
+    decay = run_args.get("ema_decay") if isinstance(run_args, dict) else None
+    averaged = [name for name in arrays if name.startswith(_AVERAGE_PREFIX)]
+    if not decay and not averaged:
+        return arrays
+    if not decay or not averaged:
+        raise FileFormatError(
+            f"{what}: a moving average needs both a checkpoint record with ema_decay and the "
+            f"'{_AVERAGE_PREFIX}' arrays; this file has "
+            + ("only the arrays" if averaged else "only the record")
+            + " (damaged or edited)"
+        )
+    out = {name: value for name, value in arrays.items() if not name.startswith(_PARAM_PREFIX)}
+    out.update({_PARAM_PREFIX + name[len(_AVERAGE_PREFIX) :]: arrays[name] for name in averaged})
+    return out
 
 
 def check_model_memory(config: DiffusionConfig, copies: float = 8.0) -> None:

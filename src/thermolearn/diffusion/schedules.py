@@ -31,11 +31,34 @@ from thermolearn.validation import check_positive_int
 DIFFUSION_SCHEDULES = ("paper", "linear", "cosine", "snr", "binomial")
 SNR_FINAL_LOG = -5.0
 SNR_DEFAULT_BETA_1 = 1e-4
+SNR_MAX_BETA_1 = 1.0 / (1.0 + math.exp(SNR_FINAL_LOG))
+"""The snr schedule's log signal-to-noise ratio must fall from logit(1 - beta_1) to SNR_FINAL_LOG, so
+beta_1 must stay below 1 / (1 + exp(SNR_FINAL_LOG)) = 0.99331 (at the limit every later beta is 0)."""
 LINEAR_MAX_BETA = 0.5
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p) - np.log1p(-p)
+
+
+def check_beta_1(schedule: str, beta_1: float | None, *, name: str = "beta_1") -> float | None:
+    """``beta_1`` as a float after checking it suits ``schedule`` (``name`` is the argument in messages).
+
+    Every schedule needs 0 < beta_1 < 1; the snr schedule also needs beta_1 < ``SNR_MAX_BETA_1``
+    (its log signal-to-noise ratio must start above the final one and fall).
+    """
+    if beta_1 is None:
+        return None
+    value = float(beta_1)
+    if not math.isfinite(value) or not 0.0 < value < 1.0:
+        raise ValueError(f"{name} must be in (0, 1), got {beta_1}")
+    if schedule == "snr" and not value < SNR_MAX_BETA_1:
+        raise ValueError(
+            f"{name} = {beta_1} is too large for the snr schedule: its log signal-to-noise ratio "
+            f"log((1 - beta_1)/beta_1) must start above the final {SNR_FINAL_LOG:g}, so {name} must be "
+            f"< {SNR_MAX_BETA_1:.5f}"
+        )
+    return value
 
 
 def beta_schedule(name: str, steps: int, *, beta_1: float | None = None) -> np.ndarray:
@@ -46,10 +69,7 @@ def beta_schedule(name: str, steps: int, *, beta_1: float | None = None) -> np.n
     if name not in DIFFUSION_SCHEDULES:
         raise ValueError(f"schedule must be one of {', '.join(DIFFUSION_SCHEDULES)}, got {name!r}")
     steps = check_positive_int("steps", steps, minimum=2)
-    if beta_1 is not None:
-        beta_1 = float(beta_1)
-        if not math.isfinite(beta_1) or not 0.0 < beta_1 < 1.0:
-            raise ValueError(f"beta_1 must be in (0, 1), got {beta_1}")
+    beta_1 = check_beta_1(name, beta_1)
     if name == "paper":
         baseline = 1.0 / np.linspace(steps, 2.0, steps)
         min_beta = np.full(steps, 1e-6)
