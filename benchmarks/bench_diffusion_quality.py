@@ -146,8 +146,9 @@ def describe(name: str, r: dict) -> str:
             line += f"\n    energy distance {c['statistic']:.5f} (threshold {c['threshold']:.5f}) passed={c['passed']}"
         else:
             line += (
-                f"\n    1-NN accuracy {c['accuracy']:.3f} (real-vs-real {c['reference_accuracy']:.3f}, threshold "
-                f"{c['threshold']:.3f}) copy ratio {c['copy_ratio']:.2f} passed={c['passed']}"
+                f"\n    1-NN accuracy {c['accuracy']:.3f} (samples {c['sample_accuracy']:.3f}, real "
+                f"{c['real_accuracy']:.3f}, chance {c['chance']:.3f}, p = {c['p_value']:.3f}; real-vs-real "
+                f"{c['reference_accuracy']:.3f}) copy ratio {c['copy_ratio']:.2f} passed={c['passed']}"
             )
     return line
 
