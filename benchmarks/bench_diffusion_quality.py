@@ -33,13 +33,13 @@ OUT = Path(__file__).resolve().parent / "results" / "diffusion"
 RUNS = {
     # name: (train arguments, bound arguments, check seeds)
     "roll": (
-        ["--dataset", "swiss-roll", "--steps", "40", "--hidden", "256", "--iterations", "30000"],
+        ["--data", "swiss-roll", "--steps", "40", "--hidden", "256", "--iterations", "30000"],
         ["--n", "10000"],
         (0, 1, 2),
     ),
     "thin-roll": (
         [
-            "--dataset",
+            "--data",
             "swiss-roll",
             "--noise",
             "0.0125",
@@ -56,7 +56,7 @@ RUNS = {
         (0, 1, 2),
     ),
     "digits": (
-        ["--dataset", "digits", "--steps", "100", "--beta-1", "1e-2", "--iterations", "20000"],
+        ["--data", "digits", "--steps", "100", "--beta-1", "1e-2", "--iterations", "20000"],
         [],
         (0, 1, 2, 3, 4),
     ),
@@ -73,7 +73,7 @@ def thermolearn(*args: str) -> None:
 def run(name: str, mnist: str | None) -> dict:
     train_args, bound_args, seeds = RUNS[name]
     if name == "mnist":
-        train_args = ["--dataset", mnist, *train_args, "--checkpoint", str(OUT / "mnist_checkpoint.npz")]
+        train_args = ["--data", mnist, *train_args, "--checkpoint", str(OUT / "mnist_checkpoint.npz")]
     model = OUT / f"{name}.npz"
     t0 = time.perf_counter()
     thermolearn(
