@@ -124,6 +124,9 @@ def test_load_dataset_noise_sets_the_thickness_of_the_curve():
 def test_load_dataset_errors(tmp_path):
     with pytest.raises(ValueError, match="unknown dataset"):
         load_dataset("cifar")
+    for pattern in ("**", "a[", "x?*"):  # names that are glob patterns: still "unknown", not pathlib's error
+        with pytest.raises(ValueError, match="unknown dataset"):
+            load_dataset(pattern)
     with pytest.raises(ValueError, match="split"):
         load_dataset("moons", split="valid")
     with pytest.raises(ValueError, match="binary"):

@@ -17,6 +17,7 @@ Bernoulli draw with its intensity as probability, seeded). The data are uint8 in
 
 from __future__ import annotations
 
+import glob
 import os
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def load_binary_images(
         raise ValueError(
             "MNIST IDX files have a train and a test split only (valid is for binarised-MNIST .amat files)"
         )
-    if not path.exists() and not list(path.parent.glob(path.name + ".part-*")):
+    if not path.exists() and not list(path.parent.glob(glob.escape(path.name) + ".part-*")):  # a name may hold * [ ?
         raise ValueError(
             f"unknown data {str(source)!r}: give 'digits', a folder of MNIST IDX files, or a binarised-MNIST "
             ".amat file or folder"

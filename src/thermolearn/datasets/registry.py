@@ -18,6 +18,7 @@ probability of the discrete image (Theis et al. 2016; reported in bits per pixel
 
 from __future__ import annotations
 
+import glob
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -160,7 +161,7 @@ def load_dataset(
             idx = idx[:n]
         return _image_dataset("digits", images[idx], labels[idx], (8, 8), DIGITS_LEVELS, binary, split)
     path = Path(name)
-    if not path.exists() and not list(path.parent.glob(path.name + ".part-*")):
+    if not path.exists() and not list(path.parent.glob(glob.escape(path.name) + ".part-*")):  # a name may hold * [ ?
         raise ValueError(
             f"unknown dataset {name!r}: give one of {', '.join(DATASET_NAMES)} or a path to MNIST IDX files"
         )
