@@ -159,9 +159,28 @@ def test_decimate_chain_takes_fields_beyond_the_overflow_of_sinh(k, h, b):
     assert flow.exact_free_energy_per_spin == pytest.approx(max(k + abs(h), -k), rel=1e-14)
     for n in range(3):
         k_n, h_n = float(flow.couplings[n]), float(flow.fields[n])
-        # K_n below the smallest float (e^(-2|h|) and less) is stored as 0, which has no correlations
-        reference = 0.0 if k_n == 0.0 else _chain_xi_reference(k_n, h_n)
+        # K_n below the smallest float (e^(-2|h|) and less) is stored as 0; its level's xi is then
+        # xi_0 / b^n, the exact decimation relation (a stored 0 read xi_n = 0 up to 0.6.11)
+        reference = flow.correlation_lengths[0] / b**n if k_n == 0.0 else _chain_xi_reference(k_n, h_n)
         assert flow.correlation_lengths[n] == pytest.approx(reference, rel=1e-14)
+
+
+@pytest.mark.parametrize("k, h, b", [(1.0, 5.0, 2), (-1.0, 5.0, 2), (0.5, -2.0, 3), (2.0, 50.0, 2), (1.0, 200.0, 2)])
+def test_flow_in_a_field_keeps_its_coupling_until_it_underflows_and_xi_shrinks_by_b(k, h, b):
+    # up to 0.6.11 K_n came from a second difference of tails ~e^(-2|h_n|) and cancelled to 0 long
+    # before it underflowed: (1, 5) lost K_3 ~ 5e-30 and read xi_3..6 = 0 for xi_0 / 2^n
+    flow = decimate_chain(k, h, b=b, levels=6)
+    xi = flow.correlation_lengths
+    np.testing.assert_allclose(xi * float(b) ** np.arange(7), xi[0], rtol=1e-13)
+    assert np.all(xi > 0)
+    if (k, h) == (1.0, 5.0):
+        assert np.all(flow.couplings != 0.0)  # K_6 ~ 1e-273 is still a float
+    # each K_n from the flow agrees with its own transfer matrix: xi(K_n, h_n) = xi_0 / b^n
+    for n in range(7):
+        if flow.couplings[n] != 0.0:
+            assert _chain_xi_reference(float(flow.couplings[n]), float(flow.fields[n])) == pytest.approx(
+                xi[0] / b**n, rel=1e-12
+            )
 
 
 @pytest.mark.parametrize("k, h, b", LARGE_FIELD_FLOWS)

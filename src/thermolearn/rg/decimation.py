@@ -41,6 +41,7 @@ __all__ = [
 #: Largest decimation factor b accepted (a step costs b - 1 two-by-two products).
 MAX_DECIMATION_FACTOR = 100_000
 
+_LN2 = math.log(2.0)
 _MAX_FLOW_STEPS = 4000  # b^-n underflows long before: b = 2 reaches 2^-1074 at n = 1074
 
 
@@ -72,11 +73,40 @@ def _compose(m1: _Bond, m2: _Bond) -> _Bond:
         lin_g = lin_l = lin_r = 0.0
         x = {key: abs(y) + _log2cosh_tail(y) for key, y in ys.items()}
     pp, pm, mp, mm = x[1, 1], x[1, -1], x[-1, 1], x[-1, -1]
-    k = (pp + mm - pm - mp) / 4.0
+    if lin_g:
+        # one sign (a large field): the second difference of the tails cancels to rounding once
+        # k1 k2 e^(-2|H|) is below it (K_3 of (K, h) = (1, 5) came out 0 for ~1e-40); the same k
+        # in closed form: cosh(A) cosh(B) = (cosh(A + B) + cosh(A - B)) / 2 turns the ratio of the
+        # four 2 cosh y into 1 + 2 sinh 2k1 sinh 2k2 / (cosh 2H + cosh 2(k1 - k2)), |.| - 1 < 1
+        k = _field_dominated_coupling(k1, k2, big_h)
+    else:
+        k = (pp + mm - pm - mp) / 4.0
     left = lin_l + (pp + pm - mp - mm) / 4.0
     right = lin_r + (pp - pm + mp - mm) / 4.0
     g = lin_g + (pp + pm + mp + mm) / 4.0
     return g1 + g2 + g, k, l1 + left, r2 + right
+
+
+def _log_abs_sinh(z: float) -> float:
+    a = abs(z)
+    return a - _LN2 + math.log1p(-math.exp(-2.0 * a)) if a > 20.0 else math.log(math.sinh(a))
+
+
+def _log_cosh(z: float) -> float:
+    a = abs(z)
+    return a - _LN2 + math.log1p(math.exp(-2.0 * a))
+
+
+def _field_dominated_coupling(k1: float, k2: float, big_h: float) -> float:
+    """(1/4) ln[cosh(H + k1 + k2) cosh(H - k1 - k2) / (cosh(H + k1 - k2) cosh(H - k1 + k2))]
+    without cancellation: (1/4) log1p(2 sinh 2k1 sinh 2k2 / (cosh 2H + cosh 2(k1 - k2))), in
+    logarithms so that neither cosh overflows (|H| >= |k1| + |k2| here, so the ratio is in (-1/2, 1))."""
+    if k1 == 0.0 or k2 == 0.0:
+        return 0.0
+    log_ratio = _LN2 + _log_abs_sinh(2.0 * k1) + _log_abs_sinh(2.0 * k2)
+    log_ratio -= float(np.logaddexp(_log_cosh(2.0 * big_h), _log_cosh(2.0 * (k1 - k2))))
+    ratio = math.copysign(math.exp(log_ratio), k1 * k2)
+    return 0.25 * math.log1p(ratio)
 
 
 def _check_factor(b: object) -> int:
@@ -219,6 +249,20 @@ class ChainFlow:
         }
 
 
+def _flow_correlation_lengths(ks: list[float], hs: list[float], b: int) -> np.ndarray:
+    """xi_n of each level from its (K_n, h_n); where K_n has fallen below the smallest float (a
+    strong field squares it away each level) while K_0 had correlations, xi_n is the last
+    resolved level's divided by b per level, the exact decimation relation xi_n = xi_0 / b^n (a
+    stored K_n = 0 would read xi_n = 0)."""
+    out = []
+    for n, (k, h) in enumerate(zip(ks, hs)):
+        if k == 0.0 and n > 0 and out[-1] > 0.0:
+            out.append(out[-1] / b)
+        else:
+            out.append(chain_correlation_length(k, h))
+    return np.array(out)
+
+
 def _json_float(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
@@ -273,6 +317,6 @@ def decimate_chain(coupling: float, field: float = 0.0, *, b: int = 2, levels: i
         free_energy_per_spin=total + tail,
         free_energy_by_level=by_level,
         exact_free_energy_per_spin=_log_lambda_max(k, h),
-        correlation_lengths=np.array([chain_correlation_length(ks[n], hs[n]) for n in range(levels + 1)]),
+        correlation_lengths=_flow_correlation_lengths(ks[: levels + 1], hs[: levels + 1], b),
         flow_steps=steps,
     )
