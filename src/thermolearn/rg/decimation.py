@@ -254,7 +254,7 @@ def _flow_correlation_lengths(ks: list[float], hs: list[float], b: int) -> np.nd
     strong field squares it away each level) while K_0 had correlations, xi_n is the last
     resolved level's divided by b per level, the exact decimation relation xi_n = xi_0 / b^n (a
     stored K_n = 0 would read xi_n = 0)."""
-    out = []
+    out: list[float] = []
     for n, (k, h) in enumerate(zip(ks, hs)):
         if k == 0.0 and n > 0 and out[-1] > 0.0:
             out.append(out[-1] / b)
