@@ -74,6 +74,8 @@ def run(name: str, mnist: str | None) -> dict:
     train_args, bound_args, seeds = RUNS[name]
     if name == "mnist":
         train_args = ["--data", mnist, *train_args, "--checkpoint", str(OUT / "mnist_checkpoint.npz")]
+        # a model file names its data folder but the CLI reads only a folder given on the command line
+        bound_args = ["--data", mnist, *bound_args]
     model = OUT / f"{name}.npz"
     t0 = time.perf_counter()
     thermolearn(
