@@ -64,6 +64,10 @@ def test_threshold_binarisation_is_at_half_range():
         binarize(np.array([[300]]))
     with pytest.raises(ValueError, match="binarisation must be"):
         binarize(grey, method="otsu")
+    # whole-number floats (scikit-learn's digits) are grey levels; rescaled images are refused
+    assert binarize(np.array([[7.0, 8.0]]), levels=17).tolist() == [[0, 1]]
+    with pytest.raises(ValueError, match="integer grey levels 0..16; got fractional values"):
+        binarize(np.array([[7.9, 8.0]]), levels=17)
 
 
 def test_bernoulli_binarisation_is_seeded_and_unbiased():

@@ -93,7 +93,7 @@ def test_nearest_neighbour_check_averages_over_splits():
     held = load_dataset("digits", split="test").data
     one = nearest_neighbour_check(held[:100], held[100:], train, repeats=1, seed=3)
     many = nearest_neighbour_check(held[:100], held[100:], train, repeats=12, seed=3)
-    assert one.repeats == 1 and one.accuracy_stderr == 0.0
+    assert one.repeats == 1 and math.isnan(one.accuracy_stderr) and math.isnan(one.reference_stderr)
     assert many.repeats == 12 and many.accuracy_stderr > 0 and many.reference_stderr > 0
     # real images against real images: both averages sit near 1/2, far closer than one split's noise
     assert abs(many.accuracy - 0.5) < 0.1 and abs(many.reference_accuracy - 0.5) < 0.1

@@ -153,6 +153,12 @@ def binarize(images: np.ndarray, *, method: str = "threshold", levels: int = 256
     x = np.asarray(images)
     if x.size and (np.isnan(x).any() or x.min() < 0 or x.max() > levels - 1):  # NaN first: min/max skip none
         raise ValueError(f"images must hold grey levels in [0, {levels - 1}]")
+    if x.size and np.issubdtype(x.dtype, np.inexact) and not np.array_equal(x, np.round(x)):
+        # a fractional grey (already rescaled to [0, 1]?) would be thresholded against the wrong range
+        raise ValueError(
+            f"images must hold integer grey levels 0..{levels - 1}; got fractional values "
+            f"(e.g. {x[x != np.round(x)].flat[0]!r}): pass the raw levels, not rescaled images"
+        )
     if method == "threshold":
         return (x >= (levels - 1) / 2.0).astype(np.uint8)
     rng = numpy_generator(seed)

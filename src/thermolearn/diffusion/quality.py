@@ -158,8 +158,9 @@ class NearestNeighbourResult:
     threshold: float  # chance + margin: class accuracies within chance +- margin pass even if significant
     passed: bool
     copy_ratio: float  # median NN distance to training images: samples / held-out
-    accuracy_stderr: float = 0.0  # spread of the two means over the random splits (split noise only)
-    reference_stderr: float = 0.0
+    # spread of the two means over the random splits (split noise only); NaN for one split
+    accuracy_stderr: float = math.nan
+    reference_stderr: float = math.nan
     repeats: int = 1
     sample_accuracy: float = math.nan  # fraction of samples whose nearest neighbour is a sample
     real_accuracy: float = math.nan  # fraction of real images whose nearest neighbour is real
@@ -316,7 +317,8 @@ def nearest_neighbour_check(
     ratio = float(np.median(nn_s) / max(np.median(nn_h), 1e-12))
 
     def stderr(x: np.ndarray) -> float:
-        return float(x.std(ddof=1) / math.sqrt(len(x))) if len(x) > 1 else 0.0
+        # one split has no spread to measure: undefined, not zero
+        return float(x.std(ddof=1) / math.sqrt(len(x))) if len(x) > 1 else math.nan
 
     return NearestNeighbourResult(
         accuracy=float(acc.mean()),
