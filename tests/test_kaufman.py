@@ -8,6 +8,7 @@ import pytest
 
 from tests.brute_force import brute_force
 from thermolearn import Ising
+from thermolearn.exact.enumeration import enumerate_exact
 from thermolearn.exact.kaufman import kaufman
 from thermolearn.exact.onsager import (
     CRITICAL_TEMPERATURE,
@@ -204,3 +205,17 @@ def test_very_large_lattice_is_finite_and_near_onsager():
 def test_bad_arguments_are_rejected_with_a_clear_message(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         kaufman(*args, **kwargs)
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (2, 5), (3, 3), (3, 5), (4, 4), (4, 5), (5, 3)])
+def test_low_temperature_specific_heat_keeps_its_relative_digits(shape):
+    # C ~ 64 N K^2 e^{-8K} is the cancellation of O(e^{-4K}) terms in Kaufman's sums: a 4x4 read
+    # 3e-45 for 1.3e-64 at T = 0.05 and 0 at T = 0.1 up to 0.6.12; enumeration sums relative to the
+    # ground states and keeps every digit
+    rows, cols = shape
+    temperatures = [0.05, 0.1, 0.14, 0.2, 0.3, 0.5]
+    exact = enumerate_exact(Ising.lattice(shape, 1.0), temperatures, correlations=False)
+    for t, ref in zip(temperatures, exact):
+        c = kaufman(rows, t, columns=cols).specific_heat
+        tolerance = 1e-13 if (min(shape) >= 3 and t <= 0.2) else 1e-7
+        assert c == pytest.approx(ref.specific_heat, rel=tolerance, abs=0.0), (shape, t)
