@@ -2,6 +2,7 @@
 averages equal the exact Trotterised values (product formula) within error bars, and the a + b/M^2
 extrapolation agrees with exact diagonalisation."""
 
+import math
 import warnings
 
 import numpy as np
@@ -189,3 +190,13 @@ def test_a_trotter_fit_that_misses_its_points_scales_its_error_and_warns():
     assert abs(fit.a - exact) < 3 * fit.a_stderr
     good = extrapolate_trotter(slices, exact - 0.8 / slices**2 + np.array([1e-3, -1e-3, 5e-4]), errors)
     assert good.chi2_per_dof < 4
+
+
+def test_two_point_extrapolation_has_no_degree_of_freedom_left():
+    # two slice numbers fix a and b exactly: chi2/dof was 1e-28 (dof forced to 1) and, without
+    # error bars, the fit's error came out 0
+    fit = extrapolate_trotter([4, 8], [-1.2, -1.1])
+    assert fit.a == pytest.approx(-1.1 + (0.1 / (1 / 16 - 1 / 64)) / 64)
+    assert math.isnan(fit.chi2_per_dof) and math.isnan(fit.a_stderr) and math.isnan(fit.b_stderr)
+    weighted = extrapolate_trotter([4, 8], [-1.2, -1.1], [0.01, 0.01])
+    assert math.isnan(weighted.chi2_per_dof) and 0 < weighted.a_stderr < 0.1

@@ -582,7 +582,8 @@ class Extrapolation:
 def extrapolate_trotter(slices: ArrayLike, values: ArrayLike, errors: ArrayLike | None = None) -> Extrapolation:
     """Fit values(M) = a + b / M^2 (the symmetric Trotter error is even in 1/M), weighted by 1/errors^2;
     where the points scatter more than their errors allow (chi2/dof > 1) the errors are scaled by
-    sqrt(chi2/dof), and a poor fit (chi2/dof > 4) warns."""
+    sqrt(chi2/dof), and a poor fit (chi2/dof > 4) warns. Two points leave no degree of freedom:
+    chi2/dof is NaN, and without ``errors`` so are the fit's errors (nothing measures the scatter)."""
     M = np.asarray(slices, dtype=float)
     y = np.asarray(values, dtype=float)
     if M.size < 2 or M.size != y.size:
@@ -592,10 +593,12 @@ def extrapolate_trotter(slices: ArrayLike, values: ArrayLike, errors: ArrayLike 
     coef, *_ = np.linalg.lstsq(A, y / sigma, rcond=None)
     cov = np.linalg.inv(A.T @ A)
     resid = (y - (coef[0] + coef[1] / M**2)) / sigma
-    dof = max(1, M.size - 2)
-    chi2 = float(resid @ resid) / dof
+    dof = M.size - 2
+    # two points fix a and b exactly: no residual is left to measure the scatter (chi2/dof undefined)
+    chi2 = float(resid @ resid) / dof if dof > 0 else math.nan
     if errors is None:
-        cov = cov * chi2  # unweighted: scale by the residual variance
+        # unweighted: scale by the residual variance; with no residual the error is unknown, not 0
+        cov = cov * chi2
     elif chi2 > 1.0:
         # the points scatter about a + b / M^2 more than their errors allow: the form (or M too small
         # for it: higher orders in 1/M^2) does not fit, and the fit's own errors would be too small
