@@ -23,7 +23,7 @@ A :class:`SpinFlipRule` holds:
 Numba compiles a driver for each rule (:meth:`SpinFlipRule.compiled`): the driver is written
 once as a plain function that calls the global name ``rule_decide`` (or ``rule_lattice_code``),
 and each rule gets a copy of it with that name bound to its own function and a name of its
-own (rule name plus a fingerprint of the rule's code), so the decision is inlined and every
+own (rule name plus a fingerprint of what its code depends on), so the decision is inlined and every
 (driver, rule) pair has its own entry in Numba's on-disk cache. Passing the decision as a
 function argument or closing over it would also specialise, but neither is cached across
 processes (a function argument's type names the object's address; a closure's cache entry
@@ -39,7 +39,6 @@ then checks it against exact enumeration.
 from __future__ import annotations
 
 import hashlib
-import marshal
 import math
 import re
 import types
@@ -184,12 +183,86 @@ def quench_lattice_code(si, phi, beta):
 
 
 # ---------------------------------------------------------------------------- the rule object
+def _describe(value: Any, out: list[bytes], seen: set[int]) -> None:
+    """Append to ``out`` what the compiled code depends on in ``value`` (see :func:`_fingerprint`)."""
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
+        out.append(f"{type(value).__name__}:{value!r}".encode())
+    elif isinstance(value, (tuple, list, frozenset, set)):
+        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+        out.append(f"{type(value).__name__}({len(items)}".encode())
+        for item in items:
+            _describe(item, out, seen)
+        out.append(b")")
+    elif isinstance(value, types.ModuleType):
+        out.append(f"module:{value.__name__}".encode())
+    elif isinstance(value, types.CodeType):
+        _describe_code(value, out, seen)
+    elif isinstance(value, types.FunctionType) or hasattr(value, "py_func"):  # a function or a Numba dispatcher
+        f = getattr(value, "py_func", value)
+        if id(f) in seen:  # recursion, or a helper met before: its description is already in
+            out.append(f"seen:{f.__module__}.{f.__qualname__}".encode())
+            return
+        seen.add(id(f))
+        out.append(f"function:{'numba' if f is not value else 'python'}".encode())
+        _describe_code(f.__code__, out, seen)
+        _describe(f.__defaults__, out, seen)
+        names: list[str] = []
+        _global_names(f.__code__, names)
+        builtins = f.__globals__.get("__builtins__", {})
+        for name in names:
+            if name in f.__globals__:
+                out.append(f"global:{name}=".encode())
+                _describe(f.__globals__[name], out, seen)
+            elif name in (builtins if isinstance(builtins, dict) else vars(builtins)):
+                out.append(f"builtin:{name}".encode())
+        for cell in f.__closure__ or ():
+            out.append(b"cell=")
+            try:
+                _describe(cell.cell_contents, out, seen)
+            except ValueError:  # an empty cell
+                out.append(b"empty")
+    elif isinstance(value, type):
+        out.append(f"type:{value.__module__}.{value.__qualname__}".encode())
+    elif hasattr(value, "dtype") and hasattr(value, "tobytes"):  # a NumPy array or scalar: frozen as a constant
+        out.append(f"array:{value.dtype.str}:{getattr(value, 'shape', ())}:".encode() + value.tobytes())
+    else:  # anything else (a ufunc, a Numba type, an enum member): its type, and its repr unless that names an address
+        text = repr(value)
+        out.append(f"object:{type(value).__module__}.{type(value).__qualname__}".encode())
+        if " at 0x" not in text:
+            out.append(text.encode())
+
+
+def _describe_code(code: types.CodeType, out: list[bytes], seen: set[int]) -> None:
+    out.append(b"code:" + code.co_code)
+    out.append(repr(code.co_names).encode())
+    _describe(code.co_consts, out, seen)
+
+
+def _global_names(code: types.CodeType, names: list[str]) -> None:
+    """The names ``code`` and the code objects nested in it may look up (globals, builtins, attributes)."""
+    names.extend(n for n in code.co_names if n not in names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            _global_names(const, names)
+
+
 def _fingerprint(*functions: Any) -> str:
-    h = hashlib.sha1()
+    """A stable hash of everything the machine code compiled from ``functions`` depends on: their
+    bytecode, constants (nested code included), names, the values of the globals they read (numbers,
+    strings, tuples, arrays by value; Numba functions and plain functions by the same description,
+    recursively; modules by name) and their closure cells; not their file names or line numbers, so
+    an edit elsewhere in the file keeps the tag, while a new value of a constant (an edited module
+    constant, a monkeypatch, another closure value) gives a new one."""
+    out: list[bytes] = []
+    seen: set[int] = set()
     for f in functions:
-        if f is not None:
-            h.update(marshal.dumps(getattr(f, "py_func", f).__code__))
-    return h.hexdigest()[:10]
+        _describe(f, out, seen)
+        out.append(b"|")
+    h = hashlib.sha1()
+    for part in out:
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+    return h.hexdigest()[:12]
 
 
 class SpinFlipRule(FixedSettings):
@@ -219,8 +292,13 @@ class SpinFlipRule(FixedSettings):
         self.decide = decide
         self.lattice_code = lattice_code
         self.zero_temperature = bool(zero_temperature)
-        self._tag = re.sub(r"\W", "_", name) + "_" + _fingerprint(decide, lattice_code)
         self._compiled: dict[tuple[Any, bool], Any] = {}
+
+    @property
+    def _tag(self) -> str:
+        """The rule's part of its drivers' names (so of their cache entries): name and fingerprint,
+        computed now (the values of the globals it reads may have changed since construction)."""
+        return re.sub(r"\W", "_", self.name) + "_" + _fingerprint(self.decide, self.lattice_code)
 
     @property
     def has_lattice_path(self) -> bool:
@@ -229,7 +307,8 @@ class SpinFlipRule(FixedSettings):
     def compiled(self, template: Callable, *, parallel: bool = False) -> Any:
         """``template`` (a plain function calling the global ``rule_decide`` or
         ``rule_lattice_code``) compiled for this rule with ``@njit(cache=True)`` (and
-        ``parallel``); one compilation per (template, rule, parallel) and process, cached on disk."""
+        ``parallel``); one compilation per (template, rule, parallel) and process, cached on disk
+        under a name with the rule's fingerprint as it is at this first call."""
         key = (template, parallel)
         got = self._compiled.get(key)
         if got is None:
