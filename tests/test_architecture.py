@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "file_contents": 0,
     "resources": 0,
     "derived_quantities": 0,
+    "number_text": 0,
     "randomness": 0,
     "progress": 0,
     "lazy_exports": 0,

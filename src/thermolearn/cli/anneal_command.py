@@ -145,9 +145,11 @@ def run(args: argparse.Namespace) -> int:
         f"beta {hot:.4g} -> {cold:.4g}, {result.seconds:.3f} s"
     )
     headers = ["best energy", "mean energy", "reads at best"]
-    row = [result.best_energy, float(result.energies.mean()), f"{result.fraction_at_best():.0%}"]
+    at_best = round(result.fraction_at_best() * result.reads)
+    row = [result.best_energy, float(result.energies.mean()), f"{at_best} of {result.reads}"]
     record = {
         "best_energy": result.best_energy,
+        "best_energy_reads": at_best,
         "energies": result.energies.tolist(),
         "seconds": result.seconds,
         "algorithm": args.algorithm,

@@ -14,7 +14,7 @@ from thermolearn.cli.options import (
     positive_int,
     write_json,
 )
-from thermolearn.cli.table import format_table
+from thermolearn.cli.table import chop, format_table, value_error_parts
 
 BUILT_IN_METHODS = ("exact", "mean_field", "tap", "bethe", "bbvi", "monte_carlo", "van")
 """The methods thermolearn.runs.comparison registers itself (others may register more)."""
@@ -60,8 +60,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+_M_DEFINITIONS = {
+    "exact": "<m> over all states with Boltzmann weights (0 by symmetry in zero field, at every T)",
+    "mean_field": "m of the mean-field fixed point found (can break the symmetry below T_c)",
+    "tap": "m of the TAP fixed point found (can break the symmetry below T_c)",
+    "bethe": "m of the belief-propagation fixed point found (can break the symmetry below T_c)",
+    "bbvi": "<m> under the fitted variational distribution q (a factorised q can sit in one mode)",
+    "van": "<m> under the trained autoregressive network q (may cover one or both modes)",
+    "monte_carlo": "time average of the signed m of the chain at T (stays in one phase below T_c, "
+    "so it may read anywhere between the symmetric 0 and the broken-symmetry value)",
+}
+"""What the m/spin column means for each registered method (the table says, the JSON keeps the numbers)."""
+
+
 def _plus_minus(value: float | None) -> str:
     return "" if value is None else f"{value:.2g}"
+
+
+def _log_z_cells(log_z: float | None, stderr: float | None) -> list[object]:
+    """log Z and its error, the digits following the error bar; a deterministic method's "" error."""
+    if stderr is None or log_z is None:
+        return [log_z, _plus_minus(stderr)]
+    return list(value_error_parts(log_z, stderr))
 
 
 def _settings(args: argparse.Namespace) -> dict[str, dict[str, int]]:
@@ -113,17 +133,19 @@ def run(args: argparse.Namespace) -> int:
         [
             r.method,
             r.kind,
-            r.log_z,
-            _plus_minus(r.log_z_stderr),
+            *_log_z_cells(r.log_z, r.log_z_stderr),
             r.free_energy_per_spin,
             r.energy_per_spin,
-            r.magnetization_per_spin,
+            chop(r.magnetization_per_spin, 1.0),  # rounding noise below 1e-12 shows as 0
             "yes" if r.converged else "NO",
             r.detail,
         ]
         for r in result.rows
     ]
-    print(format_table(["method", "kind", "log Z", "+-", "f/spin", "e/spin", "m/spin", "converged", "how"], rows))
+    print(format_table(["method", "kind", "log Z", "+-", "f/spin", "e/spin", "m/spin *", "converged", "how"], rows))
+    print("* m/spin is not the same quantity in every row:")
+    for method in dict.fromkeys(r.method for r in result.rows):
+        print(f"    {method}: {_M_DEFINITIONS.get(method, 'the mean spin as this method defines it')}")
     for name, why in result.skipped:
         print(f"skipped {name}: {why}")
     if args.json:

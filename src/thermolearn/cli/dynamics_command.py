@@ -33,7 +33,7 @@ from thermolearn.cli.options import (
     positive_int,
     write_json,
 )
-from thermolearn.cli.table import format_number, format_table
+from thermolearn.cli.table import format_number, format_table, format_value_error, with_error_columns
 
 # thermolearn.dynamics' SAMPLERS and the models the command offers, named here so --help loads nothing
 SAMPLER_CHOICES = ("ula", "sgld", "mala", "hmc")
@@ -392,7 +392,15 @@ def run_langevin_command(args: argparse.Namespace) -> int:
             ex = float(posterior.exact_mode_weights[m])
             rows.append([f"weight mode {m + 1}", w.mean, w.stderr, ex, _z(w.mean, w.stderr, ex), w.tau])
     label = "exact" if posterior.exact_mean is not None else "exact (quadrature)"
-    print(format_table(["quantity", "estimate", "± stderr", label, "z", "tau_int"], rows))
+    print(
+        format_table(["quantity", "estimate", "± stderr", label, "z", "tau_int"], [with_error_columns(r) for r in rows])
+    )
+    if not record["reliable"]:
+        short = [f"<theta_{k + 1}>" for k, e in enumerate(result.mean_estimates()) if not e.reliable]
+        print(
+            f"warning: not reliable: the run is short for the autocorrelation time of {', '.join(short)}; "
+            "the error bars are likely too small (more --steps or --chains)"
+        )
     if "ula_predicted_cov" in record and record["ula_predicted_cov"] is not None:
         pred = np.asarray(record["ula_predicted_cov"])
         print(
@@ -469,7 +477,27 @@ def run_sgd_command(args: argparse.Namespace) -> int:
         ],
     ]
     rows = [[*r, _z(r[1], r[2], r[3])] for r in rows]
-    print(format_table(["quantity", "measured", "± stderr", "theory", "SDE limit", "z"], rows))
+    print(
+        format_table(
+            ["quantity", "measured", "± stderr", "theory", "SDE limit", "z"], [with_error_columns(r) for r in rows]
+        )
+    )
+    if not result.reliable:
+        if not result.error_bar_defined:
+            print(
+                "warning: not reliable: theta is heavy-tailed at this lr (E[(1 - lr h)^4] >= 1), so the variance "
+                "has no finite error bar (-)"
+                + (
+                    ""
+                    if result.finite_error_lr is None
+                    else f"; finite error bars need lr < {result.finite_error_lr:.4g}"
+                )
+            )
+        else:
+            print(
+                "warning: not reliable: the run is short for its autocorrelation time; "
+                "the error bars are likely too small (more --steps or --chains)"
+            )
     if args.plot:
         from thermolearn.viz.dynamics_plots import plot_sgd_variance
 
@@ -578,7 +606,7 @@ def run_ensemble_command(args: argparse.Namespace) -> int:
                 None,
             ]
         )
-    print(format_table(["quantity", "mean", "± stderr", "spread (sd)"], rows))
+    print(format_table(["quantity", "mean", "± stderr", "spread (sd)"], [with_error_columns(r) for r in rows]))
     if args.json:
         write_json(args, record)
     if args.plot:
@@ -652,20 +680,23 @@ def run_ebm_command(args: argparse.Namespace) -> int:
         format_table(
             ["samples", "<E>", "± stderr", "exact <E>_model", "gap"],
             [
-                [
-                    f"short run ({s['short_run']['steps']})",
-                    s["short_run"]["mean_energy"],
-                    s["short_run"]["stderr"],
-                    s["model"]["mean_energy"],
-                    s["short_run"]["gap"],
-                ],
-                [
-                    f"long run ({s['long_run']['steps']})",
-                    s["long_run"]["mean_energy"],
-                    s["long_run"]["stderr"],
-                    s["model"]["mean_energy"],
-                    s["long_run"]["gap"],
-                ],
+                with_error_columns(row)
+                for row in (
+                    [
+                        f"short run ({s['short_run']['steps']})",
+                        s["short_run"]["mean_energy"],
+                        s["short_run"]["stderr"],
+                        s["model"]["mean_energy"],
+                        s["short_run"]["gap"],
+                    ],
+                    [
+                        f"long run ({s['long_run']['steps']})",
+                        s["long_run"]["mean_energy"],
+                        s["long_run"]["stderr"],
+                        s["model"]["mean_energy"],
+                        s["long_run"]["gap"],
+                    ],
+                )
             ],
         )
     )
@@ -736,9 +767,13 @@ def _run_binary_ebm(args: argparse.Namespace) -> int:
         ],
         ["independent pixels", 64, record["independent_pixels_test_log_likelihood"], None, None, None, None],
     ]
-    print(format_table(["model", "parameters", "test log-lik (AIS)", "± stderr", "log Z", "AIS ESS", "train s"], rows))
+    header = ["model", "parameters", "test log-lik (AIS, nats/image)", "± stderr", "log Z", "AIS ESS", "train s"]
+    print(format_table(header, [with_error_columns(r, 2, 3) for r in rows]))
     diff = record["difference_ebm_minus_rbm"]
-    print(f"EBM - RBM: {diff['mean']:+.3f} ± {diff['stderr']:.3f} nats per image (AIS: optimistic for both)")
+    print(
+        f"EBM - RBM: {'+' if diff['mean'] > 0 else ''}{format_value_error(diff['mean'], diff['stderr'], style='pm')} "
+        "nats per image (AIS: optimistic for both)"
+    )
     if args.json:
         write_json(args, record)
     if args.plot:

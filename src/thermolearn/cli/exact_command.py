@@ -6,7 +6,7 @@ import argparse
 
 from thermolearn.cli.arguments import add_model_arguments, check_output_path, model_from_arguments, parse_temperatures
 from thermolearn.cli.options import add_json, add_no_progress, add_plot, add_temperature, write_json
-from thermolearn.cli.table import format_table
+from thermolearn.cli.table import chop, format_table
 
 EXACT_METHOD_CHOICES = ("auto", "enumeration", "transfer_matrix", "kaufman")
 """thermolearn.exact.solve.EXACT_METHODS, named here so that --help does not load the solvers."""
@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
             r.free_energy_per_spin,
             r.energy_per_spin,
             r.specific_heat_per_spin,
-            r.magnetization_per_spin,
+            # rounding noise (|m| < 1e-12; m per spin is at most 1) shows as 0; the JSON keeps the raw value
+            chop(r.magnetization_per_spin, 1.0),
         ]
         for r in results
     ]

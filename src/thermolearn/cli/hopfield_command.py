@@ -33,7 +33,7 @@ from thermolearn.cli.options import (
     positive_int,
     write_json,
 )
-from thermolearn.cli.table import format_table
+from thermolearn.cli.table import format_table, format_value_error, value_error_parts
 
 if TYPE_CHECKING:
     import numpy as np
@@ -485,13 +485,17 @@ def run_capacity(args: argparse.Namespace) -> int:
             f"{res.n_sets} independent pattern sets, recall started at each pattern ({res.seconds:.1f} s)"
         )
         rows = [
-            [f"{a:.3f}", int(p), f"{m:.4f}", f"{e:.4f}", f"{f:.3f}"]
+            [f"{a:.3f}", int(p), *value_error_parts(m, e), f"{f:.3f}"]
             for a, p, m, e, f in zip(res.loads, res.n_patterns, res.overlap, res.overlap_stderr, res.retrieval_fraction)
         ]
         print(format_table(["alpha", "P", "overlap", "stderr", "retrieved"], rows))
         if res.alpha_c is not None:
-            err = f" ± {res.alpha_c_stderr:.4f}" if res.alpha_c_stderr is not None else ""
-            print(f"alpha_c (N = {res.n_neurons}) = {res.alpha_c:.4f}{err}")
+            if res.alpha_c_stderr is not None:
+                print(
+                    f"alpha_c (N = {res.n_neurons}) = {format_value_error(res.alpha_c, res.alpha_c_stderr, style='pm')}"
+                )
+            else:
+                print(f"alpha_c (N = {res.n_neurons}) = {res.alpha_c:.4f}")
         if res.note:
             print(f"note: {res.note}")
         if rule == "hebbian":

@@ -25,7 +25,7 @@ from thermolearn.cli.options import (
     write_json,
 )
 from thermolearn.cli.sweep_command import add_parallel_options, parallel_executor
-from thermolearn.cli.table import format_table
+from thermolearn.cli.table import format_number, format_table, format_value_error
 
 SAMPLER_CHOICES = (
     "heatbath",
@@ -240,7 +240,7 @@ def run(args: argparse.Namespace) -> int:
             print("Binder cumulants of these sizes do not cross in this temperature range: no T_c estimate")
         else:
             print(
-                f"T_c from Binder-cumulant crossings: {crossing.mean:.4f} +- {crossing.stderr:.4f}"
+                f"T_c from Binder-cumulant crossings: {format_value_error(crossing.mean, crossing.stderr, style='pm')}"
                 + (f"  (exact 2D: {2 / math.log(1 + math.sqrt(2)):.4f})" if args.dim == 2 else "")
             )
     if args.json:
@@ -256,12 +256,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pm(est: dict, digits: int = 4) -> str:
+def _pm(est: dict) -> str:
+    """value(error) with the digits the error bar supports; "-" for a missing error."""
     if est["mean"] is None:
         return "-"
-    if est["stderr"] is None:
-        return f"{est['mean']:.{digits}f}"
-    return f"{est['mean']:.{digits}f}({est['stderr']:.{digits}f})"
+    return format_value_error(est["mean"], est["stderr"])
 
 
 def _print_table(records: list[dict]) -> None:
@@ -272,20 +271,21 @@ def _print_table(records: list[dict]) -> None:
         rows.append(
             [
                 str(r["size"]),
-                f"{r['temperature']:.4f}",
+                f"{r['temperature']:.6g}",
                 _pm(r["energy_per_spin"]),
                 _pm(r["abs_magnetization"]),
                 _pm(r["specific_heat_per_spin"]),
-                _pm(r["susceptibility_per_spin"], 3),
+                _pm(r["susceptibility_per_spin"]),
                 _pm(r["binder_cumulant"]),
-                f"{r['tau_int']['energy']:.1f}",
-                f"{r['tau_int']['abs_magnetization']:.1f}",
-                "-" if ex is None else f"{ex['energy_per_spin']:.4f}",
-                "-" if ex is None else f"{ex['specific_heat_per_spin']:.4f}",
+                # a frozen chain has no autocorrelation time (the 0.5 of a constant series is none)
+                "-" if r.get("frozen") else f"{r['tau_int']['energy']:.1f}",
+                "-" if r.get("frozen") else f"{r['tau_int']['abs_magnetization']:.1f}",
+                "-" if ex is None else format_number(ex["energy_per_spin"]),
+                "-" if ex is None else format_number(ex["specific_heat_per_spin"]),
             ]
         )
     print(format_table(header, rows))
-    print("value(error): one standard error; chi/N = beta N (<m^2> - <|m|>^2); tau in sweeps")
+    print("value(error): one standard error, (-) none; chi/N = beta N (<m^2> - <|m|>^2); tau in sweeps")
     frozen = [r for r in records if r.get("frozen")]
     short = [r for r in records if not r["reliable"] and not r.get("frozen")]
     for rows_of, why in (

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from thermolearn.cli.arguments import add_model_arguments, check_output_path, model_from_arguments, parse_temperatures
 from thermolearn.cli.options import add_json, add_no_progress, add_plot, add_temperature, positive_int, write_json
-from thermolearn.cli.table import format_table
+from thermolearn.cli.table import chop, format_table
 
 DEFAULT_LATTICE = "32x32"
 
@@ -156,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
     )
     exact_label = {1: "exact (infinite chain)", 2: "exact (Yang, infinite lattice)"}.get(d, "exact")
     rows = []
+    chopped = False
     for r in records:
         flags = []
         if not r["mean_field_converged"]:
@@ -164,8 +166,16 @@ def run(args: argparse.Namespace) -> int:
             )
         if not r["bethe_converged"]:
             flags.append(f"BP NOT converged ({r['bethe_iterations']} it, residual {r['bethe_residual']:.2g})")
-        rows.append([r["temperature"], r["mean_field"], r["bethe"], r["exact"], "; ".join(flags)])
+        m_mf = _shown(r["mean_field"], r["mean_field_residual"])
+        m_bp = _shown(r["bethe"], r["bethe_residual"])
+        chopped = chopped or m_mf != r["mean_field"] or m_bp != r["bethe"]
+        rows.append([r["temperature"], m_mf, m_bp, r["exact"], "; ".join(flags)])
     print(format_table(["T", "m mean field", "m Bethe", f"m {exact_label}", "notes"], rows))
+    if chopped:
+        print(
+            f"0 in the table: |m| below {_NOISE:g}, or below {_RESIDUALS:g} x the solver's residual, is rounding "
+            "or convergence noise about m = 0 (the JSON keeps the raw values)"
+        )
     if exact_curve is None:
         print("exact m(T): no closed form for this lattice" + (" in a field" if H else ""))
     if args.json:
@@ -209,3 +219,15 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"wrote {args.plot}")
     return 0
+
+
+_NOISE = 1e-12  # |m| below this (m per spin is at most 1) is rounding noise
+_RESIDUALS = 100.0  # a fixed point is known to about its residual (more near T_c, where convergence is slow)
+
+
+def _shown(m: float | None, residual: float | None) -> float | None:
+    """m as the table shows it: 0.0 where it is indistinguishable from 0 (see _NOISE, _RESIDUALS)."""
+    if m is None:
+        return None
+    floor = max(_NOISE, _RESIDUALS * residual) if residual is not None and math.isfinite(residual) else _NOISE
+    return chop(m, 1.0, floor)

@@ -39,7 +39,7 @@ from thermolearn.cli.options import (
     positive_int,
     write_json,
 )
-from thermolearn.cli.table import format_table
+from thermolearn.cli.table import format_table, format_value_error
 
 NETWORK_CHOICES = ("made", "pixelcnn")  # thermolearn.neural.van.NETWORKS, named here so that --help loads nothing
 SYMMETRY_CHOICES = ("auto", "on", "off")
@@ -446,8 +446,8 @@ def run_sample(args: argparse.Namespace) -> int:
         ["acceptance of q's proposals", f"{run.global_acceptance:.4f}", ""],
         ["tau_int(E) [sweeps]", f"{run.tau_energy:.2f}", ""],
         ["tau_int(|M|) [sweeps]", f"{run.tau_abs_magnetization:.2f}", ""],
-        ["<E>", f"{run.energy:.6f} ± {run.energy_stderr:.1e}", _fmt(refs["exact_energy"])],
-        ["<|M|>", f"{run.abs_magnetization:.4f} ± {run.abs_magnetization_stderr:.1e}", ""],
+        ["<E>", format_value_error(run.energy, run.energy_stderr, style="pm"), _fmt(refs["exact_energy"])],
+        ["<|M|>", format_value_error(run.abs_magnetization, run.abs_magnetization_stderr, style="pm"), ""],
     ]
     print(format_table(["quantity", "neural MCMC", "exact"], rows))
     if args.json:

@@ -53,7 +53,11 @@ def run(args: argparse.Namespace) -> int:
     finite = {L: [kaufman(L, T, J) for T in temps] for L in args.size}
     print(f"2D square-lattice Ising, J = {J:g}: T_c = 2J/ln(1+sqrt 2) = {tc:.10f}")
     header = ["T", "f/spin", "e/spin", "c/spin", "m (Yang)"]
-    rows = [[float(t), float(a), float(b), float(x), float(y)] for t, a, b, x, y in zip(temps, f, u, c, m)]
+    # c diverges like -ln|T - T_c| at T_c: the table says so, the JSON stores null
+    rows: list[list[object]] = [
+        [float(t), float(a), float(b), float(x) if np.isfinite(x) else "inf (log divergence at T_c)", float(y)]
+        for t, a, b, x, y in zip(temps, f, u, c, m)
+    ]
     for L, results in finite.items():
         header += [f"e/spin L={L}", f"c/spin L={L}"]
         for row, r in zip(rows, results):

@@ -23,7 +23,7 @@ from thermolearn.cli.options import (
     positive_int,
     write_json,
 )
-from thermolearn.cli.table import format_table
+from thermolearn.cli.table import format_number, format_table, format_value_error
 
 # thermolearn.pbits' GATE_NAMES and UPDATE_MODELS, named here so that --help loads no kernels
 GATE_CHOICES = ("and", "or", "xor", "half-adder", "full-adder")
@@ -205,7 +205,23 @@ def _progress(args: argparse.Namespace) -> bool | None:
 
 
 def _fmt(estimate: Any) -> str:
-    return f"{estimate.mean:.4f} +- {estimate.stderr:.4f}"
+    """mean +- stderr with the digits the error bar supports ("-" for an undefined or zero error)."""
+    if estimate.stderr == 0:
+        return f"{format_number(float(estimate.mean))} (the same in every chain: no error bar)"
+    return format_value_error(estimate.mean, estimate.stderr, style="pm").replace("±", "+-")
+
+
+def _found(result: Any) -> tuple[int, tuple[float, float]]:
+    """How many chains found a factorisation within the sweeps, and its 95% Wilson interval."""
+    from thermolearn.estimators.proportions import wilson_interval
+
+    found = round(result.success_probability.mean * result.n_chains)
+    return found, wilson_interval(found, result.n_chains)
+
+
+def _found_text(result: Any) -> str:
+    found, (low, high) = _found(result)
+    return f"{found} of {result.n_chains} chains (95% Wilson [{low:.3g}, {high:.3g}])"
 
 
 def run_gate_command(args: argparse.Namespace) -> int:
@@ -293,7 +309,7 @@ def run_factor_command(args: argparse.Namespace) -> int:
     )
     exact = result.stationary_probability_exact
     rows = [
-        ["found within the sweeps", _fmt(result.success_probability), ""],
+        ["found within the sweeps", _found_text(result), ""],
         ["fraction of sweeps on it", _fmt(result.stationary_probability), "" if exact is None else f"{exact:.4f}"],
     ]
     print(format_table(["success probability", "sampled", "exact"], rows))
@@ -302,7 +318,9 @@ def run_factor_command(args: argparse.Namespace) -> int:
     else:
         print("no factorisation found: try more --sweeps or --chains, or another --i0")
     if args.json:
-        write_json(args, result.as_dict() | _async_record(args, result.update))
+        found, wilson = _found(result)
+        extra = {"success_chains": found, "success_wilson_95": list(wilson)}
+        write_json(args, result.as_dict() | extra | _async_record(args, result.update))
     if args.plot:
         from thermolearn.viz.pbits_plots import plot_success_curve
 

@@ -36,7 +36,7 @@ from thermolearn.cli.options import (
     write_json,
 )
 from thermolearn.cli.quantum_learning_command import register_learning_actions
-from thermolearn.cli.table import format_table
+from thermolearn.cli.table import format_table, format_value_error, value_error_parts
 
 # thermolearn.quantum's SPECTRUM_METHODS, PIMC_SAMPLERS and size limits, named here so that --help loads nothing
 SPECTRUM_METHOD_CHOICES = ("auto", "dense", "lanczos", "lanczos-sectors")
@@ -234,6 +234,10 @@ def _scan(text: str) -> Any:
     if count > 200:
         raise ValueError(f"--field-scan COUNT must be at most 200, got {count}")
     return np.linspace(start, stop, count)
+
+
+def _has_error(stderr: float | None) -> bool:
+    return stderr is not None and math.isfinite(stderr) and stderr > 0
 
 
 def _fmt(value: float | None, digits: int = 8) -> str:
@@ -484,7 +488,7 @@ def run_pimc_command(args: argparse.Namespace) -> int:
             np.array([r["energy"]["mean"] for r in runs]),
             np.array([max(r["energy"]["stderr"], 1e-300) for r in runs]),
         )
-        record["extrapolation"] = fit.as_dict()
+        record["extrapolation"] = fit.as_dict() | {"dof": len(runs) - 2}
     print(f"PIMC of the TFIM {label}: J = {args.coupling:g}, h = {args.field:g}, T = {T:g}, {args.sampler}")
     print(
         format_table(
@@ -492,20 +496,27 @@ def run_pimc_command(args: argparse.Namespace) -> int:
             [
                 [
                     r["slices"],
-                    _fmt(r["energy"]["mean"], 8),
-                    _fmt(r["energy"]["stderr"], 3),
+                    *value_error_parts(r["energy"]["mean"], r["energy"]["stderr"]),
                     _fmt(r["trotter_exact_energy"], 8),
                     _fmt(_z(r["energy"], r["trotter_exact_energy"]), 3),
-                    f"{_fmt(r['sx']['mean'], 6)} ± {_fmt(r['sx']['stderr'], 2)}",
-                    f"{_fmt(r['szsz']['mean'], 6)} ± {_fmt(r['szsz']['stderr'], 2)}",
+                    format_value_error(r["sx"]["mean"], r["sx"]["stderr"], style="pm"),
+                    format_value_error(r["szsz"]["mean"], r["szsz"]["stderr"], style="pm"),
                     _fmt(r["tau_energy"], 3),
                 ]
                 for r in runs
             ],
         )
     )
+    if any(not _has_error(r[q]["stderr"]) for r in runs for q in ("energy", "sx", "szsz")):
+        print("- for an error: the quantity never changed in the recorded samples, so it has no error bar")
     if fit is not None:
-        print(f"a + b/M^2: E(M -> infinity) = {fit.a:.6g} ± {fit.a_stderr:.2g} (chi2/dof {fit.chi2_per_dof:.2g})")
+        # two slice numbers fix a + b/M^2 exactly: no degree of freedom is left to judge the fit
+        dof = len(runs) - 2
+        chi2_text = "n/a (0 dof)" if dof == 0 else f"{fit.chi2_per_dof:.2g}"
+        print(
+            "a + b/M^2: E(M -> infinity) = "
+            f"{format_value_error(fit.a, fit.a_stderr, style='pm')} (chi2/dof {chi2_text})"
+        )
     if exact_energy is not None:
         print(f"exact energy (M -> infinity): {exact_energy:.10g} by {exact_method}")
     if args.json:

@@ -41,7 +41,7 @@ from thermolearn.cli.options import (
     positive_int,
     write_json,
 )
-from thermolearn.cli.table import format_table
+from thermolearn.cli.table import format_table, value_error_parts
 
 # thermolearn.datasets.damage's DAMAGE_KINDS and REGIONS and learning.contrastive_divergence's
 # NEGATIVE_PHASE_METHODS, LEARNING_RATE_SCHEDULES and ENGINES, named here so that --help loads neither
@@ -484,8 +484,8 @@ def run_loglik(args: argparse.Namespace) -> int:
     print(f"log-likelihood of {est.n_images} {data.name} images ({data.info.get('split')}) under {args.model}")
     side = {
         "exact": "exact",
-        "optimistic": "optimistic (AIS log Z is a stochastic lower bound)",
-        "conservative": "conservative (RAISE is a stochastic lower bound)",
+        "optimistic": "optimistic (AIS log Z is a stochastic lower bound, so the log-lik an upper one)",
+        "conservative": "conservative (RAISE's implied log Z is a stochastic upper bound, so the log-lik a lower one)",
     }.get(est.bound, est.bound)
     print(
         format_table(
@@ -493,10 +493,9 @@ def run_loglik(args: argparse.Namespace) -> int:
             [
                 [
                     est.method,
-                    f"{est.log_z:.3f}",
-                    f"{est.log_z_stderr:.3f}",
-                    f"{est.mean:.3f}",
-                    f"{est.stderr:.3f}",
+                    # an exact log Z has no error bar: "-", not 0.000
+                    *value_error_parts(est.log_z, None if est.bound == "exact" else est.log_z_stderr),
+                    *value_error_parts(est.mean, est.stderr),
                     side,
                     f"{est.seconds:.1f}",
                 ]

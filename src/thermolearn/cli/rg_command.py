@@ -32,7 +32,7 @@ from thermolearn.cli.options import (
     positive_int,
     write_json,
 )
-from thermolearn.cli.table import format_table
+from thermolearn.cli.table import format_table, format_value_error, no_negative_zero
 
 # thermolearn.rg's LATTICE_DIMENSIONS, ORDERINGS, BLOCKING_RULES and MCRG_SAMPLERS, named here so
 # that --help loads nothing
@@ -185,7 +185,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _fmt(x: float | None, digits: int = 6) -> str:
-    return "nan" if x is None or not math.isfinite(x) else f"{x:.{digits}f}"
+    """x to ``digits`` decimals; "-" for a missing (None, NaN) value, "inf"/"-inf" kept, never "-0"."""
+    if x is None or math.isnan(x):
+        return "-"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return no_negative_zero(f"{x:.{digits}f}")
 
 
 def run_decimate_command(args: argparse.Namespace) -> int:
@@ -308,9 +313,9 @@ def run_mcrg_command(args: argparse.Namespace) -> int:
     rows = [
         [
             lv["level"],
-            f"{_fmt(lv['y_t']['mean'], 4)} ± {_fmt(lv['y_t']['stderr'], 4)}",
-            f"{_fmt(lv['nu']['mean'], 4)} ± {_fmt(lv['nu']['stderr'], 4)}",
-            f"{_fmt(lv['y_h']['mean'], 4)} ± {_fmt(lv['y_h']['stderr'], 4)}",
+            format_value_error(lv["y_t"]["mean"], lv["y_t"]["stderr"], style="pm"),
+            format_value_error(lv["nu"]["mean"], lv["nu"]["stderr"], style="pm"),
+            format_value_error(lv["y_h"]["mean"], lv["y_h"]["stderr"], style="pm"),
         ]
         for lv in record["levels"]
     ]
@@ -407,8 +412,11 @@ def run_rbm_command(args: argparse.Namespace) -> int:
                     f"{layer['level']} ({layer['side']}x{layer['side']})",
                     label,
                     _fmt(loc, 3),
-                    *[f"{_fmt(layer[mapping][n]['coupling'], 4)} ± {_fmt(layer[mapping][n]['stderr'], 4)}" for n in k],
-                    f"{_fmt(rate['mean'], 2)} ± {_fmt(rate['stderr'], 2)}",
+                    *[
+                        format_value_error(layer[mapping][n]["coupling"], layer[mapping][n]["stderr"], style="pm")
+                        for n in k
+                    ],
+                    format_value_error(rate["mean"], rate["stderr"], style="pm"),
                     _fmt(layer[mapping]["critical"].get("log_z_per_spin_nn_model"), 4),
                 ]
             )

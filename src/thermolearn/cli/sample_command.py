@@ -18,7 +18,7 @@ from thermolearn.cli.options import (
     positive_int,
     write_json,
 )
-from thermolearn.cli.table import format_table
+from thermolearn.cli.table import format_table, value_error_parts
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -96,11 +96,16 @@ def run(args: argparse.Namespace) -> int:
         f"{model!r} at T = {args.temperature:g} by {args.algorithm}: {result.sweeps} sweeps x {args.chains} chain(s), "
         f"{result.wall_time:.2f} s"
     )
+    n = model.n_spins
+    tau = obs.tau_energy
     rows = [
-        ["energy", f"{e.mean * model.n_spins:.6g}", f"{e.stderr * model.n_spins:.2g}"],
-        ["energy per spin", f"{e.mean:.6g}", f"{e.stderr:.2g}"],
-        ["|m|", f"{obs.abs_magnetization.mean:.6g}", f"{obs.abs_magnetization.stderr:.2g}"],
-        ["tau_int (energy, sweeps)", f"{obs.tau_energy.tau * result.thin:.3g}", f"{obs.tau_energy.tau_stderr:.2g}"],
+        ["energy (total)", *value_error_parts(e.mean * n, e.stderr * n)],
+        ["energy per spin", *value_error_parts(e.mean, e.stderr)],
+        ["|m|", *value_error_parts(obs.abs_magnetization.mean, obs.abs_magnetization.stderr)],
+        # a frozen chain has no autocorrelation time to measure (the 0.5 of a constant series is no tau)
+        ["tau_int (energy, sweeps)", "- (frozen)", "-"]
+        if obs.frozen
+        else ["tau_int (energy, sweeps)", *value_error_parts(tau.tau * result.thin, tau.tau_stderr * result.thin)],
         ["acceptance", f"{result.acceptance:.4g}", ""],
     ]
     print(format_table(["quantity", "mean", "stderr"], rows))

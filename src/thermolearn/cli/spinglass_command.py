@@ -49,7 +49,7 @@ from thermolearn.cli.options import (
     write_json,
 )
 from thermolearn.cli.sweep_command import add_parallel_options, parallel_executor
-from thermolearn.cli.table import format_table
+from thermolearn.cli.table import format_table, format_value_error, value_error_parts
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -616,6 +616,19 @@ def _z_score(estimate: float, stderr: float, exact: float | None) -> str:
     return f"{(estimate - exact) / stderr:+.2f}"
 
 
+def _pm(mean: float, stderr: float | None) -> str:
+    """mean +- stderr, the digits following the error bar ("-" for an undefined or zero one)."""
+    return format_value_error(mean, stderr, style="pm").replace("±", "+-")
+
+
+def _defined(estimate: dict[str, Any]) -> float | None:
+    """An estimate's stderr, or None where it is at rounding level (every run ended the same)."""
+    err = estimate["stderr"]
+    if err is None or not err > 1e-12 * max(1.0, abs(estimate["mean"])):
+        return None
+    return err
+
+
 def _print_pa(record: dict[str, Any], T: float) -> None:
     """The report of one instance, from its record (the same whether computed now or resumed)."""
     import sys
@@ -628,12 +641,17 @@ def _print_pa(record: dict[str, Any], T: float) -> None:
     exact, exact_energy, method = record["exact_log_z"], record["exact_energy"], record["exact_method"]
     lz, e = record["log_z"], record["energy"]
     rows = [
-        ["ln Z", f"{lz['mean']:.6f}", f"{lz['stderr']:.6f}", "" if exact is None else f"{exact:.6f}",
+        ["ln Z", *value_error_parts(lz["mean"], _defined(lz)), "" if exact is None else f"{exact:.6f}",
          _z_score(lz["mean"], lz["stderr"], exact)],
-        ["<E>", f"{e['mean']:.6f}", f"{e['stderr']:.6f}", "" if exact_energy is None else f"{exact_energy:.6f}",
-         _z_score(e["mean"], e["stderr"], exact_energy)],
+        ["<E> (total)", *value_error_parts(e["mean"], _defined(e)),
+         "" if exact_energy is None else f"{exact_energy:.6f}", _z_score(e["mean"], e["stderr"], exact_energy)],
     ]  # fmt: skip
     print(format_table(["quantity", "estimate", "stderr", "exact" + (f" ({method})" if method else ""), "z"], rows))
+    if _defined(lz) is None or _defined(e) is None:
+        print(
+            "- for a stderr: every run gave the same value (to rounding), so the spread over runs "
+            "measures no error bar; the estimate's own error is unknown, not 0"
+        )
     print(
         f"family diagnostics: rho_f = R / exp(S_f) = {record['rho_f']:.2f} (mean over runs), "
         f"rho_t = R Var(ln Z) = {record['rho_t']:.2f}; trustworthy when R >> both"
@@ -667,15 +685,16 @@ def _pa_average(ensemble: Any, T: float, records: list[dict], args: argparse.Nam
     for k, r in enumerate(records):
         lz, e = r["log_z"], r["energy"]
         rows.append(
-            [k, r["seed"], f"{lz['mean']:.6f} +- {lz['stderr']:.6f}",
+            [k, r["seed"], _pm(lz['mean'], lz['stderr']),
              "" if r["exact_log_z"] is None else f"{r['exact_log_z']:.6f}",
-             _z_score(lz["mean"], lz["stderr"], r["exact_log_z"]), f"{e['mean']:.6f} +- {e['stderr']:.6f}",
+             _z_score(lz["mean"], lz["stderr"], r["exact_log_z"]), _pm(e['mean'], e['stderr']),
              "" if r["exact_energy"] is None else f"{r['exact_energy']:.6f}", f"{r['rho_f']:.1f}"]
         )  # fmt: skip
-    print(format_table(["sample", "seed", "ln Z", "exact ln Z", "z", "<E>", "exact <E>", "rho_f"], rows))
-    for label, avg, ex in (("[ln Z]", log_z, exact), ("[<E>]", energy, exact_energy)):
+    header = ["sample", "seed", "ln Z", "exact ln Z", "z", "<E> (total)", "exact <E>", "rho_f"]
+    print(format_table(header, rows))
+    for label, avg, ex in (("[ln Z]", log_z, exact), ("[<E>] (total)", energy, exact_energy)):
         print(
-            f"{label} = {avg['mean']:.6f} +- {avg['stderr']:.6f} (jackknife over samples; thermal "
+            f"{label} = {_pm(avg['mean'], avg['stderr'])} (jackknife over samples; thermal "
             f"{avg['thermal_stderr']:.6f})" + ("" if ex is None else f", exact {ex:.6f}")
         )
     print(
@@ -897,17 +916,18 @@ def _print_pt(record: dict[str, Any], short_series: bool, args: argparse.Namespa
         rows.append(
             [
                 f"{r['temperature']:g}",
-                f"{r['energy']['mean']:.5f} +- {r['energy']['stderr']:.5f}",
+                _pm(r["energy"]["mean"], r["energy"]["stderr"]),
                 "" if ex_e is None else f"{ex_e:.5f}",
-                f"{r['q2']['mean']:.5f} +- {r['q2']['stderr']:.5f}",
+                _pm(r["q2"]["mean"], r["q2"]["stderr"]),
                 "" if ex_q2 is None else f"{ex_q2:.5f}",
-                "" if binder is None else f"{binder['mean']:.4f} +- {binder['stderr']:.4f}",
+                "" if binder is None else _pm(binder["mean"], binder["stderr"]),
                 "" if k == len(results) - 1 else f"{r['exchange_acceptance']:.2f}",
                 f"{r['mean_cluster_size']:.1f}",
                 "yes" if r["equilibrated"] else "NO",
             ]
         )
-    header = ["T", "<E>", "exact <E>", "<q^2>", "exact <q^2>", "Binder g", "exchange", "cluster", "equilibrated"]
+    header = ["T", "<E> (total)", "exact <E>", "<q^2>", "exact <q^2>", "Binder g", "exchange", "cluster"]
+    header.append("equilibrated")
     print(format_table(header, rows))
     if not record["equilibrated"]:
         print("warning: some temperatures fail the equilibration test: run more --sweeps", file=sys.stderr)
@@ -955,12 +975,12 @@ def _pt_average(ensemble: Any, entries: list[dict], args: argparse.Namespace) ->
         rows.append(
             [
                 f"{T:g}",
-                f"{energy['mean']:.5f} +- {energy['stderr']:.5f}",
+                _pm(energy["mean"], energy["stderr"]),
                 "" if exact_e is None else f"{exact_e:.5f}",
-                f"{avg['q2']['mean']:.5f} +- {avg['q2']['stderr']:.5f}",
+                _pm(avg["q2"]["mean"], avg["q2"]["stderr"]),
                 "" if exact_q2 is None else f"{exact_q2:.5f}",
-                f"{avg['binder']['mean']:.4f} +- {avg['binder']['stderr']:.4f}",
-                f"{avg['chi_sg']['mean']:.3f} +- {avg['chi_sg']['stderr']:.3f}",
+                _pm(avg["binder"]["mean"], avg["binder"]["stderr"]),
+                _pm(avg["chi_sg"]["mean"], avg["chi_sg"]["stderr"]),
                 f"{equilibrated}/{K}",
             ]
         )
@@ -976,7 +996,7 @@ def _pt_average(ensemble: Any, entries: list[dict], args: argparse.Namespace) ->
         f"parallel tempering {houdayer} Houdayer moves: {ensemble.describe()}, N = {n}, {K} disorder samples, "
         f"{len(temperatures)} temperatures x 2 replicas, {args.sweeps} rounds ({burn_in} burn-in)"
     )
-    header = ["T", "[<E>]", "exact [<E>]", "[<q^2>]", "exact [<q^2>]", "Binder g", "chi_SG", "equilibrated"]
+    header = ["T", "[<E>] (total)", "exact [<E>]", "[<q^2>]", "exact [<q^2>]", "Binder g", "chi_SG", "equilibrated"]
     print(format_table(header, rows))
     print("errors: delete-one-sample jackknife over disorder samples")
     equilibrated = all(r["equilibrated"] for r in records)
@@ -1243,11 +1263,11 @@ def _print_overlaps(ensemble: Any, studies: list, exact_q2: list[float | None], 
         rows.append(
             [
                 f"{st.temperature:g}",
-                f"{a.q2[0]:.5f} +- {a.q2[1]:.5f}",
+                _pm(a.q2[0], a.q2[1]),
                 "" if ex is None else f"{ex:.5f}",
-                f"{a.chi_sg[0]:.4f} +- {a.chi_sg[1]:.4f}",
-                f"{a.binder[0]:.4f} +- {a.binder[1]:.4f}",
-                "" if a.link is None else f"{a.link[0]:.4f} +- {a.link[1]:.4f}",
+                _pm(a.chi_sg[0], a.chi_sg[1]),
+                _pm(a.binder[0], a.binder[1]),
+                "" if a.link is None else _pm(a.link[0], a.link[1]),
             ]
         )
     print(format_table(["T", "[<q^2>]", "exact [<q^2>]", "chi_SG", "Binder g", "[q_link]"], rows))
@@ -1363,7 +1383,7 @@ def run_groundstate_command(args: argparse.Namespace) -> int:
         )
     print(format_table(["sample", "seed", "best E", "exact E0", "hit"], rows))
     e_mean, e_err = study.mean_energy_per_spin
-    print(f"mean best E / N = {e_mean:.6f}" + ("" if e_err is None else f" +- {e_err:.6f}"))
+    print(f"mean best E / N = {_pm(e_mean, e_err)}")
     if study.hit_probability is None:
         print(f"no exact ground states: N = {n} is above the enumeration limit {MAX_EXACT_SPINS}")
     else:
@@ -1476,9 +1496,9 @@ def _hit_curve_command(args: argparse.Namespace, ensemble: Any, budgets: list[in
         rows.append(
             [
                 b,
-                "" if hit is None else f"{hit['mean']:.3f} +- {hit['stderr']:.3f}",
+                "" if hit is None else _pm(hit["mean"], hit["stderr"]),
                 "" if hit is None else f"[{hit['wilson_95'][0]:.3f}, {hit['wilson_95'][1]:.3f}]",
-                f"{e_mean:.6f}" + ("" if e_err is None else f" +- {e_err:.6f}"),
+                _pm(e_mean, e_err),
             ]
         )
     print(format_table(["sweeps", "hit probability", "95% Wilson", "mean best E / N"], rows))

@@ -15,7 +15,7 @@ from typing import Any
 
 from thermolearn.cli.arguments import check_output_path
 from thermolearn.cli.options import add_json, add_no_progress, positive_int, write_json
-from thermolearn.cli.table import format_table
+from thermolearn.cli.table import format_table, format_value_error
 
 CONFIG_HELP = """\
 CONFIG.toml:
@@ -110,12 +110,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+_HEADERS = {
+    "energy": "energy (total)",
+    "best_energy": "best_energy (total)",
+    "exact_ground_energy": "exact_ground_energy (total)",
+}
+"""Table headers that say what a column's number is (the JSON keeps the field names)."""
+
+
 def _cell(value: Any) -> Any:
     if isinstance(value, dict) and "mean" in value:
         mean, err = value.get("mean"), value.get("stderr")
         if mean is None:
             return "-"
-        return f"{mean:.5g}" if err is None else f"{mean:.5g}({err:.2g})"
+        return format_value_error(mean, err)
     if isinstance(value, bool) or value is None:
         return "-" if value is None else str(value).lower()
     if isinstance(value, float):
@@ -148,10 +156,10 @@ def run(args: argparse.Namespace) -> int:
     rows = [
         [_cell(p[n]) for n in names] + [_cell(r.get(c)) for c in columns] for p, r in zip(result.points, result.records)
     ]
-    print(format_table(names + list(columns), rows))
+    print(format_table(names + [_HEADERS.get(c, c) for c in columns], rows))
     print(
         f"{len(result.points)} points of {result.task}: {result.computed} computed, {result.reused} read back "
-        f"from {output} (value(error): one standard error)"
+        f"from {output} (value(error): one standard error, (-) none)"
     )
     if args.json:
         write_json(args, result.as_dict())

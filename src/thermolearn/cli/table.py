@@ -5,14 +5,34 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from thermolearn.number_text import format_number, format_value_error, no_negative_zero, value_error_parts
 
-def format_number(x: float | None, digits: int = 6) -> str:
-    """A number as a table shows it: 6 significant digits, "-" for None and NaN."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    if isinstance(x, float) and math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    return f"{x:.{digits}g}" if isinstance(x, float) else str(x)
+__all__ = [
+    "chop",
+    "format_number",
+    "format_table",
+    "format_value_error",
+    "no_negative_zero",
+    "value_error_parts",
+    "with_error_columns",
+]
+
+
+def with_error_columns(row: Sequence[object], value: int = 1, error: int = 2) -> list[object]:
+    """``row`` with its cells ``value`` and ``error`` rounded together (:func:`value_error_parts`),
+    for tables that show a value and its error in two columns; other cells are kept."""
+    out = list(row)
+    v, e = out[value], out[error]
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and (e is None or isinstance(e, (int, float))):
+        out[value], out[error] = value_error_parts(float(v), None if e is None else float(e))
+    return out
+
+
+def chop(x: float | None, scale: float = 1.0, tol: float = 1e-12) -> float | None:
+    """``x`` with rounding noise removed for display: 0.0 when ``|x| < tol * scale``."""
+    if x is None or not math.isfinite(x):
+        return x
+    return 0.0 if abs(x) < tol * abs(scale) else x
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -3,10 +3,112 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
+from thermolearn.demo.wording import format_seconds, plus_minus
 from thermolearn.viz.report import Report
+
+RULE_NAMES = {
+    "hebbian": "Hebb's rule",
+    "storkey": "Storkey's rule",
+    "projection": "the projection rule",
+    "dense": "the dense associative memory",
+}
+
+
+def _rule_limit(rule: str, sides: Sequence[str]) -> bool:
+    """The projection rule with no collapse in any set: alpha_c = 1, its known limit P < N."""
+    return rule == "projection" and bool(sides) and all(side == "right" for side in sides)
+
+
+def alpha_c_cell(
+    rule: str,
+    loads: tuple[float, float],
+    sides: Sequence[str],
+    alpha_c: float | None,
+    alpha_c_stderr: float | None,
+    bounds: tuple[float | None, float | None] = (None, None),
+) -> str:
+    """The capacity table's alpha_c cell from the measured fields: ``loads`` the first and last load,
+    ``sides`` each set's censoring ('crossed', 'left' or 'right'), the mean alpha_c over the sets that
+    crossed with its standard error (None when fewer than two did) and ``bounds`` the (lower, upper)
+    bounds on the mean over all sets when any is censored (upper None: unbounded)."""
+    n = len(sides)
+    crossed = sides.count("crossed")
+    if _rule_limit(rule, sides):
+        return "1 (rule's limit P < N; patterns always fixed points)"
+    if crossed == n and alpha_c is not None:
+        if alpha_c_stderr is None:
+            return f"{alpha_c:.3f} (one set, no error bar)"
+        return plus_minus(alpha_c, alpha_c_stderr)
+    if sides.count("right") == n:
+        return f"> {loads[1]:.2f} (no collapse seen in any of the {n} sets)"
+    if sides.count("left") == n:
+        return f"< {loads[0]:.3f} (every set had collapsed at the first load)"
+    lower, upper = bounds
+    span = (
+        ""
+        if lower is None
+        else f"mean over all {n} sets between {lower:.3f} and " + (f"{upper:.3f}" if upper is not None else "∞")
+    )
+    if alpha_c is None:
+        return f"{span} ({n - crossed} of {n} sets censored)"
+    estimate = f"{alpha_c:.3f}" if alpha_c_stderr is None else plus_minus(alpha_c, alpha_c_stderr)
+    return f"{estimate} from the {crossed} sets that crossed; {span}"
+
+
+def capacity_level(
+    rule: str, loads: tuple[float, float], sides: Sequence[str], alpha_c: float | None
+) -> tuple[float, bool] | None:
+    """(alpha_c, False) when measured in every set (or the projection rule's limit 1), (last load, True)
+    when no set collapsed (a lower bound); None otherwise."""
+    if _rule_limit(rule, sides):
+        return 1.0, False
+    if sides and all(side == "crossed" for side in sides) and alpha_c is not None:
+        return alpha_c, False
+    if sides and all(side == "right" for side in sides):
+        return loads[1], True
+    return None
+
+
+def capacity_comparison(levels: dict[str, tuple[float, bool] | None]) -> str:
+    """Which rules store more than Hebb's here, from :func:`capacity_level` of each rule."""
+    hebb = levels.get("hebbian")
+    if hebb is None or hebb[1]:
+        return "Hebb's rule has no measured &alpha;<sub>c</sub> here, so the rules are not compared."
+    parts = []
+    for rule, level in levels.items():
+        if rule == "hebbian":
+            continue
+        name = RULE_NAMES.get(rule, rule)
+        if level is None:
+            parts.append(f"{name} has no measured &alpha;<sub>c</sub> (censored sets: see the table)")
+            continue
+        value, lower_bound = level
+        more = value > hebb[0]
+        verb = "stores more" if more else "stores no more"
+        if lower_bound:
+            parts.append(f"{name} {verb}: no collapse up to &alpha; = {value:.2f}, that is P = {value:.3g} N")
+        else:
+            parts.append(f"{name} {verb} (&alpha;<sub>c</sub> = {value:.3g})")
+    return f"Against Hebb's &alpha;<sub>c</sub> = {hebb[0]:.3f} here: " + "; ".join(parts) + "."
+
+
+def hebbian_digits_words(fixed_points: int, stored: int, restored: float) -> str:
+    """The end of the digits figure's caption, from the Hebbian network's numbers: how many stored digits
+    are fixed points and the fraction of the shown corruption level's cues it restored."""
+    if fixed_points == 0 and restored == 0.0:
+        return (
+            "which fails: none of the digits is a fixed point and none is restored. The digits overlap strongly "
+            "(they share their background), and Hebb's rule turns correlated patterns into mixture states instead "
+            f"of {stored} minima."
+        )
+    return (
+        f"which restores {restored:.0%} of the cues at this level ({fixed_points} of {stored} digits are fixed "
+        "points): the digits overlap strongly (they share their background), which Hebb's rule handles badly."
+    )
 
 
 def section_hopfield(report: Report, *, n_neurons: int = 200, n_sets: int = 4, seed: int = 0) -> None:
@@ -48,9 +150,10 @@ def section_hopfield(report: Report, *, n_neurons: int = 200, n_sets: int = 4, s
     sec.figure(
         "hopfield_digits.png",
         "Top: the ten stored digits. Second row: 20% of the pixels flipped at random. Third: recalled by the "
-        "projection-rule network. Bottom: the same cues recalled by the Hebbian network, which fails: the digits "
-        "overlap strongly (they share their background), and Hebb's rule turns correlated patterns into one "
-        "mixture state instead of ten minima.",
+        "projection-rule network. Bottom: the same cues recalled by the Hebbian network, "
+        + hebbian_digits_words(
+            int(np.sum(results["hebbian"][0].is_fixed_point(xi))), len(xi), float(results["hebbian"][1].restored[k])
+        ),
     )
     plot_restoration(report.figure_path("hopfield_restoration.png"), levels, curves)
     sec.figure(
@@ -69,7 +172,7 @@ def section_hopfield(report: Report, *, n_neurons: int = 200, n_sets: int = 4, s
         for rule in ("hebbian", "storkey", "projection")
     ]
     with warnings.catch_warnings():
-        # the dense memory outlasts every load shown, as meant: the table below says "no collapse seen"
+        # the dense memory outlasts every load shown, as meant: the table says so when no set collapses
         warnings.filterwarnings("ignore", message=r"capacity \(dense rule\)", category=RuntimeWarning)
         capacity.append(
             capacity_curve(
@@ -89,9 +192,15 @@ def section_hopfield(report: Report, *, n_neurons: int = 200, n_sets: int = 4, s
         f"N &rarr; &infin; Hebb's rule keeps m &asymp; {AGS_OVERLAP_AT_ALPHA_C} up to &alpha;<sub>c</sub> = "
         f"{AGS_ALPHA_C} and collapses beyond it (Amit, Gutfreund &amp; Sompolinsky 1985). Here N = {n_neurons} and "
         f"{n_sets} independent pattern sets per rule: at finite N the drop is smeared and sits at larger &alpha; "
-        "(at N = 1000, <code>thermolearn hopfield capacity</code> puts it near 0.16). Storkey's rule and the "
-        "projection rule store more; the dense associative memory of Krotov and Hopfield (energy "
-        "&minus;&Sigma;<sub>&mu;</sub>(&xi;<sup>&mu;</sup>&middot;s)<sup>3</sup>) stores several times N."
+        "(at N = 1000, <code>thermolearn hopfield capacity</code> puts it near 0.16). The dense associative "
+        "memory of Krotov and Hopfield has the energy &minus;&Sigma;<sub>&mu;</sub>(&xi;<sup>&mu;</sup>&middot;s)"
+        "<sup>3</sup>. "
+        + capacity_comparison(
+            {
+                cap.rule: capacity_level(cap.rule, (cap.loads[0], cap.loads[-1]), cap.set_censoring, cap.alpha_c)
+                for cap in capacity
+            }
+        )
     )
     sec.figure(
         "hopfield_capacity.png",
@@ -100,13 +209,22 @@ def section_hopfield(report: Report, *, n_neurons: int = 200, n_sets: int = 4, s
         "and the star the theory's overlap just below it.",
     )
     table = []
+    notes = []
     for cap in capacity:
-        if cap.alpha_c is None:
-            value = f"> {cap.loads[-1]:.2f} (no collapse seen)"
-        elif cap.rule == "projection":
-            value = "1 (rule's limit P < N; patterns always fixed points)"
-        else:
-            value = f"{cap.alpha_c:.3f} ± {cap.alpha_c_stderr:.3f}"
-        table.append([cap.rule, str(cap.n_neurons), value, f"{cap.seconds:.1f}"])
+        sides = cap.set_censoring
+        value = alpha_c_cell(
+            cap.rule,
+            (float(cap.loads[0]), float(cap.loads[-1])),
+            sides,
+            cap.alpha_c,
+            cap.alpha_c_stderr,
+            cap.alpha_c_bounds,
+        )
+        table.append([cap.rule, str(cap.n_neurons), value, format_seconds(cap.seconds)])
+        # the note says what censoring does to the mean; a rule that never collapsed says it all in its cell
+        if cap.note and not all(side == "right" for side in sides):
+            notes.append(f"{RULE_NAMES.get(cap.rule, cap.rule)}: {cap.note}")
     table.append(["Hebbian, theory (N → ∞)", "∞", f"{AGS_ALPHA_C}", "-"])
-    sec.table(["rule", "N", "α_c (half the recalls lost)", "seconds"], table)
+    sec.table(["rule", "N", "α_c (half the recalls lost)", "time"], table)
+    if notes:
+        sec.text("Censored pattern sets (no crossing of 1/2 inside the loads). " + " ".join(n + "." for n in notes))

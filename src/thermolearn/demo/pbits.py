@@ -8,6 +8,48 @@ import numpy as np
 from thermolearn.viz.report import Report
 
 
+def chains_that_found(success_fraction: float, chains: int) -> int:
+    """Chains that visited a factorisation, from the fraction of chains that did."""
+    return int(round(success_fraction * chains))
+
+
+def found_in(hits: int, chains: int, sweeps: int) -> str:
+    """``found in 31 of 32 chains within 2000 sweeps``, or the words for all and none."""
+    if hits == chains:
+        return f"found in every one of its {chains} chains within {sweeps} sweeps"
+    if hits == 0:
+        return f"found in none of its {chains} chains within {sweeps} sweeps"
+    return f"found in {hits} of {chains} chains within {sweeps} sweeps"
+
+
+def factoring_sentence(
+    *,
+    width: int,
+    p_bits: int,
+    free_p_bits: int,
+    factors: list[int] | None,
+    hits: int,
+    chains: int,
+    sweeps: int,
+    stationary: tuple[float, float],
+    exact: float | None,
+) -> str:
+    """The factoring sentence of 35 from the run's numbers: how many chains found the factors, and the
+    time on the factorisation against its exact value (when there is one)."""
+    text = (
+        f"Factoring: a {width}&times;{width}-bit multiplier of AND gates and adders ({p_bits} p-bits, pairwise "
+        "couplings only) with its product clamped to 35"
+    )
+    if not factors or hits == 0:
+        return text + f" found no factorisation in any of its {chains} chains within {sweeps} sweeps in this run."
+    text += f": {factors[0]} &times; {factors[1]} {found_in(hits, chains, sweeps)}"
+    mean, stderr = stationary
+    text += f"; at equilibrium it sits on the factorisation a fraction {mean:.3f} ± {stderr:.3f} of the time"
+    if exact is not None:
+        text += f" (exact, by enumerating its {free_p_bits} free p-bits: {exact:.3f})"
+    return text + "."
+
+
 def section_pbits(report: Report, *, seed: int = 0) -> None:
     from thermolearn.models.ising import Ising
     from thermolearn.pbits.factoring import factor
@@ -101,16 +143,21 @@ def section_pbits(report: Report, *, seed: int = 0) -> None:
         ],
         title="P(factorisation visited within k sweeps), 32 chains, I0 = 0.5",
     )
-    exact = result.stationary_probability_exact
     sec.text(
-        f"Factoring: a {result.width}&times;{result.width}-bit multiplier of AND gates and adders ({result.p_bits} "
-        f"p-bits, pairwise couplings only) with its product clamped to 35 finds {result.factors[0]} &times; "
-        f"{result.factors[1]} in every chain; at equilibrium it sits on the factorisation a fraction "
-        f"{result.stationary_probability.mean:.3f} ± {result.stationary_probability.stderr:.3f} of the time "
-        f"(exact, by enumerating its {result.free_p_bits} free p-bits: {exact:.3f}). 143 = 11 &times; 13 needs "
-        f"{hard.p_bits} p-bits."
-        if result.factors and exact is not None
-        else "Factoring 35 found no factorisation in this run."
+        factoring_sentence(
+            width=result.width,
+            p_bits=result.p_bits,
+            free_p_bits=result.free_p_bits,
+            factors=result.factors,
+            hits=chains_that_found(result.success_probability.mean, result.n_chains),
+            chains=result.n_chains,
+            sweeps=result.n_sweeps,
+            stationary=(result.stationary_probability.mean, result.stationary_probability.stderr),
+            exact=result.stationary_probability_exact,
+        )
+        + f" 143 = 11 &times; 13 needs {hard.p_bits} p-bits; a factorisation of it was "
+        + found_in(chains_that_found(hard.success_probability.mean, hard.n_chains), hard.n_chains, hard.n_sweeps)
+        + "."
     )
     sec.figure(
         "pbits_factor.png",

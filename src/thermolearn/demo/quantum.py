@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from thermolearn.demo.wording import plus_minus, sigmas
 from thermolearn.viz.report import Report
 
 SECTION_TITLE = "Quantum: the transverse-field Ising model, exactly and by path integrals"
@@ -35,7 +36,14 @@ def section_quantum(report: Report, *, seed: int = 0) -> None:
     ff = chain_thermodynamics(n, h, temps)
     low = chain_low_levels(n, h)
     sec.table(
-        ["T", "ln Z (diagonalisation)", "ln Z (free fermions)", "E", "C", "<sx>"],
+        [
+            "T",
+            "ln Z (diagonalisation)",
+            "ln Z (free fermions)",
+            f"E (all {n} spins)",
+            f"C (all {n} spins)",
+            "<sx> per spin",
+        ],
         [
             [f"{t:g}", f"{a:.12f}", f"{b:.12f}", f"{e:.6f}", f"{c:.5f}", f"{x:.5f}"]
             for t, a, b, e, c, x in zip(temps, ed.log_z, ff.log_z, ed.energy, ed.specific_heat, ed.sx)
@@ -87,14 +95,17 @@ def section_quantum(report: Report, *, seed: int = 0) -> None:
         [
             [
                 str(m),
-                f"{r.energy.mean:.5f} ± {r.energy.stderr:.5f}",
+                plus_minus(r.energy.mean, r.energy.stderr),
                 f"{e:.5f}",
                 f"{(r.energy.mean - e) / r.energy.stderr:+.2f}",
             ]
             for m, r, e in zip(slices, runs, exact_m)
         ],
     )
-    sec.text(f"Extrapolated: {fit.a:.4f} ± {fit.a_stderr:.4f}; exact diagonalisation: {exact:.4f}.")
+    sec.text(
+        f"Extrapolated: {plus_minus(fit.a, fit.a_stderr)}; exact diagonalisation: {exact:.4f} "
+        f"({sigmas(fit.a - exact, fit.a_stderr):.1f} error bars apart)."
+    )
     plot_trotter_extrapolation(
         report.figure_path(FIGURES[2]),
         slices,

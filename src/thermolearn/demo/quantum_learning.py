@@ -4,6 +4,7 @@ the classical BM on mixture-of-modes data."""
 
 from __future__ import annotations
 
+from thermolearn.demo.wording import plus_minus
 from thermolearn.viz.report import Report
 
 
@@ -34,7 +35,7 @@ def section_quantum_learning(report: Report, *, seed: int = 0) -> None:
         ["VMC energy (last tenth)", "exact (free fermions)", "relative error", "ms per iteration"],
         [
             [
-                f"{mean:.6f} ± {err:.6f}",
+                plus_minus(mean, err),
                 f"{exact:.6f}",
                 f"{abs(mean - exact) / abs(exact):.2e}",
                 f"{result.seconds_per_iteration * 1e3:.2f}",
