@@ -55,6 +55,14 @@ RUN_CRAFTED = {
     "energy offset": (_array("chain_energy", lambda x: x + 100.0), "energy"),
     "magnetization offset": (_array("chain_magnetization", lambda x: x + 4.0), "magnetization"),
     "short series": (_array("energy", lambda x: x[:, :3].copy()), "energy"),
+    # recorded series no state of a 3x3 lattice (|E| <= 18, |M| <= 9) can give
+    "recorded energy beyond the bound": (_array("energy", lambda x: np.full_like(x, 1000.0)), "'energy' holds 1000"),
+    "recorded energy infinite": (_array("energy", lambda x: np.where(x == x, np.inf, x)), "'energy'"),
+    "recorded magnetization beyond N": (_array("magnetization", lambda x: x + 100.0), "'magnetization' holds"),
+    "recorded magnetization fractional": (_array("magnetization", lambda x: x + 0.5), "'magnetization' holds"),
+    "recorded magnetization of the wrong parity": (_array("magnetization", lambda x: x * 0 + 2.0), "parity"),
+    "site sums beyond the samples": (_array("site_sums", lambda x: x + 1000.0), "'site_sums' holds"),
+    "site sums fractional": (_array("site_sums", lambda x: x + 0.25), "'site_sums' holds"),
     "sweeps done beyond the run": (_progress(sweeps_done=10**9), "sweeps_done"),
     "negative sweeps": (_progress(sweeps_done=-5), "sweeps_done"),
     "samples inconsistent with sweeps": (_progress(samples_done=3), "samples_done"),
@@ -73,6 +81,55 @@ def test_a_crafted_run_checkpoint_is_refused_naming_the_file(label, tmp_path):
     with pytest.raises(FileFormatError, match=word) as info:
         _run(path)
     assert str(path) in str(info.value)
+
+
+def _cut_after_two_checkpoints(path: Path, monkeypatch, **kw) -> None:
+    """Leave at ``path`` the checkpoint a run killed after its second save wrote (a run halfway)."""
+    sample_module = importlib.import_module("thermolearn.runs.sample")
+    real = sample_module._write_checkpoint
+    calls = [0]
+
+    def crash_after_two(*args, **kwargs):
+        real(*args, **kwargs)
+        calls[0] += 1
+        if calls[0] == 2:
+            raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sample_module, "_write_checkpoint", crash_after_two)
+        with pytest.raises(KeyboardInterrupt):
+            _run(path, **kw)
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [("energy", "past the 8 samples"), ("magnetization", "past the 8 samples"), ("site_sums", "'site_sums' holds")],
+)
+def test_series_values_past_the_samples_done_are_refused(name, message, tmp_path, monkeypatch):
+    path = tmp_path / "cut.npz"
+    _cut_after_two_checkpoints(path, monkeypatch)
+    assert load_arrays(path)[1]["progress"]["samples_done"] == 8  # 10 sweeps, burn-in 2
+    _rewrite(path, _array(name, lambda x: np.concatenate([x[:, :8], x[:, 8:] + 1.0], axis=1)))
+    with pytest.raises(FileFormatError, match=message) as info:
+        _run(path)
+    assert str(path) in str(info.value)
+
+
+def test_recorded_states_past_the_samples_done_are_refused(tmp_path, monkeypatch):
+    path = tmp_path / "cut.npz"
+    _cut_after_two_checkpoints(path, monkeypatch, record_states=True)
+    _rewrite(path, _array("states", lambda x: np.concatenate([x[:, :8], x[:, 8:] * 0 + 1], axis=1)))
+    with pytest.raises(FileFormatError, match="'states' must hold spins"):
+        _run(path, record_states=True)
+
+
+def test_a_recorded_energy_within_the_running_rounding_is_accepted(tmp_path):
+    """The bound on a recorded energy allows the drift ChainState.check allows a running one."""
+    path = tmp_path / "ck.npz"
+    whole = _run(path)
+    _rewrite(path, _array("energy", lambda x: np.where(x < 0, -18.0 - 1e-6, 18.0 + 1e-6)))
+    resumed = _run(path)
+    assert np.all(np.abs(resumed.energy) == 18.0 + 1e-6) and resumed.energy.shape == whole.energy.shape
 
 
 def test_an_untouched_checkpoint_still_resumes_bit_identically(tmp_path, monkeypatch):
@@ -131,7 +188,10 @@ BOUNDSCHECK_SCRIPT = textwrap.dedent(
     run()
     arrays, header = load_arrays("ck.npz")
     # a checkpoint that looks like an earlier stage of the run: the kernels run on its chains
+    # (20 samples in 20 batches of one: nothing recorded past the 10th sample yet)
     header["progress"].update(sweeps_done=12, samples_done=10)
+    for name in ("energy", "magnetization", "site_sums"):
+        arrays[name][:, 10:] = 0
     save_arrays("ck.npz", arrays, header)
     run()
     arrays, header = load_arrays("ck.npz")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import lzma
 import os
 import tempfile
 import zipfile
@@ -37,6 +38,27 @@ class FileFormatError(ValueError):
 
 class FileInUseError(ValueError):
     """Another running process holds the lock of a checkpoint (or other exclusive) path."""
+
+
+def _umask_at_import() -> int:
+    # read once, at import (before this library starts any thread); os.umask can only be read by setting it
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK_AT_IMPORT = _umask_at_import()
+
+
+def _process_umask() -> int:
+    """This process's umask, read without changing it: from /proc where there is one (Linux),
+    else the umask this module saw at import."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    return _UMASK_AT_IMPORT
 
 
 # every file this process has written completely, in order: a command that fails after some of
@@ -91,10 +113,9 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) 
     remove_stale_temporaries(target)
     fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(target), suffix=".tmp", dir=folder)
     try:
-        # mkstemp creates the file private (0600); give it the permissions a plain open() would
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        # mkstemp creates the file private (0600); give it the permissions a plain open() would.
+        # The umask is read, never set: setting it (even briefly) would race with other threads
+        os.chmod(tmp, 0o666 & ~_process_umask())
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
@@ -253,13 +274,27 @@ def load_arrays(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[st
             for info in members:
                 if not info.filename.endswith(".npy"):
                     raise FileFormatError(f"{source}: unexpected member {info.filename!r}; not a thermolearn .npz file")
+                if info.flag_bits & 0x1:
+                    # zipfile would ask for a password; thermolearn never writes encrypted members
+                    raise FileFormatError(
+                        f"{source}: member {info.filename!r} is marked encrypted; not a thermolearn .npz file"
+                    )
             check_memory(f"reading {source}", sum(info.file_size for info in members))
             for info in members:
                 name, array = _read_member(archive, info, source)
                 arrays[name] = array
     except FileFormatError:
         raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, KeyError, ValueError, OSError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        lzma.LZMAError,
+        EOFError,
+        NotImplementedError,
+        KeyError,
+        ValueError,
+        OSError,
+    ) as exc:
         if (
             isinstance(exc, OSError)
             and not isinstance(exc, zipfile.BadZipFile)

@@ -84,9 +84,12 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """The model of a command: a file (positional) or ``--lattice`` with its coupling, field and boundaries."""
     parser.add_argument("model", nargs="?", help="model file: a .npz written by Ising.save, or an edge-list text file")
     parser.add_argument("--lattice", metavar="LxL", help="a hypercubic lattice instead of a file, e.g. 16x16")
-    parser.add_argument("--open", action="store_true", help="open boundaries for --lattice (default periodic)")
+    # --open and --coupling describe a lattice: None (not given) lets a model file refuse them
     parser.add_argument(
-        "--coupling", type=finite_float, default=1.0, metavar="J", help="coupling J for --lattice (default 1)"
+        "--open", action="store_true", default=None, help="open boundaries for --lattice (default periodic)"
+    )
+    parser.add_argument(
+        "--coupling", type=finite_float, default=None, metavar="J", help="coupling J for --lattice (default 1)"
     )
     parser.add_argument("--field", type=finite_float, default=0.0, metavar="H", help="uniform field h (default 0)")
 
@@ -97,10 +100,23 @@ def model_from_arguments(args: argparse.Namespace) -> Ising:
 
     if args.model and args.lattice is not None:
         raise ValueError("give either a model file or --lattice, not both")
+    coupling = getattr(args, "coupling", None)
+    open_boundaries = getattr(args, "open", None)
     if args.lattice is not None:  # --lattice '' is a bad shape, not a missing option
-        return Ising.lattice(parse_shape(args.lattice), args.coupling, args.field, periodic=not args.open)
+        return Ising.lattice(
+            parse_shape(args.lattice),
+            1.0 if coupling is None else coupling,
+            args.field,
+            periodic=not open_boundaries,
+        )
     if not args.model:
         raise ValueError("give a model file (.npz or edge list) or --lattice LxL")
+    given = [flag for flag, value in (("--coupling", coupling), ("--open", open_boundaries)) if value is not None]
+    if given:
+        raise ValueError(
+            f"{' and '.join(given)} {'applies' if len(given) == 1 else 'apply'} to --lattice only; a model file "
+            f"({args.model}) brings its own couplings and boundaries: drop {' and '.join(given)} or use --lattice LxL"
+        )
     path = Path(args.model)
     if not path.is_file():
         raise ValueError(f"no such model file: {path}")

@@ -20,13 +20,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from thermolearn.file_contents import FileContents
 from thermolearn.kernel_cache import njit
 from thermolearn.models.ising import Ising
 from thermolearn.models.ising_form import IsingForm
 from thermolearn.models.qubo import ising_to_qubo, qubo_to_ising
 from thermolearn.randomness.seeds import numpy_generator
 from thermolearn.randomness.xoshiro import next_uniform, seed_chains
-from thermolearn.storage import load_arrays, save_arrays
+from thermolearn.storage import save_arrays
 from thermolearn.validation import check_finite_array, check_finite_float, check_positive_int
 
 FILE_FORMAT = "thermolearn.BoltzmannMachine"
@@ -307,25 +308,29 @@ class BoltzmannMachine:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> BoltzmannMachine:
-        """Read a machine written by :meth:`save`."""
-        arrays, header = load_arrays(path)
-        if header.get("format") != FILE_FORMAT:
-            raise ValueError(f"{path} holds {header.get('format')!r}, not a Boltzmann machine ({FILE_FORMAT})")
-        if header.get("version", 0) > FILE_VERSION:
-            raise ValueError(f"{path} was written by a newer thermolearn (version {header['version']})")
-        missing = [k for k in ("weights", "biases", "connectivity") if k not in arrays]
-        if missing:
-            raise ValueError(f"{path} lacks the arrays {', '.join(missing)}")
-        n = int(header["n_visible"]) + int(header["n_hidden"])
-        if arrays["weights"].shape != (n, n):
-            raise ValueError(f"{path}: weights have shape {arrays['weights'].shape}, the header says {n} units")
-        return cls(
-            arrays["weights"],
-            arrays["biases"],
-            int(header["n_visible"]),
-            connectivity=arrays["connectivity"].astype(bool),
-            name=header.get("name", ""),
-        )
+        """Read a machine written by :meth:`save`.
+
+        Nothing in the file is trusted: the header (format, version, unit counts, name) and the
+        arrays (names, dtypes, shapes, finite real weights and biases, a 0/1 connectivity mask)
+        are checked, and every fault raises :class:`~thermolearn.storage.FileFormatError`
+        naming the file.
+        """
+        contents = FileContents.read(path)
+        contents.expect_format(FILE_FORMAT, range(1, FILE_VERSION + 1), what="Boltzmann machine")
+        contents.expect_names(["weights", "biases", "connectivity"])
+        n_visible = contents.value("n_visible", int, minimum=0)
+        n_hidden = contents.value("n_hidden", int, minimum=0)
+        n = n_visible + n_hidden
+        if n < 1:
+            raise contents.fail("a Boltzmann machine needs at least one unit (n_visible + n_hidden >= 1)")
+        name = contents.value("name", str, default="")
+        weights = contents.array("weights", shape=(n, n), dtype=np.float64)
+        biases = contents.array("biases", shape=(n,), dtype=np.float64)
+        mask = contents.array("connectivity", kinds="biu", shape=(n, n), values=(0, 1))
+        try:
+            return cls(weights, biases, n_visible, connectivity=mask.astype(bool), name=name)
+        except (ValueError, TypeError) as exc:
+            raise contents.fail(str(exc)) from None
 
     # ------------------------------------------------------------------ comparison
     def __eq__(self, other: object) -> bool:

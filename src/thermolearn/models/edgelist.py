@@ -8,14 +8,24 @@ The header rule (one rule, so a file is never read two ways): the first data lin
   exceeds ``n`` (so ``3 2 / 1 2 / 2 3`` is a path of 3 spins with a header, while the
   triangle ``1 2 / 2 3 / 3 1`` has none).
 
-Otherwise the first line is an edge. A header's ``n`` and ``m`` must be integers (n >= 1,
-m >= 0) and ``m`` must equal the number of edge lines. Every edge line holds the same number of
-fields (all ``i j`` or all ``i j w``). Every error names the file, and the line where there is one.
+Otherwise the first line is an edge. An unweighted file that the rule reads with a header but
+whose first line would also be a valid edge (two distinct endpoints in range, not an edge given
+again later) can be read both ways -- ``5 3 / 1 2 / 2 3 / 3 4`` is 3 edges on 5 spins after a
+header, or a path of 4 edges -- so it is read with the header, as the rule says, never silently:
+an :class:`AmbiguousHeaderWarning` names both readings and how to say which is meant (a weight
+column on every edge line, ``1 2 1``, makes the header certain; moving another edge to the first
+line, or weighting every line including the first, makes it an edge). Turn the warning into an
+error (``warnings.simplefilter("error", AmbiguousHeaderWarning)``) to refuse such files.
+
+A header's ``n`` and ``m`` must be integers (n >= 1, m >= 0) and ``m`` must equal the number
+of edge lines. Every edge line holds the same number of fields (all ``i j`` or all ``i j w``).
+Every error names the file, and the line where there is one.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +40,10 @@ from thermolearn.storage import FileFormatError
 BYTES_PER_SPIN = 40
 # bytes per edge: two COO entries (row, column, value) and the CSR indices and data
 BYTES_PER_EDGE = 2 * (8 + 8 + 8) + 2 * (8 + 8)
+
+
+class AmbiguousHeaderWarning(UserWarning):
+    """An unweighted edge list whose first line reads as a header ``n m`` and as an edge alike."""
 
 
 @dataclass(frozen=True)
@@ -64,9 +78,21 @@ def _unweighted_header(first: list[str], rest: list[tuple[int, list[str]]]) -> b
     return top <= n
 
 
-def read_edgelist(path: str | os.PathLike) -> EdgeList:
+def _also_an_edge(first: list[str], rest: list[tuple[int, list[str]]], base: int) -> bool:
+    """Whether the first line ``a b`` read as an edge would be valid too: distinct endpoints
+    >= ``base`` that no later line gives again (so a header reading is not the only one)."""
+    a, b = int(first[0]), int(first[1])
+    if a == b or min(a, b) < base:
+        return False
+    pair = {a, b}
+    return not any(len(f) == 2 and _is_int(f[0]) and _is_int(f[1]) and {int(f[0]), int(f[1])} == pair for _, f in rest)
+
+
+def read_edgelist(path: str | os.PathLike, *, one_based: bool = True) -> EdgeList:
     """Parse an edge-list file (see the module docstring for the header rule). ``#`` and ``%``
-    start comments. Raises :class:`~thermolearn.storage.FileFormatError` naming the file."""
+    start comments; ``one_based`` says how endpoints count (only to tell whether a header line
+    could also be an edge: :class:`AmbiguousHeaderWarning`). Raises :class:`~thermolearn.storage.FileFormatError` naming
+    the file."""
     source = Path(path)
     if not source.is_file():
         raise FileFormatError(f"no such edge-list file: {source}")
@@ -86,7 +112,20 @@ def read_edgelist(path: str | os.PathLike) -> EdgeList:
     header_n = header_m = None
     first_number, first = rows[0]
     rest = rows[1:]
-    if len(first) == 2 and ((rest and len(rest[0][1]) == 3) or _unweighted_header(first, rest)):
+    unweighted_header = len(first) == 2 and not (rest and len(rest[0][1]) == 3) and _unweighted_header(first, rest)
+    if unweighted_header and _also_an_edge(first, rest, int(one_based)):
+        n, m = int(first[0]), int(first[1])
+        top = max(n, m, max((max(int(f[0]), int(f[1])) for _, f in rest), default=0))
+        warnings.warn(
+            f"{source}, line {first_number}: the first line '{n} {m}' is read as a header 'n m' ({n} spins, "
+            f"the {m} edges that follow), but it could also be the edge {n}-{m} ({len(rest) + 1} edges on "
+            f"{top + int(not one_based)} spins). To make the header certain, add a weight column to every edge "
+            "line ('i j 1'); if it is an edge, move another edge to the first line or add a weight to every "
+            "line, the first included",
+            AmbiguousHeaderWarning,
+            stacklevel=3,
+        )
+    if len(first) == 2 and ((rest and len(rest[0][1]) == 3) or unweighted_header):
         try:
             header_n, header_m = int(first[0]), int(first[1])
         except ValueError:

@@ -583,7 +583,14 @@ class Hopfield(FixedSettings):
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | os.PathLike, **header_extra: Any) -> Path:
-        """Write the network (.npz arrays + JSON header) atomically; extra keys go in the header."""
+        """Write the network (.npz arrays + JSON header) atomically; extra keys go in the header
+        (any but the network's own entries: format, version, n_neurons, rule, image_shape, name)."""
+        reserved = sorted(set(header_extra) & {"format", "version", "n_neurons", "rule", "image_shape", "name"})
+        if reserved:
+            raise ValueError(
+                f"header entries {', '.join(map(repr, reserved))} are the network's own and cannot be given "
+                "as extra header keys; choose other names"
+            )
         header = {
             "format": FILE_FORMAT,
             "version": FILE_VERSION,

@@ -117,6 +117,8 @@ class Ising:
         if J.ndim != 2 or J.shape[0] != J.shape[1]:
             raise ValueError(f"couplings J must be a square (n, n) matrix, got shape {J.shape}")
         n = J.shape[0]
+        if n == 0:
+            raise ValueError("an Ising model needs at least one spin; got couplings J of shape (0, 0)")
         J.sum_duplicates()
         J.eliminate_zeros()
         J.sort_indices()
@@ -125,8 +127,16 @@ class Ising:
         if np.any(J.diagonal() != 0):
             raise ValueError("couplings J must have a zero diagonal (no self-interaction s_i s_i)")
         asym = abs(J - J.T)
-        if asym.nnz and asym.max() > 1e-12 * max(1.0, float(abs(J).max())):
-            raise ValueError("couplings J must be symmetric (J_ij == J_ji); got an asymmetric matrix")
+        if asym.nnz:
+            if asym.max() > 1e-12 * max(1.0, float(abs(J).max())):
+                raise ValueError("couplings J must be symmetric (J_ij == J_ji); got an asymmetric matrix")
+            # within the tolerance: store the symmetric part, which is what energy() computes
+            # with, so edges(), to_qubo() and flip_energy_change() (one triangle or one row)
+            # agree with it (as Hopfield and BoltzmannMachine do)
+            J = sp.csr_array((J + J.T) * 0.5)
+            J.sum_duplicates()
+            J.eliminate_zeros()
+            J.sort_indices()
         if fields is None:
             h = np.zeros(n)
         elif np.isscalar(fields):
@@ -138,6 +148,7 @@ class Ising:
             h = check_finite_array("fields h", fields, ndim=1)
             if h.shape != (n,):
                 raise ValueError(f"fields h must have shape ({n},) to match J, got {h.shape}")
+        _check_energy_scale(J, h)
         if geometry is not None:
             # the lattice methods (Kaufman, transfer matrices, lattice kernels) compute from the
             # geometry alone, so a geometry that says something else than J and h is refused
@@ -209,6 +220,11 @@ class Ising:
             model._h.setflags(write=False)
             model._geometry = LatticeGeometry(shape=dims, periodic=wraps, couplings=couplings, field=h)
             model.name = f"lattice {label}"
+            if not np.isfinite(model.energy_scale()):
+                raise ValueError(
+                    f"the energy scale N sum |J_axis| + N |h| of this lattice is not finite in double precision "
+                    f"(couplings {list(couplings)}, field {h}); rescale the couplings and the field"
+                )
             return model
         rows, cols, vals = [], [], []
         for (i, j), J in zip(lattice_bonds(dims, wraps), couplings):
@@ -245,7 +261,8 @@ class Ising:
         Files in the Gset format (a first line ``n m``, then ``i j w`` with 1-based indices)
         are recognised: a first line of two fields is a header when the edge lines hold three
         fields, or when exactly ``m`` edge lines of two fields with endpoints <= n follow it (see
-        :mod:`thermolearn.models.edgelist`). Plain files are read as 1-based unless
+        :mod:`thermolearn.models.edgelist`; where an unweighted file's header line could also be an
+        edge, an ``AmbiguousHeaderWarning`` says so and how to tell). Plain files are read as 1-based unless
         ``one_based=False``; arrays are 0-based unless ``one_based=True``. An edge given twice
         (in either order) is refused, as are self-loops and endpoints out of range; errors
         name the file and the line. For max-cut, use :class:`thermolearn.models.MaxCut`, which
@@ -256,9 +273,9 @@ class Ising:
         if one_based is not None and not isinstance(one_based, bool):
             raise TypeError(f"one_based must be True, False or None, got {one_based!r}")
         if isinstance(source, (str, os.PathLike)):
-            edges = read_edgelist(source)
-            n_file, i, j, w, lines = edges.n_spins, edges.i, edges.j, edges.w, edges.lines
             base = 1 if one_based is None else int(one_based)
+            edges = read_edgelist(source, one_based=bool(base))
+            n_file, i, j, w, lines = edges.n_spins, edges.i, edges.j, edges.w, edges.lines
             name = Path(source).name
             where = str(source)
         else:
@@ -620,6 +637,19 @@ def _check_bool(name: str, value: object) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False (one flag or one per axis), got {value!r}")
     return bool(value)
+
+
+def _check_energy_scale(J: sp.csr_array, h: np.ndarray) -> None:
+    """Refuse J and h whose energy scale sum_{i<j} |J_ij| + sum_i |h_i| overflows a float: every
+    energy, bound and result computed from such a model would be infinite or NaN."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        scale = float(np.sum(np.abs(J.data))) / 2 + float(np.sum(np.abs(h)))
+    if not np.isfinite(scale):
+        raise ValueError(
+            "the energy scale sum |J_ij| + sum |h_i| of these couplings and fields is not finite in double "
+            f"precision (largest |J| {float(np.max(np.abs(J.data), initial=0.0)):.3g}, largest |h| "
+            f"{float(np.max(np.abs(h), initial=0.0)):.3g}); rescale the model so that energies stay below about 1e300"
+        )
 
 
 def _refuse_complex(name: str, dtype: np.dtype) -> None:

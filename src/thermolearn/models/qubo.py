@@ -105,6 +105,8 @@ class QUBO:
 
     def __init__(self, Q: np.ndarray | sp.spmatrix | sp.sparray, offset: float = 0.0) -> None:
         mat = _as_coo(Q).tocsr()
+        if mat.shape[0] == 0:
+            raise ValueError("a QUBO needs at least one variable; got Q of shape (0, 0)")
         self._Q = mat
         self._offset = float(offset)
         if not np.isfinite(self._offset):

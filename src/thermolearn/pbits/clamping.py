@@ -55,7 +55,8 @@ class ClampedModel:
 def clamp(model: Ising, clamps: Mapping[int, int]) -> ClampedModel:
     """``model`` with p-bit ``i`` fixed to spin ``clamps[i]`` (+1 or -1) for every key.
 
-    Raises ``ValueError`` for an index outside 0..n-1 or a value other than +1/-1.
+    Raises ``ValueError`` for an index outside 0..n-1, a value other than +1/-1, or clamps on
+    every p-bit (a model needs at least one free spin: the clamped state is then the whole answer).
     """
     if not isinstance(model, Ising):
         raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
@@ -68,6 +69,8 @@ def clamp(model: Ising, clamps: Mapping[int, int]) -> ClampedModel:
             raise ValueError(f"clamped value of p-bit {key} must be a spin +1 or -1, got {value!r}")
         values[int(key)] = value
     fixed = values != 0
+    if fixed.all():
+        raise ValueError(f"every p-bit is clamped (all {n}): there is nothing left to sample")
     free = np.flatnonzero(~fixed).astype(np.int64)
     clamped = np.flatnonzero(fixed).astype(np.int64)
     J = model.couplings

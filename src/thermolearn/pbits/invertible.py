@@ -118,9 +118,7 @@ def run_gate(
     clamp_values = dict(clamps or {})
     spins = circuit.clamps(clamp_values)
     full = circuit.model(1.0)
-    reduced = clamp(full, spins)
-    if reduced.model.n_spins == 0:
-        raise ValueError("every p-bit is clamped: there is nothing to sample")
+    reduced = clamp(full, spins)  # refuses clamps on every p-bit
     if reduced.model.n_spins > MAX_TABLE_SPINS:
         raise ValueError(f"run_gate enumerates the gate exactly: at most {MAX_TABLE_SPINS} free p-bits")
     i0 = check_ergodic_beta(reduced.model, i0, name="i0")

@@ -25,10 +25,17 @@ VERSION = 1
 
 def model_fingerprint(model: Ising) -> str:
     """A hash of the model's couplings and fields (what defines its energy function); a periodic
-    lattice is hashed a block of rows at a time, never building its CSR matrix."""
+    lattice is hashed a block of rows at a time, never building its CSR matrix.
+
+    The CSR index arrays are hashed as int64 whatever scipy chose to hold them in (int32 for a
+    matrix built in memory, int64 for one read from a file or made by :meth:`Ising.lattice`), so
+    the same model has one fingerprint however it was made; int64 models keep the fingerprint
+    earlier versions gave them."""
     digest = hashlib.sha256()
     current, dtype = None, None
     for name, block in csr_blocks(model):
+        if name in ("indptr", "indices") and block.dtype.kind in "iu" and block.dtype != np.int64:
+            block = block.astype(np.int64)
         if current is not None and name != current:
             digest.update(str(dtype).encode())
         current, dtype = name, block.dtype

@@ -11,6 +11,7 @@ arguments resumes from it and ends with results identical to an uninterrupted ru
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 import os
 import time
@@ -345,9 +346,15 @@ def _resume(contents: FileContents, model: Ising, plan: _Plan, record_states: bo
     """The run saved in ``contents``, every array and counter checked against ``plan`` first.
 
     The kernels index spins, generator states and series without bounds checks, so nothing
-    from the file reaches them before its shape, dtype and range are known to fit this run;
-    running energies and magnetisations are recomputed from the spins, so a checkpoint can
-    neither corrupt memory nor make a run report numbers for chains it does not hold.
+    from the file reaches them before its shape, dtype and range are known to fit this run.
+    Each chain's running magnetisation must equal the sum of its spins exactly and its running
+    energy the model's energy of its spins up to the rounding a long run of energy differences
+    accumulates (1e-6 of the model's energy scale; the file's value is kept, so a resumed run
+    stays bit for bit the run that never stopped). The recorded series must be what a run
+    records (:func:`_check_series`): energies within the energy bound, magnetisations whole and
+    within +-N, site sums whole and within +-(samples of their batch), states +-1, and nothing
+    past the samples done. So a checkpoint can neither corrupt memory nor make a run report
+    numbers for chains it does not hold, nor values no state of the model can have.
     """
     n_slots, n_samples, n_spins = plan.n_slots, plan.n_samples, model.n_spins
     chains = ["chain_spins", "chain_rng", "chain_energy", "chain_magnetization"]
@@ -373,12 +380,74 @@ def _resume(contents: FileContents, model: Ising, plan: _Plan, record_states: bo
     if record_states:  # samples not yet taken are zeros
         shape = (n_slots, n_samples, n_spins)
         states = contents.array("states", kinds="i", shape=shape, values=(-1, 0, 1), dtype=np.int8).copy()
+    _check_series(contents, model, plan, progress["samples_done"], energy, magnetization, site_sums, states)
     try:
         sampler_arrays = {k[8:]: v for k, v in contents.arrays.items() if k.startswith("sampler_")}
         plan.sampler.load_state(sampler_arrays, n_chains=state.n_chains)
     except (ValueError, TypeError) as exc:
         raise contents.fail(f"sampler state: {exc}") from None
     return _Progress(state, energy, magnetization, site_sums, states, progress)
+
+
+def _check_series(
+    contents: FileContents,
+    model: Ising,
+    plan: _Plan,
+    samples: int,
+    energy: np.ndarray,
+    magnetization: np.ndarray,
+    site_sums: np.ndarray,
+    states: np.ndarray | None,
+) -> None:
+    """Refuse recorded series that no run of ``model`` records (the arrays are finite already):
+    |E| above the model's energy bound (plus the running energy's rounding), M not a whole
+    number in [-N, N], a site sum not a whole number within +-(the samples recorded in its
+    batch) or of the wrong parity, a recorded state not all +-1, or anything non-zero in the
+    samples (and batches) not recorded yet."""
+    n_spins = model.n_spins
+    scale = model.energy_scale()
+    bound = scale + 1e-6 * (scale + 1.0)  # the rounding ChainState.check allows the running energy
+    done_e, done_m = energy[:, :samples], magnetization[:, :samples]
+    if np.any(np.abs(done_e) > bound):
+        c, k = np.argwhere(np.abs(done_e) > bound)[0]
+        raise contents.fail(
+            f"array 'energy' holds {float(done_e[c, k])!r} (chain {c}, sample {k}), but no state of this model "
+            f"has |E| above {scale:g} (the sum of |J| and |h|); the checkpoint is damaged"
+        )
+    bad_m = (np.abs(done_m) > n_spins) | (done_m != np.round(done_m)) | ((done_m + n_spins) % 2 != 0)
+    if np.any(bad_m):
+        c, k = np.argwhere(bad_m)[0]
+        raise contents.fail(
+            f"array 'magnetization' holds {float(done_m[c, k])!r} (chain {c}, sample {k}), but the sum of "
+            f"{n_spins} spins +-1 is a whole number in [-{n_spins}, {n_spins}] of the parity of {n_spins}; "
+            "the checkpoint is damaged"
+        )
+    for name, series in (("energy", energy), ("magnetization", magnetization)):
+        if np.any(series[:, samples:] != 0):
+            raise contents.fail(
+                f"array {name!r} holds values past the {samples} samples recorded so far; the checkpoint is damaged"
+            )
+    if site_sums.shape[2]:
+        batch_of = (np.arange(plan.n_samples) * plan.n_batches) // plan.n_samples
+        counts = np.bincount(batch_of[:samples], minlength=plan.n_batches)
+        # one (chain, batch) row of N sums at a time: the temporaries stay O(N), not O(the series)
+        for c, b in itertools.product(range(site_sums.shape[0]), range(site_sums.shape[1])):
+            row, count = site_sums[c, b], int(counts[b])
+            bad = (np.abs(row) > count) | (row != np.round(row)) | ((row + count) % 2 != 0)
+            if np.any(bad):
+                i = int(np.flatnonzero(bad)[0])
+                raise contents.fail(
+                    f"array 'site_sums' holds {float(row[i])!r} (chain {c}, batch {b}, site {i}), but a sum of "
+                    f"the {count} spins +-1 recorded in that batch is a whole number within +-{count} of the "
+                    "same parity; the checkpoint is damaged"
+                )
+    if states is not None:
+        for c in range(states.shape[0]):
+            if np.any(states[c, :samples] == 0) or np.any(states[c, samples:] != 0):
+                raise contents.fail(
+                    f"array 'states' must hold spins +-1 in the {samples} samples recorded and 0 after them "
+                    f"(chain {c} does not); the checkpoint is damaged"
+                )
 
 
 def _checked_counters(contents: FileContents, plan: _Plan, n_spins: int) -> dict[str, Any]:
