@@ -134,22 +134,9 @@ def test_a_recorded_energy_within_the_running_rounding_is_accepted(tmp_path):
 
 def test_an_untouched_checkpoint_still_resumes_bit_identically(tmp_path, monkeypatch):
     """The checks accept what the library wrote: a run cut at a checkpoint ends as one never cut."""
-    sample_module = importlib.import_module("thermolearn.runs.sample")
     whole = _run(tmp_path / "whole.npz")
     path = tmp_path / "cut.npz"
-    real = sample_module._write_checkpoint
-    calls = [0]
-
-    def crash_after_two(*args, **kwargs):
-        real(*args, **kwargs)
-        calls[0] += 1
-        if calls[0] == 2:
-            raise KeyboardInterrupt
-
-    with monkeypatch.context() as patch:
-        patch.setattr(sample_module, "_write_checkpoint", crash_after_two)
-        with pytest.raises(KeyboardInterrupt):
-            _run(path)
+    _cut_after_two_checkpoints(path, monkeypatch)
     resumed = _run(path)
     assert np.array_equal(resumed.energy, whole.energy) and np.array_equal(resumed.magnetization, whole.magnetization)
     assert resumed.accepted == whole.accepted
