@@ -47,30 +47,26 @@ def state_index_to_spins(indices: np.ndarray | int, n_spins: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
-def _block_sums(e_vec, ec, beta, m_high, m_low, w_acc):
-    # Boltzmann weights of one block relative to the reference energy, and their moments
+def _block_sums(e_vec, ec, beta, m_high, m_low, w_acc, m_hist, n_spins):
+    # Boltzmann weights of one block relative to the reference energy, their energy moments, and
+    # their sums per total magnetisation M (a histogram: its moments about <M> keep their digits in a
+    # field, where <M^2> - <M>^2 cancels)
     zb = 0.0
     s1 = 0.0
     s2 = 0.0
-    sm = 0.0
-    sm2 = 0.0
-    smabs = 0.0
     for b in range(e_vec.size):
         de = e_vec[b] - ec
         w = math.exp(-beta * de)
         zb += w
         s1 += w * de
         s2 += w * de * de
-        m = m_high + m_low[b]
-        sm += w * m
-        sm2 += w * m * m
-        smabs += w * abs(m)
+        m_hist[int(m_high + m_low[b]) + n_spins] += w
         w_acc[b] += w
-    return zb, s1, s2, sm, sm2, smabs
+    return zb, s1, s2
 
 
 @njit(cache=True, nogil=True)
-def _enumerate_chunk(betas, e_low, m_low, P, J_hh, h_h, fixed_bits, n_fixed, want_corr):
+def _enumerate_chunk(betas, e_low, m_low, P, J_hh, h_h, fixed_bits, n_fixed, want_corr, n_spins):
     n_t = betas.size
     nb = e_low.size
     n_a = P.shape[0]
@@ -99,9 +95,7 @@ def _enumerate_chunk(betas, e_low, m_low, P, J_hh, h_h, fixed_bits, n_fixed, wan
     Z = np.zeros(n_t)
     S1 = np.zeros(n_t)
     S2 = np.zeros(n_t)
-    SM = np.zeros(n_t)
-    SM2 = np.zeros(n_t)
-    SMabs = np.zeros(n_t)
+    HM = np.zeros((n_t, 2 * n_spins + 1))  # weight of each total magnetisation M = -n..n
     W = np.zeros((n_t, nb))
     Hm = np.zeros((n_t, n_a))
     n_corr = n_a if want_corr else 0
@@ -130,9 +124,8 @@ def _enumerate_chunk(betas, e_low, m_low, P, J_hh, h_h, fixed_bits, n_fixed, wan
                 S2[t] *= f
                 S2[t] += 2.0 * delta * S1[t] + delta * delta * Z[t]
                 S1[t] += delta * Z[t]
-                SM[t] *= f
-                SM2[t] *= f
-                SMabs[t] *= f
+                for q in range(HM.shape[1]):
+                    HM[t, q] *= f
                 for b in range(nb):
                     W[t, b] *= f
                 for i in range(n_a):
@@ -145,13 +138,10 @@ def _enumerate_chunk(betas, e_low, m_low, P, J_hh, h_h, fixed_bits, n_fixed, wan
                         Last[t, i, b] *= f
                 ref[t] = top
                 e_ref[t] = e_min
-            zb, s1, s2, sm, sm2, smabs = _block_sums(e_vec, e_ref[t], beta, m_high, m_low, W[t])
+            zb, s1, s2 = _block_sums(e_vec, e_ref[t], beta, m_high, m_low, W[t], HM[t], n_spins)
             Z[t] += zb
             S1[t] += s1
             S2[t] += s2
-            SM[t] += sm
-            SM2[t] += sm2
-            SMabs[t] += smabs
             for i in range(n_a):
                 Hm[t, i] += zb * a[i]
             for i in range(n_corr):
@@ -181,7 +171,7 @@ def _enumerate_chunk(betas, e_low, m_low, P, J_hh, h_h, fixed_bits, n_fixed, wan
         for i in range(n_corr):
             for b in range(nb_corr):
                 Macc[t, i, b] += a[i] * (W[t, b] - Last[t, i, b])
-    return ref, e_ref, Z, S1, S2, SM, SM2, SMabs, W, Hm, HH, Macc
+    return ref, e_ref, Z, S1, S2, HM, W, Hm, HH, Macc
 
 
 @dataclass(frozen=True)
@@ -215,7 +205,7 @@ def _merge(parts: list[tuple], betas: np.ndarray) -> dict:
     e_top = -top / betas
     out: dict = {}
     for c, p in enumerate(parts):
-        ref, e_ref, Z, S1, S2, SM, SM2, SMabs, W, Hm, HH, Macc = p
+        ref, e_ref, Z, S1, S2, HM, W, Hm, HH, Macc = p
         f = np.exp(ref - top)
         delta = e_ref - e_top
         s1 = S1 + delta * Z
@@ -224,9 +214,7 @@ def _merge(parts: list[tuple], betas: np.ndarray) -> dict:
             "Z": Z * f,
             "S1": s1 * f,
             "S2": s2 * f,
-            "SM": SM * f,
-            "SM2": SM2 * f,
-            "SMabs": SMabs * f,
+            "HM": HM * f[:, None],
             "W": W * f[:, None],
             "Hm": Hm * f[:, None],
             "HH": HH * f[:, None, None],
@@ -266,7 +254,7 @@ def enumerate_exact(
     n_fixed = min(n_a, 3)
     workers = n_threads or min(os.cpu_count() or 1, 1 << n_fixed)
     jobs = [
-        (betas, split.e_low, split.m_low, split.P, split.J_hh, split.h_h, c, n_fixed, bool(correlations))
+        (betas, split.e_low, split.m_low, split.P, split.J_hh, split.h_h, c, n_fixed, bool(correlations), n)
         for c in range(1 << n_fixed)
     ]
     if workers > 1 and len(jobs) > 1:
@@ -275,6 +263,7 @@ def enumerate_exact(
     else:
         parts = [_enumerate_chunk(*job) for job in jobs]
     acc = _merge(parts, betas)
+    m_values = np.arange(-n, n + 1, dtype=np.float64)
 
     results = []
     for t, (T, beta) in enumerate(zip(temps, betas)):
@@ -282,15 +271,18 @@ def enumerate_exact(
         log_z = float(np.log(Z) + acc["ref"][t])
         mean_de = acc["S1"][t] / Z
         var_e = max(acc["S2"][t] / Z - mean_de**2, 0.0)
-        mean_m = acc["SM"][t] / Z
-        var_m = max(acc["SM2"][t] / Z - mean_m**2, 0.0)
+        # moments of M from its histogram, the variance about the mean: no <M^2> - <M>^2 cancellation
+        # (a 5x4 lattice in a field h = 0.3 at T = 0.3 read chi 1% off up to 0.6.12)
+        weights_m = acc["HM"][t]
+        mean_m = float(weights_m @ m_values) / Z
+        var_m = float(weights_m @ (m_values - mean_m) ** 2) / Z
         W = acc["W"][t]
         mean_spins = np.concatenate([split.low.T @ W, acc["Hm"][t]]) / Z
         extras: dict = {
             "mean_spins": mean_spins,
             "susceptibility": float(beta * var_m),
-            "abs_magnetization": float(acc["SMabs"][t] / Z),
-            "magnetization_sq": float(acc["SM2"][t] / Z),
+            "abs_magnetization": float(weights_m @ np.abs(m_values)) / Z,
+            "magnetization_sq": float(weights_m @ m_values**2) / Z,
             # ln Z = ln sum e^{-beta (E - E_ref)} - beta E_ref: the E_ref terms cancel in S = ln Z + beta U
             "entropy": float(np.log(Z) + beta * mean_de),
         }
