@@ -26,7 +26,10 @@ def brute_force(model, temperature: float) -> dict:
     log_z = logsumexp(logw)
     p = np.exp(logw - log_z)
     mean_e = p @ e
-    var_e = p @ (e - mean_e) ** 2
+    # Var E about the ground energy: p @ (e - mean_e)^2 would carry the rounding of mean_e
+    # (~1e-16 |E|) squared, which swamps a variance of e^-160 at low temperature
+    d = e - e.min()
+    var_e = p @ (d - p @ d) ** 2
     m = s.sum(axis=1).astype(float)
     x = s.astype(float)
     return {
