@@ -34,7 +34,7 @@ from thermolearn.runs.checkpoint import model_fingerprint, read_checkpoint, save
 from thermolearn.samplers.base import Sampler
 from thermolearn.samplers.recording import Records, empty_states
 from thermolearn.samplers.registry import make_sampler
-from thermolearn.samplers.state import ChainState
+from thermolearn.samplers.state import RUNNING_ENERGY_ROUNDING, ChainState
 from thermolearn.validation import check_positive_int, check_temperature
 
 DEFAULT_BATCHES = 32
@@ -406,7 +406,7 @@ def _check_series(
     samples (and batches) not recorded yet."""
     n_spins = model.n_spins
     scale = model.energy_scale()
-    bound = scale + 1e-6 * (scale + 1.0)  # the rounding ChainState.check allows the running energy
+    bound = scale + RUNNING_ENERGY_ROUNDING * (scale + 1.0)  # what ChainState.check allows the running energy
     done_e, done_m = energy[:, :samples], magnetization[:, :samples]
     if np.any(np.abs(done_e) > bound):
         c, k = np.argwhere(np.abs(done_e) > bound)[0]

@@ -11,6 +11,10 @@ from thermolearn.randomness.seeds import SeedLike
 from thermolearn.randomness.xoshiro import seed_chains
 from thermolearn.validation import check_positive_int, check_spins
 
+#: the rounding a running energy (a sum of many flip differences) may carry, relative to the
+#: model's energy scale + 1; a checkpoint's running and recorded energies are held to it
+RUNNING_ENERGY_ROUNDING = 1e-6
+
 
 @dataclass
 class ChainState:
@@ -149,7 +153,7 @@ class ChainState:
         # the running energy is a sum of many flip differences: allow rounding relative to the
         # largest energy the couplings and fields can give, nothing more
         scale = model.energy_scale() + 1.0
-        bad = np.flatnonzero(np.abs(self.energy - energy) > 1e-6 * scale)
+        bad = np.flatnonzero(np.abs(self.energy - energy) > RUNNING_ENERGY_ROUNDING * scale)
         if bad.size:
             c = int(bad[0])
             raise ValueError(f"chain {c} energy {self.energy[c]!r} is not the energy of its spins ({energy[c]!r})")
