@@ -9,7 +9,14 @@ import math
 import pytest
 
 from thermolearn.cli.main import main
-from thermolearn.cli.table import chop, format_number, format_table, format_value_error, value_error_parts
+from thermolearn.cli.table import (
+    chop,
+    format_number,
+    format_table,
+    format_tau,
+    format_value_error,
+    value_error_parts,
+)
 
 
 def run(argv, capsys):
@@ -116,13 +123,23 @@ def test_pbits_factor_prints_k_of_n_chains_with_the_wilson_interval(tmp_path, ca
     assert "0.0000 +- 0.0000" not in out
 
 
+def test_an_autocorrelation_time_is_shown_only_for_a_series_that_changed():
+    assert format_tau(3.14159, 0.02) == "3.14" and format_tau(3.14159, 0.02, ".2f") == "3.14"
+    for stderr in (0.0, math.nan, None):
+        assert format_tau(0.5, stderr) == "-"
+    assert format_tau(math.nan, 0.1) == "-"
+
+
 def test_quantum_pimc_two_slice_counts_have_no_chi2_and_a_frozen_run_no_error_bar(tmp_path, capsys):
     argv = ["quantum", "pimc", "--chain", "4", "--field", "0.01", "-T", "0.1", "--slices", "4", "6"]
-    code, out, _ = run([*argv, "--sweeps", "200", "--no-progress", "--json", str(tmp_path / "q.json")], capsys)
+    code, out, err = run([*argv, "--sweeps", "200", "--no-progress", "--json", str(tmp_path / "q.json")], capsys)
     assert code == 0
     assert "chi2/dof n/a (0 dof)" in out
     assert json.loads((tmp_path / "q.json").read_text())["extrapolation"]["dof"] == 0
     assert "± 0 " not in out + " " and "1 ± -" in out and "no error bar" in out
+    # the energy never changed: no autocorrelation time (0.5 read as "uncorrelated"), no overflow
+    assert _table_row(out, "4")[-1] == "-" and _table_row(out, "6")[-1] == "-"
+    assert "overflow" not in err
 
 
 def test_spinglass_pa_labels_the_total_energy_and_prints_no_zero_error(capsys):

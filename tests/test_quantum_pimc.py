@@ -200,3 +200,18 @@ def test_two_point_extrapolation_has_no_degree_of_freedom_left():
     assert math.isnan(fit.chi2_per_dof) and math.isnan(fit.a_stderr) and math.isnan(fit.b_stderr)
     weighted = extrapolate_trotter([4, 8], [-1.2, -1.1], [0.01, 0.01])
     assert math.isnan(weighted.chi2_per_dof) and 0 < weighted.a_stderr < 0.1
+
+
+@pytest.mark.parametrize("errors", [[0.0, 0.01], [0.0, 0.0], [0.01, math.nan]])
+def test_a_point_without_an_error_bar_leaves_the_fit_without_one(errors):
+    # a frozen run (stderr 0) was weighted by 1/1e-300^2: the normal matrix overflowed (a numpy
+    # warning on the command line) and the fit's error read inf or 0
+    slices = [4.0, 8.0, 16.0][: len(errors)]
+    values = [-1.0 - 0.5 / m**2 for m in slices]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = extrapolate_trotter(slices, values, errors)
+    assert fit.a == pytest.approx(-1.0, rel=1e-12, abs=0.0) and fit.b == pytest.approx(-0.5, rel=1e-9, abs=0.0)
+    assert math.isnan(fit.a_stderr) and math.isnan(fit.b_stderr) and math.isnan(fit.chi2_per_dof)
+    with pytest.raises(ValueError, match="one value per slice number"):
+        extrapolate_trotter(slices, values, [0.01])

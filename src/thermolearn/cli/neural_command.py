@@ -39,7 +39,7 @@ from thermolearn.cli.options import (
     positive_int,
     write_json,
 )
-from thermolearn.cli.table import format_table, format_value_error
+from thermolearn.cli.table import format_table, format_tau, format_value_error
 
 NETWORK_CHOICES = ("made", "pixelcnn")  # thermolearn.neural.van.NETWORKS, named here so that --help loads nothing
 SYMMETRY_CHOICES = ("auto", "on", "off")
@@ -328,7 +328,8 @@ def run_train(args: argparse.Namespace) -> int:
     record["acceptance"] = acceptance
     _print_estimates(record)
     if acceptance is not None:
-        print(f"independence Metropolis-Hastings with q: acceptance {acceptance:.3f}, tau_int(E) {run.tau_energy:.2f}")
+        tau = format_tau(run.tau_energy, run.energy_stderr, ".2f")
+        print(f"independence Metropolis-Hastings with q: acceptance {acceptance:.3f}, tau_int(E) {tau}")
     if args.save:
         info = {"temperature": T, "model": model_digest(model), "n_spins": model.n_spins, "steps": result.steps}
         save_network(args.save, net, info=info)
@@ -444,8 +445,8 @@ def run_sample(args: argparse.Namespace) -> int:
     )
     rows = [
         ["acceptance of q's proposals", f"{run.global_acceptance:.4f}", ""],
-        ["tau_int(E) [sweeps]", f"{run.tau_energy:.2f}", ""],
-        ["tau_int(|M|) [sweeps]", f"{run.tau_abs_magnetization:.2f}", ""],
+        ["tau_int(E) [sweeps]", format_tau(run.tau_energy, run.energy_stderr, ".2f"), ""],
+        ["tau_int(|M|) [sweeps]", format_tau(run.tau_abs_magnetization, run.abs_magnetization_stderr, ".2f"), ""],
         ["<E>", format_value_error(run.energy, run.energy_stderr, style="pm"), _fmt(refs["exact_energy"])],
         ["<|M|>", format_value_error(run.abs_magnetization, run.abs_magnetization_stderr, style="pm"), ""],
     ]

@@ -36,7 +36,7 @@ from thermolearn.cli.options import (
     write_json,
 )
 from thermolearn.cli.quantum_learning_command import register_learning_actions
-from thermolearn.cli.table import format_table, format_value_error, value_error_parts
+from thermolearn.cli.table import format_table, format_tau, format_value_error, value_error_parts
 
 # thermolearn.quantum's SPECTRUM_METHODS, PIMC_SAMPLERS and size limits, named here so that --help loads nothing
 SPECTRUM_METHOD_CHOICES = ("auto", "dense", "lanczos", "lanczos-sectors")
@@ -486,7 +486,7 @@ def run_pimc_command(args: argparse.Namespace) -> int:
         fit = extrapolate_trotter(
             np.array(slices),
             np.array([r["energy"]["mean"] for r in runs]),
-            np.array([max(r["energy"]["stderr"], 1e-300) for r in runs]),
+            np.array([r["energy"]["stderr"] for r in runs]),
         )
         record["extrapolation"] = fit.as_dict() | {"dof": len(runs) - 2}
     print(f"PIMC of the TFIM {label}: J = {args.coupling:g}, h = {args.field:g}, T = {T:g}, {args.sampler}")
@@ -501,7 +501,7 @@ def run_pimc_command(args: argparse.Namespace) -> int:
                     _fmt(_z(r["energy"], r["trotter_exact_energy"]), 3),
                     format_value_error(r["sx"]["mean"], r["sx"]["stderr"], style="pm"),
                     format_value_error(r["szsz"]["mean"], r["szsz"]["stderr"], style="pm"),
-                    _fmt(r["tau_energy"], 3),
+                    format_tau(r["tau_energy"], r["energy"]["stderr"]),
                 ]
                 for r in runs
             ],

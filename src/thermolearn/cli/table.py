@@ -11,6 +11,7 @@ __all__ = [
     "chop",
     "format_number",
     "format_table",
+    "format_tau",
     "format_value_error",
     "no_negative_zero",
     "value_error_parts",
@@ -33,6 +34,15 @@ def chop(x: float | None, scale: float = 1.0, tol: float = 1e-12) -> float | Non
     if x is None or not math.isfinite(x):
         return x
     return 0.0 if abs(x) < tol * abs(scale) else x
+
+
+def format_tau(tau: float | None, stderr: float | None, spec: str = ".3g") -> str:
+    """An integrated autocorrelation time tau_int (sweeps) as ``spec``, or "-" where its series never
+    changed (``stderr`` not positive): a constant series has no autocorrelation time, and the 0.5
+    an estimator reports for it would read as "uncorrelated"."""
+    if tau is None or not math.isfinite(tau) or stderr is None or not math.isfinite(stderr) or stderr <= 0:
+        return "-"
+    return no_negative_zero(format(tau, spec))
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -583,12 +583,23 @@ def extrapolate_trotter(slices: ArrayLike, values: ArrayLike, errors: ArrayLike 
     """Fit values(M) = a + b / M^2 (the symmetric Trotter error is even in 1/M), weighted by 1/errors^2;
     where the points scatter more than their errors allow (chi2/dof > 1) the errors are scaled by
     sqrt(chi2/dof), and a poor fit (chi2/dof > 4) warns. Two points leave no degree of freedom:
-    chi2/dof is NaN, and without ``errors`` so are the fit's errors (nothing measures the scatter)."""
+    chi2/dof is NaN, and without ``errors`` so are the fit's errors (nothing measures the scatter).
+    A value without a positive, finite error (a run whose energy never changed) cannot be weighted:
+    the fit is then unweighted and its errors and chi2/dof are NaN."""
     M = np.asarray(slices, dtype=float)
     y = np.asarray(values, dtype=float)
     if M.size < 2 or M.size != y.size:
         raise ValueError(f"the extrapolation needs at least two slice numbers with one value each, got {M.size}")
-    sigma = np.ones_like(y) if errors is None else np.maximum(np.asarray(errors, dtype=float), 1e-300)
+    if errors is not None:
+        given = np.asarray(errors, dtype=float)
+        if given.shape != y.shape:
+            raise ValueError(f"errors must have one value per slice number ({y.size}), got shape {given.shape}")
+        if not np.all(np.isfinite(given) & (given > 0)):
+            # a zero error would weigh its point infinitely (the normal matrix overflowed to inf and
+            # the fit's error read inf or 0): the line still goes through the values, its error is unknown
+            fit = extrapolate_trotter(M, y)
+            return Extrapolation(fit.a, math.nan, fit.b, math.nan, math.nan)
+    sigma = np.ones_like(y) if errors is None else given
     A = np.column_stack([np.ones_like(M), 1.0 / M**2]) / sigma[:, None]
     coef, *_ = np.linalg.lstsq(A, y / sigma, rcond=None)
     cov = np.linalg.inv(A.T @ A)
