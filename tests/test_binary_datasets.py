@@ -78,6 +78,23 @@ def test_bernoulli_binarisation_is_seeded_and_unbiased():
     assert abs(a.mean() - p) < 5 * np.sqrt(p * (1 - p) / a.size)
 
 
+def test_bernoulli_binarised_digits_draw_each_pixel_with_its_grey_level_as_probability():
+    # up to 0.6.13 the resolver passed a list seed, which the seed check refuses: every
+    # load_binary_images(..., binarization="bernoulli") (and rbm train --binarization bernoulli) raised
+    from thermolearn.datasets.digits import DIGITS_LEVELS, load_digits
+
+    a = load_binary_images("digits", binarization="bernoulli", seed=3)
+    assert np.array_equal(a.data, load_binary_images("digits", binarization="bernoulli", seed=3).data)
+    assert not np.array_equal(a.data, load_binary_images("digits", binarization="bernoulli", seed=4).data)
+    order = np.random.default_rng(20150000).permutation(len(load_digits()))
+    p = load_digits()[order[300:]] / (DIGITS_LEVELS - 1)  # the train split's grey levels
+    assert a.data.shape == p.shape and set(np.unique(a.data)) == {0, 1}
+    # each pixel is an independent Bernoulli(p): the total count has variance sum p (1 - p)
+    assert abs(a.data.sum() - p.sum()) < 5 * np.sqrt(np.sum(p * (1 - p)))
+    with pytest.raises(TypeError, match="seed must be a non-negative int"):
+        load_binary_images("digits", binarization="bernoulli", seed=np.random.default_rng(0))
+
+
 def test_digits_resolver_gives_the_fixed_split_in_zero_one():
     train = load_binary_images("digits", split="train")
     test = load_binary_images("digits", split="test")

@@ -27,8 +27,19 @@ from thermolearn.datasets.binarized_mnist import binarize, is_binarized_mnist, l
 from thermolearn.datasets.digits import DIGITS_LEVELS, load_digits
 from thermolearn.datasets.mnist import MNIST_IMAGE_SHAPE, load_mnist
 from thermolearn.datasets.registry import DIGITS_HELD_OUT, Dataset
+from thermolearn.randomness.seeds import check_seed
 
 BINARY_SPLITS = ("train", "valid", "test")
+
+
+def _stream(seed: int, source: int) -> np.random.SeedSequence:
+    """The Bernoulli binarisation stream of ``seed`` for one source (1 digits, 2 MNIST): the stream
+    ``default_rng([seed, source])`` draws. Up to 0.6.13 the list itself was passed, which the seed
+    check refuses: ``bernoulli`` binarisation raised TypeError for every seed."""
+    value = check_seed(seed, allow_none=False)
+    if not isinstance(value, int):
+        raise TypeError(f"seed must be a non-negative int here (one stream per data source), got {type(seed).__name__}")
+    return np.random.SeedSequence([value, source])
 
 
 def load_binary_images(
@@ -58,7 +69,7 @@ def load_binary_images(
         idx = order[DIGITS_HELD_OUT:] if split == "train" else order[:DIGITS_HELD_OUT]
         if limit is not None:
             idx = idx[:limit]
-        data = binarize(images[idx], method=binarization, levels=DIGITS_LEVELS, seed=[int(seed), 1])
+        data = binarize(images[idx], method=binarization, levels=DIGITS_LEVELS, seed=_stream(seed, 1))
         return Dataset("digits", data, (8, 8), None, True, None, info)
     path = Path(source)
     if is_binarized_mnist(path):
@@ -82,5 +93,5 @@ def load_binary_images(
             ".amat file or folder"
         )
     images = load_mnist(path, split=split, limit=limit)  # 28 x 28 images, or refused
-    data = binarize(images, method=binarization, levels=256, seed=[int(seed), 2])
+    data = binarize(images, method=binarization, levels=256, seed=_stream(seed, 2))
     return Dataset("mnist", data, MNIST_IMAGE_SHAPE, None, True, None, {**info, "path": str(path)})
