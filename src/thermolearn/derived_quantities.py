@@ -38,14 +38,17 @@ class DerivedQuantities:
 
     @property
     def free_energy_per_spin(self) -> float:
+        """Free energy per spin F / N = -T log Z / N (units of J)."""
         return self.free_energy / self.n_spins
 
     @property
     def energy_per_spin(self) -> float:
+        """Energy per spin U / N (units of J)."""
         return self.energy / self.n_spins
 
     @property
     def magnetization_per_spin(self) -> float:
+        """Magnetisation per spin M / N (dimensionless, in [-1, 1])."""
         return self.magnetization / self.n_spins
 
 
@@ -59,6 +62,7 @@ class SiteMagnetizations(DerivedQuantities):
 
     @property
     def n_spins(self) -> int:
+        """Number of spins N: the length of ``magnetizations``."""
         return int(self.magnetizations.size)
 
     @property

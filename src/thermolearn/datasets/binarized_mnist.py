@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from thermolearn.datasets.mnist import open_inflated
-from thermolearn.randomness.seeds import numpy_generator
+from thermolearn.randomness.seeds import SeedLike, numpy_generator
 from thermolearn.resources import check_memory
 
 BINARIZED_MNIST_SPLITS = ("train", "valid", "test")
@@ -139,7 +139,7 @@ def load_binarized_mnist(path: str | os.PathLike, *, split: str = "train", limit
     return np.concatenate(kept)
 
 
-def binarize(images: np.ndarray, *, method: str = "threshold", levels: int = 256, seed=None) -> np.ndarray:
+def binarize(images: np.ndarray, *, method: str = "threshold", levels: int = 256, seed: SeedLike = None) -> np.ndarray:
     """Grey images with integer levels ``0..levels-1`` to {0, 1} pixels (uint8).
 
     ``threshold``: a pixel is 1 when it is at least half of the full range. ``bernoulli``:

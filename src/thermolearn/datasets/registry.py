@@ -65,14 +65,17 @@ class Dataset:
 
     @property
     def dim(self) -> int:
+        """Coordinates per sample (pixels for images): ``data.shape[1]``."""
         return int(self.data.shape[1])
 
     @property
     def n(self) -> int:
+        """Number of samples: ``data.shape[0]``."""
         return int(self.data.shape[0])
 
     @property
     def is_image(self) -> bool:
+        """Whether the samples are images (``image_shape`` is set)."""
         return self.image_shape is not None
 
     @property

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import logsumexp
 
-from thermolearn.randomness.seeds import numpy_generator
+from thermolearn.randomness.seeds import SeedLike, numpy_generator
 from thermolearn.validation import check_finite_array, check_positive_int
 
 SWISS_ROLL_T_RANGE = (1.5 * math.pi, 4.5 * math.pi)
@@ -80,7 +80,7 @@ def swiss_roll_standardization(noise: float = SWISS_ROLL_NOISE) -> tuple[np.ndar
     return np.array(mean), math.sqrt(var + noise**2)
 
 
-def swiss_roll(n: int, *, noise: float = SWISS_ROLL_NOISE, standardized: bool = True, seed=0) -> np.ndarray:
+def swiss_roll(n: int, *, noise: float = SWISS_ROLL_NOISE, standardized: bool = True, seed: SeedLike = 0) -> np.ndarray:
     """``n`` points of the 2D Swiss roll, shape ``(n, 2)``.
 
     Raw points are (t cos t, t sin t) + noise * N(0, I) with t uniform on [1.5 pi, 4.5 pi]
@@ -148,7 +148,7 @@ def _moon_curves(theta: np.ndarray, which: int) -> np.ndarray:
     return np.stack([1.0 - np.cos(theta), 0.5 - np.sin(theta)], axis=-1)
 
 
-def two_moons(n: int, *, noise: float = MOONS_NOISE, standardized: bool = True, seed=0) -> np.ndarray:
+def two_moons(n: int, *, noise: float = MOONS_NOISE, standardized: bool = True, seed: SeedLike = 0) -> np.ndarray:
     """``n`` points of two interleaved half circles (scikit-learn's moons), shape ``(n, 2)``.
 
     Each point picks a moon with probability 1/2 and an angle uniform on [0, pi]; noise is
@@ -182,7 +182,13 @@ def _mixture_scale(n_components: int, radius: float, std: float) -> float:
 
 
 def gaussian_mixture(
-    n: int, *, n_components: int = 8, radius: float = 4.0, std: float = 0.5, standardized: bool = True, seed=0
+    n: int,
+    *,
+    n_components: int = 8,
+    radius: float = 4.0,
+    std: float = 0.5,
+    standardized: bool = True,
+    seed: SeedLike = 0,
 ) -> np.ndarray:
     """``n`` points from ``n_components`` equal isotropic Gaussians (std ``std``) on a circle of ``radius``."""
     n = check_positive_int("n", n)

@@ -21,6 +21,10 @@ import numpy as np
 
 from thermolearn.diffusion.schedules import beta_schedule
 
+if TYPE_CHECKING:
+    import jax
+    from jax.typing import ArrayLike
+
 _EPS = 1e-7
 
 
@@ -56,21 +60,22 @@ class BinomialDiffusion:
 
     @classmethod
     def from_schedule(cls, name: str, steps: int, *, beta_1: float | None = None) -> BinomialDiffusion:
+        """The binomial process with the named beta schedule (:func:`beta_schedule`) of ``steps`` steps."""
         return cls(beta_schedule(name, steps, beta_1=beta_1))
 
     def _at(self, arr, t):
         return jnp.asarray(arr, dtype=jnp.float32)[jnp.asarray(t)][:, None]
 
-    def step_prob(self, x_prev, t):
+    def step_prob(self, x_prev: ArrayLike, t: ArrayLike) -> jax.Array:
         """q(x_t = 1 | x_{t-1})."""
         b = self._at(self.beta, t)
         return x_prev * (1.0 - b) + 0.5 * b
 
-    def marginal_prob(self, x0, t):
+    def marginal_prob(self, x0: ArrayLike, t: ArrayLike) -> jax.Array:
         """q(x_t = 1 | x_0)."""
         return 0.5 + self._at(self.gamma, t) * (x0 - 0.5)
 
-    def posterior_prob(self, x_t, x0, t):
+    def posterior_prob(self, x_t: jax.Array, x0: ArrayLike, t: ArrayLike) -> jax.Array:
         """q(x_{t-1} = 1 | x_t, x_0) (equal to x_0 at t = 1)."""
         b = self._at(self.beta, t)
         prior1 = 0.5 + self._at(self.gamma, jnp.asarray(t) - 1) * (x0 - 0.5)
@@ -95,7 +100,7 @@ class BinomialDiffusion:
         return upper + h[:-1] - h[1:], upper
 
 
-def bernoulli_kl(p, q):
+def bernoulli_kl(p: ArrayLike, q: ArrayLike) -> jax.Array:
     """KL(B(p) || B(q)) summed over the last axis (nats); probabilities are clipped to [1e-7, 1 - 1e-7]."""
     p = jnp.clip(jnp.asarray(p), 0.0, 1.0)
     qc = jnp.clip(jnp.asarray(q), _EPS, 1.0 - _EPS)
@@ -104,7 +109,7 @@ def bernoulli_kl(p, q):
     return jnp.sum(t1 + t0, axis=-1)
 
 
-def bernoulli_log_prob(x, p):
+def bernoulli_log_prob(x: ArrayLike, p: ArrayLike) -> jax.Array:
     """log B(x; p) summed over the last axis (nats) for x in {0, 1}."""
     pc = jnp.clip(jnp.asarray(p), _EPS, 1.0 - _EPS)
     return jnp.sum(jnp.where(jnp.asarray(x) > 0.5, jnp.log(pc), jnp.log1p(-pc)), axis=-1)

@@ -32,6 +32,7 @@ paper's right-hand column ``K - L_null``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import jax
@@ -40,7 +41,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from thermolearn.diffusion.model import DiffusionModel
-from thermolearn.randomness.seeds import jax_key
+from thermolearn.randomness.seeds import SeedLike, jax_key
 from thermolearn.validation import check_positive_int
 
 LN2 = math.log(2.0)
@@ -66,14 +67,17 @@ class BoundResult:
 
     @property
     def n(self) -> int:
+        """Number of data rows the bound was evaluated on."""
         return int(self.bits.size)
 
     @property
     def mean(self) -> float:
+        """The mean bound on log p(x) over the data rows (bits; per dimension when ``per_dim``)."""
         return float(np.mean(self.bits))
 
     @property
     def stderr(self) -> float:
+        """Standard error of :attr:`mean` over the rows (bits); NaN for one row."""
         return float(np.std(self.bits, ddof=1) / math.sqrt(self.n)) if self.n > 1 else float("nan")
 
     def as_dict(self) -> dict:
@@ -98,12 +102,12 @@ def log_likelihood_bound(
     model: DiffusionModel,
     data: ArrayLike,
     *,
-    seed=0,
+    seed: SeedLike | jax.Array = 0,
     batch_size: int = 500,
     draws: int = 1,
     per_dim: bool | None = None,
     levels: int | None = None,
-    progress=None,
+    progress: Callable[[int], object] | None = None,
 ) -> BoundResult:
     """The bound on each row of ``data`` (held-out, model coordinates), term by term (see module doc).
 

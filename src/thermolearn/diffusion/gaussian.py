@@ -25,6 +25,10 @@ import numpy as np
 
 from thermolearn.diffusion.schedules import beta_schedule
 
+if TYPE_CHECKING:
+    import jax
+    from jax.typing import ArrayLike
+
 LOG_2PI = math.log(2.0 * math.pi)
 
 
@@ -85,34 +89,40 @@ class GaussianDiffusion:
 
     @classmethod
     def from_schedule(cls, name: str, steps: int, *, beta_1: float | None = None) -> GaussianDiffusion:
+        """The Gaussian process with the named beta schedule (:func:`beta_schedule`) of ``steps`` steps."""
         return cls(beta_schedule(name, steps, beta_1=beta_1))
 
     def _at(self, arr: np.ndarray, t) -> jnp.ndarray:
         return jnp.asarray(arr, dtype=jnp.float32)[jnp.asarray(t)][:, None]
 
     # forward process -----------------------------------------------------------------------
-    def step_mean_var(self, x_prev, t):
+    def step_mean_var(self, x_prev: ArrayLike, t: ArrayLike) -> tuple[jax.Array, jax.Array]:
         """Mean and variance of q(x_t | x_{t-1})."""
         return jnp.sqrt(self._at(self.alpha, t)) * x_prev, self._at(self.beta, t)
 
-    def step_sample(self, x_prev, t, noise):
+    def step_sample(self, x_prev: ArrayLike, t: ArrayLike, noise: ArrayLike) -> jax.Array:
+        """A draw x_t = sqrt(alpha_t) x_{t-1} + sqrt(beta_t) noise from q(x_t | x_{t-1}), given standard normal
+        ``noise``."""
         mean, var = self.step_mean_var(x_prev, t)
         return mean + jnp.sqrt(var) * noise
 
-    def marginal_mean_var(self, x0, t):
+    def marginal_mean_var(self, x0: ArrayLike, t: ArrayLike) -> tuple[jax.Array, jax.Array]:
         """Mean and variance of q(x_t | x_0)."""
         return jnp.sqrt(self._at(self.alpha_bar, t)) * x0, self._at(self.one_minus_alpha_bar, t)
 
-    def marginal_sample(self, x0, t, noise):
+    def marginal_sample(self, x0: ArrayLike, t: ArrayLike, noise: ArrayLike) -> jax.Array:
+        """A draw x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) noise from q(x_t | x_0), given standard normal
+        ``noise``."""
         mean, var = self.marginal_mean_var(x0, t)
         return mean + jnp.sqrt(var) * noise
 
-    def posterior_mean_var(self, x_t, x0, t):
+    def posterior_mean_var(self, x_t: ArrayLike, x0: ArrayLike, t: ArrayLike) -> tuple[jax.Array, jax.Array]:
         """Mean and variance of q(x_{t-1} | x_t, x_0) (variance 0 at t = 1)."""
         mean = self._at(self.posterior_x0_coef, t) * x0 + self._at(self.posterior_xt_coef, t) * x_t
         return mean, self._at(self.posterior_variance, t)
 
-    def predict_x0_from_eps(self, x_t, t, eps):
+    def predict_x0_from_eps(self, x_t: jax.Array, t: ArrayLike, eps: ArrayLike) -> jax.Array:
+        """x_0 implied by x_t and predicted noise eps: (x_t - sqrt(1 - alpha_bar_t) eps) / sqrt(alpha_bar_t)."""
         return (x_t - jnp.sqrt(self._at(self.one_minus_alpha_bar, t)) * eps) / jnp.sqrt(self._at(self.alpha_bar, t))
 
     # entropies (nats per dimension) ----------------------------------------------------------
@@ -140,14 +150,14 @@ class GaussianDiffusion:
         return lower, upper
 
 
-def gaussian_kl(mean1, var1, mean2, var2):
+def gaussian_kl(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLike) -> jax.Array:
     """KL(N(mean1, var1) || N(mean2, var2)) for diagonal Gaussians, summed over the last axis (nats)."""
     mean1, var1, mean2, var2 = (jnp.asarray(a) for a in (mean1, var1, mean2, var2))
     kl = 0.5 * (jnp.log(var2) - jnp.log(var1) + (var1 + (mean1 - mean2) ** 2) / var2 - 1.0)
     return jnp.sum(jnp.broadcast_to(kl, jnp.broadcast_shapes(kl.shape, mean1.shape, mean2.shape)), axis=-1)
 
 
-def gaussian_log_density(x, mean, var):
+def gaussian_log_density(x: ArrayLike, mean: ArrayLike, var: ArrayLike) -> jax.Array:
     """log N(x; mean, var) for diagonal Gaussians, summed over the last axis (nats)."""
     x, mean, var = jnp.asarray(x), jnp.asarray(mean), jnp.asarray(var)
     lp = -0.5 * (LOG_2PI + jnp.log(var) + (x - mean) ** 2 / var)

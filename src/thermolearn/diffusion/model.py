@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import equinox as eqx
 import jax
@@ -38,6 +38,13 @@ from thermolearn.file_contents import FileContents
 from thermolearn.randomness.seeds import int_seed, jax_key
 from thermolearn.resources import check_memory
 from thermolearn.storage import FileFormatError, load_arrays, save_arrays
+
+if TYPE_CHECKING:
+    import os
+
+    from jax.typing import ArrayLike
+
+    from thermolearn.randomness.seeds import SeedLike
 
 PROCESSES = ("gaussian", "binomial")
 PARAMETERIZATIONS = ("paper", "eps")
@@ -98,12 +105,14 @@ class DiffusionConfig:
         check_beta_1(self.schedule, self.beta_1)  # here, not when the process is first built
 
     def as_dict(self) -> dict:
+        """The config as a JSON-ready dict (``image_shape`` as a list or None)."""
         d = asdict(self)
         d["image_shape"] = list(self.image_shape) if self.image_shape else None
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> DiffusionConfig:
+        """The config from :meth:`as_dict`'s dict; ``ValueError`` on unknown fields."""
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
         if unknown:
@@ -198,7 +207,7 @@ def restore_arrays(template, arrays: dict[str, np.ndarray], prefix: str, what: s
 class DiffusionModel:
     """A config plus its network (an equinox module). Create with :meth:`create` or :meth:`load`."""
 
-    def __init__(self, config: DiffusionConfig, net) -> None:
+    def __init__(self, config: DiffusionConfig, net: eqx.Module) -> None:
         if not isinstance(config, DiffusionConfig):
             raise TypeError(f"config must be a DiffusionConfig, got {type(config).__name__}")
         self._config = config
@@ -212,7 +221,9 @@ class DiffusionModel:
 
     # construction ------------------------------------------------------------------------------
     @classmethod
-    def create(cls, config: DiffusionConfig | None = None, *, seed=0, **kwargs) -> DiffusionModel:
+    def create(
+        cls, config: DiffusionConfig | None = None, *, seed: int | jax.Array = 0, **kwargs: Any
+    ) -> DiffusionModel:
         """A new model with freshly initialised weights (``seed``: int or JAX key)."""
         if config is None:
             config = DiffusionConfig(**kwargs)
@@ -222,7 +233,7 @@ class DiffusionModel:
         return cls(config, cls.build_network(config, seed))
 
     @staticmethod
-    def network_skeleton(config: DiffusionConfig):
+    def network_skeleton(config: DiffusionConfig) -> eqx.Module:
         """The network's structure with ``jax.ShapeDtypeStruct`` leaves (nothing computed)."""
         out = 2 if (config.process == "gaussian" and config.learn_variance) else 1
         if config.network == "mlp":
@@ -252,7 +263,7 @@ class DiffusionModel:
         return eqx.filter_eval_shape(ctor, jax.random.PRNGKey(0))
 
     @classmethod
-    def build_network(cls, config: DiffusionConfig, seed):
+    def build_network(cls, config: DiffusionConfig, seed: int | jax.Array) -> eqx.Module:
         """A freshly initialised network: weights uniform in +-1/sqrt(fan_in) (PyTorch's and equinox's
         default), biases likewise, layer norms the identity, the output layer zero; drawn with NumPy from ``seed`` (fast, no
         compilation)."""
@@ -283,6 +294,7 @@ class DiffusionModel:
 
     @cached_property
     def process(self) -> GaussianDiffusion | BinomialDiffusion:
+        """The forward process (Gaussian or binomial) built from the config's schedule."""
         c = self.config
         kind = GaussianDiffusion if c.process == "gaussian" else BinomialDiffusion
         assert c.schedule is not None  # DiffusionConfig.__post_init__ fills the default
@@ -290,13 +302,16 @@ class DiffusionModel:
 
     @property
     def T(self) -> int:
+        """Number of diffusion steps T."""
         return self.config.steps
 
     @property
     def dim(self) -> int:
+        """Data dimension (coordinates or pixels per sample)."""
         return self.config.dim
 
     def n_parameters(self) -> int:
+        """Number of trainable network parameters (array entries)."""
         return int(sum(np.size(a) for a in jax.tree_util.tree_leaves(eqx.filter(self.net, eqx.is_array))))
 
     # the reverse process ---------------------------------------------------------------------
@@ -305,11 +320,12 @@ class DiffusionModel:
         d = self.dim
         return out[:, :d], (out[:, d:] if out.shape[1] > d else None)
 
-    def reverse_mean_var(self, net, x_t, t):
+    def reverse_mean_var(self, net: eqx.Module, x_t: jax.Array, t: jax.Array) -> tuple[jax.Array, jax.Array]:
         """Mean and variance (broadcastable to x_t) of the Gaussian p(x_{t-1} | x_t)."""
         if self.config.process != "gaussian":
             raise ValueError("reverse_mean_var is for Gaussian diffusion; binomial models have reverse_prob")
         p, c = self.process, self.config
+        assert isinstance(p, GaussianDiffusion)  # the process follows config.process
         f_mu, f_v = self._outputs(net, x_t, t)
         beta = p._at(p.beta, t)
         if c.parameterization == "paper":
@@ -325,16 +341,18 @@ class DiffusionModel:
                 var = jnp.exp(log_small)
         return mean, var
 
-    def reverse_logits(self, net, x_t, t):
+    def reverse_logits(self, net: eqx.Module, x_t: jax.Array, t: jax.Array) -> jax.Array:
         """Logits of p(x_{t-1} = 1 | x_t) for binomial diffusion."""
         if self.config.process != "binomial":
             raise ValueError("reverse_logits is for binomial diffusion")
         f, _ = self._outputs(net, x_t, t)
-        neutral = jnp.clip(self.process.step_prob(x_t, t), 1e-6, 1 - 1e-6)
+        p = self.process
+        assert isinstance(p, BinomialDiffusion)  # the process follows config.process
+        neutral = jnp.clip(p.step_prob(x_t, t), 1e-6, 1 - 1e-6)
         return _logit(neutral) + f
 
     # training losses -------------------------------------------------------------------------
-    def loss(self, net, x0, key, objective: str = "vb"):
+    def loss(self, net: eqx.Module, x0: jax.Array, key: jax.Array, objective: str = "vb") -> jax.Array:
         """Mean training loss of a batch ``x0`` at uniformly drawn steps (nats per dimension for 'vb').
 
         'vb': T times the bound's term at the drawn step (an unbiased estimate of the bound
@@ -384,7 +402,7 @@ class DiffusionModel:
         return jnp.where(t == 1, nll, kl)
 
     # the bound, term by term ------------------------------------------------------------------
-    def bound_terms(self, x0, key):
+    def bound_terms(self, x0: ArrayLike, key: SeedLike | jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
         """The bound's terms for each sample of ``x0`` (nats): ``(prior_kl, kl, reconstruction)``.
 
         ``prior_kl`` (n,) is KL(q(x_T|x_0) || p(x_T)); ``kl`` (n, T-1) holds E KL(q(x_{t-1}|x_t,x_0)
@@ -393,28 +411,33 @@ class DiffusionModel:
         reconstruction - prior_kl - kl.sum(1).
         """
         x0 = jnp.asarray(x0, dtype=jnp.float32)
-        key = jax_key(key)
+        jkey = jax_key(key)
         if self.config.network != "conv":
-            return _bound_terms(StaticModel(self), self.net, x0, key)
+            return _bound_terms(StaticModel(self), self.net, x0, jkey)
         # convolutions run far slower inside compiled loops on the CPU: one compiled call per step t
         static = StaticModel(self)
-        keys = jax.random.split(key, self.T)
+        keys = jax.random.split(jkey, self.T)
         per_t = jnp.stack(
             [_bound_term_at(static, self.net, x0, jnp.int32(t), keys[t - 1]) for t in range(1, self.T + 1)]
         )
         return _prior_kl_jit(static, x0), per_t[1:].T, -per_t[0]
 
-    def prior_kl(self, x0):
+    def prior_kl(self, x0: jax.Array) -> jax.Array:
+        """KL(q(x_T | x_0) || p(x_T)) per sample of ``x0`` (nats); p(x_T) is N(0, I) or fair coins."""
         p = self.process
         T = self.T
         t = jnp.full((x0.shape[0],), T)
         if self.config.process == "gaussian":
+            assert isinstance(p, GaussianDiffusion)  # the process follows config.process
             mean, var = p.marginal_mean_var(x0, t)
             return gaussian_kl(mean, var, 0.0, 1.0)
+        assert isinstance(p, BinomialDiffusion)
         return bernoulli_kl(p.marginal_prob(x0, t), 0.5)
 
     # sampling -------------------------------------------------------------------------------
-    def sample(self, n: int, *, seed=0, trajectory: bool = False, denoise_last: bool = False) -> np.ndarray:
+    def sample(
+        self, n: int, *, seed: SeedLike | jax.Array = 0, trajectory: bool = False, denoise_last: bool = False
+    ) -> np.ndarray:
         """Ancestral samples ``(n, dim)`` of p(x_0), or the whole reverse path ``(T + 1, n, dim)`` (index t)."""
         from thermolearn.validation import check_positive_int
 
@@ -438,12 +461,12 @@ class DiffusionModel:
             out = jnp.stack(path[::-1]) if trajectory else x
         return np.asarray(out, dtype=np.float64)
 
-    def forward_trajectory(self, x0, *, seed=0) -> np.ndarray:
+    def forward_trajectory(self, x0: ArrayLike, *, seed: SeedLike | jax.Array = 0) -> np.ndarray:
         """Run the forward kernels from ``x0``: array ``(T + 1, n, dim)`` with index t."""
         x0 = jnp.asarray(x0, dtype=jnp.float32)
         return np.asarray(_forward_jit(StaticModel(self), x0, jax_key(seed)), dtype=np.float64)
 
-    def drift(self, x_t, t: int) -> np.ndarray:
+    def drift(self, x_t: ArrayLike, t: int) -> np.ndarray:
         """The reverse step's mean displacement mu(x_t, t) - x_t (Gaussian models)."""
         if self.config.process != "gaussian":
             raise ValueError("drift is defined for Gaussian diffusion")
@@ -451,7 +474,7 @@ class DiffusionModel:
         mean, _ = _reverse_jit(StaticModel(self), self.net, x_t, jnp.full((x_t.shape[0],), int(t)))
         return np.asarray(mean - x_t, dtype=np.float64)
 
-    def reverse_entropy(self, x_t, t: int) -> np.ndarray:
+    def reverse_entropy(self, x_t: ArrayLike, t: int) -> np.ndarray:
         """Entropy per dimension (nats) of the learned p(x_{t-1} | x_t) at each point ``x_t``."""
         x_t = jnp.asarray(x_t, dtype=jnp.float32)
         out = _reverse_jit(StaticModel(self), self.net, x_t, jnp.full((x_t.shape[0],), int(t)))
@@ -469,9 +492,11 @@ class DiffusionModel:
 
     # files ------------------------------------------------------------------------------------
     def arrays(self) -> dict[str, np.ndarray]:
+        """The network's weights as named NumPy arrays (as :meth:`save` writes them)."""
         return param_arrays(self.net, _PARAM_PREFIX)
 
-    def header(self, **extra) -> dict:
+    def header(self, **extra: Any) -> dict:
+        """The JSON header :meth:`save` writes: format, version, config, the schedule's betas and ``extra``."""
         # the betas themselves, so that a file never loads with a schedule whose constants changed
         betas = [float(b) for b in np.asarray(self.process.betas_in, dtype=np.float64)]
         return {
@@ -482,7 +507,7 @@ class DiffusionModel:
             **extra,
         }
 
-    def save(self, path, **extra_header) -> None:
+    def save(self, path: str | os.PathLike, **extra_header: Any) -> None:
         """Write the model to ``path`` (.npz: named weight arrays + JSON header; atomic, no pickle).
 
         ``extra_header`` (JSON-serialisable) is stored too, e.g. ``dataset=...``, ``training=...``.
@@ -490,7 +515,7 @@ class DiffusionModel:
         save_arrays(path, self.arrays(), self.header(**extra_header))
 
     @classmethod
-    def load(cls, path) -> tuple[DiffusionModel, dict]:
+    def load(cls, path: str | os.PathLike) -> tuple[DiffusionModel, dict]:
         """``(model, header)`` from a file written by :meth:`save` (or a training checkpoint).
 
         A checkpoint of a run with a moving average (``ema_decay``) gives the averaged weights,
@@ -501,7 +526,9 @@ class DiffusionModel:
         return cls.from_arrays(arrays, header, what=str(path)), header
 
     @classmethod
-    def from_arrays(cls, arrays, header, what="model file") -> DiffusionModel:
+    def from_arrays(
+        cls, arrays: dict[str, np.ndarray], header: dict[str, Any], what: str = "model file"
+    ) -> DiffusionModel:
         """The model in ``arrays`` and ``header`` (as :meth:`save` writes them), every entry checked.
 
         The config must be a valid :class:`DiffusionConfig` whose network and schedule fit in

@@ -53,7 +53,7 @@ class TimeMLP(eqx.Module):
         depth: int = 3,
         n_time: int = 32,
         max_steps: int = 1000,
-        key,
+        key: jax.Array,
     ):
         keys = jax.random.split(key, 2 * depth + 1)
         sizes = [dim] + [hidden] * depth
@@ -96,7 +96,7 @@ class TimeResMLP(eqx.Module):
         depth: int = 4,
         n_time: int = 32,
         max_steps: int = 1000,
-        key,
+        key: jax.Array,
     ):
         keys = jax.random.split(key, 2 * depth + 2)
         self.inp = eqx.nn.Linear(dim, hidden, key=keys[0])
@@ -141,7 +141,7 @@ class TimeConvNet(eqx.Module):
         depth: int = 4,
         n_time: int = 32,
         max_steps: int = 1000,
-        key,
+        key: jax.Array,
     ):
         h, w = shape
         keys = jax.random.split(key, 2 * depth + 3)

@@ -62,6 +62,9 @@ def energy_distance(x: ArrayLike, y: ArrayLike) -> float:
 
 @dataclass
 class TwoSampleResult:
+    """The energy-distance two-sample test of samples against data: the statistic, its null reference, threshold and
+    permutation p-value."""
+
     statistic: float
     reference: np.ndarray  # null distribution: the statistic for pairs of fresh data sets
     threshold: float  # the largest statistic that passes (tolerance times a reference value)
@@ -70,6 +73,7 @@ class TwoSampleResult:
     level: float = 0.05
 
     def as_dict(self) -> dict:
+        """The result as a JSON-ready dict (the reference as its median)."""
         return {
             "test": "energy distance",
             "statistic": self.statistic,
@@ -153,6 +157,9 @@ def one_nn_accuracy(x: ArrayLike, y: ArrayLike) -> float:
 
 @dataclass
 class NearestNeighbourResult:
+    """The 1-NN two-sample test of samples against held-out real images (accuracies near chance pass), with a copy
+    check: median NN distance to the training images, samples over held-out."""
+
     accuracy: float  # pooled 1-NN accuracy, samples vs held-out real images (mean over splits)
     reference_accuracy: float  # the same for two real sets (mean over splits)
     threshold: float  # chance + margin: class accuracies within chance +- margin pass even if significant
@@ -171,6 +178,7 @@ class NearestNeighbourResult:
     permutations: int = 0
 
     def as_dict(self) -> dict:
+        """The result as a JSON-ready dict."""
         return {
             "test": "1-NN two-sample accuracy",
             "accuracy": self.accuracy,

@@ -30,6 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from numpy.typing import ArrayLike
 
 from thermolearn.diffusion.model import (
     OBJECTIVES,
@@ -62,6 +63,7 @@ class TrainResult:
 
     @property
     def steps_per_second(self) -> float:
+        """Training steps per second of wall time in this run (resumed steps excluded); NaN if no time passed."""
         ran = self.steps_done - self.resumed_from
         return ran / self.seconds if self.seconds > 0 else float("nan")
 
@@ -74,7 +76,7 @@ def make_optimizer(learning_rate: float, iterations: int) -> optax.GradientTrans
 
 def train(
     model: DiffusionModel,
-    data,
+    data: ArrayLike,
     *,
     iterations: int,
     batch_size: int = 256,

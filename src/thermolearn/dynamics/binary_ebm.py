@@ -326,6 +326,7 @@ class BinaryEBMResult:
     resumed_from: int = 0
 
     def as_dict(self) -> dict[str, Any]:
+        """The run as a JSON-ready dict: history, log-likelihoods (nats), AIS log Z with its error and timing."""
         z = self.log_partition
         return {
             "sampler": self.settings["sampler"],
@@ -530,6 +531,7 @@ class RBMComparison:
     independent_test_log_likelihood: float  # the base-rate (independent pixels) model: the floor
 
     def as_dict(self) -> dict[str, Any]:
+        """The comparison as a JSON-ready dict: the EBM's record and the RBM's (log-likelihoods in nats)."""
         s = self.ebm.settings
         z = self.rbm_log_z
         return {

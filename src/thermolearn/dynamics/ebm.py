@@ -181,6 +181,7 @@ class EBMResult:
     resumed_from: int = 0
 
     def as_dict(self) -> dict[str, Any]:
+        """The run as a JSON-ready dict: history of held-out log-likelihood and KL (nats), CD gap and sampling gap."""
         return {
             "dataset": self.settings["dataset"],
             "iterations": self.history["iteration"].astype(int).tolist(),

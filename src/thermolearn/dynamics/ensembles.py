@@ -245,6 +245,7 @@ class StationaryDecorrelation:
     reliable: bool = True
 
     def as_dict(self) -> dict[str, Any]:
+        """The measurement as a JSON-ready dict: autocorrelation and 1/e decorrelation time (steps) with its error."""
         return {
             "window": list(self.window),
             "autocorrelation": self.autocorrelation.tolist(),
@@ -470,6 +471,7 @@ class EnsembleResult:
     stationary: StationaryDecorrelation | None = None  # epochs of the second half, drift removed
 
     def as_dict(self) -> dict[str, Any]:
+        """The ensemble as a JSON-ready dict: mean, stderr and spread over seeds of each measured quantity."""
         k = len(self.test_loss)
 
         def spread(x: np.ndarray) -> dict[str, float | None]:
@@ -664,6 +666,7 @@ class RandomFeaturesComparison:
         return out
 
     def as_dict(self) -> dict[str, Any]:
+        """The comparison as a JSON-ready dict: exact and per-method predictive means and variances."""
         return {
             "x": self.x.tolist(),
             "exact_mean": self.exact_mean.tolist(),

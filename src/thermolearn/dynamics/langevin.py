@@ -131,10 +131,12 @@ class LangevinResult:
 
     @property
     def mean(self) -> np.ndarray:
+        """Mean <theta_k> of the sampled law per coordinate, from the pooled chains (units of theta)."""
         return np.array([e.mean for e in self.mean_estimates()])
 
     @property
     def mean_stderr(self) -> np.ndarray:
+        """Standard error of :attr:`mean` per coordinate (autocorrelation-aware, units of theta)."""
         return np.array([e.stderr for e in self.mean_estimates()])
 
     def cov_estimates(self) -> tuple[np.ndarray, np.ndarray]:
@@ -156,6 +158,8 @@ class LangevinResult:
 
     @property
     def cov(self) -> np.ndarray:
+        """Covariance <(theta_i - m_i)(theta_j - m_j)> of the sampled law, from the pooled chains (units of theta
+        squared)."""
         return self.cov_estimates()[0]
 
     def mode_weights(self) -> list[Estimate] | None:

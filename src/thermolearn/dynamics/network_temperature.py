@@ -37,6 +37,7 @@ class LossFluctuation:
     sd_loss_stderr: float
 
     def as_dict(self) -> dict[str, Any]:
+        """The measurement as a JSON-ready dict: lr, batch, lr / batch and the loss's mean and sd (nats) with errors."""
         return {
             "lr": self.lr,
             "batch": self.batch,

@@ -66,6 +66,7 @@ class Posterior:
 
     @property
     def n_data(self) -> int:
+        """Number of data points the posterior conditions on (0 for a data-free target)."""
         return int(self.data[0].shape[0]) if self.data else 0
 
     def energy(self, theta: np.ndarray) -> float:

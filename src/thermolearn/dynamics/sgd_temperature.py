@@ -205,13 +205,17 @@ class SGDTemperatureResult:
 
     @property
     def excess_loss(self) -> float:
+        """Stationary excess loss <L> - L_min = A Var(theta) / 2 (nats; A the curvature)."""
         return 0.5 * self.settings["curvature"] * self.variance
 
     @property
     def excess_loss_stderr(self) -> float:
+        """Standard error of :attr:`excess_loss` (nats); NaN where the variance has none."""
         return 0.5 * self.settings["curvature"] * self.variance_stderr
 
     def as_dict(self) -> dict[str, Any]:
+        """The run as a JSON-ready dict: variance, excess loss and temperature A Var(theta), measured and theory (NaN
+        errors as null)."""
         a = self.settings["curvature"]
 
         def err(x: float) -> float | None:  # JSON has no NaN: an undefined error bar is null

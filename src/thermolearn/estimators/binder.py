@@ -26,6 +26,7 @@ class BinderCrossing:
     success_fraction: float
 
     def as_dict(self) -> dict:
+        """The crossing as a JSON-ready dict: ``mean`` and ``stderr`` (temperature, units of J)."""
         return {"mean": self.mean, "stderr": self.stderr}
 
 

@@ -38,10 +38,12 @@ class ExactThermodynamics(DerivedQuantities):
 
     @property
     def beta(self) -> float:
+        """Inverse temperature beta = 1 / T (units of 1/J, k_B = 1)."""
         return 1.0 / self.temperature
 
     @property
     def specific_heat_per_spin(self) -> float:
+        """Specific heat per spin C / N = beta^2 Var(E) / N (dimensionless, k_B = 1)."""
         return self.specific_heat / self.n_spins
 
     @property

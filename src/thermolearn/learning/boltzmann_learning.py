@@ -55,6 +55,7 @@ class BoltzmannGradient:
 
     @property
     def exact(self) -> bool:
+        """Whether the gradient is exact (enumerated), i.e. carries no sampling error bars."""
         return self.weights_stderr is None
 
 

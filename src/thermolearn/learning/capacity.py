@@ -102,6 +102,7 @@ class CapacityResult:
 
     @property
     def n_sets(self) -> int:
+        """Number of independent pattern sets averaged over."""
         return int(self.set_overlap.shape[0])
 
     @property

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -43,6 +43,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thermolearn.exact.rbm_models import rbm_model_log_partition
 from thermolearn.file_contents import FileContents
@@ -544,7 +545,7 @@ def _moment_gradient(family, p, v, vn):
 # ---------------------------------------------------------------------------- training
 def train_rbm(
     model: RBM | GaussianBernoulliRBM,
-    data,
+    data: ArrayLike,
     *,
     epochs: int,
     method: str | NegativePhase = "cd",
@@ -556,12 +557,12 @@ def train_rbm(
     momentum: float = 0.5,
     weight_decay: float = 0.0,
     n_chains: int | None = None,
-    betas=None,
-    seed=0,
+    betas: Sequence[float] | np.ndarray | None = None,
+    seed: int = 0,
     checkpoint: str | Path | None = None,
     progress: bool = True,
     exact_log_likelihood: bool | None = None,
-    eval_data=None,
+    eval_data: ArrayLike | None = None,
     log_partition: Callable[[Any], float] | None = None,
     callback: Callable[[int, dict], None] | None = None,
     data_id: str | None = None,

@@ -76,6 +76,7 @@ class InverseIsingResult:
 
     @property
     def n_spins(self) -> int:
+        """Number of spins N of the inferred model."""
         return int(self.fields.size)
 
     @property

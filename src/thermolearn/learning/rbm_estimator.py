@@ -20,6 +20,8 @@ scikit-learn requires a row's result not to depend on what other rows share its 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import expit
@@ -30,6 +32,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from thermolearn.exact.rbm_models import rbm_model_log_partition
 from thermolearn.learning.contrastive_divergence import ENGINES, NEGATIVE_PHASE_METHODS, TrainingState, train_rbm
 from thermolearn.models.rbm import RBM
+
+if TYPE_CHECKING:
+    import jax
+
+    from thermolearn.randomness.seeds import SeedLike
 
 SCORE_METHODS = ("auto", "exact", "pseudo")
 
@@ -66,7 +73,7 @@ class BoltzmannRBM(TransformerMixin, BaseEstimator):
         exact_max_units: int = 20,
         init_scale: float = 0.01,
         verbose: bool = False,
-        random_state=None,
+        random_state: int | np.random.RandomState | None = None,
         engine: str = "auto",
     ):
         self.n_components = n_components
@@ -218,7 +225,7 @@ class BoltzmannRBM(TransformerMixin, BaseEstimator):
         pv = expit(h @ self.components_ + self.intercept_visible_)
         return (rng.random(pv.shape) < pv).astype(np.float64)
 
-    def sample(self, n_samples: int, *, n_steps: int = 1000, seed=0) -> np.ndarray:
+    def sample(self, n_samples: int, *, n_steps: int = 1000, seed: SeedLike | jax.Array = 0) -> np.ndarray:
         """``n_samples`` model samples after ``n_steps`` sweeps of independent chains (JAX)."""
         check_is_fitted(self)
         return self.model_.sample(n_samples, n_steps=n_steps, seed=seed)

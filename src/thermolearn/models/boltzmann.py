@@ -212,14 +212,17 @@ class BoltzmannMachine:
     # ------------------------------------------------------------------ structure
     @property
     def n_visible(self) -> int:
+        """Number of visible units (the first ``n_visible`` units)."""
         return self._n_visible
 
     @property
     def n_hidden(self) -> int:
+        """Number of hidden units."""
         return self.n_units - self._n_visible
 
     @property
     def n_units(self) -> int:
+        """Total number of units, visible plus hidden."""
         return int(self._b.size)
 
     @property

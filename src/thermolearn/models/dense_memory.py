@@ -194,14 +194,17 @@ class DenseAssociativeMemory(FixedSettings):
 
     @property
     def patterns(self) -> np.ndarray:
+        """The stored patterns xi, shape (K, N), entries +-1."""
         return self._xi
 
     @property
     def n_neurons(self) -> int:
+        """Number of neurons N (spins per pattern)."""
         return int(self._xi.shape[1])
 
     @property
     def n_patterns(self) -> int:
+        """Number of stored patterns K."""
         return int(self._xi.shape[0])
 
     @property
@@ -342,14 +345,17 @@ class ModernHopfield:
 
     @property
     def patterns(self) -> np.ndarray:
+        """The stored patterns X, shape (K, d), real."""
         return self._X
 
     @property
     def n_patterns(self) -> int:
+        """Number of stored patterns K."""
         return int(self._X.shape[0])
 
     @property
     def dim(self) -> int:
+        """Dimension d of each stored pattern."""
         return int(self._X.shape[1])
 
     def _queries(self, queries: np.ndarray) -> np.ndarray:

@@ -271,6 +271,7 @@ class RecallResult:
 
     @property
     def final_energy(self) -> float:
+        """Energy of the final state (units of J)."""
         return float(self.energies[-1])
 
     @property
@@ -279,6 +280,7 @@ class RecallResult:
         return self.classification == "pattern"
 
     def as_dict(self) -> dict[str, Any]:
+        """The recall as a JSON-ready dict: outcome, sweeps, overlaps and energies (units of J)."""
         return {
             "method": self.method,
             "classification": self.classification,
@@ -400,6 +402,7 @@ class Hopfield(FixedSettings):
     # ------------------------------------------------------------------ structure
     @property
     def n_neurons(self) -> int:
+        """Number of neurons N."""
         return int(self._J.shape[0])
 
     @property
@@ -419,6 +422,7 @@ class Hopfield(FixedSettings):
 
     @property
     def n_patterns(self) -> int:
+        """Number of stored patterns (0 if the couplings were given without patterns)."""
         return 0 if self._patterns is None else int(self._patterns.shape[0])
 
     @property

@@ -397,6 +397,7 @@ class Ising:
 
     @property
     def n_spins(self) -> int:
+        """Number of spins N."""
         return int(self._h.shape[0])
 
     def energy_scale(self) -> float:
@@ -421,18 +422,22 @@ class Ising:
 
     @property
     def indptr(self) -> np.ndarray:
+        """Row pointers of the CSR coupling matrix J: spin i's neighbours are ``indices[indptr[i]:indptr[i + 1]]``."""
         return self._J.indptr
 
     @property
     def indices(self) -> np.ndarray:
+        """Column indices of the CSR coupling matrix J (neighbours of each spin)."""
         return self._J.indices
 
     @property
     def data(self) -> np.ndarray:
+        """Coupling values J_ij of the CSR matrix (both triangles)."""
         return self._J.data
 
     @property
     def n_edges(self) -> int:
+        """Number of couplings: distinct bonds i < j."""
         if self._csr is None and self.geometry is not None:
             return self.geometry.dim * self.n_spins  # periodic, sides >= 3: d distinct bonds per site
         return int(self._J.nnz // 2)

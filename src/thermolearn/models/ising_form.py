@@ -51,6 +51,7 @@ class IsingForm:
 
     @property
     def n_spins(self) -> int:
+        """Number of spins N of the Ising form."""
         return self.ising.n_spins
 
     def to_spins(self, states: np.ndarray | Sequence) -> np.ndarray:

@@ -25,10 +25,12 @@ class LatticeGeometry:
 
     @property
     def dim(self) -> int:
+        """Number of lattice dimensions d."""
         return len(self.shape)
 
     @property
     def n_sites(self) -> int:
+        """Number of sites: the product of the sides."""
         return int(np.prod(self.shape))
 
     @property
@@ -37,6 +39,7 @@ class LatticeGeometry:
         return 2 * self.dim
 
     def as_dict(self) -> dict:
+        """The geometry as a JSON-ready dict (:meth:`from_dict` reads it back)."""
         return {
             "kind": "hypercubic",
             "shape": list(self.shape),
@@ -47,6 +50,7 @@ class LatticeGeometry:
 
     @classmethod
     def from_dict(cls, data: dict) -> LatticeGeometry:
+        """The geometry from :meth:`as_dict`'s dict."""
         return cls(
             shape=tuple(int(x) for x in data["shape"]),
             periodic=tuple(bool(x) for x in data["periodic"]),

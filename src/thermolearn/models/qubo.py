@@ -114,6 +114,7 @@ class QUBO:
 
     @property
     def n_variables(self) -> int:
+        """Number of binary variables n."""
         return int(self._Q.shape[0])
 
     @property
@@ -123,6 +124,7 @@ class QUBO:
 
     @property
     def offset(self) -> float:
+        """The constant added to x^T Q x (units of the objective)."""
         return self._offset
 
     def energy(self, states: np.ndarray) -> np.ndarray | float:

@@ -28,15 +28,15 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, overload
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, DTypeLike
 
 from thermolearn.file_contents import FileContents
-from thermolearn.randomness.seeds import jax_key, numpy_generator
+from thermolearn.randomness.seeds import SeedLike, jax_key, numpy_generator
 from thermolearn.resources import check_memory
 from thermolearn.storage import load_arrays, save_arrays
 from thermolearn.validation import check_finite_float, check_positive_int
@@ -324,7 +324,9 @@ class _RBMBase(ABC):
     family: ClassVar[Any]
     kind: ClassVar[str]
 
-    def __init__(self, weights, visible_bias=None, hidden_bias=None) -> None:
+    def __init__(
+        self, weights: ArrayLike, visible_bias: ArrayLike | None = None, hidden_bias: ArrayLike | None = None
+    ) -> None:
         w = _finite("weights", weights, 2)
         n_visible, n_hidden = w.shape
         if n_visible == 0 or n_hidden == 0:
@@ -343,10 +345,12 @@ class _RBMBase(ABC):
     # ------------------------------------------------------------------ parameters
     @property
     def n_visible(self) -> int:
+        """Number of visible units."""
         return self._weights.shape[0]
 
     @property
     def n_hidden(self) -> int:
+        """Number of hidden units."""
         return self._weights.shape[1]
 
     @property
@@ -356,10 +360,12 @@ class _RBMBase(ABC):
 
     @property
     def visible_bias(self) -> np.ndarray:
+        """Visible biases b, shape (n_visible,)."""
         return self._visible_bias
 
     @property
     def hidden_bias(self) -> np.ndarray:
+        """Hidden biases c, shape (n_hidden,)."""
         return self._hidden_bias
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -424,14 +430,14 @@ class _RBMBase(ABC):
         beta = _check_beta(beta)
         return np.asarray(_visible_mean(self.family, self.jax_params(), self._j(h), beta), dtype=np.float64)
 
-    def sample_hidden(self, visible: ArrayLike, *, seed=0, beta: float = 1.0) -> np.ndarray:
+    def sample_hidden(self, visible: ArrayLike, *, seed: SeedLike | jax.Array = 0, beta: float = 1.0) -> np.ndarray:
         """One draw h ~ p(h | v) per row (0/1 as float64)."""
         v = self.check_visible(visible)
         beta = _check_beta(beta)
         out = _sample_hidden(self.family, self.jax_params(), self._j(v), as_key(seed), beta)
         return np.asarray(out, dtype=np.float64)
 
-    def sample_visible(self, hidden: ArrayLike, *, seed=0, beta: float = 1.0) -> np.ndarray:
+    def sample_visible(self, hidden: ArrayLike, *, seed: SeedLike | jax.Array = 0, beta: float = 1.0) -> np.ndarray:
         """One draw v ~ p(v | h) per row."""
         h = self.check_hidden(hidden)
         beta = self._check_beta(beta)
@@ -453,16 +459,52 @@ class _RBMBase(ABC):
             )
         return jnp.asarray(np.broadcast_to(m, v.shape))
 
+    @overload
+    def gibbs(
+        self,
+        visible: ArrayLike,
+        n_steps: int = ...,
+        *,
+        seed: SeedLike | jax.Array = ...,
+        beta: float = ...,
+        clamp: ArrayLike | None = ...,
+        return_hidden: Literal[False] = ...,
+    ) -> np.ndarray: ...
+
+    @overload
+    def gibbs(
+        self,
+        visible: ArrayLike,
+        n_steps: int = ...,
+        *,
+        seed: SeedLike | jax.Array = ...,
+        beta: float = ...,
+        clamp: ArrayLike | None = ...,
+        return_hidden: Literal[True],
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+
+    @overload
+    def gibbs(
+        self,
+        visible: ArrayLike,
+        n_steps: int = ...,
+        *,
+        seed: SeedLike | jax.Array = ...,
+        beta: float = ...,
+        clamp: ArrayLike | None = ...,
+        return_hidden: bool,
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]: ...
+
     def gibbs(
         self,
         visible: ArrayLike,
         n_steps: int = 1,
         *,
-        seed=0,
+        seed: SeedLike | jax.Array = 0,
         beta: float = 1.0,
-        clamp=None,
+        clamp: ArrayLike | None = None,
         return_hidden: bool = False,
-    ):
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Run ``n_steps`` block Gibbs sweeps (h ~ p(h|v), then v ~ p(v|h)) from every row of ``visible``.
 
         All rows are independent chains run together. ``clamp`` (boolean mask, per unit or
@@ -479,7 +521,15 @@ class _RBMBase(ABC):
         out_v = np.asarray(out_v, dtype=np.float64)
         return (out_v, np.asarray(out_h, dtype=np.float64)) if return_hidden else out_v
 
-    def gibbs_trace(self, visible: ArrayLike, n_steps: int, *, seed=0, every: int = 1, clamp=None) -> GibbsTrace:
+    def gibbs_trace(
+        self,
+        visible: ArrayLike,
+        n_steps: int,
+        *,
+        seed: SeedLike | jax.Array = 0,
+        every: int = 1,
+        clamp: ArrayLike | None = None,
+    ) -> GibbsTrace:
         """Block Gibbs from ``visible`` recording states, p(v|h), F(v) and E(v,h) every ``every`` sweeps.
 
         With ``clamp`` this is image repair: the known pixels stay fixed and the free energy
@@ -514,7 +564,9 @@ class _RBMBase(ABC):
         per_chain = 8.0 * units * 6 + 8.0 * (2 * self.n_visible + 2) * n_records
         check_memory(what, float(n_chains) * per_chain, hint="choose fewer chains (samples)")
 
-    def sample(self, n_samples: int, *, n_steps: int = 1000, seed=0, init=None) -> np.ndarray:
+    def sample(
+        self, n_samples: int, *, n_steps: int = 1000, seed: SeedLike | jax.Array = 0, init: ArrayLike | None = None
+    ) -> np.ndarray:
         """``n_samples`` visible states from independent chains after ``n_steps`` Gibbs sweeps.
 
         Chains start from ``init`` (rows, or one state broadcast) or from v ~ p(v | h = 0).
@@ -542,7 +594,7 @@ class _RBMBase(ABC):
                 raise ValueError(f"init must have 1 or n_samples={n_samples} rows, got {v0.shape[0]}")
         return self.gibbs(v0, n_steps, seed=k_run)
 
-    def reconstruction_error(self, visible: ArrayLike, *, seed=None) -> float:
+    def reconstruction_error(self, visible: ArrayLike, *, seed: SeedLike | jax.Array = None) -> float:
         """Mean squared error per unit between v and E[v | h], h = p(h | v) (``seed=None``) or h ~ p(h | v)."""
         v = self.check_visible(visible)
         sampled = seed is not None
@@ -606,7 +658,7 @@ class RBM(_RBMBase):
 
     @classmethod
     def random(
-        cls, n_visible: int, n_hidden: int, *, scale: float = 0.01, data: ArrayLike | None = None, seed=0
+        cls, n_visible: int, n_hidden: int, *, scale: float = 0.01, data: ArrayLike | None = None, seed: SeedLike = 0
     ) -> RBM:
         """Small random weights W_ij ~ N(0, scale^2), c = 0, and b = 0 or, given ``data``, the
         log-odds of each pixel's mean (so p(v | h = 0) starts at the data's marginals)."""
@@ -623,7 +675,7 @@ class RBM(_RBMBase):
             b = np.log(m) - np.log1p(-m)
         return cls(w, b, np.zeros(n_hidden))
 
-    def check_visible(self, visible: ArrayLike, name: str = "visible", dtype=np.float64) -> np.ndarray:
+    def check_visible(self, visible: ArrayLike, name: str = "visible", dtype: DTypeLike = np.float64) -> np.ndarray:
         """Binary visible states in {0, 1} as ``dtype`` (default float64), shape (n, n_visible)."""
         return _check_binary(visible, self.n_visible, name, "n_visible", dtype)
 
@@ -654,7 +706,13 @@ class GaussianBernoulliRBM(_RBMBase):
     family = GAUSSIAN
     kind = "gaussian"
 
-    def __init__(self, weights, visible_bias=None, hidden_bias=None, sigma=None) -> None:
+    def __init__(
+        self,
+        weights: ArrayLike,
+        visible_bias: ArrayLike | None = None,
+        hidden_bias: ArrayLike | None = None,
+        sigma: ArrayLike | None = None,
+    ) -> None:
         super().__init__(weights, visible_bias, hidden_bias)
         if sigma is None:
             sigma = 1.0
@@ -668,6 +726,7 @@ class GaussianBernoulliRBM(_RBMBase):
 
     @property
     def sigma(self) -> np.ndarray:
+        """Standard deviation sigma_i of each visible unit (units of the data)."""
         return self._sigma
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -675,7 +734,14 @@ class GaussianBernoulliRBM(_RBMBase):
 
     @classmethod
     def random(
-        cls, n_visible: int, n_hidden: int, *, scale: float = 0.01, sigma=1.0, data: ArrayLike | None = None, seed=0
+        cls,
+        n_visible: int,
+        n_hidden: int,
+        *,
+        scale: float = 0.01,
+        sigma: ArrayLike = 1.0,
+        data: ArrayLike | None = None,
+        seed: SeedLike = 0,
     ) -> GaussianBernoulliRBM:
         """Small random weights, c = 0, b = 0 or the data's mean, and the given ``sigma``."""
         n_visible = check_positive_int("n_visible", n_visible)
@@ -687,7 +753,7 @@ class GaussianBernoulliRBM(_RBMBase):
         b = np.zeros(n_visible) if data is None else _check_real(data, n_visible, "data").mean(axis=0)
         return cls(w, b, np.zeros(n_hidden), sigma)
 
-    def check_visible(self, visible: ArrayLike, name: str = "visible", dtype=np.float64) -> np.ndarray:
+    def check_visible(self, visible: ArrayLike, name: str = "visible", dtype: DTypeLike = np.float64) -> np.ndarray:
         """Real visible states (finite) as ``dtype`` (default float64), shape (n, n_visible)."""
         return _check_real(visible, self.n_visible, name).astype(dtype, copy=False)
 

@@ -57,6 +57,7 @@ class HSRelaxation:
 
     @property
     def n_spins(self) -> int:
+        """Number of spins N (the size of the coupling matrix K)."""
         return int(self.K.shape[0])
 
     def log_density(self, x: np.ndarray) -> np.ndarray:

@@ -59,21 +59,26 @@ class NISResult:
 
     @property
     def reliable(self) -> bool:
+        """Whether the estimate raised no warning (ESS and k-hat within bounds)."""
         return self.warning is None
 
     @property
     def free_energy(self) -> float:
+        """Total free energy F = -T ln Z (units of J)."""
         return -self.temperature * self.log_z
 
     @property
     def free_energy_stderr(self) -> float:
+        """Standard error of :attr:`free_energy`, T times that of ln Z (units of J)."""
         return self.temperature * self.log_z_stderr
 
     @property
     def ess_fraction(self) -> float:
+        """Effective sample size as a fraction of the samples drawn, ESS / n."""
         return self.ess / self.n_samples
 
     def as_dict(self) -> dict[str, Any]:
+        """The estimate as a JSON-ready dict: ln Z, F, ESS, observables with errors, k-hat and warning."""
         return {
             "log_z_nis": {"mean": self.log_z, "stderr": self.log_z_stderr},
             "free_energy_nis": {"mean": self.free_energy, "stderr": self.free_energy_stderr},

@@ -69,6 +69,7 @@ class MADEConfig:
             raise TypeError(f"symmetric must be True or False, got {self.symmetric!r}")
 
     def as_dict(self) -> dict[str, Any]:
+        """The architecture as a JSON-ready dict."""
         return {"n_spins": self.n_spins, "hidden": self.hidden, "depth": self.depth, "symmetric": self.symmetric}
 
     @property

@@ -123,7 +123,7 @@ class NeuralMCMC(FixedSettings, Sampler):
         accept[chains] = ok
         return accept
 
-    def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
+    def sweep(self, model: Ising, state: ChainState, betas: float | np.ndarray | None, n_sweeps: int = 1) -> SweepStats:
         n_sweeps = self._check_call(model, state, n_sweeps)  # the chains (in full on first sight), n_sweeps >= 0
         if model is not self._checked_for:  # the network's size against the model's, once per model
             self.check_model(model)
@@ -178,6 +178,7 @@ class NeuralMCMCResult:
         return 0.5 * (edges[1:] + edges[:-1]), counts / max(counts.sum(), 1)
 
     def as_dict(self) -> dict[str, Any]:
+        """The run as a JSON-ready dict: acceptance, tau_int and energy and <|M|> (totals, units of J) with errors."""
         return {
             "temperature": self.temperature,
             "n_chains": self.n_chains,

@@ -42,6 +42,7 @@ class AutoregressiveNetwork(ABC):
 
     @property
     def n_spins(self) -> int:
+        """Number of spins N the network models."""
         return int(self.config.n_spins)
 
     @property

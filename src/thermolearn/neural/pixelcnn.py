@@ -64,10 +64,12 @@ class PixelCNNConfig:
 
     @property
     def n_spins(self) -> int:
+        """Number of spins N = rows x columns."""
         return self.shape[0] * self.shape[1]
 
     @property
     def n_parameters(self) -> int:
+        """Number of trainable parameters (masked weights, biases and the output layer)."""
         a, b = masks(self)
         c = self.channels
         first = int(a.sum()) * c + c
@@ -75,6 +77,7 @@ class PixelCNNConfig:
         return first + later + c + self.n_spins
 
     def as_dict(self) -> dict[str, Any]:
+        """The architecture as a JSON-ready dict."""
         return {
             "n_spins": self.n_spins,
             "shape": list(self.shape),

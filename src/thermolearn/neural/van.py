@@ -94,9 +94,12 @@ class FreeEnergyBound:
 
     @property
     def free_energy_per_spin(self) -> float:
+        """Variational free energy per spin F_q / N, an upper bound on the exact one (units of J)."""
         return self.free_energy / self.n_spins
 
     def as_dict(self) -> dict[str, Any]:
+        """The bound as a JSON-ready dict: F >= F_exact (units of J), ln Z lower bound, energy, entropy,
+        magnetisation."""
         return {
             "temperature": self.temperature,
             "n_spins": self.n_spins,
@@ -187,9 +190,11 @@ class VANResult:
 
     @property
     def steps(self) -> int:
+        """Number of training steps recorded in ``history``."""
         return int(self.history.size)
 
     def as_dict(self) -> dict[str, Any]:
+        """The run as a JSON-ready dict: the network, steps and the free-energy bound."""
         return {
             "network": self.network.network,
             "architecture": self.network.config.as_dict(),

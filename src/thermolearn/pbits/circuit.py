@@ -37,6 +37,7 @@ class Circuit:
 
     @property
     def n_pbits(self) -> int:
+        """Number of p-bits in the circuit."""
         return len(self.names)
 
     def node(self, name: str) -> int:
@@ -110,6 +111,7 @@ class Circuit:
         return ok
 
     def indices(self, names: Sequence[str]) -> np.ndarray:
+        """Indices of the p-bits named ``names`` (int64); ``ValueError`` on an unknown name."""
         return np.array([self.index(n) for n in names], dtype=np.int64)
 
     def clamps(self, values: Mapping[str, int]) -> dict[int, int]:

@@ -108,6 +108,7 @@ class FactorResult:
     visits: dict[str, int]
 
     def as_dict(self) -> dict[str, Any]:
+        """The run as a JSON-ready dict: success and stationary probabilities with their exact and Boltzmann values."""
         return {
             "n": self.n,
             "width": self.width,

@@ -68,6 +68,7 @@ class GateRun:
         return out
 
     def as_dict(self) -> dict[str, Any]:
+        """The run as a JSON-ready dict: P(valid), total-variation distance, their exact and Boltzmann values."""
         return {
             "gate": self.gate,
             "i0": self.i0,

@@ -85,6 +85,7 @@ class TruthTable:
 
     @property
     def names(self) -> tuple[str, ...]:
+        """Input names followed by output names."""
         return self.inputs + self.outputs
 
     def spins(self) -> np.ndarray:
@@ -120,6 +121,7 @@ class Gate:
 
     @property
     def n_pbits(self) -> int:
+        """Number of p-bits: inputs, outputs and auxiliaries."""
         return len(self.names)
 
     def model(self, i0: float = 1.0) -> Ising:
@@ -133,6 +135,7 @@ class Gate:
         return np.any(np.all(visible[..., None, :] == rows, axis=-1), axis=-1)
 
     def as_dict(self) -> dict:
+        """The gate as a JSON-ready dict: its p-bits, J, h, ground energy and gap (units of J)."""
         return {
             "name": self.name,
             "inputs": list(self.table.inputs),

@@ -77,6 +77,7 @@ class PBitRun:
 
     @property
     def n_chains(self) -> int:
+        """Number of independent chains run."""
         return int(self.final_states.shape[0])
 
     def frequencies(self) -> np.ndarray:

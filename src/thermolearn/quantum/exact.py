@@ -63,6 +63,7 @@ class LowSpectrum:
 
     @property
     def ground_energy(self) -> float:
+        """Ground-state energy E_0, the lowest level (units of J)."""
         return float(self.energies[0])
 
     @property
@@ -71,6 +72,7 @@ class LowSpectrum:
         return float(self.energies[1] - self.energies[0]) if self.energies.size > 1 else float("nan")
 
     def as_dict(self) -> dict:
+        """The spectrum as a JSON-ready dict: ground energy, gap and levels (units of J) with their sectors."""
         return {
             "n_spins": self.n_spins,
             "ground_energy": self.ground_energy,
@@ -356,9 +358,11 @@ class QuantumThermodynamics:
 
     @property
     def free_energy(self) -> np.ndarray:
+        """Free energy F = -T ln Z at each temperature (total, units of J)."""
         return -self.temperatures * self.log_z
 
     def as_dict(self) -> dict:
+        """The thermodynamics as a JSON-ready dict: per temperature ln Z, E, C, F = -T ln Z and the correlators."""
         return {
             "n_spins": self.n_spins,
             "ground_energy": self.ground_energy,

@@ -137,6 +137,7 @@ class ChainThermodynamics:
     specific_heat: np.ndarray
 
     def as_dict(self) -> dict:
+        """The thermodynamics as a JSON-ready dict: temperatures, ln Z, energy and specific heat."""
         return {
             "temperatures": self.temperatures.tolist(),
             "log_z": self.log_z.tolist(),

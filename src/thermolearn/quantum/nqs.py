@@ -84,6 +84,7 @@ class RBMWaveFunction:
 
     @property
     def is_complex(self) -> bool:
+        """Whether the parameters are complex (a wave function with phases)."""
         return self.parameters == "complex"
 
     @property
@@ -98,6 +99,7 @@ class RBMWaveFunction:
         return self.n_complex_parameters * (2 if self.is_complex else 1)
 
     def as_dict(self) -> dict:
+        """The ansatz as a JSON-ready dict: size, hidden density alpha, parameter kind and count."""
         return {
             "n_spins": self.n_spins,
             "alpha": self.alpha,
@@ -206,6 +208,7 @@ class TransverseIsing(NamedTuple):
 
     @property
     def n_spins(self) -> int:
+        """Number of spins N."""
         return int(self.fields.shape[0])
 
 

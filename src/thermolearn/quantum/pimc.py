@@ -84,6 +84,7 @@ class TrotterExact:
     szsz: float
 
     def as_dict(self) -> dict:
+        """The exact Trotterised answer as a JSON-ready dict: ln Z, energy (units of J), <sx>, <szsz>."""
         return {
             "slices": self.slices,
             "temperature": self.temperature,
@@ -175,6 +176,7 @@ class PIMCResult:
     extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
+        """The run as a JSON-ready dict: settings and the estimates (energy in units of J, <sx>, <szsz>) with errors."""
         return {
             "temperature": self.temperature,
             "slices": self.slices,
@@ -570,6 +572,7 @@ class Extrapolation:
     chi2_per_dof: float
 
     def as_dict(self) -> dict:
+        """The fit a + b x as a JSON-ready dict: value a (the extrapolated limit), slope b, errors and chi^2 per dof."""
         return {
             "value": self.a,
             "stderr": self.a_stderr,

@@ -30,11 +30,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg
+from numpy.typing import ArrayLike
 
 from thermolearn.models.ising import Ising
 from thermolearn.progress import progress_bar
 from thermolearn.quantum.hamiltonian import check_transverse, dense_hamiltonian, diagonal_energies, spin_table
-from thermolearn.randomness.seeds import numpy_generator
+from thermolearn.randomness.seeds import SeedLike, numpy_generator
 from thermolearn.validation import check_finite_array, check_positive_float, check_positive_int
 
 QBM_MODELS = ("bm", "bqbm", "qbm")
@@ -54,7 +55,7 @@ class QBMParameters:
     gamma: np.ndarray
 
     @classmethod
-    def checked(cls, biases, couplings, gamma) -> QBMParameters:
+    def checked(cls, biases: ArrayLike, couplings: ArrayLike, gamma: ArrayLike) -> QBMParameters:
         """Parameters after the checks: finite, real, shapes agreeing, w symmetric with zero diagonal, gamma >= 0."""
         b = check_finite_array("biases", biases, ndim=1)
         n = b.shape[0]
@@ -73,6 +74,7 @@ class QBMParameters:
 
     @property
     def n_visible(self) -> int:
+        """Number of visible spins N."""
         return int(self.biases.shape[0])
 
     def ising(self) -> Ising:
@@ -80,14 +82,16 @@ class QBMParameters:
         return Ising.from_dense(self.couplings, self.biases)
 
     def copy(self) -> QBMParameters:
+        """An independent copy (arrays copied)."""
         return QBMParameters(self.biases.copy(), self.couplings.copy(), self.gamma.copy())
 
     def as_dict(self) -> dict:
+        """The parameters as a JSON-ready dict: biases, couplings and transverse fields gamma."""
         return {"biases": self.biases.tolist(), "couplings": self.couplings.tolist(), "gamma": self.gamma.tolist()}
 
 
 # ------------------------------------------------------------------------------ data
-def mode_mixture(n_visible: int, n_modes: int, p: float, seed=0) -> tuple[np.ndarray, np.ndarray]:
+def mode_mixture(n_visible: int, n_modes: int, p: float, seed: SeedLike = 0) -> tuple[np.ndarray, np.ndarray]:
     """The data distribution of Amin et al.: q(v) = (1/M) sum_k p^{N - d_k(v)} (1 - p)^{d_k(v)}, with
     d_k(v) the Hamming distance from v to the random centre k (each spin agrees with probability p).
 
@@ -269,6 +273,8 @@ class QBMTraining:
     settings: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
+        """The training as a JSON-ready dict: KL, log-likelihood and Golden-Thompson bound per epoch (nats), data
+        entropy."""
         return {
             "model": self.model,
             "kl": self.kl.tolist(),
@@ -289,7 +295,7 @@ def train_qbm(
     learning_rate: float = 0.1,
     gamma: float = 2.0,
     init_scale: float = 0.01,
-    seed=0,
+    seed: SeedLike = 0,
     progress: bool | None = None,
 ) -> QBMTraining:
     """Fit a fully visible BM, bQBM or QBM to the distribution ``q`` (over 2^N states) by Adam ascent

@@ -79,9 +79,11 @@ class SQAResult:
 
     @property
     def reads(self) -> int:
+        """Number of independent reads (annealing runs)."""
         return int(self.energies.size)
 
     def as_dict(self) -> dict[str, Any]:
+        """The run as a JSON-ready dict: settings, best and mean energy (units of J), best state."""
         return {
             "algorithm": "sqa",
             "sweeps": self.sweeps,
@@ -214,6 +216,7 @@ class SQARun(FixedSettings):
 
     @property
     def finished(self) -> bool:
+        """Whether all ``sweeps`` sweeps have run."""
         return self.step >= self.sweeps
 
     def result(self) -> SQAResult:
@@ -241,9 +244,11 @@ class SQARun(FixedSettings):
         )
 
     def arrays(self) -> dict[str, np.ndarray]:
+        """The run's state for a checkpoint: spins and the per-chain RNG states."""
         return {"spins": self.spins, "rng": self.rng}
 
     def restore(self, arrays: dict[str, np.ndarray], step: int) -> None:
+        """Restore the state :meth:`arrays` saved, ``step`` sweeps into the run."""
         self.spins = np.ascontiguousarray(arrays["spins"], dtype=np.int8)
         self.rng = np.ascontiguousarray(arrays["rng"], dtype=np.uint64)
         self.step = int(step)

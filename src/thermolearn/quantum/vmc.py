@@ -82,6 +82,7 @@ class VMCResult:
 
     @property
     def iterations(self) -> int:
+        """Number of optimisation iterations recorded."""
         return int(self.energy.shape[0])
 
     def final_energy(self, fraction: float = 0.1) -> tuple[float, float]:
@@ -110,6 +111,7 @@ class VMCResult:
         return float(np.median(self.seconds[1:] if self.seconds.size > 1 else self.seconds))
 
     def as_dict(self) -> dict:
+        """The run as a JSON-ready dict: final energy with error (units of J) and per-iteration traces."""
         mean, err = self.final_energy()
         return {
             "ansatz": self.ansatz.as_dict(),

@@ -284,6 +284,7 @@ class ChainFlow:
 
     @property
     def levels(self) -> int:
+        """Number of decimation steps (couplings recorded minus one)."""
         return int(self.couplings.size - 1)
 
     def as_dict(self) -> dict[str, Any]:

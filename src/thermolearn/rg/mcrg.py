@@ -140,10 +140,12 @@ class OperatorSeries:
 
     @property
     def n_samples(self) -> int:
+        """Number of configurations measured."""
         return int(self.even.shape[0])
 
     @property
     def blockings(self) -> int:
+        """Number of blocking steps (levels beyond the original lattice)."""
         return int(self.even.shape[1] - 1)
 
     @staticmethod
@@ -229,6 +231,7 @@ class MCRGLevel:
     odd_eigenvalues: np.ndarray
 
     def as_dict(self) -> dict[str, Any]:
+        """The level as a JSON-ready dict: exponents y_t, y_h, nu = 1 / y_t with errors and the eigenvalues."""
         return {
             "level": self.level,
             "y_t": {"mean": _json(self.y_t[0]), "stderr": _json(self.y_t[1])},

@@ -64,9 +64,11 @@ class MethodRow:
 
     @property
     def free_energy_per_spin_stderr(self) -> float | None:
+        """Standard error of F / N, T stderr(ln Z) / N (units of J); None without one."""
         return None if self.log_z_stderr is None else self.temperature * self.log_z_stderr / self.n_spins
 
     def as_dict(self) -> dict[str, Any]:
+        """The row as a JSON-ready dict (NaN as null)."""
         return {
             "method": self.method,
             "kind": self.kind,
@@ -137,12 +139,14 @@ class Comparison:
     skipped: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     def row(self, method: str) -> MethodRow:
+        """The row of ``method``; ``KeyError`` listing the rows if there is none."""
         for r in self.rows:
             if r.method == method:
                 return r
         raise KeyError(f"no row for {method!r}; rows: {', '.join(r.method for r in self.rows)}")
 
     def as_dict(self) -> dict[str, Any]:
+        """The comparison as a JSON-ready dict: model, N, T and one row per method."""
         return {
             "model": self.model,
             "n_spins": self.n_spins,

@@ -85,6 +85,7 @@ class RBMRenormalisationResult:
     models: list[RBM] = field(repr=False)
 
     def as_dict(self) -> dict[str, Any]:
+        """The experiment's JSON record (``record`` itself)."""
         return self.record
 
 

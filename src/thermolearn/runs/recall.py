@@ -142,6 +142,7 @@ class RestorationResult:
     energy_traces: list[np.ndarray]
 
     def as_dict(self) -> dict[str, Any]:
+        """The result as a JSON-ready dict: per corruption level, restored and retrieved fractions with errors."""
         return {
             "levels": self.levels.tolist(),
             "mode": self.mode,

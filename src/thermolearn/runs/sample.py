@@ -81,6 +81,7 @@ class SampleResult:
 
     @property
     def temperatures(self) -> np.ndarray:
+        """The distinct temperatures of the chains, sorted (units of J)."""
         return np.unique(self.chain_temperatures)
 
     @property

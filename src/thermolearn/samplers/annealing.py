@@ -86,6 +86,7 @@ class AnnealResult:
 
     @property
     def reads(self) -> int:
+        """Number of independent reads (annealing runs)."""
         return int(self.energies.size)
 
     def fraction_at_best(self, tolerance: float = 1e-9) -> float:

@@ -33,6 +33,7 @@ class SweepStats:
 
     @property
     def acceptance(self) -> float:
+        """Fraction of attempted moves accepted, over all chains; NaN if none was attempted."""
         total = float(np.sum(self.attempted))
         return float(np.sum(self.accepted)) / total if total else float("nan")
 
@@ -199,7 +200,9 @@ class Sampler(ABC):
         (:meth:`_check_call`) and refuse a state that does not fit, rather than report wrong
         numbers. A subclass calls ``self._check_call(model, state, n_sweeps)`` before its kernels."""
 
-    def sweep_and_record(self, model: Ising, state: ChainState, betas, thin: int, records: Records) -> SweepStats:
+    def sweep_and_record(
+        self, model: Ising, state: ChainState, betas: float | np.ndarray | None, thin: int, records: Records
+    ) -> SweepStats:
         """``records.count`` times: ``thin`` sweeps, then record every chain (E, M, its spins into
         its batch's site sums and into the states when kept) at index ``records.first + k``.
 
@@ -364,18 +367,22 @@ class BoundSweeps:
     # what it is bound to, read-only (bind again for other chains or another beta)
     @property
     def sampler(self) -> Sampler:
+        """The bound sampler."""
         return self._sampler
 
     @property
     def model(self) -> Ising:
+        """The model the sampler is bound to."""
         return self._model
 
     @property
     def state(self) -> ChainState:
+        """The chains, advanced in place by :meth:`sweep`."""
         return self._state
 
     @property
     def betas(self) -> float | np.ndarray | None:
+        """The chains' inverse temperatures as bound (units of 1/J)."""
         return self._betas
 
     def sweep(self, n_sweeps: int = 1) -> int:
@@ -404,8 +411,8 @@ class BoundSweeps:
         return f"BoundSweeps({self.sampler!r}, {self.state.n_chains} chain(s) of {self.model.n_spins} spins)"
 
 
-def as_betas(betas: float | np.ndarray, n_chains: int) -> np.ndarray:
-    """One inverse temperature per chain (a scalar is broadcast); each must be > 0."""
+def as_betas(betas: float | np.ndarray | None, n_chains: int) -> np.ndarray:
+    """One inverse temperature per chain (a scalar is broadcast); each must be > 0 (None raises)."""
     if isinstance(betas, (float, int)) and not isinstance(betas, bool):  # the per-sweep fast path
         if not betas > 0:  # also NaN
             raise ValueError("inverse temperatures beta must be > 0 (beta = inf is the zero-temperature quench)")

@@ -1217,13 +1217,15 @@ class Wolff(_ClusterSampler):
     def _work(self, n: int, dtype: np.dtype) -> tuple:
         return np.empty(3 * n, dtype=dtype), np.empty(8, dtype=np.uint64)  # stack, members, columns; nbr
 
-    def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
+    def sweep(self, model: Ising, state: ChainState, betas: float | np.ndarray | None, n_sweeps: int = 1) -> SweepStats:
         got = self._lean_call(model, state, betas, n_sweeps)
         if got is not None:
             return one_chain_stats(got[0], got[1])
         return self._sweeps(model, state, betas, n_sweeps, _NO_RECORDS)
 
-    def sweep_and_record(self, model: Ising, state: ChainState, betas, thin: int, records: Records) -> SweepStats:
+    def sweep_and_record(
+        self, model: Ising, state: ChainState, betas: float | np.ndarray | None, thin: int, records: Records
+    ) -> SweepStats:
         thin = check_positive_int("thin", thin)
         return self._sweeps(model, state, betas, thin * records.count, records.kernel_arguments(thin))
 
@@ -1370,13 +1372,15 @@ class SwendsenWang(_ClusterSampler):
         STRIP_THREAD_SITES on)."""
         return self.strip_sites is not None and model.n_spins >= self.strip_sites and lattice_columns(model) is not None
 
-    def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
+    def sweep(self, model: Ising, state: ChainState, betas: float | np.ndarray | None, n_sweeps: int = 1) -> SweepStats:
         flipped = self._lean_call(model, state, betas, n_sweeps)
         if flipped is not None:
             return one_chain_stats(flipped, n_sweeps * model.n_spins)
         return self._sweeps(model, state, betas, n_sweeps, _NO_RECORDS)
 
-    def sweep_and_record(self, model: Ising, state: ChainState, betas, thin: int, records: Records) -> SweepStats:
+    def sweep_and_record(
+        self, model: Ising, state: ChainState, betas: float | np.ndarray | None, thin: int, records: Records
+    ) -> SweepStats:
         thin = check_positive_int("thin", thin)
         return self._sweeps(model, state, betas, thin * records.count, records.kernel_arguments(thin))
 

@@ -489,6 +489,7 @@ class MultiSpinMetropolis(Sampler):
         self._clock = ThreadClock()
 
     def plan(self, model: Ising) -> _Plan:
+        """The kernel's plan for ``model`` (sides, antiferromagnetic bond masks, |J|), kept for the last model."""
         if self._plan is None or self._plan[0] is not model:
             self._plan = (model, msc_plan(model))
         return self._plan[1]
@@ -506,7 +507,7 @@ class MultiSpinMetropolis(Sampler):
             )
         return super().chain_temperatures(temperature, n_chains)
 
-    def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
+    def sweep(self, model: Ising, state: ChainState, betas: float | np.ndarray | None, n_sweeps: int = 1) -> SweepStats:
         n_sweeps = self._check_call(model, state, n_sweeps)  # the chains (in full on first sight), n_sweeps >= 0
         plan = self.plan(model)
         n_chains = state.n_chains

@@ -446,6 +446,7 @@ class ParallelTempering(Sampler):
     # ------------------------------------------------------------------ the Sampler interface
     @property
     def n_temperatures(self) -> int:
+        """Number of temperatures in the ladder."""
         return int(self.temperatures.size)
 
     def options(self) -> dict:
@@ -567,7 +568,7 @@ class ParallelTempering(Sampler):
         self._counters = checked["counters"]
         self.base.load_state({key[5:]: v for key, v in arrays.items() if key.startswith("base_")}, n_chains)
 
-    def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
+    def sweep(self, model: Ising, state: ChainState, betas: float | np.ndarray | None, n_sweeps: int = 1) -> SweepStats:
         """``n_sweeps`` rounds of: a base sweep of every slot, then (every ``exchange_every``
         sweeps) swap proposals between neighbouring temperatures, even and odd pairs in turn.
         Returns the base sampler's move statistics; 0 sweeps change nothing."""

@@ -302,6 +302,7 @@ class SpinFlipRule(FixedSettings):
 
     @property
     def has_lattice_path(self) -> bool:
+        """Whether the rule has a lattice kernel code (the fast path on lattices)."""
         return self.lattice_code is not None
 
     def compiled(self, template: Callable, *, parallel: bool = False) -> Any:

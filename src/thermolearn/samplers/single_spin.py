@@ -231,7 +231,7 @@ class SingleSpinSampler(Sampler):
         kernel = serial_kernel(plan, _ORDER_KIND[self.order])
         return checked, order, plan, codes, kernel, (*plan_arguments(plan), codes, plan.de_flat)
 
-    def sweep(self, model: Ising, state: ChainState, betas, n_sweeps: int = 1) -> SweepStats:
+    def sweep(self, model: Ising, state: ChainState, betas: float | np.ndarray | None, n_sweeps: int = 1) -> SweepStats:
         lean = self._lean_for(model, state, betas)
         if lean is not None and type(n_sweeps) is int:
             # a harness calling sweep(model, state, beta, 1) on one chain in a loop: the serial
@@ -289,7 +289,9 @@ class SingleSpinSampler(Sampler):
                 accepted = self._run_kernel(model, state, n_sweeps, prepared, threads)
         return SweepStats(accepted=accepted, attempted=np.full(n_chains, n_sweeps * n_spins))
 
-    def sweep_and_record(self, model: Ising, state: ChainState, betas, thin: int, records: Records) -> SweepStats:
+    def sweep_and_record(
+        self, model: Ising, state: ChainState, betas: float | np.ndarray | None, thin: int, records: Records
+    ) -> SweepStats:
         plan = self.lattice_plan(model)
         if plan is None:  # the generic CSR kernel records from Python
             return super().sweep_and_record(model, state, betas, thin, records)

@@ -45,6 +45,7 @@ class ChainState:
 
     @property
     def n_chains(self) -> int:
+        """Number of chains."""
         return int(self.spins.shape[0])
 
     @classmethod
@@ -82,6 +83,7 @@ class ChainState:
         )
 
     def copy(self) -> ChainState:
+        """An independent copy of the chains (spins, RNG states, energies, magnetisations)."""
         return ChainState(self.spins.copy(), self.rng.copy(), self.energy.copy(), self.magnetization.copy())
 
     def chain_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -160,6 +162,7 @@ class ChainState:
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> ChainState:
+        """The chains from the arrays a checkpoint holds (spins, rng, energy, magnetization)."""
         return cls(
             spins=np.ascontiguousarray(arrays["spins"], dtype=np.int8),
             rng=np.ascontiguousarray(arrays["rng"], dtype=np.uint64),

@@ -108,10 +108,12 @@ class DisorderEnsemble:
 
     @property
     def n_samples(self) -> int:
+        """Number of disorder samples (one per seed)."""
         return len(self.seeds)
 
     @property
     def n_spins(self) -> int:
+        """Number of spins N per sample: the product of the sides."""
         return int(np.prod(self.shape))
 
     def model(self, k: int) -> Ising:
@@ -139,6 +141,7 @@ class DisorderEnsemble:
         return f"EA {'x'.join(map(str, self.shape))} {self.couplings}"
 
     def as_dict(self) -> dict[str, Any]:
+        """The ensemble as a JSON-ready dict: kind, shape, N, couplings and seeds."""
         return {
             "kind": self.kind,
             "shape": list(self.shape),

@@ -132,6 +132,7 @@ class GroundStateStudy:
     resumed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
+        """The study as a JSON-ready dict: per-sample results and the hit probability with its Wilson interval."""
         return {
             "ensemble": self.ensemble.describe(),
             "n_spins": self.ensemble.n_spins,

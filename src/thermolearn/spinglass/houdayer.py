@@ -195,6 +195,7 @@ class TemperingRun:
     best_spins: np.ndarray
 
     def as_dict(self) -> dict[str, Any]:
+        """The run as a JSON-ready dict: temperatures, exchange acceptance, mean cluster size, sweeps."""
         return {
             "temperatures": self.temperatures.tolist(),
             "exchange_acceptance": self.exchange_acceptance.tolist(),

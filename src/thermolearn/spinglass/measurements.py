@@ -60,6 +60,7 @@ class OverlapStudy:
     average: DisorderAverage
 
     def as_dict(self) -> dict[str, Any]:
+        """The study as a JSON-ready dict: P(q) and the disorder averages."""
         return {
             "temperature": self.temperature,
             "ensemble": self.ensemble.describe(),

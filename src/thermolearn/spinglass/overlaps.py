@@ -85,6 +85,9 @@ class DisorderAverage:
     link: tuple[float, float] | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        """The averages as a JSON-ready dict: [<q^2>], [<q^4>], [<|q|>], chi_SG, Binder g and link overlap with
+        errors."""
+
         def pair(v: tuple[float, float] | None) -> dict[str, float] | None:
             return None if v is None else {"mean": float(v[0]), "stderr": float(v[1])}
 

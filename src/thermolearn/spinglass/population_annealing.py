@@ -133,6 +133,7 @@ class PopulationRun:
     log_q: np.ndarray
 
     def as_dict(self) -> dict[str, Any]:
+        """The run as a JSON-ready dict: ln Z, energy mean, sd and minimum (units of J), family statistics."""
         return {
             "log_z": self.log_z,
             "mean_energy": self.mean_energy,
@@ -198,13 +199,17 @@ class PAResult:
 
     @property
     def runs(self) -> int:
+        """Number of independent population runs."""
         return len(self.run_results)
 
     @property
     def min_energy(self) -> float:
+        """Lowest energy found over all runs (units of J)."""
         return float(min(r.min_energy for r in self.run_results))
 
     def as_dict(self) -> dict[str, Any]:
+        """The result as a JSON-ready dict: ln Z and energy (units of J) with jackknife errors, rho_f, rho_t, per-run
+        records."""
         return {
             "temperature": self.temperature,
             "n_spins": self.n_spins,

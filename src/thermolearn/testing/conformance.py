@@ -357,14 +357,17 @@ class CaseResult:
 
     @property
     def passed(self) -> bool:
+        """Whether the case passed."""
         return self.status == PASSED
 
     @property
     def failed(self) -> bool:
+        """Whether the case failed."""
         return self.status == FAILED
 
     @property
     def conclusive(self) -> bool:
+        """Whether the case passed or failed (not inconclusive)."""
         return self.status in (PASSED, FAILED)
 
 
@@ -384,18 +387,22 @@ class ConformanceReport:
 
     @property
     def passed(self) -> bool:
+        """Whether at least one case passed and none failed."""
         return any(c.passed for c in self.cases) and not self.failures
 
     @property
     def failures(self) -> tuple[CaseResult, ...]:
+        """The cases that failed."""
         return tuple(c for c in self.cases if c.failed)
 
     @property
     def inconclusive(self) -> tuple[CaseResult, ...]:
+        """The cases that neither passed nor failed."""
         return tuple(c for c in self.cases if not c.conclusive)
 
     @property
     def status(self) -> str:
+        """The verdict: failed if any case failed, passed if :attr:`passed`, else inconclusive."""
         if self.failures:
             return FAILED
         return PASSED if self.passed else INCONCLUSIVE

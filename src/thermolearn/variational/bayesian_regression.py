@@ -49,9 +49,12 @@ class MeanFieldGaussianResult:
 
     @property
     def gap(self) -> float:
+        """log evidence - ELBO = KL(q || posterior) >= 0 (nats)."""
         return self.log_evidence - self.elbo
 
     def as_dict(self) -> dict[str, Any]:
+        """The result as a JSON-ready dict: ELBO, log evidence and their gap (nats), convergence, q's means and
+        variances."""
         return {
             "elbo": clean(self.elbo),
             "log_evidence": clean(self.log_evidence),
@@ -116,6 +119,7 @@ class BayesianLinearRegression:
 
     @property
     def n_features(self) -> int:
+        """Number of features (weights) of the regression."""
         return int(self.X.shape[1])
 
     @property

@@ -227,6 +227,7 @@ class BBVIResult:
 
     @property
     def energy_per_spin(self) -> float:
+        """Energy per spin <E>_q / N under the fitted q (units of J)."""
         return self.energy / self.n_spins
 
     @property
@@ -242,6 +243,7 @@ class BBVIResult:
         return np.asarray(s).astype(np.int8)
 
     def as_dict(self) -> dict[str, Any]:
+        """The result as a JSON-ready dict: ELBO, importance-sampled ln Z and per-spin observables with errors."""
         return {
             "family": self.family,
             "temperature": self.temperature,

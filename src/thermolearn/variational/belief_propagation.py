@@ -99,6 +99,7 @@ class BetheResult(SiteMagnetizations):
         return self.edge_correlations - self.magnetizations[i] * self.magnetizations[j]
 
     def raise_if_not_converged(self) -> BetheResult:
+        """This result if belief propagation converged; else ``ConvergenceError``."""
         if not self.converged:
             raise ConvergenceError(
                 f"belief propagation did not converge at T = {self.temperature:g}: {self.iterations} iterations, "
@@ -108,6 +109,7 @@ class BetheResult(SiteMagnetizations):
         return self
 
     def as_dict(self) -> dict[str, Any]:
+        """The result as a JSON-ready dict: Bethe ln Z and per-spin F, E, S, M, with convergence."""
         return {
             "temperature": self.temperature,
             "init": self.init,

@@ -48,10 +48,12 @@ class IsingExponentialFamily:
 
     @property
     def n_edges(self) -> int:
+        """Number of edges (pair statistics s_i s_j)."""
         return int(self.edge_i.size)
 
     @property
     def n_parameters(self) -> int:
+        """Number of natural parameters: one field per spin plus one coupling per edge."""
         return self.n_spins + self.n_edges
 
     def _check_theta(self, theta: ArrayLike) -> np.ndarray:

@@ -150,9 +150,11 @@ class MeanFieldFixedPoint(SiteMagnetizations):
 
     @property
     def is_paramagnetic(self) -> bool:
+        """Whether every magnetisation m_i is zero (|m_i| < 1e-8)."""
         return bool(np.max(np.abs(self.magnetizations), initial=0.0) < 1e-8)
 
     def as_dict(self, *, magnetizations: bool = False) -> dict[str, Any]:
+        """The fixed point as a JSON-ready dict: ln Z, per-spin F, E, S, M (units of J), stability and convergence."""
         out = {
             "temperature": self.temperature,
             "log_z": clean(self.log_z),
@@ -191,34 +193,43 @@ class MeanFieldResult:
 
     @property
     def best(self) -> MeanFieldFixedPoint:
+        """The fixed point of largest ln Z (lowest mean-field F) among the converged ones, else among the
+        unconverged."""
         return max(self.fixed_points or self.unconverged, key=lambda p: p.log_z)
 
     @property
     def converged(self) -> bool:
+        """Whether the best fixed point converged."""
         return self.best.converged
 
     @property
     def n_spins(self) -> int:
+        """Number of spins N."""
         return self.best.n_spins
 
     @property
     def log_z(self) -> float:
+        """Mean-field ln Z of the best fixed point (a lower bound on the exact one)."""
         return self.best.log_z
 
     @property
     def magnetizations(self) -> np.ndarray:
+        """Per-site magnetisations m_i of the best fixed point."""
         return self.best.magnetizations
 
     @property
     def free_energy_per_spin(self) -> float:
+        """Mean-field free energy per spin of the best fixed point (units of J)."""
         return self.best.free_energy_per_spin
 
     @property
     def energy_per_spin(self) -> float:
+        """Energy per spin of the best fixed point (units of J)."""
         return self.best.energy_per_spin
 
     @property
     def magnetization_per_spin(self) -> float:
+        """Magnetisation per spin of the best fixed point."""
         return self.best.magnetization_per_spin
 
     def raise_if_not_converged(self) -> MeanFieldResult:
@@ -232,6 +243,7 @@ class MeanFieldResult:
         return self
 
     def as_dict(self) -> dict[str, Any]:
+        """The result as a JSON-ready dict: the best fixed point and all others found."""
         return {
             "temperature": self.temperature,
             "n_spins": self.n_spins,

@@ -70,6 +70,7 @@ class TAPResult(SiteMagnetizations):
     tol: float
 
     def raise_if_not_converged(self) -> TAPResult:
+        """This result if the TAP iteration converged; else ``ConvergenceError``."""
         if not self.converged:
             raise ConvergenceError(
                 f"TAP did not converge at T = {self.temperature:g}: {self.iterations} iterations, "
@@ -79,6 +80,7 @@ class TAPResult(SiteMagnetizations):
         return self
 
     def as_dict(self, *, magnetizations: bool = False) -> dict[str, Any]:
+        """The result as a JSON-ready dict: TAP ln Z, per-spin F, E, M (units of J) and convergence."""
         out = {
             "temperature": self.temperature,
             "log_z": clean(self.log_z),

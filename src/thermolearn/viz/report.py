@@ -25,14 +25,17 @@ class Section:
     seconds: float | None = None
 
     def text(self, paragraph: str) -> Section:
+        """Add a paragraph; returns the section."""
         self.paragraphs.append(paragraph)
         return self
 
     def figure(self, filename: str, caption: str) -> Section:
+        """Add a figure (an image file in the report's directory) with its caption; returns the section."""
         self.figures.append((filename, caption))
         return self
 
     def table(self, header: list[str], rows: list[list[str]]) -> Section:
+        """Add a table (header and rows of cells); returns the section."""
         self.tables.append((header, rows))
         return self
 
@@ -61,6 +64,7 @@ class Report:
         self.sections: list[Section] = []
 
     def section(self, title: str) -> Section:
+        """A new section titled ``title``, appended to the report."""
         sec = Section(title)
         self.sections.append(sec)
         return sec
@@ -70,6 +74,7 @@ class Report:
         return self.folder / filename
 
     def write(self) -> Path:
+        """Write the report to ``folder/index.html`` (figures are files beside it); returns that path."""
         parts = [
             "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
             f"<title>{html.escape(self.title)}</title><style>{_STYLE}</style></head><body>",
