@@ -8,7 +8,7 @@ energies are totals in units of the couplings).
   degenerate copies) on the sparse matrix, or Lanczos inside each translation-momentum / spin-flip
   sector (periodic chains and square lattices: 24+ spins).
 - :func:`thermodynamics` — ln Z, E, C, <sx> (mean per spin) and <sz_i sz_j> (mean over the bonds)
-  at each temperature from the whole spectrum (N <= 14, or 16 with lattice symmetries).
+  at each temperature from the whole spectrum (N <= 14: dense, or faster by lattice symmetries).
 """
 
 from __future__ import annotations
@@ -411,7 +411,7 @@ def thermodynamics(
 
     ``method``: 'dense' (any graph, N <= 14; also per-site <sx_i> and the <sz_i sz_j> matrix),
     'sectors' (a full diagonalisation per momentum / flip sector: periodic chains and square
-    lattices up to 16 spins), or 'auto' (sectors when a symmetry exists and N > 8).
+    lattices up to 14 spins), or 'auto' (sectors when a symmetry exists and N > 8).
     """
     model = check_ising(ising)
     n = model.n_spins
