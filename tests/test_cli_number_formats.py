@@ -223,3 +223,11 @@ def test_with_error_columns_rounds_a_value_and_its_error_in_two_columns():
     assert with_error_columns(["ensemble NLL", 0.25, None, None]) == ["ensemble NLL", "0.25", "-", None]
     assert with_error_columns(["model", 64, 1.5, 0.25], 2, 3) == ["model", 64, "1.50", "0.25"]
     assert with_error_columns(["x", "text", 0.1]) == ["x", "text", 0.1]  # not numbers: kept
+
+
+def test_groundstate_with_one_sample_or_all_hits_prints_no_zero_error(capsys):
+    argv = ["spinglass", "groundstate", "--sk", "8", "--samples", "1", "--sweeps", "200", "--seed", "2"]
+    code, out, _ = run([*argv, "--no-progress"], capsys)
+    assert code == 0
+    assert "(one sample: no error bar)" in out and "+- 0.000" not in out
+    assert "1 of 1 samples" in out and "Wilson interval" in out

@@ -1383,13 +1383,20 @@ def run_groundstate_command(args: argparse.Namespace) -> int:
         )
     print(format_table(["sample", "seed", "best E", "exact E0", "hit"], rows))
     e_mean, e_err = study.mean_energy_per_spin
-    print(f"mean best E / N = {_pm(e_mean, e_err)}")
+    one = " (one sample: no error bar)" if len(study.samples) == 1 else ""
+    print(f"mean best E / N = {_pm(e_mean, e_err)}{one}")
     if study.hit_probability is None:
         print(f"no exact ground states: N = {n} is above the enumeration limit {MAX_EXACT_SPINS}")
     else:
         p, p_err = study.hit_probability
         low, high = study.wilson if study.wilson is not None else (math.nan, math.nan)
-        print(f"hit probability = {p:.3f} +- {p_err:.3f} (95% Wilson interval [{low:.3f}, {high:.3f}])")
+        hits = [s["hit"] for s in study.samples if s["hit"] is not None]
+        # at 0 or all hits the binomial error sqrt(p (1 - p) / n) is 0: only the interval says how sure
+        spread = f" +- {p_err:.3f}" if p_err > 0 else ""
+        print(
+            f"hit probability = {p:.3f}{spread}: {sum(hits)} of {len(hits)} samples "
+            f"(95% Wilson interval [{low:.3f}, {high:.3f}])"
+        )
     record = study.as_dict()
     record["hit_probability"] = (
         None
