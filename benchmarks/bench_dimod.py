@@ -7,8 +7,8 @@ Both samplers get the same BQM and the same call,
 
 so the schedule (one beta per sweep, the same ends) and the number of single-spin sweeps are
 identical; only the import differs. thermolearn's reads end with a zero-temperature quench (a
-few extra sweeps, reported) and run on all Numba threads; a like-for-like row runs them on one
-thread (dwave-samplers' annealer is single-threaded). Times are the median wall-clock seconds of
+few extra sweeps, not counted in num_sweeps and not reported) and run on all Numba threads; a
+like-for-like row runs them on one thread (dwave-samplers' annealer is single-threaded). Times are the median wall-clock seconds of
 whole ``sample`` calls (BQM conversion and SampleSet included) after a warm-up call, and the
 ``sampling`` part both samplers report in ``info['timing']``.
 

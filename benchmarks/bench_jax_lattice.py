@@ -96,7 +96,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1024,4096", help="lattice sides, comma-separated (even)")
     parser.add_argument("--chains", type=int, default=1, help="independent chains per call (default 1)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds over all rows (default 3)")
-    parser.add_argument("--repeats", type=int, default=3, help="calls per sweep count, best taken (default 3)")
+    parser.add_argument("--repeats", type=int, default=3, help="calls per sweep count, their median taken (default 3)")
     parser.add_argument(
         "--spins-per-call",
         type=float,

@@ -126,6 +126,20 @@ def _score(rbm, train, test, *, runs, schedule, seed, raise_images=0):
     return out
 
 
+def _threads() -> dict:
+    """Numba's threads (thermolearn's sparse engine) and the BLAS pools (scikit-learn's products)."""
+    import numba
+
+    out: dict = {"numba": numba.get_num_threads()}
+    try:
+        from threadpoolctl import threadpool_info
+
+        out["blas"] = {f"{p['internal_api']} ({p['user_api']})": p["num_threads"] for p in threadpool_info()}
+    except ImportError:
+        out["OPENBLAS_NUM_THREADS"] = os.environ.get("OPENBLAS_NUM_THREADS")
+    return out
+
+
 def _sklearn_epochs(train, hidden, epochs, seed):
     from sklearn.neural_network import BernoulliRBM
 
@@ -187,7 +201,11 @@ def main() -> None:
         "jax": jax.__version__,
         "sklearn": sklearn.__version__,
         "platform": platform.platform(),
+        "threads": _threads(),
     }
+    # the sparse engine runs on Numba threads, scikit-learn on its BLAS threads (OPENBLAS_NUM_THREADS=1
+    # leaves it one core): the speed-ups are like-for-like only when both have the same cores
+    print(f"threads: {results['machine']['threads']}", flush=True)
     results["data"] = {"train": int(len(train)), "test": int(len(test)), "binarization": "bernoulli, seed 0"}
 
     def save():
