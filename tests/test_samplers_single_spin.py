@@ -7,7 +7,7 @@ import pytest
 
 from thermolearn import Ising
 from thermolearn.models.lattice import LatticeGeometry
-from thermolearn.samplers import ChainState, HeatBath, Metropolis, Quench, checkerboard_order
+from thermolearn.samplers import ChainState, HeatBath, Metropolis, Quench, SingleSpinSampler, checkerboard_order
 from thermolearn.samplers.lattice_kernels import build_plan
 
 RULES = [Metropolis, HeatBath, Quench]
@@ -447,3 +447,44 @@ def test_the_textbook_rule_is_caught_on_the_ring():
     got = sample(Ising.lattice((n,)), AlwaysFree(), T, sweeps=20_000, burn_in=1000, n_chains=2, seed=5)
     e = got.at().energy_per_spin
     assert not (abs(e.mean - exact) < 4 * e.stderr and e.stderr < 0.005)
+
+
+class _DelegatingSweeps(SingleSpinSampler):
+    """A subclass whose own sweep makes other moves than a rule's: it declares ``rule = None``."""
+
+    name = "delegating-heat-bath"
+    rule = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inner = HeatBath()
+
+    def sweep(self, model, state, betas, n_sweeps=1):
+        return self.inner.sweep(model, state, betas, n_sweeps)
+
+
+def test_a_subclass_without_a_rule_is_built_and_its_own_sweep_runs_everywhere():
+    # up to 0.6.13 the constructor refused rule = None, which the class's docstring asks of such a
+    # subclass: none could be built
+    from thermolearn.runs import sample
+    from thermolearn.samplers import ParallelTempering
+    from thermolearn.samplers.annealing import anneal
+
+    model = Ising.lattice((4, 4))
+    sampler = _DelegatingSweeps()
+    state, twin = ChainState.new(model, 2, seed=3), ChainState.new(model, 2, seed=3)
+    sampler.sweep(model, state, 0.4, 3)
+    HeatBath().sweep(model, twin, 0.4, 3)
+    assert np.array_equal(state.spins, twin.spins)
+    ours = sample(model, _DelegatingSweeps(), 2.5, sweeps=40, burn_in=5, seed=1, progress=False)
+    theirs = sample(model, HeatBath(), 2.5, sweeps=40, burn_in=5, seed=1, progress=False)
+    assert np.array_equal(ours.energy, theirs.energy)
+    result = anneal(model, sweeps=20, reads=2, sampler=_DelegatingSweeps(), seed=0)
+    assert np.all(np.isfinite(result.energies))
+    pt = ParallelTempering([1.5, 3.0], base=_DelegatingSweeps())
+    betas = 1.0 / np.asarray(pt.chain_temperatures(None, 1))
+    pt_state = ChainState.new(model, betas.size, seed=0)
+    pt.sweep(model, pt_state, betas, 5)
+    assert np.array_equal(pt_state.energy, model.energy(pt_state.spins))
+    with pytest.raises(TypeError, match="SpinFlipRule or None"):
+        type("Bad", (SingleSpinSampler,), {"name": "bad", "rule": "metropolis"})()

@@ -154,12 +154,17 @@ class SingleSpinSampler(Sampler):
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
+        if cls.rule is not None and not isinstance(cls.rule, SpinFlipRule):
+            raise TypeError(f"{cls.__name__}.rule must be a SpinFlipRule or None, got {type(cls.rule).__name__}")
         if "zero_temperature" not in cls.__dict__ and cls.rule is not None:
             cls.zero_temperature = cls.rule.zero_temperature
 
     def __init__(self, order: str = "sequential") -> None:
-        if not isinstance(self.rule, SpinFlipRule):
-            raise TypeError(f"{type(self).__name__}.rule must be a SpinFlipRule, got {type(self.rule).__name__}")
+        # None is allowed: a subclass whose own sweep makes other moves declares that it has no rule
+        if self.rule is not None and not isinstance(self.rule, SpinFlipRule):
+            raise TypeError(
+                f"{type(self).__name__}.rule must be a SpinFlipRule or None, got {type(self.rule).__name__}"
+            )
         self._plan: tuple[Ising, LatticePlan | None] | None = None
         self._codes: tuple[LatticePlan, bytes, np.ndarray] | None = None
         self.order = order  # checked, and the caches below made empty, by the property
