@@ -123,6 +123,18 @@ def test_pbits_factor_prints_k_of_n_chains_with_the_wilson_interval(tmp_path, ca
     assert "0.0000 +- 0.0000" not in out
 
 
+def test_float_scalars_of_numpy_and_jax_are_written_like_python_floats():
+    import jax.numpy as jnp
+    import numpy as np
+
+    # float32 and JAX scalars are not float subclasses: they were printed by str, NaN as "nan"
+    for nan in (np.float32("nan"), jnp.float32(jnp.nan)):
+        assert format_number(nan) == "-"
+        assert format_table(["x"], [[nan]]).splitlines()[-1].strip() == "-"
+    assert format_number(np.float32(-0.0)) == "0" and format_number(np.float16(0.25)) == "0.25"
+    assert format_number(np.int64(7)) == "7"
+
+
 def test_an_autocorrelation_time_is_shown_only_for_a_series_that_changed():
     assert format_tau(3.14159, 0.02) == "3.14" and format_tau(3.14159, 0.02, ".2f") == "3.14"
     for stderr in (0.0, math.nan, None):

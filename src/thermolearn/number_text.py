@@ -12,8 +12,18 @@ from __future__ import annotations
 import math
 
 
+def as_python_float(x: object) -> object:
+    """``x`` as a Python float when it is a floating-point scalar of another kind (NumPy float32,
+    a JAX scalar: not float subclasses, so they would be printed by ``str``, NaN as "nan")."""
+    dtype = getattr(x, "dtype", None)
+    if not isinstance(x, float) and dtype is not None and getattr(x, "ndim", 1) == 0 and dtype.kind == "f":
+        return float(x)  # type: ignore[arg-type]
+    return x
+
+
 def format_number(x: float | None, digits: int = 6) -> str:
     """A number as a table shows it: 6 significant digits, "-" for None and NaN."""
+    x = as_python_float(x)  # type: ignore[assignment]
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
     if isinstance(x, float) and math.isinf(x):

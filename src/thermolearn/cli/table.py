@@ -5,7 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from thermolearn.number_text import format_number, format_value_error, no_negative_zero, value_error_parts
+from thermolearn.number_text import (
+    as_python_float,
+    format_number,
+    format_value_error,
+    no_negative_zero,
+    value_error_parts,
+)
 
 __all__ = [
     "chop",
@@ -45,9 +51,14 @@ def format_tau(tau: float | None, stderr: float | None, spec: str = ".3g") -> st
     return no_negative_zero(format(tau, spec))
 
 
+def _cell(value: object) -> str:
+    value = as_python_float(value)
+    return format_number(value) if isinstance(value, float) or value is None else str(value)
+
+
 def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """Right-aligned columns with a rule under the header."""
-    cells = [[format_number(c) if isinstance(c, float) or c is None else str(c) for c in row] for row in rows]
+    cells = [[_cell(c) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[k]) for r in cells)) if cells else len(h) for k, h in enumerate(header)]
     lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths)), "  ".join("-" * w for w in widths)]
     lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
