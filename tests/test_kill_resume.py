@@ -50,7 +50,7 @@ COMMANDS: dict[str, tuple[list[str], tuple[str, ...], str]] = {
     ),
     "diffusion train": (
         ["diffusion", "train", "--data", "gaussians", "--steps", "4", "--hidden", "8", "--depth", "1"]
-        + ["--iterations", "600", "--checkpoint", "ck.npz", "--checkpoint-every", "50", "--save", "model.npz"]
+        + ["--iterations", "300", "--checkpoint", "ck.npz", "--checkpoint-every", "25", "--save", "model.npz"]
         + ["--json", "out.json", "--no-progress"],
         ("out.json", "model.npz"),
         "ck.npz",
@@ -69,8 +69,8 @@ COMMANDS: dict[str, tuple[list[str], tuple[str, ...], str]] = {
         "ck.npz",
     ),
     "quantum anneal": (
-        ["quantum", "anneal", "--sk", "200", "--sweeps", "12000", "--reads", "4", "--slices", "8"]
-        + ["--checkpoint-every", "500", "--checkpoint", "ck.npz", "--json", "out.json", "--no-progress"],
+        ["quantum", "anneal", "--sk", "200", "--sweeps", "6000", "--reads", "4", "--slices", "8"]
+        + ["--checkpoint-every", "250", "--checkpoint", "ck.npz", "--json", "out.json", "--no-progress"],
         ("out.json",),
         "ck.npz",
     ),
@@ -81,7 +81,7 @@ COMMANDS: dict[str, tuple[list[str], tuple[str, ...], str]] = {
         "ck.npz",
     ),
     "spinglass groundstate": (
-        ["spinglass", "groundstate", "--sk", "20", "--samples", "60", "--algorithm", "pt", "--sweeps", "4000"]
+        ["spinglass", "groundstate", "--sk", "20", "--samples", "30", "--algorithm", "pt", "--sweeps", "4000"]
         + ["--checkpoint", "ck.npz", "--json", "out.json", "--no-progress"],
         ("out.json",),
         "ck.npz",
@@ -134,18 +134,18 @@ COMMANDS: dict[str, tuple[list[str], tuple[str, ...], str]] = {
         "ck.npz",
     ),
     "dynamics ensemble": (
-        ["dynamics", "ensemble", "--task", "digits", "--seeds", "3", "--epochs", "8", "--hidden", "16"]
+        ["dynamics", "ensemble", "--task", "digits", "--seeds", "3", "--epochs", "4", "--hidden", "16"]
         + ["--checkpoint", "ck.npz", "--json", "out.json", "--no-progress"],
         ("out.json",),
         "ck.npz",
     ),
     "dynamics ebm": (
-        ["dynamics", "ebm", "--iterations", "300", "--hidden", "16", "--batch", "64", "--langevin-steps", "10"]
+        ["dynamics", "ebm", "--iterations", "150", "--hidden", "16", "--batch", "64", "--langevin-steps", "10"]
         + [
             "--eval-every",
-            "30",
+            "15",
             "--long-steps",
-            "300",
+            "150",
             "--checkpoint",
             "ck.npz",
             "--json",
@@ -156,15 +156,15 @@ COMMANDS: dict[str, tuple[list[str], tuple[str, ...], str]] = {
         "ck.npz",
     ),
     "dynamics ebm digits": (
-        ["dynamics", "ebm", "--data", "digits", "--iterations", "200", "--hidden", "16", "--batch", "64"]
-        + ["--eval-every", "20", "--ais-runs", "8", "--ais-steps", "100", "--checkpoint", "ck.npz"]
+        ["dynamics", "ebm", "--data", "digits", "--iterations", "100", "--hidden", "16", "--batch", "64"]
+        + ["--eval-every", "10", "--ais-runs", "8", "--ais-steps", "100", "--checkpoint", "ck.npz"]
         + ["--json", "out.json", "--no-progress"],
         ("out.json",),
         "ck.npz",
     ),
     "neural train": (
-        ["neural", "train", "--lattice", "4x4", "-T", "2.5", "--steps", "300", "--batch-size", "128"]
-        + ["--checkpoint-every", "50", "--samples", "1024", "--mcmc-sweeps", "20", "--checkpoint", "ck.npz"]
+        ["neural", "train", "--lattice", "4x4", "-T", "2.5", "--steps", "150", "--batch-size", "128"]
+        + ["--checkpoint-every", "25", "--samples", "1024", "--mcmc-sweeps", "20", "--checkpoint", "ck.npz"]
         + ["--save", "net.npz", "--json", "out.json", "--no-progress"],
         ("out.json", "net.npz"),
         "ck.npz",
