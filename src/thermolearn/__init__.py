@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
     from thermolearn.runs import compare, sample, sweep
 
 
-__version__ = "0.6.13"
+__version__ = "0.6.14"
 
 _EXPORTS = {
     "Ising": "models",
