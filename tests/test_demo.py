@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -182,6 +183,37 @@ def test_each_section_has_its_figures_and_tables(demo, name):
         assert rows, f"{name}: a table without rows"
         assert all(len(row) == len(header) for row in rows)
         assert all(cell.strip() for row in rows for cell in row[:1]), f"{name}: an empty row label"
+
+
+# what a section's own text states, beyond its figures and tables (these sections were once also run
+# on their own by test_*_demo.py: the tour already runs them)
+STATED = {
+    "section_diffusion": ("<th>K (bits)</th>", "<td>2.35</td>"),  # Sohl-Dickstein et al.'s Table 1
+    "section_rg": ("0.304689",),  # K* of the square lattice, b = 2
+    "section_pbits": ("5 &times; 7", "synchronous", "Peretto"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STATED))
+def test_sections_state_their_reference_values(demo, name):
+    folder, _ = demo
+    html = _section_html(folder, name)
+    for phrase in STATED[name]:
+        assert phrase in html, (name, phrase)
+
+
+def test_the_quantum_section_finds_diagonalisation_equal_to_free_fermions(demo):
+    folder, _ = demo
+    html = _section_html(folder, "section_quantum")
+    worst = re.search(r"largest \|&Delta; ln Z\| ([0-9]+(?:\.[0-9]+)?e[+-][0-9]+)", html)
+    assert worst is not None and float(worst.group(1)) < 1e-10
+
+
+def _section_html(folder: Path, name: str) -> str:
+    """The report's HTML of the section that ``name`` (a function of the tour) wrote."""
+    parts = (folder / "index.html").read_text().split("<section")[1:]
+    assert len(parts) == len(SECTIONS)
+    return parts[[f.__name__ for f in SECTIONS].index(name)]
 
 
 def test_the_demo_refuses_fewer_than_one_worker(tmp_path):
