@@ -94,3 +94,11 @@ def format_value_error(value: float | None, error: float | None, sig: int = 2, s
         decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
         return f"{mantissa}({e_mantissa:.{decimals}f})e{exp:+03d}"
     return f"{v_text}({e_text})"
+
+
+def power_text(base: int, exponent: int) -> str:
+    """``base**exponent`` written for an error message: the number itself while it is short, else
+    "base^exponent" (b^(10^12) would take forever to compute, let alone print)."""
+    if exponent * math.log10(max(base, 2)) <= 30:
+        return str(base**exponent)
+    return f"{base}^{exponent}"

@@ -51,8 +51,16 @@ def check_temperature(value: object, name: str = "temperature") -> float:
 
 
 def check_temperatures(values: ArrayLike, name: str = "temperatures") -> np.ndarray:
-    """Return a 1D float array of temperatures, each > 0 and finite."""
-    arr = np.atleast_1d(np.asarray(values, dtype=float))
+    """Return a 1D float array of temperatures, each > 0 and finite (units of the coupling, k_B = 1).
+
+    Numbers only: a string ("2"), a bool (True read as T = 1) or a complex value (its imaginary
+    part dropped with only a warning) is refused, as :func:`check_temperature` refuses them."""
+    if isinstance(values, (str, bytes, bool, np.bool_)):
+        raise TypeError(f"{name} must be numbers > 0, got {values!r}")
+    raw = values if isinstance(values, np.ndarray) else np.asarray(values)
+    if raw.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be real numbers > 0, got {raw.dtype} values ({values!r:.60})")
+    arr = np.atleast_1d(np.asarray(raw, dtype=float))
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{name} must be a non-empty 1D list of numbers > 0, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)) or np.any(arr <= 0):

@@ -38,7 +38,13 @@ from scipy.special import logsumexp
 
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.seeds import numpy_generator
-from thermolearn.validation import check_finite_float, check_positive_int, check_spins, check_temperature
+from thermolearn.validation import (
+    check_finite_float,
+    check_positive_float,
+    check_positive_int,
+    check_spins,
+    check_temperature,
+)
 
 MAX_ML_SPINS = 16
 """Largest system fitted by exact maximum likelihood (2^n states per likelihood evaluation)."""
@@ -191,6 +197,9 @@ def _identified_covariance(
 
 
 def _optimise(fun, x0: np.ndarray, tol: float, max_iter: int):
+    # both entry points pass the user's values: tol = inf stopped at the start, J = 0 "converged"
+    tol = check_positive_float("tol", tol)
+    max_iter = check_positive_int("max_iter", max_iter)
     res = scipy.optimize.minimize(
         fun, x0, jac=True, method="L-BFGS-B", options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 30}
     )

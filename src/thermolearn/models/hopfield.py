@@ -37,7 +37,7 @@ from thermolearn.models.ising_form import IsingForm
 from thermolearn.randomness.seeds import numpy_generator
 from thermolearn.randomness.xoshiro import next_uniform, seed_chains
 from thermolearn.storage import save_arrays
-from thermolearn.validation import check_finite_array, check_positive_int, check_spins
+from thermolearn.validation import check_finite_array, check_finite_float, check_positive_int, check_spins
 
 FILE_FORMAT = "thermolearn.Hopfield"
 FILE_VERSION = 1
@@ -181,6 +181,14 @@ def overlaps_with(patterns: np.ndarray, states: np.ndarray) -> np.ndarray:
     return x @ patterns.astype(np.float64).T / x.shape[1]
 
 
+def check_threshold(threshold: object) -> float:
+    """A retrieval threshold: an overlap level in (0, 1] (-1 called every state a pattern, NaN none)."""
+    t = check_finite_float("threshold", threshold)
+    if not 0.0 < t <= 1.0:
+        raise ValueError(f"threshold must be an overlap level in (0, 1], got {t}")
+    return t
+
+
 def classify_state(
     state: np.ndarray, patterns: np.ndarray | None, threshold: float = RETRIEVAL_THRESHOLD
 ) -> tuple[str | None, int | None, tuple[int, ...]]:
@@ -191,6 +199,7 @@ def classify_state(
     of largest |overlap| (the symmetric mixture states of Amit, Gutfreund and Sompolinsky);
     'spurious': anything else. The label is None when the network keeps no patterns.
     """
+    threshold = check_threshold(threshold)
     if patterns is None or len(patterns) == 0:
         return None, None, ()
     s = np.asarray(state).astype(np.float64)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from thermolearn.validation import check_finite_array
+from thermolearn.validation import check_finite_array, check_finite_float
 
 if TYPE_CHECKING:  # pragma: no cover
     from thermolearn.models.ising import Ising
@@ -37,7 +37,19 @@ def binary_to_spins(states: np.ndarray) -> np.ndarray:
 
 
 def qubo_energy(Q: np.ndarray | sp.spmatrix | sp.sparray, x: np.ndarray, offset: float = 0.0) -> np.ndarray:
-    """f(x) = x^T Q x + offset for binary states x of shape (n,) or (n_samples, n)."""
+    """f(x) = x^T Q x + offset for binary states x of shape (n,) or (n_samples, n): one value per state
+    (an array of shape (n_samples,), or (1,) for one state). Q must be square and finite, x in {0, 1}
+    with n = Q's side, offset finite."""
+    mat = _as_coo(Q).tocsr()
+    xb = np.asarray(x)
+    if xb.ndim not in (1, 2) or xb.shape[-1] != mat.shape[0]:
+        raise ValueError(f"x must have shape (n,) or (n_samples, n) with n = {mat.shape[0]}, got {xb.shape}")
+    if not np.all((xb == 0) | (xb == 1)):
+        raise ValueError("x must hold binary units (0 or 1)")
+    return _qubo_energy(mat, xb, check_finite_float("offset", offset))
+
+
+def _qubo_energy(Q: sp.csr_array | np.ndarray, x: np.ndarray, offset: float) -> np.ndarray:
     xb = np.atleast_2d(np.asarray(x, dtype=np.float64))
     Qx = (Q @ xb.T).T
     return np.einsum("ki,ki->k", xb, np.asarray(Qx)) + offset
@@ -108,9 +120,7 @@ class QUBO:
         if mat.shape[0] == 0:
             raise ValueError("a QUBO needs at least one variable; got Q of shape (0, 0)")
         self._Q = mat
-        self._offset = float(offset)
-        if not np.isfinite(self._offset):
-            raise ValueError(f"offset must be a finite number, got {offset!r}")
+        self._offset = check_finite_float("offset", offset)
 
     @property
     def n_variables(self) -> int:
@@ -132,7 +142,7 @@ class QUBO:
         x = np.asarray(states)
         if x.shape[-1:] != (self.n_variables,) or not np.all((x == 0) | (x == 1)):
             raise ValueError(f"states must have {self.n_variables} binary units (0 or 1), got shape {x.shape}")
-        f = qubo_energy(self._Q, x, self._offset)
+        f = _qubo_energy(self._Q, x, self._offset)
         return float(f[0]) if x.ndim == 1 else f
 
     def to_ising(self) -> IsingForm:

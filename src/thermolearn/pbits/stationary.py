@@ -27,7 +27,7 @@ from thermolearn.estimators.observables import Estimate
 from thermolearn.exact.enumeration import MAX_TABLE_SPINS, state_index_to_spins
 from thermolearn.models.ising import Ising
 from thermolearn.pbits.updates import PBitRun, check_eta, check_update
-from thermolearn.validation import check_finite_float
+from thermolearn.validation import check_finite_array, check_finite_float
 
 MAX_ASYNCHRONOUS_SPINS = 7
 """Largest network whose asynchronous (m, seen) chain (4^n states) is solved exactly."""
@@ -234,8 +234,21 @@ def check_finite_beta(beta: object) -> float:
 
 
 def tv_distance(p: np.ndarray, q: np.ndarray) -> float:
-    """Total-variation distance (1/2) sum |p - q| of two distributions on the same states."""
-    return 0.5 * float(np.abs(np.asarray(p) - np.asarray(q)).sum())
+    """Total-variation distance (1/2) sum |p - q| of two distributions on the same states (in [0, 1]).
+
+    Both must be 1D probability vectors of one length: finite, >= 0 and summing to 1 (to 1e-9);
+    unequal lengths broadcast and unnormalised weights gave numbers outside [0, 1] without a word."""
+    a, b = _distribution("p", p), _distribution("q", q)
+    if a.shape != b.shape:
+        raise ValueError(f"p and q must be distributions on the same states, got lengths {a.size} and {b.size}")
+    return 0.5 * float(np.abs(a - b).sum())
+
+
+def _distribution(name: str, value: np.ndarray) -> np.ndarray:
+    arr = check_finite_array(name, value, ndim=1)
+    if arr.size == 0 or np.any(arr < 0) or abs(float(arr.sum()) - 1.0) > 1e-9:
+        raise ValueError(f"{name} must be a probability vector (values >= 0 summing to 1), got sum {arr.sum():.6g}")
+    return arr
 
 
 def tv_noise_floor(run: PBitRun) -> float:

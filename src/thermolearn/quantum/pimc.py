@@ -37,7 +37,7 @@ from thermolearn.randomness.seeds import check_int_seed
 from thermolearn.randomness.xoshiro import seed_chains
 from thermolearn.resources import check_memory
 from thermolearn.samplers.parallel_tempering import csr_int64
-from thermolearn.validation import check_positive_int, check_temperature
+from thermolearn.validation import check_beta, check_finite_array, check_positive_int, check_temperature
 
 PIMC_SAMPLERS = ("worldline", "metropolis", "wolff", "sw")
 # the product formula builds dense 2^N x 2^N transfer matrices
@@ -50,13 +50,21 @@ def check_slices(slices: object) -> int:
 
 
 def trotter_couplings(beta: float, gamma: np.ndarray, slices: int) -> np.ndarray:
-    """K_i = -1/2 ln tanh(beta Gamma_i / M): the imaginary-time coupling of each site (dimensionless)."""
-    if np.any(gamma <= 0.0):
+    """K_i = -1/2 ln tanh(beta Gamma_i / M): the imaginary-time coupling of each site (dimensionless).
+
+    ``beta`` > 0 (1/J), ``gamma`` the fields Gamma_i > 0 (units of J; one number or one per site),
+    ``slices`` M >= 1."""
+    beta = check_beta(beta)
+    slices = check_slices(slices)
+    g = check_finite_array("transverse field Gamma", gamma)
+    if g.ndim > 1 or g.size == 0:
+        raise ValueError(f"transverse field Gamma must be one number or one per site, got shape {g.shape}")
+    if np.any(g <= 0.0):
         raise ValueError(
             "path-integral Monte Carlo needs Gamma > 0 on every site (K = -1/2 ln tanh(beta Gamma / M) is "
-            "infinite at Gamma = 0: such a spin is classical); got Gamma = 0 on some site"
+            f"infinite at Gamma = 0: such a spin is classical); got Gamma = {g[g <= 0.0].flat[0]:g} on some site"
         )
-    x = beta * gamma / slices
+    x = beta * g / slices
     return -0.5 * np.log(np.tanh(x))
 
 
@@ -589,10 +597,12 @@ def extrapolate_trotter(slices: ArrayLike, values: ArrayLike, errors: ArrayLike 
     chi2/dof is NaN, and without ``errors`` so are the fit's errors (nothing measures the scatter).
     A value without a positive, finite error (a run whose energy never changed) cannot be weighted:
     the fit is then unweighted and its errors and chi2/dof are NaN."""
-    M = np.asarray(slices, dtype=float)
-    y = np.asarray(values, dtype=float)
+    M = check_finite_array("slices", slices, ndim=1)
+    y = check_finite_array("values", values, ndim=1)
     if M.size < 2 or M.size != y.size:
         raise ValueError(f"the extrapolation needs at least two slice numbers with one value each, got {M.size}")
+    if np.any(M < 1) or not np.array_equal(M, np.round(M)) or np.unique(M).size < 2:
+        raise ValueError(f"slices must be Trotter numbers M >= 1 (integers, at least two different), got {M.tolist()}")
     if errors is not None:
         given = np.asarray(errors, dtype=float)
         if given.shape != y.shape:

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from thermolearn.number_text import power_text
 from thermolearn.randomness.seeds import SeedLike, numpy_generator
 from thermolearn.rg.block_spins import BLOCKING_RULES, block_spins, check_configurations
 from thermolearn.rg.operators import EVEN_OPERATORS, ODD_OPERATORS, operator_span, operator_values
@@ -50,6 +51,8 @@ _MIN_BINS = 20
 
 def minimum_samples(n_even: int, n_odd: int) -> int:
     """The fewest samples :func:`mcrg_exponents` accepts for these operator counts."""
+    n_even = check_positive_int("n_even", n_even, minimum=0)
+    n_odd = check_positive_int("n_odd", n_odd, minimum=0)
     return max(200, SAMPLES_PER_OPERATOR * max(n_even, n_odd))
 
 
@@ -99,7 +102,7 @@ def check_mcrg_plan(
         if side % b:
             raise ValueError(
                 f"block size b = {b} does not divide the lattice side at level {level - 1} ({side}): L = {size} "
-                f"must be a multiple of b^blockings = {b**blockings}"
+                f"must be a multiple of b^blockings = {power_text(b, blockings)}"
             )
         side //= b
     widest = max(even_names + odd_names, key=lambda n: operator_span(n, dimension))

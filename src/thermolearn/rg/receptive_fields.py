@@ -18,6 +18,7 @@ import math
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from thermolearn.number_text import power_text
 from thermolearn.validation import check_positive_int
 
 __all__ = [
@@ -48,12 +49,13 @@ def check_layer_sides(size: int, b: int, levels: int, *, minimum_side: int = 3) 
     size = check_positive_int("size", size, minimum=2)
     b = check_positive_int("b", b, minimum=2)
     levels = check_positive_int("levels", levels)
+    minimum_side = check_positive_int("minimum_side", minimum_side)
     sides = [size]
     for level in range(1, levels + 1):
         if sides[-1] % b:
             raise ValueError(
                 f"block size b = {b} does not divide the lattice side {sides[-1]} at level {level - 1}: "
-                f"size = {size} must be a multiple of b^levels = {b**levels}"
+                f"size = {size} must be a multiple of b^levels = {power_text(b, levels)}"
             )
         sides.append(sides[-1] // b)
     if sides[-1] < minimum_side:

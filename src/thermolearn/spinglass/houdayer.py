@@ -36,7 +36,7 @@ from thermolearn.randomness.xoshiro import next_uniform, seed_chains
 from thermolearn.resources import check_memory
 from thermolearn.samplers.parallel_tempering import csr_int64
 from thermolearn.samplers.rules import metropolis_decide
-from thermolearn.validation import check_positive_int, check_temperatures
+from thermolearn.validation import check_positive_float, check_positive_int, check_temperatures
 
 
 @njit(cache=True)
@@ -279,6 +279,7 @@ class EquilibrationCheck:
 def equilibration_check(series: ArrayLike, z_max: float = 3.0) -> EquilibrationCheck:
     """Do the last two logarithmic windows of ``series`` agree? (A drift between them means the run
     was not yet in equilibrium at n/4.)"""
+    z_max = check_positive_float("z_max", z_max)
     x = np.asarray(series, dtype=np.float64).ravel()
     if x.size < 16:
         raise ValueError(f"the equilibration test needs at least 16 measurements, got {x.size}")

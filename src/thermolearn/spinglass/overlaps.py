@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike
 
 from thermolearn.estimators.jackknife import jackknife
 from thermolearn.models.ising import Ising
-from thermolearn.validation import check_spins
+from thermolearn.validation import check_finite_array, check_positive_int, check_spins
 
 
 def _pair(a: ArrayLike, b: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -58,7 +58,8 @@ def link_overlap(a: ArrayLike, b: ArrayLike, model: Ising) -> np.ndarray | float
 
 def overlap_distribution(q: ArrayLike, n_spins: int) -> tuple[np.ndarray, np.ndarray]:
     """P(q) of measured overlaps on the exact grid q = -1, -1 + 2/N, ..., 1: ``(values, probabilities)``."""
-    q = np.asarray(q, dtype=np.float64).ravel()
+    n_spins = check_positive_int("n_spins", n_spins)
+    q = check_finite_array("q", q).ravel()
     if q.size == 0 or not np.all(np.abs(q) <= 1.0 + 1e-12):
         raise ValueError("q must be a non-empty list of overlaps in [-1, 1]")
     k = np.rint((q + 1.0) * n_spins / 2.0).astype(np.int64)  # q = 2k/N - 1, k = number of agreeing spins
@@ -109,7 +110,9 @@ def _mean_stderr(x: np.ndarray) -> tuple[float, float]:
 
 def binder_ratio(q: ArrayLike) -> float:
     """g = (3 - <q^4> / <q^2>^2) / 2 of one list of overlaps (thermal, one instance)."""
-    q = np.asarray(q, dtype=np.float64).ravel()
+    q = check_finite_array("q", q if q is not None else []).ravel()
+    if q.size == 0:
+        raise ValueError("q must be a non-empty list of overlaps")
     m2 = float(np.mean(q**2))
     if m2 == 0.0:
         raise ValueError("every overlap is 0: the Binder ratio <q^4> / <q^2>^2 is undefined")
@@ -162,6 +165,7 @@ def disorder_average_of_moments(
     if np.mean(q2) == 0.0:
         raise ValueError("every overlap is 0: the Binder ratio is undefined")
     binder = jackknife(lambda a, b: 0.5 * (3.0 - b / a**2), q2, q4, n_blocks=k)
+    n_spins = check_positive_int("n_spins", n_spins)  # chi_sg = N <q^2>: a wrong N is a wrong chi_sg
     link = None
     if links is not None:
         ql = np.asarray(links, dtype=np.float64).ravel()

@@ -41,7 +41,7 @@ from thermolearn.randomness.xoshiro import seed_chains
 from thermolearn.resources import check_memory
 from thermolearn.samplers.parallel_tempering import csr_int64
 from thermolearn.samplers.rules import metropolis_decide
-from thermolearn.validation import check_positive_int, check_temperature
+from thermolearn.validation import check_finite_array, check_finite_float, check_positive_int, check_temperature
 
 #: fewest replicas for a ln Z estimate: with fewer, the mean reweighting factor of a step is
 #: dominated by one or two replicas and resampling leaves a handful of families
@@ -109,6 +109,16 @@ def linear_beta_schedule(beta: float, steps: int) -> np.ndarray:
 def systematic_resample(weights: np.ndarray, u: float) -> np.ndarray:
     """Indices of R copies drawn in proportion to ``weights`` (R of them, >= 0, not all 0) from
     one uniform ``u`` in [0, 1): replica i gets floor(R tau_i) or ceil(R tau_i) copies."""
+    w = check_finite_array("weights", weights, ndim=1)
+    if w.size == 0 or np.any(w < 0) or not np.any(w > 0):
+        raise ValueError("weights must be a non-empty list of numbers >= 0, not all 0")
+    u = check_finite_float("u", u)
+    if not 0.0 <= u < 1.0:
+        raise ValueError(f"u must be a uniform draw in [0, 1), got {u}")
+    return _systematic_resample(w, u)
+
+
+def _systematic_resample(weights: np.ndarray, u: float) -> np.ndarray:
     r = weights.size
     cum = np.cumsum(weights)
     cum /= cum[-1]
@@ -287,7 +297,7 @@ def anneal_population(
         x_max = float(x.max())
         w = np.exp(x - x_max)  # scaled by exp(-x_max): the largest factor is 1, nothing overflows
         log_q[k] = x_max + math.log(float(w.mean()))
-        idx = systematic_resample(w, float(rng.random()))
+        idx = _systematic_resample(w, float(rng.random()))
         spins = spins[idx]  # generator rows stay with their slots: copies then move apart
         energies = energies[idx]
         families = families[idx]

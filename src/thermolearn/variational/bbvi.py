@@ -38,8 +38,13 @@ import optax
 from thermolearn.estimators.importance_tails import importance_tail_problem, pareto_k_hat
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.seeds import jax_key
+from thermolearn.resources import check_memory
 from thermolearn.validation import check_positive_float, check_positive_int, check_temperature
 from thermolearn.variational._common import clean
+
+#: bytes per (sample, spin) that drawing and scoring samples may hold at once (float32 states,
+#: conditionals and the families' per-spin passes), with a margin: the memory check's estimate
+_BYTES_PER_SAMPLE_SPIN = 64
 
 FAMILIES = ("product", "autoregressive")
 MAX_SPINS = {"product": 4096, "autoregressive": 512}
@@ -334,6 +339,13 @@ def black_box_vi(
     batch = check_positive_int("batch_size", batch_size, minimum=2)
     lr = check_positive_float("learning_rate", learning_rate)
     n_eval = check_positive_int("n_eval", n_eval, minimum=2)
+    # XLA aborts the whole process when an allocation fails (n_eval = 10^9 did): refuse first
+    for what, count in (("batch_size", batch), ("n_eval", n_eval)):
+        check_memory(
+            f"black-box VI with {what} = {count} samples of {n} spins",
+            float(count) * n * _BYTES_PER_SAMPLE_SPIN,
+            hint=f"choose a smaller {what}",
+        )
     key = jax_key(seed)
 
     key, init_key, train_key = jax.random.split(key, 3)

@@ -1,0 +1,199 @@
+"""Bad input to the smaller public functions: a clear error naming the argument, never a silently
+wrong number, a hang or an aborted interpreter (found by a fuzz of the Python API in 0.6.14; each
+case below returned a wrong value, hung or crashed before)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from thermolearn import Ising
+from thermolearn.learning import pseudo_likelihood
+from thermolearn.models import QUBO, qubo_energy
+from thermolearn.models.hopfield import classify_state
+from thermolearn.number_text import power_text
+from thermolearn.pbits import tv_distance
+from thermolearn.quantum import extrapolate_trotter, trotter_couplings
+from thermolearn.rg.mcrg import check_mcrg_plan, minimum_samples
+from thermolearn.rg.receptive_fields import check_layer_sides
+from thermolearn.spinglass import disorder_average, equilibration_check, overlap_distribution, systematic_resample
+from thermolearn.spinglass.overlaps import binder_ratio
+from thermolearn.validation import check_temperatures
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "match"),
+    [
+        ("2", TypeError, "numbers"),  # ran at T = 2
+        (True, TypeError, "numbers"),  # ran at T = 1
+        ([1 + 1j], TypeError, "complex"),  # the imaginary part was dropped with a warning
+        (["a"], TypeError, "real numbers"),
+        ([None], TypeError, "real numbers"),
+        ([0.0, 1.0], ValueError, "finite and > 0"),
+    ],
+)
+def test_temperatures_are_numbers(value, error, match):
+    with pytest.raises(error, match=match):
+        check_temperatures(value)
+
+
+def test_temperatures_of_every_numeric_kind_still_pass():
+    for value in (2, 2.5, [1, 2], np.array([1.0, 3.0]), np.float32(2.0), range(1, 3)):
+        assert check_temperatures(value).dtype == np.float64
+
+
+def test_huge_level_counts_are_refused_at_once_not_computed():
+    # the message computed b ** 10^12: check_layer_sides and check_mcrg_plan never returned
+    assert power_text(2, 10) == "1024" and power_text(2, 10**12) == "2^1000000000000"
+    with pytest.raises(ValueError, match=r"b\^levels = 2\^1000000000000"):
+        check_layer_sides(16, 2, 10**12)
+    with pytest.raises(ValueError, match=r"b\^blockings = 2\^1000000000000"):
+        check_mcrg_plan(8, 2, blockings=10**12)
+    with pytest.raises(ValueError, match="minimum_side"):
+        check_layer_sides(16, 2, 1, minimum_side=-1)
+    with pytest.raises(ValueError, match="n_even"):
+        minimum_samples(-1, 2)
+    assert check_layer_sides(16, 2, 2) == [16, 8, 4] and minimum_samples(3, 2) == 200
+
+
+def test_black_box_vi_refuses_an_evaluation_that_cannot_fit_before_allocating():
+    from thermolearn.variational import black_box_vi
+
+    # XLA aborted the interpreter (SIGABRT) on this call
+    with pytest.raises(ValueError, match="n_eval = 1000000000 samples .* memory"):
+        black_box_vi(Ising.lattice((3, 3)), 2.0, steps=5, batch_size=16, n_eval=10**9)
+
+
+def test_pseudo_likelihood_refuses_tolerances_that_stop_it_at_the_start():
+    states = np.array([[1, 1], [1, 1], [-1, -1], [1, -1]] * 10, dtype=np.int8)
+    # tol = inf returned J = 0 with converged = True
+    for tol in (math.inf, 0.0, -1.0, math.nan):
+        with pytest.raises(ValueError, match="tol"):
+            pseudo_likelihood(states, tol=tol)
+    for max_iter, error in ((0, ValueError), (2.5, TypeError)):
+        with pytest.raises(error, match="max_iter"):
+            pseudo_likelihood(states, max_iter=max_iter)
+
+
+@pytest.mark.parametrize(
+    ("p", "q", "match"),
+    [
+        ([1.0], [0.3, 0.7], "same states"),  # broadcast to 0.5
+        ([5.0, 5.0], [0.3, 0.7], "probability vector"),  # 4.5, although TV <= 1
+        ([math.nan, 1.0], [0.3, 0.7], "NaN"),
+        ([-0.5, 1.5], [0.3, 0.7], "probability vector"),
+    ],
+)
+def test_tv_distance_takes_two_distributions_on_the_same_states(p, q, match):
+    with pytest.raises(ValueError, match=match):
+        tv_distance(p, q)
+
+
+def test_tv_distance_of_distributions_is_unchanged():
+    assert tv_distance([0.5, 0.5], [0.3, 0.7]) == pytest.approx(0.2, rel=1e-12, abs=0.0)
+
+
+@pytest.mark.parametrize(
+    ("Q", "x", "offset", "error", "match"),
+    [
+        ([[1.0, -2.0]], [1, 1], 0.0, ValueError, "square"),  # returned [-2.]
+        (np.eye(2), [2, 1], 0.0, ValueError, "binary"),  # returned 3.0
+        (np.eye(2), [1, 1, 1], 0.0, ValueError, "shape"),
+        (np.eye(2), [1, 1], math.nan, ValueError, "offset"),
+        ([[1.0, math.inf], [0.0, 1.0]], [1, 1], 0.0, ValueError, "NaN or infinity"),
+    ],
+)
+def test_qubo_energy_checks_its_problem_and_states(Q, x, offset, error, match):
+    with pytest.raises(error, match=match):
+        qubo_energy(Q, x, offset)
+
+
+def test_qubo_energy_values_are_unchanged():
+    Q = np.array([[1.0, -2.0], [0.0, 3.0]])
+    assert qubo_energy(Q, [[1, 0], [0, 1], [1, 1]], 0.5).tolist() == [1.5, 3.5, 2.5]
+    assert QUBO(Q, 1.0).energy([1, 1]) == 3.0
+    with pytest.raises(TypeError, match="offset"):
+        QUBO(Q, offset=None)
+
+
+@pytest.mark.parametrize(
+    ("beta", "gamma", "slices", "error", "match"),
+    [
+        (0.0, [1.0], 4, ValueError, "beta"),  # gave K = inf
+        (-1.0, [1.0], 4, ValueError, "beta"),  # NaN
+        (math.nan, [1.0], 4, ValueError, "beta"),
+        (1.0, [1.0], -1, ValueError, "slices"),
+        (1.0, [1.0], 2.5, TypeError, "slices"),
+        (1.0, [-1.0], 4, ValueError, "Gamma = -1"),  # the message said "Gamma = 0"
+    ],
+)
+def test_trotter_couplings_refuse_what_has_no_finite_coupling(beta, gamma, slices, error, match):
+    with pytest.raises(error, match=match):
+        trotter_couplings(beta, np.asarray(gamma), slices)
+
+
+def test_trotter_couplings_are_unchanged():
+    a = 1.0 * 0.5 / 4
+    assert trotter_couplings(1.0, np.array([0.5]), 4)[0] == pytest.approx(-0.5 * math.log(math.tanh(a)), rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("slices", "values", "match"),
+    [
+        ([4, 8], [math.nan, 1.0], "values contains NaN"),  # an all-NaN fit, silently
+        ([0, 8], [1.0, 1.1], "Trotter numbers"),  # LAPACK printed an illegal value, then LinAlgError
+        ([4, math.inf], [1.0, 1.1], "slices contains NaN"),
+        ([[4, 8]], [1.0, 1.1], "1D"),
+        ([4, 4], [1.0, 1.1], "at least two different"),
+    ],
+)
+def test_trotter_extrapolation_refuses_values_it_cannot_fit(slices, values, match):
+    with pytest.raises(ValueError, match=match):
+        extrapolate_trotter(slices, values)
+
+
+def test_overlap_averages_need_a_spin_count():
+    q = [np.array([0.5, -0.5, 0.25]), np.array([0.75, 0.5, -0.25])]
+    # chi_sg = N <q^2> came out -0.108 for n_spins = -1
+    for n_spins, error in ((-1, ValueError), (0, ValueError), (2.5, TypeError)):
+        with pytest.raises(error, match="n_spins"):
+            disorder_average(q, n_spins)
+        with pytest.raises(error, match="n_spins"):
+            overlap_distribution(q[0], n_spins)
+    assert disorder_average(q, 4).chi_sg[0] == pytest.approx(4 * np.mean([np.mean(x**2) for x in q]), rel=1e-12)
+    with pytest.raises(ValueError, match="non-empty"):
+        binder_ratio([])
+
+
+@pytest.mark.parametrize(
+    ("weights", "u", "match"),
+    [
+        ([0.0, 0.0, 0.0], 0.5, "not all 0"),  # gave [0 0 0]
+        ([1.0, -1.0, 1.0], 0.5, ">= 0"),
+        ([1.0, math.nan, 1.0], 0.5, "NaN"),
+        ([], 0.5, "non-empty"),
+        ([1.0, 1.0, 1.0], 5.0, r"\[0, 1\)"),  # gave [2 2 2]
+        ([1.0, 1.0, 1.0], math.nan, "u must be a finite"),
+    ],
+)
+def test_systematic_resampling_needs_weights_and_a_uniform_draw(weights, u, match):
+    with pytest.raises(ValueError, match=match):
+        systematic_resample(np.asarray(weights, dtype=float), u)
+
+
+def test_systematic_resampling_is_unchanged():
+    assert systematic_resample(np.array([1.0, 2.0, 1.0]), 0.5).tolist() == [0, 1, 2]
+
+
+def test_equilibration_and_recall_thresholds_are_checked():
+    with pytest.raises(ValueError, match="z_max"):
+        equilibration_check(np.arange(32.0), z_max=math.nan)  # was always "not equilibrated"
+    patterns = np.array([[1, 1, -1, -1], [1, -1, 1, -1]], dtype=np.int8)
+    state = np.array([1, 1, 1, 1], dtype=np.int8)
+    # threshold -1 called this state a pattern, NaN spurious
+    for threshold, error in ((-1.0, ValueError), (math.nan, ValueError), (5.0, ValueError), ("1", TypeError)):
+        with pytest.raises(error, match="threshold"):
+            classify_state(state, patterns, threshold)
+    assert classify_state(patterns[0], patterns, 0.9)[0] == "pattern"
