@@ -197,3 +197,42 @@ def test_equilibration_and_recall_thresholds_are_checked():
         with pytest.raises(error, match="threshold"):
             classify_state(state, patterns, threshold)
     assert classify_state(patterns[0], patterns, 0.9)[0] == "pattern"
+
+
+def test_seeds_beyond_int64_give_a_key_and_small_seeds_keep_theirs():
+    import jax
+
+    from thermolearn.randomness.seeds import jax_key
+
+    # PRNGKey raised OverflowError for 2^70 (black_box_vi, train_rbm, train_van, ... with such a seed)
+    assert np.asarray(jax.random.key_data(jax_key(2**70))).shape == (2,)
+    for seed in (0, 1, 12345, 2**31):
+        assert np.array_equal(np.asarray(jax.random.key_data(jax_key(seed))), np.asarray(jax.random.PRNGKey(seed)))
+
+
+def test_capacity_curve_checks_its_seed_before_the_job():
+    from thermolearn.learning import capacity_curve
+
+    for seed, error in ((-1, ValueError), ([1, 2], TypeError), (1.5, TypeError)):
+        with pytest.raises(error, match="seed"):
+            capacity_curve(20, seed=seed)
+
+
+def test_circuit_bit_groups_refuse_values_they_cannot_hold():
+    from thermolearn.pbits import bits_of, multiplier, ripple_carry_adder, value_of
+
+    names = ["a0", "a1", "a2"]
+    assert bits_of(5, names) == {"a0": 1, "a1": 0, "a2": 1}
+    for value in (8, -1):  # cut to the low bits: all zeros, all ones
+        with pytest.raises(ValueError, match="does not fit"):
+            bits_of(value, names)
+    assert value_of(np.array([[1, -1, 1], [-1, -1, 1]]), np.array([0, 2])).tolist() == [3, 2]
+    with pytest.raises(ValueError, match="spins"):
+        value_of(np.array([[2, 0, 1]]), np.array([0, 2]))
+    with pytest.raises(ValueError, match="indices"):
+        value_of(np.array([[1, -1, 1]]), np.array([0, 5]))
+    # these built gate names for 10^12 bits: they hung
+    with pytest.raises(ValueError, match="width"):
+        ripple_carry_adder(10**12)
+    with pytest.raises(ValueError, match="width_p \\+ width_q"):
+        multiplier(2, 10**9)

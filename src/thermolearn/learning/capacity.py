@@ -335,6 +335,8 @@ def capacity_curve(
     50 for 'dense', whose recall costs O(N P) per sweep).
     Dimensionless; see the module docstring for the definition of alpha_c."""
     n = check_positive_int("n_neurons", n_neurons, minimum=10)
+    # an int: it seeds the pattern sets and is recorded as int(seed) (a list ran the whole job, then failed)
+    seed = check_positive_int("seed", seed, minimum=0)
     if rule not in CAPACITY_RULES:
         raise ValueError(f"rule must be one of {', '.join(CAPACITY_RULES)}, got {rule!r}")
     n_sets = check_positive_int("n_sets", n_sets, minimum=2)

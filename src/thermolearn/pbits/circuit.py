@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from numbers import Integral
 
 import numpy as np
 
@@ -124,15 +125,33 @@ class Circuit:
         return out
 
 
+#: Widest group of bits read as one number: :func:`value_of` returns int64 values
+MAX_GROUP_BITS = 63
+
+
 def bits_of(value: int, names: Sequence[str]) -> dict[str, int]:
-    """{name_k: bit k of value}, least significant first."""
-    return {name: (value >> k) & 1 for k, name in enumerate(names)}
+    """{name_k: bit k of value}, least significant first; ``value`` must fit in ``len(names)`` bits
+    (a larger or negative value was cut to its low bits without a word)."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"value must be a non-negative integer, got {value!r}")
+    if value < 0 or int(value).bit_length() > len(names):
+        raise ValueError(f"value {value} does not fit in the {len(names)} bits of {list(names)[:4]}...")
+    return {name: (int(value) >> k) & 1 for k, name in enumerate(names)}
 
 
 def value_of(states: np.ndarray, indices: np.ndarray) -> np.ndarray:
-    """The unsigned integers whose bit k is p-bit indices[k] = +1, per state (..., n) -> (...)."""
-    bits = (np.asarray(states)[..., indices] > 0).astype(np.int64)
-    return (bits << np.arange(len(indices))).sum(axis=-1)
+    """The unsigned integers whose bit k is p-bit indices[k] = +1, per state (..., n) -> (...);
+    states are spins +-1, at most 63 indices (the values are int64)."""
+    x = np.asarray(states)
+    idx = np.asarray(indices)
+    if idx.ndim != 1 or idx.size > MAX_GROUP_BITS or (idx.size and idx.dtype.kind not in "iu"):
+        raise ValueError(f"indices must be a list of at most {MAX_GROUP_BITS} p-bit indices, got {indices!r}")
+    if x.ndim == 0 or (idx.size and (idx.min() < -x.shape[-1] or idx.max() >= x.shape[-1])):
+        raise ValueError(f"indices must name p-bits of the states (0..{x.shape[-1] - 1 if x.ndim else -1})")
+    if not np.all((x == 1) | (x == -1)):
+        raise ValueError("states must be spins +-1")
+    bits = (x[..., idx] > 0).astype(np.int64)
+    return (bits << np.arange(idx.size)).sum(axis=-1)
 
 
 def _sum_columns(circuit: Circuit, columns: list[list[str]], tag: str) -> list[str | None]:
@@ -166,8 +185,9 @@ def _sum_columns(circuit: Circuit, columns: list[list[str]], tag: str) -> list[s
 def ripple_carry_adder(width: int) -> Circuit:
     """a + b = s for ``width``-bit a, b (groups "a", "b") and a (width + 1)-bit sum "s": a half adder
     then a chain of full adders, the carry of each into the next."""
-    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-        raise ValueError(f"width must be an integer >= 1, got {width!r}")
+    if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width < MAX_GROUP_BITS:
+        # the sum has width + 1 bits, read as one int64
+        raise ValueError(f"width must be an integer from 1 to {MAX_GROUP_BITS - 1}, got {width!r}")
     c = Circuit()
     a = [f"a{k}" for k in range(width)]
     b = [f"b{k}" for k in range(width)]
@@ -190,6 +210,11 @@ def multiplier(width_p: int, width_q: int) -> Circuit:
     for name, w in (("width_p", width_p), ("width_q", width_q)):
         if isinstance(w, bool) or not isinstance(w, int) or w < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {w!r}")
+    if width_p + width_q > MAX_GROUP_BITS:
+        raise ValueError(
+            f"width_p + width_q must be at most {MAX_GROUP_BITS} (the product is read as one int64), "
+            f"got {width_p} + {width_q}"
+        )
     c = Circuit()
     p = [f"p{i}" for i in range(width_p)]
     q = [f"q{j}" for j in range(width_q)]

@@ -90,7 +90,9 @@ def jax_key(seed: Any, *, name: str = "seed", typed: bool = False) -> Any:
         raise TypeError(f"{name} must be {_ALLOWED}, or a JAX key, got {type(seed).__name__} {seed!r}")
     elif seed < 0:
         raise ValueError(f"{name} must be >= 0, got {seed}")
-    return jax.random.key(int(seed) % 2**63) if typed else jax.random.PRNGKey(int(seed))
+    # PRNGKey overflowed past int64 (seed = 2^70 raised OverflowError); it keeps the low 32 bits of
+    # smaller seeds, which the reduction mod 2^63 leaves unchanged
+    return jax.random.key(int(seed) % 2**63) if typed else jax.random.PRNGKey(int(seed) % 2**63)
 
 
 def int_seed(seed: Any, *, name: str = "seed") -> int:
