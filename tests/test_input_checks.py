@@ -236,3 +236,35 @@ def test_circuit_bit_groups_refuse_values_they_cannot_hold():
         ripple_carry_adder(10**12)
     with pytest.raises(ValueError, match="width_p \\+ width_q"):
         multiplier(2, 10**9)
+
+
+def test_small_helpers_refuse_values_that_gave_plausible_wrong_answers():
+    from thermolearn.datasets import gaussian_mixture_log_density
+    from thermolearn.dynamics import rbm_parameter_count
+    from thermolearn.estimators import pareto_k_threshold
+    from thermolearn.exact import state_index_to_spins
+    from thermolearn.quantum import spin_table
+
+    x = np.zeros((1, 2))
+    with pytest.raises(ValueError, match="std"):
+        gaussian_mixture_log_density(x, std=-1.0)  # gave the density of std = 1
+    with pytest.raises(ValueError, match="radius"):
+        gaussian_mixture_log_density(x, radius=math.nan)
+    with pytest.raises(ValueError, match="within"):
+        gaussian_mixture_log_density(x, radius=1e300)  # math domain error
+    assert np.isfinite(gaussian_mixture_log_density(x)).all()
+    assert state_index_to_spins(np.array([5]), 3).tolist() == [[1, -1, 1]]
+    for indices, n_spins, error in (
+        ([8], 3, ValueError),
+        ([-1], 3, ValueError),
+        ([1.7], 3, TypeError),
+        ([1], 64, ValueError),
+    ):
+        with pytest.raises(error, match="indices|n_spins"):
+            state_index_to_spins(np.array(indices), n_spins)  # (8, 3) read [-1, -1, -1]
+    with pytest.raises(TypeError, match="n_spins"):
+        spin_table(2.5)  # gave a (6, 3) table
+    with pytest.raises(ValueError, match="n_visible"):
+        rbm_parameter_count(-6, 3)  # -21
+    with pytest.raises(ValueError, match="n_samples"):
+        pareto_k_threshold(0)

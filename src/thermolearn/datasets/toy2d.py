@@ -34,12 +34,12 @@ MOONS_NOISE = 0.05
 _QUADRATURE_POINTS = 200_001
 
 
-def _check_noise(noise: object) -> float:
+def _check_noise(noise: object, name: str = "noise") -> float:
     if isinstance(noise, bool) or not isinstance(noise, (int, float, np.floating, np.integer)):
-        raise TypeError(f"noise must be a number >= 0, got {noise!r}")
+        raise TypeError(f"{name} must be a number >= 0, got {noise!r}")
     noise = float(noise)
     if not math.isfinite(noise) or noise < 0:
-        raise ValueError(f"noise must be a finite number >= 0, got {noise}")
+        raise ValueError(f"{name} must be a finite number >= 0, got {noise}")
     return noise
 
 
@@ -193,10 +193,7 @@ def gaussian_mixture(
     """``n`` points from ``n_components`` equal isotropic Gaussians (std ``std``) on a circle of ``radius``."""
     n = check_positive_int("n", n)
     n_components = check_positive_int("n_components", n_components)
-    radius = float(_check_noise(radius))
-    std = _check_noise(std)
-    if std == 0:
-        raise ValueError("std must be > 0")
+    radius, std = _check_mixture(radius, std)
     rng = numpy_generator(seed)
     means = _mixture_means(n_components, radius)
     k = rng.integers(0, n_components, size=n)
@@ -204,6 +201,17 @@ def gaussian_mixture(
     if standardized:
         x = (x - means.mean(axis=0)) / _mixture_scale(n_components, radius, std)
     return x
+
+
+def _check_mixture(radius: object, std: object) -> tuple[float, float]:
+    """The circle's radius (>= 0) and the components' std (> 0), finite and of a size whose
+    densities stay representable."""
+    r, sd = _check_noise(radius, "radius"), _check_noise(std, "std")
+    if sd == 0:
+        raise ValueError("std must be > 0")
+    if r > 1e100 or sd > 1e100 or sd < 1e-100:
+        raise ValueError(f"radius and std must lie within 1e-100 .. 1e100, got radius {r:g}, std {sd:g}")
+    return r, sd
 
 
 def gaussian_mixture_log_density(
@@ -214,10 +222,10 @@ def gaussian_mixture_log_density(
     if pts.shape[1] != 2:
         raise ValueError(f"x must have shape (n, 2), got {pts.shape}")
     n_components = check_positive_int("n_components", n_components)
-    means = _mixture_means(n_components, float(radius))
-    sigma = float(std)
+    radius, sigma = _check_mixture(radius, std)  # std = -1 gave the density of std = 1
+    means = _mixture_means(n_components, radius)
     if standardized:
-        scale = _mixture_scale(n_components, float(radius), sigma)
+        scale = _mixture_scale(n_components, radius, sigma)
         means = (means - means.mean(axis=0)) / scale
         sigma = sigma / scale
     d2 = ((pts[:, None, :] - means[None, :, :]) ** 2).sum(-1)

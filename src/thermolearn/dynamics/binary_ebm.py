@@ -62,6 +62,7 @@ def binary_ebm_parameter_count(n_visible: int, hidden: int) -> int:
 
 def rbm_parameter_count(n_visible: int, hidden: int) -> int:
     """Parameters of a Bernoulli RBM: W (n x H), hidden biases (H) and visible biases (n)."""
+    n_visible, hidden = check_positive_int("n_visible", n_visible), check_positive_int("hidden", hidden)
     return n_visible * hidden + hidden + n_visible
 
 

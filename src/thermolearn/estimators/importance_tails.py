@@ -19,6 +19,8 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
+from thermolearn.validation import check_positive_int
+
 #: k-hat above which Var(w) is infinite: the sd(w)/sqrt(n) error bar is too small
 PARETO_K_INFINITE_VARIANCE = 0.5
 #: k-hat above which the importance estimate itself is unreliable (for n >= 2200 samples)
@@ -33,6 +35,7 @@ _PRIOR_K_WEIGHT = 10.0
 def pareto_k_threshold(n_samples: int) -> float:
     """The k-hat above which ``n_samples`` importance weights cannot give a reliable estimate:
     min(0.7, 1 - 1 / log10 n) (below about 2200 samples a smaller k already fails)."""
+    n_samples = check_positive_int("n_samples", n_samples)
     return min(PARETO_K_UNRELIABLE, 1.0 - 1.0 / math.log10(max(n_samples, 11)))
 
 

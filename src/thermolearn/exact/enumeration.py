@@ -22,7 +22,7 @@ import numpy as np
 from thermolearn.exact.thermodynamics import ExactThermodynamics
 from thermolearn.kernel_cache import njit
 from thermolearn.models.ising import Ising
-from thermolearn.validation import check_temperatures
+from thermolearn.validation import check_positive_int, check_temperatures
 
 MAX_SPINS = 30
 """Largest system summed exactly (2^30 states, seconds on two cores)."""
@@ -40,8 +40,18 @@ def _limit_message(n: int) -> str:
 
 
 def state_index_to_spins(indices: np.ndarray | int, n_spins: int) -> np.ndarray:
-    """Spin states for state indices: bit i of the index set means s_i = +1, clear means -1."""
-    idx = np.asarray(indices, dtype=np.int64)
+    """Spin states for state indices: bit i of the index set means s_i = +1, clear means -1.
+
+    Indices are integers in [0, 2^n_spins), 0 <= n_spins <= 63 (larger or negative ones wrapped)."""
+    n_spins = check_positive_int("n_spins", n_spins, minimum=0)
+    if n_spins > 63:
+        raise ValueError(f"n_spins must be at most 63 (state indices are int64), got {n_spins}")
+    raw = np.asarray(indices)
+    if raw.dtype.kind not in "iu" and not (raw.dtype.kind == "O" and raw.size == 0):
+        raise TypeError(f"indices must be integers, got {raw.dtype} values")
+    if raw.size and (raw.min() < 0 or raw.max() >= 2**n_spins):
+        raise ValueError(f"indices must lie in [0, 2^{n_spins}), got {raw.min()} .. {raw.max()}")
+    idx = raw.astype(np.int64)
     spins = np.where((idx[..., None] >> np.arange(n_spins)) & 1, 1, -1).astype(np.int8)
     return spins
 

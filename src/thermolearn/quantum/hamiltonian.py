@@ -19,7 +19,7 @@ from scipy.sparse.linalg import LinearOperator
 
 from thermolearn.models.ising import Ising
 from thermolearn.resources import check_memory, format_bytes
-from thermolearn.validation import check_finite_array
+from thermolearn.validation import check_finite_array, check_positive_int
 
 # 2^14 x 2^14 float64 is 2 GiB: the largest dense matrix worth diagonalising on a workstation
 MAX_DENSE_SPINS = 14
@@ -76,6 +76,7 @@ def check_basis_size(n_spins: int, bytes_per_state: float, what: str, *, limit: 
 
 def spin_table(n_spins: int) -> np.ndarray:
     """All 2^N basis states as int8 spins, shape (2^N, N): row k, column i is +1 if bit i of k is 0."""
+    n_spins = check_positive_int("n_spins", n_spins)
     check_basis_size(n_spins, n_spins + 8.0, "the spin table", limit=24)
     k = np.arange(2**n_spins, dtype=np.int64)
     bits = (k[:, None] >> np.arange(n_spins, dtype=np.int64)[None, :]) & 1
