@@ -152,6 +152,7 @@ def disorder_average_of_moments(
     """Disorder averages from each sample's thermal moments <q^2>, <q^4>, <|q|> (and mean link
     overlap): the same numbers as :func:`disorder_average` of the overlaps they came from, for
     studies that keep moments per sample (checkpoints, tempering runs) rather than every q."""
+    n_spins = check_positive_int("n_spins", n_spins)  # chi_sg = N <q^2>: a wrong N is a wrong chi_sg
     q2, q4, aq = (np.asarray(x, dtype=np.float64).ravel() for x in (q2, q4, abs_q))
     k = q2.size
     if k < 2:
@@ -165,7 +166,6 @@ def disorder_average_of_moments(
     if np.mean(q2) == 0.0:
         raise ValueError("every overlap is 0: the Binder ratio is undefined")
     binder = jackknife(lambda a, b: 0.5 * (3.0 - b / a**2), q2, q4, n_blocks=k)
-    n_spins = check_positive_int("n_spins", n_spins)  # chi_sg = N <q^2>: a wrong N is a wrong chi_sg
     link = None
     if links is not None:
         ql = np.asarray(links, dtype=np.float64).ravel()
