@@ -268,3 +268,30 @@ def test_small_helpers_refuse_values_that_gave_plausible_wrong_answers():
         rbm_parameter_count(-6, 3)  # -21
     with pytest.raises(ValueError, match="n_samples"):
         pareto_k_threshold(0)
+
+
+def _wrong_model_calls():
+    from thermolearn.exact import choose_method, solve
+    from thermolearn.pbits import asynchronous_distribution, boltzmann_distribution
+    from thermolearn.samplers import checkerboard_order
+    from thermolearn.spinglass import exact_ground_energy
+    from thermolearn.spinglass.overlaps import link_overlap
+
+    spins = np.ones((1, 4), dtype=np.int8)
+    return {
+        "choose_method": lambda m: choose_method(m),
+        "solve": lambda m: solve(m, 1.0),
+        "checkerboard_order": lambda m: checkerboard_order(m),
+        "exact_ground_energy": lambda m: exact_ground_energy(m),
+        "link_overlap": lambda m: link_overlap(spins, spins, m),
+        "boltzmann_distribution": lambda m: boltzmann_distribution(m, 1.0),
+        "asynchronous_distribution": lambda m: asynchronous_distribution(m, 1.0, 0.5),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_wrong_model_calls()))
+@pytest.mark.parametrize("model", [None, "model.npz", 4, {"J": 1}])
+def test_a_wrong_object_for_a_model_is_a_type_error_naming_it(name, model):
+    # these failed deep inside with AttributeError ('str' object has no attribute 'n_spins')
+    with pytest.raises(TypeError, match="model must be a thermolearn.Ising"):
+        _wrong_model_calls()[name](model)

@@ -21,7 +21,7 @@ import numpy as np
 
 from thermolearn.exact.thermodynamics import ExactThermodynamics
 from thermolearn.kernel_cache import njit
-from thermolearn.models.ising import Ising
+from thermolearn.models.ising import Ising, check_ising_model
 from thermolearn.validation import check_positive_int, check_temperatures
 
 MAX_SPINS = 30
@@ -251,8 +251,7 @@ def enumerate_exact(
     ``correlations`` (n, n) when asked, ``susceptibility`` = beta Var(M) and
     ``abs_magnetization`` = <|M|> (totals). Pair correlations cost about as much again.
     """
-    if not isinstance(model, Ising):
-        raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
+    check_ising_model(model)
     n = model.n_spins
     if n > MAX_SPINS:
         raise ValueError(_limit_message(n))
@@ -327,8 +326,7 @@ def probability_table(model: Ising, temperature: float) -> tuple[np.ndarray, np.
     Returns ``(probabilities, energies)``, both of shape (2^n,), indexed so that bit i of
     the index set means s_i = +1 (see :func:`state_index_to_spins`).
     """
-    if not isinstance(model, Ising):
-        raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
+    check_ising_model(model)
     n = model.n_spins
     if n > MAX_TABLE_SPINS:
         raise ValueError(

@@ -8,7 +8,7 @@ import numpy as np
 
 from thermolearn.exact.enumeration import MAX_SPINS, enumerate_exact
 from thermolearn.exact.thermodynamics import ExactThermodynamics
-from thermolearn.models.ising import Ising
+from thermolearn.models.ising import Ising, check_ising_model
 from thermolearn.validation import check_temperatures
 
 EXACT_METHODS = ("auto", "enumeration", "transfer_matrix", "kaufman")
@@ -41,6 +41,7 @@ def _transfer_matrix_applies(model: Ising) -> bool:
 def choose_method(model: Ising, method: str = "auto") -> str:
     """The exact method used for ``model``: Kaufman for periodic square lattices in zero
     field, transfer matrices for chains and strips, enumeration for n <= 30 spins."""
+    check_ising_model(model)
     if method not in EXACT_METHODS:
         raise ValueError(f"method must be one of {', '.join(EXACT_METHODS)}, got {method!r}")
     if method == "kaufman" and not _kaufman_applies(model):
@@ -78,8 +79,7 @@ def solve(
 ) -> list[ExactThermodynamics]:
     """Exact thermodynamics of ``model`` at each temperature (k_B = 1), by the method that
     fits (see :func:`choose_method`). ``progress(k)`` is called after each temperature."""
-    if not isinstance(model, Ising):
-        raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
+    check_ising_model(model)
     temps = check_temperatures(temperatures)
     chosen = choose_method(model, method)
     if chosen == "enumeration":

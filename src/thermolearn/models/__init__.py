@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
     from thermolearn.models.boltzmann import BoltzmannMachine
     from thermolearn.models.dense_memory import DenseAssociativeMemory, ModernHopfield
     from thermolearn.models.hopfield import Hopfield, RecallResult
-    from thermolearn.models.ising import Ising
+    from thermolearn.models.ising import Ising, check_ising_model
     from thermolearn.models.ising_form import IsingForm
     from thermolearn.models.lattice import LatticeGeometry
     from thermolearn.models.maxcut import MaxCut
@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
 _EXPORTS = {
     "binary_to_spins": "qubo",
     "BoltzmannMachine": "boltzmann",
+    "check_ising_model": "ising",
     "DenseAssociativeMemory": "dense_memory",
     "GaussianBernoulliRBM": "rbm",
     "Hopfield": "hopfield",

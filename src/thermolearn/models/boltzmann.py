@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike
 
 from thermolearn.file_contents import FileContents
 from thermolearn.kernel_cache import njit
-from thermolearn.models.ising import Ising
+from thermolearn.models.ising import Ising, check_ising_model
 from thermolearn.models.ising_form import IsingForm
 from thermolearn.models.qubo import ising_to_qubo, qubo_to_ising
 from thermolearn.randomness.seeds import numpy_generator
@@ -198,8 +198,7 @@ class BoltzmannMachine:
 
         The first ``n_visible`` spins (default: all) become visible units.
         """
-        if not isinstance(model, Ising):
-            raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
+        check_ising_model(model)
         Q, offset = ising_to_qubo(model)
         Q = Q.toarray()
         # x^T Q x = -1/2 x^T W x - b^T x with x_i^2 = x_i: off-diagonal pairs give W, the diagonal gives b

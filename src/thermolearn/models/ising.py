@@ -599,6 +599,14 @@ class Ising:
         return f"<Ising{label}: {self.n_spins} spins, {self.n_edges} couplings>"
 
 
+def check_ising_model(model: object, name: str = "model") -> Ising:
+    """``model`` itself if it is a :class:`Ising` (couplings J and fields h), else a ``TypeError``
+    naming ``name`` (a wrong object otherwise failed deep inside with an AttributeError)."""
+    if not isinstance(model, Ising):
+        raise TypeError(f"{name} must be a thermolearn.Ising, got {type(model).__name__}")
+    return model
+
+
 def _geometry_from_header(contents: FileContents, n_spins: int) -> LatticeGeometry | None:
     """The header's ``geometry`` (None or a hypercubic lattice of ``n_spins`` sites), checked."""
     data = contents.value("geometry", (dict, type(None)), default=None)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from thermolearn.estimators.importance_tails import importance_tail_problem, pareto_k_hat
-from thermolearn.models.ising import Ising
+from thermolearn.models.ising import Ising, check_ising_model
 from thermolearn.randomness.seeds import check_int_seed, numpy_generator
 from thermolearn.validation import check_positive_float, check_positive_int, check_temperature
 
@@ -87,8 +87,7 @@ def hs_relaxation(model: Ising, temperature: float, *, margin: float = 0.1) -> H
     """The relaxation of ``model`` at temperature T (k_B = 1): delta = margin - (the lowest
     eigenvalue of beta J) when that is below ``margin``, else 0, so K = beta J + delta I has its
     spectrum >= ``margin``."""
-    if not isinstance(model, Ising):
-        raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
+    check_ising_model(model)
     n = model.n_spins
     if n > MAX_SPINS:
         raise ValueError(f"the relaxation is dense (n x n): at most {MAX_SPINS} spins, got {n}")

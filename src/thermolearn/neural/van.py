@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from thermolearn.models.ising import Ising
+from thermolearn.models.ising import Ising, check_ising_model
 from thermolearn.neural import made, pixelcnn
 from thermolearn.neural.made import MADE, MADEConfig
 from thermolearn.neural.network import AutoregressiveNetwork
@@ -130,8 +130,7 @@ def check_network_for(network: AutoregressiveNetwork, model: Ising) -> None:
     """Refuse a network whose number of spins differs from the model's."""
     if not isinstance(network, AutoregressiveNetwork):
         raise TypeError(f"network must be a thermolearn.neural MADE or PixelCNN, got {type(network).__name__}")
-    if not isinstance(model, Ising):
-        raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
+    check_ising_model(model)
     if network.n_spins != model.n_spins:
         raise ValueError(f"the network is for {network.n_spins} spins, the model has {model.n_spins}")
 
@@ -316,8 +315,7 @@ def train_van(
     run is saved every ``checkpoint_every`` steps and at the end and resumes bit for bit.
     Temperature T in energy units (k_B = 1); F_q is a total (not per spin).
     """
-    if not isinstance(model, Ising):
-        raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
+    check_ising_model(model)
     if network not in NETWORKS:
         raise ValueError(f"network must be one of {', '.join(NETWORKS)}, got {network!r}")
     T = check_temperature(temperature)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from thermolearn.models.ising import Ising
+from thermolearn.models.ising import Ising, check_ising_model
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,8 +58,7 @@ def clamp(model: Ising, clamps: Mapping[int, int]) -> ClampedModel:
     Raises ``ValueError`` for an index outside 0..n-1, a value other than +1/-1, or clamps on
     every p-bit (a model needs at least one free spin: the clamped state is then the whole answer).
     """
-    if not isinstance(model, Ising):
-        raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
+    check_ising_model(model)
     n = model.n_spins
     values = np.zeros(n, dtype=np.int8)
     for key, value in clamps.items():

@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse.csgraph as csgraph
 
 from thermolearn.kernel_cache import njit
-from thermolearn.models.ising import Ising
+from thermolearn.models.ising import Ising, check_ising_model
 
 
 @njit(cache=True)
@@ -64,8 +64,7 @@ def graph_coloring(model: Ising) -> np.ndarray:
     Bipartite graphs get two colours (one if there is no coupling); others a greedy colouring
     in order of decreasing degree.
     """
-    if not isinstance(model, Ising):
-        raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
+    check_ising_model(model)
     if model.n_edges == 0:
         return np.zeros(model.n_spins, dtype=np.int64)
     two = _two_colouring(model)
@@ -179,8 +178,7 @@ def chromatic_plan(model: Ising, colour: np.ndarray | None = None, *, block_site
     class into blocks of ``block_sites`` sites (one random stream each), and decide whether
     the inputs can be tabulated (couplings and fields integer multiples of a power of two,
     input range at most :data:`MAX_TABLE_INPUTS`)."""
-    if not isinstance(model, Ising):
-        raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
+    check_ising_model(model)
     if isinstance(block_sites, bool) or not isinstance(block_sites, int | np.integer) or block_sites < 1:
         raise ValueError(f"block_sites must be an integer >= 1, got {block_sites!r}")
     colour = graph_coloring(model) if colour is None else np.asarray(colour, dtype=np.int64)

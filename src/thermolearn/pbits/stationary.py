@@ -25,7 +25,7 @@ import scipy.sparse.linalg as spla
 from thermolearn.estimators.jackknife import jackknife
 from thermolearn.estimators.observables import Estimate
 from thermolearn.exact.enumeration import MAX_TABLE_SPINS, state_index_to_spins
-from thermolearn.models.ising import Ising
+from thermolearn.models.ising import Ising, check_ising_model
 from thermolearn.pbits.updates import PBitRun, check_eta, check_update
 from thermolearn.validation import check_finite_array, check_finite_float
 
@@ -34,7 +34,7 @@ MAX_ASYNCHRONOUS_SPINS = 7
 
 
 def _all_states(model: Ising) -> np.ndarray:
-    n = model.n_spins
+    n = check_ising_model(model).n_spins
     if n > MAX_TABLE_SPINS:
         raise ValueError(f"exact distributions are limited to n <= {MAX_TABLE_SPINS} p-bits; this model has {n}")
     return state_index_to_spins(np.arange(2**n), n).astype(np.float64)
@@ -49,7 +49,8 @@ def boltzmann_distribution(model: Ising, beta: float) -> np.ndarray:
     """p(m) = exp(-beta E(m)) / Z over all 2^n states (n <= 20), indexed as
     :func:`~thermolearn.exact.state_index_to_spins` (bit i set: m_i = +1); beta >= 0."""
     b = check_finite_beta(beta)
-    return _normalised(-b * np.asarray(model.energy(_all_states(model).astype(np.int8))))
+    states = _all_states(model).astype(np.int8)  # checks the model first
+    return _normalised(-b * np.asarray(model.energy(states)))
 
 
 def synchronous_distribution(model: Ising, beta: float) -> np.ndarray:
@@ -165,7 +166,7 @@ def asynchronous_distribution(model: Ising, beta: float, eta: float) -> np.ndarr
     rate = check_eta(eta)
     if math.isinf(rate):
         return boltzmann_distribution(model, b)
-    n = model.n_spins
+    n = check_ising_model(model).n_spins
     if n > MAX_ASYNCHRONOUS_SPINS:
         raise ValueError(
             f"the exact asynchronous distribution is limited to n <= {MAX_ASYNCHRONOUS_SPINS} p-bits (4^n joint "

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from thermolearn.models.ising import Ising
+from thermolearn.models.ising import Ising, check_ising_model
 from thermolearn.progress import progress_bar
 from thermolearn.randomness.seeds import numpy_generator
 from thermolearn.randomness.xoshiro import seed_chains
@@ -205,8 +205,7 @@ def run_pbits(
     once, while other partitions' values arrive by the broadcasts at rate ``eta`` (default:
     every p-bit alone, so every neighbour is read from the broadcast copy).
     """
-    if not isinstance(model, Ising):
-        raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
+    check_ising_model(model)
     update = check_update(update)
     b = check_ergodic_beta(model, beta)
     sweeps = check_positive_int("n_sweeps", n_sweeps)

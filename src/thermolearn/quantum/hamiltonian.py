@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from thermolearn.models.ising import Ising
+from thermolearn.models.ising import Ising, check_ising_model
 from thermolearn.resources import check_memory, format_bytes
 from thermolearn.validation import check_finite_array, check_positive_int
 
@@ -31,11 +31,7 @@ _CHUNK = 1 << 20
 
 def check_ising(ising: object, name: str = "ising") -> Ising:
     """Return ``ising`` if it is a :class:`thermolearn.models.Ising`, else raise ``TypeError``."""
-    if not isinstance(ising, Ising):
-        raise TypeError(
-            f"{name} must be a thermolearn.models.Ising (couplings J and fields h), got {type(ising).__name__}"
-        )
-    return ising
+    return check_ising_model(ising, name)
 
 
 def check_transverse(transverse: object, n_spins: int, name: str = "transverse field Gamma") -> np.ndarray:

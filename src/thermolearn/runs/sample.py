@@ -26,7 +26,7 @@ import numpy as np
 
 from thermolearn.estimators.observables import IsingObservables, combine_chains, observables_from_series
 from thermolearn.file_contents import FileContents
-from thermolearn.models.ising import Ising
+from thermolearn.models.ising import Ising, check_ising_model
 from thermolearn.progress import progress_bar
 from thermolearn.randomness.seeds import SeedLike, check_int_seed, check_seed
 from thermolearn.resources import check_memory
@@ -244,8 +244,7 @@ def _check_arguments(
     checkpoint_every: int,
     site_means: bool = True,
 ) -> _Plan:
-    if not isinstance(model, Ising):
-        raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
+    check_ising_model(model)
     smp = _as_sampler(sampler, sampler_options)
     smp.check_model(model)
     sweeps = check_positive_int("sweeps", sweeps)

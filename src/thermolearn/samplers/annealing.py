@@ -36,7 +36,7 @@ from numba import njit, prange
 from numpy.typing import ArrayLike
 
 from thermolearn.kernel_threads import thread_count, thread_limit
-from thermolearn.models.ising import Ising
+from thermolearn.models.ising import Ising, check_ising_model
 from thermolearn.randomness.xoshiro import next_uniform, seed_chains
 from thermolearn.resources import check_memory
 from thermolearn.samplers.base import Sampler
@@ -341,8 +341,7 @@ def anneal(
     Returns an :class:`AnnealResult`; energies are recomputed exactly from the final states.
     """
     started = time.perf_counter()
-    if not isinstance(model, Ising):
-        raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
+    check_ising_model(model)
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {', '.join(ALGORITHMS)}, got {algorithm!r}")
     reads = check_positive_int("reads", reads)

@@ -26,7 +26,7 @@ from numba import njit, prange
 
 from thermolearn.kernel_entry import entry_point
 from thermolearn.kernel_threads import MIN_PARALLEL_WORK, call_single_threaded, thread_count, thread_limit
-from thermolearn.models.ising import Ising
+from thermolearn.models.ising import Ising, check_ising_model
 from thermolearn.randomness.xoshiro import next_uniform
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas, keep_lean_call, one_chain_stats
 from thermolearn.samplers.lattice_kernels import (
@@ -117,7 +117,7 @@ def checkerboard_order(model: Ising) -> np.ndarray:
 
     Raises ``ValueError`` when the graph is not bipartite (an odd cycle of couplings).
     """
-    n = model.n_spins
+    n = check_ising_model(model).n_spins
     colour = np.full(n, -1, dtype=np.int64)
     graph = model.couplings
     for root in range(n):

@@ -30,7 +30,7 @@ import thermolearn.storage as storage
 from thermolearn.estimators.proportions import wilson_interval
 from thermolearn.exact.ground_state import enumerate_ground_state
 from thermolearn.file_contents import FileContents
-from thermolearn.models.ising import Ising
+from thermolearn.models.ising import Ising, check_ising_model
 from thermolearn.samplers.annealing import anneal
 from thermolearn.samplers.schedules import default_beta_range
 from thermolearn.spinglass.ensembles import DisorderEnsemble
@@ -55,7 +55,7 @@ DEFAULT_SWEEPS_PER_STEP = 4
 def exact_ground_energy(model: Ising) -> float:
     """The exact ground-state energy (total) of ``model`` by Gray-code enumeration of its states
     (N <= :data:`MAX_EXACT_SPINS`; :func:`thermolearn.exact.ground_state.enumerate_ground_state`)."""
-    if model.n_spins > MAX_EXACT_SPINS:
+    if check_ising_model(model).n_spins > MAX_EXACT_SPINS:
         raise ValueError(
             f"exact ground states are enumerated up to {MAX_EXACT_SPINS} spins; this model has {model.n_spins}"
         )

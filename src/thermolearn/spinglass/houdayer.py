@@ -30,7 +30,7 @@ from numpy.typing import ArrayLike
 
 from thermolearn.estimators.autocorrelation import error_of_mean
 from thermolearn.kernel_cache import njit
-from thermolearn.models.ising import Ising
+from thermolearn.models.ising import Ising, check_ising_model
 from thermolearn.randomness.seeds import check_int_seed
 from thermolearn.randomness.xoshiro import next_uniform, seed_chains
 from thermolearn.resources import check_memory
@@ -215,8 +215,7 @@ def tempering_with_houdayer(
     """Two replicas per temperature of ``model`` (zero field), ``sweeps`` rounds of Metropolis
     sweeps, Houdayer moves (at every temperature, or where the boolean array ``houdayer`` says)
     and replica exchange. ``temperatures`` are sorted cold to hot internally (k_B = 1)."""
-    if not isinstance(model, Ising):
-        raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
+    check_ising_model(model)
     if np.any(model.fields != 0):
         raise ValueError(
             "Houdayer moves need zero fields (flipping a cluster in both replicas keeps E_a + E_b only when "

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from thermolearn.estimators.jackknife import jackknife
-from thermolearn.models.ising import Ising
+from thermolearn.models.ising import Ising, check_ising_model
 from thermolearn.validation import check_finite_array, check_positive_int, check_spins
 
 
@@ -44,6 +44,7 @@ def overlap(a: ArrayLike, b: ArrayLike) -> np.ndarray | float:
 
 def link_overlap(a: ArrayLike, b: ArrayLike, model: Ising) -> np.ndarray | float:
     """q_l = (1/N_b) sum_(i<j, J_ij != 0) a_i a_j b_i b_j over the model's coupled pairs."""
+    check_ising_model(model)
     shape = np.shape(a)[:-1]
     x, y = _pair(a, b)
     if x.shape[1] != model.n_spins:

@@ -35,7 +35,7 @@ from numba import prange
 
 from thermolearn.estimators.jackknife import jackknife
 from thermolearn.kernel_threads import over_items
-from thermolearn.models.ising import Ising
+from thermolearn.models.ising import Ising, check_ising_model
 from thermolearn.randomness.seeds import check_int_seed
 from thermolearn.randomness.xoshiro import seed_chains
 from thermolearn.resources import check_memory
@@ -359,8 +359,7 @@ def population_annealing(
     run was given).
     """
     started = time.perf_counter()
-    if not isinstance(model, Ising):
-        raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
+    check_ising_model(model)
     T = check_temperature(temperature)
     population, runs = check_population(population, runs)
     sweeps = check_positive_int("sweeps", sweeps)

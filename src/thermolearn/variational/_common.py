@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from thermolearn.models.ising import Ising
+from thermolearn.models.ising import Ising, check_ising_model
 from thermolearn.validation import check_positive_int
 
 
@@ -19,9 +19,7 @@ class ConvergenceError(RuntimeError):
 
 def check_model(model: object) -> Ising:
     """Return ``model`` if it is a :class:`thermolearn.Ising`, else raise TypeError."""
-    if not isinstance(model, Ising):
-        raise TypeError(f"model must be a thermolearn.Ising, got {type(model).__name__}")
-    return model
+    return check_ising_model(model)
 
 
 def check_damping(damping: object) -> float:
