@@ -295,3 +295,24 @@ def test_a_wrong_object_for_a_model_is_a_type_error_naming_it(name, model):
     # these failed deep inside with AttributeError ('str' object has no attribute 'n_spins')
     with pytest.raises(TypeError, match="model must be a thermolearn.Ising"):
         _wrong_model_calls()[name](model)
+
+
+def test_p_bit_helpers_name_a_wrong_run_gate_or_clamps():
+    from thermolearn.pbits import clamp, run_gate, total_variation, tv_noise_floor
+
+    for call, match in (
+        (lambda: total_variation("run", np.ones(4) / 4), "run must be a PBitRun"),
+        (lambda: tv_noise_floor(None), "run must be a PBitRun"),
+        (lambda: run_gate(3), "gate must be a Gate"),
+        (lambda: clamp(Ising.lattice((2, 2)), [1]), "clamps must be a mapping"),
+    ):
+        with pytest.raises(TypeError, match=match):
+            call()  # AttributeError from inside before
+
+
+def test_block_counts_that_contradict_each_other_are_named_as_a_pair():
+    from thermolearn.estimators import choose_block_size
+
+    # the message read "max_blocks must be an integer >= 10^12, got 1000"
+    with pytest.raises(ValueError, match=r"min_blocks \(1000000000000\) must not exceed max_blocks \(1000\)"):
+        choose_block_size(1000, 3.0, min_blocks=10**12, max_blocks=1000)

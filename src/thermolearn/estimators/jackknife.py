@@ -93,7 +93,9 @@ def choose_block_size(
     tau = check_positive_float("tau", tau)
     factor = check_positive_float("factor", factor)
     min_blocks = check_positive_int("min_blocks", min_blocks, minimum=2)
-    max_blocks = check_positive_int("max_blocks", max_blocks, minimum=min_blocks)
+    max_blocks = check_positive_int("max_blocks", max_blocks, minimum=2)
+    if max_blocks < min_blocks:  # named as the pair: either one may be the one to change
+        raise ValueError(f"min_blocks ({min_blocks}) must not exceed max_blocks ({max_blocks})")
     size = max(1, math.ceil(factor * tau))
     if n // size > max_blocks:
         size = math.ceil(n / max_blocks)

@@ -59,6 +59,8 @@ def clamp(model: Ising, clamps: Mapping[int, int]) -> ClampedModel:
     every p-bit (a model needs at least one free spin: the clamped state is then the whole answer).
     """
     check_ising_model(model)
+    if not isinstance(clamps, Mapping):
+        raise TypeError(f"clamps must be a mapping {{p-bit index: spin +1 or -1}}, got {type(clamps).__name__}")
     n = model.n_spins
     values = np.zeros(n, dtype=np.int8)
     for key, value in clamps.items():

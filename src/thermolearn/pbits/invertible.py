@@ -114,6 +114,8 @@ def run_gate(
     update model by enumeration (the gate is small). ``update_time`` and ``partitions``:
     asynchronous only, as in :func:`~thermolearn.pbits.run_pbits` (over the free p-bits)."""
     g = library_gate(gate) if isinstance(gate, str) else gate
+    if not isinstance(g, Gate):
+        raise TypeError(f"gate must be a Gate or the name of a library gate, got {type(gate).__name__}")
     circuit = Circuit()
     circuit.add(g, **{t: t for t in g.table.names})
     clamp_values = dict(clamps or {})

@@ -252,11 +252,17 @@ def _distribution(name: str, value: np.ndarray) -> np.ndarray:
     return arr
 
 
+def _check_run(run: object) -> PBitRun:
+    if not isinstance(run, PBitRun):
+        raise TypeError(f"run must be a PBitRun (what run_pbits returns), got {type(run).__name__}")
+    return run
+
+
 def tv_noise_floor(run: PBitRun) -> float:
     """The TV distance an exact sampler would show with this run's sampling noise:
     (1/2) sum_s sqrt(2 / pi) sigma_s, with sigma_s the standard error of the pooled frequency
     of state s from the spread between independent chains (so autocorrelation is included)."""
-    freq = run.frequencies()
+    freq = _check_run(run).frequencies()
     if run.n_chains < 2:
         raise ValueError("tv_noise_floor needs n_chains >= 2")
     sigma = freq.std(axis=0, ddof=1) / math.sqrt(run.n_chains)
@@ -270,7 +276,7 @@ def total_variation(run: PBitRun, reference: np.ndarray) -> Estimate:
     The plain estimate is biased upwards by sampling noise (about sum_s sqrt(p_s / (2 pi N_eff))
     for N_eff effectively independent samples), so a sampler is exact to within this budget
     when the TV is of the order of that floor."""
-    freq = run.frequencies()
+    freq = _check_run(run).frequencies()
     ref = np.asarray(reference, dtype=np.float64)
     if ref.shape != freq.shape[1:]:
         raise ValueError(f"reference must have shape {freq.shape[1:]} (2^k readout states), got {ref.shape}")
