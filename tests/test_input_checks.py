@@ -316,3 +316,21 @@ def test_block_counts_that_contradict_each_other_are_named_as_a_pair():
     # the message read "max_blocks must be an integer >= 10^12, got 1000"
     with pytest.raises(ValueError, match=r"min_blocks \(1000000000000\) must not exceed max_blocks \(1000\)"):
         choose_block_size(1000, 3.0, min_blocks=10**12, max_blocks=1000)
+
+
+def test_sizes_that_cannot_fit_are_refused_from_an_estimate_not_a_memory_error():
+    from thermolearn.estimators.ais import ais_schedule
+    from thermolearn.learning.contrastive_divergence import TrainingHistory
+    from thermolearn.rg import mk_flow
+    from thermolearn.samplers import geometric_ladder
+
+    # each allocated first and raised MemoryError (or numpy's "array is too big")
+    for call in (
+        lambda: geometric_ladder(1.0, 2.0, 10**12),
+        lambda: ais_schedule(10**12),
+        lambda: TrainingHistory.empty(10**12, 1),
+        lambda: mk_flow(0.3, "square", 2, steps=10**12),
+    ):
+        with pytest.raises(ValueError, match="memory"):
+            call()
+    assert geometric_ladder(1.0, 2.0, 3).tolist() == pytest.approx([1.0, 2**0.5, 2.0], rel=1e-15)

@@ -137,6 +137,7 @@ def ais_schedule(schedule: int | ArrayLike = DEFAULT_SCHEDULE) -> np.ndarray:
         )
     if isinstance(schedule, (int, np.integer)) and not isinstance(schedule, bool):
         k = check_positive_int("schedule (number of steps)", int(schedule))
+        check_memory(f"an AIS schedule of {k} steps", 16.0 * (k + 1), hint="choose fewer steps")
         return np.linspace(0.0, 1.0, k + 1)
     betas = check_finite_array("schedule", schedule, ndim=1)
     if betas.size < 2 or betas[0] != 0.0 or betas[-1] != 1.0 or np.any(np.diff(betas) < 0):

@@ -62,6 +62,7 @@ from thermolearn.models.rbm import (
 )
 from thermolearn.progress import progress_bar
 from thermolearn.randomness.seeds import check_int_seed
+from thermolearn.resources import check_memory
 from thermolearn.storage import load_arrays, save_arrays
 from thermolearn.validation import check_finite_float, check_positive_float, check_positive_int
 
@@ -306,6 +307,8 @@ class TrainingHistory:
 
     @classmethod
     def empty(cls, epochs: int, n_pairs: int) -> TrainingHistory:
+        """A history of ``epochs`` rows, every entry NaN until its epoch is done."""
+        check_memory(f"the history of {epochs} epochs", 8.0 * epochs * (6 + n_pairs), hint="choose fewer epochs")
         nan = np.full(epochs, np.nan)
         return cls(nan.copy(), nan.copy(), nan.copy(), nan.copy(), nan.copy(), np.full((epochs, n_pairs), np.nan))
 

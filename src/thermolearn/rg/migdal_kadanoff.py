@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import brentq
 
+from thermolearn.resources import check_memory
 from thermolearn.validation import check_finite_float, check_positive_int
 
 __all__ = [
@@ -190,6 +191,7 @@ def mk_flow(
     if k < 0:
         raise ValueError(f"start must be >= 0 (ferromagnetic K = J / T), got {k}")
     steps = check_positive_int("steps", steps, minimum=0)
+    check_memory(f"a flow of {steps} steps", 8.0 * (steps + 1), hint="choose fewer steps")
     out = np.empty(steps + 1)
     out[0] = k
     for n in range(steps):

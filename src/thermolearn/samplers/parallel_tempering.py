@@ -37,6 +37,7 @@ from thermolearn.kernel_cache import njit
 from thermolearn.kernel_threads import ThreadClock, thread_count
 from thermolearn.models.ising import Ising
 from thermolearn.randomness.xoshiro import next_uniform, seed_chains
+from thermolearn.resources import check_memory
 from thermolearn.samplers.base import Sampler, SweepStats, as_betas
 from thermolearn.samplers.rules import rule_decide
 from thermolearn.samplers.single_spin import single_spin_chain
@@ -698,6 +699,7 @@ def geometric_ladder(t_min: float, t_max: float, n: int) -> np.ndarray:
     lo = check_temperature(t_min, "t_min")
     hi = check_temperature(t_max, "t_max")
     n = check_positive_int("n", n, minimum=2)
+    check_memory(f"a ladder of {n} temperatures", 24.0 * n, hint="choose fewer temperatures")
     if hi <= lo:
         raise ValueError(f"t_max must be > t_min, got t_min = {lo}, t_max = {hi}")
     temps = lo * (hi / lo) ** (np.arange(n) / (n - 1))
